@@ -1,0 +1,6 @@
+"""`python -m readtrack` is the `readtrack` command."""
+
+from readtrack.cli import main
+
+if __name__ == "__main__":
+    main()

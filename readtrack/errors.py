@@ -1,0 +1,44 @@
+"""The one exception hierarchy of readtrack.
+
+Every error a user can cause or act on is a `ReadtrackError`; the CLI maps it to one line and an exit code
+in exactly one place (`readtrack.cli.main`), the TUI shows its message. Anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+
+class ReadtrackError(Exception):
+    """Base class: `str(err)` is the whole message a user sees; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UsageError(ReadtrackError):
+    """Bad input from the user: an unknown id, a bad status, a malformed argument."""
+
+    exit_code = 2
+
+
+class CatalogError(ReadtrackError):
+    """papers.yaml is missing, malformed or invalid. The message starts with `file:line:col:` when known."""
+
+    exit_code = 2
+
+
+class SyncError(ReadtrackError):
+    """Talking to arXiv or another host failed in a way that stops the work."""
+
+    exit_code = 1
+
+
+class PluginError(ReadtrackError):
+    """A paper plugin is unknown, broken, or failed while running."""
+
+    exit_code = 1
+
+
+class DeviceError(ReadtrackError):
+    """The requested device (cuda, cuda:N, mps) is not available here."""
+
+    exit_code = 2
