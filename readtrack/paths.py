@@ -1,0 +1,60 @@
+"""Where readtrack keeps things: the data dir, the database, the PDF cache and the active catalog.
+
+The data dir comes from platformdirs and is overridden by ``READTRACK_HOME`` (every test sets one). The
+catalog is ``--catalog``/``READTRACK_CATALOG``, else ``./papers.yaml`` when present, else the user's copy in
+the data dir, created on first use from the bundled list.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from readtrack.atomic import atomic_write
+
+APP_NAME = "readtrack"
+
+
+def data_dir() -> Path:
+    """The folder for the database, the PDF cache and the user's catalog (created on demand)."""
+    home = os.environ.get("READTRACK_HOME")
+    if home:
+        path = Path(home).expanduser()
+    else:
+        from platformdirs import user_data_path
+
+        path = user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path() -> Path:
+    """The SQLite database: synced metadata and run history."""
+    return data_dir() / "readtrack.db"
+
+
+def pdf_cache_dir() -> Path:
+    """Downloaded PDFs, one file per paper, named from its sanitised id."""
+    path = data_dir() / "pdfs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def bundled_catalog_text() -> str:
+    """The seed reading list shipped with readtrack."""
+    return resources.files("readtrack").joinpath("data/papers.yaml").read_text(encoding="utf-8")
+
+
+def catalog_path() -> Path:
+    """The papers.yaml readtrack works on (see the module docstring for the order)."""
+    explicit = os.environ.get("READTRACK_CATALOG")
+    if explicit:
+        return Path(explicit).expanduser()
+    local = Path.cwd() / "papers.yaml"
+    if local.is_file():
+        return local
+    user_copy = data_dir() / "papers.yaml"
+    if not user_copy.exists():
+        atomic_write(user_copy, bundled_catalog_text())
+    return user_copy

@@ -1,0 +1,30 @@
+"""The SQLite database in the data dir: one connection factory for every module that stores things.
+
+Each module owns its tables and creates them with ``CREATE TABLE IF NOT EXISTS`` through
+:func:`ensure_schema` (synced metadata: ``readtrack.metadata``; run history: ``readtrack.history``).
+WAL mode lets the TUI read while a sync or a run writes from another process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from readtrack.paths import database_path
+
+
+def connect(path: Path | None = None) -> sqlite3.Connection:
+    """Open the database (created when missing) with rows addressable by column name."""
+    db = path or database_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def ensure_schema(conn: sqlite3.Connection, ddl: str) -> None:
+    """Run a module's ``CREATE TABLE/INDEX IF NOT EXISTS`` statements."""
+    conn.executescript(ddl)
