@@ -1,0 +1,88 @@
+"""arXiv identifiers: recognise, normalise and compare them.
+
+Two schemes exist: new-style ``YYMM.NNNN`` (4 digits after the dot until 2014, 5 since 2015) and old-style
+``archive[.SUBJ]/YYMMNNN`` (``hep-th/9901001``, ``math.GT/0309136``); both take an optional ``vN``. Ids are
+found bare, behind ``arXiv:``, or inside abs/pdf URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NEW = r"\d{4}\.\d{4,5}"
+_OLD = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
+_ID = rf"(?P<id>{_NEW}|{_OLD})(?P<version>v\d+)?"
+
+_BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
+_IN_URL = re.compile(
+    rf"arxiv\.org/(?:abs|pdf|html|format)/{_ID}(?:\.pdf)?(?=$|[/?#\s)\]>\"'])",
+    re.IGNORECASE,
+)
+_IN_TEXT = re.compile(rf"(?<![\w./])(?:arxiv:\s*)?{_NEW}(?:v\d+)?(?![\w.])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    """An arXiv id split into its base (``2205.14135``) and optional version (``v2``)."""
+
+    base: str
+    version: str = ""
+
+    def __str__(self) -> str:
+        return self.base + self.version
+
+
+def _fix_case(ident: str) -> str:
+    # archive names are lowercase and subject classes uppercase: "HEP-TH/9901001" -> "hep-th/9901001"
+    if "/" not in ident:
+        return ident
+    archive, number = ident.split("/", 1)
+    if "." in archive:
+        name, subj = archive.split(".", 1)
+        archive = f"{name.lower()}.{subj.upper()}"
+    else:
+        archive = archive.lower()
+    return f"{archive}/{number}"
+
+
+def parse(text: str) -> ArxivId | None:
+    """Parse an id given on its own (``2205.14135v2``, ``arXiv:hep-th/9901001``) or as an arxiv.org URL."""
+    value = text.strip()
+    match = _BARE.match(value) or _IN_URL.search(value)
+    if not match:
+        return None
+    return ArxivId(_fix_case(match.group("id")), (match.group("version") or "").lower())
+
+
+def is_valid(text: str) -> bool:
+    """True when ``text`` is exactly an arXiv id (with or without version), no URL, no prefix."""
+    return _BARE.match(text.strip()) is not None and not text.strip().lower().startswith("arxiv:")
+
+
+def base_id(text: str) -> str:
+    """The id without version, for matching API replies to papers; ``text`` unchanged when unparsable."""
+    parsed = parse(text)
+    return parsed.base if parsed else text
+
+
+def find_in_text(text: str) -> list[ArxivId]:
+    """Every arXiv id in free text: arxiv.org links first, then bare new-style ids, in order, deduplicated."""
+    found: list[ArxivId] = []
+    for match in _IN_URL.finditer(text):
+        found.append(ArxivId(_fix_case(match.group("id")), (match.group("version") or "").lower()))
+    for match in _IN_TEXT.finditer(text):
+        parsed = parse(match.group(0))
+        if parsed:
+            found.append(parsed)
+    unique: list[ArxivId] = []
+    seen: set[str] = set()
+    for ident in found:
+        if ident.base not in seen:
+            seen.add(ident.base)
+            unique.append(ident)
+    return unique
+
+
+def abs_url(ident: str) -> str:
+    return f"https://arxiv.org/abs/{ident}"

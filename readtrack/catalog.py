@@ -1,0 +1,398 @@
+"""The reading list: papers.yaml, loaded into `Catalog`, `Section` and `Paper`, validated, and queried.
+
+papers.yaml is the user's file, edited by hand and kept in git. Loading composes it with PyYAML's C
+composer (safe: no tag ever constructs an object) and builds the model straight from the node tree, so every
+paper knows the line it sits on and every error names ``file:line:col``. Scalars are read as the text the
+user wrote: ``arxiv: 1711.05101`` is the id, not a float, and ``added: 2024-04-12`` stays a string.
+Edits never go through this model: see `readtrack.edits`, which splices only the lines it must change.
+
+The format (version 1)::
+
+    version: 1
+    title: My reading list          # optional
+    notes: free text for the list   # optional
+    sections:
+      - name: Development of language models
+        notes: free text for the section   # optional
+        papers:
+          - id: transformer                # unique slug: what the CLI takes
+            title: Attention Is All You Need
+            label: Transformer (Attention is all you need)   # the user's own wording, optional
+            status: read                   # todo | reading | read | skipped
+            arxiv: "1706.03762"            # optional, new- or old-style, optional version
+            related: ["2205.14135"]        # further arXiv ids for items that bundle several papers
+            url: https://...               # optional
+            year: 2017
+            tags: [attention]
+            plugin: transformer            # a paper plugin that runs this paper
+            added: 2024-04-12
+            read: 2024-05-01
+            notes: |
+              free text
+            papers:                        # nested items keep their nesting
+              - id: ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from readtrack import arxivid
+from readtrack.errors import CatalogError, UsageError
+
+FORMAT_VERSION = 1
+STATUSES = ("todo", "reading", "read", "skipped")
+STATUS_GLYPHS = {"todo": "☐", "reading": "◐", "read": "☑", "skipped": "⊘"}
+PAPER_KEYS = (
+    "id",
+    "title",
+    "label",
+    "status",
+    "arxiv",
+    "related",
+    "url",
+    "year",
+    "tags",
+    "plugin",
+    "added",
+    "read",
+    "notes",
+    "papers",
+)
+SECTION_KEYS = ("name", "notes", "papers")
+TOP_KEYS = ("version", "title", "notes", "sections")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass
+class Paper:
+    """One checklist item. ``children`` are its nested items; ``line`` is 1-based, where its mapping starts."""
+
+    id: str
+    title: str
+    section: str
+    status: str = "todo"
+    label: str | None = None
+    arxiv: str | None = None
+    related: list[str] = field(default_factory=list)
+    url: str | None = None
+    year: int | None = None
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    plugin: str | None = None
+    added: str | None = None
+    read: str | None = None
+    parent: str | None = None
+    depth: int = 0
+    line: int = 0
+    children: list[Paper] = field(default_factory=list)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.label or self.id
+
+    def arxiv_ids(self) -> list[str]:
+        """Primary id first, then related ones, without duplicates."""
+        ids = [self.arxiv] if self.arxiv else []
+        return ids + [r for r in self.related if r not in ids]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat JSON shape of ``readtrack list --json`` and ``show --json``."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "label": self.label,
+            "section": self.section,
+            "status": self.status,
+            "arxiv": self.arxiv,
+            "related": list(self.related),
+            "url": self.url,
+            "year": self.year,
+            "tags": list(self.tags),
+            "notes": self.notes,
+            "plugin": self.plugin,
+            "added": self.added,
+            "read": self.read,
+            "parent": self.parent,
+            "depth": self.depth,
+            "line": self.line,
+        }
+
+
+@dataclass
+class Section:
+    name: str
+    notes: str | None = None
+    papers: list[Paper] = field(default_factory=list)
+    line: int = 0
+
+    def walk(self) -> Iterator[Paper]:
+        """Every paper of the section, nested ones right after their parent (document order)."""
+        stack = list(reversed(self.papers))
+        while stack:
+            paper = stack.pop()
+            yield paper
+            stack.extend(reversed(paper.children))
+
+    def progress(self) -> tuple[int, int]:
+        """(read, total) counting nested papers; skipped papers count as done-with."""
+        papers = list(self.walk())
+        done = sum(p.status in ("read", "skipped") for p in papers)
+        return done, len(papers)
+
+
+@dataclass
+class Catalog:
+    path: Path
+    sections: list[Section]
+    version: int = FORMAT_VERSION
+    title: str | None = None
+    notes: str | None = None
+    _index: dict[str, Paper] = field(default_factory=dict, repr=False)
+
+    def papers(self) -> Iterator[Paper]:
+        """Every paper in document order, nested ones included."""
+        for section in self.sections:
+            yield from section.walk()
+
+    def get(self, paper_id: str) -> Paper:
+        """The paper with this id; a `UsageError` naming close ids when there is none."""
+        if not self._index:
+            self._index = {p.id: p for p in self.papers()}
+        paper = self._index.get(paper_id)
+        if paper is None:
+            import difflib
+
+            close = difflib.get_close_matches(paper_id, list(self._index), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else " (see `readtrack list`)"
+            raise UsageError(f"no paper with id {paper_id!r} in {self.path.name}{hint}")
+        return paper
+
+    def find_arxiv(self, ident: str) -> Paper | None:
+        """The paper whose primary or related id is ``ident`` (versions ignored)."""
+        base = arxivid.base_id(ident)
+        for paper in self.papers():
+            if any(arxivid.base_id(i) == base for i in paper.arxiv_ids()):
+                return paper
+        return None
+
+    def section(self, name: str) -> Section:
+        """A section by name, case-insensitive; a `UsageError` listing the sections when missing."""
+        for section in self.sections:
+            if section.name.lower() == name.lower():
+                return section
+        names = ", ".join(s.name for s in self.sections)
+        raise UsageError(f"no section {name!r} in {self.path.name} (sections: {names})")
+
+    def filter(
+        self,
+        *,
+        section: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+    ) -> list[Paper]:
+        """Papers matching every given criterion; ``search`` looks in title, label, id, tags and notes."""
+        if status is not None and status not in STATUSES:
+            raise UsageError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
+        papers = list(self.section(section).walk()) if section else list(self.papers())
+        if status:
+            papers = [p for p in papers if p.status == status]
+        if tag:
+            papers = [p for p in papers if tag in p.tags]
+        if search:
+            papers = [p for p in papers if matches(p, search)]
+        return papers
+
+
+def matches(paper: Paper, query: str, extra: str = "") -> bool:
+    """True when every word of ``query`` occurs (case-insensitive) in the paper's searchable text.
+
+    ``extra`` is more text to search (the TUI passes synced authors and abstract).
+    """
+    haystack = " ".join(
+        filter(None, [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra])
+    ).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+# -- loading ------------------------------------------------------------------------------------------
+
+
+def load(path: str | Path) -> Catalog:
+    """Read and validate papers.yaml. Raises `CatalogError` with ``file:line:col: what`` on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise CatalogError(
+            f"{path}: no such file (create one with `readtrack import LIST.md` or pass --catalog)"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise CatalogError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    return parse(text, path)
+
+
+def compose(text: str, path: Path) -> yaml.MappingNode:
+    """The YAML node tree of papers.yaml (no objects constructed); syntax errors become `CatalogError`."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        problem = err.problem or err.context or "invalid YAML"
+        raise CatalogError(f"{where}: {problem}") from None
+    except yaml.YAMLError as err:
+        raise CatalogError(f"{path.name}: {err}") from None
+    if root is None:
+        raise CatalogError(f"{path.name}:1:1: the file is empty (expected `version: 1` and `sections:`)")
+    if not isinstance(root, yaml.MappingNode):
+        raise _error(path, root, "expected a mapping with `version` and `sections` at the top level")
+    return root
+
+
+def parse(text: str, path: Path) -> Catalog:
+    """Build the `Catalog` from papers.yaml text (see `load`)."""
+    root = compose(text, path)
+    top = _mapping(path, root, TOP_KEYS, "the top level")
+    version = _int(path, top.get("version"), "version") if "version" in top else FORMAT_VERSION
+    if version != FORMAT_VERSION:
+        raise _error(path, top["version"], f"unsupported format version {version} (this readtrack reads {FORMAT_VERSION})")
+    sections_node = top.get("sections")
+    if sections_node is None or _is_null(sections_node):
+        sections_nodes: list[yaml.Node] = []
+    elif isinstance(sections_node, yaml.SequenceNode):
+        sections_nodes = sections_node.value
+    else:
+        raise _error(path, sections_node, "`sections` must be a list of sections")
+    catalog = Catalog(path=path, sections=[], version=version, title=_str(path, top.get("title")),
+                      notes=_str(path, top.get("notes")))
+    seen: dict[str, int] = {}
+    for node in sections_nodes:
+        fields = _mapping(path, node, SECTION_KEYS, "a section")
+        name = _str(path, fields.get("name"))
+        if not name:
+            raise _error(path, node, "a section needs a `name`")
+        section = Section(name=name, notes=_str(path, fields.get("notes")), line=node.start_mark.line + 1)
+        section.papers = _papers(path, fields.get("papers"), section.name, None, 0, seen)
+        catalog.sections.append(section)
+    return catalog
+
+
+def _papers(
+    path: Path, node: yaml.Node | None, section: str, parent: str | None, depth: int, seen: dict[str, int]
+) -> list[Paper]:
+    if node is None or _is_null(node):
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        raise _error(path, node, "`papers` must be a list of papers")
+    return [_paper(path, item, section, parent, depth, seen) for item in node.value]
+
+
+def _paper(path: Path, node: yaml.Node, section: str, parent: str | None, depth: int, seen: dict[str, int]) -> Paper:
+    fields = _mapping(path, node, PAPER_KEYS, "a paper")
+    line = node.start_mark.line + 1
+    paper_id = _str(path, fields.get("id"))
+    if not paper_id:
+        raise _error(path, node, "a paper needs an `id` (a short slug such as `flashattention`)")
+    where = f"paper {paper_id!r}"
+    if not ID_PATTERN.match(paper_id):
+        raise _error(path, fields["id"], f"{where}: id must be a lowercase slug (letters, digits, '-', '_', '.')")
+    if paper_id in seen:
+        raise _error(path, fields["id"], f"{where}: duplicate id (first used on line {seen[paper_id]})")
+    seen[paper_id] = line
+    status = _str(path, fields.get("status")) or "todo"
+    if status not in STATUSES:
+        raise _error(path, fields["status"], f"{where}: unknown status {status!r} (use one of {', '.join(STATUSES)})")
+    arxiv = _str(path, fields.get("arxiv"))
+    if arxiv and not arxivid.is_valid(arxiv):
+        raise _error(path, fields["arxiv"], f"{where}: malformed arXiv id {arxiv!r} (expected e.g. 2205.14135 or hep-th/9901001)")
+    related = _str_list(path, fields.get("related"), f"{where}: `related`")
+    for ident in related:
+        if not arxivid.is_valid(ident):
+            raise _error(path, fields["related"], f"{where}: malformed arXiv id {ident!r} in `related`")
+    year_node = fields.get("year")
+    year = _int(path, year_node, f"{where}: year") if year_node is not None and not _is_null(year_node) else None
+    paper = Paper(
+        id=paper_id,
+        title=_str(path, fields.get("title")) or "",
+        section=section,
+        status=status,
+        label=_str(path, fields.get("label")),
+        arxiv=arxiv,
+        related=related,
+        url=_str(path, fields.get("url")),
+        year=year,
+        tags=_str_list(path, fields.get("tags"), f"{where}: `tags`"),
+        notes=_str(path, fields.get("notes")),
+        plugin=_str(path, fields.get("plugin")),
+        added=_str(path, fields.get("added")),
+        read=_str(path, fields.get("read")),
+        parent=parent,
+        depth=depth,
+        line=line,
+    )
+    paper.children = _papers(path, fields.get("papers"), section, paper_id, depth + 1, seen)
+    return paper
+
+
+# -- node helpers -------------------------------------------------------------------------------------
+
+
+def _error(path: Path, node: yaml.Node, message: str) -> CatalogError:
+    mark = node.start_mark
+    return CatalogError(f"{path.name}:{mark.line + 1}:{mark.column + 1}: {message}")
+
+
+def _mapping(path: Path, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict[str, yaml.Node]:
+    if not isinstance(node, yaml.MappingNode):
+        raise _error(path, node, f"expected {what} as a mapping of `key: value`")
+    fields: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _error(path, key_node, "keys must be plain words")
+        key = key_node.value
+        if key in fields:
+            raise _error(path, key_node, f"duplicate key `{key}` in {what}")
+        if key not in allowed:
+            raise _error(path, key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(allowed)})")
+        fields[key] = value_node
+    return fields
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value in _NULLS
+
+
+def _str(path: Path, node: yaml.Node | None) -> str | None:
+    if node is None or _is_null(node):
+        return None
+    if not isinstance(node, yaml.ScalarNode):
+        raise _error(path, node, "expected a single value here, not a list or mapping")
+    value = node.value
+    return value.strip() if node.style is None else value.rstrip("\n") if node.style in "|>" else value
+
+
+def _str_list(path: Path, node: yaml.Node | None, what: str) -> list[str]:
+    if node is None or _is_null(node):
+        return []
+    if isinstance(node, yaml.ScalarNode):
+        return [node.value]
+    if not isinstance(node, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) for i in node.value):
+        raise _error(path, node, f"{what} must be a list of words")
+    return [item.value for item in node.value]
+
+
+def _int(path: Path, node: yaml.Node | None, what: str) -> int:
+    if not isinstance(node, yaml.ScalarNode) or not re.fullmatch(r"\d+", node.value.strip()):
+        raise _error(path, node, f"{what} must be a whole number") if node is not None else CatalogError(what)
+    return int(node.value)
