@@ -262,7 +262,11 @@ def compose(text: str, path: Path) -> yaml.MappingNode:
 
 def parse(text: str, path: Path) -> Catalog:
     """Build the `Catalog` from papers.yaml text (see `load`)."""
-    root = compose(text, path)
+    return from_root(compose(text, path), path)
+
+
+def from_root(root: yaml.MappingNode, path: Path) -> Catalog:
+    """Build and validate the `Catalog` from an already composed node tree."""
     top = _mapping(path, root, TOP_KEYS, "the top level")
     version = _int(path, top.get("version"), "version") if "version" in top else FORMAT_VERSION
     if version != FORMAT_VERSION:

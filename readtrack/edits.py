@@ -1,0 +1,309 @@
+"""Every change readtrack makes to papers.yaml: mark, note, tag, add, set an arXiv id.
+
+Each edit re-reads the file, splices only the lines it must (`readtrack.yamlsplice`), checks that the
+result is still a valid catalog that says what was asked, and writes it atomically. If the file changed on
+disk while the edit was being prepared (an editor, the TUI in another terminal), the edit is applied again
+to the new content instead of overwriting it. CLI and TUI both call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from readtrack import arxivid
+from readtrack.atomic import atomic_write
+from readtrack.catalog import PAPER_KEYS, STATUSES, Catalog, Paper, compose, from_root
+from readtrack.errors import CatalogError, UsageError
+from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
+
+# An edit gets the document, its node tree and the validated catalog, and returns the splices to apply.
+EditFn = Callable[[Document, yaml.MappingNode, Catalog], list[Splice]]
+
+_MAX_ATTEMPTS = 5
+
+
+def apply_edit(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | None = None) -> Catalog:
+    """Run ``edit`` against the current file and write the result atomically; return the new catalog.
+
+    The file is left untouched when it is invalid, when the edit fails, or when the result would not
+    parse (a bug, reported as such rather than written).
+    """
+    for _ in range(_MAX_ATTEMPTS):
+        try:
+            before = path.read_bytes()
+        except FileNotFoundError:
+            raise CatalogError(f"{path}: no such file") from None
+        text = before.decode("utf-8")
+        root = compose(text, path)
+        catalog = from_root(root, path)
+        doc = Document(text)
+        splices = edit(doc, root, catalog)
+        if not splices:
+            return catalog
+        new_text = doc.apply(splices)
+        try:
+            updated = from_root(compose(new_text, path), path)
+        except CatalogError as err:
+            raise CatalogError(f"refusing to write {path.name}: the edit would make it invalid ({err})") from None
+        if verify is not None and not verify(updated):
+            raise CatalogError(f"refusing to write {path.name}: the edit did not read back as intended")
+        if path.read_bytes() != before:
+            continue  # changed under us: redo the edit on the new content
+        atomic_write(path, new_text)
+        return updated
+    raise CatalogError(f"{path.name} keeps changing on disk; edit not applied, try again")
+
+
+# -- locating nodes -----------------------------------------------------------------------------------
+
+
+def _field(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((v for k, v in mapping.value if k.value == key), None)
+
+
+def _paper_nodes(seq: yaml.Node | None) -> Iterator[yaml.MappingNode]:
+    if not isinstance(seq, yaml.SequenceNode):
+        return
+    for item in seq.value:
+        if isinstance(item, yaml.MappingNode):
+            yield item
+            yield from _paper_nodes(_field(item, "papers"))
+
+
+def paper_node(root: yaml.MappingNode, paper_id: str) -> yaml.MappingNode:
+    sections = _field(root, "sections")
+    for section in sections.value if isinstance(sections, yaml.SequenceNode) else []:
+        for node in _paper_nodes(_field(section, "papers")):
+            id_node = _field(node, "id")
+            if id_node is not None and id_node.value == paper_id:
+                return node
+    raise UsageError(f"no paper with id {paper_id!r}")
+
+
+def section_node(root: yaml.MappingNode, name: str) -> yaml.MappingNode | None:
+    sections = _field(root, "sections")
+    for section in sections.value if isinstance(sections, yaml.SequenceNode) else []:
+        name_node = _field(section, "name")
+        if name_node is not None and name_node.value.lower() == name.lower():
+            return section
+    return None
+
+
+# -- the edits ----------------------------------------------------------------------------------------
+
+
+def set_fields(path: Path, paper_id: str, values: dict[str, object]) -> Catalog:
+    """Set (or, with ``None``, remove) fields of one paper. Only those lines change."""
+    for key in values:
+        if key not in PAPER_KEYS or key in ("id", "papers"):
+            raise UsageError(f"cannot set `{key}` on a paper")
+
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        catalog.get(paper_id)  # a clear error for unknown ids
+        node = paper_node(root, paper_id)
+        splices: list[Splice] = []
+        for key, value in values.items():
+            current = _field(node, key)
+            if value is None or value == [] and key != "tags":
+                if current is not None:
+                    removed = doc.delete_key(node, key)
+                    if removed:
+                        splices.append(removed)
+            elif current is None or _differs(current, value):
+                splices.append(doc.set_key(node, key, value, PAPER_KEYS))
+        return splices
+
+    def verify(updated: Catalog) -> bool:
+        paper = updated.get(paper_id)
+        return all(_read_back(paper, key) == _normal(value) for key, value in values.items())
+
+    return apply_edit(path, edit, verify)
+
+
+def _differs(node: yaml.Node, value: object) -> bool:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value != str(value) or isinstance(value, list)
+    if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+        return [getattr(i, "value", None) for i in node.value] != [str(v) for v in value]
+    return True
+
+
+def _read_back(paper: Paper, key: str) -> object:
+    value = getattr(paper, key)
+    return [str(v) for v in value] if isinstance(value, list) else (None if value in ("", None) else str(value))
+
+
+def _normal(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if value is None or value == "":
+        return None
+    return str(value).strip("\n") if isinstance(value, str) else str(value)
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def mark(path: Path, paper_id: str, status: str, *, record_date: bool = False) -> Catalog:
+    """Set a paper's status: one changed line. ``record_date`` also writes ``read: YYYY-MM-DD``."""
+    if status not in STATUSES:
+        raise UsageError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
+    values: dict[str, object] = {"status": status}
+    if record_date and status == "read":
+        values["read"] = today()
+    return set_fields(path, paper_id, values)
+
+
+def note(path: Path, paper_id: str, text: str | None) -> Catalog:
+    """Replace a paper's notes (empty text removes them)."""
+    cleaned = (text or "").strip("\n")
+    return set_fields(path, paper_id, {"notes": cleaned if cleaned.strip() else None})
+
+
+def tag(path: Path, paper_id: str, changes: list[str]) -> Catalog:
+    """Apply ``+tag`` / ``-tag`` changes (a bare word adds). Existing order is kept, new tags appended."""
+    adds: list[str] = []
+    removes: set[str] = set()
+    for change in changes:
+        word = change.lstrip("+-")
+        if not word or not re.fullmatch(r"[\w.:/-]+", word):
+            raise UsageError(f"bad tag {change!r}: use +name to add, -name to remove (letters, digits, - _ . : /)")
+        if change.startswith("-"):
+            removes.add(word)
+        else:
+            adds.append(word)
+    from readtrack.catalog import load
+
+    current = load(path).get(paper_id).tags
+    tags = [t for t in current if t not in removes] + [t for t in dict.fromkeys(adds) if t not in current]
+    tags = [t for t in tags if t not in removes]
+    if tags == current:
+        return load(path)
+    return set_fields(path, paper_id, {"tags": tags})
+
+
+def set_arxiv(path: Path, paper_id: str, ident: str) -> Catalog:
+    """Record a resolved arXiv id (``sync --resolve``): one added or changed line."""
+    if not arxivid.is_valid(ident):
+        raise UsageError(f"malformed arXiv id {ident!r}")
+    return set_fields(path, paper_id, {"arxiv": ident})
+
+
+# -- adding papers ------------------------------------------------------------------------------------
+
+
+@dataclass
+class NewPaper:
+    """A paper to add; ``id`` is derived from the title or arXiv id when not given."""
+
+    title: str
+    id: str | None = None
+    arxiv: str | None = None
+    related: list[str] = field(default_factory=list)
+    label: str | None = None
+    url: str | None = None
+    year: int | None = None
+    status: str = "todo"
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    added: str | None = None
+    children: list[NewPaper] = field(default_factory=list)
+
+
+def slugify(text: str, taken: set[str]) -> str:
+    """A short id from a title: the first words, lowercase, hyphenated, made unique with -2, -3 ..."""
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    stop = {"a", "an", "the", "of", "for", "and", "on", "in", "to", "with", "is", "are", "via", "by"}
+    keep = [w for w in words if w not in stop][:4] or words[:4] or ["paper"]
+    base = "-".join(keep)[:40].strip("-") or "paper"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def paper_lines(paper: NewPaper) -> list[str]:
+    """The YAML lines of a new paper (without the list dash or indentation), in the canonical key order."""
+    lines = [f"id: {paper.id}", f"title: {format_scalar(paper.title)}"]
+    if paper.label and paper.label != paper.title:
+        lines.append(f"label: {format_scalar(paper.label)}")
+    lines.append(f"status: {paper.status}")
+    if paper.arxiv:
+        lines.append(f'arxiv: "{paper.arxiv}"')
+    if paper.related:
+        lines.append("related: [" + ", ".join(f'"{r}"' for r in paper.related) + "]")
+    if paper.url:
+        lines.append(f"url: {format_scalar(paper.url)}")
+    if paper.year:
+        lines.append(f"year: {paper.year}")
+    if paper.tags:
+        lines.append(f"tags: {format_value(paper.tags, 0)}")
+    if paper.added:
+        lines.append(f"added: {paper.added}")
+    if paper.notes:
+        notes = format_value(paper.notes, 2)
+        lines.extend(f"notes: {notes}".split("\n"))
+    if paper.children:
+        lines.append("papers:")
+        for child in paper.children:
+            child_lines = paper_lines(child)
+            lines.append("  - " + child_lines[0])
+            lines.extend(("    " + line) if line else "" for line in child_lines[1:])
+    return lines
+
+
+def assign_ids(papers: list[NewPaper], taken: set[str]) -> None:
+    """Give every new paper (and nested one) a unique id, in place."""
+    for paper in papers:
+        if not paper.id or paper.id in taken:
+            seed = paper.id or paper.title or paper.arxiv or "paper"
+            paper.id = slugify(seed, taken)
+        taken.add(paper.id)
+        assign_ids(paper.children, taken)
+
+
+def add_papers(path: Path, section: str, papers: list[NewPaper], *, parent: str | None = None) -> Catalog:
+    """Append papers to a section (created at the end when missing) or under a parent paper."""
+    if not papers:
+        from readtrack.catalog import load
+
+        return load(path)
+
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        assign_ids(papers, {p.id for p in catalog.papers()})
+        items = [paper_lines(p) for p in papers]
+        if parent is not None:
+            catalog.get(parent)
+            owner = paper_node(root, parent)
+            return _append_all(doc, owner, items)
+        owner_node = section_node(root, section)
+        if owner_node is None:
+            return [_new_section(doc, root, section, items)]
+        return _append_all(doc, owner_node, items)
+
+    def verify(updated: Catalog) -> bool:
+        return all(any(p.id == q.id for q in updated.papers()) for p in papers)
+
+    return apply_edit(path, edit, verify)
+
+
+def _append_all(doc: Document, owner: yaml.MappingNode, items: list[list[str]]) -> list[Splice]:
+    return [doc.append_items(owner, "papers", items)]
+
+
+def _new_section(doc: Document, root: yaml.MappingNode, name: str, items: list[list[str]]) -> Splice:
+    section_lines = [f"name: {format_scalar(name)}", "papers:"]
+    for lines in items:
+        section_lines.append("  - " + lines[0])
+        section_lines.extend(("    " + line) if line else "" for line in lines[1:])
+    splice = doc.append_items(root, "sections", [section_lines])
+    if not splice.new.startswith(":") and doc.text[: splice.start].endswith("\n") and splice.start > 0:
+        splice.new = "\n" + splice.new  # a blank line between sections, as in the seed list
+    return splice

@@ -1,0 +1,53 @@
+"""Shared fixtures: every test gets its own data dir and catalog; the CLI runs as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_CATALOG = REPO / "readtrack" / "data" / "papers.yaml"
+
+
+@pytest.fixture(autouse=True)
+def readtrack_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh READTRACK_HOME per test; READTRACK_CATALOG points into it (a copy of the seed list)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("READTRACK_HOME", str(home))
+    monkeypatch.setenv("READTRACK_CATALOG", str(home / "papers.yaml"))
+    monkeypatch.delenv("READTRACK_PLUGINS_DIR", raising=False)
+    shutil.copy(SEED_CATALOG, home / "papers.yaml")
+    yield home
+
+
+@pytest.fixture
+def catalog_file(readtrack_home: Path) -> Path:
+    """The test's own copy of the shipped seed list."""
+    return readtrack_home / "papers.yaml"
+
+
+def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m readtrack ARGS` in a real subprocess with the test's environment."""
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "readtrack", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def cli() -> object:
+    """`cli("list", "--json")` runs the real CLI in a subprocess and returns the CompletedProcess."""
+    return run_cli
