@@ -1,0 +1,502 @@
+"""The TUI application: sections, the paper table and the detail pane over one papers.yaml.
+
+Widgets only show things; every change goes through `readtrack.edits` (the CLI's code), reading goes through
+`readtrack.catalog`, `readtrack.details` and `readtrack.history`. Anything that touches the disk or the
+network runs in a worker thread and comes back with `call_from_thread`, so the screen never freezes. The
+file is polled once a second: when it changes on disk (an editor, the CLI), it is reloaded and the cursor
+stays on the same paper; when it becomes invalid, a screen says where and why until it is fixed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from readtrack.catalog import Catalog, Paper, load
+from readtrack.errors import CatalogError, ReadtrackError
+from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
+from readtrack.tui.paper_table import PaperTable, fit
+from readtrack.tui.rows import PaperRow, filter_rows, overall_progress, section_rows
+
+POLL_SECONDS = 1.0
+SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
+FileSignature = tuple[int, int] | None
+
+
+def file_signature(path: Path) -> FileSignature:
+    """(mtime_ns, size) of papers.yaml, None when it is missing: what the reload poll compares."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def short_path(path: Path) -> str:
+    """``~/notes/papers.yaml`` rather than the full home path, for the header."""
+    home = Path.home()
+    try:
+        return "~/" + str(path.resolve().relative_to(home))
+    except ValueError:
+        return str(path)
+
+
+class SectionList(OptionList):
+    """The sections with their progress; j/k move like the arrow keys, as in the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+class MainScreen(Screen[None]):
+    """Sections on the left, the selected section's papers (or a filter's) in the middle, details aside."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_read", "Read/todo"),
+        Binding("r", "mark('reading')", "Reading"),
+        Binding("minus", "mark('skipped')", "Skip"),
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "notes", "Notes"),
+        Binding("t", "tags", "Tags"),
+        Binding("a", "add", "Add"),
+        Binding("s", "sync", "Sync"),
+        Binding("S", "sync_all", "Sync all", show=False),
+        Binding("o", "open_pdf", "Open PDF", show=False),
+        Binding("enter", "run_plugin", "Run"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+    # Keys handled by the table and the section list, listed in help next to the ones above.
+    MOVE_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("↑ / k, ↓ / j", "Move the cursor (PgUp, PgDn, Home, End too)"),
+        ("Tab", "Switch between the section list and the table"),
+    ]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.catalog: Catalog | None = None
+        self.signature: FileSignature = None
+        self.section_index = 0
+        self.query_text = ""
+        self.search_extra: dict[str, str] = {}
+        self.last_status: dict[str, str] = {}
+        self._edit_lock = threading.Lock()
+        self._error_screen: CatalogErrorScreen | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield SectionList(id="sections")
+            with Vertical(id="papers-pane"):
+                yield Input(
+                    placeholder="filter: words in title, label, tags, notes, authors, abstract", id="filter"
+                )
+                yield PaperTable(id="papers")
+            with VerticalScroll(id="details"):
+                yield Static(id="detail-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#sections").border_title = "Sections"
+        self.query_one("#details").border_title = "Details"
+        self.query_one(PaperTable).focus()
+        self._load_now()
+        self.set_interval(POLL_SECONDS, self._poll)
+        self._load_side_data()
+
+    # -- loading and reloading -----------------------------------------------------------------------
+
+    def _load_now(self) -> None:
+        """First load, in the UI thread: the first paint needs it anyway."""
+        signature = file_signature(self.path)
+        try:
+            catalog = load(self.path)
+        except CatalogError as err:
+            self._show_catalog_error(str(err), signature)
+            return
+        self._install(catalog, signature)
+
+    def _poll(self) -> None:
+        signature = file_signature(self.path)
+        if signature == self.signature or self._edit_lock.locked():
+            return
+        self._reload(signature)
+
+    @work(thread=True, exclusive=True, group="reload")
+    def _reload(self, signature: FileSignature) -> None:
+        try:
+            catalog = load(self.path)
+        except CatalogError as err:
+            self.app.call_from_thread(self._show_catalog_error, str(err), signature)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._install, catalog, signature)
+
+    def _show_catalog_error(self, message: str, signature: FileSignature) -> None:
+        self.signature = signature
+        if self._error_screen is None:
+            self._error_screen = CatalogErrorScreen(message, str(self.path))
+            self.app.push_screen(self._error_screen)
+        else:
+            self._error_screen.show(message)
+
+    def _install(self, catalog: Catalog, signature: FileSignature, keep: str | None = None) -> None:
+        """Show ``catalog``; the cursor stays on ``keep`` (default: the paper it is on now)."""
+        if keep is None:
+            current = self.table.current
+            keep = current.paper.id if current else None
+        self.catalog = catalog
+        self.signature = signature
+        if self._error_screen is not None:
+            self.app.pop_screen()
+            self._error_screen = None
+        self.section_index = min(self.section_index, max(len(catalog.sections) - 1, 0))
+        self._show_sections()
+        self._show_rows(keep)
+        self._show_progress()
+
+    @work(thread=True, exclusive=True, group="side-data")
+    def _load_side_data(self) -> None:
+        """Synced text for the filter and each plugin's last run for the badges (off the UI thread)."""
+        extra: dict[str, str] = {}
+        last: dict[str, str] = {}
+        try:
+            from readtrack import metadata
+
+            catalog = self.catalog or load(self.path)
+            for paper_id, record in metadata.for_papers(catalog).items():
+                extra[paper_id] = " ".join([*record.authors, record.abstract or ""])
+        except (ReadtrackError, OSError, ImportError, RuntimeError) as err:
+            self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
+        except Exception as err:  # a broken cache must not stop the list from working
+            self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
+        try:
+            from readtrack.history import last_statuses
+
+            last = {name: status.status for name, status in last_statuses().items()}
+        except Exception as err:  # same: badges are a nicety, the list must still open
+            self.app.call_from_thread(self.notify, f"run history unavailable: {err}", severity="warning")
+        self.app.call_from_thread(self._install_side_data, extra, last)
+
+    def _install_side_data(self, extra: dict[str, str], last: dict[str, str]) -> None:
+        self.search_extra = extra
+        self.last_status = last
+        self.table.set_last_status(last)
+        if self.query_text:
+            self._show_rows()
+
+    # -- showing ---------------------------------------------------------------------------------------
+
+    @property
+    def table(self) -> PaperTable:
+        return self.query_one(PaperTable)
+
+    def _show_sections(self) -> None:
+        assert self.catalog is not None
+        sections = self.query_one("#sections", OptionList)
+        # One line per section, the name cut to fit and the progress right-aligned ("Vision  2/12").
+        width = sections.scrollable_content_region.width or SECTION_LIST_WIDTH
+        options = []
+        for section in self.catalog.sections:
+            done, total = section.progress()
+            count = f" {done}/{total}"
+            prompt = Text(fit(section.name, max(width - len(count), 4)))
+            prompt.append(count, style="dim")
+            options.append(Option(prompt))
+        sections.clear_options()
+        sections.add_options(options)
+        if options:
+            sections.highlighted = self.section_index
+
+    def _show_rows(self, keep: str | None = None) -> None:
+        if self.catalog is None:
+            return
+        table = self.table
+        if keep is None and table.current is not None:
+            keep = table.current.paper.id
+        pane = self.query_one("#papers-pane")
+        if self.query_text:
+            rows = filter_rows(self.catalog, self.query_text, self.search_extra)
+            table.set_rows(rows, keep=keep, empty_message=f"Nothing matches {self.query_text!r} (Esc clears)")
+            pane.border_title = f"Filter: {len(rows)} of {sum(1 for _ in self.catalog.papers())} papers"
+        elif self.catalog.sections:
+            section = self.catalog.sections[self.section_index]
+            table.set_rows(
+                section_rows(section), keep=keep, empty_message="No papers in this section: a adds one"
+            )
+            done, total = section.progress()
+            pane.border_title = f"{section.name} {done}/{total}"
+        else:
+            table.set_rows([], empty_message="No sections yet: a adds a paper")
+            pane.border_title = "Papers"
+
+    def _show_progress(self) -> None:
+        assert self.catalog is not None
+        done, total = overall_progress(self.catalog)
+        self.sub_title = f"{short_path(self.path)}  ·  {done}/{total} read"
+
+    @on(PaperTable.Highlighted)
+    def _show_details(self, event: PaperTable.Highlighted) -> None:
+        if event.row is None:
+            self.query_one("#detail-body", Static).update(Text("No paper selected", style="dim"))
+            return
+        self._fetch_details(event.row.paper)
+
+    @work(thread=True, exclusive=True, group="details")
+    def _fetch_details(self, paper: Paper) -> None:
+        from readtrack.tui.detail_view import paper_and_runs
+
+        details, runs, runs_error = paper_and_runs(paper)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._render_details, details, runs, runs_error)
+
+    def _render_details(
+        self, details: dict[str, Any], runs: list[Any] | None, runs_error: str | None
+    ) -> None:
+        from readtrack.tui.detail_view import detail_renderable
+
+        self.query_one("#detail-body", Static).update(detail_renderable(details, runs, runs_error))
+
+    @on(OptionList.OptionHighlighted, "#sections")
+    def _section_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index == self.section_index and self.table.rows:
+            return
+        self.section_index = event.option_index
+        if not self.query_text:
+            self._show_rows(keep="")
+            self.table.cursor = 0
+
+    def on_resize(self) -> None:
+        # The section list's width follows the breakpoints: cut the names again once laid out.
+        if self.catalog is not None:
+            self.call_after_refresh(self._show_sections)
+
+    @on(OptionList.OptionSelected, "#sections")
+    def _section_selected(self) -> None:
+        self.table.focus()
+
+    # -- filter --------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        filter_input.add_class("-shown")
+        filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._show_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+        if not self.query_text:
+            self.query_one("#filter").remove_class("-shown")
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if not filter_input.has_class("-shown"):
+            return
+        filter_input.value = ""
+        filter_input.remove_class("-shown")
+        self.query_text = ""
+        self._show_rows()
+        self.table.focus()
+
+    # -- edits (all through readtrack.edits, in a thread, one at a time) ------------------------------
+
+    def _selected(self) -> Paper | None:
+        row: PaperRow | None = self.table.current
+        if row is None:
+            self.notify("No paper selected", severity="warning")
+        return row.paper if row else None
+
+    def _edit(
+        self,
+        change: Callable[[], Catalog],
+        keep: Callable[[], str | None] | None = None,
+        done: str | None = None,
+    ) -> None:
+        """Run ``change`` (an `edits` call) in a worker, then show the catalog, cursor on ``keep()``."""
+        self.run_worker(lambda: self._edit_in_thread(change, keep, done), thread=True, group="edits")
+
+    def _edit_in_thread(
+        self, change: Callable[[], Catalog], keep: Callable[[], str | None] | None, done: str | None
+    ) -> None:
+        with self._edit_lock:
+            try:
+                catalog = change()
+                signature = file_signature(self.path)
+            except ReadtrackError as err:
+                self.app.call_from_thread(self.notify, str(err), title="Not saved", severity="error")
+                self.app.call_from_thread(self._reload, None)
+                return
+            self.app.call_from_thread(self._install, catalog, signature, keep() if keep else None)
+            if done:
+                self.app.call_from_thread(self.notify, done)
+
+    def _mark(self, paper: Paper, status: str) -> None:
+        from readtrack import edits
+
+        paper.status = status  # shown at once; the file write follows in the worker
+        self.table.refresh()
+        self._edit(lambda: edits.mark(self.path, paper.id, status))
+
+    def action_toggle_read(self) -> None:
+        paper = self._selected()
+        if paper:
+            self._mark(paper, "todo" if paper.status == "read" else "read")
+
+    def action_mark(self, status: str) -> None:
+        paper = self._selected()
+        if paper:
+            self._mark(paper, "todo" if paper.status == status else status)
+
+    def action_notes(self) -> None:
+        paper = self._selected()
+        if paper is None:
+            return
+
+        def save(text: str | None) -> None:
+            if text is None or text.strip() == (paper.notes or "").strip():
+                return
+            from readtrack import edits
+
+            self._edit(lambda: edits.note(self.path, paper.id, text), done=f"Notes saved for {paper.id}")
+
+        self.app.push_screen(NotesScreen(paper.display_title, paper.notes or ""), save)
+
+    def action_tags(self) -> None:
+        paper = self._selected()
+        if paper is None:
+            return
+
+        def save(text: str | None) -> None:
+            if text is None:
+                return
+            changes = tag_changes(paper.tags, text)
+            if not changes:
+                return
+            from readtrack import edits
+
+            self._edit(lambda: edits.tag(self.path, paper.id, changes), done=f"Tags saved for {paper.id}")
+
+        question = f"Tags of {paper.id} (space-separated; remove a word to drop that tag)"
+        self.app.push_screen(PromptScreen(question, " ".join(paper.tags)), save)
+
+    def action_add(self) -> None:
+        if self.catalog is None:
+            return
+        sections = self.catalog.sections
+        section = sections[self.section_index].name if sections else "Reading list"
+
+        def save(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            from readtrack import edits
+
+            try:
+                entry = edits.parse_entry(text)
+            except ReadtrackError as err:
+                self.notify(str(err), severity="error")
+                return
+            self._edit(
+                lambda: edits.add_papers(self.path, section, [entry]),
+                keep=lambda: entry.id,  # add_papers gives the entry its id
+                done=f"Added to {section}: {entry.title or entry.arxiv or entry.url}",
+            )
+
+        self.app.push_screen(
+            PromptScreen(f"Add a paper to {section}", placeholder="arXiv id, arXiv/PDF URL, or a title"), save
+        )
+
+    # -- plugins, sync, PDF ---------------------------------------------------------------------------
+
+    def action_run_plugin(self) -> None:
+        paper = self._selected()
+        if paper is None:
+            return
+        if not paper.plugin:
+            self.notify(f"{paper.id} has no plugin to run", severity="warning")
+            return
+        self.notify("Running plugins from the TUI is not available yet", severity="warning")
+
+    def action_sync(self) -> None:
+        self.notify("Sync from the TUI is not available yet", severity="warning")
+
+    def action_sync_all(self) -> None:
+        self.notify("Sync from the TUI is not available yet", severity="warning")
+
+    def action_open_pdf(self) -> None:
+        self.notify("Opening PDFs from the TUI is not available yet", severity="warning")
+
+    # -- help ------------------------------------------------------------------------------------------
+
+    def key_help(self) -> Iterator[tuple[str, str]]:
+        """(keys, what they do) for the help screen, from the bindings themselves."""
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            yield key_label(binding.key), binding.description
+        yield from self.MOVE_KEYS
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.key_help()))
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+def tag_changes(current: list[str], text: str) -> list[str]:
+    """The ``+tag``/``-tag`` changes that turn ``current`` into the words of ``text``."""
+    wanted = [word.lstrip("+") for word in text.replace(",", " ").split() if not word.startswith("-")]
+    dropped = {word.lstrip("-") for word in text.split() if word.startswith("-")}
+    wanted = [w for w in dict.fromkeys(wanted) if w not in dropped]
+    return [f"-{t}" for t in current if t not in wanted] + [f"+{t}" for t in wanted if t not in current]
+
+
+class ReadtrackApp(App[None]):
+    """`readtrack` with no command."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "readtrack"
+    # Under 120 columns the details go under the table; from 120 they get a column (see app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - textual reads it as declared
+
+    def __init__(self, catalog: Path | None = None) -> None:
+        super().__init__()
+        if catalog is None:
+            from readtrack.paths import catalog_path
+
+            catalog = catalog_path()
+        self.catalog_path = catalog
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(self.catalog_path)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for binding in screen.BINDINGS:
+                assert isinstance(binding, Binding)
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    f"{binding.description} ({key_label(binding.key)})",
+                    lambda action=action, screen=screen: screen.run_action(action),
+                )

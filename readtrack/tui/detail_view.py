@@ -1,0 +1,98 @@
+"""The detail pane's content: one paper's `paper_details` and its plugin's recent runs, as Rich text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from readtrack.catalog import STATUS_GLYPHS, Paper
+from readtrack.experiment import RunRecord, one_line
+
+RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
+
+
+def run_line(record: RunRecord) -> Text:
+    """``2024-05-01 12:03  passed  cpu quick  3.2 s``: one recorded run."""
+    info = record.info
+    when = info.started_at.replace("T", " ")[:16]
+    mode = "quick" if info.quick else "full"
+    style = RUN_STATUS_STYLES.get(record.status, "red")
+    line = Text(f"{when}  ")
+    line.append(f"{record.status:<9}", style=style)
+    line.append(f" {info.device} {mode}  {record.duration_s:.1f} s", style="dim")
+    return line
+
+
+def detail_renderable(
+    details: dict[str, Any], runs: list[RunRecord] | None, runs_error: str | None = None
+) -> RenderableType:
+    """Title, authors, date, ids, tags, abstract, notes and recent runs of one paper."""
+    parts: list[RenderableType] = [
+        Text(details.get("title") or details.get("label") or details["id"], style="bold")
+    ]
+    if details.get("label") and details["label"] != details.get("title"):
+        parts.append(Text(details["label"], style="italic"))
+    status = details["status"]
+    meta = Text(f"{STATUS_GLYPHS[status]} {status}", style="bold")
+    meta.append(f"  ·  {details['id']}  ·  {details['section']}", style="dim")
+    parts.append(meta)
+    authors = details.get("authors") or []
+    if authors:
+        shown = ", ".join(authors[:8]) + (f" and {len(authors) - 8} more" if len(authors) > 8 else "")
+        parts.append(Text(shown))
+    when = details.get("published") or (str(details["year"]) if details.get("year") else None)
+    facts = [f for f in (when and when[:10], details.get("arxiv") and f"arXiv:{details['arxiv']}") if f]
+    if facts:
+        parts.append(Text("  ·  ".join(facts), style="dim"))
+    if details.get("url"):
+        parts.append(Text(details["url"], style="dim underline"))
+    if details.get("tags"):
+        parts.append(Text("  ".join(f"#{t}" for t in details["tags"]), style="cyan"))
+    parts.append(Text("PDF: " + (details["pdf_path"] or "not downloaded (o fetches it)"), style="dim"))
+    parts.append(_heading("Abstract"))
+    if details.get("abstract"):
+        parts.append(Text(details["abstract"]))
+    else:
+        parts.append(Text("Not synced yet: s syncs this paper, S the whole list.", style="dim"))
+    parts.append(_heading("Notes"))
+    parts.append(
+        Text(details["notes"]) if details.get("notes") else Text("None yet: n adds some.", style="dim")
+    )
+    if details.get("plugin"):
+        parts.append(_heading(f"Plugin {details['plugin']}"))
+        if runs_error:
+            parts.append(Text(f"run history unavailable: {runs_error}", style="red"))
+        elif runs:
+            parts.extend(run_line(r) for r in runs)
+        else:
+            parts.append(Text("Never run: Enter runs it.", style="dim"))
+    return Group(*parts)
+
+
+def _heading(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None, str | None]:
+    """What the detail pane needs, read from the core (call it off the UI thread: it opens SQLite).
+
+    A broken cache or history shows up as a message in the pane instead of taking the TUI down.
+    """
+    from readtrack.details import SYNCED_KEYS, paper_details
+
+    try:
+        details = paper_details(paper)
+    except Exception:  # the catalog fields still show when the sync cache is unreadable
+        details = {**dict.fromkeys(SYNCED_KEYS), **paper.to_dict(), "authors": [], "categories": []}
+    runs: list[RunRecord] | None = None
+    error: str | None = None
+    if paper.plugin:
+        try:
+            from readtrack.history import runs as recorded_runs
+
+            runs = recorded_runs(paper.plugin, limit=5)
+        except Exception as err:  # same: show the problem, keep the pane
+            error = one_line(err)
+    return details, runs, error

@@ -1,0 +1,122 @@
+"""The small screens over the main one: help, a one-line prompt, the notes editor, the bad-catalog screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, Static, TextArea
+
+
+def key_label(key: str) -> str:
+    """How a binding's key reads in help: ``space`` → ``Space``, ``question_mark`` → ``?``."""
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "minus": "-",
+        "space": "Space",
+        "enter": "Enter",
+        "escape": "Esc",
+        "ctrl+p": "Ctrl+P",
+        "tab": "Tab",
+    }
+    return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the main screen with what it does (built from the bindings, so it cannot drift)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def __init__(self, keys: Iterable[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = list(keys)
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        for key, description in self.keys:
+            table.add_row(key, description)
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("readtrack keys", style="bold"), id="help-title")
+            yield Static(table)
+            yield Static("All of these are also in the command palette (Ctrl+P). Esc closes.", classes="hint")
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """A one-line question; dismisses with the text on Enter, None on Escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Label(self.question)
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Static("Enter to confirm, Esc to cancel", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NotesScreen(ModalScreen[str | None]):
+    """Edit a paper's notes; leaving (Escape) dismisses with the text, which the app then saves."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Save and close")]
+
+    def __init__(self, paper_title: str, notes: str) -> None:
+        super().__init__()
+        self.paper_title = paper_title
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="notes-box"):
+            yield Label(Text(f"Notes: {self.paper_title}", style="bold"))
+            yield TextArea(self.notes, id="notes-text", soft_wrap=True, show_line_numbers=False)
+            yield Static("Esc saves and closes (empty notes are removed)", classes="hint")
+
+    def action_leave(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+
+class CatalogErrorScreen(Screen[None]):
+    """papers.yaml is missing or invalid: where, what, and what to do. Closes itself once the file loads."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit")]
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__()
+        self.message = message
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box"):
+            yield Static(Text("The reading list cannot be opened", style="bold"), id="error-title")
+            yield Static(Text(self.message), id="error-message")
+            yield Static(
+                f"Create or fix {self.path} in your editor: this screen closes by itself once the file "
+                "is valid. q quits.",
+                classes="hint",
+            )
+        yield Footer()
+
+    def show(self, message: str) -> None:
+        self.message = message
+        self.query_one("#error-message", Static).update(Text(message))

@@ -1,0 +1,202 @@
+"""The main screen through Pilot: marking, filtering, notes, tags, adding, reloading, bad files."""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_driver import main_screen, run_app, screen_text, settle, shown_ids, table, wait_until
+
+from readtrack.catalog import load
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    """The lines removed or added between two versions of the file."""
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_opens_on_first_section_with_progress(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        return screen_text(app)
+
+    text = run_app(catalog_file, steps)
+    assert "Optimization algorithm 1/2" in text  # the table's title: section and its progress
+    assert "Decoupled Weight Decay" in text
+    assert "Vision" in text and "0/16" in text  # another section with its progress in the list
+    assert "/63 read" in text  # overall progress in the header
+
+
+def test_space_marks_read_and_changes_only_that_line(catalog_file: Path) -> None:
+    before = catalog_file.read_text()
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str | None:
+        await pilot.press("j")  # lbfgs, a todo paper
+        current = table(app).current
+        assert current is not None and current.paper.id == "lbfgs"
+        await pilot.press("space")
+        await settle(app, pilot)
+        current = table(app).current
+        return current.paper.status if current else None
+
+    assert run_app(catalog_file, steps) == "read"
+    assert changed_lines(before, catalog_file.read_text()) == [
+        "-        status: todo",
+        "+        status: read",
+    ]
+    assert load(catalog_file).get("lbfgs").status == "read"
+
+
+def test_space_toggles_back_r_marks_reading_minus_skips(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("space")  # adamw is read: back to todo
+        await settle(app, pilot)
+        assert load(catalog_file).get("adamw").status == "todo"
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert load(catalog_file).get("adamw").status == "reading"
+        await pilot.press("down", "minus")
+        await settle(app, pilot)
+        assert load(catalog_file).get("lbfgs").status == "skipped"
+
+    run_app(catalog_file, steps)
+
+
+def test_filter_searches_every_section_enter_keeps_escape_clears(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        first_section = shown_ids(app)
+        await pilot.press("slash", *"attention")
+        await settle(app, pilot)
+        found = table(app).rows
+        assert found and all(
+            "attention" in (r.paper.title + " " + " ".join(r.paper.tags)).lower()
+            or "attention" in (r.paper.label or "").lower()
+            or "attention" in (r.paper.notes or "").lower()
+            for r in found
+        )
+        assert len({r.paper.section for r in found}) >= 2  # across sections, not just the selected one
+        await pilot.press("enter")
+        assert table(app).has_focus
+        assert shown_ids(app) == [r.paper.id for r in found]  # Enter keeps the filter
+        second = found[1].paper
+        was = second.status
+        await pilot.press("j", "space")  # keys act on the filtered rows
+        await settle(app, pilot)
+        assert load(catalog_file).get(second.id).status == ("todo" if was == "read" else "read")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert shown_ids(app) == first_section
+        assert not main_screen(app).query_one("#filter", Input).value
+
+    run_app(catalog_file, steps)
+
+
+def test_filter_with_no_match_says_so(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("slash", *"zzzqqq")
+        await settle(app, pilot)
+        return screen_text(app)
+
+    assert "Nothing matches 'zzzqqq'" in run_app(catalog_file, steps)
+
+
+def test_notes_are_saved_when_leaving_the_editor(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("j", "n")
+        await pilot.pause()
+        await pilot.press(*"Two-loop recursion")
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+    run_app(catalog_file, steps)
+    assert load(catalog_file).get("lbfgs").notes == "Two-loop recursion"
+
+
+def test_tags_prompt_adds_and_removes(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("t")
+        await pilot.pause()
+        prompt = app.screen.query_one(Input)
+        assert prompt.value == "optimization"
+        prompt.value = "adam weight-decay"
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+    run_app(catalog_file, steps)
+    assert load(catalog_file).get("adamw").tags == ["adam", "weight-decay"]
+
+
+def test_add_by_arxiv_id_appends_to_the_section_and_selects_it(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str | None:
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"2401.04088", "enter")
+        await settle(app, pilot)
+        current = table(app).current
+        return current.paper.id if current else None
+
+    selected = run_app(catalog_file, steps)
+    catalog = load(catalog_file)
+    added = catalog.find_arxiv("2401.04088")
+    assert added is not None and added.section == "Optimization algorithm"
+    assert selected == added.id
+
+
+def test_reloads_when_the_file_changes_on_disk_and_keeps_the_cursor(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("j")  # on lbfgs
+        # Another process (the CLI) changes the file while the TUI is open.
+        subprocess.run([sys.executable, "-m", "readtrack", "mark", "lbfgs", "reading"], check=True)
+        await wait_until(
+            pilot, lambda: table(app).current is not None and table(app).current.paper.status == "reading"
+        )
+        current = table(app).current
+        assert current is not None and current.paper.id == "lbfgs"
+
+    run_app(catalog_file, steps)
+
+
+def test_bad_catalog_shows_where_and_recovers_when_fixed(catalog_file: Path) -> None:
+    good = catalog_file.read_text()
+    catalog_file.write_text(good.replace("status: todo", "status: maybe", 1))
+    bad_line = next(i for i, line in enumerate(catalog_file.read_text().splitlines(), 1) if "maybe" in line)
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        assert isinstance(app.screen, CatalogErrorScreen)
+        text = screen_text(app)
+        assert f"papers.yaml:{bad_line}:" in text and "unknown status 'maybe'" in text
+        catalog_file.write_text(good)
+        await wait_until(pilot, lambda: not isinstance(app.screen, CatalogErrorScreen))
+        await settle(app, pilot)
+        assert "Decoupled Weight Decay" in screen_text(app)
+
+    run_app(catalog_file, steps)
+
+
+def test_missing_catalog_is_a_screen_not_a_crash(tmp_path: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        assert isinstance(app.screen, CatalogErrorScreen)
+        assert "cannot be opened" in screen_text(app)
+        return app.screen.message
+
+    assert "nowhere.yaml: no such file" in run_app(tmp_path / "nowhere.yaml", steps)
+
+
+def test_help_lists_every_key_and_the_palette_has_them(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, list[str]]:
+        commands = [command.title for command in app.get_system_commands(app.screen)]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        return screen_text(app), commands
+
+    text, commands = run_app(catalog_file, steps)
+    for key, description in [("Space", "Read/todo"), ("/", "Filter"), ("Enter", "Run"), ("-", "Skip")]:
+        assert key in text and description in text
+        assert description in commands

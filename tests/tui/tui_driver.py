@@ -1,0 +1,67 @@
+"""Driving the real TUI through Textual's Pilot on the test's own papers.yaml (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from textual.pilot import Pilot
+
+from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.paper_table import PaperTable
+
+T = TypeVar("T")
+SIZE = (100, 30)
+
+
+async def settle(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+    """Let pending messages and worker threads (edits, reloads, details) finish."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Pause until ``condition()`` holds (the reload poll runs once a second); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.1)
+
+
+def run_app(
+    path: Path, steps: Callable[[ReadtrackApp, Pilot[None]], Awaitable[T]], size: tuple[int, int] = SIZE
+) -> T:
+    """Open the TUI on ``path``, wait for the first load, run ``steps`` and return what they return."""
+
+    async def main() -> T:
+        app = ReadtrackApp(path)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            return await steps(app, pilot)
+
+    return asyncio.run(main())
+
+
+def main_screen(app: ReadtrackApp) -> MainScreen:
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+def table(app: ReadtrackApp) -> PaperTable:
+    return main_screen(app).query_one(PaperTable)
+
+
+def shown_ids(app: ReadtrackApp) -> list[str]:
+    return [row.paper.id for row in table(app).rows]
+
+
+def screen_text(app: ReadtrackApp) -> str:
+    """What the terminal shows, as plain text lines."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
