@@ -1,4 +1,4 @@
-"""Packaging glue that pyproject.toml cannot express: the repo's `plugins/` folder ships as `readtrack_plugins`.
+"""Packaging glue pyproject.toml cannot express: the repo's `plugins/` folder ships as `readtrack_plugins`.
 
 A generic top-level name such as `plugins` must never land in site-packages, so each paper plugin folder
 `plugins/<paper>/` is installed as the package `readtrack_plugins.<paper>`.

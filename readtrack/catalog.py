@@ -35,16 +35,20 @@ The format (version 1)::
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid
 from readtrack.errors import CatalogError, UsageError
+
+if TYPE_CHECKING:
+    import yaml
 
 FORMAT_VERSION = 1
 STATUSES = ("todo", "reading", "read", "skipped")
@@ -69,13 +73,12 @@ SECTION_KEYS = ("name", "notes", "papers")
 TOP_KEYS = ("version", "title", "notes", "sections")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 @dataclass
 class Paper:
-    """One checklist item. ``children`` are its nested items; ``line`` is 1-based, where its mapping starts."""
+    """One checklist item. ``children`` are its nested items; ``line`` (1-based) is where it starts."""
 
     id: str
     title: str
@@ -220,7 +223,9 @@ def matches(paper: Paper, query: str, extra: str = "") -> bool:
     ``extra`` is more text to search (the TUI passes synced authors and abstract).
     """
     haystack = " ".join(
-        filter(None, [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra])
+        filter(
+            None, [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
+        )
     ).lower()
     return all(word in haystack for word in query.lower().split())
 
@@ -228,24 +233,117 @@ def matches(paper: Paper, query: str, extra: str = "") -> bool:
 # -- loading ------------------------------------------------------------------------------------------
 
 
-def load(path: str | Path) -> Catalog:
-    """Read and validate papers.yaml. Raises `CatalogError` with ``file:line:col: what`` on any problem."""
+def load(path: str | Path, *, cache: bool = True) -> Catalog:
+    """Read and validate papers.yaml. Raises `CatalogError` with ``file:line:col: what`` on any problem.
+
+    The validated model is cached in the data dir, keyed by a hash of the file's bytes, so that reading
+    an unchanged list (every ``readtrack list``) skips YAML entirely; any change to the file misses.
+    """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CatalogError(
             f"{path}: no such file (create one with `readtrack import LIST.md` or pass --catalog)"
         ) from None
+    key = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if cache:
+        cached = _read_cache(path, key)
+        if cached is not None:
+            return cached
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise CatalogError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    return parse(text, path)
+    catalog = parse(text, path)
+    if cache:
+        _write_cache(path, key, catalog)
+    return catalog
+
+
+def _cache_file(path: Path) -> Path:
+    from readtrack.paths import data_dir
+
+    name = hashlib.blake2b(str(path.resolve()).encode(), digest_size=8).hexdigest()
+    return data_dir() / "cache" / f"catalog-{name}.json"
+
+
+def _read_cache(path: Path, key: str) -> Catalog | None:
+    try:
+        raw = json.loads(_cache_file(path).read_bytes())
+        if raw.get("key") != key or raw.get("format") != _CACHE_FORMAT:
+            return None
+        return _catalog_from_json(path, raw["catalog"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a missing or stale cache is only slower
+
+
+def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
+    from readtrack.atomic import atomic_write
+
+    payload = {"key": key, "format": _CACHE_FORMAT, "catalog": _catalog_to_json(catalog)}
+    with contextlib.suppress(OSError):  # a read-only data dir only means working uncached
+        atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+
+_CACHE_FORMAT = 1
+_PAPER_FIELDS = (
+    "id",
+    "title",
+    "section",
+    "status",
+    "label",
+    "arxiv",
+    "related",
+    "url",
+    "year",
+    "tags",
+    "notes",
+    "plugin",
+    "added",
+    "read",
+    "parent",
+    "depth",
+    "line",
+)
+
+
+def _catalog_to_json(catalog: Catalog) -> dict[str, Any]:
+    def paper(p: Paper) -> list[Any]:
+        return [getattr(p, f) for f in _PAPER_FIELDS] + [[paper(c) for c in p.children]]
+
+    return {
+        "version": catalog.version,
+        "title": catalog.title,
+        "notes": catalog.notes,
+        "sections": [[s.name, s.notes, s.line, [paper(p) for p in s.papers]] for s in catalog.sections],
+    }
+
+
+def _catalog_from_json(path: Path, raw: dict[str, Any]) -> Catalog:
+    n = len(_PAPER_FIELDS)
+
+    def paper(row: list[Any]) -> Paper:
+        p = Paper(**dict(zip(_PAPER_FIELDS, row[:n], strict=True)))
+        p.children = [paper(c) for c in row[n]]
+        return p
+
+    sections = [
+        Section(name, notes, [paper(p) for p in papers], line)
+        for name, notes, line, papers in raw["sections"]
+    ]
+    return Catalog(
+        path=path, sections=sections, version=raw["version"], title=raw["title"], notes=raw["notes"]
+    )
 
 
 def compose(text: str, path: Path) -> yaml.MappingNode:
     """The YAML node tree of papers.yaml (no objects constructed); syntax errors become `CatalogError`."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
@@ -267,10 +365,15 @@ def parse(text: str, path: Path) -> Catalog:
 
 def from_root(root: yaml.MappingNode, path: Path) -> Catalog:
     """Build and validate the `Catalog` from an already composed node tree."""
+    _import_yaml()
     top = _mapping(path, root, TOP_KEYS, "the top level")
     version = _int(path, top.get("version"), "version") if "version" in top else FORMAT_VERSION
     if version != FORMAT_VERSION:
-        raise _error(path, top["version"], f"unsupported format version {version} (this readtrack reads {FORMAT_VERSION})")
+        raise _error(
+            path,
+            top["version"],
+            f"unsupported format version {version} (this readtrack reads {FORMAT_VERSION})",
+        )
     sections_node = top.get("sections")
     if sections_node is None or _is_null(sections_node):
         sections_nodes: list[yaml.Node] = []
@@ -278,8 +381,13 @@ def from_root(root: yaml.MappingNode, path: Path) -> Catalog:
         sections_nodes = sections_node.value
     else:
         raise _error(path, sections_node, "`sections` must be a list of sections")
-    catalog = Catalog(path=path, sections=[], version=version, title=_str(path, top.get("title")),
-                      notes=_str(path, top.get("notes")))
+    catalog = Catalog(
+        path=path,
+        sections=[],
+        version=version,
+        title=_str(path, top.get("title")),
+        notes=_str(path, top.get("notes")),
+    )
     seen: dict[str, int] = {}
     for node in sections_nodes:
         fields = _mapping(path, node, SECTION_KEYS, "a section")
@@ -302,7 +410,9 @@ def _papers(
     return [_paper(path, item, section, parent, depth, seen) for item in node.value]
 
 
-def _paper(path: Path, node: yaml.Node, section: str, parent: str | None, depth: int, seen: dict[str, int]) -> Paper:
+def _paper(
+    path: Path, node: yaml.Node, section: str, parent: str | None, depth: int, seen: dict[str, int]
+) -> Paper:
     fields = _mapping(path, node, PAPER_KEYS, "a paper")
     line = node.start_mark.line + 1
     paper_id = _str(path, fields.get("id"))
@@ -310,22 +420,32 @@ def _paper(path: Path, node: yaml.Node, section: str, parent: str | None, depth:
         raise _error(path, node, "a paper needs an `id` (a short slug such as `flashattention`)")
     where = f"paper {paper_id!r}"
     if not ID_PATTERN.match(paper_id):
-        raise _error(path, fields["id"], f"{where}: id must be a lowercase slug (letters, digits, '-', '_', '.')")
+        raise _error(
+            path, fields["id"], f"{where}: id must be a lowercase slug (letters, digits, '-', '_', '.')"
+        )
     if paper_id in seen:
         raise _error(path, fields["id"], f"{where}: duplicate id (first used on line {seen[paper_id]})")
     seen[paper_id] = line
     status = _str(path, fields.get("status")) or "todo"
     if status not in STATUSES:
-        raise _error(path, fields["status"], f"{where}: unknown status {status!r} (use one of {', '.join(STATUSES)})")
+        raise _error(
+            path, fields["status"], f"{where}: unknown status {status!r} (use one of {', '.join(STATUSES)})"
+        )
     arxiv = _str(path, fields.get("arxiv"))
     if arxiv and not arxivid.is_valid(arxiv):
-        raise _error(path, fields["arxiv"], f"{where}: malformed arXiv id {arxiv!r} (expected e.g. 2205.14135 or hep-th/9901001)")
+        raise _error(
+            path,
+            fields["arxiv"],
+            f"{where}: malformed arXiv id {arxiv!r} (expected e.g. 2205.14135 or hep-th/9901001)",
+        )
     related = _str_list(path, fields.get("related"), f"{where}: `related`")
     for ident in related:
         if not arxivid.is_valid(ident):
             raise _error(path, fields["related"], f"{where}: malformed arXiv id {ident!r} in `related`")
     year_node = fields.get("year")
-    year = _int(path, year_node, f"{where}: year") if year_node is not None and not _is_null(year_node) else None
+    year = (
+        _int(path, year_node, f"{where}: year") if year_node is not None and not _is_null(year_node) else None
+    )
     paper = Paper(
         id=paper_id,
         title=_str(path, fields.get("title")) or "",
@@ -350,6 +470,13 @@ def _paper(path: Path, node: yaml.Node, section: str, parent: str | None, depth:
 
 
 # -- node helpers -------------------------------------------------------------------------------------
+
+
+def _import_yaml() -> None:
+    # The node helpers below use `yaml` as a module global; imported on first parse only, so that a
+    # cached catalog loads without PyYAML.
+    global yaml
+    import yaml
 
 
 def _error(path: Path, node: yaml.Node, message: str) -> CatalogError:

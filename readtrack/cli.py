@@ -7,12 +7,21 @@ Heavy modules (torch, textual, arxiv) are imported inside the commands that need
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from readtrack.errors import ReadtrackError
+from readtrack.catalog import STATUS_GLYPHS
+from readtrack.errors import ReadtrackError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from readtrack.catalog import Catalog
 
 app = typer.Typer(
     name="readtrack",
@@ -44,26 +53,320 @@ def _root(
         run_tui()
 
 
+# -- the reading list ---------------------------------------------------------------------------------
+
+STATUS_HELP = "todo | reading | read | skipped"
+
+
+def _catalog_path() -> Path:
+    from readtrack.paths import catalog_path
+
+    return catalog_path()
+
+
+def _load() -> Catalog:
+    from readtrack.catalog import load
+
+    return load(_catalog_path())
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command("list")
+def list_papers(
+    section: str = typer.Option(None, "--section", "-s", help="Only this section."),
+    status: str = typer.Option(None, "--status", help=STATUS_HELP),
+    tag: str = typer.Option(None, "--tag", "-t", help="Only papers with this tag."),
+    search: str = typer.Option(None, "--search", "-q", help="Words to find in title, label, id, tags, notes."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of every matching paper."),
+) -> None:
+    """List papers with their status (☐ todo, ◐ reading, ☑ read, ⊘ skipped)."""
+    catalog = _load()
+    papers = catalog.filter(section=section, status=status, tag=tag, search=search)
+    if as_json:
+        _print_json([p.to_dict() for p in papers])
+        return
+    import shutil
+
+    from readtrack.render import paper_table
+
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size((100, 24)).columns
+    print(paper_table(catalog, papers, width=width, nested=not (status or tag or search), color=color))
+
+
+@app.command()
+def show(
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="Print the paper as JSON."),
+) -> None:
+    """Show one paper: its fields, notes, and synced metadata when present."""
+    from readtrack.details import paper_details
+
+    catalog = _load()
+    details = paper_details(catalog.get(paper_id))
+    if as_json:
+        _print_json(details)
+        return
+    from readtrack.render import paper_panel
+
+    _console().print(paper_panel(details))
+
+
+@app.command()
+def mark(
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    status: str = typer.Argument(..., metavar="STATUS", help=STATUS_HELP),
+    date: bool = typer.Option(False, "--date", help="Also record today's date as `read:` (when STATUS is read)."),
+) -> None:
+    """Set a paper's status. Only its status line in papers.yaml changes."""
+    from readtrack import edits
+
+    catalog = edits.mark(_catalog_path(), paper_id, status, record_date=date)
+    paper = catalog.get(paper_id)
+    print(f"{STATUS_GLYPHS[paper.status]} {paper.id}: {paper.status}")
+
+
+@app.command()
+def note(
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    text: str = typer.Argument(None, metavar="[TEXT]", help="The new notes; omit to edit them in $EDITOR."),
+) -> None:
+    """Replace a paper's notes (TEXT, or $EDITOR when omitted; empty text removes them)."""
+    from readtrack import edits
+
+    path = _catalog_path()
+    if text is None:
+        from readtrack.editor import edit_text
+
+        current = _load().get(paper_id).notes or ""
+        edited = edit_text(current, suffix=f"-{paper_id}.md")
+        if edited is None or edited.strip() == current.strip():
+            print("notes unchanged")
+            return
+        text = edited
+    edits.note(path, paper_id, text)
+    print(f"notes of {paper_id} saved" if text.strip() else f"notes of {paper_id} removed")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def tag(
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    changes: list[str] = typer.Argument(..., metavar="+TAG|-TAG..."),
+) -> None:
+    """Add (+name or name) and remove (-name) tags."""
+    from readtrack import edits
+
+    paper = edits.tag(_catalog_path(), paper_id, changes).get(paper_id)
+    print(f"{paper.id}: {', '.join(paper.tags) or '(no tags)'}")
+
+
+@app.command()
+def add(
+    what: str = typer.Argument(..., metavar="ARXIV_ID|URL|TITLE"),
+    section: str = typer.Option("Inbox", "--section", "-s", help="Section to add to (created when missing)."),
+) -> None:
+    """Add a paper offline; `readtrack sync` fills its metadata later."""
+    from readtrack import edits
+
+    path = _catalog_path()
+    entry = edits.parse_entry(what)
+    if entry.arxiv:
+        existing = _load().find_arxiv(entry.arxiv)
+        if existing is not None:
+            raise UsageError(f"arXiv {entry.arxiv} is already in the list as {existing.id!r}")
+    edits.add_papers(path, section, [entry])
+    print(f"added {entry.id} to {section}")
+
+
+@app.command()
+def stats() -> None:
+    """Reading progress per section."""
+    from readtrack.render import stats_table
+
+    _console().print(stats_table(_load()))
+
+
+@app.command("import")
+def import_list(
+    file: str = typer.Argument(..., metavar="FILE.md", help="A markdown checklist or list of papers."),
+    section: str = typer.Option(None, "--section", "-s", help="Put every item in this section."),
+) -> None:
+    """Merge a markdown reading list into papers.yaml, skipping papers already there."""
+    from readtrack.importer import import_markdown
+
+    print(import_markdown(_catalog_path(), Path(file), section=section).summary())
+
+
+@app.command()
+def export(
+    fmt: str = typer.Option("md", "--format", "-f", metavar="md|bibtex|json", help="What to write."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Write the whole list as a markdown checklist, BibTeX or JSON."""
+    from readtrack.importer import export_catalog
+
+    result = export_catalog(_catalog_path(), fmt, Path(output) if output else None)
+    if result.written_to is None:
+        sys.stdout.write(result.text)
+    else:
+        print(f"exported {result.papers} papers as {fmt} to {result.written_to}")
+
+
+# -- paper plugins ------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    name: str = typer.Argument(..., metavar="NAME", help="The plugin (see `readtrack plugins`)."),
+    device: str = typer.Option("auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps"),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random generator (CPU runs repeat exactly)."),
+    only: str = typer.Option(None, "--only", help="Run one stage: check | train | bench."),
+    timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
+    impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
+    as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
+) -> None:
+    """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it."""
+    from readtrack import runner
+
+    options = {"impl": impl} if impl else {}
+
+    def start(emit: runner.Emit) -> runner.RunRecord:
+        return runner.run_plugin(
+            name,
+            device=device,
+            quick=quick,
+            seed=seed,
+            only=only,
+            timeout=timeout,
+            options=options,
+            emit=emit,
+        )
+
+    if as_json:
+        record = runner.run_streaming_json(sys.stdout, start)
+    else:
+        from readtrack.run_report import live_printer, render_record
+
+        console = _console()
+        record = start(live_printer(console))
+        render_record(record, console)
+    raise typer.Exit(runner.exit_code(record))
+
+
+@app.command("history")
+def run_history(
+    name: str = typer.Argument(None, metavar="[NAME]", help="Only this plugin's runs."),
+    limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole run records as JSON."),
+) -> None:
+    """Past plugin runs, newest first."""
+    from readtrack import history
+    from readtrack.experiment import jsonable
+
+    records = history.runs(name, limit=limit)
+    if as_json:
+        _print_json([jsonable(r.to_dict()) for r in records])
+        return
+    from readtrack.run_report import render_history
+
+    render_history(records, _console())
+
+
+@app.command()
+def compare(
+    name: str = typer.Argument(..., metavar="NAME"),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Compare a plugin's last two runs: check errors, targets, measured values, bench medians."""
+    from readtrack import history
+
+    comparison = history.compare(name)
+    if as_json:
+        _print_json(comparison.to_dict())
+        return
+    from readtrack.run_report import render_comparison
+
+    render_comparison(comparison, _console())
+
+
+@app.command("plugins")
+def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+    """Paper plugins found (built-in, installed, user folder), broken ones with their error."""
+    from readtrack.plugins import listing
+
+    rows = listing()
+    if as_json:
+        _print_json(rows)
+        return
+    from readtrack.run_report import render_plugins
+
+    render_plugins(rows, _console())
+
+
+# -- arXiv sync and the PDF cache ---------------------------------------------------------------------
+
+
+@app.command("sync")
+def sync_papers(
+    paper_ids: list[str] = typer.Argument(None, metavar="[ID...]", help="Only these papers (default: all)."),
+    section: str = typer.Option(None, "--section", "-s", help="Only papers of this section."),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Metadata only; no PDF downloads."),
+    resolve: bool = typer.Option(False, "--resolve", help="Find arXiv ids by title and write confident ones."),
+    force: bool = typer.Option(False, "--force", help="Fetch again what is already stored."),
+    jobs: int = typer.Option(4, "--jobs", "-j", help="Parallel downloads from non-arXiv hosts."),
+) -> None:
+    """Fetch arXiv metadata (abstracts, authors) and PDFs for offline reading; politely, resumably."""
+    from readtrack import sync
+
+    options = sync.SyncOptions.from_env(pdf=not no_pdf, resolve=resolve, force=force, jobs=jobs)
+    with sync.TerminalProgress() as progress:
+        report = sync.sync(_load(), paper_ids or [], section=section, options=options, on_event=progress)
+    for line in sync.summary_lines(report):
+        print(line)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("open")
+def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Open a paper's PDF in the system viewer (READTRACK_OPENER overrides), syncing it first if missing."""
+    from readtrack import sync
+
+    with sync.TerminalProgress() as progress:
+        opened = sync.open_paper(_load(), paper_id, on_event=progress)
+    print(f"opened {opened}")
+
+
+@app.command()
+def doctor() -> None:
+    """Re-check the PDF cache offline: missing, corrupt and orphaned files, stale partial downloads."""
+    from readtrack import pdfcache, sync
+
+    report = pdfcache.doctor(_load())
+    for line in sync.doctor_lines(report):
+        print(line)
+    raise typer.Exit(0 if report.healthy else 1)
+
+
 def main() -> None:
-    """Entry point: run the app, turning readtrack errors into one line and an exit code."""
+    """Entry point: run the app, turning readtrack errors into one line and an exit code.
+
+    Typer (standalone mode) already reports usage errors with exit 2; this is the one place that maps
+    `ReadtrackError` to ``readtrack: message`` and its exit code.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except ReadtrackError as err:
-        if _debug:
+        if _debug or "--debug" in sys.argv:
             raise
         print(f"readtrack: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        print("readtrack: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as err:  # click's own usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(err, click.exceptions.Exit):
-            sys.exit(err.exit_code)
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
-            sys.exit(130)
-        raise

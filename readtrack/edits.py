@@ -18,7 +18,7 @@ import yaml
 
 from readtrack import arxivid
 from readtrack.atomic import atomic_write
-from readtrack.catalog import PAPER_KEYS, STATUSES, Catalog, Paper, compose, from_root
+from readtrack.catalog import PAPER_KEYS, SECTION_KEYS, STATUSES, TOP_KEYS, Catalog, Paper, compose, from_root
 from readtrack.errors import CatalogError, UsageError
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
 
@@ -50,7 +50,9 @@ def apply_edit(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | Non
         try:
             updated = from_root(compose(new_text, path), path)
         except CatalogError as err:
-            raise CatalogError(f"refusing to write {path.name}: the edit would make it invalid ({err})") from None
+            raise CatalogError(
+                f"refusing to write {path.name}: the edit would make it invalid ({err})"
+            ) from None
         if verify is not None and not verify(updated):
             raise CatalogError(f"refusing to write {path.name}: the edit did not read back as intended")
         if path.read_bytes() != before:
@@ -110,7 +112,7 @@ def set_fields(path: Path, paper_id: str, values: dict[str, object]) -> Catalog:
         splices: list[Splice] = []
         for key, value in values.items():
             current = _field(node, key)
-            if value is None or value == [] and key != "tags":
+            if value is None or (value == [] and key != "tags"):
                 if current is not None:
                     removed = doc.delete_key(node, key)
                     if removed:
@@ -136,7 +138,9 @@ def _differs(node: yaml.Node, value: object) -> bool:
 
 def _read_back(paper: Paper, key: str) -> object:
     value = getattr(paper, key)
-    return [str(v) for v in value] if isinstance(value, list) else (None if value in ("", None) else str(value))
+    return (
+        [str(v) for v in value] if isinstance(value, list) else (None if value in ("", None) else str(value))
+    )
 
 
 def _normal(value: object) -> object:
@@ -174,7 +178,9 @@ def tag(path: Path, paper_id: str, changes: list[str]) -> Catalog:
     for change in changes:
         word = change.lstrip("+-")
         if not word or not re.fullmatch(r"[\w.:/-]+", word):
-            raise UsageError(f"bad tag {change!r}: use +name to add, -name to remove (letters, digits, - _ . : /)")
+            raise UsageError(
+                f"bad tag {change!r}: use +name to add, -name to remove (letters, digits, - _ . : /)"
+            )
         if change.startswith("-"):
             removes.add(word)
         else:
@@ -194,6 +200,38 @@ def set_arxiv(path: Path, paper_id: str, ident: str) -> Catalog:
     if not arxivid.is_valid(ident):
         raise UsageError(f"malformed arXiv id {ident!r}")
     return set_fields(path, paper_id, {"arxiv": ident})
+
+
+def set_section_notes(path: Path, section: str, text: str | None) -> Catalog:
+    """Replace a section's notes (empty text removes them): only the section's `notes` lines change."""
+    cleaned = _normal((text or "").strip("\n") or None)
+
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        name = catalog.section(section).name  # a clear error for unknown sections
+        node = section_node(root, name)
+        if node is None:
+            return []
+        if cleaned is None:
+            removed = doc.delete_key(node, "notes")
+            return [removed] if removed else []
+        return [doc.set_key(node, "notes", cleaned, SECTION_KEYS)]
+
+    return apply_edit(path, edit, lambda updated: updated.section(section).notes == cleaned)
+
+
+def set_list_field(path: Path, key: str, value: str | None) -> Catalog:
+    """Set (or, with ``None``, remove) the list's own ``title`` or ``notes``: only those lines change."""
+    if key not in ("title", "notes"):
+        raise UsageError(f"cannot set `{key}` on the list (only title and notes)")
+    cleaned = _normal((value or "").strip("\n") or None)
+
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        if cleaned is None:
+            removed = doc.delete_key(root, key)
+            return [removed] if removed else []
+        return [doc.set_key(root, key, cleaned, TOP_KEYS)]
+
+    return apply_edit(path, edit, lambda updated: getattr(updated, key) == cleaned)
 
 
 # -- adding papers ------------------------------------------------------------------------------------
@@ -307,3 +345,22 @@ def _new_section(doc: Document, root: yaml.MappingNode, name: str, items: list[l
     if not splice.new.startswith(":") and doc.text[: splice.start].endswith("\n") and splice.start > 0:
         splice.new = "\n" + splice.new  # a blank line between sections, as in the seed list
     return splice
+
+
+def parse_entry(text: str) -> NewPaper:
+    """What ``readtrack add`` takes: an arXiv id or URL, another URL, or a title.
+
+    Works offline: `readtrack sync` fills the metadata later.
+    """
+    value = text.strip()
+    if not value:
+        raise UsageError("nothing to add: give an arXiv id, a URL or a title")
+    ident = arxivid.parse(value)
+    if ident is not None:
+        slug = "arxiv-" + re.sub(r"[^a-z0-9]+", "-", ident.base.lower())
+        return NewPaper(title="", id=slug, arxiv=str(ident), added=today())
+    if re.match(r"^https?://\S+$", value):
+        tail = value.rstrip("/").rsplit("/", 1)[-1]
+        title = re.sub(r"\.(pdf|html?)$", "", tail, flags=re.IGNORECASE).replace("-", " ").replace("_", " ")
+        return NewPaper(title=title or value, url=value, added=today())
+    return NewPaper(title=value, added=today())

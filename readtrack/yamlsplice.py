@@ -125,7 +125,11 @@ class Document:
                 end = self.value_end(value_node)
                 indent = self.column(self.offset(key_node.start_mark)) + 2
                 if isinstance(value_node, yaml.SequenceNode | yaml.MappingNode) and not value_node.flow_style:
-                    if isinstance(value_node, yaml.SequenceNode) and isinstance(value, list | tuple) and value:
+                    if (
+                        isinstance(value_node, yaml.SequenceNode)
+                        and isinstance(value, list | tuple)
+                        and value
+                    ):
                         return Splice(start, end, self._block_list(value, self.column(start)))
                     # a block collection starts on the next line: the new value goes right after "key:"
                     colon = self.text.index(":", self.offset(key_node.end_mark))
@@ -140,7 +144,9 @@ class Document:
         pad = " " * column
         return ("\n" + pad).join(f"- {format_scalar(v)}" for v in values)
 
-    def _insert_key(self, mapping: yaml.MappingNode, key: str, value: object, order: tuple[str, ...]) -> Splice:
+    def _insert_key(
+        self, mapping: yaml.MappingNode, key: str, value: object, order: tuple[str, ...]
+    ) -> Splice:
         if mapping.flow_style or not mapping.value:
             end = self.offset(mapping.end_mark) - 1  # before the closing brace
             sep = ", " if mapping.value else ""

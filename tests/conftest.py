@@ -16,7 +16,9 @@ SEED_CATALOG = REPO / "readtrack" / "data" / "papers.yaml"
 
 
 @pytest.fixture(autouse=True)
-def readtrack_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def readtrack_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A fresh READTRACK_HOME per test; READTRACK_CATALOG points into it (a copy of the seed list)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("READTRACK_HOME", str(home))
@@ -32,8 +34,13 @@ def catalog_file(readtrack_home: Path) -> Path:
     return readtrack_home / "papers.yaml"
 
 
-def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m readtrack ARGS` in a real subprocess with the test's environment."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     return subprocess.run(

@@ -1,0 +1,42 @@
+"""Everything known about one paper, for `readtrack show` and the TUI's detail pane.
+
+The catalog fields come from papers.yaml; abstract, authors, dates, categories and the PDF path come from
+the sync cache (SQLite and the PDF folder) when the paper has been synced, and are null otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readtrack.catalog import Paper
+
+SYNCED_KEYS = (
+    "abstract",
+    "authors",
+    "published",
+    "updated",
+    "categories",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "comment",
+    "pdf_path",
+)
+
+
+def paper_details(paper: Paper) -> dict[str, Any]:
+    """``paper.to_dict()`` plus the synced metadata keys (null when not synced) and the nested ids."""
+    details: dict[str, Any] = paper.to_dict()
+    details.update(dict.fromkeys(SYNCED_KEYS))
+    details["authors"] = []
+    details["categories"] = []
+    details["children"] = [child.id for child in paper.children]
+    details.update(synced_details(paper))
+    return details
+
+
+def synced_details(paper: Paper) -> dict[str, Any]:
+    """Metadata and PDF path from the sync cache (SQLite and the PDF folder; no network)."""
+    from readtrack.metadata import synced_details as from_cache
+
+    return from_cache(paper)

@@ -1,0 +1,167 @@
+"""Edits to papers.yaml change only their own lines, never clobber concurrent changes, and fail safely."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from readtrack import catalog, edits
+from readtrack.errors import CatalogError, UsageError
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_mark_changes_exactly_one_line(catalog_file: Path) -> None:
+    before = catalog_file.read_text()
+    edits.mark(catalog_file, "transformer-xl", "read")
+    assert changed_lines(before, catalog_file.read_text()) == [
+        "-            status: todo",
+        "+            status: read",
+    ]
+
+
+def test_mark_with_date_adds_the_read_line_after_status(catalog_file: Path) -> None:
+    before = catalog_file.read_text()
+    edits.mark(catalog_file, "layernorm", "read", record_date=True)
+    diff = changed_lines(before, catalog_file.read_text())
+    assert diff[0:2] == ["-        status: todo", "+        status: read"]
+    assert diff[2] == f"+        read: {edits.today()}"
+    assert catalog.load(catalog_file).get("layernorm").read == edits.today()
+
+
+def test_notes_single_and_multi_line_round_trip(catalog_file: Path) -> None:
+    original = catalog_file.read_text()
+    edits.note(catalog_file, "bert", "masked LM: 15% of tokens # not a comment")
+    assert catalog.load(catalog_file).get("bert").notes == "masked LM: 15% of tokens # not a comment"
+    text = "first line\n\n  indented: second\nthird"
+    edits.note(catalog_file, "bert", text)
+    assert catalog.load(catalog_file).get("bert").notes == text
+    edits.note(catalog_file, "bert", "short again")
+    assert catalog.load(catalog_file).get("bert").notes == "short again"
+    edits.note(catalog_file, "bert", "")
+    assert catalog.load(catalog_file).get("bert").notes is None
+    assert catalog_file.read_text() == original
+
+
+def test_tags_add_and_remove_in_place(catalog_file: Path) -> None:
+    before = catalog_file.read_text()
+    edits.tag(catalog_file, "flashattention", ["+gpu", "-efficiency", "attention"])
+    assert catalog.load(catalog_file).get("flashattention").tags == ["attention", "gpu"]
+    assert changed_lines(before, catalog_file.read_text()) == [
+        "-            tags: [attention, efficiency]",
+        "+            tags: [attention, gpu]",
+    ]
+    with pytest.raises(UsageError, match="bad tag"):
+        edits.tag(catalog_file, "bert", ["+two words"])
+
+
+def test_block_style_tags_stay_block_style(tmp_path: Path) -> None:
+    path = tmp_path / "papers.yaml"
+    path.write_text(
+        "version: 1\nsections:\n- name: A\n  papers:\n  - id: a\n    tags:\n    - x\n    - y\n    notes: n\n"
+    )
+    edits.tag(path, "a", ["+z"])
+    assert path.read_text() == (
+        "version: 1\nsections:\n- name: A\n  papers:\n  - id: a\n"
+        "    tags:\n    - x\n    - y\n    - z\n    notes: n\n"
+    )
+
+
+def test_add_papers_to_existing_new_and_nested_places(catalog_file: Path) -> None:
+    before = catalog_file.read_text()
+    edits.add_papers(catalog_file, "Vision", [edits.NewPaper(title="Swin Transformer", arxiv="2103.14030")])
+    edits.add_papers(
+        catalog_file, "Brand: new", [edits.NewPaper(title="A: tricky # title"), edits.NewPaper(title="B")]
+    )
+    edits.add_papers(catalog_file, "ignored", [edits.NewPaper(title="Elman nets")], parent="rnn")
+    cat = catalog.load(catalog_file)
+    assert cat.get("swin-transformer").section == "Vision"
+    assert [p.title for p in cat.section("Brand: new").papers] == ["A: tricky # title", "B"]
+    assert cat.get("elman-nets").parent == "rnn"
+    # nothing that existed before changed: every old line is still there, in order
+    removed = [line for line in changed_lines(before, catalog_file.read_text()) if line.startswith("-")]
+    assert removed == []
+
+
+def test_ids_are_made_unique(catalog_file: Path) -> None:
+    edits.add_papers(catalog_file, "Inbox", [edits.NewPaper(title="ResNet"), edits.NewPaper(title="ResNet")])
+    ids = [p.id for p in catalog.load(catalog_file).section("Inbox").papers]
+    assert ids == ["resnet-2", "resnet-3"]
+
+
+def test_invalid_file_is_left_untouched(catalog_file: Path) -> None:
+    broken = catalog_file.read_text() + "  - name: [oops\n"
+    catalog_file.write_text(broken)
+    with pytest.raises(CatalogError, match=r"papers.yaml:\d+:\d+"):
+        edits.mark(catalog_file, "bert", "read")
+    assert catalog_file.read_text() == broken
+
+
+def test_edit_is_reapplied_when_the_file_changes_meanwhile(catalog_file: Path) -> None:
+    """Simulate an editor saving between our read and our write: the other change must survive."""
+    original_apply = edits.Document.apply
+    fired = threading.Event()
+
+    def apply_then_someone_else_saves(self: edits.Document, splices: list[edits.Splice]) -> str:
+        if not fired.is_set():
+            fired.set()
+            text = catalog_file.read_text().replace(
+                'status: todo\n            arxiv: "1810.04805"',
+                'status: reading\n            arxiv: "1810.04805"',
+            )
+            catalog_file.write_text(text)
+        return original_apply(self, splices)
+
+    edits.Document.apply = apply_then_someone_else_saves  # type: ignore[method-assign]
+    try:
+        edits.mark(catalog_file, "t5", "read")
+    finally:
+        edits.Document.apply = original_apply  # type: ignore[method-assign]
+    cat = catalog.load(catalog_file)
+    assert cat.get("bert").status == "reading"  # the concurrent change survived
+    assert cat.get("t5").status == "read"  # and ours was applied on top
+
+
+def test_writes_are_atomic_and_keep_permissions(catalog_file: Path) -> None:
+    os.chmod(catalog_file, 0o640)
+    inode = catalog_file.stat().st_ino
+    edits.mark(catalog_file, "bert", "read")
+    assert catalog_file.stat().st_ino != inode  # replaced, not rewritten in place
+    assert catalog_file.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in catalog_file.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "papers.yaml"
+    path.write_bytes(
+        b"version: 1\r\nsections:\r\n  - name: A\r\n    papers:\r\n      - id: a\r\n        status: todo\r\n"
+    )
+    edits.mark(path, "a", "read")
+    assert (
+        path.read_bytes() == b"version: 1\r\nsections:\r\n  - name: A\r\n    papers:\r\n      - id: a\r\n"
+        b"        status: read\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "value"),
+    [
+        ("2205.14135", "arxiv", "2205.14135"),
+        ("https://arxiv.org/abs/1706.03762v7", "arxiv", "1706.03762v7"),
+        (
+            "https://example.org/papers/deep-learning.pdf",
+            "url",
+            "https://example.org/papers/deep-learning.pdf",
+        ),
+        ("Deep Residual Learning", "title", "Deep Residual Learning"),
+    ],
+)
+def test_parse_entry(entry: str, field: str, value: str) -> None:
+    assert getattr(edits.parse_entry(entry), field) == value
