@@ -501,7 +501,7 @@ def _mapping(path: Path, node: yaml.Node, allowed: tuple[str, ...], what: str) -
 
 
 def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value in _NULLS
+    return isinstance(node, yaml.ScalarNode) and not node.style and node.value in _NULLS
 
 
 def _str(path: Path, node: yaml.Node | None) -> str | None:
@@ -510,7 +510,10 @@ def _str(path: Path, node: yaml.Node | None) -> str | None:
     if not isinstance(node, yaml.ScalarNode):
         raise _error(path, node, "expected a single value here, not a list or mapping")
     value = node.value
-    return value.strip() if node.style is None else value.rstrip("\n") if node.style in "|>" else value
+    # plain scalars have style None (PyYAML) or "" (libyaml); block scalars keep inner, not trailing, newlines
+    if not node.style:
+        return value.strip()
+    return value.rstrip("\n") if node.style in ("|", ">") else value
 
 
 def _str_list(path: Path, node: yaml.Node | None, what: str) -> list[str]:

@@ -22,8 +22,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLAIN_SAFE = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n]*$")
 
 
-def format_scalar(value: object) -> str:
-    """A one-line YAML scalar for ``value``: plain when it reads back as the same string, else quoted."""
+def format_scalar(value: object, *, flow: bool = False) -> str:
+    """A one-line YAML scalar for ``value``: plain when it reads back as the same string, else quoted.
+
+    ``flow``: the scalar sits inside ``[...]`` or ``{...}``, where commas and brackets end a plain scalar.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -39,6 +42,7 @@ def format_scalar(value: object) -> str:
         and ": " not in text
         and " #" not in text
         and not text.endswith(":")
+        and not (flow and any(c in text for c in ",[]{}"))
         and _resolver.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
     ):
         return text
@@ -46,10 +50,19 @@ def format_scalar(value: object) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def format_value(value: object, indent: int) -> str:
-    """The text after ``key: `` for a value: a scalar, a flow list, or a literal block for multi-line text."""
+def format_value(value: object, indent: int, *, flow: bool = False) -> str:
+    """The text after ``key: `` for a value: a scalar, a flow list, or a literal block for multi-line text.
+
+    ``flow``: the value goes inside a flow mapping, where a block scalar cannot start: quote instead.
+    """
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(format_scalar(v) for v in value) + "]"
+        return "[" + ", ".join(format_scalar(v, flow=True) for v in value) + "]"
+    if flow:
+        return (
+            format_scalar(value, flow=True)
+            if "\n" not in str(value)
+            else json.dumps(str(value), ensure_ascii=False)
+        )
     if isinstance(value, str) and "\n" in value.strip("\n"):
         body = value.strip("\n")
         pad = " " * indent
@@ -136,8 +149,10 @@ class Document:
                     return Splice(colon + 1, end, " " + format_value(value, indent))
                 if _is_empty(value_node):
                     colon = self.text.index(":", self.offset(key_node.end_mark))
-                    return Splice(colon + 1, colon + 1, " " + format_value(value, indent))
-                return Splice(start, end, format_value(value, indent))
+                    return Splice(
+                        colon + 1, colon + 1, " " + format_value(value, indent, flow=bool(mapping.flow_style))
+                    )
+                return Splice(start, end, format_value(value, indent, flow=bool(mapping.flow_style)))
         return self._insert_key(mapping, key, value, order)
 
     def _block_list(self, values: list | tuple, column: int) -> str:
@@ -150,7 +165,7 @@ class Document:
         if mapping.flow_style or not mapping.value:
             end = self.offset(mapping.end_mark) - 1  # before the closing brace
             sep = ", " if mapping.value else ""
-            return Splice(end, end, f"{sep}{key}: {format_value(value, 0)}")
+            return Splice(end, end, f"{sep}{key}: {format_value(value, 0, flow=True)}")
         first_key = mapping.value[0][0]
         indent = self.column(self.offset(first_key.start_mark))
         present = {k.value: (k, v) for k, v in mapping.value}
@@ -217,7 +232,7 @@ class Document:
 
 
 def _is_empty(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value == ""
+    return isinstance(node, yaml.ScalarNode) and not node.style and node.value == ""
 
 
 def _one_line(node: yaml.Node) -> bool:

@@ -165,3 +165,32 @@ def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
 )
 def test_parse_entry(entry: str, field: str, value: str) -> None:
     assert getattr(edits.parse_entry(entry), field) == value
+
+
+def test_flow_style_papers_and_empty_lists(tmp_path: Path) -> None:
+    path = tmp_path / "papers.yaml"
+    path.write_text(
+        "version: 1\nsections:\n  - name: A\n    papers:\n      - {id: a, title: T, status: todo}\n"
+        "  - name: B\n    papers:\n  - name: C\n    papers: []\n"
+    )
+    edits.note(path, "a", "x, y [z]")
+    edits.tag(path, "a", ["+q"])
+    edits.add_papers(path, "B", [edits.NewPaper(title="One")])
+    edits.add_papers(path, "C", [edits.NewPaper(title="Two"), edits.NewPaper(title="Three")])
+    cat = catalog.load(path)
+    assert (cat.get("a").notes, cat.get("a").tags) == ("x, y [z]", ["q"])
+    assert [p.id for p in cat.section("B").papers] == ["one"]
+    assert [p.id for p in cat.section("C").papers] == ["two", "three"]
+    assert (
+        path.read_text().splitlines()[4]
+        == '      - {id: a, title: T, status: todo, notes: "x, y [z]", tags: [q]}'
+    )
+
+
+def test_null_values_read_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "papers.yaml"
+    path.write_text(
+        "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        year:\n        status: ~\n"
+    )
+    paper = catalog.load(path).get("a")
+    assert (paper.year, paper.status) == (None, "todo")
