@@ -28,7 +28,7 @@ from readtrack.catalog import Catalog, Paper, load
 from readtrack.errors import CatalogError, ReadtrackError
 from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.paper_table import PaperTable, fit
-from readtrack.tui.rows import PaperRow, filter_rows, overall_progress, section_rows
+from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
 
 POLL_SECONDS = 1.0
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
@@ -95,6 +95,11 @@ class MainScreen(Screen[None]):
         self.section_index = 0
         self.query_text = ""
         self.search_extra: dict[str, str] = {}
+        # Derived once per load: every paper, each section's progress, the filter over them.
+        self._papers: list[Paper] = []
+        self._progress: list[tuple[int, int]] = []
+        self._filter = IncrementalFilter([], {})
+        self._sections_width = 0
         self.last_status: dict[str, str] = {}
         self._edit_lock = threading.Lock()
         self._error_screen: CatalogErrorScreen | None = None
@@ -163,6 +168,9 @@ class MainScreen(Screen[None]):
             keep = current.paper.id if current else None
         self.catalog = catalog
         self.signature = signature
+        self._papers = list(catalog.papers())
+        self._progress = [section.progress() for section in catalog.sections]
+        self._filter = IncrementalFilter(self._papers, self.search_extra)
         if self._error_screen is not None:
             self.app.pop_screen()
             self._error_screen = None
@@ -196,6 +204,7 @@ class MainScreen(Screen[None]):
 
     def _install_side_data(self, extra: dict[str, str], last: dict[str, str]) -> None:
         self.search_extra = extra
+        self._filter = IncrementalFilter(self._papers, extra)
         self.last_status = last
         self.table.set_last_status(last)
         if self.query_text:
@@ -212,9 +221,9 @@ class MainScreen(Screen[None]):
         sections = self.query_one("#sections", OptionList)
         # One line per section, the name cut to fit and the progress right-aligned ("Vision  2/12").
         width = sections.scrollable_content_region.width or SECTION_LIST_WIDTH
+        self._sections_width = width
         options = []
-        for section in self.catalog.sections:
-            done, total = section.progress()
+        for section, (done, total) in zip(self.catalog.sections, self._progress, strict=True):
             count = f" {done}/{total}"
             prompt = Text(fit(section.name, max(width - len(count), 4)))
             prompt.append(count, style="dim")
@@ -232,15 +241,15 @@ class MainScreen(Screen[None]):
             keep = table.current.paper.id
         pane = self.query_one("#papers-pane")
         if self.query_text:
-            rows = filter_rows(self.catalog, self.query_text, self.search_extra)
+            rows = self._filter.rows(self.query_text)
             table.set_rows(rows, keep=keep, empty_message=f"Nothing matches {self.query_text!r} (Esc clears)")
-            pane.border_title = f"Filter: {len(rows)} of {sum(1 for _ in self.catalog.papers())} papers"
+            pane.border_title = f"Filter: {len(rows)} of {len(self._papers)} papers"
         elif self.catalog.sections:
             section = self.catalog.sections[self.section_index]
             table.set_rows(
                 section_rows(section), keep=keep, empty_message="No papers in this section: a adds one"
             )
-            done, total = section.progress()
+            done, total = self._progress[self.section_index]
             pane.border_title = f"{section.name} {done}/{total}"
         else:
             table.set_rows([], empty_message="No sections yet: a adds a paper")
@@ -248,7 +257,8 @@ class MainScreen(Screen[None]):
 
     def _show_progress(self) -> None:
         assert self.catalog is not None
-        done, total = overall_progress(self.catalog)
+        done = sum(d for d, _ in self._progress)
+        total = sum(t for _, t in self._progress)
         self.sub_title = f"{short_path(self.path)}  ·  {done}/{total} read"
 
     @on(PaperTable.Highlighted)
@@ -285,7 +295,11 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         # The section list's width follows the breakpoints: cut the names again once laid out.
         if self.catalog is not None:
-            self.call_after_refresh(self._show_sections)
+            self.call_after_refresh(self._resize_sections)
+
+    def _resize_sections(self) -> None:
+        if self.query_one("#sections").scrollable_content_region.width != self._sections_width:
+            self._show_sections()
 
     @on(OptionList.OptionSelected, "#sections")
     def _section_selected(self) -> None:

@@ -6,10 +6,10 @@ draws rows and the filter's speed can be measured without a screen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from readtrack.catalog import Catalog, Paper, Section, matches
+from readtrack.catalog import Paper, Section, matches
 
 
 @dataclass(frozen=True)
@@ -25,20 +25,41 @@ def section_rows(section: Section) -> list[PaperRow]:
     return [PaperRow(paper) for paper in section.walk()]
 
 
-def filter_rows(catalog: Catalog, query: str, extra: Mapping[str, str]) -> list[PaperRow]:
-    """Every paper of every section matching ``query``; ``extra`` is synced text (authors, abstract) by id."""
+def filter_rows(papers: Iterable[Paper], query: str, extra: Mapping[str, str]) -> list[PaperRow]:
+    """The ``papers`` matching ``query`` (every word, see `matches`); ``extra`` is synced text by paper id.
+
+    Typing narrows a filter: the matches of ``"atten"`` are among those of ``"att"``, so the caller can pass
+    the previous matches instead of the whole list (see `IncrementalFilter`).
+    """
     return [
         PaperRow(paper, show_section=True)
-        for paper in catalog.papers()
+        for paper in papers
         if matches(paper, query, extra.get(paper.id, ""))
     ]
 
 
-def overall_progress(catalog: Catalog) -> tuple[int, int]:
-    """(done, total) over every section; done counts read and skipped papers, as `Section.progress` does."""
-    done = total = 0
-    for section in catalog.sections:
-        section_done, section_total = section.progress()
-        done += section_done
-        total += section_total
-    return done, total
+class IncrementalFilter:
+    """Filters a list as the user types, rescanning only the previous matches when the query grows."""
+
+    def __init__(self, papers: list[Paper], extra: Mapping[str, str]) -> None:
+        self.papers = papers
+        self.extra = extra
+        self._last: tuple[str, list[PaperRow]] | None = None
+
+    def rows(self, query: str) -> list[PaperRow]:
+        key = query.lower()
+        if self._last is not None and _narrows(self._last[0], key):
+            candidates: Iterable[Paper] = (row.paper for row in self._last[1])
+        else:
+            candidates = self.papers
+        found = filter_rows(candidates, query, self.extra)
+        self._last = (key, found)
+        return found
+
+
+def _narrows(old: str, new: str) -> bool:
+    """True when every word of ``old`` is still a substring of a word of ``new`` (typing, not editing)."""
+    old_words, new_words = old.split(), new.split()
+    return len(new_words) >= len(old_words) and all(
+        o in n for o, n in zip(old_words, new_words, strict=False)
+    )
