@@ -26,9 +26,11 @@ from textual.worker import get_current_worker
 
 from readtrack.catalog import Catalog, Paper, load
 from readtrack.errors import CatalogError, ReadtrackError
+from readtrack.experiment import one_line
 from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
+from readtrack.tui.sync_panel import SyncPanel
 
 POLL_SECONDS = 1.0
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
@@ -77,7 +79,7 @@ class MainScreen(Screen[None]):
         Binding("S", "sync_all", "Sync all", show=False),
         Binding("o", "open_pdf", "Open PDF", show=False),
         Binding("enter", "run_plugin", "Run"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "escape", "Cancel sync / close panel / clear filter", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -103,6 +105,7 @@ class MainScreen(Screen[None]):
         self.last_status: dict[str, str] = {}
         self._edit_lock = threading.Lock()
         self._error_screen: CatalogErrorScreen | None = None
+        self._sync_cancel: threading.Event | None = None  # set while a sync runs
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,6 +116,7 @@ class MainScreen(Screen[None]):
                     placeholder="filter: words in title, label, tags, notes, authors, abstract", id="filter"
                 )
                 yield PaperTable(id="papers")
+                yield SyncPanel(id="sync")
             with VerticalScroll(id="details"):
                 yield Static(id="detail-body")
         yield Footer()
@@ -323,6 +327,17 @@ class MainScreen(Screen[None]):
         if not self.query_text:
             self.query_one("#filter").remove_class("-shown")
 
+    def action_escape(self) -> None:
+        """Esc stops what is going on, innermost first: a running sync, the sync panel, the filter."""
+        panel = self.query_one(SyncPanel)
+        if self._sync_cancel is not None:
+            self._sync_cancel.set()
+            panel.status("Cancelling… (downloads stop at the next chunk)", "yellow")
+        elif panel.has_class("-shown"):
+            panel.remove_class("-shown")
+        else:
+            self.action_clear_filter()
+
     def action_clear_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
         if not filter_input.has_class("-shown"):
@@ -452,13 +467,72 @@ class MainScreen(Screen[None]):
         self.notify("Running plugins from the TUI is not available yet", severity="warning")
 
     def action_sync(self) -> None:
-        self.notify("Sync from the TUI is not available yet", severity="warning")
+        paper = self._selected()
+        if paper is not None:
+            self._start_sync([paper.id], paper.id)
 
     def action_sync_all(self) -> None:
-        self.notify("Sync from the TUI is not available yet", severity="warning")
+        self._start_sync([], "the whole list")
+
+    def _start_sync(self, paper_ids: list[str], what: str) -> None:
+        if self.catalog is None:
+            return
+        if self._sync_cancel is not None:
+            self.notify("A sync is already running (Esc cancels it)", severity="warning")
+            return
+        self._sync_cancel = threading.Event()
+        self.query_one(SyncPanel).start(what)
+        self._run_sync(self.catalog, paper_ids, self._sync_cancel)
+
+    @work(thread=True, group="sync")
+    def _run_sync(self, catalog: Catalog, paper_ids: list[str], cancel: threading.Event) -> None:
+        from readtrack.sync import sync
+
+        panel = self.query_one(SyncPanel)
+        try:
+            report = sync(
+                catalog,
+                paper_ids,
+                on_event=lambda event: self.app.call_from_thread(panel.show_event, event),
+                cancel=cancel,
+            )
+        except ReadtrackError as err:
+            self.app.call_from_thread(panel.fail, str(err))
+        except Exception as err:  # a bug in sync must not take the reading list down with it
+            self.app.call_from_thread(panel.fail, f"unexpected {one_line(err)} (please report it)")
+        else:
+            self.app.call_from_thread(panel.finish, report)
+        finally:
+            self.app.call_from_thread(self._sync_finished)
+
+    def _sync_finished(self) -> None:
+        self._sync_cancel = None
+        self._load_side_data()
+        self._refresh_details()
+
+    def _refresh_details(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self._fetch_details(row.paper)
 
     def action_open_pdf(self) -> None:
-        self.notify("Opening PDFs from the TUI is not available yet", severity="warning")
+        paper = self._selected()
+        if paper is None or self.catalog is None:
+            return
+        self.notify(f"Opening {paper.id} (fetching the PDF first when it is missing)…")
+        self._open_pdf(self.catalog, paper.id)
+
+    @work(thread=True, group="open")
+    def _open_pdf(self, catalog: Catalog, paper_id: str) -> None:
+        from readtrack.sync import open_paper
+
+        try:
+            opened = open_paper(catalog, paper_id)
+        except ReadtrackError as err:
+            self.app.call_from_thread(self.notify, str(err), title="Cannot open", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Opened {opened}")
+        self.app.call_from_thread(self._refresh_details)
 
     # -- help ------------------------------------------------------------------------------------------
 

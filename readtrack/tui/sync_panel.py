@@ -1,0 +1,87 @@
+"""The sync panel under the table: a progress bar and one line per paper while `readtrack.sync` runs.
+
+The panel only shows events; the run itself is `readtrack.sync.sync`, called by the main screen from a
+worker thread. The table stays usable while it runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, RichLog, Static
+
+if TYPE_CHECKING:
+    from readtrack.sync import SyncEvent, SyncReport
+
+OUTCOME_STYLES = {
+    "synced": ("✓", "green"),
+    "cached": ("=", "dim"),
+    "link": ("↗", "cyan"),
+    "failed": ("✗", "red"),
+}
+
+
+class SyncPanel(Vertical):
+    """Progress of one sync run; stays on screen with the summary until closed."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sync-status")
+        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield RichLog(id="sync-log", wrap=True, markup=False, max_lines=2000)
+
+    def start(self, what: str) -> None:
+        self.border_title = f"Sync: {what}"
+        self.query_one(RichLog).clear()
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.status(f"Syncing {what}… (Esc cancels)")
+        self.add_class("-shown")
+
+    def status(self, message: str, style: str = "") -> None:
+        self.query_one("#sync-status", Static).update(Text(message, style=style))
+
+    def log_line(self, message: str, style: str = "") -> None:
+        self.query_one(RichLog).write(Text(message, style=style))
+
+    def show_event(self, event: SyncEvent) -> None:
+        """One event of the run (see `readtrack.sync`): progress, a paper's result, a download, a notice."""
+        from readtrack.sync import BytesProgress, Notice, PaperFinished, SyncStarted, human_size
+
+        bar = self.query_one(ProgressBar)
+        if isinstance(event, SyncStarted):
+            bar.update(total=max(event.papers, 1), progress=0)
+            plan = f"{event.papers} papers: {event.metadata} to look up, {event.downloads} to download"
+            self.status(plan + " (Esc cancels)")
+        elif isinstance(event, PaperFinished):
+            result = event.result
+            glyph, style = OUTCOME_STYLES.get(result.outcome, ("·", ""))
+            line = f"{glyph} {result.paper_id}: {result.outcome}"
+            if result.reasons:
+                line += f" ({'; '.join(result.reasons)})"
+            self.log_line(line, style)
+            bar.advance(1)
+        elif isinstance(event, BytesProgress):
+            total = f" of {human_size(event.total)}" if event.total else ""
+            self.status(f"downloading {event.target}: {human_size(event.done)}{total} (Esc cancels)")
+        elif isinstance(event, Notice):
+            self.log_line(event.message, "yellow")
+
+    def finish(self, report: SyncReport) -> None:
+        from readtrack.sync import summary_lines
+
+        lines = summary_lines(report)
+        bad = bool(report.failed or report.stopped or report.cancelled)
+        headline = ("Cancelled: " if report.cancelled else "Done: ") + lines[0]
+        self.status(headline + "  (Esc closes)", "bold red" if bad else "bold green")
+        for line in lines[1:]:
+            self.log_line(line, "red" if line.lstrip().startswith("failed") else "")
+        bar = self.query_one(ProgressBar)
+        if bar.total is None:
+            bar.update(total=1, progress=1)
+
+    def fail(self, message: str) -> None:
+        self.status(f"Sync failed: {message}  (Esc closes)", "bold red")
+        self.log_line(message, "red")
+        self.query_one(ProgressBar).update(total=1, progress=0)
