@@ -1,0 +1,199 @@
+"""Synced arXiv metadata in SQLite: stored by `readtrack sync`, read offline by `show`, `export` and the TUI.
+
+One row per arXiv paper, keyed by its id without version (``2205.14135``, ``hep-th/9901001``); the version
+the reply described is kept beside it. Authors and categories are JSON lists. Abstracts are stored with
+arXiv's hard line wraps undone (older API replies wrap at ~80 columns) and paragraphs kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from readtrack import arxivid
+from readtrack.store import connect, ensure_schema
+
+if TYPE_CHECKING:
+    from readtrack.catalog import Catalog, Paper
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS arxiv_metadata (
+    arxiv_id TEXT PRIMARY KEY,      -- without version
+    version TEXT NOT NULL,          -- 'v2', of the entry the reply described
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL,          -- JSON list of names
+    abstract TEXT NOT NULL,
+    published TEXT,                 -- ISO 8601, UTC
+    updated TEXT,
+    categories TEXT NOT NULL,       -- JSON list
+    primary_category TEXT,
+    doi TEXT,
+    journal_ref TEXT,
+    comment TEXT,
+    pdf_url TEXT,
+    fetched_at TEXT NOT NULL
+);
+"""
+
+FIELDS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "published",
+    "updated",
+    "categories",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "comment",
+    "pdf_url",
+    "fetched_at",
+)
+
+
+@dataclass(frozen=True)
+class ArxivRecord:
+    """One paper's arXiv metadata as stored."""
+
+    arxiv_id: str
+    version: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    published: str | None = None
+    updated: str | None = None
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    pdf_url: str | None = None
+    fetched_at: str = ""
+
+    @property
+    def year(self) -> int | None:
+        return int(self.published[:4]) if self.published and self.published[:4].isdigit() else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise_text(text: str | None) -> str:
+    """Whitespace collapsed to single spaces (titles, comments, author names)."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def normalise_abstract(text: str | None) -> str:
+    """Undo hard wraps, keep paragraphs.
+
+    Both reply shapes mark a new paragraph with a newline followed by indentation; the older shape also
+    wraps every line at ~80 columns with a bare newline, which is just a space.
+    """
+    paragraphs = re.split(r"\n[ \t]+", (text or "").strip())
+    return "\n".join(p for p in (normalise_text(p) for p in paragraphs) if p)
+
+
+def _db(conn: sqlite3.Connection | None) -> sqlite3.Connection:
+    conn = conn or connect()
+    ensure_schema(conn, SCHEMA)
+    return conn
+
+
+def _from_row(row: sqlite3.Row) -> ArxivRecord:
+    values = {key: row[key] for key in FIELDS}
+    values["authors"] = json.loads(values["authors"])
+    values["categories"] = json.loads(values["categories"])
+    return ArxivRecord(**values)
+
+
+def save(records: Iterable[ArxivRecord], conn: sqlite3.Connection | None = None) -> int:
+    """Insert or replace records in one transaction; returns how many."""
+    db = _db(conn)
+    rows = [_row(r) for r in records]
+    # one transaction: a sync interrupted mid-save leaves the table as it was (the connection autocommits)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(_INSERT, rows)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return len(rows)
+
+
+_INSERT = (
+    f"INSERT OR REPLACE INTO arxiv_metadata ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})"
+)
+
+
+def _row(record: ArxivRecord) -> tuple[Any, ...]:
+    values = (getattr(record, name) for name in FIELDS)
+    return tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in values)
+
+
+def get(arxiv_id: str, conn: sqlite3.Connection | None = None) -> ArxivRecord | None:
+    """The stored record of an id (any version given is ignored), or None."""
+    row = _db(conn).execute("SELECT * FROM arxiv_metadata WHERE arxiv_id = ?", (arxivid.base_id(arxiv_id),))
+    found = row.fetchone()
+    return _from_row(found) if found else None
+
+
+def get_many(arxiv_ids: Iterable[str], conn: sqlite3.Connection | None = None) -> dict[str, ArxivRecord]:
+    """Stored records by base id, for the ids that have one."""
+    db = _db(conn)
+    bases = sorted({arxivid.base_id(i) for i in arxiv_ids})
+    found: dict[str, ArxivRecord] = {}
+    for start in range(0, len(bases), 500):  # SQLite caps the number of bound parameters
+        chunk = bases[start : start + 500]
+        query = f"SELECT * FROM arxiv_metadata WHERE arxiv_id IN ({', '.join('?' * len(chunk))})"
+        for row in db.execute(query, chunk):
+            record = _from_row(row)
+            found[record.arxiv_id] = record
+    return found
+
+
+def for_papers(
+    catalog: Catalog | Iterable[Paper], conn: sqlite3.Connection | None = None
+) -> dict[str, ArxivRecord]:
+    """Each synced paper's record (its primary id, else its first related one), by paper id."""
+    from readtrack.catalog import Catalog
+
+    papers = list(catalog.papers()) if isinstance(catalog, Catalog) else list(catalog)
+    records = get_many((i for p in papers for i in p.arxiv_ids()), conn)
+    found: dict[str, ArxivRecord] = {}
+    for paper in papers:
+        for ident in paper.arxiv_ids():
+            record = records.get(arxivid.base_id(ident))
+            if record:
+                found[paper.id] = record
+                break
+    return found
+
+
+def synced_details(paper: Paper, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """The synced keys of ``show --json``: abstract, authors, published, updated, categories, primary
+    category, DOI, journal ref, comment, and ``pdf_path`` (the cached PDF, null when not downloaded)."""
+    from readtrack.pdfcache import paper_pdf_path
+
+    pdf = paper_pdf_path(paper)
+    details: dict[str, Any] = {"pdf_path": str(pdf) if pdf else None}
+    record = for_papers([paper], conn).get(paper.id)
+    if record:
+        details.update(
+            abstract=record.abstract,
+            authors=list(record.authors),
+            published=record.published,
+            updated=record.updated,
+            categories=list(record.categories),
+            primary_category=record.primary_category,
+            doi=record.doi,
+            journal_ref=record.journal_ref,
+            comment=record.comment,
+        )
+    return details

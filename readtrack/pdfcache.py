@@ -1,0 +1,490 @@
+"""The PDF cache: where each paper's PDF lives, how it is downloaded, verified and resumed; the offline check.
+
+Layout, under ``<data dir>/pdfs``::
+
+    2205.14135.pdf          an arXiv paper, named from its id as written in papers.yaml
+    hep-th_9901001.pdf      old-style ids: the '/' becomes '_'
+    web/<paper id>.pdf      a PDF from another site (the paper's ``url``)
+    *.pdf.part              a download in progress, or interrupted: the next sync resumes it
+
+File names come only from validated arXiv ids and paper-id slugs, never from a URL or a server's reply, and
+`cache_path` refuses any name that would leave the cache. A download is streamed into the ``.part`` file,
+resumed with a Range request when the server answers 206 (restarted when it answers 200), verified (starts
+with ``%PDF-``, as long as announced, ``%%EOF`` near the end) and only then moved into place with
+``os.replace``: an HTML page or a truncated body is never kept as a PDF. What was downloaded from where is
+recorded in SQLite (``pdf_files``; web pages found instead of PDFs in ``web_links``) so `doctor` can re-check
+the cache offline and a second sync asks nothing of the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from readtrack import arxivid
+from readtrack.atomic import fsync_dir
+from readtrack.errors import SyncError, UsageError
+from readtrack.paths import pdf_cache_dir
+from readtrack.store import connect, ensure_schema
+
+if TYPE_CHECKING:
+    from readtrack.catalog import Catalog, Paper
+    from readtrack.http import PoliteSession
+
+DEFAULT_MAX_PDF_MB = 100
+CHUNK = 64 * 1024
+EOF_WINDOW = 2048  # %%EOF must sit in the last 2 KiB; readers tolerate a little trailing junk, not more
+MAX_RESUMES = 3
+STALE_PART_SECONDS = 600  # a .part untouched this long belongs to no running download
+WEB_DIR = "web"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pdf_files (
+    name TEXT PRIMARY KEY,          -- path relative to the cache folder
+    source_url TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_links (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,             -- 'page': a web page kept as a link; 'pdf': downloaded into the cache
+    content_type TEXT,
+    checked_at TEXT NOT NULL
+);
+"""
+
+
+class PdfRejected(SyncError):
+    """The server's reply is not a PDF we keep: HTML, truncated, too large, wrong range."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{reason} ({url})")
+        self.url = url
+        self.reason = reason
+
+
+# -- names and paths ----------------------------------------------------------------------------------
+
+
+def arxiv_file_name(ident: str) -> str:
+    """``2205.14135`` -> ``2205.14135.pdf``; ``hep-th/9901001v2`` -> ``hep-th_9901001v2.pdf``.
+
+    Anything that is not an arXiv id is a `UsageError`: no other text ever becomes a file name.
+    """
+    if not arxivid.is_valid(ident):
+        raise UsageError(f"not an arXiv id: {ident!r}")
+    parsed = arxivid.parse(ident)
+    assert parsed is not None
+    return _checked_name(str(parsed).replace("/", "_") + ".pdf")
+
+
+def web_file_name(paper_id: str) -> str:
+    """``web/<paper id>.pdf`` for a PDF from a paper's url."""
+    return f"{WEB_DIR}/{_checked_name(paper_id + '.pdf')}"
+
+
+def _checked_name(name: str) -> str:
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise UsageError(f"refusing cache file name {name!r}")
+    return name
+
+
+def cache_path(name: str, root: Path | None = None) -> Path:
+    """The file for a cache name, guaranteed inside the cache folder (else UsageError)."""
+    root = (root or pdf_cache_dir()).resolve()
+    parts = name.split("/")
+    if not parts or len(parts) > 2 or (len(parts) == 2 and parts[0] != WEB_DIR):
+        raise UsageError(f"refusing cache file name {name!r}")
+    _checked_name(parts[-1])
+    path = root.joinpath(*parts)
+    if path.resolve().parent not in (root, root / WEB_DIR):
+        raise UsageError(f"refusing cache file name {name!r}: it leaves {root}")
+    return path
+
+
+def arxiv_pdf_path(ident: str) -> Path:
+    return cache_path(arxiv_file_name(ident))
+
+
+def web_pdf_path(paper_id: str) -> Path:
+    return cache_path(web_file_name(paper_id))
+
+
+def part_path(path: Path) -> Path:
+    return path.with_name(path.name + ".part")
+
+
+def paper_pdf_path(paper: Paper) -> Path | None:
+    """The paper's own cached PDF (its first arXiv id, else the PDF from its url) when it is there."""
+    idents = paper.arxiv_ids()
+    candidates = [arxiv_pdf_path(idents[0])] if idents else []
+    candidates.append(web_pdf_path(paper.id))
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def expected_names(catalog: Catalog) -> set[str]:
+    """Every cache name some paper of the catalog could own."""
+    names: set[str] = set()
+    for paper in catalog.papers():
+        names.update(arxiv_file_name(i) for i in paper.arxiv_ids())
+        names.add(web_file_name(paper.id))
+    return names
+
+
+# -- verification -------------------------------------------------------------------------------------
+
+
+def pdf_problem(path: Path, expected_size: int | None = None) -> str | None:
+    """Why the file is not a complete PDF, or None when it looks whole. Reads only its head and tail."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+            handle.seek(max(0, size - EOF_WINDOW))
+            tail = handle.read()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as err:
+        return f"unreadable ({err.strerror})"
+    if size == 0:
+        return "empty file"
+    if not head.startswith(b"%PDF-"):
+        return f"not a PDF (starts with {head[:8]!r})"
+    if expected_size is not None and size != expected_size:
+        return f"{size} bytes where {expected_size} were announced (truncated?)"
+    if b"%%EOF" not in tail:
+        return "no %%EOF marker at the end (truncated PDF)"
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def max_pdf_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The size cap: ``READTRACK_MAX_PDF_MB`` megabytes (default 100)."""
+    text = (environ if environ is not None else os.environ).get("READTRACK_MAX_PDF_MB", "").strip()
+    if not text:
+        return DEFAULT_MAX_PDF_MB * 1_000_000
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise UsageError(f"READTRACK_MAX_PDF_MB must be a positive number of megabytes, got {text!r}")
+    return int(value * 1_000_000)
+
+
+# -- the records --------------------------------------------------------------------------------------
+
+
+def _db(conn: sqlite3.Connection | None) -> sqlite3.Connection:
+    conn = conn or connect()
+    ensure_schema(conn, SCHEMA)
+    return conn
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_file(name: str, url: str, path: Path, conn: sqlite3.Connection | None = None) -> None:
+    db = _db(conn)
+    db.execute(
+        "INSERT OR REPLACE INTO pdf_files (name, source_url, size, sha256, fetched_at) VALUES (?,?,?,?,?)",
+        (name, url, path.stat().st_size, sha256_of(path), _now()),
+    )
+
+
+def record_link(
+    url: str, kind: str, content_type: str | None, conn: sqlite3.Connection | None = None
+) -> None:
+    _db(conn).execute(
+        "INSERT OR REPLACE INTO web_links (url, kind, content_type, checked_at) VALUES (?, ?, ?, ?)",
+        (url, kind, content_type, _now()),
+    )
+
+
+def known_link(url: str, conn: sqlite3.Connection | None = None) -> str | None:
+    """'page' or 'pdf' when this url was checked before, else None."""
+    row = _db(conn).execute("SELECT kind FROM web_links WHERE url = ?", (url,)).fetchone()
+    return str(row["kind"]) if row else None
+
+
+# -- downloading --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch ended with: a PDF in the cache, or (``is_page``) a web page to keep as a link."""
+
+    path: Path | None
+    size: int = 0
+    resumed_from: int = 0
+    content_type: str | None = None
+    is_page: bool = False
+
+
+ProgressCallback = Callable[[int, "int | None"], None]  # (bytes held so far, total or None)
+
+
+def _is_pdf_type(content_type: str) -> bool:
+    return content_type in ("application/pdf", "application/x-pdf")
+
+
+def fetch_pdf(
+    session: PoliteSession,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int,
+    pages_ok: bool = False,
+    on_bytes: ProgressCallback | None = None,
+) -> Fetched:
+    """Download ``url`` into ``dest`` through its ``.part`` file, resuming what an earlier try left.
+
+    With ``pages_ok`` (a paper's url of unknown kind) a reply that is neither a ``.pdf`` url nor
+    ``application/pdf`` is a web page: nothing is written and ``Fetched.is_page`` is set. Otherwise such a
+    reply raises `PdfRejected`, as does anything that fails verification; those leave no file behind. A
+    connection lost mid-body is resumed up to `MAX_RESUMES` times; the `.part` survives a final failure
+    and a cancel, so the next sync continues from there.
+    """
+    import requests
+
+    from readtrack.http import RequestFailed, describe_connection_error
+
+    part = part_path(dest)
+    resumes = 0
+    while True:
+        try:
+            return _fetch_once(session, url, dest, part, max_bytes, pages_ok, on_bytes)
+        except (
+            _BrokenOff,
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.Timeout,
+        ) as err:
+            # the body broke off: keep what arrived and ask for the rest
+            if resumes >= MAX_RESUMES:
+                raise RequestFailed(
+                    url, f"download kept breaking off ({describe_connection_error(err)}); resumes next sync"
+                ) from None
+            resumes += 1
+
+
+class _BrokenOff(Exception):
+    """The connection ended before the announced length arrived."""
+
+
+def _fetch_once(
+    session: PoliteSession,
+    url: str,
+    dest: Path,
+    part: Path,
+    max_bytes: int,
+    pages_ok: bool,
+    on_bytes: ProgressCallback | None,
+) -> Fetched:
+    from readtrack.http import Cancelled
+
+    offset = part.stat().st_size if part.exists() else 0
+    # identity: byte ranges and lengths must count the file's own bytes, not a compressed form
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    with session.open("GET", url, headers=headers) as response:
+        status = response.status_code
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if status == 416 and offset:
+            # the server cannot serve the rest of what we hold: start over
+            response.close()
+            part.unlink(missing_ok=True)
+            return _fetch_once(session, url, dest, part, max_bytes, pages_ok, on_bytes)
+        if status not in (200, 206):
+            raise PdfRejected(url, f"HTTP {status} {response.reason}")
+        looks_pdf = _is_pdf_type(content_type) or url.lower().split("?")[0].endswith(".pdf")
+        if pages_ok and not looks_pdf:
+            return Fetched(None, content_type=content_type or None, is_page=True)
+        if content_type.startswith("text/html"):
+            _discard(part)
+            raise PdfRejected(url, "got an HTML page instead of a PDF")
+        length = _int_header(response.headers.get("Content-Length"))
+        if status == 206 and offset:
+            start, total = _content_range(response.headers.get("Content-Range"))
+            if start != offset:
+                _discard(part)
+                raise PdfRejected(url, f"asked for bytes {offset}- but got a range starting at {start}")
+            mode = "ab"
+        else:
+            offset, total, mode = 0, length, "wb"
+        if total is not None and total > max_bytes:
+            _discard(part)
+            raise PdfRejected(url, f"the PDF is {total / 1e6:.0f} MB, over the {_cap(max_bytes)}")
+        if on_bytes:
+            on_bytes(offset, total)  # what an earlier try already fetched counts as done
+        received = offset
+        head = b"" if offset == 0 else b"%PDF-"  # a resumed part was checked when it began
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with part.open(mode) as handle:
+            # urllib3 drops the last partial read when a body ends early; check the length ourselves instead
+            response.raw.enforce_content_length = False
+            for chunk in response.iter_content(CHUNK):
+                if session.cancel.is_set():
+                    raise Cancelled()
+                if len(head) < 5:
+                    head += chunk[:32]
+                    if len(head) >= 5 and not head.startswith(b"%PDF-"):
+                        handle.close()
+                        _discard(part)
+                        raise PdfRejected(url, f"not a PDF (starts with {head[:20]!r})")
+                received += len(chunk)
+                if received > max_bytes:
+                    handle.close()
+                    _discard(part)
+                    raise PdfRejected(url, f"the PDF grew past the {_cap(max_bytes)}")
+                handle.write(chunk)
+                if on_bytes:
+                    on_bytes(received, total)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if total is not None and received < total:
+            raise _BrokenOff(f"connection closed after {received} of {total} bytes")
+    problem = pdf_problem(part, total)
+    if problem:
+        _discard(part)
+        raise PdfRejected(url, problem)
+    os.replace(part, dest)
+    fsync_dir(dest.parent)
+    return Fetched(dest, dest.stat().st_size, resumed_from=offset, content_type=content_type or None)
+
+
+def _cap(max_bytes: int) -> str:
+    return f"{max_bytes / 1e6:.0f} MB cap (READTRACK_MAX_PDF_MB)"
+
+
+def _discard(part: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+
+
+def _int_header(value: str | None) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value.strip())
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None]:
+    """``bytes 100-199/200`` -> (100, 200); unknown parts are None."""
+    match = re.match(r"^\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*$", value or "")
+    if not match:
+        return None, None
+    total = None if match.group(2) == "*" else int(match.group(2))
+    return int(match.group(1)), total
+
+
+# -- the offline check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheProblem:
+    kind: str  # missing | corrupt | orphaned | stale-part
+    name: str
+    detail: str
+
+
+@dataclass
+class CacheReport:
+    """What `doctor` found: problems, and how many files were fine."""
+
+    folder: Path
+    checked: int = 0
+    ok: int = 0
+    not_downloaded: int = 0
+    problems: list[CacheProblem] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def doctor(catalog: Catalog, *, now: float | None = None) -> CacheReport:
+    """Check the cache offline: recorded files missing or corrupt, files no paper owns, stale .part files."""
+    root = pdf_cache_dir()
+    report = CacheReport(folder=root)
+    db = _db(None)
+    rows = {str(r["name"]): r for r in db.execute("SELECT name, size, sha256 FROM pdf_files")}
+    owned = expected_names(catalog)
+    for name, row in sorted(rows.items()):
+        if name not in owned:
+            continue  # judged below as an orphan when the file is there
+        report.checked += 1
+        path = root / name
+        problem = pdf_problem(path, int(row["size"]))
+        if problem == "missing":
+            report.problems.append(
+                CacheProblem("missing", name, "recorded but gone; `readtrack sync` fetches it")
+            )
+        elif problem is None and sha256_of(path) != row["sha256"]:
+            report.problems.append(CacheProblem("corrupt", name, "content changed since download (checksum)"))
+        elif problem:
+            report.problems.append(
+                CacheProblem("corrupt", name, f"{problem}; `readtrack sync --force` refetches")
+            )
+        else:
+            report.ok += 1
+    now = time.time() if now is None else now
+    for path in _cache_files(root):
+        name = path.relative_to(root).as_posix()
+        if name.endswith(".part"):
+            age = now - path.stat().st_mtime
+            if age > STALE_PART_SECONDS:
+                report.problems.append(
+                    CacheProblem(
+                        "stale-part",
+                        name,
+                        f"interrupted download, {_age(age)} old; `readtrack sync` resumes it",
+                    )
+                )
+        elif name not in owned:
+            report.problems.append(
+                CacheProblem("orphaned", name, "no paper in the catalog uses it; safe to delete")
+            )
+        elif name not in rows:
+            problem = pdf_problem(path)
+            if problem:
+                report.problems.append(CacheProblem("corrupt", name, problem))
+            else:
+                report.checked += 1
+                report.ok += 1
+    arxiv_names = {arxiv_file_name(i) for p in catalog.papers() for i in p.arxiv_ids()}
+    report.not_downloaded = sum(not (root / name).exists() for name in arxiv_names)
+    return report
+
+
+def _cache_files(root: Path) -> Iterable[Path]:
+    for folder in (root, root / WEB_DIR):
+        if folder.is_dir():
+            yield from sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".nfs"))
+
+
+def _age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
