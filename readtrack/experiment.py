@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -108,7 +108,9 @@ class StageResult:
     measured: list[Measured] = field(default_factory=list)
     curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     bench: list[BenchRow] = field(default_factory=list)
+    #: one line for an error, timeout or cancellation; ``traceback`` keeps the whole story for errors.
     error: str | None = None
+    traceback: str | None = None
 
     def verdict(self) -> str:
         """passed when everything recorded passed and something was recorded, else failed."""
@@ -148,6 +150,66 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Rebuild a record from :meth:`to_dict` output (history, the ``--json`` stream); unknown keys are
+        ignored and JSON ``null`` numbers (non-finite values) come back as NaN."""
+        stages = []
+        for raw in data.get("stages", []):
+            stage = _build(StageResult, raw)
+            stage.comparisons = [_build(Comparison, c) for c in raw.get("comparisons", [])]
+            stage.targets = [
+                _build(Target, _nan_for_none(t, "value", "target")) for t in raw.get("targets", [])
+            ]
+            stage.measured = [_build(Measured, _nan_for_none(m, "value")) for m in raw.get("measured", [])]
+            stage.curves = {
+                name: [(int(step), _float(value)) for step, value in points]
+                for name, points in raw.get("curves", {}).items()
+            }
+            stage.bench = [
+                _build(BenchRow, _nan_for_none(b, "median_s", "iqr_s")) for b in raw.get("bench", [])
+            ]
+            stages.append(stage)
+        return cls(
+            info=_build(RunInfo, data["info"]),
+            status=data["status"],
+            duration_s=_float(data.get("duration_s")),
+            stages=stages,
+        )
+
+
+_Record = TypeVar("_Record")
+
+
+def _build(cls: type[_Record], data: dict[str, Any]) -> _Record:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{key: value for key, value in data.items() if key in names})
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _nan_for_none(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {**data, **{key: _float(data.get(key)) for key in keys}}
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as the one line a user sees: ``ValueError: shapes do not match``."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by ``None``, so ``json.dumps`` writes strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -233,7 +295,9 @@ class RunContext:
         comp = Comparison(name, passed, "close", max_abs, max_rel, atol, rtol, dtype, detail)
         return self._record(comp)
 
-    def check_property(self, name: str, passed: bool, detail: str = "", value: float | None = None) -> Comparison:
+    def check_property(
+        self, name: str, passed: bool, detail: str = "", value: float | None = None
+    ) -> Comparison:
         """Record a property the paper relies on; ``value`` is an optional measured number behind it."""
         comp = Comparison(name, bool(passed), "property", max_abs=value, detail=detail)
         return self._record(comp)

@@ -1,0 +1,344 @@
+"""How runs look in a terminal: the live progress lines and the rich tables of ``readtrack run``,
+``history``, ``compare`` and ``plugins``.
+
+Only presentation lives here; the numbers come from ``readtrack.runner``, ``readtrack.history`` and
+``readtrack.plugins``. Importing this module is light (rich only), so the listing commands stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from readtrack.devices import environment_line
+from readtrack.experiment import Emit, RunRecord, StageResult
+from readtrack.history import RunComparison
+
+STATUS_STYLE = {
+    "passed": "green",
+    "ok": "green",
+    "failed": "red",
+    "error": "red",
+    "broken": "red",
+    "timeout": "yellow",
+    "cancelled": "yellow",
+    "interrupted": "yellow",
+    "running": "cyan",
+    "skipped": "dim",
+}
+SPARKS = "▁▂▃▄▅▆▇█"
+STAGE_GLYPHS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "cancelled": "⊘", "skipped": "–"}
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+def fmt_seconds(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def fmt_bytes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def fmt_number(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.3e}"
+
+
+def fmt_si(value: float | None) -> str:
+    """``17600`` as ``17.6k``: throughputs at a glance."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def sparkline(values: Sequence[float], width: int = 24) -> str:
+    """A unicode sparkline of ``values``, resampled to at most ``width`` characters."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return ""
+    if len(finite) > width:
+        finite = [finite[round(i * (len(finite) - 1) / (width - 1))] for i in range(width)]
+    low, high = min(finite), max(finite)
+    span = high - low or 1.0
+    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in finite)
+
+
+def _when(iso: str) -> str:
+    """``2026-11-21T10:59:18+00:00`` as ``2026-11-21 10:59``."""
+    return iso.replace("T", " ")[:16]
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def _mark(passed: bool | None) -> Text:
+    if passed is None:
+        return Text("")
+    return Text("✓", style="green") if passed else Text("✗", style="bold red")
+
+
+# -- a run -----------------------------------------------------------------------------------------
+def live_printer(console: Console) -> Emit:
+    """An ``emit`` for ``run_plugin`` that prints stage starts, ends and log lines as they happen."""
+
+    def show(event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "stage" and event.get("event") == "start":
+            console.print(f"[bold]▶ {event['stage']}[/bold]", highlight=False)
+        elif kind == "stage" and event.get("event") == "end":
+            status = event.get("status", "?")
+            line = Text(f"  {event['stage']} ")
+            line.append_text(status_text(status))
+            if event.get("duration_s"):
+                line.append(f" in {fmt_seconds(event['duration_s'])}")
+            if event.get("error"):
+                line.append(f": {event['error']}")
+            console.print(line)
+        elif kind == "log":
+            console.print(Text(f"  {event.get('message', '')}", style="dim"))
+
+    return show
+
+
+def render_record(record: RunRecord, console: Console) -> None:
+    """The report after a run: check table, training summary, bench table, environment, verdict."""
+    info = record.info
+    console.print()
+    head = Text(f"{info.plugin}", style="bold")
+    head.append(
+        f"  paper {info.paper_id} · {info.device} · seed {info.seed}{' · quick' if info.quick else ''}"
+    )
+    console.print(head)
+    for stage in record.stages:
+        if stage.stage == "check" and stage.comparisons:
+            console.print(_check_table(stage))
+        if stage.stage == "train" and (stage.targets or stage.measured or stage.curves):
+            for table in _train_tables(stage):
+                console.print(table)
+        if stage.stage == "bench" and stage.bench:
+            table, notes = _bench_table(stage)
+            console.print(table)
+            for note in notes:
+                console.print(note)
+        if stage.status in ("error", "timeout", "cancelled") and stage.error:
+            line = Text(f"{stage.stage}: ")
+            line.append_text(status_text(stage.status))
+            line.append(f": {stage.error}")
+            console.print(line)
+            if stage.traceback:
+                console.print(Text(stage.traceback.rstrip(), style="dim"))
+    console.print(Text(environment_line(info.environment), style="dim"))
+    verdict = Text("result: ")
+    verdict.append_text(status_text(record.status))
+    verdict.append(f" in {fmt_seconds(record.duration_s)} · ")
+    verdict.append(" ".join(f"{s.stage} {s.status}" for s in record.stages))
+    console.print(verdict)
+
+
+def _named(name: str, detail: str | None) -> Text:
+    """A table cell: the name, and a dim second line with its detail when there is one."""
+    cell = Text(name)
+    if detail:
+        cell.append(f"\n{detail}", style="dim")
+    return cell
+
+
+def _check_table(stage: StageResult) -> Table:
+    table = Table(title="check: implementation vs reference", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("check", min_width=16)
+    for column in ("max abs", "max rel", "atol / rtol"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("ok", no_wrap=True)
+    for c in stage.comparisons:
+        if c.kind == "close":
+            tolerance = f"{c.atol:g} / {c.rtol:g}" if c.atol is not None and c.rtol is not None else ""
+            row = [fmt_number(c.max_abs), fmt_number(c.max_rel), tolerance]
+        else:
+            row = [fmt_number(c.max_abs) if c.max_abs is not None else "", "", "property"]
+        table.add_row(_named(c.name, c.detail), *row, _mark(c.passed))
+    return table
+
+
+def _train_tables(stage: StageResult) -> list[Table]:
+    tables = []
+    if stage.targets:
+        table = Table(title="train: the claim at toy scale", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("target", min_width=16)
+        for column in ("measured", "needed", "ok"):
+            table.add_column(column, no_wrap=True, justify="left" if column == "ok" else "right")
+        for t in stage.targets:
+            needed = f"{'≥' if t.higher_is_better else '≤'} {fmt_number(t.target)}"
+            table.add_row(_named(t.name, t.detail), fmt_number(t.value), needed, _mark(t.passed))
+        tables.append(table)
+    if stage.measured:
+        table = Table(title="measured (not asserted)", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("name", min_width=16)
+        table.add_column("value", justify="right", no_wrap=True)
+        for m in stage.measured:
+            table.add_row(_named(m.name, m.detail), fmt_number(m.value))
+        tables.append(table)
+    if stage.curves:
+        table = Table(title="curves", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("metric", min_width=12)
+        for column in ("curve", "first", "last", "points"):
+            table.add_column(column, no_wrap=True)
+        for name, points in stage.curves.items():
+            values = [v for _, v in points]
+            first = fmt_number(values[0]) if values else "–"
+            last = fmt_number(values[-1]) if values else "–"
+            table.add_row(name, sparkline(values), first, last, str(len(values)))
+        tables.append(table)
+    return tables
+
+
+def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
+    """The bench table (columns nobody filled are left out) and its footnotes (FLOP formulas, errors)."""
+    rows = stage.bench
+    columns = ["median", "IQR", "ratio", "peak mem"]
+    if any(r.throughput is not None for r in rows):
+        columns.append("throughput")
+    if any(r.tflops is not None for r in rows):
+        columns.append("TFLOP/s")
+    table = Table(title="bench (ratio = median / baseline median: < 1 is faster)", box=box.SIMPLE_HEAD)
+    table.add_column("variant", min_width=12)
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+    notes: list[Text] = []
+    for r in rows:
+        variant = _named(r.label, " ".join(x for x in (r.shape, r.dtype) if x))
+        if r.error:
+            variant.append(" ✗", style="bold red")
+            notes.append(Text(f"✗ {r.label}: {r.error}", style="red"))
+        elif r.flop_formula and not any(n.plain.endswith(f": {r.flop_formula}") for n in notes):
+            notes.append(Text(f"FLOPs of {r.label}: {r.flop_formula}", style="dim"))
+        cells = {
+            "median": fmt_seconds(r.median_s),
+            "IQR": fmt_seconds(r.iqr_s),
+            "ratio": "baseline" if r.baseline else (f"{r.ratio:.2f}×" if r.ratio is not None else "–"),
+            "peak mem": fmt_bytes(r.peak_mem_bytes),
+            "throughput": f"{fmt_si(r.throughput)} {r.unit or ''}".strip()
+            if r.throughput is not None
+            else "–",
+            "TFLOP/s": f"{r.tflops:.3g}" if r.tflops is not None else "–",
+        }
+        table.add_row(variant, *(cells[c] for c in columns))
+    return table, notes
+
+
+# -- history, compare, plugins ---------------------------------------------------------------------
+def render_history(records: Sequence[RunRecord], console: Console) -> None:
+    if not records:
+        console.print("no runs recorded yet: try `readtrack run NAME --quick`")
+        return
+    show_id = console.width >= 100
+    table = Table(title="run history, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("started (UTC)", "plugin", "device", "status", "duration", "stages"):
+        table.add_column(column, no_wrap=True)
+    if show_id:
+        table.add_column("run id", no_wrap=True)
+    for r in records:
+        stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
+        cells: list[str | Text] = [
+            _when(r.info.started_at),
+            r.info.plugin,
+            r.info.device + (" quick" if r.info.quick else ""),
+            status_text(r.status),
+            fmt_seconds(r.duration_s) if r.status != "running" else "",
+            stages,
+        ]
+        table.add_row(*cells, *([r.info.run_id[:8]] if show_id else []))
+    console.print(table)
+    legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
+    console.print(Text(f"c/t/b: check/train/bench · {legend}", style="dim"))
+
+
+def render_comparison(comparison: RunComparison, console: Console) -> None:
+    old, new = comparison.older, comparison.newer
+
+    def label(record: RunRecord) -> str:
+        info = record.info
+        return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
+
+    console.print(f"[bold]{comparison.plugin}[/bold]: {label(old)} → {label(new)}", highlight=False)
+    table = Table(title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("", "name", "older", "newer", "change", "ratio", "pass"):
+        table.add_column(
+            column, justify="right" if column in ("older", "newer", "change", "ratio") else "left"
+        )
+    for d in comparison.deltas:
+        fmt = fmt_seconds if d.section == "bench" else fmt_number
+        change = d.change
+        change_text = "–" if change is None else (("+" if change > 0 else "") + fmt(change))
+        ratio = f"{d.ratio:.2f}×" if d.ratio is not None else "–"
+        passed = Text("")
+        passed.append_text(_mark(d.old_passed))
+        passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
+        passed.append_text(_mark(d.new_passed))
+        table.add_row(d.section, d.name, fmt(d.old), fmt(d.new), change_text, ratio, passed)
+    console.print(table)
+    if old.info.environment != new.info.environment:
+        console.print(Text("environments differ:", style="yellow"))
+        console.print(Text(f"  older {environment_line(old.info.environment)}", style="dim"))
+        console.print(Text(f"  newer {environment_line(new.info.environment)}", style="dim"))
+
+
+def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
+    """The plugin table; a broken plugin's error is printed in full below it."""
+    if not rows:
+        console.print("no paper plugins found")
+        return
+    show_paper = any(row["paper_id"] not in (None, row["name"]) for row in rows)
+    # The title takes what the other columns leave; on a narrow terminal it is left out.
+    title_width = console.width - 88
+    show_title = title_width >= 16
+    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    if show_paper:
+        table.add_column("paper", no_wrap=True)
+    if show_title:
+        table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
+    for column in ("devices", "source", "status", "last run"):
+        table.add_column(column, no_wrap=True)
+    errors = []
+    for row in rows:
+        last = row["last_run"]
+        last_text = Text("never", style="dim")
+        if last:
+            last_text = status_text(last["status"])
+            last_text.append(f" {_when(last['started_at'])}")
+        cells: list[str | Text] = [row["name"]]
+        if show_paper:
+            cells.append(row["paper_id"] or "")
+        if show_title:
+            cells.append(row["title"] or "")
+        cells += [" ".join(row["devices"]), row["source"], status_text(row["status"]), last_text]
+        table.add_row(*cells)
+        if row["error"]:
+            errors.append(Text(f"✗ {row['name']} ({row['origin']}): {row['error']}", style="red"))
+    console.print(table)
+    for error in errors:
+        console.print(error)

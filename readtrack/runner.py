@@ -1,0 +1,422 @@
+"""Running a paper plugin: check, then train, then bench, with seeds, timeouts, cancellation and history.
+
+One function, :func:`run_plugin`, serves the CLI (``readtrack run``) and the TUI. It resolves the device,
+tells lifecycle hooks the run started (history inserts a row), runs each stage of the plugin's experiments
+module with a fresh :class:`~readtrack.experiment.RunContext` seeding, streams every event to ``emit`` and to
+``readtrack_run_progress`` hooks, and ends with ``readtrack_run_finished`` and a ``record`` event holding the
+whole :class:`~readtrack.experiment.RunRecord`. Nothing a plugin does crashes the caller:
+
+- an exception in a stage records ``error`` (its one-line message; the traceback in ``traceback``);
+- a stage longer than its timeout is stopped and recorded as ``timeout``, and later stages are skipped. In
+  the main thread the stop is a ``SIGALRM`` timer whose handler raises :class:`StageTimeout` into the stage;
+  elsewhere a watchdog thread raises it asynchronously. Either lands between Python bytecodes, so a single
+  long native call (one huge matmul) finishes first, but any Python-level loop or ``time.sleep`` is cut;
+- Ctrl-C (SIGINT), SIGTERM or the ``cancel`` event stop the run as ``cancelled`` (exit code 130).
+
+Seeds: before every stage Python's, torch's (all devices) and numpy's generators are seeded with the run's
+seed and torch is asked for deterministic algorithms, so a CPU run repeats exactly and ``--only train``
+gives what ``train`` gives inside a full run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import datetime, timezone
+from types import FrameType
+from typing import Any, TextIO
+from uuid import uuid4
+
+from readtrack.errors import ReadtrackError, UsageError
+from readtrack.experiment import Emit, RunContext, RunInfo, RunRecord, StageResult, jsonable, one_line
+from readtrack.paper_plugin import STAGES
+
+EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
+
+
+class StageTimeout(BaseException):
+    """Raised into a stage that ran past its timeout (a BaseException: ``except Exception`` cannot eat it)."""
+
+
+class RunCancelled(KeyboardInterrupt):
+    """Raised into a run stopped by SIGTERM or its ``cancel`` event (Ctrl-C raises KeyboardInterrupt)."""
+
+
+def exit_code(record: RunRecord) -> int:
+    """0 when every stage passed, 130 when cancelled, 1 otherwise (a check failed, a target was missed,
+    an error or a timeout)."""
+    if record.status == "passed":
+        return EXIT_PASSED
+    if record.status == "cancelled":
+        return EXIT_CANCELLED
+    return EXIT_FAILED
+
+
+def run_plugin(
+    name: str,
+    *,
+    device: str = "auto",
+    quick: bool = False,
+    seed: int = 0,
+    only: str | None = None,
+    timeout: float | None = None,
+    options: dict[str, Any] | None = None,
+    emit: Emit | None = None,
+    cancel: threading.Event | None = None,
+) -> RunRecord:
+    """Run plugin ``name`` and return its record (see the module docstring).
+
+    ``only`` runs one stage; ``timeout`` overrides the plugin's per-stage timeout (seconds, 0 = none);
+    ``options`` reach the plugin as ``ctx.options`` (``{"impl": "triton"}``); ``emit`` receives every event
+    dict as it happens; setting ``cancel`` from another thread stops the run as cancelled.
+    Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
+    anything runs; everything after that ends up in the returned record.
+    """
+    from readtrack import devices, plugins
+    from readtrack.bench import BenchHarness
+
+    plugin = plugins.load_plugin(name)
+    info = plugin.info
+    if only is not None and only not in STAGES:
+        raise UsageError(f"unknown stage {only!r}: use one of {', '.join(STAGES)}")
+    stages = [only] if only else list(STAGES)
+    resolved = devices.resolve_device(device, info.devices, plugin=name)
+    limit = info.stage_timeout if timeout is None else timeout
+    run = RunInfo(
+        run_id=uuid4().hex,
+        plugin=info.name,
+        paper_id=info.paper_id,
+        device=resolved,
+        stages=stages,
+        quick=quick,
+        seed=seed,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        environment=devices.describe_environment(resolved),
+        options=dict(options or {}),
+    )
+    hooks = plugins.discovery().hooks
+
+    def send(event: dict[str, Any]) -> None:
+        notify(hooks, "readtrack_run_progress", run=run, event=event)
+        if emit is not None:
+            emit(event)
+
+    harness = BenchHarness(resolved, quick=quick)
+    ctx = RunContext(device=resolved, quick=quick, seed=seed, emit=send, bench=harness, options=run.options)
+    results: list[StageResult] = []
+    started = time.perf_counter()
+    try:
+        notify(hooks, "readtrack_run_started", run=run)
+        send({"type": "start", "stage": None, "run": asdict(run)})
+        with _cancel_on_sigterm(), _reproducible(seed):
+            _run_stages(plugin, ctx, stages, limit, cancel, send, results)
+    except KeyboardInterrupt:
+        # Ctrl-C between stages (inside a stage it is recorded by _run_stage).
+        _finish_cancelled(results, stages, send)
+    with _ignore_sigint():  # a second Ctrl-C must not lose the record
+        record = RunRecord(run, _overall(results), time.perf_counter() - started, results)
+        notify(hooks, "readtrack_run_finished", run=run, record=record)
+        send({"type": "record", "stage": None, "record": record.to_dict()})
+    return record
+
+
+def _run_stages(
+    plugin: Any,
+    ctx: RunContext,
+    stages: list[str],
+    limit: float,
+    cancel: threading.Event | None,
+    send: Emit,
+    results: list[StageResult],
+) -> None:
+    try:
+        experiments = plugin.experiments
+    except (Exception, SystemExit) as err:
+        module = f"{plugin.info.package}.{plugin.info.experiments}"
+        error = f"cannot import {module}: {one_line(err)}"
+        failed = StageResult(stages[0], "error", error=error, traceback=traceback.format_exc())
+        _announce(send, failed)
+        results.append(failed)
+        _skip_rest(results, stages, send)
+        return
+    for stage in stages:
+        fn = getattr(experiments, stage, None)
+        if fn is None:
+            skipped = StageResult(stage, "skipped")
+            _announce(send, skipped)
+            results.append(skipped)
+            continue
+        result = _run_stage(ctx, stage, fn, limit, cancel, send)
+        results.append(result)
+        if result.status in ("timeout", "cancelled"):
+            _skip_rest(results, stages, send)
+            return
+
+
+def _run_stage(
+    ctx: RunContext,
+    stage: str,
+    fn: Callable[[RunContext], Any],
+    limit: float,
+    cancel: threading.Event | None,
+    send: Emit,
+) -> StageResult:
+    result = ctx.begin_stage(stage)
+    send({"type": "stage", "stage": stage, "event": "start"})
+    seed_everything(ctx.seed)
+    start = time.perf_counter()
+    try:
+        with _stage_guard(limit, cancel):
+            fn(ctx)
+    except StageTimeout:
+        result.status = "timeout"
+        result.error = f"stage {stage} ran past its {limit:g} s timeout and was stopped"
+    except KeyboardInterrupt:
+        result.status = "cancelled"
+        result.error = f"cancelled during {stage}"
+    except (Exception, SystemExit) as err:
+        result.status = "error"
+        result.error = one_line(err)
+        result.traceback = traceback.format_exc()
+    else:
+        result.status = result.verdict()
+        if result.status == "failed" and not (result.comparisons or result.targets or result.bench):
+            result.error = f"{stage} recorded nothing to judge (no check, target or benchmark)"
+    result.duration_s = time.perf_counter() - start
+    _announce(send, result, started=True)
+    return result
+
+
+def _announce(send: Emit, result: StageResult, *, started: bool = False) -> None:
+    if not started:
+        send({"type": "stage", "stage": result.stage, "event": "start"})
+    send(
+        {
+            "type": "stage",
+            "stage": result.stage,
+            "event": "end",
+            "status": result.status,
+            "duration_s": result.duration_s,
+            "error": result.error,
+        }
+    )
+
+
+def _skip_rest(results: list[StageResult], stages: list[str], send: Emit) -> None:
+    done = {r.stage for r in results}
+    for stage in stages:
+        if stage not in done:
+            skipped = StageResult(stage, "skipped")
+            _announce(send, skipped)
+            results.append(skipped)
+
+
+def _finish_cancelled(results: list[StageResult], stages: list[str], send: Emit) -> None:
+    if not any(r.status == "cancelled" for r in results):
+        done = {r.stage for r in results}
+        pending = next((s for s in stages if s not in done), None)
+        if pending is not None:
+            results.append(StageResult(pending, "cancelled", error=f"cancelled before {pending}"))
+    with contextlib.suppress(KeyboardInterrupt):
+        _skip_rest(results, stages, send)
+
+
+def _overall(results: list[StageResult]) -> str:
+    statuses = [r.status for r in results]
+    for status in ("cancelled", "timeout", "error", "failed"):
+        if status in statuses:
+            return status
+    return "passed" if "passed" in statuses else "failed"
+
+
+def json_lines(stream: TextIO) -> Emit:
+    """An ``emit`` writing each event as one line of strict JSON (NaN becomes null), flushed at once."""
+
+    def write(event: dict[str, Any]) -> None:
+        stream.write(json.dumps(jsonable(event), ensure_ascii=False) + "\n")
+        stream.flush()
+
+    return write
+
+
+def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> RunRecord:
+    """``start(emit)`` (a call of :func:`run_plugin`) for ``readtrack run --json``: events go to ``stream``
+    as JSON lines, anything the plugin prints goes to stderr (it would break the stream), and an error that
+    stops the run before it starts becomes an ``error`` event before it propagates."""
+    emit = json_lines(stream)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return start(emit)
+    except ReadtrackError as err:
+        emit({"type": "error", "stage": None, "message": str(err), "exit_code": err.exit_code})
+        raise
+
+
+# -- lifecycle hooks --------------------------------------------------------------------------------
+def notify(hooks: Any, hook: str, **kwargs: Any) -> None:
+    """Call every implementation of lifecycle ``hook``; one that raises is reported and skipped, so an
+    exporter's bug cannot lose the run or the other observers (the history recorder among them)."""
+    for impl in getattr(hooks.hook, hook).get_hookimpls():
+        try:
+            impl.function(*[kwargs[arg] for arg in impl.argnames])
+        except Exception as err:
+            print(f"readtrack: plugin {impl.plugin_name} failed in {hook}: {one_line(err)}", file=sys.stderr)
+
+
+# -- seeds and determinism --------------------------------------------------------------------------
+def seed_everything(seed: int) -> None:
+    """Seed Python's, torch's (every device) and, when installed, numpy's random generators."""
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if "numpy" in sys.modules or importlib.util.find_spec("numpy") is not None:
+        import numpy
+
+        numpy.random.seed(seed % 2**32)
+
+
+@contextlib.contextmanager
+def _reproducible(seed: int) -> Iterator[None]:
+    """Deterministic algorithms and flushed denormals for the run; the previous settings come back after."""
+    import torch
+
+    # cuBLAS needs this before CUDA starts to be deterministic; harmless elsewhere.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn_deterministic, cudnn_benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    # Denormals made a deep plain network 5x slower on CPU (PLUGINS.md); they carry no signal at our scale.
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = (
+            cudnn_deterministic,
+            cudnn_benchmark,
+        )
+        torch.set_flush_denormal(False)
+
+
+# -- stopping a stage -------------------------------------------------------------------------------
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def _stage_guard(seconds: float, cancel: threading.Event | None) -> Iterator[None]:
+    """Raise StageTimeout into the block after ``seconds`` (0: never); RunCancelled once ``cancel`` is set."""
+    use_alarm = seconds > 0 and _in_main_thread() and hasattr(signal, "setitimer")
+    deadline = seconds if seconds > 0 and not use_alarm else None
+    with contextlib.ExitStack() as stack:
+        if use_alarm:
+            stack.enter_context(_alarm(seconds))
+        if deadline is not None or cancel is not None:
+            stack.enter_context(_watchdog(threading.get_ident(), deadline, cancel))
+        yield
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise StageTimeout()
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    # Someone else's timer (pytest-timeout uses SIGALRM too) is put back afterwards, minus the time spent.
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, previous_handler)
+            if previous_delay > 0:
+                left = max(previous_delay - (time.monotonic() - start), 1e-3)
+                signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
+
+
+def _raise_in_thread(thread_id: int, exc: type[BaseException] | None) -> None:
+    # CPython's documented C API; with None it clears an exception that was not raised yet.
+    target = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target)
+
+
+@contextlib.contextmanager
+def _watchdog(thread_id: int, seconds: float | None, cancel: threading.Event | None) -> Iterator[None]:
+    """A thread that raises StageTimeout or RunCancelled into ``thread_id`` (for runs off the main thread,
+    where no signal can reach the stage, and for the ``cancel`` event)."""
+    done = threading.Event()
+    lock = threading.Lock()
+    fired = False
+    deadline = time.monotonic() + seconds if seconds is not None else None
+
+    def watch() -> None:
+        nonlocal fired
+        while not done.wait(0.05):
+            reason: type[BaseException] | None = None
+            if cancel is not None and cancel.is_set():
+                reason = RunCancelled
+            elif deadline is not None and time.monotonic() >= deadline:
+                reason = StageTimeout
+            if reason is not None:
+                with lock:
+                    if not done.is_set():
+                        fired = True
+                        _raise_in_thread(thread_id, reason)
+                return
+
+    watcher = threading.Thread(target=watch, name="readtrack-stage-watchdog", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done.set()
+            if fired:
+                _raise_in_thread(thread_id, None)  # the stage ended anyway: drop a still-pending exception
+        watcher.join()
+
+
+@contextlib.contextmanager
+def _cancel_on_sigterm() -> Iterator[None]:
+    """SIGTERM (how a TUI or a shell stops a child) cancels the run like Ctrl-C does."""
+    if not _in_main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise RunCancelled()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _ignore_sigint() -> Iterator[None]:
+    if not _in_main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
