@@ -1,0 +1,99 @@
+"""The timing harness: medians and IQRs, throughput, ratios against the baseline, errors as rows, peak
+memory, and the environment a record carries. Ratios are checked with wide margins, never absolute times."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+import readtrack
+from readtrack.bench import BenchHarness, cpu_peak_growth
+from readtrack.devices import describe_environment, environment_line
+from readtrack.experiment import StageResult
+
+
+def harness(quick: bool = True) -> tuple[BenchHarness, StageResult, list[dict[str, Any]]]:
+    bench = BenchHarness("cpu", quick=quick)
+    result = StageResult("bench", "running")
+    events: list[dict[str, Any]] = []
+    bench.attach(result, events.append)
+    return bench, result, events
+
+
+def test_rows_carry_median_iqr_throughput_and_tflops() -> None:
+    bench, result, events = harness(quick=False)
+    a = torch.randn(128, 128)
+    row = bench.measure(
+        "matmul 128",
+        lambda: a @ a,
+        tokens=128,
+        flops=2 * 128**3,
+        flop_formula="2·n³",
+        shape=(128, 128),
+        dtype=torch.float32,
+        params={"n": 128},
+    )
+    assert row.error is None and row.runs >= 3
+    assert row.median_s > 0 and row.iqr_s >= 0 and not math.isnan(row.iqr_s)
+    assert row.throughput == pytest.approx(128 / row.median_s)
+    assert row.unit == "tokens/s"
+    assert row.tflops == pytest.approx(2 * 128**3 / row.median_s / 1e12)
+    assert (row.flop_formula, row.shape, row.dtype, row.params) == ("2·n³", "128×128", "float32", {"n": 128})
+    assert result.bench == [row]
+    assert events == [{"type": "result", "stage": "bench", "kind": "bench", "data": events[0]["data"]}]
+    assert events[0]["data"]["label"] == "matmul 128"
+
+
+def test_ratio_is_median_over_the_baseline_median_even_when_the_baseline_comes_later() -> None:
+    bench, _, _ = harness()
+    slow = bench.measure("sleep 8 ms", lambda: time.sleep(0.008))
+    assert slow.ratio is None  # no baseline yet
+    base = bench.measure("sleep 1 ms", lambda: time.sleep(0.001), baseline=True)
+    assert base.ratio == 1.0
+    assert slow.ratio is not None and slow.ratio > 2.5  # ~8x; wide margin for a busy machine
+    assert slow.ratio == pytest.approx(slow.median_s / base.median_s)
+
+
+def test_an_exception_in_the_timed_function_is_a_row_with_an_error() -> None:
+    bench, result, events = harness()
+    bench.measure("base", lambda: None, baseline=True)
+    row = bench.measure("broken", lambda: 1 / 0, tokens=10)
+    assert row.error == "ZeroDivisionError: division by zero"
+    assert row.ratio is None and row.throughput is None and math.isnan(row.median_s)
+    assert len(result.bench) == 2
+    assert any(e["type"] == "log" and "ZeroDivisionError" in e["message"] for e in events)
+    assert result.verdict() == "failed"  # a bench stage with a broken row does not pass
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc to reset VmHWM")
+def test_cpu_peak_memory_sees_a_64_mib_temporary_and_not_a_tiny_one() -> None:
+    def big() -> None:
+        torch.ones(16 * 1024 * 1024).sum()  # 64 MiB of float32, freed on return
+
+    def tiny() -> None:
+        torch.ones(16).sum()
+
+    peak = cpu_peak_growth(big)
+    if peak is None:
+        pytest.skip("this /proc refuses clear_refs")
+    assert peak >= 48 * 2**20
+    small = cpu_peak_growth(tiny)
+    assert small is not None and small < 8 * 2**20
+    bench, _, _ = harness()
+    row = bench.measure("big", big)
+    assert row.peak_mem_bytes is not None and row.peak_mem_bytes >= 48 * 2**20
+
+
+def test_environment_names_the_versions_and_threads() -> None:
+    env = describe_environment("cpu")
+    assert env["torch"] == torch.__version__
+    assert env["readtrack"] == readtrack.__version__
+    assert env["cpu_threads"] == torch.get_num_threads()
+    assert env["device"] == "cpu" and env["device_name"]
+    line = environment_line(env)
+    assert f"torch {torch.__version__}" in line and f"readtrack {readtrack.__version__}" in line
