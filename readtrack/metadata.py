@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,10 +100,17 @@ def normalise_abstract(text: str | None) -> str:
     return "\n".join(p for p in (normalise_text(p) for p in paragraphs) if p)
 
 
-def _db(conn: sqlite3.Connection | None) -> sqlite3.Connection:
-    conn = conn or connect()
-    ensure_schema(conn, SCHEMA)
-    return conn
+@contextmanager
+def _db(conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+    """The caller's connection, or one of our own that is closed afterwards (the TUI lives long)."""
+    own = conn is None
+    db = connect() if conn is None else conn
+    try:
+        ensure_schema(db, SCHEMA)
+        yield db
+    finally:
+        if own:
+            db.close()
 
 
 def _from_row(row: sqlite3.Row) -> ArxivRecord:
@@ -114,16 +122,16 @@ def _from_row(row: sqlite3.Row) -> ArxivRecord:
 
 def save(records: Iterable[ArxivRecord], conn: sqlite3.Connection | None = None) -> int:
     """Insert or replace records in one transaction; returns how many."""
-    db = _db(conn)
     rows = [_row(r) for r in records]
-    # one transaction: a sync interrupted mid-save leaves the table as it was (the connection autocommits)
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.executemany(_INSERT, rows)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    with _db(conn) as db:
+        # one transaction: a sync interrupted mid-save leaves the table as it was (the connection autocommits)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(_INSERT, rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
     return len(rows)
 
 
@@ -139,22 +147,23 @@ def _row(record: ArxivRecord) -> tuple[Any, ...]:
 
 def get(arxiv_id: str, conn: sqlite3.Connection | None = None) -> ArxivRecord | None:
     """The stored record of an id (any version given is ignored), or None."""
-    row = _db(conn).execute("SELECT * FROM arxiv_metadata WHERE arxiv_id = ?", (arxivid.base_id(arxiv_id),))
-    found = row.fetchone()
+    with _db(conn) as db:
+        query = "SELECT * FROM arxiv_metadata WHERE arxiv_id = ?"
+        found = db.execute(query, (arxivid.base_id(arxiv_id),)).fetchone()
     return _from_row(found) if found else None
 
 
 def get_many(arxiv_ids: Iterable[str], conn: sqlite3.Connection | None = None) -> dict[str, ArxivRecord]:
     """Stored records by base id, for the ids that have one."""
-    db = _db(conn)
     bases = sorted({arxivid.base_id(i) for i in arxiv_ids})
     found: dict[str, ArxivRecord] = {}
-    for start in range(0, len(bases), 500):  # SQLite caps the number of bound parameters
-        chunk = bases[start : start + 500]
-        query = f"SELECT * FROM arxiv_metadata WHERE arxiv_id IN ({', '.join('?' * len(chunk))})"
-        for row in db.execute(query, chunk):
-            record = _from_row(row)
-            found[record.arxiv_id] = record
+    with _db(conn) as db:
+        for start in range(0, len(bases), 500):  # SQLite caps the number of bound parameters
+            chunk = bases[start : start + 500]
+            query = f"SELECT * FROM arxiv_metadata WHERE arxiv_id IN ({', '.join('?' * len(chunk))})"
+            for row in db.execute(query, chunk):
+                record = _from_row(row)
+                found[record.arxiv_id] = record
     return found
 
 

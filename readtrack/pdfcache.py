@@ -24,7 +24,8 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,10 +194,17 @@ def max_pdf_bytes(environ: Mapping[str, str] | None = None) -> int:
 # -- the records --------------------------------------------------------------------------------------
 
 
-def _db(conn: sqlite3.Connection | None) -> sqlite3.Connection:
-    conn = conn or connect()
-    ensure_schema(conn, SCHEMA)
-    return conn
+@contextmanager
+def _db(conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+    """The caller's connection, or one of our own that is closed afterwards (the TUI lives long)."""
+    own = conn is None
+    db = connect() if conn is None else conn
+    try:
+        ensure_schema(db, SCHEMA)
+        yield db
+    finally:
+        if own:
+            db.close()
 
 
 def _now() -> str:
@@ -204,25 +212,25 @@ def _now() -> str:
 
 
 def record_file(name: str, url: str, path: Path, conn: sqlite3.Connection | None = None) -> None:
-    db = _db(conn)
-    db.execute(
-        "INSERT OR REPLACE INTO pdf_files (name, source_url, size, sha256, fetched_at) VALUES (?,?,?,?,?)",
-        (name, url, path.stat().st_size, sha256_of(path), _now()),
-    )
+    values = (name, url, path.stat().st_size, sha256_of(path), _now())
+    with _db(conn) as db:
+        db.execute("INSERT OR REPLACE INTO pdf_files VALUES (?, ?, ?, ?, ?)", values)
 
 
 def record_link(
     url: str, kind: str, content_type: str | None, conn: sqlite3.Connection | None = None
 ) -> None:
-    _db(conn).execute(
-        "INSERT OR REPLACE INTO web_links (url, kind, content_type, checked_at) VALUES (?, ?, ?, ?)",
-        (url, kind, content_type, _now()),
-    )
+    with _db(conn) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO web_links (url, kind, content_type, checked_at) VALUES (?, ?, ?, ?)",
+            (url, kind, content_type, _now()),
+        )
 
 
 def known_link(url: str, conn: sqlite3.Connection | None = None) -> str | None:
     """'page' or 'pdf' when this url was checked before, else None."""
-    row = _db(conn).execute("SELECT kind FROM web_links WHERE url = ?", (url,)).fetchone()
+    with _db(conn) as db:
+        row = db.execute("SELECT kind FROM web_links WHERE url = ?", (url,)).fetchone()
     return str(row["kind"]) if row else None
 
 
@@ -426,8 +434,8 @@ def doctor(catalog: Catalog, *, now: float | None = None) -> CacheReport:
     """Check the cache offline: recorded files missing or corrupt, files no paper owns, stale .part files."""
     root = pdf_cache_dir()
     report = CacheReport(folder=root)
-    db = _db(None)
-    rows = {str(r["name"]): r for r in db.execute("SELECT name, size, sha256 FROM pdf_files")}
+    with _db(None) as db:
+        rows = {str(r["name"]): r for r in db.execute("SELECT name, size, sha256 FROM pdf_files")}
     owned = expected_names(catalog)
     for name, row in sorted(rows.items()):
         if name not in owned:
