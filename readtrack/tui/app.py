@@ -464,7 +464,13 @@ class MainScreen(Screen[None]):
         if not paper.plugin:
             self.notify(f"{paper.id} has no plugin to run", severity="warning")
             return
-        self.notify("Running plugins from the TUI is not available yet", severity="warning")
+        from readtrack.tui.run_screen import RunScreen
+
+        def back(_: None) -> None:  # the run may have added to the history: new badge, new recent runs
+            self._load_side_data()
+            self._refresh_details()
+
+        self.app.push_screen(RunScreen(paper.plugin, paper), back)
 
     def action_sync(self) -> None:
         paper = self._selected()

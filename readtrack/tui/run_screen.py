@@ -1,0 +1,411 @@
+"""Running a paper's plugin from the TUI: choose device and mode, watch it live, read the recorded result.
+
+The run is ``python -m readtrack run NAME --json`` in a subprocess (a crash, a hang or a CUDA abort in the
+plugin cannot take the TUI down); this screen reads its JSON-lines events from a worker thread. Escape sends
+SIGINT (the runner records the run as cancelled) and kills the process if it has not ended after a grace
+period. The runner records every run in the history; the screen shows the record's check, training curve and
+benchmark tables, and the plugin's recent runs with the trend of its main number.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, RichLog, Static
+from textual_plotext import PlotextPlot
+
+from readtrack.catalog import Paper
+from readtrack.experiment import RunRecord, StageResult, one_line
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+STAGES = ("check", "train", "bench")
+STAGE_GLYPHS = {
+    "running": "◐",
+    "passed": "✓",
+    "failed": "✗",
+    "error": "✗",
+    "timeout": "⏱",
+    "cancelled": "⊘",
+    "skipped": "·",
+}
+STATUS_STYLES = {"passed": "bold green", "cancelled": "bold yellow", "running": "bold yellow"}
+CANCEL_GRACE_S = 5.0  # after SIGINT, how long the run may take to record itself before it is killed
+
+
+def run_command(plugin: str, device: str, quick: bool) -> list[str]:
+    """The subprocess that runs the plugin: the CLI's own ``run --json``."""
+    argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
+    return [*argv, "--quick"] if quick else argv
+
+
+def main_number(record: RunRecord) -> tuple[str, float] | None:
+    """The number a plugin's trend follows: its first training target, else its baseline bench median."""
+    for stage in record.stages:
+        if stage.targets:
+            return stage.targets[0].name, stage.targets[0].value
+    for stage in record.stages:
+        for row in stage.bench:
+            if row.baseline and row.error is None:
+                return f"{row.label} (s)", row.median_s
+    return None
+
+
+def history_renderable(records: list[RunRecord]) -> RenderableType:
+    """Recent runs, newest first, and a sparkline of the main number from oldest to newest."""
+    from readtrack.run_report import fmt_number, fmt_seconds, sparkline
+
+    if not records:
+        return Text("No recorded runs yet.", style="dim")
+    table = Table(title="Recent runs", title_justify="left", box=None, padding=(0, 1), show_header=True)
+    for column in ("started (UTC)", "device", "status", "time", "main number"):
+        table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
+    for record in records:
+        number = main_number(record)
+        table.add_row(
+            record.info.started_at.replace("T", " ")[:16],
+            record.info.device + (" quick" if record.info.quick else ""),
+            Text(record.status, style=STATUS_STYLES.get(record.status, "bold red")),
+            fmt_seconds(record.duration_s) if record.status != "running" else "",
+            fmt_number(number[1]) if number else "–",
+        )
+    parts: list[RenderableType] = [table]
+    numbers = [main_number(r) for r in reversed(records)]
+    named = [n for n in numbers if n is not None]
+    if len(named) >= 2:
+        name = named[-1][0]
+        values = [value for label, value in named if label == name]
+        trend = Text(f"trend of {name}, oldest → newest: ")
+        trend.append(sparkline(values), style="cyan")
+        trend.append(f"  {fmt_number(values[0])} → {fmt_number(values[-1])}", style="dim")
+        parts.append(trend)
+    return Group(*parts)
+
+
+def record_renderables(record: RunRecord) -> tuple[RenderableType, RenderableType]:
+    """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``."""
+    from readtrack.run_report import _bench_table, _check_table, _train_tables
+
+    checks: list[RenderableType] = []
+    bench: list[RenderableType] = []
+    for stage in record.stages:
+        if stage.stage == "check" and stage.comparisons:
+            checks.append(_check_table(stage))
+        if stage.stage == "train" and (stage.targets or stage.measured):
+            checks.extend(
+                _train_tables(
+                    StageResult(stage.stage, stage.status, targets=stage.targets, measured=stage.measured)
+                )
+            )
+        if stage.stage == "bench" and stage.bench:
+            table, notes = _bench_table(stage)
+            bench.extend([table, *notes])
+        if stage.status in ("error", "timeout", "cancelled") and stage.error:
+            checks.append(Text(f"{stage.stage} {stage.status}: {stage.error}", style="red"))
+    return Group(*checks), Group(*bench)
+
+
+def curves_of(record: RunRecord) -> dict[str, list[tuple[int, float]]]:
+    return {name: points for stage in record.stages for name, points in stage.curves.items()}
+
+
+class RunScreen(Screen[None]):
+    """One plugin: options, live progress and log, then the recorded result and history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start", "Run"),
+        Binding("d", "cycle_device", "Device"),
+        Binding("f", "toggle_mode", "Quick/full"),
+        Binding("escape", "cancel_or_back", "Cancel / back"),
+    ]
+
+    def __init__(self, plugin: str, paper: Paper) -> None:
+        super().__init__()
+        self.plugin = plugin
+        self.paper = paper
+        self.device = "auto"
+        self.quick = True
+        self.process: subprocess.Popen[str] | None = None
+        self.stage_status: dict[str, str] = {}
+        self.curves: dict[str, list[tuple[int, float]]] = {}
+        self.record: RunRecord | None = None
+        self._cancelling = False
+        self._refused: str | None = None  # the runner's error event: the run never started
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="run-options")
+        with Horizontal(id="run-body"):
+            with Vertical(id="run-live"):
+                yield Static(id="run-stages")
+                yield ProgressBar(id="run-progress", show_eta=False)
+                yield RichLog(id="run-log", wrap=True, markup=False, max_lines=5000)
+            with VerticalScroll(id="run-results"):
+                yield Static(id="run-verdict")
+                yield Static(id="run-history")
+                yield PlotextPlot(id="run-curve")
+                yield Static(id="run-check")
+                yield Static(id="run-bench")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.plugin} · {self.paper.display_title}"
+        self.query_one("#run-live").border_title = "Live"
+        self.query_one("#run-results").border_title = "Result"
+        self._show_options()
+        self._show_stages()
+        self.query_one("#run-verdict", Static).update(Text("Enter runs the plugin.", style="dim"))
+        self.query_one("#run-curve").display = False
+        self._load_history(show_last=True)
+
+    # -- options -------------------------------------------------------------------------------------
+
+    def _show_options(self) -> None:
+        line = Text("device ")
+        for device in DEVICES:
+            line.append(f" {device} ", style="reverse bold" if device == self.device else "dim")
+        line.append("   mode ")
+        for quick, label in ((True, "quick"), (False, "full")):
+            line.append(f" {label} ", style="reverse bold" if quick == self.quick else "dim")
+        line.append("   d: device · f: quick/full · Enter: run", style="dim")
+        self.query_one("#run-options", Static).update(line)
+
+    def action_cycle_device(self) -> None:
+        if self.running:
+            return
+        self.device = DEVICES[(DEVICES.index(self.device) + 1) % len(DEVICES)]
+        self._show_options()
+
+    def action_toggle_mode(self) -> None:
+        if self.running:
+            return
+        self.quick = not self.quick
+        self._show_options()
+
+    # -- running -------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None
+
+    def action_start(self) -> None:
+        if self.running:
+            self.notify("Already running (Esc cancels)", severity="warning")
+            return
+        self.stage_status = {}
+        self.curves = {}
+        self.record = None
+        self._cancelling = False
+        self._refused = None
+        self.query_one(RichLog).clear()
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one("#run-check", Static).update("")
+        self.query_one("#run-bench", Static).update("")
+        self.query_one("#run-curve").display = False
+        mode = "quick" if self.quick else "full"
+        self._verdict(
+            Text(f"Running {self.plugin} on {self.device} ({mode})… Esc cancels", style="bold yellow")
+        )
+        self._show_stages()
+        argv = run_command(self.plugin, self.device, self.quick)
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                env=dict(os.environ),
+                start_new_session=True,  # our Ctrl-C is not the run's
+            )
+        except OSError as err:
+            self._verdict(Text(f"cannot start the run: {err}", style="bold red"))
+            return
+        self._read_events(self.process)
+
+    @work(thread=True, group="run")
+    def _read_events(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None and process.stderr is not None
+        stderr_tail: deque[str] = deque(maxlen=40)
+        stderr = process.stderr
+        reader = threading.Thread(target=lambda: stderr_tail.extend(stderr), daemon=True)
+        reader.start()
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = {"type": "log", "message": line.rstrip()}
+            if isinstance(event, dict):
+                self.app.call_from_thread(self._on_event, event)
+        code = process.wait()
+        reader.join(timeout=2)
+        self.app.call_from_thread(self._finished, code, [line.rstrip() for line in stderr_tail])
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        log = self.query_one(RichLog)
+        stage = event.get("stage")
+        if kind == "start":
+            run = event.get("run") or {}
+            log.write(Text(f"started on {run.get('device', self.device)}", style="dim"))
+        elif kind == "stage" and stage:
+            if event.get("event") == "start":
+                self.stage_status[stage] = "running"
+                self.query_one(ProgressBar).update(total=None, progress=0)
+                log.write(Text(f"▶ {stage}", style="bold"))
+            else:
+                status = str(event.get("status"))
+                self.stage_status[stage] = status
+                line = Text(
+                    f"{STAGE_GLYPHS.get(status, '?')} {stage} {status}",
+                    style=STATUS_STYLES.get(status, "bold red"),
+                )
+                line.append(f" in {float(event.get('duration_s') or 0):.1f} s", style="dim")
+                if event.get("error"):
+                    line.append(f": {event['error']}", style="red")
+                log.write(line)
+            self._show_stages()
+        elif kind == "progress":
+            total = event.get("total")
+            self.query_one(ProgressBar).update(total=total, progress=event.get("done") or 0)
+            if event.get("message"):
+                log.write(Text(str(event["message"]), style="dim"))
+        elif kind == "log":
+            log.write(Text(str(event.get("message", ""))))
+        elif kind == "metric":
+            name = str(event.get("name"))
+            self.curves.setdefault(name, []).append(
+                (int(event.get("step") or 0), float(event.get("value") or 0))
+            )
+            if len(self.curves[name]) % 10 == 1:  # redraw the plot now and then, not on every point
+                self._plot(self.curves)
+        elif kind == "record":
+            self.record = RunRecord.from_dict(event["record"])
+        elif kind == "error":
+            message = str(event.get("message"))
+            self._refused = message
+            log.write(Text(message, style="bold red"))
+            self._verdict(Text(f"Not run: {message}", style="bold red"))
+
+    def _finished(self, code: int, stderr: list[str]) -> None:
+        self.process = None
+        bar = self.query_one(ProgressBar)
+        if bar.total is None:  # indeterminate at the end of a stage without progress events
+            bar.update(total=1, progress=1)
+        log = self.query_one(RichLog)
+        record = self.record
+        if record is not None:
+            self._show_record(record)
+        elif self._refused is None:
+            log.write(Text(f"the run ended without a record (exit status {code})", style="bold red"))
+            for line in stderr[-15:]:
+                log.write(Text(line, style="red"))
+            reason = "killed" if code < 0 else f"exit status {code}"
+            self._verdict(Text(f"The run ended without a record ({reason}); see the log", style="bold red"))
+        self._load_history(show_last=False)
+
+    def _show_record(self, record: RunRecord) -> None:
+        from readtrack.run_report import fmt_seconds
+
+        info = record.info
+        verdict = Text(f"{record.status}", style=STATUS_STYLES.get(record.status, "bold red"))
+        verdict.append(
+            f"  {info.device}{' quick' if info.quick else ''} · {fmt_seconds(record.duration_s)} · "
+        )
+        verdict.append(" ".join(f"{s.stage} {STAGE_GLYPHS.get(s.status, '?')}" for s in record.stages))
+        verdict.append(f" · {info.started_at.replace('T', ' ')[:16]} UTC", style="dim")
+        self._verdict(verdict)
+        self.stage_status = {s.stage: s.status for s in record.stages}
+        self._show_stages()
+        checks, bench = record_renderables(record)
+        self.query_one("#run-check", Static).update(checks)
+        self.query_one("#run-bench", Static).update(bench)
+        self._plot(curves_of(record))
+
+    def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
+        plot = self.query_one(PlotextPlot)
+        if not curves:
+            plot.display = False
+            return
+        plot.display = True
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        for name, points in curves.items():
+            plt.plot([step for step, _ in points], [value for _, value in points], label=name)
+        plt.title("training curve")
+        plt.xlabel("step")
+        plot.refresh()
+
+    def _verdict(self, text: Text) -> None:
+        self.query_one("#run-verdict", Static).update(text)
+
+    def _show_stages(self) -> None:
+        line = Text()
+        for stage in STAGES:
+            status = self.stage_status.get(stage)
+            glyph = STAGE_GLYPHS.get(status, "·") if status else "·"
+            line.append(
+                f"{glyph} {stage}  ", style=STATUS_STYLES.get(status or "", "dim" if not status else "red")
+            )
+        self.query_one("#run-stages", Static).update(line)
+
+    @work(thread=True, exclusive=True, group="run-history")
+    def _load_history(self, show_last: bool) -> None:
+        try:
+            from readtrack.history import runs
+
+            records = runs(self.plugin, limit=8)
+        except Exception as err:  # an unreadable history is shown, never fatal
+            self.app.call_from_thread(
+                self.query_one("#run-history", Static).update,
+                Text(f"history unavailable: {one_line(err)}", "red"),
+            )
+            return
+        self.app.call_from_thread(self._show_history, records, show_last)
+
+    def _show_history(self, records: list[RunRecord], show_last: bool) -> None:
+        self.query_one("#run-history", Static).update(history_renderable(records))
+        if show_last and records and not self.running and self.record is None:
+            self._show_record(records[0])
+
+    # -- cancelling ----------------------------------------------------------------------------------
+
+    def action_cancel_or_back(self) -> None:
+        process = self.process
+        if process is None:
+            self.dismiss()
+            return
+        if self._cancelling:
+            return
+        self._cancelling = True
+        self.query_one(RichLog).write(Text("cancelling (SIGINT)…", style="bold yellow"))
+        try:
+            process.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            return
+        self.set_timer(CANCEL_GRACE_S, lambda: self._kill(process))
+
+    def _kill(self, process: subprocess.Popen[str]) -> None:
+        if process.poll() is None:
+            self.query_one(RichLog).write(Text("no answer to SIGINT: killed", style="bold red"))
+            process.kill()
+
+    def on_unmount(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()

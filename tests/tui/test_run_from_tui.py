@@ -1,0 +1,120 @@
+"""Running a plugin from the TUI: a real `readtrack run --json` subprocess on tiny fake plugins in a tmp
+READTRACK_PLUGINS_DIR (fast, and a plugin that hangs is easy to write), its record in the real history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_plugins import HANGING, write_plugin
+from textual.pilot import Pilot
+from textual.widgets import RichLog
+from tui_driver import run_app, screen_text, settle, wait_until
+
+from readtrack import edits, history
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.run_screen import RunScreen
+
+
+@pytest.fixture
+def plugins_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "plugins"
+    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(folder))
+    return folder
+
+
+def run_screen(app: ReadtrackApp) -> RunScreen:
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+def finished(app: ReadtrackApp) -> bool:
+    screen = app.screen
+    return isinstance(screen, RunScreen) and screen.process is None and screen.stage_status != {}
+
+
+def log_text(app: ReadtrackApp) -> str:
+    return "\n".join(strip.text for strip in run_screen(app).query_one(RichLog).lines)
+
+
+def test_enter_runs_the_plugin_and_shows_the_recorded_result(plugins_dir: Path, catalog_file: Path) -> None:
+    write_plugin(plugins_dir, "tinyplug")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("enter")  # the run screen for adamw's plugin
+        await settle(app, pilot)
+        await pilot.press("f", "f")  # full, back to quick: the options react
+        assert run_screen(app).quick
+        await pilot.press("enter")  # start
+        await wait_until(pilot, lambda: finished(app) and run_screen(app).record is not None, timeout=90)
+        await settle(app, pilot)
+        text = screen_text(app)
+        await pilot.press("escape")  # back to the list: the badge now shows the passed run
+        await settle(app, pilot)
+        return text + "\n" + screen_text(app)
+
+    text = run_app(catalog_file, steps, size=(120, 40))
+    recorded = history.runs("tinyplug")
+    assert len(recorded) == 1 and recorded[0].status == "passed" and recorded[0].info.quick
+    assert "passed  cpu quick" in text  # the verdict line of the record
+    assert "training curve" in text  # the plot of the loss curve
+    assert "Recent runs" in text
+    assert "✓ tinyplug" in text  # the table's badge after going back
+
+
+def test_escape_cancels_a_running_plugin_and_the_run_is_recorded_cancelled(
+    plugins_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(plugins_dir, "hangs", HANGING)
+    edits.set_fields(catalog_file, "adamw", {"plugin": "hangs"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "about to hang" in log_text(app), timeout=90)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: finished(app), timeout=30)
+        await settle(app, pilot)
+        assert "cancelled" in screen_text(app)
+
+    run_app(catalog_file, steps, size=(120, 40))
+    recorded = history.runs("hangs")
+    assert [r.status for r in recorded] == ["cancelled"]
+
+
+def test_an_unavailable_device_is_shown_not_run(plugins_dir: Path, catalog_file: Path) -> None:
+    write_plugin(plugins_dir, "cpuonly", devices=("cpu",))
+    edits.set_fields(catalog_file, "adamw", {"plugin": "cpuonly"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("d", "d")  # auto → cpu → cuda
+        assert run_screen(app).device == "cuda"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: finished(app) or run_screen(app)._refused is not None, timeout=90)
+        await wait_until(pilot, lambda: run_screen(app).process is None, timeout=30)
+        await settle(app, pilot)
+        return screen_text(app)
+
+    text = run_app(catalog_file, steps, size=(120, 40))
+    assert "Not run:" in text and "cuda" in text
+    assert history.runs("cpuonly") == []
+
+
+def test_a_broken_plugin_is_shown_not_run(plugins_dir: Path, catalog_file: Path) -> None:
+    write_plugin(plugins_dir, "broken", init="raise ImportError('missing dependency: foo')\n")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "broken"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: run_screen(app)._refused is not None, timeout=90)
+        await wait_until(pilot, lambda: run_screen(app).process is None, timeout=30)
+        return run_screen(app)._refused or ""
+
+    refused = run_app(catalog_file, steps, size=(120, 40))
+    assert "broken" in refused
