@@ -240,12 +240,9 @@ def inspect_feed(body: bytes) -> tuple[str | None, str | None]:
     for entry in root.iterfind("atom:entry", ns):
         entry_id = entry.findtext("atom:id", default="", namespaces=ns)
         if "/api/errors" in entry_id:
-            return None, normalise(entry.findtext("atom:summary", default="", namespaces=ns)) or entry_id
+            summary = entry.findtext("atom:summary", default="", namespaces=ns)
+            return None, metadata.normalise_text(summary) or entry_id
     return None, None
-
-
-def normalise(text: str | None) -> str:
-    return metadata.normalise_text(text)
 
 
 def _record(result: Any) -> ArxivRecord | None:
@@ -260,16 +257,16 @@ def _record(result: Any) -> ArxivRecord | None:
     return ArxivRecord(
         arxiv_id=parsed.base,
         version=parsed.version,
-        title=normalise(result.title),
-        authors=[normalise(a.name) for a in result.authors],
+        title=metadata.normalise_text(result.title),
+        authors=[metadata.normalise_text(a.name) for a in result.authors],
         abstract=metadata.normalise_abstract(result.summary),
         published=iso(result.published),
         updated=iso(result.updated),
         categories=list(result.categories),
         primary_category=result.primary_category or None,
-        doi=normalise(result.doi) or None,
-        journal_ref=normalise(result.journal_ref) or None,
-        comment=normalise(result.comment) or None,
+        doi=metadata.normalise_text(result.doi) or None,
+        journal_ref=metadata.normalise_text(result.journal_ref) or None,
+        comment=metadata.normalise_text(result.comment) or None,
         pdf_url=result.pdf_url,
         fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
@@ -502,9 +499,9 @@ class _Run:
 
     def resolve_titles(self) -> None:
         for paper in self.papers:
-            if paper.arxiv_ids() or not paper.display_title or self.arxiv_blocked():
+            title = paper.title or paper.label
+            if paper.arxiv_ids() or not title or self.arxiv_blocked():
                 continue
-            title = paper.title or paper.display_title
             try:
                 candidates = self.api.search_title(title)
             except Cancelled:
