@@ -170,6 +170,7 @@ class RunScreen(Screen[None]):
         self._show_stages()
         self.query_one("#run-verdict", Static).update(Text("Enter runs the plugin.", style="dim"))
         self.query_one("#run-curve").display = False
+        self.query_one(ProgressBar).update(total=1, progress=0)  # idle: empty, not the animated "unknown"
         self._load_history(show_last=True)
 
     # -- options -------------------------------------------------------------------------------------
@@ -332,6 +333,7 @@ class RunScreen(Screen[None]):
         self._verdict(verdict)
         self.stage_status = {s.stage: s.status for s in record.stages}
         self._show_stages()
+        self.query_one(ProgressBar).update(total=1, progress=1)
         checks, bench = record_renderables(record)
         self.query_one("#run-check", Static).update(checks)
         self.query_one("#run-bench", Static).update(bench)
