@@ -68,19 +68,27 @@ class MainScreen(Screen[None]):
     """Sections on the left, the selected section's papers (or a filter's) in the middle, details aside."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_read", "Read/todo"),
-        Binding("r", "mark('reading')", "Reading"),
-        Binding("minus", "mark('skipped')", "Skip"),
-        Binding("slash", "filter", "Filter"),
-        Binding("n", "notes", "Notes"),
-        Binding("t", "tags", "Tags"),
-        Binding("a", "add", "Add"),
-        Binding("s", "sync", "Sync"),
-        Binding("S", "sync_all", "Sync all", show=False),
-        Binding("o", "open_pdf", "Open PDF", show=False),
-        Binding("enter", "run_plugin", "Run"),
-        Binding("escape", "escape", "Cancel sync / close panel / clear filter", show=False),
-        Binding("question_mark", "help", "Help"),
+        Binding("space", "toggle_read", "Read/todo", tooltip="Mark the paper read, or back to todo"),
+        Binding("r", "mark('reading')", "Reading", tooltip="Mark the paper as being read (again: todo)"),
+        Binding("minus", "mark('skipped')", "Skip", tooltip="Mark the paper skipped (again: todo)"),
+        Binding(
+            "slash", "filter", "Filter", tooltip="Filter every section as you type (Enter keeps, Esc clears)"
+        ),
+        Binding("n", "notes", "Notes", tooltip="Edit the paper's notes (saved when you leave with Esc)"),
+        Binding("t", "tags", "Tags", tooltip="Edit the paper's tags"),
+        Binding("a", "add", "Add", tooltip="Add a paper to this section: arXiv id, URL or title"),
+        Binding("s", "sync", "Sync", tooltip="Sync the paper's arXiv metadata and PDF"),
+        Binding("S", "sync_all", "Sync all", show=False, tooltip="Sync the whole list"),
+        Binding("o", "open_pdf", "Open PDF", show=False, tooltip="Open the PDF (fetched first when missing)"),
+        Binding("enter", "run_plugin", "Run", tooltip="Run the paper's plugin: check, train, bench"),
+        Binding(
+            "escape",
+            "escape",
+            "Cancel",
+            show=False,
+            tooltip="Cancel a sync, close the sync panel, or clear the filter",
+        ),
+        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("q", "quit", "Quit"),
     ]
     # Keys handled by the table and the section list, listed in help next to the ones above.
@@ -546,7 +554,7 @@ class MainScreen(Screen[None]):
         """(keys, what they do) for the help screen, from the bindings themselves."""
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            yield key_label(binding.key), binding.description
+            yield key_label(binding.key), binding.tooltip or binding.description
         yield from self.MOVE_KEYS
 
     def action_help(self) -> None:
@@ -591,6 +599,6 @@ class ReadtrackApp(App[None]):
                 action = binding.action
                 yield SystemCommand(
                     binding.description,
-                    f"{binding.description} ({key_label(binding.key)})",
+                    f"{binding.tooltip or binding.description} ({key_label(binding.key)})",
                     lambda action=action, screen=screen: screen.run_action(action),
                 )
