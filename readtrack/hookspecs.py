@@ -57,7 +57,19 @@ def readtrack_run_progress(run: RunInfo, event: dict[str, Any]) -> None:
 
     ``event`` is a JSON-serialisable dict with at least ``type`` (``"stage"``, ``"progress"``, ``"log"``,
     ``"metric"``, ``"result"``) and ``stage``; the same events stream as JSON lines from
-    ``readtrack run --json``. Called on the runner's thread: keep implementations fast.
+    ``readtrack run --json``. Called on the runner's thread: keep implementations fast. The shapes:
+
+    - ``{"type": "stage", "event": "start"}``, then ``{"type": "stage", "event": "end", "status": ...,
+      "duration_s": ..., "error": ...}`` (status: passed, failed, error, timeout, cancelled, skipped);
+    - ``{"type": "progress", "done": ..., "total": ..., "message": ...}``;
+    - ``{"type": "log", "message": ...}``;
+    - ``{"type": "metric", "name": ..., "step": ..., "value": ...}``;
+    - ``{"type": "result", "kind": "comparison" | "target" | "measured" | "bench", "data": {...}}``.
+
+    The ``--json`` stream also opens with ``{"type": "start", "run": RunInfo}`` and closes with
+    ``{"type": "record", "record": RunRecord}`` (or is one ``{"type": "error", "message": ...,
+    "exit_code": ...}`` line when the run could not start); hooks get those two from
+    ``readtrack_run_started`` and ``readtrack_run_finished`` instead.
     """
 
 

@@ -108,7 +108,9 @@ def run_plugin(
     hooks = plugins.discovery().hooks
 
     def send(event: dict[str, Any]) -> None:
-        notify(hooks, "readtrack_run_progress", run=run, event=event)
+        # "start" and "record" bracket the stream; hooks get those from readtrack_run_started/finished.
+        if event["type"] not in ("start", "record"):
+            notify(hooks, "readtrack_run_progress", run=run, event=event)
         if emit is not None:
             emit(event)
 

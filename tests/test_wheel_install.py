@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ BUILTIN = sorted(
     for p in (REPO / "plugins").iterdir()
     if (p / "__init__.py").is_file() and not p.name.startswith("_")
 )
+
+
+def setuptools_major() -> int:
+    try:
+        return int(metadata.version("setuptools").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -43,7 +51,10 @@ def test_wheel_installs_the_builtin_plugins_as_readtrack_plugins(tmp_path: Path)
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / name, source / name)
     wheels = tmp_path / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, source)
+    # Offline with the setuptools at hand when it understands `license = "MIT"` (PEP 639, setuptools 77);
+    # otherwise pip fetches a current one into an isolated build environment.
+    isolation = ["--no-build-isolation"] if setuptools_major() >= 77 else []
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", wheels, source)
     (wheel,) = wheels.glob("readtrack-*.whl")
 
     # A fresh venv; torch and the other dependencies come from the running environment through a .pth
