@@ -1,0 +1,283 @@
+"""Moving a reading list in and out of papers.yaml: ``readtrack import`` and ``readtrack export``.
+
+Import reads a markdown list (`readtrack.markdown`) and merges it into the catalog file through
+`readtrack.edits`, so the user's existing lines are never rewritten: new papers are appended to their
+section (created at the end when missing), or under the existing paper when only a nested item is new.
+An imported item is a duplicate, and skipped, when the catalog already has a paper with the same id (from
+an ``<!-- id: x -->`` comment), a shared arXiv id (primary or related, versions ignored), the same URL, or
+the same title or label (case and a trailing ``(2018)`` ignored). Items within one file are never
+duplicates of each other: a list may name the same paper twice on purpose. List and section notes are
+filled in where the catalog has none; notes the user already wrote are kept.
+
+Export renders the whole catalog as a markdown checklist, BibTeX or the JSON of ``readtrack list --json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from readtrack import arxivid, edits, markdown
+from readtrack.atomic import atomic_write
+from readtrack.catalog import Catalog, load
+from readtrack.edits import NewPaper
+from readtrack.errors import UsageError
+
+EXPORT_FORMATS = ("md", "bibtex", "json")
+NEW_CATALOG = """\
+# readtrack reading list (format: see README, "The reading list: papers.yaml").
+# Edit freely: readtrack only ever changes the lines of what you asked it to change.
+version: 1
+sections: []
+"""
+
+
+@dataclass
+class Duplicate:
+    """An imported item that was skipped, and the paper already in the catalog that it duplicates."""
+
+    title: str
+    existing_id: str
+
+
+@dataclass
+class ImportReport:
+    catalog: Path
+    added: list[str] = field(default_factory=list)
+    skipped: list[Duplicate] = field(default_factory=list)
+    new_sections: list[str] = field(default_factory=list)
+    notes_set: list[str] = field(default_factory=list)
+    notes_kept: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """What happened, in a few lines for the terminal."""
+        count = len(self.added)
+        lines = [f"added {count} paper{'s' if count != 1 else ''} to {self.catalog.name}"]
+        if self.new_sections:
+            lines[0] += (
+                f" (new section{'s' if len(self.new_sections) > 1 else ''}: {', '.join(self.new_sections)})"
+            )
+        if self.skipped:
+            ids = ", ".join(dict.fromkeys(d.existing_id for d in self.skipped))
+            lines.append(
+                f"skipped {len(self.skipped)} duplicate{'s' if len(self.skipped) > 1 else ''} "
+                f"already in the list as: {ids}"
+            )
+        if self.notes_set:
+            lines.append(f"set {', '.join(self.notes_set)}")
+        if self.notes_kept:
+            lines.append(f"kept {', '.join(self.notes_kept)} as they were (the imported ones differ)")
+        return "\n".join(lines)
+
+
+# -- import -------------------------------------------------------------------------------------------
+
+
+def read_markdown(source: Path) -> str:
+    """The text of a markdown file; a `UsageError` naming the file when it cannot be read as text."""
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{source}: is a folder, not a markdown file") from None
+    except OSError as err:
+        raise UsageError(f"{source}: cannot read it ({err.strerror})") from None
+    try:
+        return markdown.decode(data)
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"{source}: not UTF-8 text (byte {err.start}); save it as UTF-8 and try again"
+        ) from None
+
+
+def import_markdown(catalog_path: Path, source: Path, *, section: str | None = None) -> ImportReport:
+    """Merge the markdown list at ``source`` into the catalog file (created when missing).
+
+    With ``section``, every item goes to that section instead of one section per heading.
+    """
+    imported = markdown.parse(read_markdown(source))
+    if not imported.count():
+        raise UsageError(f"{source}: no list items found (expected lines like `- [ ] Title` or `1. Title`)")
+    if section is not None:
+        if not section.strip():
+            raise UsageError("--section needs a name")
+        imported = _into_one_section(imported, section.strip())
+    if not catalog_path.exists():
+        atomic_write(catalog_path, NEW_CATALOG)
+    return merge(catalog_path, imported)
+
+
+def _into_one_section(imported: markdown.ImportedList, name: str) -> markdown.ImportedList:
+    notes = "\n\n".join(s.notes for s in imported.sections if s.notes) or None
+    papers = [p for s in imported.sections for p in s.papers]
+    merged = markdown.ImportedSection(name, notes, papers)
+    return markdown.ImportedList(imported.title, imported.notes, [merged])
+
+
+def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
+    """Add what the catalog file lacks from ``imported`` (see the module docstring); report what was done."""
+    catalog = load(path)
+    known = _KnownPapers(catalog)
+    report = ImportReport(catalog=path)
+    sections = {s.name.lower() for s in catalog.sections}
+    added = edits.today()
+    for section in imported.sections:
+        fresh, nested = _split(section.papers, known, report.skipped)
+        if fresh:
+            _stamp(fresh, added)
+            catalog = edits.add_papers(path, section.name, fresh)
+            report.added += [p.id or "" for p in _walk(fresh)]
+            if section.name.lower() not in sections:
+                sections.add(section.name.lower())
+                report.new_sections.append(section.name)
+        for parent_id, children in nested:
+            _stamp(children, added)
+            catalog = edits.add_papers(path, section.name, children, parent=parent_id)
+            report.added += [p.id or "" for p in _walk(children)]
+        if section.notes and section.name.lower() in sections:
+            current = catalog.section(section.name)
+            if not current.notes:
+                catalog = edits.set_section_notes(path, current.name, section.notes)
+                report.notes_set.append(f"the notes of section {current.name!r}")
+            elif _words(current.notes) != _words(section.notes):
+                report.notes_kept.append(f"the notes of section {current.name!r}")
+    for key, value, what in (
+        ("title", imported.title, "the list's title"),
+        ("notes", imported.notes, "the list's notes"),
+    ):
+        if not value:
+            continue
+        if not getattr(catalog, key):
+            catalog = edits.set_list_field(path, key, value)
+            report.notes_set.append(what)
+        elif key == "notes" and _words(catalog.notes) != _words(value):
+            report.notes_kept.append(what)
+    return report
+
+
+class _KnownPapers:
+    """What identifies the papers already in the catalog: ids, arXiv ids, URLs, titles and labels."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.ids: set[str] = set()
+        self.arxiv: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        for paper in catalog.papers():
+            self.ids.add(paper.id)
+            for ident in paper.arxiv_ids():
+                self.arxiv.setdefault(arxivid.base_id(ident), paper.id)
+            if paper.url:
+                self.urls.setdefault(_url_key(paper.url), paper.id)
+            for name in (paper.title, paper.label):
+                if name and _name_key(name):
+                    self.names.setdefault(_name_key(name), paper.id)
+
+    def match(self, item: NewPaper) -> str | None:
+        """The id of the known paper ``item`` duplicates, or None."""
+        if item.id and item.id in self.ids:
+            return item.id
+        for ident in [item.arxiv, *item.related]:
+            if ident and arxivid.base_id(ident) in self.arxiv:
+                return self.arxiv[arxivid.base_id(ident)]
+        if item.url and _url_key(item.url) in self.urls:
+            return self.urls[_url_key(item.url)]
+        for name in (item.title, item.label):
+            if name and _name_key(name) in self.names:
+                return self.names[_name_key(name)]
+        return None
+
+
+def _split(
+    items: list[NewPaper], known: _KnownPapers, skipped: list[Duplicate]
+) -> tuple[list[NewPaper], list[tuple[str, list[NewPaper]]]]:
+    """(new papers for this level, [(existing parent id, new papers to nest under it)])."""
+    fresh: list[NewPaper] = []
+    nested: list[tuple[str, list[NewPaper]]] = []
+    for item in items:
+        existing = known.match(item)
+        if existing is not None:
+            skipped.append(Duplicate(item.title, existing))
+        children, deeper = _split(item.children, known, skipped)
+        if existing is None:
+            item.children = children
+            fresh.append(item)
+        elif children:
+            nested.append((existing, children))
+        nested += deeper
+    return fresh, nested
+
+
+def _walk(papers: list[NewPaper]) -> Iterator[NewPaper]:
+    for paper in papers:
+        yield paper
+        yield from _walk(paper.children)
+
+
+def _stamp(papers: list[NewPaper], date: str) -> None:
+    for paper in _walk(papers):
+        paper.added = paper.added or date
+
+
+def _name_key(text: str) -> str:
+    text = re.sub(r"\(\s*(?:19|20)\d{2}\s*\)", " ", text.lower())
+    return " ".join(text.split()).strip(" -:,;")
+
+
+def _url_key(url: str) -> str:
+    url = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
+    return url.rstrip("/").lower()
+
+
+def _words(text: str | None) -> list[str]:
+    return (text or "").split()
+
+
+# -- export -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Export:
+    text: str
+    papers: int
+    written_to: Path | None = None
+
+
+def export_catalog(catalog_path: Path, fmt: str, output: Path | None = None) -> Export:
+    """The catalog rendered as ``md``, ``bibtex`` or ``json``; written atomically to ``output`` when given."""
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r} (use one of {', '.join(EXPORT_FORMATS)})")
+    catalog = load(catalog_path)
+    text = render(catalog, fmt)
+    if output is not None:
+        if output.is_dir():
+            raise UsageError(f"{output}: is a folder; give a file name to write to")
+        try:
+            atomic_write(output, text)
+        except OSError as err:
+            raise UsageError(f"{output}: cannot write it ({err.strerror})") from None
+    return Export(text, sum(1 for _ in catalog.papers()), output)
+
+
+def render(catalog: Catalog, fmt: str) -> str:
+    if fmt == "md":
+        return markdown.render(catalog)
+    if fmt == "bibtex":
+        from readtrack import bibtex
+
+        return bibtex.render(catalog, synced_metadata(catalog))
+    return json.dumps([p.to_dict() for p in catalog.papers()], ensure_ascii=False, indent=2) + "\n"
+
+
+def synced_metadata(catalog: Catalog) -> Mapping[str, object] | None:
+    """Synced arXiv metadata by paper id (`readtrack.metadata`), for BibTeX; None before the first sync."""
+    from readtrack import metadata
+    from readtrack.paths import database_path
+
+    if not database_path().exists():
+        return None  # never synced: do not create an empty database just to export
+    return metadata.for_papers(catalog)

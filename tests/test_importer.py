@@ -1,0 +1,151 @@
+"""Merging an imported markdown list into papers.yaml: no duplicates, the user's lines untouched."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from readtrack import catalog as catalog_module
+from readtrack.errors import UsageError
+from readtrack.importer import export_catalog, import_markdown
+
+LISTS = Path(__file__).parent / "data" / "lists"
+
+
+def only_insertions(before: str, after: str) -> bool:
+    """True when ``after`` is ``before`` with lines added and none changed or removed."""
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+    return all(tag in ("equal", "insert") for tag, *_ in matcher.get_opcodes())
+
+
+def write(folder: Path, text: str, name: str = "list.md") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_original_list_adds_nothing_to_the_catalog_built_from_it(catalog_file: Path) -> None:
+    before = catalog_file.read_bytes()
+    report = import_markdown(catalog_file, LISTS / "seed-reading-list.md")
+    assert report.added == []
+    assert len(report.skipped) == 63
+    assert report.notes_set == [] and report.notes_kept == []
+    assert catalog_file.read_bytes() == before
+
+
+def test_a_messy_list_merges_without_duplicates_and_keeps_every_existing_line(catalog_file: Path) -> None:
+    before = catalog_file.read_text(encoding="utf-8")
+    report = import_markdown(catalog_file, LISTS / "awesome-style.md")
+    skipped = {d.title: d.existing_id for d in report.skipped}
+    assert skipped == {
+        "Longformer: The Long-Document Transformer": "longformer",  # 2004.05150v2: versions ignored
+        "Reformer: The Efficient Transformer (ICLR 2020)": "reformer",
+        "FlashAttention v1, and v2": "flashattention",
+    }
+    after = catalog_file.read_text(encoding="utf-8")
+    assert only_insertions(before, after)
+    catalog = catalog_module.load(catalog_file, cache=False)
+    assert [s.name for s in catalog.sections][-3:] == [
+        "Sparse attention",
+        "🚀 Linear attention",
+        "IO-aware kernels",
+    ]
+    assert report.new_sections == ["Sparse attention", "🚀 Linear attention", "IO-aware kernels"]
+    assert len(report.added) == 7 == len(set(report.added))
+    linformer = next(p for p in catalog.papers() if p.title == "Linformer")
+    assert [c.title for c in linformer.children] == ["Nyströmformer"]
+    assert catalog.section("Sparse attention").notes == "Papers that attend to a subset of positions."
+    assert catalog.title == "Self notes for some research papers list"  # the user's title stays
+    assert "kept the list's notes as they were" in report.summary()
+    again = import_markdown(catalog_file, LISTS / "awesome-style.md")
+    assert again.added == [] and len(again.skipped) == 10
+    assert catalog_file.read_text(encoding="utf-8") == after
+
+
+def test_a_new_nested_item_goes_under_the_existing_paper(catalog_file: Path, tmp_path: Path) -> None:
+    source = write(
+        tmp_path,
+        "## Development of language models\n"
+        "- [x] Transformer (Attention is all you need)\n"
+        "  - [ ] Universal Transformers (2018) https://arxiv.org/abs/1807.03819\n",
+    )
+    report = import_markdown(catalog_file, source)
+    assert [d.existing_id for d in report.skipped] == ["transformer"]
+    catalog = catalog_module.load(catalog_file, cache=False)
+    added = catalog.get(report.added[0])
+    assert (added.parent, added.arxiv, added.year, added.status) == (
+        "transformer",
+        "1807.03819",
+        2018,
+        "todo",
+    )
+    assert added.added is not None  # the import date is recorded
+
+
+def test_ids_from_comments_and_same_arxiv_items_within_one_file(catalog_file: Path, tmp_path: Path) -> None:
+    source = write(
+        tmp_path,
+        "## Inbox\n"
+        "- [ ] Already here under another name <!-- id: gan -->\n"
+        "- [ ] Mixture of Depths 2404.02258 <!-- id: mod -->\n"
+        "- [ ] Mixture-of-Depths, the same paper again (arXiv:2404.02258)\n",
+    )
+    report = import_markdown(catalog_file, source)
+    assert [d.existing_id for d in report.skipped] == ["gan"]
+    assert report.added[0] == "mod"
+    catalog = catalog_module.load(catalog_file, cache=False)
+    assert [p.arxiv for p in catalog.section("Inbox").papers] == ["2404.02258", "2404.02258"]
+
+
+def test_section_option_and_section_notes(catalog_file: Path, tmp_path: Path) -> None:
+    source = write(tmp_path, "## A\nnotes of A\n- [ ] Paper one\n## B\n- [ ] Paper two\n")
+    report = import_markdown(catalog_file, source, section="Models")
+    catalog = catalog_module.load(catalog_file, cache=False)
+    assert [p.title for p in catalog.section("Models").papers][-2:] == ["Paper one", "Paper two"]
+    assert catalog.section("Models").notes == "notes of A"  # the section had none
+    assert report.notes_set == ["the notes of section 'Models'"]
+    kept = import_markdown(catalog_file, write(tmp_path, "## Models\nother notes\n- [ ] Paper three\n"))
+    assert kept.notes_kept == ["the notes of section 'Models'"]
+    assert catalog_module.load(catalog_file, cache=False).section("Models").notes == "notes of A"
+
+
+def test_importing_into_a_missing_catalog_creates_it(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "papers.yaml"
+    target.parent.mkdir()
+    report = import_markdown(target, LISTS / "numbered.md")
+    catalog = catalog_module.load(target, cache=False)
+    assert catalog.notes == "Papers for the reading group, in the order we read them."
+    assert [s.name for s in catalog.sections] == ["Week 1: Foundations", "Week 2: Scaling"]
+    assert len(report.added) == 8
+    assert [p.status for p in catalog.section("Week 1: Foundations").papers] == ["read", "read", "todo"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "no list items found"),
+        (b"# Only a heading\n\nSome prose.\n", "no list items found"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8", "not UTF-8 text"),
+        (b"- [ ] caf\xe9\n", "not UTF-8 text"),
+    ],
+)
+def test_bad_files_are_one_clear_error(
+    catalog_file: Path, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    source = tmp_path / "list.md"
+    if content is not None:
+        source.write_bytes(content)
+    before = catalog_file.read_bytes()
+    with pytest.raises(UsageError, match=message):
+        import_markdown(catalog_file, source)
+    assert catalog_file.read_bytes() == before
+
+
+def test_export_refuses_unknown_formats_and_folders(catalog_file: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown export format 'pdf'"):
+        export_catalog(catalog_file, "pdf")
+    with pytest.raises(UsageError, match="is a folder"):
+        export_catalog(catalog_file, "md", tmp_path)

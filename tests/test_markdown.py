@@ -1,0 +1,380 @@
+"""Reading markdown lists found in the wild, and writing the catalog back as a checklist that reads back."""
+
+from __future__ import annotations
+
+import string
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from readtrack import catalog as catalog_module
+from readtrack import markdown
+from readtrack.catalog import Catalog, Paper, Section
+from readtrack.edits import NewPaper
+from readtrack.importer import NEW_CATALOG, import_markdown
+
+LISTS = Path(__file__).parent / "data" / "lists"
+SEED = Path(__file__).resolve().parents[1] / "readtrack" / "data" / "papers.yaml"
+
+
+def read_list(name: str) -> markdown.ImportedList:
+    return markdown.parse(markdown.decode((LISTS / name).read_bytes()))
+
+
+def by_title(imported: markdown.ImportedList) -> dict[str, NewPaper]:
+    found: dict[str, NewPaper] = {}
+
+    def walk(papers: list[NewPaper]) -> None:
+        for paper in papers:
+            found[paper.title] = paper
+            walk(paper.children)
+
+    for section in imported.sections:
+        walk(section.papers)
+    return found
+
+
+def shape(papers: list[NewPaper] | list[Paper]) -> list[tuple[str, list]]:
+    """Statuses and nesting, without titles: what the user's checkboxes and indentation said."""
+    return [(p.status, shape(p.children)) for p in papers]  # type: ignore[arg-type]
+
+
+# -- the user's own list ------------------------------------------------------------------------------
+
+
+def test_the_seed_list_reads_into_the_shape_of_the_shipped_catalog() -> None:
+    """papers.yaml was built by hand from reading-list.md: the parser must find the same structure."""
+    imported = read_list("seed-reading-list.md")
+    shipped = catalog_module.load(SEED, cache=False)
+    assert imported.title == shipped.title
+    assert imported.notes == shipped.notes
+    assert [s.name for s in imported.sections] == [s.name for s in shipped.sections]
+    for got, want in zip(imported.sections, shipped.sections, strict=True):
+        assert shape(got.papers) == shape(want.papers), got.name
+        assert got.notes == want.notes, got.name
+    papers = by_title(imported)
+    assert papers["RMSNormLayer"].notes == "most used, I think nowadays"
+    assert papers["LM are Few Shot learners"].arxiv == "2005.14165"
+    assert papers["BERT"].year == 2018
+    assert papers["Seq2Seq (Ilya, 2014)"].year == 2014
+    blog = papers["SGD - AdamW / AdamScheduleFree (cs231n)"]
+    assert blog.url == "https://akash5100.github.io/blog/2024/04/12/Optimization_techniques.html"
+    understanding = papers["Understanding deeplearning requires rethinking generalization (research paper)"]
+    assert understanding.notes == "See mnist_generalization [notebook](./mnist_generalization.ipynb)"
+    assert understanding.status == "read"
+
+
+# -- lists in the wild --------------------------------------------------------------------------------
+
+
+def test_awesome_list_titles_links_descriptions_and_what_is_ignored() -> None:
+    imported = read_list("awesome-style.md")
+    assert imported.title == "Awesome Efficient Transformers"
+    assert imported.notes == "A curated list of papers on making attention cheaper. PRs welcome!"
+    # Contents (anchors only) and Contributing (no items) make no section; headings keep emoji, lose links
+    assert [s.name for s in imported.sections] == [
+        "Sparse attention",
+        "🚀 Linear attention",
+        "IO-aware kernels",
+    ]
+    assert imported.sections[0].notes == "Papers that attend to a subset of positions."
+    papers = by_title(imported)
+    sparse = papers["Generating Long Sequences with Sparse Transformers"]
+    assert (sparse.arxiv, sparse.notes) == ("1904.10509", "Child et al. Fixed sparsity patterns.")
+    assert papers["Longformer: The Long-Document Transformer"].arxiv == "2004.05150v2"
+    assert papers["Longformer: The Long-Document Transformer"].notes == "sliding window + global tokens."
+    bigbird = papers["Big Bird: Transformers for Longer Sequences"]
+    assert (bigbird.arxiv, bigbird.url, bigbird.year) == (
+        "2007.14062",
+        "https://github.com/google-research/bigbird",
+        2020,
+    )
+    assert papers["Reformer: The Efficient Transformer (ICLR 2020)"].arxiv == "2001.04451"  # a reference link
+    assert papers["Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention"].notes == (
+        "kernel feature maps."
+    )
+    assert papers["Rethinking Attention with Performers"].arxiv == "2009.14794"  # italic title, autolink
+    linformer = papers["Linformer"]
+    assert [c.title for c in linformer.children] == ["Nyströmformer"]
+    assert linformer.notes == "low-rank projection of keys and values"
+    flash = papers["FlashAttention v1, and v2"]
+    assert (flash.arxiv, flash.related) == ("2205.14135", ["2307.08691"])
+    # commented-out items, fenced code and tables are not papers
+    assert "9999.99999" not in str(imported)
+    assert not any("attention(q, k, v)" in t or "Complexity" in t for t in papers)
+    assert all(p.status == "todo" for p in papers.values())  # no checkbox anywhere: a plain paper list
+
+
+def test_numbered_checklist_with_nested_numbers_and_notes() -> None:
+    imported = read_list("numbered.md")
+    assert imported.title is None
+    assert imported.notes == "Papers for the reading group, in the order we read them."
+    week1, week2 = imported.sections
+    assert week1.name == "Week 1: Foundations"
+    assert week1.notes == "Discussion lead: Sam."
+    assert [p.title for p in week1.papers] == [
+        "Attention Is All You Need",
+        "BERT: Pre-training of Deep Bidirectional Transformers",
+        "Language Models are Few-Shot Learners",
+    ]
+    assert shape(week1.papers) == [("read", []), ("read", [("todo", []), ("todo", [])]), ("todo", [])]
+    roberta = week1.papers[1].children[0]
+    assert (roberta.title, roberta.year, roberta.notes) == ("RoBERTa", 2019, "a better-tuned BERT")
+    assert week1.papers[2].arxiv == "2005.14165"
+    kaplan, chinchilla, follow_ups = week2.papers
+    assert (kaplan.arxiv, kaplan.year) == ("2001.08361", 2020)
+    assert (
+        chinchilla.notes == "- a plain bullet here is a note about Chinchilla"
+    )  # no checkbox in a checklist
+    assert follow_ups.status == "read"  # [X]
+    assert follow_ups.title == "Chinchilla follow-ups: see the blog post"  # a link inside the sentence stays
+    assert follow_ups.url == "https://example.com/chinchilla/"
+
+
+def test_obsidian_style_front_matter_setext_headings_and_task_states() -> None:
+    imported = read_list("obsidian-notes.md")
+    assert imported.title == "Reading queue"
+    assert imported.notes == "Tip: status boxes follow Obsidian: [/] reading, [-] dropped."
+    generative, optimisation = imported.sections
+    assert (generative.name, optimisation.name) == ("Generative models", "Optimisation")
+    ddpm, pixelcnn, vae = generative.papers
+    assert (ddpm.status, ddpm.arxiv, ddpm.title) == (
+        "reading",
+        "2006.11239",
+        "Denoising Diffusion Probabilistic Models",
+    )
+    assert ddpm.notes == "Read up to section 3.\nThe loss in eq. 14 is the one everybody uses."
+    assert (pixelcnn.status, pixelcnn.title, pixelcnn.year) == ("skipped", "PixelCNN++", 2017)
+    assert vae.arxiv == "1312.6114"  # an HTML <a href>
+    assert [(c.title, c.status, c.year) for c in vae.children] == [("beta-VAE", "read", 2017)]
+    adam, adamw, radam = optimisation.papers
+    assert (adam.title, adam.notes) == (
+        "Adam: A Method for Stochastic Optimization",
+        "the default everywhere",
+    )
+    assert (adamw.arxiv, adamw.url) == ("1711.05101v3", "https://github.com/loshchil/AdamW-and-SGDW")
+    assert adamw.title == "Decoupled Weight Decay Regularization (AdamW)"
+    assert (radam.title, radam.notes) == (
+        "On the Variance of the Adaptive Learning Rate and Beyond (RAdam)",
+        "revisit later",
+    )
+    assert optimisation.notes == "Unsorted thoughts that are not papers."
+
+
+def test_tabs_windows_line_endings_and_bom() -> None:
+    raw = (LISTS / "tabs-crlf-bom.md").read_bytes()
+    assert (
+        raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\t\t- [ ]" in raw
+    )  # the file is what it claims
+    imported = read_list("tabs-crlf-bom.md")
+    vision, audio = imported.sections
+    assert vision.name == "Vision"  # no BOM glued to the first heading
+    resnet, vit = vision.papers
+    assert (vit.title, vit.year) == ("ViT", 2020)
+    assert [c.title for c in resnet.children] == [
+        "Identity Mappings in Deep Residual Networks",
+        "Aggregated Residual Transformations (ResNeXt)",
+    ]
+    assert [(c.title, c.arxiv) for c in resnet.children[0].children] == [
+        ("Wide Residual Networks", "1605.07146")
+    ]
+    assert resnet.children[0].status == "read"
+    assert not any("\r" in t for t in by_title(imported))
+    assert [c.title for c in audio.papers[0].children] == ["Parallel WaveNet"]
+
+
+def test_plain_bullets_are_papers_when_nothing_has_a_checkbox() -> None:
+    imported = markdown.parse("# Papers\n\n- Deep Residual Learning (2015)\n  - Wide ResNets\n1. GPT-2\n")
+    (section,) = imported.sections
+    assert section.name == "Papers"  # items before any section heading: named after the title
+    assert [(p.title, [c.title for c in p.children]) for p in section.papers] == [
+        ("Deep Residual Learning", ["Wide ResNets"]),
+        ("GPT-2", []),
+    ]
+
+
+def test_items_before_any_heading_go_to_imported() -> None:
+    imported = markdown.parse("- [ ] A\n\n## Later\n- [ ] B\n")
+    assert [(s.name, [p.title for p in s.papers]) for s in imported.sections] == [
+        ("Imported", ["A"]),
+        ("Later", ["B"]),
+    ]
+
+
+def test_id_comments_markup_and_escapes() -> None:
+    text = (
+        "## S\n"
+        "- [x] **Bold** and _italic_ and ~~old~~ `code*` <br> title <!-- id: my-paper -->\n"
+        "- [ ] Escaped \\(2018\\) and \\*stars\\* and 1234\\.56789\n"
+        "- [ ] Unclosed ( bracket\n"
+    )
+    first, second, third = markdown.parse(text).sections[0].papers
+    assert (first.id, first.title, first.status) == (
+        "my-paper",
+        "Bold and italic and old code* title",
+        "read",
+    )
+    assert (second.title, second.year, second.arxiv) == (
+        "Escaped (2018) and *stars* and 1234.56789",
+        None,
+        None,
+    )
+    assert third.title == "Unclosed ( bracket"
+
+
+def test_utf16_files_decode() -> None:
+    data = "\ufeff- [ ] Ünïcode paper\n".encode("utf-16-le")
+    assert (
+        markdown.parse(markdown.decode(b"\xff\xfe" + data[2:])).sections[0].papers[0].title == "Ünïcode paper"
+    )
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+
+def export_and_import(catalog: Catalog, folder: Path) -> Catalog:
+    """render → a real .md file → `import` into an empty papers.yaml → load."""
+    source = folder / "export.md"
+    source.write_text(markdown.render(catalog), encoding="utf-8")
+    target = folder / "papers.yaml"
+    target.write_text(NEW_CATALOG, encoding="utf-8")
+    import_markdown(target, source)
+    return catalog_module.load(target, cache=False)
+
+
+def outline(catalog: Catalog) -> list[tuple[str, list]]:
+    def papers(items: list[Paper]) -> list:
+        return [(p.id, p.title, p.status, papers(p.children)) for p in items]
+
+    return [(s.name, papers(s.papers)) for s in catalog.sections]
+
+
+def test_the_seed_catalog_survives_export_and_import(tmp_path: Path) -> None:
+    shipped = catalog_module.load(SEED, cache=False)
+    back = export_and_import(shipped, tmp_path)
+    assert outline(back) == outline(shipped)
+    assert (back.title, back.notes) == (shipped.title, shipped.notes)
+    assert [s.notes for s in back.sections] == [s.notes for s in shipped.sections]
+    for got, want in zip(back.papers(), shipped.papers(), strict=True):
+        assert (got.arxiv_ids(), got.year, got.url, got.notes) == (
+            want.arxiv_ids(),
+            want.year,
+            want.url,
+            want.notes,
+        )
+
+
+def test_export_escapes_only_what_would_not_read_back() -> None:
+    titles = [
+        "Attention Is All You Need",
+        "Deep Learning (2016)",  # would lose "(2016)" as the year
+        "Weights & *Biases* [v2]",
+        "See https://example.org/x or 2205.14135",
+        "a -- b # c",
+        "<!-- id: other -->",
+        "trailing colon:",
+    ]
+    papers = [Paper(id=f"p{i}", title=t, section="S") for i, t in enumerate(titles)]
+    text = markdown.render(Catalog(path=Path("x"), sections=[Section("S", papers=papers)]))
+    assert "- [ ] Attention Is All You Need <!-- id: p0 -->" in text  # plain titles stay plain
+    back = markdown.parse(text).sections[0].papers
+    assert [p.title for p in back] == titles
+    assert [(p.year, p.arxiv, p.url, p.notes) for p in back] == [(None, None, None, None)] * len(titles)
+
+
+def test_notes_that_look_like_markup_stay_notes() -> None:
+    notes = "- not an item\n# not a heading\n\n| not a table |\n```\nnot a fence"
+    paper = Paper(id="p", title="T", section="S", notes=notes)
+    catalog = Catalog(
+        path=Path("x"), notes="1. list notes", sections=[Section("S", notes="## no", papers=[paper])]
+    )
+    back = markdown.parse(markdown.render(catalog))
+    assert back.notes == "1. list notes"
+    assert back.sections[0].notes == "## no"
+    assert back.sections[0].papers[0].notes == notes
+
+
+# -- property: export then import gives the same list -------------------------------------------------
+
+HOSTILE = [
+    "*",
+    "**",
+    "[",
+    "]",
+    "(",
+    ")",
+    "`",
+    "#",
+    "<",
+    ">",
+    "_",
+    "~",
+    "|",
+    "\\",
+    "-",
+    "--",
+    ":",
+    "!",
+    "(2018)",
+    "[x]",
+    "<!--",
+    "-->",
+    "https://e.org/a_b",
+    "1706.03762",
+    "arXiv:1706.03762",
+    "[t](u)",
+    "&",
+    "é",
+    "—",
+]
+WORD = st.text(string.ascii_letters + string.digits + ".,'?", min_size=1, max_size=8)
+TEXT = st.lists(st.one_of(WORD, st.sampled_from(HOSTILE)), min_size=1, max_size=6).map(" ".join)
+ARXIV = st.one_of(
+    st.from_regex(r"\A(0[7-9]|1[0-9]|2[0-4])(0[1-9]|1[0-2])\.\d{5}(v[1-9])?\Z"),
+    st.sampled_from(["hep-th/9901001", "math.GT/0309136", "cs/0112017v2"]),
+)
+
+
+@st.composite
+def catalogs(draw: st.DrawFn) -> Catalog:
+    ids = iter(f"p{n}" for n in range(1000))
+
+    def paper(section: str, depth: int) -> Paper:
+        children = draw(st.lists(st.just(None), max_size=2 if depth < 2 else 0))
+        arxiv = draw(st.none() | ARXIV)
+        item = Paper(
+            id=next(ids),
+            title=" ".join(draw(TEXT).split()),
+            section=section,
+            status=draw(st.sampled_from(catalog_module.STATUSES)),
+            arxiv=arxiv,
+            year=draw(st.none() | st.integers(1950, 2030)),
+            depth=depth,
+        )
+        item.children = [paper(section, depth + 1) for _ in children]
+        return item
+
+    names = draw(
+        st.lists(
+            TEXT.map(lambda t: " ".join(t.split())), min_size=1, max_size=4, unique_by=lambda n: n.lower()
+        )
+    )
+    sections = []
+    for name in names:
+        papers = [paper(name, 0) for _ in range(draw(st.integers(1, 3)))]
+        sections.append(Section(name, papers=papers))
+    title = draw(st.none() | TEXT.map(lambda t: " ".join(t.split())))
+    return Catalog(path=Path("generated.yaml"), sections=sections, title=title)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalogs())
+def test_export_then_import_gives_back_ids_titles_statuses_sections_and_nesting(generated: Catalog) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        back = export_and_import(generated, Path(folder))
+    assert outline(back) == outline(generated)
+    assert back.title == generated.title
+    assert [p.arxiv for p in back.papers()] == [p.arxiv for p in generated.papers()]
+    assert [p.year for p in back.papers()] == [p.year for p in generated.papers()]
