@@ -20,7 +20,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -28,6 +28,7 @@ from readtrack.catalog import Catalog, Paper, load
 from readtrack.errors import CatalogError, ReadtrackError
 from readtrack.experiment import one_line
 from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
+from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
 from readtrack.tui.sync_panel import SyncPanel
@@ -127,7 +128,7 @@ class MainScreen(Screen[None]):
                 yield SyncPanel(id="sync")
             with VerticalScroll(id="details"):
                 yield Static(id="detail-body")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#sections").border_title = "Sections"
@@ -135,7 +136,7 @@ class MainScreen(Screen[None]):
         self.query_one(PaperTable).focus()
         self._load_now()
         self.set_interval(POLL_SECONDS, self._poll)
-        self._load_side_data()
+        self.call_after_refresh(self._load_side_data)  # after the first paint: it is not needed for it
 
     # -- loading and reloading -----------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
+
+from readtrack.tui.key_bar import KeyBar
 
 
 def key_label(key: str) -> str:
@@ -115,7 +117,7 @@ class CatalogErrorScreen(Screen[None]):
                 "is valid. q quits.",
                 classes="hint",
             )
-        yield Footer()
+        yield KeyBar()
 
     def show(self, message: str) -> None:
         self.message = message

@@ -26,11 +26,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, RichLog, Static
+from textual.widgets import Header, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from readtrack.catalog import Paper
 from readtrack.experiment import RunRecord, StageResult, one_line
+from readtrack.tui.key_bar import KeyBar
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 STAGES = ("check", "train", "bench")
@@ -160,7 +161,7 @@ class RunScreen(Screen[None]):
                 yield PlotextPlot(id="run-curve")
                 yield Static(id="run-check")
                 yield Static(id="run-bench")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.plugin} · {self.paper.display_title}"

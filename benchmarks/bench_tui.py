@@ -1,0 +1,153 @@
+"""How fast the TUI is: first paint and filtering, on the shipped list and on 1,000 and 10,000 papers.
+
+Targets (issue 5): first paint at most 0.6 s with the shipped list, 1 s with 1,000 papers and 2.5 s with
+10,000; filtering under 100 ms per keystroke.
+
+- first paint: wall time from starting ``python`` until the app has drawn the main screen with the first
+  section's rows (the app runs headless, as under Pilot, at 100x30; the child prints a line when painted and
+  the parent stops the clock on reading it). Median of ``--runs``; the first run of each list also builds
+  the catalog's parse cache, as the first start after an edit does. For scale, the same is measured for a
+  bare Textual app (Header, Static, Footer): what Textual itself costs on this machine.
+- filter keystroke: in one process, the time from pressing a key in the filter box until the screen has
+  been redrawn with the new matches, for each letter of a query typed one by one (median and worst).
+
+Run: python benchmarks/bench_tui.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_catalog import make_catalog
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "readtrack" / "data" / "papers.yaml"
+TARGETS = {"shipped": 0.6, 1_000: 1.0, 10_000: 2.5}
+
+CHILD = """
+import asyncio, sys
+from pathlib import Path
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.paper_table import PaperTable
+
+async def main():
+    app = ReadtrackApp(Path(sys.argv[1]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not app.screen_stack[0].query_one(PaperTable).rows:
+            await pilot.pause()
+        await pilot.pause()  # one more refresh: the rows are on screen
+        print("painted", flush=True)
+        sys.stdin.readline()
+
+asyncio.run(main())
+"""
+
+BARE_TEXTUAL = """
+import asyncio, sys
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+async def main():
+    app = Bare()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        print("painted", flush=True)
+        sys.stdin.readline()
+
+asyncio.run(main())
+"""
+
+
+def first_paint(path: Path | None, env: dict[str, str], runs: int) -> float:
+    """Median seconds from spawning python until the app says it painted (``path`` None: bare Textual)."""
+    samples = []
+    argv = [sys.executable, "-c", BARE_TEXTUAL] if path is None else [sys.executable, "-c", CHILD, str(path)]
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdin is not None
+        line = child.stdout.readline()
+        samples.append(time.perf_counter() - start)
+        child.stdin.write("\n")
+        child.stdin.close()
+        child.wait(timeout=60)
+        if line.strip() != "painted":
+            raise SystemExit(f"the TUI did not paint {path}: {line!r}")
+    return statistics.median(samples)
+
+
+def filter_keystrokes(path: Path, query: str) -> list[float]:
+    """Seconds from each key press in the filter box until the redraw, typing ``query`` letter by letter."""
+    from readtrack.tui.app import ReadtrackApp
+
+    async def main() -> list[float]:
+        app = ReadtrackApp(path)
+        times = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("slash")
+            for letter in query:
+                start = time.perf_counter()
+                await pilot.press(letter)
+                await pilot.pause()
+                times.append(time.perf_counter() - start)
+            await pilot.press("escape")
+        return times
+
+    return asyncio.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[tuple[str, str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["READTRACK_HOME"] = tmp
+        env = {**os.environ}
+        rows.append(("first paint, bare Textual app", "-", first_paint(None, env, args.runs), "for scale"))
+        lists: dict[str | int, Path] = {"shipped": SEED}
+        for n in (1_000, 10_000):
+            lists[n] = Path(tmp) / f"papers-{n}.yaml"
+            lists[n].write_text(make_catalog(n))
+        for n, path in lists.items():
+            label = f"{n:,}" if isinstance(n, int) else "63"
+            paint = first_paint(path, env, args.runs)
+            rows.append(("first paint", label, paint, f"target {TARGETS[n]} s"))
+        for n in ("shipped", 10_000):
+            times = filter_keystrokes(lists[n], "topic 99 conse")
+            label = f"{n:,}" if isinstance(n, int) else "63"
+            rows.append(("filter keystroke (median)", label, statistics.median(times), "target 0.1 s"))
+            rows.append(("filter keystroke (worst)", label, max(times), ""))
+    print(f"{'what':32} {'papers':>7} {'seconds':>8}  note")
+    for what, n, secs, note in rows:
+        print(f"{what:32} {n:>7} {secs:8.3f}  {note}")
+
+
+if __name__ == "__main__":
+    main()
