@@ -252,14 +252,18 @@ def run(
             emit=emit,
         )
 
-    if as_json:
-        record = runner.run_streaming_json(sys.stdout, start)
-    else:
-        from readtrack.run_report import live_printer, render_record
+    try:
+        if as_json:
+            record = runner.run_streaming_json(sys.stdout, start)
+        else:
+            from readtrack.run_report import live_printer, render_record
 
-        console = _console()
-        record = start(live_printer(console))
-        render_record(record, console)
+            console = _console()
+            record = start(live_printer(console))
+            render_record(record, console)
+    except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
+        print("readtrack: cancelled", file=sys.stderr)
+        raise typer.Exit(runner.EXIT_CANCELLED) from None
     raise typer.Exit(runner.exit_code(record))
 
 
