@@ -307,44 +307,92 @@ def assign_ids(papers: list[NewPaper], taken: set[str]) -> None:
         assign_ids(paper.children, taken)
 
 
+@dataclass
+class Addition:
+    """Papers to append to a section (created at the end when missing), or under ``parent`` when given."""
+
+    section: str
+    papers: list[NewPaper]
+    parent: str | None = None
+
+
 def add_papers(path: Path, section: str, papers: list[NewPaper], *, parent: str | None = None) -> Catalog:
     """Append papers to a section (created at the end when missing) or under a parent paper."""
-    if not papers:
+    return add_many(path, [Addition(section, papers, parent)])
+
+
+def add_many(path: Path, additions: list[Addition]) -> Catalog:
+    """Several additions in one read, one validation and one atomic write (what `import` uses)."""
+    grouped: dict[tuple[str, str | None], Addition] = {}
+    for addition in additions:
+        key = (addition.section.lower() if addition.parent is None else "", addition.parent)
+        if key in grouped:
+            grouped[key].papers.extend(addition.papers)
+        elif addition.papers:
+            grouped[key] = Addition(addition.section, list(addition.papers), addition.parent)
+    additions = list(grouped.values())
+    new_ids: list[NewPaper] = [p for a in additions for p in a.papers]
+
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        taken = {p.id for p in catalog.papers()}
+        splices: list[Splice] = []
+        new_sections: list[tuple[str, list[list[str]]]] = []
+        for addition in additions:
+            assign_ids(addition.papers, taken)
+            items = [paper_lines(p) for p in addition.papers]
+            if addition.parent is not None:
+                catalog.get(addition.parent)
+                splices.append(doc.append_items(paper_node(root, addition.parent), "papers", items))
+            elif (owner := section_node(root, addition.section)) is not None:
+                splices.append(doc.append_items(owner, "papers", items))
+            else:
+                new_sections.append((addition.section, items))
+        if new_sections:
+            splices.append(_new_sections(doc, root, new_sections))
+        return _merge_same_place(splices)
+
+    def verify(updated: Catalog) -> bool:
+        present = {p.id for p in updated.papers()}
+        return all(p.id in present for p in new_ids)
+
+    if not additions:
         from readtrack.catalog import load
 
         return load(path)
-
-    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
-        assign_ids(papers, {p.id for p in catalog.papers()})
-        items = [paper_lines(p) for p in papers]
-        if parent is not None:
-            catalog.get(parent)
-            owner = paper_node(root, parent)
-            return _append_all(doc, owner, items)
-        owner_node = section_node(root, section)
-        if owner_node is None:
-            return [_new_section(doc, root, section, items)]
-        return _append_all(doc, owner_node, items)
-
-    def verify(updated: Catalog) -> bool:
-        return all(any(p.id == q.id for q in updated.papers()) for p in papers)
-
     return apply_edit(path, edit, verify)
 
 
-def _append_all(doc: Document, owner: yaml.MappingNode, items: list[list[str]]) -> list[Splice]:
-    return [doc.append_items(owner, "papers", items)]
+def _merge_same_place(splices: list[Splice]) -> list[Splice]:
+    """Insertions at the same offset (two new sections, one section twice) become one, in order."""
+    merged: dict[tuple[int, int], Splice] = {}
+    for splice in splices:
+        key = (splice.start, splice.end)
+        if key in merged:
+            if splice.start != splice.end:
+                raise CatalogError("internal error: two edits replace the same text")
+            merged[key].new += splice.new
+        else:
+            merged[key] = Splice(splice.start, splice.end, splice.new)
+    return list(merged.values())
 
 
-def _new_section(doc: Document, root: yaml.MappingNode, name: str, items: list[list[str]]) -> Splice:
-    section_lines = [f"name: {format_scalar(name)}", "papers:"]
-    for lines in items:
-        section_lines.append("  - " + lines[0])
-        section_lines.extend(("    " + line) if line else "" for line in lines[1:])
-    splice = doc.append_items(root, "sections", [section_lines])
-    if not splice.new.startswith(":") and doc.text[: splice.start].endswith("\n") and splice.start > 0:
-        splice.new = "\n" + splice.new  # a blank line between sections, as in the seed list
-    return splice
+def _new_sections(
+    doc: Document, root: yaml.MappingNode, sections: list[tuple[str, list[list[str]]]]
+) -> Splice:
+    """Append whole sections at the end of ``sections`` (one splice), a blank line before each, as in
+    the seed list; an empty or missing ``sections`` list is created with all of them."""
+    blocks = []
+    for name, items in sections:
+        lines = [f"name: {format_scalar(name)}", "papers:"]
+        for item in items:
+            lines.append("  - " + item[0])
+            lines.extend(("    " + line) if line else "" for line in item[1:])
+        blocks.append(lines)
+    existing = _field(root, "sections")
+    if not (isinstance(existing, yaml.SequenceNode) and existing.value and not existing.flow_style):
+        return doc.append_items(root, "sections", blocks)
+    parts = [doc.append_items(root, "sections", [block]) for block in blocks]
+    return Splice(parts[0].start, parts[0].end, "".join("\n" + part.new for part in parts))
 
 
 def parse_entry(text: str) -> NewPaper:

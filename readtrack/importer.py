@@ -125,19 +125,23 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
     report = ImportReport(catalog=path)
     sections = {s.name.lower() for s in catalog.sections}
     added = edits.today()
+    additions: list[edits.Addition] = []
     for section in imported.sections:
         fresh, nested = _split(section.papers, known, report.skipped)
         if fresh:
             _stamp(fresh, added)
-            catalog = edits.add_papers(path, section.name, fresh)
-            report.added += [p.id or "" for p in _walk(fresh)]
+            additions.append(edits.Addition(section.name, fresh))
             if section.name.lower() not in sections:
                 sections.add(section.name.lower())
                 report.new_sections.append(section.name)
         for parent_id, children in nested:
             _stamp(children, added)
-            catalog = edits.add_papers(path, section.name, children, parent=parent_id)
-            report.added += [p.id or "" for p in _walk(children)]
+            additions.append(edits.Addition(section.name, children, parent=parent_id))
+    if additions:
+        # one read, one validation and one write for the whole import
+        catalog = edits.add_many(path, additions)
+        report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
+    for section in imported.sections:
         if section.notes and section.name.lower() in sections:
             current = catalog.section(section.name)
             if not current.notes:
