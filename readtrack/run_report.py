@@ -168,7 +168,9 @@ def _named(name: str, detail: str | None) -> Text:
 
 
 def _check_table(stage: StageResult) -> Table:
-    table = Table(title="check: implementation vs reference", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="check: implementation vs reference", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
     table.add_column("check", min_width=16)
     for column in ("max abs", "max rel", "atol / rtol"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -186,7 +188,9 @@ def _check_table(stage: StageResult) -> Table:
 def _train_tables(stage: StageResult) -> list[Table]:
     tables = []
     if stage.targets:
-        table = Table(title="train: the claim at toy scale", title_justify="left", box=box.SIMPLE_HEAD)
+        table = Table(
+            title="train: the claim at toy scale", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        )
         table.add_column("target", min_width=16)
         for column in ("measured", "needed", "ok"):
             table.add_column(column, no_wrap=True, justify="left" if column == "ok" else "right")
@@ -195,14 +199,16 @@ def _train_tables(stage: StageResult) -> list[Table]:
             table.add_row(_named(t.name, t.detail), fmt_number(t.value), needed, _mark(t.passed))
         tables.append(table)
     if stage.measured:
-        table = Table(title="measured (not asserted)", title_justify="left", box=box.SIMPLE_HEAD)
+        table = Table(
+            title="measured (not asserted)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        )
         table.add_column("name", min_width=16)
         table.add_column("value", justify="right", no_wrap=True)
         for m in stage.measured:
             table.add_row(_named(m.name, m.detail), fmt_number(m.value))
         tables.append(table)
     if stage.curves:
-        table = Table(title="curves", title_justify="left", box=box.SIMPLE_HEAD)
+        table = Table(title="curves", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("metric", min_width=12)
         for column in ("curve", "first", "last", "points"):
             table.add_column(column, no_wrap=True)
@@ -215,6 +221,13 @@ def _train_tables(stage: StageResult) -> list[Table]:
     return tables
 
 
+def _relative(spread: float, median: float) -> str:
+    """The IQR as a share of the median: noise at a glance."""
+    if not (math.isfinite(spread) and math.isfinite(median)) or median <= 0:
+        return "–"
+    return f"±{spread / median * 100:.2g}%" if spread / median < 0.1 else f"±{spread / median * 100:.0f}%"
+
+
 def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
     """The bench table (columns nobody filled are left out) and its footnotes (FLOP formulas, errors)."""
     rows = stage.bench
@@ -223,8 +236,11 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
         columns.append("throughput")
     if any(r.tflops is not None for r in rows):
         columns.append("TFLOP/s")
-    table = Table(title="bench (ratio = median / baseline median: < 1 is faster)", box=box.SIMPLE_HEAD)
-    table.add_column("variant", min_width=12)
+    title = "bench (ratio = median / baseline median, < 1 is faster; IQR relative to the median)"
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    table.add_column("variant", min_width=10)
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     notes: list[Text] = []
@@ -237,7 +253,7 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
             notes.append(Text(f"FLOPs of {r.label}: {r.flop_formula}", style="dim"))
         cells = {
             "median": fmt_seconds(r.median_s),
-            "IQR": fmt_seconds(r.iqr_s),
+            "IQR": _relative(r.iqr_s, r.median_s),
             "ratio": "baseline" if r.baseline else (f"{r.ratio:.2f}×" if r.ratio is not None else "–"),
             "peak mem": fmt_bytes(r.peak_mem_bytes),
             "throughput": f"{fmt_si(r.throughput)} {r.unit or ''}".strip()
@@ -255,7 +271,9 @@ def render_history(records: Sequence[RunRecord], console: Console) -> None:
         console.print("no runs recorded yet: try `readtrack run NAME --quick`")
         return
     show_id = console.width >= 100
-    table = Table(title="run history, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="run history, newest first", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
     for column in ("started (UTC)", "plugin", "device", "status", "duration", "stages"):
         table.add_column(column, no_wrap=True)
     if show_id:
@@ -284,7 +302,7 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
         return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
 
     console.print(f"[bold]{comparison.plugin}[/bold]: {label(old)} → {label(new)}", highlight=False)
-    table = Table(title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("", "name", "older", "newer", "change", "ratio", "pass"):
         table.add_column(
             column, justify="right" if column in ("older", "newer", "change", "ratio") else "left"
@@ -315,7 +333,7 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
     # The title takes what the other columns leave; on a narrow terminal it is left out.
     title_width = console.width - 88
     show_title = title_width >= 16
-    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
     if show_paper:
         table.add_column("paper", no_wrap=True)
