@@ -1,0 +1,265 @@
+"""FlashAttention at toy scale: exact against SDPA, linear memory, a drop-in replacement in training.
+
+check: forward and gradients equal ``torch.nn.functional.scaled_dot_product_attention`` (float64, then the
+       device's float32) for sequence lengths that are not multiples of the tile (1, 37, 130, and N_q ≠ N_k),
+       causal and not; ``torch.autograd.gradcheck`` on the hand-written backward; and the memory autograd
+       keeps for backward grows ×2 per doubling of N (×4 for naive attention).
+train: a one-layer attention model learns to reverse a sequence of 37 digits, once with flash attention
+       and once with naive attention, from the same seed: the loss curves coincide.
+bench: time and peak memory of flash, naive and SDPA attention for growing N (batch 1, 8 heads, d = 64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.experiment import BenchRow, RunContext
+
+from .model import flash_attention, standard_attention
+
+# (N_q, N_k, B_r, B_c): lengths that leave a short last tile, a single token, and cross-attention shapes.
+SHAPES = [(1, 1, 32, 32), (37, 37, 32, 64), (130, 130, 64, 32), (37, 130, 32, 32)]
+
+
+def check(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    torch.manual_seed(ctx.seed)
+    backend = str(ctx.options.get("impl", "torch"))
+    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64  # MPS has no float64
+    for dtype in dict.fromkeys([exact, torch.float32]):
+        for causal in (False, True):
+            out, ref, grad, ref_grad = _against_sdpa(ctx.device, dtype, causal)
+            name = f"{_short(dtype)}, causal={causal}, N=1/37/130/37×130"
+            ctx.check_close(f"forward vs torch SDPA ({name})", out, ref)
+            ctx.check_close(f"dQ, dK, dV vs SDPA autograd ({name})", grad, ref_grad)
+
+    # Scores of size ~1e3 overflow a naive exp; the running maximum m keeps every exponent <= 0.
+    q, k, v = (30 * torch.randn(1, 2, 100, 16, dtype=exact, device=ctx.device) for _ in range(3))
+    ctx.check_close(
+        "large scores (|S| ~ 1e3): online softmax stays exact",
+        flash_attention(q, k, v, block_r=32, block_c=32),
+        F.scaled_dot_product_attention(q, k, v),
+    )
+    if backend != "torch":
+        q, k, v = (torch.randn(2, 4, 130, 64, device=ctx.device) for _ in range(3))
+        for causal in (False, True):
+            ctx.check_close(
+                f"backend={backend} forward vs torch SDPA (float32, causal={causal})",
+                flash_attention(q, k, v, causal, backend=backend),
+                F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+            )
+
+    # The hand-written backward (Algorithm 4) against finite differences; CPU because MPS lacks float64.
+    for causal in (False, True):
+        q, k, v = (torch.randn(1, 2, 37, 4, dtype=torch.float64, requires_grad=True) for _ in range(3))
+        passed = torch.autograd.gradcheck(
+            lambda q, k, v: flash_attention(q, k, v, causal, block_r=16, block_c=8),  # noqa: B023
+            (q, k, v),
+            fast_mode=True,
+            raise_exception=False,
+        )
+        ctx.check_property(
+            f"gradcheck of the tiled backward (float64, N=37, tiles 16×8, causal={causal})",
+            passed,
+            "torch.autograd.gradcheck: analytic gradient matches finite differences",
+        )
+
+    # Memory: what autograd keeps for backward. Flash keeps Q, K, V, O and L (N×d), naive keeps P (N×N).
+    lengths = (128, 256, 512) if ctx.quick else (256, 512, 1024, 2048)
+    flash = [_saved_bytes(lambda q, k, v: flash_attention(q, k, v), n, ctx.device) for n in lengths]
+    naive = [_saved_bytes(standard_attention, n, ctx.device) for n in lengths]
+    flash_growth = (flash[-1] / flash[0]) ** (1 / (len(lengths) - 1))
+    naive_growth = (naive[-1] / naive[0]) ** (1 / (len(lengths) - 1))
+    ctx.check_property(
+        "memory saved for backward grows linearly in N",
+        flash_growth <= 2.05 and naive_growth >= 3.5,
+        f"×{flash_growth:.2f} per doubling of N for flash, ×{naive_growth:.2f} for naive attention "
+        f"(N={lengths[0]}..{lengths[-1]}; at N={lengths[-1]}: {flash[-1] / 2**20:.2f} MiB vs "
+        f"{naive[-1] / 2**20:.2f} MiB)",
+        value=flash_growth,
+    )
+
+
+def _against_sdpa(
+    device: str, dtype: torch.dtype, causal: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Outputs and gradients of flash attention and of SDPA on the same inputs, flattened over SHAPES."""
+    outs, refs, grads, ref_grads = [], [], [], []
+    for n_q, n_k, block_r, block_c in SHAPES:
+        q = torch.randn(2, 3, n_q, 16, dtype=dtype, device=device)
+        k, v = (torch.randn(2, 3, n_k, 16, dtype=dtype, device=device) for _ in range(2))
+        dO = torch.randn(2, 3, n_q, 16, dtype=dtype, device=device)
+        for attention, out_list, grad_list in (
+            (lambda q, k, v: flash_attention(q, k, v, causal, block_r=block_r, block_c=block_c), outs, grads),  # noqa: B023
+            (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal), refs, ref_grads),
+        ):
+            leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+            O = attention(*leaves)
+            O.backward(dO)
+            out_list.append(O.detach().flatten())
+            grad_list.extend(t.grad.flatten() for t in leaves)
+    return torch.cat(outs), torch.cat(refs), torch.cat(grads), torch.cat(ref_grads)
+
+
+def _saved_bytes(attention: Callable[..., torch.Tensor], n: int, device: str) -> int:
+    """Bytes autograd saves for backward in one attention call (2 heads, d = 16), counted as saved."""
+    saved = 0
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        nonlocal saved
+        saved += t.numel() * t.element_size()
+        return t
+
+    q, k, v = (torch.randn(1, 2, n, 16, device=device, requires_grad=True) for _ in range(3))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        attention(q, k, v)
+    return saved
+
+
+class ReversalModel(nn.Module):
+    """Token + learned position embeddings, one single-head attention layer, a linear read-out.
+
+    Reversing needs attention: position i must fetch the token at position N−1−i.
+    """
+
+    def __init__(self, attention: Callable[..., torch.Tensor], vocab: int, n: int, d: int) -> None:
+        super().__init__()
+        self.attention = attention
+        self.embed = nn.Embedding(vocab, d)
+        self.position = nn.Parameter(0.5 * torch.randn(n, d))
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.embed(x) + self.position  # (B, N, d)
+        q, k, v = self.qkv(h).unsqueeze(1).chunk(3, dim=-1)  # 3 × (B, 1, N, d): one head
+        a = self.attention(q, k, v).squeeze(1)  # (B, N, d)
+        return self.head(h + self.proj(a))  # (B, N, vocab)
+
+
+def _train_reversal(
+    ctx: RunContext, label: str, attention: Callable[..., torch.Tensor], steps: int
+) -> tuple[list[float], float]:
+    vocab, n, d, batch = 10, 37, 32, 32  # N = 37 leaves a short last tile for 32-wide tiles
+    torch.manual_seed(ctx.seed)
+    model = ReversalModel(attention, vocab, n, d).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
+    data = torch.Generator().manual_seed(ctx.seed)
+    losses = []
+    for step in range(steps):
+        x = torch.randint(0, vocab, (batch, n), generator=data).to(ctx.device)
+        loss = F.cross_entropy(model(x).reshape(-1, vocab), x.flip(-1).reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        ctx.metric(f"loss ({label})", step, losses[-1])
+    x = torch.randint(0, vocab, (512, n), generator=data).to(ctx.device)
+    with torch.no_grad():
+        accuracy = (model(x).argmax(-1) == x.flip(-1)).float().mean().item()
+    return losses, accuracy
+
+
+def train(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    steps = 90 if ctx.quick else 300
+    flash_losses, flash_acc = _train_reversal(
+        ctx, "flash", lambda q, k, v: flash_attention(q, k, v, block_r=32, block_c=32), steps
+    )
+    ctx.progress(1, 2, "flash attention trained")
+    naive_losses, naive_acc = _train_reversal(ctx, "naive", standard_attention, steps)
+    ctx.progress(2, 2, "naive attention trained")
+    gap = max(abs(a - b) for a, b in zip(flash_losses, naive_losses, strict=True))
+    ctx.target(
+        "largest |loss(flash) − loss(naive)| over training",
+        gap,
+        1e-4,
+        higher_is_better=False,
+        detail=f"same seed, {steps} steps, float32: exact attention, so the curves coincide",
+    )
+    ctx.target(
+        "final loss (flash)", flash_losses[-1], 0.05, higher_is_better=False, detail="from ln 10 = 2.30"
+    )
+    ctx.target("token accuracy reversing 37 digits (flash)", flash_acc, 0.99)
+    ctx.measured("token accuracy (naive)", naive_acc)
+
+
+def bench(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    torch.manual_seed(ctx.seed)
+    backend = str(ctx.options.get("impl", "torch"))
+    batch, heads, d = 1, 8, 64
+    lengths = (256, 1024) if ctx.quick else (512, 1024, 2048, 4096, 8192)
+    reference_n = lengths[-1] if ctx.quick else 4096  # full mode: the size the requirement is stated at
+    variants: list[tuple[str, Callable[..., torch.Tensor]]] = [
+        ("SDPA", F.scaled_dot_product_attention),
+        ("naive", standard_attention),
+        ("flash (torch tiles)", flash_attention),
+    ]
+    if backend != "torch":
+        variants.append((f"flash ({backend})", lambda q, k, v: flash_attention(q, k, v, backend=backend)))
+    for done, n in enumerate(lengths):
+        q, k, v = (torch.randn(batch, heads, n, d, device=ctx.device) for _ in range(3))
+        rows = {}
+        for label, attention in variants:
+            rows[label] = ctx.bench.measure(
+                f"{label} N={n}",
+                lambda attention=attention, q=q, k=k, v=v: attention(q, k, v),
+                baseline=label == "SDPA" and n == reference_n,
+                flops=4 * batch * heads * n * n * d,
+                flop_formula="4·B·H·N²·d (QKᵀ and PV)",
+                tokens=batch * n,
+                shape=(batch, heads, n, d),
+                dtype=q.dtype,
+                params={"N": n, "variant": label},
+            )
+        flash, naive, sdpa = rows["flash (torch tiles)"], rows["naive"], rows["SDPA"]
+        if flash.error is None and sdpa.error is None:
+            ctx.measured(f"time flash / SDPA at N={n}", flash.median_s / sdpa.median_s)
+        if n == reference_n:
+            _requirement(ctx, q, k, v, flash, naive)
+        ctx.progress(done + 1, len(lengths), f"N={n}")
+
+
+def _requirement(
+    ctx: RunContext, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, flash: BenchRow, naive: BenchRow
+) -> None:
+    """At the reference size: peak memory at most 1/8 of naive attention's, relative error at most 1e-5."""
+    n = q.shape[-2]
+    if flash.peak_mem_bytes and naive.peak_mem_bytes:
+        ratio = naive.peak_mem_bytes / flash.peak_mem_bytes
+        name = f"peak memory of naive attention / flash attention (N={n})"
+        detail = f"flash {flash.peak_mem_bytes / 2**20:.1f} MiB, naive {naive.peak_mem_bytes / 2**20:.1f} MiB"
+        if ctx.quick:
+            # At quick sizes naive attention's N² bytes do not stand clear of the few MiB of noise in a
+            # process-level (RSS) measurement: report the ratio, assert it at full size.
+            ctx.measured(name, ratio, detail)
+        else:
+            ctx.check_property(f"{name} at least 8", ratio >= 8, detail, value=ratio)
+    else:
+        ctx.log(f"peak memory is not measured on {ctx.device}: the memory requirement is not checked")
+    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64
+    with torch.no_grad():
+        O = flash_attention(q, k, v).to(exact)  # (1, H, N, d)
+        # The exact reference one head at a time keeps its N×N matrix at 1/H of the memory.
+        heads = [
+            standard_attention(*(t[:, h : h + 1].to(exact) for t in (q, k, v))) for h in range(q.shape[1])
+        ]
+        ref = torch.cat(heads, dim=1)  # (1, H, N, d)
+        rel = ((O - ref).abs().max() / ref.abs().max()).item()
+    ctx.target(
+        f"relative error max|O − O_ref| / max|O_ref| (N={n}, float32)",
+        rel,
+        1e-5,
+        higher_is_better=False,
+        detail=f"O_ref: naive attention in {_short(exact)}",
+    )
+
+
+def _short(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
