@@ -1,0 +1,272 @@
+"""The Transformer at toy scale: attention equal to PyTorch's, and an encoder-decoder that learns to reverse.
+
+check: ``scaled_dot_product_attention`` equals ``torch.nn.functional.scaled_dot_product_attention`` with
+       boolean, additive and causal masks; ``MultiHeadAttention`` equals ``nn.MultiheadAttention`` with the
+       same weights (forward and gradients); plus three properties the paper relies on: the decoder cannot
+       see the future (its Jacobian is block lower-triangular), attention without positions is
+       permutation-equivariant, and PE(pos + k) is a fixed linear function of PE(pos).
+train: a 2 + 2 layer encoder-decoder (d_model 64, 4 heads) learns to reverse 10 random digits; greedy
+       decoding of fresh sequences must get at least 99% of the tokens right.
+bench: tokens/s of this MultiHeadAttention against ``nn.MultiheadAttention``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.experiment import RunContext
+
+from .model import MultiHeadAttention, Transformer, TransformerConfig, scaled_dot_product_attention
+from .model import sinusoidal_positions as positions
+
+BOS = 10  # digits are 0..9; the decoder starts from this extra token
+
+
+def check(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    torch.manual_seed(ctx.seed)
+    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64  # MPS has no float64
+    for dtype in dict.fromkeys([exact, torch.float32]):
+        _check_attention(ctx, dtype)
+        _check_multi_head(ctx, dtype)
+    _check_decoder_causality(ctx, exact)
+    _check_permutation_equivariance(ctx, exact)
+
+    # Section 3.5: "for any fixed offset k, PE_(pos+k) can be represented as a linear function of PE_pos".
+    # Each (sin, cos) pair at frequency ω turns by the angle ω·k: the map is a block-diagonal rotation.
+    d, k = 64, 7
+    pe = positions(128, d)  # (128, d)
+    omega = 1.0 / 10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d)  # (d/2,)
+    c, s = torch.cos(omega * k), torch.sin(omega * k)
+    M = torch.zeros(d, d, dtype=torch.float64)
+    M[0::2, 0::2], M[0::2, 1::2] = torch.diag(c), torch.diag(s)  # sin(a+b) = sin a cos b + cos a sin b
+    M[1::2, 0::2], M[1::2, 1::2] = torch.diag(-s), torch.diag(c)  # cos(a+b) = cos a cos b − sin a sin b
+    ctx.check_close("PE(pos+7) = M·PE(pos) for one fixed matrix M, pos 0..120", pe[k:], pe[:-k] @ M.T)
+
+
+def _check_attention(ctx: RunContext, dtype: torch.dtype) -> None:
+    g = torch.Generator().manual_seed(ctx.seed)
+    q = torch.randn(2, 3, 13, 8, generator=g, dtype=dtype)
+    k, v = (torch.randn(2, 3, 17, 8, generator=g, dtype=dtype) for _ in range(2))
+    allowed = torch.rand(2, 1, 13, 17, generator=g) < 0.7  # True = may attend (torch SDPA's convention)
+    allowed[..., 0] = True  # every query may attend somewhere, so no row is all −∞
+    additive = torch.randn(13, 17, generator=g, dtype=dtype)
+    cases: dict[str, dict[str, Any]] = {
+        "no mask": {},
+        "boolean mask": {"attn_mask": allowed.to(ctx.device)},
+        "additive mask": {"attn_mask": additive.to(ctx.device)},
+        "causal, L≠S": {"is_causal": True},
+    }
+    for case, kwargs in cases.items():
+        out, grads = _value_and_grads(partial(scaled_dot_product_attention, **kwargs), (q, k, v), ctx)
+        ref, ref_grads = _value_and_grads(partial(F.scaled_dot_product_attention, **kwargs), (q, k, v), ctx)
+        ctx.check_close(f"eq. 1 attention vs torch SDPA, {case} ({_name(dtype)})", out, ref)
+        ctx.check_close(f"eq. 1 gradients vs torch SDPA, {case} ({_name(dtype)})", grads, ref_grads)
+
+
+def _check_multi_head(ctx: RunContext, dtype: torch.dtype) -> None:
+    d_model, heads = 32, 4
+    torch.manual_seed(ctx.seed)
+    ours = MultiHeadAttention(d_model, heads).to(ctx.device, dtype)
+    ref = nn.MultiheadAttention(d_model, heads, batch_first=True).to(ctx.device, dtype)
+    with torch.no_grad():  # nn.MultiheadAttention packs in_proj_weight = [W_q; W_k; W_v]
+        ref.in_proj_weight.copy_(torch.cat([ours.W_q.weight, ours.W_k.weight, ours.W_v.weight]))
+        ref.in_proj_bias.copy_(torch.cat([ours.W_q.bias, ours.W_k.bias, ours.W_v.bias]))
+        ref.out_proj.weight.copy_(ours.W_o.weight)
+        ref.out_proj.bias.copy_(ours.W_o.bias)
+    # the same parameters in the order nn.MultiheadAttention's packing flattens them
+    ours_params = [ours.W_q.weight, ours.W_k.weight, ours.W_v.weight, ours.W_q.bias, ours.W_k.bias]
+    ours_params += [ours.W_v.bias, ours.W_o.weight, ours.W_o.bias]
+    ref_params = [ref.in_proj_weight, ref.in_proj_bias, ref.out_proj.weight, ref.out_proj.bias]
+    x = torch.randn(3, 11, d_model, dtype=dtype)
+    memory = torch.randn(3, 7, d_model, dtype=dtype)
+    blocked = ~torch.ones(11, 11, dtype=torch.bool, device=ctx.device).tril()
+    cases: list[
+        tuple[str, Callable[..., torch.Tensor], Callable[..., torch.Tensor], tuple[torch.Tensor, ...]]
+    ] = [
+        ("self-attention", lambda x: ours(x, x, x), lambda x: ref(x, x, x, need_weights=False)[0], (x,)),
+        (
+            "causal self-attention",
+            lambda x: ours(x, x, x, is_causal=True),
+            # the trap: nn.MultiheadAttention's boolean mask is True where attention is *blocked*
+            lambda x: ref(x, x, x, attn_mask=blocked, need_weights=False)[0],
+            (x,),
+        ),
+        (
+            "cross-attention",
+            lambda x, m: ours(x, m, m),
+            lambda x, m: ref(x, m, m, need_weights=False)[0],
+            (x, memory),
+        ),
+    ]
+    for case, ours_fn, ref_fn, inputs in cases:
+        out, grads = _value_and_grads(ours_fn, inputs, ctx, ours_params)
+        expected, ref_grads = _value_and_grads(ref_fn, inputs, ctx, ref_params)
+        ctx.check_close(
+            f"MultiHeadAttention vs nn.MultiheadAttention, {case} ({_name(dtype)})", out, expected
+        )
+        ctx.check_close(
+            f"gradients (inputs, weights) vs nn.MultiheadAttention, {case} ({_name(dtype)})", grads, ref_grads
+        )
+
+
+def _value_and_grads(
+    fn: Callable[..., torch.Tensor],
+    inputs: tuple[torch.Tensor, ...],
+    ctx: RunContext,
+    params: list[torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """fn(*inputs), and the gradients of a fixed weighting of its output w.r.t. inputs and params."""
+    leaves = [t.to(ctx.device).clone().requires_grad_() for t in inputs]
+    out = fn(*leaves)
+    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
+    grads = torch.autograd.grad((out * weights).sum(), [*leaves, *(params or [])])
+    return out.detach(), torch.cat([g.flatten() for g in grads])
+
+
+def _check_decoder_causality(ctx: RunContext, dtype: torch.dtype) -> None:
+    """The decoder's output at position i must not depend on its inputs at positions j > i (section 3.2.3)."""
+    torch.manual_seed(ctx.seed)
+    config = TransformerConfig(src_vocab=10, tgt_vocab=11, d_model=16, num_heads=2, d_ff=32)
+    model = Transformer(config).to(ctx.device, dtype)
+    T = 6
+    memory = model.encode(torch.randint(0, 10, (1, 5), device=ctx.device))  # (1, 5, d)
+
+    def decoder(y: torch.Tensor) -> torch.Tensor:  # (1, T, d) embedded target -> (1, T, vocab) logits
+        for layer in model.decoder:
+            y = layer(y, memory)
+        return model.generator(y)
+
+    y = torch.randn(1, T, config.d_model, dtype=dtype, device=ctx.device)
+    J = torch.autograd.functional.jacobian(decoder, y)  # (1, T, vocab, 1, T, d)
+    dependence = J.abs().amax(dim=(0, 2, 3, 5))  # (T, T): largest ∂logits_i / ∂y_j
+    future = torch.ones(T, T, dtype=torch.bool, device=ctx.device).triu(1)
+    ctx.check_property(
+        "decoder is causal: ∂output_i/∂input_j = 0 exactly for every j > i",
+        bool((dependence[future] == 0).all() and (dependence[~future] > 0).all()),
+        f"largest future entry {dependence[future].max().item():.1e}, "
+        f"smallest past entry {dependence[~future].min().item():.1e} (Jacobian, {_name(dtype)})",
+        value=dependence[future].max().item(),
+    )
+
+
+def _check_permutation_equivariance(ctx: RunContext, dtype: torch.dtype) -> None:
+    """Attention alone ignores order: MHA(Px) = P·MHA(x). That is why the model adds positions (3.5)."""
+    torch.manual_seed(ctx.seed)
+    mha = MultiHeadAttention(32, 4).to(ctx.device, dtype)
+    x = torch.randn(2, 9, 32, dtype=dtype, device=ctx.device)
+    perm = torch.randperm(9, device=ctx.device)
+    with torch.no_grad():
+        ctx.check_close(
+            "self-attention without positions is permutation-equivariant: MHA(Px) = P·MHA(x)",
+            mha(x[:, perm], x[:, perm], x[:, perm]),
+            mha(x, x, x)[:, perm],
+        )
+        config = TransformerConfig(src_vocab=10, tgt_vocab=11, d_model=32, num_heads=4, d_ff=64)
+        model = Transformer(config).to(ctx.device, dtype)
+        src = torch.randint(0, 10, (2, 9), device=ctx.device)
+        gap = (model.encode(src[:, perm]) - model.encode(src)[:, perm]).abs().max().item()
+    ctx.check_property(
+        "with positional encodings the encoder sees order: Enc(Px) ≠ P·Enc(x)",
+        gap > 1e-2,
+        f"max difference {gap:.3f}",
+        value=gap,
+    )
+
+
+def _reversal_batch(batch: int, length: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, ...]:
+    """Source digits, the decoder's input (start token + target shifted right) and the target (reversed)."""
+    src = torch.randint(0, 10, (batch, length), generator=g).to(device)  # (B, T)
+    tgt = src.flip(-1)  # (B, T)
+    decoder_input = torch.cat(
+        [torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]], dim=1
+    )  # (B, T): teacher forcing
+    return src, decoder_input, tgt
+
+
+def train(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    torch.manual_seed(ctx.seed)
+    steps, batch, length = (200 if ctx.quick else 400), 64, 10
+    model = Transformer(TransformerConfig(src_vocab=10, tgt_vocab=11)).to(ctx.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(ctx.seed)
+    for step in range(steps):
+        src, decoder_input, tgt = _reversal_batch(batch, length, g, ctx.device)
+        logits = model(src, decoder_input)  # (B, T, vocab)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ctx.metric("loss", step, loss.item())
+        if step % 20 == 0:
+            ctx.progress(step, steps)
+    model.eval()
+    src, _, tgt = _reversal_batch(512, length, g, ctx.device)
+    pred = model.greedy_decode(src, BOS, length)  # (512, T), each token from the model's own earlier ones
+    token_acc = (pred == tgt).float().mean().item()
+    sequence_acc = (pred == tgt).all(dim=-1).float().mean().item()
+    ctx.metric("token accuracy (greedy, held out)", steps, token_acc)
+    ctx.target(
+        "token accuracy reversing 10 digits (greedy decoding, 512 new sequences)",
+        token_acc,
+        0.99,
+        detail=f"{steps} steps, AdamW 3e-3, batch {batch}; chance is 0.10",
+    )
+    ctx.measured("exact-sequence accuracy", sequence_acc, "all 10 tokens right")
+
+
+def bench(ctx: RunContext) -> None:
+    torch.set_flush_denormal(True)
+    torch.manual_seed(ctx.seed)
+    batch, length, d_model, heads = (8, 64, 128, 4) if ctx.quick else (16, 256, 512, 8)
+    ours = MultiHeadAttention(d_model, heads).to(ctx.device).eval()
+    ref = nn.MultiheadAttention(d_model, heads, batch_first=True).to(ctx.device).eval()
+    x = torch.randn(batch, length, d_model, device=ctx.device)
+    # projections 4·(2·B·L·d²) + QKᵀ and PV 2·(2·B·L²·d)
+    flops = 8 * batch * length * d_model**2 + 4 * batch * length**2 * d_model
+    common = {
+        "flops": flops,
+        "flop_formula": "8·B·L·d² + 4·B·L²·d",
+        "tokens": batch * length,
+        "shape": (batch, length, d_model),
+        "dtype": x.dtype,
+        "params": {"heads": heads},
+    }
+
+    def forward(module: nn.Module, **kwargs: Any) -> Callable[[], object]:
+        def run() -> object:
+            with torch.no_grad():
+                return module(x, x, x, **kwargs)
+
+        return run
+
+    def forward_backward(module: nn.Module, **kwargs: Any) -> Callable[[], None]:
+        def run() -> None:
+            out = module(x, x, x, **kwargs)
+            out = out[0] if isinstance(out, tuple) else out
+            out.sum().backward()
+
+        return run
+
+    ctx.bench.measure(
+        "nn.MultiheadAttention forward", forward(ref, need_weights=False), baseline=True, **common
+    )
+    ctx.bench.measure("MultiHeadAttention forward", forward(ours), **common)
+    ctx.progress(1, 2)
+    train_flops = {**common, "flops": 3 * flops, "flop_formula": "3 × forward"}
+    ctx.bench.measure(
+        "nn.MultiheadAttention forward+backward", forward_backward(ref, need_weights=False), **train_flops
+    )
+    ctx.bench.measure("MultiHeadAttention forward+backward", forward_backward(ours), **train_flops)
+    ctx.progress(2, 2)
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
