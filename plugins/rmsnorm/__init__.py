@@ -1,0 +1,39 @@
+"""Root Mean Square Layer Normalization (Zhang and Sennrich, arXiv 1910.07467).
+
+Claim: LayerNorm's success comes from its re-scaling invariance, not its re-centring; dividing by the
+root mean square alone (no mean, no bias) trains as well as LayerNorm while costing less to compute.
+
+Equations (n hidden units, per example):
+
+    RMS(a) = √((1/n) Σ_i a_i² + ε),   ā_i = a_i / RMS(a) · g_i                          (eq. 4)
+
+``model.py`` implements ``RMSNorm`` with the gain ``weight`` (g) and ε = 1e-6 by default.
+
+The tiny experiment: the module equals ``torch.nn.RMSNorm`` (eps passed explicitly: PyTorch's default is
+the dtype's machine epsilon), is invariant to re-scaling each example but not to shifting it (so it is not
+LayerNorm in disguise), and equals bias-free LayerNorm on zero-mean inputs. In the 12-layer network of the
+layernorm plugin it reaches the same loss as LayerNorm from the same seed, and the benchmark times it
+against LayerNorm (this repository's and PyTorch's). A fair echo: the paper's claim is parity of quality
+with a cheaper normaliser; at toy scale the quality parity is sharp, the speed difference small and noisy,
+so it is reported rather than asserted.
+"""
+
+from __future__ import annotations
+
+from readtrack.paper_plugin import PaperPlugin, hookimpl
+
+PLUGIN = PaperPlugin(
+    name="rmsnorm",
+    paper_id="rmsnorm",
+    title="Root Mean Square Layer Normalization",
+    arxiv="1910.07467",
+    claim="Re-scaling by the root mean square alone trains as well as LayerNorm for less computation.",
+    package=__name__,
+    devices=("cpu", "cuda", "mps"),
+    tags=("normalization",),
+)
+
+
+@hookimpl
+def readtrack_paper_plugins() -> list[PaperPlugin]:
+    return [PLUGIN]
