@@ -1,0 +1,69 @@
+"""AdamW: Adam with decoupled weight decay (Loshchilov and Hutter 2017, arXiv 1711.05101), Algorithm 2.
+
+With L2 regularisation the decay term λθ is added to the gradient (line 6) and then goes through Adam's
+normalisation by √v̂, so weights with large gradients are decayed less, and in the limit not at all.
+AdamW instead shrinks the weights directly, outside the adaptive step (line 12):
+
+    g_t = ∇f_t(θ_{t−1})                                      line 6, without the "+ λθ_{t−1}" of L2
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t                          line 7
+    v_t = β₂ v_{t−1} + (1 − β₂) g_t²                         line 8
+    m̂_t = m_t / (1 − β₁ᵗ),  v̂_t = v_t / (1 − β₂ᵗ)            lines 9-10
+    θ_t = θ_{t−1} − η_t (α m̂_t / (√v̂_t + ε) + λ θ_{t−1})    line 12
+
+As in ``torch.optim.AdamW``, ``lr`` plays the role of η_t with α = 1, so the decay per step is lr·λ:
+θ ← θ (1 − lr·λ) − lr · m̂ / (√v̂ + ε).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+
+class AdamW(torch.optim.Optimizer):
+    """Algorithm 2 of the paper (the decoupled variant), step for step equal to ``torch.optim.AdamW``."""
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(
+                f"AdamW: invalid lr={lr}, betas={betas}, eps={eps} or weight_decay={weight_decay}"
+            )
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for theta in group["params"]:
+                if theta.grad is None:
+                    continue  # not part of this step's loss: no moment update, no decay (as torch does)
+                if theta.grad.is_sparse:
+                    raise RuntimeError("AdamW does not support sparse gradients")
+                g = theta.grad  # line 6
+                state = self.state[theta]
+                if not state:  # line 2: t = 0, m_0 = 0, v_0 = 0
+                    state["t"] = 0
+                    state["m"] = torch.zeros_like(theta, memory_format=torch.preserve_format)
+                    state["v"] = torch.zeros_like(theta, memory_format=torch.preserve_format)
+                state["t"] += 1  # line 4
+                t, m, v = state["t"], state["m"], state["v"]
+                theta.mul_(1 - lr * wd)  # line 12, the decay: θ_{t−1} shrinks, the gradient never sees λ
+                m.mul_(beta1).add_(g, alpha=1 - beta1)  # line 7
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # line 8
+                m_hat = m / (1 - beta1**t)  # line 9
+                v_hat = v / (1 - beta2**t)  # line 10
+                theta.addcdiv_(m_hat, v_hat.sqrt().add_(eps), value=-lr)  # line 12, the adaptive step
+        return loss
