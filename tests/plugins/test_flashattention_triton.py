@@ -1,0 +1,392 @@
+"""The FlashAttention-2 Triton kernels against attention computed naively in float64.
+
+Without a GPU the kernels run under Triton's interpreter (``TRITON_INTERPRET=1``: numpy on the CPU, the
+same kernel code, masks and block loops). Triton reads that variable when it is imported, and other test
+modules may import Triton first in this pytest process, so the interpreter cases run in one subprocess
+that has the variable in its environment: this file executed as a script (``__main__`` below). It
+prints one JSON line with the measured errors; the tests here assert on them case by case.
+
+Error metric, per tensor: max|actual − exact| / max|exact|, the largest error relative to the largest
+exact value (exact = the float64 reference computed from the same, already rounded, inputs). Where the
+exact tensor is all zeros (N_k = 1: a softmax over one key has zero gradient in q and k) it is the
+absolute max|actual|. Bounds: fp32 1e-5 (seen: below 1e-6); fp16 2e-3 (seen: below 1e-3); bf16 2e-2
+(seen: up to 1.0e-2; bf16 keeps 8 significant bits, a rounding error of 2⁻⁸ ≈ 3.9e-3, and naive attention
+computed by PyTorch in bf16 errs by up to 9.9e-3 on the same kind of inputs).
+
+With a CUDA GPU the same comparisons run in this process on the compiled kernels at full size and on
+random shapes; they are skipped on machines without one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("triton", reason="triton is not installed (pip install 'readtrack[triton]')")
+pytest.importorskip("numpy", reason="Triton's interpreter (TRITON_INTERPRET=1) needs numpy")
+import torch
+
+KERNEL_MODULE = "readtrack_plugins.flashattention.triton_kernel"
+TOLERANCE = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2}
+# On a GPU, fp32 runs with the hardware's approximate exp2 and over longer rows than here.
+GPU_TOLERANCE = {**TOLERANCE, "float32": 1e-4}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One kernel run: batch 2, heads 2, q (2, 2, n_q, d), k and v (2, 2, n_k, d)."""
+
+    dtype: str
+    n_q: int
+    n_k: int
+    head_dim: int
+    causal: bool
+    layout: str = "bhnd"  # "bnhd": q, k, v are transposed views of (B, N, H, d) tensors (strided heads)
+    upstream: str = "random"  # "sum": out.sum() sends an expanded gradient with stride 0
+
+    @property
+    def id(self) -> str:
+        mask = "causal" if self.causal else "full"
+        extra = "".join(f"-{x}" for x in (self.layout, self.upstream) if x not in ("bhnd", "random"))
+        return f"{self.dtype}-q{self.n_q}-k{self.n_k}-d{self.head_dim}-{mask}{extra}"
+
+
+# The interpreter tiles are B_r = 32, B_c = 16 (forward and dQ) and 16 × 32 (dK/dV): 17 and 100 end in
+# partial blocks, 64 does not, 1 is a single partial block; 40 is a head dim that is not a power of two.
+CASES = [
+    Case("float32", 1, 1, 16, False),
+    Case("float32", 1, 1, 16, True),
+    Case("float32", 17, 17, 32, False),
+    Case("float32", 17, 17, 32, True),
+    Case("float32", 17, 17, 64, False),
+    Case("float32", 17, 17, 128, True),
+    Case("float32", 64, 64, 32, True),
+    Case("float32", 100, 100, 16, True),
+    Case("float32", 100, 100, 64, False),
+    Case("float32", 100, 100, 64, True),
+    Case("float32", 33, 70, 40, True),
+    Case("float32", 70, 33, 32, True),
+    Case("float32", 17, 40, 32, False, layout="bnhd", upstream="sum"),
+    Case("float16", 17, 17, 32, True),
+    Case("float16", 100, 100, 64, False),
+    Case("float16", 100, 100, 64, True),
+    Case("bfloat16", 17, 17, 32, True),
+    Case("bfloat16", 100, 100, 64, False),
+    Case("bfloat16", 100, 100, 64, True),
+]
+
+
+def reference_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, scale: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(scale·QKᵀ)V and the row log-sum-exp, materialising S; causal is top-left aligned."""
+    s = scale * q @ k.transpose(-2, -1)  # (B, H, N_q, N_k)
+    if causal:
+        visible = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
+        s = s.masked_fill(~visible, float("-inf"))
+    return torch.softmax(s, dim=-1) @ v, torch.logsumexp(s, dim=-1)
+
+
+def scaled_error(actual: torch.Tensor, exact: torch.Tensor) -> float:
+    """max|actual − exact| / max|exact|, or max|actual| where exact is all zeros (see module docstring)."""
+    diff = (actual.double() - exact.double()).abs().max().item()
+    largest = exact.abs().max().item()
+    return diff / largest if largest > 0 else diff
+
+
+def make_inputs(case: Case, device: str, seed: int) -> tuple[torch.Tensor, ...]:
+    """q, k, v in the case's dtype and layout, plus the upstream gradient dO (or None for out.sum())."""
+    gen = torch.Generator().manual_seed(seed)
+    dtype = getattr(torch, case.dtype)
+
+    def tensor(n: int) -> torch.Tensor:
+        if case.layout == "bnhd":
+            return torch.randn(2, n, 2, case.head_dim, generator=gen).to(device, dtype).transpose(1, 2)
+        return torch.randn(2, 2, n, case.head_dim, generator=gen).to(device, dtype)
+
+    q, k, v = tensor(case.n_q), tensor(case.n_k), tensor(case.n_k)
+    do = torch.randn(2, 2, case.n_q, case.head_dim, generator=gen).to(device, dtype)
+    return q, k, v, do
+
+
+def measure_case(case: Case, device: str = "cpu", seed: int = 0) -> dict[str, Any]:
+    """Run the kernel forward and backward; return the errors of O, L, dQ, dK, dV against float64."""
+    from readtrack_plugins.flashattention.triton_kernel import flash_attention_forward, flash_attention_triton
+
+    q, k, v, do = make_inputs(case, device, seed)
+    q, k, v = (t.requires_grad_() for t in (q, k, v))
+    start = time.perf_counter()
+    out = flash_attention_triton(q, k, v, causal=case.causal)
+    grad_out = torch.ones_like(out) if case.upstream == "sum" else do
+    if case.upstream == "sum":
+        out.sum().backward()
+    else:
+        out.backward(do)
+    seconds = time.perf_counter() - start
+    _, lse = flash_attention_forward(q.detach(), k.detach(), v.detach(), causal=case.causal)
+
+    q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
+    out64, lse64 = reference_attention(q64, k64, v64, case.causal, 1.0 / math.sqrt(case.head_dim))
+    out64.backward(grad_out.double())
+    assert q.grad is not None and k.grad is not None and v.grad is not None
+    return {
+        "out": scaled_error(out.detach(), out64.detach()),
+        "lse": scaled_error(lse, lse64.detach()),
+        "dq": scaled_error(q.grad, q64.grad),
+        "dk": scaled_error(k.grad, k64.grad),
+        "dv": scaled_error(v.grad, v64.grad),
+        "out_dtype": str(out.dtype).removeprefix("torch."),
+        "seconds": seconds,
+    }
+
+
+def measure_model_backend() -> dict[str, Any]:
+    """model.flash_attention(backend="triton") against the plugin's own PyTorch tiles (backend="torch")."""
+    from readtrack_plugins.flashattention import model
+
+    gen = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(2, 2, 50, 32, generator=gen) for _ in range(3))
+    do = torch.randn(2, 2, 50, 32, generator=gen)
+    results = {}
+    for backend in ("triton", "torch"):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out = model.flash_attention(*leaves, causal=True, backend=backend)
+        out.backward(do)
+        results[backend] = [out.detach(), *(t.grad for t in leaves)]
+    return {
+        name: scaled_error(triton_value, torch_value)
+        for name, triton_value, torch_value in zip(
+            ("out", "dq", "dk", "dv"), results["triton"], results["torch"], strict=True
+        )
+    }
+
+
+def run_interpreter_cases() -> dict[str, Any]:
+    """The subprocess's work: every case, the model wiring and is_available(), as one JSON-able dict."""
+    from readtrack_plugins.flashattention.triton_kernel import is_available
+
+    cases = {case.id: measure_case(case) for case in CASES}
+    return {"cases": cases, "model_backend": measure_model_backend(), "is_available": is_available()}
+
+
+# -- the tests -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def interpreter_results() -> dict[str, Any]:
+    """Run this file as a script with TRITON_INTERPRET=1 and read back the errors it measured."""
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    proc = subprocess.run(
+        [sys.executable, __file__], env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert proc.returncode == 0, f"interpreter run failed:\n{proc.stderr[-4000:]}"
+    results: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return results
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_forward_matches_float64_attention_under_the_interpreter(
+    interpreter_results: dict[str, Any], case: Case
+) -> None:
+    errors = interpreter_results["cases"][case.id]
+    assert errors["out_dtype"] == case.dtype
+    assert errors["out"] <= TOLERANCE[case.dtype], errors
+    # L is kept in fp32 whatever the inputs, so it is as exact as the fp32 arithmetic.
+    assert errors["lse"] <= 1e-5, errors
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_gradients_match_float64_attention_under_the_interpreter(
+    interpreter_results: dict[str, Any], case: Case
+) -> None:
+    errors = interpreter_results["cases"][case.id]
+    for grad in ("dq", "dk", "dv"):
+        assert errors[grad] <= TOLERANCE[case.dtype], (grad, errors)
+
+
+def test_model_backend_triton_agrees_with_the_pytorch_tiles(interpreter_results: dict[str, Any]) -> None:
+    errors = interpreter_results["model_backend"]
+    assert max(errors.values()) <= 1e-5, errors
+
+
+def test_is_available_under_the_interpreter(interpreter_results: dict[str, Any]) -> None:
+    assert interpreter_results["is_available"] is True
+
+
+def _import_compiled_kernels() -> Any:
+    """The kernel module in this process, where TRITON_INTERPRET is normally unset."""
+    import importlib
+
+    module = importlib.import_module(KERNEL_MODULE)
+    if module._INTERPRET:
+        pytest.skip("TRITON_INTERPRET is set in the test process; these tests need the compiled path")
+    return module
+
+
+def test_cpu_tensors_are_refused_without_the_interpreter() -> None:
+    kernels = _import_compiled_kernels()
+    assert kernels.is_available() == torch.cuda.is_available()
+    q = torch.randn(1, 1, 8, 16)
+    with pytest.raises(ValueError, match="need a CUDA device"):
+        kernels.flash_attention_triton(q, q, q)
+
+
+def test_mismatched_shapes_are_refused_with_the_shapes_named() -> None:
+    kernels = _import_compiled_kernels()
+    q, k = torch.randn(1, 2, 8, 16), torch.randn(1, 3, 8, 16)
+    with pytest.raises(ValueError, match=r"\(1, 2, 8, 16\), \(1, 3, 8, 16\)"):
+        kernels.flash_attention_triton(q, k, k)
+    with pytest.raises(ValueError, match="one dtype"):
+        kernels.flash_attention_triton(q, q.double(), q)
+
+
+# -- the CUDA benchmark's parts that need no GPU ----------------------------------------------------
+
+
+def test_benchmark_flop_count_is_the_papers() -> None:
+    from readtrack_plugins.flashattention.cuda_bench import attention_flops
+
+    forward = 4 * 2 * 3 * 1024**2 * 64  # 4·B·H·N²·d
+    assert attention_flops(2, 3, 1024, 64, causal=False, mode="fwd") == forward
+    assert attention_flops(2, 3, 1024, 64, causal=True, mode="fwd") == forward / 2
+    assert attention_flops(2, 3, 1024, 64, causal=False, mode="fwd+bwd") == 3.5 * forward
+
+
+def test_benchmark_knows_the_peak_only_of_parts_it_can_name() -> None:
+    from readtrack_plugins.flashattention.cuda_bench import dense_bf16_peak_tflops
+
+    assert dense_bf16_peak_tflops("NVIDIA H200") == pytest.approx(989, rel=0.01)
+    assert dense_bf16_peak_tflops("NVIDIA H100 80GB HBM3") == pytest.approx(989, rel=0.01)
+    for other in ("NVIDIA H200 NVL", "NVIDIA H100 PCIe", "NVIDIA A100-SXM4-80GB", "NVIDIA GeForce RTX 4090"):
+        assert dense_bf16_peak_tflops(other) is None
+
+
+def test_benchmark_loop_runs_on_the_cpu_and_turns_failures_into_rows() -> None:
+    """The benchmark's loop, timing, FLOP rate, output check and error rows, on a tiny CPU workload."""
+    from readtrack_plugins.flashattention.cuda_bench import (
+        Options,
+        attention_flops,
+        markdown_table,
+        run_benchmark,
+    )
+
+    _import_compiled_kernels()  # the triton rows below must take the compiled path, which refuses the CPU
+    options = Options(
+        seq_lens=[32],
+        head_dims=[16],
+        causal=[True],
+        modes=["fwd", "fwd+bwd"],
+        impls=["naive", "triton"],
+        quick=True,
+        tokens=64,
+        hidden=32,
+        device="cpu",
+    )
+    rows = run_benchmark(options)
+
+    assert [(r.impl, r.mode) for r in rows] == [
+        ("naive", "fwd"),
+        ("naive", "fwd+bwd"),
+        ("triton", "fwd"),
+        ("triton", "fwd+bwd"),
+    ]
+    for row, mode in zip(rows[:2], ("fwd", "fwd+bwd"), strict=True):
+        assert (row.batch, row.heads, row.note) == (2, 2, "")
+        assert row.median_ms is not None and row.median_ms > 0
+        flops = attention_flops(2, 2, 32, 16, True, mode)
+        assert row.tflops == pytest.approx(flops / (row.median_ms / 1e3) / 1e12)
+        assert row.max_err is not None and row.max_err < 2e-2  # against PyTorch's SDPA on the same inputs
+    for row in rows[2:]:
+        assert row.median_ms is None and "need a CUDA device" in row.note
+    assert len(markdown_table(rows).splitlines()) == 2 + len(rows)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA the command would run the whole benchmark")
+def test_benchmark_command_without_cuda_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "flashattention_cuda.py"
+    json_path = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--json", str(json_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "CUDA is not available" in proc.stderr
+    assert not json_path.exists()
+
+
+# -- with a GPU ------------------------------------------------------------------------------------
+
+needs_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU; the interpreter tests cover the kernel code here"
+)
+FULL_SIZE = [
+    Case(dtype, n, n, d, causal)
+    for dtype in ("bfloat16", "float16")
+    for n in (1024, 2048)
+    for d in (64, 128)
+    for causal in (False, True)
+] + [Case("float32", 1024, 1024, 64, True)]
+
+
+def _random_cases(count: int, seed: int) -> list[Case]:
+    gen = torch.Generator().manual_seed(seed)
+
+    def pick(options: list[Any]) -> Any:
+        return options[int(torch.randint(len(options), (1,), generator=gen))]
+
+    return [
+        Case(
+            pick(["bfloat16", "float16", "float32"]),
+            int(torch.randint(1, 3000, (1,), generator=gen)),
+            int(torch.randint(1, 3000, (1,), generator=gen)),
+            pick([16, 32, 40, 64, 80, 96, 128, 256]),
+            bool(pick([False, True])),
+            layout=pick(["bhnd", "bnhd"]),
+        )
+        for _ in range(count)
+    ]
+
+
+@needs_cuda
+@pytest.mark.slow
+@pytest.mark.parametrize("case", FULL_SIZE, ids=[case.id for case in FULL_SIZE])
+def test_compiled_kernels_match_float64_attention_at_full_size(case: Case) -> None:
+    _import_compiled_kernels()
+    errors = measure_case(case, device="cuda")
+    for name in ("out", "dq", "dk", "dv"):
+        assert errors[name] <= GPU_TOLERANCE[case.dtype], (name, errors)
+    assert errors["lse"] <= 1e-4, errors
+
+
+RANDOM_CASES = _random_cases(20, seed=2307)
+
+
+@needs_cuda
+@pytest.mark.slow
+@pytest.mark.parametrize("case", RANDOM_CASES, ids=[case.id for case in RANDOM_CASES])
+def test_compiled_kernels_match_float64_attention_on_random_shapes(case: Case) -> None:
+    _import_compiled_kernels()
+    errors = measure_case(case, device="cuda", seed=zlib.crc32(case.id.encode()))
+    for name in ("out", "dq", "dk", "dv"):
+        assert errors[name] <= GPU_TOLERANCE[case.dtype], (name, errors)
+
+
+if __name__ == "__main__":
+    # The interpreter subprocess (see interpreter_results): TRITON_INTERPRET=1 is already in the environment.
+    torch.manual_seed(0)
+    print(json.dumps({**run_interpreter_cases(), "cases_run": [asdict(case) for case in CASES]}))
