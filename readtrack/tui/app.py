@@ -324,6 +324,7 @@ class MainScreen(Screen[None]):
         filter_input = self.query_one("#filter", Input)
         filter_input.add_class("-shown")
         self.set_focus(filter_input)
+        self._filter.prepare()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

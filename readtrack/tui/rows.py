@@ -39,22 +39,40 @@ def filter_rows(papers: Iterable[Paper], query: str, extra: Mapping[str, str]) -
 
 
 class IncrementalFilter:
-    """Filters a list as the user types, rescanning only the previous matches when the query grows."""
+    """Filters a list as the user types: each paper's searchable text is lowered once, and a growing query
+    rescans only the previous matches. Gives exactly what `filter_rows` gives (tests check it)."""
 
     def __init__(self, papers: list[Paper], extra: Mapping[str, str]) -> None:
         self.papers = papers
         self.extra = extra
-        self._last: tuple[str, list[PaperRow]] | None = None
+        self._haystacks: list[tuple[PaperRow, str]] | None = None
+        self._last: tuple[str, list[tuple[PaperRow, str]]] | None = None
+
+    def prepare(self) -> None:
+        """Build the searchable texts now (the TUI calls it on "/", before the first letter is typed)."""
+        if self._haystacks is None:
+            self._haystacks = [
+                (PaperRow(paper, show_section=True), search_text(paper, self.extra.get(paper.id, "")))
+                for paper in self.papers
+            ]
 
     def rows(self, query: str) -> list[PaperRow]:
         key = query.lower()
+        words = key.split()
+        self.prepare()
+        assert self._haystacks is not None
+        candidates = self._haystacks
         if self._last is not None and _narrows(self._last[0], key):
-            candidates: Iterable[Paper] = (row.paper for row in self._last[1])
-        else:
-            candidates = self.papers
-        found = filter_rows(candidates, query, self.extra)
+            candidates = self._last[1]
+        found = [(row, text) for row, text in candidates if all(word in text for word in words)]
         self._last = (key, found)
-        return found
+        return [row for row, _ in found]
+
+
+def search_text(paper: Paper, extra: str = "") -> str:
+    """The lowercase text `readtrack.catalog.matches` looks in, built once per paper for the TUI's filter."""
+    fields = [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
+    return " ".join(filter(None, fields)).lower()
 
 
 def _narrows(old: str, new: str) -> bool:
