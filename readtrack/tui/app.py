@@ -115,6 +115,7 @@ class MainScreen(Screen[None]):
         self._edit_lock = threading.Lock()
         self._error_screen: CatalogErrorScreen | None = None
         self._sync_cancel: threading.Event | None = None  # set while a sync runs
+        self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -276,10 +277,14 @@ class MainScreen(Screen[None]):
 
     @on(PaperTable.Highlighted)
     def _show_details(self, event: PaperTable.Highlighted) -> None:
-        if event.row is None:
+        paper = event.row.paper if event.row else None
+        if paper is self._details_of:
+            return  # the same paper (a filter keystroke that kept it): the pane is already right
+        self._details_of = paper
+        if paper is None:
             self.query_one("#detail-body", Static).update(Text("No paper selected", style="dim"))
             return
-        self._fetch_details(event.row.paper)
+        self._fetch_details(paper)
 
     @work(thread=True, exclusive=True, group="details")
     def _fetch_details(self, paper: Paper) -> None:

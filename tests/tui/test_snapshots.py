@@ -100,5 +100,7 @@ def test_run_screen_with_recorded_runs(snap_compare: Callable[..., bool], catalo
         await settled(pilot)
         await pilot.press("enter")  # adamw's plugin: the screen shows its newest recorded run
         await settled(pilot)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.2)  # the record's tables below the fold are laid out: a stable scrollbar
 
     assert snap_compare(ReadtrackApp(catalog_file), terminal_size=SIZE, run_before=open_run_screen)
