@@ -222,12 +222,17 @@ def matches(paper: Paper, query: str, extra: str = "") -> bool:
 
     ``extra`` is more text to search (the TUI passes synced authors and abstract).
     """
-    haystack = " ".join(
-        filter(
-            None, [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
-        )
-    ).lower()
+    haystack = search_text(paper, extra)
     return all(word in haystack for word in query.lower().split())
+
+
+def search_text(paper: Paper, extra: str = "") -> str:
+    """The lowercase text `matches` looks in: id, title, label, notes, tags, arXiv id and ``extra``.
+
+    The TUI builds it once per paper so that filtering as you type only scans strings.
+    """
+    fields = [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
+    return " ".join(filter(None, fields)).lower()
 
 
 # -- loading ------------------------------------------------------------------------------------------

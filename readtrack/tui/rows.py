@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from readtrack.catalog import Paper, Section, matches
+from readtrack.catalog import Paper, Section, matches, search_text
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,6 @@ class IncrementalFilter:
         found = [(row, text) for row, text in candidates if all(word in text for word in words)]
         self._last = (key, found)
         return [row for row, _ in found]
-
-
-def search_text(paper: Paper, extra: str = "") -> str:
-    """The lowercase text `readtrack.catalog.matches` looks in, built once per paper for the TUI's filter."""
-    fields = [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
-    return " ".join(filter(None, fields)).lower()
 
 
 def _narrows(old: str, new: str) -> bool:
