@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid
-from readtrack.store import connect, ensure_schema
+from readtrack.store import opened
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
@@ -100,17 +100,8 @@ def normalise_abstract(text: str | None) -> str:
     return "\n".join(p for p in (normalise_text(p) for p in paragraphs) if p)
 
 
-@contextmanager
-def _db(conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
-    """The caller's connection, or one of our own that is closed afterwards (the TUI lives long)."""
-    own = conn is None
-    db = connect() if conn is None else conn
-    try:
-        ensure_schema(db, SCHEMA)
-        yield db
-    finally:
-        if own:
-            db.close()
+def _db(conn: sqlite3.Connection | None) -> AbstractContextManager[sqlite3.Connection]:
+    return opened(SCHEMA, conn)
 
 
 def _from_row(row: sqlite3.Row) -> ArxivRecord:

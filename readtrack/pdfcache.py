@@ -24,8 +24,8 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +35,7 @@ from readtrack import arxivid
 from readtrack.atomic import fsync_dir
 from readtrack.errors import SyncError, UsageError
 from readtrack.paths import pdf_cache_dir
-from readtrack.store import connect, ensure_schema
+from readtrack.store import opened
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
@@ -194,17 +194,8 @@ def max_pdf_bytes(environ: Mapping[str, str] | None = None) -> int:
 # -- the records --------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _db(conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
-    """The caller's connection, or one of our own that is closed afterwards (the TUI lives long)."""
-    own = conn is None
-    db = connect() if conn is None else conn
-    try:
-        ensure_schema(db, SCHEMA)
-        yield db
-    finally:
-        if own:
-            db.close()
+def _db(conn: sqlite3.Connection | None) -> AbstractContextManager[sqlite3.Connection]:
+    return opened(SCHEMA, conn)
 
 
 def _now() -> str:

@@ -8,6 +8,8 @@ WAL mode lets the TUI read while a sync or a run writes from another process.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from readtrack.paths import database_path
@@ -28,3 +30,16 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
 def ensure_schema(conn: sqlite3.Connection, ddl: str) -> None:
     """Run a module's ``CREATE TABLE/INDEX IF NOT EXISTS`` statements."""
     conn.executescript(ddl)
+
+
+@contextmanager
+def opened(schema: str, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+    """The caller's connection, or one of our own closed afterwards (the TUI lives long), with ``schema``
+    ensured. How every module that owns tables talks to the database."""
+    db = connect() if conn is None else conn
+    try:
+        ensure_schema(db, schema)
+        yield db
+    finally:
+        if conn is None:
+            db.close()
