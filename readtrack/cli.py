@@ -39,7 +39,10 @@ _debug = False
 def _root(
     ctx: typer.Context,
     catalog: str = typer.Option(
-        None, "--catalog", envvar="READTRACK_CATALOG", help="papers.yaml to use (default: ./papers.yaml, else the data dir's)."
+        None,
+        "--catalog",
+        envvar="READTRACK_CATALOG",
+        help="papers.yaml to use (default: ./papers.yaml, else the data dir's).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
@@ -85,7 +88,9 @@ def list_papers(
     section: str = typer.Option(None, "--section", "-s", help="Only this section."),
     status: str = typer.Option(None, "--status", help=STATUS_HELP),
     tag: str = typer.Option(None, "--tag", "-t", help="Only papers with this tag."),
-    search: str = typer.Option(None, "--search", "-q", help="Words to find in title, label, id, tags, notes."),
+    search: str = typer.Option(
+        None, "--search", "-q", help="Words to find in title, label, id, tags, notes."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array of every matching paper."),
 ) -> None:
     """List papers with their status (☐ todo, ◐ reading, ☑ read, ⊘ skipped)."""
@@ -125,7 +130,9 @@ def show(
 def mark(
     paper_id: str = typer.Argument(..., metavar="ID"),
     status: str = typer.Argument(..., metavar="STATUS", help=STATUS_HELP),
-    date: bool = typer.Option(False, "--date", help="Also record today's date as `read:` (when STATUS is read)."),
+    date: bool = typer.Option(
+        False, "--date", help="Also record today's date as `read:` (when STATUS is read)."
+    ),
 ) -> None:
     """Set a paper's status. Only its status line in papers.yaml changes."""
     from readtrack import edits
@@ -325,7 +332,9 @@ def sync_papers(
     paper_ids: list[str] = typer.Argument(None, metavar="[ID...]", help="Only these papers (default: all)."),
     section: str = typer.Option(None, "--section", "-s", help="Only papers of this section."),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Metadata only; no PDF downloads."),
-    resolve: bool = typer.Option(False, "--resolve", help="Find arXiv ids by title and write confident ones."),
+    resolve: bool = typer.Option(
+        False, "--resolve", help="Find arXiv ids by title and write confident ones."
+    ),
     force: bool = typer.Option(False, "--force", help="Fetch again what is already stored."),
     jobs: int = typer.Option(4, "--jobs", "-j", help="Parallel downloads from non-arXiv hosts."),
 ) -> None:
@@ -374,3 +383,6 @@ def main() -> None:
             raise
         print(f"readtrack: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except KeyboardInterrupt:  # before a command installed its own handling (Typer maps later ones)
+        print("readtrack: interrupted", file=sys.stderr)
+        sys.exit(130)
