@@ -18,11 +18,11 @@ fused GPU kernel of the same algorithm (``--impl triton``).
 
 The tiny experiment: the check stage matches PyTorch's ``scaled_dot_product_attention`` in float64 (forward
 and gradients, odd lengths, causal or not), passes ``gradcheck``, and counts the bytes autograd saves:
-×2 per doubling of N, against ×4 for naive attention. Training a one-layer attention model to reverse
-sequences gives the same loss curve with flash and naive attention from the same seed (it is exact, not an
-approximation), and the benchmark shows peak memory against naive attention and time against SDPA for N up
-to 8192. A fair small-scale echo: exactness and linear memory hold at any size; the GPU speed-up needs the
-fused kernel, which plain PyTorch tiles on a CPU do not have.
+×2 per doubling of N, against ×4 for naive attention. While a one-layer attention model learns to reverse
+sequences, the loss with flash and with naive attention on the same weights agrees at every step (it is
+exact, not an approximation), and the benchmark shows peak memory against naive attention and time
+against SDPA for N up to 8192. A fair small-scale echo: exactness and linear memory hold at any size;
+the GPU speed-up needs the fused kernel, which plain PyTorch tiles on a CPU do not have.
 """
 
 from __future__ import annotations

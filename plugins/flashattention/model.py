@@ -59,7 +59,7 @@ def flash_attention(
 
             raise PluginError(
                 "flashattention: backend 'triton' needs plugins/flashattention/triton_kernel.py and the "
-                f"triton package (pip install 'readtrack[triton]', CUDA only): {exc}"
+                f"triton package (pip install 'readtrack[triton]') on a GPU: {exc}"
             ) from exc
         return flash_attention_triton(q, k, v, causal, scale)
     if backend != "torch":

@@ -113,11 +113,12 @@ def test_check_stage_passes(passing_stage) -> None:  # type: ignore[no-untyped-d
     assert "gradcheck" in names and "memory saved for backward grows linearly" in names
 
 
-def test_train_stage_shows_identical_curves_and_learns(passing_stage) -> None:  # type: ignore[no-untyped-def]
+def test_train_stage_flash_and_naive_agree_along_training(passing_stage) -> None:  # type: ignore[no-untyped-def]
     result = passing_stage("flashattention", "train")
     flash, naive = result.curves["loss (flash)"], result.curves["loss (naive)"]
     assert len(flash) == len(naive) > 50
-    assert flash[-1][1] < 0.05 < flash[0][1]
+    assert sum(loss for _, loss in flash[-10:]) / 10 < 0.1 < 2.0 < flash[0][1]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(flash, naive, strict=True)) < 1e-5
 
 
 def test_bench_stage_times_every_variant_and_meets_the_error_bound(passing_stage) -> None:  # type: ignore[no-untyped-def]
