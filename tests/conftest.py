@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "readtrack" / "data" / "papers.yaml"
@@ -32,26 +30,6 @@ def readtrack_home(
 def catalog_file(readtrack_home: Path) -> Path:
     """The test's own copy of the shipped seed list."""
     return readtrack_home / "papers.yaml"
-
-
-def run_cli(
-    *args: str,
-    input: str | None = None,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m readtrack ARGS` in a real subprocess with the test's environment."""
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "readtrack", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import run_cli
+from cli_runner import run_cli
 
 
 def test_list_shows_sections_glyphs_and_titles(catalog_file: Path) -> None:

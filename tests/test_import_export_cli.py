@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from cli_runner import run_cli
 
 LISTS = Path(__file__).parent / "data" / "lists"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from cli_runner import run_cli
 from fakearxiv import FakeArxiv, FakePaper, point_urls_at, serving
 
 from readtrack import pdfcache
