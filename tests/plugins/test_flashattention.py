@@ -130,3 +130,36 @@ def test_bench_stage_times_every_variant_and_meets_the_error_bound(passing_stage
     assert error.passed and error.value < 1e-5
     measured = {m.name for m in result.measured}
     assert "peak memory of naive attention / flash attention (N=1024)" in measured
+
+
+@pytest.mark.parametrize(
+    ("device", "impl", "triton_installed", "expected"),
+    [
+        ("cpu", None, True, "torch"),
+        ("cuda:0", None, True, "triton"),  # the fused kernel is the default on CUDA when Triton is there
+        ("cuda:0", None, False, "torch"),
+        ("cuda:0", "torch", True, "torch"),  # --impl decides
+        ("cpu", "triton", False, "triton"),
+    ],
+)
+def test_implementation_choice(
+    device: str, impl: str | None, triton_installed: bool, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from readtrack_plugins.flashattention import experiment
+
+    from readtrack.experiment import RunContext
+
+    # No GPU here: the choice reads only the device string and whether Triton is importable, the latter
+    # faked so that both branches run whatever is installed.
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (
+            real_find_spec(name, *a) if name != "triton" else (object() if triton_installed else None)
+        ),
+    )
+    ctx = RunContext(device=device, quick=True, seed=0, options={"impl": impl} if impl else {})
+    assert experiment.implementation(ctx) == expected
