@@ -365,7 +365,24 @@ def compose(text: str, path: Path) -> yaml.MappingNode:
 
 def parse(text: str, path: Path) -> Catalog:
     """Build the `Catalog` from papers.yaml text (see `load`)."""
-    return from_root(compose(text, path), path)
+    with gc_paused():
+        return from_root(compose(text, path), path)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Building a node tree allocates many small objects that all stay alive: the cyclic garbage
+    collector would scan them again and again for nothing (measured: a 10,000-paper edit took 2.9 s with
+    it, 1.4 s without). Paused for the build, restored after."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def from_root(root: yaml.MappingNode, path: Path) -> Catalog:

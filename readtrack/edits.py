@@ -18,7 +18,17 @@ import yaml
 
 from readtrack import arxivid
 from readtrack.atomic import atomic_write
-from readtrack.catalog import PAPER_KEYS, SECTION_KEYS, STATUSES, TOP_KEYS, Catalog, Paper, compose, from_root
+from readtrack.catalog import (
+    PAPER_KEYS,
+    SECTION_KEYS,
+    STATUSES,
+    TOP_KEYS,
+    Catalog,
+    Paper,
+    compose,
+    from_root,
+    gc_paused,
+)
 from readtrack.errors import CatalogError, UsageError
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
 
@@ -39,20 +49,24 @@ def apply_edit(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | Non
             before = path.read_bytes()
         except FileNotFoundError:
             raise CatalogError(f"{path}: no such file") from None
-        text = before.decode("utf-8")
-        root = compose(text, path)
-        catalog = from_root(root, path)
-        doc = Document(text)
-        splices = edit(doc, root, catalog)
-        if not splices:
-            return catalog
-        new_text = doc.apply(splices)
         try:
-            updated = from_root(compose(new_text, path), path)
-        except CatalogError as err:
-            raise CatalogError(
-                f"refusing to write {path.name}: the edit would make it invalid ({err})"
-            ) from None
+            text = before.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise CatalogError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+        with gc_paused():
+            root = compose(text, path)
+            catalog = from_root(root, path)
+            doc = Document(text)
+            splices = edit(doc, root, catalog)
+            if not splices:
+                return catalog
+            new_text = doc.apply(splices)
+            try:
+                updated = from_root(compose(new_text, path), path)
+            except CatalogError as err:
+                raise CatalogError(
+                    f"refusing to write {path.name}: the edit would make it invalid ({err})"
+                ) from None
         if verify is not None and not verify(updated):
             raise CatalogError(f"refusing to write {path.name}: the edit did not read back as intended")
         if path.read_bytes() != before:
