@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -134,16 +134,9 @@ def render_record(record: RunRecord, console: Console) -> None:
     )
     console.print(head)
     for stage in record.stages:
-        if stage.stage == "check" and stage.comparisons:
-            console.print(_check_table(stage))
-        if stage.stage == "train" and (stage.targets or stage.measured or stage.curves):
-            for table in _train_tables(stage):
-                console.print(table)
-        if stage.stage == "bench" and stage.bench:
-            table, notes = _bench_table(stage)
-            console.print(table)
-            for note in notes:
-                console.print(note)
+        results, bench = stage_tables(stage)
+        for renderable in (*results, *bench):
+            console.print(renderable)
         if stage.status in ("error", "timeout", "cancelled") and stage.error:
             line = Text(f"{stage.stage}: ")
             line.append_text(status_text(stage.status))
@@ -159,6 +152,29 @@ def render_record(record: RunRecord, console: Console) -> None:
     console.print(verdict)
 
 
+def stage_tables(
+    stage: StageResult, *, curves: bool = True
+) -> tuple[list[RenderableType], list[RenderableType]]:
+    """What one stage recorded, as (results, benchmark) renderables, whatever the stage: its comparisons
+    and properties, targets, measured values and (with ``curves``) curves; then its bench table and
+    footnotes. A bench stage's own checks (flashattention's memory bound) show like a check stage's."""
+    results: list[RenderableType] = []
+    if stage.comparisons:
+        results.append(_check_table(stage))
+    if stage.targets or stage.measured or (curves and stage.curves):
+        shown = (
+            stage
+            if curves
+            else StageResult(stage.stage, stage.status, targets=stage.targets, measured=stage.measured)
+        )
+        results.extend(_train_tables(shown))
+    bench: list[RenderableType] = []
+    if stage.bench:
+        table, notes = _bench_table(stage)
+        bench = [table, *notes]
+    return results, bench
+
+
 def _named(name: str, detail: str | None) -> Text:
     """A table cell: the name, and a dim second line with its detail when there is one."""
     cell = Text(name)
@@ -168,9 +184,8 @@ def _named(name: str, detail: str | None) -> Text:
 
 
 def _check_table(stage: StageResult) -> Table:
-    table = Table(
-        title="check: implementation vs reference", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
-    )
+    title = "check: implementation vs reference" if stage.stage == "check" else f"{stage.stage}: checks"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("check", min_width=16)
     for column in ("max abs", "max rel", "atol / rtol"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -188,9 +203,8 @@ def _check_table(stage: StageResult) -> Table:
 def _train_tables(stage: StageResult) -> list[Table]:
     tables = []
     if stage.targets:
-        table = Table(
-            title="train: the claim at toy scale", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
-        )
+        title = "train: the claim at toy scale" if stage.stage == "train" else f"{stage.stage}: targets"
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("target", min_width=16)
         for column in ("measured", "needed", "ok"):
             table.add_column(column, no_wrap=True, justify="left" if column == "ok" else "right")

@@ -30,7 +30,7 @@ from textual.widgets import Header, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from readtrack.catalog import Paper
-from readtrack.experiment import RunRecord, StageResult, one_line
+from readtrack.experiment import RunRecord, one_line
 from readtrack.tui.key_bar import KeyBar
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -99,22 +99,14 @@ def history_renderable(records: list[RunRecord]) -> RenderableType:
 
 def record_renderables(record: RunRecord) -> tuple[RenderableType, RenderableType]:
     """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``."""
-    from readtrack.run_report import _bench_table, _check_table, _train_tables
+    from readtrack.run_report import stage_tables
 
     checks: list[RenderableType] = []
     bench: list[RenderableType] = []
     for stage in record.stages:
-        if stage.stage == "check" and stage.comparisons:
-            checks.append(_check_table(stage))
-        if stage.stage == "train" and (stage.targets or stage.measured):
-            checks.extend(
-                _train_tables(
-                    StageResult(stage.stage, stage.status, targets=stage.targets, measured=stage.measured)
-                )
-            )
-        if stage.stage == "bench" and stage.bench:
-            table, notes = _bench_table(stage)
-            bench.extend([table, *notes])
+        results, tables = stage_tables(stage, curves=False)  # the TUI plots curves itself
+        checks.extend(results)
+        bench.extend(tables)
         if stage.status in ("error", "timeout", "cancelled") and stage.error:
             checks.append(Text(f"{stage.stage} {stage.status}: {stage.error}", style="red"))
     return Group(*checks), Group(*bench)
