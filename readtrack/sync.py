@@ -801,11 +801,10 @@ def launch_viewer(target: str) -> None:
 
 
 def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+    """A file size in decimal units, as download tools show it (``12.0 MB``)."""
+    from rich.filesize import decimal
+
+    return decimal(int(size))
 
 
 class TerminalProgress:
