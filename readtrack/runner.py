@@ -14,8 +14,9 @@ whole :class:`~readtrack.experiment.RunRecord`. Nothing a plugin does crashes th
 - Ctrl-C (SIGINT), SIGTERM or the ``cancel`` event stop the run as ``cancelled`` (exit code 130).
 
 Seeds: before every stage Python's, torch's (all devices) and numpy's generators are seeded with the run's
-seed and torch is asked for deterministic algorithms, so a CPU run repeats exactly and ``--only train``
-gives what ``train`` gives inside a full run.
+seed and torch is asked for deterministic algorithms (except while benchmarking, which times the kernels a
+user's own code would get), so a CPU run repeats exactly and ``--only train`` gives what ``train`` gives
+inside a full run.
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def _run_stage(
     seed_everything(ctx.seed)
     start = time.perf_counter()
     try:
-        with _stage_guard(limit, cancel):
+        with (
+            _stage_guard(limit, cancel),
+            _as_users_run_it() if stage == "bench" else contextlib.nullcontext(),
+        ):
             fn(ctx)
     except StageTimeout:
         result.status = "timeout"
@@ -312,6 +316,21 @@ def _reproducible(seed: int) -> Iterator[None]:
             cudnn_benchmark,
         )
         torch.set_flush_denormal(False)
+
+
+@contextlib.contextmanager
+def _as_users_run_it() -> Iterator[None]:
+    """Benchmarks time the kernels a user's own code gets: deterministic algorithms off (on CUDA they can
+    pick slower kernels, e.g. for attention's backward) for the bench stage; seeds still apply."""
+    import torch
+
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(False)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 # -- stopping a stage -------------------------------------------------------------------------------

@@ -293,3 +293,26 @@ def test_cli_sigint_cancels_the_run_exits_130_and_records_cancelled(user_dir: Pa
     (stored,) = history.runs("hang")
     assert stored.status == "cancelled" and stored.info.run_id == first["run"]["run_id"]
     assert [s.status for s in stored.stages] == ["cancelled", "skipped", "skipped"]
+
+
+DETERMINISM_PROBE = """
+import torch
+
+
+def check(ctx):
+    ctx.check_property("deterministic while checking", torch.are_deterministic_algorithms_enabled())
+
+
+def bench(ctx):
+    ctx.measured("deterministic while benchmarking", float(torch.are_deterministic_algorithms_enabled()))
+    ctx.bench.measure("noop", lambda: None, baseline=True)
+"""
+
+
+def test_checks_run_deterministic_and_benchmarks_time_what_users_get(user_dir: Path) -> None:
+    write_plugin(user_dir, "probe", DETERMINISM_PROBE)
+    record = run_plugin("probe", device="cpu", quick=True)
+    check, bench = (next(s for s in record.stages if s.stage == name) for name in ("check", "bench"))
+    assert check.status == "passed"
+    assert bench.measured[0].value == 0.0
+    assert not torch.are_deterministic_algorithms_enabled()  # and the caller's setting is back
