@@ -116,28 +116,48 @@ def section_node(root: yaml.MappingNode, name: str) -> yaml.MappingNode | None:
 
 def set_fields(path: Path, paper_id: str, values: dict[str, object]) -> Catalog:
     """Set (or, with ``None``, remove) fields of one paper. Only those lines change."""
-    for key in values:
-        if key not in PAPER_KEYS or key in ("id", "papers"):
-            raise UsageError(f"cannot set `{key}` on a paper")
+    return set_many(path, {paper_id: values})
+
+
+def set_many(path: Path, changes: dict[str, dict[str, object]], *, only_empty: bool = False) -> Catalog:
+    """Set fields of several papers in one edit. With ``only_empty``, a field the file already fills (on
+    disk now, not when the caller looked) is left alone: how sync fills in titles without overwriting."""
+    for values in changes.values():
+        for key in values:
+            if key not in PAPER_KEYS or key in ("id", "papers"):
+                raise UsageError(f"cannot set `{key}` on a paper")
+    applied: dict[str, dict[str, object]] = {}
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
-        catalog.get(paper_id)  # a clear error for unknown ids
-        node = paper_node(root, paper_id)
+        applied.clear()
         splices: list[Splice] = []
-        for key, value in values.items():
-            current = _field(node, key)
-            if value is None or (value == [] and key != "tags"):
-                if current is not None:
-                    removed = doc.delete_key(node, key)
-                    if removed:
-                        splices.append(removed)
-            elif current is None or _differs(current, value):
-                splices.append(doc.set_key(node, key, value, PAPER_KEYS))
+        for paper_id, values in changes.items():
+            catalog.get(paper_id)  # a clear error for unknown ids
+            node = paper_node(root, paper_id)
+            for key, value in values.items():
+                current = _field(node, key)
+                if (
+                    only_empty
+                    and current is not None
+                    and (_read_back(catalog.get(paper_id), key) is not None)
+                ):
+                    continue
+                applied.setdefault(paper_id, {})[key] = value
+                if value is None or (value == [] and key != "tags"):
+                    if current is not None:
+                        removed = doc.delete_key(node, key)
+                        if removed:
+                            splices.append(removed)
+                elif current is None or _differs(current, value):
+                    splices.append(doc.set_key(node, key, value, PAPER_KEYS))
         return splices
 
     def verify(updated: Catalog) -> bool:
-        paper = updated.get(paper_id)
-        return all(_read_back(paper, key) == _normal(value) for key, value in values.items())
+        return all(
+            _read_back(updated.get(paper_id), key) == _normal(value)
+            for paper_id, values in applied.items()
+            for key, value in values.items()
+        )
 
     return apply_edit(path, edit, verify)
 

@@ -142,6 +142,7 @@ class SyncReport:
     stopped: str | None = None
     cancelled: bool = False
     requests: int = 0
+    filled: list[str] = field(default_factory=list)  # papers whose empty title/year sync wrote in
 
     def count(self, outcome: str) -> int:
         return sum(p.outcome == outcome for p in self.papers)
@@ -382,10 +383,37 @@ class _Run:
 
     def execute(self) -> SyncReport:
         try:
-            return self._execute()
+            self._execute()
+            self.fill_titles()
+            return self.report
         finally:
             self.report.requests = self.session.log.requests
             self.session.close()
+
+    def fill_titles(self) -> None:
+        """Papers added by arXiv id alone (``readtrack add 2205.14135``) get their title and year from the
+        synced metadata: one line each in papers.yaml, and only where the file has none."""
+        wanted = [p for p in self.papers if p.arxiv and (not p.title or p.year is None)]
+        if not wanted:
+            return
+        records = metadata.get_many(arxivid.base_id(p.arxiv or "") for p in wanted)
+        changes: dict[str, dict[str, object]] = {}
+        for paper in wanted:
+            record = records.get(arxivid.base_id(paper.arxiv or ""))
+            if record is None:
+                continue
+            values: dict[str, object] = {}
+            if not paper.title and record.title:
+                values["title"] = record.title
+            if paper.year is None and record.year:
+                values["year"] = record.year
+            if values:
+                changes[paper.id] = values
+        if changes:
+            from readtrack import edits
+
+            edits.set_many(self.catalog.path, changes, only_empty=True)
+            self.report.filled = sorted(changes)
 
     def _execute(self) -> SyncReport:
         if self.options.resolve:
@@ -904,6 +932,8 @@ def summary_lines(report: SyncReport) -> list[str]:
     resolved = [r for r in report.resolved if r.outcome == "resolved"]
     if report.resolved:
         lines.append(f"resolved {len(resolved)} of {len(report.resolved)} titles on arXiv")
+    if report.filled:
+        lines.append(f"filled in the title or year of {len(report.filled)} papers in papers.yaml")
     if report.stopped:
         lines.append(f"arXiv: {report.stopped}")
     if report.cancelled:

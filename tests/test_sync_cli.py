@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import signal
@@ -203,3 +204,32 @@ def test_doctor_is_clean_after_a_sync_and_flags_damage(server: FakeArxiv) -> Non
     assert "corrupt    2307.08691.pdf" in result.stdout
     assert "orphaned   notes.txt" in result.stdout
     assert "2 problems" in result.stdout
+
+
+def test_sync_fills_in_the_title_and_year_of_a_paper_added_by_id_and_nothing_else(
+    server: FakeArxiv, catalog_file: Path
+) -> None:
+    server.add(
+        FakePaper(
+            "2103.14030",
+            title="Swin Transformer: Hierarchical Vision Transformer",
+            published="2021-03-25T17:59:31Z",
+        )
+    )
+    assert run_cli("add", "2103.14030", "--section", "Vision").returncode == 0
+    before = catalog_file.read_text()
+    result = run_cli("sync", "arxiv-2103-14030", "--no-pdf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "filled in the title or year of 1 papers in papers.yaml" in result.stdout
+    paper = load(catalog_file).get("arxiv-2103-14030")
+    assert (paper.title, paper.year) == ("Swin Transformer: Hierarchical Vision Transformer", 2021)
+    diff = difflib.unified_diff(before.splitlines(), catalog_file.read_text().splitlines(), lineterm="", n=0)
+    changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == [
+        '-        title: ""',
+        '+        title: "Swin Transformer: Hierarchical Vision Transformer"',
+        "+        year: 2021",
+    ]
+    # a title the user wrote is never replaced
+    run_cli("note", "bert", "x")
+    assert "filled" not in run_cli("sync", "bert", "--no-pdf").stdout
