@@ -391,9 +391,10 @@ class _Run:
             self.session.close()
 
     def fill_titles(self) -> None:
-        """Papers added by arXiv id alone (``readtrack add 2205.14135``) get their title and year from the
-        synced metadata: one line each in papers.yaml, and only where the file has none."""
-        wanted = [p for p in self.papers if p.arxiv and (not p.title or p.year is None)]
+        """Papers added by arXiv id alone (``readtrack add 2205.14135``, no title yet) get their title and
+        year from the synced metadata: one line each in papers.yaml, and only where the file has none.
+        Papers the user titled are not touched (``--resolve`` stays a one-line change)."""
+        wanted = [p for p in self.papers if p.arxiv and not p.title]
         if not wanted:
             return
         records = metadata.get_many(arxivid.base_id(p.arxiv or "") for p in wanted)
@@ -403,7 +404,7 @@ class _Run:
             if record is None:
                 continue
             values: dict[str, object] = {}
-            if not paper.title and record.title:
+            if record.title:
                 values["title"] = record.title
             if paper.year is None and record.year:
                 values["year"] = record.year
