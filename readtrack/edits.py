@@ -219,14 +219,18 @@ def tag(path: Path, paper_id: str, changes: list[str]) -> Catalog:
             removes.add(word)
         else:
             adds.append(word)
-    from readtrack.catalog import load
+    wanted: list[str] = []
 
-    current = load(path).get(paper_id).tags
-    tags = [t for t in current if t not in removes] + [t for t in dict.fromkeys(adds) if t not in current]
-    tags = [t for t in tags if t not in removes]
-    if tags == current:
-        return load(path)
-    return set_fields(path, paper_id, {"tags": tags})
+    def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        # computed from the tags on disk now, so a tag added meanwhile (the TUI, an editor) is kept
+        current = catalog.get(paper_id).tags
+        fresh = [t for t in dict.fromkeys(adds) if t not in current]
+        wanted[:] = [t for t in current + fresh if t not in removes]
+        if wanted == current:
+            return []
+        return [doc.set_key(paper_node(root, paper_id), "tags", list(wanted), PAPER_KEYS)]
+
+    return apply_edit(path, edit, lambda updated: updated.get(paper_id).tags == wanted)
 
 
 def set_arxiv(path: Path, paper_id: str, ident: str) -> Catalog:
