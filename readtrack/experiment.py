@@ -18,7 +18,7 @@ This module imports torch only inside :meth:`RunContext.check_close`, so the rec
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -294,6 +294,20 @@ class RunContext:
         detail = "" if finite else "non-finite values in the implementation's output"
         comp = Comparison(name, passed, "close", max_abs, max_rel, atol, rtol, dtype, detail)
         return self._record(comp)
+
+    def value_and_grads(
+        self, fn: Callable[..., Any], *inputs: Any, params: Sequence[Any] = ()
+    ) -> tuple[Any, Any]:
+        """``fn(*inputs)`` and the gradients of a fixed weighting of its output with respect to the inputs
+        and ``params``, flattened into one tensor, so that one `check_close` covers the whole backward pass
+        of an implementation against its reference. Inputs are copied to the run's device as new leaves."""
+        import torch
+
+        leaves = [t.detach().to(self.device).clone().requires_grad_() for t in inputs]
+        out = fn(*leaves)
+        weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
+        grads = torch.autograd.grad((out * weights).sum(), [*leaves, *params])
+        return out.detach(), torch.cat([g.flatten() for g in grads])
 
     def check_property(
         self, name: str, passed: bool, detail: str = "", value: float | None = None

@@ -34,8 +34,8 @@ def check(ctx: RunContext) -> None:
                 ours.weight.normal_(), ours.bias.normal_()
                 ref.weight.copy_(ours.weight), ref.bias.copy_(ours.bias)
             x = 3 * torch.randn(4, 7, 32, dtype=dtype, device=ctx.device) + 1
-            out, grads = _value_and_grads(ours, x)
-            expected, ref_grads = _value_and_grads(ref, x)
+            out, grads = ctx.value_and_grads(ours, x, params=list(ours.parameters()))
+            expected, ref_grads = ctx.value_and_grads(ref, x, params=list(ref.parameters()))
             ctx.check_close(f"forward vs nn.LayerNorm, normalized_shape={shape} ({name})", out, expected)
             ctx.check_close(
                 f"gradients (input, g, b) vs nn.LayerNorm, shape={shape} ({name})", grads, ref_grads
@@ -66,15 +66,6 @@ def check(ctx: RunContext) -> None:
         f"BatchNorm1d output of example 0 moved by {moved:.2f} when the other examples changed",
         value=moved,
     )
-
-
-def _value_and_grads(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """module(x) and the gradients of a fixed weighting of it w.r.t. x, the gain and the bias, flattened."""
-    x = x.clone().requires_grad_()
-    out = module(x)
-    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
-    grads = torch.autograd.grad((out * weights).sum(), [x, module.weight, module.bias])
-    return out.detach(), torch.cat([g.flatten() for g in grads])
 
 
 def deep_network(depth: int, width: int, d_in: int, classes: int, normalise: bool) -> nn.Sequential:

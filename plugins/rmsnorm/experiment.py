@@ -40,8 +40,8 @@ def check(ctx: RunContext) -> None:
                 ours.weight.normal_()
                 ref.weight.copy_(ours.weight)
             x = 3 * torch.randn(4, 7, 32, dtype=dtype, device=ctx.device) + 1
-            out, grads = _value_and_grads(ours, x)
-            expected, ref_grads = _value_and_grads(ref, x)
+            out, grads = ctx.value_and_grads(ours, x, params=list(ours.parameters()))
+            expected, ref_grads = ctx.value_and_grads(ref, x, params=list(ref.parameters()))
             ctx.check_close(f"forward vs nn.RMSNorm, normalized_shape={shape} ({name})", out, expected)
             ctx.check_close(f"gradients (input, g) vs nn.RMSNorm, shape={shape} ({name})", grads, ref_grads)
 
@@ -66,15 +66,6 @@ def check(ctx: RunContext) -> None:
         f"outputs moved by up to {moved:.2f}; LayerNorm's would not move",
         value=moved,
     )
-
-
-def _value_and_grads(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """module(x) and the gradients of a fixed weighting of it w.r.t. x and the gain, flattened."""
-    x = x.clone().requires_grad_()
-    out = module(x)
-    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
-    grads = torch.autograd.grad((out * weights).sum(), [x, module.weight])
-    return out.detach(), torch.cat([g.flatten() for g in grads])
 
 
 def deep_network(norm: Callable[[int], nn.Module], depth: int = 12, width: int = 64) -> nn.Sequential:

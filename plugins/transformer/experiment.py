@@ -64,8 +64,8 @@ def _check_attention(ctx: RunContext, dtype: torch.dtype) -> None:
         "causal, L≠S": {"is_causal": True},
     }
     for case, kwargs in cases.items():
-        out, grads = _value_and_grads(partial(scaled_dot_product_attention, **kwargs), (q, k, v), ctx)
-        ref, ref_grads = _value_and_grads(partial(F.scaled_dot_product_attention, **kwargs), (q, k, v), ctx)
+        out, grads = ctx.value_and_grads(partial(scaled_dot_product_attention, **kwargs), q, k, v)
+        ref, ref_grads = ctx.value_and_grads(partial(F.scaled_dot_product_attention, **kwargs), q, k, v)
         ctx.check_close(f"eq. 1 attention vs torch SDPA, {case} ({_name(dtype)})", out, ref)
         ctx.check_close(f"eq. 1 gradients vs torch SDPA, {case} ({_name(dtype)})", grads, ref_grads)
 
@@ -106,28 +106,14 @@ def _check_multi_head(ctx: RunContext, dtype: torch.dtype) -> None:
         ),
     ]
     for case, ours_fn, ref_fn, inputs in cases:
-        out, grads = _value_and_grads(ours_fn, inputs, ctx, ours_params)
-        expected, ref_grads = _value_and_grads(ref_fn, inputs, ctx, ref_params)
+        out, grads = ctx.value_and_grads(ours_fn, *inputs, params=ours_params)
+        expected, ref_grads = ctx.value_and_grads(ref_fn, *inputs, params=ref_params)
         ctx.check_close(
             f"MultiHeadAttention vs nn.MultiheadAttention, {case} ({_name(dtype)})", out, expected
         )
         ctx.check_close(
             f"gradients (inputs, weights) vs nn.MultiheadAttention, {case} ({_name(dtype)})", grads, ref_grads
         )
-
-
-def _value_and_grads(
-    fn: Callable[..., torch.Tensor],
-    inputs: tuple[torch.Tensor, ...],
-    ctx: RunContext,
-    params: list[torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """fn(*inputs), and the gradients of a fixed weighting of its output w.r.t. inputs and params."""
-    leaves = [t.to(ctx.device).clone().requires_grad_() for t in inputs]
-    out = fn(*leaves)
-    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
-    grads = torch.autograd.grad((out * weights).sum(), [*leaves, *(params or [])])
-    return out.detach(), torch.cat([g.flatten() for g in grads])
 
 
 def _check_decoder_causality(ctx: RunContext, dtype: torch.dtype) -> None:
