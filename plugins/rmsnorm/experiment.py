@@ -22,6 +22,7 @@ from torch import nn
 from readtrack.experiment import RunContext
 
 # The LayerNorm that RMSNorm simplifies: the built-in layernorm plugin's, written in the same plain style.
+from ..layernorm.experiment import bench_norms
 from ..layernorm.model import LayerNorm
 from .model import RMSNorm
 
@@ -133,26 +134,12 @@ def train(ctx: RunContext) -> None:
 
 
 def bench(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
-    torch.manual_seed(ctx.seed)
-    rows, hidden = (1024, 512) if ctx.quick else (8192, 1024)
-    x = torch.randn(rows, hidden, device=ctx.device, requires_grad=True)
-    common = {"tokens": rows, "shape": (rows, hidden), "dtype": x.dtype, "unit": "rows/s"}
-    variants: list[tuple[str, nn.Module]] = [
-        ("nn.LayerNorm", nn.LayerNorm(hidden)),
-        ("nn.RMSNorm", nn.RMSNorm(hidden, eps=1e-6)),
-        ("LayerNorm (layernorm plugin)", LayerNorm(hidden)),
-        ("RMSNorm", RMSNorm(hidden)),
-    ]
-    for label, module in variants:
-        module = module.to(ctx.device)
-
-        def forward(module: nn.Module = module) -> torch.Tensor:
-            with torch.no_grad():
-                return module(x)
-
-        def forward_backward(module: nn.Module = module) -> None:
-            module(x).sum().backward()
-
-        ctx.bench.measure(f"{label} forward", forward, baseline=label == "nn.LayerNorm", **common)
-        ctx.bench.measure(f"{label} forward+backward", forward_backward, **common)
+    bench_norms(
+        ctx,
+        lambda hidden: [
+            ("nn.LayerNorm", nn.LayerNorm(hidden)),
+            ("nn.RMSNorm", nn.RMSNorm(hidden, eps=1e-6)),
+            ("LayerNorm (layernorm plugin)", LayerNorm(hidden)),
+            ("RMSNorm", RMSNorm(hidden)),
+        ],
+    )
