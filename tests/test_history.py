@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from readtrack import history
 from readtrack.errors import UsageError
@@ -153,14 +153,7 @@ def test_compare_with_fewer_than_two_runs_says_so() -> None:
 
 
 def readtrack(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "readtrack", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "160", "NO_COLOR": "1"},
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd, env={"COLUMNS": "160"}, timeout=120)
 
 
 def test_cli_history_and_compare(tmp_path: Path) -> None:

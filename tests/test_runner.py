@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import torch
+from cli_runner import run_cli
 from fake_plugins import FAILING, HANGING, RAISING_STAGE, write_plugin
 
 from readtrack import devices, history, plugins
@@ -208,14 +209,7 @@ def test_device_errors_are_one_line(user_dir: Path) -> None:
 
 # -- the CLI, in real subprocesses ----------------------------------------------------------------------
 def readtrack(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "readtrack", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "160", "NO_COLOR": "1"},
-        cwd=cwd,
-        timeout=180,
-    )
+    return run_cli(*args, cwd=cwd, env={"COLUMNS": "160"}, timeout=180)
 
 
 @NO_CUDA
