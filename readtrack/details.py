@@ -26,12 +26,18 @@ SYNCED_KEYS = (
 
 def paper_details(paper: Paper) -> dict[str, Any]:
     """``paper.to_dict()`` plus the synced metadata keys (null when not synced) and the nested ids."""
+    details = catalog_details(paper)
+    details.update(synced_details(paper))
+    return details
+
+
+def catalog_details(paper: Paper) -> dict[str, Any]:
+    """The same shape from papers.yaml alone, every synced key empty (no database is opened)."""
     details: dict[str, Any] = paper.to_dict()
     details.update(dict.fromkeys(SYNCED_KEYS))
     details["authors"] = []
     details["categories"] = []
     details["children"] = [child.id for child in paper.children]
-    details.update(synced_details(paper))
     return details
 
 

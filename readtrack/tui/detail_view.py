@@ -80,12 +80,12 @@ def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None
 
     A broken cache or history shows up as a message in the pane instead of taking the TUI down.
     """
-    from readtrack.details import SYNCED_KEYS, paper_details
+    from readtrack.details import catalog_details, paper_details
 
     try:
         details = paper_details(paper)
     except Exception:  # the catalog fields still show when the sync cache is unreadable
-        details = {**dict.fromkeys(SYNCED_KEYS), **paper.to_dict(), "authors": [], "categories": []}
+        details = catalog_details(paper)
     runs: list[RunRecord] | None = None
     error: str | None = None
     if paper.plugin:
