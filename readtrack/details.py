@@ -26,6 +26,8 @@ SYNCED_KEYS = (
 
 def paper_details(paper: Paper) -> dict[str, Any]:
     """``paper.to_dict()`` plus the synced metadata keys (null when not synced) and the nested ids."""
+    from readtrack.metadata import synced_details  # SQLite and the PDF folder; no network
+
     details = catalog_details(paper)
     details.update(synced_details(paper))
     return details
@@ -39,10 +41,3 @@ def catalog_details(paper: Paper) -> dict[str, Any]:
     details["categories"] = []
     details["children"] = [child.id for child in paper.children]
     return details
-
-
-def synced_details(paper: Paper) -> dict[str, Any]:
-    """Metadata and PDF path from the sync cache (SQLite and the PDF folder; no network)."""
-    from readtrack.metadata import synced_details as from_cache
-
-    return from_cache(paper)
