@@ -1,14 +1,16 @@
 """The one timing harness of readtrack: what a plugin's ``bench(ctx)`` uses as ``ctx.bench``.
 
 ``ctx.bench.measure(label, fn, ...)`` times ``fn()`` on the run's device and returns a
-:class:`~readtrack.experiment.BenchRow`:
+:class:`~readtrack.records.BenchRow`:
 
 - warm-up: one call first (it also surfaces an exception as a row with ``error`` set, not a crash);
 - CPU: ``torch.utils.benchmark.Timer`` with ``num_threads=torch.get_num_threads()`` (its default is one
   thread) and ``blocked_autorange``; CUDA: one pair of CUDA events around each call; MPS: wall time around
   each call between ``torch.mps.synchronize()`` calls;
-- median and interquartile range of the per-call times (the IQR is NaN below three samples); quick mode
-  measures for a shorter time and takes a single sample of a slow call;
+- adaptive: samples are taken until their interquartile range is under ``SETTLED`` (10%) of the median,
+  or until the time budget (``MAX_RUN_TIME``, shorter in quick mode) is spent; the row keeps the median
+  and IQR of the per-call times, and a row whose IQR is still over ``NOISE_LIMIT`` (20%) of its median is
+  marked ``noisy``: shown, but flagged as not reliable (a machine busy with something else does that);
 - throughput: ``tokens / median`` in the plugin's ``unit`` (default ``tokens/s``) and ``flops / median`` as
   TFLOP/s, with the analytic FLOP formula kept as text (FlopCounterMode misses SDPA on CPU);
 - peak memory the call needs beyond what was allocated before it: on CUDA from the allocator's peak
@@ -34,15 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from readtrack.devices import synchronize
-from readtrack.experiment import BenchRow, Emit, StageResult, one_line
+from readtrack.errors import one_line
+from readtrack.records import NOISE_LIMIT, BenchRow, Emit, StageResult
 
-# Seconds of measurement per row: enough replicates for a median and IQR, short enough for a quick run.
-MIN_RUN_TIME = 0.5
-QUICK_MIN_RUN_TIME = 0.05
-# Asynchronous devices (CUDA, MPS): at least this many timed calls, at most this many.
+# Seconds of measurement per row: at least MIN_RUN_TIME, then on until the samples settle (IQR under
+# SETTLED of the median) or MAX_RUN_TIME is spent. Quick runs use the shorter pair.
+MIN_RUN_TIME, MAX_RUN_TIME = 0.5, 3.0
+QUICK_MIN_RUN_TIME, QUICK_MAX_RUN_TIME = 0.1, 0.6
+SETTLED = 0.1
+# Samples per row: at least MIN_CALLS (a median and an IQR need a few), at most MAX_CALLS.
 MIN_CALLS, MAX_CALLS = 5, 1000
-# Timed samples below which no IQR is reported; quick runs take one sample of a slow call, full runs three.
-IQR_SAMPLES = 3
 
 
 class BenchHarness:
@@ -52,7 +55,7 @@ class BenchHarness:
         self.device = device
         self.quick = quick
         self.min_run_time = QUICK_MIN_RUN_TIME if quick else MIN_RUN_TIME
-        self.min_samples = 1 if quick else IQR_SAMPLES
+        self.max_run_time = QUICK_MAX_RUN_TIME if quick else MAX_RUN_TIME
         self.rows: list[BenchRow] = []
         self._emit: Emit = lambda event: None
 
@@ -99,7 +102,8 @@ class BenchHarness:
         else:
             row.runs = len(times)
             row.median_s = statistics.median(times)
-            row.iqr_s = _iqr(times) if len(times) >= IQR_SAMPLES else float("nan")
+            row.iqr_s = _iqr(times)
+            row.noisy = not row.spread <= NOISE_LIMIT
             if row.median_s > 0:
                 if tokens is not None:
                     row.throughput = float(tokens) / row.median_s
@@ -123,16 +127,19 @@ class BenchHarness:
         from torch.utils import benchmark
 
         # timeit.default_timer: the CPU needs no accelerator synchronisation (the default timer would sync
-        # a GPU that happens to be present).
+        # a GPU that happens to be present). Each sample is one block of calls, averaged per call.
         timer = benchmark.Timer(
             stmt="fn()",
             globals={"fn": fn},
             num_threads=torch.get_num_threads(),
             timer=timeit.default_timer,
         )
-        times = list(timer.blocked_autorange(min_run_time=self.min_run_time).times)
-        # A slow call fills min_run_time in one block: time a few more single calls for a median and IQR.
-        while len(times) < self.min_samples:
+        measurement = timer.adaptive_autorange(
+            SETTLED, min_run_time=self.min_run_time, max_run_time=self.max_run_time
+        )
+        times = list(measurement.times)
+        # A slow call fills the budget in a few blocks: time single calls until a median and IQR make sense.
+        while len(times) < MIN_CALLS:
             start = timeit.default_timer()
             fn()
             times.append(timeit.default_timer() - start)
@@ -143,28 +150,34 @@ class BenchHarness:
 
         synchronize(self.device)
         events: list[tuple[Any, Any]] = []
-        spent = 0.0
-        while len(events) < MIN_CALLS or (spent < self.min_run_time and len(events) < MAX_CALLS):
+        while True:
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
             fn()
             end.record()
             events.append((start, end))
-            if len(events) % 10 == 0 or len(events) == MIN_CALLS:
+            if len(events) >= MIN_CALLS and len(events) % 5 == 0:
                 end.synchronize()
-                spent = sum(s.elapsed_time(e) for s, e in events) / 1e3
-        synchronize(self.device)
-        return [s.elapsed_time(e) / 1e3 for s, e in events]
+                times = [s.elapsed_time(e) / 1e3 for s, e in events]
+                if self._enough(times):
+                    return times
 
     def _time_synchronised(self, fn: Callable[[], Any]) -> list[float]:
         times: list[float] = []
-        while len(times) < MIN_CALLS or (sum(times) < self.min_run_time and len(times) < MAX_CALLS):
+        while len(times) < MIN_CALLS or not self._enough(times):
             synchronize(self.device)
             start = timeit.default_timer()
             fn()
             synchronize(self.device)
             times.append(timeit.default_timer() - start)
         return times
+
+    def _enough(self, times: list[float]) -> bool:
+        """Stop when the budget is spent, or past the minimum time once the samples have settled."""
+        spent = sum(times)
+        if spent >= self.max_run_time or len(times) >= MAX_CALLS:
+            return True
+        return spent >= self.min_run_time and _iqr(times) <= SETTLED * statistics.median(times)
 
     # -- memory ---------------------------------------------------------------------------------
     def _peak_memory(self, fn: Callable[[], Any]) -> int | None:
@@ -236,6 +249,8 @@ def _return_free_memory() -> None:
 
 
 def _iqr(times: list[float]) -> float:
+    if len(times) < 2:
+        return float("nan")
     q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
     return q3 - q1
 

@@ -282,7 +282,7 @@ def run_history(
 ) -> None:
     """Past plugin runs, newest first."""
     from readtrack import history
-    from readtrack.experiment import jsonable
+    from readtrack.records import jsonable
 
     records = history.runs(name, limit=limit)
     if as_json:

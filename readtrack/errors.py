@@ -42,3 +42,9 @@ class DeviceError(ReadtrackError):
     """The requested device (cuda, cuda:N, mps) is not available here."""
 
     exit_code = 2
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as the one line a user sees: ``ValueError: shapes do not match``."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__

@@ -2,7 +2,7 @@
 
 The recorder is a plugin of the same pluggy mechanism as paper plugins (see ``readtrack.hookspecs``):
 :class:`HistoryRecorder` inserts a ``running`` row from ``readtrack_run_started`` and fills it in from
-``readtrack_run_finished``. A row keeps the whole :class:`~readtrack.experiment.RunRecord` as JSON (stage
+``readtrack_run_finished``. A row keeps the whole :class:`~readtrack.records.RunRecord` as JSON (stage
 results, curves, bench rows, environment) next to indexed columns for the queries the CLI and the TUI make:
 :func:`runs`, :func:`last_run`, :func:`last_two`, :func:`last_statuses` and :func:`compare`.
 
@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from readtrack.errors import UsageError
-from readtrack.experiment import RunInfo, RunRecord, jsonable
 from readtrack.hookspecs import hookimpl
+from readtrack.records import RUN_STATUSES, RunInfo, RunRecord, RunStatus, jsonable
 from readtrack.store import connect, ensure_schema
 
 SCHEMA = """
@@ -46,7 +46,7 @@ CREATE INDEX IF NOT EXISTS runs_by_plugin ON runs (plugin, started_at);
 """
 
 #: A ``running`` row whose process is gone (killed, power cut) is reported with this status.
-INTERRUPTED = "interrupted"
+INTERRUPTED: RunStatus = "interrupted"
 
 
 @contextmanager
@@ -135,11 +135,13 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-def _status(row: sqlite3.Row) -> str:
+def _status(row: sqlite3.Row) -> RunStatus:
     status = str(row["status"])
     if status == "running" and not _pid_alive(row["pid"]):
         return INTERRUPTED
-    return status
+    if status not in RUN_STATUSES:
+        raise ValueError(f"run {row['run_id']} has an unknown status {status!r} in the history database")
+    return cast(RunStatus, status)
 
 
 def _record(row: sqlite3.Row) -> RunRecord:
@@ -217,6 +219,8 @@ class Delta:
     old_passed: bool | None = None
     new_passed: bool | None = None
     unit: str = ""
+    #: a bench median too noisy in either run (IQR over 20% of the median) for the change to mean much
+    noisy: bool = False
 
     @property
     def change(self) -> float | None:
@@ -268,30 +272,39 @@ def _run_summary(record: RunRecord) -> dict[str, Any]:
     }
 
 
-def _numbers(record: RunRecord) -> dict[tuple[str, str], tuple[float | None, bool | None, str]]:
-    found: dict[tuple[str, str], tuple[float | None, bool | None, str]] = {}
+class _Number(NamedTuple):
+    value: float | None
+    passed: bool | None
+    unit: str
+    noisy: bool = False
+
+
+def _numbers(record: RunRecord) -> dict[tuple[str, str], _Number]:
+    found: dict[tuple[str, str], _Number] = {}
     for stage in record.stages:
         for comp in stage.comparisons:
             unit = "max abs error" if comp.kind == "close" else "value"
-            found[("check", comp.name)] = (comp.max_abs, comp.passed, unit)
+            found[("check", comp.name)] = _Number(comp.max_abs, comp.passed, unit)
         for target in stage.targets:
-            found[("target", target.name)] = (target.value, target.passed, "")
+            found[("target", target.name)] = _Number(target.value, target.passed, "")
         for measured in stage.measured:
-            found[("measured", measured.name)] = (measured.value, None, "")
+            found[("measured", measured.name)] = _Number(measured.value, None, "")
         for row in stage.bench:
             median = None if row.error else row.median_s
-            found[("bench", row.label)] = (median, row.error is None, "median s")
+            found[("bench", row.label)] = _Number(median, row.error is None, "median s", row.noisy)
     return found
 
 
 def compare_records(older: RunRecord, newer: RunRecord) -> RunComparison:
     """Line up every check error, target, measured value and bench median of two runs."""
     old, new = _numbers(older), _numbers(newer)
+    missing = _Number(None, None, "")
     deltas = []
     for key in list(old) + [k for k in new if k not in old]:
-        o_value, o_passed, unit = old.get(key, (None, None, ""))
-        n_value, n_passed, n_unit = new.get(key, (None, None, ""))
-        deltas.append(Delta(key[0], key[1], o_value, n_value, o_passed, n_passed, unit or n_unit))
+        o, n = old.get(key, missing), new.get(key, missing)
+        deltas.append(
+            Delta(key[0], key[1], o.value, n.value, o.passed, n.passed, o.unit or n.unit, o.noisy or n.noisy)
+        )
     return RunComparison(newer.info.plugin, older, newer, deltas)
 
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from readtrack.experiment import RunInfo, RunRecord
     from readtrack.paper_plugin import PaperPlugin
+    from readtrack.records import RunInfo, RunRecord
 
 PROJECT = "readtrack"
 

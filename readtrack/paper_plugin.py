@@ -1,20 +1,34 @@
 """What a paper plugin declares about itself: the light part, read while listing plugins.
 
-A plugin's ``__init__.py`` builds one :class:`PaperPlugin` and returns it from the
-``readtrack_paper_plugins`` hook. Everything heavy (torch, the implementation, the experiments) is named
-here by module and imported only when the plugin runs.
+A plugin's ``__init__.py`` is its page (the docstring) and one declaration::
+
+    from readtrack.paper_plugin import declare
+
+    readtrack_paper_plugins = declare(
+        __name__,
+        title="Layer Normalization",
+        arxiv="1607.06450",
+        claim="Normalising each layer's summed inputs per example makes a deep network train faster.",
+    )
+
+:func:`declare` builds the :class:`PaperPlugin` (named after the plugin's folder unless told otherwise) and
+returns the ``readtrack_paper_plugins`` hook implementation pluggy finds. Everything heavy (torch, the
+implementation, the experiments) is named by module and imported only when the plugin runs.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 from readtrack.hookspecs import hookimpl
 
-__all__ = ["STAGES", "PaperPlugin", "hookimpl"]
+__all__ = ["STAGES", "PaperPlugin", "declare", "hookimpl"]
 
 #: The stages of a run, in order. An experiments module defines any of ``check``, ``train``, ``bench``.
 STAGES = ("check", "train", "bench")
@@ -28,8 +42,9 @@ class PaperPlugin:
 
     name: what ``readtrack run NAME`` takes; by convention the paper's id in papers.yaml.
     paper_id: the id of the paper in papers.yaml this plugin implements.
-    title, arxiv: the paper's canonical title and arXiv id.
-    claim: the one sentence the tiny experiment demonstrates.
+    title, arxiv: the paper's canonical title and arXiv id (for a built-in plugin, a test checks that they
+        agree with papers.yaml).
+    claim: the one sentence the tiny experiment demonstrates (shown by ``readtrack plugins`` and the report).
     package: the plugin's own package (pass ``__name__``): the modules below are imported relative to it.
     implementation: module with the readable implementation (``load_plugin(name).implementation``).
     experiments: module defining ``check(ctx)``, ``train(ctx)`` and ``bench(ctx)`` (each optional).
@@ -45,7 +60,6 @@ class PaperPlugin:
     implementation: str = "model"
     experiments: str = "experiment"
     devices: tuple[str, ...] = ("cpu", "cuda", "mps")
-    tags: tuple[str, ...] = field(default_factory=tuple)
     #: per-stage timeout in seconds (a hung plugin is stopped); quick runs use the same bound.
     stage_timeout: float = 600.0
 
@@ -63,3 +77,45 @@ class PaperPlugin:
     def import_experiments(self) -> ModuleType:
         """Import the experiments module (this imports torch)."""
         return importlib.import_module(f"{self.package}.{self.experiments}")
+
+
+def declare(
+    package: str,
+    *,
+    title: str,
+    arxiv: str | None,
+    claim: str,
+    name: str | None = None,
+    paper_id: str | None = None,
+    devices: tuple[str, ...] = DEVICE_KINDS,
+    stage_timeout: float = 600.0,
+) -> Callable[[], list[PaperPlugin]]:
+    """The ``readtrack_paper_plugins`` hook implementation for one plugin; assign it to that name.
+
+    ``package`` is the plugin's ``__name__``. ``name`` defaults to the plugin's folder name (``plugins/rope``
+    → ``rope``) and ``paper_id`` to ``name``; the rest is as in :class:`PaperPlugin`. Errors in the
+    declaration (a name that is not a slug, an unknown device) surface when the plugin is imported, so
+    discovery lists the plugin as broken with that error.
+    """
+    if name is None:
+        module = sys.modules.get(package)
+        where = getattr(module, "__file__", None)
+        if where is None:
+            raise ValueError(f"declare({package!r}): pass name=..., the package's folder is unknown")
+        name = Path(where).parent.name
+    plugin = PaperPlugin(
+        name=name,
+        paper_id=paper_id or name,
+        title=title,
+        arxiv=arxiv,
+        claim=claim,
+        package=package,
+        devices=tuple(devices),
+        stage_timeout=stage_timeout,
+    )
+
+    @hookimpl
+    def readtrack_paper_plugins() -> list[PaperPlugin]:
+        return [plugin]
+
+    return readtrack_paper_plugins

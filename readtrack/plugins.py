@@ -41,8 +41,7 @@ import pluggy
 
 import readtrack
 from readtrack import hookspecs
-from readtrack.errors import PluginError, UsageError
-from readtrack.experiment import one_line
+from readtrack.errors import PluginError, UsageError, one_line
 from readtrack.paper_plugin import PaperPlugin
 
 BUILTIN_PACKAGE = "readtrack_plugins"
@@ -227,16 +226,21 @@ def _declare(manager: pluggy.PluginManager, candidate: _Candidate, module: Any) 
     if unknown:
         manager.unregister(module)
         return f"implements unknown hook {', '.join(unknown)} (see readtrack.hookspecs)"
-    impls = [i for i in manager.hook.readtrack_paper_plugins.get_hookimpls() if i.plugin is module]
-    if not impls:
+    hook = manager.hook.readtrack_paper_plugins
+    if not any(impl.plugin is module for impl in hook.get_hookimpls()):
         if not manager.get_hookcallers(module):
             manager.unregister(module)
             return "implements no readtrack hook (is readtrack_paper_plugins marked with @hookimpl?)"
         return []  # a lifecycle-only plugin (an exporter, say): registered, nothing to list
-    declared = impls[0].function()
-    if not isinstance(declared, (list, tuple)) or not all(isinstance(d, PaperPlugin) for d in declared):
+    # Through pluggy, asking only this module: each result is one implementation's list of declarations.
+    others = [plugin for plugin in manager.get_plugins() if plugin is not module]
+    results = manager.subset_hook_caller(hook.name, remove_plugins=others)()
+    declared = [
+        item for result in results for item in (result if isinstance(result, (list, tuple)) else [result])
+    ]
+    if not all(isinstance(d, PaperPlugin) for d in declared):
         manager.unregister(module)
-        return f"readtrack_paper_plugins() returned {declared!r:.80}, expected a list of PaperPlugin"
+        return f"readtrack_paper_plugins() returned {results!r:.80}, expected a list of PaperPlugin"
     for plugin in declared:
         for part in (plugin.implementation, plugin.experiments):
             module_name = f"{plugin.package}.{part}"

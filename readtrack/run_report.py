@@ -17,8 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from readtrack.devices import environment_line
-from readtrack.experiment import Emit, RunRecord, StageResult
 from readtrack.history import RunComparison
+from readtrack.records import NOISE_LIMIT, Emit, RunRecord, StageResult
 
 STATUS_STYLE = {
     "passed": "green",
@@ -161,6 +161,8 @@ def stage_tables(
     results: list[RenderableType] = []
     if stage.comparisons:
         results.append(_check_table(stage))
+        if any(c.kind == "close" for c in stage.comparisons):
+            results.append(Text(CHECK_LEGEND, style="dim"))
     if stage.targets or stage.measured or (curves and stage.curves):
         shown = (
             stage
@@ -187,17 +189,21 @@ def _check_table(stage: StageResult) -> Table:
     title = "check: implementation vs reference" if stage.stage == "check" else f"{stage.stage}: checks"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("check", min_width=16)
-    for column in ("max abs", "max rel", "atol / rtol"):
+    for column in ("max abs", "worst err/tol", "atol / rtol"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("ok", no_wrap=True)
     for c in stage.comparisons:
         if c.kind == "close":
             tolerance = f"{c.atol:g} / {c.rtol:g}" if c.atol is not None and c.rtol is not None else ""
-            row = [fmt_number(c.max_abs), fmt_number(c.max_rel), tolerance]
+            row = [fmt_number(c.max_abs), fmt_number(c.worst), tolerance]
         else:
             row = [fmt_number(c.max_abs) if c.max_abs is not None else "", "", "property"]
         table.add_row(_named(c.name, c.detail), *row, _mark(c.passed))
     return table
+
+
+#: Under the check table: what the "worst err/tol" column means, so the verdict can be read off it.
+CHECK_LEGEND = "worst err/tol: the largest |ours − reference| / (atol + rtol·|reference|); ✓ when ≤ 1"
 
 
 def _train_tables(stage: StageResult) -> list[Table]:
@@ -251,6 +257,7 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
     if any(r.tflops is not None for r in rows):
         columns.append("TFLOP/s")
     title = "bench (ratio = median / baseline median, < 1 is faster; IQR relative to the median)"
+    base = next((r for r in rows if r.baseline and r.error is None), None)
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
     )
@@ -265,10 +272,12 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
             notes.append(Text(f"✗ {r.label}: {r.error}", style="red"))
         elif r.flop_formula and not any(n.plain.endswith(f": {r.flop_formula}") for n in notes):
             notes.append(Text(f"FLOPs of {r.label}: {r.flop_formula}", style="dim"))
-        cells = {
+        noisy = r.noisy or (base is not None and base.noisy and not r.baseline)
+        ratio = "baseline" if r.baseline else (f"{r.ratio:.2f}×" if r.ratio is not None else "–")
+        cells: dict[str, str | Text] = {
             "median": fmt_seconds(r.median_s),
-            "IQR": _relative(r.iqr_s, r.median_s),
-            "ratio": "baseline" if r.baseline else (f"{r.ratio:.2f}×" if r.ratio is not None else "–"),
+            "IQR": Text(_relative(r.iqr_s, r.median_s), style="yellow" if r.noisy else ""),
+            "ratio": Text(f"{ratio} ?", style="yellow") if noisy and r.error is None else ratio,
             "peak mem": fmt_bytes(r.peak_mem_bytes),
             "throughput": f"{fmt_si(r.throughput)} {r.unit or ''}".strip()
             if r.throughput is not None
@@ -276,6 +285,14 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
             "TFLOP/s": f"{r.tflops:.3g}" if r.tflops is not None else "–",
         }
         table.add_row(variant, *(cells[c] for c in columns))
+    if any(r.noisy for r in rows):
+        notes.append(
+            Text(
+                f"? noisy: an IQR over {NOISE_LIMIT:.0%} of the median (was the machine busy?); "
+                "these times and ratios are not reliable: run again, or without --quick",
+                style="yellow",
+            )
+        )
     return table, notes
 
 
@@ -325,13 +342,18 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
         fmt = fmt_seconds if d.section == "bench" else fmt_number
         change = d.change
         change_text = "–" if change is None else (("+" if change > 0 else "") + fmt(change))
-        ratio = f"{d.ratio:.2f}×" if d.ratio is not None else "–"
+        ratio: str | Text = f"{d.ratio:.2f}×" if d.ratio is not None else "–"
+        if d.noisy:
+            ratio = Text(f"{ratio} ?", style="yellow")
         passed = Text("")
         passed.append_text(_mark(d.old_passed))
         passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
         passed.append_text(_mark(d.new_passed))
         table.add_row(d.section, d.name, fmt(d.old), fmt(d.new), change_text, ratio, passed)
     console.print(table)
+    if any(d.noisy for d in comparison.deltas):
+        note = f"? a bench median with an IQR over {NOISE_LIMIT:.0%} of it in either run: change not reliable"
+        console.print(Text(note, style="yellow"))
     if old.info.environment != new.info.environment:
         console.print(Text("environments differ:", style="yellow"))
         console.print(Text(f"  older {environment_line(old.info.environment)}", style="dim"))

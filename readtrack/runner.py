@@ -2,9 +2,9 @@
 
 One function, :func:`run_plugin`, serves the CLI (``readtrack run``) and the TUI. It resolves the device,
 tells lifecycle hooks the run started (history inserts a row), runs each stage of the plugin's experiments
-module with a fresh :class:`~readtrack.experiment.RunContext` seeding, streams every event to ``emit`` and to
+module with a fresh :class:`~readtrack.context.RunContext` seeding, streams every event to ``emit`` and to
 ``readtrack_run_progress`` hooks, and ends with ``readtrack_run_finished`` and a ``record`` event holding the
-whole :class:`~readtrack.experiment.RunRecord`. Nothing a plugin does crashes the caller:
+whole :class:`~readtrack.records.RunRecord`. Nothing a plugin does crashes the caller:
 
 - an exception in a stage records ``error`` (its one-line message; the traceback in ``traceback``);
 - a stage longer than its timeout is stopped and recorded as ``timeout``, and later stages are skipped. In
@@ -39,9 +39,13 @@ from types import FrameType
 from typing import Any, TextIO
 from uuid import uuid4
 
-from readtrack.errors import ReadtrackError, UsageError
-from readtrack.experiment import Emit, RunContext, RunInfo, RunRecord, StageResult, jsonable, one_line
+import pluggy
+from pluggy import HookCaller
+
+from readtrack.context import RunContext
+from readtrack.errors import ReadtrackError, UsageError, one_line
 from readtrack.paper_plugin import STAGES
+from readtrack.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, jsonable
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
@@ -111,7 +115,7 @@ def run_plugin(
     def send(event: dict[str, Any]) -> None:
         # "start" and "record" bracket the stream; hooks get those from readtrack_run_started/finished.
         if event["type"] not in ("start", "record"):
-            notify(hooks, "readtrack_run_progress", run=run, event=event)
+            notify(hooks, hooks.hook.readtrack_run_progress, run=run, event=event)
         if emit is not None:
             emit(event)
 
@@ -120,7 +124,7 @@ def run_plugin(
     results: list[StageResult] = []
     started = time.perf_counter()
     try:
-        notify(hooks, "readtrack_run_started", run=run)
+        notify(hooks, hooks.hook.readtrack_run_started, run=run)
         send({"type": "start", "stage": None, "run": asdict(run)})
         with _cancel_on_sigterm(), _reproducible(seed):
             _run_stages(plugin, ctx, stages, limit, cancel, send, results)
@@ -129,7 +133,7 @@ def run_plugin(
         _finish_cancelled(results, stages, send)
     with _ignore_sigint():  # a second Ctrl-C must not lose the record
         record = RunRecord(run, _overall(results), time.perf_counter() - started, results)
-        notify(hooks, "readtrack_run_finished", run=run, record=record)
+        notify(hooks, hooks.hook.readtrack_run_finished, run=run, record=record)
         send({"type": "record", "stage": None, "record": record.to_dict()})
     return record
 
@@ -238,9 +242,10 @@ def _finish_cancelled(results: list[StageResult], stages: list[str], send: Emit)
         _skip_rest(results, stages, send)
 
 
-def _overall(results: list[StageResult]) -> str:
+def _overall(results: list[StageResult]) -> RunStatus:
     statuses = [r.status for r in results]
-    for status in ("cancelled", "timeout", "error", "failed"):
+    worst_first: tuple[RunStatus, ...] = ("cancelled", "timeout", "error", "failed")
+    for status in worst_first:
         if status in statuses:
             return status
     return "passed" if "passed" in statuses else "failed"
@@ -270,14 +275,19 @@ def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> Ru
 
 
 # -- lifecycle hooks --------------------------------------------------------------------------------
-def notify(hooks: Any, hook: str, **kwargs: Any) -> None:
-    """Call every implementation of lifecycle ``hook``; one that raises is reported and skipped, so an
-    exporter's bug cannot lose the run or the other observers (the history recorder among them)."""
-    for impl in getattr(hooks.hook, hook).get_hookimpls():
+def notify(manager: pluggy.PluginManager, hook: HookCaller, **kwargs: Any) -> None:
+    """Call lifecycle ``hook`` (``manager.hook.readtrack_run_started`` ...) through pluggy, one observer at a
+    time: an observer that raises is reported and skipped, so an exporter's bug cannot lose the run or keep
+    the other observers (the history recorder among them) from seeing it."""
+    implementers = list(dict.fromkeys(impl.plugin for impl in hook.get_hookimpls()))
+    everyone = manager.get_plugins()
+    for plugin in implementers:
+        call = manager.subset_hook_caller(hook.name, remove_plugins=[p for p in everyone if p is not plugin])
         try:
-            impl.function(*[kwargs[arg] for arg in impl.argnames])
+            call(**kwargs)
         except Exception as err:
-            print(f"readtrack: plugin {impl.plugin_name} failed in {hook}: {one_line(err)}", file=sys.stderr)
+            name = manager.get_name(plugin)
+            print(f"readtrack: plugin {name} failed in {hook.name}: {one_line(err)}", file=sys.stderr)
 
 
 # -- seeds and determinism --------------------------------------------------------------------------

@@ -20,22 +20,11 @@ mechanism behind the paper's results (better generalisation, λ independent of t
 isolated so that it shows in a second of CPU time.
 """
 
-from __future__ import annotations
+from readtrack.paper_plugin import declare
 
-from readtrack.paper_plugin import PaperPlugin, hookimpl
-
-PLUGIN = PaperPlugin(
-    name="adamw",
-    paper_id="adamw",
+readtrack_paper_plugins = declare(
+    __name__,
     title="Decoupled Weight Decay Regularization",
     arxiv="1711.05101",
     claim="In Adam, L2 regularisation is not weight decay; decaying weights outside the gradient step is.",
-    package=__name__,
-    devices=("cpu", "cuda", "mps"),
-    tags=("optimization",),
 )
-
-
-@hookimpl
-def readtrack_paper_plugins() -> list[PaperPlugin]:
-    return [PLUGIN]

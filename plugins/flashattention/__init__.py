@@ -25,22 +25,11 @@ against SDPA for N up to 8192. A fair small-scale echo: exactness and linear mem
 the GPU speed-up needs the fused kernel, which plain PyTorch tiles on a CPU do not have.
 """
 
-from __future__ import annotations
+from readtrack.paper_plugin import declare
 
-from readtrack.paper_plugin import PaperPlugin, hookimpl
-
-PLUGIN = PaperPlugin(
-    name="flashattention",
-    paper_id="flashattention",
+readtrack_paper_plugins = declare(
+    __name__,
     title="FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness",
     arxiv="2205.14135",
     claim="Tiled attention with an online softmax is exact and needs memory linear, not quadratic, in N.",
-    package=__name__,
-    devices=("cpu", "cuda", "mps"),
-    tags=("attention", "efficiency"),
 )
-
-
-@hookimpl
-def readtrack_paper_plugins() -> list[PaperPlugin]:
-    return [PLUGIN]

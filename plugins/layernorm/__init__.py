@@ -20,22 +20,11 @@ the paper's speed-ups are on recurrent and deep networks where the scale of the 
 from layer to layer; a deep plain stack shows that drift in seconds.
 """
 
-from __future__ import annotations
+from readtrack.paper_plugin import declare
 
-from readtrack.paper_plugin import PaperPlugin, hookimpl
-
-PLUGIN = PaperPlugin(
-    name="layernorm",
-    paper_id="layernorm",
+readtrack_paper_plugins = declare(
+    __name__,
     title="Layer Normalization",
     arxiv="1607.06450",
     claim="Normalising each layer's summed inputs per example makes a deep network train much faster.",
-    package=__name__,
-    devices=("cpu", "cuda", "mps"),
-    tags=("normalization",),
 )
-
-
-@hookimpl
-def readtrack_paper_plugins() -> list[PaperPlugin]:
-    return [PLUGIN]

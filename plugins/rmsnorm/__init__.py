@@ -18,22 +18,11 @@ with a cheaper normaliser; at toy scale the quality parity is sharp, the speed d
 so it is reported rather than asserted.
 """
 
-from __future__ import annotations
+from readtrack.paper_plugin import declare
 
-from readtrack.paper_plugin import PaperPlugin, hookimpl
-
-PLUGIN = PaperPlugin(
-    name="rmsnorm",
-    paper_id="rmsnorm",
+readtrack_paper_plugins = declare(
+    __name__,
     title="Root Mean Square Layer Normalization",
     arxiv="1910.07467",
     claim="Re-scaling by the root mean square alone trains as well as LayerNorm for less computation.",
-    package=__name__,
-    devices=("cpu", "cuda", "mps"),
-    tags=("normalization",),
 )
-
-
-@hookimpl
-def readtrack_paper_plugins() -> list[PaperPlugin]:
-    return [PLUGIN]

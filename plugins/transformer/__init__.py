@@ -24,22 +24,11 @@ translation: every output token must be fetched from a distant source position t
 and the order comes only from the positional encodings.
 """
 
-from __future__ import annotations
+from readtrack.paper_plugin import declare
 
-from readtrack.paper_plugin import PaperPlugin, hookimpl
-
-PLUGIN = PaperPlugin(
-    name="transformer",
-    paper_id="transformer",
+readtrack_paper_plugins = declare(
+    __name__,
     title="Attention Is All You Need",
     arxiv="1706.03762",
     claim="An encoder-decoder built only from attention learns sequence transduction (here: reversal).",
-    package=__name__,
-    devices=("cpu", "cuda", "mps"),
-    tags=("attention",),
 )
-
-
-@hookimpl
-def readtrack_paper_plugins() -> list[PaperPlugin]:
-    return [PLUGIN]

@@ -8,7 +8,8 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from readtrack.catalog import STATUS_GLYPHS, Paper
-from readtrack.experiment import RunRecord, one_line
+from readtrack.errors import one_line
+from readtrack.records import RunRecord
 
 RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
 

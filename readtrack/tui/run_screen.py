@@ -30,7 +30,8 @@ from textual.widgets import Header, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from readtrack.catalog import Paper
-from readtrack.experiment import RunRecord, one_line
+from readtrack.errors import one_line
+from readtrack.records import RunRecord
 from readtrack.tui.key_bar import KeyBar
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
