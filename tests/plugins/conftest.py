@@ -1,8 +1,7 @@
-"""Running a built-in paper plugin's stages as the runner does: a real RunContext and the real harness."""
+"""Fixtures for the plugin tests; running a stage as ``readtrack run`` does lives in ``plugin_stages``."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -10,9 +9,9 @@ from typing import Any
 
 import pytest
 import torch
+from plugin_stages import failures, run_stage
 
-from readtrack.bench import BenchHarness
-from readtrack.experiment import RunContext, StageResult
+from readtrack.records import StageResult
 
 
 @pytest.fixture(autouse=True)
@@ -25,27 +24,7 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-def run_stage(
-    plugin: str, stage: str, *, quick: bool = True, seed: int = 0, options: dict[str, Any] | None = None
-) -> StageResult:
-    """Run one stage of ``readtrack_plugins.<plugin>.experiment`` on the CPU and return its result."""
-    experiments = importlib.import_module(f"readtrack_plugins.{plugin}.experiment")
-    ctx = RunContext(
-        device="cpu", quick=quick, seed=seed, bench=BenchHarness("cpu", quick=quick), options=options
-    )
-    result = ctx.begin_stage(stage)
-    getattr(experiments, stage)(ctx)
-    return result
-
-
-def failures(result: StageResult) -> list[str]:
-    """What failed in a stage, readable in an assertion message."""
-    bad = [f"{c.name}: {c.max_abs} {c.detail}" for c in result.comparisons if not c.passed]
-    bad += [f"{t.name}: {t.value} vs {t.target}" for t in result.targets if not t.passed]
-    bad += [f"{r.label}: {r.error}" for r in result.bench if r.error]
-    return bad
-
-
+# Transitional, while plugin test files move to ``plugin_stages`` and the stock tests in test_stock.py:
 @pytest.fixture
 def passing_stage() -> Callable[..., StageResult]:
     """``passing_stage("adamw", "check")`` runs that stage (quick, seed 0), asserts it passed, returns it."""

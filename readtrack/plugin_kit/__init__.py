@@ -1,0 +1,14 @@
+"""Shared code for paper plugins: the toy tasks, toy models, reference checks and layer timings that several
+plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of copied into each.
+
+- :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, the reversal
+  task); the wave issues add theirs here (Markov-chain text, shapes images ...);
+- :mod:`readtrack.plugin_kit.models`: small networks the experiments train (a deep MLP, with or without a
+  normalisation layer);
+- :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients;
+- :mod:`readtrack.plugin_kit.timing`: a layer's forward and training step through ``ctx.bench``.
+
+A plugin imports what it needs (``from readtrack.plugin_kit.tasks import reversal_batch``), never a sibling
+plugin: a plugin folder copied into a user's plugin directory keeps working. These modules import torch, so
+only experiments modules import them, never a plugin's ``__init__``.
+"""

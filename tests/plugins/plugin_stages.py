@@ -1,0 +1,29 @@
+"""Running a built-in paper plugin's stage exactly as ``readtrack run`` does (the runner's seeding,
+determinism and harness), for the tests that are specific to one plugin, such as its can-fail test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readtrack.records import StageResult
+from readtrack.runner import run_plugin
+
+
+def run_stage(
+    plugin: str, stage: str, *, quick: bool = True, seed: int = 0, options: dict[str, Any] | None = None
+) -> StageResult:
+    """Run one stage of a plugin on the CPU through the runner and return its result. Monkeypatching the
+    plugin's modules first (a deliberately broken implementation) shows that its check can fail."""
+    record = run_plugin(plugin, device="cpu", quick=quick, seed=seed, only=stage, options=options)
+    (result,) = record.stages
+    return result
+
+
+def failures(result: StageResult) -> list[str]:
+    """What failed in a stage, readable in an assertion message."""
+    bad = [f"{c.name}: worst err/tol {c.worst} {c.detail}" for c in result.comparisons if not c.passed]
+    bad += [f"{t.name}: {t.value} vs {t.target}" for t in result.targets if not t.passed]
+    bad += [f"{r.label}: {r.error}" for r in result.bench if r.error]
+    if result.error:
+        bad.append(f"{result.status}: {result.error}")
+    return bad

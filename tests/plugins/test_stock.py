@@ -1,0 +1,106 @@
+"""What every built-in paper plugin must be, checked once for all of them (a plugin's own test file holds
+only what is specific to it; its stages run once, in tests/test_plugins_contract.py).
+
+- its declaration is light: importing every plugin's ``__init__`` imports no torch;
+- it names a paper of the shipped list, and its title and arXiv id agree with both copies of papers.yaml,
+  whose ``plugin:`` field links back to it;
+- its page (the ``__init__`` docstring) names the paper and its arXiv id, and its experiments module says
+  what each stage does;
+- it stands alone: it imports no sibling plugin and repeats none of the setup the runner does;
+- it has its own test file, with a test that its check can fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readtrack import catalog, plugins
+
+REPO = Path(__file__).resolve().parents[2]
+BUILTIN = [p for p in plugins.discover(include_user=False) if p.source == plugins.BUILTIN]
+NAMES = [p.name for p in BUILTIN]
+CATALOGS = [REPO / "papers.yaml", REPO / "readtrack" / "data" / "papers.yaml"]
+
+
+def test_every_builtin_plugin_loads() -> None:
+    broken = [f"{p.name}: {p.error}" for p in BUILTIN if not isinstance(p, plugins.LoadedPlugin)]
+    assert not broken and len(BUILTIN) >= 5, broken
+
+
+def test_declarations_import_no_torch() -> None:
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {NAMES!r}:\n"
+        "    importlib.import_module('readtrack_plugins.' + name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=["papers.yaml", "packaged papers.yaml"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_declaration_agrees_with_the_reading_list(name: str, path: Path) -> None:
+    info = plugins.load_plugin(name).info
+    paper = catalog.load(path, cache=False).get(info.paper_id)
+    assert (info.title, info.arxiv) == (paper.title, paper.arxiv), f"{name} vs {path}:{paper.line}"
+    assert paper.plugin == name, f"{path}:{paper.line}: paper {paper.id} should say plugin: {name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_page_names_the_paper_and_each_stage_is_described(name: str) -> None:
+    info = plugins.load_plugin(name).info
+    folder = REPO / "plugins" / name
+    page = ast.get_docstring(ast.parse((folder / "__init__.py").read_text())) or ""
+    assert info.arxiv is None or info.arxiv in page, f"the page of {name} does not cite arXiv {info.arxiv}"
+    assert len(page.splitlines()) >= 8, f"the page of {name} is too short to read beside the paper"
+    experiments = ast.get_docstring(ast.parse((folder / "experiment.py").read_text())) or ""
+    for stage in ("check", "train", "bench"):
+        assert f"{stage}:" in experiments, f"{name}/experiment.py does not say what {stage} does"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> None:
+    problems = []
+    for source in sorted((REPO / "plugins" / name).glob("*.py")):
+        tree = ast.parse(source.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level > 1 or "readtrack_plugins" in (node.module or "")
+            ):
+                problems.append(f"{source.name}:{node.lineno} imports another plugin ({ast.unparse(node)})")
+            if isinstance(node, ast.Call):
+                call = ast.unparse(node.func)
+                if call == "torch.set_flush_denormal":
+                    problems.append(f"{source.name}:{node.lineno}: the runner flushes denormals already")
+                if call == "torch.manual_seed" and ast.unparse(node.args[0]) == "ctx.seed":
+                    problems.append(f"{source.name}:{node.lineno}: the runner seeds every stage already")
+                if call.endswith(".removeprefix") and ast.unparse(node.args[0]) == "'torch.'":
+                    problems.append(
+                        f"{source.name}:{node.lineno}: name dtypes with readtrack.context.dtype_name"
+                    )
+        if "readtrack.experiment" in source.read_text():
+            problems.append(f"{source.name}: import from readtrack.context, not the old readtrack.experiment")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_plugin_has_its_own_tests_including_one_that_its_check_can_fail(name: str) -> None:
+    tests = REPO / "tests" / "plugins" / f"test_{name}.py"
+    assert tests.is_file(), f"{name} has no tests/plugins/test_{name}.py"
+    tree = ast.parse(tests.read_text())
+    runs_a_stage = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and node.name.startswith("test_")
+        and "run_stage" in ast.unparse(node)
+        and 'verdict() == "failed"' in ast.unparse(node).replace("'", '"')
+    ]
+    assert runs_a_stage, f"no test in {tests.name} shows that a broken {name} fails its check"

@@ -1,0 +1,86 @@
+"""The shared code for paper plugins (readtrack.plugin_kit), tested once for every plugin that uses it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from readtrack.bench import BenchHarness
+from readtrack.context import RunContext
+from readtrack.plugin_kit.checks import compare_modules
+from readtrack.plugin_kit.models import deep_mlp
+from readtrack.plugin_kit.tasks import reversal_batch, teacher_classes
+from readtrack.plugin_kit.timing import bench_layers
+
+
+@pytest.fixture
+def ctx() -> RunContext:
+    context = RunContext(device="cpu", quick=True, seed=0, bench=BenchHarness("cpu", quick=True))
+    context.begin_stage("check")
+    return context
+
+
+def test_teacher_classes_are_seeded_balanced_enough_and_linearly_separable() -> None:
+    X, y = teacher_classes(2048, 32, 4, seed=3)
+    X2, y2 = teacher_classes(2048, 32, 4, seed=3)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+    assert not torch.equal(y, teacher_classes(2048, 32, 4, seed=4)[1])
+    assert X.shape == (2048, 32) and set(y.tolist()) == {0, 1, 2, 3}
+    assert torch.bincount(y).min() > 2048 / 4 / 3  # no class is starved
+    # Separable: least squares on one-hot targets already classifies most points.
+    W = torch.linalg.lstsq(X, nn.functional.one_hot(y).double().float()).solution
+    assert ((X @ W).argmax(-1) == y).float().mean() > 0.8
+
+
+def test_reversal_batch_targets_are_the_reversed_sources() -> None:
+    src, tgt = reversal_batch(8, 5, torch.Generator().manual_seed(0), vocab=7)
+    assert src.shape == tgt.shape == (8, 5) and int(src.max()) < 7
+    assert torch.equal(tgt, src.flip(-1))
+
+
+def test_deep_mlp_keeps_the_signal_scale_through_depth() -> None:
+    torch.manual_seed(0)
+    net = deep_mlp(24, 256, 32, 4)
+    x = torch.randn(512, 32)
+    with torch.no_grad():
+        hidden = net[:-1](x)  # after the last ReLU
+    # He initialisation: E[h²] stays near E[x²] = 1 (PyTorch's default init would shrink it ~3x a layer).
+    assert 0.3 < hidden.square().mean().item() < 3.0
+    normed = deep_mlp(2, 8, 4, 3, nn.LayerNorm)
+    assert [type(m).__name__ for m in normed] == ["Linear", "LayerNorm", "ReLU"] * 2 + ["Linear"]
+
+
+def test_compare_modules_passes_equal_modules_and_catches_a_difference(ctx: RunContext) -> None:
+    compare_modules(ctx, "nn.LayerNorm", lambda: nn.LayerNorm(8), lambda: nn.LayerNorm(8), _input)
+    assert ctx.result.verdict() == "passed" and len(ctx.result.comparisons) == 4  # 2 dtypes × (fwd, grads)
+    assert "gradients (input, weight, bias)" in ctx.result.comparisons[1].name
+
+    class Off(nn.LayerNorm):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x) + 1e-3 * x  # a small error: caught in float64 and float32
+
+    ctx.begin_stage("check")
+    compare_modules(ctx, "nn.LayerNorm", lambda: Off(8), lambda: nn.LayerNorm(8), _input)
+    assert [c.passed for c in ctx.result.comparisons] == [False, False, False, False]
+
+
+def _input(dtype: torch.dtype) -> torch.Tensor:
+    return torch.randn(3, 8, dtype=dtype)
+
+
+def test_bench_layers_times_forward_and_training_step_without_accumulating_grads(ctx: RunContext) -> None:
+    ctx.begin_stage("bench")
+    x = torch.randn(64, 32)
+    layer = nn.Linear(32, 32)
+    bench_layers(ctx, [("nn.Linear", layer), ("nn.LayerNorm", nn.LayerNorm(32))], x)
+    rows = ctx.result.bench
+    assert [r.label for r in rows] == [
+        "nn.Linear forward",
+        "nn.Linear forward+backward",
+        "nn.LayerNorm forward",
+        "nn.LayerNorm forward+backward",
+    ]
+    assert [r.baseline for r in rows] == [True, False, False, False]
+    assert all(r.error is None and r.median_s > 0 and r.unit == "rows/s" for r in rows)
+    assert layer.weight.grad is None and x.grad is None  # gradients were returned, never accumulated
