@@ -7,6 +7,8 @@ each example separately (eq. 3), then re-scaled by a learned gain g and shifted 
 
 No batch statistics are involved, so training and inference compute the same thing and a batch of one is
 fine. ε (inside the square root, as in ``torch.nn.LayerNorm``) only guards against division by zero.
+Statistics are accumulated in at least float32, as the built-in does: in bfloat16 the mean and variance of
+a few hundred units would lose most of their bits.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ class LayerNorm(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         dims = tuple(range(-len(self.normalized_shape), 0))  # the H hidden units of each example
-        mu = a.mean(dim=dims, keepdim=True)  # eq. 3: (..., 1)
-        var = (a - mu).square().mean(dim=dims, keepdim=True)  # eq. 3, σ² with 1/H (biased): (..., 1)
-        return self.weight * (a - mu) / torch.sqrt(var + self.eps) + self.bias  # (..., *normalized_shape)
+        x = a.to(torch.promote_types(a.dtype, torch.float32))  # statistics in ≥ float32
+        mu = x.mean(dim=dims, keepdim=True)  # eq. 3: (..., 1)
+        var = (x - mu).square().mean(dim=dims, keepdim=True)  # eq. 3, σ² with 1/H (biased): (..., 1)
+        y = self.weight * (x - mu) / torch.sqrt(var + self.eps) + self.bias  # (..., *normalized_shape)
+        return y.to(a.dtype)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

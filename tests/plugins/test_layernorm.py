@@ -1,9 +1,10 @@
-"""The LayerNorm plugin: equal to nn.LayerNorm, invariant per example, and it speeds up a deep network."""
+"""The LayerNorm plugin: equal to nn.LayerNorm, invariant per example, and its check and claim can fail."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from plugin_stages import failures, run_stage
 from readtrack_plugins.layernorm.model import LayerNorm
 from torch import nn
 
@@ -42,26 +43,50 @@ def test_each_example_is_normalised_on_its_own() -> None:
     torch.testing.assert_close(norm(x[2:3]), y[2:3])  # a batch of one gives the same answer
 
 
-def test_declaration_does_not_import_torch(modules_loaded_by) -> None:  # type: ignore[no-untyped-def]
-    loaded = modules_loaded_by("readtrack_plugins.layernorm")
-    assert "readtrack_plugins.layernorm" in loaded and "torch" not in loaded
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_statistics_are_accumulated_in_float32(dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    x = 3 * torch.randn(64, 1024) + 1
+    exact = LayerNorm(1024).double()(x.double())
+    ours = LayerNorm(1024).to(dtype)(x.to(dtype))
+    builtin = nn.LayerNorm(1024).to(dtype)(x.to(dtype))
+    assert ours.dtype == dtype
+    ours_error, builtin_error = ((y.double() - exact).abs().mean() for y in (ours, builtin))
+    assert ours_error <= 1.1 * builtin_error
 
 
-def test_check_stage_passes(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("layernorm", "check")
-    assert any("shift" in c.name for c in result.comparisons)
-    assert any("BatchNorm" in c.detail for c in result.comparisons)
+class CentredOnly(LayerNorm):
+    """A broken LayerNorm: it re-centres but forgets to divide by σ."""
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return self.weight * (a - a.mean(dim=-1, keepdim=True)) + self.bias
 
 
-def test_train_stage_normalised_network_learns_faster(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("layernorm", "train")
-    normalised = dict(result.curves["loss (LayerNorm)"])
-    plain = dict(result.curves["loss (no normalisation)"])
-    assert normalised.keys() == plain.keys()
-    assert normalised[150] < 0.5 < plain[150]
+class StatisticsInInputDtype(LayerNorm):
+    """A subtly broken LayerNorm: right in float64, but its bfloat16 statistics lose their bits."""
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        mu = a.mean(dim=-1, keepdim=True)
+        var = (a - mu).square().mean(dim=-1, keepdim=True)
+        return self.weight * (a - mu) / torch.sqrt(var + self.eps) + self.bias
 
 
-def test_bench_stage_compares_against_nn_layernorm(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("layernorm", "bench")
-    assert [row.label for row in result.bench if row.baseline] == ["nn.LayerNorm forward"]
-    assert len(result.bench) == 4
+@pytest.mark.parametrize(
+    ("broken", "caught_by"),
+    [(CentredOnly, "forward vs nn.LayerNorm"), (StatisticsInInputDtype, "bfloat16")],
+)
+def test_the_check_stage_catches_a_broken_layernorm(
+    monkeypatch: pytest.MonkeyPatch, broken: type[LayerNorm], caught_by: str
+) -> None:
+    monkeypatch.setattr("readtrack_plugins.layernorm.experiment.LayerNorm", broken)
+    result = run_stage("layernorm", "check")
+    assert result.verdict() == "failed"
+    assert any(caught_by in c.name for c in result.comparisons if not c.passed), failures(result)
+
+
+def test_the_train_claim_fails_when_layernorm_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without normalisation inside, the "with LayerNorm" network is the plain one: no gain to claim.
+    monkeypatch.setattr("readtrack_plugins.layernorm.experiment.LayerNorm", lambda width: nn.Identity())
+    result = run_stage("layernorm", "train")
+    assert result.verdict() == "failed"
+    assert result.targets[0].value < 1.25
