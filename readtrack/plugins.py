@@ -370,6 +370,7 @@ def listing() -> list[dict[str, Any]]:
                 "paper_id": info.paper_id if info else None,
                 "title": info.title if info else None,
                 "arxiv": info.arxiv if info else None,
+                "claim": info.claim if info else None,
                 "devices": list(info.devices) if info else [],
                 "source": plugin.source,
                 "origin": plugin.origin,

@@ -374,7 +374,7 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
     if show_paper:
         table.add_column("paper", no_wrap=True)
     if show_title:
-        table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
+        table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for column in ("devices", "source", "status", "last run"):
         table.add_column(column, no_wrap=True)
     errors = []
@@ -388,7 +388,7 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         if show_paper:
             cells.append(row["paper_id"] or "")
         if show_title:
-            cells.append(row["title"] or "")
+            cells.append(_named(row["title"] or "", row.get("claim")))
         cells += [" ".join(row["devices"]), row["source"], status_text(row["status"]), last_text]
         table.add_row(*cells)
         if row["error"]:

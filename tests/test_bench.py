@@ -14,7 +14,7 @@ import torch
 import readtrack
 from readtrack.bench import BenchHarness, cpu_peak_growth
 from readtrack.devices import describe_environment, environment_line
-from readtrack.experiment import StageResult
+from readtrack.records import NOISE_LIMIT, StageResult
 
 
 def harness(quick: bool = True) -> tuple[BenchHarness, StageResult, list[dict[str, Any]]]:
@@ -97,3 +97,35 @@ def test_environment_names_the_versions_and_threads() -> None:
     assert env["device"] == "cpu" and env["device_name"]
     line = environment_line(env)
     assert f"torch {torch.__version__}" in line and f"readtrack {readtrack.__version__}" in line
+
+
+def test_a_steady_call_is_timed_until_settled_and_not_flagged_noisy() -> None:
+    bench, _, _ = harness()
+    a = torch.randn(64, 64)
+    row = bench.measure("matmul 64", lambda: a @ a, baseline=True)
+    assert row.runs >= 5 and not math.isnan(row.iqr_s)
+    # A machine busy with other work can still make this noisy; the flag must then match the numbers.
+    assert row.noisy == (row.iqr_s / row.median_s > NOISE_LIMIT)
+
+
+def test_a_call_whose_time_jumps_around_is_flagged_noisy_and_shown_so() -> None:
+    from rich.console import Console
+
+    from readtrack.run_report import stage_tables
+
+    calls = iter(range(10**6))
+
+    def erratic() -> None:  # alternately ~0.2 ms and ~5 ms: an IQR far above 20% of the median
+        time.sleep(0.005 if next(calls) % 2 else 0.0002)
+
+    bench, result, _ = harness()
+    bench.measure("steady", lambda: time.sleep(0.001), baseline=True)
+    row = bench.measure("erratic", erratic)
+    assert row.noisy and row.spread > NOISE_LIMIT
+    console = Console(width=120, record=True)
+    for renderable in sum(stage_tables(result), []):
+        console.print(renderable)
+    lines = console.export_text().splitlines()
+    (erratic_line,) = [line for line in lines if line.lstrip().startswith("erratic")]
+    assert "× ?" in erratic_line  # its ratio is shown, marked as not reliable
+    assert any(line.startswith("? noisy") for line in lines)

@@ -9,15 +9,26 @@ Equations (H hidden units, per example):
     μ = (1/H) Σ_i a_i,   σ = √((1/H) Σ_i (a_i − μ)² + ε)                             (eq. 3)
     LN(a) = g ⊙ (a − μ) / σ + b                                         gain g, bias b
 
-``model.py`` implements ``LayerNorm`` with parameters ``weight`` (g) and ``bias`` (b).
+``model.py`` implements ``LayerNorm`` with parameters ``weight`` (g) and ``bias`` (b); its statistics are
+accumulated in at least float32, as ``nn.LayerNorm``'s are.
 
 The tiny experiment: the module equals ``torch.nn.LayerNorm`` (forward and gradients, float64 to 1e-15);
 its output is invariant to a per-example shift and re-scaling of the input and independent of the rest of
-the batch (batch normalisation's is not). A 12-layer ReLU network with PyTorch's default initialisation,
-trained with Adam on a 4-class problem from the same seed and batches, with and without LayerNorm: the
-normalised one reaches a low loss in 150 steps while the plain one is still far behind. A fair echo:
-the paper's speed-ups are on recurrent and deep networks where the scale of the summed inputs drifts
-from layer to layer; a deep plain stack shows that drift in seconds.
+the batch (batch normalisation's is not).
+
+What the training shows, and what it does not. A 12-layer ReLU network on a 4-class problem, with and
+without LayerNorm, both He-initialised, each at the best Adam learning rate of the grid 1e-3 … 3e-2, same
+seeds and batches (``readtrack run layernorm --device cpu``, 3 seeds, 150 steps):
+
+- on standardised inputs LayerNorm does **not** train faster: the plain network reaches a full-data loss
+  of 0.5 in 63 steps on average against 77, and ends lower (0.093 against 0.173). The paper's speed-ups
+  are on recurrent networks and long training; at this scale, with a fair baseline, we measure none (an
+  earlier version of this plugin showed a 2× gain that came from PyTorch's default init being too small
+  for a deep ReLU stack, not from normalisation). A tanh RNN on the adding problem did not show one either.
+- what holds is the invariance the paper builds on (section 5): with inputs arriving ×100 (raw units
+  nobody standardised) LayerNorm trains as on standardised inputs (final loss 0.185 against 0.173, same
+  best learning rate), while the plain network, even at its own best rate, ends 2.2× higher (0.404). That
+  is the asserted target (≥ 1.5 over 3 seeds; ≥ 1.25 for the single seed of ``--quick``).
 """
 
 from readtrack.paper_plugin import declare
@@ -26,5 +37,5 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Layer Normalization",
     arxiv="1607.06450",
-    claim="Normalising each layer's summed inputs per example makes a deep network train much faster.",
+    claim="Per-example normalisation makes training insensitive to the inputs' scale (no speed-up measured).",
 )
