@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from readtrack import history
-from readtrack.experiment import BenchRow, Comparison, RunInfo, RunRecord, StageResult, Target
+from readtrack.records import BenchRow, Comparison, RunInfo, RunRecord, StageResult, Target
 from readtrack.tui.app import ReadtrackApp
 
 SIZE = (100, 30)
@@ -53,6 +53,7 @@ def fixed_run(run_id: str, started: str, final_loss: float, ours_s: float) -> Ru
                 True,
                 max_abs=2e-16,
                 max_rel=1e-15,
+                worst=2e-6,
                 atol=1e-10,
                 rtol=1e-8,
                 dtype="float64",
