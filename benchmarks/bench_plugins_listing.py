@@ -42,7 +42,7 @@ def make_user_plugins(folder: Path, count: int) -> None:
 
 def fill_history(env: dict[str, str], runs: int) -> None:
     code = f"""
-from readtrack.experiment import RunInfo, RunRecord, StageResult
+from readtrack.records import RunInfo, RunRecord, StageResult
 from readtrack import history
 for i in range({runs}):
     when = f"2026-01-01T00:{{i // 60:02d}}:{{i % 60:02d}}+00:00"

@@ -123,7 +123,8 @@ def test_a_call_whose_time_jumps_around_is_flagged_noisy_and_shown_so() -> None:
     row = bench.measure("erratic", erratic)
     assert row.noisy and row.spread > NOISE_LIMIT
     console = Console(width=120, record=True)
-    for renderable in sum(stage_tables(result), []):
+    results, bench_tables = stage_tables(result)
+    for renderable in (*results, *bench_tables):
         console.print(renderable)
     lines = console.export_text().splitlines()
     (erratic_line,) = [line for line in lines if line.lstrip().startswith("erratic")]

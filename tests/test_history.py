@@ -13,7 +13,7 @@ from cli_runner import run_cli
 
 from readtrack import history
 from readtrack.errors import UsageError
-from readtrack.experiment import (
+from readtrack.records import (
     BenchRow,
     Comparison,
     Measured,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from readtrack.experiment import BenchRow, Comparison, Measured, RunInfo, RunRecord, StageResult, Target
+from readtrack.records import BenchRow, Comparison, Measured, RunInfo, RunRecord, StageResult, Target
 from readtrack.run_report import render_record
 
 

@@ -1,4 +1,5 @@
-"""What plugins report through: tolerances by dtype, comparisons that catch real differences, gradients."""
+"""The plugin API (readtrack.context): tolerances by dtype, comparisons whose numbers explain the
+verdict, gradients."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 import pytest
 import torch
 
-from readtrack.experiment import RunContext, Target
+from readtrack.context import RunContext, dtype_name
+from readtrack.records import Target
 
 
 @pytest.fixture
@@ -65,3 +67,30 @@ def test_a_stage_with_nothing_recorded_fails_and_targets_decide(ctx: RunContext)
     ctx.target("accuracy", 0.99, 0.99)
     assert ctx.result.verdict() == "passed"
     assert not Target("loss", math.nan, 1.0, higher_is_better=False).passed
+
+
+def test_worst_explains_the_verdict_even_where_max_rel_would_not(ctx: RunContext) -> None:
+    # Near zero the relative error is huge while the element passes on atol: max_rel alone looked like a
+    # failure beside a ✓; worst = |err| / (atol + rtol·|expected|) is ≤ 1 exactly when the check passes.
+    expected = torch.tensor([2e-5, 1.0, 2.0], dtype=torch.float32)
+    actual = expected + torch.tensor([8e-6, 5e-5, 0.0])
+    comparison = ctx.check_close("near zero", actual, expected)
+    assert comparison.passed and comparison.worst is not None and comparison.worst <= 1
+    assert comparison.max_rel == pytest.approx(0.4, rel=1e-3)  # 8e-6 / 2e-5: far above rtol, yet it passes
+    assert comparison.worst == pytest.approx(8e-6 / (1e-5 + 1e-4 * 2e-5), rel=1e-3)  # its err/tol, 0.8
+    failing = ctx.check_close("over", expected + torch.tensor([0.0, 2e-4, 0.0]), expected)
+    assert not failing.passed and failing.worst is not None and 1 < failing.worst < 2
+
+
+def test_the_context_names_the_exact_dtype_per_device() -> None:
+    assert RunContext(device="cpu", quick=True, seed=0).exact_dtype == torch.float64
+    mps = RunContext(device="mps", quick=True, seed=0)  # no MPS needed: only the choice is tested
+    assert mps.exact_dtype == torch.float32 and mps.check_dtypes == [torch.float32]
+    assert RunContext(device="cpu", quick=True, seed=0).check_dtypes == [torch.float64, torch.float32]
+    assert dtype_name(torch.bfloat16) == "bfloat16"
+
+
+def test_the_old_module_still_serves_plugins_written_against_it() -> None:
+    from readtrack import context, experiment, records
+
+    assert experiment.RunContext is context.RunContext and experiment.BenchRow is records.BenchRow
