@@ -1,0 +1,169 @@
+"""RoPE at toy scale: the rotation equal to an independent complex-number version, the relative property
+exact, and a model that keeps working when the whole sequence is shifted, which learned absolute
+positions do not.
+
+check: ``apply_rotary`` equals the complex form x·e^{imθ} (pairs as complex numbers, ``torch.polar``) and the
+       block-diagonal rotation matrix R_Θ,m of the paper, forward and gradients, in float64 and float32, on
+       odd shapes (one position, d = 2, N = 7); properties: ⟨R(q,m), R(k,n)⟩ = ⟨R(q,m+s), R(k,n+s)⟩ for
+       m, n ≤ 1000 and shifts s ≤ 500, norms kept, attention maps of a RoPE layer unchanged by a shift.
+train: one attention layer learns "output the token three steps back" on sequences at positions 0…31,
+       once with RoPE and once with learned absolute position embeddings, same seed and batches; both are
+       then evaluated on fresh sequences at positions 0…31 and shifted to 100…131.
+bench: ``apply_rotary`` against the complex-number form, for growing sequence length.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.context import RunContext, dtype_name
+
+from .model import TinyLM, apply_rotary, rotary_angles
+
+VOCAB, N, LAG, SHIFT = 16, 32, 3, 100
+
+
+def rotary_complex(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """The reference: each pair (x_2i, x_2i+1) as the complex number x_2i + i·x_2i+1, times e^{i·mθ_i}."""
+    angles = rotary_angles(positions, x.shape[-1], base)  # (N, d/2), float64
+    turn = torch.polar(torch.ones_like(angles), angles)  # e^{i·mθ}
+    z = torch.view_as_complex(x.to(torch.float64).unflatten(-1, (-1, 2)).contiguous())  # (..., N, d/2)
+    return torch.view_as_real(z * turn).flatten(-2).to(x.dtype)
+
+
+def rotation_matrix(m: float, d: int, base: float = 10000.0) -> torch.Tensor:
+    """R_Θ,m: the (d, d) block-diagonal matrix of 2×2 rotations by m·θ_i, as the paper writes it."""
+    R = torch.zeros(d, d, dtype=torch.float64)
+    for i, angle in enumerate(rotary_angles(torch.tensor([m]), d, base)[0].tolist()):
+        c, s = math.cos(angle), math.sin(angle)
+        R[2 * i : 2 * i + 2, 2 * i : 2 * i + 2] = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
+    return R
+
+
+def check(ctx: RunContext) -> None:
+    for dtype in ctx.check_dtypes:
+        for shape in ((1, 1, 2), (2, 7, 8), (3, 5, 64)):  # (batch, N, d): one position, one pair, odd N
+            x = torch.randn(*shape, dtype=dtype, device=ctx.device)
+            positions = torch.randint(0, 2000, (shape[1],), device=ctx.device)
+            out, grads = ctx.value_and_grads(partial(apply_rotary, positions=positions), x)
+            ref, ref_grads = ctx.value_and_grads(partial(rotary_complex, positions=positions), x)
+            name = f"x {tuple(shape)} ({dtype_name(dtype)})"
+            ctx.check_close(f"eq. 34 vs the complex form x·e^(imθ), {name}", out, ref)
+            ctx.check_close(f"gradients vs the complex form, {name}", grads, ref_grads)
+
+    exact = ctx.exact_dtype
+    d = 16
+    x = torch.randn(5, d, dtype=exact)
+    positions = torch.tensor([0, 1, 7, 100, 999])
+    by_matrix = torch.stack(
+        [rotation_matrix(int(m), d).to(exact) @ row for m, row in zip(positions, x, strict=True)]
+    )
+    ctx.check_close("eq. 34 vs the rotation matrix R_Θ,m (d = 16)", apply_rotary(x, positions), by_matrix)
+
+    # The relative property (eq. 16): scores depend on n − m only. Positions up to 1000, shifts up to 500.
+    g = torch.Generator().manual_seed(ctx.seed)
+    q, k = (torch.randn(64, 64, generator=g, dtype=exact).to(ctx.device) for _ in range(2))
+    m, n = (torch.randint(0, 1001, (64,), generator=g).to(ctx.device) for _ in range(2))
+    s = torch.randint(0, 501, (64,), generator=g).to(ctx.device)
+    before = (
+        apply_rotary(q.unsqueeze(1), m.unsqueeze(1)) * apply_rotary(k.unsqueeze(1), n.unsqueeze(1))
+    ).sum(-1)
+    after = (
+        apply_rotary(q.unsqueeze(1), (m + s).unsqueeze(1))
+        * apply_rotary(k.unsqueeze(1), (n + s).unsqueeze(1))
+    ).sum(-1)
+    ctx.check_close("relative: ⟨R(q,m), R(k,n)⟩ = ⟨R(q,m+s), R(k,n+s)⟩, m, n ≤ 1000, s ≤ 500", after, before)
+    ctx.check_close(
+        "a rotation keeps the norm: |R(q, m)| = |q|",
+        apply_rotary(q.unsqueeze(1), m.unsqueeze(1)).norm(dim=-1),
+        q.norm(dim=-1, keepdim=True),
+    )
+
+    # A whole RoPE attention layer: shifting every position leaves its output unchanged.
+    torch.manual_seed(ctx.seed)
+    model = TinyLM(VOCAB, positions="rope").to(ctx.device, exact)
+    tokens = torch.randint(0, VOCAB, (4, N), device=ctx.device)
+    at = torch.arange(N, device=ctx.device)
+    with torch.no_grad():
+        ctx.check_close(
+            "RoPE model: logits at positions 0…31 = at 100…131", model(tokens, at + SHIFT), model(tokens, at)
+        )
+        learned = TinyLM(VOCAB, positions="learned").to(ctx.device, exact)
+        moved = (learned(tokens, at + SHIFT) - learned(tokens, at)).abs().max().item()
+    ctx.check_property(
+        "learned absolute positions, by contrast, change the logits under a shift",
+        moved > 1e-3,
+        f"largest change {moved:.3f}",
+        value=moved,
+    )
+
+
+def _lagged_batch(batch: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random tokens and the target y_t = x_(t−3) (the first three positions are not scored: −100)."""
+    x = torch.randint(0, VOCAB, (batch, N), generator=g)
+    y = torch.full_like(x, -100)
+    y[:, LAG:] = x[:, :-LAG]
+    return x.to(device), y.to(device)
+
+
+def _accuracy(model: TinyLM, x: torch.Tensor, y: torch.Tensor, positions: torch.Tensor) -> float:
+    with torch.no_grad():
+        pred = model(x, positions).argmax(-1)
+    scored = y != -100
+    return (pred[scored] == y[scored]).float().mean().item()
+
+
+def train(ctx: RunContext) -> None:
+    steps = 300 if ctx.quick else 600
+    at = torch.arange(N, device=ctx.device)
+    results: dict[str, tuple[float, float]] = {}
+    for kind in ("rope", "learned"):
+        torch.manual_seed(ctx.seed)  # the same initial weights apart from the position table
+        model = TinyLM(VOCAB, positions=kind).to(ctx.device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        g = torch.Generator().manual_seed(ctx.seed)  # the same batches
+        for step in range(steps):
+            x, y = _lagged_batch(64, g, ctx.device)
+            loss = F.cross_entropy(model(x, at).flatten(0, 1), y.flatten(), ignore_index=-100)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 10 == 0:
+                ctx.metric(f"loss ({kind})", step, loss.item())
+        x, y = _lagged_batch(512, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
+        results[kind] = (_accuracy(model, x, y, at), _accuracy(model, x, y, at + SHIFT))
+        ctx.progress(len(results), 2)
+    (rope_in, rope_shifted), (learned_in, learned_shifted) = results["rope"], results["learned"]
+    ctx.target("RoPE: accuracy at the training positions 0…31", rope_in, 0.95, detail=f"{steps} Adam steps")
+    ctx.target(
+        f"RoPE: accuracy with the sequence shifted to positions {SHIFT}…{SHIFT + N - 1}",
+        rope_shifted,
+        0.95,
+        detail="never trained there: only relative positions matter",
+    )
+    ctx.measured("learned absolute positions: accuracy at 0…31", learned_in, "the same task, same budget")
+    ctx.target(
+        f"learned absolute positions: accuracy lost when shifted to {SHIFT}…",
+        learned_in - learned_shifted,
+        0.5,
+        detail=f"{learned_in:.3f} → {learned_shifted:.3f}: the table's rows there were never trained; "
+        f"chance is 1/{VOCAB}",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    batch, heads, d = 4, 8, 64
+    for i, n in enumerate((256, 1024) if ctx.quick else (256, 1024, 4096)):
+        x = torch.randn(batch, heads, n, d, device=ctx.device)
+        positions = torch.arange(n, device=ctx.device)
+        common: dict[str, Any] = {"tokens": batch * n, "shape": (batch, heads, n, d), "dtype": x.dtype}
+        ctx.bench.measure(
+            f"complex form N={n}", partial(rotary_complex, x, positions), baseline=i == 0, **common
+        )
+        ctx.bench.measure(f"apply_rotary (eq. 34) N={n}", partial(apply_rotary, x, positions), **common)
+        ctx.progress(i + 1, 3)
