@@ -12,7 +12,8 @@ A plugin's ``__init__.py`` is its page (the docstring) and one declaration::
     )
 
 :func:`declare` builds the :class:`PaperPlugin` (named after the plugin's folder unless told otherwise) and
-returns the ``readtrack_paper_plugins`` hook implementation pluggy finds. Everything heavy (torch, the
+returns the ``readtrack_paper_plugins`` hook implementation pluggy finds. A paper id with hyphens lives in
+a folder with underscores (``plugins/sliding_window_attention``). Everything heavy (torch, the
 implementation, the experiments) is named by module and imported only when the plugin runs.
 """
 
@@ -92,8 +93,10 @@ def declare(
 ) -> Callable[[], list[PaperPlugin]]:
     """The ``readtrack_paper_plugins`` hook implementation for one plugin; assign it to that name.
 
-    ``package`` is the plugin's ``__name__``. ``name`` defaults to the plugin's folder name (``plugins/rope``
-    → ``rope``) and ``paper_id`` to ``name``; the rest is as in :class:`PaperPlugin`. Errors in the
+    ``package`` is the plugin's ``__name__``. ``name`` defaults to the plugin's folder name with underscores
+    read as hyphens (``plugins/rope`` → ``rope``, ``plugins/sliding_window_attention`` →
+    ``sliding-window-attention``: paper ids are slugs, package names cannot hold a hyphen) and ``paper_id``
+    to ``name``; the rest is as in :class:`PaperPlugin`. Errors in the
     declaration (a name that is not a slug, an unknown device) surface when the plugin is imported, so
     discovery lists the plugin as broken with that error.
     """
@@ -102,7 +105,7 @@ def declare(
         where = getattr(module, "__file__", None)
         if where is None:
             raise ValueError(f"declare({package!r}): pass name=..., the package's folder is unknown")
-        name = Path(where).parent.name
+        name = Path(where).parent.name.replace("_", "-")
     plugin = PaperPlugin(
         name=name,
         paper_id=paper_id or name,

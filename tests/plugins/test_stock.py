@@ -37,7 +37,7 @@ def test_declarations_import_no_torch() -> None:
     code = (
         "import importlib, json, sys\n"
         f"for name in {NAMES!r}:\n"
-        "    importlib.import_module('readtrack_plugins.' + name)\n"
+        "    importlib.import_module('readtrack_plugins.' + name.replace('-', '_'))\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
@@ -56,7 +56,7 @@ def test_the_declaration_agrees_with_the_reading_list(name: str, path: Path) -> 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_page_names_the_paper_and_each_stage_is_described(name: str) -> None:
     info = plugins.load_plugin(name).info
-    folder = REPO / "plugins" / name
+    folder = REPO / "plugins" / name.replace("-", "_")
     page = ast.get_docstring(ast.parse((folder / "__init__.py").read_text())) or ""
     assert info.arxiv is None or info.arxiv in page, f"the page of {name} does not cite arXiv {info.arxiv}"
     assert len(page.splitlines()) >= 8, f"the page of {name} is too short to read beside the paper"
@@ -68,7 +68,7 @@ def test_the_page_names_the_paper_and_each_stage_is_described(name: str) -> None
 @pytest.mark.parametrize("name", NAMES)
 def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> None:
     problems = []
-    for source in sorted((REPO / "plugins" / name).glob("*.py")):
+    for source in sorted((REPO / "plugins" / name.replace("-", "_")).glob("*.py")):
         tree = ast.parse(source.read_text())
         for node in ast.walk(tree):
             sibling = isinstance(node, ast.ImportFrom) and (
@@ -94,8 +94,8 @@ def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> No
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_plugin_has_its_own_tests_including_one_that_its_check_can_fail(name: str) -> None:
-    tests = REPO / "tests" / "plugins" / f"test_{name}.py"
-    assert tests.is_file(), f"{name} has no tests/plugins/test_{name}.py"
+    tests = REPO / "tests" / "plugins" / f"test_{name.replace('-', '_')}.py"
+    assert tests.is_file(), f"{name} has no {tests.relative_to(REPO)}"
     tree = ast.parse(tests.read_text())
     runs_a_stage = [
         node.name

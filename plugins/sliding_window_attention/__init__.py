@@ -1,0 +1,32 @@
+"""Mistral 7B (Jiang, Sablayrolles, Mensch et al., arXiv 2310.06825): sliding window attention.
+
+Claim: attending only the last W tokens in each layer cuts attention's cost from O(N²) to O(N·W) and lets
+a fixed-size rolling buffer replace the growing KV cache, while stacked layers still carry information
+from further back: after k layers a position can reach k·W tokens (Mistral: W = 4096, 32 layers).
+
+Equations (section 2; positions i and j, window W):
+
+    j is visible from i  ⇔  i − W < j ≤ i
+    Attn(Q, K, V) = softmax(QKᵀ/√d + M) V,   M_ij = 0 if visible, −∞ otherwise
+    the cache: keys and values of position i in slot i mod W of a buffer of W entries
+    receptive field of L layers: L·(W − 1) + 1 positions (each layer moves information W − 1 back)
+
+``model.py`` implements ``sliding_window_attention(q, k, v, window)``, the ``RollingKVCache`` and a small
+multi-layer model. The paper's "k × W" is the rounded form of the exact L·(W − 1) + 1 checked here.
+
+The tiny experiment: the attention equals PyTorch's fused attention with an independently built band mask
+(float64 to ~1e-16), decoding through the W-entry rolling buffer equals the full masked computation, and
+the gradient of the last output reaches exactly L·(W − 1) + 1 inputs for L = 1, 2, 3. Trained to output
+the token 6 steps back with W = 4, a one-layer model cannot (the token is outside its window) and a
+two-layer model can. A fair echo of the paper's argument that depth, not the window, bounds how far back
+the model reads.
+"""
+
+from readtrack.paper_plugin import declare
+
+readtrack_paper_plugins = declare(
+    __name__,
+    title="Mistral 7B",
+    arxiv="2310.06825",
+    claim="Attending a window of W per layer costs O(N·W), yet stacked layers still read L·(W − 1) + 1 back.",
+)
