@@ -10,7 +10,7 @@ from readtrack.bench import BenchHarness
 from readtrack.context import RunContext
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
-from readtrack.plugin_kit.tasks import reversal_batch, teacher_classes
+from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch, reversal_batch, teacher_classes
 from readtrack.plugin_kit.timing import bench_layers
 
 
@@ -37,6 +37,15 @@ def test_reversal_batch_targets_are_the_reversed_sources() -> None:
     src, tgt = reversal_batch(8, 5, torch.Generator().manual_seed(0), vocab=7)
     assert src.shape == tgt.shape == (8, 5) and int(src.max()) < 7
     assert torch.equal(tgt, src.flip(-1))
+
+
+def test_lagged_copy_targets_the_token_lag_steps_back_and_accuracy_skips_the_rest() -> None:
+    x, y = lagged_copy_batch(4, 10, 3, torch.Generator().manual_seed(0), vocab=5)
+    assert (y[:, :3] == IGNORE).all() and torch.equal(y[:, 3:], x[:, :-3]) and int(x.max()) < 5
+    perfect = torch.nn.functional.one_hot(y.clamp_min(0), 5).float()
+    assert accuracy(perfect, y) == 1.0
+    wrong = perfect.roll(1, dims=-1)  # every scored prediction off by one class
+    assert accuracy(wrong, y) == 0.0
 
 
 def test_deep_mlp_keeps_the_signal_scale_through_depth() -> None:

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
 from .model import TinyLM, apply_rotary, rotary_angles
 
@@ -103,21 +104,6 @@ def check(ctx: RunContext) -> None:
     )
 
 
-def _lagged_batch(batch: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random tokens and the target y_t = x_(t−3) (the first three positions are not scored: −100)."""
-    x = torch.randint(0, VOCAB, (batch, N), generator=g)
-    y = torch.full_like(x, -100)
-    y[:, LAG:] = x[:, :-LAG]
-    return x.to(device), y.to(device)
-
-
-def _accuracy(model: TinyLM, x: torch.Tensor, y: torch.Tensor, positions: torch.Tensor) -> float:
-    with torch.no_grad():
-        pred = model(x, positions).argmax(-1)
-    scored = y != -100
-    return (pred[scored] == y[scored]).float().mean().item()
-
-
 def train(ctx: RunContext) -> None:
     steps = 300 if ctx.quick else 600
     at = torch.arange(N, device=ctx.device)
@@ -128,15 +114,18 @@ def train(ctx: RunContext) -> None:
         opt = torch.optim.Adam(model.parameters(), lr=1e-2)
         g = torch.Generator().manual_seed(ctx.seed)  # the same batches
         for step in range(steps):
-            x, y = _lagged_batch(64, g, ctx.device)
-            loss = F.cross_entropy(model(x, at).flatten(0, 1), y.flatten(), ignore_index=-100)
+            x, y = lagged_copy_batch(64, N, LAG, g, vocab=VOCAB, device=ctx.device)
+            loss = F.cross_entropy(model(x, at).flatten(0, 1), y.flatten(), ignore_index=IGNORE)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if step % 10 == 0:
                 ctx.metric(f"loss ({kind})", step, loss.item())
-        x, y = _lagged_batch(512, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
-        results[kind] = (_accuracy(model, x, y, at), _accuracy(model, x, y, at + SHIFT))
+        x, y = lagged_copy_batch(
+            512, N, LAG, torch.Generator().manual_seed(ctx.seed + 1), vocab=VOCAB, device=ctx.device
+        )
+        with torch.no_grad():
+            results[kind] = (accuracy(model(x, at), y), accuracy(model(x, at + SHIFT), y))
         ctx.progress(len(results), 2)
     (rope_in, rope_shifted), (learned_in, learned_shifted) = results["rope"], results["learned"]
     ctx.target("RoPE: accuracy at the training positions 0…31", rope_in, 0.95, detail=f"{steps} Adam steps")

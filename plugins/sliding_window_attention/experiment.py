@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
 from .model import RollingKVCache, WindowedLM, sliding_window_attention
 
@@ -91,42 +92,35 @@ def _check_receptive_field(ctx: RunContext) -> None:
         )
 
 
-def _lagged_batch(batch: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.randint(0, VOCAB, (batch, N), generator=g)
-    y = torch.full_like(x, -100)  # the first LAG positions have nothing to copy: not scored
-    y[:, LAG:] = x[:, :-LAG]
-    return x.to(device), y.to(device)
-
-
 def train(ctx: RunContext) -> None:
     steps = 160 if ctx.quick else 400
-    accuracy = {}
+    reached = {}
     for layers in (1, 2):
         torch.manual_seed(ctx.seed)
         model = WindowedLM(VOCAB, N, WINDOW, layers).to(ctx.device)
         opt = torch.optim.Adam(model.parameters(), lr=3e-3)
         g = torch.Generator().manual_seed(ctx.seed)  # the same batches for both depths
         for step in range(steps):
-            x, y = _lagged_batch(64, g, ctx.device)
-            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), ignore_index=-100)
+            x, y = lagged_copy_batch(64, N, LAG, g, vocab=VOCAB, device=ctx.device)
+            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), ignore_index=IGNORE)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if step % 20 == 0:
                 ctx.metric(f"loss ({layers} layer{'s' if layers > 1 else ''})", step, loss.item())
-        x, y = _lagged_batch(512, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
+        x, y = lagged_copy_batch(
+            512, N, LAG, torch.Generator().manual_seed(ctx.seed + 1), vocab=VOCAB, device=ctx.device
+        )
         with torch.no_grad():
-            pred = model(x).argmax(-1)
-        scored = y != -100
-        accuracy[layers] = (pred[scored] == y[scored]).float().mean().item()
+            reached[layers] = accuracy(model(x), y)
         ctx.progress(layers, 2)
     detail = f"W = {WINDOW}, lag {LAG}, {steps} Adam steps; chance is 1/{VOCAB} = {1 / VOCAB:.3f}"
     ctx.target(
-        "two layers (they see 6 back): accuracy copying the token 6 back", accuracy[2], 0.9, detail=detail
+        "two layers (they see 6 back): accuracy copying the token 6 back", reached[2], 0.9, detail=detail
     )
     ctx.target(
         "one layer (it sees 3 back): accuracy on the same task",
-        accuracy[1],
+        reached[1],
         0.2,
         higher_is_better=False,
         detail="out of its receptive field: it can only guess",

@@ -30,3 +30,31 @@ def reversal_batch(
     solve it, which is why attention papers like it as a smoke test."""
     src = torch.randint(0, vocab, (batch, length), generator=g)  # (B, T)
     return src.to(device), src.flip(-1).to(device)
+
+
+#: Target value that ``F.cross_entropy(..., ignore_index=IGNORE)`` and :func:`accuracy` leave out.
+IGNORE = -100
+
+
+def lagged_copy_batch(
+    batch: int,
+    length: int,
+    lag: int,
+    g: torch.Generator,
+    *,
+    vocab: int = 16,
+    device: str | torch.device = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random tokens (batch, length) and the target "the token ``lag`` steps back", y_t = x_(t−lag); the first
+    ``lag`` positions have nothing to copy and are ``IGNORE``d. It needs attention to a fixed relative
+    offset: a probe of position encodings and receptive fields."""
+    x = torch.randint(0, vocab, (batch, length), generator=g)
+    y = torch.full_like(x, IGNORE)
+    y[:, lag:] = x[:, :-lag]
+    return x.to(device), y.to(device)
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of the scored targets (not ``IGNORE``) whose arg-max prediction is right; logits (..., vocab)."""
+    scored = y != IGNORE
+    return (logits.argmax(-1)[scored] == y[scored]).float().mean().item()
