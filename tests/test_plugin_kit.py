@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -10,7 +12,14 @@ from readtrack.bench import BenchHarness
 from readtrack.context import RunContext
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
-from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch, reversal_batch, teacher_classes
+from readtrack.plugin_kit.tasks import (
+    IGNORE,
+    MarkovChain,
+    accuracy,
+    lagged_copy_batch,
+    reversal_batch,
+    teacher_classes,
+)
 from readtrack.plugin_kit.timing import bench_layers
 
 
@@ -93,3 +102,27 @@ def test_bench_layers_times_forward_and_training_step_without_accumulating_grads
     assert [r.baseline for r in rows] == [True, False, False, False]
     assert all(r.error is None and r.median_s > 0 and r.unit == "rows/s" for r in rows)
     assert layer.weight.grad is None and x.grad is None  # gradients were returned, never accumulated
+
+
+def test_markov_chain_entropy_rate_is_exact() -> None:
+    # Order 1 over two symbols, p(0→1) = a, p(1→0) = b: π = (b, a)/(a + b), H = π0·h(a) + π1·h(b).
+    a, b = 0.3, 0.1
+    chain = MarkovChain(2, 1, torch.tensor([[1 - a, a], [b, 1 - b]], dtype=torch.float64))
+
+    def h(p: float) -> float:
+        return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+    assert chain.entropy_rate == pytest.approx((b * h(a) + a * h(b)) / (a + b), rel=1e-12)
+    torch.testing.assert_close(chain.stationary(), torch.tensor([b, a], dtype=torch.float64) / (a + b))
+
+
+def test_markov_chain_samples_follow_their_transitions_and_loss_floor() -> None:
+    chain = MarkovChain.random(vocab=16, order=2, seed=0)
+    assert chain.transitions.shape == (256, 16) and 0.8 < chain.entropy_rate < 1.6 < math.log(16)
+    assert torch.equal(chain.transitions, MarkovChain.random(vocab=16, order=2, seed=0).transitions)
+    x = chain.sample(64, 400, torch.Generator().manual_seed(1))
+    assert x.shape == (64, 400) and int(x.max()) < 16
+    # The true model's average loss on its own samples converges to the entropy rate.
+    context = x[:, :-2] * 16 + x[:, 1:-1]
+    nll = -chain.transitions[context, x[:, 2:]].log().mean().item()
+    assert nll == pytest.approx(chain.entropy_rate, abs=0.05)

@@ -1,8 +1,8 @@
 """Shared code for paper plugins: the toy tasks, toy models, reference checks and layer timings that several
 plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of copied into each.
 
-- :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, the reversal
-  task); the wave issues add theirs here (Markov-chain text, shapes images ...);
+- :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, reversal and
+  lagged copy, Markov-chain text with its exact entropy rate);
 - :mod:`readtrack.plugin_kit.models`: small networks the experiments train (a deep MLP, with or without a
   normalisation layer);
 - :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients;
