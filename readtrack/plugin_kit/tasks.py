@@ -121,7 +121,7 @@ class MarkovChain:
         context = torch.randint(0, self.contexts, (batch,), generator=g)
         cdf = self.transitions.cumsum(dim=-1)
         cdf[:, -1] = 1.0 + 1e-9  # rounding must never leave u above the last edge
-        u = torch.rand(length, batch, 1, generator=g, dtype=torch.float64)  # (length, batch, 1): u[t] contiguous
+        u = torch.rand(length, batch, 1, generator=g, dtype=torch.float64)  # u[t] contiguous
         out = torch.empty(batch, length, dtype=torch.int64)
         for t in range(length):
             symbol = torch.searchsorted(cdf[context], u[t]).squeeze(1)  # (batch,)
