@@ -166,7 +166,8 @@ class RunContext:
         leaves = [t.detach().to(self.device).clone().requires_grad_() for t in inputs]
         out = fn(*leaves)
         weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype, device=out.device).view_as(out)
-        grads = torch.autograd.grad((out * weights).sum(), [*leaves, *params])
+        # A parameter the forward did not use (an expert no token chose) has a zero gradient, not None.
+        grads = torch.autograd.grad((out * weights).sum(), [*leaves, *params], materialize_grads=True)
         return out.detach(), torch.cat([g.flatten() for g in grads])
 
     def check_property(

@@ -85,7 +85,7 @@ def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> No
             # Seeding at the top of a stage repeats the runner (re-seeding later, for an A/B, is fine).
             if isinstance(node, ast.FunctionDef) and node.name in ("check", "train", "bench"):
                 for statement in node.body[:2]:
-                    if "manual_seed(ctx.seed)" in ast.unparse(statement).replace(" ", ""):
+                    if ast.unparse(statement) == "torch.manual_seed(ctx.seed)":
                         problems.append(f"{source.name}:{statement.lineno}: the runner seeds every stage")
         if "readtrack.experiment" in source.read_text():
             problems.append(f"{source.name}: import from readtrack.context, not the old readtrack.experiment")

@@ -1,0 +1,166 @@
+"""Mixtral's sparse mixture of experts at toy scale: sparse dispatch exactly equal to the dense definition,
+and experts that specialise where one dense block of the same active size cannot.
+
+check: the sparse layer (each expert runs only on its tokens) equals a separately written dense reference
+       (every expert on every token, times the router's sparse weights), forward and gradients, float64 and
+       float32, for 1, 7 and 64 tokens and with an expert that no token chose; each token has exactly
+       k = 2 non-zero weights summing to 1; each expert equals the SwiGLU formula; the load-balancing loss
+       is 1 for even routing and n for collapsed routing.
+train: regression where inputs come from 8 clusters, each with its own linear map: 8 SwiGLU experts with
+       top-2 routing against one dense SwiGLU block with the same active parameters (hidden size 2h, as
+       2 experts of h), same seed and data; the router's load and the balancing loss are reported.
+bench: the MoE layer against the dense block of equal active parameters and the dense block of all
+       parameters, for growing token counts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+
+from .model import SparseMoE, SwiGLU
+
+D, HIDDEN, EXPERTS, CLUSTERS = 16, 32, 8, 8
+
+
+def dense_reference(moe: SparseMoE, x: torch.Tensor) -> torch.Tensor:
+    """Eq. 2 the slow way: every expert on every token, weighted by G(x), zero outside the top k."""
+    logits = x @ moe.router.weight.T  # (T, n)
+    top = logits.topk(moe.k, dim=-1)
+    G = torch.zeros_like(logits).scatter(-1, top.indices, top.values.softmax(dim=-1))  # (T, n), k non-zero
+    experts = [e for e in moe.experts if isinstance(e, SwiGLU)]
+    outputs = torch.stack([e.w2(F.silu(e.w1(x)) * e.w3(x)) for e in experts], dim=1)  # (T, n, d)
+    return (G.unsqueeze(-1) * outputs).sum(dim=1)
+
+
+def check(ctx: RunContext) -> None:
+    for dtype in ctx.check_dtypes:
+        for tokens in (1, 7, 64):
+            moe = SparseMoE(D, HIDDEN, EXPERTS).to(ctx.device, dtype)
+            if tokens == 64:
+                with torch.no_grad():
+                    moe.router.weight[3] = -100.0 * moe.router.weight[3].abs().sum()  # expert 3: never chosen
+            x = torch.randn(tokens, D, dtype=dtype, device=ctx.device)
+            params = list(moe.parameters())
+            ours, grads = ctx.value_and_grads(moe, x, params=params)
+            ref, ref_grads = ctx.value_and_grads(partial(dense_reference, moe), x, params=params)
+            name = f"{tokens} token(s){', expert 3 unused' if tokens == 64 else ''} ({dtype_name(dtype)})"
+            ctx.check_close(f"sparse dispatch vs every expert × G(x), {name}", ours, ref)
+            ctx.check_close(f"gradients (input, router, experts) vs the dense form, {name}", grads, ref_grads)
+
+    exact = ctx.exact_dtype
+    moe = SparseMoE(D, HIDDEN, EXPERTS).to(ctx.device, exact)
+    x = torch.randn(256, D, dtype=exact, device=ctx.device)
+    _, chosen, weights = moe.route(x)
+    ctx.check_property(
+        "top-2 routing: two distinct experts per token, weights positive and summing to 1",
+        bool((chosen[:, 0] != chosen[:, 1]).all() and (weights > 0).all())
+        and bool(torch.allclose(weights.sum(-1), torch.ones(256, dtype=exact, device=ctx.device))),
+        f"largest |Σ weights − 1| {(weights.sum(-1) - 1).abs().max().item():.1e}",
+    )
+    expert = moe.experts[0]
+    assert isinstance(expert, SwiGLU)
+    formula = (F.silu(x @ expert.w1.weight.T) * (x @ expert.w3.weight.T)) @ expert.w2.weight.T
+    with torch.no_grad():
+        ctx.check_close("an expert is (SiLU(x W1) ⊙ x W3) W2", expert(x), formula)
+        nn.init.zeros_(moe.router.weight)  # all logits equal: P uniform, so L = n · Σ f_i / n = 1
+        even = moe.load_balancing_loss(x).item()
+        moe.router.weight[0] = 50 * x.mean(0) / x.mean(0).norm()  # expert 0 wins every token, P_0 → 1
+        x_biased = x + 10 * x.mean(0) / x.mean(0).norm()
+        collapsed = moe.load_balancing_loss(x_biased).item()
+    ctx.check_property(
+        "load-balancing loss n·Σ f_i·P_i: 1 when P is uniform, n/k = 4 when one expert takes every token",
+        abs(even - 1) < 1e-9 and abs(collapsed - EXPERTS / 2) < 0.05,
+        f"uniform router {even:.4f}; collapsed router {collapsed:.3f}",
+        value=collapsed,
+    )
+
+
+def clustered_regression(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs around 8 cluster centres; each cluster maps inputs to targets with its own random matrix."""
+    centres = 3 * torch.randn(CLUSTERS, D, generator=g)
+    maps = torch.randn(CLUSTERS, D, D, generator=g) / D**0.5
+    cluster = torch.randint(0, CLUSTERS, (n,), generator=g)
+    x = centres[cluster] + torch.randn(n, D, generator=g)
+    y = torch.einsum("nd,nde->ne", x, maps[cluster])
+    return x, y
+
+
+def train(ctx: RunContext) -> None:
+    steps = 300 if ctx.quick else 1000
+    data = torch.Generator().manual_seed(ctx.seed)
+    X, Y = (t.to(ctx.device) for t in clustered_regression(8192, data))  # the problem (and its maps)
+    test_x, test_y = X[-1024:], Y[-1024:]
+    X, Y = X[:-1024], Y[:-1024]
+    models: dict[str, nn.Module] = {
+        f"MoE, {EXPERTS} experts of {HIDDEN}, top-2": SparseMoE(D, HIDDEN, EXPERTS),
+        f"dense SwiGLU of {2 * HIDDEN} (same active parameters)": SwiGLU(D, 2 * HIDDEN),
+    }
+    mse = {}
+    for label, model in models.items():
+        model.to(ctx.device)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        batches = torch.Generator().manual_seed(ctx.seed)  # the same batches for both
+        for step in range(steps):
+            idx = torch.randint(0, len(X), (256,), generator=batches).to(ctx.device)
+            loss = F.mse_loss(model(X[idx]), Y[idx])
+            if isinstance(model, SparseMoE):
+                loss = loss + 0.01 * model.load_balancing_loss(X[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 20 == 0:
+                ctx.metric(f"train loss ({label})", step, loss.item())
+        with torch.no_grad():
+            mse[label] = F.mse_loss(model(test_x), test_y).item()
+        ctx.measured(f"test MSE, {label}", mse[label])
+        ctx.progress(len(mse), 2)
+    moe_mse, dense_mse = mse.values()
+    ctx.target(
+        "test MSE of the MoE / of the dense block with equal active parameters",
+        moe_mse / dense_mse,
+        0.5,
+        higher_is_better=False,
+        detail=f"{moe_mse:.4f} vs {dense_mse:.4f}; {steps} Adam steps; targets' variance "
+        f"{test_y.var().item():.2f}",
+    )
+    moe = next(m for m in models.values() if isinstance(m, SparseMoE))
+    with torch.no_grad():
+        _, chosen, _ = moe.route(test_x)
+        load = torch.bincount(chosen.flatten(), minlength=EXPERTS).float() / chosen.numel()
+        balance = moe.load_balancing_loss(test_x).item()
+    ctx.measured(
+        "expert load: largest share of routing slots (1/8 = 0.125 is even)",
+        load.max().item(),
+        "per expert "
+        + " ".join(f"{v:.2f}" for v in load.tolist())
+        + f"; stdev {statistics.pstdev(load.tolist()):.3f}",
+    )
+    ctx.measured("load-balancing loss on the test set (1 = even)", balance)
+
+
+def bench(ctx: RunContext) -> None:
+    for i, tokens in enumerate((512, 2048) if ctx.quick else (1024, 4096, 16384)):
+        x = torch.randn(tokens, 256, device=ctx.device)
+        variants: list[tuple[str, nn.Module]] = [
+            ("dense SwiGLU, the active size (2 × 512)", SwiGLU(256, 1024)),
+            ("MoE, 8 experts of 512, top-2", SparseMoE(256, 512, 8)),
+            ("dense SwiGLU, all parameters (8 × 512)", SwiGLU(256, 4096)),
+        ]
+        for j, (label, module) in enumerate(variants):
+            module.to(ctx.device)
+            with torch.no_grad():
+                ctx.bench.measure(
+                    f"{label}, {tokens} tokens",
+                    partial(module, x),
+                    baseline=i == 0 and j == 0,
+                    tokens=tokens,
+                    shape=(tokens, 256),
+                    dtype=x.dtype,
+                )
