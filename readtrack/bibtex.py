@@ -51,7 +51,7 @@ def render(catalog: Catalog, metadata: Mapping[str, object] | None = None) -> st
 def entry(paper: Paper, record: object = None) -> str:
     """One ``@misc`` entry for ``paper``, using its synced ``record`` when there is one."""
     fields: list[tuple[str, str]] = []
-    title = _text(_get(record, "title")) or paper.title or paper.label or paper.id
+    title = _text(_get(record, "title")) or _text(paper.title) or _text(paper.label) or paper.id
     fields.append(("title", protect_capitals(escape(title))))
     authors = _get(record, "authors")
     if isinstance(authors, list | tuple) and authors:

@@ -142,3 +142,12 @@ def test_any_title_gives_a_balanced_entry_without_bare_special_characters(title:
     rest = re.sub(r"\\(?:text\w+\{\}|[&%$#_])", "", fields["title"])
     rest = rest.replace("{", "").replace("}", "")  # protection braces
     assert not set(rest) & set("&%$#_~^\\{}")
+
+
+def test_a_title_with_line_breaks_is_folded_onto_one_line() -> None:
+    # Found by the property test above: a title ending in a newline ("0\n") closed the entry early.
+    assert one(Paper(id="p", title="0\n", section="S"))["title"] == "0"
+    assert (
+        one(Paper(id="q", title="Deep\n  Residual\nLearning", section="S"))["title"]
+        == "Deep {Residual} {Learning}"
+    )

@@ -19,7 +19,7 @@ from readtrack.errors import PluginError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 BUILTIN_NAMES = sorted(
-    p.name
+    p.name.replace("_", "-")  # a paper id's hyphens are underscores in its package's folder name
     for p in (REPO / "plugins").iterdir()
     if (p / "__init__.py").is_file() and not p.name.startswith("_")
 )
@@ -46,7 +46,7 @@ def test_builtin_plugins_are_found_from_the_repo_plugins_folder() -> None:
     assert sorted(builtin) == BUILTIN_NAMES
     for plugin in builtin.values():
         assert plugin.status == "ok", plugin.error
-        assert plugin.origin == f"readtrack_plugins.{plugin.name}"
+        assert plugin.origin == f"readtrack_plugins.{plugin.name.replace('-', '_')}"
 
 
 def test_user_folder_plugin_loads_with_relative_imports_and_lazy_implementation(user_dir: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BUILTIN = sorted(
-    p.name
+    p.name.replace("_", "-")  # a paper id's hyphens are underscores in its package's folder name
     for p in (REPO / "plugins").iterdir()
     if (p / "__init__.py").is_file() and not p.name.startswith("_")
 )
