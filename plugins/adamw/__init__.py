@@ -4,13 +4,16 @@ Claim: for Adam, L2 regularisation and weight decay are not the same thing. Addi
 (L2) lets Adam's per-weight normalisation undo it, so weights with large gradients are hardly
 regularised; decaying the weights directly, outside the adaptive step (AdamW), restores weight decay.
 
-Equations (Algorithm 2; PyTorch's convention lr = η_t, α = 1):
+Equations (Algorithm 2; base rate α, schedule multiplier η_t):
 
-    m_t = β₁ m_{t−1} + (1 − β₁) g_t,    v_t = β₂ v_{t−1} + (1 − β₂) g_t²
-    m̂_t = m_t / (1 − β₁ᵗ),              v̂_t = v_t / (1 − β₂ᵗ)
-    θ_t = θ_{t−1} − lr · (m̂_t / (√v̂_t + ε) + λ θ_{t−1})         decoupled: λ never enters g_t
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t,    v_t = β₂ v_{t−1} + (1 − β₂) g_t²              lines 7-8
+    m̂_t = m_t / (1 − β₁ᵗ),              v̂_t = v_t / (1 − β₂ᵗ)                         lines 9-10
+    θ_t = θ_{t−1} − η_t (α m̂_t / (√v̂_t + ε) + λ θ_{t−1})       line 12: λ never enters g_t
 
-``model.py`` implements ``AdamW`` as a ``torch.optim.Optimizer``.
+``model.py`` implements ``AdamW`` as a ``torch.optim.Optimizer`` in PyTorch's convention: one scheduled rate
+lr = η_t·α, and a decay of lr·λ per step, θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + ε). The paper decays by η_t·λ, so
+PyTorch's λ is the paper's divided by α; both follow the schedule. Complex parameters are optimised as
+pairs of real numbers, as PyTorch does.
 
 The tiny experiment: the optimiser equals ``torch.optim.AdamW`` step for step (float64, to 1e-16); then, in
 settings where only the regulariser acts, AdamW shrinks every weight by exactly (1 − lr·λ) per step,

@@ -1,8 +1,8 @@
 """AdamW at toy scale: equal to ``torch.optim.AdamW``, and decoupled weight decay against Adam + L2.
 
 check: 20 steps on a small network equal ``torch.optim.AdamW`` step for step (two parameter groups with
-       their own lr and λ; float64, then float32); with zero gradients the weights shrink by exactly
-       (1 − lr·λ) per step, the decay and nothing else.
+       their own lr and λ; float64, then float32); complex parameters too (optimised as real pairs); with
+       zero gradients the weights shrink by exactly (1 − lr·λ) per step, the decay and nothing else.
 train: two experiments where only regularisation acts (lr 0.01, λ 0.1, 100 steps), against PyTorch's Adam
        with L2 (``torch.optim.Adam(weight_decay=λ)``, line 6 of Algorithm 2):
        1. a loss that does not depend on w, from w₀ = 1 and w₀ = 10: AdamW gives w/w₀ = (1 − lr·λ)¹⁰⁰ =
@@ -17,11 +17,12 @@ bench: step time against ``torch.optim.AdamW``: foreach=False (the baseline), th
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from readtrack.experiment import RunContext
+from readtrack.context import RunContext, dtype_name
 
 from .model import AdamW
 
@@ -34,12 +35,29 @@ OPTIMISERS: dict[str, Factory] = {
 
 
 def check(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
-    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64  # MPS has no float64
-    for dtype in dict.fromkeys([exact, torch.float32]):
+    exact = ctx.exact_dtype
+    for dtype in ctx.check_dtypes:
         ours, ref, largest_gap = _twenty_steps(ctx, dtype)
-        ctx.check_close(f"parameters after 20 steps vs torch.optim.AdamW ({str(dtype)[6:]})", ours, ref)
+        ctx.check_close(f"parameters after 20 steps vs torch.optim.AdamW ({dtype_name(dtype)})", ours, ref)
         ctx.log(f"{dtype}: largest difference at any of the 20 steps {largest_gap:.1e}")
+
+    # Complex parameters are two real numbers each: v must hold |Re g|² and |Im g|², not g·g.
+    complex_dtype = torch.complex64 if exact == torch.float32 else torch.complex128
+    start = torch.randn(16, dtype=complex_dtype, device=ctx.device)
+    target = torch.randn(16, dtype=complex_dtype, device=ctx.device)
+    ours_z, ref_z = start.clone().requires_grad_(), start.clone().requires_grad_()
+    ours_opt = AdamW([ours_z], lr=0.05, weight_decay=0.1)
+    ref_opt = torch.optim.AdamW([ref_z], lr=0.05, weight_decay=0.1, foreach=False)
+    for _ in range(5):
+        for z, opt in ((ours_z, ours_opt), (ref_z, ref_opt)):
+            opt.zero_grad()
+            (z - target).abs().square().sum().backward()
+            opt.step()
+    ctx.check_close(
+        f"complex parameters after 5 steps vs torch.optim.AdamW ({dtype_name(complex_dtype)})",
+        torch.view_as_real(ours_z.detach()),
+        torch.view_as_real(ref_z.detach()),
+    )
 
     theta0 = torch.randn(100, dtype=exact, device=ctx.device)
     theta = theta0.clone().requires_grad_()
@@ -59,7 +77,7 @@ def _twenty_steps(ctx: RunContext, dtype: torch.dtype) -> tuple[torch.Tensor, to
     copy = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).to(ctx.device, dtype)
     copy.load_state_dict(net.state_dict())
 
-    def groups(model: nn.Sequential) -> list[dict]:  # type: ignore[type-arg]
+    def groups(model: nn.Sequential) -> list[dict[str, Any]]:
         # two groups with their own lr and λ, as people use for "no decay on biases"
         return [
             {"params": [model[0].weight, model[2].weight], "lr": 0.02, "weight_decay": 0.1},
@@ -85,8 +103,7 @@ def _twenty_steps(ctx: RunContext, dtype: torch.dtype) -> tuple[torch.Tensor, to
 
 
 def train(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
-    dtype = torch.float32 if ctx.device.startswith("mps") else torch.float64
+    dtype = ctx.exact_dtype
     expected = (1 - LR * WD) ** STEPS
 
     # 1. The loss does not depend on w (gradient 0): only the regulariser moves it.
@@ -150,7 +167,6 @@ def train(ctx: RunContext) -> None:
 
 
 def bench(ctx: RunContext) -> None:
-    torch.manual_seed(ctx.seed)
     tensors, size = (16, 256) if ctx.quick else (24, 1024)
     n_params = tensors * size * size
     for label, make in (

@@ -10,8 +10,18 @@ AdamW instead shrinks the weights directly, outside the adaptive step (line 12):
     m̂_t = m_t / (1 − β₁ᵗ),  v̂_t = v_t / (1 − β₂ᵗ)            lines 9-10
     θ_t = θ_{t−1} − η_t (α m̂_t / (√v̂_t + ε) + λ θ_{t−1})    line 12
 
-As in ``torch.optim.AdamW``, ``lr`` plays the role of η_t with α = 1, so the decay per step is lr·λ:
-θ ← θ (1 − lr·λ) − lr · m̂ / (√v̂ + ε).
+How PyTorch's ``lr`` and ``weight_decay`` map onto Algorithm 2. The paper has a base rate α and a schedule
+multiplier η_t (SetScheduleMultiplier, line 11): the adaptive step is η_t·α and the decay η_t·λ, so the
+decay follows the schedule but not α. ``torch.optim.AdamW`` (and this class) take one scheduled rate
+``lr`` = η_t·α and decay by lr·λ per step:
+
+    θ ← θ (1 − lr·λ) − lr · m̂ / (√v̂ + ε)
+
+so PyTorch's ``weight_decay`` is the paper's λ divided by α (λ_torch = λ_paper / α); in both, the decay
+follows the schedule η_t. The checks and experiments here use PyTorch's convention.
+
+Complex parameters are optimised as pairs of real numbers, as ``torch.optim.AdamW`` does
+(``torch.view_as_real``): v is kept for the real and the imaginary part separately, never as g·g.
 """
 
 from __future__ import annotations
@@ -47,13 +57,15 @@ class AdamW(torch.optim.Optimizer):
                 loss = closure()
         for group in self.param_groups:
             lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for theta in group["params"]:
-                if theta.grad is None:
+            for param in group["params"]:
+                if param.grad is None:
                     continue  # not part of this step's loss: no moment update, no decay (as torch does)
-                if theta.grad.is_sparse:
+                if param.grad.is_sparse:
                     raise RuntimeError("AdamW does not support sparse gradients")
-                g = theta.grad  # line 6
-                state = self.state[theta]
+                theta, g = param, param.grad  # line 6
+                if param.is_complex():  # a complex parameter is two real ones (g·g would be wrong)
+                    theta, g = torch.view_as_real(param), torch.view_as_real(param.grad)
+                state = self.state[param]
                 if not state:  # line 2: t = 0, m_0 = 0, v_0 = 0
                     state["t"] = 0
                     state["m"] = torch.zeros_like(theta, memory_format=torch.preserve_format)

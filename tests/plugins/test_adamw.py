@@ -1,4 +1,5 @@
-"""The AdamW plugin: the optimiser equals torch.optim.AdamW, and the decay is decoupled from the gradient."""
+"""The AdamW plugin: the optimiser equals torch.optim.AdamW (complex parameters too), the decay is decoupled
+from the gradient, and its check fails for Adam + L2 or a missing bias correction."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from plugin_stages import failures, run_stage
 from readtrack_plugins.adamw.model import AdamW
 from torch import nn
 
@@ -97,24 +99,50 @@ def test_bad_hyperparameters_are_refused() -> None:
         AdamW([torch.zeros(1, requires_grad=True)], betas=(1.0, 0.999))
 
 
-def test_declaration_does_not_import_torch(modules_loaded_by) -> None:  # type: ignore[no-untyped-def]
-    loaded = modules_loaded_by("readtrack_plugins.adamw")
-    assert "readtrack_plugins.adamw" in loaded and "torch" not in loaded
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_complex_parameters_follow_torch_adamw(dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    start, target = torch.randn(8, dtype=dtype), torch.randn(8, dtype=dtype)
+    ours, ref = start.clone().requires_grad_(), start.clone().requires_grad_()
+    opt_ours = AdamW([ours], lr=0.05, weight_decay=0.1)
+    opt_ref = torch.optim.AdamW([ref], lr=0.05, weight_decay=0.1, foreach=False)
+    for _ in range(10):
+        for z, opt in ((ours, opt_ours), (ref, opt_ref)):
+            opt.zero_grad()
+            (z - target).abs().square().sum().backward()
+            opt.step()
+    tolerance = 1e-12 if dtype == torch.complex128 else 1e-5
+    torch.testing.assert_close(ours, ref, atol=tolerance, rtol=tolerance)
 
 
-def test_check_stage_passes(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("adamw", "check")
-    assert any("torch.optim.AdamW" in c.name for c in result.comparisons)
+def adam_with_l2(params: object, **kwargs: float) -> torch.optim.Optimizer:
+    """A broken AdamW: the decay added to the gradient (line 6's L2), which is Adam, not AdamW."""
+    return torch.optim.Adam(params, **kwargs)  # type: ignore[arg-type]
 
 
-def test_train_stage_shows_decoupling(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("adamw", "train")
-    assert len(result.targets) == 5
-    curve = result.curves["w/w0, zero gradient, w0=10 (AdamW)"]
-    assert len(curve) == 100 and curve[-1][1] == pytest.approx(0.999**100)
+class NoBiasCorrection(AdamW):
+    """A broken AdamW: lines 9-10 left out, so early steps are too small."""
+
+    @torch.no_grad()
+    def step(self, closure: object = None) -> None:  # type: ignore[override]
+        for group in self.param_groups:
+            for theta in group["params"]:
+                if theta.grad is None:
+                    continue
+                state = self.state.setdefault(theta, {})
+                m = state.setdefault("m", torch.zeros_like(theta))
+                v = state.setdefault("v", torch.zeros_like(theta))
+                b1, b2 = group["betas"]
+                theta.mul_(1 - group["lr"] * group["weight_decay"])
+                m.mul_(b1).add_(theta.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(theta.grad, theta.grad, value=1 - b2)
+                theta.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-group["lr"])
 
 
-def test_bench_stage_times_every_variant(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("adamw", "bench")
-    assert [row.label for row in result.bench if row.baseline] == ["torch.optim.AdamW foreach=False"]
-    assert len(result.bench) == 4 and all(row.throughput for row in result.bench)
+@pytest.mark.parametrize("broken", [adam_with_l2, NoBiasCorrection])
+def test_the_check_stage_catches_a_broken_adamw(monkeypatch: pytest.MonkeyPatch, broken: object) -> None:
+    monkeypatch.setattr("readtrack_plugins.adamw.experiment.AdamW", broken)
+    result = run_stage("adamw", "check")
+    assert result.verdict() == "failed"
+    failed = [c.name for c in result.comparisons if not c.passed]
+    assert any(name.startswith("parameters after 20 steps") for name in failed), failures(result)
