@@ -3,8 +3,8 @@
 Scaled dot-product attention (eq. 1), multi-head attention (section 3.2.2), the position-wise feed-forward
 network (eq. 2), sinusoidal positional encodings (section 3.5) and the encoder-decoder stack with residual
 connections followed by layer normalisation, LayerNorm(x + Sublayer(x)) (section 3.1, "post-LN").
-Left out, because the toy task needs none of it: dropout, label smoothing, the learning-rate warm-up and
-the sharing of embedding and output weights.
+Left out, because the toy task needs none of it: dropout, label smoothing and the sharing of embedding
+and output weights. The optimiser and its warm-up schedule (section 5.3) are in ``experiment.py``.
 """
 
 from __future__ import annotations
@@ -95,12 +95,15 @@ class FeedForward(nn.Module):
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
-    """Section 3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(the same angle)."""
+    """Section 3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(the same angle).
+
+    For an odd d_model the last column is a sine without its cosine partner."""
     pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (max_len, 1)
-    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (d_model/2,)
-    angle = pos / 10000 ** (two_i / d_model)  # (max_len, d_model/2)
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (⌈d_model/2⌉,)
+    angle = pos / 10000 ** (two_i / d_model)  # (max_len, ⌈d_model/2⌉)
     pe = torch.zeros(max_len, d_model, dtype=torch.float64)
-    pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)
+    pe[:, 0::2] = torch.sin(angle)  # ⌈d_model/2⌉ even columns
+    pe[:, 1::2] = torch.cos(angle[:, : d_model // 2])  # ⌊d_model/2⌋ odd columns
     return pe  # (max_len, d_model)
 
 
@@ -151,6 +154,8 @@ class TransformerConfig:
 
 class Transformer(nn.Module):
     """The encoder-decoder of Figure 1: embeddings · √d_model + positions, N encoder and N decoder layers."""
+
+    pe: torch.Tensor  # the positional encodings, a buffer (max_len, d_model)
 
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()

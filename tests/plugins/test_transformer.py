@@ -1,4 +1,5 @@
-"""The Transformer plugin: eq. 1 and multi-head attention equal PyTorch's, and the model learns to reverse."""
+"""The Transformer plugin: eq. 1 and multi-head attention equal PyTorch's on more shapes, positions of any
+width, the paper's learning-rate schedule, and a check that fails for a missing scale or a peeking mask."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from plugin_stages import failures, run_stage
+from readtrack_plugins.transformer.experiment import noam_rate
 from readtrack_plugins.transformer.model import (
     MultiHeadAttention,
     Transformer,
@@ -109,27 +112,67 @@ def test_decoder_never_looks_ahead() -> None:
     assert not torch.allclose(a[:, 5:], b[:, 5:])
 
 
-def test_declaration_does_not_import_torch(modules_loaded_by) -> None:  # type: ignore[no-untyped-def]
-    loaded = modules_loaded_by("readtrack_plugins.transformer")
-    assert "readtrack_plugins.transformer" in loaded and "torch" not in loaded
+@pytest.mark.parametrize("d_model", [1, 7, 15])
+def test_positional_encoding_of_an_odd_width_follows_the_formula(d_model: int) -> None:
+    pe = sinusoidal_positions(20, d_model)
+    for pos in (0, 3, 19):
+        for column in range(d_model):
+            angle = pos / 10000 ** ((column - column % 2) / d_model)
+            expected = math.sin(angle) if column % 2 == 0 else math.cos(angle)
+            assert pe[pos, column].item() == pytest.approx(expected, abs=1e-12)
 
 
-def test_check_stage_passes(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("transformer", "check")
-    names = " ".join(c.name for c in result.comparisons)
-    assert "nn.MultiheadAttention" in names and "decoder is causal" in names and "PE(pos+7)" in names
+def test_the_learning_rate_follows_eq_3_of_section_5_3() -> None:
+    d, warmup = 512, 4000
+    assert noam_rate(1, d, warmup) == pytest.approx(d**-0.5 * warmup**-1.5)  # rising linearly
+    assert noam_rate(warmup, d, warmup) == pytest.approx(d**-0.5 * warmup**-0.5)  # the peak
+    assert noam_rate(4 * warmup, d, warmup) == pytest.approx(noam_rate(warmup, d, warmup) / 2)  # ∝ step^−½
+    peak = max(range(1, 3 * warmup), key=lambda step: noam_rate(step, d, warmup))
+    assert peak == warmup
 
 
-def test_train_stage_learns_to_reverse(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("transformer", "train")
-    accuracy = result.targets[0]
-    assert accuracy.value >= 0.99
-    loss = result.curves["loss"]
-    assert loss[-1][1] < 0.1 * loss[0][1]
+def unscaled_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    is_causal: bool = False,
+) -> torch.Tensor:
+    """A broken eq. 1: the 1/√d_k scale forgotten."""
+    return scaled_dot_product_attention(
+        q * math.sqrt(q.shape[-1]), k, v, attn_mask=attn_mask, is_causal=is_causal
+    )
 
 
-def test_bench_stage_compares_against_nn_multihead_attention(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("transformer", "bench")
-    baseline = [row.label for row in result.bench if row.baseline]
-    assert baseline == ["nn.MultiheadAttention forward"]
-    assert all(row.throughput and row.unit == "tokens/s" for row in result.bench)
+class PeekingAttention(MultiHeadAttention):
+    """A broken causal mask: position i also sees position i + 1."""
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, **kwargs: object) -> torch.Tensor:
+        if kwargs.pop("is_causal", False):
+            L = q.shape[1]
+            kwargs["attn_mask"] = torch.ones(L, L, dtype=torch.bool, device=q.device).tril(1)
+        return super().forward(q, k, v, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("target", "broken", "caught_by"),
+    [
+        (
+            "readtrack_plugins.transformer.experiment.scaled_dot_product_attention",
+            unscaled_attention,
+            "eq. 1",
+        ),
+        (
+            "readtrack_plugins.transformer.experiment.MultiHeadAttention",
+            PeekingAttention,
+            "MultiHeadAttention vs",
+        ),
+    ],
+)
+def test_the_check_stage_catches_a_missing_scale_or_a_peeking_mask(
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
+) -> None:
+    monkeypatch.setattr(target, broken)
+    result = run_stage("transformer", "check")
+    assert result.verdict() == "failed"
+    assert any(c.name.startswith(caught_by) for c in result.comparisons if not c.passed), failures(result)
