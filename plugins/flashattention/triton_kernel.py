@@ -66,6 +66,7 @@ from typing import Any
 import torch
 import triton
 import triton.language as tl
+from torch.autograd.function import once_differentiable
 
 __all__ = ["flash_attention_forward", "flash_attention_triton", "is_available"]
 
@@ -169,7 +170,15 @@ _DQ_FOOTPRINT = _Footprint("BLOCK_N", streamed=2, resident=2, accumulators=1, sc
 _DKDV_FOOTPRINT = _Footprint("BLOCK_M", streamed=2, resident=2, accumulators=2, scores=2)  # Q, dO; K, V
 
 
-_TUNING_KEY = ["N_Q", "N_K", "HEAD_DIM", "CAUSAL"]  # the autotuner adds the tensors' dtypes itself
+# Lengths enter the key as buckets (the next power of two), so a new N re-tunes only in a new bucket: with
+# exact lengths every distinct N of a training run with variable lengths would benchmark every config.
+# The autotuner adds the tensors' dtypes itself.
+_TUNING_KEY = ["N_Q_BUCKET", "N_K_BUCKET", "HEAD_DIM", "CAUSAL"]
+
+
+def length_bucket(n: int) -> int:
+    """The autotune key for a length: the next power of two, at least 16 (the smallest block)."""
+    return max(16, triton.next_power_of_2(n))
 
 
 # -- kernels ---------------------------------------------------------------------------------------
@@ -235,7 +244,7 @@ def _fwd_kernel(
     stride_kb, stride_kh, stride_kn,
     stride_vb, stride_vh, stride_vn,
     stride_ob, stride_oh, stride_on,
-    n_heads, N_Q, N_K, qk_scale,      # qk_scale = τ·log₂e
+    n_heads, N_Q, N_K, N_Q_BUCKET, N_K_BUCKET, qk_scale,  # qk_scale = τ·log₂e; buckets: the tuning key
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr,
     PRECISION: tl.constexpr, UPCAST: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,  # B_r and B_c, chosen by the autotuner
@@ -300,12 +309,16 @@ def _bwd_preprocess_kernel(
     offs_m = start_m + tl.arange(0, BLOCK_M)
     offs_d = tl.arange(0, BLOCK_D)
     mask = (offs_m[:, None] < N_Q) & (offs_d[None, :] < HEAD_DIM)
+    # other=0.0: the padded head-dim lanes are summed below, and a masked load leaves them undefined.
     o = tl.load(
-        O + batch * stride_ob + head * stride_oh + offs_m[:, None] * stride_on + offs_d[None, :], mask=mask
+        O + batch * stride_ob + head * stride_oh + offs_m[:, None] * stride_on + offs_d[None, :],
+        mask=mask,
+        other=0.0,
     )
     do = tl.load(
         DO + batch * stride_dob + head * stride_doh + offs_m[:, None] * stride_don + offs_d[None, :],
         mask=mask,
+        other=0.0,
     )
     delta = tl.sum(o.to(tl.float32) * do.to(tl.float32), 1)  # (B_r,)
     tl.store(DELTA + bh.to(tl.int64) * N_Q + offs_m, delta, mask=offs_m < N_Q)
@@ -356,7 +369,7 @@ def _bwd_dkdv_kernel(
     stride_dob, stride_doh, stride_don,
     stride_dkb, stride_dkh, stride_dkn,
     stride_dvb, stride_dvh, stride_dvn,
-    n_heads, N_Q, N_K, sm_scale, qk_scale,  # sm_scale = τ, qk_scale = τ·log₂e
+    n_heads, N_Q, N_K, N_Q_BUCKET, N_K_BUCKET, sm_scale, qk_scale,  # sm_scale = τ, qk_scale = τ·log₂e
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr,
     PRECISION: tl.constexpr, UPCAST: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
@@ -444,7 +457,7 @@ def _bwd_dq_kernel(
     stride_vb, stride_vh, stride_vn,
     stride_dob, stride_doh, stride_don,
     stride_dqb, stride_dqh, stride_dqn,
-    n_heads, N_Q, N_K, sm_scale, qk_scale,
+    n_heads, N_Q, N_K, N_Q_BUCKET, N_K_BUCKET, sm_scale, qk_scale,
     HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr,
     PRECISION: tl.constexpr, UPCAST: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
@@ -573,7 +586,7 @@ def flash_attention_forward(
     _fwd_kernel[grid](
         q, k, v, o, lse,
         *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *o.stride()[:3],
-        heads, n_q, n_k, sm_scale * _LOG2E,
+        heads, n_q, n_k, length_bucket(n_q), length_bucket(n_k), sm_scale * _LOG2E,
         **_kernel_options(q, causal),
     )  # fmt: skip
     return o, lse
@@ -610,7 +623,7 @@ def _flash_attention_backward(
         q, k, v, do, lse, delta, dk, dv,
         *q.stride()[:3], *k.stride()[:3], *v.stride()[:3],
         *do.stride()[:3], *dk.stride()[:3], *dv.stride()[:3],
-        heads, n_q, n_k, sm_scale, qk_scale,
+        heads, n_q, n_k, length_bucket(n_q), length_bucket(n_k), sm_scale, qk_scale,
         **options,
     )  # fmt: skip
 
@@ -620,7 +633,7 @@ def _flash_attention_backward(
     _bwd_dq_kernel[dq_grid](
         q, k, v, do, lse, delta, dq,
         *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *do.stride()[:3], *dq.stride()[:3],
-        heads, n_q, n_k, sm_scale, qk_scale,
+        heads, n_q, n_k, length_bucket(n_q), length_bucket(n_k), sm_scale, qk_scale,
         **options,
     )  # fmt: skip
     return dq, dk, dv
@@ -640,6 +653,7 @@ class _FlashAttentionTriton(torch.autograd.Function):
         return o
 
     @staticmethod
+    @once_differentiable  # the kernels record no graph: a second derivative would be silently wrong
     def backward(ctx: Any, do: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         q, k, v, o, lse = ctx.saved_tensors
         dq, dk, dv = _flash_attention_backward(do, q, k, v, o, lse, ctx.causal, ctx.sm_scale)

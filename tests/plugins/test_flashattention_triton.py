@@ -171,12 +171,41 @@ def measure_model_backend() -> dict[str, Any]:
     }
 
 
+# Head dims that are no power of two leave padded lanes in every (·, BLOCK_D) tile: where a kernel loads
+# with a mask but no `other=`, those lanes hold whatever the hardware left there.
+POISON_CASES = [Case("float32", 17, 17, d, causal) for d in (8, 40, 80, 96) for causal in (False, True)]
+
+
+def poison_masked_loads() -> None:
+    """Make Triton's interpreter fill masked-out lanes of loads without ``other=`` with NaN instead of the
+    zeros it happens to use, so a kernel that sums or multiplies undefined lanes shows NaN here, as it may
+    on a GPU. (Compiled Triton leaves those lanes undefined.)"""
+    import numpy as np
+    from triton.runtime import interpreter
+
+    original = interpreter.InterpreterBuilder.create_masked_load
+
+    def poisoned(self: Any, ptrs: Any, mask: Any, other: Any, cache_policy: Any, is_volatile: Any) -> Any:
+        if other is None:
+            element = ptrs.get_element_ty()
+            dtype = interpreter._get_np_dtype(element)
+            if np.issubdtype(dtype, np.floating):
+                other = interpreter.TensorHandle(np.full_like(ptrs.data, np.nan, dtype=dtype), element)
+        return original(self, ptrs, mask, other, cache_policy, is_volatile)
+
+    interpreter.InterpreterBuilder.create_masked_load = poisoned  # type: ignore[method-assign]
+
+
 def run_interpreter_cases() -> dict[str, Any]:
-    """The subprocess's work: every case, the model wiring and is_available(), as one JSON-able dict."""
+    """The subprocess's work: every case, the model wiring and is_available(), then the cases again with
+    poisoned masked loads, as one JSON-able dict."""
     from readtrack_plugins.flashattention.triton_kernel import is_available
 
     cases = {case.id: measure_case(case) for case in CASES}
-    return {"cases": cases, "model_backend": measure_model_backend(), "is_available": is_available()}
+    results = {"cases": cases, "model_backend": measure_model_backend(), "is_available": is_available()}
+    poison_masked_loads()
+    results["poisoned"] = {case.id: measure_case(case) for case in POISON_CASES}
+    return results
 
 
 # -- the tests -------------------------------------------------------------------------------------
@@ -212,6 +241,32 @@ def test_gradients_match_float64_attention_under_the_interpreter(
     errors = interpreter_results["cases"][case.id]
     for grad in ("dq", "dk", "dv"):
         assert errors[grad] <= TOLERANCE[case.dtype], (grad, errors)
+
+
+@pytest.mark.parametrize("case", POISON_CASES, ids=[case.id for case in POISON_CASES])
+def test_no_kernel_reads_a_masked_out_lane_even_when_it_holds_nan(
+    interpreter_results: dict[str, Any], case: Case
+) -> None:
+    errors = interpreter_results["poisoned"][case.id]
+    for name in ("out", "lse", "dq", "dk", "dv"):
+        assert math.isfinite(errors[name]) and errors[name] <= TOLERANCE[case.dtype], (name, errors)
+
+
+def test_autotuning_keys_lengths_by_bucket_and_the_backward_is_once_differentiable() -> None:
+    from readtrack_plugins.flashattention import triton_kernel
+
+    assert [triton_kernel.length_bucket(n) for n in (1, 16, 17, 1000, 1024, 1025)] == [
+        16,
+        16,
+        32,
+        1024,
+        1024,
+        2048,
+    ]
+    for kernel in (triton_kernel._fwd_kernel, triton_kernel._bwd_dkdv_kernel, triton_kernel._bwd_dq_kernel):
+        assert "N_Q" not in kernel.keys and {"N_Q_BUCKET", "N_K_BUCKET"} <= set(kernel.keys)
+    # once_differentiable wraps the backward: a double backward raises instead of being silently wrong
+    assert hasattr(triton_kernel._FlashAttentionTriton.backward, "__wrapped__")
 
 
 def test_model_backend_triton_agrees_with_the_pytorch_tiles(interpreter_results: dict[str, Any]) -> None:
