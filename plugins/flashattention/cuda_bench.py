@@ -99,6 +99,7 @@ class Row:
     peak_fraction: float | None = None
     extra_mem_gib: float | None = None
     max_err: float | None = None
+    grad_err: float | None = None  # fwd+bwd rows: the worst of dQ, dK, dV against the float32 reference
     note: str = ""
 
 
@@ -264,8 +265,12 @@ def run_benchmark(
                     if name == "triton" and n == options.seq_lens[0]:
                         log(f"triton, d={head_dim}, causal={causal}: compiling and autotuning (minutes)")
                     max_err = _check_output(attend, q, k, v, causal, reference)
+                    grad_err = (
+                        _check_gradients(attend, q, k, v, do, causal) if "fwd+bwd" in options.modes else None
+                    )
                     for row in case_rows:
                         row.max_err = max_err
+                        row.grad_err = grad_err if row.mode == "fwd+bwd" else None
                         _measure(harness, row, attend, q, k, v, do, causal, peak)
                         emit(row)
                         _free_memory()
@@ -285,6 +290,26 @@ def _check_output(attend: Attend, q: Any, k: Any, v: Any, causal: bool, referenc
     err = float((out.float() - reference.float()).abs().max() / reference.float().abs().max())
     del out
     return err
+
+
+def _check_gradients(attend: Attend, q: Any, k: Any, v: Any, do: Any, causal: bool) -> float | None:
+    """The worst of dQ, dK, dV, each as max|grad − reference| / max|reference|, on the first batch element's
+    first two heads (a head's gradients depend on that head alone, so the slice is exact), against PyTorch's
+    attention differentiated in float32: a wrong backward is flagged, never just timed."""
+    import torch
+    import torch.nn.functional as F
+
+    q1, k1, v1, do1 = (t[:1, :2].detach() for t in (q, k, v, do))
+    try:
+        leaves = (q1.clone().requires_grad_(), k1.clone().requires_grad_(), v1.clone().requires_grad_())
+        grads = torch.autograd.grad(attend(leaves[0], leaves[1], leaves[2], causal), leaves, do1)
+    except Exception:  # the timed call reports the error, OOM included
+        return None
+    ref = (q1.float().requires_grad_(), k1.float().requires_grad_(), v1.float().requires_grad_())
+    ref_out = F.scaled_dot_product_attention(ref[0], ref[1], ref[2], is_causal=causal)
+    ref_grads = torch.autograd.grad(ref_out, ref, do1.float())
+    pairs = zip(grads, ref_grads, strict=True)
+    return max(float((g.float() - r).abs().max() / r.abs().max().clamp_min(1e-30)) for g, r in pairs)
 
 
 def _measure(
@@ -329,6 +354,8 @@ def _measure(
             notes.append(f"TIMING BUG: {row.tflops:.0f} TFLOP/s is above the device's peak {peak:.0f}")
     if row.max_err is not None and not row.max_err <= WRONG_OUTPUT:
         notes.append(f"WRONG OUTPUT: max error {row.max_err:.1e} against the reference")
+    if row.mode == "fwd+bwd" and row.grad_err is not None and not row.grad_err <= WRONG_OUTPUT:
+        notes.append(f"WRONG GRADIENTS: max error {row.grad_err:.1e} against the float32 reference")
     if row.impl == "triton":
         notes.append(_triton_configs())
     row.note = "; ".join(note for note in notes if note)
@@ -364,7 +391,7 @@ def markdown_table(rows: list[Row]) -> str:
     """The rows as one markdown table (also what the terminal shows)."""
     head = (
         "| impl | mode | N | d | causal | B×H | median ms | IQR ms | TFLOP/s | % of peak | extra mem GiB "
-        "| max err | note |"
+        "| max err | grad err | note |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
@@ -373,7 +400,8 @@ def markdown_table(rows: list[Row]) -> str:
             f"| {r.impl} | {r.mode} | {r.seq_len} | {r.head_dim} | {'yes' if r.causal else 'no'} "
             f"| {r.batch}×{r.heads} | {_fmt(r.median_ms, '.3f')} | {_fmt(r.iqr_ms, '.3f')} "
             f"| {_fmt(r.tflops, '.1f')} | {_fmt(percent, '.1f')} "
-            f"| {_fmt(r.extra_mem_gib, '.2f')} | {_fmt(r.max_err, '.1e')} | {r.note} |"
+            f"| {_fmt(r.extra_mem_gib, '.2f')} | {_fmt(r.max_err, '.1e')} | {_fmt(r.grad_err, '.1e')} "
+            f"| {r.note} |"
         )
     return "\n".join(lines) + "\n"
 

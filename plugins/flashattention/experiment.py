@@ -2,10 +2,12 @@
 
 check: forward and gradients equal ``torch.nn.functional.scaled_dot_product_attention`` (float64, then the
        device's float32) for sequence lengths that are not multiples of the tile (1, 37, 130, and N_q ≠ N_k),
-       causal and not; ``torch.autograd.gradcheck`` on the hand-written backward; and the memory autograd
-       keeps for backward grows ×2 per doubling of N (×4 for naive attention).
-train: a one-layer attention model learns to reverse a sequence of 37 digits with flash attention; at
-       every step the loss and gradients with naive attention on the same weights coincide with flash's.
+       causal and not, and so do those of the Triton kernel when it is the implementation that runs;
+       ``torch.autograd.gradcheck`` on the hand-written backward; and the memory autograd keeps for
+       backward grows ×2 per doubling of N (×4 for naive attention).
+train: a one-layer attention model learns to reverse a sequence of 37 digits with flash attention (the
+       implementation chosen by ``--impl``: the PyTorch tiles, or the Triton kernel); at every step the loss
+       and gradients with naive attention on the same weights coincide with flash's.
 bench: time and peak memory of flash, naive and SDPA attention for growing N (batch 1, 8 heads, d = 64).
 """
 
@@ -19,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.experiment import BenchRow, RunContext
+from readtrack.context import RunContext, dtype_name
+from readtrack.records import BenchRow
 
 from .model import flash_attention, standard_attention
 
@@ -39,14 +42,12 @@ def implementation(ctx: RunContext) -> str:
 
 
 def check(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
-    torch.manual_seed(ctx.seed)
     backend = implementation(ctx)
-    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64  # MPS has no float64
-    for dtype in dict.fromkeys([exact, torch.float32]):
+    exact = ctx.exact_dtype
+    for dtype in ctx.check_dtypes:
         for causal in (False, True):
             out, ref, grad, ref_grad = _against_sdpa(ctx.device, dtype, causal)
-            name = f"{_short(dtype)}, causal={causal}, N=1/37/130/37×130"
+            name = f"{dtype_name(dtype)}, causal={causal}, N=1/37/130/37×130"
             ctx.check_close(f"forward vs torch SDPA ({name})", out, ref)
             ctx.check_close(f"dQ, dK, dV vs SDPA autograd ({name})", grad, ref_grad)
 
@@ -57,14 +58,18 @@ def check(ctx: RunContext) -> None:
         flash_attention(q, k, v, block_r=32, block_c=32),
         F.scaled_dot_product_attention(q, k, v),
     )
-    if backend != "torch":
+    if backend != "torch":  # the implementation that runs is checked whole: forward and gradients
         q, k, v = (torch.randn(2, 4, 130, 64, device=ctx.device) for _ in range(3))
         for causal in (False, True):
-            ctx.check_close(
-                f"backend={backend} forward vs torch SDPA (float32, causal={causal})",
-                flash_attention(q, k, v, causal, backend=backend),
-                F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+            ours, grads = ctx.value_and_grads(
+                partial(flash_attention, causal=causal, backend=backend), q, k, v
             )
+            ref, ref_grads = ctx.value_and_grads(
+                partial(F.scaled_dot_product_attention, is_causal=causal), q, k, v
+            )
+            name = f"(float32, N=130, d=64, causal={causal})"
+            ctx.check_close(f"backend={backend} forward vs torch SDPA {name}", ours, ref)
+            ctx.check_close(f"backend={backend} dQ, dK, dV vs SDPA autograd {name}", grads, ref_grads)
 
     # The hand-written backward (Algorithm 4) against finite differences; CPU because MPS lacks float64.
     for causal in (False, True):
@@ -101,7 +106,10 @@ def _against_sdpa(
     device: str, dtype: torch.dtype, causal: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Outputs and gradients of flash attention and of SDPA on the same inputs, flattened over SHAPES."""
-    outs, refs, grads, ref_grads = [], [], [], []
+    outs: list[torch.Tensor] = []
+    refs: list[torch.Tensor] = []
+    grads: list[torch.Tensor] = []
+    ref_grads: list[torch.Tensor] = []
     for n_q, n_k, block_r, block_c in SHAPES:
         q = torch.randn(2, 3, n_q, 16, dtype=dtype, device=device)
         k, v = (torch.randn(2, 3, n_k, 16, dtype=dtype, device=device) for _ in range(2))
@@ -114,7 +122,7 @@ def _against_sdpa(
             O = attention(*leaves)
             O.backward(dO)
             out_list.append(O.detach().flatten())
-            grad_list.extend(t.grad.flatten() for t in leaves)
+            grad_list.extend(t.grad.flatten() for t in leaves if t.grad is not None)
     return torch.cat(outs), torch.cat(refs), torch.cat(grads), torch.cat(ref_grads)
 
 
@@ -156,11 +164,14 @@ class ReversalModel(nn.Module):
 
 
 def train(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
     steps = 90 if ctx.quick else 300
     vocab, n, d, batch = 10, 37, 32, 32  # N = 37 leaves a short last tile for 32-wide tiles
-    flash = partial(flash_attention, block_r=32, block_c=32)
-    torch.manual_seed(ctx.seed)
+    backend = implementation(ctx)  # training goes through the implementation the run checks and times
+    flash = (
+        partial(flash_attention, block_r=32, block_c=32)
+        if backend == "torch"
+        else partial(flash_attention, backend=backend)
+    )
     model = ReversalModel(flash, vocab, n, d).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=2e-2)
     data = torch.Generator().manual_seed(ctx.seed)
@@ -189,13 +200,13 @@ def train(ctx: RunContext) -> None:
     x = torch.randint(0, vocab, (512, n), generator=data).to(ctx.device)
     with torch.no_grad():
         accuracy = (model(x).argmax(-1) == x.flip(-1)).float().mean().item()
-    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+    dtype = dtype_name(next(model.parameters()).dtype)
     ctx.target(
         "largest |loss(flash) − loss(naive)| along training",
         loss_gap,
         1e-5,
         higher_is_better=False,
-        detail=f"{steps} steps, {dtype}, same weights and batch at each step",
+        detail=f"{steps} steps, {dtype}, flash backend {backend}, same weights and batch at each step",
     )
     ctx.measured(
         "largest gradient difference along training, relative to the largest gradient",
@@ -214,8 +225,6 @@ def train(ctx: RunContext) -> None:
 
 
 def bench(ctx: RunContext) -> None:
-    torch.set_flush_denormal(True)
-    torch.manual_seed(ctx.seed)
     backend = implementation(ctx)
     batch, heads, d = 1, 8, 64
     lengths = (256, 1024) if ctx.quick else (512, 1024, 2048, 4096, 8192)
@@ -226,14 +235,14 @@ def bench(ctx: RunContext) -> None:
         ("flash (torch tiles)", flash_attention),
     ]
     if backend != "torch":
-        variants.append((f"flash ({backend})", lambda q, k, v: flash_attention(q, k, v, backend=backend)))
+        variants.append((f"flash ({backend})", partial(flash_attention, backend=backend)))
     for done, n in enumerate(lengths):
         q, k, v = (torch.randn(batch, heads, n, d, device=ctx.device) for _ in range(3))
         rows = {}
         for label, attention in variants:
             rows[label] = ctx.bench.measure(
                 f"{label} N={n}",
-                lambda attention=attention, q=q, k=k, v=v: attention(q, k, v),
+                partial(attention, q, k, v),
                 baseline=label == "SDPA" and n == reference_n,
                 flops=4 * batch * heads * n * n * d,
                 flop_formula="4·B·H·N²·d (QKᵀ and PV)",
@@ -267,12 +276,15 @@ def _requirement(
             ctx.check_property(f"{name} at least 8", ratio >= 8, detail, value=ratio)
     else:
         ctx.log(f"peak memory is not measured on {ctx.device}: the memory requirement is not checked")
-    exact = torch.float32 if ctx.device.startswith("mps") else torch.float64
+    exact = ctx.exact_dtype
     with torch.no_grad():
         O = flash_attention(q, k, v).to(exact)  # (1, H, N, d)
         # The exact reference one head at a time keeps its N×N matrix at 1/H of the memory.
         heads = [
-            standard_attention(*(t[:, h : h + 1].to(exact) for t in (q, k, v))) for h in range(q.shape[1])
+            standard_attention(
+                q[:, h : h + 1].to(exact), k[:, h : h + 1].to(exact), v[:, h : h + 1].to(exact)
+            )
+            for h in range(q.shape[1])
         ]
         ref = torch.cat(heads, dim=1)  # (1, H, N, d)
         rel = ((O - ref).abs().max() / ref.abs().max()).item()
@@ -281,9 +293,5 @@ def _requirement(
         rel,
         1e-5,
         higher_is_better=False,
-        detail=f"O_ref: naive attention in {_short(exact)}",
+        detail=f"O_ref: naive attention in {dtype_name(exact)}",
     )
-
-
-def _short(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")

@@ -1,10 +1,12 @@
-"""The FlashAttention plugin: tiled attention equals PyTorch's SDPA, backward included, in linear memory."""
+"""The FlashAttention plugin: tiled attention equals PyTorch's SDPA, backward included, in linear memory; its
+check fails for a shifted causal mask or a missing scale."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
+from plugin_stages import failures, run_stage
 from readtrack_plugins.flashattention.model import flash_attention, standard_attention
 
 
@@ -101,35 +103,37 @@ def test_unknown_backend_is_a_clear_error() -> None:
         flash_attention(q, k, v, backend="cuda")
 
 
-def test_declaration_does_not_import_torch(modules_loaded_by) -> None:  # type: ignore[no-untyped-def]
-    loaded = modules_loaded_by("readtrack_plugins.flashattention")
-    assert "readtrack_plugins.flashattention" in loaded
-    assert "torch" not in loaded
+def causal_off_by_one(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False, **kw: object
+) -> torch.Tensor:
+    """A broken causal mask: each query also sees the next key (the mask shifted by one)."""
+    if not causal:
+        return flash_attention(q, k, v, False, **kw)  # type: ignore[arg-type]
+    shifted = (
+        torch.cat([k[..., 1:, :], k[..., -1:, :]], dim=-2),
+        torch.cat([v[..., 1:, :], v[..., -1:, :]], dim=-2),
+    )
+    return flash_attention(q, *shifted, True, **kw)  # type: ignore[arg-type]
 
 
-def test_check_stage_passes(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("flashattention", "check")
-    names = " ".join(c.name for c in result.comparisons)
-    assert "gradcheck" in names and "memory saved for backward grows linearly" in names
+def unscaled(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False, **kw: object
+) -> torch.Tensor:
+    """A broken softmax: the 1/√d scale left out."""
+    return flash_attention(q * q.shape[-1] ** 0.5, k, v, causal, **kw)  # type: ignore[arg-type]
 
 
-def test_train_stage_flash_and_naive_agree_along_training(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("flashattention", "train")
-    flash, naive = result.curves["loss (flash)"], result.curves["loss (naive)"]
-    assert len(flash) == len(naive) > 50
-    assert sum(loss for _, loss in flash[-10:]) / 10 < 0.1 < 2.0 < flash[0][1]
-    assert max(abs(a - b) for (_, a), (_, b) in zip(flash, naive, strict=True)) < 1e-5
-
-
-def test_bench_stage_times_every_variant_and_meets_the_error_bound(passing_stage) -> None:  # type: ignore[no-untyped-def]
-    result = passing_stage("flashattention", "bench")
-    labels = [row.label for row in result.bench]
-    assert labels == [f"{v} N={n}" for n in (256, 1024) for v in ("SDPA", "naive", "flash (torch tiles)")]
-    assert all(row.median_s > 0 and row.ratio is not None for row in result.bench)
-    error = next(t for t in result.targets if t.name.startswith("relative error"))
-    assert error.passed and error.value < 1e-5
-    measured = {m.name for m in result.measured}
-    assert "peak memory of naive attention / flash attention (N=1024)" in measured
+@pytest.mark.parametrize("broken", [causal_off_by_one, unscaled])
+def test_the_check_stage_catches_a_broken_flash_attention(
+    monkeypatch: pytest.MonkeyPatch, broken: object
+) -> None:
+    monkeypatch.setattr("readtrack_plugins.flashattention.experiment.flash_attention", broken)
+    result = run_stage("flashattention", "check")
+    assert result.verdict() == "failed"
+    failed = [c.name for c in result.comparisons if not c.passed]
+    assert any(name.startswith(("forward vs torch SDPA", "dQ, dK, dV vs SDPA")) for name in failed), failures(
+        result
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,7 +153,7 @@ def test_implementation_choice(
 
     from readtrack_plugins.flashattention import experiment
 
-    from readtrack.experiment import RunContext
+    from readtrack.context import RunContext
 
     # No GPU here: the choice reads only the device string and whether Triton is importable, the latter
     # faked so that both branches run whatever is installed.

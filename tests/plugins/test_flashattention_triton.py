@@ -366,6 +366,47 @@ def test_benchmark_loop_runs_on_the_cpu_and_turns_failures_into_rows() -> None:
     assert len(markdown_table(rows).splitlines()) == 2 + len(rows)
 
 
+def test_benchmark_flags_a_wrong_backward_instead_of_timing_it_silently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from readtrack_plugins.flashattention import cuda_bench
+
+    class DoubledBackward(torch.autograd.Function):
+        """Right forward, gradients twice too large: the kind of bug only a gradient check sees."""
+
+        @staticmethod
+        def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+            ctx.save_for_backward(q, k, v)
+            return cuda_bench._naive_attention(q, k, v, False)
+
+        @staticmethod
+        def backward(ctx: Any, do: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            with torch.enable_grad():
+                leaves = [t.detach().requires_grad_() for t in ctx.saved_tensors]
+                grads = torch.autograd.grad(cuda_bench._naive_attention(*leaves, False), leaves, do)
+            return tuple(2 * g for g in grads)
+
+    def implementations(names: list[str], tiles_block: int) -> dict[str, Any]:
+        return {
+            "naive": cuda_bench._naive_attention,
+            "broken": lambda q, k, v, causal: DoubledBackward.apply(q, k, v),
+        }
+
+    monkeypatch.setattr(cuda_bench, "implementations", implementations)
+    options = cuda_bench.Options(
+        seq_lens=[32], head_dims=[16], causal=[False], modes=["fwd", "fwd+bwd"], impls=["naive", "broken"],
+        quick=True, tokens=64, hidden=32, device="cpu",
+    )  # fmt: skip
+    rows = {(r.impl, r.mode): r for r in cuda_bench.run_benchmark(options)}
+    good, bad = rows["naive", "fwd+bwd"], rows["broken", "fwd+bwd"]
+    assert good.grad_err is not None and good.grad_err < 2e-2 and "WRONG" not in good.note
+    assert bad.grad_err is not None and bad.grad_err > 0.5 and "WRONG GRADIENTS" in bad.note
+    assert (
+        rows["broken", "fwd"].grad_err is None and "WRONG" not in rows["broken", "fwd"].note
+    )  # forward is right
+    assert "WRONG GRADIENTS" in cuda_bench.markdown_table(list(rows.values()))
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA the command would run the whole benchmark")
 def test_benchmark_command_without_cuda_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "flashattention_cuda.py"
