@@ -25,8 +25,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from readtrack.catalog import Catalog, Paper, load
-from readtrack.errors import CatalogError, ReadtrackError
-from readtrack.experiment import one_line
+from readtrack.errors import CatalogError, ReadtrackError, one_line
 from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.paper_table import PaperTable, fit
