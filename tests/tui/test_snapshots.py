@@ -105,3 +105,31 @@ def test_run_screen_with_recorded_runs(snap_compare: Callable[..., bool], catalo
         await pilot.pause(0.2)  # the record's tables below the fold are laid out: a stable scrollbar
 
     assert snap_compare(ReadtrackApp(catalog_file), terminal_size=SIZE, run_before=open_run_screen)
+
+
+def test_the_run_screen_marks_a_noisy_bench_row(catalog_file: Path) -> None:
+    """A bench row whose IQR is over 20% of its median shows its ratio with a `?` and the footnote, in the
+    TUI as in the CLI (both draw through run_report.stage_tables)."""
+    import asyncio
+
+    from rich.console import Console
+
+    record = fixed_run("run-1", "2026-01-02T03:04:05+00:00", 0.31, 0.0016)
+    bench = record.stages[-1]
+    bench.bench[1].iqr_s, bench.bench[1].noisy = 0.0009, True  # IQR 56% of its median
+    history.record_finished(record)
+
+    async def run() -> str:
+        app = ReadtrackApp(catalog_file)
+        async with app.run_test(size=SIZE) as pilot:
+            await settled(pilot)
+            await pilot.press("enter")  # adamw's plugin: the newest recorded run
+            await settled(pilot)
+            console = Console(width=100, record=True)
+            console.print(app.screen.query_one("#run-bench").content)
+            return console.export_text()
+
+    text = asyncio.run(run())
+    (ours,) = [line for line in text.splitlines() if line.lstrip().startswith("ours")]
+    assert "× ?" in ours
+    assert "? noisy" in text
