@@ -5,7 +5,7 @@
 
 - warm-up: one call first (it also surfaces an exception as a row with ``error`` set, not a crash);
 - CPU: ``torch.utils.benchmark.Timer`` with ``num_threads=torch.get_num_threads()`` (its default is one
-  thread) and ``blocked_autorange``; CUDA: one pair of CUDA events around each call; MPS: wall time around
+  thread) and ``adaptive_autorange``; CUDA: one pair of CUDA events around each call; MPS: wall time around
   each call between ``torch.mps.synchronize()`` calls;
 - adaptive: samples are taken until their interquartile range is under ``SETTLED`` (10%) of the median,
   or until the time budget (``MAX_RUN_TIME``, shorter in quick mode) is spent; the row keeps the median
