@@ -340,11 +340,13 @@ def sync_papers(
 ) -> None:
     """Fetch arXiv metadata (abstracts, authors) and PDFs for offline reading; politely, resumably."""
     from readtrack import sync
+    from readtrack.render import TerminalProgress
+    from readtrack.syncreport import summary_lines
 
     options = sync.SyncOptions.from_env(pdf=not no_pdf, resolve=resolve, force=force, jobs=jobs)
-    with sync.TerminalProgress() as progress:
+    with TerminalProgress() as progress:
         report = sync.sync(_load(), paper_ids or [], section=section, options=options, on_event=progress)
-    for line in sync.summary_lines(report):
+    for line in summary_lines(report):
         print(line)
     raise typer.Exit(report.exit_code)
 
@@ -352,20 +354,22 @@ def sync_papers(
 @app.command("open")
 def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Open a paper's PDF in the system viewer (READTRACK_OPENER overrides), syncing it first if missing."""
-    from readtrack import sync
+    from readtrack import viewer
+    from readtrack.render import TerminalProgress
 
-    with sync.TerminalProgress() as progress:
-        opened = sync.open_paper(_load(), paper_id, on_event=progress)
+    with TerminalProgress() as progress:
+        opened = viewer.open_paper(_load(), paper_id, on_event=progress)
     print(f"opened {opened}")
 
 
 @app.command()
 def doctor() -> None:
     """Re-check the PDF cache offline: missing, corrupt and orphaned files, stale partial downloads."""
-    from readtrack import pdfcache, sync
+    from readtrack import pdfcache
+    from readtrack.render import doctor_lines
 
     report = pdfcache.doctor(_load())
-    for line in sync.doctor_lines(report):
+    for line in doctor_lines(report):
         print(line)
     raise typer.Exit(0 if report.healthy else 1)
 

@@ -1,18 +1,23 @@
-"""Rich renderables for the CLI: the paper table, one paper's panel, progress per section.
+"""Rich renderables for the CLI: the paper table, one paper's panel, progress per section, sync progress.
 
-Kept apart from the commands so that `cli.py` stays a thin layer and the same views can be reused.
+Kept apart from the commands so that `cli.py` stays a thin layer and the same views can be reused (the TUI's
+sync panel shows sizes with `human_size`). rich is imported inside the functions that draw.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from readtrack.catalog import STATUS_GLYPHS, Catalog, Paper
+from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
 
 if TYPE_CHECKING:
     from rich.panel import Panel
     from rich.table import Table
 
-from readtrack.catalog import STATUS_GLYPHS, Catalog, Paper
+    from readtrack.pdfcache import CacheReport
 
 STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "dim"}
 
@@ -163,3 +168,111 @@ def stats_table(catalog: Catalog) -> Table:
         f"{100 * all_done / max(all_total, 1):.0f}%",
     )
     return table
+
+
+# -- sync and the PDF cache ---------------------------------------------------------------------------
+
+
+def human_size(size: float) -> str:
+    """A file size in decimal units, as download tools show it (``12.0 MB``)."""
+    from rich.filesize import decimal
+
+    return decimal(int(size))
+
+
+class TerminalProgress:
+    """The CLI's ``on_event``: a rich progress bar (papers, bytes, ETA) on a terminal, else plain lines."""
+
+    def __init__(self, *, live: bool | None = None) -> None:
+        self.live = sys.stderr.isatty() if live is None else live
+        self._progress: Any = None
+        self._papers_task: Any = None
+        self._bytes_task: Any = None
+        self._downloads: dict[str, tuple[int, int | None]] = {}
+
+    def __enter__(self) -> TerminalProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncStarted):
+            self._start(event)
+        elif isinstance(event, BytesProgress):
+            self._bytes(event)
+        elif isinstance(event, PaperFinished):
+            self._paper(event.result)
+        elif isinstance(event, Notice):
+            self._print(event.message)
+
+    def _start(self, event: SyncStarted) -> None:
+        line = (
+            f"syncing {event.papers} papers: metadata for {event.metadata} arXiv ids, "
+            f"{event.downloads} downloads"
+        )
+        if not self.live:
+            print(line, flush=True)
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description:<6}"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        self._progress.console.print(line)
+        self._papers_task = self._progress.add_task("papers", total=event.papers, info="")
+        self._bytes_task = self._progress.add_task("bytes", total=None, info="")
+
+    def _bytes(self, event: BytesProgress) -> None:
+        self._downloads[event.target] = (event.done, event.total)
+        if self._progress is None:
+            return
+        done = sum(d for d, _ in self._downloads.values())
+        total = sum(t or d for d, t in self._downloads.values())
+        self._progress.update(
+            self._bytes_task,
+            completed=done,
+            total=total or None,
+            info=f"{human_size(done)} / {human_size(total)}",
+        )
+
+    def _paper(self, result: PaperResult) -> None:
+        sizes = sum(i.size for i in result.items if i.outcome == "synced")
+        detail = "; ".join(result.reasons) if result.outcome == "failed" else ""
+        if result.outcome == "link":
+            detail = next((i.target for i in result.items if i.outcome == "link"), "")
+        elif result.outcome == "synced" and sizes:
+            detail = human_size(sizes)
+        if self._progress is not None:
+            self._progress.advance(self._papers_task)
+            task = self._progress.tasks[self._papers_task]
+            self._progress.update(self._papers_task, info=f"{int(task.completed)}/{int(task.total or 0)}")
+            if result.outcome in ("failed", "link"):
+                self._print(f"{result.outcome:<7} {result.paper_id}  {detail}")
+            return
+        print(f"{result.outcome:<7} {result.paper_id}  {detail}".rstrip(), flush=True)
+
+    def _print(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(message, markup=False, highlight=False)
+        else:
+            print(message, flush=True)
+
+
+def doctor_lines(report: CacheReport) -> list[str]:
+    """`readtrack doctor`'s report: the cache's counts, then one line per problem."""
+    lines = [
+        f"PDF cache {report.folder}: {report.ok} of {report.checked} recorded files fine, "
+        f"{report.not_downloaded} arXiv PDFs not downloaded yet"
+    ]
+    lines += [f"  {p.kind:<10} {p.name}: {p.detail}" for p in report.problems]
+    lines.append(f"{len(report.problems)} problems" if report.problems else "no problems")
+    return lines

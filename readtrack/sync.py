@@ -1,13 +1,13 @@
-"""`readtrack sync`: arXiv metadata and PDFs for the reading list, polite, resumable and verified.
+"""`readtrack sync`: one run fetching arXiv metadata and PDFs for the reading list, politely, resumably.
 
 One call, `sync(catalog, ids, options, on_event=..., cancel=...)`, does a whole run and returns a
-`SyncReport`; the CLI renders its events as a progress bar or plain lines, the TUI calls it from a worker
-thread and stops it with the cancel event. A run:
+`readtrack.syncreport.SyncReport`; the CLI renders its events as a progress bar or plain lines, the TUI calls
+it from a worker thread and stops it with the cancel event. A run:
 
 1. with ``resolve``, searches arXiv by title for papers without an id and writes a confident match back to
    papers.yaml (`readtrack.edits.set_arxiv`: one line);
 2. fetches metadata for every arXiv id (primary and related) not stored yet: at most 100 ids per API request
-   through one shared ``arxiv.Client``; ids missing from a reply are asked once more, then reported;
+   (`readtrack.arxivapi`); ids missing from a reply are asked once more, then reported;
 3. downloads PDFs into the cache (`readtrack.pdfcache`): arXiv PDFs one at a time in this thread, PDFs from
    other sites on up to ``jobs`` threads at once; web pages are kept as links.
 
@@ -15,38 +15,46 @@ Whatever is already stored and valid is not asked for again (a second run makes 
 ``force``. All requests go through one `readtrack.http.PoliteSession` (rate limits, retries, timeouts). A 403
 from arXiv or an unreachable arXiv stops the arXiv part of the run; other hosts go on.
 
-This module imports ``arxiv`` only when a run talks to the API, and never torch or textual.
+This module imports ``arxiv`` only when a run talks to the API, and never rich, torch or textual.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import difflib
-import os
 import re
-import shlex
-import subprocess
-import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid, metadata, pdfcache
+from readtrack.arxivapi import API_BATCH, ArxivApi
 from readtrack.errors import ReadtrackError, SyncError, UsageError
-from readtrack.http import ArxivStopped, Cancelled, HttpSettings, PoliteSession, Unreachable, open_session
+from readtrack.http import ArxivStopped, Cancelled, HttpSettings, Unreachable, open_session
 from readtrack.metadata import ArxivRecord
+from readtrack.syncreport import (
+    BytesProgress,
+    EventCallback,
+    ItemFinished,
+    ItemResult,
+    Notice,
+    PaperFinished,
+    PaperResult,
+    SyncEvent,
+    SyncReport,
+    SyncStarted,
+    paper_result,
+)
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
 
-API_BATCH = 100  # ids per API request; arXiv's manual asks for modest pages
 RESOLVE_THRESHOLD = 0.9
 RESOLVE_CANDIDATES = 5
 
 
-# -- options, results and events ----------------------------------------------------------------------
+# -- options ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -69,208 +77,7 @@ class SyncOptions:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class ItemResult:
-    """One unit of work done: the metadata of an arXiv id, a PDF, a paper's url, or a title search.
-
-    ``outcome``: synced | cached | link | failed (for ``resolve``: resolved | unresolved | failed).
-    """
-
-    kind: str
-    target: str
-    outcome: str
-    detail: str = ""
-    size: int = 0
-    papers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PaperResult:
-    """A paper is synced, cached, link (its url is a web page) or failed, from its items' outcomes."""
-
-    paper_id: str
-    outcome: str
-    items: tuple[ItemResult, ...]
-
-    @property
-    def reasons(self) -> list[str]:
-        return [
-            f"{item.kind} {item.target}: {item.detail}" for item in self.items if item.outcome == "failed"
-        ]
-
-
-@dataclass(frozen=True)
-class SyncStarted:
-    papers: int
-    metadata: int  # ids whose metadata will be asked for
-    downloads: int  # PDFs and urls to fetch
-
-
-@dataclass(frozen=True)
-class BytesProgress:
-    target: str
-    done: int
-    total: int | None
-
-
-@dataclass(frozen=True)
-class ItemFinished:
-    result: ItemResult
-
-
-@dataclass(frozen=True)
-class PaperFinished:
-    result: PaperResult
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something to tell the user that is not a paper's result (resolve candidates, a stopped arXiv)."""
-
-    message: str
-
-
-SyncEvent = SyncStarted | BytesProgress | ItemFinished | PaperFinished | Notice
-EventCallback = Callable[[SyncEvent], None]
-
-
-@dataclass
-class SyncReport:
-    papers: list[PaperResult] = field(default_factory=list)
-    resolved: list[ItemResult] = field(default_factory=list)
-    nothing_to_sync: list[str] = field(default_factory=list)
-    stopped: str | None = None
-    cancelled: bool = False
-    requests: int = 0
-    filled: list[str] = field(default_factory=list)  # papers whose empty title/year sync wrote in
-
-    def count(self, outcome: str) -> int:
-        return sum(p.outcome == outcome for p in self.papers)
-
-    @property
-    def failed(self) -> list[PaperResult]:
-        return [p for p in self.papers if p.outcome == "failed"]
-
-    @property
-    def exit_code(self) -> int:
-        resolve_failed = any(r.outcome == "failed" for r in self.resolved)
-        return 1 if self.failed or self.stopped or resolve_failed or self.cancelled else 0
-
-
-# -- the arXiv API ------------------------------------------------------------------------------------
-
-
-class ArxivApiError(SyncError):
-    """The API answered, but not with usable results (its error feed, malformed XML, an HTTP error)."""
-
-
-class ArxivApi:
-    """The arXiv API through one shared ``arxiv.Client`` whose requests go through the run's `PoliteSession`.
-
-    arxiv 4.x sets no timeout, retries on its own and sends its own User-Agent; its `_parse_feed` is where
-    a page is fetched, so that is what the client below replaces: the session supplies timeouts,
-    readtrack's User-Agent, the arXiv rate limit and the retries; this class judges the reply (the error
-    feed, malformed XML) and hands well-formed Atom to the package's own parser.
-    """
-
-    def __init__(self, session: PoliteSession, api_url: str) -> None:
-        self.session = session
-        self.api_url = api_url
-        self._client: Any = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = _polite_arxiv_client(self.session, self.api_url)
-        return self._client
-
-    def by_ids(self, idents: Sequence[str]) -> list[ArxivRecord]:
-        """Metadata for up to `API_BATCH` ids in one request; ids arXiv does not know are simply absent."""
-        import arxiv
-
-        assert len(idents) <= API_BATCH
-        self.client.page_size = len(idents)  # the URL's max_results: exactly what we ask for
-        search = arxiv.Search(id_list=list(idents), max_results=len(idents))
-        return [r for r in (_record(x) for x in self.client.results(search)) if r]
-
-    def search_title(self, title: str) -> list[ArxivRecord]:
-        """The best few papers whose title matches ``title`` as a phrase (``ti:"..."``)."""
-        import arxiv
-
-        phrase = " ".join(re.findall(r"[^\W_]+", title))
-        self.client.page_size = RESOLVE_CANDIDATES
-        search = arxiv.Search(query=f'ti:"{phrase}"', max_results=RESOLVE_CANDIDATES)
-        return [r for r in (_record(x) for x in self.client.results(search)) if r]
-
-
-def _polite_arxiv_client(session: PoliteSession, api_url: str) -> Any:
-    import arxiv
-    from arxiv import _feed  # the package's Atom parser (arxiv 4.x)
-
-    class PoliteArxivClient(arxiv.Client):
-        # defined here so that importing readtrack.sync does not import arxiv
-        def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> Any:
-            response = session.get(url)
-            problem, api_error = inspect_feed(response.content)
-            if api_error:
-                raise ArxivApiError(f"the arXiv API refused the request: {api_error}")
-            if response.status_code != 200:
-                raise ArxivApiError(f"the arXiv API answered HTTP {response.status_code} {response.reason}")
-            if problem:
-                raise ArxivApiError(f"malformed reply from the arXiv API ({problem})")
-            return _feed.parse(response.content)
-
-    client = PoliteArxivClient(page_size=API_BATCH, delay_seconds=0, num_retries=0)
-    joiner = "&" if "?" in api_url else "?"
-    client.query_url_format = api_url.replace("{", "{{").replace("}", "}}") + joiner + "{}"
-    return client
-
-
-def inspect_feed(body: bytes) -> tuple[str | None, str | None]:
-    """(problem, api_error): why ``body`` is not a well-formed Atom feed, and the message of an error feed."""
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError as err:
-        return f"line {err.lineno}: {err.msg}", None
-    if root is None or root.tag != "{http://www.w3.org/2005/Atom}feed":
-        return "not an Atom feed", None
-    ns = {"atom": "http://www.w3.org/2005/Atom"}
-    for entry in root.iterfind("atom:entry", ns):
-        entry_id = entry.findtext("atom:id", default="", namespaces=ns)
-        if "/api/errors" in entry_id:
-            summary = entry.findtext("atom:summary", default="", namespaces=ns)
-            return None, metadata.normalise_text(summary) or entry_id
-    return None, None
-
-
-def _record(result: Any) -> ArxivRecord | None:
-    """An ``arxiv.Result`` as a stored record; None for an entry without a recognisable id."""
-    parsed = arxivid.parse(result.get_short_id())
-    if parsed is None:
-        return None
-
-    def iso(value: Any) -> str | None:
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-
-    return ArxivRecord(
-        arxiv_id=parsed.base,
-        version=parsed.version,
-        title=metadata.normalise_text(result.title),
-        authors=[metadata.normalise_text(a.name) for a in result.authors],
-        abstract=metadata.normalise_abstract(result.summary),
-        published=iso(result.published),
-        updated=iso(result.updated),
-        categories=list(result.categories),
-        primary_category=result.primary_category or None,
-        doi=metadata.normalise_text(result.doi) or None,
-        journal_ref=metadata.normalise_text(result.journal_ref) or None,
-        comment=metadata.normalise_text(result.comment) or None,
-        pdf_url=result.pdf_url,
-        fetched_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
+# -- resolving titles ---------------------------------------------------------------------------------
 
 
 def title_similarity(a: str, b: str) -> float:
@@ -374,7 +181,7 @@ class _Run:
                 pending.discard(key)
                 self._items[paper_id].append(result)
                 if not pending:
-                    done.append(_paper_result(paper_id, self._items[paper_id]))
+                    done.append(paper_result(paper_id, self._items[paper_id]))
             self.report.papers.extend(done)
         for paper in done:
             self.emit(PaperFinished(paper))
@@ -532,7 +339,7 @@ class _Run:
             if paper.arxiv_ids() or not title or self.arxiv_blocked():
                 continue
             try:
-                candidates = self.api.search_title(title)
+                candidates = self.api.search_title(title, RESOLVE_CANDIDATES)
             except Cancelled:
                 raise
             except SyncError as err:
@@ -740,230 +547,3 @@ def _versioned_pdf_url(pdf_url: str, ident: str) -> str:
     if parsed and parsed.version:
         return re.sub(r"v\d+$", parsed.version, pdf_url) if re.search(r"v\d+$", pdf_url) else pdf_url
     return pdf_url
-
-
-def _paper_result(paper_id: str, items: Iterable[ItemResult]) -> PaperResult:
-    items = tuple(items)
-    outcomes = {i.outcome for i in items}
-    if "failed" in outcomes:
-        outcome = "failed"
-    elif "synced" in outcomes:
-        outcome = "synced"
-    elif "link" in outcomes:
-        outcome = "link"
-    else:
-        outcome = "cached"
-    return PaperResult(paper_id, outcome, items)
-
-
-# -- open ---------------------------------------------------------------------------------------------
-
-
-def open_paper(
-    catalog: Catalog,
-    paper_id: str,
-    *,
-    options: SyncOptions | None = None,
-    on_event: EventCallback | None = None,
-) -> str:
-    """Open the paper's PDF in the system viewer, syncing it first when missing; returns what was opened.
-
-    A paper whose url is a web page opens that page. ``READTRACK_OPENER`` overrides the viewer command.
-    """
-    paper = catalog.get(paper_id)
-    path = pdfcache.paper_pdf_path(paper)
-    if path is None or pdfcache.pdf_problem(path):
-        if not paper.arxiv_ids() and not paper.url:
-            raise UsageError(
-                f"{paper_id} has no arXiv id and no url to open: add one to papers.yaml, "
-                f"or try `readtrack sync {paper_id} --resolve`"
-            )
-        report = sync(catalog, [paper_id], options=options, on_event=on_event)
-        path = pdfcache.paper_pdf_path(paper)
-        if path is None:
-            if paper.url and not paper.arxiv_ids() and pdfcache.known_link(paper.url) == "page":
-                launch_viewer(paper.url)
-                return paper.url
-            reasons = [r for p in report.failed for r in p.reasons] or [report.stopped or "no PDF was found"]
-            raise SyncError(f"could not fetch the PDF of {paper_id}: {reasons[0]}")
-    launch_viewer(str(path))
-    return str(path)
-
-
-def launch_viewer(target: str) -> None:
-    """Hand a file or URL to ``READTRACK_OPENER``, else ``open`` (macOS) or ``xdg-open``."""
-    command = os.environ.get("READTRACK_OPENER", "").strip()
-    if command:
-        argv = [*shlex.split(command), target]
-    elif sys.platform == "darwin":
-        argv = ["open", target]
-    elif sys.platform == "win32":
-        os.startfile(target)  # type: ignore[attr-defined]  # Windows only
-        return
-    else:
-        argv = ["xdg-open", target]
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as err:
-        raise SyncError(
-            f"cannot run {argv[0]!r} to open {target} ({err.strerror}); "
-            "set READTRACK_OPENER to your PDF viewer's command"
-        ) from None
-    try:
-        code = process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        return  # a viewer that stays in the foreground: leave it running
-    if code != 0:
-        raise SyncError(
-            f"{argv[0]} could not open {target} (exit status {code}); "
-            "set READTRACK_OPENER to your PDF viewer's command"
-        )
-
-
-# -- rendering for the command line -------------------------------------------------------------------
-
-
-def human_size(size: float) -> str:
-    """A file size in decimal units, as download tools show it (``12.0 MB``)."""
-    from rich.filesize import decimal
-
-    return decimal(int(size))
-
-
-class TerminalProgress:
-    """The CLI's ``on_event``: a rich progress bar (papers, bytes, ETA) on a terminal, else plain lines."""
-
-    def __init__(self, *, live: bool | None = None) -> None:
-        self.live = sys.stderr.isatty() if live is None else live
-        self._progress: Any = None
-        self._papers_task: Any = None
-        self._bytes_task: Any = None
-        self._downloads: dict[str, tuple[int, int | None]] = {}
-
-    def __enter__(self) -> TerminalProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    def __call__(self, event: SyncEvent) -> None:
-        if isinstance(event, SyncStarted):
-            self._start(event)
-        elif isinstance(event, BytesProgress):
-            self._bytes(event)
-        elif isinstance(event, PaperFinished):
-            self._paper(event.result)
-        elif isinstance(event, Notice):
-            self._print(event.message)
-
-    def _start(self, event: SyncStarted) -> None:
-        line = (
-            f"syncing {event.papers} papers: metadata for {event.metadata} arXiv ids, "
-            f"{event.downloads} downloads"
-        )
-        if not self.live:
-            print(line, flush=True)
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._progress = Progress(
-            TextColumn("{task.description:<6}"),
-            BarColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        self._progress.console.print(line)
-        self._papers_task = self._progress.add_task("papers", total=event.papers, info="")
-        self._bytes_task = self._progress.add_task("bytes", total=None, info="")
-
-    def _bytes(self, event: BytesProgress) -> None:
-        self._downloads[event.target] = (event.done, event.total)
-        if self._progress is None:
-            return
-        done = sum(d for d, _ in self._downloads.values())
-        total = sum(t or d for d, t in self._downloads.values())
-        self._progress.update(
-            self._bytes_task,
-            completed=done,
-            total=total or None,
-            info=f"{human_size(done)} / {human_size(total)}",
-        )
-
-    def _paper(self, result: PaperResult) -> None:
-        sizes = sum(i.size for i in result.items if i.outcome == "synced")
-        detail = "; ".join(result.reasons) if result.outcome == "failed" else ""
-        if result.outcome == "link":
-            detail = next((i.target for i in result.items if i.outcome == "link"), "")
-        elif result.outcome == "synced" and sizes:
-            detail = human_size(sizes)
-        if self._progress is not None:
-            self._progress.advance(self._papers_task)
-            task = self._progress.tasks[self._papers_task]
-            self._progress.update(self._papers_task, info=f"{int(task.completed)}/{int(task.total or 0)}")
-            if result.outcome in ("failed", "link"):
-                self._print(f"{result.outcome:<7} {result.paper_id}  {detail}")
-            return
-        print(f"{result.outcome:<7} {result.paper_id}  {detail}".rstrip(), flush=True)
-
-    def _print(self, message: str) -> None:
-        if self._progress is not None:
-            self._progress.console.print(message, markup=False, highlight=False)
-        else:
-            print(message, flush=True)
-
-
-def summary_lines(report: SyncReport) -> list[str]:
-    """The end-of-run summary: counts, then each failure with its reason, links, and what had nothing."""
-    counts = [f"{report.count('synced')} synced", f"{report.count('cached')} already cached"]
-    if report.count("link"):
-        counts.append(f"{report.count('link')} kept as links")
-    counts.append(f"{len(report.failed)} failed")
-    lines = [f"{', '.join(counts)} ({report.requests} request{'' if report.requests == 1 else 's'})"]
-    resolved = [r for r in report.resolved if r.outcome == "resolved"]
-    if report.resolved:
-        lines.append(f"resolved {len(resolved)} of {len(report.resolved)} titles on arXiv")
-    if report.filled:
-        lines.append(f"filled in the title or year of {len(report.filled)} papers in papers.yaml")
-    if report.stopped:
-        lines.append(f"arXiv: {report.stopped}")
-    if report.cancelled:
-        lines.append("cancelled: partial downloads stay as .part files and resume on the next sync")
-    by_reason: dict[str, list[tuple[str, ItemResult]]] = {}
-    for paper in report.failed:
-        for item in paper.items:
-            if item.outcome == "failed":
-                by_reason.setdefault(item.detail, []).append((paper.paper_id, item))
-    for reason, failures in by_reason.items():
-        if len(failures) > 3:  # one cause, many papers (arXiv stopped): say it once
-            ids = ", ".join(dict.fromkeys(p for p, _ in failures))
-            lines.append(f"  failed {len(failures)} items: {reason} ({ids})")
-        else:
-            lines += [f"  failed {p}: {i.kind} {i.target}: {reason}" for p, i in failures]
-    if report.nothing_to_sync:
-        lines.append(
-            f"{len(report.nothing_to_sync)} papers have no arXiv id or url "
-            f"({', '.join(report.nothing_to_sync[:5])}{', ...' if len(report.nothing_to_sync) > 5 else ''});"
-            " `readtrack sync --resolve` searches arXiv by title"
-        )
-    return lines
-
-
-def doctor_lines(report: pdfcache.CacheReport) -> list[str]:
-    lines = [
-        f"PDF cache {report.folder}: {report.ok} of {report.checked} recorded files fine, "
-        f"{report.not_downloaded} arXiv PDFs not downloaded yet"
-    ]
-    lines += [f"  {p.kind:<10} {p.name}: {p.detail}" for p in report.problems]
-    lines.append(f"{len(report.problems)} problems" if report.problems else "no problems")
-    return lines

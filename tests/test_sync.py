@@ -3,6 +3,8 @@ fault the issue lists, --resolve, non-arXiv urls, events and cancel. Real HTTP, 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +15,15 @@ from fakearxiv import FakeArxiv, FakePaper, point_urls_at, serving
 from readtrack import metadata, pdfcache
 from readtrack.catalog import Catalog, load
 from readtrack.errors import SyncError
-from readtrack.sync import (
+from readtrack.sync import SyncOptions, sync
+from readtrack.syncreport import (
     BytesProgress,
     Notice,
     PaperFinished,
     SyncEvent,
-    SyncOptions,
     SyncReport,
     SyncStarted,
     summary_lines,
-    sync,
 )
 
 
@@ -416,3 +417,29 @@ def test_the_seed_list_syncs_every_arxiv_paper(server: FakeArxiv, web: FakeArxiv
             assert metadata.get(ident) is not None
             assert pdfcache.pdf_problem(pdfcache.arxiv_pdf_path(ident)) is None
     assert server.max_in_flight == 1  # arXiv: one request at a time
+
+
+# -- what a run imports -------------------------------------------------------------------------------
+
+SYNC_IN_A_FRESH_PROCESS = """
+import sys
+from readtrack.catalog import load
+from readtrack.sync import SyncOptions, sync
+report = sync(load(sys.argv[1]), ["flashattention"], options=SyncOptions.from_env(pdf=True))
+assert report.count("synced") == 1, report
+print(" ".join(sorted(name for name in sys.modules if "." not in name)))
+"""
+
+
+def test_a_whole_run_never_imports_rich(server: FakeArxiv, catalog_file: Path) -> None:
+    """The run is the core: rendering it (rich) is the faces' job, so a run must work without rich."""
+    result = subprocess.run(
+        [sys.executable, "-c", SYNC_IN_A_FRESH_PROCESS, str(catalog_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    modules = set(result.stdout.split())
+    assert {"readtrack", "arxiv", "requests", "lxml"} <= modules  # the check sees the run's imports
+    assert "rich" not in modules

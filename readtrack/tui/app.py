@@ -544,7 +544,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="open")
     def _open_pdf(self, catalog: Catalog, paper_id: str) -> None:
-        from readtrack.sync import open_paper
+        from readtrack.viewer import open_paper
 
         try:
             opened = open_paper(catalog, paper_id)

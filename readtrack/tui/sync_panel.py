@@ -1,7 +1,7 @@
 """The sync panel under the table: a progress bar and one line per paper while `readtrack.sync` runs.
 
-The panel only shows events; the run itself is `readtrack.sync.sync`, called by the main screen from a
-worker thread. The table stays usable while it runs.
+The panel only shows events (`readtrack.syncreport`); the run itself is `readtrack.sync.sync`, called by
+`readtrack.tui.sync_worker` from a worker thread. The table stays usable while it runs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, RichLog, Static
 
 if TYPE_CHECKING:
-    from readtrack.sync import SyncEvent, SyncReport
+    from readtrack.syncreport import SyncEvent, SyncReport
 
 OUTCOME_STYLES = {
     "synced": ("✓", "green"),
@@ -47,7 +47,8 @@ class SyncPanel(Vertical):
 
     def show_event(self, event: SyncEvent) -> None:
         """One event of the run (see `readtrack.sync`): progress, a paper's result, a download, a notice."""
-        from readtrack.sync import BytesProgress, Notice, PaperFinished, SyncStarted, human_size
+        from readtrack.render import human_size
+        from readtrack.syncreport import BytesProgress, Notice, PaperFinished, SyncStarted
 
         bar = self.query_one(ProgressBar)
         if isinstance(event, SyncStarted):
@@ -69,7 +70,7 @@ class SyncPanel(Vertical):
             self.log_line(event.message, "yellow")
 
     def finish(self, report: SyncReport) -> None:
-        from readtrack.sync import summary_lines
+        from readtrack.syncreport import summary_lines
 
         lines = summary_lines(report)
         bad = bool(report.failed or report.stopped or report.cancelled)
