@@ -11,14 +11,17 @@ AdamW instead shrinks the weights directly, outside the adaptive step (line 12):
     θ_t = θ_{t−1} − η_t (α m̂_t / (√v̂_t + ε) + λ θ_{t−1})    line 12
 
 How PyTorch's ``lr`` and ``weight_decay`` map onto Algorithm 2. The paper has a base rate α and a schedule
-multiplier η_t (SetScheduleMultiplier, line 11): the adaptive step is η_t·α and the decay η_t·λ, so the
-decay follows the schedule but not α. ``torch.optim.AdamW`` (and this class) take one scheduled rate
-``lr`` = η_t·α and decay by lr·λ per step:
+multiplier η_t (SetScheduleMultiplier, line 11); line 12 moves θ by η_t·α·m̂_t/(√v̂_t + ε) and decays it by
+η_t·λ·θ_{t−1}, so the decay follows the schedule but not α. ``torch.optim.AdamW`` (and this class) fold α
+into one scheduled rate ``lr`` = α·η_t and decay by lr·λ per step:
 
     θ ← θ (1 − lr·λ) − lr · m̂ / (√v̂ + ε)
 
-so PyTorch's ``weight_decay`` is the paper's λ divided by α (λ_torch = λ_paper / α); in both, the decay
-follows the schedule η_t. The checks and experiments here use PyTorch's convention.
+so PyTorch's decay per step is lr·λ_torch = α·η_t·λ_torch, which is the paper's η_t·λ exactly when
+λ_torch = λ / α. In both, the decay follows the schedule η_t; but with PyTorch's convention changing the base
+rate α at a fixed ``weight_decay`` changes the decay too, while the paper sets α and λ independently (to
+keep the paper's λ when changing lr, set ``weight_decay`` = λ / α). The checks and experiments here use
+PyTorch's convention.
 
 Complex parameters are optimised as pairs of real numbers, as ``torch.optim.AdamW`` does
 (``torch.view_as_real``): v is kept for the real and the imaginary part separately, never as g·g.

@@ -3,7 +3,9 @@ from the gradient, and its check fails for Adam + L2 or a missing bias correctio
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -34,7 +36,7 @@ def _loss(model: nn.Module, step: int) -> torch.Tensor:
         {"lr": 0.01, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.5},
     ],
 )
-def test_steps_equal_torch_adamw(kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_steps_equal_torch_adamw(kwargs: dict[str, Any]) -> None:
     a, b = _pair()
     ours, ref = AdamW(a.parameters(), **kwargs), torch.optim.AdamW(b.parameters(), **kwargs)
     for step in range(25):
@@ -94,6 +96,23 @@ def test_decay_is_decoupled_from_the_gradient_unlike_l2() -> None:
     assert finals["l2", 10.0] - finals["l2", 1.0] > 0.5
 
 
+def test_the_decay_is_the_papers_eta_lambda_when_weight_decay_is_lambda_over_alpha() -> None:
+    """Algorithm 2, line 12 with a zero gradient: θ_t = θ_{t−1}(1 − η_t·λ), whatever the base rate α. In
+    PyTorch's convention (lr = α·η_t, decay lr·weight_decay) that is weight_decay = λ / α."""
+    alpha, lam = 0.05, 0.4
+    eta = [0.2, 0.6, 1.0, 1.0, 0.7, 0.3]  # the schedule multipliers η_1 … η_6
+    theta = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    opt = AdamW([theta], lr=alpha, weight_decay=lam / alpha)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: eta[min(t, len(eta) - 1)])
+    paper = 3.0
+    for eta_t in eta:
+        theta.grad = torch.zeros_like(theta)
+        opt.step()
+        schedule.step()
+        paper *= 1 - eta_t * lam  # line 12
+    assert theta.item() == pytest.approx(paper, rel=1e-12)
+
+
 def test_bad_hyperparameters_are_refused() -> None:
     with pytest.raises(ValueError, match="invalid"):
         AdamW([torch.zeros(1, requires_grad=True)], betas=(1.0, 0.999))
@@ -115,34 +134,74 @@ def test_complex_parameters_follow_torch_adamw(dtype: torch.dtype) -> None:
     torch.testing.assert_close(ours, ref, atol=tolerance, rtol=tolerance)
 
 
-def adam_with_l2(params: object, **kwargs: float) -> torch.optim.Optimizer:
+def adam_with_l2(params: Iterable[torch.Tensor], **kwargs: Any) -> torch.optim.Optimizer:
     """A broken AdamW: the decay added to the gradient (line 6's L2), which is Adam, not AdamW."""
-    return torch.optim.Adam(params, **kwargs)  # type: ignore[arg-type]
+    return torch.optim.Adam(params, **kwargs)
 
 
-class NoBiasCorrection(AdamW):
-    """A broken AdamW: lines 9-10 left out, so early steps are too small."""
+class RetypedAdamW(AdamW):
+    """Algorithm 2 typed again, with a switch for each classic mistake, to show that the check can fail."""
+
+    bias_correction = True  # lines 9-10
+    complex_as_real = True  # a complex number is two real parameters, each with its own v
 
     @torch.no_grad()
-    def step(self, closure: object = None) -> None:  # type: ignore[override]
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         for group in self.param_groups:
-            for theta in group["params"]:
-                if theta.grad is None:
+            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for param in group["params"]:
+                if param.grad is None:
                     continue
-                state = self.state.setdefault(theta, {})
-                m = state.setdefault("m", torch.zeros_like(theta))
-                v = state.setdefault("v", torch.zeros_like(theta))
-                b1, b2 = group["betas"]
-                theta.mul_(1 - group["lr"] * group["weight_decay"])
-                m.mul_(b1).add_(theta.grad, alpha=1 - b1)
-                v.mul_(b2).addcmul_(theta.grad, theta.grad, value=1 - b2)
-                theta.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-group["lr"])
+                theta, g = param, param.grad
+                if self.complex_as_real and param.is_complex():
+                    theta, g = torch.view_as_real(param), torch.view_as_real(param.grad)
+                state = self.state[param]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(theta), v=torch.zeros_like(theta))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                theta.mul_(1 - lr * wd)
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # g·g: for a complex g that is g², not |g|²
+                if self.bias_correction:
+                    m, v = m / (1 - beta1**t), v / (1 - beta2**t)
+                theta.addcdiv_(m, v.sqrt().add_(eps), value=-lr)
+        return None
 
 
-@pytest.mark.parametrize("broken", [adam_with_l2, NoBiasCorrection])
-def test_the_check_stage_catches_a_broken_adamw(monkeypatch: pytest.MonkeyPatch, broken: object) -> None:
+class NoBiasCorrection(RetypedAdamW):
+    """A broken AdamW: lines 9-10 left out, so the first steps are too small."""
+
+    bias_correction = False
+
+
+class ComplexAsOneNumber(RetypedAdamW):
+    """A broken AdamW for complex parameters: v accumulates g·g = g² (complex) instead of |Re g|², |Im g|²."""
+
+    complex_as_real = False
+
+
+def test_the_retyped_optimiser_without_mistakes_passes_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The switches below are the only thing wrong in each broken variant."""
+    monkeypatch.setattr("readtrack_plugins.adamw.experiment.AdamW", RetypedAdamW)
+    result = run_stage("adamw", "check")
+    assert result.verdict() == "passed", failures(result)
+
+
+@pytest.mark.parametrize(
+    ("broken", "caught_by"),
+    [
+        (adam_with_l2, {"parameters after 20 steps", "complex parameters", "zero gradient"}),
+        (NoBiasCorrection, {"parameters after 20 steps", "complex parameters"}),
+        (ComplexAsOneNumber, {"complex parameters"}),
+    ],
+)
+def test_the_check_stage_catches_a_broken_adamw(
+    monkeypatch: pytest.MonkeyPatch, broken: object, caught_by: set[str]
+) -> None:
     monkeypatch.setattr("readtrack_plugins.adamw.experiment.AdamW", broken)
     result = run_stage("adamw", "check")
     assert result.verdict() == "failed"
-    failed = [c.name for c in result.comparisons if not c.passed]
-    assert any(name.startswith("parameters after 20 steps") for name in failed), failures(result)
+    failed = {c.name for c in result.comparisons if not c.passed}
+    assert {prefix for prefix in caught_by if any(name.startswith(prefix) for name in failed)} == caught_by
+    assert all(any(name.startswith(prefix) for prefix in caught_by) for name in failed), failures(result)
