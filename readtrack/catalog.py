@@ -39,8 +39,8 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,51 +53,45 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 STATUSES = ("todo", "reading", "read", "skipped")
 STATUS_GLYPHS = {"todo": "☐", "reading": "◐", "read": "☑", "skipped": "⊘"}
-PAPER_KEYS = (
-    "id",
-    "title",
-    "label",
-    "status",
-    "arxiv",
-    "related",
-    "url",
-    "year",
-    "tags",
-    "plugin",
-    "added",
-    "read",
-    "notes",
-    "papers",
-)
 SECTION_KEYS = ("name", "notes", "papers")
 TOP_KEYS = ("version", "title", "notes", "sections")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
+# Field metadata of `Paper`: where a paper sits is set by the loader (no key in the file); a block value
+# (free text, nested papers) is written after the one-line keys; ``key`` when the file names it otherwise.
+_PLACE = {"place": True}
+_BLOCK = {"block": True}
 
-@dataclass
+
+@dataclass(kw_only=True)
 class Paper:
-    """One checklist item. ``children`` are its nested items; ``line`` (1-based) is where it starts."""
+    """One checklist item: the keys of papers.yaml, and where the item sits (section, parent, depth, line).
 
-    id: str
+    This class is the one definition of a paper's fields: the file's keys (`PAPER_KEYS`), the JSON of
+    ``list --json``, the parse cache and the lines `readtrack.edits` writes for a new paper all come from
+    `dataclasses.fields`. A paper to add is a `Paper` too, whose id may be left empty (one is derived).
+    """
+
+    id: str = ""
     title: str
-    section: str
-    status: str = "todo"
     label: str | None = None
+    section: str = field(default="", metadata=_PLACE)
+    status: str = "todo"
     arxiv: str | None = None
     related: list[str] = field(default_factory=list)
     url: str | None = None
     year: int | None = None
     tags: list[str] = field(default_factory=list)
-    notes: str | None = None
+    notes: str | None = field(default=None, metadata=_BLOCK)
     plugin: str | None = None
     added: str | None = None
     read: str | None = None
-    parent: str | None = None
-    depth: int = 0
-    line: int = 0
-    children: list[Paper] = field(default_factory=list)
+    parent: str | None = field(default=None, metadata=_PLACE)
+    depth: int = field(default=0, metadata=_PLACE)
+    line: int = field(default=0, metadata=_PLACE)
+    children: list[Paper] = field(default_factory=list, metadata={"key": "papers", **_BLOCK})
 
     @property
     def display_title(self) -> str:
@@ -109,26 +103,24 @@ class Paper:
         return ids + [r for r in self.related if r not in ids]
 
     def to_dict(self) -> dict[str, Any]:
-        """The flat JSON shape of ``readtrack list --json`` and ``show --json``."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "label": self.label,
-            "section": self.section,
-            "status": self.status,
-            "arxiv": self.arxiv,
-            "related": list(self.related),
-            "url": self.url,
-            "year": self.year,
-            "tags": list(self.tags),
-            "notes": self.notes,
-            "plugin": self.plugin,
-            "added": self.added,
-            "read": self.read,
-            "parent": self.parent,
-            "depth": self.depth,
-            "line": self.line,
-        }
+        """The flat JSON shape of ``readtrack list --json`` and ``show --json``: every field but children."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "children")
+        return {name: list(value) if isinstance(value, list) else value for name, value in values}
+
+
+def paper_key(paper_field: Field[Any]) -> str:
+    """The papers.yaml key of a `Paper` field."""
+    return str(paper_field.metadata.get("key", paper_field.name))
+
+
+# The fields papers.yaml holds, in the order a new paper's keys are written: one-line keys, then blocks.
+FILE_FIELDS = tuple(
+    sorted(
+        (f for f in fields(Paper) if not f.metadata.get("place")),
+        key=lambda f: bool(f.metadata.get("block")),
+    )
+)
+PAPER_KEYS = tuple(paper_key(f) for f in FILE_FIELDS)
 
 
 @dataclass
@@ -231,8 +223,8 @@ def search_text(paper: Paper, extra: str = "") -> str:
 
     The TUI builds it once per paper so that filtering as you type only scans strings.
     """
-    fields = [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
-    return " ".join(filter(None, fields)).lower()
+    parts = [paper.id, paper.title, paper.label, paper.notes, " ".join(paper.tags), paper.arxiv, extra]
+    return " ".join(filter(None, parts)).lower()
 
 
 # -- loading ------------------------------------------------------------------------------------------
@@ -291,26 +283,8 @@ def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
         atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
-_CACHE_FORMAT = 1
-_PAPER_FIELDS = (
-    "id",
-    "title",
-    "section",
-    "status",
-    "label",
-    "arxiv",
-    "related",
-    "url",
-    "year",
-    "tags",
-    "notes",
-    "plugin",
-    "added",
-    "read",
-    "parent",
-    "depth",
-    "line",
-)
+_CACHE_FORMAT = 2  # 2: fields in the order of `Paper`'s declaration
+_PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 
 def _catalog_to_json(catalog: Catalog) -> dict[str, Any]:
@@ -412,12 +386,12 @@ def from_root(root: yaml.MappingNode, path: Path) -> Catalog:
     )
     seen: dict[str, int] = {}
     for node in sections_nodes:
-        fields = _mapping(path, node, SECTION_KEYS, "a section")
-        name = _str(path, fields.get("name"))
+        nodes = _mapping(path, node, SECTION_KEYS, "a section")
+        name = _str(path, nodes.get("name"))
         if not name:
             raise _error(path, node, "a section needs a `name`")
-        section = Section(name=name, notes=_str(path, fields.get("notes")), line=node.start_mark.line + 1)
-        section.papers = _papers(path, fields.get("papers"), section.name, None, 0, seen)
+        section = Section(name=name, notes=_str(path, nodes.get("notes")), line=node.start_mark.line + 1)
+        section.papers = _papers(path, nodes.get("papers"), section.name, None, 0, seen)
         catalog.sections.append(section)
     return catalog
 
@@ -435,60 +409,67 @@ def _papers(
 def _paper(
     path: Path, node: yaml.Node, section: str, parent: str | None, depth: int, seen: dict[str, int]
 ) -> Paper:
-    fields = _mapping(path, node, PAPER_KEYS, "a paper")
+    nodes = _mapping(path, node, PAPER_KEYS, "a paper")
     line = node.start_mark.line + 1
-    paper_id = _str(path, fields.get("id"))
+    paper_id = _str(path, nodes.get("id"))
     if not paper_id:
         raise _error(path, node, "a paper needs an `id` (a short slug such as `flashattention`)")
     where = f"paper {paper_id!r}"
     if not ID_PATTERN.match(paper_id):
         raise _error(
-            path, fields["id"], f"{where}: id must be a lowercase slug (letters, digits, '-', '_', '.')"
+            path, nodes["id"], f"{where}: id must be a lowercase slug (letters, digits, '-', '_', '.')"
         )
     if paper_id in seen:
-        raise _error(path, fields["id"], f"{where}: duplicate id (first used on line {seen[paper_id]})")
+        raise _error(path, nodes["id"], f"{where}: duplicate id (first used on line {seen[paper_id]})")
     seen[paper_id] = line
-    status = _str(path, fields.get("status")) or "todo"
-    if status not in STATUSES:
-        raise _error(
-            path, fields["status"], f"{where}: unknown status {status!r} (use one of {', '.join(STATUSES)})"
+    values = {name: read(path, nodes.get(key), where) for name, key, read in _READERS}
+    paper = Paper(id=paper_id, section=section, parent=parent, depth=depth, line=line, **values)
+    _check(path, nodes, paper, where)
+    paper.children = _papers(path, nodes.get("papers"), section, paper_id, depth + 1, seen)
+    return paper
+
+
+Reader = Callable[[Path, "yaml.Node | None", str], Any]  # (path, the value's node, "paper 'x'") -> value
+
+
+def _reader(paper_field: Field[Any]) -> Reader:
+    """How a `Paper` field is read from its node, chosen by the field's type (once, at import)."""
+    key = paper_key(paper_field)
+    if paper_field.type == "list[str]":
+        return lambda path, node, where: _str_list(path, node, f"{where}: `{key}`")
+    if paper_field.type == "int | None":
+        return lambda path, node, where: (
+            None if node is None or _is_null(node) else _int(path, node, f"{where}: {key}")
         )
-    arxiv = _str(path, fields.get("arxiv"))
-    if arxiv and not arxivid.is_valid(arxiv):
+    if paper_field.type == "str":  # never empty: the field's default ("todo"), else ""
+        default = paper_field.default if isinstance(paper_field.default, str) else ""
+        return lambda path, node, where: _str(path, node) or default
+    if paper_field.type == "str | None":
+        return lambda path, node, where: _str(path, node)
+    raise TypeError(f"Paper.{paper_field.name}: no reader for values of type {paper_field.type}")
+
+
+# (field, key, reader) for every field the loader reads from a paper's keys; id and papers have their own.
+_READERS = tuple((f.name, paper_key(f), _reader(f)) for f in FILE_FIELDS if f.name not in ("id", "children"))
+
+
+def _check(path: Path, nodes: dict[str, yaml.Node], paper: Paper, where: str) -> None:
+    """The rules on a paper's values: a known status, well-formed arXiv ids."""
+    if paper.status not in STATUSES:
         raise _error(
             path,
-            fields["arxiv"],
-            f"{where}: malformed arXiv id {arxiv!r} (expected e.g. 2205.14135 or hep-th/9901001)",
+            nodes["status"],
+            f"{where}: unknown status {paper.status!r} (use one of {', '.join(STATUSES)})",
         )
-    related = _str_list(path, fields.get("related"), f"{where}: `related`")
-    for ident in related:
+    if paper.arxiv and not arxivid.is_valid(paper.arxiv):
+        raise _error(
+            path,
+            nodes["arxiv"],
+            f"{where}: malformed arXiv id {paper.arxiv!r} (expected e.g. 2205.14135 or hep-th/9901001)",
+        )
+    for ident in paper.related:
         if not arxivid.is_valid(ident):
-            raise _error(path, fields["related"], f"{where}: malformed arXiv id {ident!r} in `related`")
-    year_node = fields.get("year")
-    year = (
-        _int(path, year_node, f"{where}: year") if year_node is not None and not _is_null(year_node) else None
-    )
-    paper = Paper(
-        id=paper_id,
-        title=_str(path, fields.get("title")) or "",
-        section=section,
-        status=status,
-        label=_str(path, fields.get("label")),
-        arxiv=arxiv,
-        related=related,
-        url=_str(path, fields.get("url")),
-        year=year,
-        tags=_str_list(path, fields.get("tags"), f"{where}: `tags`"),
-        notes=_str(path, fields.get("notes")),
-        plugin=_str(path, fields.get("plugin")),
-        added=_str(path, fields.get("added")),
-        read=_str(path, fields.get("read")),
-        parent=parent,
-        depth=depth,
-        line=line,
-    )
-    paper.children = _papers(path, fields.get("papers"), section, paper_id, depth + 1, seen)
-    return paper
+            raise _error(path, nodes["related"], f"{where}: malformed arXiv id {ident!r} in `related`")
 
 
 # -- node helpers -------------------------------------------------------------------------------------
@@ -509,17 +490,17 @@ def _error(path: Path, node: yaml.Node, message: str) -> CatalogError:
 def _mapping(path: Path, node: yaml.Node, allowed: tuple[str, ...], what: str) -> dict[str, yaml.Node]:
     if not isinstance(node, yaml.MappingNode):
         raise _error(path, node, f"expected {what} as a mapping of `key: value`")
-    fields: dict[str, yaml.Node] = {}
+    found: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise _error(path, key_node, "keys must be plain words")
         key = key_node.value
-        if key in fields:
+        if key in found:
             raise _error(path, key_node, f"duplicate key `{key}` in {what}")
         if key not in allowed:
             raise _error(path, key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(allowed)})")
-        fields[key] = value_node
-    return fields
+        found[key] = value_node
+    return found
 
 
 def _is_null(node: yaml.Node) -> bool:

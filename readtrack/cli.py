@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from readtrack.catalog import STATUS_GLYPHS
-from readtrack.errors import ReadtrackError, UsageError
+from readtrack.errors import ReadtrackError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -184,13 +184,8 @@ def add(
     """Add a paper offline; `readtrack sync` fills its metadata later."""
     from readtrack import edits
 
-    path = _catalog_path()
     entry = edits.parse_entry(what)
-    if entry.arxiv:
-        existing = _load().find_arxiv(entry.arxiv)
-        if existing is not None:
-            raise UsageError(f"arXiv {entry.arxiv} is already in the list as {existing.id!r}")
-    edits.add_papers(path, section, [entry])
+    edits.add_papers(_catalog_path(), section, [entry])  # refuses a paper already in the list
     print(f"added {entry.id} to {section}")
 
 

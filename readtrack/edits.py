@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import Field, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from readtrack import arxivid
 from readtrack.atomic import atomic_write
 from readtrack.catalog import (
+    FILE_FIELDS,
     PAPER_KEYS,
     SECTION_KEYS,
     STATUSES,
@@ -28,6 +30,7 @@ from readtrack.catalog import (
     compose,
     from_root,
     gc_paused,
+    paper_key,
 )
 from readtrack.errors import CatalogError, UsageError
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
@@ -277,7 +280,8 @@ def set_list_field(path: Path, key: str, value: str | None) -> Catalog:
 
 @dataclass
 class NewPaper:
-    """A paper to add; ``id`` is derived from the title or arXiv id when not given."""
+    """A paper to add: the keys of a `Paper` (tests/test_edits.py holds the two to the same fields), but
+    ``id`` may be None, to be derived from the title or arXiv id, and where it goes is the caller's choice."""
 
     title: str
     id: str | None = None
@@ -290,6 +294,8 @@ class NewPaper:
     tags: list[str] = field(default_factory=list)
     notes: str | None = None
     added: str | None = None
+    plugin: str | None = None
+    read: str | None = None
     children: list[NewPaper] = field(default_factory=list)
 
 
@@ -305,34 +311,43 @@ def slugify(text: str, taken: set[str]) -> str:
     return slug
 
 
+# How `paper_lines` writes a new paper's values: every key in `PAPER_KEYS` order, only when set, except these.
+_ALWAYS_WRITTEN = ("id", "title", "status")
+_PLAIN = ("id", "status", "year", "added", "read")  # slugs, numbers and dates, written as they are
+
+
 def paper_lines(paper: NewPaper) -> list[str]:
-    """The YAML lines of a new paper (without the list dash or indentation), in the canonical key order."""
-    lines = [f"id: {paper.id}", f"title: {format_scalar(paper.title)}"]
-    if paper.label and paper.label != paper.title:
-        lines.append(f"label: {format_scalar(paper.label)}")
-    lines.append(f"status: {paper.status}")
-    if paper.arxiv:
-        lines.append(f'arxiv: "{paper.arxiv}"')
-    if paper.related:
-        lines.append("related: [" + ", ".join(f'"{r}"' for r in paper.related) + "]")
-    if paper.url:
-        lines.append(f"url: {format_scalar(paper.url)}")
-    if paper.year:
-        lines.append(f"year: {paper.year}")
-    if paper.tags:
-        lines.append(f"tags: {format_value(paper.tags, 0)}")
-    if paper.added:
-        lines.append(f"added: {paper.added}")
-    if paper.notes:
-        notes = format_value(paper.notes, 2)
-        lines.extend(f"notes: {notes}".split("\n"))
-    if paper.children:
-        lines.append("papers:")
-        for child in paper.children:
-            child_lines = paper_lines(child)
-            lines.append("  - " + child_lines[0])
-            lines.extend(("    " + line) if line else "" for line in child_lines[1:])
+    """The YAML lines of a new paper (without the list dash or indentation), in the canonical key order.
+
+    arXiv ids are always quoted (unquoted, other YAML tools would read a number); the label is left out
+    when it repeats the title; nested papers follow under ``papers:``.
+    """
+    lines: list[str] = []
+    for paper_field in FILE_FIELDS:
+        key = paper_key(paper_field)
+        value = getattr(paper, paper_field.name)
+        if key == "papers":
+            if value:
+                lines.append("papers:")
+                for child in value:
+                    child_lines = paper_lines(child)
+                    lines.append("  - " + child_lines[0])
+                    lines.extend(("    " + line) if line else "" for line in child_lines[1:])
+        elif (value or key in _ALWAYS_WRITTEN) and not (key == "label" and value == paper.title):
+            lines.extend(f"{key}: {_yaml_text(paper_field, key, value)}".split("\n"))
     return lines
+
+
+def _yaml_text(paper_field: Field[Any], key: str, value: Any) -> str:
+    if key == "arxiv":
+        return f'"{value}"'
+    if key == "related":
+        return "[" + ", ".join(f'"{r}"' for r in value) + "]"
+    if key in _PLAIN:
+        return str(value)
+    if paper_field.metadata.get("block"):
+        return format_value(value, 2)
+    return format_scalar(value) if isinstance(value, str) else format_value(value, 0)
 
 
 def assign_ids(papers: list[NewPaper], taken: set[str]) -> None:
@@ -372,6 +387,7 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
     new_ids: list[NewPaper] = [p for a in additions for p in a.papers]
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
+        refuse_listed_arxiv_ids(catalog, new_ids)
         taken = {p.id for p in catalog.papers()}
         splices: list[Splice] = []
         new_sections: list[tuple[str, list[list[str]]]] = []
@@ -398,6 +414,30 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
 
         return load(path)
     return apply_edit(path, edit, verify)
+
+
+def refuse_listed_arxiv_ids(catalog: Catalog, papers: Iterable[NewPaper]) -> None:
+    """The rule that keeps a paper from being added twice: a new paper, or one nested in it, whose arXiv id
+    (any version, primary or related) is already in the list is refused, naming the paper that has it.
+
+    Papers already in the file may share ids (an item that bundles several papers), so only additions are
+    checked, against the file as it is on disk when the edit is applied.
+    """
+    listed: dict[str, str] = {}
+    for paper in catalog.papers():
+        for ident in paper.arxiv_ids():
+            listed.setdefault(arxivid.base_id(ident), paper.id)
+    for new in _walk(papers):
+        for ident in filter(None, [new.arxiv, *new.related]):
+            owner = listed.get(arxivid.base_id(ident))
+            if owner is not None:
+                raise UsageError(f"arXiv {ident} is already in the list as {owner!r}")
+
+
+def _walk(papers: Iterable[NewPaper]) -> Iterator[NewPaper]:
+    for paper in papers:
+        yield paper
+        yield from _walk(paper.children)
 
 
 def _merge_same_place(splices: list[Splice]) -> list[Splice]:

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid
@@ -40,23 +40,6 @@ CREATE TABLE IF NOT EXISTS arxiv_metadata (
 );
 """
 
-FIELDS = (
-    "arxiv_id",
-    "version",
-    "title",
-    "authors",
-    "abstract",
-    "published",
-    "updated",
-    "categories",
-    "primary_category",
-    "doi",
-    "journal_ref",
-    "comment",
-    "pdf_url",
-    "fetched_at",
-)
-
 
 @dataclass(frozen=True)
 class ArxivRecord:
@@ -83,6 +66,11 @@ class ArxivRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+FIELDS = tuple(f.name for f in fields(ArxivRecord))  # the table's columns (SCHEMA; a test keeps them equal)
+# Fields `show` does not list under the synced keys: the catalog has the id and title, pdf_path the PDF.
+_NOT_DETAILS = ("arxiv_id", "version", "title", "pdf_url", "fetched_at")
 
 
 def normalise_text(text: str | None) -> str:
@@ -185,15 +173,5 @@ def synced_details(paper: Paper, conn: sqlite3.Connection | None = None) -> dict
     details: dict[str, Any] = {"pdf_path": str(pdf) if pdf else None}
     record = for_papers([paper], conn).get(paper.id)
     if record:
-        details.update(
-            abstract=record.abstract,
-            authors=list(record.authors),
-            published=record.published,
-            updated=record.updated,
-            categories=list(record.categories),
-            primary_category=record.primary_category,
-            doi=record.doi,
-            journal_ref=record.journal_ref,
-            comment=record.comment,
-        )
+        details.update((k, v) for k, v in record.to_dict().items() if k not in _NOT_DETAILS)
     return details

@@ -178,3 +178,43 @@ def test_filter_by_section_status_tag_and_search(catalog_file: Path) -> None:
 def test_arxiv_ids(text: str, expected: str | None) -> None:
     parsed = arxivid.parse(text)
     assert (str(parsed) if parsed else None) == expected
+
+
+def test_the_packaged_seed_list_is_the_repository_list() -> None:
+    """`readtrack` installed from a wheel starts from readtrack/data/papers.yaml; the repository's own
+    papers.yaml is the same list. An edit to one of them (a new `plugin:` line) must go to both."""
+    assert (REPO / "readtrack" / "data" / "papers.yaml").read_bytes() == (
+        REPO / "papers.yaml"
+    ).read_bytes(), (
+        "papers.yaml and readtrack/data/papers.yaml differ: copy the one you edited over the other"
+    )
+
+
+def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:
+    keys = ("id", "title", "label", "status", "arxiv", "related", "url", "year", "tags", "plugin", "added")
+    expected = (*keys, "read", "notes", "papers")  # free text and nesting after the one-line keys
+    assert expected == catalog.PAPER_KEYS
+    path = write(tmp_path, "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        x: 1\n")
+    with pytest.raises(CatalogError, match=r"allowed: id, title, label, status, .*, notes, papers\)"):
+        catalog.load(path)
+
+
+def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        title: T\n"
+        "        label: L\n        status: reading\n        arxiv: '2205.14135'\n"
+        "        related: [1706.03762]\n"
+        "        url: https://example.org\n        year: 2022\n        tags: [x]\n        plugin: p\n"
+        "        added: 2024-01-02\n        read: 2024-02-03\n        notes: |\n          n\n"
+        "        papers:\n          - id: b\n",
+    )
+    paper = catalog.load(path).get("a")
+    assert paper.to_dict() == {
+        **{"id": "a", "title": "T", "label": "L", "section": "A", "status": "reading"},
+        **{"arxiv": "2205.14135", "related": ["1706.03762"], "url": "https://example.org", "year": 2022},
+        **{"tags": ["x"], "notes": "n", "plugin": "p", "added": "2024-01-02", "read": "2024-02-03"},
+        **{"parent": None, "depth": 0, "line": 5},
+    }
+    cached = catalog.load(path)  # the second load comes from the parse cache
+    assert cached.get("a") == paper and cached.get("b").parent == "a"

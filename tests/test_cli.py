@@ -66,6 +66,14 @@ def test_mark_note_tag_add_persist(catalog_file: Path) -> None:
     assert duplicate.returncode == 2 and "already in the list as 'arxiv-2103-14030'" in duplicate.stderr
 
 
+def test_add_refuses_a_paper_already_in_the_list_and_leaves_the_file(catalog_file: Path) -> None:
+    before = catalog_file.read_bytes()
+    result = run_cli("add", "arXiv:1711.05101v3", "--section", "Vision")
+    assert result.returncode == 2
+    assert result.stderr == "readtrack: arXiv 1711.05101v3 is already in the list as 'adamw'\n"
+    assert catalog_file.read_bytes() == before
+
+
 def test_note_without_text_opens_the_editor(catalog_file: Path, tmp_path: Path) -> None:
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nprintf 'written in the editor\\n' > \"$1\"\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import threading
@@ -194,3 +195,94 @@ def test_null_values_read_as_missing(tmp_path: Path) -> None:
     )
     paper = catalog.load(path).get("a")
     assert (paper.year, paper.status) == (None, "todo")
+
+
+# -- one shape for a paper ----------------------------------------------------------------------------
+
+
+def test_a_new_paper_has_exactly_the_keys_of_a_paper() -> None:
+    """NewPaper is the input form of `Paper`: the same fields as papers.yaml's keys, an optional id."""
+    paper_keys = {f.name: f.type for f in catalog.FILE_FIELDS}
+    new_keys = {f.name: f.type for f in dataclasses.fields(edits.NewPaper)}
+    assert new_keys.keys() == paper_keys.keys()
+    assert new_keys.pop("id") == "str | None" and new_keys.pop("children") == "list[NewPaper]"
+    assert all(paper_keys[name] == kind for name, kind in new_keys.items())
+
+
+def test_a_new_paper_with_every_key_set_reads_back_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "papers.yaml"
+    path.write_text("version: 1\nsections:\n  - name: A\n    papers: []\n")
+    child = edits.NewPaper(title="Child", id="child", arxiv="hep-th/9901001v2")
+    new = edits.NewPaper(
+        title="Everything: a paper",
+        id="everything",
+        arxiv="2205.14135",
+        related=["1706.03762", "1607.06450"],
+        label="Every key",
+        url="https://example.org/a paper.pdf",
+        year=2022,
+        status="reading",
+        tags=["x", "y-z"],
+        notes="first line\nsecond line",
+        added="2024-01-02",
+        plugin="flashattention",
+        read="2024-02-03",
+        children=[child],
+    )
+    edits.add_papers(path, "A", [new])
+    loaded = catalog.load(path, cache=False)
+    paper = loaded.get("everything")
+    for paper_field in catalog.FILE_FIELDS:
+        if paper_field.name != "children":
+            assert getattr(paper, paper_field.name) == getattr(new, paper_field.name), paper_field.name
+    assert [c.id for c in paper.children] == ["child"]
+    assert loaded.get("child").arxiv == "hep-th/9901001v2"
+    written = path.read_text()
+    assert [line.split(":")[0].strip() for line in written.splitlines()[4:17]] == [
+        "- id",
+        "title",
+        "label",
+        "status",
+        "arxiv",
+        "related",
+        "url",
+        "year",
+        "tags",
+        "plugin",
+        "added",
+        "read",
+        "notes",
+    ]
+    assert '        arxiv: "2205.14135"' in written and '        arxiv: "hep-th/9901001v2"' in written
+
+
+# -- rules that protect the list ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("new", "owner"),
+    [
+        (edits.NewPaper(title="", arxiv="1711.05101v2"), "adamw"),  # another version of a listed id
+        (edits.NewPaper(title="Some title", related=["1706.03762"]), "transformer"),  # a related id
+        (  # nested under a new paper
+            edits.NewPaper(title="Parent", children=[edits.NewPaper(title="", arxiv="2205.14135")]),
+            "flashattention",
+        ),
+    ],
+)
+def test_a_paper_already_in_the_list_is_refused_and_the_file_is_unchanged(
+    catalog_file: Path, new: edits.NewPaper, owner: str
+) -> None:
+    before = catalog_file.read_bytes()
+    with pytest.raises(UsageError, match=f"is already in the list as '{owner}'"):
+        edits.add_papers(catalog_file, "Inbox", [new])
+    assert catalog_file.read_bytes() == before
+
+
+def test_papers_that_share_an_id_with_each_other_can_still_be_added(tmp_path: Path) -> None:
+    """The list may hold an item that bundles papers with one of its children: only the file is checked."""
+    path = tmp_path / "papers.yaml"
+    path.write_text("version: 1\nsections: []\n")
+    child = edits.NewPaper(title="Attention", arxiv="1706.03762")
+    edits.add_papers(path, "A", [edits.NewPaper(title="Transformer", arxiv="1706.03762", children=[child])])
+    assert [p.arxiv for p in catalog.load(path).papers()] == ["1706.03762", "1706.03762"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import re
 import subprocess
@@ -137,16 +138,37 @@ def test_add_by_arxiv_id_appends_to_the_section_and_selects_it(catalog_file: Pat
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str | None:
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press(*"2401.04088", "enter")
+        await pilot.press(*"2106.09685", "enter")
         await settle(app, pilot)
         current = table(app).current
         return current.paper.id if current else None
 
     selected = run_app(catalog_file, steps)
     catalog = load(catalog_file)
-    added = catalog.find_arxiv("2401.04088")
+    added = catalog.find_arxiv("2106.09685")
     assert added is not None and added.section == "Optimization algorithm"
     assert selected == added.id
+
+
+def test_add_refuses_a_paper_already_in_the_list_and_leaves_the_file(catalog_file: Path) -> None:
+    before = catalog_file.read_bytes()
+
+    async def main() -> tuple[str, list[str], list[str]]:
+        app = ReadtrackApp(catalog_file)
+        async with app.run_test(size=(140, 40), notifications=True) as pilot:  # the refusal is a toast
+            await settle(app, pilot)
+            shown = shown_ids(app)
+            await pilot.press("a")
+            await pilot.pause()
+            await pilot.press(*"https://arxiv.org/abs/1711.05101", "enter")  # adamw, in this very section
+            await settle(app, pilot)
+            await wait_until(pilot, lambda: "already in the list" in screen_text(app))
+            return screen_text(app), shown, shown_ids(app)
+
+    text, shown, after = asyncio.run(main())
+    assert "Not saved" in text and "arXiv 1711.05101 is already in the list as 'adamw'" in text
+    assert catalog_file.read_bytes() == before
+    assert after == shown and shown.count("adamw") == 1
 
 
 def test_reloads_when_the_file_changes_on_disk_and_keeps_the_cursor(catalog_file: Path) -> None:
