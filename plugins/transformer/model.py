@@ -4,7 +4,8 @@ Scaled dot-product attention (eq. 1), multi-head attention (section 3.2.2), the 
 network (eq. 2), sinusoidal positional encodings (section 3.5) and the encoder-decoder stack with residual
 connections followed by layer normalisation, LayerNorm(x + Sublayer(x)) (section 3.1, "post-LN").
 Left out, because the toy task needs none of it: dropout, label smoothing and the sharing of embedding
-and output weights. The optimiser and its warm-up schedule (section 5.3) are in ``experiment.py``.
+and output weights. The optimiser, its warm-up schedule (section 5.3) and checkpoint averaging (6.1) are in
+``experiment.py``.
 """
 
 from __future__ import annotations

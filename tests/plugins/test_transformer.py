@@ -1,5 +1,6 @@
 """The Transformer plugin: eq. 1 and multi-head attention equal PyTorch's on more shapes, positions of any
-width, the paper's learning-rate schedule, and a check that fails for a missing scale or a peeking mask."""
+width, the paper's optimiser and learning-rate schedule, checkpoint averaging, and a check that fails for a
+missing scale or a peeking mask."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from plugin_stages import failures, run_stage
-from readtrack_plugins.transformer.experiment import noam_rate
+from readtrack_plugins.transformer.experiment import average_checkpoints, noam_rate, paper_optimizer
 from readtrack_plugins.transformer.model import (
     MultiHeadAttention,
     Transformer,
@@ -131,6 +132,31 @@ def test_the_learning_rate_follows_eq_3_of_section_5_3() -> None:
     assert peak == warmup
 
 
+def test_the_optimiser_is_the_papers_adam_with_the_rate_of_eq_3_at_every_step() -> None:
+    d_model, warmup = 64, 50
+    w = nn.Parameter(torch.zeros(1))
+    opt, schedule = paper_optimizer([w], d_model, warmup)
+    assert type(opt) is torch.optim.Adam  # Adam, not AdamW: the paper has no weight decay
+    assert (opt.defaults["betas"], opt.defaults["eps"], opt.defaults["weight_decay"]) == (
+        (0.9, 0.98),
+        1e-9,
+        0,
+    )
+    for n in range(1, 4 * warmup):  # the n-th update
+        expected = d_model**-0.5 * min(n**-0.5, n * warmup**-1.5)
+        assert opt.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12), n
+        w.grad = torch.zeros(1)
+        opt.step()
+        schedule.step()
+
+
+def test_averaged_checkpoints_are_the_mean_of_each_parameter() -> None:
+    model = nn.Linear(3, 2)
+    checkpoints = [[torch.full_like(p, float(i)) for p in model.parameters()] for i in (1, 2, 6)]
+    average_checkpoints(model, checkpoints)
+    assert all(torch.equal(p, torch.full_like(p, 3.0)) for p in model.parameters())
+
+
 def unscaled_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -147,32 +173,51 @@ def unscaled_attention(
 class PeekingAttention(MultiHeadAttention):
     """A broken causal mask: position i also sees position i + 1."""
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, **kwargs: object) -> torch.Tensor:
-        if kwargs.pop("is_causal", False):
-            L = q.shape[1]
-            kwargs["attn_mask"] = torch.ones(L, L, dtype=torch.bool, device=q.device).tril(1)
-        return super().forward(q, k, v, **kwargs)  # type: ignore[arg-type]
+    def forward(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        is_causal: bool = False,
+    ) -> torch.Tensor:
+        if is_causal:
+            L = query.shape[1]
+            attn_mask, is_causal = torch.ones(L, L, dtype=torch.bool, device=query.device).tril(1), False
+        return super().forward(query, key, value, attn_mask, is_causal)
+
+
+PLUGIN = "readtrack_plugins.transformer"
 
 
 @pytest.mark.parametrize(
-    ("target", "broken", "caught_by"),
+    ("patches", "caught_by"),
     [
+        # eq. 1 without 1/√d_k: every comparison of eq. 1 with torch's SDPA fails, and only those
+        ({f"{PLUGIN}.experiment.scaled_dot_product_attention": unscaled_attention}, ("eq. 1 ",)),
+        # a causal mask one position too wide, in the attention the check compares and in the model's
+        # decoder: the causal comparisons with nn.MultiheadAttention and the decoder's Jacobian fail
         (
-            "readtrack_plugins.transformer.experiment.scaled_dot_product_attention",
-            unscaled_attention,
-            "eq. 1",
-        ),
-        (
-            "readtrack_plugins.transformer.experiment.MultiHeadAttention",
-            PeekingAttention,
-            "MultiHeadAttention vs",
+            {
+                f"{PLUGIN}.experiment.MultiHeadAttention": PeekingAttention,
+                f"{PLUGIN}.model.MultiHeadAttention": PeekingAttention,
+            },
+            (
+                "MultiHeadAttention vs nn.MultiheadAttention, causal self-attention",
+                "gradients (inputs, weights) vs nn.MultiheadAttention, causal self-attention",
+                "decoder is causal",
+            ),
         ),
     ],
+    ids=["missing 1/sqrt(d_k)", "causal mask off by one"],
 )
 def test_the_check_stage_catches_a_missing_scale_or_a_peeking_mask(
-    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
+    monkeypatch: pytest.MonkeyPatch, patches: dict[str, object], caught_by: tuple[str, ...]
 ) -> None:
-    monkeypatch.setattr(target, broken)
+    for target, broken in patches.items():
+        monkeypatch.setattr(target, broken)
     result = run_stage("transformer", "check")
     assert result.verdict() == "failed"
-    assert any(c.name.startswith(caught_by) for c in result.comparisons if not c.passed), failures(result)
+    failed = [c.name for c in result.comparisons if not c.passed]
+    assert all(any(name.startswith(prefix) for name in failed) for prefix in caught_by), failures(result)
+    assert all(name.startswith(caught_by) for name in failed), failures(result)  # nothing else broke
