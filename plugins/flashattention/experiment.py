@@ -58,18 +58,8 @@ def check(ctx: RunContext) -> None:
         flash_attention(q, k, v, block_r=32, block_c=32),
         F.scaled_dot_product_attention(q, k, v),
     )
-    if backend != "torch":  # the implementation that runs is checked whole: forward and gradients
-        q, k, v = (torch.randn(2, 4, 130, 64, device=ctx.device) for _ in range(3))
-        for causal in (False, True):
-            ours, grads = ctx.value_and_grads(
-                partial(flash_attention, causal=causal, backend=backend), q, k, v
-            )
-            ref, ref_grads = ctx.value_and_grads(
-                partial(F.scaled_dot_product_attention, is_causal=causal), q, k, v
-            )
-            name = f"(float32, N=130, d=64, causal={causal})"
-            ctx.check_close(f"backend={backend} forward vs torch SDPA {name}", ours, ref)
-            ctx.check_close(f"backend={backend} dQ, dK, dV vs SDPA autograd {name}", grads, ref_grads)
+    if backend != "torch":
+        _check_backend(ctx, backend)
 
     # The hand-written backward (Algorithm 4) against finite differences; CPU because MPS lacks float64.
     for causal in (False, True):
@@ -100,6 +90,28 @@ def check(ctx: RunContext) -> None:
         f"{naive[-1] / 2**20:.2f} MiB)",
         value=flash_growth,
     )
+
+
+def _check_backend(ctx: RunContext, backend: str) -> None:
+    """The implementation that runs (``--impl``) checked whole, forward and gradients, in float32 against
+    SDPA in the exact dtype on the same inputs: N = 130 ends in a short tile, d = 40 leaves padded lanes
+    in a kernel's power-of-two head-dim tiles, and 37×130 is cross-attention with the causal mask
+    top-left aligned."""
+    batch, heads = (1, 2) if ctx.quick else (2, 4)
+    for n_q, n_k, d in ((130, 130, 64), (37, 130, 40)):
+        q = torch.randn(batch, heads, n_q, d, device=ctx.device)
+        k, v = (torch.randn(batch, heads, n_k, d, device=ctx.device) for _ in range(2))
+        for causal in (False, True):
+            ours, grads = ctx.value_and_grads(
+                partial(flash_attention, causal=causal, backend=backend), q, k, v
+            )
+            ref, ref_grads = ctx.value_and_grads(
+                partial(F.scaled_dot_product_attention, is_causal=causal),
+                *(t.to(ctx.exact_dtype) for t in (q, k, v)),
+            )
+            name = f"(float32, N={n_q}×{n_k}, d={d}, causal={causal}; SDPA in {dtype_name(ctx.exact_dtype)})"
+            ctx.check_close(f"backend={backend} forward vs torch SDPA {name}", ours, ref)
+            ctx.check_close(f"backend={backend} dQ, dK, dV vs SDPA autograd {name}", grads, ref_grads)
 
 
 def _against_sdpa(

@@ -482,6 +482,8 @@ def _bwd_dq_kernel(
     q_mask = row_ok[:, None] & mask_d[None, :]
     q = tl.load(Q + offs_m[:, None] * stride_qn + offs_d[None, :], mask=q_mask, other=0.0)  # Q_i, (B_r, D)
     do = tl.load(DO + offs_m[:, None] * stride_don + offs_d[None, :], mask=q_mask, other=0.0)  # dO_i
+    # Rows past the end reach no other row here (their dQ rows are not stored), unlike in the dK/dV kernel,
+    # where rows are summed; `other=` keeps them finite all the same.
     lse2 = tl.load(LSE + offs_m, mask=row_ok, other=float("inf")) * _LOG2E_C  # L_i in log₂ units
     delta = tl.load(DELTA + offs_m, mask=row_ok, other=0.0)  # D_i
     dq = tl.zeros([BLOCK_M, BLOCK_D], tl.float32)

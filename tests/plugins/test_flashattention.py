@@ -3,11 +3,15 @@ check fails for a shifted causal mask or a missing scale."""
 
 from __future__ import annotations
 
+import sys
+import types
+from collections.abc import Callable
+
 import pytest
 import torch
 import torch.nn.functional as F
 from plugin_stages import failures, run_stage
-from readtrack_plugins.flashattention.model import flash_attention, standard_attention
+from readtrack_plugins.flashattention.model import _causal_mask, flash_attention, standard_attention
 
 
 def _qkv(
@@ -79,10 +83,15 @@ def test_standard_attention_is_the_naive_reference() -> None:
         )
 
 
-def _saved_bytes(attention, n: int) -> int:  # type: ignore[no-untyped-def]
+def _saved_bytes(attention: Callable[..., torch.Tensor], n: int) -> int:
     sizes: list[int] = []
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        sizes.append(t.nbytes)
+        return t
+
     q, k, v = (torch.randn(1, 2, n, 16, requires_grad=True) for _ in range(3))
-    with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.nbytes) or t, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         attention(q, k, v)
     return sum(sizes)
 
@@ -108,32 +117,113 @@ def causal_off_by_one(
 ) -> torch.Tensor:
     """A broken causal mask: each query also sees the next key (the mask shifted by one)."""
     if not causal:
-        return flash_attention(q, k, v, False, **kw)  # type: ignore[arg-type]
+        return flash_attention(q, k, v, False, **kw)
     shifted = (
         torch.cat([k[..., 1:, :], k[..., -1:, :]], dim=-2),
         torch.cat([v[..., 1:, :], v[..., -1:, :]], dim=-2),
     )
-    return flash_attention(q, *shifted, True, **kw)  # type: ignore[arg-type]
+    return flash_attention(q, *shifted, True, **kw)
 
 
 def unscaled(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False, **kw: object
 ) -> torch.Tensor:
     """A broken softmax: the 1/√d scale left out."""
-    return flash_attention(q * q.shape[-1] ** 0.5, k, v, causal, **kw)  # type: ignore[arg-type]
+    return flash_attention(q * q.shape[-1] ** 0.5, k, v, causal, **kw)
 
 
-@pytest.mark.parametrize("broken", [causal_off_by_one, unscaled])
+def forward_without_rescale(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, tau: float, block_r: int, block_c: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A broken online softmax: Algorithm 1 without the rescaling e^(m_i − m_new) of lines 11-12, so what
+    earlier key tiles summed keeps its old maximum when a later tile raises it (all query rows at once)."""
+    out = torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype)
+    row_sum = torch.zeros(*q.shape[:-1], 1, dtype=q.dtype)
+    row_max = torch.full((*q.shape[:-1], 1), float("-inf"), dtype=q.dtype)
+    for j0 in range(0, k.shape[-2], block_c):
+        K_j, V_j = k[..., j0 : j0 + block_c, :], v[..., j0 : j0 + block_c, :]
+        S = tau * q @ K_j.transpose(-2, -1)
+        if causal:
+            S = S.masked_fill(_causal_mask(q.shape[-2], K_j.shape[-2], 0, j0, q.device), float("-inf"))
+        new_max = torch.maximum(row_max, S.amax(dim=-1, keepdim=True))
+        P = torch.exp(S - new_max)
+        new_sum = row_sum + P.sum(dim=-1, keepdim=True)  # should be e^(m − m_new)·ℓ + rowsum(P)
+        out = (row_sum * out + P @ V_j) / new_sum  # should be (e^(m − m_new)·ℓ·O + P V_j) / ℓ_new
+        row_sum, row_max = new_sum, new_max
+    return out, row_max + torch.log(row_sum)
+
+
+@pytest.mark.parametrize("broken", [causal_off_by_one, unscaled, forward_without_rescale])
 def test_the_check_stage_catches_a_broken_flash_attention(
     monkeypatch: pytest.MonkeyPatch, broken: object
 ) -> None:
-    monkeypatch.setattr("readtrack_plugins.flashattention.experiment.flash_attention", broken)
+    if broken is forward_without_rescale:  # inside the tiles: flash_attention itself calls it
+        monkeypatch.setattr("readtrack_plugins.flashattention.model.flash_forward", broken)
+    else:
+        monkeypatch.setattr("readtrack_plugins.flashattention.experiment.flash_attention", broken)
     result = run_stage("flashattention", "check")
     assert result.verdict() == "failed"
     failed = [c.name for c in result.comparisons if not c.passed]
     assert any(name.startswith(("forward vs torch SDPA", "dQ, dK, dV vs SDPA")) for name in failed), failures(
         result
     )
+
+
+def _fake_triton_kernel(attention: Callable[..., torch.Tensor]) -> types.ModuleType:
+    """A stand-in for triton_kernel.py (no GPU here): ``flash_attention(backend="triton")`` imports
+    ``flash_attention_triton`` from it, so the stages run whatever ``attention`` is."""
+    module = types.ModuleType("readtrack_plugins.flashattention.triton_kernel")
+    module.flash_attention_triton = attention  # type: ignore[attr-defined]
+    return module
+
+
+def _tiles(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, scale: float | None
+) -> torch.Tensor:
+    return flash_attention(q, k, v, causal, scale, block_r=32, block_c=16)
+
+
+def _tiles_with_doubled_dv(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, scale: float | None
+) -> torch.Tensor:
+    """A kernel with a right forward and a wrong backward: v + (v − v.detach()) is v, but dV comes out ×2."""
+    return _tiles(q, k, v + (v - v.detach()), causal, scale)
+
+
+@pytest.mark.parametrize("kernel", [_tiles, _tiles_with_doubled_dv])
+def test_with_impl_triton_the_check_stage_checks_the_kernels_gradients(
+    monkeypatch: pytest.MonkeyPatch, kernel: Callable[..., torch.Tensor]
+) -> None:
+    monkeypatch.setitem(
+        sys.modules, "readtrack_plugins.flashattention.triton_kernel", _fake_triton_kernel(kernel)
+    )
+    result = run_stage("flashattention", "check", options={"impl": "triton"})
+    checked = [c for c in result.comparisons if c.name.startswith("backend=triton")]
+    assert len(checked) == 8, [c.name for c in result.comparisons]  # 2 shapes × causal or not × O, grads
+    if kernel is _tiles:
+        assert result.verdict() == "passed", failures(result)
+    else:
+        assert result.verdict() == "failed"
+        failed = {c.name for c in result.comparisons if not c.passed}
+        assert failed == {c.name for c in checked if "dQ, dK, dV" in c.name}, failures(result)
+
+
+def test_with_impl_triton_training_goes_through_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def counted(
+        q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, scale: float | None
+    ) -> torch.Tensor:
+        calls.append(q.shape)
+        return _tiles(q, k, v, causal, scale)
+
+    monkeypatch.setitem(
+        sys.modules, "readtrack_plugins.flashattention.triton_kernel", _fake_triton_kernel(counted)
+    )
+    result = run_stage("flashattention", "train", options={"impl": "triton"})
+    assert result.verdict() == "passed", failures(result)
+    assert len(calls) == 90 + 1  # every quick training step, then the accuracy on new sequences
+    assert any("flash backend triton" in t.detail for t in result.targets)
 
 
 @pytest.mark.parametrize(

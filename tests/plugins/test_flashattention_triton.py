@@ -35,6 +35,8 @@ import pytest
 pytest.importorskip("triton", reason="triton is not installed (pip install 'readtrack[triton]')")
 pytest.importorskip("numpy", reason="Triton's interpreter (TRITON_INTERPRET=1) needs numpy")
 import torch
+import triton
+import triton.language as tl
 
 KERNEL_MODULE = "readtrack_plugins.flashattention.triton_kernel"
 TOLERANCE = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2}
@@ -139,6 +141,7 @@ def measure_case(case: Case, device: str = "cpu", seed: int = 0) -> dict[str, An
     out64, lse64 = reference_attention(q64, k64, v64, case.causal, 1.0 / math.sqrt(case.head_dim))
     out64.backward(grad_out.double())
     assert q.grad is not None and k.grad is not None and v.grad is not None
+    assert q64.grad is not None and k64.grad is not None and v64.grad is not None
     return {
         "out": scaled_error(out.detach(), out64.detach()),
         "lse": scaled_error(lse, lse64.detach()),
@@ -172,8 +175,14 @@ def measure_model_backend() -> dict[str, Any]:
 
 
 # Head dims that are no power of two leave padded lanes in every (·, BLOCK_D) tile: where a kernel loads
-# with a mask but no `other=`, those lanes hold whatever the hardware left there.
-POISON_CASES = [Case("float32", 17, 17, d, causal) for d in (8, 40, 80, 96) for causal in (False, True)]
+# with a mask but no `other=`, those lanes hold whatever the hardware left there. The lengths end in
+# partial blocks (rows and keys past the end are masked-out lanes too), N_q != N_k, and half precision.
+POISON_CASES = [Case("float32", 17, 17, d, causal) for d in (8, 40, 80, 96) for causal in (False, True)] + [
+    Case("float32", 33, 19, 40, True),
+    Case("float16", 19, 33, 80, False),
+    Case("bfloat16", 17, 17, 96, True),
+]
+_BF16_NAN_BITS = 0x7FC0  # the interpreter keeps bf16 as raw uint16 bits
 
 
 def poison_masked_loads() -> None:
@@ -181,6 +190,7 @@ def poison_masked_loads() -> None:
     zeros it happens to use, so a kernel that sums or multiplies undefined lanes shows NaN here, as it may
     on a GPU. (Compiled Triton leaves those lanes undefined.)"""
     import numpy as np
+    import triton.language as tl
     from triton.runtime import interpreter
 
     original = interpreter.InterpreterBuilder.create_masked_load
@@ -189,21 +199,76 @@ def poison_masked_loads() -> None:
         if other is None:
             element = ptrs.get_element_ty()
             dtype = interpreter._get_np_dtype(element)
-            if np.issubdtype(dtype, np.floating):
+            if element == tl.bfloat16:
+                other = interpreter.TensorHandle(
+                    np.full_like(ptrs.data, _BF16_NAN_BITS, dtype=dtype), element
+                )
+            elif np.issubdtype(dtype, np.floating):
                 other = interpreter.TensorHandle(np.full_like(ptrs.data, np.nan, dtype=dtype), element)
         return original(self, ptrs, mask, other, cache_policy, is_volatile)
 
-    interpreter.InterpreterBuilder.create_masked_load = poisoned  # type: ignore[method-assign]
+    interpreter.InterpreterBuilder.create_masked_load = poisoned
+
+
+@triton.jit
+def _masked_sum_kernel(X, OUT, BLOCK: tl.constexpr, VALID: tl.constexpr):  # type: ignore[no-untyped-def]
+    lanes = tl.arange(0, BLOCK)
+    undefined = tl.load(X + lanes, mask=lanes < VALID)  # the bug: lanes VALID.. are left undefined
+    defined = tl.load(X + lanes, mask=lanes < VALID, other=0.0)
+    tl.store(OUT, tl.sum(undefined.to(tl.float32), 0))
+    tl.store(OUT + 1, tl.sum(defined.to(tl.float32), 0))
+
+
+def masked_sums() -> dict[str, list[float]]:
+    """The bug in miniature, per dtype: the sum of 16 lanes of ones, 8 of them masked out, loaded without
+    and with ``other=0.0``. Under the poison the first must be NaN: this shows that the poison reaches a
+    kernel's loads (a Triton update that changed the interpreter's load path would otherwise turn the
+    poison tests into silent no-ops)."""
+    sums = {}
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        out = torch.zeros(2)
+        _masked_sum_kernel[(1,)](torch.ones(16, dtype=dtype), out, BLOCK=16, VALID=8)
+        sums[str(dtype).removeprefix("torch.")] = out.tolist()
+    return sums
+
+
+def double_backward_error() -> str:
+    """What differentiating the Triton backward a second time does (once_differentiable: it raises)."""
+    from readtrack_plugins.flashattention.triton_kernel import flash_attention_triton
+
+    q, k, v = (torch.randn(1, 1, 8, 16, requires_grad=True) for _ in range(3))
+    (dq,) = torch.autograd.grad(flash_attention_triton(q, k, v).square().sum(), q, create_graph=True)
+    try:
+        dq.sum().backward()
+    except RuntimeError as exc:
+        return str(exc)
+    return ""
+
+
+def check_stage_with_triton() -> dict[str, Any]:
+    """The plugin's check stage as ``readtrack run flashattention --impl triton`` runs it (quick)."""
+    from plugin_stages import failures, run_stage
+
+    result = run_stage("flashattention", "check", options={"impl": "triton"})
+    names = [c.name for c in result.comparisons]
+    return {"verdict": result.verdict(), "failures": failures(result), "names": names}
 
 
 def run_interpreter_cases() -> dict[str, Any]:
-    """The subprocess's work: every case, the model wiring and is_available(), then the cases again with
-    poisoned masked loads, as one JSON-able dict."""
+    """The subprocess's work: every case, the model wiring, is_available(), the check stage with
+    ``--impl triton``, then the cases again with poisoned masked loads, as one JSON-able dict."""
     from readtrack_plugins.flashattention.triton_kernel import is_available
 
-    cases = {case.id: measure_case(case) for case in CASES}
-    results = {"cases": cases, "model_backend": measure_model_backend(), "is_available": is_available()}
+    results: dict[str, Any] = {
+        "cases": {case.id: measure_case(case) for case in CASES},
+        "model_backend": measure_model_backend(),
+        "is_available": is_available(),
+        "double_backward_error": double_backward_error(),
+        "check_stage": check_stage_with_triton(),
+        "masked_sums": masked_sums(),
+    }
     poison_masked_loads()
+    results["poisoned_masked_sums"] = masked_sums()
     results["poisoned"] = {case.id: measure_case(case) for case in POISON_CASES}
     return results
 
@@ -252,21 +317,43 @@ def test_no_kernel_reads_a_masked_out_lane_even_when_it_holds_nan(
         assert math.isfinite(errors[name]) and errors[name] <= TOLERANCE[case.dtype], (name, errors)
 
 
-def test_autotuning_keys_lengths_by_bucket_and_the_backward_is_once_differentiable() -> None:
+def test_the_poison_reaches_the_loads_of_a_kernel(interpreter_results: dict[str, Any]) -> None:
+    # Unpoisoned, the interpreter fills masked-out lanes with zeros (why the bug went unseen); poisoned,
+    # a load without other= sums to NaN while other=0.0 keeps the sum defined.
+    for dtype, (without_other, with_other) in interpreter_results["masked_sums"].items():
+        assert (without_other, with_other) == (8.0, 8.0), dtype
+    for dtype, (without_other, with_other) in interpreter_results["poisoned_masked_sums"].items():
+        assert math.isnan(without_other) and with_other == 8.0, dtype
+
+
+def test_autotuning_keys_lengths_by_bucket() -> None:
     from readtrack_plugins.flashattention import triton_kernel
 
-    assert [triton_kernel.length_bucket(n) for n in (1, 16, 17, 1000, 1024, 1025)] == [
-        16,
-        16,
-        32,
-        1024,
-        1024,
-        2048,
-    ]
+    assert [triton_kernel.length_bucket(n) for n in (1, 15, 16, 17, 100, 1000, 1024, 1025, 16384)] == [
+        16, 16, 16, 32, 128, 1024, 1024, 2048, 16384,
+    ]  # fmt: skip
     for kernel in (triton_kernel._fwd_kernel, triton_kernel._bwd_dkdv_kernel, triton_kernel._bwd_dq_kernel):
-        assert "N_Q" not in kernel.keys and {"N_Q_BUCKET", "N_K_BUCKET"} <= set(kernel.keys)
-    # once_differentiable wraps the backward: a double backward raises instead of being silently wrong
-    assert hasattr(triton_kernel._FlashAttentionTriton.backward, "__wrapped__")
+        assert "N_Q" not in kernel.keys and "N_K" not in kernel.keys
+        assert {"N_Q_BUCKET", "N_K_BUCKET", "HEAD_DIM", "CAUSAL"} <= set(kernel.keys)
+
+
+def test_the_backward_refuses_to_be_differentiated_twice(interpreter_results: dict[str, Any]) -> None:
+    # The kernels record no graph: without once_differentiable a second derivative would silently be 0.
+    assert "once_differentiable" in interpreter_results["double_backward_error"]
+
+
+def test_the_check_stage_with_impl_triton_checks_the_kernels_forward_and_gradients(
+    interpreter_results: dict[str, Any],
+) -> None:
+    stage = interpreter_results["check_stage"]
+    assert stage["verdict"] == "passed", stage["failures"]
+    checked = [name for name in stage["names"] if name.startswith("backend=triton")]
+    for shape in ("N=130×130, d=64", "N=37×130, d=40"):
+        for causal in (False, True):
+            for what in ("forward", "dQ, dK, dV"):
+                assert any(
+                    what in name and shape in name and f"causal={causal}" in name for name in checked
+                ), (what, shape, causal, checked)
 
 
 def test_model_backend_triton_agrees_with_the_pytorch_tiles(interpreter_results: dict[str, Any]) -> None:
@@ -355,6 +442,7 @@ def test_benchmark_loop_runs_on_the_cpu_and_turns_failures_into_rows() -> None:
         ("triton", "fwd"),
         ("triton", "fwd+bwd"),
     ]
+    assert rows[0].grad_err is None and rows[1].grad_err is not None and rows[1].grad_err < 2e-2
     for row, mode in zip(rows[:2], ("fwd", "fwd+bwd"), strict=True):
         assert (row.batch, row.heads, row.note) == (2, 2, "")
         assert row.median_ms is not None and row.median_ms > 0
@@ -366,45 +454,91 @@ def test_benchmark_loop_runs_on_the_cpu_and_turns_failures_into_rows() -> None:
     assert len(markdown_table(rows).splitlines()) == 2 + len(rows)
 
 
+class _DoubledBackward(torch.autograd.Function):
+    """Right forward, gradients twice too large: the kind of bug only a gradient check sees."""
+
+    @staticmethod
+    def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        from readtrack_plugins.flashattention.cuda_bench import _naive_attention
+
+        ctx.save_for_backward(q, k, v)
+        out: torch.Tensor = _naive_attention(q, k, v, False)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, do: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        from readtrack_plugins.flashattention.cuda_bench import _naive_attention
+
+        with torch.enable_grad():
+            leaves = [t.detach().requires_grad_() for t in ctx.saved_tensors]
+            grads = torch.autograd.grad(_naive_attention(*leaves, False), leaves, do)
+        return tuple(2 * g for g in grads)
+
+
+class _NanGradient(torch.autograd.Function):
+    """Identity forward; backward puts NaN in the last head-dim lane of dO, as reading an undefined padded
+    lane did in the Triton backward: every gradient upstream gets NaN."""
+
+    @staticmethod
+    def forward(ctx: Any, out: torch.Tensor) -> torch.Tensor:
+        return out.clone()
+
+    @staticmethod
+    def backward(ctx: Any, do: torch.Tensor) -> torch.Tensor:
+        do = do.clone()
+        do[..., -1] = float("nan")
+        return do
+
+
 def test_benchmark_flags_a_wrong_backward_instead_of_timing_it_silently(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from readtrack_plugins.flashattention import cuda_bench
 
-    class DoubledBackward(torch.autograd.Function):
-        """Right forward, gradients twice too large: the kind of bug only a gradient check sees."""
-
-        @staticmethod
-        def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-            ctx.save_for_backward(q, k, v)
-            return cuda_bench._naive_attention(q, k, v, False)
-
-        @staticmethod
-        def backward(ctx: Any, do: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            with torch.enable_grad():
-                leaves = [t.detach().requires_grad_() for t in ctx.saved_tensors]
-                grads = torch.autograd.grad(cuda_bench._naive_attention(*leaves, False), leaves, do)
-            return tuple(2 * g for g in grads)
-
     def implementations(names: list[str], tiles_block: int) -> dict[str, Any]:
         return {
             "naive": cuda_bench._naive_attention,
-            "broken": lambda q, k, v, causal: DoubledBackward.apply(q, k, v),
+            "doubled": lambda q, k, v, causal: _DoubledBackward.apply(q, k, v),
+            "nan": lambda q, k, v, causal: _NanGradient.apply(cuda_bench._naive_attention(q, k, v, causal)),
         }
 
     monkeypatch.setattr(cuda_bench, "implementations", implementations)
     options = cuda_bench.Options(
-        seq_lens=[32], head_dims=[16], causal=[False], modes=["fwd", "fwd+bwd"], impls=["naive", "broken"],
-        quick=True, tokens=64, hidden=32, device="cpu",
+        seq_lens=[32], head_dims=[16], causal=[False], modes=["fwd", "fwd+bwd"],
+        impls=["naive", "doubled", "nan"], quick=True, tokens=64, hidden=48, device="cpu",
     )  # fmt: skip
     rows = {(r.impl, r.mode): r for r in cuda_bench.run_benchmark(options)}
-    good, bad = rows["naive", "fwd+bwd"], rows["broken", "fwd+bwd"]
-    assert good.grad_err is not None and good.grad_err < 2e-2 and "WRONG" not in good.note
-    assert bad.grad_err is not None and bad.grad_err > 0.5 and "WRONG GRADIENTS" in bad.note
-    assert (
-        rows["broken", "fwd"].grad_err is None and "WRONG" not in rows["broken", "fwd"].note
-    )  # forward is right
-    assert "WRONG GRADIENTS" in cuda_bench.markdown_table(list(rows.values()))
+    good = rows["naive", "fwd+bwd"]
+    assert good.grad_err is not None and good.grad_err < 2e-2 and good.note == ""  # bf16 against float64
+    for impl in ("doubled", "nan"):
+        bad = rows[impl, "fwd+bwd"]
+        assert bad.grad_err is not None and "WRONG GRADIENTS" in bad.note, bad
+        assert not bad.grad_err <= cuda_bench.WRONG_GRADIENTS
+        assert bad.median_ms is not None  # still timed, but marked
+        forward = rows[impl, "fwd"]  # the forward is right
+        assert forward.grad_err is None and "WRONG" not in forward.note, forward
+    assert 0.9 < (rows["doubled", "fwd+bwd"].grad_err or 0) < 1.1
+    assert math.isnan(rows["nan", "fwd+bwd"].grad_err or 0)
+    assert cuda_bench.markdown_table(list(rows.values())).count("WRONG GRADIENTS") == 2
+    exported = json.loads(json.dumps([asdict(row) for row in rows.values()]))  # as main() writes it
+    flagged = {(r["impl"], r["mode"]) for r in exported if "WRONG GRADIENTS" in r["note"]}
+    assert flagged == {("doubled", "fwd+bwd"), ("nan", "fwd+bwd")}
+
+
+def test_benchmark_says_when_it_could_not_check_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    from readtrack_plugins.flashattention import cuda_bench
+
+    def out_of_memory(*args: Any) -> str:
+        return "the float64 reference failed (CUDA out of memory)"
+
+    monkeypatch.setattr(cuda_bench, "_reference_gradients", out_of_memory)
+    options = cuda_bench.Options(
+        seq_lens=[32], head_dims=[16], causal=[True], modes=["fwd+bwd"], impls=["naive"],
+        quick=True, tokens=32, hidden=16, device="cpu",
+    )  # fmt: skip
+    (row,) = cuda_bench.run_benchmark(options)
+    assert row.median_ms is not None and row.grad_err is None
+    assert row.note == "gradients not checked: the float64 reference failed (CUDA out of memory)"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA the command would run the whole benchmark")
