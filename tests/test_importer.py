@@ -41,7 +41,7 @@ def test_a_messy_list_merges_without_duplicates_and_keeps_every_existing_line(ca
     skipped = {d.title: d.existing_id for d in report.skipped}
     assert skipped == {
         "Longformer: The Long-Document Transformer": "longformer",  # 2004.05150v2: versions ignored
-        "Reformer: The Efficient Transformer (ICLR 2020)": "reformer",
+        "Reformer: The Efficient Transformer": "reformer",  # "(ICLR 2020)" is its venue and year
         "FlashAttention v1, and v2": "flashattention",
     }
     after = catalog_file.read_text(encoding="utf-8")

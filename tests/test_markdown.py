@@ -58,7 +58,8 @@ def test_the_seed_list_reads_into_the_shape_of_the_shipped_catalog() -> None:
     assert papers["RMSNormLayer"].notes == "most used, I think nowadays"
     assert papers["LM are Few Shot learners"].arxiv == "2005.14165"
     assert papers["BERT"].year == 2018
-    assert papers["Seq2Seq (Ilya, 2014)"].year == 2014
+    seq2seq = papers["Seq2Seq"]  # a citation gives the year and leaves the title; the label keeps it
+    assert (seq2seq.year, seq2seq.label) == (2014, "Seq2Seq (Ilya, 2014)")
     blog = papers["SGD - AdamW / AdamScheduleFree (cs231n)"]
     assert blog.url == "https://akash5100.github.io/blog/2024/04/12/Optimization_techniques.html"
     understanding = papers["Understanding deeplearning requires rethinking generalization (research paper)"]
@@ -86,12 +87,12 @@ def test_awesome_list_titles_links_descriptions_and_what_is_ignored() -> None:
     assert papers["Longformer: The Long-Document Transformer"].arxiv == "2004.05150v2"
     assert papers["Longformer: The Long-Document Transformer"].notes == "sliding window + global tokens."
     bigbird = papers["Big Bird: Transformers for Longer Sequences"]
-    assert (bigbird.arxiv, bigbird.url, bigbird.year) == (
-        "2007.14062",
-        "https://github.com/google-research/bigbird",
-        2020,
-    )
-    assert papers["Reformer: The Efficient Transformer (ICLR 2020)"].arxiv == "2001.04451"  # a reference link
+    # a [code] link is kept in the notes, not taken as the paper's url
+    assert (bigbird.arxiv, bigbird.url, bigbird.year) == ("2007.14062", None, 2020)
+    assert bigbird.notes == "[code](https://github.com/google-research/bigbird)"
+    reformer = papers["Reformer: The Efficient Transformer"]  # "(ICLR 2020)": a venue and a year
+    # the arXiv id comes from a reference link
+    assert (reformer.arxiv, reformer.year, reformer.tags) == ("2001.04451", 2020, ["iclr"])
     assert papers["Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention"].notes == (
         "kernel feature maps."
     )
@@ -154,7 +155,8 @@ def test_obsidian_style_front_matter_setext_headings_and_task_states() -> None:
         "Adam: A Method for Stochastic Optimization",
         "the default everywhere",
     )
-    assert (adamw.arxiv, adamw.url) == ("1711.05101v3", "https://github.com/loshchil/AdamW-and-SGDW")
+    assert (adamw.arxiv, adamw.url) == ("1711.05101v3", None)
+    assert adamw.notes == "[code](https://github.com/loshchil/AdamW-and-SGDW)"
     assert adamw.title == "Decoupled Weight Decay Regularization (AdamW)"
     assert (radam.title, radam.notes) == (
         "On the Variance of the Adaptive Learning Rate and Beyond (RAdam)",
