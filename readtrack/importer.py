@@ -5,9 +5,12 @@ Import reads a markdown list (`readtrack.markdown`) and merges it into the catal
 section (created at the end when missing), or under the existing paper when only a nested item is new.
 An imported item is a duplicate, and skipped, when the catalog already has a paper with the same id (from
 an ``<!-- id: x -->`` comment), a shared arXiv id (primary or related, versions ignored), the same URL, or
-the same title or label (case and a trailing ``(2018)`` ignored). Items within one file are never
-duplicates of each other: a list may name the same paper twice on purpose. List and section notes are
-filled in where the catalog has none; notes the user already wrote are kept.
+the same title or label (case and a trailing ``(2018)`` ignored). The same rules find a paper listed
+twice in the imported file: it is imported once, where it first appears, and each later listing adds its
+context there, the slug of its section and its own tags (a paper under "Surveys" and again under "Vision"
+gets the tag ``vision``), the children nested under it, notes, and a year, url or arXiv id the first
+listing lacks. Two listings with different ``<!-- id: -->`` comments (an exported list) stay two papers.
+List and section notes are filled in where the catalog has none; notes the user already wrote are kept.
 
 Export renders the whole catalog as a markdown checklist, BibTeX or the JSON of ``readtrack list --json``.
 """
@@ -48,6 +51,7 @@ class ImportReport:
     catalog: Path
     added: list[str] = field(default_factory=list)
     skipped: list[Duplicate] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)  # titles listed again in the imported file, merged
     new_sections: list[str] = field(default_factory=list)
     notes_set: list[str] = field(default_factory=list)
     notes_kept: list[str] = field(default_factory=list)
@@ -65,6 +69,11 @@ class ImportReport:
             lines.append(
                 f"skipped {len(self.skipped)} duplicate{'s' if len(self.skipped) > 1 else ''} "
                 f"already in the list as: {ids}"
+            )
+        if self.repeated:
+            lines.append(
+                f"merged {len(self.repeated)} repeated listing{'s' if len(self.repeated) > 1 else ''} "
+                f"into the first: {', '.join(dict.fromkeys(self.repeated))}"
             )
         if self.notes_set:
             lines.append(f"set {', '.join(self.notes_set)}")
@@ -123,11 +132,12 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
     catalog = load(path)
     known = _KnownPapers(catalog)
     report = ImportReport(catalog=path)
+    first = _FirstListings(report.repeated)
     sections = {s.name.lower() for s in catalog.sections}
     added = edits.today()
     additions: list[edits.Addition] = []
     for section in imported.sections:
-        fresh, nested = _split(section.papers, known, report.skipped)
+        fresh, nested = _split(section.papers, known, report.skipped, first, markdown.slug(section.name))
         if fresh:
             _stamp(fresh, added)
             additions.append(edits.Addition(section.name, fresh))
@@ -163,41 +173,74 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
     return report
 
 
+def _keys(
+    ident: str | None, arxiv_ids: list[str], url: str | None, names: tuple[str | None, ...]
+) -> list[tuple[str, str]]:
+    """What identifies a paper, strongest first: id, arXiv ids (versions ignored), URL, title and label."""
+    keys = [("id", ident)] if ident else []
+    keys += [("arxiv", arxivid.base_id(a)) for a in arxiv_ids]
+    keys += [("url", _url_key(url))] if url else []
+    return keys + [("name", _name_key(n)) for n in names if n and _name_key(n)]
+
+
+def _new_keys(item: NewPaper) -> list[tuple[str, str]]:
+    return _keys(item.id, [i for i in [item.arxiv, *item.related] if i], item.url, (item.title, item.label))
+
+
 class _KnownPapers:
     """What identifies the papers already in the catalog: ids, arXiv ids, URLs, titles and labels."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self.ids: set[str] = set()
-        self.arxiv: dict[str, str] = {}
-        self.urls: dict[str, str] = {}
-        self.names: dict[str, str] = {}
+        self.keys: dict[tuple[str, str], str] = {}
         for paper in catalog.papers():
-            self.ids.add(paper.id)
-            for ident in paper.arxiv_ids():
-                self.arxiv.setdefault(arxivid.base_id(ident), paper.id)
-            if paper.url:
-                self.urls.setdefault(_url_key(paper.url), paper.id)
-            for name in (paper.title, paper.label):
-                if name and _name_key(name):
-                    self.names.setdefault(_name_key(name), paper.id)
+            keys = _keys(paper.id, paper.arxiv_ids(), paper.url, (paper.title, paper.label))
+            for key in keys:
+                self.keys.setdefault(key, paper.id)
 
     def match(self, item: NewPaper) -> str | None:
         """The id of the known paper ``item`` duplicates, or None."""
-        if item.id and item.id in self.ids:
-            return item.id
-        for ident in [item.arxiv, *item.related]:
-            if ident and arxivid.base_id(ident) in self.arxiv:
-                return self.arxiv[arxivid.base_id(ident)]
-        if item.url and _url_key(item.url) in self.urls:
-            return self.urls[_url_key(item.url)]
-        for name in (item.title, item.label):
-            if name and _name_key(name) in self.names:
-                return self.names[_name_key(name)]
-        return None
+        return next((self.keys[k] for k in _new_keys(item) if k in self.keys), None)
+
+
+class _FirstListings:
+    """The papers of the imported file met so far, so that a paper listed again merges into its first."""
+
+    def __init__(self, repeated: list[str]) -> None:
+        self.keys: dict[tuple[str, str], NewPaper] = {}
+        self.section_of: dict[int, str] = {}  # id(first listing) -> its section's tag
+        self.repeated = repeated
+
+    def merge(self, item: NewPaper, section_tag: str) -> NewPaper | None:
+        """The paper met before that ``item`` repeats, with ``item``'s tags, section and notes added; or None
+        (then ``item`` is a first listing). The caller moves ``item``'s children there."""
+        keys = _new_keys(item)
+        earlier = next((self.keys[k] for k in keys if k in self.keys), None)
+        if earlier is None or (item.id and earlier.id and item.id != earlier.id):
+            # two ids given in the file (an exported list) are two entries the user keeps apart
+            for key in keys:
+                self.keys.setdefault(key, item)
+            self.section_of[id(item)] = section_tag
+            return None
+        elsewhere = section_tag and section_tag != self.section_of.get(id(earlier))
+        context = [*([section_tag] if elsewhere else []), *item.tags]
+        earlier.tags = list(dict.fromkeys([*earlier.tags, *context]))
+        earlier.year, earlier.url = earlier.year or item.year, earlier.url or item.url
+        if not earlier.arxiv and item.arxiv:
+            earlier.arxiv, earlier.related = item.arxiv, [*item.related, *earlier.related]
+        if item.notes and item.notes not in (earlier.notes or ""):
+            earlier.notes = f"{earlier.notes}\n\n{item.notes}" if earlier.notes else item.notes
+        for key in keys:
+            self.keys.setdefault(key, earlier)
+        self.repeated.append(item.title)
+        return earlier
 
 
 def _split(
-    items: list[NewPaper], known: _KnownPapers, skipped: list[Duplicate]
+    items: list[NewPaper],
+    known: _KnownPapers,
+    skipped: list[Duplicate],
+    first: _FirstListings,
+    section_tag: str,
 ) -> tuple[list[NewPaper], list[tuple[str, list[NewPaper]]]]:
     """(new papers for this level, [(existing parent id, new papers to nest under it)])."""
     fresh: list[NewPaper] = []
@@ -206,7 +249,12 @@ def _split(
         existing = known.match(item)
         if existing is not None:
             skipped.append(Duplicate(item.title, existing))
-        children, deeper = _split(item.children, known, skipped)
+        elif (earlier := first.merge(item, section_tag)) is not None:
+            children, deeper = _split(item.children, known, skipped, first, section_tag)
+            earlier.children += children
+            nested += deeper
+            continue
+        children, deeper = _split(item.children, known, skipped, first, section_tag)
         if existing is None:
             item.children = children
             fresh.append(item)

@@ -90,13 +90,48 @@ def test_ids_from_comments_and_same_arxiv_items_within_one_file(catalog_file: Pa
         "## Inbox\n"
         "- [ ] Already here under another name <!-- id: gan -->\n"
         "- [ ] Mixture of Depths 2404.02258 <!-- id: mod -->\n"
-        "- [ ] Mixture-of-Depths, the same paper again (arXiv:2404.02258)\n",
+        "- [ ] Mixture-of-Depths, the same paper again (arXiv:2404.02258)\n"
+        "## Efficiency\n"
+        "- [ ] [Mixture-of-Depths](https://arxiv.org/abs/2404.02258v2) (ICML 2024)\n"
+        "  - [ ] A follow-up nested under the repeat 2410.00001\n",
     )
     report = import_markdown(catalog_file, source)
     assert [d.existing_id for d in report.skipped] == ["gan"]
-    assert report.added[0] == "mod"
+    assert report.added == ["mod", "follow-up-nested-under"]
+    assert len(report.repeated) == 2
+    assert "merged 2 repeated listings into the first: Mixture-of-Depths" in report.summary()
     catalog = catalog_module.load(catalog_file, cache=False)
-    assert [p.arxiv for p in catalog.section("Inbox").papers] == ["2404.02258", "2404.02258"]
+    (mod,) = catalog.section("Inbox").papers
+    assert mod.id == "mod"
+    assert mod.tags == ["efficiency", "icml"]  # the later section, and what the later listing said
+    assert [c.arxiv for c in mod.children] == ["2410.00001"]
+    assert [s.name for s in catalog.sections if s.name == "Efficiency"] == []  # nothing left to put there
+
+
+def test_a_paper_listed_twice_with_two_ids_stays_two_papers(tmp_path: Path) -> None:
+    """An exported list names every paper with its id; two ids are two entries the user kept apart."""
+    source = write(
+        tmp_path,
+        "## A\n- [ ] Infini-attention 2404.07143 <!-- id: infini -->\n"
+        "## B\n- [ ] Leave No Context Behind 2404.07143 <!-- id: leave -->\n",
+    )
+    report = import_markdown(tmp_path / "new.yaml", source)
+    assert (report.added, report.repeated) == (["infini", "leave"], [])
+
+
+def test_repeats_are_found_by_title_and_url_too(tmp_path: Path) -> None:
+    source = write(
+        tmp_path,
+        "## Vision\n- [ ] [ViT](https://example.org/vit) -- first\n- [ ] Deep Residual Learning (2015)\n"
+        "## Surveys\n- [ ] [An image is worth 16x16 words](https://example.org/vit/) -- second\n"
+        "- [x] deep residual learning\n",
+    )
+    report = import_markdown(tmp_path / "new.yaml", source)
+    catalog = catalog_module.load(tmp_path / "new.yaml", cache=False)
+    vit, resnet = catalog.section("Vision").papers
+    assert (vit.tags, vit.notes) == (["surveys"], "first\n\nsecond")
+    assert (resnet.tags, resnet.status) == (["surveys"], "todo")  # the first listing's status stands
+    assert len(report.added) == 2
 
 
 def test_section_option_and_section_notes(catalog_file: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 import tempfile
 from pathlib import Path
@@ -185,6 +186,139 @@ def test_tabs_windows_line_endings_and_bom() -> None:
     assert resnet.children[0].status == "read"
     assert not any("\r" in t for t in by_title(imported))
     assert [c.title for c in audio.papers[0].children] == ["Parallel WaveNet"]
+
+
+def facts(paper: NewPaper) -> tuple[object, ...]:
+    return (paper.arxiv, paper.year, paper.tags, paper.url, paper.notes)
+
+
+def test_venues_and_years_give_the_year_and_a_tag_and_leave_the_title() -> None:
+    papers = by_title(read_list("venues.md"))
+    expected = {
+        "TVM: An Automated End-to-End Optimizing Compiler for Deep Learning": ("1802.04799", 2018, ["osdi"]),
+        "Ansor: Generating High-Performance Tensor Programs for Deep Learning": (None, 2020, ["osdi"]),
+        "Welder: Scheduling Deep Learning Memory Access via Tile-graph": (None, 2023, ["osdi"]),
+        "TASO: Optimizing Deep Learning Computation with Automatic Generation of Graph Substitutions": (
+            None,
+            2019,
+            ["sosp"],
+        ),
+        "Learning to Optimize Tensor Programs": (None, 2018, ["neurips"]),
+        "Relay: A New IR for Machine Learning Frameworks": (None, 2018, []),  # arXiv is no venue
+        "Attention Is All You Need": (None, 2017, []),  # a citation: a year, no venue
+        "Sequence to Sequence Learning with Neural Networks": (None, 2014, []),
+        "The Tensor Algebra Compiler": (None, 2017, ["oopsla"]),  # (OOPSLA '17)
+        "A Learned Performance Model for TPUs": (None, 2021, ["mlsys"]),
+        "Halide: a language and compiler for image processing pipelines": (None, 2013, ["pldi"]),
+        "Backprop as Functor (LICS)": (None, 2019, []),  # a bracket without a year stays
+    }
+    assert {title: (p.arxiv, p.year, p.tags) for title, p in papers.items()} == expected
+    # the label keeps a citation, which is the user's wording; a venue is not
+    assert papers["Attention Is All You Need"].label == "Attention Is All You Need (Vaswani et al., 2017)"
+    assert papers["The Tensor Algebra Compiler"].label is None
+    assert papers["A Learned Performance Model for TPUs"].url == (
+        "https://proceedings.mlsys.org/paper/2021/hash/85d8ce590ad8981ca2c8286f79f59954"
+    )
+
+
+def test_two_digit_years_resolve_to_this_century_up_to_next_year() -> None:
+    this_year = dt.date.today().year
+    soon, later = (this_year + 1) % 100, (this_year + 2) % 100
+    imported = markdown.parse(f"- [ ] A [NeurIPS'{soon:02d}]\n- [ ] B [ICML'{later:02d}]\n- [ ] C [KDD'98]\n")
+    years = [p.year for p in imported.sections[0].papers]
+    assert years == [2000 + soon, 1900 + later, 1998]
+
+
+def test_lazy_continuation_lines_continue_the_title_and_bring_its_link() -> None:
+    imported = read_list("lazy-continuation.md")
+    papers = by_title(imported)
+    t5 = papers["Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer"]
+    assert (t5.arxiv, t5.notes) == ("1910.10683", None)
+    scaling = papers["Scaling Laws for Neural Language Models"]  # an indented line: notes
+    assert (scaling.status, scaling.notes) == ("read", "(the Kaplan et al. paper) -- compute-optimal curves")
+    chinchilla = papers["Training Compute-Optimal Large Language Models"]  # a link closed on the next line
+    assert (chinchilla.arxiv, chinchilla.notes) == ("2203.15556", "Chinchilla")
+    gpt3 = papers["Language Models are Few-Shot Learners"]  # indented lines and a second paragraph
+    assert gpt3.notes == "2005.14165\nGPT-3: in-context learning.\n\nA second paragraph of notes."
+    # once an item has its notes, an unindented line is a note of what holds it (the seed writes its
+    # section notes so)
+    assert papers["A title on one line"].notes == "and its note"
+    assert imported.sections[0].notes == "which wraps lazily onto the next line"
+
+
+def test_grouping_bullets_become_their_items_tags() -> None:
+    imported = read_list("grouping.md")
+    (section,) = imported.sections
+    assert [(p.title, p.tags) for p in section.papers] == [
+        ("Demystifying Parallel and Distributed Deep Learning", ["survey"]),
+        ("Scalable Deep Learning on Distributed Infrastructures", ["survey", "csur"]),
+        ("TASO", ["graph-optimization", "sosp"]),
+        ("GPipe", ["graph-optimization", "pipelines"]),  # groups nest
+        ("Megatron-LM", []),
+    ]
+    assert section.notes == "- A plain bullet over nothing is a note of the section."
+    assert section.papers[-1].notes == "- a bullet under a paper is that paper's note"
+
+
+def test_links_are_read_by_their_label() -> None:
+    papers = by_title(read_list("link-labels.md"))
+    flash = papers["FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"]
+    assert facts(flash) == (
+        "2205.14135",
+        None,
+        [],
+        None,
+        "[Note](notes/flashattention.md) [Code](https://github.com/Dao-AILab/flash-attention)",
+    )
+    flash2 = papers["FlashAttention-2: Faster Attention with Better Parallelism"]  # labels before the title
+    assert (flash2.arxiv, flash2.notes) == ("2307.08691", "[Slides](https://example.org/fa2-slides.pdf)")
+    ring = papers["Ring Attention"]
+    assert ring.url == "https://openreview.net/forum?id=WsRHpHH4s0"  # the paper link, not the code
+    assert ring.notes == "[code](https://github.com/lhao499/ringattention) [video](https://youtu.be/abc)"
+    bpt = papers["Blockwise Parallel Transformer"]  # a file beside the list is never a url
+    assert (bpt.url, bpt.notes) == (None, "[notes](./notes/bpt.md)")
+    paged = papers["Efficient Memory Management for LLM Serving with PagedAttention"]
+    assert (paged.arxiv, paged.url) == ("2309.06180", None)
+    assert paged.notes == "vLLM [blog](https://blog.vllm.ai/2023/06/20/vllm.html)"
+    extras = papers["Only extras here"]  # nothing but extras: the first web one is the url
+    assert (extras.url, extras.notes) == (
+        "https://github.com/u/only-code",
+        "[slides](https://example.org/s.pdf)",
+    )
+
+
+def test_html_blocks_tables_code_and_comments_hold_no_items() -> None:
+    imported = read_list("html-and-tables.md")
+    assert imported.title == "HTML, tables and code"  # from the front matter
+    titles = [p.title for p in by_title(imported).values()]
+    assert titles == [
+        "Long Short-Term Memory",  # markdown inside <details>, after a blank line, is markdown (GitHub)
+        "Neural Machine Translation by Jointly Learning to Align and Translate",  # an <a href> title link
+        "A quoted item still counts",
+    ]
+    papers = by_title(imported)
+    assert papers["Long Short-Term Memory"].id == "lstm"
+    assert (
+        papers["Neural Machine Translation by Jointly Learning to Align and Translate"].arxiv == "1409.0473"
+    )
+    assert not any("Not an item" in (p.notes or "") for p in papers.values())
+    assert not any("Not an item" in (s.notes or "") for s in imported.sections)
+
+
+def test_a_paper_listed_in_two_sections_imports_once_with_both_contexts(tmp_path: Path) -> None:
+    target = tmp_path / "papers.yaml"
+    report = import_markdown(target, LISTS / "duplicates.md")
+    catalog = catalog_module.load(target, cache=False)
+    assert [(s.name, [p.title for p in s.papers]) for s in catalog.sections] == [
+        ("Surveys", ["Attention Is All You Need", "Deep Residual Learning for Image Recognition"]),
+        ("Vision", ["An Image is Worth 16x16 Words"]),
+    ]
+    attention, resnet = catalog.section("Surveys").papers
+    assert (attention.tags, attention.year) == (["language", "neurips"], 2017)  # the repeat's venue and year
+    assert [c.title for c in attention.children] == ["Transformer-XL"]  # nested under the repeat: moved
+    assert (resnet.tags, resnet.status) == (["vision"], "todo")
+    assert len(report.repeated) == 2
+    assert not any(p.id.endswith("-2") for p in catalog.papers())
 
 
 def test_plain_bullets_are_papers_when_nothing_has_a_checkbox() -> None:
@@ -380,3 +514,82 @@ def test_export_then_import_gives_back_ids_titles_statuses_sections_and_nesting(
     assert back.title == generated.title
     assert [p.arxiv for p in back.papers()] == [p.arxiv for p in generated.papers()]
     assert [p.year for p in back.papers()] == [p.year for p in generated.papers()]
+
+
+# -- property: a list found in the wild, imported, exported and imported again, is the same list --------
+
+SHAPES = st.sampled_from(
+    [
+        "",
+        " [OSDI'22]",
+        " (NeurIPS 2020)",
+        ", ICML 2019",
+        " (Vaswani et al., 2017)",
+        " (2018)",
+        " [[Paper](https://arxiv.org/abs/1706.03762)] [[Code](https://github.com/u/r)]",
+        " [pdf](https://arxiv.org/pdf/2205.14135v2.pdf) [slides](https://e.org/s.pdf)",
+        " [notes](notes/x.md)",
+        " 2404.07143",
+        " https://example.org/paper_(v2)",
+        " -- a note with *emphasis*",
+        " # a note after a hash",
+    ]
+)
+WILD_WORD = st.one_of(
+    WORD, st.sampled_from(["(draft)", "[sic]", "*bold*", "`code`", "é", "—", "&", "C++", "50%"])
+)
+WILD_TITLE = st.lists(WILD_WORD, min_size=1, max_size=5).map(" ".join)
+
+
+@st.composite
+def wild_lists(draw: st.DrawFn) -> str:
+    """Checklists as people write them: sections, venues, labelled links, notes, groups, nesting."""
+    lines = [f"# {draw(WORD)} list", ""] if draw(st.booleans()) else []
+
+    def items(pad: str, depth: int) -> None:
+        for _ in range(draw(st.integers(1, 3))):
+            if depth < 2 and draw(st.integers(0, 5)) == 0:  # a grouping bullet over checklist items
+                lines.append(f"{pad}- {draw(WORD)} group")
+                items(pad + "  ", depth + 1)
+                continue
+            box = draw(st.sampled_from(" xX/-"))
+            title = draw(WILD_TITLE)
+            if draw(st.booleans()):
+                title = f"[{title}](https://example.org/{draw(st.integers(0, 9))})"
+            lines.append(f"{pad}- [{box}] {title}{draw(SHAPES)}")
+            if draw(st.integers(0, 3)) == 0:
+                lines.append(f"{pad}  an indented note line")
+            if depth < 2 and draw(st.integers(0, 3)) == 0:
+                items(pad + "  ", depth + 1)
+
+    for section in range(draw(st.integers(1, 3))):
+        lines += [f"## Section {section}", ""]
+        if draw(st.booleans()):
+            lines += [f"notes of section {section}", ""]
+        items("", 0)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def facts_of(catalog: Catalog) -> list[tuple[object, ...]]:
+    return [
+        (p.id, p.title, p.status, p.arxiv, p.related, p.year, p.url, p.tags, p.notes, p.depth)
+        for p in catalog.papers()
+    ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wild_lists())
+def test_import_export_import_is_stable_on_lists_found_in_the_wild(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source, first, second = Path(folder) / "list.md", Path(folder) / "a.yaml", Path(folder) / "b.yaml"
+        source.write_text(text, encoding="utf-8")
+        import_markdown(first, source)
+        imported = catalog_module.load(first, cache=False)
+        source.write_text(markdown.render(imported), encoding="utf-8")
+        import_markdown(second, source)
+        again = catalog_module.load(second, cache=False)
+    assert outline(again) == outline(imported)
+    assert facts_of(again) == facts_of(imported)
+    assert (again.title, again.notes) == (imported.title, imported.notes)
+    assert [s.notes for s in again.sections] == [s.notes for s in imported.sections]

@@ -32,13 +32,15 @@ GitHub renders it; what an item's text means is read from its tokens, forgivingl
   used), link reference definitions (their links are resolved), table-of-contents items linking to
   ``#anchors``, badge images. Windows line endings, a UTF-8 or UTF-16 byte-order mark are fine.
 - A paper's label is the original wording when it differs from the title (besides an extracted year or
-  venue). An HTML comment ``<!-- id: transformer -->`` in the item gives its id.
+  venue). An HTML comment ``<!-- id: transformer -->`` in the item gives its id, and
+  ``<!-- id: vit tags: vision, iclr -->`` its id and tags.
 
 Writing (`render`) produces a checklist of the same shape that reads back to the same ids, titles,
-statuses, sections and nesting: ``# title``, list notes, one ``## section`` per section with its notes,
-then ``- [x] Title (2017) [arXiv:1706.03762](https://arxiv.org/abs/1706.03762) [host](url)
-<!-- id: transformer -->`` items nested by two spaces, paper notes indented under their item. Markdown
-characters in titles are backslash-escaped only as far as needed to read back unchanged.
+statuses, sections, nesting, years, arXiv ids, urls, tags and notes: ``# title``, list notes, one
+``## section`` per section with its notes, then ``- [x] Title (2017) [arXiv:1706.03762](https://arxiv.org/
+abs/1706.03762) [host](url) <!-- id: transformer tags: attention -->`` items nested by two spaces, paper
+notes indented under their item. Markdown characters in titles are backslash-escaped only as far as needed
+to read back unchanged. Tags with spaces or markup are left out (a comment cannot carry them).
 
 markdown-it-py is imported on the first `parse`, never at import time: listing and marking never load it.
 

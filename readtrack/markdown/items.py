@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from readtrack.edits import NewPaper
 
-_ID_COMMENT = re.compile(r"^<!--\s*id:\s*(\S+)\s*-->$")
+# what `render` writes after each item: <!-- id: transformer --> or <!-- id: vit tags: vision, iclr -->
+_ID_COMMENT = re.compile(r"^<!--\s*id:\s*(?P<id>\S+?)(?:\s+tags:\s*(?P<tags>[^<>]*?))?\s*-->$")
+TAG_WORD = re.compile(r"^[\w.+-]+$")  # tags a comment can carry
 _SLOT_BASE = 0xF0000
 _SLOT_CHAR = re.compile("[\U000f0000-\U000ffffd]")
 _ANCHOR_OPEN = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<url>[^\"']+)[\"']", re.IGNORECASE)
@@ -38,7 +40,7 @@ _BARE_ARXIV = re.compile(
 )
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
 _EDGE_SEPARATORS = " \t-:,;|/"
-_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,;.!?])(?=\s|$)")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,;:.!?])(?=\s|$)")
 # A link after one of these words is part of the sentence ("see the [blog post](url)"), not an attachment.
 _LEADS_INTO_LINK = frozenset(
     ["a", "an", "the", "see", "in", "on", "at", "of", "for", "by", "with", "to", "from", "and", "or", "via"]
@@ -147,6 +149,30 @@ _VENUES = frozenset(
         "isca",
         "hpca",
         "ppopp",
+        "pldi",
+        "popl",
+        "oopsla",
+        "cgo",
+        "sc",
+        "micro",
+        "atc",
+        "socc",
+        "sigcomm",
+        "spaa",
+        "podc",
+        "dac",
+        "iccad",
+        "fpga",
+        "icse",
+        "fse",
+        "www",
+        "chi",
+        "uist",
+        "ijcv",
+        "tog",
+        "tnnls",
+        "pnas",
+        "lics",
         "interspeech",
         "icassp",
         "icra",
@@ -184,10 +210,10 @@ def slot_of(char: str, slots: list[_Slot]) -> _Slot | None:
     return slots[index] if 0 <= index < len(slots) else None
 
 
-def protect(children: list[Token]) -> tuple[str, list[_Slot], str | None]:
-    """Inline tokens as protected text, its slots, and the id an ``<!-- id: x -->`` comment gave."""
+def protect(children: list[Token]) -> tuple[str, list[_Slot], re.Match[str] | None]:
+    """Inline tokens as protected text, its slots, and the ``<!-- id: x tags: a, b -->`` comment found."""
     slots: list[_Slot] = []
-    item_id = None
+    id_comment = None
     texts: list[list[str]] = [[]]  # the innermost open link collects its text
     opened: list[tuple[str, str]] = []  # (url, "link" | "autolink" | "a")
 
@@ -226,7 +252,7 @@ def protect(children: list[Token]) -> tuple[str, list[_Slot], str | None]:
             close()
         else:  # images, other HTML, emphasis markers: kept only in the source
             if kind == "html_inline" and (found := _ID_COMMENT.match(token.content.strip())):
-                item_id = found.group(1) if ID_PATTERN.match(found.group(1)) else item_id
+                id_comment = found if ID_PATTERN.match(found.group("id")) else id_comment
             source = f"![{token.content}]({token.attrs.get('src', '')})" if kind == "image" else token.markup
             out.append(_slot(slots, _Slot("drop", token.content if kind == "html_inline" else source)))
     while opened:  # an <a href> never closed: its text stays text
@@ -238,7 +264,7 @@ def protect(children: list[Token]) -> tuple[str, list[_Slot], str | None]:
         found, trailing = _trim_url(match.group(0))
         return _slot(slots, _Slot("url", found, url=found)) + trailing
 
-    return _BARE_URL.sub(bare_url, "".join(texts[0])), slots, item_id
+    return _BARE_URL.sub(bare_url, "".join(texts[0])), slots, id_comment
 
 
 def _trim_url(url: str) -> tuple[str, str]:
@@ -438,7 +464,7 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
     """A paper from an item's inline tokens, and its description (notes); None for items that are no paper."""
     from readtrack.edits import NewPaper  # edits loads YAML, which exporting to markdown does not need
 
-    body, slots, item_id = protect(children)
+    body, slots, id_comment = protect(children)
     lead, body = _split_leading_labels(body, slots)
     position = 0
     while position < len(body) and (
@@ -508,7 +534,7 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
     arxiv_ids = distinct_ids(ids)
     paper = NewPaper(
         title=title,
-        id=item_id,
+        id=id_comment.group("id") if id_comment else None,
         label=wording if wording and wording not in (title, tidy(title)) else None,
         arxiv=arxiv_ids[0] if arxiv_ids else None,
         related=arxiv_ids[1:],
@@ -516,6 +542,9 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         year=dates.year,
         tags=dates.tags,
     )
+    if id_comment and id_comment.group("tags"):
+        written = [t.strip() for t in id_comment.group("tags").split(",")]
+        paper.tags = list(dict.fromkeys([*paper.tags, *(t for t in written if TAG_WORD.match(t))]))
     notes = [restore_source(description, slots).strip() if description else ""]
     notes.append(
         " ".join(

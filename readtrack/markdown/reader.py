@@ -266,7 +266,9 @@ class _Reader:
         notes.add(description, start, start + 1)
         indented = False
         for offset, line in enumerate(lines[taken:], start + taken):
-            # lines left unindented after the item's notes began belong to what holds the item
+            # lines left unindented after the item's notes began belong to what holds the item (the seed
+            # list writes its section notes so, right under an item with a note; GitHub would show them in
+            # the item)
             indented = indented or _indent(self.lines[min(offset, len(self.lines) - 1)]) > marker
             self.note_lines([line], offset, notes if indented else owner)
         for part in rest:

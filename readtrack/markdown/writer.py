@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from readtrack import arxivid
 from readtrack.catalog import Catalog, Paper
-from readtrack.markdown.items import distinct_ids
+from readtrack.markdown.items import TAG_WORD, distinct_ids
 from readtrack.markdown.lists import ASCII_PUNCT, STATUS_CHECKBOX
 from readtrack.markdown.reader import parse
 
@@ -44,7 +44,9 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
     links += [f"[arXiv:{ident}]({arxivid.abs_url(ident)})" for ident in paper.arxiv_ids()]
     if paper.url:
         links.append(f"[{_link_text(paper.url)}]({_link_destination(paper.url)})")
-    suffix = " ".join([*links, f"<!-- id: {paper.id} -->"])
+    tags = [t for t in paper.tags if TAG_WORD.match(t)]  # a tag with spaces or markup cannot be carried
+    comment = f"<!-- id: {paper.id} tags: {', '.join(tags)} -->" if tags else f"<!-- id: {paper.id} -->"
+    suffix = " ".join([*links, comment])
     title = paper.title or paper.label or paper.id
     box = STATUS_CHECKBOX[paper.status]
     line = ""
@@ -69,6 +71,7 @@ def _reads_back(line: str, paper: Paper, title: str) -> bool:
     return (
         got.title == title
         and got.id == paper.id
+        and got.tags == [t for t in paper.tags if TAG_WORD.match(t)]
         and got.year == paper.year
         and ([got.arxiv, *got.related] if got.arxiv else []) == distinct_ids(paper.arxiv_ids())
         and got.notes is None
