@@ -101,7 +101,7 @@ def list_papers(
         return
     import shutil
 
-    from readtrack.render import paper_table
+    from readtrack.render.papers import paper_table
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
@@ -121,7 +121,7 @@ def show(
     if as_json:
         _print_json(details)
         return
-    from readtrack.render import paper_panel
+    from readtrack.render.papers import paper_panel
 
     _console().print(paper_panel(details))
 
@@ -192,7 +192,7 @@ def add(
 @app.command()
 def stats() -> None:
     """Reading progress per section."""
-    from readtrack.render import stats_table
+    from readtrack.render.papers import stats_table
 
     _console().print(stats_table(_load()))
 
@@ -258,7 +258,7 @@ def run(
         if as_json:
             record = runner.run_streaming_json(sys.stdout, start)
         else:
-            from readtrack.run_report import live_printer, render_record
+            from readtrack.render.runs import live_printer, render_record
 
             console = _console()
             record = start(live_printer(console))
@@ -283,7 +283,7 @@ def run_history(
     if as_json:
         _print_json([jsonable(r.to_dict()) for r in records])
         return
-    from readtrack.run_report import render_history
+    from readtrack.render.runs import render_history
 
     render_history(records, _console())
 
@@ -300,7 +300,7 @@ def compare(
     if as_json:
         _print_json(comparison.to_dict())
         return
-    from readtrack.run_report import render_comparison
+    from readtrack.render.runs import render_comparison
 
     render_comparison(comparison, _console())
 
@@ -314,7 +314,7 @@ def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSO
     if as_json:
         _print_json(rows)
         return
-    from readtrack.run_report import render_plugins
+    from readtrack.render.runs import render_plugins
 
     render_plugins(rows, _console())
 
@@ -335,7 +335,7 @@ def sync_papers(
 ) -> None:
     """Fetch arXiv metadata (abstracts, authors) and PDFs for offline reading; politely, resumably."""
     from readtrack import sync
-    from readtrack.render import TerminalProgress
+    from readtrack.render.papers import TerminalProgress
     from readtrack.syncreport import summary_lines
 
     options = sync.SyncOptions.from_env(pdf=not no_pdf, resolve=resolve, force=force, jobs=jobs)
@@ -350,7 +350,7 @@ def sync_papers(
 def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Open a paper's PDF in the system viewer (READTRACK_OPENER overrides), syncing it first if missing."""
     from readtrack import viewer
-    from readtrack.render import TerminalProgress
+    from readtrack.render.papers import TerminalProgress
 
     with TerminalProgress() as progress:
         opened = viewer.open_paper(_load(), paper_id, on_event=progress)
@@ -361,7 +361,7 @@ def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
 def doctor() -> None:
     """Re-check the PDF cache offline: missing, corrupt and orphaned files, stale partial downloads."""
     from readtrack import pdfcache
-    from readtrack.render import doctor_lines
+    from readtrack.render.papers import doctor_lines
 
     report = pdfcache.doctor(_load())
     for line in doctor_lines(report):

@@ -111,7 +111,7 @@ def test_a_steady_call_is_timed_until_settled_and_not_flagged_noisy() -> None:
 def test_a_call_whose_time_jumps_around_is_flagged_noisy_and_shown_so() -> None:
     from rich.console import Console
 
-    from readtrack.run_report import stage_tables
+    from readtrack.render.runs import stage_tables
 
     calls = iter(range(10**6))
 

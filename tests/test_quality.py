@@ -28,3 +28,14 @@ def test_ruff_format() -> None:
 def test_mypy_on_the_package() -> None:
     result = run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_module_of_the_package_has_one_job_stated_and_stays_small() -> None:
+    """One module, one job: a docstring saying what it is for, and no module over 600 lines."""
+    import ast
+
+    for path in sorted((REPO / "readtrack").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        name = path.relative_to(REPO)
+        assert ast.get_docstring(ast.parse(source)), f"{name} has no docstring stating its job"
+        assert source.count("\n") <= 600, f"{name} has {source.count(chr(10))} lines (at most 600)"

@@ -1,16 +1,16 @@
-"""The TUI application: sections, the paper table and the detail pane over one papers.yaml.
+"""The TUI application and its main screen: sections, the paper table and the details of one papers.yaml.
 
-Widgets only show things; every change goes through `readtrack.edits` (the CLI's code), reading goes through
-`readtrack.catalog`, `readtrack.details` and `readtrack.history`. Anything that touches the disk or the
-network runs in a worker thread and comes back with `call_from_thread`, so the screen never freezes. The
-file is polled once a second: when it changes on disk (an editor, the CLI), it is reloaded and the cursor
-stays on the same paper; when it becomes invalid, a screen says where and why until it is fixed.
+The screen holds the layout, the key bindings and thin actions. Widgets only show things; every change goes
+through `readtrack.edits` (the CLI's code), reading goes through `readtrack.catalog`, `readtrack.details` and
+`readtrack.history`. Anything that touches the disk or the network runs in a worker thread and comes back
+with `call_from_thread`, so the screen never freezes. Loading, reloading on a change on disk and applying
+edits are `readtrack.tui.catalog_watch`; syncing is `readtrack.tui.sync_worker`; running a plugin is
+`readtrack.tui.run_screen`.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,25 +25,16 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from readtrack.catalog import Catalog, Paper, load
-from readtrack.errors import CatalogError, ReadtrackError, one_line
-from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen, NotesScreen, PromptScreen, key_label
+from readtrack.errors import ReadtrackError
+from readtrack.tui.catalog_watch import CatalogWatcher
+from readtrack.tui.dialogs import HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
 from readtrack.tui.sync_panel import SyncPanel
+from readtrack.tui.sync_worker import SyncWorker
 
-POLL_SECONDS = 1.0
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
-FileSignature = tuple[int, int] | None
-
-
-def file_signature(path: Path) -> FileSignature:
-    """(mtime_ns, size) of papers.yaml, None when it is missing: what the reload poll compares."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def short_path(path: Path) -> str:
@@ -101,7 +92,8 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.path = path
         self.catalog: Catalog | None = None
-        self.signature: FileSignature = None
+        self.watcher = CatalogWatcher(self, path, self._install)
+        self.syncer = SyncWorker(self, lambda: self.query_one(SyncPanel), self._sync_finished)
         self.section_index = 0
         self.query_text = ""
         self.search_extra: dict[str, str] = {}
@@ -111,9 +103,6 @@ class MainScreen(Screen[None]):
         self._filter = IncrementalFilter([], {})
         self._sections_width = 0
         self.last_status: dict[str, str] = {}
-        self._edit_lock = threading.Lock()
-        self._error_screen: CatalogErrorScreen | None = None
-        self._sync_cancel: threading.Event | None = None  # set while a sync runs
         self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
 
     def compose(self) -> ComposeResult:
@@ -134,59 +123,20 @@ class MainScreen(Screen[None]):
         self.query_one("#sections").border_title = "Sections"
         self.query_one("#details").border_title = "Details"
         self.query_one(PaperTable).focus()
-        self._load_now()
-        self.set_interval(POLL_SECONDS, self._poll)
+        self.watcher.start()
         self.call_after_refresh(self._load_side_data)  # after the first paint: it is not needed for it
 
-    # -- loading and reloading -----------------------------------------------------------------------
+    # -- loading (the watcher calls _install with each catalog) -----------------------------------------
 
-    def _load_now(self) -> None:
-        """First load, in the UI thread: the first paint needs it anyway."""
-        signature = file_signature(self.path)
-        try:
-            catalog = load(self.path)
-        except CatalogError as err:
-            self._show_catalog_error(str(err), signature)
-            return
-        self._install(catalog, signature)
-
-    def _poll(self) -> None:
-        signature = file_signature(self.path)
-        if signature == self.signature or self._edit_lock.locked():
-            return
-        self._reload(signature)
-
-    @work(thread=True, exclusive=True, group="reload")
-    def _reload(self, signature: FileSignature) -> None:
-        try:
-            catalog = load(self.path)
-        except CatalogError as err:
-            self.app.call_from_thread(self._show_catalog_error, str(err), signature)
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._install, catalog, signature)
-
-    def _show_catalog_error(self, message: str, signature: FileSignature) -> None:
-        self.signature = signature
-        if self._error_screen is None:
-            self._error_screen = CatalogErrorScreen(message, str(self.path))
-            self.app.push_screen(self._error_screen)
-        else:
-            self._error_screen.show(message)
-
-    def _install(self, catalog: Catalog, signature: FileSignature, keep: str | None = None) -> None:
+    def _install(self, catalog: Catalog, keep: str | None = None) -> None:
         """Show ``catalog``; the cursor stays on ``keep`` (default: the paper it is on now)."""
         if keep is None:
             current = self.table.current
             keep = current.paper.id if current else None
         self.catalog = catalog
-        self.signature = signature
         self._papers = list(catalog.papers())
         self._progress = [section.progress() for section in catalog.sections]
         self._filter = IncrementalFilter(self._papers, self.search_extra)
-        if self._error_screen is not None:
-            self.app.pop_screen()
-            self._error_screen = None
         self.section_index = min(self.section_index, max(len(catalog.sections) - 1, 0))
         self._show_sections()
         self._show_rows(keep)
@@ -344,9 +294,8 @@ class MainScreen(Screen[None]):
     def action_escape(self) -> None:
         """Esc stops what is going on, innermost first: a running sync, the sync panel, the filter."""
         panel = self.query_one(SyncPanel)
-        if self._sync_cancel is not None:
-            self._sync_cancel.set()
-            panel.status("Cancelling… (downloads stop at the next chunk)", "yellow")
+        if self.syncer.running:
+            self.syncer.cancel()
         elif panel.has_class("-shown"):
             panel.remove_class("-shown")
         else:
@@ -370,36 +319,12 @@ class MainScreen(Screen[None]):
             self.notify("No paper selected", severity="warning")
         return row.paper if row else None
 
-    def _edit(
-        self,
-        change: Callable[[], Catalog],
-        keep: Callable[[], str | None] | None = None,
-        done: str | None = None,
-    ) -> None:
-        """Run ``change`` (an `edits` call) in a worker, then show the catalog, cursor on ``keep()``."""
-        self.run_worker(lambda: self._edit_in_thread(change, keep, done), thread=True, group="edits")
-
-    def _edit_in_thread(
-        self, change: Callable[[], Catalog], keep: Callable[[], str | None] | None, done: str | None
-    ) -> None:
-        with self._edit_lock:
-            try:
-                catalog = change()
-                signature = file_signature(self.path)
-            except ReadtrackError as err:
-                self.app.call_from_thread(self.notify, str(err), title="Not saved", severity="error")
-                self.app.call_from_thread(self._reload, None)
-                return
-            self.app.call_from_thread(self._install, catalog, signature, keep() if keep else None)
-            if done:
-                self.app.call_from_thread(self.notify, done)
-
     def _mark(self, paper: Paper, status: str) -> None:
         from readtrack import edits
 
         paper.status = status  # shown at once; the file write follows in the worker
         self.table.refresh()
-        self._edit(lambda: edits.mark(self.path, paper.id, status))
+        self.watcher.edit(lambda: edits.mark(self.path, paper.id, status))
 
     def action_toggle_read(self) -> None:
         paper = self._selected()
@@ -421,7 +346,9 @@ class MainScreen(Screen[None]):
                 return
             from readtrack import edits
 
-            self._edit(lambda: edits.note(self.path, paper.id, text), done=f"Notes saved for {paper.id}")
+            self.watcher.edit(
+                lambda: edits.note(self.path, paper.id, text), done=f"Notes saved for {paper.id}"
+            )
 
         self.app.push_screen(NotesScreen(paper.display_title, paper.notes or ""), save)
 
@@ -438,7 +365,9 @@ class MainScreen(Screen[None]):
                 return
             from readtrack import edits
 
-            self._edit(lambda: edits.tag(self.path, paper.id, changes), done=f"Tags saved for {paper.id}")
+            self.watcher.edit(
+                lambda: edits.tag(self.path, paper.id, changes), done=f"Tags saved for {paper.id}"
+            )
 
         question = f"Tags of {paper.id} (space-separated; remove a word to drop that tag)"
         self.app.push_screen(PromptScreen(question, " ".join(paper.tags)), save)
@@ -459,7 +388,7 @@ class MainScreen(Screen[None]):
             except ReadtrackError as err:
                 self.notify(str(err), severity="error")
                 return
-            self._edit(
+            self.watcher.edit(
                 lambda: edits.add_papers(self.path, section, [entry]),
                 keep=lambda: entry.id,  # add_papers gives the entry its id
                 done=f"Added to {section}: {entry.title or entry.arxiv or entry.url}",
@@ -495,38 +424,10 @@ class MainScreen(Screen[None]):
         self._start_sync([], "the whole list")
 
     def _start_sync(self, paper_ids: list[str], what: str) -> None:
-        if self.catalog is None:
-            return
-        if self._sync_cancel is not None:
+        if self.catalog is not None and not self.syncer.start(self.catalog, paper_ids, what):
             self.notify("A sync is already running (Esc cancels it)", severity="warning")
-            return
-        self._sync_cancel = threading.Event()
-        self.query_one(SyncPanel).start(what)
-        self._run_sync(self.catalog, paper_ids, self._sync_cancel)
-
-    @work(thread=True, group="sync")
-    def _run_sync(self, catalog: Catalog, paper_ids: list[str], cancel: threading.Event) -> None:
-        from readtrack.sync import sync
-
-        panel = self.query_one(SyncPanel)
-        try:
-            report = sync(
-                catalog,
-                paper_ids,
-                on_event=lambda event: self.app.call_from_thread(panel.show_event, event),
-                cancel=cancel,
-            )
-        except ReadtrackError as err:
-            self.app.call_from_thread(panel.fail, str(err))
-        except Exception as err:  # a bug in sync must not take the reading list down with it
-            self.app.call_from_thread(panel.fail, f"unexpected {one_line(err)} (please report it)")
-        else:
-            self.app.call_from_thread(panel.finish, report)
-        finally:
-            self.app.call_from_thread(self._sync_finished)
 
     def _sync_finished(self) -> None:
-        self._sync_cancel = None
         self._load_side_data()
         self._refresh_details()
 

@@ -69,7 +69,7 @@ def main_number(record: RunRecord) -> tuple[str, float] | None:
 
 def history_renderable(records: list[RunRecord]) -> RenderableType:
     """Recent runs, newest first, and a sparkline of the main number from oldest to newest."""
-    from readtrack.run_report import fmt_number, fmt_seconds, sparkline
+    from readtrack.render.runs import fmt_number, fmt_seconds, sparkline
 
     if not records:
         return Text("No recorded runs yet.", style="dim")
@@ -100,7 +100,7 @@ def history_renderable(records: list[RunRecord]) -> RenderableType:
 
 def record_renderables(record: RunRecord) -> tuple[RenderableType, RenderableType]:
     """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``."""
-    from readtrack.run_report import stage_tables
+    from readtrack.render.runs import stage_tables
 
     checks: list[RenderableType] = []
     bench: list[RenderableType] = []
@@ -315,7 +315,7 @@ class RunScreen(Screen[None]):
         self._load_history(show_last=False)
 
     def _show_record(self, record: RunRecord) -> None:
-        from readtrack.run_report import fmt_seconds
+        from readtrack.render.runs import fmt_seconds
 
         info = record.info
         verdict = Text(f"{record.status}", style=STATUS_STYLES.get(record.status, "bold red"))

@@ -47,7 +47,7 @@ class SyncPanel(Vertical):
 
     def show_event(self, event: SyncEvent) -> None:
         """One event of the run (see `readtrack.sync`): progress, a paper's result, a download, a notice."""
-        from readtrack.render import human_size
+        from readtrack.render.papers import human_size
         from readtrack.syncreport import BytesProgress, Notice, PaperFinished, SyncStarted
 
         bar = self.query_one(ProgressBar)

@@ -109,7 +109,7 @@ def test_run_screen_with_recorded_runs(snap_compare: Callable[..., bool], catalo
 
 def test_the_run_screen_marks_a_noisy_bench_row(catalog_file: Path) -> None:
     """A bench row whose IQR is over 20% of its median shows its ratio with a `?` and the footnote, in the
-    TUI as in the CLI (both draw through run_report.stage_tables)."""
+    TUI as in the CLI (both draw through readtrack.render.runs.stage_tables)."""
     import asyncio
 
     from rich.console import Console

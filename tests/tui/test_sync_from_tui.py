@@ -28,7 +28,7 @@ def test_s_syncs_the_selected_paper_and_shows_its_abstract(server: FakeArxiv, ca
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         await pilot.press("s")  # adamw: 1711.05101 and two related ids
-        await wait_until(pilot, lambda: main_screen(app)._sync_cancel is None)
+        await wait_until(pilot, lambda: not main_screen(app).syncer.running)
         await settle(app, pilot)
         panel = main_screen(app).query_one(SyncPanel)
         assert panel.has_class("-shown")
@@ -52,7 +52,7 @@ def test_no_network_is_shown_and_the_list_keeps_working(
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         await pilot.press("S")
-        await wait_until(pilot, lambda: main_screen(app)._sync_cancel is None)
+        await wait_until(pilot, lambda: not main_screen(app).syncer.running)
         await settle(app, pilot)
         text = screen_text(app)
         await pilot.press("j", "space")  # still usable
@@ -73,9 +73,9 @@ def test_escape_cancels_a_running_sync(monkeypatch: pytest.MonkeyPatch, catalog_
         async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
             await pilot.press("S")
             await pilot.pause(0.3)
-            assert main_screen(app)._sync_cancel is not None
+            assert main_screen(app).syncer.running
             await pilot.press("escape")
-            await wait_until(pilot, lambda: main_screen(app)._sync_cancel is None)
+            await wait_until(pilot, lambda: not main_screen(app).syncer.running)
             await settle(app, pilot)
             return screen_text(app)
 

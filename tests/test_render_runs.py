@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from readtrack.records import BenchRow, Comparison, Measured, RunInfo, RunRecord, StageResult, Target
-from readtrack.run_report import render_record
+from readtrack.render.runs import render_record
 
 
 def test_a_bench_stage_shows_its_own_checks_targets_and_measured_values() -> None:
