@@ -187,7 +187,7 @@ def last_two(plugin: str) -> list[RunRecord]:
 class LastStatus:
     """The outcome of a plugin's newest run, for listings."""
 
-    status: str
+    status: RunStatus
     started_at: str
     device: str
     duration_s: float | None
