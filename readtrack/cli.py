@@ -319,6 +319,32 @@ def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSO
     render_plugins(rows, _console())
 
 
+@app.command("explain")
+def explain(
+    name: str = typer.Argument(..., help="The plugin (see `readtrack plugins`)."),
+    code: bool = typer.Option(False, "--code", help="Also print the implementation, highlighted."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object (with --code: the sources too)."),
+) -> None:
+    """A plugin's page beside the paper (claim, equations, the tiny experiment) and, with --code, its code.
+
+    Paged like git when the output is a terminal ($PAGER, or less with LESS=FRX)."""
+    from readtrack.pages import read_page
+
+    page = read_page(name)
+    if as_json:
+        _print_json(page.to_dict(code=code))
+        return
+    from readtrack.render.pages import render_page
+
+    console = _console()
+    if not console.is_terminal:
+        render_page(page, console, code=code)
+        return
+    os.environ.setdefault("LESS", "FRX")  # as git: quit when it fits, keep colours, leave the screen
+    with console.pager(styles=True):
+        render_page(page, console, code=code)
+
+
 # -- arXiv sync and the PDF cache ---------------------------------------------------------------------
 
 

@@ -72,6 +72,7 @@ class MainScreen(Screen[None]):
         Binding("S", "sync_all", "Sync all", show=False, tooltip="Sync the whole list"),
         Binding("o", "open_pdf", "Open PDF", show=False, tooltip="Open the PDF (fetched first when missing)"),
         Binding("enter", "run_plugin", "Run", tooltip="Run the paper's plugin: check, train, bench"),
+        Binding("p", "paper_view", "Page", tooltip="Read the plugin's page, code and results side by side"),
         Binding(
             "escape",
             "escape",
@@ -414,6 +415,20 @@ class MainScreen(Screen[None]):
             self._refresh_details()
 
         self.app.push_screen(RunScreen(paper.plugin, paper), back)
+
+    def action_paper_view(self) -> None:
+        paper = self._selected()
+        if paper is None:
+            return
+        if not paper.plugin:
+            self.notify(f"{paper.id} has no plugin to read", severity="warning")
+            return
+        from readtrack.tui.paper_view import PaperView
+
+        def back(_: None) -> None:  # a run from the view may have added to the history
+            self._load_side_data()
+
+        self.app.push_screen(PaperView(paper, paper.plugin), back)
 
     def action_sync(self) -> None:
         paper = self._selected()

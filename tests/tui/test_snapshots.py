@@ -133,3 +133,13 @@ def test_the_run_screen_marks_a_noisy_bench_row(catalog_file: Path) -> None:
     (ours,) = [line for line in text.splitlines() if line.lstrip().startswith("ours")]
     assert "× ?" in ours
     assert "? noisy" in text
+
+
+def test_paper_view_page(snap_compare: Callable[..., bool], catalog_file: Path) -> None:
+    async def open_paper_view(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await pilot.press("p")  # adamw's page beside the paper
+        await settled(pilot)
+        await pilot.pause(0.2)
+
+    assert snap_compare(ReadtrackApp(catalog_file), terminal_size=SIZE, run_before=open_paper_view)

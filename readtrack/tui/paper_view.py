@@ -1,0 +1,212 @@
+"""The paper view: a plugin's page, its code and its recorded results side by side, to read a paper.
+
+Three tabs. *Page*: the paper's title, arXiv id and synced abstract over the plugin's docstring rendered as
+Markdown. *Code*: ``model.py``, ``experiment.py`` and the plugin's other files, highlighted, with a search
+(``/``, then Enter or ``n`` for the next match) to find what the page's equation numbers point at. *Results*:
+the newest run per device with its check, target and bench tables, and the recent runs with the trend of
+the main number. Enter runs the plugin from here. Everything is read as text and from the history database
+in a worker thread (`readtrack.pages`): opening the view never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Header, Input, Markdown, Static, TabbedContent, TabPane
+
+from readtrack.catalog import Paper
+from readtrack.errors import ReadtrackError, one_line
+from readtrack.tui.key_bar import KeyBar
+
+TABS = ("page", "code", "results")
+
+
+class PaperView(Screen[None]):
+    """One paper's plugin to read: page, code, results."""
+
+    DEFAULT_CSS = """
+    PaperView #page-head { padding: 0 1; }
+    PaperView #page-body { padding: 0 1; }
+    PaperView #code-search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    PaperView #code-search.-shown { display: block; }
+    PaperView .code-file { margin-bottom: 1; }
+    PaperView #results-body { padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "tab('page')", "Page", tooltip="The plugin's page beside the paper"),
+        Binding("2", "tab('code')", "Code", tooltip="The implementation, highlighted"),
+        Binding("3", "tab('results')", "Results", tooltip="The newest run per device and the history"),
+        Binding("slash", "search", "Search code", tooltip="Find text in the code (Enter: next match)"),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("enter", "run", "Run", tooltip="Run the plugin: check, train, bench"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, paper: Paper, plugin: str) -> None:
+        super().__init__()
+        self.paper, self.plugin = paper, plugin
+        self.sources: list[tuple[str, str]] = []  # (file name, text)
+        self.matches: list[tuple[int, int]] = []  # (file index, line number from 1)
+        self.match_index = -1
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="page", id="paper-tabs"):
+            with TabPane("Page", id="page"), VerticalScroll(id="page-scroll"):
+                yield Static(Text("Loading…", style="dim"), id="page-head")
+                yield Markdown(id="page-body")
+            with TabPane("Code", id="code"):
+                yield Input(placeholder="search the code: Enter finds the next match", id="code-search")
+                yield VerticalScroll(id="code-scroll")
+            with TabPane("Results", id="results"), VerticalScroll():
+                yield Static(id="results-body")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.title = f"{self.plugin} · {self.paper.display_title}"
+        self._load()
+
+    @work(thread=True, exclusive=True, group="paper-view")
+    def _load(self) -> None:
+        from readtrack.pages import read_page
+
+        try:
+            page = read_page(self.plugin)
+        except ReadtrackError as err:
+            self.app.call_from_thread(self._show_error, str(err))
+            return
+        abstract, runs, runs_error = _abstract_and_runs(self.paper, self.plugin)
+        self.app.call_from_thread(self._show, page, abstract, runs, runs_error)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#page-head", Static).update(Text(message, style="red"))
+
+    def _show(self, page: Any, abstract: str | None, runs: list[Any], runs_error: str | None) -> None:
+        head = Text()
+        head.append(self.paper.display_title, style="bold")
+        if self.paper.arxiv:
+            head.append(f"   arXiv {self.paper.arxiv}", style="cyan")
+        head.append("\n")
+        head.append(abstract or "(abstract not synced: `s` on the paper, or `readtrack sync`)", style="dim")
+        self.query_one("#page-head", Static).update(head)
+        self.query_one("#page-body", Markdown).update(page.markdown())
+        self.sources = [(f.name, f.text) for f in page.files]
+        scroll = self.query_one("#code-scroll", VerticalScroll)
+        scroll.remove_children()
+        scroll.mount_all(
+            Static(self._code(i), id=f"code-{i}", classes="code-file") for i in range(len(self.sources))
+        )
+        self.query_one("#results-body", Static).update(_results(runs, runs_error))
+
+    def _code(self, index: int, highlight: int | None = None) -> RenderableType:
+        name, text = self.sources[index]
+        lines = {highlight} if highlight else None
+        syntax = Syntax(text, "python", line_numbers=True, highlight_lines=lines)
+        return Group(Rule(name, align="left", style="dim"), syntax)
+
+    # -- actions -----------------------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_search(self) -> None:
+        self.action_tab("code")
+        search = self.query_one("#code-search", Input)
+        search.add_class("-shown")
+        search.focus()
+
+    @on(Input.Submitted, "#code-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        needle = event.value.strip().lower()
+        self.matches = [
+            (i, number)
+            for i, (_, text) in enumerate(self.sources)
+            for number, line in enumerate(text.splitlines(), start=1)
+            if needle and needle in line.lower()
+        ]
+        self.match_index = -1
+        self.action_next_match()
+
+    def action_next_match(self) -> None:
+        if not self.matches:
+            if self.query_one("#code-search", Input).value:
+                self.notify("No match in the code", severity="warning")
+            return
+        previous = self.matches[self.match_index] if self.match_index >= 0 else None
+        self.match_index = (self.match_index + 1) % len(self.matches)
+        index, line = self.matches[self.match_index]
+        if previous is not None and previous[0] != index:
+            self.query_one(f"#code-{previous[0]}", Static).update(self._code(previous[0]))
+        widget = self.query_one(f"#code-{index}", Static)
+        widget.update(self._code(index, highlight=line))
+        scroll = self.query_one("#code-scroll", VerticalScroll)
+        top = widget.virtual_region.y + line  # the rule takes the first row
+        scroll.scroll_to(y=max(top - scroll.size.height // 3, 0), animate=False)
+        where = f"{self.sources[index][0]}:{line}"
+        self.sub_title = f"match {self.match_index + 1} of {len(self.matches)}: {where}"
+
+    def action_run(self) -> None:
+        from readtrack.tui.run_screen import RunScreen
+
+        def back(_: None) -> None:  # the run added to the history
+            self._load()
+
+        self.app.push_screen(RunScreen(self.plugin, self.paper), back)
+
+    def action_back(self) -> None:
+        search = self.query_one("#code-search", Input)
+        if search.has_focus or search.has_class("-shown"):
+            search.remove_class("-shown")
+            self.query_one("#code-scroll").focus()
+            return
+        self.dismiss()
+
+
+def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any], str | None]:
+    """The synced abstract (None when not synced) and the plugin's recent runs, or why they are missing."""
+    abstract = None
+    try:
+        from readtrack.metadata import synced_details
+
+        abstract = synced_details(paper).get("abstract")
+    except Exception:  # the abstract is a nicety: the page must open without it
+        abstract = None
+    try:
+        from readtrack.history import runs
+
+        return abstract, runs(plugin, limit=20), None
+    except Exception as err:
+        return abstract, [], one_line(err)
+
+
+def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
+    """The newest run per device with its tables, then the recent runs and their trend."""
+    from readtrack.pages import latest_per_device
+    from readtrack.tui.run_screen import history_renderable, record_renderables
+
+    if runs_error:
+        return Text(f"run history unavailable: {runs_error}", style="red")
+    if not runs:
+        return Text("No recorded runs yet: Enter runs the plugin (check, train, bench).", style="dim")
+    parts: list[RenderableType] = []
+    for kind, record in latest_per_device(runs).items():
+        title = Text(f"{kind}: ", style="bold")
+        title.append(record.status, style="bold green" if record.status == "passed" else "bold red")
+        title.append(
+            f"  {record.info.started_at.replace('T', ' ')[:16]} UTC"
+            f"{' · quick' if record.info.quick else ''} · {record.info.device}",
+            style="dim",
+        )
+        checks, bench = record_renderables(record)
+        parts += [Rule(style="dim"), title, checks, bench]
+    parts += [Rule(style="dim"), history_renderable(runs)]
+    return Group(*parts)

@@ -1,0 +1,128 @@
+"""The paper view through Pilot: the plugin's page, its code with search, its recorded results; torch-free."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from test_snapshots import fixed_run
+from textual.pilot import Pilot
+from textual.widgets import Markdown, Static, TabbedContent
+from tui_driver import run_app, settle
+
+from readtrack import history
+from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.paper_view import PaperView
+
+
+def view(app: ReadtrackApp) -> PaperView:
+    assert isinstance(app.screen, PaperView)
+    return app.screen
+
+
+def text_of(widget: Static) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def markdown_source(app: ReadtrackApp) -> str:
+    return view(app).query_one("#page-body", Markdown).source
+
+
+def test_p_opens_the_page_code_and_results_of_the_papers_plugin(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("p")  # adamw, the first paper: its plugin is adamw
+        await settle(app, pilot)
+        page = markdown_source(app)
+        assert page.startswith("# Decoupled Weight Decay Regularization")
+        assert "[arXiv 1711.05101](https://arxiv.org/abs/1711.05101)" in page
+        assert "**Claim.**" in page and "Algorithm 2" in page  # the docstring, as written
+        head = text_of(view(app).query_one("#page-head", Static))
+        assert "abstract not synced" in head
+
+        await pilot.press("2")
+        assert app.screen.query_one(TabbedContent).active == "code"
+        code = [text_of(s) for s in view(app).query("#code-scroll Static").results(Static)]
+        assert code[0].startswith("model.py ─")
+        assert code[1].startswith("experiment.py ─")
+        assert "def check(ctx" in code[1]
+
+        await pilot.press("slash", *"def bench", "enter")  # search: jump to the match, highlighted
+        await settle(app, pilot)
+        assert view(app).sub_title.startswith("match 1 of 1: experiment.py:")
+        await pilot.press("escape")  # closes the search, not the view
+        assert isinstance(app.screen, PaperView)
+
+        await pilot.press("3")
+        results = text_of(view(app).query_one("#results-body", Static))
+        assert "No recorded runs yet" in results
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
+
+
+def test_the_results_tab_shows_the_newest_run_per_device_and_the_trend(catalog_file: Path) -> None:
+    history.record_finished(fixed_run("run-1", "2026-01-02T03:04:05+00:00", 0.31, 0.0016))
+    history.record_finished(fixed_run("run-2", "2026-01-03T03:04:05+00:00", 0.24, 0.0014))
+    newest_cuda = fixed_run("run-3", "2026-01-04T03:04:05+00:00", 0.20, 0.0001)
+    newest_cuda.info.device = "cuda:0"
+    history.record_finished(newest_cuda)
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("p", "3")
+        await settle(app, pilot)
+        return text_of(view(app).query_one("#results-body", Static))
+
+    text = run_app(catalog_file, steps)
+    assert text.index("cpu: passed  2026-01-03 03:04 UTC") < text.index("Recent runs")  # the newest cpu run
+    assert "cuda: passed  2026-01-04 03:04 UTC · quick · cuda:0" in text
+    assert "2026-01-02 03:04" in text.split("Recent runs")[1]  # older runs are in the history only
+    assert "AdamW step vs torch.optim.AdamW" in text and "final loss" in text
+    assert "trend of final loss" in text
+
+
+def test_a_paper_without_a_plugin_says_so(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> object:
+        await pilot.press("j", "p")  # lbfgs has no plugin
+        await settle(app, pilot)
+        return app.screen
+
+    assert isinstance(run_app(catalog_file, steps), MainScreen)
+
+
+OPEN_VIEW = """
+import asyncio, sys, time
+from pathlib import Path
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.paper_view import PaperView
+
+async def main():
+    app = ReadtrackApp(Path(sys.argv[1]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        start = time.perf_counter()
+        await pilot.press("p")
+        while not (isinstance(app.screen, PaperView) and app.screen.sources):
+            await pilot.pause(0.005)
+        opened = time.perf_counter() - start
+        await pilot.press("2", "3")
+        await pilot.pause()
+    print("torch" in sys.modules, f"{opened:.3f}")
+
+asyncio.run(main())
+"""
+
+
+def test_opening_the_paper_view_imports_no_torch(catalog_file: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_VIEW, str(catalog_file)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    torch_loaded, _seconds = result.stdout.split()  # the time is measured by benchmarks/bench_paper_view.py
+    assert torch_loaded == "False"
