@@ -345,6 +345,25 @@ def explain(
         render_page(page, console, code=code)
 
 
+@app.command("new-plugin")
+def new_plugin(
+    name: str = typer.Argument(..., help="The plugin's name: a slug, by convention the paper's id."),
+    paper: str = typer.Option(None, "--paper", help="The paper it implements (default: the one named NAME)"),
+) -> None:
+    """Scaffold a plugin in your plugin folder whose check, train and bench already run; link the paper."""
+    from readtrack.scaffold import new_plugin as scaffold
+
+    made = scaffold(name, _catalog_path(), paper_id=paper)
+    print(f"created {made.folder}: {', '.join(f.name for f in made.files)}")
+    if made.paper_id is None:
+        print(f"no paper called {name} in the list: add `plugin: {name}` to a paper's entry to link it")
+    elif made.linked:
+        print(f"linked: {made.paper_id} now runs {name} (plugin: {name})")
+    else:
+        print(f"{made.paper_id} already names a plugin: left as it is")
+    print(f"next: readtrack run {name} --quick, then fill in the TODOs (readtrack explain {name} --code)")
+
+
 # -- arXiv sync and the PDF cache ---------------------------------------------------------------------
 
 
