@@ -24,7 +24,7 @@ The format (version 1)::
             url: https://...               # optional
             year: 2017
             tags: [attention]
-            plugin: transformer            # a paper plugin that runs this paper
+            plugin: transformer            # the paper plugin that runs it, or a list: [adamw, schedule-free]
             added: 2024-04-12
             read: 2024-05-01
             notes: |
@@ -85,7 +85,8 @@ class Paper:
     year: int | None = None
     tags: list[str] = field(default_factory=list)
     notes: str | None = field(default=None, metadata=_BLOCK)
-    plugin: str | None = None
+    # the paper plugins that run this paper: ``plugin: adamw`` or ``plugin: [adamw, schedule-free]``
+    plugins: list[str] = field(default_factory=list, metadata={"key": "plugin"})
     added: str | None = None
     read: str | None = None
     parent: str | None = field(default=None, metadata=_PLACE)
@@ -283,7 +284,7 @@ def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
         atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
-_CACHE_FORMAT = 2  # 2: fields in the order of `Paper`'s declaration
+_CACHE_FORMAT = 3  # 2: fields in the order of `Paper`'s declaration; 3: plugins, a list
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 

@@ -357,10 +357,9 @@ def new_plugin(
     print(f"created {made.folder}: {', '.join(f.name for f in made.files)}")
     if made.paper_id is None:
         print(f"no paper called {name} in the list: add `plugin: {name}` to a paper's entry to link it")
-    elif made.linked:
-        print(f"linked: {made.paper_id} now runs {name} (plugin: {name})")
     else:
-        print(f"{made.paper_id} already names a plugin: left as it is")
+        plugins = ", ".join([*made.others, name])
+        print(f"linked: {made.paper_id} now runs {name} (plugin: {plugins})")
     print(f"next: readtrack run {name} --quick, then fill in the TODOs (readtrack explain {name} --code)")
 
 

@@ -157,7 +157,7 @@ def set_many(path: Path, changes: dict[str, dict[str, object]], *, only_empty: b
 
     def verify(updated: Catalog) -> bool:
         return all(
-            _read_back(updated.get(paper_id), key) == _normal(value)
+            _read_back(updated.get(paper_id), key) == _normal([value] if _is_list(key, value) else value)
             for paper_id, values in applied.items()
             for key, value in values.items()
         )
@@ -174,7 +174,7 @@ def _differs(node: yaml.Node, value: object) -> bool:
 
 
 def _read_back(paper: Paper, key: str) -> object:
-    value = getattr(paper, key)
+    value = getattr(paper, _FIELD_OF_KEY[key])
     return (
         [str(v) for v in value] if isinstance(value, list) else (None if value in ("", None) else str(value))
     )
@@ -294,7 +294,7 @@ class NewPaper:
     tags: list[str] = field(default_factory=list)
     notes: str | None = None
     added: str | None = None
-    plugin: str | None = None
+    plugins: list[str] = field(default_factory=list)
     read: str | None = None
     children: list[NewPaper] = field(default_factory=list)
 
@@ -305,6 +305,8 @@ def slugify(text: str, taken: set[str]) -> str:
     stop = {"a", "an", "the", "of", "for", "and", "on", "in", "to", "with", "is", "are", "via", "by"}
     keep = [w for w in words if w not in stop][:4] or words[:4] or ["paper"]
     base = "-".join(keep)[:40].strip("-") or "paper"
+    if base == "null":  # a plain `id: null` reads as no id at all
+        base = "null-paper"
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -313,6 +315,15 @@ def slugify(text: str, taken: set[str]) -> str:
 
 # How `paper_lines` writes a new paper's values: every key in `PAPER_KEYS` order, only when set, except these.
 _ALWAYS_WRITTEN = ("id", "title", "status")
+_FIELD_OF_KEY = {paper_key(f): f.name for f in FILE_FIELDS}
+_LIST_KEYS = {paper_key(f) for f in FILE_FIELDS if f.type == "list[str]"}
+
+
+def _is_list(key: str, value: object) -> bool:
+    """True for one word given to a list field (``plugin: adamw``): it reads back as a list of one."""
+    return key in _LIST_KEYS and isinstance(value, str)
+
+
 _PLAIN = ("id", "status", "year", "added", "read")  # slugs, numbers and dates, written as they are
 
 
@@ -345,6 +356,8 @@ def _yaml_text(paper_field: Field[Any], key: str, value: Any) -> str:
         return "[" + ", ".join(f'"{r}"' for r in value) + "]"
     if key in _PLAIN:
         return str(value)
+    if key == "plugin" and len(value) == 1:
+        return str(value[0])  # one plugin is one word, the form people write
     if paper_field.metadata.get("block"):
         return format_value(value, 2)
     return format_scalar(value) if isinstance(value, str) else format_value(value, 0)

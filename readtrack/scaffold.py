@@ -4,7 +4,8 @@ The folder gets the three files of the plugin standard (``plugins/README.md``) a
 ``__init__.py`` with the page's sections to fill in and a declaration filled from the paper's entry (its
 synced arXiv title when there is one), ``model.py`` with a placeholder idea, ``experiment.py`` whose check,
 train and bench already pass, and ``test_<name>.py`` that runs them and proves the check can fail. Every
-``TODO`` marks where the paper's idea goes. The paper's ``plugin:`` field is then linked (a one-line edit).
+``TODO`` marks where the paper's idea goes. The paper's ``plugin:`` field then names it (a one-line edit; a
+paper that has a plugin already gets a list of both).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Scaffold:
     folder: Path
     files: list[Path]
     paper_id: str | None  # the paper linked to the plugin, None when the list has no such paper
-    linked: bool  # the paper's plugin field was set (False: it already names a plugin, left alone)
+    others: list[str]  # the plugins the paper named before this one
 
 
 def new_plugin(name: str, catalog_path: Path, *, paper_id: str | None = None) -> Scaffold:
@@ -64,11 +65,10 @@ def new_plugin(name: str, catalog_path: Path, *, paper_id: str | None = None) ->
         target = folder / file_name.format(**values)
         target.write_text(template.format(**values), encoding="utf-8")
         written.append(target)
-    linked = False
-    if paper is not None and not paper.plugin:
-        edits.set_fields(catalog_path, paper.id, {"plugin": name})
-        linked = True
-    return Scaffold(name, folder, written, paper.id if paper else None, linked)
+    if paper is not None:  # one plugin stays one word, `plugin: x`; a second makes it a list
+        plugins = [*paper.plugins, name]
+        edits.set_fields(catalog_path, paper.id, {"plugin": plugins if len(plugins) > 1 else name})
+    return Scaffold(name, folder, written, paper.id if paper else None, paper.plugins if paper else [])
 
 
 def _synced_title(arxiv: str) -> str | None:

@@ -213,7 +213,7 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
     assert paper.to_dict() == {
         **{"id": "a", "title": "T", "label": "L", "section": "A", "status": "reading"},
         **{"arxiv": "2205.14135", "related": ["1706.03762"], "url": "https://example.org", "year": 2022},
-        **{"tags": ["x"], "notes": "n", "plugin": "p", "added": "2024-01-02", "read": "2024-02-03"},
+        **{"tags": ["x"], "notes": "n", "plugins": ["p"], "added": "2024-01-02", "read": "2024-02-03"},
         **{"parent": None, "depth": 0, "line": 5},
     }
     cached = catalog.load(path)  # the second load comes from the parse cache

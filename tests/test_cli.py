@@ -25,7 +25,7 @@ def test_list_json_has_every_paper_flattened(catalog_file: Path) -> None:
     result = run_cli("list", "--json")
     papers = json.loads(result.stdout)
     assert len(papers) == 63
-    keys = {"id", "title", "section", "status", "arxiv", "url", "year", "tags", "plugin"}
+    keys = {"id", "title", "section", "status", "arxiv", "url", "year", "tags", "plugins"}
     assert all(keys <= set(p) for p in papers)
     deepdream = next(p for p in papers if p["id"] == "deepdream")
     assert deepdream["parent"] == "visualizing-cnns" and deepdream["section"] == "Vision"
@@ -45,7 +45,7 @@ def test_show_json(catalog_file: Path) -> None:
     paper = json.loads(run_cli("show", "flashattention", "--json").stdout)
     assert paper["arxiv"] == "2205.14135"
     assert paper["related"] == ["2307.08691", "2407.08608"]
-    assert paper["plugin"] == "flashattention"
+    assert paper["plugins"] == ["flashattention"]
     assert paper["pdf_path"] is None
 
 
@@ -185,3 +185,15 @@ def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tup
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_a_paper_with_several_plugins_in_list_and_show(catalog_file: Path) -> None:
+    from readtrack import edits
+
+    edits.set_fields(catalog_file, "lbfgs", {"plugin": ["adamw", "rope"]})
+    assert "        plugin: [adamw, rope]\n" in catalog_file.read_text(encoding="utf-8")
+    listed = run_cli("list", "--section", "Optimization algorithm").stdout
+    assert "▶" in next(line for line in listed.splitlines() if "lbfgs" in line)
+    shown = json.loads(run_cli("show", "lbfgs", "--json").stdout)
+    assert shown["plugins"] == ["adamw", "rope"]
+    assert "│ plugins  adamw, rope " in run_cli("show", "lbfgs").stdout

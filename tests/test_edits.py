@@ -225,7 +225,7 @@ def test_a_new_paper_with_every_key_set_reads_back_as_written(tmp_path: Path) ->
         tags=["x", "y-z"],
         notes="first line\nsecond line",
         added="2024-01-02",
-        plugin="flashattention",
+        plugins=["flashattention"],
         read="2024-02-03",
         children=[child],
     )
@@ -286,3 +286,11 @@ def test_papers_that_share_an_id_with_each_other_can_still_be_added(tmp_path: Pa
     child = edits.NewPaper(title="Attention", arxiv="1706.03762")
     edits.add_papers(path, "A", [edits.NewPaper(title="Transformer", arxiv="1706.03762", children=[child])])
     assert [p.arxiv for p in catalog.load(path).papers()] == ["1706.03762", "1706.03762"]
+
+
+def test_a_paper_titled_null_gets_an_id_yaml_reads_as_a_word(tmp_path: Path) -> None:
+    """Found by the edits property test: the id `null`, written plain, reads back as no id at all."""
+    path = tmp_path / "papers.yaml"
+    path.write_text("version: 1\nsections: []\n", encoding="utf-8")
+    edits.add_papers(path, "A", [edits.NewPaper(title="NULL")])
+    assert [p.id for p in catalog.load(path, cache=False).papers()] == ["null-paper"]

@@ -77,10 +77,14 @@ def test_a_taken_name_an_unknown_paper_and_a_paper_with_a_plugin(catalog_file: P
     assert not (catalog_file.parent / "plugins" / "mine").exists()
 
     before = catalog_file.read_text(encoding="utf-8")
-    second = run_cli("new-plugin", "adamw-variant", "--paper", "adamw")  # adamw runs adamw already
+    second = run_cli("new-plugin", "adamw-variant", "--paper", "adamw")  # a second plugin: a list
     assert second.returncode == 0, second.stderr
-    assert "adamw already names a plugin: left as it is" in second.stdout
-    assert catalog_file.read_text(encoding="utf-8") == before
+    assert "linked: adamw now runs adamw-variant (plugin: adamw, adamw-variant)" in second.stdout
+    assert changed_lines(before, catalog_file.read_text(encoding="utf-8")) == [
+        "-        plugin: adamw",
+        "+        plugin: [adamw, adamw-variant]",
+    ]
+    assert load(catalog_file).get("adamw").plugins == ["adamw", "adamw-variant"]
 
     alone = run_cli("new-plugin", "my-idea")  # no paper of that name: a plugin of its own
     assert alone.returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from readtrack import arxivid
@@ -42,18 +43,28 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
     pad = "  " * depth
     links = [f"({paper.year})"] if paper.year else []
     links += [f"[arXiv:{ident}]({arxivid.abs_url(ident)})" for ident in paper.arxiv_ids()]
-    if paper.url:
-        links.append(f"[{_link_text(paper.url)}]({_link_destination(paper.url)})")
+    url_link = f"[{_link_text(paper.url)}]({_link_destination(paper.url)})" if paper.url else ""
     tags = [t for t in paper.tags if TAG_WORD.match(t)]  # a tag with spaces or markup cannot be carried
     comment = f"<!-- id: {paper.id} tags: {', '.join(tags)} -->" if tags else f"<!-- id: {paper.id} -->"
-    suffix = " ".join([*links, comment])
     title = paper.title or paper.label or paper.id
     box = STATUS_CHECKBOX[paper.status]
     line = ""
-    for escapes in _ESCAPE_LEVELS:
-        line = f"{pad}- [{box}] {_escape(title, escapes)} {suffix}"
-        if _reads_back(line.strip(), paper, title):
-            break
+    # The url as a link after the title, or, where that would read as part of the title ("A [host](url)"
+    # reads like "see [this](url)"), as the title's own link; each with titles escaped only as needed.
+    forms: list[tuple[Callable[[str], str], str]] = [
+        (lambda escaped: escaped, " ".join(filter(None, [*links, url_link, comment])))
+    ]
+    if paper.url:
+        destination = _link_destination(paper.url)
+        forms.append((lambda escaped: f"[{escaped}]({destination})", " ".join([*links, comment])))
+    for form, suffix in forms:
+        for escapes in _ESCAPE_LEVELS:
+            line = f"{pad}- [{box}] {form(_escape(title, escapes))} {suffix}"
+            if _reads_back(line.strip(), paper, title):
+                break
+        else:
+            continue
+        break
     lines = [line]
     if paper.notes:
         lines += _note_lines(paper.notes, pad + "  ")
@@ -71,6 +82,7 @@ def _reads_back(line: str, paper: Paper, title: str) -> bool:
     return (
         got.title == title
         and got.id == paper.id
+        and got.url == paper.url
         and got.tags == [t for t in paper.tags if TAG_WORD.match(t)]
         and got.year == paper.year
         and ([got.arxiv, *got.related] if got.arxiv else []) == distinct_ids(paper.arxiv_ids())

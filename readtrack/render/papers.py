@@ -46,7 +46,7 @@ def paper_table(
                 " " * (id_width + 5) + paint(_fit(f"{section}  {done}/{total}", title_width), "bold magenta")
             )
         style = STATUS_STYLES[paper.status]
-        badge = "  ▶" if paper.plugin else ""
+        badge = "  ▶" if paper.plugins else ""
         title = _fit(("  " * paper.depth if nested else "") + paper.display_title, title_width - len(badge))
         pad = " " * (title_width - _cells(title) - len(badge))
         lines.append(
@@ -119,7 +119,7 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         "url",
         "year",
         "tags",
-        "plugin",
+        "plugins",
         "added",
         "read",
         "authors",

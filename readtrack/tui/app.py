@@ -10,7 +10,7 @@ edits are `readtrack.tui.catalog_watch`; syncing is `readtrack.tui.sync_worker`;
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 from readtrack.catalog import Catalog, Paper, load
 from readtrack.errors import ReadtrackError
 from readtrack.tui.catalog_watch import CatalogWatcher
-from readtrack.tui.dialogs import HelpScreen, NotesScreen, PromptScreen, key_label
+from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
@@ -401,34 +401,46 @@ class MainScreen(Screen[None]):
 
     # -- plugins, sync, PDF ---------------------------------------------------------------------------
 
-    def action_run_plugin(self) -> None:
+    def _with_plugin(self, what: str, then: Callable[[Paper, str], None]) -> None:
+        """Call ``then(paper, plugin)`` for the selected paper's plugin, asking which when it has several."""
         paper = self._selected()
         if paper is None:
             return
-        if not paper.plugin:
-            self.notify(f"{paper.id} has no plugin to run", severity="warning")
-            return
+        if not paper.plugins:
+            self.notify(f"{paper.id} has no plugin to {what}", severity="warning")
+        elif len(paper.plugins) == 1:
+            then(paper, paper.plugins[0])
+        else:
+
+            def chosen(plugin: str | None) -> None:
+                if plugin is not None:
+                    then(paper, plugin)
+
+            question = f"{paper.id} has {len(paper.plugins)} plugins: which one to {what}?"
+            self.app.push_screen(ChoiceScreen(question, paper.plugins), chosen)
+
+    def action_run_plugin(self) -> None:
+        self._with_plugin("run", self._run_plugin)
+
+    def _run_plugin(self, paper: Paper, plugin: str) -> None:
         from readtrack.tui.run_screen import RunScreen
 
         def back(_: None) -> None:  # the run may have added to the history: new badge, new recent runs
             self._load_side_data()
             self._refresh_details()
 
-        self.app.push_screen(RunScreen(paper.plugin, paper), back)
+        self.app.push_screen(RunScreen(plugin, paper), back)
 
     def action_paper_view(self) -> None:
-        paper = self._selected()
-        if paper is None:
-            return
-        if not paper.plugin:
-            self.notify(f"{paper.id} has no plugin to read", severity="warning")
-            return
+        self._with_plugin("read", self._paper_view)
+
+    def _paper_view(self, paper: Paper, plugin: str) -> None:
         from readtrack.tui.paper_view import PaperView
 
         def back(_: None) -> None:  # a run from the view may have added to the history
             self._load_side_data()
 
-        self.app.push_screen(PaperView(paper, paper.plugin), back)
+        self.app.push_screen(PaperView(paper, plugin), back)
 
     def action_sync(self) -> None:
         paper = self._selected()

@@ -14,13 +14,14 @@ from readtrack.records import RunRecord
 RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
 
 
-def run_line(record: RunRecord) -> Text:
-    """``2024-05-01 12:03  passed  cpu quick  3.2 s``: one recorded run."""
+def run_line(record: RunRecord, *, plugin: bool = False) -> Text:
+    """``2024-05-01 12:03  passed  cpu quick  3.2 s``: one recorded run (``plugin``: its plugin first)."""
     info = record.info
     when = info.started_at.replace("T", " ")[:16]
     mode = "quick" if info.quick else "full"
     style = RUN_STATUS_STYLES.get(record.status, "red")
-    line = Text(f"{when}  ")
+    line = Text(f"{info.plugin}  " if plugin else "")
+    line.append(f"{when}  ")
     line.append(f"{record.status:<9}", style=style)
     line.append(f" {info.device} {mode}  {record.duration_s:.1f} s", style="dim")
     return line
@@ -61,12 +62,13 @@ def detail_renderable(
     parts.append(
         Text(details["notes"]) if details.get("notes") else Text("None yet: n adds some.", style="dim")
     )
-    if details.get("plugin"):
-        parts.append(_heading(f"Plugin {details['plugin']}"))
+    if details.get("plugins"):
+        plugins = details["plugins"]
+        parts.append(_heading(f"Plugin{'s' if len(plugins) > 1 else ''} {', '.join(plugins)}"))
         if runs_error:
             parts.append(Text(f"run history unavailable: {runs_error}", style="red"))
         elif runs:
-            parts.extend(run_line(r) for r in runs)
+            parts.extend(run_line(r, plugin=len(plugins) > 1) for r in runs)
         else:
             parts.append(Text("Never run: Enter runs it.", style="dim"))
     return Group(*parts)
@@ -89,11 +91,12 @@ def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None
         details = catalog_details(paper)
     runs: list[RunRecord] | None = None
     error: str | None = None
-    if paper.plugin:
+    if paper.plugins:
         try:
             from readtrack.history import runs as recorded_runs
 
-            runs = recorded_runs(paper.plugin, limit=5)
+            found = [r for plugin in paper.plugins for r in recorded_runs(plugin, limit=5)]
+            runs = sorted(found, key=lambda r: r.info.started_at, reverse=True)[:5]
         except Exception as err:  # same: show the problem, keep the pane
             error = one_line(err)
     return details, runs, error

@@ -36,6 +36,11 @@ def badge_text(plugin: str | None, last_status: str | None) -> str:
     return f"{RUN_GLYPHS.get(last_status, FAILED_GLYPH)} {plugin}"
 
 
+def badges_text(plugins: list[str], last_status: Mapping[str, str]) -> str:
+    """One badge per plugin of a paper, ``✓ adamw · schedule-free``."""
+    return " ".join(badge_text(p, last_status.get(p)) for p in plugins)
+
+
 def fit(text: str, width: int) -> str:
     """``text`` padded or cut to exactly ``width`` cells, with an ellipsis when cut."""
     if width <= 0:
@@ -213,19 +218,23 @@ class PaperTable(ScrollView, can_focus=True):
         if badge_w:
             segments.append(Segment(" ", base))
             segments.append(
-                Segment(fit(self._badge(paper.plugin), badge_w - 1), self._badge_style(paper.plugin, base))
+                Segment(fit(self._badge(paper.plugins), badge_w - 1), self._badge_style(paper.plugins, base))
             )
         used = sum(cell_len(s.text) for s in segments)
         if used < width:
             segments.append(Segment(" " * (width - used), base))
         return Strip(segments, width).crop(0, width)
 
-    def _badge(self, plugin: str | None) -> str:
-        return badge_text(plugin, self.last_status.get(plugin)) if plugin else ""
+    def _badge(self, plugins: list[str]) -> str:
+        return badges_text(plugins, self.last_status)
 
-    def _badge_style(self, plugin: str | None, base: Style) -> Style:
-        status = self.last_status.get(plugin) if plugin else None
-        if status is None or status == "running":
+    def _badge_style(self, plugins: list[str], base: Style) -> Style:
+        """Red when any plugin's newest run failed, green when every one has passed, else plain."""
+        statuses = [self.last_status.get(p) for p in plugins]
+        if any(s not in (None, "running", "passed") for s in statuses):
+            name = "paper-table--failed"
+        elif statuses and all(s == "passed" for s in statuses):
+            name = "paper-table--passed"
+        else:
             return base
-        name = "paper-table--passed" if status == "passed" else "paper-table--failed"
         return base + self.get_component_rich_style(name, partial=True)

@@ -126,3 +126,34 @@ def test_opening_the_paper_view_imports_no_torch(catalog_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     torch_loaded, _seconds = result.stdout.split()  # the time is measured by benchmarks/bench_paper_view.py
     assert torch_loaded == "False"
+
+
+def test_a_paper_with_two_plugins_asks_which_one(catalog_file: Path) -> None:
+    from readtrack import edits
+    from readtrack.tui.dialogs import ChoiceScreen
+    from readtrack.tui.paper_table import PaperTable
+
+    edits.set_fields(catalog_file, "adamw", {"plugin": ["adamw", "rope"]})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        row = main_screen_of(app).query_one(PaperTable).render_line(1).text  # the first paper's row
+        assert "· adamw · " in row  # a badge per plugin, never run (the second one cut to fit)
+        await pilot.press("p")
+        assert isinstance(app.screen, ChoiceScreen)
+        assert app.screen.options == ["adamw", "rope"]
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert view(app).plugin == "rope"
+        assert markdown_source(app).startswith("# RoFormer")
+        await pilot.press("escape", "enter")  # Enter asks too; Esc leaves the list
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
+
+
+def main_screen_of(app: ReadtrackApp) -> MainScreen:
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
