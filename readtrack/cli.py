@@ -191,10 +191,15 @@ def add(
 
 @app.command()
 def stats() -> None:
-    """Reading progress per section."""
+    """Reading progress per section, and plugin coverage: papers with a plugin, run, passing per device."""
+    from readtrack.coverage import coverage, newest_statuses
     from readtrack.render.papers import stats_table
 
-    _console().print(stats_table(_load()))
+    catalog = _load()
+    newest, problem = newest_statuses()
+    if problem:
+        print(f"readtrack: {problem}", file=sys.stderr)
+    _console().print(stats_table(catalog, coverage(catalog, newest)))
 
 
 @app.command("import")

@@ -4,7 +4,8 @@ The recorder is a plugin of the same pluggy mechanism as paper plugins (see ``re
 :class:`HistoryRecorder` inserts a ``running`` row from ``readtrack_run_started`` and fills it in from
 ``readtrack_run_finished``. A row keeps the whole :class:`~readtrack.records.RunRecord` as JSON (stage
 results, curves, bench rows, environment) next to indexed columns for the queries the CLI and the TUI make:
-:func:`runs`, :func:`last_run`, :func:`last_two`, :func:`last_statuses` and :func:`compare`.
+:func:`runs`, :func:`last_run`, :func:`last_two`, :func:`last_statuses`, :func:`last_by_device` and
+:func:`compare`.
 
 Reading history needs neither torch nor the plugins themselves.
 """
@@ -205,6 +206,28 @@ def last_statuses() -> dict[str, LastStatus]:
         row["plugin"]: LastStatus(_status(row), row["started_at"], row["device"], row["duration_s"])
         for row in rows
     }
+
+
+def newest_status(by_device: dict[str, dict[str, str]]) -> dict[str, str]:
+    """plugin -> the status of its newest run on any device, from `last_by_device`'s statuses (newest
+    first per plugin, so the first device listed holds it)."""
+    return {plugin: next(iter(devices.values())) for plugin, devices in by_device.items() if devices}
+
+
+def last_by_device() -> dict[str, dict[str, LastStatus]]:
+    """Each plugin's newest run on each device kind (``cpu``, ``cuda``, ``mps``), in one query."""
+    newest: dict[str, dict[str, LastStatus]] = {}
+    with _connect() as conn:
+        rows = conn.execute(
+            "SELECT run_id, plugin, status, pid, started_at, device, duration_s FROM runs"
+            " ORDER BY started_at DESC, rowid DESC"
+        ).fetchall()
+    for row in rows:
+        kind = str(row["device"]).split(":")[0]
+        per_device = newest.setdefault(row["plugin"], {})
+        if kind not in per_device:
+            per_device[kind] = LastStatus(_status(row), row["started_at"], row["device"], row["duration_s"])
+    return newest
 
 
 # -- comparing two runs ----------------------------------------------------------------------------

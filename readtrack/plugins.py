@@ -35,7 +35,7 @@ from functools import partial
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -43,6 +43,9 @@ import readtrack
 from readtrack import hookspecs
 from readtrack.errors import PluginError, UsageError, one_line
 from readtrack.paper_plugin import PaperPlugin
+
+if TYPE_CHECKING:
+    from readtrack.history import LastStatus
 
 BUILTIN_PACKAGE = "readtrack_plugins"
 ENTRY_POINT_GROUP = "readtrack"
@@ -353,17 +356,18 @@ def load_plugin(name: str) -> LoadedPlugin:
 
 def listing() -> list[dict[str, Any]]:
     """What ``readtrack plugins`` and the TUI show: one dict per plugin, with its last run from history."""
-    from readtrack.history import last_statuses
+    from readtrack.history import last_by_device
 
     try:
-        last = last_statuses()
+        by_device = last_by_device()
     except Exception as err:  # an unreadable database must not hide the plugins
         print(f"readtrack: run history unavailable: {one_line(err)}", file=sys.stderr)
-        last = {}
+        by_device = {}
     rows = []
     for plugin in discover():
         info = plugin.info
-        run = last.get(plugin.name)
+        devices = by_device.get(plugin.name, {})
+        run = max(devices.values(), key=lambda r: r.started_at, default=None)
         rows.append(
             {
                 "name": plugin.name,
@@ -376,14 +380,17 @@ def listing() -> list[dict[str, Any]]:
                 "origin": plugin.origin,
                 "status": plugin.status,
                 "error": plugin.error,
-                "last_run": None
-                if run is None
-                else {
-                    "status": run.status,
-                    "started_at": run.started_at,
-                    "device": run.device,
-                    "duration_s": run.duration_s,
-                },
+                "last_run": None if run is None else _run_dict(run),
+                "last_run_by_device": {kind: _run_dict(r) for kind, r in sorted(devices.items())},
             }
         )
     return rows
+
+
+def _run_dict(run: LastStatus) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "started_at": run.started_at,
+        "device": run.device,
+        "duration_s": run.duration_s,
+    }

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.panel import Panel
     from rich.table import Table
 
+    from readtrack.coverage import Coverage
     from readtrack.pdfcache import CacheReport
 
 STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "dim"}
@@ -140,8 +141,8 @@ def paper_panel(details: dict[str, Any]) -> Panel:
     return Panel(Group(*parts), title=escape(details["title"] or details["id"]), title_align="left")
 
 
-def stats_table(catalog: Catalog) -> Table:
-    """Progress per section with bars, and the total."""
+def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
+    """Progress per section with bars, its plugin coverage (``readtrack.coverage``), and the total."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text
@@ -149,24 +150,25 @@ def stats_table(catalog: Catalog) -> Table:
     table = Table(box=None, header_style="bold")
     table.add_column("section")
     table.add_column("read", justify="right")
-    table.add_column("progress", width=30)
+    table.add_column("progress", width=24)
     table.add_column("", justify="right")
-    all_done = all_total = 0
-    for section in catalog.sections:
-        done, total = section.progress()
-        all_done, all_total = all_done + done, all_total + total
+    table.add_column("▶ plugin", justify="right")
+    table.add_column("run", justify="right")
+    devices = list(covered[-1].passing)
+    for device in devices:
+        table.add_column(f"✓ {device}", justify="right")
+    progress = [s.progress() for s in catalog.sections]
+    progress.append((sum(d for d, _ in progress), sum(t for _, t in progress)))
+    for row, (done, total) in zip(covered, progress, strict=True):  # the sections, then "all"
         table.add_row(
-            section.name,
+            Text(row.name, style="bold") if row.name == "all" else row.name,
             f"{done}/{total}",
-            ProgressBar(total=max(total, 1), completed=done, width=30),
+            ProgressBar(total=max(total, 1), completed=done, width=24),
             f"{100 * done / max(total, 1):.0f}%",
+            str(row.with_plugin or ""),
+            str(row.run or ""),
+            *(str(row.passing[d] or "") for d in devices),
         )
-    table.add_row(
-        Text("all", style="bold"),
-        f"{all_done}/{all_total}",
-        ProgressBar(total=max(all_total, 1), completed=all_done, width=30),
-        f"{100 * all_done / max(all_total, 1):.0f}%",
-    )
     return table
 
 

@@ -379,11 +379,20 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         table.add_column(column, no_wrap=True)
     errors = []
     for row in rows:
-        last = row["last_run"]
+        last, by_device = row["last_run"], row.get("last_run_by_device") or {}
         last_text = Text("never", style="dim")
-        if last:
+        if len(by_device) > 1:  # a glyph per device (cpu ✓ cuda ✗), then when the newest ran
+            last_text = Text()
+            for kind, run in by_device.items():
+                glyph = {"passed": "✓", "running": "◐"}.get(run["status"], "✗")
+                last_text.append(f"{kind} ")
+                last_text.append(glyph, style=STATUS_STYLE.get(run["status"], "red"))
+                last_text.append(" ")
+            last_text.append(_when(last["started_at"])[5:], style="dim")
+        elif last:
+            kind = last["device"].split(":")[0]
             last_text = status_text(last["status"])
-            last_text.append(f" {_when(last['started_at'])}")
+            last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
         cells: list[str | Text] = [row["name"]]
         if show_paper:
             cells.append(row["paper_id"] or "")

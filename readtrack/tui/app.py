@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from readtrack.catalog import Catalog, Paper, load
+from readtrack.coverage import Coverage, coverage
 from readtrack.errors import ReadtrackError
 from readtrack.tui.catalog_watch import CatalogWatcher
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen, key_label
@@ -103,7 +104,9 @@ class MainScreen(Screen[None]):
         self._progress: list[tuple[int, int]] = []
         self._filter = IncrementalFilter([], {})
         self._sections_width = 0
-        self.last_status: dict[str, str] = {}
+        self.last_status: dict[str, str] = {}  # plugin -> its newest run's status, any device
+        self.newest: dict[str, dict[str, str]] = {}  # plugin -> device kind -> newest status there
+        self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.coverage)
         self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
 
     def compose(self) -> ComposeResult:
@@ -147,7 +150,7 @@ class MainScreen(Screen[None]):
     def _load_side_data(self) -> None:
         """Synced text for the filter and each plugin's last run for the badges (off the UI thread)."""
         extra: dict[str, str] = {}
-        last: dict[str, str] = {}
+        newest: dict[str, dict[str, str]] = {}
         try:
             from readtrack import metadata
 
@@ -158,21 +161,24 @@ class MainScreen(Screen[None]):
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
         except Exception as err:  # a broken cache must not stop the list from working
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
-        try:
-            from readtrack.history import last_statuses
+        from readtrack.coverage import newest_statuses
 
-            last = {name: status.status for name, status in last_statuses().items()}
-        except Exception as err:  # same: badges are a nicety, the list must still open
-            self.app.call_from_thread(self.notify, f"run history unavailable: {err}", severity="warning")
-        self.app.call_from_thread(self._install_side_data, extra, last)
+        newest, problem = newest_statuses()
+        if problem:  # same: badges and coverage are a nicety, the list must still open
+            self.app.call_from_thread(self.notify, problem, severity="warning")
+        self.app.call_from_thread(self._install_side_data, extra, newest)
 
-    def _install_side_data(self, extra: dict[str, str], last: dict[str, str]) -> None:
+    def _install_side_data(self, extra: dict[str, str], newest: dict[str, dict[str, str]]) -> None:
+        from readtrack.history import newest_status
+
         self.search_extra = extra
         self._filter = IncrementalFilter(self._papers, extra)
-        self.last_status = last
-        self.table.set_last_status(last)
-        if self.query_text:
+        self.newest = newest
+        self.last_status = newest_status(newest)
+        self.table.set_last_status(self.last_status)
+        if self.catalog is not None:  # not while the file is invalid
             self._show_rows()
+            self._show_progress()
 
     # -- showing ---------------------------------------------------------------------------------------
 
@@ -208,6 +214,7 @@ class MainScreen(Screen[None]):
             rows = self._filter.rows(self.query_text)
             table.set_rows(rows, keep=keep, empty_message=f"Nothing matches {self.query_text!r} (Esc clears)")
             pane.border_title = f"Filter: {len(rows)} of {len(self._papers)} papers"
+            pane.border_subtitle = ""
         elif self.catalog.sections:
             section = self.catalog.sections[self.section_index]
             table.set_rows(
@@ -215,6 +222,7 @@ class MainScreen(Screen[None]):
             )
             done, total = self._progress[self.section_index]
             pane.border_title = f"{section.name} {done}/{total}"
+            pane.border_subtitle = self._coverage_text(self.section_index)
         else:
             table.set_rows([], empty_message="No sections yet: a adds a paper")
             pane.border_title = "Papers"
@@ -223,7 +231,22 @@ class MainScreen(Screen[None]):
         assert self.catalog is not None
         done = sum(d for d, _ in self._progress)
         total = sum(t for _, t in self._progress)
-        self.sub_title = f"{short_path(self.path)}  ·  {done}/{total} read"
+        self._coverage = coverage(self.catalog, self.newest)
+        plugins = self._coverage[-1]
+        self.sub_title = (
+            f"{short_path(self.path)}  ·  {done}/{total} read  ·  ▶ {plugins.with_plugin} with a plugin, "
+            f"{plugins.passing['cpu']} passing on cpu"
+        )
+        if self.catalog.sections and not self.query_text:
+            self.query_one("#papers-pane").border_subtitle = self._coverage_text(self.section_index)
+
+    def _coverage_text(self, index: int) -> str:
+        """``▶ 2 with a plugin · 1 run · ✓ 1 cpu``: the section's plugin coverage, empty when none."""
+        if index >= len(self._coverage) - 1 or not self._coverage[index].with_plugin:
+            return ""
+        row = self._coverage[index]
+        passing = " ".join(f"{n} {device}" for device, n in row.passing.items() if n)
+        return f"▶ {row.with_plugin} with a plugin · {row.run} run" + (f" · ✓ {passing}" if passing else "")
 
     @on(PaperTable.Highlighted)
     def _show_details(self, event: PaperTable.Highlighted) -> None:
