@@ -33,7 +33,7 @@ async def main():
         await pilot.pause()
         await app.workers.wait_for_complete()
         table = app.screen.query_one(PaperTable)
-        while table.current.paper.plugin != sys.argv[2]:
+        while sys.argv[2] not in table.current.paper.plugins:
             await pilot.press("j")
         start = time.perf_counter()
         await pilot.press("p")

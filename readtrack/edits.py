@@ -380,6 +380,7 @@ class Addition:
     section: str
     papers: list[NewPaper]
     parent: str | None = None
+    notes: str | None = None  # the section's notes, when this addition creates the section
 
 
 def add_papers(path: Path, section: str, papers: list[NewPaper], *, parent: str | None = None) -> Catalog:
@@ -394,8 +395,9 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
         key = (addition.section.lower() if addition.parent is None else "", addition.parent)
         if key in grouped:
             grouped[key].papers.extend(addition.papers)
+            grouped[key].notes = grouped[key].notes or addition.notes
         elif addition.papers:
-            grouped[key] = Addition(addition.section, list(addition.papers), addition.parent)
+            grouped[key] = Addition(addition.section, list(addition.papers), addition.parent, addition.notes)
     additions = list(grouped.values())
     new_ids: list[NewPaper] = [p for a in additions for p in a.papers]
 
@@ -403,7 +405,7 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
         refuse_listed_arxiv_ids(catalog, new_ids)
         taken = {p.id for p in catalog.papers()}
         splices: list[Splice] = []
-        new_sections: list[tuple[str, list[list[str]]]] = []
+        new_sections: list[tuple[str, str | None, list[list[str]]]] = []
         for addition in additions:
             assign_ids(addition.papers, taken)
             items = [paper_lines(p) for p in addition.papers]
@@ -413,7 +415,7 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
             elif (owner := section_node(root, addition.section)) is not None:
                 splices.append(doc.append_items(owner, "papers", items))
             else:
-                new_sections.append((addition.section, items))
+                new_sections.append((addition.section, addition.notes, items))
         if new_sections:
             splices.append(_new_sections(doc, root, new_sections))
         return _merge_same_place(splices)
@@ -468,13 +470,16 @@ def _merge_same_place(splices: list[Splice]) -> list[Splice]:
 
 
 def _new_sections(
-    doc: Document, root: yaml.MappingNode, sections: list[tuple[str, list[list[str]]]]
+    doc: Document, root: yaml.MappingNode, sections: list[tuple[str, str | None, list[list[str]]]]
 ) -> Splice:
-    """Append whole sections at the end of ``sections`` (one splice), a blank line before each, as in
-    the seed list; an empty or missing ``sections`` list is created with all of them."""
+    """Append whole sections (name, notes, papers) at the end of ``sections`` (one splice), a blank line
+    before each, as in the seed list; an empty or missing ``sections`` list is created with all of them."""
     blocks = []
-    for name, items in sections:
-        lines = [f"name: {format_scalar(name)}", "papers:"]
+    for name, notes, items in sections:
+        lines = [f"name: {format_scalar(name)}"]
+        if notes and notes.strip():
+            lines += f"notes: {format_value(notes.strip(chr(10)), 2)}".split("\n")
+        lines.append("papers:")
         for item in items:
             lines.append("  - " + item[0])
             lines.extend(("    " + line) if line else "" for line in item[1:])

@@ -133,32 +133,7 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
     known = _KnownPapers(catalog)
     report = ImportReport(catalog=path)
     first = _FirstListings(report.repeated)
-    sections = {s.name.lower() for s in catalog.sections}
-    added = edits.today()
-    additions: list[edits.Addition] = []
-    for section in imported.sections:
-        fresh, nested = _split(section.papers, known, report.skipped, first, markdown.slug(section.name))
-        if fresh:
-            _stamp(fresh, added)
-            additions.append(edits.Addition(section.name, fresh))
-            if section.name.lower() not in sections:
-                sections.add(section.name.lower())
-                report.new_sections.append(section.name)
-        for parent_id, children in nested:
-            _stamp(children, added)
-            additions.append(edits.Addition(section.name, children, parent=parent_id))
-    if additions:
-        # one read, one validation and one write for the whole import
-        catalog = edits.add_many(path, additions)
-        report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
-    for section in imported.sections:
-        if section.notes and section.name.lower() in sections:
-            current = catalog.section(section.name)
-            if not current.notes:
-                catalog = edits.set_section_notes(path, current.name, section.notes)
-                report.notes_set.append(f"the notes of section {current.name!r}")
-            elif _words(current.notes) != _words(section.notes):
-                report.notes_kept.append(f"the notes of section {current.name!r}")
+    # the list's own title and notes first, while the file is at its smallest (each is one edit)
     for key, value, what in (
         ("title", imported.title, "the list's title"),
         ("notes", imported.notes, "the list's notes"),
@@ -170,6 +145,38 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
             report.notes_set.append(what)
         elif key == "notes" and _words(catalog.notes) != _words(value):
             report.notes_kept.append(what)
+    sections = {s.name.lower() for s in catalog.sections}
+    added = edits.today()
+    additions: list[edits.Addition] = []
+    noted: set[str] = set()  # new sections whose notes the addition writes
+    for section in imported.sections:
+        fresh, nested = _split(section.papers, known, report.skipped, first, markdown.slug(section.name))
+        if fresh:
+            _stamp(fresh, added)
+            if section.name.lower() not in sections:  # a new section: its notes come with it
+                sections.add(section.name.lower())
+                report.new_sections.append(section.name)
+                additions.append(edits.Addition(section.name, fresh, notes=section.notes))
+                if section.notes:
+                    noted.add(section.name.lower())
+                    report.notes_set.append(f"the notes of section {section.name!r}")
+            else:
+                additions.append(edits.Addition(section.name, fresh))
+        for parent_id, children in nested:
+            _stamp(children, added)
+            additions.append(edits.Addition(section.name, children, parent=parent_id))
+    if additions:
+        # one read, one validation and one write for the whole import
+        catalog = edits.add_many(path, additions)
+        report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
+    for section in imported.sections:
+        if section.notes and section.name.lower() in sections and section.name.lower() not in noted:
+            current = catalog.section(section.name)
+            if not current.notes:
+                catalog = edits.set_section_notes(path, current.name, section.notes)
+                report.notes_set.append(f"the notes of section {current.name!r}")
+            elif _words(current.notes) != _words(section.notes):
+                report.notes_kept.append(f"the notes of section {current.name!r}")
     return report
 
 

@@ -184,3 +184,20 @@ def test_export_refuses_unknown_formats_and_folders(catalog_file: Path, tmp_path
         export_catalog(catalog_file, "pdf")
     with pytest.raises(UsageError, match="is a folder"):
         export_catalog(catalog_file, "md", tmp_path)
+
+
+def test_a_new_sections_notes_are_written_with_it_in_the_same_edit(tmp_path: Path) -> None:
+    source = write(
+        tmp_path, "## Vision\nFirst line of notes.\nSecond: with a colon.\n\n- [ ] ViT\n## Other\n- [ ] X\n"
+    )
+    target = tmp_path / "new.yaml"
+    report = import_markdown(target, source)
+    assert report.notes_set == ["the notes of section 'Vision'"]
+    text = target.read_text(encoding="utf-8")
+    assert (
+        "  - name: Vision\n    notes: |-\n      First line of notes.\n      Second: with a colon.\n    papers:"
+        in text
+    )
+    loaded = catalog_module.load(target, cache=False)
+    assert loaded.section("Vision").notes == "First line of notes.\nSecond: with a colon."
+    assert loaded.section("Other").notes is None
