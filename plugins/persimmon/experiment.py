@@ -1,0 +1,210 @@
+"""Persimmon-8B's block at toy scale: each choice checked, and what QK layer norm is for.
+
+check: squared ReLU and its gradient against the formula; partial rotary against complex rotations of the
+       first half with the second half untouched (N = 1, 9, 33; odd half-widths too); attention with QK layer
+       norm against F.layer_norm + SDPA (float64, then float32, forward and gradients of inputs and weights);
+       and the bound QK layer norm gives: |logit| ≤ (max|γ_q|·√d + ‖β_q‖)(max|γ_k|·√d + ‖β_k‖)/√d whatever
+       the scale of the input, which attention without it exceeds.
+train: small LMs on Markov-chain text (known entropy rate), with and without QK layer norm, same weights and
+       batches, at a usual and at a high learning rate (the full run sweeps four): held-out loss and the
+       largest attention logit seen in training. The claim: without QK layer norm, attention logits grow
+       at a high learning rate and training collapses; with it, it does not.
+bench: one attention layer's forward + backward with and without the two layer norms.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.tasks import MarkovChain
+
+from .model import Attention, LanguageModel, partial_rotary, squared_relu
+
+VOCAB, N, D_MODEL, HEADS, WARMUP = 16, 32, 32, 4, 20
+
+
+def check(ctx: RunContext) -> None:
+    for dtype in ctx.check_dtypes:
+        name = dtype_name(dtype)
+        x = torch.randn(4, 33, dtype=dtype, device=ctx.device)
+        ours, grads = ctx.value_and_grads(squared_relu, x)
+        ref, ref_grads = ctx.value_and_grads(lambda t: torch.where(t > 0, t * t, torch.zeros_like(t)), x)
+        ctx.check_close(f"squared ReLU and its gradient 2·ReLU(x) vs the formula ({name})", grads, ref_grads)
+        ctx.check_close(f"squared ReLU vs the formula ({name})", ours, ref)
+        for n, d in ((1, 8), (9, 12), (33, 16)):
+            x = torch.randn(2, 3, n, d, dtype=dtype, device=ctx.device)
+            r = d // 2 // 2 * 2
+            expected = torch.cat((_rotary_complex(x[..., :r]), x[..., r:]), dim=-1)
+            ctx.check_close(
+                f"partial rotary vs complex rotations of the first {r} of {d}, N = {n} ({name})",
+                partial_rotary(x),
+                expected,
+            )
+            ctx.check_property(
+                f"partial rotary leaves the last {d - r} of {d} dimensions unchanged, N = {n} ({name})",
+                torch.equal(partial_rotary(x)[..., r:], x[..., r:]),
+            )
+        attention = Attention(D_MODEL, HEADS).to(ctx.device, dtype)
+        with torch.no_grad():  # layer norms away from their identity initialisation
+            for norm in (attention.q_norm, attention.k_norm):
+                assert norm is not None
+                norm.weight.uniform_(0.5, 1.5)
+                norm.bias.uniform_(-0.2, 0.2)
+        x = torch.randn(2, 11, D_MODEL, dtype=dtype, device=ctx.device)
+        params = list(attention.parameters())
+        ours, grads = ctx.value_and_grads(attention, x, params=params)
+        ref, ref_grads = ctx.value_and_grads(partial(_attention_reference, attention), x, params=params)
+        ctx.check_close(f"attention with QK layer norm vs F.layer_norm + SDPA ({name})", ours, ref)
+        ctx.check_close(f"its gradients, inputs and weights ({name})", grads, ref_grads)
+
+    _check_logit_bound(ctx)
+
+
+def _rotary_complex(x: torch.Tensor) -> torch.Tensor:
+    """RoPE as complex numbers: each pair (x_2i, x_2i+1) times e^(inθ_i), θ_i = 10000^(−2i/r)."""
+    n, r = x.shape[-2], x.shape[-1]
+    theta = 10000.0 ** (-2 * torch.arange(r // 2, dtype=torch.float64) / r)
+    phase = torch.polar(torch.ones(n, r // 2, dtype=torch.float64), torch.arange(n)[:, None] * theta)
+    pairs = torch.view_as_complex(x.reshape(*x.shape[:-1], r // 2, 2).contiguous())
+    return torch.view_as_real(pairs * phase.to(x.device, pairs.dtype)).flatten(-2)
+
+
+def _attention_reference(attention: Attention, x: torch.Tensor) -> torch.Tensor:
+    """The layer from its weights: one matmul each for q, k, v, F.layer_norm per head, complex RoPE on half
+    of each head, SDPA's causal attention."""
+    assert attention.q_norm is not None and attention.k_norm is not None
+    B, n, D = x.shape
+    H, d = attention.n_heads, attention.d_head
+    W_q, W_k, W_v = attention.W_qkv.weight.split(D)
+    b_q, b_k, b_v = attention.W_qkv.bias.split(D)
+    heads = lambda t: t.view(B, n, H, d).transpose(1, 2)  # noqa: E731
+    q = F.layer_norm(heads(x @ W_q.T + b_q), (d,), attention.q_norm.weight, attention.q_norm.bias)
+    k = F.layer_norm(heads(x @ W_k.T + b_k), (d,), attention.k_norm.weight, attention.k_norm.bias)
+    r = d // 2 // 2 * 2
+    q = torch.cat((_rotary_complex(q[..., :r]), q[..., r:]), dim=-1)
+    k = torch.cat((_rotary_complex(k[..., :r]), k[..., r:]), dim=-1)
+    y = F.scaled_dot_product_attention(q, k, heads(x @ W_v.T + b_v), is_causal=True)
+    return y.transpose(1, 2).reshape(B, n, D) @ attention.W_o.weight.T + attention.W_o.bias
+
+
+def _check_logit_bound(ctx: RunContext) -> None:
+    """LN(q) has norm ≤ max|γ|·√d + ‖β‖ and a rotation keeps it, so |q̂·k̂|/√d has a bound no input can pass."""
+    x = 1000 * torch.randn(2, 16, D_MODEL, dtype=ctx.exact_dtype, device=ctx.device)  # a huge input
+    for qk_norm in (True, False):
+        torch.manual_seed(ctx.seed)
+        attention = Attention(D_MODEL, HEADS, qk_norm).to(ctx.device, ctx.exact_dtype)
+        with torch.no_grad():
+            largest = attention.logits(x)[0].abs().max().item()
+        d = attention.d_head
+        if attention.q_norm is not None and attention.k_norm is not None:
+            gq, bq = attention.q_norm.weight.abs().max().item(), attention.q_norm.bias.norm().item()
+            gk, bk = attention.k_norm.weight.abs().max().item(), attention.k_norm.bias.norm().item()
+            bound = (gq * math.sqrt(d) + bq) * (gk * math.sqrt(d) + bk) / math.sqrt(d)
+            ctx.check_property(
+                "with QK layer norm, |logit| ≤ (max|γ_q|√d + ‖β_q‖)(max|γ_k|√d + ‖β_k‖)/√d for inputs ×1000",
+                largest <= bound * (1 + 1e-6),
+                f"largest |logit| {largest:.3g}, bound {bound:.3g}",
+                value=largest,
+            )
+        else:
+            ctx.check_property(
+                "without it, the same inputs ×1000 give logits far past that bound (the instability)",
+                largest > 1000 * math.sqrt(d),
+                f"largest |logit| {largest:.3g}",
+                value=largest,
+            )
+
+
+def _held_out_loss(model: LanguageModel, data: torch.Tensor) -> float:
+    with torch.no_grad():
+        logits = model(data)[:, 1:-1]
+        return F.cross_entropy(logits.flatten(0, 1), data[:, 2:].flatten()).item()
+
+
+def train(ctx: RunContext) -> None:
+    steps, layers = (150, 1) if ctx.quick else (200, 2)
+    rates = (1e-2, 3e-1) if ctx.quick else (1e-2, 3e-2, 1e-1, 3e-1)
+    chain = MarkovChain.random(VOCAB, order=2, seed=ctx.seed)
+    pool = chain.sample(8192, N, torch.Generator().manual_seed(ctx.seed), device=ctx.device)
+    held_out = chain.sample(512, N, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device)
+    context = held_out[:, :-2] * VOCAB + held_out[:, 1:-1]
+    floor = -chain.transitions.to(ctx.device)[context, held_out[:, 2:]].log().mean().item()
+    ctx.measured(
+        "the true chain's own loss on the held-out set (nats)", floor, "a unigram model is ≈ 1.4 above"
+    )
+    results: dict[tuple[float, bool], tuple[float, float]] = {}
+    for lr in rates:
+        for qk_norm in (True, False):
+            label = f"lr {lr:g}, {'with' if qk_norm else 'without'} QK layer norm"
+            torch.manual_seed(ctx.seed)  # the same weights where shapes allow (the norms add parameters)
+            model = LanguageModel(VOCAB, D_MODEL, HEADS, layers, qk_norm).to(ctx.device)
+            opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+            warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / WARMUP))
+            g = torch.Generator().manual_seed(ctx.seed)  # the same batches
+            for step in range(steps):
+                x = pool[torch.randint(0, len(pool), (32,), generator=g).to(pool.device)]
+                loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                warmup.step()
+                if step % 10 == 0:
+                    ctx.metric(f"train loss ({label})", step, loss.item())
+            above = _held_out_loss(model, held_out) - floor
+            results[lr, qk_norm] = above, model.max_logit()
+            ctx.measured(
+                f"held-out loss − the chain's, {label} (nats)",
+                above,
+                f"largest |attention logit| {model.max_logit():.3g}",
+            )
+            ctx.progress(len(results), 2 * len(rates))
+    low, high = rates[0], rates[-1]
+    ctx.target(
+        f"at lr {low:g} both variants learn: worse held-out loss − the chain's (nats)",
+        max(results[low, True][0], results[low, False][0]),
+        0.8 if ctx.quick else 0.5,
+        higher_is_better=False,
+        detail=f"{layers} layer(s), {steps} AdamW steps, {WARMUP} of warm-up",
+    )
+    ctx.target(
+        f"at lr {high:g}, held-out loss without QK layer norm − with it (nats)",
+        results[high, False][0] - results[high, True][0],
+        0.2,
+        detail="without it the model falls back towards a unigram model (≈ 1.4 above the chain)",
+    )
+    ctx.target(
+        f"at lr {high:g}, largest |attention logit| without QK layer norm / with it",
+        results[high, False][1] / results[high, True][1],
+        100,
+        detail=f"{results[high, False][1]:.3g} against {results[high, True][1]:.3g}: what the norms stop",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    batch, sizes = (2, (64, 256)) if ctx.quick else (8, (256, 1024))
+    for n in sizes:
+        x = torch.randn(batch, n, 256, device=ctx.device)
+        for qk_norm in (False, True):
+            attention = Attention(256, 8, qk_norm).to(ctx.device)
+            params = list(attention.parameters())
+
+            def step(
+                attention: Attention = attention,
+                params: list[torch.nn.Parameter] = params,
+                x: torch.Tensor = x,
+            ) -> None:
+                torch.autograd.grad(attention(x).square().mean(), params)
+
+            ctx.bench.measure(
+                f"attention {'with' if qk_norm else 'without'} QK layer norm, N = {n}",
+                step,
+                baseline=not qk_norm and n == sizes[0],
+                tokens=batch * n,
+                shape=(batch, n, 256),
+                dtype=torch.float32,
+            )
