@@ -126,3 +126,23 @@ def test_markov_chain_samples_follow_their_transitions_and_loss_floor() -> None:
     context = x[:, :-2] * 16 + x[:, 1:-1]
     nll = -chain.transitions[context, x[:, 2:]].log().mean().item()
     assert nll == pytest.approx(chain.entropy_rate, abs=0.05)
+
+
+def test_markov_text_floor_is_the_chains_own_loss_and_the_true_model_reaches_it() -> None:
+    from readtrack.plugin_kit.tasks import MarkovText
+
+    text = MarkovText.make(seed=3, length=20, pool=64, held_out=200)
+    assert text.pool.shape == (64, 20) and text.held_out.shape == (200, 20)
+    assert abs(text.floor - text.chain.entropy_rate) < 0.1  # a sample mean of −log p, near H
+
+    class TrueChain(nn.Module):
+        """Predicts x_t with the chain's own probabilities given x_(t−2), x_(t−1)."""
+
+        def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+            context = torch.zeros_like(tokens)
+            context[:, 1:] = tokens[:, :-1] * 16 + tokens[:, 1:]
+            return text.chain.transitions[context].log()  # (B, N, vocab): position t predicts x_(t+1)
+
+    assert math.isclose(text.held_out_loss(TrueChain()), text.floor, rel_tol=1e-12)
+    same = text.batch(5, torch.Generator().manual_seed(0))
+    assert torch.equal(same, text.batch(5, torch.Generator().manual_seed(0)))

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
-from readtrack.plugin_kit.tasks import MarkovChain
+from readtrack.plugin_kit.tasks import MarkovText
 
 from .model import Block, GroupedQueryAttention, LanguageModel, grouped_query_attention, mean_pool_kv_heads
 
@@ -64,20 +64,13 @@ def check(ctx: RunContext) -> None:
         ctx.check_close("mean-pooling equal heads of a group is exact", mean_pool_kv_heads(mha, 2)(x), mha(x))
 
 
-def _held_out_loss(model: LanguageModel, data: torch.Tensor) -> float:
-    """Mean loss in nats of predicting x_t from x_<t, for t ≥ 2 (the chain's order: full context)."""
-    with torch.no_grad():
-        logits = model(data)[:, 1:-1]  # predictions of x_2 … x_(N−1)
-        return F.cross_entropy(logits.flatten(0, 1), data[:, 2:].flatten()).item()
-
-
 def _train(
-    ctx: RunContext, model: LanguageModel, pool: torch.Tensor, steps: int, label: str, seed: int
+    ctx: RunContext, model: LanguageModel, text: MarkovText, steps: int, label: str, seed: int
 ) -> LanguageModel:
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     g = torch.Generator().manual_seed(seed)  # the same batches for every variant
     for step in range(steps):
-        x = pool[torch.randint(0, len(pool), (32,), generator=g).to(pool.device)]  # (32, N)
+        x = text.batch(32, g)  # (32, N)
         loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
         opt.zero_grad()
         loss.backward()
@@ -89,11 +82,8 @@ def _train(
 
 def train(ctx: RunContext) -> None:
     steps, layers = (200, 1) if ctx.quick else (600, 2)
-    chain = MarkovChain.random(VOCAB, order=2, seed=ctx.seed)
-    pool = chain.sample(8192, N, torch.Generator().manual_seed(ctx.seed), device=ctx.device)  # training text
-    held_out = chain.sample(512, N, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device)
-    context = held_out[:, :-2] * VOCAB + held_out[:, 1:-1]
-    floor = -chain.transitions.to(ctx.device)[context, held_out[:, 2:]].log().mean().item()
+    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    chain, floor = text.chain, text.floor
     ctx.measured(
         "entropy rate H of the chain (nats per symbol)", chain.entropy_rate, "the floor for any model"
     )
@@ -104,8 +94,8 @@ def train(ctx: RunContext) -> None:
     for g in kv_options:
         torch.manual_seed(ctx.seed)  # the same start for every variant, as far as shapes allow
         model = LanguageModel(VOCAB, N, D_MODEL, HEADS, g, layers).to(ctx.device)
-        models[g] = _train(ctx, model, pool, steps, f"{g} KV heads", ctx.seed)
-        losses[g] = _held_out_loss(model, held_out)
+        models[g] = _train(ctx, model, text, steps, f"{g} KV heads", ctx.seed)
+        losses[g] = text.held_out_loss(model)
         ctx.measured(
             f"held-out loss, {HEADS} query heads over {g} KV heads (nats)",
             losses[g],
@@ -138,9 +128,9 @@ def train(ctx: RunContext) -> None:
     for block in pooled.blocks:
         assert isinstance(block, Block) and isinstance(block.attn, GroupedQueryAttention)
         block.attn = mean_pool_kv_heads(block.attn, 2)
-    before = _held_out_loss(pooled, held_out)
-    uptrained = _train(ctx, pooled, pool, steps // 20, "uptrained GQA-2", ctx.seed + 7)
-    after = _held_out_loss(uptrained, held_out)
+    before = text.held_out_loss(pooled)
+    uptrained = _train(ctx, pooled, text, steps // 20, "uptrained GQA-2", ctx.seed + 7)
+    after = text.held_out_loss(uptrained)
     ctx.measured("MHA mean-pooled to GQA-2, before uptraining (nats)", before, "no further training")
     ctx.target(
         "MHA mean-pooled to GQA-2 and uptrained 5%: held-out loss − multi-head's (nats)",

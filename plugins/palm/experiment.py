@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
-from readtrack.plugin_kit.tasks import MarkovChain
+from readtrack.plugin_kit.tasks import MarkovText
 
 from .model import PaLM, PaLMBlock, multi_query_attention, rotary, swiglu
 
@@ -142,24 +142,14 @@ def _check_causal(ctx: RunContext, model: PaLM) -> None:
     )
 
 
-def _held_out_loss(model: PaLM, data: torch.Tensor) -> float:
-    """Mean loss in nats of predicting x_t from x_<t, for t ≥ 2 (the chain's order: full context)."""
-    with torch.no_grad():
-        logits = model(data)[:, 1:-1]
-        return F.cross_entropy(logits.flatten(0, 1), data[:, 2:].flatten()).item()
-
-
 def train(ctx: RunContext) -> None:
     steps, d_model = (250, 32) if ctx.quick else (600, D_MODEL)
-    chain = MarkovChain.random(VOCAB, order=2, seed=ctx.seed)
-    pool = chain.sample(8192, N, torch.Generator().manual_seed(ctx.seed), device=ctx.device)
-    held_out = chain.sample(512, N, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device)
-    context = held_out[:, :-2] * VOCAB + held_out[:, 1:-1]
-    floor = -chain.transitions.to(ctx.device)[context, held_out[:, 2:]].log().mean().item()
+    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    floor = text.floor
     ctx.measured(
         "the true chain's own loss on the held-out set (nats)",
         floor,
-        f"entropy rate {chain.entropy_rate:.3f}",
+        f"entropy rate {text.chain.entropy_rate:.3f}",
     )
 
     losses = {}
@@ -170,14 +160,14 @@ def train(ctx: RunContext) -> None:
         opt = torch.optim.Adam(model.parameters(), lr=LR)
         g = torch.Generator().manual_seed(ctx.seed)  # the same batches
         for step in range(steps):
-            x = pool[torch.randint(0, len(pool), (32,), generator=g).to(pool.device)]  # (32, N)
+            x = text.batch(32, g)  # (32, N)
             loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
             opt.zero_grad()
             loss.backward()
             opt.step()
             if step % 10 == 0:
                 ctx.metric(f"train loss ({label})", step, loss.item())
-        losses[label] = _held_out_loss(model, held_out)
+        losses[label] = text.held_out_loss(model)
         ctx.measured(
             f"held-out loss, {label} blocks (nats)",
             losses[label],

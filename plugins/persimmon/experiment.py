@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
-from readtrack.plugin_kit.tasks import MarkovChain
+from readtrack.plugin_kit.tasks import MarkovText
 
 from .model import Attention, LanguageModel, partial_rotary, squared_relu
 
@@ -120,20 +120,11 @@ def _check_logit_bound(ctx: RunContext) -> None:
             )
 
 
-def _held_out_loss(model: LanguageModel, data: torch.Tensor) -> float:
-    with torch.no_grad():
-        logits = model(data)[:, 1:-1]
-        return F.cross_entropy(logits.flatten(0, 1), data[:, 2:].flatten()).item()
-
-
 def train(ctx: RunContext) -> None:
     steps, layers = (150, 1) if ctx.quick else (200, 2)
     rates = (1e-2, 3e-1) if ctx.quick else (1e-2, 3e-2, 1e-1, 3e-1)
-    chain = MarkovChain.random(VOCAB, order=2, seed=ctx.seed)
-    pool = chain.sample(8192, N, torch.Generator().manual_seed(ctx.seed), device=ctx.device)
-    held_out = chain.sample(512, N, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device)
-    context = held_out[:, :-2] * VOCAB + held_out[:, 1:-1]
-    floor = -chain.transitions.to(ctx.device)[context, held_out[:, 2:]].log().mean().item()
+    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    floor = text.floor
     ctx.measured(
         "the true chain's own loss on the held-out set (nats)", floor, "a unigram model is ≈ 1.4 above"
     )
@@ -147,7 +138,7 @@ def train(ctx: RunContext) -> None:
             warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / WARMUP))
             g = torch.Generator().manual_seed(ctx.seed)  # the same batches
             for step in range(steps):
-                x = pool[torch.randint(0, len(pool), (32,), generator=g).to(pool.device)]
+                x = text.batch(32, g)
                 loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
                 opt.zero_grad()
                 loss.backward()
@@ -155,7 +146,7 @@ def train(ctx: RunContext) -> None:
                 warmup.step()
                 if step % 10 == 0:
                     ctx.metric(f"train loss ({label})", step, loss.item())
-            above = _held_out_loss(model, held_out) - floor
+            above = text.held_out_loss(model) - floor
             results[lr, qk_norm] = above, model.max_logit()
             ctx.measured(
                 f"held-out loss − the chain's, {label} (nats)",

@@ -128,3 +128,52 @@ class MarkovChain:
             out[:, t] = symbol
             context = (context * self.vocab + symbol) % self.contexts
         return out.to(device)
+
+
+@dataclass(frozen=True)
+class MarkovText:
+    """A language-modelling corpus from one `MarkovChain`: training sequences, held-out sequences, and the
+    chain's own loss on exactly the held-out ones (``floor``), which no model can beat on average.
+
+    Held-out loss counts positions t ≥ ``order`` only, where a model has the whole context the chain used.
+    """
+
+    chain: MarkovChain
+    pool: torch.Tensor  # (pool size, length) int64: training sequences
+    held_out: torch.Tensor  # (held-out size, length) int64
+    floor: float  # the chain's mean −log p on the held-out positions t ≥ order (nats)
+
+    @classmethod
+    def make(
+        cls,
+        seed: int,
+        *,
+        vocab: int = 16,
+        order: int = 2,
+        length: int = 32,
+        pool: int = 8192,
+        held_out: int = 512,
+        device: str | torch.device = "cpu",
+    ) -> MarkovText:
+        """The chain ``MarkovChain.random(vocab, order, seed=seed)``; training text from seed ``seed``,
+        held-out text from ``seed + 1``."""
+        chain = MarkovChain.random(vocab, order=order, seed=seed)
+        train = chain.sample(pool, length, torch.Generator().manual_seed(seed), device=device)
+        test = chain.sample(held_out, length, torch.Generator().manual_seed(seed + 1), device=device)
+        context = torch.zeros_like(test[:, order:])
+        for lag in range(order, 0, -1):  # the last `order` symbols as one base-`vocab` number
+            context = context * vocab + test[:, order - lag : test.shape[1] - lag]
+        floor = -chain.transitions.to(device)[context, test[:, order:]].log().mean().item()
+        return cls(chain, train, test, floor)
+
+    def batch(self, size: int, g: torch.Generator) -> torch.Tensor:
+        """``size`` training sequences drawn with ``g`` (the same ``g`` seed gives every variant the same)."""
+        return self.pool[torch.randint(0, len(self.pool), (size,), generator=g).to(self.pool.device)]
+
+    def held_out_loss(self, model: torch.nn.Module) -> float:
+        """``model``'s mean loss (nats) predicting each held-out x_t from x_<t, for t ≥ order."""
+        order = self.chain.order
+        with torch.no_grad():
+            logits = model(self.held_out)[:, order - 1 : -1]  # the predictions of x_order … x_(N−1)
+            target = self.held_out[:, order:]
+            return torch.nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten()).item()
