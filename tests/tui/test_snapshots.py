@@ -26,6 +26,14 @@ def home_is_the_data_dir(readtrack_home: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HOME", str(readtrack_home))
 
 
+@pytest.fixture(autouse=True)
+def frozen_list(catalog_file: Path) -> None:
+    """A frozen copy of the seed list (tests/data/papers-frozen.yaml): the snapshots do not change each time
+    a plugin is linked from the shipped list."""
+    frozen = Path(__file__).resolve().parents[1] / "data" / "papers-frozen.yaml"
+    catalog_file.write_text(frozen.read_text(encoding="utf-8"), encoding="utf-8")
+
+
 async def settled(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
