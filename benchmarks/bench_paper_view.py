@@ -1,9 +1,13 @@
-"""How fast the paper view opens: from pressing ``p`` on a paper until its page, code and results are shown.
+"""How fast the paper view opens on the shipped list: from the ``p`` key's action until the view has painted
+its page, code and results.
 
-Target (issue 18): under 0.3 s on the shipped list. Measured in one headless app (100x30, as under Pilot) per
-run, in a fresh process with a fresh READTRACK_HOME holding the shipped papers.yaml and no history: the
-clock starts before the key press and stops when the view has read the plugin's page and files (the worker
-has called back). Pilot's press-and-wait costs part of it. Median and worst of ``--runs``, per plugin.
+Target (issue 18): under 0.3 s. Each run is a fresh process with a fresh READTRACK_HOME holding the shipped
+papers.yaml and no history, the app headless at 100x30 (as under Pilot). Two clocks:
+
+- in-app: from ``MainScreen.action_paper_view`` to the first refresh after the view has shown what its worker
+  read: what a user waits for. The first open in a process and the later ones (opened again after Esc).
+- Pilot: from ``pilot.press("p")`` to the view holding its files, including Pilot's own wait for the app to
+  be idle (a trivial help screen costs 0.14-0.25 s that way on a 2-core machine).
 
 Run: python benchmarks/bench_paper_view.py [--runs 5]
 """
@@ -23,23 +27,39 @@ SEED = Path(__file__).resolve().parents[1] / "readtrack" / "data" / "papers.yaml
 CHILD = """
 import asyncio, sys, time
 from pathlib import Path
-from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.paper_view import PaperView
-from readtrack.tui.paper_table import PaperTable
+from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui import paper_view
+
+marks = {}
+action = MainScreen.action_paper_view
+def timed_action(self):
+    marks["start"] = time.perf_counter()
+    return action(self)
+MainScreen.action_paper_view = timed_action
+show = paper_view.PaperView._show
+def timed_show(self, *args):
+    result = show(self, *args)
+    self.call_after_refresh(lambda: marks.setdefault("painted", time.perf_counter()))
+    return result
+paper_view.PaperView._show = timed_show
 
 async def main():
     app = ReadtrackApp(Path(sys.argv[1]))
+    in_app, pilot_times = [], []
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        table = app.screen.query_one(PaperTable)
-        while sys.argv[2] not in table.current.paper.plugins:
-            await pilot.press("j")
-        start = time.perf_counter()
-        await pilot.press("p")
-        while not (isinstance(app.screen, PaperView) and app.screen.sources):
-            await pilot.pause(0.002)
-        print(f"{time.perf_counter() - start:.4f}", "torch" in sys.modules)
+        for _ in range(3):
+            marks.clear()
+            start = time.perf_counter()
+            await pilot.press("p")  # the first paper, adamw
+            while "painted" not in marks:
+                await pilot.pause(0.001)
+            pilot_times.append(time.perf_counter() - start)
+            in_app.append(marks["painted"] - marks["start"])
+            await pilot.press("escape")
+            await pilot.pause(0.05)
+    print(*in_app, pilot_times[0], "torch" in sys.modules)
 
 asyncio.run(main())
 """
@@ -51,25 +71,30 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'plugin (first section)':24} {'median s':>9} {'worst s':>9}  torch imported")
-    for plugin in ("adamw",):
-        samples, torch_seen = [], set()
-        for _ in range(args.runs):
-            with tempfile.TemporaryDirectory() as home:
-                catalog = Path(home) / "papers.yaml"
-                shutil.copy(SEED, catalog)
-                env = {**os.environ, "READTRACK_HOME": home}
-                out = subprocess.run(
-                    [sys.executable, "-c", CHILD, str(catalog), plugin],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout.split()
-                samples.append(float(out[0]))
-                torch_seen.add(out[1])
-        worst = max(samples)
-        print(f"{plugin:24} {statistics.median(samples):9.3f} {worst:9.3f}  {', '.join(sorted(torch_seen))}")
+    first, later, pilot, torch_seen = [], [], [], set()
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as home:
+            catalog = Path(home) / "papers.yaml"
+            shutil.copy(SEED, catalog)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(catalog)],
+                env={**os.environ, "READTRACK_HOME": home},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        first.append(float(out[0]))
+        later += [float(out[1]), float(out[2])]
+        pilot.append(float(out[3]))
+        torch_seen.add(out[4])
+    print(f"{'paper view of adamw (shipped list)':40} {'median s':>9} {'worst s':>9}")
+    for label, samples in (
+        ("in-app, first open in a process", first),
+        ("in-app, later opens", later),
+        ("Pilot press, first open", pilot),
+    ):
+        print(f"{label:40} {statistics.median(samples):9.3f} {max(samples):9.3f}")
+    print(f"torch imported: {', '.join(sorted(torch_seen))}")
 
 
 if __name__ == "__main__":
