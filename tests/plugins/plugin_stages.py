@@ -27,3 +27,15 @@ def failures(result: StageResult) -> list[str]:
     if result.error:
         bad.append(f"{result.status}: {result.error}")
     return bad
+
+
+def check_catches(plugin: str, *prefixes: str, options: dict[str, Any] | None = None) -> list[str]:
+    """Run a plugin's check stage, after the test has monkeypatched a deliberately broken implementation in,
+    and assert that it fails with, for each of ``prefixes``, a failed comparison whose name starts with it.
+    Returns the failed comparisons' names for further assertions."""
+    result = run_stage(plugin, "check", options=options)
+    assert result.verdict() == "failed", "the check stage passed with the broken implementation"
+    failed = [c.name for c in result.comparisons if not c.passed]
+    for prefix in prefixes:
+        assert any(name.startswith(prefix) for name in failed), (prefix, failures(result))
+    return failed
