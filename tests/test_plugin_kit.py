@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import torch
@@ -12,10 +13,20 @@ from readtrack.bench import BenchHarness
 from readtrack.context import RunContext
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
+from readtrack.plugin_kit.recurrent import (
+    CASES,
+    LastStep,
+    adding_mse,
+    adding_test,
+    compare_recurrent,
+    fit_adding,
+    set_forget_bias,
+)
 from readtrack.plugin_kit.tasks import (
     IGNORE,
     MarkovChain,
     accuracy,
+    adding_batch,
     lagged_copy_batch,
     reversal_batch,
     teacher_classes,
@@ -146,3 +157,101 @@ def test_markov_text_floor_is_the_chains_own_loss_and_the_true_model_reaches_it(
     assert math.isclose(text.held_out_loss(TrueChain()), text.floor, rel_tol=1e-12)
     same = text.batch(5, torch.Generator().manual_seed(0))
     assert torch.equal(same, text.batch(5, torch.Generator().manual_seed(0)))
+
+
+def test_adding_batch_marks_one_value_in_each_half_and_targets_their_sum() -> None:
+    x, y = adding_batch(500, 31, torch.Generator().manual_seed(0))
+    assert x.shape == (500, 31, 2) and y.shape == (500,) and x.dtype == y.dtype == torch.float32
+    values, marks = x[..., 0], x[..., 1]
+    assert bool(((values >= 0) & (values <= 1)).all())
+    assert set(marks.unique().tolist()) == {0.0, 1.0}
+    first, second = marks[:, :15], marks[:, 15:]  # halves: t < length // 2 = 15, and the rest
+    assert torch.equal(first.sum(1), torch.ones(500)) and torch.equal(second.sum(1), torch.ones(500))
+    torch.testing.assert_close(y, (values * marks).sum(1))
+    # Every position of each half gets marked sometimes; predicting the mean scores Var = 1/6.
+    assert bool((marks.sum(0) > 0).all())
+    assert abs(y.var().item() - 1 / 6) < 0.03 and abs(y.mean().item() - 1) < 0.05
+    same, _ = adding_batch(500, 31, torch.Generator().manual_seed(0))
+    assert torch.equal(x, same)
+
+
+def test_adding_batch_handles_the_shortest_length_and_refuses_shorter() -> None:
+    x, y = adding_batch(8, 2, torch.Generator().manual_seed(1), "cpu")
+    assert torch.equal(x[..., 1], torch.ones(8, 2))
+    torch.testing.assert_close(y, x[..., 0].sum(1))
+    with pytest.raises(ValueError, match="length"):
+        adding_batch(8, 1, torch.Generator().manual_seed(1))
+
+
+def _lstm_pair(n_in: int, H: int, layers: int, batch_first: bool) -> tuple[nn.Module, nn.Module]:
+    ours = nn.LSTM(n_in, H, layers, batch_first=batch_first)
+    ref = nn.LSTM(n_in, H, layers, batch_first=batch_first)
+    ref.load_state_dict(ours.state_dict())
+    return ours, ref
+
+
+def test_compare_recurrent_passes_equal_modules_with_either_state_and_catches_a_difference(
+    ctx: RunContext,
+) -> None:
+    compare_recurrent(ctx, "nn.LSTM", _lstm_pair, states=2)
+    names = [c.name for c in ctx.result.comparisons]
+    assert ctx.result.verdict() == "passed" and len(names) == 2 * 2 * len(CASES)  # dtypes × cases × 2
+    assert names[0].startswith("output, h_n, c_n vs nn.LSTM, B=3 T=7") and "float64" in names[0]
+    assert any(
+        "(T, B, I), (h0, c0)" in n and n.startswith("gradients (input, (h0, c0), 8 parameters)")
+        for n in names
+    )
+
+    class OnlyHIsWrong(nn.LSTM):
+        def forward(self, x: torch.Tensor, state: Any = None) -> Any:
+            out, (h, c) = super().forward(x, state)
+            return out, (h * 1.001, c)  # the final h_n off by 0.1 %, the output and c_n right
+
+    def broken_pair(n_in: int, H: int, layers: int, batch_first: bool) -> tuple[nn.Module, nn.Module]:
+        ours = nn.LSTM(n_in, H, layers, batch_first=batch_first)
+        ref = OnlyHIsWrong(n_in, H, layers, batch_first=batch_first)
+        ref.load_state_dict(ours.state_dict())
+        return ours, ref
+
+    ctx.begin_stage("check")
+    compare_recurrent(ctx, "broken", broken_pair, states=2, cases=CASES[:2])
+    assert [c.passed for c in ctx.result.comparisons] == [False] * 8
+
+
+def test_the_adding_problem_helpers_train_a_last_step_regressor_and_report_when_it_is_solved() -> None:
+    torch.manual_seed(0)
+    lstm = set_forget_bias(nn.LSTM(2, 8, num_layers=2, batch_first=True), 1.0)
+    for layer in range(2):
+        assert torch.equal(lstm.get_parameter(f"bias_ih_l{layer}")[8:16], torch.ones(8))
+        assert torch.equal(lstm.get_parameter(f"bias_hh_l{layer}")[8:16], torch.zeros(8))
+    model = LastStep(lstm, 8)
+    test = adding_test(0, "cpu", size=50)
+    assert model(test[0]).shape == (50,)
+    logged: list[tuple[int, float]] = []
+    before = adding_mse(model, test)
+    taken = fit_adding(model, 1e-2, 45, seed=0, device="cpu", log=lambda s, v: logged.append((s, v)))
+    assert taken == 45  # 45 steps do not solve it: "not solved" is the budget
+    assert [s for s, _ in logged] == [0, 20, 40] and adding_mse(model, test) < before
+    # The same seed gives the same batches: a second model trained alike ends identical.
+    torch.manual_seed(0)
+    twin = LastStep(set_forget_bias(nn.LSTM(2, 8, num_layers=2, batch_first=True), 1.0), 8)
+    fit_adding(twin, 1e-2, 45, seed=0, device="cpu")
+    assert adding_mse(twin, test) == adding_mse(model, test)
+
+
+class _Constant(nn.Module):
+    """A "recurrent" module whose last step already holds the answer: solved at once."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+        total = (x[..., 0] * x[..., 1]).sum(1, keepdim=True)  # the sum of the marked values
+        return total[:, None, :].expand(-1, x.shape[1], 1), None
+
+
+def test_fit_adding_stops_at_the_first_step_the_mean_of_20_is_low_enough() -> None:
+    model = LastStep(_Constant(), 1)
+    with torch.no_grad():
+        model.head.weight.fill_(1.0)
+        model.head.bias.zero_()
+    assert adding_mse(model, adding_test(0, "cpu")) < 1e-12
+    steps = fit_adding(model, 0.0, 100, seed=0, device="cpu", stop_when_solved=True)
+    assert steps == 19  # the first step with 20 losses to average

@@ -56,6 +56,31 @@ def lagged_copy_batch(
     return x.to(device), y.to(device)
 
 
+def adding_batch(
+    size: int, length: int, g: torch.Generator, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The adding problem (Hochreiter and Schmidhuber 1997, experiment 4, in the form of Le et al. 2015):
+    x (size, length, 2) and y (size,). Channel 0 holds values uniform in [0, 1]; channel 1 marks two
+    positions with 1, one drawn uniformly in the first half (t < length // 2) and one in the second; the
+    target is the sum of the two marked values.
+
+    A model must keep the first marked value over up to ``length − 1`` steps while ignoring every other one:
+    a probe of long-range memory in recurrent networks. Predicting the mean, 1, scores the variance of the
+    sum of two uniforms, MSE = 1/6 ≈ 0.167."""
+    if length < 2:
+        raise ValueError(f"the adding problem needs length ≥ 2 (one mark per half), got {length}")
+    half = length // 2
+    values = torch.rand(size, length, generator=g)  # (size, length)
+    first = torch.randint(0, half, (size,), generator=g)  # a mark in [0, half)
+    second = torch.randint(half, length, (size,), generator=g)  # and one in [half, length)
+    marks = torch.zeros(size, length)
+    rows = torch.arange(size)
+    marks[rows, first] = 1.0
+    marks[rows, second] = 1.0
+    y = values[rows, first] + values[rows, second]  # (size,)
+    return torch.stack([values, marks], dim=-1).to(device), y.to(device)
+
+
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Share of the scored targets (not ``IGNORE``) whose arg-max prediction is right; logits (..., vocab)."""
     scored = y != IGNORE

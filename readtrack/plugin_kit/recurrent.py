@@ -1,0 +1,190 @@
+"""What the recurrent-network plugins (rnn, lstm, gru) share: the check of a stack of recurrent layers
+against a reference on the same parameters, the adding problem's model and training loop, and the timing of
+a Python loop over time against torch's fused module.
+
+A recurrent module here is called as torch's are: ``module(x)`` or ``module(x, state)`` with x
+(batch, T, input) when ``batch_first`` (else (T, batch, input)) and state h0, or (h0, c0) for an LSTM, each
+(layers, batch, hidden); it returns (output, h_n) or (output, (h_n, c_n)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.tasks import adding_batch
+
+# (batch, T, input size, hidden size, layers, batch_first, with an initial state)
+Case = tuple[int, int, int, int, int, bool, bool]
+CASES: list[Case] = [
+    (3, 7, 5, 4, 1, True, False),
+    (1, 1, 3, 6, 1, True, True),  # one step of one sequence
+    (2, 5, 4, 3, 2, True, True),  # two layers
+    (4, 9, 2, 5, 2, False, False),  # time-major
+    (2, 1, 3, 4, 2, False, True),  # one step, time-major, two layers
+]
+
+# make(input size, hidden size, layers, batch_first) → (our module, the reference on the same parameters)
+MakePair = Callable[[int, int, int, bool], tuple[nn.Module, Callable[..., Any]]]
+
+
+def flatten(result: Any) -> torch.Tensor:
+    """(output, h_n) or (output, (h_n, c_n)) as one vector, so one comparison covers all of it."""
+    if isinstance(result, torch.Tensor):
+        return result.flatten()
+    return torch.cat([flatten(part) for part in result])
+
+
+def _call(forward: Callable[..., Any], x: torch.Tensor, *state: torch.Tensor) -> torch.Tensor:
+    """``forward(x)``, ``forward(x, h0)`` or ``forward(x, (h0, c0))``, flattened."""
+    if not state:
+        return flatten(forward(x))
+    return flatten(forward(x, state[0] if len(state) == 1 else tuple(state)))
+
+
+def compare_recurrent(
+    ctx: RunContext,
+    label: str,
+    make: MakePair,
+    *,
+    states: int = 1,
+    cases: list[Case] = CASES,
+) -> None:
+    """For each of ``ctx.check_dtypes`` and each case: ``make(input, hidden, layers, batch_first)`` returns
+    our module and the reference to hold it against, with the same parameter values: a torch module whose
+    state_dict ours loaded (its gradients are taken for its own parameters, matched by name), or a function
+    computing the paper's equations on our module's parameters. Checks the output and final state(s), then
+    the gradients with respect to the input, the initial state (``states`` tensors: 1 for h0, 2 for
+    (h0, c0)) and every parameter."""
+    outputs = "output and h_n" if states == 1 else "output, h_n, c_n"
+    given = {0: "", 1: ", h0", 2: ", (h0, c0)"}
+    for dtype in ctx.check_dtypes:
+        for B, T, n_in, H, layers, batch_first, with_state in cases:
+            ours, reference = make(n_in, H, layers, batch_first)
+            ours.to(ctx.device, dtype)
+            if isinstance(reference, nn.Module):
+                reference.to(ctx.device, dtype)
+            names = [n for n, _ in ours.named_parameters()]
+            ref_module = reference if isinstance(reference, nn.Module) else ours
+            x = torch.randn((B, T, n_in) if batch_first else (T, B, n_in), dtype=dtype, device=ctx.device)
+            state = [torch.randn(layers, B, H, dtype=dtype, device=ctx.device) for _ in range(states)]
+            inputs = [x, *state] if with_state else [x]
+            got, grads = ctx.value_and_grads(partial(_call, ours), *inputs, params=list(ours.parameters()))
+            want, ref_grads = ctx.value_and_grads(
+                partial(_call, reference), *inputs, params=[ref_module.get_parameter(n) for n in names]
+            )
+            shape = "(B, T, I)" if batch_first else "(T, B, I)"
+            initial = given[states if with_state else 0]
+            case = f"B={B} T={T} I={n_in} H={H}, {layers} layer(s), {shape}{initial} ({dtype_name(dtype)})"
+            ctx.check_close(f"{outputs} vs {label}, {case}", got, want)
+            what = f"gradients (input{initial}, {len(names)} parameters)"
+            ctx.check_close(f"{what} vs {label}, {case}", grads, ref_grads)
+
+
+# -- the adding problem --------------------------------------------------------------------------------
+ADDING_LENGTH, ADDING_BATCH = 30, 64  # PLUGINS.md: a plain RNN fails at T = 30, an LSTM solves it
+SOLVED = 0.01  # a mean batch MSE this low over 20 steps: solved (the constant prediction 1 scores 1/6)
+
+
+class LastStep(nn.Module):
+    """A recurrent layer read out at its last step, ŷ = w·h_T + b: the adding problem's model."""
+
+    def __init__(self, rnn: nn.Module, hidden: int) -> None:
+        super().__init__()
+        self.rnn, self.head = rnn, nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.rnn(x)[0][:, -1]).squeeze(-1)  # (B,)
+
+
+def set_forget_bias(lstm: nn.Module, value: float) -> nn.Module:
+    """b_f = ``value`` in every layer of an LSTM named as ``nn.LSTM`` (gates i, f, g, o): the input bias's
+    forget slice at ``value``, the hidden bias's at 0, as Gers et al. (2000) and Jozefowicz et al. (2015)
+    start it at 1."""
+    H = lstm.get_parameter("weight_hh_l0").shape[1]  # weight_hh: (4H, H)
+    with torch.no_grad():
+        for name, p in lstm.named_parameters():
+            if name.startswith("bias_"):
+                p[H : 2 * H] = value if name.startswith("bias_ih") else 0.0
+    return lstm
+
+
+def fit_adding(
+    model: nn.Module,
+    lr: float,
+    steps: int,
+    *,
+    seed: int,
+    device: str,
+    log: Callable[[int, float], None] | None = None,
+    stop_when_solved: bool = False,
+    clip: float = 1.0,
+) -> int:
+    """Adam with gradient-norm clipping on fresh batches of the adding problem drawn from ``seed`` (so every
+    model sees the same ones); ``log(step, loss)`` every 20 steps. Returns the steps to solve: the first step
+    at which the mean batch MSE of the last 20 is at most ``SOLVED`` (``steps``: not solved); training stops
+    there if ``stop_when_solved``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    recent: list[float] = []
+    solved_at = steps
+    for step in range(steps):
+        x, y = adding_batch(ADDING_BATCH, ADDING_LENGTH, g, device)
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        recent = [*recent[-19:], loss.item()]
+        if log is not None and step % 20 == 0:
+            log(step, recent[-1])
+        if solved_at == steps and len(recent) == 20 and sum(recent) / 20 <= SOLVED:
+            solved_at = step
+            if stop_when_solved:
+                break
+    return solved_at
+
+
+def adding_test(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``size`` held-out sequences of the adding problem, drawn from ``seed + 1`` (training uses ``seed``)."""
+    return adding_batch(size, ADDING_LENGTH, torch.Generator().manual_seed(seed + 1), device)
+
+
+def adding_mse(model: nn.Module, test: tuple[torch.Tensor, torch.Tensor]) -> float:
+    """The model's mean squared error on held-out sequences (predicting 1 scores 1/6 ≈ 0.167)."""
+    with torch.no_grad():
+        return F.mse_loss(model(test[0]), test[1]).item()
+
+
+# -- timing --------------------------------------------------------------------------------------------
+def bench_recurrent(
+    ctx: RunContext, variants: Callable[[int], list[tuple[str, nn.Module]]], batch: int = 32, hidden: int = 64
+) -> None:
+    """Forward + backward (the gradients of the input and every parameter) of each of ``variants(hidden)``,
+    built afresh under the same seed for each length T, which grows ×4 (the quick run: 8 and 32, else 32,
+    128, 512). The first variant at the first length is the baseline."""
+    lengths = (8, 32) if ctx.quick else (32, 128, 512)
+    for T in lengths:
+        x = torch.randn(batch, T, hidden, device=ctx.device, requires_grad=True)
+        torch.manual_seed(0)
+        for i, (label, module) in enumerate(variants(hidden)):
+            module = module.to(ctx.device)
+
+            def step(module: nn.Module = module, x: torch.Tensor = x) -> object:
+                out, _ = module(x)
+                return torch.autograd.grad(out.square().mean(), [x, *module.parameters()])
+
+            ctx.bench.measure(
+                f"{label}, forward+backward, T = {T}",
+                step,
+                baseline=i == 0 and lengths[0] == T,
+                tokens=batch * T,
+                shape=(batch, T, hidden),
+                dtype=x.dtype,
+            )
