@@ -1,0 +1,226 @@
+"""The GRU at toy scale: PyTorch's form exact against ``nn.GRU``, the paper's form exact against a
+step-by-step reference and different from PyTorch's, and GRU, LSTM and RNN on the same adding problem.
+
+check: ``GRU`` (reset_after=True) loads a randomly initialised ``nn.GRU``'s state_dict and equals it, output
+       and h_n, forward and the gradients with respect to the input, h0 and every parameter, float64 then
+       float32: T = 1, one sequence, two layers, time-major input, with and without h0. ``GRU`` with
+       reset_after=False equals ``cho_gru``, Cho et al.'s equations 5-8 written again step by step with
+       each gate's own weight slices (forward and gradients, same shapes). Properties: the two forms differ
+       on the same parameters (by a measured amount), and agree when the reset gate is held open (r ≡ 1),
+       so where r applies is their only difference.
+train: the adding problem (T = 30, values in [0, 1], target the sum of the two marked ones): our GRU against
+       ``nn.LSTM`` (forget bias 1) and ``nn.RNN`` (tanh), same seed, same batches, each at its own best
+       learning rate from the same grid (the full run sweeps it; the quick run uses the rates it chose).
+       Each run stops once solved (mean batch MSE over 20 steps ≤ 0.01) or at the budget: the steps to
+       solve and the test MSE are reported. The full run also trains the paper's form.
+bench: forward + backward of our GRU (a Python loop over time) against ``nn.GRU``, for T growing ×4: both
+       linear in T; the full run adds the paper's form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.recurrent import (
+    ADDING_LENGTH,
+    SOLVED,
+    LastStep,
+    adding_mse,
+    adding_test,
+    bench_recurrent,
+    compare_recurrent,
+    fit_adding,
+    flatten,
+    set_forget_bias,
+)
+
+from .model import GRU
+
+HIDDEN = 32
+LR_GRID = (3e-3, 1e-2, 3e-2)
+QUICK_LR = {"GRU": 3e-2, "LSTM": 1e-2, "RNN": 1e-2}  # the full run's choices from LR_GRID (seeds 0-2)
+
+
+def cho_gru(
+    module: GRU, x: torch.Tensor, h0: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference for reset_after=False: Cho et al. (2014), eq. 5-8, one gate at a time with its own
+    weight slices, on ``module``'s parameters (PyTorch's two biases kept, as ``GRU`` keeps them)."""
+    if not module.batch_first:
+        x = x.transpose(0, 1)
+    H = module.hidden_size
+    h0 = x.new_zeros(module.num_layers, x.shape[0], H) if h0 is None else h0
+    h_n = []
+    for layer in range(module.num_layers):
+        W_r, W_z, W = module.get_parameter(f"weight_ih_l{layer}").split(H)  # (H, in) each
+        U_r, U_z, U = module.get_parameter(f"weight_hh_l{layer}").split(H)  # (H, H) each
+        b_ir, b_iz, b_in = module.get_parameter(f"bias_ih_l{layer}").split(H)
+        b_hr, b_hz, b_hn = module.get_parameter(f"bias_hh_l{layer}").split(H)
+        h, outputs = h0[layer], []
+        for t in range(x.shape[1]):
+            x_t = x[:, t]
+            r = torch.sigmoid(F.linear(x_t, W_r, b_ir) + F.linear(h, U_r, b_hr))  # eq. 5
+            z = torch.sigmoid(F.linear(x_t, W_z, b_iz) + F.linear(h, U_z, b_hz))  # eq. 6
+            h_tilde = torch.tanh(F.linear(x_t, W, b_in) + F.linear(r * h, U, b_hn))  # eq. 8
+            h = z * h + (1 - z) * h_tilde  # eq. 7
+            outputs.append(h)
+        x = torch.stack(outputs, dim=1)
+        h_n.append(h)
+    return (x if module.batch_first else x.transpose(0, 1)), torch.stack(h_n)
+
+
+def against_nn_gru(I: int, H: int, layers: int, batch_first: bool) -> tuple[nn.Module, nn.Module]:
+    """PyTorch's form and an ``nn.GRU`` (its own random initialisation, copied into ours by name)."""
+    ref = nn.GRU(I, H, layers, batch_first=batch_first)
+    ours = GRU(I, H, layers, batch_first=batch_first)
+    ours.load_state_dict(ref.state_dict())
+    return ours, ref
+
+
+def against_the_equations(
+    I: int, H: int, layers: int, batch_first: bool
+) -> tuple[nn.Module, Callable[..., Any]]:
+    """The paper's form and Cho et al.'s equations written again, on the same parameters."""
+    ours = GRU(I, H, layers, batch_first=batch_first, reset_after=False)
+    return ours, partial(cho_gru, ours)
+
+
+def check(ctx: RunContext) -> None:
+    compare_recurrent(ctx, "nn.GRU", against_nn_gru)
+    compare_recurrent(ctx, "Cho et al. eq. 5-8 step by step (the paper's form)", against_the_equations)
+    _check_the_forms_differ_only_in_the_reset(ctx)
+
+
+def _check_the_forms_differ_only_in_the_reset(ctx: RunContext) -> None:
+    """Same parameters, same input: r ⊙ (W_hn h + b_hn) and W_hn (r ⊙ h) + b_hn give different outputs, and
+    the same outputs once the reset gate is held at 1 (its bias at +1000: σ = 1 exactly)."""
+    dtype, H = ctx.exact_dtype, 8
+    torch.manual_seed(ctx.seed)
+    pytorch_form = GRU(4, H, num_layers=2).to(ctx.device, dtype)
+    paper_form = GRU(4, H, num_layers=2, reset_after=False).to(ctx.device, dtype)
+    paper_form.load_state_dict(pytorch_form.state_dict())
+    x = torch.randn(3, 12, 4, dtype=dtype, device=ctx.device)
+    h0 = torch.randn(2, 3, H, dtype=dtype, device=ctx.device)
+    with torch.no_grad():
+        gap = (pytorch_form(x, h0)[0] - paper_form(x, h0)[0]).abs().max().item()
+        ctx.check_property(
+            "the paper's form and PyTorch's differ on the same parameters",
+            gap > 1e-3,
+            f"max |difference| of the outputs {gap:.3f} (T = 12, two layers)",
+            value=gap,
+        )
+        for module in (pytorch_form, paper_form):
+            for layer in range(2):
+                module.get_parameter(f"bias_ih_l{layer}")[:H] = 1000.0  # r = σ(… + 1000) = 1
+        ctx.check_close(
+            f"with the reset gate held open (r ≡ 1) the two forms agree ({dtype_name(dtype)})",
+            flatten(paper_form(x, h0)),
+            flatten(pytorch_form(x, h0)),
+        )
+
+
+# -- train ---------------------------------------------------------------------------------------------
+def make_model(kind: str, seed: int, device: str) -> LastStep:
+    """Our GRU (either form), ``nn.LSTM`` with the forget gate's bias at 1, or ``nn.RNN``, seeded alike."""
+    torch.manual_seed(seed)
+    if kind == "GRU":
+        return LastStep(GRU(2, HIDDEN), HIDDEN).to(device)
+    if kind == "GRU, paper's form":
+        return LastStep(GRU(2, HIDDEN, reset_after=False), HIDDEN).to(device)
+    if kind == "RNN":
+        return LastStep(nn.RNN(2, HIDDEN, batch_first=True), HIDDEN).to(device)
+    return LastStep(set_forget_bias(nn.LSTM(2, HIDDEN, batch_first=True), 1.0), HIDDEN).to(device)
+
+
+def fit(ctx: RunContext, model: nn.Module, lr: float, steps: int, label: str, seed: int) -> tuple[float, int]:
+    """The adding problem's training on the batches of ``seed`` until solved or ``steps`` are spent (its
+    curve recorded for ``ctx.seed``): the test MSE on held-out sequences and the steps taken."""
+    log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
+    taken = fit_adding(model, lr, steps, seed=seed, device=ctx.device, log=log, stop_when_solved=True)
+    return adding_mse(model, adding_test(seed, ctx.device)), taken
+
+
+def train(ctx: RunContext) -> None:
+    budget = 400 if ctx.quick else 600
+    detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, at most {budget} Adam steps, 1,000 new sequences"
+    kinds = ("GRU", "LSTM", "RNN")
+    # The quick run: one seed at QUICK_LR. The full run: every rate of the grid on seeds s, s + 1, s + 2,
+    # each model at the rate that solves fastest on average (then the lowest MSE).
+    seeds = [ctx.seed] if ctx.quick else [ctx.seed + i for i in range(3)]
+    mse, taken, lr = {}, {}, dict(QUICK_LR)
+    for kind in kinds:
+        runs = {}
+        for rate in [lr[kind]] if ctx.quick else LR_GRID:
+            per_seed = [
+                fit(ctx, make_model(kind, s, ctx.device), rate, budget, f"{kind}, lr {rate:g}", s)
+                for s in seeds
+            ]
+            runs[rate] = (sum(m for m, _ in per_seed) / len(seeds), sum(n for _, n in per_seed) / len(seeds))
+            if not ctx.quick:
+                ctx.measured(
+                    f"{kind}, lr {rate:g}: mean steps to solve (seeds {seeds[0]}-{seeds[-1]})",
+                    runs[rate][1],
+                    "steps "
+                    + ", ".join(str(n) for _, n in per_seed)
+                    + "; test MSE "
+                    + ", ".join(f"{m:.3g}" for m, _ in per_seed),
+                )
+        lr[kind] = min(runs, key=lambda rate: (runs[rate][1], runs[rate][0]))
+        mse[kind], taken[kind] = runs[lr[kind]]
+        ctx.progress(len(mse), len(kinds))
+    mean = "" if ctx.quick else f", mean of seeds {seeds[0]}-{seeds[-1]}"
+    for kind in kinds:
+        ctx.measured(
+            f"{kind} (lr {lr[kind]:g}): steps to solve{mean}",
+            taken[kind],
+            f"until the mean batch MSE of 20 steps ≤ {SOLVED} ({budget}: not solved)",
+        )
+    ctx.target(
+        f"GRU (lr {lr['GRU']:g}): test MSE on the adding problem{mean}",
+        mse["GRU"],
+        0.05,
+        higher_is_better=False,
+        detail=detail + "; predicting 1 scores 1/6 ≈ 0.167",
+    )
+    ctx.target(
+        f"nn.LSTM (lr {lr['LSTM']:g}, forget bias 1): test MSE, same batches{mean}",
+        mse["LSTM"],
+        0.05,
+        higher_is_better=False,
+    )
+    ctx.target(
+        f"nn.RNN (lr {lr['RNN']:g}): test MSE, same batches{mean}",
+        mse["RNN"],
+        0.1,
+        detail="the plain RNN stays near the constant prediction",
+    )
+    if not ctx.quick:  # Cho et al.'s own candidate, at the GRU's rate, reported only
+        model = make_model("GRU, paper's form", ctx.seed, ctx.device)
+        paper, paper_taken = fit(ctx, model, lr["GRU"], budget, "GRU, paper's form", ctx.seed)
+        ctx.measured(
+            f"GRU, paper's form (reset_after=False, lr {lr['GRU']:g}): steps to solve, seed {ctx.seed}",
+            paper_taken,
+            f"test MSE {paper:.3g}",
+        )
+
+
+def bench(ctx: RunContext) -> None:
+    forms = [("ours", True)] if ctx.quick else [("ours", True), ("ours, paper's form", False)]
+
+    def variants(hidden: int) -> list[tuple[str, nn.Module]]:
+        ref = nn.GRU(hidden, hidden, batch_first=True)
+        rows: list[tuple[str, nn.Module]] = [("nn.GRU", ref)]
+        for label, reset_after in forms:
+            ours = GRU(hidden, hidden, reset_after=reset_after)
+            ours.load_state_dict(ref.state_dict())
+            rows.append((label, ours))
+        return rows
+
+    bench_recurrent(ctx, variants)
