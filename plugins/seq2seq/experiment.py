@@ -1,0 +1,157 @@
+"""Seq2seq at toy scale: decoding consistent with training, beam search exact where it can be, and the
+paper's source-reversal trick on a copy task.
+
+check: in float64 (then float32): the log-probability of a target from incremental decoding equals teacher
+       forcing's; beam search of width 1 is greedy decoding; beam search wide enough to keep every
+       hypothesis finds the same best sequence and score as enumerating all V^T targets; a beam's score is
+       its sequence's log-probability.
+train: copy 12-token sequences over 9 symbols (the target is the source). The same model, seed and batches
+       with the source fed in order and reversed (section 3.3); token accuracy by greedy decoding on new
+       sequences; then greedy against beam search (width 4) on the reversed model: the log-probability of
+       what each decodes, and whole sequences right.
+bench: greedy decoding against beam search of width 2 and 8 (a batch of 256 sources of 12 tokens).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.context import RunContext, dtype_name
+
+from .model import BOS, Seq2Seq, beam_search, greedy_decode, sequence_logprob
+
+VOCAB, LENGTH, HIDDEN = 10, 12, 64  # BOS and 9 symbols; sequences of 12; LSTMs of 64
+
+
+def copy_batch(size: int, g: torch.Generator, device: str) -> torch.Tensor:
+    """(size, 12) sources over the symbols 1 … 9; the target is the source itself."""
+    return torch.randint(1, VOCAB, (size, LENGTH), generator=g).to(device)
+
+
+def stepwise_logprob(model: Seq2Seq, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """log p(target | source) one decoding step at a time, as decoding computes it."""
+    state = model.encode(source, reverse=True)
+    token = torch.full_like(target[:, 0], BOS)
+    total = torch.zeros(source.shape[0], dtype=model.head.weight.dtype, device=source.device)
+    for t in range(target.shape[1]):
+        logp, state = model.step(token, state)
+        total = total + logp.gather(1, target[:, t : t + 1]).squeeze(1)
+        token = target[:, t]
+    return total
+
+
+def check(ctx: RunContext) -> None:
+    for dtype in ctx.check_dtypes:
+        name = dtype_name(dtype)
+        torch.manual_seed(ctx.seed)
+        model = Seq2Seq(4, d_embed=6, d_hidden=8).to(ctx.device, dtype)
+        g = torch.Generator().manual_seed(ctx.seed)
+        source = torch.randint(1, 4, (5, 3), generator=g).to(ctx.device)
+        target = torch.randint(1, 4, (5, 4), generator=g).to(ctx.device)
+        with torch.no_grad():
+            ctx.check_close(
+                f"log p(target) step by step vs teacher forcing, 5 pairs ({name})",
+                stepwise_logprob(model, source, target),
+                sequence_logprob(model, source, target),
+            )
+            greedy = greedy_decode(model, source, 4)
+            one, one_score = beam_search(model, source, 4, beam=1)
+            ctx.check_property(
+                f"beam search of width 1 is greedy decoding ({name})",
+                torch.equal(one, greedy),
+                f"{int((one != greedy).any(dim=1).sum())} of 5 sequences differ",
+            )
+            ctx.check_close(
+                f"a beam's score is its sequence's log-probability ({name})",
+                one_score,
+                sequence_logprob(model, source, one),
+            )
+            # every target of length 4 over 4 tokens: 256; a beam of 64 never drops a hypothesis
+            every = torch.tensor(list(itertools.product(range(4), repeat=4)), device=ctx.device)  # (256, 4)
+            scores = torch.stack(
+                [sequence_logprob(model, s.expand(256, -1), every) for s in source]
+            )  # (5, 256)
+            best, best_score = beam_search(model, source, 4, beam=64)
+            ctx.check_property(
+                f"exhaustive beam search finds the best of all 256 targets ({name})",
+                torch.equal(best, every[scores.argmax(dim=1)]),
+                f"{int((best != every[scores.argmax(dim=1)]).any(dim=1).sum())} of 5 differ",
+            )
+            ctx.check_close(
+                f"exhaustive beam's score vs enumeration's best ({name})", best_score, scores.amax(dim=1)
+            )
+
+
+def train_copy(ctx: RunContext, reverse: bool, steps: int) -> Seq2Seq:
+    torch.manual_seed(ctx.seed)
+    model = Seq2Seq(VOCAB, d_hidden=HIDDEN).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(ctx.seed)  # the same batches for both orders
+    label = "reversed" if reverse else "in order"
+    for step in range(steps):
+        source = copy_batch(64, g, ctx.device)
+        loss = F.cross_entropy(model(source, source, reverse).reshape(-1, VOCAB), source.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % 20 == 0:
+            ctx.metric(f"train loss, source {label}", step, loss.item())
+    return model
+
+
+def train(ctx: RunContext) -> None:
+    steps = 300 if ctx.quick else 800
+    test = copy_batch(1024, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
+    accuracy, models = {}, {}
+    for reverse in (False, True):
+        label = "reversed" if reverse else "in order"
+        models[reverse] = model = train_copy(ctx, reverse, steps)
+        out = greedy_decode(model, test, LENGTH, reverse)
+        accuracy[reverse] = (out == test).double().mean().item()
+        per_position = (out == test).double().mean(dim=0)
+        ctx.measured(
+            f"token accuracy, source {label}",
+            accuracy[reverse],
+            f"first 3 tokens {per_position[:3].mean().item():.2f}, "
+            f"last 3 {per_position[-3:].mean().item():.2f}",
+        )
+        ctx.progress(len(accuracy), 3)
+    ctx.target(
+        "token accuracy, reversed minus in order",
+        accuracy[True] - accuracy[False],
+        0.08,
+        detail=f"copying 12 tokens over 9 symbols, {steps} Adam steps, LSTMs of {HIDDEN}, greedy decoding",
+    )
+    model = models[True]
+    greedy = greedy_decode(model, test, LENGTH)
+    beam, beam_logp = beam_search(model, test, LENGTH, beam=4)
+    with torch.no_grad():
+        greedy_logp = sequence_logprob(model, test, greedy)
+    for name, out in (("greedy", greedy), ("beam search of width 4", beam)):
+        right = (out == test).all(dim=1).double().mean().item()
+        ctx.measured(f"whole sequences right, {name} (reversed model)", right)
+    ctx.target(
+        "mean log p of the decoded sequence, beam (width 4) minus greedy",
+        (beam_logp - greedy_logp).mean().item(),
+        0.0,
+        detail=f"log p per sequence: greedy {greedy_logp.mean():.2f}, beam {beam_logp.mean():.2f}",
+    )
+    ctx.progress(3, 3)
+
+
+def bench(ctx: RunContext) -> None:
+    model = Seq2Seq(VOCAB, d_hidden=HIDDEN).to(ctx.device)
+    source = copy_batch(256, torch.Generator().manual_seed(ctx.seed), ctx.device)
+    ctx.bench.measure(
+        "greedy decoding", lambda: greedy_decode(model, source, LENGTH), baseline=True, tokens=256 * LENGTH
+    )
+    for width in (2, 8):
+        ctx.bench.measure(
+            f"beam search, width {width}",
+            lambda width=width: beam_search(model, source, LENGTH, beam=width),  # type: ignore[misc]
+            tokens=256 * LENGTH,
+        )
