@@ -2,11 +2,13 @@
 plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of copied into each.
 
 - :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, reversal and
-  lagged copy, Markov-chain text with its exact entropy rate);
+  lagged copy, the adding problem, Markov-chain text with its exact entropy rate);
 - :mod:`readtrack.plugin_kit.models`: small networks the experiments train (a deep MLP, with or without a
   normalisation layer);
 - :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients;
-- :mod:`readtrack.plugin_kit.timing`: a layer's forward and training step through ``ctx.bench``.
+- :mod:`readtrack.plugin_kit.timing`: a layer's forward and training step through ``ctx.bench``;
+- :mod:`readtrack.plugin_kit.recurrent`: for recurrent networks, the check against a reference on the same
+  parameters, the adding problem's model and training loop, and the timing against torch's fused module.
 
 A plugin imports what it needs (``from readtrack.plugin_kit.tasks import reversal_batch``), never a sibling
 plugin: a plugin folder copied into a user's plugin directory keeps working. These modules import torch, so
