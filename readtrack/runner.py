@@ -303,6 +303,20 @@ def seed_everything(seed: int) -> None:
         numpy.random.seed(seed % 2**32)
 
 
+def set_deterministic(mode: bool, warn_only: bool = False) -> None:
+    """``torch.use_deterministic_algorithms(mode, warn_only=...)`` without its import of ``torch._inductor``
+    (1.9 s on a 2-core CPU, most of a quick run's overhead), which it makes only to set inductor's own flag:
+    a flag for ``torch.compile``. Once inductor is loaded (a plugin compiled something), or if torch's
+    private setter is gone (``tests/test_runner.py`` notices), the public call sets both."""
+    import torch
+
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        setter(mode, warn_only=warn_only)
+
+
 @contextlib.contextmanager
 def _reproducible(seed: int) -> Iterator[None]:
     """Deterministic algorithms and flushed denormals for the run; the previous settings come back after."""
@@ -313,14 +327,14 @@ def _reproducible(seed: int) -> Iterator[None]:
     deterministic = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     cudnn_deterministic, cudnn_benchmark = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    set_deterministic(True, warn_only=True)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     # Denormals made a deep plain network 5x slower on CPU (PLUGINS.md); they carry no signal at our scale.
     torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        set_deterministic(deterministic, warn_only=warn_only)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = (
             cudnn_deterministic,
             cudnn_benchmark,
@@ -336,11 +350,11 @@ def _as_users_run_it() -> Iterator[None]:
 
     deterministic = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(False)
+    set_deterministic(False)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        set_deterministic(deterministic, warn_only=warn_only)
 
 
 # -- stopping a stage -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from fake_plugins import FAILING, HANGING, RAISING_STAGE, write_plugin
 
 from readtrack import devices, history, plugins
 from readtrack.errors import DeviceError, PluginError, UsageError
-from readtrack.runner import exit_code, run_plugin
+from readtrack.runner import exit_code, run_plugin, set_deterministic
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without CUDA")
 
@@ -310,3 +310,31 @@ def test_checks_run_deterministic_and_benchmarks_time_what_users_get(user_dir: P
     assert check.status == "passed"
     assert bench.measured[0].value == 0.0
     assert not torch.are_deterministic_algorithms_enabled()  # and the caller's setting is back
+
+
+def test_set_deterministic_uses_a_private_setter_that_still_exists_and_behaves_as_the_public_call() -> None:
+    """A tripwire: the runner skips torch.use_deterministic_algorithms's import of torch._inductor through
+    torch._C._set_deterministic_algorithms; if a torch release renames it, this says so (the runner then
+    falls back to the public call, correct but 1.9 s slower)."""
+    assert callable(getattr(torch._C, "_set_deterministic_algorithms", None))
+    mode_before = torch.are_deterministic_algorithms_enabled()
+    warn_before = torch.is_deterministic_algorithms_warn_only_enabled()
+    try:
+        for mode, warn_only in ((True, True), (True, False), (False, False)):
+            set_deterministic(mode, warn_only=warn_only)
+            assert torch.are_deterministic_algorithms_enabled() is mode
+            assert torch.is_deterministic_algorithms_warn_only_enabled() is warn_only
+    finally:
+        torch.use_deterministic_algorithms(mode_before, warn_only=warn_before)
+
+
+def test_a_run_does_not_import_torch_inductor(user_dir: Path) -> None:
+    """torch.compile's compiler costs 1.9 s to import; a run that compiles nothing must not load it."""
+    write_plugin(user_dir, "probe", DETERMINISM_PROBE)
+    code = (
+        "import sys; from readtrack.runner import run_plugin; "
+        "record = run_plugin('probe', device='cpu', quick=True); "
+        "print(record.status, 'torch._inductor' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["passed", "False"], out.stderr
