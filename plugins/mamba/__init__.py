@@ -24,15 +24,18 @@ pick them out; selection can ignore the noise. The same 2-layer model (d_model 1
 constants instead of functions of the input is the paper's S4-style ablation; both get the same seed, batches
 and their best learning rate of 1e-3 / 3e-3 / 1e-2 (1e-2 for both). Measured with ``readtrack run mamba
 --device cpu`` (seed 0, 600 steps of 64): selective 0.994 token accuracy (0.98 of the sequences entirely
-right) against 0.681 (0.16) time-invariant, chance being 1/8; the quick run (150 steps of 32) gives 0.46 /
+right) against 0.680 (0.16) time-invariant, chance being 1/8; the quick run (150 steps of 32) gives 0.46 /
 0.48 / 0.48 against 0.13 / 0.12 / 0.12 (seeds 0-2). The paper's table 1 has the Mamba block at 56.4 % with a
 time-invariant S4 layer and 99.8 % with the selective S6 layer, on far longer sequences: the same ordering,
 with the time-invariant model better here because 28 positions are few enough for a fixed kernel to cover part
 of the task.
 
-The scan is a Python loop over L (time-major, one multiply-add per step): linear in L as the bench shows,
-but without the paper's hardware-aware kernel (a fused parallel scan in SRAM), which is what makes Mamba
-fast on a GPU. A log-cumprod "parallel" scan overflows in float32 (PLUGINS.md), so the loop stays.
+The time-invariant model is computed as S4 computes it, by its convolution (one kernel per channel, all
+steps at once; the check shows it equals the scan); the selective one cannot be, since its Δ, B, C change
+with t, so it runs the scan: a Python loop over L (time-major, one multiply-add per step), linear in L as
+the bench shows, but without the paper's hardware-aware kernel (a fused parallel scan in SRAM), which is
+what makes Mamba fast on a GPU. A log-cumprod "parallel" scan overflows in float32 (PLUGINS.md), so the
+loop stays.
 """
 
 from readtrack.paper_plugin import declare

@@ -43,6 +43,20 @@ def selective_scan(
     return y + D[:, None] * u
 
 
+def convolution_view(
+    u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, D: torch.Tensor
+) -> torch.Tensor:
+    """S4 with constant Δ (d,), B, C (n,): y = K * u + D u, K_k = Σ_n C_n exp(k Δ A_n) Δ B_n (causal; eq. 3).
+    A time-invariant SSM is a convolution with one kernel per channel, computed for all t at once: what
+    made S4 fast, and what selection gives up (Δ, B, C change with t, so there is no single kernel)."""
+    L = u.shape[-1]
+    k = torch.arange(L, device=u.device, dtype=u.dtype)
+    K = (C * torch.exp(k[:, None, None] * delta[:, None] * A) * delta[:, None] * B).sum(-1)  # (L, d)
+    padded = F.pad(u, (L - 1, 0))  # causal: y_t sees u_0 … u_t
+    y = F.conv1d(padded, K.T.flip(-1)[:, None], groups=u.shape[1])  # (batch, d, L)
+    return y + D[:, None] * u
+
+
 class MambaBlock(nn.Module):
     """The Mamba block (fig. 3): in-projection to x and a gate z, a causal depthwise convolution and SiLU on
     x, the selective SSM, the gate SiLU(z), out-projection. ``selective=False`` is the same block with Δ, B,
@@ -75,7 +89,7 @@ class MambaBlock(nn.Module):
         self.out_proj = nn.Linear(d_inner, d_model, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, L, d_model) → (batch, L, d_model)
-        batch, L, _ = x.shape
+        L = x.shape[1]
         x, z = self.in_proj(x).chunk(2, dim=-1)  # (batch, L, d_inner) each
         u = F.silu(self.conv(x.transpose(1, 2))[..., :L])  # (batch, d_inner, L): causal convolution
         A = -torch.exp(self.A_log)  # (d_inner, n)
@@ -83,13 +97,10 @@ class MambaBlock(nn.Module):
             dt, B, C = self.x_proj(u.transpose(1, 2)).split(
                 [self.dt_rank, self.d_state, self.d_state], dim=-1
             )
-            delta = F.softplus(self.dt_proj(dt)).transpose(1, 2)  # (batch, d_inner, L)
-            B, C = B.transpose(1, 2), C.transpose(1, 2)  # (batch, n, L)
-        else:
-            delta = F.softplus(self.dt_proj.bias)[None, :, None].expand(batch, -1, L)
-            B = self.B[None, :, None].expand(batch, -1, L)
-            C = self.C[None, :, None].expand(batch, -1, L)
-        y = selective_scan(u, delta, A, B, C, self.D)  # (batch, d_inner, L)
+            delta = F.softplus(self.dt_proj(dt)).transpose(1, 2)  # (batch, d_inner, L); B, C (batch, L, n)
+            y = selective_scan(u, delta, A, B.transpose(1, 2), C.transpose(1, 2), self.D)  # (batch, d, L)
+        else:  # time-invariant: the same SSM, computed as S4 does, by its convolution (equal to the scan)
+            y = convolution_view(u, F.softplus(self.dt_proj.bias), A, self.B, self.C, self.D)
         return self.out_proj(y.transpose(1, 2) * F.silu(z))
 
 
