@@ -148,7 +148,7 @@ def fit(ctx: RunContext, model: nn.Module, lr: float, steps: int, label: str, se
 
 
 def train(ctx: RunContext) -> None:
-    budget = 400 if ctx.quick else 600
+    budget = 400 if ctx.quick else 450
     detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, at most {budget} Adam steps, 1,000 new sequences"
     kinds = ("GRU", "LSTM", "RNN")
     # The quick run: one seed at QUICK_LR. The full run: every rate of the grid on seeds s, s + 1, s + 2,

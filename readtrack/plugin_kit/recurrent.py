@@ -167,9 +167,9 @@ def bench_recurrent(
     ctx: RunContext, variants: Callable[[int], list[tuple[str, nn.Module]]], batch: int = 32, hidden: int = 64
 ) -> None:
     """Forward + backward (the gradients of the input and every parameter) of each of ``variants(hidden)``,
-    built afresh under the same seed for each length T, which grows ×4 (the quick run: 8 and 32, else 32,
-    128, 512). The first variant at the first length is the baseline."""
-    lengths = (8, 32) if ctx.quick else (32, 128, 512)
+    built afresh under the same seed for each length T, which grows ×4 (the quick run: 8 and 32, else 16,
+    64, 256). The first variant at the first length is the baseline."""
+    lengths = (8, 32) if ctx.quick else (16, 64, 256)
     for T in lengths:
         x = torch.randn(batch, T, hidden, device=ctx.device, requires_grad=True)
         torch.manual_seed(0)
