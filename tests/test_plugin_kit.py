@@ -25,6 +25,7 @@ from readtrack.plugin_kit.recurrent import (
 from readtrack.plugin_kit.tasks import (
     IGNORE,
     MarkovChain,
+    MarkovText,
     accuracy,
     adding_batch,
     lagged_copy_batch,
@@ -140,8 +141,6 @@ def test_markov_chain_samples_follow_their_transitions_and_loss_floor() -> None:
 
 
 def test_markov_text_floor_is_the_chains_own_loss_and_the_true_model_reaches_it() -> None:
-    from readtrack.plugin_kit.tasks import MarkovText
-
     text = MarkovText.make(seed=3, length=20, pool=64, held_out=200)
     assert text.pool.shape == (64, 20) and text.held_out.shape == (200, 20)
     assert abs(text.floor - text.chain.entropy_rate) < 0.1  # a sample mean of −log p, near H
@@ -255,3 +254,21 @@ def test_fit_adding_stops_at_the_first_step_the_mean_of_20_is_low_enough() -> No
     assert adding_mse(model, adding_test(0, "cpu")) < 1e-12
     steps = fit_adding(model, 0.0, 100, seed=0, device="cpu", stop_when_solved=True)
     assert steps == 19  # the first step with 20 losses to average
+
+
+def test_markov_text_fit_trains_on_the_seeds_batches_and_logs_every_10_steps() -> None:
+    text = MarkovText.make(0, vocab=8, length=16, pool=256, held_out=64)
+    logged: list[tuple[int, float]] = []
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Embedding(8, 16), nn.Linear(16, 8))  # a bigram model
+        before = text.held_out_loss(model)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-2)
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+        text.fit(model, opt, 25, seed=3, schedule=schedule, log=lambda s, v: logged.append((s, v)))
+        assert text.held_out_loss(model) < before and schedule.last_epoch == 25
+        models.append(model)
+    assert [s for s, _ in logged] == [0, 10, 20] * 2 and logged[:3] == logged[3:]  # same seed, same run
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(a, b)

@@ -68,15 +68,9 @@ def _train(
     ctx: RunContext, model: LanguageModel, text: MarkovText, steps: int, label: str, seed: int
 ) -> LanguageModel:
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    g = torch.Generator().manual_seed(seed)  # the same batches for every variant
-    for step in range(steps):
-        x = text.batch(32, g)  # (32, N)
-        loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 10 == 0:
-            ctx.metric(f"train loss ({label})", step, loss.item())
+    text.fit(
+        model, opt, steps, seed, log=partial(ctx.metric, f"train loss ({label})")
+    )  # same batches for all
     return model
 
 

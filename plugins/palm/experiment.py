@@ -158,15 +158,9 @@ def train(ctx: RunContext) -> None:
         torch.manual_seed(ctx.seed)  # the same weights: the serial block's extra layer norm starts at 1
         model = PaLM(VOCAB, d_model, HEADS, layers=2, serial=serial).to(ctx.device)
         opt = torch.optim.Adam(model.parameters(), lr=LR)
-        g = torch.Generator().manual_seed(ctx.seed)  # the same batches
-        for step in range(steps):
-            x = text.batch(32, g)  # (32, N)
-            loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if step % 10 == 0:
-                ctx.metric(f"train loss ({label})", step, loss.item())
+        text.fit(
+            model, opt, steps, ctx.seed, log=partial(ctx.metric, f"train loss ({label})")
+        )  # same batches
         losses[label] = text.held_out_loss(model)
         ctx.measured(
             f"held-out loss, {label} blocks (nats)",

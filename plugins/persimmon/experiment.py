@@ -136,16 +136,8 @@ def train(ctx: RunContext) -> None:
             model = LanguageModel(VOCAB, D_MODEL, HEADS, layers, qk_norm).to(ctx.device)
             opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
             warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / WARMUP))
-            g = torch.Generator().manual_seed(ctx.seed)  # the same batches
-            for step in range(steps):
-                x = text.batch(32, g)
-                loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                warmup.step()
-                if step % 10 == 0:
-                    ctx.metric(f"train loss ({label})", step, loss.item())
+            log = partial(ctx.metric, f"train loss ({label})")
+            text.fit(model, opt, steps, ctx.seed, schedule=warmup, log=log)  # the same batches for all
             above = text.held_out_loss(model) - floor
             results[lr, qk_norm] = above, model.max_logit()
             ctx.measured(

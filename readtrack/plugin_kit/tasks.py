@@ -6,6 +6,7 @@ same data, and returns CPU tensors unless given a device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -194,6 +195,32 @@ class MarkovText:
     def batch(self, size: int, g: torch.Generator) -> torch.Tensor:
         """``size`` training sequences drawn with ``g`` (the same ``g`` seed gives every variant the same)."""
         return self.pool[torch.randint(0, len(self.pool), (size,), generator=g).to(self.pool.device)]
+
+    def fit(
+        self,
+        model: torch.nn.Module,
+        opt: torch.optim.Optimizer,
+        steps: int,
+        seed: int,
+        *,
+        schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
+        log: Callable[[int, float], None] | None = None,
+        batch: int = 32,
+    ) -> None:
+        """Next-token training: ``steps`` batches of ``batch`` sequences drawn from ``seed`` (the same for
+        every variant given the same seed), the cross-entropy of each x_(t+1) given x_≤t; ``schedule`` steps
+        after the optimiser; ``log(step, loss)`` every 10 steps."""
+        g = torch.Generator().manual_seed(seed)
+        for step in range(steps):
+            x = self.batch(batch, g)  # (batch, N)
+            loss = torch.nn.functional.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if schedule is not None:
+                schedule.step()
+            if log is not None and step % 10 == 0:
+                log(step, loss.item())
 
     def held_out_loss(self, model: torch.nn.Module) -> float:
         """``model``'s mean loss (nats) predicting each held-out x_t from x_<t, for t ≥ order."""
