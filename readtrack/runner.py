@@ -440,7 +440,9 @@ def _watchdog(thread_id: int, seconds: float | None, cancel: threading.Event | N
 
 @contextlib.contextmanager
 def _cancel_on_sigterm() -> Iterator[None]:
-    """SIGTERM (how a TUI or a shell stops a child) cancels the run like Ctrl-C does."""
+    """SIGTERM (how a shell stops a child) cancels the run like Ctrl-C does, and Ctrl-C (SIGINT, how the TUI
+    cancels its run) does so even when the process started with SIGINT ignored, as a background job of a
+    non-interactive shell does: Python then installs no KeyboardInterrupt handler of its own."""
     if not _in_main_thread():
         yield
         return
@@ -449,10 +451,15 @@ def _cancel_on_sigterm() -> Iterator[None]:
         raise RunCancelled()
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager

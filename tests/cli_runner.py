@@ -26,3 +26,16 @@ def run_cli(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def interruptible(*args: str, sigint_ignored: bool = False) -> list[str]:
+    """The command line of `readtrack ARGS` for a test that sends it SIGINT: Python's own handler
+    (KeyboardInterrupt) installed whatever this process's disposition, since pytest started as a background
+    job of a non-interactive shell runs with SIGINT ignored and its children would inherit that; or, with
+    ``sigint_ignored``, started the way such a job starts."""
+    handler = "signal.SIG_IGN" if sigint_ignored else "signal.default_int_handler"
+    code = (
+        f"import runpy, signal, sys; signal.signal(signal.SIGINT, {handler}); "
+        f"sys.argv = ['readtrack', *{list(args)!r}]; runpy.run_module('readtrack', run_name='__main__')"
+    )
+    return [sys.executable, "-c", code]

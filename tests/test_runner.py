@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import torch
-from cli_runner import run_cli
+from cli_runner import interruptible, run_cli
 from fake_plugins import FAILING, HANGING, RAISING_STAGE, write_plugin
 
 from readtrack import devices, history, plugins
@@ -260,10 +260,15 @@ def test_cli_human_report_and_exit_codes(user_dir: Path, tmp_path: Path) -> None
     assert unknown.returncode == 2 and unknown.stderr.startswith("readtrack: unknown plugin 'nosuchplugin'")
 
 
-def test_cli_sigint_cancels_the_run_exits_130_and_records_cancelled(user_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["default", "sigint-ignored"])
+def test_cli_sigint_cancels_the_run_exits_130_and_records_cancelled(
+    user_dir: Path, tmp_path: Path, sigint_ignored: bool
+) -> None:
+    """Also when the process starts with SIGINT ignored (a background job of a non-interactive shell, and
+    so the TUI's run when readtrack was started that way): Ctrl-C is how the TUI cancels a run."""
     write_plugin(user_dir, "hang", HANGING)
     process = subprocess.Popen(
-        [sys.executable, "-m", "readtrack", "run", "hang", "--device", "cpu", "--json"],
+        interruptible("run", "hang", "--device", "cpu", "--json", sigint_ignored=sigint_ignored),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,13 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli
+from cli_runner import interruptible, run_cli
 from fakearxiv import FakeArxiv, FakePaper, point_urls_at, serving
 
 from readtrack import pdfcache
@@ -138,7 +137,7 @@ def test_ctrl_c_leaves_only_part_files_and_the_next_sync_resumes(
     server.fail("/pdf/", "trickle", delay=0.02, times=1)
     env = {**os.environ, "NO_COLOR": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "readtrack", "sync", "transformer"],
+        interruptible("sync", "transformer"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
