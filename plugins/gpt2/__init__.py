@@ -1,0 +1,52 @@
+"""Language Models are Unsupervised Multitask Learners (Radford, Wu, Child, Luan, Amodei and Sutskever,
+OpenAI 2019; GPT-2; no arXiv id:
+https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf).
+
+Claim: a language model trained on enough varied web text learns many tasks without supervision; what makes
+it a model of *any* text is its input (section 2.2): a byte-level BPE whose base vocabulary is the 256 bytes,
+so no string is out of vocabulary, kept from merging across character categories (letters, digits,
+punctuation) except for a leading space; and two changes to GPT-1's transformer (section 2.3): layer
+normalisation moved to the input of each sub-block plus a final one (pre-LN), and the residual layers'
+weights scaled by 1/√N at initialisation, N the number of residual layers.
+
+What the code implements (``bpe.py``, ``model.py``):
+
+    pieces:  GPT-2's pattern 's|'t|'re|'ve|'m|'ll|'d | ␣?L+ | ␣?N+ | ␣?[^sLN]+ | s+(?!S) | s+  (L letters, N
+             numbers, s Unicode White_Space), written with unicodedata; merges stay inside a piece
+    train:   repeat: count adjacent token pairs in all pieces, merge the most frequent (ties: the smallest
+             (left id, right id)) into token 256 + k, left to right; encode: merges applied by rank
+    GPT-1:   h = LN(x + Attn(x)),   x' = LN(h + MLP(h))
+    GPT-2:   h = x + Attn(LN(x)),   x' = h + MLP(LN(h)),   logits = LN_f(x_L) W_eᵀ
+    init:    W ~ N(0, 0.02²); the two projections per block that write into the stream N(0, 0.02²/N), N = 2L
+    stream:  Var(x_L) ≈ Var(x_0) + Σ_l Var(f_l(LN x_l)): each pre-LN sub-block adds a variance c that does
+             not depend on depth, so unscaled the stream grows like L·c, scaled like N·c/N = c/2 at any depth
+
+The tiny experiment. check: our merges equal a textbook recount-and-merge loop; decode(encode(x)) == x on
+hostile strings (NUL, ZWJ emoji, combining marks, CJK, right-to-left, 3800-byte runs) and, in the tests, on
+any text hypothesis draws; our pieces equal Hugging Face ``tokenizers``' GPT-2 pre-tokenizer (a test-only
+dependency; without it the stage says so); a block equals ``nn.TransformerEncoderLayer`` pre- and post-LN
+(float64, ~1e-15, gradients too) and the model equals ``plugin_kit``'s TinyTransformer with the same
+initialisation draw. train: on 113 kB of seeded synthetic text (a made-up language with ü, ß, é, 数据 and 🙂),
+100 merges give 2.36 bytes per token on held-out text (target ≥ 2), 744 merges 3.78 and 1744 merges 4.40,
+always lossless; ``tokenizers``' byte-level BPE trained on the same text to the same size gives the same
+compression to 4 digits (1.0000×, 1.0000×, 1.0003×); its merge list is ours where no counts tie (its ids break
+ties in another order): all 100 merges alike, 1725 of 1744 shared at the largest size. The model: at
+initialisation, Var(x_L)/Var(x_0) is 1.43, 1.47 and 1.49 at depths 6, 24 and 96 with the 1/√N scaling and 7.1,
+28.5 and 135 without it (targets: flat with it, ≥ 0.7 of linear growth without). The full run also trains
+8-layer, d = 32 models on Markov-chain text without warm-up at three learning rates (250 Adam steps, one
+seed): held-out loss above the chain 1.01 / 0.48 / 1.48 for GPT-2's block at lr 3e-3 / 1e-2 / 3e-2 and 0.83 /
+0.58 / 1.57 for GPT-1's, best against best 0.10 nats for GPT-2. That is within what a second seed could move,
+so it is reported, not asserted: the training benefit of pre-LN (Xiong et al. 2020: no warm-up needed) belongs
+to depths and lengths of training a CPU minute does not reach; the variance growth the scaling prevents shows
+at any size. A fair echo of sections 2.2 and 2.3: the same tokenizer rule and the same two model changes, on
+text and depths small enough to check every byte.
+"""
+
+from readtrack.paper_plugin import declare
+
+readtrack_paper_plugins = declare(
+    __name__,
+    title="Language Models are Unsupervised Multitask Learners",
+    arxiv=None,
+    claim="Byte-level BPE encodes any string losslessly; pre-LN and a 1/√N init keep the residual flat.",
+)
