@@ -1,0 +1,385 @@
+"""GPT at toy scale: its post-LN decoder exact against PyTorch's own layers, generative pretraining down to
+an exact floor, and discriminative fine-tuning from few labels against the same model from scratch.
+
+check: one ``Block`` against ``nn.TransformerEncoderLayer(norm_first=False, activation="gelu")`` given the
+       same weights and a causal mask, and the whole GPT (h_0 = U W_e + W_p, n blocks, h_n W_eᵀ) against a
+       stack of those layers, forward and the gradients of the input and every weight, N = 1, 7, 33, float64
+       then float32; the fine-tuning loss L_3 = L_2 + λ·L_1 (eq. 5) against its terms computed apart;
+       causality through the Jacobian (no output depends on a later position, each on every earlier one);
+       and post-LN: every block's output is layer-normalised (zero mean, unit variance per position).
+train: text from two order-1 Markov chains (16 symbols, different seeds), mixed without labels: a GPT is
+       pretrained as a language model until its held-out loss is near the exact Bayes floor of the mixture
+       (which must tell the two chains apart from the context). Then the task: which chain wrote a short
+       sequence, from 64 labels. The pretrained GPT fine-tuned (eq. 4) against the same architecture from
+       scratch, same labels, seed and steps, each with its own best learning rate from the same grid
+       (picked on a separate validation set); the auxiliary LM objective (eq. 5, λ = 0.5) is reported.
+       The full run averages three draws of the labels and adds scratch with five times the steps.
+bench: a forward + backward through n blocks, ours against a stack of ``nn.TransformerEncoderLayer`` with a
+       causal mask, at two lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.tasks import MarkovChain, MarkovText
+
+from .model import GPT, LAMBDA, Block, fine_tuning_loss, lm_loss
+
+VOCAB, N_CTX, D_MODEL, HEADS, LAYERS = 16, 32, 32, 4, 2
+SEQ_LEN, LABELS = 8, 64  # the classification task: 64 labelled sequences of 8 symbols
+LR_GRID = (3e-4, 1e-3, 3e-3)  # fine-tuning; the quick run, 40 steps, leaves out 3e-4 (too slow for either)
+
+
+def reference_layer(block: Block) -> nn.TransformerEncoderLayer:
+    """PyTorch's post-LN encoder layer holding a copy of ``block``'s weights (a causal mask makes it a
+    decoder block without cross-attention)."""
+    D = block.ln_1.normalized_shape[0]
+    layer = nn.TransformerEncoderLayer(
+        D, block.attn.n_heads, 4 * D, dropout=0.0, activation="gelu", batch_first=True, norm_first=False
+    )
+    layer = layer.to(block.ln_1.weight.device, block.ln_1.weight.dtype)
+    with torch.no_grad():
+        for ref, ours in zip(reference_parameters(layer), block.parameters(), strict=True):
+            ref.copy_(ours)
+    return layer
+
+
+def reference_parameters(layer: nn.TransformerEncoderLayer) -> list[torch.Tensor]:
+    """The built-in layer's parameters in the order of ``Block.parameters()``."""
+    return [
+        layer.self_attn.in_proj_weight,  # [W_Q; W_K; W_V], as c_attn
+        layer.self_attn.in_proj_bias,
+        layer.self_attn.out_proj.weight,
+        layer.self_attn.out_proj.bias,
+        layer.norm1.weight,
+        layer.norm1.bias,
+        layer.linear1.weight,
+        layer.linear1.bias,
+        layer.linear2.weight,
+        layer.linear2.bias,
+        layer.norm2.weight,
+        layer.norm2.bias,
+    ]
+
+
+def run_reference(layers: list[nn.TransformerEncoderLayer], x: torch.Tensor) -> torch.Tensor:
+    """x (B, N, D) through the built-in layers with a causal mask (True = may not attend)."""
+    N = x.shape[1]
+    future = torch.ones(N, N, dtype=torch.bool, device=x.device).triu(1)
+    for layer in layers:
+        x = layer(x, src_mask=future, is_causal=True)
+    return x
+
+
+def _blocks(model: GPT) -> list[Block]:
+    blocks = [block for block in model.blocks if isinstance(block, Block)]
+    assert len(blocks) == len(model.blocks)
+    return blocks
+
+
+def _randomise(module: nn.Module) -> None:
+    """Weights away from their initialisation (unit gains and zero biases could hide a swapped term)."""
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0.0, 0.2 if p.dim() == 2 else 1.0)
+
+
+def check(ctx: RunContext) -> None:
+    D, H = 24, 3  # heads of 8 dimensions
+    for dtype in ctx.check_dtypes:
+        name = dtype_name(dtype)
+        for n in (1, 7, 33):
+            block = Block(D, H).to(ctx.device, dtype)
+            _randomise(block)
+            layer = reference_layer(block)
+            x = torch.randn(2, n, D, dtype=dtype, device=ctx.device)
+            ours, grads = ctx.value_and_grads(block, x, params=list(block.parameters()))
+            ref, ref_grads = ctx.value_and_grads(
+                lambda t, layer=layer: run_reference([layer], t), x, params=reference_parameters(layer)
+            )
+            ctx.check_close(
+                f"block vs nn.TransformerEncoderLayer (post-LN, causal), N={n} ({name})", ours, ref
+            )
+            ctx.check_close(
+                f"block gradients (input, every weight) vs the built-in, N={n} ({name})", grads, ref_grads
+            )
+
+        model = GPT(VOCAB, 33, D, H, LAYERS, n_classes=2).to(ctx.device, dtype)
+        _randomise(model)
+        layers = [reference_layer(block) for block in _blocks(model)]
+        ref_params = [p for layer in layers for p in reference_parameters(layer)]
+
+        def reference_gpt(
+            tokens: torch.Tensor, model: GPT = model, layers: list[nn.TransformerEncoderLayer] = layers
+        ) -> torch.Tensor:
+            h0 = model.W_e.weight[tokens] + model.W_p.weight[: tokens.shape[1]]  # U W_e + W_p
+            return run_reference(layers, h0) @ model.W_e.weight.T
+
+        for n in (1, 7, 33):
+            tokens = torch.randint(0, VOCAB, (3, n), device=ctx.device)
+            embeddings = [model.W_e.weight, model.W_p.weight]
+            ours, grads = ctx.value_and_grads(
+                partial(model, tokens),
+                params=[*embeddings, *(p for b in model.blocks for p in b.parameters())],
+            )
+            ref, ref_grads = ctx.value_and_grads(
+                partial(reference_gpt, tokens), params=[*embeddings, *ref_params]
+            )
+            ctx.check_close(
+                f"GPT logits h_n W_eᵀ vs a stack of the built-in layers, N={n} ({name})", ours, ref
+            )
+            ctx.check_close(
+                f"GPT gradients (W_e, W_p, every block) vs the built-in, N={n} ({name})", grads, ref_grads
+            )
+
+        tokens = torch.randint(0, VOCAB, (5, 9), device=ctx.device)
+        labels = torch.randint(0, 2, (5,), device=ctx.device)
+        expected = F.cross_entropy(model.classify(tokens), labels) + LAMBDA * F.cross_entropy(
+            model(tokens)[:, :-1].reshape(-1, VOCAB), tokens[:, 1:].reshape(-1)
+        )
+        ctx.check_close(
+            f"fine-tuning loss −L_3 = −L_2 − λ·L_1 (eq. 5) vs its terms apart ({name})",
+            fine_tuning_loss(model, tokens, labels),
+            expected,
+        )
+    _check_causality(ctx)
+    _check_post_ln(ctx)
+
+
+def _check_causality(ctx: RunContext) -> None:
+    """∂h_n[i] / ∂h_0[j] through two blocks: zero wherever j > i, non-zero wherever j ≤ i."""
+    torch.manual_seed(ctx.seed)
+    blocks = nn.Sequential(Block(16, 2), Block(16, 2)).to(ctx.device, ctx.exact_dtype)
+    _randomise(blocks)
+    n = 7
+    x = torch.randn(1, n, 16, dtype=ctx.exact_dtype, device=ctx.device)
+    jac = torch.autograd.functional.jacobian(blocks, x)  # (1, n, 16, 1, n, 16)
+    norms = jac[0, :, :, 0].abs().sum(dim=(1, 3))  # (i, j): how much output i depends on input j
+    future = torch.ones(n, n, dtype=torch.bool, device=ctx.device).triu(1)
+    ctx.check_property(
+        f"causal: no output depends on a later position (Jacobian of 2 blocks, N={n})",
+        bool((norms[future] == 0).all()),
+        f"largest |∂h_i/∂h_j| summed, j > i: {norms[future].max().item():.3g}",
+        value=norms[future].max().item(),
+    )
+    ctx.check_property(
+        "and every output depends on every position up to its own",
+        bool((norms[~future] > 0).all()),
+        f"smallest such sum: {norms[~future].min().item():.3g}",
+    )
+
+
+def _check_post_ln(ctx: RunContext) -> None:
+    """Post-LN: with the norms' gains at 1 and shifts at 0, a block's output is normalised at every position,
+    whatever its input; a pre-LN block's is not (its residual stream is never normalised)."""
+    torch.manual_seed(ctx.seed)
+    block = Block(16, 2).to(ctx.device, ctx.exact_dtype)
+    x = 5 * torch.randn(2, 9, 16, dtype=ctx.exact_dtype, device=ctx.device) + 3
+    with torch.no_grad():
+        y = block(x)
+    mean, var = y.mean(dim=-1), y.var(dim=-1, unbiased=False)
+    ctx.check_close("post-LN: each position of a block's output has mean 0", mean, torch.zeros_like(mean))
+    ctx.check_close(  # exactly σ²/(σ² + ε) with LayerNorm's ε = 1e-5: within 1e-4 of 1 for these inputs
+        "post-LN: and variance 1", var, torch.ones_like(var), atol=1e-4, rtol=0.0
+    )
+
+
+# -- train ---------------------------------------------------------------------------------------------
+def _log_likelihood(chain: MarkovChain, x: torch.Tensor, first: bool = False) -> torch.Tensor:
+    """log P_chain(x_1 … x_(N−1) | x_0) per sequence (order 1), (B,); with ``first``, times P_chain(x_0): a
+    sequence starts from a uniform random context, so x_0 follows the chain's mean row."""
+    p = chain.transitions.to(x.device)
+    log_p = p[x[:, :-1], x[:, 1:]].log().sum(dim=1)
+    return log_p + p.mean(dim=0)[x[:, 0]].log() if first else log_p
+
+
+def _labelled(
+    chains: tuple[MarkovChain, MarkovChain], n: int, seed: int, device: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """n sequences of SEQ_LEN symbols, half from each chain, and the label: which chain wrote it."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.cat([chain.sample(n // 2, SEQ_LEN, g, device=device) for chain in chains])
+    y = torch.arange(2, device=device).repeat_interleave(n // 2)
+    return x, y
+
+
+def _pretrain(ctx: RunContext, model: GPT, pool: torch.Tensor, steps: int, lr: float) -> None:
+    """Maximise L_1 (eq. 1) on unlabelled text: Adam, a short linear warm-up, batches of 32."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / 20))
+    g = torch.Generator().manual_seed(ctx.seed)
+    for step in range(steps):
+        x = pool[torch.randint(0, len(pool), (32,), generator=g).to(pool.device)]  # (32, N_CTX)
+        loss = lm_loss(model(x), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        warmup.step()
+        if step % 10 == 0:
+            ctx.metric("pretraining loss (nats)", step, loss.item())
+
+
+def _fine_tune(
+    make: Callable[[], GPT],
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    steps: int,
+    lam: float,
+    grid: tuple[float, ...],
+) -> dict[float, tuple[float, float]]:
+    """Full-batch Adam on the labelled set for each learning rate of the grid, from the same start:
+    {lr: (validation accuracy, test accuracy)}."""
+    (x, y), results = data["train"], {}
+    for lr in grid:
+        model = make()
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        for _ in range(steps):
+            loss = fine_tuning_loss(model, x, y, lam)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            accuracy = [
+                (model.classify(xs).argmax(-1) == ys).float().mean().item()
+                for xs, ys in (data["validation"], data["test"])
+            ]
+        results[lr] = (accuracy[0], accuracy[1])
+    return results
+
+
+def train(ctx: RunContext) -> None:
+    pretrain_steps, fine_tune_steps = (250, 40) if ctx.quick else (1000, 100)
+    texts = [
+        MarkovText.make(ctx.seed + 1000 * c, vocab=VOCAB, order=1, length=N_CTX, device=ctx.device)
+        for c in (0, 1)
+    ]
+    chains = (texts[0].chain, texts[1].chain)
+    pool = torch.cat([t.pool for t in texts])  # unlabelled: the chain is not given
+    held_out = torch.cat([t.held_out for t in texts])
+    for c, text in enumerate(texts):
+        ctx.measured(f"entropy rate H of chain {'AB'[c]} (nats per symbol)", text.chain.entropy_rate)
+    # The Bayes-optimal predictor of the mixture: −log P(x_1 … x_(N−1) | x_0) per predicted symbol.
+    # Given x_0, chain c has posterior ∝ ½ P_c(x_0); the sum over chains telescopes into one ratio.
+    joint = torch.logaddexp(*(_log_likelihood(c, held_out, first=True) for c in chains))
+    start = torch.logaddexp(*(c.transitions.to(ctx.device).mean(dim=0)[held_out[:, 0]].log() for c in chains))
+    floor = -(joint - start).mean().item() / (N_CTX - 1)
+    blind_rows = (chains[0].transitions + chains[1].transitions).to(ctx.device) / 2
+    blind = -blind_rows[held_out[:, :-1], held_out[:, 1:]].log().mean().item()
+    ctx.measured(
+        "exact floor: the Bayes predictor of the two-chain mixture on the held-out text (nats)",
+        floor,
+        f"a predictor blind to which chain writes (the averaged rows) scores {blind:.3f}",
+    )
+
+    torch.manual_seed(ctx.seed)
+    pretrained = GPT(VOCAB, N_CTX, D_MODEL, HEADS, LAYERS).to(ctx.device)
+    _pretrain(ctx, pretrained, pool, pretrain_steps, lr=1e-2)
+    with torch.no_grad():
+        loss = lm_loss(pretrained(held_out), held_out).item()
+    ctx.target(
+        "pretrained GPT's held-out loss − the exact floor (nats)",
+        loss - floor,
+        0.15 if ctx.quick else 0.1,
+        higher_is_better=False,
+        detail=f"{loss:.3f} against {floor:.3f} after {pretrain_steps} steps; chain-blind {blind:.3f}",
+    )
+    draws = 1 if ctx.quick else 3  # independent draws of the 64 labelled sequences
+    rates = LR_GRID[1:] if ctx.quick else LR_GRID
+    ctx.progress(1, 1 + draws)
+
+    state = {k: v.clone() for k, v in pretrained.state_dict().items()}
+
+    def make(from_pretrained: bool) -> GPT:
+        torch.manual_seed(ctx.seed + 1)  # the same W_y, and the same scratch weights, for every run
+        model = GPT(VOCAB, N_CTX, D_MODEL, HEADS, LAYERS, n_classes=2).to(ctx.device)
+        if from_pretrained:
+            model.load_state_dict(state, strict=False)  # everything but the new head W_y
+        return model
+
+    variants = {
+        "pretrained, fine-tuned on L_2": (True, 0.0, fine_tune_steps),
+        "from scratch on L_2": (False, 0.0, fine_tune_steps),
+        f"pretrained, fine-tuned on L_3 = L_2 + {LAMBDA}·L_1": (True, LAMBDA, fine_tune_steps),
+    }
+    if not ctx.quick:  # is scratch only short of steps? Five times as many, on the same labels.
+        variants[f"from scratch on L_2, {5 * fine_tune_steps} steps"] = (False, 0.0, 5 * fine_tune_steps)
+    accuracy: dict[str, list[float]] = {label: [] for label in variants}
+    for draw in range(draws):
+        data = {
+            split: _labelled(chains, n, ctx.seed + 10 * (draw + 1) + i, ctx.device)
+            for i, (split, n) in enumerate((("train", LABELS), ("validation", 512), ("test", 2048)))
+        }
+        for label, (from_pretrained, lam, steps) in variants.items():
+            grid = _fine_tune(partial(make, from_pretrained), data, steps, lam, rates)
+            lr = max(grid, key=lambda r: grid[r][0])  # best on validation
+            accuracy[label].append(grid[lr][1])
+            ctx.log(
+                f"label draw {draw}, {label}: lr {lr:g}, grid "
+                + ", ".join(f"{r:g}: {v[1]:.3f}" for r, v in grid.items())
+            )
+        ctx.progress(2 + draw, 1 + draws)
+    x_test, y_test = data["test"]
+    bayes = torch.stack([_log_likelihood(c, x_test, first=True) for c in chains], 1).argmax(1) == y_test
+    ctx.measured(
+        "Bayes-optimal test accuracy (the two chains' likelihood ratio)",
+        bayes.float().mean().item(),
+        "the ceiling for any classifier of these sequences",
+    )
+    mean = {label: sum(a) / len(a) for label, a in accuracy.items()}
+    for label, a in accuracy.items():
+        ctx.measured(
+            f"test accuracy, {label}",
+            mean[label],
+            f"best lr of {rates} on validation"
+            + (f"; draws {', '.join(f'{v:.3f}' for v in a)}" if draws > 1 else ""),
+        )
+    pre, scratch = mean["pretrained, fine-tuned on L_2"], mean["from scratch on L_2"]
+    ctx.target(
+        f"which chain wrote {SEQ_LEN} symbols, {LABELS} labels: pretrained − scratch test accuracy",
+        pre - scratch,
+        0.03 if ctx.quick else 0.05,
+        detail=f"{pre:.3f} against {scratch:.3f}"
+        + (f", mean of {draws} label draws" if draws > 1 else "")
+        + f"; {fine_tune_steps} full-batch Adam steps each, best lr on 512 validation sequences, 2,048 test",
+    )
+
+
+# -- bench ---------------------------------------------------------------------------------------------
+def bench(ctx: RunContext) -> None:
+    batch, sizes = (2, (32, 96)) if ctx.quick else (16, (64, 256))
+    for n in sizes:
+        x = torch.randn(batch, n, 128, device=ctx.device)
+        torch.manual_seed(ctx.seed)
+        blocks = [Block(128, 4).to(ctx.device) for _ in range(LAYERS)]
+        ours, theirs = nn.Sequential(*blocks), [reference_layer(block) for block in blocks]
+        variants: tuple[tuple[str, Callable[[torch.Tensor], torch.Tensor], list[torch.Tensor]], ...] = (
+            (
+                "nn.TransformerEncoderLayer × 2, causal mask",
+                partial(run_reference, theirs),
+                [p for layer in theirs for p in layer.parameters()],
+            ),
+            ("GPT Block × 2 (this plugin)", ours, list(ours.parameters())),
+        )
+        for i, (label, fn, params) in enumerate(variants):
+
+            def step(
+                fn: Callable[[torch.Tensor], torch.Tensor] = fn,
+                params: list[torch.Tensor] = params,
+                x: torch.Tensor = x,
+            ) -> object:
+                return torch.autograd.grad(fn(x).square().mean(), params)
+
+            ctx.bench.measure(
+                f"{label}, forward + backward, N = {n}",
+                step,
+                baseline=i == 0 and n == sizes[0],
+                tokens=batch * n,
+                shape=(batch, n, 128),
+                dtype=x.dtype,
+            )
