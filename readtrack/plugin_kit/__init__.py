@@ -9,6 +9,8 @@ plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of c
 - :mod:`readtrack.plugin_kit.timing`: a layer's forward and training step through ``ctx.bench``;
 - :mod:`readtrack.plugin_kit.transformer`: a small GPT-2-style transformer taking any attention mask, for
   plugins whose idea is an objective or a data format rather than the architecture;
+- :mod:`readtrack.plugin_kit.mlm`: masked language modelling (BERT's 80/10/10 corruption, the masked loss and
+  accuracy) and a task that needs the right context, with its exact Bayes ceiling;
 - :mod:`readtrack.plugin_kit.recurrent`: for recurrent networks, the check against a reference on the same
   parameters, the adding problem's model and training loop, and the timing against torch's fused module.
 
