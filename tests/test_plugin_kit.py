@@ -11,7 +11,7 @@ from torch import nn
 
 from readtrack.bench import BenchHarness
 from readtrack.context import RunContext
-from readtrack.plugin_kit.checks import compare_modules
+from readtrack.plugin_kit.checks import check_causal, compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.recurrent import (
     CASES,
@@ -94,6 +94,21 @@ def test_compare_modules_passes_equal_modules_and_catches_a_difference(ctx: RunC
     ctx.begin_stage("check")
     compare_modules(ctx, "nn.LayerNorm", lambda: Off(8), lambda: nn.LayerNorm(8), _input)
     assert [c.passed for c in ctx.result.comparisons] == [False, False, False, False]
+
+
+def test_check_causal_passes_a_causal_map_and_catches_a_leak_or_a_blind_spot(ctx: RunContext) -> None:
+    linear = nn.Linear(4, 3).double()
+    x = torch.randn(1, 6, 4, dtype=torch.float64)
+    reach = check_causal(ctx, "a running sum", lambda x: linear(x).cumsum(1), x)
+    assert ctx.result.verdict() == "passed" and reach.shape == (6, 6)
+    assert torch.equal(reach.triu(1), torch.zeros(6, 6, dtype=torch.float64))
+
+    ctx.begin_stage("check")
+    check_causal(ctx, "a shift left", lambda x: linear(x).roll(-1, dims=1), x)  # reads the next position
+    assert [c.passed for c in ctx.result.comparisons] == [False, False]  # a leak, and i no longer reads i
+    ctx.begin_stage("check")
+    check_causal(ctx, "one token", lambda x: linear(x).cumsum(1), x[:, :1])  # N = 1: no j > i at all
+    assert ctx.result.verdict() == "passed"
 
 
 def _input(dtype: torch.dtype) -> torch.Tensor:

@@ -5,7 +5,8 @@ plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of c
   lagged copy, the adding problem, Markov-chain text with its exact entropy rate);
 - :mod:`readtrack.plugin_kit.models`: small networks the experiments train (a deep MLP, with or without a
   normalisation layer);
-- :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients;
+- :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients, and
+  causality through the Jacobian;
 - :mod:`readtrack.plugin_kit.timing`: a layer's forward and training step through ``ctx.bench``;
 - :mod:`readtrack.plugin_kit.transformer`: a small GPT-2-style transformer taking any attention mask, for
   plugins whose idea is an objective or a data format rather than the architecture;

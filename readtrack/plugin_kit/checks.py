@@ -36,3 +36,28 @@ def compare_modules(
         ctx.check_close(f"forward vs {label} ({name})", out, expected)
         names = ", ".join(["input", *(n for n, _ in mine.named_parameters())])
         ctx.check_close(f"gradients ({names}) vs {label} ({name})", grads, ref_grads)
+
+
+def check_causal(
+    ctx: RunContext, what: str, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
+) -> torch.Tensor:
+    """Causality through the Jacobian: for x (1, N, …) and fn(x) (1, N, …), output i must not depend on any
+    input j > i (exactly zero) and must depend on every j ≤ i. Records both as properties named after
+    ``what``; returns the (N, N) matrix of Σ|∂fn(x)_i/∂x_j| (row i: an output, column j: an input)."""
+    jac = torch.autograd.functional.jacobian(fn, x)  # (1, N, *out, 1, N, *in)
+    n, out_dims = x.shape[1], fn(x).dim() - 2
+    per_pair = jac[0].select(1 + out_dims, 0).movedim(1 + out_dims, 1)  # (N out, N in, *out, *in)
+    reach = per_pair.abs().flatten(2).sum(-1)  # (N, N)
+    future = torch.ones(n, n, dtype=torch.bool, device=reach.device).triu(1)
+    ctx.check_property(
+        f"causal: no output of {what} depends on a later position (Jacobian, N={n})",
+        bool((reach[future] == 0).all()),
+        f"largest summed |∂out_i/∂in_j| with j > i: {reach[future].max().item() if n > 1 else 0.0:.3g}",
+        value=reach[future].max().item() if n > 1 else 0.0,
+    )
+    ctx.check_property(
+        f"and every output of {what} depends on every position up to its own",
+        bool((reach[~future] > 0).all()),
+        f"smallest such sum: {reach[~future].min().item():.3g}",
+    )
+    return reach

@@ -106,4 +106,4 @@ def test_the_check_catches_a_pre_ln_block_or_a_missing_residual(
 
 def test_the_check_catches_a_mask_one_position_late(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(f"{PLUGIN}.model.CausalSelfAttention.forward", leaky_attention)
-    check_catches("gpt", "block vs", "GPT logits", "causal: no output depends on a later position")
+    check_catches("gpt", "block vs", "GPT logits", "causal: no output of 2 GPT blocks")

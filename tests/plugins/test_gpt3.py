@@ -72,7 +72,10 @@ def test_the_check_catches_a_mask_that_leaks_the_next_token(monkeypatch: pytest.
     monkeypatch.setattr(f"{PLUGIN}.experiment.causal_mask", leaky_mask)
     monkeypatch.setattr(f"{PLUGIN}.model.causal_mask", leaky_mask)
     check_catches(
-        "gpt3", "TinyTransformer with causal_mask", "causal: no prediction", "answer logits read in one pass"
+        "gpt3",
+        "TinyTransformer with causal_mask",
+        "causal: no output of the model",
+        "answer logits read in one pass",
     )
 
 
