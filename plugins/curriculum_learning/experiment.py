@@ -1,0 +1,278 @@
+"""Curricula at toy scale: no reliable gain for a language model (as Campos 2021 found), a decisive one for
+parity when the next length waits for mastery of the last.
+
+check: the competence c(t) against the closed form min(1, √(t(1 − c0²)/T + c0²)) (and p = 1, 3), with
+       c(0) = c0, c(T) = 1 and c² linear in t; unigram rarity and its CDF against naive loops (ties
+       included); the sampler on a small set with ties draws only, and every one of, the examples with
+       d̃(s) ≤ c(t); parity labels equal the XOR of the bits (L = 1, 2, 7, 20); the mastery pacer advances
+       exactly when the EMA of accuracy first exceeds 0.97 (at 1.0 accuracy every ⌈ln 0.03 / ln 0.9⌉ steps),
+       never at 0.96, and stops at the last length.
+train: (1) a TinyTransformer on Markov-chain text, competence-based sampling by unigram rarity (c0 = 0.01,
+       T = half the steps) against uniform sampling, the same initialisation and generator per seed: the
+       held-out loss difference and its spread over seeds (2 quick, 5 full). (2) parity of 20 bits (quick:
+       12) with a GRU(32): lengths 2 → 20 paced by mastery against training on 20 bits from the start,
+       the same steps and seed: accuracy on fresh 20-bit strings.
+bench: the sampler's draw against uniform indices, and one parity step at length 2 and at full length.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+import statistics
+from collections import Counter
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.context import RunContext
+from readtrack.plugin_kit.tasks import MarkovText
+from readtrack.plugin_kit.transformer import TinyTransformer
+
+from .model import (
+    CompetenceSampler,
+    MasteryPacer,
+    ParityGRU,
+    competence,
+    difficulty_cdf,
+    parity_batch,
+    unigram_rarity,
+)
+
+VOCAB, N, C0, THRESHOLD, BETA = 16, 32, 0.01, 0.97, 0.9
+
+
+def _check_competence(ctx: RunContext) -> None:
+    exact = ctx.exact_dtype
+    for T, c0 in ((100, 0.01), (7, 0.1), (1, 0.5)):
+        t = torch.arange(0, 2 * T + 2, dtype=exact, device=ctx.device)
+        ours = torch.tensor([competence(float(s), T, c0) for s in t.tolist()], dtype=exact, device=ctx.device)
+        ref = torch.sqrt(t * (1 - c0**2) / T + c0**2).clamp(max=1.0)
+        ctx.check_close(f"sqrt competence vs min(1, √(t(1 − c0²)/T + c0²)), T = {T}, c0 = {c0}", ours, ref)
+        linear = [competence(float(s), T, c0, p=1.0) for s in t.tolist()]
+        ctx.check_close(
+            f"linear competence (p = 1) vs min(1, t(1 − c0)/T + c0), T = {T}, c0 = {c0}",
+            torch.tensor(linear, dtype=exact, device=ctx.device),
+            (t * (1 - c0) / T + c0).clamp(max=1),
+        )
+        squares = ours[: T + 1] ** 2
+        ctx.check_property(
+            f"c(0) = c0, c(t ≥ T) = 1, c nondecreasing, c² linear in t up to T (T = {T}, c0 = {c0})",
+            math.isclose(ours[0].item(), c0, rel_tol=1e-12)
+            and bool((ours[T:] == 1).all())
+            and bool((ours.diff() >= 0).all())
+            and (T < 2 or squares.diff().diff().abs().max().item() < 1e-12),
+        )
+
+
+def _check_difficulty_and_sampler(ctx: RunContext) -> None:
+    g = torch.Generator().manual_seed(ctx.seed)
+    for M, L in ((1, 1), (9, 4), (40, 7)):
+        seqs = torch.randint(0, 5, (M, L), generator=g)
+        counts, total = Counter(seqs.flatten().tolist()), seqs.numel()
+        naive = [-sum(math.log(counts[w] / total) for w in row) for row in seqs.tolist()]
+        ours = unigram_rarity(seqs.to(ctx.device), 5)
+        ctx.check_close(
+            f"unigram rarity vs a naive −Σ log p̂(w) loop, {M} × {L}",
+            ours.cpu(),
+            torch.tensor(naive, dtype=torch.float64),
+        )
+    difficulty = torch.tensor([3.0, 1.0, 2.0, 2.0, 5.0, 1.0, 4.0, 2.0, 0.5, 6.0, 2.0, 7.0])  # ties on purpose
+    naive_cdf = torch.tensor(
+        [sum(e <= d for e in difficulty.tolist()) / len(difficulty) for d in difficulty.tolist()],
+        dtype=torch.float64,
+    )
+    ctx.check_close(
+        "difficulty CDF vs a naive count of examples no harder, with ties",
+        difficulty_cdf(difficulty.to(ctx.device, ctx.exact_dtype)).cpu(),
+        naive_cdf,
+    )
+    T = 10
+    sampler = CompetenceSampler(difficulty, T, c0=0.1)
+    for t in range(T + 2):
+        c = competence(t, T, 0.1)
+        allowed = {i for i in range(len(difficulty)) if naive_cdf[i].item() <= c}
+        drawn = set(sampler.indices(t, 600, torch.Generator().manual_seed(t)).tolist())
+        ctx.check_property(
+            f"sampler at t = {t}: draws exactly the examples with d̃(s) ≤ c(t) = {c:.3f}",
+            drawn == allowed,
+            f"{len(allowed)} allowed, drew {sorted(drawn)}",
+            value=len(drawn),
+        )
+
+
+def _check_parity_and_pacer(ctx: RunContext) -> None:
+    for length in (1, 2, 7, 20):
+        x, y = parity_batch(64, length, torch.Generator().manual_seed(length), device=ctx.device)
+        xor = [functools.reduce(operator.xor, row) for row in x.tolist()]
+        ctx.check_property(f"parity labels equal the XOR of {length} bits", y.tolist() == xor)
+    steps_per_level = math.ceil(math.log(1 - THRESHOLD) / math.log(BETA))  # 1 − β^n > threshold
+    pacer, advanced_at = MasteryPacer(2, 6, THRESHOLD, BETA), []
+    for step in range(1, 200):
+        if pacer.update(1.0):
+            advanced_at.append(step)
+    ctx.check_property(
+        f"pacer at accuracy 1.0: a level per ⌈ln 0.03/ln 0.9⌉ = {steps_per_level} steps, 2 → 6, then stops",
+        advanced_at == [steps_per_level * k for k in range(1, 5)] and pacer.length == 6,
+        f"advanced at steps {advanced_at}",
+    )
+    stuck = MasteryPacer(2, 6, THRESHOLD, BETA)
+    ctx.check_property(
+        "pacer at accuracy 0.96 (EMA → 0.96 < 0.97) never advances",
+        not any(stuck.update(0.96) for _ in range(500)) and stuck.length == 2,
+        f"EMA {stuck.ema:.4f}",
+    )
+
+
+def check(ctx: RunContext) -> None:
+    _check_competence(ctx)
+    _check_difficulty_and_sampler(ctx)
+    _check_parity_and_pacer(ctx)
+
+
+def _lm(
+    ctx: RunContext, text: MarkovText, rarity: torch.Tensor, steps: int, seed: int, curriculum: bool
+) -> float:
+    torch.manual_seed(seed)
+    model = TinyTransformer(VOCAB, N, d_model=32, n_heads=2, layers=1).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    sampler = CompetenceSampler(rarity, T=steps / 2, c0=C0)
+    g = torch.Generator().manual_seed(seed)
+    label = f"train loss, seed {seed} ({'competence curriculum' if curriculum else 'random order'})"
+    for t in range(steps):
+        idx = (
+            sampler.indices(t, 32, g) if curriculum else torch.randint(0, len(text.pool), (32,), generator=g)
+        )
+        x = text.pool[idx.to(ctx.device)]  # (32, N)
+        loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if t % 25 == 0:
+            ctx.metric(label, t, loss.item())
+    return text.held_out_loss(model) - text.floor
+
+
+def _parity(ctx: RunContext, bits: int, steps: int, seed: int, curriculum: bool) -> tuple[float, int]:
+    torch.manual_seed(seed)
+    model = ParityGRU(32).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    pacer = MasteryPacer(2 if curriculum else bits, bits, THRESHOLD, BETA)
+    g = torch.Generator().manual_seed(seed)
+    reached = -1 if curriculum else 0
+    for step in range(steps):
+        x, y = parity_batch(64, pacer.length, g, device=ctx.device)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if pacer.update((logits.argmax(-1) == y).float().mean().item()) and pacer.length == bits:
+            reached = step + 1
+        if step % 25 == 0:
+            ctx.metric(
+                f"training length, seed {seed} ({'mastery' if curriculum else 'no'} curriculum)",
+                step,
+                pacer.length,
+            )
+    x, y = parity_batch(2000, bits, torch.Generator().manual_seed(10_000 + seed), device=ctx.device)
+    with torch.no_grad():
+        return (model(x).argmax(-1) == y).float().mean().item(), reached
+
+
+def train(ctx: RunContext) -> None:
+    steps, seeds = (200, (0, 1)) if ctx.quick else (400, (0, 1, 2, 3, 4))
+    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    rarity = unigram_rarity(text.pool, VOCAB)
+    gaps = {}
+    for curriculum in (True, False):
+        gaps[curriculum] = [_lm(ctx, text, rarity, steps, ctx.seed + s, curriculum) for s in seeds]
+        ctx.progress(1 + int(not curriculum), 4)
+    gain = [r - c for c, r in zip(gaps[True], gaps[False], strict=True)]  # random − curriculum: > 0 helps
+    mean, spread = statistics.mean(gain), statistics.stdev(gain)
+    for curriculum in (True, False):
+        name = "competence curriculum" if curriculum else "random order"
+        ctx.measured(
+            f"LM held-out loss − the chain's, {name} (nats, mean of {len(seeds)} seeds)",
+            statistics.mean(gaps[curriculum]),
+            "per seed " + ", ".join(f"{v:.3f}" for v in gaps[curriculum]),
+        )
+    ctx.measured(
+        "LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)",
+        mean,
+        f"standard deviation over {len(seeds)} seeds {spread:.3f}; per seed "
+        + ", ".join(f"{v:+.3f}" for v in gain),
+    )
+    ctx.target(
+        "LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)",
+        max(statistics.mean(v) for v in gaps.values()),
+        0.8 if ctx.quick else 0.3,
+        higher_is_better=False,
+        detail=f"TinyTransformer 1 layer, {steps} Adam steps; a unigram model is ≈ 1.4 above",
+    )
+    if not ctx.quick:
+        se = spread / math.sqrt(len(seeds))
+        ctx.target(
+            "LM: no reliable gain from the curriculum (Campos 2021): mean gain / its standard error",
+            mean / se,
+            2.0,
+            higher_is_better=False,
+            detail=f"gain {mean:+.4f} ± {se:.4f} nats (standard error, {len(seeds)} seeds)",
+        )
+
+    bits, p_steps, p_seeds = (12, 500, (0,)) if ctx.quick else (20, 1000, (0, 1))
+    acc: dict[bool, list[float]] = {True: [], False: []}
+    for seed in p_seeds:
+        for curriculum in (True, False):
+            a, reached = _parity(ctx, bits, p_steps, ctx.seed + seed, curriculum)
+            acc[curriculum].append(a)
+            ctx.measured(
+                f"parity of {bits} bits, seed {seed}: {'mastery' if curriculum else 'no'} curriculum",
+                a,
+                f"reached {bits} bits at step {reached}" if curriculum and reached > 0 else "",
+            )
+        ctx.progress(2 + len(acc[True]) / len(p_seeds) * 2, 4)
+    ctx.target(
+        f"parity of {bits} bits with lengths 2 → {bits} paced by mastery: worst accuracy over seeds",
+        min(acc[True]),
+        0.95,
+        detail=f"GRU(32), {p_steps} Adam steps of 64 strings; fresh {bits}-bit strings, chance 0.5",
+    )
+    ctx.target(
+        f"parity of {bits} bits trained on {bits} bits from the start: best accuracy over seeds",
+        max(acc[False]),
+        0.6,
+        higher_is_better=False,
+        detail="the same network, steps and seed: the loss is flat until it has seen the structure",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    sampler = CompetenceSampler(unigram_rarity(text.pool, VOCAB), T=100, c0=C0)
+    g = torch.Generator().manual_seed(ctx.seed)
+    ctx.bench.measure(
+        "uniform batch indices (32 of 8192)",
+        lambda: torch.randint(0, len(text.pool), (32,), generator=g),
+        baseline=True,
+    )
+    ctx.bench.measure(
+        "competence-sampled batch indices (32 of 8192, t = 50)", lambda: sampler.indices(50, 32, g)
+    )
+    model = ParityGRU(32).to(ctx.device)
+    params = list(model.parameters())
+    for length in (2, 20):
+        x, y = parity_batch(64, length, g, device=ctx.device)
+
+        def step(x: torch.Tensor = x, y: torch.Tensor = y) -> None:
+            torch.autograd.grad(F.cross_entropy(model(x), y), params)
+
+        ctx.bench.measure(
+            f"parity GRU(32) forward + backward, 64 strings of {length} bits",
+            step,
+            tokens=64 * length,
+            unit="bits/s",
+            shape=(64, length),
+            dtype=torch.float32,
+        )
