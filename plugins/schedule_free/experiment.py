@@ -1,0 +1,276 @@
+"""Schedule-Free AdamW at toy scale: equal to the official ``schedulefree`` package step for step, and as
+good as a cosine schedule that knows the horizon, without knowing it.
+
+check: ``AdamWScheduleFree`` (x, y and z kept as in Algorithm 1) against a written-out reference in the
+       package's y-only form (y ← y + c(z − y) + γ(β1(1 − c) − 1)·d, z ← z − γ·d) and, when it is installed,
+       ``schedulefree.AdamWScheduleFree``: 25 steps on three parameters of odd shapes, for warm-up 0 and 7,
+       weight decay 0 and 0.1, β = (0.9, 0.999) and (0.8, 0.95); the parameters in train mode (y) and in
+       eval mode (x) after every step, and the state z and v; float64, then float32; eval() then train()
+       gives back y bit for bit.
+train: streaming logistic regression (20-d inputs, 5 classes, 10% label noise, batches of 16, a fresh batch
+       every step), held-out cross-entropy at the horizon T for AdamW with a constant lr, AdamW with a
+       cosine schedule to 0 at T (it knows T), and Schedule-Free AdamW evaluated at x; all lr 0.05 with 20
+       warm-up steps, the same batches; seeds run side by side as one batched tensor. Full: T = 500 and
+       3000, 3 seeds; quick: T = 400, 2 seeds, targets 1.03 and 0.96 instead of 1.02 and 0.93.
+bench: one optimiser step on one flat parameter of 2¹⁶ and 2²⁰ numbers (2¹⁸ and 2²² in the full run):
+       torch.optim.AdamW (foreach=False, the baseline), our Schedule-Free AdamW (written for reading, with
+       temporaries) and, when installed, the official package's.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.context import RunContext, dtype_name
+
+from .model import AdamWScheduleFree
+
+SHAPES = [(5, 3), (7,), (1,)]
+SETTINGS = [  # (warmup, weight decay, betas)
+    (0, 0.0, (0.9, 0.999)),
+    (7, 0.0, (0.9, 0.999)),
+    (7, 0.1, (0.8, 0.95)),
+    (0, 0.1, (0.9, 0.999)),
+]
+STEPS, LR = 25, 0.05
+
+
+class WrittenOutReference:
+    """Schedule-Free AdamW with only y and z stored, as the official package computes it (its appendix
+    form): x is never stored; eval() recovers it as x = (y − (1 − β1) z) / β1."""
+
+    def __init__(
+        self, params: list[torch.Tensor], lr: float, betas: tuple[float, float], wd: float, warmup: int
+    ):
+        self.params, self.lr, self.betas, self.wd, self.warmup = params, lr, betas, wd, warmup
+        self.z = [p.detach().clone() for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.k, self.weight_sum = 0, 0.0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        lr = self.lr * ((self.k + 1) / self.warmup if self.k < self.warmup else 1.0)
+        self.weight_sum += lr**2
+        c = lr**2 / self.weight_sum
+        for y, z, v in zip(self.params, self.z, self.v, strict=True):
+            assert y.grad is not None
+            v.mul_(beta2).addcmul_(y.grad, y.grad, value=1 - beta2)
+            d = y.grad / ((v / (1 - beta2 ** (self.k + 1))).sqrt() + 1e-8) + self.wd * y
+            y.lerp_(z, c).add_(d, alpha=lr * (beta1 * (1 - c) - 1))
+            z.sub_(d, alpha=lr)
+        self.k += 1
+
+    def x(self) -> list[torch.Tensor]:
+        beta1 = self.betas[0]
+        return [(y.detach() - (1 - beta1) * z) / beta1 for y, z in zip(self.params, self.z, strict=True)]
+
+
+def _loss(params: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    # a smooth non-quadratic loss so that the gradient depends on where it is taken (y, not x)
+    return sum(
+        (torch.log(torch.cosh(p - t)) + 0.1 * p.pow(4)).sum() for p, t in zip(params, targets, strict=True)
+    )  # type: ignore[return-value]
+
+
+def _run(ctx: RunContext, dtype: torch.dtype, warmup: int, wd: float, betas: tuple[float, float]) -> dict:
+    start = [torch.randn(s, dtype=dtype, device=ctx.device) for s in SHAPES]
+    targets = [torch.randn(s, dtype=dtype, device=ctx.device) for s in SHAPES]
+    ours_p = [p.clone().requires_grad_() for p in start]
+    ref_p = [p.clone().requires_grad_() for p in start]
+    ours = AdamWScheduleFree(ours_p, lr=LR, betas=betas, weight_decay=wd, warmup_steps=warmup)
+    ref = WrittenOutReference(ref_p, LR, betas, wd, warmup)
+    pkg_p, pkg = None, None
+    try:
+        import schedulefree  # the official package: a test-only dependency
+
+        pkg_p = [p.clone().requires_grad_() for p in start]
+        pkg = schedulefree.AdamWScheduleFree(
+            pkg_p, lr=LR, betas=betas, weight_decay=wd, warmup_steps=warmup, foreach=False
+        )
+        pkg.train()
+    except ImportError:
+        pass
+    ours.train()
+    out: dict[str, list[torch.Tensor]] = {
+        k: [] for k in ("y", "x", "z", "v", "ref y", "ref x", "ref z", "ref v")
+    }
+    out.update({k: [] for k in ("pkg y", "pkg x", "pkg z", "pkg v")} if pkg is not None else {})
+    flat = partial(torch.cat)
+    for _ in range(STEPS):
+        for params in [ours_p, ref_p] + ([pkg_p] if pkg_p is not None else []):
+            for p in params:
+                p.grad = None
+            _loss(params, targets).backward()
+        ours.step()
+        ref.step()
+        out["y"].append(flat([p.detach().flatten() for p in ours_p]))
+        y_before = [p.detach().clone() for p in ours_p]
+        ours.eval()
+        out["x"].append(flat([p.detach().flatten() for p in ours_p]))
+        ours.train()
+        out.setdefault("round trip", []).append(
+            torch.tensor(
+                all(torch.equal(a, b) for a, b in zip(y_before, ours_p, strict=True)), device=ctx.device
+            )
+        )
+        out["z"].append(flat([ours.state[p]["z"].flatten() for p in ours_p]))
+        out["v"].append(flat([ours.state[p]["exp_avg_sq"].flatten() for p in ours_p]))
+        out["ref y"].append(flat([p.detach().flatten() for p in ref_p]))
+        out["ref x"].append(flat([x.flatten() for x in ref.x()]))
+        out["ref z"].append(flat([z.flatten() for z in ref.z]))
+        out["ref v"].append(flat([v.flatten() for v in ref.v]))
+        if pkg is not None and pkg_p is not None:
+            pkg.step()
+            out["pkg y"].append(flat([p.detach().flatten() for p in pkg_p]))
+            pkg.eval()
+            out["pkg x"].append(flat([p.detach().flatten() for p in pkg_p]))
+            pkg.train()
+            out["pkg z"].append(flat([pkg.state[p]["z"].flatten() for p in pkg_p]))
+            out["pkg v"].append(flat([pkg.state[p]["exp_avg_sq"].flatten() for p in pkg_p]))
+    return {k: torch.stack(v) for k, v in out.items()}
+
+
+def check(ctx: RunContext) -> None:
+    try:
+        import schedulefree  # noqa: F401
+
+        have_package = True
+    except ImportError:
+        have_package = False
+        ctx.log("schedulefree is not installed: compared only against the written-out reference")
+    for dtype in ctx.check_dtypes:
+        for warmup, wd, betas in SETTINGS:
+            run = _run(ctx, dtype, warmup, wd, betas)
+            name = f"warmup {warmup}, λ {wd}, β {betas}, {STEPS} steps ({dtype_name(dtype)})"
+            refs = [("written-out reference", "ref")] + ([("schedulefree", "pkg")] if have_package else [])
+            for ref_name, key in refs:
+                for what, label in (("y", "train-mode params y"), ("x", "eval-mode params x")):
+                    ctx.check_close(f"{label} vs {ref_name}, {name}", run[what], run[f"{key} {what}"])
+                state = torch.cat([run["z"], run["v"]], dim=1)
+                ref_state = torch.cat([run[f"{key} z"], run[f"{key} v"]], dim=1)
+                ctx.check_close(f"state z, v vs {ref_name}, {name}", state, ref_state)
+            ctx.check_property(
+                f"eval() then train() gives back y bit for bit, {name}",
+                bool(run["round trip"].all()),
+                "after each of the steps",
+            )
+
+
+def _batch(teacher: torch.Tensor, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    seeds = teacher.shape[0]
+    x = torch.randn(seeds, n, 20, generator=gen, device=teacher.device)
+    y = (x @ teacher).argmax(-1)
+    noise = torch.rand(seeds, n, generator=gen, device=teacher.device) < 0.1
+    y = torch.where(noise, torch.randint(0, 5, (seeds, n), generator=gen, device=teacher.device), y)
+    return x, y
+
+
+def _xent(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    logits = x @ W + b[:, None]  # (seeds, n, 5)
+    return F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
+
+
+def _fit(ctx: RunContext, kind: str, T: int, teacher: torch.Tensor, seed: int) -> torch.Tensor:
+    """Held-out loss per seed after T steps of `kind`; every kind sees the same batches (same generator)."""
+    seeds = teacher.shape[0]
+    W = torch.zeros(seeds, 20, 5, device=ctx.device, requires_grad=True)
+    b = torch.zeros(seeds, 5, device=ctx.device, requires_grad=True)
+    warmup = 20
+    opt: torch.optim.Optimizer
+    if kind == "schedule-free":
+        opt = AdamWScheduleFree([W, b], lr=LR, warmup_steps=warmup)
+        opt.train()
+        sched = None
+    else:
+        opt = torch.optim.AdamW([W, b], lr=LR, weight_decay=0.0)
+
+        def f(k: int) -> float:  # linear warm-up, then constant or cosine to 0 at T
+            if k < warmup:
+                return (k + 1) / warmup
+            return 0.5 * (1 + math.cos(math.pi * (k - warmup) / (T - warmup))) if kind == "cosine" else 1.0
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, f)
+    gen = torch.Generator(device=ctx.device).manual_seed(seed + 1)
+    for _ in range(T):
+        x, y = _batch(teacher, 16, gen)
+        opt.zero_grad()
+        _xent(W, b, x, y).sum().backward()  # the sum over seeds: each seed's gradient is its own
+        opt.step()
+        if sched is not None:
+            sched.step()
+    if isinstance(opt, AdamWScheduleFree):
+        opt.eval()  # evaluate at x
+    x, y = _batch(teacher, 4000, torch.Generator(device=ctx.device).manual_seed(seed + 2))
+    with torch.no_grad():
+        return _xent(W, b, x, y)
+
+
+def train(ctx: RunContext) -> None:
+    horizons, seeds = ((400,), 2) if ctx.quick else ((500, 3000), 3)
+    teacher = torch.randn(
+        seeds, 20, 5, generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed), device=ctx.device
+    )
+    for i, T in enumerate(horizons):
+        loss = {
+            k: _fit(ctx, k, T, teacher, ctx.seed).mean().item()
+            for k in ("constant", "cosine", "schedule-free")
+        }
+        for k, v in loss.items():
+            ctx.measured(
+                f"T={T}: held-out cross-entropy, AdamW {k}"
+                if k != "schedule-free"
+                else f"T={T}: held-out cross-entropy, Schedule-Free AdamW at x",
+                v,
+                f"mean of {seeds} seeds",
+            )
+        ctx.target(
+            f"T={T}: Schedule-Free / cosine-to-T held-out loss",
+            loss["schedule-free"] / loss["cosine"],
+            1.02 if not ctx.quick else 1.03,
+            higher_is_better=False,
+            detail=f"{loss['schedule-free']:.4f} vs {loss['cosine']:.4f}; cosine knows T, SF does not",
+        )
+        ctx.target(
+            f"T={T}: Schedule-Free / constant-lr held-out loss",
+            loss["schedule-free"] / loss["constant"],
+            0.93 if not ctx.quick else 0.96,
+            higher_is_better=False,
+            detail=f"{loss['schedule-free']:.4f} vs {loss['constant']:.4f}",
+        )
+        ctx.progress(i + 1, len(horizons))
+
+
+def _official(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    import schedulefree
+
+    opt = schedulefree.AdamWScheduleFree(params, lr=1e-3, warmup_steps=10)
+    opt.train()
+    return opt
+
+
+def bench(ctx: RunContext) -> None:
+    sizes = (2**16, 2**20) if ctx.quick else (2**18, 2**22)
+    for n in sizes:
+        for label, make in (
+            ("torch.optim.AdamW (foreach=False)", lambda p: torch.optim.AdamW(p, lr=1e-3, foreach=False)),
+            ("Schedule-Free AdamW (ours)", lambda p: AdamWScheduleFree(p, lr=1e-3, warmup_steps=10)),
+            ("schedulefree.AdamWScheduleFree (official, foreach)", _official),
+        ):
+            p = torch.zeros(n, device=ctx.device, requires_grad=True)
+            p.grad = torch.randn(n, device=ctx.device)
+            try:
+                opt = make([p])
+            except ImportError:
+                continue
+            ctx.bench.measure(
+                f"{label}, {n:,} parameters",
+                opt.step,
+                baseline=label.startswith("torch") and n == sizes[0],
+                shape=(n,),
+                dtype=p.dtype,
+            )
