@@ -1,0 +1,47 @@
+"""On the limited memory BFGS method for large scale optimization (Liu and Nocedal 1989, Mathematical
+Programming 45; no arXiv id, https://doi.org/10.1007/BF01589116).
+
+Claim: BFGS needs only the last m pairs of steps and gradient changes, not an n × n matrix; with a few of
+them (m = 3 to 20) the method converges in far fewer function evaluations than first-order methods, at
+O(mn) memory and work per iteration.
+
+Equations (section 2; Nocedal and Wright alg. 7.4 for the recursion):
+
+    s_k = x_{k+1} − x_k,  y_k = g_{k+1} − g_k,  ρ_k = 1 / y_kᵀs_k
+    H_{k+1} = V_kᵀ H_k V_k + ρ_k s_k s_kᵀ,  V_k = I − ρ_k y_k s_kᵀ               the BFGS update (2.6)
+    H_k⁰ = γ_k I,  γ_k = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀy_{k−1}                      the scaling of section 2
+    two-loop:  q = g;  for i = k−1 … k−m:  α_i = ρ_i s_iᵀq,  q −= α_i y_i
+               r = H_k⁰ q;  for i = k−m … k−1:  β = ρ_i y_iᵀr,  r += (α_i − β) s_i      r = H_k g
+    x_{k+1} = x_k − t_k H_k g_k, t_k satisfying the strong Wolfe conditions
+        f(x + t d) ≤ f(x) + c₁ t gᵀd,  |∇f(x + t d)ᵀd| ≤ c₂ |gᵀd|                  c₁ = 1e-4, c₂ = 0.9
+
+``model.py`` writes the recursion out, the dense H from (2.6) as a reference, a bracketing-and-zoom
+strong-Wolfe search with cubic interpolation, and ``LBFGS``, a closure-based optimizer with the signature,
+defaults and choices of ``torch.optim.LBFGS`` (pairs kept only when yᵀs > 1e-10, a first step of
+min(1, 1/‖g‖₁)·lr, the same stopping tests).
+
+The tiny experiment: the optimizer equals ``torch.optim.LBFGS`` bit for bit (every evaluated point, the
+evaluation counts, the stored pairs) on Rosenbrock, a κ = 1e4 quadratic and a logistic regression with two
+parameter tensors, m = 1, 3, 100, with and without the line search, in float64 and float32 (worst
+difference 0); the recursion equals −H g with H built densely by (2.6) (float64 to ~1e-16) and satisfies
+the secant condition H y = s. Raced against Adam (each Adam run at its best rate of a grid, counting one
+evaluation per step): from (−1.5, 2), L-BFGS (m = 10, strong Wolfe) reaches f < 1e-10 in 51 evaluations;
+Adam needs 1323 at lr 0.1 (1268 at lr 0.3 in the full run's wider grid), and does not get there in 2000
+at lr 0.01 (f = 0.0077) or 0.001: 25× the evaluations. On the
+quadratic (κ = 1e4, eigenvalues log-spaced, n = 50) the gain is smaller: 377 evaluations to f − f* < 1e-6
+against 1689 for Adam at its best lr (4.5×); 10 pairs are a poor model of 50 spread eigenvalues (m = 50
+reaches 1.6e-5 in 200 evaluations where m = 10 is at 3e-3), and neither L-BFGS (2000 evaluations) nor Adam
+reached f − f* < 1e-10 here, hence the looser tolerance on this problem. A fair echo: the paper's claim
+is fewer evaluations than first-order methods on smooth deterministic problems, which is exactly this
+measurement. The bench: one two-loop recursion costs O(mn): ×7.4 from m = 1 to 10 and ×70 to 100 at
+n = 1e4.
+"""
+
+from readtrack.paper_plugin import declare
+
+readtrack_paper_plugins = declare(
+    __name__,
+    title="On the limited memory BFGS method for large scale optimization",
+    arxiv=None,
+    claim="BFGS from the last m curvature pairs needs far fewer evaluations than first-order methods.",
+)
