@@ -1,0 +1,238 @@
+"""One-cycle against constant learning rates on an MLP with batch norm, and the LR range test.
+
+check: ``one_cycle_lr`` against ``torch.optim.lr_scheduler.OneCycleLR(cycle_momentum=False)`` at every step
+       for several (T, pct_start, div, final_div), T small and odd too; the properties the policy has: it
+       starts at η_max/div, peaks at η_max at step pct_start·T − 1, rises then falls monotonically and ends
+       at η_max/(div·final_div); the range test raises η linearly and suggests a rate inside its range.
+train: a random linear teacher's classes (plugin_kit.tasks.teacher_classes), an MLP with batch norm, SGD
+       with momentum 0.9: the range test suggests η_max; one-cycle (η_max = 0.3, as measured by the range
+       test's order) at batch B = 300 against the best constant rate of a grid at B and at 4B, same
+       epochs, same initial weights. The paper's effect is weak at this scale: reported as measured.
+bench: a training step with the one-cycle schedule set each step against a constant rate.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterator
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from readtrack.context import RunContext
+from readtrack.plugin_kit.tasks import teacher_classes
+
+from .model import MLP, lr_range_test, one_cycle_lr
+
+D_IN, CLASSES, WIDTH, B = 20, 5, 128, 300
+SCHEDULES = [
+    (100, 0.3, 25.0, 1e4),
+    (7, 0.3, 25.0, 1e4),
+    (11, 0.45, 10.0, 100.0),
+    (1000, 0.25, 25.0, 1e4),
+    (33, 0.5, 4.0, 1e3),
+]  # (T, pct_start, div, final_div)
+
+
+def _torch_schedule(total: int, max_lr: float, pct: float, div: float, final_div: float) -> list[float]:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=max_lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        max_lr,
+        total_steps=total,
+        pct_start=pct,
+        div_factor=div,
+        final_div_factor=final_div,
+        anneal_strategy="cos",
+        three_phase=False,
+        cycle_momentum=False,
+    )
+    rates = []
+    for _ in range(total):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return rates
+
+
+def check(ctx: RunContext) -> None:
+    max_lr = 0.3
+    for total, pct, div, final_div in SCHEDULES:
+        case = f"T = {total}, pct_start = {pct}, div = {div:g}, final_div = {final_div:g}"
+        ours = torch.tensor(
+            [one_cycle_lr(k, total, max_lr, pct, div, final_div) for k in range(total)], dtype=torch.float64
+        )
+        ref = torch.tensor(_torch_schedule(total, max_lr, pct, div, final_div), dtype=torch.float64)
+        ctx.check_close(
+            f"one-cycle vs OneCycleLR(cycle_momentum=False), every step, {case}",
+            ours,
+            ref,
+            atol=1e-12,
+            rtol=0.0,
+        )
+        k_star = pct * total - 1  # η_max is reached exactly only when k* is a whole step
+        peak = int(ours.argmax())
+        on_peak = ours[peak].item() == max_lr if k_star == int(k_star) else ours[peak].item() < max_lr
+        ctx.check_property(
+            f"one-cycle starts at η_max/div, peaks at step pct_start·T − 1 = {k_star:g} (η_max there when it "
+            f"is a whole step), ends at η_max/(div·final_div), {case}",
+            abs(ours[0].item() - max_lr / div) <= 1e-15
+            and abs(ours[-1].item() - max_lr / div / final_div) <= 1e-15
+            and peak in (math.floor(k_star), math.ceil(k_star))
+            and on_peak,
+            f"η_0 {ours[0].item():.4g}, η_max {ours[peak].item():.4g} at step {peak}, "
+            f"η_T−1 {ours[-1].item():.3g}",
+        )
+        rising, falling = ours[: peak + 1].diff(), ours[peak:].diff()
+        ctx.check_property(
+            f"one-cycle rises then falls monotonically, {case}",
+            bool((rising > 0).all() and (falling < 0).all()),
+        )
+    X, y = teacher_classes(600, D_IN, CLASSES, ctx.seed, device=ctx.device)
+    torch.manual_seed(ctx.seed)
+    model = MLP(D_IN, 32, CLASSES).to(ctx.device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    rates, losses, suggested = lr_range_test(
+        model, opt, _batches(X, y, 60, ctx.seed), F.cross_entropy, 1e-3, 3.0, 50
+    )
+    ctx.check_close(
+        "the range test raises η linearly from η_lo to η_hi",
+        torch.tensor(rates),
+        torch.linspace(1e-3, 3.0, 50, dtype=torch.float64).float(),
+    )
+    ctx.check_property(
+        "the range test suggests a rate inside its range, where its loss is lowest",
+        1e-3 <= suggested <= 3.0 and losses[rates.index(suggested)] == min(losses),
+        f"suggested η_max {suggested:.3g}",
+        value=suggested,
+    )
+
+
+def _batches(X: Tensor, y: Tensor, batch: int, seed: int) -> Iterator[tuple[Tensor, Tensor]]:
+    """Shuffled epochs of ``batch`` examples, forever, the same order for every run of a seed."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(len(X), generator=g).to(X.device)
+        for i in range(0, len(X) - batch + 1, batch):
+            yield X[order[i : i + batch]], y[order[i : i + batch]]
+
+
+def _fit(
+    model: torch.nn.Module,
+    data: tuple[Tensor, Tensor, Tensor, Tensor],
+    batch: int,
+    epochs: int,
+    lr: Callable[[int], float],
+    seed: int,
+) -> float:
+    X, y, X_test, y_test = data
+    model = copy.deepcopy(model)
+    opt = torch.optim.SGD(model.parameters(), lr=lr(0), momentum=0.9)
+    total = epochs * (len(X) // batch)
+    batches = _batches(X, y, batch, seed)
+    model.train()
+    for k in range(total):
+        opt.param_groups[0]["lr"] = lr(k)
+        xb, yb = next(batches)
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        return (model(X_test).argmax(-1) == y_test).float().mean().item()
+
+
+def _constant(lr: float, step: int) -> float:
+    return lr
+
+
+def train(ctx: RunContext) -> None:
+    n, epochs = (6000, 10) if ctx.quick else (12000, 20)
+    grid = (0.01, 0.03, 0.1, 0.3) if ctx.quick else (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+    X, y = teacher_classes(n + 4000, D_IN, CLASSES, ctx.seed, device=ctx.device)
+    data = (X[:n], y[:n], X[n:], y[n:])
+    torch.manual_seed(ctx.seed)
+    model = MLP(D_IN, WIDTH, CLASSES).to(ctx.device)
+    probe = copy.deepcopy(model)
+    opt = torch.optim.SGD(probe.parameters(), lr=0.0, momentum=0.9)
+    _, _, suggested = lr_range_test(
+        probe, opt, _batches(X[:n], y[:n], B, ctx.seed), F.cross_entropy, 1e-3, 3.0, 100
+    )
+    ctx.measured(
+        "LR range test: η where the smoothed training loss is lowest",
+        suggested,
+        "η rising linearly from 1e-3 to 3 over 100 steps at B = 300",
+    )
+    max_lr = 0.3
+    total = epochs * (n // B)
+    cycle = _fit(model, data, B, epochs, lambda k: one_cycle_lr(k, total, max_lr), ctx.seed)
+    ctx.measured(f"one-cycle, η_max {max_lr}, B = {B}: test accuracy", cycle)
+    best: dict[int, tuple[float, float]] = {}
+    for batch in (B, 4 * B):
+        for lr in grid:
+            acc = _fit(model, data, batch, epochs, partial(_constant, lr), ctx.seed)
+            ctx.measured(f"constant η {lr:g}, B = {batch}: test accuracy", acc)
+            best[batch] = max(best.get(batch, (0.0, 0.0)), (acc, lr))
+            ctx.progress(len(best), 2)
+    (acc_b, lr_b), (acc_4b, lr_4b) = best[B], best[4 * B]
+    ctx.measured("one-cycle@B − best constant@B (accuracy)", cycle - acc_b, f"best constant η {lr_b:g}")
+    ctx.measured("one-cycle@B − best constant@4B (accuracy)", cycle - acc_4b, f"best constant η {lr_4b:g}")
+    slack = 0.01 if ctx.quick else 0.005  # one seed, 4000 test examples: a standard error of ~0.3 pp
+    ctx.target(
+        f"one-cycle@B test accuracy, against the best constant rate at B ({acc_b:.4f}) less {slack:g}",
+        cycle,
+        acc_b - slack,
+        detail=f"{epochs} epochs of {n}; constant grid {grid}, best η {lr_b:g}",
+    )
+    ctx.target(
+        f"one-cycle@B test accuracy, against the best constant rate at 4B ({acc_4b:.4f}) less {slack:g}",
+        cycle,
+        acc_4b - slack,
+        detail=f"best η {lr_4b:g} at B = {4 * B}: the weak claim, within a fraction of a point",
+    )
+    if not ctx.quick:
+        at_suggested = _fit(model, data, B, epochs, lambda k: one_cycle_lr(k, total, suggested), ctx.seed)
+        ctx.measured(
+            f"one-cycle with the range test's η_max {suggested:.3g}, B = {B}: test accuracy", at_suggested
+        )
+
+
+def bench(ctx: RunContext) -> None:
+    X, y = teacher_classes(4 * B, D_IN, CLASSES, ctx.seed, device=ctx.device)
+    for batch in (B, 4 * B):
+        torch.manual_seed(ctx.seed)
+        model = MLP(D_IN, WIDTH, CLASSES).to(ctx.device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        xb, yb = X[:batch], y[:batch]
+        for scheduled in (False, True):
+            counter = [0]
+
+            def step(
+                scheduled: bool = scheduled,
+                opt: torch.optim.SGD = opt,
+                model: MLP = model,
+                xb: Tensor = xb,
+                yb: Tensor = yb,
+                counter: list[int] = counter,
+            ) -> None:
+                if scheduled:
+                    opt.param_groups[0]["lr"] = one_cycle_lr(counter[0] % 1000, 1000, 0.3)
+                    counter[0] += 1
+                loss = F.cross_entropy(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+            ctx.bench.measure(
+                f"SGD step, {'one-cycle' if scheduled else 'constant'} η, B = {batch}",
+                step,
+                baseline=not scheduled and batch == B,
+                tokens=batch,
+                unit="examples/s",
+                shape=(batch, D_IN),
+                dtype=torch.float32,
+            )

@@ -1,0 +1,72 @@
+"""The super-convergence plugin: the one-cycle policy against OneCycleLR on more settings, its shape, the
+LR range test, and checks that fail for linear annealing or a peak one step late."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from plugin_stages import check_catches
+from readtrack_plugins.super_convergence import experiment
+from readtrack_plugins.super_convergence.experiment import _batches, _torch_schedule
+from readtrack_plugins.super_convergence.model import MLP, cos_anneal, lr_range_test, one_cycle_lr
+
+
+@pytest.mark.parametrize(
+    ("total", "pct", "div", "final_div"),
+    [
+        (3, 0.5, 25.0, 1e4),
+        (5, 0.3, 25.0, 1e4),
+        (13, 0.7, 3.0, 10.0),
+        (97, 0.1, 25.0, 1e4),
+        (400, 0.3, 1.0, 1.0),
+    ],
+)
+@pytest.mark.parametrize("max_lr", [1e-3, 0.3, 4.0])
+def test_equals_one_cycle_lr_scheduler(
+    total: int, pct: float, div: float, final_div: float, max_lr: float
+) -> None:
+    ours = [one_cycle_lr(k, total, max_lr, pct, div, final_div) for k in range(total)]
+    ref = _torch_schedule(total, max_lr, pct, div, final_div)
+    assert max(abs(a - b) for a, b in zip(ours, ref, strict=True)) <= 1e-15 * max_lr
+
+
+def test_defaults_and_shape() -> None:
+    rates = [one_cycle_lr(k, 1000, 0.3) for k in range(1000)]
+    assert (
+        rates[0] == pytest.approx(0.3 / 25) and rates[299] == 0.3 and rates[-1] == pytest.approx(0.3 / 25e4)
+    )
+    assert cos_anneal(1.0, 0.0, 0.5) == pytest.approx(0.5)
+
+
+def test_range_test_raises_the_rate_linearly_and_suggests_its_loss_minimum() -> None:
+    X = torch.randn(300, 20)
+    y = (X[:, 0] > 0).long()
+    model = MLP(20, 16, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    rates, losses, suggested = lr_range_test(
+        model, opt, _batches(X, y, 50, 0), F.cross_entropy, 0.01, 1.0, 12
+    )
+    assert rates == pytest.approx([0.01 + 0.09 * k for k in range(12)])
+    assert losses[rates.index(suggested)] == min(losses)
+
+
+def linear_annealing(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):  # type: ignore[no-untyped-def]
+    """A broken schedule: the same phases, annealed linearly instead of along a cosine."""
+    initial, peak = max_lr / div_factor, pct_start * total_steps - 1
+    if step <= peak:
+        return initial + (max_lr - initial) * step / peak
+    p = (step - peak) / (total_steps - 1 - peak)
+    return max_lr + (initial / final_div_factor - max_lr) * p
+
+
+def late_peak(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):  # type: ignore[no-untyped-def]
+    """A broken schedule: the peak at step pct_start·T instead of pct_start·T − 1."""
+    late = pct_start + 1 / total_steps
+    return one_cycle_lr(step, total_steps, max_lr, late, div_factor, final_div_factor)
+
+
+@pytest.mark.parametrize("broken", [linear_annealing, late_peak])
+def test_the_check_stage_catches_a_broken_schedule(monkeypatch: pytest.MonkeyPatch, broken: object) -> None:
+    monkeypatch.setattr(experiment, "one_cycle_lr", broken)
+    check_catches("super-convergence", "one-cycle vs OneCycleLR")
