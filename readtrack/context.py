@@ -147,7 +147,8 @@ class RunContext:
         max_abs = float(diff.max()) if diff.numel() else 0.0
         large = e64.abs() > atol
         max_rel = float((diff[large] / e64.abs()[large]).max()) if bool(large.any()) else 0.0
-        ratio = diff / (atol + rtol * e64.abs())
+        # An exact match passes at any tolerance, zero included (0/0 would otherwise read as a failure).
+        ratio = torch.where(diff == 0, 0.0, diff / (atol + rtol * e64.abs()))
         worst = float(ratio.nan_to_num(nan=torch.inf).max()) if ratio.numel() else 0.0
         finite = bool(torch.isfinite(a64).all())
         passed = finite and worst <= 1.0

@@ -50,6 +50,15 @@ def test_check_close_reports_errors_shapes_and_non_finite_values(ctx: RunContext
     assert ctx.result.verdict() == "failed"
 
 
+def test_check_close_with_zero_tolerance_asks_for_equality(ctx: RunContext) -> None:
+    x = torch.tensor([0.0, 1.5, -2.0], dtype=torch.float64)
+    assert ctx.check_close("bit for bit", x, x.clone(), atol=0, rtol=0).passed
+    off = ctx.check_close("one ulp off", x, x + torch.tensor([0.0, 2.0**-52, 0.0]), atol=0, rtol=0)
+    assert not off.passed and off.worst > 1
+    nan = torch.tensor([float("nan")])
+    assert not ctx.check_close("NaN", nan, torch.tensor([0.0]), atol=0, rtol=0).passed
+
+
 def test_value_and_grads_flattens_the_true_gradients(ctx: RunContext) -> None:
     x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     w = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
