@@ -5,8 +5,8 @@
 
 - warm-up: one call first (it also surfaces an exception as a row with ``error`` set, not a crash);
 - CPU: ``torch.utils.benchmark.Timer`` with ``num_threads=torch.get_num_threads()`` (its default is one
-  thread) and ``adaptive_autorange``; CUDA: one pair of CUDA events around each call; MPS: wall time around
-  each call between ``torch.mps.synchronize()`` calls;
+  thread), in blocks of ``blocked_autorange``; CUDA: one pair of CUDA events around each call; MPS: wall
+  time around each call between ``torch.mps.synchronize()`` calls;
 - adaptive: samples are taken until their interquartile range is under ``SETTLED`` (10%) of the median,
   or until the time budget (``MAX_RUN_TIME``, shorter in quick mode) is spent; the row keeps the median
   and IQR of the per-call times, and a row whose IQR is still over ``NOISE_LIMIT`` (20%) of its median is
@@ -134,10 +134,16 @@ class BenchHarness:
             num_threads=torch.get_num_threads(),
             timer=timeit.default_timer,
         )
-        measurement = timer.adaptive_autorange(
-            SETTLED, min_run_time=self.min_run_time, max_run_time=self.max_run_time
-        )
-        times = list(measurement.times)
+        # Blocks of MIN_RUN_TIME until the samples settle or MAX_RUN_TIME of wall clock is spent. (Not
+        # adaptive_autorange: its stop test sorts every sample after every block, which on a noisy machine
+        # never settles and ran a 40 µs call for over 300 s.)
+        deadline = timeit.default_timer() + self.max_run_time
+        times: list[float] = []
+        while True:
+            times += timer.blocked_autorange(min_run_time=self.min_run_time).times
+            settled = len(times) >= MIN_CALLS and _iqr(times) <= SETTLED * statistics.median(times)
+            if settled or timeit.default_timer() >= deadline or len(times) >= MAX_CALLS:
+                break
         # A slow call fills the budget in a few blocks: time single calls until a median and IQR make sense.
         while len(times) < MIN_CALLS:
             start = timeit.default_timer()
