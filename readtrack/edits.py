@@ -175,14 +175,14 @@ def _differs(node: yaml.Node, value: object) -> bool:
 
 def _read_back(paper: Paper, key: str) -> object:
     value = getattr(paper, _FIELD_OF_KEY[key])
-    return (
-        [str(v) for v in value] if isinstance(value, list) else (None if value in ("", None) else str(value))
-    )
+    if isinstance(value, list):
+        return [str(v) for v in value] or None  # an empty list field reads as no field, as it is written
+    return None if value in ("", None) else str(value)
 
 
 def _normal(value: object) -> object:
     if isinstance(value, list | tuple):
-        return [str(v) for v in value]
+        return [str(v) for v in value] or None
     if value is None or value == "":
         return None
     return str(value).strip("\n") if isinstance(value, str) else str(value)

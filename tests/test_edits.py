@@ -28,6 +28,17 @@ def test_mark_changes_exactly_one_line(catalog_file: Path) -> None:
     ]
 
 
+def test_a_list_field_is_removed_with_none_and_only_its_line_goes(catalog_file: Path) -> None:
+    before = catalog_file.read_text(encoding="utf-8")
+    edits.set_fields(catalog_file, "rope", {"plugin": None})  # read back as [], once refused as a mismatch
+    edits.set_fields(catalog_file, "lbfgs", {"tags": None})
+    assert sorted(changed_lines(before, catalog_file.read_text())) == [
+        "-        plugin: rope",
+        "-        tags: [optimization]",
+    ]
+    assert catalog.load(catalog_file).get("rope").plugins == []
+
+
 def test_mark_with_date_adds_the_read_line_after_status(catalog_file: Path) -> None:
     before = catalog_file.read_text()
     edits.mark(catalog_file, "layernorm", "read", record_date=True)
