@@ -40,6 +40,7 @@ def record(plugin: str, device: str, status: str, started: str) -> RunRecord:
 
 
 def test_stats_and_plugins_show_coverage_and_the_last_result_per_device(catalog_file: Path) -> None:
+    edits.set_fields(catalog_file, "adamw", {"plugin": "adamw"})  # the shipped list adds schedule-free
     edits.set_fields(catalog_file, "lbfgs", {"plugin": ["adamw", "rmsnorm"]})
     history.record_finished(record("adamw", "cpu", "passed", "2026-01-01T00:00:00+00:00"))
     history.record_finished(record("adamw", "cuda:0", "failed", "2026-01-02T00:00:00+00:00"))

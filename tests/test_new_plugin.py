@@ -21,29 +21,29 @@ def changed_lines(before: str, after: str) -> list[str]:
 
 def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalog_file: Path) -> None:
     before = catalog_file.read_text(encoding="utf-8")
-    made = run_cli("new-plugin", "lbfgs")
+    made = run_cli("new-plugin", "coqui-tts")
     assert made.returncode == 0, made.stderr
-    folder = catalog_file.parent / "plugins" / "lbfgs"  # the default: plugins/ beside papers.yaml
+    folder = catalog_file.parent / "plugins" / "coqui_tts"  # the default: plugins/ beside papers.yaml
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".py") == [
         "__init__.py",
         "experiment.py",
         "model.py",
-        "test_lbfgs.py",
+        "test_coqui_tts.py",
     ]
-    assert "linked: lbfgs now runs lbfgs" in made.stdout
-    assert changed_lines(before, catalog_file.read_text(encoding="utf-8")) == ["+        plugin: lbfgs"]
+    assert "linked: coqui-tts now runs coqui-tts" in made.stdout
+    assert changed_lines(before, catalog_file.read_text(encoding="utf-8")) == ["+        plugin: coqui-tts"]
     page = (folder / "__init__.py").read_text(encoding="utf-8")
-    paper = load(catalog_file).get("lbfgs")
+    paper = load(catalog_file).get("coqui-tts")
     assert f"title={paper.title!r}" in page and "TODO" in page
 
-    run = run_cli("run", "lbfgs", "--quick", "--device", "cpu", timeout=300)
+    run = run_cli("run", "coqui-tts", "--quick", "--device", "cpu", timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "check passed train passed bench passed" in run.stdout
-    listed = run_cli("explain", "lbfgs")
-    assert "plugin lbfgs (user folder)" in listed.stdout
+    listed = run_cli("explain", "coqui-tts")
+    assert "plugin coqui-tts (user folder)" in listed.stdout
 
     tests = subprocess.run(  # the scaffold's own tests: stages pass, and a broken idea fails the check
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "lbfgs"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "coqui_tts"],
         cwd=folder.parent,
         capture_output=True,
         text=True,
@@ -53,7 +53,7 @@ def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalo
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
 
-    again = run_cli("new-plugin", "lbfgs")
+    again = run_cli("new-plugin", "coqui-tts")
     assert again.returncode == 2
     assert again.stderr.strip() == f"readtrack: {folder} already exists: not overwriting it"
 
@@ -77,14 +77,14 @@ def test_a_taken_name_an_unknown_paper_and_a_paper_with_a_plugin(catalog_file: P
     assert not (catalog_file.parent / "plugins" / "mine").exists()
 
     before = catalog_file.read_text(encoding="utf-8")
-    second = run_cli("new-plugin", "adamw-variant", "--paper", "adamw")  # a second plugin: a list
+    second = run_cli("new-plugin", "rmsnorm-variant", "--paper", "rmsnorm")  # a second plugin: a list
     assert second.returncode == 0, second.stderr
-    assert "linked: adamw now runs adamw-variant (plugin: adamw, adamw-variant)" in second.stdout
+    assert "linked: rmsnorm now runs rmsnorm-variant (plugin: rmsnorm, rmsnorm-variant)" in second.stdout
     assert changed_lines(before, catalog_file.read_text(encoding="utf-8")) == [
-        "-        plugin: adamw",
-        "+        plugin: [adamw, adamw-variant]",
+        "-        plugin: rmsnorm",
+        "+        plugin: [rmsnorm, rmsnorm-variant]",
     ]
-    assert load(catalog_file).get("adamw").plugins == ["adamw", "adamw-variant"]
+    assert load(catalog_file).get("rmsnorm").plugins == ["rmsnorm", "rmsnorm-variant"]
 
     alone = run_cli("new-plugin", "my-idea")  # no paper of that name: a plugin of its own
     assert alone.returncode == 0

@@ -7,15 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from test_snapshots import fixed_run
 from textual.pilot import Pilot
 from textual.widgets import Markdown, Static, TabbedContent
 from tui_driver import run_app, settle
 
-from readtrack import history
+from readtrack import edits, history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.paper_view import PaperView
+
+
+@pytest.fixture(autouse=True)
+def first_papers_with_one_plugin_and_none(catalog_file: Path) -> None:
+    """The tests read the list's first two papers: adamw with one plugin (the shipped list adds
+    schedule-free), then lbfgs with none (the shipped list has one)."""
+    edits.set_fields(catalog_file, "adamw", {"plugin": "adamw"})
+    edits.set_fields(catalog_file, "lbfgs", {"plugin": None})
 
 
 def view(app: ReadtrackApp) -> PaperView:
@@ -129,7 +138,6 @@ def test_opening_the_paper_view_imports_no_torch(catalog_file: Path) -> None:
 
 
 def test_a_paper_with_two_plugins_asks_which_one(catalog_file: Path) -> None:
-    from readtrack import edits
     from readtrack.tui.dialogs import ChoiceScreen
     from readtrack.tui.paper_table import PaperTable
 
