@@ -309,6 +309,24 @@ def test_tiny_transformer_is_causal_by_default_and_takes_any_mask() -> None:
         model(torch.zeros(1, 13, dtype=torch.int64))
 
 
+def test_tiny_transformer_decodes_with_a_cache_as_its_full_forward_does() -> None:
+    torch.manual_seed(0)
+    model = TinyTransformer(vocab=16, max_len=20, d_model=32, n_heads=4, layers=2).double()
+    x = torch.randint(0, 16, (3, 11))
+    with torch.no_grad():
+        first, past = model.forward_cached(x[:, :6], 0)
+        rest, past = model.forward_cached(x[:, 6:], 6, past)
+        torch.testing.assert_close(torch.cat([first, rest], dim=1), model(x))  # causal, SDPA's path
+        assert [k.shape for k, _ in past] == [(3, 4, 11, 8)] * 2
+        one_by_one, past = [], []
+        for t in range(11):
+            logits, past = model.forward_cached(x[:, t : t + 1], t, past)
+            one_by_one.append(logits)
+        torch.testing.assert_close(torch.cat(one_by_one, dim=1), model(x))
+        bidirectional = torch.ones(11, 11, dtype=torch.bool)
+        torch.testing.assert_close(model.forward_cached(x, 0, mask=bidirectional)[0], model(x, bidirectional))
+
+
 def test_tiny_transformer_uses_gpt2_init_and_learns_markov_text() -> None:
     torch.manual_seed(0)
     model = TinyTransformer(vocab=16, max_len=32, d_model=64, n_heads=4, layers=2)

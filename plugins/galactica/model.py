@@ -22,13 +22,11 @@ the cached keys and values of all earlier ones, so a step costs one token's work
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from readtrack.plugin_kit.transformer import Block, TinyTransformer
+from readtrack.plugin_kit.transformer import KV, TinyTransformer
 
 PLUS, EQUALS, WORK, END_WORK = 10, 11, 12, 13  # tokens 0 … 9 are the digits
 VOCAB = 14
@@ -123,35 +121,18 @@ def loss_mask(D: int, scratchpad: bool) -> torch.Tensor:
     return torch.arange(1, length) >= start
 
 
-def decode_step(
-    model: TinyTransformer, token: torch.Tensor, position: int, cache: list[tuple[torch.Tensor, torch.Tensor]]
-) -> torch.Tensor:
+def decode_step(model: TinyTransformer, token: torch.Tensor, position: int, cache: KV) -> torch.Tensor:
     """One token (B,) at ``position`` through the model, appending its keys and values to ``cache`` (one
     (K, V) pair per block, each (B, H, position, d)); returns the next-token logits (B, vocab)."""
-    x = model.embed(token) + model.position.weight[position]  # (B, D)
-    x = x[:, None]  # (B, 1, D)
-    B = x.shape[0]
-    for layer, block in enumerate(model.blocks):
-        assert isinstance(block, Block)
-        attn = block.attn
-        H = attn.n_heads
-        q, k, v = attn.qkv(block.ln1(x)).view(B, 1, 3, H, -1).permute(2, 0, 3, 1, 4)  # (B, H, 1, d) each
-        if layer < len(cache):
-            k, v = torch.cat((cache[layer][0], k), dim=2), torch.cat((cache[layer][1], v), dim=2)
-            cache[layer] = (k, v)  # (B, H, position + 1, d)
-        else:
-            cache.append((k, v))
-        weights = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(dim=-1)  # (B, H, 1, t): all past
-        y = (weights @ v).transpose(1, 2).reshape(B, 1, -1)  # (B, 1, D)
-        x = x + attn.proj(y)
-        x = x + block.proj(F.gelu(block.fc(block.ln2(x))))
-    return (model.ln_f(x) @ model.embed.weight.T)[:, 0]  # (B, vocab)
+    logits, extended = model.forward_cached(token[:, None], position, cache)  # (B, 1, vocab)
+    cache[:] = extended
+    return logits[:, 0]
 
 
 @torch.no_grad()
 def greedy(model: TinyTransformer, prompts: torch.Tensor, new_tokens: int) -> torch.Tensor:
     """Prompts (B, P) → the ``new_tokens`` arg-max continuations (B, new_tokens), with a key/value cache."""
-    cache: list[tuple[torch.Tensor, torch.Tensor]] = []
+    cache: KV = []
     for position in range(prompts.shape[1]):  # prefill, a token at a time
         logits = decode_step(model, prompts[:, position], position, cache)
     out = []

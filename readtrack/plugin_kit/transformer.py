@@ -39,6 +39,9 @@ class SelfAttention(nn.Module):
         return self.proj(y.transpose(1, 2).reshape(B, N, D))
 
 
+KV = list[tuple[torch.Tensor, torch.Tensor]]  # per block: keys and values (B, heads, positions, d_head)
+
+
 class Block(nn.Module):
     def __init__(self, d_model: int, n_heads: int) -> None:
         super().__init__()
@@ -86,3 +89,33 @@ class TinyTransformer(nn.Module):
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.hidden(tokens, mask) @ self.embed.weight.T  # tied read-out: (B, N, vocab)
+
+    def forward_cached(
+        self, tokens: torch.Tensor, start: int, past: KV | None = None, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, KV]:
+        """Decoding with a key/value cache: tokens (B, n) at positions start … start + n − 1, attending to
+        ``past`` (the keys and values of earlier positions, per block) and to each other. ``mask`` (n, P + n)
+        bool, P the cached positions: None for all of ``past`` and causal among the new tokens. Attention is
+        written out (softmax(q kᵀ/√d) v), not SDPA. Returns the logits (B, n, vocab) and ``past`` extended
+        by these tokens' keys and values."""
+        B, n = tokens.shape
+        cached = past[0][0].shape[2] if past else 0
+        if mask is None:
+            mask = torch.ones(n, cached + n, dtype=torch.bool, device=tokens.device)
+            mask[:, cached:] = torch.ones(n, n, dtype=torch.bool, device=tokens.device).tril()
+        positions = torch.arange(start, start + n, device=tokens.device)
+        x = self.embed(tokens) + self.position(positions)  # (B, n, D)
+        extended: KV = []
+        for layer, block in enumerate(self.blocks):
+            assert isinstance(block, Block)
+            attn, D = block.attn, x.shape[-1]
+            qkv = attn.qkv(block.ln1(x)).view(B, n, 3, attn.n_heads, D // attn.n_heads)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, n, d)
+            if past:
+                k, v = torch.cat((past[layer][0], k), dim=2), torch.cat((past[layer][1], v), dim=2)
+            extended.append((k, v))  # (B, H, P + n, d)
+            scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(~mask, float("-inf"))
+            y = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, n, D)  # (B, n, D)
+            x = x + attn.proj(y)
+            x = x + block.proj(F.gelu(block.fc(block.ln2(x))))
+        return self.ln_f(x) @ self.embed.weight.T, extended
