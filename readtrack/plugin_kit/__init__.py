@@ -2,7 +2,10 @@
 plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of copied into each.
 
 - :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, reversal and
-  lagged copy, the adding problem, Markov-chain text with its exact entropy rate);
+  lagged copy, the adding problem, Markov-chain text with its exact entropy rate, a ring of Gaussians and its
+  mode coverage);
+- :mod:`readtrack.plugin_kit.images`: procedural images (shapes, scenes with boxes and class maps, bars
+  images with their exact likelihood, bouncing balls) and text art for samples;
 - :mod:`readtrack.plugin_kit.models`: small networks the experiments train (a deep MLP, with or without a
   normalisation layer);
 - :mod:`readtrack.plugin_kit.checks`: "ours against the reference" for modules, forward and gradients, and

@@ -229,3 +229,40 @@ class MarkovText:
             logits = model(self.held_out)[:, order - 1 : -1]  # the predictions of x_order … x_(N−1)
             target = self.held_out[:, order:]
             return torch.nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten()).item()
+
+
+def gaussian_ring(
+    n: int,
+    g: torch.Generator,
+    *,
+    modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.02,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """``n`` points (n, 2) from ``modes`` equal Gaussians of standard deviation ``std`` centred evenly on a
+    circle of ``radius`` (the mixture GAN papers use to count dropped modes)."""
+    k = torch.randint(0, modes, (n,), generator=g)
+    return (ring_centres(modes, radius)[k] + std * torch.randn(n, 2, generator=g)).to(device)
+
+
+def ring_centres(modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """The ``modes`` centres (modes, 2) of :func:`gaussian_ring`, the first at angle 0."""
+    angle = torch.arange(modes) * (2 * torch.pi / modes)
+    return radius * torch.stack([angle.cos(), angle.sin()], dim=1)
+
+
+def ring_coverage(
+    samples: torch.Tensor, *, modes: int = 8, radius: float = 2.0, std: float = 0.02, min_share: float = 0.01
+) -> tuple[int, float]:
+    """How well ``samples`` (n, 2) cover :func:`gaussian_ring`: (modes covered, high-quality fraction).
+
+    A sample is high quality when it lies within 3 std of its nearest centre (the measure of the unrolled-GAN
+    and VEEGAN papers); a mode is covered when at least ``min_share`` of all samples are high-quality samples
+    of it (a few stray points do not make a mode covered)."""
+    dist = torch.cdist(samples.detach().float().cpu(), ring_centres(modes, radius))  # (n, modes)
+    nearest, which = dist.min(dim=1)
+    good = nearest <= 3 * std
+    per_mode = torch.bincount(which[good], minlength=modes)
+    covered = int((per_mode >= min_share * len(samples)).sum())
+    return covered, good.float().mean().item()
