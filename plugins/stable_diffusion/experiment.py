@@ -1,0 +1,266 @@
+"""Latent diffusion at toy scale: the DDPM's closed forms checked against iterating the process and against
+Gaussian conditioning, classifier-free guidance, and a class-conditional DDPM in the latent of an
+autoencoder for bars images.
+
+check: the rescaled short schedule reaches ᾱ_T < 1e-3 (unscaled, T = 50 stays at 0.60); q(z_t | z_0) of Ho
+       eq. 4 against iterating z_t = √(1 − β_t) z_{t−1} + √β_t ε (mean and variance propagated exactly, every
+       t, float64 then float32); the posterior q(z_{t−1} | z_t, z_0) of Ho eq. 6-7 against conditioning the
+       joint Gaussian of (z_{t−1}, z_t) (a separate derivation); Ho eq. 11's mean from ε equal to μ̃_t at
+       ẑ_0(ε); guidance at w = 0 equal to the conditional model; the ancestral sampler with the exact ε of
+       Gaussian data returns that Gaussian.
+train: 8×8 bars images in which only horizontal (class 0) or only vertical (class 1) bars are on; an
+       autoencoder into an 8-d latent, then a DDPM (T = 50, rescaled β) on the latent with condition dropout
+       0.1. Decoded samples thresholded at 0.5: the share that are bars images (finite
+       ``bars_log_likelihood``) against a Gaussian fitted to the latents (the same decoder, no diffusion),
+       and the share of the requested class without and with guidance (w = 0 and w = 2).
+bench: the denoiser's training step (forward + backward) in the 8-d latent and in 64-d pixel space, batch
+       256 and 1024, with FLOPs counted by ``FlopCounterMode``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
+
+from .model import (
+    Autoencoder,
+    Denoiser,
+    guided_eps,
+    linear_schedule,
+    mean_from_eps,
+    posterior,
+    q_sample,
+    sample,
+)
+
+T, D_Z, CLASSES, DROP = 50, 8, 2, 0.1
+
+
+def check(ctx: RunContext) -> None:
+    rescaled, plain = linear_schedule(T, dtype=ctx.exact_dtype), linear_schedule(T, rescale=False)
+    ctx.check_property(
+        f"the rescaled schedule ends near pure noise: ᾱ_T < 1e-3 (T = {T})",
+        float(rescaled.alpha_bar[-1]) < 1e-3,
+        f"ᾱ_T = {float(rescaled.alpha_bar[-1]):.2e} rescaled, {float(plain.alpha_bar[-1]):.2f} unscaled",
+        value=float(rescaled.alpha_bar[-1]),
+    )
+    g = torch.Generator().manual_seed(ctx.seed)
+    for dtype in ctx.check_dtypes:
+        for steps in (1, 20, 33, T):  # rescaled β_T = 20/T must stay below 1: T ≥ 20
+            s = linear_schedule(steps, dtype=dtype, device=ctx.device)
+            mean, var = (
+                torch.ones(1, dtype=dtype, device=ctx.device),
+                torch.zeros(1, dtype=dtype, device=ctx.device),
+            )
+            means, variances = [], []
+            for t in range(steps):  # z_t = √(1 − β_t) z_{t−1} + √β_t ε, from z_0 = 1 exactly
+                mean = (1 - s.beta[t]).sqrt() * mean
+                var = (1 - s.beta[t]) * var + s.beta[t]
+                means.append(mean)
+                variances.append(var)
+            ones = torch.ones(steps, 1, dtype=dtype, device=ctx.device)
+            closed = q_sample(ones, torch.arange(1, steps + 1, device=ctx.device), torch.zeros_like(ones), s)
+            name = f"T = {steps} ({dtype_name(dtype)})"
+            ctx.check_close(
+                f"q(z_t | z_0) mean √ᾱ_t vs iterating the forward process, {name}", closed, torch.stack(means)
+            )
+            ctx.check_close(
+                f"q(z_t | z_0) variance 1 − ᾱ_t vs iterating the forward process, {name}",
+                1 - s.alpha_bar,
+                torch.cat(variances),
+            )
+        s = linear_schedule(T, dtype=dtype, device=ctx.device)
+        z0, zt = (torch.randn(5, 3, generator=g, dtype=dtype).to(ctx.device) for _ in range(2))
+        for t in (2, 10, T):
+            name = f"t = {t} ({dtype_name(dtype)})"
+            mean, var = posterior(z0, zt, t, s)
+            ref_mean, ref_var = _conditioned(z0, zt, t, s)
+            ctx.check_close(f"posterior mean μ̃_t vs conditioning the joint Gaussian, {name}", mean, ref_mean)
+            ctx.check_close(
+                f"posterior variance β̃_t vs conditioning the joint Gaussian, {name}", var, ref_var
+            )
+            eps = (zt - s.alpha_bar[t - 1].sqrt() * z0) / (
+                1 - s.alpha_bar[t - 1]
+            ).sqrt()  # the ε that made z_t
+            ctx.check_close(
+                f"eq. 11's mean from ε equals μ̃_t(z_t, z_0), {name}", mean_from_eps(zt, eps, t, s), mean
+            )
+    torch.manual_seed(ctx.seed)
+    model = Denoiser(D_Z, CLASSES).to(ctx.device, ctx.exact_dtype)
+    z = torch.randn(6, D_Z, dtype=ctx.exact_dtype, device=ctx.device)
+    tt = torch.tensor([1, 2, 5, 10, 30, 50], device=ctx.device)
+    c = torch.tensor([0, 1, 0, 1, 1, 0], device=ctx.device)
+    ctx.check_close(
+        "guidance at w = 0 is the conditional model", guided_eps(model, z, tt, c, 0.0), model(z, tt, c)
+    )
+    null = torch.full_like(c, CLASSES)
+    by_hand = 3 * model(z, tt, c) - 2 * model(z, tt, null)
+    ctx.check_close("guidance at w = 2 is 3 ε(z, c) − 2 ε(z, ∅)", guided_eps(model, z, tt, c, 2.0), by_hand)
+    _check_sampler(ctx)
+
+
+def _conditioned(z0: torch.Tensor, zt: torch.Tensor, t: int, s: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """q(z_{t−1} | z_t, z_0) by Gaussian conditioning: given z_0, z_{t−1} ~ N(√ᾱ_{t−1} z_0, 1 − ᾱ_{t−1}) and
+    z_t = √α_t z_{t−1} + √β_t ε; then E[a | b] = m_a + Σ_ab / Σ_bb (b − m_b), Var = Σ_aa − Σ_ab² / Σ_bb."""
+    beta = s.beta[t - 1]  # type: ignore[attr-defined]
+    a_prev = torch.prod(1 - s.beta[: t - 1])  # type: ignore[attr-defined]
+    m_a, var_a = a_prev.sqrt() * z0, 1 - a_prev
+    m_b, var_b = (1 - beta).sqrt() * m_a, (1 - beta) * var_a + beta
+    cov = (1 - beta).sqrt() * var_a
+    return m_a + cov / var_b * (zt - m_b), var_a - cov**2 / var_b
+
+
+def _check_sampler(ctx: RunContext) -> None:
+    """Data N(m, v) in 1-d has the exact ε(z_t) = √(1 − ᾱ) (z_t − √ᾱ m) / (ᾱ v + 1 − ᾱ): the sampler must
+    return N(m, v) (up to the σ_t² = β_t discretisation, a few percent at T = 50)."""
+    s = linear_schedule(T, dtype=ctx.exact_dtype, device=ctx.device)
+    m, v, n = 1.5, 0.25, 40_000
+    z = torch.randn(n, 1, dtype=ctx.exact_dtype, device=ctx.device)
+    for t in range(T, 0, -1):
+        a = s.alpha_bar[t - 1]
+        eps = (1 - a).sqrt() * (z - a.sqrt() * m) / (a * v + 1 - a)
+        z = mean_from_eps(z, eps, t, s)
+        if t > 1:
+            z = z + s.beta[t - 1].sqrt() * torch.randn_like(z)
+    mean_err, std_ratio = abs(float(z.mean()) - m), float(z.std()) / math.sqrt(v)
+    ctx.check_property(
+        "the ancestral sampler with the exact ε of N(1.5, 0.5²) returns it: mean within 0.02, std within 10%",
+        mean_err < 0.02 and abs(std_ratio - 1) < 0.1,
+        f"mean error {mean_err:.4f}, std / 0.5 = {std_ratio:.3f}, {n} samples, T = {T}",
+        value=mean_err,
+    )
+
+
+def labelled_bars(n: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bars images in which only rows (class 0) or only columns (class 1) are on, from ``bars(n)`` by
+    keeping those: (images (m, 64), classes (m,)), m ≈ 0.28 n."""
+    x = bars(n, g, device=device)
+    rows, cols = _full_lines(x)
+    keep = rows ^ cols
+    return x[keep].flatten(1), cols[keep].long()
+
+
+def _full_lines(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    on = x.view(-1, 8, 8).bool()
+    return on.all(dim=2).any(dim=1), on.all(dim=1).any(dim=1)  # some full row, some full column
+
+
+def _judge(x: torch.Tensor, c: torch.Tensor) -> tuple[float, float]:
+    """(share of bars images, share of bars images of class c) among binary images x (n, 64)."""
+    valid = bars_log_likelihood(x.view(-1, 1, 8, 8)).isfinite()
+    rows, cols = _full_lines(x)
+    right = torch.where(c == 0, rows & ~cols, cols & ~rows)
+    return valid.double().mean().item(), (valid & right).double().mean().item()
+
+
+def train(ctx: RunContext) -> None:
+    ae_steps, dm_steps, per_class = (250, 600, 200) if ctx.quick else (400, 1500, 500)
+    x, y = labelled_bars(30_000, torch.Generator().manual_seed(ctx.seed), ctx.device)
+    g = torch.Generator().manual_seed(ctx.seed)
+    ae = Autoencoder(d_z=D_Z).to(ctx.device)
+    opt = torch.optim.Adam(ae.parameters(), lr=3e-3)
+    for step in range(ae_steps):
+        xb = x[torch.randint(0, len(x), (256,), generator=g).to(ctx.device)]
+        z = ae.encoder(xb)
+        # reconstruction (Bernoulli) + a light penalty on z, the role of the paper's KL-reg
+        loss = F.binary_cross_entropy_with_logits(ae.decoder(z), xb, reduction="sum") / len(xb)
+        loss = loss + 1e-3 * z.square().sum(dim=-1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 20 == 0:
+            ctx.metric("autoencoder loss", step, loss.item())
+    with torch.no_grad():
+        z = ae.encoder(x)
+        exact = ((ae.decoder(z) > 0).float() == x).all(dim=1).double().mean().item()
+        scale = 1 / z.std()  # the latent rescaled to unit variance
+        z = z * scale
+    ctx.measured("autoencoder: share of images reconstructed exactly", exact, f"{len(x)} images, 8-d latent")
+    s = linear_schedule(T, device=ctx.device)
+    model = Denoiser(D_Z, CLASSES).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for step in range(dm_steps):
+        i = torch.randint(0, len(x), (256,), generator=g).to(ctx.device)
+        c = torch.where(
+            torch.rand(256, generator=g).to(ctx.device) < DROP, CLASSES, y[i]
+        )  # condition dropout
+        t = torch.randint(1, T + 1, (256,), generator=g).to(ctx.device)
+        eps = torch.randn(256, D_Z, generator=g).to(ctx.device)
+        loss = (model(q_sample(z[i], t, eps, s), t, c) - eps).square().mean()  # L_LDM, eq. 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 20 == 0:
+            ctx.metric("ε-prediction loss", step, loss.item())
+    _evaluate(ctx, ae, model, z, scale, per_class, s)
+
+
+def _evaluate(
+    ctx: RunContext,
+    ae: Autoencoder,
+    model: Denoiser,
+    z: torch.Tensor,
+    scale: torch.Tensor,
+    per_class: int,
+    s: object,
+) -> None:
+    c = torch.arange(CLASSES, device=ctx.device).repeat(per_class)
+    decode = lambda latents: (ae.decoder(latents / scale) > 0).float()  # noqa: E731
+    result = {}
+    with torch.no_grad():
+        for w in (0.0, 2.0):
+            images = decode(sample(model, c, s, w))  # type: ignore[arg-type]
+            result[w] = _judge(images, c)
+            ctx.measured(f"share of bars images, diffusion, w = {w:g}", result[w][0], f"{len(c)} samples")
+            ctx.measured(f"share of the requested class, w = {w:g}", result[w][1], "bars images of class c")
+            art = [text_art(images[i].view(8, 8)) for i in range(2)]
+            ctx.log(f"samples at w = {w:g}, class 0 then 1:\n{art[0]}\n\n{art[1]}")
+        gaussian = torch.distributions.MultivariateNormal(z.mean(dim=0), torch.cov(z.T))
+        baseline = _judge(decode(gaussian.sample((len(c),))), c)[0]
+    ctx.measured(
+        "share of bars images, a Gaussian fitted to the latents", baseline, "the same decoder, no diffusion"
+    )
+    quick = " (quick: 600 denoiser steps; full 1500)" if ctx.quick else ""
+    ctx.target(
+        "share of bars images, diffusion (w = 0) minus the Gaussian baseline",
+        result[0.0][0] - baseline,
+        0.1 if ctx.quick else 0.2,  # quick: 0.1 looser
+        detail=quick,
+    )
+    ctx.target(
+        "class consistency, guided (w = 2) minus unguided (w = 0)",
+        result[2.0][1] - result[0.0][1],
+        0.05,
+        detail=f"share of samples that are bars images of the requested class{quick}",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    for batch in (256, 1024):
+        for space, d in (("latent", D_Z), ("pixel", 64)):
+            model = Denoiser(d, CLASSES).to(ctx.device)
+            zt = torch.randn(batch, d, device=ctx.device)
+            t = torch.randint(1, T + 1, (batch,), device=ctx.device)
+            c = torch.randint(0, CLASSES, (batch,), device=ctx.device)
+
+            def step(
+                model: Denoiser = model, zt: torch.Tensor = zt, t: torch.Tensor = t, c: torch.Tensor = c
+            ) -> None:
+                torch.autograd.grad((model(zt, t, c) - zt).square().mean(), list(model.parameters()))
+
+            with FlopCounterMode(display=False) as counter:
+                step()
+            ctx.bench.measure(
+                f"denoiser forward + backward, {space} space ({d}-d), batch {batch}",
+                step,
+                baseline=space == "pixel" and batch == 256,
+                flops=counter.get_total_flops(),
+                shape=(batch, d),
+                dtype=torch.float32,
+            )
