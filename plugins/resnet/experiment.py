@@ -1,14 +1,14 @@
-"""ResNet at toy scale: the block exact against a functional composition, the properties residual learning
+"""ResNet at toy scale: the block exact against a composition written out, the properties residual learning
 rests on, and the degradation problem of deep plain networks with its cure.
 
 check: ``BasicBlock`` (conv-BN-ReLU-conv-BN + shortcut, ReLU after the addition) against the same block
-       composed independently from ``F.conv2d`` and ``F.batch_norm``, float64 then float32, forward and the
-       gradients of the input and every parameter, on awkward shapes (1×1 and odd images, batch 2) with each
-       shortcut option (identity, A: zero-padding, B/C: projection) and the plain block; the eval-mode
-       forward with the running statistics; the fully connected ``MLPBlock`` against ``F.linear`` +
-       ``F.batch_norm``. Properties: a block whose last BN has γ = β = 0 is the identity on its (post-ReLU)
-       input; the parameter counts of options A, B and C equal their formulas; at initialisation the
-       gradient at the input of a plain BN network explodes with depth while a residual one's barely grows.
+       composed independently from ``F.conv2d`` and BatchNorm written out, float64 then float32, forward and
+       the gradients of the input and every parameter, on awkward shapes (1×1 and odd images, batch 2) with
+       each shortcut option (identity, A: zero-padding, B/C: projection) and the plain block; the eval-mode
+       forward with the running statistics; the fully connected ``MLPBlock`` against x @ Wᵀ and BatchNorm
+       written out. Properties: a block whose last BN has γ = β = 0 is the identity on its (post-ReLU) input;
+       the parameter counts of options A, B and C equal their formulas; at initialisation the gradient at the
+       input of a plain BN network explodes with depth while a residual one's barely grows.
 train: the degradation problem (section 4.1, fig. 1 and 4): MLPs of width 32 with BatchNorm, depth 4 and
        32, plain and residual, trained with SGD on a random tanh teacher, each at its best learning rate of
        a grid, same seed and batches; training accuracy. Plain-32 trains worse than plain-4; residual-32
@@ -41,11 +41,15 @@ QUICK_RATES = {"plain-4": 0.03, "plain-32": 0.3, "residual-32": 0.03}  # the ful
 def _bn(
     x: torch.Tensor, p: dict[str, torch.Tensor], name: str, bufs: dict[str, torch.Tensor] | None
 ) -> torch.Tensor:
-    """BatchNorm from F.batch_norm: batch statistics (training), or the running ones if ``bufs`` is given."""
+    """BatchNorm written out, (x − mean) / √(var + ε) · γ + β per channel: the batch's statistics over
+    (N, H, W) with the biased variance (training), or the running ones if ``bufs`` is given."""
     if bufs is None:
-        return F.batch_norm(x, None, None, p[f"{name}.weight"], p[f"{name}.bias"], training=True, eps=1e-5)
-    mean, var = bufs[f"{name}.running_mean"], bufs[f"{name}.running_var"]
-    return F.batch_norm(x, mean, var, p[f"{name}.weight"], p[f"{name}.bias"], training=False, eps=1e-5)
+        mean = x.mean(dim=(0, 2, 3))
+        var = (x - mean.view(1, -1, 1, 1)).square().mean(dim=(0, 2, 3))
+    else:
+        mean, var = bufs[f"{name}.running_mean"], bufs[f"{name}.running_var"]
+    scale = p[f"{name}.weight"] / torch.sqrt(var + 1e-5)
+    return (x - mean.view(1, -1, 1, 1)) * scale.view(1, -1, 1, 1) + p[f"{name}.bias"].view(1, -1, 1, 1)
 
 
 def reference_block(
@@ -133,8 +137,8 @@ def _check_block(
     expected, ref_grads = ctx.value_and_grads(
         lambda x: reference_block(x, p, stride, residual), x, params=copies
     )
-    ctx.check_close(f"block forward vs F.conv2d + F.batch_norm, {label} ({name})", out, expected)
-    ctx.check_close(f"block gradients vs F.conv2d + F.batch_norm, {label} ({name})", grads, ref_grads)
+    ctx.check_close(f"block forward vs F.conv2d + BatchNorm by hand, {label} ({name})", out, expected)
+    ctx.check_close(f"block gradients vs F.conv2d + BatchNorm by hand, {label} ({name})", grads, ref_grads)
     # Inference: the running statistics the training forward left behind.
     block.eval()
     bufs = {n: b for n, b in block.named_buffers() if "running" in n}

@@ -113,5 +113,5 @@ def test_the_check_catches_the_relu_before_the_addition(monkeypatch: pytest.Monk
 
 def test_the_check_catches_option_a_padding_on_the_wrong_side(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("readtrack_plugins.resnet.model.PadShortcut", PadFirst)
-    failed = check_catches("resnet", "block forward vs F.conv2d + F.batch_norm, option A")
+    failed = check_catches("resnet", "block forward vs F.conv2d + BatchNorm by hand, option A")
     assert all("option A" in name for name in failed)
