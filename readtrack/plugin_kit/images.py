@@ -105,35 +105,41 @@ def scenes(
     overlap (a place is drawn again until it fits; an object that cannot be placed in 100 tries is dropped,
     so crowded settings may hold fewer)."""
     height, width = (size, size) if isinstance(size, int) else size
-    images = torch.zeros(n, height, width)
-    classes = torch.zeros(n, height, width, dtype=torch.long)
-    all_boxes, all_labels = [], []
+    placed: list[tuple[int, int, int, int, int]] = []  # (image, label, cy, cx, r) of every object
     for i in range(n):
         count = int(torch.randint(objects[0], objects[1] + 1, (1,), generator=g))
-        taken = torch.zeros(height, width, dtype=torch.bool)
-        boxes, labels = [], []
+        taken: list[tuple[int, int, int, int]] = []  # squares (y0, y1, x0, x1) placed in this image
         for _ in range(count):
-            label = torch.randint(0, len(SHAPES), (1,), generator=g)
+            label = int(torch.randint(0, len(SHAPES), (1,), generator=g))
             r = torch.randint(radius[0], radius[1] + 1, (1,), generator=g)
             for _try in range(100):
-                cy = r + (torch.rand(1, generator=g) * (height - 2 * r)).long()
-                cx = r + (torch.rand(1, generator=g) * (width - 2 * r)).long()
-                y0, y1, x0, x1 = int(cy - r), int(cy + r + 1), int(cx - r), int(cx + r + 1)
-                if not taken[max(y0 - 1, 0) : y1 + 1, max(x0 - 1, 0) : x1 + 1].any():  # one pixel apart
+                cy = int(r + (torch.rand(1, generator=g) * (height - 2 * r)).long())
+                cx = int(r + (torch.rand(1, generator=g) * (width - 2 * r)).long())
+                y0, y1, x0, x1 = cy - int(r), cy + int(r) + 1, cx - int(r), cx + int(r) + 1
+                # one pixel apart: this square, grown by a pixel, meets no square already placed
+                if all(y0 > b1 or y1 < b0 or x0 > a1 or x1 < a0 for b0, b1, a0, a1 in taken):
                     break
             else:
                 continue
-            taken[y0:y1, x0:x1] = True
-            mask = shape_masks(label, cy, cx, r, height, width)[0]
-            images[i][mask] = 1.0
-            classes[i][mask] = int(label) + 1
-            ys, xs = mask.nonzero(as_tuple=True)
-            boxes.append([float(xs.min()), float(ys.min()), float(xs.max()) + 1, float(ys.max()) + 1])
-            labels.append(int(label))
-        all_boxes.append(torch.tensor(boxes, dtype=torch.float32).view(-1, 4).to(device))
-        all_labels.append(torch.tensor(labels, dtype=torch.long).to(device))
-    images = images + noise * torch.randn(images.shape, generator=g)
-    return Scenes(images.unsqueeze(1).to(device), classes.to(device), all_boxes, all_labels)
+            taken.append((y0, y1, x0, x1))
+            placed.append((i, label, cy, cx, int(r)))
+    where = torch.tensor(placed, dtype=torch.long).view(-1, 5)
+    image, label, cy, cx, r = where.unbind(dim=1)
+    masks = shape_masks(label, cy, cx, r, height, width)  # (objects, H, W), every object at once
+    classes = torch.zeros(n, height, width, dtype=torch.long)
+    classes.index_put_((image,), masks * (label + 1).view(-1, 1, 1), accumulate=True)  # objects never overlap
+    rows, cols = masks.any(dim=2), masks.any(dim=1)  # (objects, H), (objects, W): the tight box's extent
+    first = lambda m: m.float().argmax(dim=1)  # noqa: E731  the first True
+    last = lambda m: m.shape[1] - 1 - m.flip(1).float().argmax(dim=1)  # noqa: E731  the last True
+    boxes = torch.stack([first(cols), first(rows), last(cols) + 1, last(rows) + 1], dim=1).float()
+    counts = torch.bincount(image, minlength=n).tolist()
+    images = (classes > 0).float() + noise * torch.randn(n, height, width, generator=g)
+    return Scenes(
+        images.unsqueeze(1).to(device),
+        classes.to(device),
+        [b.to(device) for b in boxes.split(counts)],
+        [lab.to(device) for lab in label.split(counts)],
+    )
 
 
 def bars(
