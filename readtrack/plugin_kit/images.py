@@ -124,21 +124,21 @@ def scenes(
             taken.append((y0, y1, x0, x1))
             placed.append((i, label, cy, cx, int(r)))
     where = torch.tensor(placed, dtype=torch.long).view(-1, 5)
-    image, label, cy, cx, r = where.unbind(dim=1)
-    masks = shape_masks(label, cy, cx, r, height, width)  # (objects, H, W), every object at once
+    at, kinds, ys, xs, rs = where.unbind(dim=1)
+    masks = shape_masks(kinds, ys, xs, rs, height, width)  # (objects, H, W), every object at once
     classes = torch.zeros(n, height, width, dtype=torch.long)
-    classes.index_put_((image,), masks * (label + 1).view(-1, 1, 1), accumulate=True)  # objects never overlap
+    classes.index_put_((at,), masks * (kinds + 1).view(-1, 1, 1), accumulate=True)  # objects never overlap
     rows, cols = masks.any(dim=2), masks.any(dim=1)  # (objects, H), (objects, W): the tight box's extent
     first = lambda m: m.float().argmax(dim=1)  # noqa: E731  the first True
     last = lambda m: m.shape[1] - 1 - m.flip(1).float().argmax(dim=1)  # noqa: E731  the last True
     boxes = torch.stack([first(cols), first(rows), last(cols) + 1, last(rows) + 1], dim=1).float()
-    counts = torch.bincount(image, minlength=n).tolist()
+    counts = torch.bincount(at, minlength=n).tolist()
     images = (classes > 0).float() + noise * torch.randn(n, height, width, generator=g)
     return Scenes(
         images.unsqueeze(1).to(device),
         classes.to(device),
         [b.to(device) for b in boxes.split(counts)],
-        [lab.to(device) for lab in label.split(counts)],
+        [k.to(device) for k in kinds.split(counts)],
     )
 
 
