@@ -1,0 +1,268 @@
+"""The deconvnet, gradient saliency and occlusion on a LeNet trained on shapes with a distractor: each map
+exact against an independent computation, and where each map puts its mass.
+
+check: the layer-by-layer projection ``project`` against autograd on the same network (random and trained
+       weights, float64 then float32, batch 1 and 5, 16×16 and 24×24 images): the "gradient" rule equals
+       ``torch.autograd.grad`` of the class score (Simonyan's saliency); the deconvnet rule equals autograd
+       through the network with each ReLU's backward replaced by a ReLU of the incoming gradient (a custom
+       ``autograd.Function``), the guided rule with both; the batched occlusion map equals a naive loop that
+       occludes one square and runs the network once per pixel. Properties: without biases every map depends
+       on the input only through its switches and ReLU patterns (the same for x and 2x); the deconvnet is
+       not the gradient.
+train: 24×24 images, one of four shapes (the label) plus a distractor: a random 4×4 binary pattern of the
+       same brightness, placed apart from the shape, independent of the label. A ReLU LeNet-5 is trained
+       (Adam, 400 steps; quick 250); on held-out images the share of each map's mass inside the object's
+       tight box, divided by the box's share of the image (1 = no preference), against the same on the
+       distractor's box; the image's own brightness as a map is the baseline (it sees object and distractor
+       alike), the untrained network's saliency the A/B.
+bench: the three maps for a batch of images: one backward projection (saliency, deconvnet) against one
+       forward pass per pixel (occlusion), at 16×16 and 24×24.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.images import shape_masks
+from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
+
+from .model import RULES, occlusion, project, saliency
+
+SIZE, PATCH = 24, 4  # image side; the distractor is a PATCH × PATCH random binary pattern
+
+
+def shapes_with_distractor(
+    n: int, g: torch.Generator, device: str, size: int = SIZE
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(images (n, 1, size, size), labels (n,), object boxes (n, 4), distractor boxes (n, 4)); boxes are
+    (y0, x0, y1, x1), pixel rows y0 … y1 − 1. The object is one of the four shapes (radius 3 or 4, at a
+    random place); the distractor a PATCH × PATCH pattern of pixels on with probability 1/2 (at least 6),
+    one pixel or more away from the object's square; Gaussian noise 0.1 on everything."""
+    labels = torch.randint(0, 4, (n,), generator=g)
+    r = torch.randint(3, 5, (n,), generator=g)
+    cy = r + (torch.rand(n, generator=g) * (size - 2 * r)).long()
+    cx = r + (torch.rand(n, generator=g) * (size - 2 * r)).long()
+    images = shape_masks(labels, cy, cx, r, size, size).float()  # (n, size, size)
+    obj = torch.stack([cy - r, cx - r, cy + r + 1, cx + r + 1], dim=1)  # the shape's square
+    dis = torch.zeros(n, 4, dtype=torch.long)
+    for i in range(n):
+        while True:  # a place apart from the object's square (a one-pixel margin)
+            y, x = (int(v) for v in torch.randint(0, size - PATCH + 1, (2,), generator=g))
+            apart = y + PATCH < obj[i, 0] or y > obj[i, 2] or x + PATCH < obj[i, 1] or x > obj[i, 3]
+            if apart:
+                break
+        pattern = torch.rand(PATCH, PATCH, generator=g) < 0.5
+        while pattern.sum() < 6:
+            pattern = torch.rand(PATCH, PATCH, generator=g) < 0.5
+        images[i, y : y + PATCH, x : x + PATCH] = pattern.float()
+        dis[i] = torch.tensor([y, x, y + PATCH, x + PATCH])
+    masks = shape_masks(labels, cy, cx, r, size, size)
+    ys, xs = masks.any(dim=2), masks.any(dim=1)  # (n, size): rows / columns the shape touches
+    first = lambda m: m.float().argmax(dim=1)  # noqa: E731
+    last = lambda m: size - m.flip(1).float().argmax(dim=1)  # noqa: E731
+    obj = torch.stack([first(ys), first(xs), last(ys), last(xs)], dim=1)  # tight box
+    images = images + 0.1 * torch.randn(images.shape, generator=g)
+    return images.unsqueeze(1).to(device), labels.to(device), obj.to(device), dis.to(device)
+
+
+class _DeconvReLU(torch.autograd.Function):
+    """ReLU forward; backward passes max(g, 0) (deconvnet) or max(g, 0)·[z > 0] (guided)."""
+
+    @staticmethod
+    def forward(ctx: Any, z: torch.Tensor, guided: bool) -> torch.Tensor:
+        ctx.save_for_backward(z)
+        ctx.guided = guided
+        return z.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (z,) = ctx.saved_tensors
+        out = g.clamp(min=0)
+        return (out * (z > 0) if ctx.guided else out), None
+
+
+def autograd_projection(net: ShapesLeNet, x: torch.Tensor, c: torch.Tensor, rule: str) -> torch.Tensor:
+    """The reference: ∂S_c/∂x by autograd, through the network's own modules, with the ReLUs swapped for
+    ``_DeconvReLU`` under the deconvnet and guided rules."""
+
+    def relu(z: torch.Tensor) -> torch.Tensor:
+        if rule == "gradient":
+            return F.relu(z)
+        return _DeconvReLU.apply(z, rule == "guided")
+
+    x = x.detach().requires_grad_()
+    h = F.max_pool2d(relu(net.conv1(x)), 2)
+    h = F.max_pool2d(relu(net.conv2(h)), 2)
+    scores = net.fc3(relu(net.fc2(relu(net.fc1(h.flatten(1))))))
+    (grad,) = torch.autograd.grad(scores.gather(1, c[:, None]).sum(), x)
+    return grad
+
+
+def occlusion_loop(net: nn.Module, x: torch.Tensor, c: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """The definition, one square at a time: for each image and each pixel, occlude the k×k square centred
+    there (clipped at the border) with 0 and run the network once."""
+    B, _, H, W = x.shape
+    out = torch.zeros(B, H, W, dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        for b, i, j in itertools.product(range(B), range(H), range(W)):
+            p = F.softmax(net(x[b : b + 1]), dim=-1)[0, c[b]]
+            occluded = x[b : b + 1].clone()
+            occluded[..., max(i - k // 2, 0) : i + k // 2 + 1, max(j - k // 2, 0) : j + k // 2 + 1] = 0.0
+            out[b, i, j] = p - F.softmax(net(occluded), dim=-1)[0, c[b]]
+    return out
+
+
+def _trained(
+    ctx: RunContext, steps: int, n_train: int = 3000, n_test: int = 1000
+) -> tuple[ShapesLeNet, tuple[torch.Tensor, ...]]:
+    """A ReLU LeNet-5 trained on shapes with a distractor, and held-out images with their boxes."""
+    g = torch.Generator().manual_seed(ctx.seed)
+    x, y, _, _ = shapes_with_distractor(n_train, g, ctx.device)
+    test = shapes_with_distractor(n_test, g, ctx.device)
+    torch.manual_seed(ctx.seed)
+    net = ShapesLeNet(size=SIZE).to(ctx.device)
+    fit_image_classifier(net, x, y, steps=steps, lr=3e-3, seed=ctx.seed)
+    return net, test
+
+
+def check(ctx: RunContext) -> None:
+    g = torch.Generator().manual_seed(ctx.seed)
+    trained, _ = _trained(ctx, 40, 600, 1)  # a few steps: ReLU patterns of a network that has learned a bit
+    for dtype, (batch, size), weights in itertools.product(
+        ctx.check_dtypes, [(1, 16), (5, 24)], ("random", "trained")
+    ):
+        if weights == "trained" and size != SIZE:
+            continue
+        torch.manual_seed(ctx.seed)
+        net = (trained if weights == "trained" else ShapesLeNet(size=size)).to(ctx.device, dtype)
+        x = torch.randn(batch, 1, size, size, generator=g, dtype=dtype).to(ctx.device)
+        c = torch.arange(batch, device=ctx.device) % 4
+        name = f"batch {batch}, {size}×{size}, {weights} weights ({dtype_name(dtype)})"
+        for rule in RULES:
+            reference = "torch.autograd.grad" if rule == "gradient" else "autograd with ReLU backward = "
+            reference += {"gradient": "", "deconvnet": "max(g, 0)", "guided": "max(g, 0)·[z > 0]"}[rule]
+            ctx.check_close(
+                f"{rule} projection vs {reference}, {name}",
+                project(net, x, c, rule),
+                autograd_projection(net, x, c, rule),
+            )
+        if dtype == ctx.exact_dtype and batch == 1:
+            ctx.check_close(
+                f"occlusion map (all squares in one batch) vs a naive loop, {name}",
+                occlusion(net, x, c),
+                occlusion_loop(net, x, c),
+            )
+    trained = trained.to(ctx.device, ctx.exact_dtype)
+    x = torch.randn(3, 1, SIZE, SIZE, generator=g, dtype=ctx.exact_dtype).to(ctx.device)
+    c = torch.tensor([0, 1, 2], device=ctx.device)
+    # The deconvnet ignores the ReLU masks below the top: scaling the input by 2 keeps every switch and every
+    # ReLU pattern of this bias-free copy, so the deconvnet (linear in the weights) gives the same map, while
+    # a ReLU pattern change shows up in the gradient but not in the deconvnet. Checked here on what is exact:
+    # the map is the same for x and 2x when biases are zero (positive homogeneity).
+    nobias = ShapesLeNet(size=SIZE).to(ctx.device, ctx.exact_dtype)
+    nobias.load_state_dict(trained.state_dict())
+    with torch.no_grad():
+        for m in (nobias.conv1, nobias.conv2, nobias.fc1, nobias.fc2, nobias.fc3):
+            m.bias.zero_()  # type: ignore[union-attr]
+    maps = [project(nobias, s * x, c, rule) for s in (1.0, 2.0) for rule in RULES]
+    ctx.check_property(
+        "every map is a function of the switches and ReLU patterns only: the same for x and 2x (no biases)",
+        all(torch.allclose(maps[i], maps[i + 3]) for i in range(3)),
+    )
+    with torch.no_grad():
+        deconv, grad = project(trained, x, c, "deconvnet"), project(trained, x, c, "gradient")
+    ctx.check_property(
+        "the deconvnet differs from the gradient (it rectifies the signal, not by the forward ReLU pattern)",
+        not torch.allclose(deconv, grad),
+        f"largest difference {(deconv - grad).abs().max().item():.3g}",
+    )
+
+
+def box_share(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """For maps (n, H, W) ≥ 0 and boxes (n, 4) (y0, x0, y1, x1): the share of each map's mass inside its
+    box divided by the box's share of the image's area, (n,) (1: no preference, H·W/area: all inside)."""
+    n, H, W = maps.shape
+    yy = torch.arange(H, device=maps.device).view(1, H, 1)
+    xx = torch.arange(W, device=maps.device).view(1, 1, W)
+    b = boxes.view(n, 4, 1, 1)
+    inside = (yy >= b[:, 0]) & (yy < b[:, 2]) & (xx >= b[:, 1]) & (xx < b[:, 3])  # (n, H, W)
+    mass = (maps * inside).sum(dim=(1, 2)) / maps.sum(dim=(1, 2)).clamp_min(1e-30)
+    area = inside.sum(dim=(1, 2)).double() / (H * W)
+    return mass / area
+
+
+def train(ctx: RunContext) -> None:
+    steps, shown = (250, 40) if ctx.quick else (400, 300)
+    net, (xt, yt, obj, dis) = _trained(ctx, steps)
+    accuracy = image_accuracy(net, xt, yt)
+    ctx.target("test accuracy with a distractor in every image", accuracy, 0.95, detail=f"{steps} Adam steps")
+    x, c, obj, dis = xt[:shown], yt[:shown], obj[:shown], dis[:shown]
+    maps = {
+        "image brightness (baseline)": x[:, 0].clamp(min=0),
+        "saliency |∂S_c/∂x|": saliency(net, x, c)[:, 0],
+        "deconvnet (rectified)": project(net, x, c, "deconvnet")[:, 0].clamp(min=0),
+        "occlusion (drop of p_c, ≥ 0)": occlusion(net, x, c).clamp(min=0),
+    }
+    with torch.no_grad():
+        torch.manual_seed(ctx.seed)
+        untrained = ShapesLeNet(size=SIZE).to(ctx.device)
+    maps["saliency of the untrained network"] = saliency(untrained, x, c)[:, 0]
+    share = {}
+    for name, m in maps.items():
+        on_object, on_distractor = (box_share(m.detach(), boxes).mean().item() for boxes in (obj, dis))
+        share[name] = (on_object, on_distractor)
+        ctx.measured(
+            f"{name}: mass share / area share, object box",
+            on_object,
+            f"distractor box {on_distractor:.2f}; {shown} test images",
+        )
+        ctx.progress(len(share), len(maps))
+    per_area = {
+        name: on_object / max(on_distractor, 1e-9) for name, (on_object, on_distractor) in share.items()
+    }
+    for name in ("saliency |∂S_c/∂x|", "occlusion (drop of p_c, ≥ 0)"):
+        ctx.target(f"{name}: the object's box holds ≥ 2× its area share of the map", share[name][0], 2.0)
+    ctx.target(
+        "occlusion: mass per unit area, object box / distractor box",
+        per_area["occlusion (drop of p_c, ≥ 0)"],
+        2.0,
+        detail=f"the image's own brightness: {per_area['image brightness (baseline)']:.2f}",
+    )
+    ctx.target(
+        "saliency: object / distractor per unit area, over the same for the image's brightness",
+        per_area["saliency |∂S_c/∂x|"] / per_area["image brightness (baseline)"],
+        1.0,
+        detail=f"saliency {per_area['saliency |∂S_c/∂x|']:.2f}, brightness "
+        f"{per_area['image brightness (baseline)']:.2f}: weaker than occlusion, not ≫ (reported as measured)",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    sizes = (16, 24)
+    batch = 4 if ctx.quick else 16
+    for size in sizes:
+        torch.manual_seed(ctx.seed)
+        net = ShapesLeNet(size=size).to(ctx.device)
+        x = torch.randn(batch, 1, size, size, device=ctx.device)
+        c = torch.arange(batch, device=ctx.device) % 4
+        variants = [
+            ("saliency (one backward projection)", lambda net=net, x=x, c=c: saliency(net, x, c)),
+            ("deconvnet", lambda net=net, x=x, c=c: project(net, x, c, "deconvnet")),
+            ("occlusion 3×3 (a forward per pixel)", lambda net=net, x=x, c=c: occlusion(net, x, c)),
+        ]
+        for label, fn in variants[::2] if ctx.quick else variants:  # quick: no deconvnet (costs as saliency)
+            ctx.bench.measure(
+                f"{label}, {size}×{size}",
+                fn,
+                baseline=label.startswith("saliency") and size == sizes[0],
+                tokens=batch,
+                unit="images/s",
+                shape=(batch, 1, size, size),
+                dtype=torch.float32,
+            )
