@@ -1,0 +1,328 @@
+"""Conformer at toy scale: each module exact against an independent reference, the block's macaron order
+(eq. 1) exact against a functional composition, the depthwise convolution's receptive field, relative
+attention's shift invariance, and a frame-labelling task that needs local and global context.
+
+check: ``rel_shift`` equals gathering each pair's distance directly (L = 1 … 8); the relative MHSA with its
+       position terms off (u = 0, W_r = 0) equals ``nn.MultiheadAttention`` with the weights copied, and
+       with them on equals a version that builds R_{i−j} for every pair; the convolution module equals a
+       composition of ``F.conv1d``, ``F.glu``, ``F.batch_norm`` and ``F.silu``; the whole block equals a
+       functional eq. 1 (FFN/2, MHSA, Conv, FFN/2, LayerNorm); forward and every gradient, float64 then
+       float32, lengths 1, 2, 7 and 16. Properties: output frame t of the convolution module depends on
+       exactly the inputs within k // 2 of t (Jacobian, BatchNorm in eval mode); the attention logits of a
+       sequence do not change when other frames are put before it (relative positions).
+train: frames of noisy one-hot "phones", one frame somewhere also carrying a noisy one-hot speaker code;
+       the label of frame t is (speaker, whether the phones at t − 1 and t + 1 agree): a global fact and a
+       local pattern. A 2-layer Conformer against a 2-layer Transformer with the same relative MHSA and a
+       wider FFN so that the parameter counts agree within 3 %, same seed and batches, each at its best
+       learning rate of the same grid.
+bench: forward + backward of one Conformer block and of the parameter-matched Transformer block for
+       growing sequence lengths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+
+from .model import (
+    ConformerBlock,
+    ConvModule,
+    FeedForward,
+    RelativeMHSA,
+    TransformerBlock,
+    conformer,
+    rel_shift,
+    sinusoid,
+    transformer,
+)
+
+PHONES, SPEAKERS = 4, 4
+D_IN, CLASSES = PHONES + SPEAKERS, 2 * SPEAKERS
+D_MODEL, HEADS, LAYERS, KERNEL = 24, 4, 2, 7
+NOISE = 0.2
+M = TypeVar("M", bound=nn.Module)
+
+
+# -- independent references ----------------------------------------------------------------------------
+def direct_attention(m: RelativeMHSA, x: torch.Tensor) -> torch.Tensor:
+    """Fig. 3 with every pair's score from its own distance: LayerNorm, then
+    A_ij = (q_i + u)·k_j + (q_i + v)·W_r R_{i−j}, positional keys gathered by distance (no shift trick)."""
+    B, L, D = x.shape
+    H, dh = m.n_heads, D // m.n_heads
+    h = F.layer_norm(x, (D,), m.norm.weight, m.norm.bias, m.norm.eps)
+    Wq, Wk, Wv = m.W_qkv.weight.split(D)
+    bq, bk, bv = m.W_qkv.bias.split(D)
+
+    def heads(t: torch.Tensor) -> torch.Tensor:
+        return t.view(B, L, H, dh).transpose(1, 2)  # (B, H, L, dh)
+
+    q, k, v = heads(h @ Wq.T + bq), heads(h @ Wk.T + bk), heads(h @ Wv.T + bv)
+    distance = torch.arange(L, device=x.device).unsqueeze(1) - torch.arange(
+        L, device=x.device
+    )  # (L, L): i − j
+    R = sinusoid(distance.flatten(), D).to(x.dtype).view(L, L, D)
+    r = (R @ m.W_r.weight.T).view(L, L, H, dh).permute(2, 0, 1, 3)  # (H, L, L, dh)
+    content = (q + m.u[:, None]) @ k.transpose(-2, -1)  # (B, H, L, L)
+    position = ((q + m.v[:, None]).unsqueeze(-2) * r).sum(-1)  # (B, H, L, L)
+    y = ((content + position) / math.sqrt(dh)).softmax(-1) @ v  # (B, H, L, dh)
+    return y.transpose(1, 2).reshape(B, L, D) @ m.W_o.weight.T + m.W_o.bias
+
+
+def functional_conv(m: ConvModule, x: torch.Tensor) -> torch.Tensor:
+    """Fig. 2 from torch.nn.functional: layer_norm, conv1d (1 × 1), glu, grouped conv1d, batch_norm
+    (batch statistics, as in training), silu, conv1d (1 × 1)."""
+    D = x.shape[-1]
+    h = F.layer_norm(x, (D,), m.norm.weight, m.norm.bias, m.norm.eps).transpose(1, 2)  # (B, D, L)
+    h = F.glu(F.conv1d(h, m.pointwise1.weight, m.pointwise1.bias), dim=1)  # (B, D, L)
+    k = m.depthwise.weight.shape[-1]
+    h = F.conv1d(h, m.depthwise.weight, m.depthwise.bias, padding=k // 2, groups=D)
+    h = F.batch_norm(h, None, None, m.batch_norm.weight, m.batch_norm.bias, True, 0.0, m.batch_norm.eps)
+    return F.conv1d(F.silu(h), m.pointwise2.weight, m.pointwise2.bias).transpose(1, 2)  # (B, L, D)
+
+
+def functional_ffn(m: FeedForward, x: torch.Tensor) -> torch.Tensor:
+    h = F.layer_norm(x, x.shape[-1:], m.norm.weight, m.norm.bias, m.norm.eps)
+    return F.linear(F.silu(F.linear(h, m.fc1.weight, m.fc1.bias)), m.fc2.weight, m.fc2.bias)
+
+
+def functional_block(m: ConformerBlock, x: torch.Tensor) -> torch.Tensor:
+    """Eq. 1 written out from the references above."""
+    x = x + 0.5 * functional_ffn(m.ffn1, x)
+    x = x + direct_attention(m.mhsa, x)
+    x = x + functional_conv(m.conv, x)
+    x = x + 0.5 * functional_ffn(m.ffn2, x)
+    return F.layer_norm(x, x.shape[-1:], m.norm.weight, m.norm.bias, m.norm.eps)
+
+
+def randomise(module: M) -> M:
+    """Random parameters, so that a gain of one or a zero bias (u, v start at 0) cannot hide a bug."""
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0.0, 0.3)
+    return module
+
+
+# -- check ------------------------------------------------------------------------------------------------
+def check(ctx: RunContext) -> None:
+    for L in (1, 2, 5, 8):
+        x = torch.randn(2, 3, L, 2 * L - 1, dtype=ctx.exact_dtype, device=ctx.device)
+        i, j = torch.arange(L, device=ctx.device).unsqueeze(1), torch.arange(L, device=ctx.device)
+        column = (L - 1 - i + j).expand(2, 3, L, L)  # distance i − j sits in column L − 1 − (i − j)
+        ctx.check_close(f"rel_shift vs gathering by distance, L = {L}", rel_shift(x), x.gather(-1, column))
+
+    for dtype in ctx.check_dtypes:
+        name = dtype_name(dtype)
+        for L in (1, 2, 7, 16):
+            x = torch.randn(3, L, D_MODEL, dtype=dtype, device=ctx.device)
+            _check_attention(ctx, x, f"L = {L} ({name})")
+            conv = randomise(ConvModule(D_MODEL, KERNEL)).to(ctx.device, dtype)
+            out, grads = ctx.value_and_grads(conv, x, params=list(conv.parameters()))
+            ref, ref_grads = ctx.value_and_grads(
+                lambda x, m=conv: functional_conv(m, x), x, params=list(conv.parameters())
+            )
+            ctx.check_close(
+                f"convolution module vs F.conv1d + F.glu + F.batch_norm, L = {L} ({name})", out, ref
+            )
+            ctx.check_close(
+                f"convolution module gradients (input, all weights), L = {L} ({name})", grads, ref_grads
+            )
+            block = randomise(ConformerBlock(D_MODEL, HEADS, KERNEL)).to(ctx.device, dtype)
+            params = list(block.parameters())
+            out, grads = ctx.value_and_grads(block, x, params=params)
+            ref, ref_grads = ctx.value_and_grads(lambda x, m=block: functional_block(m, x), x, params=params)
+            ctx.check_close(f"Conformer block vs eq. 1 written functionally, L = {L} ({name})", out, ref)
+            ctx.check_close(
+                f"Conformer block gradients (input, all weights), L = {L} ({name})", grads, ref_grads
+            )
+        ctx.progress(ctx.check_dtypes.index(dtype) + 1, len(ctx.check_dtypes))
+    _check_receptive_field(ctx)
+    _check_shift_invariance(ctx)
+
+
+def _check_attention(ctx: RunContext, x: torch.Tensor, name: str) -> None:
+    D = x.shape[-1]
+    attn = randomise(RelativeMHSA(D, HEADS)).to(x.device, x.dtype)
+    params = [attn.W_qkv.weight, attn.W_qkv.bias, attn.W_o.weight, attn.W_o.bias]
+    with torch.no_grad():  # position terms off: u = 0, W_r = 0 leaves softmax(q kᵀ/√d) v
+        attn.u.zero_(), attn.W_r.weight.zero_()
+    mha = nn.MultiheadAttention(D, HEADS, batch_first=True).to(x.device, x.dtype)
+    with torch.no_grad():  # nn.MultiheadAttention packs [W_q; W_k; W_v] in in_proj, as W_qkv does
+        mha.in_proj_weight.copy_(attn.W_qkv.weight), mha.in_proj_bias.copy_(attn.W_qkv.bias)
+        mha.out_proj.weight.copy_(attn.W_o.weight), mha.out_proj.bias.copy_(attn.W_o.bias)
+
+    def reference(x: torch.Tensor) -> torch.Tensor:
+        h = attn.norm(x)
+        return mha(h, h, h, need_weights=False)[0]
+
+    ref_params = [mha.in_proj_weight, mha.in_proj_bias, mha.out_proj.weight, mha.out_proj.bias]
+    out, grads = ctx.value_and_grads(attn, x, params=params)
+    ref, ref_grads = ctx.value_and_grads(reference, x, params=ref_params)
+    ctx.check_close(f"MHSA without position terms vs nn.MultiheadAttention, {name}", out, ref)
+    ctx.check_close(
+        f"MHSA without position terms, gradients vs nn.MultiheadAttention, {name}", grads, ref_grads
+    )
+    randomise(attn)
+    out, grads = ctx.value_and_grads(attn, x, params=list(attn.parameters()))
+    ref, ref_grads = ctx.value_and_grads(
+        lambda x: direct_attention(attn, x), x, params=list(attn.parameters())
+    )
+    ctx.check_close(f"relative MHSA vs R_(i−j) gathered per pair, {name}", out, ref)
+    ctx.check_close(f"relative MHSA gradients (input, W, u, v, W_r) vs per pair, {name}", grads, ref_grads)
+
+
+def _check_receptive_field(ctx: RunContext) -> None:
+    """Frame t of the convolution module sees inputs t − k//2 … t + k//2, no more, no fewer (BatchNorm in
+    eval mode: in training its batch statistics couple every frame)."""
+    L = 20
+    conv = randomise(ConvModule(D_MODEL, KERNEL)).to(ctx.device, ctx.exact_dtype).eval()
+    x = torch.randn(1, L, D_MODEL, dtype=ctx.exact_dtype, device=ctx.device)
+    J = torch.autograd.functional.jacobian(conv, x)  # (1, L, D, 1, L, D)
+    reach = J.abs().sum(dim=(0, 2, 3, 5)) > 0  # (t out, s in)
+    t, s = torch.arange(L, device=ctx.device).unsqueeze(1), torch.arange(L, device=ctx.device)
+    window = (t - s).abs() <= KERNEL // 2
+    ctx.check_property(
+        f"convolution module: frame t sees exactly the frames within k // 2 = {KERNEL // 2} of t, L = {L}",
+        bool((reach == window).all()),
+        f"{int((reach & ~window).sum())} dependencies outside the window, "
+        f"{int((~reach & window).sum())} missing",
+    )
+
+
+def _check_shift_invariance(ctx: RunContext) -> None:
+    """Relative positions: the logits of x's frames among themselves are the same when s other frames come
+    first, since A_ij depends on positions only through i − j."""
+    attn = randomise(RelativeMHSA(D_MODEL, HEADS)).to(ctx.device, ctx.exact_dtype)
+    x = torch.randn(2, 9, D_MODEL, dtype=ctx.exact_dtype, device=ctx.device)
+    before = torch.randn(2, 5, D_MODEL, dtype=ctx.exact_dtype, device=ctx.device)
+    with torch.no_grad():
+        alone = attn.scores(x)[0]  # (B, H, 9, 9)
+        shifted = attn.scores(torch.cat([before, x], dim=1))[0][..., 5:, 5:]
+    ctx.check_close(
+        "relative attention logits unchanged when 5 frames come before (shift invariance)", shifted, alone
+    )
+
+
+# -- train ------------------------------------------------------------------------------------------------
+def frames(n: int, L: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(frames (n, L, D_IN), labels (n, L)). Frame t is a one-hot phone c_t plus N(0, NOISE²); one frame at a
+    random place also carries a one-hot speaker s. Label = 2·s + [c_{t−1} = c_{t+1}] (false at the ends)."""
+    c = torch.randint(0, PHONES, (n, L), generator=g)
+    s = torch.randint(0, SPEAKERS, (n,), generator=g)
+    where = torch.randint(0, L, (n,), generator=g)
+    x = torch.zeros(n, L, D_IN)
+    x[..., :PHONES] = F.one_hot(c, PHONES).float()
+    x[torch.arange(n), where, PHONES + s] = 1.0
+    x = x + NOISE * torch.randn(x.shape, generator=g)
+    padded = F.pad(c, (1, 1), value=-1)  # (n, L + 2): no phone outside the sequence
+    agree = (padded[:, :-2] == padded[:, 2:]).long()  # (n, L): c_{t−1} = c_{t+1}
+    return x.to(device), (2 * s[:, None] + agree).to(device)
+
+
+def matched_transformer_expansion() -> int:
+    """The Transformer's FFN width (a multiple of d) whose parameter count is closest to the Conformer's."""
+    target = _count(conformer(D_IN, D_MODEL, HEADS, LAYERS, KERNEL, CLASSES))
+    return min(
+        range(1, 20),
+        key=lambda e: abs(_count(transformer(D_IN, D_MODEL, HEADS, LAYERS, e, CLASSES)) - target),
+    )
+
+
+def _count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# Adam learning rate of each variant: the best of 1e-3, 3e-3, 1e-2 for each (full run, seed 0, held-out frame
+# accuracy: Conformer 0.741 / 0.957 / 0.933, Transformer 0.740 / 0.749 / 0.742).
+LR = {"Conformer": 3e-3, "Transformer": 3e-3}
+
+
+def train(ctx: RunContext) -> None:
+    steps, batch, L = (60, 32, 24) if ctx.quick else (300, 32, 24)
+    expansion = matched_transformer_expansion()
+    builders: dict[str, Callable[[], nn.Module]] = {
+        "Conformer": lambda: conformer(D_IN, D_MODEL, HEADS, LAYERS, KERNEL, CLASSES),
+        "Transformer": lambda: transformer(D_IN, D_MODEL, HEADS, LAYERS, expansion, CLASSES),
+    }
+    test_x, test_y = frames(1024, L, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
+    accuracy, counts = {}, {}
+    for label, build in builders.items():
+        torch.manual_seed(ctx.seed)
+        model = build().to(ctx.device)
+        counts[label] = _count(model)
+        opt = torch.optim.Adam(model.parameters(), lr=LR[label])
+        g = torch.Generator().manual_seed(ctx.seed)  # the same batches for both
+        for step in range(steps):
+            x, y = frames(batch, L, g, ctx.device)
+            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 10 == 0:
+                ctx.metric(f"train loss, {label}", step, loss.item())
+        model.eval()
+        with torch.no_grad():
+            guess = model(test_x).argmax(dim=-1)
+        accuracy[label] = (guess == test_y).double().mean().item()
+        speaker = (guess // 2 == test_y // 2).double().mean().item()
+        local = (guess % 2 == test_y % 2).double().mean().item()
+        ctx.measured(
+            f"held-out frame accuracy, {label}",
+            accuracy[label],
+            f"{counts[label]} parameters; speaker (global) right {speaker:.3f}, "
+            f"neighbours agree (local) right {local:.3f}",
+        )
+        ctx.progress(len(accuracy), len(builders))
+    mismatch = abs(counts["Transformer"] / counts["Conformer"] - 1)
+    ctx.target(
+        "parameter counts agree: |Transformer / Conformer − 1|",
+        mismatch,
+        0.03,
+        higher_is_better=False,
+        detail=f"Conformer {counts['Conformer']}, Transformer {counts['Transformer']} (FFN {expansion}·d)",
+    )
+    detail = (
+        f"{steps} Adam steps of {batch} sequences of {L} frames, 1,024 held-out sequences, chance 1/{CLASSES}"
+    )
+    ctx.target("frame accuracy, Conformer", accuracy["Conformer"], 0.6 if ctx.quick else 0.9, detail=detail)
+    ctx.target(
+        "frame accuracy, Conformer minus Transformer",
+        accuracy["Conformer"] - accuracy["Transformer"],
+        0.05 if ctx.quick else 0.1,
+        detail=detail,
+    )
+
+
+# -- bench ------------------------------------------------------------------------------------------------
+def bench(ctx: RunContext) -> None:
+    sizes = (32, 128) if ctx.quick else (32, 128, 512)
+    expansion = matched_transformer_expansion()
+    blocks: list[tuple[str, nn.Module]] = [
+        (f"Transformer block (FFN {expansion}·d)", TransformerBlock(D_MODEL, HEADS, expansion)),
+        (f"Conformer block (k = {KERNEL})", ConformerBlock(D_MODEL, HEADS, KERNEL)),
+    ]
+    for L in sizes:
+        x = torch.randn(4, L, D_MODEL, device=ctx.device, requires_grad=True)
+        for i, (label, block) in enumerate(blocks):
+            block = block.to(ctx.device)
+            leaves = [x, *block.parameters()]
+
+            def step(
+                block: nn.Module = block, x: torch.Tensor = x, leaves: list[torch.Tensor] = leaves
+            ) -> None:
+                torch.autograd.grad(block(x).square().mean(), leaves)
+
+            ctx.bench.measure(
+                f"{label}, forward + backward, L = {L}",
+                step,
+                baseline=i == 0 and sizes[0] == L,
+                tokens=4 * L,
+                shape=(4, L, D_MODEL),
+                dtype=torch.float32,
+            )
