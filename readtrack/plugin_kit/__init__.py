@@ -1,5 +1,5 @@
 """Shared code for paper plugins: the toy tasks, toy models, reference checks and layer timings that several
-plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of copied into each.
+plugins use, written and tested once (``tests/test_plugin_kit*.py``) instead of copied into each.
 
 - :mod:`readtrack.plugin_kit.tasks`: seeded synthetic data (a teacher classification problem, reversal and
   lagged copy, the adding problem, Markov-chain text with its exact entropy rate, a ring of Gaussians and its
@@ -16,7 +16,12 @@ plugins use, written and tested once (``tests/test_plugin_kit.py``) instead of c
 - :mod:`readtrack.plugin_kit.mlm`: masked language modelling (BERT's 80/10/10 corruption, the masked loss and
   accuracy) and a task that needs the right context, with its exact Bayes ceiling;
 - :mod:`readtrack.plugin_kit.recurrent`: for recurrent networks, the check against a reference on the same
-  parameters, the adding problem's model and training loop, and the timing against torch's fused module.
+  parameters, the adding problem's model and training loop, and the timing against torch's fused module;
+- :mod:`readtrack.plugin_kit.vision`: a LeNet-5-style classifier for the procedural images and its training
+  loop (the CNN plugins train one and then study it);
+- :mod:`readtrack.plugin_kit.detection`: box operations, NMS, RoI pooling, anchors and a tiny two-stage
+  detector with its training loop (r-cnn builds it, coco evaluates it);
+- :mod:`readtrack.plugin_kit.bpe`: a byte-level BPE trainer and tokenizer (integer-tokenization and byt5).
 
 A plugin imports what it needs (``from readtrack.plugin_kit.tasks import reversal_batch``), never a sibling
 plugin: a plugin folder copied into a user's plugin directory keeps working. These modules import torch, so
