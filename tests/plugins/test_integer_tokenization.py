@@ -1,0 +1,126 @@
+"""The integer-tokenization plugin: the BPE's merges equal the naive loop and Hugging Face ``tokenizers``
+on number-heavy text, the addition format reads back for many pairs in both tokenizations, the padded
+answer scoring equals the one-example loop on more shapes; and checks that fail for a BPE that breaks ties
+the other way, an answer read back in the wrong order and a loss that scores the prompt too."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plugin_stages import check_catches
+from readtrack_plugins.integer_tokenization import experiment
+from readtrack_plugins.integer_tokenization.model import (
+    AdditionFormat,
+    answer_nats,
+    exact_match,
+    number_text,
+    splitting,
+    splittings,
+    task_tokens,
+)
+
+from readtrack.plugin_kit.bpe import BPE
+from readtrack.plugin_kit.tasks import IGNORE
+from readtrack.plugin_kit.transformer import TinyTransformer
+
+PLUGIN = "readtrack_plugins.integer_tokenization"
+CORPUS = number_text(3, 600)
+TOKENIZERS = {split: BPE.train(CORPUS, 256 + 300, split_digits=split) for split in (False, True)}
+VOCAB = max(len(task_tokens(t)) for t in TOKENIZERS.values()) + 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(alphabet="1290 a.+", max_size=20), min_size=1, max_size=6),
+    st.integers(1, 25),
+    st.booleans(),
+)
+def test_merges_equal_the_naive_loop_on_random_corpora(texts: list[str], merges: int, split: bool) -> None:
+    assert BPE.train(texts, 256 + merges, split).merges == experiment.naive_bpe_merges(texts, merges, split)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_merges_and_encodings_equal_tokenizers_on_number_text(split: bool) -> None:
+    import tokenizers
+
+    ours, hf = TOKENIZERS[split], experiment.hf_bpe(tokenizers, CORPUS, 300, split)
+    assert [(ours.vocab[a].decode(), ours.vocab[b].decode()) for a, b in ours.merges] == experiment.hf_merges(
+        hf
+    )
+    for n in range(1000, 10000, 37):
+        assert ours.token_strings(ours.encode(str(n))) == hf.encode(str(n)).tokens
+
+
+def test_bpe_cuts_integers_many_ways_and_digit_splitting_one_way() -> None:
+    bpe, digits = TOKENIZERS[False], TOKENIZERS[True]
+    assert len(splittings(bpe, range(1000, 10000))) >= 4
+    assert splittings(digits, range(1000, 10000)) == {(1, 1, 1, 1): 9000}
+    assert all(sum(splitting(bpe, n)) == len(str(n)) for n in range(0, 100_000, 97))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**7), st.integers(0, 10**7), st.booleans())
+def test_every_answer_reads_back_as_the_sum(a: int, b: int, split: bool) -> None:
+    fmt = AdditionFormat(TOKENIZERS[split], VOCAB)
+    prompt, answer = fmt.example(a, b)
+    assert fmt.read_answer(answer) == a + b
+    assert answer[-1] == fmt.eos and all(0 <= t < fmt.eos for t in prompt + answer[:-1])
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("digits", [1, 2, 6])
+def test_padded_scoring_equals_one_example_at_a_time(split: bool, digits: int) -> None:
+    fmt = AdditionFormat(TOKENIZERS[split], VOCAB)
+    rng = random.Random(digits)
+    pairs = [(rng.randrange(10**digits), rng.randrange(10**d)) for d in (1, digits, 3, 7, 2)]
+    torch.manual_seed(0)
+    model = TinyTransformer(VOCAB, 40, 32, 4, 2).double()
+    x, y = fmt.batch(pairs, "cpu")
+    logits = model(x)
+    torch.testing.assert_close(answer_nats(logits, y), experiment._naive_answer_nats(model, fmt, pairs))
+    assert (y != IGNORE).sum() == sum(len(fmt.example(a, b)[1]) for a, b in pairs)
+    perfect = torch.nn.functional.one_hot(y.clamp(min=0), VOCAB).double() * 50
+    assert exact_match(perfect, y).all() and answer_nats(perfect, y).max() < 1e-10
+
+
+class TiesToTheLargestPair(BPE):
+    @classmethod
+    def train(cls, texts: list[str], vocab_size: int, split_digits: bool = False) -> BPE:
+        """Ties broken towards the largest pair: a different tokenizer from the naive loop's."""
+        ours = BPE.train(texts, vocab_size, split_digits)
+        merges = list(ours.merges)
+        if len(merges) >= 2:
+            merges[0], merges[1] = merges[1], merges[0]  # a wrong order is a different tokenizer
+        return cls(merges, split_digits)
+
+
+class AnswerNotReversed(AdditionFormat):
+    def example(self, a: int, b: int) -> tuple[list[int], list[int]]:
+        return self.encode(f"{a}+{b}="), [*self.encode(str(a + b)), self.eos]
+
+
+def nats_with_the_prompt(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """A loss that also scores the token after the prompt's last one (a mask off by one)."""
+    shifted = y.clone()
+    first = (y != IGNORE).int().argmax(dim=1)
+    shifted[torch.arange(len(y)), (first - 1).clamp(min=0)] = 0
+    return answer_nats(logits, shifted)
+
+
+@pytest.mark.parametrize(
+    ("target", "broken", "caught_by"),
+    [
+        (f"{PLUGIN}.experiment.BPE", TiesToTheLargestPair, ("BPE merges = the naive",)),
+        (f"{PLUGIN}.experiment.AdditionFormat", AnswerNotReversed, ("the answer reads back",)),
+        (f"{PLUGIN}.experiment.answer_nats", nats_with_the_prompt, ("answer nats",)),
+    ],
+)
+def test_the_check_stage_catches_other_merges_a_wrong_answer_order_or_a_mask_off_by_one(
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(target, broken)
+    check_catches("integer-tokenization", *caught_by)
