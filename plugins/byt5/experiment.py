@@ -1,0 +1,382 @@
+"""ByT5 at toy scale: a byte-level classifier against a subword (BPE) classifier of the same size on a
+keyword-topic task, both trained on clean text and tested under the paper's character noise.
+
+check: decode(encode(x)) == x for hostile strings (non-ASCII, emoji with ZWJ, NUL, combining marks, CJK,
+       right-to-left), every id a byte + 3 or </s>; the encoder block equals ``nn.TransformerEncoderLayer``
+       (pre-LN, GELU) with copied weights and a key padding mask, forward and gradients, float64 and float32,
+       N = 1, 7, 33 with padded rows; a sentence's logits in a padded batch equal its logits alone; the
+       byte model's parameter count is within 1% of the subword model's (the re-allocation rule); the noise
+       functions do what the paper says (uppercase = str.upper, random case keeps the letters, the rate of
+       repetitions).
+train: seeded sentences of 2-4 made-up words, one of which is a keyword naming one of 8 topics; a BPE (the
+       shared ``plugin_kit.bpe``) trained on the clean training text makes every word a token. Both
+       classifiers (parameters matched within 1%) see the same sentences in the same batches, each at its
+       best learning rate of the grid {1e-3, 3e-3, 1e-2} on a validation set (full run; quick uses those
+       rates); test accuracy on clean sentences and on the same sentences under add/drop/mutate (p = 0.1),
+       repetitions, uppercase and random case. Targets: both learn the clean task, and the byte model loses
+       less accuracy than the subword model, averaged over the four noises.
+bench: a training step of each model on the same sentences (the byte sequences are ~5× longer), at two
+       sentence lengths; the subword model is the baseline.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.bpe import BPE
+
+from .model import (
+    BYTE_VOCAB,
+    EOS,
+    OFFSET,
+    PAD,
+    Block,
+    Classifier,
+    EncoderConfig,
+    add_drop_mutate,
+    decode_bytes,
+    encode_bytes,
+    matched_bytes,
+    parameters,
+    random_case,
+    repetitions,
+    uppercase,
+)
+
+HOSTILE = [
+    "",
+    "\x00",
+    "a\x00b\x01\x7f",
+    "e\u0301te\u0301 n\u0303",  # combining marks
+    "👩‍👩‍👧‍👦 👍🏽 🏳️‍🌈",  # ZWJ sequences, a skin-tone modifier, a variation selector
+    "数据 模型的语言学习 東京",
+    "مرحبا بالعالم שלום",
+    "Straße über naïve café ǅ ﬁ",
+    "\ufeff\U0010ffff\ue000",
+    "x" * 1000,
+]
+
+CLASSES, KEYWORDS, FILLERS = 8, 4, 40
+KEYWORD_SYLLABLES = ["ba", "ko", "ri", "te", "lu", "ma", "si", "no", "pe", "da", "gu", "vi"]
+FILLER_SYLLABLES = ["ze", "fo", "ha", "ju", "wy", "xe", "qo", "cy"]
+MAX_LEN = 160  # learned positions: the longest noisy byte sequence of the test set fits
+D_MODEL, HEADS, SUBWORD_LAYERS, BATCH = 32, 4, 2, 32
+SUBWORD_VOCAB = 256 + 1000  # BPE's size limit; it stops sooner, when every word is one token
+GRID = (1e-3, 3e-3, 1e-2)  # AdamW learning rates tried for each model in the full run
+BEST_LR = {
+    "bytes": 3e-3,
+    "subwords": 1e-3,
+}  # the best of GRID in the full run, ties to the smaller (quick uses these)
+
+
+def lexicon(seed: int) -> tuple[list[list[str]], list[str]]:
+    """8 topics of 4 keywords each and 40 filler words, all distinct made-up words of 2-3 syllables; keywords
+    and fillers are spelt from different syllables (as content words and function words differ)."""
+    rng = random.Random(seed)
+
+    def words(syllables: list[str], count: int) -> list[str]:
+        out: list[str] = []
+        while len(out) < count:
+            word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3)))
+            if word not in out:
+                out.append(word)
+        return out
+
+    keywords = words(KEYWORD_SYLLABLES, CLASSES * KEYWORDS)
+    return [keywords[c * KEYWORDS : (c + 1) * KEYWORDS] for c in range(CLASSES)], words(
+        FILLER_SYLLABLES, FILLERS
+    )
+
+
+def sentences(seed: int, count: int, lexicon_seed: int) -> tuple[list[str], list[int]]:
+    """``count`` sentences of 2-4 words: fillers and one keyword, whose topic is the label; the first word
+    capitalised (so both models meet capital letters in training), a full stop at the end."""
+    keywords, fillers = lexicon(lexicon_seed)
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for _ in range(count):
+        label = rng.randrange(CLASSES)
+        words = [rng.choice(fillers) for _ in range(rng.randint(1, 3))]
+        words.insert(rng.randint(0, len(words)), rng.choice(keywords[label]))
+        words[0] = words[0].capitalize()
+        texts.append(" ".join(words) + ".")
+        labels.append(label)
+    return texts, labels
+
+
+NOISES: dict[str, Callable[[str, random.Random], str]] = {
+    "add/drop/mutate 0.1": partial(add_drop_mutate, p=0.1),
+    "repetitions 0.2": partial(repetitions, p=0.2),
+    "uppercase": uppercase,
+    "random case": random_case,
+}
+
+
+def noisy(texts: list[str], noise: str, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [NOISES[noise](t, rng) for t in texts]
+
+
+def model_configs(bpe: BPE) -> tuple[EncoderConfig, EncoderConfig]:
+    """The subword classifier (2 layers, d = 64, d_ff = 256, BPE ids + <pad>) and the byte classifier of the
+    same size (``matched_bytes``)."""
+    subword = EncoderConfig(len(bpe.vocab) + 1, MAX_LEN, CLASSES, D_MODEL, HEADS, SUBWORD_LAYERS, 4 * D_MODEL)
+    return subword, matched_bytes(subword)
+
+
+class Tokens:
+    """Text → padded ids (B, N) for one model: bytes (ByT5's ids) or subwords (BPE id + 1, 0 = <pad>)."""
+
+    def __init__(self, bpe: BPE | None) -> None:
+        self.bpe = bpe
+        self.vocab = BYTE_VOCAB if bpe is None else len(bpe.vocab) + 1
+
+    def ids(self, text: str) -> list[int]:
+        if self.bpe is None:
+            return encode_bytes(text)
+        return [i + 1 for i in self.bpe.encode(text)]
+
+    def batch(self, texts: list[str], device: str | torch.device) -> torch.Tensor:
+        rows = [self.ids(t)[:MAX_LEN] for t in texts]
+        x = torch.full((len(rows), max(map(len, rows))), PAD, dtype=torch.long)
+        for i, row in enumerate(rows):
+            x[i, : len(row)] = torch.tensor(row)
+        return x.to(device)
+
+
+def check(ctx: RunContext) -> None:
+    _check_bytes(ctx)
+    _check_encoder(ctx)
+    _check_model(ctx)
+    _check_noise(ctx)
+
+
+def _check_bytes(ctx: RunContext) -> None:
+    for text in HOSTILE:
+        ids = encode_bytes(text)
+        ctx.check_property(
+            f"decode(encode(x)) == x, x = {text[:16]!r}",
+            decode_bytes(ids) == text
+            and ids[-1] == EOS
+            and all(OFFSET <= i < BYTE_VOCAB for i in ids[:-1])
+            and len(ids) == len(text.encode("utf-8")) + 1,
+            f"{len(text)} characters → {len(ids)} ids",
+        )
+
+
+def _reference_layer(block: Block) -> tuple[nn.TransformerEncoderLayer, list[torch.Tensor]]:
+    """PyTorch's pre-LN encoder layer holding ``block``'s weights, and its parameters in
+    ``block.parameters()``'s order (so that the flattened gradients line up)."""
+    d = block.ln1.normalized_shape[0]
+    ref = nn.TransformerEncoderLayer(
+        d,
+        block.attn.n_heads,
+        block.fc1.out_features,
+        dropout=0.0,
+        activation="gelu",
+        batch_first=True,
+        norm_first=True,
+    ).to(block.fc1.weight)
+    attn = ref.self_attn
+    ordered = [
+        ref.norm1.weight, ref.norm1.bias, ref.norm2.weight, ref.norm2.bias,
+        attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+        ref.linear1.weight, ref.linear1.bias, ref.linear2.weight, ref.linear2.bias,
+    ]  # fmt: skip
+    with torch.no_grad():
+        for theirs, ours in zip(ordered, block.parameters(), strict=True):
+            theirs.copy_(ours)
+    return ref, ordered
+
+
+def _check_encoder(ctx: RunContext) -> None:
+    for dtype in ctx.check_dtypes:
+        block = Block(32, 4, 128).to(ctx.device, dtype)
+        with torch.no_grad():  # random values everywhere, so that no gain of 1 or bias of 0 hides a bug
+            for p in block.parameters():
+                p.normal_(0, 0.2)
+        ref, ref_params = _reference_layer(block)
+        for n in (1, 7, 33):
+            x = torch.randn(3, n, 32, dtype=dtype, device=ctx.device)
+            lengths = torch.tensor([n, max(1, n - 3), max(1, n // 2)], device=ctx.device)
+            keep = torch.arange(n, device=ctx.device) < lengths[:, None]  # (3, n): rows 2 and 3 padded
+            ours, grads = ctx.value_and_grads(partial(block, keep=keep), x, params=list(block.parameters()))
+            theirs, ref_grads = ctx.value_and_grads(
+                partial(ref, src_key_padding_mask=~keep), x, params=ref_params
+            )
+            label = (
+                f"encoder block vs nn.TransformerEncoderLayer, padding mask, N = {n} ({dtype_name(dtype)})"
+            )
+            ctx.check_close(label, ours, theirs)
+            ctx.check_close(f"gradients (input, weights): {label}", grads, ref_grads)
+
+
+def _check_model(ctx: RunContext) -> None:
+    texts, _ = sentences(ctx.seed, 200, ctx.seed)
+    bpe = BPE.train(texts, SUBWORD_VOCAB)
+    subword, byte = model_configs(bpe)
+    layers = byte.layers
+    counts = {name: parameters(Classifier(c)) for name, c in (("bytes", byte), ("subwords", subword))}
+    ctx.check_property(
+        "parameters: byte model within 1% of the subword model (saved embedding → encoder layers, d_ff)",
+        abs(counts["bytes"] / counts["subwords"] - 1) <= 0.01,
+        f"bytes {counts['bytes']} ({layers} layers, d_ff {byte.d_ff}, vocabulary {BYTE_VOCAB}) vs subwords "
+        f"{counts['subwords']} ({SUBWORD_LAYERS} layers, d_ff {subword.d_ff}, vocabulary {subword.vocab})",
+        value=counts["bytes"] / counts["subwords"],
+    )
+    exact = ctx.exact_dtype
+    sample = [texts[0][:1], texts[1], *texts[2:6], "x"]
+    for name, tokens, config in (("bytes", Tokens(None), byte), ("subwords", Tokens(bpe), subword)):
+        torch.manual_seed(ctx.seed)
+        model = Classifier(config).to(ctx.device, exact)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.normal_(0, 0.3)
+        batched = model(tokens.batch(sample, ctx.device))
+        alone = torch.cat([model(tokens.batch([t], ctx.device)) for t in sample])
+        ctx.check_close(
+            f"{name} model: logits in a padded batch = each sentence alone ({dtype_name(exact)})",
+            batched,
+            alone,
+        )
+
+
+def _check_noise(ctx: RunContext) -> None:
+    texts, _ = sentences(ctx.seed, 500, ctx.seed)
+    rng = random.Random(ctx.seed)
+    ctx.check_property(
+        "uppercase noise = str.upper; random case changes only case",
+        noisy(texts, "uppercase", 0) == [t.upper() for t in texts]
+        and [t.lower() for t in noisy(texts, "random case", 0)] == [t.lower() for t in texts],
+    )
+    ctx.check_property(
+        "add/drop/mutate and repetitions at rate 0 change nothing",
+        all(add_drop_mutate(t, rng, 0.0) == t and repetitions(t, rng, 0.0) == t for t in texts),
+    )
+    chars = sum(map(len, texts))
+    lengths = sum(map(len, noisy(texts, "repetitions 0.2", 0))) - chars  # each pick adds 1-3, mean 2
+    ctx.check_property(
+        "repetitions: 0.2 · 2 extra characters per character on average (within 4 standard errors)",
+        abs(lengths / chars - 0.4) < 4 * (0.2 * 4.67 - 0.16) ** 0.5 / chars**0.5,
+        f"{lengths / chars:.4f} extra per character",
+        value=lengths / chars,
+    )
+
+
+def fit(
+    ctx: RunContext,
+    model: Classifier,
+    tokens: Tokens,
+    texts: list[str],
+    labels: list[int],
+    steps: int,
+    lr: float,
+    label: str,
+) -> Classifier:
+    """AdamW on batches of the training sentences, drawn in the same order for every model (``ctx.seed``)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    x_all, y_all = tokens.batch(texts, ctx.device), torch.tensor(labels, device=ctx.device)
+    g = torch.Generator().manual_seed(ctx.seed)
+    for step in range(steps):
+        idx = torch.randint(0, len(texts), (BATCH,), generator=g).to(ctx.device)
+        x = x_all[idx]
+        x = x[:, : int((x != PAD).sum(dim=1).max())]  # the batch's own length
+        loss = F.cross_entropy(model(x), y_all[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 20 == 0:
+            ctx.metric(f"train loss ({label})", step, loss.item())
+    return model
+
+
+@torch.no_grad()
+def accuracy(model: Classifier, tokens: Tokens, texts: list[str], labels: list[int], device: str) -> float:
+    logits = torch.cat([model(tokens.batch(texts[i : i + 250], device)) for i in range(0, len(texts), 250)])
+    return (logits.argmax(-1).cpu() == torch.tensor(labels)).float().mean().item()
+
+
+def train(ctx: RunContext) -> None:
+    texts, labels = sentences(ctx.seed, 3000, ctx.seed)
+    valid, valid_labels = sentences(ctx.seed + 1, 300, ctx.seed)  # picks each model's learning rate
+    test, test_labels = sentences(ctx.seed + 2, 500 if ctx.quick else 1000, ctx.seed)
+    bpe = BPE.train(texts, SUBWORD_VOCAB)
+    subword, byte = model_configs(bpe)
+    configs, models = {"bytes": byte, "subwords": subword}, {"bytes": Tokens(None), "subwords": Tokens(bpe)}
+    per_text = {n: sum(len(t.ids(s)) for s in test) / len(test) for n, t in models.items()}
+    ctx.measured(
+        "ids per test sentence, bytes / subwords",
+        per_text["bytes"] / per_text["subwords"],
+        f"{per_text['bytes']:.1f} vs {per_text['subwords']:.1f}",
+    )
+    steps = 300 if ctx.quick else 600
+    grid = {n: (lr,) for n, lr in BEST_LR.items()} if ctx.quick else {n: GRID for n in models}
+    sets = {noise: noisy(test, noise, ctx.seed + 3) for noise in NOISES}  # the same noisy text for both
+    drop: dict[str, float] = {}
+    clean: dict[str, float] = {}
+    for name, tokens in models.items():
+        best: tuple[float, float, Classifier] | None = None
+        for lr in grid[name]:
+            torch.manual_seed(ctx.seed)
+            model = Classifier(configs[name]).to(ctx.device)
+            fit(ctx, model, tokens, texts, labels, steps, lr, f"{name}, lr {lr:g}")
+            score = accuracy(model, tokens, valid, valid_labels, ctx.device)
+            ctx.measured(
+                f"validation accuracy, {name}, lr {lr:g}",
+                score,
+                f"{steps} steps of {BATCH}, {parameters(model)} parameters",
+            )
+            if best is None or score > best[0]:
+                best = (score, lr, model)
+        assert best is not None
+        _, lr, model = best
+        clean[name] = accuracy(model, tokens, test, test_labels, ctx.device)
+        ctx.measured(f"clean test accuracy, {name}, lr {lr:g}", clean[name])
+        losses = []
+        for noise in NOISES:
+            acc = accuracy(model, tokens, sets[noise], test_labels, ctx.device)
+            losses.append(clean[name] - acc)
+            ctx.measured(f"test accuracy under {noise}, {name}", acc, f"clean {clean[name]:.3f}")
+        drop[name] = sum(losses) / len(losses)
+        ctx.progress(len(drop), 2)
+    for name in models:  # a drop means something only for a model that learnt the clean task
+        ctx.target(f"clean test accuracy, {name}", clean[name], 0.85 if ctx.quick else 0.95)
+    ctx.target(
+        "accuracy lost to noise (mean of the four): subwords − bytes",
+        drop["subwords"] - drop["bytes"],
+        0.1 if ctx.quick else 0.2,
+        detail=f"bytes lose {drop['bytes']:.3f} of {clean['bytes']:.3f}, subwords {drop['subwords']:.3f} of "
+        f"{clean['subwords']:.3f}",
+    )
+
+
+def bench(ctx: RunContext) -> None:
+    texts, _ = sentences(ctx.seed, BATCH, ctx.seed)
+    bpe = BPE.train(texts, SUBWORD_VOCAB)
+    subword, byte = model_configs(bpe)
+    labels = torch.zeros(BATCH, dtype=torch.long, device=ctx.device)
+    for sentences_per_row in (1, 3):
+        joined = [" ".join(texts[(i + k) % BATCH] for k in range(sentences_per_row)) for i in range(BATCH)]
+        for name, tokens, config in (("subwords", Tokens(bpe), subword), ("bytes", Tokens(None), byte)):
+            torch.manual_seed(ctx.seed)
+            model = Classifier(config).to(ctx.device)
+            x = tokens.batch(joined, ctx.device)
+
+            def step(model: Classifier = model, x: torch.Tensor = x) -> None:
+                torch.autograd.grad(F.cross_entropy(model(x), labels), list(model.parameters()))
+
+            ctx.bench.measure(
+                f"training step, {name}, {sentences_per_row} sentence(s) per row ({x.shape[1]} ids)",
+                step,
+                baseline=name == "subwords" and sentences_per_row == 1,
+                tokens=int((x != PAD).sum()),
+                shape=tuple(x.shape),
+                dtype=torch.float32,
+            )
