@@ -14,6 +14,7 @@ PaLM's rule) every digit is its own piece and so its own token: place value is t
 The addition examples, for a model reading left to right:
 
     a + b = reverse(str(a + b)) <eos>          tokens: enc(a) enc(+) enc(b) enc(=) enc(reversed sum) <eos>
+    07+42=940 <eos>                            width=2: operands zero-padded, the sum one digit wider
 
 The sum is written least significant digit first for both tokenizers (Lee et al. 2023, "Teaching arithmetic
 to small transformers"), so that each answer digit needs only the carry of the one before it and a 2-layer
@@ -116,10 +117,12 @@ def task_tokens(bpe: BPE) -> list[int]:
 class AdditionFormat:
     """``a+b=`` then the reversed sum in the tokens of ``bpe``, as ids of a model whose vocabulary is the
     tokenizer's digit tokens, "+" and "=" (``task_tokens``), then <eos> and <pad>. ``vocab`` is the model's
-    size: the same for every tokenizer compared, so their models have the same parameters."""
+    size: the same for every tokenizer compared, so their models have the same parameters. ``width``: None
+    for numbers as written (``7+42=94``), or the operands' fixed width, zero-padded, the answer one digit
+    wider (``07+42=940``), so each digit of a digit tokenization has the same position in every example."""
 
-    def __init__(self, bpe: BPE, vocab: int) -> None:
-        self.bpe, self.vocab = bpe, vocab
+    def __init__(self, bpe: BPE, vocab: int, width: int | None = None) -> None:
+        self.bpe, self.vocab, self.width = bpe, vocab, width
         self.tokens = task_tokens(bpe)  # model id → tokenizer id
         self.model_id = {t: i for i, t in enumerate(self.tokens)}
         if len(self.tokens) + 2 > vocab:
@@ -133,9 +136,11 @@ class AdditionFormat:
         return [self.model_id[t] for t in self.bpe.encode(text)]
 
     def example(self, a: int, b: int) -> tuple[list[int], list[int]]:
-        """(prompt, answer): enc("a+b="), enc(reversed a + b) + [eos]."""
+        """(prompt, answer): enc("a+b="), enc(reversed a + b) + [eos]; zero-padded to ``width`` if set."""
         if (a, b) not in self._examples:
-            self._examples[a, b] = (self.encode(f"{a}+{b}="), [*self.encode(str(a + b)[::-1]), self.eos])
+            w = self.width or 0
+            prompt = self.encode(f"{a:0{w}d}+{b:0{w}d}=")
+            self._examples[a, b] = (prompt, [*self.encode(f"{a + b:0{w + 1 if w else 0}d}"[::-1]), self.eos])
         prompt, answer = self._examples[a, b]
         return list(prompt), list(answer)
 
