@@ -407,15 +407,59 @@ def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    reindex: bool = typer.Option(False, "--reindex", help="Also rebuild the search index from scratch."),
+) -> None:
     """Re-check the PDF cache offline: missing, corrupt and orphaned files, stale partial downloads."""
     from readtrack import pdfcache
     from readtrack.render.papers import doctor_lines
 
-    report = pdfcache.doctor(_load())
+    catalog = _load()
+    report = pdfcache.doctor(catalog)
     for line in doctor_lines(report):
         print(line)
+    if reindex:
+        from readtrack import search_index
+        from readtrack.render.search import index_lines
+
+        for line in index_lines(search_index.rebuild(catalog), search_index.problems()):
+            print(line)
     raise typer.Exit(0 if report.healthy else 1)
+
+
+# -- full-text search ---------------------------------------------------------------------------------
+
+
+@app.command()
+def search(
+    query: list[str] = typer.Argument(
+        ..., metavar="QUERY", help='Words, "phrases", prefix*, AND/OR/NOT, field:'
+    ),
+    limit: int = typer.Option(20, "--limit", "-n", help="At most this many hits, best first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the hits as a JSON array."),
+) -> None:
+    """Search titles, notes, abstracts, PDF text and plugin pages and code (fields: title: notes: abstract:
+    pdf: page: code: author: year:; filters: status:read tag:attention section:vision). Exit 1: no match."""
+    from readtrack.search import search as run_search
+
+    text = " ".join(query)
+    hits, report = run_search(_load(), text, limit=limit)
+    for paper_id, problem in report.no_text.items():
+        print(f"readtrack: the PDF of {paper_id} has no text: {problem}", file=sys.stderr)
+    if as_json:
+        _print_json([hit.to_dict() for hit in hits])
+    else:
+        import shutil
+
+        from readtrack.render.search import hit_lines
+
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        width = shutil.get_terminal_size((100, 24)).columns
+        for line in hit_lines(hits, width=width, color=color):
+            print(line)
+    if not hits:
+        print(f"readtrack: nothing matches {text!r}", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 def main() -> None:

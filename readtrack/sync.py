@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import difflib
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid, metadata, pdfcache
 from readtrack.arxivapi import API_BATCH, ArxivApi
-from readtrack.errors import ReadtrackError, SyncError, UsageError
+from readtrack.errors import ReadtrackError, SyncError, UsageError, one_line
 from readtrack.http import ArxivStopped, Cancelled, HttpSettings, Unreachable, open_session
 from readtrack.metadata import ArxivRecord
 from readtrack.syncreport import (
@@ -192,6 +193,7 @@ class _Run:
         try:
             self._execute()
             self.fill_titles()
+            self.index()
             return self.report
         finally:
             self.report.requests = self.session.log.requests
@@ -222,6 +224,19 @@ class _Run:
 
             edits.set_many(self.catalog.path, changes, only_empty=True)
             self.report.filled = sorted(changes)
+
+    def index(self) -> None:
+        """What arrived goes into the search index now (only what changed), so a search reads no PDF."""
+        from readtrack import search_index
+        from readtrack.catalog import load
+
+        try:
+            report = search_index.refresh(load(self.catalog.path))
+        except (ReadtrackError, OSError, sqlite3.Error) as err:  # the downloads are kept all the same
+            self.report.index_problem = one_line(err)
+            return
+        self.report.indexed_pages = report.pdf_pages
+        self.report.no_text = report.no_text
 
     def _execute(self) -> SyncReport:
         if self.options.resolve:

@@ -85,6 +85,9 @@ class SyncReport:
     cancelled: bool = False
     requests: int = 0
     filled: list[str] = field(default_factory=list)  # papers whose empty title/year sync wrote in
+    indexed_pages: int = 0  # PDF pages the search index read after the downloads
+    no_text: dict[str, str] = field(default_factory=dict)  # paper id -> why its new PDF gave no text
+    index_problem: str | None = None  # the search index could not be updated (the sync itself is fine)
 
     def count(self, outcome: str) -> int:
         return sum(p.outcome == outcome for p in self.papers)
@@ -126,6 +129,11 @@ def summary_lines(report: SyncReport) -> list[str]:
         lines.append(f"resolved {len(resolved)} of {len(report.resolved)} titles on arXiv")
     if report.filled:
         lines.append(f"filled in the title or year of {len(report.filled)} papers in papers.yaml")
+    if report.indexed_pages:
+        lines.append(f"indexed {report.indexed_pages} PDF pages for `readtrack search`")
+    lines += [f"  no text in the PDF of {p}: {why}" for p, why in sorted(report.no_text.items())]
+    if report.index_problem:
+        lines.append(f"search index not updated: {report.index_problem}")
     if report.stopped:
         lines.append(f"arXiv: {report.stopped}")
     if report.cancelled:

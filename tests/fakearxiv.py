@@ -275,6 +275,13 @@ class FakeArxiv:
         assert paper is not None
         return self.pdf_for(f"{paper.arxiv_id}v{paper.version}", paper.pdf_size)
 
+    def serve_pdf(self, arxiv_id: str, data: bytes) -> None:
+        """Serve ``data`` (a real PDF the test made) as the PDF of ``arxiv_id`` instead of a made-up one."""
+        paper = self.paper(arxiv_id)
+        assert paper is not None
+        paper.pdf_size = len(data)
+        self._pdfs[(f"{paper.arxiv_id}v{paper.version}", len(data))] = data
+
     def web_pdf(self, path: str) -> bytes:
         return self.pdf_for(path, self.pdf_size)
 

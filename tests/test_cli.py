@@ -170,6 +170,8 @@ LIGHT_COMMANDS = [
     ("tag", "bert", "+x"),
     ("add", "Some title"),
     ("stats",),
+    ("search", "attention"),  # the index is built on this first search: the plugin pages too, torch-free
+    ("search", "status:read", "--json"),
 ]
 
 
