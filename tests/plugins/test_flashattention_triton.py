@@ -185,17 +185,22 @@ POISON_CASES = [Case("float32", 17, 17, d, causal) for d in (8, 40, 80, 96) for 
 _BF16_NAN_BITS = 0x7FC0  # the interpreter keeps bf16 as raw uint16 bits
 
 
-def poison_masked_loads() -> None:
-    """Make Triton's interpreter fill masked-out lanes of loads without ``other=`` with NaN instead of the
-    zeros it happens to use, so a kernel that sums or multiplies undefined lanes shows NaN here, as it may
-    on a GPU. (Compiled Triton leaves those lanes undefined.)"""
+def poisoned_masked_load(original: Any) -> Any:
+    """``original`` (Triton's ``InterpreterBuilder.create_masked_load``) filling masked-out lanes of a load
+    without ``other=`` with NaN. Only ``ptrs, mask, other`` are ours: the arguments after them changed
+    between Triton releases (3.8: ``cache_modifier, eviction_policy, is_volatile``; 3.9: ``cache_policy,
+    is_volatile``) and pass through untouched. A release that moved ``other`` is refused by name."""
+    import inspect
+
     import numpy as np
     import triton.language as tl
     from triton.runtime import interpreter
 
-    original = interpreter.InterpreterBuilder.create_masked_load
+    leading = list(inspect.signature(original).parameters)[:4]
+    if leading != ["self", "ptrs", "mask", "other"]:
+        raise RuntimeError(f"Triton's create_masked_load takes {leading} first: update poisoned_masked_load")
 
-    def poisoned(self: Any, ptrs: Any, mask: Any, other: Any, cache_policy: Any, is_volatile: Any) -> Any:
+    def poisoned(self: Any, ptrs: Any, mask: Any, other: Any, *rest: Any, **options: Any) -> Any:
         if other is None:
             element = ptrs.get_element_ty()
             dtype = interpreter._get_np_dtype(element)
@@ -205,9 +210,19 @@ def poison_masked_loads() -> None:
                 )
             elif np.issubdtype(dtype, np.floating):
                 other = interpreter.TensorHandle(np.full_like(ptrs.data, np.nan, dtype=dtype), element)
-        return original(self, ptrs, mask, other, cache_policy, is_volatile)
+        return original(self, ptrs, mask, other, *rest, **options)
 
-    interpreter.InterpreterBuilder.create_masked_load = poisoned
+    return poisoned
+
+
+def poison_masked_loads() -> None:
+    """Make Triton's interpreter fill masked-out lanes of loads without ``other=`` with NaN instead of the
+    zeros it happens to use, so a kernel that sums or multiplies undefined lanes shows NaN here, as it may
+    on a GPU. (Compiled Triton leaves those lanes undefined.)"""
+    from triton.runtime import interpreter
+
+    builder = interpreter.InterpreterBuilder
+    builder.create_masked_load = poisoned_masked_load(builder.create_masked_load)
 
 
 @triton.jit
@@ -324,6 +339,53 @@ def test_the_poison_reaches_the_loads_of_a_kernel(interpreter_results: dict[str,
         assert (without_other, with_other) == (8.0, 8.0), dtype
     for dtype, (without_other, with_other) in interpreter_results["poisoned_masked_sums"].items():
         assert math.isnan(without_other) and with_other == 8.0, dtype
+
+
+class _Handle:
+    """Just enough of the interpreter's TensorHandle for the poison: data and an element type."""
+
+    def __init__(self, data: Any, element: Any) -> None:
+        self.data, self.element = data, element
+
+    def get_element_ty(self) -> Any:
+        return self.element
+
+
+def _load_triton_3_8(
+    self: Any, ptrs: Any, mask: Any, other: Any, cache_modifier: Any, eviction_policy: Any, is_volatile: Any
+) -> Any:
+    return ("3.8", other, cache_modifier, eviction_policy, is_volatile)
+
+
+def _load_triton_3_9(self: Any, ptrs: Any, mask: Any, other: Any, cache_policy: Any, is_volatile: Any) -> Any:
+    return ("3.9", other, cache_policy, is_volatile)
+
+
+@pytest.mark.parametrize("original", [_load_triton_3_8, _load_triton_3_9], ids=["triton-3.8", "triton-3.9"])
+def test_the_poison_fits_the_masked_load_of_each_supported_triton(original: Any) -> None:
+    """The dependency range admits Triton 3.8 (torch 2.14) and 3.9 (torch 2.13), whose interpreters pass
+    different arguments after ``other``: the poison passes them through and fills ``other`` either way
+    (the interpreter test above runs the installed release for real)."""
+    import numpy as np
+    import triton.language as tl
+
+    poisoned = poisoned_masked_load(original)
+    ptrs = _Handle(np.zeros(4, dtype=np.int64), tl.float32)
+    rest = ("ca", "evict", False) if original is _load_triton_3_8 else ("policy", False)
+    version, other, *passed = poisoned(None, ptrs, None, None, *rest)
+    assert version == original(None, None, None, None, *rest)[0]
+    assert tuple(passed) == rest
+    assert np.isnan(other.data).all()
+    given = _Handle(np.ones(4, dtype=np.float32), tl.float32)
+    assert poisoned(None, ptrs, None, given, *rest)[1] is given  # an explicit other= is left alone
+
+
+def test_the_poison_refuses_a_masked_load_that_moved_other() -> None:
+    def moved(self: Any, ptrs: Any, other: Any, mask: Any) -> Any:
+        return None
+
+    with pytest.raises(RuntimeError, match="update poisoned_masked_load"):
+        poisoned_masked_load(moved)
 
 
 def test_autotuning_keys_lengths_by_bucket() -> None:
