@@ -74,6 +74,7 @@ class MainScreen(Screen[None]):
         Binding("o", "open_pdf", "Open PDF", show=False, tooltip="Open the PDF (fetched first when missing)"),
         Binding("enter", "run_plugin", "Run", tooltip="Run the paper's plugin: check, train, bench"),
         Binding("p", "paper_view", "Page", tooltip="Read the plugin's page, code and results side by side"),
+        Binding("f", "search", "Search", tooltip="Full-text search: papers, notes, abstracts, PDFs, plugins"),
         Binding(
             "escape",
             "escape",
@@ -453,6 +454,12 @@ class MainScreen(Screen[None]):
             self._refresh_details()
 
         self.app.push_screen(RunScreen(plugin, paper), back)
+
+    def action_search(self) -> None:
+        from readtrack.tui.search_screen import SearchScreen
+
+        if self.catalog is not None:
+            self.app.push_screen(SearchScreen(self.catalog, self.query_text))
 
     def action_paper_view(self) -> None:
         self._with_plugin("read", self._paper_view)

@@ -4,7 +4,9 @@ Three tabs. *Page*: the paper's title, arXiv id and synced abstract over the plu
 Markdown. *Code*: ``model.py``, ``experiment.py`` and the plugin's other files, highlighted, with a search
 (``/``, then Enter or ``n`` for the next match) to find what the page's equation numbers point at. *Results*:
 the newest run per device with its check, target and bench tables, and the recent runs with the trend of
-the main number. Enter runs the plugin from here. Everything is read as text and from the history database
+the main number. *Paper*: the cached PDF's text page by page, headings in bold, the search term the view
+was opened with (from the search screen) highlighted, ``n``/``N`` through its hits. Enter runs the plugin.
+A paper without a plugin opens on its Paper tab. Everything is read as text and from the history database
 in a worker thread (`readtrack.pages`): opening the view never imports torch.
 """
 
@@ -26,8 +28,9 @@ from textual.widgets import Header, Input, Markdown, Static, TabbedContent, TabP
 from readtrack.catalog import Paper
 from readtrack.errors import ReadtrackError, one_line
 from readtrack.tui.key_bar import KeyBar
+from readtrack.tui.pdf_pane import PdfPane
 
-TABS = ("page", "code", "results")
+TABS = ("page", "code", "results", "pdf")
 
 
 class PaperView(Screen[None]):
@@ -45,22 +48,27 @@ class PaperView(Screen[None]):
         Binding("1", "tab('page')", "Page", tooltip="The plugin's page beside the paper"),
         Binding("2", "tab('code')", "Code", tooltip="The implementation, highlighted"),
         Binding("3", "tab('results')", "Results", tooltip="The newest run per device and the history"),
+        Binding(
+            "4", "tab('pdf')", "Paper", tooltip="The PDF's text page by page, the search term highlighted"
+        ),
         Binding("slash", "search", "Search code", tooltip="Find text in the code (Enter: next match)"),
         Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
         Binding("enter", "run", "Run", tooltip="Run the plugin: check, train, bench"),
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, paper: Paper, plugin: str) -> None:
+    def __init__(self, paper: Paper, plugin: str | None, query: str | None = None) -> None:
         super().__init__()
-        self.paper, self.plugin = paper, plugin
+        self.paper, self.plugin, self.search_term = paper, plugin, query
         self.sources: list[tuple[str, str]] = []  # (file name, text)
         self.matches: list[tuple[int, int]] = []  # (file index, line number from 1)
         self.match_index = -1
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="page", id="paper-tabs"):
+        initial = "pdf" if self.search_term or self.plugin is None else "page"
+        with TabbedContent(initial=initial, id="paper-tabs"):
             with TabPane("Page", id="page"), VerticalScroll(id="page-scroll"):
                 yield Static(Text("Loading…", style="dim"), id="page-head")
                 yield Markdown(id="page-body")
@@ -69,16 +77,23 @@ class PaperView(Screen[None]):
                 yield VerticalScroll(id="code-scroll")
             with TabPane("Results", id="results"), VerticalScroll():
                 yield Static(id="results-body")
+            with TabPane("Paper", id="pdf"):
+                yield PdfPane(id="pdf-scroll")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = f"{self.plugin} · {self.paper.display_title}"
+        self.title = f"{self.plugin or self.paper.id} · {self.paper.display_title}"
         self._load()
+        self._load_pdf()
 
     @work(thread=True, exclusive=True, group="paper-view")
     def _load(self) -> None:
         from readtrack.pages import read_page
 
+        if self.plugin is None:
+            message = f"{self.paper.id} has no plugin: its Paper tab (4) shows the PDF's text"
+            self.app.call_from_thread(self._show_error, message)
+            return
         try:
             page = read_page(self.plugin)
         except ReadtrackError as err:
@@ -95,6 +110,8 @@ class PaperView(Screen[None]):
         head.append(self.paper.display_title, style="bold")
         if self.paper.arxiv:
             head.append(f"   arXiv {self.paper.arxiv}", style="cyan")
+        for link in self.paper.code:  # the paper's own code, beside the plugin's
+            head.append(f"\ncode {link}", style="dim")
         head.append("\n")
         head.append(abstract or "(abstract not synced: `s` on the paper, or `readtrack sync`)", style="dim")
         self.query_one("#page-head", Static).update(head)
@@ -136,7 +153,46 @@ class PaperView(Screen[None]):
         self.match_index = -1
         self.action_next_match()
 
+    @work(thread=True, exclusive=True, group="paper-view-pdf")
+    def _load_pdf(self) -> None:
+        from readtrack.pdfcache import paper_pdf_path
+        from readtrack.pdftext import extract
+
+        path = paper_pdf_path(self.paper)
+        if path is None:
+            message = Text(f"No PDF of {self.paper.id} yet. ", style="dim")
+            message.append("Fetch it: o (open, fetching it first) or s (sync) on the paper in the list, ")
+            message.append(f"or `readtrack sync {self.paper.id}`.")
+            self.app.call_from_thread(self.query_one(PdfPane).show_message, message)
+            return
+        text = extract(path)
+        if text.problem:
+            message = Text(f"The PDF {path.name} has no text: {text.problem}", style="yellow")
+            self.app.call_from_thread(self.query_one(PdfPane).show_message, message)
+            return
+        self.app.call_from_thread(self._show_pdf, text.pages)
+
+    def _show_pdf(self, pages: list[str]) -> None:
+        pane = self.query_one(PdfPane)
+        pane.show_pages(pages, self.search_term)
+        if pane.hits and self.query_one(TabbedContent).active == "pdf":
+            self.call_after_refresh(self._step_pdf, True)
+
+    def _step_pdf(self, forward: bool) -> None:
+        where = self.query_one(PdfPane).step(forward)
+        if where is None:
+            self.notify("No hit of the search term in the PDF", severity="warning")
+        else:
+            self.sub_title = where
+
+    def action_previous_match(self) -> None:
+        if self.query_one(TabbedContent).active == "pdf":
+            self._step_pdf(False)
+
     def action_next_match(self) -> None:
+        if self.query_one(TabbedContent).active == "pdf":
+            self._step_pdf(True)
+            return
         if not self.matches:
             if self.query_one("#code-search", Input).value:
                 self.notify("No match in the code", severity="warning")
@@ -157,10 +213,15 @@ class PaperView(Screen[None]):
     def action_run(self) -> None:
         from readtrack.tui.run_screen import RunScreen
 
+        if self.plugin is None:
+            self.notify(f"{self.paper.id} has no plugin to run", severity="warning")
+            return
+        plugin = self.plugin
+
         def back(_: None) -> None:  # the run added to the history
             self._load()
 
-        self.app.push_screen(RunScreen(self.plugin, self.paper), back)
+        self.app.push_screen(RunScreen(plugin, self.paper), back)
 
     def action_back(self) -> None:
         search = self.query_one("#code-search", Input)

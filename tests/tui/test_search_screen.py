@@ -1,0 +1,104 @@
+"""The TUI's search screen and the paper view's Paper tab through Pilot, on a real index and a real PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pdfgen
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static, TabbedContent
+from tui_driver import run_app, settle, wait_until
+
+from readtrack import edits
+from readtrack.pdfcache import arxiv_pdf_path
+from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.paper_view import PaperView
+from readtrack.tui.pdf_pane import PdfPane
+from readtrack.tui.search_screen import SearchScreen
+
+PAGES = [
+    "# 1 Introduction\nNothing to see on the first page.",
+    "# 2 Method\nThe quorbix layer is defined here.\nMore text.",
+    "# 3 Results\nA second quorbix mention on page three.",
+]
+
+
+def results(app: ReadtrackApp) -> list[str]:
+    options = app.screen.query_one("#search-results", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def test_search_as_you_type_then_enter_opens_the_paper_tab_on_the_hits(catalog_file: Path) -> None:
+    pdfgen.article(arxiv_pdf_path("2205.14135"), PAGES)  # flashattention's cached PDF
+    edits.note(catalog_file, "bert", "quorbix in my notes too")
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"quorb")  # debounced: the list follows the typing
+        await wait_until(pilot, lambda: any("bert" in r for r in results(app)))
+        await pilot.press("i", "x")
+        await wait_until(pilot, lambda: any("p. 2" in r for r in results(app)))
+        shown = results(app)
+        assert any("bert" in r and "notes" in r and "quorbix in my notes" in r for r in shown)
+        assert any("flashattention" in r and "p. 3" in r for r in shown)
+        status = str(app.screen.query_one("#search-status", Static).content)
+        assert status.startswith(f"{len(shown)} hits")
+
+        await pilot.press("down")  # into the results; move to the page-2 hit and open it
+        index = next(i for i, r in enumerate(shown) if "p. 2" in r)
+        app.screen.query_one("#search-results", OptionList).highlighted = index
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PaperView) and bool(app.screen.query_one(PdfPane).pages)
+        )
+        view = app.screen
+        assert isinstance(view, PaperView)
+        assert view.query_one(TabbedContent).active == "pdf"
+        pane = view.query_one(PdfPane)
+        assert pane.hits == [(1, 1), (2, 1)]  # page 2 line 2, page 3 line 2 (0-based)
+        await wait_until(pilot, lambda: view.sub_title.startswith("hit 1 of 2"))
+        await pilot.press("n")
+        assert view.sub_title == "hit 2 of 2: p. 3"
+        await pilot.press("N")
+        assert view.sub_title == "hit 1 of 2: p. 2"
+        await pilot.press("escape")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press("escape", "escape")  # results -> query box -> back to the list
+        assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
+
+
+def test_a_malformed_query_says_so_and_the_paper_tab_says_how_to_fetch_a_missing_pdf(
+    catalog_file: Path,
+) -> None:
+    edits.set_fields(catalog_file, "adamw", {"plugin": "adamw"})  # one plugin: p opens its view at once
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f", *"attention AND")
+        status = app.screen.query_one("#search-status", Static)
+        await wait_until(pilot, lambda: "malformed query" in str(status.content))
+        await pilot.press("escape")
+
+        await pilot.press("p")  # adamw's plugin view; no PDF was synced
+        await settle(app, pilot)
+        await pilot.press("4")
+        pane = app.screen.query_one(PdfPane)
+        message = str(pane.query_one(".pdf-message", Static).content)
+        assert "No PDF of adamw yet" in message and "o (open" in message and "s (sync)" in message
+
+    run_app(catalog_file, steps)
+
+
+def test_the_palette_has_a_search_command(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Search" in commands
+        await pilot.press("ctrl+p", *"Search")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SearchScreen)
+
+    run_app(catalog_file, steps)
