@@ -3,8 +3,9 @@
 Each entry's key is the paper's id, so keys are unique within a list and stay the same from one export
 to the next (``\\cite{flashattention}``). arXiv papers get the fields of arXiv's own BibTeX export
 (``eprint``, ``archivePrefix = {arXiv}``, ``primaryClass`` when known, ``url``); other papers ``url`` and
-``howpublished = {\\url{...}}``. Synced metadata, when given, adds authors, the publication year, DOI,
-journal reference and abstract, and supplies the title arXiv knows.
+``howpublished = {\\url{...}}``. Code links (``code:``) go to ``note = {Code: \\url{...}}``, after the
+journal reference when there is one. Synced metadata, when given, adds authors, the publication year,
+DOI, journal reference and abstract, and supplies the title arXiv knows.
 
 Text fields escape what BibTeX and LaTeX treat specially (``{ } & % $ # _ ~ ^ \\``), and title words
 with capitals are wrapped in braces so that bibliography styles do not lowercase them (``{BERT}``,
@@ -74,8 +75,11 @@ def entry(paper: Paper, record: object = None) -> str:
     if doi:
         fields.append(("doi", verbatim(doi)))
     journal = _text(_get(record, "journal_ref"))
-    if journal:
-        fields.append(("note", escape(journal)))
+    code = ", ".join(f"\\url{{{verbatim(link)}}}" for link in paper.code)
+    note = [escape(journal)] if journal else []
+    note += [f"Code: {code}"] if code else []
+    if note:
+        fields.append(("note", ". ".join(note)))
     if paper.arxiv:
         fields.append(("url", verbatim(f"https://arxiv.org/abs/{paper.arxiv}")))
     elif paper.url:

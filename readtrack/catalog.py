@@ -21,7 +21,8 @@ The format (version 1)::
             status: read                   # todo | reading | read | skipped
             arxiv: "1706.03762"            # optional, new- or old-style, optional version
             related: ["2205.14135"]        # further arXiv ids for items that bundle several papers
-            url: https://...               # optional
+            url: https://...               # optional: the paper's own page when not on arXiv
+            code: https://github.com/...   # optional: code links, one or a list
             year: 2017
             tags: [attention]
             plugin: transformer            # the paper plugin that runs it, or a list: [adamw, schedule-free]
@@ -58,6 +59,7 @@ TOP_KEYS = ("version", "title", "notes", "sections")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
+_WEB_LINK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
 
 # Field metadata of `Paper`: where a paper sits is set by the loader (no key in the file); a block value
 # (free text, nested papers) is written after the one-line keys; ``key`` when the file names it otherwise.
@@ -82,6 +84,8 @@ class Paper:
     arxiv: str | None = None
     related: list[str] = field(default_factory=list)
     url: str | None = None
+    # links to code (``code: https://github.com/...`` or a list); `url` stays the paper's own page
+    code: list[str] = field(default_factory=list, metadata={"items": "links"})
     year: int | None = None
     tags: list[str] = field(default_factory=list)
     notes: str | None = field(default=None, metadata=_BLOCK)
@@ -284,7 +288,7 @@ def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
         atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
-_CACHE_FORMAT = 3  # 2: fields in the order of `Paper`'s declaration; 3: plugins, a list
+_CACHE_FORMAT = 4  # 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 
@@ -437,7 +441,8 @@ def _reader(paper_field: Field[Any]) -> Reader:
     """How a `Paper` field is read from its node, chosen by the field's type (once, at import)."""
     key = paper_key(paper_field)
     if paper_field.type == "list[str]":
-        return lambda path, node, where: _str_list(path, node, f"{where}: `{key}`")
+        items = paper_field.metadata.get("items", "words")
+        return lambda path, node, where: _str_list(path, node, f"{where}: `{key}`", items)
     if paper_field.type == "int | None":
         return lambda path, node, where: (
             None if node is None or _is_null(node) else _int(path, node, f"{where}: {key}")
@@ -455,7 +460,7 @@ _READERS = tuple((f.name, paper_key(f), _reader(f)) for f in FILE_FIELDS if f.na
 
 
 def _check(path: Path, nodes: dict[str, yaml.Node], paper: Paper, where: str) -> None:
-    """The rules on a paper's values: a known status, well-formed arXiv ids."""
+    """The rules on a paper's values: a known status, well-formed arXiv ids, web links as code."""
     if paper.status not in STATUSES:
         raise _error(
             path,
@@ -471,6 +476,12 @@ def _check(path: Path, nodes: dict[str, yaml.Node], paper: Paper, where: str) ->
     for ident in paper.related:
         if not arxivid.is_valid(ident):
             raise _error(path, nodes["related"], f"{where}: malformed arXiv id {ident!r} in `related`")
+    for link in paper.code:
+        if not _WEB_LINK.match(link):
+            node = nodes["code"]
+            if isinstance(node, yaml.SequenceNode):  # point at the bad item, not the list
+                node = next((i for i in node.value if i.value == link), node)
+            raise _error(path, node, f"{where}: `code` must be web links (https://...), not {link!r}")
 
 
 # -- node helpers -------------------------------------------------------------------------------------
@@ -520,13 +531,13 @@ def _str(path: Path, node: yaml.Node | None) -> str | None:
     return value.rstrip("\n") if node.style in ("|", ">") else value
 
 
-def _str_list(path: Path, node: yaml.Node | None, what: str) -> list[str]:
+def _str_list(path: Path, node: yaml.Node | None, what: str, items: str = "words") -> list[str]:
     if node is None or _is_null(node):
         return []
     if isinstance(node, yaml.ScalarNode):
         return [node.value]
     if not isinstance(node, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) for i in node.value):
-        raise _error(path, node, f"{what} must be a list of words")
+        raise _error(path, node, f"{what} must be a list of {items}")
     return [item.value for item in node.value]
 
 

@@ -206,11 +206,14 @@ def stats() -> None:
 def import_list(
     file: str = typer.Argument(..., metavar="FILE.md", help="A markdown checklist or list of papers."),
     section: str = typer.Option(None, "--section", "-s", help="Put every item in this section."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the report (what would be added, skipped, merged) and write nothing."
+    ),
 ) -> None:
     """Merge a markdown reading list into papers.yaml, skipping papers already there."""
     from readtrack.importer import import_markdown
 
-    print(import_markdown(_catalog_path(), Path(file), section=section).summary())
+    print(import_markdown(_catalog_path(), Path(file), section=section, dry_run=dry_run).summary())
 
 
 @app.command()

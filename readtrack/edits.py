@@ -289,6 +289,7 @@ class NewPaper:
     related: list[str] = field(default_factory=list)
     label: str | None = None
     url: str | None = None
+    code: list[str] = field(default_factory=list)
     year: int | None = None
     status: str = "todo"
     tags: list[str] = field(default_factory=list)
@@ -358,6 +359,8 @@ def _yaml_text(paper_field: Field[Any], key: str, value: Any) -> str:
         return str(value)
     if key == "plugin" and len(value) == 1:
         return str(value[0])  # one plugin is one word, the form people write
+    if key == "code" and len(value) == 1:
+        return format_scalar(value[0])  # one link, as people write it
     if paper_field.metadata.get("block"):
         return format_value(value, 2)
     return format_scalar(value) if isinstance(value, str) else format_value(value, 0)

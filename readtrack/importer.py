@@ -3,14 +3,22 @@
 Import reads a markdown list (`readtrack.markdown`) and merges it into the catalog file through
 `readtrack.edits`, so the user's existing lines are never rewritten: new papers are appended to their
 section (created at the end when missing), or under the existing paper when only a nested item is new.
-An imported item is a duplicate, and skipped, when the catalog already has a paper with the same id (from
-an ``<!-- id: x -->`` comment), a shared arXiv id (primary or related, versions ignored), the same URL, or
-the same title or label (case and a trailing ``(2018)`` ignored). The same rules find a paper listed
-twice in the imported file: it is imported once, where it first appears, and each later listing adds its
-context there, the slug of its section and its own tags (a paper under "Surveys" and again under "Vision"
-gets the tag ``vision``), the children nested under it, notes, and a year, url or arXiv id the first
-listing lacks. Two listings with different ``<!-- id: -->`` comments (an exported list) stay two papers.
-List and section notes are filled in where the catalog has none; notes the user already wrote are kept.
+
+Two listings are the same paper when they share an arXiv id (primary or related, versions ignored) or a
+DOI (from a doi.org or ``/doi/`` link); failing that, when they have the same normalised title or label
+(the wording a list gave it; case, punctuation and a ``(2018)`` ignored) and nothing tells them apart:
+two different arXiv ids, DOIs or years are two papers, whatever else they share. An exported list's
+``<!-- id: x -->`` comments name papers too: the same id is the same paper unless the arXiv ids differ,
+and two different ids in one file are two papers. A shared URL or code link never merges, nor does a
+short name before the title (``[GCN]``): the report names such pairs as looking similar.
+
+An item that is the same as a paper already in the catalog is skipped (importing a list twice adds
+nothing). A paper listed twice in the imported file is imported once, where it first appears, and each
+later listing adds its context there: the slug of its section and its own tags (a paper under "Surveys"
+and again under "Vision" gets the tag ``vision``), the children nested under it, notes, code links, and a
+year, url or arXiv id the first listing lacks. The report names, for every skip and merge, both
+listings with their lines and the key that made them one. List and section notes are filled in where the
+catalog has none; notes the user already wrote are kept.
 
 Export renders the whole catalog as a markdown checklist, BibTeX or the JSON of ``readtrack list --json``.
 """
@@ -25,7 +33,7 @@ from pathlib import Path
 
 from readtrack import arxivid, edits, markdown
 from readtrack.atomic import atomic_write
-from readtrack.catalog import Catalog, load
+from readtrack.catalog import Catalog, Paper, load
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 
@@ -39,44 +47,100 @@ sections: []
 
 
 @dataclass
-class Duplicate:
-    """An imported item that was skipped, and the paper already in the catalog that it duplicates."""
+class Listing:
+    """Where a paper is listed, for the report: ``list.md:12`` or ``papers.yaml:40``, its title, section."""
 
+    where: str
     title: str
-    existing_id: str
+    section: str
+
+    def __str__(self) -> str:
+        return f'{self.where} "{_shorten(self.title)}"'
+
+
+@dataclass
+class Merge:
+    """Two listings found to be one paper: ``listing`` was merged into ``first`` (a skipped duplicate: the
+    catalog's paper ``existing_id``) because of ``key`` ("same arXiv id 1606.00915", "same title")."""
+
+    listing: Listing
+    first: Listing
+    key: str
+    existing_id: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.listing.title
+
+    def line(self) -> str:
+        """One line of the report."""
+        if self.existing_id is not None:
+            return f"{self.listing} is {self.existing_id} ({self.first.where}): {self.key}"
+        where = self.first.where
+        if self.listing.section != self.first.section:
+            return (
+                f"{self.listing} (section {self.listing.section!r}) into {where} "
+                f"(section {self.first.section!r}): {self.key}"
+            )
+        return f'{self.listing} into {where} "{_shorten(self.first.title)}": {self.key}'
+
+
+@dataclass
+class Similar:
+    """Two listings kept as two papers that share a URL, code link or title: named so a reader can check."""
+
+    listing: Listing
+    other: Listing
+    shared: str  # "same code link https://github.com/...; arXiv 1806.00178 and 1804.06202"
+
+    def line(self) -> str:
+        return f"{self.listing} and {self.other}: {self.shared}"
 
 
 @dataclass
 class ImportReport:
     catalog: Path
     added: list[str] = field(default_factory=list)
-    skipped: list[Duplicate] = field(default_factory=list)
-    repeated: list[str] = field(default_factory=list)  # titles listed again in the imported file, merged
+    skipped: list[Merge] = field(default_factory=list)  # already in the catalog
+    repeated: list[Merge] = field(default_factory=list)  # listed again in the imported file, merged
+    similar: list[Similar] = field(default_factory=list)
     new_sections: list[str] = field(default_factory=list)
     notes_set: list[str] = field(default_factory=list)
     notes_kept: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     def summary(self) -> str:
-        """What happened, in a few lines for the terminal."""
+        """What happened (with ``dry_run``: what would happen), a few lines per kind for the terminal."""
         count = len(self.added)
-        lines = [f"added {count} paper{'s' if count != 1 else ''} to {self.catalog.name}"]
+        verb = "would add" if self.dry_run else "added"
+        lines = [f"{verb} {count} paper{'s' if count != 1 else ''} to {self.catalog.name}"]
         if self.new_sections:
             lines[0] += (
                 f" (new section{'s' if len(self.new_sections) > 1 else ''}: {', '.join(self.new_sections)})"
             )
+        if self.dry_run:
+            lines[0] += "; dry run, nothing written"
         if self.skipped:
-            ids = ", ".join(dict.fromkeys(d.existing_id for d in self.skipped))
+            ids = ", ".join(dict.fromkeys(str(d.existing_id) for d in self.skipped))
             lines.append(
                 f"skipped {len(self.skipped)} duplicate{'s' if len(self.skipped) > 1 else ''} "
                 f"already in the list as: {ids}"
             )
+            lines += [f"  {merge.line()}" for merge in self.skipped]
         if self.repeated:
             lines.append(
                 f"merged {len(self.repeated)} repeated listing{'s' if len(self.repeated) > 1 else ''} "
-                f"into the first: {', '.join(dict.fromkeys(self.repeated))}"
+                f"into the first: {', '.join(dict.fromkeys(m.title for m in self.repeated))}"
             )
+            lines += [f"  {merge.line()}" for merge in self.repeated]
+        if self.similar:
+            pairs = len(self.similar)
+            lines.append(
+                f"{pairs} pair{'s' if pairs > 1 else ''} look{'' if pairs > 1 else 's'} similar, kept apart:"
+            )
+            lines += [f"  {pair.line()}" for pair in self.similar]
         if self.notes_set:
-            lines.append(f"set {', '.join(self.notes_set)}")
+            lines.append(f"{'would set' if self.dry_run else 'set'} {', '.join(self.notes_set)}")
         if self.notes_kept:
             lines.append(f"kept {', '.join(self.notes_kept)} as they were (the imported ones differ)")
         return "\n".join(lines)
@@ -103,10 +167,13 @@ def read_markdown(source: Path) -> str:
         ) from None
 
 
-def import_markdown(catalog_path: Path, source: Path, *, section: str | None = None) -> ImportReport:
+def import_markdown(
+    catalog_path: Path, source: Path, *, section: str | None = None, dry_run: bool = False
+) -> ImportReport:
     """Merge the markdown list at ``source`` into the catalog file (created when missing).
 
-    With ``section``, every item goes to that section instead of one section per heading.
+    With ``section``, every item goes to that section instead of one section per heading. With
+    ``dry_run``, nothing is written: the report says what the import would do.
     """
     imported = markdown.parse(read_markdown(source))
     if not imported.count():
@@ -115,24 +182,28 @@ def import_markdown(catalog_path: Path, source: Path, *, section: str | None = N
         if not section.strip():
             raise UsageError("--section needs a name")
         imported = _into_one_section(imported, section.strip())
-    if not catalog_path.exists():
+    if not catalog_path.exists() and not dry_run:
         atomic_write(catalog_path, NEW_CATALOG)
-    return merge(catalog_path, imported)
+    return merge(catalog_path, imported, source=source.name, dry_run=dry_run)
 
 
 def _into_one_section(imported: markdown.ImportedList, name: str) -> markdown.ImportedList:
     notes = "\n\n".join(s.notes for s in imported.sections if s.notes) or None
     papers = [p for s in imported.sections for p in s.papers]
     merged = markdown.ImportedSection(name, notes, papers)
-    return markdown.ImportedList(imported.title, imported.notes, [merged])
+    return markdown.ImportedList(imported.title, imported.notes, [merged], imported.lines)
 
 
-def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
-    """Add what the catalog file lacks from ``imported`` (see the module docstring); report what was done."""
-    catalog = load(path)
-    known = _KnownPapers(catalog)
-    report = ImportReport(catalog=path)
-    first = _FirstListings(report.repeated)
+def merge(
+    path: Path, imported: markdown.ImportedList, *, source: str = "list", dry_run: bool = False
+) -> ImportReport:
+    """Add what the catalog file lacks from ``imported`` (see the module docstring); report what was done.
+
+    ``source`` names the imported file in the report; with ``dry_run`` nothing is written.
+    """
+    catalog = load(path) if path.exists() else Catalog(path=path, sections=[])
+    report = ImportReport(catalog=path, dry_run=dry_run)
+    papers = _Papers(catalog, imported, source, report)
     # the list's own title and notes first, while the file is at its smallest (each is one edit)
     for key, value, what in (
         ("title", imported.title, "the list's title"),
@@ -141,7 +212,8 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
         if not value:
             continue
         if not getattr(catalog, key):
-            catalog = edits.set_list_field(path, key, value)
+            if not dry_run:
+                catalog = edits.set_list_field(path, key, value)
             report.notes_set.append(what)
         elif key == "notes" and _words(catalog.notes) != _words(value):
             report.notes_kept.append(what)
@@ -150,7 +222,7 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
     additions: list[edits.Addition] = []
     noted: set[str] = set()  # new sections whose notes the addition writes
     for section in imported.sections:
-        fresh, nested = _split(section.papers, known, report.skipped, first, markdown.slug(section.name))
+        fresh, nested = papers.split(section.papers, section.name)
         if fresh:
             _stamp(fresh, added)
             if section.name.lower() not in sections:  # a new section: its notes come with it
@@ -165,110 +237,206 @@ def merge(path: Path, imported: markdown.ImportedList) -> ImportReport:
         for parent_id, children in nested:
             _stamp(children, added)
             additions.append(edits.Addition(section.name, children, parent=parent_id))
-    if additions:
+    if dry_run:
+        edits.assign_ids([p for a in additions for p in a.papers], {p.id for p in catalog.papers()})
+    elif additions:
         # one read, one validation and one write for the whole import
         catalog = edits.add_many(path, additions)
-        report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
+    report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
     for section in imported.sections:
         if section.notes and section.name.lower() in sections and section.name.lower() not in noted:
-            current = catalog.section(section.name)
+            current = next((s for s in catalog.sections if s.name.lower() == section.name.lower()), None)
+            if current is None:  # a dry run's new section
+                continue
             if not current.notes:
-                catalog = edits.set_section_notes(path, current.name, section.notes)
+                if not dry_run:
+                    catalog = edits.set_section_notes(path, current.name, section.notes)
                 report.notes_set.append(f"the notes of section {current.name!r}")
             elif _words(current.notes) != _words(section.notes):
                 report.notes_kept.append(f"the notes of section {current.name!r}")
     return report
 
 
-def _keys(
-    ident: str | None, arxiv_ids: list[str], url: str | None, names: tuple[str | None, ...]
-) -> list[tuple[str, str]]:
-    """What identifies a paper, strongest first: id, arXiv ids (versions ignored), URL, title and label."""
-    keys = [("id", ident)] if ident else []
-    keys += [("arxiv", arxivid.base_id(a)) for a in arxiv_ids]
-    keys += [("url", _url_key(url))] if url else []
-    return keys + [("name", _name_key(n)) for n in names if n and _name_key(n)]
+# -- what makes two listings one paper ------------------------------------------------------------------
 
 
-def _new_keys(item: NewPaper) -> list[tuple[str, str]]:
-    return _keys(item.id, [i for i in [item.arxiv, *item.related] if i], item.url, (item.title, item.label))
+@dataclass
+class _Identity:
+    """What identifies one listing (a paper in the catalog, or an item of the imported file)."""
+
+    listing: Listing
+    arxiv: list[str]  # base ids, primary first
+    doi: str | None
+    names: list[str]  # normalised title and label
+    year: int | None
+    id: str | None  # the catalog's id, or an imported item's <!-- id: --> comment
+    hints: list[tuple[str, str]]  # ("url" | "code", value): shared, they only look similar
+    paper: NewPaper | None = None  # an imported item: where later listings merge
+    existing_id: str | None = None  # a catalog paper
+
+    @classmethod
+    def of(cls, paper: Paper | NewPaper, listing: Listing) -> _Identity:
+        arxiv = list(dict.fromkeys(arxivid.base_id(i) for i in [paper.arxiv, *paper.related] if i))
+        # the title, and the label: the wording the item had in a list (what an import writes as label)
+        names = [_name_key(n) for n in (paper.title, paper.label) if n]
+        hints = [("url", _url_key(paper.url))] if paper.url else []
+        hints += [("code", _url_key(link)) for link in paper.code]
+        return cls(
+            listing,
+            arxiv,
+            _doi(paper.url),
+            list(dict.fromkeys(n for n in names if n)),
+            paper.year,
+            paper.id or None,
+            hints,
+        )
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        """The index keys: what can make two listings one (id, arXiv, DOI, name) and the hints."""
+        yield from [("id", self.id)] if self.id else []
+        yield from (("arxiv", a) for a in self.arxiv)
+        yield from [("doi", self.doi)] if self.doi else []
+        yield from (("name", n) for n in self.names)
+        yield from self.hints
+
+    def apart(self, other: _Identity, *, by_title: bool) -> str | None:
+        """What says these are two papers (different arXiv ids, DOIs, or for a title match years), or None."""
+        if self.arxiv and other.arxiv and not set(self.arxiv) & set(other.arxiv):
+            return f"arXiv {self.arxiv[0]} and {other.arxiv[0]}"
+        if self.doi and other.doi and self.doi != other.doi:
+            return f"DOI {self.doi} and {other.doi}"
+        if by_title and self.year and other.year and self.year != other.year:
+            return f"years {self.year} and {other.year}"
+        return None
+
+    def absorb(self, other: _Identity) -> None:
+        """Take on what a later listing of the same paper adds (the merge adds it to the paper too)."""
+        self.arxiv = list(dict.fromkeys([*self.arxiv, *other.arxiv]))
+        self.doi = self.doi or other.doi
+        self.year = self.year or other.year
+        self.names = list(dict.fromkeys([*self.names, *other.names]))
 
 
-class _KnownPapers:
-    """What identifies the papers already in the catalog: ids, arXiv ids, URLs, titles and labels."""
+class _Index:
+    """Listings by what identifies them, to find the one a new listing is the same paper as."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.keys: dict[tuple[str, str], str] = {}
+    def __init__(self, *, ids_apart: bool) -> None:
+        self.by_key: dict[tuple[str, str], list[_Identity]] = {}
+        self.ids_apart = ids_apart  # within one file, two different id comments are two papers
+
+    def add(self, identity: _Identity, keys: Iterator[tuple[str, str]] | None = None) -> None:
+        for key in keys if keys is not None else identity.keys():
+            found = self.by_key.setdefault(key, [])
+            if identity not in found:
+                found.append(identity)
+
+    def same(self, new: _Identity) -> tuple[_Identity, str] | None:
+        """The listing ``new`` is the same paper as, and the key that says so; None for a new paper."""
+        candidates: list[tuple[tuple[str, str], str, bool]] = []
+        candidates += [(("id", new.id), f"same id {new.id}", False)] if new.id else []
+        candidates += [(("arxiv", a), f"same arXiv id {a}", False) for a in new.arxiv]
+        candidates += [(("doi", new.doi), f"same DOI {new.doi}", False)] if new.doi else []
+        candidates += [(("name", n), "same title", True) for n in new.names]
+        for key, why, by_title in candidates:
+            for other in self.by_key.get(key, []):
+                if self.ids_apart and new.id and other.id and new.id != other.id:
+                    continue
+                if key[0] in ("arxiv", "doi") or not new.apart(other, by_title=by_title):
+                    return other, why
+        return None
+
+    def similar(self, new: _Identity) -> list[tuple[_Identity, str]]:
+        """Listings that share a title, label, URL or code link with ``new`` but are other papers: for each
+        shared value the first listing that has it."""
+        shared: dict[int, tuple[_Identity, list[str]]] = {}
+        for key in [*(("name", n) for n in new.names), *new.hints]:
+            others = [o for o in self.by_key.get(key, []) if o is not new]
+            if not others:
+                continue
+            other = others[0]
+            what = {"url": f"same URL {key[1]}", "code": f"same code link {key[1]}"}.get(key[0], "same title")
+            entry = shared.setdefault(id(other), (other, []))
+            if what not in entry[1]:
+                entry[1].append(what)
+        out = []
+        for other, reasons in shared.values():
+            apart = new.apart(other, by_title=True)
+            out.append((other, "; ".join(reasons) + (f" ({apart})" if apart else "")))
+        return out
+
+
+class _Papers:
+    """The catalog's papers and the imported file's first listings, and the report of what matched."""
+
+    def __init__(
+        self, catalog: Catalog, imported: markdown.ImportedList, source: str, report: ImportReport
+    ) -> None:
+        self.imported, self.source, self.report = imported, source, report
+        self.known = _Index(ids_apart=False)
         for paper in catalog.papers():
-            keys = _keys(paper.id, paper.arxiv_ids(), paper.url, (paper.title, paper.label))
-            for key in keys:
-                self.keys.setdefault(key, paper.id)
+            listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
+            identity = _Identity.of(paper, listing)
+            identity.existing_id = paper.id
+            self.known.add(identity)
+        self.first = _Index(ids_apart=True)
 
-    def match(self, item: NewPaper) -> str | None:
-        """The id of the known paper ``item`` duplicates, or None."""
-        return next((self.keys[k] for k in _new_keys(item) if k in self.keys), None)
-
-
-class _FirstListings:
-    """The papers of the imported file met so far, so that a paper listed again merges into its first."""
-
-    def __init__(self, repeated: list[str]) -> None:
-        self.keys: dict[tuple[str, str], NewPaper] = {}
-        self.section_of: dict[int, str] = {}  # id(first listing) -> its section's tag
-        self.repeated = repeated
-
-    def merge(self, item: NewPaper, section_tag: str) -> NewPaper | None:
-        """The paper met before that ``item`` repeats, with ``item``'s tags, section and notes added; or None
-        (then ``item`` is a first listing). The caller moves ``item``'s children there."""
-        keys = _new_keys(item)
-        earlier = next((self.keys[k] for k in keys if k in self.keys), None)
-        if earlier is None or (item.id and earlier.id and item.id != earlier.id):
-            # two ids given in the file (an exported list) are two entries the user keeps apart
-            for key in keys:
-                self.keys.setdefault(key, item)
-            self.section_of[id(item)] = section_tag
-            return None
-        elsewhere = section_tag and section_tag != self.section_of.get(id(earlier))
-        context = [*([section_tag] if elsewhere else []), *item.tags]
-        earlier.tags = list(dict.fromkeys([*earlier.tags, *context]))
-        earlier.year, earlier.url = earlier.year or item.year, earlier.url or item.url
-        if not earlier.arxiv and item.arxiv:
-            earlier.arxiv, earlier.related = item.arxiv, [*item.related, *earlier.related]
-        if item.notes and item.notes not in (earlier.notes or ""):
-            earlier.notes = f"{earlier.notes}\n\n{item.notes}" if earlier.notes else item.notes
-        for key in keys:
-            self.keys.setdefault(key, earlier)
-        self.repeated.append(item.title)
-        return earlier
-
-
-def _split(
-    items: list[NewPaper],
-    known: _KnownPapers,
-    skipped: list[Duplicate],
-    first: _FirstListings,
-    section_tag: str,
-) -> tuple[list[NewPaper], list[tuple[str, list[NewPaper]]]]:
-    """(new papers for this level, [(existing parent id, new papers to nest under it)])."""
-    fresh: list[NewPaper] = []
-    nested: list[tuple[str, list[NewPaper]]] = []
-    for item in items:
-        existing = known.match(item)
-        if existing is not None:
-            skipped.append(Duplicate(item.title, existing))
-        elif (earlier := first.merge(item, section_tag)) is not None:
-            children, deeper = _split(item.children, known, skipped, first, section_tag)
-            earlier.children += children
-            nested += deeper
-            continue
-        children, deeper = _split(item.children, known, skipped, first, section_tag)
-        if existing is None:
-            item.children = children
+    def split(
+        self, items: list[NewPaper], section: str
+    ) -> tuple[list[NewPaper], list[tuple[str, list[NewPaper]]]]:
+        """(new papers for this level, [(existing parent id, new papers to nest under it)])."""
+        fresh: list[NewPaper] = []
+        nested: list[tuple[str, list[NewPaper]]] = []
+        for item in items:
+            line = self.imported.line_of(item)
+            listing = Listing(f"{self.source}:{line}" if line else self.source, item.title, section)
+            identity = _Identity.of(item, listing)
+            existing = self.known.same(identity)
+            if existing is not None:
+                other, key = existing
+                self.report.skipped.append(Merge(listing, other.listing, key, other.existing_id))
+                children, deeper = self.split(item.children, section)
+                if children and other.existing_id:
+                    nested.append((other.existing_id, children))
+                nested += deeper
+                continue
+            earlier = self.first.same(identity)
+            if earlier is not None and (first_paper := earlier[0].paper) is not None:
+                first, key = earlier
+                self.report.repeated.append(Merge(listing, first.listing, key))
+                _merge_into(first_paper, item, section, first.listing.section)
+                first.absorb(identity)
+                self.first.add(first, identity.keys())
+                children, deeper = self.split(item.children, section)
+                first_paper.children += children
+                nested += deeper
+                continue
+            for other, shared in [*self.known.similar(identity), *self.first.similar(identity)]:
+                self.report.similar.append(Similar(listing, other.listing, shared))
+            identity.paper = item
+            self.first.add(identity)
+            item.children, deeper = self.split(item.children, section)
             fresh.append(item)
-        elif children:
-            nested.append((existing, children))
-        nested += deeper
-    return fresh, nested
+            nested += deeper
+        return fresh, nested
+
+
+def _merge_into(earlier: NewPaper, item: NewPaper, section: str, first_section: str) -> None:
+    """A later listing's context added to the first: its section as a tag, tags, notes, code, and the
+    year, url and arXiv ids the first lacks. The caller moves ``item``'s children there."""
+    section_tag = markdown.slug(section)
+    elsewhere = section.lower() != first_section.lower() and section_tag
+    context = [*([section_tag] if elsewhere else []), *item.tags]
+    earlier.tags = list(dict.fromkeys([*earlier.tags, *context]))
+    earlier.year, earlier.url = earlier.year or item.year, earlier.url or item.url
+    earlier.code = list(dict.fromkeys([*earlier.code, *item.code]))
+    if not earlier.arxiv and item.arxiv:
+        earlier.arxiv, earlier.related = item.arxiv, [*item.related, *earlier.related]
+    elif earlier.arxiv:
+        known = {arxivid.base_id(i) for i in [earlier.arxiv, *earlier.related]}
+        extra = [i for i in [item.arxiv, *item.related] if i and arxivid.base_id(i) not in known]
+        earlier.related = [*earlier.related, *extra]  # one paper: its listings' ids stay with it
+    if item.notes and item.notes not in (earlier.notes or ""):
+        earlier.notes = f"{earlier.notes}\n\n{item.notes}" if earlier.notes else item.notes
 
 
 def _walk(papers: list[NewPaper]) -> Iterator[NewPaper]:
@@ -282,14 +450,28 @@ def _stamp(papers: list[NewPaper], date: str) -> None:
         paper.added = paper.added or date
 
 
+_YEAR_IN_BRACKETS = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)")
+_DOI = re.compile(r"(?:doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?)(10\.\d{4,9}/[^\s?#]+)", re.IGNORECASE)
+
+
 def _name_key(text: str) -> str:
-    text = re.sub(r"\(\s*(?:19|20)\d{2}\s*\)", " ", text.lower())
-    return " ".join(text.split()).strip(" -:,;")
+    """A title for comparing: lowercase words, without punctuation or a bracketed year."""
+    return " ".join(re.findall(r"\w+", _YEAR_IN_BRACKETS.sub(" ", text.lower())))
 
 
 def _url_key(url: str) -> str:
     url = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
     return url.rstrip("/").lower()
+
+
+def _doi(url: str | None) -> str | None:
+    """The DOI a link names (``https://doi.org/10.1145/3292500.3330701``, ``.../doi/abs/10...``), or None."""
+    found = _DOI.search(url or "")
+    return found.group(1).rstrip("/.").lower() if found else None
+
+
+def _shorten(title: str, width: int = 60) -> str:
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
 
 
 def _words(text: str | None) -> list[str]:

@@ -84,6 +84,15 @@ def write(tmp_path: Path, text: str) -> Path:
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        arxiv: '12.3'\n",
             "papers.yaml:6:16: paper 'a': malformed arXiv id '12.3'",
         ),
+        (
+            "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n"
+            "        code: [https://github.com/u/r, github.com/u/r]\n",
+            "papers.yaml:6:40: paper 'a': `code` must be web links (https://...), not 'github.com/u/r'",
+        ),
+        (
+            "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        code: {pytorch: x}\n",
+            "papers.yaml:6:15: paper 'a': `code` must be a list of links",
+        ),
         ("version: 2\nsections: []\n", "papers.yaml:1:10: unsupported format version 2"),
         (
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        colour: red\n",
@@ -191,7 +200,8 @@ def test_the_packaged_seed_list_is_the_repository_list() -> None:
 
 
 def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:
-    keys = ("id", "title", "label", "status", "arxiv", "related", "url", "year", "tags", "plugin", "added")
+    keys = ("id", "title", "label", "status", "arxiv", "related", "url", "code", "year", "tags", "plugin")
+    keys = (*keys, "added")
     expected = (*keys, "read", "notes", "papers")  # free text and nesting after the one-line keys
     assert expected == catalog.PAPER_KEYS
     path = write(tmp_path, "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        x: 1\n")
@@ -205,7 +215,8 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
         "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        title: T\n"
         "        label: L\n        status: reading\n        arxiv: '2205.14135'\n"
         "        related: [1706.03762]\n"
-        "        url: https://example.org\n        year: 2022\n        tags: [x]\n        plugin: p\n"
+        "        url: https://example.org\n        code: https://github.com/u/r\n"
+        "        year: 2022\n        tags: [x]\n        plugin: p\n"
         "        added: 2024-01-02\n        read: 2024-02-03\n        notes: |\n          n\n"
         "        papers:\n          - id: b\n",
     )
@@ -213,6 +224,7 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
     assert paper.to_dict() == {
         **{"id": "a", "title": "T", "label": "L", "section": "A", "status": "reading"},
         **{"arxiv": "2205.14135", "related": ["1706.03762"], "url": "https://example.org", "year": 2022},
+        "code": ["https://github.com/u/r"],
         **{"tags": ["x"], "notes": "n", "plugins": ["p"], "added": "2024-01-02", "read": "2024-02-03"},
         **{"parent": None, "depth": 0, "line": 5},
     }

@@ -231,6 +231,7 @@ def test_a_new_paper_with_every_key_set_reads_back_as_written(tmp_path: Path) ->
         related=["1706.03762", "1607.06450"],
         label="Every key",
         url="https://example.org/a paper.pdf",
+        code=["https://github.com/u/r", "https://gitlab.com/g/p?ref=a,b#x"],
         year=2022,
         status="reading",
         tags=["x", "y-z"],
@@ -249,7 +250,7 @@ def test_a_new_paper_with_every_key_set_reads_back_as_written(tmp_path: Path) ->
     assert [c.id for c in paper.children] == ["child"]
     assert loaded.get("child").arxiv == "hep-th/9901001v2"
     written = path.read_text()
-    assert [line.split(":")[0].strip() for line in written.splitlines()[4:17]] == [
+    assert [line.split(":")[0].strip() for line in written.splitlines()[4:18]] == [
         "- id",
         "title",
         "label",
@@ -257,6 +258,7 @@ def test_a_new_paper_with_every_key_set_reads_back_as_written(tmp_path: Path) ->
         "arxiv",
         "related",
         "url",
+        "code",
         "year",
         "tags",
         "plugin",

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from cli_runner import run_cli
 
+from readtrack import catalog as catalog_module
+
 LISTS = Path(__file__).parent / "data" / "lists"
 
 
@@ -48,9 +50,14 @@ def test_import_a_messy_list_then_again_adds_nothing(catalog_file: Path) -> None
 
 def test_import_into_one_section(catalog_file: Path) -> None:
     out = ok("import", str(LISTS / "tabs-crlf-bom.md"), "--section", "Inbox")
+    # each skip names both listings, by line, and what made them one
+    lines = {paper.id: paper.line for paper in catalog_module.load(catalog_file, cache=False).papers()}
     assert out == (
         "added 5 papers to papers.yaml (new section: Inbox)\n"
         "skipped 2 duplicates already in the list as: resnet, vit\n"
+        '  tabs-crlf-bom.md:2 "ResNet: Deep Residual Learning for Image Recognition" is resnet '
+        f"(papers.yaml:{lines['resnet']}): same arXiv id 1512.03385\n"
+        f'  tabs-crlf-bom.md:6 "ViT" is vit (papers.yaml:{lines["vit"]}): same title\n'
     )
     inbox = json.loads(ok("list", "--json", "--section", "Inbox"))
     assert [(p["title"], p["depth"]) for p in inbox] == [

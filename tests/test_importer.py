@@ -119,7 +119,7 @@ def test_a_paper_listed_twice_with_two_ids_stays_two_papers(tmp_path: Path) -> N
     assert (report.added, report.repeated) == (["infini", "leave"], [])
 
 
-def test_repeats_are_found_by_title_and_url_too(tmp_path: Path) -> None:
+def test_repeats_are_found_by_title_and_a_shared_url_only_looks_similar(tmp_path: Path) -> None:
     source = write(
         tmp_path,
         "## Vision\n- [ ] [ViT](https://example.org/vit) -- first\n- [ ] Deep Residual Learning (2015)\n"
@@ -128,10 +128,16 @@ def test_repeats_are_found_by_title_and_url_too(tmp_path: Path) -> None:
     )
     report = import_markdown(tmp_path / "new.yaml", source)
     catalog = catalog_module.load(tmp_path / "new.yaml", cache=False)
-    vit, resnet = catalog.section("Vision").papers
-    assert (vit.tags, vit.notes) == (["surveys"], "first\n\nsecond")
+    (vit, resnet), (worth,) = catalog.section("Vision").papers, catalog.section("Surveys").papers
+    assert (vit.tags, vit.notes, worth.notes) == ([], "first", "second")  # a shared URL: two papers
     assert (resnet.tags, resnet.status) == (["surveys"], "todo")  # the first listing's status stands
-    assert len(report.added) == 2
+    assert len(report.added) == 3
+    assert [(m.listing.where, m.first.where, m.key) for m in report.repeated] == [
+        ("list.md:6", "list.md:3", "same title")
+    ]
+    assert [(s.listing.where, s.other.where, s.shared) for s in report.similar] == [
+        ("list.md:5", "list.md:2", "same URL example.org/vit")
+    ]
 
 
 def test_section_option_and_section_notes(catalog_file: Path, tmp_path: Path) -> None:

@@ -88,9 +88,9 @@ def test_awesome_list_titles_links_descriptions_and_what_is_ignored() -> None:
     assert papers["Longformer: The Long-Document Transformer"].arxiv == "2004.05150v2"
     assert papers["Longformer: The Long-Document Transformer"].notes == "sliding window + global tokens."
     bigbird = papers["Big Bird: Transformers for Longer Sequences"]
-    # a [code] link is kept in the notes, not taken as the paper's url
+    # a [code] link is the paper's code, not its url
     assert (bigbird.arxiv, bigbird.url, bigbird.year) == ("2007.14062", None, 2020)
-    assert bigbird.notes == "[code](https://github.com/google-research/bigbird)"
+    assert (bigbird.code, bigbird.notes) == (["https://github.com/google-research/bigbird"], None)
     reformer = papers["Reformer: The Efficient Transformer"]  # "(ICLR 2020)": a venue and a year
     # the arXiv id comes from a reference link
     assert (reformer.arxiv, reformer.year, reformer.tags) == ("2001.04451", 2020, ["iclr"])
@@ -157,7 +157,7 @@ def test_obsidian_style_front_matter_setext_headings_and_task_states() -> None:
         "the default everywhere",
     )
     assert (adamw.arxiv, adamw.url) == ("1711.05101v3", None)
-    assert adamw.notes == "[code](https://github.com/loshchil/AdamW-and-SGDW)"
+    assert (adamw.code, adamw.notes) == (["https://github.com/loshchil/AdamW-and-SGDW"], None)
     assert adamw.title == "Decoupled Weight Decay Regularization (AdamW)"
     assert (radam.title, radam.notes) == (
         "On the Variance of the Adaptive Learning Rate and Beyond (RAdam)",
@@ -263,26 +263,25 @@ def test_grouping_bullets_become_their_items_tags() -> None:
 def test_links_are_read_by_their_label() -> None:
     papers = by_title(read_list("link-labels.md"))
     flash = papers["FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"]
-    assert facts(flash) == (
-        "2205.14135",
-        None,
-        [],
-        None,
-        "[Note](notes/flashattention.md) [Code](https://github.com/Dao-AILab/flash-attention)",
-    )
+    assert facts(flash) == ("2205.14135", None, [], None, "[Note](notes/flashattention.md)")
+    assert flash.code == ["https://github.com/Dao-AILab/flash-attention"]
     flash2 = papers["FlashAttention-2: Faster Attention with Better Parallelism"]  # labels before the title
     assert (flash2.arxiv, flash2.notes) == ("2307.08691", "[Slides](https://example.org/fa2-slides.pdf)")
     ring = papers["Ring Attention"]
     assert ring.url == "https://openreview.net/forum?id=WsRHpHH4s0"  # the paper link, not the code
-    assert ring.notes == "[code](https://github.com/lhao499/ringattention) [video](https://youtu.be/abc)"
+    assert (ring.code, ring.notes) == (
+        ["https://github.com/lhao499/ringattention"],
+        "[video](https://youtu.be/abc)",
+    )
     bpt = papers["Blockwise Parallel Transformer"]  # a file beside the list is never a url
     assert (bpt.url, bpt.notes) == (None, "[notes](./notes/bpt.md)")
     paged = papers["Efficient Memory Management for LLM Serving with PagedAttention"]
     assert (paged.arxiv, paged.url) == ("2309.06180", None)
     assert paged.notes == "vLLM [blog](https://blog.vllm.ai/2023/06/20/vllm.html)"
-    extras = papers["Only extras here"]  # nothing but extras: the first web one is the url
-    assert (extras.url, extras.notes) == (
-        "https://github.com/u/only-code",
+    extras = papers["Only extras here"]  # code and slides: no url (slides are not the paper's page)
+    assert (extras.url, extras.code, extras.notes) == (
+        None,
+        ["https://github.com/u/only-code"],
         "[slides](https://example.org/s.pdf)",
     )
 
@@ -471,6 +470,9 @@ ARXIV = st.one_of(
     st.from_regex(r"\A(0[7-9]|1[0-9]|2[0-4])(0[1-9]|1[0-2])\.\d{5}(v[1-9])?\Z"),
     st.sampled_from(["hep-th/9901001", "math.GT/0309136", "cs/0112017v2"]),
 )
+CODE = st.sampled_from(
+    ["https://github.com/u/r", "https://gitlab.com/g/p_q", "https://example.org/code_(v1).zip"]
+)
 
 
 @st.composite
@@ -486,6 +488,7 @@ def catalogs(draw: st.DrawFn) -> Catalog:
             section=section,
             status=draw(st.sampled_from(catalog_module.STATUSES)),
             arxiv=arxiv,
+            code=draw(st.lists(CODE, max_size=2, unique=True)),
             year=draw(st.none() | st.integers(1950, 2030)),
             depth=depth,
         )
@@ -514,6 +517,7 @@ def test_export_then_import_gives_back_ids_titles_statuses_sections_and_nesting(
     assert back.title == generated.title
     assert [p.arxiv for p in back.papers()] == [p.arxiv for p in generated.papers()]
     assert [p.year for p in back.papers()] == [p.year for p in generated.papers()]
+    assert [p.code for p in back.papers()] == [p.code for p in generated.papers()]
 
 
 # -- property: a list found in the wild, imported, exported and imported again, is the same list --------
@@ -532,6 +536,8 @@ SHAPES = st.sampled_from(
         " 2404.07143",
         " https://example.org/paper_(v2)",
         " -- a note with *emphasis*",
+        " -- [x] the rest of the title (2017.03) [[Paper]](https://arxiv.org/abs/1703.02719)"
+        " [[PyTorch]](https://github.com/u/r2)",
         " # a note after a hash",
     ]
 )
@@ -573,7 +579,7 @@ def wild_lists(draw: st.DrawFn) -> str:
 
 def facts_of(catalog: Catalog) -> list[tuple[object, ...]]:
     return [
-        (p.id, p.title, p.status, p.arxiv, p.related, p.year, p.url, p.tags, p.notes, p.depth)
+        (p.id, p.title, p.status, p.arxiv, p.related, p.year, p.url, p.code, p.tags, p.notes, p.depth)
         for p in catalog.papers()
     ]
 

@@ -15,16 +15,25 @@ GitHub renders it; what an item's text means is read from its tokens, forgivingl
 - An item's text is its first line, continued by lines that are not indented under it (CommonMark's lazy
   continuation) until it has its notes, and by any line needed to close a bracket it opened. Indented
   continuation lines, further paragraphs and note bullets are the paper's notes, as is text after ``--`` or
-  `` # `` and, after a leading link, text after `` - ``, `` – ``, `` — ``, ``: `` or `` | ``.
+  `` # `` and, after a leading link, text after `` - ``, `` – ``, `` — ``, ``: `` or `` | ``. The item's own
+  line wins: its title is its text up to its links, so a ``--`` followed by the paper's link (an arXiv link
+  or one labelled as the paper) with none before it is part of the title, not the start of notes
+  (``Large Kernel Matters -- Improve ... [[Paper]](arXiv)``); a checkbox typed again in the text (``[x]``)
+  and a short name in brackets before the title (``[GCN] Title``) are not title words (the label keeps
+  the name). An arXiv link on an indented continuation line is the arXiv id of an item whose line has none.
 - Links: ``[Title](url)`` gives the title. arXiv links (abs, pdf, html) and bare ids (``1706.03762``,
   ``arXiv:1706.03762``) give the arXiv ids; the title link or the first link not labelled as an extra gives
-  the ``url``. Links labelled code, notes, slides, video, blog and the like (`items._EXTRA_WORDS`),
-  further web links, and relative links (files beside the list) are kept in the notes as
-  ``[label](target)``; an item with nothing else takes its first web extra as ``url``. Links labelled only
-  so (``[[Paper](..)] [[Code](..)] Title``) may also come before the title: links, not title words.
-- Years and venues: ``(2018)`` is the year; ``[OSDI'22]``, ``(NeurIPS 2020)``, ``[arxiv'23]`` and a
-  trailing ``, ICML 2019`` give the year and the venue as a tag (``osdi``, ``neurips``; arXiv and CoRR are
-  preprint servers, not venues: no tag), and leave the title. ``'22`` is 2022 up to next year, else 19xx.
+  the ``url``. Code links, labelled code, PyTorch, TensorFlow, MXNet, Caffe and the like
+  (`items._CODE_WORDS`) or repositories on GitHub, GitLab, Bitbucket or Codeberg, give ``code`` (from the
+  item's continuation lines too). Links labelled notes, slides, video, blog and the like
+  (`items._EXTRA_WORDS`), further web links, and relative links (files beside the list) are kept in the
+  notes as ``[label](target)``; an item with nothing else (no arXiv id, url or code) takes its first web
+  extra as ``url``. Links labelled only so (``[[Paper](..)] [[Code](..)] Title``) may also come before the
+  title: links, not title words.
+- Years and venues: ``(2018)`` and ``(2017.03)`` are the year; ``[OSDI'22]``, ``(NeurIPS 2020)``,
+  ``[arxiv'23]`` and a trailing ``, ICML 2019`` give the year and the venue as a tag (``osdi``,
+  ``neurips``; arXiv and CoRR are preprint servers, not venues: no tag), and leave the title. ``'22`` is
+  2022 up to next year, else 19xx.
   A citation, ``(Vaswani et al., 2017)`` or ``(Ilya, 2014)``, gives the year and leaves the title (the
   label keeps it). Any other parenthesis holding a year gives the year.
 - Bold, italic, strikethrough, code and HTML markup are stripped; backslash escapes keep a character
@@ -36,11 +45,12 @@ GitHub renders it; what an item's text means is read from its tokens, forgivingl
   ``<!-- id: vit tags: vision, iclr -->`` its id and tags.
 
 Writing (`render`) produces a checklist of the same shape that reads back to the same ids, titles,
-statuses, sections, nesting, years, arXiv ids, urls, tags and notes: ``# title``, list notes, one
-``## section`` per section with its notes, then ``- [x] Title (2017) [arXiv:1706.03762](https://arxiv.org/
-abs/1706.03762) [host](url) <!-- id: transformer tags: attention -->`` items nested by two spaces, paper
-notes indented under their item. Markdown characters in titles are backslash-escaped only as far as needed
-to read back unchanged. Tags with spaces or markup are left out (a comment cannot carry them).
+statuses, sections, nesting, years, arXiv ids, urls, code links, tags and notes: ``# title``, list notes,
+one ``## section`` per section with its notes, then ``- [x] Title (2017) [arXiv:1706.03762](https://
+arxiv.org/abs/1706.03762) [host](url) [code](link) <!-- id: transformer tags: attention -->`` items
+nested by two spaces, paper notes indented under their item. Markdown characters in titles are
+backslash-escaped only as far as needed to read back unchanged. Tags with spaces or markup are left out
+(a comment cannot carry them).
 
 markdown-it-py is imported on the first `parse`, never at import time: listing and marking never load it.
 

@@ -1,4 +1,4 @@
-"""One item's text: its title, links, arXiv ids, url, year, venue tags, id comment and description.
+"""One item's text: its title, links, arXiv ids, url, code links, year, venues, id comment and description.
 
 An item's inline tokens become one string in which every piece whose characters must not be read as text
 is one placeholder character from Unicode plane 15 (private use): escaped characters, code spans, links,
@@ -46,17 +46,51 @@ _LEADS_INTO_LINK = frozenset(
     ["a", "an", "the", "see", "in", "on", "at", "of", "for", "by", "with", "to", "from", "and", "or", "via"]
 )
 _NOTE_SEPARATOR = re.compile(r"\s*--\s*|\s+#\s+")
+# "[GCN] Large Kernel Matters": a short name in brackets before the title (the label keeps it)
+_SHORT_NAME = re.compile(r"^\s*\[(?![xX ]\])[^\[\]\n]{1,30}\]\s+(?=\S)")
+_STRAY_CHECKBOX = re.compile(r"(?<!\S)\[[xX]\](?=\s|$)")  # "Title -- [x] Subtitle": a checkbox typed twice
+# a repository on a code host: github.com/OWNER/REPO (a profile page alone is not code)
+_REPO_URL = re.compile(
+    r"^https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/[^/?#\s]+/[^/?#\s]+",
+    re.IGNORECASE,
+)
 _AFTER_LEADING = re.compile(r"^\s*(?:--?|–|—|\|)\s+|^\s*:\s+")
 
-# A link labelled with one of these words is about the paper, not the paper: it goes to the notes.
-_EXTRA_WORDS = frozenset(
+# A link labelled with one of these words is the paper's code: it goes to `code`.
+_CODE_WORDS = frozenset(
     [
         "code",
+        "codes",
         "github",
         "gitlab",
+        "bitbucket",
         "repo",
         "repository",
         "implementation",
+        "reimplementation",
+        "pytorch",
+        "torch",
+        "tensorflow",
+        "tf",
+        "keras",
+        "mxnet",
+        "gluon",
+        "caffe",
+        "chainer",
+        "theano",
+        "jax",
+        "flax",
+        "matlab",
+        "paddle",
+        "paddlepaddle",
+        "lasagne",
+        "darknet",
+    ]
+)
+# A link labelled with one of these words (or a code word) is about the paper, not the paper: it goes to
+# the notes (code links to `code`).
+_EXTRA_WORDS = _CODE_WORDS | frozenset(
+    [
         "notes",
         "note",
         "slides",
@@ -96,9 +130,10 @@ _PAPER_WORDS = frozenset(
 )
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)+$")  # `render` labels a url by its host: `[github.com](url)`
 
-# Years and venues, in brackets: (2018), [OSDI'22], (NeurIPS 2020), (Vaswani et al., 2017), (Ilya, 2014)
+# Years and venues, in brackets: (2018), (2017.03), [OSDI'22], (NeurIPS 2020), (Vaswani et al., 2017)
 _BRACKETED_YEAR = re.compile(
-    r"(?P<open>[\[(])\s*(?:(?P<pure>(?:19|20)\d{2})|(?P<name>[^\[\]()\d\s\U000f0000-\U000ffffd]"
+    r"(?P<open>[\[(])\s*(?:(?P<pure>(?:19|20)\d{2})(?:[./-](?:0?[1-9]|1[0-2]))?"
+    r"|(?P<name>[^\[\]()\d\s\U000f0000-\U000ffffd]"
     r"[^\[\]()\U000f0000-\U000ffffd]*?)(?P<comma>\s*,)?\s*(?:['’](?P<yy>\d{2})|(?<=[\s,])(?P<year>(?:19|20)\d{2})))"
     r"\s*(?P<close>[\])])"
 )
@@ -449,15 +484,58 @@ def _split_leading_labels(body: str, slots: list[_Slot]) -> tuple[str, str]:
     return body[:boundary], body[boundary:]
 
 
-def _link_is_extra(link: _Slot, slots: list[_Slot]) -> bool:
-    """True for a link labelled as code, notes, slides, a video... (see `_EXTRA_WORDS`)."""
+def _link_role(link: _Slot, slots: list[_Slot], *, titled: bool = False) -> str:
+    """What a web link is to its item: "code" (labelled as code, `_CODE_WORDS`, or a repository on a code
+    host), "paper" (labelled as the paper), "extra" (notes, slides, a video...: `_EXTRA_WORDS`) or "" (no
+    label says; the url when it is the first). The label decides, except for the title's own link
+    (``titled``: its label is the title) and `render`'s host labels (``[github.com](url)`` is the url)."""
     label = restore(flatten(link.text, slots, keep_urls=True), slots).strip().lower()
-    if link.kind != "link" or _DOMAIN.match(label):
-        return False
-    for word in re.findall(r"[a-z]+", label):
-        if word in _PAPER_WORDS or word in _EXTRA_WORDS:
-            return word in _EXTRA_WORDS
-    return False
+    if link.kind == "link" and _DOMAIN.match(label):
+        return ""
+    if link.kind == "link" and not titled:
+        for word in re.findall(r"[a-z]+", label):
+            if word in _CODE_WORDS:
+                return "code"
+            if word in _PAPER_WORDS:
+                return "paper"
+            if word in _EXTRA_WORDS:
+                return "extra"
+    return "code" if _REPO_URL.match(link.url) else ""
+
+
+def _paper_link_in(text: str, slots: list[_Slot]) -> bool:
+    """True when ``text`` holds a link to the paper itself: an arXiv link or one labelled as the paper."""
+    return any(
+        arxivid.parse(link.url) is not None or (link.kind == "link" and _link_role(link, slots) == "paper")
+        for link in _links_in(text, slots)
+    )
+
+
+def _note_separator(head: str, slots: list[_Slot]) -> re.Match[str] | None:
+    """Where an item's notes begin: the first `` -- `` or `` # `` with words before it that is not inside
+    the title. The item's text up to its links is its title, so a separator followed by the paper's link,
+    with none before it, is part of the title (``Large Kernel Matters -- Improve ... [[Paper]](arXiv)``)."""
+    for separator in _NOTE_SEPARATOR.finditer(head):
+        before, after = head[: separator.start()], head[separator.end() :]
+        if not tidy(flatten(before, slots, keep_urls=True)):
+            continue
+        if _paper_link_in(before, slots) or not _paper_link_in(after, slots):
+            return separator
+    return None
+
+
+def continuation_links(children: list[Token]) -> tuple[list[str], list[str]]:
+    """(arXiv ids, code links) of the links in inline tokens (an item's continuation lines), in order."""
+    text, slots, _ = protect(children)
+    ids: list[str] = []
+    code: list[str] = []
+    for link in _links_in(text, slots):
+        parsed = arxivid.parse(link.url)
+        if parsed is not None:
+            ids.append(str(parsed))
+        elif _WEB_URL.match(link.url) and _link_role(link, slots) == "code":
+            code.append(link.url)
+    return distinct_ids(ids), code
 
 
 def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
@@ -487,34 +565,40 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         if separator:
             head, description = body[:end], body[end + separator.end() :]
     if description is None:
-        separator = _NOTE_SEPARATOR.search(head)
-        if separator and tidy(flatten(head[: separator.start()], slots, keep_urls=True)):
+        separator = _note_separator(head, slots)
+        if separator:
             head, description = head[: separator.start()], head[separator.end() :]
     dates = _Dates()
     head, tail = _split_trailing_links(dates.take(head), slots, floor)
 
     ids: list[str] = []
     url: str | None = None
+    code: list[str] = []
     extras: list[_Slot] = []
     for link in _links_in(lead, slots) + _links_in(head, slots) + _links_in(tail, slots):
         parsed = arxivid.parse(link.url)
+        role = _link_role(link, slots, titled=link is leading_link) if _WEB_URL.match(link.url) else ""
         if parsed is not None:
             ids.append(str(parsed))
         elif not _WEB_URL.match(link.url):
             if not link.url.startswith("#") and not _SCHEME.match(link.url):
                 extras.append(link)  # a file beside the list: text, never a URL
-        elif url is None and (link is leading_link or not _link_is_extra(link, slots)):
+        elif role == "code":
+            code.append(link.url)
+        elif url is None and (link is leading_link or role != "extra"):
             url = link.url
         else:
             extras.append(link)
-    flat = flatten(head, slots, keep_urls=False)
+    flat = _STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=False))
     for match in _BARE_ARXIV.finditer(flat):
         parsed = arxivid.parse(match.group(0))
         if parsed is not None:
             ids.append(str(parsed))
     flat = dates.take(_BARE_ARXIV.sub("", flat))
-    wording = dates.take(flatten(head, slots, keep_urls=True))
+    wording = dates.take(_STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=True)))
     flat = dates.take(flat, citations=True)
+    if leading_link is None and (short_name := _SHORT_NAME.match(flat)):
+        flat = flat[short_name.end() :]  # the label keeps it
     if dates.year is None and (mentioned := _ANY_YEAR.search(flat)):
         dates.year = int(mentioned.group(1))
     # tidy before restoring: an escaped "\:" or "\(" at the edge is the user's, not a separator to trim
@@ -528,7 +612,12 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         title = next(texts, "") or (links[0].url if links else "") or (f"arXiv:{ids[0]}" if ids else "")
     if not title:
         return None
-    if url is None and not ids and (web := next((s for s in extras if _WEB_URL.match(s.url)), None)):
+    if (
+        url is None
+        and not ids
+        and not code
+        and (web := next((s for s in extras if _WEB_URL.match(s.url)), None))
+    ):
         url = web.url  # nothing but extras: the first one is what the item is about
         extras.remove(web)
     arxiv_ids = distinct_ids(ids)
@@ -539,6 +628,7 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         arxiv=arxiv_ids[0] if arxiv_ids else None,
         related=arxiv_ids[1:],
         url=url,
+        code=list(dict.fromkeys(code)),
         year=dates.year,
         tags=dates.tags,
     )

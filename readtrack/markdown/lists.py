@@ -30,6 +30,13 @@ class ImportedList:
     title: str | None = None
     notes: str | None = None
     sections: list[ImportedSection] = field(default_factory=list)
+    # the source line (from 1) of each paper, by ``id(paper)``: `line_of` (a NewPaper holds papers.yaml's
+    # keys only)
+    lines: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def line_of(self, paper: NewPaper) -> int | None:
+        """The line of the markdown file that lists ``paper`` (None for a paper not read from it)."""
+        return self.lines.get(id(paper))
 
     def count(self) -> int:
         """How many papers, nested ones included."""

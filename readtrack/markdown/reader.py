@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from readtrack.markdown.items import flatten, parse_item, protect, restore, tidy
+from readtrack.markdown.items import continuation_links, flatten, parse_item, protect, restore, tidy
 from readtrack.markdown.lists import (
     ASCII_PUNCT,
     CHECKBOX_STATUS,
@@ -254,6 +254,7 @@ class _Reader:
                     self.items(part, parent, owner, tags)
             return
         paper, description = parsed
+        self.result.lines[id(paper)] = start + 1
         paper.status = CHECKBOX_STATUS[box.group("mark") if box else " "]
         paper.tags = list(dict.fromkeys([*tags, *paper.tags]))
         if parent is not None:
@@ -265,12 +266,19 @@ class _Reader:
         notes = _Notes()
         notes.add(description, start, start + 1)
         indented = False
+        own: list[str] = []  # the item's continuation lines that are its notes
         for offset, line in enumerate(lines[taken:], start + taken):
             # lines left unindented after the item's notes began belong to what holds the item (the seed
             # list writes its section notes so, right under an item with a note; GitHub would show them in
             # the item)
             indented = indented or _indent(self.lines[min(offset, len(self.lines) - 1)]) > marker
             self.note_lines([line], offset, notes if indented else owner)
+            own += [line] if indented else []
+        if own:  # links on the item's own continuation lines: its arXiv id when its line had none, code
+            ids, code = continuation_links(self.inline("\n".join(own)))
+            if ids and not paper.arxiv:
+                paper.arxiv, paper.related = ids[0], ids[1:]
+            paper.code = list(dict.fromkeys([*paper.code, *code]))
         for part in rest:
             if part.kind in _LIST_OPEN:
                 self.items(part, paper, notes, [])

@@ -17,6 +17,7 @@ _NOTE_LINE_MARKUP = re.compile(r"^(?:[-*+>#|=`~\[<\\]|\d{1,9}[.)](?:\s|$))")
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
 
 
 def render(catalog: Catalog) -> str:
@@ -44,6 +45,7 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
     links = [f"({paper.year})"] if paper.year else []
     links += [f"[arXiv:{ident}]({arxivid.abs_url(ident)})" for ident in paper.arxiv_ids()]
     url_link = f"[{_link_text(paper.url)}]({_link_destination(paper.url)})" if paper.url else ""
+    code_links = [f"[code]({_link_destination(link)})" for link in paper.code]
     tags = [t for t in paper.tags if TAG_WORD.match(t)]  # a tag with spaces or markup cannot be carried
     comment = f"<!-- id: {paper.id} tags: {', '.join(tags)} -->" if tags else f"<!-- id: {paper.id} -->"
     title = paper.title or paper.label or paper.id
@@ -52,11 +54,13 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
     # The url as a link after the title, or, where that would read as part of the title ("A [host](url)"
     # reads like "see [this](url)"), as the title's own link; each with titles escaped only as needed.
     forms: list[tuple[Callable[[str], str], str]] = [
-        (lambda escaped: escaped, " ".join(filter(None, [*links, url_link, comment])))
+        (lambda escaped: escaped, " ".join(filter(None, [*links, url_link, *code_links, comment])))
     ]
     if paper.url:
         destination = _link_destination(paper.url)
-        forms.append((lambda escaped: f"[{escaped}]({destination})", " ".join([*links, comment])))
+        forms.append(
+            (lambda escaped: f"[{escaped}]({destination})", " ".join([*links, *code_links, comment]))
+        )
     for form, suffix in forms:
         for escapes in _ESCAPE_LEVELS:
             line = f"{pad}- [{box}] {form(_escape(title, escapes))} {suffix}"
@@ -67,6 +71,10 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
         break
     lines = [line]
     if paper.notes:
+        if _WEB_LINK.search(paper.notes):
+            # a paragraph of its own: a link on the item's continuation lines would read back as its
+            # arXiv id or code
+            lines.append("")
         lines += _note_lines(paper.notes, pad + "  ")
     for child in paper.children:
         lines += _paper_lines(child, depth + 1)
@@ -83,6 +91,7 @@ def _reads_back(line: str, paper: Paper, title: str) -> bool:
         got.title == title
         and got.id == paper.id
         and got.url == paper.url
+        and got.code == paper.code
         and got.tags == [t for t in paper.tags if TAG_WORD.match(t)]
         and got.year == paper.year
         and ([got.arxiv, *got.related] if got.arxiv else []) == distinct_ids(paper.arxiv_ids())

@@ -118,6 +118,7 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         "arxiv",
         "related",
         "url",
+        "code",
         "year",
         "tags",
         "plugins",

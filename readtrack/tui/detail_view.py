@@ -50,6 +50,8 @@ def detail_renderable(
         parts.append(Text("  ·  ".join(facts), style="dim"))
     if details.get("url"):
         parts.append(Text(details["url"], style="dim underline"))
+    for link in details.get("code") or []:
+        parts.append(Text.assemble(("code ", "dim"), (link, "dim underline")))
     if details.get("tags"):
         parts.append(Text("  ".join(f"#{t}" for t in details["tags"]), style="cyan"))
     parts.append(Text("PDF: " + (details["pdf_path"] or "not downloaded (o fetches it)"), style="dim"))
