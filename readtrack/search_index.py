@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
     from readtrack.metadata import ArxivRecord
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 COLUMNS = ("title", "label", "authors", "year", "section", "tags", "notes", "abstract", "pdf", "page", "code")
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,8 +51,10 @@ CREATE TABLE IF NOT EXISTS search_docs (
     line INTEGER                    -- page, code: the file's line the indexed text starts on
 );
 CREATE INDEX IF NOT EXISTS search_docs_source ON search_docs(source);
+CREATE INDEX IF NOT EXISTS search_sources_paper ON search_sources(paper_id);
 CREATE TABLE IF NOT EXISTS search_papers (
     paper_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,           -- of the paper's entry in papers.yaml (what `_paper_digest` reads)
     title TEXT NOT NULL,
     status TEXT NOT NULL,
     section TEXT NOT NULL,
@@ -155,12 +157,22 @@ def _refresh(
     pdf_root = pdf_cache_dir()
     pdfs = _listing(pdf_root)
     folders = _plugin_folders(catalog, db)
-    look = _look(catalog, db, pdfs, folders)
+    parts = _look(catalog, db, pdfs, folders)
+    look = _digest(parts)
     if _state(db, "look") == look:
         return IndexReport()
     files = _FileHashes(db)
-    wanted = {s.key: s for s in _sources(catalog, db, pdf_root, pdfs, folders, files)}
-    stored = {r["source"]: r["hash"] for r in db.execute("SELECT source, hash FROM search_sources")}
+    before = json.loads(_state(db, "look_parts") or "[]")
+    if before and before[1:] == parts[1:]:
+        # only papers.yaml changed (a mark, a note, an edit by hand): only its changed papers are looked at
+        entries, touched = _changed_papers(catalog, db)
+        wanted = {s.key: s for s in _sources(entries, db, pdf_root, pdfs, folders, files)}
+        marks = ", ".join("?" * len(touched))
+        query = f"SELECT source, hash FROM search_sources WHERE paper_id IN ({marks})"
+        stored = {r["source"]: r["hash"] for r in db.execute(query, touched)} if touched else {}
+    else:
+        wanted = {s.key: s for s in _sources(list(catalog.papers()), db, pdf_root, pdfs, folders, files)}
+        stored = {r["source"]: r["hash"] for r in db.execute("SELECT source, hash FROM search_sources")}
     report = IndexReport()
     gone = [key for key in stored if key not in wanted]
     todo = [s for s in wanted.values() if stored.get(s.key) != s.hash]
@@ -186,6 +198,7 @@ def _refresh(
     with _transaction(db):
         files.save()
         _set_state(db, "look", look)
+        _set_state(db, "look_parts", json.dumps(parts))
     return report
 
 
@@ -231,7 +244,7 @@ def _insert(db: sqlite3.Connection, source: _Source, docs: list[_Doc], problem: 
     row = (source.key, source.paper_id, source.hash, problem)
     db.execute("INSERT INTO search_sources VALUES (?, ?, ?, ?)", row)
     if source.paper_row is not None:
-        db.execute("INSERT OR REPLACE INTO search_papers VALUES (?, ?, ?, ?, ?)", source.paper_row)
+        db.execute("INSERT OR REPLACE INTO search_papers VALUES (?, ?, ?, ?, ?, ?)", source.paper_row)
 
 
 # -- what there is to index, and how it looks now -------------------------------------------------------
@@ -267,7 +280,7 @@ def _python_files(folder: Path) -> dict[str, tuple[int, int]]:
 
 def _look(
     catalog: Catalog, db: sqlite3.Connection, pdfs: dict[str, tuple[int, int]], folders: dict[str, str | None]
-) -> str:
+) -> list[str]:
     """A digest of everything the index is made from, as it looks without reading it: papers.yaml's bytes,
     the synced metadata's count and newest fetch, the PDF files' and plugin files' sizes and mtimes."""
     try:
@@ -281,7 +294,22 @@ def _look(
     plugin_files = {name: _python_files(Path(f)) for name, f in sorted(folders.items()) if f}
     from readtrack.pdftext import EXTRACTOR
 
-    return _digest(str(catalog.path), catalog_bytes, meta, sorted(pdfs.items()), plugin_files, EXTRACTOR)
+    others = [meta, sorted(pdfs.items()), plugin_files, EXTRACTOR]
+    return [_digest(str(catalog.path), catalog_bytes), *(_digest(part) for part in others)]
+
+
+def _paper_digest(paper: Paper) -> str:
+    values = (paper.title, paper.label, paper.section, paper.status, paper.arxiv, paper.related, paper.url)
+    more = (paper.year, paper.tags, paper.notes, paper.plugins)
+    return hashlib.blake2b(repr((values, more)).encode(), digest_size=8).hexdigest()
+
+
+def _changed_papers(catalog: Catalog, db: sqlite3.Connection) -> tuple[list[Paper], list[str]]:
+    """The papers whose entry differs from the one indexed (new ones too), and the ids of those and of the
+    papers gone from the list: all a papers.yaml edit can have changed."""
+    indexed = dict(db.execute("SELECT paper_id, digest FROM search_papers").fetchall())
+    changed = [p for p in catalog.papers() if indexed.pop(p.id, None) != _paper_digest(p)]
+    return changed, [p.id for p in changed] + list(indexed)
 
 
 def _plugin_folders(catalog: Catalog, db: sqlite3.Connection) -> dict[str, str | None]:
@@ -333,7 +361,7 @@ class _FileHashes:
 
 
 def _sources(
-    catalog: Catalog,
+    papers: list[Paper],
     db: sqlite3.Connection,
     pdf_root: Path,
     pdfs: dict[str, tuple[int, int]],
@@ -344,10 +372,11 @@ def _sources(
     from readtrack.pdfcache import arxiv_file_name, web_file_name
     from readtrack.pdftext import EXTRACTOR
 
-    records = metadata.for_papers(catalog, db)
-    for paper in catalog.papers():
+    records = metadata.for_papers(papers, db)
+    for paper in papers:
         values = _paper_values(paper, records.get(paper.id))
-        row = (paper.id, paper.display_title, paper.status, paper.section, f" {' '.join(paper.tags)} ")
+        tags = f" {' '.join(paper.tags)} "
+        row = (paper.id, _paper_digest(paper), paper.display_title, paper.status, paper.section, tags)
         build = partial(_paper_docs, values)
         yield _Source(f"paper:{paper.id}", paper.id, _digest(values, row), build, row)
         idents = paper.arxiv_ids()
