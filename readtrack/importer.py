@@ -36,6 +36,7 @@ from readtrack.atomic import atomic_write
 from readtrack.catalog import Catalog, Paper, load
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
+from readtrack.markdown.items import short_name
 
 EXPORT_FORMATS = ("md", "bibtex", "json")
 NEW_CATALOG = """\
@@ -76,13 +77,12 @@ class Merge:
         """One line of the report."""
         if self.existing_id is not None:
             return f"{self.listing} is {self.existing_id} ({self.first.where}): {self.key}"
-        where = self.first.where
         if self.listing.section != self.first.section:
             return (
-                f"{self.listing} (section {self.listing.section!r}) into {where} "
-                f"(section {self.first.section!r}): {self.key}"
+                f"{self.listing} in {self.listing.section!r} into {self.first} "
+                f"in {self.first.section!r}: {self.key}"
             )
-        return f'{self.listing} into {where} "{_shorten(self.first.title)}": {self.key}'
+        return f"{self.listing} into {self.first}: {self.key}"
 
 
 @dataclass
@@ -270,7 +270,7 @@ class _Identity:
     names: list[str]  # normalised title and label
     year: int | None
     id: str | None  # the catalog's id, or an imported item's <!-- id: --> comment
-    hints: list[tuple[str, str]]  # ("url" | "code", value): shared, they only look similar
+    hints: list[tuple[str, str]]  # ("url" | "code" | "short name", value): shared, they only look similar
     paper: NewPaper | None = None  # an imported item: where later listings merge
     existing_id: str | None = None  # a catalog paper
 
@@ -281,6 +281,8 @@ class _Identity:
         names = [_name_key(n) for n in (paper.title, paper.label) if n]
         hints = [("url", _url_key(paper.url))] if paper.url else []
         hints += [("code", _url_key(link)) for link in paper.code]
+        if paper.label and (short := short_name(paper.label)):
+            hints.append(("short name", short))  # [GCN]: two papers of that name are common
         return cls(
             listing,
             arxiv,
@@ -354,7 +356,11 @@ class _Index:
             if not others:
                 continue
             other = others[0]
-            what = {"url": f"same URL {key[1]}", "code": f"same code link {key[1]}"}.get(key[0], "same title")
+            what = {
+                "url": f"same URL {key[1]}",
+                "code": f"same code link {key[1]}",
+                "short name": f"same short name [{key[1]}]",
+            }.get(key[0], "same title")
             entry = shared.setdefault(id(other), (other, []))
             if what not in entry[1]:
                 entry[1].append(what)
@@ -470,7 +476,7 @@ def _doi(url: str | None) -> str | None:
     return found.group(1).rstrip("/.").lower() if found else None
 
 
-def _shorten(title: str, width: int = 60) -> str:
+def _shorten(title: str, width: int = 50) -> str:
     return title if len(title) <= width else title[: width - 1].rstrip() + "…"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def test_import_into_one_section(catalog_file: Path) -> None:
     assert out == (
         "added 5 papers to papers.yaml (new section: Inbox)\n"
         "skipped 2 duplicates already in the list as: resnet, vit\n"
-        '  tabs-crlf-bom.md:2 "ResNet: Deep Residual Learning for Image Recognition" is resnet '
+        '  tabs-crlf-bom.md:2 "ResNet: Deep Residual Learning for Image Recognit…" is resnet '
         f"(papers.yaml:{lines['resnet']}): same arXiv id 1512.03385\n"
         f'  tabs-crlf-bom.md:6 "ViT" is vit (papers.yaml:{lines["vit"]}): same title\n'
     )
@@ -70,6 +71,41 @@ def test_import_into_one_section(catalog_file: Path) -> None:
         "Identity Mappings in Deep Residual Networks",
         "Aggregated Residual Transformations (ResNeXt)",
     ]
+
+
+def test_import_keeps_every_paper_reports_each_merge_and_dry_run_writes_nothing(catalog_file: Path) -> None:
+    source = str(LISTS / "segmentation-papers.md")
+    before = catalog_file.read_bytes()
+    dry = ok("import", source, "--dry-run")
+    assert catalog_file.read_bytes() == before
+    assert dry.startswith("would add 13 papers to papers.yaml (new sections: Semantic Segmentation, ")
+    out = ok("import", source)
+    assert out.splitlines()[1:] == dry.splitlines()[1:]  # the same report, for real this time
+    assert out.startswith("added 13 papers to papers.yaml (new sections: Semantic Segmentation, ")
+    assert (
+        '  segmentation-papers.md:7 "Fully Convolutional Networks for Semantic Segment…" is segmentation'
+        in out
+    )
+    assert "merged 5 repeated listings into the first: " in out
+    assert "4 pairs look similar, kept apart:" in out
+    assert '"IGCV3: Interleaved Low-Rank Group Convolutions fo…" and segmentation-papers.md:26 ' in out
+    listed = json.loads(ok("list", "--json"))
+    sections = {"Semantic Segmentation", "Real-time Segmentation", "Efficient Networks", "Graphs"}
+    ids = [
+        arxiv for p in listed if p["section"] in sections for arxiv in [p["arxiv"], *p["related"]] if arxiv
+    ]
+    assert {"1804.06202", "1806.00178", "1606.00915", "1703.02719", "1612.01105"} <= set(ids)
+    assert len(ids) == len({i.split("v")[0] for i in ids}) == 11  # one paper per id (FCN was there)
+    igcv3 = next(p for p in listed if p["arxiv"] == "1806.00178")
+    shown = json.loads(ok("show", igcv3["id"], "--json"))
+    assert (shown["code"], shown["url"]) == (["https://github.com/homles11/IGCV3"], None)
+    assert re.search(r"│ code +https://github\.com/homles11/IGCV3 ", ok("show", igcv3["id"]))
+    assert "[code](https://github.com/homles11/IGCV3) <!-- id: igcv3-" in ok("export", "-f", "md")
+    assert "  note = {Code: \\url{https://github.com/homles11/IGCV3}}," in ok("export", "-f", "bibtex")
+    after = catalog_file.read_bytes()
+    again = ok("import", source)
+    assert again.startswith("added 0 papers to papers.yaml\nskipped 19 duplicates already in the list as: ")
+    assert catalog_file.read_bytes() == after
 
 
 def test_exported_markdown_imports_into_a_new_list_as_the_same_list(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ _LEADS_INTO_LINK = frozenset(
 )
 _NOTE_SEPARATOR = re.compile(r"\s*--\s*|\s+#\s+")
 # "[GCN] Large Kernel Matters": a short name in brackets before the title (the label keeps it)
-_SHORT_NAME = re.compile(r"^\s*\[(?![xX ]\])[^\[\]\n]{1,30}\]\s+(?=\S)")
+_SHORT_NAME = re.compile(r"^\s*\[(?![xX ]\])(?P<name>[^\[\]\n]{1,30})\]\s+(?=\S)")
 _STRAY_CHECKBOX = re.compile(r"(?<!\S)\[[xX]\](?=\s|$)")  # "Title -- [x] Subtitle": a checkbox typed twice
 # a repository on a code host: github.com/OWNER/REPO (a profile page alone is not code)
 _REPO_URL = re.compile(
@@ -57,74 +57,21 @@ _REPO_URL = re.compile(
 _AFTER_LEADING = re.compile(r"^\s*(?:--?|–|—|\|)\s+|^\s*:\s+")
 
 # A link labelled with one of these words is the paper's code: it goes to `code`.
-_CODE_WORDS = frozenset(
-    [
-        "code",
-        "codes",
-        "github",
-        "gitlab",
-        "bitbucket",
-        "repo",
-        "repository",
-        "implementation",
-        "reimplementation",
-        "pytorch",
-        "torch",
-        "tensorflow",
-        "tf",
-        "keras",
-        "mxnet",
-        "gluon",
-        "caffe",
-        "chainer",
-        "theano",
-        "jax",
-        "flax",
-        "matlab",
-        "paddle",
-        "paddlepaddle",
-        "lasagne",
-        "darknet",
-    ]
-)
+# fmt: off
+_CODE_WORDS = frozenset([
+    "code", "codes", "github", "gitlab", "bitbucket", "repo", "repository", "implementation",
+    "reimplementation", "pytorch", "torch", "tensorflow", "tf", "keras", "mxnet", "gluon", "caffe",
+    "chainer", "theano", "jax", "flax", "matlab", "paddle", "paddlepaddle", "lasagne", "darknet",
+])
 # A link labelled with one of these words (or a code word) is about the paper, not the paper: it goes to
 # the notes (code links to `code`).
-_EXTRA_WORDS = _CODE_WORDS | frozenset(
-    [
-        "notes",
-        "note",
-        "slides",
-        "slide",
-        "video",
-        "talk",
-        "youtube",
-        "blog",
-        "post",
-        "poster",
-        "website",
-        "homepage",
-        "project",
-        "page",
-        "demo",
-        "dataset",
-        "data",
-        "summary",
-        "review",
-        "explained",
-        "tweet",
-        "thread",
-        "colab",
-        "notebook",
-        "bibtex",
-        "bib",
-        "huggingface",
-        "weights",
-        "checkpoint",
-        "podcast",
-        "medium",
-        "zhihu",
-    ]
-)
+_EXTRA_WORDS = _CODE_WORDS | frozenset([
+    "notes", "note", "slides", "slide", "video", "talk", "youtube", "blog", "post", "poster", "website",
+    "homepage", "project", "page", "demo", "dataset", "data", "summary", "review", "explained", "tweet",
+    "thread", "colab", "notebook", "bibtex", "bib", "huggingface", "weights", "checkpoint", "podcast",
+    "medium", "zhihu",
+])
+# fmt: on
 _PAPER_WORDS = frozenset(
     ["paper", "pdf", "arxiv", "abs", "abstract", "doi", "publication", "openreview", "proceedings", "link"]
 )
@@ -522,6 +469,12 @@ def _note_separator(head: str, slots: list[_Slot]) -> re.Match[str] | None:
         if _paper_link_in(before, slots) or not _paper_link_in(after, slots):
             return separator
     return None
+
+
+def short_name(text: str) -> str | None:
+    """The short name in brackets that starts an item's text (``GCN`` in ``[GCN] Large Kernel Matters``)."""
+    found = _SHORT_NAME.match(text)
+    return found.group("name").strip() if found else None
 
 
 def continuation_links(children: list[Token]) -> tuple[list[str], list[str]]:
