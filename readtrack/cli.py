@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,30 +237,72 @@ def export(
 
 @app.command()
 def run(
-    name: str = typer.Argument(..., metavar="NAME", help="The plugin (see `readtrack plugins`)."),
+    names: list[str] = typer.Argument(
+        None, metavar="[NAME]...", help="The plugin(s) (see `readtrack plugins`); none with --all."
+    ),
     device: str = typer.Option("auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps"),
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random generator (CPU runs repeat exactly)."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Run on several seeds in parallel: 0-4, 0,3,7, or a count (5 = 0-4)."
+    ),
+    run_all: bool = typer.Option(False, "--all", help="Run every plugin (the shelf), in parallel workers."),
+    only_tag: str = typer.Option(
+        None, "--only-tag", help="With --all: only plugins of papers with this tag."
+    ),
+    section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
+    threads: int = typer.Option(
+        None, "--threads", help="torch CPU threads per run (default 1, or READTRACK_THREADS)."
+    ),
     only: str = typer.Option(None, "--only", help="Run one stage: check | train | bench."),
     timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
     impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
     as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
+    no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
+    group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
 ) -> None:
-    """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it."""
+    """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it.
+
+    Several seeds (--seeds), several plugins or the whole shelf (--all) run in parallel worker processes.
+    """
     from readtrack import runner
 
+    names = list(names or [])
+    if run_all or seeds is not None or len(names) != 1 or only_tag or section:
+        _run_batch(
+            names,
+            run_all=run_all,
+            only_tag=only_tag,
+            section=section,
+            seeds=seeds,
+            jobs=jobs,
+            settings_args={
+                "device": device,
+                "quick": quick,
+                "only": only,
+                "timeout": timeout,
+                "impl": impl,
+                "threads": runner.resolve_threads(threads),
+            },
+            as_json=as_json,
+        )
+        return
     options = {"impl": impl} if impl else {}
 
     def start(emit: runner.Emit) -> runner.RunRecord:
         return runner.run_plugin(
-            name,
+            names[0],
             device=device,
             quick=quick,
             seed=seed,
             only=only,
             timeout=timeout,
             options=options,
+            threads=threads,
             emit=emit,
+            keep_history=not no_record,
+            group_id=group,
         )
 
     try:
@@ -277,6 +320,56 @@ def run(
     raise typer.Exit(runner.exit_code(record))
 
 
+def _run_batch(
+    names: list[str],
+    *,
+    run_all: bool,
+    only_tag: str | None,
+    section: str | None,
+    seeds: str | None,
+    jobs: int | None,
+    settings_args: dict[str, object],
+    as_json: bool,
+) -> None:
+    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch)."""
+    from readtrack import batch
+    from readtrack.errors import UsageError
+
+    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
+    seed_list = batch.parse_seeds(seeds) if seeds is not None else [0]
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    workers = jobs or batch.default_jobs()
+    if as_json:
+        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
+        raise typer.Exit(code)
+    from readtrack.render.batches import BatchProgress, render_group, render_shelf
+
+    console = _console()
+    title = f"{len(plugins)} plugin{'s' if len(plugins) != 1 else ''} × {len(seed_list)} seed"
+    title += "s" if len(seed_list) != 1 else ""
+    shelf = len(plugins) > 1
+    started = time.perf_counter()
+    try:
+        with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
+            outcomes = batch.run_batch(plugins, seed_list, settings, workers=workers, on_event=progress)
+    except batch.BatchCancelled:
+        print(
+            "readtrack: cancelled; runs of plugins that had not finished were not recorded", file=sys.stderr
+        )
+        raise typer.Exit(130) from None
+    if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
+        render_group(outcomes[0].entry, console)
+    elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):
+        from readtrack.render.runs import render_record
+
+        render_record(outcomes[0].entry, console)
+    else:
+        render_shelf(outcomes, console, time.perf_counter() - started)
+    raise typer.Exit(batch.exit_code(outcomes))
+
+
 @app.command("history")
 def run_history(
     name: str = typer.Argument(None, metavar="[NAME]", help="Only this plugin's runs."),
@@ -287,7 +380,7 @@ def run_history(
     from readtrack import history
     from readtrack.records import jsonable
 
-    records = history.runs(name, limit=limit)
+    records = history.entries(name, limit=limit)
     if as_json:
         _print_json([jsonable(r.to_dict()) for r in records])
         return

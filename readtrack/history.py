@@ -12,6 +12,7 @@ Reading history needs neither torch nor the plugins themselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -24,7 +25,8 @@ from typing import Any, NamedTuple, cast
 
 from readtrack.errors import UsageError
 from readtrack.hookspecs import hookimpl
-from readtrack.records import RUN_STATUSES, RunInfo, RunRecord, RunStatus, jsonable
+from readtrack.records import RUN_STATUSES, GroupRecord, RunInfo, RunRecord, RunStatus, jsonable
+from readtrack.spread import spreads
 from readtrack.store import connect, ensure_schema
 
 SCHEMA = """
@@ -44,7 +46,20 @@ CREATE TABLE IF NOT EXISTS runs (
     record      TEXT NOT NULL   -- JSON of the RunRecord (a stage-less placeholder while running)
 );
 CREATE INDEX IF NOT EXISTS runs_by_plugin ON runs (plugin, started_at);
+CREATE TABLE IF NOT EXISTS run_groups (
+    group_id    TEXT PRIMARY KEY,
+    plugin      TEXT NOT NULL,
+    status      TEXT NOT NULL,  -- passed only when every seed's run passed
+    seeds       TEXT NOT NULL,  -- JSON list, in run order
+    started_at  TEXT NOT NULL,
+    duration_s  REAL,
+    missing     TEXT NOT NULL   -- JSON {seed: why} for seeds whose worker gave no record
+);
+CREATE INDEX IF NOT EXISTS run_groups_by_plugin ON run_groups (plugin, started_at);
 """
+
+#: Columns added to ``runs`` after its first release, with their DDL (added on first use of an older file).
+ADDED_COLUMNS = {"group_id": "ALTER TABLE runs ADD COLUMN group_id TEXT"}
 
 #: A ``running`` row whose process is gone (killed, power cut) is reported with this status.
 INTERRUPTED: RunStatus = "interrupted"
@@ -55,6 +70,11 @@ def _connect() -> Iterator[sqlite3.Connection]:
     conn = connect()
     try:
         ensure_schema(conn, SCHEMA)
+        have = {row["name"] for row in conn.execute("PRAGMA table_info(runs)")}
+        for column, ddl in ADDED_COLUMNS.items():
+            if column not in have:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    conn.execute(ddl)
         yield conn
     finally:
         conn.close()
@@ -72,22 +92,63 @@ def record_started(info: RunInfo) -> None:
     """Insert the ``running`` row for a run that is starting."""
     placeholder = RunRecord(info=info, status="running", duration_s=0.0)
     with _connect() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO runs (run_id, plugin, paper_id, device, status, quick, seed, started_at,"
-            " pid, environment, record) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-            (
-                info.run_id,
-                info.plugin,
-                info.paper_id,
-                info.device,
-                int(info.quick),
-                info.seed,
-                info.started_at,
-                os.getpid(),
-                _dumps(info.environment),
-                _dumps(placeholder.to_dict()),
-            ),
-        )
+        _insert(conn, placeholder, os.getpid())
+
+
+def _insert(
+    conn: sqlite3.Connection, record: RunRecord, pid: int | None, finished_at: str | None = None
+) -> None:
+    info = record.info
+    conn.execute(
+        "INSERT OR REPLACE INTO runs (run_id, plugin, paper_id, device, status, quick, seed, started_at,"
+        " finished_at, duration_s, pid, environment, record, group_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            info.run_id,
+            info.plugin,
+            info.paper_id,
+            info.device,
+            record.status,
+            int(info.quick),
+            info.seed,
+            info.started_at,
+            finished_at,
+            None if record.status == "running" else record.duration_s,
+            pid,
+            _dumps(info.environment),
+            _dumps(record.to_dict()),
+            info.group_id,
+        ),
+    )
+
+
+def record_group(group: GroupRecord) -> None:
+    """Store a multi-seed run: every seed's finished run and the group row, in one transaction (a reader
+    never sees part of a group)."""
+    finished = _now()
+    with _connect() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for record in group.runs:
+                record.info.group_id = group.group_id
+                _insert(conn, record, None, finished)
+            conn.execute(
+                "INSERT OR REPLACE INTO run_groups (group_id, plugin, status, seeds, started_at, duration_s,"
+                " missing) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    group.group_id,
+                    group.plugin,
+                    group.status,
+                    json.dumps(group.seeds),
+                    group.started_at,
+                    group.duration_s,
+                    json.dumps({str(k): v for k, v in group.missing.items()}),
+                ),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def record_finished(record: RunRecord) -> None:
@@ -171,6 +232,72 @@ def last_run(plugin: str) -> RunRecord | None:
     """The newest run of ``plugin`` (finished or not), or None."""
     found = runs(plugin, limit=1)
     return found[0] if found else None
+
+
+#: What history lists: a run made alone, or the runs of one multi-seed run together.
+Entry = RunRecord | GroupRecord
+
+
+def entries(plugin: str | None = None, limit: int | None = None, *, finished: bool = False) -> list[Entry]:
+    """History as a reader sees it, newest first: runs made alone and multi-seed groups (each one entry,
+    its seeds' runs inside); only ``plugin``'s when given, at most ``limit``, only finished ones with
+    ``finished``."""
+    where, args = ["group_id IS NULL"], []
+    if plugin:
+        where.append("plugin = ?")
+        args.append(plugin)
+    if finished:
+        where.append("status != 'running'")
+    cap = "" if limit is None else f" LIMIT {max(0, int(limit))}"
+    with _connect() as conn:
+        rows = conn.execute(
+            f"SELECT record, status, pid, started_at FROM runs WHERE {' AND '.join(where)}"
+            f" ORDER BY started_at DESC, rowid DESC{cap}",
+            args,
+        ).fetchall()
+        group_rows = conn.execute(
+            "SELECT * FROM run_groups"
+            + (" WHERE plugin = ?" if plugin else "")
+            + f" ORDER BY started_at DESC, rowid DESC{cap}",
+            [plugin] if plugin else [],
+        ).fetchall()
+        found: list[tuple[str, int, Entry | sqlite3.Row]] = [(r["started_at"], 0, r) for r in rows]
+        found += [(g["started_at"], 1, g) for g in group_rows]
+        found.sort(key=lambda item: item[0], reverse=True)  # stable: alone runs first on a tie
+        chosen = found if limit is None else found[: max(0, int(limit))]
+        return [_group(conn, item) if kind else _record(item) for _, kind, item in chosen]  # type: ignore[arg-type]
+
+
+def _group(conn: sqlite3.Connection, row: sqlite3.Row) -> GroupRecord:
+    seeds = [int(s) for s in json.loads(row["seeds"])]
+    members = [
+        _record(r)
+        for r in conn.execute("SELECT record, status, pid FROM runs WHERE group_id = ?", (row["group_id"],))
+    ]
+    members.sort(key=lambda r: seeds.index(r.info.seed) if r.info.seed in seeds else len(seeds))
+    return GroupRecord(
+        group_id=row["group_id"],
+        plugin=row["plugin"],
+        seeds=seeds,
+        started_at=row["started_at"],
+        status=cast(RunStatus, row["status"]),
+        duration_s=_float(row["duration_s"]),
+        runs=members,
+        missing={int(k): v for k, v in json.loads(row["missing"]).items()},
+    )
+
+
+def group(group_id: str) -> GroupRecord | None:
+    """One multi-seed run by its id (a prefix is enough when it is unique), or None."""
+    with _connect() as conn:
+        rows = conn.execute(
+            "SELECT * FROM run_groups WHERE group_id LIKE ? LIMIT 2", (group_id.replace("%", "") + "%",)
+        ).fetchall()
+        return _group(conn, rows[0]) if len(rows) == 1 else None
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def last_two(plugin: str) -> list[RunRecord]:
@@ -266,8 +393,8 @@ class RunComparison:
     """The two newest finished runs of a plugin and how their numbers moved."""
 
     plugin: str
-    older: RunRecord
-    newer: RunRecord
+    older: Entry
+    newer: Entry
     deltas: list[Delta] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -281,8 +408,18 @@ class RunComparison:
         )
 
 
-def _run_summary(record: RunRecord) -> dict[str, Any]:
+def _run_summary(record: Entry) -> dict[str, Any]:
     info = record.info
+    if isinstance(record, GroupRecord):
+        return {
+            **_run_summary(record.runs[0]),
+            "run_id": None,
+            "group_id": record.group_id,
+            "seeds": record.seeds,
+            "status": record.status,
+            "duration_s": record.duration_s,
+            "spread": [s.to_dict() for s in spreads(record.runs)],
+        }
     return {
         "run_id": info.run_id,
         "started_at": info.started_at,
@@ -302,8 +439,26 @@ class _Number(NamedTuple):
     noisy: bool = False
 
 
-def _numbers(record: RunRecord) -> dict[tuple[str, str], _Number]:
-    found: dict[tuple[str, str], _Number] = {}
+def _numbers(entry: Entry) -> dict[tuple[str, str], _Number]:
+    """Every number of a run; of a multi-seed run, each number's mean over its seeds (passed when it
+    passed on every seed)."""
+    if isinstance(entry, GroupRecord):
+        per_seed = [_numbers(r) for r in entry.runs]
+        keys = list(dict.fromkeys(k for numbers in per_seed for k in numbers))
+        found = {}
+        for key in keys:
+            seen = [n[key] for n in per_seed if key in n]
+            values = [x.value for x in seen if x.value is not None and math.isfinite(x.value)]
+            passes = [x.passed for x in seen if x.passed is not None]
+            found[key] = _Number(
+                sum(values) / len(values) if values else None,
+                (all(passes) and len(seen) == len(per_seed)) if passes else None,
+                seen[0].unit,
+                any(x.noisy for x in seen),
+            )
+        return found
+    record = entry
+    found = {}
     for stage in record.stages:
         for comp in stage.comparisons:
             unit = "max abs error" if comp.kind == "close" else "value"
@@ -318,8 +473,9 @@ def _numbers(record: RunRecord) -> dict[tuple[str, str], _Number]:
     return found
 
 
-def compare_records(older: RunRecord, newer: RunRecord) -> RunComparison:
-    """Line up every check error, target, measured value and bench median of two runs."""
+def compare_records(older: Entry, newer: Entry) -> RunComparison:
+    """Line up every check error, target, measured value and bench median of two runs (of a multi-seed
+    run: the mean over its seeds)."""
     old, new = _numbers(older), _numbers(newer)
     missing = _Number(None, None, "")
     deltas = []
@@ -333,7 +489,7 @@ def compare_records(older: RunRecord, newer: RunRecord) -> RunComparison:
 
 def compare(plugin: str) -> RunComparison:
     """Compare the two newest finished runs of ``plugin``; a UsageError says so when there are fewer."""
-    found = last_two(plugin)
+    found = entries(plugin, limit=2, finished=True)
     if len(found) < 2:
         have = "no finished run" if not found else "only one finished run"
         raise UsageError(

@@ -147,6 +147,10 @@ class RunInfo:
     started_at: str
     environment: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: torch's CPU intra-op thread count during the run (0: recorded before readtrack stored it)
+    threads: int = 0
+    #: the multi-seed or shelf run this run is part of (``readtrack run --seeds/--all``), else None
+    group_id: str | None = None
 
 
 @dataclass
@@ -187,6 +191,65 @@ class RunRecord:
             duration_s=_float(data.get("duration_s")),
             stages=stages,
         )
+
+
+@dataclass
+class GroupRecord:
+    """One plugin run on several seeds at once (``readtrack run NAME --seeds 0-4``): its runs, one per seed in
+    seed order, recorded in history together. ``status`` is ``passed`` only when every seed's run passed
+    (a claim holds only when it holds on every seed), else the worst seed's status; ``missing`` lists seeds
+    whose worker ended without a record, with the reason."""
+
+    group_id: str
+    plugin: str
+    seeds: list[int]
+    started_at: str
+    status: RunStatus
+    duration_s: float
+    runs: list[RunRecord] = field(default_factory=list)
+    missing: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def info(self) -> RunInfo:
+        """The first seed's run info (device, quick, threads are shared by every seed)."""
+        return self.runs[0].info
+
+    def to_dict(self) -> dict[str, Any]:
+        from readtrack.spread import spreads
+
+        return {
+            "group_id": self.group_id,
+            "plugin": self.plugin,
+            "seeds": self.seeds,
+            "started_at": self.started_at,
+            "status": self.status,
+            "duration_s": self.duration_s,
+            "missing": {str(seed): why for seed, why in self.missing.items()},
+            "spread": [s.to_dict() for s in spreads(self.runs)],
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GroupRecord:
+        return cls(
+            group_id=data["group_id"],
+            plugin=data["plugin"],
+            seeds=[int(s) for s in data["seeds"]],
+            started_at=data["started_at"],
+            status=data["status"],
+            duration_s=_float(data.get("duration_s")),
+            runs=[RunRecord.from_dict(r) for r in data.get("runs", [])],
+            missing={int(seed): why for seed, why in data.get("missing", {}).items()},
+        )
+
+
+def worst_status(statuses: list[RunStatus]) -> RunStatus:
+    """A run's or a group's status from its parts': the worst of them, ``passed`` only when all passed."""
+    worst_first: tuple[RunStatus, ...] = ("cancelled", "interrupted", "timeout", "error", "failed")
+    for status in worst_first:
+        if status in statuses:
+            return status
+    return "passed" if statuses and all(s == "passed" for s in statuses) else "failed"
 
 
 _Record = TypeVar("_Record")

@@ -17,6 +17,12 @@ Seeds: before every stage Python's, torch's (all devices) and numpy's generators
 seed and torch is asked for deterministic algorithms (except while benchmarking, which times the kernels a
 user's own code would get), so a CPU run repeats exactly and ``--only train`` gives what ``train`` gives
 inside a full run.
+
+Threads: a CPU run computes with one intra-op and one inter-op thread unless asked otherwise (``threads``,
+``--threads N``, ``READTRACK_THREADS``), whatever ``OMP_NUM_THREADS`` says. Float sums split across N threads
+add in another order, so a run's numbers would otherwise depend on the machine it ran on; and the tiny models
+of the plugins gain nothing from a second thread while losing up to 12x when its spin-waits meet a busy core
+(``benchmarks/bench_runs.py``). The count is set before the plugin's first torch op and stored in the record.
 """
 
 from __future__ import annotations
@@ -49,6 +55,12 @@ from readtrack.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, 
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
+#: The name the history recorder is registered under (``readtrack.plugins``).
+HISTORY_PLUGIN = "readtrack.history"
+
+#: Environment variable naming the CPU thread count of runs (``--threads`` wins over it); default 1.
+THREADS_ENV = "READTRACK_THREADS"
+
 
 class StageTimeout(BaseException):
     """Raised into a stage that ran past its timeout (a BaseException: ``except Exception`` cannot eat it)."""
@@ -77,12 +89,18 @@ def run_plugin(
     only: str | None = None,
     timeout: float | None = None,
     options: dict[str, Any] | None = None,
+    threads: int | None = None,
     emit: Emit | None = None,
     cancel: threading.Event | None = None,
+    keep_history: bool = True,
+    group_id: str | None = None,
 ) -> RunRecord:
     """Run plugin ``name`` and return its record (see the module docstring).
 
     ``only`` runs one stage; ``timeout`` overrides the plugin's per-stage timeout (seconds, 0 = none);
+    ``threads`` is torch's CPU thread count (None: ``READTRACK_THREADS``, else 1); ``keep_history=False``
+    keeps the run out of history (a multi-seed or shelf run records its runs itself, together, at its end),
+    ``group_id`` names the group such a run belongs to;
     ``options`` reach the plugin as ``ctx.options`` (``{"impl": "triton"}``); ``emit`` receives every event
     dict as it happens; setting ``cancel`` from another thread stops the run as cancelled.
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
@@ -98,6 +116,7 @@ def run_plugin(
     stages = [only] if only else list(STAGES)
     resolved = devices.resolve_device(device, info.devices, plugin=name)
     limit = info.stage_timeout if timeout is None else timeout
+    n_threads = apply_thread_policy(resolve_threads(threads))
     run = RunInfo(
         run_id=uuid4().hex,
         plugin=info.name,
@@ -109,13 +128,17 @@ def run_plugin(
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         environment=devices.describe_environment(resolved),
         options=dict(options or {}),
+        threads=n_threads,
+        group_id=group_id,
     )
     hooks = plugins.discovery().hooks
+    # Without history the recorder is left out of the lifecycle hooks; every other observer still hears.
+    skip = () if keep_history else (HISTORY_PLUGIN,)
 
     def send(event: dict[str, Any]) -> None:
         # "start" and "record" bracket the stream; hooks get those from readtrack_run_started/finished.
         if event["type"] not in ("start", "record"):
-            notify(hooks, hooks.hook.readtrack_run_progress, run=run, event=event)
+            notify(hooks, hooks.hook.readtrack_run_progress, skip, run=run, event=event)
         if emit is not None:
             emit(event)
 
@@ -124,7 +147,7 @@ def run_plugin(
     results: list[StageResult] = []
     started = time.perf_counter()
     try:
-        notify(hooks, hooks.hook.readtrack_run_started, run=run)
+        notify(hooks, hooks.hook.readtrack_run_started, skip, run=run)
         send({"type": "start", "stage": None, "run": asdict(run)})
         with _cancel_on_sigterm(), _reproducible(seed):
             _run_stages(plugin, ctx, stages, limit, cancel, send, results)
@@ -133,7 +156,7 @@ def run_plugin(
         _finish_cancelled(results, stages, send)
     with _ignore_sigint():  # a second Ctrl-C must not lose the record
         record = RunRecord(run, _overall(results), time.perf_counter() - started, results)
-        notify(hooks, hooks.hook.readtrack_run_finished, run=run, record=record)
+        notify(hooks, hooks.hook.readtrack_run_finished, skip, run=run, record=record)
         send({"type": "record", "stage": None, "record": record.to_dict()})
     return record
 
@@ -275,19 +298,55 @@ def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> Ru
 
 
 # -- lifecycle hooks --------------------------------------------------------------------------------
-def notify(manager: pluggy.PluginManager, hook: HookCaller, **kwargs: Any) -> None:
+def notify(
+    manager: pluggy.PluginManager, hook: HookCaller, skip: tuple[str, ...] = (), **kwargs: Any
+) -> None:
     """Call lifecycle ``hook`` (``manager.hook.readtrack_run_started`` ...) through pluggy, one observer at a
     time: an observer that raises is reported and skipped, so an exporter's bug cannot lose the run or keep
-    the other observers (the history recorder among them) from seeing it."""
+    the other observers (the history recorder among them) from seeing it. Observers registered under a
+    name in ``skip`` are not called."""
     implementers = list(dict.fromkeys(impl.plugin for impl in hook.get_hookimpls()))
     everyone = manager.get_plugins()
     for plugin in implementers:
+        if manager.get_name(plugin) in skip:
+            continue
         call = manager.subset_hook_caller(hook.name, remove_plugins=[p for p in everyone if p is not plugin])
         try:
             call(**kwargs)
         except Exception as err:
             name = manager.get_name(plugin)
             print(f"readtrack: plugin {name} failed in {hook.name}: {one_line(err)}", file=sys.stderr)
+
+
+# -- threads ---------------------------------------------------------------------------------------
+def resolve_threads(threads: int | None = None) -> int:
+    """The CPU thread count a run uses: ``threads`` when given, else ``READTRACK_THREADS``, else 1.
+    A count below 1 or a value that is not a whole number is a UsageError."""
+    source = "--threads"
+    value: Any = threads
+    if value is None:
+        value, source = os.environ.get(THREADS_ENV) or "1", THREADS_ENV
+    try:
+        count = int(value)
+    except ValueError:
+        raise UsageError(f"{source} must be a whole number of threads, not {value!r}") from None
+    if count < 1:
+        raise UsageError(f"{source} must be at least 1, not {count}")
+    return count
+
+
+def apply_thread_policy(threads: int) -> int:
+    """Make torch compute with ``threads`` intra-op and inter-op threads from now on; returns the count.
+
+    torch fixes its inter-op pool when it first uses it and refuses a later change: then the pool keeps its
+    size (it only runs ``torch.jit.fork`` tasks, which no plugin uses, so results do not depend on it)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if torch.get_num_interop_threads() != threads:
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(threads)
+    return torch.get_num_threads()
 
 
 # -- seeds and determinism --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from readtrack.devices import environment_line
 from readtrack.history import RunComparison
-from readtrack.records import NOISE_LIMIT, Emit, RunRecord, StageResult
+from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
 
 STATUS_STYLE = {
     "passed": "green",
@@ -95,6 +95,13 @@ def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
+def threads_note(threads: int) -> str:
+    """`` · 1 thread`` / `` · 4 threads`` for a run's CPU thread count (nothing when it was not recorded)."""
+    if threads <= 0:
+        return ""
+    return f" · {threads} thread{'s' if threads != 1 else ''}"
+
+
 def _mark(passed: bool | None) -> Text:
     if passed is None:
         return Text("")
@@ -129,9 +136,8 @@ def render_record(record: RunRecord, console: Console) -> None:
     info = record.info
     console.print()
     head = Text(f"{info.plugin}", style="bold")
-    head.append(
-        f"  paper {info.paper_id} · {info.device} · seed {info.seed}{' · quick' if info.quick else ''}"
-    )
+    head.append(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)} · seed {info.seed}")
+    head.append(" · quick" if info.quick else "")
     console.print(head)
     for stage in record.stages:
         results, bench = stage_tables(stage)
@@ -297,39 +303,59 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
 
 
 # -- history, compare, plugins ---------------------------------------------------------------------
-def render_history(records: Sequence[RunRecord], console: Console) -> None:
-    if not records:
+def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console) -> None:
+    """Runs made alone and multi-seed runs (one line each: how many seeds passed), newest first."""
+    if not entries:
         console.print("no runs recorded yet: try `readtrack run NAME --quick`")
         return
     show_id = console.width >= 100
     table = Table(
         title="run history, newest first", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
-    for column in ("started (UTC)", "plugin", "device", "status", "duration", "stages"):
+    for column in ("started (UTC)", "plugin", "device", "seed", "status", "duration", "stages"):
         table.add_column(column, no_wrap=True)
     if show_id:
         table.add_column("run id", no_wrap=True)
-    for r in records:
-        stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
+    for r in entries:
+        info = r.info if not isinstance(r, GroupRecord) or r.runs else None
+        setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
+        setting += " quick" if info is not None and info.quick else ""
+        if isinstance(r, GroupRecord):
+            passed = sum(run.status == "passed" for run in r.runs)
+            seed, stages, ident = _seeds(r.seeds), f"{passed}/{len(r.seeds)} seeds passed", r.group_id[:8]
+        else:
+            seed = str(r.info.seed)
+            stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
+            ident = r.info.run_id[:8]
         cells: list[str | Text] = [
-            _when(r.info.started_at),
-            r.info.plugin,
-            r.info.device + (" quick" if r.info.quick else ""),
+            _when(r.started_at if isinstance(r, GroupRecord) else r.info.started_at),
+            r.plugin if isinstance(r, GroupRecord) else r.info.plugin,
+            setting,
+            seed,
             status_text(r.status),
             fmt_seconds(r.duration_s) if r.status != "running" else "",
             stages,
         ]
-        table.add_row(*cells, *([r.info.run_id[:8]] if show_id else []))
+        table.add_row(*cells, *([ident] if show_id else []))
     console.print(table)
     legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
-    console.print(Text(f"c/t/b: check/train/bench · {legend}", style="dim"))
+    console.print(Text(f"c/t/b: check/train/bench · {legend} · cpu×N: N CPU threads", style="dim"))
+
+
+def _seeds(seeds: Sequence[int]) -> str:
+    if len(seeds) > 1 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(str(s) for s in seeds)
 
 
 def render_comparison(comparison: RunComparison, console: Console) -> None:
     old, new = comparison.older, comparison.newer
 
-    def label(record: RunRecord) -> str:
+    def label(record: RunRecord | GroupRecord) -> str:
         info = record.info
+        if isinstance(record, GroupRecord):
+            seeds = f"seeds {_seeds(record.seeds)}, mean of {len(record.runs)}"
+            return f"multi-seed run {record.group_id[:8]} ({record.started_at}, {seeds}, {record.status})"
         return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
 
     console.print(f"[bold]{comparison.plugin}[/bold]: {label(old)} → {label(new)}", highlight=False)
@@ -354,6 +380,13 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
     if any(d.noisy for d in comparison.deltas):
         note = f"? a bench median with an IQR over {NOISE_LIMIT:.0%} of it in either run: change not reliable"
         console.print(Text(note, style="yellow"))
+    for which, entry in (("older", old), ("newer", new)):
+        if isinstance(entry, GroupRecord) and entry.runs:
+            from readtrack.render.batches import spread_table
+            from readtrack.spread import spreads
+
+            console.print(Text(f"{which}: seeds {_seeds(entry.seeds)}", style="bold"))
+            console.print(spread_table(spreads(entry.runs), console.width))
     if old.info.environment != new.info.environment:
         console.print(Text("environments differ:", style="yellow"))
         console.print(Text(f"  older {environment_line(old.info.environment)}", style="dim"))

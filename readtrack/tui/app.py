@@ -32,6 +32,7 @@ from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptS
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
+from readtrack.tui.shelf_worker import ShelfWorker
 from readtrack.tui.sync_panel import SyncPanel
 from readtrack.tui.sync_worker import SyncWorker
 
@@ -74,6 +75,20 @@ class MainScreen(Screen[None]):
         Binding("o", "open_pdf", "Open PDF", show=False, tooltip="Open the PDF (fetched first when missing)"),
         Binding("enter", "run_plugin", "Run", tooltip="Run the paper's plugin: check, train, bench"),
         Binding("p", "paper_view", "Page", tooltip="Read the plugin's page, code and results side by side"),
+        Binding(
+            "R",
+            "run_shelf('section')",
+            "Run section",
+            show=False,
+            tooltip="Run every plugin of this section (quick) in the background; the badges fill in",
+        ),
+        Binding(
+            "ctrl+r",
+            "run_shelf('all')",
+            "Run every plugin",
+            show=False,
+            tooltip="Run every plugin of the list (quick) in the background; Esc cancels",
+        ),
         Binding("f", "search", "Search", tooltip="Full-text search: papers, notes, abstracts, PDFs, plugins"),
         Binding(
             "escape",
@@ -97,6 +112,7 @@ class MainScreen(Screen[None]):
         self.catalog: Catalog | None = None
         self.watcher = CatalogWatcher(self, path, self._install)
         self.syncer = SyncWorker(self, lambda: self.query_one(SyncPanel), self._sync_finished)
+        self.shelf = ShelfWorker(self, self._shelf_result, lambda: self._load_side_data())
         self.section_index = 0
         self.query_text = ""
         self.search_extra: dict[str, str] = {}
@@ -321,6 +337,8 @@ class MainScreen(Screen[None]):
         panel = self.query_one(SyncPanel)
         if self.syncer.running:
             self.syncer.cancel()
+        elif self.shelf.running:
+            self.shelf.cancel()
         elif panel.has_class("-shown"):
             panel.remove_class("-shown")
         else:
@@ -471,6 +489,17 @@ class MainScreen(Screen[None]):
             self._load_side_data()
 
         self.app.push_screen(PaperView(paper, plugin), back)
+
+    def action_run_shelf(self, scope: str) -> None:
+        """Run every plugin of the section (``scope == 'section'``) or of the list, quick, in background."""
+        if self.catalog is not None:
+            section = self.catalog.sections[self.section_index] if scope == "section" else None
+            self.shelf.run(self.catalog, section)
+
+    def _shelf_result(self, plugin: str, status: str) -> None:
+        self.last_status[plugin] = status
+        self.table.set_last_status(self.last_status)
+        self._show_rows()
 
     def action_sync(self) -> None:
         paper = self._selected()

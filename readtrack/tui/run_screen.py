@@ -1,10 +1,12 @@
 """Running a paper's plugin from the TUI: choose device and mode, watch it live, read the recorded result.
 
 The run is ``python -m readtrack run NAME --json`` in a subprocess (a crash, a hang or a CUDA abort in the
-plugin cannot take the TUI down); this screen reads its JSON-lines events from a worker thread. Escape sends
-SIGINT (the runner records the run as cancelled) and kills the process if it has not ended after a grace
-period. The runner records every run in the history; the screen shows the record's check, training curve and
-benchmark tables, and the plugin's recent runs with the trend of its main number.
+plugin cannot take the TUI down); this screen reads its JSON-lines events from a worker thread. With seeds
+in the seeds field (``0-4``, ``0,3,7``, ``5``) it is ``run NAME --seeds ... --json``: the seeds run in
+parallel workers, each seed's stages show live, and the result is the per-seed table and the spread over
+seeds. Escape sends SIGINT (the runner records the run as cancelled) and kills the process if it has not
+ended after a grace period. The runner records every run in the history; the screen shows the record's
+check, training curve and benchmark tables, and the plugin's recent runs with the trend of its main number.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, ProgressBar, RichLog, Static
+from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from readtrack.catalog import Paper
 from readtrack.errors import one_line
-from readtrack.records import RunRecord
+from readtrack.records import GroupRecord, RunRecord
 from readtrack.tui.key_bar import KeyBar
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -49,14 +51,22 @@ STATUS_STYLES = {"passed": "bold green", "cancelled": "bold yellow", "running": 
 CANCEL_GRACE_S = 5.0  # after SIGINT, how long the run may take to record itself before it is killed
 
 
-def run_command(plugin: str, device: str, quick: bool) -> list[str]:
-    """The subprocess that runs the plugin: the CLI's own ``run --json``."""
+def run_command(plugin: str, device: str, quick: bool, seeds: str = "") -> list[str]:
+    """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` when given)."""
     argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
+    argv += ["--seeds", seeds] if seeds.strip() else []
     return [*argv, "--quick"] if quick else argv
 
 
-def main_number(record: RunRecord) -> tuple[str, float] | None:
-    """The number a plugin's trend follows: its first training target, else its baseline bench median."""
+def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
+    """The number a plugin's trend follows: its first training target, else its baseline bench median (of a
+    multi-seed run: the mean over the seeds that recorded it)."""
+    if isinstance(record, GroupRecord):
+        found = [n for n in (main_number(r) for r in record.runs) if n is not None]
+        if not found:
+            return None
+        values = [value for name, value in found if name == found[0][0]]
+        return found[0][0], sum(values) / len(values)
     for stage in record.stages:
         if stage.targets:
             return stage.targets[0].name, stage.targets[0].value
@@ -67,20 +77,26 @@ def main_number(record: RunRecord) -> tuple[str, float] | None:
     return None
 
 
-def history_renderable(records: list[RunRecord]) -> RenderableType:
-    """Recent runs, newest first, and a sparkline of the main number from oldest to newest."""
+def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType:
+    """Recent runs, newest first (a multi-seed run is one line: its seeds and their mean main number), and a
+    sparkline of the main number from oldest to newest."""
+    from readtrack.batch import seeds_label
     from readtrack.render.runs import fmt_number, fmt_seconds, sparkline
 
+    records = [e for e in entries if isinstance(e, RunRecord) or e.runs]
     if not records:
         return Text("No recorded runs yet.", style="dim")
     table = Table(title="Recent runs", title_justify="left", box=None, padding=(0, 1), show_header=True)
-    for column in ("started (UTC)", "device", "status", "time", "main number"):
+    for column in ("started (UTC)", "device", "seed", "status", "time", "main number"):
         table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
     for record in records:
         number = main_number(record)
+        seed = seeds_label(record.seeds) if isinstance(record, GroupRecord) else str(record.info.seed)
+        started = record.started_at if isinstance(record, GroupRecord) else record.info.started_at
         table.add_row(
-            record.info.started_at.replace("T", " ")[:16],
+            started.replace("T", " ")[:16],
             record.info.device + (" quick" if record.info.quick else ""),
+            seed,
             Text(record.status, style=STATUS_STYLES.get(record.status, "bold red")),
             fmt_seconds(record.duration_s) if record.status != "running" else "",
             fmt_number(number[1]) if number else "–",
@@ -124,8 +140,11 @@ class RunScreen(Screen[None]):
         Binding("enter", "start", "Run"),
         Binding("d", "cycle_device", "Device"),
         Binding("f", "toggle_mode", "Quick/full"),
+        Binding("s", "seeds", "Seeds", tooltip="Type seeds to run in parallel: 0-4, 0,3,7, or a count"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
     ]
+
+    AUTO_FOCUS = "#run-log"  # not the seeds field: d, f and s are keys here until s focuses it
 
     def __init__(self, plugin: str, paper: Paper) -> None:
         super().__init__()
@@ -137,12 +156,17 @@ class RunScreen(Screen[None]):
         self.stage_status: dict[str, str] = {}
         self.curves: dict[str, list[tuple[int, float]]] = {}
         self.record: RunRecord | None = None
+        self.group: GroupRecord | None = None
+        self.seed_status: dict[int, dict[str, str]] = {}  # multi-seed runs: each seed's stages
+        self.jobs = (0, 0)  # multi-seed runs: (seeds done, seeds in all)
         self._cancelling = False
         self._refused: str | None = None  # the runner's error event: the run never started
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="run-options")
+        with Horizontal(id="run-options-row"):
+            yield Static(id="run-options")
+            yield Input(placeholder="seeds: 0-4 · 0,3,7 · 5", id="run-seeds")
         with Horizontal(id="run-body"):
             with Vertical(id="run-live"):
                 yield Static(id="run-stages")
@@ -176,7 +200,7 @@ class RunScreen(Screen[None]):
         line.append("   mode ")
         for quick, label in ((True, "quick"), (False, "full")):
             line.append(f" {label} ", style="reverse bold" if quick == self.quick else "dim")
-        line.append("   d: device · f: quick/full · Enter: run", style="dim")
+        line.append("   d: device · f: quick/full · s: seeds · Enter: run", style="dim")
         self.query_one("#run-options", Static).update(line)
 
     def action_cycle_device(self) -> None:
@@ -184,6 +208,15 @@ class RunScreen(Screen[None]):
             return
         self.device = DEVICES[(DEVICES.index(self.device) + 1) % len(DEVICES)]
         self._show_options()
+
+    def action_seeds(self) -> None:
+        if not self.running:
+            self.query_one("#run-seeds", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.set_focus(None)
+        self.action_start()
 
     def action_toggle_mode(self) -> None:
         if self.running:
@@ -201,9 +234,22 @@ class RunScreen(Screen[None]):
         if self.running:
             self.notify("Already running (Esc cancels)", severity="warning")
             return
+        seeds = self.query_one("#run-seeds", Input).value.strip()
+        if seeds:
+            from readtrack.batch import parse_seeds
+            from readtrack.errors import UsageError
+
+            try:
+                count = len(parse_seeds(seeds))
+            except UsageError as err:
+                self._verdict(Text(str(err), style="bold red"))
+                return
         self.stage_status = {}
+        self.seed_status = {}
+        self.jobs = (0, count) if seeds else (0, 0)
         self.curves = {}
         self.record = None
+        self.group = None
         self._cancelling = False
         self._refused = None
         self.query_one(RichLog).clear()
@@ -212,11 +258,14 @@ class RunScreen(Screen[None]):
         self.query_one("#run-bench", Static).update("")
         self.query_one("#run-curve").display = False
         mode = "quick" if self.quick else "full"
+        on_seeds = f", seeds {seeds}" if seeds else ""
         self._verdict(
-            Text(f"Running {self.plugin} on {self.device} ({mode})… Esc cancels", style="bold yellow")
+            Text(
+                f"Running {self.plugin} on {self.device} ({mode}{on_seeds})… Esc cancels", style="bold yellow"
+            )
         )
         self._show_stages()
-        argv = run_command(self.plugin, self.device, self.quick)
+        argv = run_command(self.plugin, self.device, self.quick, seeds)
         try:
             self.process = subprocess.Popen(
                 argv,
@@ -252,10 +301,17 @@ class RunScreen(Screen[None]):
         self.app.call_from_thread(self._finished, code, [line.rstrip() for line in stderr_tail])
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        if "seed" in event and self.jobs[1]:
+            self._on_seed_event(event)
+            return
         kind = event.get("type")
         log = self.query_one(RichLog)
         stage = event.get("stage")
-        if kind == "start":
+        if kind == "plugin_done" and event.get("group"):
+            self.group = GroupRecord.from_dict(event["group"])
+        elif kind == "plugin_done" and event.get("record"):
+            self.record = RunRecord.from_dict(event["record"])
+        elif kind == "start":
             run = event.get("run") or {}
             log.write(Text(f"started on {run.get('device', self.device)}", style="dim"))
         elif kind == "stage" and stage:
@@ -297,6 +353,35 @@ class RunScreen(Screen[None]):
             log.write(Text(message, style="bold red"))
             self._verdict(Text(f"Not run: {message}", style="bold red"))
 
+    def _on_seed_event(self, event: dict[str, Any]) -> None:
+        """An event of one seed's worker in a multi-seed run."""
+        kind, seed, stage = event.get("type"), int(event["seed"]), event.get("stage")
+        log = self.query_one(RichLog)
+        if kind == "job" and event.get("event") == "end":
+            self.jobs = (self.jobs[0] + 1, self.jobs[1])
+            self.query_one(ProgressBar).update(total=self.jobs[1], progress=self.jobs[0])
+            status = str(event.get("status"))
+            line = Text(f"seed {seed} {status}", style=STATUS_STYLES.get(status, "bold red"))
+            line.append(f" in {float(event.get('wall_s') or 0):.1f} s", style="dim")
+            log.write(line)
+        elif kind == "stage" and stage:
+            status = "running" if event.get("event") == "start" else str(event.get("status"))
+            self.seed_status.setdefault(seed, {})[str(stage)] = status
+            if event.get("error"):
+                log.write(Text(f"seed {seed} {stage}: {event['error']}", style="red"))
+            self._show_stages()
+        elif kind == "log":
+            log.write(Text(f"seed {seed}: {event.get('message', '')}"))
+        elif kind == "metric":
+            name = f"{event.get('name')} (seed {seed})"
+            self.curves.setdefault(name, []).append(
+                (int(event.get("step") or 0), float(event.get("value") or 0))
+            )
+            if len(self.curves[name]) % 10 == 1:
+                self._plot(self.curves)
+        elif kind == "error":
+            log.write(Text(f"seed {seed}: {event.get('message')}", style="bold red"))
+
     def _finished(self, code: int, stderr: list[str]) -> None:
         self.process = None
         bar = self.query_one(ProgressBar)
@@ -304,7 +389,9 @@ class RunScreen(Screen[None]):
             bar.update(total=1, progress=1)
         log = self.query_one(RichLog)
         record = self.record
-        if record is not None:
+        if self.group is not None:
+            self._show_group(self.group)
+        elif record is not None:
             self._show_record(record)
         elif self._refused is None:
             log.write(Text(f"the run ended without a record (exit status {code})", style="bold red"))
@@ -333,6 +420,25 @@ class RunScreen(Screen[None]):
         self.query_one("#run-bench", Static).update(bench)
         self._plot(curves_of(record))
 
+    def _show_group(self, group: GroupRecord) -> None:
+        from readtrack.batch import seeds_label
+        from readtrack.render.batches import group_renderables
+
+        verdict = Text(f"{group.status}", style=STATUS_STYLES.get(group.status, "bold red"))
+        held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
+        verdict.append(f"  seeds {seeds_label(group.seeds)} · the claim {held}")
+        self._verdict(verdict)
+        self.query_one(ProgressBar).update(total=1, progress=1)
+        self.query_one("#run-check", Static).update(Group(*group_renderables(group, width=100)))
+        self.query_one("#run-bench", Static).update("")
+        first = next(iter(curves_of(group.runs[0])), None) if group.runs else None
+        per_seed = {
+            f"{first} (seed {run.info.seed})": curves_of(run)[first]
+            for run in group.runs
+            if first is not None and first in curves_of(run)
+        }
+        self._plot(per_seed)
+
     def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
         plot = self.query_one(PlotextPlot)
         if not curves:
@@ -352,21 +458,24 @@ class RunScreen(Screen[None]):
         self.query_one("#run-verdict", Static).update(text)
 
     def _show_stages(self) -> None:
+        rows = [(None, self.stage_status)] if not self.seed_status else sorted(self.seed_status.items())
         line = Text()
-        for stage in STAGES:
-            status = self.stage_status.get(stage)
-            glyph = STAGE_GLYPHS.get(status, "·") if status else "·"
-            line.append(
-                f"{glyph} {stage}  ", style=STATUS_STYLES.get(status or "", "dim" if not status else "red")
-            )
+        for seed, statuses in rows:
+            if seed is not None:
+                line.append(f"{'' if not line else chr(10)}seed {seed}: ", style="bold")
+            for stage in STAGES:
+                status = statuses.get(stage)
+                glyph = STAGE_GLYPHS.get(status, "·") if status else "·"
+                style = STATUS_STYLES.get(status or "", "dim" if not status else "red")
+                line.append(f"{glyph} {stage}  ", style=style)
         self.query_one("#run-stages", Static).update(line)
 
     @work(thread=True, exclusive=True, group="run-history")
     def _load_history(self, show_last: bool) -> None:
         try:
-            from readtrack.history import runs
+            from readtrack.history import entries
 
-            records = runs(self.plugin, limit=8)
+            records = entries(self.plugin, limit=8)
         except Exception as err:  # an unreadable history is shown, never fatal
             self.app.call_from_thread(
                 self.query_one("#run-history", Static).update,
@@ -375,15 +484,23 @@ class RunScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show_history, records, show_last)
 
-    def _show_history(self, records: list[RunRecord], show_last: bool) -> None:
+    def _show_history(self, records: list[RunRecord | GroupRecord], show_last: bool) -> None:
         self.query_one("#run-history", Static).update(history_renderable(records))
-        if show_last and records and not self.running and self.record is None:
-            self._show_record(records[0])
+        if show_last and records and not self.running and self.record is None and self.group is None:
+            last = records[0]
+            if isinstance(last, GroupRecord):
+                if last.runs:
+                    self._show_group(last)
+            else:
+                self._show_record(last)
 
     # -- cancelling ----------------------------------------------------------------------------------
 
     def action_cancel_or_back(self) -> None:
         process = self.process
+        if self.focused is self.query_one("#run-seeds", Input):
+            self.set_focus(self.query_one("#run-log"))  # Esc leaves the seeds field, not the screen
+            return
         if process is None:
             self.dismiss()
             return

@@ -1,0 +1,491 @@
+"""Many plugin runs at once: one plugin on several seeds (``readtrack run NAME --seeds 0-4``) and the whole
+shelf (``readtrack run --all``), in parallel worker processes.
+
+Each run is ``python -m readtrack run NAME --json --seed S --threads T --no-record`` in its own process, in
+its own session (so Ctrl-C reaches only us): a plugin that crashes, hangs or changes torch's global state
+cannot touch another, and a run's numbers are exactly those of the same run made alone (the thread policy
+fixes the float sums; ``tests/test_batch.py`` checks it). This process never imports torch: it starts
+workers, reads their JSON-lines events from one thread each, and hands every event to ``on_event`` tagged
+with its job. Runs are recorded in history only when their plugin's runs have all ended (see
+:func:`readtrack.history.record_group`), so a cancelled batch leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TextIO
+from uuid import uuid4
+
+from readtrack.errors import UsageError
+from readtrack.records import GroupRecord, RunRecord, RunStatus, worst_status
+
+#: How long a worker may take to record its cancellation after SIGTERM before it is killed.
+CANCEL_GRACE_S = 10.0
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0-4`` → 0..4, ``0,3,7`` → those, ``5`` → five seeds 0..4 (a single number is a count: one seed
+    is ``--seed``'s job). Ranges and lists mix (``0-2,10``); repeats are dropped, order is kept."""
+    spec = text.strip()
+    if re.fullmatch(r"\d+", spec):
+        count = int(spec)
+        if count < 1:
+            raise UsageError(f"--seeds {text}: at least one seed")
+        return list(range(count))
+    seeds: list[int] = []
+    for part in spec.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match:
+            raise UsageError(f"--seeds {text!r}: use a count (5), a range (0-4) or a list (0,3,7)")
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) is not None else first
+        if last < first:
+            raise UsageError(f"--seeds {text!r}: the range {first}-{last} runs backwards")
+        seeds.extend(range(first, last + 1))
+    return list(dict.fromkeys(seeds))
+
+
+def seeds_label(seeds: Sequence[int]) -> str:
+    """``0-4`` for a run of consecutive seeds, else ``0,3,7``."""
+    if len(seeds) > 1 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(str(s) for s in seeds)
+
+
+def default_jobs() -> int:
+    """How many workers by default: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every run of a batch shares (the options of ``readtrack run``)."""
+
+    device: str = "auto"
+    quick: bool = False
+    only: str | None = None
+    timeout: float | None = None
+    impl: str | None = None
+    threads: int = 1
+
+    def argv(self, plugin: str, seed: int, group_id: str) -> list[str]:
+        """The worker's command line."""
+        argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--no-record"]
+        argv += ["--seed", str(seed), "--device", self.device, "--threads", str(self.threads)]
+        argv += ["--group", group_id]
+        if self.quick:
+            argv.append("--quick")
+        if self.only:
+            argv += ["--only", self.only]
+        if self.timeout is not None:
+            argv += ["--timeout", f"{self.timeout:g}"]
+        if self.impl:
+            argv += ["--impl", self.impl]
+        return argv
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: a plugin at a seed, in the group that collects the plugin's seeds."""
+
+    plugin: str
+    seed: int
+    group_id: str
+
+
+@dataclass
+class Outcome:
+    """How a job ended: its record, or (when the worker gave none) why not."""
+
+    job: Job
+    record: RunRecord | None
+    exit_code: int
+    error: str | None = None
+    wall_s: float = 0.0
+
+
+class BatchCancelled(KeyboardInterrupt):
+    """Raised by :func:`run_jobs` when cancelled; ``outcomes`` holds the jobs that had ended by then."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("cancelled")
+        self.outcomes = outcomes
+
+
+OnEvent = Callable[[Job, dict[str, Any]], None]
+
+
+@dataclass
+class _Worker:
+    job: Job
+    process: subprocess.Popen[str]
+    started: float
+    record: RunRecord | None = None
+    error: str | None = None
+    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    readers: list[threading.Thread] = field(default_factory=list)
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    settings: RunSettings,
+    *,
+    workers: int,
+    on_event: OnEvent | None = None,
+    on_end: Callable[[Outcome], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Outcome]:
+    """Run ``jobs`` at most ``workers`` at a time and return their outcomes in the jobs' order.
+
+    ``on_event(job, event)`` receives every JSON event of every worker (from reader threads, one at a time),
+    plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
+    this thread as each job ends. Ctrl-C (KeyboardInterrupt in this
+    thread) or setting ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
+    :class:`BatchCancelled` with the outcomes of the jobs that had already ended.
+    """
+    lock = threading.Lock()
+    done: queue.Queue[_Worker] = queue.Queue()
+    pending = deque(jobs)
+    running: list[_Worker] = []
+    ended: dict[Job, Outcome] = {}
+
+    def tell(job: Job, event: dict[str, Any]) -> None:
+        if on_event is not None:
+            with lock:
+                on_event(job, event)
+
+    def start(job: Job) -> None:
+        process = subprocess.Popen(
+            settings.argv(job.plugin, job.seed, job.group_id),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
+        )
+        worker = _Worker(job, process, time.perf_counter())
+        out = threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True)
+        err = threading.Thread(target=_read_stderr, args=(worker,), daemon=True)
+        worker.readers = [out, err]
+        running.append(worker)
+        tell(
+            job, {"type": "job", "event": "start", "plugin": job.plugin, "seed": job.seed, "pid": process.pid}
+        )
+        err.start()
+        out.start()
+
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers):
+                start(pending.popleft())
+            try:
+                worker = done.get(timeout=0.1)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt from None
+                continue
+            running.remove(worker)
+            outcome = _finish(worker)
+            ended[worker.job] = outcome
+            tell(
+                worker.job,
+                {
+                    "type": "job",
+                    "event": "end",
+                    "plugin": worker.job.plugin,
+                    "seed": worker.job.seed,
+                    "status": outcome.record.status if outcome.record else "error",
+                    "error": outcome.error,
+                    "wall_s": outcome.wall_s,
+                },
+            )
+            if on_end is not None:
+                on_end(outcome)
+    except KeyboardInterrupt:
+        _stop(running)
+        raise BatchCancelled([ended[j] for j in jobs if j in ended]) from None
+    return [ended[j] for j in jobs]
+
+
+def _read_events(
+    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[_Worker]
+) -> None:
+    """Read one worker's JSON lines until it closes stdout, then report it done."""
+    assert worker.process.stdout is not None
+    try:
+        for line in worker.process.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # not ours (the runner sends a plugin's prints to stderr; be lenient anyway)
+            if event.get("type") == "record":
+                worker.record = RunRecord.from_dict(event["record"])
+            elif event.get("type") == "error":
+                worker.error = str(event.get("message"))
+            tell(worker.job, {**event, "plugin": worker.job.plugin, "seed": worker.job.seed})
+    finally:
+        done.put(worker)
+
+
+def _read_stderr(worker: _Worker) -> None:
+    assert worker.process.stderr is not None
+    for line in worker.process.stderr:
+        worker.stderr.append(line.rstrip("\n"))
+
+
+def _finish(worker: _Worker) -> Outcome:
+    code = worker.process.wait()
+    for reader in worker.readers:
+        reader.join(timeout=5)
+    error = worker.error
+    if worker.record is None and error is None:
+        last = next((line for line in reversed(worker.stderr) if line.strip()), "")
+        error = f"the worker exited with code {code} without a record" + (f": {last}" if last else "")
+    wall = time.perf_counter() - worker.started
+    return Outcome(worker.job, worker.record, code, None if worker.record else error, wall)
+
+
+def _stop(running: Iterable[_Worker]) -> None:
+    """SIGTERM every worker (the runner records the stage as cancelled), SIGKILL what outlives the grace."""
+    workers = list(running)
+    for worker in workers:
+        _signal(worker.process, signal.SIGTERM)
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    for worker in workers:
+        try:
+            worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal(worker.process, signal.SIGKILL)
+            worker.process.wait()
+
+
+def _signal(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)  # the worker's session: its own children too
+
+
+# -- groups ----------------------------------------------------------------------------------------
+def new_group_id() -> str:
+    return uuid4().hex
+
+
+def plan(plugins: Sequence[str], seeds: Sequence[int]) -> list[Job]:
+    """One job per plugin and seed, plugins in order, with one group id per plugin."""
+    jobs: list[Job] = []
+    for plugin in plugins:
+        group_id = new_group_id()
+        jobs.extend(Job(plugin, seed, group_id) for seed in seeds)
+    return jobs
+
+
+def group_of(outcomes: Sequence[Outcome], started_at: str, duration_s: float) -> GroupRecord:
+    """The group record of one plugin's outcomes (in seed order); a seed without a record is ``missing``
+    and makes the group an error."""
+    job = outcomes[0].job
+    runs = [o.record for o in outcomes if o.record is not None]
+    missing = {o.job.seed: o.error or "no record" for o in outcomes if o.record is None}
+    statuses: list[RunStatus] = [r.status for r in runs] + (["error"] if missing else [])
+    return GroupRecord(
+        group_id=job.group_id,
+        plugin=job.plugin,
+        seeds=[o.job.seed for o in outcomes],
+        started_at=started_at,
+        status=worst_status(statuses),
+        duration_s=duration_s,
+        runs=runs,
+        missing=missing,
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- a batch: plugins × seeds, recorded plugin by plugin --------------------------------------------
+@dataclass
+class PluginOutcome:
+    """One plugin of a batch once all its seeds ended: a run (one seed) or a group (several)."""
+
+    plugin: str
+    seeds: list[int]
+    entry: RunRecord | GroupRecord | None
+    error: str | None
+    wall_s: float
+
+    @property
+    def status(self) -> RunStatus:
+        return self.entry.status if self.entry is not None else "error"
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        if isinstance(self.entry, GroupRecord):
+            return self.entry.runs
+        return [self.entry] if self.entry is not None else []
+
+
+def run_batch(
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    settings: RunSettings,
+    *,
+    workers: int,
+    on_event: OnEvent | None = None,
+    on_done: Callable[[PluginOutcome], None] | None = None,
+    cancel: threading.Event | None = None,
+    keep_history: bool = True,
+) -> list[PluginOutcome]:
+    """Run every plugin on every seed (see :func:`run_jobs`) and return one outcome per plugin, in order.
+
+    As soon as a plugin's last seed ends, its runs go into history (one run alone, several as a group, in
+    one transaction) and ``on_done`` hears of it; a plugin still running when the batch is cancelled
+    leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended)."""
+    from readtrack import history
+
+    jobs = plan(plugins, seeds)
+    by_group: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_group.setdefault(job.group_id, []).append(job)
+    started: dict[str, tuple[str, float]] = {}
+    ended: dict[Job, Outcome] = {}
+    results: dict[str, PluginOutcome] = {}
+
+    def conclude(group_id: str) -> None:
+        members = [ended[j] for j in by_group[group_id]]
+        when, t0 = started[group_id]
+        wall = time.perf_counter() - t0
+        first = members[0].job
+        if len(members) == 1:
+            (one,) = members
+            if one.record is not None:
+                one.record.info.group_id = None
+            entry: RunRecord | GroupRecord | None = one.record
+            error = one.error
+            if keep_history and one.record is not None:
+                history.record_finished(one.record)
+        else:
+            entry = group_of(members, when, wall)
+            error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
+            if not entry.runs:
+                entry = None
+            elif keep_history:
+                history.record_group(entry)
+        outcome = PluginOutcome(first.plugin, [m.job.seed for m in members], entry, error, wall)
+        results[first.plugin] = outcome
+        if on_done is not None:
+            on_done(outcome)
+
+    def track(job: Job, event: dict[str, Any]) -> None:
+        if event.get("type") == "job" and event.get("event") == "start":
+            started.setdefault(job.group_id, (now_iso(), time.perf_counter()))
+        if on_event is not None:
+            on_event(job, event)
+
+    def on_job_end(outcome: Outcome) -> None:
+        ended[outcome.job] = outcome
+        if all(j in ended for j in by_group[outcome.job.group_id]):
+            conclude(outcome.job.group_id)
+
+    run_jobs(jobs, settings, workers=workers, on_event=track, on_end=on_job_end, cancel=cancel)
+    return [results[p] for p in plugins]
+
+
+def exit_code(outcomes: Sequence[PluginOutcome]) -> int:
+    """0 when every plugin passed on every seed, else 1."""
+    return 0 if outcomes and all(o.status == "passed" for o in outcomes) else 1
+
+
+def select_plugins(
+    names: Sequence[str], *, run_all: bool = False, tag: str | None = None, section: str | None = None
+) -> list[str]:
+    """The plugins a batch runs: ``names`` (each checked), or with ``run_all`` every working plugin; either
+    narrowed to the plugins of papers with ``tag`` or in ``section`` of the catalog (nested papers count
+    for their top section). A UsageError names what is wrong."""
+    from readtrack import plugins as registry
+
+    if names and run_all:
+        raise UsageError("name plugins or use --all, not both")
+    if not names and not run_all:
+        raise UsageError("name a plugin to run (see `readtrack plugins`), or use --all for every plugin")
+    if names:
+        chosen = [registry.load_plugin(name).name for name in dict.fromkeys(names)]
+    else:
+        chosen = [p.name for p in registry.discover() if p.status == "ok"]
+    if tag or section:
+        from readtrack.catalog import load
+        from readtrack.paths import catalog_path
+
+        catalog = load(catalog_path())
+        papers = catalog.section(section).walk() if section else catalog.papers()
+        wanted = {name for paper in papers if not tag or tag in paper.tags for name in paper.plugins}
+        chosen = [name for name in chosen if name in wanted]
+        if not chosen:
+            where = [f"tagged {tag!r}"] if tag else []
+            where += [f"in section {section!r}"] if section else []
+            raise UsageError(f"no plugin runs a paper {' and '.join(where)}")
+    return chosen
+
+
+def run_batch_json(
+    stream: TextIO, plugins: Sequence[str], seeds: Sequence[int], settings: RunSettings, *, workers: int
+) -> int:
+    """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
+    ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
+    group once a plugin's seeds have all ended, and a closing ``batch`` line. Returns the exit code."""
+    from readtrack.runner import json_lines
+
+    emit = json_lines(stream)
+
+    def on_event(job: Job, event: dict[str, Any]) -> None:
+        if event.get("type") == "record":
+            event = {"type": "seed_record", "plugin": job.plugin, "seed": job.seed, "record": event["record"]}
+        emit(event)
+
+    def on_done(outcome: PluginOutcome) -> None:
+        entry = outcome.entry
+        emit(
+            {
+                "type": "plugin_done",
+                "plugin": outcome.plugin,
+                "seeds": outcome.seeds,
+                "status": outcome.status,
+                "error": outcome.error,
+                "wall_s": outcome.wall_s,
+                "group": entry.to_dict() if isinstance(entry, GroupRecord) else None,
+                "record": entry.to_dict() if isinstance(entry, RunRecord) else None,
+            }
+        )
+
+    try:
+        outcomes = run_batch(plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done)
+    except BatchCancelled:
+        emit({"type": "batch", "status": "cancelled", "exit_code": 130})
+        return 130
+    code = exit_code(outcomes)
+    emit(
+        {
+            "type": "batch",
+            "status": "passed" if code == 0 else "failed",
+            "exit_code": code,
+            "plugins": [{"plugin": o.plugin, "status": o.status} for o in outcomes],
+        }
+    )
+    return code
