@@ -27,6 +27,7 @@ from textual.widgets import Header, Input, Markdown, Static, TabbedContent, TabP
 
 from readtrack.catalog import Paper
 from readtrack.errors import ReadtrackError, one_line
+from readtrack.records import GroupRecord
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.pdf_pane import PdfPane
 
@@ -242,9 +243,9 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
     except Exception:  # the abstract is a nicety: the page must open without it
         abstract = None
     try:
-        from readtrack.history import runs
+        from readtrack.history import entries
 
-        return abstract, runs(plugin, limit=20), None
+        return abstract, entries(plugin, limit=20), None
     except Exception as err:
         return abstract, [], one_line(err)
 
@@ -259,7 +260,17 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
     if not runs:
         return Text("No recorded runs yet: Enter runs the plugin (check, train, bench).", style="dim")
     parts: list[RenderableType] = []
-    for kind, record in latest_per_device(runs).items():
+    group = next((e for e in runs if isinstance(e, GroupRecord) and e.runs), None)
+    if group is not None:  # the newest multi-seed run: per seed and the spread over seeds
+        from readtrack.batch import seeds_label
+        from readtrack.render.batches import group_renderables
+
+        title = Text(f"seeds {seeds_label(group.seeds)}: ", style="bold")
+        title.append(group.status, style="bold green" if group.status == "passed" else "bold red")
+        title.append(f"  {group.started_at.replace('T', ' ')[:16]} UTC · {group.info.device}", style="dim")
+        parts += [Rule(style="dim"), title, *group_renderables(group, width=100)]
+    alone = [r for e in runs for r in (e.runs if isinstance(e, GroupRecord) else [e])]
+    for kind, record in latest_per_device(alone).items():
         title = Text(f"{kind}: ", style="bold")
         title.append(record.status, style="bold green" if record.status == "passed" else "bold red")
         title.append(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_plugins import HANGING, write_plugin
+from fake_plugins import FAILING, HANGING, write_plugin
 from textual.pilot import Pilot
 from textual.widgets import RichLog
 from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits, history
+from readtrack.records import GroupRecord
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.run_screen import RunScreen
 
@@ -118,3 +119,65 @@ def test_a_broken_plugin_is_shown_not_run(plugins_dir: Path, catalog_file: Path)
 
     refused = run_app(catalog_file, steps, size=(120, 40))
     assert "broken" in refused
+
+
+def test_the_seeds_field_runs_several_seeds_and_shows_each_and_the_spread(
+    plugins_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(plugins_dir, "tinyplug")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("enter")  # the run screen
+        await settle(app, pilot)
+        await pilot.press("s", *"0-2", "enter")  # s focuses the seeds field; Enter there starts the run
+        done = lambda: run_screen(app).process is None and run_screen(app).group is not None  # noqa: E731
+        await wait_until(pilot, done, timeout=120)
+        await settle(app, pilot)
+        return screen_text(app)
+
+    text = run_app(catalog_file, steps, size=(140, 50))
+    assert "seeds 0-2 · the claim holds on every seed" in text
+    assert "seed 0" in text and "seed 2" in text and "over seeds" in text
+    (group,) = history.entries("tinyplug")
+    assert isinstance(group, GroupRecord) and group.seeds == [0, 1, 2] and group.status == "passed"
+
+
+def test_a_malformed_seeds_field_is_refused_before_anything_runs(
+    plugins_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(plugins_dir, "tinyplug")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("s", *"4-1", "enter")
+        await settle(app, pilot)
+        assert run_screen(app).process is None
+        return screen_text(app)
+
+    assert "runs backwards" in run_app(catalog_file, steps, size=(140, 50))
+    assert history.entries() == []
+
+
+def test_run_section_runs_every_plugin_of_the_section_and_fills_the_badges(
+    plugins_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(plugins_dir, "tinyplug")
+    write_plugin(plugins_dir, "badplug", FAILING)
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+    edits.set_fields(catalog_file, "lbfgs", {"plugin": "badplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("R")  # the first section: adamw and lbfgs
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.shelf.running, timeout=10)  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: not screen.shelf.running, timeout=180)  # type: ignore[attr-defined]
+        await settle(app, pilot)
+        return screen_text(app)
+
+    text = run_app(catalog_file, steps, size=(140, 40))
+    assert "✓ tinyplug" in text and "✗ badplug" in text  # the badges, filled as the results came in
+    statuses = {r.info.plugin: r.status for r in history.runs()}
+    assert statuses == {"tinyplug": "passed", "badplug": "failed"}
