@@ -7,25 +7,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run_cli(
     *args: str,
     input: str | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
-    timeout: float = 120,
+    timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m readtrack ARGS` in a real subprocess with the test's environment."""
+    """Run `python -m readtrack ARGS` in a real subprocess with the test's environment.
+
+    ``timeout`` only guards against a hang: it is generous, since a loaded 2-core machine makes a command
+    that takes 2 s alone take many times that; a command past it fails the test saying so."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "readtrack", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=timeout,
-    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "readtrack", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=cwd,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(
+            f"`readtrack {' '.join(args)}` was still running after {timeout:g} s (a hang?): {err.stderr!r}"
+        )
 
 
 def interruptible(*args: str, sigint_ignored: bool = False) -> list[str]:

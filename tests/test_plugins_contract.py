@@ -8,7 +8,6 @@ exists; a broken one fails here with its error.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,25 +17,13 @@ from readtrack.runner import run_plugin
 FOUND = plugins.discover(include_user=False)
 
 
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """One intra-op thread, as ``tests/plugins/conftest.py`` sets for the plugins' own tests. Alone on two
-    cores a second thread speeds the quick runs by 15-30 %, but with anything else running (a second job, a
-    noisy CI neighbour) its spin-waits at every op barrier made a quick run 5-10x slower (fuyu: 12 s alone,
-    145 s beside one other torch process), towards the per-test timeout."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.mark.usefixtures("one_torch_thread")
 @pytest.mark.parametrize("plugin", FOUND, ids=[p.name for p in FOUND])
 def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin) -> None:
     assert isinstance(plugin, plugins.LoadedPlugin), f"{plugin.name} is broken: {plugin.error}"
+    # The runner's default thread policy (one thread) applies: numbers as a reader gets them, and no
+    # spin-waiting second thread (it made a quick run 5-10x slower beside any other torch process).
     record = run_plugin(plugin.name, device="cpu", quick=True, seed=0)
+    assert record.info.threads == 1
     stages = {s.stage: s for s in record.stages}
     problems = [f"{s.stage}: {s.status} {s.error or ''}" for s in record.stages if s.status != "passed"]
     problems += [
