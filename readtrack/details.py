@@ -25,12 +25,37 @@ SYNCED_KEYS = (
 
 
 def paper_details(paper: Paper) -> dict[str, Any]:
-    """``paper.to_dict()`` plus the synced metadata keys (null when not synced) and the nested ids."""
+    """``paper.to_dict()`` plus the synced metadata keys (null when not synced), the nested ids and each
+    plugin's newest run (``last_runs``: plugin -> status, device, threads, seeds, quick, started)."""
     from readtrack.metadata import synced_details  # SQLite and the PDF folder; no network
 
     details = catalog_details(paper)
     details.update(synced_details(paper))
+    details["last_runs"] = last_runs(paper.plugins)
     return details
+
+
+def last_runs(plugins: list[str]) -> dict[str, dict[str, Any]]:
+    """The newest run (or multi-seed run) of each plugin that has one, from history."""
+    from readtrack.history import entries
+    from readtrack.records import GroupRecord
+
+    found: dict[str, dict[str, Any]] = {}
+    for plugin in plugins:
+        newest = entries(plugin, limit=1)
+        if not newest or (isinstance(newest[0], GroupRecord) and not newest[0].runs):
+            continue
+        entry = newest[0]
+        info = entry.info
+        found[plugin] = {
+            "status": entry.status,
+            "device": info.device,
+            "threads": info.threads,
+            "seeds": entry.seeds if isinstance(entry, GroupRecord) else [info.seed],
+            "quick": info.quick,
+            "started_at": entry.started_at if isinstance(entry, GroupRecord) else info.started_at,
+        }
+    return found
 
 
 def catalog_details(paper: Paper) -> dict[str, Any]:
@@ -40,4 +65,5 @@ def catalog_details(paper: Paper) -> dict[str, Any]:
     details["authors"] = []
     details["categories"] = []
     details["children"] = [child.id for child in paper.children]
+    details["last_runs"] = {}
     return details

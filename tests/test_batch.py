@@ -214,11 +214,17 @@ def test_a_bad_thread_count_is_one_readable_line(user_dir: Path) -> None:
     assert result.returncode == 2 and "READTRACK_THREADS must be a whole number" in result.stderr
 
 
-def test_show_and_history_display_the_thread_count(user_dir: Path) -> None:
+def test_run_show_and_history_display_the_thread_count(user_dir: Path, catalog_file: Path) -> None:
     write_plugin(user_dir, "good")
+    from readtrack import edits
+
+    edits.set_fields(catalog_file, "adamw", {"plugin": "good"})
     result = run_cli("run", "good", "--device", "cpu", "--threads", "2", "--only", "train")
     assert "cpu · 2 threads · seed 0" in result.stdout
     assert "cpu×2" in run_cli("history").stdout
+    assert "good: passed · cpu×2 · seed 0" in run_cli("show", "adamw").stdout
+    shown = json.loads(run_cli("show", "adamw", "--json").stdout)
+    assert shown["last_runs"]["good"]["threads"] == 2
 
 
 # -- several plugins -------------------------------------------------------------------------------

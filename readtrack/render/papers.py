@@ -134,6 +134,15 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         if value in (None, [], ""):
             continue
         rows.add_row(key, escape(", ".join(value) if isinstance(value, list) else str(value)))
+    for plugin, run in (details.get("last_runs") or {}).items():
+        seeds = run["seeds"]
+        line = Text(f"{plugin}: ")
+        line.append(run["status"], style="green" if run["status"] == "passed" else "red")
+        setting = run["device"] + (f"×{run['threads']}" if run.get("threads") else "")
+        seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}…{seeds[-1]} ({len(seeds)})"
+        when = run["started_at"][:16].replace("T", " ")
+        line.append(f" · {setting}{' quick' if run['quick'] else ''} · {seed_text} · {when}")
+        rows.add_row("last run", line)
     parts: list[Any] = [rows]
     if details.get("abstract"):
         parts += [Text(""), Text("Abstract", style="bold"), Text(details["abstract"])]
