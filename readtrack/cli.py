@@ -340,6 +340,10 @@ def _run_batch(
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    if settings.device.strip().lower() not in ("auto", "cpu"):
+        from readtrack.devices import resolve_device
+
+        resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
     workers = jobs or batch.default_jobs()
     if as_json:
         code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)

@@ -290,3 +290,13 @@ def test_ctrl_c_stops_every_worker_and_records_nothing(user_dir: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert history.entries() == [] and history.runs() == []
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="checks the message of a machine without CUDA"
+)
+def test_an_unavailable_device_stops_the_shelf_before_any_worker_starts() -> None:
+    result = run_cli("run", "--all", "--device", "cuda", "--quick")
+    assert result.returncode == 2
+    assert result.stderr.startswith("readtrack: CUDA is not available here")
+    assert history.entries() == []
