@@ -1,10 +1,12 @@
-"""The RMSNorm plugin: equal to nn.RMSNorm, scale- but not shift-invariant, as good as LayerNorm."""
+"""The RMSNorm plugin: equal to nn.RMSNorm, scale- but not shift-invariant, as good as LayerNorm, and the
+train stage fails with the normaliser removed."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from plugin_stages import failures, run_stage
+from readtrack_plugins.rmsnorm import experiment
 from readtrack_plugins.rmsnorm.model import RMSNorm
 from torch import nn
 
@@ -83,3 +85,12 @@ def test_the_check_stage_catches_a_broken_rmsnorm(
     result = run_stage("rmsnorm", "check")
     assert result.verdict() == "failed"
     assert any(caught_by in c.name for c in result.comparisons if not c.passed), failures(result)
+
+
+def test_the_train_stage_fails_without_the_normaliser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With RMSNorm replaced by the identity, the network is the unnormalised one: both targets must fail
+    (its loss is far from LayerNorm's, and no better than the arm without normalisation)."""
+    monkeypatch.setitem(experiment.NORMS, "RMSNorm", lambda n: nn.Identity())
+    result = run_stage("rmsnorm", "train")
+    assert result.verdict() == "failed"
+    assert all(not t.passed for t in result.targets), failures(result)
