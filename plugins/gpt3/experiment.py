@@ -231,12 +231,12 @@ def train(ctx: RunContext) -> None:
         right = answer_logits(model, test, N_X, N_Y).argmax(-1).eq(answers)
     seen, unseen = right[shown].double().mean().item(), right[~shown].double().mean().item()
 
-    ctx.target(
-        "0 shots: |accuracy − chance 1/|Y||",
-        abs(accuracy[0].item() - chance),
-        0.03,
-        higher_is_better=False,
-        detail=f"{accuracy[0].item():.3f} against {chance:.3f}: with no demonstration nothing beats chance",
+    # Reported, not asserted: with every map equally likely no model can beat chance with no shots, so a
+    # target on it could not fail (the A/B below can: 8 shots − none).
+    ctx.measured(
+        "0 shots: accuracy (chance 1/|Y|)",
+        accuracy[0].item(),
+        f"{accuracy[0].item():.3f} against {chance:.3f}: with no demonstration nothing beats chance",
     )
     gap = max(bayes_ceiling(k, N_X, N_Y) - accuracy[k].item() for k in REPORTED)
     ctx.target(

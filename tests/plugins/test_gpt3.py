@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gpt3 import experiment
 from readtrack_plugins.gpt3.model import accuracy_by_shots, bayes_ceiling, causal_mask, prompts
 
@@ -84,3 +84,19 @@ def test_the_check_catches_a_ceiling_off_by_one_shot(monkeypatch: pytest.MonkeyP
         f"{PLUGIN}.experiment.bayes_ceiling", lambda k, n_x, n_y: bayes_ceiling(k + 1, n_x, n_y)
     )
     check_catches("gpt3", "Bayes ceiling formula")
+
+
+def test_the_train_targets_fail_without_in_context_learning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: trained on one fixed map, the demonstrations carry nothing the weights do not
+    already know, so the model never learns to read them; the shots A/B and the ceiling targets fail."""
+    fixed = torch.randint(0, 8, (8,), generator=torch.Generator().manual_seed(7))
+    train = experiment._train
+    monkeypatch.setattr(
+        f"{PLUGIN}.experiment._train",
+        lambda ctx, steps, label, fixed_map=None: train(ctx, steps, label, fixed_map=fixed),
+    )
+    result = run_stage("gpt3", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "the A/B: the same model with 8 shots − with none" in failed, failures(result)
+    assert "largest shortfall from the Bayes ceiling over k = 0, 1, 2, 4, 8" in failed, failures(result)
