@@ -47,9 +47,11 @@ def linear_schedule(
 ) -> Schedule:
     """Ho et al.'s linear β from 1e-4 to 0.02 over 1000 steps; for a short T both ends are scaled by 1000/T,
     else ᾱ_T stays far from 0 (T = 50: 0.60) and sampling starts from the wrong distribution. Rescaled, β_T =
-    20/T, so T ≥ 20."""
+    20/T reaches 1 at T = 20 (α_T = 0: the sampler divides by √α_T), so β is clipped at 0.999, as Nichol and
+    Dhariwal (arXiv 2102.09672) clip their cosine schedule; that matters only for T ≤ 20."""
     scale = 1000 / T if rescale else 1.0
-    return Schedule(torch.linspace(1e-4 * scale, 0.02 * scale, T, dtype=dtype, device=device))
+    beta = torch.linspace(1e-4 * scale, 0.02 * scale, T, dtype=dtype, device=device)
+    return Schedule(beta.clamp(max=0.999))
 
 
 def q_sample(z0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, s: Schedule) -> torch.Tensor:

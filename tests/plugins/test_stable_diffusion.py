@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.stable_diffusion.experiment import CLASSES, D_Z, _judge, labelled_bars
 from readtrack_plugins.stable_diffusion.model import (
     Denoiser,
@@ -63,8 +63,11 @@ def test_guidance_is_linear_in_w_and_sampling_keeps_the_shape() -> None:
     )
     e0, e1, e3 = (guided_eps(model, z, t, c, w) for w in (0.0, 1.0, 3.0))
     torch.testing.assert_close(e3 - e0, 3 * (e1 - e0))
-    short = Schedule(linear_schedule(20).beta)
-    assert sample(model.float(), c, short, w=2.0).shape == (4, D_Z)
+    for T in (20, 21):  # rescaled β_T = 20/T reaches 1 at T = 20: clipped at 0.999, or α_T = 0 gives NaN
+        short = Schedule(linear_schedule(T).beta)
+        assert float(linear_schedule(T, dtype=torch.float64).beta.max()) <= 0.999
+        z = sample(model.float(), c, short, w=2.0)
+        assert z.shape == (4, D_Z) and bool(z.isfinite().all()), T
 
 
 def test_the_labelled_bars_are_bars_of_one_orientation() -> None:
@@ -102,3 +105,40 @@ def test_the_check_stage_catches_an_unscaled_schedule_or_a_wrong_posterior(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("stable-diffusion", caught_by)
+
+
+def no_denoising(model: Denoiser, c: torch.Tensor, s: Schedule, w: float = 0.0) -> torch.Tensor:
+    """A sampler that returns z_T ~ N(0, I) untouched: the diffusion model removed, the decoder kept."""
+    return torch.randn(len(c), model.d, device=c.device)
+
+
+def guidance_ignored(
+    model: Denoiser, zt: torch.Tensor, t: torch.Tensor, c: torch.Tensor, w: float
+) -> torch.Tensor:
+    """Classifier-free guidance removed: every w samples the conditional model."""
+    return model(zt, t, c)
+
+
+@pytest.mark.parametrize(
+    ("target", "broken", "caught_by"),
+    [
+        (
+            "readtrack_plugins.stable_diffusion.experiment.sample",
+            no_denoising,
+            "share of bars images, diffusion",
+        ),
+        (
+            "readtrack_plugins.stable_diffusion.model.guided_eps",
+            guidance_ignored,
+            "class consistency, guided",
+        ),
+    ],
+)
+def test_the_train_stage_fails_without_diffusion_or_without_guidance(
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
+) -> None:
+    monkeypatch.setattr(target, broken)
+    result = run_stage("stable-diffusion", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith(caught_by) for name in failed), failures(result)
