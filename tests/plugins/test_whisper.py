@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.whisper.experiment import (
     EOT,
     FREQUENCIES,
@@ -171,3 +171,25 @@ def test_the_check_stage_catches_a_wrong_window_scale_or_mask(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("whisper", caught_by)
+
+
+def test_the_train_targets_fail_without_the_task_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the task token never reaches the decoder, in training or in decoding; both arms are
+    then the same model, so no model can know which output is asked and every train target fails."""
+    import readtrack_plugins.whisper.experiment as experiment
+
+    batch, match = experiment.batch_tokens, experiment.exact_match
+    monkeypatch.setattr(
+        experiment,
+        "batch_tokens",
+        lambda symbols, tasks, with_task, device: batch(symbols, tasks, False, device),
+    )
+    monkeypatch.setattr(
+        experiment,
+        "exact_match",
+        lambda model, mel, symbols, task, with_task: match(model, mel, symbols, task, False),
+    )
+    result = run_stage("whisper", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets}, failures(result)
