@@ -5,7 +5,9 @@ check: the patch projection equals ``nn.Conv2d(kernel = stride = p)`` with the w
        gradients, float64 then float32, square and oblong images, 1 and 3 channels); the image sequence
        (patches in raster order, a row-end after each row) equals one built patch by patch in a Python loop,
        with and without row-ends; the decoder is causal over the whole image-and-question sequence
-       (Jacobian); an image of any multiple of p is accepted and one that is not is refused.
+       (Jacobian) and equals the formulas written out here (LayerNorm, GELU, rotary as a complex turn,
+       masked softmax per head), forward and gradients, float64 and float32; an image of any multiple of
+       p is accepted and one that is not is refused.
 train: scenes of 1 to 3 shapes (square outline, disc, plus, triangle) in a grid of 8-pixel cells (2 × 2
        patches), and three questions: how many shapes, is there a disc, which shape is in the top-right
        cell (or none). Trained on every height and width in {16, 24, 32} (nine sizes, so a sequence's
@@ -19,6 +21,8 @@ bench: forward + backward of the model for growing image sizes (the sequence gro
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -27,7 +31,7 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.images import SHAPES, shape_masks
 
-from .model import Fuyu, patchify
+from .model import Block, Fuyu, patchify
 
 # Vocabulary: three questions, then the answers.
 Q_COUNT, Q_DISC, Q_TOP_RIGHT = 0, 1, 2
@@ -57,6 +61,54 @@ def layout_by_loop(model: Fuyu, images: torch.Tensor) -> torch.Tensor:
         if model.row_ends:
             tokens.append(model.row_end.expand(B, -1))
     return torch.stack(tokens, dim=1)
+
+
+def _layer_norm(x: torch.Tensor, ln: nn.LayerNorm) -> torch.Tensor:
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)  # biased, as LayerNorm's
+    return (x - mu) / torch.sqrt(var + ln.eps) * ln.weight + ln.bias
+
+
+def decoder_by_formula(model: Fuyu, x: torch.Tensor) -> torch.Tensor:
+    """The decoder written out without ``model.py``'s functions: LayerNorm and GELU from their formulas,
+    rotary positions as complex multiplication by e^(i·n·θ_j) with θ_j = 10000^(−2j/d_head) written here,
+    attention as an explicit softmax under a lower-triangular mask, one head at a time."""
+    N = x.shape[1]
+    keep = torch.ones(N, N, dtype=torch.bool, device=x.device).tril()  # (N, N): j ≤ i
+    for block in model.blocks:
+        assert isinstance(block, Block)
+        a = _layer_norm(x, block.ln1)
+        H = block.attn.n_heads
+        d = x.shape[-1] // H
+        W, b = block.attn.qkv.weight, block.attn.qkv.bias  # (3D, D): [W_q; W_k; W_v]
+        D = x.shape[-1]
+        heads = []
+        for h in range(H):
+            q, k, v = (
+                a @ W[i * D + h * d : i * D + (h + 1) * d].T + b[i * D + h * d : i * D + (h + 1) * d]
+                for i in range(3)
+            )
+            j = torch.arange(d // 2, dtype=torch.float64, device=x.device)
+            n = torch.arange(N, dtype=torch.float64, device=x.device)
+            turn = torch.polar(
+                torch.ones(N, d // 2, dtype=torch.float64, device=x.device),
+                n[:, None] / 10000.0 ** (2 * j / d),
+            )
+            q, k = (
+                torch.view_as_real(
+                    torch.view_as_complex(t.double().reshape(*t.shape[:-1], d // 2, 2).contiguous()) * turn
+                )
+                .flatten(-2)
+                .to(x.dtype)
+                for t in (q, k)
+            )
+            scores = (q @ k.transpose(-1, -2)) / d**0.5  # (B, N, N)
+            heads.append(scores.masked_fill(~keep, float("-inf")).softmax(-1) @ v)  # (B, N, d)
+        x = x + block.attn.proj(torch.cat(heads, dim=-1))
+        m = _layer_norm(x, block.ln2) @ block.fc.weight.T + block.fc.bias
+        m = 0.5 * m * (1 + torch.erf(m / 2**0.5))  # GELU
+        x = x + m @ block.out.weight.T + block.out.bias
+    return _layer_norm(x, model.ln_f)
 
 
 def check(ctx: RunContext) -> None:
@@ -101,6 +153,19 @@ def check(ctx: RunContext) -> None:
     check_causal(
         ctx, "the decoder over image patches, row-ends and question", model.decode, sequence.detach()
     )
+    for dtype in ctx.check_dtypes:
+        decoder = Fuyu(VOCAB, d=32, n_heads=4, layers=2).to(ctx.device, dtype)
+        with torch.no_grad():  # random values everywhere, so that no gain of 1 or bias of 0 hides a bug
+            for weight in decoder.parameters():
+                weight.normal_(0, 0.3)
+        for N in (1, 7, 26):
+            x = torch.randn(2, N, 32, dtype=dtype, device=ctx.device)
+            params = list(decoder.blocks.parameters()) + list(decoder.ln_f.parameters())
+            out, grads = ctx.value_and_grads(decoder.decode, x, params=params)
+            ref, ref_grads = ctx.value_and_grads(partial(decoder_by_formula, decoder), x, params=params)
+            label = f"decoder vs the formulas written out, N = {N} ({dtype_name(dtype)})"
+            ctx.check_close(label, out, ref)
+            ctx.check_close(f"gradients (input, weights): {label}", grads, ref_grads)
     try:
         model(torch.zeros(1, 1, 10, 8, dtype=ctx.exact_dtype, device=ctx.device), question)
         refused = False

@@ -140,6 +140,16 @@ def sees_the_future(self: CausalSelfAttention, x: torch.Tensor) -> torch.Tensor:
     return self.proj(y.transpose(1, 2).reshape(B, N, D))
 
 
+def rotate_base_1000(x: torch.Tensor) -> torch.Tensor:
+    """A wrong rotary base (1000, not 10000): still relative and causal; only the formulas catch it."""
+    N, d = x.shape[-2], x.shape[-1]
+    theta = 1000.0 ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float64) / d)
+    angle = torch.arange(N, device=x.device, dtype=torch.float64)[:, None] * theta
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
 @pytest.mark.parametrize(
     ("target", "broken", "caught_by"),
     [
@@ -150,6 +160,7 @@ def sees_the_future(self: CausalSelfAttention, x: torch.Tensor) -> torch.Tensor:
             "image sequence vs a patch-by-patch",
         ),
         ("readtrack_plugins.fuyu.model.CausalSelfAttention.forward", sees_the_future, "causal: no output"),
+        ("readtrack_plugins.fuyu.model.rotate", rotate_base_1000, "decoder vs the formulas"),
     ],
 )
 def test_the_check_stage_catches_a_wrong_patch_order_a_misplaced_row_end_or_a_look_ahead(
