@@ -1,13 +1,14 @@
 """The segmentation (FCN) plugin: the bilinear transposed convolution on more shapes and factors, mean IU
 against a loop on more cases, the network fully convolutional at odd multiples of its stride, and checks
-that fail for a kernel centred half a pixel off or a mean IU that counts absent classes."""
+that fail for a kernel centred half a pixel off or a mean IU that counts absent classes, and a train stage
+that fails with the skips removed."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.segmentation.experiment import CLASSES, boundary, naive_mean_iou, naive_upsample
 from readtrack_plugins.segmentation.model import FCN, Upsample, bilinear_kernel, confusion, mean_iou
 
@@ -102,3 +103,17 @@ def test_the_check_stage_catches_an_off_centre_kernel_or_a_wrong_mean_iou(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("segmentation", caught_by)
+
+
+def test_the_train_stage_fails_without_the_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "skips" arm builds the coarse network too, so skips minus coarse is 0."""
+
+    def no_skips(classes: int, width: int, skips: bool = True) -> FCN:
+        return FCN(classes, width, skips=False)
+
+    monkeypatch.setattr("readtrack_plugins.segmentation.experiment.FCN", no_skips)
+    result = run_stage("segmentation", "train")
+    assert result.verdict() == "failed"
+    assert [t.name for t in result.targets if not t.passed] == ["mean IU, skips minus coarse"], failures(
+        result
+    )
