@@ -240,14 +240,18 @@ def _check_normalised(ctx: RunContext) -> None:
         ctx.check_close(f"{label}: Σ p(x) over all 512 binary 3×3 images is 1", total, torch.ones_like(total))
 
 
-# Adam learning rates, the best of 3e-3 / 1e-2 / 3e-2 for each model (seed 0, 400 steps of 32, held-out NLL
-# in nats per image): PixelCNN 8.37 / 8.30 / 8.22, Row LSTM 8.64 / 8.58 / 8.48.
-LR = {"PixelCNN": 3e-2, "Row LSTM": 3e-2}
+# Adam learning rates, each model's best of GRID by NLL on a validation split (1000 bars images from their own
+# generator, never the test images the targets report). The full run chooses on every seed; the quick run uses
+# the best mean over seeds 0-4 at its own size (150 steps of 32; validation NLL for 3e-3 / 1e-2 / 3e-2):
+# PixelCNN 8.94 / 8.36 / 8.61, Row LSTM 10.08 / 8.70 / 8.60.
+GRID = (3e-3, 1e-2, 3e-2)
+QUICK_LR = {"PixelCNN": 1e-2, "Row LSTM": 3e-2}
 
 
 def train(ctx: RunContext) -> None:
-    steps, batch, n_samples = (80, 32, 64) if ctx.quick else (500, 64, 400)
+    steps, batch, n_samples = (150, 32, 64) if ctx.quick else (500, 64, 400)
     test = bars(1000, torch.Generator().manual_seed(ctx.seed + 1), size=SIZE, p=P_BAR, device=ctx.device)
+    val = bars(1000, torch.Generator().manual_seed(10_000 + ctx.seed), size=SIZE, p=P_BAR, device=ctx.device)
     floor = -bars_log_likelihood(test, P_BAR).mean().item()
     ctx.measured("exact NLL of the held-out bars images (the floor), nats per image", floor)
 
@@ -260,27 +264,40 @@ def train(ctx: RunContext) -> None:
 
     result: dict[str, float] = {}
     for label, make, config in (("PixelCNN", PixelCNN, PixelConfig()), ("Row LSTM", PixelRowLSTM, ROW)):
-        torch.manual_seed(ctx.seed)
-        model: nn.Module = make(config).to(ctx.device)
-        opt = torch.optim.Adam(model.parameters(), lr=LR[label])
-        for step in range(steps):  # the same batches for both models
-            loss = nll(model, seen[step]).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if step % 10 == 0:
-                ctx.metric(f"train NLL, {label}", step, loss.item())
-        model.eval()
+        best: tuple[float, float, nn.Module] | None = None
+        for lr in (QUICK_LR[label],) if ctx.quick else GRID:
+            torch.manual_seed(ctx.seed)
+            model: nn.Module = make(config).to(ctx.device)
+            opt = torch.optim.Adam(model.parameters(), lr=lr)
+            for step in range(steps):  # the same batches for both models and every lr
+                loss = nll(model, seen[step]).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                if step % 10 == 0:
+                    ctx.metric(f"train NLL, {label}, lr {lr:g}", step, loss.item())
+            model.eval()
+            with torch.no_grad():
+                on_val = nll(model, val).mean().item()
+            ctx.log(f"{label}, lr {lr:g}: validation NLL {on_val:.3f}")
+            if best is None or on_val < best[0]:
+                best = (on_val, lr, model)
+        assert best is not None
+        _, lr, model = best
         with torch.no_grad():
             result[label] = nll(model, test).mean().item()
         images = sample(model, n_samples, SIZE, torch.Generator().manual_seed(ctx.seed + 2), ctx.device)
         valid = torch.isfinite(bars_log_likelihood(images, P_BAR)).double().mean().item()
         ctx.log(f"{label} samples:\n" + "\n\n".join(text_art(images[i, 0]) for i in range(3)))
-        ctx.measured(f"held-out NLL, {label}, nats per image", result[label], f"floor {floor:.3f}")
+        chosen = "the quick run's" if ctx.quick else "this run's"
+        ctx.measured(f"held-out NLL, {label}, nats per image", result[label],
+                     f"floor {floor:.3f}; lr {lr:g}, {chosen} best of {GRID} on validation")  # fmt: skip
         ctx.target(
             f"{label}: share of samples that are bars images (finite exact likelihood)",
             valid,
-            0.5 if ctx.quick else 0.8,  # quick: 80 steps and 64 samples (0.62-0.75 seen), full: 500 and 400
+            0.5
+            if ctx.quick
+            else 0.8,  # quick: 150 steps, 64 samples (0.66-0.95 on seeds 0-4); full: 500, 400
             detail=f"{n_samples} images drawn pixel by pixel",
         )
         ctx.progress(len(result), 2)
@@ -289,12 +306,14 @@ def train(ctx: RunContext) -> None:
     for label, value in result.items():
         ctx.target(f"NLL / independent-pixel NLL, {label}", value / independent, 0.5, higher_is_better=False,
                    detail=detail)  # fmt: skip
-    # nats above the floor; the quick run has a sixth of the steps at half the batch
-    gap = 3.0 if ctx.quick else 1.0
     ctx.target(
-        "NLL − exact floor, PixelCNN", result["PixelCNN"] - floor, gap, higher_is_better=False, detail=detail
+        "NLL − exact floor, PixelCNN", result["PixelCNN"] - floor, 1.0, higher_is_better=False, detail=detail
     )
-    ctx.measured("NLL, Row LSTM − PixelCNN (nats per image)", result["Row LSTM"] - result["PixelCNN"])
+    ctx.measured(
+        "NLL, Row LSTM − PixelCNN (nats per image)",
+        result["Row LSTM"] - result["PixelCNN"],
+        "reported, not asserted (the paper's ordering is the other way on CIFAR-10)",
+    )
 
 
 def bench(ctx: RunContext) -> None:

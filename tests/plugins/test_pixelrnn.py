@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.pixelrnn.experiment import (
     ReferenceMaskedConv,
     allowed_offsets,
@@ -142,3 +142,17 @@ def test_the_check_stage_catches_a_mask_off_by_one_or_a_row_lstm_that_looks_down
     failed = check_catches("pixelrnn", caught_by)
     model = "PixelCNN" if "mask" in target else "Row LSTM"
     assert any(name.startswith(f"{model} causal") for name in failed), failed
+
+
+def sees_nothing(k_h: int, k_w: int, kind: str, device: torch.device | None = None) -> torch.Tensor:
+    """Every mask closed: no logit sees any pixel, so each model is left with one Bernoulli per pixel."""
+    return torch.zeros(k_h, k_w, device=device)
+
+
+def test_the_train_stage_fails_when_the_models_see_no_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.pixelrnn.model.causal_mask", sees_nothing)
+    result = run_stage("pixelrnn", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("NLL / independent-pixel NLL, PixelCNN") for name in failed), failures(result)
+    assert any(name.startswith("NLL − exact floor") for name in failed), failures(result)
