@@ -4,7 +4,8 @@ A decoder-only Transformer with the paper's six changes to the standard block:
 
     SwiGLU MLP             MLP(x) = (Swish(x W) ⊙ x V) W₂                       (Shazeer 2020)
     parallel layers        y = x + MLP(LN(x)) + Attention(LN(x))                 instead of the serial
-                           y = x + MLP(LN(x + Attention(LN(x))))
+                           x' = x + Attention(LN(x)),  y = x' + MLP(LN(x'))     (the paper's formula
+                           for it, y = x + MLP(LN(x + Attention(LN(x)))), drops the attention residual)
     multi-query attention  K and V are one head of size d_head, shared by all H query heads
     RoPE                   queries and keys rotated by their position (Su et al. 2021)
     shared embeddings      the output logits are h Eᵀ with E the input embedding

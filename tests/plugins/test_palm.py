@@ -99,7 +99,7 @@ class MlpWithoutNorm(PaLMBlock):
                 "its gradients vs",
                 "parallel block",
                 "serial block",
-                "the model cannot",
+                "causal: no output of the model",
             ),
         ),
         (
@@ -119,3 +119,24 @@ def test_the_check_stage_catches_a_broken_palm(
     assert result.verdict() == "failed"
     failed = [c.name for c in result.comparisons if not c.passed]
     assert failed and all(name.startswith(caught_by) for name in failed), failures(result)
+
+
+def parallel_without_attention(self: PaLMBlock, x: torch.Tensor) -> torch.Tensor:
+    """A parallel block that lost its attention branch: y = x + MLP(LN(x)); the serial block is untouched."""
+    if self.serial:
+        return PARALLEL_FORWARD(self, x)
+    *_, a, b = self.W_in(self.norm(x)).split(self.splits, dim=-1)
+    return x + self.mlp(a, b)
+
+
+PARALLEL_FORWARD = PaLMBlock.forward
+
+
+def test_the_train_stage_fails_when_the_parallel_block_loses_a_sublayer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(f"{PLUGIN}.model.PaLMBlock.forward", parallel_without_attention)
+    result = run_stage("palm", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets}, failures(result)  # both targets
