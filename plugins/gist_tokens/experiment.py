@@ -222,7 +222,7 @@ def no_prompt_ceiling(permutations: torch.Tensor) -> float:
 
 
 def train(ctx: RunContext) -> None:
-    steps = 400 if ctx.quick else 600
+    steps = 500 if ctx.quick else 600
     variants = (
         [("gist", 1)]
         if ctx.quick

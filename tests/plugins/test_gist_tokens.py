@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gist_tokens.experiment import (
     GIST,
     PROMPT,
@@ -101,3 +101,17 @@ def test_the_check_stage_catches_a_mask_that_lets_one_position_see_the_prompt(
         "gist mask, gist states held",
     )
     assert len(failed) >= 10
+
+
+def sealed_gist_mask(n_prompt: int, k: int, n_after: int, device: str | torch.device = "cpu") -> torch.Tensor:
+    """The idea removed: the gist tokens may not read the prompt either; nothing of it reaches the input."""
+    mask = gist_mask(n_prompt, k, n_after, device)
+    mask[n_prompt:, :n_prompt] = False
+    return mask
+
+
+def test_the_train_target_fails_when_the_gist_cannot_read_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.gist_tokens.experiment.gist_mask", sealed_gist_mask)
+    result = run_stage("gist-tokens", "train")
+    assert result.verdict() == "failed", failures(result)
+    assert not any(t.passed for t in result.targets if t.name.startswith("gist k = 1")), failures(result)
