@@ -27,6 +27,15 @@ def readtrack_home(
 
 
 @pytest.fixture
+def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user plugin folder (READTRACK_PLUGINS_DIR) for the test plugins of tests/fake_plugins.py."""
+    folder = tmp_path / "user-plugins"
+    folder.mkdir()
+    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def catalog_file(readtrack_home: Path) -> Path:
     """The test's own copy of the shipped seed list."""
     return readtrack_home / "papers.yaml"

@@ -50,14 +50,6 @@ def train(ctx):
 """
 
 
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-plugins"
-    folder.mkdir()
-    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(folder))
-    return folder
-
-
 def _draws(seeds: range) -> list[float]:
     import torch
 

@@ -32,14 +32,6 @@ def by_name(found: list[plugins.Plugin]) -> dict[str, list[plugins.Plugin]]:
     return named
 
 
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(folder))
-    return folder
-
-
 def test_builtin_plugins_are_found_from_the_repo_plugins_folder() -> None:
     found = plugins.discover(refresh=True)
     builtin = {p.name: p for p in found if p.source == plugins.BUILTIN}

@@ -25,14 +25,6 @@ from readtrack.runner import exit_code, run_plugin, set_deterministic
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without CUDA")
 
 
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-plugins"
-    folder.mkdir()
-    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(folder))
-    return folder
-
-
 def collect() -> tuple[list[dict[str, Any]], Any]:
     events: list[dict[str, Any]] = []
     return events, events.append
