@@ -16,6 +16,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from readtrack.batch import seeds_label
 from readtrack.devices import environment_line
 from readtrack.history import RunComparison
 from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
@@ -322,7 +323,8 @@ def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console)
         setting += " quick" if info is not None and info.quick else ""
         if isinstance(r, GroupRecord):
             passed = sum(run.status == "passed" for run in r.runs)
-            seed, stages, ident = _seeds(r.seeds), f"{passed}/{len(r.seeds)} seeds passed", r.group_id[:8]
+            seed, ident = seeds_label(r.seeds), r.group_id[:8]
+            stages = f"{passed}/{len(r.seeds)} seeds passed"
         else:
             seed = str(r.info.seed)
             stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
@@ -342,19 +344,13 @@ def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console)
     console.print(Text(f"c/t/b: check/train/bench · {legend} · cpu×N: N CPU threads", style="dim"))
 
 
-def _seeds(seeds: Sequence[int]) -> str:
-    if len(seeds) > 1 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]}-{seeds[-1]}"
-    return ",".join(str(s) for s in seeds)
-
-
 def render_comparison(comparison: RunComparison, console: Console) -> None:
     old, new = comparison.older, comparison.newer
 
     def label(record: RunRecord | GroupRecord) -> str:
         info = record.info
         if isinstance(record, GroupRecord):
-            seeds = f"seeds {_seeds(record.seeds)}, mean of {len(record.runs)}"
+            seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}"
             return f"multi-seed run {record.group_id[:8]} ({record.started_at}, {seeds}, {record.status})"
         return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
 
@@ -385,7 +381,7 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
             from readtrack.render.batches import spread_table
             from readtrack.spread import spreads
 
-            console.print(Text(f"{which}: seeds {_seeds(entry.seeds)}", style="bold"))
+            console.print(Text(f"{which}: seeds {seeds_label(entry.seeds)}", style="bold"))
             console.print(spread_table(spreads(entry.runs), console.width))
     if old.info.environment != new.info.environment:
         console.print(Text("environments differ:", style="yellow"))
