@@ -328,12 +328,17 @@ def train(ctx: RunContext) -> None:
         f"{BATCH} documents",
     )
     best = min(fim["PSM prompt"][0], fim["SPM prompt"][0])
+    # Each model read in the format it was trained on: the FIM model from the sentinel prompt, the
+    # left-to-right model from the prefix (fed the sentinels, which it never saw, it scores far worse: that
+    # comparison is reported above, not asserted). Without FIM training (rate 0) this target fails by ~1 nat.
     ctx.target(
-        "the FIM model infills from the sentinel prompt: middle loss − the left-to-right model's (nats)",
-        best - min(ar["PSM prompt"][0], ar["SPM prompt"][0]),
-        -0.5,
+        "the FIM model infills from the SPM prompt: its middle loss − the left-to-right model's from the "
+        "prefix (nats)",
+        fim["SPM prompt"][0] - ar["prefix only"][0],
+        0.1,
         higher_is_better=False,
-        detail="the left-to-right model never saw <PRE>/<SUF>/<MID>; it can only continue the prefix",
+        detail=f"{fim['SPM prompt'][0]:.3f} against {ar['prefix only'][0]:.3f}; the left-to-right model fed "
+        f"the SPM prompt {ar['SPM prompt'][0]:.3f}",
     )
     if ctx.quick:
         ctx.measured(

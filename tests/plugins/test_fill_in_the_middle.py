@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.fill_in_the_middle.experiment import infill_posterior, naive_fim
 from readtrack_plugins.fill_in_the_middle.model import (
     fim_batch,
@@ -106,3 +106,15 @@ def test_the_check_stage_catches_a_lossy_inverse_or_swapped_sentinels(
 ) -> None:
     monkeypatch.setattr(f"readtrack_plugins.fill_in_the_middle.experiment.{name}", broken)
     check_catches("fill-in-the-middle", caught_by)
+
+
+def test_the_infilling_target_fails_without_fim_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: FIM rate 0, so the "FIM" model is a second left-to-right model; read from the
+    sentinel prompt it never saw, it infills far worse than it predicts the middle from the prefix."""
+    monkeypatch.setattr("readtrack_plugins.fill_in_the_middle.experiment.FIM_RATE", 0.0)
+    result = run_stage("fill-in-the-middle", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert any(name.startswith("the FIM model infills from the SPM prompt") for name in failed), failures(
+        result
+    )
