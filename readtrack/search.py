@@ -161,11 +161,16 @@ def run(query: Query, db: sqlite3.Connection, *, limit: int = 20, text: str = ""
         ]
     weights = ", ".join(str(WEIGHTS[c]) for c in COLUMNS)
     try:
+        # the best `limit` rows first, from the FTS table and each row's kind (and, with filters, its
+        # paper); the rest of each hit is looked up for those rows only
+        papers = "JOIN search_papers p ON p.paper_id = d.paper_id " if where else ""
         rows = db.execute(
-            f"SELECT d.*, p.title, p.status, p.section, bm25(search_fts, {weights}) * {_KIND_BOOST} AS score "
-            "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-            "JOIN search_papers p ON p.paper_id = d.paper_id "
-            f"WHERE search_fts MATCH ? {where} ORDER BY score LIMIT ?",
+            "SELECT d.*, p.title, p.status, p.section, best.score FROM ("
+            f"SELECT search_fts.rowid AS id, bm25(search_fts, {weights}) * {_KIND_BOOST} AS score "
+            f"FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {papers}"
+            f"WHERE search_fts MATCH ? {where} ORDER BY score LIMIT ?) best "
+            "JOIN search_docs d ON d.id = best.id JOIN search_papers p ON p.paper_id = d.paper_id "
+            "ORDER BY best.score",
             (query.match, *params, limit),
         ).fetchall()
         texts = _texts(db, query.match, [r["id"] for r in rows])
@@ -206,8 +211,14 @@ def _texts(db: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, dict
         for i, name in enumerate(COLUMNS)
     )
     marks = ", ".join("?" * len(ids))
-    query = f"SELECT rowid, {columns} FROM search_fts WHERE search_fts MATCH ? AND rowid IN ({marks})"
-    rows = db.execute(query, (match, *ids))
+    if "*" in match:
+        # a prefix is expanded to its terms each time FTS5 starts a scan, and `rowid IN` starts one per
+        # rowid: one scan over the rowids' range, the others skipped before any snippet is made
+        where, params = f"rowid BETWEEN ? AND ? AND +rowid IN ({marks})", (min(ids), max(ids), *ids)
+    else:
+        where, params = f"rowid IN ({marks})", tuple(ids)
+    query = f"SELECT rowid, {columns} FROM search_fts WHERE search_fts MATCH ? AND {where}"
+    rows = db.execute(query, (match, *params))
     return {row[0]: dict(zip(COLUMNS, row[1:], strict=True)) for row in rows}
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from readtrack.store import opened
 
 if TYPE_CHECKING:
+    from readtrack import search_edits
     from readtrack.catalog import Catalog, Paper
     from readtrack.metadata import ArxivRecord
 
@@ -152,26 +153,43 @@ def problems(conn: sqlite3.Connection | None = None) -> dict[str, str]:
 def _refresh(
     catalog: Catalog, db: sqlite3.Connection, on_source: Callable[[str], None] | None
 ) -> IndexReport:
+    from readtrack import search_edits
     from readtrack.paths import pdf_cache_dir
 
     pdf_root = pdf_cache_dir()
     pdfs = _listing(pdf_root)
-    folders = _plugin_folders(catalog, db)
-    parts = _look(catalog, db, pdfs, folders)
+    text = _read(catalog.path)
+    text_digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    catalog_part = _digest(str(catalog.path), text_digest)
+    before = json.loads(_state(db, "look_parts") or "[]")
+    layout, folders = None, None
+    if before and before[0] == catalog_part:  # the same list names the same plugins: no walk over it
+        folders = json.loads(_state(db, "look_folders") or "null")
+    if folders is None:
+        layout = search_edits.layout(catalog)
+        folders = _plugin_folders(layout.plugin_names(), db)
+    parts = [catalog_part, *_look(db, pdfs, folders)]
     look = _digest(parts)
     if _state(db, "look") == look:
+        if layout is not None:  # an index made before the folders were kept: keep them now
+            with _transaction(db):
+                _set_state(db, "look_folders", json.dumps(folders))
         return IndexReport()
     files = _FileHashes(db)
-    before = json.loads(_state(db, "look_parts") or "[]")
+    layout = layout or search_edits.layout(catalog)
     if before and before[1:] == parts[1:]:
         # only papers.yaml changed (a mark, a note, an edit by hand): only its changed papers are looked at
-        entries, touched = _changed_papers(catalog, db)
+        saved = json.loads(_state(db, "catalog_saved") or "null")
+        edited = search_edits.edited_papers(saved, text, layout)
+        entries, touched = (
+            (edited, [p.id for p in edited]) if edited is not None else _changed_papers(db, layout)
+        )
         wanted = {s.key: s for s in _sources(entries, db, pdf_root, pdfs, folders, files)}
         marks = ", ".join("?" * len(touched))
         query = f"SELECT source, hash FROM search_sources WHERE paper_id IN ({marks})"
         stored = {r["source"]: r["hash"] for r in db.execute(query, touched)} if touched else {}
     else:
-        wanted = {s.key: s for s in _sources(list(catalog.papers()), db, pdf_root, pdfs, folders, files)}
+        wanted = {s.key: s for s in _sources(layout.papers, db, pdf_root, pdfs, folders, files)}
         stored = {r["source"]: r["hash"] for r in db.execute("SELECT source, hash FROM search_sources")}
     report = IndexReport()
     gone = [key for key in stored if key not in wanted]
@@ -195,10 +213,14 @@ def _refresh(
         report.pdf_pages += sum(d.kind == "pdf" for d in docs)
         if problem:
             report.no_text[source.paper_id] = problem
-    with _transaction(db):
+    saved = search_edits.save(layout, text, text_digest)  # before the state that names it
+    with _transaction(db):  # what the index now reflects, and what the next edit is compared with
         files.save()
         _set_state(db, "look", look)
         _set_state(db, "look_parts", json.dumps(parts))
+        _set_state(db, "look_folders", json.dumps(folders))
+        _set_state(db, "catalog_saved", json.dumps(saved))
+    search_edits.forget(keep=text_digest)
     return report
 
 
@@ -278,24 +300,28 @@ def _python_files(folder: Path) -> dict[str, tuple[int, int]]:
     return {name: (s.st_size, s.st_mtime_ns) for name, s in sorted(stats.items())}
 
 
-def _look(
-    catalog: Catalog, db: sqlite3.Connection, pdfs: dict[str, tuple[int, int]], folders: dict[str, str | None]
-) -> list[str]:
-    """A digest of everything the index is made from, as it looks without reading it: papers.yaml's bytes,
-    the synced metadata's count and newest fetch, the PDF files' and plugin files' sizes and mtimes."""
+def _read(path: Path) -> bytes:
     try:
-        catalog_bytes = hashlib.blake2b(catalog.path.read_bytes(), digest_size=16).hexdigest()
+        return path.read_bytes()
     except OSError:
-        catalog_bytes = ""
+        return b""
+
+
+def _look(
+    db: sqlite3.Connection, pdfs: dict[str, tuple[int, int]], folders: dict[str, str | None]
+) -> list[str]:
+    """Digests of everything else the index is made from, as it looks without reading it (papers.yaml's
+    bytes are the first part): the synced metadata's count and newest fetch, the PDF files' and plugin
+    files' sizes and mtimes, the extractor's version."""
     try:
         meta = tuple(db.execute("SELECT count(*), max(fetched_at) FROM arxiv_metadata").fetchone())
-    except sqlite3.OperationalError:  # never synced: no table yet
-        meta = ()
+    except sqlite3.OperationalError:  # never synced: no table yet, as good as an empty one
+        meta = (0, None)
     plugin_files = {name: _python_files(Path(f)) for name, f in sorted(folders.items()) if f}
     from readtrack.pdftext import EXTRACTOR
 
-    others = [meta, sorted(pdfs.items()), plugin_files, EXTRACTOR]
-    return [_digest(str(catalog.path), catalog_bytes), *(_digest(part) for part in others)]
+    listing = "\n".join(f"{name}\t{size}\t{mtime}" for name, (size, mtime) in sorted(pdfs.items()))
+    return [_digest(meta), _digest(listing), _digest(plugin_files), _digest(EXTRACTOR)]
 
 
 def _paper_digest(paper: Paper) -> str:
@@ -304,18 +330,19 @@ def _paper_digest(paper: Paper) -> str:
     return hashlib.blake2b(repr((values, more)).encode(), digest_size=8).hexdigest()
 
 
-def _changed_papers(catalog: Catalog, db: sqlite3.Connection) -> tuple[list[Paper], list[str]]:
+def _changed_papers(db: sqlite3.Connection, layout: search_edits.Layout) -> tuple[list[Paper], list[str]]:
     """The papers whose entry differs from the one indexed (new ones too), and the ids of those and of the
     papers gone from the list: all a papers.yaml edit can have changed."""
-    indexed = dict(db.execute("SELECT paper_id, digest FROM search_papers").fetchall())
-    changed = [p for p in catalog.papers() if indexed.pop(p.id, None) != _paper_digest(p)]
+    cursor = db.cursor()
+    cursor.row_factory = None  # plain tuples: ten thousand rows
+    indexed = dict(cursor.execute("SELECT paper_id, digest FROM search_papers").fetchall())
+    changed = [p for p in layout.papers if indexed.pop(p.id, None) != _paper_digest(p)]
     return changed, [p.id for p in changed] + list(indexed)
 
 
-def _plugin_folders(catalog: Catalog, db: sqlite3.Connection) -> dict[str, str | None]:
+def _plugin_folders(names: list[str], db: sqlite3.Connection) -> dict[str, str | None]:
     """The folder of each plugin the catalog names (None: no such plugin). Remembered in the index, so
     that plugins are discovered (their packages imported) only when the list names one not seen before."""
-    names = sorted({name for paper in catalog.papers() for name in paper.plugins})
     known: dict[str, str | None] = json.loads(_state(db, "plugin_folders") or "{}")
     if all(name in known for name in names):
         return {name: known[name] for name in names}
@@ -339,16 +366,13 @@ class _FileHashes:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.known = {
-            r["path"]: (r["size"], r["mtime_ns"], r["sha256"])
-            for r in db.execute("SELECT * FROM search_files")
-        }
         self.new: dict[str, tuple[int, int, str]] = {}
 
     def sha256(self, path: Path, stat: tuple[int, int]) -> str:
-        known = self.known.get(str(path))
-        if known is not None and known[:2] == stat:
-            return known[2]
+        query = "SELECT size, mtime_ns, sha256 FROM search_files WHERE path = ?"
+        known = self.db.execute(query, (str(path),)).fetchone()
+        if known is not None and (known[0], known[1]) == stat:
+            return str(known[2])
         from readtrack.pdfcache import sha256_of
 
         digest = sha256_of(path)

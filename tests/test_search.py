@@ -175,3 +175,227 @@ def test_no_match_exits_1_and_a_malformed_query_exits_2_with_one_line() -> None:
         assert bad.returncode == 2, query
         assert len(bad.stderr.strip().splitlines()) == 1 and bad.stderr.startswith("readtrack: "), bad.stderr
         assert "Traceback" not in bad.stderr
+
+
+# -- the index after edits of papers.yaml: the lines an edit changed, and every fallback ---------------------
+
+SMALL = """\
+version: 1
+title: A small list
+sections:
+  - name: Alpha
+    papers:
+      - id: a1
+        title: First alpha paper
+        status: todo
+        tags: [x]
+      - id: a2
+        title: Second alpha paper
+        status: read
+        notes: |
+          two lines
+          of notes
+      - id: a3
+        title: Third alpha paper
+        papers:
+          - id: a3-child
+            title: A nested paper
+            status: todo
+        notes: the parent's notes, after its nested papers
+  - papers:
+      - id: b1
+        title: First beta paper
+      - id: b2
+        title: Second beta paper
+        year: 2020
+    name: >
+      Beta
+      section
+  - name: Gamma
+    papers:
+      - id: g1
+        title: The last paper
+        status: todo
+"""
+
+
+def indexed(catalog_file: Path) -> None:
+    """The index says what the list says: every paper's row, digest and FTS text is the current one."""
+    from readtrack.store import opened
+
+    catalog = load(catalog_file)
+    with opened(search_index.SCHEMA) as db:
+        rows = {r[0]: tuple(r[1:]) for r in db.execute("SELECT * FROM search_papers")}
+        fts = {
+            r[0]: tuple(r[1:])
+            for r in db.execute(
+                "SELECT d.paper_id, f.title, f.section, f.notes FROM search_docs d "
+                "JOIN search_fts f ON f.rowid = d.id WHERE d.kind = 'paper'"
+            )
+        }
+    papers = list(catalog.papers())
+    tags = {p.id: f" {' '.join(p.tags)} " for p in papers}
+    digest = search_index._paper_digest
+    assert rows == {p.id: (digest(p), p.display_title, p.status, p.section, tags[p.id]) for p in papers}
+    assert fts == {p.id: (p.title, p.section, p.notes or "") for p in papers}
+
+
+@pytest.fixture
+def small(catalog_file: Path) -> Path:
+    catalog_file.write_text(SMALL, encoding="utf-8")
+    search_index.refresh(load(catalog_file))
+    indexed(catalog_file)
+    return catalog_file
+
+
+@pytest.fixture
+def compared(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many refreshes compared every paper (the fallback) rather than the lines the edit changed."""
+    calls: list[int] = []
+    every = search_index._changed_papers
+
+    def spy(*args: object) -> object:
+        calls.append(1)
+        return every(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_index, "_changed_papers", spy)
+    return calls
+
+
+def edit(path: Path, old: str, new: str) -> search_index.IndexReport:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return search_index.refresh(load(path))
+
+
+def test_an_edit_inside_one_entry_reindexes_that_paper_from_its_lines(
+    small: Path, compared: list[int]
+) -> None:
+    edits.mark(small, "a1", "reading")
+    assert search_index.refresh(load(small)).indexed == 1
+    edits.note(small, "a2", "new notes\nover three\nlines")
+    assert search_index.refresh(load(small)).indexed == 1
+    assert edit(small, "        year: 2020\n", "        year: 2021\n        tags: [late]\n").indexed == 1
+    assert edit(small, "The last paper", "The very last paper").indexed == 1  # the end of the file
+    # lines added inside one entry: a1's new notes, just before a2's first line
+    assert (
+        edit(small, "        tags: [x]\n", "        tags: [y]\n        notes: |\n          z\n").indexed == 1
+    )
+    assert edit(small, "A nested paper", "A nested, renamed paper").indexed == 1
+    # a parent's notes after its nested papers: the lines sit after the child's first line, the parent changes
+    assert edit(small, "the parent's notes", "the parent's new notes").indexed == 1
+    assert compared == []  # none of these compared every paper
+    indexed(small)
+    assert [h["paper_id"] for h in hits("notes:parent's new")] == ["a3"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        ("      Beta\n      section", "      Bravo\n      section", {"b1", "b2"}),  # a section renamed
+        ("  - name: Gamma\n", "  - name: Delta\n", {"g1"}),
+        (
+            "        year: 2020\n",
+            "        year: 2020\n      - id: b3\n        title: Added by hand\n",
+            {"b3"},
+        ),
+        ("      - id: b1\n        title: First beta paper\n", "", {"b1"}),  # a paper removed
+        ("      - id: a1\n", "      - id: a1-renamed\n", {"a1", "a1-renamed"}),  # a first line
+        # one write changing two entries: the end of a1 and the start of a2
+        (
+            "        tags: [x]\n      - id: a2\n        title: Second alpha paper\n",
+            "        tags: [y]\n        notes: z\n      - id: a2\n        title: Second, edited\n",
+            {"a1", "a2"},
+        ),
+        ("        tags: [x]\n", "        tags: &shared [x]\n", set()),  # an anchor: an alias may show it
+        ("title: A small list\n", "title: A small list, renamed\n", set()),  # the top of the file
+    ],
+)
+def test_an_edit_the_lines_cannot_place_compares_every_paper(
+    small: Path, compared: list[int], old: str, new: str, changed: set[str]
+) -> None:
+    report = edit(small, old, new)
+    assert compared == [1]
+    assert report.indexed + report.removed >= len(changed)
+    indexed(small)
+
+
+def test_section_rename_reindexes_its_papers_section(small: Path) -> None:
+    edit(small, "  - name: Gamma\n", "  - name: Delta\n")
+    assert [h["paper_id"] for h in hits("section:delta")] == ["g1"]
+    assert hits("section:gamma") == []
+
+
+def test_a_missing_or_damaged_saved_text_compares_every_paper(
+    small: Path, compared: list[int], readtrack_home: Path
+) -> None:
+    (saved,) = (readtrack_home / "cache").glob("search-catalog-*")
+    saved.write_bytes(saved.read_bytes().replace(b"First alpha", b"First alphz"))  # same length, other CRC
+    assert edit(small, "Second alpha paper", "Second alpha paper, edited").indexed == 1
+    assert compared == [1]
+    (saved,) = (readtrack_home / "cache").glob("search-catalog-*")  # the old one is gone, a new one saved
+    saved.unlink()
+    assert edit(small, "Third alpha paper", "Third alpha paper, edited").indexed == 1
+    assert compared == [1, 1]
+    assert edit(small, "First beta paper", "First beta paper, edited").indexed == 1  # saved again: lines
+    assert compared == [1, 1]
+    indexed(small)
+
+
+def test_a_plugin_named_by_an_edit_is_indexed_and_an_unchanged_list_reuses_the_plugin_folders(
+    small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(small, "        title: The last paper\n", "        title: The last paper\n        plugin: rope\n")
+    found = hits("code:rotary", "section:gamma")
+    assert found and {h["paper_id"] for h in found} == {"g1"} and found[0]["file"].startswith("rope/")  # type: ignore[union-attr]
+
+    def walked(*args: object) -> object:
+        raise AssertionError("the plugin folders of an unchanged list are the ones the index kept")
+
+    monkeypatch.setattr(search_index, "_plugin_folders", walked)
+    assert search_index.refresh(load(small)).changed is False
+
+
+def test_random_edits_never_leave_the_index_stale(small: Path, compared: list[int]) -> None:
+    """Line-level mutations of a list with nesting, a section named after its papers and block notes:
+    after each one that still loads, the index matches the list, whichever way the refresh went."""
+    import random
+
+    from readtrack.errors import CatalogError
+
+    rng = random.Random(30)
+    words = ["alpha", "beta", "notes", "x", "moved", "zz"]
+    fast = 0
+    for step in range(160):
+        text = small.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        n = rng.randrange(len(lines))
+        pad = " " * (len(lines[n]) - len(lines[n].lstrip()))
+        word = f"{rng.choice(words)}{step}"
+        choice = rng.randrange(7)
+        if choice == 0 and ": " in lines[n]:  # a value changed
+            lines[n] = lines[n].split(": ", 1)[0] + f": {word}\n"
+        elif choice == 1:  # a key added after this line
+            lines.insert(n + 1, f"{pad}notes: {word}\n")
+        elif choice == 2:
+            del lines[n]
+        elif choice == 3:
+            lines.insert(n, lines[n])
+        elif choice == 4:  # indentation changed
+            lines[n] = ("  " + lines[n]) if rng.random() < 0.5 else lines[n].removeprefix("  ")
+        elif choice == 5:  # a block of notes
+            lines.insert(n + 1, f"{pad}notes: |\n{pad}  {word}\n{pad}  more {word}\n")
+        else:
+            lines[n], lines[n - 1] = lines[n - 1], lines[n]
+        small.write_text("".join(lines), encoding="utf-8")
+        try:
+            catalog = load(small)
+        except CatalogError:
+            small.write_text(text, encoding="utf-8")
+            continue
+        before = len(compared)
+        search_index.refresh(catalog)
+        fast += len(compared) == before
+        indexed(small)
+    assert fast >= 20 and len(compared) >= 20  # both ways were taken, often
