@@ -12,8 +12,9 @@ check: a convolution as im2col (one matrix product) against ``F.conv2d`` and a n
        beyond |x| = 3 while ReLU' = 1 on every positive input.
 train: shapes (4000 training, 2000 test images). LeNet-5 to ≥ 0.97 test accuracy; AlexNet, ZF Net, VGG and
        GoogLeNet trained briefly (accuracy reported); AlexNet's figure 1 (a small CNN with ReLU against the
-       same with tanh, steps to a training error) as an A/B on LeNet-5, each at its best learning rate, with
-       the saturation it is about measured in the trained tanh network.
+       same with tanh, steps to a training error) as an A/B on LeNet-5, each at its best learning rate on a
+       validation split, reported; the target is its mechanism: with every weight ×8 at initialisation,
+       tanh's mean derivative over the hidden units falls (saturation), where ReLU's cannot.
 bench: a training step (forward + backward) of each network at two batch sizes, with its counted FLOPs.
 """
 
@@ -64,10 +65,17 @@ def _check_convolution(ctx: RunContext) -> None:
         b = torch.randn(C_out, generator=g, dtype=dtype)
         name = f"B {B}, C {C}→{C_out}, {H}×{W}, k {k}, stride {s}, padding {p} ({dtype_name(dtype)})"
         ours, ours_grads = ctx.value_and_grads(partial(conv2d_im2col, stride=s, padding=p), x, w, b)
+        # The references run in float64 on the same inputs: the exact answer to compare a float32 result
+        # with. Two float32 results differ by both roundings, and a bias gradient is a sum of B·H'·W'
+        # weights of either sign whose exact value can be 0, where float32 summation order alone leaves
+        # up to 6e-5 (F.conv2d at two threads), beyond any absolute tolerance set for the result.
+        wide = [t.double() for t in (x, w, b)]
         for ref_name, ref in (("F.conv2d", F.conv2d), ("a naive loop", conv2d_loop)):
-            expected, grads = ctx.value_and_grads(partial(ref, stride=s, padding=p), x, w, b)
-            ctx.check_close(f"convolution (im2col) vs {ref_name}, {name}", ours, expected)
-            ctx.check_close(f"convolution gradients (x, W, b) vs {ref_name}, {name}", ours_grads, grads)
+            expected, grads = ctx.value_and_grads(partial(ref, stride=s, padding=p), *wide)
+            ctx.check_close(f"convolution (im2col) vs {ref_name} in float64, {name}", ours, expected)
+            ctx.check_close(
+                f"convolution gradients (x, W, b) vs {ref_name}'s in float64, {name}", ours_grads, grads
+            )
     for dtype, channels in itertools.product(ctx.check_dtypes, (3, 8)):
         a = 3 * torch.randn(2, channels, 5, 4, generator=g, dtype=dtype)
         n, kappa, alpha, beta = 5, 2.0, 1e-2, 0.75  # α larger than AlexNet's 1e-4 so that the sum matters
@@ -195,21 +203,34 @@ def check(ctx: RunContext) -> None:
 
 def saturation(model: nn.Module, images: torch.Tensor) -> tuple[float, float]:
     """For a tanh LeNet: the share of hidden pre-activations with |x| > 3, and the mean tanh'(x) over them."""
+    z = pre_activations(model, images)
+    far = z.abs() > 3
+    return far.double().mean().item(), (1 - torch.tanh(z[far]) ** 2).mean().item() if far.any() else 0.0
+
+
+def pre_activations(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Every hidden unit's input to the non-linearity (conv1, conv2, fc1, fc2 outputs), flattened."""
     pre: list[torch.Tensor] = []
-    hooks = [getattr(model, n).register_forward_hook(lambda m, i, o: pre.append(o.flatten()))
+    hooks = [getattr(model, n).register_forward_hook(lambda m, i, o: pre.append(o.detach().flatten()))
              for n in ("conv1", "conv2", "fc1", "fc2")]  # fmt: skip
     with torch.no_grad():
         model(images)
     for h in hooks:
         h.remove()
-    z = torch.cat(pre)
-    far = z.abs() > 3
-    return far.double().mean().item(), (1 - torch.tanh(z[far]) ** 2).mean().item() if far.any() else 0.0
+    return torch.cat(pre)
 
 
-# Adam learning rates for the ReLU-vs-tanh A/B, each variant's best of the grid 1e-3, 3e-3, 1e-2 by steps
-# to 0.97 test accuracy (full run, seed 0: ReLU 175 / 75 / 75 → 3e-3, tanh 125 / 75 / 50 → 1e-2; quick
-# uses these)
+def pass_through(model: nn.Module, images: torch.Tensor) -> float:
+    """The mean derivative φ'(z) of the model's own non-linearity over its hidden units: the factor by which
+    backprop through that layer of units scales the gradient on average (tanh: 1 − tanh², ReLU: [z > 0])."""
+    z = pre_activations(model, images).requires_grad_()
+    (slope,) = torch.autograd.grad(model.act(z).sum(), z)  # type: ignore[operator]
+    return slope.mean().item()
+
+
+# Adam learning rates for the ReLU-vs-tanh A/B, each variant's best of the grid 1e-3, 3e-3, 1e-2 by steps to
+# 0.97 accuracy on a validation split (1000 images drawn after the test set), never on the test numbers the
+# A/B reports; the full run chooses on every seed (seed 0: ReLU 3e-3, tanh 1e-2; quick uses these).
 LR = {"relu": 3e-3, "tanh": 1e-2}
 GRID = (1e-3, 3e-3, 1e-2)
 
@@ -222,14 +243,15 @@ def steps_to(
     every: int,
     goal: float,
     seed: int,
-) -> tuple[int, float]:
+) -> tuple[int, int, float]:
     """Adam on (x, y) in batches of 64 (a generator seeded with ``seed``: the same batches for every model),
-    test accuracy on (xt, yt) every ``every`` steps; returns the first step count at which it reaches
-    ``goal`` (``steps + every`` if never) and the final accuracy."""
-    x, y, xt, yt = data
+    validation accuracy on (xv, yv) and test accuracy on (xt, yt) every ``every`` steps; returns the first
+    step count at which each reaches ``goal`` (``steps + every`` if never) and the final test accuracy."""
+    x, y, xv, yv, xt, yt = data
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    reached, acc = steps + every, 0.0
+    never = steps + every
+    reached_val, reached_test, acc = never, never, 0.0
     for done in range(every, steps + 1, every):
         model.train()
         for _ in range(every):
@@ -239,20 +261,23 @@ def steps_to(
             loss.backward()
             opt.step()
         acc = image_accuracy(model, xt, yt)
-        if acc >= goal and reached > steps:
-            reached = done
-    return reached, acc
+        if reached_val == never and image_accuracy(model, xv, yv) >= goal:
+            reached_val = done
+        if reached_test == never and acc >= goal:
+            reached_test = done
+    return reached_val, reached_test, acc
 
 
 def train(ctx: RunContext) -> None:
     g = torch.Generator().manual_seed(ctx.seed)
     x, y = shapes(4000, g, device=ctx.device)
     xt, yt = shapes(2000, g, device=ctx.device)
+    xv, yv = shapes(1000, g, device=ctx.device)  # validation: chooses the learning rates
     quick = ctx.quick
 
     # LeNet-5 (ReLU), the target, and the ReLU-vs-tanh A/B (AlexNet fig. 1: steps to a given error)
     steps, every, goal = (150, 25, 0.97) if quick else (300, 25, 0.97)
-    watch = (x, y, xt[:500], yt[:500]) if quick else (x, y, xt, yt)  # the test set seen while training
+    watch = (x, y, xv[:500], yv[:500], xt[:500], yt[:500]) if quick else (x, y, xv, yv, xt, yt)
     result = {}
     for act in ("relu", "tanh"):
         lrs = (LR[act],) if quick else GRID
@@ -260,12 +285,12 @@ def train(ctx: RunContext) -> None:
         for lr in lrs:
             torch.manual_seed(ctx.seed)
             model = LeNet5(activation=act).to(ctx.device)
-            reached, acc = steps_to(model, watch, lr, steps, every, goal, ctx.seed)
-            ctx.log(f"LeNet-5 {act}, lr {lr:g}: 0.97 at step {reached}, final accuracy {acc:.4f}")
-            if best is None or (reached, -acc) < (best[0], -best[1]):
-                best = (reached, acc, lr, model)
+            reached_val, reached, acc = steps_to(model, watch, lr, steps, every, goal, ctx.seed)
+            ctx.log(f"LeNet-5 {act}, lr {lr:g}: 0.97 at step {reached_val} (validation), {reached} (test)")
+            if best is None or reached_val < best[0]:
+                best = (reached_val, reached, acc, lr, model)
         assert best is not None
-        result[act] = best
+        result[act] = best[1:]
         ctx.progress(len(result), 6)
     relu_model = result["relu"][3]
     relu_accuracy = image_accuracy(relu_model, xt, yt)
@@ -277,7 +302,7 @@ def train(ctx: RunContext) -> None:
         ctx.measured(
             f"LeNet-5 {act}: steps to 0.97 test accuracy",
             reached,
-            f"best lr {lr:g} of {grid}; final accuracy {acc:.4f}",
+            f"lr {lr:g}, the best of {grid} on a validation split; final test accuracy {acc:.4f}",
         )
     ctx.measured(
         "ReLU speed-up over tanh (steps to 0.97, tanh / ReLU; AlexNet fig. 1: 6× to 25% error, CIFAR-10)",
@@ -286,31 +311,41 @@ def train(ctx: RunContext) -> None:
     )
     share, slope = saturation(result["tanh"][3], xt)
     ctx.measured("trained tanh LeNet: share of hidden units saturated (|x| > 3) on test images", share)
-    if share > 0:
-        ctx.target(
-            "mean tanh' of the saturated units (what vanishes in backprop through them)",
-            slope,
-            0.01,
-            higher_is_better=False,
-            detail="ReLU passes gradient 1 through every active unit",
-        )
-    # The mechanism at initialisation: scale the weights until pre-activations leave [-3, 3]; the gradient
-    # that reaches conv1 vanishes through tanh and not through ReLU.
-    grads = {}
+    ctx.measured(
+        "trained tanh LeNet: mean tanh' of its saturated units",
+        slope,
+        "below tanh'(3) = 0.0099 by arithmetic: what little the network saturates passes almost no gradient",
+    )
+    # The mechanism at initialisation: scale every weight ×8 so that pre-activations leave [−3, 3]. tanh's
+    # mean derivative (the factor backprop passes through a layer of units) falls; ReLU's (the share of
+    # active units) cannot saturate: it is 1 on every positive input however large.
+    through = {}
     for act in ("relu", "tanh"):
-        torch.manual_seed(ctx.seed)
-        model = LeNet5(activation=act).to(ctx.device)
-        with torch.no_grad():
-            for m in (model.conv1, model.conv2, model.fc1, model.fc2):
-                m.weight.mul_(8.0)
-        loss = F.cross_entropy(model(xt[:256]), yt[:256])
-        (gw,) = torch.autograd.grad(loss, model.conv1.weight)
-        grads[act] = gw.norm().item()
-    sat, _ = saturation(model, xt[:256])
-    ctx.measured("weights ×8 at init: share of tanh units saturated", sat)
-    ctx.target("weights ×8 at init: |∂L/∂W_conv1| tanh / ReLU (the gradient vanishes through saturated tanh)",
-               grads["tanh"] / grads["relu"], 0.1, higher_is_better=False,
-               detail=f"tanh {grads['tanh']:.3g}, ReLU {grads['relu']:.3g}")  # fmt: skip
+        for factor in (1.0, 8.0):
+            torch.manual_seed(ctx.seed)
+            model = LeNet5(activation=act).to(ctx.device)
+            with torch.no_grad():
+                for m in (model.conv1, model.conv2, model.fc1, model.fc2):
+                    m.weight.mul_(factor)
+            through[act, factor] = pass_through(model, xt[:256])
+        ctx.measured(
+            f"{act}: mean φ' over hidden units, weights ×1 and ×8 at init",
+            through[act, 8.0],
+            f"×1 {through[act, 1.0]:.3f}, ×8 {through[act, 8.0]:.3f}",
+        )
+    ctx.measured("weights ×8 at init: share of tanh units saturated", saturation(model, xt[:256])[0])
+    ctx.target(
+        "weights ×8 at init: tanh's mean derivative φ' falls to ≤ 0.75 × its value at ×1 (saturation)",
+        through["tanh", 8.0] / through["tanh", 1.0],
+        0.75,  # 0.54-0.55 on seeds 0-4; with ReLU in tanh's place ≥ 1 (the test file)
+        higher_is_better=False,
+        detail=f"{through['tanh', 1.0]:.3f} → {through['tanh', 8.0]:.3f}",
+    )
+    ctx.measured(
+        "weights ×8 at init: ReLU's mean derivative φ' (share of active units), ×8 / ×1",
+        through["relu", 8.0] / through["relu", 1.0],
+        "reported: it rises (the unscaled biases matter less), it cannot saturate",
+    )
 
     # The other four, trained briefly (the same batches)
     brief = 30 if quick else 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.cnn_architectures.experiment import conv2d_loop, receptive_field
 from readtrack_plugins.cnn_architectures.model import (
     GoogLeNet,
@@ -18,6 +18,9 @@ from readtrack_plugins.cnn_architectures.model import (
     local_response_norm,
 )
 from torch import nn
+
+from readtrack.plugin_kit.vision import ShapesLeNet
+from readtrack.runner import run_plugin
 
 
 @pytest.mark.parametrize(
@@ -92,3 +95,27 @@ def test_the_check_stage_catches_a_flipped_kernel_or_a_wrong_alpha(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("cnn-architectures", caught_by)
+
+
+def test_the_check_stage_compares_float32_with_the_exact_answer_at_two_threads() -> None:
+    # A bias gradient whose exact value is 0 came out of F.conv2d's float32 backward as 6.1e-5 at two
+    # threads; compared with float64 references, the float32 im2col passes however torch splits its sums.
+    threads = torch.get_num_threads()
+    try:
+        (result,) = run_plugin("cnn-architectures", device="cpu", quick=True, only="check", threads=2).stages
+    finally:
+        torch.set_num_threads(threads)
+    assert result.verdict() == "passed", failures(result)
+
+
+def test_the_train_stage_fails_when_tanh_cannot_saturate(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The saturation targets are about tanh: with a non-saturating unit in its place (ReLU), the "tanh"
+    # network's mean derivative no longer collapses when the weights grow, and the stage must fail.
+    monkeypatch.setattr(
+        "readtrack_plugins.cnn_architectures.experiment.LeNet5",
+        lambda activation="relu", **kw: ShapesLeNet(activation="relu", **kw),
+    )
+    result = run_stage("cnn-architectures", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any("tanh's mean derivative" in name for name in failed), failures(result)
