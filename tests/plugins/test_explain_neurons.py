@@ -8,7 +8,7 @@ import random
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.explain_neurons.experiment import _random_explanation, _reference_correlation
 from readtrack_plugins.explain_neurons.model import (
     Explanation,
@@ -90,3 +90,16 @@ def test_the_check_stage_catches_a_broken_score_or_simulator(
 ) -> None:
     monkeypatch.setattr(f"readtrack_plugins.explain_neurons.{module}.{name}", broken)
     check_catches("explain-neurons", caught_by)
+
+
+def test_the_train_a_b_fails_when_the_simulation_ignores_the_explanation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The idea removed: simulated activations that do not come from the explanation. The explainer still
+    ranks the planted rule first on its snippets (so the recovery fraction, near-circular, may still pass),
+    but the score no longer tells planted neurons from random ones: the planted − random target fails."""
+    monkeypatch.setattr("readtrack_plugins.explain_neurons.experiment.simulate", peeking_simulator)
+    result = run_stage("explain-neurons", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "mean score, planted − random neurons" in failed, failures(result)
