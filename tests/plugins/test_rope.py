@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.rope.experiment import rotary_complex
 from readtrack_plugins.rope.model import CausalSelfAttention, apply_rotary, rotary_angles
 
@@ -70,3 +70,21 @@ def test_the_check_stage_catches_a_broken_rotation(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.rope.experiment.apply_rotary", broken)
     check_catches("rope", caught_by)
+
+
+def wrong_frequencies(positions: torch.Tensor, d: int, base: float = 10000.0) -> torch.Tensor:
+    """θ_i = 1000^(−2i/d): a wrong base, which a reference sharing ``rotary_angles`` would not notice."""
+    i = torch.arange(d // 2, dtype=torch.float64, device=positions.device)
+    return positions.to(torch.float64).unsqueeze(-1) * 1000.0 ** (-2 * i / d)
+
+
+def test_the_check_stage_catches_wrong_frequencies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.rope.model.rotary_angles", wrong_frequencies)
+    check_catches("rope", "eq. 34 vs the complex form", "eq. 34 vs the rotation matrix")
+
+
+def test_the_train_stage_fails_without_the_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.rope.model.apply_rotary", lambda x, positions, base=10000.0: x)
+    result = run_stage("rope", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "RoPE: accuracy at the training positions 0…31" in failed, failures(result)
