@@ -5,8 +5,12 @@ Claim: one cycle of the learning rate, up to a rate far larger than a constant s
 down below where it started, trains networks to the same or better accuracy in far fewer iterations
 ("super-convergence"); the LR range test picks the cycle's peak.
 
-Equations (section 3; the one-cycle policy in PyTorch's two-phase form, OneCycleLR with
-cycle_momentum=False, anneal_strategy="cos"; step k = 0 … T−1, k* = pct_start·T − 1):
+The paper's cycle (section 3) is linear: the rate rises linearly from a low bound to a high one and falls
+linearly back, and a last stretch "annihilates" it far below the low bound. This plugin implements instead
+the form most code uses, PyTorch's two-phase OneCycleLR (cycle_momentum=False, anneal_strategy="cos"),
+whose phases follow cosines and whose fall ends at the annihilated rate; the check compares with that
+built-in, so a linear schedule fails the check by design (the test says so; it is not wrong, only not what
+the check compares with). Equations (step k = 0 … T−1, k* = pct_start·T − 1):
 
     η₀ = η_max / div,  η_min = η₀ / final_div                        (defaults div = 25, final_div = 1e4)
     η_k = cos_anneal(η₀ → η_max, k / k*)                     k ≤ k*
@@ -21,16 +25,19 @@ The tiny experiment: ``one_cycle_lr`` equals OneCycleLR(cycle_momentum=False) at
 difference 0 for T = 7, 11, 33, 100, 1000 and several pct_start, div, final_div; the peak falls between two
 steps when pct_start·T is no whole number, and the check says so). Training: 5 classes of a random linear
 teacher in 20-d (plugin_kit.tasks.teacher_classes), an MLP 128×2 with batch norm, SGD with momentum 0.9,
-the same initial weights and batch order. Full run (12000 examples, 20 epochs, one seed, 4000 test
-examples so a standard error near 0.3 points): one-cycle with η_max = 0.3 at B = 300 reaches 0.9685 test
-accuracy, against 0.9607 for the best constant rate at B (η = 0.01, from 0.003 … 1) and 0.9665 for the best
-constant rate at 4B (η = 0.1); quick run (6000 examples, 10 epochs): 0.958 against 0.9433 and 0.9553. The
-range test suggests η_max ≈ 2.1 (quick 2.4), and one-cycle at that peak gives 0.9718. So the effect is
-real in direction and small in size: about 1 point over a constant rate at the same batch and a fraction of
-a point over the large-batch constant rate, one seed. The paper's headline, the same accuracy in a tenth of
-the iterations on CIFAR-10 with ResNets, does not show at this scale and we do not claim it; the targets
-are the weak form (one-cycle@B no worse than either best constant rate, less 0.5 points, 1 in quick mode).
-The bench: setting the rate each step costs nothing measurable (0.98×, 1.00× of a constant-rate step).
+the same initial weights and batch order. Three arms, each at its own best rate of the same grid (quick
+0.01 / 0.03 / 0.1 / 0.3, full 0.003 … 1) chosen on 2,000 validation examples, reported on 4,000 test
+examples (a standard error near 0.3 points): one-cycle at B = 300 (the grid gives its peak η_max), the
+constant rate at B and the constant rate at 4B. Quick run (``readtrack run super-convergence --quick
+--seeds 0-4``: 6,000 examples, 8 epochs), test accuracy one-cycle@B 0.962 / 0.961 / 0.960 / 0.958 / 0.959,
+constant@B 0.948 / 0.928 / 0.945 / 0.937 / 0.940, constant@4B 0.952 / 0.947 / 0.949 / 0.948 / 0.948: one-cycle
+beats the constant rate at the same batch by 1.5-3.3 points on every seed (target ≥ 0.5 point; with the
+cycle replaced by its constant peak the target fails, the plugin's test) and the large-batch constant rate
+by 1.0-1.4 points (the weak claim, target ≥ −1 point quick, −0.5 full). The range test suggests
+η_max ≈ 1.8-2.8 (reported). The full run (12,000 examples, 20 epochs) was not re-run since the rates moved
+to a validation split, so no full-run numbers are quoted. The paper's headline, the same accuracy in a
+tenth of the iterations on CIFAR-10 with ResNets, does not show at this scale and we do not claim it.
+The bench: setting the rate each step costs nothing measurable against a constant-rate step.
 """
 
 from readtrack.paper_plugin import declare

@@ -5,9 +5,10 @@ check: ``one_cycle_lr`` against ``torch.optim.lr_scheduler.OneCycleLR(cycle_mome
        starts at η_max/div, peaks at η_max at step pct_start·T − 1, rises then falls monotonically and ends
        at η_max/(div·final_div); the range test raises η linearly and suggests a rate inside its range.
 train: a random linear teacher's classes (plugin_kit.tasks.teacher_classes), an MLP with batch norm, SGD
-       with momentum 0.9: the range test suggests η_max; one-cycle (η_max = 0.3, as measured by the range
-       test's order) at batch B = 300 against the best constant rate of a grid at B and at 4B, same
-       epochs, same initial weights. The paper's effect is weak at this scale: reported as measured.
+       with momentum 0.9: the range test suggests η_max (reported); one-cycle at batch B = 300 against a
+       constant rate at B and at 4B, same epochs, same initial weights, each arm at its own best rate of one
+       grid (one-cycle's peak too) chosen on a validation split. Targets: one-cycle beats the constant rate
+       at B (it fails with the cycle removed), and is within a fraction of a point of the constant at 4B.
 bench: a training step with the one-cycle schedule set each step against a constant rate.
 """
 
@@ -122,13 +123,14 @@ def _batches(X: Tensor, y: Tensor, batch: int, seed: int) -> Iterator[tuple[Tens
 
 def _fit(
     model: torch.nn.Module,
-    data: tuple[Tensor, Tensor, Tensor, Tensor],
+    data: tuple[Tensor, ...],
     batch: int,
     epochs: int,
     lr: Callable[[int], float],
     seed: int,
-) -> float:
-    X, y, X_test, y_test = data
+) -> tuple[float, float]:
+    """Validation and test accuracy after ``epochs`` of SGD with momentum 0.9 at the rate ``lr(step)``."""
+    X, y, X_val, y_val, X_test, y_test = data
     model = copy.deepcopy(model)
     opt = torch.optim.SGD(model.parameters(), lr=lr(0), momentum=0.9)
     total = epochs * (len(X) // batch)
@@ -143,7 +145,9 @@ def _fit(
         opt.step()
     model.eval()
     with torch.no_grad():
-        return (model(X_test).argmax(-1) == y_test).float().mean().item()
+        val = (model(X_val).argmax(-1) == y_val).float().mean().item()
+        test = (model(X_test).argmax(-1) == y_test).float().mean().item()
+    return val, test
 
 
 def _constant(lr: float, step: int) -> float:
@@ -151,10 +155,11 @@ def _constant(lr: float, step: int) -> float:
 
 
 def train(ctx: RunContext) -> None:
-    n, epochs = (6000, 10) if ctx.quick else (12000, 20)
+    n, epochs = (6000, 8) if ctx.quick else (12000, 20)
     grid = (0.01, 0.03, 0.1, 0.3) if ctx.quick else (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-    X, y = teacher_classes(n + 4000, D_IN, CLASSES, ctx.seed, device=ctx.device)
-    data = (X[:n], y[:n], X[n:], y[n:])
+    X, y = teacher_classes(n + 6000, D_IN, CLASSES, ctx.seed, device=ctx.device)
+    # rates (one-cycle's peak among them) are chosen on 2000 validation examples, reported on 4000 test ones
+    data = (X[:n], y[:n], X[n : n + 2000], y[n : n + 2000], X[n + 2000 :], y[n + 2000 :])
     torch.manual_seed(ctx.seed)
     model = MLP(D_IN, WIDTH, CLASSES).to(ctx.device)
     probe = copy.deepcopy(model)
@@ -167,35 +172,44 @@ def train(ctx: RunContext) -> None:
         suggested,
         "η rising linearly from 1e-3 to 3 over 100 steps at B = 300",
     )
-    max_lr = 0.3
     total = epochs * (n // B)
-    cycle = _fit(model, data, B, epochs, lambda k: one_cycle_lr(k, total, max_lr), ctx.seed)
-    ctx.measured(f"one-cycle, η_max {max_lr}, B = {B}: test accuracy", cycle)
-    best: dict[int, tuple[float, float]] = {}
-    for batch in (B, 4 * B):
-        for lr in grid:
-            acc = _fit(model, data, batch, epochs, partial(_constant, lr), ctx.seed)
-            ctx.measured(f"constant η {lr:g}, B = {batch}: test accuracy", acc)
-            best[batch] = max(best.get(batch, (0.0, 0.0)), (acc, lr))
-            ctx.progress(len(best), 2)
-    (acc_b, lr_b), (acc_4b, lr_4b) = best[B], best[4 * B]
-    ctx.measured("one-cycle@B − best constant@B (accuracy)", cycle - acc_b, f"best constant η {lr_b:g}")
-    ctx.measured("one-cycle@B − best constant@4B (accuracy)", cycle - acc_4b, f"best constant η {lr_4b:g}")
+    arms: dict[str, tuple[int, Callable[[float], Callable[[int], float]]]] = {
+        f"one-cycle, B = {B}": (B, lambda lr: partial(one_cycle_lr, total_steps=total, max_lr=lr)),
+        f"constant, B = {B}": (B, lambda lr: partial(_constant, lr)),
+        f"constant, B = {4 * B}": (4 * B, lambda lr: partial(_constant, lr)),
+    }
+    best: dict[str, tuple[float, float]] = {}  # arm → (test accuracy, rate)
+    for i, (arm, (batch, schedule)) in enumerate(arms.items()):
+        runs = {lr: _fit(model, data, batch, epochs, schedule(lr), ctx.seed) for lr in grid}
+        ctx.log(
+            f"{arm}: validation accuracy by η {', '.join(f'{r:g}: {v:.4f}' for r, (v, _) in runs.items())}"
+        )
+        lr = max(runs, key=lambda r: runs[r][0])  # on the validation split
+        best[arm] = (runs[lr][1], lr)
+        what = "η_max" if arm.startswith("one-cycle") else "η"
+        ctx.measured(f"{arm}: test accuracy", runs[lr][1], f"{what} {lr:g}, the best of {grid} on validation")
+        ctx.progress(i + 1, len(arms))
+    (cycle, lr_c), (acc_b, lr_b), (acc_4b, lr_4b) = best.values()
+    ctx.measured(
+        "one-cycle@B − best constant@B (accuracy)", cycle - acc_b, f"η_max {lr_c:g}, constant η {lr_b:g}"
+    )
+    ctx.measured("one-cycle@B − best constant@4B (accuracy)", cycle - acc_4b, f"constant η {lr_4b:g}")
+    ctx.target(
+        "one-cycle@B − best constant@B, test accuracy (each at its best rate)",
+        cycle - acc_b,
+        0.005,
+        detail=f"{cycle:.4f} vs {acc_b:.4f}; {epochs} epochs of {n}; grid {grid}, each arm's best rate on "
+        "validation",
+    )
     slack = 0.01 if ctx.quick else 0.005  # one seed, 4000 test examples: a standard error of ~0.3 pp
     ctx.target(
-        f"one-cycle@B test accuracy, against the best constant rate at B ({acc_b:.4f}) less {slack:g}",
-        cycle,
-        acc_b - slack,
-        detail=f"{epochs} epochs of {n}; constant grid {grid}, best η {lr_b:g}",
-    )
-    ctx.target(
-        f"one-cycle@B test accuracy, against the best constant rate at 4B ({acc_4b:.4f}) less {slack:g}",
-        cycle,
-        acc_4b - slack,
-        detail=f"best η {lr_4b:g} at B = {4 * B}: the weak claim, within a fraction of a point",
+        f"one-cycle@B − best constant@4B, test accuracy, at least −{slack:g} (the weak claim)",
+        cycle - acc_4b,
+        -slack,
+        detail=f"{cycle:.4f} vs {acc_4b:.4f} (η {lr_4b:g} at B = {4 * B}): within a fraction of a point",
     )
     if not ctx.quick:
-        at_suggested = _fit(model, data, B, epochs, lambda k: one_cycle_lr(k, total, suggested), ctx.seed)
+        _, at_suggested = _fit(model, data, B, epochs, lambda k: one_cycle_lr(k, total, suggested), ctx.seed)
         ctx.measured(
             f"one-cycle with the range test's η_max {suggested:.3g}, B = {B}: test accuracy", at_suggested
         )

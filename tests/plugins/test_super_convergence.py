@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.super_convergence import experiment
 from readtrack_plugins.super_convergence.experiment import _batches, _torch_schedule
 from readtrack_plugins.super_convergence.model import MLP, cos_anneal, lr_range_test, one_cycle_lr
@@ -52,7 +52,9 @@ def test_range_test_raises_the_rate_linearly_and_suggests_its_loss_minimum() -> 
 
 
 def linear_annealing(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):  # type: ignore[no-untyped-def]
-    """A broken schedule: the same phases, annealed linearly instead of along a cosine."""
+    """Not the schedule the plugin claims to be (OneCycleLR's cosine form): the same phases annealed linearly.
+    Linear is the shape of the paper's own cycle (section 3), so this is not wrong in itself; the check must
+    still tell it apart, because the check compares ``one_cycle_lr`` with OneCycleLR."""
     initial, peak = max_lr / div_factor, pct_start * total_steps - 1
     if step <= peak:
         return initial + (max_lr - initial) * step / peak
@@ -61,12 +63,23 @@ def linear_annealing(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, 
 
 
 def late_peak(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):  # type: ignore[no-untyped-def]
-    """A broken schedule: the peak at step pct_start·T instead of pct_start·T − 1."""
+    """A broken OneCycleLR: the peak at step pct_start·T instead of pct_start·T − 1."""
     late = pct_start + 1 / total_steps
     return one_cycle_lr(step, total_steps, max_lr, late, div_factor, final_div_factor)
 
 
 @pytest.mark.parametrize("broken", [linear_annealing, late_peak])
-def test_the_check_stage_catches_a_broken_schedule(monkeypatch: pytest.MonkeyPatch, broken: object) -> None:
+def test_the_check_stage_catches_a_schedule_other_than_onecyclelr(
+    monkeypatch: pytest.MonkeyPatch, broken: object
+) -> None:
     monkeypatch.setattr(experiment, "one_cycle_lr", broken)
     check_catches("super-convergence", "one-cycle vs OneCycleLR")
+
+
+def test_the_train_stage_fails_without_the_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "one-cycle" arm holds its peak rate constant, so it is the constant arm."""
+    monkeypatch.setattr(experiment, "one_cycle_lr", lambda step, total_steps, max_lr: max_lr)
+    result = run_stage("super-convergence", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("one-cycle@B − best constant@B") for name in failed), failures(result)
