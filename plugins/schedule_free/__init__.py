@@ -7,7 +7,8 @@ Claim: replacing the learning-rate schedule by an average of the iterates, with 
 interpolation between the average and the base iterate, matches a cosine schedule that knows the training
 horizon T, without knowing it.
 
-Equations (Algorithm 1, Schedule-Free AdamW; γ the lr, β1, β2, ε, λ the weight decay):
+Equations (Schedule-Free AdamW as the official package's default ``AdamWScheduleFree`` computes it, a
+later form of the paper's Algorithm 1; γ the lr, β1, β2, ε, λ the weight decay):
 
     γ_t = γ · min(1, t / warmup)                                        (linear warm-up)
     v_t = β2 v_{t−1} + (1 − β2) g_t²,  v̂_t = v_t / (1 − β2^t)          (no first moment: β1 interpolates)
@@ -17,17 +18,29 @@ Equations (Algorithm 1, Schedule-Free AdamW; γ the lr, β1, β2, ε, λ the wei
     y_{t+1} = (1 − β1) z_{t+1} + β1 x_{t+1}
 
 ``model.py`` implements ``AdamWScheduleFree(params, lr, betas, eps, weight_decay, warmup_steps)`` with x,
-y and z stored; ``train()`` puts y in the parameters, ``eval()`` x, the point the paper evaluates.
+y and z stored; ``train()`` puts y in the parameters, ``eval()`` x, the point the paper evaluates. The
+package also ships ``AdamWScheduleFreePaper``, the version behind the paper's published experiments, which
+differs in two places: it folds the bias correction into the rate (γ_t·√(1 − β2^t), ε added to √v_t rather
+than √v̂_t) and weights the average by the largest rate so far (c = γ_max,t² / Σ γ_max,i²). The two give
+different trajectories; this plugin follows, and is checked against, the default class.
 
 The tiny experiment: the optimiser equals the official ``schedulefree`` package step for step (train- and
 eval-mode parameters and state; float64 to ~1e-14) for warm-up 0 and 7, with and without weight decay and
-for two β's. On streaming logistic regression (20-d → 5 classes, 10% label noise, batches of 16, lr 0.05,
-20 warm-up steps), the held-out loss of Schedule-Free AdamW at x matches AdamW with a cosine schedule to
-0 at T (within 2% in the full run, at T = 500 and 3000) and beats a constant lr by more than 7%. Measured
-(held-out nats, 3 seeds; constant / cosine-to-T / Schedule-Free): T = 500: 0.743 / 0.677 / 0.683;
-T = 3000: 0.744 / 0.665 / 0.664. A fair echo: the paper's claim is parity with the tuned, horizon-aware
-cosine schedule on convex and deep problems; a convex streaming problem is where its theory is exact, and
-each method gets the same lr and batches.
+for two β's. On streaming logistic regression (20-d → 5 classes, 10% label noise, batches of 16, 20
+warm-up steps), AdamW with a constant lr, AdamW with a cosine schedule to 0 at T (it knows T) and
+Schedule-Free AdamW evaluated at x each get their own best lr of 0.005 / 0.01 / 0.02 / 0.05 / 0.1, chosen
+on a validation set; the test set is reported. ``readtrack run schedule-free --quick --seeds 0-4`` (T = 400,
+2 seeds batched per run), held-out nats constant / cosine / Schedule-Free: 0.703 / 0.694 / 0.693,
+0.720 / 0.712 / 0.711, 0.710 / 0.697 / 0.700, 0.691 / 0.677 / 0.680, 0.705 / 0.690 / 0.693.
+Schedule-Free / cosine 0.998 / 0.998 / 1.005 / 1.005 / 1.004 (target ≤ 1.03 quick, 1.02 full): parity
+without knowing T holds. Against the constant lr at its own best rate the gain is small: ratios 0.986 /
+0.987 / 0.986 / 0.984 / 0.983, 1.3-1.7%, reported; an earlier version claimed > 7% with every optimiser at
+lr 0.05, where the constant lr is far from its best (0.01-0.02). The mechanism, asserted: at the chosen
+rate the average x has a held-out loss 0.853 / 0.883 / 0.880 / 0.893 / 0.891 times that of the base
+iterate z it averages (target ≤ 0.97; with the average removed, c = 1, the target fails, the plugin's
+test). The full run (T = 500 and 3000, 3 seeds) was not re-run after the change, so no full-run numbers
+are quoted. A fair echo: the paper's claim is parity with the tuned, horizon-aware cosine schedule on
+convex and deep problems; a convex streaming problem is where its theory is exact.
 """
 
 from readtrack.paper_plugin import declare

@@ -6,15 +6,16 @@ y (where the gradient is taken). The parameter tensor holds y in train mode and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import torch
+from torch.optim.optimizer import ParamsT
 
 
 class AdamWScheduleFree(torch.optim.Optimizer):
     def __init__(
         self,
-        params: Iterable[torch.Tensor],
+        params: ParamsT,  # tensors, or parameter groups (dicts) with their own lr
         lr: float = 0.0025,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

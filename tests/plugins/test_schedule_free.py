@@ -114,3 +114,18 @@ def test_the_check_passes_without_the_package_against_the_written_out_reference(
     names = [c.name for c in result.comparisons]
     assert any("written-out reference" in n for n in names)
     assert not any("vs schedulefree" in n for n in names)
+
+
+class NoAverage(AdamWScheduleFree):
+    """The idea removed: c = 1, so x = z and y = z (Adam without momentum at a constant rate)."""
+
+    def averaging_weight(self, group: dict, lr_t: float) -> float:
+        return 1.0
+
+
+def test_the_train_stage_fails_without_the_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.schedule_free.experiment.AdamWScheduleFree", NoAverage)
+    result = run_stage("schedule-free", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any("at the average x / at the base iterate z" in name for name in failed), failures(result)
