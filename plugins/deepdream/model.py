@@ -1,9 +1,10 @@
 """DeepDream's activation maximisation ("Inceptionism", Mordvintsev, Olah and Tyka 2015), like nanoGPT.
 
 Freeze a trained classifier and climb the gradient of a class score with respect to the *image*, as
-Simonyan et al. (arXiv 1312.6034, eq. 1) visualise a class model:
+Simonyan et al. (arXiv 1312.6034, eq. 1) visualise a class model, with the log-probability log p_c in place
+of their unnormalised score S_c (the page says why):
 
-    I* = argmax_I  S_c(I) − λ ‖I‖²                                       (Simonyan eq. 1; λ: the L2 prior)
+    I* = argmax_I  log p_c(I) − λ ‖I‖²                  (Simonyan eq. 1 with log p_c for S_c; λ: the L2 prior)
 
 The post's three tricks that make the images look natural instead of like high-frequency noise:
 
@@ -13,7 +14,7 @@ The post's three tricks that make the images look natural instead of like high-f
                factor ~1.4 (the post's "octaves"); coarse structure first, detail last
     prior      a penalty on the image (here the L2 term above) keeps its statistics near natural ones
 
-The step is Adam on −(S_c − λ‖I‖²) (PLUGINS.md: Adam, L2, jitter) for every class at once, one image each.
+The step is Adam on −(log p_c − λ‖I‖²) (PLUGINS.md: Adam, L2, jitter) for every class at once, one image each.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class DreamConfig:
 
 
 def objective(net: nn.Module, image: torch.Tensor, c: torch.Tensor, l2: float) -> torch.Tensor:
-    """Σ_b S_{c_b}(image_b) − λ ‖image_b‖²: what gradient ascent climbs (one image per class)."""
+    """Σ_b log p_{c_b}(image_b) − λ ‖image_b‖²: what gradient ascent climbs (one image per class)."""
     scores = F.log_softmax(net(image), dim=-1).gather(1, c[:, None]).squeeze(1)  # (B,): log p_c
     return (scores - l2 * image.square().sum(dim=(1, 2, 3))).sum()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.deepdream.experiment import bilinear_formula, high_frequency_share, jitter_loop
 from readtrack_plugins.deepdream.model import DreamConfig, dream, jitter, objective, octave_resize
 
@@ -73,3 +73,17 @@ def test_the_check_stage_catches_aligned_corners_or_a_descending_step(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("deepdream", caught_by)
+
+
+def no_ascent(net, c, config, g, size=16):  # type: ignore[no-untyped-def]
+    """Dreaming removed: the start noise, never climbed."""
+    side = config.octaves[0]
+    return (0.01 * torch.randn(len(c), 1, side, side, generator=g)).to(next(net.parameters()).device)
+
+
+def test_the_train_stage_fails_without_gradient_ascent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.deepdream.experiment.dream", no_ascent)
+    result = run_stage("deepdream", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("plain gradient ascent: dreamed p_c") for name in failed), failures(result)
