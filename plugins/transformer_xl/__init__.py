@@ -3,7 +3,8 @@ Le and Salakhutdinov, arXiv 1901.02860).
 
 Claim: caching each layer's hidden states from the previous segment (segment-level recurrence) lets a
 Transformer use context beyond its segment length, and it only works with relative positional encodings,
-which stay coherent when states are reused; evaluation can then run on longer contexts than training.
+which stay coherent when states are reused; evaluation can then run on longer contexts than training. (The
+plugin has relative encodings only: it does not test the second part, absolute encodings with memory.)
 
 Equations (section 3.2 and 3.3; segment τ, memory m, SG = stop gradient, ∘ = concatenation in length):
 
@@ -15,7 +16,8 @@ Equations (section 3.2 and 3.3; segment τ, memory m, SG = stop gradient, ∘ = 
 every distance at once and put in (query, key) order by the relative shift, as the paper's code does.
 
 The tiny experiment: the relative shift equals gathering each pair's distance, the attention layer equals a
-per-pair version written separately (float64 to ~1e-16, gradients too), and reading two segments with
+per-pair version written separately, its sinusoid R_{i−j} too (float64 to ~1e-16, gradients too; R is built
+in float64, so a float64 layer gets float64 positions), and reading two segments with
 memory equals one causal pass over both. Each target is the token one segment back, so it always lies in
 the previous segment: a 1-layer model with memory learns the task and keeps it on 16-segment streams
 after training on 4, while the same model without memory stays at chance. A fair echo: the paper's gains

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
-from .model import RelativeAttention, TransformerXL, rel_shift, sinusoid
+from .model import RelativeAttention, TransformerXL, rel_shift
 
 VOCAB, SEGMENT, D_MODEL, HEADS = 16, 8, 32, 2
 
@@ -42,7 +42,16 @@ def direct_attention(layer: RelativeAttention, h: torch.Tensor, memory: torch.Te
 
     q, k, v = split(h @ Wq.T), split(full @ Wk.T), split(full @ Wv.T)
     distance = (torch.arange(L).unsqueeze(1) + M - torch.arange(P)).clamp_min(0).to(h.device)  # (L, P)
-    r = layer.W_r(sinusoid(torch.arange(P, device=h.device), D).to(h.dtype))  # row p: distance p
+    # R_p = [sin(p ω_0), …, sin(p ω_{D/2−1}), cos(p ω_0), …], ω_k = 10000^(−2k/D), written out per entry
+    R = torch.tensor(
+        [
+            [math.sin(p / 10000 ** (2 * k / D)) for k in range(D // 2)]
+            + [math.cos(p / 10000 ** (2 * k / D)) for k in range(D // 2)]
+            for p in range(P)
+        ],
+        dtype=torch.float64,
+    )
+    r = layer.W_r(R.to(h.device, h.dtype))  # row p: distance p
     r_pairs = r[distance].view(L, P, heads, D // heads).permute(2, 0, 1, 3)  # (H, L, P, d)
     content = (q + layer.u[:, None]) @ k.transpose(-2, -1)
     position = ((q + layer.v[:, None]).unsqueeze(-2) * r_pairs).sum(-1)  # (B, H, L, P)

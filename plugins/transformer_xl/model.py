@@ -25,9 +25,10 @@ from torch import nn
 
 
 def sinusoid(distances: torch.Tensor, d: int) -> torch.Tensor:
-    """R for each distance (P,) → (P, d): [sin(p·ω), cos(p·ω)] with ω_k = 10000^(−2k/d)."""
-    omega = 1.0 / 10000 ** (torch.arange(0, d, 2, device=distances.device, dtype=torch.float32) / d)
-    angle = distances.float().unsqueeze(1) * omega  # (P, d/2)
+    """R for each distance (P,) → (P, d): [sin(p·ω), cos(p·ω)] with ω_k = 10000^(−2k/d), in float64 (the
+    caller casts it to its dtype, so a float64 model gets float64 positions)."""
+    omega = 1.0 / 10000 ** (torch.arange(0, d, 2, device=distances.device, dtype=torch.float64) / d)
+    angle = distances.to(torch.float64).unsqueeze(1) * omega  # (P, d/2)
     return torch.cat([angle.sin(), angle.cos()], dim=-1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.transformer_xl.experiment import direct_attention
 from readtrack_plugins.transformer_xl.model import RelativeAttention, TransformerXL, rel_shift
 
@@ -82,3 +82,36 @@ def test_rel_shift_matches_its_documented_indexing() -> None:
         for j in range(5):
             if j <= i + 2:
                 assert out[i, j] == x[i, j + 2 - i]
+
+
+def sinusoid_wrong_frequency(distances: torch.Tensor, d: int) -> torch.Tensor:
+    """ω_k = 1000^(−2k/d) instead of 10000^(−2k/d): a reference that shared ``sinusoid`` would pass it."""
+    omega = 1.0 / 1000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angle = distances.to(torch.float64).unsqueeze(1) * omega
+    return torch.cat([angle.sin(), angle.cos()], dim=-1)
+
+
+def test_the_check_stage_catches_a_wrong_frequency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.transformer_xl.model.sinusoid", sinusoid_wrong_frequency)
+    check_catches("transformer-xl", "relative attention vs per-pair")
+
+
+def test_float64_layers_get_float64_positions() -> None:
+    torch.manual_seed(0)
+    layer = RelativeAttention(16, 2).double()
+    with torch.no_grad():
+        layer.u.normal_(), layer.v.normal_()
+    h, memory = torch.randn(2, 5, 16, dtype=torch.float64), torch.randn(2, 3, 16, dtype=torch.float64)
+    assert (layer(h, memory) - direct_attention(layer, h, memory)).abs().max() < 1e-12  # float32 R: ~1e-7
+
+
+def test_the_train_stage_fails_without_the_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = TransformerXL.forward
+
+    def forgetful(self: TransformerXL, segment: torch.Tensor, memories: list[torch.Tensor] | None = None):  # type: ignore[no-untyped-def]
+        return original(self, segment, None)  # the recurrence removed: every segment read alone
+
+    monkeypatch.setattr("readtrack_plugins.transformer_xl.model.TransformerXL.forward", forgetful)
+    result = run_stage("transformer-xl", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "with memory: accuracy recalling the token one segment back" in failed, failures(result)
