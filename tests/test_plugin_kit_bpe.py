@@ -88,3 +88,21 @@ def test_merges_left_to_right_ties_to_the_smallest_pair_and_stops_when_nothing_i
     assert bpe.encode("aaa ba") == [258, 32, 257]
     with pytest.raises(ValueError, match="256 bytes"):
         BPE.train(["x"], 100)
+
+
+def test_a_subclass_cuts_text_by_its_own_rule_for_training_and_encoding() -> None:
+    """The gpt2 plugin's ByteLevelBPE keeps this training and encoding and only cuts text into GPT-2's pieces:
+    a subclass whose pieces are whole lines merges across a word's end, which the default pieces forbid."""
+
+    class Lines(BPE):
+        @staticmethod
+        def cut(text: str, split_digits: bool = False) -> list[str]:
+            return [text]
+
+    text = ["ab ab ab ab"]
+    lines, words = Lines.train(text, 300), BPE.train(text, 300)
+    assert isinstance(lines, Lines)
+    assert any(b"b " in token for token in lines.vocab)  # merged across a space: one piece per line
+    assert not any(b"b " in token for token in words.vocab)  # a space only ever starts a default piece
+    assert lines.encode("ab ab ab ab") != words.encode("ab ab ab ab")
+    assert lines.decode(lines.encode("ab ab ab ab")) == "ab ab ab ab"

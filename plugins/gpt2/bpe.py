@@ -14,7 +14,8 @@ Unicode White_Space property. The pattern is written out below with ``unicodedat
 (Python's ``re`` has no ``\\p{L}``); the byte-to-printable-character table of GPT-2's vocabulary file is a
 storage detail and is left out.
 
-Training: count every adjacent pair of tokens inside the pieces (weighted by how often each piece occurs),
+Training and encoding are the shared ``readtrack.plugin_kit.bpe.BPE`` (the same algorithm; only the pieces
+differ): count every adjacent pair of tokens inside the pieces (weighted by how often each piece occurs),
 merge the most frequent pair into a new token everywhere (left to right, so "aaa" becomes "aa a"), repeat
 until ``vocab_size`` tokens or nothing is left to merge. Ties go to the smallest pair (left id, right id);
 token 256 + i is the i-th merge. Encoding applies the merges by rank, as GPT-2's ``bpe()`` does.
@@ -22,13 +23,9 @@ token 256 + i is the i-th merge. Encoding applies the merges by rank, as GPT-2's
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
 
-Pair = tuple[int, int]
+from readtrack.plugin_kit.bpe import BPE
 
 CONTRACTIONS = ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d")
 # Unicode's White_Space property (what \s means in the regex engines GPT-2's pattern runs on); Python's
@@ -72,103 +69,10 @@ def pretokenize(text: str) -> list[str]:
     return pieces
 
 
-def _pairs(word: list[int]) -> Counter[Pair]:
-    return Counter(itertools.pairwise(word))
+class ByteLevelBPE(BPE):
+    """The shared byte-level BPE, cutting text into GPT-2's pieces (``pretokenize``): ``merges[i]`` is the
+    pair that became token 256 + i."""
 
-
-def _merge(word: list[int], pair: Pair, new: int) -> list[int]:
-    """Replace each occurrence of ``pair`` in ``word`` by ``new``, left to right, without overlaps."""
-    out, i = [], 0
-    while i < len(word):
-        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
-            out.append(new)
-            i += 2
-        else:
-            out.append(word[i])
-            i += 1
-    return out
-
-
-@dataclass
-class ByteLevelBPE:
-    """A trained byte-level BPE: ``merges[i]`` is the pair that became token 256 + i."""
-
-    merges: list[Pair]
-    vocab: list[bytes] = field(init=False)  # token id → the bytes it stands for
-    ranks: dict[Pair, int] = field(init=False)
-    _cache: dict[str, list[int]] = field(init=False, default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self.vocab = [bytes([b]) for b in range(256)]
-        for a, b in self.merges:
-            self.vocab.append(self.vocab[a] + self.vocab[b])
-        self.ranks = {pair: rank for rank, pair in enumerate(self.merges)}
-
-    @classmethod
-    def train(cls, texts: list[str], vocab_size: int) -> ByteLevelBPE:
-        """Learn ``vocab_size − 256`` merges (fewer if every piece becomes one token first) from ``texts``."""
-        if vocab_size < 256:
-            raise ValueError(
-                f"a byte-level vocabulary holds the 256 bytes, vocab_size {vocab_size} is smaller"
-            )
-        counts = Counter(piece for text in texts for piece in pretokenize(text))
-        words = [list(piece.encode("utf-8")) for piece in counts]
-        freq = list(counts.values())
-        pair_count: Counter[Pair] = Counter()
-        where: dict[Pair, set[int]] = {}  # pair → the words it occurs in
-        for w, word in enumerate(words):
-            for pair, k in _pairs(word).items():
-                pair_count[pair] += k * freq[w]
-                where.setdefault(pair, set()).add(w)
-        heap = [(-c, pair) for pair, c in pair_count.items()]  # most frequent first, then smallest pair
-        heapq.heapify(heap)
-        merges: list[Pair] = []
-        while len(merges) < vocab_size - 256 and heap:
-            neg, pair = heapq.heappop(heap)
-            if pair_count.get(pair, 0) != -neg:  # a stale entry: the count changed since it was pushed
-                continue
-            new = 256 + len(merges)
-            merges.append(pair)
-            changed: set[Pair] = set()
-            for w in where.pop(pair):
-                before = _pairs(words[w])
-                words[w] = _merge(words[w], pair, new)
-                after = _pairs(words[w])
-                for p, k in before.items():
-                    pair_count[p] -= k * freq[w]
-                    changed.add(p)
-                    if p not in after and p != pair:
-                        where[p].discard(w)
-                for p, k in after.items():
-                    pair_count[p] += k * freq[w]
-                    changed.add(p)
-                    where.setdefault(p, set()).add(w)
-            for p in changed:
-                if pair_count[p] > 0:
-                    heapq.heappush(heap, (-pair_count[p], p))
-                else:
-                    del pair_count[p]
-        return cls(merges)
-
-    def _encode_piece(self, piece: str) -> list[int]:
-        """GPT-2's ``bpe()``: merge the lowest-ranked pair present, everywhere, until none is left."""
-        word = list(piece.encode("utf-8"))
-        while len(word) > 1:
-            pair = min(itertools.pairwise(word), key=lambda p: self.ranks.get(p, len(self.ranks)))
-            if pair not in self.ranks:
-                break
-            word = _merge(word, pair, 256 + self.ranks[pair])
-        return word
-
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text``; any string UTF-8 can encode (so no lone surrogates), nothing unknown."""
-        ids: list[int] = []
-        for piece in pretokenize(text):
-            if piece not in self._cache:
-                self._cache[piece] = self._encode_piece(piece)
-            ids.extend(self._cache[piece])
-        return ids
-
-    def decode(self, ids: list[int]) -> str:
-        """The text of ``ids``; byte sequences that are not UTF-8 (ids a model sampled) decode to U+FFFD."""
-        return b"".join(self.vocab[i] for i in ids).decode("utf-8", errors="replace")
+    @staticmethod
+    def cut(text: str, split_digits: bool = False) -> list[str]:
+        return pretokenize(text)  # GPT-2's pattern keeps digits together: split_digits does not apply

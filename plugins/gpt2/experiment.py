@@ -21,6 +21,7 @@ bench: BPE encoding throughput (cold cache, two text sizes; ``tokenizers`` besid
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from functools import partial
@@ -172,6 +173,22 @@ def hf_pieces(tokenizers: Any, text: str) -> list[bytes]:
     table = _gpt2_byte_table()
     pre = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     return [bytes(table[ch] for ch in piece) for piece, _ in pre.pre_tokenize_str(text)]
+
+
+def hf_merges(tokenizer: Any) -> set[tuple[bytes, bytes]]:
+    """A trained ``tokenizers`` BPE's merges as pairs of byte strings: its byte-level alphabet (GPT-2's
+    byte → printable character table) mapped back to bytes."""
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
+    extra = iter(range(256, 512))
+    char = {b: chr(b) if b in printable else chr(next(extra)) for b in range(256)}
+    byte = {c: b for b, c in char.items()}
+    merges = json.loads(tokenizer.to_str())["model"]["merges"]
+    pairs = [m.split(" ") if isinstance(m, str) else m for m in merges]
+    return {(bytes(byte[c] for c in a), bytes(byte[c] for c in b)) for a, b in pairs}
 
 
 def hf_bpe(tokenizers: Any, texts: list[str], vocab_size: int) -> Any:
@@ -357,6 +374,13 @@ def _train_bpe(ctx: RunContext) -> None:
                 f"tokenizers' byte-level BPE, vocabulary {hf.get_vocab_size()}: held-out bytes per token",
                 hf_ratio,
                 f"ours {ratio:.4f}: {ratio / hf_ratio:.4f}× theirs",
+            )
+            theirs = hf_merges(hf)
+            ours = {(bpe.vocab[a], bpe.vocab[b]) for a, b in bpe.merges}
+            ctx.measured(
+                f"merges shared with tokenizers' merge list, {label}",
+                len(ours & theirs),
+                f"of {len(bpe.merges)} ours and {len(theirs)} theirs (count ties broken differently)",
             )
 
 

@@ -24,8 +24,10 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 Pair = tuple[int, int]
+B = TypeVar("B", bound="BPE")
 
 PATTERN = r" ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+"
 DIGITS_SPLIT = r" ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+|\s+"  # " 1", "2", "3": one digit per piece
@@ -66,14 +68,20 @@ class BPE:
             self.vocab.append(self.vocab[a] + self.vocab[b])
         self.ranks = {pair: rank for rank, pair in enumerate(self.merges)}
 
+    @staticmethod
+    def cut(text: str, split_digits: bool = False) -> list[str]:
+        """The pieces merges stay inside (``pieces``); a subclass may cut text by another rule (GPT-2's
+        released pattern in the gpt2 plugin) and keep the same training and encoding."""
+        return pieces(text, split_digits)
+
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int, split_digits: bool = False) -> BPE:
+    def train(cls: type[B], texts: list[str], vocab_size: int, split_digits: bool = False) -> B:
         """Learn ``vocab_size − 256`` merges from ``texts`` (fewer if every piece is one token first)."""
         if vocab_size < 256:
             raise ValueError(
                 f"a byte-level vocabulary holds the 256 bytes, vocab_size {vocab_size} is smaller"
             )
-        counts = Counter(p for text in texts for p in pieces(text, split_digits))
+        counts = Counter(p for text in texts for p in cls.cut(text, split_digits))
         words = [list(p.encode("utf-8")) for p in counts]
         freq = list(counts.values())
         pair_count: Counter[Pair] = Counter()
@@ -125,7 +133,7 @@ class BPE:
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` (any string UTF-8 can encode, so no lone surrogates); nothing is unknown."""
         ids: list[int] = []
-        for p in pieces(text, self.split_digits):
+        for p in self.cut(text, self.split_digits):
             if p not in self._cache:
                 self._cache[p] = self.encode_piece(p)
             ids.extend(self._cache[p])

@@ -116,7 +116,7 @@ class DropsLastByte(ByteLevelBPE):
 
 class LargestPairOnTies(ByteLevelBPE):
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int) -> ByteLevelBPE:
+    def train(cls, texts: list[str], vocab_size: int, split_digits: bool = False) -> LargestPairOnTies:
         """Ties broken towards the largest pair: a different tokenizer than the reference's."""
         merges = []
         words = [list(p.encode("utf-8")) for t in texts for p in pretokenize(t)]
