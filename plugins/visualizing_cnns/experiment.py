@@ -11,7 +11,7 @@ check: the layer-by-layer projection ``project`` against autograd on the same ne
        not the gradient.
 train: 24×24 images, one of four shapes (the label) plus a distractor: a random 4×4 binary pattern of the
        same brightness, placed apart from the shape, independent of the label. A ReLU LeNet-5 is trained
-       (Adam, 400 steps; quick 250); on held-out images the share of each map's mass inside the object's
+       (Adam, 400 steps, quick too); on held-out images the share of each map's mass inside the object's
        tight box, divided by the box's share of the image (1 = no preference), against the same on the
        distractor's box; the image's own brightness as a map is the baseline (it sees object and distractor
        alike), the untrained network's saliency the A/B.
@@ -198,7 +198,7 @@ def box_share(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
 
 
 def train(ctx: RunContext) -> None:
-    steps, shown = (250, 40) if ctx.quick else (400, 300)
+    steps, shown = (400, 40) if ctx.quick else (400, 300)  # quick: fewer maps, the same network
     net, (xt, yt, obj, dis) = _trained(ctx, steps)
     accuracy = image_accuracy(net, xt, yt)
     ctx.target("test accuracy with a distractor in every image", accuracy, 0.95, detail=f"{steps} Adam steps")

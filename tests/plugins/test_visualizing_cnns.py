@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.visualizing_cnns import model
 from readtrack_plugins.visualizing_cnns.experiment import (
     PATCH,
@@ -95,3 +95,14 @@ def test_the_check_stage_catches_a_masked_deconvnet_or_a_shifted_occluder(
     assert model.RULES == RULES
     monkeypatch.setattr(target, broken)
     check_catches("visualizing-cnns", caught_by)
+
+
+def test_the_train_stage_fails_for_a_network_that_never_learnt(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without training the maps are an untrained network's: saliency no longer concentrates on the object.
+    monkeypatch.setattr(
+        "readtrack_plugins.visualizing_cnns.experiment.fit_image_classifier", lambda *a, **k: []
+    )
+    result = run_stage("visualizing-cnns", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("saliency |∂S_c/∂x|: the object's box") for name in failed), failures(result)
