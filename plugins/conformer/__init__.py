@@ -18,17 +18,17 @@ The paper's dropouts are left out (every batch is new data).
 
 The tiny experiment. Check: each module against an independent reference (attention without position terms
 against ``nn.MultiheadAttention`` with copied weights; relative attention against a version that gathers
-R_{i−j} for every pair; the convolution module against ``F.conv1d``/``F.glu``/``F.batch_norm``; the block
-against eq. 1 written functionally), forward and gradients, float64 and float32, lengths 1 to 16; the
-depthwise convolution's receptive field is exactly k frames; attention logits are unchanged by frames put
-before the sequence. Train: frame labelling that needs both kinds of context, as speech recognition does:
-frames are noisy one-hot "phones", one frame somewhere carries a "speaker" code, and each frame's label is
-(speaker, whether its two neighbours hold the same phone). A 2-layer Conformer (d 24, 4 heads, kernel 7)
+R_{i−j} for every pair; the convolution module against a per-tap loop with its norms written from their
+formulas; the block against eq. 1 written functionally), forward and gradients, float64 and float32, lengths 1
+to 16; the depthwise convolution's receptive field is exactly k frames; attention logits are unchanged by
+frames put before the sequence. Train: frame labelling that needs both kinds of context, as speech recognition
+does: frames are noisy one-hot "phones", one frame somewhere carries a "speaker" code, and each frame's label
+is (speaker, whether its two neighbours hold the same phone). A 2-layer Conformer (d 24, 4 heads, kernel 7)
 against a 2-layer Transformer with the same relative attention and a wider FFN (10·d) so that the parameter
-counts agree (29,936 vs 30,320, 1.3 %), same seed and batches, each at its best Adam learning rate of
-1e-3 / 3e-3 / 1e-2 (3e-3 for both). A fair small echo of the paper's ablation (table 3 takes away the
-convolution block, then the macaron FFN, each costing word error rate): the Transformer is the same block
-minus the convolution module and the macaron split, at equal size and its own best learning rate.
+counts agree (29,936 vs 30,320, 1.3 %), same seed and batches, each at its best Adam learning rate of 1e-3 /
+3e-3 / 1e-2 (3e-3 for both). A fair small echo of the paper's ablation (table 3 takes away the convolution
+block, then the macaron FFN, each costing word error rate): the Transformer is the same block minus the
+convolution module and the macaron split, at equal size and its own best learning rate.
 
 Measured (``readtrack run conformer --device cpu``, seed 0, 300 steps of 32 sequences of 24 frames, chance
 1/8): Conformer 0.960 held-out frame accuracy (speaker right 0.978, neighbour agreement right 0.982) against

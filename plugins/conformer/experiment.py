@@ -5,9 +5,9 @@ attention's shift invariance, and a frame-labelling task that needs local and gl
 check: ``rel_shift`` equals gathering each pair's distance directly (L = 1 … 8); the relative MHSA with its
        position terms off (u = 0, W_r = 0) equals ``nn.MultiheadAttention`` with the weights copied, and
        with them on equals a version that builds R_{i−j} for every pair; the convolution module equals a
-       composition of ``F.conv1d``, ``F.glu``, ``F.batch_norm`` and ``F.silu``; the whole block equals a
-       functional eq. 1 (FFN/2, MHSA, Conv, FFN/2, LayerNorm); forward and every gradient, float64 then
-       float32, lengths 1, 2, 7 and 16. Properties: output frame t of the convolution module depends on
+       per-tap loop with LayerNorm, GLU, BatchNorm and Swish written from their formulas; the whole block
+       equals a functional eq. 1 (FFN/2, MHSA, Conv, FFN/2, LayerNorm); forward and every gradient, float64
+       then float32, lengths 1, 2, 7 and 16. Properties: output frame t of the convolution module depends on
        exactly the inputs within k // 2 of t (Jacobian, BatchNorm in eval mode); the attention logits of a
        sequence do not change when other frames are put before it (relative positions).
 train: frames of noisy one-hot "phones", one frame somewhere also carrying a noisy one-hot speaker code;
@@ -75,16 +75,30 @@ def direct_attention(m: RelativeMHSA, x: torch.Tensor) -> torch.Tensor:
     return y.transpose(1, 2).reshape(B, L, D) @ m.W_o.weight.T + m.W_o.bias
 
 
-def functional_conv(m: ConvModule, x: torch.Tensor) -> torch.Tensor:
-    """Fig. 2 from torch.nn.functional: layer_norm, conv1d (1 × 1), glu, grouped conv1d, batch_norm
-    (batch statistics, as in training), silu, conv1d (1 × 1)."""
-    D = x.shape[-1]
-    h = F.layer_norm(x, (D,), m.norm.weight, m.norm.bias, m.norm.eps).transpose(1, 2)  # (B, D, L)
-    h = F.glu(F.conv1d(h, m.pointwise1.weight, m.pointwise1.bias), dim=1)  # (B, D, L)
+def conv_by_loops(m: ConvModule, x: torch.Tensor) -> torch.Tensor:
+    """Fig. 2 by hand, sharing no op with the module: the normalisations from their formulas (BatchNorm
+    with batch statistics, as in training), GLU and Swish written out, the depthwise convolution by taps."""
+    _, L, D = x.shape
+    b_ln, b_1, b_dw, b_2 = m.norm.bias, m.pointwise1.bias, m.depthwise.bias, m.pointwise2.bias
+    assert b_ln is not None and b_1 is not None and b_dw is not None and b_2 is not None
+    mu, var = x.mean(-1, keepdim=True), x.var(-1, unbiased=False, keepdim=True)
+    h = (x - mu) / torch.sqrt(var + m.norm.eps) * m.norm.weight + b_ln  # (B, L, D)
+    h = h @ m.pointwise1.weight[:, :, 0].T + b_1  # (B, L, 2D)
+    h = h[..., :D] * torch.sigmoid(h[..., D:])  # GLU
     k = m.depthwise.weight.shape[-1]
-    h = F.conv1d(h, m.depthwise.weight, m.depthwise.bias, padding=k // 2, groups=D)
-    h = F.batch_norm(h, None, None, m.batch_norm.weight, m.batch_norm.bias, True, 0.0, m.batch_norm.eps)
-    return F.conv1d(F.silu(h), m.pointwise2.weight, m.pointwise2.bias).transpose(1, 2)  # (B, L, D)
+    taps = []  # out_t = b + Σ_tap w_tap · h_(t + tap − k//2), zero outside the sequence
+    for t in range(L):
+        acc = b_dw.expand_as(h[:, t])
+        for tap in range(k):
+            s = t + tap - k // 2
+            if 0 <= s < L:
+                acc = acc + h[:, s] * m.depthwise.weight[:, 0, tap]
+        taps.append(acc)
+    out = torch.stack(taps, dim=1)  # (B, L, D)
+    mu, var = out.mean((0, 1)), out.var((0, 1), unbiased=False)  # batch statistics over (B, L)
+    out = (out - mu) / torch.sqrt(var + m.batch_norm.eps) * m.batch_norm.weight + m.batch_norm.bias
+    out = out * torch.sigmoid(out)  # Swish
+    return out @ m.pointwise2.weight[:, :, 0].T + b_2
 
 
 def functional_ffn(m: FeedForward, x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +110,7 @@ def functional_block(m: ConformerBlock, x: torch.Tensor) -> torch.Tensor:
     """Eq. 1 written out from the references above."""
     x = x + 0.5 * functional_ffn(m.ffn1, x)
     x = x + direct_attention(m.mhsa, x)
-    x = x + functional_conv(m.conv, x)
+    x = x + conv_by_loops(m.conv, x)
     x = x + 0.5 * functional_ffn(m.ffn2, x)
     return F.layer_norm(x, x.shape[-1:], m.norm.weight, m.norm.bias, m.norm.eps)
 
@@ -125,10 +139,10 @@ def check(ctx: RunContext) -> None:
             conv = randomise(ConvModule(D_MODEL, KERNEL)).to(ctx.device, dtype)
             out, grads = ctx.value_and_grads(conv, x, params=list(conv.parameters()))
             ref, ref_grads = ctx.value_and_grads(
-                lambda x, m=conv: functional_conv(m, x), x, params=list(conv.parameters())
+                lambda x, m=conv: conv_by_loops(m, x), x, params=list(conv.parameters())
             )
             ctx.check_close(
-                f"convolution module vs F.conv1d + F.glu + F.batch_norm, L = {L} ({name})", out, ref
+                f"convolution module vs a per-tap loop, norms written out, L = {L} ({name})", out, ref
             )
             ctx.check_close(
                 f"convolution module gradients (input, all weights), L = {L} ({name})", grads, ref_grads

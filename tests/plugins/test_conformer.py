@@ -15,6 +15,7 @@ from readtrack_plugins.conformer.experiment import (
     PHONES,
     SPEAKERS,
     _count,
+    conv_by_loops,
     direct_attention,
     frames,
     functional_block,
@@ -29,26 +30,6 @@ from readtrack_plugins.conformer.model import (
     rel_shift,
     transformer,
 )
-
-
-def conv_by_loops(m: ConvModule, x: torch.Tensor) -> torch.Tensor:
-    """Fig. 2 by hand: normalisations from their formulas, the depthwise convolution one tap at a time."""
-    _, L, D = x.shape
-    mu, var = x.mean(-1, keepdim=True), x.var(-1, unbiased=False, keepdim=True)
-    h = (x - mu) / torch.sqrt(var + m.norm.eps) * m.norm.weight + m.norm.bias  # (B, L, D)
-    h = h @ m.pointwise1.weight[:, :, 0].T + m.pointwise1.bias  # (B, L, 2D)
-    h = h[..., :D] * torch.sigmoid(h[..., D:])  # GLU
-    k = m.depthwise.weight.shape[-1]
-    out = torch.zeros_like(h) + m.depthwise.bias
-    for t in range(L):
-        for tap in range(k):
-            s = t + tap - k // 2
-            if 0 <= s < L:
-                out[:, t] = out[:, t] + h[:, s] * m.depthwise.weight[:, 0, tap]
-    mu, var = out.mean((0, 1)), out.var((0, 1), unbiased=False)  # batch statistics over (B, L)
-    out = (out - mu) / torch.sqrt(var + m.batch_norm.eps) * m.batch_norm.weight + m.batch_norm.bias
-    out = out * torch.sigmoid(out)  # Swish
-    return out @ m.pointwise2.weight[:, :, 0].T + m.pointwise2.bias
 
 
 @pytest.mark.parametrize(("B", "L", "D", "k"), [(2, 1, 4, 3), (1, 2, 6, 7), (3, 5, 8, 15), (2, 33, 5, 7)])
