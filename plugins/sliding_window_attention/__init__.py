@@ -6,13 +6,18 @@ from further back: after k layers a position can reach k·W tokens (Mistral: W =
 
 Equations (section 2; positions i and j, window W):
 
-    j is visible from i  ⇔  i − W < j ≤ i
+    j is visible from i  ⇔  i − W < j ≤ i       (W keys; the paper's text and code: i − W ≤ j ≤ i)
     Attn(Q, K, V) = softmax(QKᵀ/√d + M) V,   M_ij = 0 if visible, −∞ otherwise
     the cache: keys and values of position i in slot i mod W of a buffer of W entries
     receptive field of L layers: L·(W − 1) + 1 positions (each layer moves information W − 1 back)
 
 ``model.py`` implements ``sliding_window_attention(q, k, v, window)``, the ``RollingKVCache`` and a small
-multi-layer model. The paper's "k × W" is the rounded form of the exact L·(W − 1) + 1 checked here.
+multi-layer model. Which W: this mask keeps W keys, i − W < j ≤ i (the query's own position and W − 1 before
+it), exactly what the paper's rolling buffer of W entries holds, so decoding from that buffer equals the
+masked computation. The paper's text ("positions between i − W and i") and the mask of its reference code
+keep W + 1 keys, i − W ≤ j ≤ i, one more than its W-entry buffer can hold; with that mask information
+moves W positions per layer and L layers reach L·W + 1 positions, the paper's "k × W" up to one. Here,
+with W keys, the exact receptive field is L·(W − 1) + 1, and that is what the check counts.
 
 The tiny experiment: the attention equals PyTorch's fused attention with an independently built band mask
 (float64 to ~1e-16), decoding through the W-entry rolling buffer equals the full masked computation, and

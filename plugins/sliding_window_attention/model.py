@@ -5,6 +5,9 @@ Each position i attends only the last W positions, itself included:
 
     j is visible from i  ⇔  i − W < j ≤ i                                     (the window, W = window)
 
+(W keys, the ones a W-entry rolling buffer holds; the paper's text and reference mask keep W + 1,
+i − W ≤ j ≤ i: see the plugin's page.)
+
 It is computed in chunks of W queries, each against the 2W keys it can see, so time and memory are
 O(N·W) instead of O(N²). One layer sees W tokens back; k stacked layers see k·(W − 1) + 1 positions
 (information moves W − 1 positions per layer): the receptive field grows with depth at O(N·W) cost.
