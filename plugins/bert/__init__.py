@@ -17,20 +17,22 @@ What the code implements (section 3.1, "Task #1: Masked LM", and appendix A.1):
 with the ``roberta`` plugin).
 
 The tiny experiment: the encoder layer equals PyTorch's ``nn.TransformerEncoderLayer`` (post-LN, GELU) with
-copied weights, and the whole model equals a reference built from those layers, forward and every gradient
-in float64 and float32, with a padding mask; the 80/10/10 rule holds within binomial bounds on 2²¹ seeded
-positions, unselected positions are never changed nor scored; segment embeddings change the output. The
-task needs the right context: every odd position copies its right neighbour, so a masked odd token can be
-read only from the right. The exact Bayes ceiling under the 80/10/10 corruption is 0.8847 for a model that
-sees the neighbour and 0.15625 for one that does not (computed by enumeration). The same model (2 layers,
-H = 32, sequences of 17 tokens), seed, batches and masks, with bidirectional attention and with a causal
-mask, each at its best learning rate from the same grid in the full run: bidirectional reaches 0.867 at the
-odd positions, causal stays at its ceiling (0.155), while at the even positions (partner on the left) both
-learn (0.868 and 0.866). Learning to look right at odd and left at even positions comes suddenly, after
-≈ 100 to 150 steps here; with 33 tokens it came much later, so the task uses 17. A fair echo of the
-paper's ablation (its "LTR & No NSP" row in table 5): the left-to-right model is the same network, trained
-as well as it can be, and loses exactly the information on the right. Not reproduced here: next-sentence
-prediction and fine-tuning.
+copied weights, and the whole model equals a reference built from those layers, forward and every gradient in
+float64 and float32, with a padding mask; the 80/10/10 rule holds within binomial bounds on 2²¹ seeded
+positions, unselected positions are never changed nor scored; segment embeddings change the output. The task
+needs the right context: every odd position copies its right neighbour, so a masked odd token can be read only
+from the right. The exact Bayes ceiling under the 80/10/10 corruption is 0.8847 for a model that sees the
+neighbour and 0.15625 for one that does not (computed by enumeration). The same model (2 layers, H = 32,
+sequences of 17 tokens), seed, batches and masks, with bidirectional attention and with a causal mask, each at
+its best learning rate from the same grid in the full run (``readtrack run bert``, seed 0, before the
+one-thread policy, not re-run): bidirectional reaches 0.867 at the odd positions, causal stays at its ceiling
+(0.155), while at the even positions (partner on the left) both learn (0.868 and 0.866). Learning to look
+right at odd and left at even positions comes suddenly, after ≈ 100 to 150 steps here; with 33 tokens it came
+much later, so the task uses 17. Not the paper's "LTR & No NSP" row (table 5) itself: there the left-to-right
+model is a next-token language model; here it is the same masked-LM network and objective under a causal mask,
+each at its own best learning rate, so the two arms differ only in what a position may attend to and the
+causal one loses exactly the information on the right. Not reproduced here: next-sentence prediction and
+fine-tuning.
 """
 
 from readtrack.paper_plugin import declare

