@@ -62,8 +62,8 @@ class SparseMoE(nn.Module):
         return y.reshape(shape)
 
     def load_balancing_loss(self, x: torch.Tensor) -> torch.Tensor:
-        """n · Σ_i f_i · P_i over the tokens x (..., d): 1 for perfectly even routing, up to n when one expert
-        takes every token with certainty."""
+        """n · Σ_i f_i · P_i over the tokens x (..., d): 1 for perfectly even routing, n/k (n/2 for top-2)
+        when one expert takes every token with certainty, since it fills only one of each token's k slots."""
         logits, chosen, _ = self.route(x.reshape(-1, x.shape[-1]))
         n = logits.shape[-1]
         f = torch.bincount(chosen.flatten(), minlength=n).to(x.dtype) / chosen.numel()  # share of slots

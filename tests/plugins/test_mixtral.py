@@ -68,3 +68,18 @@ def test_the_balancing_loss_grows_as_routing_collapses() -> None:
         moe.router.weight[5] += 30 * F.normalize(x.mean(0), dim=0)
         collapsed = moe.load_balancing_loss(x + 20 * F.normalize(x.mean(0), dim=0)).item()
     assert spread < 1.5 < 3.5 < collapsed
+
+
+def fixed_route(self: SparseMoE, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Routing removed: every token goes to experts 0 and 1 with weight 1/2, whatever it is (a dense block
+    of 2 experts' size, the active parameters of the MoE)."""
+    logits = self.router(x)
+    chosen = torch.arange(self.k, device=x.device).expand(x.shape[0], self.k)
+    return logits, chosen, torch.full(chosen.shape, 1 / self.k, dtype=x.dtype, device=x.device)
+
+
+def test_the_train_stage_fails_without_routing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SparseMoE, "route", fixed_route)
+    result = run_stage("mixtral", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "test MSE of the MoE / of the dense block with equal active parameters" in failed, failures(result)
