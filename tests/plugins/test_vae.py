@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.vae.model import VAE, bernoulli_log_likelihood, gaussian_kl, reparameterise
 
 from readtrack.plugin_kit.images import bars
@@ -82,3 +82,17 @@ def test_the_check_stage_catches_a_wrong_kl_or_reparameterisation(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("vae", caught_by)
+
+
+def test_the_train_stage_fails_without_the_reparameterisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both arms trained with the score-function gradient: no gap left to claim.
+    from readtrack_plugins.vae import experiment
+
+    fit = experiment._fit
+    monkeypatch.setattr(experiment, "_fit", lambda ctx, variant, *a: fit(ctx, "score-function", *a))
+    result = run_stage("vae", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("−ELBO, score-function minus reparameterised") for name in failed), failures(
+        result
+    )
