@@ -11,8 +11,8 @@ check: the patch embedding (flatten P×P patches, one linear map E) equals ``nn.
        patches (only E_pos tells it where a patch was: the inductive bias it lacks); a model built for
        16×16 runs on 24×24 images through the interpolated positions.
 train: ViT (patch 4, 16 patches + the class token, D = 32, 2 layers) against a LeNet-style CNN as the
-       training set shrinks (4000 → 500 → 100 shapes images; each at its best Adam rate of a grid, same
-       seed and batches, test accuracy on 2000 held-out images).
+       training set shrinks (4000 → 500 shapes images; the quick run only 500; each at its best Adam rate
+       of a grid, same seed and batches, test accuracy on 2000 held-out images). No 100-image run.
 bench: forward+backward of the ViT against the CNN, batch 64, image 16 and 32 (tokens grow 4×).
 """
 
