@@ -31,8 +31,11 @@ learning rate of {0.03, 0.1, 0.3}, same seed and batches. Training accuracy (``r
 *training* set, and the residual one of the same depth is not (asserted: plain-4 − plain-32 ≥ 0.2 and
 residual-32 − plain-32 ≥ 0.3; the quick run, 100 steps at the full run's best rates, gets 0.744 / 0.354 /
 0.657 and asks ≥ 0.2 and ≥ 0.25). It is a small echo: the paper's plain nets degrade mildly at 34 layers on
-ImageNet, ours collapse more strongly because a width-32 BN MLP's gradients explode with depth (the check
-above), which is one of the reasons the paper's residual form fixes. Residual-32 did not beat residual-4
+ImageNet, ours collapse more strongly because a width-32 BN MLP's gradients explode with depth at
+initialisation (the check above). That is not the paper's mechanism: He et al. (section 4.1) argue their
+plain nets' degradation is not a vanishing or exploding gradient, since with BatchNorm their backward
+gradients have healthy norms; here BatchNorm does not prevent the explosion, so our plain-32 fails by the
+very failure the paper rules out, and the shortcut cures that. Residual-32 did not beat residual-4
 here (the paper's "gains from depth" need a task where depth pays).
 
 Shortcut options (table 3: B slightly better than A, C marginally better than B) are only reported: on the
