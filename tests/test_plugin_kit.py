@@ -18,6 +18,7 @@ from readtrack.plugin_kit.recurrent import (
     LastStep,
     adding_mse,
     adding_test,
+    adding_validation,
     compare_recurrent,
     fit_adding,
     set_forget_bias,
@@ -252,6 +253,16 @@ def test_the_adding_problem_helpers_train_a_last_step_regressor_and_report_when_
     twin = LastStep(set_forget_bias(nn.LSTM(2, 8, num_layers=2, batch_first=True), 1.0), 8)
     fit_adding(twin, 1e-2, 45, seed=0, device="cpu")
     assert adding_mse(twin, test) == adding_mse(model, test)
+
+
+def test_validation_and_test_sequences_of_the_adding_problem_are_different_draws() -> None:
+    """Learning rates are chosen on the validation draw: it must be neither the test draw nor a training
+    batch of the same seed (training draws from ``seed``, test from ``seed + 1``, validation ``seed + 2``)."""
+    validation, test = adding_validation(0, "cpu", size=64), adding_test(0, "cpu", size=64)
+    first_batch = adding_batch(64, validation[0].shape[1], torch.Generator().manual_seed(0), "cpu")
+    assert validation[0].shape == test[0].shape
+    assert not torch.equal(validation[0], test[0]) and not torch.equal(validation[0], first_batch[0])
+    assert torch.equal(adding_validation(0, "cpu", size=64)[1], validation[1])  # repeatable
 
 
 class _Constant(nn.Module):

@@ -156,6 +156,12 @@ def adding_test(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor,
     return adding_batch(size, ADDING_LENGTH, torch.Generator().manual_seed(seed + 1), device)
 
 
+def adding_validation(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``size`` validation sequences, drawn from ``seed + 2``: learning rates are chosen on these, so the
+    test sequences (:func:`adding_test`) report numbers nothing was tuned on."""
+    return adding_batch(size, ADDING_LENGTH, torch.Generator().manual_seed(seed + 2), device)
+
+
 def adding_mse(model: nn.Module, test: tuple[torch.Tensor, torch.Tensor]) -> float:
     """The model's mean squared error on held-out sequences (predicting 1 scores 1/6 ≈ 0.167)."""
     with torch.no_grad():
