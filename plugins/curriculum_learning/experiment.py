@@ -223,9 +223,10 @@ def train(ctx: RunContext) -> None:
 
     bits, p_steps, p_seeds = (12, 500, (0,)) if ctx.quick else (20, 1000, (0, 1))
     acc: dict[bool, list[float]] = {True: [], False: []}
-    for seed in p_seeds:
+    for offset in p_seeds:
+        seed = ctx.seed + offset  # the seed the run really used (the label once said the offset)
         for curriculum in (True, False):
-            a, reached = _parity(ctx, bits, p_steps, ctx.seed + seed, curriculum)
+            a, reached = _parity(ctx, bits, p_steps, seed, curriculum)
             acc[curriculum].append(a)
             ctx.measured(
                 f"parity of {bits} bits, seed {seed}: {'mastery' if curriculum else 'no'} curriculum",
