@@ -257,3 +257,15 @@ def test_implementation_choice(
     )
     ctx = RunContext(device=device, quick=True, seed=0, options={"impl": impl} if impl else {})
     assert experiment.implementation(ctx) == expected
+
+
+def test_the_check_stage_catches_tiles_that_accumulate_in_half_precision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without float32 accumulation the bfloat16/float16 errors are 1.6-3.3× SDPA's: the low-precision
+    comparison must fail (the float64 and float32 comparisons cannot see it)."""
+    monkeypatch.setattr("readtrack_plugins.flashattention.model._accumulator_dtype", lambda dtype: dtype)
+    result = run_stage("flashattention", "check")
+    assert result.verdict() == "failed"
+    failed = [c.name for c in result.comparisons if not c.passed]
+    assert failed and all("against float64 no worse than SDPA's" in name for name in failed), failed
