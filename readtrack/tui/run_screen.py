@@ -200,7 +200,7 @@ class RunScreen(Screen[None]):
         line.append("   mode ")
         for quick, label in ((True, "quick"), (False, "full")):
             line.append(f" {label} ", style="reverse bold" if quick == self.quick else "dim")
-        line.append("   d: device · f: quick/full · s: seeds · Enter: run", style="dim")
+        line.append("   d · f · s seeds →", style="dim")
         self.query_one("#run-options", Static).update(line)
 
     def action_cycle_device(self) -> None:
