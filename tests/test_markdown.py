@@ -599,3 +599,14 @@ def test_import_export_import_is_stable_on_lists_found_in_the_wild(text: str) ->
     assert facts_of(again) == facts_of(imported)
     assert (again.title, again.notes) == (imported.title, imported.notes)
     assert [s.notes for s in again.sections] == [s.notes for s in imported.sections]
+
+
+def test_a_title_ending_in_a_little_word_keeps_its_code_link_apart(tmp_path: Path) -> None:
+    """Found by the round-trip property: "A [arXiv:…](…) [code](repo)" read the code link's label into the
+    title, because "a" usually leads into a link ("see [the post](url)"); the paper's or a code link never
+    does."""
+    paper = Paper(id="p0", title="A", section="0", arxiv="0701.00000", code=["https://github.com/u/r"])
+    generated = Catalog(path=Path("generated.yaml"), sections=[Section(name="0", papers=[paper])])
+    back = export_and_import(generated, tmp_path)
+    (read,) = back.papers()
+    assert (read.title, read.arxiv, read.code) == ("A", "0701.00000", ["https://github.com/u/r"])

@@ -353,7 +353,8 @@ def _split_trailing_links(head: str, slots: list[_Slot], floor: int = 0) -> tupl
     words = restore(tidy(flatten(head[:boundary], slots, keep_urls=False)), slots).split()
     if not _links_in(tail, slots) or not words:
         return head, ""
-    if words[-1].lower() in _LEADS_INTO_LINK and slot_of(tail.lstrip()[:1] or " ", slots):
+    first = slot_of(tail.lstrip()[:1] or " ", slots)  # "see [the post](url)", not "A [code](repo)" or arXiv
+    if words[-1].lower() in _LEADS_INTO_LINK and first and _link_role(first, slots) not in ("code", "paper"):
         return head, ""
     return head[:boundary], tail
 
