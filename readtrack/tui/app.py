@@ -250,9 +250,9 @@ class MainScreen(Screen[None]):
         total = sum(t for _, t in self._progress)
         self._coverage = coverage(self.catalog, self.newest)
         plugins = self._coverage[-1]
-        self.sub_title = (
-            f"{short_path(self.path)}  ·  {done}/{total} read  ·  ▶ {plugins.with_plugin} with a plugin, "
-            f"{plugins.passing['cpu']} passing on cpu"
+        self.sub_title = (  # the progress first: a long path is what the header's width cuts
+            f"{done}/{total} read  ·  ▶ {plugins.with_plugin} with a plugin, "
+            f"{plugins.passing['cpu']} passing on cpu  ·  {short_path(self.path)}"
         )
         if self.catalog.sections and not self.query_text:
             self.query_one("#papers-pane").border_subtitle = self._coverage_text(self.section_index)
