@@ -61,6 +61,10 @@ CREATE INDEX IF NOT EXISTS run_groups_by_plugin ON run_groups (plugin, started_a
 #: Columns added to ``runs`` after its first release, with their DDL (added on first use of an older file).
 ADDED_COLUMNS = {"group_id": "ALTER TABLE runs ADD COLUMN group_id TEXT"}
 
+#: The name the recorder is registered under with pluggy (``readtrack.plugins``); a run kept out of history
+#: (``run_plugin(keep_history=False)``) skips the observer of this name.
+RECORDER_NAME = "readtrack.history"
+
 #: A ``running`` row whose process is gone (killed, power cut) is reported with this status.
 INTERRUPTED: RunStatus = "interrupted"
 

@@ -209,11 +209,11 @@ def _import_folder(module_name: str, folder: Path) -> ModuleType:
 # -- discovery ------------------------------------------------------------------------------------
 def new_plugin_manager() -> pluggy.PluginManager:
     """A plugin manager with readtrack's hookspecs and its own history recorder registered."""
-    from readtrack.history import HistoryRecorder
+    from readtrack.history import RECORDER_NAME, HistoryRecorder
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    manager.register(HistoryRecorder(), name="readtrack.history")
+    manager.register(HistoryRecorder(), name=RECORDER_NAME)
     return manager
 
 

@@ -55,9 +55,6 @@ from readtrack.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, 
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
-#: The name the history recorder is registered under (``readtrack.plugins``).
-HISTORY_PLUGIN = "readtrack.history"
-
 #: Environment variable naming the CPU thread count of runs (``--threads`` wins over it); default 1.
 THREADS_ENV = "READTRACK_THREADS"
 
@@ -133,7 +130,9 @@ def run_plugin(
     )
     hooks = plugins.discovery().hooks
     # Without history the recorder is left out of the lifecycle hooks; every other observer still hears.
-    skip = () if keep_history else (HISTORY_PLUGIN,)
+    from readtrack.history import RECORDER_NAME
+
+    skip = () if keep_history else (RECORDER_NAME,)
 
     def send(event: dict[str, Any]) -> None:
         # "start" and "record" bracket the stream; hooks get those from readtrack_run_started/finished.
