@@ -25,7 +25,15 @@ from typing import Any, NamedTuple, cast
 
 from readtrack.errors import UsageError
 from readtrack.hookspecs import hookimpl
-from readtrack.records import RUN_STATUSES, GroupRecord, RunInfo, RunRecord, RunStatus, jsonable
+from readtrack.records import (
+    RUN_STATUSES,
+    GroupRecord,
+    RunInfo,
+    RunRecord,
+    RunStatus,
+    float_or_nan,
+    jsonable,
+)
 from readtrack.spread import spreads
 from readtrack.store import connect, ensure_schema
 
@@ -285,7 +293,7 @@ def _group(conn: sqlite3.Connection, row: sqlite3.Row) -> GroupRecord:
         seeds=seeds,
         started_at=row["started_at"],
         status=cast(RunStatus, row["status"]),
-        duration_s=_float(row["duration_s"]),
+        duration_s=float_or_nan(row["duration_s"]),
         runs=members,
         missing={int(k): v for k, v in json.loads(row["missing"]).items()},
     )
@@ -298,10 +306,6 @@ def group(group_id: str) -> GroupRecord | None:
             "SELECT * FROM run_groups WHERE group_id LIKE ? LIMIT 2", (group_id.replace("%", "") + "%",)
         ).fetchall()
         return _group(conn, rows[0]) if len(rows) == 1 else None
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 def last_two(plugin: str) -> list[RunRecord]:

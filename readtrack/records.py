@@ -178,7 +178,7 @@ class RunRecord:
             ]
             stage.measured = [_build(Measured, _nan_for_none(m, "value")) for m in raw.get("measured", [])]
             stage.curves = {
-                name: [(int(step), _float(value)) for step, value in points]
+                name: [(int(step), float_or_nan(value)) for step, value in points]
                 for name, points in raw.get("curves", {}).items()
             }
             stage.bench = [
@@ -188,7 +188,7 @@ class RunRecord:
         return cls(
             info=_build(RunInfo, data["info"]),
             status=data["status"],
-            duration_s=_float(data.get("duration_s")),
+            duration_s=float_or_nan(data.get("duration_s")),
             stages=stages,
         )
 
@@ -237,7 +237,7 @@ class GroupRecord:
             seeds=[int(s) for s in data["seeds"]],
             started_at=data["started_at"],
             status=data["status"],
-            duration_s=_float(data.get("duration_s")),
+            duration_s=float_or_nan(data.get("duration_s")),
             runs=[RunRecord.from_dict(r) for r in data.get("runs", [])],
             missing={int(seed): why for seed, why in data.get("missing", {}).items()},
         )
@@ -260,12 +260,13 @@ def _build(cls: type[_Record], data: dict[str, Any]) -> _Record:
     return cls(**{key: value for key, value in data.items() if key in names})
 
 
-def _float(value: Any) -> float:
+def float_or_nan(value: Any) -> float:
+    """A stored number, NaN for JSON null or SQL NULL (a non-finite value, or none recorded)."""
     return math.nan if value is None else float(value)
 
 
 def _nan_for_none(data: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {**data, **{key: _float(data.get(key)) for key in keys}}
+    return {**data, **{key: float_or_nan(data.get(key)) for key in keys}}
 
 
 def jsonable(value: Any) -> Any:
