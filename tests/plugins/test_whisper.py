@@ -154,6 +154,13 @@ def looks_ahead(self: TextDecoder, x: torch.Tensor, xa: torch.Tensor) -> torch.T
     return self.ln(x)
 
 
+def wrong_frequencies(length: int, channels: int, *, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Broken positions inside the encoder: a base of 1000 instead of 10000."""
+    rate = torch.exp(-math.log(1000) / (channels // 2 - 1) * torch.arange(channels // 2, device=device))
+    scaled = torch.arange(length, device=device)[:, None] * rate[None, :]
+    return torch.cat([scaled.sin(), scaled.cos()], dim=1)
+
+
 @pytest.mark.parametrize(
     ("target", "broken", "caught_by"),
     [
@@ -164,6 +171,7 @@ def looks_ahead(self: TextDecoder, x: torch.Tensor, xa: torch.Tensor) -> torch.T
             looks_ahead,
             "causal: no output of the text",
         ),
+        ("readtrack_plugins.whisper.model.sinusoids", wrong_frequencies, "whole model (conv stem"),
     ],
 )
 def test_the_check_stage_catches_a_wrong_window_scale_or_mask(
