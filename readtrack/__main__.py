@@ -1,6 +1,6 @@
 """`python -m readtrack` is the `readtrack` command."""
 
-from readtrack.cli import main
+from readtrack.launch import main
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from readtrack.catalog import STATUS_GLYPHS
-from readtrack.errors import ReadtrackError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,8 +32,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_debug = False
-
 
 @app.callback(invoke_without_command=True)
 def _root(
@@ -47,8 +44,7 @@ def _root(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
-    global _debug
-    _debug = debug
+    del debug  # read from sys.argv by readtrack.launch.run_mapped, which also sees errors raised here
     if catalog:
         os.environ["READTRACK_CATALOG"] = catalog
     if ctx.invoked_subcommand is None:
@@ -563,18 +559,11 @@ def search(
 
 
 def main() -> None:
-    """Entry point: run the app, turning readtrack errors into one line and an exit code.
+    """Run the CLI (the ``readtrack`` script comes here through `readtrack.launch` unless it opens the TUI).
 
-    Typer (standalone mode) already reports usage errors with exit 2; this is the one place that maps
+    Typer (standalone mode) already reports usage errors with exit 2; `readtrack.launch.run_mapped` maps
     `ReadtrackError` to ``readtrack: message`` and its exit code.
     """
-    try:
-        app()
-    except ReadtrackError as err:
-        if _debug or "--debug" in sys.argv:
-            raise
-        print(f"readtrack: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:  # before a command installed its own handling (Typer maps later ones)
-        print("readtrack: interrupted", file=sys.stderr)
-        sys.exit(130)
+    from readtrack.launch import run_mapped
+
+    run_mapped(app, "--debug" in sys.argv)
