@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static
 
 from readtrack.tui.key_bar import KeyBar
 
@@ -111,12 +111,16 @@ class NotesScreen(ModalScreen[str | None]):
         self.notes = notes
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea  # here, not at the top: it is most of this module's import
+
         with Vertical(id="notes-box"):
             yield Label(Text(f"Notes: {self.paper_title}", style="bold"))
             yield TextArea(self.notes, id="notes-text", soft_wrap=True, show_line_numbers=False)
             yield Static("Esc saves and closes (empty notes are removed)", classes="hint")
 
     def action_leave(self) -> None:
+        from textual.widgets import TextArea
+
         self.dismiss(self.query_one(TextArea).text)
 
 
