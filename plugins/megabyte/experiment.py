@@ -346,7 +346,9 @@ def train(ctx: RunContext) -> None:
         higher_is_better=False,
         detail=detail,
     )
-    ctx.target("MEGABYTE's FLOPs per sequence / the flat model's, T = 32", ratio, 0.5, higher_is_better=False)
+    # Reported, not asserted: a ratio of two configurations' FLOP counts is arithmetic, not a result (the
+    # check stage asserts that both formulas equal FlopCounterMode's count).
+    ctx.measured("MEGABYTE's FLOPs per sequence / the flat model's, T = 32", ratio)
 
 
 # -- bench ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.megabyte.experiment import (
     ReferenceStack,
     counted_flops,
@@ -110,3 +110,18 @@ def test_the_check_stage_catches_a_missing_offset(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("megabyte", caught_by)
+
+
+def no_local_bytes(byte_embed: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+    """The idea removed: the local model sees no byte of its own patch (every position holds the pad), so
+    a byte is predicted from earlier patches only, through the global model."""
+    B, K, P, D_L = byte_embed.shape
+    return pad.expand(B, K, P, D_L)
+
+
+def test_the_train_stage_fails_without_the_local_model_s_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.megabyte.model.local_offset", no_local_bytes)
+    result = run_stage("megabyte", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("MEGABYTE nats above the floor minus") for name in failed), failures(result)
