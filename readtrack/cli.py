@@ -238,7 +238,9 @@ def run(
     ),
     device: str = typer.Option("auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps"),
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random generator (CPU runs repeat exactly)."),
+    seed: int = typer.Option(
+        None, "--seed", help="Seed of every random generator (default 0; CPU runs repeat exactly)."
+    ),
     seeds: str = typer.Option(
         None, "--seeds", help="Run on several seeds in parallel: 0-4, 0,3,7, or a count (5 = 0-4)."
     ),
@@ -265,6 +267,10 @@ def run(
     from readtrack import runner
 
     names = list(names or [])
+    if seed is not None and seeds is not None:
+        from readtrack.errors import UsageError
+
+        raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
         _run_batch(
             names,
@@ -272,6 +278,7 @@ def run(
             only_tag=only_tag,
             section=section,
             seeds=seeds,
+            seed=seed or 0,
             jobs=jobs,
             settings_args={
                 "device": device,
@@ -291,7 +298,7 @@ def run(
             names[0],
             device=device,
             quick=quick,
-            seed=seed,
+            seed=seed or 0,
             only=only,
             timeout=timeout,
             options=options,
@@ -323,6 +330,7 @@ def _run_batch(
     only_tag: str | None,
     section: str | None,
     seeds: str | None,
+    seed: int,
     jobs: int | None,
     settings_args: dict[str, object],
     as_json: bool,
@@ -332,7 +340,7 @@ def _run_batch(
     from readtrack.errors import UsageError
 
     plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
-    seed_list = batch.parse_seeds(seeds) if seeds is not None else [0]
+    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]

@@ -329,12 +329,19 @@ class LastStatus:
     duration_s: float | None
 
 
+# A seed's run stands for its multi-seed group in listings: the group's verdict (failed when one seed
+# failed), not the newest seed's own.
+_VERDICT = "COALESCE(g.status, r.status) AS status"
+
+
 def last_statuses() -> dict[str, LastStatus]:
-    """Each plugin's newest run (one query; no record JSON is parsed)."""
+    """Each plugin's newest run, or the verdict of the multi-seed run it belongs to (one query; no record
+    JSON is parsed)."""
     with _connect() as conn:
         rows = conn.execute(
-            "SELECT plugin, status, pid, started_at, device, duration_s FROM runs AS r"
-            " WHERE rowid = (SELECT rowid FROM runs WHERE plugin = r.plugin"
+            f"SELECT r.plugin, {_VERDICT}, r.pid, r.started_at, r.device, r.duration_s FROM runs AS r"
+            " LEFT JOIN run_groups AS g ON g.group_id = r.group_id"
+            " WHERE r.rowid = (SELECT rowid FROM runs WHERE plugin = r.plugin"
             " ORDER BY started_at DESC, rowid DESC LIMIT 1)"
         ).fetchall()
     return {
@@ -350,12 +357,14 @@ def newest_status(by_device: dict[str, dict[str, str]]) -> dict[str, str]:
 
 
 def last_by_device() -> dict[str, dict[str, LastStatus]]:
-    """Each plugin's newest run on each device kind (``cpu``, ``cuda``, ``mps``), in one query."""
+    """Each plugin's newest run on each device kind (``cpu``, ``cuda``, ``mps``), in one query; a seed of a
+    multi-seed run gives its group's verdict."""
     newest: dict[str, dict[str, LastStatus]] = {}
     with _connect() as conn:
         rows = conn.execute(
-            "SELECT run_id, plugin, status, pid, started_at, device, duration_s FROM runs"
-            " ORDER BY started_at DESC, rowid DESC"
+            f"SELECT r.run_id, r.plugin, {_VERDICT}, r.pid, r.started_at, r.device, r.duration_s"
+            " FROM runs AS r LEFT JOIN run_groups AS g ON g.group_id = r.group_id"
+            " ORDER BY r.started_at DESC, r.rowid DESC"
         ).fetchall()
     for row in rows:
         kind = str(row["device"]).split(":")[0]

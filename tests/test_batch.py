@@ -120,6 +120,9 @@ def test_a_target_failing_on_one_seed_fails_the_multi_seed_run_and_names_the_see
     assert [r.info.seed for r in entry.runs] == [0, 1, 2, 3, 4]
     assert [r.status for r in entry.runs] == ["passed", "passed", "passed", "failed", "passed"]
     assert all(r.info.group_id == entry.group_id and r.info.threads == 1 for r in entry.runs)
+    # Badges and `show` give the group's verdict, not that of whichever seed happened to start last.
+    assert history.last_by_device()["lucky"]["cpu"].status == "failed"
+    assert history.last_statuses()["lucky"].status == "failed"
     # Each seed's number is the one a run alone at that seed gives (the runs are independent processes).
     draws = _draws(range(5))
     values = [r.stages[1].targets[0].value for r in entry.runs]
@@ -253,6 +256,16 @@ def test_names_or_all_are_required_and_not_both(user_dir: Path) -> None:
     assert "not both" in run_cli("run", "good", "--all").stderr
     unknown = run_cli("run", "nosuch", "good")
     assert unknown.returncode == 2 and "nosuch" in unknown.stderr
+
+
+def test_seed_and_seeds_together_are_refused_and_seed_reaches_a_batch(user_dir: Path) -> None:
+    write_plugin(user_dir, "good")
+    write_plugin(user_dir, "other")
+    both = run_cli("run", "good", "--seed", "1", "--seeds", "0-2")
+    assert both.returncode == 2 and "give one" in both.stderr
+    two = run_cli("run", "good", "other", "--seed", "3", "--device", "cpu", "--jobs", "1")
+    assert two.returncode == 0, two.stdout + two.stderr
+    assert {entry.info.seed for name in ("good", "other") for entry in history.entries(name)} == {3}
 
 
 def test_ctrl_c_stops_every_worker_and_records_nothing(user_dir: Path) -> None:
