@@ -11,6 +11,7 @@ heads of each group (section 2.1), then training a little more ("uptraining", 5%
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -33,6 +34,20 @@ def grouped_query_attention(
     return scores.softmax(dim=-1) @ v  # (B, H, N, d)
 
 
+@dataclass(frozen=True)
+class KVCache:
+    """What incremental decoding keeps per layer: the keys and values of the G KV heads for every token so
+    far. GQA's saving is here: G heads are stored, not the H that the queries read."""
+
+    k: torch.Tensor  # (B, G, t, d)
+    v: torch.Tensor  # (B, G, t, d)
+
+    def nbytes(self) -> int:
+        """Bytes the cache's tensors hold in memory: their storage, so a cache of expanded views and one of
+        real copies are told apart."""
+        return sum(t.untyped_storage().nbytes() for t in (self.k, self.v))
+
+
 class GroupedQueryAttention(nn.Module):
     """Self-attention with ``n_heads`` query heads and ``n_kv_heads`` key/value heads, no biases."""
 
@@ -53,6 +68,19 @@ class GroupedQueryAttention(nn.Module):
         v = self.W_v(x).view(B, N, self.n_kv_heads, self.d_head).transpose(1, 2)
         y = grouped_query_attention(q, k, v, causal)  # (B, H, N, d)
         return self.W_o(y.transpose(1, 2).reshape(B, N, -1))
+
+    def decode_step(self, x_t: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
+        """One step of incremental decoding: x_t (B, 1, D) is the newest token; only it is projected, its key
+        and value (G heads) are appended to ``cache``, and its query attends over every cached key (no mask
+        needed: nothing later is in the cache). Returns the output (B, 1, D) and the longer cache."""
+        B = x_t.shape[0]
+        q = self.W_q(x_t).view(B, 1, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, 1, d)
+        k = self.W_k(x_t).view(B, 1, self.n_kv_heads, self.d_head).transpose(1, 2)  # (B, G, 1, d)
+        v = self.W_v(x_t).view(B, 1, self.n_kv_heads, self.d_head).transpose(1, 2)
+        if cache is not None:
+            k, v = torch.cat([cache.k, k], dim=2), torch.cat([cache.v, v], dim=2)  # (B, G, t + 1, d)
+        y = grouped_query_attention(q, k, v)  # (B, H, 1, d)
+        return self.W_o(y.transpose(1, 2).reshape(B, 1, -1)), KVCache(k, v)
 
     def kv_cache_elements(self, batch: int, length: int) -> int:
         """Numbers a decoder keeps per layer for ``length`` tokens: keys and values of G heads."""
