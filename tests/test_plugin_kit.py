@@ -348,3 +348,20 @@ def test_tiny_transformer_uses_gpt2_init_and_learns_markov_text() -> None:
     text.fit(model, torch.optim.AdamW(model.parameters(), lr=3e-3), steps=300, seed=0)
     after = text.held_out_loss(model)
     assert before > 2.5 and after < before - 1.0  # 2.81 → 1.49 nats measured; the chain's floor is 1.19
+
+
+def test_rates_train_the_grid_or_the_quick_pick_and_choose_on_validation() -> None:
+    from readtrack.plugin_kit import rates
+
+    grid = (1e-3, 3e-3, 1e-2)
+    assert rates.rates(RunContext(device="cpu", quick=False, seed=0), grid, 3e-3) == grid
+    assert rates.rates(RunContext(device="cpu", quick=True, seed=0), grid, 3e-3) == (3e-3,)
+    grid_quick = RunContext(device="cpu", quick=True, seed=0, options={"impl": "grid"})
+    assert rates.rates(grid_quick, grid, 3e-3) == grid
+    loss = {1e-3: 0.5, 3e-3: 0.2, 1e-2: 0.2}
+    assert rates.best(loss) == 3e-3  # the lowest; the first of the grid on a tie
+    assert rates.best({1e-3: 0.5, 3e-3: 0.9}, higher_is_better=True) == 3e-3
+    assert (
+        rates.choice(loss, ".2f")
+        == "lr 0.003, the best on validation of 0.001: 0.50, 0.003: 0.20, 0.01: 0.20"
+    )

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit import rates
 
 from .model import SparseMoE, SwiGLU
 
@@ -115,7 +116,7 @@ def train(ctx: RunContext) -> None:
     models: dict[str, nn.Module] = {}
     for label, make in build.items():
         runs: dict[float, tuple[float, nn.Module]] = {}
-        grid = (QUICK_LR,) if ctx.quick and ctx.options.get("impl") != "grid" else GRID
+        grid = rates.rates(ctx, GRID, QUICK_LR)
         for lr in grid:
             torch.manual_seed(ctx.seed)
             model = make().to(ctx.device)
@@ -134,15 +135,11 @@ def train(ctx: RunContext) -> None:
             with torch.no_grad():
                 runs[lr] = (F.mse_loss(model(val_x), val_y).item(), model)
             ctx.progress(len(models) * len(grid) + len(runs), 2 * len(grid))
-        lr = min(grid, key=lambda r: runs[r][0])
-        models[label] = model = runs[lr][1]
+        val_loss = {r: run[0] for r, run in runs.items()}
+        models[label] = model = runs[rates.best(val_loss)][1]
         with torch.no_grad():
             mse[label] = F.mse_loss(model(test_x), test_y).item()
-        ctx.measured(
-            f"test MSE, {label}",
-            mse[label],
-            f"lr {lr:g}, the best on validation of " + ", ".join(f"{r:g}: {runs[r][0]:.4f}" for r in grid),
-        )
+        ctx.measured(f"test MSE, {label}", mse[label], rates.choice(val_loss))
     moe_mse, dense_mse = mse.values()
     ctx.target(
         "test MSE of the MoE / of the dense block with equal active parameters",

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import MarkovText
 
@@ -146,7 +147,7 @@ STEPS_QUICK = 300
 
 def train(ctx: RunContext) -> None:
     steps, d_model = (STEPS_QUICK, 32) if ctx.quick else (600, D_MODEL)
-    grid = (QUICK_LR,) if ctx.quick and ctx.options.get("impl") != "grid" else GRID
+    grid = rates.rates(ctx, GRID, QUICK_LR)
     text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
     floor = text.floor
     ctx.measured(
@@ -173,13 +174,13 @@ def train(ctx: RunContext) -> None:
             text.fit(model, opt, steps, ctx.seed, log=log)  # same batches
             by_lr[lr] = (validation.held_out_loss(model), text.held_out_loss(model))
             ctx.progress(len(losses) * len(grid) + len(by_lr), 2 * len(grid))
-        picked[label] = min(grid, key=lambda lr: by_lr[lr][0])
+        val_loss = {lr: v for lr, (v, _) in by_lr.items()}
+        picked[label] = rates.best(val_loss)
         losses[label] = by_lr[picked[label]][1]
         ctx.measured(
             f"held-out loss, {label} blocks (nats)",
             losses[label],
-            f"{losses[label] - floor:+.3f} above the chain; lr {picked[label]:g}, the best on validation of "
-            + ", ".join(f"{lr:g}: {v:.3f}" for lr, (v, _) in by_lr.items()),
+            f"{losses[label] - floor:+.3f} above the chain; {rates.choice(val_loss, '.3f')}",
         )
     ctx.target(
         "both models learnt the chain: worse held-out loss − the chain's own (nats)",

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
 from .model import TinyLM, apply_rotary
@@ -129,7 +130,7 @@ def train(ctx: RunContext) -> None:
     results: dict[str, tuple[float, float]] = {}
     for kind in ("rope", "learned"):
         runs: dict[float, tuple[float, TinyLM]] = {}  # lr → (validation loss at positions 0…31, model)
-        grid = (QUICK_LR[kind],) if ctx.quick and ctx.options.get("impl") != "grid" else GRID
+        grid = rates.rates(ctx, GRID, QUICK_LR[kind])
         for lr in grid:
             torch.manual_seed(ctx.seed)  # the same initial weights apart from the position table
             model = TinyLM(VOCAB, positions=kind).to(ctx.device)
@@ -150,16 +151,13 @@ def train(ctx: RunContext) -> None:
                     model,
                 )
             ctx.progress(len(results) * len(grid) + len(runs), 2 * len(grid))
-        lr = min(grid, key=lambda r: runs[r][0])
+        val_loss = {r: run[0] for r, run in runs.items()}
+        lr = rates.best(val_loss)
         model = runs[lr][1]
         x, y = test
         with torch.no_grad():
             results[kind] = (accuracy(model(x, at), y), accuracy(model(x, at + SHIFT), y))
-        ctx.measured(
-            f"learning rate, {kind}",
-            lr,
-            "the lowest validation loss of " + ", ".join(f"{r:g}: {runs[r][0]:.2e}" for r in grid),
-        )
+        ctx.measured(f"learning rate, {kind}", lr, rates.choice(val_loss, ".2e"))
     (rope_in, rope_shifted), (learned_in, learned_shifted) = results["rope"], results["learned"]
     ctx.target("RoPE: accuracy at the training positions 0…31", rope_in, 0.95, detail=f"{steps} Adam steps")
     ctx.target(

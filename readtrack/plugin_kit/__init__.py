@@ -21,7 +21,9 @@ plugins use, written and tested once (``tests/test_plugin_kit*.py``) instead of 
   loop (the CNN plugins train one and then study it);
 - :mod:`readtrack.plugin_kit.detection`: box operations, NMS, RoI pooling, anchors and a tiny two-stage
   detector with its training loop (r-cnn builds it, coco evaluates it);
-- :mod:`readtrack.plugin_kit.bpe`: a byte-level BPE trainer and tokenizer (integer-tokenization and byt5).
+- :mod:`readtrack.plugin_kit.bpe`: a byte-level BPE trainer and tokenizer (integer-tokenization and byt5);
+- :mod:`readtrack.plugin_kit.rates`: each arm of a comparison its own best learning rate from one grid,
+  picked on validation (the quick run trains the rate the grid picks at its budget).
 
 A plugin imports what it needs (``from readtrack.plugin_kit.tasks import reversal_batch``), never a sibling
 plugin: a plugin folder copied into a user's plugin directory keeps working. These modules import torch, so
