@@ -24,15 +24,17 @@ training; that is measured directly (after 100 D steps against the initial G), a
 and the high-quality share (``ring_coverage``: the share of samples within 3σ = 0.06 of a centre; a mode
 counts when ≥ 1% of all samples are high-quality samples of it).
 
-Measured (``readtrack run gan --device cpu``: 2000 steps, seeds 0 / 1 / 2; shared 2-core CPU). The
-mechanism holds: after 100 D steps against the initial G, mean D(G(z)) = 0.0099 and G's gradient norm is
-1.74 under the non-saturating loss against 0.0187 under the saturating one (93×; targets ≥ 10 and
-D(G(z)) ≤ 0.05, the same in the quick run). The outcome did **not** reproduce: with one D step per G step D
-never stays that far ahead, and the non-saturating loss covered 4 / 5 / 6 modes (high-quality share 0.29 /
-0.21 / 0.45) against 5 / 7 / 8 (0.24 / 0.34 / 0.32) for the saturating one; in the grid above the saturating
-loss covered more modes at every learning rate. Coverage is therefore reported (``measured``) and the
-targets are on the mechanism. The quick run (``--quick``: 400 steps, seed 0) covers 0 modes with either
-loss (share 0.01 / 0.02): too few steps to settle.
+Measured (``readtrack run gan --device cpu``: 2000 steps, seeds 0 / 1 / 2; shared 2-core CPU). The mechanism
+holds: after 100 D steps against the initial G, mean D(G(z)) = 0.0099 and G's gradient norm is 1.74 under the
+non-saturating loss against 0.0187 under the saturating one (93×; targets ≥ 10 and D(G(z)) ≤ 0.05, the same in
+the quick run; over seeds 0-4 the ratio is 93 / 76 / 80 / 64 / 86× and D(G(z)) 0.009-0.012, ``readtrack run
+gan --quick --seeds 0-4``; with the saturating loss in its place, the idea removed, the ratio is 1 and the
+target fails, as the test file shows). The outcome did **not** reproduce: with one D step per G step D never
+stays that far ahead, and the non-saturating loss covered 4 / 5 / 6 modes (high-quality share 0.29 / 0.21 /
+0.45) against 5 / 7 / 8 (0.24 / 0.34 / 0.32) for the saturating one; in the grid above the saturating loss
+covered more modes at every learning rate. Coverage is therefore reported (``measured``) and the targets are
+on the mechanism. The quick run (``--quick``: 400 steps, seed 0) covers 0 modes with either loss (share 0.01 /
+0.02), and 0-2 modes on seeds 0-4: too few steps to settle.
 
 Why this looked worse than PLUGINS.md's note (non-saturating, Adam 1e-3: 7 / 8 / 8 modes, high-quality share
 0.59–0.88): the measure, not the model. Counting a mode covered when any one sample lies within 3σ of it,

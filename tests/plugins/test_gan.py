@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gan.model import GAN, discriminator_loss, generator_loss, optimal_discriminator, value
 
 
@@ -80,3 +80,17 @@ def test_the_check_stage_catches_a_wrong_loss_or_optimal_discriminator(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("gan", caught_by)
+
+
+def test_the_train_stage_fails_without_the_non_saturating_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (section 3's non-saturating loss): G always minimises E log(1 − D(G(z))), and the
+    gradient-ratio target must fail."""
+
+    def always_saturating(fake_logits: torch.Tensor, saturating: bool = False) -> torch.Tensor:
+        return generator_loss(fake_logits, saturating=True)
+
+    monkeypatch.setattr("readtrack_plugins.gan.experiment.generator_loss", always_saturating)
+    result = run_stage("gan", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("G's gradient at the start") for name in failed), failures(result)
