@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.resnet.experiment import _randomise, grad_at_input, reference_block, tanh_teacher
 from readtrack_plugins.resnet.model import BasicBlock, DeepMLP, PadShortcut, ResNet, ResNetConfig
 
@@ -115,3 +115,17 @@ def test_the_check_catches_option_a_padding_on_the_wrong_side(monkeypatch: pytes
     monkeypatch.setattr("readtrack_plugins.resnet.model.PadShortcut", PadFirst)
     failed = check_catches("resnet", "block forward vs F.conv2d + BatchNorm by hand, option A")
     assert all("option A" in name for name in failed)
+
+
+def test_the_train_stage_fails_without_the_identity_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea: every "residual" network built without its shortcut, σ(F(x)) in place of
+    σ(F(x) + x); then residual-32 is a plain-32 and the cure target must fail."""
+
+    def no_shortcut(depth: int, d_in: int, width: int, classes: int, residual: bool) -> DeepMLP:
+        return DeepMLP(depth, d_in, width, classes, False)
+
+    monkeypatch.setattr("readtrack_plugins.resnet.experiment.DeepMLP", no_shortcut)
+    result = run_stage("resnet", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("the cure: residual-32 − plain-32") for name in failed), failures(result)
