@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.roberta.experiment import naive_encoder
 from readtrack_plugins.roberta.model import DynamicMasks, StaticMasks
 
@@ -71,3 +71,15 @@ def test_the_check_stage_catches_a_reused_dynamic_mask_or_a_changing_static_one(
 ) -> None:
     monkeypatch.setattr(f"readtrack_plugins.roberta.experiment.{name}", broken)
     check_catches("roberta", caught_by)
+
+
+def test_the_train_stage_fails_when_dynamic_masking_is_static(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea: "dynamic" masking that is the static schedule (10 fixed copies); the two arms are
+    then the same run and the dynamic − static target must fail."""
+    monkeypatch.setattr("readtrack_plugins.roberta.experiment.DynamicMasks", StaticMasks)
+    result = run_stage("roberta", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("dynamic − static held-out masked accuracy") for name in failed), failures(
+        result
+    )
