@@ -22,7 +22,11 @@ exactly (1 − lr·λ) per step, whatever the weight's size or its gradients' sc
 a weight of 1 to 0.22 but one of 10 only to 0.90, and leaves weights with large (noisy) gradients
 undecayed (1.00 kept at gradient scale 100, 0.23 at 0.01). This is the mechanism behind the paper's
 results (better generalisation; a best λ that, in the paper's convention, does not move with α), isolated
-so that it shows in a second of CPU time.
+so that it shows in a second of CPU time. The numbers are the train stage's, the same in quick and full
+runs (``readtrack run adamw --quick --seeds 0-4``): Adam + L2 gives w/w0 = 0.224 from w0 = 1 and 0.902
+from w0 = 10 on every seed (no random numbers are drawn there); with noisy gradients it keeps 0.228-0.229
+of the weights at scale 0.01 and 0.998-1.001 at scale 100, AdamW 0.901-0.908 at every scale, where
+(1 − lr·λ)^100 = 0.9048.
 """
 
 from readtrack.paper_plugin import declare

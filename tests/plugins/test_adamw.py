@@ -205,3 +205,17 @@ def test_the_check_stage_catches_a_broken_adamw(
     failed = {c.name for c in result.comparisons if not c.passed}
     assert {prefix for prefix in caught_by if any(name.startswith(prefix) for name in failed)} == caught_by
     assert all(any(name.startswith(prefix) for prefix in caught_by) for name in failed), failures(result)
+
+
+def test_the_train_claim_fails_when_the_decay_goes_through_the_gradient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the idea (AdamW replaced by Adam + L2, the decay inside the adaptive step), the train stage's
+    AdamW targets fail: w/w0 is no longer (1 − lr·λ)^100, and the decay depends on the gradients' scale."""
+    monkeypatch.setattr("readtrack_plugins.adamw.experiment.AdamW", adam_with_l2)
+    result = run_stage("adamw", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert {name for name in failed if name.startswith("AdamW:")} == {
+        t.name for t in result.targets if t.name.startswith("AdamW:")
+    }, failures(result)
