@@ -142,7 +142,8 @@ def train(ctx: RunContext) -> None:
     test_tokens, test_labels = contains_batch(1024, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
     reach = 2 * WINDOW
     near = (test_tokens[:, 1 : reach + 1] == TARGET).any(dim=1)
-    accuracy = {}
+    far_positives = (test_labels == 1) & ~near  # a 7 only past the window's reach from [CLS]
+    accuracy, far = {}, {}
     for global_cls in (True, False):
         label = "global [CLS]" if global_cls else "window only"
         torch.manual_seed(ctx.seed)  # the same weights (the global projections exist in both)
@@ -160,12 +161,7 @@ def train(ctx: RunContext) -> None:
         with torch.no_grad():
             right = model(test_tokens, global_cls).argmax(-1) == test_labels
         accuracy[label] = right.float().mean().item()
-        far = right[(test_labels == 1) & ~near].float().mean().item()
-        ctx.measured(
-            f"held-out accuracy, {label}",
-            accuracy[label],
-            f"on sequences whose 7 is past [CLS]'s window: {far:.2f}",
-        )
+        far[label] = right[far_positives].float().mean().item()
         ctx.progress(len(accuracy), 2)
     ctx.target(
         "accuracy with global attention on [CLS]",
@@ -174,12 +170,20 @@ def train(ctx: RunContext) -> None:
         detail=f"1,024 new sequences; {steps} Adam steps; 2 layers, window ±{WINDOW}",
     )
     ctx.target(
-        "accuracy with the window only",
+        "global [CLS]: accuracy on the positives whose 7 lies past the window's reach",
+        far["global [CLS]"],
+        0.9,
+        detail=f"{int(far_positives.sum())} such sequences; the window-only model gets "
+        f"{far['window only']:.2f} of them",
+    )
+    # Reported, not asserted: with the window only, [CLS] reaches 2·w positions through 2 layers, so no
+    # training can lift it above about 0.5 + 0.5·reach/(N − 1), a bound by construction, not a finding.
+    ctx.measured(
+        "held-out accuracy, window only",
         accuracy["window only"],
-        0.75,
-        higher_is_better=False,
-        detail=f"[CLS] reaches {reach} positions through 2 layers: about 0.5 + 0.5·{reach}/{N - 1} ≈ "
-        f"{0.5 + 0.5 * reach / (N - 1):.2f} is the most a window can know",
+        f"[CLS] reaches {reach} positions through 2 layers: about 0.5 + 0.5·{reach}/{N - 1} ≈ "
+        f"{0.5 + 0.5 * reach / (N - 1):.2f} is the most a window can know; "
+        f"on the positives past its reach: {far['window only']:.2f}",
     )
 
 

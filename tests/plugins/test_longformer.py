@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.longformer.experiment import CLS, TARGET, contains_batch, dense_reference
-from readtrack_plugins.longformer.model import LongformerSelfAttention, longformer_attention
+from readtrack_plugins.longformer.model import Classifier, LongformerSelfAttention, longformer_attention
 
 
 def qkv(b: int, n: int, d: int = 5) -> list[torch.Tensor]:
@@ -115,3 +115,15 @@ def test_the_check_stage_catches_a_broken_window_or_global_attention(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.longformer.experiment.longformer_attention", broken)
     check_catches("longformer", caught_by)
+
+
+def test_the_train_claim_fails_without_global_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: [CLS] never global (the classifier ignores ``global_cls``), so it reads only its
+    window and misses every 7 beyond it; both train targets fail."""
+    forward = Classifier.forward
+    monkeypatch.setattr(
+        Classifier, "forward", lambda self, tokens, global_cls=True: forward(self, tokens, False)
+    )
+    result = run_stage("longformer", "train")
+    assert result.verdict() == "failed"
+    assert all(not t.passed for t in result.targets), failures(result)
