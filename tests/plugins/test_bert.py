@@ -7,9 +7,10 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
+import readtrack_plugins.bert.experiment as experiment
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.bert.experiment import padding, randomised, reference_bert, reference_layer
 from readtrack_plugins.bert.model import Bert, Layer, causal_mask
 
@@ -95,3 +96,22 @@ def test_the_check_stage_catches_broken_masking_segments_or_layer(
 ) -> None:
     monkeypatch.setattr(f"readtrack_plugins.bert.experiment.{name}", broken)
     check_catches("bert", caught_by)
+
+
+def test_the_train_stage_fails_when_the_bidirectional_arm_loses_its_right_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Remove the idea (attention to both sides): both arms train under the causal mask, so a masked odd
+    token, which only its right neighbour gives away, is out of reach and the bidirectional target fails."""
+    train_one = experiment._train_one
+
+    def always_causal(ctx: object, causal: bool, *args: object) -> dict[str, float]:
+        return train_one(ctx, True, *args)
+
+    monkeypatch.setattr(experiment, "_train_one", always_causal)
+    result = run_stage("bert", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("bidirectional: held-out masked accuracy") for name in failed), failures(
+        result
+    )
