@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit.checks import check_causal
 
 from .model import InfiniAttention, InfiniTransformer, compressive_memory, local_attention, update
 
@@ -143,14 +144,8 @@ def check(ctx: RunContext) -> None:
     exact = ctx.exact_dtype
     layer = InfiniAttention(8, 2, 4).to(ctx.device, exact)
     x = torch.randn(1, 12, 8, dtype=exact, device=ctx.device)
-    J = torch.autograd.functional.jacobian(lambda x: layer(x)[0], x).abs().sum(dim=(0, 2, 3, 5))  # (T, T)
-    future = torch.ones(12, 12, dtype=torch.bool, device=ctx.device).triu(1)
-    ctx.check_property(
-        "causal: no output depends on a later token, across segments or within one (∂y_t/∂x_t' = 0, t' > t)",
-        bool((J[future] == 0).all()) and bool((J[~future] > 0).all()),
-        f"largest dependence on the future {J[future].max().item():.1e}, "
-        f"smallest on the past {J[~future].min().item():.1e}",
-        value=J[future].max().item(),
+    check_causal(
+        ctx, "Infini-attention (segments of 4, across segments and within one)", lambda x: layer(x)[0], x
     )
 
     sizes = []
@@ -281,12 +276,12 @@ def train(ctx: RunContext) -> None:
         detail=f"{longer - 1} segments of filler between the passkey and ASK; at {EVAL_SEGMENTS[-1]}: "
         f"{acc['with memory'][EVAL_SEGMENTS[-1]]:.3f}",
     )
-    ctx.target(
+    # Reported, not asserted: without memory the passkey lies in a segment local attention never sees, so
+    # the model is at chance (1/16) by construction; a bound on it could not fail.
+    ctx.measured(
         f"without memory: passkey accuracy, {trained} segments",
         acc["without memory"][trained],
-        0.15,
-        higher_is_better=False,
-        detail="the passkey lies in an earlier segment, which local attention never sees",
+        f"chance is 1/{PASSKEYS}: the passkey lies in an earlier segment, which local attention never sees",
     )
 
 

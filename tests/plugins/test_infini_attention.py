@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.infini_attention import experiment, model
 from readtrack_plugins.infini_attention.experiment import (
     ASK,
@@ -210,3 +210,17 @@ def test_the_check_stage_catches_a_broken_memory(
         module, name = target.split(".")
         monkeypatch.setattr({"model": model, "experiment": experiment}[module], name, broken)
     check_catches("infini-attention", caught_by)
+
+
+def test_the_train_claim_fails_without_the_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: every model built by the train stage has its gate forced to local attention, so the
+    passkey, which lies in an earlier segment, is out of reach and the with-memory targets fail."""
+
+    def memoryless(*args: object) -> InfiniTransformer:
+        *rest, _ = args  # the last positional argument is use_memory
+        return InfiniTransformer(*rest, False)
+
+    monkeypatch.setattr(experiment, "InfiniTransformer", memoryless)
+    result = run_stage("infini-attention", "train")
+    assert result.verdict() == "failed"
+    assert all(not t.passed for t in result.targets), failures(result)
