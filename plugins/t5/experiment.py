@@ -373,13 +373,13 @@ def train(ctx: RunContext) -> None:
         ceiling,
         f"mean of Π(count!)/{length}! over the test strings",
     )
+    # Reported, not asserted: without positions the encoder is exactly permutation invariant (check stage),
+    # so copy and reverse cannot rise above the order-guessing ceiling; a bound on them could not fail.
     for name in ("copy:", "reverse:"):
-        ctx.target(
+        ctx.measured(
             f"no position information: exact match on {name} (at most guessing the order)",
             exact[False, name],
-            ceiling + 0.05,
-            higher_is_better=False,
-            detail=f"the encoder is permutation invariant (check stage); guessing ceiling {ceiling:.3f}",
+            f"the encoder is permutation invariant (check stage); guessing ceiling {ceiling:.3f}",
         )
     ctx.target(
         "no position information still learns sort: (needs only the bag of digits)",

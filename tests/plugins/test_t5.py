@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.t5.model import (
     T5,
     RelativePositionBias,
@@ -178,3 +178,20 @@ def test_the_check_catches_a_lost_closing_sentinel(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(f"{experiment_module}.span_corrupt", unclosed)
     check_catches("t5", "span corruption: sentinels in order")
+
+
+def test_the_train_claim_fails_without_the_relative_bias(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "with relative bias" model built without it. Its encoder then sees a bag of
+    digits, copy and reverse stay at the order-guessing ceiling, and their targets fail."""
+
+    def without_bias(*args: object, **kwargs: object) -> T5Config:
+        return T5Config(*args, **{**kwargs, "relative_bias": False})
+
+    monkeypatch.setattr(f"{experiment_module}.T5Config", without_bias)
+    result = run_stage("t5", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {
+        "T5 with relative bias: exact match on copy:",
+        "T5 with relative bias: exact match on reverse:",
+    }, failures(result)
