@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.rf.experiment import enumerate_trajectories, exact_moments
 from readtrack_plugins.rf.model import (
     MDP,
@@ -104,3 +104,20 @@ def test_the_check_stage_catches_a_flipped_sign_or_an_action_dependent_baseline(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.rf.experiment.reinforce", broken)
     check_catches("rf", caught_by)
+
+
+def test_the_train_stage_fails_when_the_baseline_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (the baseline b): an estimator that drops it, (R − 0)·∇log π, and the variance
+    targets must fail."""
+    from readtrack_plugins.rf.model import reinforce
+
+    def no_baseline(theta: torch.Tensor, s: torch.Tensor, a: torch.Tensor, R: torch.Tensor, baseline=None):  # type: ignore[no-untyped-def]
+        return reinforce(theta, s, a, R, None)
+
+    monkeypatch.setattr("readtrack_plugins.rf.experiment.reinforce", no_baseline)
+    result = run_stage("rf", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("gradient variance, b*(t, s) / no baseline") for name in failed), failures(
+        result
+    )
