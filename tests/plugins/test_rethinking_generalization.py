@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.rethinking_generalization.model import (
     MLP,
     TwoLayerInterpolator,
@@ -107,3 +107,20 @@ def test_the_check_stage_catches_a_broken_corruption_or_construction(
     else:
         monkeypatch.setattr(TwoLayerInterpolator, "fit", staticmethod(broken))
     check_catches("rethinking-generalization", caught_by)
+
+
+def test_the_train_stage_fails_when_the_labels_are_not_randomised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (random labels): "permuted" labels that are the true ones generalise and fit as fast,
+    so the random-label targets must fail."""
+    monkeypatch.setattr(
+        "readtrack_plugins.rethinking_generalization.experiment.shuffle_labels", lambda y, g: y.clone()
+    )
+    result = run_stage("rethinking-generalization", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("test accuracy after fitting permuted labels") for name in failed), failures(
+        result
+    )
+    assert any(name.startswith("epochs to fit permuted labels / true labels") for name in failed), failures(
+        result
+    )
