@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.mamba.experiment import (
     DATA,
     MARKER,
@@ -108,10 +108,27 @@ def looks_ahead(self: MambaBlock, x: torch.Tensor) -> torch.Tensor:
     x, z = self.in_proj(x).chunk(2, dim=-1)
     u = F.silu(self.conv(x.transpose(1, 2))[..., 1 : L + 1])
     A = -torch.exp(self.A_log)
-    dt, B, C = self.x_proj(u.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
-    delta = F.softplus(self.dt_proj(dt)).transpose(1, 2)
-    y = selective_scan(u, delta, A, B.transpose(1, 2), C.transpose(1, 2), self.D)
+    if self.selective:
+        dt, B, C = self.x_proj(u.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.softplus(self.dt_proj(dt)).transpose(1, 2)
+        y = selective_scan(u, delta, A, B.transpose(1, 2), C.transpose(1, 2), self.D)
+    else:
+        y = convolution_view(u, F.softplus(self.dt_proj.bias), A, self.B, self.C, self.D)
     return self.out_proj(y.transpose(1, 2) * F.silu(z))
+
+
+def ungated(self: MambaBlock, x: torch.Tensor) -> torch.Tensor:
+    """A broken block: the SiLU(z) gate left out (fig. 3's multiplicative branch)."""
+    x = self.in_proj(x).chunk(2, dim=-1)[0]
+    u = F.silu(self.conv(x.transpose(1, 2))[..., : x.shape[1]])
+    A = -torch.exp(self.A_log)
+    if self.selective:
+        dt, B, C = self.x_proj(u.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.softplus(self.dt_proj(dt)).transpose(1, 2)
+        y = selective_scan(u, delta, A, B.transpose(1, 2), C.transpose(1, 2), self.D)
+    else:
+        y = convolution_view(u, F.softplus(self.dt_proj.bias), A, self.B, self.C, self.D)
+    return self.out_proj(y.transpose(1, 2))
 
 
 @pytest.mark.parametrize(
@@ -120,13 +137,42 @@ def looks_ahead(self: MambaBlock, x: torch.Tensor) -> torch.Tensor:
         (
             "readtrack_plugins.mamba.experiment.selective_scan",
             euler_for_a,
-            "selective scan vs the closed form",
+            ("selective scan vs the closed form",),
         ),
-        ("readtrack_plugins.mamba.model.MambaBlock.forward", looks_ahead, "the Mamba block is causal"),
+        (
+            "readtrack_plugins.mamba.model.MambaBlock.forward",
+            looks_ahead,
+            (
+                "causal: no output of the selective Mamba block",
+                "causal: no output of the time-invariant Mamba block",
+                "the selective Mamba block vs a per-position reference",
+            ),
+        ),
+        (
+            "readtrack_plugins.mamba.model.MambaBlock.forward",
+            ungated,
+            (
+                "the selective Mamba block vs a per-position reference",
+                "the time-invariant Mamba block vs a per-position reference",
+            ),
+        ),
     ],
 )
-def test_the_check_stage_catches_a_wrong_discretisation_or_a_look_ahead(
-    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
+def test_the_check_stage_catches_a_wrong_discretisation_a_look_ahead_or_a_missing_gate(
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: tuple[str, ...]
 ) -> None:
     monkeypatch.setattr(target, broken)
-    check_catches("mamba", caught_by)
+    check_catches("mamba", *caught_by)
+
+
+def test_the_train_stage_fails_without_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both arms time-invariant (Δ, B, C learned constants): the selective arm's accuracy and the gap fail.
+    from readtrack_plugins.mamba import experiment
+
+    fit = experiment.fit
+    monkeypatch.setattr(experiment, "fit", lambda selective, *a: fit(False, *a))
+    result = run_stage("mamba", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert "accuracy, selective" in failed, failures(result)
+    assert "accuracy, selective minus time-invariant" in failed, failures(result)
