@@ -1,6 +1,7 @@
 """The mamba plugin: the scan against the closed form and a per-step loop on more shapes, S4's convolution
-view, what selection can do that a constant Δ cannot, the task's data, and checks that fail for a wrong
-discretisation or a block that looks ahead."""
+view, what selection can do that a constant Δ cannot, the task's data, checks that fail for a wrong
+discretisation, a block that looks ahead or one without its gate, and a train stage that fails when neither
+arm is selective."""
 
 from __future__ import annotations
 
