@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.reformer.experiment import _layers, dense_reference, duplication_batch
 from readtrack_plugins.reformer.model import (
     LSHSelfAttention,
@@ -132,3 +132,22 @@ def test_the_check_stage_catches_a_dropped_round_self_attention_or_a_lost_gradie
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("reformer", caught_by)
+
+
+def test_the_train_claim_fails_when_hashing_ignores_the_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: every rotation 0, so every vector hashes to bucket 0 and LSH's pairs are chunks of
+    positions, blind to content. Its pairs then hold only their share of the attention mass, more rounds
+    add nothing, and the duplication task's LSH evaluation cannot find the first w."""
+    from readtrack_plugins.reformer import experiment, model
+
+    def zero_rotations(*args: object, **kwargs: object) -> torch.Tensor:
+        return torch.zeros_like(random_rotations(*args, **kwargs))
+
+    monkeypatch.setattr(experiment, "random_rotations", zero_rotations)
+    monkeypatch.setattr(model, "random_rotations", zero_rotations)
+    result = run_stage("reformer", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets if t.name != "copy accuracy, full attention"}, failures(
+        result
+    )
