@@ -16,23 +16,26 @@ Equations:
 position i sees only positions ≤ i).
 
 The tiny experiment: eq. 1 and multi-head attention equal PyTorch's (``scaled_dot_product_attention`` with
-boolean, additive and causal masks; ``nn.MultiheadAttention`` with the same weights, forward and
-gradients); the decoder's Jacobian proves it cannot see the future; attention without positions is
+boolean, additive and causal masks; ``nn.MultiheadAttention`` with the same weights, forward and gradients),
+and so do the encoder and decoder layers (``nn.TransformerEncoderLayer`` and ``nn.TransformerDecoderLayer``,
+post-LN, ReLU FFN, the same weights); the sinusoidal encodings equal sin and cos written out entry by entry;
+the decoder's Jacobian proves it cannot see the future; attention without positions is
 permutation-equivariant, and the sinusoidal encoding makes PE(pos+k) a rotation of PE(pos). A 2 + 2 layer
-model (d_model 64, 4 heads, 0.24 M parameters) learns to reverse 10 random digits to ≥ 99% token accuracy
-with greedy decoding, in 170 steps (quick) or 400 on a CPU.
+model (d_model 64, 4 heads, 0.24 M parameters) learns to reverse 10 random digits to ≥ 99% token accuracy with
+greedy decoding, in 170 steps (quick) or 400 on a CPU.
 
-What of the paper's training recipe is followed: Adam with β1 = 0.9, β2 = 0.98, ε = 1e-9 and no weight
-decay, the rate of eq. 3 (section 5.3) with its 4000 warm-up steps (of 100k) scaled to 50, and, for
-evaluation, the average of the last 5 checkpoints (section 6.1; here 10 steps apart). Eq. 3 ties the peak
-rate to warm-up: d_model^−0.5·warmup^−0.5 = 0.018 here, 25 times the base model's 7e-4, and at that rate
-the post-LN model's loss spikes now and then, so the last weights alone score anywhere from 0.98 to 1.00
-depending on where the run stops; the averaged checkpoints scored 1.00 at every stopping point measured
-(150 to 400 steps, seeds 0-2). Not followed: label smoothing (ε_ls = 0.1) and dropout (P_drop = 0.1),
-regularisers against overfitting a fixed corpus, which a stream of fresh random sequences cannot be; the
-sharing of embedding and output weights; batches of 25k tokens (here 640). Reversal is a fair small echo of
-translation: every output token must be fetched from a distant source position through cross-attention,
-and the order comes only from the positional encodings.
+What of the paper's training recipe is followed: Adam with β1 = 0.9, β2 = 0.98, ε = 1e-9 and no weight decay,
+the rate of eq. 3 (section 5.3) with its 4000 warm-up steps (of 100k) scaled to 50, and, for evaluation, the
+average of the last 5 checkpoints (section 6.1; here 10 steps apart). Eq. 3 ties the peak rate to warm-up:
+d_model^−0.5·warmup^−0.5 = 0.018 here, 25 times the base model's 7e-4, and at that rate the post-LN model's
+loss spikes now and then, so the last weights alone score from 0.986 to 1.000 depending on the seed, where the
+averaged checkpoints score 0.9998 to 1.000 (``readtrack run transformer --quick --seeds 0-4``, token accuracy
+on 512 new sequences; last weights 0.993 / 1.000 / 0.999 / 0.995 / 0.986). Not followed: label smoothing
+(ε_ls = 0.1) and dropout (P_drop = 0.1), regularisers against overfitting a fixed corpus, which a stream of
+fresh random sequences cannot be; the sharing of embedding and output weights; batches of 25k tokens (here
+640).
+Reversal is a fair small echo of translation: every output token must be fetched from a distant source
+position through cross-attention, and the order comes only from the positional encodings.
 """
 
 from readtrack.paper_plugin import declare

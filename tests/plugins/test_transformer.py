@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from plugin_stages import failures, run_stage
 from readtrack_plugins.transformer.experiment import average_checkpoints, noam_rate, paper_optimizer
 from readtrack_plugins.transformer.model import (
+    FeedForward,
     MultiHeadAttention,
     Transformer,
     TransformerConfig,
@@ -187,6 +188,20 @@ class PeekingAttention(MultiHeadAttention):
         return super().forward(query, key, value, attn_mask, is_causal)
 
 
+def gelu_feed_forward(self: FeedForward, x: torch.Tensor) -> torch.Tensor:
+    """A broken eq. 2: GELU where the paper has max(0, ·)."""
+    return self.W_2(torch.nn.functional.gelu(self.W_1(x)))
+
+
+def positions_base_1000(max_len: int, d_model: int) -> torch.Tensor:
+    """A broken section 3.5: wavelengths from 1000 instead of 10000."""
+    pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+    angle = pos / 1000 ** (torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
+    pe = torch.zeros(max_len, d_model, dtype=torch.float64)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle[:, : d_model // 2])
+    return pe
+
+
 PLUGIN = "readtrack_plugins.transformer"
 
 
@@ -196,7 +211,8 @@ PLUGIN = "readtrack_plugins.transformer"
         # eq. 1 without 1/√d_k: every comparison of eq. 1 with torch's SDPA fails, and only those
         ({f"{PLUGIN}.experiment.scaled_dot_product_attention": unscaled_attention}, ("eq. 1 ",)),
         # a causal mask one position too wide, in the attention the check compares and in the model's
-        # decoder: the causal comparisons with nn.MultiheadAttention and the decoder's Jacobian fail
+        # decoder: the causal comparisons with nn.MultiheadAttention and nn.TransformerDecoderLayer and the
+        # decoder's Jacobian fail
         (
             {
                 f"{PLUGIN}.experiment.MultiHeadAttention": PeekingAttention,
@@ -205,13 +221,30 @@ PLUGIN = "readtrack_plugins.transformer"
             (
                 "MultiHeadAttention vs nn.MultiheadAttention, causal self-attention",
                 "gradients (inputs, weights) vs nn.MultiheadAttention, causal self-attention",
-                "decoder is causal",
+                "causal: no output of the decoder",
+                "decoder layer vs",
+                "gradients (inputs, every weight): decoder layer",
             ),
         ),
+        # eq. 2 with GELU: only the layer comparisons with the built-ins see it
+        (
+            {f"{PLUGIN}.model.FeedForward.forward": gelu_feed_forward},
+            (
+                "encoder layer vs",
+                "decoder layer vs",
+                "gradients (inputs, every weight): encoder layer",
+                "gradients (inputs, every weight): decoder layer",
+            ),
+        ),
+        # a wrong wavelength base: the entry-by-entry formula and the rotation (whose ω is written apart)
+        (
+            {f"{PLUGIN}.experiment.positions": positions_base_1000},
+            ("sinusoidal positions vs", "PE(pos+7) = M·PE(pos)"),
+        ),
     ],
-    ids=["missing 1/sqrt(d_k)", "causal mask off by one"],
+    ids=["missing 1/sqrt(d_k)", "causal mask off by one", "GELU in the FFN", "positions from base 1000"],
 )
-def test_the_check_stage_catches_a_missing_scale_or_a_peeking_mask(
+def test_the_check_stage_catches_a_broken_transformer(
     monkeypatch: pytest.MonkeyPatch, patches: dict[str, object], caught_by: tuple[str, ...]
 ) -> None:
     for target, broken in patches.items():
@@ -221,3 +254,15 @@ def test_the_check_stage_catches_a_missing_scale_or_a_peeking_mask(
     failed = [c.name for c in result.comparisons if not c.passed]
     assert all(any(name.startswith(prefix) for name in failed) for prefix in caught_by), failures(result)
     assert all(name.startswith(caught_by) for name in failed), failures(result)  # nothing else broke
+
+
+def test_the_train_claim_fails_without_positional_encodings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without positions (section 3.5's encodings replaced by zeros) the encoder is permutation-equivariant:
+    the decoder cannot tell which source digit came last, and reversal stays far below the target."""
+    monkeypatch.setattr(
+        f"{PLUGIN}.model.sinusoidal_positions",
+        lambda max_len, d: torch.zeros(max_len, d, dtype=torch.float64),
+    )
+    result = run_stage("transformer", "train")
+    assert result.verdict() == "failed"
+    assert result.targets[0].value < 0.9, failures(result)
