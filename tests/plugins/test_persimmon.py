@@ -91,3 +91,23 @@ def test_the_check_stage_catches_a_broken_persimmon_block(
     assert result.verdict() == "failed"
     failed = [c.name for c in result.comparisons if not c.passed]
     assert failed and all(name.startswith(caught_by) for name in failed), failures(result)
+
+
+class IdentityNormAttention(Attention):
+    """QK layer norm replaced by the identity: the "with" model is the "without" model."""
+
+    def __init__(self, d_model: int, n_heads: int, qk_norm: bool = True) -> None:
+        super().__init__(d_model, n_heads, qk_norm)
+        if qk_norm:
+            self.q_norm, self.k_norm = torch.nn.Identity(), torch.nn.Identity()  # type: ignore[assignment]
+
+
+def test_the_train_stage_fails_with_the_qk_norm_replaced_by_the_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(f"{PLUGIN}.model.Attention", IdentityNormAttention)
+    result = run_stage("persimmon", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets if "at lr 0.3" in t.name} and len(failed) == 2, failures(
+        result
+    )
