@@ -99,7 +99,7 @@ class IdentityNormAttention(Attention):
     def __init__(self, d_model: int, n_heads: int, qk_norm: bool = True) -> None:
         super().__init__(d_model, n_heads, qk_norm)
         if qk_norm:
-            self.q_norm, self.k_norm = torch.nn.Identity(), torch.nn.Identity()  # type: ignore[assignment]
+            self.q_norm, self.k_norm = torch.nn.Identity(), torch.nn.Identity()
 
 
 def test_the_train_stage_fails_with_the_qk_norm_replaced_by_the_identity(
