@@ -29,7 +29,13 @@ Faster R-CNN (Ren et al. 2015, arXiv 1506.01497): propose regions with the same 
     ``detect``       proposals → RoI pooling → class scores, box regression, per-class NMS
 """
 
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
 from readtrack.plugin_kit.detection import (
+    TARGET_STD,
     Detections,
     TinyDetector,
     anchors,
@@ -58,5 +64,74 @@ __all__ = [
     "match",
     "nms",
     "roi_pool",
+    "sliding_window_loss",
     "train_detector",
+    "train_sliding_windows",
 ]
+
+
+def sliding_window_loss(
+    model: TinyDetector,
+    images: torch.Tensor,
+    boxes: list[torch.Tensor],
+    labels: list[torch.Tensor],
+    g: torch.Generator,
+    rois: int = 16,
+) -> torch.Tensor:
+    """The baseline without a proposal network: Fast R-CNN's head trained on the sliding windows themselves
+    (every anchor is a window; the RPN's layers are left unused), to be run on all of them at test time.
+    Per image ``rois`` windows sampled as Fast R-CNN samples RoIs (section 2.3: a quarter foreground, IoU ≥
+    0.5 with a true box, the rest background) plus the true boxes, as the RPN detector's head gets its
+    proposals plus the true boxes; L = L_cls(p, u) + λ[u ≥ 1] L_loc(t^u, v) (Fast eq. 1), as there."""
+    fmap = model.backbone(images)  # (B, C, h, w)
+    windows = anchors(fmap.shape[-2], fmap.shape[-1], model.stride, model.sizes, images.device)  # (N, 4)
+    std = torch.tensor(TARGET_STD, device=images.device, dtype=images.dtype)
+    chosen, u, v = [], [], []
+    for gt, lab in zip(boxes, labels, strict=True):
+        if len(gt):
+            best, which = box_iou(windows, gt).max(dim=1)  # (N,) each window's best true box
+        else:
+            best, which = windows.new_zeros(len(windows)), torch.zeros_like(windows[:, 0], dtype=torch.long)
+        fg, bg = (best >= 0.5).nonzero().flatten(), (best < 0.5).nonzero().flatten()
+        fg = fg[torch.randperm(len(fg), generator=g)[: rois // 4].to(fg.device)]
+        bg = bg[torch.randperm(len(bg), generator=g)[: rois - len(fg)].to(bg.device)]
+        r = torch.cat([windows[fg], windows[bg], gt])  # (rois + true boxes, 4)
+        chosen.append(r)
+        u.append(torch.cat([lab[which[fg]] + 1, torch.zeros_like(bg), lab + 1]))
+        v.append(encode(gt[which[fg]], windows[fg]) / std if len(fg) else r.new_zeros(0, 4))
+        v.append(torch.zeros_like(windows[bg]))
+        v.append(torch.zeros_like(gt))  # a true box's own target: t = encode(G, G) = 0
+    cls, reg = model.head(fmap, chosen)
+    u_all, v_all = torch.cat(u), torch.cat(v)
+    fg_all = u_all > 0
+    loss = F.cross_entropy(cls, u_all)
+    if bool(fg_all.any()):
+        loss = loss + F.smooth_l1_loss(reg[fg_all, u_all[fg_all] - 1], v_all[fg_all], beta=1.0)
+    return loss
+
+
+def train_sliding_windows(
+    model: TinyDetector,
+    images: torch.Tensor,
+    boxes: list[torch.Tensor],
+    labels: list[torch.Tensor],
+    *,
+    steps: int,
+    batch: int,
+    lr: float,
+    g: torch.Generator,
+    on_step: Callable[[int, float], None] | None = None,
+) -> None:
+    """Adam on random batches drawn with ``g``, the batches ``train_detector`` draws from the same seed."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sampling = torch.Generator().manual_seed(g.initial_seed() + 1)  # the windows each batch trains on
+    for step in range(steps):
+        idx = torch.randint(0, len(images), (batch,), generator=g).tolist()
+        loss = sliding_window_loss(
+            model, images[idx], [boxes[i] for i in idx], [labels[i] for i in idx], sampling
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if on_step is not None:
+            on_step(step, loss.item())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.r_cnn.experiment import (
     brute_force_nms,
     naive_roi_pool,
@@ -14,7 +14,7 @@ from readtrack_plugins.r_cnn.experiment import (
     random_boxes,
     scalar_encode,
 )
-from readtrack_plugins.r_cnn.model import box_iou, decode, encode, nms, roi_pool
+from readtrack_plugins.r_cnn.model import TinyDetector, box_iou, decode, encode, nms, roi_pool
 
 
 def test_iou_equals_counting_pixels_on_random_integer_boxes() -> None:
@@ -108,3 +108,20 @@ def test_the_check_stage_catches_wrong_nms_or_roi_pooling(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("r-cnn", caught_by)
+
+
+def random_proposals(
+    self: TinyDetector, anchor: torch.Tensor, logits: torch.Tensor, deltas: torch.Tensor, size: object, n: int
+) -> list[torch.Tensor]:
+    """No region proposal network: n anchors drawn at random per image (torch's generator, which the runner
+    seeds), in training and at test time."""
+    return [anchor[torch.randperm(len(anchor), device=anchor.device)[:n]] for _ in range(len(logits))]
+
+
+def test_the_train_stage_fails_with_random_anchors_in_place_of_the_proposals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(TinyDetector, "propose", random_proposals)
+    result = run_stage("r-cnn", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets}, failures(result)
