@@ -22,13 +22,23 @@ model on noisy measurements z + 2ε (ε unseen by anyone else), trained on groun
 The strong student is a linear probe on a representation of z in which the concept direction w is salient
 (scaled 4×), standing in for a pretrained model in which the concept is already linearly represented; on
 ground truth it reaches about 96.5%. The student is trained on the weak model's soft labels of a held-out
-split for a fixed 200 SGD steps, with plain CE and with the confidence loss, same seed and batches.
+split for a fixed 200 SGD steps, with plain CE and with the confidence loss, same seed and batches, each
+student at its own best SGD rate of 0.03, 0.1, 0.3, chosen on a ground-truth validation half of the test
+split (PGR is measured on the other half).
 
-What was measured (6 seeds, full run): PGR with plain CE 0.19–0.59, mean 0.37 (clearly above 0: the
-student does not copy its supervisor's noise-driven mistakes), with the confidence loss 0.64–0.75, mean
-0.69, higher on every seed (by +0.16 at least). Targets: mean plain PGR ≥ 0.2, mean PGR with the confidence
-loss ≥ 0.5, smallest per-seed gain ≥ 0.1 (the quick run's 2 seeds use the same targets).
-Both claims hold at this scale, but the echo is only as good as its assumptions: the gain depends on the
+What was measured (``readtrack run weak-to-strong --device cpu``: seeds 0-5; the quick run takes seeds s and
+s + 1 of the same numbers): PGR with plain CE 0.84 / 0.41 / 0.35 / 0.33 / 0.86 / 0.83, mean 0.60 (clearly
+above 0: the student does not copy its supervisor's noise-driven mistakes); with the confidence loss 0.78 /
+0.81 / 0.81 / 0.79 / 0.74 / 0.80, mean 0.79. Targets: mean plain PGR ≥ 0.2, mean PGR with the confidence
+loss ≥ 0.5, and the confidence loss's smallest per-seed PGR ≥ 0.6 (with α = 0, the idea removed, seeds 0-1
+give 0.41 and the target fails: the test file shows it). Not asserted: that the confidence loss beats
+plain CE on every seed. Before each student had its own learning rate (both at 0.1) it did, by +0.16 at
+least; tuned fairly, plain CE at its best rate (0.3 on seeds 0, 4, 5) matches or beats it (gains −0.06,
++0.40, +0.46, +0.45, −0.12, −0.03 on seeds 0-5, mean +0.18): what the confidence loss buys here is a
+student that recovers the gap reliably, while plain CE's PGR swings from 0.33 to 0.86 with the seed and
+the rate the validation half picks.
+The first claim holds at this scale on every seed, the second only as reliability, not as a gain on every
+seed; and the echo is only as good as its assumptions: the gain depends on the
 concept being salient in the student's representation and on a fixed training length. With no salience
 (λ = 1) the confidence loss did not help in our trials, and when the weak model's errors are exactly
 imitable by the student (the weak model a function of the student's features) plain-CE PGR was 0 and the

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.weak_to_strong.experiment import _reference_confidence_loss
 from readtrack_plugins.weak_to_strong.model import (
     alpha_schedule,
@@ -88,3 +88,15 @@ def test_the_check_stage_catches_a_broken_loss_or_pgr(
     if module == "model":  # the experiment imported it by name too
         monkeypatch.setattr(f"readtrack_plugins.weak_to_strong.experiment.{name}", broken)
     check_catches("weak-to-strong", caught_by)
+
+
+def test_the_train_stage_fails_without_the_confidence_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea: α_max = 0, so the "confidence loss" student is the plain-CE student (seeds 0 and 1:
+    PGR 0.84 and 0.41), and the target that the confidence loss recovers the gap on every seed must fail."""
+    monkeypatch.setattr("readtrack_plugins.weak_to_strong.experiment.ALPHA", 0.0)
+    result = run_stage("weak-to-strong", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("the confidence loss recovers the gap on every seed") for name in failed), (
+        failures(result)
+    )
