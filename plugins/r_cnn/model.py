@@ -27,6 +27,10 @@ Faster R-CNN (Ren et al. 2015, arXiv 1506.01497): propose regions with the same 
                      (eq. 1), in ``TinyDetector.features``/``propose`` and ``detector_loss``
     ``train_detector``  both trained at once on a shared backbone ("approximate joint training", 3.2)
     ``detect``       proposals → RoI pooling → class scores, box regression, per-class NMS
+
+The baseline without a proposal network (defined here, the plugin's own):
+    ``sliding_window_loss``, ``train_sliding_windows``  the Fast R-CNN head trained on the anchors as sliding
+                     windows (Fast R-CNN's RoI sampling, section 2.3), to be run on all of them
 """
 
 from collections.abc import Callable
