@@ -12,7 +12,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.byt5 import experiment
 from readtrack_plugins.byt5.model import (
     BYTE_VOCAB,
@@ -123,3 +123,35 @@ def test_the_check_stage_catches_missing_offsets_attention_to_padding_or_a_padde
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("byt5", *caught_by)
+
+
+def test_the_train_target_fails_when_both_models_read_subwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "byte" model reads the same BPE subwords as the subword model (the same
+    configuration, the same rate); it then loses as much accuracy to noise as the subword model and the
+    A/B target fails."""
+    train_bpe, configs = BPE.train, experiment.model_configs
+    trained: list[BPE] = []
+
+    def keep_bpe(texts: list[str], vocab_size: int) -> BPE:
+        trained.append(train_bpe(texts, vocab_size))
+        return trained[-1]
+
+    class SubwordsOnly(experiment.Tokens):
+        def __init__(self, bpe: BPE | None) -> None:
+            super().__init__(bpe if bpe is not None else trained[-1])
+
+    def subword_twice(bpe: BPE) -> tuple[EncoderConfig, EncoderConfig]:
+        subword, _ = configs(bpe)
+        return subword, subword
+
+    monkeypatch.setattr(experiment.BPE, "train", staticmethod(keep_bpe))
+    monkeypatch.setattr(experiment, "Tokens", SubwordsOnly)
+    monkeypatch.setattr(experiment, "model_configs", subword_twice)
+    monkeypatch.setattr(
+        experiment,
+        "QUICK_LR",
+        {"bytes": experiment.QUICK_LR["subwords"], "subwords": experiment.QUICK_LR["subwords"]},
+    )
+    result = run_stage("byt5", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "accuracy lost to noise (mean of the four): subwords − bytes" in failed, failures(result)
