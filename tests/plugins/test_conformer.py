@@ -1,14 +1,14 @@
 """The conformer plugin: the convolution module against a per-tap loop, relative attention and the block on
 more shapes, the receptive field and shift invariance, the task's labels, the parameter match, and checks
-that fail for a block without the half steps, an attention shifted by one, or a convolution that looks
-only backwards."""
+that fail for a block without the half steps, an attention shifted by one, a wrong sinusoid frequency, or a
+convolution that looks only backwards; a train stage that fails without the convolution module."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.conformer import experiment
 from readtrack_plugins.conformer.experiment import (
     D_IN,
@@ -85,11 +85,13 @@ def test_the_convolution_sees_k_frames_and_the_block_sees_all() -> None:
     conv = randomise(ConvModule(4, 5)).double().eval()
     x = torch.randn(1, 12, 4, dtype=torch.float64, requires_grad=True)
     conv(x)[0, 6].sum().backward()
-    assert (x.grad[0].abs().sum(-1) > 0).nonzero().flatten().tolist() == [4, 5, 6, 7, 8]  # type: ignore[union-attr]
+    assert x.grad is not None
+    assert (x.grad[0].abs().sum(-1) > 0).nonzero().flatten().tolist() == [4, 5, 6, 7, 8]
     block = randomise(ConformerBlock(4, 2, 5)).double().eval()
     y = x.detach().requires_grad_()
     block(y)[0, 0].sum().backward()
-    assert bool((y.grad[0].abs().sum(-1) > 0).all())  # type: ignore[union-attr]  # attention: global
+    assert y.grad is not None
+    assert bool((y.grad[0].abs().sum(-1) > 0).all())  # attention: global
 
 
 def test_the_frame_labels(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,6 +127,13 @@ def shift_by_one(x: torch.Tensor) -> torch.Tensor:
     return rel_shift(x).roll(1, dims=-1)
 
 
+def sinusoid_base_1000(distances: torch.Tensor, d: int) -> torch.Tensor:
+    """A broken position encoding: the frequencies 1000^(−2k/d) instead of 10000^(−2k/d)."""
+    omega = 1.0 / 1000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angle = distances.double().unsqueeze(1) * omega
+    return torch.cat([angle.sin(), angle.cos()], dim=-1)
+
+
 def causal_depthwise(self: ConvModule, x: torch.Tensor) -> torch.Tensor:
     """A broken convolution module: the depthwise filter sees frames t − k + 1 … t (a causal window)."""
     L = x.shape[1]
@@ -143,6 +152,7 @@ def causal_depthwise(self: ConvModule, x: torch.Tensor) -> torch.Tensor:
             "Conformer block vs eq. 1",
         ),
         ("readtrack_plugins.conformer.model.rel_shift", shift_by_one, "relative MHSA vs R_(i−j)"),
+        ("readtrack_plugins.conformer.model.sinusoid", sinusoid_base_1000, "relative MHSA vs R_(i−j)"),
         (
             "readtrack_plugins.conformer.model.ConvModule.forward",
             causal_depthwise,
@@ -155,3 +165,17 @@ def test_the_check_stage_catches_missing_half_steps_a_shifted_distance_or_a_caus
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("conformer", caught_by)
+
+
+def test_the_train_stage_fails_without_the_convolution_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (the convolution module adds nothing to the residual stream): the Conformer is left a
+    macaron Transformer, which does not learn the local pattern in the budget, and both targets fail."""
+    monkeypatch.setattr(
+        "readtrack_plugins.conformer.model.ConvModule.forward", lambda self, x: torch.zeros_like(x)
+    )
+    result = run_stage("conformer", "train")
+    assert result.verdict() == "failed"
+    failed = {t.name for t in result.targets if not t.passed}
+    assert {"frame accuracy, Conformer", "frame accuracy, Conformer minus Transformer"} <= failed, failures(
+        result
+    )
