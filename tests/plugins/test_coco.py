@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.coco import model
 from readtrack_plugins.coco.experiment import naive_ap, official, random_case
 from readtrack_plugins.coco.model import IOU_THRESHOLDS, RECALL_POINTS, coco_evaluate
@@ -82,3 +82,15 @@ def test_the_check_stage_catches_a_missing_detection_limit_or_area_range(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("coco", "the twelve summary numbers vs pycocotools")
+
+
+def test_the_train_stage_fails_with_a_metric_at_iou_half_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (AP averaged over IoU .50:.95): every threshold 0.5, so "AP@[.5:.95]" is AP50 and
+    the target on what the averaged metric sees must fail."""
+    monkeypatch.setattr("readtrack_plugins.coco.model.IOU_THRESHOLDS", [0.5] * 10)
+    result = run_stage("coco", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("the averaged metric sees imprecise boxes") for name in failed), failures(
+        result
+    )
