@@ -147,14 +147,22 @@ def prompts(device: str) -> list[torch.Tensor]:
     return [torch.tensor([[c, *f] for f in fills], device=device) for c in range(SHAPE_TOKENS)]
 
 
-def zero_shot_accuracy(ctx: RunContext, variant: str, lr: float, steps: int) -> tuple[float, float]:
+def unseen_images(n: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """About ``n / 4`` images of the combinations training never shows (shape c in quadrant c), labelled."""
+    X, T, y = pairs(n, g, device)
+    unseen = quadrant(T) == T[:, 0]
+    return X[unseen], y[unseen]
+
+
+def zero_shot_accuracy(ctx: RunContext, variant: str, lr: float, steps: int) -> tuple[float, float, float]:
+    """Zero-shot accuracy on a validation set (which picks the learning rate) and on the test set (which
+    the claim reports), both of unseen combinations, and the final logit scale."""
     g = torch.Generator().manual_seed(ctx.seed)
     X, T, _ = pairs(EXAMPLES, g, ctx.device)
     seen = quadrant(T) != T[:, 0]  # shape c is never seen in quadrant c
     X, T = X[seen], T[seen]
-    X_test, T_test, y_test = pairs(4 * TEST, g, ctx.device)
-    unseen = quadrant(T_test) == T_test[:, 0]
-    X_test, y_test = X_test[unseen], y_test[unseen]
+    X_test, y_test = unseen_images(4 * TEST, g, ctx.device)
+    X_val, y_val = unseen_images(4 * TEST, torch.Generator().manual_seed(ctx.seed + 1000), ctx.device)
 
     torch.manual_seed(ctx.seed)
     model = CLIP(CLIPConfig(learn_temperature=variant != "fixed temperature 1/0.07")).to(ctx.device)
@@ -170,8 +178,11 @@ def zero_shot_accuracy(ctx: RunContext, variant: str, lr: float, steps: int) -> 
         opt.zero_grad()
         loss.backward()
         opt.step()
-    accuracy = (model.zero_shot(X_test, prompts(ctx.device)) == y_test).float().mean().item()
-    return accuracy, model.logit_scale().item()
+    val, test = (
+        (model.zero_shot(X_eval, prompts(ctx.device)) == y_eval).float().mean().item()
+        for X_eval, y_eval in ((X_val, y_val), (X_test, y_test))
+    )
+    return val, test, model.logit_scale().item()
 
 
 def train(ctx: RunContext) -> None:
@@ -183,13 +194,14 @@ def train(ctx: RunContext) -> None:
     for done, variant in enumerate(variants):
         rates = (QUICK_RATES[variant],) if ctx.quick else RATES
         tried = {lr: zero_shot_accuracy(ctx, variant, lr, steps) for lr in rates}
-        best = max(tried, key=lambda lr: tried[lr][0])
-        acc[variant] = tried[best][0]
+        best = max(tried, key=lambda lr: tried[lr][0])  # on the validation set, never the test set
+        acc[variant] = tried[best][1]
         ctx.measured(
             f"{variant}: zero-shot accuracy on unseen shape × quadrant combinations",
             acc[variant],
-            f"best lr {best:g} ({', '.join(f'{lr:g}: {a:.3f}' for lr, (a, _) in tried.items())}); "
-            f"final logit scale {tried[best][1]:.1f}; chance 0.25",
+            f"lr {best:g}, the best on a validation set "
+            f"({', '.join(f'{lr:g}: {v:.3f}' for lr, (v, _, _) in tried.items())}); "
+            f"final logit scale {tried[best][2]:.1f}; chance 0.25",
         )
         ctx.progress(done + 1, len(variants))
     ctx.target(

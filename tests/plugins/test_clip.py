@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.clip.experiment import loop_loss, pairs, prompts, quadrant
 from readtrack_plugins.clip.model import CLIP, CLIPConfig, clip_loss
 
@@ -75,3 +75,17 @@ def test_the_check_catches_a_one_directional_loss(monkeypatch: pytest.MonkeyPatc
 def test_the_check_catches_unnormalised_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CLIP, "encode_image", lambda self, x: self.W_i(self.image_encoder(x.flatten(1))))
     check_catches("clip", "invariant to the encoders' output scale")
+
+
+def test_the_train_stage_fails_without_the_image_caption_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea (learning from which caption goes with which image): the contrastive loss sees every
+    image beside another image's caption, so nothing ties a shape to its word and zero-shot must fail."""
+
+    def mismatched(I_e: torch.Tensor, T_e: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        return clip_loss(I_e, T_e.roll(1, dims=0), scale)
+
+    monkeypatch.setattr("readtrack_plugins.clip.model.clip_loss", mismatched)
+    result = run_stage("clip", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("zero-shot accuracy by prompts") for name in failed), failures(result)
