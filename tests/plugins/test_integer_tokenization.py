@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.integer_tokenization import experiment
 from readtrack_plugins.integer_tokenization.model import (
     AdditionFormat,
@@ -124,3 +124,17 @@ def test_the_check_stage_catches_other_merges_a_wrong_answer_order_or_a_mask_off
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("integer-tokenization", *caught_by)
+
+
+def test_the_train_targets_fail_when_bpe_splits_digits_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the BPE is trained with digits split, as the digit tokenizer is; it then cuts every
+    integer one way and the quick run's splittings target for BPE fails."""
+    train_bpe = BPE.train
+
+    def digits_split(texts: list[str], vocab_size: int, split_digits: bool = False) -> BPE:
+        return train_bpe(texts, vocab_size, split_digits=True)
+
+    monkeypatch.setattr(experiment.BPE, "train", staticmethod(digits_split))
+    result = run_stage("integer-tokenization", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert "distinct splittings (token lengths) of 1000-9999, BPE" in failed, failures(result)
