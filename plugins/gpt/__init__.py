@@ -36,8 +36,10 @@ target: a gap ≥ 0.05). Scratch is not merely short of steps: with 500 it score
 objective (eq. 5) gives 0.965, no gain, as the paper found on its small datasets (section 5: "larger datasets
 benefit from the auxiliary objective but smaller datasets do not"). The chains' likelihood ratio scores 1.000.
 The quick run (250 pretraining steps; 40 fine-tuning steps at 1e-3 or 3e-3, one draw of labels; targets
-≤ 0.15 nats and a gap ≥ 0.03) gives 0.106 above the floor and 0.940 against 0.829 (seeds 1 and 2: 0.076 and
-0.089 nats; 0.958 against 0.909 and 0.967 against 0.858). A fair echo at toy scale: the paper's gains
+≤ 0.15 nats and a gap ≥ 0.03; ``readtrack run gpt --quick --seeds 0-4``) gives 0.106 / 0.076 / 0.089 /
+0.131 / 0.083 nats above the floor on seeds 0-4, and 0.940 / 0.958 / 0.967 / 0.924 / 0.980 fine-tuned
+against 0.829 / 0.909 / 0.858 / 0.842 / 0.909 from scratch (gaps 0.049 to 0.111). Skip the pretraining and
+both targets fail (the can-fail test). A fair echo at toy scale: the paper's gains
 (+8.9% on commonsense reasoning; 14.8% on average lost without pretraining, section 5) are on real language
 with a 12-layer model 768 wide; this shows their mechanism, pretraining supplying the feature that 64
 labels cannot teach.

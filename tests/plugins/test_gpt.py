@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gpt import experiment
 from readtrack_plugins.gpt.model import GPT, Block, CausalSelfAttention, fine_tuning_loss
 
@@ -107,3 +107,12 @@ def test_the_check_catches_a_pre_ln_block_or_a_missing_residual(
 def test_the_check_catches_a_mask_one_position_late(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(f"{PLUGIN}.model.CausalSelfAttention.forward", leaky_attention)
     check_catches("gpt", "block vs", "GPT logits", "causal: no output of 2 GPT blocks")
+
+
+def test_the_train_claim_fails_without_pretraining(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: generative pretraining skipped, so the "pretrained" GPT starts fine-tuning from its
+    random initialisation like the scratch model; the pretraining target and the fine-tuning gap both fail."""
+    monkeypatch.setattr(f"{PLUGIN}.experiment._pretrain", lambda *args, **kwargs: None)
+    result = run_stage("gpt", "train")
+    assert result.verdict() == "failed"
+    assert all(not t.passed for t in result.targets), failures(result)
