@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.lbfgs import experiment
 from readtrack_plugins.lbfgs.experiment import _problems, _run
 from readtrack_plugins.lbfgs.model import LBFGS, dense_inverse_hessian, two_loop
@@ -57,3 +57,16 @@ def test_the_check_stage_catches_a_broken_two_loop_recursion(
     monkeypatch.setattr(experiment, "two_loop", broken)
     monkeypatch.setattr("readtrack_plugins.lbfgs.model.two_loop", broken)
     check_catches("lbfgs", "two-loop recursion vs", "L-BFGS vs torch.optim.LBFGS")
+
+
+def no_curvature_pairs(g, S, Y, rho, gamma):  # type: ignore[no-untyped-def]
+    """L-BFGS without its idea: the pairs ignored, d = −γ g (scaled steepest descent, still strong Wolfe)."""
+    return two_loop(g, [], [], [], gamma)
+
+
+def test_the_train_claim_fails_without_the_curvature_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.lbfgs.model.two_loop", no_curvature_pairs)
+    result = run_stage("lbfgs", "train")
+    assert result.verdict() == "failed"
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("L-BFGS (m = 10, strong Wolfe)") for name in failed), failures(result)
