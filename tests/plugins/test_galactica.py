@@ -4,11 +4,15 @@ carry is wrong, either per example or vectorised, and for a cache that reads the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.galactica import experiment
 from readtrack_plugins.galactica.model import (
     END_WORK,
@@ -134,3 +138,17 @@ def test_the_check_stage_catches_a_wrong_carry_or_a_misplaced_cache(
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("galactica", *caught_by)
+
+
+def test_the_train_target_fails_without_the_scratchpad(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "scratchpad" model is trained and decoded on the direct format too, so both arms
+    are the same model and the scratchpad − direct target fails."""
+    for name in ("format_batch", "loss_mask", "sequence_length", "prompt"):  # each takes scratchpad last
+        monkeypatch.setattr(experiment, name, partial(_direct, getattr(experiment, name)))
+    result = run_stage("galactica", "train")
+    assert result.verdict() == "failed", failures(result)
+    assert all(not t.passed for t in result.targets), failures(result)
+
+
+def _direct(format_function: Callable[..., Any], *args: Any) -> Any:
+    return format_function(*args[:-1], False)
