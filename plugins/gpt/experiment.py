@@ -20,6 +20,7 @@ bench: a forward + backward through n blocks, ours against a stack of ``nn.Trans
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import partial
 
@@ -136,9 +137,12 @@ def check(ctx: RunContext) -> None:
             ctx.check_close(
                 f"GPT logits h_n W_eᵀ vs a stack of the built-in layers, N={n} ({name})", ours, ref
             )
-            ctx.check_close(
-                f"GPT gradients (W_e, W_p, every block) vs the built-in, N={n} ({name})", grads, ref_grads
-            )
+            if dtype == ctx.exact_dtype:
+                ctx.check_close(
+                    f"GPT gradients (W_e, W_p, every block) vs the built-in, N={n} ({name})", grads, ref_grads
+                )
+            else:
+                _check_rounding(ctx, model, tokens, grads, ref_grads, f"N={n} ({name})")
 
         tokens = torch.randint(0, VOCAB, (5, 9), device=ctx.device)
         labels = torch.randint(0, 2, (5,), device=ctx.device)
@@ -152,6 +156,39 @@ def check(ctx: RunContext) -> None:
         )
     _check_causality(ctx)
     _check_post_ln(ctx)
+
+
+def _check_rounding(
+    ctx: RunContext,
+    model: GPT,
+    tokens: torch.Tensor,
+    grads: torch.Tensor,
+    ref_grads: torch.Tensor,
+    label: str,
+) -> None:
+    """In float32 the gradients of these random weights, through every layer and the tied embedding, carry
+    more rounding error than a fixed tolerance allows, the built-in's as much as ours (measured on seeds 0-4:
+    both miss it now and then, by up to 1.6×). So both are compared with the same weights in float64, and
+    ours may be at most 2× the built-in's error: the criterion FlashAttention's own tests use for low
+    precision. A real mistake (a missing scale, a wrong mask) is orders of magnitude past it."""
+    exact = copy.deepcopy(model).to(ctx.exact_dtype)
+    layers = [reference_layer(block) for block in _blocks(exact)]
+
+    def reference(tokens: torch.Tensor) -> torch.Tensor:
+        h0 = exact.W_e.weight[tokens] + exact.W_p.weight[: tokens.shape[1]]
+        return run_reference(layers, h0) @ exact.W_e.weight.T
+
+    embeddings = [exact.W_e.weight, exact.W_p.weight]
+    params = [*embeddings, *(p for layer in layers for p in reference_parameters(layer))]
+    _, truth = ctx.value_and_grads(partial(reference, tokens), params=params)
+    ours = float((grads.to(truth) - truth).abs().max())
+    builtin = float((ref_grads.to(truth) - truth).abs().max())
+    ctx.check_property(
+        f"GPT gradients (W_e, W_p, every block) vs float64, {label}: error at most 2× the built-in's",
+        ours <= 2 * builtin,
+        detail=f"max error ours {ours:.2e}, built-in {builtin:.2e}",
+        value=ours,
+    )
 
 
 def _check_causality(ctx: RunContext) -> None:
