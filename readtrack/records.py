@@ -58,7 +58,10 @@ class Target:
 
     @property
     def passed(self) -> bool:
-        if math.isnan(self.value):
+        # A target is a finite number. An infinite one (a ratio over a baseline that never got there) fails
+        # like NaN: JSON stores both as null, and a run read back from history or from a worker process must
+        # get the verdict the run itself gave. Report such a bound as a finite number instead.
+        if not math.isfinite(self.value):
             return False
         return self.value >= self.target if self.higher_is_better else self.value <= self.target
 

@@ -3,13 +3,14 @@ verdict, gradients."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
 
 from readtrack.context import RunContext, dtype_name
-from readtrack.records import Target
+from readtrack.records import RunInfo, RunRecord, StageResult, Target, jsonable
 
 
 @pytest.fixture
@@ -76,6 +77,21 @@ def test_a_stage_with_nothing_recorded_fails_and_targets_decide(ctx: RunContext)
     ctx.target("accuracy", 0.99, 0.99)
     assert ctx.result.verdict() == "passed"
     assert not Target("loss", math.nan, 1.0, higher_is_better=False).passed
+
+
+def test_an_infinite_target_value_fails_here_and_after_a_trip_through_json() -> None:
+    # JSON keeps no infinity (jsonable writes null), so a worker's record and the history read an infinite
+    # value back as NaN; the run itself must give the same verdict, not "passed" beside a failed spread.
+    speedup = Target("ratio over a baseline that never converged", math.inf, 3.0)
+    assert not speedup.passed
+    assert not Target("loss", -math.inf, 1.0, higher_is_better=False).passed
+    stage = StageResult("train", "passed", targets=[speedup])
+    stage.status = stage.verdict()
+    info = RunInfo("r", "p", "p", "cpu", ["train"], True, 0, "2026-11-23T00:00:00+00:00")
+    record = RunRecord(info, stage.status, 1.0, [stage])
+    back = RunRecord.from_dict(json.loads(json.dumps(jsonable(record.to_dict()))))
+    assert stage.status == "failed"
+    assert [t.passed for t in back.stages[0].targets] == [False] and back.stages[0].verdict() == "failed"
 
 
 def test_worst_explains_the_verdict_even_where_max_rel_would_not(ctx: RunContext) -> None:
