@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.seq2seq.experiment import copy_batch, stepwise_logprob
 from readtrack_plugins.seq2seq.model import Seq2Seq, beam_search, greedy_decode, sequence_logprob
 
@@ -110,3 +110,38 @@ def test_the_check_stage_catches_a_beam_without_parents_or_a_decoder_without_the
 ) -> None:
     monkeypatch.setattr(target, broken)
     check_catches("seq2seq", caught_by)
+
+
+def greedy_as_beam(
+    model: Seq2Seq, source: torch.Tensor, length: int, beam: int, reverse: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """ "Beam search" that is greedy decoding whatever the width."""
+    out = greedy_decode(model, source, length, reverse)
+    return out, sequence_logprob(model, source, out, reverse)
+
+
+def never_reversed(self: Seq2Seq, source: torch.Tensor, reverse: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """An encoder that reads the source in order even when asked to reverse it."""
+    _, state = self.encoder(self.embed(source))
+    return state
+
+
+@pytest.mark.parametrize(
+    ("target", "broken", "fails"),
+    [
+        (
+            "readtrack_plugins.seq2seq.experiment.beam_search",
+            greedy_as_beam,
+            "share of sequences where the beam",
+        ),
+        ("readtrack_plugins.seq2seq.model.Seq2Seq.encode", never_reversed, "token accuracy, reversed minus"),
+    ],
+    ids=["greedy in place of the beam", "the source never reversed"],
+)
+def test_the_train_stage_fails_without_the_beam_or_without_reversal(
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, fails: str
+) -> None:
+    monkeypatch.setattr(target, broken)
+    result = run_stage("seq2seq", "train")
+    failed = [t.name for t in result.targets if not t.passed]
+    assert len(failed) == 1 and failed[0].startswith(fails), failures(result)
