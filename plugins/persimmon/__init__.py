@@ -23,20 +23,27 @@ second half untouched), QK-normed attention (against F.layer_norm and SDPA) and 
 above on inputs ×1000, which attention without the norms exceeds by far. Then small language models with and
 without QK layer norm (same weights, same batches) are trained on Markov-chain text whose entropy rate is
 known, at a usual and at a high learning rate. The targets are the mechanism: at the high rate the largest
-attention logit grows ≥ 100 times larger without the norms than with them, and the held-out loss is ≥ 0.2
-nats worse without them; at the usual rate both variants learn. With the norms replaced by the identity the
-two high-rate targets fail (``tests/plugins/test_persimmon.py``).
+attention logit grows ≥ 100 times larger without the norms than with them; at the usual rate both variants
+learn. With the norms replaced by the identity the logit target fails (``tests/plugins/test_persimmon.py``).
+What the bounded logits do for the loss is reported, not asserted, because it does not hold on every seed.
 
 ``readtrack run persimmon --quick --seeds 0-4`` (1 layer, 120 AdamW steps, lr 0.03 and 0.3): at lr 0.3 the
 largest logit reaches 4.1e5, 3.2e5, 1.7e5, 1.6e5, 3.3e5 without the norms against 165, 228, 115, 152, 84 with
 them (seeds 0-4), and the held-out loss is 1.53, 1.57, 1.53, 1.58, 1.60 nats above the chain's without them,
 about a unigram model (1.57, 1.58, 1.54, 1.57, 1.66 above), against 1.13, 1.31, 1.19, 1.02, 1.23 with them.
 At lr 0.03 the two reach 0.40, 0.37, 0.34, 0.40, 0.35 (with) and 0.57, 0.50, 0.40, 0.46, 0.58 (without).
-So the norms keep the logits bounded and the loss clearly lower at the high rate, but they do not make it
-a good rate: the model with them is still about 1 nat above the chain there, two to three times as far as
-at lr 0.03. Less harm, not learning against collapsing.
-The full run (``readtrack run persimmon``: 2 layers, 200 steps) sweeps lr 0.01, 0.03, 0.1 and 0.3 with
-the same targets at the lowest and the highest rate.
+So at the high rate the norms keep the logits bounded and here the loss lower, but they do not make it a
+good rate: the model with them is still about 1 nat above the chain, two to three times as far as at lr 0.03.
+
+The full run, ``readtrack run persimmon --seeds 0-2`` (2 layers, 200 steps, lr 0.01, 0.03, 0.1, 0.3): without
+the norms the largest logit grows with the rate, 59, 64, 7.7e3, 4.5e5 (seed 0; seeds 1 and 2 alike, up to
+1.0e6 at lr 0.3) against 19, 43, 80, 332 with them. Held-out loss above the chain at lr 0.01, 0.03, 0.1 is
+0.20-0.33 for both, the two within 0.08 nats of each other, either ahead. At lr 0.3 it is 1.53, 1.57, 1.54
+without the norms and 0.87, 1.59, 1.11 with them (seeds 0-2): on seed 1 the model with the norms collapses to
+a unigram model too, though its largest logit is only 19.9 (against 1.0e6 without). The norms remove one cause
+of divergence, the growth of attention logits, not every one: less harm on two seeds of three, not learning
+against collapsing.
+
 A fair echo of the small-scale proxy of Wortsman et al.: the logit growth appears in small models at high
 learning rates, with the same cause, and QK layer norm stops it.
 """

@@ -9,8 +9,8 @@ train: small LMs on Markov-chain text (known entropy rate), with and without QK 
        batches, at a usual and at a high learning rate (the full run sweeps four): held-out loss and the
        largest attention logit seen in training. The claim: without QK layer norm, attention logits grow
        by orders of magnitude at a high learning rate and the model ends about as bad as a unigram model;
-       with it the logits stay bounded and the loss is clearly lower, though far from what a usual rate
-       reaches (the norms make the high rate less harmful, not harmless).
+       with it the logits stay bounded (the target). The loss with them is lower on most seeds but not all
+       (reported): far from what a usual rate reaches, and on seed 1 of the full run a collapse too.
 bench: one attention layer's forward + backward with and without the two layer norms.
 """
 
@@ -175,11 +175,10 @@ def train(ctx: RunContext) -> None:
         higher_is_better=False,
         detail=f"{layers} layer(s), {steps} AdamW steps, {WARMUP} of warm-up",
     )
-    ctx.target(
+    ctx.measured(  # not a target: on seed 1 of the full run the model with the norms collapses too
         f"at lr {high:g}, held-out loss without QK layer norm − with it (nats)",
         results[high, False][0] - results[high, True][0],
-        0.2,
-        detail=f"without it about a unigram model ({unigram:.2f} above the chain); with it still "
+        f"without it about a unigram model ({unigram:.2f} above the chain); with it still "
         f"{results[high, True][0]:.2f} above, far from the {results[low, True][0]:.2f} of lr {low:g}",
     )
     ctx.target(

@@ -107,7 +107,5 @@ def test_the_train_stage_fails_with_the_qk_norm_replaced_by_the_identity(
 ) -> None:
     monkeypatch.setattr(f"{PLUGIN}.model.Attention", IdentityNormAttention)
     result = run_stage("persimmon", "train")
-    failed = {t.name for t in result.targets if not t.passed}
-    assert failed == {t.name for t in result.targets if "at lr 0.3" in t.name} and len(failed) == 2, failures(
-        result
-    )
+    failed = [t.name for t in result.targets if not t.passed]
+    assert len(failed) == 1 and failed[0].startswith("at lr 0.3, largest |attention logit|"), failures(result)
