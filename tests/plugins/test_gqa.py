@@ -1,5 +1,7 @@
-"""The GQA plugin: grouped attention on more shapes, the head-to-group mapping, mean-pooling, and checks
-that fail for a wrong head mapping or a pooling that sums instead of averaging."""
+"""The GQA plugin: grouped attention on more shapes, the head-to-group mapping, mean-pooling, decoding
+through the KV cache and the bytes it holds, checks that fail for a wrong head mapping, a pooling that sums
+instead of averaging, a cache of every query head's copy or a decoder that forgets its cache, and a train
+stage that fails when the grouped model's attention passes nothing on."""
 
 from __future__ import annotations
 
