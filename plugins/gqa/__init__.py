@@ -32,7 +32,7 @@ model. ``readtrack run gqa --seeds 0-2``: multi-head 1.292 / 1.277 / 1.308 nats 
 chain's own loss), GQA-2 minus multi-head +0.008 / +0.005 / +0.007, MQA minus multi-head +0.007 / −0.002 /
 +0.001: parity holds on every seed. Uptraining does not reach its target on every seed: the pooled model
 (3.08 / 3.08 / 3.17 nats before) is +0.037 / +0.066 / +0.059 above multi-head after 5% more steps (30), the
-target ≤ 0.05 failing on seeds 1 and 2; the grid's other rates do worse (3e-3: +0.044 / +0.170 / +0.182).
+target ≤ 0.05 failing on seeds 1 and 2 (uptrained at multi-head's rate, 1e-2).
 A fair echo: the paper's claim is quality
 parity at a fraction of the cache.
 """
