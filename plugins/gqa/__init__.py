@@ -19,7 +19,8 @@ and value heads (``decode_step``), the mean-pooling conversion and a small causa
 The tiny experiment: the attention equals PyTorch's SDPA with ``enable_gqa=True`` for every grouping (float64
 to ~1e-16, gradients too); decoding token by token through the layer's own KV cache (``decode_step``) equals
 full causal attention, and the cache it builds holds G/H of multi-head attention's bytes, measured from its
-tensors' storage (12 tokens, batch 2, float64: 24,576 / 6,144 / 3,072 bytes for 8 / 2 / 1 KV heads); a
+tensors' storage (``readtrack run gqa --only check``: 12 tokens, batch 2, float64, 24,576 / 6,144 / 3,072
+bytes for 8 / 2 / 1 KV heads); a
 GQA block is causal; mean-pooling is exact where it should be. On Markov-chain text with a known entropy
 rate, a GQA-2 model's held-out loss stays within 0.05 nats of the multi-head model's with a 4× smaller
 cache, each model at its own best Adam learning rate of 3e-3 / 1e-2 / 3e-2, chosen on validation text
@@ -32,9 +33,8 @@ model. ``readtrack run gqa --seeds 0-2``: multi-head 1.292 / 1.277 / 1.308 nats 
 chain's own loss), GQA-2 minus multi-head +0.008 / +0.005 / +0.007, MQA minus multi-head +0.007 / −0.002 /
 +0.001: parity holds on every seed. Uptraining does not reach its target on every seed: the pooled model
 (3.08 / 3.08 / 3.17 nats before) is +0.037 / +0.066 / +0.059 above multi-head after 5% more steps (30), the
-target ≤ 0.05 failing on seeds 1 and 2 (uptrained at multi-head's rate, 1e-2).
-A fair echo: the paper's claim is quality
-parity at a fraction of the cache.
+target ≤ 0.05 failing on seeds 1 and 2 (uptrained at multi-head's rate, 1e-2). A fair echo: the paper's
+claim is quality parity at a fraction of the cache.
 """
 
 from readtrack.paper_plugin import declare
