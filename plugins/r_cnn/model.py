@@ -36,7 +36,6 @@ The baseline without a proposal network (defined here, the plugin's own):
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
 from readtrack.plugin_kit.detection import (
     TARGET_STD,
@@ -49,6 +48,7 @@ from readtrack.plugin_kit.detection import (
     detect,
     detector_loss,
     encode,
+    head_loss,
     match,
     nms,
     roi_pool,
@@ -106,12 +106,7 @@ def sliding_window_loss(
         v.append(torch.zeros_like(windows[bg]))
         v.append(torch.zeros_like(gt))  # a true box's own target: t = encode(G, G) = 0
     cls, reg = model.head(fmap, chosen)
-    u_all, v_all = torch.cat(u), torch.cat(v)
-    fg_all = u_all > 0
-    loss = F.cross_entropy(cls, u_all)
-    if bool(fg_all.any()):
-        loss = loss + F.smooth_l1_loss(reg[fg_all, u_all[fg_all] - 1], v_all[fg_all], beta=1.0)
-    return loss
+    return head_loss(cls, reg, u, v)
 
 
 def train_sliding_windows(

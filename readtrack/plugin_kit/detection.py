@@ -242,12 +242,21 @@ def detector_loss(
         best, which = box_iou(r, gt).max(dim=1)
         u.append(torch.where(best >= 0.5, lab[which] + 1, 0))
         v.append(encode(gt[which], r) / std)
+    return rpn, head_loss(cls, reg, u, v)
+
+
+def head_loss(
+    cls: torch.Tensor, reg: torch.Tensor, u: list[torch.Tensor], v: list[torch.Tensor]
+) -> torch.Tensor:
+    """Fast R-CNN's multi-task loss (eq. 1), L = L_cls(p, u) + λ[u ≥ 1] L_loc(t^u, v) with λ = 1, over the
+    RoIs of a batch: ``cls`` (R, classes + 1) and ``reg`` (R, classes, 4) from the head, ``u`` each image's
+    RoI classes (0: background) and ``v`` their regression targets, in the order of the RoIs."""
     u_all, v_all = torch.cat(u), torch.cat(v)
     fg = u_all > 0
-    head = F.cross_entropy(cls, u_all)
+    loss = F.cross_entropy(cls, u_all)
     if bool(fg.any()):
-        head = head + F.smooth_l1_loss(reg[fg, u_all[fg] - 1], v_all[fg], beta=1.0)
-    return rpn, head
+        loss = loss + F.smooth_l1_loss(reg[fg, u_all[fg] - 1], v_all[fg], beta=1.0)
+    return loss
 
 
 def train_detector(
