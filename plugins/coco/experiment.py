@@ -156,6 +156,8 @@ def naive_ap(case: Case, classes: int, threshold: float) -> tuple[float, float]:
         points = [max((p for r, p in curve if r >= point), default=0.0) for point in RECALL_POINTS]
         aps.append(sum(points) / len(points))
         recalls.append(curve[-1][0] if curve else 0.0)
+    if not aps:  # no class has a true box (a small random case can draw none): COCO reports -1
+        return -1.0, -1.0
     return sum(aps) / len(aps), sum(recalls) / len(recalls)
 
 

@@ -34,6 +34,16 @@ def test_equal_to_pycocotools_on_random_detections(seed: int, images: int, class
     assert ours.stats[1] == pytest.approx(naive[0], abs=1e-12)
 
 
+def test_a_case_without_true_boxes_is_minus_one_everywhere_as_in_pycocotools() -> None:
+    # The check's 1-image case draws no true box on seed 1: the naive reference divided by zero there.
+    dets, boxes, labels = random_case(1, 2, torch.Generator().manual_seed(1))
+    assert sum(len(b) for b in boxes) == 0
+    ours = coco_evaluate(dets, boxes, labels, 2)
+    stats, _, _ = official((dets, boxes, labels), 2)
+    assert ours.stats == pytest.approx(stats) and set(stats) == {-1.0}
+    assert naive_ap((dets, boxes, labels), 2, 0.5) == (-1.0, -1.0)
+
+
 def test_equal_to_pycocotools_with_tied_scores_and_small_medium_large_boxes() -> None:
     dets, boxes, labels = random_case(25, 3, torch.Generator().manual_seed(7))
     tied = [Detections(d.boxes, torch.round(d.scores * 4) / 4, d.labels) for d in dets]  # 5 score values
