@@ -1,8 +1,8 @@
 """The one exception hierarchy of readtrack.
 
 Every error a user can cause or act on is a `ReadtrackError`; the CLI maps it to one line and an exit code
-in exactly one place (`readtrack.launch.run_mapped`), the TUI shows its message. Anything else is a bug and keeps its
-traceback.
+in exactly one place (`readtrack.launch.run_mapped`), the TUI shows its message. Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
