@@ -49,8 +49,10 @@ def test_search_as_you_type_then_enter_opens_the_paper_tab_on_the_hits(catalog_f
         index = next(i for i, r in enumerate(shown) if "p. 2" in r)
         app.screen.query_one("#search-results", OptionList).highlighted = index
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, PaperView) and bool(app.screen.query_one(PdfPane).pages)
+        await wait_until(  # the paper view reads the page, code and PDF in workers: slow beside -n auto
+            pilot,
+            lambda: isinstance(app.screen, PaperView) and bool(app.screen.query_one(PdfPane).pages),
+            timeout=45,
         )
         view = app.screen
         assert isinstance(view, PaperView)
