@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.catalog import STATUSES
 from readtrack.errors import UsageError
-from readtrack.search_index import COLUMNS, IndexReport
+from readtrack.search_index import COLUMNS, KIND_BITS, IndexReport
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog
@@ -40,7 +40,11 @@ WEIGHTS = {
 }
 # A paper's own row (title, notes, abstract) is a shorter document than a PDF page or a code file and more
 # likely what the reader means: its bm25 score counts this many times more.
-_KIND_BOOST = "(CASE d.kind WHEN 'paper' THEN 4.0 WHEN 'page' THEN 1.5 ELSE 1.0 END)"
+# The kind is read from the rowid's low bits (`search_index.KIND_BITS`): no join for each match.
+_KIND_BOOST = (
+    f"(CASE search_fts.rowid & 3 WHEN {KIND_BITS['paper']} THEN 4.0 WHEN {KIND_BITS['page']} THEN 1.5 "
+    "ELSE 1.0 END)"
+)
 FIELDS = {name: name for name in COLUMNS} | {"author": "authors", "tag": "tag", "status": "status"}
 FILTERS = ("status", "tag", "section")
 START, END = "\x02", "\x03"  # around each matched term in snippets (`Hit.highlights` has the spans)
@@ -161,13 +165,17 @@ def run(query: Query, db: sqlite3.Connection, *, limit: int = 20, text: str = ""
         ]
     weights = ", ".join(str(WEIGHTS[c]) for c in COLUMNS)
     try:
-        # the best `limit` rows first, from the FTS table and each row's kind (and, with filters, its
-        # paper); the rest of each hit is looked up for those rows only
-        papers = "JOIN search_papers p ON p.paper_id = d.paper_id " if where else ""
+        # the best `limit` rows first, from the FTS table alone (with filters, and each row's paper); the
+        # rest of each hit is looked up for those rows only
+        papers = (
+            "JOIN search_docs d ON d.id = search_fts.rowid JOIN search_papers p ON p.paper_id = d.paper_id "
+            if where
+            else ""
+        )
         rows = db.execute(
             "SELECT d.*, p.title, p.status, p.section, best.score FROM ("
             f"SELECT search_fts.rowid AS id, bm25(search_fts, {weights}) * {_KIND_BOOST} AS score "
-            f"FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {papers}"
+            f"FROM search_fts {papers}"
             f"WHERE search_fts MATCH ? {where} ORDER BY score LIMIT ?) best "
             "JOIN search_docs d ON d.id = best.id JOIN search_papers p ON p.paper_id = d.paper_id "
             "ORDER BY best.score",

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from readtrack.catalog import content_key
 from readtrack.store import opened
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
     from readtrack.metadata import ArxivRecord
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: a document's kind in its rowid's low bits
 COLUMNS = ("title", "label", "authors", "year", "section", "tags", "notes", "abstract", "pdf", "page", "code")
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS search_sources (
     problem TEXT                    -- a PDF without text: why (encrypted, unreadable, image-only)
 );
 CREATE TABLE IF NOT EXISTS search_docs (
-    id INTEGER PRIMARY KEY,         -- the row of search_fts
+    id INTEGER PRIMARY KEY,         -- the row of search_fts; its low two bits are the kind (KIND_BITS)
     source TEXT NOT NULL,
     paper_id TEXT NOT NULL,
     kind TEXT NOT NULL,             -- paper | pdf | page | code
@@ -68,6 +69,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     {", ".join(COLUMNS)}, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+# Each document's rowid carries its kind in the low two bits, so that ranking can weigh the kinds without
+# joining search_docs for every match (a common word matches every PDF page).
+KIND_BITS = {"paper": 0, "page": 1, "pdf": 2, "code": 3}
 _TABLES = ("search_state", "search_sources", "search_docs", "search_papers", "search_files", "search_fts")
 
 
@@ -159,7 +163,7 @@ def _refresh(
     pdf_root = pdf_cache_dir()
     pdfs = _listing(pdf_root)
     text = _read(catalog.path)
-    text_digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    text_digest = content_key(text)
     catalog_part = _digest(str(catalog.path), text_digest)
     before = json.loads(_state(db, "look_parts") or "[]")
     layout, folders = None, None
@@ -257,12 +261,15 @@ _INSERT_FTS = f"INSERT INTO search_fts (rowid, {', '.join(COLUMNS)}) VALUES (?{'
 
 def _insert(db: sqlite3.Connection, source: _Source, docs: list[_Doc], problem: str | None) -> None:
     _delete(db, source.key)  # another process may have indexed it meanwhile: replace, never duplicate
-    for doc in docs:
-        cursor = db.execute(
-            "INSERT INTO search_docs (source, paper_id, kind, page, file, line) VALUES (?, ?, ?, ?, ?, ?)",
-            (source.key, source.paper_id, doc.kind, doc.page, doc.file, doc.line),
+    last = db.execute("SELECT max(id) FROM search_docs").fetchone()[0]
+    first = 0 if last is None else (last >> 2) + 1
+    for n, doc in enumerate(docs):
+        doc_id = (first + n) << 2 | KIND_BITS[doc.kind]
+        db.execute(
+            "INSERT INTO search_docs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, source.key, source.paper_id, doc.kind, doc.page, doc.file, doc.line),
         )
-        db.execute(_INSERT_FTS, (cursor.lastrowid, *(doc.values.get(c, "") for c in COLUMNS)))
+        db.execute(_INSERT_FTS, (doc_id, *(doc.values.get(c, "") for c in COLUMNS)))
     row = (source.key, source.paper_id, source.hash, problem)
     db.execute("INSERT INTO search_sources VALUES (?, ?, ?, ?)", row)
     if source.paper_row is not None:

@@ -140,9 +140,7 @@ def test_cache_is_used_until_the_file_changes(tmp_path: Path) -> None:
         tmp_path, "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        title: One\n"
     )
     assert catalog.load(path).get("a").title == "One"
-    assert catalog._read_cache(
-        path, __import__("hashlib").blake2b(path.read_bytes(), digest_size=16).hexdigest()
-    )
+    assert catalog._read_cache(path, catalog.content_key(path.read_bytes()))
     path.write_text(path.read_text().replace("One", "Two"))
     assert catalog.load(path).get("a").title == "Two"
     assert [p.to_dict() for p in catalog.load(path).papers()] == [

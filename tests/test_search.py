@@ -137,6 +137,17 @@ def test_edits_by_readtrack_and_by_hand_reindex_only_what_changed(
     assert (report.indexed, report.pdf_pages) == (1, 2)
     assert [h["page"] for h in hits("pdf:snorkelwump")] == [2]
     assert hits("pdf:glimmertron") == []
+    kinds_in_rowids()
+
+
+def kinds_in_rowids() -> None:
+    """Ranking reads each document's kind from its rowid's low bits: they must say what search_docs says."""
+    from readtrack.store import opened
+
+    with opened(search_index.SCHEMA) as db:
+        rows = db.execute("SELECT id, kind FROM search_docs").fetchall()
+    assert {kind for _, kind in rows} == set(search_index.KIND_BITS)
+    assert all(doc_id & 3 == search_index.KIND_BITS[kind] for doc_id, kind in rows)
 
 
 def test_plugin_pages_and_code_with_file_and_line() -> None:
