@@ -41,9 +41,8 @@ SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout
 
 def short_path(path: Path) -> str:
     """``~/notes/papers.yaml`` rather than the full home path, for the header."""
-    home = Path.home()
     try:
-        return "~/" + str(path.resolve().relative_to(home))
+        return "~/" + str(path.resolve().relative_to(Path.home()))
     except ValueError:
         return str(path)
 
@@ -131,10 +130,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield SectionList(id="sections")
             with Vertical(id="papers-pane"):
-                yield Input(
-                    placeholder="filter: words in title, label, tags, notes, authors, abstract", id="filter"
-                )
-                yield PaperTable(id="papers")
+                yield PaperTable(id="papers")  # the filter box goes above it on the first "/"
                 yield SyncPanel(id="sync")
             with VerticalScroll(id="details"):
                 yield Static(id="detail-body")
@@ -315,11 +311,18 @@ class MainScreen(Screen[None]):
 
     # -- filter --------------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        filter_input = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        filter_input = self._filter_box()
+        if filter_input is None:  # mounted when first asked for: the first paint does without it
+            words = "title, label, tags, notes, authors, abstract"
+            filter_input = Input(placeholder=f"filter: words in {words}", id="filter")
+            await self.query_one("#papers-pane").mount(filter_input, before=self.table)
         filter_input.add_class("-shown")
         self.set_focus(filter_input)
         self._filter.prepare()
+
+    def _filter_box(self) -> Input | None:
+        return next(iter(self.query("#filter").results(Input)), None)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -345,8 +348,8 @@ class MainScreen(Screen[None]):
             self.action_clear_filter()
 
     def action_clear_filter(self) -> None:
-        filter_input = self.query_one("#filter", Input)
-        if not filter_input.has_class("-shown"):
+        filter_input = self._filter_box()
+        if filter_input is None or not filter_input.has_class("-shown"):
             return
         filter_input.value = ""
         filter_input.remove_class("-shown")
