@@ -14,7 +14,8 @@ first paint on the seed list at most 0.35 s (it never waits for the index: the s
 - update: `edits.mark` one paper, then `search_index.refresh` on the catalog it returns; median of 5.
 - extraction: `readtrack.pdftext.extract` on the distinct PDFs vs ``pdftotext FILE -`` (one process per
   file, as it is used), pages per second.
-- first paint: benchmarks/bench_tui.py's measurement (a headless app, spawn to painted), on the seed list.
+- first paint: benchmarks/bench_tui.py's measurement (`readtrack --catalog LIST` on a pseudo-terminal, spawn
+  until the first title is on the screen), on the seed list.
 
 Needs poppler-utils for the pdftotext row (skipped when absent). Run:
     python benchmarks/bench_search.py [--papers 10000 --pdfs 1000 --pages 20 --distinct 20 --runs 5]
