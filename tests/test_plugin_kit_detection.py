@@ -70,6 +70,18 @@ def test_roi_pooling_one_bin_is_the_max_of_the_window() -> None:
     torch.testing.assert_close(corner[0, :, 0, 0], feats[0, :, 0, :2].amax(dim=-1))
 
 
+def test_roi_pooling_without_gradients_finds_the_same_maxima_as_with() -> None:
+    g = torch.Generator().manual_seed(0)
+    feats = torch.relu(torch.randn(3, 4, 8, 6, generator=g))  # ReLU: many tied zeros
+    xy = torch.rand(200, 2, generator=g) * torch.tensor([24.0, 32.0])
+    wh = torch.rand(200, 2, generator=g) * 40  # some reach past the map
+    rois = torch.cat([torch.randint(0, 3, (200, 1), generator=g).float(), xy, xy + wh], dim=1)
+    for size in (1, 2, 3, 4):
+        with_grad = roi_pool(feats.clone().requires_grad_(), rois, size, 0.25)
+        with torch.no_grad():
+            assert torch.equal(roi_pool(feats, rois, size, 0.25), with_grad.detach()), size
+
+
 def test_training_lowers_the_loss_and_detect_returns_sorted_detections() -> None:
     torch.manual_seed(0)
     images = torch.zeros(2, 1, 32, 32)

@@ -141,6 +141,9 @@ def check(ctx: RunContext) -> None:
             )
             ctx.check_close(f"RoI pooling vs a loop over RoIs and bins, {name}", ours, ref)
             ctx.check_close(f"RoI pooling gradients vs the loop's, {name}", grads, ref_grads)
+            with torch.no_grad():  # detection's path: lookups in a table of range maxima
+                looked_up = roi_pool(feats.to(ctx.device), rois, size, scale)
+            ctx.check_close(f"RoI pooling without gradients (a table) vs the loop, {name}", looked_up, ref)
         boxes, props = random_boxes(7, g).to(ctx.device, dtype), random_boxes(7, g).to(ctx.device, dtype)
         t = torch.randn(7, 4, generator=g, dtype=dtype).to(ctx.device) * 0.3
         ours, grads = ctx.value_and_grads(decode, t, props)
