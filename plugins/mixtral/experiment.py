@@ -5,7 +5,7 @@ check: the sparse layer (each expert runs only on its tokens) equals a separatel
        (every expert on every token, times the router's sparse weights), forward and gradients, float64 and
        float32, for 1, 7 and 64 tokens and with an expert that no token chose; each token has exactly
        k = 2 non-zero weights summing to 1; each expert equals the SwiGLU formula; the load-balancing loss
-       is 1 for even routing and n for collapsed routing.
+       is 1 for even routing and n/k = 4 when one expert takes every token.
 train: regression where inputs come from 8 clusters, each with its own linear map: 8 SwiGLU experts with
        top-2 routing against one dense SwiGLU block with the same active parameters (hidden size 2h, as
        2 experts of h), same seed and data; the router's load and the balancing loss are reported.
