@@ -147,7 +147,8 @@ def _check_proposition_1(ctx: RunContext) -> None:
 # 2000 steps, 8 seeds other than the train stage's; mean modes covered / mean high-quality share,
 # non-saturating vs saturating):
 #   5e-4: 4.1 / 0.21 vs 6.4 / 0.33;  1e-3: 4.8 / 0.27 vs 6.1 / 0.37;  2e-3: 4.1 / 0.41 vs 5.1 / 0.29.
-# Winners (most modes): non-saturating 1e-3, saturating 5e-4.
+# Winners (most modes): non-saturating 1e-3, saturating 5e-4. A one-off sweep outside readtrack: no command
+# here re-runs it, so the page quotes only the choice.
 LR = {"non-saturating": 1e-3, "saturating": 5e-4}
 
 
