@@ -10,7 +10,8 @@ train: (1) Elman's temporal XOR: a bit stream in which every third bit is the XO
        trained to predict the next bit, the error falls at the predictable positions only (RMS error by
        position, as in Elman's figure 3). (2) The adding problem (T = 30): our RNN against ``nn.LSTM``
        (forget bias 1), same seed and batches; then ‖∂loss/∂x_t‖ against t for both trained models: the
-       RNN's falls by orders of magnitude towards the start of the sequence, the LSTM's does not.
+       LSTM's reaches the start of the sequence; the RNN's falls by orders of magnitude on most seeds (not on
+       full-run seed 1, where the RNN fails the task all the same), so it is reported, not a target.
 bench: forward + backward of our RNN (a Python loop over time) against ``nn.RNN`` (a fused loop), for T
        growing ×4: both linear in T.
 """
@@ -192,14 +193,19 @@ def _train_adding(ctx: RunContext) -> None:
     detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, {steps} Adam steps; predicting 1 scores 1/6 ≈ 0.167"
     ctx.target(f"RNN (lr {rnn_lr:g}): test MSE on the adding problem", mse["RNN"], 0.1, detail=detail)
     ctx.target(f"nn.LSTM (lr {LSTM_LR:g}): test MSE, same batches", mse["LSTM"], 0.05, higher_is_better=False)
-    ctx.target(
+    # Reported, not a target: the RNN's gradient vanishes (ratio 4e-5 and 6e-5) on full-run seeds 0 and 2 but
+    # not on seed 1 (0.29), where the RNN fails the task all the same. What holds on every seed is the LSTM's.
+    ctx.measured(
         "RNN after training: mean ‖∂loss/∂x_t‖ over the first half / at t = T",
         ratio["RNN"],
-        1e-2,
-        higher_is_better=False,
-        detail="the gradient vanishes before it reaches the first marked value",
+        "below 0.01 on quick seeds 0-4 and full seeds 0 and 2, 0.29 on full seed 1",
     )
-    ctx.target("nn.LSTM after training: the same ratio", ratio["LSTM"], 0.1, detail="it does not")
+    ctx.target(
+        "nn.LSTM after training: the same ratio",
+        ratio["LSTM"],
+        0.1,
+        detail="the gradient reaches the first marked value",
+    )
 
 
 def train(ctx: RunContext) -> None:
