@@ -24,17 +24,17 @@ validity is measured exactly (a decoded sample either is a bars image or is not)
 learning rate is its best of 1e-3 / 3e-3 / 1e-2 by ε-prediction loss on a separate validation set (latent
 1e-2, pixel space 3e-3).
 
-Measured, full run (``readtrack run stable-diffusion --seeds 0-2``; 400 autoencoder steps, 3000 denoiser
-steps, 1000 samples), seeds 0 / 1 / 2: the autoencoder reconstructs 99.5 / 99.2 / 98.9 % of images exactly;
-65.4 / 63.7 / 65.3 % of latent diffusion samples decode into exact bars images against 3.6 / 3.8 / 4.6 % for a
-Gaussian fitted to the same latents (same decoder); samples that are bars images of the requested class:
-60.9 / 62.4 / 62.7 % unguided (w = 0), 66.2 / 70.9 / 73.4 % guided (w = 2), a gain of 5.3 / 8.5 / 10.7 points
-(target 5: seed 0 is near it). The paper's comparison, the same denoiser, steps, sampler and budget in pixel
-space (64-d, pixels as ±1): 38.3 / 39.8 / 44.2 % bars images, so the latent model is 27 / 24 / 21 points
-better (target ≥ 0: quality kept). The cost does not carry over at this size: the paper's saving is spatial
-(a convolutional U-Net on a 64×64×4 latent instead of 512×512×3 pixels); here the denoiser is an MLP whose
-hidden layers dominate, so 8 instead of 64 inputs cuts its FLOPs only to 0.75× (22.0 against 29.4 MFLOP
-forward per batch of 256), before counting the autoencoder.
+Measured, full run (``readtrack run stable-diffusion --only train --seeds 0-2``; 400 autoencoder steps, 3000
+denoiser steps, 1000 samples), seeds 0 / 1 / 2: the autoencoder reconstructs 99.4 / 99.2 / 98.8 % of images
+exactly; 65.4 / 63.7 / 65.3 % of latent diffusion samples decode into exact bars images against 3.6 / 3.8 /
+4.6 % for a Gaussian fitted to the same latents (same decoder); samples that are bars images of the requested
+class: 60.9 / 62.4 / 62.7 % unguided (w = 0), 66.2 / 70.9 / 73.4 % guided (w = 2), a gain of 5.3 / 8.5 / 10.7
+points (target 5: seed 0 is near it). The paper's comparison, the same denoiser, steps, sampler and budget in
+pixel space (64-d, pixels as ±1): 38.3 / 39.8 / 44.2 % bars images, so the latent model is 27 / 24 / 21 points
+better (target ≥ 0: quality kept). The cost does not carry over at this size: the paper's saving is spatial (a
+convolutional U-Net on a 64×64×4 latent instead of 512×512×3 pixels); here the denoiser is an MLP whose hidden
+layers dominate, so 8 instead of 64 inputs cuts its FLOPs only to 0.75× (22.0 against 29.4 MFLOP forward per
+batch of 256), before counting the autoencoder.
 
 The quick run (``readtrack run stable-diffusion --quick --seeds 0-4``; 250 / 1000 steps, 400 samples, no
 pixel-space arm), seeds 0-4: diffusion minus the Gaussian 0.405 / 0.435 / 0.365 / 0.423 / 0.300 (target
