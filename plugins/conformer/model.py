@@ -141,24 +141,33 @@ class TransformerBlock(nn.Module):
 
 
 class FrameTagger(nn.Module):
-    """Frames (B, L, d_in) → logits (B, L, classes): a linear input projection, blocks, a read-out."""
+    """Frames (B, L, d_in) → logits (B, L, m·n) of the classes (a, b), a < m, b < n, at index a·n + b: a
+    linear input projection, blocks, and a factorised read-out, logit(a, b) = s_a + t_b from two linear heads.
+    The softmax over the m·n classes is then the product of the heads' softmaxes, and its cross-entropy the
+    sum of theirs: each fact of a label is learnt by its own head. (A joint m·n-way read-out ties every b
+    feature to a: the task's local pattern was then learnt by neither model, on seed 1 not in 600 steps.)"""
 
-    def __init__(self, blocks: list[nn.Module], d_in: int, d: int, classes: int) -> None:
+    def __init__(self, blocks: list[nn.Module], d_in: int, d: int, factors: tuple[int, int]) -> None:
         super().__init__()
         self.inp = nn.Linear(d_in, d)
         self.blocks = nn.ModuleList(blocks)
-        self.out = nn.Linear(d, classes)
+        self.out_a, self.out_b = nn.Linear(d, factors[0]), nn.Linear(d, factors[1])
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         x = self.inp(frames)  # (B, L, d)
         for block in self.blocks:
             x = block(x)
-        return self.out(x)
+        logits = self.out_a(x).unsqueeze(-1) + self.out_b(x).unsqueeze(-2)  # (B, L, m, n)
+        return logits.flatten(-2)  # (B, L, m·n): class (a, b) at a·n + b
 
 
-def conformer(d_in: int, d: int, n_heads: int, layers: int, kernel: int, classes: int) -> FrameTagger:
-    return FrameTagger([ConformerBlock(d, n_heads, kernel) for _ in range(layers)], d_in, d, classes)
+def conformer(
+    d_in: int, d: int, n_heads: int, layers: int, kernel: int, factors: tuple[int, int]
+) -> FrameTagger:
+    return FrameTagger([ConformerBlock(d, n_heads, kernel) for _ in range(layers)], d_in, d, factors)
 
 
-def transformer(d_in: int, d: int, n_heads: int, layers: int, expansion: int, classes: int) -> FrameTagger:
-    return FrameTagger([TransformerBlock(d, n_heads, expansion) for _ in range(layers)], d_in, d, classes)
+def transformer(
+    d_in: int, d: int, n_heads: int, layers: int, expansion: int, factors: tuple[int, int]
+) -> FrameTagger:
+    return FrameTagger([TransformerBlock(d, n_heads, expansion) for _ in range(layers)], d_in, d, factors)

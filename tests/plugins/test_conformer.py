@@ -12,6 +12,7 @@ from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.conformer import experiment
 from readtrack_plugins.conformer.experiment import (
     D_IN,
+    FACTORS,
     PHONES,
     SPEAKERS,
     _count,
@@ -25,6 +26,7 @@ from readtrack_plugins.conformer.experiment import (
 from readtrack_plugins.conformer.model import (
     ConformerBlock,
     ConvModule,
+    FrameTagger,
     RelativeMHSA,
     conformer,
     rel_shift,
@@ -110,7 +112,7 @@ def test_the_frame_labels(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_transformer_has_the_conformers_parameter_count() -> None:
     e = matched_transformer_expansion()
-    a, b = _count(conformer(D_IN, 24, 4, 2, 7, 8)), _count(transformer(D_IN, 24, 4, 2, e, 8))
+    a, b = _count(conformer(D_IN, 24, 4, 2, 7, FACTORS)), _count(transformer(D_IN, 24, 4, 2, e, FACTORS))
     assert abs(b / a - 1) < 0.03
 
 
@@ -143,6 +145,28 @@ def causal_depthwise(self: ConvModule, x: torch.Tensor) -> torch.Tensor:
     return self.pointwise2(F.silu(self.batch_norm(h))).transpose(1, 2)
 
 
+def readout_transposed(self: FrameTagger, frames: torch.Tensor) -> torch.Tensor:
+    """A broken read-out: class (s, a) at s + SPEAKERS·a, not at the labels' 2·s + a."""
+    x = self.inp(frames)
+    for block in self.blocks:
+        x = block(x)
+    return (self.out_a(x).unsqueeze(-2) + self.out_b(x).unsqueeze(-1)).flatten(-2)
+
+
+def test_the_readouts_cross_entropy_is_the_sum_of_its_heads() -> None:
+    torch.manual_seed(0)
+    tagger = randomise(conformer(D_IN, 8, 2, 1, 3, FACTORS)).double()
+    x = torch.randn(3, 6, D_IN, dtype=torch.float64)
+    y = torch.randint(0, 2 * SPEAKERS, (3, 6))
+    h = x @ tagger.inp.weight.T + tagger.inp.bias
+    for block in tagger.blocks:
+        h = block(h)
+    joint = F.cross_entropy(tagger(x).flatten(0, 1), y.flatten())
+    speaker = F.cross_entropy(tagger.out_a(h).flatten(0, 1), (y // 2).flatten())
+    agree = F.cross_entropy(tagger.out_b(h).flatten(0, 1), (y % 2).flatten())
+    torch.testing.assert_close(joint, speaker + agree)
+
+
 @pytest.mark.parametrize(
     ("target", "broken", "caught_by"),
     [
@@ -158,6 +182,7 @@ def causal_depthwise(self: ConvModule, x: torch.Tensor) -> torch.Tensor:
             causal_depthwise,
             "convolution module: frame t",
         ),
+        ("readtrack_plugins.conformer.model.FrameTagger.forward", readout_transposed, "read-out: logit"),
     ],
 )
 def test_the_check_stage_catches_missing_half_steps_a_shifted_distance_or_a_causal_window(
