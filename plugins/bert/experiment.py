@@ -263,7 +263,7 @@ def _train_one(
         opt.zero_grad()
         loss.backward()
         # BERT's optimiser clips the global gradient norm at 1.0 (its optimization.py); without it, seed 3
-        # at lr 1e-2 plateaued at 0.74 where the others reach 0.83-0.88.
+        # at lr 1e-2 plateaued at 0.74 where the others reach 0.83-0.88 (one-off quick runs, not a command).
         nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         opt.step()
         if step % 10 == 0:
