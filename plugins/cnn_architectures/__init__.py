@@ -21,20 +21,20 @@ Equations the code implements:
 becomes 5×5/2, ZF's 7×7/2 becomes 3×3/1), ``conv2d_im2col``, ``local_response_norm``, the inception module
 with and without reductions, and ``analytic_cost`` (parameters and FLOPs from the shapes).
 
-What is checked: im2col equals ``F.conv2d`` and a naive loop (largest error float64 1.4e-14, gradients
-3.6e-14; float32 against the float64 references on the same inputs: 2.9e-6, gradients 3.8e-5, within float32's
-tolerance at one thread and at two; two float32 results compared with each other failed at two threads,
-where a bias gradient whose exact value is 0 came out of ``F.conv2d``'s backward as 6.1e-5); LRN equals
-``nn.LocalResponseNorm`` once its α is the paper's α·n (8.9e-16); the counted FLOPs equal ``FlopCounterMode``
-exactly and the counted parameters equal ``numel`` for all five networks (per 16×16 image, forward: LeNet-5
-20,876 parameters and 0.19 MFLOPs; AlexNet 87,108 and 1.81 M; ZF Net 183,972 and 4.45 M, 2.5× AlexNet, almost
-all of it (2.58 M of the 2.64 M more) from its wider third to fifth convolutions (64, 96, 64 channels against
-48, 48, 32), only 23 k from the denser first layer; VGG 105,204 and 4.86 M; GoogLeNet 5,348 and 0.70 M, the
-fewest parameters, as in the papers); the receptive field of 1, 2, 3 stacked 3×3 convolutions, read off the
-support of ∂ output / ∂ input, is 3×3, 5×5, 7×7, and two 3×3 layers see what one 5×5 sees with 1152 vs 1600
-weights at C = 8 (0.72); inception (3a) of the paper's table 1 (192 channels in at 28×28) has 163,328
-weights and 128M multiply-adds with its 1×1 reductions, as the table says, against 387,072 weights and 303M
-(2.4×), and 416 instead of 256 output channels, without them.
+What is checked (``readtrack run cnn-architectures --only check``, one thread): im2col equals ``F.conv2d`` and
+a naive loop (largest error float64 1.4e-14, gradients 3.6e-14; float32 against the float64 references on the
+same inputs: 2.9e-6, gradients 2.3e-5, within float32's tolerance at one thread and at two; two float32
+results compared with each other failed at two threads, where a bias gradient whose exact value is 0 came out
+of ``F.conv2d``'s backward as 6.1e-5); LRN equals ``nn.LocalResponseNorm`` once its α is the paper's α·n
+(8.9e-16); the counted FLOPs equal ``FlopCounterMode`` exactly and the counted parameters equal ``numel`` for
+all five networks (per 16×16 image, forward: LeNet-5 20,876 parameters and 0.19 MFLOPs; AlexNet 87,108 and
+1.81 M; ZF Net 183,972 and 4.45 M, 2.5× AlexNet, almost all of it (2.58 M of the 2.64 M more) from its wider
+third to fifth convolutions (64, 96, 64 channels against 48, 48, 32), only 23 k from the denser first layer;
+VGG 105,204 and 4.86 M; GoogLeNet 5,348 and 0.70 M, the fewest parameters, as in the papers); the receptive
+field of 1, 2, 3 stacked 3×3 convolutions, read off the support of ∂ output / ∂ input, is 3×3, 5×5, 7×7, and
+two 3×3 layers see what one 5×5 sees with 1152 vs 1600 weights at C = 8 (0.72); inception (3a) of the paper's
+table 1 (192 channels in at 28×28) has 163,328 weights and 128M multiply-adds with its 1×1 reductions, as the
+table says, against 387,072 weights and 303M (2.4×), and 416 instead of 256 output channels, without them.
 
 The tiny experiment, on the shapes (four classes, 4000 training and 2000 test images): LeNet-5 reaches 1.00
 test accuracy in 300 Adam steps (target ≥ 0.97); AlexNet, ZF Net, VGG and GoogLeNet trained briefly (200
