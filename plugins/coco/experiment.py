@@ -235,7 +235,8 @@ def _check_properties(ctx: RunContext, g: torch.Generator) -> None:
     )
 
 
-# Adam learning rate of the shared detector: the better of 3e-3 and 1e-2 at 150 steps (AP50 0.84 / 0.71)
+# Adam learning rate of the shared detector: the better of 3e-3 and 1e-2 at 150 steps (AP50 0.84 / 0.71; a
+# one-off comparison outside readtrack, no command re-runs it)
 LR = 3e-3
 
 
