@@ -46,12 +46,14 @@ reported and not asserted because it does not hold on every seed:
 The full run (``readtrack run deepdream --seeds 0-4``, 200 steps) gives the tricks 0.53 / 0.72 / 0.72 / 0.53 /
 0.28 nearest their own class mean against the same 0.78 / 0.47 / 0.25 / 0.50 / 0.53 for plain ascent, their
 smallest p_c 0.999 / 0.999 / 0.85 / 0.997 / 0.14, and a high-frequency ratio of 0.74 / 0.80 / 0.77 / 1.00 /
-0.92. So: the tricks make the dreams smaller (the L2 prior) and usually smoother, which is the post's
-point; whether they make them more class-like by the class-mean test changes sign from seed to seed (they
-win on seeds 1-3, lose on 0 and 4), and on some seeds a few octave-dreams do not reach their class in the
-step budget. On 16×16 images with four simple classes there are few high-frequency "adversarial" solutions
-for plain ascent to find, and the octaves' upsampling blurs the thin strokes that tell a disc's edge from a
-plus.
+0.92 (a run of an earlier version, whose targets differed; ``readtrack run deepdream --only train --seeds
+1-2`` with the current code gives seeds 1 and 2 digit for digit, and its targets, the frozen LeNet ≥ 0.97 and
+plain ascent's smallest p_c ≥ 0.99, pass on seeds 0-4: 0.987-1.00 and 0.9988-0.99998). So: the tricks make the
+dreams smaller (the L2 prior) and usually smoother, which is the post's point; whether they make them more
+class-like by the class-mean test changes sign from seed to seed (they win on seeds 1-3, lose on 0 and 4), and
+on some seeds a few octave-dreams do not reach their class in the step budget. On 16×16 images with four
+simple classes there are few high-frequency "adversarial" solutions for plain ascent to find, and the octaves'
+upsampling blurs the thin strokes that tell a disc's edge from a plus.
 """
 
 from readtrack.paper_plugin import declare
