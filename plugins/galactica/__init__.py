@@ -38,13 +38,13 @@ galactica --only train --seed S``, 5 digits, 800 steps, each format at its own r
 seeds 0 / 1 / 2 (lr 1e-3; 3e-3 also scores 1.000 on validation and the tie goes to the first rate tried)
 against direct 0.222 / 0.044 / 0.268 (lr 3e-3; its validation exact match at 1e-3 / 3e-3 / 1e-2: 0 / 0.250 /
 0, 0 / 0.018 / 0, 0 / 0.280 / 0), margins 0.778 / 0.956 / 0.732 against a target of 0.5, 3/3. The full run
-this page quoted before (1.000 against 0.008, both at 3e-3, before the one-thread policy and the validation
-split, whose pairs are now also kept out of training) no longer reproduces: on seeds 0 and 2 the direct model
-now starts to learn 5-digit sums within 800 steps. It is not incapable, only slower: in an exploratory run at
-4 digits and 800 steps (not a mode of the plugin; before the one-thread policy) it reached 0.79 (scratchpad
-1.00), so the digit count sets how hard the carry chain is for a fixed budget. Not tested: a digit count
-longer than trained; learned absolute positions of a fixed-length format have no embedding for it. The bench:
-the scratchpad generates 27 tokens per 5-digit answer against 6 (4.5×), and decoding it costs about 3.3× the
+this page quoted before (a near-zero direct model, both at 3e-3, before the one-thread policy and the
+validation split, whose pairs are now also kept out of training) no longer reproduces: on seeds 0 and 2 the
+direct model now starts to learn 5-digit sums within 800 steps. It is not incapable, only slower: in an
+exploratory run at 4 digits and 800 steps (not a mode of the plugin, so no command repeats it) it learnt most
+sums, so the digit count sets how hard the carry chain is for a fixed budget. Not tested: a digit count longer
+than trained; learned absolute positions of a fixed-length format have no embedding for it. The bench: the
+scratchpad generates 27 tokens per 5-digit answer against 6 (4.5×), and decoding it costs about 3.3× the
 direct format's time with the key/value cache (0.42 against 0.13 ms per answer in a batch of 256, the full
 run's bench on one machine; timings vary) and 9× without it.
 
