@@ -462,7 +462,7 @@ def exact_match(
 
 GRID = (1e-3, 3e-3, 1e-2)  # Adam learning rates: each arm gets its own best, chosen on validation clips
 # The quick run trains only the model with task tokens, at the rate this grid picks for it at the quick budget
-# on validation clips on seeds 0-4 (run the grid with --impl grid --quick; see the page): 3e-3.
+# on validation clips on seeds 0-4 (run the grid with --impl grid --quick; see the page): 1e-3.
 QUICK_LR = 1e-3
 CONFIG = WhisperConfig(
     n_mels=N_MELS, vocab=VOCAB, n_ctx=N_CTX, d_model=32, n_heads=2, encoder_layers=1, decoder_layers=1
