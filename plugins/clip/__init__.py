@@ -36,7 +36,7 @@ quick run (200 steps, one rate per variant: 3e-3 learned, 1e-3 fixed) gives 0.74
 0.597 on seeds 0-4 (``readtrack run clip --quick --seeds 0-4``), the fixed temperature 0.731 / 0.703 / 0.647 /
 0.648 / 0.542. With each image beside another image's caption (the pairing removed) the target fails: the test
 file shows it. The baselines are only reported: the learned temperature beats both on seeds 0-2 of the full
-run (by 0.16 / 0.04 / 0.02 over the better of them), and which baseline comes second changes from seed to
+run (by 0.04 / 0.04 / 0.02 over the better of them), and which baseline comes second changes from seed to
 seed. Why it is a fair small echo: the concepts ("triangle", "bottom-right") are learned only from captions
 that describe images, and the classifier is built from text, as in CLIP; what is far from the paper is the
 scale and that our captions are templated, so "language" is 11 tokens.
