@@ -45,14 +45,14 @@ seed 1 at 300 steps; at 500 steps 3e-3 is better on seeds 0, 1, 3 and 4. The can
 model the subword model's tokens and size: the A/B target fails.
 
 What did not reproduce, or only partly: the byte model is robust only relative to the subword model. It still
-loses 42% of its accuracy on average in the full run (50% and 45% on seeds 1, 2); uppercase costs it most
-(0.996 → 0.306 on seed 0, to 0.151 and 0.239 on seeds 1, 2), because here the model never saw a capital letter
-outside a sentence's first character, where ByT5 was pre-trained on text in which both cases occur. The
-subword model, trained on clean text, falls to chance under both case noises (every word becomes unseen
-pieces) and keeps 0.286 under repetitions, where the byte model keeps 0.772. A fair echo of section 6's
-unseen-noise setting: same task, data, batches and parameter count; only what the model reads (bytes or
-subwords) differs. The bench: a training step costs about 3× the subword model's at 1 sentence per row (29 vs
-5 ids) and 5.5× at 3 sentences (73 vs 17 ids).
+loses 0.42 of its 0.996 accuracy on average under the four noises in the full run (0.50 of 0.957 and 0.45 of
+0.998 on seeds 1, 2); uppercase costs it most (0.996 → 0.306 on seed 0, to 0.151 and 0.239 on seeds 1, 2),
+because here the model never saw a capital letter outside a sentence's first character, where ByT5 was
+pre-trained on text in which both cases occur. The subword model, trained on clean text, falls to chance under
+both case noises (every word becomes unseen pieces) and keeps 0.286 under repetitions, where the byte model
+keeps 0.772. A fair echo of section 6's unseen-noise setting: same task, data, batches and parameter count;
+only what the model reads (bytes or subwords) differs. The bench: a training step costs about 3× the subword
+model's at 1 sentence per row (29 vs 5 ids) and 5.5× at 3 sentences (73 vs 17 ids).
 """
 
 from readtrack.paper_plugin import declare
