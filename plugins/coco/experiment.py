@@ -282,10 +282,9 @@ def train(ctx: RunContext) -> None:
     relative = (on["AP"] / off["AP"] - 1) - (on["AP50"] / off["AP50"] - 1)
     name = "relative gain from box regression, AP@[.5:.95] minus AP50"
     detail = "the averaged metric sees better localisation that AP50 barely does"
-    if ctx.quick:  # after 120 steps this holds on seeds 0-3 only (seed 4: −0.008): reported (see the page)
-        ctx.measured(name, relative, detail)
-    else:
-        ctx.target(name, relative, 0.0, detail=detail)
+    # Reported, not a target: it holds on quick seeds 0-3 (seed 4: −0.008) and on full-run seed 0 only
+    # (seeds 1 and 2: −0.028, −0.013; `readtrack run coco --only train --seeds 0-2`). See the page.
+    ctx.measured(name, relative, detail)
 
 
 def bench(ctx: RunContext) -> None:
