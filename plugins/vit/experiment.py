@@ -218,7 +218,7 @@ def train(ctx: RunContext) -> None:
     X_val, y_val = shapes(1000, torch.Generator().manual_seed(ctx.seed + 1000), device=ctx.device)
     data = (X, y, X_val, y_val, X_test, y_test)
     steps = 150 if ctx.quick else 300
-    # quick: 250 images, where the CNN's lead holds on every seed at 150 steps (500: −0.003 on seed 4)
+    # quick: 250 images, where the CNN's lead holds on every seed at 150 steps (at 500 it failed on one)
     sizes = (250,) if ctx.quick else (500, 4000)
     few = sizes[0]
     acc: dict[tuple[str, int], float] = {}
