@@ -1,13 +1,14 @@
 """The fuyu plugin: the patch projection against Conv2d and the sequence layout against a loop on more
-shapes, causality and any image size, the scenes and their answers, and checks that fail for patches taken
-in the wrong order, a row-end in the wrong place, or a decoder that looks ahead."""
+shapes, causality and any image size, the scenes and their answers, checks that fail for patches taken
+in the wrong order, a row-end in the wrong place, or a decoder that looks ahead, and a train stage that
+fails without row-ends."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.fuyu.experiment import (
     FIRST_SHAPE,
     NO,
@@ -15,6 +16,7 @@ from readtrack_plugins.fuyu.experiment import (
     ONE,
     Q_COUNT,
     Q_DISC,
+    Q_ROW_END,
     Q_TOP_RIGHT,
     TEST_SIZES,
     TRAIN_SIZES,
@@ -24,6 +26,7 @@ from readtrack_plugins.fuyu.experiment import (
     grid_scenes,
     layout_by_loop,
     qa_batch,
+    row_end_batch,
 )
 from readtrack_plugins.fuyu.model import CausalSelfAttention, Fuyu, patchify, rotate
 from torch import nn
@@ -34,6 +37,7 @@ from readtrack.plugin_kit.images import SHAPES
 @pytest.mark.parametrize(("C", "p", "H", "W"), [(1, 1, 3, 5), (2, 3, 9, 6), (3, 4, 4, 28), (1, 8, 16, 8)])
 def test_the_patch_projection_is_a_strided_convolution(C: int, p: int, H: int, W: int) -> None:
     linear, conv = nn.Linear(C * p * p, 5).double(), nn.Conv2d(C, 5, p, stride=p).double()
+    assert conv.bias is not None
     with torch.no_grad():
         conv.weight.copy_(linear.weight.view(5, C, p, p)), conv.bias.copy_(linear.bias)
     x = torch.randn(2, C, H, W, dtype=torch.float64)
@@ -114,6 +118,31 @@ def test_a_qa_batch_asks_every_question() -> None:
     assert images.shape == (300, 1, 24, 16) and q.shape == (300, 1) and a.shape == (300,)
     assert set(q.flatten().tolist()) == {Q_COUNT, Q_DISC, Q_TOP_RIGHT}
     assert int(a.max()) < VOCAB
+
+
+@pytest.mark.parametrize("size", [(8, 8), (24, 16), (20, 28), (40, 40)])
+def test_the_row_end_question_asks_whether_the_bright_patch_ends_its_row(size: tuple[int, int]) -> None:
+    images, q, a = row_end_batch(400, size, torch.Generator().manual_seed(2), "cpu", noise=0.0)
+    H, W = size
+    assert images.shape == (400, 1, H, W) and bool((q == Q_ROW_END).all())
+    patches = images[:, 0].view(400, H // 4, 4, W // 4, 4).sum((2, 4))  # (n, h, w): ink per patch
+    assert bool((patches.flatten(1).max(1).values == 16).all()) and int((patches > 0).sum()) == 400
+    ends_its_row = (patches[:, :, -1] > 0).any(1)  # found apart from how row_end_batch chose
+    assert torch.equal(a, torch.where(ends_its_row, YES, NO))
+    assert 0.4 < ends_its_row.double().mean().item() < 0.6
+
+
+def without_row_ends(self: Fuyu, images: torch.Tensor) -> torch.Tensor:
+    """The idea removed: the patches in raster order and no row-end, whatever ``row_ends`` says."""
+    z = self.patch_proj(patchify(images, self.patch))
+    return z.reshape(z.shape[0], -1, z.shape[-1])
+
+
+def test_the_train_stage_fails_without_row_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Fuyu, "image_tokens", without_row_ends)
+    result = run_stage("fuyu", "train")
+    failed = {t.name for t in result.targets if not t.passed}
+    assert failed == {t.name for t in result.targets} and len(failed) == 2, failures(result)
 
 
 def patches_column_major(images: torch.Tensor, p: int) -> torch.Tensor:
