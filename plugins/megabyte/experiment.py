@@ -336,9 +336,14 @@ def train(ctx: RunContext) -> None:
     order = text.chain.order
     # validation text from the same chain (seed + 2; held-out text is seed + 1) picks the learning rates
     validation = text.chain.sample(512, 32, torch.Generator().manual_seed(ctx.seed + 2), device=ctx.device)
-    flops = {name: counted_flops(model, text.held_out[:1]) for name, model in _models(16).items()}
+    models = _models(text.chain.vocab).items()
+    flops = {name: counted_flops(model.to(ctx.device), text.held_out[:1]) for name, model in models}
     ratio = flops["MEGABYTE"] / flops["flat"]
-    ctx.measured("MEGABYTE's FLOPs per sequence / the flat model's, T = 32", ratio)
+    ctx.measured(
+        "MEGABYTE's FLOPs per sequence / the flat model's, T = 32",
+        ratio,
+        f"forward FLOPs per sequence: MEGABYTE {flops['MEGABYTE']:,}, flat {flops['flat']:,}",
+    )
     # The paper compares models at equal training compute (table 2): MEGABYTE costs 0.36 of the flat
     # model's FLOPs per sequence, so it takes 1/0.36 = 2.78 times the flat model's updates.
     flat_steps = 100 if ctx.quick else 600
