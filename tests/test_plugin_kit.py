@@ -365,3 +365,22 @@ def test_rates_train_the_grid_or_the_quick_pick_and_choose_on_validation() -> No
         rates.choice(loss, ".2f")
         == "lr 0.003, the best on validation of 0.001: 0.50, 0.003: 0.20, 0.01: 0.20"
     )
+
+
+def test_warmup_cosine_rises_linearly_to_one_then_falls_to_zero_and_equals_torchs_cosine() -> None:
+    from functools import partial
+
+    from readtrack.plugin_kit import rates
+
+    factor = partial(rates.warmup_cosine, steps=100, warmup=0.1)
+    assert [factor(s) for s in range(10)] == pytest.approx([(s + 1) / 10 for s in range(10)])
+    # after the warm-up: torch's CosineAnnealingLR from 1 to 0 over the remaining 90 updates
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=90)
+    for s in range(10, 100):
+        assert factor(s) == pytest.approx(opt.param_groups[0]["lr"], abs=1e-12)
+        opt.step()
+        cosine.step()
+    assert factor(99) < 1e-3
+    assert rates.warmup_cosine(0, steps=5, warmup=0.0) == 1.0  # at least one warm-up update
+    assert rates.warmup_cosine(0, steps=1, warmup=1.0) == 1.0  # no division by zero

@@ -19,7 +19,6 @@ bench: forward + backward of both models at T = 256 and 512 (quick: 64 and 256),
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import torch
@@ -303,21 +302,15 @@ def held_out_loss(model: nn.Module, held_out: torch.Tensor, order: int) -> float
     return F.cross_entropy(logits.flatten(0, 1), held_out[:, order:].flatten()).item()
 
 
-def warmup_cosine(step: int, steps: int) -> float:
-    """The learning-rate factor of update ``step`` (0-based) of ``steps``."""
-    warm = max(1, round(WARMUP * steps))
-    if step < warm:
-        return (step + 1) / warm
-    return 0.5 * (1 + math.cos(math.pi * (step - warm) / (steps - warm)))
-
-
 def fit(ctx: RunContext, name: str, lr: float, steps: int, text: MarkovText) -> nn.Module:
     """``steps`` Adam updates of 32 sequences, warm-up then cosine, from seed ``ctx.seed``'s weights and
     batches (the same first batches for both models)."""
     torch.manual_seed(ctx.seed)
     model = _models(text.chain.vocab)[name].to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, partial(warmup_cosine, steps=steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        opt, partial(rates.warmup_cosine, steps=steps, warmup=WARMUP)
+    )
     g = torch.Generator().manual_seed(ctx.seed)
     for step in range(steps):
         x = text.batch(32, g)  # (32, 32)
@@ -349,7 +342,7 @@ def train(ctx: RunContext) -> None:
     flat_steps = 100 if ctx.quick else 600
     steps = {"flat": flat_steps, "MEGABYTE": round(flat_steps / ratio)}
     grid = rates.rates(ctx, GRID, QUICK_LR)
-    gap = {}
+    gap: dict[str, float] = {}
     for name in ("flat", "MEGABYTE"):
         by_lr: dict[float, tuple[float, float]] = {}  # lr → (validation, held-out) nats
         for lr in grid:

@@ -8,6 +8,7 @@ rate the grid picks at the quick budget (measured on seeds 0-4 and written besid
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 from readtrack.context import RunContext
@@ -30,3 +31,14 @@ def choice(validation: Mapping[float, float], fmt: str = ".4f", higher_is_better
     line's detail, so a reader sees what was compared."""
     scores = ", ".join(f"{rate:g}: {score:{fmt}}" for rate, score in validation.items())
     return f"lr {best(validation, higher_is_better):g}, the best on validation of {scores}"
+
+
+def warmup_cosine(step: int, steps: int, warmup: float) -> float:
+    """The learning-rate factor of update ``step`` (0-based) of ``steps``: a linear warm-up from 0 over the
+    first ``warmup`` fraction of the updates (at least one), then a cosine decay to 0 at the last. For
+    ``torch.optim.lr_scheduler.LambdaLR(opt, partial(warmup_cosine, steps=..., warmup=...))``, stepped after
+    each ``opt.step()``."""
+    warm = max(1, round(warmup * steps))
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm)))
