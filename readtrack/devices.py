@@ -120,7 +120,8 @@ def device_name(device: str) -> str:
 
 
 def describe_environment(device: str) -> dict[str, Any]:
-    """What a run record carries about where it ran: device, library versions, threads, platform."""
+    """What a run record carries about where it ran: device, library versions, threads, CPU kernels,
+    platform."""
     import torch
 
     import readtrack
@@ -136,6 +137,9 @@ def describe_environment(device: str) -> dict[str, Any]:
         "cuda": cuda,
         "cudnn": cudnn,
         "cpu_threads": torch.get_num_threads(),
+        # The vector kernels torch dispatches to on this CPU (AVX2, AVX512, ...): one seed's float results
+        # repeat exactly only with the same kernels, torch build and thread count.
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -144,13 +148,16 @@ def describe_environment(device: str) -> dict[str, Any]:
 
 
 def environment_line(env: dict[str, Any]) -> str:
-    """One line for reports: ``cpu (Xeon ...) · torch 2.13.0+cpu · 2 threads · Python 3.11 · Linux-...``."""
+    """One line for reports: ``cpu (Xeon ...) · torch 2.13.0+cpu · 2 threads · AVX2 kernels · Python 3.11 ·
+    Linux-...`` (records made before the kernels were stored leave them out)."""
     parts = [f"{env.get('device', '?')} ({env.get('device_name', '?')})", f"torch {env.get('torch', '?')}"]
     if env.get("cuda"):
         parts.append(f"CUDA {env['cuda']}")
     if env.get("cudnn"):
         parts.append(f"cuDNN {env['cudnn']}")
     parts.append(f"{env.get('cpu_threads', '?')} threads")
+    if env.get("cpu_kernels"):
+        parts.append(f"{env['cpu_kernels']} kernels")
     parts.append(f"Python {env.get('python', '?')}")
     parts.append(str(env.get("platform", "?")))
     parts.append(f"readtrack {env.get('readtrack', '?')}")

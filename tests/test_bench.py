@@ -94,9 +94,12 @@ def test_environment_names_the_versions_and_threads() -> None:
     assert env["torch"] == torch.__version__
     assert env["readtrack"] == readtrack.__version__
     assert env["cpu_threads"] == torch.get_num_threads()
+    assert env["cpu_kernels"] == torch.backends.cpu.get_cpu_capability() != ""
     assert env["device"] == "cpu" and env["device_name"]
     line = environment_line(env)
     assert f"torch {torch.__version__}" in line and f"readtrack {readtrack.__version__}" in line
+    assert f"{env['cpu_kernels']} kernels" in line
+    assert "kernels" not in environment_line({**env, "cpu_kernels": None})  # an older record
 
 
 def test_a_steady_call_is_timed_until_settled_and_not_flagged_noisy() -> None:
