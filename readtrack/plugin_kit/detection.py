@@ -209,14 +209,22 @@ class TinyDetector(nn.Module):
         return fmap, anchors(h, w, self.stride, self.sizes, images.device), logits, deltas
 
     def propose(
-        self, anchor: torch.Tensor, logits: torch.Tensor, deltas: torch.Tensor, size: tuple[int, int], n: int
+        self,
+        anchor: torch.Tensor,
+        logits: torch.Tensor,
+        deltas: torch.Tensor,
+        size: tuple[int, int],
+        n: int,
+        *,
+        regress: bool = True,
     ) -> list[torch.Tensor]:
-        """The RPN's proposals per image: anchors moved by their deltas, clipped to the image, the 4n best by
-        objectness, NMS at IoU 0.7, the n best left (Faster R-CNN section 3.3)."""
+        """The RPN's proposals per image: anchors moved by their deltas (``regress=False``: left where they
+        are), clipped to the image, the 4n best by objectness, NMS at IoU 0.7, the n best left (Faster R-CNN
+        section 3.3)."""
         out = []
         std = torch.tensor(TARGET_STD, device=deltas.device, dtype=deltas.dtype)
         for lg, dl in zip(logits.detach(), deltas.detach(), strict=True):
-            boxes = clip(decode(dl * std, anchor), size)
+            boxes = clip(decode(dl * std, anchor) if regress else anchor, size)
             ok = box_area(boxes) > 1.0
             boxes, scores = boxes[ok], lg[ok]
             top = torch.sort(scores, descending=True, stable=True).indices[: 4 * n]  # pre-NMS top 4n
@@ -329,18 +337,21 @@ def detect(
     proposals: str = "rpn",
     count: int = 16,
     regress: bool = True,
+    rpn_regress: bool = True,
     threshold: float = 0.05,
     g: torch.Generator | None = None,
 ) -> list[Detections]:
     """Detections per image. ``proposals``: "rpn" (the ``count`` best RPN proposals), "anchors" (every
     anchor, a dense sliding-window set without the RPN), "random" (``count`` anchors at random, drawn with
-    ``g``). ``regress=False`` keeps each RoI's box (no class-specific box regression). Per class: the RoIs'
-    boxes, scores p_{u} above ``threshold``, NMS at IoU 0.5 (Fast R-CNN section 4), 100 at most per image."""
+    ``g``). ``regress=False`` keeps each RoI's box (no class-specific box regression); ``rpn_regress=False``
+    keeps the RPN's chosen anchors where they are (no box regression in the RPN either, with ``regress``
+    False). Per class: the RoIs' boxes, scores p_{u} above ``threshold``, NMS at IoU 0.5 (Fast R-CNN section
+    4), 100 at most per image."""
     model.eval()
     size = (images.shape[-2], images.shape[-1])
     fmap, anchor, logits, deltas = model.features(images)
     if proposals == "rpn":
-        rois = model.propose(anchor, logits, deltas, size, count)
+        rois = model.propose(anchor, logits, deltas, size, count, regress=rpn_regress)
     elif proposals == "anchors":
         rois = [anchor for _ in range(len(images))]
     else:
