@@ -38,27 +38,29 @@ against the flat model's 600, the same batches first. Both take Adam with a line
 updates and a cosine decay to 0, each at its own best rate of 3e-3, 1e-2, 3e-2, picked on validation text
 (seed + 2), never on the held-out text the numbers below come from.
 
-Measured with ``readtrack run megabyte --only train --seeds 0-4`` (one thread per run): the flat model ends
-0.047 / 0.048 / 0.048 / 0.046 / 0.043 nats above the floor on seeds 0-4, MEGABYTE 0.070 / 0.064 / 0.065 /
-0.059 / 0.065: 0.023 / 0.016 / 0.017 / 0.013 / 0.021 behind, within the target's 0.1 on every seed. The rates
-picked: MEGABYTE 1e-2 on every seed (at 3e-2 it ends 0.08-0.6 nats above the floor on validation), the flat
-model 3e-2 on seeds 0, 3 and 4 and 1e-2 on seeds 1 and 2 (the two within 0.005 nats on validation). So at
-equal compute the multiscale model comes within about 0.02 nats of the flat one, not past it: the paper's
-advantage grows with sequence length, where the flat model's T² attention and per-byte feedforward dominate,
-and T = 32 is the short end. An earlier version of this experiment trained both at a constant rate, with
-MEGABYTE at 0.72 of the flat model's compute; on seed 1 MEGABYTE sat on a loss plateau (about 1.9 nats) for
-most of its 1,200 updates and ended 0.45 nats behind. The warm-up and decay, which the paper's models use
-too, removed the plateau.
+Measured with ``readtrack run megabyte --only train --seeds 0-4`` (one thread per run; an AMD EPYC with
+AVX-512 kernels, torch 2.14.1: another CPU moves these numbers, see the README's "Same kernels, same
+numbers"): the flat model ends 0.042 / 0.048 / 0.048 / 0.043 / 0.041 nats above the floor on seeds 0-4,
+MEGABYTE 0.075 / 0.061 / 0.066 / 0.059 / 0.064: 0.033 / 0.013 / 0.018 / 0.015 / 0.023 behind, within the
+target's 0.1 on every seed. The rates picked: MEGABYTE 1e-2 on every seed (at 3e-2 it ends 0.1-0.7 nats above
+the floor on validation), the flat model 3e-2 on seeds 0, 3 and 4 and 1e-2 on seeds 1 and 2 (the two within
+0.011 nats on validation). So at equal compute the multiscale model comes within about 0.02 nats of the flat
+one, not past it: the paper's advantage grows with sequence length, where the flat model's T² attention and
+per-byte feedforward dominate, and T = 32 is the short end. An earlier version of this experiment trained
+both at a constant rate, with MEGABYTE at 0.72 of the flat model's compute; on seed 1 MEGABYTE sat on a loss
+plateau (about 1.9 nats) for most of its 1,200 updates and ended 0.45 nats behind. The warm-up and decay,
+which the paper's models use too, removed the plateau.
 
 The quick run (100 flat updates, 278 MEGABYTE updates, both at 3e-3, the rate the grid picks for both on the
 summed validation loss of seeds 0-4: ``readtrack run megabyte --quick --impl grid --seeds 0-4``) is early in
 training, where MEGABYTE's extra updates put it well ahead: ``readtrack run megabyte --quick --seeds 0-4``
-gives MEGABYTE − flat −0.320 / −0.419 / −0.459 / −0.490 / −0.492 nats, against the quick target of at most
-−0.1. Without the local model's view of its own patch's bytes (every position fed the pad) it is −0.012 to
-+0.055 and the target fails. The FLOP ratio is reported, not asserted (a ratio of two configurations is
-arithmetic; the check asserts both counts). The bench (forward + backward, 4
-sequences; T = 256 and 512 in the run, 1024 measured once with the same code) shows the growth: flat 0.15 s at
-T = 256 and 4.2 s at T = 1024 (its T² attention), MEGABYTE 0.05 s and 0.21 s, on a shared machine. A fair echo
+gives MEGABYTE − flat −0.320 / −0.419 / −0.459 / −0.490 / −0.492 nats (the same on the host before this
+one), against the quick target of at most −0.1. Without the local model's view of its own patch's bytes
+(every position fed the pad) it is −0.012 to +0.055 and the target fails. The FLOP ratio is reported, not
+asserted (a ratio of two configurations is arithmetic; the check asserts both counts). The bench (forward +
+backward, 4 sequences; T = 256 and 512 in the run, 1024 measured once with the same code) shows the growth:
+flat 0.15 s at T = 256 and 4.2 s at T = 1024 (its T² attention), MEGABYTE 0.05 s and 0.21 s, on a shared
+machine. A fair echo
 at toy scale of the paper's mechanism, not of its results on million-byte sequences: at T = 32 the saving
 comes from the global model running once per patch, the attention term being small.
 """
