@@ -101,6 +101,23 @@ def test_training_lowers_the_loss_and_detect_returns_sorted_detections() -> None
         assert bool((found.scores[:-1] >= found.scores[1:]).all()) and len(found.scores) <= 100
 
 
+def test_without_any_box_regression_every_detection_is_an_anchor_clipped_to_the_image() -> None:
+    """coco's "without box regression" arm: the RPN's best-scored anchors where they are, no delta applied
+    in either stage; with regression on, the same network's boxes move off the anchor grid."""
+    torch.manual_seed(0)
+    model = TinyDetector(4)
+    with torch.no_grad():  # deltas large enough that a regressed box is never an anchor
+        for p in model.parameters():
+            p.normal_(0.0, 0.3)
+    images = torch.rand(2, 1, 32, 32)
+    grid = anchors(8, 8, model.stride, model.sizes, images.device).clamp(0, 32)
+    for regress, expect_anchors in ((False, True), (True, False)):
+        for found in detect(model, images, regress=regress, rpn_regress=regress, threshold=0.0):
+            assert len(found.boxes) > 0
+            on_grid = (found.boxes[:, None, :] == grid[None]).all(-1).any(-1)
+            assert bool(on_grid.all()) == expect_anchors, (regress, on_grid)
+
+
 def test_average_precision_on_cases_worked_by_hand() -> None:
     gt, lab = [torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])], [torch.tensor([0, 0])]
     miss = [50.0, 50.0, 60.0, 60.0]
