@@ -11,7 +11,7 @@ from torch import nn
 
 from readtrack.bench import BenchHarness
 from readtrack.context import RunContext
-from readtrack.plugin_kit.checks import check_causal, compare_modules
+from readtrack.plugin_kit.checks import check_causal, check_close_or_rounding, compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.recurrent import (
     CASES,
@@ -95,6 +95,28 @@ def test_compare_modules_passes_equal_modules_and_catches_a_difference(ctx: RunC
     ctx.begin_stage("check")
     compare_modules(ctx, "nn.LayerNorm", lambda: Off(8), lambda: nn.LayerNorm(8), _input)
     assert [c.passed for c in ctx.result.comparisons] == [False, False, False, False]
+
+
+def test_check_close_or_rounding_uses_the_tolerance_when_exact_and_the_truth_only_in_low_precision(
+    ctx: RunContext,
+) -> None:
+    calls: list[int] = []
+
+    def truth() -> torch.Tensor:
+        calls.append(1)
+        return torch.tensor([1.0, 2.0], dtype=torch.float64)
+
+    exact = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    check_close_or_rounding(ctx, "exact", exact, exact + 1e-3, truth)  # float64: the tolerance decides
+    assert (
+        not calls and ctx.result.comparisons[-1].kind != "property" and not ctx.result.comparisons[-1].passed
+    )
+    ours, reference = torch.tensor([1.0, 2.001]), torch.tensor([1.0, 2.002])  # float32: 2× the reference's
+    check_close_or_rounding(ctx, "low", ours, reference, truth)
+    assert calls == [1] and ctx.result.comparisons[-1].passed
+    assert ctx.result.comparisons[-1].name == "low: error vs float64 at most 2× the reference's"
+    check_close_or_rounding(ctx, "low", reference + 0.01, reference, truth)  # 6× the reference's error
+    assert not ctx.result.comparisons[-1].passed
 
 
 def test_check_causal_passes_a_causal_map_and_catches_a_leak_or_a_blind_spot(ctx: RunContext) -> None:

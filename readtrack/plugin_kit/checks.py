@@ -79,3 +79,20 @@ def check_rounding(
         detail=f"max error ours {ours_err:.2e}, reference {reference_err:.2e}",
         value=ours_err,
     )
+
+
+def check_close_or_rounding(
+    ctx: RunContext,
+    name: str,
+    ours: torch.Tensor,
+    reference: torch.Tensor,
+    truth: Callable[[], torch.Tensor],
+) -> None:
+    """``ours`` against ``reference``: within the usual tolerance in ``ctx.exact_dtype``; in a low-precision
+    dtype by ``check_rounding`` against ``truth()``, the same computation in the exact dtype (called only
+    then). For gradients of deep random stacks, whose float32 rounding misses a fixed tolerance in the
+    reference as often as in ours."""
+    if ours.dtype == ctx.exact_dtype:
+        ctx.check_close(name, ours, reference)
+    else:
+        check_rounding(ctx, name, ours, reference, truth())
