@@ -45,7 +45,7 @@ AVX2 kernels forced, quick).
 What is reported, not asserted: Fast R-CNN's second regression on top of the RPN's. It raises AP50 on every
 seed (full: +0.041 to +0.085, seeds 0-4) but AP@[.5:.95] on four of five (+0.033 / −0.020 / +0.030 / +0.058 /
 +0.032): here the RPN's boxes are already about as precise as the head makes them. That comparison was this
-page's target until it failed full seed 1 on this host (it had passed by 0.011 on the host before): the
+page's target until it failed full seed 1 on this host (0.011 against 0.01 on the host before): the
 three-arm comparison replaced it, asking what the metric was made for. Every object here is small (< 32²
 pixels), so AP medium and large are −1 as COCO reports an empty range. Our evaluator is 3-5 × slower than
 pycocotools (its matching is C and numpy; ours a Python loop), as the bench shows."""
