@@ -50,6 +50,7 @@ class SearchScreen(Screen[None]):
         self.catalog = catalog
         self.initial = query
         self.hits: list[Hit] = []
+        self.shown_query: str | None = None  # the query whose hits the list shows (None: none shown yet)
         self.query_text = query
         self.index_ready = False
         self._timer: Timer | None = None
@@ -127,7 +128,7 @@ class SearchScreen(Screen[None]):
     def _show(self, text: str, hits: list[Hit], problem: str) -> None:
         if text != self.query_text:
             return  # typed on meanwhile: a newer search is coming
-        self.hits = hits
+        self.hits, self.shown_query = hits, text
         results = self.query_one("#search-results", OptionList)
         results.clear_options()
         results.add_options(Option(hit_text(hit)) for hit in hits)
