@@ -393,8 +393,7 @@ class _Papers:
         fresh: list[NewPaper] = []
         nested: list[tuple[str, list[NewPaper]]] = []
         for item in items:
-            line = self.imported.line_of(item)
-            listing = Listing(f"{self.source}:{line}" if line else self.source, item.title, section)
+            listing = Listing(self.imported.where_of(item, self.source), item.title, section)
             identity = _Identity.of(item, listing)
             existing = self.known.same(identity)
             if existing is not None:

@@ -33,10 +33,17 @@ class ImportedList:
     # the source line (from 1) of each paper, by ``id(paper)``: `line_of` (a NewPaper holds papers.yaml's
     # keys only)
     lines: dict[int, int] = field(default_factory=dict, repr=False)
+    # where a paper was read when a line does not say it (``zotero:item 4711``), by ``id(paper)``
+    places: dict[int, str] = field(default_factory=dict, repr=False)
 
     def line_of(self, paper: NewPaper) -> int | None:
         """The line of the markdown file that lists ``paper`` (None for a paper not read from it)."""
         return self.lines.get(id(paper))
+
+    def where_of(self, paper: NewPaper, source: str) -> str:
+        """How the import report names where ``paper`` was read: ``list.md:12``, ``zotero:item 4711``."""
+        line = self.lines.get(id(paper))
+        return f"{source}:{line}" if line else self.places.get(id(paper), source)
 
     def count(self) -> int:
         """How many papers, nested ones included."""
