@@ -166,11 +166,17 @@ def tag(
     paper_id: str = typer.Argument(..., metavar="ID"),
     changes: list[str] = typer.Argument(..., metavar="+TAG|-TAG..."),
 ) -> None:
-    """Add (+name or name) and remove (-name) tags."""
+    """Add (+name or name) and remove (-name) tags. Removing a tag the paper lacks is said, and exits 1
+    when nothing else changed."""
     from readtrack import edits
 
-    paper = edits.tag(_catalog_path(), paper_id, changes).get(paper_id)
+    result = edits.edit_tags(_catalog_path(), paper_id, changes)
+    for word in result.absent:
+        print(f"readtrack: {paper_id} has no tag {word!r}: nothing to remove", file=sys.stderr)
+    paper = result.catalog.get(paper_id)
     print(f"{paper.id}: {', '.join(paper.tags) or '(no tags)'}")
+    if result.absent and not result.changed:
+        raise typer.Exit(1)
 
 
 @app.command()

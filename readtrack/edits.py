@@ -31,6 +31,7 @@ from readtrack.catalog import (
     from_root,
     gc_paused,
     paper_key,
+    tag_problem,
 )
 from readtrack.errors import CatalogError, UsageError
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
@@ -208,32 +209,50 @@ def note(path: Path, paper_id: str, text: str | None) -> Catalog:
     return set_fields(path, paper_id, {"notes": cleaned if cleaned.strip() else None})
 
 
+@dataclass
+class TagEdit:
+    """What ``readtrack tag`` did: the catalog after it, and the removals that found no such tag."""
+
+    catalog: Catalog
+    changed: bool
+    absent: list[str]  # ``-name`` asked of a paper without that tag
+
+
 def tag(path: Path, paper_id: str, changes: list[str]) -> Catalog:
     """Apply ``+tag`` / ``-tag`` changes (a bare word adds). Existing order is kept, new tags appended."""
+    return edit_tags(path, paper_id, changes).catalog
+
+
+def edit_tags(path: Path, paper_id: str, changes: list[str]) -> TagEdit:
+    """`tag`, saying whether the tags changed and which removed tags the paper did not have.
+
+    A tag follows the one rule papers.yaml's tags follow (`readtrack.catalog.tag_problem`): one word, any
+    script or emoji, no spaces, commas or control characters."""
     adds: list[str] = []
-    removes: set[str] = set()
+    removes: list[str] = []
     for change in changes:
-        word = change.lstrip("+-")
-        if not word or not re.fullmatch(r"[\w.:/-]+", word):
-            raise UsageError(
-                f"bad tag {change!r}: use +name to add, -name to remove (letters, digits, - _ . : /)"
-            )
-        if change.startswith("-"):
-            removes.add(word)
-        else:
-            adds.append(word)
+        word = change[1:] if change[:1] in ("+", "-") else change
+        problem = tag_problem(word)
+        if problem:
+            raise UsageError(f"{problem} (use +name to add, -name to remove)")
+        (removes if change.startswith("-") else adds).append(word)
     wanted: list[str] = []
+    absent: list[str] = []
+    changed = [False]
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
         # computed from the tags on disk now, so a tag added meanwhile (the TUI, an editor) is kept
         current = catalog.get(paper_id).tags
         fresh = [t for t in dict.fromkeys(adds) if t not in current]
         wanted[:] = [t for t in current + fresh if t not in removes]
-        if wanted == current:
+        absent[:] = [t for t in dict.fromkeys(removes) if t not in current and t not in adds]
+        changed[0] = wanted != current
+        if not changed[0]:
             return []
         return [doc.set_key(paper_node(root, paper_id), "tags", list(wanted), PAPER_KEYS)]
 
-    return apply_edit(path, edit, lambda updated: updated.get(paper_id).tags == wanted)
+    catalog = apply_edit(path, edit, lambda updated: updated.get(paper_id).tags == wanted)
+    return TagEdit(catalog, changed=changed[0], absent=list(absent))
 
 
 def set_arxiv(path: Path, paper_id: str, ident: str) -> Catalog:

@@ -70,7 +70,7 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         (
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: x\n        title: [unclosed\n",
-            "papers.yaml:7:1:",
+            "papers.yaml:6:16: did not find expected ',' or ']' at line 7, column 1",
         ),
         (
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n      - id: a\n",
@@ -105,7 +105,10 @@ def write(tmp_path: Path, text: str) -> Path:
         ("", "papers.yaml:1:1: the file is empty"),
     ],
 )
-def test_invalid_files_name_file_line_and_column(tmp_path: Path, text: str, message: str) -> None:
+def test_invalid_files_name_file_line_and_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the path is shown relative to the working directory
     with pytest.raises(CatalogError) as err:
         catalog.load(write(tmp_path, text))
     assert str(err.value).startswith(message)
@@ -228,3 +231,90 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
     }
     cached = catalog.load(path)  # the second load comes from the parse cache
     assert cached.get("a") == paper and cached.get("b").parent == "a"
+
+
+PAPER = "version: 1\nsections:\n  - name: A\n    papers:\n"
+
+
+@pytest.mark.parametrize("bad_id", ["a..b", "a.", "v1..2", ".hidden", "a.b\n"])
+def test_ids_that_would_break_a_file_name_are_refused_where_the_list_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_id: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    quoted = bad_id.replace("\n", "\\n")
+    path = write(tmp_path, PAPER + f'      - id: "{quoted}"\n        title: T\n')
+    with pytest.raises(CatalogError) as err:
+        catalog.load(path, cache=False)
+    assert str(err.value).startswith("papers.yaml:5:13: paper ")
+    assert "the id must be a lowercase slug" in str(err.value) or "control character" in str(err.value)
+
+
+def test_dotted_ids_between_characters_stay_valid(tmp_path: Path) -> None:
+    items = "      - id: gpt-3.5\n        title: T\n      - id: v1.2.3\n        title: U\n"
+    path = write(tmp_path, PAPER + items)
+    assert [p.id for p in catalog.load(path, cache=False).papers()] == ["gpt-3.5", "v1.2.3"]
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x00", "\x7f", "\x85", "\x9b", "\t"])
+def test_control_characters_in_ids_and_tags_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, char: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    escaped = char.encode("unicode_escape").decode()
+    escaped = {"\\x00": "\\0", "\\x1b": "\\e", "\\x7f": "\\x7f", "\\t": "\\t"}.get(escaped, escaped)
+    path = write(
+        tmp_path,
+        PAPER + f'      - id: "a{escaped}"\n        title: T\n'
+        f'      - id: b\n        title: U\n        tags: [ok, "x{escaped}y"]\n',
+    )
+    with pytest.raises(CatalogError) as err:
+        catalog.load(path, cache=False)
+    message = str(err.value)
+    assert message.startswith("2 problems in papers.yaml:\n")
+    assert "papers.yaml:5:13: paper " in message and "control character" in message
+    assert "papers.yaml:9:20: paper 'b': tag " in message
+
+
+def test_one_tag_rule_for_the_file_and_the_tag_command(tmp_path: Path) -> None:
+    assert catalog.tag_problem("🚀") is None and catalog.tag_problem("très-bien") is None
+    for bad in ("two words", "a,b", "+x", "-x", "", "x\x1b"):
+        assert catalog.tag_problem(bad) is not None, bad
+    path = write(tmp_path, PAPER + '      - id: a\n        title: T\n        tags: ["🚀", "two words"]\n')
+    with pytest.raises(CatalogError, match=r"papers.yaml:7:21: paper 'a': bad tag 'two words'"):
+        catalog.load(path, cache=False)
+
+
+def test_every_independent_problem_is_reported_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(
+        tmp_path,
+        PAPER + "      - id: a\n        status: done\n        colour: red\n"
+        "      - id: a\n        arxiv: '12.3'\n"
+        "  - name: B\n    papers:\n      - id: c\n        code: github.com/u/r\n        year: soon\n",
+    )
+    with pytest.raises(CatalogError) as err:
+        catalog.load(path, cache=False)
+    assert str(err.value).split("\n") == [
+        "6 problems in papers.yaml:",
+        "papers.yaml:6:17: paper 'a': unknown status 'done' (use one of todo, reading, read, skipped)",
+        "papers.yaml:7:9: unknown key `colour` in a paper (allowed: " + ", ".join(catalog.PAPER_KEYS) + ")",
+        "papers.yaml:8:13: paper 'a': duplicate id (first used on line 5)",
+        "papers.yaml:9:16: paper 'a': malformed arXiv id '12.3' (expected e.g. 2205.14135 or hep-th/9901001)",
+        "papers.yaml:13:15: paper 'c': `code` must be web links (https://...), not 'github.com/u/r'",
+        "papers.yaml:14:15: paper 'c': year must be a whole number",
+    ]
+
+
+def test_an_unclosed_quote_is_reported_where_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, PAPER + '      - id: a\n        notes: "unclosed\n      - id: b\n\n\n\n')
+    with pytest.raises(CatalogError) as err:
+        catalog.load(path, cache=False)
+    assert str(err.value) == (
+        "papers.yaml:6:16: found unexpected end of stream at line 11, column 1,"
+        " while scanning a quoted scalar started here"
+    )

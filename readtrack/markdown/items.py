@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readtrack import arxivid
-from readtrack.catalog import ID_PATTERN
+from readtrack.catalog import valid_id
 from readtrack.markdown.lists import slug
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def protect(children: list[Token]) -> tuple[str, list[_Slot], re.Match[str] | No
             close()
         else:  # images, other HTML, emphasis markers: kept only in the source
             if kind == "html_inline" and (found := _ID_COMMENT.match(token.content.strip())):
-                id_comment = found if ID_PATTERN.match(found.group("id")) else id_comment
+                id_comment = found if valid_id(found.group("id")) else id_comment
             source = f"![{token.content}]({token.attrs.get('src', '')})" if kind == "image" else token.markup
             out.append(_slot(slots, _Slot("drop", token.content if kind == "html_inline" else source)))
     while opened:  # an <a href> never closed: its text stays text
