@@ -65,6 +65,7 @@ class PaperView(Screen[None]):
         self.sources: list[tuple[str, str]] = []  # (file name, text)
         self.matches: list[tuple[int, int]] = []  # (file index, line number from 1)
         self.match_index = -1
+        self.code_files: list[Static] = []  # the Code tab's widgets, one per file of `sources`
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -118,12 +119,23 @@ class PaperView(Screen[None]):
         self.query_one("#page-head", Static).update(head)
         self.query_one("#page-body", Markdown).update(page.markdown())
         self.sources = [(f.name, f.text) for f in page.files]
-        scroll = self.query_one("#code-scroll", VerticalScroll)
-        scroll.remove_children()
-        scroll.mount_all(
-            Static(self._code(i), id=f"code-{i}", classes="code-file") for i in range(len(self.sources))
-        )
+        self._show_code()
         self.query_one("#results-body", Static).update(_results(runs, runs_error))
+
+    def _show_code(self) -> None:
+        """One Static per source file, updated in place: the view loads again each time a run screen on top
+        of it closes, and widgets being removed still hold their place until the removal is awaited."""
+        for index, widget in enumerate(self.code_files[: len(self.sources)]):
+            widget.update(self._code(index))
+        for widget in self.code_files[len(self.sources) :]:
+            widget.remove()
+        added = [
+            Static(self._code(i), classes="code-file") for i in range(len(self.code_files), len(self.sources))
+        ]
+        self.code_files = self.code_files[: len(self.sources)] + added
+        self.query_one("#code-scroll", VerticalScroll).mount_all(added)
+        self.matches = self._find(self.query_one("#code-search", Input).value)  # the lines may have moved
+        self.match_index = -1
 
     def _code(self, index: int, highlight: int | None = None) -> RenderableType:
         name, text = self.sources[index]
@@ -144,15 +156,19 @@ class PaperView(Screen[None]):
 
     @on(Input.Submitted, "#code-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        needle = event.value.strip().lower()
-        self.matches = [
-            (i, number)
-            for i, (_, text) in enumerate(self.sources)
-            for number, line in enumerate(text.splitlines(), start=1)
-            if needle and needle in line.lower()
-        ]
+        self.matches = self._find(event.value)
         self.match_index = -1
         self.action_next_match()
+
+    def _find(self, text: str) -> list[tuple[int, int]]:
+        """(file index, line number) of each line of the code holding ``text``, case aside."""
+        needle = text.strip().lower()
+        return [
+            (i, number)
+            for i, (_, source) in enumerate(self.sources)
+            for number, line in enumerate(source.splitlines(), start=1)
+            if needle and needle in line.lower()
+        ]
 
     @work(thread=True, exclusive=True, group="paper-view-pdf")
     def _load_pdf(self) -> None:
@@ -202,8 +218,8 @@ class PaperView(Screen[None]):
         self.match_index = (self.match_index + 1) % len(self.matches)
         index, line = self.matches[self.match_index]
         if previous is not None and previous[0] != index:
-            self.query_one(f"#code-{previous[0]}", Static).update(self._code(previous[0]))
-        widget = self.query_one(f"#code-{index}", Static)
+            self.code_files[previous[0]].update(self._code(previous[0]))
+        widget = self.code_files[index]
         widget.update(self._code(index, highlight=line))
         scroll = self.query_one("#code-scroll", VerticalScroll)
         top = widget.virtual_region.y + line  # the rule takes the first row
