@@ -8,8 +8,12 @@ Every request readtrack makes (the arXiv API, arXiv PDFs, PDFs from other sites)
 - one rate limiter per host shared by the whole run: arXiv hosts (export.arxiv.org, arxiv.org and the host
   of ``READTRACK_ARXIV_API``) get one request at a time, ``READTRACK_ARXIV_DELAY`` seconds apart; other
   hosts run in parallel up to the run's number of jobs;
-- retries with exponential backoff and jitter on 429, 5xx and connection errors, honouring Retry-After
-  up to a cap (``READTRACK_RETRIES`` attempts, ``READTRACK_BACKOFF`` seconds for the first wait);
+- retries with exponential backoff and jitter on 429, 5xx, timeouts and dropped connections, honouring
+  Retry-After up to a cap (``READTRACK_RETRIES`` attempts, ``READTRACK_BACKOFF`` seconds for the first wait);
+- no patience where none helps: a refused connection or a failed DNS lookup is tried once more after
+  `QUICK_RETRY` seconds, then fails, and the host counts as down for the rest of the run (a network that is
+  down says so in a second, not after a minute of backoff);
+- redirects followed only to http and https URLs: a ``Location: file:///etc/passwd`` fails that request;
 - a 403 from arXiv stops every later arXiv request of the run: arXiv answers 403 to clients it blocks,
   and hammering on is what gets a client blocked for longer;
 - a cancel event, checked before each attempt and during every wait, so the TUI can stop a sync.
@@ -20,8 +24,10 @@ while a body downloads: "one request at a time" holds for PDFs too.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -40,6 +46,8 @@ from readtrack.errors import SyncError, UsageError
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_HOSTS = frozenset({"export.arxiv.org", "arxiv.org", "www.arxiv.org"})
 PROJECT_URL = "https://github.com/readtrack/readtrack"
+QUICK_RETRY = 0.25  # seconds before the one retry of a refused connection or failed DNS lookup
+FOLLOWED_SCHEMES = frozenset({"http", "https"})
 
 
 class RequestFailed(SyncError):
@@ -196,6 +204,7 @@ class PoliteSession(requests.Session):
         self._arxiv_hosts = settings.arxiv_hosts
         self._limiters: dict[str, HostLimiter] = {}
         self._limiters_lock = threading.Lock()
+        self._down: dict[str, str] = {}  # host -> why it cannot be reached (refused, unknown): no more tries
 
     def is_arxiv(self, url: str) -> bool:
         return host_of(url) in self._arxiv_hosts
@@ -241,11 +250,29 @@ class PoliteSession(requests.Session):
                 response.close()
 
     def check(self, url: str) -> None:
-        """Raise before a request that must not be made: cancelled run, or arXiv stopped."""
+        """Raise before a request that must not be made: cancelled run, arXiv stopped, a host found down."""
         if self.cancel.is_set():
             raise Cancelled()
         if self.arxiv_stopped and self.is_arxiv(url):
             raise ArxivStopped(url, self.arxiv_stopped, 403)
+        down = self._down.get(host_of(url))
+        if down:
+            raise Unreachable(url, down)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """requests' hook for every redirect: only http(s) targets are followed, others fail the request."""
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            scheme = urlsplit(target).scheme.lower()
+            if scheme and scheme not in FOLLOWED_SCHEMES:
+                resp.close()
+                raise RequestFailed(
+                    resp.url,
+                    f"refused a redirect to a {scheme}: URL (HTTP {resp.status_code} to {target[:100]}); "
+                    "only http and https are followed",
+                    resp.status_code,
+                )
+        return target
 
     def _send_with_retries(
         self, method: str, url: str, arxiv: bool, interval: float, kwargs: dict[str, Any]
@@ -265,12 +292,23 @@ class PoliteSession(requests.Session):
                 continue
             except requests.ConnectionError as err:
                 reason = describe_connection_error(err)
+                if reason in NO_ROUTE_REASONS:
+                    # nothing listens or no such name: backing off will not change that, one quick look will
+                    if attempt >= min(2, attempts):
+                        tries = f"{attempt} attempt{'s' if attempt != 1 else ''}"
+                        down = f"cannot reach {host_of(url)}: {reason}, {tries}"
+                        self._down[host_of(url)] = down
+                        raise Unreachable(url, down) from None
+                    self._wait(QUICK_RETRY, 0.0)
+                    continue
                 if attempt == attempts:
                     raise Unreachable(
                         url, f"cannot reach {host_of(url)}: {reason}, {attempts} attempts"
                     ) from None
                 self._wait(self._backoff(attempt), interval)
                 continue
+            except requests.RequestException as err:  # InvalidURL, TooManyRedirects ...: fails this request
+                raise RequestFailed(url, describe_connection_error(err)) from None
             status = response.status_code
             if status == 403 and arxiv:
                 response.close()
@@ -322,6 +360,12 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+REFUSED = "connection refused"
+UNKNOWN_HOST = "unknown host (DNS lookup failed)"
+NO_NETWORK = "no route to the host (is the network up?)"
+NO_ROUTE_REASONS = frozenset({REFUSED, UNKNOWN_HOST, NO_NETWORK})
+
+
 def describe_connection_error(err: BaseException) -> str:
     """A short human reason for a connection failure, from the innermost cause requests wraps."""
     seen: set[int] = set()
@@ -332,12 +376,14 @@ def describe_connection_error(err: BaseException) -> str:
             continue
         seen.add(id(current))
         if isinstance(current, ConnectionRefusedError):
-            return "connection refused"
+            return REFUSED
         if isinstance(current, ConnectionResetError):
             return "connection reset by the server"
+        if isinstance(current, OSError) and current.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return NO_NETWORK
         name = type(current).__name__
-        if name == "NameResolutionError" or "Name or service not known" in str(current):
-            return "unknown host (DNS lookup failed)"
+        if name == "NameResolutionError" or isinstance(current, socket.gaierror):
+            return UNKNOWN_HOST
         if name == "RemoteDisconnected":
             return "the server closed the connection without replying"
         stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))

@@ -24,7 +24,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -339,7 +339,7 @@ def _fetch_once(
         received = offset
         head = b"" if offset == 0 else b"%PDF-"  # a resumed part was checked when it began
         part.parent.mkdir(parents=True, exist_ok=True)
-        with part.open(mode) as handle:
+        with _no_empty_part(part), part.open(mode) as handle:  # closed (flushed) before the size is read
             # urllib3 drops the last partial read when a body ends early; check the length ourselves instead
             response.raw.enforce_content_length = False
             for chunk in response.iter_content(CHUNK):
@@ -374,6 +374,18 @@ def _fetch_once(
 
 def _cap(max_bytes: int) -> str:
     return f"{max_bytes / 1e6:.0f} MB cap (READTRACK_MAX_PDF_MB)"
+
+
+@contextlib.contextmanager
+def _no_empty_part(part: Path) -> Iterator[None]:
+    """A download stopped before its first byte (cancelled, failed) leaves no 0-byte ``.part`` behind."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if part.stat().st_size == 0:
+                part.unlink()
+        raise
 
 
 def _discard(part: Path) -> None:

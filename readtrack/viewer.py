@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from readtrack import pdfcache
 from readtrack.errors import SyncError, UsageError
 from readtrack.sync import EventCallback, SyncOptions, sync
+from readtrack.syncreport import PaperFinished, SyncEvent
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog
@@ -39,7 +40,7 @@ def open_paper(
                 f"{paper_id} has no arXiv id and no url to open: add one to papers.yaml, "
                 f"or try `readtrack sync {paper_id} --resolve`"
             )
-        report = sync(catalog, [paper_id], options=options, on_event=on_event)
+        report = sync(catalog, [paper_id], options=options, on_event=_all_but_failures(on_event))
         path = pdfcache.paper_pdf_path(paper)
         if path is None:
             if paper.url and not paper.arxiv_ids() and pdfcache.known_link(paper.url) == "page":
@@ -49,6 +50,19 @@ def open_paper(
             raise SyncError(f"could not fetch the PDF of {paper_id}: {reasons[0]}")
     launch_viewer(str(path))
     return str(path)
+
+
+def _all_but_failures(on_event: EventCallback | None) -> EventCallback | None:
+    """The sync's events minus a paper's failure: the `SyncError` raised below says it, once."""
+    if on_event is None:
+        return None
+    shown = on_event
+
+    def forward(event: SyncEvent) -> None:
+        if not (isinstance(event, PaperFinished) and event.result.outcome == "failed"):
+            shown(event)
+
+    return forward
 
 
 def launch_viewer(target: str) -> None:

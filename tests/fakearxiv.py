@@ -12,10 +12,11 @@ live site). It serves:
 - ``/web/<path>``: a PDF when the path ends in ``.pdf``, else an HTML page (a stand-in for other sites).
 
 Faults are injected per path prefix, for a number of requests: 503 or 429 (with Retry-After), 403, a
-connection reset, a reply slower than the client's timeout, a truncated PDF, HTML instead of a PDF, malformed
-XML, the error feed, the empty feed, an id the API silently drops, a disconnect mid-download, a server that
-ignores Range. ``latency`` delays every reply. It counts requests and bytes served per path, logs every
-request (path, query, headers, time) and the most requests it ever had in flight, for tests to assert on.
+connection reset, a redirect (to any ``location``, file:// included), a reply slower than the client's
+timeout, a truncated PDF, HTML instead of a PDF, malformed XML, the error feed, the empty feed, an id the API
+silently drops, a disconnect mid-download, a server that ignores Range. ``latency`` delays every reply. It
+counts requests and bytes served per path, logs every request (path, query, headers, time) and the most
+requests it ever had in flight, for tests to assert on.
 
     with FakeArxiv.running() as server:
         server.fail("/pdf/2205.14135", "disconnect", fraction=0.6)
@@ -118,6 +119,7 @@ class Fault:
     fraction: float = 0.5
     content_type: str = "text/html; charset=utf-8"
     ids: frozenset[str] = frozenset()
+    location: str = ""  # where a "redirect" sends the client
 
 
 FAULT_KINDS = {
@@ -136,6 +138,7 @@ FAULT_KINDS = {
     "disconnect",
     "ignore-range",
     "trickle",
+    "redirect",
 }
 
 
@@ -633,6 +636,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
+            return True
+        if kind == "redirect":
+            self._send(path, 302, "text/html", b"<html>moved</html>", extra={"Location": fault.location})
             return True
         if kind == "slow":
             time.sleep(fault.delay)

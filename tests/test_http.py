@@ -128,6 +128,59 @@ def test_a_closed_port_is_unreachable_with_connection_refused() -> None:
         session.get(url)
 
 
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens: the connection is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/query"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (None, "connection refused"),
+        ("http://no-such-host.invalid/x.pdf", r"unknown host \(DNS lookup failed\)"),
+    ],
+)
+def test_refused_or_unknown_hosts_fail_after_one_quick_retry_even_with_default_patience(
+    url: str | None, reason: str
+) -> None:
+    url = url or closed_port_url()
+    # the default patience: 4 attempts from a 2 s backoff, which a dropped connection still gets (>= 7 s)
+    session = PoliteSession(HttpSettings(api_url="http://127.0.0.1:1/api", arxiv_delay=0))
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match=rf"cannot reach .*: {reason}, 2 attempts"):
+        session.get(url)
+    assert time.monotonic() - started < 2
+    assert session.log.requests == 2
+
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match=reason):  # the host is down for the rest of the run: no more tries
+        session.get(url.rsplit("/", 1)[0] + "/another.pdf")
+    assert session.log.requests == 2
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_redirect_to_a_file_url_fails_that_request_in_one_line(server: FakeArxiv, other: FakeArxiv) -> None:
+    server.fail("/web/", "redirect", location="file:///etc/passwd")
+    session = session_for(server)
+    with pytest.raises(RequestFailed) as caught:
+        session.get(server.base_url + "/web/paper.pdf")
+    message = str(caught.value)
+    assert "refused a redirect to a file: URL (HTTP 302 to file:///etc/passwd)" in message
+    assert "only http and https are followed" in message and "\n" not in message
+    assert server.requests["/web/paper.pdf"] == 1  # not retried
+    assert session.get(other.base_url + "/web/paper.pdf").status_code == 200  # the session carries on
+
+
+def test_a_redirect_to_http_is_still_followed(server: FakeArxiv, other: FakeArxiv) -> None:
+    server.fail("/web/", "redirect", location=other.base_url + "/web/moved.pdf")
+    response = session_for(server).get(server.base_url + "/web/paper.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert other.requests["/web/moved.pdf"] == 1
+
+
 def test_arxiv_requests_go_one_at_a_time_and_delay_apart(server: FakeArxiv) -> None:
     server.latency = 0.05
     session = session_for(server, arxiv_delay=0.2)

@@ -15,6 +15,7 @@ from fakearxiv import FakeArxiv, FakePaper, point_urls_at, serving
 from readtrack import metadata, pdfcache
 from readtrack.catalog import Catalog, load
 from readtrack.errors import SyncError
+from readtrack.paths import pdf_cache_dir
 from readtrack.sync import SyncOptions, sync
 from readtrack.syncreport import (
     BytesProgress,
@@ -343,6 +344,28 @@ def test_urls_to_pdfs_download_and_web_pages_stay_links(
     again = run(catalog, "pdf", "typed", "blog")
     assert web.total_requests == 0 and server.total_requests == 0
     assert outcomes(again) == {"pdf": "cached", "typed": "cached", "blog": "link"}
+
+
+def test_a_redirect_to_a_file_url_fails_that_paper_and_the_others_carry_on(
+    server: FakeArxiv, web: FakeArxiv, catalog_file: Path
+) -> None:
+    web.fail("/web/evil.pdf", "redirect", location="file:///etc/passwd", times=None)
+    web.fail("/web/slow.pdf", "trickle", delay=0.01)  # in flight while the redirect fails
+    catalog = write_catalog(
+        catalog_file,
+        [
+            {"id": "evil", "url": web.base_url + "/web/evil.pdf"},
+            {"id": "slow", "url": web.base_url + "/web/slow.pdf"},
+            {"id": "a", "arxiv": "2205.14135"},
+        ],
+    )
+    report = run(catalog, jobs=2)
+    assert outcomes(report) == {"evil": "failed", "slow": "synced", "a": "synced"}
+    (reason,) = report.failed[0].reasons
+    assert "refused a redirect to a file: URL (HTTP 302 to file:///etc/passwd)" in reason
+    assert "\n" not in reason
+    assert pdfcache.web_pdf_path("slow").read_bytes() == web.web_pdf("/web/slow.pdf")
+    assert [p.name for p in pdf_cache_dir().rglob("*.part")] == []
 
 
 def test_events_report_start_bytes_and_every_paper(server: FakeArxiv, catalog_file: Path) -> None:

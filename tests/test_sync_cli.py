@@ -100,20 +100,36 @@ def test_a_failed_paper_makes_exit_status_1_with_the_reason(server: FakeArxiv) -
     assert "failed flashattention: metadata 2307.08691: arXiv's reply has no entry" in result.stdout
 
 
-def test_network_down_prints_one_line_and_writes_nothing(catalog_file: Path) -> None:
+# the default patience (READTRACK_BACKOFF 2 s, 4 attempts), which a refused connection must not wait out
+NETWORK_DOWN = {"READTRACK_ARXIV_API": "http://127.0.0.1:9/api/query", "READTRACK_ARXIV_DELAY": "0"}
+
+
+def test_network_down_prints_one_line_at_once_and_writes_nothing(catalog_file: Path) -> None:
     point_urls_at(catalog_file, "http://127.0.0.1:9")  # every host down, not just arXiv
-    env = {
-        "READTRACK_ARXIV_API": "http://127.0.0.1:9/api/query",
-        "READTRACK_ARXIV_DELAY": "0",
-        "READTRACK_BACKOFF": "0.01",
-    }
-    result = run_cli("sync", env=env)
+    started = time.monotonic()
+    result = run_cli("sync", env=NETWORK_DOWN)
+    took = time.monotonic() - started
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "readtrack: cannot reach 127.0.0.1:9: connection refused, 4 attempts; is the network up? "
+        "readtrack: cannot reach 127.0.0.1:9: connection refused, 2 attempts; is the network up? "
         "Nothing was changed"
     ]
     assert [p for p in pdf_cache_dir().rglob("*") if p.is_file()] == []
+    assert took < 6, f"{took:.1f} s to say the network is down"  # backing off 3 times: 7 s or more
+
+
+def test_open_with_the_network_down_fails_at_once_and_says_so_once(catalog_file: Path) -> None:
+    point_urls_at(catalog_file, "http://no-such-host.invalid")  # a name that never resolves (RFC 2606)
+    started = time.monotonic()
+    result = run_cli("open", "gpt", env={**NETWORK_DOWN, "READTRACK_OPENER": "true"})
+    took = time.monotonic() - started
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.count("unknown host (DNS lookup failed)") == 1, output
+    assert result.stderr.startswith(
+        "readtrack: could not fetch the PDF of gpt: url http://no-such-host.invalid/"
+    )
+    assert took < 6, f"{took:.1f} s to say the network is down"
 
 
 def test_a_403_stops_arxiv_with_a_clear_message(server: FakeArxiv) -> None:
