@@ -44,13 +44,13 @@ def _root(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
-    del debug  # read from sys.argv by readtrack.launch.run_mapped, which also sees errors raised here
+    # --debug is also read from sys.argv by readtrack.launch.run_mapped, which sees errors raised here
     if catalog:
         os.environ["READTRACK_CATALOG"] = catalog
     if ctx.invoked_subcommand is None:
         from readtrack.tui import run_tui
 
-        run_tui()
+        run_tui(debug=debug)
 
 
 # -- the reading list ---------------------------------------------------------------------------------

@@ -61,4 +61,5 @@ def main() -> None:
         os.environ["READTRACK_CATALOG"] = catalog  # what the CLI's --catalog does
     from readtrack.tui import run_tui
 
-    run_mapped(run_tui, debug or "--debug" in sys.argv)
+    debug = debug or "--debug" in sys.argv
+    run_mapped(lambda: run_tui(debug=debug), debug)

@@ -583,6 +583,14 @@ class ReadtrackApp(App[None]):
 
             catalog = catalog_path()
         self.catalog_path = catalog
+        self.crash: Exception | None = None  # the first exception no code caught: it ended the app
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's hook for an exception no handler caught: it ends the app with return code 1 and draws
+        # the traceback. Keep the error, for `run_tui` to say in one line why readtrack stopped.
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen(self.catalog_path)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from fake_plugins import write_plugin
 from rich.console import Console
+from terminal import Terminal
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TabbedContent
 from tui_driver import screen_text, settle, wait_until
@@ -243,3 +246,52 @@ def test_running_from_the_paper_view_shows_the_run_on_its_results_tab(
     text = run_app(catalog_file, steps)
     assert [r.status for r in history.runs("tinyplug")] == ["passed"]
     assert "cpu: passed" in text and "Recent runs" in text
+
+
+# A bug put into one action, for the tests below: the TUI as it would be with a crash left in it.
+CRASHING = """
+import sys
+from readtrack.tui.app import MainScreen
+
+def broken_help(self):
+    raise RuntimeError("a bug in the help action")
+
+MainScreen.action_help = broken_help
+sys.argv = ["readtrack", "--catalog", *sys.argv[1:]]
+from readtrack.launch import main
+main()
+"""
+
+
+def crash_in_a_terminal(catalog_file: Path, *args: str) -> tuple[int | None, str]:
+    """readtrack in a real terminal, ? pressed (the broken action): its exit code and what it printed
+    (the terminal's control sequences left out)."""
+    term = Terminal([sys.executable, "-c", CRASHING, str(catalog_file), *args], columns=120, lines=30)
+    try:
+        term.wait_for("Decoupled Weight Decay", timeout=60)
+        term.type("?")
+    finally:
+        code = term.close(timeout=30)
+    return code, re.sub(r"\x1b\[[0-9;?<>=$]*[A-Za-z~]", "", term.output.decode(errors="replace"))
+
+
+def test_a_crash_in_the_tui_exits_1_with_one_line_and_the_traceback_in_a_file(
+    catalog_file: Path, readtrack_home: Path
+) -> None:
+    code, output = crash_in_a_terminal(catalog_file)
+    assert code == 1, output[-600:]
+    log = readtrack_home / "tui-crash.log"
+    said = output[output.rindex("readtrack: ") :].rstrip()  # after the TUI has left the screen
+    assert said == (
+        "readtrack: the TUI stopped on an unexpected error (a bug): RuntimeError: a bug in the help action; "
+        f"its traceback is in {log}"
+    )
+    assert "Traceback" not in output  # not on the terminal: in the file
+    traceback = log.read_text()
+    assert "broken_help" in traceback and "RuntimeError: a bug in the help action" in traceback
+
+
+def test_with_debug_a_crash_prints_the_traceback_and_exits_1(catalog_file: Path) -> None:
+    code, output = crash_in_a_terminal(catalog_file, "--debug")
+    assert code == 1, output[-600:]
+    assert "Traceback" in output and "RuntimeError: a bug in the help action" in output
