@@ -207,16 +207,37 @@ def stats() -> None:
 
 @app.command("import")
 def import_list(
-    file: str = typer.Argument(..., metavar="FILE.md", help="A markdown checklist or list of papers."),
+    file: str = typer.Argument(
+        None,
+        metavar="FILE",
+        help="A markdown list (.md), BibTeX (.bib) or CSL-JSON (.json) file; with --zotero, the Zotero data "
+        "directory (default: ~/Zotero).",
+    ),
     section: str = typer.Option(None, "--section", "-s", help="Put every item in this section."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the report (what would be added, skipped, merged) and write nothing."
     ),
+    zotero: bool = typer.Option(
+        False, "--zotero", help="Import a Zotero library (collections, tags, notes, PDFs, reading status)."
+    ),
 ) -> None:
-    """Merge a markdown reading list into papers.yaml, skipping papers already there."""
-    from readtrack.importer import import_markdown
+    """Merge a reading list or library into papers.yaml, skipping papers already there."""
+    from readtrack import formats
+    from readtrack.errors import ReadtrackError, UsageError
 
-    print(import_markdown(_catalog_path(), Path(file), section=section, dry_run=dry_run).summary())
+    if zotero:
+        report = formats.import_zotero(
+            _catalog_path(), Path(file) if file else None, section=section, dry_run=dry_run
+        )
+    elif not file:
+        raise UsageError("give a file to import (FILE.md, FILE.bib or FILE.json), or --zotero [DIR]")
+    else:
+        report = formats.import_file(_catalog_path(), Path(file), section=section, dry_run=dry_run)
+    print(report.summary())
+    problems = getattr(report, "problems", [])
+    if problems:  # the work is done and reported; the exit status says some items were not whole
+        count = len(problems)
+        raise ReadtrackError(f"{count} item{'s' if count != 1 else ''} had problems (listed above)")
 
 
 @app.command()

@@ -1,0 +1,252 @@
+"""BibTeX import (`readtrack.formats.bibtex`) on files written the way Better BibTeX, JabRef and Mendeley
+write them (tests/data/library), through `readtrack import` as a user runs it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+from zotero_db import tiny_pdf
+
+from readtrack import pdfcache
+from readtrack.catalog import load
+from readtrack.formats import bibtex, import_file, library
+from readtrack.formats.latex import to_text
+
+DATA = Path(__file__).resolve().parent / "data" / "library"
+
+
+def place(tmp_path: Path, name: str, home: str = "/home/ada") -> Path:
+    """The sample file copied into ``tmp_path``, its absolute paths moved under ``tmp_path/home``."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    root = tmp_path / "home"
+    text = text.replace(home, str(root)).replace(home.lstrip("/"), str(root).lstrip("/"))
+    target = tmp_path / name
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def pdf_at(path: Path, text: str = "a paper") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(tiny_pdf(text))
+    return path
+
+
+@pytest.fixture
+def jabref(tmp_path: Path) -> Path:
+    """JabRef's library with the PDFs its ``file`` fields name beside it (one of Ioffe's two missing)."""
+    bib = place(tmp_path, "jabref.bib")
+    pdf_at(tmp_path / "papers" / "kingma2015adam.pdf", "adam")
+    pdf_at(tmp_path / "papers" / "ioffe15.pdf", "batch norm")
+    (tmp_path / "papers" / "srivastava14a.pdf").write_text("<html>Not Found</html>")  # a corrupt download
+    return bib
+
+
+def test_better_bibtex_export_keeps_ids_titles_tags_notes_pdfs_and_metadata(
+    tmp_path: Path, catalog_file: Path
+) -> None:
+    bib = place(tmp_path, "better-bibtex.bib", home="/home/ada/Zotero")
+    storage = tmp_path / "home" / "storage"
+    pdf_at(storage / "9GQTXN7D" / "Vaswani et al. - 2017 - Attention Is All You Need.pdf")
+    ddpm_pdf = pdf_at(
+        storage / "K2QZ8W4N" / "Ho et al. - 2020 - Denoising Diffusion Probabilistic Models.pdf"
+    )
+    before = catalog_file.read_text(encoding="utf-8")
+
+    report = import_file(catalog_file, bib)
+
+    catalog = load(catalog_file)
+    # the Transformer is in the seed list already (same arXiv id): skipped, named with both places
+    assert "better-bibtex.bib:1" in report.summary() and "same arXiv id 1706.03762" in report.summary()
+    added = {p.title: p for p in catalog.papers() if p.id in report.merged.added}
+    assert set(added) == {
+        "Denoising Diffusion Probabilistic Models",
+        "Gradient-Based Learning Applied to Document Recognition",
+        "An Undulatory Theory of the Mechanics of Atoms and Molecules: Schrödinger's Equation, "
+        "Étude & Naïve Bounds",
+    }
+    ddpm = added["Denoising Diffusion Probabilistic Models"]
+    assert (ddpm.arxiv, ddpm.year) == ("2006.11239", 2020)
+    assert ddpm.tags == ["computer-science-machine-learning", "diffusion", "statistics-machine-learning"]
+    lenet = added["Gradient-Based Learning Applied to Document Recognition"]
+    assert lenet.url == "https://doi.org/10.1109/5.726791"  # the DOI: what makes a later import match it
+    assert lenet.notes == "The LeNet-5 paper: convolutions, subsampling & a graph transformer network."
+    # papers.yaml is only appended to
+    assert catalog_file.read_text(encoding="utf-8").startswith(before.rstrip("\n"))
+    # the PDF sits where sync looks for it, byte for byte, and is recorded; the HTML snapshot is not taken
+    cached = pdfcache.arxiv_pdf_path("2006.11239")
+    assert cached.read_bytes() == ddpm_pdf.read_bytes()
+    assert report.pdfs == 1  # the Transformer's PDF stays out: that paper was not added
+    # what papers.yaml has no key for is in the database
+    details = library.details(lenet.id, None)
+    assert details["authors"] == ["Y. Lecun", "L. Bottou", "Y. Bengio", "P. Haffner"]
+    assert details["venue"] == "Proceedings of the IEEE"
+    assert details["url"] == "https://ieeexplore.ieee.org/document/726791"
+    assert library.details(ddpm.id, ddpm.arxiv)["abstract"].startswith("We present high quality image")
+
+
+def test_jabref_file_strings_crossref_groups_status_and_a_malformed_entry(
+    jabref: Path, catalog_file: Path
+) -> None:
+    before = catalog_file.read_text(encoding="utf-8")
+    result = run_cli("import", str(jabref), "--section", "From JabRef")
+
+    # a malformed entry and a corrupt PDF are problems of one item each: the rest is imported, exit 1
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == "readtrack: 2 items had problems (listed above)"
+    assert (
+        "jabref.bib:29: malformed entry skipped (Expected comma after entry key, but found =)"
+        in result.stdout
+    )
+    assert "srivastava14a.pdf: not a PDF" in result.stdout
+    catalog = load(catalog_file)
+    section = catalog.section("From JabRef")
+    titles = {p.title: p for p in section.papers}
+    # Adam is the seed list's Adam-family paper (related 1412.6980): never added twice
+    assert "Adam: A Method for Stochastic Optimization" not in titles
+    assert "jabref.bib:5" in result.stdout and "same arXiv id 1412.6980" in result.stdout
+    batchnorm = titles[
+        "Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift"
+    ]
+    assert (batchnorm.arxiv, batchnorm.status, batchnorm.year) == ("1502.03167", "reading", 2015)  # crossref
+    assert batchnorm.notes == "Reduces internal covariate shift; see also layer norm."
+    dropout = titles["Dropout: A Simple Way to Prevent Neural Networks from Overfitting"]
+    assert dropout.tags == ["regularization", "neural-networks"] and dropout.arxiv is None
+    # the second of Ioffe's two files is the one there: it is the paper's PDF
+    assert (
+        pdfcache.arxiv_pdf_path("1502.03167").read_bytes()
+        == (jabref.parent / "papers/ioffe15.pdf").read_bytes()
+    )
+    assert library.details(batchnorm.id, batchnorm.arxiv)["venue"] == (
+        "Proceedings of the 32nd International Conference on Machine Learning"
+    )
+    bahdanau = next(p for p in section.papers if p.arxiv == "1409.0473")
+    assert library.details(bahdanau.id, bahdanau.arxiv)["venue"] == (
+        "Advances in Neural Information Processing Systems (workshop)"  # @string and #
+    )
+    assert not any(p.title.startswith("Proceedings of the 32nd") for p in catalog.papers())  # a container
+    assert catalog_file.read_text(encoding="utf-8").startswith(before.rstrip("\n"))
+
+
+def test_mendeley_export_paths_without_their_leading_slash(tmp_path: Path, catalog_file: Path) -> None:
+    bib = place(tmp_path, "mendeley.bib")
+    downloaded = tmp_path / "home/.local/share/data/Mendeley Ltd./Mendeley Desktop/Downloaded"
+    lora_pdf = pdf_at(downloaded / "Hu et al. - 2021 - LoRA Low-Rank Adaptation of Large Language Models.pdf")
+
+    report = import_file(catalog_file, bib)
+
+    assert not report.problems, report.summary()
+    lora = next(p for p in load(catalog_file).papers() if p.arxiv == "2106.09685")
+    assert lora.title == "LoRA: Low-Rank Adaptation of Large Language Models"
+    assert lora.tags == ["fine-tuning", "llm"]
+    assert pdfcache.arxiv_pdf_path("2106.09685").read_bytes() == lora_pdf.read_bytes()
+    # ResNet is in the seed list (arXiv 1512.03385): skipped, and its PDF is not copied for it
+    assert "same arXiv id 1512.03385" in report.summary()
+    assert not pdfcache.arxiv_pdf_path("1512.03385").exists()
+
+
+def test_importing_twice_adds_and_writes_nothing_and_new_entries_are_added(
+    jabref: Path, catalog_file: Path, readtrack_home: Path
+) -> None:
+    first = run_cli("import", str(jabref))
+    assert first.returncode == 1 and "added 3 papers" in first.stdout, first.stdout
+    written = catalog_file.read_bytes()
+    stamp = catalog_file.stat().st_mtime_ns
+    database = hashlib.sha256((readtrack_home / "readtrack.db").read_bytes()).hexdigest()
+
+    again = run_cli("import", str(jabref))
+
+    assert "added 0 papers" in again.stdout
+    assert "jabref.bib:46" in again.stdout and "same arXiv id 1409.0473" in again.stdout
+    assert catalog_file.read_bytes() == written and catalog_file.stat().st_mtime_ns == stamp
+    assert hashlib.sha256((readtrack_home / "readtrack.db").read_bytes()).hexdigest() == database
+
+    # two entries added to the library since: exactly those two come in, below everything already there
+    with jabref.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n@Article{Ba2016,\n  author = {Jimmy Lei Ba and Jamie Ryan Kiros and Geoffrey E. Hinton},\n"
+            "  title = {Layer Normalization Revisited},\n  year = {2016},\n}\n"
+            "\n@Misc{Graves2014,\n  title = {Neural {T}uring Machines},\n  eprint = {1410.5401},\n"
+            "  archiveprefix = {arXiv},\n}\n"
+        )
+    third = run_cli("import", str(jabref))
+    assert "added 2 papers" in third.stdout, third.stdout
+    assert catalog_file.read_bytes().startswith(written.rstrip(b"\n"))
+    assert {p.title for p in load(catalog_file).papers()} >= {
+        "Layer Normalization Revisited",
+        "Neural Turing Machines",
+    }
+
+
+def test_dry_run_writes_nothing(jabref: Path, catalog_file: Path, readtrack_home: Path) -> None:
+    before = catalog_file.read_bytes()
+    result = run_cli("import", str(jabref), "--dry-run")
+    assert "would add 3 papers" in result.stdout and "dry run, nothing written" in result.stdout
+    assert "would copy 1 PDF into the PDF cache" in result.stdout
+    assert catalog_file.read_bytes() == before
+    assert not list(readtrack_home.glob("pdfs/**/*.pdf"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Just some notes about papers I like.\n", "no BibTeX entries found"),
+        ("\x00\x01binary\x00" * 10, "not a BibTeX file (binary data)"),
+    ],
+)
+def test_a_file_that_is_not_bibtex_is_one_line_and_exit_2(
+    tmp_path: Path, catalog_file: Path, content: str, message: str
+) -> None:
+    bib = tmp_path / "library.bib"
+    bib.write_text(content, encoding="latin-1")
+    before = catalog_file.read_bytes()
+    result = run_cli("import", str(bib))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"readtrack: {bib}: {message}" + (
+        " (expected entries like `@article{key, ...}`)" if "no BibTeX" in message else ""
+    )
+    assert catalog_file.read_bytes() == before
+
+
+def test_file_fields_of_each_tool() -> None:
+    folder = Path("/lib")
+    assert bibtex.pdf_files(
+        "Full Text PDF:/z/storage/AB/x.pdf:application/pdf;Snapshot:/z/a.html:text/html", folder
+    ) == [Path("/z/storage/AB/x.pdf")]
+    assert bibtex.pdf_files(":papers/x.pdf:PDF", folder) == [Path("/lib/papers/x.pdf")]
+    assert bibtex.pdf_files("Paper:C\\:\\\\Users\\\\ada\\\\x.pdf:PDF", folder) == [
+        Path("C:\\Users\\ada\\x.pdf")
+    ]
+    assert bibtex.pdf_files(":C$\\backslash$:/Users/ada/x.pdf:pdf", folder) == [Path("C:/Users/ada/x.pdf")]
+    assert bibtex.pdf_files("/z/a.pdf;/z/b.pdf", folder) == [Path("/z/a.pdf"), Path("/z/b.pdf")]  # BibLaTeX
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        ('{Sch{\\"o}n} and {BERT}', "Schön and BERT"),
+        (
+            "\\'{E}tude, Na\\\"{\\i}ve, \\c{c}a, \\v Skoda, {\\L}ukasz, Stra{\\ss}e",
+            "Étude, Naïve, ça, Škoda, Łukasz, Straße",
+        ),
+        ("A \\& B, 100\\%, \\$5, \\#1, x\\_y", "A & B, 100%, $5, #1, x_y"),
+        # what readtrack's own BibTeX export writes for braces, backslashes, tildes and carets
+        (
+            "\\textbraceleft{}x\\textbraceright{} \\textbackslash{}n \\textasciitilde{}1 2\\textasciicircum{}3",
+            "{x} \\n ~1 2^3",
+        ),
+        ("\\emph{Deep} \\textbf{nets} --- pages 1--2", "Deep nets — pages 1–2"),
+        ("$O(n^2)$ memory", "O(n^2) memory"),
+    ],
+)
+def test_latex_in_fields_is_decoded(latex: str, text: str) -> None:
+    assert to_text(latex) == text
+
+
+def test_copy_of_a_sample_with_a_missing_pdf_reports_it(tmp_path: Path, catalog_file: Path) -> None:
+    bib = place(tmp_path, "better-bibtex.bib", home="/home/ada/Zotero")
+    report = import_file(catalog_file, bib)
+    assert any("no usable PDF" in p and "Ho et al. - 2020" in p for p in report.problems)
+    assert any(p.arxiv == "2006.11239" for p in load(catalog_file).papers())  # imported without its PDF
