@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -30,6 +30,7 @@ from readtrack.errors import ReadtrackError
 from readtrack.tui.catalog_watch import CatalogWatcher
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.key_bar import KeyBar
+from readtrack.tui.panes import ScrollPane
 from readtrack.tui.paper_table import PaperTable, fit
 from readtrack.tui.rows import IncrementalFilter, PaperRow, section_rows
 from readtrack.tui.shelf_worker import ShelfWorker
@@ -99,10 +100,25 @@ class MainScreen(Screen[None]):
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("q", "quit", "Quit"),
     ]
+    # The key bar's order: what a narrow terminal (100 columns) must still show comes first (see KeyBar).
+    KEY_BAR_FIRST: ClassVar[tuple[str, ...]] = (
+        "run_plugin",
+        "paper_view",
+        "search",
+        "toggle_read",
+        "notes",
+        "filter",
+        "sync",
+        "mark('reading')",
+        "tags",
+        "add",
+        "mark('skipped')",
+    )
     # Keys handled by the table and the section list, listed in help next to the ones above.
     MOVE_KEYS: ClassVar[list[tuple[str, str]]] = [
         ("↑ / k, ↓ / j", "Move the cursor (PgUp, PgDn, Home, End too)"),
-        ("Tab", "Switch between the section list and the table"),
+        ("Tab / Shift+Tab", "Next / previous pane: table → details → section list"),
+        ("↑ ↓ j k PgUp PgDn", "In the details (after Tab): scroll them"),
     ]
 
     def __init__(self, path: Path) -> None:
@@ -132,7 +148,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="papers-pane"):
                 yield PaperTable(id="papers")  # the filter box goes above it on the first "/"
                 yield SyncPanel(id="sync")
-            with VerticalScroll(id="details"):
+            with ScrollPane(id="details"):
                 yield Static(id="detail-body")
         yield KeyBar()
 
@@ -274,18 +290,13 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="details")
     def _fetch_details(self, paper: Paper) -> None:
-        from readtrack.tui.detail_view import paper_and_runs
+        """Read and build the pane's content off the UI thread (long notes are cut there, see detail_view)."""
+        from readtrack.tui.detail_view import detail_renderable, paper_and_runs
 
         details, runs, runs_error = paper_and_runs(paper)
+        shown = detail_renderable(details, runs, runs_error)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._render_details, details, runs, runs_error)
-
-    def _render_details(
-        self, details: dict[str, Any], runs: list[Any] | None, runs_error: str | None
-    ) -> None:
-        from readtrack.tui.detail_view import detail_renderable
-
-        self.query_one("#detail-body", Static).update(detail_renderable(details, runs, runs_error))
+            self.app.call_from_thread(self.query_one("#detail-body", Static).update, shown)
 
     @on(OptionList.OptionHighlighted, "#sections")
     def _section_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -12,6 +12,25 @@ from readtrack.errors import one_line
 from readtrack.records import RunRecord
 
 RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
+# Notes and abstracts longer than this are cut in the pane: wrapping megabytes of text on every paint froze
+# the TUI (a 5 MB note: 78 s on a busy 2-core machine); the rest stays in papers.yaml, a command away.
+SHOWN_CHARS = 4000
+
+
+def clipped(text: str, rest_hint: str, limit: int = SHOWN_CHARS) -> Text:
+    """``text`` as it shows in the pane: whole when short, else its start (cut at a line or word end) and a
+    dim ``… (4.9 MB more; open with `readtrack note ID`)``."""
+    if len(text) <= limit:
+        return Text(text)
+    from rich.filesize import decimal
+
+    head = text[:limit]
+    cut = max(head.rfind("\n"), head.rfind(" "))
+    head = head[:cut] if cut > limit // 2 else head
+    more = len(text[len(head) :].encode("utf-8"))
+    shown = Text(head.rstrip())
+    shown.append(f"\n… ({decimal(more)} more; {rest_hint})", style="dim italic")
+    return shown
 
 
 def run_line(record: RunRecord, *, plugin: bool = False) -> Text:
@@ -57,12 +76,14 @@ def detail_renderable(
     parts.append(Text("PDF: " + (details["pdf_path"] or "not downloaded (o fetches it)"), style="dim"))
     parts.append(_heading("Abstract"))
     if details.get("abstract"):
-        parts.append(Text(details["abstract"]))
+        parts.append(clipped(details["abstract"], f"see `readtrack show {details['id']}`"))
     else:
         parts.append(Text("Not synced yet: s syncs this paper, S the whole list.", style="dim"))
     parts.append(_heading("Notes"))
     parts.append(
-        Text(details["notes"]) if details.get("notes") else Text("None yet: n adds some.", style="dim")
+        clipped(details["notes"], f"open with `readtrack note {details['id']}`")
+        if details.get("notes")
+        else Text("None yet: n adds some.", style="dim")
     )
     if details.get("plugins"):
         plugins = details["plugins"]

@@ -17,7 +17,8 @@ from textual.widgets import Static
 
 
 class KeyBar(Static):
-    """The active screen's shown bindings, one per action, then the palette key if it fits."""
+    """The active screen's shown bindings, one per action, then the palette key if it fits. A screen may
+    name the actions that matter most in ``KEY_BAR_FIRST``: they come first and are the last dropped."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"key-bar--key", "key-bar--description"}
     ALWAYS: ClassVar[set[str]] = {"Help", "Quit"}  # descriptions of keys never dropped for lack of room
@@ -31,33 +32,35 @@ class KeyBar(Static):
             self.call_after_refresh(self.show_keys)
 
     def show_keys(self) -> None:
-        """Draw the keys that fit; help and quit always stay (help lists the rest)."""
+        """Draw the keys that fit, the screen's ``KEY_BAR_FIRST`` actions first; help and quit always stay
+        (help lists the rest)."""
         if not self.is_attached or self.screen is not self.app.screen:
             return  # a screen on its way out, or under another one: nothing to draw
         key_style = self.get_component_rich_style("key-bar--key", default=Style())
         description_style = self.get_component_rich_style("key-bar--description", default=Style())
         items: list[tuple[str, str, bool]] = []
-        seen: set[str] = set()
+        actions: list[str] = []
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
-            if not binding.show or binding.action in seen or binding.key == self.app.COMMAND_PALETTE_BINDING:
+            if (
+                not binding.show
+                or binding.action in actions
+                or binding.key == self.app.COMMAND_PALETTE_BINDING
+            ):
                 continue
-            seen.add(binding.action)
+            actions.append(binding.action)
             items.append((self.app.get_key_display(binding), binding.description, enabled))
-        kept = [item for item in items if item[1] in self.ALWAYS]
+        first: tuple[str, ...] = getattr(self.screen, "KEY_BAR_FIRST", ())
+        rank = {action: i for i, action in enumerate(first)}
+        order = sorted(range(len(items)), key=lambda i: rank.get(actions[i], len(rank)))  # stable
+        kept = [items[i] for i in order if items[i][1] in self.ALWAYS]
         room = self.size.width - sum(_width(item) for item in kept)
         shown = []
-        for item in items:
-            if item in kept:
-                shown.append(item)
-            elif _width(item) <= room:
+        for item in (items[i] for i in order if items[i] not in kept):
+            if _width(item) <= room:  # one that does not fit may leave room for a shorter one after it
                 shown.append(item)
                 room -= _width(item)
-            else:
-                kept = [k for k in kept if k not in shown]
-                shown.extend(kept)
-                break
         line = Text(no_wrap=True, overflow="ellipsis")
-        for key, description, enabled in shown:
+        for key, description, enabled in [*shown, *kept]:
             dim = Style(dim=not enabled)
             line.append(f" {key} ", style=key_style + dim)
             line.append(f"{description} ", style=description_style + dim)
