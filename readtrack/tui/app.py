@@ -61,13 +61,20 @@ class MainScreen(Screen[None]):
     """Sections on the left, the selected section's papers (or a filter's) in the middle, details aside."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_read", "Read/todo", tooltip="Mark the paper read, or back to todo"),
+        Binding(
+            "space",
+            "toggle_read",
+            "Read/todo",
+            tooltip="Mark the paper read (writes today's date as `read:`), or back to todo",
+        ),
         Binding("r", "mark('reading')", "Reading", tooltip="Mark the paper as being read (again: todo)"),
         Binding("minus", "mark('skipped')", "Skip", tooltip="Mark the paper skipped (again: todo)"),
         Binding(
             "slash", "filter", "Filter", tooltip="Filter every section as you type (Enter keeps, Esc clears)"
         ),
-        Binding("n", "notes", "Notes", tooltip="Edit the paper's notes (saved when you leave with Esc)"),
+        Binding(
+            "n", "notes", "Notes", tooltip="Edit the paper's notes (Ctrl+S saves; Esc asks first if changed)"
+        ),
         Binding("t", "tags", "Tags", tooltip="Edit the paper's tags"),
         Binding("a", "add", "Add", tooltip="Add a paper to this section: arXiv id, URL or title"),
         Binding("s", "sync", "Sync", tooltip="Sync the paper's arXiv metadata and PDF"),
@@ -376,38 +383,80 @@ class MainScreen(Screen[None]):
             self.notify("No paper selected", severity="warning")
         return row.paper if row else None
 
-    def _mark(self, paper: Paper, status: str) -> None:
+    def _toggle(self, paper: Paper, status: str) -> None:
+        """Mark ``paper`` ``status``, or back to todo when it already is. Decided in the worker on the file as
+        it is then: a hand edit the reload poll has not shown yet wins over the table's stale status."""
         from readtrack import edits
 
-        paper.status = status  # shown at once; the file write follows in the worker
+        paper.status = "todo" if paper.status == status else status  # shown at once; the worker decides
         self.table.refresh()
-        self.watcher.edit(lambda: edits.mark(self.path, paper.id, status))
+
+        def toggle() -> Catalog:
+            now = load(self.path).get(paper.id).status
+            # Marked read, it gets today's `read:` date, as `readtrack mark --date` writes it.
+            return edits.mark(self.path, paper.id, "todo" if now == status else status, record_date=True)
+
+        self.watcher.edit(toggle)
 
     def action_toggle_read(self) -> None:
         paper = self._selected()
         if paper:
-            self._mark(paper, "todo" if paper.status == "read" else "read")
+            self._toggle(paper, "read")
 
     def action_mark(self, status: str) -> None:
         paper = self._selected()
         if paper:
-            self._mark(paper, "todo" if paper.status == status else status)
+            self._toggle(paper, status)
 
     def action_notes(self) -> None:
         paper = self._selected()
-        if paper is None:
-            return
+        if paper is not None:
+            notes = paper.notes or ""
+            self._edit_notes(paper.id, paper.display_title, notes, notes)
 
-        def save(text: str | None) -> None:
-            if text is None or text.strip() == (paper.notes or "").strip():
-                return
-            from readtrack import edits
+    def _edit_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> None:
+        """The notes editor on ``text``; saving checks that the file still has ``opened_with``."""
 
-            self.watcher.edit(
-                lambda: edits.note(self.path, paper.id, text), done=f"Notes saved for {paper.id}"
-            )
+        def save(edited: str | None) -> None:
+            if edited is not None and edited.strip() != opened_with.strip():
+                self.watcher.edit(lambda: self._save_notes(paper_id, title, edited, opened_with))
 
-        self.app.push_screen(NotesScreen(paper.display_title, paper.notes or ""), save)
+        self.app.push_screen(NotesScreen(title, text, saved=opened_with), save)
+
+    def _save_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> Catalog:
+        """In the edit worker: write the notes unless the file's changed since the editor opened (a hand edit
+        in papers.yaml); then nothing is written and the user is asked."""
+        from readtrack import edits
+
+        on_disk = load(self.path)
+        now = on_disk.get(paper_id).notes or ""
+        if now.strip() != opened_with.strip():
+            self.app.call_from_thread(self._notes_conflict, paper_id, title, text, now)
+            return on_disk
+        saved = edits.note(self.path, paper_id, text)
+        self.app.call_from_thread(self.notify, f"Notes saved for {paper_id}")
+        return saved
+
+    def _notes_conflict(self, paper_id: str, title: str, mine: str, on_disk: str) -> None:
+        from readtrack import edits
+
+        overwrite, keep, merge = (
+            "Save mine: replace the notes in papers.yaml",
+            "Keep the notes in papers.yaml: drop mine",
+            "Edit again: mine above, the file's below",
+        )
+
+        def chosen(choice: str | None) -> None:
+            if choice == overwrite:
+                self.watcher.edit(
+                    lambda: edits.note(self.path, paper_id, mine), done=f"Notes saved for {paper_id}"
+                )
+            elif choice != keep:  # Edit again, or Esc: nothing the user typed is lost
+                both = f"{mine.rstrip()}\n\n--- the notes in papers.yaml now ---\n{on_disk}"
+                self._edit_notes(paper_id, title, both, on_disk)
+
+        question = f"The notes of {paper_id} changed in papers.yaml while you edited them. Which to keep?"
+        self.app.push_screen(ChoiceScreen(question, [overwrite, keep, merge]), chosen)
 
     def action_tags(self) -> None:
         paper = self._selected()

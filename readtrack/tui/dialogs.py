@@ -26,6 +26,7 @@ def key_label(key: str) -> str:
         "enter": "Enter",
         "escape": "Esc",
         "ctrl+p": "Ctrl+P",
+        "ctrl+s": "Ctrl+S",
         "tab": "Tab",
     }
     return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
@@ -101,14 +102,20 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 
 class NotesScreen(ModalScreen[str | None]):
-    """Edit a paper's notes; leaving (Escape) dismisses with the text, which the app then saves."""
+    """Edit a paper's notes. Ctrl+S dismisses with the text (the app saves it); Esc closes, first asking
+    save, discard or keep editing when the text differs from ``saved`` (the notes in the file)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Save and close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "leave", "Close"),
+    ]
+    SAVE, DISCARD, KEEP = "Save them", "Discard the changes", "Keep editing"
 
-    def __init__(self, paper_title: str, notes: str) -> None:
+    def __init__(self, paper_title: str, notes: str, saved: str | None = None) -> None:
         super().__init__()
         self.paper_title = paper_title
         self.notes = notes
+        self.saved = notes if saved is None else saved
 
     def compose(self) -> ComposeResult:
         from textual.widgets import TextArea  # here, not at the top: it is most of this module's import
@@ -116,12 +123,34 @@ class NotesScreen(ModalScreen[str | None]):
         with Vertical(id="notes-box"):
             yield Label(Text(f"Notes: {self.paper_title}", style="bold"))
             yield TextArea(self.notes, id="notes-text", soft_wrap=True, show_line_numbers=False)
-            yield Static("Esc saves and closes (empty notes are removed)", classes="hint")
+            yield Static(
+                "Ctrl+S saves and closes · Esc closes, asking first if you changed the text · "
+                "empty notes are removed",
+                classes="hint",
+            )
 
-    def action_leave(self) -> None:
+    def _text(self) -> str:
         from textual.widgets import TextArea
 
-        self.dismiss(self.query_one(TextArea).text)
+        return self.query_one(TextArea).text
+
+    def action_save(self) -> None:
+        self.dismiss(self._text())
+
+    def action_leave(self) -> None:
+        text = self._text()
+        if text.strip() == self.saved.strip():
+            self.dismiss(None)
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == self.SAVE:
+                self.dismiss(text)
+            elif choice == self.DISCARD:
+                self.dismiss(None)  # else (Keep editing, Esc): the editor stays as it is
+
+        question = "The notes changed. Save them?"
+        self.app.push_screen(ChoiceScreen(question, [self.SAVE, self.DISCARD, self.KEEP]), chosen)
 
 
 class CatalogErrorScreen(Screen[None]):

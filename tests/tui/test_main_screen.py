@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Label, TextArea
 from tui_driver import main_screen, run_app, screen_text, settle, shown_ids, table, wait_until
 
+from readtrack import edits
 from readtrack.catalog import load
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.dialogs import CatalogErrorScreen, HelpScreen
+from readtrack.tui.dialogs import CatalogErrorScreen, ChoiceScreen, HelpScreen, NotesScreen
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -35,7 +36,7 @@ def test_opens_on_first_section_with_progress(catalog_file: Path) -> None:
     assert "/63 read" in text  # overall progress in the header
 
 
-def test_space_marks_read_and_changes_only_that_line(catalog_file: Path) -> None:
+def test_space_marks_read_with_todays_date_and_changes_only_those_lines(catalog_file: Path) -> None:
     before = catalog_file.read_text()
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str | None:
@@ -51,6 +52,7 @@ def test_space_marks_read_and_changes_only_that_line(catalog_file: Path) -> None
     assert changed_lines(before, catalog_file.read_text()) == [
         "-        status: todo",
         "+        status: read",
+        f"+        read: {edits.today()}",  # the date, as `readtrack mark --date` writes it
     ]
     assert load(catalog_file).get("lbfgs").status == "read"
 
@@ -108,16 +110,75 @@ def test_filter_with_no_match_says_so(catalog_file: Path) -> None:
     assert "Nothing matches 'zzzqqq'" in run_app(catalog_file, steps)
 
 
-def test_notes_are_saved_when_leaving_the_editor(catalog_file: Path) -> None:
+def test_notes_ctrl_s_saves_esc_asks_and_can_discard(catalog_file: Path) -> None:
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
         await pilot.press("j", "n")
         await pilot.pause()
         await pilot.press(*"Two-loop recursion")
-        await pilot.press("escape")
+        await pilot.press("ctrl+s")  # saves and closes
+        await settle(app, pilot)
+        assert not isinstance(app.screen, NotesScreen)
+        assert load(catalog_file).get("lbfgs").notes == "Two-loop recursion"
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("end", *" typed by mistake", "escape")  # changed: Esc asks
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        assert app.screen.options == ["Save them", "Discard the changes", "Keep editing"]
+        await pilot.press("escape")  # keep editing: the text is still there
+        await pilot.pause()
+        assert isinstance(app.screen, NotesScreen)
+        assert app.screen.query_one(TextArea).text.endswith("typed by mistake")
+        await pilot.press("escape", "down", "enter")  # discard
+        await settle(app, pilot)
+        assert not isinstance(app.screen, NotesScreen | ChoiceScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("end", *" and more", "escape", "enter")  # save
         await settle(app, pilot)
 
     run_app(catalog_file, steps)
-    assert load(catalog_file).get("lbfgs").notes == "Two-loop recursion"
+    assert load(catalog_file).get("lbfgs").notes == "Two-loop recursion and more"
+
+
+def test_notes_edited_by_hand_while_the_editor_is_open_are_not_overwritten(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await pilot.press("j", "n")
+        await pilot.pause()
+        edits.note(catalog_file, "lbfgs", "written in my editor")  # meanwhile, by hand
+        await pilot.press(*"typed in the TUI", "ctrl+s")
+        await settle(app, pilot)
+        assert load(catalog_file).get("lbfgs").notes == "written in my editor"  # not overwritten
+        assert isinstance(app.screen, ChoiceScreen)  # asked instead
+        question = str(app.screen.query_one(Label).content)
+        await pilot.press("down", "down", "enter")  # edit again: both texts in the editor
+        await pilot.pause()
+        assert isinstance(app.screen, NotesScreen)
+        merged = app.screen.query_one(TextArea).text
+        await pilot.press("ctrl+s")  # saves the merge: the file has what the editor was reopened with
+        await settle(app, pilot)
+        return question + "\n" + merged
+
+    shown = run_app(catalog_file, steps)
+    assert "The notes of lbfgs changed in papers.yaml while you edited them" in shown
+    assert "typed in the TUI" in shown and "written in my editor" in shown
+    saved = load(catalog_file).get("lbfgs").notes or ""
+    assert saved.startswith("typed in the TUI") and saved.endswith("written in my editor")
+
+
+def test_space_toggles_from_the_status_in_the_file_after_a_hand_edit(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        current = table(app).current
+        assert current is not None and current.paper.id == "adamw" and current.paper.status == "read"
+        text = catalog_file.read_text()  # by hand, before the reload poll shows it: adamw back to todo
+        start = text.index("id: adamw")
+        status = text.index("status: read", start)
+        catalog_file.write_text(text[:status] + "status: todo" + text[status + len("status: read") :])
+        await pilot.press("space")  # toggles what the file says (todo → read), not the stale row (read)
+        await settle(app, pilot)
+        return load(catalog_file).get("adamw").status
+
+    assert run_app(catalog_file, steps) == "read"
 
 
 def test_tags_prompt_adds_and_removes(catalog_file: Path) -> None:
