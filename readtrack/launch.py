@@ -33,8 +33,9 @@ def tui_only(args: Sequence[str]) -> tuple[str | None, bool] | None:
 
 def run_mapped(command: Callable[[], object], debug: bool) -> None:
     """Run ``command``, turning a `ReadtrackError` into ``readtrack: message`` and its exit code, and an
-    interrupt before a command installed its own handling into exit 130."""
-    from readtrack.errors import ReadtrackError
+    interrupt before a command installed its own handling into exit 130. Errors of the machine (a full
+    disk, a read-only folder, a corrupt database: `readtrack.errors.from_system`) are one line too."""
+    from readtrack.errors import ReadtrackError, from_system
 
     try:
         command()
@@ -43,6 +44,12 @@ def run_mapped(command: Callable[[], object], debug: bool) -> None:
             raise
         print(f"readtrack: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except Exception as err:  # a full disk, a read-only data dir, a corrupt database: one line too
+        mapped = from_system(err)
+        if mapped is None or debug:
+            raise
+        print(f"readtrack: {mapped}", file=sys.stderr)
+        sys.exit(mapped.exit_code)
     except KeyboardInterrupt:
         print("readtrack: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from readtrack.atomic import atomic_write
+from readtrack.errors import StorageError
 
 APP_NAME = "readtrack"
 
@@ -25,8 +26,24 @@ def data_dir() -> Path:
         from platformdirs import user_data_path
 
         path = user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataDirError(
+            err.errno,
+            f"cannot create the data dir {path} ({err.strerror}): set READTRACK_HOME to a folder readtrack "
+            "may create and write",
+            str(path),
+        ) from None
     return path
+
+
+class DataDirError(StorageError, OSError):
+    """The data dir cannot be created. An `OSError` too, so what works without it (the catalog's cache) still
+    works; what needs it says this one line (exit 2)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def database_path() -> Path:
