@@ -1,14 +1,17 @@
 """Every change readtrack makes to papers.yaml: mark, note, tag, add, set an arXiv id.
 
 Each edit re-reads the file, splices only the lines it must (`readtrack.yamlsplice`), checks that the
-result is still a valid catalog that says what was asked, and writes it atomically. If the file changed on
-disk while the edit was being prepared (an editor, the TUI in another terminal), the edit is applied again
-to the new content instead of overwriting it. CLI and TUI both call these functions.
+result is still a valid catalog that says what was asked, and writes it atomically, holding the list's lock
+(`readtrack.writelock`) from the read to the write, so that other readtrack processes (the TUI in another
+terminal, a script) wait their turn. If the file changed on disk meanwhile all the same (an editor takes
+no lock), the edit is applied again to the new content instead of overwriting it. CLI and TUI both call
+these functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import Field, dataclass, field
@@ -33,7 +36,8 @@ from readtrack.catalog import (
     paper_key,
     tag_problem,
 )
-from readtrack.errors import CatalogError, UsageError
+from readtrack.errors import CatalogError, UsageError, from_system
+from readtrack.writelock import locked
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
 
 # An edit gets the document, its node tree and the validated catalog, and returns the splices to apply.
@@ -46,8 +50,24 @@ def apply_edit(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | Non
     """Run ``edit`` against the current file and write the result atomically; return the new catalog.
 
     The file is left untouched when it is invalid, when the edit fails, or when the result would not
-    parse (a bug, reported as such rather than written).
+    parse (a bug, reported as such rather than written). Every writer holds the list's exclusive lock
+    (`readtrack.writelock`) from its read to its write, so two edits at once (two shells, the TUI and a
+    script) never drop each other's change. A full disk or a read-only folder is a `StorageError`.
     """
+    real = Path(os.path.realpath(path))  # a symlinked list is locked and written where it lives
+    try:
+        with locked(real):
+            return _edit_locked(path, edit, verify)
+    except OSError as err:
+        if not real.parent.is_dir():
+            raise CatalogError(f"{path}: no such file") from None
+        mapped = from_system(err)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _edit_locked(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | None) -> Catalog:
     for _ in range(_MAX_ATTEMPTS):
         try:
             before = path.read_bytes()
@@ -74,8 +94,8 @@ def apply_edit(path: Path, edit: EditFn, verify: Callable[[Catalog], bool] | Non
         if verify is not None and not verify(updated):
             raise CatalogError(f"refusing to write {path.name}: the edit did not read back as intended")
         if path.read_bytes() != before:
-            continue  # changed under us: redo the edit on the new content
-        atomic_write(path, new_text)
+            continue  # changed under us (an editor saved it: it takes no lock): redo the edit on it
+        atomic_write(path, new_text)  # also removes temp files its killed writers left
         return updated
     raise CatalogError(f"{path.name} keeps changing on disk; edit not applied, try again")
 
