@@ -540,22 +540,36 @@ def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
 @app.command()
 def doctor(
     reindex: bool = typer.Option(False, "--reindex", help="Also rebuild the search index from scratch."),
+    repair: bool = typer.Option(
+        False,
+        "--repair",
+        help="Move a corrupt database aside (keeping what can be read), rebuild the search index, remove "
+        "temp files of writes that never finished.",
+    ),
 ) -> None:
-    """Re-check the PDF cache offline: missing, corrupt and orphaned files, stale partial downloads."""
+    """Check offline: the database, temp files of unfinished writes, and the PDF cache (missing, corrupt
+    and orphaned files, stale partial downloads)."""
     from readtrack import pdfcache
+    from readtrack.doctor import check_setup
     from readtrack.render.papers import doctor_lines
 
     catalog = _load()
+    setup = check_setup(catalog.path, repair=repair)
+    for line in setup.lines():
+        print(line)
+    if not setup.database_usable:
+        print("PDF cache not checked: its records are in the database")
+        raise typer.Exit(1)
     report = pdfcache.doctor(catalog)
     for line in doctor_lines(report):
         print(line)
-    if reindex:
+    if reindex or setup.repaired is not None:
         from readtrack import search_index
         from readtrack.render.search import index_lines
 
         for line in index_lines(search_index.rebuild(catalog), search_index.problems()):
             print(line)
-    raise typer.Exit(0 if report.healthy else 1)
+    raise typer.Exit(0 if report.healthy and setup.healthy else 1)
 
 
 # -- full-text search ---------------------------------------------------------------------------------
