@@ -76,6 +76,8 @@ _WEB_LINK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
 # (free text, nested papers) is written after the one-line keys; ``key`` when the file names it otherwise.
 _PLACE = {"place": True}
 _BLOCK = {"block": True}
+#: How a paper's plugins were found (`Paper.plugin_link`): its own ``plugin:`` key, or its arXiv ids.
+LINKED_BY_FILE, LINKED_BY_ARXIV = "file", "arxiv id"
 
 
 @dataclass(kw_only=True)
@@ -102,6 +104,9 @@ class Paper:
     notes: str | None = field(default=None, metadata=_BLOCK)
     # the paper plugins that run this paper: ``plugin: adamw`` or ``plugin: [adamw, schedule-free]``
     plugins: list[str] = field(default_factory=list, metadata={"key": "plugin"})
+    # "file" when papers.yaml says ``plugin:`` (``plugin: []`` opts out of linking), "arxiv id" when the
+    # plugins were found by the paper's arXiv ids (`readtrack.plugin_links`), None when it has none
+    plugin_link: str | None = field(default=None, metadata={"derived": True})
     added: str | None = None
     read: str | None = None
     parent: str | None = field(default=None, metadata=_PLACE)
@@ -154,7 +159,7 @@ def paper_key(paper_field: Field[Any]) -> str:
 # The fields papers.yaml holds, in the order a new paper's keys are written: one-line keys, then blocks.
 FILE_FIELDS = tuple(
     sorted(
-        (f for f in fields(Paper) if not f.metadata.get("place")),
+        (f for f in fields(Paper) if not (f.metadata.get("place") or f.metadata.get("derived"))),
         key=lambda f: bool(f.metadata.get("block")),
     )
 )
@@ -268,8 +273,11 @@ def search_text(paper: Paper, extra: str = "") -> str:
 # -- loading ------------------------------------------------------------------------------------------
 
 
-def load(path: str | Path, *, cache: bool = True) -> Catalog:
+def load(path: str | Path, *, cache: bool = True, link: bool = True) -> Catalog:
     """Read and validate papers.yaml. Raises `CatalogError` with ``file:line:col: what`` on any problem.
+
+    With ``link``, a paper that names no plugin gets the plugins declared with its arXiv ids
+    (`readtrack.plugin_links`); the cache holds the file's own values only.
 
     The validated model is cached in the data dir, keyed by a hash of the file's bytes, so that reading
     an unchanged list (every ``readtrack list``) skips YAML entirely; any change to the file misses.
@@ -285,7 +293,7 @@ def load(path: str | Path, *, cache: bool = True) -> Catalog:
     if cache:
         cached = _read_cache(path, key)
         if cached is not None:
-            return cached
+            return _linked(cached, link)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -293,7 +301,15 @@ def load(path: str | Path, *, cache: bool = True) -> Catalog:
     catalog = parse(text, path)
     if cache:
         _write_cache(path, key, catalog)
-    return catalog
+    return _linked(catalog, link)
+
+
+def _linked(catalog: Catalog, link: bool) -> Catalog:
+    if not link:
+        return catalog
+    from readtrack.plugin_links import link_plugins
+
+    return link_plugins(catalog)
 
 
 def content_key(data: bytes) -> str:
@@ -327,7 +343,8 @@ def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
         atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
-_CACHE_FORMAT = 4  # 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code
+# 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code; 5: plugin_link
+_CACHE_FORMAT = 5
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 
@@ -577,6 +594,8 @@ def _paper(
         with _collected(problems):
             values[name] = read(path, nodes.get(key), where)
     paper = Paper(id=paper_id, section=section, parent=parent, depth=depth, line=line, **values)
+    if "plugin" in nodes:
+        paper.plugin_link = LINKED_BY_FILE
     _check(path, nodes, paper, where, problems)
     with _collected(problems):
         paper.children = _papers(path, nodes.get("papers"), section, paper_id, depth + 1, seen, problems)

@@ -111,7 +111,7 @@ def test_user_errors_are_one_line_and_exit_2(catalog_file: Path, args: tuple[str
 def test_malformed_yaml_names_file_line_and_column_and_loses_nothing(catalog_file: Path) -> None:
     text = catalog_file.read_text().replace("status: todo", "status: [todo", 1)
     catalog_file.write_text(text)
-    result = run_cli("mark", "bert", "read")
+    result = run_cli("mark", "bert", "read", cwd=catalog_file.parent)  # shown relative to the cwd
     assert result.returncode == 2
     assert result.stderr.startswith("readtrack: papers.yaml:")
     line, col = result.stderr.split(":")[2:4]

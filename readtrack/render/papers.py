@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from readtrack.catalog import STATUS_GLYPHS, Catalog, Paper
+from readtrack.catalog import LINKED_BY_ARXIV, STATUS_GLYPHS, Catalog, Paper
 from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
 
 if TYPE_CHECKING:
@@ -133,7 +133,10 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         value = details.get(key)
         if value in (None, [], ""):
             continue
-        rows.add_row(key, escape(", ".join(value) if isinstance(value, list) else str(value)))
+        text = ", ".join(value) if isinstance(value, list) else str(value)
+        if key == "plugins" and details.get("plugin_link") == LINKED_BY_ARXIV:
+            text += " (by arXiv id)"
+        rows.add_row(key, escape(text))
     for plugin, run in (details.get("last_runs") or {}).items():
         seeds = run["seeds"]
         line = Text(f"{plugin}: ")
