@@ -225,14 +225,13 @@ def import_list(
     from readtrack import formats
     from readtrack.errors import ReadtrackError, UsageError
 
-    if zotero:
-        report = formats.import_zotero(
-            _catalog_path(), Path(file) if file else None, section=section, dry_run=dry_run
-        )
-    elif not file:
+    if not zotero and not file:
         raise UsageError("give a file to import (FILE.md, FILE.bib or FILE.json), or --zotero [DIR]")
-    else:
-        report = formats.import_file(_catalog_path(), Path(file), section=section, dry_run=dry_run)
+    report = (
+        formats.import_zotero(_catalog_path(), Path(file) if file else None, section=section, dry_run=dry_run)
+        if zotero
+        else formats.import_file(_catalog_path(), Path(file), section=section, dry_run=dry_run)
+    )
     print(report.summary())
     problems = getattr(report, "problems", [])
     if problems:  # the work is done and reported; the exit status says some items were not whole

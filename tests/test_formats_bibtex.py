@@ -234,7 +234,8 @@ def test_file_fields_of_each_tool() -> None:
         ("A \\& B, 100\\%, \\$5, \\#1, x\\_y", "A & B, 100%, $5, #1, x_y"),
         # what readtrack's own BibTeX export writes for braces, backslashes, tildes and carets
         (
-            "\\textbraceleft{}x\\textbraceright{} \\textbackslash{}n \\textasciitilde{}1 2\\textasciicircum{}3",
+            "\\textbraceleft{}x\\textbraceright{} \\textbackslash{}n "
+            "\\textasciitilde{}1 2\\textasciicircum{}3",
             "{x} \\n ~1 2^3",
         ),
         ("\\emph{Deep} \\textbf{nets} --- pages 1--2", "Deep nets — pages 1–2"),

@@ -294,7 +294,8 @@ def paper_url(doi: str | None, url: str | None, arxiv: str | None) -> tuple[str 
 def tags_from(keywords: list[str]) -> list[str]:
     """Keywords as tags, in order, once: lowercase, words joined by hyphens (``Computer Science - Machine
     Learning`` is ``computer-science-machine-learning``), since a tag holds no spaces or commas."""
-    tags = ("-".join(w for w in re.findall(r"[^\s,]+", k.lower()) if w.strip("-")).lstrip("+-") for k in keywords)
+    words = (re.findall(r"[^\s,]+", k.lower()) for k in keywords)
+    tags = ("-".join(w for w in found if w.strip("-")).lstrip("+-") for found in words)
     return list(dict.fromkeys(t for t in tags if t))
 
 

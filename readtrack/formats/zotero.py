@@ -126,6 +126,14 @@ class _Item:
     pdfs: list[Path] = field(default_factory=list)
 
 
+@dataclass
+class _Collection:
+    path: str  # "Machine Learning / Vision": the section
+    name: str
+    depth: int
+    items: list[int]
+
+
 class _Reader:
     def __init__(self, conn: sqlite3.Connection, data_dir: Path) -> None:
         self.conn, self.data_dir = conn, data_dir
@@ -137,21 +145,24 @@ class _Reader:
         self.fill(items)
         sections = self.collections()
         library = lib.Library("zotero", markdown.ImportedList())
-        placed: dict[int, list[str]] = defaultdict(list)
-        for path, item_ids in sections:
-            for item_id in item_ids:
+        # an item in several collections sits in the deepest (the first of those in Zotero's order)
+        homes: dict[int, _Collection] = {}
+        others: dict[int, list[_Collection]] = defaultdict(list)
+        for collection in sections:
+            for item_id in collection.items:
                 if item_id in items:
-                    placed[item_id].append(path)
-        order = [i for _, ids in sections for i in ids if i in items]
-        order = list(dict.fromkeys([*order, *sorted(items)]))
-        for item_id in order:
-            item = items[item_id]
-            paths = placed.get(item_id) or [UNFILED]
-            paper, extras = _paper(item)
-            paper.tags = list(
-                dict.fromkeys([*paper.tags, *lib.tags_from([p.rsplit(" / ", 1)[-1] for p in paths[1:]])])
-            )
-            library.add(paths[0], paper, extras)
+                    others[item_id].append(collection)
+                    if item_id not in homes or collection.depth > homes[item_id].depth:
+                        homes[item_id] = collection
+        unfiled = _Collection(UNFILED, UNFILED, 0, [i for i in sorted(items) if i not in homes])
+        for collection in [*sections, unfiled]:
+            for item_id in dict.fromkeys(collection.items):
+                if item_id not in items or homes.get(item_id, unfiled) is not collection:
+                    continue
+                paper, extras = _paper(items[item_id])
+                names = [c.name for c in others[item_id] if c is not collection]
+                paper.tags = list(dict.fromkeys([*paper.tags, *lib.tags_from(names)]))
+                library.add(collection.path, paper, extras)
         return library
 
     def items(self) -> dict[int, _Item]:
@@ -234,7 +245,7 @@ class _Reader:
             return Path(path.removeprefix("attachments:"))
         return Path(path).expanduser()
 
-    def collections(self) -> list[tuple[str, list[int]]]:
+    def collections(self) -> list[_Collection]:
         """(path, item ids) of each collection not in the trash, parents before children, by name."""
         rows = self.conn.execute(
             """
@@ -252,15 +263,15 @@ class _Reader:
             "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID, orderIndex, itemID"
         ):
             members[collection_id].append(item_id)
-        out: list[tuple[str, list[int]]] = []
+        out: list[_Collection] = []
 
-        def walk(parent: int | None, prefix: str) -> None:
+        def walk(parent: int | None, prefix: str, depth: int) -> None:
             for collection_id in sorted(children.get(parent, []), key=lambda c: names[c].casefold()):
                 path = f"{prefix}{names[collection_id]}"
-                out.append((path, members.get(collection_id, [])))
-                walk(collection_id, path + " / ")
+                out.append(_Collection(path, names[collection_id], depth, members.get(collection_id, [])))
+                walk(collection_id, path + " / ", depth + 1)
 
-        walk(None, "")  # collections under a trashed parent (-1) are left out with it
+        walk(None, "", 1)  # collections under a trashed parent (-1) are left out with it
         return out
 
 
