@@ -16,8 +16,11 @@
 - peak memory the call needs beyond what was allocated before it: on CUDA from the allocator's peak
   statistics, on the CPU from the process's resident-set high-water mark (Linux /proc; ``None`` where that
   cannot be reset);
-- ``ratio`` = this row's median / the median of the row marked ``baseline=True`` in the same stage, so
-  ``ratio < 1`` means faster than the baseline and ``ratio > 1`` slower.
+- ``ratio`` = this row's median / the median of its baseline (a row measured with ``baseline=True`` in the
+  same stage), so ``ratio < 1`` means faster than the baseline and ``ratio > 1`` slower. A row's baseline is
+  the one of its ``group`` when it names one (``group=size``: each size against its own reference); else the
+  baseline of the same ``shape`` when there is one; else the stage's first baseline (one reference for every
+  size: a scaling ratio). A stage that marks a baseline per size thus never divides by another size's time.
 
 torch is imported inside the methods, so the runner can build a harness before any plugin code runs.
 """
@@ -30,7 +33,7 @@ import gc
 import statistics
 import timeit
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,7 @@ class BenchHarness:
         self.min_run_time = QUICK_MIN_RUN_TIME if quick else MIN_RUN_TIME
         self.max_run_time = QUICK_MAX_RUN_TIME if quick else MAX_RUN_TIME
         self.rows: list[BenchRow] = []
+        self._groups: dict[int, Hashable] = {}  # id(row) -> the group= it was measured with
         self._emit: Emit = lambda event: None
 
     def attach(self, result: StageResult, emit: Emit) -> None:
@@ -70,6 +74,7 @@ class BenchHarness:
         fn: Callable[[], Any],
         *,
         baseline: bool = False,
+        group: Hashable = None,
         flops: float | None = None,
         flop_formula: str | None = None,
         tokens: float | None = None,
@@ -78,7 +83,11 @@ class BenchHarness:
         dtype: Any = None,
         params: dict[str, Any] | None = None,
     ) -> BenchRow:
-        """Time ``fn()`` and return its row; ``fn`` raising gives a row with ``error`` set."""
+        """Time ``fn()`` and return its row; ``fn`` raising gives a row with ``error`` set.
+
+        ``baseline`` marks the row the others of its ``group`` (else of its ``shape``) are divided by; see the
+        module docstring for how a row's baseline is chosen.
+        """
         row = BenchRow(
             label=label,
             median_s=float("nan"),
@@ -110,6 +119,8 @@ class BenchHarness:
                 if flops is not None:
                     row.tflops = float(flops) / row.median_s / 1e12
         self.rows.append(row)
+        if group is not None:
+            self._groups[id(row)] = group
         self._update_ratios()
         self._emit({"type": "result", "stage": "bench", "kind": "bench", "data": asdict(row)})
         return row
@@ -201,12 +212,21 @@ class BenchHarness:
         return None  # MPS exposes no peak statistic
 
     def _update_ratios(self) -> None:
-        base = next((r for r in self.rows if r.baseline and r.error is None), None)
         for row in self.rows:
+            base = self.baseline_of(row)
             if base is None or row.error is not None or not base.median_s > 0:
                 row.ratio = None
             else:
                 row.ratio = row.median_s / base.median_s
+
+    def baseline_of(self, row: BenchRow) -> BenchRow | None:
+        """The row ``row`` is compared with: its group's baseline, else its shape's, else the first one."""
+        group = self._groups.get(id(row))
+        bases = [r for r in self.rows if r.baseline and r.error is None and self._groups.get(id(r)) == group]
+        if group is not None:
+            return bases[0] if bases else None
+        same_shape = [r for r in bases if r.shape == row.shape]
+        return (same_shape or bases or [None])[0]
 
 
 _STATUS = Path("/proc/self/status")

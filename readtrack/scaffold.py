@@ -138,7 +138,8 @@ check: ``Idea`` against a reference written separately from it (float64, then fl
        copied weights, an official package, or a naive version), on awkward shapes too.
 train: TODO: the paper's claim. As scaffolded: ``Idea`` learns a random teacher of its own shape; the final
        error must fall under a tenth of the first.
-bench: ``Idea`` against the reference, at two sizes.
+bench: ``Idea`` against the reference at two sizes, each size's ratio against that size's reference
+       (``group=batch``: a ratio never divides one size's time by another's).
 """
 
 from __future__ import annotations
@@ -199,9 +200,12 @@ def bench(ctx: RunContext) -> None:
     for batch in (256, 4096):
         model = Idea(D, HIDDEN).to(ctx.device)
         x = torch.randn(batch, D, device=ctx.device)
+        size = {{"group": batch, "shape": (batch, D)}}  # each batch size against its own reference
         with torch.no_grad():
-            ctx.bench.measure("reference", lambda: reference(model, x), baseline=True, shape=(batch, D))
-            ctx.bench.measure("Idea", lambda: model(x), shape=(batch, D))
+            ctx.bench.measure(
+                f"reference, batch {{batch}}", lambda: reference(model, x), baseline=True, **size
+            )
+            ctx.bench.measure(f"Idea, batch {{batch}}", lambda: model(x), **size)
 '''
 
 _TEST = '''"""Tests of the {name} plugin (``pytest {module}`` in the plugin folder). The stages run through

@@ -59,6 +59,34 @@ def test_ratio_is_median_over_the_baseline_median_even_when_the_baseline_comes_l
     assert slow.ratio == pytest.approx(slow.median_s / base.median_s)
 
 
+def sleeper(ms: float) -> Any:
+    return lambda: time.sleep(ms / 1000)
+
+
+def test_a_baseline_per_size_divides_each_size_by_its_own_baseline() -> None:
+    """The scaffold's bug (issue 41 #3): an idea 0.5x the reference's time at the larger size showed 4x."""
+    bench, _, _ = harness()
+    bench.measure("reference, 1", sleeper(1), baseline=True, shape=(1,))
+    small = bench.measure("idea, 1", sleeper(2), shape=(1,))
+    bench.measure("reference, 2", sleeper(8), baseline=True, shape=(2,))
+    large = bench.measure("idea, 2", sleeper(4), shape=(2,))
+    assert small.ratio is not None and small.ratio > 1.3  # ~2x
+    assert large.ratio is not None and large.ratio < 0.8  # ~0.5x: faster than its own reference
+
+
+def test_an_explicit_group_beats_the_shape_and_one_baseline_still_serves_every_size() -> None:
+    bench, _, _ = harness()
+    base = bench.measure("reference", sleeper(1), baseline=True, shape=(4,))
+    scaled = bench.measure("reference at twice the size", sleeper(8), shape=(8,))
+    assert scaled.ratio == pytest.approx(scaled.median_s / base.median_s)  # one baseline: a scaling ratio
+    other = bench.measure("other reference", sleeper(8), baseline=True, group="other", shape=(4,))
+    grouped = bench.measure("other idea", sleeper(4), group="other", shape=(4,))
+    assert grouped.ratio == pytest.approx(grouped.median_s / other.median_s)
+    assert scaled.ratio == pytest.approx(scaled.median_s / base.median_s)  # the ungrouped rows keep theirs
+    orphan = bench.measure("no baseline in its group", sleeper(1), group="lonely")
+    assert orphan.ratio is None
+
+
 def test_an_exception_in_the_timed_function_is_a_row_with_an_error() -> None:
     bench, result, events = harness()
     bench.measure("base", lambda: None, baseline=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,12 @@ def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalo
     run = run_cli("run", "coqui-tts", "--quick", "--device", "cpu", timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "check passed train passed bench passed" in run.stdout
+    (record,) = json.loads(run_cli("history", "coqui-tts", "--json").stdout)
+    rows = {row["label"]: row for stage in record["stages"] for row in stage["bench"]}
+    for batch in (256, 4096):  # each size against its own reference, never the first size's (issue 41 #3)
+        reference, idea = rows[f"reference, batch {batch}"], rows[f"Idea, batch {batch}"]
+        assert reference["baseline"] and reference["ratio"] == 1.0
+        assert idea["ratio"] == pytest.approx(idea["median_s"] / reference["median_s"])
     listed = run_cli("explain", "coqui-tts")
     assert "plugin coqui-tts (user folder)" in listed.stdout
 
