@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from readtrack.catalog import STATUS_GLYPHS
+from readtrack.catalog import STATUS_GLYPHS, Paper
 from readtrack.tui.rows import PaperRow
 
 # The badge shows a plugin's newest run: passed, failed (any other outcome), running, or never run.
@@ -37,8 +37,35 @@ def badge_text(plugin: str | None, last_status: str | None) -> str:
 
 
 def badges_text(plugins: list[str], last_status: Mapping[str, str]) -> str:
-    """One badge per plugin of a paper, ``✓ adamw · schedule-free``."""
-    return " ".join(badge_text(p, last_status.get(p)) for p in plugins)
+    """A paper's badge. One plugin: ``✓ adamw``. Several: how many passed, ``✗ 1/2 adamw, schedule-free``,
+    with ``✓`` only when every one passed (the rule `readtrack.coverage` counts a paper passing by), ``✗``
+    when any failed, ``▶`` while one runs, ``·`` when some never ran."""
+    if len(plugins) < 2:
+        return badge_text(plugins[0] if plugins else None, last_status.get(plugins[0]) if plugins else None)
+    statuses = [last_status.get(p) for p in plugins]
+    passed = sum(s == "passed" for s in statuses)
+    if passed == len(plugins):
+        glyph = RUN_GLYPHS["passed"]
+    elif any(s not in (None, "running", "passed") for s in statuses):
+        glyph = FAILED_GLYPH
+    else:
+        glyph = RUN_GLYPHS["running" if "running" in statuses else None]
+    return f"{glyph} {passed}/{len(plugins)} {', '.join(plugins)}"
+
+
+def twin_labels(rows: list[PaperRow]) -> dict[str, str]:
+    """For rows whose titles read alike, what tells each apart: its label when the title is not the label and
+    no twin shares it, else its id (paper id -> the text shown after the title)."""
+    by_title: dict[str, list[Paper]] = {}
+    for row in rows:
+        by_title.setdefault(row.paper.display_title.strip().casefold(), []).append(row.paper)
+    shown: dict[str, str] = {}
+    for twins in (t for t in by_title.values() if len(t) > 1):
+        labels = [p.label if p.label and p.label != p.display_title else None for p in twins]
+        unique = None not in labels and len(set(labels)) == len(labels)
+        for paper, label in zip(twins, labels, strict=True):
+            shown[paper.id] = label if unique and label else paper.id
+    return shown
 
 
 def fit(text: str, width: int) -> str:
@@ -86,6 +113,7 @@ class PaperTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[PaperRow] = []
+        self.twins: dict[str, str] = {}  # paper id -> what tells it from a row titled alike
         self.last_status: Mapping[str, str] = {}
         self.empty_message = "No papers"
 
@@ -96,6 +124,7 @@ class PaperTable(ScrollView, can_focus=True):
     ) -> None:
         """Show ``rows``; the cursor stays on paper ``keep`` when still there, else on the same index."""
         self.rows = rows
+        self.twins = twin_labels(rows)
         self.empty_message = empty_message
         self.virtual_size = Size(0, len(rows) + 1)
         index = next((i for i, row in enumerate(rows) if row.paper.id == keep), None) if keep else None
@@ -203,15 +232,19 @@ class PaperTable(ScrollView, can_focus=True):
         if paper.status in ("read", "reading", "skipped"):
             glyph_style = base + self.get_component_rich_style(f"paper-table--{paper.status}", partial=True)
         segments = [Segment(STATUS_GLYPHS[paper.status] + " ", glyph_style)]
-        if row.show_section:  # a filter's rows come from every section: say which, in what room is left
-            title = paper.display_title
-            section = f" · {paper.section}"
-            room = title_w - min(cell_len(section), title_w // 3)
+        # After the title, dim: what tells it from a row titled alike, and a filter's rows come from every
+        # section: which. They get up to a third of the room (half for both), the title the rest.
+        extra = f" · {self.twins[paper.id]}" if paper.id in self.twins else ""
+        extra += f" · {paper.section}" if row.show_section else ""
+        title = paper.display_title if row.show_section else "  " * paper.depth + paper.display_title
+        if extra:
+            share = 2 if paper.id in self.twins and row.show_section else 3
+            room = title_w - min(cell_len(extra), title_w // share)
             shown = fit(title, room) if cell_len(title) > room else title
             segments.append(Segment(shown, base))
-            segments.append(Segment(fit(section, title_w - cell_len(shown)), base + dim))
+            segments.append(Segment(fit(extra, title_w - cell_len(shown)), base + dim))
         else:
-            segments.append(Segment(fit("  " * paper.depth + paper.display_title, title_w), base))
+            segments.append(Segment(fit(title, title_w), base))
         segments.append(Segment(fit(f" {paper.year or ''}", year_w), base + dim))
         if arxiv_w:
             segments.append(Segment(fit(f" {paper.arxiv or ''}", arxiv_w), base + dim))

@@ -1,0 +1,67 @@
+"""What the paper table's rows tell apart: papers titled alike, and a paper's plugins passing or not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from tui_driver import main_screen, run_app, screen_text, settle
+
+from readtrack import edits, history
+from readtrack.catalog import STATUS_GLYPHS
+from readtrack.records import RunInfo, RunRecord, StageResult
+from readtrack.tui.app import ReadtrackApp
+
+
+def finished_run(plugin: str, status: str, started: str) -> RunRecord:
+    info = RunInfo(
+        run_id=f"{plugin}-{started}",
+        plugin=plugin,
+        paper_id="adamw",
+        device="cpu",
+        stages=["check"],
+        quick=True,
+        seed=0,
+        started_at=started,
+    )
+    return RunRecord(info, status, 0.5, [StageResult("check", status, 0.5)])  # type: ignore[arg-type]
+
+
+def rows_with(text: str, needle: str) -> list[str]:
+    """The table's rows (a status glyph, then the title) showing ``needle``."""
+    glyphs = tuple(f"{glyph} {needle}" for glyph in STATUS_GLYPHS.values())
+    return [line for line in text.splitlines() if any(g in line for g in glyphs)]
+
+
+def test_two_rows_titled_alike_show_what_tells_them_apart(catalog_file: Path) -> None:
+    edits.set_fields(catalog_file, "lbfgs", {"title": "Decoupled Weight Decay Regularization"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        return screen_text(app)
+
+    twins = rows_with(run_app(catalog_file, steps), "Decoupled Weight Decay")
+    assert len(twins) == 2
+    assert "· SGD - Ada" in twins[0]  # each one's label, after the title
+    assert "· Hessian" in twins[1]
+
+
+def test_a_paper_with_two_plugins_shows_how_many_passed_as_coverage_counts(catalog_file: Path) -> None:
+    # adamw has two plugins (adamw, schedule-free): one passed, one failed.
+    history.record_finished(finished_run("adamw", "passed", "2026-01-01T00:00:00+00:00"))
+    history.record_finished(finished_run("schedule-free", "failed", "2026-01-01T00:01:00+00:00"))
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str, str, str]:
+        screen = main_screen(app)
+        one_failed = screen_text(app), screen.sub_title
+        history.record_finished(finished_run("schedule-free", "passed", "2026-01-01T00:02:00+00:00"))
+        screen._load_side_data()  # what going back from a run screen does
+        await settle(app, pilot)
+        return *one_failed, screen_text(app), screen.sub_title
+
+    one_failed, header_before, both_passed, header_after = run_app(catalog_file, steps)
+    (row,) = rows_with(one_failed, "Decoupled Weight Decay")
+    assert "✗ 1/2 adam" in row  # not ✓: a paper passes only when all its plugins pass
+    assert "0 passing on cpu" in header_before
+    (row,) = rows_with(both_passed, "Decoupled Weight Decay")
+    assert "✓ 2/2 adam" in row
+    assert "1 passing on cpu" in header_after
