@@ -10,7 +10,9 @@ DOI, journal reference and abstract, and supplies the title arXiv knows.
 Text fields escape what BibTeX and LaTeX treat specially (``{ } & % $ # _ ~ ^ \\``), and title words
 with capitals are wrapped in braces so that bibliography styles do not lowercase them (``{BERT}``,
 ``{FlashAttention}``). URLs and DOIs are verbatim, as the ``url`` package reads them: only braces,
-backslashes and spaces are percent-encoded.
+backslashes, spaces and control characters are percent-encoded. Control characters in text fields are
+written out as `readtrack.safe_text.visible` shows them (``\x1b`` read as ``\textbackslash{}x1b``): an
+export never carries a raw escape sequence, NUL or bidi override.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from collections.abc import Mapping
 
 from readtrack.catalog import Catalog, Paper
+from readtrack.safe_text import is_safe, visible
 
 # Braces become \textbrace*: BibTeX counts every brace when it reads a field, escaped or not.
 _SPECIAL = {
@@ -116,7 +119,10 @@ def protect_capitals(escaped: str) -> str:
 
 def verbatim(value: str) -> str:
     """A URL or DOI for a verbatim field: braces, backslashes and whitespace percent-encoded."""
-    return re.sub(r"[{}\\\s]", lambda m: f"%{ord(m.group(0)):02X}", value.strip())
+    encoded = re.sub(r"[{}\\\s]", lambda m: f"%{ord(m.group(0)):02X}", value.strip())
+    if is_safe(encoded):
+        return encoded
+    return "".join(c if is_safe(c) else "".join(f"%{b:02X}" for b in c.encode()) for c in encoded)
 
 
 def _get(record: object, name: str) -> object:
@@ -129,4 +135,4 @@ def _get(record: object, name: str) -> object:
 
 def _text(value: object) -> str:
     """A metadata value as one line of text (arXiv titles and abstracts carry line breaks)."""
-    return " ".join(str(value).split()) if value not in (None, "") else ""
+    return visible(" ".join(str(value).split())) if value not in (None, "") else ""

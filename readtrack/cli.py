@@ -71,7 +71,9 @@ def _load() -> Catalog:
 
 
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    from readtrack.safe_text import json_safe  # C1 and bidi controls as \uXXXX: same data, safe to show
+
+    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 def _console() -> Console:
@@ -109,6 +111,7 @@ def list_papers(
 def show(
     paper_id: str = typer.Argument(..., metavar="ID"),
     as_json: bool = typer.Option(False, "--json", help="Print the paper as JSON."),
+    full: bool = typer.Option(False, "--full", help="Show long notes and abstracts whole, not cut."),
 ) -> None:
     """Show one paper: its fields, notes, and synced metadata when present."""
     from readtrack.details import paper_details
@@ -118,9 +121,14 @@ def show(
     if as_json:
         _print_json(details)
         return
-    from readtrack.render.papers import paper_panel
+    from readtrack.render.papers import full_blocks, panel_width, paper_panel
 
-    _console().print(paper_panel(details))
+    console = _console()
+    if not console.is_terminal:  # a pipe gets full lines: no link folded at the width
+        console.width = max(console.width, panel_width(details))
+    console.print(paper_panel(details, full=full))
+    if full:
+        print(full_blocks(details))
 
 
 @app.command()
@@ -520,8 +528,10 @@ def sync_papers(
     options = sync.SyncOptions.from_env(pdf=not no_pdf, resolve=resolve, force=force, jobs=jobs)
     with TerminalProgress() as progress:
         report = sync.sync(_load(), paper_ids or [], section=section, options=options, on_event=progress)
+    from readtrack.safe_text import visible
+
     for line in summary_lines(report):
-        print(line)
+        print(visible(line, multiline=True))  # ids, URLs and a server's words
     raise typer.Exit(report.exit_code)
 
 
@@ -533,7 +543,9 @@ def open_paper(paper_id: str = typer.Argument(..., metavar="ID")) -> None:
 
     with TerminalProgress() as progress:
         opened = viewer.open_paper(_load(), paper_id, on_event=progress)
-    print(f"opened {opened}")
+    from readtrack.safe_text import visible
+
+    print(f"opened {visible(opened)}")
 
 
 @app.command()

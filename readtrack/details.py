@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from readtrack.catalog import Paper
+from readtrack.safe_text import visible
 
 SYNCED_KEYS = (
     "abstract",
@@ -22,6 +23,11 @@ SYNCED_KEYS = (
     "comment",
     "pdf_path",
 )
+# Fields shown as blocks (line breaks kept), and how much of each a view shows before cutting it: a 5 MB
+# note would take a terminal (or the TUI's pane) seconds to lay out, and nobody reads it there.
+BLOCK_KEYS = ("abstract", "notes")
+SHOWN_CHARS = 4000
+SHOWN_LINES = 60
 
 
 def paper_details(paper: Paper) -> dict[str, Any]:
@@ -67,3 +73,47 @@ def catalog_details(paper: Paper) -> dict[str, Any]:
     details["children"] = [child.id for child in paper.children]
     details["last_runs"] = {}
     return details
+
+
+def shown_details(details: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
+    """``details`` as a view shows them: every text made `visible` (control characters written out),
+    and, unless ``full``, notes and abstract past `SHOWN_CHARS` characters or `SHOWN_LINES` lines cut,
+    ending in ``… [4.9 MB more: readtrack show ID --full]``. JSON output keeps the data itself."""
+    shown: dict[str, Any] = {}
+    for key, value in details.items():
+        if key in BLOCK_KEYS and isinstance(value, str):
+            text = value if full else cut_long(value, details.get("id", ""))
+            shown[key] = visible(text, multiline=True)
+        else:
+            shown[key] = _visible_value(value)
+    return shown
+
+
+def _visible_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_visible_value(v) for v in value]
+    if isinstance(value, dict):
+        return {_visible_value(k): _visible_value(v) for k, v in value.items()}
+    return value
+
+
+def cut_long(text: str, paper_id: str) -> str:
+    """``text`` cut after `SHOWN_CHARS` characters or `SHOWN_LINES` lines, saying how much was left out
+    and how to see it all; short text unchanged."""
+    end = len(text) if len(text) <= SHOWN_CHARS else SHOWN_CHARS
+    breaks = 0
+    at = text.find("\n")
+    while at != -1 and at < end:
+        breaks += 1
+        if breaks == SHOWN_LINES:
+            end = at
+            break
+        at = text.find("\n", at + 1)
+    if end >= len(text):
+        return text
+    from rich.filesize import decimal
+
+    rest = len(text[end:].encode("utf-8", "surrogatepass"))
+    return f"{text[:end].rstrip()}\n… [{decimal(rest)} more: readtrack show {paper_id} --full]"

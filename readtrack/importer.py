@@ -516,7 +516,9 @@ def render(catalog: Catalog, fmt: str) -> str:
         from readtrack import bibtex
 
         return bibtex.render(catalog, synced_metadata(catalog))
-    return json.dumps([p.to_dict() for p in catalog.papers()], ensure_ascii=False, indent=2) + "\n"
+    from readtrack.safe_text import json_safe  # C1 and bidi controls as \uXXXX: the same data, safe to cat
+
+    return json_safe(json.dumps([p.to_dict() for p in catalog.papers()], ensure_ascii=False, indent=2)) + "\n"
 
 
 def synced_metadata(catalog: Catalog) -> Mapping[str, object] | None:

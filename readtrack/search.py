@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.catalog import STATUSES
 from readtrack.errors import UsageError
-from readtrack.search_index import COLUMNS, KIND_BITS, IndexReport
+from readtrack.search_index import COLUMNS, KIND_BITS, SCHEMA, IndexReport
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog
@@ -209,13 +209,19 @@ def _fts_message(err: sqlite3.OperationalError) -> str:
 
 def _texts(db: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, dict[str, str]]:
     """Each hit's fields with its matches marked: snippets of the short fields, whole text of pdf/page/code
-    (the line of the first match is counted there)."""
+    (the line of the first match is counted there). A field longer than `LONG_FIELD` is marked around its
+    first match only (`_long_field`): FTS5's snippet() and highlight() weigh every match of a field, and a
+    common word matches a 5 MB note 400,000 times (half a minute)."""
     if not ids:
         return {}
     columns = ", ".join(
-        f"highlight(search_fts, {i}, '{START}', '{END}')"
-        if name in ("page", "code")
-        else f"snippet(search_fts, {i}, '{START}', '{END}', '…', 24)"
+        f"CASE WHEN length({name}) > {LONG_FIELD} THEN '{_LONG}' ELSE "
+        + (
+            f"highlight(search_fts, {i}, '{START}', '{END}')"
+            if name in ("page", "code")
+            else f"snippet(search_fts, {i}, '{START}', '{END}', '…', 24)"
+        )
+        + " END"
         for i, name in enumerate(COLUMNS)
     )
     marks = ", ".join("?" * len(ids))
@@ -226,8 +232,76 @@ def _texts(db: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, dict
     else:
         where, params = f"rowid IN ({marks})", tuple(ids)
     query = f"SELECT rowid, {columns} FROM search_fts WHERE search_fts MATCH ? AND {where}"
-    rows = db.execute(query, (match, *params))
-    return {row[0]: dict(zip(COLUMNS, row[1:], strict=True)) for row in rows}
+    texts = {row[0]: dict(zip(COLUMNS, row[1:], strict=True)) for row in db.execute(query, (match, *params))}
+    for rowid, fields in texts.items():
+        for name, value in fields.items():
+            if value == _LONG:
+                fields[name] = _long_field(db, match, rowid, name)
+    return texts
+
+
+LONG_FIELD = 20_000  # characters
+_LONG = "\x01long"
+_WINDOW = 400  # characters either side of a candidate match in a long field
+_TOKENIZE = re.search(r"tokenize = '[^']*'", SCHEMA)
+_WINDOW_COLUMNS = ", ".join([*COLUMNS, *([_TOKENIZE.group(0)] if _TOKENIZE else [])])  # as search_fts
+
+
+def _long_field(db: sqlite3.Connection, match: str, rowid: int, column: str) -> str:
+    """A long field marked around its first match, as `_texts` marks a short one: the places where a query
+    word might start (found by a plain text search for the word's first letters, which its stem shares) are
+    cut out as windows, and FTS5 itself says which window matches, on a scratch table of those windows.
+    page and code keep one line break per line before the window, so the match's line is counted."""
+    (text,) = db.execute(f"SELECT {column} FROM search_fts WHERE rowid = ?", (rowid,)).fetchone()
+    words = _words(match)
+    if not words:
+        return text[: 2 * _WINDOW]
+    firsts = {w.replace('"', " ").replace("*", " ").split()[0] for w in words if w.strip('"* ')}
+    found = re.compile("|".join(re.escape(w[: max(3, len(w) - 4)]) for w in sorted(firsts)), re.IGNORECASE)
+    starts = [m.start() for m, _ in zip(found.finditer(text), range(2000), strict=False)]
+    index = COLUMNS.index(column)
+    marker = (
+        f"highlight(search_window, {index}, '{START}', '{END}')"
+        if column in ("page", "code")
+        else f"snippet(search_window, {index}, '{START}', '{END}', '…', 24)"
+    )
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_window USING fts5({_WINDOW_COLUMNS})")
+    try:
+        for expression in (match, " OR ".join(words)):  # a far-away AND partner is in no window
+            for batch in range(0, len(starts), 64):
+                windows = [(max(0, at - _WINDOW), at + _WINDOW) for at in starts[batch : batch + 64]]
+                db.execute("DELETE FROM temp.search_window")
+                db.executemany(
+                    f"INSERT INTO temp.search_window(rowid, {column}) VALUES (?, ?)",
+                    [(i, text[a:b]) for i, (a, b) in enumerate(windows)],
+                )
+                try:
+                    hit = db.execute(
+                        f"SELECT rowid, {marker} FROM temp.search_window WHERE search_window MATCH ? "
+                        "ORDER BY rowid LIMIT 1",
+                        (expression,),
+                    ).fetchone()
+                except sqlite3.OperationalError:
+                    break
+                if hit is not None:
+                    before = text[: windows[hit[0]][0]].count("\n") if column in ("page", "code") else 0
+                    return "\n" * before + hit[1]
+    finally:
+        db.execute("DELETE FROM temp.search_window")
+    return text[: 2 * _WINDOW]
+
+
+def _words(match: str) -> list[str]:
+    """The words and phrases of an FTS5 expression, without operators and column names, each as FTS5
+    reads it (a phrase quoted, a prefix with its star)."""
+    words = []
+    for found in re.finditer(r'"((?:[^"]|"")*)"(\*?)|([^\s()":*]+)(\*?)(?!\s*:)', match):
+        phrase, phrase_star, word, word_star = found.groups()
+        if phrase is not None and phrase.strip():
+            words.append(f'"{phrase}"{phrase_star}')
+        elif word and word not in ("AND", "OR", "NOT") and not word.startswith("NEAR"):
+            words.append(word + word_star)
+    return words
 
 
 def _hit(row: sqlite3.Row, texts: dict[str, str]) -> Hit:

@@ -1,4 +1,8 @@
-"""Writing a catalog as a markdown checklist that `readtrack.markdown.parse` reads back unchanged."""
+"""Writing a catalog as a markdown checklist that `readtrack.markdown.parse` reads back unchanged.
+
+Control characters (an escape sequence, a NUL, a bidi override) are the one exception: they are written out
+as `readtrack.safe_text.visible` shows them (``\x1b``), so the file never carries them raw.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from readtrack.catalog import Catalog, Paper
 from readtrack.markdown.items import TAG_WORD, distinct_ids
 from readtrack.markdown.lists import ASCII_PUNCT, STATUS_CHECKBOX
 from readtrack.markdown.reader import parse
+from readtrack.safe_text import visible
 
 _ESCAPE_LEVELS = ("", "\\`*_[]<>~#|!", "".join(sorted(ASCII_PUNCT)))
 _NOTE_LINE_MARKUP = re.compile(r"^(?:[-*+>#|=`~\[<\\]|\d{1,9}[.)](?:\s|$))")
@@ -37,7 +42,7 @@ def render(catalog: Catalog) -> str:
         for paper in section.papers:
             out += _paper_lines(paper, 0)
         out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible("\n".join(out).rstrip("\n") + "\n", multiline=True)
 
 
 def _paper_lines(paper: Paper, depth: int) -> list[str]:

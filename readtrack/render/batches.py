@@ -19,6 +19,7 @@ from rich.text import Text
 from readtrack.batch import Job, PluginOutcome, seeds_label
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.render.runs import fmt_number, fmt_seconds, status_text, threads_note
+from readtrack.safe_text import visible
 from readtrack.spread import Spread, spreads
 
 DOTS = "·∙•●"
@@ -58,11 +59,11 @@ class BatchProgress:
             if row is not None:
                 self.progress.remove_task(row)
             self.progress.advance(self.overall)
-            line = Text(f"{job.plugin} seed {job.seed}: ")
+            line = Text(f"{visible(job.plugin)} seed {job.seed}: ")
             line.append_text(status_text(str(event.get("status"))))
             line.append(f" in {fmt_seconds(event.get('wall_s'))}")
             if event.get("error"):
-                line.append(f": {event['error']}", style="red")
+                line.append(f": {visible(str(event['error']), multiline=True)}", style="red")
             self.progress.console.print(line)
         elif kind == "stage" and event.get("event") == "start" and job in self.rows:
             self.progress.update(
@@ -176,13 +177,13 @@ def group_renderables(group: GroupRecord, width: int = 120) -> list[RenderableTy
             seeds = ", ".join(str(x) for x in s.failing_seeds())
             parts.append(Text(f"✗ {s.name} failed on seed {seeds}", style="bold red"))
     for seed, why in group.missing.items():
-        parts.append(Text(f"! seed {seed} gave no record: {why}", style="red"))
+        parts.append(Text(visible(f"! seed {seed} gave no record: {why}", multiline=True), style="red"))
     return parts
 
 
 def render_group(group: GroupRecord, console: Console) -> None:
     info = group.runs[0].info if group.runs else None
-    head = Text(group.plugin, style="bold")
+    head = Text(visible(group.plugin), style="bold")
     if info is not None:
         head.append(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)}")
         head.append(f" · seeds {seeds_label(group.seeds)}" + (" · quick" if info.quick else ""))
@@ -237,9 +238,9 @@ def shelf_table(outcomes: Sequence[PluginOutcome]) -> Table:
     for o in sorted(outcomes, key=lambda o: (_ORDER.get(o.status, 0), o.plugin)):
         status = status_text(o.status)
         if o.error and o.entry is None:
-            status.append(f"\n{o.error}", style="red")
+            status.append(f"\n{visible(o.error, multiline=True)}", style="red")
         table.add_row(
-            o.plugin,
+            Text(visible(o.plugin)),
             status,
             _stage_cell(o.runs, "check"),
             _targets_cell(o),

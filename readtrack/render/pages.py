@@ -14,13 +14,19 @@ def render_page(page: PluginPage, console: Console, *, code: bool = False) -> No
     from rich.markdown import Markdown
     from rich.rule import Rule
     from rich.syntax import Syntax
+    from rich.text import Text
 
-    console.print(Markdown(page.markdown()))
+    from readtrack.safe_text import visible
+
+    console.print(Markdown(visible(page.markdown(), multiline=True)))
     if not code:
         names = ", ".join(f.name for f in page.files)
-        console.print(f"\n[dim]code: {names} (readtrack explain {page.name} --code)[/dim]")
+        console.print()
+        console.print(Text(visible(f"code: {names} (readtrack explain {page.name} --code)"), style="dim"))
         return
     for source in page.files:
         console.print()
-        console.print(Rule(f"{source.name}  ({source.path})", align="left"))
-        console.print(Syntax(source.text, "python", line_numbers=True, word_wrap=False))
+        console.print(Rule(Text(visible(f"{source.name}  ({source.path})")), align="left"))
+        # a line longer than the terminal wraps under its number: no character is dropped
+        text = visible(source.text, multiline=True)
+        console.print(Syntax(text, "python", line_numbers=True, word_wrap=True))

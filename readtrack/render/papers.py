@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from readtrack.catalog import LINKED_BY_ARXIV, STATUS_GLYPHS, Catalog, Paper
+from readtrack.safe_text import visible
 from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
 
 if TYPE_CHECKING:
@@ -31,9 +32,11 @@ def paper_table(
     Returned as finished terminal text (ANSI styles from rich's `Style` when ``color``) rather than a rich
     `Table`, which measures every cell: 1,000 papers render in milliseconds. Widths are computed here, titles
     are cut with an ellipsis so a row stays one line at any width, and the short columns never collapse.
+    An id is never cut (it is what a user types): the title gives way. Text from the file is shown
+    `visible` (control characters written out).
     """
     paint = _painter(color)
-    id_width = min(max((len(p.id) for p in papers), default=2), 26)
+    id_width = max((_cells(visible(p.id)) for p in papers), default=2)
     arxiv_width = max((len(p.arxiv or "") for p in papers), default=5)
     title_width = max(width - (1 + id_width + 4 + arxiv_width + 4 * 2), 20)
     lines = [paint(f"{'':1}  {'id':<{id_width}}  {'title':<{title_width}}  year  arXiv", "bold")]
@@ -44,21 +47,23 @@ def paper_table(
             section = paper.section
             done, total = progress[section]
             lines.append(
-                " " * (id_width + 5) + paint(_fit(f"{section}  {done}/{total}", title_width), "bold magenta")
+                " " * (id_width + 5)
+                + paint(_fit(f"{visible(section)}  {done}/{total}", title_width), "bold magenta")
             )
         style = STATUS_STYLES[paper.status]
         badge = "  ▶" if paper.plugins else ""
-        title = _fit(("  " * paper.depth if nested else "") + paper.display_title, title_width - len(badge))
+        indent = "  " * paper.depth if nested else ""
+        title = _fit(indent + visible(paper.display_title), title_width - len(badge))
         pad = " " * (title_width - _cells(title) - len(badge))
         lines.append(
             paint(STATUS_GLYPHS[paper.status], style)
             + "  "
-            + paint(f"{_fit(paper.id, id_width):<{id_width}}", "cyan")
+            + paint(_pad(visible(paper.id), id_width), "cyan")
             + "  "
             + paint(title, style)
             + paint(badge, "bold blue")
             + f"{pad}  {paper.year or '':>4}  "
-            + paint(paper.arxiv or "", "dim")
+            + paint(visible(paper.arxiv or ""), "dim")
         )
     if not papers:
         lines.append(paint("no papers match", "dim"))
@@ -89,6 +94,11 @@ def _cells(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal cells."""
+    return text + " " * max(width - _cells(text), 0)
+
+
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells, ending in an ellipsis when cut."""
     if _cells(text) <= width:
@@ -98,14 +108,23 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
-def paper_panel(details: dict[str, Any]) -> Panel:
-    """The human view of `readtrack show`."""
+# Values a user copies whole: folded onto the next line when they do not fit, never cut with an ellipsis.
+LINK_KEYS = ("url", "code", "doi", "pdf_path")
+_KEY_WIDTH = 9  # the longest key shown, "published"/"pdf_path", and a space
+
+
+def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
+    """The human view of `readtrack show`: text made visible (`readtrack.safe_text`), long notes and
+    abstract cut (`readtrack.details.shown_details`); with ``full`` they are left to `full_blocks`."""
     from rich.console import Group
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
+    from readtrack.details import shown_details
+
+    details = shown_details(details, full=full)
     rows = Table.grid(padding=(0, 2))
     rows.add_column(style="bold", no_wrap=True)
     rows.add_column()
@@ -136,7 +155,7 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         text = ", ".join(value) if isinstance(value, list) else str(value)
         if key == "plugins" and details.get("plugin_link") == LINKED_BY_ARXIV:
             text += " (by arXiv id)"
-        rows.add_row(key, escape(text))
+        rows.add_row(key, Text(text, overflow="fold") if key in LINK_KEYS else escape(text))
     for plugin, run in (details.get("last_runs") or {}).items():
         seeds = run["seeds"]
         line = Text(f"{plugin}: ")
@@ -147,11 +166,31 @@ def paper_panel(details: dict[str, Any]) -> Panel:
         line.append(f" · {setting}{' quick' if run['quick'] else ''} · {seed_text} · {when}")
         rows.add_row("last run", line)
     parts: list[Any] = [rows]
-    if details.get("abstract"):
-        parts += [Text(""), Text("Abstract", style="bold"), Text(details["abstract"])]
-    if details.get("notes"):
-        parts += [Text(""), Text("Notes", style="bold"), Text(details["notes"])]
+    for key, heading in (("abstract", "Abstract"), ("notes", "Notes")):
+        if details.get(key) and not full:
+            parts += [Text(""), Text(heading, style="bold"), Text(details[key])]
     return Panel(Group(*parts), title=escape(details["title"] or details["id"]), title_align="left")
+
+
+def full_blocks(details: dict[str, Any]) -> str:
+    """Abstract and notes whole, below the panel of ``show --full``: plain lines, as the terminal wraps
+    them (rich would take a minute to lay out a 5 MB note)."""
+    blocks = [
+        f"\n{heading}\n{visible(details[key], multiline=True)}"
+        for key, heading in (("abstract", "Abstract"), ("notes", "Notes"))
+        if details.get(key)
+    ]
+    return "\n".join(blocks)
+
+
+def panel_width(details: dict[str, Any]) -> int:
+    """The width at which `paper_panel` shows each link of ``details`` on one line (for a pipe, which
+    gets full lines: a URL folded in two is a URL cut)."""
+    from readtrack.details import shown_details
+
+    shown = shown_details({k: details.get(k) for k in LINK_KEYS})
+    links = [", ".join(v) if isinstance(v, list) else str(v or "") for v in shown.values()]
+    return max(len(link) for link in links) + _KEY_WIDTH + 2 + 4
 
 
 def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
@@ -174,7 +213,7 @@ def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
     progress.append((sum(d for d, _ in progress), sum(t for _, t in progress)))
     for row, (done, total) in zip(covered, progress, strict=True):  # the sections, then "all"
         table.add_row(
-            Text(row.name, style="bold") if row.name == "all" else row.name,
+            Text(visible(row.name), style="bold" if row.name == "all" else ""),
             f"{done}/{total}",
             ProgressBar(total=max(total, 1), completed=done, width=24),
             f"{100 * done / max(total, 1):.0f}%",
@@ -271,11 +310,12 @@ class TerminalProgress:
             task = self._progress.tasks[self._papers_task]
             self._progress.update(self._papers_task, info=f"{int(task.completed)}/{int(task.total or 0)}")
             if result.outcome in ("failed", "link"):
-                self._print(f"{result.outcome:<7} {result.paper_id}  {detail}")
+                self._print(f"{result.outcome:<7} {visible(result.paper_id)}  {visible(detail)}")
             return
-        print(f"{result.outcome:<7} {result.paper_id}  {detail}".rstrip(), flush=True)
+        print(f"{result.outcome:<7} {visible(result.paper_id)}  {visible(detail)}".rstrip(), flush=True)
 
     def _print(self, message: str) -> None:
+        message = visible(message, multiline=True)  # a server's words, a file name
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
         else:
@@ -288,6 +328,6 @@ def doctor_lines(report: CacheReport) -> list[str]:
         f"PDF cache {report.folder}: {report.ok} of {report.checked} recorded files fine, "
         f"{report.not_downloaded} arXiv PDFs not downloaded yet"
     ]
-    lines += [f"  {p.kind:<10} {p.name}: {p.detail}" for p in report.problems]
+    lines += [f"  {p.kind:<10} {visible(p.name)}: {visible(p.detail)}" for p in report.problems]
     lines.append(f"{len(report.problems)} problems" if report.problems else "no problems")
     return lines

@@ -20,6 +20,7 @@ from readtrack.batch import seeds_label
 from readtrack.devices import environment_line
 from readtrack.history import RunComparison
 from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
+from readtrack.safe_text import visible
 
 STATUS_STYLE = {
     "passed": "green",
@@ -124,10 +125,10 @@ def live_printer(console: Console) -> Emit:
             if event.get("duration_s"):
                 line.append(f" in {fmt_seconds(event['duration_s'])}")
             if event.get("error"):
-                line.append(f": {event['error']}")
+                line.append(f": {visible(str(event['error']), multiline=True)}")
             console.print(line)
         elif kind == "log":
-            console.print(Text(f"  {event.get('message', '')}", style="dim"))
+            console.print(Text(f"  {visible(str(event.get('message', '')), multiline=True)}", style="dim"))
 
     return show
 
@@ -147,10 +148,10 @@ def render_record(record: RunRecord, console: Console) -> None:
         if stage.status in ("error", "timeout", "cancelled") and stage.error:
             line = Text(f"{stage.stage}: ")
             line.append_text(status_text(stage.status))
-            line.append(f": {stage.error}")
+            line.append(f": {visible(stage.error, multiline=True)}")
             console.print(line)
             if stage.traceback:
-                console.print(Text(stage.traceback.rstrip(), style="dim"))
+                console.print(Text(visible(stage.traceback.rstrip(), multiline=True), style="dim"))
     console.print(Text(environment_line(info.environment), style="dim"))
     verdict = Text("result: ")
     verdict.append_text(status_text(record.status))
@@ -186,9 +187,9 @@ def stage_tables(
 
 def _named(name: str, detail: str | None) -> Text:
     """A table cell: the name, and a dim second line with its detail when there is one."""
-    cell = Text(name)
+    cell = Text(visible(name))
     if detail:
-        cell.append(f"\n{detail}", style="dim")
+        cell.append(f"\n{visible(detail, multiline=True)}", style="dim")
     return cell
 
 
@@ -309,14 +310,26 @@ def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console)
     if not entries:
         console.print("no runs recorded yet: try `readtrack run NAME --quick`")
         return
-    show_id = console.width >= 100
+    # The plugin and the run id are never cut. Below 100 columns the stages are left out (the status sums
+    # them up), the columns sit closer and a cell may wrap at a space ("2026-01-02" over "10:00").
+    narrow = console.width < 100
     table = Table(
-        title="run history, newest first", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        title="run history, newest first",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0) if narrow else (0, 1),
     )
-    for column in ("started (UTC)", "plugin", "device", "seed", "status", "duration", "stages"):
-        table.add_column(column, no_wrap=True)
-    if show_id:
-        table.add_column("run id", no_wrap=True)
+    columns = ["started (UTC)", "plugin", "device", "seed", "status", "duration", "stages", "run id"]
+    if narrow:
+        columns.remove("stages")
+    for column in columns:
+        table.add_column(
+            column,
+            no_wrap=column in ("plugin", "run id"),
+            overflow="fold",
+            min_width=10 if column == "started (UTC)" else None,  # the date stays whole
+        )
     for r in entries:
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
         setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
@@ -337,11 +350,15 @@ def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console)
             status_text(r.status),
             fmt_seconds(r.duration_s) if r.status != "running" else "",
             stages,
+            ident,
         ]
-        table.add_row(*cells, *([ident] if show_id else []))
+        if narrow:
+            del cells[6]
+        table.add_row(*(Text(visible(c)) if isinstance(c, str) else c for c in cells))
     console.print(table)
     legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
-    console.print(Text(f"c/t/b: check/train/bench · {legend} · cpu×N: N CPU threads", style="dim"))
+    stages_legend = "" if narrow else f"c/t/b: check/train/bench · {legend} · "
+    console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
 
 
 def render_comparison(comparison: RunComparison, console: Console) -> None:
@@ -354,11 +371,18 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
             return f"multi-seed run {record.group_id[:8]} ({record.started_at}, {seeds}, {record.status})"
         return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
 
-    console.print(f"[bold]{comparison.plugin}[/bold]: {label(old)} → {label(new)}", highlight=False)
+    head = Text(visible(comparison.plugin), style="bold")
+    head.append(visible(f": {label(old)} → {label(new)}"))
+    console.print(head)
     table = Table(title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("", "name", "older", "newer", "change", "ratio", "pass"):
         table.add_column(
-            column, justify="right" if column in ("older", "newer", "change", "ratio") else "left"
+            column,
+            justify="right" if column in ("older", "newer", "change", "ratio") else "left",
+            # a long name wraps (folds when one word is too long); numbers are never cut
+            no_wrap=column not in ("", "name"),
+            overflow="fold",
+            ratio=1 if column == "name" else None,
         )
     for d in comparison.deltas:
         fmt = fmt_seconds if d.section == "bench" else fmt_number
@@ -371,7 +395,7 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
         passed.append_text(_mark(d.old_passed))
         passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
         passed.append_text(_mark(d.new_passed))
-        table.add_row(d.section, d.name, fmt(d.old), fmt(d.new), change_text, ratio, passed)
+        table.add_row(d.section, Text(visible(d.name)), fmt(d.old), fmt(d.new), change_text, ratio, passed)
     console.print(table)
     if any(d.noisy for d in comparison.deltas):
         note = f"? a bench median with an IQR over {NOISE_LIMIT:.0%} of it in either run: change not reliable"
@@ -395,17 +419,18 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         console.print("no paper plugins found")
         return
     show_paper = any(row["paper_id"] not in (None, row["name"]) for row in rows)
-    # The title takes what the other columns leave; on a narrow terminal it is left out.
+    # The title takes what the other columns leave; on a narrow terminal it is left out. The name is never
+    # cut; the other cells wrap onto more lines before anything is cut.
     title_width = console.width - 88
     show_title = title_width >= 16
     table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
     if show_paper:
-        table.add_column("paper", no_wrap=True)
+        table.add_column("paper", overflow="fold")
     if show_title:
         table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for column in ("devices", "source", "status", "last run"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column, overflow="fold")
     errors = []
     for row in rows:
         last, by_device = row["last_run"], row.get("last_run_by_device") or {}
@@ -422,15 +447,19 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
             kind = last["device"].split(":")[0]
             last_text = status_text(last["status"])
             last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
-        cells: list[str | Text] = [row["name"]]
+        cells: list[str | Text] = [Text(visible(row["name"]))]
         if show_paper:
-            cells.append(row["paper_id"] or "")
+            paper = row["paper_id"] or ""
+            cells.append(Text("" if paper == row["name"] else visible(paper)))  # blank: as its name
         if show_title:
-            cells.append(_named(row["title"] or "", row.get("claim")))
-        cells += [" ".join(row["devices"]), row["source"], status_text(row["status"]), last_text]
+            claim = row.get("claim")
+            cells.append(_named(visible(row["title"] or ""), visible(claim) if claim else None))
+        devices = Text(visible(" ".join(row["devices"])))
+        cells += [devices, Text(visible(row["source"])), status_text(row["status"]), last_text]
         table.add_row(*cells)
         if row["error"]:
-            errors.append(Text(f"✗ {row['name']} ({row['origin']}): {row['error']}", style="red"))
+            line = visible(f"✗ {row['name']} ({row['origin']}): {row['error']}", multiline=True)
+            errors.append(Text(line, style="red"))
     console.print(table)
     for error in errors:
         console.print(error)

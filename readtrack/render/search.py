@@ -4,17 +4,33 @@ first match."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from readtrack.catalog import STATUS_GLYPHS
-from readtrack.render.papers import _painter
+from readtrack.render.papers import _cells, _painter
+from readtrack.safe_text import visible
 from readtrack.search import Hit
 from readtrack.search_index import IndexReport
 
 MARK = "**"
 
 
+def visible_snippet(snippet: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet `visible` (control characters written out), its match spans moved to match."""
+    if snippet == visible(snippet):
+        return snippet, spans
+    bounds = sorted({0, len(snippet), *(i for span in spans for i in span)})
+    moved = {0: 0}
+    out = []
+    for a, b in pairwise(bounds):
+        out.append(visible(snippet[a:b]))
+        moved[b] = moved[a] + len(out[-1])
+    return "".join(out), [(moved[a], moved[b]) for a, b in spans]
+
+
 def window(hit: Hit, width: int) -> tuple[str, list[tuple[int, int]]]:
     """The part of the snippet that fits ``width``, starting shortly before the first match."""
-    text, spans = hit.snippet, hit.highlights
+    text, spans = visible_snippet(hit.snippet, hit.highlights)
     start = max(0, spans[0][0] - width // 4) if spans and spans[0][1] > width else 0
     if start:
         text, spans = "…" + text[start:], [(a - start + 1, b - start + 1) for a, b in spans]
@@ -25,12 +41,15 @@ def window(hit: Hit, width: int) -> tuple[str, list[tuple[int, int]]]:
 
 def hit_lines(hits: list[Hit], *, width: int = 100, color: bool = False) -> list[str]:
     paint = _painter(color)
-    id_width = min(max((len(h.paper_id) for h in hits), default=2), 24)
-    where_width = min(max((len(h.where) for h in hits), default=5), 30)
+    # an id is never cut (it is what a user types next); nor is a place, a file:line to open
+    id_width = max((_cells(visible(h.paper_id)) for h in hits), default=2)
+    where_width = min(max((_cells(visible(h.where)) for h in hits), default=5), 30)
     lines = []
     for hit in hits:
+        paper_id, where = visible(hit.paper_id), visible(hit.where)
         head = (
-            f"{STATUS_GLYPHS.get(hit.status, ' ')} {hit.paper_id:<{id_width}}  {hit.where:<{where_width}}  "
+            f"{STATUS_GLYPHS.get(hit.status, ' ')} {paper_id}{' ' * (id_width - _cells(paper_id))}  "
+            f"{where}{' ' * (where_width - _cells(where))}  "
         )
         text, spans = window(hit, max(width - len(head), 20))
         out, last = [], 0
