@@ -19,6 +19,7 @@ imported here; a plugin's implementation and experiments are imported when they 
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import importlib
@@ -394,3 +395,77 @@ def _run_dict(run: LastStatus) -> dict[str, Any]:
         "device": run.device,
         "duration_s": run.duration_s,
     }
+
+
+# -- plugin folders read as text --------------------------------------------------------------------------
+# `readtrack search` indexes plugin pages and code; reading them must not run them (a plugin folder beside a
+# downloaded papers.yaml is code nobody asked to execute). Only running a plugin imports it.
+
+
+def folders_as_text() -> dict[str, Path]:
+    """Each plugin's folder under the name it declares, found by reading ``__init__.py`` files (ast), never
+    importing them. Sources in discovery's order (built-in, installed, user folder); the first of a name wins.
+    """
+    roots: list[Path] = []
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)  # a top-level name: found, not imported
+    if spec is not None and spec.submodule_search_locations:
+        roots += [Path(p) for p in spec.submodule_search_locations]
+    else:
+        roots += [f for f in [_source_checkout_plugins()] if f]
+    folders: list[Path] = [sub for root in roots for sub in _package_folders(root)]
+    folders += [f for f in map(_entry_point_folder, metadata.entry_points(group=ENTRY_POINT_GROUP)) if f]
+    user = user_plugins_dir()
+    if user is not None and user.is_dir() and user.resolve() not in {r.resolve() for r in roots}:
+        folders += _package_folders(user)
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for name in declared_names(folder):
+            found.setdefault(name, folder)
+    return found
+
+
+def _package_folders(root: Path) -> list[Path]:
+    try:
+        subs = sorted(root.iterdir())
+    except OSError:
+        return []
+    return [
+        s for s in subs if s.is_dir() and (s / "__init__.py").is_file() and not s.name.startswith((".", "_"))
+    ]
+
+
+def _entry_point_folder(ep: metadata.EntryPoint) -> Path | None:
+    """The package folder an entry point names, located without importing anything."""
+    top, *rest = ep.module.split(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))).joinpath(*rest)
+    return folder if (folder / "__init__.py").is_file() else None
+
+
+def declared_names(folder: Path) -> list[str]:
+    """The plugin names ``folder/__init__.py`` declares (``declare(...)``, ``PaperPlugin(name=...)``), read
+    from its syntax tree; the folder's name, underscores as hyphens, when it names none (declare's default).
+    """
+    default = folder.name.replace("_", "-")
+    try:
+        tree = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return [default]
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        )
+        if called not in ("declare", "PaperPlugin"):
+            continue
+        named = next((k.value for k in node.keywords if k.arg == "name"), None)
+        if isinstance(named, ast.Constant) and isinstance(named.value, str):
+            names.append(named.value)
+        elif called == "declare":
+            names.append(default)
+    return list(dict.fromkeys(names)) or [default]

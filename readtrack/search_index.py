@@ -348,21 +348,16 @@ def _changed_papers(db: sqlite3.Connection, layout: search_edits.Layout) -> tupl
 
 
 def _plugin_folders(names: list[str], db: sqlite3.Connection) -> dict[str, str | None]:
-    """The folder of each plugin the catalog names (None: no such plugin). Remembered in the index, so
-    that plugins are discovered (their packages imported) only when the list names one not seen before."""
+    """The folder of each plugin the catalog names (None: no such plugin). Found by reading the plugins'
+    ``__init__.py`` files as text, never importing them (searching must not run a plugin's code), and
+    remembered in the index, so folders are looked for only when the list names a plugin not seen before."""
     known: dict[str, str | None] = json.loads(_state(db, "plugin_folders") or "{}")
     if all(name in known for name in names):
         return {name: known[name] for name in names}
-    import importlib.util
+    from readtrack.plugins import folders_as_text
 
-    from readtrack.plugins import LoadedPlugin, discover
-
-    found: dict[str, str | None] = dict.fromkeys(names)
-    for plugin in discover():
-        if isinstance(plugin, LoadedPlugin) and plugin.name in found:
-            spec = importlib.util.find_spec(plugin.info.package)
-            if spec is not None and spec.submodule_search_locations:
-                found[plugin.name] = str(next(iter(spec.submodule_search_locations)))
+    folders = folders_as_text()
+    found: dict[str, str | None] = {n: str(folders[n]) if n in folders else None for n in names}
     with _transaction(db):
         _set_state(db, "plugin_folders", json.dumps(found))
     return found

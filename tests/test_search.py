@@ -163,6 +163,49 @@ def test_plugin_pages_and_code_with_file_and_line() -> None:
     assert page[0]["file"] == "transformer_xl/__init__.py"
 
 
+def test_search_reads_a_plugin_beside_the_catalog_as_text_and_never_runs_it(catalog_file: Path) -> None:
+    marker = catalog_file.parent / "imported.txt"
+    folder = catalog_file.parent / "plugins" / "zeal"  # plugins/ beside papers.yaml: the user folder
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        f'''"""Zeal: a page about quuxification."""
+
+from pathlib import Path
+
+Path({str(marker)!r}).write_text("imported")  # what a hostile or careless plugin could do on import
+
+from readtrack.paper_plugin import declare
+
+readtrack_paper_plugins = declare(__name__, name="zeal-plugin", title="Zeal", arxiv=None, claim="zeal")
+''',
+        encoding="utf-8",
+    )
+    (folder / "experiment.py").write_text("def bench(ctx):\n    frobnicate_quux = 1\n", encoding="utf-8")
+    text = catalog_file.read_text(encoding="utf-8")
+    catalog_file.write_text(
+        text.replace("            plugin: gpt\n", "            plugin: [gpt, zeal-plugin]\n")
+    )
+    page, code = hits("page:quuxification"), hits("code:frobnicate_quux")
+    assert not marker.exists(), "searching imported a plugin"
+    assert [(h["paper_id"], h["file"]) for h in page] == [("gpt", "zeal/__init__.py")]
+    assert [(h["paper_id"], h["where"]) for h in code] == [("gpt", "zeal/experiment.py:2")]
+
+
+def test_plugin_folders_read_as_text_are_the_folders_discovery_imports() -> None:
+    import importlib.util
+
+    from readtrack.plugins import LoadedPlugin, discover, folders_as_text
+
+    imported = {}
+    for plugin in discover():
+        if isinstance(plugin, LoadedPlugin):
+            spec = importlib.util.find_spec(plugin.info.package)
+            assert spec is not None and spec.submodule_search_locations
+            imported[plugin.name] = Path(next(iter(spec.submodule_search_locations))).resolve()
+    read = {name: folder.resolve() for name, folder in folders_as_text().items()}
+    assert len(imported) > 50 and read == imported
+
+
 def test_filters_phrases_prefixes_and_boolean_operators(catalog_file: Path) -> None:
     edits.note(catalog_file, "bert", "zyxwv masked pretraining notes")
     assert [h["paper_id"] for h in hits("notes:zyxw*")] == ["bert"]
