@@ -28,6 +28,7 @@ from textual.widgets import Header, Input, Markdown, Static, TabbedContent, TabP
 from readtrack.catalog import Paper
 from readtrack.errors import ReadtrackError, one_line
 from readtrack.records import GroupRecord
+from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.pdf_pane import PdfPane
 
@@ -59,9 +60,14 @@ class PaperView(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, paper: Paper, plugin: str | None, query: str | None = None) -> None:
+    def __init__(
+        self, paper: Paper, plugin: str | None, query: str | None = None, at: tuple[str, int] | None = None
+    ) -> None:
+        """``query``: a search term to highlight in the Paper tab (which the view opens on); ``at``: a file of
+        the plugin and a line (a search hit in its code) to open the Code tab at instead."""
         super().__init__()
         self.paper, self.plugin, self.search_term = paper, plugin, query
+        self.at = at  # shown once, when the code is first loaded
         self.sources: list[tuple[str, str]] = []  # (file name, text)
         self.matches: list[tuple[int, int]] = []  # (file index, line number from 1)
         self.match_index = -1
@@ -70,6 +76,7 @@ class PaperView(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         initial = "pdf" if self.search_term or self.plugin is None else "page"
+        initial = "code" if self.at and self.plugin else initial
         with TabbedContent(initial=initial, id="paper-tabs"):
             with TabPane("Page", id="page"), VerticalScroll(id="page-scroll"):
                 yield Static(Text("Loading…", style="dim"), id="page-head")
@@ -84,7 +91,7 @@ class PaperView(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = f"{self.plugin or self.paper.id} · {self.paper.display_title}"
+        self.title = visible(f"{self.plugin or self.paper.id} · {self.paper.display_title}")
         self._load()
         self._load_pdf()
 
@@ -109,18 +116,25 @@ class PaperView(Screen[None]):
 
     def _show(self, page: Any, abstract: str | None, runs: list[Any], runs_error: str | None) -> None:
         head = Text()
-        head.append(self.paper.display_title, style="bold")
+        head.append(visible(self.paper.display_title), style="bold")
         if self.paper.arxiv:
             head.append(f"   arXiv {self.paper.arxiv}", style="cyan")
         for link in self.paper.code:  # the paper's own code, beside the plugin's
-            head.append(f"\ncode {link}", style="dim")
+            head.append(f"\ncode {visible(link)}", style="dim")
         head.append("\n")
-        head.append(abstract or "(abstract not synced: `s` on the paper, or `readtrack sync`)", style="dim")
+        shown = visible(abstract, multiline=True) if abstract else None  # a server's text, written out
+        head.append(shown or "(abstract not synced: `s` on the paper, or `readtrack sync`)", style="dim")
         self.query_one("#page-head", Static).update(head)
-        self.query_one("#page-body", Markdown).update(page.markdown())
+        self.query_one("#page-body", Markdown).update(visible(page.markdown(), multiline=True))
         self.sources = [(f.name, f.text) for f in page.files]
         self._show_code()
         self.query_one("#results-body", Static).update(_results(runs, runs_error))
+        if self.at is not None:  # once: a reload after a run keeps the reader where they are
+            name, line = self.at
+            self.at = None
+            index = next((i for i, (file, _) in enumerate(self.sources) if file == name), None)
+            if index is not None:
+                self.call_after_refresh(self._show_line, index, line)
 
     def _show_code(self) -> None:
         """One Static per source file, updated in place: the view loads again each time a run screen on top
@@ -219,13 +233,19 @@ class PaperView(Screen[None]):
         index, line = self.matches[self.match_index]
         if previous is not None and previous[0] != index:
             self.code_files[previous[0]].update(self._code(previous[0]))
+        where = self._show_line(index, line)
+        self.sub_title = f"match {self.match_index + 1} of {len(self.matches)}: {where}"
+
+    def _show_line(self, index: int, line: int) -> str:
+        """Highlight ``line`` of source file ``index`` and scroll it into the upper third of the Code tab;
+        returns ``model.py:42`` (also the sub-title until a search says otherwise)."""
         widget = self.code_files[index]
         widget.update(self._code(index, highlight=line))
         scroll = self.query_one("#code-scroll", VerticalScroll)
         top = widget.virtual_region.y + line  # the rule takes the first row
         scroll.scroll_to(y=max(top - scroll.size.height // 3, 0), animate=False)
-        where = f"{self.sources[index][0]}:{line}"
-        self.sub_title = f"match {self.match_index + 1} of {len(self.matches)}: {where}"
+        self.sub_title = where = f"{self.sources[index][0]}:{line}"
+        return where
 
     def action_run(self) -> None:
         from readtrack.tui.run_screen import RunScreen

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pdfgen
+import pytest
+from fake_plugins import write_plugin
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TabbedContent
-from tui_driver import run_app, settle, wait_until
+from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits
 from readtrack.pdfcache import arxiv_pdf_path
@@ -105,5 +108,34 @@ def test_the_palette_has_a_search_command(catalog_file: Path) -> None:
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, SearchScreen)
+
+    run_app(catalog_file, steps)
+
+
+def test_a_hit_in_plugin_code_opens_the_code_tab_at_that_line(
+    catalog_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = tmp_path / "plugins"
+    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(plugins))
+    folder = write_plugin(plugins, "tinyplug")
+    filler = "".join(f"x{i} = {i}\n" for i in range(120))
+    (folder / "model.py").write_text(filler + "zorblaxian = 'the line to find'\n", encoding="utf-8")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f", *"zorblaxian")
+        await wait_until(pilot, lambda: getattr(app.screen, "shown_query", None) == "zorblaxian", timeout=45)
+        assert any("tinyplug/model.py:121" in r for r in results(app))
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperView) and app.screen.sub_title != "")
+        view = app.screen
+        assert isinstance(view, PaperView)
+        assert view.query_one(TabbedContent).active == "code"  # not the Paper tab ("No PDF yet")
+        assert view.sub_title == "model.py:121"
+        await settle(app, pilot)
+        scroll = view.query_one("#code-scroll", VerticalScroll)
+        region = scroll.scrollable_content_region
+        visible = screen_text(app).splitlines()[region.y : region.y + region.height]
+        assert any("zorblaxian" in line for line in visible)  # scrolled to the hit
 
     run_app(catalog_file, steps)
