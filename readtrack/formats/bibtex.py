@@ -238,6 +238,8 @@ def authors(value: str) -> list[str]:
 
 def _split_top(text: str, separator: str) -> list[str]:
     """``text`` split where ``separator`` matches outside braces."""
+    if "{" not in text:
+        return [p.strip() for p in re.split(separator, text, flags=re.IGNORECASE) if p.strip()]
     pieces, depth, start = [], 0, 0
     pattern = re.compile(separator, re.IGNORECASE)
     index = 0

@@ -142,19 +142,26 @@ def import_library(
     report = LibraryReport(merged, problems=list(library.problems))
     added_ids = set(merged.added)
     added = [p for p in library.papers() if p.id and p.id in added_ids]
-    for paper in added:
-        extras = library.extras[id(paper)]
-        report.pdfs += _place_pdf(paper, extras, report.problems, dry_run=dry_run)
-    if not dry_run and added:
-        save_extras([(p, library.extras[id(p)]) for p in added])
+    if dry_run:
+        report.pdfs = sum(_place_pdf(p, library.extras[id(p)], report.problems, None) for p in added)
+    elif added:
+        from readtrack.store import connect
+
+        conn = connect()  # one connection for every record: each open and close costs a WAL checkpoint
+        try:
+            report.pdfs = sum(_place_pdf(p, library.extras[id(p)], report.problems, conn) for p in added)
+            save_extras([(p, library.extras[id(p)]) for p in added], conn)
+        finally:
+            conn.close()
     return report
 
 
 # -- PDFs ---------------------------------------------------------------------------------------------
 
 
-def _place_pdf(paper: NewPaper, extras: Extras, problems: list[str], *, dry_run: bool) -> int:
-    """Copy the first of the paper's PDFs that verifies into the cache; 1 when one was (would be) copied."""
+def _place_pdf(paper: NewPaper, extras: Extras, problems: list[str], conn: sqlite3.Connection | None) -> int:
+    """Copy the first of the paper's PDFs that verifies into the cache and record it in ``conn``; 1 when
+    one was copied (with no ``conn``, a dry run: would be)."""
     from readtrack import pdfcache
 
     if not extras.pdfs:
@@ -172,7 +179,7 @@ def _place_pdf(paper: NewPaper, extras: Extras, problems: list[str], *, dry_run:
     dest = pdfcache.cache_path(name)
     if pdfcache.pdf_problem(dest) is None:
         return 0  # a PDF sync already fetched stays
-    if dry_run:
+    if conn is None:
         return 1
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".import")
@@ -183,7 +190,7 @@ def _place_pdf(paper: NewPaper, extras: Extras, problems: list[str], *, dry_run:
         part.unlink(missing_ok=True)
         problems.append(f"{extras.where}: {paper.id}: cannot copy {source} ({err.strerror})")
         return 0
-    pdfcache.record_file(name, source.resolve().as_uri(), dest)
+    pdfcache.record_file(name, source.resolve().as_uri(), dest, conn)
     return 1
 
 
