@@ -118,6 +118,12 @@ class Paper:
     def display_title(self) -> str:
         return self.title or self.label or self.id
 
+    @property
+    def untitled(self) -> bool:
+        """True while the paper's title is empty or only its arXiv id (``readtrack add 2106.09685``, not
+        synced yet): sync replaces such a title with the real one."""
+        return untitled(self.title, self.arxiv)
+
     def arxiv_ids(self) -> list[str]:
         """Primary id first, then related ones, without duplicates."""
         ids = [self.arxiv] if self.arxiv else []
@@ -127,6 +133,13 @@ class Paper:
         """The flat JSON shape of ``readtrack list --json`` and ``show --json``: every field but children."""
         values = ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "children")
         return {name: list(value) if isinstance(value, list) else value for name, value in values}
+
+
+def untitled(title: str, arxiv: str | None) -> bool:
+    """True for no title, or a title that is only the paper's arXiv id (see `Paper.untitled`)."""
+    return not title or (
+        arxiv is not None and arxivid.is_valid(title) and arxivid.base_id(title) == arxivid.base_id(arxiv)
+    )
 
 
 def valid_id(paper_id: str) -> bool:

@@ -36,7 +36,7 @@ from readtrack.catalog import (
     paper_key,
     tag_problem,
 )
-from readtrack.errors import CatalogError, UsageError, from_system
+from readtrack.errors import AlreadyListed, CatalogError, UsageError, from_system
 from readtrack.writelock import locked
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
 
@@ -143,9 +143,17 @@ def set_fields(path: Path, paper_id: str, values: dict[str, object]) -> Catalog:
     return set_many(path, {paper_id: values})
 
 
-def set_many(path: Path, changes: dict[str, dict[str, object]], *, only_empty: bool = False) -> Catalog:
+def set_many(
+    path: Path,
+    changes: dict[str, dict[str, object]],
+    *,
+    only_empty: bool = False,
+    check: Callable[[Catalog], None] | None = None,
+) -> Catalog:
     """Set fields of several papers in one edit. With ``only_empty``, a field the file already fills (on
-    disk now, not when the caller looked) is left alone: how sync fills in titles without overwriting."""
+    disk now, not when the caller looked) is left alone: how sync fills in titles without overwriting (a
+    title that is only the paper's arXiv id counts as empty). ``check`` may refuse the edit, given the
+    catalog as it is on disk when the edit is applied."""
     for values in changes.values():
         for key in values:
             if key not in PAPER_KEYS or key in ("id", "papers"):
@@ -154,6 +162,8 @@ def set_many(path: Path, changes: dict[str, dict[str, object]], *, only_empty: b
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
         applied.clear()
+        if check is not None:
+            check(catalog)
         splices: list[Splice] = []
         for paper_id, values in changes.items():
             catalog.get(paper_id)  # a clear error for unknown ids
@@ -164,6 +174,7 @@ def set_many(path: Path, changes: dict[str, dict[str, object]], *, only_empty: b
                     only_empty
                     and current is not None
                     and (_read_back(catalog.get(paper_id), key) is not None)
+                    and not (key == "title" and catalog.get(paper_id).untitled)
                 ):
                     continue
                 applied.setdefault(paper_id, {})[key] = value
@@ -276,10 +287,19 @@ def edit_tags(path: Path, paper_id: str, changes: list[str]) -> TagEdit:
 
 
 def set_arxiv(path: Path, paper_id: str, ident: str) -> Catalog:
-    """Record a resolved arXiv id (``sync --resolve``): one added or changed line."""
+    """Record a resolved arXiv id (``sync --resolve``): one added or changed line. An id another paper
+    already has (primary or related, any version) is refused with `AlreadyListed`: two entries, one paper."""
     if not arxivid.is_valid(ident):
         raise UsageError(f"malformed arXiv id {ident!r}")
-    return set_fields(path, paper_id, {"arxiv": ident})
+    base = arxivid.base_id(ident)
+
+    def refuse_taken(catalog: Catalog) -> None:
+        for paper in catalog.papers():
+            if paper.id != paper_id and base in {arxivid.base_id(i) for i in paper.arxiv_ids()}:
+                message = f"arXiv {ident} is already in the list as {paper.id!r}; not written to {paper_id}"
+                raise AlreadyListed(message, paper.id)
+
+    return set_many(path, {paper_id: {"arxiv": ident}}, check=refuse_taken)
 
 
 def set_section_notes(path: Path, section: str, text: str | None) -> Catalog:
@@ -444,7 +464,7 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
     new_ids: list[NewPaper] = [p for a in additions for p in a.papers]
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
-        refuse_listed_arxiv_ids(catalog, new_ids)
+        refuse_listed(catalog, new_ids)
         taken = {p.id for p in catalog.papers()}
         splices: list[Splice] = []
         new_sections: list[tuple[str, str | None, list[list[str]]]] = []
@@ -473,28 +493,26 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
     return apply_edit(path, edit, verify)
 
 
-def refuse_listed_arxiv_ids(catalog: Catalog, papers: Iterable[NewPaper]) -> None:
-    """The rule that keeps a paper from being added twice: a new paper, or one nested in it, whose arXiv id
-    (any version, primary or related) is already in the list is refused, naming the paper that has it.
+def refuse_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> None:
+    """The rule that keeps a paper from being added twice: a new paper, or one nested in it, that the list
+    already has by import's identity rule (the same arXiv id in any version, primary or related; a DOI; the
+    same title with nothing telling them apart) is refused with `AlreadyListed`, naming the listed paper.
 
     Papers already in the file may share ids (an item that bundles several papers), so only additions are
     checked, against the file as it is on disk when the edit is applied.
     """
-    listed: dict[str, str] = {}
-    for paper in catalog.papers():
-        for ident in paper.arxiv_ids():
-            listed.setdefault(arxivid.base_id(ident), paper.id)
-    for new in _walk(papers):
-        for ident in filter(None, [new.arxiv, *new.related]):
-            owner = listed.get(arxivid.base_id(ident))
-            if owner is not None:
-                raise UsageError(f"arXiv {ident} is already in the list as {owner!r}")
+    from readtrack.importer import already_listed  # the importer builds on this module
 
-
-def _walk(papers: Iterable[NewPaper]) -> Iterator[NewPaper]:
-    for paper in papers:
-        yield paper
-        yield from _walk(paper.children)
+    found = already_listed(catalog, papers)
+    if found is None:
+        return
+    new, owner, why = found
+    if why.startswith("same arXiv id "):
+        base = why.rsplit(" ", 1)[1]
+        given = next((i for i in [new.arxiv, *new.related] if i and arxivid.base_id(i) == base), base)
+        raise AlreadyListed(f"arXiv {given} is already in the list as {owner!r}", owner)
+    what = f'"{new.title}"' if new.title else (new.url or "this paper")
+    raise AlreadyListed(f"{what} is already in the list as {owner!r} ({why})", owner)
 
 
 def _merge_same_place(splices: list[Splice]) -> list[Splice]:
@@ -544,7 +562,8 @@ def parse_entry(text: str) -> NewPaper:
     ident = arxivid.parse(value)
     if ident is not None:
         slug = "arxiv-" + re.sub(r"[^a-z0-9]+", "-", ident.base.lower())
-        return NewPaper(title="", id=slug, arxiv=str(ident), added=today())
+        # the id is the title until `readtrack sync` stores the real one (it replaces a title equal to the id)
+        return NewPaper(title=str(ident), id=slug, arxiv=str(ident), added=today())
     if re.match(r"^https?://\S+$", value):
         tail = value.rstrip("/").rsplit("/", 1)[-1]
         title = re.sub(r"\.(pdf|html?)$", "", tail, flags=re.IGNORECASE).replace("-", " ").replace("_", " ")

@@ -26,6 +26,17 @@ class CatalogError(ReadtrackError):
     exit_code = 2
 
 
+class AlreadyListed(ReadtrackError):
+    """A paper to add, or an arXiv id to write, is one the list already has (import's identity rule:
+    `readtrack.importer.already_listed`). Nothing was written; ``existing_id`` is the paper that has it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
 class SyncError(ReadtrackError):
     """Talking to arXiv or another host failed in a way that stops the work."""
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from readtrack import arxivid, edits, markdown
 from readtrack.atomic import atomic_write
-from readtrack.catalog import Catalog, Paper, load
+from readtrack.catalog import Catalog, Paper, load, untitled
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.markdown.items import short_name
@@ -258,6 +258,59 @@ def merge(
 
 
 # -- what makes two listings one paper ------------------------------------------------------------------
+
+
+def already_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> tuple[NewPaper, str, str] | None:
+    """The first paper to add (nested ones too) that the list already has, by import's identity rule: (the
+    new paper, the id of the listed one, why: "same arXiv id 1706.03762", "same title"). None when all
+    are new. This is the rule `readtrack.edits.add_many` applies to every addition (``add``, the TUI's
+    ``a``, import), so a paper is never listed twice, by id or by title.
+
+    A paper known by its arXiv id alone (its title is the id until sync) is also known by the title sync
+    stored for that id, when there is one: LoRA added by id and then by title is one paper."""
+    new = list(_walk(list(papers)))
+    known = _Index(ids_apart=False)
+    listed = list(catalog.papers())
+    synced = _synced_titles([p for p in [*listed, *new] if p.arxiv and untitled(p.title, p.arxiv)])
+    for paper in listed:
+        listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
+        identity = _Identity.of(paper, listing)
+        identity.existing_id = paper.id
+        known.add(identity, _with_synced_title(identity, paper, synced))
+    for paper in new:
+        identity = _Identity.of(paper, Listing("", paper.title, ""))
+        identity.id = None  # an id is given to a new paper, not a claim to be the listed one of that id
+        _with_synced_title(identity, paper, synced)
+        found = known.same(identity)
+        if found is not None and found[0].existing_id is not None:
+            return paper, found[0].existing_id, found[1]
+    return None
+
+
+def _synced_titles(papers: list[Paper | NewPaper]) -> dict[str, str]:
+    """Base arXiv id -> the title sync stored for it (SQLite; nothing when never synced)."""
+    if not papers:
+        return {}
+    import sqlite3
+
+    from readtrack import metadata
+    from readtrack.errors import ReadtrackError
+
+    try:
+        records = metadata.get_many(arxivid.base_id(p.arxiv or "") for p in papers)
+    except (ReadtrackError, OSError, sqlite3.Error):
+        return {}
+    return {ident: record.title for ident, record in records.items() if record.title}
+
+
+def _with_synced_title(
+    identity: _Identity, paper: Paper | NewPaper, synced: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    title = synced.get(arxivid.base_id(paper.arxiv or "")) if untitled(paper.title, paper.arxiv) else None
+    if title and (name := _name_key(title)) not in identity.names:
+        identity.names.append(name)
+    return identity.keys()
+
 
 
 @dataclass

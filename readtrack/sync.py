@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack import arxivid, metadata, pdfcache
 from readtrack.arxivapi import API_BATCH, ArxivApi
-from readtrack.errors import ReadtrackError, SyncError, UsageError, one_line
+from readtrack.errors import AlreadyListed, ReadtrackError, SyncError, UsageError, one_line
 from readtrack.http import ArxivStopped, Cancelled, HttpSettings, Unreachable, open_session
 from readtrack.metadata import ArxivRecord
 from readtrack.syncreport import (
@@ -203,7 +203,7 @@ class _Run:
         """Papers added by arXiv id alone (``readtrack add 2205.14135``, no title yet) get their title and
         year from the synced metadata: one line each in papers.yaml, and only where the file has none.
         Papers the user titled are not touched (``--resolve`` stays a one-line change)."""
-        wanted = [p for p in self.papers if p.arxiv and not p.title]
+        wanted = [p for p in self.papers if p.arxiv and p.untitled]  # no title, or only the id
         if not wanted:
             return
         records = metadata.get_many(arxivid.base_id(p.arxiv or "") for p in wanted)
@@ -378,7 +378,11 @@ class _Run:
             score, record = confident[0]
             from readtrack import edits
 
-            edits.set_arxiv(self.catalog.path, paper.id, record.arxiv_id)
+            try:
+                edits.set_arxiv(self.catalog.path, paper.id, record.arxiv_id)
+            except AlreadyListed as err:  # one paper, two entries: the user merges them, not sync
+                self.emit(Notice(f"unresolved {paper.id} (\u201c{title}\u201d): {err}"))
+                return ItemResult("resolve", paper.id, "unresolved", str(err), papers=(paper.id,))
             paper.arxiv = record.arxiv_id  # the rest of this run syncs it like any other id
             with self._db_lock:
                 metadata.save([record])

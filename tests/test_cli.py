@@ -63,13 +63,13 @@ def test_mark_note_tag_add_persist(catalog_file: Path) -> None:
     )
     assert json.loads(run_cli("show", "arxiv-2103-14030", "--json").stdout)["section"] == "Vision"
     duplicate = run_cli("add", "https://arxiv.org/abs/2103.14030")
-    assert duplicate.returncode == 2 and "already in the list as 'arxiv-2103-14030'" in duplicate.stderr
+    assert duplicate.returncode == 1 and "already in the list as 'arxiv-2103-14030'" in duplicate.stderr
 
 
 def test_add_refuses_a_paper_already_in_the_list_and_leaves_the_file(catalog_file: Path) -> None:
     before = catalog_file.read_bytes()
     result = run_cli("add", "arXiv:1711.05101v3", "--section", "Vision")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr == "readtrack: arXiv 1711.05101v3 is already in the list as 'adamw'\n"
     assert catalog_file.read_bytes() == before
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from readtrack import catalog, edits
-from readtrack.errors import CatalogError, UsageError
+from readtrack.errors import AlreadyListed, CatalogError, UsageError
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -36,7 +36,9 @@ def test_a_list_field_is_removed_with_none_and_only_its_line_goes(catalog_file: 
         "-        plugin: rope",
         "-        tags: [optimization]",
     ]
-    assert catalog.load(catalog_file).get("rope").plugins == []
+    assert catalog.load(catalog_file, link=False).get("rope").plugins == []
+    linked = catalog.load(catalog_file).get("rope")  # without `plugin:`, found again by its arXiv id
+    assert (linked.plugins, linked.plugin_link) == (["rope"], "arxiv id")
 
 
 def test_mark_with_date_adds_the_read_line_after_status(catalog_file: Path) -> None:
@@ -287,7 +289,7 @@ def test_a_paper_already_in_the_list_is_refused_and_the_file_is_unchanged(
     catalog_file: Path, new: edits.NewPaper, owner: str
 ) -> None:
     before = catalog_file.read_bytes()
-    with pytest.raises(UsageError, match=f"is already in the list as '{owner}'"):
+    with pytest.raises(AlreadyListed, match=f"is already in the list as '{owner}'"):
         edits.add_papers(catalog_file, "Inbox", [new])
     assert catalog_file.read_bytes() == before
 

@@ -241,7 +241,7 @@ def test_sync_fills_in_the_title_and_year_of_a_paper_added_by_id_and_nothing_els
     diff = difflib.unified_diff(before.splitlines(), catalog_file.read_text().splitlines(), lineterm="", n=0)
     changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changed == [
-        '-        title: ""',
+        '-        title: "2103.14030"',  # the id was its title until now
         '+        title: "Swin Transformer: Hierarchical Vision Transformer"',
         "+        year: 2021",
     ]
