@@ -3,9 +3,10 @@
 BibTeX files written by Zotero, Better BibTeX, JabRef and Mendeley use a small part of LaTeX in their
 fields: accents (``{\\"o}``, ``\\'{e}``, ``\\c c``), special letters (``\\ss``, ``\\o``, ``{\\i}``), escaped
 characters (``\\&``, ``\\_``, what `readtrack.bibtex` writes as ``\\textbraceleft{}``), font commands
-(``\\emph{x}``, ``\\textbf{x}``), dashes and quotes, and protective braces. `to_text` decodes that part
-itself, about a hundred times faster than a general LaTeX reader (a 5,000-entry file took 17 s through
-pylatexenc's middleware); a field that still holds a command it does not know goes through pylatexenc
+(``\\emph{x}``, ``\\textbf{x}``) and protective braces. ``--`` and TeX quotes stay as typed: readtrack's own
+export writes a title's ``--`` as it is, and reading it back must give the same title. `to_text` decodes
+that part itself, about a hundred times faster than a general LaTeX reader (a 5,000-entry file took 17 s
+through pylatexenc's middleware); a field that still holds a command it does not know goes through pylatexenc
 (bibtexparser's own dependency), which is slower but knows far more.
 """
 
@@ -135,7 +136,6 @@ def to_text(value: str) -> str:
     if _COMMAND.search(text):
         return _fallback(value)
     text = text.replace("{", "").replace("}", "").replace("$", "")  # math shifts: $x^2$ prints x^2
-    text = text.replace("---", "—").replace("--", "–").replace("``", "“").replace("''", "”")
     text = text.translate(_SHOW).replace("\u00a0", " ")
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
