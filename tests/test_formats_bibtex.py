@@ -282,3 +282,31 @@ def test_export_then_import_gives_back_the_same_papers(tmp_path: Path, catalog_f
     back = set(map(key, load(fresh).papers()))
     assert not report.problems
     assert back == originals  # a set: the seed list nests a second listing of one paper, imported once
+
+
+@pytest.mark.parametrize("kind", ["list", "bib", "zotero"])
+def test_library_import_loads_nothing_heavy_and_listing_no_bibtex_parser(
+    tmp_path: Path, catalog_file: Path, kind: str
+) -> None:
+    import subprocess
+    import sys
+
+    from zotero_db import ZoteroLibrary
+
+    ZoteroLibrary(tmp_path / "Zotero").close()
+    args = {
+        "list": ["list"],
+        "bib": ["import", str(DATA / "mendeley.bib"), "--dry-run"],
+        "zotero": ["import", "--zotero", str(tmp_path / "Zotero"), "--dry-run"],
+    }[kind]
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['readtrack', *{args!r}]\n"
+        "try:\n    runpy.run_module('readtrack', run_name='__main__')\n"
+        "except SystemExit as e:\n    pass\n"
+        "heavy = ('torch', 'textual', 'arxiv', 'requests')\n"
+        "heavy += ('bibtexparser', 'pylatexenc') if sys.argv[1] == 'list' else ()\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert "HEAVY []" in result.stderr, result.stderr
