@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from readtrack.catalog import Catalog, Paper, load
 from readtrack.coverage import Coverage, coverage
 from readtrack.errors import ReadtrackError
+from readtrack.safe_text import visible
 from readtrack.tui.catalog_watch import CatalogWatcher
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen, key_label
 from readtrack.tui.key_bar import KeyBar
@@ -231,7 +232,7 @@ class MainScreen(Screen[None]):
         options = []
         for section, (done, total) in zip(self.catalog.sections, self._progress, strict=True):
             count = f" {done}/{total}"
-            prompt = Text(fit(section.name, max(width - len(count), 4)))
+            prompt = Text(fit(visible(section.name), max(width - len(count), 4)))
             prompt.append(count, style="dim")
             options.append(Option(prompt))
         sections.clear_options()
@@ -257,7 +258,7 @@ class MainScreen(Screen[None]):
                 section_rows(section), keep=keep, empty_message="No papers in this section: a adds one"
             )
             done, total = self._progress[self.section_index]
-            pane.border_title = f"{section.name} {done}/{total}"
+            pane.border_title = Text(f"{visible(section.name)} {done}/{total}")  # not read as markup
             pane.border_subtitle = self._coverage_text(self.section_index)
         else:
             table.set_rows([], empty_message="No sections yet: a adds a paper")
@@ -415,13 +416,15 @@ class MainScreen(Screen[None]):
             self._edit_notes(paper.id, paper.display_title, notes, notes)
 
     def _edit_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> None:
-        """The notes editor on ``text``; saving checks that the file still has ``opened_with``."""
+        """The notes editor on ``text``; saving checks that the file still has ``opened_with``. Control
+        characters are shown written out (``\\x1b``): papers.yaml cannot hold them raw, so a save keeps that."""
+        shown = visible(text, multiline=True)
 
         def save(edited: str | None) -> None:
-            if edited is not None and edited.strip() != opened_with.strip():
+            if edited is not None and edited.strip() != visible(opened_with, multiline=True).strip():
                 self.watcher.edit(lambda: self._save_notes(paper_id, title, edited, opened_with))
 
-        self.app.push_screen(NotesScreen(title, text, saved=opened_with), save)
+        self.app.push_screen(NotesScreen(title, shown, saved=visible(opened_with, multiline=True)), save)
 
     def _save_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> Catalog:
         """In the edit worker: write the notes unless the file's changed since the editor opened (a hand edit

@@ -50,6 +50,9 @@ def detail_renderable(
     details: dict[str, Any], runs: list[RunRecord] | None, runs_error: str | None = None
 ) -> RenderableType:
     """Title, authors, date, ids, tags, abstract, notes and recent runs of one paper."""
+    from readtrack.details import shown_details
+
+    details = shown_details(details, full=True)  # control characters written out; cut below, as the pane cuts
     parts: list[RenderableType] = [
         Text(details.get("title") or details.get("label") or details["id"], style="bold")
     ]

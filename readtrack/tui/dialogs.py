@@ -13,6 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, Static
 
+from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
 
 
@@ -121,7 +122,7 @@ class NotesScreen(ModalScreen[str | None]):
         from textual.widgets import TextArea  # here, not at the top: it is most of this module's import
 
         with Vertical(id="notes-box"):
-            yield Label(Text(f"Notes: {self.paper_title}", style="bold"))
+            yield Label(Text(f"Notes: {visible(self.paper_title)}", style="bold"))
             yield TextArea(self.notes, id="notes-text", soft_wrap=True, show_line_numbers=False)
             yield Static(
                 "Ctrl+S saves and closes · Esc closes, asking first if you changed the text · "

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from readtrack.catalog import STATUS_GLYPHS, Paper
+from readtrack.safe_text import visible
 from readtrack.tui.rows import PaperRow
 
 # The badge shows a plugin's newest run: passed, failed (any other outcome), running, or never run.
@@ -237,6 +238,7 @@ class PaperTable(ScrollView, can_focus=True):
         extra = f" · {self.twins[paper.id]}" if paper.id in self.twins else ""
         extra += f" · {paper.section}" if row.show_section else ""
         title = paper.display_title if row.show_section else "  " * paper.depth + paper.display_title
+        title, extra = visible(title), visible(extra)  # control characters from the file written out
         if extra:
             share = 2 if paper.id in self.twins and row.show_section else 3
             room = title_w - min(cell_len(extra), title_w // share)
@@ -247,7 +249,7 @@ class PaperTable(ScrollView, can_focus=True):
             segments.append(Segment(fit(title, title_w), base))
         segments.append(Segment(fit(f" {paper.year or ''}", year_w), base + dim))
         if arxiv_w:
-            segments.append(Segment(fit(f" {paper.arxiv or ''}", arxiv_w), base + dim))
+            segments.append(Segment(fit(f" {visible(paper.arxiv or '')}", arxiv_w), base + dim))
         if badge_w:
             segments.append(Segment(" ", base))
             segments.append(

@@ -34,6 +34,7 @@ from textual_plotext import PlotextPlot
 from readtrack.catalog import Paper
 from readtrack.errors import one_line
 from readtrack.records import GroupRecord, RunRecord
+from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -181,7 +182,7 @@ class RunScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.plugin} · {self.paper.display_title}"
+        self.sub_title = visible(f"{self.plugin} · {self.paper.display_title}")
         self.query_one("#run-live").border_title = "Live"
         self.query_one("#run-results").border_title = "Result"
         self._show_options()
