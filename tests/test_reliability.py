@@ -106,12 +106,12 @@ def test_cli_edits_wait_for_the_lock_and_name_its_holder(catalog_file: Path) -> 
 
 
 def test_concurrent_cli_commands_keep_every_tag(catalog_file: Path) -> None:
-    loop = " && ".join(f"{sys.executable} -m readtrack tag {{id}} +c{i} >/dev/null" for i in range(3))
+    loop = " && ".join(f"{sys.executable} -m readtrack tag {{id}} +c{i} >/dev/null" for i in range(2))
     procs = [subprocess.Popen(["sh", "-c", loop.format(id=paper)]) for paper in IDS[:4]]
     assert [p.wait(timeout=120) for p in procs] == [0] * 4
     cat = catalog.load(catalog_file)
     for paper in IDS[:4]:
-        assert {"c0", "c1", "c2"} <= set(cat.get(paper).tags), paper
+        assert {"c0", "c1"} <= set(cat.get(paper).tags), paper
 
 
 # -- 3. kill -9 in the middle of writes ---------------------------------------------------------------
@@ -138,12 +138,12 @@ def test_writers_killed_mid_write_leave_a_whole_file_and_no_temp_after_the_next_
     catalog_file: Path,
 ) -> None:
     left = 0
-    for n in range(12):
+    for n in range(8):
         proc = subprocess.Popen(
             [sys.executable, "-c", KILLED_WRITER, str(catalog_file)], stdout=subprocess.PIPE, text=True
         )
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-        time.sleep(0.05 + 0.013 * n)  # a different moment of the write cycle each time
+        time.sleep(0.05 + 0.02 * n)  # a different moment of the write cycle each time
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         left = max(left, len(_temps(catalog_file.parent)))
