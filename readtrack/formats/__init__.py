@@ -73,6 +73,15 @@ def import_file(
     return import_library(catalog_path, library, section=section, dry_run=dry_run)
 
 
+def import_path(
+    catalog_path: Path, source: Path, *, section: str | None = None, dry_run: bool = False
+) -> ImportReport | LibraryReport:
+    """Import whatever ``source`` is: a Zotero data directory (or its ``zotero.sqlite``), else a file."""
+    if source.is_dir() or source.name == "zotero.sqlite":
+        return import_zotero(catalog_path, source, section=section, dry_run=dry_run)
+    return import_file(catalog_path, source, section=section, dry_run=dry_run)
+
+
 def import_zotero(
     catalog_path: Path, data_dir: Path | None = None, *, section: str | None = None, dry_run: bool = False
 ) -> LibraryReport:

@@ -507,6 +507,40 @@ class MainScreen(Screen[None]):
             PromptScreen(f"Add a paper to {section}", placeholder="arXiv id, arXiv/PDF URL, or a title"), save
         )
 
+    def action_import_library(self) -> None:
+        """The palette's "Import library…": a BibTeX, CSL-JSON or markdown file, or a Zotero data directory,
+        imported in a worker (`readtrack.formats.import_path`, as `readtrack import`); the report is shown."""
+
+        def start(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            source = Path(text.strip()).expanduser()
+
+            def change() -> Catalog:
+                from readtrack.formats import import_path
+
+                report = import_path(self.path, source)
+                lines = report.summary().splitlines()
+                more = [f"… ({len(lines) - 12} more lines)"] if len(lines) > 12 else []
+                problems = getattr(report, "problems", [])
+                self.app.call_from_thread(
+                    self.notify,
+                    "\n".join(lines[:12] + more),
+                    title="Import library",
+                    severity="warning" if problems else "information",
+                )
+                return load(self.path)
+
+            self.watcher.edit(change)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Import a library into this list",
+                placeholder="library.bib, library.json, list.md, or a Zotero folder (~/Zotero)",
+            ),
+            start,
+        )
+
     # -- plugins, sync, PDF ---------------------------------------------------------------------------
 
     def _with_plugin(self, what: str, then: Callable[[Paper, str], None]) -> None:
@@ -669,3 +703,8 @@ class ReadtrackApp(App[None]):
                     f"{binding.tooltip or binding.description} ({key_label(binding.key)})",
                     lambda action=action, screen=screen: screen.run_action(action),
                 )
+            yield SystemCommand(
+                "Import library…",
+                "Import a BibTeX, CSL-JSON or markdown file, or a Zotero data directory",
+                lambda screen=screen: screen.run_action("import_library"),
+            )
