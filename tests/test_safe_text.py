@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from fakearxiv import serving
 
 from readtrack.bibtex import verbatim
 from readtrack.details import SHOWN_CHARS, cut_long, shown_details
@@ -192,3 +193,16 @@ def test_shown_details_makes_every_field_visible() -> None:
     shown = shown_details(details)
     assert shown["title"] == SHOWN and shown["notes"] == "a\nb\\x1b" and shown["tags"] == ["x\\x9b"]
     assert list(shown["last_runs"]) == ["p\\x07"]
+
+
+def test_sync_lines_write_out_control_characters_of_a_url(
+    catalog_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(monkeypatch) as server:
+        base = server.base_url
+        text = catalog_file.read_text()
+        old = "url: https://doi.org/10.1007/BF01589116"
+        catalog_file.write_text(text.replace(old, f'url: "{base}/web/page\\e[2J"', 1))
+        result = run_cli("sync", "lbfgs", timeout=120)
+    assert_no_raw_controls(result.stdout + result.stderr)
+    assert f"lbfgs  {base}/web/page\\x1b[2J" in result.stdout  # the link kept, written out

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from readtrack.catalog import STATUS_GLYPHS, Catalog
 from readtrack.errors import ReadtrackError, one_line
+from readtrack.safe_text import visible
 from readtrack.search import Hit
 from readtrack.tui.key_bar import KeyBar
 
@@ -184,8 +185,8 @@ def hit_text(hit: Hit, width: int = 160) -> Text:
     from readtrack.render.search import window
 
     text = Text(f"{STATUS_GLYPHS.get(hit.status, ' ')} ")
-    text.append(f"{hit.paper_id:<22} ", style="bold")
-    text.append(f"{hit.where:<18} ", style="cyan")
+    text.append(f"{visible(hit.paper_id):<22} ", style="bold")
+    text.append(f"{visible(hit.where):<18} ", style="cyan")
     snippet, spans = window(hit, width)
     part = Text(snippet)
     for start, end in spans:

@@ -13,6 +13,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from readtrack.safe_text import visible
+
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar, RichLog
 
@@ -62,10 +64,10 @@ class SyncPanel(Vertical):
         self.add_class("-shown")
 
     def status(self, message: str, style: str = "") -> None:
-        self.query_one("#sync-status", Static).update(Text(message, style=style))
+        self.query_one("#sync-status", Static).update(Text(visible(message, multiline=True), style=style))
 
     def log_line(self, message: str, style: str = "") -> None:
-        self.log_view.write(Text(message, style=style))
+        self.log_view.write(Text(visible(message, multiline=True), style=style))  # ids, a server's words
 
     def show_event(self, event: SyncEvent) -> None:
         """One event of the run (see `readtrack.sync`): progress, a paper's result, a download, a notice."""

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from textual.pilot import Pilot
-from tui_driver import run_app, screen_text, settle
+from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits
 from readtrack.tui.app import ReadtrackApp
@@ -45,6 +45,11 @@ def test_control_characters_are_written_out_on_every_screen(catalog_file: Path) 
         await settle(app, pilot)
         seen.append(("notes", screen_text(app)))
         await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("f", *"quorbix")  # the search screen: a hit in the notes
+        await wait_until(pilot, lambda: getattr(app.screen, "shown_query", None) == "quorbix", timeout=45)
+        seen.append(("search", screen_text(app)))
+        await pilot.press("escape")
         return seen
 
     seen = run_app(catalog_file, steps, size=(160, 40))
@@ -58,3 +63,4 @@ def test_control_characters_are_written_out_on_every_screen(catalog_file: Path) 
     assert r"quorbix \x1b[2J\x9b[1m second\u202e" in main  # the notes in the details
     assert r"Optimization \x1b]0;x\x07" in main  # the section list
     assert r"\x1b]0;pwned\x07 Decoupled" in seen[2][1]
+    assert r"quorbix \x1b[2J\x9b[1m" in seen[-1][1]
