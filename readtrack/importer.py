@@ -86,6 +86,39 @@ class Merge:
 
 
 @dataclass
+class Enrichment:
+    """What an imported listing adds to the paper the catalog already has: tags, code links, notes."""
+
+    paper_id: str
+    tags: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    notes: bool = False
+
+    def line(self) -> str:
+        parts = [f"tags {', '.join(self.tags)}"] if self.tags else []
+        parts += [f"code {', '.join(self.code)}"] if self.code else []
+        parts += ["notes"] if self.notes else []
+        return f"{self.paper_id}: {'; '.join(parts)}"
+
+
+@dataclass
+class StatusDiffers:
+    """A listing whose status differs from the catalog's paper: reported, never applied."""
+
+    listing: Listing
+    paper_id: str
+    where: str  # papers.yaml:40
+    imported: str
+    listed: str
+
+    def line(self) -> str:
+        return (
+            f"{self.listing} says {self.imported}; {self.paper_id} ({self.where}) is {self.listed}"
+            " (kept; `readtrack mark` changes it)"
+        )
+
+
+@dataclass
 class Similar:
     """Two listings kept as two papers that share a URL, code link or title: named so a reader can check."""
 
@@ -102,6 +135,8 @@ class ImportReport:
     catalog: Path
     added: list[str] = field(default_factory=list)
     skipped: list[Merge] = field(default_factory=list)  # already in the catalog
+    enriched: list[Enrichment] = field(default_factory=list)  # what those listings added to it
+    status_differs: list[StatusDiffers] = field(default_factory=list)
     repeated: list[Merge] = field(default_factory=list)  # listed again in the imported file, merged
     similar: list[Similar] = field(default_factory=list)
     new_sections: list[str] = field(default_factory=list)
@@ -127,6 +162,20 @@ class ImportReport:
                 f"already in the list as: {ids}"
             )
             lines += [f"  {merge.line()}" for merge in self.skipped]
+        if self.enriched:
+            count = len(self.enriched)
+            lines.append(
+                f"{count} paper{'s' if count > 1 else ''} already there get{'' if count > 1 else 's'}"
+                " what the list adds (only those lines change):"
+            )
+            lines += [f"  {enrichment.line()}" for enrichment in self.enriched]
+        if self.status_differs:
+            count = len(self.status_differs)
+            lines.append(
+                f"{count} status{'es' if count > 1 else ''} differ{'' if count > 1 else 's'}"
+                f" from {self.catalog.name}, left as they are:"
+            )
+            lines += [f"  {differs.line()}" for differs in self.status_differs]
         if self.repeated:
             lines.append(
                 f"merged {len(self.repeated)} repeated listing{'s' if len(self.repeated) > 1 else ''} "
@@ -242,6 +291,9 @@ def merge(
     elif additions:
         # one read, one validation and one write for the whole import
         catalog = edits.add_many(path, additions)
+    report.enriched = papers.enrichments()
+    if papers.updates and not dry_run:  # one more write: only the lines of the fields that grow
+        catalog = edits.set_many(path, papers.updates)
     report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
     for section in imported.sections:
         if section.notes and section.name.lower() in sections and section.name.lower() not in noted:
@@ -310,7 +362,6 @@ def _with_synced_title(
     if title and (name := _name_key(title)) not in identity.names:
         identity.names.append(name)
     return identity.keys()
-
 
 
 @dataclass
@@ -432,6 +483,9 @@ class _Papers:
     ) -> None:
         self.imported, self.source, self.report = imported, source, report
         self.known = _Index(ids_apart=False)
+        self.listed = {p.id: p for p in catalog.papers()}
+        self.updates: dict[str, dict[str, object]] = {}  # what imported listings add to listed papers
+        self.added: dict[str, Enrichment] = {}
         for paper in catalog.papers():
             listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
             identity = _Identity.of(paper, listing)
@@ -452,6 +506,8 @@ class _Papers:
             if existing is not None:
                 other, key = existing
                 self.report.skipped.append(Merge(listing, other.listing, key, other.existing_id))
+                if other.existing_id is not None:
+                    self.enrich(self.listed[other.existing_id], item, listing, other.listing)
                 children, deeper = self.split(item.children, section)
                 if children and other.existing_id:
                     nested.append((other.existing_id, children))
@@ -476,6 +532,37 @@ class _Papers:
             fresh.append(item)
             nested += deeper
         return fresh, nested
+
+    def enrich(self, paper: Paper, item: NewPaper, listing: Listing, listed: Listing) -> None:
+        """Add what ``item`` says and the listed ``paper`` lacks (tags, code links, notes) to its pending
+        update; a status that differs is reported, never applied."""
+        update = self.updates.get(paper.id, {})
+        added = self.added.setdefault(paper.id, Enrichment(paper.id))
+        tags = _strings(update.get("tags", paper.tags))
+        fresh = [t for t in item.tags if t not in tags]
+        if fresh:
+            update["tags"], added.tags = tags + fresh, added.tags + fresh
+        code = _strings(update.get("code", paper.code))
+        known = {_page_key(link) for link in [*code, paper.url, paper.label] if link}
+        links = [c for c in item.code if _page_key(c) not in known]  # the paper's own repo is no news
+        if links:
+            update["code"], added.code = code + links, added.code + links
+        notes = str(update.get("notes", paper.notes or ""))
+        if item.notes and _words(item.notes) and " ".join(_words(item.notes)) not in " ".join(_words(notes)):
+            update["notes"], added.notes = (f"{notes}\n\n{item.notes}" if notes else item.notes), True
+        if update:
+            self.updates[paper.id] = update
+        if id(item) in self.imported.stated and item.status != paper.status:
+            self.report.status_differs.append(
+                StatusDiffers(listing, paper.id, listed.where, item.status, paper.status)
+            )
+
+    def enrichments(self) -> list[Enrichment]:
+        return [e for e in self.added.values() if e.tags or e.code or e.notes]
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _merge_into(earlier: NewPaper, item: NewPaper, section: str, first_section: str) -> None:
@@ -520,6 +607,11 @@ def _name_key(text: str) -> str:
 def _url_key(url: str) -> str:
     url = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
     return url.rstrip("/").lower()
+
+
+def _page_key(url: str) -> str:
+    """A link without its query and fragment (``?tab=readme``, ``#section``): the page it opens."""
+    return _url_key(re.split(r"[?#]", url.strip(), maxsplit=1)[0])
 
 
 def _doi(url: str | None) -> str | None:

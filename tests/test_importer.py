@@ -45,7 +45,12 @@ def test_a_messy_list_merges_without_duplicates_and_keeps_every_existing_line(ca
         "FlashAttention v1, and v2": "flashattention",
     }
     after = catalog_file.read_text(encoding="utf-8")
-    assert only_insertions(before, after)
+    # what the list says of listed papers is merged into them: Reformer's venue tag, Longformer's note
+    assert [e.line() for e in report.enriched] == ["longformer: notes", "reformer: tags iclr"]
+    reformer_tags = "            tags: [attention, efficiency]\n            plugin: reformer\n"
+    assert only_insertions(
+        before.replace(reformer_tags, reformer_tags.replace("efficiency]", "efficiency, iclr]")), after
+    )
     catalog = catalog_module.load(catalog_file, cache=False)
     assert [s.name for s in catalog.sections][-3:] == [
         "Sparse attention",

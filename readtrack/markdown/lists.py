@@ -35,6 +35,9 @@ class ImportedList:
     lines: dict[int, int] = field(default_factory=dict, repr=False)
     # where a paper was read when a line does not say it (``zotero:item 4711``), by ``id(paper)``
     places: dict[int, str] = field(default_factory=dict, repr=False)
+    # the papers whose status the list states (a checkbox: ``[x]``, ``[/]``), by ``id(paper)``: only those
+    # are compared with the status of the same paper in the catalog
+    stated: set[int] = field(default_factory=set, repr=False)
 
     def line_of(self, paper: NewPaper) -> int | None:
         """The line of the markdown file that lists ``paper`` (None for a paper not read from it)."""

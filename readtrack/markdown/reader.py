@@ -256,6 +256,8 @@ class _Reader:
         paper, description = parsed
         self.result.lines[id(paper)] = start + 1
         paper.status = CHECKBOX_STATUS[box.group("mark") if box else " "]
+        if box:
+            self.result.stated.add(id(paper))
         paper.tags = list(dict.fromkeys([*tags, *paper.tags]))
         if parent is not None:
             parent.children.append(paper)
