@@ -12,6 +12,7 @@ check, training curve and benchmark tables, and the plugin's recent runs with th
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -26,7 +27,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
@@ -36,6 +37,7 @@ from readtrack.errors import one_line
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
+from readtrack.tui.panes import ScrollPane
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 STAGES = ("check", "train", "bench")
@@ -50,6 +52,10 @@ STAGE_GLYPHS = {
 }
 STATUS_STYLES = {"passed": "bold green", "cancelled": "bold yellow", "running": "bold yellow"}
 CANCEL_GRACE_S = 5.0  # after SIGINT, how long the run may take to record itself before it is killed
+RAN = ("passed", "failed", "error", "timeout")  # a stage that ended so ran; skipped and cancelled did not
+# The curves' colours, as 256-colour numbers both plotext and Rich draw alike (the legend is Rich text).
+CURVE_COLORS = (14, 214, 10, 13, 12, 9, 11)
+LOG_SPAN = 10**1.5  # a y axis goes logarithmic when the plotted values (all positive) span more than this
 
 
 def run_command(plugin: str, device: str, quick: bool, seeds: str = "") -> list[str]:
@@ -88,10 +94,15 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
     if not records:
         return Text("No recorded runs yet.", style="dim")
     table = Table(title="Recent runs", title_justify="left", box=None, padding=(0, 1), show_header=True)
-    for column in ("started (UTC)", "device", "seed", "status", "time", "main number"):
+    # The last column is the plugin's main number (its first training target, else its baseline bench
+    # median), headed by its name; a run whose main number is another one says which.
+    numbers_of = {id(r): main_number(r) for r in records}
+    headed = next((n[0] for n in numbers_of.values() if n is not None), "main number")
+    for column in ("started (UTC)", "device", "seed", "status", "time", headed):
         table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
     for record in records:
-        number = main_number(record)
+        number = numbers_of[id(record)]
+        value = fmt_number(number[1]) + ("" if number[0] == headed else f" ({number[0]})") if number else "–"
         seed = seeds_label(record.seeds) if isinstance(record, GroupRecord) else str(record.info.seed)
         started = record.started_at if isinstance(record, GroupRecord) else record.info.started_at
         table.add_row(
@@ -100,7 +111,7 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
             seed,
             Text(record.status, style=STATUS_STYLES.get(record.status, "bold red")),
             fmt_seconds(record.duration_s) if record.status != "running" else "",
-            fmt_number(number[1]) if number else "–",
+            value,
         )
     parts: list[RenderableType] = [table]
     numbers = [main_number(r) for r in reversed(records)]
@@ -134,6 +145,12 @@ def curves_of(record: RunRecord) -> dict[str, list[tuple[int, float]]]:
     return {name: points for stage in record.stages for name, points in stage.curves.items()}
 
 
+class ScrollLog(RichLog):
+    """The live log, scrolled by j/k as well as the arrows (as the result pane beside it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = ScrollPane.BINDINGS
+
+
 class RunScreen(Screen[None]):
     """One plugin: options, live progress and log, then the recorded result and history."""
 
@@ -142,10 +159,20 @@ class RunScreen(Screen[None]):
         Binding("d", "cycle_device", "Device"),
         Binding("f", "toggle_mode", "Quick/full"),
         Binding("s", "seeds", "Seeds", tooltip="Type seeds to run in parallel: 0-4, 0,3,7, or a count"),
+        Binding("tab", "switch_pane", "Scroll log/result", tooltip="Arrows, PgUp/PgDn, j/k scroll the pane"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
     ]
-
-    AUTO_FOCUS = "#run-log"  # not the seeds field: d, f and s are keys here until s focuses it
+    # The result pane has the keys (arrows, PgUp/PgDn, j/k scroll it); Tab gives them to the live log. Not
+    # the seeds field: d, f and s are keys here until s focuses it.
+    AUTO_FOCUS = "#run-results"
+    KEY_BAR_FIRST: ClassVar[tuple[str, ...]] = (
+        "start",
+        "cycle_device",
+        "toggle_mode",
+        "seeds",
+        "switch_pane",
+    )
+    SCROLL_HINT = "↑↓ PgUp PgDn j k scroll · Tab: the other pane"
 
     def __init__(self, plugin: str, paper: Paper) -> None:
         super().__init__()
@@ -160,6 +187,8 @@ class RunScreen(Screen[None]):
         self.group: GroupRecord | None = None
         self.seed_status: dict[int, dict[str, str]] = {}  # multi-seed runs: each seed's stages
         self.jobs = (0, 0)  # multi-seed runs: (seeds done, seeds in all)
+        self.stages: list[str] = list(STAGES)  # the stages this run goes through (its start event says)
+        self.stage_part = 0.0  # how far the running stage is, from its progress events (0 without any)
         self._cancelling = False
         self._refused: str | None = None  # the runner's error event: the run never started
 
@@ -172,11 +201,13 @@ class RunScreen(Screen[None]):
             with Vertical(id="run-live"):
                 yield Static(id="run-stages")
                 yield ProgressBar(id="run-progress", show_eta=False)
-                yield RichLog(id="run-log", wrap=True, markup=False, max_lines=5000)
-            with VerticalScroll(id="run-results"):
+                # min_width: the default (78) clipped lines mid-word in a narrower pane instead of wrapping
+                yield ScrollLog(id="run-log", wrap=True, markup=False, max_lines=5000, min_width=10)
+            with ScrollPane(id="run-results"):
                 yield Static(id="run-verdict")
                 yield Static(id="run-history")
                 yield PlotextPlot(id="run-curve")
+                yield Static(id="run-legend")
                 yield Static(id="run-check")
                 yield Static(id="run-bench")
         yield KeyBar()
@@ -190,7 +221,23 @@ class RunScreen(Screen[None]):
         self.query_one("#run-verdict", Static).update(Text("Enter runs the plugin.", style="dim"))
         self.query_one("#run-curve").display = False
         self.query_one(ProgressBar).update(total=1, progress=0)  # idle: empty, not the animated "unknown"
+        self._show_scroll_hint()
         self._load_history(show_last=True)
+
+    # -- panes ---------------------------------------------------------------------------------------
+
+    def action_switch_pane(self) -> None:
+        log, results = self.query_one("#run-log"), self.query_one("#run-results")
+        (results if self.focused is log else log).focus()
+
+    def on_descendant_focus(self) -> None:
+        self._show_scroll_hint()
+
+    def _show_scroll_hint(self) -> None:
+        """The focused pane's lower border says how to scroll it."""
+        for pane in (self.query_one("#run-live"), self.query_one("#run-results")):
+            focused = self.focused is not None and (self.focused is pane or pane in self.focused.ancestors)
+            pane.border_subtitle = self.SCROLL_HINT if focused else ""
 
     # -- options -------------------------------------------------------------------------------------
 
@@ -216,7 +263,7 @@ class RunScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.set_focus(None)
+        self.set_focus(self.query_one("#run-results"))
         self.action_start()
 
     def action_toggle_mode(self) -> None:
@@ -253,8 +300,10 @@ class RunScreen(Screen[None]):
         self.group = None
         self._cancelling = False
         self._refused = None
+        self.stages, self.stage_part = list(STAGES), 0.0
         self.query_one(RichLog).clear()
-        self.query_one(ProgressBar).update(total=None, progress=0)
+        # Starting: 0 of the stages (or seeds) done, not the animated "--%" that says nothing.
+        self.query_one(ProgressBar).update(total=count if seeds else len(self.stages), progress=0)
         self.query_one("#run-check", Static).update("")
         self.query_one("#run-bench", Static).update("")
         self.query_one("#run-curve").display = False
@@ -314,15 +363,20 @@ class RunScreen(Screen[None]):
             self.record = RunRecord.from_dict(event["record"])
         elif kind == "start":
             run = event.get("run") or {}
+            self.stages = [str(s) for s in run.get("stages") or STAGES]
+            self._show_progress()
             log.write(Text(f"started on {run.get('device', self.device)}", style="dim"))
         elif kind == "stage" and stage:
             if event.get("event") == "start":
                 self.stage_status[stage] = "running"
-                self.query_one(ProgressBar).update(total=None, progress=0)
+                self.stage_part = 0.0
+                self._show_progress()
                 log.write(Text(f"▶ {stage}", style="bold"))
             else:
                 status = str(event.get("status"))
                 self.stage_status[stage] = status
+                self.stage_part = 0.0
+                self._show_progress()
                 line = Text(
                     f"{STAGE_GLYPHS.get(status, '?')} {stage} {status}",
                     style=STATUS_STYLES.get(status, "bold red"),
@@ -333,8 +387,10 @@ class RunScreen(Screen[None]):
                 log.write(line)
             self._show_stages()
         elif kind == "progress":
-            total = event.get("total")
-            self.query_one(ProgressBar).update(total=total, progress=event.get("done") or 0)
+            total, done = event.get("total"), float(event.get("done") or 0)
+            if total:  # without a total the stage's share stays where it was: no made-up fraction
+                self.stage_part = min(max(done / float(total), 0.0), 1.0)
+                self._show_progress()
             if event.get("message"):
                 log.write(Text(str(event["message"]), style="dim"))
         elif kind == "log":
@@ -383,11 +439,18 @@ class RunScreen(Screen[None]):
         elif kind == "error":
             log.write(Text(f"seed {seed}: {event.get('message')}", style="bold red"))
 
+    def _show_progress(self) -> None:
+        """The bar: the stages that ran to an end, plus the running one's share when it reports progress.
+        A stage that was skipped, cancelled or never started (a run refused before it began) adds nothing."""
+        ran = sum(self.stage_status.get(stage) in RAN for stage in self.stages)
+        running = any(self.stage_status.get(stage) == "running" for stage in self.stages)
+        part = self.stage_part if running else 0.0
+        self.query_one(ProgressBar).update(total=len(self.stages) or 1, progress=ran + part)
+
     def _finished(self, code: int, stderr: list[str]) -> None:
         self.process = None
-        bar = self.query_one(ProgressBar)
-        if bar.total is None:  # indeterminate at the end of a stage without progress events
-            bar.update(total=1, progress=1)
+        if not self.jobs[1]:
+            self._show_progress()  # what ran; never 100% for stages that did not
         log = self.query_one(RichLog)
         record = self.record
         if self.group is not None:
@@ -414,8 +477,9 @@ class RunScreen(Screen[None]):
         verdict.append(f" · {info.started_at.replace('T', ' ')[:16]} UTC", style="dim")
         self._verdict(verdict)
         self.stage_status = {s.stage: s.status for s in record.stages}
+        self.stages = [s.stage for s in record.stages] or list(STAGES)
         self._show_stages()
-        self.query_one(ProgressBar).update(total=1, progress=1)
+        self._show_progress()
         checks, bench = record_renderables(record)
         self.query_one("#run-check", Static).update(checks)
         self.query_one("#run-bench", Static).update(bench)
@@ -429,7 +493,8 @@ class RunScreen(Screen[None]):
         held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
         verdict.append(f"  seeds {seeds_label(group.seeds)} · the claim {held}")
         self._verdict(verdict)
-        self.query_one(ProgressBar).update(total=1, progress=1)
+        ended = sum(run.status != "cancelled" for run in group.runs)
+        self.query_one(ProgressBar).update(total=len(group.seeds) or 1, progress=ended)
         self.query_one("#run-check", Static).update(Group(*group_renderables(group, width=100)))
         self.query_one("#run-bench", Static).update("")
         first = next(iter(curves_of(group.runs[0])), None) if group.runs else None
@@ -441,18 +506,32 @@ class RunScreen(Screen[None]):
         self._plot(per_seed)
 
     def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
-        plot = self.query_one(PlotextPlot)
+        """The curves, their legend on a line under the plot (plotext's own covers the first points), and a
+        log y axis when the values span decades (a loss from 5 to 0.01 is a flat line on a linear one)."""
+        plot, legend = self.query_one(PlotextPlot), self.query_one("#run-legend", Static)
         if not curves:
-            plot.display = False
+            plot.display = legend.display = False
             return
-        plot.display = True
+        plot.display = legend.display = True
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        for name, points in curves.items():
-            plt.plot([step for step, _ in points], [value for _, value in points], label=name)
-        plt.title("training curve")
+        values = [value for points in curves.values() for _, value in points]
+        log_y = bool(values) and min(values) > 0 and max(values) / min(values) > LOG_SPAN
+        key = Text()
+        for i, (name, points) in enumerate(curves.items()):
+            color = CURVE_COLORS[i % len(CURVE_COLORS)]
+            ys = [math.log10(value) if log_y else value for _, value in points]
+            plt.plot([step for step, _ in points], ys, color=color)
+            key.append(f"{'   ' if i else ''}━━ ", style=f"color({color})")
+            key.append(name)
+        if log_y:  # log10 of the values on a linear axis, ticked at the decades (plotext's own log axis
+            # fails to draw at some heights: "math domain error")
+            decades = range(math.floor(math.log10(min(values))), math.ceil(math.log10(max(values))) + 1)
+            plt.yticks(list(decades), [f"{10.0**d:g}" for d in decades])
+        plt.title("training curve" + (" (log y axis)" if log_y else ""))
         plt.xlabel("step")
+        legend.update(key)
         plot.refresh()
 
     def _verdict(self, text: Text) -> None:
@@ -500,7 +579,7 @@ class RunScreen(Screen[None]):
     def action_cancel_or_back(self) -> None:
         process = self.process
         if self.focused is self.query_one("#run-seeds", Input):
-            self.set_focus(self.query_one("#run-log"))  # Esc leaves the seeds field, not the screen
+            self.set_focus(self.query_one("#run-results"))  # Esc leaves the seeds field, not the screen
             return
         if process is None:
             self.dismiss()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fake_plugins import FAILING, HANGING, write_plugin
 from textual.pilot import Pilot
-from textual.widgets import RichLog
+from textual.widgets import ProgressBar, RichLog
 from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits, history
@@ -98,6 +98,7 @@ def test_an_unavailable_device_is_shown_not_run(plugins_dir: Path, catalog_file:
         await wait_until(pilot, lambda: finished(app) or run_screen(app)._refused is not None, timeout=90)
         await wait_until(pilot, lambda: run_screen(app).process is None, timeout=30)
         await settle(app, pilot)
+        assert run_screen(app).query_one(ProgressBar).percentage == 0  # nothing ran: not 100%
         return screen_text(app)
 
     text = run_app(catalog_file, steps, size=(120, 40))

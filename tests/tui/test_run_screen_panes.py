@@ -1,0 +1,176 @@
+"""The run screen's panes as a user reads them: the result pane scrolls with the keys the key bar names, the
+live log wraps, the history names its main number, progress is honest, curves are readable. Runs recorded in
+the real history, and the runner's own JSON events fed to the screen (no plugin is run)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import ProgressBar, RichLog, Static
+from textual_plotext import PlotextPlot
+from tui_driver import run_app, screen_text, settle
+
+from readtrack import edits, history
+from readtrack.records import RunInfo, RunRecord, StageResult, Target
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.run_screen import RunScreen
+
+
+def recorded_run(run_id: str, started: str, final_loss: float) -> RunRecord:
+    info = RunInfo(
+        run_id=run_id,
+        plugin="adamw",
+        paper_id="adamw",
+        device="cpu",
+        stages=["check", "train", "bench"],
+        quick=True,
+        seed=0,
+        started_at=started,
+    )
+    train = StageResult(
+        "train",
+        "passed",
+        2.0,
+        targets=[Target("final loss", final_loss, 0.5, higher_is_better=False)],
+        curves={"loss": [(step, 2.0 / (1 + step)) for step in range(30)]},
+    )
+    return RunRecord(
+        info, "passed", 3.0, [StageResult("check", "passed", 0.5), train, StageResult("bench", "skipped")]
+    )
+
+
+@pytest.fixture(autouse=True)
+def one_plugin(catalog_file: Path) -> None:
+    """adamw with its one plugin, and runs in its history: Enter opens its run screen on the newest."""
+    edits.set_fields(catalog_file, "adamw", {"plugin": "adamw"})
+    for i in range(6):
+        history.record_finished(recorded_run(f"run-{i}", f"2026-01-0{i + 1}T03:04:05+00:00", 0.3 - i / 100))
+
+
+def text_of(renderable: object, width: int = 100) -> str:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+async def open_run_screen(app: ReadtrackApp, pilot: Pilot[None]) -> RunScreen:
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+def test_the_result_pane_scrolls_with_the_keys_the_key_bar_names(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[float, float, str, bool]:
+        screen = await open_run_screen(app, pilot)
+        results = screen.query_one("#run-results")
+        assert screen.focused is results  # no Tab needed
+        await pilot.press("j", "j", "pagedown")
+        scrolled = results.scroll_y
+        text = screen_text(app)
+        await pilot.press("tab")
+        log_focused = screen.focused is screen.query_one("#run-log")
+        await pilot.press("g")
+        return scrolled, results.scroll_y, text, log_focused
+
+    scrolled, after_tab, text, log_focused = run_app(catalog_file, steps, size=(100, 30))
+    assert scrolled > 2
+    assert after_tab == scrolled and log_focused  # Tab gives the keys to the live log
+    assert "tab Scroll log/result" in text.splitlines()[-1]  # the key bar says so
+    assert "PgUp PgDn j k scroll" in text  # and the focused pane's border
+
+
+def test_long_log_lines_wrap_at_word_ends_in_the_live_pane(catalog_file: Path) -> None:
+    sentence = " ".join(f"word{i}" for i in range(40))
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[list[str], int]:
+        screen = await open_run_screen(app, pilot)
+        screen._on_event({"type": "log", "stage": "train", "message": sentence})
+        await pilot.pause()
+        log = screen.query_one(RichLog)
+        return [strip.text.rstrip() for strip in log.lines], log.scrollable_content_region.width
+
+    lines, width = run_app(catalog_file, steps, size=(120, 40))
+    assert max(len(line) for line in lines) <= width  # nothing cut off at the pane's edge
+    assert " ".join(lines).split() == sentence.split()  # every word whole
+
+
+def test_the_history_names_its_main_number(catalog_file: Path) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        screen = await open_run_screen(app, pilot)
+        return text_of(screen.query_one("#run-history", Static).content)
+
+    shown = run_app(catalog_file, steps)
+    header = next(line for line in shown.splitlines() if "started (UTC)" in line)
+    assert header.split()[-2:] == ["final", "loss"]  # the plugin's first target, not "main number"
+    assert "main number" not in shown
+
+
+def test_progress_counts_the_stages_that_ran_never_100_percent_for_one_that_did_not(
+    catalog_file: Path,
+) -> None:
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[float | None]:
+        screen = await open_run_screen(app, pilot)
+        bar = screen.query_one(ProgressBar)
+        seen = [bar.percentage]  # the newest record: check and train ran, bench was skipped
+        screen.stage_status = {}
+        screen._on_event(
+            {"type": "start", "stage": None, "run": {"device": "cpu", "stages": ["check", "train", "bench"]}}
+        )
+        for event in (
+            {"type": "stage", "stage": "check", "event": "start"},
+            {"type": "stage", "stage": "check", "event": "end", "status": "passed", "duration_s": 0.1},
+            {"type": "stage", "stage": "train", "event": "start"},
+        ):
+            screen._on_event(event)
+        seen.append(bar.percentage)  # training, no progress reported yet
+        screen._on_event({"type": "progress", "stage": "train", "done": 1, "total": 2, "message": ""})
+        seen.append(bar.percentage)
+        screen.stage_status = {}  # a run refused before it began: "Not run: CUDA is not available"
+        screen._on_event({"type": "error", "stage": None, "message": "CUDA is not available", "exit_code": 2})
+        screen._finished(2, [])
+        seen.append(bar.percentage)
+        return seen
+
+    record, training, half_train, refused = run_app(catalog_file, steps)
+    assert record == pytest.approx(2 / 3)
+    assert training == pytest.approx(1 / 3)  # a number, not the animated "--%"
+    assert half_train == pytest.approx(1.5 / 3)
+    assert refused == 0  # was 100%
+
+
+def y_ticks(plot_text: str) -> list[float]:
+    return [float(m.group(1)) for m in re.finditer(r"^\s*([0-9.e+-]+)┤", plot_text, re.MULTILINE)]
+
+
+def test_curves_spanning_decades_get_a_log_axis_and_the_legend_sits_outside(catalog_file: Path) -> None:
+    decaying = {
+        "train loss": [(s, 5.0 * 0.9**s) for s in range(60)],  # 5 to 0.01: 2.7 decades
+        "val loss": [(s, 6.0 * 0.9**s) for s in range(60)],
+    }
+    flat = {"accuracy": [(s, 0.5 + s / 200) for s in range(60)]}
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[tuple[str, str]]:
+        screen = await open_run_screen(app, pilot)
+        drawn = []
+        for curves in (decaying, flat):
+            screen._plot(curves)
+            await pilot.pause()
+            plot = screen.query_one(PlotextPlot)
+            drawn.append((plot.render().plain, text_of(screen.query_one("#run-legend", Static).content)))
+        return drawn
+
+    (log_plot, log_legend), (linear_plot, linear_legend) = run_app(catalog_file, steps, size=(120, 40))
+    assert "(log y axis)" in log_plot
+    ticks = y_ticks(log_plot)
+    ratios = [a / b for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) >= 3 and ratios == pytest.approx([10.0] * len(ratios))  # ticked at the decades
+    assert "train loss" not in log_plot and "val loss" not in log_plot  # no legend over the curves
+    assert "━━ train loss" in log_legend and "━━ val loss" in log_legend  # it is under the plot
+    assert "(log y axis)" not in linear_plot and "━━ accuracy" in linear_legend
