@@ -39,6 +39,7 @@ from readtrack.tui.sync_panel import SyncPanel
 from readtrack.tui.sync_worker import SyncWorker
 
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
+NOTES_EDITOR_CHARS = 200_000  # longer notes are edited in $EDITOR (`readtrack note ID`), not in the TUI
 
 
 def short_path(path: Path) -> str:
@@ -411,13 +412,25 @@ class MainScreen(Screen[None]):
 
     def action_notes(self) -> None:
         paper = self._selected()
-        if paper is not None:
-            notes = paper.notes or ""
-            self._edit_notes(paper.id, paper.display_title, notes, notes)
+        if paper is None:
+            return
+        notes = paper.notes or ""
+        if len(notes) > NOTES_EDITOR_CHARS:  # the editor wraps every line at once: 5 MB took 12 s
+            from rich.filesize import decimal
+
+            size = decimal(len(notes.encode("utf-8")))
+            self.notify(
+                f"The notes of {paper.id} are {size}, too long to edit here: `readtrack note {paper.id}` "
+                "opens them in your $EDITOR",
+                severity="warning",
+            )
+            return
+        self._edit_notes(paper.id, paper.display_title, notes, notes)
 
     def _edit_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> None:
         """The notes editor on ``text``; saving checks that the file still has ``opened_with``. Control
-        characters are shown written out (``\\x1b``): papers.yaml cannot hold them raw, so a save keeps that."""
+        characters are shown written out (``\\x1b``): papers.yaml cannot hold them raw, so a save keeps
+        that."""
         shown = visible(text, multiline=True)
 
         def save(edited: str | None) -> None:

@@ -14,7 +14,7 @@ from tui_driver import main_screen, run_app, screen_text, settle, table, wait_un
 
 from readtrack import edits
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.dialogs import HelpScreen
+from readtrack.tui.dialogs import HelpScreen, NotesScreen
 
 
 def detail_text(app: ReadtrackApp) -> str:
@@ -88,7 +88,11 @@ def test_a_paper_with_a_5_mb_note_is_selected_without_freezing(tmp_path: Path) -
         await pilot.press("k")  # the app still answers a key at once
         answered = time.monotonic() - started
         assert table(app).cursor == 0
+        await pilot.press("j", "n")  # the notes editor would wrap 5 MB at once: $EDITOR is the way
         await settle(app, pilot)
+        assert not isinstance(app.screen, NotesScreen)
+        notices = [str(n.message) for n in app._notifications]
+        assert any("too long to edit here: `readtrack note big`" in n for n in notices)
         return answered, shown
 
     answered, shown = run_app(path, steps)
