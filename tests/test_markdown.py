@@ -7,6 +7,7 @@ import string
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -610,3 +611,20 @@ def test_a_title_ending_in_a_little_word_keeps_its_code_link_apart(tmp_path: Pat
     back = export_and_import(generated, tmp_path)
     (read,) = back.papers()
     assert (read.title, read.arxiv, read.code) == ("A", "0701.00000", ["https://github.com/u/r"])
+
+
+@pytest.mark.parametrize(
+    ("item", "title", "arxiv"),
+    [
+        (
+            "- [ ] Score-Based Generative Modeling through SDEs arXiv:2011.13456",
+            "Score-Based Generative Modeling through SDEs",
+            "2011.13456",
+        ),
+        ("- [ ] DDPM (arXiv:2006.11239)", "DDPM", "2006.11239"),
+        ("- [ ] Some paper, arXiv 2011.13456v2", "Some paper", "2011.13456v2"),
+    ],
+)
+def test_arxiv_id_text_stays_out_of_title_and_label(item: str, title: str, arxiv: str) -> None:
+    paper = markdown.parse(item).sections[0].papers[0]
+    assert (paper.title, paper.label, paper.arxiv) == (title, None, arxiv)  # the label once kept the id

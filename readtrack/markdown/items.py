@@ -34,7 +34,7 @@ _BARE_URL = re.compile(r"https?://[^\s<>\U000f0000-\U000ffffd]+", re.IGNORECASE)
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _BARE_ARXIV = re.compile(
-    r"(?<![\w./])(?:arxiv:\s*(?:[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|\d{4}\.\d{4,5}(?:v\d+)?)"
+    r"(?<![\w./])(?:arxiv(?::\s*|\s+)(?:[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|\d{4}\.\d{4,5}(?:v\d+)?)"
     r"|\d{4}\.\d{4,5}(?:v\d+)?)(?![\w.])",
     re.IGNORECASE,
 )
@@ -545,11 +545,13 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
             extras.append(link)
     flat = _STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=False))
     for match in _BARE_ARXIV.finditer(flat):
-        parsed = arxivid.parse(match.group(0))
+        parsed = arxivid.parse(re.sub(r"^arxiv\s+", "", match.group(0), flags=re.IGNORECASE))
         if parsed is not None:
             ids.append(str(parsed))
     flat = dates.take(_BARE_ARXIV.sub("", flat))
-    wording = dates.take(_STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=True)))
+    # the label is the list's wording less the arXiv id its `arxiv` holds: "(arXiv:2006.11239)" and all
+    wording = _BARE_ARXIV.sub("", _STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=True)))
+    wording = dates.take(_EMPTY_BRACKETS.sub("", wording))
     flat = dates.take(flat, citations=True)
     if leading_link is None and (short_name := _SHORT_NAME.match(flat)):
         flat = flat[short_name.end() :]  # the label keeps it
