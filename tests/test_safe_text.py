@@ -206,3 +206,30 @@ def test_sync_lines_write_out_control_characters_of_a_url(
         result = run_cli("sync", "lbfgs", timeout=120)
     assert_no_raw_controls(result.stdout + result.stderr)
     assert f"lbfgs  {base}/web/page\\x1b[2J" in result.stdout  # the link kept, written out
+
+
+def test_history_compare_and_plugins_at_80_columns_cut_no_name_and_no_number() -> None:
+    from test_history import make_record, store
+
+    from readtrack.records import Target
+
+    plugin = "deep-residual-learning-x"
+    for run_id, day, median_s in (("0123456789-old", "01", 0.010), ("fedcba9876-new", "02", 0.020)):
+        record = make_record(
+            plugin, run_id=run_id, started_at=f"2026-01-{day}T10:00:00+00:00", median_s=median_s
+        )
+        long_name = "top-1 accuracy on the held-out split after the warm-up and cosine decay"
+        record.stages[1].targets[0] = Target(long_name, 0.95, 0.9)
+        store(record)
+    narrow = {"COLUMNS": "80"}
+
+    history = run_cli("history", env=narrow).stdout
+    assert history.count(plugin) == 2 and "01234567" in history and "fedcba98" in history
+    compared = run_cli("compare", plugin, env=narrow).stdout
+    assert "2.00×" in compared and "1.000e-07" in compared and "+10 ms" in compared
+    assert all(word in compared for word in long_name.split())  # wrapped, every word kept
+    plugins = run_cli("plugins", env=narrow).stdout
+    for out in (history, compared, plugins):
+        assert "…" not in out
+        assert max(len(line) for line in out.splitlines()) <= 80
+    assert "curriculum-learning" in plugins and "built-in" in plugins

@@ -323,6 +323,7 @@ def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console)
     columns = ["started (UTC)", "plugin", "device", "seed", "status", "duration", "stages", "run id"]
     if narrow:
         columns.remove("stages")
+        columns[columns.index("duration")] = "time"
     for column in columns:
         table.add_column(
             column,
