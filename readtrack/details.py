@@ -33,10 +33,16 @@ SHOWN_LINES = 60
 def paper_details(paper: Paper) -> dict[str, Any]:
     """``paper.to_dict()`` plus the synced metadata keys (null when not synced), the nested ids and each
     plugin's newest run (``last_runs``: plugin -> status, device, threads, seeds, quick, started)."""
+    from readtrack.formats.stored import SHOWN  # what `readtrack import` stored
+    from readtrack.formats.stored import details as imported
     from readtrack.metadata import synced_details  # SQLite and the PDF folder; no network
 
     details = catalog_details(paper)
     details.update(synced_details(paper))
+    for key, value in imported(paper.id, paper.arxiv).items():
+        shown_as = SHOWN.get(key)
+        if shown_as and not details.get(shown_as):  # arXiv's own metadata, once synced, comes first
+            details[shown_as] = value
     details["last_runs"] = last_runs(paper.plugins)
     return details
 

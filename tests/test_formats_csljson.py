@@ -80,3 +80,15 @@ def test_an_item_without_a_title_is_a_problem_of_that_item(tmp_path: Path, catal
     assert result.returncode == 1
     assert "library.json:2: item 1 is not a CSL item (no title), skipped" in result.stdout
     assert any(p.title == "Bayesian Data Analysis" for p in load(catalog_file).papers())
+
+
+def test_show_has_the_imported_authors_abstract_doi_and_venue(catalog_file: Path) -> None:
+    import json
+
+    import_file(catalog_file, SAMPLE)
+    lenet = next(p for p in load(catalog_file).papers() if p.title.startswith("Gradient-based learning"))
+    shown = json.loads(run_cli("show", lenet.id, "--json").stdout)
+    assert shown["authors"] == ["Y. Lecun", "AT&T Labs"]
+    assert (shown["doi"], shown["journal_ref"]) == ("10.1109/5.726791", "Proceedings of the IEEE")
+    text = run_cli("show", lenet.id).stdout
+    assert "Y. Lecun, AT&T Labs" in text and "10.1109/5.726791" in text

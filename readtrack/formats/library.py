@@ -8,8 +8,8 @@ report (arXiv id, then DOI, then the normalised title when no arXiv id or DOI te
 a library twice adds nothing and a paper already in papers.yaml is never duplicated. Then, for the papers
 it added only:
 
-- their extras go to the database (`library_metadata`, keyed by the arXiv id where there is one, else the
-  paper id) rather than papers.yaml, which has no key for them; `details` reads them back;
+- their extras go to the database (`readtrack.formats.stored`: keyed by the arXiv id where there is one,
+  else the paper id) rather than papers.yaml, which has no key for them; `readtrack show` shows them;
 - their first PDF that verifies as sync verifies a download (`pdfcache.pdf_problem`) is copied into the
   PDF cache under the name sync would give it (``2205.14135.pdf``, ``web/<id>.pdf``) and recorded, so sync
   finds it cached and downloads nothing.
@@ -21,7 +21,6 @@ all is a `UsageError` before anything is written.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -33,22 +32,8 @@ from pathlib import Path
 from readtrack import arxivid, markdown
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
+from readtrack.formats import stored
 from readtrack.importer import NEW_CATALOG, ImportReport, merge
-from readtrack.store import opened
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS library_metadata (
-    key TEXT PRIMARY KEY,           -- the arXiv id without version, else 'paper:<paper id>'
-    paper_id TEXT NOT NULL,
-    source TEXT NOT NULL,           -- where it was read: 'library.bib:120', 'zotero:item 4711'
-    authors TEXT NOT NULL,          -- JSON list of names, 'First Last'
-    abstract TEXT,
-    doi TEXT,
-    venue TEXT,
-    url TEXT,                       -- the source's URL when papers.yaml's url is another (the DOI link)
-    imported_at TEXT NOT NULL
-);
-"""
 
 READ_STATUS = {
     "new": "todo",
@@ -122,6 +107,17 @@ class LibraryReport:
         return "\n".join(lines)
 
 
+def save_extras(items: list[tuple[NewPaper, Extras]], conn: sqlite3.Connection | None = None) -> None:
+    """Store the added papers' extras (`readtrack.formats.stored`)."""
+    rows = [(p.id or "", p.arxiv, e.where, e.authors, e.abstract, e.doi, e.venue, e.url) for p, e in items]
+    stored.save(rows, conn)
+
+
+def details(paper_id: str, arxiv: str | None) -> dict[str, object]:
+    """What an import stored of a paper (`readtrack.formats.stored.details`)."""
+    return stored.details(paper_id, arxiv)
+
+
 def import_library(
     catalog_path: Path, library: Library, *, section: str | None = None, dry_run: bool = False
 ) -> LibraryReport:
@@ -192,59 +188,6 @@ def _place_pdf(paper: NewPaper, extras: Extras, problems: list[str], conn: sqlit
         return 0
     pdfcache.record_file(name, source.resolve().as_uri(), dest, conn)
     return 1
-
-
-# -- metadata ---------------------------------------------------------------------------------------
-
-
-def _key(paper_id: str, arxiv: str | None) -> str:
-    return arxivid.base_id(arxiv) if arxiv else f"paper:{paper_id}"
-
-
-def save_extras(items: list[tuple[NewPaper, Extras]], conn: sqlite3.Connection | None = None) -> None:
-    """Store the extras of added papers, in one transaction."""
-    from datetime import datetime, timezone
-
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    rows = [
-        (
-            _key(paper.id or "", paper.arxiv),
-            paper.id,
-            extras.where,
-            json.dumps(extras.authors, ensure_ascii=False),
-            extras.abstract,
-            extras.doi,
-            extras.venue,
-            extras.url,
-            now,
-        )
-        for paper, extras in items
-    ]
-    with opened(SCHEMA, conn) as db:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany(f"INSERT OR REPLACE INTO library_metadata VALUES ({', '.join('?' * 9)})", rows)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-
-def details(paper_id: str, arxiv: str | None, conn: sqlite3.Connection | None = None) -> dict[str, object]:
-    """What an import stored of a paper: authors, abstract, doi, venue, url, source; {} when nothing."""
-    from readtrack.paths import database_path
-
-    if conn is None and not database_path().exists():
-        return {}
-    with opened(SCHEMA, conn) as db:
-        row = db.execute(
-            "SELECT * FROM library_metadata WHERE key = ? OR key = ? ORDER BY key = ? DESC LIMIT 1",
-            (_key(paper_id, arxiv), f"paper:{paper_id}", _key(paper_id, arxiv)),
-        ).fetchone()
-    if row is None:
-        return {}
-    found = {k: row[k] for k in ("source", "abstract", "doi", "venue", "url") if row[k]}
-    return {"authors": json.loads(row["authors"]), **found}
 
 
 # -- what the formats share when reading ------------------------------------------------------------
