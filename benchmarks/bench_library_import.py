@@ -111,7 +111,7 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"readtrack {' '.join(args)} failed: {done.stderr}")
-    return elapsed, done.stdout.splitlines()[0] if done.stdout else ""
+    return elapsed, done.stdout.splitlines()[0].split(" (new section")[0] if done.stdout else ""
 
 
 def main() -> None:

@@ -1,10 +1,11 @@
 """Reading lists in and out of papers.yaml, one module per format.
 
-- `readtrack.formats.bibtex`: BibTeX and BibLaTeX files (Zotero, Better BibTeX, JabRef, Mendeley);
+- `readtrack.formats.bibtex`: BibTeX and BibLaTeX files (Zotero, Better BibTeX, JabRef, Mendeley) in, and
+  out through `readtrack.bibtex.render` (``readtrack export -f bibtex``), which it names as `bibtex.render`;
 - `readtrack.formats.csljson`: CSL-JSON (Zotero, Better BibTeX, pandoc);
 - `readtrack.formats.zotero`: a Zotero data directory (``zotero.sqlite`` and ``storage/``);
-- markdown checklists: `readtrack.markdown` and `readtrack.importer` (the identity rule and the report
-  that every format shares);
+- `readtrack.formats.markdown`: markdown checklists (`readtrack.markdown` and `readtrack.importer`, whose
+  identity rule and report every format shares);
 - `readtrack.formats.library`: what the formats share: the `Library` a reader returns, `import_library`
   (merge, metadata, PDFs) and its report.
 

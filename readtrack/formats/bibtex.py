@@ -31,10 +31,13 @@ import re
 from pathlib import Path
 
 from readtrack import markdown
+from readtrack.bibtex import render  # the export (readtrack export -f bibtex): tested to read back here
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.formats import library as lib
 from readtrack.formats.latex import to_text
+
+__all__ = ["authors", "parse", "pdf_files", "read", "render"]
 
 DEFAULT_SECTION = markdown.DEFAULT_SECTION
 MONTHS = {
