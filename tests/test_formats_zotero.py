@@ -14,6 +14,7 @@ from zotero_db import ZoteroLibrary, tiny_pdf
 
 from readtrack import pdfcache
 from readtrack.catalog import load
+from readtrack.errors import UsageError
 from readtrack.formats import import_zotero, library, zotero
 
 
@@ -227,8 +228,16 @@ def test_not_a_zotero_database(tmp_path: Path, catalog_file: Path) -> None:
     folder = tmp_path / "Zotero"
     folder.mkdir()
     (folder / "zotero.sqlite").write_bytes(b"this is not SQLite at all" * 100)
-    with pytest.raises(Exception, match="not a Zotero database"):
-        zotero.read(folder)
+    garbage = run_cli("import", "--zotero", str(folder))
+    assert garbage.returncode == 2
+    assert garbage.stderr.strip() == (
+        f"readtrack: {folder / 'zotero.sqlite'}: not a Zotero database (file is not a database)"
+    )
+    plain = tmp_path / "plain" / "zotero.sqlite"  # SQLite, but not Zotero's
+    plain.parent.mkdir()
+    sqlite3.connect(plain).execute("CREATE TABLE notes (x)").connection.close()
+    with pytest.raises(UsageError, match="not a Zotero database \\(it has no version table\\)"):
+        zotero.read(plain.parent)
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     result = run_cli("import", "--zotero", str(empty))
