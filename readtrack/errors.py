@@ -96,13 +96,18 @@ def from_system(err: BaseException) -> ReadtrackError | None:
                 f"cannot use{where}: {reason}; make it writable, or set READTRACK_HOME to a writable "
                 "folder when it is in the data dir"
             )
+        if err.errno == errno.EIO:
+            return StorageError(f"cannot read or write{where}: input/output error (a failing disk?)")
         return None
     sqlite3 = sys.modules.get("sqlite3")  # not imported: not a database error
     if sqlite3 is None or not isinstance(err, sqlite3.Error):
         return None
     from readtrack.paths import database_path
 
-    db = database_path()
+    try:
+        db: object = database_path()
+    except OSError:  # the data dir is gone meanwhile
+        db = "readtrack.db"
     text = str(err)
     if "disk is full" in text or ("disk I/O error" in text and _disk_full(db)):
         return DiskFullError(

@@ -291,19 +291,24 @@ import errno, os
 _fsync = os.fsync
 def fsync(fd):
     if os.fstat(fd).st_size > 0:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OSError(errno.{name}, os.strerror(errno.{name}))
     return _fsync(fd)
 os.fsync = fsync
 """
 
 
+def _failing_fsync(tmp_path: Path, name: str) -> dict[str, str]:
+    """The environment of a readtrack whose fsync of a file with data fails with errno ``name``."""
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE.replace("{name}", name))
+    return {"PYTHONPATH": str(tmp_path / "inject")}
+
+
 def test_enospc_at_fsync_is_one_line_and_leaves_the_list_as_it_was(
     catalog_file: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "inject").mkdir()
-    (tmp_path / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = _failing_fsync(tmp_path, "ENOSPC")
     before = catalog_file.read_bytes()
-    env = {"PYTHONPATH": str(tmp_path / "inject")}
     result = run_cli("mark", "bert", "read", env=env)
     _one_line_error(result, 1, f"cannot write {catalog_file}: no space left on the device")
     assert catalog_file.read_bytes() == before
@@ -311,6 +316,14 @@ def test_enospc_at_fsync_is_one_line_and_leaves_the_list_as_it_was(
     result = run_cli("export", "-o", str(tmp_path / "out.md"), env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert not (tmp_path / "out.md").exists()
+
+
+def test_an_io_error_is_one_line_and_leaves_the_list_as_it_was(catalog_file: Path, tmp_path: Path) -> None:
+    env = _failing_fsync(tmp_path, "EIO")
+    before = catalog_file.read_bytes()
+    result = run_cli("tag", "bert", "+x", env=env)
+    _one_line_error(result, 2, f"cannot read or write {catalog_file}: input/output error")
+    assert catalog_file.read_bytes() == before
 
 
 def _history_database(home: Path) -> Path:
