@@ -52,6 +52,21 @@ if TYPE_CHECKING:
     import yaml
 
 FORMAT_VERSION = 1
+#: A list with no papers yet: what ``readtrack init --empty``, ``import`` and ``add`` write to a new file.
+NEW_CATALOG = """\
+# readtrack reading list (format: see README, "The reading list: papers.yaml").
+# Edit freely: readtrack only ever changes the lines of what you asked it to change.
+version: 1
+sections: []
+"""
+#: The first line of the sample list a first run writes into the data dir: how `Catalog.sample` knows it.
+SAMPLE_MARK = "# readtrack's sample list"
+#: What `list` (on stderr) and the TUI's header say while the sample list is the one in use.
+SAMPLE_NOTICE = "the bundled sample list (its author's marks and notes): `readtrack init` starts your own"
+SAMPLE_HEADER = (
+    f"{SAMPLE_MARK}, bundled with readtrack: its author's reading notes and marks, to try readtrack on.\n"
+    "# Start your own list with `readtrack init` (--empty, or --from LIST.md); this one is then kept aside.\n"
+)
 STATUSES = ("todo", "reading", "read", "skipped")
 STATUS_GLYPHS = {"todo": "☐", "reading": "◐", "read": "☑", "skipped": "⊘"}
 SECTION_KEYS = ("name", "notes", "papers")
@@ -208,6 +223,7 @@ class Catalog:
     version: int = FORMAT_VERSION
     title: str | None = None
     notes: str | None = None
+    sample: bool = False  # the bundled sample list a first run wrote (`SAMPLE_MARK`), not the user's own
     _index: dict[str, Paper] = field(default_factory=dict, repr=False)
 
     def papers(self) -> Iterator[Paper]:
@@ -303,15 +319,18 @@ def load(path: str | Path, *, cache: bool = True, link: bool = True) -> Catalog:
             f"{path}: no such file (create one with `readtrack import LIST.md` or pass --catalog)"
         ) from None
     key = content_key(data)
+    sample = data.startswith(SAMPLE_MARK.encode())
     if cache:
         cached = _read_cache(path, key)
         if cached is not None:
+            cached.sample = sample
             return _linked(cached, link)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise CatalogError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     catalog = parse(text, path)
+    catalog.sample = sample
     if cache:
         _write_cache(path, key, catalog)
     return _linked(catalog, link)

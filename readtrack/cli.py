@@ -104,6 +104,10 @@ def list_papers(
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
+    if catalog.sample:
+        from readtrack.catalog import SAMPLE_NOTICE
+
+        print(f"readtrack: {SAMPLE_NOTICE} (--empty, or --from LIST.md)", file=sys.stderr)
     print(paper_table(catalog, papers, width=width, nested=not (status or tag or search), color=color))
 
 
@@ -198,6 +202,26 @@ def add(
     entry = edits.parse_entry(what)
     edits.add_papers(_catalog_path(), section, [entry])  # refuses a paper already in the list
     print(f"added {entry.id} to {section}")
+
+
+@app.command()
+def init(
+    empty: bool = typer.Option(False, "--empty", help="Start with no papers."),
+    source: str = typer.Option(
+        None, "--from", metavar="FILE", help="Start from a markdown list or a papers.yaml."
+    ),
+) -> None:
+    """Create your own papers.yaml (the data dir's, or --catalog PATH): from the sample list, empty, or
+    from FILE. Never overwrites a list; the sample list a first run wrote is kept as sample-papers.yaml."""
+    from readtrack.importer import init_catalog
+    from readtrack.paths import own_catalog_path
+
+    made = init_catalog(own_catalog_path(), empty=empty, source=Path(source) if source else None)
+    if made.sample_kept is not None:
+        print(f"kept the sample list as {made.sample_kept}")
+    print(f"created {made.path} from {made.source}: {made.papers} paper{'s' if made.papers != 1 else ''}")
+    for line in made.report.summary().splitlines()[1:] if made.report else []:
+        print(line)
 
 
 @app.command()

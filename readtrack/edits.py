@@ -446,7 +446,12 @@ class Addition:
 
 
 def add_papers(path: Path, section: str, papers: list[NewPaper], *, parent: str | None = None) -> Catalog:
-    """Append papers to a section (created at the end when missing) or under a parent paper."""
+    """Append papers to a section (created at the end when missing) or under a parent paper. A list file
+    that does not exist yet is created, as ``import`` creates it."""
+    if parent is None and not path.exists():
+        from readtrack.catalog import NEW_CATALOG
+
+        atomic_write(path, NEW_CATALOG)
     return add_many(path, [Addition(section, papers, parent)])
 
 

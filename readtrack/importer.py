@@ -33,18 +33,12 @@ from pathlib import Path
 
 from readtrack import arxivid, edits, markdown
 from readtrack.atomic import atomic_write
-from readtrack.catalog import Catalog, Paper, load, untitled
+from readtrack.catalog import NEW_CATALOG, Catalog, Paper, load, untitled
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.markdown.items import short_name
 
 EXPORT_FORMATS = ("md", "bibtex", "json")
-NEW_CATALOG = """\
-# readtrack reading list (format: see README, "The reading list: papers.yaml").
-# Edit freely: readtrack only ever changes the lines of what you asked it to change.
-version: 1
-sections: []
-"""
 
 
 @dataclass
@@ -216,6 +210,14 @@ def read_markdown(source: Path) -> str:
         ) from None
 
 
+def read_list(source: Path) -> markdown.ImportedList:
+    """The papers of the markdown list at ``source``; a `UsageError` when it holds none."""
+    imported = markdown.parse(read_markdown(source))
+    if not imported.count():
+        raise UsageError(f"{source}: no list items found (expected lines like `- [ ] Title` or `1. Title`)")
+    return imported
+
+
 def import_markdown(
     catalog_path: Path, source: Path, *, section: str | None = None, dry_run: bool = False
 ) -> ImportReport:
@@ -224,9 +226,7 @@ def import_markdown(
     With ``section``, every item goes to that section instead of one section per heading. With
     ``dry_run``, nothing is written: the report says what the import would do.
     """
-    imported = markdown.parse(read_markdown(source))
-    if not imported.count():
-        raise UsageError(f"{source}: no list items found (expected lines like `- [ ] Title` or `1. Title`)")
+    imported = read_list(source)
     if section is not None:
         if not section.strip():
             raise UsageError("--section needs a name")
@@ -234,6 +234,74 @@ def import_markdown(
     if not catalog_path.exists() and not dry_run:
         atomic_write(catalog_path, NEW_CATALOG)
     return merge(catalog_path, imported, source=source.name, dry_run=dry_run)
+
+
+@dataclass
+class NewList:
+    """What ``readtrack init`` did: the list it created, from what, and where the sample list went."""
+
+    path: Path
+    source: str  # "empty", "the sample list", or the file it was made from
+    papers: int
+    sample_kept: Path | None = None  # the data dir's sample list, moved aside to make room
+    report: ImportReport | None = None  # a markdown file's import report
+
+
+def init_catalog(path: Path, *, empty: bool = False, source: Path | None = None) -> NewList:
+    """Create the user's own list at ``path``: empty, from a markdown list or a papers.yaml, or (neither
+    given) a copy of the sample list to make one's own. An existing file is never overwritten, except the
+    sample list a first run wrote: that one is moved aside (``sample-papers.yaml``) with the marks made in it.
+    The source is read and checked first: a bad one leaves everything as it was.
+    """
+    from readtrack.catalog import parse
+    from readtrack.paths import bundled_catalog_text
+
+    if empty and source is not None:
+        raise UsageError("init: give --empty or --from FILE, not both")
+    imported: markdown.ImportedList | None = None
+    if source is None:
+        text, what = (NEW_CATALOG, "empty") if empty else (bundled_catalog_text(), "the sample list")
+    elif source.suffix.lower() in (".yaml", ".yml"):
+        text, what = read_markdown(source), source.name  # as text: the same messages for a missing file
+        parse(text, source)  # a list with problems is reported where it is, not copied
+    else:
+        text, what, imported = NEW_CATALOG, source.name, read_list(source)
+    if path.exists() and not _is_sample(path):
+        raise UsageError(
+            f"{path} already exists: init never overwrites a list (pass --catalog NEW.yaml to make another)"
+        )
+    kept = _move_sample_aside(path) if path.exists() else None
+    _create(path, text)
+    if imported is None:
+        return NewList(path, what, sum(1 for _ in load(path).papers()), kept)
+    report = merge(path, imported, source=source.name if source else "list")
+    return NewList(path, what, len(report.added), kept, report)
+
+
+def _create(path: Path, text: str) -> None:
+    if path.exists():
+        raise UsageError(f"{path} already exists: init never overwrites a list")
+    atomic_write(path, text)
+
+
+def _is_sample(path: Path) -> bool:
+    """True when ``path`` is the sample list a first run wrote (it starts with `SAMPLE_MARK`)."""
+    from readtrack.catalog import SAMPLE_MARK
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SAMPLE_MARK)) == SAMPLE_MARK.encode()
+    except OSError:
+        return False
+
+
+def _move_sample_aside(path: Path) -> Path:
+    """Move the sample list at ``path`` to ``sample-papers.yaml`` beside it (numbered when taken)."""
+    kept, n = path.with_name("sample-papers.yaml"), 2
+    while kept.exists():
+        kept, n = path.with_name(f"sample-papers-{n}.yaml"), n + 1
+    path.rename(kept)
+    return kept
 
 
 def _into_one_section(imported: markdown.ImportedList, name: str) -> markdown.ImportedList:

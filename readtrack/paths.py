@@ -71,7 +71,16 @@ def catalog_path() -> Path:
     local = Path.cwd() / "papers.yaml"
     if local.is_file():
         return local
-    user_copy = data_dir() / "papers.yaml"
-    if not user_copy.exists():
-        atomic_write(user_copy, bundled_catalog_text())
+    user_copy = own_catalog_path()
+    if not user_copy.exists():  # a first run: the sample list, marked as such (`readtrack init` replaces it)
+        from readtrack.catalog import SAMPLE_HEADER
+
+        atomic_write(user_copy, SAMPLE_HEADER + bundled_catalog_text())
     return user_copy
+
+
+def own_catalog_path() -> Path:
+    """Where ``readtrack init`` creates the user's list: ``--catalog``/``READTRACK_CATALOG``, else the data
+    dir's papers.yaml (nothing is created here)."""
+    explicit = os.environ.get("READTRACK_CATALOG")
+    return Path(explicit).expanduser() if explicit else data_dir() / "papers.yaml"

@@ -176,6 +176,10 @@ class MainScreen(Screen[None]):
             current = self.table.current
             keep = current.paper.id if current else None
         self.catalog = catalog
+        if catalog.sample:  # a newcomer sees it is a sample, and how to start their own
+            from readtrack.catalog import SAMPLE_NOTICE
+
+            self.title = f"readtrack · {SAMPLE_NOTICE}"
         self._papers = list(catalog.papers())
         self._progress = [section.progress() for section in catalog.sections]
         self._filter = IncrementalFilter(self._papers, self.search_extra)
