@@ -23,6 +23,7 @@ import yaml
 from readtrack import arxivid
 from readtrack.atomic import atomic_write
 from readtrack.catalog import (
+    CONTROL_CHARS,
     FILE_FIELDS,
     PAPER_KEYS,
     SECTION_KEYS,
@@ -564,6 +565,8 @@ def parse_entry(text: str) -> NewPaper:
     value = text.strip()
     if not value:
         raise UsageError("nothing to add: give an arXiv id, a URL or a title")
+    if found := CONTROL_CHARS.search(value):
+        raise UsageError(f"the text to add holds a control character ({found.group()!r}): {value!r}")
     ident = arxivid.parse(value)
     if ident is not None:
         slug = "arxiv-" + re.sub(r"[^a-z0-9]+", "-", ident.base.lower())

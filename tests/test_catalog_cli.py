@@ -99,3 +99,12 @@ def test_the_tag_command_refuses_what_the_file_refuses(catalog_file: Path, bad: 
     assert result.stderr.startswith("readtrack: ")
     assert "bad tag" in result.stderr or "control character" in result.stderr
     assert catalog_file.read_text() == before
+
+
+@pytest.mark.parametrize("text", ["Bad\x1b[31m title", "Two\nlines", "del\x7f", "c1\x9b2J"])
+def test_add_refuses_control_characters(catalog_file: Path, text: str) -> None:
+    before = catalog_file.read_bytes()
+    result = run_cli("add", text)  # was added, escape sequence and all
+    assert result.returncode == 2
+    assert result.stderr.startswith("readtrack: the text to add holds a control character")
+    assert catalog_file.read_bytes() == before
