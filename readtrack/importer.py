@@ -391,19 +391,21 @@ def already_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> tuple[NewPap
     new = list(_walk(list(papers)))
     known = _Index(ids_apart=False)
     listed = list(catalog.papers())
-    synced = _synced_titles([p for p in [*listed, *new] if p.arxiv and untitled(p.title, p.arxiv)])
+    untitled_ones: list[Paper | NewPaper] = [p for p in listed if p.arxiv and untitled(p.title, p.arxiv)]
+    untitled_ones += [p for p in new if p.arxiv and untitled(p.title, p.arxiv)]
+    synced = _synced_titles(untitled_ones)
     for paper in listed:
         listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
         identity = _Identity.of(paper, listing)
         identity.existing_id = paper.id
         known.add(identity, _with_synced_title(identity, paper, synced))
-    for paper in new:
-        identity = _Identity.of(paper, Listing("", paper.title, ""))
+    for addition in new:
+        identity = _Identity.of(addition, Listing("", addition.title, ""))
         identity.id = None  # an id is given to a new paper, not a claim to be the listed one of that id
-        _with_synced_title(identity, paper, synced)
+        _with_synced_title(identity, addition, synced)
         found = known.same(identity)
         if found is not None and found[0].existing_id is not None:
-            return paper, found[0].existing_id, found[1]
+            return addition, found[0].existing_id, found[1]
     return None
 
 
