@@ -220,8 +220,10 @@ def init(
     if made.sample_kept is not None:
         print(f"kept the sample list as {made.sample_kept}")
     print(f"created {made.path} from {made.source}: {made.papers} paper{'s' if made.papers != 1 else ''}")
+    from readtrack.safe_text import visible
+
     for line in made.report.summary().splitlines()[1:] if made.report else []:
-        print(line)
+        print(visible(line))  # titles from the list it was made from
 
 
 @app.command()
@@ -264,7 +266,9 @@ def import_list(
         if zotero
         else formats.import_file(_catalog_path(), Path(file), section=section, dry_run=dry_run)
     )
-    print(report.summary())
+    from readtrack.safe_text import visible
+
+    print(visible(report.summary(), multiline=True))  # titles from the file imported
     problems = getattr(report, "problems", [])
     if problems:  # the work is done and reported; the exit status says some items were not whole
         count = len(problems)

@@ -233,3 +233,12 @@ def test_history_compare_and_plugins_at_80_columns_cut_no_name_and_no_number() -
         assert "…" not in out
         assert max(len(line) for line in out.splitlines()) <= 80
     assert "curriculum-learning" in plugins and "built-in" in plugins
+
+
+def test_import_report_writes_out_control_characters_of_the_file(tmp_path: Path) -> None:
+    listing = tmp_path / "list.md"
+    listing.write_text("## New \x1b]0;pwned\x07 section\n\n- [ ] A title\n", encoding="utf-8")
+    result = run_cli("import", str(listing), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert_no_raw_controls(result.stdout + result.stderr)
+    assert r"(new section: New \x1b]0;pwned\x07 section)" in result.stdout
