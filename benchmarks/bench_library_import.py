@@ -3,9 +3,10 @@
 Targets (issue 43): a 5,000-entry BibTeX file imports in at most 5 s, a 5,000-item Zotero data directory in at
 most 10 s, and importing either again adds nothing and writes nothing (papers.yaml and the database keep their
 bytes). Each time is the real command in a subprocess (start-up included), into a copy of the seed list,
-median of ``--runs`` runs. Both libraries hold what real ones hold: LaTeX in titles and authors, arXiv ids,
-DOIs, keywords, abstracts and notes; the Zotero one nested collections, tags, HTML notes, and one in ten items
-with a stored PDF (so 500 PDFs are verified and copied into the cache).
+median of ``--runs`` runs, wall time and (beside it) the CPU time the command used: on a shared machine the
+wall time grows with the load, the CPU time much less. Both libraries hold what real ones hold: LaTeX in
+titles and authors, arXiv ids, DOIs, keywords, abstracts and notes; the Zotero one nested collections, tags,
+HTML notes, and one in ten items with a stored PDF (so 500 PDFs are verified and copied into the cache).
 
 Run: python benchmarks/bench_library_import.py [--runs 3] [--items 5000]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -103,15 +105,19 @@ def digest(*paths: Path) -> str:
     return hashes.hexdigest()
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the command, first line of its report)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "readtrack", *args], env=env, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
         raise SystemExit(f"readtrack {' '.join(args)} failed: {done.stderr}")
-    return elapsed, done.stdout.splitlines()[0].split(" (new section")[0] if done.stdout else ""
+    return elapsed, cpu, done.stdout.splitlines()[0].split(" (new section")[0] if done.stdout else ""
 
 
 def main() -> None:
@@ -122,35 +128,46 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5000)
     args = parser.parse_args()
     rows = []
+    load = f"{os.getloadavg()[0]:.2f}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         bib = root / "library.bib"
         bib.write_text(make_bib(args.items, root / "bibfiles"), encoding="utf-8")
         make_zotero(args.items, root / "Zotero")
         for name, source in (("BibTeX", [str(bib)]), ("Zotero", ["--zotero", str(root / "Zotero")])):
-            first, again = [], []
+            first, again, first_cpu, again_cpu = [], [], [], []
             for run in range(args.runs):
                 home = root / f"home-{name}-{run}"
                 home.mkdir()
                 catalog = home / "papers.yaml"
                 shutil.copy(REPO / "readtrack" / "data" / "papers.yaml", catalog)
                 env = {**os.environ, "READTRACK_HOME": str(home), "READTRACK_CATALOG": str(catalog)}
-                seconds, line = timed(["import", *source], env)
+                seconds, cpu, line = timed(["import", *source], env)
                 first.append(seconds)
+                first_cpu.append(cpu)
                 before = digest(catalog, home / "readtrack.db")
-                seconds, again_line = timed(["import", *source], env)
+                seconds, cpu, again_line = timed(["import", *source], env)
                 again.append(seconds)
+                again_cpu.append(cpu)
                 unchanged = digest(catalog, home / "readtrack.db") == before
             rows.append(
-                (name, statistics.median(first), line, statistics.median(again), again_line, unchanged)
+                (
+                    name,
+                    f"{statistics.median(first):.2f} s ({statistics.median(first_cpu):.2f} s CPU)",
+                    line,
+                    f"{statistics.median(again):.2f} s ({statistics.median(again_cpu):.2f} s CPU)",
+                    again_line,
+                    unchanged,
+                )
             )
+    print(f"load average before and after: {load} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(
         f"| library ({args.items} items) | first import | what it did | again | what it did "
         "| files unchanged |"
     )
     print("|---|---|---|---|---|---|")
     for name, first_s, line, again_s, again_line, unchanged in rows:
-        print(f"| {name} | {first_s:.2f} s | {line} | {again_s:.2f} s | {again_line} | {unchanged} |")
+        print(f"| {name} | {first_s} | {line} | {again_s} | {again_line} | {unchanged} |")
 
 
 if __name__ == "__main__":

@@ -175,8 +175,8 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
 def _value(raw: str, strings: dict[str, str]) -> str:
     """A field's raw text resolved: ``{x}`` and ``"x"`` are x, a macro is its ``@string``, ``#`` joins."""
     raw = raw.strip()
-    if raw.startswith("{") and _closing(raw, 0) == len(raw) - 1:
-        return raw[1:-1]
+    if raw.startswith("{") and raw.endswith("}") and ("#" not in raw or _closing(raw, 0) == len(raw) - 1):
+        return raw[1:-1]  # without a #, a field that starts with { and ends with } is one braced value
     parts, depth, start, quoted = [], 0, 0, False
     for index, char in enumerate(raw):
         if char == "{":
@@ -244,19 +244,15 @@ def _split_top(text: str, separator: str) -> list[str]:
     if "{" not in text:
         return [p.strip() for p in re.split(separator, text, flags=re.IGNORECASE) if p.strip()]
     pieces, depth, start = [], 0, 0
-    pattern = re.compile(separator, re.IGNORECASE)
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "{":
+    for found in re.finditer(r"[{}]|" + separator, text, re.IGNORECASE):  # only braces and separators
+        token = found.group(0)
+        if token == "{":
             depth += 1
-        elif char == "}":
+        elif token == "}":
             depth -= 1
-        elif depth == 0 and (found := pattern.match(text, index)) and found.end() > index:
-            pieces.append(text[start:index])
-            start = index = found.end()
-            continue
-        index += 1
+        elif depth == 0:
+            pieces.append(text[start : found.start()])
+            start = found.end()
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
 
