@@ -36,19 +36,20 @@ def run_mapped(command: Callable[[], object], debug: bool) -> None:
     interrupt before a command installed its own handling into exit 130. Errors of the machine (a full
     disk, a read-only folder, a corrupt database: `readtrack.errors.from_system`) are one line too."""
     from readtrack.errors import ReadtrackError, from_system
+    from readtrack.safe_text import visible  # a message may quote a url or a server's words: never raw
 
     try:
         command()
     except ReadtrackError as err:
         if debug:
             raise
-        print(f"readtrack: {err}", file=sys.stderr)
+        print(f"readtrack: {visible(str(err), multiline=True)}", file=sys.stderr)
         sys.exit(err.exit_code)
     except Exception as err:  # a full disk, a read-only data dir, a corrupt database: one line too
         mapped = from_system(err)
         if mapped is None or debug:
             raise
-        print(f"readtrack: {mapped}", file=sys.stderr)
+        print(f"readtrack: {visible(str(mapped), multiline=True)}", file=sys.stderr)
         sys.exit(mapped.exit_code)
     except KeyboardInterrupt:
         print("readtrack: interrupted", file=sys.stderr)

@@ -242,3 +242,17 @@ def test_import_report_writes_out_control_characters_of_the_file(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert_no_raw_controls(result.stdout + result.stderr)
     assert r"(new section: New \x1b]0;pwned\x07 section)" in result.stdout
+
+
+def test_an_error_message_writes_out_control_characters_of_a_url(
+    catalog_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving(monkeypatch) as server:
+        base = server.base_url
+        text = catalog_file.read_text()
+        old = "url: https://doi.org/10.1007/BF01589116"
+        catalog_file.write_text(text.replace(old, f'url: "{base}/web/page\\e[2J"', 1))
+        result = run_cli("open", "lbfgs", env={"READTRACK_OPENER": "false"}, timeout=120)
+    assert result.returncode == 1
+    assert_no_raw_controls(result.stdout + result.stderr)
+    assert f"could not open {base}/web/page\\x1b[2J" in result.stderr
