@@ -476,6 +476,69 @@ def compare(
     render_comparison(comparison, _console())
 
 
+@app.command()
+def practice(
+    name: str = typer.Argument(None, metavar="[NAME]", help="A plugin with exercises; none lists them all."),
+    folder: Path = typer.Option(None, "--dir", help="Workspace folder (default <data dir>/practice/NAME)."),
+    reset: bool = typer.Option(False, "--reset", help="Start again (yours is kept as model.py.N)."),
+    edit: bool = typer.Option(False, "--edit", help="Open the workspace in $VISUAL or $EDITOR."),
+    hint: int = typer.Option(0, "--hint", metavar="N", help="Show the first N hints."),
+    check: bool = typer.Option(False, "--check", help="Grade your code with the plugin's check stage."),
+    train: bool = typer.Option(False, "--train", help="Then train with your code: is the claim reproduced?"),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random generator."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Per-stage timeout in seconds."),
+    notebook: bool = typer.Option(False, "--notebook", help="Write the exercise as a Jupyter notebook."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Implement a paper's core yourself: graded by its plugin's check, and by its claim with --train."""
+    from readtrack import practice as core
+    from readtrack.practice import text
+
+    if name is None:
+        statuses = core.statuses()
+        if as_json:
+            _print_json([s.to_dict() for s in statuses])
+        else:
+            _console().print(text.status_table(statuses))
+        return
+    plugin = core.practice_plugin(name)
+    if check or train:
+        path = core.workspace_file(plugin, folder)
+        if not path.exists():
+            from readtrack.errors import UsageError
+
+            raise UsageError(f"no workspace at {path}: `readtrack practice {name}` creates it")
+        if edit:
+            from readtrack.editor import edit_file
+
+            edit_file(path)
+        emit = None if as_json else text.progress_printer(_console())
+        result = core.check(name, path, train=train, quick=quick, seed=seed, timeout=timeout, emit=emit)
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            from readtrack.safe_text import visible
+
+            for line in result.lines():
+                print(visible(line, multiline=True))
+        raise typer.Exit(result.exit_code)
+    workspace = core.open_workspace(plugin, folder, reset=reset)
+    if notebook:
+        from readtrack.practice.notebook import write_notebook
+
+        written = write_notebook(workspace, reset=reset)
+        print(f"notebook: {written}", file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        _print_json(text.exercises_json(workspace))
+    else:
+        print("\n".join(text.workspace_lines(workspace, hints=hint)))
+    if edit:
+        from readtrack.editor import edit_file
+
+        edit_file(workspace.path)
+
+
 @app.command("plugins")
 def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
     """Paper plugins found (built-in, installed, user folder), broken ones with their error."""

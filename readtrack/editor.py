@@ -1,4 +1,4 @@
-"""Editing text in the user's $EDITOR (``readtrack note ID`` without TEXT)."""
+"""Editing text in the user's $EDITOR (``readtrack note ID`` without TEXT, a practice workspace)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,23 @@ from pathlib import Path
 from readtrack.errors import UsageError
 
 
+def editor_command() -> str:
+    """$VISUAL, else $EDITOR, else vi."""
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+
+
+def edit_file(path: Path) -> int:
+    """Open the file ``path`` in the editor and wait for it; the editor's exit status."""
+    command = editor_command()
+    try:
+        return subprocess.run([*shlex.split(command), str(path)], check=False).returncode
+    except FileNotFoundError:
+        raise UsageError(f"editor {command!r} not found: set $VISUAL or $EDITOR") from None
+
+
 def edit_text(initial: str, *, suffix: str = ".md") -> str | None:
     """Open ``initial`` in $VISUAL/$EDITOR (default vi); the edited text, or None when it failed."""
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    command = editor_command()
     fd, name = tempfile.mkstemp(prefix="readtrack-", suffix=suffix)
     path = Path(name)
     try:

@@ -15,6 +15,10 @@ A plugin's ``__init__.py`` is its page (the docstring) and one declaration::
 returns the ``readtrack_paper_plugins`` hook implementation pluggy finds. A paper id with hyphens lives in
 a folder with underscores (``plugins/sliding_window_attention``). Everything heavy (torch, the
 implementation, the experiments) is named by module and imported only when the plugin runs.
+
+A plugin may declare practice exercises (``readtrack practice``): ``exercises=[Exercise(...)]``, each naming
+a function or method of ``model.py`` a reader writes themselves. They are written as literals (strings,
+numbers, lists of strings): ``readtrack practice`` reads them from this file's text without importing it.
 """
 
 from __future__ import annotations
@@ -22,19 +26,48 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from readtrack.hookspecs import hookimpl
 
-__all__ = ["STAGES", "PaperPlugin", "declare", "hookimpl"]
+__all__ = ["STAGES", "Exercise", "PaperPlugin", "declare", "hookimpl"]
 
 #: The stages of a run, in order. An experiments module defines any of ``check``, ``train``, ``bench``.
 STAGES = ("check", "train", "bench")
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One function or method of a plugin's ``model.py`` that a reader implements themselves.
+
+    target: ``"apply_rotary"`` (a function) or ``"RMSNorm.forward"`` (a method) of ``model.py``; the plugin's
+        own code is the model solution, its ``check`` stage the grader, its ``train`` stage the claim.
+    statement: the equation with its symbols mapped to the arguments, the shapes, the paper's convention.
+    hints: revealed one at a time, the last one nearly the answer.
+    lines: roughly how many lines the model solution's body has.
+    references: dotted names of the library functions the check compares with
+        (``"torch.nn.functional.rms_norm"``): calling one passes, but the learner is told so.
+    """
+
+    target: str
+    statement: str
+    hints: Sequence[str] = ()  # kept as a tuple
+    lines: int = 0
+    references: Sequence[str] = ()  # kept as a tuple
+
+    def __post_init__(self) -> None:
+        # Lists are welcome in a declaration; frozen records keep tuples.
+        object.__setattr__(self, "hints", tuple(self.hints))
+        object.__setattr__(self, "references", tuple(self.references))
+        if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", self.target):
+            raise ValueError(
+                f"exercise target {self.target!r} must be a function or Class.method of model.py"
+            )
 
 
 @dataclass(frozen=True)
@@ -50,6 +83,7 @@ class PaperPlugin:
     implementation: module with the readable implementation (``load_plugin(name).implementation``).
     experiments: module defining ``check(ctx)``, ``train(ctx)`` and ``bench(ctx)`` (each optional).
     devices: device kinds the plugin supports, from ``cpu``, ``cuda``, ``mps``.
+    exercises: what a reader can implement themselves (``readtrack practice``), see :class:`Exercise`.
     """
 
     name: str
@@ -63,6 +97,7 @@ class PaperPlugin:
     devices: tuple[str, ...] = ("cpu", "cuda", "mps")
     #: per-stage timeout in seconds (a hung plugin is stopped); quick runs use the same bound.
     stage_timeout: float = 600.0
+    exercises: tuple[Exercise, ...] = ()
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -90,6 +125,7 @@ def declare(
     paper_id: str | None = None,
     devices: tuple[str, ...] = DEVICE_KINDS,
     stage_timeout: float = 600.0,
+    exercises: Sequence[Exercise] = (),
 ) -> Callable[[], list[PaperPlugin]]:
     """The ``readtrack_paper_plugins`` hook implementation for one plugin; assign it to that name.
 
@@ -115,6 +151,7 @@ def declare(
         package=package,
         devices=tuple(devices),
         stage_timeout=stage_timeout,
+        exercises=tuple(exercises),
     )
 
     @hookimpl

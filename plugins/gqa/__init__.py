@@ -37,11 +37,34 @@ nats above multi-head after 30 steps (reported; a ≤ 0.05 target failed on seed
 paper's claim is quality parity at a fraction of the cache.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="GQA: Training Generalized Multi-Query Transformer Models from Multi-Head Checkpoints",
     arxiv="2305.13245",
     claim="Sharing key/value heads across groups of query heads keeps MHA's quality with a G/H-size cache.",
+    exercises=[
+        Exercise(
+            target="grouped_query_attention",
+            statement="""
+                head_h = softmax(Q_h K_g(h)ᵀ / √d + M) V_g(h), with g(h) = ⌊h · G / H⌋: query heads
+                0 … H/G − 1 read key/value head 0, the next H/G read head 1, and so on (consecutive query
+                heads share a KV head; they are not dealt out round-robin).
+
+                q: (B, H, N, d); k, v: (B, G, N, d) with H a multiple of G (else ValueError); returns
+                (B, H, N, d). With causal=True, query i sees keys j ≤ i (M = −∞ above the diagonal, counted
+                from the end when there are more keys than queries); else every key.
+            """,
+            hints=[
+                "Give each query head its KV head: repeat each KV head H/G times along dim 1, in place.",
+                "k.repeat_interleave(H // G, dim=1) gives heads 0, 0, 1, 1, …; "
+                "k.repeat(1, H // G, 1, 1) gives 0, 1, 0, 1, ….",
+                "The causal mask: torch.ones(n_q, n_k, dtype=torch.bool).triu(n_k - n_q + 1), "
+                "filled with -inf.",
+            ],
+            lines=10,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        )
+    ],
 )

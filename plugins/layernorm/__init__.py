@@ -40,11 +40,36 @@ The quick run (inputs ×100 only, one seed, both networks on the grid 3e-3, 1e-2
 2.24 / 4.18 / 2.57 on seeds 0-4 (LayerNorm 0.113-0.166, no normalisation 0.289-0.575).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Layer Normalization",
     arxiv="1607.06450",
     claim="Per-example normalisation makes training insensitive to the inputs' scale (no speed-up measured).",
+    exercises=[
+        Exercise(
+            target="LayerNorm.forward",
+            statement="""
+                Eq. 3, per example: μ = (1/H) Σ_i a_i,  σ = √((1/H) Σ_i (a_i − μ)² + ε),
+                then y_i = g_i · (a_i − μ) / σ + b_i.
+
+                a: the input, (..., *normalized_shape); the H hidden units of one example are its trailing
+                len(self.normalized_shape) dimensions. g is self.weight, b is self.bias (both of shape
+                normalized_shape), ε is self.eps, inside the square root. The variance divides by H (the
+                biased estimate, as the paper and nn.LayerNorm do), not by H − 1. Compute the statistics
+                in at least float32 (torch.promote_types(a.dtype, torch.float32)) and return a tensor of
+                a's shape and dtype.
+            """,
+            hints=[
+                "The dimensions to reduce are tuple(range(-len(self.normalized_shape), 0)).",
+                "mu = x.mean(dim=dims, keepdim=True); the variance is ((x - mu) ** 2).mean(...), "
+                "with keepdim too.",
+                "Tensor.var divides by H − 1 unless told unbiased=False: the mean of squares "
+                "avoids the trap.",
+            ],
+            lines=5,
+            references=["torch.nn.functional.layer_norm", "torch.layer_norm"],
+        )
+    ],
 )

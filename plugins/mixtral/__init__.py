@@ -28,11 +28,31 @@ every seed. A fair echo: the paper's claim is capacity
 at constant active compute, and a problem made of distinct regimes is where that capacity pays.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Mixtral of Experts",
     arxiv="2401.04088",
     claim="Top-2 routing over 8 experts buys the capacity of all experts at the compute of two.",
+    exercises=[
+        Exercise(
+            target="SparseMoE.route",
+            statement="""
+                Eq. 1: G(x) = Softmax(TopK(x · W_g)): the router's logits for every expert, the K largest
+                kept, and a softmax over those K logits only (the other experts get 0): each token's K
+                weights are positive and sum to 1.
+
+                x: tokens (T, d). Return (logits, chosen, weights): logits = self.router(x), (T, n);
+                chosen, (T, K) long, the indices of the K largest logits (K = self.k), largest first;
+                weights, (T, K), the softmax over those K logits. forward() sends each token to its
+                chosen experts and weighs their outputs by weights.
+            """,
+            hints=[
+                "logits.topk(self.k, dim=-1) gives the K largest values and their indices.",
+                "The softmax comes after the top-k, over the K kept logits, not over all n experts.",
+            ],
+            lines=3,
+        )
+    ],
 )

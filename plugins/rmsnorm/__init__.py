@@ -31,11 +31,32 @@ the quality parity is sharp; the speed difference is small and noisy (and this m
 built-ins fused), so training time is reported rather than asserted.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Root Mean Square Layer Normalization",
     arxiv="1910.07467",
     claim="Re-scaling by the root mean square alone trains as well as LayerNorm for less computation.",
+    exercises=[
+        Exercise(
+            target="RMSNorm.forward",
+            statement="""
+                Eq. 4 with ε: ā_i = a_i / RMS(a) · g_i,  RMS(a) = √((1/n) Σ_i a_i² + ε).
+
+                a: the input, (..., *normalized_shape); the n hidden units of one example are its trailing
+                len(self.normalized_shape) dimensions. g is self.weight (shape normalized_shape), ε is
+                self.eps. No mean is subtracted and there is no bias: that is LayerNorm, not RMSNorm.
+                Compute the statistics in at least float32 (torch.promote_types(a.dtype, torch.float32))
+                and return a tensor of a's shape and dtype.
+            """,
+            hints=[
+                "The dimensions to reduce are tuple(range(-len(self.normalized_shape), 0)).",
+                "x.square().mean(dim=dims, keepdim=True) is (1/n) Σ a_i², one value per example.",
+                "ε goes inside the square root: torch.sqrt(mean_of_squares + self.eps).",
+            ],
+            lines=4,
+            references=["torch.nn.functional.rms_norm", "torch.rms_norm"],
+        )
+    ],
 )

@@ -29,11 +29,37 @@ places, learned positions 1.000 → 0.133, 0.096, 0.077; every target passes.
 A fair echo: the paper's gains on long texts come from exactly this dependence on relative position only.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="RoFormer: Enhanced Transformer with Rotary Position Embedding",
     arxiv="2104.09864",
     claim="Rotating queries and keys by their position makes attention depend on relative position only.",
+    exercises=[
+        Exercise(
+            target="apply_rotary",
+            statement="""
+                Eq. 34: rotate each pair of coordinates (x_2i, x_2i+1) of x by the angle m·θ_i,
+                θ_i = base^(−2i/d), i = 0 … d/2 − 1:
+
+                    R(x, m) = x ⊗ (cos mθ_0, cos mθ_0, cos mθ_1, cos mθ_1, …)
+                            + (−x_1, x_0, −x_3, x_2, …) ⊗ (sin mθ_0, sin mθ_0, sin mθ_1, sin mθ_1, …)
+
+                x: (..., N, d) with d even; positions: (N,) or (..., N), the m of each row; returns
+                (..., N, d) in x's dtype. The pairs are ADJACENT coordinates (the paper's convention, and
+                the complex number x_2i + i·x_2i+1), not the first and second halves of x. rotary_angles
+                (above) gives the angles m·θ_i, (..., N, d/2), in float64: cast cos and sin to x's dtype.
+                A d that is odd is an error (ValueError).
+            """,
+            hints=[
+                "angles = rotary_angles(positions, d, base); cos and sin of it are (..., N, d/2).",
+                "Each angle serves two coordinates: angles.cos().repeat_interleave(2, dim=-1) "
+                "is (..., N, d).",
+                "x.unflatten(-1, (d // 2, 2)) is (..., N, d/2, 2): the pairs; "
+                "stack (−x_1, x_0) and flatten back.",
+            ],
+            lines=8,
+        )
+    ],
 )

@@ -31,11 +31,33 @@ model cannot (the token is outside its window) and a two-layer model can:
 back the model reads.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Mistral 7B",
     arxiv="2310.06825",
     claim="Attending a window of W per layer costs O(N·W), yet stacked layers still read L·(W − 1) + 1 back.",
+    exercises=[
+        Exercise(
+            target="sliding_window_attention",
+            statement="""
+                softmax(QKᵀ/√d + M)·V where position i sees key j exactly when i − W < j ≤ i: the last W
+                positions, itself included (W keys: what a W-entry rolling buffer holds; the paper's mask,
+                i − W ≤ j ≤ i, keeps W + 1 and this plugin's convention is W).
+
+                q, k, v: (..., N, d); window: W ≥ 1 (else ValueError); returns (..., N, d). Any exact
+                computation passes the check; the model solution is O(N·W): queries in chunks of W, each
+                chunk against the 2W keys it can see (chunks c − 1 and c), never the N×N matrix.
+            """,
+            hints=[
+                "Start with the N×N version: i = arange(N)[:, None], j = arange(N)[None, :], "
+                "visible = (j <= i) & (j > i - W).",
+                "Masked scores are −inf; every row keeps its own position, so no row is all −inf.",
+                "For O(N·W): pad N to a multiple of W, F.pad keys by W in front, and k.unfold(-2, 2 * W, W).",
+            ],
+            lines=20,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        )
+    ],
 )

@@ -1,0 +1,21 @@
+"""The classic mistake in LayerNorm, for ``readtrack practice``:
+its check must catch it (tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+
+from readtrack.practice import mistake
+
+from .model import LayerNorm
+
+
+@mistake("LayerNorm.forward", fails="forward vs nn.LayerNorm")
+def forward(self: LayerNorm, a: torch.Tensor) -> torch.Tensor:
+    """The unbiased variance (divides by H − 1, Tensor.var's default), not the paper's 1/H."""
+    dims = tuple(range(-len(self.normalized_shape), 0))
+    x = a.to(torch.promote_types(a.dtype, torch.float32))
+    mu = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, keepdim=True)  # unbiased: Σ (a − μ)² / (H − 1)
+    y = self.weight * (x - mu) / torch.sqrt(var + self.eps) + self.bias
+    return y.to(a.dtype)

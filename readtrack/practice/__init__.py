@@ -1,0 +1,230 @@
+"""Practice: implement the core of a paper yourself, graded by its plugin's check and by the paper's claim.
+
+A plugin declares exercises (``declare(..., exercises=[Exercise(...)])``, see
+:class:`readtrack.paper_plugin.Exercise`): functions or methods of its ``model.py``. ``readtrack practice
+NAME`` writes the learner's workspace (:mod:`readtrack.practice.workspace`), :func:`check` grades it with the
+plugin's own ``check`` stage (and ``train`` stage: the claim) through the runner
+(:mod:`readtrack.practice.grading`), in a worker process (:mod:`readtrack.practice.isolation`), and records
+the attempt in the run history as ``practice:NAME``. For a notebook::
+
+    from readtrack import practice
+    practice.check("rmsnorm", "model.py")        # or practice.check("rmsnorm", forward), in this process
+
+Listing the exercises and their statuses (:func:`statuses`) never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal, TypeVar
+from uuid import uuid4
+
+from readtrack.paper_plugin import Exercise
+from readtrack.practice.declared import PracticePlugin, practice_plugin, practice_plugins
+from readtrack.practice.result import PracticeResult
+from readtrack.practice.workspace import Workspace, open_workspace, workspace_file
+from readtrack.records import Emit, RunInfo, RunRecord, RunStatus, StageResult
+
+__all__ = [
+    "PRACTICE_PREFIX",
+    "Exercise",
+    "ExerciseStatus",
+    "PracticePlugin",
+    "PracticeResult",
+    "Workspace",
+    "check",
+    "mistake",
+    "model_namespace",
+    "open_workspace",
+    "practice_plugin",
+    "practice_plugins",
+    "record_attempt",
+    "statuses",
+]
+
+#: Practice attempts are history runs of the plugin ``practice:NAME``: listed by ``readtrack history``, kept
+#: apart from the plugin's own runs (a learner's failing attempt is not the plugin failing).
+PRACTICE_PREFIX = "practice:"
+
+Status = Literal["not started", "failing", "checks pass", "claim reproduced"]
+
+
+def check(
+    name: str,
+    solution: object = None,
+    *,
+    train: bool = False,
+    quick: bool = False,
+    seed: int = 0,
+    timeout: float = 60.0,
+    device: str = "auto",
+    isolated: bool | None = None,
+    record: bool = True,
+    emit: Emit | None = None,
+    cancel: object = None,
+) -> PracticeResult:
+    """Grade a solution of plugin ``name``'s exercises and record the attempt in history.
+
+    ``solution``: the learner's ``model.py`` (default: the workspace, ``<data dir>/practice/NAME/model.py``),
+    or the function itself (``check("rmsnorm", forward)``), or ``{"RMSNorm.forward": forward}``. A file is
+    graded in a worker process (``isolated``; a function can only be graded in this one). ``train`` runs the
+    train stage too when the check passed; ``timeout`` bounds each stage (seconds). The result renders in
+    Jupyter and as text (``print(result)``)."""
+    import threading
+
+    plugin = practice_plugin(name)
+    if solution is None:
+        solution = workspace_file(plugin)
+    is_file = isinstance(solution, (str, Path))
+    if isolated is None:
+        isolated = is_file
+    options = {
+        "train": train,
+        "quick": quick,
+        "seed": seed,
+        "timeout": timeout,
+        "device": device,
+        "emit": emit,
+    }
+    if isolated:
+        if not is_file:
+            from readtrack.errors import UsageError
+
+            raise UsageError(
+                "only a file can be graded in a worker process: pass its path, or isolated=False"
+            )
+        from readtrack.practice.isolation import grade_isolated
+
+        stop = cancel if isinstance(cancel, threading.Event) else None
+        result = grade_isolated(plugin, Path(str(solution)), cancel=stop, **options)  # type: ignore[arg-type]
+    else:
+        from readtrack.practice.grading import grade_here
+
+        result = grade_here(plugin, solution, **options)  # type: ignore[arg-type]
+    if record:
+        record_attempt(result, seed=seed, quick=quick)
+    return result
+
+
+def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False) -> RunRecord:
+    """Store the attempt in history as a run of ``practice:NAME`` (one that died without a record too)."""
+    from readtrack import history
+
+    record = result.record
+    if record is None:
+        stage = StageResult("check", "timeout" if result.status == "timeout" else "error", error=result.error)
+        info = RunInfo(
+            run_id=uuid4().hex,
+            plugin=result.plugin,
+            paper_id=result.plugin,
+            device="cpu",
+            stages=["check"],
+            quick=quick,
+            seed=seed,
+            started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        status: RunStatus = stage.status  # type: ignore[assignment]
+        record = RunRecord(info, status, 0.0, [stage])
+    record.info.plugin = PRACTICE_PREFIX + result.plugin
+    record.info.options = {**record.info.options, "practice": result.solution}
+    history.record_finished(record)
+    return record
+
+
+@dataclass(frozen=True)
+class ExerciseStatus:
+    """Where the learner stands on one plugin's exercises, from the newest attempt in history."""
+
+    plugin: str
+    title: str
+    targets: list[str]
+    status: Status
+    detail: str
+    workspace: Path | None
+    last_attempt: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "plugin": self.plugin,
+            "title": self.title,
+            "exercises": self.targets,
+            "status": self.status,
+            "detail": self.detail,
+            "workspace": str(self.workspace) if self.workspace else None,
+            "last_attempt": self.last_attempt,
+        }
+
+
+def statuses() -> list[ExerciseStatus]:
+    """Every plugin with exercises and the learner's status on it (torch-free: history and files only)."""
+    from readtrack import history
+
+    newest = history.last_statuses()
+    found = []
+    for plugin in practice_plugins():
+        path = workspace_file(plugin)
+        key = PRACTICE_PREFIX + plugin.name
+        record = history.last_run(key) if key in newest else None
+        status, detail = attempt_status(record)
+        found.append(
+            ExerciseStatus(
+                plugin.name,
+                plugin.title,
+                plugin.targets,
+                status,
+                detail,
+                path if path.exists() else None,
+                record.info.started_at if record else None,
+            )
+        )
+    return found
+
+
+def attempt_status(record: RunRecord | None) -> tuple[Status, str]:
+    """(status, detail) of an attempt: ``failing`` with "3 of 8 checks pass" or the error, and so on."""
+    if record is None:
+        return "not started", ""
+    stages = {s.stage: s for s in record.stages}
+    check_stage = stages.get("check")
+    if check_stage is None:
+        return "failing", record.status
+    comps = check_stage.comparisons
+    passing = sum(c.passed for c in comps)
+    counted = f"{passing} of {len(comps)} checks pass"
+    if check_stage.status != "passed":
+        if check_stage.status in ("error", "timeout"):
+            return "failing", f"{check_stage.status}: {check_stage.error or ''}".strip(": ")
+        return "failing", counted
+    train = stages.get("train")
+    if train is not None and train.status == "passed":
+        return "claim reproduced", counted
+    if train is not None:
+        return "checks pass", "claim not reproduced"
+    return "checks pass", counted
+
+
+def model_namespace(name: str) -> dict[str, object]:
+    """The names of plugin ``name``'s ``model.py`` (its imports too: torch, F, its helpers), for a notebook
+    whose cells write an exercise as ``model.py`` would (``globals().update(...)``)."""
+    from readtrack import plugins
+
+    module = plugins.load_plugin(name).implementation
+    return {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "annotations"}
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def mistake(target: str, *, fails: str) -> Callable[[F], F]:
+    """Mark a function of a plugin's ``mistakes.py`` as a wrong solution of ``target``: the plugin's check
+    must fail it, and the first failing comparison's name must start with ``fails``
+    (``tests/test_practice.py``)."""
+
+    def mark(function: F) -> F:
+        function.__practice_mistake__ = (target, fails)  # type: ignore[attr-defined]
+        return function
+
+    return mark

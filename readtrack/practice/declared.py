@@ -1,0 +1,152 @@
+"""Which plugins have practice exercises: read from their ``__init__.py`` as text, never imported.
+
+``readtrack practice`` lists every exercise as fast as ``readtrack list`` lists papers, so the declarations
+(``declare(..., exercises=[Exercise(target=..., statement=..., hints=[...], lines=6)])``) are read from the
+syntax tree, as literals; a file without ``Exercise(`` in it is not even parsed. Grading imports the plugin
+anyway, and a test checks that the imported declaration equals what is read here.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+from readtrack.errors import UsageError
+from readtrack.paper_plugin import Exercise
+
+
+@dataclass(frozen=True)
+class PracticePlugin:
+    """A plugin with exercises: its name, its folder (``model.py`` is the model solution) and exercises."""
+
+    name: str
+    title: str
+    folder: Path
+    exercises: tuple[Exercise, ...]
+
+    @property
+    def model_file(self) -> Path:
+        return self.folder / "model.py"
+
+    @property
+    def targets(self) -> list[str]:
+        return [e.target for e in self.exercises]
+
+
+def practice_plugins() -> list[PracticePlugin]:
+    """Every plugin that declares exercises, in name order (the first plugin of a name wins, as discovery
+    picks it: built-in, then the user's folder)."""
+    from readtrack.paths import catalog_path
+    from readtrack.plugin_links import _inits, _plugin_folders
+
+    try:
+        catalog = catalog_path()
+    except Exception:  # no catalog: the built-in plugins are still there
+        catalog = Path.cwd() / "papers.yaml"
+    found: dict[str, PracticePlugin] = {}
+    for folder in _plugin_folders(catalog):
+        for init in _inits(folder):
+            plugin = _read(init)
+            if plugin is not None:
+                found.setdefault(plugin.name, plugin)
+    return sorted(found.values(), key=lambda p: p.name)
+
+
+def practice_plugin(name: str) -> PracticePlugin:
+    """The plugin ``name`` with its exercises; UsageError naming the ones there are otherwise."""
+    plugins = practice_plugins()
+    for plugin in plugins:
+        if plugin.name == name:
+            return plugin
+    names = ", ".join(p.name for p in plugins) or "none yet"
+    raise UsageError(f"no practice exercise for {name!r}: plugins with exercises are {names}")
+
+
+def _read(init: Path) -> PracticePlugin | None:
+    try:
+        text = init.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "Exercise(" not in text:
+        return None
+    try:
+        tree = ast.parse(text, str(init))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "declare":
+            keywords = {k.arg: k.value for k in node.keywords}
+            if "exercises" not in keywords:
+                continue
+            name = _literal(keywords.get("name"), init) or init.parent.name.replace("_", "-")
+            title = _literal(keywords.get("title"), init) or name
+            exercises = tuple(_exercise(e, init) for e in _elements(keywords["exercises"], init))
+            return PracticePlugin(str(name), str(title), init.parent, exercises)
+    return None
+
+
+def _elements(node: ast.expr, init: Path) -> list[ast.expr]:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return list(node.elts)
+    raise UsageError(
+        f"{init}:{node.lineno}:{node.col_offset + 1}: exercises=[...] must be a list of Exercise(...)"
+    )
+
+
+def _exercise(node: ast.expr, init: Path) -> Exercise:
+    if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Exercise" and not node.args):
+        raise UsageError(
+            f"{init}:{node.lineno}:{node.col_offset + 1}: write each exercise as Exercise(target=..., ...)"
+        )
+    fields = {k.arg: _literal(k.value, init) for k in node.keywords if k.arg}
+    try:
+        for key, value in fields.items():
+            wanted = _KINDS.get(str(key))
+            if wanted is None:
+                raise TypeError(f"Exercise has no field {key!r} (it has {', '.join(_KINDS)})")
+            if not _of_kind(value, wanted):
+                raise TypeError(f"Exercise's {key} must be {_KIND_NAMES[wanted]}")
+        exercise = Exercise(**fields)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"{init}:{node.lineno}:{node.col_offset + 1}: {err}") from None
+    return _cleaned(exercise)
+
+
+_KINDS = {"target": str, "statement": str, "hints": list, "lines": int, "references": list}
+_KIND_NAMES = {str: "a string", list: "a list of strings", int: "a whole number"}
+
+
+def _of_kind(value: object, kind: type) -> bool:
+    if kind is list:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _cleaned(exercise: Exercise) -> Exercise:
+    """The statement and hints as a reader sees them: a triple-quoted statement loses its indentation."""
+    return Exercise(
+        target=exercise.target,
+        statement=inspect.cleandoc(exercise.statement),
+        hints=tuple(inspect.cleandoc(h) for h in exercise.hints),
+        lines=exercise.lines,
+        references=exercise.references,
+    )
+
+
+def _literal(node: ast.expr | None, init: Path) -> object:
+    if node is None:
+        return None
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise UsageError(
+            f"{init}:{node.lineno}:{node.col_offset + 1}: an exercise is declared with literals "
+            "(strings, numbers, lists): readtrack practice reads it without importing the plugin"
+        ) from None
+
+
+def cleaned(exercises: tuple[Exercise, ...]) -> tuple[Exercise, ...]:
+    """An imported plugin's exercises as :func:`practice_plugin` reads them (for comparing the two)."""
+    return tuple(_cleaned(e) for e in exercises)

@@ -1,0 +1,375 @@
+"""Grading a learner's code in this process: their module stands in for the plugin's ``model``.
+
+The learner's ``model.py`` is loaded as ``<plugin package>.model`` in ``sys.modules`` before the plugin's
+experiments module is imported afresh, so its ``from .model import RMSNorm`` gets the learner's class; then
+the plugin's stages run through :func:`readtrack.runner.run_plugin`, as ``readtrack run`` runs them (seeded,
+one thread, stage timeouts). Everything is put back afterwards.
+
+While the stages run, each exercise target of the learner's module is wrapped (:class:`_Guard`):
+
+- tensor arguments are cloned before the learner's code sees them, so an in-place edit cannot change what
+  the reference is computed from afterwards;
+- during the check stage the model solution runs on the same arguments (its random numbers forked, no
+  gradient), and an output of another shape, dtype or device is reported as expected vs got, in one line;
+- each library function the exercise names as its reference (``torch.nn.functional.rms_norm``) is wrapped
+  too, and a call of it from inside the learner's code is reported (the check then tests the library).
+
+This process is not protected from the learner's code: an endless loop is stopped by the stage timeout, but
+``os._exit`` ends it. :func:`readtrack.practice.check` runs this in a worker process (``readtrack.practice
+.isolation``) unless asked not to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import sys
+import types
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from readtrack.errors import UsageError, one_line
+from readtrack.practice.declared import PracticePlugin
+from readtrack.practice.result import AttemptStatus, PracticeResult, trim_traceback
+from readtrack.records import Emit, RunRecord
+
+#: A learner's solution: their ``model.py``, or the function(s) themselves (``{"RMSNorm.forward": fn}``, or
+#: one function for a plugin with one exercise).
+Solution = Path | str | Callable[..., Any] | Mapping[str, Callable[..., Any]]
+
+
+def grade_here(
+    plugin: PracticePlugin,
+    solution: Solution,
+    *,
+    train: bool = False,
+    quick: bool = False,
+    seed: int = 0,
+    timeout: float = 60.0,
+    device: str = "auto",
+    emit: Emit | None = None,
+) -> PracticeResult:
+    """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
+    solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
+    from readtrack import plugins, runner
+
+    loaded = plugins.load_plugin(plugin.name)
+    package = loaded.info.package
+    model_name = f"{package}.model"
+    experiment_name = f"{package}.{loaded.info.experiments}"
+    solution_module = importlib.import_module(model_name)  # the plugin's own: the shapes to expect
+    label, files = _label(solution)
+    saved = {name: sys.modules.get(name) for name in (model_name, experiment_name)}
+    saved_experiments = loaded._experiments
+    guard = _Guard(plugin, solution_module)
+    try:
+        with guard.references():
+            try:
+                learner = _learner_module(plugin, model_name, solution)
+            except UsageError:
+                raise
+            except BaseException as err:  # a syntax error, an import that fails: the learner's to fix
+                if isinstance(err, KeyboardInterrupt):
+                    raise
+                return _failed_import(plugin, label, files, err)
+            guard.wrap(learner)
+            sys.modules[model_name] = learner
+            sys.modules.pop(experiment_name, None)
+            loaded._experiments = None
+
+            def send(event: dict[str, Any]) -> None:
+                if event.get("type") == "stage" and event.get("event") == "start":
+                    guard.compare_shapes = event.get("stage") == "check"
+                if emit is not None:
+                    emit(event)
+
+            records = [
+                runner.run_plugin(
+                    plugin.name,
+                    device=device,
+                    quick=quick,
+                    seed=seed,
+                    only="check",
+                    timeout=timeout,
+                    options={"practice": label},
+                    emit=send,
+                    keep_history=False,
+                )
+            ]
+            if train and records[0].status == "passed":
+                records.append(
+                    runner.run_plugin(
+                        plugin.name,
+                        device=device,
+                        quick=quick,
+                        seed=seed,
+                        only="train",
+                        timeout=timeout,
+                        options={"practice": label},
+                        emit=send,
+                        keep_history=False,
+                    )
+                )
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        loaded._experiments = saved_experiments
+    return result_of(plugin, label, files, _joined(records), guard.notes())
+
+
+def _joined(records: list[RunRecord]) -> RunRecord:
+    """One record for the attempt: the check's, with the train stage's appended when it ran."""
+    first = records[0]
+    if len(records) == 1:
+        return first
+    from readtrack.records import worst_status
+
+    stages = [s for r in records for s in r.stages]
+    first.info.stages = [s.stage for s in stages]
+    status = worst_status([r.status for r in records])
+    return RunRecord(first.info, status, sum(r.duration_s for r in records), stages)
+
+
+def result_of(
+    plugin: PracticePlugin, label: str, files: set[str], record: RunRecord, notes: list[str]
+) -> PracticeResult:
+    """The attempt as the learner reads it, from the run's record."""
+    status: AttemptStatus = "passed" if record.status == "passed" else "failed"
+    error = traceback = None
+    for stage in record.stages:
+        if stage.status == "timeout":
+            status, error = "timeout", f"{stage.error} (an endless loop?)"
+            break
+        if stage.status == "error":
+            status, error = "error", stage.error
+            traceback = trim_traceback(stage.traceback, files)
+            break
+    return PracticeResult(
+        plugin=plugin.name,
+        targets=plugin.targets,
+        solution=label,
+        status=status,
+        record=record,
+        notes=notes,
+        error=error,
+        traceback=traceback,
+    )
+
+
+def _failed_import(plugin: PracticePlugin, label: str, files: set[str], err: BaseException) -> PracticeResult:
+    import traceback
+
+    text = "".join(traceback.format_exception(err))
+    trimmed = trim_traceback(text, files)
+    if isinstance(err, SyntaxError) and err.filename in files:
+        trimmed = "".join(traceback.format_exception_only(err)).rstrip()
+    return PracticeResult(
+        plugin=plugin.name,
+        targets=plugin.targets,
+        solution=label,
+        status="error",
+        error=f"{label} cannot be imported: {one_line(err)}",
+        traceback=trimmed,
+    )
+
+
+def _label(solution: Solution) -> tuple[str, set[str]]:
+    """How the attempt is named in history, and the files that are the learner's own code."""
+    if isinstance(solution, (str, Path)):
+        path = str(Path(solution).resolve())
+        return path, {path, str(solution)}
+    functions = list(solution.values()) if isinstance(solution, Mapping) else [solution]
+    files = {getattr(getattr(f, "__code__", None), "co_filename", "") for f in functions}
+    names = ", ".join(getattr(f, "__qualname__", repr(f)) for f in functions)
+    return f"function {names}", files - {""}
+
+
+def _learner_module(plugin: PracticePlugin, module_name: str, solution: Solution) -> types.ModuleType:
+    """The module that stands in for the plugin's ``model``: the learner's file, or the plugin's own
+    ``model.py`` with the given functions put in place of its targets."""
+    path = Path(solution) if isinstance(solution, (str, Path)) else plugin.model_file
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file (readtrack practice {plugin.name} creates it)")
+    module = types.ModuleType(module_name)
+    module.__file__ = str(path)
+    module.__package__ = module_name.rpartition(".")[0]
+    sys.modules[module_name] = module  # dataclasses look their module up while it executes
+    # compile() from the text, never a cached .pyc: an edit within the same second is always seen.
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    exec(code, module.__dict__)
+    if not isinstance(solution, (str, Path)):
+        given = dict(solution) if isinstance(solution, Mapping) else _only_target(plugin, solution)
+        unknown = set(given) - set(plugin.targets)
+        if unknown:
+            raise UsageError(
+                f"{', '.join(sorted(unknown))}: not an exercise of {plugin.name} "
+                f"({', '.join(plugin.targets)})"
+            )
+        for target, function in given.items():
+            owner, attr = _owner(module, target)
+            setattr(owner, attr, function)
+    return module
+
+
+def _only_target(plugin: PracticePlugin, function: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    if len(plugin.targets) != 1:
+        raise UsageError(f"{plugin.name} has {len(plugin.targets)} exercises: pass {{target: function}}")
+    return {plugin.targets[0]: function}
+
+
+def _owner(module: types.ModuleType, target: str) -> tuple[Any, str]:
+    """(the object holding ``target``, the attribute's name): the module, or the class of a method."""
+    *path, attr = target.split(".")
+    owner: Any = module
+    for part in path:
+        owner = getattr(owner, part, None)
+        if owner is None:
+            raise UsageError(f"{module.__file__}: no {part} for the exercise {target} (keep its name)")
+    if not callable(getattr(owner, attr, None)):
+        raise UsageError(f"{module.__file__}: no {target} (keep the exercise's name and signature)")
+    return owner, attr
+
+
+class _Guard:
+    """The wrappers of one grading (see the module docstring)."""
+
+    def __init__(self, plugin: PracticePlugin, solution_module: types.ModuleType) -> None:
+        self.plugin = plugin
+        self.solution_module = solution_module
+        self.depth = 0  # > 0 while the learner's code runs
+        self.compare_shapes = True
+        self.used: dict[str, str] = {}  # reference -> the target that called it
+        self.shapes: list[str] = []
+        self._running: list[str] = []
+
+    def notes(self) -> list[str]:
+        notes = list(self.shapes)
+        for reference, target in self.used.items():
+            notes.append(
+                f"{target} calls {reference}, the reference it is compared with: the check passes, "
+                "but it tests the library, not your code"
+            )
+        return notes
+
+    @contextlib.contextmanager
+    def references(self) -> Iterator[None]:
+        """Wrap each exercise's reference functions for the duration (before the learner's module is
+        loaded, so that a ``from torch.nn.functional import rms_norm`` in it gets the wrapper too)."""
+        patched: list[tuple[Any, str, Any]] = []
+        try:
+            for exercise in self.plugin.exercises:
+                for dotted in exercise.references:
+                    owner, attr = _resolve(dotted)
+                    original = getattr(owner, attr)
+                    setattr(owner, attr, self._watching(dotted, original))
+                    patched.append((owner, attr, original))
+            yield
+        finally:
+            for owner, attr, original in reversed(patched):
+                setattr(owner, attr, original)
+
+    def _watching(self, dotted: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            if self.depth > 0:
+                self.used.setdefault(dotted, self._running[-1])
+            return original(*args, **kwargs)
+
+        return watched
+
+    def wrap(self, learner: types.ModuleType) -> None:
+        for exercise in self.plugin.exercises:
+            owner, attr = _owner(learner, exercise.target)
+            mine = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)
+            solution_owner, _ = _owner(self.solution_module, exercise.target)
+            solution = getattr(solution_owner, attr)
+            setattr(owner, attr, self._guarded(exercise.target, mine, solution))
+
+    def _guarded(
+        self, target: str, mine: Callable[..., Any], solution: Callable[..., Any]
+    ) -> Callable[..., Any]:
+        @functools.wraps(mine)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            expected = self._solution_output(solution, args, kwargs) if self.compare_shapes else None
+            args, kwargs = _cloned(args), _cloned(kwargs)
+            self.depth += 1
+            self._running.append(target)
+            try:
+                out = mine(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                self._running.pop()
+            if expected is not None:
+                self._compare(target, expected, out)
+            return out
+
+        return guarded
+
+    def _solution_output(
+        self, solution: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        import torch
+
+        if len(self.shapes) >= 3:
+            return None
+        try:
+            with torch.no_grad(), torch.random.fork_rng():
+                return solution(*_cloned(args), **_cloned(kwargs))
+        except Exception:  # arguments the model solution refuses: nothing to compare with
+            return None
+
+    def _compare(self, target: str, expected: Any, got: Any) -> None:
+        want, have = _describe(expected), _describe(got)
+        if want != have:
+            note = f"{target} returned {have}; the model solution returns {want}"
+            if note not in self.shapes:
+                self.shapes.append(note)
+
+
+def _describe(value: Any) -> str:
+    """``a tensor of shape (4, 7, 32), float64, on cpu``; tuples element by element."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"a tensor of shape {tuple(value.shape)}, {dtype}, on {value.device.type}"
+    if isinstance(value, (tuple, list)):
+        inner = "; ".join(_describe(v) for v in value)
+        return f"a {type(value).__name__} of {len(value)} ({inner})"
+    return f"a {type(value).__name__}"
+
+
+def _cloned(value: Any) -> Any:
+    """Tensors copied (gradients still flow back through the copy), containers rebuilt, the rest as is."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, tuple):
+        return tuple(_cloned(v) for v in value)
+    if isinstance(value, list):
+        return [_cloned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cloned(v) for k, v in value.items()}
+    return value
+
+
+def _resolve(dotted: str) -> tuple[Any, str]:
+    """``torch.nn.functional.rms_norm`` -> (the module ``torch.nn.functional``, ``"rms_norm"``)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:-1]:
+            owner = getattr(owner, part)
+        if hasattr(owner, parts[-1]):
+            return owner, parts[-1]
+        break
+    raise UsageError(f"exercise reference {dotted!r} names nothing importable")

@@ -1,0 +1,216 @@
+"""Grading in a worker process, so the learner's code cannot hang, crash or flood readtrack.
+
+The worker is ``python -m readtrack.practice.isolation NAME FILE ...``: it grades in its own process
+(:func:`readtrack.practice.grading.grade_here`) and writes the run's events and, last, the result as JSON
+lines on a pipe of its own; whatever the learner's code prints (Python or C) goes to its stderr. The parent:
+
+- keeps the first :data:`OUTPUT_LIMIT` characters of that output and says how much more there was;
+- kills the worker when a stage runs past its timeout plus a grace (the worker's own timer stops any
+  Python loop first; a loop that swallows the timer, or a long native call, meets the kill);
+- turns a worker that dies without a result (``os._exit``, a segfault, a kill) into a failed attempt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from readtrack.practice.declared import PracticePlugin
+from readtrack.practice.result import AttemptStatus, PracticeResult
+from readtrack.records import Emit
+
+#: Characters of the learner's printed output kept with the result.
+OUTPUT_LIMIT = 4000
+#: Seconds a stage may run past its timeout before the worker is killed.
+GRACE_S = 5.0
+#: Seconds the worker may take to start (import torch, load the plugin) before its first stage.
+STARTUP_S = 120.0
+
+
+def grade_isolated(
+    plugin: PracticePlugin,
+    path: Path,
+    *,
+    train: bool = False,
+    quick: bool = False,
+    seed: int = 0,
+    timeout: float = 60.0,
+    device: str = "auto",
+    emit: Emit | None = None,
+    cancel: threading.Event | None = None,
+) -> PracticeResult:
+    """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
+    command = [sys.executable, "-m", "readtrack.practice.isolation", plugin.name, str(path)]
+    command += ["--seed", str(seed), "--timeout", str(timeout), "--device", device]
+    command += ["--train"] if train else []
+    command += ["--quick"] if quick else []
+    read_end, write_end = os.pipe()
+    env = {**os.environ, "READTRACK_PRACTICE_EVENTS_FD": str(write_end)}
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_end,),
+        env=env,
+        start_new_session=True,  # a kill reaches whatever the learner's code started too
+    )
+    os.close(write_end)
+    events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    output = _Capped(OUTPUT_LIMIT)
+    assert process.stderr is not None
+    readers = [
+        threading.Thread(target=_read_events, args=(os.fdopen(read_end, "rb"), events), daemon=True),
+        threading.Thread(target=output.drain, args=(process.stderr,), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    result: PracticeResult | None = None
+    stage, killed = None, None
+    deadline = time.monotonic() + STARTUP_S
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                killed = "cancelled"
+                _kill(process)
+                break
+            try:
+                event = events.get(timeout=min(0.2, max(deadline - time.monotonic(), 0.01)))
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    killed = f"{stage or 'start-up'} ran past its {timeout:g} s timeout"
+                    if stage is None:
+                        killed = f"the worker did not start within {STARTUP_S:g} s"
+                    _kill(process)
+                    break
+                continue
+            if event is None:  # the worker closed its pipe: it ended
+                break
+            if event.get("type") == "practice":
+                result = PracticeResult.from_dict(event["result"])
+                continue
+            if event.get("type") == "stage" and event.get("event") == "start":
+                stage = event.get("stage")
+                deadline = time.monotonic() + (timeout if timeout > 0 else 1e9) + GRACE_S
+            elif event.get("type") == "stage" and event.get("event") == "end":
+                deadline = time.monotonic() + STARTUP_S
+            if emit is not None:
+                emit(event)
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            _kill(process)
+            process.wait()
+        for reader in readers:
+            reader.join(timeout=5)
+    if result is None:
+        result = _died(plugin, path, process.returncode, stage, killed)
+    result.output = output.text()
+    return result
+
+
+def _died(
+    plugin: PracticePlugin, path: Path, code: int | None, stage: str | None, killed: str | None
+) -> PracticeResult:
+    status: AttemptStatus = "crashed"
+    where = f"during {stage}" if stage else "before the check began"
+    if killed == "cancelled":
+        error = f"cancelled {where}"
+    elif killed:
+        status, error = "timeout", f"{killed}: its process was stopped (an endless loop?)"
+    elif code is not None and code < 0:
+        error = f"your code's process was killed by {signal.Signals(-code).name} {where}"
+    else:
+        error = f"your code's process ended with exit code {code} {where} (os._exit? sys.exit?)"
+    return PracticeResult(plugin.name, plugin.targets, str(path.resolve()), status, error=error)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _read_events(stream: IO[bytes], events: queue.Queue[dict[str, Any] | None]) -> None:
+    with stream:
+        for raw in stream:
+            with contextlib.suppress(ValueError):
+                events.put(json.loads(raw))
+    events.put(None)
+
+
+class _Capped:
+    """The first ``limit`` characters of a stream, and how many more there were (the rest is read and
+    dropped, so a flood of prints never fills memory nor blocks the worker)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def drain(self, stream: IO[bytes]) -> None:
+        with stream:
+            while chunk := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+                room = max(self.limit - len(self.kept), 0)
+                self.kept += chunk[:room]
+                self.dropped += max(len(chunk) - room, 0)
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", "replace").rstrip("\n")
+        if self.dropped:
+            text += f"\n… [{self.dropped:,} more bytes not shown]"
+        return text
+
+
+# -- the worker ------------------------------------------------------------------------------------------
+def _worker(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="readtrack.practice.isolation")
+    parser.add_argument("name")
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    events = os.fdopen(int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD")), "w", encoding="utf-8")
+    os.dup2(2, 1)  # the learner's prints, Python's or C's, go where the parent caps them
+    from readtrack.errors import ReadtrackError
+    from readtrack.practice.declared import practice_plugin
+    from readtrack.practice.grading import grade_here
+    from readtrack.runner import json_lines
+
+    write: Callable[[dict[str, Any]], None] = json_lines(events)
+    plugin = practice_plugin(args.name)
+    try:
+        result = grade_here(
+            plugin,
+            args.path,
+            train=args.train,
+            quick=args.quick,
+            seed=args.seed,
+            timeout=args.timeout,
+            device=args.device,
+            emit=write,
+        )
+    except ReadtrackError as err:  # the learner renamed the class, no device: one line, not a crash
+        solution = str(args.path.resolve())
+        result = PracticeResult(plugin.name, plugin.targets, solution, "error", error=str(err))
+    write({"type": "practice", "result": result.to_dict()})
+    events.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker(sys.argv[1:]))

@@ -1,0 +1,100 @@
+"""How ``readtrack practice`` looks in a terminal: the workspace and its statement, the list of exercises.
+
+Presentation only (rich for the table); the CLI and the TUI call the same core in ``readtrack.practice``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from readtrack.practice import ExerciseStatus
+from readtrack.practice.declared import PracticePlugin
+from readtrack.practice.workspace import Workspace
+from readtrack.records import Emit
+from readtrack.safe_text import visible
+
+STATUS_STYLE = {"not started": "dim", "failing": "red", "checks pass": "yellow", "claim reproduced": "green"}
+
+
+def workspace_lines(workspace: Workspace, hints: int = 0) -> list[str]:
+    """The path, what happened to it, each exercise's statement and the first ``hints`` hints."""
+    plugin = workspace.plugin
+    state = "new, from the stub" if workspace.created else "yours, kept as it is (--reset starts again)"
+    lines = [f"{plugin.name}: {visible(plugin.title)}", f"workspace: {workspace.path} ({state})"]
+    if workspace.backup is not None:
+        lines.append(f"your previous work is kept as {workspace.backup}")
+    for n, exercise in enumerate(plugin.exercises, 1):
+        size = f", roughly {exercise.lines} lines" if exercise.lines else ""
+        lines += ["", f"exercise {n} of {len(plugin.exercises)}: {exercise.target}{size}"]
+        lines += [
+            "  " + line if line else "" for line in visible(exercise.statement, multiline=True).splitlines()
+        ]
+        shown = exercise.hints[:hints]
+        lines += [f"  hint {i} of {len(exercise.hints)}: {visible(h)}" for i, h in enumerate(shown, 1)]
+        if len(exercise.hints) > len(shown):
+            lines.append(
+                f"  hints: {len(exercise.hints)} (readtrack practice {plugin.name} --hint {len(shown) + 1})"
+            )
+    lines += ["", f"check it: readtrack practice {plugin.name} --check   (add --train for the paper's claim)"]
+    return lines
+
+
+def exercises_json(workspace: Workspace) -> dict[str, object]:
+    plugin = workspace.plugin
+    return {
+        "plugin": plugin.name,
+        "title": plugin.title,
+        "path": str(workspace.path),
+        "created": workspace.created,
+        "backup": str(workspace.backup) if workspace.backup else None,
+        "exercises": [
+            {
+                "target": e.target,
+                "statement": e.statement,
+                "hints": list(e.hints),
+                "lines": e.lines,
+                "references": list(e.references),
+            }
+            for e in plugin.exercises
+        ],
+    }
+
+
+def status_table(statuses: list[ExerciseStatus]) -> Table:
+    table = Table(title="practice: implement the paper yourself", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("plugin", "exercise", "status", "last attempt (UTC)"):
+        table.add_column(column, no_wrap=column in ("plugin", "exercise"), overflow="fold")
+    for s in statuses:
+        status = s.status + (f" ({s.detail})" if s.detail else "")
+        when = (s.last_attempt or "").replace("T", " ")[:16]
+        table.add_row(
+            s.plugin, ", ".join(s.targets), Text(visible(status), style=STATUS_STYLE[s.status]), when
+        )
+    return table
+
+
+def progress_printer(console: Console) -> Emit:
+    """An ``emit`` that shows each stage as it starts and ends, and the train stage's log lines; the
+    feedback itself comes after, from the result."""
+
+    def show(event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "stage" and event.get("event") == "start":
+            console.print(f"▶ {event['stage']} with your code", highlight=False)
+        elif kind == "stage" and event.get("event") == "end" and event.get("status") != "skipped":
+            console.print(
+                f"  {event['stage']}: {event.get('status')} in {event.get('duration_s') or 0:.1f} s"
+            )
+        elif kind == "log" and event.get("stage") == "train":
+            console.print(Text(f"  {visible(str(event.get('message', '')))}", style="dim"))
+
+    return show
+
+
+def hint_count(plugin: PracticePlugin) -> int:
+    return max((len(e.hints) for e in plugin.exercises), default=0)
