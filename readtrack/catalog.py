@@ -337,8 +337,8 @@ def load(path: str | Path, *, cache: bool = True, link: bool = True) -> Catalog:
 
 
 def _linked(catalog: Catalog, link: bool) -> Catalog:
-    if not link:
-        return catalog
+    if not link or not any(p.plugin_link is None and (p.arxiv or p.related) for p in catalog.papers()):
+        return catalog  # nothing to look up: the lookup's module is not even imported
     from readtrack.plugin_links import link_plugins
 
     return link_plugins(catalog)

@@ -227,6 +227,7 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
         **{"arxiv": "2205.14135", "related": ["1706.03762"], "url": "https://example.org", "year": 2022},
         "code": ["https://github.com/u/r"],
         **{"tags": ["x"], "notes": "n", "plugins": ["p"], "added": "2024-01-02", "read": "2024-02-03"},
+        "plugin_link": "file",  # `plugin:` is written, so no plugin is looked up by arXiv id
         **{"parent": None, "depth": 0, "line": 5},
     }
     cached = catalog.load(path)  # the second load comes from the parse cache
