@@ -92,3 +92,33 @@ def test_show_has_the_imported_authors_abstract_doi_and_venue(catalog_file: Path
     assert (shown["doi"], shown["journal_ref"]) == ("10.1109/5.726791", "Proceedings of the IEEE")
     text = run_cli("show", lenet.id).stdout
     assert "Y. Lecun, AT&T Labs" in text and "10.1109/5.726791" in text
+
+
+def test_the_format_is_told_by_suffix_else_by_content(tmp_path: Path, catalog_file: Path) -> None:
+    from readtrack.formats import kind_of
+
+    samples = {
+        "refs": "% exported\n@article{k, title = {T}}\n",
+        "export": '\ufeff[{"title": "T"}]',
+        "notes": "# Reading\n- [ ] A paper\n",
+        "x.bib": "",
+        "x.json": "",
+        "x.md": "",
+    }
+    kinds = {}
+    for name, text in samples.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        kinds[name] = kind_of(tmp_path / name)
+    assert kinds == {
+        "refs": "bibtex",
+        "export": "csljson",
+        "notes": "markdown",
+        "x.bib": "bibtex",
+        "x.json": "csljson",
+        "x.md": "markdown",
+    }
+    nothing = run_cli("import")
+    assert nothing.returncode == 2
+    assert nothing.stderr.strip() == (
+        "readtrack: give a file to import (FILE.md, FILE.bib or FILE.json), or --zotero [DIR]"
+    )
