@@ -47,7 +47,9 @@ _KIND_BOOST = (
 )
 FIELDS = {name: name for name in COLUMNS} | {"author": "authors", "tag": "tag", "status": "status"}
 FILTERS = ("status", "tag", "section")
-START, END = "\x02", "\x03"  # around each matched term in snippets (`Hit.highlights` has the spans)
+# Around each matched term in snippets (`Hit.highlights` has the spans): Unicode noncharacters, which no
+# text holds (a note with \x02 in it moved the highlight when these were STX/ETX).
+START, END = "\ufdd0", "\ufdd1"
 _BAREWORD = re.compile(r"^[\w\x80-\U0010ffff]+\*?$")
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|("(?:[^"]|"")*"\*?)|([^\s()"]+))')
 

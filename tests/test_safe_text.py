@@ -256,3 +256,15 @@ def test_an_error_message_writes_out_control_characters_of_a_url(
     assert result.returncode == 1
     assert_no_raw_controls(result.stdout + result.stderr)
     assert f"could not open {base}/web/page\\x1b[2J" in result.stderr
+
+
+def test_control_characters_in_a_note_do_not_move_the_highlight(catalog_file: Path) -> None:
+    text = catalog_file.read_text()
+    anchor = "        plugin: [adamw, schedule-free]\n"
+    note = r'        notes: "one \x03 two quorbix three \x02 four"' + "\n"
+    catalog_file.write_text(text.replace(anchor, anchor + note, 1))
+    (hit,) = json.loads(run_cli("search", "quorbix", "--json").stdout)
+    assert [hit["snippet"][a:b] for a, b in hit["highlights"]] == ["quorbix"]
+    assert "\x03" in hit["snippet"] and "\x02" in hit["snippet"]  # the data, as JSON escapes it
+    shown = run_cli("search", "quorbix").stdout
+    assert r"one \x03 two **quorbix** three \x02 four" in shown
