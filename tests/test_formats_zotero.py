@@ -254,3 +254,34 @@ def test_note_html_to_text() -> None:
         "<ol><li>one</li><li>two</li></ol><p>Caf&eacute; &lt;b&gt;</p></div>"
     )
     assert zotero.note_text(html) == "First line\nsecond\n\n- one\n- two\n\nCafé <b>"
+
+
+def test_zotero_preferences_name_the_data_dir_and_the_base_of_linked_files(
+    tmp_path: Path, catalog_file: Path
+) -> None:
+    """A data directory moved in Zotero's settings, and PDFs linked relative to its base folder: both are in
+    the profile's prefs.js, which Zotero writes as below."""
+    profile = tmp_path / ".zotero" / "zotero" / "x8kq2m4d.default"
+    profile.mkdir(parents=True)
+    data_dir, papers = tmp_path / "Documents" / "Zotero Library", tmp_path / "Papers"
+    (profile / "prefs.js").write_text(
+        "// Mozilla User Preferences\n\n"
+        f'user_pref("extensions.zotero.baseAttachmentPath", "{papers}");\n'
+        f'user_pref("extensions.zotero.dataDir", "{data_dir}");\n'
+        'user_pref("extensions.zotero.firstRunGuidance", false);\n'
+        'user_pref("extensions.zotero.useDataDir", true);\n',
+        encoding="utf-8",
+    )
+    z = ZoteroLibrary(data_dir)
+    item = z.item("journalArticle", title="Linked Relative To The Base Folder", date="2019")
+    z.pdf(item, linked="attachments:ml/linked.pdf", title="linked.pdf")
+    z.close()
+    (papers / "ml").mkdir(parents=True)
+    (papers / "ml" / "linked.pdf").write_bytes(tiny_pdf("linked"))
+
+    result = run_cli("import", "--zotero", env={"HOME": str(tmp_path)})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "added 1 paper" in result.stdout and "copied 1 PDF" in result.stdout
+    paper = next(p for p in load(catalog_file).papers() if p.title == "Linked Relative To The Base Folder")
+    assert pdfcache.web_pdf_path(paper.id).read_bytes() == tiny_pdf("linked")

@@ -221,11 +221,12 @@ class ZoteroLibrary:
         name: str = "paper.pdf",
         content: bytes | None = None,
         *,
-        linked: Path | None = None,
+        linked: Path | str | None = None,
         title: str = "Full Text PDF",
     ) -> int:
         """A PDF attachment: stored under ``storage/<key>/name`` (``content``, or none written: a missing
-        file), or a linked file at ``linked``."""
+        file), or a linked file at ``linked`` (a path, or ``attachments:`` and a path relative to the base
+        folder set in Zotero's preferences)."""
         item_id = self._new_item("attachment", "2024-03-02 10:00:00")
         self._set_fields(item_id, "attachment", {"title": title})
         (key,) = self.conn.execute("SELECT key FROM items WHERE itemID = ?", (item_id,)).fetchone()

@@ -1,5 +1,8 @@
 """A Zotero library, read from its data directory: ``readtrack import --zotero [DIR]``.
 
+Without DIR, the data directory is the one Zotero's preferences name (``prefs.js`` of its profile, where a
+moved data directory is recorded), else ``~/Zotero``, Zotero's default on every platform.
+
 Zotero keeps ``zotero.sqlite`` open and locked while it runs, so the file (and a ``-wal`` or ``-journal``
 beside it) is copied into a temporary folder and the copy is opened read-only: nothing in the data
 directory is ever written. The tables read are Zotero's published schema (``resource/schema/userdata.sql``
@@ -19,13 +22,17 @@ What is read, from the user's own library (group libraries are not imported):
   name); an item in several collections sits in the first and gets the others' names as tags; items in
   none go to the section "Unfiled"; collections in the trash are ignored;
 - child notes (HTML) as the paper's notes, in plain text;
-- the PDF attachments: stored files under ``storage/<key>/`` and linked files; a standalone PDF is a paper;
+- the PDF attachments: stored files under ``storage/<key>/`` and linked files (``attachments:`` paths
+  start in the base folder set in Zotero's preferences); a standalone PDF is a paper;
 - the Zotero Reading List plugin's ``Read_Status:`` line in Extra as the status; the date added as
   ``added``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 import shutil
 import sqlite3
@@ -46,13 +53,42 @@ TESTED_USERDATA = (123, 129)
 UNFILED = "Unfiled"
 _SKIPPED_TYPES = ("note", "attachment", "annotation")
 _VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "bookTitle", "conferenceName", "websiteTitle")
+_PREF = re.compile(
+    r'^user_pref\("(extensions\.zotero\.(?:dataDir|useDataDir|baseAttachmentPath))",\s*(.+?)\);\s*$',
+    re.MULTILINE,
+)
 _EXTRA_LINE = re.compile(r"^\s*(arXiv|DOI)\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def default_data_dir() -> Path | None:
-    """Zotero's default data directory, ``~/Zotero`` on every platform, when it holds a database."""
-    folder = Path.home() / "Zotero"
-    return folder if (folder / "zotero.sqlite").is_file() else None
+    """The data directory Zotero's preferences name (``dataDir``, when ``useDataDir`` is on), else Zotero's
+    default, ``~/Zotero`` on every platform; None when neither holds a database."""
+    prefs = profile_prefs()
+    custom = prefs.get("extensions.zotero.dataDir") if prefs.get("extensions.zotero.useDataDir") else None
+    for folder in ([Path(str(custom))] if custom else []) + [Path.home() / "Zotero"]:
+        if (folder / "zotero.sqlite").is_file():
+            return folder
+    return None
+
+
+def profile_prefs() -> dict[str, object]:
+    """Zotero's own preferences (its profile's ``prefs.js``) that say where things are: ``dataDir``,
+    ``useDataDir`` and ``baseAttachmentPath`` (the folder ``attachments:`` paths of linked files start in)."""
+    home = Path.home()
+    roots = [home / ".zotero" / "zotero", home / "Library" / "Application Support" / "Zotero" / "Profiles"]
+    if os.environ.get("APPDATA"):
+        roots.append(Path(os.environ["APPDATA"]) / "Zotero" / "Zotero" / "Profiles")
+    prefs: dict[str, object] = {}
+    for root in roots:
+        for file in sorted(root.glob("*/prefs.js")) if root.is_dir() else []:
+            try:
+                text = file.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for key, value in _PREF.findall(text):
+                with contextlib.suppress(ValueError):
+                    prefs.setdefault(key, json.loads(value))
+    return prefs
 
 
 def read(folder: Path) -> lib.Library:
@@ -77,7 +113,8 @@ def read(folder: Path) -> lib.Library:
             conn.execute("PRAGMA query_only = ON")
             versions = _versions(conn, database)
             try:
-                return _Reader(conn, data_dir).read()
+                base = profile_prefs().get("extensions.zotero.baseAttachmentPath")
+                return _Reader(conn, data_dir, Path(str(base)) if base else None).read()
             except sqlite3.Error as err:
                 raise UsageError(
                     f"{database}: cannot read it as a Zotero database (userdata schema "
@@ -135,8 +172,8 @@ class _Collection:
 
 
 class _Reader:
-    def __init__(self, conn: sqlite3.Connection, data_dir: Path) -> None:
-        self.conn, self.data_dir = conn, data_dir
+    def __init__(self, conn: sqlite3.Connection, data_dir: Path, base: Path | None = None) -> None:
+        self.conn, self.data_dir, self.base = conn, data_dir, base
         found = conn.execute("SELECT libraryID FROM libraries WHERE type = 'user'").fetchone()
         self.library_id = found[0] if found else 1
 
@@ -237,12 +274,13 @@ class _Reader:
             items[owner].pdfs.append(self.attachment_path(str(path), str(key), mode))
 
     def attachment_path(self, path: str, key: str, link_mode: int | None) -> Path:
-        """``storage:x.pdf`` is ``<data dir>/storage/<key>/x.pdf``; a linked file is its own path
-        (``attachments:`` paths are relative to a base folder Zotero keeps in its preferences, not read)."""
+        """``storage:x.pdf`` is ``<data dir>/storage/<key>/x.pdf``; a linked file is its own path, or with
+        ``attachments:`` relative to the base folder set in Zotero's preferences (`profile_prefs`)."""
         if path.startswith("storage:"):
             return self.data_dir / "storage" / key / path.removeprefix("storage:")
         if path.startswith("attachments:"):
-            return Path(path.removeprefix("attachments:"))
+            relative = path.removeprefix("attachments:")
+            return (self.base / relative) if self.base else Path("<Zotero's base folder, not set>") / relative
         return Path(path).expanduser()
 
     def collections(self) -> list[_Collection]:
