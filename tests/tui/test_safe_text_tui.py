@@ -3,6 +3,7 @@ details, the section list, the paper view's title and head, and the notes editor
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -64,3 +65,18 @@ def test_control_characters_are_written_out_on_every_screen(catalog_file: Path) 
     assert r"Optimization \x1b]0;x\x07" in main  # the section list
     assert r"\x1b]0;pwned\x07 Decoupled" in seen[2][1]
     assert r"quorbix \x1b[2J\x9b[1m" in seen[-1][1]
+
+
+def test_a_notification_quoting_a_file_is_written_out_and_not_read_as_markup(catalog_file: Path) -> None:
+    async def main() -> str:
+        app = ReadtrackApp(catalog_file)
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:  # run_app shows no toasts
+            await settle(app, pilot)
+            # as the open action says a viewer failed on a paper's url
+            app.screen.notify("could not open http://x/\x1b]0;pwned\x07 [/bold] page", severity="error")
+            await wait_until(pilot, lambda: "could not open" in screen_text(app))
+            return screen_text(app)
+
+    shown = asyncio.run(main())
+    assert RAW.search(shown) is None
+    assert r"http://x/\x1b]0;pwned\x07" in shown and "[/bold] page" in shown  # the toast wraps the line
