@@ -55,7 +55,8 @@ class SyncPanel(Vertical):
         if not self.query(ProgressBar):
             self.mount(
                 ProgressBar(id="sync-progress", show_eta=False),
-                RichLog(id="sync-log", wrap=True, markup=False, max_lines=2000),
+                # min_width: RichLog's default (78) clips a long failure reason in a narrower pane
+                RichLog(id="sync-log", wrap=True, markup=False, max_lines=2000, min_width=10),
             )
         self.border_title = f"Sync: {what}"
         self.log_view.clear()

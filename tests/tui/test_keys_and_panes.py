@@ -15,6 +15,7 @@ from tui_driver import main_screen, run_app, screen_text, settle, table, wait_un
 from readtrack import edits
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.dialogs import HelpScreen, NotesScreen
+from readtrack.tui.sync_panel import SyncPanel
 
 
 def detail_text(app: ReadtrackApp) -> str:
@@ -99,3 +100,20 @@ def test_a_paper_with_a_5_mb_note_is_selected_without_freezing(tmp_path: Path) -
     assert answered < 1.0
     assert "word word" in shown
     assert "MB more; open with `readtrack note big`)" in shown
+
+
+def test_sync_log_lines_wrap_in_the_pane_under_the_table(catalog_file: Path) -> None:
+    reason = " ".join(f"reason{i}" for i in range(30))
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[list[str], int]:
+        panel = main_screen(app).query_one(SyncPanel)
+        panel.start("adamw")
+        await pilot.pause()
+        panel.log_line(f"✗ adamw: failed ({reason})")
+        await pilot.pause()
+        log = panel.log_view
+        return [strip.text.rstrip() for strip in log.lines], log.scrollable_content_region.width
+
+    lines, width = run_app(catalog_file, steps, size=(100, 30))
+    assert max(len(line) for line in lines) <= width  # wrapped, nothing cut at the pane's edge
+    assert " ".join(lines).split() == f"✗ adamw: failed ({reason})".split()  # every word whole
