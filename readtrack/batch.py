@@ -6,8 +6,10 @@ its own session (so Ctrl-C reaches only us): a plugin that crashes, hangs or cha
 cannot touch another, and a run's numbers are exactly those of the same run made alone (the thread policy
 fixes the float sums; ``tests/test_batch.py`` checks it). This process never imports torch: it starts
 workers, reads their JSON-lines events from one thread each, and hands every event to ``on_event`` tagged
-with its job. Runs are recorded in history only when their plugin's runs have all ended (see
-:func:`readtrack.history.record_group`), so a cancelled batch leaves nothing half-written.
+with its job. A plugin's runs are recorded in history together once they have all ended (see
+:func:`readtrack.history.record_group`); when the batch is cancelled, the seeds that had finished are
+recorded as a ``cancelled`` group that names the seeds that did not, and nothing half-run is kept.
+More than `SEEDS_WITHOUT_ASKING` seeds per plugin start only when the user says so (``--yes``).
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from uuid import uuid4
 
 from readtrack.errors import UsageError
 from readtrack.records import GroupRecord, RunRecord, RunStatus, worst_status
+from readtrack.words import plural
 
 #: How long a worker may take to record its cancellation after SIGTERM before it is killed.
 CANCEL_GRACE_S = 10.0
+#: More seeds per plugin than this (``--seeds 0-1000`` for ``0-10``) start only when confirmed (``--yes``).
+SEEDS_WITHOUT_ASKING = 50
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -59,10 +64,26 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def seeds_label(seeds: Sequence[int]) -> str:
-    """``0-4`` for a run of consecutive seeds, else ``0,3,7``."""
-    if len(seeds) > 1 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]}-{seeds[-1]}"
-    return ",".join(str(s) for s in seeds)
+    """``0-4`` for a run of consecutive seeds, ``0-2,7,9-10`` when there are gaps."""
+    parts: list[str] = []
+    start = 0
+    for i in range(1, len(seeds) + 1):
+        if i == len(seeds) or seeds[i] != seeds[i - 1] + 1:
+            first, last = seeds[start], seeds[i - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = i
+    return ",".join(parts)
+
+
+def size_question(
+    plugins: Sequence[str], seeds: Sequence[int], limit: int = SEEDS_WITHOUT_ASKING
+) -> str | None:
+    """What to ask before starting more than ``limit`` seeds per plugin; None within the limit."""
+    if len(seeds) <= limit:
+        return None
+    named = ", ".join(plugins) if len(plugins) <= 3 else plural(len(plugins), "plugin")
+    runs = plural(len(plugins) * len(seeds), "run")
+    return f"{runs}: {named} on {plural(len(seeds), 'seed')} ({seeds_label(seeds)}), more than {limit}"
 
 
 def default_jobs() -> int:
@@ -121,11 +142,28 @@ class Outcome:
 
 
 class BatchCancelled(KeyboardInterrupt):
-    """Raised by :func:`run_jobs` when cancelled; ``outcomes`` holds the jobs that had ended by then."""
+    """Raised by :func:`run_jobs` when cancelled; ``outcomes`` holds the jobs that had ended by then.
+
+    From :func:`run_batch`, ``recorded`` holds each plugin whose runs went into history (all of its seeds,
+    or, cut short, those that finished) and ``unfinished`` the seeds of each plugin that did not finish."""
 
     def __init__(self, outcomes: list[Outcome]) -> None:
         super().__init__("cancelled")
         self.outcomes = outcomes
+        self.recorded: list[PluginOutcome] = []
+        self.unfinished: dict[str, list[int]] = {}
+
+    def summary(self) -> str:
+        """One line: what was recorded, what did not finish (and is not in history)."""
+        runs = sum(len(o.runs) for o in self.recorded)
+        kept = "; ".join(
+            f"{o.plugin} seeds {seeds_label([r.info.seed for r in o.runs])}" for o in self.recorded
+        )
+        line = f"cancelled: recorded {plural(runs, 'finished run')}" + (f" ({kept})" if kept else "")
+        if self.unfinished:
+            lost = "; ".join(f"{p} seeds {seeds_label(s)}" for p, s in self.unfinished.items())
+            line += f"; not finished, not recorded: {lost}"
+        return line
 
 
 OnEvent = Callable[[Job, dict[str, Any]], None]
@@ -368,11 +406,26 @@ def run_batch(
     ended: dict[Job, Outcome] = {}
     results: dict[str, PluginOutcome] = {}
 
-    def conclude(group_id: str) -> None:
-        members = [ended[j] for j in by_group[group_id]]
+    def conclude(group_id: str, cut_short: bool = False) -> None:
+        jobs = by_group[group_id]
+        members = [ended[j] for j in jobs if j in ended]
         when, t0 = started[group_id]
         wall = time.perf_counter() - t0
-        first = members[0].job
+        first = jobs[0]
+        if cut_short:  # cancelled: the seeds that finished, as a group that names the rest
+            entry = group_of(members, when, wall) if members else None
+            if entry is None or not entry.runs:
+                return
+            entry.seeds = [j.seed for j in jobs]
+            entry.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
+            entry.status = worst_status([*(r.status for r in entry.runs), "cancelled"])
+            if keep_history:
+                history.record_group(entry)
+            outcome = PluginOutcome(first.plugin, entry.seeds, entry, None, wall)
+            results[first.plugin] = outcome
+            if on_done is not None:
+                on_done(outcome)
+            return
         if len(members) == 1:
             (one,) = members
             if one.record is not None:
@@ -404,7 +457,17 @@ def run_batch(
         if all(j in ended for j in by_group[outcome.job.group_id]):
             conclude(outcome.job.group_id)
 
-    run_jobs(jobs, settings, workers=workers, on_event=track, on_end=on_job_end, cancel=cancel)
+    try:
+        run_jobs(jobs, settings, workers=workers, on_event=track, on_end=on_job_end, cancel=cancel)
+    except BatchCancelled as stop:
+        for group_id, members in by_group.items():
+            if members[0].plugin not in results and len(members) > 1:
+                conclude(group_id, cut_short=True)
+        stop.recorded = [results[p] for p in plugins if p in results]
+        for job in jobs:
+            if job not in ended:
+                stop.unfinished.setdefault(job.plugin, []).append(job.seed)
+        raise
     return [results[p] for p in plugins]
 
 
@@ -476,8 +539,18 @@ def run_batch_json(
 
     try:
         outcomes = run_batch(plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done)
-    except BatchCancelled:
-        emit({"type": "batch", "status": "cancelled", "exit_code": 130})
+    except BatchCancelled as stop:
+        recorded = [{"plugin": o.plugin, "seeds": [r.info.seed for r in o.runs]} for o in stop.recorded]
+        emit(
+            {
+                "type": "batch",
+                "status": "cancelled",
+                "exit_code": 130,
+                "recorded": recorded,
+                "unfinished": stop.unfinished,
+                "message": stop.summary(),
+            }
+        )
         return 130
     code = exit_code(outcomes)
     emit(

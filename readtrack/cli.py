@@ -312,6 +312,10 @@ def run(
     ),
     section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Start more seeds than --max without asking."),
+    max_seeds: int = typer.Option(
+        50, "--max", metavar="N", help="Ask (or, in a pipe, refuse without --yes) above N seeds per plugin."
+    ),
     threads: int = typer.Option(
         None, "--threads", help="torch CPU threads per run (default 1, or READTRACK_THREADS)."
     ),
@@ -342,6 +346,8 @@ def run(
             seeds=seeds,
             seed=seed or 0,
             jobs=jobs,
+            confirmed=yes,
+            max_seeds=max_seeds,
             settings_args={
                 "device": device,
                 "quick": quick,
@@ -394,6 +400,8 @@ def _run_batch(
     seeds: str | None,
     seed: int,
     jobs: int | None,
+    confirmed: bool,
+    max_seeds: int,
     settings_args: dict[str, object],
     as_json: bool,
 ) -> None:
@@ -405,6 +413,13 @@ def _run_batch(
     seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    question = batch.size_question(plugins, seed_list, max_seeds)
+    if question and not confirmed:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise UsageError(f"{question}: pass --yes to start them (or --max N to allow N seeds)")
+        if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
+            print("readtrack: nothing started", file=sys.stderr)
+            raise typer.Exit(1)
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
     if settings.device.strip().lower() not in ("auto", "cpu"):
         from readtrack.devices import resolve_device
@@ -424,10 +439,8 @@ def _run_batch(
     try:
         with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
             outcomes = batch.run_batch(plugins, seed_list, settings, workers=workers, on_event=progress)
-    except batch.BatchCancelled:
-        print(
-            "readtrack: cancelled; runs of plugins that had not finished were not recorded", file=sys.stderr
-        )
+    except batch.BatchCancelled as stop:
+        print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(130) from None
     if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
         render_group(outcomes[0].entry, console)

@@ -102,6 +102,7 @@ def test_seed_labels_shorten_consecutive_runs() -> None:
     assert seeds_label([0, 1, 2, 3, 4]) == "0-4"
     assert seeds_label([0, 3, 7]) == "0,3,7"
     assert seeds_label([5]) == "5"
+    assert seeds_label([0, 1, 2, 10, 37, 38]) == "0-2,10,37-38"
 
 
 # -- several seeds ---------------------------------------------------------------------------------
@@ -295,6 +296,74 @@ def test_ctrl_c_stops_every_worker_and_records_nothing(user_dir: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert history.entries() == [] and history.runs() == []
+
+
+# seed 0 passes at once; every other seed hangs in its check until it is stopped
+FIRST_SEED_ONLY = """
+import time
+
+
+def check(ctx):
+    ctx.check_property("fine", True)
+    if ctx.seed > 0:
+        ctx.log("about to hang")
+        while True:
+            time.sleep(0.02)
+
+
+def train(ctx):
+    ctx.target("reached", 1.0, 0.5)
+"""
+
+
+def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(user_dir: Path) -> None:
+    write_plugin(user_dir, "partly", FIRST_SEED_ONLY)
+    process = subprocess.Popen(
+        interruptible("run", "partly", "--seeds", "0-3", "--jobs", "2", "--json", "--device", "cpu"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    seed0_ended = hanging = False
+    for line in process.stdout:  # wait for seed 0 to end and a later seed to hang
+        event = json.loads(line)
+        seed0_ended |= event["type"] == "job" and event["event"] == "end" and event["seed"] == 0
+        hanging |= event["type"] == "log" and event["seed"] > 0
+        if seed0_ended and hanging:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    last = json.loads(out.splitlines()[-1])
+    assert (last["status"], last["recorded"]) == ("cancelled", [{"plugin": "partly", "seeds": [0]}])
+    assert last["unfinished"] == {"partly": [1, 2, 3]}
+    assert last["message"] == (
+        "cancelled: recorded 1 finished run (partly seeds 0); not finished, not recorded: partly seeds 1-3"
+    )
+    (group,) = history.entries("partly")
+    assert isinstance(group, GroupRecord) and group.status == "cancelled"
+    assert [r.info.seed for r in group.runs] == [0] and group.runs[0].status == "passed"
+    assert group.seeds == [0, 1, 2, 3] and sorted(group.missing) == [1, 2, 3]
+
+
+def test_more_than_50_seeds_are_refused_in_a_pipe_without_yes(user_dir: Path) -> None:
+    write_plugin(user_dir, "good")
+    many = run_cli("run", "good", "--seeds", "0-1000", "--device", "cpu")
+    assert many.returncode == 2
+    assert many.stderr.splitlines() == [
+        "readtrack: 1,001 runs: good on 1,001 seeds (0-1000), more than 50: pass --yes to start them "
+        "(or --max N to allow N seeds)"
+    ]
+    assert history.entries() == []
+    few = run_cli("run", "good", "--seeds", "0-1", "--max", "1", "--device", "cpu", "--json")
+    assert few.returncode == 2 and "2 runs: good on 2 seeds (0-1), more than 1" in few.stderr
+    confirmed = run_cli(
+        "run", "good", "--seeds", "0-1", "--max", "1", "--yes", "--device", "cpu", "--jobs", "2"
+    )
+    assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+    (group,) = history.entries("good")
+    assert isinstance(group, GroupRecord) and group.seeds == [0, 1]
 
 
 @pytest.mark.skipif(

@@ -1,0 +1,156 @@
+"""A seeded random walk of keys over every screen of the TUI: after each key the app is alive and shows no
+traceback, and at the end it quits cleanly (exit code 0) by Esc and q.
+
+The keys lean toward moving and opening screens (the list, the details, the filter, the paper view and its
+tabs, the run screen, the search screen, the help, the notes editor and the prompts), with a few that type or
+edit the test's own papers.yaml. Left out: what would start torch work or reach the network (Enter on the
+run screen, s/S sync, o open, R and Ctrl+R run the shelf), the command palette (it reaches all of those),
+and q on the list until the end. The walk does not wait for workers between keys, so it meets the races a
+quick typist meets.
+
+Three seeds run in the normal suite; ``READTRACK_WALK_SEEDS=N`` runs N (``READTRACK_WALK_KEYS`` sets the
+length). A failure names the seed and the keys so far, to replay with `replay` in a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from pathlib import Path
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+from tui_driver import SIZE, screen_text, settle
+
+from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.dialogs import ChoiceScreen
+from readtrack.tui.run_screen import RunScreen
+
+SEEDS = range(int(os.environ.get("READTRACK_WALK_SEEDS", "3")))
+LENGTH = int(os.environ.get("READTRACK_WALK_KEYS", "200"))
+
+RESIZE = "resize"  # not a key: the terminal is resized, between the narrow and the wide layout
+
+# (key, weight): moving most, then opening and leaving screens, then typing and editing.
+KEYS: list[tuple[str, int]] = [
+    *[(k, 6) for k in ("j", "k", "down", "up", "escape")],
+    *[(k, 2) for k in ("pagedown", "pageup", "home", "end", "tab", "shift+tab")],
+    *[(k, 3) for k in ("p", "enter", "f", "1", "2", "3", "4")],
+    *[(k, 2) for k in ("question_mark", "slash", "n", "N", "t", "a", "d")],
+    *[(k, 1) for k in ("space", "r", "minus", "x", "e", "q", "g", "G", "backspace", "ctrl+s")],
+    *[(k, 1) for k in ("quotation_mark", "colon", "asterisk", "left_parenthesis", RESIZE)],
+]
+
+
+# The character of each key of KEYS, as Textual's Pilot sends it (None: a key without one).
+CHARACTERS = {"tab": "\t", "escape": "\x1b", "question_mark": "?", "slash": "/", "space": " ", "minus": "-"}
+CHARACTERS |= {"backspace": "\x08", "quotation_mark": '"', "colon": ":", "asterisk": "*"}
+CHARACTERS["left_parenthesis"] = "("
+
+
+async def press(app: ReadtrackApp, pilot: Pilot[None], key: str) -> None:
+    """Send one key as the terminal driver does and wait until the screen has handled it. `Pilot.press`
+    also waits for the process to idle three times a key (20 ms each at least): a walk of hundreds of keys
+    would take minutes, and a person types faster than that anyway."""
+    if key == RESIZE:
+        await pilot.resize_terminal(*((120, 40) if app.size.width < 120 else SIZE))
+    else:
+        app.post_message(events.Key(key, CHARACTERS.get(key, key if len(key) == 1 else None)))
+    await pilot.pause(0)
+
+
+def allowed(app: ReadtrackApp, key: str) -> bool:
+    """Whether the walk may press ``key`` now (see the module docstring for what is left out)."""
+    screen = app.screen
+    typing = isinstance(app.focused, Input | TextArea)
+    if isinstance(screen, RunScreen):
+        return key != "enter"  # starts the run (from the seeds field too)
+    if isinstance(screen, MainScreen):
+        return key != "q" or typing  # quits: only at the end
+    return True
+
+
+async def alive(app: ReadtrackApp, pilot: Pilot[None], seed: int, pressed: list[str]) -> None:
+    """Fail naming the seed and the keys when the app has crashed or shows a traceback."""
+    text = screen_text(app) if app.is_running and app.crash is None else ""
+    if app.crash is not None or not app.is_running or "Traceback" in text:
+        why = repr(app.crash) if app.crash is not None else "the app stopped" if not app.is_running else text
+        raise AssertionError(f"seed {seed}, after {len(pressed)} keys {pressed}: {why}")
+
+
+async def back_to_the_list(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+    """Esc until the list is on top and nothing is being typed in, as a user leaving would; a question
+    (which plugin, save the changed notes) is answered with its first choice."""
+    for _ in range(20):
+        if isinstance(app.screen, MainScreen) and not isinstance(app.focused, Input | TextArea):
+            return
+        await pilot.press(*(("home", "enter") if isinstance(app.screen, ChoiceScreen) else ("escape",)))
+        await settle(app, pilot)
+    raise AssertionError(f"Esc did not lead back to the list: {type(app.screen).__name__} is on top")
+
+
+def size_of(seed: int) -> tuple[int, int]:
+    """Even seeds walk the narrow layout (details under the table), odd ones the wide one."""
+    return SIZE if seed % 2 == 0 else (120, 40)
+
+
+def walk(path: Path, seed: int, length: int = LENGTH) -> tuple[list[str], int | None]:
+    """Press ``length`` keys drawn with ``seed``, then leave with Esc and q; the keys and the exit code."""
+    draw = random.Random(seed)
+    keys, weights = zip(*KEYS, strict=True)
+    pressed: list[str] = []
+
+    async def main() -> int | None:
+        app = ReadtrackApp(path)
+        async with app.run_test(size=size_of(seed)) as pilot:
+            await settle(app, pilot)
+            while len(pressed) < length:
+                key = draw.choices(keys, weights)[0]
+                if not allowed(app, key):
+                    continue
+                pressed.append(key)
+                await press(app, pilot, key)
+                await alive(app, pilot, seed, pressed)
+            await settle(app, pilot)
+            await alive(app, pilot, seed, pressed)
+            await back_to_the_list(app, pilot)
+            await pilot.press("q")
+            await pilot.pause()
+        return app.return_code
+
+    try:
+        code = asyncio.run(main())
+    except AssertionError:
+        raise
+    except Exception as err:  # the app's own exception, re-raised by run_test: name the walk that found it
+        raise AssertionError(f"seed {seed}, after {len(pressed)} keys {pressed}: {err!r}") from err
+    return pressed, code
+
+
+def replay(path: Path, keys: list[str], size: tuple[int, int] = SIZE) -> int | None:
+    """Press exactly ``keys`` (a walk's failure, cut down), then leave; the exit code."""
+
+    async def main() -> int | None:
+        app = ReadtrackApp(path)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            for key in keys:
+                await press(app, pilot, key)
+            await settle(app, pilot)
+            assert app.crash is None and "Traceback" not in screen_text(app)
+            await back_to_the_list(app, pilot)
+            await pilot.press("q")
+            await pilot.pause()
+        return app.return_code
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(catalog_file: Path, seed: int) -> None:
+    pressed, code = walk(catalog_file, seed)
+    assert len(pressed) == LENGTH
+    assert code == 0, f"seed {seed}: exit code {code} after {pressed}"
