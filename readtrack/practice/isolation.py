@@ -33,7 +33,7 @@ from readtrack.records import Emit
 #: Characters of the learner's printed output kept with the result.
 OUTPUT_LIMIT = 4000
 #: Seconds a stage may run past its timeout before the worker is killed.
-GRACE_S = 5.0
+GRACE_S = 3.0
 #: Seconds the worker may take to start (import torch, load the plugin) before its first stage.
 STARTUP_S = 120.0
 

@@ -9,6 +9,7 @@ overwritten: ``reset`` keeps it as ``model.py.1`` (then ``.2`` ...).
 from __future__ import annotations
 
 import ast
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,4 +120,5 @@ def _stub_body(plugin_name: str, exercise: Exercise, docstring: str | None, inde
     message = (
         f"{exercise.target}: {NOT_IMPLEMENTED} (the {plugin_name} exercise; its docstring says what to do)"
     )
-    return f'{indent}"""{doc.lstrip()}\n{indent}"""\n{indent}raise NotImplementedError({message!r})\n'
+    literal = json.dumps(message, ensure_ascii=False)  # a Python string literal too, in double quotes
+    return f'{indent}"""{doc.lstrip()}\n{indent}"""\n{indent}raise NotImplementedError({literal})\n'

@@ -1,0 +1,293 @@
+"""``readtrack practice`` as a learner uses it: the workspace, the CLI's check, and a grader that cannot be
+fooled or hung. Most cases use a tiny plugin of their own (``double``: 2·x) in the user's plugin folder, so
+that what is tested is the grader, in a second, not a paper's check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+
+from readtrack import practice
+from readtrack.practice.workspace import NOT_IMPLEMENTED
+
+TINY_INIT = '''
+"""A tiny plugin with one exercise, for the practice tests."""
+
+from readtrack.paper_plugin import Exercise, declare
+
+readtrack_paper_plugins = declare(
+    __name__,
+    title="Tiny practice",
+    arxiv=None,
+    claim="Doubling doubles.",
+    exercises=[
+        Exercise(
+            target="double",
+            statement="""
+                Return 2·x, a new tensor of x's shape and dtype.
+            """,
+            hints=["2 * x"],
+            lines=1,
+            references=["torch.mul"],
+        )
+    ],
+)
+'''
+
+TINY_MODEL = '''
+"""The model solution."""
+
+import torch
+
+
+def double(x: torch.Tensor) -> torch.Tensor:
+    """Twice x."""
+    return 2 * x
+'''
+
+# The reference reads x AFTER the learner's code ran: an in-place edit of x would change what it computes.
+TINY_EXPERIMENT = """
+import torch
+
+from .model import double
+
+
+def check(ctx):
+    x = torch.arange(1.0, 7.0, dtype=torch.float64)
+    out = double(x)
+    ctx.check_close("double vs 2·x", out, 2 * x)
+
+
+def train(ctx):
+    ctx.target("twice one is two", float(double(torch.ones(1))[0]), 2.0)
+"""
+
+
+@pytest.fixture
+def tiny(user_dir: Path) -> practice.PracticePlugin:
+    folder = user_dir / "tinypractice"
+    folder.mkdir()
+    for name, text in (("__init__", TINY_INIT), ("model", TINY_MODEL), ("experiment", TINY_EXPERIMENT)):
+        (folder / f"{name}.py").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return practice.practice_plugin("tinypractice")
+
+
+def learner(tmp_path: Path, body: str, header: str = "import torch\n") -> Path:
+    """A learner's model.py whose ``double`` is ``body``."""
+    path = tmp_path / "mine" / "model.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(header + "\n\ndef double(x):\n" + textwrap.indent(textwrap.dedent(body), "    "), "utf-8")
+    return path
+
+
+def grade(path: Path) -> practice.PracticeResult:
+    return practice.check("tinypractice", path, isolated=False, record=False)
+
+
+# -- the grader, in this process ---------------------------------------------------------------------------
+def test_an_in_place_edit_of_the_input_cannot_fool_the_reference(tiny: object, tmp_path: Path) -> None:
+    # Zeroing x and returning it would make the reference 2·x = 0 agree, were x not cloned first.
+    result = grade(learner(tmp_path, "x.zero_()\nreturn x\n"))
+    assert result.status == "failed"
+    assert result.lines()[1].startswith("✗ double vs 2·x: max error 12")
+
+
+def test_a_wrong_shape_or_dtype_is_expected_vs_got_in_one_line(tiny: object, tmp_path: Path) -> None:
+    result = grade(learner(tmp_path, "return (2 * x)[:3]\n"))
+    assert result.notes[0] == (
+        "double returned a tensor of shape (3,), float64, on cpu; "
+        "the model solution returns a tensor of shape (6,), float64, on cpu"
+    )
+    assert "shape (3,) != reference (6,)" in str(result)
+
+    result = grade(learner(tmp_path, "return (2 * x).float()\n"))
+    assert (
+        "double returned a tensor of shape (6,), float32, on cpu; the model solution returns "
+        in result.notes[0]
+    )
+
+
+def test_calling_the_reference_passes_but_says_so(tiny: object, tmp_path: Path) -> None:
+    # Imported by name at the top of the learner's file: the name is wrapped before the file runs.
+    result = grade(learner(tmp_path, "return mul(x, 2)\n", header="import torch\nfrom torch import mul\n"))
+    assert result.passed
+    assert result.notes == [
+        "double calls torch.mul, the reference it is compared with: the check passes, "
+        "but it tests the library, not your code"
+    ]
+    import torch
+
+    assert torch.mul.__module__ != __name__ and "watched" not in repr(torch.mul)  # put back afterwards
+
+
+def test_an_exception_shows_the_learners_own_lines_only(tiny: object, tmp_path: Path) -> None:
+    path = learner(
+        tmp_path,
+        "return twice(x)\n",
+        header="import torch\n\n\ndef twice(x):\n    return x @ torch.ones(2, 2)\n",
+    )
+    result = grade(path)
+    assert result.status == "error"
+    assert result.error is not None and result.error.startswith("RuntimeError:")
+    frames = [line for line in (result.traceback or "").splitlines() if line.startswith("  File")]
+    assert frames == [
+        f'  File "{path}", line 9, in double',
+        f'  File "{path}", line 5, in twice',
+    ]
+
+
+def test_a_syntax_error_names_the_learners_line(tiny: object, tmp_path: Path) -> None:
+    result = grade(learner(tmp_path, "return 2 *\n"))
+    assert result.status == "error"
+    assert "cannot be imported: SyntaxError" in (result.error or "")
+    assert "line 5" in (result.traceback or "")
+
+
+def test_the_list_shows_each_status_without_importing_torch(tiny: practice.PracticePlugin) -> None:
+    practice.check("tinypractice", tiny.model_file, train=True, isolated=False)  # claim reproduced
+    practice.check("rmsnorm", practice.practice_plugin("rmsnorm").model_file, isolated=False)  # checks pass
+    import readtrack_plugins.layernorm.mistakes as layernorm_mistakes
+
+    practice.check("layernorm", layernorm_mistakes.forward)  # failing, k of n
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['readtrack', 'practice', '--json']\n"
+        "try:\n    runpy.run_module('readtrack', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('HEAVY', sorted(m for m in ('torch', 'textual') if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
+    assert "HEAVY []" in done.stderr, done.stderr
+    listed = {row["plugin"]: row for row in json.loads(done.stdout)}
+    assert listed["tinypractice"]["status"] == "claim reproduced"
+    assert listed["rmsnorm"]["status"] == "checks pass"
+    assert (listed["layernorm"]["status"], listed["layernorm"]["detail"]) == (
+        "failing",
+        "5 of 13 checks pass",
+    )
+    assert listed["rope"]["status"] == "not started"
+    # and the attempts are in the run history, apart from the plugins' own runs
+    history = run_cli("history", "--json").stdout
+    assert {r["info"]["plugin"] for r in json.loads(history)} == {
+        "practice:tinypractice",
+        "practice:rmsnorm",
+        "practice:layernorm",
+    }
+
+
+# -- the CLI, the way a learner goes ----------------------------------------------------------------------
+def test_from_the_stub_to_a_passing_check_through_the_cli(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    shown = run_cli("practice", "rmsnorm", "--dir", str(folder), "--hint", "1")
+    assert shown.returncode == 0, shown.stderr
+    assert f"workspace: {folder / 'model.py'} (new, from the stub)" in shown.stdout
+    assert "RMS(a) = √((1/n) Σ_i a_i² + ε)" in shown.stdout and "hint 1 of 3:" in shown.stdout
+
+    stub = run_cli("practice", "rmsnorm", "--dir", str(folder), "--check")
+    assert stub.returncode == 1
+    assert f"error: NotImplementedError: RMSNorm.forward: {NOT_IMPLEMENTED}" in stub.stdout
+    assert "readtrack/" not in stub.stdout and "experiment.py" not in stub.stdout
+
+    # the learner writes the method (and prints far too much while at it)
+    path = folder / "model.py"
+    source = path.read_text(encoding="utf-8")
+    start = source.index('        raise NotImplementedError("RMSNorm.forward')
+    end = source.index("\n", start)
+    mine = """        print("debug " * 1_000_000)
+        x = a.to(torch.promote_types(a.dtype, torch.float32))
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        return (x * torch.rsqrt(x.square().mean(dims, keepdim=True) + self.eps) * self.weight).to(a.dtype)"""
+    path.write_text(source[:start] + mine + source[end:], encoding="utf-8")
+    passed = run_cli("practice", "rmsnorm", "--dir", str(folder), "--check")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "rmsnorm · RMSNorm.forward: checks pass (11 of 11)" in passed.stdout
+    assert "more bytes not shown]" in passed.stdout and len(passed.stdout) < 20_000
+
+
+def test_reset_keeps_the_learners_work_as_numbered_backups(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    run_cli("practice", "gqa", "--dir", str(folder))
+    path = folder / "model.py"
+    stub = path.read_text(encoding="utf-8")
+    path.write_text(stub + "# my first try\n", encoding="utf-8")
+    again = run_cli("practice", "gqa", "--dir", str(folder))
+    assert "(yours, kept as it is" in again.stdout and path.read_text(encoding="utf-8").endswith(
+        "# my first try\n"
+    )
+
+    reset = json.loads(run_cli("practice", "gqa", "--dir", str(folder), "--reset", "--json").stdout)
+    assert reset["backup"] == str(folder / "model.py.1") and reset["created"]
+    assert (folder / "model.py.1").read_text(encoding="utf-8").endswith("# my first try\n")
+    assert path.read_text(encoding="utf-8") == stub
+    run_cli("practice", "gqa", "--dir", str(folder), "--reset")
+    assert (folder / "model.py.2").read_text(encoding="utf-8") == stub
+
+
+def test_an_endless_loop_that_swallows_the_timeout_is_killed(tiny: object, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    body = f"""
+        import os, pathlib
+        pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+        """
+    learner(tmp_path, body)
+    done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--timeout", "1")
+    assert done.returncode == 1
+    assert "error: check ran past its 1 s timeout: its process was stopped (an endless loop?)" in done.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_crash_of_the_learners_process_is_a_failed_attempt(tiny: object, tmp_path: Path) -> None:
+    learner(tmp_path, "import os\nos._exit(3)\n")
+    done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--json")
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["status"] == "crashed"
+    assert result["error"] == "your code's process ended with exit code 3 during check (os._exit? sys.exit?)"
+    listed = {row["plugin"]: row for row in json.loads(run_cli("practice", "--json").stdout)}
+    assert listed["tinypractice"]["status"] == "failing"
+
+
+def test_the_notebook_runs_from_the_stub_to_the_claim(tiny: practice.PracticePlugin, tmp_path: Path) -> None:
+    from readtrack.practice.notebook import write_notebook
+
+    workspace = practice.open_workspace(tiny, tmp_path)
+    notebook = json.loads(write_notebook(workspace).read_text(encoding="utf-8"))
+    assert notebook["nbformat"] == 4 and len({c["id"] for c in notebook["cells"]}) == len(notebook["cells"])
+    assert "Return 2·x" in "".join(notebook["cells"][0]["source"])
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    setup, stub, grade_cell, train_cell = code
+    solution = textwrap.dedent("""
+        def double(x):
+            return x + x
+        """)
+    cells = [setup, stub, grade_cell, "print('STUB', result.status)", solution, grade_cell, train_cell]
+    script = "\n".join([*cells, "print('MINE', result.status, trained.summary())"])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
+    assert "STUB error" in done.stdout, done.stderr
+    assert "MINE passed tinypractice · double: claim reproduced" in done.stdout, done.stderr
+
+
+def test_the_rmsnorm_notebook_holds_the_statement_and_the_stub(tmp_path: Path) -> None:
+    from readtrack.practice.notebook import notebook
+
+    plugin = practice.practice_plugin("rmsnorm")
+    cells = notebook(practice.open_workspace(plugin, tmp_path))["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    assert "## `RMSNorm.forward` (roughly 4 lines)" in text[0] and "<summary>Hint 1</summary>" in text[0]
+    assert text[2].splitlines()[1].startswith("def forward(self, a: torch.Tensor) -> torch.Tensor:")
+    assert "raise NotImplementedError" in text[2]
