@@ -123,6 +123,7 @@ def test_jabref_file_strings_crossref_groups_status_and_a_malformed_entry(
     ]
     assert (batchnorm.arxiv, batchnorm.status, batchnorm.year) == ("1502.03167", "reading", 2015)  # crossref
     assert batchnorm.notes == "Reduces internal covariate shift; see also layer norm."
+    assert batchnorm.tags == ["normalization"]  # its JabRef group
     dropout = titles["Dropout: A Simple Way to Prevent Neural Networks from Overfitting"]
     assert dropout.tags == ["regularization", "neural-networks"] and dropout.arxiv is None
     # the second of Ioffe's two files is the one there: it is the paper's PDF
@@ -151,7 +152,7 @@ def test_mendeley_export_paths_without_their_leading_slash(tmp_path: Path, catal
     assert not report.problems, report.summary()
     lora = next(p for p in load(catalog_file).papers() if p.arxiv == "2106.09685")
     assert lora.title == "LoRA: Low-Rank Adaptation of Large Language Models"
-    assert lora.tags == ["fine-tuning", "llm"]
+    assert lora.tags == ["fine-tuning", "llm", "efficient-fine-tuning"]  # keywords, then its Mendeley group
     assert pdfcache.arxiv_pdf_path("2106.09685").read_bytes() == lora_pdf.read_bytes()
     # ResNet is in the seed list (arXiv 1512.03385): skipped, and its PDF is not copied for it
     assert "same arXiv id 1512.03385" in report.summary()

@@ -11,9 +11,10 @@ taken raw and this module resolves them, because the general LaTeX decoding midd
 - the arXiv id from ``eprint`` with ``archivePrefix = {arXiv}`` (or ``eprinttype``), an arXiv DOI
   (``10.48550/arXiv.1706.03762``), an arXiv link, a ``journal = {arXiv preprint arXiv:...}`` or Zotero's
   ``note = {arXiv:1706.03762 [cs]}``;
-- ``keywords`` (and Mendeley's ``mendeley-tags``) as tags; ``note``, ``annote``, ``annotation`` and JabRef's
-  ``comment`` as notes; a reading status from JabRef's ``readstatus`` or a Zotero Reading List
-  ``Read_Status:`` line;
+- ``keywords``, Mendeley's ``mendeley-tags`` and the groups JabRef and Mendeley file an entry under
+  (``groups``, ``mendeley-groups``) as tags; Mendeley's ``arxivId`` as the arXiv id; ``note``, ``annote``,
+  ``annotation`` and JabRef's ``comment`` as notes; a reading status from JabRef's ``readstatus`` or a
+  Zotero Reading List ``Read_Status:`` line;
 - ``file`` as the paper's PDFs: Zotero's and Better BibTeX's ``Description:/path/x.pdf:application/pdf``,
   JabRef's ``:relative/x.pdf:PDF`` (``\\:`` and ``\\\\`` escaped), Mendeley's ``:home/u/x.pdf:pdf`` (its
   leading slash dropped, ``$\\backslash$`` for backslashes); several files separated by ``;``; relative
@@ -139,7 +140,12 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
     eprint = _verbatim(fields.get("eprint")) if prefix == "arxiv" else None
     venue = text.get("journal") or text.get("journaltitle") or text.get("booktitle")
     arxiv = lib.arxiv_from(
-        eprint, fields.get("doi"), url, venue if venue and "arxiv" in venue.lower() else None, *notes_raw
+        eprint,
+        _verbatim(fields.get("arxivid")),  # Mendeley's
+        fields.get("doi"),
+        url,
+        venue if venue and "arxiv" in venue.lower() else None,
+        *notes_raw,
     )
     if venue and (re.search(r"arxiv", venue, re.IGNORECASE) or venue.lower() == "corr"):
         venue = None  # a preprint server, not a venue
@@ -147,9 +153,9 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
     status = next(filter(None, (lib.read_status(n) for n in notes_text)), None)
     status = status or _JABREF_STATUS.get(fields.get("readstatus", "").strip().lower())
     notes = [_ARXIV_NOTE.sub("", lib.without_status_line(n) or "").strip() for n in notes_text]
-    keywords = re.split(
-        r"[,;]", to_text(fields.get("keywords", "")) + "," + to_text(fields.get("mendeley-tags", ""))
-    )
+    # keywords, and the groups JabRef and Mendeley file an entry under (their collections), are tags
+    words = ("keywords", "mendeley-tags", "groups", "mendeley-groups")
+    keywords = re.split(r"[,;]", ",".join(to_text(fields.get(name, "")) for name in words))
     link, source_url = lib.paper_url(doi, url, arxiv)
     paper = NewPaper(
         title=text.get("title") or key,
