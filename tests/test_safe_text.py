@@ -268,3 +268,22 @@ def test_control_characters_in_a_note_do_not_move_the_highlight(catalog_file: Pa
     assert "\x03" in hit["snippet"] and "\x02" in hit["snippet"]  # the data, as JSON escapes it
     shown = run_cli("search", "quorbix").stdout
     assert r"one \x03 two **quorbix** three \x02 four" in shown
+
+
+def test_a_run_report_writes_out_control_characters_of_its_record() -> None:
+    import io
+
+    from rich.console import Console
+    from test_history import make_record
+
+    from readtrack.render.runs import render_record
+
+    record = make_record("toy\x1b]0;pwned\x07")
+    record.info.environment["torch"] = "2.13\x1b[2J"
+    record.stages[0].error = "boom \x9b[1m"
+    record.stages[0].status = "error"
+    console = Console(file=io.StringIO(), width=100, force_terminal=False)
+    render_record(record, console)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert_no_raw_controls(out)
+    assert r"toy\x1b]0;pwned\x07" in out and r"2.13\x1b[2J" in out and r"boom \x9b[1m" in out

@@ -185,7 +185,7 @@ def render_group(group: GroupRecord, console: Console) -> None:
     info = group.runs[0].info if group.runs else None
     head = Text(visible(group.plugin), style="bold")
     if info is not None:
-        head.append(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)}")
+        head.append(visible(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)}"))
         head.append(f" · seeds {seeds_label(group.seeds)}" + (" · quick" if info.quick else ""))
     console.print()
     console.print(head)

@@ -137,8 +137,10 @@ def render_record(record: RunRecord, console: Console) -> None:
     """The report after a run: check table, training summary, bench table, environment, verdict."""
     info = record.info
     console.print()
-    head = Text(f"{info.plugin}", style="bold")
-    head.append(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)} · seed {info.seed}")
+    head = Text(visible(info.plugin), style="bold")
+    head.append(
+        visible(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)} · seed {info.seed}")
+    )
     head.append(" · quick" if info.quick else "")
     console.print(head)
     for stage in record.stages:
@@ -152,7 +154,7 @@ def render_record(record: RunRecord, console: Console) -> None:
             console.print(line)
             if stage.traceback:
                 console.print(Text(visible(stage.traceback.rstrip(), multiline=True), style="dim"))
-    console.print(Text(environment_line(info.environment), style="dim"))
+    console.print(Text(visible(environment_line(info.environment)), style="dim"))
     verdict = Text("result: ")
     verdict.append_text(status_text(record.status))
     verdict.append(f" in {fmt_seconds(record.duration_s)} · ")
