@@ -245,7 +245,7 @@ def import_list(
         None,
         metavar="FILE",
         help="A markdown list (.md), BibTeX (.bib) or CSL-JSON (.json) file; with --zotero, the Zotero data "
-        "directory (default: ~/Zotero).",
+        "directory (default: the one Zotero's settings name, else ~/Zotero).",
     ),
     section: str = typer.Option(None, "--section", "-s", help="Put every item in this section."),
     dry_run: bool = typer.Option(
