@@ -237,6 +237,13 @@ def stats() -> None:
     if problem:
         print(f"readtrack: {problem}", file=sys.stderr)
     _console().print(stats_table(catalog, coverage(catalog, newest)))
+    if not problem:
+        from readtrack import practice
+        from readtrack.practice.text import summary_line
+
+        attempts = summary_line(practice.statuses())
+        if attempts:
+            print(attempts)
 
 
 @app.command("import")

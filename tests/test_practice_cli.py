@@ -174,6 +174,12 @@ def test_the_list_shows_each_status_without_importing_torch(tiny: practice.Pract
         "5 of 13 checks pass",
     )
     assert listed["rope"]["status"] == "not started"
+    stats = run_cli("stats").stdout
+    every = len(practice.practice_plugins())
+    assert (
+        f"practice: 3 of {every} plugins' exercises attempted: 1 failing, 1 checks pass, 1 claim reproduced"
+        in stats
+    )
     # and the attempts are in the run history, apart from the plugins' own runs
     history = run_cli("history", "--json").stdout
     assert {r["info"]["plugin"] for r in json.loads(history)} == {

@@ -96,5 +96,17 @@ def progress_printer(console: Console) -> Emit:
     return show
 
 
+def summary_line(statuses: list[ExerciseStatus]) -> str | None:
+    """``practice: 3 of 6 plugins' exercises attempted: 1 claim reproduced, 1 checks pass, 1 failing``, or
+    None before the first attempt (``readtrack stats``)."""
+    tried = [s for s in statuses if s.status != "not started"]
+    if not tried:
+        return None
+    counts = [(n, status) for status in STATUS_STYLE if (n := sum(s.status == status for s in tried))]
+    parts = ", ".join(f"{n} {status}" for n, status in counts if status != "not started")
+    attempted = f"{len(tried)} of {len(statuses)} plugins' exercises attempted"
+    return f"practice: {attempted}: {parts} (readtrack practice)"
+
+
 def hint_count(plugin: PracticePlugin) -> int:
     return max((len(e.hints) for e in plugin.exercises), default=0)
