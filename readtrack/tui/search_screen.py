@@ -1,6 +1,7 @@
 """The search screen (``f`` or the palette's "Search"): full-text search as you type, over what
 `readtrack search` searches (`readtrack.search`), snippets highlighted; Enter opens the paper's view on its
-Paper tab with the term highlighted, or, for a hit in a plugin's code, on its Code tab at that line.
+Paper tab with the term highlighted; a hit in a plugin's code opens its Code tab at that line, a hit in the
+plugin's page its Page tab.
 
 The index is refreshed in a worker when the screen opens (a first build reads every plugin and PDF); each
 keystroke restarts a short timer, and the query runs in a worker after the typing pauses, so typing never
@@ -158,10 +159,12 @@ class SearchScreen(Screen[None]):
         if hit.file is not None:  # a hit in a plugin: that plugin's view
             plugin = next((p for p in paper.plugins if hit.file.startswith(p.replace("-", "_") + "/")), None)
         plugin = plugin or (paper.plugins[0] if paper.plugins else None)
-        at = None
+        at, query = None, self.query_text
         if hit.field == "code" and hit.file is not None and hit.line is not None:  # its Code tab, at the line
             at = (hit.file.split("/", 1)[-1], hit.line)
-        self.app.push_screen(PaperView(paper, plugin, query=self.query_text, at=at))
+        elif hit.field == "page":  # the plugin's page: the view's Page tab, not the PDF's
+            query = None
+        self.app.push_screen(PaperView(paper, plugin, query=query, at=at))
 
     def action_back(self) -> None:
         if self.query_one("#search-results", OptionList).has_focus:

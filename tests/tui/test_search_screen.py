@@ -120,6 +120,8 @@ def test_a_hit_in_plugin_code_opens_the_code_tab_at_that_line(
     folder = write_plugin(plugins, "tinyplug")
     filler = "".join(f"x{i} = {i}\n" for i in range(120))
     (folder / "model.py").write_text(filler + "zorblaxian = 'the line to find'\n", encoding="utf-8")
+    init = folder / "__init__.py"
+    init.write_text('"""The quuxpagian idea."""\n' + init.read_text(), encoding="utf-8")
     edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
@@ -137,5 +139,11 @@ def test_a_hit_in_plugin_code_opens_the_code_tab_at_that_line(
         region = scroll.scrollable_content_region
         visible = screen_text(app).splitlines()[region.y : region.y + region.height]
         assert any("zorblaxian" in line for line in visible)  # scrolled to the hit
+
+        await pilot.press("escape", "escape", "end", "ctrl+u", *"quuxpagian")  # a new query: a page hit
+        await wait_until(pilot, lambda: getattr(app.screen, "shown_query", None) == "quuxpagian")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PaperView))
+        assert app.screen.query_one(TabbedContent).active == "page"
 
     run_app(catalog_file, steps)
