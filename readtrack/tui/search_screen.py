@@ -159,7 +159,8 @@ class SearchScreen(Screen[None]):
         if hit.file is not None:  # a hit in a plugin: that plugin's view
             plugin = next((p for p in paper.plugins if hit.file.startswith(p.replace("-", "_") + "/")), None)
         plugin = plugin or (paper.plugins[0] if paper.plugins else None)
-        at, query = None, self.query_text
+        at: tuple[str, int] | None = None
+        query: str | None = self.query_text
         if hit.field == "code" and hit.file is not None and hit.line is not None:  # its Code tab, at the line
             at = (hit.file.split("/", 1)[-1], hit.line)
         elif hit.field == "page":  # the plugin's page: the view's Page tab, not the PDF's
