@@ -53,11 +53,40 @@ what makes Mamba fast on a GPU. A log-cumprod "parallel" scan overflows in float
 loop stays.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
     arxiv="2312.00752",
     claim="Input-dependent Δ, B, C let an SSM choose what to remember: selective copying in linear time.",
+    exercises=[
+        Exercise(
+            target="selective_scan",
+            statement="""
+                The selective scan (eq. 2 discretised by eq. 4, as the paper's selective_scan_ref does):
+                for every batch b, channel c and state n, starting from h_{−1} = 0,
+
+                    h_t = exp(Δ_t A) h_{t−1} + Δ_t B_t u_t      (Ā_t = exp(Δ_t A), zero-order hold;
+                                                                  B̄_t = Δ_t B_t, Euler)
+                    y_t = C_t · h_t + D u_t                     (C_t · h_t sums over the n states)
+
+                u, delta (Δ): (batch, d, L); A: (d, n), one diagonal state matrix per channel (negative);
+                B, C: (batch, n, L), shared by the d channels, one per step (that is the selection: they
+                depend on the input); D: (d,), the skip connection. Returns y, (batch, d, L), in u's dtype.
+                Each channel c has its own n states: h_t is (batch, d, n). y_t reads the state after the
+                step t has been written (h_t, not h_{t−1}). The check compares it, and every gradient,
+                with the recurrence unrolled in closed form, and with S4's convolution when Δ, B, C are
+                constant in time.
+            """,
+            hints=[
+                "Build Ā = exp(Δ_t A) as (…, d, n): delta[..., None] * A broadcasts (batch, d, 1) "
+                "with (d, n) at one step t.",
+                "Δ scales both factors: the input written at step t is Δ_t B_t u_t, not B_t u_t.",
+                "A Python loop over t: h = dA_t * h + dBu_t, keep every h, stack them, then "
+                "y = torch.einsum('lbdn,bnl->bdl', hs, C) + D[:, None] * u.",
+            ],
+            lines=12,
+        )
+    ],
 )
