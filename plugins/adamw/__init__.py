@@ -30,11 +30,41 @@ at scale 100, AdamW 0.901-0.908 at every scale, where (1 − lr·λ)^100 = 0.904
 ``torch.optim.AdamW`` is ``readtrack run adamw --only check`` (largest difference 2.3e-16).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Decoupled Weight Decay Regularization",
     arxiv="1711.05101",
     claim="In Adam, L2 regularisation is not weight decay; decaying weights outside the gradient step is.",
+    exercises=[
+        Exercise(
+            target="adamw_update",
+            statement="""
+                Algorithm 2, lines 7-12, for one parameter at step t (t = 1 on the first step), in PyTorch's
+                convention (one scheduled rate lr = α·η_t, a decay of lr·λ per step):
+
+                    m_t = β₁ m_{t−1} + (1 − β₁) g_t,      v_t = β₂ v_{t−1} + (1 − β₂) g_t²
+                    m̂_t = m_t / (1 − β₁ᵗ),                v̂_t = v_t / (1 − β₂ᵗ)
+                    θ_t = θ_{t−1} (1 − lr·λ) − lr · m̂_t / (√v̂_t + ε)
+
+                theta is θ_{t−1}, g the gradient g_t (the loss's only: λ never enters it), m and v the
+                moments m_{t−1}, v_{t−1} (zeros before the first step), t the step number; lr,
+                betas = (β₁, β₂), eps = ε and weight_decay = λ are floats. All tensors have one shape (a
+                complex parameter arrives as real pairs, so g² is element-wise). Return the new
+                (θ_t, m_t, v_t) as new tensors, without changing the inputs: AdamW.step copies them into
+                the parameter and its state.
+            """,
+            hints=[
+                "Adam with L2 regularisation adds λθ to g, where Adam's division by √v̂ undoes it for weights "
+                "with large gradients. AdamW shrinks θ itself, outside the adaptive step.",
+                "Both moments start at 0, so early m_t and v_t are too small: divide by 1 − β₁ᵗ and 1 − β₂ᵗ "
+                "(the powers of the step number t, not of t − 1).",
+                "ε is added to √v̂_t, not under the root: theta * (1 - lr * weight_decay) - lr * m_hat / "
+                "(v_hat.sqrt() + eps).",
+            ],
+            lines=7,
+            references=["torch.optim.adamw.adamw", "torch.optim.adam.adam"],
+        )
+    ],
 )

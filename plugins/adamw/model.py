@@ -74,11 +74,39 @@ class AdamW(torch.optim.Optimizer):
                     state["m"] = torch.zeros_like(theta, memory_format=torch.preserve_format)
                     state["v"] = torch.zeros_like(theta, memory_format=torch.preserve_format)
                 state["t"] += 1  # line 4
-                t, m, v = state["t"], state["m"], state["v"]
-                theta.mul_(1 - lr * wd)  # line 12, the decay: θ_{t−1} shrinks, the gradient never sees λ
-                m.mul_(beta1).add_(g, alpha=1 - beta1)  # line 7
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # line 8
-                m_hat = m / (1 - beta1**t)  # line 9
-                v_hat = v / (1 - beta2**t)  # line 10
-                theta.addcdiv_(m_hat, v_hat.sqrt().add_(eps), value=-lr)  # line 12, the adaptive step
+                new_theta, state["m"], state["v"] = adamw_update(
+                    theta,
+                    g,
+                    state["m"],
+                    state["v"],
+                    state["t"],
+                    lr=lr,
+                    betas=(beta1, beta2),
+                    eps=eps,
+                    weight_decay=wd,
+                )
+                theta.copy_(new_theta)
         return loss
+
+
+def adamw_update(
+    theta: torch.Tensor,
+    g: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    t: int,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lines 7-12 of Algorithm 2 for one parameter at step t ≥ 1: (θ_t, m_t, v_t), the inputs unchanged."""
+    beta1, beta2 = betas
+    theta = theta * (1 - lr * weight_decay)  # line 12, the decay: θ_{t−1} shrinks, the gradient never sees λ
+    m = m.mul(beta1).add(g, alpha=1 - beta1)  # line 7
+    v = v.mul(beta2).addcmul(g, g, value=1 - beta2)  # line 8
+    m_hat = m / (1 - beta1**t)  # line 9
+    v_hat = v / (1 - beta2**t)  # line 10
+    theta = theta.addcdiv(m_hat, v_hat.sqrt().add(eps), value=-lr)  # line 12, the adaptive step
+    return theta, m, v
