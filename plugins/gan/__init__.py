@@ -47,11 +47,39 @@ dimensions, batch 256) were tried in one-off runs outside readtrack, like the le
 change the picture: the saturating loss still covered more modes.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Generative Adversarial Networks",
     arxiv="1406.2661",
     claim="A generator trained against a discriminator in a minimax game learns the data's distribution.",
+    exercises=[
+        Exercise(
+            target="generator_loss",
+            statement="""
+                G's loss, from D's logits at G's samples. D outputs a logit a and D = σ(a), so
+
+                    saturating (eq. 1, G minimises it):       E_z[log(1 − D(G(z)))]
+                    non-saturating (section 3, the default):  −E_z[log D(G(z))]
+
+                fake_logits: (m,), D's logit a_j at each of m generated samples; the expectation is the
+                mean over them. saturating: which of the two to return. Return a 0-dim tensor in
+                fake_logits' dtype, differentiable in fake_logits. The non-saturating loss keeps the
+                SAME fixed point as eq. 1 but a strong gradient where D confidently rejects G's samples
+                (a → −∞, where log(1 − σ(a)) flattens out). Stay finite for any logit: log σ(a) and
+                log(1 − σ(a)) = log σ(−a) without computing σ(a) first. The check compares both losses and
+                their gradients with PyTorch's binary cross-entropy with logits and with σ written out.
+            """,
+            hints=[
+                "F.logsigmoid(a) is log σ(a) computed stably; 1 − σ(a) = σ(−a).",
+                "The saturating loss is F.logsigmoid(-fake_logits).mean(): no minus sign in front, G "
+                "minimises it directly.",
+                "The non-saturating loss maximises log D(G(z)), so G minimises its negative: "
+                "-F.logsigmoid(fake_logits).mean().",
+            ],
+            lines=3,
+            references=["torch.nn.functional.binary_cross_entropy_with_logits"],
+        )
+    ],
 )
