@@ -65,11 +65,50 @@ at toy scale of the paper's mechanism, not of its results on million-byte sequen
 comes from the global model running once per patch, the attention term being small.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="MEGABYTE: Predicting Million-byte Sequences with Multiscale Transformers",
     arxiv="2305.07185",
     claim="A global model over patches and a small local model within each predict bytes for fewer FLOPs.",
+    exercises=[
+        Exercise(
+            target="global_input",
+            statement="""
+                Eq. 2: h^global-in_k = E^global-pad if k = 0, else h^embed_((k−1)·P : k·P), the P byte
+                embeddings of the PREVIOUS patch concatenated end to end. The one-patch shift is what makes
+                the global model causal: patch k must not see its own bytes, which it is about to predict.
+
+                h_embed: (B, K·P, D_G), the byte embeddings (eq. 1); pad: (P·D_G,), E^global-pad; P: the
+                patch size. Returns (B, K, P·D_G): row 0 is the pad for every sequence, row k (k ≥ 1) is
+                bytes (k−1)·P … k·P − 1 side by side (byte (k−1)·P's D_G numbers first). The last patch's
+                own bytes reach no global position. The check compares it exactly with a loop.
+            """,
+            hints=[
+                "h_embed.reshape(B, K, P * D_G) puts each patch's P embeddings side by side.",
+                "Shift by one patch: drop the last patch, put the pad in front.",
+                "torch.cat([pad.expand(B, 1, P * D_G), patches[:, :-1]], dim=1).",
+            ],
+            lines=3,
+        ),
+        Exercise(
+            target="local_offset",
+            statement="""
+                Eq. 4's byte term: position p of patch k gets E^local-embed_(x_(k·P+p−1)), the embedding of
+                the byte just before it IN THE SAME PATCH, and position 0 of every patch gets E^local-pad.
+                Nothing crosses a patch boundary: the previous patch reaches the local model only through
+                the global model.
+
+                byte_embed: (B, K, P, D_L), the local embedding of each byte, patch by patch; pad: (D_L,).
+                Returns (B, K, P, D_L): out[:, k, 0] = pad, out[:, k, p] = byte_embed[:, k, p − 1] for
+                p ≥ 1. The check compares it exactly with a loop.
+            """,
+            hints=[
+                "Shift along the patch's own axis (dim 2), not along the flattened byte sequence.",
+                "torch.cat([pad.expand(B, K, 1, D_L), byte_embed[:, :, :-1]], dim=2).",
+            ],
+            lines=2,
+        ),
+    ],
 )
