@@ -470,13 +470,13 @@ def run_history(
     from readtrack import history
     from readtrack.records import jsonable
 
-    records = history.entries(name, limit=limit)
+    records = history.plugin_entries(name, limit=limit)
     if as_json:
         _print_json([jsonable(r.to_dict()) for r in records])
         return
     from readtrack.render.runs import render_history
 
-    render_history(records, _console())
+    render_history(records, _console(), name)
 
 
 @app.command()

@@ -504,10 +504,26 @@ def compare_records(older: Entry, newer: Entry) -> RunComparison:
     return RunComparison(newer.info.plugin, older, newer, deltas)
 
 
+def plugin_entries(plugin: str | None, limit: int | None = None) -> list[Entry]:
+    """`readtrack history [NAME]`: the newest entries (of ``plugin``); a name that is neither in history nor
+    a plugin is a UsageError naming the closest plugins."""
+    found = entries(plugin, limit=limit)
+    if plugin and not found:
+        from readtrack.plugins import get
+
+        get(plugin)  # raises for an unknown name
+    return found
+
+
 def compare(plugin: str) -> RunComparison:
     """Compare the two newest finished runs of ``plugin``; a UsageError says so when there are fewer."""
     found = entries(plugin, limit=2, finished=True)
     if len(found) < 2:
+        if not plugin_entries(plugin, limit=1):
+            raise UsageError(
+                f"cannot compare {plugin}: it was never run; run it twice (`readtrack run {plugin} --quick`, "
+                "each run is recorded), then compare the two"
+            )
         have = "no finished run" if not found else "only one finished run"
         raise UsageError(
             f"cannot compare {plugin}: history has {have} of it; run `readtrack run {plugin}` again first"

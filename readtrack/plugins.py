@@ -30,7 +30,7 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
@@ -341,10 +341,22 @@ def get(name: str) -> Plugin:
         ):
             return plugin
     names = sorted({p.name for p in plugins if p.status == "ok"})
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
-    known = ", ".join(names) if names else "none found"
-    raise UsageError(f"unknown plugin {name!r}: {hint}(plugins: {known}; see `readtrack plugins`)")
+    close = closest_names(name, names)
+    listing = f"`readtrack plugins` lists all {len(names)}" if names else "no plugin was found"
+    if not close:
+        raise UsageError(f"unknown plugin {name!r}: no plugin has a name like it; {listing}")
+    guess = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    raise UsageError(f"unknown plugin {name!r}: did you mean {guess}? ({listing})")
+
+
+def closest_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``names`` a mistyped ``name`` most likely meant, closest first: difflib's close matches
+    (``transfomer`` → ``transformer``) and the names containing it or contained in it (``flash`` →
+    ``flashattention``)."""
+    key = name.lower()
+    within = [m for m in names if key in m or (len(m) > 2 and m in key)]
+    found = set(within) | set(difflib.get_close_matches(key, names, n=n))
+    return sorted(found, key=lambda m: (-difflib.SequenceMatcher(None, key, m).ratio(), m))[:n]
 
 
 def load_plugin(name: str) -> LoadedPlugin:

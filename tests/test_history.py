@@ -145,11 +145,42 @@ def test_compare_lines_up_the_numbers_of_the_last_two_finished_runs() -> None:
 
 
 def test_compare_with_fewer_than_two_runs_says_so() -> None:
-    with pytest.raises(UsageError, match="cannot compare toy: history has no finished run of it"):
-        history.compare("toy")
+    with pytest.raises(UsageError, match="unknown plugin 'toy': no plugin has a name like it"):
+        history.compare("toy")  # neither in history nor a plugin
+    with pytest.raises(
+        UsageError, match=r"cannot compare gan: it was never run; run it twice \(`readtrack run gan"
+    ):
+        history.compare("gan")
     store(make_record())
     with pytest.raises(UsageError, match="history has only one finished run of it"):
         history.compare("toy")
+
+
+def test_unknown_and_never_run_plugins_in_history_compare_and_run_are_one_line_with_the_closest_names() -> (
+    None
+):
+    from readtrack.plugins import discover
+
+    every = f"`readtrack plugins` lists all {len({p.name for p in discover() if p.status == 'ok'})}"
+    unknown = run_cli("history", "nosuch")
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr.splitlines() == [
+        f"readtrack: unknown plugin 'nosuch': no plugin has a name like it; {every}"
+    ]
+    typo = run_cli("history", "gann")
+    assert typo.returncode == 2 and f"did you mean gan? ({every})" in typo.stderr
+    never = run_cli("history", "gan")
+    assert never.returncode == 0
+    assert never.stdout.strip() == "no runs of gan recorded yet: try `readtrack run gan --quick`"
+    compared = run_cli("compare", "gan")
+    assert compared.returncode == 2 and "again" not in compared.stderr
+    assert compared.stderr.startswith("readtrack: cannot compare gan: it was never run; run it twice")
+    run = run_cli("run", "transfomer")
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "readtrack: unknown plugin 'transfomer': did you mean transformer, transformer-xl or reformer? "
+        f"({every})"
+    ]
 
 
 def readtrack(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -159,7 +190,7 @@ def readtrack(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_history_and_compare(tmp_path: Path) -> None:
     single = readtrack("compare", "toy", cwd=tmp_path)
     assert single.returncode == 2
-    assert single.stderr.startswith("readtrack: cannot compare toy: history has no finished run of it")
+    assert single.stderr.startswith("readtrack: unknown plugin 'toy'")
     store(make_record(run_id="old-run-id", started_at="2026-01-01T10:00:00+00:00", median_s=0.010))
     store(make_record(run_id="new-run-id", started_at="2026-01-02T10:00:00+00:00", median_s=0.020))
 

@@ -307,10 +307,15 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
 
 
 # -- history, compare, plugins ---------------------------------------------------------------------
-def render_history(entries: Sequence[RunRecord | GroupRecord], console: Console) -> None:
+def render_history(
+    entries: Sequence[RunRecord | GroupRecord], console: Console, plugin: str | None = None
+) -> None:
     """Runs made alone and multi-seed runs (one line each: how many seeds passed), newest first."""
+    if not entries and plugin:
+        console.print(f"no runs of {plugin} recorded yet: try `readtrack run {plugin} --quick`")
+        return
     if not entries:
-        console.print("no runs recorded yet: try `readtrack run NAME --quick`")
+        console.print("no runs recorded yet (`readtrack plugins` lists what can run)")
         return
     # The plugin and the run id are never cut. Below 100 columns the stages are left out (the status sums
     # them up), the columns sit closer and a cell may wrap at a space ("2026-01-02" over "10:00").
