@@ -44,11 +44,44 @@ not reproduced here and not asserted: it comes from fewer, larger matmuls on acc
 gives the multi-query cache against multi-head attention's.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="PaLM: Scaling Language Modeling with Pathways",
     arxiv="2204.02311",
     claim="Parallel SwiGLU blocks with multi-query attention train nearly as well as serial ones, for less.",
+    exercises=[
+        Exercise(
+            target="PaLMBlock.forward",
+            statement="""
+                Section 2, "Parallel Layers": the PaLM block (self.serial False) is
+
+                    y = x + Attention(LN(x)) + MLP(LN(x))
+
+                one layer norm (self.norm) read by both sublayers, so their input projections are one
+                fused matmul, self.W_in(LN(x)), split by self.splits into q (D), k (d_head), v (d_head),
+                a (d_ff) and b (d_ff). The standard serial block (self.serial True) uses the same
+                weights as two matmuls, and its second layer norm self.norm_mlp:
+
+                    x' = x + Attention(LN(x)),   y = x' + MLP(LN_mlp(x'))
+
+                (the paper's own formula for it, x + MLP(LN(x + Attention(LN(x)))), drops the attention
+                residual: keep it). For the serial block the first D + 2·d_head rows of self.W_in.weight
+                are the attention's and the last 2·d_ff the MLP's.
+
+                x: (B, N, D) → (B, N, D). self.attention(q, k, v) (RoPE, multi-query causal attention and
+                W_o) and self.mlp(a, b) (SwiGLU, W_2) are given.
+            """,
+            hints=[
+                "Parallel: q, k, v, a, b = self.W_in(self.norm(x)).split(self.splits, dim=-1), then "
+                "x + self.attention(q, k, v) + self.mlp(a, b).",
+                "Serial: W_attn, W_mlp = self.W_in.weight.split((D + 2 * d_head, 2 * self.d_ff)); "
+                "F.linear(h, W_attn) gives q, k, v.",
+                "Serial: the MLP reads self.norm_mlp(x') where x' = x + attention, and y = x' + mlp, "
+                "not x + mlp.",
+            ],
+            lines=10,
+        )
+    ],
 )
