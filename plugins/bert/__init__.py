@@ -49,11 +49,79 @@ positions 0.128-0.153 (reported: its ceiling 0.156 bounds it), causal at the eve
 (target 0.75). Not reproduced here: next-sentence prediction and fine-tuning.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
     arxiv="1810.04805",
     claim="A masked-LM encoder that attends both ways predicts tokens a left-to-right model cannot.",
+    exercises=[
+        Exercise(
+            target="SelfAttention.forward",
+            statement="""
+                Bidirectional multi-head self-attention: every position attends to every position, left and
+                right; only the mask given removes keys. For each head a = 0 … A − 1:
+
+                    head_a = softmax(Q_a K_aᵀ / √d + M) V_a,   d = H / A,   M = −∞ where mask is False
+
+                x: (B, N, H); mask: None (attend everywhere) or bool, broadcastable to (B, A, N, N), True
+                where query i may attend to key j (padding gives (B, 1, 1, N); the left-to-right ablation
+                passes a causal (N, N)). A = self.A. self.qkv maps H to 3H, laid out as [Q | K | V], each
+                split into A heads of d consecutive features (head a is features a·d … (a+1)·d − 1, as
+                nn.MultiheadAttention's in_proj). Concatenate the heads back in the same order and apply
+                self.out; return (B, N, H).
+            """,
+            hints=[
+                "self.qkv(x).view(B, N, 3, A, d) and a permute give q, k, v of shape (B, A, N, d).",
+                "Scale the scores by 1/√d with d the head size H/A, not H; the softmax is over the keys "
+                "(dim=-1).",
+                "scores.masked_fill(~mask, float('-inf')) when mask is not None, and nothing else: no "
+                "causal mask of your own (BERT reads the right context too).",
+            ],
+            lines=7,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        ),
+        Exercise(
+            target="Bert.hidden",
+            statement="""
+                Figure 2, the input representation, then the encoder:
+
+                    E = LayerNorm(E_token[tokens] + E_segment[segments] + E_position[0 … N−1]),
+                    x ← layer(x, mask) for each of the L layers.
+
+                tokens, segments: (B, N) int64 (segment 0 for sentence A, 1 for sentence B); mask as in
+                SelfAttention.forward (None: bidirectional). The embeddings are self.token, self.segment and
+                self.position (learned positions 0 … N − 1), the LayerNorm self.ln_embed, the layers
+                self.layers in order. Return the last layer's output, (B, N, H).
+            """,
+            hints=[
+                "Three lookups of shape (B, N, H), (B, N, H) and (N, H), summed (the positions broadcast "
+                "over the batch).",
+                "The positions are torch.arange(N, device=tokens.device); the LayerNorm comes after the "
+                "sum, before the first layer.",
+                "Every layer gets the same mask: for layer in self.layers: x = layer(x, mask).",
+            ],
+            lines=6,
+        ),
+        Exercise(
+            target="Bert.forward",
+            statement="""
+                The masked-LM head (appendix A.1, as the released BERT): a transform, then a decoder tied to
+                the token embeddings, with a bias of its own:
+
+                    h = LayerNorm(GELU(W_h x + b_h)),   logits = h E_tokenᵀ + b
+
+                x is self.hidden(tokens, segments, mask), (B, N, H); W_h, b_h are self.head, the LayerNorm is
+                self.ln_head, E_token is self.token.weight (V, H) and b is self.decoder_bias (V). Return the
+                logits for every position and every token of the vocabulary, (B, N, V) (the loss picks the
+                selected positions).
+            """,
+            hints=[
+                "The decoder has no weight of its own: multiply by the transpose of self.token.weight.",
+                "The order is dense, GELU, LayerNorm: self.ln_head(F.gelu(self.head(x))).",
+            ],
+            lines=2,
+        ),
+    ],
 )
