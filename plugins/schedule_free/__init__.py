@@ -46,7 +46,7 @@ test). The full run (T = 500 and 3000, 3 seeds batched per run;
 problems; a convex streaming problem is where its theory is exact.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -54,4 +54,34 @@ readtrack_paper_plugins = declare(
     title="The Road Less Scheduled",
     arxiv="2405.15682",
     claim="Averaging iterates (Schedule-Free) matches a cosine schedule that knows the horizon, without it.",
+    exercises=[
+        Exercise(
+            target="schedule_free_update",
+            statement="""
+                One Schedule-Free AdamW step of one parameter (γ_t = lr_t, c = c_{t+1}, λ = weight_decay):
+
+                    v_t = β2 v_{t−1} + (1 − β2) g_t²,   v̂_t = v_t / (1 − β2^t)
+                    d_t = g_t / (√v̂_t + ε) + λ y_t
+                    z_{t+1} = z_t − γ_t d_t
+                    x_{t+1} = (1 − c) x_t + c z_{t+1}
+                    y_{t+1} = (1 − β1) z_{t+1} + β1 x_{t+1}
+
+                y, z, x, v, g: tensors of the parameter's shape (y the current parameter, where g was taken;
+                z the base iterate; x the average; v the second moment); t ≥ 1 the step number; lr_t, c,
+                beta1, beta2, eps, weight_decay: floats (the warm-up and c = γ_t² / Σ γ_i² are already done
+                by the caller). There is no first moment: β1 only sets where the gradient is taken, between
+                the average x and the base iterate z. Return the new (y, z, x, v), new tensors of the same
+                shape and dtype; do not modify the inputs (the caller copies the results in).
+            """,
+            hints=[
+                "Order matters: v first, then d (with the decay at the old y), then z, then x from the new "
+                "z, then y from the new z and x.",
+                "The bias correction is of the second moment only: v_hat = v / (1 - beta2**t); "
+                "ε is added after the square root.",
+                "y = (1 - beta1) * z + beta1 * x: with β1 = 0.9 the gradient point stays close to the "
+                "average x.",
+            ],
+            lines=7,
+        )
+    ],
 )

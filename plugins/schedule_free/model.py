@@ -12,6 +12,30 @@ import torch
 from torch.optim.optimizer import ParamsT
 
 
+def schedule_free_update(
+    y: torch.Tensor,
+    z: torch.Tensor,
+    x: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    t: int,
+    lr_t: float,
+    c: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of one parameter: (y, z, x, v) at t−1 and the gradient g taken at y -> at t."""
+    v = beta2 * v + (1 - beta2) * g * g  # v_t = β2 v_{t−1} + (1 − β2) g_t²
+    v_hat = v / (1 - beta2**t)  # bias correction of the second moment only
+    d = g / (v_hat.sqrt() + eps) + weight_decay * y  # decay taken at y
+    z = z - lr_t * d  # z_{t+1} = z_t − γ_t d_t
+    x = (1 - c) * x + c * z  # x_{t+1} = (1 − c_{t+1}) x_t + c_{t+1} z_{t+1}
+    y = (1 - beta1) * z + beta1 * x  # y_{t+1} = (1 − β1) z_{t+1} + β1 x_{t+1}
+    return y, z, x, v
+
+
 class AdamWScheduleFree(torch.optim.Optimizer):
     def __init__(
         self,
@@ -52,14 +76,24 @@ class AdamWScheduleFree(torch.optim.Optimizer):
                 if not state:
                     state["z"], state["x"] = p.clone(), p.clone()  # z_1 = x_1 = y_1
                     state["exp_avg_sq"] = torch.zeros_like(p)
-                y, z, x, v = p, state["z"], state["x"], state["exp_avg_sq"]
-                g = p.grad
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = β2 v_{t−1} + (1 − β2) g_t²
-                v_hat = v / (1 - beta2**t)  # bias correction of the second moment only
-                d = g / (v_hat.sqrt() + group["eps"]) + group["weight_decay"] * y  # decay taken at y
-                z.sub_(lr_t * d)  # z_{t+1} = z_t − γ_t d_t
-                x.mul_(1 - c).add_(c * z)  # x_{t+1} = (1 − c_{t+1}) x_t + c_{t+1} z_{t+1}
-                y.copy_(self._y(z, x, beta1))  # y_{t+1} = (1 − β1) z_{t+1} + β1 x_{t+1}
+                y, z, x, v = schedule_free_update(
+                    p,
+                    state["z"],
+                    state["x"],
+                    state["exp_avg_sq"],
+                    p.grad,
+                    t,
+                    lr_t,
+                    c,
+                    beta1,
+                    beta2,
+                    group["eps"],
+                    group["weight_decay"],
+                )
+                p.copy_(y)
+                state["z"].copy_(z)
+                state["x"].copy_(x)
+                state["exp_avg_sq"].copy_(v)
             group["t"] = t
         return loss
 

@@ -1,0 +1,34 @@
+"""The classic mistake in Schedule-Free AdamW, for ``readtrack practice``: its check must catch it
+(tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+
+from readtrack.practice import mistake
+
+
+@mistake("schedule_free_update", fails="train-mode params y vs written-out reference")
+def schedule_free_update(
+    y: torch.Tensor,
+    z: torch.Tensor,
+    x: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    t: int,
+    lr_t: float,
+    c: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The interpolation weights swapped, y = β1 z + (1 − β1) x: the gradient is taken near the base
+    iterate z (momentum 0.1 instead of 0.9), not near the average x."""
+    v = beta2 * v + (1 - beta2) * g * g
+    v_hat = v / (1 - beta2**t)
+    d = g / (v_hat.sqrt() + eps) + weight_decay * y
+    z = z - lr_t * d
+    x = (1 - c) * x + c * z
+    y = beta1 * z + (1 - beta1) * x
+    return y, z, x, v
