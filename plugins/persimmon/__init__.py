@@ -50,7 +50,7 @@ A fair echo of the small-scale proxy of Wortsman et al.: the logit growth appear
 learning rates, with the same cause, and QK layer norm stops it.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -58,4 +58,28 @@ readtrack_paper_plugins = declare(
     arxiv=None,
     claim="Layer-normed queries and keys bound attention logits: at a high learning rate they stop the "
     "logits' growth and limit, not remove, the damage.",
+    exercises=[
+        Exercise(
+            target="Attention.logits",
+            statement="""
+                QK layer norm: logits = q̂ k̂ᵀ / √d with q̂ = RoPE(LN_q(q)), k̂ = RoPE(LN_k(k)), each a
+                LayerNorm over ONE HEAD's d = self.d_head dimensions (learned scale and shift), applied
+                before the partial rotary.
+
+                x: (B, N, D). self.W_qkv(x) is (B, N, 3·D): q, k, v in that order, each split into
+                self.n_heads heads of self.d_head (head h is dimensions h·d … (h+1)·d − 1 of its third).
+                self.q_norm, self.k_norm are nn.LayerNorm(d), or None when the block is built with
+                qk_norm=False (then no norm). partial_rotary(t) rotates the first half of a head's
+                dimensions at positions 0 … N−1. Return (logits (B, H, N, N) before the causal mask,
+                v (B, H, N, d)); forward() masks, softmaxes and projects.
+            """,
+            hints=[
+                "self.W_qkv(x).view(B, N, 3, H, d).permute(2, 0, 3, 1, 4) gives q, k, v, each (B, H, N, d).",
+                "Norm first, rotate second: q, k = self.q_norm(q), self.k_norm(k), then partial_rotary.",
+                "The layer norms bound q̂ and k̂, but the logits are still divided by √d: "
+                "q @ k.transpose(-2, -1) / math.sqrt(self.d_head).",
+            ],
+            lines=6,
+        )
+    ],
 )
