@@ -46,11 +46,34 @@ forward and gradients, float64 within 6.4e-14 (float32 3.8e-5); mean IU equals a
 FCN keeps the input's size and commutes with shifts by its stride.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Fully Convolutional Networks for Semantic Segmentation",
     arxiv="1411.4038",
     claim="Only convolutions, bilinear-initialised upsampling and skips: classes per pixel at any size.",
+    exercises=[
+        Exercise(
+            target="bilinear_kernel",
+            statement="""
+                The (2f, 2f) filter that makes a transposed convolution (kernel 2f, stride f, padding f/2)
+                upsample by bilinear interpolation (section 3.3, FCN's upsample_filt):
+
+                    w[a, b] = (1 − |a − c| / f) · (1 − |b − c| / f),   a, b = 0 … 2f − 1,   c = f − 1/2
+
+                factor: f, an even integer ≥ 2; returns a (2f, 2f) tensor of the given dtype on the given
+                device. The kernel has an even size, so its centre c falls between the two middle taps:
+                each output pixel lies between two input pixel centres and takes them with weights
+                that sum to 1. The filter is separable: the outer product of one 1-D triangle.
+            """,
+            hints=[
+                "Build the 1-D triangle first: k = torch.arange(2 * factor, dtype=dtype, device=device).",
+                "The centre is not an integer for an even kernel: c = factor - 0.5, so the two middle "
+                "taps get the same weight 1 − 1/(2f).",
+                "w = 1 - (k - (factor - 0.5)).abs() / factor; return w[:, None] * w[None, :].",
+            ],
+            lines=3,
+        )
+    ],
 )

@@ -1,0 +1,19 @@
+"""The classic mistake in FCN's bilinear upsampling, for ``readtrack practice``: its check must catch it
+(tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+
+from readtrack.practice import mistake
+
+
+@mistake("bilinear_kernel", fails="transposed convolution vs the naive bilinear scatter")
+def bilinear_kernel(
+    factor: int, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> torch.Tensor:
+    """The centre of an odd kernel, c = f − 1, for the even kernel 2f: the filter is off by half an input
+    pixel, so the upsampled map is shifted against the image."""
+    k = torch.arange(2 * factor, dtype=dtype, device=device)
+    w = 1 - (k - (factor - 1)).abs() / factor
+    return w[:, None] * w[None, :]
