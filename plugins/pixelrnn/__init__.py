@@ -55,7 +55,7 @@ paper's own) is a set of earlier pixels it must not see; the check instead asser
 field the kernels predict, blind spot included.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -63,4 +63,54 @@ readtrack_paper_plugins = declare(
     arxiv="1601.06759",
     claim="Pixels modelled one by one, each from those before it (masked convolutions, the Row LSTM), give "
     "exact likelihoods far below independent pixels' and near the data's true entropy.",
+    exercises=[
+        Exercise(
+            target="causal_mask",
+            statement="""
+                Section 3.4: the mask that makes a convolution see only the pixels before the one it
+                predicts, in raster order (row by row, left to right). For a k_h × k_w kernel with centre
+                (cy, cx) = (k_h // 2, k_w // 2), entry (a, b) is 1 when a < cy (every row above) or
+                a = cy and b < cx (left of the centre in its row), else 0. The centre itself is 0 for mask
+                A (the first layer: it must not see the pixel it predicts) and 1 for mask B (later layers:
+                the centre holds features that were already causal).
+
+                k_h, k_w: the kernel's height and width (odd); kind: "A" or "B"; device: where to put it.
+                Returns a float tensor (k_h, k_w) of 0s and 1s, in the default dtype. MaskedConv2d
+                multiplies its kernel by it on every forward; the check compares such convolutions with
+                F.conv2d and a mask built from the allowed offsets.
+            """,
+            hints=[
+                "Start from torch.zeros(k_h, k_w, device=device) and set the allowed entries to 1.",
+                "Rows 0 … cy − 1 are all 1: mask[:cy] = 1.",
+                "In the centre row, columns 0 … cx − 1 for mask A, 0 … cx for mask B: "
+                "mask[cy, : cx + (kind == 'B')] = 1.",
+            ],
+            lines=5,
+        ),
+        Exercise(
+            target="RowLSTM.forward",
+            statement="""
+                Eq. 3, the Row LSTM: the image is processed one row i at a time, all its columns at once,
+
+                    [o_i, f_i, i_i, g_i] = K^ss ⊛ h_{i−1} + K^is ⊛ x_i
+                    c_i = σ(f_i) ⊙ c_{i−1} + σ(i_i) ⊙ tanh(g_i),    h_i = σ(o_i) ⊙ tanh(c_i)
+
+                with h and c zero above the image (h_{−1} = c_{−1} = 0). The 4·hidden gate channels come in
+                the paper's order o, f, i, g (not torch.nn.LSTM's i, f, g, o).
+
+                x: (B, c_in, H, W) → h: (B, self.hidden, H, W). self.input_to_state is K^is, a masked
+                1 × k convolution (B, c_in, H, W) → (B, 4·hidden, H, W) that can be applied to all rows at
+                once; self.state_to_state is K^ss, a 1 × 3 convolution with padding of the previous row's
+                state, (B, hidden, 1, W) → (B, 4·hidden, 1, W). The check compares it, forward and
+                gradients, with an nn.LSTMCell per pixel.
+            """,
+            hints=[
+                "xs = self.input_to_state(x) once; row i's input term is xs[:, :, i : i + 1].",
+                "Keep h and c as (B, hidden, 1, W); each step: gates = self.state_to_state(h) + that row.",
+                "o, f, i_, g = gates.chunk(4, dim=1); c = σ(f)·c + σ(i_)·tanh(g); h = σ(o)·tanh(c); "
+                "torch.cat the rows along dim 2.",
+            ],
+            lines=12,
+        ),
+    ],
 )
