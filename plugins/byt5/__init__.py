@@ -60,11 +60,72 @@ count; only what the model reads (bytes or subwords) differs. The bench: a train
 subword model's at 1 sentence per row (29 vs 5 ids) and 5.5× at 3 sentences (73 vs 17 ids).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="ByT5: Towards a token-free future with pre-trained byte-to-byte models",
     arxiv="2105.13626",
     claim="A byte-level model of equal size loses less accuracy than a subword model under character noise.",
+    exercises=[
+        Exercise(
+            target="encode_bytes",
+            statement="""
+                Section 3.1: no tokenizer, the ids are the text's UTF-8 bytes. The vocabulary has 259 ids:
+                0 <pad>, 1 </s>, 2 <unk> (the module's PAD, EOS, UNK), then byte b ∈ [0, 255] is id
+                b + 3 (OFFSET = 3); every encoding ends with </s>.
+
+                text: any str (NUL, combining marks, emoji, CJK, right-to-left...). Return a list of ints,
+                one id per UTF-8 byte of the text and then EOS: len(text.encode("utf-8")) + 1 ids, each in
+                [OFFSET, BYTE_VOCAB) but the last.
+            """,
+            hints=[
+                "text.encode('utf-8') gives the bytes; iterating over a bytes object gives ints 0 … 255.",
+                "Shift each byte by OFFSET, or byte 0 is read as <pad> and byte 1 as </s>.",
+            ],
+            lines=1,
+        ),
+        Exercise(
+            target="decode_bytes",
+            statement="""
+                The inverse of encode_bytes: drop the special ids (PAD, EOS, UNK: every id below OFFSET),
+                shift the others back to bytes (id − OFFSET) and read those bytes as UTF-8. A model can emit
+                an invalid UTF-8 sequence: drop it, as ByT5's tokenizer does, rather than fail.
+
+                ids: a list of ints in [0, BYTE_VOCAB). Return the str; decode_bytes(encode_bytes(x)) == x
+                for every string x.
+            """,
+            hints=[
+                "A character outside ASCII is several bytes (é is 2, an emoji 4): decode the bytes "
+                "together, not one id at a time with chr().",
+                "bytes(i - OFFSET for i in ids if i >= OFFSET).decode('utf-8', errors=...)",
+            ],
+            lines=1,
+        ),
+        Exercise(
+            target="matched_bytes",
+            statement="""
+                Table 1's re-allocation: a byte model with the subword model's parameter count. The 259-id
+                vocabulary saves (V_subword − 259)·d embedding parameters; they buy whole encoder layers
+                first (the nearest whole number of blocks, never fewer layers than the subword model), and
+                what is left over, or missing, widens (or narrows) d_ff in every layer, to the nearest unit:
+                one more unit of d_ff costs 2d + 1 parameters per layer (a row of fc1 with its bias and a
+                column of fc2).
+
+                subword: the subword model's EncoderConfig (vocab V_subword, d_model d, layers, d_ff).
+                Return an EncoderConfig equal to it but for vocab = BYTE_VOCAB, layers and d_ff
+                (dataclasses.replace). parameters(Block(d, n_heads, d_ff)) counts one block's parameters.
+                The check wants the byte Classifier's parameters within 1% of the subword one's.
+            """,
+            hints=[
+                "saved = (subword.vocab - BYTE_VOCAB) * d; block = parameters(Block(d, subword.n_heads, "
+                "subword.d_ff)).",
+                "layers = subword.layers + max(0, round(saved / block)); what is still to spend is "
+                "saved − (the layers added) · block.",
+                "d_ff = subword.d_ff + round(rest / (layers * (2 * d + 1))), then replace(subword, "
+                "vocab=BYTE_VOCAB, layers=layers, d_ff=d_ff).",
+            ],
+            lines=6,
+        ),
+    ],
 )
