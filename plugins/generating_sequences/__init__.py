@@ -59,11 +59,38 @@ runner's default):
 The targets are half (quick) and two thirds (full) of the 0.60 nats the floors allow.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Generating Sequences With Recurrent Neural Networks",
     arxiv="1308.0850",
     claim="An LSTM with a mixture density output predicts pen strokes whose next offset is multimodal.",
+    exercises=[
+        Exercise(
+            target="log_bivariate_normal",
+            statement="""
+                Eq. 24-25 in log space: the log-density of a bivariate normal with means μ1, μ2, standard
+                deviations σ1, σ2 and correlation ρ, the component of the mixture density output:
+
+                    log N(x | μ, σ, ρ) = −log 2π − log σ1 − log σ2 − ½ log(1 − ρ²) − Z / (2(1 − ρ²))
+                    Z = d1² + d2² − 2ρ·d1·d2,   d1 = (x1 − μ1)/σ1,   d2 = (x2 − μ2)/σ2
+
+                x1, x2: the pen offset, (..., 1); mu1, mu2, sigma1, sigma2, rho: the M components'
+                parameters, (..., M), with σ > 0 and |ρ| < 1. Everything broadcasts; return (..., M), one
+                log-density per component, in the inputs' dtype, differentiable in all of them. mdn_nll
+                (below) sums the mixture with log-sum-exp and adds the pen bit; the check compares its NLL
+                with torch.distributions' MultivariateNormal, also at σ = 10⁻³ and ρ = ±0.999, so stay in
+                log space and compute 1 − ρ² as (1 − ρ)(1 + ρ), which does not cancel near |ρ| = 1.
+            """,
+            hints=[
+                "Standardise first: d1 = (x1 - mu1) / sigma1 and d2 likewise, each (..., M).",
+                "The normaliser 1 / (2π σ1 σ2 √(1 − ρ²)) has a square root: its log is "
+                "−log 2π − log σ1 − log σ2 − ½ log(1 − ρ²).",
+                "With r = (1 - rho) * (1 + rho): "
+                "-math.log(2 * math.pi) - sigma1.log() - sigma2.log() - 0.5 * r.log() - Z / (2 * r).",
+            ],
+            lines=5,
+        )
+    ],
 )

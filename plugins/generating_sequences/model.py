@@ -78,17 +78,30 @@ def mdn_params(y_hat: torch.Tensor, M: int, bias: float = 0.0) -> MDNParams:
     )
 
 
+def log_bivariate_normal(
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    mu1: torch.Tensor,
+    mu2: torch.Tensor,
+    sigma1: torch.Tensor,
+    sigma2: torch.Tensor,
+    rho: torch.Tensor,
+) -> torch.Tensor:
+    """log N(x1, x2 | μ, σ, ρ) of eq. 24-25, written out in log space; the arguments broadcast together."""
+    d1 = (x1 - mu1) / sigma1  # (..., M)
+    d2 = (x2 - mu2) / sigma2
+    Z = d1.square() + d2.square() - 2 * rho * d1 * d2  # (..., M)                           eq. 25
+    one_minus_rho2 = (1 - rho) * (1 + rho)  # 1 − ρ², without cancelling near |ρ| = 1
+    return (
+        -LOG_2PI - sigma1.log() - sigma2.log() - 0.5 * one_minus_rho2.log() - Z / (2 * one_minus_rho2)
+    )  # (..., M)                                                                           eq. 24
+
+
 def mdn_nll(p: MDNParams, x: torch.Tensor) -> torch.Tensor:
     """−log Pr(x | y) of each step (eq. 23-26): x (..., 3) = (x1, x2, x3) → (...). The bivariate normal is
     written out (eq. 24-25) in log space and the mixture summed with log-sum-exp (eq. 23)."""
     x1, x2, x3 = x[..., 0:1], x[..., 1:2], x[..., 2]  # (..., 1), (..., 1), (...)
-    d1 = (x1 - p.mu1) / p.sigma1  # (..., M)
-    d2 = (x2 - p.mu2) / p.sigma2
-    Z = d1.square() + d2.square() - 2 * p.rho * d1 * d2  # (..., M)                         eq. 25
-    one_minus_rho2 = (1 - p.rho) * (1 + p.rho)  # 1 − ρ², without cancelling near |ρ| = 1
-    log_N = (
-        -LOG_2PI - p.sigma1.log() - p.sigma2.log() - 0.5 * one_minus_rho2.log() - Z / (2 * one_minus_rho2)
-    )  # (..., M)                                                                           eq. 24
+    log_N = log_bivariate_normal(x1, x2, p.mu1, p.mu2, p.sigma1, p.sigma2, p.rho)  # (..., M)
     log_mixture = torch.logsumexp(p.log_pi + log_N, dim=-1)  # (...)  log Σ_j π_j N_j      eq. 23
     # log(e) if x3 = 1 else log(1 − e), with e = σ(ê): log σ(ê) and log σ(−ê)
     log_pen = x3 * F.logsigmoid(p.e_hat) + (1 - x3) * F.logsigmoid(-p.e_hat)  # (...)
