@@ -46,11 +46,38 @@ WMT'14 English to French with four-layer LSTMs of 1,000 units; this is their mec
 where it shows, not their numbers.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Sequence to Sequence Learning with Neural Networks",
     arxiv="1409.3215",
     claim="An LSTM encoder-decoder maps sequences to sequences; reversing the source makes it learn faster.",
+    exercises=[
+        Exercise(
+            target="beam_search",
+            statement="""
+                Left-to-right beam search of fixed length (section 3.2): keep the B most likely partial
+                hypotheses, each scored by its total log-probability Σ_t log p(y_t | v, y_1 … y_{t−1}).
+
+                source: (batch, T) token ids; length: the number of tokens to generate; beam: B; reverse:
+                passed on to model.encode. Start from state = model.encode(source, reverse) (h, c, each
+                (layers, batch, d_hidden)), one empty hypothesis per example with score 0, and the input
+                token BOS. Each step: logp, state = model.step(token, state) gives (rows, vocab)
+                log-probabilities for every kept hypothesis (one row each); extend every hypothesis by
+                every token, keep the min(B, k·vocab) best extensions by total score, and carry on from
+                them. Return (the best sequence of each example, (batch, length) long; its total
+                log-probability, (batch,) in the model's dtype). With B = 1 it is greedy decoding.
+            """,
+            hints=[
+                "Keep scores (batch, k) and sequences (batch, k, t); lay the rows of the decoder state out "
+                "example by example: example b's hypotheses are rows b·k … b·k + k − 1.",
+                "total = (scores[:, :, None] + logp.view(batch, k, vocab)).view(batch, k * vocab); its "
+                "topk gives the new scores and, by // vocab and % vocab, each winner's parent and token.",
+                "The decoder state must follow the parents: rows = (parent + arange(batch)[:, None] * k)"
+                ".flatten(); state = (h[:, rows], c[:, rows]). Sorted topk puts the best at index 0.",
+            ],
+            lines=20,
+        )
+    ],
 )
