@@ -45,11 +45,56 @@ ms). A fair echo, with one difference: the paper finetunes pretrained LLaMA-7B a
 models learn from scratch.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Learning to Compress Prompts with Gist Tokens",
     arxiv="2304.08467",
     claim="A gist mask teaches a model to compress a prompt into k gist tokens whose cache replaces it.",
+    exercises=[
+        Exercise(
+            target="gist_mask",
+            statement="""
+                The gist mask (section 3, figure 2, decoder): the causal mask with one block removed, so
+                that nothing after the gist tokens can attend to the prompt:
+
+                    mask[i, j] = (j ≤ i) and not (i ≥ |t| + k and j < |t|)
+
+                The sequence is [prompt t: positions 0 … |t| − 1] [k gist tokens] [the input and output
+                after the gist]. n_prompt = |t|, k, n_after: the three lengths; N = n_prompt + k + n_after.
+                Return an (N, N) bool tensor on `device`, True where query i may attend to key j. The gist
+                tokens themselves DO see the prompt (they are where it is compressed); only the positions
+                after them lose it.
+            """,
+            hints=[
+                "Start from the causal mask: torch.ones(N, N, dtype=torch.bool, device=device).tril().",
+                "The removed block is rows n_prompt + k … N − 1 (after the gist), columns 0 … n_prompt − 1 "
+                "(the prompt).",
+                "mask[n_prompt + k :, :n_prompt] = False.",
+            ],
+            lines=4,
+        ),
+        Exercise(
+            target="gist_cache",
+            statement="""
+                Gist caching: run [prompt, k gist tokens] once, causally, and keep for every layer the
+                keys and values of the k gist positions only, so that later tokens are decoded against
+                k cached positions instead of |t| + k (decode_with_gist_cache, below, does that).
+
+                model: a TinyTransformer; prompt_and_gist: (B, |t| + k) tokens, the gist tokens last; k:
+                the number of gist tokens. model.forward_cached(tokens, 0) returns (logits, kv) with kv a
+                list of one (keys, values) pair per layer, each (B, H, |t| + k, d_head). Return the same
+                list structure with each tensor cut to the gist positions: (B, H, k, d_head). The check
+                compares decoding against your cache with the whole forward under the gist mask.
+            """,
+            hints=[
+                "The gist tokens are the last k positions of prompt_and_gist; positions are dim 2 "
+                "of each (B, H, positions, d_head) tensor.",
+                "_, every = model.forward_cached(prompt_and_gist, 0); "
+                "return [(keys[:, :, -k:], values[:, :, -k:]) for keys, values in every].",
+            ],
+            lines=2,
+        ),
+    ],
 )

@@ -1,0 +1,26 @@
+"""Classic mistakes in gist masking and gist caching, for ``readtrack practice``: the check must catch them
+(tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+
+from readtrack.plugin_kit.transformer import KV, TinyTransformer
+from readtrack.practice import mistake
+
+
+@mistake("gist_mask", fails="gist mask = the definition entry by entry, prompt 1, 1 gist, 1 after")
+def gist_mask(n_prompt: int, k: int, n_after: int, device: str | torch.device = "cpu") -> torch.Tensor:
+    """Hides the prompt from the gist tokens too (rows from n_prompt, not n_prompt + k): nothing can be
+    compressed into them."""
+    N = n_prompt + k + n_after
+    mask = torch.ones(N, N, dtype=torch.bool, device=device).tril()
+    mask[n_prompt:, :n_prompt] = False
+    return mask
+
+
+@mistake("gist_cache", fails="decoding against the gist cache = the masked forward, prompt 1, 1 gist")
+def gist_cache(model: TinyTransformer, prompt_and_gist: torch.Tensor, k: int) -> KV:
+    """Keeps the first k positions (the start of the prompt) instead of the last k (the gist tokens)."""
+    _, every = model.forward_cached(prompt_and_gist, 0)
+    return [(keys[:, :, :k], values[:, :, :k]) for keys, values in every]
