@@ -42,11 +42,52 @@ that describe images, and the classifier is built from text, as in CLIP; what is
 scale and that our captions are templated, so "language" is 11 tokens.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Learning Transferable Visual Models From Natural Language Supervision",
     arxiv="2103.00020",
     claim="Symmetric contrastive loss on image-caption pairs: zero-shot 0.72 on unseen pairs (chance 0.25).",
+    exercises=[
+        Exercise(
+            target="clip_loss",
+            statement="""
+                Figure 3's symmetric contrastive loss for a batch of n pairs, image i with text i:
+
+                    logits = exp(t) · I_e T_eᵀ                                                  (n, n)
+                    loss = ( CE(logits, arange(n), axis=0) + CE(logits, arange(n), axis=1) ) / 2
+
+                I_e, T_e: the L2-normalised image and text embeddings, (n, d_e); scale: exp(t), a 0-d
+                tensor (already clipped by CLIP.logit_scale). Row i of logits is image i against every
+                text, column j text j against every image. One cross-entropy asks each image to pick its
+                own text among the n texts, the other each text to pick its image among the n images; each
+                is the mean over the batch. Return the 0-d loss, differentiable in I_e, T_e and scale.
+            """,
+            hints=[
+                "The targets are the diagonal: labels = torch.arange(n, device=logits.device).",
+                "F.cross_entropy(logits, labels) is the image → text direction (a softmax over each row).",
+                "The text → image direction is the same on logits.T (a softmax over each column); "
+                "average the two.",
+            ],
+            lines=5,
+        ),
+        Exercise(
+            target="CLIP.logit_scale",
+            statement="""
+                Section 2.5: the temperature is "directly optimized during training as a log-parameterized
+                multiplicative scalar", initialised to the equivalent of 0.07 and "clipped to prevent
+                scaling the logits by more than 100".
+
+                self.t is the learned log scale (initialised to log(1/0.07), so that exp(t) = 1/0.07 ≈
+                14.3 multiplies the cosine similarities). Return the 0-d scale exp(t), at most
+                self.cfg.max_scale (100); above the clip t gets no gradient.
+            """,
+            hints=[
+                "The logits are multiplied by exp(t), not divided: t = log(1/0.07) gives 14.3.",
+                "Clamp after the exponential: self.t.exp().clamp(max=self.cfg.max_scale).",
+            ],
+            lines=1,
+        ),
+    ],
 )
