@@ -41,11 +41,57 @@ pixel-space arm), seeds 0-4: diffusion minus the Gaussian 0.405 / 0.435 / 0.365 
 ≥ 0.1), guided minus unguided class consistency 0.118 / 0.118 / 0.158 / 0.183 / 0.080 (target ≥ 0.05).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="High-Resolution Image Synthesis with Latent Diffusion Models",
     arxiv="2112.10752",
     claim="Diffusion in an autoencoder's latent space keeps quality at a fraction of pixel-space cost.",
+    exercises=[
+        Exercise(
+            target="posterior",
+            statement="""
+                The forward process posterior q(z_{t−1} | z_t, z_0) = N(μ̃_t, β̃_t I) (Ho et al. eq. 6-7):
+
+                    μ̃_t = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · z_0 + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · z_t
+                    β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t
+
+                z0, zt: (batch, d); t: an int, 2 ≤ t ≤ T; s: the Schedule, whose s.beta, s.alpha and
+                s.alpha_bar are (T,) tensors in which index t − 1 holds step t (β_t is s.beta[t − 1],
+                ᾱ_{t−1} is s.alpha_bar[t − 2]); α_t = 1 − β_t. Returns (μ̃_t of shape (batch, d), β̃_t a
+                0-d tensor), in the schedule's dtype.
+            """,
+            hints=[
+                "Read the three numbers first: a_bar = s.alpha_bar[t - 1], a_bar_prev = s.alpha_bar[t - 2], "
+                "beta = s.beta[t - 1]; the steps are 1-based, the tensors 0-based.",
+                "√α_t is (1 - beta).sqrt(): α_t is one step's 1 − β_t, not the product ᾱ_t.",
+                "mean = (a_bar_prev.sqrt() * beta / (1 - a_bar)) * z0 + "
+                "((1 - beta).sqrt() * (1 - a_bar_prev) / (1 - a_bar)) * zt.",
+            ],
+            lines=5,
+        ),
+        Exercise(
+            target="guided_eps",
+            statement="""
+                Classifier-free guidance (Ho and Salimans, arXiv 2207.12598, eq. 6):
+
+                    ε̃(z_t, c) = (1 + w) ε(z_t, c) − w ε(z_t, ∅)
+
+                model(zt, t, c) is ε_θ; the null condition ∅ is the class index model.null. zt: (batch, d);
+                t, c: (batch,) long; w: the guidance weight (a float ≥ 0). In this convention w = 0 is the
+                plain conditional model, not the unconditional one. Returns (batch, d). One forward pass of
+                a doubled batch (conditional and unconditional rows) is the usual way; two calls are
+                equally right.
+            """,
+            hints=[
+                "The unconditional prediction is the same network with c replaced by "
+                "torch.full_like(c, model.null).",
+                "At w = 0 the result must be model(zt, t, c) exactly: (1 + 0)·ε_c − 0·ε_∅.",
+                "cond, uncond = model(torch.cat([zt, zt]), torch.cat([t, t]), torch.cat([c, null])).chunk(2);"
+                " return (1 + w) * cond - w * uncond.",
+            ],
+            lines=6,
+        ),
+    ],
 )
