@@ -44,11 +44,37 @@ full attention; the sorting, gathers and duplicate counting (which grows with ro
 N² dot products they avoid until N is much longer.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Reformer: The Efficient Transformer",
     arxiv="2001.04451",
     claim="LSH attention finds a query's near keys in O(N log N); reversible layers free memory from depth.",
+    exercises=[
+        Exercise(
+            target="lsh_buckets",
+            statement="""
+                Section 2, angular LSH: a random rotation R of shape (d, b/2) hashes a vector x into one
+                of b buckets, h(x) = argmax([xR; −xR]): the b/2 projections and their negations
+                concatenated (bucket k < b/2 when projection k is the largest positive one, b/2 + k when
+                −projection k is the largest), so that nearby directions tend to share a bucket.
+
+                x: (B, H, N, d), the shared queries/keys; rotations: (R, d, b/2), one rotation per hash
+                round. Returns long bucket ids (B, H, R, N) in 0 … b − 1, round r hashed with
+                rotations[r]. With one bucket (b/2 = 0, rotations (R, d, 0)) every position is in bucket
+                0. lsh_attention sorts by these buckets; the check compares it with a brute-force
+                definition that hashes on its own.
+            """,
+            hints=[
+                "torch.einsum('bhnd,rdk->bhrnk', x, rotations) projects every round at once: "
+                "(B, H, R, N, b/2).",
+                "Concatenate the projections with their negations along the last dim before the argmax: "
+                "b values, not b/2.",
+                "One bucket (rotations.shape[-1] == 0): "
+                "torch.zeros(B, H, R, N, dtype=torch.long, device=x.device).",
+            ],
+            lines=6,
+        )
+    ],
 )
