@@ -43,11 +43,38 @@ at this scale and we do not claim it.
 The bench: setting the rate each step costs nothing measurable against a constant-rate step.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Super-Convergence: Very Fast Training of Neural Networks Using Large Learning Rates",
     arxiv="1708.07120",
     claim="One learning-rate cycle up to a large rate trains as well as constant rates, in fewer steps.",
+    exercises=[
+        Exercise(
+            target="one_cycle_lr",
+            statement="""
+                The one-cycle policy (section 3) in PyTorch's two-phase cosine form (OneCycleLR with
+                cycle_momentum=False, anneal_strategy="cos"), for step k = 0 … T − 1:
+
+                    η₀ = η_max / div,   η_min = η₀ / final_div,   k* = pct_start · T − 1
+                    k ≤ k*:  η_k = cos_anneal(η₀, η_max, k / k*)
+                    k > k*:  η_k = cos_anneal(η_max, η_min, (k − k*) / (T − 1 − k*))
+
+                step: k; total_steps: T; max_lr: η_max; pct_start, div_factor, final_div_factor: as named.
+                cos_anneal(start, end, pct) (in model.py) goes from start at pct = 0 to end at pct = 1 along
+                half a cosine. k* is a float (not rounded): the peak falls on a whole step only when
+                pct_start · T is whole. Returns a Python float; the check compares every step with
+                PyTorch's scheduler to 1e-12.
+            """,
+            hints=[
+                "η_min divides η₀, not η_max: η_min = max_lr / div_factor / final_div_factor.",
+                "The peak is at step pct_start · T − 1 (0-based steps): with T = 100 and pct 0.3 the 30th "
+                "step, k = 29, has η_max.",
+                "if step <= peak: return cos_anneal(initial, max_lr, step / peak); else anneal from max_lr "
+                "to final over (step - peak) / (total_steps - 1 - peak).",
+            ],
+            lines=6,
+        )
+    ],
 )
