@@ -46,11 +46,61 @@ scale: the paper's gains (+8.9% on commonsense reasoning; 14.8% on average lost 
 feature that 64 labels cannot teach.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Improving Language Understanding by Generative Pre-Training",
     arxiv=None,
     claim="Pretraining a transformer as a language model, then fine-tuning it, beats training from scratch.",
+    exercises=[
+        Exercise(
+            target="CausalSelfAttention.forward",
+            statement="""
+                Masked multi-head self-attention, the attention of GPT's decoder block: each head computes
+
+                    softmax(Q Kᵀ / √d + M) V,   M[i, j] = −∞ where key j > query i, else 0
+
+                so position i attends to positions 0 … i (itself included) and never to a later one.
+
+                x: (B, N, D). self.c_attn (a Linear D → 3D) gives Q, K and V side by side: its output
+                viewed as (B, N, 3, H, d) holds q, k, v along dim 2, head h along dim 3, with H =
+                self.n_heads and d = D / H. Attend per head, concatenate the heads back to (B, N, D) (head
+                h's d numbers at h·d … (h+1)·d − 1) and return self.c_proj of that, (B, N, D). The check
+                compares a whole block with nn.TransformerEncoderLayer under a causal mask.
+            """,
+            hints=[
+                "q, k, v = self.c_attn(x).view(B, N, 3, H, d).permute(2, 0, 3, 1, 4): each (B, H, N, d).",
+                "The mask hides the strict upper triangle only, the diagonal stays: "
+                "torch.ones(N, N, dtype=torch.bool).triu(1) is True where key j > query i.",
+                "scores = q @ k.transpose(-2, -1) / math.sqrt(d); masked_fill(future, -inf), softmax over "
+                "the keys (dim=-1), @ v, then y.transpose(1, 2).reshape(B, N, D).",
+            ],
+            lines=7,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        ),
+        Exercise(
+            target="fine_tuning_loss",
+            statement="""
+                Eq. 3-5, fine-tuning with the language model kept as an auxiliary objective:
+
+                    P(y | x^1 … x^m) = softmax(h_l^m W_y)       (eq. 3: the LAST token's final state)
+                    −L_3 = −L_2 − λ·L_1,   λ = lam              (eq. 5)
+
+                −L_2 is the cross-entropy of the class logits with `labels` (eq. 4), −L_1 the language
+                model's next-token cross-entropy on the same tokens (eq. 1: each u_i predicted from u_<i),
+                both averaged rather than summed. model: a GPT with a task head; model.hidden(tokens) is
+                h_n (B, N, D), model.W_y the task head (D → classes), h_n @ model.W_e.weight.T the
+                next-token logits (B, N, vocab), and lm_loss(logits, tokens) (below) −L_1 from them.
+                tokens: (B, N) long; labels: (B,) long. Return the 0-dim loss; lam = 0 is −L_2 alone.
+                Run the transformer once: both objectives read the same h_n.
+            """,
+            hints=[
+                "h = model.hidden(tokens) once; the class logits are model.W_y(h[:, -1]), (B, classes).",
+                "−L_2 = F.cross_entropy(model.W_y(h[:, -1]), labels).",
+                "Add lam * lm_loss(h @ model.W_e.weight.T, tokens) when lam is not 0.",
+            ],
+            lines=5,
+        ),
+    ],
 )

@@ -1,0 +1,39 @@
+"""Classic mistakes in GPT, for ``readtrack practice``: the check must catch them (tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.practice import mistake
+
+from .model import GPT, CausalSelfAttention, lm_loss
+
+
+@mistake("CausalSelfAttention.forward", fails="block vs nn.TransformerEncoderLayer (post-LN, causal), N=7")
+def forward(self: CausalSelfAttention, x: torch.Tensor) -> torch.Tensor:
+    """The causal mask off by one (triu(2)): each position also sees the next one, a leak of the token it
+    is trained to predict. Invisible at N = 1."""
+    B, N, D = x.shape
+    H, d = self.n_heads, D // self.n_heads
+    q, k, v = self.c_attn(x).view(B, N, 3, H, d).permute(2, 0, 3, 1, 4)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d)
+    future = torch.ones(N, N, dtype=torch.bool, device=x.device).triu(2)
+    y = scores.masked_fill(future, float("-inf")).softmax(dim=-1) @ v
+    return self.c_proj(y.transpose(1, 2).reshape(B, N, D))
+
+
+@mistake("fine_tuning_loss", fails="fine-tuning loss −L_3 = −L_2 − λ·L_1 (eq. 5) vs its terms apart")
+def fine_tuning_loss(
+    model: GPT, tokens: torch.Tensor, labels: torch.Tensor, lam: float = 0.5
+) -> torch.Tensor:
+    """Classifies from the first token's state (BERT's [CLS] habit), which a causal model computes from the
+    first token alone: eq. 3 reads the last one, h_l^m."""
+    h = model.hidden(tokens)
+    assert model.W_y is not None
+    loss = F.cross_entropy(model.W_y(h[:, 0]), labels)
+    if lam:
+        loss = loss + lam * lm_loss(h @ model.W_e.weight.T, tokens)
+    return loss
