@@ -50,11 +50,37 @@ shapes images a ResNet-8 reaches test accuracy A 0.981, B 0.972, C 1.000 after 1
 not the paper's ordering, and not asserted.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Deep Residual Learning for Image Recognition",
     arxiv="1512.03385",
     claim="Identity shortcuts cure the degradation of deep plain nets: plain-32 0.40 vs residual-32 0.85.",
+    exercises=[
+        Exercise(
+            target="BasicBlock.forward",
+            statement="""
+                The basic building block (fig. 2 and fig. 5 left, eqs. 1-2):
+
+                    F(x) = BN_2(W_2 σ(BN_1(W_1 x))),    y = σ(F(x) + shortcut(x))
+
+                W_1, BN_1 are self.conv1, self.bn1 (W_1 carries the block's stride), W_2, BN_2 are
+                self.conv2, self.bn2, σ is the ReLU. self.shortcut is the identity, or W_s of eq. 2 (a
+                1×1 convolution with BN, option B/C) or the zero-padding PadShortcut (option A) where the
+                width or resolution changes: call it, whichever it is. The last ReLU comes AFTER the
+                addition. With self.residual False (the paper's plain network) there is no shortcut:
+                y = σ(F(x)).
+
+                x: (B, c_in, H, W) → (B, c_out, ⌈H/s⌉, ⌈W/s⌉). The check compares it with F.conv2d and
+                batch normalisation by hand, forward, gradients and in eval mode.
+            """,
+            hints=[
+                "out = F.relu(self.bn1(self.conv1(x))), then out = self.bn2(self.conv2(out)): that is F(x).",
+                "Add self.shortcut(x) to F(x) only when self.residual.",
+                "One ReLU after the sum: return F.relu(out); not F.relu(F(x)) + x.",
+            ],
+            lines=5,
+        )
+    ],
 )
