@@ -63,11 +63,58 @@ checked, and the trained tanh network's few saturated units pass a mean tanh' of
 (LeNet-5 0.976-0.9985 test accuracy, target ≥ 0.97) and the other four nets 30 steps.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Visualizing and Understanding Convolutional Networks",
     arxiv="1311.2901",
     claim="Five CNN generations; stacked 3×3s and 1×1 reductions buy receptive field and width cheaply.",
+    exercises=[
+        Exercise(
+            target="conv2d_im2col",
+            statement="""
+                A convolution layer as one matrix product (im2col, as cuda-convnet and Caffe computed
+                AlexNet's layers). A CNN's "convolution" is a cross-correlation, the kernel is not flipped:
+
+                    y[b, o, i, j] = bias[o] + Σ_{c,u,v} W[o, c, u, v] · x_pad[b, c, i·s + u, j·s + v]
+
+                x: (B, C, H, W); weight: (C', C, k, k); bias: (C',) or None; stride s and zero padding p
+                on every side. Return (B, C', H', W') with H' = (H + 2p − k) // s + 1 (W' alike), in x's
+                dtype, differentiable in x, weight and bias. Write it as cols = the k·k·C input values under
+                each output place, one column per place, then one product with the weight as a matrix.
+            """,
+            hints=[
+                "F.unfold(x, k, padding=p, stride=s) gives (B, C·k·k, H'·W'), the values ordered (c, u, v) "
+                "as in weight[o].",
+                "weight.reshape(C', C·k·k) @ cols is (B, C', H'·W'); add bias[:, None] when there is one.",
+                "Reshape to (B, C', H', W'). No weight.flip: F.conv2d, like every CNN library, "
+                "cross-correlates.",
+            ],
+            lines=8,
+            references=["torch.nn.functional.conv2d"],
+        ),
+        Exercise(
+            target="local_response_norm",
+            statement="""
+                AlexNet eq. (1), local response normalisation across channels:
+
+                    b^i = a^i / (k + α Σ_{j = max(0, i − n/2)}^{min(N − 1, i + n/2)} (a^j)²)^β
+
+                a: (B, N, H, W) activations, N channels; the sum runs over the n channels around channel i
+                at the same place (fewer at the edges: channels beyond 0 … N − 1 count as zeros). n, k, α
+                (alpha), β (beta) as in the paper (n = 5, k = 2, α = 1e-4, β = 0.75). α multiplies the sum
+                itself, as in the paper: nn.LocalResponseNorm divides its α by n, so the check compares
+                with nn.LocalResponseNorm(n, alpha=α·n). Return (B, N, H, W).
+            """,
+            hints=[
+                "Square a and pad the channel dimension with zeros, n // 2 before and (n − 1) // 2 after: "
+                "F.pad(a.square(), (0, 0, 0, 0, n // 2, (n - 1) // 2)).",
+                "padded.unfold(1, n, 1).sum(-1) is the window sum for every channel, (B, N, H, W).",
+                "a / (k + alpha * window).pow(beta), with no division of alpha by n.",
+            ],
+            lines=3,
+            references=["torch.nn.functional.local_response_norm"],
+        ),
+    ],
 )

@@ -1,0 +1,36 @@
+"""Classic mistakes in the CNN case study's building blocks, for ``readtrack practice``: its check must
+catch them (tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.practice import mistake
+
+
+@mistake("conv2d_im2col", fails="convolution (im2col) vs F.conv2d in float64, B 2")
+def conv2d_im2col(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int = 1, padding: int = 0
+) -> torch.Tensor:
+    """The textbook convolution, the kernel flipped: CNN layers (and F.conv2d) cross-correlate. A 1×1 kernel
+    hides it; the first 3×3 one shows it."""
+    B, C, H, W = x.shape
+    C_out, _, k, _ = weight.shape
+    H_out, W_out = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    cols = F.unfold(x, k, padding=padding, stride=stride)
+    out = weight.flip(-2, -1).reshape(C_out, C * k * k) @ cols
+    if bias is not None:
+        out = out + bias[:, None]
+    return out.reshape(B, C_out, H_out, W_out)
+
+
+@mistake("local_response_norm", fails="local response normalisation (eq. 1) vs nn.LocalResponseNorm")
+def local_response_norm(
+    a: torch.Tensor, n: int = 5, k: float = 2.0, alpha: float = 1e-4, beta: float = 0.75
+) -> torch.Tensor:
+    """PyTorch's convention instead of the paper's: α divided by n (an average of the squares, not their
+    sum), so the normalisation is n times weaker than eq. (1)."""
+    squares = F.pad(a.square(), (0, 0, 0, 0, n // 2, (n - 1) // 2))
+    window = squares.unfold(1, n, 1).sum(-1)
+    return a / (k + alpha / n * window).pow(beta)
