@@ -294,7 +294,9 @@ def export(
     if result.written_to is None:
         sys.stdout.write(result.text)
     else:
-        print(f"exported {result.papers} papers as {fmt} to {result.written_to}")
+        from readtrack.words import plural
+
+        print(f"exported {plural(result.papers, 'paper')} as {fmt} to {result.written_to}")
 
 
 # -- paper plugins ------------------------------------------------------------------------------------
@@ -520,7 +522,7 @@ def practice(
         if as_json:
             _print_json([s.to_dict() for s in statuses])
         else:
-            _console().print(text.status_table(statuses))
+            print("\n".join(text.status_lines(statuses)))
         return
     plugin = core.practice_plugin(name)
     if check or train:

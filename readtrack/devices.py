@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from readtrack.errors import DeviceError
+from readtrack.words import plural
 
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
 _CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
@@ -155,7 +156,8 @@ def environment_line(env: dict[str, Any]) -> str:
         parts.append(f"CUDA {env['cuda']}")
     if env.get("cudnn"):
         parts.append(f"cuDNN {env['cudnn']}")
-    parts.append(f"{env.get('cpu_threads', '?')} threads")
+    threads = env.get("cpu_threads")
+    parts.append(plural(threads, "thread") if isinstance(threads, int) else f"{threads or '?'} threads")
     if env.get("cpu_kernels"):
         parts.append(f"{env['cpu_kernels']} kernels")
     parts.append(f"Python {env.get('python', '?')}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from readtrack.words import plural
+
 
 @dataclass(frozen=True)
 class ItemResult:
@@ -123,14 +125,14 @@ def summary_lines(report: SyncReport) -> list[str]:
     if report.count("link"):
         counts.append(f"{report.count('link')} kept as links")
     counts.append(f"{len(report.failed)} failed")
-    lines = [f"{', '.join(counts)} ({report.requests} request{'' if report.requests == 1 else 's'})"]
+    lines = [f"{', '.join(counts)} ({plural(report.requests, 'request')})"]
     resolved = [r for r in report.resolved if r.outcome == "resolved"]
     if report.resolved:
-        lines.append(f"resolved {len(resolved)} of {len(report.resolved)} titles on arXiv")
+        lines.append(f"resolved {len(resolved)} of {plural(len(report.resolved), 'title')} on arXiv")
     if report.filled:
-        lines.append(f"filled in the title or year of {len(report.filled)} papers in papers.yaml")
+        lines.append(f"filled in the title or year of {plural(len(report.filled), 'paper')} in papers.yaml")
     if report.indexed_pages:
-        lines.append(f"indexed {report.indexed_pages} PDF pages for `readtrack search`")
+        lines.append(f"indexed {plural(report.indexed_pages, 'PDF page')} for `readtrack search`")
     lines += [f"  no text in the PDF of {p}: {why}" for p, why in sorted(report.no_text.items())]
     if report.index_problem:
         lines.append(f"search index not updated: {report.index_problem}")
@@ -151,7 +153,7 @@ def summary_lines(report: SyncReport) -> list[str]:
             lines += [f"  failed {p}: {i.kind} {i.target}: {reason}" for p, i in failures]
     if report.nothing_to_sync:
         lines.append(
-            f"{len(report.nothing_to_sync)} papers have no arXiv id or url "
+            f"{plural(len(report.nothing_to_sync), 'paper has', 'papers have')} no arXiv id or url "
             f"({', '.join(report.nothing_to_sync[:5])}{', ...' if len(report.nothing_to_sync) > 5 else ''});"
             " `readtrack sync --resolve` searches arXiv by title"
         )

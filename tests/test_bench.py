@@ -128,6 +128,8 @@ def test_environment_names_the_versions_and_threads() -> None:
     assert f"torch {torch.__version__}" in line and f"readtrack {readtrack.__version__}" in line
     assert f"{env['cpu_kernels']} kernels" in line
     assert "kernels" not in environment_line({**env, "cpu_kernels": None})  # an older record
+    assert " · 1 thread · " in environment_line({**env, "cpu_threads": 1})  # not "1 threads"
+    assert " · 4 threads · " in environment_line({**env, "cpu_threads": 4})
 
 
 def test_a_steady_call_is_timed_until_settled_and_not_flagged_noisy() -> None:

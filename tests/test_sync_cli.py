@@ -140,6 +140,14 @@ def test_a_403_stops_arxiv_with_a_clear_message(server: FakeArxiv) -> None:
     assert server.total_requests == 1
 
 
+def test_one_paper_one_id_and_one_request_are_said_in_the_singular(server: FakeArxiv) -> None:
+    result = run_cli("sync", "resnet", "--no-pdf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "syncing 1 paper: metadata for 1 arXiv id, 0 downloads"
+    assert lines[-1] == "1 synced, 0 already cached, 0 failed (1 request)"
+
+
 def test_bad_settings_are_one_line_usage_errors(server: FakeArxiv) -> None:
     result = run_cli("sync", env={"READTRACK_TIMEOUT": "fast"})
     assert result.returncode == 2
@@ -235,7 +243,7 @@ def test_sync_fills_in_the_title_and_year_of_a_paper_added_by_id_and_nothing_els
     before = catalog_file.read_text()
     result = run_cli("sync", "arxiv-2103-14030", "--no-pdf")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "filled in the title or year of 1 papers in papers.yaml" in result.stdout
+    assert "filled in the title or year of 1 paper in papers.yaml" in result.stdout
     paper = load(catalog_file).get("arxiv-2103-14030")
     assert (paper.title, paper.year) == ("Swin Transformer: Hierarchical Vision Transformer", 2021)
     diff = difflib.unified_diff(before.splitlines(), catalog_file.read_text().splitlines(), lineterm="", n=0)

@@ -21,6 +21,7 @@ from readtrack.records import GroupRecord, RunRecord
 from readtrack.render.runs import fmt_number, fmt_seconds, status_text, threads_note
 from readtrack.safe_text import visible
 from readtrack.spread import Spread, spreads
+from readtrack.words import plural
 
 DOTS = "·∙•●"
 
@@ -255,7 +256,7 @@ def render_shelf(outcomes: Sequence[PluginOutcome], console: Console, wall_s: fl
     console.print(shelf_table(outcomes))
     passed = sum(o.status == "passed" for o in outcomes)
     verdict = Text(
-        f"{passed} of {len(outcomes)} plugins passed",
+        f"{passed} of {plural(len(outcomes), 'plugin')} passed",
         style="green" if passed == len(outcomes) else "bold red",
     )
     verdict.append(f" in {fmt_seconds(wall_s)}", style="")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from readtrack.catalog import LINKED_BY_ARXIV, STATUS_GLYPHS, Catalog, Paper
 from readtrack.safe_text import visible
 from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
+from readtrack.words import plural
 
 if TYPE_CHECKING:
     from rich.panel import Panel
@@ -263,8 +264,8 @@ class TerminalProgress:
 
     def _start(self, event: SyncStarted) -> None:
         line = (
-            f"syncing {event.papers} papers: metadata for {event.metadata} arXiv ids, "
-            f"{event.downloads} downloads"
+            f"syncing {plural(event.papers, 'paper')}: metadata for {plural(event.metadata, 'arXiv id')}, "
+            f"{plural(event.downloads, 'download')}"
         )
         if not self.live:
             print(line, flush=True)
@@ -325,9 +326,9 @@ class TerminalProgress:
 def doctor_lines(report: CacheReport) -> list[str]:
     """`readtrack doctor`'s report: the cache's counts, then one line per problem."""
     lines = [
-        f"PDF cache {report.folder}: {report.ok} of {report.checked} recorded files fine, "
-        f"{report.not_downloaded} arXiv PDFs not downloaded yet"
+        f"PDF cache {report.folder}: {report.ok} of {plural(report.checked, 'recorded file')} fine, "
+        f"{plural(report.not_downloaded, 'arXiv PDF')} not downloaded yet"
     ]
     lines += [f"  {p.kind:<10} {visible(p.name)}: {visible(p.detail)}" for p in report.problems]
-    lines.append(f"{len(report.problems)} problems" if report.problems else "no problems")
+    lines.append(plural(len(report.problems), "problem") if report.problems else "no problems")
     return lines

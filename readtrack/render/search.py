@@ -11,6 +11,7 @@ from readtrack.render.papers import _cells, _painter
 from readtrack.safe_text import visible
 from readtrack.search import Hit
 from readtrack.search_index import IndexReport
+from readtrack.words import plural
 
 MARK = "**"
 
@@ -64,6 +65,8 @@ def hit_lines(hits: list[Hit], *, width: int = 100, color: bool = False) -> list
 
 def index_lines(report: IndexReport, problems: dict[str, str]) -> list[str]:
     """`readtrack doctor --reindex`'s lines: what was indexed, then each PDF without text and why."""
-    lines = [f"search index rebuilt: {report.indexed} sources, {report.pdf_pages} PDF pages"]
+    lines = [
+        f"search index rebuilt: {plural(report.indexed, 'source')}, {plural(report.pdf_pages, 'PDF page')}"
+    ]
     lines += [f"  no text    {paper_id}: {problem}" for paper_id, problem in sorted(problems.items())]
     return lines
