@@ -48,11 +48,35 @@ variance growth the scaling prevents shows at any size. A fair echo of sections 
 tokenizer rule and the same two model changes, on text and depths small enough to check every byte.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Language Models are Unsupervised Multitask Learners",
     arxiv=None,
     claim="Byte-level BPE encodes any string losslessly; pre-LN and a 1/√N init keep the residual flat.",
+    exercises=[
+        Exercise(
+            target="Block.forward",
+            statement="""
+                Section 2.3: "Layer normalization was moved to the input of each sub-block". The residual
+                stream x is never normalised itself; each sub-block reads a normalised copy and adds its
+                output back:
+
+                    GPT-2 (pre-LN, self.pre_ln True):    h = x + Attn(LN_1(x)),   x' = h + MLP(LN_2(h))
+                    GPT-1 (post-LN, self.pre_ln False):  h = LN_1(x + Attn(x)),   x' = LN_2(h + MLP(h))
+
+                x: (B, N, D), returns (B, N, D). Attn is self.attn (causal self-attention), MLP is
+                self.mlp, LN_1 and LN_2 are self.ln1 and self.ln2. Both branches are checked against
+                nn.TransformerEncoderLayer (norm_first=True and False) under a causal mask.
+            """,
+            hints=[
+                "Pre-LN: the normalised tensor only goes INTO the sub-block; "
+                "what is added to is the un-normalised x.",
+                "x = x + self.attn(self.ln1(x)); then x + self.mlp(self.ln2(x)).",
+                "Post-LN: x = self.ln1(x + self.attn(x)); then self.ln2(x + self.mlp(x)).",
+            ],
+            lines=5,
+        )
+    ],
 )
