@@ -54,11 +54,43 @@ central result, that span-corruption pretraining transfers, is not tested: in a 
 Markov-chain digit text, then fine-tuning on these tasks) it hurt fine-tuning at this size rather than helped.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer",
     arxiv="1910.10683",
     claim="One encoder-decoder, trained text to text with task prefixes, does every task.",
+    exercises=[
+        Exercise(
+            target="relative_position_bucket",
+            statement="""
+                T5's relative position buckets (section 2.1), for r = j − i (key position minus query
+                position):
+
+                    bidirectional: N = num_buckets / 2, n = |r|, and r > 0 (a key after the query) adds N
+                    causal:        N = num_buckets,     n = max(−r, 0)  (every future key shares bucket 0)
+                    n_exact = N / 2
+                    bucket(n) = n                                                       if n < n_exact
+                              = min(N − 1, n_exact + ⌊log(n / n_exact) / log(max_distance / n_exact)
+                                                      · (N − n_exact)⌋)                 otherwise
+
+                relative_position: a long tensor of offsets r, any shape; returns the bucket ids, a long
+                tensor of the same shape, in [0, num_buckets). Half of the N buckets are exact, one per
+                offset; the other half cover logarithmically wider ranges up to max_distance, and every
+                offset beyond lands in the last one. Take the logarithm in float64 (float32 on mps), so
+                offsets exactly on a range's edge (16, 32, 64 with the paper's 32 buckets and 128) land on
+                the upper side, as the integer-exact reference puts them.
+            """,
+            hints=[
+                "Work out n and the half-offset first: if bidirectional, halve num_buckets, add "
+                "(r > 0).long() * num_buckets, and use n = r.abs(); else n = (-r).clamp_min(0).",
+                "Compute the logarithmic bucket for every n (clamp n at 1 so that log(0) never happens) "
+                "and choose with torch.where(n < max_exact, n, large).",
+                "large = (max_exact + (log(n / max_exact) / math.log(max_distance / max_exact) * "
+                "(num_buckets - max_exact)).long()).clamp_max(num_buckets - 1).",
+            ],
+            lines=12,
+        )
+    ],
 )
