@@ -50,11 +50,42 @@ three-arm comparison replaced it, asking what the metric was made for. Every obj
 pixels), so AP medium and large are −1 as COCO reports an empty range. Our evaluator is 3-5 × slower than
 pycocotools (its matching is C and numpy; ours a Python loop), as the bench shows."""
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Microsoft COCO: Common Objects in Context",
     arxiv="1405.0312",
     claim="COCO's AP averages over IoU .50:.95, so it rewards precise localisation that AP50 barely sees.",
+    exercises=[
+        Exercise(
+            target="precision_recall",
+            statement="""
+                COCO's precision-recall curve of one category at the T = 10 IoU thresholds, read at the
+                R = 101 recall points r ∈ {0, .01 … 1} (RECALL_POINTS):
+
+                    pool the first max_det detections of every image, sort by descending score (stable);
+                    TP_n, FP_n = running counts of matched and unmatched detections, ignored ones left out;
+                    recall_n = TP_n / n_true,   precision_n = TP_n / (TP_n + FP_n + eps)
+                    envelope: precision_n ← max_{m ≥ n} precision_m   (non-increasing in recall)
+                    P(r) = envelope at the first n with recall_n ≥ r, 0 if the curve never reaches r
+
+                images: one ImageMatches per image, its detections already in descending score: scores (D,),
+                matched and ignored (T, D) bool (per threshold: the detection took a true box; it is
+                ignored, counting neither way), counted (its true boxes inside the area range). n_true is
+                the sum of counted over the images; max_det is 1, 10 or 100. Return None when n_true = 0,
+                else (P, recall) in float64: P (T, 101) and recall (T,), the recall at the end of the curve
+                (0 when there is no detection). eps = torch.finfo(torch.float64).eps keeps 0/0 at 0.
+            """,
+            hints=[
+                "Cut each image before pooling: m.scores[:max_det] and m.matched[:, :max_det]; then one "
+                "stable descending sort of all the scores orders the columns of matched and ignored.",
+                "tp = (matched & ~ignored).double().cumsum(dim=1), fp = (~matched & ~ignored)... alike.",
+                "The envelope is a running maximum from the right: pr.flip(0).cummax(dim=0).values.flip(0).",
+                "torch.searchsorted(rc, points, right=False) is the first index whose recall ≥ each point; "
+                "indices equal to N are points never reached (precision 0).",
+            ],
+            lines=24,
+        )
+    ],
 )
