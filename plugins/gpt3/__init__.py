@@ -45,11 +45,39 @@ model size needs natural text and billions of parameters; here one layer reaches
 the mechanism (shots → accuracy, bounded by what the prompt reveals).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Language Models are Few-Shot Learners",
     arxiv="2005.14165",
     claim="A language model learns a task from demonstrations in its prompt: accuracy grows with the shots.",
+    exercises=[
+        Exercise(
+            target="answer_logits",
+            statement="""
+                Few-shot evaluation by ranking the candidate answers (section 2.4): the prompt
+                x_1 d_1 x_2 d_2 … x_k d_k x_q is answered by argmax over y ∈ Y of p((x_q, y) | prompt), the
+                probability the model gives to the demonstration token d = (x_q, y) right after the query.
+                One causal pass over a whole sequence answers every query in it at once: query i (0-based)
+                with the i demonstrations before it.
+
+                model: a TinyTransformer, model(tokens, mask=causal_mask(n, device)) gives next-token
+                logits (B, n, vocab): the logits at position t are the distribution of token t + 1.
+                tokens: (B, 2k+2), x_1 d_1 … x_(k+1) d_(k+1): queries at the even positions 0, 2, …, their
+                demonstration tokens at the odd ones. The candidate tokens of query x are
+                pair_token(x, y, n_x, n_y) for y = 0 … n_y − 1. Return (B, k+1, n_y): index i holds the
+                logits of the n_y candidates for query x_(i+1), in the order of y. The check compares with
+                separate passes, each over a prompt cut right after its query.
+            """,
+            hints=[
+                "The answer to the query at position t is token t + 1, so it is predicted by the logits "
+                "AT position t: the even positions, logits[:, 0::2].",
+                "queries = tokens[:, 0::2], (B, k+1); pair_token(queries.unsqueeze(-1), "
+                "torch.arange(n_y), n_x, n_y) is (B, k+1, n_y), the candidate token ids.",
+                "logits[:, 0::2].gather(-1, candidates) picks those candidates' logits.",
+            ],
+            lines=5,
+        )
+    ],
 )
