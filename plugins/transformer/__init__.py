@@ -39,11 +39,54 @@ Reversal is a fair small echo of translation: every output token must be fetched
 position through cross-attention, and the order comes only from the positional encodings.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Attention Is All You Need",
     arxiv="1706.03762",
     claim="An encoder-decoder built only from attention learns sequence transduction (here: reversal).",
+    exercises=[
+        Exercise(
+            target="scaled_dot_product_attention",
+            statement="""
+                Eq. 1: Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V, with the masks of torch's
+                F.scaled_dot_product_attention.
+
+                q: (..., L, d_k), k: (..., S, d_k), v: (..., S, d_v); returns (..., L, d_v). The scale is
+                1/√d_k, or `scale` when it is given. attn_mask broadcasts to (..., L, S): a boolean mask is
+                True where a query may attend (False gets −∞ before the softmax), a float mask is added
+                to the scores. is_causal=True lets query i see keys 0 … i (top-left aligned, even when
+                L ≠ S); passing both attn_mask and is_causal is a ValueError. The softmax runs over the
+                keys, the last dimension.
+            """,
+            hints=[
+                "scores = q @ k.transpose(-2, -1), shape (..., L, S), times 1/√d_k with d_k = q.shape[-1].",
+                "The causal mask is torch.ones(L, S, dtype=torch.bool).tril(): True on and below the "
+                "diagonal; a boolean mask is applied with scores.masked_fill(~mask, float('-inf')).",
+                "torch.softmax(scores, dim=-1) @ v.",
+            ],
+            lines=12,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        ),
+        Exercise(
+            target="sinusoidal_positions",
+            statement="""
+                Section 3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos /
+                10000^(2i/d_model)).
+
+                Returns a (max_len, d_model) float64 tensor, row pos = 0 … max_len − 1. Sine and cosine of
+                the same frequency sit in adjacent columns 2i and 2i + 1 (interleaved, not one half sines
+                and the other cosines): each pair then turns by a fixed angle when pos moves by k, which
+                is why PE(pos + k) is a linear function of PE(pos). For an odd d_model the last column is
+                a sine without its cosine partner.
+            """,
+            hints=[
+                "The exponent is 2i/d_model for both columns of a pair: two_i = torch.arange(0, d_model, 2).",
+                "angle = pos[:, None] / 10000 ** (two_i / d_model), shape (max_len, ⌈d_model/2⌉).",
+                "pe[:, 0::2] = sin(angle); pe[:, 1::2] = cos(angle[:, : d_model // 2]).",
+            ],
+            lines=7,
+        ),
+    ],
 )
