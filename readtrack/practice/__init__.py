@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, TypeVar
-from uuid import uuid4
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from readtrack.paper_plugin import Exercise
 from readtrack.practice.declared import PracticePlugin, practice_plugin, practice_plugins
-from readtrack.practice.result import PracticeResult
-from readtrack.practice.workspace import Workspace, open_workspace, workspace_file
-from readtrack.records import Emit, RunInfo, RunRecord, RunStatus, StageResult
+
+if TYPE_CHECKING:  # the list of exercises imports none of these: it must be as fast as `readtrack list`
+    from readtrack.practice.result import PracticeResult
+    from readtrack.practice.workspace import Workspace
+    from readtrack.records import Emit, RunRecord
 
 __all__ = [
     "PRACTICE_PREFIX",
@@ -50,6 +50,7 @@ __all__ = [
 PRACTICE_PREFIX = "practice:"
 
 Status = Literal["not started", "failing", "checks pass", "claim reproduced"]
+_STATUSES: tuple[Status, ...] = ("not started", "failing", "checks pass", "claim reproduced")
 
 
 def check(
@@ -110,8 +111,13 @@ def check(
 
 
 def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False) -> RunRecord:
-    """Store the attempt in history as a run of ``practice:NAME`` (one that died without a record too)."""
+    """Store the attempt in history as a run of ``practice:NAME`` (one that died without a record too), and
+    the plugin's status in the practice list (``<data dir>/practice/attempts.json``)."""
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
     from readtrack import history
+    from readtrack.records import RunInfo, RunRecord, RunStatus, StageResult
 
     record = result.record
     if record is None:
@@ -131,7 +137,38 @@ def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False
     record.info.plugin = PRACTICE_PREFIX + result.plugin
     record.info.options = {**record.info.options, "practice": result.solution}
     history.record_finished(record)
+    _remember(result.plugin, attempt_status(record), record.info.started_at)
     return record
+
+
+def _attempts_file() -> Path:
+    from readtrack.paths import data_dir
+
+    return data_dir() / "practice" / "attempts.json"
+
+
+def _attempts() -> dict[str, Any]:
+    """plugin -> {"status", "detail", "at"}: the newest attempt of each, as the list shows it. History holds
+    every attempt; this small file spares the list from loading it (and sqlite)."""
+    import json
+
+    try:
+        data = json.loads(_attempts_file().read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(plugin: str, status: tuple[Status, str], at: str) -> None:
+    import json
+
+    from readtrack.atomic import atomic_write
+
+    attempts = _attempts()
+    attempts[plugin] = {"status": status[0], "detail": status[1], "at": at}
+    path = _attempts_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(attempts, indent=1, ensure_ascii=False) + "\n")
 
 
 @dataclass(frozen=True)
@@ -159,25 +196,23 @@ class ExerciseStatus:
 
 
 def statuses() -> list[ExerciseStatus]:
-    """Every plugin with exercises and the learner's status on it (torch-free: history and files only)."""
-    from readtrack import history
-
-    newest = history.last_statuses()
+    """Every plugin with exercises and the learner's status on it, from the newest attempt (torch-, sqlite-
+    and rich-free: the plugins' declarations and two small files)."""
+    attempts = _attempts()
     found = []
     for plugin in practice_plugins():
         path = workspace_file(plugin)
-        key = PRACTICE_PREFIX + plugin.name
-        record = history.last_run(key) if key in newest else None
-        status, detail = attempt_status(record)
+        newest = attempts.get(plugin.name) or {}
+        status: Status = next((s for s in _STATUSES if s == newest.get("status")), "not started")
         found.append(
             ExerciseStatus(
                 plugin.name,
                 plugin.title,
                 plugin.targets,
                 status,
-                detail,
+                str(newest.get("detail") or ""),
                 path if path.exists() else None,
-                record.info.started_at if record else None,
+                newest.get("at"),
             )
         )
     return found
@@ -204,6 +239,20 @@ def attempt_status(record: RunRecord | None) -> tuple[Status, str]:
     if train is not None:
         return "checks pass", "claim not reproduced"
     return "checks pass", counted
+
+
+def open_workspace(plugin: PracticePlugin, folder: Path | None = None, *, reset: bool = False) -> Workspace:
+    """The learner's ``model.py`` for ``plugin`` (see :func:`readtrack.practice.workspace.open_workspace`)."""
+    from readtrack.practice import workspace
+
+    return workspace.open_workspace(plugin, folder, reset=reset)
+
+
+def workspace_file(plugin: PracticePlugin, folder: Path | None = None) -> Path:
+    """Where the learner's ``model.py`` is (or will be): ``folder`` or ``<data dir>/practice/NAME``."""
+    from readtrack.paths import data_dir
+
+    return (folder or data_dir() / "practice" / plugin.name) / "model.py"
 
 
 def model_namespace(name: str) -> dict[str, object]:

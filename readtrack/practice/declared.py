@@ -9,8 +9,10 @@ anyway, and a test checks that the imported declaration equals what is read here
 from __future__ import annotations
 
 import ast
-import inspect
-from dataclasses import dataclass
+import contextlib
+import json
+import textwrap
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from readtrack.errors import UsageError
@@ -37,21 +39,46 @@ class PracticePlugin:
 
 def practice_plugins() -> list[PracticePlugin]:
     """Every plugin that declares exercises, in name order (the first plugin of a name wins, as discovery
-    picks it: built-in, then the user's folder)."""
-    from readtrack.paths import catalog_path
+    picks it: built-in, then the user's folder). Kept in the data dir, keyed by the ``__init__.py`` files'
+    sizes and times, so an unchanged set of plugins costs a ``stat`` each."""
+    from readtrack.paths import catalog_path, data_dir
     from readtrack.plugin_links import _inits, _plugin_folders
 
     try:
         catalog = catalog_path()
     except Exception:  # no catalog: the built-in plugins are still there
         catalog = Path.cwd() / "papers.yaml"
+    inits = [init for folder in _plugin_folders(catalog) for init in _inits(folder)]
+    stamp = [_CACHE_FORMAT]
+    for init in inits:
+        with contextlib.suppress(OSError):
+            info = init.stat()
+            stamp.append(f"{init}:{info.st_size}:{info.st_mtime_ns}")
+    cache = data_dir() / "cache" / "practice-exercises.json"
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        cached = json.loads(cache.read_bytes())
+        if cached["stamp"] == stamp:
+            return [_from_json(p) for p in cached["plugins"]]
     found: dict[str, PracticePlugin] = {}
-    for folder in _plugin_folders(catalog):
-        for init in _inits(folder):
-            plugin = _read(init)
-            if plugin is not None:
-                found.setdefault(plugin.name, plugin)
-    return sorted(found.values(), key=lambda p: p.name)
+    for init in inits:
+        plugin = _read(init)
+        if plugin is not None:
+            found.setdefault(plugin.name, plugin)
+    plugins = sorted(found.values(), key=lambda p: p.name)
+    with contextlib.suppress(OSError):  # a read-only data dir only means reading the files again
+        from readtrack.atomic import atomic_write
+
+        data = [{**asdict(p), "folder": str(p.folder)} for p in plugins]
+        atomic_write(cache, json.dumps({"stamp": stamp, "plugins": data}, ensure_ascii=False))
+    return plugins
+
+
+_CACHE_FORMAT = "1"
+
+
+def _from_json(data: dict[str, object]) -> PracticePlugin:
+    exercises = tuple(Exercise(**e) for e in data["exercises"])  # type: ignore[attr-defined]
+    return PracticePlugin(str(data["name"]), str(data["title"]), Path(str(data["folder"])), exercises)
 
 
 def practice_plugin(name: str) -> PracticePlugin:
@@ -128,11 +155,17 @@ def _cleaned(exercise: Exercise) -> Exercise:
     """The statement and hints as a reader sees them: a triple-quoted statement loses its indentation."""
     return Exercise(
         target=exercise.target,
-        statement=inspect.cleandoc(exercise.statement),
-        hints=tuple(inspect.cleandoc(h) for h in exercise.hints),
+        statement=_cleandoc(exercise.statement),
+        hints=tuple(_cleandoc(h) for h in exercise.hints),
         lines=exercise.lines,
         references=exercise.references,
     )
+
+
+def _cleandoc(text: str) -> str:
+    """``inspect.cleandoc`` (the first line stripped, the rest dedented) without importing inspect."""
+    first, _, rest = text.expandtabs().partition("\n")
+    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
 
 
 def _literal(node: ast.expr | None, init: Path) -> object:

@@ -1,22 +1,22 @@
 """How ``readtrack practice`` looks in a terminal: the workspace and its statement, the list of exercises.
 
-Presentation only (rich for the table); the CLI and the TUI call the same core in ``readtrack.practice``.
+Presentation only, plain text (rich only for the live progress of a check: the list must be as fast as
+``readtrack list``); the CLI and the TUI call the same core in ``readtrack.practice``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
-from readtrack.practice.workspace import Workspace
-from readtrack.records import Emit
 from readtrack.safe_text import visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from readtrack.practice.workspace import Workspace
+    from readtrack.records import Emit
 
 STATUS_STYLE = {"not started": "dim", "failing": "red", "checks pass": "yellow", "claim reproduced": "green"}
 
@@ -65,22 +65,34 @@ def exercises_json(workspace: Workspace) -> dict[str, object]:
     }
 
 
-def status_table(statuses: list[ExerciseStatus]) -> Table:
-    table = Table(title="practice: implement the paper yourself", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("plugin", "exercise", "status", "last attempt (UTC)"):
-        table.add_column(column, no_wrap=column in ("plugin", "exercise"), overflow="fold")
-    for s in statuses:
-        status = s.status + (f" ({s.detail})" if s.detail else "")
-        when = (s.last_attempt or "").replace("T", " ")[:16]
-        table.add_row(
-            s.plugin, ", ".join(s.targets), Text(visible(status), style=STATUS_STYLE[s.status]), when
+def status_lines(statuses: list[ExerciseStatus]) -> list[str]:
+    """The list of exercises as aligned plain-text columns (as fast as ``readtrack list``: no rich)."""
+    if not statuses:
+        return ["no plugin declares an exercise yet"]
+    head = ("plugin", "exercise", "status", "last attempt (UTC)")
+    rows = [
+        (
+            s.plugin,
+            ", ".join(s.targets),
+            s.status + (f" ({s.detail})" if s.detail else ""),
+            (s.last_attempt or "").replace("T", " ")[:16],
         )
-    return table
+        for s in statuses
+    ]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(3)]
+    lines = [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+        for row in [head, *rows]
+    ]
+    lines.insert(1, "  ".join("─" * w for w in [*widths, len(head[3])]))
+    return [visible(line) for line in lines]
 
 
 def progress_printer(console: Console) -> Emit:
     """An ``emit`` that shows each stage as it starts and ends, and the train stage's log lines; the
     feedback itself comes after, from the result."""
+
+    from rich.text import Text
 
     def show(event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -17,6 +17,7 @@ from pathlib import Path
 from readtrack.atomic import atomic_write
 from readtrack.errors import UsageError
 from readtrack.paper_plugin import Exercise
+from readtrack.practice import workspace_file
 from readtrack.practice.declared import PracticePlugin
 
 #: What the stub raises: the check's feedback starts with it, and a test looks for it.
@@ -31,17 +32,6 @@ class Workspace:
     path: Path
     created: bool
     backup: Path | None = None
-
-
-def default_folder(name: str) -> Path:
-    """``<data dir>/practice/NAME``."""
-    from readtrack.paths import data_dir
-
-    return data_dir() / "practice" / name
-
-
-def workspace_file(plugin: PracticePlugin, folder: Path | None = None) -> Path:
-    return (folder or default_folder(plugin.name)) / "model.py"
 
 
 def open_workspace(plugin: PracticePlugin, folder: Path | None = None, *, reset: bool = False) -> Workspace:
