@@ -59,11 +59,54 @@ stage; the full one on seed 1 gave 0.769 for both models). One task, a clear eff
 Transformer might learn the local pattern with many more steps, which this budget does not test.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Conformer: Convolution-augmented Transformer for Speech Recognition",
     arxiv="2005.08100",
     claim="Convolution between half-step FFNs around attention beats a same-size Transformer on frames.",
+    exercises=[
+        Exercise(
+            target="ConformerBlock.forward",
+            statement="""
+                Eq. 1, the macaron block: two half-step feed-forward modules around attention and
+                convolution, each module a residual branch, then a final LayerNorm:
+
+                    x̃ = x + ½ FFN₁(x),   x' = x̃ + MHSA(x̃),   x'' = x' + Conv(x'),
+                    y = LayerNorm(x'' + ½ FFN₂(x''))
+
+                x: (B, L, d) frames. The modules are self.ffn1, self.mhsa, self.conv, self.ffn2 (each
+                brings its own pre-LayerNorm) and the final LayerNorm self.norm. Return y, (B, L, d).
+            """,
+            hints=[
+                "Four residual additions in this order: FFN, MHSA, Conv, FFN.",
+                "Only the feed-forward branches are halved (the paper's half-step residual weights); "
+                "attention and convolution are added whole.",
+                "The final self.norm wraps the last residual sum: self.norm(x + 0.5 * self.ffn2(x)).",
+            ],
+            lines=4,
+        ),
+        Exercise(
+            target="ConvModule.forward",
+            statement="""
+                Figure 2, the convolution module (without its residual, which ConformerBlock adds):
+
+                    LayerNorm → pointwise conv (d → 2d) → GLU → depthwise conv (kernel k, 'same')
+                    → BatchNorm → Swish → pointwise conv (d → d)
+
+                GLU(a, b) = a ⊗ σ(b), where a is the first d channels of the pointwise output and b the
+                last d (the gate); Swish(z) = z·σ(z). x: (B, L, d); the layers are self.norm,
+                self.pointwise1, self.depthwise, self.batch_norm, self.pointwise2 (the convolutions and
+                BatchNorm1d want channels first, (B, d, L)). Return (B, L, d).
+            """,
+            hints=[
+                "Transpose after the LayerNorm (it normalises the last dimension, d) and back at the end: "
+                "self.norm(x).transpose(1, 2) is (B, d, L).",
+                "a, gate = h.chunk(2, dim=1) splits the 2d channels; the first half is gated by the second.",
+                "F.silu(self.batch_norm(self.depthwise(a * torch.sigmoid(gate)))), then self.pointwise2.",
+            ],
+            lines=5,
+        ),
+    ],
 )
