@@ -28,11 +28,56 @@ pass on every seed. A fair echo: the paper's gains come from context that crosse
 all this task asks for.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Transformer-XL: Attentive Language Models Beyond a Fixed-Length Context",
     arxiv="1901.02860",
     claim="Reusing the previous segment's states, with relative positions, extends context past the segment.",
+    exercises=[
+        Exercise(
+            target="RelativeAttention.scores",
+            statement="""
+                Section 3.3's relative attention score of query i and key j, over [memory; segment]:
+
+                    A_ij = ((q_i + u)ᵀ k_j + (q_i + v)ᵀ W_k,R R_{i−j}) / √d_head
+                    h̃ = [m ∘ h],  q = h W_q,  k = h̃ W_k,E,  values = h̃ W_v
+
+                h: the segment (B, L, D); memory: (B, M, D) or None (M = 0); P = M + L keys. Query i (of
+                the segment) sits at position M + i of h̃, so its distance to key j is M + i − j, and it
+                sees keys j ≤ i + M (the others get −∞). self.W_qkv projects to [q | k | v] (3D columns: q
+                from h only, k and v from h̃); heads split D into self.n_heads × self.d_head. R is
+                sinusoid(distances, D) cast to h.dtype, projected by self.W_r (W_k,R); self.u and self.v
+                are (H, d_head). Compute the position term for the P distances P − 1 … 0 at once, a
+                (B, H, L, P) matrix, and move it into (query, key) order with rel_shift (in model.py).
+                Returns (the masked scores (B, H, L, P), the values (B, H, P, d_head)).
+            """,
+            hints=[
+                "q, k, v to (B, H, ·, d_head) with .view(B, -1, H, d_head).transpose(1, 2); "
+                "r = self.W_r(R).view(P, H, d_head).transpose(0, 1), (H, P, d_head).",
+                "u goes with the content term, v with the position term: AC = (q + self.u[:, None]) @ kᵀ, "
+                "BD = rel_shift((q + self.v[:, None]) @ rᵀ).",
+                "The distances must run P − 1 … 0 (torch.arange(P - 1, -1, -1)): rel_shift expects column "
+                "c to hold distance P − 1 − c. Mask with j > i + (P - L).",
+            ],
+            lines=15,
+        ),
+        Exercise(
+            target="rel_shift",
+            statement="""
+                The relative shift: x (..., L, P) holds in row i, column c the score of query i with
+                distance P − 1 − c; return (..., L, P) with out[..., i, j] = x[..., i, j + L − 1 − i]
+                wherever key j is visible from query i (j ≤ i + P − L); the other entries may hold
+                anything (the caller masks them). Do it without a gather: pad one column of zeros on the
+                left, view the (L, P + 1) block as (P + 1, L), drop a row, view it back as (L, P).
+            """,
+            hints=[
+                "padded = torch.cat([x.new_zeros(*lead, L, 1), x], dim=-1), shape (..., L, P + 1).",
+                "padded.view(*lead, P + 1, L): the first row is the pad and part of row 0; drop it.",
+                "return padded.view(*lead, P + 1, L)[..., 1:, :].reshape(*lead, L, P).",
+            ],
+            lines=3,
+        ),
+    ],
 )
