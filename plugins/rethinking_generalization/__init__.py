@@ -40,11 +40,38 @@ architecture and optimiser memorise noise completely while generalising on true 
 on the data's size.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Understanding deep learning requires rethinking generalization",
     arxiv="1611.03530",
     claim="The same network fits true and random labels completely; only the true ones generalise.",
+    exercises=[
+        Exercise(
+            target="interpolating_weights",
+            statement="""
+                Theorem 1 (proof of Lemma 1 in the appendix): a two-layer ReLU network with 2n + d weights,
+                c(x) = Σ_j w_j · max(⟨a, x⟩ − b_j, 0), fits ANY n labels y of n distinct points exactly.
+                Draw a random direction a ∈ ℝ^d, so that the projections z_i = ⟨a, x_i⟩ are distinct; sort
+                them, z_(1) < … < z_(n), and interleave the thresholds b_1 < z_(1) < b_2 < z_(2) < … <
+                b_n < z_(n) (b_1 = z_(1) − 1, b_j halfway between z_(j−1) and z_(j)). Then A_ij =
+                max(z_(i) − b_j, 0) is lower triangular with a positive diagonal, and w solves A w = y
+                with y in the same sorted order.
+
+                X: (n, d) points; y: (n,) labels (any real values); g: a CPU torch.Generator: draw a as
+                torch.randn(d, generator=g), then cast it to X's dtype and device. Returns (a (d,), b (n,),
+                w (n,)) in X's dtype; TwoLayerInterpolator.fit builds the network from them, and the check
+                asks it to reproduce y to 1e-6.
+            """,
+            hints=[
+                "z = X @ a; order = z.argsort(); zs = z[order].",
+                "b = torch.cat((zs[:1] - 1.0, (zs[1:] + zs[:-1]) / 2)); "
+                "A = torch.clamp_min(zs[:, None] - b[None, :], 0.0).",
+                "The rows of A are in sorted order, so the right-hand side is y[order]: "
+                "torch.linalg.solve_triangular(A, y[order].to(X)[:, None], upper=False)[:, 0].",
+            ],
+            lines=8,
+        ),
+    ],
 )

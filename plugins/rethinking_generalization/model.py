@@ -73,14 +73,22 @@ class TwoLayerInterpolator(nn.Module):
 
     @classmethod
     def fit(cls, X: torch.Tensor, y: torch.Tensor, g: torch.Generator) -> TwoLayerInterpolator:
-        """The proof of Lemma 1 (appendix): a random a makes z_i = ⟨a, x_i⟩ distinct; sort them and put
-        b_1 < z_(1) < b_2 < z_(2) < … < b_n < z_(n). Then A_ij = max(z_(i) − b_j, 0) is lower triangular
-        with a positive diagonal, so A w = y has a solution: the network interpolates any labels y."""
-        a = torch.randn(X.shape[1], generator=g).to(X)  # (d,)
-        z = X @ a  # (n,)
-        order = z.argsort()
-        zs = z[order]  # (n,) ascending
-        b = torch.cat((zs[:1] - 1.0, (zs[1:] + zs[:-1]) / 2))  # (n,) b_j just below z_(j)
-        A = torch.clamp_min(zs[:, None] - b[None, :], 0.0)  # (n, n) lower triangular
-        w = torch.linalg.solve_triangular(A, y[order].to(X)[:, None], upper=False)[:, 0]  # (n,)
-        return cls(a, b, w)
+        """The network of Theorem 1 that interpolates the labels y (n,) of the points X (n, d)."""
+        return cls(*interpolating_weights(X, y, g))
+
+
+def interpolating_weights(
+    X: torch.Tensor, y: torch.Tensor, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The proof of Lemma 1 (appendix): a random a makes z_i = ⟨a, x_i⟩ distinct; sort them and put
+    b_1 < z_(1) < b_2 < z_(2) < … < b_n < z_(n). Then A_ij = max(z_(i) − b_j, 0) is lower triangular with a
+    positive diagonal, so A w = y has a solution: the network interpolates any labels y. Returns a (d,),
+    b (n,), w (n,)."""
+    a = torch.randn(X.shape[1], generator=g).to(X)  # (d,)
+    z = X @ a  # (n,)
+    order = z.argsort()
+    zs = z[order]  # (n,) ascending
+    b = torch.cat((zs[:1] - 1.0, (zs[1:] + zs[:-1]) / 2))  # (n,) b_j just below z_(j)
+    A = torch.clamp_min(zs[:, None] - b[None, :], 0.0)  # (n, n) lower triangular
+    w = torch.linalg.solve_triangular(A, y[order].to(X)[:, None], upper=False)[:, 0]  # (n,)
+    return a, b, w
