@@ -40,11 +40,39 @@ the validation pick at that budget, as it missed seeds 3 and 4 at 1e-2): test MS
 0.0042-0.0077 (mean 0.0062), RNN 0.153-0.178 on every seed.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine Translation",
     arxiv="1406.1078",
     claim="Reset and update gates let a unit learn long dependencies as an LSTM does, with fewer gates.",
+    exercises=[
+        Exercise(
+            target="gru_cell",
+            statement="""
+                One step of a GRU layer (Cho et al. eq. 5-8, in PyTorch's conventions):
+
+                    r = σ(W_ir x + b_ir + W_hr h + b_hr)                reset gate   (eq. 5)
+                    z = σ(W_iz x + b_iz + W_hz h + b_hz)                update gate  (eq. 6)
+                    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))       reset_after=True (nn.GRU)
+                    n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)       reset_after=False (eq. 8)
+                    h' = (1 − z) ⊙ n + z ⊙ h                                         (eq. 7)
+
+                z → 1 KEEPS the previous state (a leaky integrator whose leak is learnt). x_t: (B, 3H), the
+                input's part already computed for the step, W_i x + b_i, stacked r | z | n along the last
+                dim; h: (B, H), the previous state; W_hh: (3H, H) and b_hh: (3H,), stacked r | z | n the
+                same way. Return h', (B, H). forward runs it over every step and layer; the check compares
+                with nn.GRU (reset_after=True) and with eq. 5-8 written out step by step (False).
+            """,
+            hints=[
+                "x_t.chunk(3, dim=-1) gives W_ir x + b_ir, W_iz x + b_iz, W_in x + b_in, each (B, H).",
+                "reset_after: (h @ W_hh.T + b_hh).chunk(3, dim=-1) gives the three hidden parts; "
+                "the reset gate multiplies the third one, bias included. Otherwise only rows 0 … 2H − 1 "
+                "go through first, and W_hh[2H:] is applied to r * h.",
+                "The update interpolates: (1 - z) * n + z * h, not z * n + (1 - z) * h.",
+            ],
+            lines=11,
+        )
+    ],
 )

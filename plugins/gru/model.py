@@ -27,6 +27,24 @@ import torch
 from torch import nn
 
 
+def gru_cell(
+    x_t: torch.Tensor, h: torch.Tensor, W_hh: torch.Tensor, b_hh: torch.Tensor, reset_after: bool = True
+) -> torch.Tensor:
+    """One step of one layer: x_t (B, 3H) = W_ih x_t + b_ih for r | z | n, the previous state h (B, H),
+    W_hh (3H, H) and b_hh (3H,) stacked r | z | n → h_t (B, H) (eq. 5-8)."""
+    H = h.shape[-1]
+    x_r, x_z, x_n = x_t.chunk(3, dim=-1)  # (B, H) each
+    if reset_after:
+        h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, dim=-1)  # one matmul for all three
+        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)  # eq. 5, 6
+        n = torch.tanh(x_n + r * h_n)  # r ⊙ (W_hn h + b_hn)
+    else:
+        h_r, h_z = (h @ W_hh[: 2 * H].T + b_hh[: 2 * H]).chunk(2, dim=-1)
+        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)  # eq. 5, 6
+        n = torch.tanh(x_n + (r * h) @ W_hh[2 * H :].T + b_hh[2 * H :])  # W_hn (r ⊙ h), eq. 8
+    return (1 - z) * n + z * h  # eq. 7
+
+
 class GRU(nn.Module):
     """A stack of GRU layers: (batch, T, input_size) → output (batch, T, H) (the last layer's h_1 … h_T) and
     h_n (num_layers, batch, H). ``batch_first=False`` takes and gives (T, batch, ·) as ``nn.GRU`` does;
@@ -70,16 +88,7 @@ class GRU(nn.Module):
             h = h0[layer]  # (B, H)
             hs = []
             for x_t in xw.unbind(dim=1):  # (B, 3H) per step; unbind: one backward node, not T
-                x_r, x_z, x_n = x_t.chunk(3, dim=-1)  # (B, H) each
-                if self.reset_after:
-                    h_r, h_z, h_n_ = (h @ W_hh.T + b_hh).chunk(3, dim=-1)  # one matmul for all three
-                    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)  # eq. 5, 6
-                    n = torch.tanh(x_n + r * h_n_)  # r ⊙ (W_hn h + b_hn)
-                else:
-                    h_r, h_z = (h @ W_hh[: 2 * H].T + b_hh[: 2 * H]).chunk(2, dim=-1)
-                    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)  # eq. 5, 6
-                    n = torch.tanh(x_n + (r * h) @ W_hh[2 * H :].T + b_hh[2 * H :])  # W_hn (r ⊙ h), eq. 8
-                h = (1 - z) * n + z * h  # eq. 7
+                h = gru_cell(x_t, h, W_hh, b_hh, self.reset_after)
                 hs.append(h)
             x = torch.stack(hs, dim=1)  # (B, T, H): this layer's outputs, the next layer's inputs
             h_n.append(h)
