@@ -20,6 +20,8 @@ from readtrack.http import PoliteSession
 from readtrack.metadata import ArxivRecord
 
 API_BATCH = 100  # ids per API request; arXiv's manual asks for modest pages
+STOP_WORDS = frozenset({"the", "and", "for", "with", "from", "into", "via", "are", "its", "our", "this"})
+MAX_TITLE_WORDS = 8  # a title search by words uses at most this many (arXiv ANDs them all)
 
 
 class ArxivApiError(SyncError):
@@ -51,11 +53,22 @@ class ArxivApi:
 
     def search_title(self, title: str, limit: int) -> list[ArxivRecord]:
         """The best ``limit`` papers whose title matches ``title`` as a phrase (``ti:"..."``)."""
+        phrase = " ".join(re.findall(r"[^\W_]+", title))
+        return self._search(f'ti:"{phrase}"', limit)
+
+    def search_title_words(self, title: str, limit: int) -> list[ArxivRecord]:
+        """The best ``limit`` papers whose title has every significant word of ``title``, in any order
+        (``ti:deep AND ti:residual ...``): candidates for a title written a little differently."""
+        words = [w for w in re.findall(r"[^\W_]+", title.lower()) if len(w) > 2 and w not in STOP_WORDS]
+        if not words:
+            return []
+        return self._search(" AND ".join(f"ti:{w}" for w in dict.fromkeys(words[:MAX_TITLE_WORDS])), limit)
+
+    def _search(self, query: str, limit: int) -> list[ArxivRecord]:
         import arxiv
 
-        phrase = " ".join(re.findall(r"[^\W_]+", title))
         self.client.page_size = limit
-        search = arxiv.Search(query=f'ti:"{phrase}"', max_results=limit)
+        search = arxiv.Search(query=query, max_results=limit)
         return [r for r in (to_record(x) for x in self.client.results(search)) if r]
 
 

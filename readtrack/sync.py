@@ -355,6 +355,8 @@ class _Run:
                 continue
             try:
                 candidates = self.api.search_title(title, RESOLVE_CANDIDATES)
+                if not candidates:  # no title has it as a phrase: titles with all its words, as candidates
+                    candidates = self.api.search_title_words(title, RESOLVE_CANDIDATES)
             except Cancelled:
                 raise
             except SyncError as err:
@@ -394,19 +396,17 @@ class _Run:
             )
             return ItemResult("resolve", paper.id, "resolved", record.arxiv_id, papers=(paper.id,))
         if not unique:
-            detail = "no arXiv paper has this title"
+            detail = "no arXiv paper has this title or all of its words"
+            advice = "papers.yaml unchanged; add `arxiv:` by hand if you find it"
         else:
             lines = [
-                f"    {r.arxiv_id}  {s:.2f}  {r.title}" for s, r in list(unique.values())[:RESOLVE_CANDIDATES]
+                f"    {r.arxiv_id:<12}  {r.year or '----'}  {s:.2f}  {r.title}"
+                for s, r in list(unique.values())[:RESOLVE_CANDIDATES]
             ]
             why = "several close matches" if confident else f"no match reaches similarity {RESOLVE_THRESHOLD}"
-            detail = f"{why}; candidates:\n" + "\n".join(lines)
-        self.emit(
-            Notice(
-                f"unresolved {paper.id} (\u201c{title}\u201d): {detail}\n    papers.yaml unchanged; "
-                f"add `arxiv:` by hand if one of them is right"
-            )
-        )
+            detail = f"{why}; candidates (arXiv id, year, similarity, title):\n" + "\n".join(lines)
+            advice = "papers.yaml unchanged; add `arxiv: ID` by hand if one of them is right"
+        self.emit(Notice(f"unresolved {paper.id} (\u201c{title}\u201d): {detail}\n    {advice}"))
         return ItemResult("resolve", paper.id, "unresolved", detail, papers=(paper.id,))
 
     # -- step 2: metadata --

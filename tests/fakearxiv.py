@@ -3,10 +3,10 @@
 A real ``http.server.ThreadingHTTPServer`` in a thread, so readtrack's sync talks real HTTP to it (never the
 live site). It serves:
 
-- ``/api/query`` with ``id_list``, ``search_query`` (``ti:"..."``, ``all:...``), ``start`` and
-  ``max_results``, answering in exactly the shape of the replies saved in /work/shared/arxiv-samples (or,
-  with ``shape="old"``, the older one: namespaces declared on each element, hard-wrapped summaries);
-  entries' pdf links point back at this server;
+- ``/api/query`` with ``id_list``, ``search_query`` (``ti:"..."``, ``all:...``, terms joined by ``AND``),
+  ``start`` and ``max_results``, answering in exactly the shape of the replies saved in
+  /work/shared/arxiv-samples (or, with ``shape="old"``, the older one: namespaces declared on each element,
+  hard-wrapped summaries); entries' pdf links point back at this server;
 - ``/pdf/<id>``: a small valid PDF (``%PDF-1.4 ... %%EOF``), deterministic per id and size, with Range
   support (206);
 - ``/web/<path>``: a PDF when the path ends in ``.pdf``, else an HTML page (a stand-in for other sites).
@@ -696,11 +696,13 @@ class _Handler(BaseHTTPRequestHandler):
                     versions[paper.arxiv_id] = int(version.group(1))
                 found.append(paper)
         search = (query.get("search_query") or [""])[0]
-        if search:
-            match = re.match(r'^(ti|all):"?(.*?)"?$', search)
-            phrase = match.group(2) if match else search
+        if search:  # ti:"a phrase", or terms joined by AND (ti:deep AND ti:residual): each must match
+            phrases = []
+            for term in search.split(" AND "):
+                match = re.match(r'^(ti|all):"?(.*?)"?$', term.strip())
+                phrases.append(match.group(2) if match else term)
             candidates = found if id_list else list(fake.papers.values())
-            found = [p for p in candidates if _title_matches(p.title, phrase)]
+            found = [p for p in candidates if all(_title_matches(p.title, phrase) for phrase in phrases)]
         if fault and fault.kind == "drop":
             found = [p for p in found if p.arxiv_id not in fault.ids]
         if fault and fault.kind == "empty-feed":

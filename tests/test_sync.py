@@ -3,6 +3,7 @@ fault the issue lists, --resolve, non-arXiv urls, events and cancel. Real HTTP, 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -423,8 +424,38 @@ def test_resolve_without_a_clear_match_prints_candidates_and_changes_nothing(
     assert [r.outcome for r in report.resolved] == ["unresolved", "unresolved"]
     notices = "\n".join(e.message for e in events if isinstance(e, Notice))
     assert "several close matches" in notices and "2101.00001" in notices and "2101.00003" in notices
-    assert "no arXiv paper has this title" in notices
+    assert "no arXiv paper has this title or all of its words" in notices
+    (nothing,) = [
+        e.message for e in events if isinstance(e, Notice) and e.message.startswith("unresolved nothing")
+    ]
+    assert "add `arxiv:` by hand if you find it" in nothing and "one of them" not in nothing  # there are none
     assert report.exit_code == 0
+
+
+def test_resolve_shows_candidates_with_every_word_when_no_title_has_the_phrase(
+    server: FakeArxiv, catalog_file: Path
+) -> None:
+    server.add(
+        FakePaper(
+            "1512.03385",
+            title="Deep Residual Learning for Image Recognition",
+            published="2015-12-10T00:00:00Z",
+        )
+    )
+    catalog = write_catalog(
+        catalog_file, [{"id": "resnet", "title": "Image recognition with deep residual learning"}]
+    )
+    before = catalog_file.read_bytes()
+    events: list[SyncEvent] = []
+    report = run(catalog, events=events, resolve=True, pdf=False)
+    assert catalog_file.read_bytes() == before and [r.outcome for r in report.resolved] == ["unresolved"]
+    (notice,) = [e.message for e in events if isinstance(e, Notice)]
+    lines = notice.splitlines()
+    assert lines[0].endswith("candidates (arXiv id, year, similarity, title):")
+    assert re.fullmatch(
+        r" +1512\.03385 +2015 +0\.\d\d +Deep Residual Learning for Image Recognition", lines[1]
+    )
+    assert lines[2] == "    papers.yaml unchanged; add `arxiv: ID` by hand if one of them is right"
 
 
 # -- the seed list ------------------------------------------------------------------------------------
