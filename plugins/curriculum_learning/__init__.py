@@ -40,11 +40,51 @@ A fair echo: the Markov LM's text has no easy-to-hard structure the model needs,
 natural text; parity has exactly such a structure, where mastering each length is a step towards the next.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Curriculum Learning for Language Modeling",
     arxiv="2108.02170",
     claim="Competence-based curricula give no reliable gain for language modelling; mastery-paced ones can.",
+    exercises=[
+        Exercise(
+            target="competence",
+            statement="""
+                Platanios et al.'s competence, the share of the training data (easiest first) the model
+                may see at step t:
+
+                    c(t) = min(1, (t · (1 − c0^p) / T + c0^p)^(1/p))
+
+                p = 2 is their "sqrt" competence (the one Campos uses), p = 1 the linear one. c0 is the
+                initial competence: c(0) = c0, c(t) = 1 from t = T on, and c^p grows linearly in t up to T.
+
+                t, T, c0, p: floats (T > 0, 0 < c0 ≤ 1). Return a float.
+            """,
+            hints=[
+                "For p = 2: c(t)² goes linearly from c0² at t = 0 to 1 at t = T.",
+                "Raise c0 to the power p inside, take the 1/p-th power of the whole, then cap at 1: "
+                "min(1.0, (t * (1 - c0**p) / T + c0**p) ** (1 / p)).",
+            ],
+            lines=1,
+        ),
+        Exercise(
+            target="difficulty_cdf",
+            statement="""
+                The difficulty's CDF, d̃(s) = |{s' : d(s') ≤ d(s)}| / M: the share of the M examples no
+                harder than s, in (0, 1]. The sampler admits example s at step t when d̃(s) ≤ c(t), so
+                examples of equal difficulty must get the same d̃ (all admitted together): a tie counts
+                every example it ties with.
+
+                difficulty: (M,) floats, ties possible. Return (M,) float64, d̃ of each example in the
+                input's order.
+            """,
+            hints=[
+                "Sort the difficulties once; the count of values ≤ d is a binary search in the sorted list.",
+                "torch.searchsorted(sorted_d, difficulty, right=True) counts the values ≤ each "
+                "difficulty, ties included (right=False would count only the smaller ones).",
+            ],
+            lines=2,
+        ),
+    ],
 )
