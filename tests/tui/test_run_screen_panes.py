@@ -14,7 +14,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
-from tui_driver import run_app, screen_text, settle
+from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits, history
 from readtrack.records import RunInfo, RunRecord, StageResult, Target
@@ -60,7 +60,9 @@ def text_of(renderable: object, width: int = 100) -> str:
 
 
 async def open_run_screen(app: ReadtrackApp, pilot: Pilot[None]) -> RunScreen:
+    """Enter, and wait until the screen shows the newest recorded run (read from the history in a worker)."""
     await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.stage_status != {})
     await settle(app, pilot)
     assert isinstance(app.screen, RunScreen)
     return app.screen
