@@ -41,11 +41,47 @@ variance than eq. 6: for an untrained network it does not always (``readtrack ru
 not the score-function estimator; this ablation is the "naive" estimator of its section 2.3.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Auto-Encoding Variational Bayes",
     arxiv="1312.6114",
     claim="Reparameterising z = μ + σε gives the ELBO a low-variance gradient: a VAE learns a latent code.",
+    exercises=[
+        Exercise(
+            target="reparameterise",
+            statement="""
+                The reparameterisation trick (section 2.4): z = g_φ(ε, x) = μ + σ ⊙ ε with ε ~ N(0, I), a
+                sample of N(μ, σ²) through which gradients reach μ and σ.
+
+                mu: μ; logvar: log σ², what the encoder outputs (eq. 9), of μ's shape; eps: ε, already
+                drawn, of any shape that broadcasts with μ (e.g. (L, batch, d_z) for L samples). Returns z
+                of the broadcast shape. The encoder gives the log-variance, not σ: σ = exp(½ log σ²).
+            """,
+            hints=[
+                "σ is the square root of the variance: exp(logvar / 2), not exp(logvar).",
+                "return mu + torch.exp(0.5 * logvar) * eps: broadcasting does the L samples.",
+            ],
+            lines=1,
+        ),
+        Exercise(
+            target="gaussian_kl",
+            statement="""
+                The KL term of eq. 10, in closed form for a diagonal Gaussian against the prior N(0, I)
+                (appendix B):
+
+                    D_KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²)
+
+                mu: μ and logvar: log σ², both (..., d_z); returns (...): the sum over the d_z latent
+                dimensions (the last one), one value per example, ≥ 0. It is a sum over dimensions, not
+                a mean: the bound's reconstruction term is a sum over pixels.
+            """,
+            hints=[
+                "σ² is logvar.exp(); μ² is mu.square().",
+                "return -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum(dim=-1).",
+            ],
+            lines=1,
+        ),
+    ],
 )

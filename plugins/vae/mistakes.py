@@ -1,0 +1,21 @@
+"""The classic mistakes in the VAE, for ``readtrack practice``: its check must catch them
+(tests/test_practice.py)."""
+
+from __future__ import annotations
+
+import torch
+
+from readtrack.practice import mistake
+
+
+@mistake("reparameterise", fails="reparameterised gradient of E[z²] is unbiased")
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """σ taken as exp(log σ²), the variance, instead of exp(½ log σ²): z ~ N(μ, σ⁴)."""
+    return mu + torch.exp(logvar) * eps
+
+
+@mistake("gaussian_kl", fails="KL term of eq. 10 vs torch.distributions.kl_divergence")
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The mean over the latent dimensions instead of the sum: the KL is d_z times too small against the
+    reconstruction's sum over pixels."""
+    return -0.5 * (1 + logvar - mu.square() - logvar.exp()).mean(dim=-1)
