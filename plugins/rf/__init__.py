@@ -41,11 +41,40 @@ for any action-free baseline, which hold here exactly; the variance numbers show
 not buy.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="RF",
     arxiv=None,
     claim="REINFORCE, Δθ = α(r − b)∇ln π, is the reward gradient in expectation, for any action-free b.",
+    exercises=[
+        Exercise(
+            target="reinforce",
+            statement="""
+                Williams's REINFORCE estimator, one per episode (a tabular softmax policy,
+                π(a | t, s) = softmax_a θ[t, s, a]):
+
+                    g = Σ_t ∇_θ ln π(a_t | t, s_t) · (R − b(t, s_t))
+
+                For the softmax, ∇ ln π(a | t, s) with respect to the row θ[t, s, :] is onehot(a) − π(· | t,
+                s), and zero for every other (t, s). The baseline b may depend on t and the state, never on
+                the action: then it leaves E[g] = ∇J(θ) unchanged.
+
+                theta: (H, S, A); states, actions: (B, H) long, episode i's s_t and a_t; R: (B,), each
+                episode's return; baseline: (H, S) or None (no baseline, b = 0). Returns g per episode,
+                (B, H, S, A) in theta's dtype, with no graph (use policy(theta.detach())). The check compares
+                it with autograd of ln π(τ) and its mean over every trajectory with the exact ∇J.
+            """,
+            hints=[
+                "pi = policy(theta.detach()); pi[t, states] with t = torch.arange(H).expand(B, H) is "
+                "π(· | t, s_t), (B, H, A).",
+                "score = one_hot(actions, A) − pi[t, states]; advantage = R[:, None] − baseline[t, states] "
+                "(or R[:, None]).",
+                "Start from zeros (B, H, S, A) and write score · advantage[..., None] at "
+                "g[arange(B)[:, None], t, states].",
+            ],
+            lines=8,
+        )
+    ],
 )
