@@ -43,11 +43,61 @@ training activations, which the written-out local attention here keeps as T·N s
 keeps O(T).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Leave No Context Behind: Efficient Infinite Context Transformers with Infini-attention",
     arxiv="2404.07143",
     claim="A fixed-size compressive memory per head, gated with local attention, reaches past the segment.",
+    exercises=[
+        Exercise(
+            target="compressive_memory",
+            statement="""
+                The compressive memory read over a stream cut into segments of N = `segment` tokens
+                (section 3.1): segment s first RETRIEVES from the memory of the segments before it, then
+                STORES its own keys and values:
+
+                    A_mem,s = σ(Q_s) M_{s−1} / σ(Q_s) z_{s−1}                            (eq. 3)
+                    (M_s, z_s) = update(σ(K_s), V_s, (M_{s−1}, z_{s−1}), delta)         (eq. 4 or 5)
+
+                σ = ELU + 1 is sigma(); retrieve(σ(Q), M, z) computes eq. 3 (0 from an empty memory);
+                update(σ(K), V, (M, z), delta) returns the next (M, z); empty_memory(q, d_v) is (M_0, z_0)
+                = (0, 0). q, k: (B, H, T, d_k); v: (B, H, T, d_v); T need not be a multiple of N (the last
+                segment is shorter). memory: (M, z), (B, H, d_k, d_v) and (B, H, d_k), or None for an empty
+                one. Return (A_mem for every position, (B, H, T, d_v); the memory after the last segment).
+                The check compares with explicit linear attention over the earlier segments only.
+            """,
+            hints=[
+                "t.split(segment, dim=-2) cuts a (B, H, T, d) tensor into segments; zip q's, k's and v's.",
+                "Order matters: retrieve with the memory as it was BEFORE the segment, so that no token "
+                "reads its own segment's keys through the memory (the local attention does that).",
+                "In the loop: out.append(retrieve(sigma(q_s), *memory)); then memory = "
+                "update(sigma(k_s), v_s, memory, delta); return torch.cat(out, dim=-2), memory.",
+            ],
+            lines=6,
+        ),
+        Exercise(
+            target="update",
+            statement="""
+                Storing one segment in the memory (eq. 4, linear, and eq. 5, the delta rule):
+
+                    M_s = M_{s−1} + σ(K)ᵀ V                                            (eq. 4)
+                    M_s = M_{s−1} + σ(K)ᵀ (V − σ(K) M_{s−1} / σ(K) z_{s−1})            (eq. 5)
+                    z_s = z_{s−1} + Σ_t σ(K_t)                                          (both)
+
+                The delta rule stores only what the memory does not already return for these keys: the
+                subtracted term is eq. 3's retrieval with σ(K) as the queries, normalised by σ(K) z.
+                sk: σ(K) of the segment, (B, H, N, d_k); v: (B, H, N, d_v); memory: (M, z), (B, H, d_k,
+                d_v) and (B, H, d_k); delta: which rule. Return the new (M, z), same shapes. retrieve
+                (above) gives σ(K) M / σ(K) z, 0 for an empty memory.
+            """,
+            hints=[
+                "σ(K)ᵀ V is sk.transpose(-2, -1) @ v: (B, H, d_k, d_v), summed over the N tokens.",
+                "The normaliser of eq. 5 is the same as eq. 3's: v - retrieve(sk, M, z), not v - sk @ M.",
+                "z gains sk.sum(dim=-2) in both rules.",
+            ],
+            lines=5,
+        ),
+    ],
 )
