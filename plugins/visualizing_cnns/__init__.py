@@ -57,11 +57,57 @@ trained 250 before, and met the 0.95 accuracy target exactly on seed 1) and maps
 network's saliency 1.52 / 1.55 / 1.45 / 1.24 / 1.60 (the test file shows the saliency target failing for it).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Visualizing and Understanding Convolutional Networks",
     arxiv="1311.2901",
     claim="Projecting a class score back onto the pixels shows what a CNN looks at: the object, not clutter.",
+    exercises=[
+        Exercise(
+            target="_through_relu",
+            statement="""
+                The one step where the three projections differ: going back down through a ReLU whose
+                forward input was z (forward f = max(z, 0)), the signal r coming from above becomes
+
+                    gradient   r · [z > 0]             (Simonyan eq. 3: the chain rule)
+                    deconvnet  max(r, 0)               (ZF section 2.1: the signal itself rectified)
+                    guided     max(r, 0) · [z > 0]     (both; Springenberg et al.)
+
+                r and z: tensors of the same shape, (B, features) or (B, C, H, W), in the model's dtype;
+                rule: one of "gradient", "deconvnet", "guided", anything else a ValueError. Returns a
+                tensor of r's shape and dtype. The deconvnet does not look at z at all: that is what
+                makes its maps differ from the gradient's.
+            """,
+            hints=[
+                "[z > 0] is the boolean tensor z > 0; multiplying r by it keeps r's dtype.",
+                "max(r, 0) is F.relu(r) (or r.clamp_min(0)).",
+                'One if per rule; raise ValueError(f"unknown rule {rule!r}") at the end.',
+            ],
+            lines=7,
+        ),
+        Exercise(
+            target="unpool",
+            statement="""
+                2×2 max unpooling through the switches (ZF section 2.1): every value of r goes back to the
+                place in the 2× larger map that its maximum came from going up; every other place is 0.
+
+                r: (B, C, h, w); switches: (B, C, h, w) long, what F.max_pool2d(..., 2,
+                return_indices=True) returned, each a flat index i·(2w) + j into its channel's (2h, 2w)
+                map. Returns (B, C, 2h, 2w) in r's dtype, equal to F.max_unpool2d(r, switches, 2) for
+                even sizes. Written so that autograd could go through it (no in-place scatter into a
+                leaf).
+            """,
+            hints=[
+                "Repeat each value of r and of the switches over its 2×2 block: "
+                "t.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1).",
+                "The flat index of every place of the (2h, 2w) map is torch.arange(4 * h * w).view(2 * h, "
+                "2 * w).",
+                "Keep a repeated value only where its repeated switch equals that place's index: "
+                "up(r) * (up(switches) == places).",
+            ],
+            lines=4,
+        ),
+    ],
 )
