@@ -406,26 +406,32 @@ def run_batch(
     ended: dict[Job, Outcome] = {}
     results: dict[str, PluginOutcome] = {}
 
-    def conclude(group_id: str, cut_short: bool = False) -> None:
+    def conclude_cut_short(group_id: str) -> None:
+        """Cancelled: the seeds that finished, recorded as a ``cancelled`` group naming the rest."""
         jobs = by_group[group_id]
         members = [ended[j] for j in jobs if j in ended]
+        if not members:
+            return
         when, t0 = started[group_id]
         wall = time.perf_counter() - t0
-        first = jobs[0]
-        if cut_short:  # cancelled: the seeds that finished, as a group that names the rest
-            entry = group_of(members, when, wall) if members else None
-            if entry is None or not entry.runs:
-                return
-            entry.seeds = [j.seed for j in jobs]
-            entry.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
-            entry.status = worst_status([*(r.status for r in entry.runs), "cancelled"])
-            if keep_history:
-                history.record_group(entry)
-            outcome = PluginOutcome(first.plugin, entry.seeds, entry, None, wall)
-            results[first.plugin] = outcome
-            if on_done is not None:
-                on_done(outcome)
+        group = group_of(members, when, wall)
+        if not group.runs:
             return
+        group.seeds = [j.seed for j in jobs]
+        group.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
+        group.status = worst_status([*(r.status for r in group.runs), "cancelled"])
+        if keep_history:
+            history.record_group(group)
+        outcome = PluginOutcome(jobs[0].plugin, group.seeds, group, None, wall)
+        results[jobs[0].plugin] = outcome
+        if on_done is not None:
+            on_done(outcome)
+
+    def conclude(group_id: str) -> None:
+        members = [ended[j] for j in by_group[group_id]]
+        when, t0 = started[group_id]
+        wall = time.perf_counter() - t0
+        first = members[0].job
         if len(members) == 1:
             (one,) = members
             if one.record is not None:
@@ -462,7 +468,7 @@ def run_batch(
     except BatchCancelled as stop:
         for group_id, members in by_group.items():
             if members[0].plugin not in results and len(members) > 1:
-                conclude(group_id, cut_short=True)
+                conclude_cut_short(group_id)
         stop.recorded = [results[p] for p in plugins if p in results]
         for job in jobs:
             if job not in ended:

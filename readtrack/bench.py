@@ -226,7 +226,7 @@ class BenchHarness:
         if group is not None:
             return bases[0] if bases else None
         same_shape = [r for r in bases if r.shape == row.shape]
-        return (same_shape or bases or [None])[0]
+        return next(iter(same_shape or bases), None)
 
 
 _STATUS = Path("/proc/self/status")
