@@ -36,11 +36,37 @@ gives the RNN 0.153-0.179 against the LSTM's 0.0017-0.0026 on every seed, and th
 to 2e-3.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Finding Structure in Time",
     arxiv=None,
     claim="Feeding the hidden state back as context lets a network find structure in time.",
+    exercises=[
+        Exercise(
+            target="elman_layer",
+            statement="""
+                Elman's simple recurrent network (figure 2), in nn.RNN's form: the hidden state is copied
+                into the context units and fed back with the next input,
+
+                    h_t = f(W_ih x_t + b + W_hh h_(t−1)),   t = 1 … T,   h_0 given
+
+                with b = b_ih + b_hh already summed. Weights follow nn.Linear's convention: W_ih is
+                (H, I) and W_hh is (H, H), row i holding unit i's incoming weights, so W_ih x_t is
+                x_t @ W_ih.T for a row vector x_t.
+
+                x: (B, T, I), batch first; h0: (B, H); W_ih: (H, I); W_hh: (H, H); b: (H,); act: the
+                nonlinearity f (torch.tanh or torch.relu). Returns h_1 … h_T, (B, T, H); RNN.forward
+                stacks layers with it and takes h_T from its last step. The check compares RNN with
+                nn.RNN (tanh and ReLU, one and two layers), outputs and every gradient.
+            """,
+            hints=[
+                "W_ih x_t + b does not depend on h: compute x @ W_ih.T + b for every step at once.",
+                "A loop over t carrying h: h = act(xw_t + h @ W_hh.T), keeping every h.",
+                "torch.stack the T states along dim 1.",
+            ],
+            lines=7,
+        )
+    ],
 )

@@ -14,9 +14,28 @@ other's state_dict, and returns (output, h_n) with the same shapes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
+
+
+def elman_layer(
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    W_ih: torch.Tensor,
+    W_hh: torch.Tensor,
+    b: torch.Tensor,
+    act: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """One Elman layer over a sequence: x (B, T, I), h0 (B, H) → h_1 … h_T (B, T, H)."""
+    xw = x @ W_ih.T + b  # (B, T, H): the input's share for every step at once
+    h = h0  # (B, H)
+    hs = []
+    for x_t in xw.unbind(dim=1):  # (B, H) per step; unbind: one backward node, not T
+        h = act(x_t + h @ W_hh.T)  # h_t = f(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)
+        hs.append(h)
+    return torch.stack(hs, dim=1)  # (B, T, H)
 
 
 class RNN(nn.Module):
@@ -61,13 +80,7 @@ class RNN(nn.Module):
         for layer in range(self.num_layers):
             W_ih, W_hh = getattr(self, f"weight_ih_l{layer}"), getattr(self, f"weight_hh_l{layer}")
             b = getattr(self, f"bias_ih_l{layer}") + getattr(self, f"bias_hh_l{layer}")
-            xw = x @ W_ih.T + b  # (B, T, H): the input's share for every step at once
-            h = h0[layer]  # (B, H)
-            hs = []
-            for x_t in xw.unbind(dim=1):  # (B, H) per step; unbind: one backward node, not T
-                h = act(x_t + h @ W_hh.T)  # h_t = f(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)
-                hs.append(h)
-            x = torch.stack(hs, dim=1)  # (B, T, H): this layer's outputs, the next layer's inputs
-            h_n.append(h)
+            x = elman_layer(x, h0[layer], W_ih, W_hh, b, act)  # (B, T, H): the next layer's inputs
+            h_n.append(x[:, -1])  # h_T
         output = x if self.batch_first else x.transpose(0, 1)
         return output, torch.stack(h_n)  # (B, T, H) or (T, B, H); (num_layers, B, H)
