@@ -74,11 +74,37 @@ echo: one tokenizer trainer, one corpus, one model and one data stream, with onl
 one digit" switched.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Integer tokenization is insane",
     arxiv=None,
     claim="BPE cuts integers inconsistently; addition on single-digit tokens beats BPE's number tokens.",
+    exercises=[
+        Exercise(
+            target="answer_nats",
+            statement="""
+                The score that compares two tokenizations of the same sums: the negative log-probability of
+                the whole answer string, in nats,
+
+                    nats(a, b) = − Σ_t log p(y_t | y_<t, prompt)      over the answer's tokens (and <eos>)
+
+                a number both tokenizations share however many tokens each cuts the answer into (a mean
+                per token would not be). logits: (B, N, V), the model's next-token logits for a padded
+                batch; y: (B, N) long, the target at each position: the answer tokens where x[t + 1] is
+                one, IGNORE (−100, from readtrack.plugin_kit.tasks) at every prompt and padding position.
+                Return (B,), one sum per example, IGNORE positions contributing nothing, differentiable in
+                logits. The check compares a padded batch with one example at a time, unpadded.
+            """,
+            hints=[
+                "F.cross_entropy(..., reduction='none') gives the per-position −log p; it needs "
+                "targets ≥ 0, so clamp IGNORE to a valid id first and mask it out afterwards.",
+                "scored = y != IGNORE; multiply the (B, N) losses by it before summing over dim 1.",
+                "nll = F.cross_entropy(logits.flatten(0, 1), y.clamp(min=0).flatten(), reduction='none'); "
+                "return (nll.view_as(y) * scored).sum(dim=1).",
+            ],
+            lines=3,
+        )
+    ],
 )
