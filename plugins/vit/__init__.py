@@ -49,11 +49,56 @@ images, where ViT overtakes ResNets) is far out of reach here; what is shown is 
 figure 3/4: a CNN's inductive bias beats a ViT's flexibility when data is scarce.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale",
     arxiv="2010.11929",
     claim="Patches + a plain Transformer, no convolution bias: behind a CNN on 500 images (0.973 vs 0.999).",
+    exercises=[
+        Exercise(
+            target="patches",
+            statement="""
+                Eq. 1's x_p: the image x ∈ R^{H×W×C} reshaped into a sequence of N = HW/P² flattened 2D
+                patches x_p ∈ R^{N×(P²·C)}.
+
+                x: (B, C, H, W), H and W multiples of P; returns (B, N, P²·C). Patches in row-major order
+                (patch (r, c) of the (H/P) × (W/P) grid is token r·(W/P) + c), each flattened as (C, P, P):
+                channel first, then the patch's rows, then its columns. With that layout, the linear
+                patch embedding E equals a Conv2d(C, D, kernel P, stride P) whose kernel is E reshaped to
+                (D, C, P, P), which is what the check compares with.
+            """,
+            hints=[
+                "A single reshape of x to (B, N, P²·C) mixes pixels of different patches: the memory order "
+                "of x is rows of the whole image, not patches.",
+                "Split each spatial axis in two first: x.view(B, C, H // P, P, W // P, P).",
+                "Permute to (B, H/P, W/P, C, P, P) with .permute(0, 2, 4, 1, 3, 5), then "
+                ".reshape(B, (H // P) * (W // P), C * P * P).",
+            ],
+            lines=4,
+        ),
+        Exercise(
+            target="Attention.forward",
+            statement="""
+                Multi-head self-attention (appendix A, eq. 5-8):
+
+                    [q, k, v] = z U_qkv,   A = softmax(q kᵀ / √D_h),   SA(z) = A v,
+                    MSA(z) = [SA_1(z); …; SA_h(z)] U_msa
+
+                z: (B, N, D); returns (B, N, D). self.qkv is U_qkv, a Linear(D, 3D) whose output is laid
+                out as [q | k | v], each D wide and split into self.heads heads of D_h = D / heads
+                consecutive columns (the layout of nn.MultiheadAttention's in_proj). self.proj is U_msa.
+                The heads' outputs are concatenated back along the feature dimension, head 0 first.
+            """,
+            hints=[
+                "self.qkv(z).view(B, N, 3, heads, D_h), then .permute(2, 0, 3, 1, 4) gives q, k, v, each "
+                "(B, heads, N, D_h).",
+                "A = (q @ k.transpose(-2, -1) / math.sqrt(D_h)).softmax(dim=-1), (B, heads, N, N).",
+                "Bring the heads next to their features before merging: "
+                "(A @ v).transpose(1, 2).reshape(B, N, D), then self.proj.",
+            ],
+            lines=6,
+        ),
+    ],
 )
