@@ -56,11 +56,54 @@ simple classes there are few high-frequency "adversarial" solutions for plain as
 upsampling blurs the thin strokes that tell a disc's edge from a plus.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Inceptionism: Going Deeper into Neural Networks",
     arxiv=None,
     claim="Gradient ascent on the image turns a trained classifier into a generator of what it looks for.",
+    exercises=[
+        Exercise(
+            target="jitter",
+            statement="""
+                The post's "random shifts" (its notebook's np.roll): each dreaming step sees the image
+                shifted by (dy, dx) pixels with wrap-around, so that a detail which only works at one
+                alignment cancels out:
+
+                    out[..., i, j] = x[..., (i − dy) mod H, (j − dx) mod W]
+
+                x: images (B, C, H, W); dy, dx: ints of either sign, possibly larger than H or W. Nothing
+                leaves the image: what is pushed out at one edge comes back at the other. Return
+                (B, C, H, W), differentiable in x (the gradient flows back through the shift).
+            """,
+            hints=[
+                "A positive dy moves the content down: row i of the output is row i − dy of the input.",
+                "torch.roll(x, shifts=(dy, dx), dims=(-2, -1)) wraps around; padding with zeros does not.",
+            ],
+            lines=1,
+        ),
+        Exercise(
+            target="octave_resize",
+            statement="""
+                The post's octaves: the image is optimised at a small side first and resized (bilinearly)
+                to the network's 16×16 input, each octave starting from the last one upsampled. Bilinear
+                resampling with pixel centres aligned: output pixel i of side `size` reads the input at
+
+                    s = (i + ½) · h / size − ½,  clamped at 0,
+
+                between rows ⌊s⌋ and ⌊s⌋ + 1 (the latter clamped at h − 1) with weights 1 − (s − ⌊s⌋) and
+                s − ⌊s⌋, and the same along the columns.
+
+                x: (B, C, h, w); size: the output side. Return (B, C, size, size) in x's dtype,
+                differentiable in x; up and down (16 → 8 is allowed), and size = h gives x back.
+            """,
+            hints=[
+                "F.interpolate does it in one call if its options match the formula: mode='bilinear'.",
+                "Pixel centres aligned is align_corners=False; align_corners=True maps the corner pixels "
+                "onto each other (s = i · (h − 1)/(size − 1)), another grid.",
+            ],
+            lines=1,
+        ),
+    ],
 )
