@@ -81,7 +81,8 @@ def extract(path: Path) -> PdfText:
     if not pages:
         return PdfText(problem="no pages")
     if not any(p.strip() for p in pages):
-        return PdfText(problem=f"no text layer on any of its {len(pages)} pages (scanned or image-only)")
+        where = "its only page" if len(pages) == 1 else f"any of its {len(pages)} pages"
+        return PdfText(problem=f"no text layer on {where} (scanned or image-only)")
     return PdfText(pages=pages)
 
 
