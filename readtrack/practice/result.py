@@ -75,7 +75,11 @@ class PracticeResult:
         elif self.status == "failed":
             verdict = "checks pass, claim not reproduced" if self._stages("train") else "failing"
         else:
-            verdict = f"failing ({self.status})"
+            verdict = {
+                "error": "failing: your code raised an error",
+                "timeout": "failing: stopped at the timeout",
+                "crashed": "failing: its process died",
+            }[self.status]
         return f"{self.plugin} · {targets}: {verdict}"
 
     def lines(self) -> list[str]:
@@ -168,7 +172,8 @@ def _comparison_line(c: Comparison) -> str:
     mark = "✓" if c.passed else "✗"
     if c.kind == "property" or c.atol is None:
         return f"{mark} {c.name}" + (f": {c.detail}" if c.detail else "")
-    line = f"{mark} {c.name}: max error {_num(c.max_abs)}, tolerance {c.atol:g} + {c.rtol:g}·|expected|"
+    error = _num(c.max_abs) if c.max_abs is not None else "not finite"  # JSON keeps NaN as null
+    line = f"{mark} {c.name}: max error {error}, tolerance {c.atol:g} + {c.rtol:g}·|expected|"
     if not c.passed and c.worst is not None and math.isfinite(c.worst):
         line += f" ({c.worst:.3g}× over)"
     return line + (f"; {c.detail}" if c.detail else "")
