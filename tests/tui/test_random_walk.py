@@ -17,35 +17,63 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from tui_driver import SIZE, screen_text, settle
 
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.dialogs import ChoiceScreen
+from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
+from readtrack.tui.paper_view import PaperView
 from readtrack.tui.run_screen import RunScreen
+from readtrack.tui.search_screen import SearchScreen
 
 SEEDS = range(int(os.environ.get("READTRACK_WALK_SEEDS", "3")))
-LENGTH = int(os.environ.get("READTRACK_WALK_KEYS", "200"))
+LENGTH = int(os.environ.get("READTRACK_WALK_KEYS", "150"))
 
 RESIZE = "resize"  # not a key: the terminal is resized, between the narrow and the wide layout
 
-# (key, weight): moving most, then opening and leaving screens, then typing and editing.
-KEYS: list[tuple[str, int]] = [
-    *[(k, 6) for k in ("j", "k", "down", "up", "escape")],
-    *[(k, 2) for k in ("pagedown", "pageup", "home", "end", "tab", "shift+tab")],
-    *[(k, 3) for k in ("p", "enter", "f", "1", "2", "3", "4")],
-    *[(k, 2) for k in ("question_mark", "slash", "n", "N", "t", "a", "d")],
-    *[(k, 1) for k in ("space", "r", "minus", "x", "e", "q", "g", "G", "backspace", "ctrl+s")],
-    *[(k, 1) for k in ("quotation_mark", "colon", "asterisk", "left_parenthesis", RESIZE)],
+# (key, weight). Everywhere: moving and leaving.
+COMMON: list[tuple[str, int]] = [
+    *[(k, 3) for k in ("j", "k", "down", "up", "escape")],
+    *[(k, 1) for k in ("pagedown", "pageup", "home", "end", "tab", "shift+tab")],
+]
+# The keys each screen binds, so that the walk goes on from a screen as often as it leaves it.
+SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
+    MainScreen: [
+        *[(k, 4) for k in ("p", "enter")],
+        *[(k, 2) for k in ("f", "question_mark", "slash", "n", "t")],
+        *[(k, 1) for k in ("a", "space", "r", "minus", "g", "G", RESIZE)],  # a resize lays out every screen
+    ],
+    PaperView: [*[(k, 2) for k in ("1", "2", "3", "4", "slash", "n")], ("N", 1), ("enter", 4)],
+    RunScreen: [("d", 2), ("f", 2), ("s", 2)],
+    SearchScreen: [("enter", 3)],
+    ChoiceScreen: [("enter", 4)],
+    PromptScreen: [("enter", 2)],
+    NotesScreen: [("ctrl+s", 3)],
+    HelpScreen: [("question_mark", 1), ("q", 1)],
+}
+# In a text field: what people type, search syntax included.
+TYPING: list[tuple[str, int]] = [
+    *[(k, 3) for k in ("x", "e", "enter")],
+    *[(k, 1) for k in ("q", "1", "space", "backspace", "minus", "slash", "quotation_mark", "colon")],
+    *[(k, 1) for k in ("asterisk", "left_parenthesis")],
 ]
 
 
-# The character of each key of KEYS, as Textual's Pilot sends it (None: a key without one).
+def choices(app: ReadtrackApp) -> list[tuple[str, int]]:
+    """The keys the walk draws from on the screen on top, with their weights."""
+    typing = TYPING if isinstance(app.focused, Input | TextArea) else []
+    return COMMON + SCREEN_KEYS.get(type(app.screen), []) + typing
+
+
+# The character of each key drawn, as Textual's Pilot sends it (None: a key without one).
 CHARACTERS = {"tab": "\t", "escape": "\x1b", "question_mark": "?", "slash": "/", "space": " ", "minus": "-"}
 CHARACTERS |= {"backspace": "\x08", "quotation_mark": '"', "colon": ":", "asterisk": "*"}
 CHARACTERS["left_parenthesis"] = "("
@@ -100,7 +128,6 @@ def size_of(seed: int) -> tuple[int, int]:
 def walk(path: Path, seed: int, length: int = LENGTH) -> tuple[list[str], int | None]:
     """Press ``length`` keys drawn with ``seed``, then leave with Esc and q; the keys and the exit code."""
     draw = random.Random(seed)
-    keys, weights = zip(*KEYS, strict=True)
     pressed: list[str] = []
 
     async def main() -> int | None:
@@ -108,6 +135,7 @@ def walk(path: Path, seed: int, length: int = LENGTH) -> tuple[list[str], int | 
         async with app.run_test(size=size_of(seed)) as pilot:
             await settle(app, pilot)
             while len(pressed) < length:
+                keys, weights = zip(*choices(app), strict=True)
                 key = draw.choices(keys, weights)[0]
                 if not allowed(app, key):
                     continue
@@ -130,8 +158,16 @@ def walk(path: Path, seed: int, length: int = LENGTH) -> tuple[list[str], int | 
     return pressed, code
 
 
+async def idle(app: ReadtrackApp, pilot: Pilot[None], timeout: float = 30.0) -> None:
+    """Wait until no worker runs, those a new screen started on mounting included."""
+    deadline = time.monotonic() + timeout
+    while any(worker.is_running for worker in app.workers) and time.monotonic() < deadline:
+        await settle(app, pilot)
+
+
 def replay(path: Path, keys: list[str], size: tuple[int, int] = SIZE) -> int | None:
-    """Press exactly ``keys`` (a walk's failure, cut down), then leave; the exit code."""
+    """Press exactly ``keys`` (a walk's failure, cut down), each once the workers it started are done (a
+    slow user), then leave; the exit code."""
 
     async def main() -> int | None:
         app = ReadtrackApp(path)
@@ -139,7 +175,7 @@ def replay(path: Path, keys: list[str], size: tuple[int, int] = SIZE) -> int | N
             await settle(app, pilot)
             for key in keys:
                 await press(app, pilot, key)
-            await settle(app, pilot)
+                await idle(app, pilot)
             assert app.crash is None and "Traceback" not in screen_text(app)
             await back_to_the_list(app, pilot)
             await pilot.press("q")
@@ -154,3 +190,10 @@ def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(catalog_fil
     pressed, code = walk(catalog_file, seed)
     assert len(pressed) == LENGTH
     assert code == 0, f"seed {seed}: exit code {code} after {pressed}"
+
+
+def test_replay_the_run_screen_closing_over_the_paper_view(catalog_file: Path) -> None:
+    """Found by the walk (seeds 1 and 2 of this file, before the fix): p on adamw (two plugins), Enter picks
+    adamw's view, Enter opens the run screen, Esc closes it: the view loaded again and died with
+    DuplicateIds 'code-0'."""
+    assert replay(catalog_file, ["p", "enter", "enter", "escape"]) == 0
