@@ -38,11 +38,35 @@ target fails (the test file shows it). Not reproduced: the other changes (no NSP
 byte-level BPE).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="RoBERTa: A Robustly Optimized BERT Pretraining Approach",
     arxiv="1907.11692",
     claim="Masking each sequence anew every epoch (dynamic) matches or beats BERT's fixed (static) masks.",
+    exercises=[
+        Exercise(
+            target="DynamicMasks.epoch",
+            statement="""
+                Section 4.1, dynamic masking: "we generate the masking pattern every time we feed a sequence
+                to the model", instead of BERT's masks drawn once in preprocessing (StaticMasks: 10
+                copies, epoch e shows copy e mod 10). Each call corrupts the sequences anew with BERT's
+                80/10/10 rule, mask_tokens(tokens, g, mask_id=..., vocab=...) (15% of the positions
+                selected; of those 80% become [MASK], 10% a random token, 10% stay).
+
+                self.tokens: (S, N) long; self.g: the CPU torch.Generator every draw comes from;
+                self.mask_id, self.vocab: as mask_tokens takes them. e: the epoch, which a fresh mask does
+                not need. Returns (inputs, labels), each (S, N): labels hold the original token at the
+                selected positions and IGNORE elsewhere. The check asks that no two consecutive epochs,
+                nor epochs 0 and 10, mask more than 5% of the sequences alike, and that the corruption
+                keeps BERT's proportions.
+            """,
+            hints=[
+                "Nothing is stored between calls: every call draws from self.g again.",
+                "return mask_tokens(self.tokens, self.g, mask_id=self.mask_id, vocab=self.vocab).",
+            ],
+            lines=1,
+        )
+    ],
 )
