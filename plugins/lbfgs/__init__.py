@@ -42,11 +42,42 @@ evaluations than first-order methods on smooth deterministic problems, which is 
 bench times one two-loop recursion against m and n: its cost grows as O(mn).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="On the limited memory BFGS method for large scale optimization",
     arxiv=None,
     claim="BFGS from the last m curvature pairs needs far fewer evaluations than first-order methods.",
+    exercises=[
+        Exercise(
+            target="two_loop",
+            statement="""
+                The two-loop recursion: the direction d = −H_k g without forming H_k (n × n), where H_k is
+                the BFGS update (2.6) applied to H_k⁰ = γ I over the last m pairs, oldest first:
+
+                    H ← V_iᵀ H V_i + ρ_i s_i s_iᵀ,   V_i = I − ρ_i y_i s_iᵀ,   ρ_i = 1 / (y_iᵀ s_i)
+
+                Nocedal and Wright alg. 7.4, on q = −g:
+                    for i = m−1 … 0 (newest to oldest):  α_i = ρ_i s_iᵀ q;  q ← q − α_i y_i
+                    r = γ q
+                    for i = 0 … m−1 (oldest to newest):  β = ρ_i y_iᵀ r;  r ← r + (α_i − β) s_i
+                    d = r
+
+                g: (n,), the flat gradient; S, Y: lists of m tensors (n,), s_i and y_i, OLDEST FIRST;
+                rho: the m scalars ρ_i (0-dim tensors); gamma: the scale γ of H_k⁰ (a float or a 0-dim
+                tensor). m may be 0 (then d = −γ g). Return d, (n,). Do not modify g or the lists' tensors
+                in place (g is the caller's gradient). The check compares with −H g from the dense update
+                and runs the optimizer against torch.optim.LBFGS.
+            """,
+            hints=[
+                "Keep every α_i: the second loop needs them, in the opposite order.",
+                "The first loop walks the pairs from the newest (index m − 1) down to the oldest (0); the "
+                "second from the oldest up. Swapping them is a different matrix.",
+                "q = g.neg() is a fresh tensor, safe to update in place: q.add_(Y[i], alpha=-alpha[i]); "
+                "r = q * gamma; r.add_(S[i], alpha=alpha[i] - beta).",
+            ],
+            lines=10,
+        )
+    ],
 )

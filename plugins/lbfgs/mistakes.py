@@ -1,0 +1,46 @@
+"""Classic mistakes in L-BFGS's two-loop recursion, for ``readtrack practice``: the check must catch them
+(tests/test_practice.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor
+
+from readtrack.practice import mistake
+
+
+@mistake("two_loop", fails="two-loop recursion vs −H g, H built densely by the BFGS update (2.6), m = 3")
+def two_loop(g: Tensor, S: list[Tensor], Y: list[Tensor], rho: list[Tensor], gamma: Any) -> Tensor:
+    """The loops' directions swapped (the first from the oldest pair, the second from the newest): the
+    pairs are applied in the wrong order, right only when m ≤ 1."""
+    m = len(S)
+    alpha: list[Any] = [0.0] * m
+    q = g.neg()
+    for i in range(m):
+        alpha[i] = S[i].dot(q) * rho[i]
+        q = q - alpha[i] * Y[i]
+    r = q * gamma
+    for i in range(m - 1, -1, -1):
+        beta = Y[i].dot(r) * rho[i]
+        r = r + (alpha[i] - beta) * S[i]
+    return r
+
+
+@mistake("two_loop", fails="two-loop recursion vs −H g, H built densely by the BFGS update (2.6), m = 1")
+def two_loop_without_scaling(
+    g: Tensor, S: list[Tensor], Y: list[Tensor], rho: list[Tensor], gamma: Any
+) -> Tensor:
+    """Starts from H⁰ = I instead of γ I (γ = sᵀy / yᵀy of the newest pair): the step has the wrong
+    length, which the paper's scaling exists to fix."""
+    m = len(S)
+    alpha: list[Any] = [0.0] * m
+    q = g.neg()
+    for i in range(m - 1, -1, -1):
+        alpha[i] = S[i].dot(q) * rho[i]
+        q = q - alpha[i] * Y[i]
+    r = q
+    for i in range(m):
+        beta = Y[i].dot(r) * rho[i]
+        r = r + (alpha[i] - beta) * S[i]
+    return r
