@@ -49,11 +49,55 @@ confidence loss's gain faded with longer training. The paper likewise finds PGR 
 that the confidence loss helps most for large supervisor–student gaps.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Weak-to-Strong Generalization: Eliciting Strong Capabilities With Weak Supervision",
     arxiv="2312.09390",
     claim="A strong student trained on a weak supervisor's labels recovers part of the gap to its ceiling.",
+    exercises=[
+        Exercise(
+            target="hardened_targets",
+            statement="""
+                The student's own hardened predictions t̂(f(x)) = I[f(x) > t] (section 4.3.2), with the
+                threshold t chosen in the batch, as the paper's code does, so that the hardened labels have
+                the weak labels' class balance (not t = 0.5, the plain argmax).
+
+                logits: the student's (n, 2) two-class logits; weak_probs: the weak supervisor's soft labels
+                (n, 2). With p0 = softmax(logits)[:, 0], t is the q-quantile of p0 (torch.quantile's default
+                linear interpolation) at q = the mean of weak_probs[:, 1]; an example is hardened to class 1
+                when p0 < t, else to class 0. Returns one-hot targets (n, 2) in the logits' dtype, with no
+                gradient (detached).
+            """,
+            hints=[
+                "p0 = logits.softmax(dim=-1)[:, 0]; t = torch.quantile(p0, weak_probs[:, 1].mean()).",
+                "The fraction of p0 below t is then about the weak prior of class 1: those are the "
+                "class-1 examples.",
+                "torch.stack([p0 >= t, p0 < t], dim=1).to(logits.dtype).detach().",
+            ],
+            lines=3,
+        ),
+        Exercise(
+            target="confidence_loss",
+            statement="""
+                The auxiliary confidence loss (section 4.3.2, appendix A.4):
+
+                    L_conf(f) = (1 − α) · CE(f(x), f_w(x)) + α · CE(f(x), t̂(f(x)))
+
+                logits: the student's f(x), (n, 2); weak_probs: the weak labels f_w(x), (n, 2) soft
+                probabilities; alpha: α ∈ [0, 1], the weight of the student's own hardened predictions
+                t̂ = hardened_targets(logits, weak_probs) (in model.py). CE is the cross-entropy with soft
+                targets, averaged over the n examples. Returns a 0-d tensor. α = 0 is plain training on
+                the weak labels; α grows during training (alpha_schedule).
+            """,
+            hints=[
+                "F.cross_entropy(logits, target) takes soft (n, 2) probability targets.",
+                "CE is linear in its target: mix the targets, (1 − α)·weak + α·hardened, and take one CE.",
+                "return F.cross_entropy(logits, (1 - alpha) * weak_probs + alpha * "
+                "hardened_targets(logits, weak_probs)).",
+            ],
+            lines=2,
+        ),
+    ],
 )
