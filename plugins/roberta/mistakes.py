@@ -15,6 +15,7 @@ from .model import DynamicMasks
 def epoch(self: DynamicMasks, e: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Masks once, on the first call, and hands the same mask out ever after: static masking with a
     single copy, not a fresh mask per epoch."""
-    if not hasattr(self, "drawn"):
-        self.drawn = mask_tokens(self.tokens, self.g, mask_id=self.mask_id, vocab=self.vocab)
-    return self.drawn
+    kept = vars(self)
+    if "drawn" not in kept:
+        kept["drawn"] = mask_tokens(self.tokens, self.g, mask_id=self.mask_id, vocab=self.vocab)
+    return kept["drawn"]
