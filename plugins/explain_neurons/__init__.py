@@ -41,11 +41,59 @@ the paper's finding that explanations score well where a neuron is monosemantic 
 not of the paper's central question, whether a language model can write such explanations.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Language models can explain neurons in language models",
     arxiv=None,
     claim="Explanations of neurons can be scored by how well activations simulated from them correlate.",
+    exercises=[
+        Exercise(
+            target="correlation_score",
+            statement="""
+                Section 2.3, the explanation's score: Pearson's correlation between the simulated and the
+                real activations over all tokens,
+
+                    ρ(ŝ, a) = Σ_t (ŝ_t − ŝ̄)(a_t − ā) / √(Σ_t (ŝ_t − ŝ̄)² · Σ_t (a_t − ā)²)
+
+                for every pair at once: simulated (C, N), C simulations over the same N tokens; real (H, N),
+                H neurons. Return (C, H) with entry (i, j) = ρ(simulated[i], real[j]), in the inputs'
+                dtype. ρ does not change when a simulation is scaled or shifted (the simulator's 0–10
+                scale is arbitrary); a constant row (no variance) scores 0, not NaN.
+            """,
+            hints=[
+                "Centre each row first: x - x.mean(dim=-1, keepdim=True). Without it, this is the cosine "
+                "similarity, which a shift of the simulation changes.",
+                "Divide each centred row by its norm (clamped away from 0, so a constant row gives 0); then "
+                "every correlation is one dot product: s @ r.T.",
+            ],
+            lines=5,
+            references=["torch.corrcoef"],
+        ),
+        Exercise(
+            target="simulate",
+            statement="""
+                The simulator (section 2.2), here a program: from the explanation and the text alone,
+                predict the neuron's activation of every token on the paper's 0–10 scale: 10 where the
+                explanation holds, 0 elsewhere. e.kind and e.args (see Explanation):
+
+                    "token" (a,):     x_t = a
+                    "class" (c,):     x_t is in class c, the tokens c·CLASS_SIZE … c·CLASS_SIZE + 3
+                    "prev" (a,):      x_{t−1} = a (the token right before; nothing before t = 0)
+                    "bigram" (a, b):  x_{t−1} = a and x_t = b
+                    "position" (k,):  t ≥ k
+
+                tokens: (B, T) int64 token ids. Return (B, T) float64 (10.0 or 0.0); raise ValueError for
+                an unknown kind.
+            """,
+            hints=[
+                "The previous token of every position: shift tokens right by one along the time axis and "
+                "put a value no token has (−1) at t = 0.",
+                "torch.cat([torch.full_like(tokens[:, :1], -1), tokens[:, :-1]], dim=1) is x_{t−1}.",
+                "Build a bool (B, T) hit per kind; return 10.0 * hit.to(torch.float64).",
+            ],
+            lines=15,
+        ),
+    ],
 )
