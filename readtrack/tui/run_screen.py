@@ -516,15 +516,16 @@ class RunScreen(Screen[None]):
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        values = [value for points in curves.values() for _, value in points]
+        values = [value for points in curves.values() for _, value in points if math.isfinite(value)]
         log_y = bool(values) and min(values) > 0 and max(values) / min(values) > LOG_SPAN
         key = Text()
         for i, (name, points) in enumerate(curves.items()):
             color = CURVE_COLORS[i % len(CURVE_COLORS)]
-            ys = [math.log10(value) if log_y else value for _, value in points]
-            plt.plot([step for step, _ in points], ys, color=color)
+            drawn = [(step, value) for step, value in points if math.isfinite(value)]  # plotext: no inf/nan
+            ys = [math.log10(value) if log_y else value for _, value in drawn]
+            plt.plot([step for step, _ in drawn], ys, color=color)
             key.append(f"{'   ' if i else ''}━━ ", style=f"color({color})")
-            key.append(name)
+            key.append(visible(name))  # a plugin's metric name
         if log_y:  # log10 of the values on a linear axis, ticked at the decades (plotext's own log axis
             # fails to draw at some heights: "math domain error")
             decades = range(math.floor(math.log10(min(values))), math.ceil(math.log10(max(values))) + 1)

@@ -157,18 +157,22 @@ def test_curves_spanning_decades_get_a_log_axis_and_the_legend_sits_outside(cata
         "val loss": [(s, 6.0 * 0.9**s) for s in range(60)],
     }
     flat = {"accuracy": [(s, 0.5 + s / 200) for s in range(60)]}
+    diverged = {"loss": [(0, 5.0), (1, 0.01), (2, float("nan")), (3, float("inf"))]}  # blew up: still drawn
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[tuple[str, str]]:
         screen = await open_run_screen(app, pilot)
         drawn = []
-        for curves in (decaying, flat):
+        for curves in (decaying, flat, diverged):
             screen._plot(curves)
             await pilot.pause()
             plot = screen.query_one(PlotextPlot)
             drawn.append((plot.render().plain, text_of(screen.query_one("#run-legend", Static).content)))
         return drawn
 
-    (log_plot, log_legend), (linear_plot, linear_legend) = run_app(catalog_file, steps, size=(120, 40))
+    (log_plot, log_legend), (linear_plot, linear_legend), (diverged_plot, _) = run_app(
+        catalog_file, steps, size=(120, 40)
+    )
+    assert "(log y axis)" in diverged_plot
     assert "(log y axis)" in log_plot
     ticks = y_ticks(log_plot)
     ratios = [a / b for a, b in itertools.pairwise(ticks)]
