@@ -65,11 +65,59 @@ weights serve both tasks. The paper's claims about robustness and scale (zero-sh
 are not tested, and "translation" here is a symbol map, not a language.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Robust Speech Recognition via Large-Scale Weak Supervision",
     arxiv="2212.04356",
     claim="One encoder-decoder on log-Mel audio does several tasks, chosen by special tokens in the prompt.",
+    exercises=[
+        Exercise(
+            target="stft_power",
+            statement="""
+                Whisper's framed DFT power spectrum (section 2.2 as its code computes it, torch.stft with
+                center=True, reflect padding and a periodic Hann window):
+
+                    X[m, f] = Σ_n w[n] x_pad[m·hop + n] e^(−2πi f n / N),   P[f, m] = |X[m, f]|²
+
+                x: audio (B, samples) with samples > N/2; N: the window and DFT length (even); hop: the
+                stride. x_pad is x reflect-padded by N/2 samples at both ends (F.pad(..., mode="reflect")
+                wants a channel dimension), so frame m is centred on sample m·hop; frames = 1 + samples
+                // hop. w is hann_window(N) (model.py: periodic, w[n] = ½(1 − cos(2πn/N)), not the
+                symmetric N − 1 form). f = 0 … N/2 (one-sided). Returns (B, N/2 + 1, frames) in x's dtype,
+                differentiable in x; no complex tensors needed (the DFT as two real matmuls).
+            """,
+            hints=[
+                "padded = F.pad(x[:, None], (N // 2, N // 2), mode='reflect')[:, 0]; frames = "
+                "padded.unfold(-1, N, hop) * hann_window(N, dtype=x.dtype, device=x.device), (B, M, N).",
+                "The DFT matrix: angle[n, f] = 2π·f·n / N for n = 0 … N−1, f = 0 … N/2 (reduce f·n mod N "
+                "first, to keep the angles small); real = frames @ cos(angle), imag = −frames @ sin(angle).",
+                "(real.square() + imag.square()).transpose(1, 2): frequencies before frames.",
+            ],
+            lines=7,
+            references=["torch.stft"],
+        ),
+        Exercise(
+            target="log_mel",
+            statement="""
+                Whisper's log-Mel normalisation (its log_mel_spectrogram), per example b:
+
+                    S = M · P[:, :−1]            (the last STFT frame is dropped)
+                    L = log10(max(S, 1e−10)),   L = max(L, max(L) − 8),   L = (L + 4) / 4
+
+                x: audio (B, samples); filters: M, (n_mels, N/2 + 1) (cast it to x's dtype); N, hop: passed
+                to stft_power (model.py). max(L) is the largest value of that one example's (n_mels,
+                frames) map, so a quiet recording is floored 80 dB below its own loudest bin, not below the
+                batch's. Returns (B, n_mels, frames − 1).
+            """,
+            hints=[
+                "power = stft_power(x, N, hop)[..., :-1]; mel = filters.to(x.dtype) @ power.",
+                "torch.clamp(mel, min=1e-10).log10(); the per-example maximum is L.amax(dim=(1, 2), "
+                "keepdim=True).",
+                "L = torch.maximum(L, L.amax(dim=(1, 2), keepdim=True) - 8.0); return (L + 4.0) / 4.0.",
+            ],
+            lines=5,
+        ),
+    ],
 )
