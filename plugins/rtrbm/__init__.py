@@ -49,7 +49,7 @@ CD-1 is noisy: at the larger learning rates both models' errors rose again late 
 rates are chosen per budget.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -57,4 +57,32 @@ readtrack_paper_plugins = declare(
     arxiv=None,
     claim="Hidden biases set by the previous frame's expected hidden state let an RBM model video: "
     "next-frame prediction better than the same RBM without the temporal connection.",
+    exercises=[
+        Exercise(
+            target="RTRBM.biases",
+            statement="""
+                The RTRBM's recurrence: frame t's RBM has the hidden bias b_H + W′ r_{t−1}, where r is the
+                EXPECTED hidden state (a deterministic real vector, not a sample), computed with that
+                frame's own bias:
+
+                    r_1 = σ(W v_1 + b_init),   r_t = σ(W v_t + b_H + W′ r_{t−1})   (t ≥ 2)
+
+                so frame 1's hidden bias is b_init and frame t's (t ≥ 2) is b_H + W′ r_{t−1}.
+
+                v: (B, T, visible). Return the SHIFTS of the hidden bias, (B, T, hidden): the amount added
+                to self.rbm.b_H for each frame, i.e. b_init − b_H for frame 1 and W′ r_{t−1} after.
+                self.rbm.p_h(v_t, shift) is σ(v_t Wᵀ + b_H + shift), so r_t = self.rbm.p_h(v[:, t],
+                shift_t). self.W_prime is W′ (hidden, hidden), W′ r as r @ self.W_prime.T for a row r;
+                self.b_init is b_init. With self.temporal False (the ablation) every shift is 0. The result
+                must stay differentiable (the gradient flows back through time via the r's).
+            """,
+            hints=[
+                "Frame 1: shift = (self.b_init − self.rbm.b_H).expand(B, −1).",
+                "Loop over t: record the shift, then r = self.rbm.p_h(v[:, t], shift) with THIS frame's "
+                "shift, then the next frame's shift is r @ self.W_prime.T.",
+                "torch.stack the T shifts along dim 1; the ablation returns v.new_zeros(B, T, hidden).",
+            ],
+            lines=10,
+        )
+    ],
 )
