@@ -44,11 +44,39 @@ the FIM model's middle loss is still the prefix-only one. A fair echo: the paper
 numbers, left-to-right loss and infilling, at equal compute.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Efficient Training of Language Models to Fill in the Middle",
     arxiv="2207.14255",
     claim="Moving a random middle to the end behind sentinels teaches infilling at no left-to-right cost.",
+    exercises=[
+        Exercise(
+            target="fim_transform",
+            statement="""
+                Section 3's transformation, cut at i ≤ j: prefix = x[:i], middle = x[i:j], suffix = x[j:]
+                (any of them may be empty), then
+
+                    PSM:  <PRE> prefix <SUF> suffix <MID> middle <EOT>
+                    SPM:  <PRE> <SUF> suffix <MID> prefix middle <EOT>   (appendix D's SPM, the variant the
+                                                                         paper trains jointly with PSM)
+
+                docs: (B, L) int64 token ids; i, j: (B,) int64 with 0 ≤ i ≤ j ≤ L; spm: (B,) bool, True for
+                the rows to write as SPM; vocab: the number of ordinary symbols, the sentinel ids are
+                sentinels(vocab) = (<PRE>, <SUF>, <MID>, <EOT>) = (vocab, vocab + 1, vocab + 2, vocab + 3).
+                Return (B, L + 4) int64 on docs' device: every row is a rearrangement of its document and
+                the 4 sentinels. A loop over the rows is fine; the model solution is one gather.
+            """,
+            hints=[
+                "Row by row: the pieces are x[:i], x[i:j] and x[j:], and torch.cat joins them with the "
+                "sentinels, each a 1-element tensor.",
+                "In this SPM, <PRE> and <SUF> come first, together; after <MID> the prefix and the middle "
+                "follow in the document's order, so they read as x[:j].",
+                "One gather: build, for each output slot t, the index it reads in the extended document "
+                "[x, <PRE>, <SUF>, <MID>, <EOT>] (B, L + 4) with torch.where on t, i and j.",
+            ],
+            lines=20,
+        )
+    ],
 )
