@@ -33,11 +33,37 @@ window-only accuracy is reported, not asserted, as its bound holds by constructi
 for global [CLS] on classification, at the scale where the reach is exactly countable.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Longformer: The Long-Document Transformer",
     arxiv="2004.05150",
     claim="Windowed attention plus a few global positions costs O(N·w) yet lets [CLS] read the whole input.",
+    exercises=[
+        Exercise(
+            target="chunk_window_mask",
+            statement="""
+                The sliding window in "sliding chunks" form (section 3.1): position i attends key j when
+                |i − j| ≤ w (both ends included, w = `window`). The N queries are cut into n_chunks chunks
+                of c ≥ w positions (the last one padded); chunk b's queries are scored only against the 3c
+                keys of chunks b − 1, b and b + 1, which hold every key within ±w of them, so memory is
+                O(N·3c), never N × N.
+
+                Query r of chunk b is position i = b·c + r; key t of its three chunks is position
+                j = (b − 1)·c + t, t = 0 … 3c − 1 (chunk b − 1 first). Return an (n_chunks, c, 3c) bool
+                tensor on `device`, True where query r of chunk b may attend key t: within the window AND a
+                real position, 0 ≤ j < N (keys before the first chunk and after the last are zero padding,
+                and so are padded positions of the last chunk). longformer_attention fills the scores with
+                −∞ where it is False; the check compares with SDPA under the dense band mask.
+            """,
+            hints=[
+                "Build i as (n_chunks, c, 1) and j as (n_chunks, 1, 3c) and let them broadcast.",
+                "i = torch.arange(n_chunks * c).view(n_chunks, c, 1); "
+                "j = (torch.arange(n_chunks) * c - c).view(n_chunks, 1, 1) + torch.arange(3 * c).",
+                "((i - j).abs() <= window) & (j >= 0) & (j < N): ≤, not <, and the padding masked.",
+            ],
+            lines=3,
+        )
+    ],
 )

@@ -39,6 +39,16 @@ def _three_chunks(x: torch.Tensor, c: int, pad: int) -> torch.Tensor:
     return torch.cat((x[:, :, :-2], x[:, :, 1:-1], x[:, :, 2:]), dim=3)
 
 
+def chunk_window_mask(n_chunks: int, c: int, window: int, N: int, device: torch.device) -> torch.Tensor:
+    """(N/c, c, 3c) bool: whether query r of chunk b (position b·c + r) may attend key t of its three chunks
+    b − 1, b, b + 1 (position (b − 1)·c + t): within ±``window`` and a real position, 0 ≤ j < N."""
+    i = torch.arange(n_chunks * c, device=device).view(n_chunks, c, 1)  # query position
+    j = (torch.arange(n_chunks, device=device) * c - c).view(n_chunks, 1, 1) + torch.arange(
+        3 * c, device=device
+    )
+    return ((i - j).abs() <= window) & (j >= 0) & (j < N)  # (N/c, c, 3c)
+
+
 def longformer_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -59,11 +69,7 @@ def longformer_attention(
     pad = n_chunks * c - N
     q_chunks = F.pad(q, (0, 0, 0, pad)).view(B, H, n_chunks, c, d)  # (B, H, N/c, c, d)
     k_span, v_span = _three_chunks(k, c, pad), _three_chunks(v, c, pad)  # (B, H, N/c, 3c, d)
-    i = torch.arange(n_chunks * c, device=q.device).view(n_chunks, c, 1)  # query position
-    j = (torch.arange(n_chunks, device=q.device) * c - c).view(n_chunks, 1, 1) + torch.arange(
-        3 * c, device=q.device
-    )
-    allowed = ((i - j).abs() <= window) & (j >= 0) & (j < N)  # (N/c, c, 3c)
+    allowed = chunk_window_mask(n_chunks, c, window, N, q.device)  # (N/c, c, 3c)
     local = (q_chunks @ k_span.transpose(-1, -2) * scale).masked_fill(
         ~allowed, float("-inf")
     )  # (B, H, N/c, c, 3c)
