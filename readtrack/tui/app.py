@@ -454,9 +454,22 @@ class MainScreen(Screen[None]):
         if now.strip() != opened_with.strip():
             self.app.call_from_thread(self._notes_conflict, paper_id, title, text, now)
             return on_disk
-        saved = edits.note(self.path, paper_id, text)
+        try:
+            saved = edits.note(self.path, paper_id, text)
+        except ReadtrackError as err:  # the list locked by another readtrack, a full disk ...
+            self.app.call_from_thread(self._notes_not_saved, paper_id, title, text, now, str(err))
+            return on_disk
         self.app.call_from_thread(self.notify, f"Notes saved for {paper_id}")
         return saved
+
+    def _notes_not_saved(self, paper_id: str, title: str, text: str, on_disk: str, why: str) -> None:
+        """The save failed: say why, and give the text back in the editor (nothing the user typed is lost)."""
+        self.notify(
+            f"{why.rstrip('.')}. Your text is back in the editor: Ctrl+S tries again.",
+            title="Not saved",
+            severity="error",
+        )
+        self._edit_notes(paper_id, title, text, on_disk)
 
     def _notes_conflict(self, paper_id: str, title: str, mine: str, on_disk: str) -> None:
         from readtrack import edits

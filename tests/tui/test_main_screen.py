@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static, TextArea
 from tui_driver import main_screen, run_app, screen_text, settle, shown_ids, table, wait_until
@@ -17,6 +18,7 @@ from readtrack import edits
 from readtrack.catalog import load
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.dialogs import CatalogErrorScreen, ChoiceScreen, HelpScreen, NotesScreen
+from readtrack.writelock import locked
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -164,6 +166,31 @@ def test_notes_edited_by_hand_while_the_editor_is_open_are_not_overwritten(catal
     assert "in TUI" in shown and "written in my editor" in shown
     saved = load(catalog_file).get("lbfgs").notes or ""
     assert saved.startswith("in TUI") and saved.endswith("written in my editor")
+
+
+def test_notes_that_cannot_be_saved_come_back_in_the_editor(
+    catalog_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READTRACK_LOCK_TIMEOUT", "0.2")
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("j", "n")
+        await pilot.pause()
+        await pilot.press(*"keep me")
+        with locked(catalog_file):  # another readtrack holds the list: the save fails
+            await pilot.press("ctrl+s")
+            await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, NotesScreen) and app.screen.query_one(TextArea).text == "keep me"
+                ),
+            )
+        assert load(catalog_file).get("lbfgs").notes is None
+        await pilot.press("ctrl+s")  # tried again once the list is free
+        await settle(app, pilot)
+
+    run_app(catalog_file, steps)
+    assert load(catalog_file).get("lbfgs").notes == "keep me"
 
 
 def test_space_toggles_from_the_status_in_the_file_after_a_hand_edit(catalog_file: Path) -> None:
