@@ -33,11 +33,36 @@ against 387 steps, mean of seeds 0-2, in the run with seed 0; 403 against 468 an
 with seeds 1 and 2, which average seeds 1-3 and 2-4): a small effect at T = 30, reported, not a target.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Long Short-Term Memory",
     arxiv=None,
     claim="A gated cell state carries error back unchanged, so an LSTM learns lags a plain RNN cannot.",
+    exercises=[
+        Exercise(
+            target="lstm_cell",
+            statement="""
+                One step of an LSTM layer, nn.LSTM's form (the 1997 cell with Gers et al.'s forget gate):
+
+                    i = σ(a_i),  f = σ(a_f),  g = tanh(a_g),  o = σ(a_o),   a = W_ih x + b_ih + b_hh + W_hh h
+                    c' = f ⊙ c + i ⊙ g                  the constant error carousel
+                    h' = o ⊙ tanh(c')
+
+                The cell state is carried by an elementwise product with a gate only, never by a matrix
+                multiply or a squashing function. x_t: (B, 4H), the input's share already computed for the
+                step, W_ih x + b_ih + b_hh; h, c: (B, H), the previous output and cell state; W_hh: (4H, H).
+                The four gates are stacked in PyTorch's order i | f | g | o along the 4H dimension (of x_t
+                and of W_hh's rows). Return (h', c'), each (B, H). forward runs it over every step and
+                layer; the check compares with nn.LSTM and with ∂c_T/∂c_0 = diag(∏_t f_t) when W_hh = 0.
+            """,
+            hints=[
+                "(x_t + h @ W_hh.T).chunk(4, dim=-1) gives the pre-activations of i, f, g, o, in that order.",
+                "Three gates squash with σ; the cell input g with tanh.",
+                "c = σ(f) * c + σ(i) * tanh(g); h = σ(o) * tanh(c): the new c, squashed, not the old one.",
+            ],
+            lines=4,
+        )
+    ],
 )

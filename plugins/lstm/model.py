@@ -25,6 +25,17 @@ import torch
 from torch import nn
 
 
+def lstm_cell(
+    x_t: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_hh: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of one layer: x_t (B, 4H) = W_ih x_t + b_ih + b_hh for i | f | g | o, the previous h and c
+    (B, H), W_hh (4H, H) → (h_t, c_t), each (B, H)."""
+    i, f, g, o = (x_t + h @ W_hh.T).chunk(4, dim=-1)  # (B, H) each, PyTorch's order
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # c_t = f ⊙ c_(t−1) + i ⊙ g
+    h = torch.sigmoid(o) * torch.tanh(c)  # h_t = o ⊙ tanh(c_t)
+    return h, c
+
+
 class LSTM(nn.Module):
     """A stack of LSTM layers: (batch, T, input_size) → output (batch, T, H) (the last layer's h_1 … h_T) and
     (h_n, c_n), each (num_layers, batch, H). ``batch_first=False`` takes and gives (T, batch, ·) as
@@ -66,9 +77,7 @@ class LSTM(nn.Module):
             h, c = hc0[0][layer], hc0[1][layer]  # (B, H) each
             hs = []
             for x_t in xw.unbind(dim=1):  # (B, 4H) per step; unbind: one backward node, not T
-                i, f, g, o = (x_t + h @ W_hh.T).chunk(4, dim=-1)  # (B, H) each, PyTorch's order
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # c_t = f ⊙ c_(t−1) + i ⊙ g
-                h = torch.sigmoid(o) * torch.tanh(c)  # h_t = o ⊙ tanh(c_t)
+                h, c = lstm_cell(x_t, h, c, W_hh)
                 hs.append(h)
             x = torch.stack(hs, dim=1)  # (B, T, H): this layer's outputs, the next layer's inputs
             h_n.append(h)
