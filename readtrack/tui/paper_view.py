@@ -5,7 +5,9 @@ Markdown. *Code*: ``model.py``, ``experiment.py`` and the plugin's other files, 
 (``/``, then Enter or ``n`` for the next match) to find what the page's equation numbers point at. *Results*:
 the newest run per device with its check, target and bench tables, and the recent runs with the trend of
 the main number. *Paper*: the cached PDF's text page by page, headings in bold, the search term the view
-was opened with (from the search screen) highlighted, ``n``/``N`` through its hits. Enter runs the plugin.
+was opened with (from the search screen) highlighted, ``n``/``N`` through its hits. *Practice*: the plugin's
+exercise to implement yourself, checked and trained with your code (`readtrack.tui.practice_pane`). Enter
+runs the plugin.
 A paper without a plugin opens on its Paper tab. Everything is read as text and from the history database
 in a worker thread (`readtrack.pages`): opening the view never imports torch.
 """
@@ -31,8 +33,9 @@ from readtrack.records import GroupRecord
 from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.pdf_pane import PdfPane
+from readtrack.tui.practice_pane import PracticePane
 
-TABS = ("page", "code", "results", "pdf")
+TABS = ("page", "code", "results", "pdf", "practice")
 
 
 class PaperView(Screen[None]):
@@ -53,6 +56,7 @@ class PaperView(Screen[None]):
         Binding(
             "4", "tab('pdf')", "Paper", tooltip="The PDF's text page by page, the search term highlighted"
         ),
+        Binding("5", "tab('practice')", "Practice", tooltip="Implement the plugin's exercise yourself"),
         Binding("slash", "search", "Search code", tooltip="Find text in the code (Enter: next match)"),
         Binding("n", "next_match", "Next match", show=False),
         Binding("N", "previous_match", "Previous match", show=False),
@@ -88,6 +92,9 @@ class PaperView(Screen[None]):
                 yield Static(id="results-body")
             with TabPane("Paper", id="pdf"):
                 yield PdfPane(id="pdf-scroll")
+            if self.plugin is not None:
+                with TabPane("Practice", id="practice"):
+                    yield PracticePane(self.plugin, id="practice-pane")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -160,7 +167,11 @@ class PaperView(Screen[None]):
     # -- actions -----------------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
+        if tab == "practice" and self.plugin is None:
+            return
         self.query_one(TabbedContent).active = tab
+        if tab == "practice":  # its keys (h, e, c, t) are the pane's
+            self.query_one(PracticePane).focus()
 
     def action_search(self) -> None:
         self.action_tab("code")
