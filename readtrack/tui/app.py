@@ -472,8 +472,6 @@ class MainScreen(Screen[None]):
         self._edit_notes(paper_id, title, text, on_disk)
 
     def _notes_conflict(self, paper_id: str, title: str, mine: str, on_disk: str) -> None:
-        from readtrack import edits
-
         overwrite, keep, merge = (
             "Save mine: replace the notes in papers.yaml",
             "Keep the notes in papers.yaml: drop mine",
@@ -481,10 +479,8 @@ class MainScreen(Screen[None]):
         )
 
         def chosen(choice: str | None) -> None:
-            if choice == overwrite:
-                self.watcher.edit(
-                    lambda: edits.note(self.path, paper_id, mine), done=f"Notes saved for {paper_id}"
-                )
+            if choice == overwrite:  # over the notes seen now: changed yet again, it asks again
+                self.watcher.edit(lambda: self._save_notes(paper_id, title, mine, on_disk))
             elif choice != keep:  # Edit again, or Esc: nothing the user typed is lost
                 both = f"{mine.rstrip()}\n\n--- the notes in papers.yaml now ---\n{on_disk}"
                 self._edit_notes(paper_id, title, both, on_disk)

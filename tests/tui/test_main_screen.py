@@ -193,6 +193,30 @@ def test_notes_that_cannot_be_saved_come_back_in_the_editor(
     assert load(catalog_file).get("lbfgs").notes == "keep me"
 
 
+def test_save_mine_after_a_hand_edit_overwrites_and_a_failure_keeps_my_text(
+    catalog_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READTRACK_LOCK_TIMEOUT", "0.2")
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("j", "n")
+        await pilot.pause()
+        edits.note(catalog_file, "lbfgs", "by hand")
+        await pilot.press(*"mine", "ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        with locked(catalog_file):
+            await pilot.press("enter")  # Save mine, while the list is locked: not saved, the text comes back
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, NotesScreen) and app.screen.query_one(TextArea).text == "mine",
+            )
+        await pilot.press("ctrl+s")  # the file still has "by hand", what the editor came back over: saved
+        await settle(app, pilot)
+
+    run_app(catalog_file, steps)
+    assert load(catalog_file).get("lbfgs").notes == "mine"
+
+
 def test_space_toggles_from_the_status_in_the_file_after_a_hand_edit(catalog_file: Path) -> None:
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         current = table(app).current
