@@ -108,6 +108,10 @@ def test_a_wrong_shape_or_dtype_is_expected_vs_got_in_one_line(tiny: object, tmp
     )
     assert "shape (3,) != reference (6,)" in str(result)
 
+    # in a notebook the same lines render as HTML and Markdown
+    assert "<b>tinypractice · double: failing: 0 of 1 checks pass</b>" in result._repr_html_()
+    assert result._repr_markdown_().startswith("**tinypractice · double: failing: 0 of 1 checks pass**")
+
     result = grade(learner(tmp_path, "return (2 * x).float()\n"))
     assert (
         "double returned a tensor of shape (6,), float32, on cpu; the model solution returns "
@@ -235,6 +239,20 @@ def test_reset_keeps_the_learners_work_as_numbered_backups(tmp_path: Path) -> No
     assert path.read_text(encoding="utf-8") == stub
     run_cli("practice", "gqa", "--dir", str(folder), "--reset")
     assert (folder / "model.py.2").read_text(encoding="utf-8") == stub
+
+
+def test_edit_opens_the_workspace_and_bad_usage_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    editor = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'a').write('# edited')\""
+    edited = run_cli("practice", "rope", "--dir", str(folder), "--edit", env={"VISUAL": editor})
+    assert edited.returncode == 0, edited.stderr
+    assert (folder / "model.py").read_text(encoding="utf-8").endswith("# edited")
+
+    unknown = run_cli("practice", "nosuchplugin")
+    assert unknown.returncode == 2 and "no practice exercise for 'nosuchplugin'" in unknown.stderr
+    missing = run_cli("practice", "rope", "--dir", str(tmp_path / "none"), "--check")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith(f"readtrack: no workspace at {tmp_path / 'none' / 'model.py'}")
 
 
 def test_an_endless_loop_that_swallows_the_timeout_is_killed(tiny: object, tmp_path: Path) -> None:
