@@ -30,11 +30,50 @@ exactness and linear memory hold at any size; the GPU speed-up needs the fused k
 tiles on a CPU do not have.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness",
     arxiv="2205.14135",
     claim="Tiled attention with an online softmax is exact and needs memory linear, not quadratic, in N.",
+    exercises=[
+        Exercise(
+            target="flash_forward",
+            statement="""
+                Algorithm 1 (with Algorithm 2's causal mask): exact attention O = softmax(τ·QKᵀ)V computed
+                tile by tile, never forming the N×N matrix. For each key block K_j, V_j (B_c rows) and
+                each query block Q_i (B_r rows), with running row maximum m_i and row sum ℓ_i:
+
+                    S_ij = τ · Q_i K_jᵀ        (causal: −∞ where the key index > the query index)
+                    m_new = max(m_i, rowmax(S_ij)),   P̃_ij = exp(S_ij − m_new)
+                    ℓ_new = e^(m_i − m_new) · ℓ_i + rowsum(P̃_ij)
+                    O_i ← (e^(m_i − m_new) · ℓ_i · O_i + P̃_ij V_j) / ℓ_new,   then m_i, ℓ_i ← m_new, ℓ_new
+
+                starting from O = 0, ℓ = 0, m = −∞; finally L = m + log ℓ, the log-sum-exp of each row,
+                which the backward pass uses to rebuild P_ij = exp(S_ij − L_i).
+
+                q: (..., N_q, d); k: (..., N_k, d); v: (..., N_k, d_v); causal: the mask is top-left
+                aligned (query i sees keys j ≤ i, as SDPA's is_causal); tau = τ (1/√d unless the caller
+                chose another scale); block_r = B_r, block_c = B_c (any N: the last tile may be short).
+                Accumulate m, ℓ, O and every tile in _accumulator_dtype(q.dtype) (float32 for float16 and
+                bfloat16 inputs, as the kernel does on chip). Return (O in q's dtype, (..., N_q, d_v); L in
+                the accumulator dtype, (..., N_q, 1)). _causal_mask(rows, cols, row0, col0, device) gives a
+                tile of the mask.
+            """,
+            hints=[
+                "Two loops, keys outside (j0 in range(0, n_k, block_c)), queries inside; slice the state "
+                "m[..., i0:i1, :] and write the tile's rows back after the update.",
+                "alpha = exp(m_i − m_new) rescales both what ℓ summed and what O averaged under the old "
+                "maximum: forgetting it on O gives the wrong answer as soon as a later tile holds a larger "
+                "score.",
+                "Taking P̃ relative to m_new (not the tile's own max) keeps a row that the mask hides in this "
+                "tile at P̃ = 0; with causal, a tile with j0 > i1 − 1 is all masked: skip it.",
+                "O[..., i0:i1, :] = (alpha * l_i * O[..., i0:i1, :] + P_ij @ V_j) / l_new; at the end "
+                "L = m + torch.log(l) and return O.to(q.dtype), L.",
+            ],
+            lines=25,
+            references=["torch.nn.functional.scaled_dot_product_attention"],
+        )
+    ],
 )
