@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from readtrack.paths import database_path
+from readtrack.words import plural
 
 
 def connect(path: Path | None = None) -> sqlite3.Connection:
@@ -114,7 +115,7 @@ class Repair:
         lines = [f"database {self.path}: {self.problem}; moved aside to {self.moved_to.name}"]
         for table, rows in sorted(self.kept.items()):
             note = f" (the rest unreadable: {self.lost[table]})" if table in self.lost else ""
-            lines.append(f"  kept       {table}: {rows} rows{note}")
+            lines.append(f"  kept       {table}: {plural(rows, 'row')}{note}")
         lines += [f"  lost       {t}: {why}" for t, why in sorted(self.lost.items()) if t not in self.kept]
         return lines
 
