@@ -83,10 +83,11 @@ readtrack_paper_plugins = declare(
 
                 x: audio (B, samples) with samples > N/2; N: the window and DFT length (even); hop: the
                 stride. x_pad is x reflect-padded by N/2 samples at both ends (F.pad(..., mode="reflect")
-                wants a channel dimension), so frame m is centred on sample m·hop; frames = 1 + samples
-                // hop. w is hann_window(N) (model.py: periodic, w[n] = ½(1 − cos(2πn/N)), not the
-                symmetric N − 1 form). f = 0 … N/2 (one-sided). Returns (B, N/2 + 1, frames) in x's dtype,
-                differentiable in x; no complex tensors needed (the DFT as two real matmuls).
+                wants a channel dimension), so frame m is centred on sample m·hop and there are
+                1 + samples // hop frames. w is hann_window(N) (model.py: periodic, w[n] = ½(1 −
+                cos(2πn/N)), not the symmetric N − 1 form). f = 0 … N/2 (one-sided). Returns (B, N/2 + 1,
+                frames) in x's dtype, differentiable in x; no complex tensors needed (the DFT as two real
+                matmuls).
             """,
             hints=[
                 "padded = F.pad(x[:, None], (N // 2, N // 2), mode='reflect')[:, 0]; frames = "
