@@ -1,5 +1,5 @@
-"""Classic mistakes in FlashAttention's tiled forward (Algorithm 1), for ``readtrack practice``: its check
-must catch them (tests/test_practice.py)."""
+"""The classic mistake in FlashAttention's tiled forward (Algorithm 1), for ``readtrack practice``: its
+check must catch it (tests/test_practice.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,12 @@ from readtrack.practice import mistake
 from .model import _accumulator_dtype, _causal_mask
 
 
-def _forward(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    causal: bool,
-    tau: float,
-    block_r: int,
-    block_c: int,
-    *,
-    rescale_output: bool,
-    diagonal_hidden: bool,
+@mistake("flash_forward", fails="forward vs torch SDPA (float64, causal=False")
+def flash_forward(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, tau: float, block_r: int, block_c: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The online softmax without rescaling the output: ℓ is corrected by e^(m_i − m_new) when a later tile
+    raises the row maximum, but O, averaged under the old maximum, is not. One tile per row hides it."""
     *batch, n_q, _ = q.shape
     n_k, d_v = v.shape[-2], v.shape[-1]
     acc = _accumulator_dtype(q.dtype)
@@ -38,34 +32,12 @@ def _forward(
             Q_i = q[..., i0:i1, :].to(acc)
             S_ij = tau * Q_i @ K_j.transpose(-2, -1)
             if causal:
-                hidden = _causal_mask(i1 - i0, j1 - j0, i0, j0, q.device)
-                if diagonal_hidden:  # j ≥ i hidden: a query no longer sees itself
-                    hidden = _causal_mask(i1 - i0, j1 - j0, i0 - 1, j0, q.device)
-                S_ij = S_ij.masked_fill(hidden, float("-inf"))
+                S_ij = S_ij.masked_fill(_causal_mask(i1 - i0, j1 - j0, i0, j0, q.device), float("-inf"))
             m_i, l_i = m[..., i0:i1, :], l[..., i0:i1, :]
             m_new = torch.maximum(m_i, S_ij.amax(dim=-1, keepdim=True))
             P_ij = torch.exp(S_ij - m_new)
             alpha = torch.exp(m_i - m_new)
             l_new = alpha * l_i + P_ij.sum(dim=-1, keepdim=True)
-            kept = alpha * l_i if rescale_output else l_i
-            O[..., i0:i1, :] = (kept * O[..., i0:i1, :] + P_ij @ V_j) / l_new
+            O[..., i0:i1, :] = (l_i * O[..., i0:i1, :] + P_ij @ V_j) / l_new  # alpha forgotten here
             l[..., i0:i1, :], m[..., i0:i1, :] = l_new, m_new
     return O.to(q.dtype), m + torch.log(l)
-
-
-@mistake("flash_forward", fails="forward vs torch SDPA (float64, causal=False")
-def flash_forward(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, tau: float, block_r: int, block_c: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The online softmax without rescaling the output: ℓ is corrected by e^(m_i − m_new) when a later tile
-    raises the row maximum, but O, averaged under the old maximum, is not. One tile per row hides it."""
-    return _forward(q, k, v, causal, tau, block_r, block_c, rescale_output=False, diagonal_hidden=False)
-
-
-@mistake("flash_forward", fails="forward vs torch SDPA (float64, causal=True")
-def flash_forward_mask_off_by_one(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, tau: float, block_r: int, block_c: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The causal mask off by one, j ≥ i hidden instead of j > i: a query cannot attend to its own key, and
-    the first row sees nothing at all (NaN)."""
-    return _forward(q, k, v, causal, tau, block_r, block_c, rescale_output=True, diagonal_hidden=True)
