@@ -58,11 +58,54 @@ Check errors (``readtrack run fuyu --quick --only check``, seed 0): float64 ≤ 
 (the decoder's gradients; its forward ≤ 4.8e-7).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Fuyu-8B: A Multimodal Architecture for AI Agents",
     arxiv=None,
     claim="Linearly projected patches with row-end tokens let one decoder read images of any size.",
+    exercises=[
+        Exercise(
+            target="patchify",
+            statement="""
+                No image encoder: the image is cut into p × p patches in raster order and each patch is
+                flattened, to be projected by one linear map, z_(r,c) = W · vec(patch_(r,c)) + b. vec must
+                flatten a patch in (channel, row, column) order, the order of a Conv2d kernel (C, p, p):
+                so the projection equals nn.Conv2d(C, d, kernel_size=p, stride=p) with the same weights.
+
+                images: (B, C, H, W) with H and W multiples of p (else ValueError). Return
+                (B, H/p, W/p, C·p·p): entry [b, r, c] is images[b, :, r·p:(r+1)·p, c·p:(c+1)·p] flattened.
+            """,
+            hints=[
+                "images.view(B, C, h, p, w, p) splits each spatial axis into (patch index, pixel in "
+                "the patch).",
+                "A plain reshape to (B, h, w, C·p·p) mixes pixels of different patches: move the patch "
+                "indices (h, w) in front of (C, p, p) first, with permute(0, 2, 4, 1, 3, 5).",
+                "After the permute the tensor is not contiguous: .reshape(B, h, w, C * p * p), not .view.",
+            ],
+            lines=5,
+        ),
+        Exercise(
+            target="Fuyu.image_tokens",
+            statement="""
+                The image part of the decoder's input: each row's w patch embeddings, then the learned
+                row-end token (the post's image-newline), row after row, so that the decoder can tell where
+                a row ends at any width:
+
+                    z_(0,0) … z_(0,w−1) ⏎  z_(1,0) … z_(1,w−1) ⏎  …  z_(h−1,w−1) ⏎
+
+                images: (B, C, H, W). z = self.patch_proj(patchify(images, self.patch)) is (B, h, w, d);
+                ⏎ is self.row_end, (d,). Return (B, h·(w + 1), d); with self.row_ends False (the ablation)
+                the patches alone, (B, h·w, d).
+            """,
+            hints=[
+                "Append the row-end to every row before flattening: concatenate along the w axis, giving "
+                "(B, h, w + 1, d).",
+                "self.row_end.expand(B, h, 1, d) is one row-end per row; torch.cat([z, it], dim=2), then "
+                "reshape(B, -1, d) reads row after row.",
+            ],
+            lines=5,
+        ),
+    ],
 )
