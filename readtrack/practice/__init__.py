@@ -24,6 +24,8 @@ from readtrack.paper_plugin import Exercise
 from readtrack.practice.declared import PracticePlugin, practice_plugin, practice_plugins
 
 if TYPE_CHECKING:  # the list of exercises imports none of these: it must be as fast as `readtrack list`
+    import threading
+
     from readtrack.practice.result import PracticeResult
     from readtrack.practice.workspace import Workspace
     from readtrack.records import Emit, RunRecord
@@ -65,7 +67,7 @@ def check(
     isolated: bool | None = None,
     record: bool = True,
     emit: Emit | None = None,
-    cancel: object = None,
+    cancel: threading.Event | None = None,
 ) -> PracticeResult:
     """Grade a solution of plugin ``name``'s exercises and record the attempt in history.
 
@@ -73,9 +75,7 @@ def check(
     or the function itself (``check("rmsnorm", forward)``), or ``{"RMSNorm.forward": forward}``. A file is
     graded in a worker process (``isolated``; a function can only be graded in this one). ``train`` runs the
     train stage too when the check passed; ``timeout`` bounds each stage (seconds). The result renders in
-    Jupyter and as text (``print(result)``)."""
-    import threading
-
+    Jupyter and as text (``print(result)``); setting ``cancel`` stops a worker process."""
     plugin = practice_plugin(name)
     if solution is None:
         solution = workspace_file(plugin)
@@ -99,8 +99,7 @@ def check(
             )
         from readtrack.practice.isolation import grade_isolated
 
-        stop = cancel if isinstance(cancel, threading.Event) else None
-        result = grade_isolated(plugin, Path(str(solution)), cancel=stop, **options)  # type: ignore[arg-type]
+        result = grade_isolated(plugin, Path(str(solution)), cancel=cancel, **options)  # type: ignore[arg-type]
     else:
         from readtrack.practice.grading import grade_here
 

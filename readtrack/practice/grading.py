@@ -68,11 +68,9 @@ def grade_here(
         with guard.references():
             try:
                 learner = _learner_module(plugin, model_name, solution)
-            except UsageError:
+            except (UsageError, KeyboardInterrupt):
                 raise
-            except BaseException as err:  # a syntax error, an import that fails: the learner's to fix
-                if isinstance(err, KeyboardInterrupt):
-                    raise
+            except BaseException as err:  # a syntax error, an import that fails, sys.exit: theirs to fix
                 return _failed_import(plugin, label, files, err)
             guard.wrap(learner)
             sys.modules[model_name] = learner
@@ -285,7 +283,8 @@ class _Guard:
     def wrap(self, learner: types.ModuleType) -> None:
         for exercise in self.plugin.exercises:
             owner, attr = _owner(learner, exercise.target)
-            mine = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)
+            # a method as the class holds it (a plain function), not bound to the class
+            mine = vars(owner).get(attr, getattr(owner, attr))
             solution_owner, _ = _owner(self.solution_module, exercise.target)
             solution = getattr(solution_owner, attr)
             setattr(owner, attr, self._guarded(exercise.target, mine, solution))

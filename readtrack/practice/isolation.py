@@ -184,7 +184,9 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    events = os.fdopen(int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD")), "w", encoding="utf-8")
+    events_fd = int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD"))
+    os.set_inheritable(events_fd, False)  # a process the learner's code starts must not hold the pipe open
+    events = os.fdopen(events_fd, "w", encoding="utf-8")
     os.dup2(2, 1)  # the learner's prints, Python's or C's, go where the parent caps them
     from readtrack.errors import ReadtrackError
     from readtrack.practice.declared import practice_plugin
