@@ -141,7 +141,7 @@ class PaperView(Screen[None]):
             self.at = None
             index = next((i for i, (file, _) in enumerate(self.sources) if file == name), None)
             if index is not None:
-                self.call_after_refresh(self._show_line, index, line)
+                self._show_line_once_laid_out(index, line)
 
     def _show_code(self) -> None:
         """One Static per source file, updated in place: the view loads again each time a run screen on top
@@ -246,6 +246,14 @@ class PaperView(Screen[None]):
             self.code_files[previous[0]].update(self._code(previous[0]))
         where = self._show_line(index, line)
         self.sub_title = f"match {self.match_index + 1} of {len(self.matches)}: {where}"
+
+    def _show_line_once_laid_out(self, index: int, line: int, tries: int = 40) -> None:
+        """`_show_line` once the file's widget, just mounted, has its height: scrolling before the layout
+        stops at the top (the container is not yet tall enough). Gives up waiting after 2 s."""
+        if self.code_files[index].size.height > line or tries <= 0:
+            self._show_line(index, line)
+        else:
+            self.set_timer(0.05, lambda: self._show_line_once_laid_out(index, line, tries - 1))
 
     def _show_line(self, index: int, line: int) -> str:
         """Highlight ``line`` of source file ``index`` and scroll it into the upper third of the Code tab;
