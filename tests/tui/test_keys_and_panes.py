@@ -110,8 +110,8 @@ def test_sync_log_lines_wrap_in_the_pane_under_the_table(catalog_file: Path) -> 
         panel.start("adamw")
         await pilot.pause()
         panel.log_line(f"✗ adamw: failed ({reason})")
-        await pilot.pause()
         log = panel.log_view
+        await wait_until(pilot, lambda: len(log.lines) > 1)  # written once the log has its size
         return [strip.text.rstrip() for strip in log.lines], log.scrollable_content_region.width
 
     lines, width = run_app(catalog_file, steps, size=(100, 30))

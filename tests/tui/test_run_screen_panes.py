@@ -94,8 +94,8 @@ def test_long_log_lines_wrap_at_word_ends_in_the_live_pane(catalog_file: Path) -
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[list[str], int]:
         screen = await open_run_screen(app, pilot)
         screen._on_event({"type": "log", "stage": "train", "message": sentence})
-        await pilot.pause()
         log = screen.query_one(RichLog)
+        await wait_until(pilot, lambda: any("word39" in strip.text for strip in log.lines))
         return [strip.text.rstrip() for strip in log.lines], log.scrollable_content_region.width
 
     lines, width = run_app(catalog_file, steps, size=(120, 40))
