@@ -101,13 +101,18 @@ def _fence_indented(text: str) -> str:
     return "\n".join(out)
 
 
+#: A plugin's files that are not its code: the page (``__init__.py``'s docstring, shown as the page) and the
+#: deliberately wrong solutions ``readtrack practice`` grades its check against (a reader's spoiler, not code).
+NOT_CODE = frozenset({"__init__.py", "mistakes.py"})
+
+
 def _source_files(package: str, first: list[str]) -> list[SourceFile]:
-    """The package's Python files besides ``__init__.py``: ``first`` in order, then the others by name."""
+    """The package's Python files besides ``NOT_CODE``: ``first`` in order, then the others by name."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return []
     folder = Path(next(iter(spec.submodule_search_locations)))
-    files = {p.stem: p for p in folder.glob("*.py") if p.name != "__init__.py"}
+    files = {p.stem: p for p in folder.glob("*.py") if p.name not in NOT_CODE}
     order = [m for m in first if m in files] + sorted(set(files) - set(first))
     return [SourceFile(files[m].name, files[m], files[m].read_text(encoding="utf-8")) for m in order]
 

@@ -303,7 +303,13 @@ def _python_files(folder: Path) -> dict[str, tuple[int, int]]:
         entries = list(os.scandir(folder))
     except OSError:
         return {}
-    stats = {e.name: e.stat() for e in entries if e.name.endswith(".py") and e.is_file()}
+    stats = {
+        e.name: e.stat()
+        for e in entries
+        if e.name.endswith(".py")
+        and e.name != "mistakes.py"
+        and e.is_file()  # the practice's wrong solutions
+    }
     return {name: (s.st_size, s.st_mtime_ns) for name, s in sorted(stats.items())}
 
 
