@@ -191,6 +191,7 @@ class RunScreen(Screen[None]):
         self.stage_part = 0.0  # how far the running stage is, from its progress events (0 without any)
         self._cancelling = False
         self._refused: str | None = None  # the runner's error event: the run never started
+        self._heard = False  # the run has sent an event: its runner had started
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -300,6 +301,7 @@ class RunScreen(Screen[None]):
         self.group = None
         self._cancelling = False
         self._refused = None
+        self._heard = False
         self.stages, self.stage_part = list(STAGES), 0.0
         self.query_one(RichLog).clear()
         # Starting: 0 of the stages (or seeds) done, not the animated "--%" that says nothing.
@@ -351,6 +353,7 @@ class RunScreen(Screen[None]):
         self.app.call_from_thread(self._finished, code, [line.rstrip() for line in stderr_tail])
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        self._heard = True
         if "seed" in event and self.jobs[1]:
             self._on_seed_event(event)
             return
@@ -457,6 +460,10 @@ class RunScreen(Screen[None]):
             self._show_group(self.group)
         elif record is not None:
             self._show_record(record)
+        elif self._cancelling and not self._heard:  # Esc before the runner had started: its SIGINT met
+            # Python starting up or importing, and that traceback would tell the user nothing
+            log.write(Text("cancelled before the run started: nothing was recorded", style="bold yellow"))
+            self._verdict(Text("Cancelled before the run started: nothing was recorded", style="bold yellow"))
         elif self._refused is None:
             log.write(Text(f"the run ended without a record (exit status {code})", style="bold red"))
             for line in stderr[-15:]:

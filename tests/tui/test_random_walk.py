@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_plugins import write_plugin
 from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
-from tui_driver import SIZE, screen_text, settle
+from tui_driver import SIZE, run_app, screen_text, settle, wait_until
 
+from readtrack import edits, history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
 from readtrack.tui.paper_view import PaperView
@@ -197,3 +199,29 @@ def test_replay_the_run_screen_closing_over_the_paper_view(catalog_file: Path) -
     adamw's view, Enter opens the run screen, Esc closes it: the view loaded again and died with
     DuplicateIds 'code-0'."""
     assert replay(catalog_file, ["p", "enter", "enter", "escape"]) == 0
+
+
+def test_replay_esc_at_once_after_starting_a_run(user_dir: Path, catalog_file: Path) -> None:
+    """Found by a walk that may start runs (of a fake plugin): Enter, then Esc before the run's process has
+    started the runner. The SIGINT met Python still importing readtrack: the run screen printed that
+    process's KeyboardInterrupt traceback in its log and said the run ended without a record (killed).
+    It is a run cancelled before it started, and says so."""
+    write_plugin(user_dir, "tinyplug")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await press(app, pilot, "enter")  # the run screen
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await idle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await press(app, pilot, "enter")  # start, and at once
+        await press(app, pilot, "escape")  # cancel
+        await wait_until(pilot, lambda: screen.process is None and screen._cancelling, timeout=60)
+        await idle(app, pilot)
+        return screen_text(app)
+
+    text = run_app(catalog_file, steps, size=(120, 40))
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    assert "Cancelled before the run started: nothing was recorded" in text
+    assert history.runs("tinyplug") == []
