@@ -101,8 +101,8 @@ def _fence_indented(text: str) -> str:
     return "\n".join(out)
 
 
-#: A plugin's files that are not its code: the page (``__init__.py``'s docstring, shown as the page) and the
-#: deliberately wrong solutions ``readtrack practice`` grades its check against (a reader's spoiler, not code).
+#: A plugin's files that are not its code: the page (``__init__.py``'s docstring, shown as the page) and
+#: the deliberately wrong solutions ``readtrack practice`` grades its check against (a spoiler, not code).
 NOT_CODE = frozenset({"__init__.py", "mistakes.py"})
 
 
