@@ -7,20 +7,18 @@ Heavy modules (torch, textual, arxiv) are imported inside the commands that need
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from readtrack.catalog import STATUS_GLYPHS
+from readtrack.cli_plugins import commands as plugin_commands
+from readtrack.render import new_console, print_json
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from readtrack.catalog import Catalog
 
 app = typer.Typer(
@@ -70,18 +68,6 @@ def _load() -> Catalog:
     return load(_catalog_path())
 
 
-def _print_json(data: object) -> None:
-    from readtrack.safe_text import json_safe  # C1 and bidi controls as \uXXXX: same data, safe to show
-
-    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
 @app.command("list")
 def list_papers(
     section: str = typer.Option(None, "--section", "-s", help="Only this section."),
@@ -96,7 +82,7 @@ def list_papers(
     catalog = _load()
     papers = catalog.filter(section=section, status=status, tag=tag, search=search)
     if as_json:
-        _print_json([p.to_dict() for p in papers])
+        print_json([p.to_dict() for p in papers])
         return
     import shutil
 
@@ -123,11 +109,11 @@ def show(
     catalog = _load()
     details = paper_details(catalog.get(paper_id))
     if as_json:
-        _print_json(details)
+        print_json(details)
         return
     from readtrack.render.papers import full_blocks, panel_width, paper_panel
 
-    console = _console()
+    console = new_console()
     if not console.is_terminal:  # a pipe gets full lines: no link folded at the width
         console.width = max(console.width, panel_width(details))
     console.print(paper_panel(details, full=full))
@@ -236,7 +222,7 @@ def stats() -> None:
     newest, problem = newest_statuses()
     if problem:
         print(f"readtrack: {problem}", file=sys.stderr)
-    _console().print(stats_table(catalog, coverage(catalog, newest)))
+    new_console().print(stats_table(catalog, coverage(catalog, newest)))
     if not problem:
         from readtrack import practice
         from readtrack.practice.text import summary_line
@@ -299,324 +285,9 @@ def export(
         print(f"exported {plural(result.papers, 'paper')} as {fmt} to {result.written_to}")
 
 
-# -- paper plugins ------------------------------------------------------------------------------------
+# -- paper plugins: run, history, compare, practice, plugins, explain, new-plugin (readtrack.cli_plugins) --
 
-
-@app.command()
-def run(
-    names: list[str] = typer.Argument(
-        None, metavar="[NAME]...", help="The plugin(s) (see `readtrack plugins`); none with --all."
-    ),
-    device: str = typer.Option("auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps"),
-    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
-    seed: int = typer.Option(
-        None, "--seed", help="Seed of every random generator (default 0; CPU runs repeat exactly)."
-    ),
-    seeds: str = typer.Option(
-        None, "--seeds", help="Run on several seeds in parallel: 0-4, 0,3,7, or a count (5 = 0-4)."
-    ),
-    run_all: bool = typer.Option(False, "--all", help="Run every plugin (the shelf), in parallel workers."),
-    only_tag: str = typer.Option(
-        None, "--only-tag", help="With --all: only plugins of papers with this tag."
-    ),
-    section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Start more seeds than --max without asking."),
-    max_seeds: int = typer.Option(
-        50, "--max", metavar="N", help="Ask (or, in a pipe, refuse without --yes) above N seeds per plugin."
-    ),
-    threads: int = typer.Option(
-        None, "--threads", help="torch CPU threads per run (default 1, or READTRACK_THREADS)."
-    ),
-    only: str = typer.Option(None, "--only", help="Run one stage: check | train | bench."),
-    timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
-    impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
-    as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
-    no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
-    group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
-) -> None:
-    """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it.
-
-    Several seeds (--seeds), several plugins or the whole shelf (--all) run in parallel worker processes.
-    """
-    from readtrack import runner
-
-    names = list(names or [])
-    if seed is not None and seeds is not None:
-        from readtrack.errors import UsageError
-
-        raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
-    if run_all or seeds is not None or len(names) != 1 or only_tag or section:
-        _run_batch(
-            names,
-            run_all=run_all,
-            only_tag=only_tag,
-            section=section,
-            seeds=seeds,
-            seed=seed or 0,
-            jobs=jobs,
-            confirmed=yes,
-            max_seeds=max_seeds,
-            settings_args={
-                "device": device,
-                "quick": quick,
-                "only": only,
-                "timeout": timeout,
-                "impl": impl,
-                "threads": runner.resolve_threads(threads),
-            },
-            as_json=as_json,
-        )
-        return
-    options = {"impl": impl} if impl else {}
-
-    def start(emit: runner.Emit) -> runner.RunRecord:
-        return runner.run_plugin(
-            names[0],
-            device=device,
-            quick=quick,
-            seed=seed or 0,
-            only=only,
-            timeout=timeout,
-            options=options,
-            threads=threads,
-            emit=emit,
-            keep_history=not no_record,
-            group_id=group,
-        )
-
-    try:
-        if as_json:
-            record = runner.run_streaming_json(sys.stdout, start)
-        else:
-            from readtrack.render.runs import live_printer, render_record
-
-            console = _console()
-            record = start(live_printer(console))
-            render_record(record, console)
-    except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
-        print("readtrack: cancelled", file=sys.stderr)
-        raise typer.Exit(runner.EXIT_CANCELLED) from None
-    raise typer.Exit(runner.exit_code(record))
-
-
-def _run_batch(
-    names: list[str],
-    *,
-    run_all: bool,
-    only_tag: str | None,
-    section: str | None,
-    seeds: str | None,
-    seed: int,
-    jobs: int | None,
-    confirmed: bool,
-    max_seeds: int,
-    settings_args: dict[str, object],
-    as_json: bool,
-) -> None:
-    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch)."""
-    from readtrack import batch
-    from readtrack.errors import UsageError
-
-    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
-    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
-    question = batch.size_question(plugins, seed_list, max_seeds)
-    if question and not confirmed:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise UsageError(f"{question}: pass --yes to start them (or --max N to allow N seeds)")
-        if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
-            print("readtrack: nothing started", file=sys.stderr)
-            raise typer.Exit(1)
-    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
-    if settings.device.strip().lower() not in ("auto", "cpu"):
-        from readtrack.devices import resolve_device
-
-        resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
-    workers = jobs or batch.default_jobs()
-    if as_json:
-        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
-        raise typer.Exit(code)
-    from readtrack.render.batches import BatchProgress, render_group, render_shelf
-
-    console = _console()
-    title = f"{len(plugins)} plugin{'s' if len(plugins) != 1 else ''} × {len(seed_list)} seed"
-    title += "s" if len(seed_list) != 1 else ""
-    shelf = len(plugins) > 1
-    started = time.perf_counter()
-    try:
-        with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
-            outcomes = batch.run_batch(plugins, seed_list, settings, workers=workers, on_event=progress)
-    except batch.BatchCancelled as stop:
-        print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
-    if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
-        render_group(outcomes[0].entry, console)
-    elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):
-        from readtrack.render.runs import render_record
-
-        render_record(outcomes[0].entry, console)
-    else:
-        render_shelf(outcomes, console, time.perf_counter() - started)
-    raise typer.Exit(batch.exit_code(outcomes))
-
-
-@app.command("history")
-def run_history(
-    name: str = typer.Argument(None, metavar="[NAME]", help="Only this plugin's runs."),
-    limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs, newest first."),
-    as_json: bool = typer.Option(False, "--json", help="Print the whole run records as JSON."),
-) -> None:
-    """Past plugin runs, newest first."""
-    from readtrack import history
-    from readtrack.records import jsonable
-
-    records = history.plugin_entries(name, limit=limit)
-    if as_json:
-        _print_json([jsonable(r.to_dict()) for r in records])
-        return
-    from readtrack.render.runs import render_history
-
-    render_history(records, _console(), name)
-
-
-@app.command()
-def compare(
-    name: str = typer.Argument(..., metavar="NAME"),
-    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
-) -> None:
-    """Compare a plugin's last two runs: check errors, targets, measured values, bench medians."""
-    from readtrack import history
-
-    comparison = history.compare(name)
-    if as_json:
-        _print_json(comparison.to_dict())
-        return
-    from readtrack.render.runs import render_comparison
-
-    render_comparison(comparison, _console())
-
-
-@app.command()
-def practice(
-    name: str = typer.Argument(None, metavar="[NAME]", help="A plugin with exercises; none lists them all."),
-    folder: Path = typer.Option(None, "--dir", help="Workspace folder (default <data dir>/practice/NAME)."),
-    reset: bool = typer.Option(False, "--reset", help="Start again (yours is kept as model.py.N)."),
-    edit: bool = typer.Option(False, "--edit", help="Open the workspace in $VISUAL or $EDITOR."),
-    hint: int = typer.Option(0, "--hint", metavar="N", help="Show the first N hints."),
-    check: bool = typer.Option(False, "--check", help="Grade your code with the plugin's check stage."),
-    train: bool = typer.Option(False, "--train", help="Then train with your code: is the claim reproduced?"),
-    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random generator."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Per-stage timeout in seconds."),
-    notebook: bool = typer.Option(False, "--notebook", help="Write the exercise as a Jupyter notebook."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """Implement a paper's core yourself: graded by its plugin's check, and by its claim with --train."""
-    from readtrack import practice as core
-    from readtrack.practice import text
-
-    if name is None:
-        statuses = core.statuses()
-        if as_json:
-            _print_json([s.to_dict() for s in statuses])
-        else:
-            print("\n".join(text.status_lines(statuses)))
-        return
-    plugin = core.practice_plugin(name)
-    if check or train:
-        path = core.workspace_file(plugin, folder)
-        if not path.exists():
-            from readtrack.errors import UsageError
-
-            raise UsageError(f"no workspace at {path}: `readtrack practice {name}` creates it")
-        if edit:
-            from readtrack.editor import edit_file
-
-            edit_file(path)
-        emit = None if as_json else text.progress_printer(_console())
-        result = core.check(name, path, train=train, quick=quick, seed=seed, timeout=timeout, emit=emit)
-        if as_json:
-            _print_json(result.to_dict())
-        else:
-            from readtrack.safe_text import visible
-
-            for line in result.lines():
-                print(visible(line, multiline=True))
-        raise typer.Exit(result.exit_code)
-    workspace = core.open_workspace(plugin, folder, reset=reset)
-    if notebook:
-        from readtrack.practice.notebook import write_notebook
-
-        written = write_notebook(workspace, reset=reset)
-        print(f"notebook: {written}", file=sys.stderr if as_json else sys.stdout)
-    if as_json:
-        _print_json(text.exercises_json(workspace))
-    else:
-        print("\n".join(text.workspace_lines(workspace, hints=hint)))
-    if edit:
-        from readtrack.editor import edit_file
-
-        edit_file(workspace.path)
-
-
-@app.command("plugins")
-def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
-    """Paper plugins found (built-in, installed, user folder), broken ones with their error."""
-    from readtrack.plugins import listing
-
-    rows = listing()
-    if as_json:
-        _print_json(rows)
-        return
-    from readtrack.render.runs import render_plugins
-
-    render_plugins(rows, _console())
-
-
-@app.command("explain")
-def explain(
-    name: str = typer.Argument(..., help="The plugin (see `readtrack plugins`)."),
-    code: bool = typer.Option(False, "--code", help="Also print the implementation, highlighted."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON object (with --code: the sources too)."),
-) -> None:
-    """A plugin's page beside the paper (claim, equations, the tiny experiment) and, with --code, its code.
-
-    Paged like git when the output is a terminal ($PAGER, or less with LESS=FRX)."""
-    from readtrack.pages import read_page
-
-    page = read_page(name)
-    if as_json:
-        _print_json(page.to_dict(code=code))
-        return
-    from readtrack.render.pages import render_page
-
-    console = _console()
-    if not console.is_terminal:
-        render_page(page, console, code=code)
-        return
-    os.environ.setdefault("LESS", "FRX")  # as git: quit when it fits, keep colours, leave the screen
-    with console.pager(styles=True):
-        render_page(page, console, code=code)
-
-
-@app.command("new-plugin")
-def new_plugin(
-    name: str = typer.Argument(..., help="The plugin's name: a slug, by convention the paper's id."),
-    paper: str = typer.Option(None, "--paper", help="The paper it implements (default: the one named NAME)"),
-) -> None:
-    """Scaffold a plugin in your plugin folder whose check, train and bench already run; link the paper."""
-    from readtrack.scaffold import new_plugin as scaffold
-
-    made = scaffold(name, _catalog_path(), paper_id=paper)
-    print(f"created {made.folder}: {', '.join(f.name for f in made.files)}")
-    if made.paper_id is None:
-        print(f"no paper called {name} in the list: add `plugin: {name}` to a paper's entry to link it")
-    else:
-        plugins = ", ".join([*made.others, name])
-        print(f"linked: {made.paper_id} now runs {name} (plugin: {plugins})")
-    print(f"next: readtrack run {name} --quick, then fill in the TODOs (readtrack explain {name} --code)")
+app.registered_commands += plugin_commands.registered_commands
 
 
 # -- arXiv sync and the PDF cache ---------------------------------------------------------------------
@@ -716,7 +387,7 @@ def search(
     for paper_id, problem in report.no_text.items():
         print(f"readtrack: the PDF of {paper_id} has no text: {problem}", file=sys.stderr)
     if as_json:
-        _print_json([hit.to_dict() for hit in hits])
+        print_json([hit.to_dict() for hit in hits])
     else:
         import shutil
 

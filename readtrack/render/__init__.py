@@ -6,3 +6,25 @@
 
 rich is imported inside the functions that draw, so importing these modules keeps the listing commands fast.
 """
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def new_console() -> Console:
+    """The console every command draws on (no guessing of numbers and paths to highlight)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def print_json(data: object) -> None:
+    """``data`` as indented JSON on stdout, C1 and bidi controls as ``\\uXXXX`` (same data, safe to show)."""
+    from readtrack.safe_text import json_safe
+
+    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
