@@ -9,7 +9,8 @@ and q on the list until the end. The walk does not wait for workers between keys
 quick typist meets.
 
 Three seeds run in the normal suite; ``READTRACK_WALK_SEEDS=N`` runs N (``READTRACK_WALK_KEYS`` sets the
-length). A failure names the seed and the keys so far, to replay with `replay` in a test.
+length; ``READTRACK_WALK_RUNS=1`` lets the walk run tiny fake plugins). A failure names the seed and the keys
+so far, to replay with `replay` in a test.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_plugins import write_plugin
+from fake_plugins import FAILING, PASSING, RAISING_STAGE, write_plugin
 from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -38,6 +39,10 @@ from readtrack.tui.search_screen import SearchScreen
 
 SEEDS = range(int(os.environ.get("READTRACK_WALK_SEEDS", "3")))
 LENGTH = int(os.environ.get("READTRACK_WALK_KEYS", "150"))
+# With READTRACK_WALK_RUNS=1 the first section's papers get tiny fake plugins (one passing, one failing, one
+# raising) and Enter on their run screen runs them: a real `readtrack run` subprocess, about a second each.
+RUNS = os.environ.get("READTRACK_WALK_RUNS") == "1"
+FAKE_PLUGINS = {"tinyplug": PASSING, "failplug": FAILING, "raiseplug": RAISING_STAGE}
 
 RESIZE = "resize"  # not a key: the terminal is resized, between the narrow and the wide layout
 
@@ -54,7 +59,7 @@ SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
         *[(k, 1) for k in ("a", "space", "r", "minus", "g", "G", RESIZE)],  # a resize lays out every screen
     ],
     PaperView: [*[(k, 2) for k in ("1", "2", "3", "4", "slash", "n")], ("N", 1), ("enter", 4)],
-    RunScreen: [("d", 2), ("f", 2), ("s", 2)],
+    RunScreen: [("d", 2), ("f", 2), ("s", 2), ("enter", 2)],
     SearchScreen: [("enter", 3)],
     ChoiceScreen: [("enter", 4)],
     PromptScreen: [("enter", 2)],
@@ -96,8 +101,8 @@ def allowed(app: ReadtrackApp, key: str) -> bool:
     """Whether the walk may press ``key`` now (see the module docstring for what is left out)."""
     screen = app.screen
     typing = isinstance(app.focused, Input | TextArea)
-    if isinstance(screen, RunScreen):
-        return key != "enter"  # starts the run (from the seeds field too)
+    if isinstance(screen, RunScreen):  # Enter starts the run (from the seeds field too)
+        return key != "enter" or (RUNS and screen.plugin in FAKE_PLUGINS)
     if isinstance(screen, MainScreen):
         return key != "q" or typing  # quits: only at the end
     return True
@@ -188,7 +193,14 @@ def replay(path: Path, keys: list[str], size: tuple[int, int] = SIZE) -> int | N
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(catalog_file: Path, seed: int) -> None:
+def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(
+    user_dir: Path, catalog_file: Path, seed: int
+) -> None:
+    if RUNS:
+        for name, experiment in FAKE_PLUGINS.items():
+            write_plugin(user_dir, name, experiment)
+        edits.set_fields(catalog_file, "adamw", {"plugin": ["tinyplug", "failplug"]})
+        edits.set_fields(catalog_file, "lbfgs", {"plugin": "raiseplug"})
     pressed, code = walk(catalog_file, seed)
     assert len(pressed) == LENGTH
     assert code == 0, f"seed {seed}: exit code {code} after {pressed}"
