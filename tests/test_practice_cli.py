@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import run_cli
@@ -315,3 +316,186 @@ def test_the_rmsnorm_notebook_holds_the_statement_and_the_stub(tmp_path: Path) -
     assert "## `RMSNorm.forward` (roughly 4 lines)" in text[0] and "<summary>Hint 1</summary>" in text[0]
     assert text[2].splitlines()[1].startswith("def forward(self, a: torch.Tensor) -> torch.Tensor:")
     assert "raise NotImplementedError" in text[2]
+
+
+# -- targets that hold state: generators, self, classmethods, filled lists, NamedTuples ----------------------
+GEARS_INIT = '''
+"""A plugin whose exercises hold state, for the grader's tests."""
+
+from readtrack.paper_plugin import Exercise, declare
+
+readtrack_paper_plugins = declare(
+    __name__,
+    title="Gears",
+    arxiv=None,
+    claim="State is kept.",
+    exercises=[
+        Exercise(target="noisy", statement="x plus noise drawn from generator."),
+        Exercise(target="Counter.step", statement="Count one more and return the count."),
+        Exercise(target="Counter.draw", statement="Two uniform numbers from self.generator."),
+        Exercise(target="Counter.starting_at", statement="A Counter whose count is start."),
+        Exercise(target="Counter.halve", statement="x / 2."),
+        Exercise(target="extend", statement="Append x to cache in place; return the stacked cache."),
+        Exercise(target="spread", statement="pair.mu1 - pair.mu2."),
+    ],
+)
+'''
+
+GEARS_MODEL = '''
+"""The model solution."""
+
+from typing import NamedTuple
+
+import torch
+
+
+class Pair(NamedTuple):
+    mu1: torch.Tensor
+    mu2: torch.Tensor
+
+
+def noisy(x, generator):
+    return x + torch.randn(x.shape, generator=generator, dtype=x.dtype)
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+        self.generator = torch.Generator().manual_seed(0)
+
+    def step(self):
+        self.count += 1
+        return torch.tensor(float(self.count))
+
+    def draw(self):
+        return torch.rand(2, generator=self.generator)
+
+    @classmethod
+    def starting_at(cls, start):
+        counter = cls()
+        counter.count = start
+        return counter
+
+    @staticmethod
+    def halve(x):
+        return x / 2
+
+
+def extend(cache, x):
+    cache[:] = [*cache, x]
+    return torch.stack(cache)
+
+
+def spread(pair):
+    return pair.mu1 - pair.mu2
+
+
+def halve_via(counter):
+    return counter.halve(4.0)
+'''
+
+GEARS_EXPERIMENT = """
+import torch
+
+from .model import Counter, Pair, extend, halve_via, noisy, spread
+
+
+def noisy_and_draw(ctx):
+    want = torch.Generator().manual_seed(1)
+    got = noisy(torch.zeros(3), torch.Generator().manual_seed(1))
+    ctx.check_close("noisy draws from the generator it is given", got, torch.randn(3, generator=want))
+    fresh = torch.Generator().manual_seed(0)
+    ctx.check_close("draw uses self.generator", Counter().draw(), torch.rand(2, generator=fresh))
+
+
+def step_count(ctx):
+    counter = Counter()
+    counter.step()
+    ctx.check_close("step counts once per call", counter.step(), torch.tensor(2.0))
+    ctx.check_property("the count is kept on self", counter.count == 2, detail=f"count {counter.count}")
+
+
+def decorated(ctx):
+    ctx.check_property("starting_at is a classmethod", Counter.starting_at(5).count == 5, detail="count")
+    ctx.check_close("halve is a staticmethod", halve_via(Counter()), torch.tensor(2.0))
+
+
+def extend_fill(ctx):
+    cache = [torch.zeros(2)]
+    first = cache[0]
+    ctx.check_close("extend stacks", extend(cache, torch.ones(2)), torch.tensor([[0.0, 0.0], [1.0, 1.0]]))
+    ctx.check_property("extend fills the cache it is given", len(cache) == 2, detail=f"{len(cache)} entries")
+    ctx.check_property("the cache keeps its own tensors", cache[0] is first, detail="a copy")
+
+
+def spread_pair(ctx):
+    pair = Pair(torch.tensor(3.0), torch.tensor(1.0))
+    ctx.check_close("spread of a NamedTuple", spread(pair), torch.tensor(2.0))
+
+
+def check(ctx):
+    # one group's crash leaves the others
+    for group in (noisy_and_draw, step_count, decorated, extend_fill, spread_pair):
+        try:
+            group(ctx)
+        except Exception as err:
+            ctx.check_property(f"{group.__name__} raised", False, detail=repr(err))
+"""
+
+
+@pytest.fixture
+def gears(user_dir: Path) -> practice.PracticePlugin:
+    folder = user_dir / "gears"
+    folder.mkdir()
+    for name, text in (("__init__", GEARS_INIT), ("model", GEARS_MODEL), ("experiment", GEARS_EXPERIMENT)):
+        (folder / f"{name}.py").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return practice.practice_plugin("gears")
+
+
+def failing_checks(plugin: practice.PracticePlugin, solution: object) -> list[str]:
+    result = practice.check(plugin.name, solution, isolated=False, record=False)  # type: ignore[arg-type]
+    assert result.status in ("passed", "failed"), str(result)
+    return [line for line in result.lines() if line.startswith("✗")]
+
+
+def test_the_shadow_run_leaves_explicit_generators_alone(gears: practice.PracticePlugin) -> None:
+    # The model solution, run beside the learner's for shapes, drew from the same Generator first.
+    failing = failing_checks(gears, gears.model_file)
+    assert not [line for line in failing if "noisy" in line or "draw" in line], failing
+
+
+def test_the_shadow_run_of_a_method_works_on_a_copy_of_self(gears: practice.PracticePlugin) -> None:
+    # It ran on the learner's own self: every step() counted twice.
+    failing = failing_checks(gears, gears.model_file)
+    assert not [line for line in failing if "step" in line or "count" in line], failing
+
+
+def test_classmethods_and_staticmethods_can_be_exercises(gears: practice.PracticePlugin) -> None:
+    assert not failing_checks(gears, gears.model_file)
+
+    def starting_at(cls: type, start: int) -> object:  # the learner's, given as a plain function
+        counter = cls()
+        counter.count = start + 1  # type: ignore[attr-defined]
+        return counter
+
+    failing = failing_checks(gears, {"Counter.starting_at": starting_at})
+    assert failing == ["✗ starting_at is a classmethod: count"]
+
+
+def test_a_list_the_target_fills_is_filled_and_namedtuples_stay_namedtuples(
+    gears: practice.PracticePlugin,
+) -> None:
+    failing = failing_checks(gears, gears.model_file)
+    assert not [line for line in failing if "extend" in line or "spread" in line], failing
+    # the in-place protection still holds: a learner who edits the cache's tensor does not change the caller's
+
+    def extend(cache: list[Any], x: Any) -> Any:
+        import torch
+
+        cache[0].add_(5)
+        cache[:] = [*cache, x]
+        return torch.stack(cache)
+
+    failing = failing_checks(gears, {"extend": extend})
+    assert failing[0].startswith("✗ extend stacks: max error 5")
+    assert "✗ the cache keeps its own tensors: a copy" not in failing

@@ -8,9 +8,11 @@ one thread, stage timeouts). Everything is put back afterwards.
 While the stages run, each exercise target of the learner's module is wrapped (:class:`_Guard`):
 
 - tensor arguments are cloned before the learner's code sees them, so an in-place edit cannot change what
-  the reference is computed from afterwards;
-- during the check stage the model solution runs on the same arguments (its random numbers forked, no
-  gradient), and an output of another shape, dtype or device is reported as expected vs got, in one line;
+  the reference is computed from afterwards; a list or dict argument the code fills (``cache[:] = new``)
+  is filled for the caller too;
+- during the check stage the model solution runs on the same arguments and a deep copy of ``self`` (its
+  random numbers forked, explicit ``torch.Generator`` states put back, no gradient), and an output of
+  another shape, dtype or device is reported as expected vs got, in one line;
 - each library function the exercise names as its reference (``torch.nn.functional.rms_norm``) is wrapped
   too, and a call of it from inside the learner's code is reported (the check then tests the library).
 
@@ -210,7 +212,8 @@ def _learner_module(plugin: PracticePlugin, module_name: str, solution: Solution
             )
         for target, function in given.items():
             owner, attr = _owner(module, target)
-            setattr(owner, attr, function)
+            _, decorator = _unwrapped(vars(owner).get(attr))  # a classmethod stays one
+            setattr(owner, attr, function if decorator is None else decorator(function))
     return module
 
 
@@ -283,19 +286,28 @@ class _Guard:
     def wrap(self, learner: types.ModuleType) -> None:
         for exercise in self.plugin.exercises:
             owner, attr = _owner(learner, exercise.target)
-            # a method as the class holds it (a plain function), not bound to the class
-            mine = vars(owner).get(attr, getattr(owner, attr))
+            # a method as the class holds it (a plain function, or a classmethod/staticmethod object), not
+            # bound to the class: the wrapper is put back with the same decorator
+            mine, decorator = _unwrapped(vars(owner).get(attr, getattr(owner, attr)))
             solution_owner, _ = _owner(self.solution_module, exercise.target)
-            solution = getattr(solution_owner, attr)
-            setattr(owner, attr, self._guarded(exercise.target, mine, solution))
+            solution, _ = _unwrapped(vars(solution_owner).get(attr, getattr(solution_owner, attr)))
+            is_method = isinstance(owner, type) and decorator is None
+            guarded = self._guarded(exercise.target, mine, solution, is_method=is_method)
+            setattr(owner, attr, guarded if decorator is None else decorator(guarded))
 
     def _guarded(
-        self, target: str, mine: Callable[..., Any], solution: Callable[..., Any]
+        self, target: str, mine: Callable[..., Any], solution: Callable[..., Any], *, is_method: bool
     ) -> Callable[..., Any]:
         @functools.wraps(mine)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            expected = self._solution_output(solution, args, kwargs) if self.compare_shapes else None
-            args, kwargs = _cloned(args), _cloned(kwargs)
+            expected = None
+            if self.compare_shapes:
+                expected = self._solution_output(target, solution, args, kwargs, is_method=is_method)
+            given_args, given_kwargs = args, kwargs
+            origin: dict[int, Any] = {}
+            args, kwargs = _cloned(args, origin), _cloned(kwargs, origin)
+            if is_method:
+                args = (given_args[0], *args[1:])  # the learner's own self, not a copy
             self.depth += 1
             self._running.append(target)
             try:
@@ -303,6 +315,9 @@ class _Guard:
             finally:
                 self.depth -= 1
                 self._running.pop()
+                # a list or dict argument the code fills (``cache[:] = ...``) is filled for the caller too
+                _write_back(given_args, args, origin)
+                _write_back(given_kwargs, kwargs, origin)
             if expected is not None:
                 self._compare(target, expected, out)
             return out
@@ -310,17 +325,44 @@ class _Guard:
         return guarded
 
     def _solution_output(
-        self, solution: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        target: str,
+        solution: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        is_method: bool,
     ) -> Any:
+        """The model solution's output on a copy of the arguments (and of ``self``), leaving the random
+        state of the learner's call untouched: global generators forked, explicit ones saved and restored."""
+        import copy
+
         import torch
 
         if len(self.shapes) >= 3:
             return None
+        shadow_args = _cloned(args)
+        if is_method and args:
+            try:
+                shadow_args = (copy.deepcopy(args[0]), *shadow_args[1:])
+            except Exception as err:  # a self holding a lock or a file: its state cannot be shadowed
+                note = (
+                    f"{target}: the model solution was not run beside yours ({type(args[0]).__name__} "
+                    f"cannot be copied: {one_line(err)}), so shapes and dtypes were not compared"
+                )
+                if note not in self.shapes:
+                    self.shapes.append(note)
+                return None
+        generators = _generators((args, kwargs, vars(args[0]) if is_method and args else {}))
+        states = [g.get_state() for g in generators]
         try:
             with torch.no_grad(), torch.random.fork_rng():
-                return solution(*_cloned(args), **_cloned(kwargs))
+                return solution(*shadow_args, **_cloned(kwargs))
         except Exception:  # arguments the model solution refuses: nothing to compare with
             return None
+        finally:
+            for generator, state in zip(generators, states, strict=True):
+                generator.set_state(state)
 
     def _compare(self, target: str, expected: Any, got: Any) -> None:
         want, have = _describe(expected), _describe(got)
@@ -343,18 +385,67 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _cloned(value: Any) -> Any:
-    """Tensors copied (gradients still flow back through the copy), containers rebuilt, the rest as is."""
+def _unwrapped(attribute: Any) -> tuple[Callable[..., Any], Callable[[Any], Any] | None]:
+    """(the function, ``classmethod``/``staticmethod`` or None) of a class attribute or module function."""
+    if isinstance(attribute, (classmethod, staticmethod)):
+        return attribute.__func__, type(attribute)
+    return attribute, None
+
+
+def _generators(value: Any) -> list[Any]:
+    """The ``torch.Generator`` objects in ``value`` (arguments, containers, an instance's ``vars``)."""
+    import torch
+
+    found: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Generator):
+            if not any(item is g for g in found):
+                found.append(item)
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return found
+
+
+def _write_back(given: Any, passed: Any, origin: dict[int, Any]) -> None:
+    """Put the contents of each list/dict the learner's code got (a rebuilt copy) into the caller's own:
+    what the code put there, or the caller's own tensor where the copy of it was left in its place."""
+    if isinstance(given, tuple) and isinstance(passed, tuple):
+        for old, new in zip(given, passed, strict=False):
+            _write_back(old, new, origin)
+    elif isinstance(given, dict) and isinstance(passed, dict) and given is not passed:
+        for key, new in passed.items():
+            _write_back(given.get(key), new, origin)
+        contents = {key: origin.get(id(new), new) for key, new in passed.items()}
+        given.clear()
+        given.update(contents)
+    elif isinstance(given, list) and isinstance(passed, list) and given is not passed:
+        for old, new in zip(given, passed, strict=False):
+            _write_back(old, new, origin)
+        given[:] = [origin.get(id(new), new) for new in passed]
+
+
+def _cloned(value: Any, origin: dict[int, Any] | None = None) -> Any:
+    """Tensors copied (gradients still flow back through the copy; ``origin`` maps each copy's id to the
+    caller's tensor), containers rebuilt (a NamedTuple as its own type), the rest as is."""
     import torch
 
     if isinstance(value, torch.Tensor):
-        return value.clone()
+        copy = value.clone()
+        if origin is not None:
+            origin[id(copy)] = value
+        return copy
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_cloned(v, origin) for v in value))
     if isinstance(value, tuple):
-        return tuple(_cloned(v) for v in value)
+        return tuple(_cloned(v, origin) for v in value)
     if isinstance(value, list):
-        return [_cloned(v) for v in value]
+        return [_cloned(v, origin) for v in value]
     if isinstance(value, dict):
-        return {k: _cloned(v) for k, v in value.items()}
+        return {k: _cloned(v, origin) for k, v in value.items()}
     return value
 
 
