@@ -240,7 +240,10 @@ def practice(
         if as_json:
             print_json([s.to_dict() for s in statuses])
         else:
-            print("\n".join(text.status_lines(statuses)))
+            import shutil
+
+            width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+            print("\n".join(text.status_lines(statuses, width)))
         return
     plugin = core.practice_plugin(name)
     if check or train:

@@ -65,27 +65,47 @@ def exercises_json(workspace: Workspace) -> dict[str, object]:
     }
 
 
-def status_lines(statuses: list[ExerciseStatus]) -> list[str]:
-    """The list of exercises as aligned plain-text columns (as fast as ``readtrack list``: no rich)."""
+def status_lines(statuses: list[ExerciseStatus], width: int | None = None) -> list[str]:
+    """The list of exercises as aligned plain-text columns (as fast as ``readtrack list``: no rich).
+
+    With ``width`` (a terminal's), the exercise column wraps between targets to fit; a pipe gets whole lines.
+    """
     if not statuses:
         return ["no plugin declares an exercise yet"]
     head = ("plugin", "exercise", "status", "last attempt (UTC)")
     rows = [
         (
             s.plugin,
-            ", ".join(s.targets),
+            s.targets,
             s.status + (f" ({s.detail})" if s.detail else ""),
             (s.last_attempt or "").replace("T", " ")[:16],
         )
         for s in statuses
     ]
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(3)]
-    lines = [
-        "  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
-        for row in [head, *rows]
-    ]
-    lines.insert(1, "  ".join("─" * w for w in [*widths, len(head[3])]))
-    return [visible(line) for line in lines]
+    plugin_w = max(len(r[0]) for r in [head, *rows])
+    status_w = max(len(r[2]) for r in [head, *rows])
+    last_w = max(len(r[3]) for r in [head, *rows])
+    whole_w = max([len(head[1]), *(len(", ".join(r[1])) for r in rows)])
+    longest = max([len(head[1]), *(len(t) + 1 for r in rows for t in r[1])])
+    room = whole_w if width is None else width - plugin_w - status_w - last_w - 6
+    exercise_w = max(longest, min(whole_w, room))
+
+    def line(plugin: str, exercise: str, status: str, last: str) -> str:
+        cells = (plugin.ljust(plugin_w), exercise.ljust(exercise_w), status.ljust(status_w), last)
+        return "  ".join(cells).rstrip()
+
+    lines = [line(*head), "  ".join("─" * w for w in (plugin_w, exercise_w, status_w, last_w))]
+    for plugin, targets, status, last in rows:
+        parts = [""]
+        for i, target in enumerate(targets):
+            piece = target + ("," if i < len(targets) - 1 else "")
+            if parts[-1] and len(parts[-1]) + 1 + len(piece) > exercise_w:
+                parts.append(piece)
+            else:
+                parts[-1] = f"{parts[-1]} {piece}".strip()
+        lines.append(line(plugin, parts[0], status, last))
+        lines += [line("", part, "", "") for part in parts[1:]]
+    return [visible(text) for text in lines]
 
 
 def progress_printer(console: Console) -> Emit:
