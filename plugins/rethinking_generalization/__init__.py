@@ -49,6 +49,29 @@ readtrack_paper_plugins = declare(
     claim="The same network fits true and random labels completely; only the true ones generalise.",
     exercises=[
         Exercise(
+            target="corrupt_labels",
+            statement="""
+                Section 2's partially corrupted labels: "independently with probability p, the label of
+                each image is corrupted as a uniform random class". A redrawn label is uniform over ALL K
+                classes, its own included, so it keeps its class with probability 1/K: a share p of the
+                labels is redrawn and a share p·(1 − 1/K) changes.
+
+                y: (n,) long labels on any device; p: the probability; classes: K; g: a CPU
+                torch.Generator. Draw, in this order, u = torch.rand(n, generator=g) (example i is
+                redrawn when u_i < p) and then the n fresh labels torch.randint(0, K, (n,), generator=g),
+                all n of them whether used or not: the check replays these draws one example at a time.
+                Return (labels (n,) long on y's device, redrawn (n,) bool on y's device); every label
+                not redrawn is untouched.
+            """,
+            hints=[
+                "Both draws for all n examples, on the CPU generator: the uniform numbers first.",
+                "torch.where(redrawn, fresh, y.cpu()) picks the fresh label where redrawn.",
+                "Do not exclude the true class from the fresh draw: the paper's rule can redraw a label "
+                "into itself.",
+            ],
+            lines=4,
+        ),
+        Exercise(
             target="interpolating_weights",
             statement="""
                 Theorem 1 (proof of Lemma 1 in the appendix): a two-layer ReLU network with 2n + d weights,
