@@ -223,6 +223,7 @@ def practice(
     reset: bool = typer.Option(False, "--reset", help="Start again (yours is kept as model.py.N)."),
     edit: bool = typer.Option(False, "--edit", help="Open the workspace in $VISUAL or $EDITOR."),
     hint: int = typer.Option(0, "--hint", metavar="N", help="Show the first N hints."),
+    exercise: str = typer.Option(None, "--exercise", metavar="TARGET", help="Show this exercise only."),
     check: bool = typer.Option(False, "--check", help="Grade your code with the plugin's check stage."),
     train: bool = typer.Option(False, "--train", help="Then train with your code: is the claim reproduced?"),
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps."),
@@ -275,7 +276,7 @@ def practice(
     if as_json:
         print_json(text.exercises_json(workspace))
     else:
-        print("\n".join(text.workspace_lines(workspace, hints=hint)))
+        print("\n".join(text.workspace_lines(workspace, hints=hint, exercise=exercise)))
     if edit:
         from readtrack.editor import edit_file
 

@@ -499,3 +499,22 @@ def test_a_list_the_target_fills_is_filled_and_namedtuples_stay_namedtuples(
     failing = failing_checks(gears, {"extend": extend})
     assert failing[0].startswith("✗ extend stacks: max error 5")
     assert "✗ the cache keeps its own tensors: a copy" not in failing
+
+
+def test_hints_of_several_exercises_each_name_their_exercise(tmp_path: Path) -> None:
+    from readtrack.practice.text import workspace_lines
+
+    plugin = practice.practice_plugin("visualizing-cnns")
+    lines = workspace_lines(practice.open_workspace(plugin, tmp_path), hints=3)
+    hinted = [line.split(":")[0].strip() for line in lines if line.startswith("  hint ")]
+    assert hinted == [
+        *(f"hint {i} of 3 for _through_relu" for i in (1, 2, 3)),
+        *(f"hint {i} of 3 for unpool" for i in (1, 2, 3)),
+    ]
+    only = run_cli(
+        "practice", "visualizing-cnns", "--dir", str(tmp_path), "--exercise", "unpool", "--hint", "1"
+    )
+    assert only.returncode == 0, only.stderr
+    assert "exercise 2 of 2: unpool" in only.stdout and "_through_relu" not in only.stdout
+    assert "hint 1 of 3 for unpool:" in only.stdout
+    assert "hints: 3 (readtrack practice visualizing-cnns --exercise unpool --hint 2)" in only.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from readtrack.errors import UsageError
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
 from readtrack.safe_text import visible
@@ -21,24 +22,34 @@ if TYPE_CHECKING:
 STATUS_STYLE = {"not started": "dim", "failing": "red", "checks pass": "yellow", "claim reproduced": "green"}
 
 
-def workspace_lines(workspace: Workspace, hints: int = 0) -> list[str]:
-    """The path, what happened to it, each exercise's statement and the first ``hints`` hints."""
+def workspace_lines(workspace: Workspace, hints: int = 0, exercise: str | None = None) -> list[str]:
+    """The path, what happened to it, each exercise's statement and the first ``hints`` hints (of the
+    exercise whose target is ``exercise`` only, when given). With several exercises each hint line names
+    its exercise: a long statement can push the first exercise's hints off the screen."""
     plugin = workspace.plugin
+    if exercise is not None and exercise not in plugin.targets:
+        raise UsageError(
+            f"{exercise}: not an exercise of {plugin.name} (its exercises: {', '.join(plugin.targets)})"
+        )
     state = "new, from the stub" if workspace.created else "yours, kept as it is (--reset starts again)"
     lines = [f"{plugin.name}: {visible(plugin.title)}", f"workspace: {workspace.path} ({state})"]
     if workspace.backup is not None:
         lines.append(f"your previous work is kept as {workspace.backup}")
-    for n, exercise in enumerate(plugin.exercises, 1):
-        size = f", roughly {exercise.lines} lines" if exercise.lines else ""
-        lines += ["", f"exercise {n} of {len(plugin.exercises)}: {exercise.target}{size}"]
-        lines += [
-            "  " + line if line else "" for line in visible(exercise.statement, multiline=True).splitlines()
-        ]
-        shown = exercise.hints[:hints]
-        lines += [f"  hint {i} of {len(exercise.hints)}: {visible(h)}" for i, h in enumerate(shown, 1)]
-        if len(exercise.hints) > len(shown):
+    several = len(plugin.exercises) > 1
+    for n, each in enumerate(plugin.exercises, 1):
+        if exercise is not None and each.target != exercise:
+            continue
+        size = f", roughly {each.lines} lines" if each.lines else ""
+        lines += ["", f"exercise {n} of {len(plugin.exercises)}: {each.target}{size}"]
+        statement = visible(each.statement, multiline=True).splitlines()
+        lines += ["  " + line if line else "" for line in statement]
+        shown = each.hints[:hints]
+        of = f" for {each.target}" if several else ""
+        lines += [f"  hint {i} of {len(each.hints)}{of}: {visible(h)}" for i, h in enumerate(shown, 1)]
+        if len(each.hints) > len(shown):
+            only = f" --exercise {each.target}" if several else ""
             lines.append(
-                f"  hints: {len(exercise.hints)} (readtrack practice {plugin.name} --hint {len(shown) + 1})"
+                f"  hints: {len(each.hints)} (readtrack practice {plugin.name}{only} --hint {len(shown) + 1})"
             )
     lines += ["", f"check it: readtrack practice {plugin.name} --check   (add --train for the paper's claim)"]
     return lines
