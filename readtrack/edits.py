@@ -23,7 +23,6 @@ import yaml
 from readtrack import arxivid
 from readtrack.atomic import atomic_write
 from readtrack.catalog import (
-    CONTROL_CHARS,
     FILE_FIELDS,
     PAPER_KEYS,
     SECTION_KEYS,
@@ -31,12 +30,9 @@ from readtrack.catalog import (
     TOP_KEYS,
     Catalog,
     Paper,
-    compose,
-    from_root,
-    gc_paused,
     paper_key,
-    tag_problem,
 )
+from readtrack.catalog_reader import CONTROL_CHARS, compose, from_root, gc_paused, tag_problem
 from readtrack.errors import AlreadyListed, CatalogError, UsageError, from_system
 from readtrack.writelock import locked
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
@@ -258,8 +254,8 @@ def tag(path: Path, paper_id: str, changes: list[str]) -> Catalog:
 def edit_tags(path: Path, paper_id: str, changes: list[str]) -> TagEdit:
     """`tag`, saying whether the tags changed and which removed tags the paper did not have.
 
-    A tag follows the one rule papers.yaml's tags follow (`readtrack.catalog.tag_problem`): one word, any
-    script or emoji, no spaces, commas or control characters."""
+    A tag follows the one rule papers.yaml's tags follow (`readtrack.catalog_reader.tag_problem`): one word,
+    any script or emoji, no spaces, commas or control characters."""
     adds: list[str] = []
     removes: list[str] = []
     for change in changes:

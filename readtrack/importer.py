@@ -253,7 +253,7 @@ def init_catalog(path: Path, *, empty: bool = False, source: Path | None = None)
     sample list a first run wrote: that one is moved aside (``sample-papers.yaml``) with the marks made in it.
     The source is read and checked first: a bad one leaves everything as it was.
     """
-    from readtrack.catalog import parse
+    from readtrack.catalog_reader import parse
     from readtrack.paths import bundled_catalog_text
 
     if empty and source is not None:

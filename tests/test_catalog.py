@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readtrack import arxivid, catalog
+from readtrack import arxivid, catalog, catalog_reader
 from readtrack.errors import CatalogError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -277,9 +277,9 @@ def test_control_characters_in_ids_and_tags_are_refused(
 
 
 def test_one_tag_rule_for_the_file_and_the_tag_command(tmp_path: Path) -> None:
-    assert catalog.tag_problem("🚀") is None and catalog.tag_problem("très-bien") is None
+    assert catalog_reader.tag_problem("🚀") is None and catalog_reader.tag_problem("très-bien") is None
     for bad in ("two words", "a,b", "+x", "-x", "", "x\x1b"):
-        assert catalog.tag_problem(bad) is not None, bad
+        assert catalog_reader.tag_problem(bad) is not None, bad
     path = write(tmp_path, PAPER + '      - id: a\n        title: T\n        tags: ["🚀", "two words"]\n')
     with pytest.raises(CatalogError, match=r"papers.yaml:7:21: paper 'a': bad tag 'two words'"):
         catalog.load(path, cache=False)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readtrack import arxivid
-from readtrack.catalog import valid_id
+from readtrack.catalog_reader import valid_id
 from readtrack.markdown.lists import slug
 
 if TYPE_CHECKING:
