@@ -52,11 +52,35 @@ A fair small-scale echo: the same model, steps and pairs, with only the data for
 paper where ``<work>`` is a format of the training data rather than a change to the network.
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Galactica: A Large Language Model for Science",
     arxiv="2211.09085",
     claim="Digit sums and carries written inside <work> let a small transformer add what it cannot directly.",
+    exercises=[
+        Exercise(
+            target="work",
+            statement="""
+                The <work> trace of a + b (section 3.1.1's working memory, as schoolbook addition): for
+                each digit i = 0 … D−1, least significant first, the four tokens
+
+                    a_i, b_i, s_i, c_(i+1)      with  a_i + b_i + c_i = s_i + 10·c_(i+1),  c_0 = 0
+
+                s_i is the sum digit (0 … 9) and c_(i+1) the carry (0 or 1) it passes to digit i + 1.
+
+                a, b: ints below 10^D; D: the digit count. Returns a list of 4·D ints, the tokens
+                between <work> and </work>. digits(n, D) gives n's D digits, least significant first.
+                The check compares format_example (which calls it) with a vectorised formatter that uses
+                the closed form of the carry, and recomputes every trace's sum.
+            """,
+            hints=[
+                "Walk zip(digits(a, D), digits(b, D)) keeping the carry in a variable that starts at 0.",
+                "total = a_i + b_i + carry; the digit is total % 10 and the new carry total // 10.",
+                "Append [a_i, b_i, total % 10, carry] after updating carry: the step writes the carry out.",
+            ],
+            lines=6,
+        ),
+    ],
 )

@@ -168,10 +168,12 @@ def _num(value: float | None) -> str:
 
 def _comparison_line(c: Comparison) -> str:
     """``✗ forward vs nn.RMSNorm (float64): max error 0.31, tolerance 1e-10 + 1e-08·|expected| (3.1e+07×
-    over)``; a property: its name and detail."""
+    over)``; a property: its name and detail (a failing one without a detail: ``does not hold``, so that
+    every failing line says what failed about the named comparison)."""
     mark = "✓" if c.passed else "✗"
     if c.kind == "property" or c.atol is None:
-        return f"{mark} {c.name}" + (f": {c.detail}" if c.detail else "")
+        detail = c.detail or ("" if c.passed else "does not hold")
+        return f"{mark} {c.name}" + (f": {detail}" if detail else "")
     error = _num(c.max_abs) if c.max_abs is not None else "not finite"  # JSON keeps NaN as null
     line = f"{mark} {c.name}: max error {error}, tolerance {c.atol:g} + {c.rtol:g}·|expected|"
     if not c.passed and c.worst is not None and math.isfinite(c.worst):
