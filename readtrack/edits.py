@@ -503,7 +503,7 @@ def refuse_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> None:
     Papers already in the file may share ids (an item that bundles several papers), so only additions are
     checked, against the file as it is on disk when the edit is applied.
     """
-    from readtrack.importer import already_listed  # the importer builds on this module
+    from readtrack.paper_identity import already_listed  # needs the markdown reader: loaded when adding
 
     found = already_listed(catalog, papers)
     if found is None:

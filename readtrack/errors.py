@@ -28,7 +28,8 @@ class CatalogError(ReadtrackError):
 
 class AlreadyListed(ReadtrackError):
     """A paper to add, or an arXiv id to write, is one the list already has (import's identity rule:
-    `readtrack.importer.already_listed`). Nothing was written; ``existing_id`` is the paper that has it."""
+    `readtrack.paper_identity.already_listed`). Nothing was written; ``existing_id`` is the paper that has
+    it."""
 
     exit_code = 1
 

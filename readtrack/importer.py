@@ -4,13 +4,9 @@ Import reads a markdown list (`readtrack.markdown`) and merges it into the catal
 `readtrack.edits`, so the user's existing lines are never rewritten: new papers are appended to their
 section (created at the end when missing), or under the existing paper when only a nested item is new.
 
-Two listings are the same paper when they share an arXiv id (primary or related, versions ignored) or a
-DOI (from a doi.org or ``/doi/`` link); failing that, when they have the same normalised title or label
-(the wording a list gave it; case, punctuation and a ``(2018)`` ignored) and nothing tells them apart:
-two different arXiv ids, DOIs or years are two papers, whatever else they share. An exported list's
-``<!-- id: x -->`` comments name papers too: the same id is the same paper unless the arXiv ids differ,
-and two different ids in one file are two papers. A shared URL or code link never merges, nor does a
-short name before the title (``[GCN]``): the report names such pairs as looking similar.
+Two listings are the same paper by the rule of `readtrack.paper_identity` (a shared arXiv id or DOI; else
+the same normalised title or label with nothing telling them apart); pairs that share only a URL, code link
+or short name are kept apart, and the report names them as looking similar.
 
 An item that is the same as a paper already in the catalog is skipped (importing a list twice adds
 nothing). A paper listed twice in the imported file is imported once, where it first appears, and each
@@ -26,31 +22,18 @@ Export renders the whole catalog as a markdown checklist, BibTeX or the JSON of 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from readtrack import arxivid, edits, markdown
 from readtrack.atomic import atomic_write
-from readtrack.catalog import NEW_CATALOG, Catalog, Paper, load, untitled
+from readtrack.catalog import NEW_CATALOG, Catalog, Paper, load
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
-from readtrack.markdown.items import short_name
+from readtrack.paper_identity import Identity, IdentityIndex, Listing, page_key, walk_papers
 
 EXPORT_FORMATS = ("md", "bibtex", "json")
-
-
-@dataclass
-class Listing:
-    """Where a paper is listed, for the report: ``list.md:12`` or ``papers.yaml:40``, its title, section."""
-
-    where: str
-    title: str
-    section: str
-
-    def __str__(self) -> str:
-        return f'{self.where} "{_shorten(self.title)}"'
 
 
 @dataclass
@@ -362,7 +345,7 @@ def merge(
     report.enriched = papers.enrichments()
     if papers.updates and not dry_run:  # one more write: only the lines of the fields that grow
         catalog = edits.set_many(path, papers.updates)
-    report.added += [p.id or "" for a in additions for p in _walk(a.papers)]
+    report.added += [p.id or "" for a in additions for p in walk_papers(a.papers)]
     for section in imported.sections:
         if section.notes and section.name.lower() in sections and section.name.lower() not in noted:
             current = next((s for s in catalog.sections if s.name.lower() == section.name.lower()), None)
@@ -377,174 +360,6 @@ def merge(
     return report
 
 
-# -- what makes two listings one paper ------------------------------------------------------------------
-
-
-def already_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> tuple[NewPaper, str, str] | None:
-    """The first paper to add (nested ones too) that the list already has, by import's identity rule: (the
-    new paper, the id of the listed one, why: "same arXiv id 1706.03762", "same title"). None when all
-    are new. This is the rule `readtrack.edits.add_many` applies to every addition (``add``, the TUI's
-    ``a``, import), so a paper is never listed twice, by id or by title.
-
-    A paper known by its arXiv id alone (its title is the id until sync) is also known by the title sync
-    stored for that id, when there is one: LoRA added by id and then by title is one paper."""
-    new = list(_walk(list(papers)))
-    known = _Index(ids_apart=False)
-    listed = list(catalog.papers())
-    untitled_ones: list[Paper | NewPaper] = [p for p in listed if p.arxiv and untitled(p.title, p.arxiv)]
-    untitled_ones += [p for p in new if p.arxiv and untitled(p.title, p.arxiv)]
-    synced = _synced_titles(untitled_ones)
-    for paper in listed:
-        listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
-        identity = _Identity.of(paper, listing)
-        identity.existing_id = paper.id
-        known.add(identity, _with_synced_title(identity, paper, synced))
-    for addition in new:
-        identity = _Identity.of(addition, Listing("", addition.title, ""))
-        identity.id = None  # an id is given to a new paper, not a claim to be the listed one of that id
-        _with_synced_title(identity, addition, synced)
-        found = known.same(identity)
-        if found is not None and found[0].existing_id is not None:
-            return addition, found[0].existing_id, found[1]
-    return None
-
-
-def _synced_titles(papers: list[Paper | NewPaper]) -> dict[str, str]:
-    """Base arXiv id -> the title sync stored for it (SQLite; nothing when never synced)."""
-    if not papers:
-        return {}
-    import sqlite3
-
-    from readtrack import metadata
-    from readtrack.errors import ReadtrackError
-
-    try:
-        records = metadata.get_many(arxivid.base_id(p.arxiv or "") for p in papers)
-    except (ReadtrackError, OSError, sqlite3.Error):
-        return {}
-    return {ident: record.title for ident, record in records.items() if record.title}
-
-
-def _with_synced_title(
-    identity: _Identity, paper: Paper | NewPaper, synced: dict[str, str]
-) -> Iterator[tuple[str, str]]:
-    title = synced.get(arxivid.base_id(paper.arxiv or "")) if untitled(paper.title, paper.arxiv) else None
-    if title and (name := _name_key(title)) not in identity.names:
-        identity.names.append(name)
-    return identity.keys()
-
-
-@dataclass
-class _Identity:
-    """What identifies one listing (a paper in the catalog, or an item of the imported file)."""
-
-    listing: Listing
-    arxiv: list[str]  # base ids, primary first
-    doi: str | None
-    names: list[str]  # normalised title and label
-    year: int | None
-    id: str | None  # the catalog's id, or an imported item's <!-- id: --> comment
-    hints: list[tuple[str, str]]  # ("url" | "code" | "short name", value): shared, they only look similar
-    paper: NewPaper | None = None  # an imported item: where later listings merge
-    existing_id: str | None = None  # a catalog paper
-
-    @classmethod
-    def of(cls, paper: Paper | NewPaper, listing: Listing) -> _Identity:
-        arxiv = list(dict.fromkeys(arxivid.base_id(i) for i in [paper.arxiv, *paper.related] if i))
-        # the title, and the label: the wording the item had in a list (what an import writes as label)
-        names = [_name_key(n) for n in (paper.title, paper.label) if n]
-        hints = [("url", _url_key(paper.url))] if paper.url else []
-        hints += [("code", _url_key(link)) for link in paper.code]
-        if paper.label and (short := short_name(paper.label)):
-            hints.append(("short name", short))  # [GCN]: two papers of that name are common
-        return cls(
-            listing,
-            arxiv,
-            _doi(paper.url),
-            list(dict.fromkeys(n for n in names if n)),
-            paper.year,
-            paper.id or None,
-            hints,
-        )
-
-    def keys(self) -> Iterator[tuple[str, str]]:
-        """The index keys: what can make two listings one (id, arXiv, DOI, name) and the hints."""
-        yield from [("id", self.id)] if self.id else []
-        yield from (("arxiv", a) for a in self.arxiv)
-        yield from [("doi", self.doi)] if self.doi else []
-        yield from (("name", n) for n in self.names)
-        yield from self.hints
-
-    def apart(self, other: _Identity, *, by_title: bool) -> str | None:
-        """What says these are two papers (different arXiv ids, DOIs, or for a title match years), or None."""
-        if self.arxiv and other.arxiv and not set(self.arxiv) & set(other.arxiv):
-            return f"arXiv {self.arxiv[0]} and {other.arxiv[0]}"
-        if self.doi and other.doi and self.doi != other.doi:
-            return f"DOI {self.doi} and {other.doi}"
-        if by_title and self.year and other.year and self.year != other.year:
-            return f"years {self.year} and {other.year}"
-        return None
-
-    def absorb(self, other: _Identity) -> None:
-        """Take on what a later listing of the same paper adds (the merge adds it to the paper too)."""
-        self.arxiv = list(dict.fromkeys([*self.arxiv, *other.arxiv]))
-        self.doi = self.doi or other.doi
-        self.year = self.year or other.year
-        self.names = list(dict.fromkeys([*self.names, *other.names]))
-
-
-class _Index:
-    """Listings by what identifies them, to find the one a new listing is the same paper as."""
-
-    def __init__(self, *, ids_apart: bool) -> None:
-        self.by_key: dict[tuple[str, str], list[_Identity]] = {}
-        self.ids_apart = ids_apart  # within one file, two different id comments are two papers
-
-    def add(self, identity: _Identity, keys: Iterator[tuple[str, str]] | None = None) -> None:
-        for key in keys if keys is not None else identity.keys():
-            found = self.by_key.setdefault(key, [])
-            if identity not in found:
-                found.append(identity)
-
-    def same(self, new: _Identity) -> tuple[_Identity, str] | None:
-        """The listing ``new`` is the same paper as, and the key that says so; None for a new paper."""
-        candidates: list[tuple[tuple[str, str], str, bool]] = []
-        candidates += [(("id", new.id), f"same id {new.id}", False)] if new.id else []
-        candidates += [(("arxiv", a), f"same arXiv id {a}", False) for a in new.arxiv]
-        candidates += [(("doi", new.doi), f"same DOI {new.doi}", False)] if new.doi else []
-        candidates += [(("name", n), "same title", True) for n in new.names]
-        for key, why, by_title in candidates:
-            for other in self.by_key.get(key, []):
-                if self.ids_apart and new.id and other.id and new.id != other.id:
-                    continue
-                if key[0] in ("arxiv", "doi") or not new.apart(other, by_title=by_title):
-                    return other, why
-        return None
-
-    def similar(self, new: _Identity) -> list[tuple[_Identity, str]]:
-        """Listings that share a title, label, URL or code link with ``new`` but are other papers: for each
-        shared value the first listing that has it."""
-        shared: dict[int, tuple[_Identity, list[str]]] = {}
-        for key in [*(("name", n) for n in new.names), *new.hints]:
-            others = [o for o in self.by_key.get(key, []) if o is not new]
-            if not others:
-                continue
-            other = others[0]
-            what = {
-                "url": f"same URL {key[1]}",
-                "code": f"same code link {key[1]}",
-                "short name": f"same short name [{key[1]}]",
-            }.get(key[0], "same title")
-            entry = shared.setdefault(id(other), (other, []))
-            if what not in entry[1]:
-                entry[1].append(what)
-        out = []
-        for other, reasons in shared.values():
-            apart = new.apart(other, by_title=True)
-            out.append((other, "; ".join(reasons) + (f" ({apart})" if apart else "")))
-        return out
-
-
 class _Papers:
     """The catalog's papers and the imported file's first listings, and the report of what matched."""
 
@@ -552,16 +367,16 @@ class _Papers:
         self, catalog: Catalog, imported: markdown.ImportedList, source: str, report: ImportReport
     ) -> None:
         self.imported, self.source, self.report = imported, source, report
-        self.known = _Index(ids_apart=False)
+        self.known = IdentityIndex(ids_apart=False)
         self.listed = {p.id: p for p in catalog.papers()}
         self.updates: dict[str, dict[str, object]] = {}  # what imported listings add to listed papers
         self.added: dict[str, Enrichment] = {}
         for paper in catalog.papers():
             listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
-            identity = _Identity.of(paper, listing)
+            identity = Identity.of(paper, listing)
             identity.existing_id = paper.id
             self.known.add(identity)
-        self.first = _Index(ids_apart=True)
+        self.first = IdentityIndex(ids_apart=True)
 
     def split(
         self, items: list[NewPaper], section: str
@@ -571,7 +386,7 @@ class _Papers:
         nested: list[tuple[str, list[NewPaper]]] = []
         for item in items:
             listing = Listing(self.imported.where_of(item, self.source), item.title, section)
-            identity = _Identity.of(item, listing)
+            identity = Identity.of(item, listing)
             existing = self.known.same(identity)
             if existing is not None:
                 other, key = existing
@@ -613,8 +428,8 @@ class _Papers:
         if fresh:
             update["tags"], added.tags = tags + fresh, added.tags + fresh
         code = _strings(update.get("code", paper.code))
-        known = {_page_key(link) for link in [*code, paper.url, paper.label] if link}
-        links = [c for c in item.code if _page_key(c) not in known]  # the paper's own repo is no news
+        known = {page_key(link) for link in [*code, paper.url, paper.label] if link}
+        links = [c for c in item.code if page_key(c) not in known]  # the paper's own repo is no news
         if links:
             update["code"], added.code = code + links, added.code + links
         notes = str(update.get("notes", paper.notes or ""))
@@ -654,44 +469,9 @@ def _merge_into(earlier: NewPaper, item: NewPaper, section: str, first_section: 
         earlier.notes = f"{earlier.notes}\n\n{item.notes}" if earlier.notes else item.notes
 
 
-def _walk(papers: list[NewPaper]) -> Iterator[NewPaper]:
-    for paper in papers:
-        yield paper
-        yield from _walk(paper.children)
-
-
 def _stamp(papers: list[NewPaper], date: str) -> None:
-    for paper in _walk(papers):
+    for paper in walk_papers(papers):
         paper.added = paper.added or date
-
-
-_YEAR_IN_BRACKETS = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)")
-_DOI = re.compile(r"(?:doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?)(10\.\d{4,9}/[^\s?#]+)", re.IGNORECASE)
-
-
-def _name_key(text: str) -> str:
-    """A title for comparing: lowercase words, without punctuation or a bracketed year."""
-    return " ".join(re.findall(r"\w+", _YEAR_IN_BRACKETS.sub(" ", text.lower())))
-
-
-def _url_key(url: str) -> str:
-    url = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
-    return url.rstrip("/").lower()
-
-
-def _page_key(url: str) -> str:
-    """A link without its query and fragment (``?tab=readme``, ``#section``): the page it opens."""
-    return _url_key(re.split(r"[?#]", url.strip(), maxsplit=1)[0])
-
-
-def _doi(url: str | None) -> str | None:
-    """The DOI a link names (``https://doi.org/10.1145/3292500.3330701``, ``.../doi/abs/10...``), or None."""
-    found = _DOI.search(url or "")
-    return found.group(1).rstrip("/.").lower() if found else None
-
-
-def _shorten(title: str, width: int = 50) -> str:
-    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
 
 
 def _words(text: str | None) -> list[str]:
