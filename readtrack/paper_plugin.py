@@ -52,6 +52,9 @@ class Exercise:
     lines: roughly how many lines the model solution's body has.
     references: dotted names of the library functions the check compares with
         (``"torch.nn.functional.rms_norm"``): calling one passes, but the learner is told so.
+    module: where the target lives when it is not in ``model.py`` (``"readtrack.plugin_kit.detection"``
+        for r_cnn's ``nms``, which ``model.py`` imports from there): the workspace holds a copy of it, and
+        while the learner's code is graded theirs stands in for it on that module too.
     """
 
     target: str
@@ -59,6 +62,7 @@ class Exercise:
     hints: Sequence[str] = ()  # kept as a tuple
     lines: int = 0
     references: Sequence[str] = ()  # kept as a tuple
+    module: str = ""
 
     def __post_init__(self) -> None:
         # Lists are welcome in a declaration; frozen records keep tuples.
@@ -68,6 +72,8 @@ class Exercise:
             raise ValueError(
                 f"exercise target {self.target!r} must be a function or Class.method of model.py"
             )
+        if self.module and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", self.module):
+            raise ValueError(f"exercise module {self.module!r} must be a dotted module name")
 
 
 @dataclass(frozen=True)

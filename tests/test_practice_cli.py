@@ -528,3 +528,40 @@ def test_hints_of_several_exercises_each_name_their_exercise(tmp_path: Path) -> 
     assert "exercise 2 of 2: unpool" in only.stdout and "_through_relu" not in only.stdout
     assert "hint 1 of 3 for unpool:" in only.stdout
     assert "hints: 3 (readtrack practice visualizing-cnns --exercise unpool --hint 2)" in only.stdout
+
+
+def test_a_target_in_another_module_is_swapped_in_where_that_module_calls_it(user_dir: Path) -> None:
+    folder = user_dir / "boxes"
+    folder.mkdir()
+    init = TINY_INIT.replace('target="double"', 'target="box_area", module="readtrack.plugin_kit.detection"')
+    model = "import torch\n\nfrom readtrack.plugin_kit.detection import box_area, box_iou\n"
+    experiment = textwrap.dedent("""
+        import torch
+
+        from readtrack.plugin_kit import detection
+
+
+        def check(ctx):
+            a = torch.tensor([[0.0, 0.0, 1.0, 3.0]], dtype=torch.float64)
+            b = torch.tensor([[0.0, 0.0, 1.0, 1.0]], dtype=torch.float64)
+            want = torch.tensor([[1 / 3]], dtype=torch.float64)
+            ctx.check_close("IoU through detection.box_iou", detection.box_iou(a, b), want)
+        """)
+    for name, text in (("__init__", init), ("model", model), ("experiment", experiment)):
+        (folder / f"{name}.py").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    plugin = practice.practice_plugin("boxes")
+    stub = practice.open_workspace(plugin, user_dir / "ws").path.read_text(encoding="utf-8")
+    assert "# -- exercise box_area: a copy of readtrack.plugin_kit.detection.box_area" in stub
+    assert "\ndef box_area(boxes: torch.Tensor) -> torch.Tensor:\n" in stub
+
+    from readtrack.plugin_kit import detection
+
+    original = detection.box_area
+
+    def box_area(boxes: Any) -> Any:  # width + height: box_iou, in detection.py, must call this one
+        return (boxes[..., 2] - boxes[..., 0]) + (boxes[..., 3] - boxes[..., 1])
+
+    failing = failing_checks(plugin, {"box_area": box_area})
+    assert failing[0].startswith("✗ IoU through detection.box_iou: max")
+    assert not failing_checks(plugin, plugin.model_file)
+    assert detection.box_area is original  # put back

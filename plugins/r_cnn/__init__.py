@@ -59,11 +59,35 @@ parameterisation with R-CNN's scalar formulas and RoI pooling with a loop over R
 gradients: float64 within 1.8e-15, float32 within 2.1e-6 with ``readtrack run r-cnn --only check``, seed 0).
 """
 
-from readtrack.paper_plugin import declare
+from readtrack.paper_plugin import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
     title="Rich feature hierarchies for accurate object detection and semantic segmentation",
     arxiv="1311.2524",
     claim="Classify region proposals with CNN features; Fast/Faster R-CNN share features, learn proposals.",
+    exercises=[
+        Exercise(
+            target="nms",
+            module="readtrack.plugin_kit.detection",
+            statement="""
+                Greedy non-maximum suppression (section 2.2): of the boxes left, keep the one with the
+                highest score, drop every box whose IoU with it exceeds the threshold (IoU > θ, strictly),
+                and repeat until no box is left.
+
+                boxes: (N, 4) corners (x0, y0, x1, y1); scores: (N,); threshold: θ. Returns the kept
+                indices into boxes, a (K,) long tensor on boxes' device, best score first. Equal scores
+                keep their input order (a stable sort). box_iou(a, b) gives the (N, M) IoU of every pair.
+                The check compares with a brute-force loop; detection (detect) calls yours too.
+            """,
+            hints=[
+                "Visit the boxes in order of descending score: torch.sort(scores, descending=True, "
+                "stable=True).indices.",
+                "box_iou(boxes[order], boxes[order]) > threshold tells which later box each box suppresses.",
+                "Keep a list alive = [True] * N; for each i still alive, mark alive[j] = False for later j "
+                "it overlaps; return order[alive].",
+            ],
+            lines=8,
+        ),
+    ],
 )

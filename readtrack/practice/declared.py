@@ -73,7 +73,7 @@ def practice_plugins() -> list[PracticePlugin]:
     return plugins
 
 
-_CACHE_FORMAT = "1"
+_CACHE_FORMAT = "2"  # 2: Exercise.module
 
 
 def _from_json(data: dict[str, object]) -> PracticePlugin:
@@ -141,7 +141,7 @@ def _exercise(node: ast.expr, init: Path) -> Exercise:
     return _cleaned(exercise)
 
 
-_KINDS = {"target": str, "statement": str, "hints": list, "lines": int, "references": list}
+_KINDS = {"target": str, "statement": str, "hints": list, "lines": int, "references": list, "module": str}
 _KIND_NAMES = {str: "a string", list: "a list of strings", int: "a whole number"}
 
 
@@ -159,6 +159,7 @@ def _cleaned(exercise: Exercise) -> Exercise:
         hints=tuple(_cleandoc(h) for h in exercise.hints),
         lines=exercise.lines,
         references=exercise.references,
+        module=exercise.module,
     )
 
 

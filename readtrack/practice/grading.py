@@ -113,6 +113,7 @@ def grade_here(
                     )
                 )
     finally:
+        guard.unwrap()
         for name, module in saved.items():
             if module is None:
                 sys.modules.pop(name, None)
@@ -247,6 +248,7 @@ class _Guard:
         self.used: dict[str, str] = {}  # reference -> the target that called it
         self.shapes: list[str] = []
         self._running: list[str] = []
+        self._swapped: list[tuple[Any, str, Any]] = []  # (module or class, name, the original)
 
     def notes(self) -> list[str]:
         notes = list(self.shapes)
@@ -289,11 +291,27 @@ class _Guard:
             # a method as the class holds it (a plain function, or a classmethod/staticmethod object), not
             # bound to the class: the wrapper is put back with the same decorator
             mine, decorator = _unwrapped(vars(owner).get(attr, getattr(owner, attr)))
-            solution_owner, _ = _owner(self.solution_module, exercise.target)
+            home = importlib.import_module(exercise.module) if exercise.module else self.solution_module
+            solution_owner, _ = _owner(home, exercise.target)
             solution, _ = _unwrapped(vars(solution_owner).get(attr, getattr(solution_owner, attr)))
+            own = Path(str(learner.__file__)).resolve() == self.plugin.model_file.resolve()
+            if exercise.module and mine is solution and not own:  # the model solution imports it
+                raise UsageError(
+                    f"{learner.__file__}: no def {exercise.target} (the copy of {exercise.module}'s): "
+                    f"`readtrack practice {self.plugin.name} --reset` writes it (yours is kept)"
+                )
             is_method = isinstance(owner, type) and decorator is None
             guarded = self._guarded(exercise.target, mine, solution, is_method=is_method)
             setattr(owner, attr, guarded if decorator is None else decorator(guarded))
+            if exercise.module:  # where the plugin's other code (detect() ...) looks the name up
+                self._swapped.append((solution_owner, attr, vars(solution_owner)[attr]))
+                setattr(solution_owner, attr, guarded if decorator is None else decorator(guarded))
+
+    def unwrap(self) -> None:
+        """Put back what :meth:`wrap` swapped in other modules."""
+        while self._swapped:
+            owner, attr, original = self._swapped.pop()
+            setattr(owner, attr, original)
 
     def _guarded(
         self, target: str, mine: Callable[..., Any], solution: Callable[..., Any], *, is_method: bool

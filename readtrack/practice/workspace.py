@@ -9,6 +9,7 @@ overwritten: ``reset`` keeps it as ``model.py.1`` (then ``.2`` ...).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ def stubbed(
 ) -> str:
     lines = source.splitlines(keepends=True)
     tree = ast.parse(source, filename)
+    foreign = [e for e in exercises if e.module]
     # Bottom-up, so that earlier line numbers stay valid while later bodies are replaced.
-    found = [(find_function(tree, e.target, filename), e) for e in exercises]
+    found = [(find_function(tree, e.target, filename), e) for e in exercises if not e.module]
     for node, exercise in sorted(found, key=lambda pair: -pair[0].lineno):
         first, last = node.body[0], node.body[-1]
         if first.lineno == node.lineno:
@@ -79,7 +81,51 @@ def stubbed(
         indent = " " * first.col_offset
         body = _stub_body(plugin_name, exercise, ast.get_docstring(node), indent)
         lines[first.lineno - 1 : last.end_lineno] = [body]
-    return "".join(lines)
+    text = "".join(lines)
+    for exercise in foreign:
+        text = text.rstrip("\n") + "\n\n\n" + _foreign_stub(plugin_name, exercise, tree)
+    return text
+
+
+def _foreign_stub(plugin_name: str, exercise: Exercise, model: ast.Module) -> str:
+    """The stub of a function that lives in ``exercise.module``, to append to ``model.py``: a comment saying
+    where it comes from, an import of the names it uses there that ``model.py`` lacks, the stubbed ``def``.
+    Defined at the end of ``model.py``, it takes the place of the name the file imported."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(exercise.module)
+    if spec is None or spec.origin is None or exercise.target.count("."):
+        raise UsageError(f"exercise {exercise.target}: no function of that name in module {exercise.module}")
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    tree = ast.parse(source, spec.origin)
+    node = find_function(tree, exercise.target, spec.origin)
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    text = "".join(source.splitlines(keepends=True)[start - 1 : node.end_lineno])
+    local = dataclasses.replace(exercise, module="")
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - {exercise.target}
+    needed = sorted(used & _top_level_names(tree) - _top_level_names(model))
+    head = [
+        f"# -- exercise {exercise.target}: a copy of {exercise.module}.{exercise.target}, "
+        "which the plugin uses.",
+        "# Defined here, it replaces the imported one: the check (and the plugin's own code) call yours.",
+    ]
+    if needed:
+        head.append(f"from {exercise.module} import {', '.join(needed)}")
+    return "\n".join(head) + "\n\n\n" + stubbed(text, plugin_name, (local,), spec.origin)
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level: functions, classes, assignments, imports."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
 
 
 def find_function(tree: ast.Module, target: str, filename: str = "model.py") -> ast.FunctionDef:
