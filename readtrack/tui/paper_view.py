@@ -308,7 +308,7 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
 def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
     """The newest run per device with its tables, then the recent runs and their trend."""
     from readtrack.pages import latest_per_device
-    from readtrack.tui.run_screen import history_renderable, record_renderables
+    from readtrack.tui.run_results import history_renderable, record_renderables
 
     if runs_error:
         return Text(f"run history unavailable: {runs_error}", style="red")
