@@ -217,6 +217,17 @@ def statuses() -> list[ExerciseStatus]:
     return found
 
 
+def practice_marks() -> dict[str, Status]:
+    """plugin -> the learner's status on its exercises, for the paper table's practice mark: only the cached
+    declarations and the attempts file (no workspace is looked at, no torch), as cheap as the list."""
+    attempts = _attempts()
+    marks: dict[str, Status] = {}
+    for plugin in practice_plugins():
+        newest = attempts.get(plugin.name) or {}
+        marks[plugin.name] = next((s for s in _STATUSES if s == newest.get("status")), "not started")
+    return marks
+
+
 def attempt_status(record: RunRecord | None) -> tuple[Status, str]:
     """(status, detail) of an attempt: ``failing`` with "3 of 8 checks pass" or the error, and so on."""
     if record is None:

@@ -22,12 +22,21 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from readtrack.catalog import STATUS_GLYPHS, Paper
+from readtrack.practice.text import STATUS_STYLE
 from readtrack.safe_text import visible
 from readtrack.tui.rows import PaperRow
 
 # The badge shows a plugin's newest run: passed, failed (any other outcome), running, or never run.
 RUN_GLYPHS = {"passed": "✓", "running": "▶", None: "·"}
 FAILED_GLYPH = "✗"
+# After it, the practice mark of a paper whose plugin has exercises (`readtrack practice`): how far the
+# learner got, filling up: not started, failing, checks pass, claim reproduced.
+PRACTICE_GLYPHS = {"not started": "○", "failing": "◔", "checks pass": "◑", "claim reproduced": "●"}
+
+
+def practice_mark(plugins: list[str], practice: Mapping[str, str]) -> str | None:
+    """The practice status of the first of ``plugins`` with exercises (None when none has any)."""
+    return next((practice[p] for p in plugins if p in practice), None)
 
 
 def badge_text(plugin: str | None, last_status: str | None) -> str:
@@ -116,6 +125,7 @@ class PaperTable(ScrollView, can_focus=True):
         self.rows: list[PaperRow] = []
         self.twins: dict[str, str] = {}  # paper id -> what tells it from a row titled alike
         self.last_status: Mapping[str, str] = {}
+        self.practice: Mapping[str, str] = {}  # plugin -> the learner's practice status
         self.empty_message = "No papers"
 
     # -- data ----------------------------------------------------------------------------------------
@@ -134,6 +144,10 @@ class PaperTable(ScrollView, can_focus=True):
 
     def set_last_status(self, last_status: Mapping[str, str]) -> None:
         self.last_status = last_status
+        self.refresh()
+
+    def set_practice(self, practice: Mapping[str, str]) -> None:
+        self.practice = practice
         self.refresh()
 
     @property
@@ -198,20 +212,21 @@ class PaperTable(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------------------
 
-    def _columns(self, width: int) -> tuple[int, int, int, int]:
-        """Widths of title, year, arXiv id and badge; narrow tables drop the arXiv column."""
+    def _columns(self, width: int) -> tuple[int, int, int, int, int]:
+        """Widths of title, year, arXiv id, badge and practice mark; narrow tables drop the arXiv column."""
         badge = 12 if width >= 46 else 0
+        mark = 2 if badge and self.practice else 0
         arxiv = 11 if width >= 72 else 0
         year = 5
-        title = max(width - 2 - year - arxiv - badge - 1, 8)
-        return title, year, arxiv, badge
+        title = max(width - 2 - year - arxiv - badge - mark - 1, 8)
+        return title, year, arxiv, badge, mark
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        title_w, year_w, arxiv_w, badge_w = self._columns(width)
+        title_w, year_w, arxiv_w, badge_w, mark_w = self._columns(width)
         if y == 0:
             cells = "  " + fit("Title", title_w) + fit(" Year", year_w) + fit(" arXiv", arxiv_w)
-            cells += fit(" Plugin", badge_w)
+            cells += fit(" Plugin", badge_w) + fit(" ✎", mark_w)
             return Strip(
                 [Segment(fit(cells, width), self.get_component_rich_style("paper-table--header"))], width
             )
@@ -255,6 +270,10 @@ class PaperTable(ScrollView, can_focus=True):
             segments.append(
                 Segment(fit(self._badge(paper.plugins), badge_w - 1), self._badge_style(paper.plugins, base))
             )
+        if mark_w:
+            mark = practice_mark(paper.plugins, self.practice)
+            style = base + Style.parse(STATUS_STYLE[mark]) if mark else base
+            segments.append(Segment(fit(f" {PRACTICE_GLYPHS[mark]}" if mark else "", mark_w), style))
         used = sum(cell_len(s.text) for s in segments)
         if used < width:
             segments.append(Segment(" " * (width - used), base))

@@ -65,3 +65,26 @@ def test_a_paper_with_two_plugins_shows_how_many_passed_as_coverage_counts(catal
     (row,) = rows_with(both_passed, "Decoupled Weight Decay")
     assert "✓ 2/2 adam" in row
     assert "1 passing on cpu" in header_after
+
+
+def test_a_paper_whose_plugin_has_exercises_shows_the_learners_practice_status(catalog_file: Path) -> None:
+    from readtrack import practice
+
+    practice._remember("rmsnorm", ("checks pass", "3 of 3 checks pass"), "2026-01-01T00:00:00+00:00")
+    practice._remember("layernorm", ("failing", "5 of 13 checks pass"), "2026-01-01T00:01:00+00:00")
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str]:
+        first = screen_text(app)
+        await pilot.press("slash", *"normalization")
+        await settle(app, pilot)
+        return first, screen_text(app)
+
+    text, filtered = run_app(catalog_file, steps)
+    bfgs = rows_with(text, "On the limited memory BFGS")[0]
+    rms = rows_with(filtered, "Root Mean Square Layer Norm")[0]
+    layer = rows_with(filtered, "Layer Normalization")[0]
+    assert rms.rstrip(" │").endswith("· rmsnorm   ◑"), rms  # checks pass
+    assert layer.rstrip(" │").endswith("· layernorm ◔"), layer  # failing
+    assert bfgs.rstrip(" │").endswith("· lbfgs     ○"), bfgs  # lbfgs has exercises, not started
+    header = next(line for line in text.splitlines() if " Plugin" in line)
+    assert " Plugin" in header and header.rstrip(" │").endswith("✎")
