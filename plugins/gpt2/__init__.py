@@ -77,6 +77,25 @@ readtrack_paper_plugins = declare(
                 "Post-LN: x = self.ln1(x + self.attn(x)); then self.ln2(x + self.mlp(x)).",
             ],
             lines=5,
-        )
+        ),
+        Exercise(
+            target="merge",
+            module="readtrack.plugin_kit.bpe",
+            statement="""
+                Section 2.2's byte-level BPE, one merge: every occurrence of the pair (a, b) in a word
+                becomes the new token, scanning left to right WITHOUT overlaps, so with pair (97, 97)
+                the word [97, 97, 97] becomes [new, 97], not [new, new] (the middle byte is used once).
+
+                word: a list of token ids; pair: a tuple (a, b) of ids; new: the new token's id.
+                Returns a new list (word itself is left as it is). Training (BPE.train) and encoding
+                (BPE.encode_piece) both call it: the check compares the merges learnt with a naive
+                recount-and-merge loop and decodes what it encodes.
+            """,
+            hints=[
+                "Walk an index i through word; a match needs i + 1 < len(word).",
+                "On a match append new and skip both tokens (i += 2); otherwise append word[i], i += 1.",
+            ],
+            lines=9,
+        ),
     ],
 )

@@ -21,3 +21,17 @@ def forward(self: Block, x: torch.Tensor) -> torch.Tensor:
         return x + self.mlp(x)
     x = self.ln1(x + self.attn(x))
     return self.ln2(x + self.mlp(x))
+
+
+@mistake("merge", fails="BPE merges = the naive recount-and-merge loop")
+def merge(word: list[int], pair: tuple[int, int], new: int) -> list[int]:
+    """Lets occurrences overlap: after a match it moves on by one token, not two, so "aaa" with the pair
+    (a, a) becomes two new tokens (one byte counted twice) and encoding no longer decodes back."""
+    out, i = [], 0
+    while i < len(word):
+        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
+            out.append(new)
+        else:
+            out.append(word[i])
+        i += 1
+    return out

@@ -211,7 +211,11 @@ def _learner_module(plugin: PracticePlugin, module_name: str, solution: Solution
                 f"{', '.join(sorted(unknown))}: not an exercise of {plugin.name} "
                 f"({', '.join(plugin.targets)})"
             )
+        elsewhere = {e.target for e in plugin.exercises if e.module}
         for target, function in given.items():
+            if target in elsewhere:  # another module's function: in model.py, as the stub defines it
+                setattr(module, target, function)
+                continue
             owner, attr = _owner(module, target)
             _, decorator = _unwrapped(vars(owner).get(attr))  # a classmethod stays one
             setattr(owner, attr, function if decorator is None else decorator(function))
@@ -286,26 +290,32 @@ class _Guard:
         return watched
 
     def wrap(self, learner: types.ModuleType) -> None:
+        own = Path(str(learner.__file__)).resolve() == self.plugin.model_file.resolve()
         for exercise in self.plugin.exercises:
-            owner, attr = _owner(learner, exercise.target)
-            # a method as the class holds it (a plain function, or a classmethod/staticmethod object), not
-            # bound to the class: the wrapper is put back with the same decorator
-            mine, decorator = _unwrapped(vars(owner).get(attr, getattr(owner, attr)))
             home = importlib.import_module(exercise.module) if exercise.module else self.solution_module
-            solution_owner, _ = _owner(home, exercise.target)
+            solution_owner, attr = _owner(home, exercise.target)
             solution, _ = _unwrapped(vars(solution_owner).get(attr, getattr(solution_owner, attr)))
-            own = Path(str(learner.__file__)).resolve() == self.plugin.model_file.resolve()
-            if exercise.module and mine is solution and not own:  # the model solution imports it
+            mine_owner: Any = learner
+            missing = exercise.module and getattr(learner, attr, None) in (None, solution)
+            if missing and own:  # the model solution: the module's own function
+                mine_owner = solution_owner
+            elif missing:
                 raise UsageError(
                     f"{learner.__file__}: no def {exercise.target} (the copy of {exercise.module}'s): "
                     f"`readtrack practice {self.plugin.name} --reset` writes it (yours is kept)"
                 )
+            owner, _ = _owner(mine_owner, exercise.target) if mine_owner is learner else (mine_owner, attr)
+            # a method as the class holds it (a plain function, or a classmethod/staticmethod object), not
+            # bound to the class: the wrapper is put back with the same decorator
+            mine, decorator = _unwrapped(vars(owner).get(attr, getattr(owner, attr)))
             is_method = isinstance(owner, type) and decorator is None
             guarded = self._guarded(exercise.target, mine, solution, is_method=is_method)
-            setattr(owner, attr, guarded if decorator is None else decorator(guarded))
+            wrapped = guarded if decorator is None else decorator(guarded)
             if exercise.module:  # where the plugin's other code (detect() ...) looks the name up
                 self._swapped.append((solution_owner, attr, vars(solution_owner)[attr]))
-                setattr(solution_owner, attr, guarded if decorator is None else decorator(guarded))
+                setattr(solution_owner, attr, wrapped)
+            if owner is not solution_owner:
+                setattr(owner, attr, wrapped)
 
     def unwrap(self) -> None:
         """Put back what :meth:`wrap` swapped in other modules."""

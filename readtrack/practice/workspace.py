@@ -107,7 +107,7 @@ def _foreign_stub(plugin_name: str, exercise: Exercise, model: ast.Module) -> st
     head = [
         f"# -- exercise {exercise.target}: a copy of {exercise.module}.{exercise.target}, "
         "which the plugin uses.",
-        "# Defined here, it replaces the imported one: the check (and the plugin's own code) call yours.",
+        "# While your code is graded, yours stands in for it there: the check and the plugin call yours.",
     ]
     if needed:
         head.append(f"from {exercise.module} import {', '.join(needed)}")
