@@ -565,3 +565,25 @@ def test_a_target_in_another_module_is_swapped_in_where_that_module_calls_it(use
     assert failing[0].startswith("✗ IoU through detection.box_iou: max")
     assert not failing_checks(plugin, plugin.model_file)
     assert detection.box_area is original  # put back
+
+
+def test_a_self_that_cannot_be_copied_is_graded_without_the_shadow_run(
+    gears: practice.PracticePlugin, tmp_path: Path
+) -> None:
+    # A lock cannot be deep-copied: the model solution is not run beside the learner's (on their own self
+    # it would count twice); the learner is told the shapes were not compared.
+    source = gears.model_file.read_text(encoding="utf-8")
+    mine = tmp_path / "model.py"
+    mine.write_text(
+        "import threading\n"
+        + source.replace("self.count = 0\n", "self.count = 0\n        self.lock = threading.Lock()\n"),
+        encoding="utf-8",
+    )
+    result = practice.check("gears", mine, isolated=False, record=False)
+    assert result.passed, str(result)
+    assert any(
+        note.startswith(
+            "Counter.step: the model solution was not run beside yours (Counter cannot be copied:"
+        )
+        for note in result.notes
+    ), result.notes
