@@ -13,12 +13,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from readtrack import catalog as catalog_module
-from readtrack import edits
+from readtrack import edits, paper_identity
 from readtrack.catalog import STATUSES
+from readtrack.errors import AlreadyListed
 
 SEED = Path(__file__).resolve().parents[1] / "readtrack" / "data" / "papers.yaml"
 SEED_CATALOG = catalog_module.load(SEED, cache=False)
@@ -101,6 +103,12 @@ def test_an_edit_changes_only_its_own_lines(steps: list[tuple]) -> None:
                 allowed = span(lines, owner.line - 1)
                 section, parent = (target, None) if target in SECTIONS else (owner.section, target)
                 new = edits.NewPaper(title=value)
+                twin = paper_identity.already_listed(catalog, [new])
+                if twin is not None:  # the list has it (same title): refused, nothing written
+                    with pytest.raises(AlreadyListed):
+                        edits.add_papers(path, section, [new], parent=parent)
+                    assert path.read_text(encoding="utf-8") == before
+                    continue
                 updated = edits.add_papers(path, section, [new], parent=parent)
                 added = updated.get(new.id or "")
                 assert (added.title, added.parent) == (value, parent)
