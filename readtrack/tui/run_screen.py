@@ -26,6 +26,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
@@ -460,14 +461,20 @@ class RunScreen(Screen[None]):
             records = entries(self.plugin, limit=8)
         except Exception as err:  # an unreadable history is shown, never fatal
             self.app.call_from_thread(
-                self.query_one("#run-history", Static).update,
-                Text(f"history unavailable: {one_line(err)}", "red"),
+                self._show_history, Text(f"history unavailable: {one_line(err)}", "red")
             )
             return
         self.app.call_from_thread(self._show_history, records, show_last)
 
-    def _show_history(self, records: list[RunRecord | GroupRecord], show_last: bool) -> None:
-        self.query_one("#run-history", Static).update(history_renderable(records))
+    def _show_history(self, records: list[RunRecord | GroupRecord] | Text, show_last: bool = False) -> None:
+        try:  # the screen may have closed while the history was read
+            pane = self.query_one("#run-history", Static)
+        except NoMatches:
+            return
+        if isinstance(records, Text):
+            pane.update(records)
+            return
+        pane.update(history_renderable(records))
         if show_last and records and not self.running and self.record is None and self.group is None:
             last = records[0]
             if isinstance(last, GroupRecord):
