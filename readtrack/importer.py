@@ -175,16 +175,22 @@ class ImportReport:
 # -- import -------------------------------------------------------------------------------------------
 
 
+def read_source(path: Path, what: str) -> bytes:
+    """The bytes of a file to import (``what``: "a markdown file", "a BibTeX file"); a `UsageError` naming
+    the file when it is missing, a folder or unreadable."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder, not {what}") from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read it ({err.strerror})") from None
+
+
 def read_markdown(source: Path) -> str:
     """The text of a markdown file; a `UsageError` naming the file when it cannot be read as text."""
-    try:
-        data = source.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{source}: is a folder, not a markdown file") from None
-    except OSError as err:
-        raise UsageError(f"{source}: cannot read it ({err.strerror})") from None
+    data = read_source(source, "a markdown file")
     try:
         return markdown.decode(data)
     except UnicodeDecodeError as err:

@@ -37,6 +37,7 @@ from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.formats import library as lib
 from readtrack.formats.latex import to_text
+from readtrack.importer import read_source
 
 __all__ = ["authors", "parse", "pdf_files", "read", "render"]
 
@@ -63,14 +64,7 @@ def read(path: Path) -> lib.Library:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder, not a BibTeX file") from None
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read it ({err.strerror})") from None
+    data = read_source(path, "a BibTeX file")
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UsageError(f"{path}: not a BibTeX file (binary data)")
     try:

@@ -20,6 +20,7 @@ from readtrack import markdown
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.formats import library as lib
+from readtrack.importer import read_source
 
 DEFAULT_SECTION = markdown.DEFAULT_SECTION
 _EXTRA_ID_LINE = re.compile(
@@ -30,14 +31,7 @@ _EXTRA_ID_LINE = re.compile(
 def read(path: Path) -> lib.Library:
     """The library in the CSL-JSON file at ``path``; a `UsageError` naming file, line and column when it is
     not JSON, or is JSON but not CSL-JSON."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder, not a CSL-JSON file") from None
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read it ({err.strerror})") from None
+    data = read_source(path, "a CSL-JSON file")
     try:
         text = markdown.decode(data)
     except UnicodeDecodeError as err:

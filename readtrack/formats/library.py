@@ -3,10 +3,10 @@
 A format module reads its source into a `Library`: a `markdown.ImportedList` of `edits.NewPaper` (what
 papers.yaml holds) and, beside each paper, its `Extras`: where it was read (``library.bib:120``,
 ``zotero:item 4711``), authors, abstract, DOI, venue, the source's own URL and the PDF files it names.
-`import_library` merges the list through `readtrack.importer.merge`, the markdown import's identity and
-report (arXiv id, then DOI, then the normalised title when no arXiv id or DOI tells two apart), so importing
-a library twice adds nothing and a paper already in papers.yaml is never duplicated. Then, for the papers
-it added only:
+`import_library` merges the list through `readtrack.importer.merge`, the markdown import's merge and
+report, with the identity rule of `readtrack.paper_identity` (arXiv id, then DOI, then the normalised title
+when no arXiv id or DOI tells two apart), so importing a library twice adds nothing and a paper already in
+papers.yaml is never duplicated. Then, for the papers it added only:
 
 - their extras go to the database (`readtrack.formats.stored`: keyed by the arXiv id where there is one,
   else the paper id) rather than papers.yaml, which has no key for them; `readtrack show` shows them;
