@@ -381,7 +381,8 @@ class _Guard:
                 if note not in self.shapes:
                     self.shapes.append(note)
                 return None
-        generators = _generators((args, kwargs, vars(args[0]) if is_method and args else {}))
+        held = getattr(args[0], "__dict__", {}) if is_method and args else {}  # a __slots__ class has none
+        generators = _generators((args, kwargs, held))
         states = [g.get_state() for g in generators]
         try:
             with torch.no_grad(), torch.random.fork_rng():
