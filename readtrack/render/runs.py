@@ -13,6 +13,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -427,43 +428,24 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         console.print("no paper plugins found")
         return
     show_paper = any(row["paper_id"] not in (None, row["name"]) for row in rows)
-    # The title takes what the other columns leave; on a narrow terminal it is left out. The name is never
-    # cut; the other cells wrap onto more lines before anything is cut.
-    title_width = console.width - 88
-    show_title = title_width >= 16
-    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", no_wrap=True)
-    if show_paper:
-        table.add_column("paper", overflow="fold")
-    if show_title:
-        table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
-    for column in ("devices", "source", "status", "last run"):
-        table.add_column(column, overflow="fold")
+    built = [(row, _plugin_cells(row, show_paper)) for row in rows]
+    # The title takes what the other columns leave at their natural widths; on a narrow terminal it is left
+    # out. The name is never cut; the other cells wrap before anything is cut.
+    without = _plugin_table(show_paper, None)
+    for _, plain in built:
+        without.add_row(*plain)
+    natural = Measurement.get(console, console.options, without).maximum
+    title_width = console.width - natural - 3  # its padding and the gap to the next column
+    table = _plugin_table(show_paper, title_width if title_width >= 16 else None)
     errors = []
-    for row in rows:
-        last, by_device = row["last_run"], row.get("last_run_by_device") or {}
-        last_text = Text("never", style="dim")
-        if len(by_device) > 1:  # a glyph per device (cpu ✓ cuda ✗), then when the newest ran
-            last_text = Text()
-            for kind, run in by_device.items():
-                glyph = {"passed": "✓", "running": "◐"}.get(run["status"], "✗")
-                last_text.append(f"{kind} ")
-                last_text.append(glyph, style=STATUS_STYLE.get(run["status"], "red"))
-                last_text.append(" ")
-            last_text.append(_when(last["started_at"])[5:], style="dim")
-        elif last:
-            kind = last["device"].split(":")[0]
-            last_text = status_text(last["status"])
-            last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
-        cells: list[str | Text] = [Text(visible(row["name"]))]
+    for row, (name, *rest) in built:
+        cells: list[str | Text] = [name]
         if show_paper:
-            paper = row["paper_id"] or ""
-            cells.append(Text("" if paper == row["name"] else visible(paper)))  # blank: as its name
-        if show_title:
+            cells.append(rest.pop(0))
+        if title_width >= 16:
             claim = row.get("claim")
             cells.append(_named(visible(row["title"] or ""), visible(claim) if claim else None))
-        devices = Text(visible(" ".join(row["devices"])))
-        cells += [devices, Text(visible(row["source"])), status_text(row["status"]), last_text]
+        cells += rest
         table.add_row(*cells)
         if row["error"]:
             line = visible(f"✗ {row['name']} ({row['origin']}): {row['error']}", multiline=True)
@@ -471,3 +453,41 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
     console.print(table)
     for error in errors:
         console.print(error)
+
+
+def _plugin_table(show_paper: bool, title_width: int | None) -> Table:
+    """The plugin table's columns: the title's only with a width for it."""
+    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    if show_paper:
+        table.add_column("paper", overflow="fold")
+    if title_width is not None:
+        table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
+    for column in ("devices", "source", "status", "last run"):
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _plugin_cells(row: dict[str, Any], show_paper: bool) -> list[Text]:
+    """A plugin's cells but its title: name, paper (blank when it is the name), devices, source, status and
+    last run (a glyph per device, then when the newest ran)."""
+    last, by_device = row["last_run"], row.get("last_run_by_device") or {}
+    last_text = Text("never", style="dim")
+    if len(by_device) > 1:  # a glyph per device (cpu ✓ cuda ✗), then when the newest ran
+        last_text = Text()
+        for kind, run in by_device.items():
+            glyph = {"passed": "✓", "running": "◐"}.get(run["status"], "✗")
+            last_text.append(f"{kind} ")
+            last_text.append(glyph, style=STATUS_STYLE.get(run["status"], "red"))
+            last_text.append(" ")
+        last_text.append(_when(last["started_at"])[5:], style="dim")
+    elif last:
+        kind = last["device"].split(":")[0]
+        last_text = status_text(last["status"])
+        last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
+    cells = [Text(visible(row["name"]))]
+    if show_paper:
+        paper = row["paper_id"] or ""
+        cells.append(Text("" if paper == row["name"] else visible(paper)))  # blank: as its name
+    devices = Text(visible(" ".join(row["devices"])))
+    return [*cells, devices, Text(visible(row["source"])), status_text(row["status"]), last_text]
