@@ -9,6 +9,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tui_driver import screen_text, settle, table, wait_until
@@ -19,10 +20,20 @@ from readtrack.writelock import locked
 
 
 def _mark_lbfgs_read(path: Path) -> str:
-    """Open the TUI on ``path``, press space on lbfgs (todo -> read) and return the screen's text."""
+    """Open the TUI on ``path``, press space on lbfgs (todo -> read), wait for the "Not saved" toast on the
+    screen and return the notifications' whole text (a toast wraps its lines where the path's length puts
+    them, so a phrase can straddle two lines of the screen)."""
 
     async def main() -> str:
         app = ReadtrackApp(path)
+        told: list[str] = []
+        shown = app.notify
+
+        def notify(message: str, **options: Any) -> None:
+            told.append(message)
+            shown(message, **options)
+
+        app.notify = notify  # type: ignore[method-assign]
         async with app.run_test(size=(140, 40), notifications=True) as pilot:
             await settle(app, pilot)
             await pilot.press("j")
@@ -31,7 +42,7 @@ def _mark_lbfgs_read(path: Path) -> str:
             await pilot.press("space")
             await settle(app, pilot)
             await wait_until(pilot, lambda: "Not saved" in screen_text(app))
-            return screen_text(app)
+            return "\n".join(told)
 
     return asyncio.run(main())
 
