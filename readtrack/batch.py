@@ -466,8 +466,14 @@ def run_batch(
     try:
         run_jobs(jobs, settings, workers=workers, on_event=track, on_end=on_job_end, cancel=cancel)
     except BatchCancelled as stop:
+        for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
+            ended.setdefault(outcome.job, outcome)
         for group_id, members in by_group.items():
-            if members[0].plugin not in results and len(members) > 1:
+            if members[0].plugin in results:
+                continue
+            if all(j in ended for j in members):
+                conclude(group_id)
+            elif len(members) > 1:
                 conclude_cut_short(group_id)
         stop.recorded = [results[p] for p in plugins if p in results]
         for job in jobs:

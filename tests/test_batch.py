@@ -17,7 +17,7 @@ from cli_runner import interruptible, run_cli
 from fake_plugins import FAILING, HANGING, write_plugin
 
 from readtrack import history
-from readtrack.batch import parse_seeds, seeds_label
+from readtrack.batch import BatchCancelled, Job, RunSettings, parse_seeds, run_batch, seeds_label
 from readtrack.errors import UsageError
 from readtrack.records import GroupRecord, RunRecord
 
@@ -345,6 +345,25 @@ def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(use
     assert isinstance(group, GroupRecord) and group.status == "cancelled"
     assert [r.info.seed for r in group.runs] == [0] and group.runs[0].status == "passed"
     assert group.seeds == [0, 1, 2, 3] and sorted(group.missing) == [1, 2, 3]
+
+
+def test_ctrl_c_right_after_a_seed_ended_still_records_that_seed(user_dir: Path) -> None:
+    """Ctrl-C between a job's end (its event already out) and the batch hearing of it: the seed counts as
+    finished. The KeyboardInterrupt is raised where the signal would land, in the thread telling that end."""
+    write_plugin(user_dir, "partly", FIRST_SEED_ONLY)
+
+    def ctrl_c_when_seed_0_ends(job: Job, event: dict[str, Any]) -> None:
+        if event.get("type") == "job" and event.get("event") == "end" and job.seed == 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(BatchCancelled) as cancelled:
+        run_batch(
+            ["partly"], [0, 1, 2, 3], RunSettings(device="cpu"), workers=2, on_event=ctrl_c_when_seed_0_ends
+        )
+    assert [(o.plugin, [r.info.seed for r in o.runs]) for o in cancelled.value.recorded] == [("partly", [0])]
+    assert cancelled.value.unfinished == {"partly": [1, 2, 3]}
+    (group,) = history.entries("partly")
+    assert isinstance(group, GroupRecord) and [r.info.seed for r in group.runs] == [0]
 
 
 def test_more_than_50_seeds_are_refused_in_a_pipe_without_yes(user_dir: Path) -> None:
