@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from readtrack.catalog import Catalog
 
 _FORMAT = 1
-_PACKAGE = "readtrack_plugins"
+BUILTIN_PACKAGE = "readtrack_plugins"  # the built-in plugins, installed (see setup.py)
 
 
 def link_plugins(catalog: Catalog) -> Catalog:
@@ -49,7 +49,7 @@ def link_plugins(catalog: Catalog) -> Catalog:
 
 def arxiv_plugins(catalog_path: Path) -> dict[str, list[str]]:
     """Base arXiv id -> the names of the plugins that declare it, in discovery order."""
-    folders = _plugin_folders(catalog_path)
+    folders = plugin_roots(catalog_path)
     stamp = _stamp(folders)
     cache = _cache_file()
     with contextlib.suppress(OSError, ValueError, TypeError):
@@ -66,16 +66,21 @@ def arxiv_plugins(catalog_path: Path) -> dict[str, list[str]]:
     return links
 
 
-def _plugin_folders(catalog_path: Path) -> list[Path]:
-    """The built-in plugin folder, then the user's (as `readtrack.plugins` searches them)."""
-    folders = []
-    spec = importlib.util.find_spec(_PACKAGE)  # finds, does not import
+def builtin_roots() -> list[Path]:
+    """The built-in plugins' folder: the installed ``readtrack_plugins`` package, else ``plugins/`` of the
+    source checkout readtrack runs from (found, never imported)."""
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)  # finds, does not import
     if spec is not None and spec.submodule_search_locations:
-        folders += [Path(p) for p in spec.submodule_search_locations]
-    else:
-        checkout = Path(__file__).resolve().parent.parent
-        if (checkout / "plugins" / "__init__.py").is_file() and (checkout / "pyproject.toml").is_file():
-            folders.append(checkout / "plugins")
+        return [Path(p) for p in spec.submodule_search_locations]
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "plugins" / "__init__.py").is_file() and (checkout / "pyproject.toml").is_file():
+        return [checkout / "plugins"]
+    return []
+
+
+def plugin_roots(catalog_path: Path) -> list[Path]:
+    """The built-in plugin folder, then the user's (as `readtrack.plugins` searches them)."""
+    folders = builtin_roots()
     explicit = os.environ.get("READTRACK_PLUGINS_DIR")
     user = Path(explicit).expanduser() if explicit else catalog_path.parent / "plugins"
     with contextlib.suppress(OSError):
@@ -84,7 +89,7 @@ def _plugin_folders(catalog_path: Path) -> list[Path]:
     return folders
 
 
-def _inits(folder: Path) -> list[Path]:
+def plugin_inits(folder: Path) -> list[Path]:
     """The ``__init__.py`` of each plugin package in ``folder``, as discovery picks them."""
     try:
         subs = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -100,7 +105,7 @@ def _stamp(folders: list[Path]) -> str:
     into (installing or removing a distribution, which may bring an entry point, changes their times)."""
     parts = [str(_FORMAT), sys.prefix]
     for folder in folders:
-        for init in _inits(folder):
+        for init in plugin_inits(folder):
             with contextlib.suppress(OSError):
                 info = init.stat()
                 parts.append(f"{init}:{info.st_size}:{info.st_mtime_ns}")
@@ -124,7 +129,7 @@ def _declared(folders: list[Path]) -> dict[str, list[str]] | None:
     links: dict[str, list[str]] = {}
     names: set[str] = set()
     for folder in folders:
-        for init in _inits(folder):
+        for init in plugin_inits(folder):
             declared = _declaration(init)
             if declared is None:
                 return None

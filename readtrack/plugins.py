@@ -40,15 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-import readtrack
 from readtrack import hookspecs
 from readtrack.errors import PluginError, UsageError, one_line
 from readtrack.paper_plugin import PaperPlugin
+from readtrack.plugin_links import BUILTIN_PACKAGE, builtin_roots, plugin_inits
 
 if TYPE_CHECKING:
     from readtrack.history import LastStatus
 
-BUILTIN_PACKAGE = "readtrack_plugins"
 ENTRY_POINT_GROUP = "readtrack"
 #: Prefix of the private module names user-folder plugins are imported under.
 USER_MODULE_PREFIX = "_readtrack_user_"
@@ -120,23 +119,14 @@ class _Candidate:
 
 
 # -- the three sources ----------------------------------------------------------------------------
-def _source_checkout_plugins() -> Path | None:
-    """``plugins/`` of the source checkout readtrack runs from, if it runs from one."""
-    checkout = Path(readtrack.__file__).resolve().parent.parent
-    folder = checkout / "plugins"
-    if (folder / "__init__.py").is_file() and (checkout / "pyproject.toml").is_file():
-        return folder
-    return None
-
-
 def _builtin_package() -> ModuleType | None:
     try:
         return importlib.import_module(BUILTIN_PACKAGE)
     except ModuleNotFoundError as err:
         if err.name != BUILTIN_PACKAGE:
             raise
-    folder = _source_checkout_plugins()
-    return _import_folder(BUILTIN_PACKAGE, folder) if folder else None
+    folders = builtin_roots()  # not installed: the source checkout's plugins/, if readtrack runs from one
+    return _import_folder(BUILTIN_PACKAGE, folders[0]) if folders else None
 
 
 def _builtin_candidates() -> Iterator[_Candidate]:
@@ -418,32 +408,17 @@ def folders_as_text() -> dict[str, Path]:
     """Each plugin's folder under the name it declares, found by reading ``__init__.py`` files (ast), never
     importing them. Sources in discovery's order (built-in, installed, user folder); the first of a name wins.
     """
-    roots: list[Path] = []
-    spec = importlib.util.find_spec(BUILTIN_PACKAGE)  # a top-level name: found, not imported
-    if spec is not None and spec.submodule_search_locations:
-        roots += [Path(p) for p in spec.submodule_search_locations]
-    else:
-        roots += [f for f in [_source_checkout_plugins()] if f]
-    folders: list[Path] = [sub for root in roots for sub in _package_folders(root)]
+    roots = builtin_roots()
+    folders = [init.parent for root in roots for init in plugin_inits(root)]
     folders += [f for f in map(_entry_point_folder, metadata.entry_points(group=ENTRY_POINT_GROUP)) if f]
     user = user_plugins_dir()
     if user is not None and user.is_dir() and user.resolve() not in {r.resolve() for r in roots}:
-        folders += _package_folders(user)
+        folders += [init.parent for init in plugin_inits(user)]
     found: dict[str, Path] = {}
     for folder in folders:
         for name in declared_names(folder):
             found.setdefault(name, folder)
     return found
-
-
-def _package_folders(root: Path) -> list[Path]:
-    try:
-        subs = sorted(root.iterdir())
-    except OSError:
-        return []
-    return [
-        s for s in subs if s.is_dir() and (s / "__init__.py").is_file() and not s.name.startswith((".", "_"))
-    ]
 
 
 def _entry_point_folder(ep: metadata.EntryPoint) -> Path | None:

@@ -42,13 +42,13 @@ def practice_plugins() -> list[PracticePlugin]:
     picks it: built-in, then the user's folder). Kept in the data dir, keyed by the ``__init__.py`` files'
     sizes and times, so an unchanged set of plugins costs a ``stat`` each."""
     from readtrack.paths import catalog_path, data_dir
-    from readtrack.plugin_links import _inits, _plugin_folders
+    from readtrack.plugin_links import plugin_inits, plugin_roots
 
     try:
         catalog = catalog_path()
     except Exception:  # no catalog: the built-in plugins are still there
         catalog = Path.cwd() / "papers.yaml"
-    inits = [init for folder in _plugin_folders(catalog) for init in _inits(folder)]
+    inits = [init for folder in plugin_roots(catalog) for init in plugin_inits(folder)]
     stamp = [_CACHE_FORMAT]
     for init in inits:
         with contextlib.suppress(OSError):
