@@ -108,18 +108,35 @@ def _visible_value(value: Any) -> Any:
 def cut_long(text: str, paper_id: str) -> str:
     """``text`` cut after `SHOWN_CHARS` characters or `SHOWN_LINES` lines, saying how much was left out
     and how to see it all; short text unchanged."""
+    end = cut_at(text)
+    if end is None:
+        return text
+    return f"{text[:end].rstrip()}\n… [{size_after(text, end)} more: readtrack show {paper_id} --full]"
+
+
+def cut_at(text: str, *, lines: int | None = SHOWN_LINES, at_word: bool = False) -> int | None:
+    """Where a view cuts ``text``: after `SHOWN_CHARS` characters or ``lines`` lines (None: no line limit),
+    back at the last line or word end when ``at_word`` and one lies in the second half; None when the text
+    shows whole. `cut_long` (``show``) and the TUI's detail pane both cut here."""
     end = len(text) if len(text) <= SHOWN_CHARS else SHOWN_CHARS
     breaks = 0
-    at = text.find("\n")
+    at = text.find("\n") if lines is not None else -1
     while at != -1 and at < end:
         breaks += 1
-        if breaks == SHOWN_LINES:
+        if breaks == lines:
             end = at
             break
         at = text.find("\n", at + 1)
     if end >= len(text):
-        return text
+        return None
+    if at_word:
+        word_end = max(text.rfind("\n", 0, end), text.rfind(" ", 0, end))
+        end = word_end if word_end > end // 2 else end
+    return end
+
+
+def size_after(text: str, end: int) -> str:
+    """How much of ``text`` lies past ``end``, in bytes as people read them: ``4.9 MB``."""
     from rich.filesize import decimal
 
-    rest = len(text[end:].encode("utf-8", "surrogatepass"))
-    return f"{text[:end].rstrip()}\n… [{decimal(rest)} more: readtrack show {paper_id} --full]"
+    return decimal(len(text[end:].encode("utf-8", "surrogatepass")))

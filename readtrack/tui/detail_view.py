@@ -8,28 +8,22 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from readtrack.catalog import STATUS_GLYPHS, Paper
+from readtrack.details import cut_at, size_after
 from readtrack.errors import one_line
 from readtrack.records import RunRecord
 
 RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
-# Notes and abstracts longer than this are cut in the pane: wrapping megabytes of text on every paint froze
-# the TUI (a 5 MB note: 78 s on a busy 2-core machine); the rest stays in papers.yaml, a command away.
-SHOWN_CHARS = 4000
 
 
-def clipped(text: str, rest_hint: str, limit: int = SHOWN_CHARS) -> Text:
-    """``text`` as it shows in the pane: whole when short, else its start (cut at a line or word end) and a
-    dim ``… (4.9 MB more; open with `readtrack note ID`)``."""
-    if len(text) <= limit:
+def clipped(text: str, rest_hint: str) -> Text:
+    """``text`` as it shows in the pane: whole when short, else its start, cut where `details.cut_at` cuts
+    (at a line or word end, no line limit: the pane scrolls), and a dim ``… (4.9 MB more; REST_HINT)``.
+    Wrapping megabytes on every paint froze the TUI (a 5 MB note: 78 s on a busy 2-core machine)."""
+    end = cut_at(text, lines=None, at_word=True)
+    if end is None:
         return Text(text)
-    from rich.filesize import decimal
-
-    head = text[:limit]
-    cut = max(head.rfind("\n"), head.rfind(" "))
-    head = head[:cut] if cut > limit // 2 else head
-    more = len(text[len(head) :].encode("utf-8"))
-    shown = Text(head.rstrip())
-    shown.append(f"\n… ({decimal(more)} more; {rest_hint})", style="dim italic")
+    shown = Text(text[:end].rstrip())
+    shown.append(f"\n… ({size_after(text, end)} more; {rest_hint})", style="dim italic")
     return shown
 
 
