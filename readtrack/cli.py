@@ -17,6 +17,7 @@ import typer
 from readtrack.catalog import STATUS_GLYPHS
 from readtrack.cli_plugins import commands as plugin_commands
 from readtrack.render import new_console, print_json
+from readtrack.words import plural
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog
@@ -205,7 +206,7 @@ def init(
     made = init_catalog(own_catalog_path(), empty=empty, source=Path(source) if source else None)
     if made.sample_kept is not None:
         print(f"kept the sample list as {made.sample_kept}")
-    print(f"created {made.path} from {made.source}: {made.papers} paper{'s' if made.papers != 1 else ''}")
+    print(f"created {made.path} from {made.source}: {plural(made.papers, 'paper')}")
     from readtrack.safe_text import visible
 
     for line in made.report.summary().splitlines()[1:] if made.report else []:
@@ -265,7 +266,7 @@ def import_list(
     problems = getattr(report, "problems", [])
     if problems:  # the work is done and reported; the exit status says some items were not whole
         count = len(problems)
-        raise ReadtrackError(f"{count} item{'s' if count != 1 else ''} had problems (listed above)")
+        raise ReadtrackError(f"{plural(count, 'item')} had problems (listed above)")
 
 
 @app.command()
@@ -280,8 +281,6 @@ def export(
     if result.written_to is None:
         sys.stdout.write(result.text)
     else:
-        from readtrack.words import plural
-
         print(f"exported {plural(result.papers, 'paper')} as {fmt} to {result.written_to}")
 
 

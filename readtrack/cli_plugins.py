@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from readtrack.render import new_console, print_json
+from readtrack.words import plural
 
 commands = typer.Typer()
 
@@ -159,8 +160,7 @@ def _run_batch(
     from readtrack.render.batches import BatchProgress, render_group, render_shelf
 
     console = new_console()
-    title = f"{len(plugins)} plugin{'s' if len(plugins) != 1 else ''} × {len(seed_list)} seed"
-    title += "s" if len(seed_list) != 1 else ""
+    title = f"{plural(len(plugins), 'plugin')} × {plural(len(seed_list), 'seed')}"
     shelf = len(plugins) > 1
     started = time.perf_counter()
     try:

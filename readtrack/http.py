@@ -42,6 +42,7 @@ from requests.adapters import HTTPAdapter
 
 from readtrack import __version__
 from readtrack.errors import SyncError, UsageError
+from readtrack.words import plural
 
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_HOSTS = frozenset({"export.arxiv.org", "arxiv.org", "www.arxiv.org"})
@@ -295,7 +296,7 @@ class PoliteSession(requests.Session):
                 if reason in NO_ROUTE_REASONS:
                     # nothing listens or no such name: backing off will not change that, one quick look will
                     if attempt >= min(2, attempts):
-                        tries = f"{attempt} attempt{'s' if attempt != 1 else ''}"
+                        tries = plural(attempt, "attempt")
                         down = f"cannot reach {host_of(url)}: {reason}, {tries}"
                         self._down[host_of(url)] = down
                         raise Unreachable(url, down) from None
