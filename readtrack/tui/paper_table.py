@@ -22,7 +22,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from readtrack.catalog import STATUS_GLYPHS, Paper
-from readtrack.practice.text import STATUS_STYLE
 from readtrack.safe_text import visible
 from readtrack.tui.rows import PaperRow
 
@@ -126,6 +125,7 @@ class PaperTable(ScrollView, can_focus=True):
         self.twins: dict[str, str] = {}  # paper id -> what tells it from a row titled alike
         self.last_status: Mapping[str, str] = {}
         self.practice: Mapping[str, str] = {}  # plugin -> the learner's practice status
+        self.practice_styles: dict[str, Style] = {}  # practice status -> its colour, as `practice` shows it
         self.empty_message = "No papers"
 
     # -- data ----------------------------------------------------------------------------------------
@@ -147,7 +147,11 @@ class PaperTable(ScrollView, can_focus=True):
         self.refresh()
 
     def set_practice(self, practice: Mapping[str, str]) -> None:
+        # imported here, not at start-up: the marks come from readtrack.practice, loaded by then anyway
+        from readtrack.practice.text import STATUS_STYLE
+
         self.practice = practice
+        self.practice_styles = {status: Style.parse(style) for status, style in STATUS_STYLE.items()}
         self.refresh()
 
     @property
@@ -272,7 +276,7 @@ class PaperTable(ScrollView, can_focus=True):
             )
         if mark_w:
             mark = practice_mark(paper.plugins, self.practice)
-            style = base + Style.parse(STATUS_STYLE[mark]) if mark else base
+            style = base + self.practice_styles[mark] if mark else base
             segments.append(Segment(fit(f" {PRACTICE_GLYPHS[mark]}" if mark else "", mark_w), style))
         used = sum(cell_len(s.text) for s in segments)
         if used < width:

@@ -40,3 +40,15 @@ def test_help_does_not_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "False False", result.stdout + result.stderr
+
+
+def test_the_first_paint_needs_neither_the_practice_grader_nor_pluggy() -> None:
+    """The table's practice marks come in with its side data (a worker): the app's module must not pull in
+    `readtrack.practice` (the grader, the plugin declarations, pluggy) before the first paint."""
+    code = (
+        "import sys, readtrack.tui.app\n"
+        "print([m for m in ('pluggy', 'readtrack.practice') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
