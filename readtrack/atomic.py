@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from readtrack.words import age
+
 #: A temp file whose writer is alive is still left alone until it is this old (no write takes a minute).
 STALE_AFTER_SECONDS = 60.0
 
@@ -117,7 +119,7 @@ class StaleTemp:
 
     def describe(self) -> str:
         writer = f"its writer (pid {self.pid}) is gone" if self.pid is not None else "left by a writer"
-        return f"temp file of an unfinished write of {self.target_name}, {writer}, {_age(self.age_s)} old"
+        return f"temp file of an unfinished write of {self.target_name}, {writer}, {age(self.age_s)} old"
 
     @property
     def target_name(self) -> str:
@@ -171,11 +173,3 @@ def _alive(pid: int) -> bool:
     except OSError as err:
         return err.errno == errno.EPERM  # someone else's process: alive
     return True
-
-
-def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"

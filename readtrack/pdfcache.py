@@ -36,6 +36,7 @@ from readtrack.atomic import fsync_dir
 from readtrack.errors import SyncError, UsageError
 from readtrack.paths import pdf_cache_dir
 from readtrack.store import opened
+from readtrack.words import age
 
 if TYPE_CHECKING:
     from readtrack.catalog import Catalog, Paper
@@ -462,13 +463,13 @@ def doctor(catalog: Catalog, *, now: float | None = None) -> CacheReport:
     for path in _cache_files(root):
         name = path.relative_to(root).as_posix()
         if name.endswith(".part"):
-            age = now - path.stat().st_mtime
-            if age > STALE_PART_SECONDS:
+            idle = now - path.stat().st_mtime
+            if idle > STALE_PART_SECONDS:
                 report.problems.append(
                     CacheProblem(
                         "stale-part",
                         name,
-                        f"interrupted download, {_age(age)} old; `readtrack sync` resumes it",
+                        f"interrupted download, {age(idle)} old; `readtrack sync` resumes it",
                     )
                 )
         elif name not in owned:
@@ -491,11 +492,3 @@ def _cache_files(root: Path) -> Iterable[Path]:
     for folder in (root, root / WEB_DIR):
         if folder.is_dir():
             yield from sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".nfs"))
-
-
-def _age(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"

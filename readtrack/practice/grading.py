@@ -85,27 +85,17 @@ def grade_here(
                 if emit is not None:
                     emit(event)
 
-            records = [
-                runner.run_plugin(
-                    plugin.name,
-                    device=device,
-                    quick=quick,
-                    seed=seed,
-                    only="check",
-                    timeout=timeout,
-                    options={"practice": label},
-                    emit=send,
-                    keep_history=False,
-                )
-            ]
-            if train and records[0].status == "passed":
+            records: list[RunRecord] = []
+            for stage in ("check", "train") if train else ("check",):  # train only on a passing check
+                if records and records[-1].status != "passed":
+                    break
                 records.append(
                     runner.run_plugin(
                         plugin.name,
                         device=device,
                         quick=quick,
                         seed=seed,
-                        only="train",
+                        only=stage,
                         timeout=timeout,
                         options={"practice": label},
                         emit=send,
