@@ -1,72 +1,126 @@
-"""Calibrate quick targets on many seeds (issue 42): each target's mean, standard deviation, worst seed and
-margin in standard deviations, as a Markdown table for benchmarks/RESULTS.md.
+"""Calibrate plugins' numbers on many seeds (issue 42): run the train stage, record it beside each plugin.
 
-``python benchmarks/calibrate.py [NAME ...] [--seeds 0-19] [--jobs 2] [--home DIR] [--no-run]``
+``python benchmarks/calibrate.py [NAME ...] [--seeds 0-19] [--full] [--jobs 2] [--home DIR ...] [--no-run]
+[--write]``
 
-Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes`` (one thread per run) in a data
-dir of its own (``--home``, default a new temporary one), then reads each plugin's newest multi-seed run from
-that history. ``--no-run`` only reads (a calibration already run into ``--home``). The rule the table serves:
-a quick target is asserted only when every seed passes and (mean − threshold) / sd ≥ 3.
+1. Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes`` (``--full``: without
+   ``--quick``; one thread per run) into a data dir of its own (the first ``--home``, else a new temporary
+   one). ``--no-run`` runs nothing and reads what is already in the ``--home`` dirs.
+2. Reads each plugin's runs of that mode back from every ``--home`` (the newest run of each seed), and prints
+   the table of its targets: mean ± sd, min … max, margin in sd, failing seeds.
+3. ``--write`` records them in ``plugins/NAME/calibration.json`` (in place of that mode's calibration on the
+   same torch release, beside the others), rewrites the generated end of each page from the record and the
+   table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
+   rule (``readtrack.calibration.problems``), which ``tests/test_calibration.py`` fails on.
+
+Run it on each torch the README promises, e.g. ``--seeds 0-19`` with the torch pip installs today and
+``--seeds 0-9`` from a second venv with ``pip install torch==2.13.0``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="plugins (default: every plugin)")
+    parser.add_argument("names", nargs="*", help="plugins (default: every built-in plugin)")
     parser.add_argument("--seeds", default="0-19")
+    parser.add_argument("--full", action="store_true", help="full runs instead of --quick")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--home", default=None, help="data dir for the runs and their history")
-    parser.add_argument("--no-run", action="store_true", help="read the history in --home, run nothing")
+    parser.add_argument("--home", action="append", default=[], help="data dir(s) of the runs (repeatable)")
+    parser.add_argument("--no-run", action="store_true", help="read the runs in --home, run nothing")
+    parser.add_argument("--write", action="store_true", help="record beside each plugin, rewrite pages")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file with the table")
     args = parser.parse_args()
-    home = args.home or tempfile.mkdtemp(prefix="calibrate-")
-    os.environ["READTRACK_HOME"] = home  # before readtrack reads it
-    from readtrack import history, plugins
-    from readtrack.records import GroupRecord, Target
+    homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
+    os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
+    from readtrack import calibration, plugins
+    from readtrack.batch import parse_seeds
 
-    names = args.names or [row["name"] for row in plugins.listing() if row["status"] == "ok"]
+    builtin = [
+        row["name"] for row in plugins.listing() if row["status"] == "ok" and row["source"] == "built-in"
+    ]
+    names = args.names or builtin
+    seeds = parse_seeds(args.seeds)
     if not args.no_run:
-        which = names if args.names else ["--all"]
-        command = [sys.executable, "-m", "readtrack", "run", *which, "--quick", "--only", "train"]
+        mode = [] if args.full else ["--quick"]
+        command = [sys.executable, "-m", "readtrack", "run", *names, *mode, "--only", "train"]
         command += ["--seeds", args.seeds, "--jobs", str(args.jobs), "--yes"]
         subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
-    print(f"seeds {args.seeds}, history in {home}")
-    print()
-    print(
-        "| plugin | quick target | threshold | mean ± sd | worst seed's value | margin (sd) | failing seeds |"
-    )
-    print("|---|---|---|---|---|---:|---|")
+    print(f"{'full' if args.full else 'quick'} runs, seeds {args.seeds}, history in {', '.join(homes)}\n")
+    found: dict[str, list[calibration.Calibration]] = {}
     for name in names:
-        groups = [g for g in history.entries(name, limit=5) if isinstance(g, GroupRecord) and g.runs]
-        if not groups:
-            print(f"| {name} | (no multi-seed run recorded) | | | | | |")
+        runs = newest_runs(name, homes, seeds, quick=not args.full)
+        missing = [s for s in seeds if s not in runs]
+        if missing:
+            print(f"{name}: no run recorded for seed(s) {missing}: left out", file=sys.stderr)
             continue
-        per_target: dict[str, list[tuple[int, Target]]] = {}
-        for run in groups[0].runs:
-            for stage in run.stages:
-                for target in stage.targets:
-                    per_target.setdefault(target.name, []).append((run.info.seed, target))
-        for label, seeded in per_target.items():
-            first = seeded[0][1]
-            values = [t.value for _, t in seeded]
-            mean = statistics.mean(values)
-            sd = statistics.stdev(values) if len(values) > 1 else 0.0
-            higher, threshold = first.higher_is_better, first.target
-            margin = (mean - threshold) * (1 if higher else -1) / sd if sd else float("inf")
-            worst = min(values) if higher else max(values)
-            failing = ", ".join(str(s) for s, t in seeded if not t.passed) or "–"
-            print(
-                f"| {name} | {label} | {'≥' if higher else '≤'} {threshold:g} | {mean:.4f} ± {sd:.4f} | "
-                f"{worst:.4f} | {margin:.1f} | {failing} |"
-            )
+        folder = plugin_folder(name)
+        date = max(r.info.started_at for r in runs.values())[:10]
+        found[name] = [
+            calibration.from_runs(list(runs.values()), code=calibration.fingerprint(folder), date=date)
+        ]
+    print(calibration.results_table(found))
+    if not args.write:
+        return
+    for name, new in found.items():
+        folder = plugin_folder(name)
+        record = calibration.merged(calibration.load(folder), new)
+        calibration.save(folder, name, record)
+        page = folder / "__init__.py"
+        source = page.read_text(encoding="utf-8")
+        page.write_text(
+            calibration.page_with_block(source, calibration.page_block(name, record)), encoding="utf-8"
+        )
+    everything = {name: calibration.load(plugin_folder(name)) for name in dict.fromkeys(builtin + names)}
+    args.results.write_text(
+        calibration.with_table(
+            args.results.read_text(encoding="utf-8"),
+            calibration.results_table({n: c for n, c in everything.items() if c}),
+        ),
+        encoding="utf-8",
+    )
+    broken = [f"{n}: {p}" for n, c in everything.items() for p in calibration.problems(c)]
+    print(f"\nrecorded {len(found)} plugin(s); {len(broken)} quick target(s) break the rule", file=sys.stderr)
+    for line in broken:
+        print("  " + line, file=sys.stderr)
+
+
+def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict:
+    """Seed → the newest finished run of that seed among ``name``'s multi-seed runs in every home."""
+    from readtrack import history
+    from readtrack.records import GroupRecord
+
+    best: dict = {}
+    for home in homes:
+        os.environ["READTRACK_HOME"] = home
+        for group in history.entries(name):
+            if not isinstance(group, GroupRecord):
+                continue
+            for run in group.runs:
+                seed = run.info.seed
+                if run.info.quick != quick or seed not in seeds:
+                    continue
+                if seed not in best or run.info.started_at > best[seed].info.started_at:
+                    best[seed] = run
+    return best
+
+
+def plugin_folder(name: str) -> Path:
+    from readtrack.plugins import load_plugin
+
+    spec = importlib.util.find_spec(load_plugin(name).info.package)
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,210 @@
+"""The calibration record (issue 42): the rule, the generated page block and table, the script end to end,
+and every built-in plugin held to its record: calibrated on two torch releases, on the code as it is now,
+every quick target meeting the rule, the page and ``benchmarks/RESULTS.md`` equal to what the record gives."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_plugins import DECLARE, write_plugin
+
+from readtrack import calibration
+from readtrack.calibration import Calibration
+from readtrack.records import RunInfo, RunRecord, StageResult, Target
+from readtrack.spread import Spread
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGINS = REPO / "plugins"
+BUILTIN = sorted(p.parent.name for p in PLUGINS.glob("*/experiment.py"))
+SCRIPT = REPO / "benchmarks" / "calibrate.py"
+REFRESH = "python benchmarks/calibrate.py {name} --seeds 0-19 --write (and --seeds 0-9 with torch 2.13.0)"
+
+
+def target(values: list[float], threshold: float, higher: bool = True) -> Spread:
+    passed = [(v >= threshold) if higher else (v <= threshold) for v in values]
+    return Spread("acc", "target", list(range(len(values))), values, passed, threshold, higher)
+
+
+def test_a_target_is_asserted_only_when_every_seed_passes_and_the_margin_is_three_sd() -> None:
+    steady = target([0.90, 0.91, 0.92, 0.91, 0.90], 0.8)  # mean 0.908, sd 0.0084: 12.9 sd
+    close = target([0.83, 0.86, 0.89, 0.86, 0.83], 0.8)  # all pass, mean 0.854, sd 0.025: 2.2 sd
+    collapse = target([0.90, 0.91, 0.20, 0.91, 0.90], 0.8)  # one seed collapses
+    runs = [
+        Calibration("quick", "2.14.1+cpu", "AVX512", "2026-11-25", "x", [s])
+        for s in (steady, close, collapse)
+    ]
+    assert calibration.margin_sd(steady) == pytest.approx(12.9, abs=0.05)
+    assert calibration.problems(runs[:1]) == []
+    assert calibration.problems(runs[1:2]) == ["acc (quick, torch 2.14.1): margin 2.2 sd < 3"]
+    assert calibration.problems(runs[2:]) == ["acc (quick, torch 2.14.1): fails on seed 2"]
+    assert calibration.problems(runs, mode="full") == []
+
+
+def test_the_margin_follows_the_direction_of_the_target() -> None:
+    lower = target([0.10, 0.12, 0.11], 0.5, higher=False)
+    assert calibration.margin_sd(lower) == pytest.approx((0.5 - 0.11) / 0.01)
+    same = target([1.0, 1.0, 1.0], 0.9)
+    assert calibration.margin_sd(same) == math.inf  # no spread at all: every seed gave the same passing value
+    assert calibration.problems([Calibration("quick", "2.13.0", "AVX2", "d", "x", [same])]) == []
+
+
+def run_record(seed: int, value: float, quick: bool = True) -> RunRecord:
+    info = RunInfo(
+        "id", "p", "p", "cpu", ["train"], quick, seed, "2026-11-25T10:00:00",
+        environment={"torch": "2.13.0+cpu", "cpu_kernels": "AVX512"},
+    )  # fmt: skip
+    stage = StageResult("train", "passed", targets=[Target("acc", value, 0.5)])
+    return RunRecord(info, "passed", 1.0, [stage])
+
+
+def test_a_record_survives_the_file_with_a_seed_that_gave_nan(tmp_path: Path) -> None:
+    runs = [run_record(seed, value) for seed, value in ((1, 0.7), (0, 0.6), (2, math.nan))]
+    made = calibration.from_runs(runs, code="abc", date="2026-11-25")
+    assert (made.mode, made.torch, made.seeds) == ("quick", "2.13.0+cpu", [0, 1, 2])
+    calibration.save(tmp_path, "p", [made])
+    assert json.loads((tmp_path / calibration.FILE).read_text())["calibrations"][0]["numbers"][0][
+        "values"
+    ] == [
+        0.6,
+        0.7,
+        None,
+    ]
+    back = calibration.load(tmp_path)[0]
+    assert back.numbers[0].values[:2] == [0.6, 0.7] and math.isnan(back.numbers[0].values[2])
+    assert back.numbers[0].failing_seeds() == [2]
+    newer = Calibration("quick", "2.13.0", "AVX2", "2026-11-26", "abc", made.numbers)
+    assert calibration.merged([made], [newer]) == [newer]  # the same mode and torch release: replaced
+
+
+def test_the_page_block_is_added_then_replaced_and_read_back() -> None:
+    source = '"""A page.\n\nSome prose.\n"""\n\nfrom x import y\n'
+    block = f"{calibration.MARKER} a test):\n\n    quick runs\n      a \\ backslash"
+    once = calibration.page_with_block(source, block)
+    assert once.startswith('"""A page.\n\nSome prose.\n\n' + calibration.MARKER)
+    assert once.endswith('backslash\n"""\n\nfrom x import y\n')
+    assert calibration.page_block_in(once) == block
+    assert calibration.page_with_block(once, block) == once
+    other = calibration.page_with_block(once, f"{calibration.MARKER} another)")
+    assert "quick runs" not in other and "Some prose." in other
+    with pytest.raises(ValueError, match="own"):
+        calibration.page_with_block('"""A page."""\n', block)
+
+
+def test_the_fingerprint_ignores_docstrings_but_not_code_or_the_kit_it_imports(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "__init__.py").write_text('"""page"""\n')
+    (folder / "experiment.py").write_text('"""Doc."""\n\ndef train(ctx):\n    """Doc."""\n    return 1\n')
+    first = calibration.fingerprint(folder)
+    (folder / "experiment.py").write_text(
+        '"""Other doc."""\n\n\ndef train(ctx):\n    """New."""\n    return 1\n'
+    )
+    (folder / "__init__.py").write_text('"""another page"""\n')
+    assert calibration.fingerprint(folder) == first
+    (folder / "experiment.py").write_text("def train(ctx):\n    return 2\n")
+    assert calibration.fingerprint(folder) != first
+    code = calibration.fingerprint(folder)
+    (folder / "experiment.py").write_text(
+        "from readtrack.plugin_kit.tasks import IGNORE\ndef train(ctx):\n    return 2\n"
+    )
+    with_kit = calibration.fingerprint(folder)
+    (folder / "experiment.py").write_text(
+        "from readtrack.plugin_kit import tasks\ndef train(ctx):\n    return 2\n"
+    )
+    assert with_kit != code and calibration.fingerprint(folder) != code
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.66114, "0.6611"),
+        (12.345, "12.35"),
+        (1234.0, "1234"),
+        (2.2e-16, "2.2e-16"),
+        (0.0, "0"),
+        (-0.0153, "-0.01530"),
+        (0.9, "0.9000"),
+    ],
+)
+def test_numbers_keep_four_significant_digits(value: float, text: str) -> None:
+    assert calibration.number(value) == text
+
+
+def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
+    user_dir: Path, tmp_path: Path
+) -> None:
+    init = '"""A fake page.\n\nProse.\n"""\n' + DECLARE.format(
+        name="fake", paper_id="fake", title="Fake", devices=("cpu",), stage_timeout=60.0
+    )
+    folder = write_plugin(user_dir, "fake", init=init)
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# Results\n\n{calibration.TABLE_BEGIN}\nold\n{calibration.TABLE_END}\n\nafter\n")
+    argv = [
+        sys.executable,
+        str(SCRIPT),
+        "fake",
+        "--seeds",
+        "0-2",
+        "--jobs",
+        "2",
+        "--home",
+        str(tmp_path / "h"),
+    ]
+    done = subprocess.run(
+        [*argv, "--write", "--results", str(results)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| fake | quick | final loss ≤ 0.5 |" in done.stdout
+    record = calibration.load(folder)
+    assert [(c.mode, c.seeds) for c in record] == [("quick", [0, 1, 2])]
+    assert record[0].code == calibration.fingerprint(folder)
+    assert [s.name for s in record[0].numbers] == ["final loss", "python draw", "torch draw"]
+    page = (folder / "__init__.py").read_text()
+    assert calibration.page_block_in(page) == calibration.page_block("fake", record)
+    assert "measured: torch draw" in page and "target ≤ 0.5: final loss" in page
+    assert (
+        results.read_text().endswith(f"{calibration.TABLE_END}\n\nafter\n")
+        and "old" not in results.read_text()
+    )
+    again = subprocess.run([*argv, "--no-run"], capture_output=True, text=True, timeout=60)
+    assert calibration.results_table({"fake": record}) in again.stdout  # read back from the same history
+
+
+# -- the shelf held to its records ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_plugin_is_calibrated_on_two_torch_releases_on_its_code_as_it_is(name: str) -> None:
+    folder = PLUGINS / name
+    record = [c for c in calibration.load(folder) if c.mode == "quick"]
+    releases = {calibration.torch_release(c.torch): c.seeds for c in record}
+    assert len(releases) >= 2 and any(len(s) >= 20 for s in releases.values()), (
+        f"{name}: quick calibration on {releases or 'no torch'}: run {REFRESH.format(name=name)}"
+    )
+    stale = [calibration.torch_release(c.torch) for c in record if c.code != calibration.fingerprint(folder)]
+    assert not stale, (
+        f"{name}: the code changed since its calibration on torch {stale}: {REFRESH.format(name=name)}"
+    )
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
+    assert calibration.problems(calibration.load(PLUGINS / name)) == []
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_page_quotes_its_record(name: str) -> None:
+    folder = PLUGINS / name
+    page = (folder / "__init__.py").read_text(encoding="utf-8")
+    expected = calibration.page_block(name.replace("_", "-"), calibration.load(folder))
+    assert calibration.page_block_in(page) == expected, f"{name}: run {REFRESH.format(name=name)}"
+
+
+def test_the_results_table_is_the_records() -> None:
+    records = {name.replace("_", "-"): calibration.load(PLUGINS / name) for name in BUILTIN}
+    table = calibration.results_table({n: c for n, c in records.items() if c})
+    text = (REPO / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    assert calibration.with_table(text, table) == text
