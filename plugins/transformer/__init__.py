@@ -28,13 +28,14 @@ What of the paper's training recipe is followed: Adam with β1 = 0.9, β2 = 0.98
 the rate of eq. 3 (section 5.3) with its 4000 warm-up steps (of 100k) scaled to 50, and, for evaluation, the
 average of the last 5 checkpoints (section 6.1; here 10 steps apart). Eq. 3 ties the peak rate to warm-up:
 d_model^−0.5·warmup^−0.5 = 0.018 here, 25 times the base model's 7e-4, and at that rate the post-LN model's
-loss spikes now and then, so the last weights alone score from 0.986 to 1.000 depending on the seed, where the
-averaged checkpoints score 0.9998 to 1.000 (``readtrack run transformer --quick --seeds 0-4``, token accuracy
-on 512 new sequences; last weights 0.993 / 1.000 / 0.999 / 0.995 / 0.986). The full run (400 steps,
-``readtrack run transformer --only train --seeds 0-2``) scores 1.000 on every seed, whole sequences included
-(last weights 0.998 / 0.999 / 0.999): the target passes on seeds 0-2. Not followed: label smoothing (ε_ls =
-0.1) and dropout (P_drop = 0.1), regularisers against overfitting a fixed corpus, which a stream of fresh
-random sequences cannot be; the sharing of embedding and output weights; batches of 25k tokens (here 640).
+loss spikes now and then, so the last weights alone score below the averaged checkpoints by an amount that
+depends on the seed. The full run (400 steps, ``readtrack run transformer --only train --seeds 0-2``, token
+accuracy on 512 new sequences) scores 1.000 on every seed, whole sequences included (last weights
+0.998 / 0.999 / 0.999): the target (≥ 0.99) passes on seeds 0-2. The quick run (170 steps) asks the same; its
+numbers over seeds, the last weights' among them, are in the calibration at the end of this page. Not
+followed: label smoothing (ε_ls = 0.1) and dropout (P_drop = 0.1), regularisers against overfitting a fixed
+corpus, which a stream of fresh random sequences cannot be; the sharing of embedding and output weights;
+batches of 25k tokens (here 640).
 Reversal is a fair small echo of translation: every output token must be fetched from a distant source
 position through cross-attention, and the order comes only from the positional encodings.
 """
