@@ -27,16 +27,16 @@ counts when ≥ 1% of all samples are high-quality samples of it).
 Measured (``readtrack run gan --device cpu``: 2000 steps, seeds 0 / 1 / 2 in one run). The mechanism holds:
 after 100 D steps against the initial G, mean D(G(z)) = 0.0099 and G's gradient norm is 1.74 under the
 non-saturating loss against 0.0187 under the saturating one (93×; targets ≥ 10 and D(G(z)) ≤ 0.05, the same in
-the quick run; over seeds 0-4 the ratio is 93 / 76 / 80 / 64 / 86× and D(G(z)) 0.009-0.012, ``readtrack run
-gan --quick --seeds 0-4``; with the saturating loss in its place, the idea removed, the ratio is 1 and the
-target fails, as the test file shows). The outcome did **not** reproduce: with one D step per G step D never
-stays that far ahead, and the non-saturating loss covered 4 / 5 / 6 modes (high-quality share 0.29 / 0.21 /
-0.45) against 5 / 7 / 8 (0.24 / 0.34 / 0.32) for the saturating one (``readtrack run gan --only train --seeds
-0-2`` runs seeds 0-2, 1-3 and 2-4: the mechanism's targets pass in each, and the saturating loss covers more
-modes on every seed 0-4: 4 / 5 / 6 / 3 / 7 against 5 / 7 / 8 / 8 / 8); in the sweep above it covered more
-modes at every learning rate. Coverage is therefore reported (``measured``) and the targets are on the
-mechanism. The quick run (``--quick``: 400 steps, seed 0) covers 0 modes with either loss (share 0.01 / 0.02),
-and 0-2 modes on seeds 0-4: too few steps to settle.
+the quick run, ``readtrack run gan --quick``, whose numbers over seeds are in the calibration at the end of
+this page; with the saturating loss in its place, the idea removed, the ratio is 1 and the target fails, as
+the test file shows). The outcome did **not** reproduce: with one D step per G step D never stays that far
+ahead, and the non-saturating loss covered 4 / 5 / 6 modes (high-quality share 0.29 / 0.21 / 0.45) against 5 /
+7 / 8 (0.24 / 0.34 / 0.32) for the saturating one (``readtrack run gan --only train --seeds 0-2`` runs seeds
+0-2, 1-3 and 2-4: the mechanism's targets pass in each, and the saturating loss covers more modes on every
+seed 0-4: 4 / 5 / 6 / 3 / 7 against 5 / 7 / 8 / 8 / 8); in the sweep above it covered more modes at every
+learning rate. Coverage is therefore reported (``measured``) and the targets are on the mechanism. The quick
+run (``--quick``: 400 steps) is too short for the modes to settle with either loss; its coverage over seeds is
+in the calibration.
 
 Why this looked worse than PLUGINS.md's note (non-saturating, Adam 1e-3: 7 / 8 / 8 modes, high-quality share
 0.59–0.88): the measure, not the model. Counting a mode covered when any one sample lies within 3σ of it, and
