@@ -47,7 +47,8 @@ seed (full: +0.041 to +0.085, seeds 0-4) but AP@[.5:.95] on four of five (+0.033
 page's target until it failed full seed 1 on this host (0.011 against 0.01 on the host before): the
 three-arm comparison replaced it, asking what the metric was made for. Every object here is small (< 32²
 pixels), so AP medium and large are −1 as COCO reports an empty range. Our evaluator is 3-5 × slower than
-pycocotools (its matching is C and numpy; ours a Python loop), as the bench shows."""
+pycocotools (its matching is C and numpy; ours a Python loop), as the bench shows.
+"""
 
 from readtrack.paper_plugin import Exercise, declare
 
