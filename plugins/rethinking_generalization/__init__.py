@@ -20,24 +20,24 @@ What the code implements:
 explicit Theorem 1 construction ``TwoLayerInterpolator.fit``.
 
 The tiny experiment: 10 Gaussian clusters in 32 dimensions, 1000 training points, an MLP 512×2 trained with
-Adam until every training point is classified as its label. With true labels it fits in 2 epochs and
-classifies a held-out set at 0.997; with permuted labels the same network, same seed and same batches, also
-reaches training accuracy 1.0, in 14 epochs (7×), and tests at 0.110 (chance 0.1). Over seeds 0-4 (``readtrack
-run rethinking-generalization --quick --seeds 0-4``, the numbers above are seed 0): true labels fit in 2-3
-epochs and test at 0.992-0.999, permuted labels in 14-15 epochs (4.7-7×) and test at 0.084-0.148. With the
-labels left unpermuted (the idea removed) the random-label targets fail: the test file shows it. The full run
-adds the paper's corruption curve, p = 0.2 … 1.0: test accuracy falls steadily with p (seed 0: 0.925, 0.833,
-0.611, 0.374, 0.084; seeds 1 and 2 fall the same way, from 0.954 and 0.900 to 0.137 and 0.119; ``readtrack run
-rethinking-generalization --seeds 0-2``), above the 1 − p·(1 − 1/K) share of clean labels for p ≤ 0.8 (at p =
-1.0 that share is chance, 0.1, and the test accuracy 0.084-0.137 sits around it), and every level is still
-fitted. One thing does not echo the paper's figure 1b: there the time to fit grows smoothly with p; here any
-corruption already costs the whole slow-down (seed 0: 11–13 epochs for every p ≥ 0.2, against 2; seeds 0-2:
-11–17 against 2-3): memorising the points whose label disagrees with their cluster is what takes the time, and
-for 1000 points it is about as long for 200 of them as for all. The check builds Theorem 1's network
-explicitly and shows it interpolates random labels of random points (to 1e-7 in float64: the triangular solve
-is ill-conditioned where projections nearly coincide). A fair echo: the paper's point is that the same
-architecture and optimiser memorise noise completely while generalising on true labels, which does not depend
-on the data's size.
+Adam until every training point is classified as its label. With true labels it fits in a few epochs and
+classifies a held-out set at 0.95 or better; with permuted labels the same network, same seed and same
+batches, also reaches training accuracy 1.0, in at least 3 times as many epochs, and tests at 0.2 or below
+(chance 0.1). Those are the targets of both runs; the quick run
+(``readtrack run rethinking-generalization --quick``) asserts only them, and its numbers over seeds are in the
+calibration at the end of this page. With the labels left unpermuted (the idea removed) the random-label
+targets fail: the test file shows it. The full run adds the paper's corruption curve, p = 0.2 … 1.0: test
+accuracy falls steadily with p (seed 0: 0.925, 0.833, 0.611, 0.374, 0.084; seeds 1 and 2 fall the same way,
+from 0.954 and 0.900 to 0.137 and 0.119; ``readtrack run rethinking-generalization --seeds 0-2``), above the
+1 − p·(1 − 1/K) share of clean labels for p ≤ 0.8 (at p = 1.0 that share is chance, 0.1, and the test accuracy
+0.084-0.137 sits around it), and every level is still fitted. One thing does not echo the paper's figure 1b:
+there the time to fit grows smoothly with p; here any corruption already costs the whole slow-down (seed 0:
+11–13 epochs for every p ≥ 0.2, against 2; seeds 0-2: 11–17 against 2-3): memorising the points whose label
+disagrees with their cluster is what takes the time, and for 1000 points it is about as long for 200 of them
+as for all. The check builds Theorem 1's network explicitly and shows it interpolates random labels of random
+points (to 1e-7 in float64: the triangular solve is ill-conditioned where projections nearly coincide). A fair
+echo: the paper's point is that the same architecture and optimiser memorise noise completely while
+generalising on true labels, which does not depend on the data's size.
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -21,11 +21,12 @@ when the whole sequence is shifted. Trained on "output the token three steps bac
 one-layer RoPE model and the same model with learned absolute positions, each at its own best Adam learning
 rate of 3e-3 / 1e-2 / 3e-2 (picked on validation sequences, seed + 2; the quick run trains only the rates the
 grid picks there, 3e-2 and 1e-2), both solve the task; shifted to positions 100…131 the RoPE model is
-unchanged while the learned-position model falls towards chance, since those table rows never trained.
-``readtrack run rope --quick --seeds 0-4``: RoPE 1.000 at both places on every seed; learned positions 1.000 →
-0.116, 0.108, 0.088, 0.142, 0.092. The full run (600 steps, the whole grid;
-``readtrack run rope --only train --seeds 0-2``): both schemes pick 3e-2 on every seed; RoPE 1.000 at both
-places, learned positions 1.000 → 0.133, 0.096, 0.077; every target passes.
+unchanged while the learned-position model falls towards chance, since those table rows never trained. The
+quick run (``readtrack run rope --quick``, 300 steps) asserts RoPE's accuracy ≥ 0.95 at both places and a drop
+of at least 0.5 for learned positions when shifted; its numbers over seeds are in the calibration at the end
+of this page. The full run (600 steps, the whole grid; ``readtrack run rope --only train --seeds 0-2``): both
+schemes pick 3e-2 on every seed; RoPE 1.000 at both places, learned positions 1.000 → 0.133, 0.096, 0.077;
+every target passes.
 A fair echo: the paper's gains on long texts come from exactly this dependence on relative position only.
 """
 

@@ -28,17 +28,15 @@ The tiny experiment: the optimiser equals the official ``schedulefree`` package 
 eval-mode parameters and state; float64 to ~2e-14; ``readtrack run schedule-free --only check``) for warm-up 0
 and 7, with and without weight decay and for two β's. On streaming logistic regression (20-d → 5 classes, 10%
 label noise, batches of 16, 20 warm-up steps), AdamW with a constant lr, AdamW with a cosine schedule to 0 at
-T (it knows T) and Schedule-Free AdamW evaluated at x each get their own best lr of 0.005 / 0.01 / 0.02 / 0.05
-/ 0.1, chosen on a validation set; the test set is reported.
-``readtrack run schedule-free --quick --seeds 0-4`` (T = 400, 2 seeds batched per run), held-out nats constant
-/ cosine / Schedule-Free: 0.703 / 0.694 / 0.693, 0.720 / 0.712 / 0.711, 0.710 / 0.697 / 0.700, 0.691 / 0.677 /
-0.680, 0.705 / 0.690 / 0.693. Schedule-Free / cosine 0.998 / 0.998 / 1.005 / 1.005 / 1.004 (target ≤ 1.03
-quick, 1.02 full): parity without knowing T holds. Against the constant lr at its own best rate the gain is
-small: ratios 0.986 / 0.987 / 0.986 / 0.984 / 0.983, 1.3-1.7%, reported; an earlier version claimed > 7% with
-every optimiser at lr 0.05, where the constant lr is far from its best (0.005-0.01). The mechanism, asserted:
-at the chosen rate the average x has a held-out loss 0.853 / 0.882 / 0.880 / 0.893 / 0.891 times that of the
-base iterate z it averages (target ≤ 0.97; with the average removed, c = 1, the target fails, the plugin's
-test). The full run (T = 500 and 3000, 3 seeds batched per run;
+T (it knows T) and Schedule-Free AdamW evaluated at x each get their own best lr of 0.005 / 0.01 / 0.02 /
+0.05 / 0.1, chosen on a validation set; the test set is reported.
+The quick run (``readtrack run schedule-free --quick``: T = 400, 2 seeds batched per run) asserts two targets:
+Schedule-Free / cosine held-out loss ≤ 1.03 (1.02 in the full run), parity without knowing T; and the
+mechanism, a held-out loss at the average x at most 0.97 times that of the base iterate z it averages (with
+the average removed, c = 1, the target fails, the plugin's test). The gain over the constant lr at its own
+best rate is reported, not asserted; an earlier version claimed > 7% with every optimiser at lr 0.05, where
+the constant lr is far from its best (0.005-0.01). The quick run's numbers over seeds are in the calibration
+at the end of this page. The full run (T = 500 and 3000, 3 seeds batched per run;
 ``readtrack run schedule-free --only train --seeds 0-2``): Schedule-Free / cosine 0.999 / 1.002 / 1.000 at T =
 500 and 1.001 / 1.001 / 1.002 at T = 3000 (target ≤ 1.02), against the constant lr 0.991 / 0.987 / 0.992 and
 0.996 / 0.993 / 0.996, x / z 0.856 / 0.846 / 0.859 and 0.939 / 0.833 / 0.670: every target passes on seeds
