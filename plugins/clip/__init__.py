@@ -12,8 +12,9 @@ Equations (figure 3, the paper's numpy-like pseudocode; section 2.5 for the temp
     zero-shot: class c ↦ mean embedding of its prompts; predict argmax_c ⟨I_e, T_e(c)⟩       (section 3.1)
 
 ``model.py`` implements ``clip_loss`` as in figure 3 with ``F.cross_entropy`` over rows and columns, a
-``CLIP`` with two small encoders (an MLP over the 16×16 pixels; a bag of slot-embedded caption tokens then
-an MLP), the log-parameterised clipped temperature and zero-shot classification with prompt ensembles.
+``CLIP`` with two small encoders (one 5×5 convolution, max-pooled to a 4×4 grid of cells, then a linear layer
+over the 16×16 image; a bag of slot-embedded caption tokens then an MLP), the log-parameterised clipped
+temperature and zero-shot classification with prompt ensembles.
 
 Check (``readtrack run clip --only check``): the loss equals one written again with loops and a hand-made
 log-softmax (float64 ≤ 4.4e-16, float32 ≤ 4.8e-7; gradients of both embeddings and of the scale too, n = 1, 3,
@@ -25,21 +26,22 @@ The tiny experiment: paired synthetic modalities. "Images" are 16×16 shapes (sq
 radius 3-5; anywhere; noise 0.1) and "captions" 4 tokens (shape, size, top/bottom, left/right). Training never
 shows shape c in quadrant c (a quarter of the combinations). Zero-shot: classify images of exactly those
 unseen combinations into the 4 shapes with text prompts (each shape's 12 captions averaged: prompt
-ensembling), no label and no classifier trained. 600 Adam steps of 128 pairs, each variant at its best rate of
-{1e-3, 3e-3} on a validation set of unseen combinations (never on the test images the numbers come from), same
-seed and batches (``readtrack run clip --device cpu``, seed 0): learned temperature 0.721 (scale 14.3 → 21.3),
-the temperature fixed at 1/0.07 0.565, the image→text loss alone (no symmetric term) 0.685 (the validation set
-picked the same rates as the test images had); chance 0.25. Asserted: the learned-temperature model ≥ 0.5.
-Seeds 1 and 2 (``readtrack run clip --only train --seeds 1-2``): learned temperature 0.649 / 0.580 (lr 1e-3 /
-3e-3 on validation), fixed 0.605 / 0.541, image→text only 0.559 / 0.563: the target passes on seeds 0-2. The
-quick run (200 steps, one rate per variant: 3e-3 learned, 1e-3 fixed) gives 0.741 / 0.641 / 0.655 / 0.742 /
-0.597 on seeds 0-4 (``readtrack run clip --quick --seeds 0-4``), the fixed temperature 0.731 / 0.703 / 0.647 /
-0.648 / 0.542. With each image beside another image's caption (the pairing removed) the target fails: the test
-file shows it. The baselines are only reported: the learned temperature beats both on seeds 0-2 of the full
-run (by 0.04 / 0.04 / 0.02 over the better of them), and which baseline comes second changes from seed to
-seed. Why it is a fair small echo: the concepts ("triangle", "bottom-right") are learned only from captions
-that describe images, and the classifier is built from text, as in CLIP; what is far from the paper is the
-scale and that our captions are templated, so "language" is 11 tokens.
+ensembling), no label and no classifier trained; chance 0.25. Asserted: the learned-temperature model ≥ 0.5.
+The full run: 600 Adam steps of 128 pairs, each variant (learned temperature, the temperature fixed at 1/0.07,
+the image→text loss alone) at its best rate of {1e-3, 3e-3} on a validation set of unseen combinations
+(never on the test images the numbers come from), same seed and batches. The quick run: 200 steps, the learned
+and the fixed temperature, each at 3e-3, the rate the same grid picks at 200 steps by the mean validation
+accuracy of seeds 0-4 (learned 0.810 against 0.782 at 1e-3; fixed 0.785 against 0.777); its numbers over
+seeds are in the calibration at the end of this page. The image encoder was an MLP over the pixels until
+issue 42: it learned each shape per position and carried it to the unseen quadrant unevenly, so the quick
+target failed on some seeds (margin 2.1 sd over seeds 0-19); the convolution's shared weights see a shape's
+strokes alike in every quadrant, as the paper's ResNets and ViTs do, and the pooled 4×4 grid still tells
+top from bottom and left from right, which the captions ask for. Full-run numbers with the MLP encoder (seed
+0: learned 0.721, fixed 0.565, image→text only 0.685) are not re-run since that change. With each image
+beside another image's caption (the pairing removed) the target fails: the test file shows it. The baselines
+are only reported. Why it is a fair small echo: the concepts ("triangle", "bottom-right") are learned only
+from captions that describe images, and the classifier is built from text, as in CLIP; what is far from the
+paper is the scale and that our captions are templated, so "language" is 11 tokens.
 """
 
 from readtrack.paper_plugin import Exercise, declare
@@ -48,7 +50,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Learning Transferable Visual Models From Natural Language Supervision",
     arxiv="2103.00020",
-    claim="Symmetric contrastive loss on image-caption pairs: zero-shot 0.72 on unseen pairs (chance 0.25).",
+    claim="Symmetric contrastive loss on image-caption pairs: zero-shot ≥ 0.5 on unseen pairs (chance 0.25).",
     exercises=[
         Exercise(
             target="clip_loss",
