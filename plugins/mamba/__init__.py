@@ -29,13 +29,15 @@ on seeds 0-4; full: seed 0's); ``--impl grid`` runs the whole grid and picks in 
 
 The quick run uses one layer (300 steps of 32): a single time-invariant layer cannot tell where the data
 tokens were (its state is one fixed convolution of the input), while a selective one can write only them.
-``readtrack run mamba --quick --seeds 0-4`` (token accuracy on 1,024 new sequences, chance 1/8): selective
-0.854 / 0.824 / 0.760 / 0.724 / 0.860 against time-invariant 0.131 / 0.439 / 0.458 / 0.445 / 0.444, gaps
-0.72 / 0.39 / 0.30 / 0.28 / 0.42 (target ≥ 0.2, and selective ≥ 0.6). At this budget the selective layer
-recalls the fourth data token almost always and the second about half the time (0.50-0.54); the
-time-invariant layer, at its best rate, does about as well on every position on seeds 1-4 (0.36-0.57: it
-knows which tokens occurred more than where) and stays at chance on seed 0 at every rate of the grid
-(validation accuracy 0.128 at each: ``readtrack run mamba --quick --impl grid --seed 0``).
+At this size it is a smoke test, not the claim: the selective layer's token accuracy on 1,024 new sequences
+(chance 1/8) and its lead over the time-invariant layer are reported, not asserted. On seeds 0-19 the
+selective layer leads on every seed, but by too little and too unevenly for a target: 300 steps teach one
+selective layer to recall the last data token almost always and the earlier ones on some seeds only, and
+the time-invariant layer, at its best rate, ranges from chance to about half right (it knows which tokens
+occurred more than where). Against the thresholds the quick run used to assert (selective ≥ 0.6, a lead ≥
+0.2) the margins were 1.5 and 0.9 seed standard deviations, with 2 and 4 seeds failing, where a quick target
+needs 3 and none. The full run below carries the claim; the calibration at the end of this page has the
+quick numbers over seeds.
 
 The full run uses two layers (600 steps of 64; both variants at 1e-2, each one's best on seed 0's validation
 sequences). ``readtrack run mamba --seeds 0-2``: selective 0.995 / 0.978 / 0.999 token accuracy (0.98 / 0.92 /

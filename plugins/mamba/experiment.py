@@ -154,7 +154,10 @@ def selective_copying(size: int, g: torch.Generator, device: str) -> tuple[torch
 GRID = (3e-3, 1e-2, 3e-2)  # Adam learning rates: each variant gets its own best, picked on validation
 # (layers, Adam steps, batch): the quick run uses one layer, where a time-invariant SSM has no way to locate
 # the data tokens (its state is one fixed convolution of the input: it cannot count how many came before),
-# so selection is what separates the two at a 300-step budget; the full run uses two.
+# so selection is what separates the two at a 300-step budget; the full run uses two and carries the claim.
+# At quick size the numbers are reported, not asserted: over seeds 0-19 (torch 2.14.1) the selective
+# layer's accuracy and its lead sat only 1.5 and 0.9 seed sds above 0.6 and 0.2 (seeds 5, 11 and 5, 7, 11,
+# 19 below), short of the 3 sds a quick target needs (issue 42).
 BUDGET = {True: (1, 300, 32), False: (2, 600, 64)}
 # Each variant's rate, the best of GRID by token accuracy on validation sequences (seed + 2, never the
 # reported test sequences); `--impl grid` trains the whole grid in the run and picks on validation. Quick
@@ -228,13 +231,21 @@ def train(ctx: RunContext) -> None:
             f"lr {lr:g}, validation accuracy " + ", ".join(f"{r:g}: {runs[r][0]:.3f}" for r in grid),
         )
         ctx.progress(len(accuracy), 2)
-    detail = f"1,024 new sequences, {steps} Adam steps of {batch}, {layers} layer(s), d_model 16, chance 1/8"
-    ctx.target("accuracy, selective", accuracy[True], 0.6 if ctx.quick else 0.9, detail=detail)
+    gap = accuracy[True] - accuracy[False]
+    if ctx.quick:  # a smoke test: one layer, 300 steps is too little to hold on every seed (see the page)
+        ctx.measured(
+            "accuracy, selective minus time-invariant",
+            gap,
+            f"each at its own learning rate; {layers} layer, {steps} steps; reported, not asserted",
+        )
+        return
+    detail = f"1,024 new sequences, {steps} Adam steps of {batch}, {layers} layers, d_model 16, chance 1/8"
+    ctx.target("accuracy, selective", accuracy[True], 0.9, detail=detail)
     ctx.target(
         "accuracy, selective minus time-invariant",
-        accuracy[True] - accuracy[False],
-        0.2 if ctx.quick else 0.15,
-        detail=f"each at its own learning rate; {layers} layer(s)",
+        gap,
+        0.15,
+        detail=f"each at its own learning rate; {layers} layers",
     )
 
 

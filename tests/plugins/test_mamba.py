@@ -167,13 +167,28 @@ def test_the_check_stage_catches_a_wrong_discretisation_a_look_ahead_or_a_missin
 
 
 def test_the_train_stage_fails_without_selection(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Both arms time-invariant (Δ, B, C learned constants): the selective arm's accuracy and the gap fail.
+    # Both arms time-invariant (Δ, B, C learned constants): the selective arm's accuracy and the gap fail. The
+    # full run asserts them (the quick run only reports them), here on a smaller budget: cheap, since neither
+    # arm runs the scan, and a time-invariant model gets nowhere near 0.9 in any budget.
     from readtrack_plugins.mamba import experiment
 
     fit = experiment.fit
     monkeypatch.setattr(experiment, "fit", lambda selective, *a: fit(False, *a))
-    result = run_stage("mamba", "train")
+    monkeypatch.setitem(experiment.BUDGET, False, (2, 60, 32))
+    result = run_stage("mamba", "train", quick=False)
     assert result.verdict() == "failed"
     failed = [t.name for t in result.targets if not t.passed]
     assert "accuracy, selective" in failed, failures(result)
     assert "accuracy, selective minus time-invariant" in failed, failures(result)
+
+
+def test_the_quick_train_stage_reports_and_asserts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At quick size the margins over seeds are too small for a target (issue 42): both numbers are measured.
+    from readtrack_plugins.mamba import experiment
+
+    monkeypatch.setitem(experiment.BUDGET, True, (1, 20, 8))
+    result = run_stage("mamba", "train")
+    assert result.targets == []
+    names = {m.name for m in result.measured}
+    assert "accuracy, selective minus time-invariant" in names
+    assert "held-out token accuracy, selective (Mamba)" in names
