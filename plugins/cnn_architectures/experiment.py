@@ -275,8 +275,12 @@ def train(ctx: RunContext) -> None:
     xv, yv = shapes(1000, g, device=ctx.device)  # validation: chooses the learning rates
     quick = ctx.quick
 
-    # LeNet-5 (ReLU), the target, and the ReLU-vs-tanh A/B (AlexNet fig. 1: steps to a given error)
-    steps, every, goal = (150, 25, 0.97) if quick else (300, 25, 0.97)
+    # LeNet-5 (ReLU), the target, and the ReLU-vs-tanh A/B (AlexNet fig. 1: steps to a given error). 400
+    # steps in both modes: at 150-300 a few seeds were still on the plateau where discs and triangles (both
+    # filled) are confused, or just past a loss spike of constant-rate Adam (seed 6 at 150: 0.87 test);
+    # on the validation split of seeds 0-19, lr 3e-3: 300 steps min 0.986, 400 min 0.996. Steps to 0.97
+    # are the first step that reaches it, so a longer budget leaves the A/B's counts as they were.
+    steps, every, goal = 400, 25, 0.97
     watch = (x, y, xv[:500], yv[:500], xt[:500], yt[:500]) if quick else (x, y, xv, yv, xt, yt)
     result = {}
     for act in ("relu", "tanh"):
