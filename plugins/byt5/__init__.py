@@ -39,12 +39,17 @@ target ≥ 0.2, and clean accuracy ≥ 0.95 holds for both: 5/5, and 5/5 with AV
 (0.951). The quick run (``readtrack run byt5 --quick``) trains one rate each, the grid's pick on the
 validation sentences at 600 steps by the best mean over seeds (``readtrack run byt5 --quick --impl grid
 --seeds 0-4`` runs the grid): bytes 3e-3; subwords 1e-3, where every rate ties and the tie goes to the
-smallest. Its targets: clean accuracy ≥ 0.85 for both and accuracy lost to noise, subwords − bytes, ≥ 0.1
-(looser than the full run's, on half the test sentences); its numbers over seeds are in the calibration at
-the end of this page. The quick run used to train 500 steps at a constant rate; its byte accuracy then hung
-on the CPU's rounding (it moved with the kernels, AVX-512 or AVX2, and with AVX2 kernels forced seed 3
-failed); the warm-up and decay replaced the constant rate. The can-fail test gives the "byte" model the
-subword model's tokens and size: the A/B target fails.
+smallest. Its targets: clean accuracy ≥ 0.85 for both; the accuracy lost to noise, subwords − bytes, is
+measured there, not asserted: at quick size it is a smoke test and the full run carries the claim. Issue
+42's calibration (every seed of 0-19, a margin of at least 3 seed standard deviations) found the difference
+positive on every seed but its margin over the former quick threshold, 0.1, only 2.6 sd: it moves with how
+much each seed's byte model learns to ignore case, which it sees only in a sentence's first letter. The
+levers that would steady it, more steps or each model's own rate from the grid on the validation sentences
+(the full run's way), would take the quick run, already the shelf's slowest at about 14 s, past 15 s. The
+numbers over seeds are in the calibration at the end of this page. The quick run used to train 500 steps at
+a constant rate; its byte accuracy then hung on the CPU's rounding (it moved with the kernels, AVX-512 or
+AVX2, and with AVX2 kernels forced seed 3 failed); the warm-up and decay replaced the constant rate. The
+can-fail test gives the "byte" model the subword model's tokens and size: the full run's A/B target fails.
 
 What did not reproduce, or only partly: the byte model is robust only relative to the subword model. It still
 loses 0.38 of its 0.995 accuracy on average under the four noises in the full run (0.35 to 0.50 on seeds

