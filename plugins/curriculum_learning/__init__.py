@@ -24,17 +24,21 @@ same initialisation and generator for each of 5 seeds (quick: 2; a run with ``--
 train --seeds 0-2``) its mean gain in held-out loss is −0.014 ± 0.005 / −0.003 ± 0.018 / −0.041 ± 0.012 nats
 (standard error over 5 seeds) on seeds 0 / 1 / 2: slightly worse on every inner seed of runs 0 and 2, mixed
 in run 1 (+0.005, +0.055, −0.019, −0.059, +0.002). In the quick run (``readtrack run curriculum-learning
---quick``, 2 inner seeds) the mean gain is seed noise; its values over seeds are in the calibration at the
-end of this page. The targets are therefore that both orders learn the chain (within 0.3 nats of its
-entropy: 0.190 / 0.190 / 0.232 on seeds 0-2; 0.8 in the quick run's 200 steps) and, in the full run, that
+--quick``, 2 inner seeds, 200 steps) the curriculum is mostly behind, still paying for its easy start; its
+values over seeds are in the calibration at the end of this page. The full run's targets are therefore that
+both orders learn the chain (within 0.3 nats of its entropy: 0.190 / 0.190 / 0.232 on seeds 0-2) and that
 there is no reliable gain (mean gain below 2 standard errors), as Campos found, not that there is one; both
-pass on seeds 0-2. (2) Parity of 20 bits (quick: 12) with a GRU(32): trained on 20 bits from the start it
-stays at chance (0.49 and 0.52 on seeds 0 and 1 of the full run with ``--seed 0``; at most 0.517 in the runs
-with seeds 0-2), because the gradient carries no signal until the network already computes an XOR of many
-bits; with the length raised 2 → 20 only when the EMA of accuracy passes 0.97, it reaches 1.00 on every seed,
-arriving at 20 bits after 622-625 of its 1000 steps. The quick run asserts the same at 12 bits; its numbers
-over seeds are in the calibration. (The pilot behind this plugin's proposal reported that a ramp paced by time
-instead of mastery failed for both seeds; this plugin does not re-run that.)
+pass on seeds 0-2. At quick size (200 steps) the LM half is a smoke test, its numbers measured, not asserted:
+the curriculum's arm, which sees only the easiest text for its first steps, ended more than 0.8 nats above the
+chain on 4 of seeds 0-19 (up to 1.36), and at 400 steps still 1.15 above on seed 16's chain, so the quick
+threshold (0.8) cannot hold on every seed; the full run carries that claim. (2) Parity of 20 bits (quick: 12)
+with a GRU(32): trained on 20 bits from the start it stays at chance (0.49 and 0.52 on seeds 0 and 1 of the
+full run with ``--seed 0``; at most 0.517 in the runs with seeds 0-2), because the gradient carries no signal
+until the network already computes an XOR of many bits; with the length raised 2 → 20 only when the EMA of
+accuracy passes 0.97, it reaches 1.00 on every seed, arriving at 20 bits after 622-625 of its 1000 steps. The
+quick run asserts the same at 12 bits; its numbers over seeds are in the calibration. (The pilot behind this
+plugin's proposal reported that a ramp paced by time instead of mastery failed for both seeds; this plugin
+does not re-run that.)
 A fair echo: the Markov LM's text has no easy-to-hard structure the model needs, much as Campos found for
 natural text; parity has exactly such a structure, where mastering each length is a step towards the next.
 """
