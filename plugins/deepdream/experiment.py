@@ -8,7 +8,7 @@ check: ``jitter`` (torch.roll) against a naive loop over pixels with modular ind
        the network against finite differences (``gradcheck``, float64); one ``dream`` step against Adam's
        first step written out from the autograd gradient (x − lr·(−g)/(|g| + ε)); the gradient through a
        jitter is the jitter's inverse applied to the gradient.
-train: a ReLU LeNet-5 learns the shapes (4000 images, 200 Adam steps), is frozen, and 8 images per class
+train: a ReLU LeNet-5 learns the shapes (4000 images, 400 Adam steps), is frozen, and 8 images per class
        are dreamed, each from its own start, by 200 Adam steps (quick 100) on log p_c − λ‖I‖² with jitter
        (±2 pixels), octaves (8 → 11 → 16), λ = 1e-3; then the same without any of the three (plain gradient
        ascent from the same starts, same steps and learning rate). Target: plain ascent's smallest p_c
@@ -140,6 +140,11 @@ PLAIN = DreamConfig(steps=200, lr=0.1, l2=0.0, max_jitter=0, octaves=(16,))
 
 
 PER_CLASS = 8  # dreams per class, each from its own start: a share out of 32, not a count out of 4
+# Adam steps (lr 3e-3, batches of 64) for the LeNet that is then frozen, in both modes. At 200 a few seeds
+# stopped on the plateau where discs and triangles (both filled) are confused, or just after a loss spike of
+# constant-rate Adam (seed 18 fell from 0.99 at step 150 to 0.89 at 200); on a validation split of seeds 0-19
+# 300 steps gave min 0.986, 400 min 0.996.
+LENET_STEPS = 400
 
 
 def train(ctx: RunContext) -> None:
@@ -147,8 +152,9 @@ def train(ctx: RunContext) -> None:
     x, y = shapes(4000, g, device=ctx.device)
     xt, yt = shapes(1000, g, device=ctx.device)
     net = ShapesLeNet().to(ctx.device)
-    fit_image_classifier(net, x, y, steps=200, lr=3e-3, seed=ctx.seed)
-    ctx.target("the frozen LeNet's test accuracy", image_accuracy(net, xt, yt), 0.97, detail="200 Adam steps")
+    fit_image_classifier(net, x, y, steps=LENET_STEPS, lr=3e-3, seed=ctx.seed)
+    ctx.target("the frozen LeNet's test accuracy", image_accuracy(net, xt, yt), 0.97,
+               detail=f"{LENET_STEPS} Adam steps")  # fmt: skip
     means = torch.stack([x[y == k].mean(dim=0) for k in range(4)]).flatten(1)  # (4, 256): class means
     c = torch.arange(4, device=ctx.device).repeat(PER_CLASS)  # (32,): every class PER_CLASS times
     steps = 100 if ctx.quick else 200
