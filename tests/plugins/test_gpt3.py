@@ -93,7 +93,7 @@ def test_the_train_targets_fail_without_in_context_learning(monkeypatch: pytest.
     train = experiment._train
     monkeypatch.setattr(
         f"{PLUGIN}.experiment._train",
-        lambda ctx, steps, label, fixed_map=None: train(ctx, steps, label, fixed_map=fixed),
+        lambda ctx, steps, lr, label, fixed_map=None: train(ctx, steps, lr, label, fixed_map=fixed),
     )
     result = run_stage("gpt3", "train")
     assert result.verdict() == "failed"
