@@ -126,13 +126,14 @@ class StageResult:
     traceback: str | None = None
 
     def verdict(self) -> StageStatus:
-        """passed when everything recorded passed and something was recorded, else failed."""
+        """passed when everything recorded passed and something was recorded, else failed (a stage that
+        only reports measured numbers, a quick run too small to assert its claim on every seed, passes)."""
         checks = [c.passed for c in self.comparisons] + [t.passed for t in self.targets]
         if self.stage == "bench":
             ok = bool(self.bench) and all(r.error is None for r in self.bench)
             return "passed" if ok and all(checks) else "failed"
-        if not checks:
-            return "failed"
+        if not checks:  # numbers reported, nothing asserted: a smoke test that ran (issue 42); else nothing
+            return "passed" if self.measured else "failed"
         return "passed" if all(checks) else "failed"
 
 
