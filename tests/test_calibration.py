@@ -176,30 +176,52 @@ def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
 
 
 # -- the shelf held to its records ---------------------------------------------------------------------------
+#: Issue 42 stays open while either ledger lists a plugin. NOT_CALIBRATED: no quick calibration yet on both
+#: torch releases (seeds 0-19 on one, 0-9 on the other) on the plugin's code as it is. BREAKS_RULE: its record
+#: shows an asserted quick target that fails a seed or sits under 3 sd from its threshold (to be strengthened,
+#: or reported instead of asserted). The tests fail when a plugin's state and its ledger disagree, either way.
+NOT_CALIBRATED: frozenset[str] = frozenset()
+BREAKS_RULE: frozenset[str] = frozenset()
+
+
+def calibrated(folder: Path) -> bool:
+    record = [c for c in calibration.load(folder) if c.mode == "quick"]
+    releases = {calibration.torch_release(c.torch): len(c.seeds) for c in record}
+    return len(releases) >= 2 and max(releases.values()) >= 20 and min(releases.values()) >= 10
+
+
 @pytest.mark.parametrize("name", BUILTIN)
 def test_every_plugin_is_calibrated_on_two_torch_releases_on_its_code_as_it_is(name: str) -> None:
     folder = PLUGINS / name
-    record = [c for c in calibration.load(folder) if c.mode == "quick"]
-    releases = {calibration.torch_release(c.torch): c.seeds for c in record}
-    assert len(releases) >= 2 and any(len(s) >= 20 for s in releases.values()), (
-        f"{name}: quick calibration on {releases or 'no torch'}: run {REFRESH.format(name=name)}"
-    )
+    record = calibration.load(folder)
     stale = [calibration.torch_release(c.torch) for c in record if c.code != calibration.fingerprint(folder)]
     assert not stale, (
         f"{name}: the code changed since its calibration on torch {stale}: {REFRESH.format(name=name)}"
     )
+    if name in NOT_CALIBRATED:
+        assert not calibrated(folder), f"{name} is calibrated now: take it out of NOT_CALIBRATED"
+    else:
+        releases = {calibration.torch_release(c.torch): c.seeds for c in record if c.mode == "quick"}
+        assert calibrated(folder), (
+            f"{name}: quick calibration on {releases or 'no torch'}: {REFRESH.format(name=name)}"
+        )
 
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
-    assert calibration.problems(calibration.load(PLUGINS / name)) == []
+    problems = calibration.problems(calibration.load(PLUGINS / name))
+    if name in BREAKS_RULE:
+        assert problems, f"{name} meets the rule now: take it out of BREAKS_RULE"
+    else:
+        assert problems == []
 
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_every_page_quotes_its_record(name: str) -> None:
     folder = PLUGINS / name
     page = (folder / "__init__.py").read_text(encoding="utf-8")
-    expected = calibration.page_block(name.replace("_", "-"), calibration.load(folder))
+    record = calibration.load(folder)
+    expected = calibration.page_block(name.replace("_", "-"), record) if record else None
     assert calibration.page_block_in(page) == expected, f"{name}: run {REFRESH.format(name=name)}"
 
 
