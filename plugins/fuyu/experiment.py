@@ -280,7 +280,8 @@ def row_end_batch(
 GRID = (3e-4, 1e-3)
 # The quick run trains only the rate this grid picks for each variant at the quick budget on seeds 0-4
 # (validation accuracy, mean of seeds 0-4; 1e-3 is the best for both on every seed): with row-ends 0.575 at
-# 3e-4, 0.981 at 1e-3; without 0.555, 0.745. Run the whole grid with --impl grid --quick.
+# 3e-4, 0.981 at 1e-3; without 0.555, 0.745, at the quick run before issue 42 (100 steps on 2, 4 or 6 patches
+# a side; not yet re-run at 200 steps on the sixteen sizes). Run the whole grid with --impl grid --quick.
 QUICK_LR = {True: 1e-3, False: 1e-3}
 SEEN_SIZES = [(16, 16), (24, 24), (32, 16)]  # a few of the training sizes, tested on new images (full run)
 # The quick run's training sizes: 2, 3, 4 or 6 patches a side, so that most lengths fit several widths (12

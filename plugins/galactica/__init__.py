@@ -28,12 +28,13 @@ training pairs, AdamW, batch 32) learn each format, and greedy answers are score
 held-out pairs. Each format gets its own best rate of {1e-3, 3e-3, 1e-2}, chosen on 500 validation pairs of
 their own stream (excluded from training like the held-out pairs), never on the reported pairs: the full run
 trains the whole grid; the quick run trains each format at 3e-3, the grid's pick on validation at the quick
-budget (``readtrack run galactica --quick --impl grid --seeds 0-4 --jobs 1`` runs the grid). Quick (3 digits,
-400 steps; ``readtrack run galactica --quick --jobs 1``): the target is a margin of 0.2 in exact match,
-scratchpad over direct; its numbers over seeds are in the calibration at the end of this page. At 250 steps
-(the quick run up to issue 42) the scratchpad model was still half-way up its learning curve, and how far up
-varied so much by seed that the margin was 1.6 seed standard deviations above 0.2 (seed 11 fell below it);
-at 400 it has mostly learnt the trace, while the direct model only begins to. Full
+budget of 250 steps, not yet re-checked at 400 (``readtrack run galactica --quick --impl grid --seeds 0-4
+--jobs 1`` runs the grid). Quick (3 digits, 400 steps; ``readtrack run galactica --quick --jobs 1``): the
+target is a margin of 0.2 in exact match, scratchpad over direct; its numbers over seeds are in the
+calibration at the end of this page. At 250 steps (the quick run up to issue 42) the scratchpad model was
+still half-way up its learning curve, and how far up varied so much by seed that the margin was 1.6 seed
+standard deviations above 0.2 (seed 11 fell below it); at 400 it has mostly learnt the trace, while the direct
+model only begins to. Full
 (``readtrack run galactica --only train --seed S``, 5 digits, 800 steps, each format at its own rate):
 scratchpad 1.000 on seeds 0 / 1 / 2 (lr 1e-3; 3e-3 also scores 1.000 on validation and the tie goes to the
 first rate tried) against direct 0.222 / 0.044 / 0.268 (lr 3e-3; its validation exact match at 1e-3 / 3e-3 /
