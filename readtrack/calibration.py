@@ -291,7 +291,7 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
                 lines.append("      " + where + (summary(same) if same else "not recorded"))
     broken = problems(calibrations)
     if broken:
-        lines += ["", "    Still asserted though it breaks the rule (to be strengthened or reported instead):"]
+        lines += ["", "    Asserted though it breaks the rule (to be strengthened, or reported instead):"]
         for line in broken:
             lines += textwrap.wrap(line, width, initial_indent="    - ", subsequent_indent="      ")
     return "\n".join(lines)
