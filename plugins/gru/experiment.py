@@ -30,6 +30,7 @@ from torch import nn
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.recurrent import (
     ADDING_LENGTH,
+    QUICK_BUDGET,
     SOLVED,
     LastStep,
     adding_mse,
@@ -50,7 +51,7 @@ QUICK_LR = {
     "GRU": 3e-2,
     "LSTM": 2e-2,
     "RNN": 1e-2,
-}  # the full run's choices; LSTM: the validation pick at 400 steps
+}  # the full run's choices; LSTM: the validation pick at 400 quick steps
 
 
 def cho_gru(
@@ -157,7 +158,7 @@ def fit(
 
 
 def train(ctx: RunContext) -> None:
-    budget = 400 if ctx.quick else 450
+    budget = QUICK_BUDGET if ctx.quick else 450  # the quick run: one seed, so room for a late solve
     detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, at most {budget} Adam steps, 1,000 new sequences"
     kinds = ("GRU", "LSTM", "RNN")
     # The quick run: one seed at QUICK_LR. The full run: every rate of the grid on seeds s, s + 1, s + 2,
