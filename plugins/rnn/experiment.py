@@ -115,7 +115,7 @@ def xor_stream(size: int, triples: int, g: torch.Generator, device: str = "cpu")
 
 
 def _train_xor(ctx: RunContext) -> None:
-    steps = 300 if ctx.quick else 600
+    steps = 600  # the quick run too: at 300 steps seeds 7 and 15 missed 0.2 (0.25, 0.22)
     torch.manual_seed(ctx.seed)
     rnn, head = RNN(1, XOR_HIDDEN).to(ctx.device), nn.Linear(XOR_HIDDEN, 1).to(ctx.device)
     opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=XOR_LR)
