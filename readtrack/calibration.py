@@ -272,7 +272,9 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
     )
     lines = [*textwrap.wrap(head, width), ""]
     for mode in ("quick", "full"):
-        runs = [c for c in calibrations if c.mode == mode]
+        runs = sorted(
+            (c for c in calibrations if c.mode == mode), key=lambda c: _release_key(c.torch), reverse=True
+        )
         if not runs:
             continue
         dates = sorted({c.date for c in runs})
@@ -280,7 +282,7 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
         lines.append(f"    {mode} runs, CPU ({', '.join(kernels)} kernels), {', '.join(dates)}:")
         for first in runs[0].numbers:
             label = (
-                f"target {'≥' if first.higher_is_better else '≤'} {number(first.target or 0.0)}: {first.name}"
+                f"target {'≥' if first.higher_is_better else '≤'} {first.target or 0.0:g}: {first.name}"
                 if first.kind == "target"
                 else f"measured: {first.name}"
             )
@@ -343,7 +345,7 @@ def results_table(records: dict[str, Sequence[Calibration]]) -> str:
                 margin = margin_sd(s)
                 rows.append(
                     f"| {name} | {c.mode} | {_cell(s.name)} {'≥' if s.higher_is_better else '≤'} "
-                    f"{number(s.target or 0.0)} | {torch_release(c.torch)} | {_seeds(c.seeds)} | "
+                    f"{s.target or 0.0:g} | {torch_release(c.torch)} | {_seeds(c.seeds)} | "
                     f"{number(s.mean)} ± {number(s.std)} | {number(s.low)} … {number(s.high)} | "
                     f"{margin:.1f} | {_seeds(s.failing_seeds()) or '–'} |"
                 )

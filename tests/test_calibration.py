@@ -143,7 +143,7 @@ def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
     )
     folder = write_plugin(user_dir, "fake", init=init)
     results = tmp_path / "RESULTS.md"
-    results.write_text(f"# Results\n\n{calibration.TABLE_BEGIN}\nold\n{calibration.TABLE_END}\n\nafter\n")
+    results.write_text(f"# Results\n\n{calibration.TABLE_BEGIN}\nOLD-ROW\n{calibration.TABLE_END}\n\nafter\n")
     argv = [
         sys.executable,
         str(SCRIPT),
@@ -169,7 +169,7 @@ def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
     assert "measured: torch draw" in page and "target ≤ 0.5: final loss" in page
     assert (
         results.read_text().endswith(f"{calibration.TABLE_END}\n\nafter\n")
-        and "old" not in results.read_text()
+        and "OLD-ROW" not in results.read_text()
     )
     again = subprocess.run([*argv, "--no-run"], capture_output=True, text=True, timeout=60)
     assert calibration.results_table({"fake": record}) in again.stdout  # read back from the same history
@@ -181,7 +181,36 @@ def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
 #: shows an asserted quick target that fails a seed or sits under 3 sd from its threshold (to be strengthened,
 #: or reported instead of asserted). The tests fail when a plugin's state and its ledger disagree, either way.
 NOT_CALIBRATED: frozenset[str] = frozenset()
-BREAKS_RULE: frozenset[str] = frozenset()
+BREAKS_RULE: frozenset[str] = frozenset(
+    {
+        "coco",
+        "deepdream",
+        "fuyu",
+        "galactica",
+        "gist_tokens",
+        "gpt",
+        "gqa",
+        "gru",
+        "layernorm",
+        "lstm",
+        "megabyte",
+        "palm",
+        "persimmon",
+        "pixelrnn",
+        "r_cnn",
+        "reformer",
+        "rethinking_generalization",
+        "rmsnorm",
+        "roberta",
+        "rtrbm",
+        "segmentation",
+        "stable_diffusion",
+        "super_convergence",
+        "visualizing_cnns",
+        "vit",
+        "weak_to_strong",
+    }
+)
 
 
 def calibrated(folder: Path) -> bool:
