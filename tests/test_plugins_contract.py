@@ -15,6 +15,9 @@ from readtrack import history, plugins
 from readtrack.runner import run_plugin
 
 FOUND = plugins.discover(include_user=False)
+#: Plugins whose quick train only reports its numbers: over seeds 0-19 the claim's margin at quick size is
+#: under 3 seed sds and no stronger quick run fits 15 s (issue 42); their full runs assert the claim.
+SMOKE_TESTS = frozenset({"mamba"})
 
 
 @pytest.mark.parametrize("plugin", FOUND, ids=[p.name for p in FOUND])
@@ -33,7 +36,10 @@ def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin
     assert not problems, "\n".join(problems)
 
     assert stages["check"].comparisons, "the check stage compared nothing"
-    assert stages["train"].targets, "the train stage declared no target"
+    if plugin.name in SMOKE_TESTS:  # reported, not asserted (issue 42): the page says why
+        assert not stages["train"].targets and stages["train"].measured, "a smoke test: reports, asserts none"
+    else:
+        assert stages["train"].targets, "the train stage declared no target"
     rows = stages["bench"].bench
     assert rows and all(r.error is None and r.median_s > 0 and math.isfinite(r.median_s) for r in rows)
     assert any(r.baseline for r in rows), "no benchmark row is marked as the baseline"
