@@ -81,6 +81,19 @@ def test_a_stage_with_nothing_recorded_fails_and_targets_decide(ctx: RunContext)
     assert not Target("loss", math.nan, 1.0, higher_is_better=False).passed
 
 
+def test_a_target_not_asserted_is_reported_with_its_threshold_and_cannot_fail(ctx: RunContext) -> None:
+    ctx.begin_stage("train")
+    ctx.target("lead, quick size", -0.2, 0.05, detail="3 steps", asserted=False)
+    ctx.target("loss", 0.7, 0.5, higher_is_better=False, asserted=False)
+    assert not ctx.result.targets and ctx.result.verdict() == "passed"
+    assert [(m.name, m.value, m.detail) for m in ctx.result.measured] == [
+        ("lead, quick size", -0.2, "3 steps; reported, not asserted at this size (the claim: ≥ 0.05)"),
+        ("loss", 0.7, "reported, not asserted at this size (the claim: ≤ 0.5)"),
+    ]
+    ctx.target("loss", 0.7, 0.5, higher_is_better=False)  # asserted (the default): it fails
+    assert ctx.result.verdict() == "failed"
+
+
 def test_an_infinite_target_value_fails_here_and_after_a_trip_through_json() -> None:
     # JSON keeps no infinity (jsonable writes null), so a worker's record and the history read an infinite
     # value back as NaN; the run itself must give the same verdict, not "passed" beside a failed spread.
