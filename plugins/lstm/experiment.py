@@ -98,11 +98,22 @@ def make_model(kind: str, seed: int, device: str, forget_bias: float = 1.0) -> L
 def fit(
     ctx: RunContext, model: nn.Module, lr: float, steps: int, label: str, seed: int, stop: bool = False
 ) -> tuple[float, float, int]:
-    """The adding problem's training on the batches of ``seed`` (its curve recorded for ``ctx.seed``): the
-    MSE on validation sequences (where rates are chosen), on test sequences, and the steps to solve."""
+    """The adding problem's training on the batches of ``seed`` (its curve recorded for ``ctx.seed``), ending
+    at its checkpoint (every 100 steps) with the lowest validation MSE: the MSE on validation sequences
+    (where rates are chosen), on test sequences, and the steps to solve."""
     log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
-    solved_at = fit_adding(model, lr, steps, seed=seed, device=ctx.device, log=log, stop_when_solved=stop)
-    validation = adding_mse(model, adding_validation(seed, ctx.device))
+    validation_set = adding_validation(seed, ctx.device)
+    solved_at = fit_adding(
+        model,
+        lr,
+        steps,
+        seed=seed,
+        device=ctx.device,
+        log=log,
+        stop_when_solved=stop,
+        keep_best=validation_set,
+    )
+    validation = adding_mse(model, validation_set)
     return validation, adding_mse(model, adding_test(seed, ctx.device)), solved_at
 
 
@@ -111,7 +122,7 @@ def train(ctx: RunContext) -> None:
     # of the constant prediction late on some seeds); the full run trains every rate for 800 steps.
     steps = QUICK_BUDGET if ctx.quick else 800
     budget = f"at most {steps} Adam steps, stopped once solved" if ctx.quick else f"{steps} Adam steps"
-    detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, {budget}, 1,000 new sequences"
+    detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, {budget}, best validation checkpoint"
     mse, solved, lr = {}, {}, dict(QUICK_LR)
     for kind in ("LSTM", "RNN"):
         runs = {}

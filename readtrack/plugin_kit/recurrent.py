@@ -131,16 +131,24 @@ def fit_adding(
     log: Callable[[int, float], None] | None = None,
     stop_when_solved: bool = False,
     clip: float = 1.0,
+    keep_best: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> int:
     """Adam with gradient-norm clipping on fresh batches of the adding problem drawn from ``seed`` (so every
     model sees the same ones); ``log(step, loss)`` every 20 steps. Returns the steps to solve: the first step
     at which the mean batch MSE of the last 20 is at most ``SOLVED`` (``steps``: not solved); training stops
-    there if ``stop_when_solved``."""
+    there if ``stop_when_solved``.
+
+    With ``keep_best`` (validation sequences), the model ends at its checkpoint with the lowest MSE on them,
+    of those every ``CHECKPOINT_EVERY`` steps and the last: early stopping, so a model is scored at the best
+    it reached, not at a late spike of the loss."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     recent: list[float] = []
     solved_at = steps
+    best = _Best(model, keep_best)
     for step in range(steps):
+        if step % CHECKPOINT_EVERY == 0:
+            best.consider()
         x, y = adding_batch(ADDING_BATCH, ADDING_LENGTH, g, device)
         loss = F.mse_loss(model(x), y)
         opt.zero_grad()
@@ -154,7 +162,34 @@ def fit_adding(
             solved_at = step
             if stop_when_solved:
                 break
+    best.consider()
+    best.restore()
     return solved_at
+
+
+CHECKPOINT_EVERY = 100  # fit_adding's keep_best: the validation MSE is taken every this many steps
+
+
+class _Best:
+    """The parameters of ``model`` with the lowest MSE on ``validation`` of those it was shown (no-op when
+    ``validation`` is None)."""
+
+    def __init__(self, model: nn.Module, validation: tuple[torch.Tensor, torch.Tensor] | None) -> None:
+        self.model, self.validation = model, validation
+        self.mse = float("inf")
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def consider(self) -> None:
+        if self.validation is None:
+            return
+        mse = adding_mse(self.model, self.validation)
+        if mse < self.mse:  # a NaN never wins
+            self.mse = mse
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self) -> None:
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
 
 
 def adding_test(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
