@@ -177,6 +177,7 @@ def train(ctx: RunContext) -> None:
         1.25 if ctx.quick else 1.5,
         detail=f"{len(seeds)} seed(s), {STEPS} Adam steps, {DEPTH} He-initialised layers; "
         f"{plain:.3f} vs {normed:.3f}; chance level is ln 4 = 1.39",
+        asserted=not ctx.quick,
     )
     if not ctx.quick:
         ratio = statistics.mean(finals["LayerNorm", BAD_SCALE]) / statistics.mean(finals["LayerNorm", 1.0])

@@ -126,6 +126,7 @@ def train(ctx: RunContext) -> None:
         0.1,
         higher_is_better=False,
         detail=f"{setup}; {rms:.3f} vs {ln:.3f}",
+        asserted=not ctx.quick,
     )
     ctx.target(
         "test loss without normalisation / with RMSNorm, each at its best lr",
