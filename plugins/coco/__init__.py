@@ -35,15 +35,17 @@ anchors the RPN scores best, where they are). Numbers from one host (AMD EPYC, A
 one thread). Full run (``readtrack run coco --only train --seeds 0-4``; 400 steps of 8, 200 test scenes), seed
 0: AP@[.5:.95] 0.593 with box regression against 0.151 without (×3.9), AP50 0.948 against 0.422 (×2.2), AP75
 0.655 against 0.066; AP@[.5:.95] / AP50 0.625 (target ≤ 0.8). Box regression's relative gain in AP@[.5:.95]
-exceeds its gain in AP50 by 1.67 / 1.74 / 1.74 / 1.82 / 1.86 on seeds 0-4 (target ≥ 0.05; a metric at IoU
-0.5 alone gives 0): the averaged metric sees the localisation that AP50 sees only in part. Every target
-holds on seeds 0-4 of the full run. The quick run (``readtrack run coco --quick``; 200 steps on 500 scenes,
-100 new scenes) asserts the same targets, with AP@[.5:.95] ≥ 0.2 where the full run asks 0.45; its numbers
-over seeds are in the calibration at the end of this page. It trained 120 steps on 200 scenes before issue
-42's calibration on 20 seeds: box regression's relative gain was then within noise of 0 (it failed 3 seeds,
-the boxes not yet precise enough for the stricter thresholds to tell) and AP@[.5:.95] ≥ 0.2 held by less
-than 2 seed standard deviations. The quick run now trains longer, as the full run does, where both are
-clear (on the three seeds that failed, 180 and 240 steps raised the gain well above the threshold).
+exceeds its gain in AP50 by 1.67 / 1.74 / 1.74 / 1.82 / 1.86 on seeds 0-4 (target ≥ 0.05; a metric at IoU 0.5
+alone gives 0): the averaged metric sees the localisation that AP50 sees only in part. Every target holds on
+seeds 0-4 of the full run. The quick run (``readtrack run coco --quick``; 200 steps on 500 scenes, 100 new
+scenes) asserts the other targets, with AP@[.5:.95] ≥ 0.2 where the full run asks 0.45, and reports box
+regression's relative gain without asserting it: at quick size that number's seed-to-seed spread is too wide
+for the calibration rule (a quick target must pass on every seed of seeds 0-19 with a margin of 3 seed
+standard deviations; see the calibration at the end of this page), so the quick run is a smoke test for it and
+the full run (several seeds, above) carries the claim. Before issue 42's calibration the quick run trained 120
+steps on 200 scenes, where the relative gain was within noise of 0 (the boxes not yet precise enough for the
+stricter thresholds to tell); it now trains longer, as the full run does, yet the gain's spread over seeds
+stays too wide for the rule.
 
 What is reported, not asserted: Fast R-CNN's second regression on top of the RPN's. It raises AP50 on every
 seed (full: +0.041 to +0.085, seeds 0-4) but AP@[.5:.95] on four of five (+0.033 / −0.020 / +0.030 / +0.058 /
