@@ -3,9 +3,10 @@ determinism and harness), for the tests that are specific to one plugin, such as
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from readtrack.records import StageResult
+from readtrack.records import Measured, StageResult, Target
 from readtrack.runner import run_plugin
 
 
@@ -39,3 +40,26 @@ def check_catches(plugin: str, *prefixes: str, options: dict[str, Any] | None = 
     for prefix in prefixes:
         assert any(name.startswith(prefix) for name in failed), (prefix, failures(result))
     return failed
+
+
+def _reported(result: StageResult, prefix: str) -> Measured:
+    found = [m for m in result.measured if m.name.startswith(prefix)]
+    assert len(found) == 1, (prefix, [m.name for m in result.measured])
+    return found[0]
+
+
+def reported(result: StageResult, prefix: str) -> float:
+    """The one number a stage reported, not asserted, under a name starting with ``prefix``: a quick run's
+    target whose seed-to-seed spread is too wide for the calibration rule (``ctx.target(..., asserted=False)``
+    records it as a measured number)."""
+    return _reported(result, prefix).value
+
+
+def reported_claim(result: StageResult, prefix: str) -> Target:
+    """That reported number held to the threshold its detail names ("the claim: ≥ 0.05"), as the Target it
+    would be if asserted, so that a can-fail test can show a broken variant's number misses the claim
+    (``not .passed``; a NaN misses it, as it fails a target)."""
+    m = _reported(result, prefix)
+    claim = re.search(r"the claim: ([≥≤]) (\S+)\)$", m.detail)
+    assert claim, (prefix, m.detail)
+    return Target(m.name, m.value, float(claim[2]), higher_is_better=claim[1] == "≥", detail=m.detail)

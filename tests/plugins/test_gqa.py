@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.gqa.model import (
     GroupedQueryAttention,
     KVCache,
@@ -147,7 +147,8 @@ def test_the_check_stage_catches_a_cache_of_every_head_or_a_decoder_that_forgets
 def test_the_train_stage_fails_when_the_grouped_heads_pass_nothing_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The GQA arm's attention output zeroed (its shared KV heads carry nothing): the parity target fails.
+    # The GQA arm's attention output zeroed (its shared KV heads carry nothing): the parity number (reported,
+    # not asserted, at quick size) misses its claim.
     forward = GroupedQueryAttention.forward
 
     def silent_when_grouped(
@@ -158,6 +159,6 @@ def test_the_train_stage_fails_when_the_grouped_heads_pass_nothing_on(
 
     monkeypatch.setattr(GroupedQueryAttention, "forward", silent_when_grouped)
     result = run_stage("gqa", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert failed == ["GQA-2 held-out loss − multi-head's (nats)"], failures(result)
+    parity = reported_claim(result, "GQA-2 held-out loss − multi-head's (nats)")
+    assert not parity.passed, parity
+    assert result.verdict() == "passed", failures(result)  # the multi-head arm, untouched, still learns

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.megabyte.experiment import (
     ReferenceStack,
     counted_flops,
@@ -119,9 +119,10 @@ def no_local_bytes(byte_embed: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
     return pad.expand(B, K, P, D_L)
 
 
-def test_the_train_stage_fails_without_the_local_model_s_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_train_claim_fails_without_the_local_model_s_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The quick run reports MEGABYTE's lead without asserting it (a smoke test: its spread over seeds is too
+    # wide for the calibration rule), so the number itself must land on the failing side of the claim.
     monkeypatch.setattr("readtrack_plugins.megabyte.model.local_offset", no_local_bytes)
     result = run_stage("megabyte", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("MEGABYTE nats above the floor minus") for name in failed), failures(result)
+    lead = reported_claim(result, "MEGABYTE nats above the floor minus the flat model's")
+    assert not lead.passed, lead

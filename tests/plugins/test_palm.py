@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
+from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.palm import experiment
 from readtrack_plugins.palm.model import PaLM, PaLMBlock, multi_query_attention, rotary
 
@@ -138,5 +138,9 @@ def test_the_train_stage_fails_when_the_parallel_block_loses_a_sublayer(
     monkeypatch.setattr(f"{PLUGIN}.model.PaLMBlock.forward", parallel_without_attention)
     result = run_stage("palm", "train")
     assert result.verdict() == "failed"
-    failed = {t.name for t in result.targets if not t.passed}
-    assert failed == {t.name for t in result.targets}, failures(result)  # both targets
+    failed = [t.name for t in result.targets if not t.passed]
+    assert any(name.startswith("both models learnt the chain") for name in failed), failures(result)
+    parity = reported_claim(
+        result, "parallel − serial held-out loss"
+    )  # reported, not asserted, at quick size
+    assert not parity.passed, parity

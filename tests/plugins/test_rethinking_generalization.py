@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.rethinking_generalization.model import (
     MLP,
     TwoLayerInterpolator,
@@ -111,7 +111,8 @@ def test_the_check_stage_catches_a_broken_corruption_or_construction(
 
 def test_the_train_stage_fails_when_the_labels_are_not_randomised(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the idea (random labels): "permuted" labels that are the true ones generalise and fit as fast,
-    so the random-label targets must fail."""
+    so the random-label target must fail, and the epochs ratio (reported, not asserted, at quick size) must
+    land below its threshold."""
     monkeypatch.setattr(
         "readtrack_plugins.rethinking_generalization.experiment.shuffle_labels", lambda y, g: y.clone()
     )
@@ -121,6 +122,5 @@ def test_the_train_stage_fails_when_the_labels_are_not_randomised(monkeypatch: p
     assert any(name.startswith("test accuracy after fitting permuted labels") for name in failed), failures(
         result
     )
-    assert any(name.startswith("epochs to fit permuted labels / true labels") for name in failed), failures(
-        result
-    )
+    epochs = reported_claim(result, "epochs to fit permuted labels / true labels")
+    assert not epochs.passed, epochs

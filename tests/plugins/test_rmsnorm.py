@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import failures, run_stage
+from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.rmsnorm import experiment
 from readtrack_plugins.rmsnorm.model import RMSNorm
 from torch import nn
@@ -88,9 +88,12 @@ def test_the_check_stage_catches_a_broken_rmsnorm(
 
 
 def test_the_train_stage_fails_without_the_normaliser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With RMSNorm replaced by the identity, the network is the unnormalised one: both targets must fail
-    (its loss is far from LayerNorm's, and no better than the arm without normalisation)."""
+    """With RMSNorm replaced by the identity, the network is the unnormalised one: both claims must fail
+    (its loss is no better than the arm without normalisation: the target fails; and far from LayerNorm's:
+    the parity number, reported, not asserted, at quick size, lands above its threshold)."""
     monkeypatch.setitem(experiment.NORMS, "RMSNorm", lambda n: nn.Identity())
     result = run_stage("rmsnorm", "train")
     assert result.verdict() == "failed"
-    assert all(not t.passed for t in result.targets), failures(result)
+    assert result.targets and all(not t.passed for t in result.targets), failures(result)
+    parity = reported_claim(result, "test loss RMSNorm − nn.LayerNorm (parity)")
+    assert not parity.passed, parity

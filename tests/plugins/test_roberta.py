@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.roberta.experiment import naive_encoder
 from readtrack_plugins.roberta.model import DynamicMasks, StaticMasks
 
@@ -73,13 +73,12 @@ def test_the_check_stage_catches_a_reused_dynamic_mask_or_a_changing_static_one(
     check_catches("roberta", caught_by)
 
 
-def test_the_train_stage_fails_when_dynamic_masking_is_static(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove the idea: "dynamic" masking that is the static schedule (10 fixed copies); the two arms are
-    then the same run and the dynamic − static target must fail."""
+def test_the_train_claim_fails_when_dynamic_masking_is_static(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea: "dynamic" masking that is the static schedule (10 fixed copies); the two arms are then
+    the same run and the dynamic − static gain must miss its claim: the quick run reports it without asserting
+    it (a smoke test: its spread over seeds is too wide for the calibration rule), so the number itself must
+    land on the failing side of the claim."""
     monkeypatch.setattr("readtrack_plugins.roberta.experiment.DynamicMasks", StaticMasks)
     result = run_stage("roberta", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("dynamic − static held-out masked accuracy") for name in failed), failures(
-        result
-    )
+    gain = reported_claim(result, "dynamic − static held-out masked accuracy")
+    assert not gain.passed, gain

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.rtrbm.model import RBM, RTRBM
 
 
@@ -109,15 +109,16 @@ def test_the_check_stage_catches_a_wrong_free_energy_recurrence_or_chain(
     check_catches("rtrbm", caught_by)
 
 
-def test_the_train_stage_fails_without_the_temporal_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove the idea: the "RTRBM" built with W′ = 0 (no temporal connection), the same model as the RBM
-    arm; the RTRBM / RBM target must fail."""
+def test_the_train_claim_fails_without_the_temporal_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the idea: the "RTRBM" built with W′ = 0 (no temporal connection), the same model as the RBM arm;
+    the RTRBM / RBM error ratio must miss its claim: the quick run reports it without asserting it (a smoke
+    test: its spread over seeds is too wide for the calibration rule), so the number itself must land on the
+    failing side of the claim."""
 
     def no_recurrence(visible: int, hidden: int, temporal: bool = True) -> RTRBM:
         return RTRBM(visible, hidden, False)
 
     monkeypatch.setattr("readtrack_plugins.rtrbm.experiment.RTRBM", no_recurrence)
     result = run_stage("rtrbm", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("next-frame error, RTRBM / RBM") for name in failed), failures(result)
+    ratio = reported_claim(result, "next-frame error, RTRBM / RBM")
+    assert not ratio.passed, ratio

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.segmentation.experiment import CLASSES, boundary, naive_mean_iou, naive_upsample
 from readtrack_plugins.segmentation.model import FCN, Upsample, bilinear_kernel, confusion, mean_iou
 
@@ -105,15 +105,15 @@ def test_the_check_stage_catches_an_off_centre_kernel_or_a_wrong_mean_iou(
     check_catches("segmentation", caught_by)
 
 
-def test_the_train_stage_fails_without_the_skips(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The idea removed: the "skips" arm builds the coarse network too, so skips minus coarse is 0."""
+def test_the_train_claim_fails_without_the_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idea removed: the "skips" arm builds the coarse network too, so skips minus coarse is 0 and misses
+    its claim: the quick run reports it without asserting it (a smoke test: its spread over seeds is too wide
+    for the calibration rule), so the number itself must land on the failing side of the claim."""
 
     def no_skips(classes: int, width: int, skips: bool = True) -> FCN:
         return FCN(classes, width, skips=False)
 
     monkeypatch.setattr("readtrack_plugins.segmentation.experiment.FCN", no_skips)
     result = run_stage("segmentation", "train")
-    assert result.verdict() == "failed"
-    assert [t.name for t in result.targets if not t.passed] == ["mean IU, skips minus coarse"], failures(
-        result
-    )
+    gain = reported_claim(result, "mean IU, skips minus coarse")
+    assert not gain.passed, gain

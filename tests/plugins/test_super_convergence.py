@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.super_convergence import experiment
 from readtrack_plugins.super_convergence.experiment import _batches, _torch_schedule
 from readtrack_plugins.super_convergence.model import MLP, cos_anneal, lr_range_test, one_cycle_lr
@@ -77,9 +77,10 @@ def test_the_check_stage_catches_a_schedule_other_than_onecyclelr(
 
 
 def test_the_train_stage_fails_without_the_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The idea removed: the "one-cycle" arm holds its peak rate constant, so it is the constant arm."""
+    """The idea removed: the "one-cycle" arm holds its peak rate constant, so it is the constant arm, and
+    its gain over the best constant rate at the same batch (reported, not asserted, at quick size: its spread
+    over seeds is too wide for the calibration rule) must miss the claim."""
     monkeypatch.setattr(experiment, "one_cycle_lr", lambda step, total_steps, max_lr: max_lr)
     result = run_stage("super-convergence", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("one-cycle@B − best constant@B") for name in failed), failures(result)
+    gain = reported_claim(result, "one-cycle@B − best constant@B, test accuracy")
+    assert not gain.passed, gain

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.vit.model import (
     Attention,
     ViT,
@@ -98,13 +98,14 @@ def test_the_check_catches_attention_without_its_scale(monkeypatch: pytest.Monke
     check_catches("vit", "attention vs nn.MultiheadAttention", "pre-norm encoder layer")
 
 
-def test_the_train_stage_fails_when_the_vit_arm_has_the_cnn_s_bias(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_train_claim_fails_when_the_vit_arm_has_the_cnn_s_bias(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove what the claim is about (a model without convolution's inductive bias): the "ViT" arm is the
-    LeNet-style CNN itself, so the CNN − ViT gap is 0 and the target must fail."""
+    LeNet-style CNN itself, so the CNN − ViT gap is 0 and misses its claim: the quick run reports it without
+    asserting it (a smoke test: its spread over seeds is too wide for the calibration rule), so the number
+    itself must land on the failing side of the claim."""
     from readtrack.plugin_kit.vision import ShapesLeNet
 
     monkeypatch.setattr("readtrack_plugins.vit.experiment.ViT", lambda cfg: ShapesLeNet())
     result = run_stage("vit", "train")
-    assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("without the inductive bias: CNN") for name in failed), failures(result)
+    gap = reported_claim(result, "without the inductive bias: CNN")
+    assert not gap.passed, gap
