@@ -144,7 +144,7 @@ def test_the_check_stage_catches_a_cache_of_every_head_or_a_decoder_that_forgets
     check_catches("gqa", caught_by)
 
 
-def test_the_train_stage_fails_when_the_grouped_heads_pass_nothing_on(
+def test_the_train_claim_fails_when_the_grouped_heads_pass_nothing_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The GQA arm's attention output zeroed (its shared KV heads carry nothing): the parity number (reported,

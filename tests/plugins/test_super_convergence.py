@@ -76,7 +76,7 @@ def test_the_check_stage_catches_a_schedule_other_than_onecyclelr(
     check_catches("super-convergence", "one-cycle vs OneCycleLR")
 
 
-def test_the_train_stage_fails_without_the_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_train_claim_fails_without_the_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
     """The idea removed: the "one-cycle" arm holds its peak rate constant, so it is the constant arm, and
     its gain over the best constant rate at the same batch (reported, not asserted, at quick size: its spread
     over seeds is too wide for the calibration rule) must miss the claim."""
