@@ -55,14 +55,14 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-19: 0.01962 ± 0.007080 [0.01310, 0.04012], margin 25.5 sd
       torch 2.13.0, seeds 0-9: 0.02094 ± 0.006091 [0.01431, 0.03388], margin 29.4 sd
     target ≥ 0.1: RNN (lr 0.01): test MSE on the adding problem
-      torch 2.14.1, seeds 0-19: 0.1677 ± 0.01324 [0.1429, 0.1921], margin 5.1 sd
-      torch 2.13.0, seeds 0-9: 0.1713 ± 0.01338 [0.1491, 0.1921], margin 5.3 sd
+      torch 2.14.1, seeds 0-19: 0.1582 ± 0.01166 [0.1337, 0.1745], margin 5.0 sd
+      torch 2.13.0, seeds 0-9: 0.1607 ± 0.008902 [0.1491, 0.1705], margin 6.8 sd
     target ≤ 0.05: nn.LSTM (lr 0.02): test MSE, same batches
-      torch 2.14.1, seeds 0-19: 0.005787 ± 0.001170 [0.003556, 0.008181], margin 37.8 sd
-      torch 2.13.0, seeds 0-9: 0.005875 ± 0.001516 [0.003556, 0.008181], margin 29.1 sd
+      torch 2.14.1, seeds 0-19: 0.005751 ± 0.001199 [0.003556, 0.008181], margin 36.9 sd
+      torch 2.13.0, seeds 0-9: 0.005803 ± 0.001568 [0.003556, 0.008181], margin 28.2 sd
     target ≥ 0.1: nn.LSTM after training: the same ratio
-      torch 2.14.1, seeds 0-19: 0.9372 ± 0.1434 [0.5973, 1.132], margin 5.8 sd
-      torch 2.13.0, seeds 0-9: 0.9147 ± 0.1290 [0.7252, 1.057], margin 6.3 sd
+      torch 2.14.1, seeds 0-19: 0.9417 ± 0.1396 [0.5973, 1.132], margin 6.0 sd
+      torch 2.13.0, seeds 0-9: 0.9236 ± 0.1216 [0.7252, 1.057], margin 6.8 sd
     measured: RMS error predicting a random bit (chance is 0.5)
       torch 2.14.1, seeds 0-19: 0.5024 ± 0.001607 [0.5005, 0.5061]
       torch 2.13.0, seeds 0-9: 0.5026 ± 0.001566 [0.5009, 0.5056]
@@ -73,8 +73,8 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-19: 0.02191 ± 0.01829 [0.003596, 0.06730]
       torch 2.13.0, seeds 0-9: 0.01904 ± 0.01807 [0.003596, 0.06393]
     measured: RNN after training: mean ‖∂loss/∂x_t‖ over the first half / at t = T
-      torch 2.14.1, seeds 0-19: 0.04960 ± 0.1251 [2.15e-10, 0.4436]
-      torch 2.13.0, seeds 0-9: 0.01445 ± 0.02884 [2.15e-10, 0.07769]
+      torch 2.14.1, seeds 0-19: 0.1281 ± 0.2804 [1.84e-05, 0.9716]
+      torch 2.13.0, seeds 0-9: 0.1122 ± 0.3029 [1.84e-05, 0.9716]
 """
 
 from readtrack.paper_plugin import Exercise, declare
