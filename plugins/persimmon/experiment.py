@@ -9,8 +9,9 @@ train: small LMs on Markov-chain text (known entropy rate), with and without QK 
        batches, at a usual and at a high learning rate (the full run sweeps four): held-out loss and the
        largest attention logit seen in training. The claim: without QK layer norm, attention logits grow
        by orders of magnitude at a high learning rate and the model ends about as bad as a unigram model;
-       with it the logits stay bounded (the target). The loss with them is lower on most seeds but not all
-       (reported): far from what a usual rate reaches, and on seed 1 of the full run a collapse too.
+       with it the logits stay bounded (the target: ≥ 2 decades apart; the quick run reports it, not
+       asserted). The loss with them is lower on most seeds but not all (reported): far from what a usual
+       rate reaches, and on seed 1 of the full run a collapse too.
 bench: one attention layer's forward + backward with and without the two layer norms.
 """
 
@@ -181,11 +182,15 @@ def train(ctx: RunContext) -> None:
         f"without it about a unigram model ({unigram:.2f} above the chain); with it still "
         f"{results[high, True][0]:.2f} above, far from the {results[low, True][0]:.2f} of lr {low:g}",
     )
+    # On a log scale: the ratio spans decades from seed to seed. Quick: reported, not asserted (the seeds'
+    # spread leaves under 3 sd above the threshold; after the no-norm model collapses its logits drift on or
+    # freeze by chance); the full run asserts it.
     ctx.target(
-        f"at lr {high:g}, largest |attention logit| without QK layer norm / with it",
-        results[high, False][1] / results[high, True][1],
-        100,
+        f"at lr {high:g}, log10 of largest |attention logit| without QK layer norm / with it",
+        math.log10(results[high, False][1] / results[high, True][1]),
+        2.0,
         detail=f"{results[high, False][1]:.3g} against {results[high, True][1]:.3g}: what the norms stop",
+        asserted=not ctx.quick,
     )
 
 

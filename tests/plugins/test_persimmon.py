@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
+from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.persimmon import experiment
 from readtrack_plugins.persimmon.model import Attention, LanguageModel, partial_rotary
 
@@ -102,10 +102,13 @@ class IdentityNormAttention(Attention):
             self.q_norm, self.k_norm = torch.nn.Identity(), torch.nn.Identity()
 
 
-def test_the_train_stage_fails_with_the_qk_norm_replaced_by_the_identity(
+def test_the_logit_claim_fails_with_the_qk_norm_replaced_by_the_identity(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The quick run reports the logit ratio (its spread over seeds is too wide to assert at that size) with
+    # the threshold the full run asserts: with the norms gone, the two models are one and the claim misses.
     monkeypatch.setattr(f"{PLUGIN}.model.Attention", IdentityNormAttention)
     result = run_stage("persimmon", "train")
-    failed = [t.name for t in result.targets if not t.passed]
-    assert len(failed) == 1 and failed[0].startswith("at lr 0.3, largest |attention logit|"), failures(result)
+    claim = reported_claim(result, "at lr 0.3, log10 of largest |attention logit|")
+    assert abs(claim.value) < 0.1 and not claim.passed, claim  # one model twice: a ratio of 1
+    assert all(t.passed for t in result.targets), failures(result)  # the lr-0.03 target does not need them
