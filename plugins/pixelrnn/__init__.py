@@ -33,20 +33,24 @@ entropy rate is for a Markov language model. The pixels are strongly dependent (
 its column bar is), which is what the context must capture; the same seed and batches for both models, each at
 its best Adam learning rate of 3e-3 / 1e-2 / 3e-2 by NLL on a separate validation split (the full run chooses
 on every seed; the quick run uses the best mean over seeds 0-4 at its size: 1e-2 for the PixelCNN, 3e-2 for
-the Row LSTM). The quick run (``readtrack run pixelrnn --quick``: 150 steps of 32, 64 samples per model)
-asserts, for the PixelCNN (16 channels, 4 mask-B layers) and the Row LSTM (one layer), a held-out NLL at most
-half that of independent pixels (their maximum-likelihood fit), the PixelCNN within 1 nat per image of the
-exact floor, and samples drawn pixel by pixel that are valid bars images (finite exact likelihood) at least
-half of the time; its numbers over seeds are in the calibration at the end of this page. The full run (500
-steps of 64, 400 samples, the grid on every seed; ``readtrack run pixelrnn --only train --seeds 0-2``;
-seeds 0 / 1 / 2): PixelCNN 8.16 / 8.20 / 8.16 nats (0.12 / 0.18 / 0.11 above the floor; lr 1e-2 / 3e-3 /
-1e-2), Row LSTM 8.35 / 8.36 / 8.42 (lr 3e-2), ratio to independent pixels 0.19-0.20 for both, valid samples
-98 / 94 / 98 % and 93 / 95 / 97 % (target ≥ 0.8): every target passes on all three seeds. The paper reports
-the Row LSTM better than the PixelCNN on CIFAR-10 (3.07 against 3.14 bits per dimension); here, on 8 × 8
-images whose context fits a PixelCNN's receptive field, the PixelCNN is better (by 0.18 / 0.16 / 0.26 nats in
-the full run; the quick run's Row LSTM − PixelCNN is in the calibration): that ordering did not reproduce at
-this scale and is reported, not asserted; the targets are on both models against independent pixels and on the
-floor.
+the Row LSTM), with the gradient norm clipped at 10 (nats per image, about the median norm of an unclipped
+run), as is usual for autoregressive and recurrent models: without it one gradient spike near the end of the
+quick run on seed 17 (a norm of 389, against a median of 12) left the PixelCNN 6.9 nats above the floor, the
+only seed of twenty beyond 1. The learning rates were chosen again with the clipping on; they did not change.
+The quick run (``readtrack run pixelrnn --quick``: 150 steps of 32, 64 samples per model) asserts, for the
+PixelCNN (16 channels, 4 mask-B layers) and the Row LSTM (one layer), a held-out NLL at most half that of
+independent pixels (their maximum-likelihood fit), the PixelCNN within 1 nat per image of the exact floor, and
+samples drawn pixel by pixel that are valid bars images (finite exact likelihood) at least half of the time;
+its numbers over seeds are in the calibration at the end of this page. The full run (500 steps of 64, 400
+samples, the grid on every seed; ``readtrack run pixelrnn --only train --seeds 0-2``; seeds 0 / 1 / 2; not
+re-run since the gradient clipping):
+PixelCNN 8.16 / 8.20 / 8.16 nats (0.12 / 0.18 / 0.11 above the floor; lr 1e-2 / 3e-3 / 1e-2), Row LSTM 8.35 /
+8.36 / 8.42 (lr 3e-2), ratio to independent pixels 0.19-0.20 for both, valid samples 98 / 94 / 98 % and 93 /
+95 / 97 % (target ≥ 0.8): every target passes on all three seeds. The paper reports the Row LSTM better than
+the PixelCNN on CIFAR-10 (3.07 against 3.14 bits per dimension); here, on 8 × 8 images whose context fits a
+PixelCNN's receptive field, the PixelCNN is better (by 0.18 / 0.16 / 0.26 nats in the full run; the quick
+run's Row LSTM − PixelCNN is in the calibration): that ordering did not reproduce at this scale and is
+reported, not asserted; the targets are on both models against independent pixels and on the floor.
 
 The causality check keeps its own Jacobian reading rather than ``plugin_kit.checks.check_causal``: that
 helper asserts that every output depends on every earlier position, and the PixelCNN's blind spot (the
