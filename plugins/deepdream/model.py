@@ -52,16 +52,25 @@ def objective(net: nn.Module, image: torch.Tensor, c: torch.Tensor, l2: float) -
 
 
 def dream(
-    net: nn.Module, c: torch.Tensor, config: DreamConfig, g: torch.Generator, size: int = 16
+    net: nn.Module,
+    c: torch.Tensor,
+    config: DreamConfig,
+    g: torch.Generator,
+    size: int = 16,
+    start: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One dreamed image per class index in c (B,), (B, 1, size, size), from small noise. ``config.octaves``
-    = (size,) and ``max_jitter`` = 0 and ``l2`` = 0 give plain gradient ascent. ``g`` draws the start and
-    the shifts (a CPU generator, so every device dreams the same)."""
+    """One dreamed image per class index in c (B,), (B, 1, size, size), from ``start`` (1 or B, 1, size,
+    size; None: the zero image) plus small noise. Simonyan et al. start from the zero image of mean-subtracted
+    data, i.e. the mean image, the post's notebook from grey plus noise. ``config.octaves`` = (size,) and
+    ``max_jitter`` = 0 and ``l2`` = 0 give plain gradient ascent. ``g`` draws the noise and the shifts (a
+    CPU generator, so every device dreams the same)."""
     for p in net.parameters():
         p.requires_grad_(False)  # the network is frozen: only the image moves
     weight = next(net.parameters())
     octaves = config.octaves
     x = (0.01 * torch.randn(len(c), 1, octaves[0], octaves[0], generator=g)).to(weight.device, weight.dtype)
+    if start is not None:
+        x = x + octave_resize(start.to(weight.device, weight.dtype), octaves[0])  # (B, 1, side, side)
     per_octave = [config.steps // len(octaves)] * len(octaves)
     per_octave[-1] += config.steps - sum(per_octave)
     for side, steps in zip(octaves, per_octave, strict=True):

@@ -44,6 +44,26 @@ def test_a_dream_is_deterministic_and_raises_its_class() -> None:
     assert float(objective(net, a, c, 0.0)) == pytest.approx(float(after.sum()), rel=1e-5)
 
 
+def test_a_dream_from_zero_is_stuck_where_every_first_relu_is_off_and_moves_from_a_mean_image() -> None:
+    # Seed 10's LeNet had every conv1 bias negative: around the zero image no first-layer ReLU fires, the
+    # gradient is exactly 0 and the dream never moves; from the mean training image it climbs.
+    torch.manual_seed(0)
+    net = ShapesLeNet()
+    with torch.no_grad():
+        net.conv1.bias.fill_(-0.1)  # type: ignore[union-attr]
+    c = torch.tensor([0, 1, 2, 3])
+    config = DreamConfig(steps=10, lr=0.1, l2=0.0, max_jitter=0, octaves=(16,))
+    noise = 0.01 * torch.randn(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    stuck = dream(net, c, config, torch.Generator().manual_seed(0))
+    assert torch.equal(stuck, noise)
+    start = torch.full((1, 1, 16, 16), 0.5)
+    moved = dream(net, c, config, torch.Generator().manual_seed(0), start=start)
+    with torch.no_grad():
+        before = F.log_softmax(net(noise + start), -1)[range(4), c]
+        after = F.log_softmax(net(moved), -1)[range(4), c]
+    assert bool((after > before).all())
+
+
 def test_high_frequency_share_of_smooth_and_checkerboard_images() -> None:
     yy, xx = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
     smooth = torch.cos(2 * torch.pi * xx / 16).view(1, 1, 16, 16)
@@ -75,10 +95,13 @@ def test_the_check_stage_catches_aligned_corners_or_a_descending_step(
     check_catches("deepdream", caught_by)
 
 
-def no_ascent(net, c, config, g, size=16):  # type: ignore[no-untyped-def]
-    """Dreaming removed: the start noise, never climbed."""
+def no_ascent(net, c, config, g, size=16, start=None):  # type: ignore[no-untyped-def]
+    """Dreaming removed: the start (the mean image plus noise), never climbed."""
     side = config.octaves[0]
-    return (0.01 * torch.randn(len(c), 1, side, side, generator=g)).to(next(net.parameters()).device)
+    x = 0.01 * torch.randn(len(c), 1, side, side, generator=g)
+    if start is not None:
+        x = x + octave_resize(start, side)
+    return x.to(next(net.parameters()).device)
 
 
 def test_the_train_stage_fails_without_gradient_ascent(monkeypatch: pytest.MonkeyPatch) -> None:
