@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from readtrack.records import Comparison, Emit, Measured, StageResult, Target
+from readtrack.records import Comparison, Emit, Measured, StageResult, Target, claim_note
 
 if TYPE_CHECKING:
     import torch
@@ -204,7 +204,7 @@ class RunContext:
         ``readtrack.calibration``) the number is reported with the threshold it is held to elsewhere, and
         asserts nothing."""
         if not asserted:
-            claim = f"reported, not asserted at this size (the claim: {'≥' if higher_is_better else '≤'} {target:g})"
+            claim = claim_note(target, higher_is_better)
             return self.measured(name, value, f"{detail}; {claim}" if detail else claim)
         t = Target(name, float(value), float(target), higher_is_better, detail)
         self.result.targets.append(t)

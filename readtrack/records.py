@@ -8,6 +8,7 @@ infinities strict-JSON ``null``), which is how history stores runs and ``readtra
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, TypeVar, get_args
@@ -73,6 +74,18 @@ class Measured:
     name: str
     value: float
     detail: str = ""
+
+    @property
+    def claim(self) -> tuple[float, bool] | None:
+        """(threshold, higher is better) of a target reported instead of asserted (``RunContext.target(...,
+        asserted=False)`` ends the detail with :func:`claim_note`); None for a plain measured value."""
+        found = re.search(r"\(the claim: ([≥≤]) (\S+)\)$", self.detail)
+        return (float(found[2]), found[1] == "≥") if found else None
+
+
+def claim_note(target: float, higher_is_better: bool) -> str:
+    """How a measured value's detail names the threshold a run of another size asserts it against."""
+    return f"reported, not asserted at this size (the claim: {'≥' if higher_is_better else '≤'} {target:g})"
 
 
 @dataclass

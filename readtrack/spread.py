@@ -176,4 +176,6 @@ def spreads(records: Sequence[RunRecord]) -> list[Spread]:
                     ("measured", m.name), Spread(m.name, "measured", seeds, [math.nan] * len(records))
                 )
                 spread.values[i] = m.value
+                if m.claim is not None:  # a target reported, not asserted: the threshold it is held to
+                    spread.target, spread.higher_is_better = m.claim
     return list(found.values())

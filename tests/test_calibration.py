@@ -15,7 +15,7 @@ from fake_plugins import DECLARE, write_plugin
 
 from readtrack import calibration
 from readtrack.calibration import Calibration
-from readtrack.records import RunInfo, RunRecord, StageResult, Target
+from readtrack.records import Measured, RunInfo, RunRecord, StageResult, Target, claim_note
 from readtrack.spread import Spread
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +79,28 @@ def test_a_record_survives_the_file_with_a_seed_that_gave_nan(tmp_path: Path) ->
     assert back.numbers[0].failing_seeds() == [2]
     newer = Calibration("quick", "2.13.0", "AVX2", "2026-11-26", "abc", made.numbers)
     assert calibration.merged([made], [newer]) == [newer]  # the same mode and torch release: replaced
+
+
+def test_a_target_reported_not_asserted_keeps_its_claim_margin_and_misses(tmp_path: Path) -> None:
+    """``ctx.target(..., asserted=False)`` records a measured value whose detail names the claim: the record
+    keeps the threshold, the page and the table show its margin and the seeds under it, the rule skips it."""
+    claim = claim_note(0.05, higher_is_better=True)
+    runs = []
+    for seed, value in enumerate((0.2, 0.3, 0.01, 0.25)):
+        run = run_record(seed, 0.9)
+        run.stages[0].measured.append(Measured("lead", value, f"3 steps; {claim}"))
+        runs.append(run)
+    made = calibration.from_runs(runs, code="abc", date="2026-11-25")
+    calibration.save(tmp_path, "p", [made])
+    (back,) = calibration.load(tmp_path)
+    lead = back.numbers[1]
+    assert (lead.kind, lead.target, lead.higher_is_better) == ("measured", 0.05, True)
+    assert calibration.problems([back]) == []  # reported: the rule does not apply
+    block = calibration.page_block("p", [back])
+    assert "    reported, not asserted at quick size (the claim: ≥ 0.05): lead\n" in block
+    assert "margin 1.1 sd, misses it on seed 2" in block
+    table = calibration.results_table({"p": [back]})
+    assert "| p | quick, reported | lead ≥ 0.05 | 2.13.0 | 0-3 |" in table and table.endswith("| 1.1 | 2 |")
 
 
 def test_the_page_block_is_added_then_replaced_and_read_back() -> None:
