@@ -69,6 +69,7 @@ def check(ctx):
 
 def train(ctx):
     ctx.target("twice one is two", float(double(torch.ones(1))[0]), 2.0)
+    ctx.target("twice two", float(double(torch.full((1,), 2.0))[0]), 3.5, asserted=not ctx.quick)
 """
 
 
@@ -94,6 +95,17 @@ def grade(path: Path) -> practice.PracticeResult:
 
 
 # -- the grader, in this process ---------------------------------------------------------------------------
+def test_a_claim_reported_at_quick_size_is_shown_but_not_graded(tiny: object, tmp_path: Path) -> None:
+    quick = practice.check("tinypractice", learner(tmp_path, "return x + x\n"), train=True, quick=True,
+                           isolated=False, record=False)  # fmt: skip
+    assert quick.status == "passed"
+    assert "✓ claim: twice one is two: 2 (≥ 2 needed)" in quick.lines()
+    assert "· reported: twice two: 4 (the claim, asserted in the full run: ≥ 3.5)" in quick.lines()
+    full = practice.check("tinypractice", learner(tmp_path, "return x + x\n"), train=True, isolated=False,
+                          record=False)  # fmt: skip
+    assert "✓ claim: twice two: 4 (≥ 3.5 needed)" in full.lines()
+
+
 def test_an_in_place_edit_of_the_input_cannot_fool_the_reference(tiny: object, tmp_path: Path) -> None:
     # Zeroing x and returning it would make the reference 2·x = 0 agree, were x not cloned first.
     result = grade(learner(tmp_path, "x.zero_()\nreturn x\n"))

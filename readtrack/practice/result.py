@@ -102,6 +102,12 @@ class PracticeResult:
                 f"({'≥' if t.higher_is_better else '≤'} {_num(t.target)} needed)"
                 for t in stage.targets
             ]
+            out += [  # held to a claim at full size, too noisy at quick size to assert: shown, not graded
+                f"· reported: {m.name}: {_num(m.value)} (the claim, asserted in the full run: "
+                f"{'≥' if claim[1] else '≤'} {_num(claim[0])})"
+                for m in stage.measured
+                if (claim := m.claim) is not None
+            ]
             if stage.error and not self.error:
                 out.append(f"train: {stage.error}")
         if self.output:
