@@ -10,7 +10,8 @@ check: the rescaled short schedule reaches ᾱ_T < 1e-3 (unscaled, T = 50 stays 
        Gaussian data returns that Gaussian.
 train: 8×8 bars images in which only horizontal (class 0) or only vertical (class 1) bars are on; an
        autoencoder into an 8-d latent, then a DDPM (T = 50, rescaled β) on the latent with condition dropout
-       0.1. Decoded samples thresholded at 0.5: the share that are bars images (finite
+       0.1, sampled with a moving average of its weights. Decoded samples thresholded at 0.5 (1000 per
+       class and guidance weight): the share that are bars images (finite
        ``bars_log_likelihood``) against a Gaussian fitted to the latents (the same decoder, no diffusion),
        and the share of the requested class without and with guidance (w = 0 and w = 2). The full run adds
        the paper's comparison: the same denoiser, steps and sampler in pixel space (64-d), at its own
@@ -21,6 +22,7 @@ bench: the denoiser's training step (forward + backward) in the 8-d latent and i
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -174,6 +176,11 @@ def _judge(x: torch.Tensor, c: torch.Tensor) -> tuple[float, float]:
 # it), so its losses are not quoted here.
 LR = {"latent": 1e-2, "pixel": 3e-3}
 D_HIDDEN = 128
+# The sampled denoiser is an exponential moving average of the trained weights, as in Ho et al. and the LDM
+# code. Its decay is the best of 0.99 / 0.995 / 0.998 / 0.999 by the same validation ε-loss (latent, 1000
+# steps, seeds 0 and 1: 0.166 / 0.174 / 0.265 / 0.489 against 0.190 for the raw weights): the raw weights
+# at a learning rate of 1e-2 end wherever the last steps threw them, and so did guidance's gain.
+EMA = 0.99
 
 
 def fit_denoiser(
@@ -185,9 +192,11 @@ def fit_denoiser(
     g: torch.Generator,
     label: str,
 ) -> Denoiser:
-    """The class-conditional DDPM on ``data`` (n, d) with labels y: L_LDM (eq. 2) with condition dropout."""
+    """The class-conditional DDPM on ``data`` (n, d) with labels y: L_LDM (eq. 2) with condition dropout.
+    Returns the moving average of its weights (decay ``EMA``)."""
     s = linear_schedule(T, device=ctx.device)
     model = Denoiser(data.shape[1], CLASSES, d_hidden=D_HIDDEN).to(ctx.device)
+    average = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for step in range(steps):
         i = torch.randint(0, len(data), (256,), generator=g).to(ctx.device)
@@ -200,13 +209,17 @@ def fit_denoiser(
         opt.zero_grad()
         loss.backward()
         opt.step()
+        with torch.no_grad():
+            for kept, p in zip(average.parameters(), model.parameters(), strict=True):
+                kept.lerp_(p, 1 - EMA)
         if step % 20 == 0:
             ctx.metric(f"ε-prediction loss, {label}", step, loss.item())
-    return model
+    return average
 
 
 def train(ctx: RunContext) -> None:
-    ae_steps, dm_steps, per_class = (250, 1000, 200) if ctx.quick else (400, 3000, 500)
+    # 1000 samples per class: with 200, the gain of guidance moved by up to 0.04 between draws of samples
+    ae_steps, dm_steps, per_class = (250, 1000, 1000) if ctx.quick else (400, 3000, 1000)
     x, y = labelled_bars(30_000, torch.Generator().manual_seed(ctx.seed), ctx.device)
     g = torch.Generator().manual_seed(ctx.seed)
     ae = Autoencoder(d_z=D_Z).to(ctx.device)
@@ -248,11 +261,14 @@ def train(ctx: RunContext) -> None:
         0.1 if ctx.quick else 0.2,  # quick: 0.1 looser
         detail=steps,
     )
+    # Reported, not asserted, at quick size: over seeds its margin stays near 2 sd, below the calibration
+    # rule's 3, though no seed misses it; the spread is between trained models, not draws of samples.
     ctx.target(
         "class consistency, guided (w = 2) minus unguided (w = 0)",
         latent[2.0][1] - latent[0.0][1],
         0.05,
         detail=f"share of samples that are bars images of the requested class, {steps}",
+        asserted=not ctx.quick,
     )
     # The paper's comparison (full run only, for the quick budget): the same denoiser, steps and sampler in
     # pixel space (64-d, pixels as ±1), at its own learning rate.

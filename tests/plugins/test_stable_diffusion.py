@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.stable_diffusion.experiment import CLASSES, D_Z, _judge, labelled_bars
 from readtrack_plugins.stable_diffusion.model import (
     Denoiser,
@@ -119,26 +119,18 @@ def guidance_ignored(
     return model(zt, t, c)
 
 
-@pytest.mark.parametrize(
-    ("target", "broken", "caught_by"),
-    [
-        (
-            "readtrack_plugins.stable_diffusion.experiment.sample",
-            no_denoising,
-            "share of bars images, diffusion",
-        ),
-        (
-            "readtrack_plugins.stable_diffusion.model.guided_eps",
-            guidance_ignored,
-            "class consistency, guided",
-        ),
-    ],
-)
-def test_the_train_stage_fails_without_diffusion_or_without_guidance(
-    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
-) -> None:
-    monkeypatch.setattr(target, broken)
+def test_the_train_stage_fails_without_diffusion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("readtrack_plugins.stable_diffusion.experiment.sample", no_denoising)
     result = run_stage("stable-diffusion", "train")
     assert result.verdict() == "failed"
     failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith(caught_by) for name in failed), failures(result)
+    assert any(name.startswith("share of bars images, diffusion") for name in failed), failures(result)
+
+
+def test_without_guidance_its_gain_misses_the_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guidance removed: every w samples the conditional model, so the gain of w = 2 over w = 0 (reported,
+    not asserted, at quick size) is sampling noise around 0, below its threshold."""
+    monkeypatch.setattr("readtrack_plugins.stable_diffusion.model.guided_eps", guidance_ignored)
+    result = run_stage("stable-diffusion", "train")
+    gain = reported_claim(result, "class consistency, guided")
+    assert not gain.passed, gain
