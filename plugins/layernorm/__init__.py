@@ -48,21 +48,16 @@ mean ± sd [min, max] over seeds, one thread each; a target is asserted only whe
 margin, (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≥ 1.25: inputs ×100: final training loss without / with LayerNorm, each at its best lr
-      torch 2.14.1, seeds 0-19: 2.722 ± 1.131 [1.344, 5.280], margin 1.3 sd
-      torch 2.13.0, seeds 0-9: 2.883 ± 1.063 [1.654, 4.963], margin 1.5 sd
     measured: inputs ×100, LayerNorm: final training loss (mean of 1 seed(s))
       torch 2.14.1, seeds 0-19: 0.2038 ± 0.08014 [0.1194, 0.4454]
       torch 2.13.0, seeds 0-9: 0.1845 ± 0.04562 [0.1194, 0.2867]
     measured: inputs ×100, no normalisation: final training loss (mean of 1 seed(s))
       torch 2.14.1, seeds 0-19: 0.5053 ± 0.1400 [0.2950, 0.8287]
       torch 2.13.0, seeds 0-9: 0.5014 ± 0.1108 [0.3199, 0.6331]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - inputs ×100: final training loss without / with LayerNorm, each at its best lr (quick, torch 2.14.1):
-      margin 1.3 sd < 3
-    - inputs ×100: final training loss without / with LayerNorm, each at its best lr (quick, torch 2.13.0):
-      margin 1.5 sd < 3
+    reported, not asserted at quick size (the claim: ≥ 1.25): inputs ×100: final training loss without /
+      with LayerNorm, each at its best lr
+      torch 2.14.1, seeds 0-19: 2.722 ± 1.131 [1.344, 5.280], margin 1.3 sd
+      torch 2.13.0, seeds 0-9: 2.883 ± 1.063 [1.654, 4.963], margin 1.5 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare
