@@ -29,12 +29,19 @@ held-out pairs. Each format gets its own best rate of {1e-3, 3e-3, 1e-2}, chosen
 their own stream (excluded from training like the held-out pairs), never on the reported pairs: the full run
 trains the whole grid; the quick run trains each format at 3e-3, the grid's pick on validation at the quick
 budget of 250 steps, not yet re-checked at 400 (``readtrack run galactica --quick --impl grid --seeds 0-4
---jobs 1`` runs the grid). Quick (3 digits, 400 steps; ``readtrack run galactica --quick --jobs 1``): the
-target is a margin of 0.2 in exact match, scratchpad over direct; its numbers over seeds are in the
-calibration at the end of this page. At 250 steps (the quick run up to issue 42) the scratchpad model was
-still half-way up its learning curve, and how far up varied so much by seed that the margin was 1.6 seed
-standard deviations above 0.2 (seed 11 fell below it); at 400 it has mostly learnt the trace, while the direct
-model only begins to. Full
+--jobs 1`` runs the grid). Quick (3 digits, 400 steps; ``readtrack run galactica --quick --jobs 1``) is a
+smoke test: it reports the margin in exact match, scratchpad over direct, beside its claim (≥ 0.2) and asserts
+nothing; the full run carries the claim (≥ 0.5). The margin is well above 0 on every seed calibrated (numbers
+in the calibration at the end of this page), but it does not meet the rule of issue 42 for an asserted target
+(every seed passing, by at least three seed standard deviations): at 400 steps neither arm has finished, the
+scratchpad model has mostly learnt the trace and the direct model only begins to, and how far each has got
+varies by seed, so as a target of 0.2 the margin was 2.4 sd above it on seeds 0-19 (2.0 on torch 2.13.0, seeds
+0-9). More steps do not fit in the quick budget (15 s for all three stages on 2 cores). A better-conditioned
+optimiser (gradients clipped to norm 1, β2 = 0.99), tried on seeds 3, 7 and 8, moved both arms by seed
+(held-out exact match, scratchpad 0.754 / 0.800 / 0.962 against 0.748 / 0.832 / 0.768, direct 0.058 / 0.086 /
+0.504 against 0.312 / 0.472 / 0.376) and left the margin as spread as before (0.70 / 0.71 / 0.46), so it was
+not kept. At 250 steps (the quick run before issue 42) the scratchpad model was still half-way up its learning
+curve (margin 1.6 sd, seed 11 below 0.2). Full
 (``readtrack run galactica --only train --seed S``, 5 digits, 800 steps, each format at its own rate):
 scratchpad 1.000 on seeds 0 / 1 / 2 (lr 1e-3; 3e-3 also scores 1.000 on validation and the tie goes to the
 first rate tried) against direct 0.222 / 0.044 / 0.268 (lr 3e-3; its validation exact match at 1e-3 / 3e-3 /

@@ -14,9 +14,10 @@ train: two TinyTransformers from the same initialisation, trained on the same pa
        and the answer); exact-match accuracy of greedy answers on held-out pairs (excluded from training).
        Each format at its own best AdamW rate of ``GRID``, chosen on 500 validation pairs (also excluded
        from training), never on the reported pairs (full run; quick trains ``QUICK_LR``, the grid's picks
-       at the quick budget; ``--impl grid --quick`` runs the grid). Target: the scratchpad model beats the
-       direct one by a margin; quick: 3 digits, full: 5 digits, with the held-out accuracy every quarter of
-       training as a curve.
+       at the quick budget; ``--impl grid --quick`` runs the grid). Target (full run): the scratchpad model
+       beats the direct one by a margin; quick (3 digits) reports the margin without asserting it: a smoke
+       test, since at its budget both arms are part-way up their curves by seed; full: 5 digits, with the
+       held-out accuracy every quarter of training as a curve.
 bench: greedy decoding of a batch of held-out prompts in each format with the key/value cache, and without
        it (the whole prefix re-run per token): time and tokens per answer; the scratchpad's token ratio.
 """
@@ -237,12 +238,18 @@ def train(ctx: RunContext) -> None:
             f"of {BATCH}",
         )
         ctx.progress(1 + scratchpad, 2)
+    name = f"held-out exact match, scratchpad − direct ({D}-digit addition)"
+    detail = (
+        f"{accuracy[True]:.3f} (lr {chosen[True]:g}) against {accuracy[False]:.3f} (lr {chosen[False]:g}); "
+        "the answer most significant digit first"
+    )
+    # quick: a smoke test (issue 42): at 400 steps both arms are mid-curve by seed, see the page
     ctx.target(
-        f"held-out exact match, scratchpad − direct ({D}-digit addition)",
+        name,
         accuracy[True] - accuracy[False],
         0.2 if ctx.quick else 0.5,
-        detail=f"{accuracy[True]:.3f} (lr {chosen[True]:g}) against {accuracy[False]:.3f} (lr "
-        f"{chosen[False]:g}); the answer most significant digit first",
+        detail=detail,
+        asserted=not ctx.quick,
     )
 
 

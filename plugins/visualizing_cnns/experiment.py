@@ -11,10 +11,12 @@ check: the layer-by-layer projection ``project`` against autograd on the same ne
        not the gradient.
 train: 24×24 images, one of four shapes (the label) plus a distractor: a random 4×4 binary pattern of the
        same brightness, placed apart from the shape, independent of the label. A ReLU LeNet-5 is trained
-       (Adam, 400 steps, quick too); on held-out images the share of each map's mass inside the object's
+       (Adam, 400 steps at lr 3e-3 and at 6e-3, the rate picked on validation images, quick too); on 300
+       held-out images (quick: occlusion on 40 of them) the share of each map's mass inside the object's
        tight box, divided by the box's share of the image (1 = no preference), against the same on the
-       distractor's box; the image's own brightness as a map is the baseline (it sees object and distractor
-       alike), the untrained network's saliency the A/B.
+       distractor's box, the two compared as the object's share of the mass per unit area in both boxes
+       (bounded, unlike their ratio); the image's own brightness as a map is the baseline (it sees object and
+       distractor alike), the untrained network's saliency the A/B.
 bench: the three maps for a batch of images: one backward projection (saliency, deconvnet) against one
        forward pass per pixel (occlusion), at 16×16 and 24×24.
 """
@@ -29,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from readtrack.context import RunContext, dtype_name
+from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.images import shape_masks
 from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
 
@@ -118,22 +121,36 @@ def occlusion_loop(net: nn.Module, x: torch.Tensor, c: torch.Tensor, k: int = 3)
     return out
 
 
+# Adam's learning rates for the LeNet, one picked per run by accuracy on validation images (drawn after the
+# test set's). Either alone fails some seed at 400 steps (planning, on validation images): at 3e-3 seeds 12
+# and 14 stopped at 0.94 (the filled shapes still confused), at 6e-3 seed 13 at 0.92 (a late loss spike of
+# constant-rate Adam); the other rate reached ≥ 0.98 on each. 1e-2 diverged on seed 12 (0.75).
+GRID = (3e-3, 6e-3)
+
+
 def _trained(
-    ctx: RunContext, steps: int, n_train: int = 3000, n_test: int = 1000
-) -> tuple[ShapesLeNet, tuple[torch.Tensor, ...]]:
-    """A ReLU LeNet-5 trained on shapes with a distractor, and held-out images with their boxes."""
+    ctx: RunContext, steps: int, n_train: int = 3000, n_test: int = 1000, grid: tuple[float, ...] = GRID
+) -> tuple[ShapesLeNet, tuple[torch.Tensor, ...], dict[float, float]]:
+    """A ReLU LeNet-5 trained on shapes with a distractor at each rate of ``grid``, the one most accurate on
+    500 validation images; held-out test images with their boxes; the validation accuracy of every rate."""
     g = torch.Generator().manual_seed(ctx.seed)
     x, y, _, _ = shapes_with_distractor(n_train, g, ctx.device)
     test = shapes_with_distractor(n_test, g, ctx.device)
-    torch.manual_seed(ctx.seed)
-    net = ShapesLeNet(size=SIZE).to(ctx.device)
-    fit_image_classifier(net, x, y, steps=steps, lr=3e-3, seed=ctx.seed)
-    return net, test
+    xv, yv, _, _ = shapes_with_distractor(
+        500, g, ctx.device
+    )  # validation: picks the rate, never the test set
+    nets, validation = {}, {}
+    for lr in grid:
+        torch.manual_seed(ctx.seed)
+        nets[lr] = ShapesLeNet(size=SIZE).to(ctx.device)
+        fit_image_classifier(nets[lr], x, y, steps=steps, lr=lr, seed=ctx.seed)
+        validation[lr] = image_accuracy(nets[lr], xv, yv)
+    return nets[rates.best(validation, higher_is_better=True)], test, validation
 
 
 def check(ctx: RunContext) -> None:
     g = torch.Generator().manual_seed(ctx.seed)
-    trained, _ = _trained(ctx, 40, 600, 1)  # a few steps: ReLU patterns of a network that has learned a bit
+    trained, _, _ = _trained(ctx, 40, 600, 1, grid=(GRID[0],))  # a few steps: a network that learnt a bit
     for dtype, (batch, size), weights in itertools.product(
         ctx.check_dtypes, [(1, 16), (5, 24)], ("random", "trained")
     ):
@@ -197,17 +214,31 @@ def box_share(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     return mass / area
 
 
+def preference(on_object: float, on_distractor: float) -> float:
+    """A map's object : distractor preference as a bounded share: on_object / (on_object + on_distractor)
+    (per unit area; 1/2: none, 2/3: twice as much on the object). The same order as the ratio, without its
+    tail when a map leaves almost nothing on the distractor."""
+    return on_object / max(on_object + on_distractor, 1e-30)
+
+
 def train(ctx: RunContext) -> None:
-    steps, shown = (400, 40) if ctx.quick else (400, 300)  # quick: fewer maps, the same network
-    net, (xt, yt, obj, dis) = _trained(ctx, steps)
+    steps, shown = 400, 300
+    # quick: the same network and backward maps, fewer occlusion maps (a forward pass per pixel)
+    occluded = 40 if ctx.quick else shown
+    net, (xt, yt, obj, dis), validation = _trained(ctx, steps)
     accuracy = image_accuracy(net, xt, yt)
-    ctx.target("test accuracy with a distractor in every image", accuracy, 0.95, detail=f"{steps} Adam steps")
+    ctx.target(
+        "test accuracy with a distractor in every image",
+        accuracy,
+        0.95,
+        detail=f"{steps} Adam steps, {rates.choice(validation, '.3f', higher_is_better=True)}",
+    )
     x, c, obj, dis = xt[:shown], yt[:shown], obj[:shown], dis[:shown]
     maps = {
         "image brightness (baseline)": x[:, 0].clamp(min=0),
         "saliency |∂S_c/∂x|": saliency(net, x, c)[:, 0],
         "deconvnet (rectified)": project(net, x, c, "deconvnet")[:, 0].clamp(min=0),
-        "occlusion (drop of p_c, ≥ 0)": occlusion(net, x, c).clamp(min=0),
+        "occlusion (drop of p_c, ≥ 0)": occlusion(net, x[:occluded], c[:occluded]).clamp(min=0),
     }
     with torch.no_grad():
         torch.manual_seed(ctx.seed)
@@ -215,32 +246,36 @@ def train(ctx: RunContext) -> None:
     maps["saliency of the untrained network"] = saliency(untrained, x, c)[:, 0]
     share = {}
     for name, m in maps.items():
-        on_object, on_distractor = (box_share(m.detach(), boxes).mean().item() for boxes in (obj, dis))
+        n = len(m)
+        on_object, on_distractor = (box_share(m.detach(), boxes[:n]).mean().item() for boxes in (obj, dis))
         share[name] = (on_object, on_distractor)
         ctx.measured(
             f"{name}: mass share / area share, object box",
             on_object,
-            f"distractor box {on_distractor:.2f}; {shown} test images",
+            f"distractor box {on_distractor:.2f}; {n} test images",
         )
         ctx.progress(len(share), len(maps))
-    per_area = {
-        name: on_object / max(on_distractor, 1e-9) for name, (on_object, on_distractor) in share.items()
-    }
+    per_area = {name: preference(*pair) for name, pair in share.items()}
+    ratio = {name: on_object / max(on_distractor, 1e-9) for name, (on_object, on_distractor) in share.items()}
     for name in ("saliency |∂S_c/∂x|", "occlusion (drop of p_c, ≥ 0)"):
         ctx.target(f"{name}: the object's box holds ≥ 2× its area share of the map", share[name][0], 2.0)
+    bright = "image brightness (baseline)"
     ctx.target(
-        "occlusion: mass per unit area, object box / distractor box",
+        "occlusion: object's share of the mass per unit area in the two boxes (2/3: twice the distractor's)",
         per_area["occlusion (drop of p_c, ≥ 0)"],
-        2.0,
-        detail=f"the image's own brightness: {per_area['image brightness (baseline)']:.2f}",
+        2 / 3,
+        detail=f"object / distractor per unit area {ratio['occlusion (drop of p_c, ≥ 0)']:.1f}, the image's "
+        f"own brightness {ratio[bright]:.2f}",
     )
-    ctx.target(
-        "saliency: object / distractor per unit area, over the same for the image's brightness",
-        per_area["saliency |∂S_c/∂x|"] / per_area["image brightness (baseline)"],
-        1.0,
-        detail=f"saliency {per_area['saliency |∂S_c/∂x|']:.2f}, brightness "
-        f"{per_area['image brightness (baseline)']:.2f}: weaker than occlusion, not ≫ (reported as measured)",
+    ratio_sal = ratio["saliency |∂S_c/∂x|"] / ratio[bright]
+    name = "saliency vs brightness: R_sal / (R_sal + R_bright), R = object / distractor per unit area"
+    value = preference(ratio["saliency |∂S_c/∂x|"], ratio[bright])
+    detail = (
+        f"saliency {ratio['saliency |∂S_c/∂x|']:.2f}, brightness {ratio[bright]:.2f}, their ratio "
+        f"{ratio_sal:.2f}; 1/2: no more preference for the object than the brightness has"
     )
+    # quick: a smoke test, its margin over seeds is below 3 sd (see the page)
+    ctx.target(name, value, 0.5, detail=detail, asserted=not ctx.quick)
 
 
 def bench(ctx: RunContext) -> None:

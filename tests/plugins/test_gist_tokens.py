@@ -110,8 +110,11 @@ def sealed_gist_mask(n_prompt: int, k: int, n_after: int, device: str | torch.de
     return mask
 
 
-def test_the_train_target_fails_when_the_gist_cannot_read_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gist_gain_vanishes_when_the_gist_cannot_read_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick train is a smoke test (it reports the gain, asserts nothing: see the page); with the idea
+    removed the reported gain over the no-prompt ceiling is gone (seed 0 reaches 0.70 with the gist mask)."""
     monkeypatch.setattr("readtrack_plugins.gist_tokens.experiment.gist_mask", sealed_gist_mask)
     result = run_stage("gist-tokens", "train")
-    assert result.verdict() == "failed", failures(result)
-    assert not any(t.passed for t in result.targets if t.name.startswith("gist k = 1")), failures(result)
+    assert not result.targets, failures(result)
+    (gain,) = [m.value for m in result.measured if m.name.startswith("gist k = 1")]
+    assert gain < 0.05  # the full run's target is 0.5, the quick run's was 0.3
