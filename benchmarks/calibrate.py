@@ -60,16 +60,15 @@ def main() -> None:
     print(f"{'full' if args.full else 'quick'} runs, seeds {args.seeds}, history in {', '.join(homes)}\n")
     found: dict[str, list[calibration.Calibration]] = {}
     for name in names:
-        runs = newest_runs(name, homes, seeds, quick=not args.full)
-        missing = [s for s in seeds if s not in runs]
-        if missing:
-            print(f"{name}: no run recorded for seed(s) {missing}: left out", file=sys.stderr)
-            continue
         folder = plugin_folder(name)
-        date = max(r.info.started_at for r in runs.values())[:10]
-        found[name] = [
-            calibration.from_runs(list(runs.values()), code=calibration.fingerprint(folder), date=date)
-        ]
+        for release, runs in newest_runs(name, homes, seeds, quick=not args.full).items():
+            missing = [s for s in seeds if s not in runs]
+            if missing:
+                print(f"{name}, torch {release}: no run for seed(s) {missing}: left out", file=sys.stderr)
+                continue
+            date = max(r.info.started_at for r in runs.values())[:10]
+            made = calibration.from_runs(list(runs.values()), code=calibration.fingerprint(folder), date=date)
+            found.setdefault(name, []).append(made)
     print(calibration.results_table(found))
     if not args.write:
         return
@@ -101,12 +100,13 @@ def main() -> None:
         print("  " + line, file=sys.stderr)
 
 
-def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict:
-    """Seed → the newest finished run of that seed among ``name``'s multi-seed runs in every home."""
-    from readtrack import history
+def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict[str, dict]:
+    """Torch release → seed → the newest finished run of that seed among ``name``'s multi-seed runs in every
+    home: a record is one release's, so runs of two releases are never mixed, whichever is newer."""
+    from readtrack import calibration, history
     from readtrack.records import GroupRecord
 
-    best: dict = {}
+    best: dict[str, dict] = {}
     for home in homes:
         os.environ["READTRACK_HOME"] = home
         for group in history.entries(name):
@@ -116,8 +116,9 @@ def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -
                 seed = run.info.seed
                 if run.info.quick != quick or seed not in seeds:
                     continue
-                if seed not in best or run.info.started_at > best[seed].info.started_at:
-                    best[seed] = run
+                runs = best.setdefault(calibration.torch_release(run.info.environment.get("torch", "?")), {})
+                if seed not in runs or run.info.started_at > runs[seed].info.started_at:
+                    runs[seed] = run
     return best
 
 

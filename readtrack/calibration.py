@@ -27,7 +27,7 @@ import json
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,7 +351,7 @@ def page_block_in(source: str) -> str | None:
     return None if start is None else "\n".join(lines[start:closing]).replace("\\\\", "\\")
 
 
-def results_table(records: dict[str, Sequence[Calibration]]) -> str:
+def results_table(records: Mapping[str, Sequence[Calibration]]) -> str:
     """Every plugin's targets, per mode and torch, as a Markdown table (``records``: name → calibrations); a
     target reported, not asserted, in that mode is a row too ("quick, reported"), with its margin and the
     seeds that miss it."""

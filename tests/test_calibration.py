@@ -212,6 +212,35 @@ def test_the_script_runs_seeds_records_them_and_writes_the_page_and_the_table(
     assert calibration.results_table({"fake": record}) in again.stdout  # read back from the same history
 
 
+def test_the_script_never_mixes_two_torch_releases_whichever_ran_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Homes hold runs of several torch releases (``--home`` repeated): each release gives its own record,
+    the newest run per seed within it; a newer run on another torch never takes an older one's place."""
+    import importlib.util
+
+    from readtrack import history
+    from readtrack.records import GroupRecord
+
+    spec = importlib.util.spec_from_file_location("calibrate_script", SCRIPT)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    homes = []
+    for home, torch, value, day in (("a", "2.14.1+cu130", 0.9, "24"), ("b", "2.13.0+cpu", 0.6, "25")):
+        monkeypatch.setenv("READTRACK_HOME", str(tmp_path / home))
+        runs = [run_record(seed, value) for seed in (0, 1)]
+        for run in runs:
+            run.info.environment["torch"] = torch
+            run.info.started_at = f"2026-11-{day}T10:00:00"
+        history.record_group(GroupRecord(home, "p", [0, 1], runs[0].info.started_at, "passed", 2.0, runs))
+        homes.append(str(tmp_path / home))
+    found = script.newest_runs("p", homes, [0, 1], quick=True)
+    assert sorted(found) == ["2.13.0", "2.14.1"]
+    assert {r.stages[0].targets[0].value for r in found["2.14.1"].values()} == {0.9}
+    assert {r.stages[0].targets[0].value for r in found["2.13.0"].values()} == {0.6}
+
+
 # -- the shelf held to its records ---------------------------------------------------------------------------
 #: Issue 42 stays open while either ledger lists a plugin. NOT_CALIBRATED: no quick calibration yet on both
 #: torch releases (seeds 0-19 on one, 0-9 on the other) on the plugin's code as it is. BREAKS_RULE: its record
