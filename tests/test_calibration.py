@@ -249,25 +249,10 @@ def test_the_script_never_mixes_two_torch_releases_whichever_ran_last(
 NOT_CALIBRATED: frozenset[str] = frozenset()
 BREAKS_RULE: frozenset[str] = frozenset(
     {
-        "coco",
-        "deepdream",
         "fuyu",
         "galactica",
         "gist_tokens",
-        "gpt",
-        "gqa",
-        "megabyte",
-        "palm",
-        "r_cnn",
-        "reformer",
-        "rethinking_generalization",
-        "roberta",
-        "rtrbm",
-        "segmentation",
-        "stable_diffusion",
-        "super_convergence",
         "visualizing_cnns",
-        "weak_to_strong",
     }
 )
 

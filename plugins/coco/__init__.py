@@ -66,10 +66,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     target ≥ 0.01: AP@[.5:.95] with minus without box regression
       torch 2.14.1, seeds 0-19: 0.2752 ± 0.03804 [0.2204, 0.3546], margin 7.0 sd
       torch 2.13.0, seeds 0-9: 0.2783 ± 0.04123 [0.2209, 0.3546], margin 6.5 sd
-    target ≥ 0.05: box regression's relative gain, AP@[.5:.95] minus AP50 (the averaged metric sees
-      localisation)
-      torch 2.14.1, seeds 0-19: 0.6803 ± 0.2169 [0.3112, 1.356], margin 2.9 sd
-      torch 2.13.0, seeds 0-9: 0.7218 ± 0.2658 [0.3112, 1.356], margin 2.5 sd
     target ≤ 0.8: the averaged metric sees imprecise boxes: AP@[.5:.95] / AP50 with box regression
       torch 2.14.1, seeds 0-19: 0.5116 ± 0.02549 [0.4641, 0.5735], margin 11.3 sd
       torch 2.13.0, seeds 0-9: 0.5107 ± 0.02461 [0.4641, 0.5428], margin 11.8 sd
@@ -118,18 +114,16 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: AR@100, no box regression
       torch 2.14.1, seeds 0-19: 0.4122 ± 0.01545 [0.3855, 0.4378]
       torch 2.13.0, seeds 0-9: 0.4079 ± 0.01633 [0.3855, 0.4378]
+    reported, not asserted at quick size (the claim: ≥ 0.05): box regression's relative gain, AP@[.5:.95]
+      minus AP50 (the averaged metric sees localisation)
+      torch 2.14.1, seeds 0-19: 0.6803 ± 0.2169 [0.3112, 1.356], margin 2.9 sd
+      torch 2.13.0, seeds 0-9: 0.7218 ± 0.2658 [0.3112, 1.356], margin 2.5 sd
     measured: AP@[.5:.95], both regressions minus the RPN's alone
       torch 2.14.1, seeds 0-19: 0.04823 ± 0.02052 [0.009938, 0.07963]
       torch 2.13.0, seeds 0-9: 0.05471 ± 0.01850 [0.009938, 0.07799]
     measured: AP50, both regressions minus the RPN's alone
       torch 2.14.1, seeds 0-19: 0.08206 ± 0.01751 [0.05102, 0.1131]
       torch 2.13.0, seeds 0-9: 0.08989 ± 0.01139 [0.07502, 0.1131]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - box regression's relative gain, AP@[.5:.95] minus AP50 (the averaged metric sees localisation) (quick,
-      torch 2.14.1): margin 2.9 sd < 3
-    - box regression's relative gain, AP@[.5:.95] minus AP50 (the averaged metric sees localisation) (quick,
-      torch 2.13.0): margin 2.5 sd < 3
 """
 
 from readtrack.paper_plugin import Exercise, declare

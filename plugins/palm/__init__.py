@@ -54,9 +54,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     target ≤ 0.3: both models learnt the chain: worse held-out loss − the chain's own (nats)
       torch 2.14.1, seeds 0-19: 0.1847 ± 0.02663 [0.1479, 0.2453], margin 4.3 sd
       torch 2.13.0, seeds 0-9: 0.1908 ± 0.03230 [0.1495, 0.2453], margin 3.4 sd
-    target ≤ 0.1: parallel − serial held-out loss (nats)
-      torch 2.14.1, seeds 0-19: 0.02274 ± 0.03066 [-0.04278, 0.06513], margin 2.5 sd
-      torch 2.13.0, seeds 0-9: 0.02019 ± 0.03380 [-0.04278, 0.06513], margin 2.4 sd
     measured: the true chain's own loss on the held-out set (nats)
       torch 2.14.1, seeds 0-19: 1.167 ± 0.04470 [1.026, 1.226]
       torch 2.13.0, seeds 0-9: 1.176 ± 0.04044 [1.089, 1.226]
@@ -66,10 +63,9 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: held-out loss, serial blocks (nats)
       torch 2.14.1, seeds 0-19: 1.323 ± 0.05404 [1.217, 1.461]
       torch 2.13.0, seeds 0-9: 1.340 ± 0.06034 [1.218, 1.461]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - parallel − serial held-out loss (nats) (quick, torch 2.14.1): margin 2.5 sd < 3
-    - parallel − serial held-out loss (nats) (quick, torch 2.13.0): margin 2.4 sd < 3
+    reported, not asserted at quick size (the claim: ≤ 0.1): parallel − serial held-out loss (nats)
+      torch 2.14.1, seeds 0-19: 0.02274 ± 0.03066 [-0.04278, 0.06513], margin 2.5 sd
+      torch 2.13.0, seeds 0-9: 0.02019 ± 0.03380 [-0.04278, 0.06513], margin 2.4 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -56,21 +56,16 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     target ≥ 0.95: test accuracy after fitting true labels
       torch 2.14.1, seeds 0-19: 0.9949 ± 0.002634 [0.9900, 0.9990], margin 17.0 sd
       torch 2.13.0, seeds 0-9: 0.9951 ± 0.002558 [0.9910, 0.9990], margin 17.6 sd
-    target ≥ 3: epochs to fit permuted labels / true labels (random labels take longer)
-      torch 2.14.1, seeds 0-19: 5.552 ± 1.505 [3.000, 7.500], margin 1.7 sd
-      torch 2.13.0, seeds 0-9: 5.800 ± 1.300 [4.333, 7.500], margin 2.2 sd
     measured: true labels: epochs to fit every training label
       torch 2.14.1, seeds 0-19: 2.800 ± 0.9515 [2.000, 5.000]
       torch 2.13.0, seeds 0-9: 2.500 ± 0.5270 [2.000, 3.000]
     measured: permuted labels: epochs to fit every training label
       torch 2.14.1, seeds 0-19: 14.30 ± 1.174 [13.00, 17.00]
       torch 2.13.0, seeds 0-9: 13.90 ± 0.7379 [13.00, 15.00]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - epochs to fit permuted labels / true labels (random labels take longer) (quick, torch 2.14.1): margin
-      1.7 sd < 3
-    - epochs to fit permuted labels / true labels (random labels take longer) (quick, torch 2.13.0): margin
-      2.2 sd < 3
+    reported, not asserted at quick size (the claim: ≥ 3): epochs to fit permuted labels / true labels
+      (random labels take longer)
+      torch 2.14.1, seeds 0-19: 5.552 ± 1.505 [3.000, 7.500], margin 1.7 sd
+      torch 2.13.0, seeds 0-9: 5.800 ± 1.300 [4.333, 7.500], margin 2.2 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

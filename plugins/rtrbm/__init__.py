@@ -55,9 +55,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
 (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≤ 0.95: next-frame error, RTRBM / RBM
-      torch 2.14.1, seeds 0-19: 0.8738 ± 0.03285 [0.7946, 0.9177], margin 2.3 sd
-      torch 2.13.0, seeds 0-9: 0.8763 ± 0.03476 [0.7946, 0.9177], margin 2.1 sd
     measured: next-frame error of copying the last frame
       torch 2.14.1, seeds 0-19: 5.628 ± 0.01669 [5.600, 5.654]
       torch 2.13.0, seeds 0-9: 5.620 ± 0.01499 [5.600, 5.647]
@@ -67,10 +64,9 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: next-frame error, RBM (no temporal connection)
       torch 2.14.1, seeds 0-19: 4.402 ± 0.03641 [4.345, 4.466]
       torch 2.13.0, seeds 0-9: 4.396 ± 0.03666 [4.345, 4.458]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - next-frame error, RTRBM / RBM (quick, torch 2.14.1): margin 2.3 sd < 3
-    - next-frame error, RTRBM / RBM (quick, torch 2.13.0): margin 2.1 sd < 3
+    reported, not asserted at quick size (the claim: ≤ 0.95): next-frame error, RTRBM / RBM
+      torch 2.14.1, seeds 0-19: 0.8738 ± 0.03285 [0.7946, 0.9177], margin 2.3 sd
+      torch 2.13.0, seeds 0-9: 0.8763 ± 0.03476 [0.7946, 0.9177], margin 2.1 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare
