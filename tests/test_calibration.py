@@ -249,9 +249,6 @@ def test_the_script_never_mixes_two_torch_releases_whichever_ran_last(
 NOT_CALIBRATED: frozenset[str] = frozenset()
 BREAKS_RULE: frozenset[str] = frozenset(
     {
-        "fuyu",
-        "galactica",
-        "gist_tokens",
         "visualizing_cnns",
     }
 )

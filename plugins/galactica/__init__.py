@@ -64,19 +64,16 @@ mean ± sd [min, max] over seeds, one thread each; a target is asserted only whe
 margin, (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≥ 0.2: held-out exact match, scratchpad − direct (3-digit addition)
-      torch 2.14.1, seeds 0-19: 0.6697 ± 0.1956 [0.3600, 0.9260], margin 2.4 sd
-      torch 2.13.0, seeds 0-9: 0.6502 ± 0.2206 [0.3600, 0.9160], margin 2.0 sd
     measured: held-out exact match, direct, 3 digits
       torch 2.14.1, seeds 0-19: 0.2223 ± 0.1468 [0.02800, 0.4740]
       torch 2.13.0, seeds 0-9: 0.2448 ± 0.1623 [0.02800, 0.4740]
     measured: held-out exact match, scratchpad <work>, 3 digits
       torch 2.14.1, seeds 0-19: 0.8920 ± 0.08213 [0.7480, 1.000]
       torch 2.13.0, seeds 0-9: 0.8950 ± 0.1039 [0.7480, 1.000]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - held-out exact match, scratchpad − direct (3-digit addition) (quick, torch 2.14.1): margin 2.4 sd < 3
-    - held-out exact match, scratchpad − direct (3-digit addition) (quick, torch 2.13.0): margin 2.0 sd < 3
+    reported, not asserted at quick size (the claim: ≥ 0.2): held-out exact match, scratchpad − direct
+      (3-digit addition)
+      torch 2.14.1, seeds 0-19: 0.6697 ± 0.1956 [0.3600, 0.9260], margin 2.4 sd
+      torch 2.13.0, seeds 0-9: 0.6502 ± 0.2206 [0.3600, 0.9160], margin 2.0 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

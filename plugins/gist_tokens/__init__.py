@@ -52,22 +52,16 @@ mean ± sd [min, max] over seeds, one thread each; a target is asserted only whe
 margin, (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≥ 0.3: gist k = 1 (prompt 8× compressed): held-out accuracy − the best expected without the
-      prompt
-      torch 2.14.1, seeds 0-19: 0.5772 ± 0.2203 [-0.01624, 0.7188], margin 1.3 sd, fails on seeds 7, 18
-      torch 2.13.0, seeds 0-9: 0.5765 ± 0.2094 [0.005493, 0.7031], margin 1.3 sd, fails on seed 7
     measured: best expected accuracy without the prompt (exact)
       torch 2.14.1, seeds 0-19: 0.3203 ± 0.02978 [0.2812, 0.3906]
       torch 2.13.0, seeds 0-9: 0.3312 ± 0.03359 [0.2969, 0.3906]
     measured: held-out accuracy, gist, k = 1
-      torch 2.14.1, seeds 0-19: 0.8975 ± 0.2139 [0.3119, 1.000]
-      torch 2.13.0, seeds 0-9: 0.9078 ± 0.2073 [0.3336, 1.000]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - gist k = 1 (prompt 8× compressed): held-out accuracy − the best expected without the prompt (quick,
-      torch 2.14.1): fails on seeds 7, 18
-    - gist k = 1 (prompt 8× compressed): held-out accuracy − the best expected without the prompt (quick,
-      torch 2.13.0): fails on seed 7
+      torch 2.14.1, seeds 0-19: 0.9482 ± 0.1540 [0.3142, 1.000]
+      torch 2.13.0, seeds 0-9: 0.9310 ± 0.2167 [0.3142, 1.000]
+    reported, not asserted at quick size (the claim: ≥ 0.3): gist k = 1 (prompt 8× compressed): held-out
+      accuracy − the best expected without the prompt
+      torch 2.14.1, seeds 0-19: 0.6278 ± 0.1515 [0.001709, 0.7188], margin 2.2 sd, misses it on seed 2
+      torch 2.13.0, seeds 0-9: 0.5997 ± 0.2126 [0.001709, 0.7031], margin 1.4 sd, misses it on seed 2
 """
 
 from readtrack.paper_plugin import Exercise, declare
