@@ -257,8 +257,11 @@ def train(ctx: RunContext) -> None:
         ctx.progress(len(share), len(maps))
     per_area = {name: preference(*pair) for name, pair in share.items()}
     ratio = {name: on_object / max(on_distractor, 1e-9) for name, (on_object, on_distractor) in share.items()}
+    # Saliency's two claims are reported, in the quick and the full run alike (both compute the same maps of
+    # the same network): over seeds 0-19 each held on every seed, but within 3 seed sds (see the page).
     for name in ("saliency |∂S_c/∂x|", "occlusion (drop of p_c, ≥ 0)"):
-        ctx.target(f"{name}: the object's box holds ≥ 2× its area share of the map", share[name][0], 2.0)
+        claim = f"{name}: the object's box holds ≥ 2× its area share of the map"
+        ctx.target(claim, share[name][0], 2.0, asserted=name.startswith("occlusion"))
     bright = "image brightness (baseline)"
     ctx.target(
         "occlusion: object's share of the mass per unit area in the two boxes (2/3: twice the distractor's)",
@@ -274,8 +277,7 @@ def train(ctx: RunContext) -> None:
         f"saliency {ratio['saliency |∂S_c/∂x|']:.2f}, brightness {ratio[bright]:.2f}, their ratio "
         f"{ratio_sal:.2f}; 1/2: no more preference for the object than the brightness has"
     )
-    # quick: a smoke test, its margin over seeds is below 3 sd (see the page)
-    ctx.target(name, value, 0.5, detail=detail, asserted=not ctx.quick)
+    ctx.target(name, value, 0.5, detail=detail, asserted=False)
 
 
 def bench(ctx: RunContext) -> None:

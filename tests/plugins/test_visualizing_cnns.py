@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.visualizing_cnns import model
 from readtrack_plugins.visualizing_cnns.experiment import (
     PATCH,
@@ -104,5 +104,5 @@ def test_the_train_stage_fails_for_a_network_that_never_learnt(monkeypatch: pyte
     )
     result = run_stage("visualizing-cnns", "train")
     assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert any(name.startswith("saliency |∂S_c/∂x|: the object's box") for name in failed), failures(result)
+    # saliency's claim is reported, not asserted (its margin over seeds is under 3 sd): the number misses it
+    assert not reported_claim(result, "saliency |∂S_c/∂x|: the object's box").passed, failures(result)
