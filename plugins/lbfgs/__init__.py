@@ -81,6 +81,43 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: Adam lr 0.1: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
       torch 2.14.1, seeds 0-19: 1805 ± 52.05 [1745, 1838]
       torch 2.13.0, seeds 0-9: 1838 on every seed
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≤ 100: L-BFGS (m = 10, strong Wolfe): evaluations of f to f − f* < 1e-10 (Rosenbrock from (−1.5,
+      2))
+      torch 2.14.1, seeds 0-4: 51.00 on every seed
+    target ≥ 10: Adam at its best lr / L-BFGS: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: 24.86 on every seed
+    target ≤ 500: L-BFGS (m = 10, strong Wolfe): evaluations of f to f − f* < 1e-06 (quadratic, κ = 1e4, n =
+      50)
+      torch 2.14.1, seeds 0-4: 374.8 ± 9.884 [359.0, 386.0], margin 12.7 sd
+    target ≥ 3: Adam at its best lr / L-BFGS: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: 4.916 ± 0.3958 [4.468, 5.348], margin 4.8 sd
+    measured: Adam lr 0.001: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.003: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.01: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.03: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.1: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: 1323 on every seed
+    measured: Adam lr 0.3: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
+      torch 2.14.1, seeds 0-4: 1268 on every seed
+    measured: L-BFGS m = 50 against m = 10: f − f* after 200 evaluations (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: 1.19e-05 ± 7.33e-06 [3.92e-06, 1.92e-05]
+    measured: Adam lr 0.001: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.003: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: 1761 ± 53.52 [1707, 1814]
+    measured: Adam lr 0.01: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: 1719 ± 42.43 [1689, 1749]
+    measured: Adam lr 0.03: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: 1770 ± 6.364 [1766, 1775]
+    measured: Adam lr 0.1: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
+    measured: Adam lr 0.3: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
+      torch 2.14.1, seeds 0-4: n/a ± n/a [n/a, n/a]
 """
 
 from readtrack.paper_plugin import Exercise, declare
