@@ -241,18 +241,27 @@ def number(value: float) -> str:
 
 
 def _seeds(seeds: Sequence[int]) -> str:
-    """0-19, or 1, 5, 7."""
-    seeds = list(seeds)
-    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
-        return f"{seeds[0]}-{seeds[-1]}"
-    return ", ".join(str(s) for s in seeds)
+    """0-19, or 1, 5, 7, or 0-4, 8, 10: a run of three or more consecutive seeds as a range."""
+    runs: list[list[int]] = []
+    for seed in seeds:
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    parts = [[f"{r[0]}-{r[-1]}"] if len(r) > 2 else [str(s) for s in r] for r in runs]
+    return ", ".join(part for run in parts for part in run)
 
 
 def summary(s: Spread) -> str:
     """mean ± sd, the range, and for a target its margin and failing seeds (for a measured value reported
     against a claim, the margin it would have)."""
-    if s.low == s.high:
-        text = f"{number(s.mean)} on every seed"
+    absent = [seed for seed, v in zip(s.seeds, s.values, strict=True) if not math.isfinite(v)]
+    present = [seed for seed in s.seeds if seed not in absent]
+    if not s.finite:
+        text = "n/a on every seed"
+    elif s.low == s.high:
+        where = f"seed{'s' if len(present) > 1 else ''} {_seeds(present)}" if absent else "every seed"
+        text = f"{number(s.mean)} on {where}"
     else:
         text = f"{number(s.mean)} ± {number(s.std)} [{number(s.low)}, {number(s.high)}]"
     if s.target is not None:
@@ -263,6 +272,8 @@ def summary(s: Spread) -> str:
             f", {'fails' if s.kind == 'target' else 'misses it'} on seed{'s' if len(failing) > 1 else ''} "
         )
         text += _seeds(failing)
+    if absent and s.finite and s.kind != "target":  # a target's n/a fails (above); the rest cover fewer seeds
+        text += f"; n/a on seed{'s' if len(absent) > 1 else ''} {_seeds(absent)}"
     return text
 
 
@@ -310,7 +321,10 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
             for c in runs:
                 same = next((s for s in c.numbers if (s.kind, s.name) == (first.kind, first.name)), None)
                 where = f"torch {torch_release(c.torch)}, seeds {_seeds(c.seeds)}: "
-                lines.append("      " + where + (summary(same) if same else "not recorded"))
+                text = where + (summary(same) if same else "not recorded")
+                lines += textwrap.wrap(
+                    text, width, initial_indent="      ", subsequent_indent="        ", break_on_hyphens=False
+                )
     broken = problems(calibrations) + problems(calibrations, mode="full")
     if broken:
         lines += ["", "    Asserted though it breaks the rule (to be strengthened, or reported instead):"]

@@ -64,11 +64,11 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-19: 2.387 ± 0.7994 [1.149, 4.449]
       torch 2.13.0, seeds 0-9: 2.536 ± 0.9078 [1.450, 4.449]
     measured: modes covered, non-saturating, seed 0
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 0; n/a on seeds 1-19
+      torch 2.13.0, seeds 0-9: 0 on seed 0; n/a on seeds 1-9
     measured: modes covered, saturating, seed 0
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 0; n/a on seeds 1-19
+      torch 2.13.0, seeds 0-9: 0 on seed 0; n/a on seeds 1-9
     measured: fewest modes covered, non-saturating
       torch 2.14.1, seeds 0-19: 0.9000 ± 1.252 [0, 5.000]
       torch 2.13.0, seeds 0-9: 0.8000 ± 0.9189 [0, 2.000]
@@ -88,118 +88,118 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-19: 0.02565 ± 0.01381 [0.007000, 0.06800]
       torch 2.13.0, seeds 0-9: 0.02665 ± 0.009196 [0.01850, 0.04450]
     measured: modes covered, non-saturating, seed 1
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
-      torch 2.13.0, seeds 0-9: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 1; n/a on seeds 0, 2-19
+      torch 2.13.0, seeds 0-9: 1.000 on seed 1; n/a on seeds 0, 2-9
     measured: modes covered, saturating, seed 1
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 1; n/a on seeds 0, 2-19
+      torch 2.13.0, seeds 0-9: 0 on seed 1; n/a on seeds 0, 2-9
     measured: modes covered, non-saturating, seed 2
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 2; n/a on seeds 0, 1, 3-19
+      torch 2.13.0, seeds 0-9: 0 on seed 2; n/a on seeds 0, 1, 3-9
     measured: modes covered, saturating, seed 2
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 2; n/a on seeds 0, 1, 3-19
+      torch 2.13.0, seeds 0-9: 0 on seed 2; n/a on seeds 0, 1, 3-9
     measured: modes covered, non-saturating, seed 3
-      torch 2.14.1, seeds 0-19: 2.000 on every seed
-      torch 2.13.0, seeds 0-9: 2.000 on every seed
+      torch 2.14.1, seeds 0-19: 2.000 on seed 3; n/a on seeds 0-2, 4-19
+      torch 2.13.0, seeds 0-9: 2.000 on seed 3; n/a on seeds 0-2, 4-9
     measured: modes covered, saturating, seed 3
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 3; n/a on seeds 0-2, 4-19
+      torch 2.13.0, seeds 0-9: 0 on seed 3; n/a on seeds 0-2, 4-9
     measured: modes covered, non-saturating, seed 4
-      torch 2.14.1, seeds 0-19: 2.000 on every seed
-      torch 2.13.0, seeds 0-9: 2.000 on every seed
+      torch 2.14.1, seeds 0-19: 2.000 on seed 4; n/a on seeds 0-3, 5-19
+      torch 2.13.0, seeds 0-9: 2.000 on seed 4; n/a on seeds 0-3, 5-9
     measured: modes covered, saturating, seed 4
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
-      torch 2.13.0, seeds 0-9: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 4; n/a on seeds 0-3, 5-19
+      torch 2.13.0, seeds 0-9: 1.000 on seed 4; n/a on seeds 0-3, 5-9
     measured: modes covered, non-saturating, seed 5
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 5; n/a on seeds 0-4, 6-19
+      torch 2.13.0, seeds 0-9: 0 on seed 5; n/a on seeds 0-4, 6-9
     measured: modes covered, saturating, seed 5
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
-      torch 2.13.0, seeds 0-9: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 5; n/a on seeds 0-4, 6-19
+      torch 2.13.0, seeds 0-9: 1.000 on seed 5; n/a on seeds 0-4, 6-9
     measured: modes covered, non-saturating, seed 6
-      torch 2.14.1, seeds 0-19: 2.000 on every seed
-      torch 2.13.0, seeds 0-9: 2.000 on every seed
+      torch 2.14.1, seeds 0-19: 2.000 on seed 6; n/a on seeds 0-5, 7-19
+      torch 2.13.0, seeds 0-9: 2.000 on seed 6; n/a on seeds 0-5, 7-9
     measured: modes covered, saturating, seed 6
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 6; n/a on seeds 0-5, 7-19
+      torch 2.13.0, seeds 0-9: 0 on seed 6; n/a on seeds 0-5, 7-9
     measured: modes covered, non-saturating, seed 7
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
-      torch 2.13.0, seeds 0-9: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 7; n/a on seeds 0-6, 8-19
+      torch 2.13.0, seeds 0-9: 1.000 on seed 7; n/a on seeds 0-6, 8, 9
     measured: modes covered, saturating, seed 7
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 7; n/a on seeds 0-6, 8-19
+      torch 2.13.0, seeds 0-9: 0 on seed 7; n/a on seeds 0-6, 8, 9
     measured: modes covered, non-saturating, seed 8
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 8; n/a on seeds 0-7, 9-19
+      torch 2.13.0, seeds 0-9: 0 on seed 8; n/a on seeds 0-7, 9
     measured: modes covered, saturating, seed 8
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
-      torch 2.13.0, seeds 0-9: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 8; n/a on seeds 0-7, 9-19
+      torch 2.13.0, seeds 0-9: 1.000 on seed 8; n/a on seeds 0-7, 9
     measured: modes covered, non-saturating, seed 9
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 9; n/a on seeds 0-8, 10-19
+      torch 2.13.0, seeds 0-9: 0 on seed 9; n/a on seeds 0-8
     measured: modes covered, saturating, seed 9
-      torch 2.14.1, seeds 0-19: 0 on every seed
-      torch 2.13.0, seeds 0-9: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 9; n/a on seeds 0-8, 10-19
+      torch 2.13.0, seeds 0-9: 0 on seed 9; n/a on seeds 0-8
     measured: modes covered, non-saturating, seed 10
-      torch 2.14.1, seeds 0-19: 2.000 on every seed
+      torch 2.14.1, seeds 0-19: 2.000 on seed 10; n/a on seeds 0-9, 11-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 10
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 10; n/a on seeds 0-9, 11-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 11
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 11; n/a on seeds 0-10, 12-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 11
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 11; n/a on seeds 0-10, 12-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 12
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 12; n/a on seeds 0-11, 13-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 12
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 12; n/a on seeds 0-11, 13-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 13
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 13; n/a on seeds 0-12, 14-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 13
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 13; n/a on seeds 0-12, 14-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 14
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 14; n/a on seeds 0-13, 15-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 14
-      torch 2.14.1, seeds 0-19: 3.000 on every seed
+      torch 2.14.1, seeds 0-19: 3.000 on seed 14; n/a on seeds 0-13, 15-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 15
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 15; n/a on seeds 0-14, 16-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 15
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 15; n/a on seeds 0-14, 16-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 16
-      torch 2.14.1, seeds 0-19: 5.000 on every seed
+      torch 2.14.1, seeds 0-19: 5.000 on seed 16; n/a on seeds 0-15, 17-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 16
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 16; n/a on seeds 0-15, 17-19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 17
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 17; n/a on seeds 0-16, 18, 19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 17
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 17; n/a on seeds 0-16, 18, 19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 18
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 18; n/a on seeds 0-17, 19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 18
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 18; n/a on seeds 0-17, 19
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, non-saturating, seed 19
-      torch 2.14.1, seeds 0-19: 1.000 on every seed
+      torch 2.14.1, seeds 0-19: 1.000 on seed 19; n/a on seeds 0-18
       torch 2.13.0, seeds 0-9: not recorded
     measured: modes covered, saturating, seed 19
-      torch 2.14.1, seeds 0-19: 0 on every seed
+      torch 2.14.1, seeds 0-19: 0 on seed 19; n/a on seeds 0-18
       torch 2.13.0, seeds 0-9: not recorded
 """
 
