@@ -201,6 +201,55 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: modes covered, saturating, seed 19
       torch 2.14.1, seeds 0-19: 0 on seed 19; n/a on seeds 0-18
       torch 2.13.0, seeds 0-9: not recorded
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≥ 10: G's gradient at the start, non-saturating / saturating
+      torch 2.14.1, seeds 0-4: 79.91 ± 11.19 [63.70, 93.47], margin 6.2 sd
+    target ≤ 0.05: mean D(G(z)) after D's head start: D rejects G's samples
+      torch 2.14.1, seeds 0-4: 0.01060 ± 0.001024 [0.009452, 0.01209], margin 38.5 sd
+    measured: G's gradient norm at the start, saturating loss
+      torch 2.14.1, seeds 0-4: 0.03241 ± 0.01022 [0.01867, 0.04525]
+    measured: G's gradient norm at the start, non-saturating loss
+      torch 2.14.1, seeds 0-4: 2.531 ± 0.7013 [1.745, 3.610]
+    measured: modes covered, non-saturating, seed 0
+      torch 2.14.1, seeds 0-4: 7.000 on seed 0; n/a on seeds 1-4
+    measured: modes covered, saturating, seed 0
+      torch 2.14.1, seeds 0-4: 4.000 on seed 0; n/a on seeds 1-4
+    measured: modes covered, non-saturating, seed 1
+      torch 2.14.1, seeds 0-4: 7.000 on seeds 0, 1; n/a on seeds 2-4
+    measured: modes covered, saturating, seed 1
+      torch 2.14.1, seeds 0-4: 8.000 on seeds 0, 1; n/a on seeds 2-4
+    measured: modes covered, non-saturating, seed 2
+      torch 2.14.1, seeds 0-4: 8.000 on seeds 0-2; n/a on seeds 3, 4
+    measured: modes covered, saturating, seed 2
+      torch 2.14.1, seeds 0-4: 8.000 on seeds 0-2; n/a on seeds 3, 4
+    measured: fewest modes covered, non-saturating
+      torch 2.14.1, seeds 0-4: 5.000 ± 1.225 [4.000, 7.000]
+    measured: mean modes covered, non-saturating
+      torch 2.14.1, seeds 0-4: 6.267 ± 0.8944 [5.333, 7.333]
+    measured: mean high-quality share, non-saturating
+      torch 2.14.1, seeds 0-4: 0.3838 ± 0.04534 [0.3078, 0.4260]
+    measured: fewest modes covered, saturating
+      torch 2.14.1, seeds 0-4: 4.600 ± 0.5477 [4.000, 5.000]
+    measured: mean modes covered, saturating
+      torch 2.14.1, seeds 0-4: 6.533 ± 0.3801 [6.000, 7.000]
+    measured: mean high-quality share, saturating
+      torch 2.14.1, seeds 0-4: 0.3468 ± 0.01137 [0.3345, 0.3600]
+    measured: modes covered, non-saturating, seed 3
+      torch 2.14.1, seeds 0-4: 5.000 on seeds 1-3; n/a on seeds 0, 4
+    measured: modes covered, saturating, seed 3
+      torch 2.14.1, seeds 0-4: 5.000 on seeds 1-3; n/a on seeds 0, 4
+    measured: modes covered, non-saturating, seed 4
+      torch 2.14.1, seeds 0-4: 7.000 on seeds 2-4; n/a on seeds 0, 1
+    measured: modes covered, saturating, seed 4
+      torch 2.14.1, seeds 0-4: 7.000 on seeds 2-4; n/a on seeds 0, 1
+    measured: modes covered, non-saturating, seed 5
+      torch 2.14.1, seeds 0-4: 4.000 on seeds 3, 4; n/a on seeds 0-2
+    measured: modes covered, saturating, seed 5
+      torch 2.14.1, seeds 0-4: 7.000 on seeds 3, 4; n/a on seeds 0-2
+    measured: modes covered, non-saturating, seed 6
+      torch 2.14.1, seeds 0-4: 5.000 on seed 4; n/a on seeds 0-3
+    measured: modes covered, saturating, seed 6
+      torch 2.14.1, seeds 0-4: 4.000 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare
