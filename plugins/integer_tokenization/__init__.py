@@ -25,32 +25,33 @@ one-example-at-a-time log_softmax loop (float64 1.8e-15, float32 1.9e-6, gradien
 ``readtrack run integer-tokenization --only check``).
 
 train: a BPE of 256 + 800 tokens trained on seeded text where 40% of the words are numbers (years, round
-amounts, Benford-like counts) cuts 1000-9999 in 6 distinct ways (full run, seed 0: 2|2 5689, 1|2|1 2479, 1|3
-556, 3|1 187, 2|1|1 80, one token 9; the quick run trains its BPE on 1000 lines, and its splittings over seeds
-are in the calibration at the end of this page); with digits split, one way (1|1|1|1 for all 9000). Then
-addition, a + b with a, b < 100, written at a fixed width and the sum reversed (07+42=940: zero-padded
-operands, the answer one digit wider, least significant digit first): two TinyTransformers (2 layers, d = 32,
-vocabulary = the tokenizer's digit tokens, "+", "=", <eos>, <pad>, the same size for both), the same
-initialisation and the same batches of 128, held-out pairs never trained on, AdamW (betas 0.9, 0.98, 20
-warm-up steps), each variant at its best rate of {1e-3, 3e-3, 1e-2}, chosen on 500 validation pairs (also
-never trained on) and reported on 1000 other held-out pairs. Held-out exact match (−log p(answer) in nats),
-seeds 0 / 1 / 2:
+amounts, Benford-like counts) cuts 1000-9999 in several distinct ways (token lengths 2|2, 1|2|1, 1|3, 3|1 and
+2|1|1, and a few numbers are one token; the run's details give how many numbers each splitting takes; the
+quick run trains its BPE on 1000 lines); with digits split, one way (1|1|1|1 for all 9000). The number of
+splittings and of one-token numbers, over seeds 0-4 of the full run and over seeds of the quick run, are in
+the calibration at the end of this page. Then addition, a + b with a, b < 100, written at a fixed width and
+the sum reversed (07+42=940: zero-padded operands, the answer one digit wider, least significant digit first):
+two TinyTransformers (2 layers, d = 32, vocabulary = the tokenizer's digit tokens, "+", "=", <eos>, <pad>, the
+same size for both), the same initialisation and the same batches of 128, held-out pairs never trained on,
+AdamW (betas 0.9, 0.98, 20 warm-up steps), each variant at its best rate of {1e-3, 3e-3, 1e-2}, chosen on 500
+validation pairs (also never trained on) and reported on 1000 other held-out pairs. The full run (800 steps,
+``readtrack run integer-tokenization --only train --seeds 0-4``) reports each variant's held-out exact match
+at every rate of the grid and, at each variant's validation pick, the digit model's exact match and the digit
+− BPE differences in exact match and in −log p(answer); the pick changes with the seed for both variants (the
+run's details name it). Its numbers over seeds 0-4 are in the calibration at the end of this page.
 
-    full, 800 steps, each at its validation pick (``readtrack run integer-tokenization --only train --seeds
-    0-2``; digits 3e-3 on seed 0, where 3e-3 and 1e-2 tie at 1.000, 1e-2 on 1 and 2; BPE 1e-2 on seeds 0 and
-    1, 3e-3 on 2):
-      digit tokens   1.000 (0.02)   0.979 (0.14)   0.997 (0.15)
-      BPE tokens     0.125 (2.58)   0.136 (2.46)   0.806 (0.84)
-
-The full run's targets are what holds on all three seeds: the digit model reaches ≥ 0.95 exact match, and it
-is ahead of the BPE model (by 0.875, 0.843, 0.191; both pass on seeds 0-2; the gap's size is seed luck, (1)
-below, so no margin is asserted; −log p(answer) is lower with digits on every seed). The quick run is a smoke
-test of the same pipeline (``readtrack run integer-tokenization --quick``): at 150 steps both models are still
-on their plateau (their exact match and −log p(answer) over seeds are in the calibration at the end of this
-page), so its A/B is measured only (``ctx.measured``, never asserted) and its targets are the splittings
-(which fail when the BPE also splits digits: the can-fail test) and greedy = teacher-forced. Its rate is the
-grid's top, 1e-2, for both, not chosen on validation at this budget (nothing is claimed from it).
-Teacher-forced exact match equals greedy decoding's on held-out pairs (50, quick 20; asserted). Commands:
+The full run's targets are what held on every one of seeds 0-4: the digit model reaches ≥ 0.95 exact match,
+and it is ahead of the BPE model (the gap's size is seed luck, (1) below, so no margin is asserted; −log
+p(answer) is lower with digits on every seed). The second of these, the digit − BPE gap in exact match, held
+on every one of seeds 0-4 but within 3 seed standard deviations of its threshold, so it does not yet meet the
+rule of issue 42 (to be strengthened or reported): the gap is small on the seeds where the BPE model, too,
+leaves its plateau within 800 steps. The quick run is a smoke test of the same pipeline
+(``readtrack run integer-tokenization --quick``): at 150 steps both models are still on their plateau (their
+exact match and −log p(answer) over seeds are in the calibration at the end of this page), so its A/B is
+measured only (``ctx.measured``, never asserted) and its targets are the splittings (which fail when the BPE
+also splits digits: the can-fail test) and greedy = teacher-forced. Its rate is the grid's top, 1e-2, for
+both, not chosen on validation at this budget (nothing is claimed from it). Teacher-forced exact match equals
+greedy decoding's on held-out pairs (50, quick 20; asserted). Commands:
 ``readtrack run integer-tokenization [--quick] --device cpu --seed S``. The bench: BPE encodes the 9000
 numbers 4.5× slower than digit splitting (45 against 10 ms, cold cache); a training step costs the same at 2
 digits (10 tokens either way) and more with digit tokens at 4 digits (16 against ~13 tokens per example).
@@ -59,9 +60,10 @@ digits (10 tokens either way) and more with digit tokens at 4 digits (16 against
 What did not reproduce, or only partly: (1) the size of the gap is seed luck. Both models sit on a plateau
 (exact match ~0.1, the answers' easy digits) and leave it suddenly, at a step that depends on the seed; the
 digit model leaves it sooner on every seed tried, at the best rate, but BPE tokens also learn the task when
-their model leaves it (seed 2: 0.81 at 800 steps), so "BPE cannot learn addition" is not what this shows;
-"digit tokens learn it sooner and to 100%" is. (2) The format matters as much as the tokenizer: written as is
-(7+42=94, numbers of different lengths), the digit model's plateau ended between 300 and over 800 steps
+their model leaves it (on two of seeds 0-4 the BPE model's exact match at its pick is far above the plateau at
+800 steps: see the calibration), so "BPE cannot learn addition" is not what this shows; "digit tokens learn it
+sooner, and to at least 0.95 on every seed tried" is. (2) The format matters as much as the tokenizer: written
+as is (7+42=94, numbers of different lengths), the digit model's plateau ended between 300 and over 800 steps
 depending on the seed (an earlier version of this plugin; no command here re-runs it). Fixed width puts each
 digit at the same position in every example, which is the post's point about place value in its own terms, and
 it is applied to both tokenizations. (3) At 3-digit operands an exploratory run (1200 steps, unpadded, not
