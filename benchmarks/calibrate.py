@@ -61,7 +61,10 @@ def main() -> None:
     found: dict[str, list[calibration.Calibration]] = {}
     for name in names:
         folder = plugin_folder(name)
-        for release, runs in newest_runs(name, homes, seeds, quick=not args.full).items():
+        by_release = newest_runs(name, homes, seeds, quick=not args.full)
+        if not by_release:
+            print(f"{name}: no run recorded: left out", file=sys.stderr)
+        for release, runs in by_release.items():
             missing = [s for s in seeds if s not in runs]
             if missing:
                 print(f"{name}, torch {release}: no run for seed(s) {missing}: left out", file=sys.stderr)
