@@ -21,26 +21,29 @@ The tiny experiment: the transformation equals a list-by-list version of the for
 documents of 0 to 8 tokens, its inverse recovers each document exactly, and the split points pass a χ² test of
 uniformity. On documents of 8 symbols from a first-order Markov chain over 16 symbols the best possible
 infilling is exact: the chain's posterior of each middle symbol given prefix and suffix (forward-backward,
-checked against enumerating every middle). Two TinyTransformers with the same weights, batches and 1500 steps,
-one left-to-right only and one with FIM at rate 0.5 (``readtrack run fill-in-the-middle --only train --seeds
-0-2``; seed 0 unless said): held-out left-to-right loss 0.015 and 0.021 nats above the chain's own, a
-difference of 0.005 (0.006 and −0.003 on seeds 1, 2; target ≤ 0.05), so FIM for free holds. Infilling
-held-out middles of 1 to 6 symbols, in nats per symbol (accuracy): the FIM model 0.90 (0.66) from the SPM
-prompt and 1.44 (0.48) from the PSM prompt; the left-to-right model, which can only continue the prefix, 1.13
-(0.56); exact Bayes 1.11 (0.57) given the prefix alone and 0.69 (0.72) given both sides. So the FIM model
-uses the suffix (0.218 / 0.196 / 0.237 nats below Bayes given the prefix alone on seeds 0-2, target at least
-0.1), better in SPM, where the prefix runs straight into the middle, than in PSM, where it must find where the
-prefix ended; and it is still 0.20 nats from the best possible. Using the suffix is learnt late and suddenly:
-a plateau of about 1000 steps at rate 0.5 (sooner with every document in SPM), so the quick run (100 steps;
-``readtrack run fill-in-the-middle --quick``) asserts FIM for free (target ≤ 0.1 nats) and that the FIM model
-reads the sentinel format: its middle loss from the SPM prompt is within 0.1 nats of the left-to-right
-model's from the prefix, each model read in the format it was trained on. Its numbers over seeds are in the
-calibration at the end of this page. The full run asserts the same format target, and there the FIM model is
-0.23 / 0.21 / 0.26 nats better on seeds 0-2; every full-run target passes on seeds 0-2. A left-to-right model
-fed the SPM prompt, which it never saw, scores 2.73-2.92 in the full runs: reported, not compared (an earlier
-target did), and with FIM training removed (rate 0) the format target fails by about 1 nat (tested). At 100
-steps the FIM model's middle loss is still the prefix-only one. A fair echo: the paper's claims are about
-these two numbers, left-to-right loss and infilling, at equal compute.
+checked against enumerating every middle). Two TinyTransformers with the same weights, batches and 1500 steps
+(``readtrack run fill-in-the-middle --only train --seeds 0-4``; its numbers over seeds 0-4 are in the
+calibration at the end of this page), one left-to-right only and one with FIM at rate 0.5: on every seed the
+FIM model's held-out left-to-right loss is less than 0.05 nats (the target) above the other's, so FIM for free
+holds. Infilling held-out middles of 1 to 6 symbols is measured in nats per symbol (the run's report gives
+each one's accuracy too) for the FIM model from the SPM and from the PSM prompt, for the left-to-right model,
+which can only continue the prefix, and for exact Bayes given the prefix alone and given both sides. On every
+seed the FIM model uses the suffix: from the SPM prompt it is more than 0.1 nats below Bayes given the prefix
+alone (a third full-run target); it does better in SPM, where the prefix runs straight into the middle, than
+in PSM, where it must find where the prefix ended; and it is still above the best possible, Bayes given both
+sides. Using the suffix is learnt late and suddenly: a plateau of about 1000 steps at rate 0.5 (sooner with
+every document in SPM), so the quick run (100 steps; ``readtrack run fill-in-the-middle --quick``) asserts FIM
+for free (target ≤ 0.1 nats) and that the FIM model reads the sentinel format: its middle loss from the SPM
+prompt is within 0.1 nats of the left-to-right model's from the prefix, each model read in the format it was
+trained on. Its numbers over seeds are in the calibration at the end of this page. The full run asserts the
+same format target, and there the FIM model is better than the left-to-right model from the prefix on every
+seed. Every full-run target passes on each of seeds 0-4, but the suffix target, though it held on every one of
+seeds 0-4, is within 3 seed standard deviations of its threshold, so it does not yet meet the rule of issue 42
+(to be strengthened or reported). A left-to-right model fed the SPM prompt, which it never saw, scores far
+worse than from the prefix in the full run: reported, not compared (an earlier target did), and with FIM
+training removed (rate 0) the format target fails by about 1 nat (tested). At 100 steps the FIM model's middle
+loss is still the prefix-only one. A fair echo: the paper's claims are about these two numbers, left-to-right
+loss and infilling, at equal compute.
 
 Calibration (generated by ``python benchmarks/calibrate.py fill-in-the-middle --write`` from
 ``calibration.json``; mean ± sd [min, max] over seeds, one thread each; a target is asserted only when every
