@@ -304,8 +304,11 @@ def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
 FULL_CALIBRATED: frozenset[str] = frozenset(
     {
         "adamw",
+        "bert",
+        "byt5",
         "clip",
         "cnn_architectures",
+        "curriculum_learning",
         "deepdream",
         "explain_neurons",
         "fill_in_the_middle",

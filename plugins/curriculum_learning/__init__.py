@@ -185,6 +185,45 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: parity of 12 bits, seed 19: no curriculum
       torch 2.14.1, seeds 0-19: 0.5085 on seed 19; n/a on seeds 0-18
       torch 2.13.0, seeds 0-9: not recorded
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≤ 0.3: LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)
+      torch 2.14.1, seeds 0-4: 0.2121 ± 0.02504 [0.1901, 0.2446], margin 3.5 sd
+    target ≤ 2: LM: no reliable gain from the curriculum (Campos 2021): mean gain / its standard error
+      torch 2.14.1, seeds 0-4: -2.050 ± 1.182 [-3.365, -0.1817], margin 3.4 sd
+    target ≥ 0.95: parity of 20 bits with lengths 2 → 20 paced by mastery: worst accuracy over seeds
+      torch 2.14.1, seeds 0-4: 1.000 on every seed
+    target ≤ 0.6: parity of 20 bits trained on 20 bits from the start: best accuracy over seeds
+      torch 2.14.1, seeds 0-4: 0.5149 ± 0.004696 [0.5065, 0.5170], margin 18.1 sd
+    measured: LM held-out loss − the chain's, competence curriculum (nats, mean of 5 seeds)
+      torch 2.14.1, seeds 0-4: 0.2121 ± 0.02504 [0.1901, 0.2446]
+    measured: LM held-out loss − the chain's, random order (nats, mean of 5 seeds)
+      torch 2.14.1, seeds 0-4: 0.1871 ± 0.01823 [0.1661, 0.2145]
+    measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)
+      torch 2.14.1, seeds 0-4: -0.02497 ± 0.01585 [-0.04058, -0.003381]
+    measured: parity of 20 bits, seed 0: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seed 0; n/a on seeds 1-4
+    measured: parity of 20 bits, seed 0: no curriculum
+      torch 2.14.1, seeds 0-4: 0.4930 on seed 0; n/a on seeds 1-4
+    measured: parity of 20 bits, seed 1: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seeds 0, 1; n/a on seeds 2-4
+    measured: parity of 20 bits, seed 1: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5170 on seeds 0, 1; n/a on seeds 2-4
+    measured: parity of 20 bits, seed 2: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seeds 1, 2; n/a on seeds 0, 3, 4
+    measured: parity of 20 bits, seed 2: no curriculum
+      torch 2.14.1, seeds 0-4: 0.4820 on seeds 1, 2; n/a on seeds 0, 3, 4
+    measured: parity of 20 bits, seed 3: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seeds 2, 3; n/a on seeds 0, 1, 4
+    measured: parity of 20 bits, seed 3: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5065 on seeds 2, 3; n/a on seeds 0, 1, 4
+    measured: parity of 20 bits, seed 4: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seeds 3, 4; n/a on seeds 0-2
+    measured: parity of 20 bits, seed 4: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5170 on seeds 3, 4; n/a on seeds 0-2
+    measured: parity of 20 bits, seed 5: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on seed 4; n/a on seeds 0-3
+    measured: parity of 20 bits, seed 5: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5035 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare
