@@ -66,10 +66,10 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     target ≥ 0.3: held-out NLL per point, M = 1 minus M = 20 (nats)
       torch 2.14.1, seeds 0-19: 0.5867 ± 0.05101 [0.4717, 0.6843], margin 5.6 sd
       torch 2.13.0, seeds 0-9: 0.5908 ± 0.04187 [0.5335, 0.6843], margin 6.9 sd
-    measured: held-out NLL per point, M = 20 (lr 0.03)
+    measured: held-out NLL per point, M = 20
       torch 2.14.1, seeds 0-19: -0.8304 ± 0.03405 [-0.8686, -0.7386]
       torch 2.13.0, seeds 0-9: -0.8346 ± 0.02099 [-0.8682, -0.8000]
-    measured: held-out NLL per point, M = 1 (lr 0.03)
+    measured: held-out NLL per point, M = 1
       torch 2.14.1, seeds 0-19: -0.2437 ± 0.02711 [-0.2906, -0.1839]
       torch 2.13.0, seeds 0-9: -0.2438 ± 0.02818 [-0.2853, -0.1839]
     measured: end-of-stroke log-loss per point, M = 20

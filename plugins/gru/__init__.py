@@ -53,22 +53,22 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
 (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≤ 0.05: GRU (lr 0.03): test MSE on the adding problem
+    target ≤ 0.05: GRU: test MSE on the adding problem
       torch 2.14.1, seeds 0-19: 0.005050 ± 0.002418 [0.002379, 0.01404], margin 18.6 sd
       torch 2.13.0, seeds 0-9: 0.004492 ± 0.000784 [0.003124, 0.005738], margin 58.0 sd
-    target ≤ 0.05: nn.LSTM (lr 0.02, forget bias 1): test MSE, same batches
+    target ≤ 0.05: nn.LSTM (forget bias 1): test MSE, same batches
       torch 2.14.1, seeds 0-19: 0.005751 ± 0.001199 [0.003556, 0.008181], margin 36.9 sd
       torch 2.13.0, seeds 0-9: 0.005803 ± 0.001568 [0.003556, 0.008181], margin 28.2 sd
-    target ≥ 0.1: nn.RNN (lr 0.01): test MSE, same batches
+    target ≥ 0.1: nn.RNN: test MSE, same batches
       torch 2.14.1, seeds 0-19: 0.1607 ± 0.007239 [0.1499, 0.1734], margin 8.4 sd
       torch 2.13.0, seeds 0-9: 0.1594 ± 0.007656 [0.1499, 0.1707], margin 7.8 sd
-    measured: GRU (lr 0.03): steps to solve
+    measured: GRU: steps to solve
       torch 2.14.1, seeds 0-19: 104.5 ± 10.26 [88.00, 126.0]
       torch 2.13.0, seeds 0-9: 103.1 ± 9.927 [88.00, 126.0]
-    measured: LSTM (lr 0.02): steps to solve
+    measured: LSTM: steps to solve
       torch 2.14.1, seeds 0-19: 325.6 ± 93.07 [206.0, 485.0]
       torch 2.13.0, seeds 0-9: 309.1 ± 84.55 [224.0, 483.0]
-    measured: RNN (lr 0.01): steps to solve
+    measured: RNN: steps to solve
       torch 2.14.1, seeds 0-19: 800.0 on every seed
       torch 2.13.0, seeds 0-9: 800.0 on every seed
 """

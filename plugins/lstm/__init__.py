@@ -48,10 +48,10 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
 (mean − threshold) / sd, is at least 3 on every torch):
 
     quick runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≤ 0.05: LSTM (lr 0.02, forget bias 1): test MSE on the adding problem
+    target ≤ 0.05: LSTM (forget bias 1): test MSE on the adding problem
       torch 2.14.1, seeds 0-19: 0.005883 ± 0.000939 [0.004076, 0.007613], margin 47.0 sd
       torch 2.13.0, seeds 0-9: 0.005904 ± 0.001056 [0.004165, 0.007613], margin 41.8 sd
-    target ≥ 0.1: nn.RNN (lr 0.01): test MSE, same batches
+    target ≥ 0.1: nn.RNN: test MSE, same batches
       torch 2.14.1, seeds 0-19: 0.1607 ± 0.007239 [0.1499, 0.1734], margin 8.4 sd
       torch 2.13.0, seeds 0-9: 0.1594 ± 0.007656 [0.1499, 0.1707], margin 7.8 sd
     measured: LSTM: steps to solve

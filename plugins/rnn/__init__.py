@@ -54,7 +54,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     target ≤ 0.2: RMS error predicting a XOR bit
       torch 2.14.1, seeds 0-19: 0.01962 ± 0.007080 [0.01310, 0.04012], margin 25.5 sd
       torch 2.13.0, seeds 0-9: 0.02094 ± 0.006091 [0.01431, 0.03388], margin 29.4 sd
-    target ≥ 0.1: RNN (lr 0.01): test MSE on the adding problem
+    target ≥ 0.1: RNN: test MSE on the adding problem
       torch 2.14.1, seeds 0-19: 0.1582 ± 0.01166 [0.1337, 0.1745], margin 5.0 sd
       torch 2.13.0, seeds 0-9: 0.1607 ± 0.008902 [0.1491, 0.1705], margin 6.8 sd
     target ≤ 0.05: nn.LSTM (lr 0.02): test MSE, same batches
