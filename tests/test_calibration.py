@@ -312,8 +312,11 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "deepdream",
         "explain_neurons",
         "fill_in_the_middle",
+        "galactica",
         "gan",
+        "gpt",
         "gpt2",
+        "gpt3",
         "infini_attention",
         "integer_tokenization",
         "lbfgs",
@@ -334,6 +337,7 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
 FULL_BREAKS_RULE: frozenset[str] = frozenset(
     {
         "fill_in_the_middle",
+        "gpt",
         "integer_tokenization",
         "schedule_free",
         "seq2seq",
