@@ -25,27 +25,32 @@ mask and the same weights, and the whole GPT a stack of them, forward and every 
 ``readtrack run gpt --only check``); no output depends on a later position (Jacobian); every block's output is
 layer-normalised. train: the unlabelled corpus is text from two order-1 Markov chains (16 symbols, different
 seeds), mixed. Its exact floor is the loss of the Bayes predictor of the mixture, which must infer the chain
-from the context (1.162 nats; a predictor blind to the chain scores 1.689), so a model near the floor has
-learnt, unasked, the feature the later task needs. The task: which chain wrote 8 symbols, from 64 labels.
+from the context (its value on each seed is in the calibration; a predictor blind to the chain, whose loss the
+run's output gives beside it, scores about half a nat more on seed 0), so a model near the floor has learnt,
+unasked, the feature the later task needs. The task: which chain wrote 8 symbols, from 64 labels.
 
-Measured with ``readtrack run gpt --only train --seeds 0-2`` (seed 0 unless said): pretraining (1,000 steps, 2
-layers of 32) reaches 1.197 nats, 0.035 above the floor (target ≤ 0.1; 0.038 and 0.037 on seeds 1, 2).
-Fine-tuned for 100 full-batch steps, the pretrained GPT classifies 0.976 of 2,048 new sequences right against
-0.865 for the same model from scratch (mean of three draws of the 64 labels, each side with its best learning
-rate of 3e-4, 1e-3, 3e-3 on a validation set; target: a gap ≥ 0.05; 0.981 against 0.897 and 0.987 against
-0.875 on seeds 1, 2: both targets pass on seeds 0-2). Scratch is not merely short of steps: with 500 it scores
-0.850 (0.896, 0.872). The auxiliary LM objective (eq. 5) gives 0.949 (0.972, 0.982), no gain, as the paper
-found on its small datasets (section 5: "larger datasets benefit from the auxiliary objective but smaller
-datasets do not"). The chains' likelihood ratio scores 1.000. The quick run (``readtrack run gpt --quick``)
-pretrains 400 steps, then asks the same question with 16 labels, where pretraining's head start is clearest:
-40 fine-tuning steps at 1e-3 or 3e-3 (each side's best on validation), averaged over three draws of the
-labels; the auxiliary objective and scratch's longer run are left to the full run. It asserts ≤ 0.15 nats
-above the floor and a gap ≥ 0.03; its numbers over seeds are in the calibration at the end of this page. (With
-64 labels and one draw at quick size, the gap held on every seed but by only 1.9 seed standard deviations: it
-rode on how separable each seed's two chains are from 64 labels alone.) Skip the pretraining and both targets
-fail (the can-fail test). A fair echo at toy scale: the paper's gains (+8.9% on commonsense reasoning; 14.8%
-on average lost without pretraining, section 5) are on real language with a 12-layer model 768 wide; this
-shows their mechanism, pretraining supplying the feature that 64 labels cannot teach.
+Measured with ``readtrack run gpt --only train --seeds 0-4``, whose numbers over seeds 0-4 are in the
+calibration at the end of this page: pretraining (1,000 steps, 2 layers of 32) ends within the target of 0.1
+nats of the floor on every seed. Fine-tuned for 100 full-batch steps, the pretrained GPT classifies more of
+2,048 new sequences right than the same model from scratch on every seed (mean of three draws of the 64
+labels, each side with its best learning rate of 3e-4, 1e-3, 3e-3 on a validation set; target: a gap ≥ 0.05).
+Both targets pass on each of seeds 0-4; the gap held on every one of them, but within 3 seed standard
+deviations of its threshold, so it does not yet meet the rule of issue 42 (to be strengthened or reported).
+Scratch is not merely short of steps: with 500 steps it scores lower than with 100 on four of the five seeds,
+and still far below the pretrained model on every seed. The auxiliary LM objective (eq. 5) brings no gain on
+average (lower than L_2 alone on seeds 0, 3 and 4, slightly higher on seeds 1 and 2), as the paper found on
+its small datasets (section 5: "larger datasets benefit from the auxiliary objective but smaller datasets do
+not"). The chains' likelihood ratio classifies all but at most one of the test sequences right. The quick run
+(``readtrack run gpt --quick``) pretrains 400 steps, then asks the same question with 16 labels, where
+pretraining's head start is clearest: 40 fine-tuning steps at 1e-3 or 3e-3 (each side's best on validation),
+averaged over three draws of the labels; the auxiliary objective and scratch's longer run are left to the full
+run. It asserts ≤ 0.15 nats above the floor and a gap ≥ 0.03; its numbers over seeds are in the calibration at
+the end of this page. (With 64 labels and one draw at quick size, the gap held on every seed but by only 1.9
+seed standard deviations: it rode on how separable each seed's two chains are from 64 labels alone.) Skip the
+pretraining and both targets fail (the can-fail test). A fair echo at toy scale: the paper's gains (+8.9% on
+commonsense reasoning; 14.8% on average lost without pretraining, section 5) are on real language with a
+12-layer model 768 wide; this shows their mechanism, pretraining supplying the feature that 64 labels cannot
+teach.
 
 Calibration (generated by ``python benchmarks/calibrate.py gpt --write`` from ``calibration.json``; mean ±
 sd [min, max] over seeds, one thread each; a target is asserted only when every seed passes and its margin,
