@@ -312,6 +312,7 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "deepdream",
         "explain_neurons",
         "fill_in_the_middle",
+        "fuyu",
         "galactica",
         "gan",
         "gpt",
@@ -324,6 +325,7 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "mixtral",
         "resnet",
         "rf",
+        "rnn",
         "rope",
         "schedule_free",
         "seq2seq",
@@ -337,8 +339,10 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
 FULL_BREAKS_RULE: frozenset[str] = frozenset(
     {
         "fill_in_the_middle",
+        "fuyu",
         "gpt",
         "integer_tokenization",
+        "rnn",
         "schedule_free",
         "seq2seq",
     }
