@@ -96,6 +96,53 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: sampled strokes, M = 1: pen-up rate
       torch 2.14.1, seeds 0-19: 0.1010 ± 0.005533 [0.09498, 0.1150]
       torch 2.13.0, seeds 0-9: 0.1018 ± 0.006313 [0.09519, 0.1150]
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≥ 0.4: held-out NLL per point, M = 1 minus M = 20 (nats)
+      torch 2.14.1, seeds 0-4: 0.5904 ± 0.01323 [0.5679, 0.5998], margin 14.4 sd
+    measured: validation NLL per point, M = 20, lr 0.01
+      torch 2.14.1, seeds 0-4: -0.9159 ± 0.01350 [-0.9282, -0.8981]
+    measured: validation NLL per point, M = 20, lr 0.03
+      torch 2.14.1, seeds 0-4: -0.9133 ± 0.01228 [-0.9274, -0.8997]
+    measured: validation NLL per point, M = 20, lr 0.1
+      torch 2.14.1, seeds 0-4: -0.9000 ± 0.01365 [-0.9173, -0.8841]; n/a on seed 4
+    measured: held-out NLL per point, M = 20
+      torch 2.14.1, seeds 0-4: -0.9196 ± 0.01170 [-0.9267, -0.8988]
+    measured: validation NLL per point, M = 1, lr 0.01
+      torch 2.14.1, seeds 0-4: -0.3266 ± 0.01627 [-0.3472, -0.3027]
+    measured: validation NLL per point, M = 1, lr 0.03
+      torch 2.14.1, seeds 0-4: -0.3264 ± 0.01836 [-0.3432, -0.2951]
+    measured: validation NLL per point, M = 1, lr 0.1
+      torch 2.14.1, seeds 0-4: -0.2788 ± 0.03389 [-0.3087, -0.2403]
+    measured: held-out NLL per point, M = 1
+      torch 2.14.1, seeds 0-4: -0.3291 ± 0.005151 [-0.3359, -0.3226]
+    measured: end-of-stroke log-loss per point, M = 20
+      torch 2.14.1, seeds 0-4: 0.1147 ± 0.001578 [0.1130, 0.1163]
+    measured: end-of-stroke log-loss per point, M = 1
+      torch 2.14.1, seeds 0-4: 0.1139 ± 0.001463 [0.1118, 0.1156]
+    measured: sampled strokes, M = 20: share of clean unit steps
+      torch 2.14.1, seeds 0-4: 0.9796 ± 0.002694 [0.9769, 0.9840]
+    measured: sampled strokes, M = 20: pen-up rate
+      torch 2.14.1, seeds 0-4: 0.09998 ± 0.002797 [0.09642, 0.1037]
+    measured: sampled strokes, M = 20, bias b = 1: share of clean unit steps
+      torch 2.14.1, seeds 0-4: 1.000 on every seed
+    measured: sampled strokes, M = 20, bias b = 1: pen-up rate
+      torch 2.14.1, seeds 0-4: 0.1009 ± 0.002429 [0.09786, 0.1046]
+    measured: sampled strokes, M = 1: share of clean unit steps
+      torch 2.14.1, seeds 0-4: 0.5123 ± 0.04604 [0.4680, 0.5716]
+    measured: sampled strokes, M = 1: pen-up rate
+      torch 2.14.1, seeds 0-4: 0.1005 ± 0.002772 [0.09755, 0.1051]
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 1
+      torch 2.14.1, seeds 0-4: 0.6030 on seed 0; n/a on seeds 1-4
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 2
+      torch 2.14.1, seeds 0-4: 0.5991 ± 0.008102 [0.5934, 0.6049]; n/a on seeds 2-4
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 3
+      torch 2.14.1, seeds 0-4: 0.5963 ± 0.000492 [0.5960, 0.5967]; n/a on seeds 0, 3, 4
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 4
+      torch 2.14.1, seeds 0-4: 0.5913 ± 0.002675 [0.5894, 0.5931]; n/a on seeds 0, 1, 4
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 5
+      torch 2.14.1, seeds 0-4: 0.6211 on seeds 3, 4; n/a on seeds 0-2
+    measured: held-out NLL per point, M = 1 minus M = 20, seed 6
+      torch 2.14.1, seeds 0-4: 0.5910 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare

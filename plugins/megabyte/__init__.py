@@ -84,6 +84,15 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       model's, at equal training compute
       torch 2.14.1, seeds 0-19: -0.3847 ± 0.1106 [-0.4985, -0.09646], margin 2.6 sd, misses it on seed 16
       torch 2.13.0, seeds 0-9: -0.3789 ± 0.09297 [-0.4924, -0.2186], margin 3.0 sd
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≤ 0.1: MEGABYTE nats above the floor minus the flat model's, at equal training compute
+      torch 2.14.1, seeds 0-4: 0.01810 ± 0.004008 [0.01348, 0.02320], margin 20.4 sd
+    measured: MEGABYTE's FLOPs per sequence / the flat model's, T = 32
+      torch 2.14.1, seeds 0-4: 0.3595 on every seed
+    measured: held-out nats above the entropy floor, flat
+      torch 2.14.1, seeds 0-4: 0.04655 ± 0.002099 [0.04324, 0.04833]
+    measured: held-out nats above the entropy floor, MEGABYTE
+      torch 2.14.1, seeds 0-4: 0.06465 ± 0.003846 [0.05939, 0.07022]
 """
 
 from readtrack.paper_plugin import Exercise, declare
