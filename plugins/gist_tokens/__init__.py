@@ -23,29 +23,35 @@ to the prompt embeddings is exactly 0 once the gist positions' states are held f
 causal mask or with the gist free. Then 8 tasks, each a fixed permutation of 8 symbols, named by instructions
 of 8 words (each one of the task's 3 keywords, probability 3/4, or one of 8 fillers): many phrasings of 3
 bits. The model reads the instruction, the gist tokens and 4 symbols and writes each symbol's image; held out:
-a fixed fifth of all phrasings, never trained on. Full run (``readtrack run gist-tokens --only train --seeds
-0-2``, 600 steps, lr 1e-3, 3 layers), held-out accuracy on seed 0: positive control 1.000; gist models with
-k = 1, 2, 4: 1.000, 1.000, 0.987, through caches of 1, 2, 4 positions instead of 8 (8×, 4×, 2× smaller);
-negative control 0.302, at the exact expected ceiling of any model without the prompt, 0.297 (the most common
-image of each symbol over the tasks; the held-out sample adds about ±0.01). Seeds 1 and 2: positive control
-and k = 1 both 1.000, gist − ceiling 0.672 and 0.688 (target ≥ 0.5), k = 1 − positive control 0 (target ≥
-−0.05): every target passes on seeds 0-2. So the claim reproduces: the task passes whole through one gist
-token. What is harder at toy scale: gist models sit on a plateau before they find the two-hop route (prompt →
-gist at one layer, gist → input at a later one) that the positive control does not need; its length depends on
-the seed and the learning rate, and more gist tokens learn later, not sooner: on seed 2 of the full run k = 4
-is still at 0.319 after 600 steps (k = 2 0.9999). One-off runs outside readtrack (no command re-runs them) saw
-the same at other rates and step counts. The quick run (``readtrack run gist-tokens --quick``) trains the gist
-model with k = 1 alone, twice as wide (d = 64) for 300 steps, about the compute of 500 steps at d = 32: at
-d = 32 the plateau outlasted 500 steps on seeds 7 and 18 of 0-19 (nothing learnt), while the wider model
-leaves it by about step 200 on those seeds too. Yet its plateau still has a tail: on seed 2 of 0-19 the wider
-model has learnt nothing by step 300, so the quick run reports gist − the exact no-prompt ceiling without
-asserting it (the former target ≥ 0.3 fails on that seed; margin 2.2 seed standard deviations). At quick size
-it is a smoke test; the full run (target ≥ 0.5, at d = 32, with the controls) carries the claim. Its numbers
-over seeds are in the calibration at the end of this page. With the gist tokens cut off from the prompt too
-(the idea removed) the reported gain vanishes (tested). The bench: decoding 16 input tokens against a 1-token
-gist cache costs the same whatever the prompt's length (2.2 ms after prompts of 128 and 512 tokens in the full
-run), while re-reading the prompt grows with it (24 and 80 ms). A fair echo, with one difference: the paper
-finetunes pretrained LLaMA-7B and FLAN-T5-XXL; here the models learn from scratch.
+a fixed fifth of all phrasings, never trained on. Full run
+(``readtrack run gist-tokens --only train --seeds 0-4``, 600 steps, lr 1e-3, 3 layers): its numbers over seeds
+0-4 are in the calibration at the end of this page. Gist models with k = 1, 2, 4 read the prompt through
+caches of 1, 2, 4 positions instead of 8 (8×, 4×, 2× smaller); the negative control lands at the exact
+expected ceiling of any model without the prompt (the most common image of each symbol over the tasks; the
+held-out sample adds about ±0.01). The positive control learns the task on every seed, and gist k = 1 beats
+the no-prompt ceiling by more than the target's 0.5 on every seed, with a margin of more than 3 seed standard
+deviations. Gist k = 1 matches the positive control on seeds 0-3 but falls short of it on seed 4: the target
+that it stay within 0.05 of the positive control held on every one of seeds 0-4, but within 3 seed standard
+deviations of its threshold, so it does not yet meet the rule of issue 42 and is to be strengthened or
+reported instead. So the claim reproduces on seeds 0-3, where the task passes whole through one gist token,
+and nearly so on seed 4. What is harder at toy scale: gist models sit on a plateau before they find the
+two-hop route (prompt → gist at one layer, gist → input at a later one) that the positive control does not
+need; its length depends on the seed and the learning rate, and more gist tokens learn later, not sooner: in
+the full run k = 4 is still on the plateau, near the negative control, after 600 steps on seeds 2 and 4, and
+k = 2 has only partly left it on seed 4, while k = 1 has left it on every seed. One-off runs outside readtrack
+(no command re-runs them) saw the same at other rates and step counts. The quick run
+(``readtrack run gist-tokens --quick``) trains the gist model with k = 1 alone, twice as wide (d = 64) for 300
+steps, about the compute of 500 steps at d = 32: at d = 32 the plateau outlasted 500 steps on seeds 7 and 18
+of 0-19 (nothing learnt), while the wider model leaves it by about step 200 on those seeds too. Yet its
+plateau still has a tail: on seed 2 of 0-19 the wider model has learnt nothing by step 300, so the quick run
+reports gist − the exact no-prompt ceiling without asserting it (the former target ≥ 0.3 fails on that seed;
+margin 2.2 seed standard deviations). At quick size it is a smoke test; the full run (target ≥ 0.5, at d = 32,
+with the controls) carries the claim. Its numbers over seeds are in the calibration at the end of this page.
+With the gist tokens cut off from the prompt too (the idea removed) the reported gain vanishes (tested). The
+bench: decoding 16 input tokens against a 1-token gist cache costs the same whatever the prompt's length
+(2.2 ms after prompts of 128 and 512 tokens in the full run), while re-reading the prompt grows with it (24
+and 80 ms). A fair echo, with one difference: the paper finetunes pretrained LLaMA-7B and FLAN-T5-XXL; here
+the models learn from scratch.
 
 Calibration (generated by ``python benchmarks/calibrate.py gist-tokens --write`` from ``calibration.json``;
 mean ± sd [min, max] over seeds, one thread each; a target is asserted only when every seed passes and its
