@@ -58,6 +58,23 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       with LayerNorm, each at its best lr
       torch 2.14.1, seeds 0-19: 2.722 ± 1.131 [1.344, 5.280], margin 1.3 sd
       torch 2.13.0, seeds 0-9: 2.883 ± 1.063 [1.654, 4.963], margin 1.5 sd
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≥ 1.5: inputs ×100: final training loss without / with LayerNorm, each at its best lr
+      torch 2.14.1, seeds 0-4: 2.696 ± 0.2681 [2.369, 2.915], margin 4.5 sd
+    measured: inputs ×100, LayerNorm: final training loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.1678 ± 0.005540 [0.1600, 0.1724]
+    measured: inputs ×100, no normalisation: final training loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.4516 ± 0.03754 [0.4062, 0.4913]
+    measured: inputs ×1, LayerNorm: final training loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.1399 ± 0.004523 [0.1369, 0.1478]
+    measured: inputs ×1, LayerNorm: steps to full-data loss 0.5 (mean)
+      torch 2.14.1, seeds 0-4: 72.67 ± 2.789 [70.00, 76.67]
+    measured: inputs ×1, no normalisation: final training loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.1977 ± 0.02119 [0.1705, 0.2207]
+    measured: inputs ×1, no normalisation: steps to full-data loss 0.5 (mean)
+      torch 2.14.1, seeds 0-4: 66.67 ± 7.817 [60.00, 80.00]
+    measured: LayerNorm: final loss with inputs ×100 / with inputs ×1
+      torch 2.14.1, seeds 0-4: 1.200 ± 0.04179 [1.160, 1.258]
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -85,6 +85,33 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       without QK layer norm / with it
       torch 2.14.1, seeds 0-19: 3.005 ± 0.5428 [1.303, 3.583], margin 1.9 sd, misses it on seeds 12, 14
       torch 2.13.0, seeds 0-9: 3.231 ± 0.2547 [2.786, 3.583], margin 4.8 sd
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≤ 0.5: at lr 0.01 both variants learn: worse held-out loss − the chain's (nats)
+      torch 2.14.1, seeds 0-4: 0.2801 ± 0.03716 [0.2265, 0.3106], margin 5.9 sd
+    target ≥ 2: at lr 0.3, log10 of largest |attention logit| without QK layer norm / with it
+      torch 2.14.1, seeds 0-4: 3.406 ± 0.2174 [3.151, 3.622], margin 6.5 sd
+    measured: the true chain's own loss on the held-out set (nats)
+      torch 2.14.1, seeds 0-4: 1.171 ± 0.04759 [1.089, 1.211]
+    measured: held-out loss − the chain's, a unigram model (nats)
+      torch 2.14.1, seeds 0-4: 1.584 ± 0.04540 [1.540, 1.661]
+    measured: held-out loss − the chain's, lr 0.01, with QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.2581 ± 0.03085 [0.2247, 0.3073]
+    measured: held-out loss − the chain's, lr 0.01, without QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.2700 ± 0.04990 [0.2057, 0.3106]
+    measured: held-out loss − the chain's, lr 0.03, with QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.2141 ± 0.006549 [0.2031, 0.2197]
+    measured: held-out loss − the chain's, lr 0.03, without QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.2368 ± 0.02877 [0.1956, 0.2664]
+    measured: held-out loss − the chain's, lr 0.1, with QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.2704 ± 0.01231 [0.2497, 0.2828]
+    measured: held-out loss − the chain's, lr 0.1, without QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.3282 ± 0.01442 [0.3144, 0.3464]
+    measured: held-out loss − the chain's, lr 0.3, with QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 0.9999 ± 0.3591 [0.7000, 1.590]
+    measured: held-out loss − the chain's, lr 0.3, without QK layer norm (nats)
+      torch 2.14.1, seeds 0-4: 1.575 ± 0.04492 [1.524, 1.646]
+    measured: at lr 0.3, held-out loss without QK layer norm − with it (nats)
+      torch 2.14.1, seeds 0-4: 0.5748 ± 0.3746 [-0.01402, 0.9458]
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -58,6 +58,19 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: training time RMSNorm / nn.LayerNorm
       torch 2.14.1, seeds 0-19: 1.150 ± 0.1333 [0.9344, 1.394]
       torch 2.13.0, seeds 0-9: 1.289 ± 0.1096 [1.163, 1.507]
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≤ 0.1: test loss RMSNorm − nn.LayerNorm (parity), each at its best lr
+      torch 2.14.1, seeds 0-4: 0.01525 ± 0.01420 [-0.004846, 0.02965], margin 6.0 sd
+    target ≥ 2: test loss without normalisation / with RMSNorm, each at its best lr
+      torch 2.14.1, seeds 0-4: 4.604 ± 0.5669 [3.858, 5.143], margin 4.6 sd
+    measured: RMSNorm: test loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.2324 ± 0.009344 [0.2237, 0.2472]
+    measured: nn.LayerNorm: test loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 0.2172 ± 0.009561 [0.2038, 0.2285]
+    measured: no normalisation: test loss (mean of 3 seed(s))
+      torch 2.14.1, seeds 0-4: 1.066 ± 0.09359 [0.9537, 1.159]
+    measured: training time RMSNorm / nn.LayerNorm
+      torch 2.14.1, seeds 0-4: 1.245 ± 0.1413 [1.141, 1.468]
 """
 
 from readtrack.paper_plugin import Exercise, declare
