@@ -337,10 +337,14 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "rf",
         "rmsnorm",
         "rnn",
+        "roberta",
         "rope",
+        "rtrbm",
         "schedule_free",
+        "segmentation",
         "seq2seq",
         "sliding_window_attention",
+        "stable_diffusion",
         "t5",
         "transformer",
         "transformer_xl",
@@ -356,8 +360,10 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset(
         "integer_tokenization",
         "rethinking_generalization",
         "rnn",
+        "roberta",
         "schedule_free",
         "seq2seq",
+        "stable_diffusion",
     }
 )
 
