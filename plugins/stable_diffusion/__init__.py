@@ -25,30 +25,34 @@ learning rate is its best of 1e-3 / 3e-3 / 1e-2 by ε-prediction loss on a separ
 1e-2, pixel space 3e-3), and the sampler uses an exponential moving average of the denoiser's weights, as
 Ho et al. and the LDM code do, with the decay that same validation loss picks (0.99 of 0.99 / 0.995 /
 0.998 / 0.999). Without it, guidance's gain depended on where the last steps at a learning rate of 1e-2
-left the raw weights: two seeds whose gain was 0.07-0.08 (on 2000-4000 samples) reached 0.11-0.14 with it.
+left the raw weights (the full run's gains with it, over seeds 0-4, are in the calibration at the end of this
+page).
 
-Measured, full run before the moving average and before 1000 samples per class (not re-run since; it then
-sampled the raw weights; ``readtrack run stable-diffusion --only train --seeds 0-2``; 400 autoencoder steps,
-3000 denoiser steps, 1000 samples), seeds 0 / 1 / 2: the autoencoder reconstructs 99.4 / 99.2 / 98.8 % of
-images exactly; 65.4 / 63.7 / 65.3 % of latent diffusion samples decode into exact bars images against 3.6 /
-3.8 / 4.6 % for a Gaussian fitted to the same latents (same decoder); samples that are bars images of the
-requested class: 60.9 / 62.4 / 62.7 % unguided (w = 0), 66.2 / 70.9 / 73.4 % guided (w = 2), a gain of 5.3 /
-8.5 / 10.7 points (target 5: seed 0 is near it). The paper's comparison, the same denoiser, steps, sampler and
-budget in pixel space (64-d, pixels as ±1): 38.3 / 39.8 / 44.2 % bars images, so the latent model is 27 / 24 /
-21 points better (target ≥ 0: quality kept). The cost does not carry over at this size: the paper's saving is
-spatial (a convolutional U-Net on a 64×64×4 latent instead of 512×512×3 pixels); here the denoiser is an MLP
-whose hidden layers dominate, so 8 instead of 64 inputs cuts its FLOPs only to 0.75× (22.0 against 29.4 MFLOP
-forward per batch of 256), before counting the autoencoder.
+The full run, ``readtrack run stable-diffusion --only train --seeds 0-4`` (400 autoencoder steps, 3000
+denoiser steps, 1000 samples per class and guidance weight, sampled with the moving average), has its numbers
+over seeds 0-4 in the calibration at the end of this page. The autoencoder reconstructs nearly every image
+exactly; on every seed most latent diffusion samples decode into exact bars images, against a few percent for
+a Gaussian fitted to the same latents (same decoder), a target passed with a wide margin. Samples that are
+bars images of the requested class are more frequent guided (w = 2) than unguided (w = 0) on every seed, but
+the gain reaches its target of 5 points on only four seeds of five: it fails on seed 3, so the full run does
+not support the guidance claim on every seed; that target is asserted though it breaks the rule, to be
+strengthened or reported instead. The paper's comparison, the same denoiser, steps, sampler and budget in
+pixel space (64-d, pixels as ±1): its samples are bars images less often than the latent model's on every seed
+(target ≥ 0: quality kept, passed with a margin of more than 3 seed standard deviations). The cost does not
+carry over at this size: the paper's saving is spatial (a convolutional U-Net on a 64×64×4 latent instead of
+512×512×3 pixels); here the denoiser is an MLP whose hidden layers dominate, so 8 instead of 64 inputs cuts
+its forward FLOPs only by a quarter (22.0 against 29.4 MFLOP per batch of 256; the ratio is in the
+calibration), before counting the autoencoder.
 
-The quick run (``readtrack run stable-diffusion --quick``; 250 autoencoder / 1000 denoiser steps, 2000
-samples per guidance weight, no pixel-space arm) asserts diffusion minus the Gaussian ≥ 0.1 (looser than the
-full run's 0.2). It scores 2000 samples, not 400, because with 400 the gain of guidance moved by up to 0.04
-between draws of samples of one model; sampling costs little next to training. Guided minus unguided class
-consistency is reported there, not asserted: with the moving average and 2000 samples no seed of 0-19 fell
-below 0.05, but the gain still varies between trained models (a margin of 2.0 sd over seeds 0-19, below the
-rule's 3; 1500 denoiser steps did not lift the weakest seeds), so at quick size it is a smoke test and the
-full run carries the guidance claim (≥ 0.05, asserted). Its numbers over seeds are in the calibration at the
-end of this page.
+The quick run (``readtrack run stable-diffusion --quick``; 250 autoencoder / 1000 denoiser steps, 2000 samples
+per guidance weight, no pixel-space arm) asserts diffusion minus the Gaussian ≥ 0.1 (looser than the full
+run's 0.2). It scores 2000 samples, not 400, because with 400 the gain of guidance moved by up to 0.04 between
+draws of samples of one model; sampling costs little next to training. Guided minus unguided class consistency
+is reported there, not asserted: with the moving average and 2000 samples no seed of 0-19 fell below 0.05, but
+the gain still varies between trained models (a margin of 2.0 sd over seeds 0-19, below the rule's 3; 1500
+denoiser steps did not lift the weakest seeds), so at quick size it is a smoke test and the full run asserts
+the guidance claim (≥ 0.05), though there it fails on seed 3 (above). Its numbers over seeds are in the
+calibration at the end of this page.
 
 Calibration (generated by ``python benchmarks/calibrate.py stable-diffusion --write`` from
 ``calibration.json``; mean ± sd [min, max] over seeds, one thread each; a target is asserted only when every
