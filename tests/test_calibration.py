@@ -345,10 +345,14 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "seq2seq",
         "sliding_window_attention",
         "stable_diffusion",
+        "super_convergence",
         "t5",
         "transformer",
         "transformer_xl",
         "vae",
+        "visualizing_cnns",
+        "vit",
+        "weak_to_strong",
     }
 )
 FULL_BREAKS_RULE: frozenset[str] = frozenset(
@@ -364,6 +368,8 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset(
         "schedule_free",
         "seq2seq",
         "stable_diffusion",
+        "super_convergence",
+        "vit",
     }
 )
 

@@ -109,6 +109,30 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       R_bright), R = object / distractor per unit area
       torch 2.14.1, seeds 0-19: 0.7218 ± 0.07479 [0.6090, 0.9186], margin 3.0 sd
       torch 2.13.0, seeds 0-9: 0.7167 ± 0.04427 [0.6477, 0.7733], margin 4.9 sd
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≥ 0.95: test accuracy with a distractor in every image
+      torch 2.14.1, seeds 0-4: 0.9920 ± 0.007141 [0.9810, 0.9990], margin 5.9 sd
+    target ≥ 2: occlusion (drop of p_c, ≥ 0): the object's box holds ≥ 2× its area share of the map
+      torch 2.14.1, seeds 0-4: 7.802 ± 0.3791 [7.208, 8.213], margin 15.3 sd
+    target ≥ 0.666667: occlusion: object's share of the mass per unit area in the two boxes (2/3: twice the
+      distractor's)
+      torch 2.14.1, seeds 0-4: 0.8896 ± 0.02714 [0.8519, 0.9281], margin 8.2 sd
+    measured: image brightness (baseline): mass share / area share, object box
+      torch 2.14.1, seeds 0-4: 4.587 ± 0.04398 [4.515, 4.633]
+    measured: saliency |∂S_c/∂x|: mass share / area share, object box
+      torch 2.14.1, seeds 0-4: 3.352 ± 0.2266 [3.131, 3.598]
+    measured: deconvnet (rectified): mass share / area share, object box
+      torch 2.14.1, seeds 0-4: 2.237 ± 0.1875 [1.935, 2.393]
+    measured: occlusion (drop of p_c, ≥ 0): mass share / area share, object box
+      torch 2.14.1, seeds 0-4: 7.802 ± 0.3791 [7.208, 8.213]
+    measured: saliency of the untrained network: mass share / area share, object box
+      torch 2.14.1, seeds 0-4: 1.454 ± 0.1378 [1.217, 1.555]
+    reported, not asserted at full size (the claim: ≥ 2): saliency |∂S_c/∂x|: the object's box holds ≥ 2×
+      its area share of the map
+      torch 2.14.1, seeds 0-4: 3.352 ± 0.2266 [3.131, 3.598], margin 6.0 sd
+    reported, not asserted at full size (the claim: ≥ 0.5): saliency vs brightness: R_sal / (R_sal +
+      R_bright), R = object / distractor per unit area
+      torch 2.14.1, seeds 0-4: 0.7056 ± 0.05274 [0.6477, 0.7733], margin 3.9 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

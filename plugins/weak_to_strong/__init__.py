@@ -132,6 +132,35 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: seed 20: PGR plain CE / with confidence loss
       torch 2.14.1, seeds 0-19: 0.4441 on seed 19; n/a on seeds 0-18
       torch 2.13.0, seeds 0-9: not recorded
+    full runs, CPU (AVX512 kernels), 2026-11-25:
+    target ≥ 0.2: weak-to-strong: mean PGR with plain CE (eq. 1)
+      torch 2.14.1, seeds 0-4: 0.6087 ± 0.04205 [0.5442, 0.6482], margin 9.7 sd
+    target ≥ 0.5: mean PGR with the auxiliary confidence loss (α_max = 0.75)
+      torch 2.14.1, seeds 0-4: 0.7757 ± 0.008834 [0.7629, 0.7849], margin 31.2 sd
+    target ≥ 0.6: the confidence loss recovers the gap on every seed: smallest per-seed PGR
+      torch 2.14.1, seeds 0-4: 0.7350 ± 0.004797 [0.7298, 0.7385], margin 28.1 sd
+    measured: seed 0: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.8416 on seed 0; n/a on seeds 1-4
+    measured: seed 1: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.4073 on seeds 0, 1; n/a on seeds 2-4
+    measured: seed 2: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.3483 on seeds 0-2; n/a on seeds 3, 4
+    measured: seed 3: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.3324 on seeds 0-3; n/a on seed 4
+    measured: seed 4: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.8581 on every seed
+    measured: seed 5: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.8282 on every seed
+    measured: confidence loss minus plain CE, mean PGR gain
+      torch 2.14.1, seeds 0-4: 0.1670 ± 0.04918 [0.1147, 0.2386]
+    measured: seed 6: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.4910 on seeds 1-4; n/a on seed 0
+    measured: seed 7: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.7647 on seeds 2-4; n/a on seeds 0, 1
+    measured: seed 8: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.6145 on seeds 3, 4; n/a on seeds 0-2
+    measured: seed 9: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.3118 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare
