@@ -308,10 +308,13 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "byt5",
         "clip",
         "cnn_architectures",
+        "coco",
+        "conformer",
         "curriculum_learning",
         "deepdream",
         "explain_neurons",
         "fill_in_the_middle",
+        "flashattention",
         "fuyu",
         "galactica",
         "gan",
@@ -320,11 +323,13 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "gpt",
         "gpt2",
         "gpt3",
+        "gru",
         "infini_attention",
         "integer_tokenization",
         "layernorm",
         "lbfgs",
         "longformer",
+        "lstm",
         "megabyte",
         "mixtral",
         "palm",
@@ -353,6 +358,7 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "visualizing_cnns",
         "vit",
         "weak_to_strong",
+        "whisper",
     }
 )
 FULL_BREAKS_RULE: frozenset[str] = frozenset(
@@ -370,6 +376,7 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset(
         "stable_diffusion",
         "super_convergence",
         "vit",
+        "whisper",
     }
 )
 
