@@ -53,13 +53,15 @@ target). 1e-3 is the grid's pick on validation clips at 300 steps (mean validati
 1e-3 0.918, 3e-3 0.783 with seed 1 still on the plateau, 1e-2 0.017 / 0.010 on seeds 0 / 1; ``--impl grid
 --quick`` runs the grid), not chosen again at 400 steps; the quick run uses the rate with the best mean.
 
-Full (``readtrack run whisper --seeds 0-2 --jobs 1``, 600 steps): the A/B, the same initialisation, seed and
+Full (``readtrack run whisper --seeds 0-4 --jobs 1``, 600 steps): the A/B, the same initialisation, seed and
 batches with the task token removed, each arm at its own rate of the grid; targets ≥ 0.9 per task with the
 token and a gap, with − without, ≥ 0.5 (the mean without it cannot exceed 0.5, so it is reported, not a
-target). Measured with ``readtrack run whisper --only train --seeds 0-2``: both arms pick 3e-3 on every seed;
-transcribe 0.943 / 0.918 / 0.961 and translate 0.939 / 0.918 / 0.945 with the token, and without it 0.318 /
-0.086 / 0.039 and 0.064 / 0.221 / 0.549 (mean 0.19 / 0.15 / 0.29: token-by-token greedy decoding mixes the two
-answers within a clip, hence below 0.5), a gap of 0.75 / 0.76 / 0.66; every target passes on seeds 0-2.
+target). Measured with ``readtrack run whisper --only train --seeds 0-4``: the arm with the token picks 3e-3
+on seeds 0 and 3 and 1e-3 on the others, the arm without it 1e-3 except on seed 2 (3e-3); without the token
+the mean over the two tasks stays well below 0.5 on every seed (token-by-token greedy decoding mixes the two
+answers within a clip). Every target passes on every seed, but transcription's ≥ 0.9 holds by less than 3 seed
+standard deviations, so it does not yet meet the rule of issue 42 and is to be strengthened or reported
+instead. The full run's numbers over seeds 0-4 are in the calibration at the end of this page.
 
 A fair echo of the mechanism at toy scale: the task is read from one token of the prompt and the same
 weights serve both tasks. The paper's claims about robustness and scale (zero-shot transfer, 680k hours)
