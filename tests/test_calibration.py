@@ -323,6 +323,7 @@ FULL_CALIBRATED: frozenset[str] = frozenset(
         "gpt",
         "gpt2",
         "gpt3",
+        "gqa",
         "gru",
         "infini_attention",
         "integer_tokenization",
