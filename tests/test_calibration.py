@@ -298,9 +298,9 @@ def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
 
 #: Rule item 4 of issue 42: the full train stage on seeds 0-4 with the torch pip installs today, held to the
 #: same rule in standard deviations of those five seeds (``calibrate.py NAME --full --seeds 0-4 --write``).
-#: A full run costs about ten quick ones, so the shelf is calibrated a few plugins at a time: FULL_CALIBRATED
-#: lists those done, FULL_BREAKS_RULE those whose full record shows a target that fails a seed or sits under
-#: 3 sd. Both fail when a plugin's record and its ledger disagree, either way.
+#: A full run costs about ten quick ones: FULL_CALIBRATED lists the plugins whose full runs are recorded (all
+#: of them now), FULL_BREAKS_RULE those whose full record shows a target that fails a seed or sits under 3 sd
+#: (the open end of issue 42). Both fail when a plugin's record and its ledger disagree, either way.
 FULL_CALIBRATED: frozenset[str] = frozenset(
     {
         "adamw",
