@@ -45,6 +45,7 @@ def main() -> None:
     os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
     from readtrack import calibration, plugins
     from readtrack.batch import parse_seeds
+    from readtrack.spread import seed_dependent, spreads
 
     builtin = [
         row["name"] for row in plugins.listing() if row["status"] == "ok" and row["source"] == "built-in"
@@ -70,6 +71,13 @@ def main() -> None:
                 continue
             date = max(r.info.started_at for r in runs.values())[:10]
             made = calibration.from_runs(list(runs.values()), code=calibration.fingerprint(folder), date=date)
+            for number in seed_dependent(spreads(list(runs.values())), list(runs.values())):
+                missing = ", ".join(map(str, number.unrecorded_seeds()))
+                print(
+                    f"{name}: '{number.name}' is not recorded on seed(s) {missing}: a name that changes "
+                    "with the seed (put what varies in the detail)",
+                    file=sys.stderr,
+                )
             found.setdefault(name, []).append(made)
     print(calibration.results_table(found))
     if not args.write:

@@ -95,6 +95,8 @@ class Spread:
     passed: list[bool] = field(default_factory=list)
     target: float | None = None
     higher_is_better: bool = True
+    #: per seed: whether its run recorded this number at all (a NaN value may be a recorded NaN)
+    recorded: list[bool] = field(default_factory=list)
 
     @property
     def finite(self) -> list[float]:
@@ -138,6 +140,11 @@ class Spread:
     def failing_seeds(self) -> list[int]:
         return [seed for seed, ok in zip(self.seeds, self.passed, strict=True) if not ok]
 
+    def unrecorded_seeds(self) -> list[int]:
+        """The seeds whose run did not record this number (a run that stopped early, or a name that changes
+        with the seed: a picked rate or the seed itself in it, which a multi-seed run cannot line up)."""
+        return [seed for seed, ok in zip(self.seeds, self.recorded, strict=True) if not ok]
+
     def to_dict(self) -> dict[str, object]:
         low, high = self.ci95
         return {
@@ -158,6 +165,14 @@ class Spread:
         }
 
 
+def seed_dependent(found: Sequence[Spread], records: Sequence[RunRecord]) -> list[Spread]:
+    """The numbers that some seed's *finished* run (passed or failed, not an error or a timeout) did not
+    record: their name changes with the seed, so the seeds' values cannot be lined up (put what varies in
+    the detail instead)."""
+    finished = {r.info.seed for r in records if r.status in ("passed", "failed")}
+    return [s for s in found if any(seed in finished for seed in s.unrecorded_seeds())]
+
+
 def spreads(records: Sequence[RunRecord]) -> list[Spread]:
     """Every target and measured value of ``records`` (one run per seed of one plugin), as first seen."""
     seeds = [r.info.seed for r in records]
@@ -170,12 +185,16 @@ def spreads(records: Sequence[RunRecord]) -> list[Spread]:
                     Spread(t.name, "target", seeds, [math.nan] * len(records), [False] * len(records)),
                 )
                 spread.values[i], spread.passed[i] = t.value, t.passed
+                spread.recorded = spread.recorded or [False] * len(records)
+                spread.recorded[i] = True
                 spread.target, spread.higher_is_better = t.target, t.higher_is_better
             for m in stage.measured:
                 spread = found.setdefault(
                     ("measured", m.name), Spread(m.name, "measured", seeds, [math.nan] * len(records))
                 )
                 spread.values[i] = m.value
+                spread.recorded = spread.recorded or [False] * len(records)
+                spread.recorded[i] = True
                 if m.claim is not None:  # a target reported, not asserted: the threshold it is held to
                     spread.target, spread.higher_is_better = m.claim
     return list(found.values())

@@ -130,6 +130,31 @@ def test_a_target_failing_on_one_seed_fails_the_multi_seed_run_and_names_the_see
     assert values == pytest.approx(draws, abs=1e-7)
 
 
+NAMED_BY_SEED = """
+def check(ctx):
+    ctx.check_property("fine", True)
+
+
+def train(ctx):
+    rate = 0.1 if ctx.seed % 2 else 0.3  # a rate "picked" per seed, wrongly put in the name
+    ctx.measured(f"accuracy, lr {rate:g}", 0.5)
+    ctx.measured("accuracy", 0.5, f"lr {rate:g}")
+"""
+
+
+def test_a_name_that_changes_with_the_seed_is_pointed_out(user_dir: Path) -> None:
+    """Seeds line up by name: a picked rate (or the seed) in a name splits one number into rows that are
+    n/a on the other seeds. The run says so, naming the seeds, and leaves the well-named number alone."""
+    write_plugin(user_dir, "renamer", NAMED_BY_SEED, paper_id="renamer")
+    result = run_cli("run", "renamer", "--seeds", "0-3", "--device", "cpu", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("! ")]
+    assert len(lines) == 2, result.stdout
+    assert lines[0].startswith("! accuracy, lr 0.3: not recorded on seeds 1,3, whose run finished"), lines
+    assert lines[1].startswith("! accuracy, lr 0.1: not recorded on seeds 0,2, whose run finished"), lines
+    assert "put what varies in the detail" in lines[0]
+
+
 def test_seeds_that_all_pass_exit_0_and_json_reports_the_spread(seed_dependent: float) -> None:
     result = run_cli("run", "lucky", "--seeds", "0,1,4", "--json", "--device", "cpu")
     assert result.returncode == 0, result.stderr

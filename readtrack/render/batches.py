@@ -20,7 +20,7 @@ from readtrack.batch import Job, PluginOutcome, seeds_label
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.render.runs import fmt_number, fmt_seconds, status_text, threads_note
 from readtrack.safe_text import visible
-from readtrack.spread import Spread, spreads
+from readtrack.spread import Spread, seed_dependent, spreads
 from readtrack.words import plural
 
 DOTS = "·∙•●"
@@ -177,6 +177,13 @@ def group_renderables(group: GroupRecord, width: int = 120) -> list[RenderableTy
         if s.kind == "target" and not s.holds:
             seeds = ", ".join(str(x) for x in s.failing_seeds())
             parts.append(Text(f"✗ {s.name} failed on seed {seeds}", style="bold red"))
+    for s in seed_dependent(found, group.runs):
+        unrecorded = s.unrecorded_seeds()
+        where = f"seed{'s' if len(unrecorded) > 1 else ''} {seeds_label(unrecorded)}"
+        why = "a name that changes with the seed cannot be lined up (put what varies in the detail)"
+        parts.append(
+            Text(visible(f"! {s.name}: not recorded on {where}, whose run finished: {why}"), style="yellow")
+        )
     for seed, why in group.missing.items():
         parts.append(Text(visible(f"! seed {seed} gave no record: {why}", multiline=True), style="red"))
     return parts
