@@ -355,6 +355,8 @@ def train(ctx: RunContext) -> None:
         detail=f"SPM {fim['SPM prompt'][0]:.3f}, PSM {fim['PSM prompt'][0]:.3f}; Bayes with both sides "
         f"{bayes_loss:.3f}, prefix alone {prefix_loss:.3f}; the left-to-right model from the prefix "
         f"{ar['prefix only'][0]:.3f}",
+        # held on full-run seeds 0-4, but 2.99 seed sds below −0.1 (issue 42's rule asks 3): reported (page)
+        asserted=False,
     )
 
 

@@ -41,9 +41,9 @@ mostly the spatial question: on the top-right cell at unseen sizes the model wit
 "none" prior (0.5), the model with row-ends well above it. With row-ends the unseen sizes up to 32 score about
 as the seen ones; at 40×40, a sequence longer than any in training, accuracy drops, with row-ends and without.
 Without row-ends even the seen sizes score lower, since a length fits several widths. The second target, with
-minus without row-ends on the top-right question at unseen sizes (≥ 0.15), held on every one of seeds 0-4 but
-within 3 seed standard deviations of its threshold (lowest on seed 4): it does not yet meet the rule of issue
-42, and is to be strengthened or reported instead.
+minus without row-ends on the top-right question at unseen sizes (the claim: ≥ 0.15), held on every one of
+seeds 0-4 but within 3 seed standard deviations of its threshold (lowest on seed 4), short of the rule of
+issue 42: the full run reports it rather than asserting it, and asserts only the accuracy with row-ends.
 
 The quick run (``readtrack run fuyu --quick --jobs 1 --device cpu``) asks only what row-ends are for: an image
 of noise with one bright patch, "does it end its row?" ("yes" half the time), trained 200 steps on heights and
@@ -117,8 +117,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 0.75: accuracy at unseen sizes, with row-ends
       torch 2.14.1, seeds 0-4: 0.8064 ± 0.01553 [0.7840, 0.8267], margin 3.6 sd
-    target ≥ 0.15: top-right questions at unseen sizes, with minus without row-ends
-      torch 2.14.1, seeds 0-4: 0.2842 ± 0.06215 [0.1939, 0.3607], margin 2.2 sd
     measured: validation accuracy (new images at the training sizes), with row-ends (Fuyu)
       torch 2.14.1, seeds 0-4: 0.8470 ± 0.02113 [0.8278, 0.8822]
     measured: accuracy at 16×16 (seen), with row-ends (Fuyu)
@@ -159,10 +157,9 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.6423 ± 0.06062 [0.5833, 0.7300]
     measured: top-right questions at unseen sizes, without row-ends
       torch 2.14.1, seeds 0-4: 0.5043 ± 0.03724 [0.4625, 0.5629]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - top-right questions at unseen sizes, with minus without row-ends (full, torch 2.14.1): margin 2.2 sd <
-      3
+    reported, not asserted at full size (the claim: ≥ 0.15): top-right questions at unseen sizes, with minus
+      without row-ends
+      torch 2.14.1, seeds 0-4: 0.2842 ± 0.06215 [0.1939, 0.3607], margin 2.2 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -407,6 +407,7 @@ def train(ctx: RunContext) -> None:
         spatial[True].mean().item() - spatial[False].mean().item(),
         0.15,
         detail=detail,
+        asserted=False,  # held on full-run seeds 0-4, 2.2 seed sds above 0.15: reported (the page)
     )
 
 

@@ -60,8 +60,11 @@ target). Measured with ``readtrack run whisper --only train --seeds 0-4``: the a
 on seeds 0 and 3 and 1e-3 on the others, the arm without it 1e-3 except on seed 2 (3e-3); without the token
 the mean over the two tasks stays well below 0.5 on every seed (token-by-token greedy decoding mixes the two
 answers within a clip). Every target passes on every seed, but transcription's ≥ 0.9 holds by less than 3 seed
-standard deviations, so it does not yet meet the rule of issue 42 and is to be strengthened or reported
-instead. The full run's numbers over seeds 0-4 are in the calibration at the end of this page.
+standard deviations (seed 1 lowest), short of the rule of issue 42, so the full run reports it (the claim:
+≥ 0.9) and asserts translation's and the A/B. Training longer is no cure here: on seed 1, 1200 steps lifted
+transcription well above 0.9 but let the arm without the token learn its way close to its 0.5 ceiling, and
+the A/B below its threshold (a trial made by editing the budget, which no command reruns), so the budget
+stays at 600. The full run's numbers over seeds 0-4 are in the calibration at the end of this page.
 
 A fair echo of the mechanism at toy scale: the task is read from one token of the prompt and the same
 weights serve both tasks. The paper's claims about robustness and scale (zero-shot transfer, 680k hours)
@@ -78,15 +81,13 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     target ≥ 0.8: exact-sequence accuracy, translate
       torch 2.14.1, seeds 0-19: 0.9344 ± 0.01395 [0.9023, 0.9609], margin 9.6 sd
       torch 2.13.0, seeds 0-9: 0.9359 ± 0.01862 [0.9023, 0.9609], margin 7.3 sd
-    measured: exact-sequence accuracy, transcribe, with task tokens, lr 0.001
+    measured: exact-sequence accuracy, transcribe, with task tokens
       torch 2.14.1, seeds 0-19: 0.9325 ± 0.01529 [0.9043, 0.9590]
       torch 2.13.0, seeds 0-9: 0.9367 ± 0.01776 [0.9043, 0.9590]
-    measured: exact-sequence accuracy, translate, with task tokens, lr 0.001
+    measured: exact-sequence accuracy, translate, with task tokens
       torch 2.14.1, seeds 0-19: 0.9344 ± 0.01395 [0.9023, 0.9609]
       torch 2.13.0, seeds 0-9: 0.9359 ± 0.01862 [0.9023, 0.9609]
     full runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≥ 0.9: exact-sequence accuracy, transcribe
-      torch 2.14.1, seeds 0-4: 0.9414 ± 0.02153 [0.9062, 0.9648], margin 1.9 sd
     target ≥ 0.9: exact-sequence accuracy, translate
       torch 2.14.1, seeds 0-4: 0.9477 ± 0.006681 [0.9395, 0.9570], margin 7.1 sd
     target ≥ 0.5: the A/B: mean exact accuracy with − without the task token
@@ -97,33 +98,24 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.9408 ± 0.01347 [0.9268, 0.9629]
     measured: validation mean exact accuracy, with task tokens, lr 0.01
       torch 2.14.1, seeds 0-4: 0.1467 ± 0.2682 [0.009766, 0.6260]
-    measured: exact-sequence accuracy, transcribe, with task tokens, lr 0.003
-      torch 2.14.1, seeds 0-4: 0.9463 ± 0.004143 [0.9434, 0.9492]; n/a on seeds 1, 2, 4
-    measured: exact-sequence accuracy, translate, with task tokens, lr 0.003
-      torch 2.14.1, seeds 0-4: 0.9492 on seeds 0, 3; n/a on seeds 1, 2, 4
+    measured: exact-sequence accuracy, transcribe, with task tokens
+      torch 2.14.1, seeds 0-4: 0.9414 ± 0.02153 [0.9062, 0.9648]
+    measured: exact-sequence accuracy, translate, with task tokens
+      torch 2.14.1, seeds 0-4: 0.9477 ± 0.006681 [0.9395, 0.9570]
     measured: validation mean exact accuracy, task token removed, lr 0.001
       torch 2.14.1, seeds 0-4: 0.1877 ± 0.03959 [0.1504, 0.2383]
     measured: validation mean exact accuracy, task token removed, lr 0.003
       torch 2.14.1, seeds 0-4: 0.1764 ± 0.06139 [0.1270, 0.2822]
     measured: validation mean exact accuracy, task token removed, lr 0.01
       torch 2.14.1, seeds 0-4: 0.05937 ± 0.05747 [0.009766, 0.1318]
-    measured: exact-sequence accuracy, transcribe, task token removed, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.2407 ± 0.1523 [0.1055, 0.4355]; n/a on seed 2
-    measured: exact-sequence accuracy, translate, task token removed, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.1274 ± 0.06763 [0.05273, 0.1895]; n/a on seed 2
+    measured: exact-sequence accuracy, transcribe, task token removed
+      torch 2.14.1, seeds 0-4: 0.1926 ± 0.1703 [0, 0.4355]
+    measured: exact-sequence accuracy, translate, task token removed
+      torch 2.14.1, seeds 0-4: 0.2188 ± 0.2124 [0.05273, 0.5840]
+    reported, not asserted at full size (the claim: ≥ 0.9): exact-sequence accuracy, transcribe
+      torch 2.14.1, seeds 0-4: 0.9414 ± 0.02153 [0.9062, 0.9648], margin 1.9 sd
     measured: mean exact accuracy without the task token
       torch 2.14.1, seeds 0-4: 0.2057 ± 0.06152 [0.1426, 0.2920]
-    measured: exact-sequence accuracy, transcribe, with task tokens, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.9382 ± 0.02964 [0.9062, 0.9648]; n/a on seeds 0, 3
-    measured: exact-sequence accuracy, translate, with task tokens, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.9466 ± 0.009230 [0.9395, 0.9570]; n/a on seeds 0, 3
-    measured: exact-sequence accuracy, transcribe, task token removed, lr 0.003
-      torch 2.14.1, seeds 0-4: 0 on seed 2; n/a on seeds 0, 1, 3, 4
-    measured: exact-sequence accuracy, translate, task token removed, lr 0.003
-      torch 2.14.1, seeds 0-4: 0.5840 on seed 2; n/a on seeds 0, 1, 3, 4
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - exact-sequence accuracy, transcribe (full, torch 2.14.1): margin 1.9 sd < 3
 """
 
 from readtrack.paper_plugin import Exercise, declare
