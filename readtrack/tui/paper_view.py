@@ -88,7 +88,7 @@ class PaperView(Screen[None]):
             with TabPane("Code", id="code"):
                 yield Input(placeholder="search the code: Enter finds the next match", id="code-search")
                 yield VerticalScroll(id="code-scroll")
-            with TabPane("Results", id="results"), VerticalScroll():
+            with TabPane("Results", id="results"), VerticalScroll(id="results-scroll"):
                 yield Static(id="results-body")
             with TabPane("Paper", id="pdf"):
                 yield PdfPane(id="pdf-scroll")
@@ -101,6 +101,23 @@ class PaperView(Screen[None]):
         self.title = visible(f"{self.plugin or self.paper.id} · {self.paper.display_title}")
         self._load()
         self._load_pdf()
+        self.call_after_refresh(self._focus_tab)
+
+    #: the widget of each tab that scrolls (and so takes Page Down and the arrows)
+    SCROLLERS: ClassVar[dict[str, str]] = {
+        "page": "#page-scroll",
+        "code": "#code-scroll",
+        "results": "#results-scroll",
+        "pdf": "#pdf-scroll",
+        "practice": "#practice-pane",
+    }
+
+    def _focus_tab(self) -> None:
+        """Focus what scrolls in the open tab: the reader's keys move its text at once (the tab bar, which
+        has the focus otherwise, ignores Page Down and the arrows up and down)."""
+        scroller = self.SCROLLERS.get(self.query_one(TabbedContent).active)
+        if scroller is not None:
+            self.query_one(scroller).focus()
 
     @work(thread=True, exclusive=True, group="paper-view")
     def _load(self) -> None:
@@ -170,8 +187,7 @@ class PaperView(Screen[None]):
         if tab == "practice" and self.plugin is None:
             return
         self.query_one(TabbedContent).active = tab
-        if tab == "practice":  # its keys (h, e, c, t) are the pane's
-            self.query_one(PracticePane).focus()
+        self._focus_tab()  # the Practice tab's keys (h, e, c, t) are its pane's
 
     def action_search(self) -> None:
         self.action_tab("code")

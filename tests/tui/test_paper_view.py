@@ -165,3 +165,26 @@ def main_screen_of(app: ReadtrackApp) -> MainScreen:
     screen = app.screen_stack[0]
     assert isinstance(screen, MainScreen)
     return screen
+
+
+def test_the_keys_scroll_the_open_tab_without_a_tab_first(catalog_file: Path) -> None:
+    """Page Down and the arrows move the text of the tab that is open, from the moment the view opens and
+    after each switch of tab (the focus used to stay on the tab bar, where they did nothing until Tab)."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("p")
+        await settle(app, pilot)
+        page = view(app).query_one("#page-scroll")
+        assert page.max_scroll_y > 0, "adamw's page must be longer than the screen for this test"
+        await pilot.press("pagedown")
+        assert page.scroll_y > 0
+        await pilot.press("down", "up")  # still the page's keys
+        await pilot.press("2")
+        code = view(app).query_one("#code-scroll")
+        await settle(app, pilot)
+        await pilot.press("pagedown", "down")
+        assert code.scroll_y > 0
+        await pilot.press("1", "home")
+        assert page.scroll_y == 0
+
+    run_app(catalog_file, steps)
