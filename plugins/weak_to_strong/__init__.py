@@ -62,75 +62,18 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     target ≥ 0.6: the confidence loss recovers the gap on every seed: smallest per-seed PGR
       torch 2.14.1, seeds 0-19: 0.7679 ± 0.03732 [0.6957, 0.8207], margin 4.5 sd
       torch 2.13.0, seeds 0-9: 0.7655 ± 0.03201 [0.7298, 0.8207], margin 5.2 sd
-    measured: seed 0: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.8416 on seed 0; n/a on seeds 1-19
-      torch 2.13.0, seeds 0-9: 0.8416 on seed 0; n/a on seeds 1-9
-    measured: seed 1: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.4073 on seeds 0, 1; n/a on seeds 2-19
-      torch 2.13.0, seeds 0-9: 0.4073 on seeds 0, 1; n/a on seeds 2-9
+    measured: the run's seed + 0: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-19: 0.5363 ± 0.2037 [0.2739, 0.8581]
+      torch 2.13.0, seeds 0-9: 0.5798 ± 0.2279 [0.3118, 0.8581]
+    measured: the run's seed + 1: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-19: 0.5164 ± 0.1914 [0.2739, 0.8581]
+      torch 2.13.0, seeds 0-9: 0.5297 ± 0.2188 [0.3118, 0.8581]
     reported, not asserted at quick size (the claim: ≥ 0.2): weak-to-strong: mean PGR with plain CE (eq. 1)
       torch 2.14.1, seeds 0-19: 0.5263 ± 0.1402 [0.3262, 0.8432], margin 2.3 sd
       torch 2.13.0, seeds 0-9: 0.5547 ± 0.1707 [0.3262, 0.8432], margin 2.1 sd
     measured: confidence loss minus plain CE, mean PGR gain
       torch 2.14.1, seeds 0-19: 0.2599 ± 0.1527 [-0.07657, 0.5049]
       torch 2.13.0, seeds 0-9: 0.2284 ± 0.1905 [-0.07657, 0.5049]
-    measured: seed 2: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3483 on seeds 1, 2; n/a on seeds 0, 3-19
-      torch 2.13.0, seeds 0-9: 0.3483 on seeds 1, 2; n/a on seeds 0, 3-9
-    measured: seed 3: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3324 on seeds 2, 3; n/a on seeds 0, 1, 4-19
-      torch 2.13.0, seeds 0-9: 0.3324 on seeds 2, 3; n/a on seeds 0, 1, 4-9
-    measured: seed 4: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.8581 on seeds 3, 4; n/a on seeds 0-2, 5-19
-      torch 2.13.0, seeds 0-9: 0.8581 on seeds 3, 4; n/a on seeds 0-2, 5-9
-    measured: seed 5: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.8282 on seeds 4, 5; n/a on seeds 0-3, 6-19
-      torch 2.13.0, seeds 0-9: 0.8282 on seeds 4, 5; n/a on seeds 0-3, 6-9
-    measured: seed 6: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.4910 on seeds 5, 6; n/a on seeds 0-4, 7-19
-      torch 2.13.0, seeds 0-9: 0.4910 on seeds 5, 6; n/a on seeds 0-4, 7-9
-    measured: seed 7: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.7647 on seeds 6, 7; n/a on seeds 0-5, 8-19
-      torch 2.13.0, seeds 0-9: 0.7647 on seeds 6, 7; n/a on seeds 0-5, 8, 9
-    measured: seed 8: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.6145 on seeds 7, 8; n/a on seeds 0-6, 9-19
-      torch 2.13.0, seeds 0-9: 0.6145 on seeds 7, 8; n/a on seeds 0-6, 9
-    measured: seed 9: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3118 on seeds 8, 9; n/a on seeds 0-7, 10-19
-      torch 2.13.0, seeds 0-9: 0.3118 on seeds 8, 9; n/a on seeds 0-7
-    measured: seed 10: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3407 on seeds 9, 10; n/a on seeds 0-8, 11-19
-      torch 2.13.0, seeds 0-9: 0.3407 on seed 9; n/a on seeds 0-8
-    measured: seed 11: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.4671 on seeds 10, 11; n/a on seeds 0-9, 12-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 12: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.7552 on seeds 11, 12; n/a on seeds 0-10, 13-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 13: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.5233 on seeds 12, 13; n/a on seeds 0-11, 14-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 14: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.7830 on seeds 13, 14; n/a on seeds 0-12, 15-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 15: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.2739 on seeds 14, 15; n/a on seeds 0-13, 16-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 16: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.6113 on seeds 15, 16; n/a on seeds 0-14, 17-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 17: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3455 on seeds 16, 17; n/a on seeds 0-15, 18, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 18: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.4816 on seeds 17, 18; n/a on seeds 0-16, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 19: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.3455 on seeds 18, 19; n/a on seeds 0-17
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: seed 20: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-19: 0.4441 on seed 19; n/a on seeds 0-18
-      torch 2.13.0, seeds 0-9: not recorded
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 0.2: weak-to-strong: mean PGR with plain CE (eq. 1)
       torch 2.14.1, seeds 0-4: 0.6087 ± 0.04205 [0.5442, 0.6482], margin 9.7 sd
@@ -138,28 +81,20 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0.7757 ± 0.008834 [0.7629, 0.7849], margin 31.2 sd
     target ≥ 0.6: the confidence loss recovers the gap on every seed: smallest per-seed PGR
       torch 2.14.1, seeds 0-4: 0.7350 ± 0.004797 [0.7298, 0.7385], margin 28.1 sd
-    measured: seed 0: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.8416 on seed 0; n/a on seeds 1-4
-    measured: seed 1: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.4073 on seeds 0, 1; n/a on seeds 2-4
-    measured: seed 2: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.3483 on seeds 0-2; n/a on seeds 3, 4
-    measured: seed 3: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.3324 on seeds 0-3; n/a on seed 4
-    measured: seed 4: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.8581 on every seed
-    measured: seed 5: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.8282 on every seed
+    measured: the run's seed + 0: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.5575 ± 0.2684 [0.3324, 0.8581]
+    measured: the run's seed + 1: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.5549 ± 0.2649 [0.3324, 0.8581]
+    measured: the run's seed + 2: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.5716 ± 0.2557 [0.3324, 0.8581]
+    measured: the run's seed + 3: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.6549 ± 0.2314 [0.3324, 0.8581]
+    measured: the run's seed + 4: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.7113 ± 0.1549 [0.4910, 0.8581]
+    measured: the run's seed + 5: PGR plain CE / with confidence loss
+      torch 2.14.1, seeds 0-4: 0.6020 ± 0.2088 [0.3118, 0.8282]
     measured: confidence loss minus plain CE, mean PGR gain
       torch 2.14.1, seeds 0-4: 0.1670 ± 0.04918 [0.1147, 0.2386]
-    measured: seed 6: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.4910 on seeds 1-4; n/a on seed 0
-    measured: seed 7: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.7647 on seeds 2-4; n/a on seeds 0, 1
-    measured: seed 8: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.6145 on seeds 3, 4; n/a on seeds 0-2
-    measured: seed 9: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.3118 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -170,11 +170,12 @@ def train(ctx: RunContext) -> None:
         w2s, w2s_conf = accuracy(student, test, "h"), accuracy(student_conf, test, "h")
         plain.append(performance_gap_recovered(weak, w2s, ceiling))
         conf.append(performance_gap_recovered(weak, w2s_conf, ceiling))
-        ctx.measured(
-            f"seed {seed}: PGR plain CE / with confidence loss",
+        ctx.measured(  # the offset in the name, the seed in the detail: seeds line up by name
+            f"the run's seed + {seed - ctx.seed}: PGR plain CE / with confidence loss",
             plain[-1],
-            f"conf {conf[-1]:.3f}; test accuracy weak {weak:.3f}, w2s {w2s:.3f} (lr {lr_plain:g}), "
-            f"w2s+conf {w2s_conf:.3f} (lr {lr_conf:g}), ceiling {ceiling:.3f}",
+            f"seed {seed}; conf {conf[-1]:.3f}; test accuracy weak {weak:.3f}, "
+            f"w2s {w2s:.3f} (lr {lr_plain:g}), w2s+conf {w2s_conf:.3f} (lr {lr_conf:g}), "
+            f"ceiling {ceiling:.3f}",
         )
         ctx.progress(i + 1, len(seeds))
     mean_plain, mean_conf = sum(plain) / len(plain), sum(conf) / len(conf)
