@@ -69,8 +69,16 @@ def main() -> None:
             if missing:
                 print(f"{name}, torch {release}: no run for seed(s) {missing}: left out", file=sys.stderr)
                 continue
+            code = calibration.fingerprint(folder)
+            ran = {r.info.environment.get("code") for r in runs.values()} - {None}  # None: recorded before
+            if ran - {code}:
+                print(
+                    f"{name}, torch {release}: runs of other code than the plugin's now: run again; left out",
+                    file=sys.stderr,
+                )
+                continue
             date = max(r.info.started_at for r in runs.values())[:10]
-            made = calibration.from_runs(list(runs.values()), code=calibration.fingerprint(folder), date=date)
+            made = calibration.from_runs(list(runs.values()), code=code, date=date)
             for number in seed_dependent(spreads(list(runs.values())), list(runs.values())):
                 missing = ", ".join(map(str, number.unrecorded_seeds()))
                 print(

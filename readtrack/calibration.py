@@ -156,6 +156,20 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def package_fingerprint(package: str) -> str | None:
+    """`fingerprint` of the plugin package ``package`` as it is on disk (None when it has no folder): the
+    runner records it in each run's environment, so a calibration knows which code its runs ran."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return fingerprint(Path(next(iter(spec.submodule_search_locations))))
+
+
 def _kit_modules(tree: ast.Module) -> set[Path]:
     """The files of the ``readtrack.plugin_kit`` modules ``tree`` imports."""
     names = set()

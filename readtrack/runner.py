@@ -105,6 +105,7 @@ def run_plugin(
     """
     from readtrack import devices, plugins
     from readtrack.bench import BenchHarness
+    from readtrack.calibration import package_fingerprint
 
     plugin = plugins.load_plugin(name)
     info = plugin.info
@@ -123,7 +124,8 @@ def run_plugin(
         quick=quick,
         seed=seed,
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        environment=devices.describe_environment(resolved),
+        # the plugin's code fingerprint: which code a recorded number came from (benchmarks/calibrate.py)
+        environment={**devices.describe_environment(resolved), "code": package_fingerprint(info.package)},
         options=dict(options or {}),
         threads=n_threads,
         group_id=group_id,
