@@ -77,7 +77,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: validation accuracy, bytes, lr 0.003
       torch 2.14.1, seeds 0-19: 0.9747 ± 0.03079 [0.8733, 1.000]
       torch 2.13.0, seeds 0-9: 0.9693 ± 0.03912 [0.8733, 1.000]
-    measured: clean test accuracy, bytes, lr 0.003
+    measured: clean test accuracy, bytes
       torch 2.14.1, seeds 0-19: 0.9753 ± 0.02683 [0.8900, 0.9980]
       torch 2.13.0, seeds 0-9: 0.9712 ± 0.03269 [0.8900, 0.9980]
     measured: test accuracy under add/drop/mutate 0.1, bytes
@@ -95,7 +95,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: validation accuracy, subwords, lr 0.001
       torch 2.14.1, seeds 0-19: 1.000 on every seed
       torch 2.13.0, seeds 0-9: 1.000 on every seed
-    measured: clean test accuracy, subwords, lr 0.001
+    measured: clean test accuracy, subwords
       torch 2.14.1, seeds 0-19: 1.000 on every seed
       torch 2.13.0, seeds 0-9: 1.000 on every seed
     measured: test accuracy under add/drop/mutate 0.1, subwords
@@ -128,8 +128,8 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.9980 ± 0.002981 [0.9933, 1.000]
     measured: validation accuracy, bytes, lr 0.01
       torch 2.14.1, seeds 0-4: 0.9767 ± 0.03046 [0.9233, 1.000]
-    measured: clean test accuracy, bytes, lr 0.003
-      torch 2.14.1, seeds 0-4: 0.9983 ± 0.001155 [0.9970, 0.9990]; n/a on seeds 2, 4
+    measured: clean test accuracy, bytes
+      torch 2.14.1, seeds 0-4: 0.9984 ± 0.001342 [0.9970, 1.000]
     measured: test accuracy under add/drop/mutate 0.1, bytes
       torch 2.14.1, seeds 0-4: 0.7162 ± 0.03000 [0.6800, 0.7460]
     measured: test accuracy under repetitions 0.2, bytes
@@ -144,7 +144,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 1.000 on every seed
     measured: validation accuracy, subwords, lr 0.01
       torch 2.14.1, seeds 0-4: 1.000 on every seed
-    measured: clean test accuracy, subwords, lr 0.001
+    measured: clean test accuracy, subwords
       torch 2.14.1, seeds 0-4: 1.000 on every seed
     measured: test accuracy under add/drop/mutate 0.1, subwords
       torch 2.14.1, seeds 0-4: 0.5210 ± 0.03070 [0.4820, 0.5510]
@@ -154,8 +154,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.1186 ± 0.02395 [0.09300, 0.1540]
     measured: test accuracy under random case, subwords
       torch 2.14.1, seeds 0-4: 0.1490 ± 0.01056 [0.1400, 0.1610]
-    measured: clean test accuracy, bytes, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.9985 ± 0.002121 [0.9970, 1.000]; n/a on seeds 0, 1, 3
 """
 
 from readtrack.paper_plugin import Exercise, declare

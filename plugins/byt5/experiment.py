@@ -348,7 +348,7 @@ def train(ctx: RunContext) -> None:
         assert best is not None
         _, lr, model = best
         clean[name] = accuracy(model, tokens, test, test_labels, ctx.device)
-        ctx.measured(f"clean test accuracy, {name}, lr {lr:g}", clean[name])
+        ctx.measured(f"clean test accuracy, {name}", clean[name], f"lr {lr:g}, the best on validation")
         losses = []
         for noise in NOISES:
             acc = accuracy(model, tokens, sets[noise], test_labels, ctx.device)
