@@ -275,6 +275,9 @@ def train(ctx: RunContext) -> None:
             0.97,
             higher_is_better=False,
             detail=f"{loss['schedule-free']:.4f} vs {at_z:.4f}: the average is what removes the lr's noise",
+            # at T = 3000 it held on every full-run seed, but its spread (one seed far below the rest) left
+            # it within 1 sd of the threshold: reported there (the page's calibration block)
+            asserted=T < 3000,
         )
         ctx.measured(
             f"T={T}: Schedule-Free / constant-lr held-out loss, each at its best lr",

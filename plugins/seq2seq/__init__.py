@@ -33,12 +33,14 @@ numbers over seeds are in the calibration at the end of this page. Each run's de
 of the first and of the last 3 tokens (the gap is largest at the start of the target, as the paper says) and
 how often the beam finds a less probable output than greedy's.
 
-The full run (``readtrack run seq2seq --seeds 0-4``, 300 steps) passes both targets on every one of seeds 0-4,
-and on every seed the beam gets more whole sequences right than greedy; its numbers over seeds 0-4 are in the
-calibration at the end of this page. The reversal target held on every one of seeds 0-4 but within 3 seed
-standard deviations of its threshold, so it does not yet meet the rule of issue 42 (to be strengthened or
-reported); in the record, the in-order model's token accuracy varies across seeds far more than the reversed
-model's. The claim is about learning speed, so it is measured before the models converge: trained for 800
+The full run (``readtrack run seq2seq --seeds 0-4``, 300 steps) repeats the A/B from 3 initialisations (the
+run's seed, + 1000, + 2000: each its own initial weights and batches, each order at its own rate) and asserts
+the mean gap, reversed − in order, ≥ 0.08; the per-initialisation gaps are in the target's detail. One A/B per
+run, as the quick run does, held on every one of seeds 0-4 but only within 3 seed standard deviations of its
+threshold: at 300 steps how far the in-order model has got depends on its initialisation far more than the
+reversed model does, and the mean of three takes most of that spread out. The beam target uses the first
+initialisation's reversed model. Both targets' numbers over seeds 0-4 are in the calibration at the end of
+this page. The claim is about learning speed, so it is measured before the models converge: trained for 800
 steps (each order at its best rate), the in-order model catches up most of the way, and the reversed one is so
 sure of its copies that the beam rarely finds anything greedy missed (measured while revising this plugin, not
 by a command of this version), which is why the run stops at 300.
@@ -74,23 +76,28 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-19: 0.2079 ± 0.01881 [0.1784, 0.2311]
       torch 2.13.0, seeds 0-9: 0.2077 ± 0.01887 [0.1810, 0.2306]
     full runs, CPU (AVX512 kernels), 2026-11-25:
-    target ≥ 0.08: token accuracy, reversed minus in order
-      torch 2.14.1, seeds 0-4: 0.3988 ± 0.1291 [0.2754, 0.5858], margin 2.5 sd
+    target ≥ 0.08: token accuracy, reversed minus in order, mean of 3 inits
+      torch 2.14.1, seeds 0-4: 0.4265 ± 0.02579 [0.3930, 0.4533], margin 13.4 sd
     target ≥ 0.05: share of sequences where the beam (width 4) finds a more probable output than greedy
       torch 2.14.1, seeds 0-4: 0.1422 ± 0.01979 [0.1113, 0.1650], margin 4.7 sd
     measured: token accuracy, source in order
       torch 2.14.1, seeds 0-4: 0.4713 ± 0.1171 [0.3040, 0.5962]
     measured: token accuracy, source reversed
       torch 2.14.1, seeds 0-4: 0.8701 ± 0.01604 [0.8451, 0.8898]
+    measured: token accuracy, source in order, init 1000
+      torch 2.14.1, seeds 0-4: 0.4328 ± 0.06867 [0.3389, 0.4950]
+    measured: token accuracy, source reversed, init 1000
+      torch 2.14.1, seeds 0-4: 0.8651 ± 0.01179 [0.8487, 0.8787]
+    measured: token accuracy, source in order, init 2000
+      torch 2.14.1, seeds 0-4: 0.4223 ± 0.1231 [0.3104, 0.6264]
+    measured: token accuracy, source reversed, init 2000
+      torch 2.14.1, seeds 0-4: 0.8707 ± 0.01545 [0.8472, 0.8826]
     measured: whole sequences right, greedy (reversed model)
       torch 2.14.1, seeds 0-4: 0.4902 ± 0.05085 [0.4238, 0.5664]
     measured: whole sequences right, beam search of width 4 (reversed model)
       torch 2.14.1, seeds 0-4: 0.5229 ± 0.05212 [0.4629, 0.6035]
     measured: mean log p of the decoded sequence, beam (width 4) minus greedy
       torch 2.14.1, seeds 0-4: 0.04498 ± 0.004048 [0.04145, 0.05145]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - token accuracy, reversed minus in order (full, torch 2.14.1): margin 2.5 sd < 3
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -86,12 +86,14 @@ def check(ctx: RunContext) -> None:
             )
 
 
-def train_copy(ctx: RunContext, reverse: bool, steps: int, lr: float) -> Seq2Seq:
-    torch.manual_seed(ctx.seed)
+def train_copy(ctx: RunContext, reverse: bool, steps: int, lr: float, seed: int) -> Seq2Seq:
+    torch.manual_seed(seed)
     model = Seq2Seq(VOCAB, d_hidden=HIDDEN).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(ctx.seed)  # the same batches for both orders
-    label = "reversed" if reverse else "in order"
+    g = torch.Generator().manual_seed(seed)  # the same batches for both orders
+    label = ("reversed" if reverse else "in order") + (
+        "" if seed == ctx.seed else f", init {seed - ctx.seed}"
+    )
     for step in range(steps):
         source = copy_batch(64, g, ctx.device)
         loss = F.cross_entropy(model(source, source, reverse).reshape(-1, VOCAB), source.reshape(-1))
@@ -109,36 +111,46 @@ GRID = (3e-3, 1e-2)  # Adam learning rates: each source order gets its own best,
 
 def train(ctx: RunContext) -> None:
     steps = 100 if ctx.quick else 300
+    # The full run repeats the A/B from 3 initialisations (and their batches) and asserts the mean gap: at 300
+    # steps how far the in-order model has got varies from one initialisation to the next, and over seeds
+    # 0-4 one A/B alone sat 2.5 seed sds above 0.08 (issue 42's rule asks 3).
+    inits = [ctx.seed] if ctx.quick else [ctx.seed + 1000 * k for k in range(3)]
     test = copy_batch(1024, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
     validation = copy_batch(512, torch.Generator().manual_seed(ctx.seed + 2), ctx.device)
-    accuracy: dict[bool, float] = {}
+    accuracy: dict[bool, list[float]] = {False: [], True: []}
     models: dict[bool, Seq2Seq] = {}
-    for reverse in (False, True):
-        label = "reversed" if reverse else "in order"
-        runs: dict[float, tuple[float, Seq2Seq]] = {}  # lr → (validation loss per token, model)
-        for lr in GRID:
-            model = train_copy(ctx, reverse, steps, lr)
-            with torch.no_grad():
-                loss = -sequence_logprob(model, validation, validation, reverse).mean().item() / LENGTH
-            runs[lr] = (loss, model)
-            ctx.progress(len(models) * len(GRID) + len(runs), 2 * len(GRID) + 1)
-        lr = min(GRID, key=lambda r: runs[r][0])
-        models[reverse] = model = runs[lr][1]
-        out = greedy_decode(model, test, LENGTH, reverse)
-        accuracy[reverse] = (out == test).double().mean().item()
-        per_position = (out == test).double().mean(dim=0)
-        ctx.measured(
-            f"token accuracy, source {label}",
-            accuracy[reverse],
-            f"first 3 tokens {per_position[:3].mean().item():.2f}, "
-            f"last 3 {per_position[-3:].mean().item():.2f}; lr {lr:g}, the best on validation of "
-            + ", ".join(f"{r:g}: {runs[r][0]:.3f} nats" for r in GRID),
-        )
+    done, total = 0, len(inits) * 2 * len(GRID) + 1
+    for seed in inits:
+        for reverse in (False, True):
+            label = "reversed" if reverse else "in order"
+            runs: dict[float, tuple[float, Seq2Seq]] = {}  # lr → (validation loss per token, model)
+            for lr in GRID:
+                model = train_copy(ctx, reverse, steps, lr, seed)
+                with torch.no_grad():
+                    loss = -sequence_logprob(model, validation, validation, reverse).mean().item() / LENGTH
+                runs[lr] = (loss, model)
+                done += 1
+                ctx.progress(done, total)
+            lr = min(GRID, key=lambda r: runs[r][0])
+            model = runs[lr][1]
+            models.setdefault(reverse, model)  # the first initialisation's, for the beam search below
+            out = greedy_decode(model, test, LENGTH, reverse)
+            accuracy[reverse].append((out == test).double().mean().item())
+            per_position = (out == test).double().mean(dim=0)
+            ctx.measured(
+                f"token accuracy, source {label}" + ("" if seed == ctx.seed else f", init {seed - ctx.seed}"),
+                accuracy[reverse][-1],
+                f"first 3 tokens {per_position[:3].mean().item():.2f}, "
+                f"last 3 {per_position[-3:].mean().item():.2f}; lr {lr:g}, the best on validation of "
+                + ", ".join(f"{r:g}: {runs[r][0]:.3f} nats" for r in GRID),
+            )
+    gaps = [r - o for r, o in zip(accuracy[True], accuracy[False], strict=True)]
     ctx.target(
-        "token accuracy, reversed minus in order",
-        accuracy[True] - accuracy[False],
+        "token accuracy, reversed minus in order" + ("" if ctx.quick else f", mean of {len(inits)} inits"),
+        sum(gaps) / len(gaps),
         0.08,
-        detail=f"copying 12 tokens over 9 symbols, {steps} Adam steps, LSTMs of {HIDDEN}, greedy decoding",
+        detail=f"copying 12 tokens over 9 symbols, {steps} Adam steps, LSTMs of {HIDDEN}, greedy decoding"
+        + ("" if ctx.quick else "; per init " + ", ".join(f"{gap:+.3f}" for gap in gaps)),
     )
     model = models[True]
     greedy = greedy_decode(model, test, LENGTH)
