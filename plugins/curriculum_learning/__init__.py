@@ -66,126 +66,12 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)
       torch 2.14.1, seeds 0-19: 0.6748 ± 0.2819 [0.4340, 1.361]
       torch 2.13.0, seeds 0-9: 0.6634 ± 0.2344 [0.4340, 1.125]
-    measured: parity of 12 bits, seed 0: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 0; n/a on seeds 1-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 0; n/a on seeds 1-9
-    measured: parity of 12 bits, seed 0: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5140 on seed 0; n/a on seeds 1-19
-      torch 2.13.0, seeds 0-9: 0.5140 on seed 0; n/a on seeds 1-9
-    measured: parity of 12 bits, seed 1: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 1; n/a on seeds 0, 2-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 1; n/a on seeds 0, 2-9
-    measured: parity of 12 bits, seed 1: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5075 on seed 1; n/a on seeds 0, 2-19
-      torch 2.13.0, seeds 0-9: 0.5075 on seed 1; n/a on seeds 0, 2-9
-    measured: parity of 12 bits, seed 2: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 2; n/a on seeds 0, 1, 3-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 2; n/a on seeds 0, 1, 3-9
-    measured: parity of 12 bits, seed 2: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5055 on seed 2; n/a on seeds 0, 1, 3-19
-      torch 2.13.0, seeds 0-9: 0.5055 on seed 2; n/a on seeds 0, 1, 3-9
-    measured: parity of 12 bits, seed 3: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 3; n/a on seeds 0-2, 4-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 3; n/a on seeds 0-2, 4-9
-    measured: parity of 12 bits, seed 3: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4815 on seed 3; n/a on seeds 0-2, 4-19
-      torch 2.13.0, seeds 0-9: 0.4815 on seed 3; n/a on seeds 0-2, 4-9
-    measured: parity of 12 bits, seed 4: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 4; n/a on seeds 0-3, 5-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 4; n/a on seeds 0-3, 5-9
-    measured: parity of 12 bits, seed 4: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4785 on seed 4; n/a on seeds 0-3, 5-19
-      torch 2.13.0, seeds 0-9: 0.4785 on seed 4; n/a on seeds 0-3, 5-9
-    measured: parity of 12 bits, seed 5: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 5; n/a on seeds 0-4, 6-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 5; n/a on seeds 0-4, 6-9
-    measured: parity of 12 bits, seed 5: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5015 on seed 5; n/a on seeds 0-4, 6-19
-      torch 2.13.0, seeds 0-9: 0.5015 on seed 5; n/a on seeds 0-4, 6-9
-    measured: parity of 12 bits, seed 6: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 6; n/a on seeds 0-5, 7-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 6; n/a on seeds 0-5, 7-9
-    measured: parity of 12 bits, seed 6: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4905 on seed 6; n/a on seeds 0-5, 7-19
-      torch 2.13.0, seeds 0-9: 0.4905 on seed 6; n/a on seeds 0-5, 7-9
-    measured: parity of 12 bits, seed 7: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 7; n/a on seeds 0-6, 8-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 7; n/a on seeds 0-6, 8, 9
-    measured: parity of 12 bits, seed 7: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5220 on seed 7; n/a on seeds 0-6, 8-19
-      torch 2.13.0, seeds 0-9: 0.5220 on seed 7; n/a on seeds 0-6, 8, 9
-    measured: parity of 12 bits, seed 8: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 8; n/a on seeds 0-7, 9-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 8; n/a on seeds 0-7, 9
-    measured: parity of 12 bits, seed 8: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5030 on seed 8; n/a on seeds 0-7, 9-19
-      torch 2.13.0, seeds 0-9: 0.5030 on seed 8; n/a on seeds 0-7, 9
-    measured: parity of 12 bits, seed 9: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 9; n/a on seeds 0-8, 10-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 9; n/a on seeds 0-8
-    measured: parity of 12 bits, seed 9: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5070 on seed 9; n/a on seeds 0-8, 10-19
-      torch 2.13.0, seeds 0-9: 0.5070 on seed 9; n/a on seeds 0-8
-    measured: parity of 12 bits, seed 10: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 10; n/a on seeds 0-9, 11-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 10: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5115 on seed 10; n/a on seeds 0-9, 11-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 11: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 11; n/a on seeds 0-10, 12-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 11: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4855 on seed 11; n/a on seeds 0-10, 12-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 12: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 12; n/a on seeds 0-11, 13-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 12: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5065 on seed 12; n/a on seeds 0-11, 13-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 13: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 13; n/a on seeds 0-12, 14-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 13: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5070 on seed 13; n/a on seeds 0-12, 14-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 14: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 14; n/a on seeds 0-13, 15-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 14: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5350 on seed 14; n/a on seeds 0-13, 15-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 15: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 15; n/a on seeds 0-14, 16-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 15: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4935 on seed 15; n/a on seeds 0-14, 16-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 16: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 16; n/a on seeds 0-15, 17-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 16: no curriculum
-      torch 2.14.1, seeds 0-19: 0.4945 on seed 16; n/a on seeds 0-15, 17-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 17: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 17; n/a on seeds 0-16, 18, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 17: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5055 on seed 17; n/a on seeds 0-16, 18, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 18: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 18; n/a on seeds 0-17, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 18: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5085 on seed 18; n/a on seeds 0-17, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 19: mastery curriculum
-      torch 2.14.1, seeds 0-19: 1.000 on seed 19; n/a on seeds 0-18
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: parity of 12 bits, seed 19: no curriculum
-      torch 2.14.1, seeds 0-19: 0.5085 on seed 19; n/a on seeds 0-18
-      torch 2.13.0, seeds 0-9: not recorded
+    measured: parity of 12 bits, the run's seed + 0: mastery curriculum
+      torch 2.14.1, seeds 0-19: 1.000 on every seed
+      torch 2.13.0, seeds 0-9: 1.000 on every seed
+    measured: parity of 12 bits, the run's seed + 0: no curriculum
+      torch 2.14.1, seeds 0-19: 0.5034 ± 0.01338 [0.4785, 0.5350]
+      torch 2.13.0, seeds 0-9: 0.5011 ± 0.01378 [0.4785, 0.5220]
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≤ 0.3: LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)
       torch 2.14.1, seeds 0-4: 0.2121 ± 0.02504 [0.1901, 0.2446], margin 3.5 sd
@@ -201,30 +87,14 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0.1871 ± 0.01823 [0.1661, 0.2145]
     measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)
       torch 2.14.1, seeds 0-4: -0.02497 ± 0.01585 [-0.04058, -0.003381]
-    measured: parity of 20 bits, seed 0: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seed 0; n/a on seeds 1-4
-    measured: parity of 20 bits, seed 0: no curriculum
-      torch 2.14.1, seeds 0-4: 0.4930 on seed 0; n/a on seeds 1-4
-    measured: parity of 20 bits, seed 1: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seeds 0, 1; n/a on seeds 2-4
-    measured: parity of 20 bits, seed 1: no curriculum
-      torch 2.14.1, seeds 0-4: 0.5170 on seeds 0, 1; n/a on seeds 2-4
-    measured: parity of 20 bits, seed 2: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seeds 1, 2; n/a on seeds 0, 3, 4
-    measured: parity of 20 bits, seed 2: no curriculum
-      torch 2.14.1, seeds 0-4: 0.4820 on seeds 1, 2; n/a on seeds 0, 3, 4
-    measured: parity of 20 bits, seed 3: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seeds 2, 3; n/a on seeds 0, 1, 4
-    measured: parity of 20 bits, seed 3: no curriculum
-      torch 2.14.1, seeds 0-4: 0.5065 on seeds 2, 3; n/a on seeds 0, 1, 4
-    measured: parity of 20 bits, seed 4: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seeds 3, 4; n/a on seeds 0-2
-    measured: parity of 20 bits, seed 4: no curriculum
-      torch 2.14.1, seeds 0-4: 0.5170 on seeds 3, 4; n/a on seeds 0-2
-    measured: parity of 20 bits, seed 5: mastery curriculum
-      torch 2.14.1, seeds 0-4: 1.000 on seed 4; n/a on seeds 0-3
-    measured: parity of 20 bits, seed 5: no curriculum
-      torch 2.14.1, seeds 0-4: 0.5035 on seed 4; n/a on seeds 0-3
+    measured: parity of 20 bits, the run's seed + 0: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on every seed
+    measured: parity of 20 bits, the run's seed + 0: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5031 ± 0.01537 [0.4820, 0.5170]
+    measured: parity of 20 bits, the run's seed + 1: mastery curriculum
+      torch 2.14.1, seeds 0-4: 1.000 on every seed
+    measured: parity of 20 bits, the run's seed + 1: no curriculum
+      torch 2.14.1, seeds 0-4: 0.5052 ± 0.01433 [0.4820, 0.5170]
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -235,10 +235,12 @@ def train(ctx: RunContext) -> None:
         for curriculum in (True, False):
             a, reached = _parity(ctx, bits, p_steps, seed, curriculum)
             acc[curriculum].append(a)
-            ctx.measured(
-                f"parity of {bits} bits, seed {seed}: {'mastery' if curriculum else 'no'} curriculum",
+            reached_at = f"; reached {bits} bits at step {reached}" if curriculum and reached > 0 else ""
+            ctx.measured(  # the offset in the name, the seed in the detail: seeds line up by name
+                f"parity of {bits} bits, the run's seed + {offset}: "
+                f"{'mastery' if curriculum else 'no'} curriculum",
                 a,
-                f"reached {bits} bits at step {reached}" if curriculum and reached > 0 else "",
+                f"seed {seed}{reached_at}",
             )
         ctx.progress(2 + len(acc[True]) / len(p_seeds) * 2, 4)
     ctx.target(

@@ -65,12 +65,12 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: G's gradient norm at the start, non-saturating loss
       torch 2.14.1, seeds 0-19: 2.387 ± 0.7994 [1.149, 4.449]
       torch 2.13.0, seeds 0-9: 2.536 ± 0.9078 [1.450, 4.449]
-    measured: modes covered, non-saturating, seed 0
-      torch 2.14.1, seeds 0-19: 0 on seed 0; n/a on seeds 1-19
-      torch 2.13.0, seeds 0-9: 0 on seed 0; n/a on seeds 1-9
-    measured: modes covered, saturating, seed 0
-      torch 2.14.1, seeds 0-19: 0 on seed 0; n/a on seeds 1-19
-      torch 2.13.0, seeds 0-9: 0 on seed 0; n/a on seeds 1-9
+    measured: modes covered, non-saturating, the run's seed + 0
+      torch 2.14.1, seeds 0-19: 0.9000 ± 1.252 [0, 5.000]
+      torch 2.13.0, seeds 0-9: 0.8000 ± 0.9189 [0, 2.000]
+    measured: modes covered, saturating, the run's seed + 0
+      torch 2.14.1, seeds 0-19: 0.3000 ± 0.7327 [0, 3.000]
+      torch 2.13.0, seeds 0-9: 0.3000 ± 0.4830 [0, 1.000]
     measured: fewest modes covered, non-saturating
       torch 2.14.1, seeds 0-19: 0.9000 ± 1.252 [0, 5.000]
       torch 2.13.0, seeds 0-9: 0.8000 ± 0.9189 [0, 2.000]
@@ -89,120 +89,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: mean high-quality share, saturating
       torch 2.14.1, seeds 0-19: 0.02565 ± 0.01381 [0.007000, 0.06800]
       torch 2.13.0, seeds 0-9: 0.02665 ± 0.009196 [0.01850, 0.04450]
-    measured: modes covered, non-saturating, seed 1
-      torch 2.14.1, seeds 0-19: 1.000 on seed 1; n/a on seeds 0, 2-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 1; n/a on seeds 0, 2-9
-    measured: modes covered, saturating, seed 1
-      torch 2.14.1, seeds 0-19: 0 on seed 1; n/a on seeds 0, 2-19
-      torch 2.13.0, seeds 0-9: 0 on seed 1; n/a on seeds 0, 2-9
-    measured: modes covered, non-saturating, seed 2
-      torch 2.14.1, seeds 0-19: 0 on seed 2; n/a on seeds 0, 1, 3-19
-      torch 2.13.0, seeds 0-9: 0 on seed 2; n/a on seeds 0, 1, 3-9
-    measured: modes covered, saturating, seed 2
-      torch 2.14.1, seeds 0-19: 0 on seed 2; n/a on seeds 0, 1, 3-19
-      torch 2.13.0, seeds 0-9: 0 on seed 2; n/a on seeds 0, 1, 3-9
-    measured: modes covered, non-saturating, seed 3
-      torch 2.14.1, seeds 0-19: 2.000 on seed 3; n/a on seeds 0-2, 4-19
-      torch 2.13.0, seeds 0-9: 2.000 on seed 3; n/a on seeds 0-2, 4-9
-    measured: modes covered, saturating, seed 3
-      torch 2.14.1, seeds 0-19: 0 on seed 3; n/a on seeds 0-2, 4-19
-      torch 2.13.0, seeds 0-9: 0 on seed 3; n/a on seeds 0-2, 4-9
-    measured: modes covered, non-saturating, seed 4
-      torch 2.14.1, seeds 0-19: 2.000 on seed 4; n/a on seeds 0-3, 5-19
-      torch 2.13.0, seeds 0-9: 2.000 on seed 4; n/a on seeds 0-3, 5-9
-    measured: modes covered, saturating, seed 4
-      torch 2.14.1, seeds 0-19: 1.000 on seed 4; n/a on seeds 0-3, 5-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 4; n/a on seeds 0-3, 5-9
-    measured: modes covered, non-saturating, seed 5
-      torch 2.14.1, seeds 0-19: 0 on seed 5; n/a on seeds 0-4, 6-19
-      torch 2.13.0, seeds 0-9: 0 on seed 5; n/a on seeds 0-4, 6-9
-    measured: modes covered, saturating, seed 5
-      torch 2.14.1, seeds 0-19: 1.000 on seed 5; n/a on seeds 0-4, 6-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 5; n/a on seeds 0-4, 6-9
-    measured: modes covered, non-saturating, seed 6
-      torch 2.14.1, seeds 0-19: 2.000 on seed 6; n/a on seeds 0-5, 7-19
-      torch 2.13.0, seeds 0-9: 2.000 on seed 6; n/a on seeds 0-5, 7-9
-    measured: modes covered, saturating, seed 6
-      torch 2.14.1, seeds 0-19: 0 on seed 6; n/a on seeds 0-5, 7-19
-      torch 2.13.0, seeds 0-9: 0 on seed 6; n/a on seeds 0-5, 7-9
-    measured: modes covered, non-saturating, seed 7
-      torch 2.14.1, seeds 0-19: 1.000 on seed 7; n/a on seeds 0-6, 8-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 7; n/a on seeds 0-6, 8, 9
-    measured: modes covered, saturating, seed 7
-      torch 2.14.1, seeds 0-19: 0 on seed 7; n/a on seeds 0-6, 8-19
-      torch 2.13.0, seeds 0-9: 0 on seed 7; n/a on seeds 0-6, 8, 9
-    measured: modes covered, non-saturating, seed 8
-      torch 2.14.1, seeds 0-19: 0 on seed 8; n/a on seeds 0-7, 9-19
-      torch 2.13.0, seeds 0-9: 0 on seed 8; n/a on seeds 0-7, 9
-    measured: modes covered, saturating, seed 8
-      torch 2.14.1, seeds 0-19: 1.000 on seed 8; n/a on seeds 0-7, 9-19
-      torch 2.13.0, seeds 0-9: 1.000 on seed 8; n/a on seeds 0-7, 9
-    measured: modes covered, non-saturating, seed 9
-      torch 2.14.1, seeds 0-19: 0 on seed 9; n/a on seeds 0-8, 10-19
-      torch 2.13.0, seeds 0-9: 0 on seed 9; n/a on seeds 0-8
-    measured: modes covered, saturating, seed 9
-      torch 2.14.1, seeds 0-19: 0 on seed 9; n/a on seeds 0-8, 10-19
-      torch 2.13.0, seeds 0-9: 0 on seed 9; n/a on seeds 0-8
-    measured: modes covered, non-saturating, seed 10
-      torch 2.14.1, seeds 0-19: 2.000 on seed 10; n/a on seeds 0-9, 11-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 10
-      torch 2.14.1, seeds 0-19: 0 on seed 10; n/a on seeds 0-9, 11-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 11
-      torch 2.14.1, seeds 0-19: 0 on seed 11; n/a on seeds 0-10, 12-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 11
-      torch 2.14.1, seeds 0-19: 0 on seed 11; n/a on seeds 0-10, 12-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 12
-      torch 2.14.1, seeds 0-19: 0 on seed 12; n/a on seeds 0-11, 13-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 12
-      torch 2.14.1, seeds 0-19: 0 on seed 12; n/a on seeds 0-11, 13-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 13
-      torch 2.14.1, seeds 0-19: 0 on seed 13; n/a on seeds 0-12, 14-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 13
-      torch 2.14.1, seeds 0-19: 0 on seed 13; n/a on seeds 0-12, 14-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 14
-      torch 2.14.1, seeds 0-19: 1.000 on seed 14; n/a on seeds 0-13, 15-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 14
-      torch 2.14.1, seeds 0-19: 3.000 on seed 14; n/a on seeds 0-13, 15-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 15
-      torch 2.14.1, seeds 0-19: 0 on seed 15; n/a on seeds 0-14, 16-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 15
-      torch 2.14.1, seeds 0-19: 0 on seed 15; n/a on seeds 0-14, 16-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 16
-      torch 2.14.1, seeds 0-19: 5.000 on seed 16; n/a on seeds 0-15, 17-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 16
-      torch 2.14.1, seeds 0-19: 0 on seed 16; n/a on seeds 0-15, 17-19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 17
-      torch 2.14.1, seeds 0-19: 0 on seed 17; n/a on seeds 0-16, 18, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 17
-      torch 2.14.1, seeds 0-19: 0 on seed 17; n/a on seeds 0-16, 18, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 18
-      torch 2.14.1, seeds 0-19: 1.000 on seed 18; n/a on seeds 0-17, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 18
-      torch 2.14.1, seeds 0-19: 0 on seed 18; n/a on seeds 0-17, 19
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, non-saturating, seed 19
-      torch 2.14.1, seeds 0-19: 1.000 on seed 19; n/a on seeds 0-18
-      torch 2.13.0, seeds 0-9: not recorded
-    measured: modes covered, saturating, seed 19
-      torch 2.14.1, seeds 0-19: 0 on seed 19; n/a on seeds 0-18
-      torch 2.13.0, seeds 0-9: not recorded
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 10: G's gradient at the start, non-saturating / saturating
       torch 2.14.1, seeds 0-4: 79.91 ± 11.19 [63.70, 93.47], margin 6.2 sd
@@ -212,18 +98,18 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.03241 ± 0.01022 [0.01867, 0.04525]
     measured: G's gradient norm at the start, non-saturating loss
       torch 2.14.1, seeds 0-4: 2.531 ± 0.7013 [1.745, 3.610]
-    measured: modes covered, non-saturating, seed 0
-      torch 2.14.1, seeds 0-4: 7.000 on seed 0; n/a on seeds 1-4
-    measured: modes covered, saturating, seed 0
-      torch 2.14.1, seeds 0-4: 4.000 on seed 0; n/a on seeds 1-4
-    measured: modes covered, non-saturating, seed 1
-      torch 2.14.1, seeds 0-4: 7.000 on seeds 0, 1; n/a on seeds 2-4
-    measured: modes covered, saturating, seed 1
-      torch 2.14.1, seeds 0-4: 8.000 on seeds 0, 1; n/a on seeds 2-4
-    measured: modes covered, non-saturating, seed 2
-      torch 2.14.1, seeds 0-4: 8.000 on seeds 0-2; n/a on seeds 3, 4
-    measured: modes covered, saturating, seed 2
-      torch 2.14.1, seeds 0-4: 8.000 on seeds 0-2; n/a on seeds 3, 4
+    measured: modes covered, non-saturating, the run's seed + 0
+      torch 2.14.1, seeds 0-4: 6.800 ± 1.095 [5.000, 8.000]
+    measured: modes covered, saturating, the run's seed + 0
+      torch 2.14.1, seeds 0-4: 6.400 ± 1.817 [4.000, 8.000]
+    measured: modes covered, non-saturating, the run's seed + 1
+      torch 2.14.1, seeds 0-4: 6.200 ± 1.643 [4.000, 8.000]
+    measured: modes covered, saturating, the run's seed + 1
+      torch 2.14.1, seeds 0-4: 7.000 ± 1.225 [5.000, 8.000]
+    measured: modes covered, non-saturating, the run's seed + 2
+      torch 2.14.1, seeds 0-4: 5.800 ± 1.643 [4.000, 8.000]
+    measured: modes covered, saturating, the run's seed + 2
+      torch 2.14.1, seeds 0-4: 6.200 ± 1.643 [4.000, 8.000]
     measured: fewest modes covered, non-saturating
       torch 2.14.1, seeds 0-4: 5.000 ± 1.225 [4.000, 7.000]
     measured: mean modes covered, non-saturating
@@ -236,22 +122,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 6.533 ± 0.3801 [6.000, 7.000]
     measured: mean high-quality share, saturating
       torch 2.14.1, seeds 0-4: 0.3468 ± 0.01137 [0.3345, 0.3600]
-    measured: modes covered, non-saturating, seed 3
-      torch 2.14.1, seeds 0-4: 5.000 on seeds 1-3; n/a on seeds 0, 4
-    measured: modes covered, saturating, seed 3
-      torch 2.14.1, seeds 0-4: 5.000 on seeds 1-3; n/a on seeds 0, 4
-    measured: modes covered, non-saturating, seed 4
-      torch 2.14.1, seeds 0-4: 7.000 on seeds 2-4; n/a on seeds 0, 1
-    measured: modes covered, saturating, seed 4
-      torch 2.14.1, seeds 0-4: 7.000 on seeds 2-4; n/a on seeds 0, 1
-    measured: modes covered, non-saturating, seed 5
-      torch 2.14.1, seeds 0-4: 4.000 on seeds 3, 4; n/a on seeds 0-2
-    measured: modes covered, saturating, seed 5
-      torch 2.14.1, seeds 0-4: 7.000 on seeds 3, 4; n/a on seeds 0-2
-    measured: modes covered, non-saturating, seed 6
-      torch 2.14.1, seeds 0-4: 5.000 on seed 4; n/a on seeds 0-3
-    measured: modes covered, saturating, seed 6
-      torch 2.14.1, seeds 0-4: 4.000 on seed 4; n/a on seeds 0-3
 """
 
 from readtrack.paper_plugin import Exercise, declare
