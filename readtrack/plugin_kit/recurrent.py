@@ -167,6 +167,35 @@ def fit_adding(
     return solved_at
 
 
+def fit_scored(
+    ctx: RunContext,
+    model: nn.Module,
+    lr: float,
+    steps: int,
+    label: str,
+    seed: int,
+    *,
+    stop_when_solved: bool = False,
+) -> tuple[float, float, int]:
+    """`fit_adding` on the batches of ``seed``, its loss curve recorded as ``train MSE (label)`` when ``seed``
+    is the run's own, ending at its checkpoint with the lowest MSE on ``seed``'s validation sequences. Returns
+    the MSE on those validation sequences (where rates are chosen), on ``seed``'s test sequences (what is
+    reported), and the steps to solve (``steps``: not solved)."""
+    log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
+    validation = adding_validation(seed, ctx.device)
+    solved_at = fit_adding(
+        model,
+        lr,
+        steps,
+        seed=seed,
+        device=ctx.device,
+        log=log,
+        stop_when_solved=stop_when_solved,
+        keep_best=validation,
+    )
+    return adding_mse(model, validation), adding_mse(model, adding_test(seed, ctx.device)), solved_at
+
+
 CHECKPOINT_EVERY = 100  # fit_adding's keep_best: the validation MSE is taken every this many steps
 
 
