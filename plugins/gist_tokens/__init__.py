@@ -30,10 +30,10 @@ caches of 1, 2, 4 positions instead of 8 (8×, 4×, 2× smaller); the negative c
 expected ceiling of any model without the prompt (the most common image of each symbol over the tasks; the
 held-out sample adds about ±0.01). The positive control learns the task on every seed, and gist k = 1 beats
 the no-prompt ceiling by more than the target's 0.5 on every seed, with a margin of more than 3 seed standard
-deviations. Gist k = 1 matches the positive control on seeds 0-3 but falls short of it on seed 4: the target
-that it stay within 0.05 of the positive control held on every one of seeds 0-4, but within 3 seed standard
-deviations of its threshold, so it does not yet meet the rule of issue 42 and is to be strengthened or
-reported instead. So the claim reproduces on seeds 0-3, where the task passes whole through one gist token,
+deviations. Gist k = 1 matches the positive control on seeds 0-3 but falls short of it on seed 4: that it
+stays within 0.05 of the positive control held on every one of seeds 0-4, but within 3 seed standard
+deviations of its threshold, short of the rule of issue 42, so the full run reports it rather than asserting
+it. So the claim reproduces on seeds 0-3, where the task passes whole through one gist token,
 and nearly so on seed 4. What is harder at toy scale: gist models sit on a plateau before they find the
 two-hop route (prompt → gist at one layer, gist → input at a later one) that the positive control does not
 need; its length depends on the seed and the learning rate, and more gist tokens learn later, not sooner: in
@@ -45,8 +45,10 @@ steps, about the compute of 500 steps at d = 32: at d = 32 the plateau outlasted
 of 0-19 (nothing learnt), while the wider model leaves it by about step 200 on those seeds too. Yet its
 plateau still has a tail: on seed 2 of 0-19 the wider model has learnt nothing by step 300, so the quick run
 reports gist − the exact no-prompt ceiling without asserting it (the former target ≥ 0.3 fails on that seed;
-margin 2.2 seed standard deviations). At quick size it is a smoke test; the full run (target ≥ 0.5, at d = 32,
-with the controls) carries the claim. Its numbers over seeds are in the calibration at the end of this page.
+margin 2.2 seed standard deviations). At quick size it is a smoke test. The full run (at d = 32, with the
+controls) asserts that gist k = 1 beats the no-prompt ceiling by ≥ 0.5 and that the positive control learns
+the task (≥ 0.95); gist k = 1 against the positive control is, at this scale, measured and reported rather
+than asserted. Both runs' numbers over seeds are in the calibration at the end of this page.
 With the gist tokens cut off from the prompt too (the idea removed) the reported gain vanishes (tested). The
 bench: decoding 16 input tokens against a 1-token gist cache costs the same whatever the prompt's length
 (2.2 ms after prompts of 128 and 512 tokens in the full run), while re-reading the prompt grows with it (24
@@ -74,8 +76,6 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.6587 ± 0.04130 [0.6064, 0.7031], margin 3.8 sd
     target ≥ 0.95: positive control learnt the task: held-out accuracy
       torch 2.14.1, seeds 0-4: 1.000 ± 5.46e-05 [0.9999, 1.000], margin 915.4 sd
-    target ≥ -0.05: gist k = 1 − positive control, held-out accuracy
-      torch 2.14.1, seeds 0-4: -0.006885 ± 0.01526 [-0.03418, 0.000122], margin 2.8 sd
     measured: best expected accuracy without the prompt (exact)
       torch 2.14.1, seeds 0-4: 0.3344 ± 0.03240 [0.2969, 0.3750]
     measured: held-out accuracy, positive control
@@ -88,9 +88,9 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.7309 ± 0.3601 [0.3186, 1.000]
     measured: held-out accuracy, negative control
       torch 2.14.1, seeds 0-4: 0.3357 ± 0.02837 [0.3025, 0.3761]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - gist k = 1 − positive control, held-out accuracy (full, torch 2.14.1): margin 2.8 sd < 3
+    reported, not asserted at full size (the claim: ≥ -0.05): gist k = 1 − positive control, held-out
+      accuracy
+      torch 2.14.1, seeds 0-4: -0.006885 ± 0.01526 [-0.03418, 0.000122], margin 2.8 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -297,6 +297,7 @@ def train(ctx: RunContext) -> None:
         gist1 - positive,
         -0.05,
         detail=f"{gist1:.3f} against {positive:.3f}, with a cache of 1 position instead of {PROMPT}",
+        asserted=False,  # held on full-run seeds 0-4, 2.8 seed sds above −0.05: reported (the page)
     )
 
 
