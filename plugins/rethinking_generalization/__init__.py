@@ -20,30 +20,32 @@ What the code implements:
 explicit Theorem 1 construction ``TwoLayerInterpolator.fit``.
 
 The tiny experiment: 10 Gaussian clusters in 32 dimensions, 1000 training points, an MLP 512×2 trained with
-Adam until every training point is classified as its label. With true labels it fits in a few epochs and
-classifies a held-out set at 0.95 or better; with permuted labels the same network, same seed and same
-batches, also reaches training accuracy 1.0, in at least 3 times as many epochs, and tests at 0.2 or below
-(chance 0.1). Those are the targets of both runs; the quick run (``readtrack run
-rethinking-generalization --quick``) asserts them all but the slow-down, which it reports, held to ≥ 3,
-without asserting it: at quick size its seed-to-seed spread is too wide for the calibration rule (a quick
-target must pass on every seed of seeds 0-19 with a margin of 3 seed standard deviations; see the calibration
-at the end of this page), so the quick run is a smoke test for the slow-down and the full run (several seeds,
-below) carries it, though not yet by the project's rule (below). With the labels left unpermuted (the idea
-removed) the random-label test accuracy fails and the slow-down falls below 3: the test file shows it. The
-full run (``readtrack run rethinking-generalization --seeds 0-4``; its numbers over seeds 0-4 are in the
-calibration at the end of this page) adds the paper's corruption curve, p = 0.2 … 1.0: test accuracy
-falls with every step of p on every seed, and every level is still fitted. One thing does not echo the paper's
-figure 1b: there the time to fit grows smoothly with p; here the least corruption already costs most of the
-slow-down (p = 0.2 takes most of the epochs that permuted labels take, far more than true labels, and the
-higher levels add a few epochs more): memorising the points whose label disagrees with their cluster is what
-takes the time, and for 1000 points 200 of them take most of the time that all of them take. Two of the full
-run's asserted claims, that permuted labels take at least 3 times as many epochs to fit as true labels and
-that every corrupted level (p ≥ 0.2) does too, held on every one of seeds 0-4 but within 3 seed standard
-deviations of their threshold, so they do not yet meet the rule of issue 42: they are to be strengthened or
-reported instead of asserted. The check builds Theorem 1's network explicitly and shows it interpolates random
-labels of random points (to 1e-7 in float64: the triangular solve is ill-conditioned where projections nearly
-coincide). A fair echo: the paper's point is that the same architecture and optimiser memorise noise
-completely while generalising on true labels, which does not depend on the data's size.
+Adam (batches of 100, 10 steps an epoch) until every training point is classified as its label, the training
+accuracy taken after every step. With true labels it fits within a few epochs and classifies a held-out set at
+0.95 or better; with permuted labels the same network, same seed and same batches, also reaches training
+accuracy 1.0, in at least 3 times as many Adam steps, and tests at 0.2 or below (chance 0.1). Those are the
+targets of both runs. Time to fit is counted in steps, not epochs: true labels fit within one to three epochs,
+so a ratio of epochs moved by a whole epoch's rounding from seed to seed. The quick run (``readtrack run
+rethinking-generalization --quick``, one initialisation) asserts them all but the slow-down, which it reports,
+held to ≥ 3, without asserting it: how many steps true labels take depends on the last few points to fit, so
+one initialisation's ratio spreads too widely over seeds for the calibration rule (a quick target must pass on
+every seed of seeds 0-19 with a margin of 3 seed standard deviations; see the calibration at the end of this
+page). With the labels left unpermuted (the idea removed) the random-label test accuracy fails and the
+slow-down falls below 3: the test file shows it. The full run (``readtrack run rethinking-generalization
+--seeds 0-4``; its numbers over seeds 0-4 are in the calibration at the end of this page) trains every
+labelling from 3 initialisations (the run's seed, + 1000, + 2000) and counts their mean steps, which asserts
+the slow-down; from one initialisation it held on every one of seeds 0-4 but within 3 seed standard deviations
+of its threshold. It adds the paper's corruption curve, p = 0.2 … 1.0: test accuracy falls with every step of
+p on every seed, and every level is still fitted. One thing does not echo the paper's figure 1b: there the
+time to fit grows smoothly with p; here the least corruption already costs most of the slow-down (p = 0.2
+takes most of the steps that permuted labels take, far more than true labels, and the higher levels add a few
+more): memorising the points whose label disagrees with their cluster is what takes the time, and for 1000
+points 200 of them take most of the time that all of them take. The full run asserts that every corrupted
+level (p ≥ 0.2) too takes at least 3 times the steps of true labels. The check builds Theorem 1's network
+explicitly and shows it interpolates random labels of random points (to 1e-7 in float64: the triangular solve
+is ill-conditioned where projections nearly coincide). A fair echo: the paper's point is that the same
+architecture and optimiser memorise noise completely while generalising on true labels, which does not depend
+on the data's size.
 
 Calibration (generated by ``python benchmarks/calibrate.py rethinking-generalization --write`` from
 ``calibration.json``; mean ± sd [min, max] over seeds, one thread each; a target is asserted only when every
@@ -54,56 +56,50 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-19: 1.000 on every seed
       torch 2.13.0, seeds 0-9: 1.000 on every seed
     target ≤ 0.2: test accuracy after fitting permuted labels (chance is 0.1)
-      torch 2.14.1, seeds 0-19: 0.1004 ± 0.01735 [0.07400, 0.1470], margin 5.7 sd
-      torch 2.13.0, seeds 0-9: 0.1029 ± 0.01885 [0.08400, 0.1470], margin 5.2 sd
+      torch 2.14.1, seeds 0-19: 0.09905 ± 0.01797 [0.07200, 0.1600], margin 5.6 sd
+      torch 2.13.0, seeds 0-9: 0.1030 ± 0.02229 [0.08200, 0.1600], margin 4.4 sd
     target ≥ 0.95: test accuracy after fitting true labels
-      torch 2.14.1, seeds 0-19: 0.9949 ± 0.002634 [0.9900, 0.9990], margin 17.0 sd
-      torch 2.13.0, seeds 0-9: 0.9951 ± 0.002558 [0.9910, 0.9990], margin 17.6 sd
-    measured: true labels: epochs to fit every training label
-      torch 2.14.1, seeds 0-19: 2.800 ± 0.9515 [2.000, 5.000]
-      torch 2.13.0, seeds 0-9: 2.500 ± 0.5270 [2.000, 3.000]
-    measured: permuted labels: epochs to fit every training label
-      torch 2.14.1, seeds 0-19: 14.30 ± 1.174 [13.00, 17.00]
-      torch 2.13.0, seeds 0-9: 13.90 ± 0.7379 [13.00, 15.00]
-    reported, not asserted at quick size (the claim: ≥ 3): epochs to fit permuted labels / true labels
+      torch 2.14.1, seeds 0-19: 0.9942 ± 0.003105 [0.9880, 0.9990], margin 14.2 sd
+      torch 2.13.0, seeds 0-9: 0.9946 ± 0.003169 [0.9880, 0.9990], margin 14.1 sd
+    measured: true labels: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-19: 25.05 ± 8.463 [16.00, 49.00]
+      torch 2.13.0, seeds 0-9: 23.00 ± 5.598 [16.00, 30.00]
+    measured: permuted labels: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-19: 136.1 ± 7.097 [124.0, 149.0]
+      torch 2.13.0, seeds 0-9: 134.5 ± 6.364 [124.0, 146.0]
+    reported, not asserted at quick size (the claim: ≥ 3): steps to fit permuted labels / true labels
       (random labels take longer)
-      torch 2.14.1, seeds 0-19: 5.552 ± 1.505 [3.000, 7.500], margin 1.7 sd
-      torch 2.13.0, seeds 0-9: 5.800 ± 1.300 [4.333, 7.500], margin 2.2 sd
+      torch 2.14.1, seeds 0-19: 5.899 ± 1.587 [2.918, 8.412], margin 1.8 sd, misses it on seed 16
+      torch 2.13.0, seeds 0-9: 6.181 ± 1.576 [4.276, 8.412], margin 2.0 sd
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 1: the same MLP fits every training label: worse training accuracy of true / permuted labels
       torch 2.14.1, seeds 0-4: 1.000 on every seed
     target ≤ 0.2: test accuracy after fitting permuted labels (chance is 0.1)
-      torch 2.14.1, seeds 0-4: 0.1092 ± 0.02397 [0.08400, 0.1470], margin 3.8 sd
+      torch 2.14.1, seeds 0-4: 0.1070 ± 0.02522 [0.08167, 0.1467], margin 3.7 sd
     target ≥ 0.95: test accuracy after fitting true labels
-      torch 2.14.1, seeds 0-4: 0.9958 ± 0.003114 [0.9920, 0.9990], margin 14.7 sd
-    target ≥ 3: epochs to fit permuted labels / true labels (random labels take longer)
-      torch 2.14.1, seeds 0-4: 5.667 ± 1.225 [4.667, 7.000], margin 2.2 sd
+      torch 2.14.1, seeds 0-4: 0.9955 ± 0.002116 [0.9937, 0.9980], margin 21.5 sd
+    target ≥ 3: steps to fit permuted labels / true labels (random labels take longer)
+      torch 2.14.1, seeds 0-4: 6.214 ± 0.9331 [5.434, 7.611], margin 3.4 sd
     target ≥ 1: every corruption level is fitted: worst training accuracy, p = 0 … 1
       torch 2.14.1, seeds 0-4: 1.000 on every seed
     target ≤ 0.02: test accuracy falls as p grows: largest rise from one level to the next
-      torch 2.14.1, seeds 0-4: -0.06040 ± 0.02214 [-0.09300, -0.03800], margin 3.6 sd
-    target ≥ 3: any corruption costs time: fewest epochs to fit with p ≥ 0.2 / epochs with true labels
-      torch 2.14.1, seeds 0-4: 4.667 ± 0.8079 [3.667, 5.500], margin 2.1 sd
-    measured: true labels: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 2.600 ± 0.5477 [2.000, 3.000]
-    measured: permuted labels: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 14.20 ± 0.4472 [14.00, 15.00]
-    measured: p = 0.2 corrupted: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 11.80 ± 1.095 [11.00, 13.00]
-    measured: p = 0.4 corrupted: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 13.80 ± 1.095 [13.00, 15.00]
-    measured: p = 0.6 corrupted: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 14.00 ± 1.581 [12.00, 16.00]
-    measured: p = 0.8 corrupted: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 14.60 ± 1.817 [13.00, 17.00]
-    measured: p = 1.0 corrupted: epochs to fit every training label
-      torch 2.14.1, seeds 0-4: 14.40 ± 1.140 [13.00, 16.00]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - epochs to fit permuted labels / true labels (random labels take longer) (full, torch 2.14.1): margin
-      2.2 sd < 3
-    - any corruption costs time: fewest epochs to fit with p ≥ 0.2 / epochs with true labels (full, torch
-      2.14.1): margin 2.1 sd < 3
+      torch 2.14.1, seeds 0-4: -0.05907 ± 0.01916 [-0.08300, -0.03700], margin 4.1 sd
+    target ≥ 3: any corruption costs time: fewest steps to fit with p ≥ 0.2 / steps with true labels
+      torch 2.14.1, seeds 0-4: 5.073 ± 0.4994 [4.461, 5.759], margin 4.1 sd
+    measured: true labels: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 21.80 ± 2.765 [18.00, 25.33]
+    measured: permuted labels: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 133.5 ± 5.872 [126.3, 138.7]
+    measured: p = 0.2 corrupted: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 109.5 ± 5.221 [103.7, 115.7]
+    measured: p = 0.4 corrupted: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 125.1 ± 5.590 [118.3, 133.0]
+    measured: p = 0.6 corrupted: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 131.9 ± 8.474 [125.7, 146.0]
+    measured: p = 0.8 corrupted: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 133.3 ± 6.287 [127.3, 141.7]
+    measured: p = 1.0 corrupted: Adam steps to fit every training label
+      torch 2.14.1, seeds 0-4: 130.0 ± 7.842 [118.0, 139.7]
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -10,7 +10,7 @@ check: ``corrupt_labels`` against a naive per-example loop replaying the same ra
        random points in d dimensions exactly (float64).
 train: 10 Gaussian clusters in 32-d, 1000 training points, an MLP 512×2 (Adam 1e-3, batches of 100) trained
        to 100% training accuracy on true labels, on a random permutation of them, and (full run) on labels
-       corrupted with p = 0.2 … 1.0: epochs to fit and accuracy on a held-out set with true labels.
+       corrupted with p = 0.2 … 1.0: Adam steps to fit and accuracy on a held-out set with true labels.
 bench: one training epoch (forward + backward) for MLP widths 512 and 1024 (quick) or 2048 (full).
 """
 
@@ -158,15 +158,23 @@ def check(ctx: RunContext) -> None:
 
 
 def _fit(
-    ctx: RunContext, X: torch.Tensor, labels: torch.Tensor, Xt: torch.Tensor, yt: torch.Tensor, label: str
+    ctx: RunContext,
+    seed: int,
+    X: torch.Tensor,
+    labels: torch.Tensor,
+    Xt: torch.Tensor,
+    yt: torch.Tensor,
+    label: str,
 ) -> tuple[int, float, float]:
-    """Train a fresh MLP (seed ``ctx.seed``, the same batches for every labelling) until it classifies every
-    training point as its (possibly random) label; return epochs, training and test accuracy."""
-    torch.manual_seed(ctx.seed)
+    """Train a fresh MLP (initialised and batched from ``seed``, the same for every labelling) until it
+    classifies every training point as its (possibly random) label; return the Adam steps that took,
+    training and test accuracy. Counted in steps, not epochs: true labels fit within one to three epochs,
+    so a ratio of epochs moves by a whole epoch's worth of rounding from one seed to the next."""
+    torch.manual_seed(seed)
     model = MLP(D, WIDTH, K).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    g = torch.Generator().manual_seed(ctx.seed)
-    train_acc, epoch = 0.0, 0
+    g = torch.Generator().manual_seed(seed)
+    train_acc, step, epoch = 0.0, 0, 0
     while train_acc < 1.0 and epoch < MAX_EPOCHS:
         epoch += 1
         for idx in torch.randperm(len(X), generator=g).to(ctx.device).split(BATCH):
@@ -174,12 +182,15 @@ def _fit(
             opt.zero_grad()
             loss.backward()
             opt.step()
-        with torch.no_grad():
-            train_acc = (model(X).argmax(-1) == labels).float().mean().item()
-        ctx.metric(f"training accuracy ({label})", epoch, train_acc)
+            step += 1
+            with torch.no_grad():
+                train_acc = (model(X).argmax(-1) == labels).float().mean().item()
+            ctx.metric(f"training accuracy ({label})", step, train_acc)
+            if train_acc == 1.0:
+                break
     with torch.no_grad():
         test_acc = (model(Xt).argmax(-1) == yt).float().mean().item()
-    return epoch, train_acc, test_acc
+    return step, train_acc, test_acc
 
 
 def train(ctx: RunContext) -> None:
@@ -195,13 +206,36 @@ def train(ctx: RunContext) -> None:
             runs[f"p = {p} corrupted"] = corrupt_labels(y, p, K, torch.Generator().manual_seed(ctx.seed + 3))[
                 0
             ]
-    results = {}
+    # The full run trains each labelling from 3 initialisations and counts their mean steps: with true labels
+    # the last few points to fit decide the count (18 to 30 steps over seeds 0-4 from one initialisation), so
+    # one initialisation's ratio sat only 2.2 seed sds above 3 (issue 42's rule asks 3).
+    inits = [ctx.seed] if ctx.quick else [ctx.seed + 1000 * k for k in range(3)]
+    results: dict[str, tuple[float, float, float]] = {}
     for label, labels in runs.items():
-        results[label] = epochs, train_acc, test_acc = _fit(ctx, X, labels, Xt, yt, label)
+        fits = [
+            _fit(
+                ctx,
+                seed,
+                X,
+                labels,
+                Xt,
+                yt,
+                label + ("" if seed == ctx.seed else f", init {seed - ctx.seed}"),
+            )
+            for seed in inits
+        ]
+        steps = sum(f[0] for f in fits) / len(fits)
+        train_acc, test_acc = min(f[1] for f in fits), sum(f[2] for f in fits) / len(fits)
+        results[label] = steps, train_acc, test_acc
         ctx.measured(
-            f"{label}: epochs to fit every training label",
-            epochs,
-            f"training accuracy {train_acc:.3f}, test accuracy (true labels) {test_acc:.3f}",
+            f"{label}: Adam steps to fit every training label",
+            steps,
+            f"training accuracy {train_acc:.3f}, test accuracy (true labels) {test_acc:.3f}"
+            + (
+                ""
+                if ctx.quick
+                else f"; mean of {len(inits)} initialisations: " + ", ".join(str(f[0]) for f in fits)
+            ),
         )
         ctx.progress(len(results), len(runs))
     (e_true, acc_true, test_true), (e_rand, acc_rand, test_rand) = (
@@ -223,10 +257,10 @@ def train(ctx: RunContext) -> None:
     )
     ctx.target("test accuracy after fitting true labels", test_true, 0.95)
     ctx.target(
-        "epochs to fit permuted labels / true labels (random labels take longer)",
+        "steps to fit permuted labels / true labels (random labels take longer)",
         e_rand / e_true,
         3.0,
-        detail=f"{e_rand} against {e_true} epochs",
+        detail=f"{e_rand:g} against {e_true:g} Adam steps of {BATCH} ({N_TRAIN // BATCH} an epoch)",
         asserted=not ctx.quick,
     )
     if ctx.quick:
@@ -234,9 +268,9 @@ def train(ctx: RunContext) -> None:
     curve = [(0.0, *results["true labels"])] + [
         (p, *results[f"p = {p} corrupted"]) for p in (0.2, 0.4, 0.6, 0.8, 1.0)
     ]
-    for p, epochs, _, test_acc in curve:
+    for p, steps, _, test_acc in curve:
         ctx.metric("test accuracy against label corruption p (×100)", round(100 * p), test_acc)
-        ctx.metric("epochs to fit against label corruption p (×100)", round(100 * p), epochs)
+        ctx.metric("Adam steps to fit against label corruption p (×100)", round(100 * p), steps)
     tests = [t for _, _, _, t in curve]
     ctx.target(
         "every corruption level is fitted: worst training accuracy, p = 0 … 1",
@@ -251,10 +285,10 @@ def train(ctx: RunContext) -> None:
         detail="test accuracies " + ", ".join(f"p={p}: {t:.3f}" for p, _, _, t in curve),
     )
     ctx.target(
-        "any corruption costs time: fewest epochs to fit with p ≥ 0.2 / epochs with true labels",
+        "any corruption costs time: fewest steps to fit with p ≥ 0.2 / steps with true labels",
         min(e for p, e, _, _ in curve if p > 0) / e_true,
         3.0,
-        detail="epochs " + ", ".join(f"p={p}: {e}" for p, e, _, _ in curve),
+        detail="Adam steps " + ", ".join(f"p={p}: {e:g}" for p, e, _, _ in curve),
     )
 
 

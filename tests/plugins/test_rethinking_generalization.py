@@ -111,8 +111,8 @@ def test_the_check_stage_catches_a_broken_corruption_or_construction(
 
 def test_the_train_stage_fails_when_the_labels_are_not_randomised(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the idea (random labels): "permuted" labels that are the true ones generalise and fit as fast,
-    so the random-label target must fail, and the epochs ratio (reported, not asserted, at quick size) must
-    land below its threshold."""
+    so the random-label target must fail, and the ratio of steps to fit (reported, not asserted, at quick
+    size) must land below its threshold."""
     monkeypatch.setattr(
         "readtrack_plugins.rethinking_generalization.experiment.shuffle_labels", lambda y, g: y.clone()
     )
@@ -122,5 +122,5 @@ def test_the_train_stage_fails_when_the_labels_are_not_randomised(monkeypatch: p
     assert any(name.startswith("test accuracy after fitting permuted labels") for name in failed), failures(
         result
     )
-    epochs = reported_claim(result, "epochs to fit permuted labels / true labels")
-    assert not epochs.passed, epochs
+    ratio = reported_claim(result, "steps to fit permuted labels / true labels")
+    assert not ratio.passed, ratio
