@@ -33,9 +33,10 @@ Measured with ``readtrack run gpt --only train --seeds 0-4``, whose numbers over
 calibration at the end of this page: pretraining (1,000 steps, 2 layers of 32) ends within the target of 0.1
 nats of the floor on every seed. Fine-tuned for 100 full-batch steps, the pretrained GPT classifies more of
 2,048 new sequences right than the same model from scratch on every seed (mean of three draws of the 64
-labels, each side with its best learning rate of 3e-4, 1e-3, 3e-3 on a validation set; target: a gap ≥ 0.05).
-Both targets pass on each of seeds 0-4; the gap held on every one of them, but within 3 seed standard
-deviations of its threshold, so it does not yet meet the rule of issue 42 (to be strengthened or reported).
+labels, each side with its best learning rate of 3e-4, 1e-3, 3e-3 on a validation set; the claim: a
+gap ≥ 0.05). The full run asserts the pretraining target. The gap held on each of seeds 0-4, but within 3
+seed standard deviations of its threshold, short of the rule of issue 42, so the full run reports it rather
+than asserting it: it prints the gap beside its threshold, and the gap cannot fail the run.
 Scratch is not merely short of steps: with 500 steps it scores lower than with 100 on four of the five seeds,
 and still far below the pretrained model on every seed. The auxiliary LM objective (eq. 5) brings no gain on
 average (lower than L_2 alone on seeds 0, 3 and 4, slightly higher on seeds 1 and 2), as the paper found on
@@ -84,8 +85,6 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≤ 0.1: pretrained GPT's held-out loss − the exact floor (nats)
       torch 2.14.1, seeds 0-4: 0.03541 ± 0.001837 [0.03308, 0.03795], margin 35.2 sd
-    target ≥ 0.05: which chain wrote 8 symbols, 64 labels: pretrained − scratch test accuracy
-      torch 2.14.1, seeds 0-4: 0.09756 ± 0.02439 [0.06315, 0.1217], margin 2.0 sd
     measured: entropy rate H of chain A (nats per symbol)
       torch 2.14.1, seeds 0-4: 1.151 ± 0.08010 [1.047, 1.272]
     measured: entropy rate H of chain B (nats per symbol)
@@ -102,10 +101,9 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.9744 ± 0.01321 [0.9541, 0.9880]
     measured: test accuracy, from scratch on L_2, 500 steps
       torch 2.14.1, seeds 0-4: 0.8762 ± 0.01873 [0.8504, 0.8955]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - which chain wrote 8 symbols, 64 labels: pretrained − scratch test accuracy (full, torch 2.14.1):
-      margin 2.0 sd < 3
+    reported, not asserted at full size (the claim: ≥ 0.05): which chain wrote 8 symbols, 64 labels:
+      pretrained − scratch test accuracy
+      torch 2.14.1, seeds 0-4: 0.09756 ± 0.02439 [0.06315, 0.1217], margin 2.0 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

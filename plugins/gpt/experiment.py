@@ -359,6 +359,8 @@ def train(ctx: RunContext) -> None:
         0.03 if ctx.quick else 0.05,
         detail=f"{pre:.3f} against {scratch:.3f}, mean of {draws} label draws; {fine_tune_steps} full-batch "
         "Adam steps each, best lr on 512 validation sequences, 2,048 test",
+        # the full run's lead held on seeds 0-4 but only 2 seed sds above 0.05: reported there (the page)
+        asserted=ctx.quick,
     )
 
 
