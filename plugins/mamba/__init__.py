@@ -36,19 +36,19 @@ selective layer to recall the last data token almost always and the earlier ones
 the time-invariant layer, at its best rate, ranges from chance to about half right (it knows which tokens
 occurred more than where). Against the thresholds the quick run used to assert (selective ≥ 0.6, a lead ≥
 0.2) the margins were 1.5 and 0.9 seed standard deviations, with 2 and 4 seeds failing, where a quick target
-needs 3 and none. The full run below was to carry the claim; the calibration at the end of this page has the
-quick numbers over seeds.
+needs 3 and none. The full run below asserts the selective layer's accuracy, but its lead is reported there
+too, not asserted; the calibration at the end of this page has the quick numbers over seeds.
 
 The full run uses two layers (600 steps of 64; both variants at 1e-2, each one's best on seed 0's validation
 sequences; ``readtrack run mamba --seeds 0-4``), and its numbers over seeds 0-4 are in the calibration at the
 end of this page. The selective layer gets nearly every token right on every seed (selective ≥ 0.9 holds with
 a margin over 3 seed standard deviations). Its lead over the time-invariant layer is wide on four seeds, but
-on seed 3 the time-invariant model learns most of the task and the lead falls below the asserted 0.15: the
-full run does not support a gap ≥ 0.15 on every seed, so that target breaks the rule of issue 42 (to be
-strengthened or reported). The paper's table 1 has the Mamba block at 56.4 % with a time-invariant S4 layer
-and 99.8 % with the selective S6 layer, on far longer sequences: the same ordering, with two time-invariant
-layers doing better here than one, and better than the paper's, because 28 positions are few enough for fixed
-kernels to cover part of the task.
+on seed 3 the time-invariant model learns most of the task and the lead falls below 0.15, so at this scale the
+lead is reported, not asserted: the run prints it with its threshold (the claim: ≥ 0.15), but it cannot fail
+the run. The paper's table 1 has the Mamba block at 56.4 % with a time-invariant S4 layer and 99.8 % with the
+selective S6 layer, on far longer sequences: the same ordering, with two time-invariant layers doing better
+here than one, and better than the paper's, because 28 positions are few enough for fixed kernels to cover
+part of the task.
 
 The time-invariant model is computed as S4 computes it, by its convolution (one kernel per channel, all
 steps at once; the check shows it equals the scan); the selective one cannot be, since its Δ, B, C change
@@ -74,15 +74,12 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     full runs, CPU (AVX512 kernels), 2026-11-25:
     target ≥ 0.9: accuracy, selective
       torch 2.14.1, seeds 0-4: 0.9834 ± 0.01375 [0.9690, 0.9980], margin 6.1 sd
-    target ≥ 0.15: accuracy, selective minus time-invariant
-      torch 2.14.1, seeds 0-4: 0.3129 ± 0.1055 [0.1340, 0.3977], margin 1.5 sd, fails on seed 3
     measured: held-out token accuracy, selective (Mamba)
       torch 2.14.1, seeds 0-4: 0.9834 ± 0.01375 [0.9690, 0.9980]
     measured: held-out token accuracy, time-invariant (Δ, B, C constant)
       torch 2.14.1, seeds 0-4: 0.6706 ± 0.1044 [0.5759, 0.8445]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - accuracy, selective minus time-invariant (full, torch 2.14.1): fails on seed 3
+    reported, not asserted at full size (the claim: ≥ 0.15): accuracy, selective minus time-invariant
+      torch 2.14.1, seeds 0-4: 0.3129 ± 0.1055 [0.1340, 0.3977], margin 1.5 sd, misses it on seed 3
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -241,11 +241,14 @@ def train(ctx: RunContext) -> None:
         return
     detail = f"1,024 new sequences, {steps} Adam steps of {batch}, {layers} layers, d_model 16, chance 1/8"
     ctx.target("accuracy, selective", accuracy[True], 0.9, detail=detail)
+    # Reported, not asserted: over full-run seeds 0-4 the lead is wide on four, but on seed 3 the
+    # time-invariant model learns most of the task (calibration block of the page; issue 42's rule).
     ctx.target(
         "accuracy, selective minus time-invariant",
         gap,
         0.15,
         detail=f"each at its own learning rate; {layers} layers",
+        asserted=False,
     )
 
 
