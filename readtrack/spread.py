@@ -143,6 +143,8 @@ class Spread:
     def unrecorded_seeds(self) -> list[int]:
         """The seeds whose run did not record this number (a run that stopped early, or a name that changes
         with the seed: a picked rate or the seed itself in it, which a multi-seed run cannot line up)."""
+        if not self.recorded:  # a Spread built by hand, or read back from a file: nothing known
+            return []
         return [seed for seed, ok in zip(self.seeds, self.recorded, strict=True) if not ok]
 
     def to_dict(self) -> dict[str, object]:
@@ -166,10 +168,11 @@ class Spread:
 
 
 def seed_dependent(found: Sequence[Spread], records: Sequence[RunRecord]) -> list[Spread]:
-    """The numbers that some seed's *finished* run (passed or failed, not an error or a timeout) did not
-    record: their name changes with the seed, so the seeds' values cannot be lined up (put what varies in
-    the detail instead)."""
-    finished = {r.info.seed for r in records if r.status in ("passed", "failed")}
+    """The numbers that some seed's *finished* run (no stage ended in an error, a timeout or a cancel, which
+    skip the rest) did not record: their name changes with the seed, so the seeds' values cannot be lined up
+    (put what varies in the detail instead)."""
+    stopped = ("error", "timeout", "cancelled")
+    finished = {r.info.seed for r in records if not any(st.status in stopped for st in r.stages)}
     return [s for s in found if any(seed in finished for seed in s.unrecorded_seeds())]
 
 

@@ -155,6 +155,26 @@ def test_a_name_that_changes_with_the_seed_is_pointed_out(user_dir: Path) -> Non
     assert "put what varies in the detail" in lines[0]
 
 
+STOPS_ON_SEED_1 = """
+def check(ctx):
+    ctx.check_property("fine", True)
+
+
+def train(ctx):
+    ctx.measured("first", 1.0)
+    if ctx.seed == 1:
+        raise RuntimeError("stopped before the second number")
+    ctx.measured("second", 2.0)
+"""
+
+
+def test_a_number_missing_from_a_run_that_stopped_is_not_blamed_on_its_name(user_dir: Path) -> None:
+    write_plugin(user_dir, "stopper", STOPS_ON_SEED_1, paper_id="stopper")
+    result = run_cli("run", "stopper", "--seeds", "0-2", "--device", "cpu", env={"COLUMNS": "200"})
+    assert result.returncode != 0  # seed 1's error
+    assert "a name that changes with the seed" not in result.stdout, result.stdout
+
+
 def test_seeds_that_all_pass_exit_0_and_json_reports_the_spread(seed_dependent: float) -> None:
     result = run_cli("run", "lucky", "--seeds", "0,1,4", "--json", "--device", "cpu")
     assert result.returncode == 0, result.stderr
