@@ -33,12 +33,9 @@ from readtrack.plugin_kit.recurrent import (
     QUICK_BUDGET,
     SOLVED,
     LastStep,
-    adding_mse,
-    adding_test,
-    adding_validation,
     bench_recurrent,
     compare_recurrent,
-    fit_adding,
+    fit_scored,
     flatten,
     set_forget_bias,
 )
@@ -145,28 +142,6 @@ def make_model(kind: str, seed: int, device: str) -> LastStep:
     return LastStep(set_forget_bias(nn.LSTM(2, HIDDEN, batch_first=True), 1.0), HIDDEN).to(device)
 
 
-def fit(
-    ctx: RunContext, model: nn.Module, lr: float, steps: int, label: str, seed: int
-) -> tuple[float, float, int]:
-    """The adding problem's training on the batches of ``seed`` until solved or ``steps`` are spent (its
-    curve recorded for ``ctx.seed``), ending at its checkpoint (every 100 steps) with the lowest validation
-    MSE: the MSE on validation sequences (where rates are chosen), on test sequences, and the steps taken."""
-    log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
-    validation_set = adding_validation(seed, ctx.device)
-    taken = fit_adding(
-        model,
-        lr,
-        steps,
-        seed=seed,
-        device=ctx.device,
-        log=log,
-        stop_when_solved=True,
-        keep_best=validation_set,
-    )
-    validation = adding_mse(model, validation_set)
-    return validation, adding_mse(model, adding_test(seed, ctx.device)), taken
-
-
 def train(ctx: RunContext) -> None:
     budget = QUICK_BUDGET if ctx.quick else 450  # the quick run: one seed, so room for a late solve
     detail = f"T = {ADDING_LENGTH}, hidden {HIDDEN}, at most {budget} Adam steps, best validation checkpoint"
@@ -179,7 +154,15 @@ def train(ctx: RunContext) -> None:
         runs = {}
         for rate in [lr[kind]] if ctx.quick else LR_GRID:
             per_seed = [
-                fit(ctx, make_model(kind, s, ctx.device), rate, budget, f"{kind}, lr {rate:g}", s)
+                fit_scored(
+                    ctx,
+                    make_model(kind, s, ctx.device),
+                    rate,
+                    budget,
+                    f"{kind}, lr {rate:g}",
+                    s,
+                    stop_when_solved=True,
+                )
                 for s in seeds
             ]
             runs[rate] = tuple(sum(r[i] for r in per_seed) / len(seeds) for i in range(3))
@@ -224,7 +207,9 @@ def train(ctx: RunContext) -> None:
     )
     if not ctx.quick:  # Cho et al.'s own candidate, at the GRU's rate, reported only
         model = make_model("GRU, paper's form", ctx.seed, ctx.device)
-        _, paper, paper_taken = fit(ctx, model, lr["GRU"], budget, "GRU, paper's form", ctx.seed)
+        _, paper, paper_taken = fit_scored(
+            ctx, model, lr["GRU"], budget, "GRU, paper's form", ctx.seed, stop_when_solved=True
+        )
         ctx.measured(
             "GRU, paper's form (reset_after=False): steps to solve, at the GRU's rate",
             paper_taken,
