@@ -80,26 +80,10 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 385.4 ± 79.76 [327.0, 520.0]
     measured: RNN: steps to solve
       torch 2.14.1, seeds 0-4: 800.0 on every seed
-    measured: LSTM, forget bias 1: mean steps to solve (seeds 0-2)
-      torch 2.14.1, seeds 0-4: 337.3 on seed 0; n/a on seeds 1-4
-    measured: LSTM, forget bias 0: mean steps to solve (seeds 0-2)
-      torch 2.14.1, seeds 0-4: 386.7 on seed 0; n/a on seeds 1-4
-    measured: LSTM, forget bias 1: mean steps to solve (seeds 1-3)
-      torch 2.14.1, seeds 0-4: 399.3 on seed 1; n/a on seeds 0, 2-4
-    measured: LSTM, forget bias 0: mean steps to solve (seeds 1-3)
-      torch 2.14.1, seeds 0-4: 467.7 on seed 1; n/a on seeds 0, 2-4
-    measured: LSTM, forget bias 1: mean steps to solve (seeds 2-4)
-      torch 2.14.1, seeds 0-4: 460.7 on seed 2; n/a on seeds 0, 1, 3, 4
-    measured: LSTM, forget bias 0: mean steps to solve (seeds 2-4)
-      torch 2.14.1, seeds 0-4: 481.0 on seed 2; n/a on seeds 0, 1, 3, 4
-    measured: LSTM, forget bias 1: mean steps to solve (seeds 3-5)
-      torch 2.14.1, seeds 0-4: 486.3 on seed 3; n/a on seeds 0-2, 4
-    measured: LSTM, forget bias 0: mean steps to solve (seeds 3-5)
-      torch 2.14.1, seeds 0-4: 467.7 on seed 3; n/a on seeds 0-2, 4
-    measured: LSTM, forget bias 1: mean steps to solve (seeds 4-6)
-      torch 2.14.1, seeds 0-4: 378.3 on seed 4; n/a on seeds 0-3
-    measured: LSTM, forget bias 0: mean steps to solve (seeds 4-6)
-      torch 2.14.1, seeds 0-4: 442.3 on seed 4; n/a on seeds 0-3
+    measured: LSTM, forget bias 1: mean steps to solve (3 seeds from the run's)
+      torch 2.14.1, seeds 0-4: 412.4 ± 60.75 [337.3, 486.3]
+    measured: LSTM, forget bias 0: mean steps to solve (3 seeds from the run's)
+      torch 2.14.1, seeds 0-4: 449.1 ± 37.59 [386.7, 481.0]
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -19,8 +19,6 @@ bench: forward + backward of our LSTM (a Python loop over time) against ``nn.LST
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import nn
 
@@ -30,12 +28,9 @@ from readtrack.plugin_kit.recurrent import (
     QUICK_BUDGET,
     SOLVED,
     LastStep,
-    adding_mse,
-    adding_test,
-    adding_validation,
     bench_recurrent,
     compare_recurrent,
-    fit_adding,
+    fit_scored,
     set_forget_bias,
 )
 
@@ -95,28 +90,6 @@ def make_model(kind: str, seed: int, device: str, forget_bias: float = 1.0) -> L
     return LastStep(set_forget_bias(LSTM(2, HIDDEN), forget_bias), HIDDEN).to(device)
 
 
-def fit(
-    ctx: RunContext, model: nn.Module, lr: float, steps: int, label: str, seed: int, stop: bool = False
-) -> tuple[float, float, int]:
-    """The adding problem's training on the batches of ``seed`` (its curve recorded for ``ctx.seed``), ending
-    at its checkpoint (every 100 steps) with the lowest validation MSE: the MSE on validation sequences
-    (where rates are chosen), on test sequences, and the steps to solve."""
-    log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
-    validation_set = adding_validation(seed, ctx.device)
-    solved_at = fit_adding(
-        model,
-        lr,
-        steps,
-        seed=seed,
-        device=ctx.device,
-        log=log,
-        stop_when_solved=stop,
-        keep_best=validation_set,
-    )
-    validation = adding_mse(model, validation_set)
-    return validation, adding_mse(model, adding_test(seed, ctx.device)), solved_at
-
-
 def train(ctx: RunContext) -> None:
     # The quick run: at most QUICK_BUDGET steps, each run stopping once solved (the LSTM leaves the plateau
     # of the constant prediction late on some seeds); the full run trains every rate for 800 steps.
@@ -128,7 +101,9 @@ def train(ctx: RunContext) -> None:
         runs = {}
         for rate in [lr[kind]] if ctx.quick else LR_GRID:  # the full run: each model's best rate of the grid
             model = make_model(kind, ctx.seed, ctx.device)
-            runs[rate] = fit(ctx, model, rate, steps, f"{kind}, lr {rate:g}", ctx.seed, stop=ctx.quick)
+            runs[rate] = fit_scored(
+                ctx, model, rate, steps, f"{kind}, lr {rate:g}", ctx.seed, stop_when_solved=ctx.quick
+            )
             if not ctx.quick:
                 ctx.measured(f"{kind} validation MSE, lr {rate:g}", runs[rate][0], detail)
         lr[kind] = min(runs, key=lambda rate: runs[rate][0])  # on validation sequences, never the test ones
@@ -172,13 +147,14 @@ def _forget_bias_ab(ctx: RunContext, lr: float, steps: int, solved_at_seed: int)
                 continue
             model = make_model("LSTM", seed, ctx.device, forget_bias=bias)
             label = f"LSTM, forget bias {bias:g}"
-            taken[bias].append(fit(ctx, model, lr, steps, label, seed, stop=True)[2])
+            taken[bias].append(fit_scored(ctx, model, lr, steps, label, seed, stop_when_solved=True)[2])
     ctx.progress(3, 3)
     for bias in (1.0, 0.0):
-        ctx.measured(
-            f"LSTM, forget bias {bias:g}: mean steps to solve (seeds {seeds[0]}-{seeds[-1]})",
+        ctx.measured(  # the seeds in the detail: seeds line up by name in a multi-seed run
+            f"LSTM, forget bias {bias:g}: mean steps to solve (3 seeds from the run's)",
             sum(taken[bias]) / len(seeds),
-            f"per seed {', '.join(str(n) for n in taken[bias])}; lr {lr:g}, budget {steps}",
+            f"seeds {seeds[0]}-{seeds[-1]}: {', '.join(str(n) for n in taken[bias])}; "
+            f"lr {lr:g}, budget {steps}",
         )
 
 
