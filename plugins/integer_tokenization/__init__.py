@@ -40,12 +40,13 @@ at every rate of the grid and, at each variant's validation pick, the digit mode
 − BPE differences in exact match and in −log p(answer); the pick changes with the seed for both variants (the
 run's details name it). Its numbers over seeds 0-4 are in the calibration at the end of this page.
 
-The full run's targets are what held on every one of seeds 0-4: the digit model reaches ≥ 0.95 exact match,
-and it is ahead of the BPE model (the gap's size is seed luck, (1) below, so no margin is asserted; −log
-p(answer) is lower with digits on every seed). The second of these, the digit − BPE gap in exact match, held
-on every one of seeds 0-4 but within 3 seed standard deviations of its threshold, so it does not yet meet the
-rule of issue 42 (to be strengthened or reported): the gap is small on the seeds where the BPE model, too,
-leaves its plateau within 800 steps. The quick run is a smoke test of the same pipeline
+Besides the splittings and greedy = teacher-forced (below), the full run asserts the digit model's exact
+match, ≥ 0.95, which held on every one of seeds 0-4. That it is ahead of the BPE model (the digit − BPE gap in
+exact match ≥ 0: the gap's size is seed luck, (1) below, so no margin is claimed; −log p(answer) is lower with
+digits on every seed) also held on every one of seeds 0-4, but within 3 seed standard deviations of its
+threshold, short of the rule of issue 42, so the full run reports the gap rather than asserting it: the gap is
+small on the seeds where the BPE model, too, leaves its plateau within 800 steps. The quick run is a smoke
+test of the same pipeline
 (``readtrack run integer-tokenization --quick``): at 150 steps both models are still on their plateau (their
 exact match and −log p(answer) over seeds are in the calibration at the end of this page), so its A/B is
 measured only (``ctx.measured``, never asserted) and its targets are the splittings (which fail when the BPE
@@ -117,8 +118,6 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0 on every seed
     target ≥ 0.95: held-out exact match, digit tokens, 2-digit operands
       torch 2.14.1, seeds 0-4: 0.9970 ± 0.006708 [0.9850, 1.000], margin 7.0 sd
-    target ≥ 0: held-out exact match, digit tokens − BPE tokens, 2-digit operands
-      torch 2.14.1, seeds 0-4: 0.6362 ± 0.3352 [0.1920, 0.9000], margin 1.9 sd
     measured: numbers in 1000-9999 that are one token, BPE
       torch 2.14.1, seeds 0-4: 13.40 ± 2.881 [9.000, 16.00]
     measured: numbers in 1000-9999 that are one token, digits split
@@ -137,10 +136,9 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0.9346 ± 0.1380 [0.6880, 1.000]
     measured: held-out −log p(answer), digit tokens − BPE tokens, 2-digit operands (nats)
       torch 2.14.1, seeds 0-4: -1.919 ± 0.8085 [-2.559, -0.8373]
-
-    Asserted though it breaks the rule (to be strengthened, or reported instead):
-    - held-out exact match, digit tokens − BPE tokens, 2-digit operands (full, torch 2.14.1): margin 1.9 sd
-      < 3
+    reported, not asserted at full size (the claim: ≥ 0): held-out exact match, digit tokens − BPE tokens,
+      2-digit operands
+      torch 2.14.1, seeds 0-4: 0.6362 ± 0.3352 [0.1920, 0.9000], margin 1.9 sd
 """
 
 from readtrack.paper_plugin import Exercise, declare

@@ -395,8 +395,8 @@ def _addition(
         ctx.target(f"held-out exact match, digit tokens, {digits}-digit operands", dig_exact, 0.95)
     if margin is None:  # quick: where the digit model leaves its plateau depends on the seed (page)
         ctx.measured(name, dig_exact - bpe_exact, detail + "; not asserted: on the plateau this early")
-    else:
-        ctx.target(name, dig_exact - bpe_exact, margin, detail=detail)
+    else:  # full: held on seeds 0-4, but 1.9 seed sds above the margin: reported (the page)
+        ctx.target(name, dig_exact - bpe_exact, margin, detail=detail, asserted=False)
     return {False: bpe_lr, True: dig_lr}
 
 
