@@ -20,7 +20,6 @@ Run it on each torch the README promises, e.g. ``--seeds 0-19`` with the torch p
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -45,7 +44,7 @@ def main() -> None:
     os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
     from readtrack import calibration, plugins
     from readtrack.batch import parse_seeds
-    from readtrack.spread import seed_dependent, spreads
+    from readtrack.spread import seed_dependent
 
     builtin = [
         row["name"] for row in plugins.listing() if row["status"] == "ok" and row["source"] == "built-in"
@@ -64,22 +63,23 @@ def main() -> None:
         by_release = newest_runs(name, homes, seeds, quick=not args.full)
         if not by_release:
             print(f"{name}: no run recorded: left out", file=sys.stderr)
-        for release, runs in by_release.items():
-            missing = [s for s in seeds if s not in runs]
+        for release, by_seed in by_release.items():
+            runs = list(by_seed.values())
+            missing = [s for s in seeds if s not in by_seed]
             if missing:
                 print(f"{name}, torch {release}: no run for seed(s) {missing}: left out", file=sys.stderr)
                 continue
             code = calibration.fingerprint(folder)
-            ran = {r.info.environment.get("code") for r in runs.values()} - {None}  # None: recorded before
+            ran = {r.info.environment.get("code") for r in runs} - {None}  # None: recorded before
             if ran - {code}:
                 print(
                     f"{name}, torch {release}: runs of other code than the plugin's now: run again; left out",
                     file=sys.stderr,
                 )
                 continue
-            date = max(r.info.started_at for r in runs.values())[:10]
-            made = calibration.from_runs(list(runs.values()), code=code, date=date)
-            for number in seed_dependent(spreads(list(runs.values())), list(runs.values())):
+            date = max(r.info.started_at for r in runs)[:10]
+            made = calibration.from_runs(runs, code=code, date=date)
+            for number in seed_dependent(made.numbers, runs):
                 missing = ", ".join(map(str, number.unrecorded_seeds()))
                 print(
                     f"{name}: '{number.name}' is not recorded on seed(s) {missing}: a name that changes "
@@ -136,11 +136,12 @@ def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -
 
 
 def plugin_folder(name: str) -> Path:
+    from readtrack.calibration import package_folder
     from readtrack.plugins import load_plugin
 
-    spec = importlib.util.find_spec(load_plugin(name).info.package)
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations)))
+    folder = package_folder(load_plugin(name).info.package)
+    assert folder is not None, name
+    return folder
 
 
 if __name__ == "__main__":

@@ -63,16 +63,20 @@ def parse_seeds(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
-def seeds_label(seeds: Sequence[int]) -> str:
-    """``0-4`` for a run of consecutive seeds, ``0-2,7,9-10`` when there are gaps."""
+def seeds_label(seeds: Sequence[int], *, sep: str = ",", shortest_range: int = 2) -> str:
+    """``0-4`` for a run of consecutive seeds, ``0-2,7,9-10`` when there are gaps (what ``--seeds`` reads);
+    a run shorter than ``shortest_range`` is listed seed by seed."""
     parts: list[str] = []
     start = 0
     for i in range(1, len(seeds) + 1):
         if i == len(seeds) or seeds[i] != seeds[i - 1] + 1:
             first, last = seeds[start], seeds[i - 1]
-            parts.append(str(first) if first == last else f"{first}-{last}")
+            if i - start >= max(shortest_range, 2):
+                parts.append(f"{first}-{last}")
+            else:
+                parts.extend(str(s) for s in seeds[start:i])
             start = i
-    return ",".join(parts)
+    return sep.join(parts)
 
 
 def size_question(

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readtrack.batch import seeds_label
 from readtrack.pages import NOT_CODE  # a plugin's files that are not its code: the page, the wrong solutions
 from readtrack.records import RunRecord
 from readtrack.spread import Spread, spreads
@@ -156,9 +157,8 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def package_fingerprint(package: str) -> str | None:
-    """`fingerprint` of the plugin package ``package`` as it is on disk (None when it has no folder): the
-    runner records it in each run's environment, so a calibration knows which code its runs ran."""
+def package_folder(package: str) -> Path | None:
+    """The folder of the plugin package ``package`` (None when it has none)."""
     import importlib.util
 
     try:
@@ -167,7 +167,14 @@ def package_fingerprint(package: str) -> str | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    return fingerprint(Path(next(iter(spec.submodule_search_locations))))
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def package_fingerprint(package: str) -> str | None:
+    """`fingerprint` of the plugin package ``package`` as it is on disk (None when it has no folder): the
+    runner records it in each run's environment, so a calibration knows which code its runs ran."""
+    folder = package_folder(package)
+    return None if folder is None else fingerprint(folder)
 
 
 def _kit_modules(tree: ast.Module) -> set[Path]:
@@ -238,7 +245,7 @@ def problems(calibrations: Sequence[Calibration], *, mode: str = "quick") -> lis
             where = f"{s.name} ({c.mode}, torch {torch_release(c.torch)})"
             failing = s.failing_seeds()
             if failing:
-                found.append(f"{where}: fails on seed{'s' if len(failing) > 1 else ''} {_seeds(failing)}")
+                found.append(f"{where}: fails on {_on_seeds(failing)}")
             elif not margin_sd(s) >= RULE_SD:
                 found.append(f"{where}: margin {margin_sd(s):.1f} sd < {RULE_SD:g}")
     return found
@@ -263,14 +270,12 @@ def number(value: float) -> str:
 
 def _seeds(seeds: Sequence[int]) -> str:
     """0-19, or 1, 5, 7, or 0-4, 8, 10: a run of three or more consecutive seeds as a range."""
-    runs: list[list[int]] = []
-    for seed in seeds:
-        if runs and seed == runs[-1][-1] + 1:
-            runs[-1].append(seed)
-        else:
-            runs.append([seed])
-    parts = [[f"{r[0]}-{r[-1]}"] if len(r) > 2 else [str(s) for s in r] for r in runs]
-    return ", ".join(part for run in parts for part in run)
+    return seeds_label(list(seeds), sep=", ", shortest_range=3)
+
+
+def _on_seeds(seeds: Sequence[int]) -> str:
+    """seed 3, or seeds 1, 5, 7."""
+    return f"seed{'s' if len(seeds) > 1 else ''} {_seeds(seeds)}"
 
 
 def summary(s: Spread) -> str:
@@ -281,7 +286,7 @@ def summary(s: Spread) -> str:
     if not s.finite:
         text = "n/a on every seed"
     elif s.low == s.high:
-        where = f"seed{'s' if len(present) > 1 else ''} {_seeds(present)}" if absent else "every seed"
+        where = _on_seeds(present) if absent else "every seed"
         text = f"{number(s.mean)} on {where}"
     else:
         text = f"{number(s.mean)} ± {number(s.std)} [{number(s.low)}, {number(s.high)}]"
@@ -289,12 +294,9 @@ def summary(s: Spread) -> str:
         text += f", margin {margin_sd(s):.1f} sd" if math.isfinite(margin_sd(s)) else ""
     failing = _missing(s)
     if failing:
-        text += (
-            f", {'fails' if s.kind == 'target' else 'misses it'} on seed{'s' if len(failing) > 1 else ''} "
-        )
-        text += _seeds(failing)
+        text += f", {'fails' if s.kind == 'target' else 'misses it'} on {_on_seeds(failing)}"
     if absent and s.finite and s.kind != "target":  # a target's n/a fails (above); the rest cover fewer seeds
-        text += f"; n/a on seed{'s' if len(absent) > 1 else ''} {_seeds(absent)}"
+        text += f"; n/a on {_on_seeds(absent)}"
     return text
 
 

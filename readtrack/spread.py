@@ -178,26 +178,23 @@ def seed_dependent(found: Sequence[Spread], records: Sequence[RunRecord]) -> lis
 
 def spreads(records: Sequence[RunRecord]) -> list[Spread]:
     """Every target and measured value of ``records`` (one run per seed of one plugin), as first seen."""
-    seeds = [r.info.seed for r in records]
+    seeds, n = [r.info.seed for r in records], len(records)
     found: dict[tuple[str, str], Spread] = {}
     for i, record in enumerate(records):
         for stage in record.stages:
             for t in stage.targets:
                 spread = found.setdefault(
                     ("target", t.name),
-                    Spread(t.name, "target", seeds, [math.nan] * len(records), [False] * len(records)),
+                    Spread(t.name, "target", seeds, [math.nan] * n, [False] * n, recorded=[False] * n),
                 )
-                spread.values[i], spread.passed[i] = t.value, t.passed
-                spread.recorded = spread.recorded or [False] * len(records)
-                spread.recorded[i] = True
+                spread.values[i], spread.passed[i], spread.recorded[i] = t.value, t.passed, True
                 spread.target, spread.higher_is_better = t.target, t.higher_is_better
             for m in stage.measured:
                 spread = found.setdefault(
-                    ("measured", m.name), Spread(m.name, "measured", seeds, [math.nan] * len(records))
+                    ("measured", m.name),
+                    Spread(m.name, "measured", seeds, [math.nan] * n, recorded=[False] * n),
                 )
-                spread.values[i] = m.value
-                spread.recorded = spread.recorded or [False] * len(records)
-                spread.recorded[i] = True
+                spread.values[i], spread.recorded[i] = m.value, True
                 if m.claim is not None:  # a target reported, not asserted: the threshold it is held to
                     spread.target, spread.higher_is_better = m.claim
     return list(found.values())
