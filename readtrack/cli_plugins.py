@@ -26,7 +26,9 @@ def run(
     names: list[str] = typer.Argument(
         None, metavar="[NAME]...", help="The plugin(s) (see `readtrack plugins`); none with --all."
     ),
-    device: str = typer.Option("auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps"),
+    device: str = typer.Option(
+        "auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps | emu (CUDA emulated on the CPU)"
+    ),
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
     seed: int = typer.Option(
         None, "--seed", help="Seed of every random generator (default 0; CPU runs repeat exactly)."

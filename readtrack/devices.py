@@ -1,8 +1,15 @@
 """Which device a plugin runs on, and a description of the machine that goes with every run record.
 
-``--device`` takes ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``. ``auto`` picks CUDA, then MPS, then the
-CPU, among the kinds the plugin supports. A device that is not there (no CUDA build, no such GPU index, not
-a Mac) or that the plugin does not support is one :class:`~readtrack.errors.DeviceError` line (exit 2).
+``--device`` takes ``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``emu``/``emu:N``. ``auto`` picks CUDA,
+then MPS, then the CPU, among the kinds the plugin supports. ``emu`` is CUDA's device rules emulated on the
+CPU (:mod:`readtrack.cuda_emulator`): a plugin that supports CUDA runs there, and a tensor left on the wrong
+device fails as it would on a GPU. A device that is not there (no CUDA build, no such GPU index, not a Mac)
+or that the plugin does not support is one :class:`~readtrack.errors.DeviceError` line (exit 2).
+
+Float32 on CUDA: cuBLAS and cuDNN may compute float32 products and convolutions in TF32 (10 mantissa bits),
+by torch's flags (convolutions and recurrent layers by default, matrix products when asked).
+:func:`float32_precision` reads what is in force, :func:`ieee_float32` turns TF32 off for a block (the
+runner's check and train stages), and a run's environment records what its bench got.
 
 torch is imported inside the functions: the CLI imports this module only to run a plugin. Every
 ``torch.cuda``/``torch.mps`` call is behind an availability check, so nothing here fails on a CPU build.
@@ -10,17 +17,20 @@ torch is imported inside the functions: the CLI imports this module only to run 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from readtrack.errors import DeviceError
 from readtrack.words import plural
 
-DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
-_CUDA_INDEX = re.compile(r"^cuda:(\d+)$")
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N, mps or emu (CUDA emulated on the CPU)"
+_INDEXED = re.compile(r"^(cuda|emu):(\d+)$")
+#: Where float32 may become TF32 on CUDA: matrix products (cuBLAS), convolutions and recurrent layers (cuDNN).
+PRECISION_AREAS = ("matmul", "conv", "rnn")
 
 
 def _torch_label() -> str:
@@ -60,10 +70,16 @@ def resolve_device(
             return "cpu"
         raise DeviceError(f"{who} supports {', '.join(supported)}, and none of them is available here")
 
-    index_match = _CUDA_INDEX.match(request)
-    kind = "cuda" if index_match else request
-    if kind not in ("cpu", "cuda", "mps"):
+    index_match = _INDEXED.match(request)
+    kind = index_match.group(1) if index_match else request
+    if kind not in ("cpu", "cuda", "mps", "emu"):
         raise DeviceError(f"unknown device {request!r}: use {DEVICE_CHOICES}")
+    if kind == "emu":
+        if "cuda" not in supported:
+            raise DeviceError(
+                f"{who} does not support cuda, which emu emulates (it supports {', '.join(supported)})"
+            )
+        return _emulated(request, int(index_match.group(2)) if index_match else 0)
     if kind not in supported:
         raise DeviceError(f"{who} does not support {kind} (it supports {', '.join(supported)})")
 
@@ -85,6 +101,89 @@ def resolve_device(
             f"{request} is out of range: {count} CUDA {plural} here (cuda:0 to cuda:{count - 1})"
         )
     return f"cuda:{index}"
+
+
+def _emulated(request: str, index: int) -> str:
+    try:
+        from readtrack import cuda_emulator
+
+        cuda_emulator.install()
+    except (ImportError, RuntimeError) as err:
+        raise DeviceError(f"the emulated CUDA device is not available here: {err}") from None
+    if index >= cuda_emulator.DEVICE_COUNT:
+        last = cuda_emulator.DEVICE_COUNT - 1
+        raise DeviceError(
+            f"{request} is out of range: {cuda_emulator.DEVICE_COUNT} emulated devices (emu:0 to emu:{last})"
+        )
+    return f"emu:{index}"
+
+
+@contextlib.contextmanager
+def current(device: str) -> Iterator[None]:
+    """Make ``device`` the current device of its kind for the block, as ``torch.cuda.device(N)`` does: work
+    that names no index (``device="cuda"``, a Triton launch, a CUDA event, a stream) then lands on it."""
+    import torch
+
+    kind, _, index = device.partition(":")
+    module = getattr(torch, kind, None) if index else None
+    if module is None or not hasattr(module, "device"):
+        yield
+        return
+    with module.device(int(index)):
+        yield
+
+
+def float32_precision() -> dict[str, str]:
+    """``{"matmul": "ieee" | "tf32", "conv": ..., "rnn": ...}``: how CUDA computes float32 under the flags in
+    force (torch's ``fp32_precision`` settings where this torch has them, else ``allow_tf32``)."""
+    import torch
+
+    backends: Any = torch.backends  # fp32_precision is newer than torch's stubs of some releases
+    cudnn = backends.cudnn
+    if hasattr(getattr(cudnn, "conv", None), "fp32_precision"):
+        generic = getattr(backends, "fp32_precision", "none")
+
+        def resolved(value: str, parent: str, default: str) -> str:
+            return next((v for v in (value, parent, generic) if v in ("ieee", "tf32")), default)
+
+        return {
+            "matmul": resolved(backends.cuda.matmul.fp32_precision, "none", "ieee"),
+            "conv": resolved(cudnn.conv.fp32_precision, cudnn.fp32_precision, "tf32"),
+            "rnn": resolved(cudnn.rnn.fp32_precision, cudnn.fp32_precision, "tf32"),
+        }
+    cudnn_tf32 = "tf32" if cudnn.allow_tf32 else "ieee"
+    return {
+        "matmul": "tf32" if backends.cuda.matmul.allow_tf32 else "ieee",
+        "conv": cudnn_tf32,
+        "rnn": cudnn_tf32,
+    }
+
+
+@contextlib.contextmanager
+def ieee_float32() -> Iterator[None]:
+    """TF32 off for matrix products, convolutions and recurrent layers inside the block (IEEE float32, as on
+    the CPU); the flags as they were come back after."""
+    import torch
+
+    backends: Any = torch.backends
+    cudnn = backends.cudnn
+    if hasattr(getattr(cudnn, "conv", None), "fp32_precision"):
+        flags = [backends.cuda.matmul, cudnn.conv, cudnn.rnn]
+        before = [f.fp32_precision for f in flags]
+        for flag in flags:
+            flag.fp32_precision = "ieee"
+        try:
+            yield
+        finally:
+            for flag, value in zip(flags, before, strict=True):
+                flag.fp32_precision = value
+        return
+    legacy = (backends.cuda.matmul.allow_tf32, cudnn.allow_tf32)
+    backends.cuda.matmul.allow_tf32 = cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        backends.cuda.matmul.allow_tf32, cudnn.allow_tf32 = legacy
 
 
 def synchronize(device: str) -> None:
@@ -115,6 +214,8 @@ def device_name(device: str) -> str:
 
     if device.startswith("cuda") and torch.cuda.is_available():
         return str(torch.cuda.get_device_name(device))
+    if device.startswith("emu"):
+        return f"CUDA emulated on {cpu_name()}"
     if device == "mps":
         return f"Apple MPS ({platform.machine()})"
     return cpu_name()
@@ -145,6 +246,9 @@ def describe_environment(device: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "readtrack": readtrack.__version__,
+        # What float32 products, convolutions and RNNs got outside check and train (which use IEEE float32):
+        # the bench times a user's defaults, TF32 included.
+        **({"float32": float32_precision()} if device.startswith(("cuda", "emu")) else {}),
     }
 
 
@@ -156,6 +260,9 @@ def environment_line(env: dict[str, Any]) -> str:
         parts.append(f"CUDA {env['cuda']}")
     if env.get("cudnn"):
         parts.append(f"cuDNN {env['cudnn']}")
+    tf32 = [area for area, value in (env.get("float32") or {}).items() if value == "tf32"]
+    if env.get("float32"):
+        parts.append(f"bench TF32: {', '.join(tf32)}" if tf32 else "bench IEEE float32")
     threads = env.get("cpu_threads")
     parts.append(plural(threads, "thread") if isinstance(threads, int) else f"{threads or '?'} threads")
     if env.get("cpu_kernels"):

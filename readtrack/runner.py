@@ -48,6 +48,7 @@ from uuid import uuid4
 import pluggy
 from pluggy import HookCaller
 
+from readtrack import devices
 from readtrack.context import RunContext
 from readtrack.errors import ReadtrackError, UsageError, one_line
 from readtrack.paper_plugin import STAGES
@@ -103,7 +104,7 @@ def run_plugin(
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
-    from readtrack import devices, plugins
+    from readtrack import plugins
     from readtrack.bench import BenchHarness
     from readtrack.calibration import package_fingerprint
 
@@ -210,7 +211,8 @@ def _run_stage(
     try:
         with (
             _stage_guard(limit, cancel),
-            _as_users_run_it() if stage == "bench" else contextlib.nullcontext(),
+            devices.current(ctx.device),
+            _as_users_run_it() if stage == "bench" else devices.ieee_float32(),
         ):
             fn(ctx)
     except StageTimeout:
