@@ -270,7 +270,7 @@ def train(ctx: RunContext) -> None:
     ctx.measured("the chain's own left-to-right loss on the held-out documents (nats)", floor, "the floor")
 
     docs = text.held_out
-    i, j = _infill_splits(len(docs), torch.Generator().manual_seed(ctx.seed + 2))
+    i, j = (t.to(ctx.device) for t in _infill_splits(len(docs), torch.Generator().manual_seed(ctx.seed + 2)))
     docs = docs[: len(i)]
     m = j - i
     bayes, bayes_right, prefix_only, prefix_right = [], [], [], []

@@ -111,7 +111,8 @@ def _check_state(ctx: RunContext, case: str, ours: dict[str, Any], ref: dict[str
         f"{counts} vs {expected}",
     )
     if counts == expected:
-        flat = lambda *xs: torch.cat([torch.as_tensor(x).reshape(-1) for x in xs])  # noqa: E731
+        # γ and t are Python floats, the rest tensors on the run's device: one device for the comparison
+        flat = lambda *xs: torch.cat([torch.as_tensor(x, device=ctx.device).reshape(-1) for x in xs])  # noqa: E731
         ctx.check_close(
             f"L-BFGS vs torch.optim.LBFGS: pairs s, y, ρ, H⁰ scale, d, t, {case}",
             flat(*ours["S"], *ours["Y"], *ours["rho"], ours["gamma"], ours["d"], ours["t"]),

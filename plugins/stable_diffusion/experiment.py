@@ -248,9 +248,10 @@ def train(ctx: RunContext) -> None:
     latent = _evaluate(ctx, model, decode, per_class, s, "latent")
     with torch.no_grad():
         gaussian = torch.distributions.MultivariateNormal(z.mean(dim=0), torch.cov(z.T))
-        baseline = _judge(decode(gaussian.sample((2 * per_class,))), torch.arange(CLASSES).repeat(per_class))[
-            0
-        ]
+        baseline = _judge(
+            decode(gaussian.sample((2 * per_class,))),
+            torch.arange(CLASSES, device=ctx.device).repeat(per_class),
+        )[0]
     ctx.measured(
         "share of bars images, a Gaussian fitted to the latents", baseline, "the same decoder, no diffusion"
     )
