@@ -36,7 +36,6 @@ import gc
 import inspect
 import json
 import math
-import os
 import platform
 import sys
 from collections.abc import Callable
@@ -460,7 +459,6 @@ def environment() -> dict[str, Any]:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "python": platform.python_version(),
-        "triton_tuning": os.environ.get("READTRACK_TRITON_TUNING", "full"),
     }
     try:
         import triton
@@ -471,7 +469,7 @@ def environment() -> dict[str, Any]:
     return info
 
 
-def _parse(argv: list[str] | None) -> tuple[Options, Path, Path, str | None]:
+def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
     parser = argparse.ArgumentParser(
         prog="flashattention_cuda",
         description="Time FlashAttention-2 (Triton) against PyTorch's attention kernels on a CUDA GPU.",
@@ -488,12 +486,6 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path, str | None]:
         "--tiles-block", type=int, default=128, help="tile size for torch-tiles (default 128)"
     )
     parser.add_argument("--quick", action="store_true", help="shorter timing per row (readtrack.bench quick)")
-    parser.add_argument(
-        "--tuning",
-        choices=("full", "small"),
-        help="Triton autotuning space: full (num_stages 2, 3, 4; the default) or small (3 only, a third "
-        "of the compiles); sets READTRACK_TRITON_TUNING",
-    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN, help=f"default {DEFAULT_MARKDOWN}")
     args = parser.parse_args(argv)
@@ -508,14 +500,12 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path, str | None]:
         tiles_block=args.tiles_block,
         quick=args.quick,
     )
-    return options, args.json, args.markdown, args.tuning
+    return options, args.json, args.markdown
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, measure, print the table, write JSON and markdown. 2 when there is no CUDA."""
-    options, json_path, markdown_path, tuning = _parse(argv)
-    if tuning is not None:  # read by triton_kernel when it is first imported (in run_benchmark)
-        os.environ["READTRACK_TRITON_TUNING"] = tuning
+    options, json_path, markdown_path = _parse(argv)
     import torch
 
     if not torch.cuda.is_available():

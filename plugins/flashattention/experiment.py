@@ -42,8 +42,26 @@ def implementation(ctx: RunContext) -> str:
     return "torch"
 
 
+# A first quick run on CUDA compiles every autotune candidate of each kernel for each head dim and causal
+# flag it meets, on the host's CPU: `python benchmarks/flashattention_compile.py --first-run` builds the
+# same set for sm_90 and adds up the time (benchmarks/RESULTS.md).
+FIRST_COMPILE = "a few minutes"
+
+
+def announce_compile(ctx: RunContext, backend: str) -> None:
+    """Say so before the Triton kernels' first compile on this machine: the run seems to hang otherwise."""
+    if backend == "triton" and ctx.device.startswith("cuda"):
+        from .triton_kernel import compiled_before
+
+        if not compiled_before():
+            message = f"compiling the Triton kernel for this GPU (first run only, {FIRST_COMPILE})"
+            ctx.log(message)
+            ctx.progress(0, None, message)
+
+
 def check(ctx: RunContext) -> None:
     backend = implementation(ctx)
+    announce_compile(ctx, backend)
     exact = ctx.exact_dtype
     for dtype in ctx.check_dtypes:
         for causal in (False, True):
@@ -221,6 +239,7 @@ def train(ctx: RunContext) -> None:
     steps = 90 if ctx.quick else 300
     vocab, n, d, batch = 10, 37, 32, 32  # N = 37 leaves a short last tile for 32-wide tiles
     backend = implementation(ctx)  # training goes through the implementation the run checks and times
+    announce_compile(ctx, backend)
     flash = (
         partial(flash_attention, block_r=32, block_c=32)
         if backend == "torch"
@@ -280,6 +299,7 @@ def train(ctx: RunContext) -> None:
 
 def bench(ctx: RunContext) -> None:
     backend = implementation(ctx)
+    announce_compile(ctx, backend)
     batch, heads, d = 1, 8, 64
     lengths = (256, 1024) if ctx.quick else (512, 1024, 2048, 4096, 8192)
     reference_n = lengths[-1] if ctx.quick else 4096  # full mode: the size the requirement is stated at

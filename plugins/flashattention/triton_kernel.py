@@ -61,6 +61,7 @@ import importlib.util
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -68,7 +69,7 @@ import triton
 import triton.language as tl
 from torch.autograd.function import once_differentiable
 
-__all__ = ["flash_attention_forward", "flash_attention_triton", "is_available"]
+__all__ = ["compiled_before", "flash_attention_forward", "flash_attention_triton", "is_available"]
 
 # Read once, as Triton reads it when it decorates the kernels below.
 _INTERPRET = os.environ.get("TRITON_INTERPRET", "0").strip().lower() in {"1", "true", "yes", "on"}
@@ -76,6 +77,12 @@ _DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 _MAX_HEAD_DIM = 256
 _LOG2E = 1.4426950408889634  # log₂e: exp(x) = exp2(x·log₂e)
 _LOG2E_C = tl.constexpr(_LOG2E)  # the same, as the kernels may read a global only when it is constexpr
+
+
+def compiled_before() -> bool:
+    """Whether Triton's on-disk cache holds a build of these kernels: a first run compiles them (minutes)."""
+    folder = Path(os.environ.get("TRITON_CACHE_DIR") or Path.home() / ".triton" / "cache")
+    return any(folder.glob("*/_fwd_kernel*.cubin"))
 
 
 def is_available() -> bool:
@@ -87,24 +94,57 @@ def is_available() -> bool:
 
 
 # -- autotuning ------------------------------------------------------------------------------------
-# On the GPU the tile sizes, warps per program and pipeline depth are tuned per shape. The candidates
-# are Hopper-sized: tiles of 64 or 128 rows (32 along the loop dimension of the backward kernels too);
-# 4 warps (one warpgroup) or 8 (two); 2-4 stages of software pipelining of the streamed loads. Under
-# the interpreter autotuning would only re-run slow numpy code, so there is one config, with small and
-# unequal tiles so that tests cover several blocks per sequence and the diagonal bookkeeping for
-# B_r != B_c.
+# On the GPU the tile sizes, warps per program and pipeline depth are tuned per shape, among a handful of
+# candidates chosen per dtype and head dim (the autotuner compiles every candidate it benchmarks, 3-40 s
+# each on a first run, so a wide search made the first `--device cuda` run pass its stage timeout):
+#
+# - fp16/bf16 run on the tensor cores: tiles of 64-128 rows, one warpgroup (4 warps) or two (8), 2-4
+#   stages of software pipelining; a larger head dim leaves fewer stages and smaller loop tiles in the
+#   shared memory and registers of one program. These are the shapes of the Triton fused-attention
+#   tutorial and Dao's Triton FlashAttention-2 on Ampere and Hopper (sm_80 has 163 KiB of shared memory
+#   per program, sm_90 227 KiB: every candidate fits the smaller, see benchmarks/flashattention_compile.py).
+# - fp32 uses exact fp32 products (input_precision="ieee": FMA, no tensor cores), whose operands live in
+#   registers: 32×32 tiles, or 64×32 with 8 warps, are the ones whose sm_90 builds spill nothing (64×32
+#   and 32×64 with 4 warps spilled 1-71 KB per thread block: `--first-run` of the compile script).
+#
+# Under the interpreter autotuning would only re-run slow numpy code, so there is one config, with small
+# and unequal tiles so that tests cover several blocks per sequence and the diagonal bookkeeping for
+# B_r != B_c. Candidates: (BLOCK_M, BLOCK_N, num_warps, num_stages), keyed by operand bits and the padded
+# head dim's upper bound.
+_Candidates = dict[tuple[int, int], list[tuple[int, int, int, int]]]
+_FWD_CANDIDATES: _Candidates = {
+    (16, 64): [(128, 64, 4, 3), (128, 128, 8, 3), (64, 64, 4, 4)],
+    (16, 128): [(128, 64, 8, 3), (128, 128, 8, 2), (64, 64, 4, 3)],
+    (16, 256): [(64, 64, 4, 2), (128, 32, 8, 2)],
+    (32, 256): [(32, 32, 4, 2), (64, 32, 8, 2)],
+}
+# The backward programs hold two fp32 accumulators (dK and dV, or dQ) plus four input tiles, so their
+# tiles are smaller along the loop dimension than the forward's (dK/dV walks BLOCK_M, dQ walks BLOCK_N).
+_DQ_CANDIDATES: _Candidates = {
+    (16, 64): [(128, 64, 8, 2), (64, 64, 4, 3), (128, 32, 8, 3)],
+    (16, 128): [(64, 64, 4, 2), (128, 32, 8, 2), (64, 32, 4, 3)],
+    (16, 256): [(64, 32, 4, 2), (32, 32, 4, 2)],
+    (32, 256): [(32, 32, 4, 2), (64, 32, 8, 2)],
+}
+_DKDV_CANDIDATES: _Candidates = {
+    (16, 64): [(32, 128, 8, 2), (64, 128, 8, 2), (64, 64, 4, 3)],
+    (16, 128): [(32, 128, 8, 2), (32, 64, 4, 3), (64, 64, 8, 2)],
+    (16, 256): [(32, 64, 4, 2), (32, 32, 4, 2)],
+    (32, 256): [(32, 32, 8, 2)],
+}
 
 
-# READTRACK_TRITON_TUNING=small keeps only 3 stages, a third of the candidates, for when GPU time is short.
-_STAGES = (3,) if os.environ.get("READTRACK_TRITON_TUNING", "full").strip().lower() == "small" else (2, 3, 4)
+def candidates(table: _Candidates, bits: int, block_d: int) -> list[tuple[int, int, int, int]]:
+    """The candidates of ``table`` for operands of ``bits`` (16 or 32) and a padded head dim ``block_d``."""
+    keys = sorted(k for k in table if k[0] == min(bits, 32) and k[1] >= block_d)
+    return table[keys[0]] if keys else table[max(k for k in table if k[0] == min(bits, 32))]
 
 
-def _gpu_configs(block_pairs: list[tuple[int, int]]) -> list[Any]:
+def _gpu_configs(table: _Candidates) -> list[Any]:
+    every = dict.fromkeys(c for group in table.values() for c in group)
     return [
         triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=warps, num_stages=stages)
-        for bm, bn in block_pairs
-        for warps in (4, 8)
-        for stages in _STAGES
+        for bm, bn, warps, stages in every
     ]
 
 
@@ -114,11 +154,9 @@ if _INTERPRET:
     _DKDV_CONFIGS = [triton.Config({"BLOCK_M": 16, "BLOCK_N": 32}, num_warps=4, num_stages=1)]
     _PREPROCESS_BLOCK_M = 32
 else:
-    _FWD_CONFIGS = _gpu_configs([(64, 64), (64, 128), (128, 64), (128, 128)])
-    # The backward programs hold two fp32 accumulators (dK and dV, or dQ) plus four input tiles, so
-    # their tiles are smaller along the loop dimension than the forward's.
-    _DQ_CONFIGS = _gpu_configs([(64, 32), (64, 64), (128, 32), (128, 64)])
-    _DKDV_CONFIGS = _gpu_configs([(32, 64), (64, 64), (32, 128), (64, 128)])
+    _FWD_CONFIGS = _gpu_configs(_FWD_CANDIDATES)
+    _DQ_CONFIGS = _gpu_configs(_DQ_CANDIDATES)
+    _DKDV_CONFIGS = _gpu_configs(_DKDV_CANDIDATES)
     _PREPROCESS_BLOCK_M = 128
 
 
@@ -149,15 +187,22 @@ class _Footprint:
         threads = 32 * config.num_warps
         return shared <= _SHARED_MEMORY_LIMIT and fp32_values <= _FP32_VALUES_PER_THREAD * threads
 
-    def prune(self) -> dict[str, Any]:
-        """``prune_configs_by`` for ``triton.autotune``; keeps at least one config."""
+    def prune(self, table: _Candidates) -> dict[str, Any]:
+        """``prune_configs_by`` for ``triton.autotune``: the candidates of ``table`` for the operands' dtype
+        and head dim that fit one program; keeps at least one config."""
 
         def early_config_prune(configs: list[Any], named_args: dict[str, Any], **kwargs: Any) -> list[Any]:
-            element_size = named_args["Q"].element_size()
-            kept = [config for config in configs if self.fits(config, kwargs["BLOCK_D"], element_size)]
-            return kept or configs[:1]
+            element_size, block_d = named_args["Q"].element_size(), kwargs["BLOCK_D"]
+            wanted = set(candidates(table, 8 * element_size, block_d))
+            mine = [c for c in configs if _as_tuple(c) in wanted or _INTERPRET] or configs
+            kept = [config for config in mine if self.fits(config, block_d, element_size)]
+            return kept or mine[:1]
 
         return {"early_config_prune": early_config_prune}
+
+
+def _as_tuple(config: Any) -> tuple[int, int, int, int]:
+    return config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"], config.num_warps, config.num_stages
 
 
 # Shared memory one program may use on sm_90 (227 KiB). Register budget: a thread has at most 255
@@ -168,6 +213,9 @@ _FP32_VALUES_PER_THREAD = 160
 _FWD_FOOTPRINT = _Footprint("BLOCK_N", streamed=2, resident=1, accumulators=1, scores=1)  # K, V; Q; O; S
 _DQ_FOOTPRINT = _Footprint("BLOCK_N", streamed=2, resident=2, accumulators=1, scores=2)  # K, V; Q, dO; dQ
 _DKDV_FOOTPRINT = _Footprint("BLOCK_M", streamed=2, resident=2, accumulators=2, scores=2)  # Q, dO; K, V
+_FWD_PRUNE = _FWD_FOOTPRINT.prune(_FWD_CANDIDATES)
+_DQ_PRUNE = _DQ_FOOTPRINT.prune(_DQ_CANDIDATES)
+_DKDV_PRUNE = _DKDV_FOOTPRINT.prune(_DKDV_CANDIDATES)
 
 
 # Lengths enter the key as buckets (the next power of two), so a new N re-tunes only in a new bucket: with
@@ -236,7 +284,7 @@ def _fwd_inner(
     return acc, l_i, m_i
 
 
-@triton.autotune(configs=_FWD_CONFIGS, key=_TUNING_KEY, prune_configs_by=_FWD_FOOTPRINT.prune())
+@triton.autotune(configs=_FWD_CONFIGS, key=_TUNING_KEY, prune_configs_by=_FWD_PRUNE)
 @triton.jit
 def _fwd_kernel(
     Q, K, V, O, LSE,                  # Q, O (B, H, N_q, d); K, V (B, H, N_k, d); LSE (B, H, N_q) fp32
@@ -359,7 +407,7 @@ def _bwd_dkdv_inner(
     return dk, dv
 
 
-@triton.autotune(configs=_DKDV_CONFIGS, key=_TUNING_KEY, prune_configs_by=_DKDV_FOOTPRINT.prune())
+@triton.autotune(configs=_DKDV_CONFIGS, key=_TUNING_KEY, prune_configs_by=_DKDV_PRUNE)
 @triton.jit
 def _bwd_dkdv_kernel(
     Q, K, V, DO, LSE, DELTA, DK, DV,  # LSE, DELTA (B, H, N_q) fp32; the others as in the forward
@@ -448,7 +496,7 @@ def _bwd_dq_inner(
     return dq
 
 
-@triton.autotune(configs=_DQ_CONFIGS, key=_TUNING_KEY, prune_configs_by=_DQ_FOOTPRINT.prune())
+@triton.autotune(configs=_DQ_CONFIGS, key=_TUNING_KEY, prune_configs_by=_DQ_PRUNE)
 @triton.jit
 def _bwd_dq_kernel(
     Q, K, V, DO, LSE, DELTA, DQ,

@@ -399,6 +399,29 @@ def test_autotuning_keys_lengths_by_bucket() -> None:
         assert {"N_Q_BUCKET", "N_K_BUCKET", "HEAD_DIM", "CAUSAL"} <= set(kernel.keys)
 
 
+def test_the_autotuner_tries_a_handful_of_candidates_per_dtype_and_head_dim() -> None:
+    """A first CUDA run compiles every candidate it benchmarks: each table offers at most 3 per operand
+    width and head dim, and the autotuner's pruning keeps at least one that fits one program."""
+    import triton as tr
+    from readtrack_plugins.flashattention import triton_kernel as tk
+
+    tables = {"fwd": (tk._FWD_CANDIDATES, tk._FWD_FOOTPRINT), "dq": (tk._DQ_CANDIDATES, tk._DQ_FOOTPRINT)}
+    tables["dkdv"] = (tk._DKDV_CANDIDATES, tk._DKDV_FOOTPRINT)
+    for name, (table, footprint) in tables.items():
+        for bits, size in ((16, 2), (32, 4)):
+            for head_dim in (16, 40, 64, 100, 128, 256):
+                block_d = max(16, tr.next_power_of_2(head_dim))
+                chosen = tk.candidates(table, bits, block_d)
+                assert 1 <= len(chosen) <= 3, (name, bits, head_dim, chosen)
+                configs = [
+                    tr.Config({"BLOCK_M": m, "BLOCK_N": n}, num_warps=warps, num_stages=stages)
+                    for m, n, warps, stages in chosen
+                ]
+                assert any(footprint.fits(c, block_d, size) for c in configs), (name, bits, head_dim)
+    assert tk.candidates(tk._FWD_CANDIDATES, 32, 64) == tk._FWD_CANDIDATES[(32, 256)]  # fp32: small tiles
+    assert tk.candidates(tk._FWD_CANDIDATES, 16, 128) == tk._FWD_CANDIDATES[(16, 128)]
+
+
 def test_the_backward_refuses_to_be_differentiated_twice(interpreter_results: dict[str, Any]) -> None:
     # The kernels record no graph: without once_differentiable a second derivative would silently be 0.
     assert "once_differentiable" in interpreter_results["double_backward_error"]

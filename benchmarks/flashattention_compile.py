@@ -1,0 +1,244 @@
+"""Compile the flashattention plugin's Triton kernels for Ampere (sm_80) and Hopper (sm_90) on the CPU.
+
+    python benchmarks/flashattention_compile.py                 # every autotune candidate, both GPUs
+    python benchmarks/flashattention_compile.py --first-run     # what a first `--device cuda` run compiles
+    python benchmarks/flashattention_compile.py --arch 90 --dtype bf16 --head-dim 128 --kernel fwd
+
+Triton's compiler needs no GPU to build a kernel for a named target (``GPUTarget("cuda", 90, 32)``): the
+kernel goes through Triton's IR, LLVM and NVIDIA's ``ptxas`` (shipped with Triton) as on a GPU machine.
+For each kernel, dtype, head dim and autotune candidate it compiles, it records the compile time, the
+shared memory one program uses against the GPU's limit, and ``ptxas -v``'s registers and spilled bytes.
+A build error or shared memory over the limit is a failure (exit 1); spills are reported.
+
+``--first-run`` compiles the variants a first ``readtrack run flashattention --device cuda --quick`` needs
+(the check stage's shapes, the train and bench stages') for sm_90, each candidate the autotuner would try,
+and adds up their compile times: the estimate of the first run's compile time in ``benchmarks/RESULTS.md``.
+Results go to ``benchmarks/results/flashattention_compile.json`` unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# Shared memory one program (thread block) may use: sm_80 163 KiB, sm_90 227 KiB (CUDA programming guide).
+SHARED_LIMIT = {80: 163 * 1024, 90: 227 * 1024}
+DTYPES = {"bf16": ("*bf16", 2), "fp16": ("*fp16", 2), "fp32": ("*fp32", 4)}
+KERNELS = ("fwd", "dkdv", "dq", "preprocess")
+
+
+@dataclass
+class Build:
+    arch: int
+    kernel: str
+    dtype: str
+    head_dim: int
+    causal: bool
+    config: tuple[int, int, int, int]  # BLOCK_M, BLOCK_N, num_warps, num_stages
+    seconds: float
+    shared: int
+    registers: int | None
+    spill_bytes: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.shared <= SHARED_LIMIT[self.arch]
+
+
+def kernel_module() -> Any:
+    try:
+        import readtrack_plugins.flashattention.triton_kernel as module
+    except ImportError:  # a plain checkout: the repository's plugins/ folder
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import plugins.flashattention.triton_kernel as module  # type: ignore[no-redef]
+    return module
+
+
+def compile_one(
+    kernel: str, arch: int, dtype: str, head_dim: int, causal: bool, config: tuple[int, int, int, int]
+) -> Build:
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    tk = kernel_module()
+    fn = {"fwd": tk._fwd_kernel, "dkdv": tk._bwd_dkdv_kernel, "dq": tk._bwd_dq_kernel}.get(kernel)
+    fn = fn.fn if fn is not None else tk._bwd_preprocess_kernel  # the jit function under the autotuner
+    pointer, _ = DTYPES[dtype]
+    block_m, block_n, warps, stages = config
+    constexprs: dict[str, Any] = {
+        "HEAD_DIM": head_dim,
+        "BLOCK_D": max(16, triton.next_power_of_2(head_dim)),
+        "CAUSAL": causal,
+        "PRECISION": "ieee" if dtype == "fp32" else "tf32",
+        "UPCAST": False,
+        "BLOCK_M": block_m,
+        "BLOCK_N": block_n,
+    }
+    constexprs = {k: v for k, v in constexprs.items() if k in fn.arg_names}
+    signature = {}
+    for name in fn.arg_names:
+        if name in constexprs:
+            signature[name] = "constexpr"
+        elif name in ("LSE", "DELTA"):
+            signature[name] = "*fp32"
+        elif name.isupper() and not name.startswith("N_"):
+            signature[name] = pointer  # Q, K, V, O, DO, DQ, DK, DV
+        elif name in ("qk_scale", "sm_scale"):
+            signature[name] = "fp32"
+        else:
+            signature[name] = "i32"
+    source = ASTSource(fn, signature, constexprs={(fn.arg_names.index(k),): v for k, v in constexprs.items()})
+    start = time.perf_counter()
+    try:
+        built = triton.compile(
+            source, target=GPUTarget("cuda", arch, 32), options={"num_warps": warps, "num_stages": stages}
+        )
+    except Exception as err:  # a compile error is the finding
+        line = str(err).strip().splitlines()
+        return Build(
+            arch, kernel, dtype, head_dim, causal, config, 0.0, 0, None, None, line[0] if line else "?"
+        )
+    seconds = time.perf_counter() - start
+    registers, spills = ptxas_usage(built.asm["ptx"], arch)
+    return Build(
+        arch, kernel, dtype, head_dim, causal, config, seconds, built.metadata.shared, registers, spills
+    )
+
+
+def ptxas_usage(ptx: str, arch: int) -> tuple[int | None, int | None]:
+    """Registers per thread and spilled bytes (stores + loads) that ``ptxas -v`` reports for ``ptx``."""
+    from triton.backends.nvidia.compiler import get_ptxas
+
+    ptxas = get_ptxas(arch).path if hasattr(get_ptxas(arch), "path") else get_ptxas(arch)[0]
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "kernel.ptx"
+        source.write_text(ptx)
+        target = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
+        done = subprocess.run(
+            [ptxas, "-v", f"--gpu-name={target}", str(source), "-o", str(Path(folder) / "kernel.cubin")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    report = done.stdout + done.stderr
+    registers = re.search(r"Used (\d+) registers", report)
+    stores = re.search(r"(\d+) bytes spill stores", report)
+    loads = re.search(r"(\d+) bytes spill loads", report)
+    spills = int(stores.group(1)) + int(loads.group(1)) if stores and loads else None
+    return (int(registers.group(1)) if registers else None), spills
+
+
+def candidates_for(kernel: str, dtype: str, head_dim: int) -> list[tuple[int, int, int, int]]:
+    """What the autotuner tries for this kernel, dtype and head dim (after its pruning)."""
+    import triton
+
+    tk = kernel_module()
+    if kernel == "preprocess":
+        return [(tk._PREPROCESS_BLOCK_M, 0, 4, 1)]
+    table, footprint = {
+        "fwd": (tk._FWD_CANDIDATES, tk._FWD_FOOTPRINT),
+        "dq": (tk._DQ_CANDIDATES, tk._DQ_FOOTPRINT),
+        "dkdv": (tk._DKDV_CANDIDATES, tk._DKDV_FOOTPRINT),
+    }[kernel]
+    bits, size = (32, 4) if dtype == "fp32" else (16, 2)
+    block_d = max(16, triton.next_power_of_2(head_dim))
+    chosen = tk.candidates(table, bits, block_d)
+    configs = [
+        triton.Config({"BLOCK_M": m, "BLOCK_N": n}, num_warps=w, num_stages=s) for m, n, w, s in chosen
+    ]
+    kept = [c for c in configs if footprint.fits(c, block_d, size)] or configs[:1]
+    return [(c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"], c.num_warps, c.num_stages) for c in kept]
+
+
+# What a first quick run on CUDA compiles: (kernel, dtype, head dim, causal) for every Triton call it makes.
+# check: _check_backend, float32, N 130×130 (d 64) and 37×130 (d 40), causal and not, forward and backward;
+# train: the reversal model, float32, d 32, not causal, forward and backward; bench: float32, d 64, forward.
+FIRST_RUN = [
+    (kernel, "fp32", d, causal)
+    for d, causals in ((64, (False, True)), (40, (False, True)), (32, (False,)))
+    for causal in causals
+    for kernel in KERNELS
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--arch", type=int, nargs="+", choices=sorted(SHARED_LIMIT), default=[80, 90])
+    parser.add_argument("--dtype", nargs="+", choices=sorted(DTYPES), default=["bf16", "fp16", "fp32"])
+    parser.add_argument("--head-dim", type=int, nargs="+", default=[64, 128])
+    parser.add_argument("--kernel", nargs="+", choices=KERNELS, default=list(KERNELS))
+    parser.add_argument("--causal", choices=("yes", "no", "both"), default="yes")
+    parser.add_argument(
+        "--first-run", action="store_true", help="what a first quick CUDA run compiles (sm_90)"
+    )
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.first_run:
+        variants = [(90, kernel, dtype, d, causal) for kernel, dtype, d, causal in FIRST_RUN]
+    else:
+        causals = {"yes": [True], "no": [False], "both": [False, True]}[args.causal]
+        variants = [
+            (arch, kernel, dtype, d, causal)
+            for arch in args.arch
+            for dtype in args.dtype
+            for d in args.head_dim
+            for causal in causals
+            for kernel in args.kernel
+        ]
+    builds: list[Build] = []
+    print(
+        "| sm | kernel | dtype | d | causal | BLOCK_M×BLOCK_N, warps, stages | compile (s) | shared (KiB) "
+        "| registers | spilled bytes | ok |"
+    )
+    print("|---|---|---|---:|---|---|---:|---:|---:|---:|---|")
+    for arch, kernel, dtype, d, causal in variants:
+        for config in candidates_for(kernel, dtype, d):
+            build = compile_one(kernel, arch, dtype, d, causal, config)
+            builds.append(build)
+            m, n, w, s = config
+            tiles = f"{m}×{n}, {w}, {s}" if kernel != "preprocess" else f"{m}"
+            verdict = "✓" if build.ok else f"✗ {build.error or 'shared memory over the limit'}"
+            print(
+                f"| {arch} | {kernel} | {dtype} | {d} | {causal} | {tiles} | {build.seconds:.1f} | "
+                f"{build.shared / 1024:.0f} | {build.registers} | {build.spill_bytes} | {verdict} |",
+                flush=True,
+            )
+    total = sum(b.seconds for b in builds)
+    failed = [b for b in builds if not b.ok]
+    spilling = [b for b in builds if b.spill_bytes]
+    summary = (
+        f"{len(builds)} compiles in {total:.0f} s ({total / max(len(builds), 1):.1f} s each); "
+        f"{len(failed)} failed; {len(spilling)} spill registers"
+    )
+    print(f"\n{summary}")
+    if not args.no_write:
+        import triton
+
+        RESULTS.mkdir(exist_ok=True)
+        name = "flashattention_first_run.json" if args.first_run else "flashattention_compile.json"
+        data = {
+            "command": "python benchmarks/flashattention_compile.py " + " ".join(argv or sys.argv[1:]),
+            "triton": triton.__version__,
+            "summary": summary,
+            "builds": [asdict(b) for b in builds],
+        }
+        (RESULTS / name).write_text(json.dumps(data, indent=1) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
