@@ -30,7 +30,11 @@ Factory functions (``torch.zeros(..., device="emu")``) reach the PrivateUse1 dis
 sends them to the same code; a device without an index is the current one (``torch.emu.set_device``,
 ``with torch.emu.device(1):``), as for CUDA. ``.numpy()`` of a device tensor is refused. What it cannot show:
 anything about kernels (speed, Triton, cuDNN's algorithms), memory, streams, or CUDA's random numbers (the
-CPU generator serves the device, so a seeded run repeats the CPU's numbers exactly).
+CPU generator serves the device, so a seeded run repeats the CPU's numbers exactly). torch itself sees every
+emulated tensor on index 0 (its autograd engine counts devices once, at a process's first backward pass:
+set the emulator up before that); the emulator keeps the real index, so a factory that names index 0
+explicitly while another index is current lands on the current one, and a gradient flowing back through a
+copy between two emulated devices stays on the copy's side.
 
 torch is imported when this module is; the CLI imports it only for ``--device emu``.
 """
@@ -64,6 +68,7 @@ _library: Any = None
 _libraries: list[Any] = []
 _current = 0
 _rules_depth = 0
+_autograd_error: str | None = None
 _tf32 = False
 #: How many tensors each op made on each device index (results of ops and factories): ``created[1]``.
 created: Counter[int] = Counter()
@@ -239,7 +244,27 @@ def install(*, tf32: bool | None = None) -> str:
             _kernels.impl(name, _kernel_for(name), "PrivateUse1")
         _libraries.append(_kernels)
         _installed = True
-        return KIND
+    _probe_autograd()
+    return KIND
+
+
+def _probe_autograd() -> None:
+    """torch's autograd engine counts each kind's devices once, at the process's first backward pass: a
+    device registered after that has no queue there, and every backward on it fails with an internal
+    assertion. Say so in words instead."""
+    global _autograd_error
+    if _autograd_error is None:
+        try:
+            probe = torch.ones(1, device=torch.device(KIND, 0), requires_grad=True)
+            (probe * 2).sum().backward()
+            _autograd_error = ""
+        except RuntimeError:
+            _autograd_error = (
+                "the emulated device must be set up before this process's first backward pass (torch's "
+                "autograd counts devices once): set it up first, or run in a new process"
+            )
+    if _autograd_error:
+        raise RuntimeError(_autograd_error)
 
 
 @contextlib.contextmanager
@@ -458,9 +483,10 @@ def _dispatch(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     elif func is aten._to_copy.default and target is not None and not _on_device(target):
         index = None  # .to("cpu") leaves the device
     elif isinstance(target, torch.device) and target.type == KIND and (index is None or target.index):
-        # A factory, or an explicit index; x.new_zeros() and zeros_like(x) name index 0 whatever x's is
-        # (torch's own device of every emulated tensor), so an op on emulated tensors keeps their index.
-        index = _index_of(target)
+        # A factory, or an explicit index. torch's own code names index 0 for every emulated tensor's
+        # device (x.new_zeros(), zeros_like(x), SDPA's causal mask from q.options()): an op on emulated
+        # tensors keeps their index, and a factory told "index 0" makes its tensor on the current device.
+        index = _index_of(target) if target.index else _current
     cpu_args, cpu_kwargs = _map(_unwrap, args), {k: _map(_unwrap, v) for k, v in kwargs.items()}
     if index is None:  # nothing stays or lands on the device: a plain CPU op (a copy to the host)
         return func(*cpu_args, **cpu_kwargs)

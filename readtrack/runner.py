@@ -18,6 +18,11 @@ seed and torch is asked for deterministic algorithms (except while benchmarking,
 user's own code would get), so a CPU run repeats exactly and ``--only train`` gives what ``train`` gives
 inside a full run.
 
+Devices: every stage runs with the run's device current (``cuda:N`` as ``torch.cuda.device(N)``), so work
+that names no index lands on it. Check and train compute float32 in IEEE (TF32 off for products,
+convolutions and recurrent layers: a check then means the same on every device, see
+:func:`readtrack.devices.ieee_float32`); bench keeps the user's defaults, recorded in the environment.
+
 Threads: a CPU run computes with one intra-op and one inter-op thread unless asked otherwise (``threads``,
 ``--threads N``, ``READTRACK_THREADS``), whatever ``OMP_NUM_THREADS`` says. Float sums split across N threads
 add in another order, so a run's numbers would otherwise depend on the machine it ran on; and the tiny models

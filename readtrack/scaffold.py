@@ -223,9 +223,25 @@ os.environ.setdefault("READTRACK_PLUGINS_DIR", str(Path(__file__).resolve().pare
 from readtrack.plugins import load_plugin  # noqa: E402
 from readtrack.runner import run_plugin  # noqa: E402
 
+try:  # before this process's first backward pass, which fixes the devices torch's autograd knows
+    from readtrack import cuda_emulator
+
+    cuda_emulator.install()
+    NO_EMULATOR = ""
+except RuntimeError as err:  # a torch without Python devices (older than 2.8)
+    NO_EMULATOR = str(err)
+
 
 def test_check_train_and_bench_pass() -> None:
     record = run_plugin("{name}", device="cpu", quick=True)
+    assert record.status == "passed", [(s.stage, s.status, s.error) for s in record.stages]
+
+
+@pytest.mark.skipif(bool(NO_EMULATOR), reason=NO_EMULATOR)
+def test_it_keeps_cudas_device_rules() -> None:
+    """On the emulated CUDA device (CUDA's rules, the CPU's numbers): a tensor left on the CPU, or a CPU
+    generator in a device op, fails here as it would on a GPU."""
+    record = run_plugin("{name}", device="emu", quick=True)
     assert record.status == "passed", [(s.stage, s.status, s.error) for s in record.stages]
 
 

@@ -257,3 +257,24 @@ def test_a_run_on_index_1_puts_nothing_on_index_0(tmp_path: object, user_dir: ob
     assert torch.zeros(1, device="emu").device == torch.device("emu:0")
     assert record.info.environment["float32"]["conv"] in ("tf32", "ieee")
     assert record.info.environment["device_name"].startswith("CUDA emulated on")
+
+
+def test_set_up_after_a_backward_pass_it_says_so_in_words() -> None:
+    """torch's autograd counts devices at a process's first backward pass: later, one clear line."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch\n"
+        "x = torch.ones(1, requires_grad=True); (2 * x).sum().backward()\n"
+        "from readtrack import devices\n"
+        "devices.resolve_device('emu', ('cpu', 'cuda'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert (
+        "DeviceError: the emulated CUDA device is not available here: the emulated device must be set up"
+        in last
+    )
+    assert "before this process's first backward pass" in last

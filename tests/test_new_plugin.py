@@ -58,7 +58,7 @@ def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalo
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    assert "3 passed" in tests.stdout
 
     again = run_cli("new-plugin", "coqui-tts")
     assert again.returncode == 2
