@@ -186,7 +186,7 @@ def test_device_errors_are_one_line(user_dir: Path) -> None:
     for request, message in [
         ("cuda", f"CUDA is not available here ({torch_label})"),
         ("cuda:3", f"CUDA is not available here ({torch_label})"),
-        ("gpu", "unknown device 'gpu': use auto, cpu, cuda, cuda:N or mps"),
+        ("gpu", "unknown device 'gpu': use auto, cpu, cuda, cuda:N, mps or emu (CUDA emulated on the CPU)"),
     ]:
         with pytest.raises(DeviceError) as err:
             devices.resolve_device(request)
