@@ -10,7 +10,9 @@ GPU. With ``--tf32`` the float32 inputs of products, convolutions and recurrent 
 where CUDA's flags in force say so (the runner turns TF32 off for check and train). Each plugin runs through
 the real runner in this process, one thread, one plugin at a time; ``--cpu`` also runs it on the CPU, for
 the emulator's slow-down. Prints a markdown table (status per stage, seconds per stage, the first error)
-and writes it with the records' JSON under ``benchmarks/results/`` (``emulated_cuda.{md,json}``).
+and writes it with the records' JSON under ``benchmarks/results/`` (``emulated_cuda.{md,json}``, the
+options in the name: ``emulated_cuda-only-check-tf32-keep-tf32.md``). ``--keep-tf32`` leaves CUDA's TF32 flags
+in force in check and train too: which float32 checks TF32 would break.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="plugins (default: every built-in plugin)")
     parser.add_argument("--only", choices=("check", "train", "bench"), help="one stage of each run")
     parser.add_argument("--tf32", action="store_true", help="round float32 to TF32 where CUDA's flags say so")
+    parser.add_argument(
+        "--keep-tf32",
+        action="store_true",
+        help="leave CUDA's TF32 flags in force in check and train too (the runner sets IEEE float32)",
+    )
     parser.add_argument("--cpu", action="store_true", help="run each plugin on the CPU too (the slow-down)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -62,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     from readtrack import cuda_emulator, plugins
 
     cuda_emulator.install(tf32=args.tf32)
+    if args.keep_tf32:
+        import contextlib
+
+        from readtrack import runner
+
+        runner.devices.ieee_float32 = contextlib.nullcontext  # type: ignore[assignment]
     names = args.names or sorted(p.info.name for p in plugins.discover(include_user=False))
     results: dict[str, Any] = {}
     lines = [
@@ -97,20 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         RESULTS.mkdir(exist_ok=True)
+        options = [f"--only {args.only}" if args.only else "", "--tf32" if args.tf32 else ""]
+        options += ["--keep-tf32" if args.keep_tf32 else "", "--cpu" if args.cpu else ""]
+        flags = "".join(f" {o}" for o in options if o)
+        stem = "emulated_cuda" + flags.replace(" --", "-").replace(" ", "-")
         header = {
             "date": date.today().isoformat(),
             "torch": torch.__version__,
-            "command": "python benchmarks/emulated_cuda.py"
-            + (" --tf32" if args.tf32 else "")
-            + (f" --only {args.only}" if args.only else "")
-            + (" --cpu" if args.cpu else ""),
+            "command": f"python benchmarks/emulated_cuda.py{flags}",
             "tf32": args.tf32,
             "summary": summary,
         }
-        (RESULTS / "emulated_cuda.json").write_text(
-            json.dumps({**header, "plugins": results}, indent=1) + "\n"
-        )
-        (RESULTS / "emulated_cuda.md").write_text(
+        (RESULTS / f"{stem}.json").write_text(json.dumps({**header, "plugins": results}, indent=1) + "\n")
+        (RESULTS / f"{stem}.md").write_text(
             f"`{header['command']}` · torch {header['torch']} · {header['date']}\n\n"
             + "\n".join(lines)
             + f"\n\n{summary}\n"
