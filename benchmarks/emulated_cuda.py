@@ -34,7 +34,8 @@ def run_one(name: str, device: str, only: str | None) -> dict[str, Any]:
     started = time.perf_counter()
     record = run_plugin(name, device=device, quick=True, only=only, keep_history=False, threads=1)
     stages = {s.stage: {"status": s.status, "seconds": s.duration_s, "error": s.error} for s in record.stages}
-    failed = [c.name for s in record.stages for c in [*s.comparisons, *s.targets] if not c.passed]
+    failed = [c.name for s in record.stages for c in s.comparisons if not c.passed]
+    failed += [t.name for s in record.stages for t in s.targets if not t.passed]
     return {
         "status": record.status,
         "seconds": time.perf_counter() - started,
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from readtrack import runner
 
         runner.devices.ieee_float32 = contextlib.nullcontext  # type: ignore[assignment]
-    names = args.names or sorted(p.info.name for p in plugins.discover(include_user=False))
+    names = args.names or sorted(p.name for p in plugins.discover(include_user=False))
     results: dict[str, Any] = {}
     lines = [
         "| plugin | status | check (s) | train (s) | bench (s) | CPU (s) | first failure |",

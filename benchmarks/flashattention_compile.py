@@ -60,7 +60,7 @@ def kernel_module() -> Any:
         import readtrack_plugins.flashattention.triton_kernel as module
     except ImportError:  # a plain checkout: the repository's plugins/ folder
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        import plugins.flashattention.triton_kernel as module  # type: ignore[no-redef]
+        import plugins.flashattention.triton_kernel as module
     return module
 
 
