@@ -53,7 +53,8 @@ def announce_compile(ctx: RunContext, backend: str) -> None:
     if backend == "triton" and ctx.device.startswith("cuda"):
         from .triton_kernel import compiled_before
 
-        if not compiled_before():
+        major, minor = torch.cuda.get_device_capability(ctx.device)
+        if not compiled_before(10 * major + minor):
             message = f"compiling the Triton kernel for this GPU (first run only, {FIRST_COMPILE})"
             ctx.log(message)
             ctx.progress(0, None, message)

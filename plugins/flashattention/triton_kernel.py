@@ -58,6 +58,7 @@ interpreter (slowly), which is how the tests check them on a machine without a G
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -79,10 +80,17 @@ _LOG2E = 1.4426950408889634  # log₂e: exp(x) = exp2(x·log₂e)
 _LOG2E_C = tl.constexpr(_LOG2E)  # the same, as the kernels may read a global only when it is constexpr
 
 
-def compiled_before() -> bool:
-    """Whether Triton's on-disk cache holds a build of these kernels: a first run compiles them (minutes)."""
+def compiled_before(arch: int) -> bool:
+    """Whether Triton's on-disk cache holds a build of these kernels for GPUs of compute capability ``arch``
+    (90: sm_90): a first run compiles them, for minutes."""
     folder = Path(os.environ.get("TRITON_CACHE_DIR") or Path.home() / ".triton" / "cache")
-    return any(folder.glob("*/_fwd_kernel*.cubin"))
+    for metadata in folder.glob("*/_fwd_kernel.json"):
+        try:
+            if json.loads(metadata.read_text(encoding="utf-8")).get("target", {}).get("arch") == arch:
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def is_available() -> bool:

@@ -705,3 +705,37 @@ if __name__ == "__main__":
     # The interpreter subprocess (see interpreter_results): TRITON_INTERPRET=1 is already in the environment.
     torch.manual_seed(0)
     print(json.dumps({**run_interpreter_cases(), "cases_run": [asdict(case) for case in CASES]}))
+
+
+@pytest.mark.slow
+def test_the_forward_kernel_builds_for_ampere_and_hopper_on_the_cpu() -> None:
+    """Triton's compiler with a GPU target needs no GPU: the forward kernel (bf16, d = 64, causal, the first
+    autotune candidate) builds for sm_80 and sm_90 with ptxas, within each GPU's shared memory. The whole
+    set: ``python benchmarks/flashattention_compile.py`` (benchmarks/RESULTS.md)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "flashattention_compile.py"
+    spec = importlib.util.spec_from_file_location("flashattention_compile", script)
+    assert spec is not None and spec.loader is not None
+    compile_script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = compile_script  # its dataclass looks its module up there
+    spec.loader.exec_module(compile_script)
+    config = compile_script.candidates_for("fwd", "bf16", 64)[0]
+    for arch in (80, 90):
+        build = compile_script.compile_one("fwd", arch, "bf16", 64, True, config)
+        assert build.error is None and build.ok, build
+        assert 0 < build.shared <= compile_script.SHARED_LIMIT[arch]
+        assert build.registers is not None and build.spill_bytes is not None  # ptxas -v was read
+
+
+def test_a_first_compile_is_told_apart_per_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run says "compiling the Triton kernel for this GPU (first run only, ...)" while Triton's cache
+    holds no build of the forward kernel for this GPU's compute capability."""
+    from readtrack_plugins.flashattention.triton_kernel import compiled_before
+
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path))
+    assert not compiled_before(90)
+    build = tmp_path / "SOMEHASH"
+    build.mkdir()
+    (build / "_fwd_kernel.json").write_text(json.dumps({"target": {"backend": "cuda", "arch": 80}}))
+    assert compiled_before(80) and not compiled_before(90)
