@@ -29,8 +29,6 @@ from readtrack.words import plural
 
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N, mps or emu (CUDA emulated on the CPU)"
 _INDEXED = re.compile(r"^(cuda|emu):(\d+)$")
-#: Where float32 may become TF32 on CUDA: matrix products (cuBLAS), convolutions and recurrent layers (cuDNN).
-PRECISION_AREAS = ("matmul", "conv", "rnn")
 
 
 def _torch_label() -> str:
@@ -135,12 +133,16 @@ def current(device: str) -> Iterator[None]:
 
 def float32_precision() -> dict[str, str]:
     """``{"matmul": "ieee" | "tf32", "conv": ..., "rnn": ...}``: how CUDA computes float32 under the flags in
-    force (torch's ``fp32_precision`` settings where this torch has them, else ``allow_tf32``)."""
+    force. torch's ``allow_tf32`` switches answer while they can (they follow the newer ``fp32_precision``
+    settings); they refuse when those set convolutions and RNNs apart, and then the newer settings answer."""
     import torch
 
     backends: Any = torch.backends  # fp32_precision is newer than torch's stubs of some releases
-    cudnn = backends.cudnn
-    if hasattr(getattr(cudnn, "conv", None), "fp32_precision"):
+    try:
+        cudnn_tf32 = "tf32" if backends.cudnn.allow_tf32 else "ieee"
+        matmul_tf32 = "tf32" if backends.cuda.matmul.allow_tf32 else "ieee"
+    except RuntimeError:  # "a mix of the legacy and new APIs": conv and rnn set apart
+        cudnn = backends.cudnn
         generic = getattr(backends, "fp32_precision", "none")
 
         def resolved(value: str, parent: str, default: str) -> str:
@@ -151,24 +153,22 @@ def float32_precision() -> dict[str, str]:
             "conv": resolved(cudnn.conv.fp32_precision, cudnn.fp32_precision, "tf32"),
             "rnn": resolved(cudnn.rnn.fp32_precision, cudnn.fp32_precision, "tf32"),
         }
-    cudnn_tf32 = "tf32" if cudnn.allow_tf32 else "ieee"
-    return {
-        "matmul": "tf32" if backends.cuda.matmul.allow_tf32 else "ieee",
-        "conv": cudnn_tf32,
-        "rnn": cudnn_tf32,
-    }
+    return {"matmul": matmul_tf32, "conv": cudnn_tf32, "rnn": cudnn_tf32}
 
 
 @contextlib.contextmanager
 def ieee_float32() -> Iterator[None]:
     """TF32 off for matrix products, convolutions and recurrent layers inside the block (IEEE float32, as on
-    the CPU); the flags as they were come back after."""
+    the CPU); the flags as they were come back after. Through ``allow_tf32`` where torch answers it (the
+    newer settings alone would make torch's own ``cudnn.flags()`` refuse as "a mix of APIs"), else through
+    the newer settings, which are then in use already."""
     import torch
 
     backends: Any = torch.backends
-    cudnn = backends.cudnn
-    if hasattr(getattr(cudnn, "conv", None), "fp32_precision"):
-        flags = [backends.cuda.matmul, cudnn.conv, cudnn.rnn]
+    try:
+        legacy = (backends.cuda.matmul.allow_tf32, backends.cudnn.allow_tf32)
+    except RuntimeError:
+        flags = [backends.cuda.matmul, backends.cudnn.conv, backends.cudnn.rnn]
         before = [f.fp32_precision for f in flags]
         for flag in flags:
             flag.fp32_precision = "ieee"
@@ -178,12 +178,11 @@ def ieee_float32() -> Iterator[None]:
             for flag, value in zip(flags, before, strict=True):
                 flag.fp32_precision = value
         return
-    legacy = (backends.cuda.matmul.allow_tf32, cudnn.allow_tf32)
-    backends.cuda.matmul.allow_tf32 = cudnn.allow_tf32 = False
+    backends.cuda.matmul.allow_tf32 = backends.cudnn.allow_tf32 = False
     try:
         yield
     finally:
-        backends.cuda.matmul.allow_tf32, cudnn.allow_tf32 = legacy
+        backends.cuda.matmul.allow_tf32, backends.cudnn.allow_tf32 = legacy
 
 
 def synchronize(device: str) -> None:

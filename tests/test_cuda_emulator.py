@@ -278,3 +278,25 @@ def test_set_up_after_a_backward_pass_it_says_so_in_words() -> None:
         in last
     )
     assert "before this process's first backward pass" in last
+
+
+def test_ieee_float32_keeps_torchs_own_cudnn_flags_working_and_a_users_settings() -> None:
+    backends = torch.backends
+    assert devices.float32_precision() == {"matmul": "ieee", "conv": "tf32", "rnn": "tf32"}  # CUDA's defaults
+    with devices.ieee_float32():
+        assert devices.float32_precision() == {"matmul": "ieee", "conv": "ieee", "rnn": "ieee"}
+        with backends.cudnn.flags(enabled=True, allow_tf32=False):  # torch's own context manager still works
+            pass
+    assert devices.float32_precision() == {"matmul": "ieee", "conv": "tf32", "rnn": "tf32"}
+    if not hasattr(getattr(backends.cudnn, "conv", None), "fp32_precision"):
+        return
+    before = backends.cudnn.conv.fp32_precision, backends.cudnn.rnn.fp32_precision
+    try:  # a user who set convolutions apart from RNNs with torch's newer settings
+        backends.cudnn.conv.fp32_precision = "ieee"
+        assert devices.float32_precision()["conv"] == "ieee" and devices.float32_precision()["rnn"] == "tf32"
+        with devices.ieee_float32():
+            assert set(devices.float32_precision().values()) == {"ieee"}
+        assert devices.float32_precision()["rnn"] == "tf32"
+    finally:
+        backends.cudnn.conv.fp32_precision, backends.cudnn.rnn.fp32_precision = before
+    assert devices.float32_precision() == {"matmul": "ieee", "conv": "tf32", "rnn": "tf32"}
