@@ -211,6 +211,10 @@ def _run_stage(
 ) -> StageResult:
     result = ctx.begin_stage(stage)
     send({"type": "stage", "stage": stage, "event": "start"})
+    if stage == "bench" and ctx.device.startswith("emu"):
+        ctx.log(
+            "the emulated device times the emulator on the CPU, not a GPU: read its bench for errors only"
+        )
     seed_everything(ctx.seed)
     start = time.perf_counter()
     try:

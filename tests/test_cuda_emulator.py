@@ -243,13 +243,24 @@ def train(ctx):
         opt.step()
         ctx.metric("loss", step, loss.item())
     ctx.target("loss", loss.item(), 0.1, higher_is_better=False)
+
+
+def bench(ctx):
+    x = torch.randn(64, 64, device=ctx.device)
+    ctx.bench.measure("x @ x", lambda: x @ x, baseline=True)
 """
 
 
 def test_a_run_on_index_1_puts_nothing_on_index_0(tmp_path: object, user_dir: object) -> None:
     write_plugin(user_dir, "current_device", ON_THE_CURRENT_DEVICE)  # type: ignore[arg-type]
     before = cuda_emulator.created.copy()
-    record = run_plugin("current_device", device="emu:1", quick=True)
+    logs: list[str] = []
+
+    def emit(event: dict) -> None:
+        if event["type"] == "log":
+            logs.append(event["message"])
+
+    record = run_plugin("current_device", device="emu:1", quick=True, emit=emit)
     assert record.status == "passed", [(s.stage, s.error) for s in record.stages]
     made = cuda_emulator.created - before
     assert made[1] > 0 and made[0] == 0, made
@@ -257,6 +268,7 @@ def test_a_run_on_index_1_puts_nothing_on_index_0(tmp_path: object, user_dir: ob
     assert torch.zeros(1, device="emu").device == torch.device("emu:0")
     assert record.info.environment["float32"]["conv"] in ("tf32", "ieee")
     assert record.info.environment["device_name"].startswith("CUDA emulated on")
+    assert any("times the emulator on the CPU, not a GPU" in message for message in logs)
 
 
 def test_set_up_after_a_backward_pass_it_says_so_in_words() -> None:
