@@ -198,7 +198,8 @@ class Catalog:
         if paper is None:
             import difflib
 
-            close = difflib.get_close_matches(paper_id, list(self._index), n=3)
+            # ids are lowercase slugs, which a person may type in capitals ("GPT")
+            close = difflib.get_close_matches(paper_id.lower(), list(self._index), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else " (see `readtrack list`)"
             raise UsageError(f"no paper with id {paper_id!r} in {self.path.name}{hint}")
         return paper

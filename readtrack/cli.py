@@ -82,8 +82,15 @@ def list_papers(
     """List papers with their status (☐ todo, ◐ reading, ☑ read, ⊘ skipped)."""
     catalog = _load()
     papers = catalog.filter(section=section, status=status, tag=tag, search=search)
+    asked = {"--section": section, "--status": status, "--tag": tag, "--search": search}
+    asked = {flag: value for flag, value in asked.items() if value is not None}
     if as_json:
         print_json([p.to_dict() for p in papers])
+    if not papers and asked:  # as `search` does: nothing found is exit 1, said on stderr
+        wanted = " ".join(f"{flag} {value!r}" for flag, value in asked.items())
+        print(f"readtrack: no paper matches {wanted}", file=sys.stderr)
+        raise typer.Exit(1)
+    if as_json:
         return
     import shutil
 

@@ -356,9 +356,24 @@ class NewPaper:
     children: list[NewPaper] = field(default_factory=list)
 
 
+# Letters NFKD does not take apart into an ASCII letter and accents.
+_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+    | {"đ": "d", "Đ": "D", "ð": "d", "þ": "th", "Þ": "Th", "ı": "i"}
+)
+
+
+def ascii_letters(text: str) -> str:
+    """``text`` with accented Latin letters as their plain letters: "Schrödinger" → "Schrodinger"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def slugify(text: str, taken: set[str]) -> str:
     """A short id from a title: the first words, lowercase, hyphenated, made unique with -2, -3 ..."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    words = re.findall(r"[a-z0-9]+", ascii_letters(text).lower().replace("'", ""))
     stop = {"a", "an", "the", "of", "for", "and", "on", "in", "to", "with", "is", "are", "via", "by"}
     keep = [w for w in words if w not in stop][:4] or words[:4] or ["paper"]
     base = "-".join(keep)[:40].strip("-") or "paper"

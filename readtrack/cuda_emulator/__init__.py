@@ -50,6 +50,7 @@ from typing import Any
 
 import torch
 
+from readtrack.cuda_emulator.fused_cells import FUSED_CELLS
 from readtrack.devices import float32_precision
 
 __all__ = ["DEVICE_COUNT", "KIND", "EmulatedTensor", "created", "install", "installed", "tf32_rounding"]
@@ -530,72 +531,6 @@ def _factory_fallback(func: Any, *args: Any, **kwargs: Any) -> Any:
     return _dispatch(func, args, kwargs)
 
 
-# -- CUDA-only kernels, written for the CPU ----------------------------------------------------------------
-# On a device other than the CPU, nn.LSTM and nn.GRU compute each step's gates with CUDA's fused cells;
-# these follow aten/src/ATen/native/cuda/RNN.cu (the workspace keeps what the backward needs).
-def _lstm_cell(
-    input_gates: torch.Tensor,
-    hidden_gates: torch.Tensor,
-    cx: torch.Tensor,
-    input_bias: torch.Tensor | None = None,
-    hidden_bias: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    gates = input_gates + hidden_gates
-    if input_bias is not None and hidden_bias is not None:
-        gates = gates + input_bias + hidden_bias
-    i, f, g, o = gates.chunk(4, 1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    cy = f * cx + i * g
-    return o * cy.tanh(), cy, torch.cat([i, f, g, o], 1)
-
-
-def _lstm_cell_backward(
-    grad_hy: torch.Tensor | None,
-    grad_cy: torch.Tensor | None,
-    cx: torch.Tensor,
-    cy: torch.Tensor,
-    workspace: torch.Tensor,
-    has_bias: bool,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    i, f, g, o = workspace.chunk(4, 1)
-    grad_hy = torch.zeros_like(cy) if grad_hy is None else grad_hy
-    grad_cy = torch.zeros_like(cy) if grad_cy is None else grad_cy
-    tanh_cy = cy.tanh()
-    grad_o = grad_hy * tanh_cy * o * (1 - o)
-    grad_c = grad_hy * o * (1 - tanh_cy * tanh_cy) + grad_cy
-    grad_gates = torch.cat(
-        [grad_c * g * i * (1 - i), grad_c * cx * f * (1 - f), grad_c * i * (1 - g * g), grad_o], 1
-    )
-    return grad_gates, grad_c * f, grad_gates.sum(0) if has_bias else None
-
-
-def _gru_cell(
-    input_gates: torch.Tensor,
-    hidden_gates: torch.Tensor,
-    hx: torch.Tensor,
-    input_bias: torch.Tensor | None = None,
-    hidden_bias: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    if input_bias is not None and hidden_bias is not None:
-        input_gates, hidden_gates = input_gates + input_bias, hidden_gates + hidden_bias
-    i_r, i_z, i_n = input_gates.chunk(3, 1)
-    h_r, h_z, h_n = hidden_gates.chunk(3, 1)
-    r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
-    n = (i_n + r * h_n).tanh()
-    return n + z * (hx - n), torch.cat([r, z, n, hx, h_n], 1)
-
-
-def _gru_cell_backward(grad_hy: torch.Tensor, workspace: torch.Tensor, has_bias: bool) -> tuple[Any, ...]:
-    r, z, n, hx, h_n = workspace.chunk(5, 1)
-    grad_n = grad_hy * (1 - z) * (1 - n * n)
-    grad_r = grad_n * h_n * r * (1 - r)
-    grad_z = grad_hy * (hx - n) * z * (1 - z)
-    grad_input = torch.cat([grad_r, grad_z, grad_n], 1)
-    grad_hidden = torch.cat([grad_r, grad_z, grad_n * r], 1)
-    biases = (grad_input.sum(0), grad_hidden.sum(0)) if has_bias else (None, None)
-    return grad_input, grad_hidden, grad_hy * z, *biases
-
-
 def _copy_from(src: torch.Tensor, dst: torch.Tensor, non_blocking: bool = False) -> torch.Tensor:
     return dst.copy_(src)
 
@@ -607,10 +542,7 @@ def _copy_from_and_resize(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
 _CPU_KERNELS: dict[Any, Callable[..., Any]] = {
     aten._copy_from.default: _copy_from,
     aten._copy_from_and_resize.default: _copy_from_and_resize,
-    aten._thnn_fused_lstm_cell.default: _lstm_cell,
-    aten._thnn_fused_lstm_cell_backward_impl.default: _lstm_cell_backward,
-    aten._thnn_fused_gru_cell.default: _gru_cell,
-    aten._thnn_fused_gru_cell_backward.default: _gru_cell_backward,
+    **FUSED_CELLS,
 }
 
 
