@@ -59,8 +59,6 @@ __all__ = ["DEVICE_COUNT", "KIND", "EmulatedTensor", "created", "install", "inst
 KIND = "emu"
 #: Devices ``emu:0`` to ``emu:1``: two, so that a run on index 1 can be told from one on index 0.
 DEVICE_COUNT = 2
-#: The kind of device the emulator stands for: plugins' ``devices`` list this, not ``emu``.
-EMULATES = "cuda"
 
 aten = torch.ops.aten
 _lock = threading.Lock()
@@ -73,8 +71,9 @@ _autograd_error: str | None = None
 _tf32 = False
 #: How many tensors each op made on each device index (results of ops and factories): ``created[1]``.
 created: Counter[int] = Counter()
-# Set while a recurrent layer runs (cuDNN's RNN precision applies to the products inside it).
+# The index EmulatedTensor.to is moving a tensor to (torch's own code would name index 0 for every one).
 _moving_to: contextvars.ContextVar[int | None] = contextvars.ContextVar("readtrack_emu_to", default=None)
+# Set while a recurrent layer runs (cuDNN's RNN precision applies to the products inside it).
 _in_rnn: contextvars.ContextVar[bool] = contextvars.ContextVar("readtrack_emu_in_rnn", default=False)
 
 # Ops that move data between devices: their arguments may be on different devices.
@@ -116,7 +115,7 @@ class EmulatedTensor(torch.Tensor):
     """A tensor on ``emu:N``: a CPU tensor (``.cpu_data``) seen through the device's rules."""
 
     cpu_data: torch.Tensor
-    index: int  # type: ignore[assignment]  # Tensor.index is a method; ours is the device's
+    device_index: int
 
     @staticmethod
     def __new__(cls, data: torch.Tensor, index: int) -> EmulatedTensor:
@@ -135,7 +134,7 @@ class EmulatedTensor(torch.Tensor):
             storage_size=_UNBOUNDED,
         )
         wrapper.cpu_data = data
-        wrapper.index = index
+        wrapper.device_index = index
         return wrapper
 
     # Autograd, views and in-place ops work on the wrapper; the function layer adds nothing of its own.
@@ -150,11 +149,11 @@ class EmulatedTensor(torch.Tensor):
     def __repr__(self, *, tensor_contents: Any = None) -> str:  # type: ignore[override]
         body = repr(self.cpu_data.detach())
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"{body[:-1]}, device='{KIND}:{self.index}'{grad})"
+        return f"{body[:-1]}, device='{KIND}:{self.device_index}'{grad})"
 
     @property
     def device(self) -> torch.device:  # type: ignore[override]
-        return torch.device(KIND, self.index)
+        return torch.device(KIND, self.device_index)
 
     def to(self, *args: Any, **kwargs: Any) -> Any:
         # torch sees every emulated tensor on index 0, so it would take emu:1 → emu:0 for a no-op and
@@ -163,7 +162,7 @@ class EmulatedTensor(torch.Tensor):
         if device is None or device.type != KIND:
             return super().to(*args, **kwargs)
         index = _index_of(device)
-        if index == self.index and dtype in (None, self.dtype) and not kwargs.get("copy"):
+        if index == self.device_index and dtype in (None, self.dtype) and not kwargs.get("copy"):
             return self
         token = _moving_to.set(index)
         try:
@@ -186,7 +185,7 @@ class EmulatedTensor(torch.Tensor):
         # Module.to(dtype) sets param.data: the wrapper takes the new tensor's metadata and its CPU data too.
         _TENSOR_DATA.__set__(self, value)
         if type(value) is EmulatedTensor:
-            self.cpu_data, self.index = value.cpu_data, value.index
+            self.cpu_data, self.device_index = value.cpu_data, value.device_index
 
     def untyped_storage(self) -> torch.UntypedStorage:
         """The memory the tensor lives in (its CPU data's): ``nbytes()`` and aliasing are the device's."""
@@ -200,8 +199,8 @@ class EmulatedTensor(torch.Tensor):
 
     def numpy(self, *, force: bool = False) -> Any:
         raise TypeError(
-            f"can't convert {KIND}:{self.index} device type tensor to numpy. Use Tensor.cpu() to copy the "
-            "tensor to host memory first."
+            f"can't convert {KIND}:{self.device_index} device type tensor to numpy. "
+            "Use Tensor.cpu() to copy the tensor to host memory first."
         )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -420,7 +419,7 @@ def _on_device(value: Any) -> bool:
 
 
 def _where(value: Any) -> str:
-    return f"{KIND}:{value.index}" if isinstance(value, EmulatedTensor) else str(value.device)
+    return f"{KIND}:{value.device_index}" if isinstance(value, EmulatedTensor) else str(value.device)
 
 
 def _tensors(value: Any, out: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -448,16 +447,16 @@ def _devices_of(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tup
     tensors = _tensors(checked, [])
     emulated = [t for t in tensors if type(t) is EmulatedTensor]
     if not emulated or func in _COPIES:
-        return (emulated[0].index if emulated else None), emulated
+        return (emulated[0].device_index if emulated else None), emulated
     first = emulated[0]
-    if len(emulated) < len(tensors) or any(t.index != first.index for t in emulated):
+    if len(emulated) < len(tensors) or any(t.device_index != first.device_index for t in emulated):
         for t in tensors:
             if type(t) is EmulatedTensor:
-                if t.index != first.index:
+                if t.device_index != first.device_index:
                     raise _mismatch(func, first, t)
             elif t.device.type != "cpu" or t.dim() != 0:
                 raise _mismatch(func, first, t)
-    return first.index, emulated
+    return first.device_index, emulated
 
 
 def _mismatch(func: Any, a: Any, b: Any) -> DeviceMismatch:
