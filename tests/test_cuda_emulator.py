@@ -312,3 +312,16 @@ def test_ieee_float32_keeps_torchs_own_cudnn_flags_working_and_a_users_settings(
     finally:
         backends.cudnn.conv.fp32_precision, backends.cudnn.rnn.fp32_precision = before
     assert devices.float32_precision() == {"matmul": "ieee", "conv": "tf32", "rnn": "tf32"}
+
+
+def test_torchs_random_state_helpers_work_with_the_device_installed() -> None:
+    """torch.random.fork_rng forks the current accelerator's state, here the emulator's (the CPU's)."""
+    torch.manual_seed(5)
+    with torch.random.fork_rng():
+        torch.randn(3)
+    after_fork = torch.randn(3)
+    torch.manual_seed(5)
+    assert torch.equal(after_fork, torch.randn(3))
+    torch.emu.manual_seed(7)  # type: ignore[attr-defined]
+    drawn = torch.randn(2, device="emu").cpu()
+    assert torch.equal(drawn, torch.randn(2, generator=torch.Generator().manual_seed(7)))

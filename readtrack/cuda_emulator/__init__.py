@@ -400,8 +400,34 @@ class _BackendModule:
     def synchronize(self, device: Any = None) -> None:
         """Work on the emulated device is done when its op returns."""
 
+    # The CPU's generator serves the device: its random state is the CPU's (torch.random.fork_rng, seeding).
+    def manual_seed(self, seed: int) -> None:
+        torch.default_generator.manual_seed(seed)
+
     def manual_seed_all(self, seed: int) -> None:
-        """The CPU's generator serves the device: ``torch.manual_seed`` has seeded it already."""
+        torch.default_generator.manual_seed(seed)
+
+    def seed(self) -> None:
+        torch.default_generator.seed()
+
+    def seed_all(self) -> None:
+        torch.default_generator.seed()
+
+    def initial_seed(self) -> int:
+        return torch.default_generator.initial_seed()
+
+    def get_rng_state(self, device: Any = None) -> torch.Tensor:
+        return torch.default_generator.get_state()
+
+    def set_rng_state(self, state: torch.Tensor, device: Any = None) -> None:
+        torch.default_generator.set_state(state)
+
+    def get_rng_state_all(self) -> list[torch.Tensor]:
+        return [self.get_rng_state(i) for i in range(DEVICE_COUNT)]
+
+    def set_rng_state_all(self, states: list[torch.Tensor]) -> None:
+        for state in states[:1]:
+            self.set_rng_state(state)
 
     def get_amp_supported_dtype(self) -> list[torch.dtype]:
         return [torch.bfloat16, torch.float16]
