@@ -63,8 +63,7 @@ DEVICE_COUNT = 2
 aten = torch.ops.aten
 _lock = threading.Lock()
 _installed = False
-_library: Any = None
-_libraries: list[Any] = []
+_libraries: list[Any] = []  # the registrations live as long as these objects
 _current = 0
 _rules_depth = 0
 _autograd_error: str | None = None
@@ -218,7 +217,7 @@ def install(*, tf32: bool | None = None) -> str:
     say; ``None`` leaves the setting as it is. Raises RuntimeError
     where this torch cannot host a Python backend, or PrivateUse1 already has another name.
     """
-    global _installed, _library, _tf32
+    global _installed, _tf32
     with _lock:
         if tf32 is not None:
             _tf32 = tf32
@@ -235,14 +234,14 @@ def install(*, tf32: bool | None = None) -> str:
         if name not in ("privateuseone", KIND):
             raise RuntimeError(f"PrivateUse1 is already taken by {name!r} in this process")
         setup(rename=KIND, backend_module=_BackendModule())
-        _library = torch.library.Library("_", "IMPL")
-        _library.fallback(_factory_fallback, "PrivateUse1")
+        fallback = torch.library.Library("_", "IMPL")
+        fallback.fallback(_factory_fallback, "PrivateUse1")
         # torch.tensor(data, device=...) copies with the Python key excluded, where a fallback cannot run:
         # the allocation and the copy it makes have kernels of their own.
         _kernels = torch.library.Library("aten", "IMPL")
         for name in ("empty.memory_format", "empty_strided", "_copy_from", "_copy_from_and_resize"):
             _kernels.impl(name, _kernel_for(name), "PrivateUse1")
-        _libraries.append(_kernels)
+        _libraries.extend([fallback, _kernels])
         _installed = True
     _probe_autograd()
     return KIND
