@@ -1,0 +1,164 @@
+"""The tables of a lent GPU session, generated from what it brought back.
+
+    python benchmarks/cuda_results.py collect DIR... --out benchmarks/results/cuda_h200_runs.json
+    python benchmarks/cuda_results.py tables                  # markdown for benchmarks/RESULTS.md
+
+``collect`` reads the JSON-lines files of ``readtrack run ... --json`` that ``benchmarks/gpu_session.sh`` (and
+any later call) left in the device tool's folders, and keeps every run's record (its curves left out: the
+numbers and verdicts stay) with the set it came from, into one JSON file that is committed. ``tables`` prints,
+from that file and ``benchmarks/results/flashattention_cuda.json``: the FlashAttention-2 ratios against
+PyTorch's SDPA kernels, and every plugin's quick and full verdict on CUDA with what failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RUNS = RESULTS / "cuda_h200_runs.json"
+FLASH = RESULTS / "flashattention_cuda.json"
+# which call brought a file back, and what it ran (the device tool names its folders by call)
+SETS = {
+    "shelf_quick.jsonl": "quick",
+    "named_quick.jsonl": "quick",
+    "named_full.jsonl": "full",
+    "shelf_full.jsonl": "full",
+    "shelf_full2.jsonl": "full",
+    "recheck.jsonl": "quick, check only",
+}
+
+
+def _strip(record: dict[str, Any]) -> dict[str, Any]:
+    stages = [{k: v for k, v in st.items() if k != "curves"} for st in record.get("stages", [])]
+    return {**record, "stages": stages}
+
+
+def collect(folders: list[Path], out: Path) -> int:
+    runs = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.jsonl")):
+            kind = SETS.get(path.name)
+            if kind is None:
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                event = json.loads(line)
+                if event.get("type") == "plugin_done":
+                    record = event["record"]
+                elif event.get("type") == "record":
+                    record = event.get("record", event)
+                else:
+                    continue
+                runs.append({"file": f"{folder.name}/{path.name}", "kind": kind, "record": _strip(record)})
+    out.write_text(json.dumps({"runs": runs}, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{len(runs)} run records → {out}", file=sys.stderr)
+    return 0
+
+
+def _failures(record: dict[str, Any]) -> list[str]:
+    """What failed in a run, one short phrase each."""
+    found = []
+    for stage in record.get("stages", []):
+        for comp in stage.get("comparisons") or []:
+            if not comp["passed"]:
+                worst = comp.get("worst")
+                detail = (
+                    f" ({worst:.2f}× tolerance)"
+                    if worst
+                    else (f" ({comp['detail']})" if comp["detail"] else "")
+                )
+                found.append(f"{stage['stage']}: {comp['name']}{detail}")
+        for target in stage.get("targets") or []:
+            value, goal = target["value"], target["target"]
+            ok = value >= goal if target.get("higher_is_better", True) else value <= goal
+            if not ok:
+                found.append(f"{stage['stage']}: {target['name']} = {value:.3f}, target {goal}")
+        if stage.get("error"):
+            found.append(f"{stage['stage']}: {stage['error']}")
+    return found
+
+
+def shelf_table(runs: list[dict[str, Any]]) -> str:
+    rows: dict[str, dict[str, str]] = {}
+    for run in runs:
+        record, kind = run["record"], run["kind"]
+        name = record["info"]["plugin"]
+        failed = _failures(record)
+        cell = f"{record['status']} ({record['duration_s']:.0f} s)"
+        if failed:
+            cell += ": " + "; ".join(failed)
+        column = "full" if kind == "full" else ("recheck" if "check only" in kind else "quick")
+        rows.setdefault(name, {})[column] = cell
+    lines = ["| plugin | quick | full |", "|---|---|---|"]
+    for name in sorted(rows):
+        cells = rows[name]
+        quick = cells.get("quick", "")
+        if "recheck" in cells:
+            quick += f"; its check again, in a second call: {cells['recheck']}"
+        lines.append(f"| {name} | {quick} | {cells.get('full', 'not run')} |")
+    passed = {
+        k: sum(1 for c in rows.values() if c.get(k, "").startswith("passed")) for k in ("quick", "full")
+    }
+    ran = {k: sum(1 for c in rows.values() if k in c) for k in ("quick", "full")}
+    summary = (
+        f"quick runs: {passed['quick']} of {ran['quick']} passed; "
+        f"full runs: {passed['full']} of {ran['full']} passed ({len(rows) - ran['full']} not run)"
+    )
+    return summary + "\n\n" + "\n".join(lines) + "\n"
+
+
+def flash_table(data: dict[str, Any]) -> str:
+    rows = {(r["impl"], r["mode"], r["seq_len"], r["head_dim"], r["causal"]): r for r in data["rows"]}
+    lines = [
+        "| d | causal | mode | N | triton TFLOP/s | sdpa-flash | sdpa-cudnn | triton / flash "
+        "| triton / cudnn | triton err (out, grads) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    keys = sorted(
+        (k for k in rows if k[0] == "triton"), key=lambda k: (-k[3], k[4], k[1], k[2])
+    )  # d = 128 first, as the goal is stated for it
+    for _, mode, n, d, causal in keys:
+        ours = rows[("triton", mode, n, d, causal)]
+        flash = rows.get(("sdpa-flash", mode, n, d, causal), {})
+        cudnn = rows.get(("sdpa-cudnn", mode, n, d, causal), {})
+
+        ratios = [
+            f"{ours['tflops'] / row['tflops']:.2f}" if ours.get("tflops") and row.get("tflops") else "–"
+            for row in (flash, cudnn)
+        ]
+        rates = [f"{row['tflops']:.0f}" if row.get("tflops") else "–" for row in (ours, flash, cudnn)]
+        grads = f", {ours['grad_err']:.1e}" if ours.get("grad_err") is not None else ""
+        lines.append(
+            f"| {d} | {'yes' if causal else 'no'} | {mode} | {n} | {' | '.join(rates)} "
+            f"| {' | '.join(ratios)} | {ours['max_err']:.1e}{grads} |"
+        )
+    env = data["environment"]
+    head = (
+        f"{env['device']} (sm {env['capability']}), torch {env['torch']} (CUDA {env['cuda']}), "
+        f"Triton {env['triton']}, {env['date']}"
+    )
+    return head + "\n\n" + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("folders", nargs="+", type=Path)
+    c.add_argument("--out", type=Path, default=RUNS)
+    sub.add_parser("tables")
+    args = parser.parse_args(argv)
+    if args.command == "collect":
+        return collect(args.folders, args.out)
+    print("### FlashAttention-2 (Triton) against PyTorch's SDPA kernels\n")
+    print(flash_table(json.loads(FLASH.read_text(encoding="utf-8"))))
+    print("### Every plugin on CUDA\n")
+    print(shelf_table(json.loads(RUNS.read_text(encoding="utf-8"))["runs"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
