@@ -146,9 +146,10 @@ readtrack_paper_plugins = declare(
                 relative_position: a long tensor of offsets r, any shape; returns the bucket ids, a long
                 tensor of the same shape, in [0, num_buckets). Half of the N buckets are exact, one per
                 offset; the other half cover logarithmically wider ranges up to max_distance, and every
-                offset beyond lands in the last one. Take the logarithm in float64 (float32 on mps), so
-                offsets exactly on a range's edge (16, 32, 64 with the paper's 32 buckets and 128) land on
-                the upper side, as the integer-exact reference puts them.
+                offset beyond lands in the last one. Offsets exactly on a range's edge (16, 32, 64 with
+                the paper's 32 buckets and 128) belong to the upper range, as the integer-exact reference
+                puts them; a device's log may come out an ulp low there (CUDA's does), so take the product
+                in float64 (float32 on mps) and add 1e-9 (1e-4 on mps) before rounding down.
             """,
             hints=[
                 "Work out n and the half-offset first: if bidirectional, halve num_buckets, add "
@@ -156,7 +157,7 @@ readtrack_paper_plugins = declare(
                 "Compute the logarithmic bucket for every n (clamp n at 1 so that log(0) never happens) "
                 "and choose with torch.where(n < max_exact, n, large).",
                 "large = (max_exact + (log(n / max_exact) / math.log(max_distance / max_exact) * "
-                "(num_buckets - max_exact)).long()).clamp_max(num_buckets - 1).",
+                "(num_buckets - max_exact) + 1e-9).long()).clamp_max(num_buckets - 1), n in float64.",
             ],
             lines=12,
         )

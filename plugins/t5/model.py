@@ -51,12 +51,16 @@ def relative_position_bucket(
         n = (-relative_position).clamp_min(0)  # causal: the future (r > 0) all falls in bucket 0
     max_exact = num_buckets // 2  # half the buckets: one per offset 0 … max_exact − 1
     is_small = n < max_exact
-    # the other half: logarithmically wider ranges up to max_distance, everything beyond in the last bucket
-    # (in float64 where the device has it, so that offsets exactly on a bucket edge, 16, 32 and 64 in the
-    # paper's setting, land on the same side on every device; the public code uses float32)
-    precise = torch.float32 if relative_position.device.type == "mps" else torch.float64
+    # the other half: logarithmically wider ranges up to max_distance, everything beyond in the last bucket.
+    # Offsets exactly on a range's edge (16, 32 and 64 in the paper's setting) make the product an integer
+    # in exact arithmetic; a device's log can come out an ulp low (CUDA's float64 log did: 64 fell to bucket
+    # 13, not 14), so the product is taken in float64 (mps has none: float32) and nudged up by far less than
+    # any offset off an edge lies below the next integer (6e-4 in the plugin's settings) before rounding down.
+    # The public code uses float32 and no nudge: there, edges land wherever the device's log rounds.
+    on_mps = relative_position.device.type == "mps"
+    precise, nudge = (torch.float32, 1e-4) if on_mps else (torch.float64, 1e-9)
     log_ratio = torch.log(n.to(precise).clamp_min(1) / max_exact) / math.log(max_distance / max_exact)
-    large = (max_exact + (log_ratio * (num_buckets - max_exact)).long()).clamp_max(num_buckets - 1)
+    large = (max_exact + (log_ratio * (num_buckets - max_exact) + nudge).long()).clamp_max(num_buckets - 1)
     return bucket + torch.where(is_small, n, large)
 
 

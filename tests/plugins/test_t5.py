@@ -52,6 +52,36 @@ def test_bucket_function_equals_the_papers_formula(
     assert ours.tolist() == [paper_bucket(r, bidirectional, num_buckets, max_distance) for r in offsets]
 
 
+@pytest.mark.parametrize("ulp", [-1, 1])
+def test_bucket_edges_hold_when_the_devices_log_is_an_ulp_off(
+    monkeypatch: pytest.MonkeyPatch, ulp: int
+) -> None:
+    """CUDA's float64 log came out an ulp low on an H200, and offsets ±64 (an edge: the product is exactly
+    6) fell a bucket short of the integer-exact reference. Here torch.log is made an ulp low or high (what a
+    GPU can do, which this machine cannot show): the buckets still equal the reference, and the formula
+    without the nudge loses edges to the low log, so the scenario is real."""
+    from readtrack_plugins.t5.experiment import BUCKET_SETTINGS, bucket_reference
+
+    exact_log = torch.log
+
+    def off_by_an_ulp(t: torch.Tensor) -> torch.Tensor:
+        out = exact_log(t)
+        return torch.nextafter(out, torch.full_like(out, ulp * math.inf))
+
+    monkeypatch.setattr(torch, "log", off_by_an_ulp)
+    offsets = torch.arange(-300, 301)
+    for num_buckets, max_distance in BUCKET_SETTINGS:
+        for bidirectional in (True, False):
+            ours = relative_position_bucket(offsets, bidirectional, num_buckets, max_distance).tolist()
+            reference = [
+                bucket_reference(r, bidirectional, num_buckets, max_distance) for r in range(-300, 301)
+            ]
+            assert ours == reference, (num_buckets, max_distance, bidirectional)
+    n = torch.tensor([64.0], dtype=torch.float64)
+    plain = int(8 + (torch.log(n / 8) / math.log(128 / 8) * 8).long())  # the formula as published, in float64
+    assert plain == (13 if ulp < 0 else 14)
+
+
 def test_bucket_function_keeps_the_shape_of_its_input() -> None:
     offsets = torch.arange(-6, 6).view(3, 4)
     assert relative_position_bucket(offsets).shape == (3, 4)
