@@ -256,6 +256,36 @@ def test_compare_recurrent_passes_equal_modules_with_either_state_and_catches_a_
     assert [c.passed for c in ctx.result.comparisons] == [False] * 8
 
 
+def test_compare_recurrent_runs_the_reference_without_cudnn_and_ours_as_configured(ctx: RunContext) -> None:
+    """cuDNN's float32 recurrent layers err like TF32 on a GPU with TF32 off (an H200: up to 2.8x the
+    check's tolerance from float64, benchmarks/recurrent_precision.py), so the reference runs on torch's own
+    kernels; ours keeps the settings it was given. On the CPU the flag changes no number, so the test reads
+    the flag at each call."""
+    seen: dict[str, list[bool]] = {"ours": [], "reference": []}
+
+    class Recording(nn.LSTM):
+        def __init__(self, role: str, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.role = role
+
+        def forward(self, x: torch.Tensor, state: Any = None) -> Any:
+            seen[self.role].append(torch.backends.cudnn.enabled)
+            return super().forward(x, state)
+
+    def pair(n_in: int, H: int, layers: int, batch_first: bool) -> tuple[nn.Module, nn.Module]:
+        ours = Recording("ours", n_in, H, layers, batch_first=batch_first)
+        ref = Recording("reference", n_in, H, layers, batch_first=batch_first)
+        ref.load_state_dict(ours.state_dict())
+        return ours, ref
+
+    assert torch.backends.cudnn.enabled
+    compare_recurrent(ctx, "recording", pair, states=2, cases=CASES[:2])
+    assert ctx.result.verdict() == "passed"
+    assert seen["reference"] and not any(seen["reference"])
+    assert seen["ours"] and all(seen["ours"])
+    assert torch.backends.cudnn.enabled  # restored
+
+
 def test_the_adding_problem_helpers_train_a_last_step_regressor_and_report_when_it_is_solved() -> None:
     torch.manual_seed(0)
     lstm = set_forget_bias(nn.LSTM(2, 8, num_layers=2, batch_first=True), 1.0)

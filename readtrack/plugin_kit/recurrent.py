@@ -76,9 +76,14 @@ def compare_recurrent(
             state = [torch.randn(layers, B, H, dtype=dtype, device=ctx.device) for _ in range(states)]
             inputs = [x, *state] if with_state else [x]
             got, grads = ctx.value_and_grads(partial(_call, ours), *inputs, params=list(ours.parameters()))
-            want, ref_grads = ctx.value_and_grads(
-                partial(_call, reference), *inputs, params=[ref_module.get_parameter(n) for n in names]
-            )
+            # The reference runs without cuDNN: cuDNN's float32 recurrent layers are not float32-accurate
+            # even with TF32 off. On an H200 (torch 2.11, cuDNN 9.19) nn.RNN/LSTM/GRU's float32 gradients
+            # came up to 2.8x this check's tolerance from float64 over 30 seeds, ours and torch's own CUDA
+            # kernels (cuDNN off) at most 0.06x (benchmarks/recurrent_precision.py, in RESULTS.md).
+            with torch.backends.cudnn.flags(enabled=False, allow_tf32=False):
+                want, ref_grads = ctx.value_and_grads(
+                    partial(_call, reference), *inputs, params=[ref_module.get_parameter(n) for n in names]
+                )
             shape = "(B, T, I)" if batch_first else "(T, B, I)"
             initial = given[states if with_state else 0]
             case = f"B={B} T={T} I={n_in} H={H}, {layers} layer(s), {shape}{initial} ({dtype_name(dtype)})"
