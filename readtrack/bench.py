@@ -135,7 +135,8 @@ class BenchHarness:
 
     def _time_cpu(self, fn: Callable[[], Any]) -> list[float]:
         import torch
-        from torch.utils import benchmark
+
+        benchmark = _torch_benchmark()
 
         # timeit.default_timer: the CPU needs no accelerator synchronisation (the default timer would sync
         # a GPU that happens to be present). Each sample is one block of calls, averaged per call.
@@ -287,3 +288,19 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, (tuple, list)):
         return "×".join(str(v) for v in value) if all(isinstance(v, int) for v in value) else str(value)
     return str(value).removeprefix("torch.")
+
+
+def _torch_benchmark() -> Any:
+    """``torch.utils.benchmark``, imported without the line a CUDA build of torch logs on a machine with no
+    GPU ("No CUDA runtime is found, using CUDA_HOME=..."): the module imports ``torch.utils.cpp_extension``,
+    which says so at import, about building C++ extensions, which readtrack never does."""
+    import logging
+
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        from torch.utils import benchmark
+    finally:
+        logger.setLevel(level)
+    return benchmark

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.util
 import json
 import os
 import random
@@ -43,6 +42,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -220,6 +220,7 @@ def _run_stage(
     try:
         with (
             _stage_guard(limit, cancel),
+            _warnings_to_log(ctx),
             devices.current(ctx.device),
             _as_users_run_it() if stage == "bench" else devices.ieee_float32(),
         ):
@@ -363,12 +364,12 @@ def apply_thread_policy(threads: int) -> int:
 
 # -- seeds and determinism --------------------------------------------------------------------------
 def seed_everything(seed: int) -> None:
-    """Seed Python's, torch's (every device) and, when installed, numpy's random generators."""
+    """Seed Python's, torch's (every device) and numpy's random generators."""
     import torch
 
     random.seed(seed)
     torch.manual_seed(seed)
-    if "numpy" in sys.modules or importlib.util.find_spec("numpy") is not None:
+    with contextlib.suppress(ImportError):  # a dependency, but a process may run without it
         import numpy
 
         numpy.random.seed(seed % 2**32)
@@ -411,6 +412,25 @@ def _reproducible(seed: int) -> Iterator[None]:
             cudnn_benchmark,
         )
         torch.set_flush_denormal(False)
+
+
+@contextlib.contextmanager
+def _warnings_to_log(ctx: RunContext) -> Iterator[None]:
+    """Python warnings raised in a stage go to the run's log, once each, not raw to stderr: torch's "...
+    defaults to a non-deterministic algorithm" (the run's determinism is warn-only; seen on CUDA for the
+    memory-efficient and cuDNN attention backward), a deprecation in a library, a plugin's own warning. The
+    filters in force still decide which warnings are raised at all."""
+    seen: set[str] = set()
+
+    def to_log(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        text = f"{category.__name__}: {str(message).strip().partition(chr(10))[0]}"
+        if text not in seen:
+            seen.add(text)
+            ctx.log(f"warning: {text}")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = to_log
+        yield
 
 
 @contextlib.contextmanager

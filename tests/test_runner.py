@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,38 @@ def test_cli_json_stream_is_one_object_per_line_ending_with_the_record(
     assert "a plugin printing to stdout" in result.stderr  # moved off the stream, not lost
 
 
+WARNING = """
+import warnings
+
+import torch
+
+
+def check(ctx):
+    for _ in range(3):
+        warnings.warn("a library's complaint\\nsecond line", UserWarning)
+    warnings.warn("another", RuntimeWarning)
+    ctx.check_close("exact", torch.ones(2), torch.ones(2))
+"""
+
+
+def test_warnings_raised_in_a_stage_go_to_the_runs_log_once_each(user_dir: Path, tmp_path: Path) -> None:
+    """On CUDA, torch warns that memory-efficient and cuDNN attention's backward are non-deterministic (the
+    run's determinism is warn-only); such warnings were printed raw on stderr in the middle of the run's
+    report. They are the run's log lines now, one per message."""
+    write_plugin(user_dir, "warns", WARNING)
+    result = readtrack("run", "warns", "--device", "cpu", "--quick", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    logs = [json.loads(line) for line in result.stdout.splitlines()]
+    logs = [e["message"] for e in logs if e["type"] == "log" and e["stage"] == "check"]
+    assert logs == ["warning: UserWarning: a library's complaint", "warning: RuntimeWarning: another"]
+    assert "Warning" not in result.stderr
+    with warnings.catch_warnings(record=True) as after:  # the filters and the printer are the caller's again
+        warnings.simplefilter("always")
+        run_plugin("warns", device="cpu", quick=True, emit=lambda event: None)
+        warnings.warn("outside a stage", stacklevel=1)
+    assert [str(w.message) for w in after] == ["outside a stage"]
+
+
 def test_cli_human_report_and_exit_codes(user_dir: Path, tmp_path: Path) -> None:
     write_plugin(user_dir, "good")
     write_plugin(user_dir, "bad", FAILING)
@@ -245,6 +278,9 @@ def test_cli_human_report_and_exit_codes(user_dir: Path, tmp_path: Path) -> None
     ):
         assert text in good.stdout
     assert f"torch {torch.__version__}" in good.stdout and "result: passed" in good.stdout
+    # torch.utils.benchmark (the CPU bench) imports cpp_extension, which logs "No CUDA runtime is found,
+    # using CUDA_HOME=..." on a CUDA build without a GPU (this test's machine when it has one such build)
+    assert "CUDA" not in good.stderr, good.stderr
     bad = readtrack("run", "bad", "--device", "cpu", "--quick", cwd=tmp_path)
     assert bad.returncode == 1
     assert "✗" in bad.stdout and "result: failed" in bad.stdout
