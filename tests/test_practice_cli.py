@@ -288,6 +288,24 @@ def test_an_endless_loop_that_swallows_the_timeout_is_killed(tiny: object, tmp_p
         os.kill(int(pid_file.read_text()), 0)
 
 
+def test_what_a_library_prints_is_not_shown_as_the_learners_output(tiny: object, tmp_path: Path) -> None:
+    """Without numpy, importing torch prints "Failed to initialize NumPy"; every check ended with it as
+    "your code printed". numpy is a dependency now, and a library's output while it loads is dropped, while
+    the learner's own print is kept. numpy is hidden here by a sitecustomize that blocks its import."""
+    blocker = tmp_path / "no_numpy"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text('import sys\nsys.modules["numpy"] = None\n', encoding="utf-8")
+    learner(tmp_path, "print('my own debugging line')\nreturn x + x\n")
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(blocker), os.environ.get("PYTHONPATH")]))}
+    done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "passed"
+    assert result["output"] == "my own debugging line"  # and nothing of torch's
+    text = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", env=env).stdout
+    assert "NumPy" not in text and "my own debugging line" in text
+
+
 def test_a_crash_of_the_learners_process_is_a_failed_attempt(tiny: object, tmp_path: Path) -> None:
     learner(tmp_path, "import os\nos._exit(3)\n")
     done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--json")

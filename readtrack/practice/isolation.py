@@ -187,11 +187,23 @@ def _worker(argv: list[str]) -> int:
     events_fd = int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD"))
     os.set_inheritable(events_fd, False)  # a process the learner's code starts must not hold the pipe open
     events = os.fdopen(events_fd, "w", encoding="utf-8")
+    # What libraries print while they load is not the learner's output: torch's "Failed to initialize
+    # NumPy" where numpy is missing was shown as "your code printed". It goes nowhere; the learner's prints
+    # (their module is imported later, by the grading) and warnings raised in a stage (the run's log) don't.
+    learner_stderr = os.dup(2)
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            import torch  # noqa: F401  (imported here for what it prints)
+
+            from readtrack.errors import ReadtrackError
+            from readtrack.practice.declared import practice_plugin
+            from readtrack.practice.grading import grade_here
+            from readtrack.runner import json_lines
+        finally:
+            os.dup2(learner_stderr, 2)
+            os.close(learner_stderr)
     os.dup2(2, 1)  # the learner's prints, Python's or C's, go where the parent caps them
-    from readtrack.errors import ReadtrackError
-    from readtrack.practice.declared import practice_plugin
-    from readtrack.practice.grading import grade_here
-    from readtrack.runner import json_lines
 
     write: Callable[[dict[str, Any]], None] = json_lines(events)
     plugin = practice_plugin(args.name)
