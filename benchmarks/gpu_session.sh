@@ -10,8 +10,8 @@
 # The device returns at most 8 files from $OUT, so there are 8: session.log (every step's summary and the
 # versions), named_quick.jsonl / named_full.jsonl (`readtrack run flashattention --device $DEV [--quick] --json`),
 # shelf_quick.jsonl / shelf_full.jsonl (the other 57 plugins on cuda), fa_bench.json / fa_bench.md
-# (benchmarks/flashattention_cuda.py, written when it finishes: its rows also go to bench.log as they come) and home.tgz (READTRACK_HOME, with every run
-# recorded in its database, and the steps' full logs).
+# (benchmarks/flashattention_cuda.py, written when it finishes; its rows go to bench.log as they come) and
+# home.tgz (READTRACK_HOME, with every run recorded in its database, and the steps' full logs).
 #
 # Timeline: the shelf runs in the background from the start (quick, then full); the named command's quick run
 # first, on an empty Triton cache (its time is the first compile); then its full run beside the CUDA kernel

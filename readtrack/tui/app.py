@@ -523,6 +523,17 @@ class ReadtrackApp(App[None]):
         self.catalog_path = catalog
         self.crash: Exception | None = None  # the first exception no code caught: it ended the app
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q: with changed notes in the editor, it asks first, as Esc does (save and quit, quit
+        without them, keep editing); a question already open stays. Otherwise quit."""
+        from readtrack.tui.dialogs import NotesScreen
+
+        editor = next((s for s in reversed(self.screen_stack) if isinstance(s, NotesScreen)), None)
+        if editor is None or not editor.changed():
+            self.exit()
+        elif editor is self.screen:
+            editor.action_leave(quit_after=True)
+
     def _handle_exception(self, error: Exception) -> None:
         # Textual's hook for an exception no handler caught: it ends the app with return code 1 and draws
         # the traceback. Keep the error, for `run_tui` to say in one line why readtrack stopped.

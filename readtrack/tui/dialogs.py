@@ -104,19 +104,22 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 class NotesScreen(ModalScreen[str | None]):
     """Edit a paper's notes. Ctrl+S dismisses with the text (the app saves it); Esc closes, first asking
-    save, discard or keep editing when the text differs from ``saved`` (the notes in the file)."""
+    save, discard or keep editing when the text differs from ``saved`` (the notes in the file). Quitting the
+    app (Ctrl+Q) asks the same; ``quit_after`` is then set, for the app to quit once the notes are saved."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "leave", "Close"),
     ]
     SAVE, DISCARD, KEEP = "Save them", "Discard the changes", "Keep editing"
+    SAVE_QUIT, DISCARD_QUIT = "Save them and quit", "Quit without saving them"
 
     def __init__(self, paper_title: str, notes: str, saved: str | None = None) -> None:
         super().__init__()
         self.paper_title = paper_title
         self.notes = notes
         self.saved = notes if saved is None else saved
+        self.quit_after = False
 
     def compose(self) -> ComposeResult:
         from textual.widgets import TextArea  # here, not at the top: it is most of this module's import
@@ -135,23 +138,34 @@ class NotesScreen(ModalScreen[str | None]):
 
         return self.query_one(TextArea).text
 
+    def changed(self) -> bool:
+        """Whether the text differs from the notes in the file."""
+        return self._text().strip() != self.saved.strip()
+
     def action_save(self) -> None:
         self.dismiss(self._text())
 
-    def action_leave(self) -> None:
+    def action_leave(self, quit_after: bool = False) -> None:
         text = self._text()
-        if text.strip() == self.saved.strip():
+        if not self.changed():
             self.dismiss(None)
+            if quit_after:
+                self.app.exit()
             return
+        save, discard = (self.SAVE_QUIT, self.DISCARD_QUIT) if quit_after else (self.SAVE, self.DISCARD)
 
         def chosen(choice: str | None) -> None:
-            if choice == self.SAVE:
+            if choice == save:
+                self.quit_after = quit_after  # the app quits once they are saved
                 self.dismiss(text)
-            elif choice == self.DISCARD:
-                self.dismiss(None)  # else (Keep editing, Esc): the editor stays as it is
+            elif choice == discard:
+                self.dismiss(None)
+                if quit_after:
+                    self.app.exit()
+            # else (Keep editing, Esc): the editor stays as it is, and so does the app
 
         question = "The notes changed. Save them?"
-        self.app.push_screen(ChoiceScreen(question, [self.SAVE, self.DISCARD, self.KEEP]), chosen)
+        self.app.push_screen(ChoiceScreen(question, [save, discard, self.KEEP]), chosen)
 
 
 class CatalogErrorScreen(Screen[None]):

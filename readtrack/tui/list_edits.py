@@ -91,16 +91,25 @@ class ListEditsScreen(Screen[None]):
         characters are shown written out (``\\x1b``): papers.yaml cannot hold them raw, so a save keeps
         that."""
         shown = visible(text, multiline=True)
+        editor = NotesScreen(title, shown, saved=visible(opened_with, multiline=True))
 
         def save(edited: str | None) -> None:
             if edited is not None and edited.strip() != visible(opened_with, multiline=True).strip():
-                self.watcher.edit(lambda: self._save_notes(paper_id, title, edited, opened_with))
+                quit_after = editor.quit_after
+                self.watcher.edit(
+                    lambda: self._save_notes(paper_id, title, edited, opened_with, quit_after=quit_after)
+                )
+            elif editor.quit_after:
+                self.app.exit()
 
-        self.app.push_screen(NotesScreen(title, shown, saved=visible(opened_with, multiline=True)), save)
+        self.app.push_screen(editor, save)
 
-    def _save_notes(self, paper_id: str, title: str, text: str, opened_with: str) -> Catalog:
+    def _save_notes(
+        self, paper_id: str, title: str, text: str, opened_with: str, *, quit_after: bool = False
+    ) -> Catalog:
         """In the edit worker: write the notes unless the file's changed since the editor opened (a hand edit
-        in papers.yaml); then nothing is written and the user is asked."""
+        in papers.yaml); then nothing is written and the user is asked (and the app, asked to quit after
+        saving, stays). Saved with ``quit_after``, the app quits."""
         from readtrack import edits
 
         on_disk = load(self.path)
@@ -113,7 +122,10 @@ class ListEditsScreen(Screen[None]):
         except ReadtrackError as err:  # the list locked by another readtrack, a full disk ...
             self.app.call_from_thread(self._notes_not_saved, paper_id, title, text, now, str(err))
             return on_disk
-        self.app.call_from_thread(self.notify, f"Notes saved for {paper_id}")
+        if quit_after:
+            self.app.call_from_thread(self.app.exit)
+        else:
+            self.app.call_from_thread(self.notify, f"Notes saved for {paper_id}")
         return saved
 
     def _notes_not_saved(self, paper_id: str, title: str, text: str, on_disk: str, why: str) -> None:

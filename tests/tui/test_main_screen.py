@@ -143,6 +143,49 @@ def test_notes_ctrl_s_saves_esc_asks_and_can_discard(catalog_file: Path) -> None
     assert load(catalog_file).get("lbfgs").notes == "LBFGS two"
 
 
+def test_quitting_with_changed_notes_asks_as_esc_does(catalog_file: Path) -> None:
+    """Ctrl+Q in the notes editor quit at once and the typed text was gone. Now it asks: save them and quit,
+    quit without them, or keep editing; with nothing changed it quits at once."""
+
+    async def type_notes(app: ReadtrackApp, pilot: Pilot[None], text: str) -> None:
+        await pilot.press("j", "n")
+        await pilot.pause()
+        await pilot.press(*text)
+
+    async def keep_then_save(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await type_notes(app, pilot, "draft")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen) and not app._exit
+        assert app.screen.options == ["Save them and quit", "Quit without saving them", "Keep editing"]
+        await pilot.press("escape")  # keep editing: the app and the text stay
+        await pilot.pause()
+        assert isinstance(app.screen, NotesScreen) and not app._exit
+        assert app.screen.query_one(TextArea).text == "draft"
+        await pilot.press("ctrl+q", "enter")  # save them and quit
+        await wait_until(pilot, lambda: app._exit)
+
+    run_app(catalog_file, keep_then_save)
+    assert load(catalog_file).get("lbfgs").notes == "draft"
+
+    async def discard(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await type_notes(app, pilot, " more")
+        await pilot.press("ctrl+q", "down", "enter")  # quit without saving them
+        await wait_until(pilot, lambda: app._exit)
+
+    before = catalog_file.read_text(encoding="utf-8")
+    run_app(catalog_file, discard)
+    assert catalog_file.read_text(encoding="utf-8") == before
+
+    async def unchanged(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await type_notes(app, pilot, "")
+        assert isinstance(app.screen, NotesScreen)
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: app._exit)
+
+    run_app(catalog_file, unchanged)
+
+
 def test_notes_edited_by_hand_while_the_editor_is_open_are_not_overwritten(catalog_file: Path) -> None:
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         await pilot.press("j", "n")
