@@ -348,15 +348,18 @@ def doctor(
         "temp files of writes that never finished.",
     ),
 ) -> None:
-    """Check offline: the database, temp files of unfinished writes, and the PDF cache (missing, corrupt
-    and orphaned files, stale partial downloads)."""
+    """Check offline: the database, temp files of unfinished writes, plugins that cannot run (broken or
+    shadowed), and the PDF cache (missing, corrupt and orphaned files, stale partial downloads)."""
     from readtrack import pdfcache
-    from readtrack.doctor import check_setup
+    from readtrack.doctor import check_setup, plugin_problems
     from readtrack.render.papers import doctor_lines
 
     catalog = _load()
     setup = check_setup(catalog.path, repair=repair)
     for line in setup.lines():
+        print(line)
+    broken_plugins = plugin_problems()
+    for line in broken_plugins:
         print(line)
     if not setup.database_usable:
         print("PDF cache not checked: its records are in the database")
@@ -370,7 +373,7 @@ def doctor(
 
         for line in index_lines(search_index.rebuild(catalog), search_index.problems()):
             print(line)
-    raise typer.Exit(0 if report.healthy and setup.healthy else 1)
+    raise typer.Exit(0 if report.healthy and setup.healthy and not broken_plugins else 1)
 
 
 # -- full-text search ---------------------------------------------------------------------------------

@@ -68,3 +68,13 @@ def check_setup(catalog_file: Path, *, repair: bool = False) -> SetupReport:
         else:
             report.stale.append(temp)
     return report
+
+
+def plugin_problems() -> list[str]:
+    """One line per plugin that is found but cannot run: broken (an import error, a bad declaration) or
+    shadowed (a second plugin of a name: only the first runs). A copy of a built-in plugin is not one."""
+    from readtrack import plugins
+
+    return [
+        f"plugin {p.name} ({p.source}, {p.origin}): {p.error}" for p in plugins.discover() if p.status != "ok"
+    ]

@@ -167,8 +167,24 @@ def _user_candidates(folder: Path | None) -> Iterator[_Candidate]:
         return  # papers.yaml at the repo root: its plugins/ is the built-in folder, already found
     for sub in sorted(folder.iterdir()):
         if sub.is_dir() and (sub / "__init__.py").is_file() and not sub.name.startswith((".", "_")):
+            if any(_same_code(sub, builtin / sub.name) for builtin in builtin_dirs):
+                continue  # a copy of a built-in plugin (a clone's plugins/ beside an installed readtrack)
             module_name = _private_name(sub)
             yield _Candidate(sub.name, USER, str(sub), partial(_import_folder, module_name, sub))
+
+
+def _same_code(a: Path, b: Path) -> bool:
+    """Whether two plugin folders hold the same Python files, byte for byte: then they are one plugin,
+    found twice, not one shadowing the other."""
+
+    def code(folder: Path) -> dict[str, bytes]:
+        files = (p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
+
+    try:
+        return b.is_dir() and code(a) == code(b)
+    except OSError:
+        return False
 
 
 def _private_name(folder: Path) -> str:

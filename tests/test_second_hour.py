@@ -32,3 +32,35 @@ def test_a_new_papers_id_keeps_its_accented_letters_as_plain_ones(catalog_file: 
     assert added.returncode == 0, added.stderr
     listed = {p["id"]: p["title"] for p in json.loads(run_cli("list", "--json").stdout)}
     assert listed["schrodingers-equation-uber-lodz"] == "Schrödinger's Équation über Łódź"
+
+
+def test_a_copy_of_a_built_in_plugin_is_one_plugin_and_a_real_shadowing_is_one_line(
+    catalog_file: Path,
+) -> None:
+    """After `pip install .`, the clone's plugins/ (beside its papers.yaml) was taken as the user's folder:
+    every plugin listed twice, half as "shadowed", and `doctor` said nothing. A copy with the same code is
+    the same plugin; a changed copy is a real shadowing, one row in `plugins` and one line in `doctor`."""
+    import shutil
+
+    import readtrack_plugins
+
+    builtin = Path(next(iter(readtrack_plugins.__path__)))
+    user = catalog_file.parent / "plugins"  # beside the active papers.yaml, as in a clone
+    shutil.copytree(builtin / "rope", user / "rope", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(builtin / "rmsnorm", user / "rmsnorm", ignore=shutil.ignore_patterns("__pycache__"))
+    with (user / "rmsnorm" / "model.py").open("a", encoding="utf-8") as model:
+        model.write("\n# my own change\n")
+
+    rows = json.loads(run_cli("plugins", "--json").stdout)
+    names = [row["name"] for row in rows]
+    assert names.count("rope") == 1 and names.count("rmsnorm") == 2 and len(names) == len(set(names)) + 1
+    (shadowed,) = [row for row in rows if row["status"] != "ok"]
+    assert shadowed["name"] == "rmsnorm" and shadowed["origin"] == str(user / "rmsnorm")
+    assert shadowed["error"].startswith("shadowed by built-in plugin rmsnorm")
+
+    doctor = run_cli("doctor")
+    assert doctor.returncode == 1
+    lines = [line for line in doctor.stdout.splitlines() if line.startswith("plugin ")]
+    assert lines == [f"plugin rmsnorm (user folder, {user / 'rmsnorm'}): {shadowed['error']}"]
+    shutil.rmtree(user / "rmsnorm")
+    assert run_cli("doctor").returncode == 0
