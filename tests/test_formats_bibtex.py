@@ -322,3 +322,35 @@ def test_library_import_loads_nothing_heavy_and_listing_no_bibtex_parser(
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_a_missing_comma_between_fields_is_reported_where_it_is_and_the_rest_imported(
+    tmp_path: Path, catalog_file: Path
+) -> None:
+    """bibtexparser reads `title = {A Broken Entry}` followed by `author = ...` on the next line, no comma
+    between, as the title "A Broken Entry author = Nobody, Some": it was imported so, exit 0."""
+    bib = tmp_path / "library.bib"
+    bib.write_text(
+        "@article{good,\n"
+        "  title = {A Good Entry},\n"
+        "  author = {Doe, Jane} # { and } # {Roe, Richard},\n"
+        '  journal = "Journal of {Things}",\n'
+        "  year = 2019, month = jan,\n"
+        "}\n"
+        "\n"
+        "@article{broken,\n"
+        "  title = {A Broken Entry}\n"
+        "  author = {Nobody, Some},\n"
+        "  year = {2020}\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("import", str(bib), "--section", "Mine")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "readtrack: 1 item had problems (listed above)"
+    assert (
+        "library.bib:10:3: entry 'broken' skipped: field 'title' runs on into `author = {Nobody, Some}` "
+        "(a missing comma?)" in result.stdout
+    )
+    titles = [p.title for p in load(catalog_file).section("Mine").papers]
+    assert titles == ["A Good Entry"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from readtrack import markdown
 from readtrack.bibtex import render  # the export (readtrack export -f bibtex): tested to read back here
@@ -108,6 +109,10 @@ def parse(text: str, *, source: str = "library.bib", folder: Path | None = None)
     for entry in entries:
         if entry.entry_type.lower() in _CONTAINERS and entry.key.lower() in referenced:
             continue
+        run_on = next(filter(None, (_run_on(source, entry.key, f) for f in entry.fields)), None)
+        if run_on is not None:  # the parser took the next field into this one's value
+            library.problems.append(run_on)
+            continue
         fields = {f.key.lower(): _value(f.value, strings) for f in entry.fields}
         parent = by_key.get(fields.get("crossref", "").lower())
         if parent is not None:
@@ -170,6 +175,50 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
         pdfs=pdf_files(fields.get("file", ""), folder),
     )
     return paper, extras
+
+
+# One piece of a field's value other than {...}: "..." (braces inside balanced two deep) or a bare word.
+_PIECE = re.compile(r'"(?:[^"{}]|\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})*"|[^\s#,{}"=]+')
+
+
+def _run_on(source: str, key: str, field: Any) -> str | None:
+    """Where a field's value runs on past its end, the problem in one line (``library.bib:9:3: ...``): a
+    missing comma between two fields makes bibtexparser read ``title = {A}`` and the next line's
+    ``author = {B}`` as one title, "A author = B"."""
+    raw = field.value
+    end = _value_end(raw)
+    rest = raw[end:].lstrip() if end is not None else ""
+    if not rest:
+        return None
+    before = raw[: len(raw) - len(rest)]  # the value and the space after it
+    where = f"{source}:{(field.start_line or 0) + 1 + before.count(chr(10))}"
+    if "\n" in before:  # the run-on text starts a line of its own: its column is known
+        where += f":{len(before.rsplit(chr(10), 1)[1]) + 1}"
+    text = rest.splitlines()[0][:60]
+    return f"{where}: entry {key!r} skipped: field {field.key!r} runs on into `{text}` (a missing comma?)"
+
+
+def _value_end(raw: str) -> int | None:
+    """Where the well-formed value at the start of ``raw`` ends: pieces joined by ``#``, each ``{...}``,
+    ``"..."`` or a bare word (a number, an ``@string`` name). None when a brace is never closed (the
+    parser reports that block itself)."""
+    index = 0
+    while True:
+        start = len(raw) - len(raw[index:].lstrip())
+        if raw.startswith("{", start):
+            close = _closing(raw, start)
+            if close < 0:
+                return None
+            index = close + 1
+        else:
+            match = _PIECE.match(raw, start)
+            if match is None:
+                return index
+            index = match.end()
+        after = len(raw) - len(raw[index:].lstrip())
+        if not raw.startswith("#", after):
+            return index
+        index = after + 1
 
 
 def _value(raw: str, strings: dict[str, str]) -> str:
