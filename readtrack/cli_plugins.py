@@ -228,9 +228,12 @@ def practice(
     exercise: str = typer.Option(None, "--exercise", metavar="TARGET", help="Show this exercise only."),
     check: bool = typer.Option(False, "--check", help="Grade your code with the plugin's check stage."),
     train: bool = typer.Option(False, "--train", help="Then train with your code: is the claim reproduced?"),
-    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps."),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps, the check's too."),
+    full: bool = typer.Option(False, "--full", help="Train at full size (practice trains at quick sizes)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random generator."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Per-stage timeout in seconds."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Per-stage timeout in seconds (default: 3x the model solution's time here)."
+    ),
     notebook: bool = typer.Option(False, "--notebook", help="Write the exercise as a Jupyter notebook."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -260,7 +263,16 @@ def practice(
 
             edit_file(path)
         emit = None if as_json else text.progress_printer(new_console())
-        result = core.check(name, path, train=train, quick=quick, seed=seed, timeout=timeout, emit=emit)
+        result = core.check(
+            name,
+            path,
+            train=train,
+            quick=quick,
+            train_quick=quick or not full,
+            seed=seed,
+            timeout=timeout,
+            emit=emit,
+        )
         if as_json:
             print_json(result.to_dict())
         else:

@@ -283,7 +283,11 @@ def test_an_endless_loop_that_swallows_the_timeout_is_killed(tiny: object, tmp_p
     learner(tmp_path, body)
     done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--timeout", "1")
     assert done.returncode == 1
-    assert "error: check ran past its 1 s timeout: its process was stopped (an endless loop?)" in done.stdout
+    assert (
+        "error: check ran past its 1 s timeout and its process was stopped: an endless loop? No full run of "
+        "the model solution is recorded here to compare with (`readtrack run tinypractice --only check` "
+        "records one); `--timeout S` allows more." in done.stdout
+    )
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
 
@@ -617,3 +621,47 @@ def test_a_self_that_cannot_be_copied_is_graded_without_the_shadow_run(
         )
         for note in result.notes
     ), result.notes
+
+
+def _model_run(plugin: str, train_s: float, *, quick: bool) -> None:
+    """A run of the model solution in history (real SQLite), as `readtrack run` records one."""
+    from uuid import uuid4
+
+    from readtrack import history
+    from readtrack.records import RunInfo, RunRecord, StageResult
+
+    info = RunInfo(
+        uuid4().hex, plugin, plugin, "cpu", ["check", "train"], quick, 0, "2026-11-26T00:00:00+00:00"
+    )
+    history.record_started(info)
+    stages = [StageResult("check", "passed", 2.0), StageResult("train", "passed", train_s)]
+    history.record_finished(RunRecord(info, "passed", 2.0 + train_s, stages))
+
+
+def test_practice_timeouts_come_from_the_model_solutions_time_and_say_it(
+    tiny: object, tmp_path: Path
+) -> None:
+    """`practice gqa --check --train` stopped a correct solution at a fixed 60 s where the model solution's
+    full train takes 135 s. A stage's timeout is 3x the model solution's recorded median (at least 60 s),
+    else the plugin's own stage timeout; a timeout message says how long the model solution takes."""
+    from readtrack.practice.timing import stage_timeout, timeout_advice
+
+    assert stage_timeout("tinypractice", "train", False, declared=600.0) == 600.0  # nothing recorded
+    for seconds in (40.0, 50.0, 70.0):
+        _model_run("tinypractice", seconds, quick=False)
+    _model_run("tinypractice", 5.0, quick=True)
+    assert stage_timeout("tinypractice", "train", False, declared=600.0) == 150.0  # 3 x the median, 50 s
+    assert stage_timeout("tinypractice", "train", True, declared=600.0) == 60.0  # 3 x 5 s, but at least 60
+    assert timeout_advice("tinypractice", "train", False) == (
+        "The model solution's train takes 50 s here (full, median of 3 runs); `--timeout S` allows more; "
+        "without `--full`, practice trains at quick sizes."
+    )
+
+    learner(tmp_path, "return x + x\n")
+    quick = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--train")
+    assert quick.returncode == 0, quick.stdout + quick.stderr  # practice trains at quick sizes by default
+    assert "· reported: twice two: 4 (the claim, asserted in the full run: ≥ 3.5)" in quick.stdout
+    full = run_cli(
+        "practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--train", "--full"
+    )
+    assert "✓ claim: twice two: 4 (≥ 3.5 needed)" in full.stdout

@@ -61,8 +61,9 @@ def check(
     *,
     train: bool = False,
     quick: bool = False,
+    train_quick: bool | None = None,
     seed: int = 0,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     device: str = "auto",
     isolated: bool | None = None,
     record: bool = True,
@@ -74,8 +75,10 @@ def check(
     ``solution``: the learner's ``model.py`` (default: the workspace, ``<data dir>/practice/NAME/model.py``),
     or the function itself (``check("rmsnorm", forward)``), or ``{"RMSNorm.forward": forward}``. A file is
     graded in a worker process (``isolated``; a function can only be graded in this one). ``train`` runs the
-    train stage too when the check passed; ``timeout`` bounds each stage (seconds). The result renders in
-    Jupyter and as text (``print(result)``); setting ``cancel`` stops a worker process."""
+    train stage too when the check passed, at ``quick`` sizes unless ``train_quick`` says otherwise;
+    ``timeout`` bounds each stage (seconds; None: from the model solution's recorded time, see
+    ``readtrack.practice.timing``). The result renders in Jupyter and as text (``print(result)``); setting
+    ``cancel`` stops a worker process."""
     plugin = practice_plugin(name)
     if solution is None:
         solution = workspace_file(plugin)
@@ -85,6 +88,7 @@ def check(
     options = {
         "train": train,
         "quick": quick,
+        "train_quick": quick if train_quick is None else train_quick,
         "seed": seed,
         "timeout": timeout,
         "device": device,

@@ -48,14 +48,16 @@ def grade_here(
     *,
     train: bool = False,
     quick: bool = False,
+    train_quick: bool | None = None,
     seed: int = 0,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     device: str = "auto",
     emit: Emit | None = None,
 ) -> PracticeResult:
     """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
     solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
     from readtrack import plugins, runner
+    from readtrack.practice.timing import stage_timeout, timeout_advice
 
     loaded = plugins.load_plugin(plugin.name)
     package = loaded.info.package
@@ -89,19 +91,27 @@ def grade_here(
             for stage in ("check", "train") if train else ("check",):  # train only on a passing check
                 if records and records[-1].status != "passed":
                     break
-                records.append(
-                    runner.run_plugin(
-                        plugin.name,
-                        device=device,
-                        quick=quick,
-                        seed=seed,
-                        only=stage,
-                        timeout=timeout,
-                        options={"practice": label},
-                        emit=send,
-                        keep_history=False,
-                    )
+                sized = quick if stage == "check" or train_quick is None else train_quick
+                limit = timeout
+                if limit is None:
+                    limit = stage_timeout(plugin.name, stage, sized, loaded.info.stage_timeout)
+                record = runner.run_plugin(
+                    plugin.name,
+                    device=device,
+                    quick=sized,
+                    seed=seed,
+                    only=stage,
+                    timeout=limit,
+                    options={"practice": label},
+                    emit=send,
+                    keep_history=False,
                 )
+                for ran in record.stages:
+                    if ran.status == "timeout":
+                        ran.error = (
+                            f"{ran.error}: an endless loop? {timeout_advice(plugin.name, stage, sized)}"
+                        )
+                records.append(record)
     finally:
         guard.unwrap()
         for name, module in saved.items():
@@ -134,7 +144,7 @@ def result_of(
     error = traceback = None
     for stage in record.stages:
         if stage.status == "timeout":
-            status, error = "timeout", f"{stage.error} (an endless loop?)"
+            status, error = "timeout", stage.error
             break
         if stage.status == "error":
             status, error = "error", stage.error

@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult
+from readtrack.practice.timing import stage_timeout, timeout_advice
 from readtrack.records import Emit
 
 #: Characters of the learner's printed output kept with the result.
@@ -44,17 +45,22 @@ def grade_isolated(
     *,
     train: bool = False,
     quick: bool = False,
+    train_quick: bool | None = None,
     seed: int = 0,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     device: str = "auto",
     emit: Emit | None = None,
     cancel: threading.Event | None = None,
 ) -> PracticeResult:
     """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
+    train_quick = quick if train_quick is None else train_quick
+    limits = _stage_limits(plugin.name, timeout, quick, train_quick)
     command = [sys.executable, "-m", "readtrack.practice.isolation", plugin.name, str(path)]
-    command += ["--seed", str(seed), "--timeout", str(timeout), "--device", device]
+    command += ["--seed", str(seed), "--device", device]
+    command += ["--timeout", str(timeout)] if timeout is not None else []
     command += ["--train"] if train else []
     command += ["--quick"] if quick else []
+    command += ["--train-quick"] if train_quick else []
     read_end, write_end = os.pipe()
     env = {**os.environ, "READTRACK_PRACTICE_EVENTS_FD": str(write_end)}
     process = subprocess.Popen(
@@ -89,9 +95,14 @@ def grade_isolated(
                 event = events.get(timeout=min(0.2, max(deadline - time.monotonic(), 0.01)))
             except queue.Empty:
                 if time.monotonic() > deadline:
-                    killed = f"{stage or 'start-up'} ran past its {timeout:g} s timeout"
-                    if stage is None:
-                        killed = f"the worker did not start within {STARTUP_S:g} s"
+                    killed = f"the worker did not start within {STARTUP_S:g} s"
+                    if stage is not None:
+                        sized = quick if stage == "check" else train_quick
+                        advice = timeout_advice(plugin.name, stage, sized)
+                        killed = (
+                            f"{stage} ran past its {limits[stage]:g} s timeout and its process was stopped: "
+                            f"an endless loop? {advice}"
+                        )
                     _kill(process)
                     break
                 continue
@@ -101,8 +112,9 @@ def grade_isolated(
                 result = PracticeResult.from_dict(event["result"])
                 continue
             if event.get("type") == "stage" and event.get("event") == "start":
-                stage = event.get("stage")
-                deadline = time.monotonic() + (timeout if timeout > 0 else 1e9) + GRACE_S
+                stage = str(event.get("stage"))
+                limit = limits.get(stage, 0.0)
+                deadline = time.monotonic() + (limit if limit > 0 else 1e9) + GRACE_S
             elif event.get("type") == "stage" and event.get("event") == "end":
                 deadline = time.monotonic() + STARTUP_S
             if emit is not None:
@@ -121,6 +133,19 @@ def grade_isolated(
     return result
 
 
+def _stage_limits(name: str, timeout: float | None, quick: bool, train_quick: bool) -> dict[str, float]:
+    """Each stage's timeout: ``timeout``, else from the model solution's recorded time (practice.timing)."""
+    if timeout is not None:
+        return {"check": timeout, "train": timeout}
+    from readtrack.plugins import load_plugin
+
+    declared = load_plugin(name).info.stage_timeout
+    return {
+        "check": stage_timeout(name, "check", quick, declared),
+        "train": stage_timeout(name, "train", train_quick, declared),
+    }
+
+
 def _died(
     plugin: PracticePlugin, path: Path, code: int | None, stage: str | None, killed: str | None
 ) -> PracticeResult:
@@ -129,7 +154,7 @@ def _died(
     if killed == "cancelled":
         error = f"cancelled {where}"
     elif killed:
-        status, error = "timeout", f"{killed}: its process was stopped (an endless loop?)"
+        status, error = "timeout", killed
     elif code is not None and code < 0:
         error = f"your code's process was killed by {signal.Signals(-code).name} {where}"
     else:
@@ -181,7 +206,8 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--train", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--train-quick", action="store_true")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     events_fd = int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD"))
@@ -213,6 +239,7 @@ def _worker(argv: list[str]) -> int:
             args.path,
             train=args.train,
             quick=args.quick,
+            train_quick=args.train_quick,
             seed=args.seed,
             timeout=args.timeout,
             device=args.device,
