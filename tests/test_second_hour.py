@@ -64,3 +64,14 @@ def test_a_copy_of_a_built_in_plugin_is_one_plugin_and_a_real_shadowing_is_one_l
     assert lines == [f"plugin rmsnorm (user folder, {user / 'rmsnorm'}): {shadowed['error']}"]
     shutil.rmtree(user / "rmsnorm")
     assert run_cli("doctor").returncode == 0
+
+
+def test_the_plugins_table_has_no_column_blank_on_all_but_one_row() -> None:
+    """The `paper` column was blank on every row but schedule-free's (its paper is adamw's): that one says
+    so under its name, and the column is gone."""
+    shown = run_cli("plugins", env={"COLUMNS": "80"}).stdout.splitlines()
+    header = next(line for line in shown if line.split()[:1] == ["name"])
+    assert header.split() == ["name", "devices", "source", "status", "last", "run"]
+    at = next(i for i, line in enumerate(shown) if line.split()[:1] == ["schedule-free"])
+    assert shown[at + 1].split() == ["paper", "adamw"]
+    assert all(len(line) <= 80 for line in shown)

@@ -427,21 +427,18 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
     if not rows:
         console.print("no paper plugins found")
         return
-    show_paper = any(row["paper_id"] not in (None, row["name"]) for row in rows)
-    built = [(row, _plugin_cells(row, show_paper)) for row in rows]
+    built = [(row, _plugin_cells(row)) for row in rows]
     # The title takes what the other columns leave at their natural widths; on a narrow terminal it is left
     # out. The name is never cut; the other cells wrap before anything is cut.
-    without = _plugin_table(show_paper, None)
+    without = _plugin_table(None)
     for _, plain in built:
         without.add_row(*plain)
     natural = Measurement.get(console, console.options, without).maximum
     title_width = console.width - natural - 3  # its padding and the gap to the next column
-    table = _plugin_table(show_paper, title_width if title_width >= 16 else None)
+    table = _plugin_table(title_width if title_width >= 16 else None)
     errors = []
     for row, (name, *rest) in built:
         cells: list[str | Text] = [name]
-        if show_paper:
-            cells.append(rest.pop(0))
         if title_width >= 16:
             claim = row.get("claim")
             cells.append(_named(visible(row["title"] or ""), visible(claim) if claim else None))
@@ -455,12 +452,10 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         console.print(error)
 
 
-def _plugin_table(show_paper: bool, title_width: int | None) -> Table:
+def _plugin_table(title_width: int | None) -> Table:
     """The plugin table's columns: the title's only with a width for it."""
     table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
-    if show_paper:
-        table.add_column("paper", overflow="fold")
     if title_width is not None:
         table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for column in ("devices", "source", "status", "last run"):
@@ -468,9 +463,10 @@ def _plugin_table(show_paper: bool, title_width: int | None) -> Table:
     return table
 
 
-def _plugin_cells(row: dict[str, Any], show_paper: bool) -> list[Text]:
-    """A plugin's cells but its title: name, paper (blank when it is the name), devices, source, status and
-    last run (a glyph per device, then when the newest ran)."""
+def _plugin_cells(row: dict[str, Any]) -> list[Text]:
+    """A plugin's cells but its title: name (with its paper's id below when that is another: a column of
+    it was blank on every row but one), devices, source, status and last run (a glyph per device, then when
+    the newest ran)."""
     last, by_device = row["last_run"], row.get("last_run_by_device") or {}
     last_text = Text("never", style="dim")
     if len(by_device) > 1:  # a glyph per device (cpu ✓ cuda ✗), then when the newest ran
@@ -485,9 +481,8 @@ def _plugin_cells(row: dict[str, Any], show_paper: bool) -> list[Text]:
         kind = last["device"].split(":")[0]
         last_text = status_text(last["status"])
         last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
-    cells = [Text(visible(row["name"]))]
-    if show_paper:
-        paper = row["paper_id"] or ""
-        cells.append(Text("" if paper == row["name"] else visible(paper)))  # blank: as its name
+    name = Text(visible(row["name"]))
+    if row["paper_id"] not in (None, row["name"]):
+        name.append(f"\npaper {visible(row['paper_id'])}", style="dim")
     devices = Text(visible(" ".join(row["devices"])))
-    return [*cells, devices, Text(visible(row["source"])), status_text(row["status"]), last_text]
+    return [name, devices, Text(visible(row["source"])), status_text(row["status"]), last_text]
