@@ -75,3 +75,20 @@ def test_the_plugins_table_has_no_column_blank_on_all_but_one_row() -> None:
     at = next(i for i, line in enumerate(shown) if line.split()[:1] == ["schedule-free"])
     assert shown[at + 1].split() == ["paper", "adamw"]
     assert all(len(line) <= 80 for line in shown)
+
+
+def test_show_gives_the_venue_an_import_or_arxiv_knows(catalog_file: Path, tmp_path: Path) -> None:
+    bib = tmp_path / "library.bib"
+    bib.write_text(
+        "@article{lecun1998gradient,\n  title = {Gradient-Based Learning Applied to Document Recognition},\n"
+        "  author = {LeCun, Yann and Bottou, L{\\'e}on},\n  journal = {Proceedings of the IEEE},\n"
+        "  year = {1998}\n}\n",
+        encoding="utf-8",
+    )
+    assert run_cli("import", str(bib), "--section", "Mine").returncode == 0
+    (paper,) = [p for p in json.loads(run_cli("list", "--json").stdout) if p["section"] == "Mine"]
+    shown = run_cli("show", paper["id"], env={"COLUMNS": "80"}).stdout
+    assert "│ venue    Proceedings of the IEEE" in shown
+    assert (
+        json.loads(run_cli("show", paper["id"], "--json").stdout)["journal_ref"] == "Proceedings of the IEEE"
+    )

@@ -147,6 +147,7 @@ def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
         "authors",
         "published",
         "categories",
+        "journal_ref",
         "doi",
         "pdf_path",
     ):
@@ -156,7 +157,8 @@ def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
         text = ", ".join(value) if isinstance(value, list) else str(value)
         if key == "plugins" and details.get("plugin_link") == LINKED_BY_ARXIV:
             text += " (by arXiv id)"
-        rows.add_row(key, Text(text, overflow="fold") if key in LINK_KEYS else escape(text))
+        label = "venue" if key == "journal_ref" else key  # arXiv's journal reference, or an import's venue
+        rows.add_row(label, Text(text, overflow="fold") if key in LINK_KEYS else escape(text))
     for plugin, run in (details.get("last_runs") or {}).items():
         seeds = run["seeds"]
         line = Text(f"{plugin}: ")
