@@ -55,6 +55,25 @@ def parse(text: str) -> ArxivId | None:
     return ArxivId(_fix_case(match.group("id")), (match.group("version") or "").lower())
 
 
+def implausible(ident: ArxivId) -> str | None:
+    """Why no paper can have ``ident`` (None when one can): a month that does not exist, a new-style id
+    before April 2007 (``0704``), or the wrong count of digits for its month (4 until 1412, 5 since 1501).
+    ``readtrack add 9999.99999`` was accepted; the shape alone says nothing of this."""
+    if "/" in ident.base:  # old style: archive/YYMMNNN, March 1991 to March 2007
+        month = int(ident.base.rsplit("/", 1)[1][2:4])
+        return None if 1 <= month <= 12 else f"month {month:02d} does not exist (old-style ids are YYMMNNN)"
+    yymm, number = ident.base.split(".")
+    year, month = int(yymm[:2]), int(yymm[2:])
+    if not 1 <= month <= 12:
+        return f"month {month:02d} does not exist (ids are YYMM.NNNNN)"
+    if (year, month) < (7, 4):
+        return "new-style ids begin in April 2007 (0704.NNNN); older ones read like hep-th/9901001"
+    digits = 4 if (year, month) <= (14, 12) else 5
+    if len(number) != digits:
+        return f"ids of {yymm} have {digits} digits after the dot"
+    return None
+
+
 def is_valid(text: str) -> bool:
     """True when ``text`` is exactly an arXiv id (with or without version), no URL, no prefix."""
     return _BARE.match(text.strip()) is not None and not text.strip().lower().startswith("arxiv:")

@@ -580,6 +580,8 @@ def parse_entry(text: str) -> NewPaper:
         raise UsageError(f"the text to add holds a control character ({found.group()!r}): {value!r}")
     ident = arxivid.parse(value)
     if ident is not None:
+        if problem := arxivid.implausible(ident):
+            raise UsageError(f"{value} is not an arXiv id: {problem}")
         slug = "arxiv-" + re.sub(r"[^a-z0-9]+", "-", ident.base.lower())
         # the id is the title until `readtrack sync` stores the real one (it replaces a title equal to the id)
         return NewPaper(title=str(ident), id=slug, arxiv=str(ident), added=today())

@@ -92,3 +92,20 @@ def test_show_gives_the_venue_an_import_or_arxiv_knows(catalog_file: Path, tmp_p
     assert (
         json.loads(run_cli("show", paper["id"], "--json").stdout)["journal_ref"] == "Proceedings of the IEEE"
     )
+
+
+def test_an_arxiv_id_no_paper_can_have_is_refused_by_add(catalog_file: Path) -> None:
+    before = catalog_file.read_text(encoding="utf-8")
+    for ident, why in (
+        ("9999.99999", "month 99 does not exist"),
+        ("https://arxiv.org/abs/2313.00001", "month 13 does not exist"),
+        ("0612.0001", "new-style ids begin in April 2007"),
+        ("1501.1234", "ids of 1501 have 5 digits after the dot"),
+        ("hep-th/9900001", "month 00 does not exist"),
+    ):
+        added = run_cli("add", ident)
+        assert added.returncode == 2, (ident, added.stderr)
+        assert added.stderr.strip().startswith(f"readtrack: {ident} is not an arXiv id: {why}")
+    assert catalog_file.read_text(encoding="utf-8") == before
+    assert run_cli("add", "0704.0001").returncode == 0  # the first new-style id
+    assert run_cli("add", "1412.9999").returncode == 0 and run_cli("add", "1501.00001").returncode == 0
