@@ -122,6 +122,10 @@ def parse(text: str) -> Query:
         if status not in STATUSES:
             raise UsageError(f"unknown status {status!r} in query (use one of {', '.join(STATUSES)})")
     expression = " ".join(p for p in parts if p)
+    if not expression and not any(filters.values()):  # `search '?'` listed 20 papers as if each matched
+        raise UsageError(
+            f'nothing to search for in {text!r}: give a word, a "phrase" or a filter (e.g. tag:attention)'
+        )
     return Query(expression, filters["status"], filters["tag"], filters["section"])
 
 

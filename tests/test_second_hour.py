@@ -109,3 +109,14 @@ def test_an_arxiv_id_no_paper_can_have_is_refused_by_add(catalog_file: Path) -> 
     assert catalog_file.read_text(encoding="utf-8") == before
     assert run_cli("add", "0704.0001").returncode == 0  # the first new-style id
     assert run_cli("add", "1412.9999").returncode == 0 and run_cli("add", "1501.00001").returncode == 0
+
+
+def test_a_query_with_nothing_to_search_for_is_refused_not_answered_with_any_20_papers() -> None:
+    for query in ("?", "! ?", "*"):
+        found = run_cli("search", query)
+        assert found.returncode == 2 and found.stdout == "", query
+        assert found.stderr.strip() == (
+            f'readtrack: nothing to search for in {query!r}: give a word, a "phrase" or a filter '
+            "(e.g. tag:attention)"
+        )
+    assert run_cli("search", "tag:attention").returncode == 0  # filters alone are a query
