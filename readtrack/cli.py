@@ -94,15 +94,18 @@ def list_papers(
         return
     import shutil
 
-    from readtrack.render.papers import paper_table
+    from readtrack.render.papers import paper_table, whole_width
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
+    nested = not (status or tag or search)
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:  # a pipe: whole titles, for grep
+        width = max(width, whole_width(papers, nested=nested))
     if catalog.sample:
         from readtrack.catalog import SAMPLE_NOTICE
 
         print(f"readtrack: {SAMPLE_NOTICE} (--empty, or --from LIST.md)", file=sys.stderr)
-    print(paper_table(catalog, papers, width=width, nested=not (status or tag or search), color=color))
+    print(paper_table(catalog, papers, width=width, nested=nested, color=color))
 
 
 @app.command()
@@ -122,7 +125,7 @@ def show(
     from readtrack.render.papers import full_blocks, panel_width, paper_panel
 
     console = new_console()
-    if not console.is_terminal:  # a pipe gets full lines: no link folded at the width
+    if not console.is_terminal:  # a pipe gets full lines: no link folded, no title cut, at the width
         console.width = max(console.width, panel_width(details))
     console.print(paper_panel(details, full=full))
     if full:

@@ -120,3 +120,28 @@ def test_a_query_with_nothing_to_search_for_is_refused_not_answered_with_any_20_
             "(e.g. tag:attention)"
         )
     assert run_cli("search", "tag:attention").returncode == 0  # filters alone are a query
+
+
+def test_a_pipe_gets_whole_titles_from_list_and_show() -> None:
+    """`readtrack list | grep -i "generative pre"` found nothing: titles were cut at 100 columns in a pipe;
+    `show bert | cat` cut the panel's title. In a pipe (no COLUMNS set) nothing is cut; at a terminal's
+    width (COLUMNS) titles still give way."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+
+    def piped(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "readtrack", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "Improving Language Understanding by Generative Pre-Training" in piped("list")
+    title = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+    assert f"╭─ {title} ─" in piped("show", "bert")
+    narrow = run_cli("list", env={"COLUMNS": "80"}).stdout
+    assert "Improving Language Understanding by Generative Pre-Training" not in narrow
+    assert all(len(line) <= 80 for line in narrow.splitlines())

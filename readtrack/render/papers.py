@@ -71,6 +71,18 @@ def paper_table(
     return "\n".join(line.rstrip() for line in lines)
 
 
+def whole_width(papers: list[Paper], *, nested: bool = True) -> int:
+    """The width at which `paper_table` cuts no title (for a pipe: `readtrack list | grep` must find a
+    title's last words)."""
+    id_width = max((_cells(visible(p.id)) for p in papers), default=2)
+    arxiv_width = max((len(p.arxiv or "") for p in papers), default=5)
+    titles = (
+        _cells(("  " * p.depth if nested else "") + visible(p.display_title)) + (3 if p.plugins else 0)
+        for p in papers
+    )
+    return max(titles, default=20) + 1 + id_width + 4 + arxiv_width + 4 * 2
+
+
 def _painter(color: bool) -> Callable[[str, str], str]:
     """``paint(text, style)``: ANSI-styled text through rich's `Style`, or the text itself without colour."""
     if not color:
@@ -187,13 +199,14 @@ def full_blocks(details: dict[str, Any]) -> str:
 
 
 def panel_width(details: dict[str, Any]) -> int:
-    """The width at which `paper_panel` shows each link of ``details`` on one line (for a pipe, which
-    gets full lines: a URL folded in two is a URL cut)."""
+    """The width at which `paper_panel` shows each link of ``details`` on one line, and its title whole
+    (for a pipe, which gets full lines: a URL folded in two is a URL cut)."""
     from readtrack.details import shown_details
 
     shown = shown_details({k: details.get(k) for k in LINK_KEYS})
     links = [", ".join(v) if isinstance(v, list) else str(v or "") for v in shown.values()]
-    return max(len(link) for link in links) + _KEY_WIDTH + 2 + 4
+    title = _cells(visible(details.get("title") or details.get("id") or "")) + 6  # "╭─ " and " ─╮"
+    return max(max(len(link) for link in links) + _KEY_WIDTH + 2 + 4, title)
 
 
 def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
