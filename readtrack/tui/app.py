@@ -559,6 +559,11 @@ class ReadtrackApp(App[None]):
         message, title = visible(message, multiline=True), visible(title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: how to quit, in plain words. Textual's own message is markup (``Press [b]q[/b] ...``),
+        which `notify` here shows as written, so it read as a literal ``[b]q[/b]``."""
+        self.notify("Press q on the list, or Ctrl+Q anywhere, to quit", title="Do you want to quit?")
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):

@@ -186,6 +186,19 @@ def test_quitting_with_changed_notes_asks_as_esc_does(catalog_file: Path) -> Non
     run_app(catalog_file, unchanged)
 
 
+def test_ctrl_c_says_how_to_quit_in_plain_words(catalog_file: Path) -> None:
+    """Ctrl+C showed a literal "Press [b]q[/b] to quit the app" (Textual's markup, shown as written)."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[str]:
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.3)
+        return [f"{n.title}: {n.message}" for n in app._notifications]
+
+    assert run_app(catalog_file, steps) == [
+        "Do you want to quit?: Press q on the list, or Ctrl+Q anywhere, to quit"
+    ]
+
+
 def test_notes_edited_by_hand_while_the_editor_is_open_are_not_overwritten(catalog_file: Path) -> None:
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         await pilot.press("j", "n")
