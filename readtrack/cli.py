@@ -94,18 +94,17 @@ def list_papers(
         return
     import shutil
 
-    from readtrack.render.papers import paper_table, whole_width
+    from readtrack.render.papers import paper_table
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
-    nested = not (status or tag or search)
-    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:  # a pipe: whole titles, for grep
-        width = max(width, whole_width(papers, nested=nested))
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ  # whole titles, for grep
     if catalog.sample:
         from readtrack.catalog import SAMPLE_NOTICE
 
         print(f"readtrack: {SAMPLE_NOTICE} (--empty, or --from LIST.md)", file=sys.stderr)
-    print(paper_table(catalog, papers, width=width, nested=nested, color=color))
+    nested = not (status or tag or search)
+    print(paper_table(catalog, papers, width=width, nested=nested, color=color, cut=not piped))
 
 
 @app.command()

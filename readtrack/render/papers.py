@@ -26,20 +26,29 @@ STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "d
 
 
 def paper_table(
-    catalog: Catalog, papers: list[Paper], *, width: int = 80, nested: bool = True, color: bool = True
+    catalog: Catalog,
+    papers: list[Paper],
+    *,
+    width: int = 80,
+    nested: bool = True,
+    color: bool = True,
+    cut: bool = True,
 ) -> str:
     """One line per paper: glyph, id, title (indented under its parent when ``nested``), year, arXiv id.
 
     Returned as finished terminal text (ANSI styles from rich's `Style` when ``color``) rather than a rich
     `Table`, which measures every cell: 1,000 papers render in milliseconds. Widths are computed here, titles
     are cut with an ellipsis so a row stays one line at any width, and the short columns never collapse.
-    An id is never cut (it is what a user types): the title gives way. Text from the file is shown
-    `visible` (control characters written out).
+    An id is never cut (it is what a user types): the title gives way, unless ``cut`` is False (a pipe:
+    `readtrack list | grep` must find a title's last words). Text from the file is shown `visible`
+    (control characters written out).
     """
     paint = _painter(color)
     id_width = max((_cells(visible(p.id)) for p in papers), default=2)
     arxiv_width = max((len(p.arxiv or "") for p in papers), default=5)
     title_width = max(width - (1 + id_width + 4 + arxiv_width + 4 * 2), 20)
+    if not cut:
+        title_width = max([title_width, *(_cells(_indented(p, nested)) + len(_badge(p)) for p in papers)])
     lines = [paint(f"{'':1}  {'id':<{id_width}}  {'title':<{title_width}}  year  arXiv", "bold")]
     progress = {s.name: s.progress() for s in catalog.sections}
     section = None
@@ -52,9 +61,8 @@ def paper_table(
                 + paint(_fit(f"{visible(section)}  {done}/{total}", title_width), "bold magenta")
             )
         style = STATUS_STYLES[paper.status]
-        badge = "  ▶" if paper.plugins else ""
-        indent = "  " * paper.depth if nested else ""
-        title = _fit(indent + visible(paper.display_title), title_width - len(badge))
+        badge = _badge(paper)
+        title = _fit(_indented(paper, nested), title_width - len(badge))
         pad = " " * (title_width - _cells(title) - len(badge))
         lines.append(
             paint(STATUS_GLYPHS[paper.status], style)
@@ -71,16 +79,14 @@ def paper_table(
     return "\n".join(line.rstrip() for line in lines)
 
 
-def whole_width(papers: list[Paper], *, nested: bool = True) -> int:
-    """The width at which `paper_table` cuts no title (for a pipe: `readtrack list | grep` must find a
-    title's last words)."""
-    id_width = max((_cells(visible(p.id)) for p in papers), default=2)
-    arxiv_width = max((len(p.arxiv or "") for p in papers), default=5)
-    titles = (
-        _cells(("  " * p.depth if nested else "") + visible(p.display_title)) + (3 if p.plugins else 0)
-        for p in papers
-    )
-    return max(titles, default=20) + 1 + id_width + 4 + arxiv_width + 4 * 2
+def _indented(paper: Paper, nested: bool) -> str:
+    """A paper's title as its row shows it: under its parent when ``nested``."""
+    return ("  " * paper.depth if nested else "") + visible(paper.display_title)
+
+
+def _badge(paper: Paper) -> str:
+    """After the title: ▶ for a paper with a plugin."""
+    return "  ▶" if paper.plugins else ""
 
 
 def _painter(color: bool) -> Callable[[str, str], str]:
