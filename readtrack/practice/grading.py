@@ -57,7 +57,7 @@ def grade_here(
     """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
     solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
     from readtrack import plugins, runner
-    from readtrack.practice.timing import stage_timeout, timeout_advice
+    from readtrack.practice.timing import stage_limits, timeout_advice
 
     loaded = plugins.load_plugin(plugin.name)
     package = loaded.info.package
@@ -88,20 +88,25 @@ def grade_here(
                     emit(event)
 
             records: list[RunRecord] = []
+            sizes = {"check": quick, "train": quick if train_quick is None else train_quick}
+            limits = stage_limits(
+                plugin.name,
+                quick=sizes["check"],
+                train_quick=sizes["train"],
+                timeout=timeout,
+                declared=loaded.info.stage_timeout,
+            )
             for stage in ("check", "train") if train else ("check",):  # train only on a passing check
                 if records and records[-1].status != "passed":
                     break
-                sized = quick if stage == "check" or train_quick is None else train_quick
-                limit = timeout
-                if limit is None:
-                    limit = stage_timeout(plugin.name, stage, sized, loaded.info.stage_timeout)
+                sized = sizes[stage]
                 record = runner.run_plugin(
                     plugin.name,
                     device=device,
                     quick=sized,
                     seed=seed,
                     only=stage,
-                    timeout=limit,
+                    timeout=limits[stage],
                     options={"practice": label},
                     emit=send,
                     keep_history=False,

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult
-from readtrack.practice.timing import stage_timeout, timeout_advice
+from readtrack.practice.timing import stage_limits, timeout_advice
 from readtrack.records import Emit
 
 #: Characters of the learner's printed output kept with the result.
@@ -54,7 +54,7 @@ def grade_isolated(
 ) -> PracticeResult:
     """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
     train_quick = quick if train_quick is None else train_quick
-    limits = _stage_limits(plugin.name, timeout, quick, train_quick)
+    limits = stage_limits(plugin.name, quick=quick, train_quick=train_quick, timeout=timeout)
     command = [sys.executable, "-m", "readtrack.practice.isolation", plugin.name, str(path)]
     command += ["--seed", str(seed), "--device", device]
     command += ["--timeout", str(timeout)] if timeout is not None else []
@@ -131,19 +131,6 @@ def grade_isolated(
         result = _died(plugin, path, process.returncode, stage, killed)
     result.output = output.text()
     return result
-
-
-def _stage_limits(name: str, timeout: float | None, quick: bool, train_quick: bool) -> dict[str, float]:
-    """Each stage's timeout: ``timeout``, else from the model solution's recorded time (practice.timing)."""
-    if timeout is not None:
-        return {"check": timeout, "train": timeout}
-    from readtrack.plugins import load_plugin
-
-    declared = load_plugin(name).info.stage_timeout
-    return {
-        "check": stage_timeout(name, "check", quick, declared),
-        "train": stage_timeout(name, "train", train_quick, declared),
-    }
 
 
 def _died(

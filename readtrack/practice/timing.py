@@ -53,6 +53,24 @@ def stage_timeout(plugin: str, stage: str, quick: bool, declared: float) -> floa
     return declared if known is None else max(MINIMUM, FACTOR * known.median_s)
 
 
+def stage_limits(
+    plugin: str, *, quick: bool, train_quick: bool, timeout: float | None, declared: float | None = None
+) -> dict[str, float]:
+    """Each stage's timeout in one attempt: ``timeout`` when given, else `stage_timeout` of the check (at
+    ``quick`` sizes) and of the train stage (at ``train_quick`` sizes); ``declared`` is the plugin's own
+    stage timeout (looked up when not given)."""
+    if timeout is not None:
+        return {"check": timeout, "train": timeout}
+    if declared is None:
+        from readtrack.plugins import load_plugin
+
+        declared = load_plugin(plugin).info.stage_timeout
+    return {
+        "check": stage_timeout(plugin, "check", quick, declared),
+        "train": stage_timeout(plugin, "train", train_quick, declared),
+    }
+
+
 def timeout_advice(plugin: str, stage: str, quick: bool) -> str:
     """What a timeout message adds: the model solution's time here, and the options that give more."""
     mode = "--quick" if quick else "full"
