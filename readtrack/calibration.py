@@ -132,7 +132,12 @@ def from_runs(records: Sequence[RunRecord], *, code: str, date: str) -> Calibrat
 # -- the record beside the plugin ---------------------------------------------------------------------------
 def fingerprint(folder: Path) -> str:
     """A hash of the plugin's code (every ``*.py`` but ``NOT_CODE``) and of the ``readtrack.plugin_kit``
-    modules it imports (transitively), each parsed, docstrings left out."""
+    modules it imports (transitively), each parsed, docstrings left out.
+
+    The ``check`` stage itself (``experiment.py``'s top-level ``def check``) is left out too: the runner seeds
+    every stage afresh (``runner.seed_everything``), so a check cannot move a number the train or bench stage
+    measures, and a check made stricter (a rule ``readtrack practice`` must enforce) needs no recalibration.
+    What the check calls from elsewhere (a helper in ``model.py``, the kit) still counts."""
     digest = hashlib.sha256()
     files = [p for p in sorted(folder.glob("*.py")) if p.name not in NOT_CODE]
     seen: set[Path] = set()
@@ -143,6 +148,10 @@ def fingerprint(folder: Path) -> str:
         seen.add(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         files += sorted(_kit_modules(tree) - seen)
+        if path.name == "experiment.py":
+            tree.body = [
+                node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name == "check")
+            ]
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
             if (

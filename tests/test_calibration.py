@@ -170,6 +170,25 @@ def test_the_fingerprint_ignores_docstrings_but_not_code_or_the_kit_it_imports(t
     assert with_kit != code and calibration.fingerprint(folder) != code
 
 
+def test_the_fingerprint_leaves_out_the_check_stage_not_what_it_calls(tmp_path: Path) -> None:
+    """Every stage is seeded afresh, so a stricter check cannot move a calibrated number: no recalibration.
+    A helper the check calls, outside ``def check``, may be shared with train, so it still counts."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    body = "def helper():\n    return {h}\n\ndef check(ctx):\n    {c}\n\ndef train(ctx):\n    return 1\n"
+    (folder / "experiment.py").write_text(body.format(h=1, c="helper()"))
+    first = calibration.fingerprint(folder)
+    (folder / "experiment.py").write_text(body.format(h=1, c="assert helper() == 1\n    ctx.check(2)"))
+    assert calibration.fingerprint(folder) == first
+    (folder / "experiment.py").write_text(body.format(h=2, c="helper()"))
+    assert calibration.fingerprint(folder) != first
+    (folder / "model.py").write_text(body.format(h=1, c="helper()"))  # only experiment.py holds the stages
+    (folder / "experiment.py").write_text(body.format(h=1, c="helper()"))
+    with_model = calibration.fingerprint(folder)
+    (folder / "model.py").write_text(body.format(h=1, c="pass"))
+    assert calibration.fingerprint(folder) != with_model
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [
