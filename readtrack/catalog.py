@@ -61,7 +61,7 @@ SAMPLE_MARK = "# readtrack's sample list"
 SAMPLE_NOTICE = "the bundled sample list (its author's marks and notes): `readtrack init` starts your own"
 SAMPLE_HEADER = (
     f"{SAMPLE_MARK}, bundled with readtrack: its author's reading notes and marks, to try readtrack on.\n"
-    "# Start your own list with `readtrack init` (--empty, or --from LIST.md); this one is then kept aside.\n"
+    "# Start your own list with `readtrack init`: it keeps what you marked here (or --empty, --from LIST.md).\n"
 )
 STATUSES = ("todo", "reading", "read", "skipped")
 STATUS_GLYPHS = {"todo": "☐", "reading": "◐", "read": "☑", "skipped": "⊘"}

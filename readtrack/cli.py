@@ -207,19 +207,24 @@ def init(
         None, "--from", metavar="FILE", help="Start from a markdown list or a papers.yaml."
     ),
 ) -> None:
-    """Create your own papers.yaml (the data dir's, or --catalog PATH): from the sample list, empty, or
-    from FILE. Never overwrites a list; the sample list a first run wrote is kept as sample-papers.yaml."""
-    from readtrack.importer import init_catalog
-    from readtrack.paths import own_catalog_path
-
-    made = init_catalog(own_catalog_path(), empty=empty, source=Path(source) if source else None)
-    if made.sample_kept is not None:
-        print(f"kept the sample list as {made.sample_kept}")
-    print(f"created {made.path} from {made.source}: {plural(made.papers, 'paper')}")
+    """Create your own papers.yaml (the data dir's, or --catalog PATH), starting from the list you have been
+    editing (the sample list with your marks, or ./papers.yaml), or --empty, or --from FILE. Never
+    overwrites a list of yours; a sample list in the way is kept as sample-papers.yaml."""
+    from readtrack.own_list import init_catalog
+    from readtrack.paths import catalog_path, own_catalog_path
     from readtrack.safe_text import visible
 
+    own = own_catalog_path()
+    here = Path.cwd() / "papers.yaml"
+    editing = here if here.is_file() and not os.environ.get("READTRACK_CATALOG") else None
+    made = init_catalog(own, empty=empty, source=Path(source) if source else None, editing=editing)
+    for line in made.lines():
+        print(visible(line))
     for line in made.report.summary().splitlines()[1:] if made.report else []:
         print(visible(line))  # titles from the list it was made from
+    in_use = catalog_path()
+    if in_use.resolve() != own.resolve():
+        print(f"in this folder readtrack still uses {in_use} (a ./papers.yaml wins; --catalog chooses)")
 
 
 @app.command()

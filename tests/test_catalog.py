@@ -190,14 +190,11 @@ def test_arxiv_ids(text: str, expected: str | None) -> None:
     assert (str(parsed) if parsed else None) == expected
 
 
-def test_the_packaged_seed_list_is_the_repository_list() -> None:
-    """`readtrack` installed from a wheel starts from readtrack/data/papers.yaml; the repository's own
-    papers.yaml is the same list. An edit to one of them (a new `plugin:` line) must go to both."""
-    assert (REPO / "readtrack" / "data" / "papers.yaml").read_bytes() == (
-        REPO / "papers.yaml"
-    ).read_bytes(), (
-        "papers.yaml and readtrack/data/papers.yaml differ: copy the one you edited over the other"
-    )
+def test_the_repository_root_holds_no_papers_yaml_a_newcomer_would_edit() -> None:
+    """The seed list ships as readtrack/data/papers.yaml only: a ./papers.yaml at the clone's root would be
+    the list in use there, and a newcomer's first marks would edit the project's tracked file (issue 53)."""
+    assert not (REPO / "papers.yaml").exists()
+    assert (REPO / "readtrack" / "data" / "papers.yaml").is_file()
 
 
 def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:

@@ -59,7 +59,8 @@ def test_user_folder_defaults_to_plugins_next_to_the_catalog(readtrack_home: Pat
 
 
 def test_catalog_at_the_repo_root_does_not_load_builtins_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The repo's own papers.yaml sits next to plugins/, the built-in folder: no "shadowed" twins.
+    # A papers.yaml made at the repo root (`--catalog papers.yaml`) sits next to plugins/, the built-in
+    # folder: no "shadowed" twins.
     monkeypatch.setenv("READTRACK_CATALOG", str(REPO / "papers.yaml"))
     found = plugins.discover(refresh=True)
     assert not [p for p in found if p.status == "broken"]

@@ -2,7 +2,7 @@
 only what is specific to it; its stages run once, in tests/test_plugins_contract.py).
 
 - its declaration is light: importing every plugin's ``__init__`` imports no torch;
-- it names a paper of the shipped list, and its title and arXiv id agree with both copies of papers.yaml,
+- it names a paper of the shipped list, and its title and arXiv id agree with the shipped papers.yaml,
   whose ``plugin:`` field links back to it;
 - its page (the ``__init__`` docstring) names the paper and its arXiv id, and its experiments module says
   what each stage does;
@@ -25,7 +25,7 @@ from readtrack import catalog, plugins
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN = [p for p in plugins.discover(include_user=False) if p.source == plugins.BUILTIN]
 NAMES = [p.name for p in BUILTIN]
-CATALOGS = [REPO / "papers.yaml", REPO / "readtrack" / "data" / "papers.yaml"]
+CATALOGS = [REPO / "readtrack" / "data" / "papers.yaml"]
 
 
 def test_every_builtin_plugin_loads() -> None:
@@ -44,7 +44,7 @@ def test_declarations_import_no_torch() -> None:
     assert json.loads(out.stdout) == []
 
 
-@pytest.mark.parametrize("path", CATALOGS, ids=["papers.yaml", "packaged papers.yaml"])
+@pytest.mark.parametrize("path", CATALOGS, ids=["packaged papers.yaml"])
 @pytest.mark.parametrize("name", NAMES)
 def test_the_declaration_agrees_with_the_reading_list(name: str, path: Path) -> None:
     info = plugins.load_plugin(name).info
