@@ -204,9 +204,11 @@ def run_history(
 @commands.command()
 def compare(
     name: str = typer.Argument(..., metavar="NAME"),
-    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON (every number)."),
+    every_row: bool = typer.Option(False, "--all", help="Show the numbers that did not change too."),
 ) -> None:
-    """Compare a plugin's last two runs: check errors, targets, measured values, bench medians."""
+    """Compare a plugin's last two runs: check errors, targets, measured values, bench medians (what
+    changed; --all for every number)."""
     from readtrack import history
 
     comparison = history.compare(name)
@@ -215,7 +217,7 @@ def compare(
         return
     from readtrack.render.runs import render_comparison
 
-    render_comparison(comparison, new_console())
+    render_comparison(comparison, new_console(), every_row=every_row)
 
 
 @commands.command()

@@ -145,3 +145,36 @@ def test_a_pipe_gets_whole_titles_from_list_and_show() -> None:
     narrow = run_cli("list", env={"COLUMNS": "80"}).stdout
     assert "Improving Language Understanding by Generative Pre-Training" not in narrow
     assert all(len(line) <= 80 for line in narrow.splitlines())
+
+
+def test_compare_at_80_columns_shows_what_changed_in_whole_words() -> None:
+    """``compare rmsnorm`` at 80 columns split names mid-word ("normalized_sha/pe=32") over 5-7 lines and
+    showed every unchanged number; now names wrap between words and unchanged numbers are counted, with
+    ``--all`` for them (issue 53)."""
+    from test_history import make_record, store
+
+    from readtrack.records import Comparison
+
+    long_name = "gradients (input, weight) vs nn.RMSNorm, normalized_shape=(7, 32) (float32)"
+    for run_id, day, median_s, max_abs in (
+        ("aaaa1111-old", "01", 0.010, 3e-7),
+        ("bbbb2222-new", "02", 0.020, 5e-7),
+    ):
+        record = make_record(run_id=run_id, started_at=f"2026-01-{day}T10:00:00+00:00", median_s=median_s)
+        record.stages[0].comparisons.append(
+            Comparison(long_name, True, "close", max_abs, 1e-7, 1e-5, 1e-4, "float32")
+        )
+        store(record)
+    narrow = {"COLUMNS": "80"}
+    shown = run_cli("compare", "toy", env=narrow)
+    assert shown.returncode == 0, shown.stderr
+    words = shown.stdout.split()
+    assert all(word in words for word in long_name.split())  # every word whole, none folded
+    assert "normalized_shape=(7," in words and "+10 ms" in shown.stdout and "2.00×" in shown.stdout
+    for same in ("out vs ref", "accuracy", "speed-up", "diverged"):  # the same value in both runs
+        assert same not in shown.stdout
+    assert "4 numbers unchanged (same value, same verdict) not shown" in " ".join(words)
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    every = run_cli("compare", "toy", "--all", env=narrow).stdout
+    assert "out vs ref" in every and "accuracy" in every and "unchanged" not in every
+    assert len(json.loads(run_cli("compare", "toy", "--json").stdout)["deltas"]) == 7

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from readtrack.batch import seeds_label
 from readtrack.devices import environment_line
-from readtrack.history import RunComparison
+from readtrack.history import Delta, RunComparison
 from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
 from readtrack.safe_text import visible
 
@@ -199,7 +199,7 @@ def _named(name: str, detail: str | None) -> Text:
 def _check_table(stage: StageResult) -> Table:
     title = "check: implementation vs reference" if stage.stage == "check" else f"{stage.stage}: checks"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("check", min_width=16)
+    table.add_column("check", min_width=16, overflow="fold")  # a word wider than the column folds, not cut
     for column in ("max abs", "worst err/tol", "atol / rtol"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("ok", no_wrap=True)
@@ -222,7 +222,7 @@ def _train_tables(stage: StageResult) -> list[Table]:
     if stage.targets:
         title = "train: the claim at toy scale" if stage.stage == "train" else f"{stage.stage}: targets"
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("target", min_width=16)
+        table.add_column("target", min_width=16, overflow="fold")
         for column in ("measured", "needed", "ok"):
             table.add_column(column, no_wrap=True, justify="left" if column == "ok" else "right")
         for t in stage.targets:
@@ -233,14 +233,14 @@ def _train_tables(stage: StageResult) -> list[Table]:
         table = Table(
             title="measured (not asserted)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
         )
-        table.add_column("name", min_width=16)
+        table.add_column("name", min_width=16, overflow="fold")
         table.add_column("value", justify="right", no_wrap=True)
         for m in stage.measured:
             table.add_row(_named(m.name, m.detail), fmt_number(m.value))
         tables.append(table)
     if stage.curves:
         table = Table(title="curves", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("metric", min_width=12)
+        table.add_column("metric", min_width=12, overflow="fold")
         for column in ("curve", "first", "last", "points"):
             table.add_column(column, no_wrap=True)
         for name, points in stage.curves.items():
@@ -272,7 +272,7 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
     )
-    table.add_column("variant", min_width=10)
+    table.add_column("variant", min_width=10, overflow="fold")
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     notes: list[Text] = []
@@ -370,7 +370,9 @@ def render_history(
     console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
 
 
-def render_comparison(comparison: RunComparison, console: Console) -> None:
+def render_comparison(comparison: RunComparison, console: Console, *, every_row: bool = False) -> None:
+    """The two runs, then one row per number under its stage's heading; numbers that did not move (same value,
+    same verdict) are counted, not shown, unless ``every_row``."""
     old, new = comparison.older, comparison.newer
 
     def label(record: RunRecord | GroupRecord) -> str:
@@ -383,17 +385,26 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
     head = Text(visible(comparison.plugin), style="bold")
     head.append(visible(f": {label(old)} → {label(new)}"))
     console.print(head)
+    shown = [d for d in comparison.deltas if every_row or not _unchanged(d)]
+    # A name wraps between words; a word is folded only when it alone is wider than what the numbers leave.
+    longest = max((len(w) for d in shown for w in visible(d.name).split()), default=4)
     table = Table(title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("", "name", "older", "newer", "change", "ratio", "pass"):
+    for column in ("name", "older", "newer", "change", "ratio", "pass"):
         table.add_column(
             column,
             justify="right" if column in ("older", "newer", "change", "ratio") else "left",
-            # a long name wraps (folds when one word is too long); numbers are never cut
-            no_wrap=column not in ("", "name"),
+            no_wrap=column != "name",  # numbers are never cut
             overflow="fold",
             ratio=1 if column == "name" else None,
+            min_width=min(longest, 32) if column == "name" else None,
         )
-    for d in comparison.deltas:
+    section = None
+    for d in shown:
+        if d.section != section:
+            if section is not None:
+                table.add_section()
+            section = d.section
+            table.add_row(Text(section, style="bold"))
         fmt = fmt_seconds if d.section == "bench" else fmt_number
         change = d.change
         change_text = "–" if change is None else (("+" if change > 0 else "") + fmt(change))
@@ -404,9 +415,20 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
         passed.append_text(_mark(d.old_passed))
         passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
         passed.append_text(_mark(d.new_passed))
-        table.add_row(d.section, Text(visible(d.name)), fmt(d.old), fmt(d.new), change_text, ratio, passed)
-    console.print(table)
-    if any(d.noisy for d in comparison.deltas):
+        table.add_row(Text(visible(d.name)), fmt(d.old), fmt(d.new), change_text, ratio, passed)
+    if shown:
+        console.print(table)
+    hidden = len(comparison.deltas) - len(shown)
+    if hidden:
+        what = "number" if hidden == 1 else "numbers"
+        console.print(
+            Text(
+                f"{hidden} {what} unchanged (same value, same verdict) not shown: "
+                f"`readtrack compare {visible(comparison.plugin)} --all` shows every number",
+                style="dim",
+            )
+        )
+    if any(d.noisy for d in shown):
         note = f"? a bench median with an IQR over {NOISE_LIMIT:.0%} of it in either run: change not reliable"
         console.print(Text(note, style="yellow"))
     for which, entry in (("older", old), ("newer", new)):
@@ -420,6 +442,14 @@ def render_comparison(comparison: RunComparison, console: Console) -> None:
         console.print(Text("environments differ:", style="yellow"))
         console.print(Text(f"  older {environment_line(old.info.environment)}", style="dim"))
         console.print(Text(f"  newer {environment_line(new.info.environment)}", style="dim"))
+
+
+def _unchanged(d: Delta) -> bool:
+    """The same number with the same verdict in both runs (a value both runs lack counts as the same)."""
+    same = d.old == d.new or (
+        d.old is not None and d.new is not None and math.isnan(d.old) and math.isnan(d.new)
+    )
+    return same and d.old_passed == d.new_passed and not d.noisy
 
 
 def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
