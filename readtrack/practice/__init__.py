@@ -185,6 +185,7 @@ class ExerciseStatus:
     detail: str
     workspace: Path | None
     last_attempt: str | None
+    lines: int = 0  # roughly how many lines the model solution's bodies have, all exercises together
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -195,6 +196,7 @@ class ExerciseStatus:
             "detail": self.detail,
             "workspace": str(self.workspace) if self.workspace else None,
             "last_attempt": self.last_attempt,
+            "lines": self.lines,
         }
 
 
@@ -216,6 +218,7 @@ def statuses() -> list[ExerciseStatus]:
                 str(newest.get("detail") or ""),
                 path if path.exists() else None,
                 newest.get("at"),
+                sum(e.lines for e in plugin.exercises),
             )
         )
     return found

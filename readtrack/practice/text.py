@@ -83,30 +83,37 @@ def status_lines(statuses: list[ExerciseStatus], width: int | None = None) -> li
     """
     if not statuses:
         return ["no plugin declares an exercise yet"]
-    head = ("plugin", "exercise", "status", "last attempt (UTC)")
+    sized = any(s.lines for s in statuses)  # a column blank on every row is left out
+    head = ("plugin", "exercise", "lines" if sized else "", "status", "last attempt (UTC)")
     rows = [
         (
             s.plugin,
             s.targets,
+            f"~{s.lines}" if s.lines else "",
             s.status + (f" ({s.detail})" if s.detail else ""),
             (s.last_attempt or "").replace("T", " ")[:16],
         )
         for s in statuses
     ]
-    plugin_w = max(len(r[0]) for r in [head, *rows])
-    status_w = max(len(r[2]) for r in [head, *rows])
-    last_w = max(len(r[3]) for r in [head, *rows])
+    plugin_w, lines_w, status_w, last_w = (max(len(r[i]) for r in [head, *rows]) for i in (0, 2, 3, 4))
     whole_w = max([len(head[1]), *(len(", ".join(r[1])) for r in rows)])
     longest = max([len(head[1]), *(len(t) + 1 for r in rows for t in r[1])])
-    room = whole_w if width is None else width - plugin_w - status_w - last_w - 6
+    gaps = 8 if sized else 6
+    room = whole_w if width is None else width - plugin_w - lines_w - status_w - last_w - gaps
     exercise_w = max(longest, min(whole_w, room))
 
-    def line(plugin: str, exercise: str, status: str, last: str) -> str:
-        cells = (plugin.ljust(plugin_w), exercise.ljust(exercise_w), status.ljust(status_w), last)
-        return "  ".join(cells).rstrip()
+    def line(plugin: str, exercise: str, size: str, status: str, last: str) -> str:
+        cells = [
+            plugin.ljust(plugin_w),
+            exercise.ljust(exercise_w),
+            size.rjust(lines_w),
+            status.ljust(status_w),
+        ]
+        return "  ".join([*cells[:2], *cells[2 if sized else 3 :], last]).rstrip()
 
-    lines = [line(*head), "  ".join("─" * w for w in (plugin_w, exercise_w, status_w, last_w))]
-    for plugin, targets, status, last in rows:
+    rule = ["─" * w for w in (plugin_w, exercise_w, lines_w, status_w, last_w)]
+    lines = [line(*head), "  ".join(rule if sized else rule[:2] + rule[3:])]
+    for plugin, targets, size, status, last in rows:
         parts = [""]
         for i, target in enumerate(targets):
             piece = target + ("," if i < len(targets) - 1 else "")
@@ -114,8 +121,8 @@ def status_lines(statuses: list[ExerciseStatus], width: int | None = None) -> li
                 parts.append(piece)
             else:
                 parts[-1] = f"{parts[-1]} {piece}".strip()
-        lines.append(line(plugin, parts[0], status, last))
-        lines += [line("", part, "", "") for part in parts[1:]]
+        lines.append(line(plugin, parts[0], size, status, last))
+        lines += [line("", part, "", "", "") for part in parts[1:]]
     return [visible(text) for text in lines]
 
 
