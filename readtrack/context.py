@@ -153,6 +153,10 @@ class RunContext:
         finite = bool(torch.isfinite(a64).all())
         passed = finite and worst <= 1.0
         detail = "" if finite else "non-finite values in the implementation's output"
+        if finite and not passed:  # a hint that quantifies the mistake (``readtrack.mismatch``)
+            from readtrack.mismatch import describe
+
+            detail = describe(a64, e64, ratio.nan_to_num(nan=torch.inf) > 1.0)
         comp = Comparison(name, passed, "close", max_abs, max_rel, atol, rtol, dtype, detail, worst)
         return self._record(comp)
 
