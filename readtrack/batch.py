@@ -32,6 +32,7 @@ from typing import Any, TextIO
 from uuid import uuid4
 
 from readtrack.errors import UsageError
+from readtrack.knobs import value_text
 from readtrack.records import GroupRecord, RunRecord, RunStatus, worst_status
 from readtrack.words import plural
 
@@ -108,6 +109,7 @@ class RunSettings:
     timeout: float | None = None
     impl: str | None = None
     threads: int = 1
+    settings: tuple[tuple[str, Any], ...] = ()  # knobs turned (``--set``), already checked
 
     def argv(self, plugin: str, seed: int, group_id: str) -> list[str]:
         """The worker's command line."""
@@ -122,6 +124,8 @@ class RunSettings:
             argv += ["--timeout", f"{self.timeout:g}"]
         if self.impl:
             argv += ["--impl", self.impl]
+        for key, value in self.settings:
+            argv += ["--set", f"{key}={value_text(value)}"]
         return argv
 
 

@@ -52,6 +52,9 @@ def run(
     only: str = typer.Option(None, "--only", help="Run one stage: check | train | bench."),
     timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
     impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
+    knob_values: list[str] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="Turn a knob (`readtrack knobs NAME`); repeat for more."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
     no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
     group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
@@ -67,6 +70,7 @@ def run(
         from readtrack.errors import UsageError
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
+    settings = _knob_settings(names, run_all, knob_values or [])  # checked before torch is imported
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
         _run_batch(
             names,
@@ -85,6 +89,7 @@ def run(
                 "timeout": timeout,
                 "impl": impl,
                 "threads": runner.resolve_threads(threads),
+                "settings": tuple(settings.items()),
             },
             as_json=as_json,
         )
@@ -104,6 +109,7 @@ def run(
             emit=emit,
             keep_history=not no_record,
             group_id=group,
+            settings=settings,
         )
 
     try:
@@ -119,6 +125,23 @@ def run(
         print("readtrack: cancelled", file=sys.stderr)
         raise typer.Exit(runner.EXIT_CANCELLED) from None
     raise typer.Exit(runner.exit_code(record))
+
+
+def _knob_settings(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, object]:
+    """``--set`` values checked against the plugin's knobs, before torch is imported (exit 2 otherwise)."""
+    if not pairs:
+        return {}
+    from readtrack import knobs, plugins
+    from readtrack.errors import UsageError
+
+    if run_all or len(names) != 1:
+        raise UsageError("--set turns the knobs of one plugin: give one NAME")
+    plugin = plugins.load_plugin(names[0])
+    parsed = knobs.parse_settings(knobs.config_class(plugin.info.package), pairs, plugin.name)
+    several = [key for key, values in parsed.items() if len(values) > 1]
+    if several:
+        raise UsageError(f"--set {several[0]}: one value per knob (sweeps over several are not built yet)")
+    return {key: values[0] for key, values in parsed.items()}
 
 
 def _run_batch(
@@ -297,6 +320,29 @@ def practice(
         from readtrack.editor import edit_file
 
         edit_file(workspace.path)
+
+
+@commands.command("knobs")
+def list_knobs(
+    name: str = typer.Argument(..., metavar="NAME"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+) -> None:
+    """A plugin's knobs: what each means, its quick and full defaults, what it may be, what the paper used
+    (turn one with `readtrack run NAME --set KEY=VALUE`)."""
+    from readtrack import knobs, plugins
+
+    plugin = plugins.load_plugin(name)
+    config = knobs.config_class(plugin.info.package)
+    if config is None:
+        print(f"readtrack: {plugin.name} declares no knobs yet (no config.py)", file=sys.stderr)
+        raise typer.Exit(1)
+    found = knobs.knobs_of(config)
+    if as_json:
+        print_json([k.to_dict() for k in found])
+        return
+    from readtrack.render.knobs import render_knobs
+
+    render_knobs(plugin.name, found, new_console())
 
 
 @commands.command("plugins")

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from readtrack.records import Comparison, Emit, Measured, StageResult, Target, claim_note
+
+C = TypeVar("C")
 
 if TYPE_CHECKING:
     import torch
@@ -61,15 +63,26 @@ class RunContext:
         emit: Emit | None = None,
         bench: BenchHarness | None = None,
         options: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.device = device
         self.quick = quick
         self.seed = seed
         #: plugin-specific options from the command line (e.g. ``--impl triton``), never required.
         self.options: dict[str, Any] = dict(options or {})
+        #: the knobs the reader turned (``--set``; `readtrack.knobs`): while any is set, targets are
+        #: reported against their thresholds but assert nothing (they were calibrated on the defaults).
+        self.settings: dict[str, Any] = dict(settings or {})
         self._bench = bench
         self._emit = emit or (lambda event: None)
         self.result = StageResult(stage="", status="running")
+
+    def config(self, config: type[C]) -> C:
+        """The run's settings of the plugin's ``Config`` (its ``config.py``): each knob's default for this
+        run's size (``quick``), with the reader's ``--set`` values applied."""
+        from readtrack.knobs import resolve
+
+        return resolve(config, self.quick, self.settings)
 
     @property
     def bench(self) -> BenchHarness:
@@ -207,8 +220,8 @@ class RunContext:
         ``not ctx.quick``: a quick run whose seed-to-seed spread is too wide for the calibration rule, see
         ``readtrack.calibration``) the number is reported with the threshold it is held to elsewhere, and
         asserts nothing."""
-        if not asserted:
-            claim = claim_note(target, higher_is_better)
+        if not asserted or self.settings:
+            claim = claim_note(target, higher_is_better, calibrated=not self.settings)
             return self.measured(name, value, f"{detail}; {claim}" if detail else claim)
         t = Target(name, float(value), float(target), higher_is_better, detail)
         self.result.targets.append(t)

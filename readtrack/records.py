@@ -83,9 +83,15 @@ class Measured:
         return (float(found[2]), found[1] == "≥") if found else None
 
 
-def claim_note(target: float, higher_is_better: bool) -> str:
-    """How a measured value's detail names the threshold a run of another size asserts it against."""
-    return f"reported, not asserted at this size (the claim: {'≥' if higher_is_better else '≤'} {target:g})"
+def claim_note(target: float, higher_is_better: bool, *, calibrated: bool = True) -> str:
+    """How a measured value's detail names the threshold a run of another size (or, with ``calibrated``
+    false, a run of the default settings: knobs were turned) asserts it against."""
+    why = "at this size" if calibrated else NOT_CALIBRATED
+    return f"reported, not asserted {why} (the claim: {'≥' if higher_is_better else '≤'} {target:g})"
+
+
+#: Why a target of a run with knobs turned (``--set``) is reported, not asserted.
+NOT_CALIBRATED = "with these settings, not calibrated for them"
 
 
 @dataclass
@@ -168,6 +174,8 @@ class RunInfo:
     threads: int = 0
     #: the multi-seed or shelf run this run is part of (``readtrack run --seeds/--all``), else None
     group_id: str | None = None
+    #: the knobs turned off their defaults (``--set``, `readtrack.knobs`); empty for a run of the defaults
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -97,6 +97,7 @@ def run_plugin(
     cancel: threading.Event | None = None,
     keep_history: bool = True,
     group_id: str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Run plugin ``name`` and return its record (see the module docstring).
 
@@ -104,12 +105,14 @@ def run_plugin(
     ``threads`` is torch's CPU thread count (None: ``READTRACK_THREADS``, else 1); ``keep_history=False``
     keeps the run out of history (a multi-seed or shelf run records its runs itself, together, at its end),
     ``group_id`` names the group such a run belongs to;
-    ``options`` reach the plugin as ``ctx.options`` (``{"impl": "triton"}``); ``emit`` receives every event
+    ``options`` reach the plugin as ``ctx.options`` (``{"impl": "triton"}``); ``settings`` are knob values
+    (``{"lr": 0.01}``, checked against the plugin's ``config.py``; the record keeps those off the defaults,
+    and with any, targets are reported, not asserted); ``emit`` receives every event
     dict as it happens; setting ``cancel`` from another thread stops the run as cancelled.
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
-    from readtrack import plugins
+    from readtrack import knobs, plugins
     from readtrack.bench import BenchHarness
     from readtrack.calibration import package_fingerprint
 
@@ -120,6 +123,7 @@ def run_plugin(
     stages = [only] if only else list(STAGES)
     resolved = devices.resolve_device(device, info.devices, plugin=name)
     limit = info.stage_timeout if timeout is None else timeout
+    turned = knobs.checked(info.name, info.package, quick, settings or {})
     n_threads = apply_thread_policy(resolve_threads(threads))
     run = RunInfo(
         run_id=uuid4().hex,
@@ -135,6 +139,7 @@ def run_plugin(
         options=dict(options or {}),
         threads=n_threads,
         group_id=group_id,
+        settings=turned,
     )
     hooks = plugins.discovery().hooks
     # Without history the recorder is left out of the lifecycle hooks; every other observer still hears.
@@ -150,7 +155,15 @@ def run_plugin(
             emit(event)
 
     harness = BenchHarness(resolved, quick=quick)
-    ctx = RunContext(device=resolved, quick=quick, seed=seed, emit=send, bench=harness, options=run.options)
+    ctx = RunContext(
+        device=resolved,
+        quick=quick,
+        seed=seed,
+        emit=send,
+        bench=harness,
+        options=run.options,
+        settings=turned,
+    )
     results: list[StageResult] = []
     started = time.perf_counter()
     try:

@@ -20,6 +20,7 @@ from rich.text import Text
 from readtrack.batch import seeds_label
 from readtrack.devices import environment_line
 from readtrack.history import Delta, RunComparison
+from readtrack.knobs import settings_label
 from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
 from readtrack.safe_text import visible
 
@@ -144,6 +145,11 @@ def render_record(record: RunRecord, console: Console) -> None:
     )
     head.append(" · quick" if info.quick else "")
     console.print(head)
+    if info.settings:
+        turned = Text("settings: ", style="bold")
+        turned.append(visible(settings_label(info.settings)))
+        turned.append(" (off the defaults: targets reported, not asserted)", style="dim")
+        console.print(turned)
     for stage in record.stages:
         results, bench = stage_tables(stage)
         for renderable in (*results, *bench):
@@ -343,6 +349,7 @@ def render_history(
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
         setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
         setting += " quick" if info is not None and info.quick else ""
+        setting += f" {settings_label(info.settings)}" if info is not None and info.settings else ""
         if isinstance(r, GroupRecord):
             passed = sum(run.status == "passed" for run in r.runs)
             seed, ident = seeds_label(r.seeds), r.group_id[:8]
@@ -377,10 +384,11 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
 
     def label(record: RunRecord | GroupRecord) -> str:
         info = record.info
+        turned = f", {settings_label(info.settings)}" if info.settings else ""
         if isinstance(record, GroupRecord):
-            seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}"
+            seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}{turned}"
             return f"multi-seed run {record.group_id[:8]} ({record.started_at}, {seeds}, {record.status})"
-        return f"run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
+        return f"run {info.run_id[:8]} ({info.started_at}, {info.device}{turned}, {record.status})"
 
     head = Text(visible(comparison.plugin), style="bold")
     head.append(visible(f": {label(old)} → {label(new)}"))
