@@ -1,0 +1,153 @@
+"""Carry a plugin's calibration over a refactor that must not change its numbers (knobs, issue 55).
+
+``python benchmarks/restamp.py NAME [NAME ...] --base REV [--seeds 0-1] [--full-seeds 0-0] [--jobs 2]
+[--write]``
+
+A calibration holds for the code it ran (``readtrack.calibration.fingerprint``). Moving a plugin's literals
+into its ``config.py`` changes that code but, done right, not one number it computes. This script proves it
+the only way that counts, by running both: the plugin as it was at ``REV`` (a git worktree of it, the
+readtrack of that commit too) and as it is now, on the same seeds, quick and full, one thread a run, on this
+machine; every number of the train stage (targets, measured values, curves) must be equal bit for bit.
+
+Only then, with ``--write``, each of the plugin's calibration records whose code is ``REV``'s fingerprint
+gets today's fingerprint instead; its numbers stay as they were measured. A record of other code than
+``REV``'s, or any number that differs, and nothing is written (exit 1). The closing note of the change names
+the command, the seeds and the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+", help="built-in plugins")
+    parser.add_argument("--base", required=True, help="the commit whose code the calibration ran")
+    parser.add_argument("--seeds", default="0-1", help="quick runs' seeds")
+    parser.add_argument("--full-seeds", default="0-0", help="full runs' seeds ('' for none)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--write", action="store_true", help="re-stamp the records when all numbers agree")
+    args = parser.parse_args()
+    os.environ.setdefault("READTRACK_HOME", tempfile.mkdtemp(prefix="restamp-"))
+    from readtrack import calibration
+    from readtrack.batch import parse_seeds
+
+    runs = [(True, s) for s in parse_seeds(args.seeds)]
+    runs += [(False, s) for s in (parse_seeds(args.full_seeds) if args.full_seeds else [])]
+    failed = False
+    with worktree(args.base) as base:
+        for name in args.names:
+            folder = REPO / "plugins" / name.replace("-", "_")
+            old_code = fingerprint_at(base, folder.name)
+            new_code = calibration.fingerprint(folder)
+            stale = [c for c in calibration.load(folder) if c.code not in (old_code, new_code)]
+            if stale:
+                print(
+                    f"{name}: a calibration of other code than {args.base}'s ({stale[0].code}): recalibrate"
+                )
+                failed = True
+                continue
+            jobs = [(tree, name, quick, seed) for quick, seed in runs for tree in (base, REPO)]
+            with ThreadPoolExecutor(args.jobs) as pool:
+                numbers = list(pool.map(lambda job: train_numbers(*job), jobs))
+            differ = []
+            for i, (quick, seed) in enumerate(runs):
+                before, after = numbers[2 * i], numbers[2 * i + 1]
+                if not same(before, after):
+                    differ.append(f"{'quick' if quick else 'full'} seed {seed}: {diff(before, after)}")
+            what = ", ".join(f"{'quick' if q else 'full'} {s}" for q, s in runs)
+            if differ:
+                print(f"{name}: numbers differ from {args.base}'s: " + "; ".join(differ))
+                failed = True
+                continue
+            print(f"{name}: the same numbers as {args.base} ({what}); code {old_code} → {new_code}")
+            if args.write and old_code != new_code:
+                path = folder / calibration.FILE
+                path.write_text(path.read_text().replace(f'"{old_code}"', f'"{new_code}"'))
+    raise SystemExit(1 if failed else 0)
+
+
+@contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """A detached git worktree of ``rev``, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="restamp-base-")) / "tree"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(folder), rev], check=True
+    )
+    # readtrack finds its built-in plugins as the package readtrack_plugins (installed from plugins/): on
+    # PYTHONPATH, the worktree's comes before the installed one
+    (folder / "readtrack_plugins").symlink_to("plugins", target_is_directory=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(folder)], check=False)
+
+
+def fingerprint_at(tree: Path, folder: str) -> str:
+    """The plugin's fingerprint as the code of ``tree`` computes it (its own readtrack)."""
+    path = str(tree / "plugins" / folder)
+    probe = "from pathlib import Path\nfrom readtrack import calibration\n"
+    probe += f"print(calibration.fingerprint(Path({path!r})))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=_env(tree), capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
+def train_numbers(tree: Path, name: str, quick: bool, seed: int) -> dict[str, Any]:
+    """Every number the train stage of ``name`` records, run from ``tree`` (one thread, nothing recorded)."""
+    argv = [sys.executable, "-m", "readtrack", "run", name, "--only", "train", "--seed", str(seed)]
+    argv += ["--threads", "1", "--device", "cpu", "--json", "--no-record", *(["--quick"] if quick else [])]
+    out = subprocess.run(argv, env=_env(tree), capture_output=True, text=True, cwd=tempfile.gettempdir())
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    record = next((r["record"] for r in reversed(records) if r.get("type") == "record"), None)
+    if record is None:
+        raise SystemExit(f"{name} from {tree}: no record (exit {out.returncode}): {out.stderr[-2000:]}")
+    (stage,) = record["stages"]
+    return {
+        "status": stage["status"],
+        "targets": [(t["name"], t["value"], t["target"]) for t in stage["targets"]],
+        "measured": [(m["name"], m["value"], m["detail"]) for m in stage["measured"]],
+        "curves": stage["curves"],
+    }
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal bit for bit (NaN equal to NaN, as JSON's null is to null)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def diff(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """The first place two runs' numbers part."""
+    for key in a:
+        if not same(a[key], b.get(key)):
+            return f"{key}: {str(a[key])[:160]} vs {str(b.get(key))[:160]}"
+    return "?"
+
+
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+
+
+if __name__ == "__main__":
+    main()
