@@ -14,19 +14,13 @@ More than `SEEDS_WITHOUT_ASKING` seeds per plugin start only when the user says 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import queue
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TextIO
 from uuid import uuid4
@@ -35,9 +29,10 @@ from readtrack.errors import UsageError
 from readtrack.knobs import value_text
 from readtrack.records import GroupRecord, RunRecord, RunStatus, worst_status
 from readtrack.words import plural
+from readtrack.workers import CANCEL_GRACE_S, Job, JobsCancelled, OnEvent, Outcome, run_jobs
 
-#: How long a worker may take to record its cancellation after SIGTERM before it is killed.
-CANCEL_GRACE_S = 10.0
+__all__ = ["CANCEL_GRACE_S", "Job", "OnEvent", "Outcome", "run_jobs"]  # the worker pool, re-exported
+
 #: More seeds per plugin than this (``--seeds 0-1000`` for ``0-10``) start only when confirmed (``--yes``).
 SEEDS_WITHOUT_ASKING = 50
 
@@ -111,11 +106,11 @@ class RunSettings:
     threads: int = 1
     settings: tuple[tuple[str, Any], ...] = ()  # knobs turned (``--set``), already checked
 
-    def argv(self, plugin: str, seed: int, group_id: str) -> list[str]:
+    def argv(self, job: Job) -> list[str]:
         """The worker's command line."""
-        argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--no-record"]
-        argv += ["--seed", str(seed), "--device", self.device, "--threads", str(self.threads)]
-        argv += ["--group", group_id]
+        argv = [sys.executable, "-m", "readtrack", "run", job.plugin, "--json", "--no-record"]
+        argv += ["--seed", str(job.seed), "--device", self.device, "--threads", str(self.threads)]
+        argv += ["--group", job.group_id]
         if self.quick:
             argv.append("--quick")
         if self.only:
@@ -124,40 +119,18 @@ class RunSettings:
             argv += ["--timeout", f"{self.timeout:g}"]
         if self.impl:
             argv += ["--impl", self.impl]
-        for key, value in self.settings:
+        for key, value in (*self.settings, *job.settings):
             argv += ["--set", f"{key}={value_text(value)}"]
         return argv
 
 
-@dataclass(frozen=True)
-class Job:
-    """One run: a plugin at a seed, in the group that collects the plugin's seeds."""
-
-    plugin: str
-    seed: int
-    group_id: str
-
-
-@dataclass
-class Outcome:
-    """How a job ended: its record, or (when the worker gave none) why not."""
-
-    job: Job
-    record: RunRecord | None
-    exit_code: int
-    error: str | None = None
-    wall_s: float = 0.0
-
-
-class BatchCancelled(KeyboardInterrupt):
-    """Raised by :func:`run_jobs` when cancelled; ``outcomes`` holds the jobs that had ended by then.
-
-    From :func:`run_batch`, ``recorded`` holds each plugin whose runs went into history (all of its seeds,
-    or, cut short, those that finished) and ``unfinished`` the seeds of each plugin that did not finish."""
+class BatchCancelled(JobsCancelled):
+    """Raised by :func:`run_batch` when cancelled: ``outcomes`` holds the jobs that had ended by then,
+    ``recorded`` each plugin (or sweep setting) whose runs went into history (all of its seeds, or, cut
+    short, those that finished) and ``unfinished`` the seeds of each that did not finish."""
 
     def __init__(self, outcomes: list[Outcome]) -> None:
-        super().__init__("cancelled")
-        self.outcomes = outcomes
+        super().__init__(outcomes)
         self.recorded: list[PluginOutcome] = []
         self.unfinished: dict[str, list[int]] = {}
 
@@ -165,7 +138,7 @@ class BatchCancelled(KeyboardInterrupt):
         """One line: what was recorded, what did not finish (and is not in history)."""
         runs = sum(len(o.runs) for o in self.recorded)
         kept = "; ".join(
-            f"{o.plugin} seeds {seeds_label([r.info.seed for r in o.runs])}" for o in self.recorded
+            f"{o.label} seeds {seeds_label([r.info.seed for r in o.runs])}" for o in self.recorded
         )
         line = f"cancelled: recorded {plural(runs, 'finished run')}" + (f" ({kept})" if kept else "")
         if self.unfinished:
@@ -174,172 +147,21 @@ class BatchCancelled(KeyboardInterrupt):
         return line
 
 
-OnEvent = Callable[[Job, dict[str, Any]], None]
-
-
-@dataclass
-class _Worker:
-    job: Job
-    process: subprocess.Popen[str]
-    started: float
-    record: RunRecord | None = None
-    error: str | None = None
-    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-    readers: list[threading.Thread] = field(default_factory=list)
-
-
-def run_jobs(
-    jobs: Sequence[Job],
-    settings: RunSettings,
-    *,
-    workers: int,
-    on_event: OnEvent | None = None,
-    on_end: Callable[[Outcome], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> list[Outcome]:
-    """Run ``jobs`` at most ``workers`` at a time and return their outcomes in the jobs' order.
-
-    ``on_event(job, event)`` receives every JSON event of every worker (from reader threads, one at a time),
-    plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
-    this thread as each job ends. Ctrl-C (KeyboardInterrupt in this
-    thread) or setting ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
-    :class:`BatchCancelled` with the outcomes of the jobs that had already ended.
-    """
-    lock = threading.Lock()
-    done: queue.Queue[_Worker] = queue.Queue()
-    pending = deque(jobs)
-    running: list[_Worker] = []
-    ended: dict[Job, Outcome] = {}
-
-    def tell(job: Job, event: dict[str, Any]) -> None:
-        if on_event is not None:
-            with lock:
-                on_event(job, event)
-
-    def start(job: Job) -> None:
-        process = subprocess.Popen(
-            settings.argv(job.plugin, job.seed, job.group_id),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
-        )
-        worker = _Worker(job, process, time.perf_counter())
-        out = threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True)
-        err = threading.Thread(target=_read_stderr, args=(worker,), daemon=True)
-        worker.readers = [out, err]
-        running.append(worker)
-        tell(
-            job, {"type": "job", "event": "start", "plugin": job.plugin, "seed": job.seed, "pid": process.pid}
-        )
-        err.start()
-        out.start()
-
-    try:
-        while pending or running:
-            while pending and len(running) < max(1, workers):
-                start(pending.popleft())
-            try:
-                worker = done.get(timeout=0.1)
-            except queue.Empty:
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt from None
-                continue
-            running.remove(worker)
-            outcome = _finish(worker)
-            ended[worker.job] = outcome
-            tell(
-                worker.job,
-                {
-                    "type": "job",
-                    "event": "end",
-                    "plugin": worker.job.plugin,
-                    "seed": worker.job.seed,
-                    "status": outcome.record.status if outcome.record else "error",
-                    "error": outcome.error,
-                    "wall_s": outcome.wall_s,
-                },
-            )
-            if on_end is not None:
-                on_end(outcome)
-    except KeyboardInterrupt:
-        _stop(running)
-        raise BatchCancelled([ended[j] for j in jobs if j in ended]) from None
-    return [ended[j] for j in jobs]
-
-
-def _read_events(
-    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[_Worker]
-) -> None:
-    """Read one worker's JSON lines until it closes stdout, then report it done."""
-    assert worker.process.stdout is not None
-    try:
-        for line in worker.process.stdout:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # not ours (the runner sends a plugin's prints to stderr; be lenient anyway)
-            if event.get("type") == "record":
-                worker.record = RunRecord.from_dict(event["record"])
-            elif event.get("type") == "error":
-                worker.error = str(event.get("message"))
-            tell(worker.job, {**event, "plugin": worker.job.plugin, "seed": worker.job.seed})
-    finally:
-        done.put(worker)
-
-
-def _read_stderr(worker: _Worker) -> None:
-    assert worker.process.stderr is not None
-    for line in worker.process.stderr:
-        worker.stderr.append(line.rstrip("\n"))
-
-
-def _finish(worker: _Worker) -> Outcome:
-    code = worker.process.wait()
-    for reader in worker.readers:
-        reader.join(timeout=5)
-    error = worker.error
-    if worker.record is None and error is None:
-        last = next((line for line in reversed(worker.stderr) if line.strip()), "")
-        error = f"the worker exited with code {code} without a record" + (f": {last}" if last else "")
-    wall = time.perf_counter() - worker.started
-    return Outcome(worker.job, worker.record, code, None if worker.record else error, wall)
-
-
-def _stop(running: Iterable[_Worker]) -> None:
-    """SIGTERM every worker (the runner records the stage as cancelled), SIGKILL what outlives the grace."""
-    workers = list(running)
-    for worker in workers:
-        _signal(worker.process, signal.SIGTERM)
-    deadline = time.monotonic() + CANCEL_GRACE_S
-    for worker in workers:
-        try:
-            worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal(worker.process, signal.SIGKILL)
-            worker.process.wait()
-
-
-def _signal(process: subprocess.Popen[str], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signum)  # the worker's session: its own children too
-
-
 # -- groups ----------------------------------------------------------------------------------------
 def new_group_id() -> str:
     return uuid4().hex
 
 
-def plan(plugins: Sequence[str], seeds: Sequence[int]) -> list[Job]:
-    """One job per plugin and seed, plugins in order, with one group id per plugin."""
+#: A plugin and the knobs its runs turn (``(("lr", 0.01),)``; none for its defaults): a sweep's setting.
+Arm = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def plan(arms: Sequence[Arm], seeds: Sequence[int]) -> list[Job]:
+    """One job per arm (a plugin with its settings) and seed, arms in order, one group id per arm."""
     jobs: list[Job] = []
-    for plugin in plugins:
+    for plugin, turned in arms:
         group_id = new_group_id()
-        jobs.extend(Job(plugin, seed, group_id) for seed in seeds)
+        jobs.extend(Job(plugin, seed, group_id, turned) for seed in seeds)
     return jobs
 
 
@@ -369,13 +191,20 @@ def now_iso() -> str:
 # -- a batch: plugins × seeds, recorded plugin by plugin --------------------------------------------
 @dataclass
 class PluginOutcome:
-    """One plugin of a batch once all its seeds ended: a run (one seed) or a group (several)."""
+    """One plugin (a sweep: one setting of it) of a batch once all its seeds ended: a run (one seed) or a
+    group (several, or any number in a sweep)."""
 
     plugin: str
     seeds: list[int]
     entry: RunRecord | GroupRecord | None
     error: str | None
     wall_s: float
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``rmsnorm`` or, in a sweep, ``rmsnorm lr=0.01``."""
+        return " ".join([self.plugin, *(f"{k}={value_text(v)}" for k, v in self.settings)])
 
     @property
     def status(self) -> RunStatus:
@@ -398,21 +227,33 @@ def run_batch(
     on_done: Callable[[PluginOutcome], None] | None = None,
     cancel: threading.Event | None = None,
     keep_history: bool = True,
+    arms: Sequence[Arm] = (),
+    sweep_id: str | None = None,
 ) -> list[PluginOutcome]:
     """Run every plugin on every seed (see :func:`run_jobs`) and return one outcome per plugin, in order.
 
     As soon as a plugin's last seed ends, its runs go into history (one run alone, several as a group, in
     one transaction) and ``on_done`` hears of it; a plugin still running when the batch is cancelled
-    leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended)."""
+    leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
+
+    ``arms`` (a sweep: the plugin once per setting, `readtrack.sweep`) replaces ``plugins``: one outcome per
+    arm, each recorded as a group, its runs marked with ``sweep_id``."""
     from readtrack import history
 
-    jobs = plan(plugins, seeds)
+    arms = list(arms) or [(plugin, ()) for plugin in plugins]
+    jobs = plan(arms, seeds)
     by_group: dict[str, list[Job]] = {}
     for job in jobs:
         by_group.setdefault(job.group_id, []).append(job)
     started: dict[str, tuple[str, float]] = {}
     ended: dict[Job, Outcome] = {}
-    results: dict[str, PluginOutcome] = {}
+    results: dict[str, PluginOutcome] = {}  # by group id
+
+    def group(members: Sequence[Outcome], when: str, wall: float) -> GroupRecord:
+        entry = group_of(members, when, wall)
+        for run in entry.runs:
+            run.info.sweep_id = sweep_id
+        return entry
 
     def conclude_cut_short(group_id: str) -> None:
         """Cancelled: the seeds that finished, recorded as a ``cancelled`` group naming the rest."""
@@ -422,16 +263,16 @@ def run_batch(
             return
         when, t0 = started[group_id]
         wall = time.perf_counter() - t0
-        group = group_of(members, when, wall)
-        if not group.runs:
+        cut = group(members, when, wall)
+        if not cut.runs:
             return
-        group.seeds = [j.seed for j in jobs]
-        group.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
-        group.status = worst_status([*(r.status for r in group.runs), "cancelled"])
+        cut.seeds = [j.seed for j in jobs]
+        cut.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
+        cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
         if keep_history:
-            history.record_group(group)
-        outcome = PluginOutcome(jobs[0].plugin, group.seeds, group, None, wall)
-        results[jobs[0].plugin] = outcome
+            history.record_group(cut)
+        outcome = PluginOutcome(jobs[0].plugin, cut.seeds, cut, None, wall, jobs[0].settings)
+        results[group_id] = outcome
         if on_done is not None:
             on_done(outcome)
 
@@ -440,7 +281,7 @@ def run_batch(
         when, t0 = started[group_id]
         wall = time.perf_counter() - t0
         first = members[0].job
-        if len(members) == 1:
+        if len(members) == 1 and sweep_id is None:
             (one,) = members
             if one.record is not None:
                 one.record.info.group_id = None
@@ -449,14 +290,16 @@ def run_batch(
             if keep_history and one.record is not None:
                 history.record_finished(one.record)
         else:
-            entry = group_of(members, when, wall)
+            entry = group(members, when, wall)
             error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
             if not entry.runs:
                 entry = None
             elif keep_history:
                 history.record_group(entry)
-        outcome = PluginOutcome(first.plugin, [m.job.seed for m in members], entry, error, wall)
-        results[first.plugin] = outcome
+        outcome = PluginOutcome(
+            first.plugin, [m.job.seed for m in members], entry, error, wall, first.settings
+        )
+        results[group_id] = outcome
         if on_done is not None:
             on_done(outcome)
 
@@ -471,24 +314,27 @@ def run_batch(
         if all(j in ended for j in by_group[outcome.job.group_id]):
             conclude(outcome.job.group_id)
 
+    groups = list(by_group)  # in the arms' order
     try:
         run_jobs(jobs, settings, workers=workers, on_event=track, on_end=on_job_end, cancel=cancel)
-    except BatchCancelled as stop:
+    except JobsCancelled as cut:
+        stop = BatchCancelled(cut.outcomes)
         for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
             ended.setdefault(outcome.job, outcome)
         for group_id, members in by_group.items():
-            if members[0].plugin in results:
+            if group_id in results:
                 continue
             if all(j in ended for j in members):
                 conclude(group_id)
-            elif len(members) > 1:
+            elif len(members) > 1 or sweep_id is not None:
                 conclude_cut_short(group_id)
-        stop.recorded = [results[p] for p in plugins if p in results]
+        stop.recorded = [results[g] for g in groups if g in results]
         for job in jobs:
             if job not in ended:
-                stop.unfinished.setdefault(job.plugin, []).append(job.seed)
-        raise
-    return [results[p] for p in plugins]
+                label = PluginOutcome(job.plugin, [], None, None, 0.0, job.settings).label
+                stop.unfinished.setdefault(label, []).append(job.seed)
+        raise stop from None
+    return [results[g] for g in groups]
 
 
 def exit_code(outcomes: Sequence[PluginOutcome]) -> int:
@@ -528,7 +374,14 @@ def select_plugins(
 
 
 def run_batch_json(
-    stream: TextIO, plugins: Sequence[str], seeds: Sequence[int], settings: RunSettings, *, workers: int
+    stream: TextIO,
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    settings: RunSettings,
+    *,
+    workers: int,
+    arms: Sequence[Arm] = (),
+    sweep_id: str | None = None,
 ) -> int:
     """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
@@ -548,6 +401,7 @@ def run_batch_json(
             {
                 "type": "plugin_done",
                 "plugin": outcome.plugin,
+                "settings": dict(outcome.settings),
                 "seeds": outcome.seeds,
                 "status": outcome.status,
                 "error": outcome.error,
@@ -558,7 +412,10 @@ def run_batch_json(
         )
 
     try:
-        outcomes = run_batch(plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done)
+        outcomes = run_batch(
+            plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
+            sweep_id=sweep_id,
+        )  # fmt: skip
     except BatchCancelled as stop:
         recorded = [{"plugin": o.plugin, "seeds": [r.info.seed for r in o.runs]} for o in stop.recorded]
         emit(
@@ -578,7 +435,16 @@ def run_batch_json(
             "type": "batch",
             "status": "passed" if code == 0 else "failed",
             "exit_code": code,
-            "plugins": [{"plugin": o.plugin, "status": o.status} for o in outcomes],
+            "plugins": [
+                {"plugin": o.plugin, "settings": dict(o.settings), "status": o.status} for o in outcomes
+            ],
+            **({"sweep": sweep_id, "tables": _sweep_tables(outcomes)} if sweep_id else {}),
         }
     )
     return code
+
+
+def _sweep_tables(outcomes: Sequence[PluginOutcome]) -> list[dict[str, object]]:
+    from readtrack.sweep import tables
+
+    return [t.to_dict() for t in tables(outcomes)]

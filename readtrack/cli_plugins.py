@@ -70,7 +70,14 @@ def run(
         from readtrack.errors import UsageError
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
-    settings = _knob_settings(names, run_all, knob_values or [])  # checked before torch is imported
+    values = _knob_values(names, run_all, knob_values or [])  # checked before torch is imported
+    if any(len(v) > 1 for v in values.values()):
+        one = seed or 0
+        sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
+        sweep_args["threads"] = runner.resolve_threads(threads)
+        _run_sweep(names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json)
+        return
+    settings = {key: v[0] for key, v in values.items()}
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
         _run_batch(
             names,
@@ -127,8 +134,9 @@ def run(
     raise typer.Exit(runner.exit_code(record))
 
 
-def _knob_settings(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, object]:
-    """``--set`` values checked against the plugin's knobs, before torch is imported (exit 2 otherwise)."""
+def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, list[object]]:
+    """``--set`` values (several make a sweep) checked against the plugin's knobs, before torch is imported
+    (exit 2 otherwise)."""
     if not pairs:
         return {}
     from readtrack import knobs, plugins
@@ -137,11 +145,59 @@ def _knob_settings(names: list[str], run_all: bool, pairs: list[str]) -> dict[st
     if run_all or len(names) != 1:
         raise UsageError("--set turns the knobs of one plugin: give one NAME")
     plugin = plugins.load_plugin(names[0])
-    parsed = knobs.parse_settings(knobs.config_class(plugin.info.package), pairs, plugin.name)
-    several = [key for key, values in parsed.items() if len(values) > 1]
-    if several:
-        raise UsageError(f"--set {several[0]}: one value per knob (sweeps over several are not built yet)")
-    return {key: values[0] for key, values in parsed.items()}
+    return knobs.parse_settings(knobs.config_class(plugin.info.package), pairs, plugin.name)
+
+
+def _run_sweep(
+    name: str,
+    values: dict[str, list[object]],
+    seeds: str,
+    jobs: int | None,
+    confirmed: bool,
+    max_runs: int,
+    settings_args: dict[str, object],
+    as_json: bool,
+) -> None:
+    """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (see readtrack.sweep)."""
+    from readtrack import batch, knobs, plugins, sweep
+    from readtrack.errors import UsageError
+
+    plugin = plugins.load_plugin(name)
+    config = knobs.config_class(plugin.info.package)
+    assert config is not None  # values were checked against it
+    arms = sweep.arms(plugin.name, config, bool(settings_args["quick"]), values)
+    seed_list = batch.parse_seeds(seeds)
+    runs = len(arms) * len(seed_list)
+    if runs > max_runs and not confirmed:
+        question = (
+            f"a sweep of {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')} is {runs} runs"
+        )
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise UsageError(f"{question}, more than {max_runs}: pass --yes to start them (or --max N)")
+        if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
+            print("readtrack: nothing started", file=sys.stderr)
+            raise typer.Exit(1)
+    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    workers = jobs or batch.default_jobs()
+    sweep_id = batch.new_group_id()
+    if as_json:
+        code = batch.run_batch_json(sys.stdout, [], seed_list, settings, workers=workers, arms=arms,
+                                    sweep_id=sweep_id)  # fmt: skip
+        raise typer.Exit(code)
+    from readtrack.render.batches import BatchProgress
+    from readtrack.render.sweep import render_sweep
+
+    console = new_console()
+    title = f"{plugin.name}: {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')}"
+    try:
+        with BatchProgress(console, runs, title) as progress:
+            outcomes = batch.run_batch([], seed_list, settings, workers=workers, on_event=progress, arms=arms,
+                                       sweep_id=sweep_id)  # fmt: skip
+    except batch.BatchCancelled as stop:
+        print(f"readtrack: {stop.summary()}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    render_sweep(plugin.name, sweep.tables(outcomes), console)
+    raise typer.Exit(batch.exit_code(outcomes))
 
 
 def _run_batch(

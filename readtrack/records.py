@@ -176,6 +176,8 @@ class RunInfo:
     group_id: str | None = None
     #: the knobs turned off their defaults (``--set``, `readtrack.knobs`); empty for a run of the defaults
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the sweep this run is part of (``--set lr=A,B``: one group per setting, `readtrack.sweep`), else None
+    sweep_id: str | None = None
 
 
 @dataclass

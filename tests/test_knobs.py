@@ -160,5 +160,35 @@ def test_seeds_with_a_turned_knob_run_it_in_every_worker(knobby: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     (group,) = history.entries("knobby")
     assert [r.info.settings for r in group.runs] == [{"arm": "slow"}, {"arm": "slow"}]
-    several = run_cli("run", "knobby", "--set", "decay=0.5", "--set", "arm=fast,slow", "--quick")
-    assert several.returncode == 2 and "--set arm: one value per knob" in several.stderr
+
+
+def test_a_sweep_runs_every_setting_on_every_seed_and_tables_each_number(knobby: Path) -> None:
+    """``--set decay=0.5,0.9`` is a sweep: the defaults (added for comparison) and both values, each on
+    seeds 0-1, recorded as one group per setting under one sweep id; the end is a table per number."""
+    argv = ["run", "knobby", "--quick", "--only", "train", "--set", "decay=0.5,0.9", "--seeds", "0-1"]
+    too_many = run_cli(*argv, "--max", "5")
+    assert (
+        too_many.returncode == 2
+        and "a sweep of 3 settings × 2 seeds is 6 runs, more than 5" in too_many.stderr
+    )
+    assert history.entries("knobby") == []
+    swept = run_cli(*argv, "--json")
+    assert swept.returncode == 1, swept.stderr  # the defaults miss their target (0.8¹⁰ > 0.05)
+    end = json.loads(swept.stdout.splitlines()[-1])
+    assert [p["settings"] for p in end["plugins"]] == [{}, {"decay": 0.5}, {"decay": 0.9}]
+    (final,) = [t for t in end["tables"] if t["name"] == "final loss"]
+    rows = {r["settings"]: r for r in final["rows"]}
+    assert rows[""]["defaults"] and rows[""]["mean"] == pytest.approx(0.8**10)
+    assert rows["decay=0.5"]["mean"] == pytest.approx(0.5**10) and rows["decay=0.5"]["n"] == 2
+    assert rows["decay=0.5"]["differs_from_defaults"] is True  # the same on both seeds: intervals of width 0
+    groups = history.entries("knobby")
+    assert len(groups) == 3 and len({r.info.sweep_id for g in groups for r in g.runs}) == 1
+    assert sorted(tuple(r.info.settings.items()) for g in groups for r in g.runs) == sorted(
+        [(), (), (("decay", 0.5),), (("decay", 0.5),), (("decay", 0.9),), (("decay", 0.9),)]
+    )
+    shown = run_cli(
+        "run", "knobby", "--quick", "--only", "train", "--set", "decay=0.5,0.9", "--set", "steps=5"
+    )
+    assert (
+        "decay=0.5 steps=5" in shown.stdout and "defaults" in shown.stdout and "vs defaults" in shown.stdout
+    )

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from readtrack.batch import Job, PluginOutcome, seeds_label
+from readtrack.knobs import value_text
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.render.runs import fmt_number, fmt_seconds, status_text, threads_note
 from readtrack.safe_text import visible
@@ -54,13 +55,13 @@ class BatchProgress:
     def __call__(self, job: Job, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "job" and event.get("event") == "start":
-            self.rows[job] = self.progress.add_task(f"  {job.plugin} seed {job.seed}", total=None)
+            self.rows[job] = self.progress.add_task(f"  {_who(job)} seed {job.seed}", total=None)
         elif kind == "job" and event.get("event") == "end":
             row = self.rows.pop(job, None)
             if row is not None:
                 self.progress.remove_task(row)
             self.progress.advance(self.overall)
-            line = Text(f"{visible(job.plugin)} seed {job.seed}: ")
+            line = Text(f"{_who(job)} seed {job.seed}: ")
             line.append_text(status_text(str(event.get("status"))))
             line.append(f" in {fmt_seconds(event.get('wall_s'))}")
             if event.get("error"):
@@ -68,7 +69,7 @@ class BatchProgress:
             self.progress.console.print(line)
         elif kind == "stage" and event.get("event") == "start" and job in self.rows:
             self.progress.update(
-                self.rows[job], description=f"  {job.plugin} seed {job.seed} {event['stage']}", total=None
+                self.rows[job], description=f"  {_who(job)} seed {job.seed} {event['stage']}", total=None
             )
         elif kind == "progress" and job in self.rows and event.get("total"):
             self.progress.update(self.rows[job], completed=event.get("done", 0), total=event["total"])
@@ -268,3 +269,8 @@ def render_shelf(outcomes: Sequence[PluginOutcome], console: Console, wall_s: fl
     )
     verdict.append(f" in {fmt_seconds(wall_s)}", style="")
     console.print(Group(verdict))
+
+
+def _who(job: Job) -> str:
+    """``rmsnorm``, or in a sweep ``rmsnorm lr=0.01`` (safe for the terminal)."""
+    return visible(" ".join([job.plugin, *(f"{k}={value_text(v)}" for k, v in job.settings)]))
