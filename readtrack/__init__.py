@@ -5,14 +5,18 @@ Importing this package is cheap on purpose (no torch, textual or arxiv): the CLI
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from readtrack.plugins import LoadedPlugin
+    from matplotlib.figure import Figure
 
-__all__ = ["__version__", "hookimpl", "load_plugin"]
+    from readtrack.plugins import LoadedPlugin
+    from readtrack.records import RunRecord
+
+__all__ = ["__version__", "hookimpl", "load_plugin", "plot", "run"]
 
 
 def load_plugin(name: str) -> LoadedPlugin:
@@ -23,6 +27,61 @@ def load_plugin(name: str) -> LoadedPlugin:
     from readtrack.plugins import load_plugin as _load
 
     return _load(name)
+
+
+def run(
+    name: str,
+    *,
+    set: Mapping[str, Any] | None = None,  # the CLI's --set
+    seeds: Iterable[int] | None = None,
+    quick: bool = True,
+    device: str = "cpu",
+    only: str | None = None,
+    jobs: int | None = None,
+) -> list[RunRecord]:
+    """Run a plugin from Python (a notebook) and return its records, recorded in history as the CLI does.
+
+    ``set`` turns knobs (``{"norm": "layer"}``); a list of values is a sweep (``{"lr": [1e-3, 1e-2]}``: every
+    combination, the defaults added); ``seeds`` runs each setting on several seeds. One run happens in this
+    process; more in worker processes, ``jobs`` at a time. Values are checked as ``--set`` checks them.
+    """
+    from readtrack import batch, knobs, plugins, runner, sweep
+
+    plugin = plugins.load_plugin(name)
+    config = knobs.config_class(plugin.info.package)
+    listed = {
+        key: value if isinstance(value, (list, tuple)) else [value] for key, value in (set or {}).items()
+    }
+    pairs = [f"{key}={','.join(knobs.value_text(v) for v in value)}" for key, value in listed.items()]
+    values = knobs.parse_settings(config, pairs, plugin.name)
+    seed_list = list(seeds) if seeds is not None else [0]
+    swept = any(len(v) > 1 for v in values.values())
+    single = {key: v[0] for key, v in values.items()}
+    if not swept and len(seed_list) == 1:
+        return [
+            runner.run_plugin(name, device=device, quick=quick, seed=seed_list[0], only=only, settings=single)
+        ]
+    arms = sweep.arms(plugin.name, config, quick, values) if swept and config else [(plugin.name, ())]
+    if not swept:
+        arms = [(plugin.name, tuple(knobs.off_default(config, quick, single).items()))]
+    settings = batch.RunSettings(device=device, quick=quick, only=only)
+    outcomes = batch.run_batch(
+        [], seed_list, settings, workers=jobs or batch.default_jobs(), arms=arms,
+        sweep_id=batch.new_group_id() if swept else None,
+    )  # fmt: skip
+    return [r for o in outcomes for r in o.runs]
+
+
+def plot(name: str | None = None, *, records: Sequence[RunRecord] = (), ids: Sequence[str] = ()) -> Figure:
+    """The matplotlib figure ``readtrack plot`` saves: of ``records`` (lines by setting, a band over seeds),
+    else of ``name``'s runs ``ids`` (default: its newest run, group or sweep); ``fig.savefig`` keeps it."""
+    from readtrack import pictures
+
+    if records:
+        return pictures.figure(pictures.by_setting(records))
+    if name is None:
+        raise TypeError("readtrack.plot: give a plugin name or records")
+    return pictures.figure(pictures.chosen(name, ids))
 
 
 def __getattr__(name: str) -> Any:

@@ -55,6 +55,9 @@ def run(
     knob_values: list[str] = typer.Option(
         None, "--set", metavar="KEY=VALUE", help="Turn a knob (`readtrack knobs NAME`); repeat for more."
     ),
+    plot_to: Path = typer.Option(
+        None, "--plot", metavar="FILE", help="Then save its curves and bench as FILE.svg or FILE.png."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
     no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
     group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
@@ -71,11 +74,15 @@ def run(
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
     values = _knob_values(names, run_all, knob_values or [])  # checked before torch is imported
+    if plot_to is not None:
+        _check_plot(plot_to, names, run_all)
     if any(len(v) > 1 for v in values.values()):
         one = seed or 0
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
         sweep_args["threads"] = runner.resolve_threads(threads)
-        _run_sweep(names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json)
+        _run_sweep(
+            names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json, plot_to
+        )
         return
     settings = {key: v[0] for key, v in values.items()}
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
@@ -99,6 +106,7 @@ def run(
                 "settings": tuple(settings.items()),
             },
             as_json=as_json,
+            plot_to=plot_to,
         )
         return
     options = {"impl": impl} if impl else {}
@@ -131,7 +139,34 @@ def run(
     except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
         print("readtrack: cancelled", file=sys.stderr)
         raise typer.Exit(runner.EXIT_CANCELLED) from None
+    _save_plot(plot_to, [record])
     raise typer.Exit(runner.exit_code(record))
+
+
+def _check_plot(path: Path, names: list[str], run_all: bool) -> None:
+    """``--plot FILE``: one plugin, an SVG or PNG file (checked before anything runs)."""
+    from readtrack.errors import UsageError
+    from readtrack.pictures import checked_path
+
+    if run_all or len(names) != 1:
+        raise UsageError("--plot draws the runs of one plugin: give one NAME")
+    checked_path(path)
+
+
+def _save_newest_plot(path: Path | None, plugin: str) -> None:
+    """``--plot`` after a JSON batch: the newest runs of ``plugin`` in history (the sweep's, the group)."""
+    if path is not None:
+        from readtrack.pictures import chosen
+
+        _save_plot(path, list(chosen(plugin, [])))
+
+
+def _save_plot(path: Path | None, entries: list[object]) -> None:
+    if path is None or not entries:
+        return
+    from readtrack.pictures import figure, save
+
+    print(f"saved {save(figure(entries), path)}", file=sys.stderr)  # type: ignore[arg-type]
 
 
 def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, list[object]]:
@@ -157,6 +192,7 @@ def _run_sweep(
     max_runs: int,
     settings_args: dict[str, object],
     as_json: bool,
+    plot_to: Path | None,
 ) -> None:
     """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (see readtrack.sweep)."""
     from readtrack import batch, knobs, plugins, sweep
@@ -183,6 +219,7 @@ def _run_sweep(
     if as_json:
         code = batch.run_batch_json(sys.stdout, [], seed_list, settings, workers=workers, arms=arms,
                                     sweep_id=sweep_id)  # fmt: skip
+        _save_newest_plot(plot_to, plugin.name)
         raise typer.Exit(code)
     from readtrack.render.batches import BatchProgress
     from readtrack.render.sweep import render_sweep
@@ -197,6 +234,7 @@ def _run_sweep(
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(130) from None
     render_sweep(plugin.name, sweep.tables(outcomes), console)
+    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     raise typer.Exit(batch.exit_code(outcomes))
 
 
@@ -213,6 +251,7 @@ def _run_batch(
     max_seeds: int,
     settings_args: dict[str, object],
     as_json: bool,
+    plot_to: Path | None = None,
 ) -> None:
     """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch)."""
     from readtrack import batch
@@ -237,6 +276,7 @@ def _run_batch(
     workers = jobs or batch.default_jobs()
     if as_json:
         code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
+        _save_newest_plot(plot_to, plugins[0])
         raise typer.Exit(code)
     from readtrack.render.batches import BatchProgress, render_group, render_shelf
 
@@ -258,6 +298,7 @@ def _run_batch(
         render_record(outcomes[0].entry, console)
     else:
         render_shelf(outcomes, console, time.perf_counter() - started)
+    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     raise typer.Exit(batch.exit_code(outcomes))
 
 
@@ -376,6 +417,25 @@ def practice(
         from readtrack.editor import edit_file
 
         edit_file(workspace.path)
+
+
+@commands.command("plot")
+def plot(
+    name: str = typer.Argument(..., metavar="NAME"),
+    ids: list[str] = typer.Argument(
+        None, metavar="[RUN_ID]...", help="Runs or groups (default: the newest)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="FILE.svg or FILE.png"),
+) -> None:
+    """Save a picture of runs: training curves (one line per setting, a band over seeds) and bench medians;
+    the newest run, multi-seed run or sweep of NAME by default."""
+    from readtrack import pictures
+    from readtrack import plugins
+
+    plugin = plugins.get(name)
+    pictures.checked_path(output)
+    entries = pictures.chosen(plugin.name, ids or [])
+    print(f"saved {pictures.save(pictures.figure(entries), output)}")
 
 
 @commands.command("knobs")

@@ -192,3 +192,56 @@ def test_a_sweep_runs_every_setting_on_every_seed_and_tables_each_number(knobby:
     assert (
         "decay=0.5 steps=5" in shown.stdout and "defaults" in shown.stdout and "vs defaults" in shown.stdout
     )
+
+
+def test_plot_saves_a_sweep_as_svg_and_png_one_curve_per_setting(knobby: Path, tmp_path: Path) -> None:
+    """``run --set a,b --plot FILE`` and ``plot NAME -o FILE``: real SVG (parsed: one curve per setting, the
+    title naming the plugin) and PNG (decoded: a picture, not a blank) files; matplotlib only for ``plot``."""
+    import xml.etree.ElementTree as ET
+
+    from matplotlib.image import imread
+
+    svg, png = tmp_path / "sweep.svg", tmp_path / "sweep.png"
+    argv = ["run", "knobby", "--quick", "--only", "train", "--set", "decay=0.5,0.7", "--plot", str(svg)]
+    swept = run_cli(*argv)
+    assert f"saved {svg}" in swept.stderr, swept.stderr
+    root = ET.parse(svg).getroot()
+    ids = [g.get("id") or "" for g in root.iter("{http://www.w3.org/2000/svg}g")]
+    assert sorted(i for i in ids if i.startswith("curve-")) == ["curve-0-0", "curve-0-1", "curve-0-2"]
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "knobby · a sweep · cpu · quick" in texts and "decay=0.7 (seed 0)" in texts and "defaults" in texts
+
+    saved = run_cli("plot", "knobby", "-o", str(png))  # the newest: the same sweep, all three settings
+    assert saved.returncode == 0 and saved.stdout == f"saved {png}\n", saved.stderr
+    picture = imread(png)
+    assert picture.shape[0] > 300 and picture.shape[1] > 600 and float(picture.std()) > 0.05
+    wrong = run_cli("plot", "knobby", "-o", str(tmp_path / "sweep.pdf"))
+    assert wrong.returncode == 2 and "a plot is saved as .svg or .png, not .pdf" in wrong.stderr
+    unknown = run_cli("plot", "knobby", "zzzz", "-o", str(png))
+    assert unknown.returncode == 2 and "zzzz: no run of knobby with such an id" in unknown.stderr
+    probe = (
+        f"import sys; sys.argv = ['readtrack', 'plot', 'knobby', '-o', {str(png)!r}]\n"
+        "from readtrack import cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'matplotlib' in sys.modules, file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600)
+    assert result.stderr.strip().splitlines()[-1] == "False True", result.stderr
+
+
+def test_python_runs_a_setting_and_a_sweep_and_plots_them(knobby: Path) -> None:
+    """For notebooks: ``readtrack.run(name, set=..., seeds=...)`` returns the records (one in this process,
+    a sweep in workers), and ``readtrack.plot(records=...)`` the figure, one line per setting."""
+    import readtrack
+
+    (one,) = readtrack.run("knobby", set={"decay": 0.9}, only="train")
+    assert one.info.settings == {"decay": 0.9} and one.stages[0].measured[0].value == pytest.approx(0.9**10)
+    records = readtrack.run("knobby", set={"decay": [0.5, 0.9]}, seeds=range(2), only="train", jobs=2)
+    turned = sorted((tuple(r.info.settings.items()), r.info.seed) for r in records)
+    settings = [(), (("decay", 0.5),), (("decay", 0.9),)]
+    assert turned == sorted((s, seed) for s in settings for seed in (0, 1))
+    fig = readtrack.plot(records=records)
+    (axes,) = fig.axes
+    assert len([line for line in axes.get_lines() if (line.get_gid() or "").startswith("curve-")]) == 3
+    assert readtrack.plot("knobby").axes  # the newest: that sweep, from history
+    with pytest.raises(UsageError, match="knobby has no knob 'decy'; did you mean decay"):
+        readtrack.run("knobby", set={"decy": 1})
