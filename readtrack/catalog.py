@@ -26,6 +26,7 @@ The format (version 1)::
             year: 2017
             tags: [attention]
             plugin: transformer            # the paper plugin that runs it, or a list: [adamw, schedule-free]
+            bibtex: "@inproceedings{vaswani2017attention}"   # optional: its BibTeX entry type and cite key
             added: 2024-04-12
             read: 2024-05-01
             notes: |
@@ -61,7 +62,7 @@ SAMPLE_MARK = "# readtrack's sample list"
 SAMPLE_NOTICE = "the bundled sample list (its author's marks and notes): `readtrack init` starts your own"
 SAMPLE_HEADER = (
     f"{SAMPLE_MARK}, bundled with readtrack: its author's reading notes and marks, to try readtrack on.\n"
-    "# Start your own list with `readtrack init`: it keeps what you marked here (or --empty, --from LIST.md).\n"
+    "# Start your own list with `readtrack init`: it keeps your marks here (or --empty, --from LIST.md).\n"
 )
 STATUSES = ("todo", "reading", "read", "skipped")
 STATUS_GLYPHS = {"todo": "☐", "reading": "◐", "read": "☑", "skipped": "⊘"}
@@ -72,8 +73,10 @@ TOP_KEYS = ("version", "title", "notes", "sections")
 # (free text, nested papers) is written after the one-line keys; ``key`` when the file names it otherwise.
 _PLACE = {"place": True}
 _BLOCK = {"block": True}
-#: How a paper's plugins were found (`Paper.plugin_link`): its own ``plugin:`` key, or its arXiv ids.
+#: How a paper's plugins were found (`Paper.plugin_link`): its own ``plugin:`` key, or what the plugins
+#: declare: its arXiv ids, its DOI, or its title and first author (`readtrack.plugin_links`).
 LINKED_BY_FILE, LINKED_BY_ARXIV = "file", "arxiv id"
+LINKED_BY_DOI, LINKED_BY_TITLE = "doi", "title and first author"
 
 
 @dataclass(kw_only=True)
@@ -100,8 +103,11 @@ class Paper:
     notes: str | None = field(default=None, metadata=_BLOCK)
     # the paper plugins that run this paper: ``plugin: adamw`` or ``plugin: [adamw, schedule-free]``
     plugins: list[str] = field(default_factory=list, metadata={"key": "plugin"})
-    # "file" when papers.yaml says ``plugin:`` (``plugin: []`` opts out of linking), "arxiv id" when the
-    # plugins were found by the paper's arXiv ids (`readtrack.plugin_links`), None when it has none
+    # the BibTeX entry's type and cite key, as its first line: ``"@inproceedings{vaswani2017attention}"``
+    # (written by a BibTeX import, kept by the export: `readtrack.bibtex`); the rule: `catalog_reader`
+    bibtex: str | None = None
+    # "file" when papers.yaml says ``plugin:`` (``plugin: []`` opts out of linking), "arxiv id", "doi" or
+    # "title and first author" when the plugins were found so (`readtrack.plugin_links`), None when none
     plugin_link: str | None = field(default=None, metadata={"derived": True})
     added: str | None = None
     read: str | None = None
@@ -265,8 +271,8 @@ def search_text(paper: Paper, extra: str = "") -> str:
 def load(path: str | Path, *, cache: bool = True, link: bool = True) -> Catalog:
     """Read and validate papers.yaml. Raises `CatalogError` with ``file:line:col: what`` on any problem.
 
-    With ``link``, a paper that names no plugin gets the plugins declared with its arXiv ids
-    (`readtrack.plugin_links`); the cache holds the file's own values only.
+    With ``link``, a paper that names no plugin gets the plugins declared with its arXiv ids, its DOI or its
+    title and first author (`readtrack.plugin_links`); the cache holds the file's own values only.
 
     The validated model is cached in the data dir, keyed by a hash of the file's bytes, so that reading
     an unchanged list (every ``readtrack list``) skips YAML entirely; any change to the file misses.
@@ -299,7 +305,7 @@ def load(path: str | Path, *, cache: bool = True, link: bool = True) -> Catalog:
 
 
 def _linked(catalog: Catalog, link: bool) -> Catalog:
-    if not link or not any(p.plugin_link is None and (p.arxiv or p.related) for p in catalog.papers()):
+    if not link or all(p.plugin_link is not None for p in catalog.papers()):
         return catalog  # nothing to look up: the lookup's module is not even imported
     from readtrack.plugin_links import link_plugins
 
@@ -337,8 +343,8 @@ def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
         atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
-# 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code; 5: plugin_link
-_CACHE_FORMAT = 5
+# 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code; 5: plugin_link; 6: bibtex
+_CACHE_FORMAT = 6
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 

@@ -47,10 +47,18 @@ TAG_RULE = (
     " characters, not starting with '+' or '-'"
 )
 _TAG = re.compile(r"[^\s,+\-\x00-\x1f\x7f-\x9f][^\s,\x00-\x1f\x7f-\x9f]*")
+#: A paper's ``bibtex:`` value, its BibTeX entry's first line: the type (letters) and the cite key, which
+#: holds none of the characters that end a key or that biber refuses in one.
+BIBTEX_HEAD = re.compile(r"@(?P<type>[A-Za-z]+)\{(?P<key>[^\s,{}\"#%'()=\\~\x00-\x1f\x7f-\x9f]+)\}")
+BIBTEX_RULE = (
+    'the entry\'s type and cite key, quoted: `"@article{vaswani2017attention}"`; a key holds no spaces or'
+    " , { } \" # % ' ( ) = \\ ~"
+)
 MAX_PROBLEMS = 20  # problems reported at once; the rest are counted
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_WEB_LINK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
+#: What a ``code`` link must be: a web link.
+WEB_LINK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
 
 
 def valid_id(paper_id: str) -> bool:
@@ -343,8 +351,11 @@ def _check(
         problem = tag_problem(tag)
         if problem:
             problems.append(_error(path, _item_node(nodes["tags"], tag), f"{where}: {problem}"))
+    if paper.bibtex is not None and not BIBTEX_HEAD.fullmatch(paper.bibtex):
+        message = f"{where}: `bibtex` must be {BIBTEX_RULE}, not {paper.bibtex!r}"
+        problems.append(_error(path, nodes["bibtex"], message))
     for link in paper.code:
-        if not _WEB_LINK.match(link):
+        if not WEB_LINK.match(link):
             message = f"{where}: `code` must be web links (https://...), not {link!r}"
             problems.append(_error(path, _item_node(nodes["code"], link), message))
 

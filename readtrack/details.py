@@ -140,3 +140,37 @@ def size_after(text: str, end: int) -> str:
     from rich.filesize import decimal
 
     return decimal(len(text[end:].encode("utf-8", "surrogatepass")))
+
+
+def first_authors(papers: list[Paper]) -> dict[str, str]:
+    """Each paper's first author as sync (arXiv's metadata, first) or an import stored it, by paper id: what
+    tells two papers of one title apart (`readtrack.paper_identity`, `readtrack.plugin_links`). Papers
+    nobody stored authors for are left out; an unreadable database (or none yet) leaves them all out."""
+    import sqlite3
+
+    from readtrack.errors import ReadtrackError
+    from readtrack.paths import database_path
+
+    if not papers or not database_path().exists():
+        return {}
+    from readtrack.formats.stored import details as imported
+    from readtrack.metadata import for_papers
+    from readtrack.store import connect
+
+    found: dict[str, str] = {}
+    try:
+        conn = connect()
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            synced = for_papers(papers, conn) if "arxiv_metadata" in tables else {}  # a read creates none
+            for paper in papers:
+                record = synced.get(paper.id)
+                names: object = record.authors if record and record.authors else None
+                names = names or imported(paper.id, paper.arxiv, conn).get("authors")
+                if isinstance(names, list) and names and names[0]:
+                    found[paper.id] = str(names[0])
+        finally:
+            conn.close()
+    except (ReadtrackError, OSError, sqlite3.Error):
+        return {}
+    return found

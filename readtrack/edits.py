@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import Field, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from readtrack.catalog import (
 )
 from readtrack.catalog_reader import CONTROL_CHARS, compose, from_root, gc_paused, tag_problem
 from readtrack.errors import AlreadyListed, CatalogError, UsageError, from_system
+from readtrack.paper_keys import ascii_letters
 from readtrack.writelock import locked
 from readtrack.yamlsplice import Document, Splice, format_scalar, format_value
 
@@ -353,22 +354,8 @@ class NewPaper:
     added: str | None = None
     plugins: list[str] = field(default_factory=list)
     read: str | None = None
+    bibtex: str | None = None
     children: list[NewPaper] = field(default_factory=list)
-
-
-# Letters NFKD does not take apart into an ASCII letter and accents.
-_LETTERS = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
-    | {"đ": "d", "Đ": "D", "ð": "d", "þ": "th", "Þ": "Th", "ı": "i"}
-)
-
-
-def ascii_letters(text: str) -> str:
-    """``text`` with accented Latin letters as their plain letters: "Schrödinger" → "Schrodinger"."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def slugify(text: str, taken: set[str]) -> str:
@@ -467,8 +454,11 @@ def add_papers(path: Path, section: str, papers: list[NewPaper], *, parent: str 
     return add_many(path, [Addition(section, papers, parent)])
 
 
-def add_many(path: Path, additions: list[Addition]) -> Catalog:
-    """Several additions in one read, one validation and one atomic write (what `import` uses)."""
+def add_many(
+    path: Path, additions: list[Addition], *, authors: Mapping[int, Sequence[str]] | None = None
+) -> Catalog:
+    """Several additions in one read, one validation and one atomic write (what `import` uses). ``authors``:
+    what a library says of the new papers' authors, by ``id(paper)`` (see `refuse_listed`)."""
     grouped: dict[tuple[str, str | None], Addition] = {}
     for addition in additions:
         key = (addition.section.lower() if addition.parent is None else "", addition.parent)
@@ -481,7 +471,7 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
     new_ids: list[NewPaper] = [p for a in additions for p in a.papers]
 
     def edit(doc: Document, root: yaml.MappingNode, catalog: Catalog) -> list[Splice]:
-        refuse_listed(catalog, new_ids)
+        refuse_listed(catalog, new_ids, authors)
         taken = {p.id for p in catalog.papers()}
         splices: list[Splice] = []
         new_sections: list[tuple[str, str | None, list[list[str]]]] = []
@@ -510,17 +500,20 @@ def add_many(path: Path, additions: list[Addition]) -> Catalog:
     return apply_edit(path, edit, verify)
 
 
-def refuse_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> None:
+def refuse_listed(
+    catalog: Catalog, papers: Iterable[NewPaper], authors: Mapping[int, Sequence[str]] | None = None
+) -> None:
     """The rule that keeps a paper from being added twice: a new paper, or one nested in it, that the list
     already has by import's identity rule (the same arXiv id in any version, primary or related; a DOI; the
-    same title with nothing telling them apart) is refused with `AlreadyListed`, naming the listed paper.
+    same title with nothing telling them apart, such as two first authors: ``authors``, by ``id(paper)``)
+    is refused with `AlreadyListed`, naming the listed paper.
 
     Papers already in the file may share ids (an item that bundles several papers), so only additions are
     checked, against the file as it is on disk when the edit is applied.
     """
     from readtrack.paper_identity import already_listed  # needs the markdown reader: loaded when adding
 
-    found = already_listed(catalog, papers)
+    found = already_listed(catalog, papers, authors)
     if found is None:
         return
     new, owner, why = found

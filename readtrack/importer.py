@@ -12,17 +12,20 @@ An item that is the same as a paper already in the catalog is skipped (importing
 nothing). A paper listed twice in the imported file is imported once, where it first appears, and each
 later listing adds its context there: the slug of its section and its own tags (a paper under "Surveys"
 and again under "Vision" gets the tag ``vision``), the children nested under it, notes, code links, and a
-year, url or arXiv id the first listing lacks. The report names, for every skip and merge, both
-listings with their lines and the key that made them one. List and section notes are filled in where the
-catalog has none; notes the user already wrote are kept.
+year, url or arXiv id the first listing lacks (so does a listing the catalog has: a url, year or arXiv id
+its paper lacks). The report names, for every skip and merge, both listings with their lines and the key
+that made them one, and every value the two disagree on with the one kept (the first listing's, the
+catalog's): "list.bib:9 says year 2023; kept 2017 (list.bib:2)". List and section notes are filled in
+where the catalog has none; notes the user already wrote are kept.
 
-Export renders the whole catalog as a markdown checklist, BibTeX or the JSON of ``readtrack list --json``.
+Export renders the whole catalog as a markdown checklist, BibTeX (`readtrack.bibtex`: what sync and a
+library import stored included) or the JSON of ``readtrack list --json``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +34,15 @@ from readtrack.atomic import atomic_write
 from readtrack.catalog import NEW_CATALOG, Catalog, Paper, load
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
-from readtrack.paper_identity import Identity, IdentityIndex, Listing, page_key, walk_papers
+from readtrack.paper_identity import (
+    Identity,
+    IdentityIndex,
+    Listing,
+    listed_first_authors,
+    page_key,
+    walk_papers,
+)
+from readtrack.paper_keys import doi_of
 
 EXPORT_FORMATS = ("md", "bibtex", "json")
 
@@ -45,6 +56,9 @@ class Merge:
     first: Listing
     key: str
     existing_id: str | None = None
+    # the merged listing, and the paper it went into (None for a skip): for a library's extras
+    item: NewPaper | None = field(default=None, repr=False, compare=False)
+    into: NewPaper | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -70,9 +84,11 @@ class Enrichment:
     tags: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     notes: bool = False
+    filled: list[str] = field(default_factory=list)  # "url https://doi.org/...", "year 2016"
 
     def line(self) -> str:
         parts = [f"tags {', '.join(self.tags)}"] if self.tags else []
+        parts += self.filled
         parts += [f"code {', '.join(self.code)}"] if self.code else []
         parts += ["notes"] if self.notes else []
         return f"{self.paper_id}: {'; '.join(parts)}"
@@ -96,6 +112,20 @@ class StatusDiffers:
 
 
 @dataclass
+class Kept:
+    """A value two listings of one paper disagree on: ``listing``'s left out, the one at ``where`` kept."""
+
+    listing: Listing
+    key: str  # "year", "title", "url", "venue" ...
+    value: str
+    kept: str
+    where: str  # list.bib:2, papers.yaml:40
+
+    def line(self) -> str:
+        return f"{self.listing} says {self.key} {self.value}; kept {self.kept} ({self.where})"
+
+
+@dataclass
 class Similar:
     """Two listings kept as two papers that share a URL, code link or title: named so a reader can check."""
 
@@ -116,6 +146,7 @@ class ImportReport:
     status_differs: list[StatusDiffers] = field(default_factory=list)
     repeated: list[Merge] = field(default_factory=list)  # listed again in the imported file, merged
     similar: list[Similar] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)  # values the merged listings disagree on
     new_sections: list[str] = field(default_factory=list)
     notes_set: list[str] = field(default_factory=list)
     notes_kept: list[str] = field(default_factory=list)
@@ -165,6 +196,11 @@ class ImportReport:
                 f"{pairs} pair{'s' if pairs > 1 else ''} look{'' if pairs > 1 else 's'} similar, kept apart:"
             )
             lines += [f"  {pair.line()}" for pair in self.similar]
+        if self.kept:
+            count = len(self.kept)
+            differ = "values of merged listings differ" if count > 1 else "value of merged listings differs"
+            lines.append(f"{count} {differ}:")
+            lines += [f"  {kept.line()}" for kept in self.kept]
         if self.notes_set:
             lines.append(f"{'would set' if self.dry_run else 'set'} {', '.join(self.notes_set)}")
         if self.notes_kept:
@@ -233,15 +269,21 @@ def _into_one_section(imported: markdown.ImportedList, name: str) -> markdown.Im
 
 
 def merge(
-    path: Path, imported: markdown.ImportedList, *, source: str = "list", dry_run: bool = False
+    path: Path,
+    imported: markdown.ImportedList,
+    *,
+    source: str = "list",
+    dry_run: bool = False,
+    authors: Mapping[int, Sequence[str]] | None = None,
 ) -> ImportReport:
     """Add what the catalog file lacks from ``imported`` (see the module docstring); report what was done.
 
-    ``source`` names the imported file in the report; with ``dry_run`` nothing is written.
+    ``source`` names the imported file in the report; with ``dry_run`` nothing is written. ``authors``: a
+    library's authors of its papers, by ``id(paper)`` (the first author tells papers of one title apart).
     """
     catalog = load(path) if path.exists() else Catalog(path=path, sections=[])
     report = ImportReport(catalog=path, dry_run=dry_run)
-    papers = _Papers(catalog, imported, source, report)
+    papers = _Papers(catalog, imported, source, report, authors or {})
     # the list's own title and notes first, while the file is at its smallest (each is one edit)
     for key, value, what in (
         ("title", imported.title, "the list's title"),
@@ -279,7 +321,7 @@ def merge(
         edits.assign_ids([p for a in additions for p in a.papers], {p.id for p in catalog.papers()})
     elif additions:
         # one read, one validation and one write for the whole import
-        catalog = edits.add_many(path, additions)
+        catalog = edits.add_many(path, additions, authors=authors)
     report.enriched = papers.enrichments()
     if papers.updates and not dry_run:  # one more write: only the lines of the fields that grow
         catalog = edits.set_many(path, papers.updates)
@@ -302,16 +344,25 @@ class _Papers:
     """The catalog's papers and the imported file's first listings, and the report of what matched."""
 
     def __init__(
-        self, catalog: Catalog, imported: markdown.ImportedList, source: str, report: ImportReport
+        self,
+        catalog: Catalog,
+        imported: markdown.ImportedList,
+        source: str,
+        report: ImportReport,
+        authors: Mapping[int, Sequence[str]],
     ) -> None:
-        self.imported, self.source, self.report = imported, source, report
+        self.imported, self.source, self.report, self.authors = imported, source, report, authors
         self.known = IdentityIndex(ids_apart=False)
         self.listed = {p.id: p for p in catalog.papers()}
         self.updates: dict[str, dict[str, object]] = {}  # what imported listings add to listed papers
         self.added: dict[str, Enrichment] = {}
+        new = [p for s in imported.sections for p in walk_papers(s.papers) if authors.get(id(p))]
+        first_authors = listed_first_authors(list(self.listed.values()), new)
         for paper in catalog.papers():
             listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
-            identity = Identity.of(paper, listing)
+            identity = Identity.of(
+                paper, listing, [first_authors[paper.id]] if paper.id in first_authors else ()
+            )
             identity.existing_id = paper.id
             self.known.add(identity)
         self.first = IdentityIndex(ids_apart=True)
@@ -324,11 +375,11 @@ class _Papers:
         nested: list[tuple[str, list[NewPaper]]] = []
         for item in items:
             listing = Listing(self.imported.where_of(item, self.source), item.title, section)
-            identity = Identity.of(item, listing)
+            identity = Identity.of(item, listing, self.authors.get(id(item), ()))
             existing = self.known.same(identity)
             if existing is not None:
                 other, key = existing
-                self.report.skipped.append(Merge(listing, other.listing, key, other.existing_id))
+                self.report.skipped.append(Merge(listing, other.listing, key, other.existing_id, item))
                 if other.existing_id is not None:
                     self.enrich(self.listed[other.existing_id], item, listing, other.listing)
                 children, deeper = self.split(item.children, section)
@@ -339,7 +390,8 @@ class _Papers:
             earlier = self.first.same(identity)
             if earlier is not None and (first_paper := earlier[0].paper) is not None:
                 first, key = earlier
-                self.report.repeated.append(Merge(listing, first.listing, key))
+                self.report.repeated.append(Merge(listing, first.listing, key, None, item, first_paper))
+                self.report.kept += _differences(first_paper, item, listing, first.listing.where)
                 _merge_into(first_paper, item, section, first.listing.section)
                 first.absorb(identity)
                 self.first.add(first, identity.keys())
@@ -357,10 +409,20 @@ class _Papers:
         return fresh, nested
 
     def enrich(self, paper: Paper, item: NewPaper, listing: Listing, listed: Listing) -> None:
-        """Add what ``item`` says and the listed ``paper`` lacks (tags, code links, notes) to its pending
-        update; a status that differs is reported, never applied."""
+        """Add what ``item`` says and the listed ``paper`` lacks (tags, code links, notes, a url, year or
+        arXiv id) to its pending update; a status or other value that differs is reported, never applied."""
         update = self.updates.get(paper.id, {})
         added = self.added.setdefault(paper.id, Enrichment(paper.id))
+        self.report.kept += _differences(paper, item, listing, listed.where)
+        for key, value in (("url", item.url), ("year", item.year), ("arxiv", item.arxiv)):
+            if (
+                value
+                and not getattr(paper, key)
+                and key not in update
+                and not (key == "arxiv" and paper.related)
+            ):
+                update[key] = value
+                added.filled.append(f"{'arXiv' if key == 'arxiv' else key} {value}")
         tags = _strings(update.get("tags", paper.tags))
         fresh = [t for t in item.tags if t not in tags]
         if fresh:
@@ -381,11 +443,23 @@ class _Papers:
             )
 
     def enrichments(self) -> list[Enrichment]:
-        return [e for e in self.added.values() if e.tags or e.code or e.notes]
+        return [e for e in self.added.values() if e.tags or e.code or e.notes or e.filled]
 
 
 def _strings(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _differences(kept: Paper | NewPaper, item: NewPaper, listing: Listing, where: str) -> list[Kept]:
+    """The year and url ``item`` and the paper it merges into (the one kept) both give, differently (a title
+    is a paper's name: "ViT" and "An Image is Worth 16x16 Words" name one paper, and the report says both)."""
+    found: list[Kept] = []
+    if item.year and kept.year and item.year != kept.year:
+        found.append(Kept(listing, "year", str(item.year), str(kept.year), where))
+    same_doi = doi_of(item.url) is not None and doi_of(item.url) == doi_of(kept.url)
+    if item.url and kept.url and page_key(item.url) != page_key(kept.url) and not same_doi:
+        found.append(Kept(listing, "url", item.url, kept.url, where))
+    return found
 
 
 def _merge_into(earlier: NewPaper, item: NewPaper, section: str, first_section: str) -> None:
@@ -447,8 +521,9 @@ def render(catalog: Catalog, fmt: str) -> str:
         return markdown.render(catalog)
     if fmt == "bibtex":
         from readtrack import bibtex
+        from readtrack.formats import stored  # what a library import stored: authors, venue, pages ...
 
-        return bibtex.render(catalog, synced_metadata(catalog))
+        return bibtex.render(catalog, synced_metadata(catalog), stored.for_papers(catalog.papers()))
     from readtrack.safe_text import json_safe  # C1 and bidi controls as \uXXXX: the same data, safe to cat
 
     return json_safe(json.dumps([p.to_dict() for p in catalog.papers()], ensure_ascii=False, indent=2)) + "\n"

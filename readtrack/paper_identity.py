@@ -2,8 +2,12 @@
 
 Two listings are the same paper when they share an arXiv id (primary or related, versions ignored) or a
 DOI (from a doi.org or ``/doi/`` link); failing that, when they have the same normalised title or label
-(the wording a list gave it; case, punctuation and a ``(2018)`` ignored) and nothing tells them apart:
-two different arXiv ids, DOIs or years are two papers, whatever else they share. An exported list's
+(the wording a list gave it; case, accents, LaTeX, punctuation, a ``(2018)`` and a trailing "arXiv preprint
+arXiv:..." ignored: `readtrack.paper_keys`) and nothing tells them apart: two different arXiv ids or DOIs
+are two papers, whatever else they share. Where both first authors are known (a library's ``author``
+field, or what sync and earlier imports stored for a listed paper), the same last name makes one paper
+whatever the years say (arXiv's export of a paper says 2023, Scholar's 2017), and two names two papers;
+where one is unknown, two different years are two papers. An exported list's
 ``<!-- id: x -->`` comments name papers too: the same id is the same paper unless the arXiv ids differ,
 and two different ids in one file are two papers. A shared URL or code link never merges, nor does a
 short name before the title (``[GCN]``): such pairs only look similar.
@@ -16,13 +20,14 @@ as; `already_listed` applies the rule to papers about to be added (`readtrack.ed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from readtrack import arxivid
 from readtrack.catalog import Catalog, Paper, untitled
 from readtrack.markdown.items import short_name
+from readtrack.paper_keys import author_key, doi_of, title_key
 
 if TYPE_CHECKING:
     from readtrack.edits import NewPaper
@@ -40,33 +45,50 @@ class Listing:
         return f'{self.where} "{_shorten(self.title)}"'
 
 
-def already_listed(catalog: Catalog, papers: Iterable[NewPaper]) -> tuple[NewPaper, str, str] | None:
+def already_listed(
+    catalog: Catalog, papers: Iterable[NewPaper], authors: Mapping[int, Sequence[str]] | None = None
+) -> tuple[NewPaper, str, str] | None:
     """The first paper to add (nested ones too) that the list already has, by import's identity rule: (the
     new paper, the id of the listed one, why: "same arXiv id 1706.03762", "same title"). None when all
     are new. This is the rule `readtrack.edits.add_many` applies to every addition (``add``, the TUI's
-    ``a``, import), so a paper is never listed twice, by id or by title.
+    ``a``, import), so a paper is never listed twice, by id or by title. ``authors``: the authors an
+    imported library gives a new paper, by ``id(paper)``.
 
     A paper known by its arXiv id alone (its title is the id until sync) is also known by the title sync
     stored for that id, when there is one: LoRA added by id and then by title is one paper."""
     new = list(walk_papers(list(papers)))
+    authors = authors or {}
     known = IdentityIndex(ids_apart=False)
     listed = list(catalog.papers())
     untitled_ones: list[Paper | NewPaper] = [p for p in listed if p.arxiv and untitled(p.title, p.arxiv)]
     untitled_ones += [p for p in new if p.arxiv and untitled(p.title, p.arxiv)]
     synced = _synced_titles(untitled_ones)
+    first = listed_first_authors(listed, [p for p in new if authors.get(id(p))])
     for paper in listed:
         listing = Listing(f"{catalog.path.name}:{paper.line}", paper.display_title, paper.section)
-        identity = Identity.of(paper, listing)
+        identity = Identity.of(paper, listing, [first[paper.id]] if paper.id in first else ())
         identity.existing_id = paper.id
         known.add(identity, _with_synced_title(identity, paper, synced))
     for addition in new:
-        identity = Identity.of(addition, Listing("", addition.title, ""))
+        identity = Identity.of(addition, Listing("", addition.title, ""), authors.get(id(addition), ()))
         identity.id = None  # an id is given to a new paper, not a claim to be the listed one of that id
         _with_synced_title(identity, addition, synced)
         found = known.same(identity)
         if found is not None and found[0].existing_id is not None:
             return addition, found[0].existing_id, found[1]
     return None
+
+
+def listed_first_authors(listed: list[Paper], new: list[NewPaper]) -> dict[str, str]:
+    """The first authors stored for the listed papers that share a title with one of ``new`` (the papers
+    whose first author is known), by paper id: only those can be told apart, or made one, by it."""
+    names = {title_key(n) for p in new for n in (p.title, p.label) if n}
+    sharing = [p for p in listed if names & {title_key(n) for n in (p.title, p.label) if n}]
+    if not sharing:
+        return {}
+    from readtrack.details import first_authors
+
+    return first_authors(sharing)
 
 
 def _synced_titles(papers: list[Paper | NewPaper]) -> dict[str, str]:
@@ -89,7 +111,7 @@ def _with_synced_title(
     identity: Identity, paper: Paper | NewPaper, synced: dict[str, str]
 ) -> Iterator[tuple[str, str]]:
     title = synced.get(arxivid.base_id(paper.arxiv or "")) if untitled(paper.title, paper.arxiv) else None
-    if title and (name := _name_key(title)) not in identity.names:
+    if title and (name := title_key(title)) not in identity.names:
         identity.names.append(name)
     return identity.keys()
 
@@ -107,12 +129,14 @@ class Identity:
     hints: list[tuple[str, str]]  # ("url" | "code" | "short name", value): shared, they only look similar
     paper: NewPaper | None = None  # an imported item: where later listings merge
     existing_id: str | None = None  # a catalog paper
+    first_author: str | None = None  # as written: "Kaiming He"; compared by `paper_keys.author_key`
 
     @classmethod
-    def of(cls, paper: Paper | NewPaper, listing: Listing) -> Identity:
+    def of(cls, paper: Paper | NewPaper, listing: Listing, authors: Sequence[str] = ()) -> Identity:
+        """``paper``'s identity; ``authors``: its authors, where known (papers.yaml has no key for them)."""
         arxiv = list(dict.fromkeys(arxivid.base_id(i) for i in [paper.arxiv, *paper.related] if i))
         # the title, and the label: the wording the item had in a list (what an import writes as label)
-        names = [_name_key(n) for n in (paper.title, paper.label) if n]
+        names = [title_key(n) for n in (paper.title, paper.label) if n]
         hints = [("url", _url_key(paper.url))] if paper.url else []
         hints += [("code", _url_key(link)) for link in paper.code]
         if paper.label and (short := short_name(paper.label)):
@@ -120,11 +144,12 @@ class Identity:
         return cls(
             listing,
             arxiv,
-            _doi(paper.url),
+            doi_of(paper.url),
             list(dict.fromkeys(n for n in names if n)),
             paper.year,
             paper.id or None,
             hints,
+            first_author=authors[0] if authors else None,
         )
 
     def keys(self) -> Iterator[tuple[str, str]]:
@@ -136,14 +161,25 @@ class Identity:
         yield from self.hints
 
     def apart(self, other: Identity, *, by_title: bool) -> str | None:
-        """What says these are two papers (different arXiv ids, DOIs, or for a title match years), or None."""
+        """What says these are two papers (different arXiv ids, DOIs, or for a title match first authors,
+        else years), or None."""
         if self.arxiv and other.arxiv and not set(self.arxiv) & set(other.arxiv):
             return f"arXiv {self.arxiv[0]} and {other.arxiv[0]}"
         if self.doi and other.doi and self.doi != other.doi:
             return f"DOI {self.doi} and {other.doi}"
-        if by_title and self.year and other.year and self.year != other.year:
+        if not by_title:
+            return None
+        same = self.same_author(other)
+        if same is not None:  # both known: the first authors decide, whatever the years say
+            return None if same else f"first authors {self.first_author} and {other.first_author}"
+        if self.year and other.year and self.year != other.year:
             return f"years {self.year} and {other.year}"
         return None
+
+    def same_author(self, other: Identity) -> bool | None:
+        """Whether the two first authors have one last name; None when one of them is unknown."""
+        mine, theirs = author_key(self.first_author), author_key(other.first_author)
+        return None if mine is None or theirs is None else mine == theirs
 
     def absorb(self, other: Identity) -> None:
         """Take on what a later listing of the same paper adds (the merge adds it to the paper too)."""
@@ -151,6 +187,7 @@ class Identity:
         self.doi = self.doi or other.doi
         self.year = self.year or other.year
         self.names = list(dict.fromkeys([*self.names, *other.names]))
+        self.first_author = self.first_author or other.first_author
 
 
 class IdentityIndex:
@@ -178,6 +215,9 @@ class IdentityIndex:
                 if self.ids_apart and new.id and other.id and new.id != other.id:
                     continue
                 if key[0] in ("arxiv", "doi") or not new.apart(other, by_title=by_title):
+                    if by_title and new.same_author(other):
+                        names = dict.fromkeys([str(new.first_author), str(other.first_author)])
+                        why = f"same title and first author ({', '.join(names)})"
                     return other, why
         return None
 
@@ -212,15 +252,6 @@ def walk_papers(papers: list[NewPaper]) -> Iterator[NewPaper]:
         yield from walk_papers(paper.children)
 
 
-_YEAR_IN_BRACKETS = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)")
-_DOI = re.compile(r"(?:doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?)(10\.\d{4,9}/[^\s?#]+)", re.IGNORECASE)
-
-
-def _name_key(text: str) -> str:
-    """A title for comparing: lowercase words, without punctuation or a bracketed year."""
-    return " ".join(re.findall(r"\w+", _YEAR_IN_BRACKETS.sub(" ", text.lower())))
-
-
 def _url_key(url: str) -> str:
     url = re.sub(r"^https?://(www\.)?", "", url.strip(), flags=re.IGNORECASE)
     return url.rstrip("/").lower()
@@ -229,12 +260,6 @@ def _url_key(url: str) -> str:
 def page_key(url: str) -> str:
     """A link without its query and fragment (``?tab=readme``, ``#section``): the page it opens."""
     return _url_key(re.split(r"[?#]", url.strip(), maxsplit=1)[0])
-
-
-def _doi(url: str | None) -> str | None:
-    """The DOI a link names (``https://doi.org/10.1145/3292500.3330701``, ``.../doi/abs/10...``), or None."""
-    found = _DOI.search(url or "")
-    return found.group(1).rstrip("/.").lower() if found else None
 
 
 def _shorten(title: str, width: int = 50) -> str:

@@ -19,6 +19,10 @@ implementation, the experiments) is named by module and imported only when the p
 A plugin may declare practice exercises (``readtrack practice``): ``exercises=[Exercise(...)]``, each naming
 a function or method of ``model.py`` a reader writes themselves. They are written as literals (strings,
 numbers, lists of strings): ``readtrack practice`` reads them from this file's text without importing it.
+
+A paper published with a DOI declares it too (``doi="10.1109/CVPR.2016.90"``): a paper in a list runs the
+plugins declared with its arXiv id, its DOI, or its title and first author (`readtrack.plugin_links`, which
+reads the first author from the docstring's first line, ``Title (He, Zhang, Ren and Sun, arXiv ...)``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = ["STAGES", "Exercise", "PaperPlugin", "declare", "hookimpl"]
 STAGES = ("check", "train", "bench")
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class PaperPlugin:
     paper_id: the id of the paper in papers.yaml this plugin implements.
     title, arxiv: the paper's canonical title and arXiv id (for a built-in plugin, a test checks that they
         agree with papers.yaml).
+    doi: the DOI of the paper's published version (``10.1109/CVPR.2016.90``), or None: a paper in the list
+        with that DOI runs this plugin, as one with its arXiv id does (`readtrack.plugin_links`).
     claim: the one sentence the tiny experiment demonstrates (shown by ``readtrack plugins`` and the report).
     package: the plugin's own package (pass ``__name__``): the modules below are imported relative to it.
     implementation: module with the readable implementation (``load_plugin(name).implementation``).
@@ -104,10 +111,13 @@ class PaperPlugin:
     #: per-stage timeout in seconds (a hung plugin is stopped); quick runs use the same bound.
     stage_timeout: float = 600.0
     exercises: tuple[Exercise, ...] = ()
+    doi: str | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"plugin name {self.name!r} must be a lowercase slug")
+        if self.doi is not None and not _DOI.match(self.doi):
+            raise ValueError(f"plugin {self.name}: DOI {self.doi!r} is not one (a DOI reads 10.NNNN/...)")
         unknown = set(self.devices) - set(DEVICE_KINDS)
         if unknown:
             raise ValueError(f"plugin {self.name}: unknown device kinds {sorted(unknown)}")
@@ -127,6 +137,7 @@ def declare(
     title: str,
     arxiv: str | None,
     claim: str,
+    doi: str | None = None,
     name: str | None = None,
     paper_id: str | None = None,
     devices: tuple[str, ...] = DEVICE_KINDS,
@@ -153,6 +164,7 @@ def declare(
         paper_id=paper_id or name,
         title=title,
         arxiv=arxiv,
+        doi=doi,
         claim=claim,
         package=package,
         devices=tuple(devices),

@@ -1,4 +1,5 @@
-"""BibTeX export: valid entries, stable unique keys, escaping, capitals protected, synced metadata used."""
+"""BibTeX export: valid entries, stable unique keys (stored, else generated), escaping, capitals protected,
+synced metadata used. The import → export → import round trip is tests/test_bibtex_roundtrip.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +42,9 @@ def parse_entries(text: str) -> dict[str, dict[str, str]]:
 
 
 def one(paper: Paper, record: object = None) -> dict[str, str]:
-    return parse_entries(bibtex.entry(paper, record))[paper.id]
+    """The fields of the paper's one entry, whatever its key."""
+    (fields,) = parse_entries(bibtex.entry(paper, record)).values()
+    return fields
 
 
 def test_every_seed_paper_is_one_valid_entry_keyed_by_its_id() -> None:
@@ -112,6 +116,9 @@ def test_synced_metadata_fills_authors_year_doi_and_category() -> None:
         journal_ref="NeurIPS 2017 & co",
         primary_category="cs.CL",
     )
+    text = bibtex.entry(paper, record)
+    # with an author and a year the key is Better BibTeX's (it was the paper's id, whatever was known)
+    assert text.startswith("@misc{vaswani2017attention,\n")
     fields = one(paper, record)
     assert fields["title"] == "Attention {Is} {All} {You} {Need}"  # arXiv's title, line break folded
     assert fields["author"] == "Ashish Vaswani and Noam Shazeer and Łukasz Kaiser"
@@ -121,7 +128,7 @@ def test_synced_metadata_fills_authors_year_doi_and_category() -> None:
     assert fields["note"] == r"NeurIPS 2017 \& co"
     as_mapping = {"authors": ["A. Author"], "published": "2019-01-01", "abstract": "We show 5% more."}
     catalog = Catalog(path=Path("x"), sections=[Section("S", papers=[paper])])
-    mapped = parse_entries(bibtex.render(catalog, {"transformer": as_mapping}))["transformer"]
+    mapped = parse_entries(bibtex.render(catalog, {"transformer": as_mapping}))["author2019transformer"]
     assert (mapped["author"], mapped["year"], mapped["abstract"]) == (
         "A. Author",
         "2019",
@@ -151,3 +158,51 @@ def test_a_title_with_line_breaks_is_folded_onto_one_line() -> None:
         one(Paper(id="q", title="Deep\n  Residual\nLearning", section="S"))["title"]
         == "Deep {Residual} {Learning}"
     )
+
+
+def test_a_stored_key_and_type_are_kept_and_other_keys_are_generated_unique_and_stable() -> None:
+    """Issue 53: the export replaced every cite key by the paper's id and made every entry @misc, so a LaTeX
+    paper's \\cite{vaswani2017attention} broke after an import. A stored key wins; others are Better BibTeX's
+    lastname-year-word, made unique with a, b in list order; the id when no author or year is known."""
+    papers = [
+        Paper(
+            id="p1", title="Attention", section="S", year=2017, bibtex="@inproceedings{vaswani2017attention}"
+        ),
+        Paper(id="p2", title="Attention Is All You Need", section="S", year=2017),
+        Paper(id="p3", title="The Attention Sequel", section="S", year=2017),
+        Paper(id="p4", title="An Undulatory Theory of Atoms", section="S", year=1926),
+        Paper(id="p5", title="No authors known", section="S", year=2020),
+        Paper(id="p6", title="Mine", section="S", bibtex="@Article{Smith:2020/x}"),
+    ]
+    imported = {
+        "p2": {"authors": ["Ashish Vaswani"], "venue": "Advances in Neural Information Processing Systems"},
+        "p3": {"authors": ["Ashish Vaswani, Jr"], "venue": "Nature"},
+        "p4": {"authors": ["Erwin Schrödinger"]},
+    }
+    catalog = Catalog(path=Path("x"), sections=[Section("S", papers=papers)])
+    text = bibtex.render(catalog, imported=imported)
+    heads = re.findall(r"^@(\w+)\{([^,]+),$", text, re.MULTILINE)
+    assert heads == [
+        ("inproceedings", "vaswani2017attention"),
+        ("inproceedings", "vaswani2017attentiona"),  # its venue names proceedings
+        ("article", "vaswani2017attentionb"),  # "The" is no key word; a journal makes an article
+        ("misc", "schrodinger1926undulatory"),
+        ("misc", "p5"),
+        ("article", "Smith:2020/x"),
+    ]
+    assert bibtex.render(catalog, imported=imported) == text  # the same keys from one export to the next
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["Ashish Vaswani", "Łukasz Kaiser", "Aäron van den Oord"],
+        ["Hans Müller, Jr", "Research and Development Team", "Google DeepMind", "Plato"],
+    ],
+)
+def test_author_names_are_written_so_the_import_reads_back_the_same_names(names: list[str]) -> None:
+    from readtrack.formats.bibtex import authors
+
+    written = " and ".join(bibtex.bibtex_name(n) for n in names)
+    assert authors(written) == names
+    assert bibtex.bibtex_name("Hans Müller, Jr") == "Müller, Jr, Hans"  # BibTeX's "von Last, Jr, First"

@@ -93,6 +93,12 @@ def write(tmp_path: Path, text: str) -> Path:
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        code: {pytorch: x}\n",
             "papers.yaml:6:15: paper 'a': `code` must be a list of links",
         ),
+        (
+            "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n"
+            "        bibtex: '@article{smith 2020}'\n",
+            "papers.yaml:6:17: paper 'a': `bibtex` must be the entry's type and cite key, quoted:"
+            ' `"@article{vaswani2017attention}"`; a key holds no spaces',
+        ),
         ("version: 2\nsections: []\n", "papers.yaml:1:10: unsupported format version 2"),
         (
             "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        colour: red\n",
@@ -199,7 +205,7 @@ def test_the_repository_root_holds_no_papers_yaml_a_newcomer_would_edit() -> Non
 
 def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:
     keys = ("id", "title", "label", "status", "arxiv", "related", "url", "code", "year", "tags", "plugin")
-    keys = (*keys, "added")
+    keys = (*keys, "bibtex", "added")
     expected = (*keys, "read", "notes", "papers")  # free text and nesting after the one-line keys
     assert expected == catalog.PAPER_KEYS
     path = write(tmp_path, "version: 1\nsections:\n  - name: A\n    papers:\n      - id: a\n        x: 1\n")
@@ -215,6 +221,7 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
         "        related: [1706.03762]\n"
         "        url: https://example.org\n        code: https://github.com/u/r\n"
         "        year: 2022\n        tags: [x]\n        plugin: p\n"
+        "        bibtex: '@inproceedings{dao2022flashattention}'\n"
         "        added: 2024-01-02\n        read: 2024-02-03\n        notes: |\n          n\n"
         "        papers:\n          - id: b\n",
     )
@@ -224,6 +231,7 @@ def test_every_key_is_read_and_survives_the_cache(tmp_path: Path) -> None:
         **{"arxiv": "2205.14135", "related": ["1706.03762"], "url": "https://example.org", "year": 2022},
         "code": ["https://github.com/u/r"],
         **{"tags": ["x"], "notes": "n", "plugins": ["p"], "added": "2024-01-02", "read": "2024-02-03"},
+        "bibtex": "@inproceedings{dao2022flashattention}",
         "plugin_link": "file",  # `plugin:` is written, so no plugin is looked up by arXiv id
         **{"parent": None, "depth": 0, "line": 5},
     }

@@ -103,6 +103,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
     arxiv="1810.04805",
+    doi="10.18653/v1/N19-1423",
     claim="A masked-LM encoder that attends both ways predicts tokens a left-to-right model cannot.",
     exercises=[
         Exercise(

@@ -162,6 +162,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="ByT5: Towards a token-free future with pre-trained byte-to-byte models",
     arxiv="2105.13626",
+    doi="10.1162/tacl_a_00461",
     claim="A byte-level model of equal size loses less accuracy than a subword model under character noise.",
     exercises=[
         Exercise(

@@ -164,6 +164,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Visualizing and Understanding Convolutional Networks",
     arxiv="1311.2901",
+    doi="10.1007/978-3-319-10590-1_53",
     claim="Five CNN generations; stacked 3×3s and 1×1 reductions buy receptive field and width cheaply.",
     exercises=[
         Exercise(
@@ -197,10 +198,12 @@ readtrack_paper_plugins = declare(
                     b^i = a^i / (k + α Σ_{j = max(0, i − n/2)}^{min(N − 1, i + n/2)} (a^j)²)^β
 
                 a: (B, N, H, W) activations, N channels; the sum runs over the n channels around channel i
-                at the same place (fewer at the edges: channels beyond 0 … N − 1 count as zeros). n, k, α
-                (alpha), β (beta) as in the paper (n = 5, k = 2, α = 1e-4, β = 0.75). α multiplies the sum
-                itself, as in the paper: nn.LocalResponseNorm divides its α by n, so the check compares
-                with nn.LocalResponseNorm(n, alpha=α·n). Return (B, N, H, W).
+                at the same place: n // 2 before it, i itself and (n − 1) // 2 after (the paper's n is odd;
+                an even n has one fewer after, as in nn.LocalResponseNorm), fewer at the edges: channels
+                beyond 0 … N − 1 count as zeros. n, k, α (alpha), β (beta) are the arguments, the paper's
+                values (n = 5, k = 2, α = 1e-4, β = 0.75) their defaults. α multiplies the sum itself, as
+                in the paper: nn.LocalResponseNorm divides its α by n, so the check compares with
+                nn.LocalResponseNorm(n, alpha=α·n). Return (B, N, H, W).
             """,
             hints=[
                 "Square a and pad the channel dimension with zeros, n // 2 before and (n − 1) // 2 after: "

@@ -176,6 +176,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Microsoft COCO: Common Objects in Context",
     arxiv="1405.0312",
+    doi="10.1007/978-3-319-10602-1_48",
     claim="COCO's AP averages over IoU .50:.95, so it rewards precise localisation that AP50 barely sees.",
     exercises=[
         Exercise(

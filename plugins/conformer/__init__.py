@@ -102,6 +102,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Conformer: Convolution-augmented Transformer for Speech Recognition",
     arxiv="2005.08100",
+    doi="10.21437/Interspeech.2020-3015",
     claim="Convolution between half-step FFNs around attention beats a same-size Transformer on frames.",
     exercises=[
         Exercise(

@@ -93,6 +93,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="GQA: Training Generalized Multi-Query Transformer Models from Multi-Head Checkpoints",
     arxiv="2305.13245",
+    doi="10.18653/v1/2023.emnlp-main.298",
     claim="Sharing key/value heads across groups of query heads keeps MHA's quality with a G/H-size cache.",
     exercises=[
         Exercise(

@@ -114,6 +114,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Learning Phrase Representations using RNN Encoder-Decoder for Statistical Machine Translation",
     arxiv="1406.1078",
+    doi="10.3115/v1/D14-1179",
     claim="Reset and update gates let a unit learn long dependencies as an LSTM does, with fewer gates.",
     exercises=[
         Exercise(

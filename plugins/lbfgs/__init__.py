@@ -127,6 +127,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="On the limited memory BFGS method for large scale optimization",
     arxiv=None,
+    doi="10.1007/BF01589116",
     claim="BFGS from the last m curvature pairs needs far fewer evaluations than first-order methods.",
     exercises=[
         Exercise(

@@ -95,6 +95,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Long Short-Term Memory",
     arxiv=None,
+    doi="10.1162/neco.1997.9.8.1735",
     claim="A gated cell state carries error back unchanged, so an LSTM learns lags a plain RNN cannot.",
     exercises=[
         Exercise(

@@ -134,6 +134,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Rich feature hierarchies for accurate object detection and semantic segmentation",
     arxiv="1311.2524",
+    doi="10.1109/CVPR.2014.81",
     claim="Classify region proposals with CNN features; Fast/Faster R-CNN share features, learn proposals.",
     exercises=[
         Exercise(

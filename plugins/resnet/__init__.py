@@ -95,6 +95,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Deep Residual Learning for Image Recognition",
     arxiv="1512.03385",
+    doi="10.1109/CVPR.2016.90",
     claim="Identity shortcuts cure the degradation of deep plain nets: plain-32 0.40 vs residual-32 0.85.",
     exercises=[
         Exercise(

@@ -111,6 +111,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="RF",
     arxiv=None,
+    doi="10.1007/BF00992696",
     claim="REINFORCE, Δθ = α(r − b)∇ln π, is the reward gradient in expectation, for any action-free b.",
     exercises=[
         Exercise(

@@ -114,6 +114,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Finding Structure in Time",
     arxiv=None,
+    doi="10.1207/s15516709cog1402_1",
     claim="Feeding the hidden state back as context lets a network find structure in time.",
     exercises=[
         Exercise(

@@ -98,8 +98,9 @@ readtrack_paper_plugins = declare(
                 self.mask_id, self.vocab: as mask_tokens takes them. e: the epoch, which a fresh mask does
                 not need. Returns (inputs, labels), each (S, N): labels hold the original token at the
                 selected positions and IGNORE elsewhere. The check asks that no two consecutive epochs,
-                nor epochs 0 and 10, mask more than 5% of the sequences alike, and that the corruption
-                keeps BERT's proportions.
+                nor epochs 0 and 10, nor two calls with the same e, mask more than 5% of the sequences
+                alike, that generators seeded alike give the same masks, and that the corruption keeps
+                BERT's proportions.
             """,
             hints=[
                 "Nothing is stored between calls: every call draws from self.g again.",

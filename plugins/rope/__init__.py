@@ -73,6 +73,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="RoFormer: Enhanced Transformer with Rotary Position Embedding",
     arxiv="2104.09864",
+    doi="10.1016/j.neucom.2023.127063",
     claim="Rotating queries and keys by their position makes attention depend on relative position only.",
     exercises=[
         Exercise(

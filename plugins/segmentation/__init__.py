@@ -100,6 +100,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Fully Convolutional Networks for Semantic Segmentation",
     arxiv="1411.4038",
+    doi="10.1109/CVPR.2015.7298965",
     claim="Only convolutions, bilinear-initialised upsampling and skips: classes per pixel at any size.",
     exercises=[
         Exercise(

@@ -126,6 +126,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="High-Resolution Image Synthesis with Latent Diffusion Models",
     arxiv="2112.10752",
+    doi="10.1109/CVPR52688.2022.01042",
     claim="Diffusion in an autoencoder's latent space keeps quality at a fraction of pixel-space cost.",
     exercises=[
         Exercise(
@@ -139,7 +140,7 @@ readtrack_paper_plugins = declare(
                 z0, zt: (batch, d); t: an int, 2 ≤ t ≤ T; s: the Schedule, whose s.beta, s.alpha and
                 s.alpha_bar are (T,) tensors in which index t − 1 holds step t (β_t is s.beta[t − 1],
                 ᾱ_{t−1} is s.alpha_bar[t − 2]); α_t = 1 − β_t. Returns (μ̃_t of shape (batch, d), β̃_t a
-                0-d tensor), in the schedule's dtype.
+                0-d tensor, not a Python float), in the schedule's dtype, which z0 and zt share.
             """,
             hints=[
                 "Read the three numbers first: a_bar = s.alpha_bar[t - 1], a_bar_prev = s.alpha_bar[t - 2], "

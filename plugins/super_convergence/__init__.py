@@ -95,6 +95,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Super-Convergence: Very Fast Training of Neural Networks Using Large Learning Rates",
     arxiv="1708.07120",
+    doi="10.1117/12.2520589",
     claim="One learning-rate cycle up to a large rate trains as well as constant rates, in fewer steps.",
     exercises=[
         Exercise(

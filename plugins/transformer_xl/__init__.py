@@ -52,6 +52,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Transformer-XL: Attentive Language Models Beyond a Fixed-Length Context",
     arxiv="1901.02860",
+    doi="10.18653/v1/P19-1285",
     claim="Reusing the previous segment's states, with relative positions, extends context past the segment.",
     exercises=[
         Exercise(

@@ -136,6 +136,7 @@ readtrack_paper_plugins = declare(
     __name__,
     title="Visualizing and Understanding Convolutional Networks",
     arxiv="1311.2901",
+    doi="10.1007/978-3-319-10590-1_53",
     claim="Projecting a class score back onto the pixels shows what a CNN looks at: the object, not clutter.",
     exercises=[
         Exercise(

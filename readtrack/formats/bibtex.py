@@ -5,6 +5,8 @@ at import time: listing and marking never load it). Its middlewares are not used
 taken raw and this module resolves them, because the general LaTeX decoding middleware took 17 s for a
 5,000-entry file where `readtrack.formats.latex` takes well under one. What an entry gives:
 
+- the entry's type and cite key, kept in papers.yaml as ``bibtex: "@inproceedings{vaswani2017attention}"``
+  for the export (`readtrack.bibtex`) to write again;
 - ``title`` (LaTeX decoded, protective braces removed: ``{Sch{\\"o}n}`` is ``Schön``); ``author`` (``Last,
   First`` or ``First Last``, joined by ``and``) as authors; ``year`` or BibLaTeX's ``date`` as the year;
   ``journal``, ``journaltitle`` or ``booktitle`` as the venue; ``doi``; ``url``; ``abstract``;
@@ -13,8 +15,11 @@ taken raw and this module resolves them, because the general LaTeX decoding midd
   ``note = {arXiv:1706.03762 [cs]}``;
 - ``keywords``, Mendeley's ``mendeley-tags`` and the groups JabRef and Mendeley file an entry under
   (``groups``, ``mendeley-groups``) as tags; Mendeley's ``arxivId`` as the arXiv id; ``note``, ``annote``,
-  ``annotation`` and JabRef's ``comment`` as notes; a reading status from JabRef's ``readstatus`` or a
-  Zotero Reading List ``Read_Status:`` line;
+  ``annotation`` and JabRef's ``comment`` as notes, but for the code links readtrack's export writes at
+  the end of a ``note`` (``Code: \\url{...}``); a reading status from JabRef's ``readstatus`` (and
+  readtrack's ``skipped``) or a Zotero Reading List ``Read_Status:`` line;
+- the other bibliographic fields the export writes back as they were (`readtrack.bibtex.KEPT_FIELDS`:
+  ``volume``, ``pages``, ``publisher`` ...) and ``primaryClass`` (or ``eprintclass``);
 - ``file`` as the paper's PDFs: Zotero's and Better BibTeX's ``Description:/path/x.pdf:application/pdf``,
   JabRef's ``:relative/x.pdf:PDF`` (``\\:`` and ``\\\\`` escaped), Mendeley's ``:home/u/x.pdf:pdf`` (its
   leading slash dropped, ``$\\backslash$`` for backslashes); several files separated by ``;``; relative
@@ -33,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from readtrack import markdown
-from readtrack.bibtex import render  # the export (readtrack export -f bibtex): tested to read back here
+from readtrack.bibtex import KEPT_FIELDS, READ_STATUS, render  # the export: it reads back here the same
+from readtrack.catalog_reader import BIBTEX_HEAD, WEB_LINK
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.formats import library as lib
@@ -52,7 +58,9 @@ MONTHS = {
 _CONTAINERS = {"proceedings", "mvproceedings", "book", "mvbook", "collection", "mvcollection", "periodical"}
 _NOTE_FIELDS = ("note", "annote", "annotation", "comment")
 _ARXIV_NOTE = re.compile(r"^\s*arXiv:\s*\S+(\s*\[[^\]\n]*\])?\s*$", re.IGNORECASE | re.MULTILINE)
-_JABREF_STATUS = {"read": "read", "skimmed": "reading"}
+_JABREF_STATUS = {written: status for status, written in READ_STATUS.items()}  # and readtrack's "skipped"
+# readtrack's export writes code links into ``note`` as its last sentence: "... Code: \url{a}, \url{b}"
+_CODE_NOTE = re.compile(r"(?:^|\.\s+)Code:\s*(?P<links>\\url\{[^{}]*\}(?:\s*,\s*\\url\{[^{}]*\})*)\s*$")
 
 
 def read(path: Path) -> lib.Library:
@@ -121,18 +129,22 @@ def parse(text: str, *, source: str = "library.bib", folder: Path | None = None)
                 inherited.setdefault("booktitle", inherited.pop("title"))
             fields = {**inherited, **fields}
         line = (entry.start_line or 0) + 1
-        paper, extras = _paper(entry.key, fields, f"{source}:{line}", folder)
+        paper, extras = _paper(entry.entry_type, entry.key, fields, f"{source}:{line}", folder)
         library.add(DEFAULT_SECTION, paper, extras, line)
     return library
 
 
-def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) -> tuple[NewPaper, lib.Extras]:
+def _paper(
+    kind: str, key: str, fields: dict[str, str], where: str, folder: Path | None
+) -> tuple[NewPaper, lib.Extras]:
     text = {
         name: to_text(fields[name])
         for name in ("title", "journal", "journaltitle", "booktitle")
         if name in fields
     }
     notes_raw = [fields[n] for n in fields if n in _NOTE_FIELDS or n.startswith("comment-")]
+    code = [link for links in map(_code_links, notes_raw) for link in links]
+    notes_raw = [_CODE_NOTE.sub("", n.strip()) if _code_links(n) else n for n in notes_raw]
     doi = lib.clean_doi(_verbatim(fields.get("doi")))
     url = _verbatim(fields.get("url")) or None
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
@@ -156,14 +168,21 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
     words = ("keywords", "mendeley-tags", "groups", "mendeley-groups")
     keywords = re.split(r"[,;]", ",".join(to_text(fields.get(name, "")) for name in words))
     link, source_url = lib.paper_url(doi, url, arxiv)
+    kept = {name: to_text(fields[name]) for name in KEPT_FIELDS if fields.get(name, "").strip()}
+    category = fields.get("primaryclass") or fields.get("eprintclass")
+    if category and category.strip():
+        kept["primaryclass"] = to_text(category)
+    head = f"@{kind.lower()}{{{key}}}"
     paper = NewPaper(
         title=text.get("title") or key,
         arxiv=arxiv,
         url=link,
         year=lib.year_from(fields.get("year") or fields.get("date")),
         status=status or "todo",
+        code=list(dict.fromkeys(code)),
         tags=lib.tags_from(keywords),
         notes="\n\n".join(n for n in notes if n) or None,
+        bibtex=head if BIBTEX_HEAD.fullmatch(head) else None,
     )
     extras = lib.Extras(
         where,
@@ -173,8 +192,19 @@ def _paper(key: str, fields: dict[str, str], where: str, folder: Path | None) ->
         venue=venue,
         url=source_url,
         pdfs=pdf_files(fields.get("file", ""), folder),
+        fields=kept,
     )
     return paper, extras
+
+
+def _code_links(note: str) -> list[str]:
+    """The links of a note's last sentence ``Code: \\url{...}, \\url{...}`` (as readtrack's export writes
+    code links); none unless every one is a web link (what papers.yaml's ``code`` holds)."""
+    found = _CODE_NOTE.search(note.strip())
+    if found is None:
+        return []
+    links = [_verbatim(link) for link in re.findall(r"\\url\{[^{}]*\}", found.group("links"))]
+    return links if all(WEB_LINK.match(link) for link in links) else []
 
 
 # One piece of a field's value other than {...}: "..." (braces inside balanced two deep) or a bare word.

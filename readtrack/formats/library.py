@@ -2,7 +2,8 @@
 
 A format module reads its source into a `Library`: a `markdown.ImportedList` of `edits.NewPaper` (what
 papers.yaml holds) and, beside each paper, its `Extras`: where it was read (``library.bib:120``,
-``zotero:item 4711``), authors, abstract, DOI, venue, the source's own URL and the PDF files it names.
+``zotero:item 4711``), authors, abstract, DOI, venue, the source's own URL, the PDF files it names and
+the rest of a BibTeX entry's bibliographic fields (volume, pages ...).
 `import_library` merges the list through `readtrack.importer.merge`, the markdown import's merge and
 report, with the identity rule of `readtrack.paper_identity` (arXiv id, then DOI, then the normalised title
 when no arXiv id or DOI tells two apart), so importing a library twice adds nothing and a paper already in
@@ -26,14 +27,15 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from readtrack import arxivid, markdown
 from readtrack.edits import NewPaper
 from readtrack.errors import UsageError
 from readtrack.formats import stored
-from readtrack.importer import NEW_CATALOG, ImportReport, merge
+from readtrack.importer import NEW_CATALOG, ImportReport, Kept, merge
+from readtrack.paper_keys import author_key
 
 READ_STATUS = {
     "new": "todo",
@@ -59,6 +61,8 @@ class Extras:
     venue: str | None = None
     url: str | None = None
     pdfs: list[Path] = field(default_factory=list)
+    # the entry's other bibliographic fields as text, by BibTeX name: {"volume": "30", "pages": "1--9"}
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,7 +113,10 @@ class LibraryReport:
 
 def save_extras(items: list[tuple[NewPaper, Extras]], conn: sqlite3.Connection | None = None) -> None:
     """Store the added papers' extras (`readtrack.formats.stored`)."""
-    rows = [(p.id or "", p.arxiv, e.where, e.authors, e.abstract, e.doi, e.venue, e.url) for p, e in items]
+    rows = [
+        (p.id or "", p.arxiv, e.where, e.authors, e.abstract, e.doi, e.venue, e.url, e.fields)
+        for p, e in items
+    ]
     stored.save(rows, conn)
 
 
@@ -134,22 +141,88 @@ def import_library(
         from readtrack.atomic import atomic_write
 
         atomic_write(catalog_path, NEW_CATALOG)
-    merged = merge(catalog_path, library.imported, source=library.source, dry_run=dry_run)
+    authors = {key: extras.authors for key, extras in library.extras.items()}
+    merged = merge(catalog_path, library.imported, source=library.source, dry_run=dry_run, authors=authors)
     report = LibraryReport(merged, problems=list(library.problems))
+    for repeat in merged.repeated:  # one paper listed twice: the first listing's extras take the later's
+        first, later = (library.extras.get(id(p)) for p in (repeat.into, repeat.item))
+        if first is not None and later is not None:
+            merged.kept += [
+                Kept(repeat.listing, *difference, first.where) for difference in merge_extras(first, later)
+            ]
     added_ids = set(merged.added)
     added = [p for p in library.papers() if p.id and p.id in added_ids]
+    # a paper the list had: what the library knows of it is stored when nothing is yet (its authors ...)
+    listed = {
+        m.existing_id: extras
+        for m in reversed(merged.skipped)
+        if m.existing_id and (extras := library.extras.get(id(m.item))) is not None
+    }
     if dry_run:
         report.pdfs = sum(_place_pdf(p, library.extras[id(p)], report.problems, None) for p in added)
-    elif added:
+        return report
+    items = [(p, library.extras[id(p)]) for p in added] + _unrecorded(catalog_path, listed)
+    if items:
         from readtrack.store import connect
 
         conn = connect()  # one connection for every record: each open and close costs a WAL checkpoint
         try:
             report.pdfs = sum(_place_pdf(p, library.extras[id(p)], report.problems, conn) for p in added)
-            save_extras([(p, library.extras[id(p)]) for p in added], conn)
+            save_extras(items, conn)
         finally:
             conn.close()
     return report
+
+
+def _unrecorded(catalog_path: Path, listed: dict[str, Extras]) -> list[tuple[NewPaper, Extras]]:
+    """The papers of ``listed`` (paper id -> what a library says of it) nothing is stored for yet, each as
+    `save_extras` takes it: importing a library a second time stores nothing."""
+    from readtrack.paths import database_path
+
+    if not listed:
+        return []
+    from readtrack.catalog import load
+    from readtrack.store import connect
+
+    papers = [p for p in load(catalog_path).papers() if p.id in listed]
+    if not database_path().exists():
+        return [(NewPaper(title=p.title, id=p.id, arxiv=p.arxiv), listed[p.id]) for p in papers]
+    conn = connect()  # one connection for every read
+    try:
+        return [
+            (NewPaper(title=p.title, id=p.id, arxiv=p.arxiv), listed[p.id])
+            for p in papers
+            if not stored.details(p.id, p.arxiv, conn)
+        ]
+    finally:
+        conn.close()
+
+
+def merge_extras(first: Extras, later: Extras) -> list[tuple[str, str, str]]:
+    """Fill what ``first`` lacks from ``later``, a later listing of the same paper (its PDFs added after
+    ``first``'s); for each value both give differently, (its name, ``later``'s, ``first``'s: the one kept)."""
+    differ: list[tuple[str, str, str]] = []
+    for name in (f.name for f in fields(Extras) if f.name != "where"):
+        mine, theirs = getattr(first, name), getattr(later, name)
+        if not theirs or mine == theirs:
+            continue
+        if name == "pdfs":
+            first.pdfs = [*mine, *(p for p in theirs if p not in mine)]
+        elif isinstance(mine, dict):
+            differ += [(k, v, mine[k]) for k, v in theirs.items() if k in mine and mine[k] != v]
+            setattr(first, name, {**theirs, **mine})
+        elif not mine:
+            setattr(first, name, theirs)
+        elif name == "authors" and [author_key(a) for a in mine] == [author_key(a) for a in theirs]:
+            continue  # the same people, written otherwise
+        elif " ".join(str(mine).lower().split()) != " ".join(str(theirs).lower().split()):
+            differ.append((name, _shown(theirs), _shown(mine)))
+    return differ
+
+
+def _shown(value: object) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else " ".join(str(value).split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 # -- PDFs ---------------------------------------------------------------------------------------------

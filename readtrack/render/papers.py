@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from readtrack.catalog import LINKED_BY_ARXIV, STATUS_GLYPHS, Catalog, Paper
+from readtrack.catalog import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE, STATUS_GLYPHS, Catalog, Paper
 from readtrack.safe_text import visible
 from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
 from readtrack.words import plural
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from readtrack.pdfcache import CacheReport
 
 STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "dim"}
+_LINKED_BY = {LINKED_BY_ARXIV: "arXiv id", LINKED_BY_DOI: "DOI", LINKED_BY_TITLE: "title and first author"}
 
 
 def paper_table(
@@ -162,6 +163,7 @@ def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
         "plugins",
         "added",
         "read",
+        "bibtex",
         "authors",
         "published",
         "categories",
@@ -173,8 +175,8 @@ def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
         if value in (None, [], ""):
             continue
         text = ", ".join(value) if isinstance(value, list) else str(value)
-        if key == "plugins" and details.get("plugin_link") == LINKED_BY_ARXIV:
-            text += " (by arXiv id)"
+        if key == "plugins" and details.get("plugin_link") in _LINKED_BY:
+            text += f" (by {_LINKED_BY[details['plugin_link']]})"
         label = "venue" if key == "journal_ref" else key  # arXiv's journal reference, or an import's venue
         rows.add_row(label, Text(text, overflow="fold") if key in LINK_KEYS else escape(text))
     for plugin, run in (details.get("last_runs") or {}).items():
