@@ -31,7 +31,7 @@ from readtrack.coverage import Coverage, coverage
 from readtrack.errors import ReadtrackError
 from readtrack.safe_text import visible
 from readtrack.tui.catalog_watch import CatalogWatcher
-from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, key_label
+from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.list_edits import ListEditsScreen
 from readtrack.tui.panes import ScrollPane
@@ -85,7 +85,7 @@ class MainScreen(ListEditsScreen):
         Binding("S", "sync_all", "Sync all", show=False, tooltip="Sync the whole list"),
         Binding("o", "open_pdf", "Open PDF", show=False, tooltip="Open the PDF (fetched first when missing)"),
         Binding("enter", "run_plugin", "Run", tooltip="Run the paper's plugin: check, train, bench"),
-        Binding("p", "paper_view", "Page", tooltip="Read the plugin's page, code and results side by side"),
+        Binding("p", "paper_view", "Page", tooltip="The paper view: PDF text, plugin page, code, results"),
         Binding(
             "R",
             "run_shelf('section')",
@@ -106,7 +106,7 @@ class MainScreen(ListEditsScreen):
             "escape",
             "Cancel",
             show=False,
-            tooltip="Cancel a sync, close the sync panel, or clear the filter",
+            tooltip="Cancel a sync, close the panel under the list (sync, import report), clear the filter",
         ),
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("q", "quit", "Quit"),
@@ -381,13 +381,19 @@ class MainScreen(ListEditsScreen):
             self.action_clear_filter()
 
     def action_clear_filter(self) -> None:
+        """Esc: the filter goes; the cursor stays on its paper, in that paper's section."""
         filter_input = self._filter_box()
         if filter_input is None or not filter_input.has_class("-shown"):
             return
+        current = self.table.current
         filter_input.value = ""
         filter_input.remove_class("-shown")
         self.query_text = ""
-        self._show_rows()
+        names = [section.name for section in self.catalog.sections] if self.catalog else []
+        if current is not None and current.paper.section in names:  # a match may be in any section
+            self.section_index = names.index(current.paper.section)  # first: the highlight finds it shown
+            self.query_one("#sections", OptionList).highlighted = self.section_index
+        self._show_rows(current.paper.id if current else None)
         self.table.focus()
 
     # -- plugins, sync, PDF ---------------------------------------------------------------------------
@@ -429,9 +435,14 @@ class MainScreen(ListEditsScreen):
             self.app.push_screen(SearchScreen(self.catalog, self.query_text))
 
     def action_paper_view(self) -> None:
-        self._with_plugin("read", self._paper_view)
+        """The paper view of any paper: without a plugin it still has the paper's PDF text and abstract."""
+        paper = self._selected()
+        if paper is not None and not paper.plugins:
+            self._paper_view(paper, None)
+        elif paper is not None:
+            self._with_plugin("read", self._paper_view)
 
-    def _paper_view(self, paper: Paper, plugin: str) -> None:
+    def _paper_view(self, paper: Paper, plugin: str | None) -> None:
         from readtrack.tui.paper_view import PaperView
 
         def back(_: None) -> None:  # a run from the view may have added to the history
@@ -494,13 +505,14 @@ class MainScreen(ListEditsScreen):
 
     def key_help(self) -> Iterator[tuple[str, str]]:
         """(keys, what they do) for the help screen, from the bindings themselves."""
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            yield key_label(binding.key), binding.tooltip or binding.description
+        yield from binding_help(self.BINDINGS)
         yield from self.MOVE_KEYS
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.key_help()))
+        """The list's keys, then the paper view's (its tabs) and its Practice tab's."""
+        from readtrack.tui.paper_view import help_sections
+
+        self.app.push_screen(HelpScreen(self.key_help(), help_sections()))
 
     def action_quit(self) -> None:
         self.app.exit()

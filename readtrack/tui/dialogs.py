@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
@@ -33,45 +33,69 @@ def key_label(key: str) -> str:
     return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
 
+def binding_help(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
+    """(keys, what they do) of each binding, for the help screen: its tooltip, else its description."""
+    rows = []
+    for binding in bindings:
+        assert isinstance(binding, Binding)
+        rows.append((key_label(binding.key), binding.tooltip or binding.description))
+    return rows
+
+
+def _key_table(rows: Iterable[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, description in rows:
+        table.add_row(key, description)
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
-    """Every key of the main screen with what it does (built from the bindings, so it cannot drift)."""
+    """Every key of the main screen with what it does, then ``sections`` (a title and its keys: the paper
+    view's tabs, its Practice tab), built from the bindings, so it cannot drift."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
 
-    def __init__(self, keys: Iterable[tuple[str, str]]) -> None:
+    def __init__(
+        self, keys: Iterable[tuple[str, str]], sections: Iterable[tuple[str, Iterable[tuple[str, str]]]] = ()
+    ) -> None:
         super().__init__()
         self.keys = list(keys)
+        self.sections = [(title, list(rows)) for title, rows in sections]
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        for key, description in self.keys:
-            table.add_row(key, description)
         with VerticalScroll(id="help-box"):
             yield Static(Text("readtrack keys", style="bold"), id="help-title")
-            yield Static(table)
+            if self.keys:
+                yield Static(_key_table(self.keys))
+            for title, rows in self.sections:
+                yield Static(Text(title, style="bold"), classes="help-section")
+                yield Static(_key_table(rows))
             yield Static("All of these are also in the command palette (Ctrl+P). Esc closes.", classes="hint")
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """A one-line question; dismisses with the text on Enter, None on Escape."""
+    """A one-line question; dismisses with the text on Enter, None on Escape. ``hint`` (under the field)
+    says how to fill it; the question and the hint wrap, so a narrow terminal shows every word."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, question: str, value: str = "", placeholder: str = "", hint: str = "") -> None:
         super().__init__()
         self.question = question
         self.value = value
         self.placeholder = placeholder
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Label(self.question)
+            yield Static(Text(self.question), classes="question")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static("Enter to confirm, Esc to cancel", classes="hint")
+            keys = "Enter to confirm, Esc to cancel"
+            yield Static(Text(f"{self.hint} · {keys}" if self.hint else keys), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -91,7 +115,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Label(self.question)
+            yield Static(Text(self.question), classes="question")  # wraps: a long question stays whole
             yield OptionList(*self.options, id="choice-list")
             yield Static("Enter to choose, Esc to cancel", classes="hint")
 
@@ -125,7 +149,7 @@ class NotesScreen(ModalScreen[str | None]):
         from textual.widgets import TextArea  # here, not at the top: it is most of this module's import
 
         with Vertical(id="notes-box"):
-            yield Label(Text(f"Notes: {visible(self.paper_title)}", style="bold"))
+            yield Static(Text(f"Notes: {visible(self.paper_title)}", style="bold"), classes="question")
             yield TextArea(self.notes, id="notes-text", soft_wrap=True, show_line_numbers=False)
             yield Static(
                 "Ctrl+S saves and closes · Esc closes, asking first if you changed the text · "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from readtrack.catalog import Catalog, Paper, load
@@ -18,10 +19,12 @@ from readtrack.errors import ReadtrackError
 from readtrack.safe_text import visible
 from readtrack.tui.dialogs import ChoiceScreen, NotesScreen, PromptScreen
 from readtrack.tui.paper_table import PaperTable
+from readtrack.tui.sync_panel import SyncPanel
 
 if TYPE_CHECKING:
     from readtrack.tui.catalog_watch import CatalogWatcher
     from readtrack.tui.rows import PaperRow
+    from readtrack.tui.sync_worker import SyncWorker
 
 NOTES_EDITOR_CHARS = 200_000  # longer notes are edited in $EDITOR (`readtrack note ID`), not in the TUI
 
@@ -31,6 +34,7 @@ class ListEditsScreen(Screen[None]):
 
     path: Path
     watcher: CatalogWatcher
+    syncer: SyncWorker
     catalog: Catalog | None
     section_index: int
 
@@ -171,8 +175,8 @@ class ListEditsScreen(Screen[None]):
                 lambda: edits.tag(self.path, paper.id, changes), done=f"Tags saved for {paper.id}"
             )
 
-        question = f"Tags of {paper.id} (space-separated; remove a word to drop that tag)"
-        self.app.push_screen(PromptScreen(question, " ".join(paper.tags)), save)
+        hint = "Tags separated by spaces: delete a word to drop that tag"
+        self.app.push_screen(PromptScreen(f"Tags of {paper.id}", " ".join(paper.tags), hint=hint), save)
 
     def action_add(self) -> None:
         if self.catalog is None:
@@ -202,7 +206,8 @@ class ListEditsScreen(Screen[None]):
 
     def action_import_library(self) -> None:
         """The palette's "Import library…": a BibTeX, CSL-JSON or markdown file, or a Zotero data directory,
-        imported in a worker (`readtrack.formats.import_path`, as `readtrack import`); the report is shown."""
+        imported in a worker (`readtrack.formats.import_path`, as `readtrack import`). The report stays in the
+        panel under the list (a toast vanishes before its problems are read); a toast says so."""
 
         def start(text: str | None) -> None:
             if not text or not text.strip():
@@ -212,16 +217,14 @@ class ListEditsScreen(Screen[None]):
             def change() -> Catalog:
                 from readtrack.formats import import_path
 
-                report = import_path(self.path, source)
+                title = f"Import: {source.name or source}"
+                try:
+                    report = import_path(self.path, source)
+                except ReadtrackError as err:  # nothing imported: the watcher's toast says so too
+                    self.app.call_from_thread(self._report, title, [f"Nothing imported: {err}"], 0, True)
+                    raise
                 lines = report.summary().splitlines()
-                more = [f"… ({len(lines) - 12} more lines)"] if len(lines) > 12 else []
-                problems = getattr(report, "problems", [])
-                self.app.call_from_thread(
-                    self.notify,
-                    "\n".join(lines[:12] + more),
-                    title="Import library",
-                    severity="warning" if problems else "information",
-                )
+                self.app.call_from_thread(self._report, title, lines, len(getattr(report, "problems", [])))
                 return load(self.path)
 
             self.watcher.edit(change)
@@ -233,6 +236,19 @@ class ListEditsScreen(Screen[None]):
             ),
             start,
         )
+
+    def _report(self, title: str, lines: list[str], problems: int, failed: bool = False) -> None:
+        """An import's report in the panel under the list, where it stays until Esc; the toast says so. While
+        a sync has the panel, the report is all in the toast."""
+        severity: SeverityLevel = "warning" if problems else "information"
+        if self.syncer.running:
+            self.notify("\n".join(lines[:12]), title="Import library", severity=severity, timeout=30)
+            return
+        self.query_one(SyncPanel).show_report(title, lines, problems, failed)
+        if not failed:  # a failure: the watcher's "Not saved" toast says why
+            counted = f"{problems} problem{'s' if problems != 1 else ''}" if problems else "the report"
+            where = f"{counted} in the panel under the list (Esc closes it)"
+            self.notify(f"{lines[0]}\n{where}", title="Import library", severity=severity)
 
 
 def tag_changes(current: list[str], text: str) -> list[str]:

@@ -7,14 +7,17 @@ the newest run per device with its check, target and bench tables, and the recen
 the main number. *Paper*: the cached PDF's text page by page, headings in bold, the search term the view
 was opened with (from the search screen) highlighted, ``n``/``N`` through its hits. *Practice*: the plugin's
 exercise to implement yourself, checked and trained with your code (`readtrack.tui.practice_pane`). Enter
-runs the plugin.
-A paper without a plugin opens on its Paper tab. Everything is read as text and from the history database
-in a worker thread (`readtrack.pages`): opening the view never imports torch.
+runs the plugin. While that exercise is unsolved, the Code tab keeps ``model.py`` (the model solution) hidden
+behind a warning until ``v``.
+A paper without a plugin opens on its Paper tab, with its title and abstract on the Page tab; the key bar
+offers only what does something for the paper (no Code, Results or Run without a plugin, no Practice
+without an exercise). Everything is read as text and from the history database in a worker thread
+(`readtrack.pages`): opening the view never imports torch.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.rule import Rule
@@ -31,11 +34,17 @@ from readtrack.catalog import Paper
 from readtrack.errors import ReadtrackError, one_line
 from readtrack.records import GroupRecord
 from readtrack.safe_text import visible
+from readtrack.tui.dialogs import HelpScreen, binding_help
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.pdf_pane import PdfPane
 from readtrack.tui.practice_pane import PracticePane
 
+if TYPE_CHECKING:
+    from readtrack.practice import PracticePlugin, Status
+
 TABS = ("page", "code", "results", "pdf", "practice")
+PLUGIN_TABS = ("code", "results", "practice")  # what a paper without a plugin has nothing to show in
+SOLVED: tuple[Status, ...] = ("checks pass", "claim reproduced")  # the learner's code passes the check
 
 
 class PaperView(Screen[None]):
@@ -50,18 +59,40 @@ class PaperView(Screen[None]):
     PaperView #results-body { padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "tab('page')", "Page", tooltip="The plugin's page beside the paper"),
-        Binding("2", "tab('code')", "Code", tooltip="The implementation, highlighted"),
-        Binding("3", "tab('results')", "Results", tooltip="The newest run per device and the history"),
+        Binding("1", "tab('page')", "Page", tooltip="Page tab: the paper's abstract, and its plugin's page"),
         Binding(
-            "4", "tab('pdf')", "Paper", tooltip="The PDF's text page by page, the search term highlighted"
+            "2",
+            "tab('code')",
+            "Code",
+            tooltip="Code tab: the implementation, highlighted (not a hidden solution)",
         ),
-        Binding("5", "tab('practice')", "Practice", tooltip="Implement the plugin's exercise yourself"),
+        Binding(
+            "3", "tab('results')", "Results", tooltip="Results tab: the newest run per device, the history"
+        ),
+        Binding(
+            "4",
+            "tab('pdf')",
+            "Paper",
+            tooltip="Paper tab: the PDF's text page by page, the search term highlighted",
+        ),
+        Binding(
+            "5",
+            "tab('practice')",
+            "Practice",
+            tooltip="Practice tab: implement the plugin's exercise yourself",
+        ),
         Binding("slash", "search", "Search code", tooltip="Find text in the code (Enter: next match)"),
-        Binding("n", "next_match", "Next match", show=False),
-        Binding("N", "previous_match", "Previous match", show=False),
+        Binding("n", "next_match", "Next match", show=False, tooltip="Next match of the code or PDF search"),
+        Binding("N", "previous_match", "Previous match", show=False, tooltip="Previous match"),
         Binding("enter", "run", "Run", tooltip="Run the plugin: check, train, bench"),
-        Binding("escape", "back", "Back"),
+        Binding(
+            "v",
+            "show_solution",
+            "Show solution",
+            tooltip="Show model.py, the model solution of the practice exercise you have not solved yet",
+        ),
+        Binding("question_mark", "help", "Help", tooltip="These keys"),
+        Binding("escape", "back", "Back", tooltip="Close the code search, else back to where you were"),
     ]
 
     def __init__(
@@ -76,6 +107,9 @@ class PaperView(Screen[None]):
         self.matches: list[tuple[int, int]] = []  # (file index, line number from 1)
         self.match_index = -1
         self.code_files: list[Static] = []  # the Code tab's widgets, one per file of `sources`
+        self.exercise: PracticePlugin | None = None  # the plugin's practice exercises (once loaded)
+        self.practice_status: Status = "not started"  # the learner's status on them (readtrack.practice)
+        self.solution_shown = False  # v: model.py shown though the exercise is unsolved
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,6 +133,12 @@ class PaperView(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = visible(f"{self.plugin or self.paper.id} · {self.paper.display_title}")
+        tabs = self.query_one(TabbedContent)
+        if self.plugin is None:
+            tabs.hide_tab("code")
+            tabs.hide_tab("results")
+        else:
+            tabs.hide_tab("practice")  # shown once the plugin's exercises are read, if it has any
         self._load()
         self._load_pdf()
         self.call_after_refresh(self._focus_tab)
@@ -119,13 +159,29 @@ class PaperView(Screen[None]):
         if scroller is not None:
             self.query_one(scroller).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only what does something for this paper is a key (and in the key bar): no Code, Results, code
+        search or Run without a plugin, no Practice without an exercise, v only over a hidden solution."""
+        if action == "tab" and parameters and parameters[0] == "practice":
+            return self.exercise is not None
+        if action in ("search", "run") or (action == "tab" and parameters and parameters[0] in PLUGIN_TABS):
+            return self.plugin is not None
+        if action == "show_solution":
+            return self.solution_hidden and self.query_one(TabbedContent).active == "code"
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()  # v is a key on the Code tab only
+
     @work(thread=True, exclusive=True, group="paper-view")
     def _load(self) -> None:
         from readtrack.pages import read_page
 
         if self.plugin is None:
+            abstract = _abstract(self.paper)
             message = f"{self.paper.id} has no plugin: its Paper tab (4) shows the PDF's text"
-            self.app.call_from_thread(self._show_error, message)
+            self.app.call_from_thread(self._show_head, abstract, message)
             return
         try:
             page = read_page(self.plugin)
@@ -133,12 +189,45 @@ class PaperView(Screen[None]):
             self.app.call_from_thread(self._show_error, str(err))
             return
         abstract, runs, runs_error = _abstract_and_runs(self.paper, self.plugin)
-        self.app.call_from_thread(self._show, page, abstract, runs, runs_error)
+        exercise, status = _practice_of(self.plugin)
+        self.app.call_from_thread(self._show, page, abstract, runs, runs_error, exercise, status)
 
     def _show_error(self, message: str) -> None:
         self.query_one("#page-head", Static).update(Text(message, style="red"))
 
-    def _show(self, page: Any, abstract: str | None, runs: list[Any], runs_error: str | None) -> None:
+    def _show(
+        self,
+        page: Any,
+        abstract: str | None,
+        runs: list[Any],
+        runs_error: str | None,
+        exercise: PracticePlugin | None = None,
+        status: Status = "not started",
+    ) -> None:
+        if not self.is_attached:
+            return  # closed while the worker read (the app quit): nothing left to show it in
+        if exercise is not None and self.exercise is None:  # the first load: the tab appears
+            self.query_one(TabbedContent).show_tab("practice")
+        self.exercise, self.practice_status = exercise, status
+        self.refresh_bindings()
+        self._show_head(abstract)
+        self.query_one("#page-body", Markdown).update(visible(page.markdown(), multiline=True))
+        self.sources = [(f.name, f.text) for f in page.files]
+        self._show_code()
+        self.query_one("#results-body", Static).update(_results(runs, runs_error))
+        if self.at is not None:  # once: a reload after a run keeps the reader where they are
+            name, line = self.at
+            self.at = None
+            index = next((i for i, (file, _) in enumerate(self.sources) if file == name), None)
+            if index is not None and self._hidden(index):
+                self.sub_title = f"{name}:{line} is in the model solution, hidden: v shows it"
+            elif index is not None:
+                self._show_line_once_laid_out(index, line)
+
+    def _show_head(self, abstract: str | None, note: str = "") -> None:
+        """The paper's title, arXiv id, code links and synced abstract over the page (``note`` under them)."""
+        if not self.is_attached:
+            return
         head = Text()
         head.append(visible(self.paper.display_title), style="bold")
         if self.paper.arxiv:
@@ -148,17 +237,19 @@ class PaperView(Screen[None]):
         head.append("\n")
         shown = visible(abstract, multiline=True) if abstract else None  # a server's text, written out
         head.append(shown or "(abstract not synced: `s` on the paper, or `readtrack sync`)", style="dim")
+        if note:
+            head.append(f"\n\n{note}", style="yellow")
         self.query_one("#page-head", Static).update(head)
-        self.query_one("#page-body", Markdown).update(visible(page.markdown(), multiline=True))
-        self.sources = [(f.name, f.text) for f in page.files]
-        self._show_code()
-        self.query_one("#results-body", Static).update(_results(runs, runs_error))
-        if self.at is not None:  # once: a reload after a run keeps the reader where they are
-            name, line = self.at
-            self.at = None
-            index = next((i for i, (file, _) in enumerate(self.sources) if file == name), None)
-            if index is not None:
-                self._show_line_once_laid_out(index, line)
+
+    @property
+    def solution_hidden(self) -> bool:
+        """model.py is kept out of sight: the plugin's exercise is unsolved and v was not pressed."""
+        return self.exercise is not None and self.practice_status not in SOLVED and not self.solution_shown
+
+    def _hidden(self, index: int) -> bool:
+        """Whether source file ``index`` is the model solution, hidden."""
+        solution = self.exercise.model_file.name if self.exercise is not None else None
+        return self.solution_hidden and self.sources[index][0] == solution
 
     def _show_code(self) -> None:
         """One Static per source file, updated in place: the view loads again each time a run screen on top
@@ -177,6 +268,12 @@ class PaperView(Screen[None]):
 
     def _code(self, index: int, highlight: int | None = None) -> RenderableType:
         name, text = self.sources[index]
+        if self._hidden(index) and self.exercise is not None:
+            targets = ", ".join(self.exercise.targets)
+            warning = Text(f"Hidden: {name} is the model solution of the practice exercise ", style="yellow")
+            warning.append(f"({targets}), which you have not solved yet (status: {self.practice_status}). ")
+            warning.append("v shows it anyway; 5 opens the exercise.", style="bold")
+            return Group(Rule(name, align="left", style="dim"), warning)
         lines = {highlight} if highlight else None
         syntax = Syntax(text, "python", line_numbers=True, highlight_lines=lines)
         return Group(Rule(name, align="left", style="dim"), syntax)
@@ -184,7 +281,7 @@ class PaperView(Screen[None]):
     # -- actions -----------------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
-        if tab == "practice" and self.plugin is None:
+        if not self.check_action("tab", (tab,)):
             return
         self.query_one(TabbedContent).active = tab
         self._focus_tab()  # the Practice tab's keys (h, e, c, t) are its pane's
@@ -199,17 +296,32 @@ class PaperView(Screen[None]):
     def _search_submitted(self, event: Input.Submitted) -> None:
         self.matches = self._find(event.value)
         self.match_index = -1
+        hidden = len(self._find(event.value, hidden=True)) - len(self.matches)
+        if hidden and not self.matches:
+            self.notify(f"{hidden} match(es) in the model solution, hidden: v shows it", severity="warning")
+            return
         self.action_next_match()
 
-    def _find(self, text: str) -> list[tuple[int, int]]:
-        """(file index, line number) of each line of the code holding ``text``, case aside."""
+    def _find(self, text: str, hidden: bool = False) -> list[tuple[int, int]]:
+        """(file index, line number) of each line of the code holding ``text``, case aside; a hidden model
+        solution's lines only with ``hidden``."""
         needle = text.strip().lower()
         return [
             (i, number)
             for i, (_, source) in enumerate(self.sources)
+            if hidden or not self._hidden(i)
             for number, line in enumerate(source.splitlines(), start=1)
             if needle and needle in line.lower()
         ]
+
+    def action_show_solution(self) -> None:
+        self.solution_shown = True
+        self._show_code()
+        self.refresh_bindings()
+
+    @on(PracticePane.Graded)
+    def _graded(self) -> None:
+        self._load()  # solved now? then model.py is no longer hidden
 
     @work(thread=True, exclusive=True, group="paper-view-pdf")
     def _load_pdf(self) -> None:
@@ -295,6 +407,9 @@ class PaperView(Screen[None]):
 
         self.app.push_screen(RunScreen(plugin, self.paper), back)
 
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen([], help_sections()))
+
     def action_back(self) -> None:
         search = self.query_one("#code-search", Input)
         if search.has_focus or search.has_class("-shown"):
@@ -304,15 +419,37 @@ class PaperView(Screen[None]):
         self.dismiss()
 
 
-def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any], str | None]:
-    """The synced abstract (None when not synced) and the plugin's recent runs, or why they are missing."""
-    abstract = None
+def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The paper view's keys and its Practice tab's, titled, for the help screen."""
+    return [
+        ("The paper view (p, or Enter on a search hit): tabs and keys", binding_help(PaperView.BINDINGS)),
+        ("Its Practice tab (5): the paper's exercise, done yourself", binding_help(PracticePane.BINDINGS)),
+    ]
+
+
+def _abstract(paper: Paper) -> str | None:
+    """The synced abstract, None when not synced."""
     try:
         from readtrack.metadata import synced_details
 
-        abstract = synced_details(paper).get("abstract")
+        return synced_details(paper).get("abstract")
     except Exception:  # the abstract is a nicety: the page must open without it
-        abstract = None
+        return None
+
+
+def _practice_of(plugin: str) -> tuple[PracticePlugin | None, Status]:
+    """The plugin's practice exercises (None without any) and the learner's status on them."""
+    from readtrack import practice
+
+    try:
+        return practice.practice_plugin(plugin), practice.practice_marks().get(plugin, "not started")
+    except (ReadtrackError, OSError):
+        return None, "not started"
+
+
+def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any], str | None]:
+    """The synced abstract (None when not synced) and the plugin's recent runs, or why they are missing."""
+    abstract = _abstract(paper)
     try:
         from readtrack.history import entries
 

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from readtrack.errors import ReadtrackError
@@ -24,6 +25,9 @@ from readtrack.safe_text import visible
 
 class PracticePane(VerticalScroll):
     """The Practice tab's content for one plugin (see the module docstring)."""
+
+    class Graded(Message):
+        """An attempt was graded: the learner's status may have changed (the paper view reads it again)."""
 
     can_focus = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -156,3 +160,4 @@ class PracticePane(VerticalScroll):
         self.progress = []
         self.feedback = lines
         self.refresh_body()
+        self.post_message(self.Graded())

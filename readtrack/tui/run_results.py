@@ -60,8 +60,10 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
     # median), headed by its name; a run whose main number is another one says which.
     numbers_of = {id(r): main_number(r) for r in records}
     headed = next((n[0] for n in numbers_of.values() if n is not None), "main number")
-    for column in ("started (UTC)", "device", "seed", "status", "time", headed):
+    for column in ("started (UTC)", "device", "seed", "status", "time"):
         table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
+    # The main number wraps (a name folds): in a narrow pane it gives up room first, and the dates stay whole.
+    table.add_column(headed, overflow="fold")
     for record in records:
         number = numbers_of[id(record)]
         value = fmt_number(number[1]) + ("" if number[0] == headed else f" ({number[0]})") if number else "–"

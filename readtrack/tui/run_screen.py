@@ -60,6 +60,11 @@ CANCEL_GRACE_S = 5.0  # after SIGINT, how long the run may take to record itself
 RAN = ("passed", "failed", "error", "timeout")  # a stage that ended so ran; skipped and cancelled did not
 
 
+def _when(started_at: str) -> str:
+    """``2026-01-02 03:04 UTC`` from a record's ISO start time."""
+    return f"{started_at.replace('T', ' ')[:16]} UTC"
+
+
 def run_command(plugin: str, device: str, quick: bool, seeds: str = "") -> list[str]:
     """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` when given)."""
     argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
@@ -95,6 +100,7 @@ class RunScreen(Screen[None]):
         "switch_pane",
     )
     SCROLL_HINT = "↑↓ PgUp PgDn j k scroll · Tab: the other pane"
+    SHORT_SCROLL_HINT = "↑↓ j k scroll · Tab: other pane"  # in a narrow pane's border (the live one)
 
     def __init__(self, plugin: str, paper: Paper) -> None:
         super().__init__()
@@ -154,13 +160,19 @@ class RunScreen(Screen[None]):
         (results if self.focused is log else log).focus()
 
     def on_descendant_focus(self) -> None:
-        self._show_scroll_hint()
+        self.call_after_refresh(self._show_scroll_hint)  # once laid out: the hint fits the pane's width
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_scroll_hint)
 
     def _show_scroll_hint(self) -> None:
         """The focused pane's lower border says how to scroll it."""
+        if not self.is_attached:
+            return  # closed before the refresh this waited for
         for pane in (self.query_one("#run-live"), self.query_one("#run-results")):
             focused = self.focused is not None and (self.focused is pane or pane in self.focused.ancestors)
-            pane.border_subtitle = self.SCROLL_HINT if focused else ""
+            fits = pane.size.width >= len(self.SCROLL_HINT) + 6  # the corners and the title's spaces
+            pane.border_subtitle = (self.SCROLL_HINT if fits else self.SHORT_SCROLL_HINT) if focused else ""
 
     # -- options -------------------------------------------------------------------------------------
 
@@ -399,11 +411,11 @@ class RunScreen(Screen[None]):
 
         info = record.info
         verdict = Text(f"{record.status}", style=STATUS_STYLES.get(record.status, "bold red"))
-        verdict.append(
-            f"  {info.device}{' quick' if info.quick else ''} · {fmt_seconds(record.duration_s)} · "
-        )
+        # The date next to the status, as the paper view's Results tab has it: a narrow pane wraps the
+        # line after it, not between its day and its time.
+        verdict.append(f"  {_when(info.started_at)} · ", style="dim")
+        verdict.append(f"{info.device}{' quick' if info.quick else ''} · {fmt_seconds(record.duration_s)} · ")
         verdict.append(" ".join(f"{s.stage} {STAGE_GLYPHS.get(s.status, '?')}" for s in record.stages))
-        verdict.append(f" · {info.started_at.replace('T', ' ')[:16]} UTC", style="dim")
         self._verdict(verdict)
         self.stage_status = {s.stage: s.status for s in record.stages}
         self.stages = [s.stage for s in record.stages] or list(STAGES)
@@ -419,12 +431,15 @@ class RunScreen(Screen[None]):
         from readtrack.render.batches import group_renderables
 
         verdict = Text(f"{group.status}", style=STATUS_STYLES.get(group.status, "bold red"))
+        verdict.append(f"  {_when(group.started_at)} · ", style="dim")
         held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
-        verdict.append(f"  seeds {seeds_label(group.seeds)} · the claim {held}")
+        verdict.append(f"seeds {seeds_label(group.seeds)} · the claim {held}")
         self._verdict(verdict)
         ended = sum(run.status != "cancelled" for run in group.runs)
         self.query_one(ProgressBar).update(total=len(group.seeds) or 1, progress=ended)
-        self.query_one("#run-check", Static).update(Group(*group_renderables(group, width=100)))
+        # The tables drop the columns the pane has no room for (a fixed 100 cut "min … max" in a narrow one).
+        width = self.query_one("#run-results").scrollable_content_region.width or 100
+        self.query_one("#run-check", Static).update(Group(*group_renderables(group, width=width)))
         self.query_one("#run-bench", Static).update("")
         first = next(iter(curves_of(group.runs[0])), None) if group.runs else None
         per_seed = {

@@ -1,7 +1,8 @@
 """The search screen (``f`` or the palette's "Search"): full-text search as you type, over what
 `readtrack search` searches (`readtrack.search`), snippets highlighted; Enter opens the paper's view on its
 Paper tab with the term highlighted; a hit in a plugin's code opens its Code tab at that line, a hit in the
-plugin's page its Page tab.
+plugin's page its Page tab. ↓ goes into the hits and ↑ from the first back to the query; Esc leaves the
+search from either (the list's keys, ``?`` among them, are keys again, not letters of a query).
 
 The index is refreshed in a worker when the screen opens (a first build reads every plugin and PDF); each
 keystroke restarts a short timer, and the query runs in a worker after the typing pauses, so typing never
@@ -34,6 +35,16 @@ DEBOUNCE_S = 0.15
 LIMIT = 50
 
 
+class HitList(OptionList):
+    """The hits; ↑ on the first goes back to the query box (there is nothing above it to move to)."""
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted in (None, 0):
+            self.screen.query_one("#search-query", Input).focus()
+        else:
+            super().action_cursor_up()
+
+
 class SearchScreen(Screen[None]):
     """A query box over a list of hits."""
 
@@ -44,7 +55,7 @@ class SearchScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "results", "Results", show=False),
-        Binding("escape", "back", "Back", tooltip="Back to the list"),
+        Binding("escape", "back", "Back", tooltip="Back to the list, from the query or the hits"),
     ]
 
     def __init__(self, catalog: Catalog, query: str = "") -> None:
@@ -65,7 +76,7 @@ class SearchScreen(Screen[None]):
             id="search-query",
         )
         yield Static("", id="search-status")
-        yield OptionList(id="search-results")
+        yield HitList(id="search-results")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -168,9 +179,8 @@ class SearchScreen(Screen[None]):
         self.app.push_screen(PaperView(paper, plugin, query=query, at=at))
 
     def action_back(self) -> None:
-        if self.query_one("#search-results", OptionList).has_focus:
-            self.query_one("#search-query", Input).focus()
-            return
+        """Esc leaves the search at once. It used to go from the hits to the query box first, where the next
+        key a person meant for the list (``?`` for help) was typed into the query instead."""
         self.dismiss()
 
 

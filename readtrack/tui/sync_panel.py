@@ -1,4 +1,5 @@
-"""The sync panel under the table: a progress bar and one line per paper while `readtrack.sync` runs.
+"""The panel under the table: a progress bar and one line per paper while `readtrack.sync` runs, or the
+report of an import (its problems listed one per line, where they stay readable until Esc closes it).
 
 The panel only shows events (`readtrack.syncreport`); the run itself is `readtrack.sync.sync`, called by
 `readtrack.tui.sync_worker` from a worker thread. The table stays usable while it runs.
@@ -49,7 +50,7 @@ class SyncPanel(Vertical):
 
         return self.query_one(RichLog)
 
-    def start(self, what: str) -> None:
+    def _mount_parts(self) -> None:
         from textual.widgets import ProgressBar, RichLog
 
         if not self.query(ProgressBar):
@@ -58,8 +59,12 @@ class SyncPanel(Vertical):
                 # min_width: RichLog's default (78) clips a long failure reason in a narrower pane
                 RichLog(id="sync-log", wrap=True, markup=False, max_lines=2000, min_width=10),
             )
+
+    def start(self, what: str) -> None:
+        self._mount_parts()
         self.border_title = f"Sync: {what}"
         self.log_view.clear()
+        self.bar.display = True
         self.bar.update(total=None, progress=0)
         self.status(f"Syncing {what}… (Esc cancels)")
         self.add_class("-shown")
@@ -106,6 +111,25 @@ class SyncPanel(Vertical):
         bar = self.bar
         if bar.total is None:
             bar.update(total=1, progress=1)
+
+    def show_report(self, title: str, lines: list[str], problems: int, failed: bool = False) -> None:
+        """An import's report: its first line and the count of ``problems`` on top, then every other line
+        (each problem in yellow), until Esc closes the panel."""
+        self._mount_parts()
+        self.border_title = title
+        self.bar.display = False  # nothing is in progress
+        self.log_view.clear()
+        plural = "s" if problems != 1 else ""
+        counted = f"{problems} problem{plural}, listed below" if problems else "no problem"
+        if failed:
+            self.status(f"{lines[0]}  (Esc closes)", "bold red")
+        else:
+            self.status(f"{lines[0]} · {counted}  (Esc closes)", "bold yellow" if problems else "bold green")
+        listing = False
+        for line in lines[1:]:
+            self.log_line(line, "yellow" if listing and line.startswith(" ") else "")
+            listing = listing or line.rstrip().endswith(("problem:", "problems:"))
+        self.add_class("-shown")
 
     def fail(self, message: str) -> None:
         self.status(f"Sync failed: {message}  (Esc closes)", "bold red")

@@ -128,7 +128,9 @@ def test_a_plugin_papers_journey_through_every_tab_the_run_screen_search_and_hel
         header = "adamw · Decoupled Weight Decay Regularization"
         await shows(app, pilot, header, "arXiv 1711.05101", "abstract not synced", "Claim.")
 
-        await tab(app, pilot, "2", "model.py ─", "   1 ")  # the first file, numbered
+        await tab(app, pilot, "2", "model.py ─", "Hidden: model.py is the model solution")  # unsolved
+        await pilot.press("v")  # shown anyway: the first file, numbered
+        await shows(app, pilot, "model.py ─", "   1 ")
         await tab(app, pilot, "3", "No recorded runs yet: Enter runs the plugin")
         await tab(app, pilot, "4", "No PDF of adamw yet. Fetch it: o (open, fetching it first) or s (sync)")
         await tab(app, pilot, "1", "Claim.")
@@ -159,12 +161,12 @@ def test_a_plugin_papers_journey_through_every_tab_the_run_screen_search_and_hel
         await shows(app, pilot, "No PDF of adamw yet")
         await pilot.press("escape")
         assert isinstance(app.screen, SearchScreen)
-        await pilot.press("escape", "escape")  # the results, then the query box, then the list
+        await pilot.press("escape")  # from the results, back to the list
         assert isinstance(app.screen, MainScreen)
 
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        await shows(app, pilot, "readtrack keys", "Read the plugin's page, code and results")
+        await shows(app, pilot, "readtrack keys", "The paper view: PDF text, plugin page")
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         await shows(app, pilot, "Decoupled Weight Decay")
@@ -173,8 +175,9 @@ def test_a_plugin_papers_journey_through_every_tab_the_run_screen_search_and_hel
 
 
 def test_a_plain_papers_journey_added_then_read_through_the_search(catalog_file: Path) -> None:
-    """A paper without a plugin, added in the TUI: p and Enter say there is nothing to read or run, the
-    search opens its view on the Paper tab, the other tabs say why they are empty; back to the list."""
+    """A paper without a plugin, added in the TUI: p opens its view on the Paper tab, whose key bar offers
+    no tab, search or run it has nothing for; Enter on the list says there is nothing to run; the search
+    opens the same view; back to the list."""
     title = "Quorbix Nets"
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
@@ -190,10 +193,14 @@ def test_a_plain_papers_journey_added_then_read_through_the_search(catalog_file:
         paper_id = current.paper.id
         assert paper_id.startswith("quorbix")
 
-        await pilot.press("p")
-        await pilot.pause()
+        await pilot.press("p")  # its view: the PDF's text (how to fetch it), the title and abstract
+        await open_view_loaded(app, pilot)
+        assert view(app).query_one(TabbedContent).active == "pdf"
+        keys = (await shows(app, pilot, f"No PDF of {paper_id} yet", "4 Paper")).splitlines()[-1]
+        assert "Practice" not in keys and "Run" not in keys and "Code" not in keys
+        await tab(app, pilot, "1", title, f"{paper_id} has no plugin: its Paper tab (4) shows the PDF's text")
+        await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
-        await shows(app, pilot, f"{paper_id} has no plugin to read")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
@@ -207,13 +214,13 @@ def test_a_plain_papers_journey_added_then_read_through_the_search(catalog_file:
         await open_view_loaded(app, pilot)
         assert view(app).query_one(TabbedContent).active == "pdf"
         await shows(app, pilot, f"No PDF of {paper_id} yet")
+        keys = screen_text(app).splitlines()[-1]  # the same view as p's: no Practice, no Run (issue 53)
+        assert "Practice" not in keys and "Run" not in keys and "Search code" not in keys
         await tab(app, pilot, "1", f"{paper_id} has no plugin: its Paper tab (4) shows the PDF's text")
-        assert "def " not in await tab(app, pilot, "2", "Search code")  # no code to show
-        await pilot.press("enter")  # nothing to run: it says so and stays
+        await pilot.press("2", "enter")  # keys the bar leaves out do nothing
         await pilot.pause()
-        assert isinstance(app.screen, PaperView)
-        await shows(app, pilot, f"{paper_id} has no plugin to run")
-        await pilot.press("escape", "escape", "escape")  # the view, the results, the query box
+        assert isinstance(app.screen, PaperView) and view(app).query_one(TabbedContent).active == "page"
+        await pilot.press("escape", "escape")  # the view, then the results: the list
         assert isinstance(app.screen, MainScreen)
         await pilot.press("question_mark", "escape", "q")
 

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import io
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Static, TextArea
-from tui_driver import main_screen, run_app, screen_text, settle, shown_ids, table, wait_until
+from textual.widgets import Input, OptionList, Static, TextArea
+from tui_driver import (
+    main_screen,
+    region_text,
+    run_app,
+    screen_text,
+    settle,
+    shown_ids,
+    table,
+    wait_until,
+    words_shown,
+)
 
 from readtrack import edits
 from readtrack.catalog import load
@@ -74,6 +86,25 @@ def test_space_toggles_back_r_marks_reading_minus_skips(catalog_file: Path) -> N
     run_app(catalog_file, steps)
 
 
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_tags_prompt_shows_every_word_of_its_question_and_help(
+    catalog_file: Path, size: tuple[int, int]
+) -> None:
+    """Issue 53: the `t` prompt was cut at 120 columns (and 80): "remove a wor" for a long paper id."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[list[str], list[str]]:
+        await pilot.press("slash", *"rethinking", "enter", "t")  # the list's longest paper id
+        await settle(app, pilot)
+        box = app.screen.query_one("#prompt-box")
+        written = [str(w.render()) for w in box.query(Static) if w.id != "prompt-input"]
+        return words_shown(region_text(app, box)), " ".join(written).split()
+
+    shown, written = run_app(catalog_file, steps, size=size)
+    assert "rethinking-generalization" in written
+    for word in written:  # every word of the question and its help, whole, in the terminal
+        assert word in shown, (word, shown)
+
+
 def test_filter_searches_every_section_enter_keeps_escape_clears(catalog_file: Path) -> None:
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
         first_section = shown_ids(app)
@@ -95,10 +126,17 @@ def test_filter_searches_every_section_enter_keeps_escape_clears(catalog_file: P
         await pilot.press("j", "space")  # keys act on the filtered rows
         await settle(app, pilot)
         assert load(catalog_file).get(second.id).status == ("todo" if was == "read" else "read")
-        await pilot.press("escape")
+        await pilot.press("escape")  # the filter goes; the cursor stays on its paper, in its section
         await settle(app, pilot)
-        assert shown_ids(app) == first_section
         assert not main_screen(app).query_one("#filter", Input).value
+        current = table(app).current
+        assert current is not None and current.paper.id == second.id
+        catalog = load(catalog_file)
+        section = next(s for s in catalog.sections if any(p.id == second.id for p in s.walk()))
+        assert shown_ids(app) == [p.id for p in section.walk()] != first_section
+        sections = main_screen(app).query_one("#sections", OptionList)
+        assert sections.highlighted == catalog.sections.index(section)
+        assert f"{section.name} " in screen_text(app)  # the pane's title names it
 
     run_app(catalog_file, steps)
 
@@ -208,7 +246,7 @@ def test_notes_edited_by_hand_while_the_editor_is_open_are_not_overwritten(catal
         await settle(app, pilot)
         assert load(catalog_file).get("lbfgs").notes == "written in my editor"  # not overwritten
         assert isinstance(app.screen, ChoiceScreen)  # asked instead
-        question = str(app.screen.query_one(Label).content)
+        question = str(app.screen.query_one(".question", Static).content)
         await pilot.press("down", "down", "enter")  # edit again: both texts in the editor
         await pilot.pause()
         assert isinstance(app.screen, NotesScreen)
@@ -402,3 +440,46 @@ def test_help_lists_every_key_and_the_palette_has_them(catalog_file: Path) -> No
         assert re.search(rf"│\s+{re.escape(key)}\s+{re.escape(help_text)}", text), key
     for title in ("Read/todo", "Filter", "Run", "Skip", "Sync all", "Open PDF", "Notes", "Tags", "Add"):
         assert title in commands
+
+
+def help_lines(app: ReadtrackApp) -> list[str]:
+    """The help screen's text, every line of it (the box scrolls), at the box's width."""
+    assert isinstance(app.screen, HelpScreen)
+    width = app.screen.query_one("#help-box").content_region.width
+    console = Console(width=width, record=True, file=io.StringIO())
+    for static in app.screen.query("#help-box Static").results(Static):
+        console.print(static.content)
+    return console.export_text().splitlines()
+
+
+def test_help_lists_the_paper_views_tabs_and_the_practice_tabs_keys(catalog_file: Path) -> None:
+    """Issue 53: `?` did not mention the paper view's Paper and Practice tabs, nor their keys."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[list[str], list[str]]:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from_the_list = help_lines(app)
+        await pilot.press("escape", "j", "p")  # lbfgs: one plugin, its view opens at once
+        await settle(app, pilot)
+        await pilot.press("question_mark")  # the view has the key too
+        await pilot.pause()
+        return from_the_list, help_lines(app)
+
+    from_the_list, from_the_view = run_app(catalog_file, steps, size=(120, 40))
+    for lines in (from_the_list, from_the_view):
+        text = "\n".join(lines)
+        assert "The paper view (p, or Enter on a search hit): tabs and keys" in " ".join(text.split())
+        assert "Its Practice tab (5)" in text
+        for key, words in [
+            ("1", "Page tab"),
+            ("2", "Code tab"),
+            ("4", "Paper tab: the PDF's text page by page"),
+            ("5", "Practice tab: implement the plugin's exercise yourself"),
+            ("v", "Show model.py, the model solution"),
+            ("h", "Reveal the next hint"),
+            ("e", "Open your model.py"),
+            ("c", "Grade your code with the plugin's check"),
+            ("t", "Check, then train with your code"),
+        ]:
+            assert any(re.match(rf"\s*{key}\s+{re.escape(words)}", line) for line in lines), (key, text)
+    assert any(re.match(r"\s*Space\s+Mark the paper read", line) for line in from_the_list)  # the list's too

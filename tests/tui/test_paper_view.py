@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_plugins import write_plugin
 from rich.console import Console
 from test_snapshots import fixed_run
 from textual.pilot import Pilot
 from textual.widgets import Markdown, Static, TabbedContent
-from tui_driver import run_app, settle
+from tui_driver import run_app, screen_text, settle
 
 from readtrack import edits, history
 from readtrack.tui.app import MainScreen, ReadtrackApp
@@ -22,9 +23,12 @@ from readtrack.tui.paper_view import PaperView
 @pytest.fixture(autouse=True)
 def first_papers_with_one_plugin_and_none(catalog_file: Path) -> None:
     """The tests read the list's first two papers: adamw with one plugin (the shipped list adds
-    schedule-free), then lbfgs with none (the shipped list has one)."""
+    schedule-free), then lbfgs with none (the shipped list has one; ``plugin: []`` keeps a plugin that
+    declares its DOI from being linked)."""
     edits.set_fields(catalog_file, "adamw", {"plugin": "adamw"})
-    edits.set_fields(catalog_file, "lbfgs", {"plugin": None})
+    text = catalog_file.read_text(encoding="utf-8")
+    assert "        plugin: lbfgs\n" in text
+    catalog_file.write_text(text.replace("        plugin: lbfgs\n", "        plugin: []\n"), encoding="utf-8")
 
 
 def view(app: ReadtrackApp) -> PaperView:
@@ -95,13 +99,51 @@ def test_the_results_tab_shows_the_newest_run_per_device_and_the_trend(catalog_f
     assert "trend of final loss" in text
 
 
-def test_a_paper_without_a_plugin_says_so(catalog_file: Path) -> None:
-    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> object:
+def key_bar(app: ReadtrackApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+def test_p_opens_a_paper_without_a_plugin_and_offers_only_what_works(catalog_file: Path) -> None:
+    """Issue 53: `p` said "no plugin to read" (the view opens from the search all the same), and there the
+    key bar offered 5 Practice and ⏎ Run, which did nothing."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
         await pilot.press("j", "p")  # lbfgs has no plugin
         await settle(app, pilot)
-        return app.screen
+        assert view(app).query_one(TabbedContent).active == "pdf"  # the PDF's text (or how to fetch it)
+        keys = key_bar(app)
+        assert "1 Page" in keys and "4 Paper" in keys and "esc Back" in keys
+        for gone in ("Code", "Results", "Practice", "Run", "Search code"):
+            assert gone not in keys, (gone, keys)
+        await pilot.press("1")
+        head = text_of(view(app).query_one("#page-head", Static))
+        assert "On the limited memory BFGS method" in head and "lbfgs has no plugin" in head
+        await pilot.press("2", "3", "5", "enter", "slash")  # keys the bar leaves out do nothing
+        await settle(app, pilot)
+        assert isinstance(app.screen, PaperView) and view(app).query_one(TabbedContent).active == "page"
 
-    assert isinstance(run_app(catalog_file, steps), MainScreen)
+    run_app(catalog_file, steps)
+
+
+def test_the_key_bar_offers_practice_only_for_a_plugin_with_an_exercise(
+    user_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(user_dir, "tinyplug")  # a plugin without a practice exercise
+    edits.set_fields(catalog_file, "lbfgs", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str]:
+        await pilot.press("p")  # adamw: its plugin has an exercise
+        await settle(app, pilot)
+        with_exercise = key_bar(app)
+        await pilot.press("escape", "j", "p")
+        await settle(app, pilot)
+        await pilot.press("5")  # no Practice tab to go to
+        assert view(app).query_one(TabbedContent).active == "page"
+        return with_exercise, key_bar(app)
+
+    with_exercise, without = run_app(catalog_file, steps)
+    assert "5 Practice" in with_exercise and "⏎ Run" in with_exercise
+    assert "Practice" not in without and "⏎ Run" in without and "2 Code" in without
 
 
 OPEN_VIEW = """

@@ -3,12 +3,14 @@ progress and feedback, and the status the list shows; the TUI stays torch-free (
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
-from tui_driver import run_app, settle, wait_until
+from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits, practice
 from readtrack.tui.app import ReadtrackApp
@@ -52,3 +54,55 @@ def test_the_practice_tab_shows_the_exercise_and_checks_the_stub(catalog_file: P
         assert f"workspace: {practice.workspace_file(practice.practice_plugin('rmsnorm'))}" in text
 
     run_app(catalog_file, steps)
+
+
+def code_tab(app: ReadtrackApp) -> list[str]:
+    """The text of each file of the Code tab, as drawn."""
+    view = app.screen
+    assert isinstance(view, PaperView)
+    texts = []
+    for widget in view.code_files:
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(widget.content)
+        texts.append(console.export_text())
+    return texts
+
+
+def test_the_code_tab_hides_the_model_solution_until_the_exercise_is_solved(catalog_file: Path) -> None:
+    """Issue 53: the Code tab showed model.py, the model solution, while the exercise was unsolved. It warns
+    instead, v shows it anyway, and once the learner's code passes the check it is shown as any file."""
+    plugin = practice.practice_plugin("rmsnorm")
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press("2")
+        model, experiment = code_tab(app)[:2]
+        assert model.startswith("model.py ─") and "class RMSNorm" not in model
+        assert "Hidden: model.py is the model solution of the practice exercise (RMSNorm.forward)" in model
+        assert "not solved yet (status: not started)" in model and "v shows it anyway" in model
+        assert experiment.startswith("experiment.py ─") and "def check(ctx" in experiment  # the rest shows
+        assert "v Show solution" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash", *"class RMSNorm", "enter")  # the search does not give it away either
+        await settle(app, pilot)
+        assert any("in the model solution, hidden: v shows it" in str(n.message) for n in app._notifications)
+        assert not (app.screen.sub_title or "").startswith("match")
+        await pilot.press("escape", "v")
+        assert "class RMSNorm(nn.Module)" in code_tab(app)[0]  # asked for: shown
+        assert "Show solution" not in screen_text(app).splitlines()[-1]
+
+        await pilot.press("escape", "p")  # a new view: hidden again, the exercise is still unsolved
+        await settle(app, pilot)
+        await pilot.press("2")
+        assert "Hidden: model.py" in code_tab(app)[0]
+        workspace = practice.workspace_file(plugin)  # the learner solves it: the check passes
+        workspace.parent.mkdir(parents=True, exist_ok=True)
+        workspace.write_text(plugin.model_file.read_text(encoding="utf-8"), encoding="utf-8")
+        await pilot.press("5", "c")
+        await wait_until(pilot, lambda: "status: checks pass" in pane_text(app), timeout=180)
+        await settle(app, pilot)
+        await pilot.press("2")
+        assert "class RMSNorm(nn.Module)" in code_tab(app)[0]  # solved: no warning, no v
+        assert "Show solution" not in screen_text(app).splitlines()[-1]
+
+    run_app(catalog_file, steps, size=(120, 40))

@@ -58,7 +58,11 @@ SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
         *[(k, 2) for k in ("f", "question_mark", "slash", "n", "t")],
         *[(k, 1) for k in ("a", "space", "r", "minus", "g", "G", RESIZE)],  # a resize lays out every screen
     ],
-    PaperView: [*[(k, 2) for k in ("1", "2", "3", "4", "slash", "n")], ("N", 1), ("enter", 4)],
+    PaperView: [
+        *[(k, 2) for k in ("1", "2", "3", "4", "5", "slash", "n")],
+        *[(k, 1) for k in ("N", "v", "question_mark")],
+        ("enter", 4),
+    ],
     RunScreen: [("d", 2), ("f", 2), ("s", 2), ("enter", 2)],
     SearchScreen: [("enter", 3)],
     ChoiceScreen: [("enter", 4)],

@@ -58,7 +58,8 @@ def test_enter_runs_the_plugin_and_shows_the_recorded_result(plugins_dir: Path, 
     text = run_app(catalog_file, steps, size=(120, 40))
     recorded = history.runs("tinyplug")
     assert len(recorded) == 1 and recorded[0].status == "passed" and recorded[0].info.quick
-    assert "passed  cpu quick" in text  # the verdict line of the record
+    when = recorded[0].info.started_at.replace("T", " ")[:16]
+    assert f"passed  {when} UTC · cpu quick" in text  # the verdict line of the record, its date whole
     assert "training curve" in text  # the plot of the loss curve
     assert "Recent runs" in text
     assert "✓ tinyplug" in text  # the table's badge after going back

@@ -14,10 +14,10 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
-from tui_driver import run_app, screen_text, settle, wait_until
+from tui_driver import region_text, run_app, screen_text, settle, wait_until
 
 from readtrack import edits, history
-from readtrack.records import RunInfo, RunRecord, StageResult, Target
+from readtrack.records import Comparison, RunInfo, RunRecord, StageResult, Target
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.run_screen import RunScreen
 
@@ -180,3 +180,41 @@ def test_curves_spanning_decades_get_a_log_axis_and_the_legend_sits_outside(cata
     assert "train loss" not in log_plot and "val loss" not in log_plot  # no legend over the curves
     assert "━━ train loss" in log_legend and "━━ val loss" in log_legend  # it is under the plot
     assert "(log y axis)" not in linear_plot and "━━ accuracy" in linear_legend
+
+
+async def read_the_whole_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: str) -> list[str]:
+    """Every line a reader sees in the pane, scrolling it from its top to its end a page at a time."""
+    pane = app.screen.query_one(pane_id)
+    lines: list[str] = []
+    pane.scroll_home(animate=False)
+    await pilot.pause()
+    while True:
+        lines += region_text(app, pane)
+        if pane.scroll_y >= pane.max_scroll_y:
+            return lines
+        pane.scroll_to(y=pane.scroll_y + pane.scrollable_content_region.height, animate=False)
+        await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_result_pane_shows_check_names_and_dates_whole(catalog_file: Path, size: tuple[int, int]) -> None:
+    """Issue 53: the result pane cut a check name (``AdamW step vs torch.optim.Ada…``) and, with a long
+    main number in the history, the dates (``2026-01-04 0…``), at 120 columns and at 80."""
+    name = "KL of two Gaussians vs torch.distributions.kl_divergence, 7 pairs"
+    newest = recorded_run("run-long", "2026-02-03T04:05:06+00:00", 0.2)
+    newest.stages[0].comparisons = [Comparison(name, True, max_abs=1e-16, worst=1e-6, atol=1e-10, rtol=1e-8)]
+    newest.stages[1].targets[0].name = "top-1 accuracy on the held-out split of the toy task"
+    history.record_finished(newest)
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[str]:
+        await open_run_screen(app, pilot)
+        return await read_the_whole_pane(app, pilot, "#run-results")
+
+    lines = run_app(catalog_file, steps, size=size)
+    text = "\n".join(lines)
+    assert "check: implementation vs reference" in text and "Recent runs" in text
+    assert not [line for line in lines if "…" in line]  # nothing cut short
+    for day in ["2026-02-03", *(f"2026-01-0{i + 1}" for i in range(6))]:  # every run's date, with its time
+        assert re.search(rf"{day} \d\d:\d\d", text), day
+    words = " ".join(line.strip("│ ") for line in lines).split()
+    assert all(word in words for word in ["KL", "of", "two", "Gaussians", "vs"])

@@ -9,12 +9,13 @@ import pytest
 from fake_plugins import write_plugin
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static, TabbedContent
+from textual.widgets import Input, OptionList, Static, TabbedContent
 from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack import edits
 from readtrack.pdfcache import arxiv_pdf_path
 from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.dialogs import HelpScreen
 from readtrack.tui.paper_view import PaperView
 from readtrack.tui.pdf_pane import PdfPane
 from readtrack.tui.search_screen import SearchScreen
@@ -72,8 +73,37 @@ def test_search_as_you_type_then_enter_opens_the_paper_tab_on_the_hits(catalog_f
         assert view.sub_title == "hit 1 of 2: p. 2"
         await pilot.press("escape")
         assert isinstance(app.screen, SearchScreen)
-        await pilot.press("escape", "escape")  # results -> query box -> back to the list
+        await pilot.press("escape")  # from the results, back to the list
         assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
+
+
+def test_esc_from_the_hits_leaves_the_search_so_question_mark_is_help_not_a_query(catalog_file: Path) -> None:
+    """Issue 53: the first Esc from the hits only went back to the query box, where the `?` a person then
+    pressed for help was typed into the query. ↑ on the first hit is the way back to the query."""
+
+    async def search_attention(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[SearchScreen, Input]:
+        await pilot.press("f", *"attention")
+        await wait_until(pilot, lambda: getattr(app.screen, "shown_query", None) == "attention")
+        search = app.screen
+        assert isinstance(search, SearchScreen) and search.hits
+        return search, search.query_one("#search-query", Input)
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        _, query = await search_attention(app, pilot)
+        await pilot.press("down", "escape")  # from the hits: out of the search at once
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert query.value == "attention"  # no "?" typed into it
+
+        await pilot.press("escape")
+        search, query = await search_attention(app, pilot)
+        await pilot.press("down", "down", "up")  # into the hits, one down and back to the first
+        assert app.focused is search.query_one("#search-results")
+        await pilot.press("up")  # above the first hit: the query, to refine it
+        assert app.focused is query
 
     run_app(catalog_file, steps)
 
@@ -140,7 +170,7 @@ def test_a_hit_in_plugin_code_opens_the_code_tab_at_that_line(
         visible = screen_text(app).splitlines()[region.y : region.y + region.height]
         assert any("zorblaxian" in line for line in visible)  # scrolled to the hit
 
-        await pilot.press("escape", "escape", "end", "ctrl+u", *"quuxpagian")  # a new query: a page hit
+        await pilot.press("escape", "up", "end", "ctrl+u", *"quuxpagian")  # ↑ to the query: a page hit
         await wait_until(pilot, lambda: getattr(app.screen, "shown_query", None) == "quuxpagian")
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PaperView))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.paper_table import PaperTable
@@ -65,3 +67,15 @@ def screen_text(app: ReadtrackApp) -> str:
     """What the terminal shows, as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def region_text(app: ReadtrackApp, widget: Widget) -> list[str]:
+    """The lines the terminal shows inside ``widget``'s region (its border included), as plain text."""
+    region = widget.region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return [line[region.x : region.right] for line in lines]
+
+
+def words_shown(lines: list[str]) -> list[str]:
+    """The words of ``lines`` as a reader takes them in, box-drawing borders and scrollbars left out."""
+    return re.sub(r"[│╭╮╰╯─▊▎▔▁▂▃▄▅▆▇█]", " ", " ".join(lines)).split()
