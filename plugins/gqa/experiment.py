@@ -94,6 +94,35 @@ def check(ctx: RunContext) -> None:
             grouped.copy_(grouped[:, :1].expand_as(grouped).clone())
         ctx.check_close("mean-pooling equal heads of a group is exact", mean_pool_kv_heads(mha, 2)(x), mha(x))
 
+    # The statement's other rules: fewer queries than keys (the causal mask counted from the end, as decoding
+    # with a cache needs it; SDPA's is_causal counts from the start, so the band is given as a mask), and a
+    # ValueError for a grouping that does not divide.
+    for n_q, n_k, causal in ((2, 5, True), (3, 7, False)):
+        q = torch.randn(2, HEADS, n_q, 16, dtype=exact, device=ctx.device)
+        k, v = (torch.randn(2, 2, n_k, 16, dtype=exact, device=ctx.device) for _ in range(2))
+        seen = torch.ones(n_q, n_k, dtype=torch.bool, device=ctx.device)
+        seen = seen.tril(n_k - n_q) if causal else seen
+        ours, grads = ctx.value_and_grads(partial(grouped_query_attention, causal=causal), q, k, v)
+        sdpa = partial(F.scaled_dot_product_attention, attn_mask=seen, enable_gqa=True)
+        ref, ref_grads = ctx.value_and_grads(sdpa, q, k, v)
+        name = f"{n_q} queries over {n_k} keys{', causal (counted from the end)' if causal else ''}"
+        ctx.check_close(f"GQA vs SDPA, {name}", ours, ref)
+        ctx.check_close(f"gradients vs SDPA, {name}", grads, ref_grads)
+    q = torch.randn(1, HEADS, 4, 16, dtype=exact, device=ctx.device)
+    k = torch.randn(1, 3, 4, 16, dtype=exact, device=ctx.device)
+    try:
+        grouped_query_attention(q, k, k.clone())
+        refused = "nothing raised"
+    except ValueError:
+        refused = ""
+    except Exception as err:
+        refused = f"{type(err).__name__} raised: {err}"
+    ctx.check_property(
+        f"{HEADS} query heads over 3 KV heads (not a multiple) raise ValueError",
+        not refused,
+        refused or "ValueError raised",
+    )
+
 
 def decode(layer: GroupedQueryAttention, x: torch.Tensor) -> tuple[torch.Tensor, KVCache]:
     """Incremental decoding of x (B, N, D), one token at a time through the layer's cache: the outputs

@@ -189,6 +189,35 @@ def check(ctx: RunContext) -> None:
         2 * held[0],
     )
 
+    # The memory compressive_memory returns is the one after the LAST segment, a short one included: a stream
+    # continued from it must hold every token. Against (M, z) stored token by token.
+    def memory_token_by_token(k: torch.Tensor, v: torch.Tensor, segment: int, delta: bool) -> torch.Tensor:
+        sk = F.elu(k) + 1
+        M = k.new_zeros(*k.shape[:2], k.shape[-1], v.shape[-1])  # (B, H, d_k, d_v)
+        z = k.new_zeros(*k.shape[:2], k.shape[-1])  # (B, H, d_k)
+        for start in range(0, k.shape[-2], segment):
+            M_before, z_before = M, z
+            for t in range(start, min(start + segment, k.shape[-2])):
+                total = (sk[:, :, t] * z_before).sum(-1, keepdim=True)  # (B, H, 1)
+                old = torch.einsum("bhk,bhkv->bhv", sk[:, :, t], M_before) / total.where(total > 0, 1.0)
+                new = v[:, :, t] - old if delta else v[:, :, t]
+                M = M + sk[:, :, t].unsqueeze(-1) * new.unsqueeze(-2)
+                z = z + sk[:, :, t]
+        return torch.cat([M.flatten(), z.flatten()])
+
+    q, k = (torch.randn(2, 3, 29, 6, dtype=exact, device=ctx.device) for _ in range(2))
+    v = torch.randn(2, 3, 29, 5, dtype=exact, device=ctx.device)
+    for delta in (False, True):
+        with torch.no_grad():
+            _, (M, z) = compressive_memory(q, k, v, SEGMENT, delta=delta)
+        rule = "delta rule" if delta else "linear"
+        ctx.check_close(
+            f"the returned memory (M, z) holds every segment, the short last one too ({rule}, T=29 in "
+            f"segments of {SEGMENT})",
+            torch.cat([M.flatten(), z.flatten()]),
+            memory_token_by_token(k, v, SEGMENT, delta),
+        )
+
 
 def passkey_batch(
     batch: int, segments: int, g: torch.Generator, device: str | torch.device = "cpu"

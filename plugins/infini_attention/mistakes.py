@@ -38,3 +38,27 @@ def update(sk: torch.Tensor, v: torch.Tensor, memory: Memory, delta: bool) -> Me
     if delta:
         v = v - sk @ M
     return M + sk.transpose(-2, -1) @ v, z + sk.sum(dim=-2)
+
+
+@mistake("compressive_memory", fails="the returned memory (M, z) holds every segment, the short last one too")
+def whole_segments_only_are_stored(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    segment: int,
+    memory: Memory | None = None,
+    delta: bool = False,
+) -> tuple[torch.Tensor, Memory]:
+    """Loops over the T // N whole segments and lets the short last one only read: every A_mem is right,
+    but that segment's keys and values never reach the returned memory, so a stream continued from it has
+    lost them."""
+    memory = memory if memory is not None else empty_memory(q, v.shape[-1])
+    whole = q.shape[-2] // segment
+    out = []
+    for s in range(whole):
+        q_s, k_s, v_s = (t[..., s * segment : (s + 1) * segment, :] for t in (q, k, v))
+        out.append(retrieve(sigma(q_s), *memory))
+        memory = store(sigma(k_s), v_s, memory, delta)
+    if q.shape[-2] > whole * segment:
+        out.append(retrieve(sigma(q[..., whole * segment :, :]), *memory))
+    return torch.cat(out, dim=-2), memory

@@ -49,6 +49,17 @@ def check(ctx: RunContext) -> None:
             lambda dtype: 3 * torch.randn(4, 7, 32, dtype=dtype) + 1,
         )
     _check_low_precision(ctx)
+    # The statistics in float32, the output in a's own dtype, as nn.LayerNorm returns it.
+    from readtrack.context import dtype_name
+
+    for low in (torch.bfloat16, torch.float16):
+        with torch.no_grad():
+            got = LayerNorm(32).to(ctx.device, low)(torch.randn(4, 32, dtype=low, device=ctx.device)).dtype
+        ctx.check_property(
+            f"a {dtype_name(low)} input gives a {dtype_name(low)} output (a's dtype, as nn.LayerNorm)",
+            got == low,
+            f"returned {dtype_name(got)}",
+        )
 
     # Invariances the paper lists (Table 1): re-centring and re-scaling of each example's summed inputs.
     # ε is set to 1e-12 here: it only guards division by zero, and with the default 1e-5 the re-scaling

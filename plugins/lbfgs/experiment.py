@@ -84,6 +84,15 @@ def check(ctx: RunContext) -> None:
     for dtype in ctx.check_dtypes:
         name = dtype_name(dtype)
         _check_two_loop(ctx, dtype)
+        # No pairs yet: d = −γ g, γ as a float or a 0-dim tensor (the dense check above has γ = 1 there).
+        g = torch.randn(9, dtype=dtype, device=ctx.device)
+        for gamma in (0.37, torch.tensor(2.5, dtype=dtype, device=ctx.device)):
+            kind = "a float" if isinstance(gamma, float) else "a 0-dim tensor"
+            ctx.check_close(
+                f"two-loop recursion with no pairs (m = 0) is −γ g, γ = {float(gamma):g} as {kind} ({name})",
+                two_loop(g, [], [], [], gamma),
+                -gamma * g,
+            )
         for label, problem in _problems(dtype, ctx.device, ctx.seed).items():
             for line_search in (None, "strong_wolfe"):
                 for m in (1, 3, 100):

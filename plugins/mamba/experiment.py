@@ -107,6 +107,17 @@ def check(ctx: RunContext) -> None:
             )
         check_causal(ctx, f"the {kind} Mamba block", block, x)
 
+    # y in u's dtype: a state accumulated in float32 for a bfloat16 input is cast back, as the paper's
+    # selective_scan_ref does.
+    low = [t.to(torch.bfloat16) for t in scan_inputs(2, 3, 4, 7, g, torch.float32, ctx.device)]
+    with torch.no_grad():
+        got = selective_scan(*low).dtype
+    ctx.check_property(
+        "a bfloat16 input gives a bfloat16 y (u's dtype)",
+        got == torch.bfloat16,
+        f"returned {dtype_name(got)}",
+    )
+
 
 def block_reference(block: MambaBlock, x: torch.Tensor) -> torch.Tensor:
     """The Mamba block (fig. 3, algorithm 2) written out one position at a time from its weights, without

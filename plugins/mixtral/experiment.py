@@ -82,6 +82,25 @@ def check(ctx: RunContext) -> None:
         value=collapsed,
     )
 
+    # route's outputs against eq. 1 written with topk: the forward pass cannot tell the order of the K slots
+    # (any order of chosen with its weights sums alike), nor a K fixed at 2 from self.k.
+    for k in (2, 3):
+        moe = SparseMoE(D, HIDDEN, EXPERTS, k=k).to(ctx.device, exact)
+        x = torch.randn(16, D, dtype=exact, device=ctx.device)
+        with torch.no_grad():
+            logits, chosen, weights = moe.route(x)
+            expected = x @ moe.router.weight.T  # (T, n)
+            top, top_index = expected.topk(k, dim=-1)  # (T, K), largest first
+        shapes = f"{tuple(chosen.shape)}, {dtype_name(chosen.dtype)}"
+        ctx.check_property(
+            f"chosen (T, K = self.k = {k}) long: the K largest logits' experts, largest first",
+            chosen.dtype == torch.long and chosen.shape == top_index.shape and torch.equal(chosen, top_index),
+            f"chosen {shapes}; expected {tuple(top_index.shape)}, int64"
+            + (f"; first token {chosen[0].tolist()} vs {top_index[0].tolist()}" if chosen.dim() == 2 else ""),
+        )
+        ctx.check_close(f"router logits = self.router(x), K = {k}", logits, expected)
+        ctx.check_close(f"weights: softmax over the K chosen logits, K = {k}", weights, top.softmax(dim=-1))
+
 
 def clustered_regression(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs around 8 cluster centres; each cluster maps inputs to targets with its own random matrix."""

@@ -77,6 +77,38 @@ def check(ctx: RunContext) -> None:
 
     _check_logit_bound(ctx)
 
+    # logits() itself, with and without the norms (qk_norm=False: no norm, the rest the same), against the
+    # same steps from the weights; forward() would hide a causal mask applied twice.
+    exact = ctx.exact_dtype
+    x = torch.randn(2, 9, D_MODEL, dtype=exact, device=ctx.device)
+    for qk_norm in (True, False):
+        attention = Attention(D_MODEL, HEADS, qk_norm).to(ctx.device, exact)
+        H, d = attention.n_heads, attention.d_head
+        with torch.no_grad():
+            for p in attention.parameters():
+                if p.dim() == 1:  # biases, the norms' gains and shifts: away from 0 and 1
+                    p.add_(0.3 * torch.randn_like(p))
+            logits, v = attention.logits(x)
+            W, b = attention.W_qkv.weight, attention.W_qkv.bias
+            q_ref, k_ref, v_ref = (
+                (x @ W_t.T + b_t).view(2, 9, H, d).transpose(1, 2)
+                for W_t, b_t in zip(W.split(D_MODEL), b.split(D_MODEL), strict=True)
+            )  # (B, H, N, d)
+            if attention.q_norm is not None and attention.k_norm is not None:
+                q_ref = F.layer_norm(q_ref, (d,), attention.q_norm.weight, attention.q_norm.bias)
+                k_ref = F.layer_norm(k_ref, (d,), attention.k_norm.weight, attention.k_norm.bias)
+            r = d // 2 // 2 * 2
+            q_ref, k_ref = (
+                torch.cat((_rotary_complex(t[..., :r]), t[..., r:]), dim=-1) for t in (q_ref, k_ref)
+            )
+        kind = "with" if qk_norm else "without"
+        ctx.check_close(
+            f"logits before the causal mask vs the formula, {kind} QK layer norm, N = 9",
+            logits,
+            q_ref @ k_ref.transpose(-2, -1) / math.sqrt(d),
+        )
+        ctx.check_close(f"v from W_qkv's last third, split into heads, {kind} QK layer norm", v, v_ref)
+
 
 def _rotary_complex(x: torch.Tensor) -> torch.Tensor:
     """RoPE as complex numbers: each pair (x_2i, x_2i+1) times e^(inθ_i), θ_i = 10000^(−2i/r)."""

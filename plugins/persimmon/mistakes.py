@@ -1,4 +1,4 @@
-"""The classic mistakes in Persimmon's QK layer norm, for ``readtrack practice``: its check must catch
+"""Classic mistakes in Persimmon's QK layer norm, for ``readtrack practice``: its check must catch
 them (tests/test_practice.py)."""
 
 from __future__ import annotations
@@ -29,4 +29,15 @@ def logits_norm_after_rotary(self: Attention, x: torch.Tensor) -> tuple[torch.Te
     q, k = partial_rotary(q), partial_rotary(k)
     if self.q_norm is not None and self.k_norm is not None:
         q, k = self.q_norm(q), self.k_norm(k)
+    return q @ k.transpose(-2, -1) / self.d_head**0.5, v
+
+
+@mistake("Attention.logits", fails="logits before the causal mask vs the formula, without QK layer norm")
+def logits_rotary_only_with_the_norms(self: Attention, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotates inside the `if` that applies the norms: right with qk_norm=True, but a block built with
+    qk_norm=False loses the partial rotary too, and with it every position."""
+    B, N, _ = x.shape
+    q, k, v = self.W_qkv(x).view(B, N, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
+    if self.q_norm is not None and self.k_norm is not None:
+        q, k = partial_rotary(self.q_norm(q)), partial_rotary(self.k_norm(k))
     return q @ k.transpose(-2, -1) / self.d_head**0.5, v

@@ -152,6 +152,19 @@ def check(ctx: RunContext) -> None:
         ((5, 3), "A", (2, 3, 2, 1, 1)),
     ):
         _compare_masked_conv(ctx, kernel, kind, shape)
+    # The mask itself: a float tensor in the default dtype on the device asked for (MaskedConv2d would work
+    # as well with a bool or integer mask, so the convolutions above cannot tell).
+    from .model import causal_mask
+
+    device = torch.empty(0, device=ctx.device).device
+    default = torch.get_default_dtype()
+    for kind in ("A", "B"):
+        mask = causal_mask(5, 3, kind, device)
+        ctx.check_property(
+            f"causal_mask(5, 3, {kind!r}, device) is {dtype_name(default)} on {device.type}",
+            mask.dtype == default and mask.device == device,
+            f"{dtype_name(mask.dtype)} on {mask.device}",
+        )
     _check_row_lstm(ctx)
     _check_receptive_fields(ctx)
     _check_normalised(ctx)

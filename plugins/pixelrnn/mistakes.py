@@ -1,4 +1,4 @@
-"""The classic mistakes in PixelRNN, for ``readtrack practice``: its check must catch them
+"""Classic mistakes in PixelRNN, for ``readtrack practice``: its check must catch them
 (tests/test_practice.py)."""
 
 from __future__ import annotations
@@ -35,3 +35,16 @@ def forward(self: RowLSTM, x: torch.Tensor) -> torch.Tensor:
         h = torch.sigmoid(o) * torch.tanh(c)
         rows.append(h)
     return torch.cat(rows, dim=2)
+
+
+@mistake("causal_mask", fails="causal_mask(5, 3, 'A', device) is float32")
+def causal_mask_of_integers(
+    k_h: int, k_w: int, kind: str, device: torch.device | None = None
+) -> torch.Tensor:
+    """Builds the mask from a list of Python ints: the pattern is right and MaskedConv2d multiplies by it
+    just as well, but it is an int64 tensor, not the float one in the default dtype the statement asks
+    for."""
+    cy, cx = k_h // 2, k_w // 2
+    open_centre = kind == "B"
+    rows = [[int(a < cy or (a == cy and b < cx + open_centre)) for b in range(k_w)] for a in range(k_h)]
+    return torch.tensor(rows, device=device)

@@ -165,6 +165,39 @@ def check(ctx: RunContext) -> None:
         )
     _check_anchors(ctx)
 
+    # NMS's other rules: equal scores keep their input order (random scores never tie), and the kept indices
+    # are a long tensor on boxes' device, also when no box is given.
+    tied = [
+        [0.0, 0, 2, 2],
+        [5.0, 0, 7, 2],
+        [0.0, 0, 2, 2],
+        [10.0, 0, 12, 2],
+        [5.0, 0, 7, 2.5],
+        [20.0, 0, 22, 2],
+    ]
+    tied_scores = [0.5, 0.9, 0.5, 0.9, 0.9, 0.5]  # boxes 0 and 2 coincide, 1 and 4 overlap by 0.8
+    kept = nms(
+        torch.tensor(tied, dtype=torch.float64, device=ctx.device),
+        torch.tensor(tied_scores, dtype=torch.float64, device=ctx.device),
+        0.5,
+    )
+    expected = brute_force_nms(tied, tied_scores, 0.5)
+    ctx.check_property(
+        "NMS with equal scores keeps them in input order (a stable sort), 6 boxes",
+        kept.tolist() == expected,
+        f"{kept.tolist()} vs {expected}",
+    )
+    device = torch.empty(0, device=ctx.device).device
+    for n in (5, 0):
+        kept = nms(
+            random_boxes(n, g).to(device), torch.rand(n, generator=g, dtype=torch.float64).to(device), 0.5
+        )
+        ctx.check_property(
+            f"NMS returns a (K,) int64 tensor on boxes' device, {n} boxes",
+            kept.dtype == torch.long and kept.dim() == 1 and kept.device == device,
+            f"{dtype_name(kept.dtype)}, shape {tuple(kept.shape)}, on {kept.device}",
+        )
+
 
 def _check_boxes(ctx: RunContext, g: torch.Generator) -> None:
     special = [

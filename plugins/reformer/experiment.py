@@ -107,6 +107,25 @@ def check(ctx: RunContext) -> None:
             )
     _check_reversible(ctx)
 
+    # The bucket ids themselves: LSH attention treats the rounds alike, so it cannot tell which rotation
+    # hashed which round; here round r must be argmax([x R_r; −x R_r]) with R_r = rotations[r].
+    from .model import lsh_buckets
+
+    x = torch.randn(2, 3, 11, 6, generator=g, dtype=ctx.exact_dtype).to(ctx.device)
+    rotations = random_rotations(6, 8, 4, generator=g, like=x)
+    with torch.no_grad():
+        ours = lsh_buckets(x, rotations)
+        projected = torch.stack([x @ rotation for rotation in rotations], dim=2)  # (B, H, R, N, b/2)
+        expected = torch.cat((projected, -projected), dim=-1).argmax(dim=-1)  # (B, H, R, N)
+    detail = f"{tuple(ours.shape)}, {dtype_name(ours.dtype)}"
+    if ours.shape == expected.shape:
+        detail += f"; round by round alike: {(ours == expected).all(-1).all(0).all(0).tolist()}"
+    ctx.check_property(
+        "bucket ids (B, H, R, N), long: round r is argmax([x R_r; −x R_r]), R_r = rotations[r], 4 rounds",
+        ours.shape == expected.shape and ours.dtype == torch.long and torch.equal(ours, expected),
+        detail,
+    )
+
 
 def _layers(width: int, depth: int, dtype: torch.dtype, device: str) -> list[tuple[nn.Module, nn.Module]]:
     def mlp() -> nn.Module:

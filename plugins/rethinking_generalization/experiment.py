@@ -156,6 +156,42 @@ def check(ctx: RunContext) -> None:
     _check_mlp(ctx)
     _check_theorem_1(ctx)
 
+    # corrupt_labels' types: the labels long (class indices for F.cross_entropy), redrawn bool, both on y's
+    # device; the comparisons above read values only.
+    y = torch.randint(0, K, (50,), device=ctx.device)
+    labels, redrawn = corrupt_labels(y, 0.5, K, torch.Generator().manual_seed(ctx.seed))
+    ctx.check_property(
+        "corrupt_labels returns labels int64 and redrawn bool, (n,) each, on y's device",
+        labels.dtype == torch.long
+        and redrawn.dtype == torch.bool
+        and labels.shape == redrawn.shape == y.shape
+        and labels.device == redrawn.device == y.device,
+        f"labels {dtype_name(labels.dtype)} {tuple(labels.shape)} on {labels.device}, "
+        f"redrawn {dtype_name(redrawn.dtype)} {tuple(redrawn.shape)} on {redrawn.device}",
+    )
+    # Theorem 1's construction as the statement fixes it, which any interleaving of b would fit as well:
+    # a = torch.randn(d, generator=g) cast to X's dtype, b_1 = z_(1) − 1 and b_j halfway between z_(j−1)
+    # and z_(j) for the z = X a of the returned a.
+    exact = ctx.exact_dtype
+    for n, d in ((7, 3), (100, 32)):
+        g = torch.Generator().manual_seed(ctx.seed + 7 * n)
+        X = torch.randn(n, d, generator=g, dtype=torch.float64).to(ctx.device, exact)
+        y = torch.randn(n, generator=g, dtype=torch.float64).to(ctx.device, exact)
+        replay = torch.Generator().set_state(g.get_state())
+        net = TwoLayerInterpolator.fit(X, y, g)
+        with torch.no_grad():
+            a_expected = torch.randn(d, generator=replay).to(X)
+            zs = (X @ net.a).sort().values
+            b_expected = torch.cat((zs[:1] - 1.0, (zs[1:] + zs[:-1]) / 2))
+        ctx.check_close(
+            f"Theorem 1: a = torch.randn(d, generator=g) in X's dtype, n = {n}, d = {d}", net.a, a_expected
+        )
+        ctx.check_close(
+            f"Theorem 1: b_1 = z_(1) − 1, then b_j halfway between z_(j−1) and z_(j), n = {n}, d = {d}",
+            net.b,
+            b_expected,
+        )
+
 
 def _fit(
     ctx: RunContext,

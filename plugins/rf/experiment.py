@@ -133,6 +133,33 @@ def check(ctx: RunContext) -> None:
             value=z.max().item(),
         )
 
+    # One episode's estimate with a baseline, each step weighted by its own R − b(t, s_t) (the means above
+    # cannot tell: any b of the state alone leaves E[g] unchanged), B, H, S, A all different; and no graph.
+    exact = ctx.exact_dtype
+    B, H, S, A = 5, 3, 4, 2
+    theta = torch.randn(H, S, A, generator=gen, dtype=torch.float64, device=ctx.device).to(exact)
+    theta.requires_grad_()
+    states = torch.randint(0, S, (B, H), generator=gen, device=ctx.device)
+    actions = torch.randint(0, A, (B, H), generator=gen, device=ctx.device)
+    R = torch.randn(B, generator=gen, dtype=torch.float64, device=ctx.device).to(exact)
+    b = torch.randn(H, S, generator=gen, dtype=torch.float64, device=ctx.device).to(exact)
+    t = torch.arange(H, device=ctx.device)
+    g = reinforce(theta, states, actions, R, b)
+
+    def weighted_log_p(th: torch.Tensor) -> torch.Tensor:  # Σ_t ln π(a_t | t, s_t) · (R − b(t, s_t)), (B,)
+        return (policy(th).log()[t, states, actions] * (R[:, None] - b[t, states])).sum(1)
+
+    ctx.check_close(
+        f"score × (R − b(t, s_t)) per step vs autograd, one baseline per (t, s), B={B} H={H} S={S} A={A}",
+        g,
+        torch.autograd.functional.jacobian(weighted_log_p, theta.detach()),
+    )
+    ctx.check_property(
+        "the estimate carries no graph (policy(theta.detach())), though theta requires grad",
+        not g.requires_grad,
+        f"requires_grad {g.requires_grad}, grad_fn {type(g.grad_fn).__name__ if g.grad_fn else None}",
+    )
+
 
 def _variance(
     theta: torch.Tensor, mdp: MDP, baseline: torch.Tensor | None, gen: torch.Generator, n: int
