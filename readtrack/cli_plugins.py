@@ -357,6 +357,9 @@ def practice(
         None, "--timeout", help="Per-stage timeout in seconds (default: 3x the model solution's time here)."
     ),
     notebook: bool = typer.Option(False, "--notebook", help="Write the exercise as a Jupyter notebook."),
+    knob_values: list[str] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="With --train: turn a knob of the training (repeatable)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Implement a paper's core yourself: graded by its plugin's check, and by its claim with --train."""
@@ -374,6 +377,7 @@ def practice(
             print("\n".join(text.status_lines(statuses, width)))
         return
     plugin = core.practice_plugin(name)
+    settings = _practice_settings(name, train, knob_values or [])
     if check or train:
         path = core.workspace_file(plugin, folder)
         if not path.exists():
@@ -394,6 +398,7 @@ def practice(
             seed=seed,
             timeout=timeout,
             emit=emit,
+            settings=settings,
         )
         if as_json:
             print_json(result.to_dict())
@@ -419,6 +424,21 @@ def practice(
         edit_file(workspace.path)
 
 
+def _practice_settings(name: str, train: bool, pairs: list[str]) -> dict[str, object]:
+    """``practice --train --set``: one value a knob, checked before anything runs."""
+    if not pairs:
+        return {}
+    from readtrack.errors import UsageError
+
+    if not train:
+        raise UsageError("--set turns the knobs of the training: add --train")
+    values = _knob_values([name], False, pairs)
+    several = [key for key, v in values.items() if len(v) > 1]
+    if several:
+        raise UsageError(f"--set {several[0]}: one value a knob in practice (`readtrack run` sweeps)")
+    return {key: v[0] for key, v in values.items()}
+
+
 @commands.command("plot")
 def plot(
     name: str = typer.Argument(..., metavar="NAME"),
@@ -429,8 +449,7 @@ def plot(
 ) -> None:
     """Save a picture of runs: training curves (one line per setting, a band over seeds) and bench medians;
     the newest run, multi-seed run or sweep of NAME by default."""
-    from readtrack import pictures
-    from readtrack import plugins
+    from readtrack import pictures, plugins
 
     plugin = plugins.get(name)
     pictures.checked_path(output)

@@ -245,3 +245,26 @@ def test_python_runs_a_setting_and_a_sweep_and_plots_them(knobby: Path) -> None:
     assert readtrack.plot("knobby").axes  # the newest: that sweep, from history
     with pytest.raises(UsageError, match="knobby has no knob 'decy'; did you mean decay"):
         readtrack.run("knobby", set={"decy": 1})
+
+
+def test_practice_trains_the_learners_code_with_a_knob_turned(tmp_path: Path) -> None:
+    """``practice rmsnorm --check --train --set norm=none``: the learner's code (here the model solution)
+    graded at the defaults, then trained with the knob turned: a what-if, reported, not the claim."""
+    from readtrack import practice
+
+    assert run_cli("practice", "rmsnorm").returncode == 0  # makes the workspace
+    workspace = practice.workspace_file(practice.practice_plugin("rmsnorm"))
+    plugin_model = Path(__file__).resolve().parents[1] / "plugins" / "rmsnorm" / "model.py"
+    workspace.write_text(plugin_model.read_text())
+    no_train = run_cli("practice", "rmsnorm", "--check", "--set", "norm=none")
+    assert (
+        no_train.returncode == 2 and "--set turns the knobs of the training: add --train" in no_train.stderr
+    )
+    typo = run_cli("practice", "rmsnorm", "--check", "--train", "--set", "nrm=none")
+    assert typo.returncode == 2 and "rmsnorm has no knob 'nrm'; did you mean norm?" in typo.stderr
+    turned = run_cli("practice", "rmsnorm", "--check", "--train", "--set", "norm=none")
+    assert turned.returncode == 0, turned.stdout + turned.stderr
+    assert "checks pass; trained with norm=none (targets reported, not asserted)" in turned.stdout
+    assert "not asserted with these settings" in turned.stdout
+    listed = json.loads(run_cli("practice", "--json").stdout)
+    assert next(e for e in listed if e["plugin"] == "rmsnorm")["status"] == "checks pass"

@@ -28,14 +28,20 @@ from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.tasks import teacher_classes
 from readtrack.plugin_kit.timing import bench_layers
 
+from .config import Config
 from .model import RMSNorm
 
-STEPS, BATCH, DEPTH, WIDTH, BAD_SCALE = 100, 128, 6, 32, 100.0
 RATES = (3e-3, 1e-2, 3e-2)  # Adam; each network gets its own best rate of it, chosen on a validation split
 NORMS: dict[str, Callable[[int], nn.Module] | None] = {
     "RMSNorm": RMSNorm,
     "nn.LayerNorm": nn.LayerNorm,
     "no normalisation": None,
+}
+#: what ``--set norm=...`` puts in the RMSNorm network's place (the ablation switch of config.py)
+UNDER_TEST: dict[str, Callable[[int], nn.Module] | None] = {
+    "rms": RMSNorm,
+    "layer": nn.LayerNorm,
+    "none": None,
 }
 
 
@@ -73,22 +79,43 @@ def check(ctx: RunContext) -> None:
         value=moved,
     )
 
+    # Low precision: the output keeps a's dtype, and the statistics are taken in float32: with |a| ~ 1000
+    # the squares overflow float16 (max 65504), so statistics in float16 give inf and an output of zeros.
+    from readtrack.context import dtype_name
 
-def _losses(ctx: RunContext, seed: int, label: str, lr: float) -> tuple[float, float, float]:
+    for low in (torch.bfloat16, torch.float16):
+        mine = RMSNorm((7, 32)).to(ctx.device, low)
+        ref = nn.RMSNorm((7, 32), eps=1e-6).to(ctx.device, low)
+        with torch.no_grad():
+            mine.weight.normal_()
+            ref.load_state_dict(mine.state_dict())
+            a = (1000 * torch.randn(4, 7, 32, device=ctx.device)).to(low)
+            out, expected = mine(a), ref(a)
+        name = dtype_name(low)
+        ctx.check_property(
+            f"returns a's dtype ({name} in, {name} out, as nn.RMSNorm)",
+            out.dtype == low,
+            f"returned {dtype_name(out.dtype)} for {name} input",
+        )
+        ctx.check_close(f"forward vs nn.RMSNorm ({name}, |a| ~ 1000: statistics in float32)", out, expected)
+
+
+def _losses(ctx: RunContext, cfg: Config, seed: int, label: str, lr: float) -> tuple[float, float, float]:
     """Validation loss, test loss and wall time of Adam on the 4-class teacher problem, inputs ×100.
 
-    The stream is one pass over fresh examples (STEPS × BATCH, no repeats), so the held-out losses measure
+    The stream is one pass over fresh examples (steps × batch, no repeats), so the held-out losses measure
     how far training got, not overfitting; the validation split picks the rate, the test split is reported.
     """
-    n_train = STEPS * BATCH
+    n_train = cfg.steps * cfg.batch
     X, y = teacher_classes(n_train + 4096, 32, 4, seed=1000 + seed, device=ctx.device)
-    X = BAD_SCALE * X  # raw units nobody standardised: what a re-scaling invariant layer absorbs
+    X = cfg.input_scale * X  # raw units nobody standardised: what a re-scaling invariant layer absorbs
     torch.manual_seed(seed)  # the same linear-layer weights for every norm (the norms draw no random numbers)
-    model = deep_mlp(DEPTH, WIDTH, 32, 4, NORMS[label]).to(ctx.device)
+    norm = UNDER_TEST[cfg.norm] if label == "RMSNorm" else NORMS[label]
+    model = deep_mlp(cfg.depth, cfg.width, 32, 4, norm).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
-    for step in range(STEPS):
-        batch = slice(step * BATCH, (step + 1) * BATCH)  # the same batches for every network
+    for step in range(cfg.steps):
+        batch = slice(step * cfg.batch, (step + 1) * cfg.batch)  # the same batches for every network
         loss = F.cross_entropy(model(X[batch]), y[batch])
         opt.zero_grad()
         loss.backward()
@@ -101,11 +128,13 @@ def _losses(ctx: RunContext, seed: int, label: str, lr: float) -> tuple[float, f
 
 
 def train(ctx: RunContext) -> None:
-    seeds = [ctx.seed] if ctx.quick else [ctx.seed + i for i in range(3)]
+    cfg = ctx.config(Config)
+    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    rates = RATES if cfg.lr == 0 else (cfg.lr,)
     test: dict[str, list[float]] = {}
     seconds: dict[str, float] = {}
     for done, label in enumerate(NORMS):
-        tried = {lr: [_losses(ctx, seed, label, lr) for seed in seeds] for lr in RATES}
+        tried = {lr: [_losses(ctx, cfg, seed, label, lr) for seed in seeds] for lr in rates}
         for lr, runs in tried.items():
             ctx.log(f"{label}, lr {lr:g}: validation losses {[round(r[0], 3) for r in runs]}")
         best = min(tried, key=lambda lr: statistics.mean(r[0] for r in tried[lr]))  # on validation
@@ -114,12 +143,15 @@ def train(ctx: RunContext) -> None:
         ctx.measured(
             f"{label}: test loss (mean of {len(seeds)} seed(s))",
             statistics.mean(test[label]),
-            f"lr {best:g}, the best of {', '.join(f'{r:g}' for r in RATES)} on the validation split; "
+            f"lr {best:g}, the best of {', '.join(f'{r:g}' for r in rates)} on the validation split; "
             f"per seed {', '.join(f'{v:.3f}' for v in test[label])}",
         )
         ctx.progress(done + 1, len(NORMS))
     rms, ln, plain = (statistics.mean(test[k]) for k in NORMS)
-    setup = f"{len(seeds)} seed(s), {STEPS} Adam steps, {DEPTH} He-initialised layers of {WIDTH}, inputs ×100"
+    setup = f"{len(seeds)} seed(s), {cfg.steps} Adam steps, {cfg.depth} He-initialised layers of {cfg.width}"
+    setup += f", inputs ×{cfg.input_scale:g}" + (
+        "" if cfg.norm == "rms" else f", norm={cfg.norm} in RMSNorm's place"
+    )
     ctx.target(
         "test loss RMSNorm − nn.LayerNorm (parity), each at its best lr",
         rms - ln,

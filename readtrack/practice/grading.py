@@ -53,6 +53,7 @@ def grade_here(
     timeout: float | None = None,
     device: str = "auto",
     emit: Emit | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> PracticeResult:
     """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
     solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
@@ -110,6 +111,7 @@ def grade_here(
                     options={"practice": label},
                     emit=send,
                     keep_history=False,
+                    settings=(settings or {}) if stage == "train" else {},
                 )
                 for ran in record.stages:
                     if ran.status == "timeout":
@@ -137,6 +139,7 @@ def _joined(records: list[RunRecord]) -> RunRecord:
 
     stages = [s for r in records for s in r.stages]
     first.info.stages = [s.stage for s in stages]
+    first.info.settings = records[-1].info.settings  # the train stage's knobs (``--set``), if turned
     status = worst_status([r.status for r in records])
     return RunRecord(first.info, status, sum(r.duration_s for r in records), stages)
 

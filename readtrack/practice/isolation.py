@@ -51,6 +51,7 @@ def grade_isolated(
     device: str = "auto",
     emit: Emit | None = None,
     cancel: threading.Event | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> PracticeResult:
     """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
     train_quick = quick if train_quick is None else train_quick
@@ -61,6 +62,7 @@ def grade_isolated(
     command += ["--train"] if train else []
     command += ["--quick"] if quick else []
     command += ["--train-quick"] if train_quick else []
+    command += ["--settings", json.dumps(settings or {})]
     read_end, write_end = os.pipe()
     env = {**os.environ, "READTRACK_PRACTICE_EVENTS_FD": str(write_end)}
     process = subprocess.Popen(
@@ -196,6 +198,7 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--train-quick", action="store_true")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--settings", default="{}", help="the train stage's knobs, as JSON")
     args = parser.parse_args(argv)
     events_fd = int(os.environ.pop("READTRACK_PRACTICE_EVENTS_FD"))
     os.set_inheritable(events_fd, False)  # a process the learner's code starts must not hold the pipe open
@@ -231,6 +234,7 @@ def _worker(argv: list[str]) -> int:
             timeout=args.timeout,
             device=args.device,
             emit=write,
+            settings=json.loads(args.settings),
         )
     except ReadtrackError as err:  # the learner renamed the class, no device: one line, not a crash
         solution = str(args.path.resolve())

@@ -60,15 +60,27 @@ class PracticeResult:
 
     @property
     def trained(self) -> bool:
-        """The train stage ran and every target passed: the paper's claim, reproduced with this code."""
-        return any(s.status == "passed" for s in self._stages("train"))
+        """The train stage ran at the calibrated settings and every target passed: the paper's claim,
+        reproduced with this code (knobs turned, ``--set``, report the targets and assert none)."""
+        return any(s.status == "passed" for s in self._stages("train")) and not self.settings
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """The train stage's knobs the learner turned (empty: the defaults)."""
+        return dict(self.record.info.settings) if self.record else {}
 
     def summary(self) -> str:
         """One line: the verdict, with how many checks passed."""
         comps = self.comparisons
         passing = sum(c.passed for c in comps)
         targets = " ".join(self.targets)
-        if self.status == "passed":
+        if self.status == "passed" and self.settings and self._stages("train"):
+            from readtrack.knobs import settings_label
+
+            verdict = (
+                f"checks pass; trained with {settings_label(self.settings)} (targets reported, not asserted)"
+            )
+        elif self.status == "passed":
             verdict = "claim reproduced" if self.trained else f"checks pass ({passing} of {len(comps)})"
         elif self.status == "failed" and comps and passing < len(comps):
             verdict = f"failing: {passing} of {len(comps)} checks pass"
@@ -102,8 +114,11 @@ class PracticeResult:
                 f"({'≥' if t.higher_is_better else '≤'} {_num(t.target)} needed)"
                 for t in stage.targets
             ]
-            out += [  # held to a claim at full size, too noisy at quick size to assert: shown, not graded
-                f"· reported: {m.name}: {_num(m.value)} (the claim, asserted in the full run: "
+            # held to a claim at full size (too noisy at quick size), or at the defaults (knobs turned):
+            # shown, not graded
+            where = "not asserted with these settings" if self.settings else "asserted in the full run"
+            out += [
+                f"· reported: {m.name}: {_num(m.value)} (the claim, {where}: "
                 f"{'≥' if claim[1] else '≤'} {_num(claim[0])})"
                 for m in stage.measured
                 if (claim := m.claim) is not None

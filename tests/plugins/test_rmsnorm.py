@@ -91,9 +91,26 @@ def test_the_train_stage_fails_without_the_normaliser(monkeypatch: pytest.Monkey
     """With RMSNorm replaced by the identity, the network is the unnormalised one: both claims must fail
     (its loss is no better than the arm without normalisation: the target fails; and far from LayerNorm's:
     the parity number, reported, not asserted, at quick size, lands above its threshold)."""
-    monkeypatch.setitem(experiment.NORMS, "RMSNorm", lambda n: nn.Identity())
+    monkeypatch.setitem(experiment.UNDER_TEST, "rms", lambda n: nn.Identity())  # the network under test
     result = run_stage("rmsnorm", "train")
     assert result.verdict() == "failed"
     assert result.targets and all(not t.passed for t in result.targets), failures(result)
     parity = reported_claim(result, "test loss RMSNorm − nn.LayerNorm (parity)")
     assert not parity.passed, parity
+
+
+def test_the_norm_knob_removes_the_idea_and_the_claim_goes_with_it() -> None:
+    """``--set norm=none`` (the ablation switch of config.py) trains the network under test without a
+    normaliser: the claim's number falls to the unnormalised arm's (reported against its threshold, not
+    asserted: the knob is off its calibrated default), and ``norm=layer`` reaches parity by construction."""
+    from readtrack_plugins.rmsnorm.config import Config
+
+    from readtrack.knobs import knobs_of
+    from readtrack.runner import run_plugin
+
+    assert {k.name for k in knobs_of(Config)} >= {"norm", "steps", "lr", "width"}
+    none = run_plugin("rmsnorm", device="cpu", quick=True, only="train", settings={"norm": "none"})
+    assert none.info.settings == {"norm": "none"} and none.status == "passed"  # nothing asserted
+    (stage,) = none.stages
+    ratio = next(m for m in stage.measured if m.name.startswith("test loss without normalisation / with"))
+    assert ratio.claim == (2.0, True) and ratio.value < 1.2, ratio  # the same network twice: about 1
