@@ -179,6 +179,9 @@ def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str,
 
     if run_all or len(names) != 1:
         raise UsageError("--set turns the knobs of one plugin: give one NAME")
+    builtin = knobs.builtin_package(names[0])  # a built-in wins its name: no discovery of the others
+    if builtin is not None:
+        return knobs.parse_settings(knobs.config_class(builtin), pairs, names[0])
     plugin = plugins.load_plugin(names[0])
     return knobs.parse_settings(knobs.config_class(plugin.info.package), pairs, plugin.name)
 

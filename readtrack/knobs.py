@@ -148,6 +148,19 @@ def config_class(package: str) -> type | None:
     return config if isinstance(config, type) and dataclasses.is_dataclass(config) else None
 
 
+def builtin_package(name: str) -> str | None:
+    """The package of the built-in plugin ``name`` when there is one (found, not imported): discovery picks
+    a built-in first, so ``--set`` is checked without importing every plugin's declaration."""
+    from readtrack.plugin_links import BUILTIN_PACKAGE
+
+    package = f"{BUILTIN_PACKAGE}.{name.replace('-', '_')}"
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    return package if found is not None else None
+
+
 def parse_settings(config: type | None, pairs: Sequence[str], plugin: str) -> dict[str, list[Any]]:
     """``--set KEY=VALUE[,VALUE...]`` texts as {knob: [values]}, each value checked (exit 2 naming the
     allowed range, or the closest knob names for an unknown one). A knob set twice is an error."""
