@@ -7,7 +7,8 @@ A calibration holds for the code it ran (``readtrack.calibration.fingerprint``).
 into its ``config.py`` changes that code but, done right, not one number it computes. This script proves it
 the only way that counts, by running both: the plugin as it was at ``REV`` (a git worktree of it, the
 readtrack of that commit too) and as it is now, on the same seeds, quick and full, one thread a run, on this
-machine; every number of the train stage (targets, measured values, curves) must be equal bit for bit,
+machine; every number the calibration records (the train stage's targets and measured values, with their
+details) must be equal bit for bit (curves are not calibrated: a refactor may add one),
 but for a measured value that differs between two runs of the base itself (a wall-time ratio), left out and
 named.
 
@@ -134,7 +135,6 @@ def train_numbers(tree: Path, name: str, quick: bool, seed: int) -> dict[str, An
         "status": stage["status"],
         "targets": [(t["name"], t["value"], t["target"]) for t in stage["targets"]],
         "measured": [(m["name"], m["value"], m["detail"]) for m in stage["measured"]],
-        "curves": stage["curves"],
     }
 
 

@@ -100,8 +100,11 @@ def check(ctx: RunContext) -> None:
         ctx.check_close(f"forward vs nn.RMSNorm ({name}, |a| ~ 1000: statistics in float32)", out, expected)
 
 
-def _losses(ctx: RunContext, cfg: Config, seed: int, label: str, lr: float) -> tuple[float, float, float]:
-    """Validation loss, test loss and wall time of Adam on the 4-class teacher problem, inputs ×100.
+def _losses(
+    ctx: RunContext, cfg: Config, seed: int, label: str, lr: float
+) -> tuple[float, float, float, list[float]]:
+    """Validation loss, test loss, wall time and the training loss of each step, of Adam on the 4-class
+    teacher problem, inputs ×100.
 
     The stream is one pass over fresh examples (steps × batch, no repeats), so the held-out losses measure
     how far training got, not overfitting; the validation split picks the rate, the test split is reported.
@@ -114,17 +117,19 @@ def _losses(ctx: RunContext, cfg: Config, seed: int, label: str, lr: float) -> t
     model = deep_mlp(cfg.depth, cfg.width, 32, 4, norm).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
+    losses = []
     for step in range(cfg.steps):
         batch = slice(step * cfg.batch, (step + 1) * cfg.batch)  # the same batches for every network
         loss = F.cross_entropy(model(X[batch]), y[batch])
         opt.zero_grad()
         loss.backward()
         opt.step()
+        losses.append(loss.item())
     elapsed = time.perf_counter() - start
     with torch.no_grad():
         val = F.cross_entropy(model(X[n_train : n_train + 2048]), y[n_train : n_train + 2048]).item()
         test = F.cross_entropy(model(X[n_train + 2048 :]), y[n_train + 2048 :]).item()
-    return val, test, elapsed
+    return val, test, elapsed, losses
 
 
 def train(ctx: RunContext) -> None:
@@ -140,6 +145,8 @@ def train(ctx: RunContext) -> None:
         best = min(tried, key=lambda lr: statistics.mean(r[0] for r in tried[lr]))  # on validation
         test[label] = [r[1] for r in tried[best]]
         seconds[label] = statistics.mean(r[2] for r in tried[best])
+        for step, values in enumerate(zip(*(r[3] for r in tried[best]), strict=True)):
+            ctx.metric(f"training loss: {label} (its best lr)", step, statistics.mean(values))
         ctx.measured(
             f"{label}: test loss (mean of {len(seeds)} seed(s))",
             statistics.mean(test[label]),
