@@ -8,7 +8,8 @@ rest of the difference under a thousandth of it):
 - a scale: ``actual ≈ c · expected`` for one number c, named when it is −1, 2, ½, n, 1/n, √n or 1/√n for a
   size n of the output's shape;
 - a shift: ``actual ≈ expected + k`` everywhere;
-- a transpose: the expected output with its last two axes swapped, or the expected values in another order;
+- a transpose: the expected output with its last two axes swapped, or its values in another order (only
+  when the output is far from the expected one in place: a rounding-sized error is close in any order);
 - otherwise where it is wrong: in how many of the elements, and the worst one's index and both values.
 
 Runs only when a comparison has failed, on the float64 copies `RunContext.check_close` already made.
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 #: A relation explains the output when what it leaves unexplained is under this fraction of it.
 EXPLAINED = 1e-3
+#: Values in another order are named only when the output is this far from the expected one in place.
+REORDERED = 0.1
 
 
 def describe(actual: torch.Tensor, expected: torch.Tensor, wrong: torch.Tensor) -> str:
@@ -43,11 +46,15 @@ def describe(actual: torch.Tensor, expected: torch.Tensor, wrong: torch.Tensor) 
     k = float(diff.mean())
     if abs(k) > 0 and float((diff - k).norm()) <= EXPLAINED * float(diff.norm()):
         return f"your output ≈ expected {'+' if k > 0 else '−'} {abs(k):.4g} everywhere"
-    if actual.dim() >= 2 and actual.shape[-1] == actual.shape[-2]:
+    # a reordering only where the output is far from the expected one in place (a rounding-sized error is
+    # close in any order)
+    far = float(diff.norm()) > REORDERED * a_norm
+    if far and actual.dim() >= 2 and actual.shape[-1] == actual.shape[-2]:
         swapped = expected.transpose(-1, -2)
         if float((actual - swapped).norm()) <= EXPLAINED * max(a_norm, 1e-300):
             return "your output is the expected one with its last two axes swapped"
-    if a.numel() > 1 and float((a.sort().values - e.sort().values).norm()) <= EXPLAINED * max(a_norm, 1e-300):
+    reordered = far and a.numel() > 1
+    if reordered and float((a.sort().values - e.sort().values).norm()) <= EXPLAINED * max(a_norm, 1e-300):
         return "your output has the expected values in another order (an axis permuted or mis-indexed?)"
     return _where(actual, expected, wrong)
 

@@ -103,6 +103,39 @@ def check(ctx: RunContext) -> None:
                 )
     _check_schedules(ctx)
 
+    # Dynamic masks come from self.g alone and each call draws anew: the same seed gives the same masks,
+    # another seed other masks (not a generator seeded with the epoch), and a second call with the same e
+    # other masks again (not one mask kept per epoch); the labels are the tokens as they were.
+    tokens = right_copy_batch(512, N, torch.Generator().manual_seed(ctx.seed), vocab=VOCAB, device=dev)
+
+    def draw(seed: int, calls: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        masks = DynamicMasks(tokens, torch.Generator().manual_seed(seed), mask_id=MASK_ID, vocab=VOCAB)
+        return [masks.epoch(0) for _ in range(calls)][-1]
+
+    first, again, other = draw(1), draw(1), draw(2)
+    alike = float(_same(first, again).float().mean())
+    ctx.check_property(
+        "dynamic: every draw comes from self.g (generators seeded alike give the same masks)",
+        alike == 1.0,
+        f"{alike:.1%} of the sequences masked alike: the masks do not follow self.g",
+        value=alike,
+    )
+    pairs = {"seeded apart": (first, other), "a second call of epoch(0)": (first, draw(1, calls=2))}
+    for what, (a, b) in pairs.items():
+        alike = float(_same(a, b).float().mean())
+        ctx.check_property(
+            f"dynamic: {what} masks anew (share masked alike ≤ 5%)",
+            alike <= 0.05,
+            f"{alike:.1%} of the sequences masked alike",
+            value=alike,
+        )
+    selected = first[1] != IGNORE
+    ctx.check_property(
+        "dynamic: labels hold the original token at every selected position",
+        bool((first[1][selected] == tokens[selected]).all()),
+        f"{int((first[1][selected] != tokens[selected]).sum())} of {int(selected.sum())} labels differ",
+    )
+
 
 def _same(a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """(S,) True where a sequence is masked identically (same inputs, same labels) in ``a`` and ``b``."""

@@ -110,6 +110,30 @@ def check(ctx: RunContext) -> None:
         value=moved,
     )
 
+    # What the statement asks besides eq. 34 at the default base: θ_i from the base given, x's dtype kept
+    # (angles are float64, so an uncast cos turns float32 into float64), an odd d refused.
+    x = torch.randn(2, 7, 8, dtype=exact, device=ctx.device)
+    at = torch.randint(0, 2000, (7,), device=ctx.device)
+    ctx.check_close(
+        "θ_i = base^(−2i/d) with the base given (500) vs the complex form",
+        apply_rotary(x, at, base=500.0),
+        rotary_complex(x, at, base=500.0),
+    )
+    out = apply_rotary(x.float(), at)
+    ctx.check_property(
+        "returns x's dtype (float32 in, float32 out)",
+        out.dtype == torch.float32,
+        f"returned {dtype_name(out.dtype)} for float32 x: cast cos and sin to x's dtype",
+    )
+    try:
+        apply_rotary(torch.randn(2, 7, 7, device=ctx.device), at)
+        refused = "returned a tensor for d = 7"
+    except ValueError:
+        refused = ""
+    except Exception as err:  # the learner's code failing otherwise, e.g. a RuntimeError from a reshape
+        refused = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    ctx.check_property("an odd d (7) raises ValueError", not refused, refused)
+
 
 GRID = (3e-3, 1e-2, 3e-2)  # Adam learning rates: each position scheme gets its own best, picked on validation
 # The quick run trains only the rates this grid picks at the quick budget (validation loss, seeds 0-4:

@@ -90,6 +90,52 @@ def check(ctx: RunContext) -> None:
     _check_recurrence(ctx)
     _check_sequence_gradient(ctx)
 
+    # The shifts stay differentiable through the r's: the sequence gradient above takes its exact and its
+    # paper's gradient through the same shifts, so a detached r would pass it; here the gradients are held
+    # against the recurrence written out with torch ops.
+    for dtype in ctx.check_dtypes:
+        torch.manual_seed(ctx.seed)
+        model = RTRBM(5, 3).to(ctx.device, dtype)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.normal_()
+        W, b_H, W_prime, b_init = model.rbm.W, model.rbm.b_H, model.W_prime, model.b_init
+
+        def written_out(
+            v: torch.Tensor,
+            W: torch.Tensor = W,
+            b_H: torch.Tensor = b_H,
+            W_prime: torch.Tensor = W_prime,
+            b_init: torch.Tensor = b_init,
+        ) -> torch.Tensor:
+            shifts, r = [], None
+            for t in range(v.shape[1]):
+                bias = b_init.expand(v.shape[0], -1) if r is None else b_H + r @ W_prime.T
+                shifts.append(bias - b_H)
+                r = torch.sigmoid(v[:, t] @ W.T + bias)  # r_t, with frame t's own bias
+            return torch.stack(shifts, dim=1)
+
+        v = torch.bernoulli(torch.full((2, 4, 5), 0.5, dtype=dtype, device=ctx.device))
+        params = [W, b_H, W_prime, b_init]
+        _, grads = ctx.value_and_grads(model.biases, v, params=params)
+        _, ref_grads = ctx.value_and_grads(written_out, v, params=params)
+        ctx.check_close(
+            f"gradients of the shifts (v, W, b_H, W′, b_init) through the r's vs the recurrence written "
+            f"out ({dtype_name(dtype)})",
+            grads,
+            ref_grads,
+        )
+
+    # The ablation (temporal False): every shift is 0, frame 1's included (b_init − b_H would move it).
+    ablation = RTRBM(5, 3, temporal=False).to(ctx.device, ctx.exact_dtype)
+    with torch.no_grad():
+        for p in ablation.rbm.parameters():
+            p.normal_()
+    v = torch.bernoulli(torch.full((2, 4, 5), 0.5, dtype=ctx.exact_dtype, device=ctx.device))
+    ctx.check_close(
+        "the ablation (temporal=False): every shift is 0", ablation.biases(v), torch.zeros_like(v[..., :3])
+    )
+
 
 def _check_gradients(ctx: RunContext, rbm: RBM, V: torch.Tensor, H: torch.Tensor, dtype: torch.dtype) -> None:
     """Exact ∂ mean log P(data) / ∂W two ways, then the expected CD-k gradient against it as k grows, and our

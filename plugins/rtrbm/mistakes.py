@@ -37,3 +37,33 @@ def biases_without_recurrence(self: RTRBM, v: torch.Tensor) -> torch.Tensor:
     for t in range(T - 1):
         shifts.append(self.rbm.p_h(v[:, t]) @ self.W_prime.T)
     return torch.stack(shifts, dim=1)
+
+
+@mistake("RTRBM.biases", fails="gradients of the shifts (v, W, b_H, W′, b_init) through the r's")
+def biases_with_detached_states(self: RTRBM, v: torch.Tensor) -> torch.Tensor:
+    """Detaches each r_t before it feeds the next frame: the shifts are right, but no gradient flows back
+    through time (W′ still learns, what came before it does not)."""
+    B, T, _ = v.shape
+    if not self.temporal:
+        return v.new_zeros(B, T, self.W_prime.shape[0])
+    shift = (self.b_init - self.rbm.b_H).expand(B, -1)
+    shifts = []
+    for t in range(T):
+        shifts.append(shift)
+        r = self.rbm.p_h(v[:, t], shift).detach()
+        shift = r @ self.W_prime.T
+    return torch.stack(shifts, dim=1)
+
+
+@mistake("RTRBM.biases", fails="the ablation (temporal=False): every shift is 0")
+def biases_ignoring_the_ablation(self: RTRBM, v: torch.Tensor) -> torch.Tensor:
+    """Runs the recurrence whatever self.temporal says: in the ablation (W′ = 0, b_init = 0) frame 1's shift
+    is −b_H, so the plain RBM's first frame loses its hidden bias."""
+    B, T, _ = v.shape
+    shift = (self.b_init - self.rbm.b_H).expand(B, -1)
+    shifts = []
+    for t in range(T):
+        shifts.append(shift)
+        r = self.rbm.p_h(v[:, t], shift)
+        shift = r @ self.W_prime.T
+    return torch.stack(shifts, dim=1)

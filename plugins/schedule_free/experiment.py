@@ -163,6 +163,26 @@ def check(ctx: RunContext) -> None:
                 "after each of the steps",
             )
 
+    # One call with ε = 0.1: the runs above use the default ε = 1e-8, which a hard-coded ε would match.
+    from .model import schedule_free_update
+
+    exact = ctx.exact_dtype
+    gen = torch.Generator().manual_seed(ctx.seed)
+    y, z, x, g = (torch.randn(4, 3, generator=gen, dtype=exact).to(ctx.device) for _ in range(4))
+    v = torch.rand(4, 3, generator=gen, dtype=exact).to(ctx.device)
+    t, lr_t, c, beta1, beta2, eps, wd = 3, 0.05, 0.3, 0.9, 0.99, 0.1, 0.1
+    got = schedule_free_update(y, z, x, v, g, t, lr_t, c, beta1, beta2, eps, wd)
+    v_new = beta2 * v + (1 - beta2) * g * g
+    d = g / ((v_new / (1 - beta2**t)).sqrt() + eps) + wd * y
+    z_new = z - lr_t * d
+    x_new = (1 - c) * x + c * z_new
+    want = [(1 - beta1) * z_new + beta1 * x_new, z_new, x_new, v_new]
+    ctx.check_close(
+        "one step with ε = 0.1 (the eps given) vs the equations, (y, z, x, v)",
+        torch.cat([o.flatten() for o in got]),
+        torch.cat([w.flatten() for w in want]),
+    )
+
 
 def _batch(teacher: torch.Tensor, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     seeds = teacher.shape[0]

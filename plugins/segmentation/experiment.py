@@ -90,6 +90,28 @@ def check(ctx: RunContext) -> None:
     _check_mean_iou(ctx, g)
     _check_fully_convolutional(ctx)
 
+    # The kernel itself, in the dtype and on the device asked for: Upsample asks for the defaults
+    # (float32, CPU) and casts the weight afterwards, so the comparisons above cannot see those arguments.
+    from .model import bilinear_kernel
+
+    for factor in (2, 6):
+        kernel = bilinear_kernel(factor, dtype=ctx.exact_dtype, device=ctx.device)
+        asked = f"{dtype_name(ctx.exact_dtype)} on {torch.device(ctx.device).type}"
+        got = f"{dtype_name(kernel.dtype)} on {kernel.device.type}"
+        ctx.check_property(
+            f"bilinear_kernel({factor}, dtype, device) returns the dtype and device asked for ({asked})",
+            got == asked,
+            f"returned {got}",
+        )
+        c = factor - 0.5
+        taps = range(2 * factor)
+        by_hand = [[(1 - abs(a - c) / factor) * (1 - abs(b - c) / factor) for b in taps] for a in taps]
+        ctx.check_close(
+            f"bilinear_kernel({factor}) vs w[a, b] = (1 − |a − c|/f)(1 − |b − c|/f), c = f − 1/2",
+            kernel,
+            torch.tensor(by_hand, dtype=ctx.exact_dtype),
+        )
+
 
 def _check_mean_iou(ctx: RunContext, g: torch.Generator) -> None:
     target = torch.randint(0, CLASSES, (3, 9, 11), generator=g)

@@ -84,6 +84,16 @@ def check(ctx: RunContext) -> None:
             ctx.check_close(
                 f"exhaustive beam's score vs enumeration's best ({name})", best_score, scores.amax(dim=1)
             )
+            # reverse is passed on to model.encode: every comparison above reads the source reversed; these
+            # sources are no palindromes, so reading them in order changes every score
+            unequal = torch.tensor([[1, 2, 3], [3, 3, 1], [2, 1, 1]], device=ctx.device)
+            forward_order, forward_score = beam_search(model, unequal, 4, beam=2, reverse=False)
+            ctx.check_close(
+                f"with reverse=False, a beam's score is its sequence's log-probability, source in order "
+                f"({name})",
+                forward_score,
+                sequence_logprob(model, unequal, forward_order, reverse=False),
+            )
 
 
 def train_copy(ctx: RunContext, reverse: bool, steps: int, lr: float, seed: int) -> Seq2Seq:

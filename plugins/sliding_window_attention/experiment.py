@@ -46,6 +46,22 @@ def check(ctx: RunContext) -> None:
     _check_rolling_cache(ctx)
     _check_receptive_field(ctx)
 
+    # q, k, v are (..., N, d): any number of leading dimensions, not just (batch, heads); and W ≥ 1.
+    q, k, v = (torch.randn(5, 9, 4, dtype=ctx.exact_dtype, device=ctx.device) for _ in range(3))
+    ctx.check_close(
+        "windowed attention vs SDPA with a band mask, 3-D q, k, v (5, 9, 4), W=3",
+        sliding_window_attention(q, k, v, 3),
+        band_sdpa(q, k, v, 3),
+    )
+    try:
+        out = sliding_window_attention(q, k, v, 0)
+        refused = f"returned {'NaN' if bool(out.isnan().any()) else 'a tensor'} for W = 0"
+    except ValueError:
+        refused = ""
+    except Exception as err:  # the learner's code failing otherwise, e.g. a ZeroDivisionError
+        refused = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    ctx.check_property("a window W < 1 (0) raises ValueError", not refused, refused)
+
 
 def _check_rolling_cache(ctx: RunContext) -> None:
     """Decode 40 positions one at a time through a buffer of W = 5 entries: each step's output must equal the

@@ -102,6 +102,19 @@ def check(ctx: RunContext) -> None:
             ctx.check_close(
                 f"eq. 11's mean from ε equals μ̃_t(z_t, z_0), {name}", mean_from_eps(zt, eps, t, s), mean
             )
+        # what posterior returns, not only its values: β̃_t a 0-d tensor (a Python float compares equal)
+        mean, var = posterior(z0, zt, 10, s)
+        returned = [
+            f"{tuple(x.shape)} {dtype_name(x.dtype)}" if isinstance(x, torch.Tensor) else type(x).__name__
+            for x in (mean, var)
+        ]
+        wanted = [f"(5, 3) {dtype_name(dtype)}", f"() {dtype_name(dtype)}"]
+        ctx.check_property(
+            f"posterior returns μ̃_t (batch, d) and β̃_t a 0-d tensor, in the schedule's dtype "
+            f"({dtype_name(dtype)})",
+            returned == wanted,
+            f"returned {', '.join(returned)}; expected {', '.join(wanted)}",
+        )
     torch.manual_seed(ctx.seed)
     model = Denoiser(D_Z, CLASSES).to(ctx.device, ctx.exact_dtype)
     z = torch.randn(6, D_Z, dtype=ctx.exact_dtype, device=ctx.device)

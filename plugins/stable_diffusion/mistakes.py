@@ -27,3 +27,15 @@ def guided_eps(model: Denoiser, zt: torch.Tensor, t: torch.Tensor, c: torch.Tens
     cond = model(zt, t, c)
     uncond = model(zt, t, torch.full_like(c, model.null))
     return uncond + w * (cond - uncond)
+
+
+@mistake("posterior", fails="posterior returns μ̃_t (batch, d) and β̃_t a 0-d tensor")
+def posterior_from_floats(
+    z0: torch.Tensor, zt: torch.Tensor, t: int, s: Schedule
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reads the schedule into Python floats: the mean is right, but β̃_t comes back a float, not a 0-d
+    tensor of the schedule's dtype (its .sqrt() in a sampler fails)."""
+    a_bar, a_bar_prev, beta = float(s.alpha_bar[t - 1]), float(s.alpha_bar[t - 2]), float(s.beta[t - 1])
+    to_z0, to_zt = a_bar_prev**0.5 * beta / (1 - a_bar), (1 - beta) ** 0.5 * (1 - a_bar_prev) / (1 - a_bar)
+    mean = to_z0 * z0 + to_zt * zt
+    return mean, (1 - a_bar_prev) / (1 - a_bar) * beta  # type: ignore[return-value]

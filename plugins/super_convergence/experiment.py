@@ -92,6 +92,13 @@ def check(ctx: RunContext) -> None:
             f"one-cycle rises then falls monotonically, {case}",
             bool((rising > 0).all() and (falling < 0).all()),
         )
+    # a Python float, as an optimiser's param_groups hold it (a 0-d tensor compares equal above)
+    returned = [one_cycle_lr(k, 7, max_lr) for k in range(7)]
+    ctx.check_property(
+        "one-cycle returns a Python float at every step",
+        all(isinstance(rate, float) for rate in returned),
+        f"returned {', '.join(sorted({type(rate).__name__ for rate in returned}))}",
+    )
     X, y = teacher_classes(600, D_IN, CLASSES, ctx.seed, device=ctx.device)
     torch.manual_seed(ctx.seed)
     model = MLP(D_IN, 32, CLASSES).to(ctx.device)

@@ -56,7 +56,35 @@ def check(ctx: RunContext) -> None:
     _check_decoder_causality(ctx, exact)
     _check_permutation_equivariance(ctx, exact)
 
+    # What the attention cases in _check_attention leave out: d_v ≠ d_k (they use 8 for both), a scale given
+    # explicitly, and the ValueError for attn_mask and is_causal at once.
+    g = torch.Generator().manual_seed(ctx.seed)
+    query = torch.randn(2, 3, 13, 8, generator=g, dtype=exact)  # (B, H, L, d_k)
+    key = torch.randn(2, 3, 17, 8, generator=g, dtype=exact)  # (B, H, S, d_k)
+    value = torch.randn(2, 3, 17, 5, generator=g, dtype=exact)  # (B, H, S, d_v)
+    scales: dict[str, dict[str, Any]] = {"d_v = 5 ≠ d_k = 8": {}, "scale = 0.3 given": {"scale": 0.3}}
+    for case, kwargs in scales.items():
+        qkv = (query, key, value)
+        out, grads = ctx.value_and_grads(partial(scaled_dot_product_attention, **kwargs), *qkv)
+        ref, ref_grads = ctx.value_and_grads(partial(F.scaled_dot_product_attention, **kwargs), *qkv)
+        ctx.check_close(f"eq. 1 attention vs torch SDPA, {case} ({dtype_name(exact)})", out, ref)
+        ctx.check_close(f"eq. 1 gradients vs torch SDPA, {case} ({dtype_name(exact)})", grads, ref_grads)
+    query, key, value = (t.to(ctx.device) for t in (query, key, value))
+    try:
+        allowed = torch.ones(13, 17, dtype=torch.bool, device=ctx.device)
+        scaled_dot_product_attention(query, key, value, attn_mask=allowed, is_causal=True)
+        refused = "returned a tensor"
+    except ValueError:
+        refused = ""
+    except Exception as err:  # the learner's code failing otherwise
+        refused = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    ctx.check_property("attn_mask and is_causal at once raise ValueError", not refused, refused)
+
     # Section 3.5, written out number by number: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos.
+    pe = positions(128, 64)
+    ctx.check_property(
+        "sinusoidal positions are float64", pe.dtype == torch.float64, f"returned {dtype_name(pe.dtype)}"
+    )
     d_odd = 15  # an odd width too: the last column is a sine without its cosine partner
     for width in (64, d_odd):
         formula = torch.tensor(
@@ -78,7 +106,7 @@ def check(ctx: RunContext) -> None:
     # Section 3.5: "for any fixed offset k, PE_(pos+k) can be represented as a linear function of PE_pos".
     # Each (sin, cos) pair at frequency ω turns by the angle ω·k: the map is a block-diagonal rotation.
     d, k = 64, 7
-    pe = positions(128, d)  # (128, d)
+    pe = positions(128, d).to(torch.float64)  # (128, d); its dtype is checked above
     omega = 1.0 / 10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d)  # (d/2,)
     c, s = torch.cos(omega * k), torch.sin(omega * k)
     M = torch.zeros(d, d, dtype=torch.float64)

@@ -58,7 +58,22 @@ def check(ctx: RunContext) -> None:
             ref = ctx.value_and_grads(_bernoulli_reference, logits, x)
             ctx.check_close(f"Bernoulli decoder log p(x | z) vs torch Bernoulli, {name}", ours[0], ref[0])
             ctx.check_close(f"Bernoulli log p(x | z) gradients vs torch Bernoulli's, {name}", ours[1], ref[1])
-    _check_reparameterisation(ctx)
+    # Gradients reach μ and log σ² through z (the point of the trick), here with L = 5 samples of a batch of
+    # 4 drawn from their own generator (the global one's draws below stay as they were); the pathwise checks
+    # below differentiate through z and would crash without them, so they wait for this.
+    draw = torch.Generator().manual_seed(ctx.seed)
+    mu, logvar = (torch.randn(4, 3, generator=draw, dtype=ctx.exact_dtype).to(ctx.device) for _ in range(2))
+    mu.requires_grad_(), logvar.requires_grad_()
+    z = reparameterise(mu, logvar, torch.randn(5, 4, 3, generator=draw, dtype=ctx.exact_dtype).to(ctx.device))
+    reach = torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True) if z.requires_grad else (None, None)
+    missed = [name for name, d in zip(("μ", "log σ²"), reach, strict=True) if d is None or not bool(d.any())]
+    reached = ctx.check_property(
+        "gradients reach μ and log σ² through z = μ + σ ⊙ ε",
+        not missed,
+        f"no gradient reaches {' or '.join(missed)}" if missed else "",
+    )
+    if reached.passed:
+        _check_reparameterisation(ctx)
     _check_estimators_a_and_b(ctx)
     _check_against_quadrature(ctx)
 

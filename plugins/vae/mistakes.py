@@ -19,3 +19,12 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """The mean over the latent dimensions instead of the sum: the KL is d_z times too small against the
     reconstruction's sum over pixels."""
     return -0.5 * (1 + logvar - mu.square() - logvar.exp()).mean(dim=-1)
+
+
+@mistake("reparameterise", fails="gradients reach μ and log σ² through z")
+def reparameterise_with_a_detached_sigma(
+    mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor
+) -> torch.Tensor:
+    """σ detached from the graph: the samples are right, but no gradient reaches the encoder's log σ², so it
+    never learns the posterior's width."""
+    return mu + torch.exp(0.5 * logvar).detach() * eps

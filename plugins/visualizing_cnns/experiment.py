@@ -200,6 +200,37 @@ def check(ctx: RunContext) -> None:
         f"largest difference {(deconv - grad).abs().max().item():.3g}",
     )
 
+    # The two exercises by themselves, on what the projections above never show: an unknown rule, maps of
+    # unequal height and width (the network's are square), and gradients through the unpooling.
+    from .model import _through_relu, unpool
+
+    try:
+        _through_relu(x, x, "saliency")
+        refused = "returned a tensor"
+    except ValueError:
+        refused = ""
+    except Exception as err:  # the learner's code failing otherwise
+        refused = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    ctx.check_property(
+        '_through_relu with an unknown rule ("saliency") raises ValueError', not refused, refused
+    )
+    r = torch.randn(2, 3, 3, 5, generator=g, dtype=ctx.exact_dtype).to(ctx.device)  # (B, C, h, w), h ≠ w
+    below = torch.randn(2, 3, 6, 10, generator=g, dtype=ctx.exact_dtype).to(ctx.device)
+    _, switches = F.max_pool2d(below, 2, return_indices=True)
+    ctx.check_close(
+        "unpool vs F.max_unpool2d, maps of 3×5 (h ≠ w), batch 2, 3 channels",
+        unpool(r, switches),
+        F.max_unpool2d(r, switches, (2, 2)),
+    )
+    leaf = r.clone().requires_grad_()
+    out = unpool(leaf, switches)
+    reached = torch.autograd.grad(out.sum(), leaf)[0] if out.requires_grad else torch.zeros_like(r)
+    ctx.check_property(
+        "autograd goes through unpool: ∂Σ unpool(r)/∂r = 1 for every value of r",
+        bool((reached == 1).all()),
+        "no gradient reaches r" if not out.requires_grad else f"gradients from {reached.min().item():g}",
+    )
+
 
 def box_share(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """For maps (n, H, W) ≥ 0 and boxes (n, 4) (y0, x0, y1, x1): the share of each map's mass inside its

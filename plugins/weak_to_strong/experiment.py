@@ -75,12 +75,29 @@ def check(ctx: RunContext) -> None:
             ctx.check_close(f"confidence loss vs hand-written reference, {name}", ours, ref)
             ctx.check_close(f"confidence loss gradients vs reference, {name}", grads, ref_grads)
 
+    # What the losses above cannot see of t̂ itself: one-hot rows of 0s and 1s in the logits' dtype (float32
+    # here), with no gradient; drawn from its own generator, so that g's draws below stay as they were.
+    own = torch.Generator().manual_seed(ctx.seed)
+    logits = torch.randn(9, 2, generator=own).to(ctx.device).requires_grad_()
+    p1 = torch.rand(9, generator=own).to(ctx.device)
+    hard = hardened_targets(logits, torch.stack([1 - p1, p1], dim=1))
+    one_hot = tuple(hard.shape) == (9, 2) and bool(
+        ((hard == 0) | (hard == 1)).all() and (hard.sum(1) == 1).all()
+    )
+    ctx.check_property(
+        "hardened targets are one-hot (n, 2) in the logits' dtype (float32), with no gradient",
+        one_hot and hard.dtype == torch.float32 and not hard.requires_grad,
+        f"returned {tuple(hard.shape)} {dtype_name(hard.dtype)}"
+        + (", one-hot" if one_hot else ", not one-hot")
+        + (", with a gradient" if hard.requires_grad else ""),
+    )
+
     exact = ctx.exact_dtype
     for n, prior in ((50, 0.5), (101, 0.3), (64, 0.9)):
         logits = torch.randn(n, 2, generator=g, dtype=torch.float64).to(ctx.device, exact)
         p1 = torch.full((n,), prior, dtype=exact, device=ctx.device)
         hard = hardened_targets(logits, torch.stack([1 - p1, p1], dim=1))
-        frac = float(hard[:, 1].mean())
+        frac = float(hard[:, 1].sum()) / n  # a sum: a long tensor of targets (caught above) has no mean
         ctx.check_property(
             f"hardened targets match the weak prior, n={n}, prior {prior}",
             abs(frac - prior) <= 1 / n + 1e-12,
@@ -98,7 +115,7 @@ def check(ctx: RunContext) -> None:
     ctx.check_close(
         "α = 1 is CE on the hardened targets alone",
         confidence_loss(logits, weak, 1.0),
-        F.cross_entropy(logits, hardened_targets(logits, weak)),
+        F.cross_entropy(logits, hardened_targets(logits, weak).to(logits.dtype)),
     )
     ctx.check_close(
         "α warm-up: 0 → 0.75 linearly over the first 20%, then flat",

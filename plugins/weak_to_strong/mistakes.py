@@ -25,3 +25,12 @@ def confidence_loss(logits: torch.Tensor, weak_probs: torch.Tensor, alpha: float
     train the student on its own guesses alone."""
     target = alpha * weak_probs + (1 - alpha) * hardened_targets(logits, weak_probs)
     return F.cross_entropy(logits, target)
+
+
+@mistake("hardened_targets", fails="hardened targets are one-hot (n, 2) in the logits' dtype")
+def hardened_targets_as_indices_one_hot(logits: torch.Tensor, weak_probs: torch.Tensor) -> torch.Tensor:
+    """The right classes through F.one_hot, which returns int64: the targets are not in the logits' dtype,
+    and F.cross_entropy reads an integer (n, 2) target as class indices."""
+    p0 = logits.softmax(dim=-1)[:, 0]
+    t = torch.quantile(p0, weak_probs[:, 1].mean())
+    return F.one_hot((p0 < t).long(), 2)

@@ -257,6 +257,19 @@ def check(ctx: RunContext) -> None:
             spread <= 2 + 1e-6,
             f"{spread:.6f}",
         )
+    # log_mel casts the filters to x's dtype: above they came in x's dtype already, but mel_filters gives
+    # float64, and the audio is float32 (a device without float64, mps, cannot hold such a filter bank).
+    x = torch.randn(2, 800, generator=g).to(ctx.device)
+    if ctx.exact_dtype == torch.float64:
+        try:
+            got = f"returned {dtype_name(log_mel(x, ours_filters.to(ctx.device), N_FFT, HOP).dtype)}"
+        except RuntimeError as err:  # a float64 filter bank times float32 power
+            got = f"raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        ctx.check_property(
+            "log_mel casts the (float64) filters to x's dtype: float32 audio gives a float32 log-Mel",
+            got == "returned float32",
+            got,
+        )
     ctx.check_close(
         "sinusoidal positions vs a loop (sin then cos, 10000^(−i/(C/2 − 1)))",
         sinusoids(9, 8, device=ctx.device).double(),

@@ -35,3 +35,13 @@ def log_mel(x: torch.Tensor, filters: torch.Tensor, N: int, hop: int) -> torch.T
     L = torch.clamp(filters.to(x.dtype) @ power, min=1e-10).log10()
     L = torch.maximum(L, L.amax() - 8.0)
     return (L + 4.0) / 4.0
+
+
+@mistake("log_mel", fails="log_mel casts the (float64) filters to x's dtype")
+def log_mel_without_the_cast(x: torch.Tensor, filters: torch.Tensor, N: int, hop: int) -> torch.Tensor:
+    """The filter bank used in whatever dtype it came: mel_filters gives float64, and a float64 bank times
+    float32 power is a dtype error (the check above passes filters already in x's dtype)."""
+    power = stft_power(x, N, hop)[..., :-1]
+    L = torch.clamp(filters @ power, min=1e-10).log10()
+    L = torch.maximum(L, L.amax(dim=(1, 2), keepdim=True) - 8.0)
+    return (L + 4.0) / 4.0
