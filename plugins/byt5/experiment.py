@@ -156,9 +156,74 @@ class Tokens:
 
 
 def check(ctx: RunContext) -> None:
+    from dataclasses import asdict
+
     _check_bytes(ctx)
+    text = "añ€😀"
+    ids = encode_bytes(text)
+    ctx.check_property(
+        f"encode_bytes returns a list of Python ints, x = {text!r}",
+        type(ids) is list and all(type(i) is int for i in ids),
+        f"a {type(ids).__name__} of {', '.join(sorted({type(i).__name__ for i in ids}))}",
+    )
+
+    def decoded(ids: list[int]) -> object:
+        try:
+            return decode_bytes(ids)
+        except ValueError as err:  # UnicodeDecodeError, or bytes() of an id below OFFSET
+            return err
+
+    utf8 = [b + OFFSET for b in text.encode("utf-8")]  # a, ñ: 3 bytes, then € and 😀
+    specials = list(range(OFFSET))  # PAD, EOS, UNK
+    for what, ids, expected in (
+        (
+            "decode drops every id below OFFSET (PAD, EOS, UNK), wherever it stands",
+            [*specials, *utf8[:3], *specials, *utf8[3:], EOS, PAD, PAD],
+            text,
+        ),
+        (  # a lone 0xff, a lead byte without its continuation, a stray continuation, € cut short
+            "decode drops invalid UTF-8 (a model can emit it) rather than fail or replace it",
+            [0xFF + OFFSET, *utf8[:1], 0xC3 + OFFSET, 98 + OFFSET, 0x80 + OFFSET, *utf8[3:5], EOS],
+            "ab",
+        ),
+    ):
+        got = decoded(ids)
+        ctx.check_property(what, got == expected, f"expected {expected!r}, got {got!r}")
+
     _check_encoder(ctx)
     _check_model(ctx)
+
+    # matched_bytes' rule, beyond the parameter count: whole layers first (the nearest number, never fewer
+    # than the subword model's), then d_ff to the nearest unit; every other field kept.
+    for subword in (
+        EncoderConfig(484, 160, 8, 32, 4, 2, 128),  # the experiment's: saved/block = 0.57, one layer more
+        EncoderConfig(5000, 64, 8, 32, 4, 2, 128),  # 11.94 blocks, then d_ff − 0.81
+        EncoderConfig(50, 64, 8, 16, 2, 3, 64),  # fewer ids than 259: −1.02 blocks, no layer taken away
+    ):
+        byte = matched_bytes(subword)
+        case = f"V = {subword.vocab}, d = {subword.d_model}, {subword.layers} layers, d_ff {subword.d_ff}"
+        kept = {k: v for k, v in asdict(subword).items() if k not in ("vocab", "layers", "d_ff")}
+        changed = {k: v for k, v in asdict(byte).items() if k in kept and v != kept[k]}
+        ctx.check_property(
+            f"matched_bytes keeps every field but vocab, layers and d_ff; vocab = BYTE_VOCAB ({case})",
+            byte.vocab == BYTE_VOCAB and not changed,
+            f"vocab {byte.vocab}, changed {changed}",
+        )
+        d = subword.d_model
+        blocks = (subword.vocab - BYTE_VOCAB) * d / parameters(Block(d, subword.n_heads, subword.d_ff))
+        added = byte.layers - subword.layers
+        ctx.check_property(
+            f"matched_bytes buys whole layers first: the nearest number, never fewer ({case})",
+            added >= 0 and abs(added - max(0.0, blocks)) <= 0.5,
+            f"saved embedding = {blocks:.2f} blocks; {added:+d} layers",
+        )
+        gap = parameters(Classifier(byte)) - parameters(Classifier(subword))
+        unit = byte.layers * (2 * d + 1)  # one more unit of d_ff in every layer
+        ctx.check_property(
+            f"matched_bytes spends the rest on d_ff, to the nearest unit ({case})",
+            abs(gap) <= unit / 2,
+            f"d_ff {byte.d_ff}: byte − subword parameters = {gap:+d}; one unit of d_ff is {unit}",
+        )
     _check_noise(ctx)
 
 

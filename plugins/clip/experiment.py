@@ -54,6 +54,30 @@ def loop_loss(I_e: torch.Tensor, T_e: torch.Tensor, scale: torch.Tensor) -> torc
 
 
 def check(ctx: RunContext) -> None:
+    exact = ctx.exact_dtype
+    g0 = torch.Generator().manual_seed(ctx.seed + 1)  # its own draws: the comparisons below keep theirs
+    I_e = F.normalize(torch.randn(3, 5, generator=g0, dtype=exact), dim=-1).to(ctx.device)
+    T_e = F.normalize(torch.randn(3, 5, generator=g0, dtype=exact), dim=-1).to(ctx.device)
+    loss = clip_loss(I_e, T_e, torch.tensor(7.3, dtype=exact, device=ctx.device))
+    zero_d = ctx.check_property(
+        "clip_loss returns a 0-d loss (each direction the mean over the batch), n=3",
+        loss.dim() == 0,
+        f"shape {tuple(loss.shape)}",
+    )
+    model = CLIP(CLIPConfig(max_scale=30.0)).to(ctx.device, exact)  # a clip that is not 100
+    with torch.no_grad():
+        model.t.fill_(math.log(20.0))
+    scale = model.logit_scale()
+    grad = torch.autograd.grad(scale, model.t)[0].item() if scale.requires_grad else 0.0
+    learned = ctx.check_property(
+        "below the clip t is learned: exp(t) = 20 gives t a gradient",
+        grad != 0.0 and math.isfinite(grad),
+        f"scale {scale.item():g}, ∂scale/∂t {grad:g}",
+        value=grad,
+    )
+    if not (zero_d.passed and learned.passed):
+        return  # the comparisons below compare one number, and differentiate with respect to t
+
     g = torch.Generator().manual_seed(ctx.seed)
     for dtype in ctx.check_dtypes:
         name = dtype_name(dtype)
@@ -71,6 +95,15 @@ def check(ctx: RunContext) -> None:
             )
         _check_model(ctx, dtype, g)
     _check_properties(ctx, g)
+
+    with torch.no_grad():
+        model.t.fill_(math.log(250.0))
+    ctx.check_property(
+        "clipped at self.cfg.max_scale: exp(t) = 250 with max_scale = 30 scales the logits by 30",
+        model.logit_scale().item() == 30.0,
+        f"scale {model.logit_scale().item():g}",
+        value=model.logit_scale().item(),
+    )
 
 
 def _check_model(ctx: RunContext, dtype: torch.dtype, g: torch.Generator) -> None:

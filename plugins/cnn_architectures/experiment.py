@@ -196,6 +196,47 @@ def _check_saturation(ctx: RunContext) -> None:
 
 def check(ctx: RunContext) -> None:
     _check_convolution(ctx)
+
+    # conv2d_im2col without a bias, and in x's own dtype (the comparisons above are all made in float64)
+    exact = ctx.exact_dtype
+    g = torch.Generator().manual_seed(ctx.seed + 1)
+    x, w, b = (
+        torch.randn(*shape, generator=g).to(ctx.device) for shape in ((2, 3, 7, 5), (4, 3, 3, 3), (4,))
+    )
+    what = "B 2, C 3→4, 7×5, k 3, stride 2, padding 1"
+    try:
+        no_bias = conv2d_im2col(x.to(exact), w.to(exact), None, stride=2, padding=1)
+    except NotImplementedError:  # the stub, reported as such
+        raise
+    except Exception as err:  # the learner's code on bias=None: a failure to report, not a crash of the check
+        ctx.check_property(
+            f"convolution without a bias (bias=None), {what}", False, f"{type(err).__name__}: {err}"
+        )
+    else:
+        expected = F.conv2d(x.to(exact), w.to(exact), None, stride=2, padding=1)
+        ctx.check_close(f"convolution without a bias (bias=None) vs F.conv2d, {what}", no_bias, expected)
+    for dtype in (torch.float32, torch.bfloat16):
+        out = conv2d_im2col(x.to(dtype), w.to(dtype), b.to(dtype), stride=2, padding=1)
+        ctx.check_property(
+            f"convolution returns x's dtype: {dtype_name(dtype)} in, {dtype_name(dtype)} out",
+            out.dtype == dtype,
+            f"{dtype_name(out.dtype)} out",
+        )
+
+    # local_response_norm with its own k, β and n (the checks above use the paper's k and β), and an even n
+    for n, kappa, beta, what in (
+        (3, 1.0, 0.5, "k, β and n are the arguments"),
+        (4, 2.0, 0.75, "an even n: n // 2 channels before i, (n − 1) // 2 after"),
+    ):
+        a = 3 * torch.randn(2, 8, 5, 4, generator=g, dtype=exact).to(ctx.device)
+        ours = local_response_norm(a, n=n, k=kappa, alpha=1e-2, beta=beta)
+        expected = nn.LocalResponseNorm(n, alpha=1e-2 * n, beta=beta, k=kappa)(a)
+        ctx.check_close(
+            f"local response normalisation, n = {n}, k = {kappa:g}, β = {beta:g} ({what}) vs "
+            f"nn.LocalResponseNorm ({dtype_name(exact)})",
+            ours,
+            expected,
+        )
     _check_costs(ctx)
     _check_vgg_and_inception(ctx)
     _check_saturation(ctx)

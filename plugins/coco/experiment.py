@@ -195,6 +195,31 @@ def check(ctx: RunContext) -> None:
             atol=1e-12,
             rtol=0,
         )
+
+    # Ties: pooled detections of one score keep their order (image by image, each in its own order), as
+    # pycocotools' stable mergesort keeps it. More than 16 of them: torch.sort without stable=True keeps
+    # the order of up to 16 equal values on CPU and scrambles more.
+    from .model import ImageMatches, precision_recall
+
+    T = len(IOU_THRESHOLDS)
+    first_true = torch.zeros(T, 10, dtype=torch.bool)
+    first_true[:, 0] = True
+    tied = [
+        ImageMatches(torch.full((10,), 0.5, dtype=torch.float64), torch.zeros(T, 10, dtype=torch.bool),
+                     torch.zeros(T, 10, dtype=torch.bool), 0),  # ten false positives
+        ImageMatches(torch.full((10,), 0.5, dtype=torch.float64), first_true,
+                     torch.zeros(T, 10, dtype=torch.bool), 1),  # the true one first, then nine false
+    ]  # fmt: skip
+    curve = precision_recall(tied, 100)
+    P = curve[0] if curve is not None else torch.zeros(0)
+    ctx.check_close(
+        "ties: 20 detections of one score keep their pooled order (a stable sort): the true one is 11th, "
+        "P = 1/11 at every recall point",
+        P,
+        torch.full((T, len(RECALL_POINTS)), 1 / 11, dtype=torch.float64),
+        atol=1e-12,
+        rtol=0,
+    )
     _check_properties(ctx, g)
 
 

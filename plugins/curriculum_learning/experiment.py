@@ -126,8 +126,19 @@ def _check_parity_and_pacer(ctx: RunContext) -> None:
 
 
 def check(ctx: RunContext) -> None:
+    from readtrack.context import dtype_name
+
     _check_competence(ctx)
     _check_difficulty_and_sampler(ctx)
+    # float64 whatever the difficulties' dtype (the comparison above passes float64 in): a count divided by
+    # M is float32, torch's default, unless made float64. MPS has no float64: checked on the CPU there.
+    device = ctx.device if ctx.exact_dtype == torch.float64 else "cpu"
+    cdf = difficulty_cdf(torch.tensor([2.0, 1.0, 2.0, 3.0], dtype=torch.float32, device=device))
+    ctx.check_property(
+        "difficulty CDF is float64, for float32 difficulties too",
+        cdf.dtype == torch.float64,
+        f"{dtype_name(cdf.dtype)} for float32 difficulties",
+    )
     _check_parity_and_pacer(ctx)
 
 

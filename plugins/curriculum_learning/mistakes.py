@@ -21,3 +21,11 @@ def difficulty_cdf(difficulty: torch.Tensor) -> torch.Tensor:
     different d̃ and enter the pool at different steps."""
     ranks = difficulty.argsort(stable=True).argsort(stable=True)
     return (ranks + 1).to(torch.float64) / len(difficulty)
+
+
+@mistake("difficulty_cdf", fails="difficulty CDF is float64")
+def difficulty_cdf_in_the_default_dtype(difficulty: torch.Tensor) -> torch.Tensor:
+    """The right counts divided by M without making them float64 first: an integer tensor divided by an int
+    is float32 (torch's default dtype), not the float64 the statement asks for."""
+    sorted_d = difficulty.sort().values
+    return torch.searchsorted(sorted_d, difficulty, right=True) / len(difficulty)

@@ -32,3 +32,20 @@ def jitter_backwards(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
 def octave_resize(x: torch.Tensor, size: int) -> torch.Tensor:
     """align_corners=True: the corner pixels mapped onto each other, not the pixel centres aligned."""
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=True)
+
+
+@mistake("octave_resize", fails="octave resize returns x's dtype: float32 in")
+def octave_resize_float64_weights(x: torch.Tensor, size: int) -> torch.Tensor:
+    """The formula written out with float64 source coordinates (exact for any size): the weights 1 − f and
+    f are float64, so a float32 image comes back float64, and every octave after it with it."""
+    h, w = x.shape[-2:]
+
+    def axis(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        s = ((torch.arange(size, dtype=torch.float64, device=x.device) + 0.5) * n / size - 0.5).clamp(min=0)
+        low = s.floor().long()
+        return low, (low + 1).clamp(max=n - 1), s - low
+
+    top, bottom, fy = axis(h)
+    left, right, fx = axis(w)
+    rows = x[..., top, :] * (1 - fy)[:, None] + x[..., bottom, :] * fy[:, None]  # (B, C, size, w)
+    return rows[..., left] * (1 - fx) + rows[..., right] * fx

@@ -95,6 +95,21 @@ def check(ctx: RunContext) -> None:
         correlation_score(torch.full((1, 200), 5.0, dtype=exact, device=ctx.device), real),
         torch.zeros(1, 4, dtype=exact, device=ctx.device),
     )
+    dead = torch.cat([real[:2], torch.full((1, 200), 0.0, dtype=exact, device=ctx.device)])  # a dead neuron
+    zero_column = torch.zeros(3, 1, dtype=exact, device=ctx.device)
+    ctx.check_close(
+        "a constant neuron (a dead ReLU) scores 0 with every simulation",
+        correlation_score(sim, dead),
+        torch.cat([correlation_score(sim, real[:2]), zero_column], dim=1),
+    )
+    # in the inputs' dtype: the comparisons above give a float32 result float32's tolerance, whatever it is
+    for dtype in (torch.float32, torch.bfloat16):
+        score = correlation_score(sim[:2].to(dtype), real.to(dtype))
+        ctx.check_property(
+            f"correlation score in the inputs' dtype: {dtype_name(dtype)} in, {dtype_name(dtype)} out",
+            score.dtype == dtype,
+            f"{dtype_name(score.dtype)} out",
+        )
 
     text = torch.tensor([[3, 5, 3, 7, 0], [5, 3, 4, 2, 3]], device=ctx.device)
     hand = {  # what each explanation predicts on `text`, worked out by hand (1 = fires, scaled to 10)
@@ -104,6 +119,12 @@ def check(ctx: RunContext) -> None:
         Explanation("bigram", (5, 3)): [[0, 0, 1, 0, 0], [0, 1, 0, 0, 0]],
         Explanation("position", (3,)): [[0, 0, 0, 1, 1], [0, 0, 0, 1, 1]],
     }
+    dtypes = {e.kind: dtype_name(simulate(e, text).dtype) for e in hand}
+    ctx.check_property(
+        "simulator returns float64 for every kind (the correlation score multiplies it with the activations)",
+        set(dtypes.values()) == {"float64"},
+        ", ".join(f"{kind}: {name}" for kind, name in dtypes.items()),
+    )
     for e, expected in hand.items():
         got = simulate(e, text)
         ctx.check_property(
@@ -111,6 +132,20 @@ def check(ctx: RunContext) -> None:
             torch.equal(got, 10 * torch.tensor(expected, dtype=torch.float64, device=ctx.device)),
             f"predicted {(got / 10).long().tolist()}, by hand {expected}",
         )
+    try:
+        simulate(Explanation("sentiment", (1,)), text)
+        raised = "nothing"
+    except ValueError:
+        raised = "ValueError"
+    except NotImplementedError:  # the stub, reported as such
+        raise
+    except Exception as err:  # the learner's code: reported as a failure, not a crash of the check
+        raised = type(err).__name__
+    ctx.check_property(
+        "simulator raises ValueError for an unknown kind ('sentiment')",
+        raised == "ValueError",
+        f"raised {raised}",
+    )
 
     rng = random.Random(ctx.seed)
     tokens = torch.randint(0, V, (400, T), generator=g).to(ctx.device)

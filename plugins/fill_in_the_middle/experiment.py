@@ -84,6 +84,13 @@ def check(ctx: RunContext) -> None:
             f"each rearrangement is a permutation of the {L}-token document plus the 4 sentinels, PSM as SPM",
             same_tokens and torch.equal(ours[: len(pairs)].sort(1).values, ours[len(pairs) :].sort(1).values),
         )
+    # torch.equal above compares values only: a float32 row of the right ids passes it, but no embedding
+    # takes it
+    ctx.check_property(
+        "fim_transform returns int64 token ids on docs' device",
+        ours.dtype == torch.int64 and ours.device == docs.device,
+        f"{str(ours.dtype).removeprefix('torch.')} on {ours.device}",
+    )
 
     _check_sampling(ctx, g)
     _check_bayes(ctx, g)

@@ -61,9 +61,36 @@ def announce_compile(ctx: RunContext, backend: str) -> None:
 
 
 def check(ctx: RunContext) -> None:
+    from .model import _accumulator_dtype, flash_forward
+
     backend = implementation(ctx)
     announce_compile(ctx, backend)
     exact = ctx.exact_dtype
+
+    # flash_forward itself, on what flash_attention never passes it: d_v ≠ d, low precision. O comes back in
+    # q's dtype, (..., N_q, d_v); L in the accumulator dtype, (..., N_q, 1).
+    returns_ok = True
+    for dtype in dict.fromkeys((exact, torch.bfloat16, torch.float16)):
+        q = torch.randn(2, 3, 37, 16, device=ctx.device).to(dtype)
+        k, v = (
+            torch.randn(2, 3, 50, 16, device=ctx.device).to(dtype),
+            torch.randn(2, 3, 50, 8, device=ctx.device).to(dtype),
+        )
+        acc = _accumulator_dtype(dtype)  # float32 for bfloat16 and float16
+        want = f"O (2, 3, 37, 8) {dtype_name(dtype)}, L (2, 3, 37, 1) {dtype_name(acc)}"
+        try:
+            O, L = flash_forward(q, k, v, True, 0.25, 16, 32)
+            got = f"O {tuple(O.shape)} {dtype_name(O.dtype)}, L {tuple(L.shape)} {dtype_name(L.dtype)}"
+        except NotImplementedError:  # the stub, reported as such
+            raise
+        except RuntimeError as err:  # the learner's code: a failure to report, not a crash of the check
+            got = f"RuntimeError: {err}"
+        returns_ok &= ctx.check_property(
+            f"flash_forward returns O in q's dtype, (..., N_q, d_v), and L in the accumulator dtype, "
+            f"(..., N_q, 1): {dtype_name(dtype)} q, d_v = 8 ≠ d = 16",
+            got == want,
+            f"got {got}; want {want}",
+        ).passed
     for dtype in ctx.check_dtypes:
         for causal in (False, True):
             out, ref, grad, ref_grad = _against_sdpa(ctx.device, dtype, causal)
@@ -111,6 +138,31 @@ def check(ctx: RunContext) -> None:
         f"{naive[-1] / 2**20:.2f} MiB)",
         value=flash_growth,
     )
+
+    # flash_forward with a scale τ of the caller's (flash_attention passes 1/√d above), d_v ≠ d, N_q < N_k
+    if not returns_ok:  # these calls would fail as those above did, already reported
+        return
+    tau = 0.3
+    q = torch.randn(2, 3, 37, 16, dtype=exact, device=ctx.device)
+    k, v = (
+        torch.randn(2, 3, 50, 16, dtype=exact, device=ctx.device),
+        torch.randn(2, 3, 50, 8, dtype=exact, device=ctx.device),
+    )
+    for causal in (False, True):
+        O, L = flash_forward(q, k, v, causal, tau, 16, 32)
+        S = tau * q @ k.transpose(-2, -1)  # (2, 3, 37, 50)
+        if causal:  # top-left aligned: query i sees keys j ≤ i
+            S = S.masked_fill(torch.ones(37, 50, dtype=torch.bool, device=ctx.device).triu(1), float("-inf"))
+        what = (
+            f"τ = {tau}, d_v = 8 ≠ d = 16, N_q 37, N_k 50, tiles 16×32, causal={causal} ({dtype_name(exact)})"
+        )
+        expected = F.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=tau)
+        ctx.check_close(f"flash_forward O vs SDPA(scale=τ), {what}", O, expected)
+        ctx.check_close(
+            f"flash_forward L = the log-sum-exp of each row of τ·QKᵀ, {what}",
+            L,
+            S.logsumexp(-1, keepdim=True),
+        )
 
 
 def _outputs_and_grads(

@@ -187,12 +187,35 @@ def check(ctx: RunContext) -> None:
                 decoder(images, asked),
                 hidden[:, -1] @ decoder.head.weight.T + decoder.head.bias,
             )
-    try:
-        model(torch.zeros(1, 1, 10, 8, dtype=ctx.exact_dtype, device=ctx.device), question)
-        refused = False
-    except ValueError:
-        refused = True
-    ctx.check_property("an image that is not a whole number of patches is refused (10×8, p = 4)", refused)
+    for H, W in ((10, 8), (8, 10)):
+        try:
+            model(torch.zeros(1, 1, H, W, dtype=ctx.exact_dtype, device=ctx.device), question)
+            raised = "nothing"
+        except NotImplementedError:  # the stub, reported as such
+            raise
+        except ValueError:
+            raised = "ValueError"
+        except Exception as err:  # the learner's code: a failure to report, not a crash of the check
+            raised = type(err).__name__
+        ctx.check_property(
+            f"an image that is not a whole number of patches is refused with ValueError ({H}×{W}, p = 4)",
+            raised == "ValueError",
+            f"raised {raised}",
+        )
+
+    # image_tokens cuts patches of the model's own size self.patch (2 here), of an image of 3 channels
+    model = Fuyu(VOCAB, channels=3, patch=2).to(ctx.device, ctx.exact_dtype)
+    images = torch.randn(2, 3, 8, 12, dtype=ctx.exact_dtype, device=ctx.device)
+    what = "image sequence vs a patch-by-patch loop, 3×8×12, p = 2 (self.patch), row-ends on"
+    with torch.no_grad():
+        try:
+            tokens = model.image_tokens(images)
+        except NotImplementedError:  # the stub, reported as such
+            raise
+        except (RuntimeError, ValueError) as err:  # patches of another size: the projection refuses them
+            ctx.check_property(what, False, f"{type(err).__name__}: {err}")
+        else:
+            ctx.check_close(what, tokens, layout_by_loop(model, images))
 
 
 # -- the task -----------------------------------------------------------------------------------------------

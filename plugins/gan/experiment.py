@@ -52,6 +52,23 @@ def _ours(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 
 def check(ctx: RunContext) -> None:
+    # generator_loss is one number in fake_logits' own dtype (the comparisons below stack it with the others
+    # and give a float32 result float32's tolerance, whatever its dtype)
+    one_number = True
+    for dtype in (*ctx.check_dtypes, torch.bfloat16):
+        for saturating in (False, True):
+            loss = generator_loss(
+                torch.linspace(-3, 3, 5, device=ctx.device).to(dtype), saturating=saturating
+            )
+            one_number &= ctx.check_property(
+                f"generator loss (saturating={saturating}) is a 0-dim tensor in fake_logits' dtype, "
+                f"{dtype_name(dtype)}",
+                loss.dim() == 0 and loss.dtype == dtype,
+                f"shape {tuple(loss.shape)}, {dtype_name(loss.dtype)}",
+            ).passed
+    if not one_number:
+        return  # the comparisons below stack it with the discriminator's 0-dim loss
+
     g = torch.Generator().manual_seed(ctx.seed)
     for dtype in ctx.check_dtypes:
         for n, m in ((1, 1), (7, 5), (100, 64)):
@@ -66,6 +83,16 @@ def check(ctx: RunContext) -> None:
             written = ctx.value_and_grads(_written_out, real, fake)
             ctx.check_close(f"losses vs log σ written out, {name}", ours[0], written[0])
             ctx.check_close(f"the losses' gradients vs log σ written out, {name}", ours[1], written[1])
+    # finite for any logit: log σ(a) and log σ(−a) without computing σ(a) first, which rounds to 1 (or 0)
+    # beyond |a| ≈ 37 in float64 (17 in float32) and makes one of the logs −∞
+    a = torch.tensor([-200.0, -40.0, 0.0, 40.0, 200.0], dtype=ctx.exact_dtype, device=ctx.device)
+    for saturating, expected in ((True, F.logsigmoid(-a).mean()), (False, -F.logsigmoid(a).mean())):
+        ctx.check_close(
+            f"generator loss (saturating={saturating}) finite and exact for logits ±40, ±200 "
+            f"({dtype_name(ctx.exact_dtype)})",
+            generator_loss(a, saturating=saturating),
+            expected,
+        )
     _check_saturation(ctx)
     _check_proposition_1(ctx)
 

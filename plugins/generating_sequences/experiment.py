@@ -162,6 +162,18 @@ def random_outputs(
 
 
 def check(ctx: RunContext) -> None:
+    from .model import log_bivariate_normal
+
+    for dtype in ctx.check_dtypes:  # the NLL comparisons below give a float32 result float32's tolerance
+        x = torch.zeros(1, 1, dtype=dtype, device=ctx.device)
+        ones = torch.ones(3, dtype=dtype, device=ctx.device)
+        log_n = log_bivariate_normal(x, x, 0 * ones, 0 * ones, ones, ones, 0.5 * ones)
+        ctx.check_property(
+            f"log N is in the inputs' dtype ({dtype_name(dtype)})",
+            log_n.dtype == dtype,
+            f"{dtype_name(log_n.dtype)} for {dtype_name(dtype)} inputs",
+        )
+
     g = torch.Generator().manual_seed(ctx.seed)
     for dtype in ctx.check_dtypes:
         name = dtype_name(dtype)
@@ -184,6 +196,38 @@ def check(ctx: RunContext) -> None:
             ctx.check_close(f"MDN NLL (eq. 23-26) vs torch.distributions, {what}", value, ref_value)
             ctx.check_close(f"gradients (ŷ, offsets) vs torch.distributions', {what}", grads, ref_grads)
         _check_extremes(ctx, dtype, g)
+
+    # Near |ρ| = 1, 1 − ρ² as (1 − ρ)(1 + ρ): exact to a few ulps, where 1 - rho**2 keeps the rounding of ρ²,
+    # up to ½ulp(1) / (2(1 − |ρ|)) of 1 − ρ² (1e-5 in float32 at ρ = 0.999, 3e-11 in float64 at 1 − 1e-6).
+    # At d1 = 1, d2 = ∓1 (x one σ from μ along each axis) and ρ = ±(1 − gap), Z = 2 + 2|ρ|, and the exact
+    # log-density, computed in Python's float64 from the same ρ, is dominated by −Z / (2(1 − ρ²)): held to
+    # a relative 2e-6 in float32 and 1e-14 in float64, some ten times what (1 − ρ)(1 + ρ) misses by.
+    for dtype in ctx.check_dtypes:
+        gaps, rtol = (1e-6, 7e-7, 5e-7, 3e-7), 1e-14
+        if dtype != torch.float64:
+            gaps, rtol = (1e-3, 7e-4, 5e-4, 3e-4), 2e-6
+        rho = torch.tensor([(-1) ** k * (1 - gap) for k, gap in enumerate(gaps)], dtype=dtype)  # (4,)
+        sigma1, sigma2 = torch.full((4,), 0.5, dtype=dtype), torch.full((4,), 2.0, dtype=dtype)
+        x1, x2 = torch.tensor([[0.5]], dtype=dtype), torch.tensor([[-2.0]], dtype=dtype)
+        mu1 = torch.zeros(4, dtype=dtype)
+        mu2 = torch.where(rho > 0, 0.0, -4.0).to(dtype)  # d2 = −1 where ρ > 0, +1 where ρ < 0
+        args = [t.to(ctx.device) for t in (x1, x2, mu1, mu2, sigma1, sigma2, rho)]
+        exact = []
+        for r in rho.tolist():
+            one_minus_rho2 = (1 - r) * (1 + r)
+            Z = 2 + 2 * abs(r)
+            exact.append(
+                -math.log(2 * math.pi) - math.log(0.5) - math.log(2.0) - 0.5 * math.log(one_minus_rho2)
+                - Z / (2 * one_minus_rho2)
+            )  # fmt: skip
+        ctx.check_close(
+            f"log N at ρ = ±(1 − {gaps[-1]:g} … {gaps[0]:g}): 1 − ρ² as (1 − ρ)(1 + ρ), no cancellation "
+            f"({dtype_name(dtype)})",
+            log_bivariate_normal(*args),
+            torch.tensor([exact], dtype=torch.float64),
+            atol=0.0,
+            rtol=rtol,
+        )
     _check_integrates_to_one(ctx, g)
     _check_sampler(ctx, g)
 

@@ -73,6 +73,14 @@ def check(ctx: RunContext) -> None:
             torch.equal(ours, ref),
             f"{int((ours != ref).sum())} entries differ",
         )
+    # torch.equal above compares values only: a float mask of 1s and 0s passes it, and attention would add
+    # it to the scores. (A mask made on the CPU whatever `device` says shows on a GPU run only.)
+    mask = gist_mask(5, 1, 3, ctx.device)
+    ctx.check_property(
+        f"gist mask is a bool tensor on the device asked for ({ctx.device})",
+        mask.dtype == torch.bool and mask.device.type == torch.device(ctx.device).type,
+        f"{dtype_name(mask.dtype)} on {mask.device}",
+    )
 
     for dtype in ctx.check_dtypes:
         for n_prompt, k, n_after in ((1, 1, 1), (6, 1, 5), (9, 2, 7), (4, 4, 3)):

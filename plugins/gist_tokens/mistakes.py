@@ -24,3 +24,15 @@ def gist_cache(model: TinyTransformer, prompt_and_gist: torch.Tensor, k: int) ->
     """Keeps the first k positions (the start of the prompt) instead of the last k (the gist tokens)."""
     _, every = model.forward_cached(prompt_and_gist, 0)
     return [(keys[:, :, :k], values[:, :, :k]) for keys, values in every]
+
+
+@mistake("gist_mask", fails="gist mask is a bool tensor on the device asked for")
+def gist_mask_of_floats(
+    n_prompt: int, k: int, n_after: int, device: str | torch.device = "cpu"
+) -> torch.Tensor:
+    """torch.ones without dtype=torch.bool: a float32 mask of 1s and 0s, which attention reads as numbers to
+    add to the scores, not as which keys to hide."""
+    N = n_prompt + k + n_after
+    mask = torch.ones(N, N, device=device).tril()
+    mask[n_prompt + k :, :n_prompt] = 0
+    return mask

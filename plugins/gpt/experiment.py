@@ -156,6 +156,35 @@ def check(ctx: RunContext) -> None:
             fine_tuning_loss(model, tokens, labels),
             expected,
         )
+
+    # fine_tuning_loss with the λ it is given (0: −L_2 alone), both objectives read from one pass. Passes are
+    # counted with gradients on: `readtrack practice` runs the model solution beside yours without them.
+    model = GPT(VOCAB, 33, D, H, LAYERS, n_classes=2).to(ctx.device, ctx.exact_dtype)
+    _randomise(model)
+    tokens = torch.randint(0, VOCAB, (5, 9), device=ctx.device)
+    labels = torch.randint(0, 2, (5,), device=ctx.device)
+    with torch.no_grad():
+        minus_l2 = F.cross_entropy(model.classify(tokens), labels)
+        minus_l1 = F.cross_entropy(model(tokens)[:, :-1].reshape(-1, VOCAB), tokens[:, 1:].reshape(-1))
+    passes: list[int] = []
+    hook = model.blocks[0].register_forward_hook(
+        lambda *_: passes.append(1) if torch.is_grad_enabled() else None
+    )
+    for lam in (0.0, 2.0):
+        passes.clear()
+        ctx.check_close(
+            f"fine-tuning loss with λ = {lam:g}, the argument (not the default {LAMBDA}), vs −L_2 − λ·L_1 "
+            f"({dtype_name(ctx.exact_dtype)})",
+            fine_tuning_loss(model, tokens, labels, lam),
+            minus_l2 + lam * minus_l1,
+        )
+    hook.remove()
+    ctx.check_property(
+        "fine-tuning loss runs the transformer once: −L_2 and −L_1 read the same h_n (λ = 2)",
+        len(passes) == 1,
+        f"{len(passes)} passes through the blocks",
+        value=len(passes),
+    )
     _check_causality(ctx)
     _check_post_ln(ctx)
 

@@ -37,3 +37,26 @@ def fine_tuning_loss(
     if lam:
         loss = loss + lam * lm_loss(h @ model.W_e.weight.T, tokens)
     return loss
+
+
+@mistake("fine_tuning_loss", fails="fine-tuning loss with λ = 0")
+def fine_tuning_loss_with_the_papers_lambda(
+    model: GPT, tokens: torch.Tensor, labels: torch.Tensor, lam: float = 0.5
+) -> torch.Tensor:
+    """Weights the language-model term by the paper's λ = 0.5 whatever `lam` says: lam = 0 (fine-tuning
+    without the auxiliary objective, the paper's ablation) still trains the language model."""
+    h = model.hidden(tokens)
+    assert model.W_y is not None
+    return F.cross_entropy(model.W_y(h[:, -1]), labels) + 0.5 * lm_loss(h @ model.W_e.weight.T, tokens)
+
+
+@mistake("fine_tuning_loss", fails="fine-tuning loss runs the transformer once")
+def fine_tuning_loss_in_two_passes(
+    model: GPT, tokens: torch.Tensor, labels: torch.Tensor, lam: float = 0.5
+) -> torch.Tensor:
+    """model.classify for −L_2 and model(tokens) for −L_1: the right number, but the transformer runs twice
+    on the same tokens, twice the compute of every fine-tuning step."""
+    loss = F.cross_entropy(model.classify(tokens), labels)
+    if lam:
+        loss = loss + lam * lm_loss(model(tokens), tokens)
+    return loss

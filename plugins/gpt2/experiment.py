@@ -209,7 +209,17 @@ def hf_bpe(tokenizers: Any, texts: list[str], vocab_size: int) -> Any:
 
 
 def check(ctx: RunContext) -> None:
+    from readtrack.plugin_kit import bpe  # where merge is looked up (the exercise's module)
+
     _check_bpe(ctx)
+    # merge returns a new list and leaves the word it is given as it was (the caller may still hold it)
+    word = [97, 97, 97, 98, 97, 97]
+    merged = bpe.merge(word, (97, 97), 300)
+    ctx.check_property(
+        "merge returns a new list, the word left as it is: [a a a b a a] with (a, a) → [new a b new]",
+        merged == [300, 97, 98, 300] and word == [97, 97, 97, 98, 97, 97],
+        f"returned {merged}, the word is now {word}",
+    )
     _check_model(ctx)
 
 

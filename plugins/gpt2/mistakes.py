@@ -35,3 +35,15 @@ def merge(word: list[int], pair: tuple[int, int], new: int) -> list[int]:
             out.append(word[i])
         i += 1
     return out
+
+
+@mistake("merge", fails="merge returns a new list, the word left as it is")
+def merge_in_place(word: list[int], pair: tuple[int, int], new: int) -> list[int]:
+    """Merges inside the list it is given (word[i : i + 2] = [new]) and returns it: right merges, but the
+    caller's word is changed under it, which the statement rules out."""
+    i = 0
+    while i < len(word) - 1:
+        if (word[i], word[i + 1]) == pair:
+            word[i : i + 2] = [new]
+        i += 1
+    return word

@@ -107,6 +107,29 @@ def check(ctx: RunContext) -> None:
 
     _check_causality(ctx)
     _check_evaluator(ctx)
+
+    # answer_logits with |X| ≠ |Y| (the task's are both 8, where x·|Y| + y and x·|X| + y agree) and a batch
+    # of another size than the k + 1 queries: 3 query symbols, 5 answers, 4 shots, 6 prompts
+    n_x, n_y, shots = 3, 5, 4
+    model = TinyTransformer(n_x + n_x * n_y, 2 * shots + 2, 32, HEADS, 1).to(ctx.device, ctx.exact_dtype)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.1 if p.dim() == 2 else 0.5)
+    tokens, _ = prompts(6, shots, n_x, n_y, torch.Generator().manual_seed(ctx.seed), device=ctx.device)
+    with torch.no_grad():
+        fast = answer_logits(model, tokens, n_x, n_y)  # (6, shots + 1, n_y)
+        slow = []
+        for k in range(shots + 1):
+            cut = tokens[:, : 2 * k + 1]  # x_1 d_1 … x_k d_k x_(k+1)
+            logits = model(cut, causal_mask(cut.shape[1], ctx.device))[:, -1]  # (6, vocab)
+            candidates = n_x + cut[:, -1:] * n_y + torch.arange(n_y, device=ctx.device)  # (6, n_y)
+            slow.append(logits.gather(1, candidates))
+    ctx.check_close(
+        f"answer logits vs each prompt cut after its query, |X| = {n_x} ≠ |Y| = {n_y}, {shots} shots, "
+        f"6 prompts ({dtype_name(ctx.exact_dtype)})",
+        fast,
+        torch.stack(slow, dim=1),
+    )
     _check_prompts(ctx)
     for n_x, n_y, most in ((3, 2, 3), (2, 3, 3), (3, 3, 2)):
         for k in range(most + 1):
