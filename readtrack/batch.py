@@ -401,7 +401,7 @@ def run_batch_json(
             {
                 "type": "plugin_done",
                 "plugin": outcome.plugin,
-                "settings": dict(outcome.settings),
+                **({"settings": dict(outcome.settings)} if outcome.settings else {}),
                 "seeds": outcome.seeds,
                 "status": outcome.status,
                 "error": outcome.error,
@@ -436,7 +436,12 @@ def run_batch_json(
             "status": "passed" if code == 0 else "failed",
             "exit_code": code,
             "plugins": [
-                {"plugin": o.plugin, "settings": dict(o.settings), "status": o.status} for o in outcomes
+                {
+                    "plugin": o.plugin,
+                    **({"settings": dict(o.settings)} if o.settings else {}),
+                    "status": o.status,
+                }
+                for o in outcomes
             ],
             **({"sweep": sweep_id, "tables": _sweep_tables(outcomes)} if sweep_id else {}),
         }

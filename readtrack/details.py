@@ -151,7 +151,11 @@ def first_authors(papers: list[Paper]) -> dict[str, str]:
     from readtrack.errors import ReadtrackError
     from readtrack.paths import database_path
 
-    if not papers or not database_path().exists():
+    try:
+        stored = bool(papers) and database_path().exists()
+    except OSError:  # a data dir that cannot be created holds nothing (`list` works without one)
+        return {}
+    if not stored:
         return {}
     from readtrack.formats.stored import details as imported
     from readtrack.metadata import for_papers

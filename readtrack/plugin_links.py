@@ -123,19 +123,24 @@ def plugin_keys(catalog_path: Path) -> PluginKeys:
     """What every plugin declares (`PluginKeys`), read from their files or the cache in the data dir."""
     folders = plugin_roots(catalog_path)
     stamp = _stamp(folders)
-    cache = _cache_file()
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
-        cached = json.loads(cache.read_bytes())
-        if cached.get("stamp") == stamp:
-            return PluginKeys.from_json(cached["links"])
+    try:
+        cache: Path | None = _cache_file()
+    except OSError:  # a data dir that cannot be created: read the plugins every time (`list` still works)
+        cache = None
+    if cache is not None:
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
+            cached = json.loads(cache.read_bytes())
+            if cached.get("stamp") == stamp:
+                return PluginKeys.from_json(cached["links"])
     links = _declared(folders)
     if links is None:
         links = _discovered()
-    with contextlib.suppress(OSError):  # a read-only data dir only means reading the plugins again
-        from readtrack.atomic import atomic_write
+    if cache is not None:
+        with contextlib.suppress(OSError):  # a read-only data dir only means reading the plugins again
+            from readtrack.atomic import atomic_write
 
-        payload = {"stamp": stamp, "links": links.to_json()}
-        atomic_write(cache, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+            payload = {"stamp": stamp, "links": links.to_json()}
+            atomic_write(cache, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
     return links
 
 

@@ -89,7 +89,7 @@ def check(ctx: RunContext) -> None:
     ctx.check_property(
         "fim_transform returns int64 token ids on docs' device",
         ours.dtype == torch.int64 and ours.device == docs.device,
-        f"{str(ours.dtype).removeprefix('torch.')} on {ours.device}",
+        f"{dtype_name(ours.dtype)} on {ours.device}",
     )
 
     _check_sampling(ctx, g)
