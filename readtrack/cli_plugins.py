@@ -199,7 +199,6 @@ def _run_sweep(
 ) -> None:
     """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (see readtrack.sweep)."""
     from readtrack import batch, knobs, plugins, sweep
-    from readtrack.errors import UsageError
 
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
@@ -211,11 +210,9 @@ def _run_sweep(
         question = (
             f"a sweep of {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')} is {runs} runs"
         )
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise UsageError(f"{question}, more than {max_runs}: pass --yes to start them (or --max N)")
-        if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
-            print("readtrack: nothing started", file=sys.stderr)
-            raise typer.Exit(1)
+        _confirm_or_refuse(
+            question, f"{question}, more than {max_runs}: pass --yes to start them (or --max N)"
+        )
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
     workers = jobs or batch.default_jobs()
     sweep_id = batch.new_group_id()
@@ -239,6 +236,18 @@ def _run_sweep(
     render_sweep(plugin.name, sweep.tables(outcomes), console)
     _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     raise typer.Exit(batch.exit_code(outcomes))
+
+
+def _confirm_or_refuse(question: str, refusal: str) -> None:
+    """Many runs start only when the user says so: asked on a terminal, refused in a pipe (``refusal``,
+    exit 2), "nothing started" and exit 1 when the answer is no."""
+    from readtrack.errors import UsageError
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(refusal)
+    if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
+        print("readtrack: nothing started", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 def _run_batch(
@@ -266,11 +275,7 @@ def _run_batch(
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     question = batch.size_question(plugins, seed_list, max_seeds)
     if question and not confirmed:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise UsageError(f"{question}: pass --yes to start them (or --max N to allow N seeds)")
-        if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
-            print("readtrack: nothing started", file=sys.stderr)
-            raise typer.Exit(1)
+        _confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
     if settings.device.strip().lower() not in ("auto", "cpu"):
         from readtrack.devices import resolve_device
