@@ -8,7 +8,8 @@ fixes the float sums; ``tests/test_batch.py`` checks it). This process never imp
 workers, reads their JSON-lines events from one thread each, and hands every event to ``on_event`` tagged
 with its job. A plugin's runs are recorded in history together once they have all ended (see
 :func:`readtrack.history.record_group`); when the batch is cancelled, the seeds that had finished are
-recorded as a ``cancelled`` group that names the seeds that did not, and nothing half-run is kept.
+recorded as a ``cancelled`` group that names the seeds that did not, and nothing half-run is kept. A sweep
+keeps what it set out to run with its first setting recorded, so history shows what a Ctrl-C left out.
 More than `SEEDS_WITHOUT_ASKING` seeds per plugin start only when the user says so (``--yes``).
 """
 
@@ -133,17 +134,21 @@ class BatchCancelled(JobsCancelled):
         super().__init__(outcomes)
         self.recorded: list[PluginOutcome] = []
         self.unfinished: dict[str, list[int]] = {}
+        self.sweep_id: str | None = None  # a sweep's: where history keeps what was recorded
 
     def summary(self) -> str:
         """One line: what was recorded, what did not finish (and is not in history)."""
         runs = sum(len(o.runs) for o in self.recorded)
         kept = "; ".join(
-            f"{o.label} seeds {seeds_label([r.info.seed for r in o.runs])}" for o in self.recorded
+            f"{o.arm_label(self.sweep_id is not None)} seeds {seeds_label([r.info.seed for r in o.runs])}"
+            for o in self.recorded
         )
         line = f"cancelled: recorded {plural(runs, 'finished run')}" + (f" ({kept})" if kept else "")
         if self.unfinished:
             lost = "; ".join(f"{p} seeds {seeds_label(s)}" for p, s in self.unfinished.items())
             line += f"; not finished, not recorded: {lost}"
+        if self.sweep_id and runs:
+            line += f"; `readtrack history {self.sweep_id[:8]}` shows the sweep"
         return line
 
 
@@ -206,6 +211,10 @@ class PluginOutcome:
         """``rmsnorm`` or, in a sweep, ``rmsnorm lr=0.01``."""
         return " ".join([self.plugin, *(f"{k}={value_text(v)}" for k, v in self.settings)])
 
+    def arm_label(self, swept: bool) -> str:
+        """`label`, and in a sweep ``rmsnorm defaults`` for its setting of the defaults."""
+        return f"{self.plugin} defaults" if swept and not self.settings else self.label
+
     @property
     def status(self) -> RunStatus:
         return self.entry.status if self.entry is not None else "error"
@@ -242,6 +251,10 @@ def run_batch(
 
     arms = list(arms) or [(plugin, ()) for plugin in plugins]
     jobs = plan(arms, seeds)
+    began = time.perf_counter()
+    swept = None  # what a sweep sets out to run, kept with its first setting recorded
+    if sweep_id is not None:
+        swept = history.SweepPlan(sweep_id, arms[0][0], [dict(t) for _, t in arms], list(seeds), now_iso())
     by_group: dict[str, list[Job]] = {}
     for job in jobs:
         by_group.setdefault(job.group_id, []).append(job)
@@ -270,7 +283,7 @@ def run_batch(
         cut.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
         cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
         if keep_history:
-            history.record_group(cut)
+            history.record_group(cut, swept)
         outcome = PluginOutcome(jobs[0].plugin, cut.seeds, cut, None, wall, jobs[0].settings)
         results[group_id] = outcome
         if on_done is not None:
@@ -295,7 +308,7 @@ def run_batch(
             if not entry.runs:
                 entry = None
             elif keep_history:
-                history.record_group(entry)
+                history.record_group(entry, swept)
         outcome = PluginOutcome(
             first.plugin, [m.job.seed for m in members], entry, error, wall, first.settings
         )
@@ -329,11 +342,16 @@ def run_batch(
             elif len(members) > 1 or sweep_id is not None:
                 conclude_cut_short(group_id)
         stop.recorded = [results[g] for g in groups if g in results]
+        stop.sweep_id = sweep_id
         for job in jobs:
             if job not in ended:
-                label = PluginOutcome(job.plugin, [], None, None, 0.0, job.settings).label
-                stop.unfinished.setdefault(label, []).append(job.seed)
+                arm = PluginOutcome(job.plugin, [], None, None, 0.0, job.settings)
+                stop.unfinished.setdefault(arm.arm_label(sweep_id is not None), []).append(job.seed)
+        if swept is not None and keep_history:
+            history.sweep_ended(swept.sweep_id, "cancelled", time.perf_counter() - began)
         raise stop from None
+    if swept is not None and keep_history:
+        history.sweep_ended(swept.sweep_id, "finished", time.perf_counter() - began)
     return [results[g] for g in groups]
 
 
@@ -417,12 +435,20 @@ def run_batch_json(
             sweep_id=sweep_id,
         )  # fmt: skip
     except BatchCancelled as stop:
-        recorded = [{"plugin": o.plugin, "seeds": [r.info.seed for r in o.runs]} for o in stop.recorded]
+        recorded = [
+            {
+                "plugin": o.plugin,
+                **({"settings": dict(o.settings)} if o.settings else {}),
+                "seeds": [r.info.seed for r in o.runs],
+            }
+            for o in stop.recorded
+        ]
         emit(
             {
                 "type": "batch",
                 "status": "cancelled",
                 "exit_code": 130,
+                **({"sweep": sweep_id} if sweep_id else {}),
                 "recorded": recorded,
                 "unfinished": stop.unfinished,
                 "message": stop.summary(),

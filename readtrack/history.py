@@ -4,8 +4,10 @@ The recorder is a plugin of the same pluggy mechanism as paper plugins (see ``re
 :class:`HistoryRecorder` inserts a ``running`` row from ``readtrack_run_started`` and fills it in from
 ``readtrack_run_finished``. A row keeps the whole :class:`~readtrack.records.RunRecord` as JSON (stage
 results, curves, bench rows, environment) next to indexed columns for the queries the CLI and the TUI make:
-:func:`runs`, :func:`last_run`, :func:`last_two`, :func:`last_statuses`, :func:`last_by_device` and
-:func:`compare`.
+:func:`runs`, :func:`last_run`, :func:`last_statuses`, :func:`last_by_device` and
+:func:`compare`. A multi-seed run is a group of runs (``run_groups``); a sweep (``--set lr=A,B``) is a group
+per setting plus what it set out to run (``sweeps``), which `readtrack history` lists as one entry
+(`readtrack.sweeps_history`).
 
 Reading history needs neither torch nor the plugins themselves.
 """
@@ -14,15 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
+from readtrack.comparison import RunComparison, compare_records
 from readtrack.errors import UsageError
 from readtrack.hookspecs import hookimpl
 from readtrack.records import (
@@ -34,7 +36,6 @@ from readtrack.records import (
     float_or_nan,
     jsonable,
 )
-from readtrack.spread import spreads
 from readtrack.store import connect, ensure_schema
 
 SCHEMA = """
@@ -64,10 +65,28 @@ CREATE TABLE IF NOT EXISTS run_groups (
     missing     TEXT NOT NULL   -- JSON {seed: why} for seeds whose worker gave no record
 );
 CREATE INDEX IF NOT EXISTS run_groups_by_plugin ON run_groups (plugin, started_at);
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id    TEXT PRIMARY KEY,
+    plugin      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    seeds       TEXT NOT NULL,  -- JSON list, in run order
+    settings    TEXT NOT NULL,  -- JSON list: each setting's turned knobs ({} the defaults), in run order
+    status      TEXT NOT NULL,  -- running, then finished | cancelled
+    pid         INTEGER,        -- the sweeping process, to tell a killed sweep from a live one
+    duration_s  REAL
+);
 """
 
-#: Columns added to ``runs`` after its first release, with their DDL (added on first use of an older file).
-ADDED_COLUMNS = {"group_id": "ALTER TABLE runs ADD COLUMN group_id TEXT"}
+#: Columns added after a table's first release, with their DDL (added on first use of an older file) and
+#: what fills them in for the rows already there (a sweep's groups: the sweep id their runs carry).
+ADDED_COLUMNS = {
+    ("runs", "group_id"): ("ALTER TABLE runs ADD COLUMN group_id TEXT", None),
+    ("run_groups", "sweep_id"): (
+        "ALTER TABLE run_groups ADD COLUMN sweep_id TEXT",
+        "UPDATE run_groups SET sweep_id = (SELECT json_extract(record, '$.info.sweep_id') FROM runs"
+        " WHERE runs.group_id = run_groups.group_id LIMIT 1)",
+    ),
+}
 
 #: The name the recorder is registered under with pluggy (``readtrack.plugins``); a run kept out of history
 #: (``run_plugin(keep_history=False)``) skips the observer of this name.
@@ -78,15 +97,23 @@ INTERRUPTED: RunStatus = "interrupted"
 
 
 @contextmanager
-def _connect() -> Iterator[sqlite3.Connection]:
+def connection() -> Iterator[sqlite3.Connection]:
+    """A connection to history, its tables ensured (older files brought up to date)."""
     conn = connect()
     try:
         ensure_schema(conn, SCHEMA)
-        have = {row["name"] for row in conn.execute("PRAGMA table_info(runs)")}
-        for column, ddl in ADDED_COLUMNS.items():
+        have = {
+            (table, row["name"])
+            for table in {t for t, _ in ADDED_COLUMNS}
+            for row in conn.execute(f"PRAGMA table_info({table})")
+        }
+        for column, (ddl, fill) in ADDED_COLUMNS.items():
             if column not in have:
                 with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
                     conn.execute(ddl)
+                    if fill:
+                        conn.execute(fill)
+        conn.execute("CREATE INDEX IF NOT EXISTS run_groups_by_sweep ON run_groups (sweep_id)")
         yield conn
     finally:
         conn.close()
@@ -103,7 +130,7 @@ def _dumps(value: Any) -> str:
 def record_started(info: RunInfo) -> None:
     """Insert the ``running`` row for a run that is starting."""
     placeholder = RunRecord(info=info, status="running", duration_s=0.0)
-    with _connect() as conn:
+    with connection() as conn:
         _insert(conn, placeholder, os.getpid())
 
 
@@ -134,11 +161,24 @@ def _insert(
     )
 
 
-def record_group(group: GroupRecord) -> None:
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep set out to run: each setting's turned knobs, in run order (``{}`` the defaults), on
+    every seed; stored with its first finished setting, so that history knows what did not run."""
+
+    sweep_id: str
+    plugin: str
+    settings: list[dict[str, Any]]
+    seeds: list[int]
+    started_at: str
+
+
+def record_group(group: GroupRecord, sweep: SweepPlan | None = None) -> None:
     """Store a multi-seed run: every seed's finished run and the group row, in one transaction (a reader
-    never sees part of a group)."""
+    never sees part of a group); a sweep's setting with what the sweep set out to run (kept once)."""
     finished = _now()
-    with _connect() as conn:
+    sweep_id = next((r.info.sweep_id for r in group.runs if r.info.sweep_id), None)
+    with connection() as conn:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for record in group.runs:
@@ -146,7 +186,7 @@ def record_group(group: GroupRecord) -> None:
                 _insert(conn, record, None, finished)
             conn.execute(
                 "INSERT OR REPLACE INTO run_groups (group_id, plugin, status, seeds, started_at, duration_s,"
-                " missing) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " missing, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     group.group_id,
                     group.plugin,
@@ -155,18 +195,36 @@ def record_group(group: GroupRecord) -> None:
                     group.started_at,
                     group.duration_s,
                     json.dumps({str(k): v for k, v in group.missing.items()}),
+                    sweep.sweep_id if sweep else sweep_id,
                 ),
             )
+            if sweep is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO sweeps (sweep_id, plugin, started_at, seeds, settings, status,"
+                    " pid) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                    (sweep.sweep_id, sweep.plugin, sweep.started_at, json.dumps(sweep.seeds),
+                     _dumps(sweep.settings), os.getpid()),
+                )  # fmt: skip
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
 
+def sweep_ended(sweep_id: str, status: str, duration_s: float) -> None:
+    """A sweep ran to its end (``finished``) or was cut short (``cancelled``); nothing when none of its
+    settings was recorded."""
+    with connection() as conn:
+        conn.execute(
+            "UPDATE sweeps SET status = ?, duration_s = ?, pid = NULL WHERE sweep_id = ?",
+            (status, duration_s, sweep_id),
+        )
+
+
 def record_finished(record: RunRecord) -> None:
     """Store a finished run (inserting it when its start was never recorded)."""
     info = record.info
-    with _connect() as conn:
+    with connection() as conn:
         updated = conn.execute(
             "UPDATE runs SET status = ?, finished_at = ?, duration_s = ?, record = ?, environment = ?"
             " WHERE run_id = ?",
@@ -197,7 +255,7 @@ class HistoryRecorder:
 
 
 # -- queries ---------------------------------------------------------------------------------------
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -211,7 +269,7 @@ def _pid_alive(pid: int | None) -> bool:
 
 def _status(row: sqlite3.Row) -> RunStatus:
     status = str(row["status"])
-    if status == "running" and not _pid_alive(row["pid"]):
+    if status == "running" and not pid_alive(row["pid"]):
         return INTERRUPTED
     if status not in RUN_STATUSES:
         raise ValueError(f"run {row['run_id']} has an unknown status {status!r} in the history database")
@@ -235,7 +293,7 @@ def runs(plugin: str | None = None, limit: int | None = None) -> list[RunRecord]
     if limit is not None:
         sql += " LIMIT ?"
         args.append(max(0, int(limit)))
-    with _connect() as conn:
+    with connection() as conn:
         rows = conn.execute(sql, args).fetchall()
     return [_record(row) for row in rows]
 
@@ -252,8 +310,22 @@ Entry = RunRecord | GroupRecord
 
 def entries(plugin: str | None = None, limit: int | None = None, *, finished: bool = False) -> list[Entry]:
     """History as a reader sees it, newest first: runs made alone and multi-seed groups (each one entry,
-    its seeds' runs inside); only ``plugin``'s when given, at most ``limit``, only finished ones with
-    ``finished``."""
+    its seeds' runs inside; a sweep's settings each one); only ``plugin``'s when given, at most ``limit``,
+    only finished ones with ``finished``."""
+    with connection() as conn:
+        return cast(list[Entry], listed(conn, plugin, limit, finished=finished))
+
+
+def listed(
+    conn: sqlite3.Connection,
+    plugin: str | None,
+    limit: int | None,
+    *,
+    finished: bool = False,
+    sweeps: bool = False,
+) -> list[Entry | str]:
+    """`entries` on ``conn``; with ``sweeps``, a sweep's groups are left out and the sweep stands in their
+    place as its id, dated when it started (`readtrack.sweeps_history` builds it)."""
     where, args = ["group_id IS NULL"], []
     if plugin:
         where.append("plugin = ?")
@@ -261,26 +333,36 @@ def entries(plugin: str | None = None, limit: int | None = None, *, finished: bo
     if finished:
         where.append("status != 'running'")
     cap = "" if limit is None else f" LIMIT {max(0, int(limit))}"
-    with _connect() as conn:
-        rows = conn.execute(
-            f"SELECT record, status, pid, started_at FROM runs WHERE {' AND '.join(where)}"
-            f" ORDER BY started_at DESC, rowid DESC{cap}",
-            args,
-        ).fetchall()
-        group_rows = conn.execute(
-            "SELECT * FROM run_groups"
-            + (" WHERE plugin = ?" if plugin else "")
-            + f" ORDER BY started_at DESC, rowid DESC{cap}",
+    rows = conn.execute(
+        f"SELECT record, status, pid, started_at FROM runs WHERE {' AND '.join(where)}"
+        f" ORDER BY started_at DESC, rowid DESC{cap}",
+        args,
+    ).fetchall()
+    in_groups = (["plugin = ?"] if plugin else []) + (["sweep_id IS NULL"] if sweeps else [])
+    group_rows = conn.execute(
+        "SELECT * FROM run_groups"
+        + (f" WHERE {' AND '.join(in_groups)}" if in_groups else "")
+        + f" ORDER BY started_at DESC, rowid DESC{cap}",
+        [plugin] if plugin else [],
+    ).fetchall()
+    found: list[tuple[str, int, Any]] = [(r["started_at"], 0, r) for r in rows]
+    found += [(g["started_at"], 1, g) for g in group_rows]
+    if sweeps:
+        sweep_rows = conn.execute(
+            "SELECT g.sweep_id, COALESCE(MIN(s.started_at), MIN(g.started_at)) AS started_at"
+            " FROM run_groups AS g LEFT JOIN sweeps AS s ON s.sweep_id = g.sweep_id"
+            " WHERE g.sweep_id IS NOT NULL" + (" AND g.plugin = ?" if plugin else "")
+            + f" GROUP BY g.sweep_id ORDER BY started_at DESC{cap}",
             [plugin] if plugin else [],
-        ).fetchall()
-        found: list[tuple[str, int, Entry | sqlite3.Row]] = [(r["started_at"], 0, r) for r in rows]
-        found += [(g["started_at"], 1, g) for g in group_rows]
-        found.sort(key=lambda item: item[0], reverse=True)  # stable: alone runs first on a tie
-        chosen = found if limit is None else found[: max(0, int(limit))]
-        return [_group(conn, item) if kind else _record(item) for _, kind, item in chosen]  # type: ignore[arg-type]
+        ).fetchall()  # fmt: skip
+        found += [(s["started_at"], 2, s["sweep_id"]) for s in sweep_rows]
+    found.sort(key=lambda item: item[0], reverse=True)  # stable: alone runs first on a tie
+    chosen = found if limit is None else found[: max(0, int(limit))]
+    build = (_record, lambda row: group_of(conn, row), str)
+    return [build[kind](item) for _, kind, item in chosen]
 
 
-def _group(conn: sqlite3.Connection, row: sqlite3.Row) -> GroupRecord:
+def group_of(conn: sqlite3.Connection, row: sqlite3.Row) -> GroupRecord:
     seeds = [int(s) for s in json.loads(row["seeds"])]
     members = [
         _record(r)
@@ -297,26 +379,6 @@ def _group(conn: sqlite3.Connection, row: sqlite3.Row) -> GroupRecord:
         runs=members,
         missing={int(k): v for k, v in json.loads(row["missing"]).items()},
     )
-
-
-def group(group_id: str) -> GroupRecord | None:
-    """One multi-seed run by its id (a prefix is enough when it is unique), or None."""
-    with _connect() as conn:
-        rows = conn.execute(
-            "SELECT * FROM run_groups WHERE group_id LIKE ? LIMIT 2", (group_id.replace("%", "") + "%",)
-        ).fetchall()
-        return _group(conn, rows[0]) if len(rows) == 1 else None
-
-
-def last_two(plugin: str) -> list[RunRecord]:
-    """The two newest *finished* runs of ``plugin``, newest first (fewer when there are fewer)."""
-    with _connect() as conn:
-        rows = conn.execute(
-            "SELECT record, status, pid FROM runs WHERE plugin = ? AND status != 'running'"
-            " ORDER BY started_at DESC, rowid DESC LIMIT 2",
-            (plugin,),
-        ).fetchall()
-    return [_record(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -337,7 +399,7 @@ _VERDICT = "COALESCE(g.status, r.status) AS status"
 def last_statuses() -> dict[str, LastStatus]:
     """Each plugin's newest run, or the verdict of the multi-seed run it belongs to (one query; no record
     JSON is parsed)."""
-    with _connect() as conn:
+    with connection() as conn:
         rows = conn.execute(
             f"SELECT r.plugin, {_VERDICT}, r.pid, r.started_at, r.device, r.duration_s FROM runs AS r"
             " LEFT JOIN run_groups AS g ON g.group_id = r.group_id"
@@ -360,7 +422,7 @@ def last_by_device() -> dict[str, dict[str, LastStatus]]:
     """Each plugin's newest run on each device kind (``cpu``, ``cuda``, ``mps``), in one query; a seed of a
     multi-seed run gives its group's verdict."""
     newest: dict[str, dict[str, LastStatus]] = {}
-    with _connect() as conn:
+    with connection() as conn:
         rows = conn.execute(
             f"SELECT r.run_id, r.plugin, {_VERDICT}, r.pid, r.started_at, r.device, r.duration_s"
             " FROM runs AS r LEFT JOIN run_groups AS g ON g.group_id = r.group_id"
@@ -374,139 +436,9 @@ def last_by_device() -> dict[str, dict[str, LastStatus]]:
     return newest
 
 
-# -- comparing two runs ----------------------------------------------------------------------------
-@dataclass
-class Delta:
-    """One number in two runs: ``change`` is new - old, ``ratio`` new / old (None when undefined)."""
-
-    section: str  # check | target | measured | bench
-    name: str
-    old: float | None
-    new: float | None
-    old_passed: bool | None = None
-    new_passed: bool | None = None
-    unit: str = ""
-    #: a bench median too noisy in either run (IQR over 20% of the median) for the change to mean much
-    noisy: bool = False
-
-    @property
-    def change(self) -> float | None:
-        if self.old is None or self.new is None or not (math.isfinite(self.old) and math.isfinite(self.new)):
-            return None
-        return self.new - self.old
-
-    @property
-    def ratio(self) -> float | None:
-        if self.change is None or self.old is None or self.new is None or self.old == 0:
-            return None
-        return self.new / self.old
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "change": self.change, "ratio": self.ratio}
-
-
-@dataclass
-class RunComparison:
-    """The two newest finished runs of a plugin and how their numbers moved."""
-
-    plugin: str
-    older: Entry
-    newer: Entry
-    deltas: list[Delta] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable(
-            {
-                "plugin": self.plugin,
-                "older": _run_summary(self.older),
-                "newer": _run_summary(self.newer),
-                "deltas": [d.to_dict() for d in self.deltas],
-            }
-        )
-
-
-def _run_summary(record: Entry) -> dict[str, Any]:
-    info = record.info
-    if isinstance(record, GroupRecord):
-        return {
-            **_run_summary(record.runs[0]),
-            "run_id": None,
-            "group_id": record.group_id,
-            "seeds": record.seeds,
-            "status": record.status,
-            "duration_s": record.duration_s,
-            "spread": [s.to_dict() for s in spreads(record.runs)],
-        }
-    return {
-        "run_id": info.run_id,
-        "started_at": info.started_at,
-        "device": info.device,
-        "quick": info.quick,
-        "seed": info.seed,
-        "status": record.status,
-        "duration_s": record.duration_s,
-        "environment": info.environment,
-    }
-
-
-class _Number(NamedTuple):
-    value: float | None
-    passed: bool | None
-    unit: str
-    noisy: bool = False
-
-
-def _numbers(entry: Entry) -> dict[tuple[str, str], _Number]:
-    """Every number of a run; of a multi-seed run, each number's mean over its seeds (passed when it
-    passed on every seed)."""
-    if isinstance(entry, GroupRecord):
-        per_seed = [_numbers(r) for r in entry.runs]
-        keys = list(dict.fromkeys(k for numbers in per_seed for k in numbers))
-        found = {}
-        for key in keys:
-            seen = [n[key] for n in per_seed if key in n]
-            values = [x.value for x in seen if x.value is not None and math.isfinite(x.value)]
-            passes = [x.passed for x in seen if x.passed is not None]
-            found[key] = _Number(
-                sum(values) / len(values) if values else None,
-                (all(passes) and len(seen) == len(per_seed)) if passes else None,
-                seen[0].unit,
-                any(x.noisy for x in seen),
-            )
-        return found
-    record = entry
-    found = {}
-    for stage in record.stages:
-        for comp in stage.comparisons:
-            unit = "max abs error" if comp.kind == "close" else "value"
-            found[("check", comp.name)] = _Number(comp.max_abs, comp.passed, unit)
-        for target in stage.targets:
-            found[("target", target.name)] = _Number(target.value, target.passed, "")
-        for measured in stage.measured:
-            found[("measured", measured.name)] = _Number(measured.value, None, "")
-        for row in stage.bench:
-            median = None if row.error else row.median_s
-            found[("bench", row.label)] = _Number(median, row.error is None, "median s", row.noisy)
-    return found
-
-
-def compare_records(older: Entry, newer: Entry) -> RunComparison:
-    """Line up every check error, target, measured value and bench median of two runs (of a multi-seed
-    run: the mean over its seeds)."""
-    old, new = _numbers(older), _numbers(newer)
-    missing = _Number(None, None, "")
-    deltas = []
-    for key in list(old) + [k for k in new if k not in old]:
-        o, n = old.get(key, missing), new.get(key, missing)
-        deltas.append(
-            Delta(key[0], key[1], o.value, n.value, o.passed, n.passed, o.unit or n.unit, o.noisy or n.noisy)
-        )
-    return RunComparison(newer.info.plugin, older, newer, deltas)
-
-
 def plugin_entries(plugin: str | None, limit: int | None = None) -> list[Entry]:
-    """`readtrack history [NAME]`: the newest entries (of ``plugin``); a name that is neither in history nor
-    a plugin is a UsageError naming the closest plugins."""
+    """The newest entries (of ``plugin``); a name that is neither in history nor a plugin is a UsageError
+    naming the closest plugins."""
     found = entries(plugin, limit=limit)
     if plugin and not found:
         from readtrack.plugins import get
@@ -516,7 +448,8 @@ def plugin_entries(plugin: str | None, limit: int | None = None) -> list[Entry]:
 
 
 def compare(plugin: str) -> RunComparison:
-    """Compare the two newest finished runs of ``plugin``; a UsageError says so when there are fewer."""
+    """Compare the two newest finished runs (or multi-seed runs) of ``plugin``; a UsageError says so when
+    there are fewer."""
     found = entries(plugin, limit=2, finished=True)
     if len(found) < 2:
         if not plugin_entries(plugin, limit=1):

@@ -18,11 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from readtrack.batch import seeds_label
+from readtrack.comparison import Delta, RunComparison
 from readtrack.devices import environment_line
-from readtrack.history import Delta, RunComparison
-from readtrack.knobs import settings_label
+from readtrack.knobs import settings_label, value_text
 from readtrack.records import NOISE_LIMIT, Emit, GroupRecord, RunRecord, StageResult
 from readtrack.safe_text import visible
+from readtrack.sweeps_history import Listed, SweepRecord
 
 STATUS_STYLE = {
     "passed": "green",
@@ -90,7 +91,7 @@ def sparkline(values: Sequence[float], width: int = 24) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in finite)
 
 
-def _when(iso: str) -> str:
+def when(iso: str) -> str:
     """``2026-11-21T10:59:18+00:00`` as ``2026-11-21 10:59``."""
     return iso.replace("T", " ")[:16]
 
@@ -314,10 +315,9 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
 
 
 # -- history, compare, plugins ---------------------------------------------------------------------
-def render_history(
-    entries: Sequence[RunRecord | GroupRecord], console: Console, plugin: str | None = None
-) -> None:
-    """Runs made alone and multi-seed runs (one line each: how many seeds passed), newest first."""
+def render_history(entries: Sequence[Listed], console: Console, plugin: str | None = None) -> None:
+    """Runs made alone, multi-seed runs (how many seeds passed) and sweeps (what they swept, how many runs
+    passed), one entry each, newest first."""
     if not entries and plugin:
         console.print(f"no runs of {plugin} recorded yet: try `readtrack run {plugin} --quick`")
         return
@@ -349,21 +349,27 @@ def render_history(
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
         setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
         setting += " quick" if info is not None and info.quick else ""
-        setting += f" {settings_label(info.settings)}" if info is not None and info.settings else ""
-        if isinstance(r, GroupRecord):
+        if isinstance(r, SweepRecord):
+            where = Text(
+                visible(setting) + "\n" + visible(f"sweep, {len(r.settings)} settings: {swept_knobs(r)}")
+            )
+            seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
+        elif isinstance(r, GroupRecord):
+            setting += f" {settings_label(info.settings)}" if info is not None and info.settings else ""
             passed = sum(run.status == "passed" for run in r.runs)
             seed, ident = seeds_label(r.seeds), r.group_id[:8]
             stages = f"{passed}/{len(r.seeds)} seeds passed"
         else:
+            setting += f" {settings_label(r.info.settings)}" if r.info.settings else ""
             seed = str(r.info.seed)
             stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
             ident = r.info.run_id[:8]
         cells: list[str | Text] = [
-            _when(r.started_at if isinstance(r, GroupRecord) else r.info.started_at),
-            r.plugin if isinstance(r, GroupRecord) else r.info.plugin,
-            setting,
+            when(r.info.started_at if isinstance(r, RunRecord) else r.started_at),
+            r.info.plugin if isinstance(r, RunRecord) else r.plugin,
+            where if isinstance(r, SweepRecord) else setting,
             seed,
-            status_text(r.status),
+            status_text(r.status) if not (narrow and isinstance(r, SweepRecord)) else sweep_status(r),
             fmt_seconds(r.duration_s) if r.status != "running" else "",
             stages,
             ident,
@@ -375,6 +381,35 @@ def render_history(
     legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
     stages_legend = "" if narrow else f"c/t/b: check/train/bench · {legend} · "
     console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
+    if any(isinstance(r, SweepRecord) for r in entries):
+        console.print(
+            Text(
+                "a sweep's id: `readtrack history ID` shows its settings, `readtrack compare ID` lines "
+                "them up",
+                style="dim",
+            )
+        )
+
+
+def swept_knobs(sweep: SweepRecord) -> str:
+    """``lr=0.001,0.003 steps=20,40``: each knob a sweep turned, with its values."""
+    return " ".join(f"{k}={','.join(map(value_text, v))}" for k, v in sweep.knobs.items())
+
+
+def sweep_status(sweep: SweepRecord) -> Text:
+    """A sweep's status over how many of its runs passed (and are missing), for a narrow history."""
+    counts = sweep.counts()
+    cell = status_text(sweep.status)
+    cell.append(f"\n{counts['passed']}/{counts['runs']} passed")
+    cell.append(f"\n{counts['missing']} missing" if counts["missing"] else "")
+    return cell
+
+
+def sweep_counts(sweep: SweepRecord) -> str:
+    """``4/6 passed, 1 failed, 1 missing``: how a sweep's runs ended."""
+    counts = sweep.counts()
+    parts = [f"{counts['passed']}/{counts['runs']} passed"]
+    return ", ".join(parts + [f"{counts[k]} {k}" for k in ("failed", "missing") if counts[k]])
 
 
 def render_comparison(comparison: RunComparison, console: Console, *, every_row: bool = False) -> None:
@@ -395,7 +430,8 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
     console.print(head)
     shown = [d for d in comparison.deltas if every_row or not _unchanged(d)]
     # A name wraps between words; a word is folded only when it alone is wider than what the numbers leave.
-    longest = max((len(w) for d in shown for w in visible(d.name).split()), default=4)
+    names = [w for d in shown for w in visible(d.name).split()] + [s.knob for s in comparison.settings]
+    longest = max((len(w) for w in names), default=4)
     table = Table(title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("name", "older", "newer", "change", "ratio", "pass"):
         table.add_column(
@@ -407,6 +443,12 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
             min_width=min(longest, 32) if column == "name" else None,
         )
     section = None
+    if comparison.settings:  # the knobs first, when the two were run with other settings
+        section = "settings"
+        table.add_row(Text(section, style="bold"))
+        for row in comparison.settings:
+            old_value, new_value = (setting_cell(v, d) for v, d in zip(row.values, row.defaults, strict=True))
+            table.add_row(Text(visible(row.knob)), old_value, new_value, "≠" if row.differs else "", "", "")
     for d in shown:
         if d.section != section:
             if section is not None:
@@ -424,8 +466,10 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
         passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
         passed.append_text(_mark(d.new_passed))
         table.add_row(Text(visible(d.name)), fmt(d.old), fmt(d.new), change_text, ratio, passed)
-    if shown:
+    if shown or comparison.settings:
         console.print(table)
+    if comparison.settings:
+        console.print(Text(SETTINGS_LEGEND, style="dim"))
     hidden = len(comparison.deltas) - len(shown)
     if hidden:
         what = "number" if hidden == 1 else "numbers"
@@ -450,6 +494,18 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
         console.print(Text("environments differ:", style="yellow"))
         console.print(Text(f"  older {environment_line(old.info.environment)}", style="dim"))
         console.print(Text(f"  newer {environment_line(new.info.environment)}", style="dim"))
+
+
+#: Under the knobs of a comparison: what the ``*`` after a value and the ``≠`` mean.
+SETTINGS_LEGEND = "settings: * the plugin's default (the run did not turn the knob); ≠ the knob differs"
+
+
+def setting_cell(value: Any, default: bool) -> str:
+    """A knob's value in a column: ``0.01``, or ``0.8*`` where the run left it at the plugin's default
+    (``default*`` when that default is unknown: the plugin is gone)."""
+    if default and value is None:
+        return "default*"
+    return visible(value_text(value)) + ("*" if default else "")
 
 
 def _unchanged(d: Delta) -> bool:
@@ -514,11 +570,11 @@ def _plugin_cells(row: dict[str, Any]) -> list[Text]:
             last_text.append(f"{kind} ")
             last_text.append(glyph, style=STATUS_STYLE.get(run["status"], "red"))
             last_text.append(" ")
-        last_text.append(_when(last["started_at"])[5:], style="dim")
+        last_text.append(when(last["started_at"])[5:], style="dim")
     elif last:
         kind = last["device"].split(":")[0]
         last_text = status_text(last["status"])
-        last_text.append(f" {_when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
+        last_text.append(f" {when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
     name = Text(visible(row["name"]))
     if row["paper_id"] not in (None, row["name"]):
         name.append(f"\npaper {visible(row['paper_id'])}", style="dim")
