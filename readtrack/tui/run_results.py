@@ -3,17 +3,20 @@
 The run screen shows these for the run it started or the plugin's last one, the paper view for a paper's
 runs. Tables come from the same code as ``readtrack run`` (`readtrack.render.runs`); the trend follows a
 plugin's main number (`main_number`); `draw_curves` draws the curves into the run screen's plot and legend.
+A run of turned knobs names its settings (`settings_line`, and a column of the recent runs).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from readtrack.knobs import settings_label
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.safe_text import visible
 
@@ -64,11 +67,16 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
         table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
     # The main number wraps (a name folds): in a narrow pane it gives up room first, and the dates stay whole.
     table.add_column(headed, overflow="fold")
+    turned = any(r.info.settings for r in records)  # knobs turned: a column names them (runs of the
+    if turned:  # defaults say "defaults"), as `readtrack history` does
+        table.add_column("settings", overflow="fold")
     for record in records:
         number = numbers_of[id(record)]
         value = fmt_number(number[1]) + ("" if number[0] == headed else f" ({number[0]})") if number else "–"
         seed = seeds_label(record.seeds) if isinstance(record, GroupRecord) else str(record.info.seed)
         started = record.started_at if isinstance(record, GroupRecord) else record.info.started_at
+        setting = Text(visible(settings_label(record.info.settings)) or "defaults", style="" if
+                       record.info.settings else "dim")  # fmt: skip
         table.add_row(
             started.replace("T", " ")[:16],
             record.info.device + (" quick" if record.info.quick else ""),
@@ -76,6 +84,7 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
             Text(record.status, style=STATUS_STYLES.get(record.status, "bold red")),
             fmt_seconds(record.duration_s) if record.status != "running" else "",
             value,
+            *([setting] if turned else []),
         )
     parts: list[RenderableType] = [table]
     numbers = [main_number(r) for r in reversed(records)]
@@ -90,11 +99,24 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
     return Group(*parts)
 
 
-def record_renderables(record: RunRecord) -> tuple[RenderableType, RenderableType]:
-    """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``."""
+def settings_line(settings: Mapping[str, Any]) -> Text | None:
+    """``settings: lr=0.01 (off the defaults: targets reported, not asserted)`` for a run of turned knobs,
+    as ``readtrack run`` prints it; None for a run of the defaults."""
+    if not settings:
+        return None
+    line = Text("settings: ", style="bold")
+    line.append(visible(settings_label(settings)), style="bold yellow")
+    line.append(" (off the defaults: targets reported, not asserted)", style="dim")
+    return line
+
+
+def record_renderables(record: RunRecord, *, settings: bool = True) -> tuple[RenderableType, RenderableType]:
+    """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``, under
+    the run's settings when knobs were turned (unless ``settings`` is false: the caller shows them)."""
     from readtrack.render.runs import stage_tables
 
-    checks: list[RenderableType] = []
+    turned = settings_line(record.info.settings) if settings else None
+    checks: list[RenderableType] = [turned] if turned is not None else []
     bench: list[RenderableType] = []
     for stage in record.stages:
         results, tables = stage_tables(stage, curves=False)  # the TUI plots curves itself

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -32,17 +33,20 @@ from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from readtrack.catalog import Paper
-from readtrack.errors import one_line
+from readtrack.errors import UsageError, one_line
 from readtrack.records import GroupRecord, RunRecord
 from readtrack.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
+from readtrack.tui.knobs_panel import KnobsPanel
 from readtrack.tui.panes import ScrollPane
+from readtrack.tui.plot_saver import save_plot
 from readtrack.tui.run_results import (
     STATUS_STYLES,
     curves_of,
     draw_curves,
     history_renderable,
     record_renderables,
+    settings_line,
 )
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -65,10 +69,17 @@ def _when(started_at: str) -> str:
     return f"{started_at.replace('T', ' ')[:16]} UTC"
 
 
-def run_command(plugin: str, device: str, quick: bool, seeds: str = "") -> list[str]:
-    """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` when given)."""
+def run_command(
+    plugin: str, device: str, quick: bool, seeds: str = "", settings: Mapping[str, Any] | None = None
+) -> list[str]:
+    """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` and ``--set`` when
+    given: the knobs panel's settings reach the run exactly as the CLI's would)."""
+    from readtrack.knobs import value_text
+
     argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
     argv += ["--seeds", seeds] if seeds.strip() else []
+    for key, value in (settings or {}).items():
+        argv += ["--set", f"{key}={value_text(value)}"]
     return [*argv, "--quick"] if quick else argv
 
 
@@ -86,6 +97,8 @@ class RunScreen(Screen[None]):
         Binding("d", "cycle_device", "Device"),
         Binding("f", "toggle_mode", "Quick/full"),
         Binding("s", "seeds", "Seeds", tooltip="Type seeds to run in parallel: 0-4, 0,3,7, or a count"),
+        Binding("K", "knobs", "Knobs", tooltip="Turn the plugin's knobs: the next run uses them (as --set)"),
+        Binding("p", "save_plot", "Save plot", tooltip="Save the shown run's plot as PNG (readtrack plot's)"),
         Binding("tab", "switch_pane", "Scroll log/result", tooltip="Arrows, PgUp/PgDn, j/k scroll the pane"),
         Binding("escape", "cancel_or_back", "Cancel / back"),
     ]
@@ -97,6 +110,8 @@ class RunScreen(Screen[None]):
         "cycle_device",
         "toggle_mode",
         "seeds",
+        "knobs",
+        "save_plot",
         "switch_pane",
     )
     SCROLL_HINT = "↑↓ PgUp PgDn j k scroll · Tab: the other pane"
@@ -120,6 +135,7 @@ class RunScreen(Screen[None]):
         self._cancelling = False
         self._refused: str | None = None  # the runner's error event: the run never started
         self._heard = False  # the run has sent an event: its runner had started
+        self.shown: RunRecord | GroupRecord | None = None  # the run the result pane shows (p saves its plot)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,11 +143,13 @@ class RunScreen(Screen[None]):
             yield Static(id="run-options")
             yield Input(placeholder="seeds: 0-4 · 0,3,7 · 5", id="run-seeds")
         with Horizontal(id="run-body"):
-            with Vertical(id="run-live"):
-                yield Static(id="run-stages")
-                yield ProgressBar(id="run-progress", show_eta=False)
-                # min_width: the default (78) clipped lines mid-word in a narrower pane instead of wrapping
-                yield ScrollLog(id="run-log", wrap=True, markup=False, max_lines=5000, min_width=10)
+            with Vertical(id="run-side"):  # the knobs over the live pane (beside it in a narrow terminal)
+                yield KnobsPanel(self.plugin, id="run-knobs")
+                with Vertical(id="run-live"):
+                    yield Static(id="run-stages")
+                    yield ProgressBar(id="run-progress", show_eta=False)
+                    # min_width: the default (78) clipped lines mid-word in a narrower pane, not wrapping
+                    yield ScrollLog(id="run-log", wrap=True, markup=False, max_lines=5000, min_width=10)
             with ScrollPane(id="run-results"):
                 yield Static(id="run-verdict")
                 yield Static(id="run-history")
@@ -151,13 +169,34 @@ class RunScreen(Screen[None]):
         self.query_one("#run-curve").display = False
         self.query_one(ProgressBar).update(total=1, progress=0)  # idle: empty, not the animated "unknown"
         self._show_scroll_hint()
+        self.query_one(KnobsPanel).locked = lambda: self.running
         self._load_history(show_last=True)
 
     # -- panes ---------------------------------------------------------------------------------------
 
     def action_switch_pane(self) -> None:
-        log, results = self.query_one("#run-log"), self.query_one("#run-results")
-        (results if self.focused is log else log).focus()
+        """Tab: the result pane, the live log, then the knobs when the plugin has any, and round."""
+        knobs = self.query_one(KnobsPanel)
+        panes = [self.query_one("#run-results"), self.query_one("#run-log")]
+        panes += [knobs.query_one("#knobs-list")] if knobs.knobs else []
+        focused = self.focused
+        if focused is not None and knobs in focused.ancestors_with_self:
+            knobs.end_typing()
+            now = len(panes) - 1
+        else:
+            now = next((i for i, pane in enumerate(panes) if focused is pane), 0)
+        panes[(now + 1) % len(panes)].focus()
+
+    def action_knobs(self) -> None:
+        knobs = self.query_one(KnobsPanel)
+        if knobs.knobs:
+            knobs.query_one("#knobs-list").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """K shows only for a plugin with knobs."""
+        if action == "knobs":
+            return bool(self.query(KnobsPanel) and self.query_one(KnobsPanel).knobs)
+        return True
 
     def on_descendant_focus(self) -> None:
         self.call_after_refresh(self._show_scroll_hint)  # once laid out: the hint fits the pane's width
@@ -206,6 +245,7 @@ class RunScreen(Screen[None]):
             return
         self.quick = not self.quick
         self._show_options()
+        self.query_one(KnobsPanel).set_quick(self.quick)
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -217,10 +257,12 @@ class RunScreen(Screen[None]):
         if self.running:
             self.notify("Already running (Esc cancels)", severity="warning")
             return
+        knobs = self.query_one(KnobsPanel)
+        knobs.end_typing()  # a value typed but not entered is not the run's
+        settings = knobs.settings()
         seeds = self.query_one("#run-seeds", Input).value.strip()
         if seeds:
             from readtrack.batch import parse_seeds
-            from readtrack.errors import UsageError
 
             try:
                 count = len(parse_seeds(seeds))
@@ -233,6 +275,7 @@ class RunScreen(Screen[None]):
         self.curves = {}
         self.record = None
         self.group = None
+        self.shown = None
         self._cancelling = False
         self._refused = None
         self._heard = False
@@ -248,10 +291,11 @@ class RunScreen(Screen[None]):
         self._verdict(
             Text(
                 f"Running {self.plugin} on {self.device} ({mode}{on_seeds})… Esc cancels", style="bold yellow"
-            )
+            ),
+            settings,
         )
         self._show_stages()
-        argv = run_command(self.plugin, self.device, self.quick, seeds)
+        argv = run_command(self.plugin, self.device, self.quick, seeds, settings)
         try:
             self.process = subprocess.Popen(
                 argv,
@@ -416,15 +460,16 @@ class RunScreen(Screen[None]):
         verdict.append(f"  {_when(info.started_at)} · ", style="dim")
         verdict.append(f"{info.device}{' quick' if info.quick else ''} · {fmt_seconds(record.duration_s)} · ")
         verdict.append(" ".join(f"{s.stage} {STAGE_GLYPHS.get(s.status, '?')}" for s in record.stages))
-        self._verdict(verdict)
+        self._verdict(verdict, info.settings)
         self.stage_status = {s.stage: s.status for s in record.stages}
         self.stages = [s.stage for s in record.stages] or list(STAGES)
         self._show_stages()
         self._show_progress()
-        checks, bench = record_renderables(record)
+        checks, bench = record_renderables(record, settings=False)  # the verdict names them
         self.query_one("#run-check", Static).update(checks)
         self.query_one("#run-bench", Static).update(bench)
         self._plot(curves_of(record))
+        self.shown = record
 
     def _show_group(self, group: GroupRecord) -> None:
         from readtrack.batch import seeds_label
@@ -434,7 +479,7 @@ class RunScreen(Screen[None]):
         verdict.append(f"  {_when(group.started_at)} · ", style="dim")
         held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
         verdict.append(f"seeds {seeds_label(group.seeds)} · the claim {held}")
-        self._verdict(verdict)
+        self._verdict(verdict, group.info.settings if group.runs else None)
         ended = sum(run.status != "cancelled" for run in group.runs)
         self.query_one(ProgressBar).update(total=len(group.seeds) or 1, progress=ended)
         # The tables drop the columns the pane has no room for (a fixed 100 cut "min … max" in a narrow one).
@@ -448,12 +493,15 @@ class RunScreen(Screen[None]):
             if first is not None and first in curves_of(run)
         }
         self._plot(per_seed)
+        self.shown = group
 
     def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
         draw_curves(self.query_one(PlotextPlot), self.query_one("#run-legend", Static), curves)
 
-    def _verdict(self, text: Text) -> None:
-        self.query_one("#run-verdict", Static).update(text)
+    def _verdict(self, text: Text, settings: Mapping[str, Any] | None = None) -> None:
+        """The result pane's first line, and under it the run's settings when knobs were turned."""
+        turned = settings_line(settings or {})
+        self.query_one("#run-verdict", Static).update(Text("\n").join([text, turned]) if turned else text)
 
     def _show_stages(self) -> None:
         rows = [(None, self.stage_status)] if not self.seed_status else sorted(self.seed_status.items())
@@ -467,6 +515,13 @@ class RunScreen(Screen[None]):
                 style = STATUS_STYLES.get(status or "", "dim" if not status else "red")
                 line.append(f"{glyph} {stage}  ", style=style)
         self.query_one("#run-stages", Static).update(line)
+
+    def action_save_plot(self) -> None:
+        """p: the shown run's picture, as ``readtrack plot`` draws it, saved in the plots folder."""
+        if self.shown is None:
+            self.notify("No run shown yet to plot: Enter runs the plugin", severity="warning")
+        else:
+            save_plot(self, self.shown)
 
     @work(thread=True, exclusive=True, group="run-history")
     def _load_history(self, show_last: bool) -> None:
@@ -504,6 +559,11 @@ class RunScreen(Screen[None]):
         process = self.process
         if self.focused is self.query_one("#run-seeds", Input):
             self.set_focus(self.query_one("#run-results"))  # Esc leaves the seeds field, not the screen
+            return
+        knobs = self.query_one(KnobsPanel)
+        if self.focused is not None and knobs in self.focused.ancestors_with_self:
+            if not knobs.end_typing():  # Esc leaves the value field, then the knobs, then the screen
+                self.set_focus(self.query_one("#run-results"))
             return
         if process is None:
             self.dismiss()

@@ -2,11 +2,11 @@
 traceback, and at the end it quits cleanly (exit code 0) by Esc and q.
 
 The keys lean toward moving and opening screens (the list, the details, the filter, the paper view and its
-tabs, the run screen, the search screen, the help, the notes editor and the prompts), with a few that type or
-edit the test's own papers.yaml. Left out: what would start torch work or reach the network (Enter on the
-run screen, s/S sync, o open, R and Ctrl+R run the shelf), the command palette (it reaches all of those),
-and q on the list until the end. The walk does not wait for workers between keys, so it meets the races a
-quick typist meets.
+tabs, the run screen with its knobs (rmsnorm's) and its plot key, the search screen, the help, the notes
+editor and the prompts), with a few that type or edit the test's own papers.yaml. Left out: what would start
+torch work or reach the network (Enter on the run screen, s/S sync, o open, R and Ctrl+R run the shelf), the
+command palette (it reaches all of those), and q on the list until the end. The walk does not wait for
+workers between keys, so it meets the races a quick typist meets.
 
 Three seeds run in the normal suite; ``READTRACK_WALK_SEEDS=N`` runs N (``READTRACK_WALK_KEYS`` sets the
 length; ``READTRACK_WALK_RUNS=1`` lets the walk run tiny fake plugins). A failure names the seed and the keys
@@ -63,7 +63,10 @@ SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
         *[(k, 1) for k in ("N", "v", "question_mark")],
         ("enter", 4),
     ],
-    RunScreen: [("d", 2), ("f", 2), ("s", 2), ("enter", 2)],
+    RunScreen: [
+        *[(k, 2) for k in ("d", "f", "s", "enter", "K")],
+        *[(k, 1) for k in ("p", "space", "left", "right", "e", "r", "R")],  # p: a plot; the rest: knobs
+    ],
     SearchScreen: [("enter", 3)],
     ChoiceScreen: [("enter", 4)],
     PromptScreen: [("enter", 2)],
@@ -205,6 +208,8 @@ def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(
             write_plugin(user_dir, name, experiment)
         edits.set_fields(catalog_file, "adamw", {"plugin": ["tinyplug", "failplug"]})
         edits.set_fields(catalog_file, "lbfgs", {"plugin": "raiseplug"})
+    else:  # a plugin with knobs near the top: the walk turns them on its run screen
+        edits.set_fields(catalog_file, "lbfgs", {"plugin": ["lbfgs", "rmsnorm"]})
     pressed, code = walk(catalog_file, seed)
     assert len(pressed) == LENGTH
     assert code == 0, f"seed {seed}: exit code {code} after {pressed}"

@@ -1,0 +1,376 @@
+"""The run screen's knobs and its save-the-plot key (issue 55, items 5 and 6), as a reader uses them: a real
+fake plugin with a ``config.py`` on disk, turned through the Knobs panel, run through the screen's own
+`readtrack run --json` subprocess, its record read back from the real history, its plot saved as a PNG."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from fake_plugins import write_plugin
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from tui_driver import region_text, run_app, screen_text, settle, wait_until, words_shown
+
+from readtrack import edits, history
+from readtrack.records import RunRecord
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.knobs_panel import TURNED, KnobsPanel
+from readtrack.tui.run_screen import RunScreen
+
+CONFIG = """
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readtrack.knobs import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    steps: int = knob(20, quick=10, low=1, high=1000, help="training steps", paper="100k")
+    decay: float = knob(0.8, low=0.0, high=1.0, help="the loss's factor per step")
+    arm: str = knob("fast", choices=("fast", "slow"), help="which arm of the comparison", paper="fast")
+    width: int = knob(16, quick=8, low=2, high=64, help="units per layer")
+    warmup: bool = knob(True, help="warm up first")
+"""
+
+# check and train only (no bench: the run takes a second); train reads every knob and says so.
+EXPERIMENT = """
+from .config import Config
+
+
+def check(ctx):
+    ctx.check_property("always", True)
+
+
+def train(ctx):
+    cfg = ctx.config(Config)
+    loss = 1.0
+    for step in range(cfg.steps):
+        loss *= cfg.decay
+        ctx.metric("loss", step, loss)
+    ctx.log(f"steps={cfg.steps} decay={cfg.decay} arm={cfg.arm} width={cfg.width} warmup={cfg.warmup}")
+    ctx.target("final loss", loss, 0.5, higher_is_better=False)
+"""
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def knobby(user_dir: Path, catalog_file: Path) -> Path:
+    """adamw's plugin is ``knobby``: Enter on the list's first row opens its run screen."""
+    folder = write_plugin(user_dir, "knobby", EXPERIMENT)
+    (folder / "config.py").write_text(CONFIG)
+    edits.set_fields(catalog_file, "adamw", {"plugin": "knobby"})
+    return folder
+
+
+async def open_knobs(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[RunScreen, KnobsPanel]:
+    """Enter: the run screen, once its knobs are read (a worker)."""
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    panel = screen.query_one(KnobsPanel)
+    await wait_until(pilot, lambda: bool(panel.knobs), timeout=30)
+    await settle(app, pilot)
+    return screen, panel
+
+
+async def read_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: str) -> list[str]:
+    """Every line a reader sees in the pane, scrolled from its top to its end a page at a time."""
+    pane = app.screen.query_one(pane_id)
+    lines: list[str] = []
+    pane.scroll_home(animate=False)
+    await pilot.pause()
+    while True:
+        lines += region_text(app, pane)
+        if pane.scroll_y >= pane.max_scroll_y:
+            return lines
+        pane.scroll_to(y=pane.scroll_y + pane.scrollable_content_region.height, animate=False)
+        await pilot.pause()
+
+
+def plain(renderable: object) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def notices(app: ReadtrackApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def panel_words(app: ReadtrackApp, panel: KnobsPanel) -> list[str]:
+    return words_shown(region_text(app, panel))
+
+
+def rows(app: ReadtrackApp, panel: KnobsPanel) -> dict[str, list[str]]:
+    """Each knob's row as shown in the panel: its words (the line a name starts, and the line under it)."""
+    lines = [line.strip("│ ") for line in region_text(app, panel)]
+    found = {}
+    for i, line in enumerate(lines):
+        words = line.split()
+        name = words[1] if words[:1] == [TURNED] and len(words) > 1 else words[0] if words else ""
+        if name in {k.name for k in panel.knobs}:
+            follow = lines[i + 1].split() if i + 1 < len(lines) else []
+            found[name] = words + (follow if follow[:2] in (["one", "of"], ["true", "or"]) else [])
+    return found
+
+
+def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
+    knobby: Path, catalog_file: Path, readtrack_home: Path
+) -> None:
+    """The journey of issue 55's item 6 and item 5's TUI part: see the knobs and their quick defaults, type
+    a wrong value (the CLI's message, nothing changes), turn a number and a choice, switch to full and back
+    (the knobs not turned follow), run: the recorded run has exactly those settings and the experiment ran
+    with them; the result pane names them and reports its target as not calibrated; reset one, then all;
+    p saves the shown run's plot as a PNG in the data dir's plots folder and the notice names the file."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> dict[str, object]:
+        screen, panel = await open_knobs(app, pilot)
+        seen: dict[str, object] = {"start": rows(app, panel)}
+        await pilot.press("K")  # the knobs: the first, steps, highlighted
+        assert screen.focused is panel.query_one("#knobs-list")
+        await pilot.press("e")
+        field = panel.query_one("#knobs-input", Input)
+        assert screen.focused is field and field.value == "10"
+        await pilot.press(*"abc", "enter")
+        await settle(app, pilot)
+        seen["refused"] = " ".join(panel_words(app, panel))
+        assert panel.settings() == {} and screen.focused is field  # open to correct it
+        await pilot.press("escape")  # leaves the field: the value is as it was
+        assert screen.focused is panel.query_one("#knobs-list") and panel.settings() == {}
+        await pilot.press("e", "ctrl+u", *"5000", "enter")  # out of range
+        await settle(app, pilot)
+        seen["too_high"] = " ".join(panel_words(app, panel))
+        await pilot.press("ctrl+u", *"7", "enter")
+        await pilot.press("j", "j", "space")  # arm: fast → slow
+        await pilot.press("j")  # width: highlighted, its meaning shown
+        await settle(app, pilot)
+        seen["turned"] = rows(app, panel)
+        seen["meaning"] = " ".join(panel_words(app, panel))
+        await pilot.press("f")  # full: steps and arm stay as turned, width follows (16)
+        await settle(app, pilot)
+        seen["full"] = rows(app, panel)
+        await pilot.press("f")  # back to quick
+        await settle(app, pilot)
+        seen["quick"] = rows(app, panel)
+        await pilot.press("enter")  # runs, from the knobs as from anywhere on the screen
+        assert screen.running
+        await pilot.press("space")  # arm, while the run goes: refused, unchanged
+        seen["while_running"] = (panel.settings(), " ".join(panel_words(app, panel)))
+        await wait_until(pilot, lambda: screen.process is None and screen.record is not None, timeout=120)
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: "Recent runs" in screen_text(app))
+        await pilot.press("tab")  # the knobs → the result pane
+        seen["result"] = " ".join(words_shown(await read_pane(app, pilot, "#run-results")))
+        seen["history"] = plain(screen.query_one("#run-history", Static).content)
+        await pilot.press("K", "g", "j", "j", "r")  # the first, down to arm: back to its default
+        seen["one_reset"] = panel.settings()
+        await pilot.press("R")
+        await settle(app, pilot)
+        seen["all_reset"] = (panel.settings(), rows(app, panel), panel.border_title)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: any("Saved the plot" in notice for notice in notices(app)), 60)
+        seen["notices"] = notices(app)
+        return seen
+
+    seen = run_app(catalog_file, steps, size=(120, 40))
+
+    start = seen["start"]
+    assert start["steps"][:3] == ["steps", "10", "10"]  # value, the quick default
+    assert start["width"][:3] == ["width", "8", "8"]
+    assert " ".join(start["arm"]).endswith("one of fast, slow")
+    assert " ".join(start["steps"]).endswith("1 to 1000")
+    assert "--set steps=abc: steps is an integer, 1 to 1000" in str(seen["refused"])
+    assert "--set steps=5000: out of range, steps is 1 to 1000" in str(seen["too_high"])
+    turned = seen["turned"]
+    assert turned["steps"][:4] == ["●", "steps", "7", "10"]
+    assert turned["arm"][:4] == ["●", "arm", "slow", "fast"]
+    assert turned["width"][:3] == ["width", "8", "8"]  # not turned: no mark
+    assert "width: units per layer" in str(seen["meaning"])
+    full = seen["full"]
+    assert full["steps"][:4] == ["●", "steps", "7", "20"] and full["width"][:3] == ["width", "16", "16"]
+    assert seen["quick"]["width"][:3] == ["width", "8", "8"]
+
+    settings, words = seen["while_running"]
+    assert settings == {"steps": 7, "arm": "slow"} and "a run is going with these settings" in words
+
+    (record,) = history.entries("knobby")
+    assert isinstance(record, RunRecord) and record.status == "passed" and record.info.quick
+    assert record.info.settings == {"steps": 7, "arm": "slow"}  # exactly what was turned, as --set keeps it
+    train = record.stages[1]
+    assert not train.targets and train.measured[0].value == pytest.approx(0.8**7)  # 7 steps ran
+    result = str(seen["result"])
+    assert "settings: steps=7 arm=slow (off the defaults: targets reported, not asserted)" in result
+    assert "not asserted with these settings, not calibrated for them" in result
+    head, row = str(seen["history"]).splitlines()[1:3]  # the recent runs: a settings column
+    assert head.split()[-1] == "settings" and row.split()[-2:] == ["steps=7", "arm=slow"]
+
+    assert seen["one_reset"] == {"steps": 7}
+    settings, after, title = seen["all_reset"]
+    assert settings == {} and title == "Knobs" and all("●" not in row for row in after.values())
+
+    plot = readtrack_home / "plots" / f"knobby-{record.info.run_id[:12]}.png"
+    assert any(str(plot) in notice for notice in seen["notices"])  # the notice names the full path
+    data = plot.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 5_000
+    from matplotlib.image import imread
+
+    picture = imread(plot)
+    assert picture.shape[0] > 300 and picture.shape[1] > 600 and float(picture.std()) > 0.05  # not blank
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_every_knob_shows_its_value_default_allowed_and_meaning_at_both_sizes(
+    knobby: Path, catalog_file: Path, size: tuple[int, int]
+) -> None:
+    """At 80x24 (beside the live pane, taller while focused) and 120x40 (over it): each knob's row has its
+    name, value, default and what it allows, whole; moving through them shows each one's meaning whole."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[dict[str, list[str]], list[str], str]:
+        _, panel = await open_knobs(app, pilot)
+        await pilot.press("K")
+        await settle(app, pilot)
+        shown = rows(app, panel)
+        meanings = []
+        for _ in panel.knobs:
+            meanings.append(" ".join(panel_words(app, panel)))
+            await pilot.press("j")
+            await settle(app, pilot)
+        return shown, meanings, screen_text(app).splitlines()[-1]
+
+    shown, meanings, key_bar = run_app(catalog_file, steps, size=size)
+    assert set(shown) == {"steps", "decay", "arm", "width", "warmup"}
+    assert " ".join(shown["steps"]) == "steps 10 10 1 to 1000"
+    assert " ".join(shown["decay"]) == "decay 0.8 0.8 0 to 1"
+    assert " ".join(shown["arm"]) == "arm fast fast one of fast, slow"
+    assert " ".join(shown["warmup"]) == "warmup true true true or false"
+    for name, meaning in zip(["steps", "decay", "arm", "width", "warmup"], meanings, strict=True):
+        assert f"{name}:" in meaning, meaning
+    assert "steps: training steps (paper: 100k)" in meanings[0]
+    assert "arm: which arm of the comparison (paper: fast)" in meanings[2]
+    assert "⏎ Run" in key_bar and "p Save plot" in key_bar  # and the knobs' own keys in the border
+
+
+def test_a_plugin_without_knobs_shows_no_panel_and_p_says_there_is_no_run_yet(
+    user_dir: Path, catalog_file: Path
+) -> None:
+    write_plugin(user_dir, "plain")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "plain"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[bool, str, list[str]]:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("K", "p")  # nothing to turn; nothing shown to plot
+        await settle(app, pilot)
+        return screen.query_one(KnobsPanel).display, screen_text(app), notices(app)
+
+    shown, text, said = run_app(catalog_file, steps, size=(80, 24))
+    assert not shown and "Knobs" not in text and "K Knobs" not in text
+    assert said == ["No run shown yet to plot: Enter runs the plugin"]
+
+
+OPEN_RUN_SCREEN = """
+import asyncio, sys
+from pathlib import Path
+from readtrack.tui.app import ReadtrackApp
+from readtrack.tui.knobs_panel import TURNED, KnobsPanel
+
+async def main():
+    app = ReadtrackApp(Path(sys.argv[1]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("enter")  # the run screen: its knobs and the recorded run are read
+        for _ in range(300):
+            await pilot.pause(0.05)
+            panels = app.screen.query(KnobsPanel)
+            if panels and panels.first().knobs and app.screen.shown is not None:
+                break
+        await app.workers.wait_for_complete()
+        print("torch" in sys.modules, "matplotlib" in sys.modules)
+        await pilot.press("p")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if any("Saved the plot" in str(n.message) for n in app._notifications):
+                break
+        print("matplotlib" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_the_run_screen_and_its_knobs_import_neither_torch_nor_matplotlib_until_p(
+    knobby: Path, catalog_file: Path, readtrack_home: Path
+) -> None:
+    record = RunRecord.from_dict(
+        {
+            "info": {
+                "run_id": "0123456789abcdef",
+                "plugin": "knobby",
+                "paper_id": "adamw",
+                "device": "cpu",
+                "stages": ["train"],
+                "quick": True,
+                "seed": 0,
+                "started_at": "2026-01-02T03:04:05+00:00",
+                "settings": {"decay": 0.5},
+            },
+            "status": "passed",
+            "duration_s": 1.0,
+            "stages": [
+                {
+                    "stage": "train",
+                    "status": "passed",
+                    "duration_s": 1.0,
+                    "curves": {"loss": [[0, 1.0], [1, 0.5]]},
+                }
+            ],
+        }
+    )
+    history.record_finished(record)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(OPEN_RUN_SCREEN), str(catalog_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True"]
+    saved = readtrack_home / "plots" / "knobby-0123456789ab.png"
+    assert saved.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
+    user_dir: Path, catalog_file: Path
+) -> None:
+    """A ``config.py`` whose field is not a knob: one line in the panel naming it, nothing to turn, and the
+    screen still answers (Esc goes back to the list)."""
+    folder = write_plugin(user_dir, "badknobs", EXPERIMENT)
+    (folder / "config.py").write_text(CONFIG.replace('knob(True, help="warm up first")', "True"))
+    edits.set_fields(catalog_file, "adamw", {"plugin": "badknobs"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, bool]:
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+        panel = app.screen.query_one(KnobsPanel)
+        await wait_until(pilot, lambda: bool(panel.display), timeout=30)
+        await settle(app, pilot)
+        text = " ".join(panel_words(app, panel))
+        await pilot.press("K", "space", "escape")
+        await settle(app, pilot)
+        return text, isinstance(app.screen, RunScreen)
+
+    text, still_there = run_app(catalog_file, steps, size=(120, 40))
+    assert "knobs unavailable: TypeError: Config.warmup is not a knob(...)" in text
+    assert not still_there
