@@ -56,14 +56,12 @@ def run(
     values = knobs.parse_settings(config, pairs, plugin.name)
     seed_list = list(seeds) if seeds is not None else [0]
     swept = any(len(v) > 1 for v in values.values())
-    single = {key: v[0] for key, v in values.items()}
     if not swept and len(seed_list) == 1:
+        single = {key: v[0] for key, v in values.items()}
         return [
             runner.run_plugin(name, device=device, quick=quick, seed=seed_list[0], only=only, settings=single)
         ]
-    arms = sweep.arms(plugin.name, config, quick, values) if swept and config else [(plugin.name, ())]
-    if not swept:
-        arms = [(plugin.name, tuple(knobs.off_default(config, quick, single).items()))]
+    arms = sweep.plan(plugin.name, config, quick, values)
     settings = batch.RunSettings(device=device, quick=quick, only=only)
     outcomes = batch.run_batch(
         [], seed_list, settings, workers=jobs or batch.default_jobs(), arms=arms,

@@ -66,16 +66,16 @@ def run(
 
     Several seeds (--seeds), several plugins or the whole shelf (--all) run in parallel worker processes.
     """
-    from readtrack import runner
-
     names = list(names or [])
     if seed is not None and seeds is not None:
         from readtrack.errors import UsageError
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
-    values = _knob_values(names, run_all, knob_values or [])  # checked before torch is imported
+    values = _knob_values(names, run_all, knob_values or [])  # checked before anything heavy is imported
     if plot_to is not None:
         _check_plot(plot_to, names, run_all)
+    from readtrack import runner
+
     if any(len(v) > 1 for v in values.values()):
         one = seed or 0
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
@@ -174,16 +174,12 @@ def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str,
     (exit 2 otherwise)."""
     if not pairs:
         return {}
-    from readtrack import knobs, plugins
+    from readtrack import knobs
     from readtrack.errors import UsageError
 
     if run_all or len(names) != 1:
         raise UsageError("--set turns the knobs of one plugin: give one NAME")
-    builtin = knobs.builtin_package(names[0])  # a built-in wins its name: no discovery of the others
-    if builtin is not None:
-        return knobs.parse_settings(knobs.config_class(builtin), pairs, names[0])
-    plugin = plugins.load_plugin(names[0])
-    return knobs.parse_settings(knobs.config_class(plugin.info.package), pairs, plugin.name)
+    return knobs.parse_settings(knobs.plugin_config(names[0]), pairs, names[0])
 
 
 def _run_sweep(
@@ -202,8 +198,7 @@ def _run_sweep(
 
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
-    assert config is not None  # values were checked against it
-    arms = sweep.arms(plugin.name, config, bool(settings_args["quick"]), values)
+    arms = sweep.plan(plugin.name, config, bool(settings_args["quick"]), values)
     seed_list = batch.parse_seeds(seeds)
     runs = len(arms) * len(seed_list)
     if runs > max_runs and not confirmed:
@@ -312,36 +307,57 @@ def _run_batch(
 
 @commands.command("history")
 def run_history(
-    name: str = typer.Argument(None, metavar="[NAME]", help="Only this plugin's runs."),
+    name: str = typer.Argument(
+        None, metavar="[NAME]", help="Only this plugin's runs; or a sweep's id: its settings."
+    ),
     limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole run records as JSON."),
 ) -> None:
-    """Past plugin runs, newest first."""
-    from readtrack import history
+    """Past plugin runs, newest first; a multi-seed run or a sweep is one entry (`readtrack history
+    SWEEP_ID` shows a sweep's settings)."""
+    from readtrack import sweeps_history
     from readtrack.records import jsonable
 
-    records = history.plugin_entries(name, limit=limit)
+    found = sweeps_history.named(name, limit=limit)
+    if isinstance(found, sweeps_history.SweepRecord):
+        if as_json:
+            print_json(jsonable(found.to_dict()))
+            return
+        from readtrack.render.sweep import render_sweep_record
+
+        render_sweep_record(found, new_console())
+        return
     if as_json:
-        print_json([jsonable(r.to_dict()) for r in records])
+        print_json([jsonable(r.to_dict()) for r in found])
         return
     from readtrack.render.runs import render_history
 
-    render_history(records, new_console(), name)
+    render_history(found, new_console(), name)
 
 
 @commands.command()
 def compare(
-    name: str = typer.Argument(..., metavar="NAME"),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="A plugin, or a sweep's id (see `readtrack history`)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON (every number)."),
     every_row: bool = typer.Option(False, "--all", help="Show the numbers that did not change too."),
 ) -> None:
     """Compare a plugin's last two runs: check errors, targets, measured values, bench medians (what
-    changed; --all for every number)."""
-    from readtrack import history
+    changed; --all for every number), their knobs first when they differ. After a sweep, or given a
+    sweep's id: its settings side by side, each the mean over its seeds."""
+    from readtrack import sweeps_history
 
-    comparison = history.compare(name)
+    comparison = sweeps_history.compare(name)
     if as_json:
         print_json(comparison.to_dict())
+        return
+    from readtrack.comparison import Lineup
+
+    if isinstance(comparison, Lineup):
+        from readtrack.render.sweep import render_lineup
+
+        render_lineup(comparison, new_console(), every_row=every_row)
         return
     from readtrack.render.runs import render_comparison
 

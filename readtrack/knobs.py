@@ -161,6 +161,18 @@ def builtin_package(name: str) -> str | None:
     return package if found is not None else None
 
 
+def plugin_config(name: str) -> type | None:
+    """The ``Config`` of the plugin ``name`` (None without a ``config.py``), found as ``run`` finds the
+    plugin: a built-in wins its name, found without discovering the others; else by discovery. Imports the
+    plugin's declaration and config, never torch."""
+    package = builtin_package(name)
+    if package is None:
+        from readtrack.plugins import load_plugin
+
+        package = load_plugin(name).info.package
+    return config_class(package)
+
+
 def parse_settings(config: type | None, pairs: Sequence[str], plugin: str) -> dict[str, list[Any]]:
     """``--set KEY=VALUE[,VALUE...]`` texts as {knob: [values]}, each value checked (exit 2 naming the
     allowed range, or the closest knob names for an unknown one). A knob set twice is an error."""

@@ -24,6 +24,16 @@ from readtrack.knobs import off_default, settings_label
 from readtrack.spread import Spread, spreads
 
 
+def plan(plugin: str, config: type | None, quick: bool, values: Mapping[str, Sequence[Any]]) -> list[Arm]:
+    """What ``--set`` asks for (knob -> its values, checked): one arm, the settings less what equals the
+    defaults, when each knob has one value; a sweep's arms (`arms`) when one has several."""
+    if config is None:
+        return [(plugin, ())]
+    if any(len(v) > 1 for v in values.values()):
+        return arms(plugin, config, quick, values)
+    return [(plugin, tuple(off_default(config, quick, {k: v[0] for k, v in values.items()}).items()))]
+
+
 def arms(plugin: str, config: type, quick: bool, values: Mapping[str, Sequence[Any]]) -> list[Arm]:
     """Every combination of ``values`` (knob -> its values, checked), in the order given, each less what
     equals the defaults; the defaults first when no combination is them."""

@@ -1,0 +1,62 @@
+"""The two numbers of issue 55: how fast a bad knob is answered, and what a sweep costs beyond its runs.
+
+1. ``readtrack run rmsnorm --set nosuch=1`` (exit 2, before torch is imported) and ``readtrack knobs
+   rmsnorm``, beside ``python -c "import typer, rich"`` (the floor of any typer CLI): medians of
+   ``--repeat`` runs of whole commands. Goal: an invalid knob answered in under 0.3 s.
+2. A sweep of 6 settings × 3 seeds of rmsnorm's quick run (``--set norm=rms,layer,none --set steps=50,100
+   --seeds 0-2 --jobs 2``): its wall time against the 18 runs' own durations summed and halved (two
+   workers on two cores can do no better). Goal: ≤ 1.2×.
+
+Run it on a quiet machine: ``python benchmarks/bench_knobs.py [--repeat 7] [--skip-sweep]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench_runs import readtrack  # type: ignore[import-not-found]
+
+
+def wall(argv: list[str], home: str) -> float:
+    env = {**os.environ, "READTRACK_HOME": home}
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, env=env, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--skip-sweep", action="store_true")
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="bench-knobs-")
+    cli = [sys.executable, "-m", "readtrack"]
+    commands = {
+        'python -c "import typer, rich"': [sys.executable, "-c", "import typer, rich"],
+        "readtrack run rmsnorm --set nosuch=1": [*cli, "run", "rmsnorm", "--set", "nosuch=1"],
+        "readtrack run rmsnorm --set steps=0": [*cli, "run", "rmsnorm", "--set", "steps=0"],
+        "readtrack knobs rmsnorm": [*cli, "knobs", "rmsnorm"],
+    }
+    wall(commands["readtrack knobs rmsnorm"], home)  # warm the file cache and the bytecode
+    print(f"| command | median of {args.repeat} (s) | min (s) |\n| --- | ---: | ---: |")
+    for label, argv in commands.items():
+        times = [wall(argv, home) for _ in range(args.repeat)]
+        print(f"| `{label}` | {statistics.median(times):.3f} | {min(times):.3f} |")
+    if args.skip_sweep:
+        return
+    sweep = ["run", "rmsnorm", "--quick", "--set", "norm=rms,layer,none", "--set", "steps=50,100"]
+    took, events = readtrack(*sweep, "--seeds", "0-2", "--jobs", "2", "--yes", home=home)
+    runs = [e["record"] for e in events if e.get("type") == "seed_record"]
+    summed = sum(r["info"]["duration_s"] for r in runs)
+    print(f"\nsweep: {len(runs)} runs, wall {took:.1f} s, the runs' own durations summed {summed:.1f} s")
+    print(f"wall / (summed / 2) = {took / (summed / 2):.2f} (goal ≤ 1.2)")
+
+
+if __name__ == "__main__":
+    main()
