@@ -220,12 +220,7 @@ def knob_defaults(plugin: str, quick: bool) -> dict[str, Any] | None:
     from readtrack import knobs
 
     try:
-        package = knobs.builtin_package(plugin)
-        if package is None:
-            from readtrack.plugins import load_plugin
-
-            package = load_plugin(plugin).info.package
-        config = knobs.config_class(package)
+        config = knobs.plugin_config(plugin)
         return {k.name: k.default(quick) for k in knobs_of(config)} if config is not None else {}
     except Exception:  # any error of a plugin's own declaration or config.py: the defaults are unknown
         return None
