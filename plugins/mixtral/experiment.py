@@ -25,9 +25,10 @@ from torch import nn
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 
+from .config import Config
 from .model import SparseMoE, SwiGLU
 
-D, HIDDEN, EXPERTS, CLUSTERS = 16, 32, 8, 8
+D, HIDDEN, EXPERTS = 16, 32, 8  # the check stage's sizes (train: config.py)
 
 
 def dense_reference(moe: SparseMoE, x: torch.Tensor) -> torch.Tensor:
@@ -102,50 +103,53 @@ def check(ctx: RunContext) -> None:
         ctx.check_close(f"weights: softmax over the K chosen logits, K = {k}", weights, top.softmax(dim=-1))
 
 
-def clustered_regression(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs around 8 cluster centres; each cluster maps inputs to targets with its own random matrix."""
-    centres = 3 * torch.randn(CLUSTERS, D, generator=g)
-    maps = torch.randn(CLUSTERS, D, D, generator=g) / D**0.5
-    cluster = torch.randint(0, CLUSTERS, (n,), generator=g)
-    x = centres[cluster] + torch.randn(n, D, generator=g)
+def clustered_regression(
+    n: int, g: torch.Generator, clusters: int, d: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (n, d) around ``clusters`` centres; each cluster maps inputs to targets with its own random
+    matrix."""
+    centres = 3 * torch.randn(clusters, d, generator=g)
+    maps = torch.randn(clusters, d, d, generator=g) / d**0.5
+    cluster = torch.randint(0, clusters, (n,), generator=g)
+    x = centres[cluster] + torch.randn(n, d, generator=g)
     y = torch.einsum("nd,nde->ne", x, maps[cluster])
     return x, y
 
 
 GRID = (1e-3, 3e-3, 1e-2)  # Adam learning rates: each model gets its own best, picked on validation data
 # The quick run trains only the rate this grid picks for both models at the quick budget on seeds 0-4
-# (validation MSE): 1e-2, the grid's top; run the whole grid with --impl grid --quick.
+# (validation MSE): 1e-2, the grid's top; run the whole grid with --impl grid --quick, one rate for both
+# with --set lr=...
 QUICK_LR = 1e-2
-
-MOE, DENSE = (
-    f"MoE, {EXPERTS} experts of {HIDDEN}, top-2",
-    f"dense SwiGLU of {2 * HIDDEN} (same active parameters)",
-)
 
 
 def train(ctx: RunContext) -> None:
-    steps = 300 if ctx.quick else 1000
+    cfg = ctx.config(Config)
+    steps, d, hidden, experts = cfg.steps, cfg.d_model, cfg.hidden, cfg.experts
     data = torch.Generator().manual_seed(ctx.seed)
-    X, Y = (t.to(ctx.device) for t in clustered_regression(9216, data))  # the problem (and its maps)
+    problem = clustered_regression(9216, data, cfg.clusters, d)  # the problem (and its maps)
+    X, Y = (t.to(ctx.device) for t in problem)
     test_x, test_y = X[-1024:], Y[-1024:]
     val_x, val_y = X[-2048:-1024], Y[-2048:-1024]  # picks the learning rates
     X, Y = X[:-2048], Y[:-2048]
-    build = {MOE: lambda: SparseMoE(D, HIDDEN, EXPERTS), DENSE: lambda: SwiGLU(D, 2 * HIDDEN)}
+    moe_label = f"MoE, {experts} experts of {hidden}, top-2"
+    dense_label = f"dense SwiGLU of {2 * hidden} (same active parameters)"
+    build = {moe_label: lambda: SparseMoE(d, hidden, experts), dense_label: lambda: SwiGLU(d, 2 * hidden)}
     mse: dict[str, float] = {}
     models: dict[str, nn.Module] = {}
     for label, make in build.items():
         runs: dict[float, tuple[float, nn.Module]] = {}
-        grid = rates.rates(ctx, GRID, QUICK_LR)
+        grid = (cfg.lr,) if cfg.lr else rates.rates(ctx, GRID, QUICK_LR)
         for lr in grid:
             torch.manual_seed(ctx.seed)
             model = make().to(ctx.device)
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             batches = torch.Generator().manual_seed(ctx.seed)  # the same batches for both
             for step in range(steps):
-                idx = torch.randint(0, len(X), (256,), generator=batches).to(ctx.device)
+                idx = torch.randint(0, len(X), (cfg.batch,), generator=batches).to(ctx.device)
                 loss = F.mse_loss(model(X[idx]), Y[idx])
                 if isinstance(model, SparseMoE):
-                    loss = loss + 0.01 * model.load_balancing_loss(X[idx])
+                    loss = loss + cfg.balance * model.load_balancing_loss(X[idx])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -166,15 +170,16 @@ def train(ctx: RunContext) -> None:
         0.5,
         higher_is_better=False,
         detail=f"{moe_mse:.4f} vs {dense_mse:.4f}; {steps} Adam steps; targets' variance "
-        f"{test_y.var().item():.2f}",
+        f"{test_y.var().item():.2f}"
+        + ("; 2 experts of 2 active: no more capacity than the dense block" if experts == 2 else ""),
     )
     moe = next(m for m in models.values() if isinstance(m, SparseMoE))
     with torch.no_grad():
         _, chosen, _ = moe.route(test_x)
-        load = torch.bincount(chosen.flatten(), minlength=EXPERTS).float() / chosen.numel()
+        load = torch.bincount(chosen.flatten(), minlength=experts).float() / chosen.numel()
         balance = moe.load_balancing_loss(test_x).item()
     ctx.measured(
-        "expert load: largest share of routing slots (1/8 = 0.125 is even)",
+        f"expert load: largest share of routing slots (1/{experts} = {1 / experts:.3g} is even)",
         load.max().item(),
         "per expert "
         + " ".join(f"{v:.2f}" for v in load.tolist())

@@ -27,9 +27,10 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
+from .config import Config
 from .model import TinyLM, apply_rotary
 
-VOCAB, N, LAG, SHIFT = 16, 32, 3, 100
+VOCAB, N, SHIFT = 16, 32, 100  # the check stage's sizes (train: config.py)
 
 
 def rotary_complex(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
@@ -138,31 +139,38 @@ def check(ctx: RunContext) -> None:
 GRID = (3e-3, 1e-2, 3e-2)  # Adam learning rates: each position scheme gets its own best, picked on validation
 # The quick run trains only the rates this grid picks at the quick budget (validation loss, seeds 0-4:
 # RoPE 3e-2 on all five; learned 1e-2 on four, 3e-2 on seed 3 where both reach a validation loss below
-# 5e-4); run the whole grid with --impl grid --quick.
+# 5e-4); run the whole grid with --impl grid --quick, one rate for both with --set lr=...
 QUICK_LR = {"rope": 3e-2, "learned": 1e-2}
 
 
 def train(ctx: RunContext) -> None:
-    steps = 300 if ctx.quick else 600
-    at = torch.arange(N, device=ctx.device)
+    cfg = ctx.config(Config)
+    steps, n, shift = cfg.steps, cfg.seq_len, cfg.shift
+    at = torch.arange(n, device=ctx.device)
     validation, test = (
         lagged_copy_batch(
-            512, N, LAG, torch.Generator().manual_seed(ctx.seed + i), vocab=VOCAB, device=ctx.device
+            512, n, cfg.lag, torch.Generator().manual_seed(ctx.seed + i), vocab=cfg.vocab, device=ctx.device
         )
         for i in (2, 1)
     )  # fresh sequences: validation (seed + 2) picks the learning rate, test (seed + 1) is reported
     results: dict[str, tuple[float, float]] = {}
     for kind in ("rope", "learned"):
-        runs: dict[float, tuple[float, TinyLM]] = {}  # lr → (validation loss at positions 0…31, model)
-        grid = rates.rates(ctx, GRID, QUICK_LR[kind])
+        scheme = cfg.positions if kind == "rope" else kind  # --set positions=... turns the model under test
+        # positions=none: RoPE with every token at position 0 (shifted: all at `shift`), so every query and
+        # key turns by one angle and no score sees a position
+        where = torch.zeros_like(at) if scheme == "none" else at
+        runs: dict[float, tuple[float, TinyLM]] = {}  # lr → (validation loss in place, model)
+        grid = (cfg.lr,) if cfg.lr else rates.rates(ctx, GRID, QUICK_LR[kind])
         for lr in grid:
             torch.manual_seed(ctx.seed)  # the same initial weights apart from the position table
-            model = TinyLM(VOCAB, positions=kind).to(ctx.device)
+            model = TinyLM(
+                cfg.vocab, d_model=cfg.d_model, positions="rope" if scheme == "none" else scheme
+            ).to(ctx.device)
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             g = torch.Generator().manual_seed(ctx.seed)  # the same batches
             for step in range(steps):
-                x, y = lagged_copy_batch(64, N, LAG, g, vocab=VOCAB, device=ctx.device)
-                loss = F.cross_entropy(model(x, at).flatten(0, 1), y.flatten(), ignore_index=IGNORE)
+                x, y = lagged_copy_batch(cfg.batch, n, cfg.lag, g, vocab=cfg.vocab, device=ctx.device)
+                loss = F.cross_entropy(model(x, where).flatten(0, 1), y.flatten(), ignore_index=IGNORE)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -171,7 +179,7 @@ def train(ctx: RunContext) -> None:
             with torch.no_grad():
                 x, y = validation
                 runs[lr] = (
-                    F.cross_entropy(model(x, at).flatten(0, 1), y.flatten(), ignore_index=IGNORE).item(),
+                    F.cross_entropy(model(x, where).flatten(0, 1), y.flatten(), ignore_index=IGNORE).item(),
                     model,
                 )
             ctx.progress(len(results) * len(grid) + len(runs), 2 * len(grid))
@@ -180,23 +188,31 @@ def train(ctx: RunContext) -> None:
         model = runs[lr][1]
         x, y = test
         with torch.no_grad():
-            results[kind] = (accuracy(model(x, at), y), accuracy(model(x, at + SHIFT), y))
+            results[kind] = (accuracy(model(x, where), y), accuracy(model(x, where + shift), y))
         ctx.measured(f"learning rate, {kind}", lr, rates.choice(val_loss, ".2e"))
     (rope_in, rope_shifted), (learned_in, learned_shifted) = results["rope"], results["learned"]
-    ctx.target("RoPE: accuracy at the training positions 0…31", rope_in, 0.95, detail=f"{steps} Adam steps")
+    instead = "" if cfg.positions == "rope" else f"; positions={cfg.positions} in RoPE's place"
     ctx.target(
-        f"RoPE: accuracy with the sequence shifted to positions {SHIFT}…{SHIFT + N - 1}",
+        f"RoPE: accuracy at the training positions 0…{n - 1}",
+        rope_in,
+        0.95,
+        detail=f"{steps} Adam steps{instead}",
+    )
+    ctx.target(
+        f"RoPE: accuracy with the sequence shifted to positions {shift}…{shift + n - 1}",
         rope_shifted,
         0.95,
-        detail="never trained there: only relative positions matter",
+        detail=f"never trained there: only relative positions matter{instead}",
     )
-    ctx.measured("learned absolute positions: accuracy at 0…31", learned_in, "the same task, same budget")
+    ctx.measured(
+        f"learned absolute positions: accuracy at 0…{n - 1}", learned_in, "the same task, same budget"
+    )
     ctx.target(
-        f"learned absolute positions: accuracy lost when shifted to {SHIFT}…",
+        f"learned absolute positions: accuracy lost when shifted to {shift}…",
         learned_in - learned_shifted,
         0.5,
         detail=f"{learned_in:.3f} → {learned_shifted:.3f}: the table's rows there were never trained; "
-        f"chance is 1/{VOCAB}",
+        f"chance is 1/{cfg.vocab}",
     )
 
 
