@@ -24,14 +24,10 @@ from torch import nn
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import AdamW
 
-LR, WD, STEPS = 0.01, 0.1, 100
 Factory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
-OPTIMISERS: dict[str, Factory] = {
-    "AdamW": lambda params: AdamW(params, lr=LR, weight_decay=WD),
-    "Adam + L2": lambda params: torch.optim.Adam(params, lr=LR, weight_decay=WD),
-}
 
 
 def check(ctx: RunContext) -> None:
@@ -102,47 +98,69 @@ def _twenty_steps(ctx: RunContext, dtype: torch.dtype) -> tuple[torch.Tensor, to
     return a.detach(), b.detach(), gap
 
 
+def _optimisers(cfg: Config) -> dict[str, Factory]:
+    """The two arms at the run's lr and λ; ``decay`` (the ablation switch) says what the 'AdamW' arm is."""
+
+    def adam_l2(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    under_test: dict[str, Factory] = {
+        "decoupled": lambda params: AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay),
+        "l2": adam_l2,
+        "none": lambda params: AdamW(params, lr=cfg.lr, weight_decay=0.0),
+    }
+    return {"AdamW": under_test[cfg.decay], "Adam + L2": adam_l2}
+
+
 def train(ctx: RunContext) -> None:
+    cfg = ctx.config(Config)
+    optimisers = _optimisers(cfg)
     dtype = ctx.exact_dtype
-    expected = (1 - LR * WD) ** STEPS
+    expected = (1 - cfg.lr * cfg.weight_decay) ** cfg.steps
+    power = f"(1 − lr·λ)^{cfg.steps}"
+    arm = {
+        "decoupled": "",
+        "l2": "; decay=l2: the 'AdamW' arm is Adam + L2",
+        "none": "; decay=none: the 'AdamW' arm does not decay",
+    }[cfg.decay]
 
     # 1. The loss does not depend on w (gradient 0): only the regulariser moves it.
     ratios: dict[tuple[str, float], float] = {}
-    for name, make in OPTIMISERS.items():
-        for w0 in (1.0, 10.0):
+    for name, make in optimisers.items():
+        for w0 in (1.0, cfg.w0):
             w = torch.full((1,), w0, dtype=dtype, device=ctx.device, requires_grad=True)
             opt = make([w])
-            for step in range(STEPS):
+            for step in range(cfg.steps):
                 w.grad = torch.zeros_like(w)
                 opt.step()
                 ctx.metric(f"w/w0, zero gradient, w0={w0:g} ({name})", step + 1, w.item() / w0)
             ratios[name, w0] = w.item() / w0
-    for w0 in (1.0, 10.0):
+    for w0 in (1.0, cfg.w0):
         ctx.target(
-            f"AdamW: |w/w0 − (1 − lr·λ)^100| from w0={w0:g}",
+            f"AdamW: |w/w0 − {power}| from w0={w0:g}",
             abs(ratios["AdamW", w0] - expected),
             1e-6,
             higher_is_better=False,
-            detail=f"w/w0 = {ratios['AdamW', w0]:.4f}, (1 − lr·λ)^100 = {expected:.4f}",
+            detail=f"w/w0 = {ratios['AdamW', w0]:.4f}, {power} = {expected:.4f}{arm}",
         )
     ctx.target(
-        "Adam + L2: w/w0 from w0=10 minus from w0=1 (the decay depends on the weight's size)",
-        ratios["Adam + L2", 10.0] - ratios["Adam + L2", 1.0],
+        f"Adam + L2: w/w0 from w0={cfg.w0:g} minus from w0=1 (the decay depends on the weight's size)",
+        ratios["Adam + L2", cfg.w0] - ratios["Adam + L2", 1.0],
         0.3,
-        detail=f"w0=1: {ratios['Adam + L2', 1.0]:.3f}, w0=10: {ratios['Adam + L2', 10.0]:.3f}",
+        detail=f"w0=1: {ratios['Adam + L2', 1.0]:.3f}, w0={cfg.w0:g}: {ratios['Adam + L2', cfg.w0]:.3f}",
     )
     ctx.progress(1, 2)
 
     # 2. Gradients that are pure noise, of three scales: how much does each group decay?
-    scales = (0.01, 1.0, 100.0)
-    per_group = 1024  # the mean of w/w0 over a group is then within ±0.01 of its expectation
+    scales = (0.01, 1.0, cfg.noise)
+    per_group = cfg.group_size  # at 1024 the mean of w/w0 over a group is within ±0.01 of its expectation
     sigma = torch.tensor(scales, dtype=dtype).repeat_interleave(per_group).to(ctx.device)  # (3·n,)
     kept: dict[str, list[float]] = {}
-    for name, make in OPTIMISERS.items():
+    for name, make in optimisers.items():
         noise = torch.Generator().manual_seed(ctx.seed)  # the same noise for both optimisers
         w = torch.ones(len(sigma), dtype=dtype, device=ctx.device, requires_grad=True)
         opt = make([w])
-        for _ in range(STEPS):
+        for _ in range(cfg.steps):
             w.grad = sigma * torch.randn(len(sigma), generator=noise, dtype=dtype).to(ctx.device)
             opt.step()
         kept[name] = w.detach().view(len(scales), per_group).mean(dim=1).tolist()  # mean w/w0 per group
@@ -154,11 +172,12 @@ def train(ctx: RunContext) -> None:
         adamw_spread,
         0.05,
         higher_is_better=False,
-        detail=f"groups kept {', '.join(f'{k:.3f}' for k in kept['AdamW'])}; (1 − lr·λ)^100 = {expected:.3f}",
+        detail=f"groups kept {', '.join(f'{k:.3f}' for k in kept['AdamW'])}; {power} = {expected:.3f}{arm}",
     )
     l2 = kept["Adam + L2"]
     ctx.target(
-        "Adam + L2: weights with large gradients are regularised less (w/w0 at scale 100 minus at 0.01)",
+        "Adam + L2: weights with large gradients are regularised less "
+        f"(w/w0 at scale {cfg.noise:g} minus at 0.01)",
         l2[-1] - l2[0],
         0.5,
         detail=f"groups kept {', '.join(f'{k:.3f}' for k in l2)}",

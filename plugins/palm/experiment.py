@@ -26,9 +26,10 @@ from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import MarkovText
 
+from .config import Config
 from .model import PaLM, PaLMBlock, multi_query_attention, rotary, swiglu
 
-VOCAB, N, D_MODEL, HEADS = 16, 32, 64, 4  # the checks' and the full run's width
+VOCAB, D_MODEL, HEADS = 16, 64, 4  # the checks' sizes; the train stage's are config.py's knobs, but HEADS
 
 
 def check(ctx: RunContext) -> None:
@@ -142,13 +143,13 @@ GRID = (3e-3, 1e-2, 3e-2)  # Adam learning rates: each block type gets its own b
 # The quick run trains only the rate this grid picks for both block types at the quick budget on seeds 0-4
 # (validation loss; run the full grid with --impl grid --quick): 1e-2.
 QUICK_LR = 1e-2
-STEPS_QUICK = 300
 
 
 def train(ctx: RunContext) -> None:
-    steps, d_model = (STEPS_QUICK, 32) if ctx.quick else (600, D_MODEL)
-    grid = rates.rates(ctx, GRID, QUICK_LR)
-    text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
+    cfg = ctx.config(Config)
+    steps, d_model = cfg.steps, cfg.d_model
+    grid = rates.rates(ctx, GRID, QUICK_LR) if cfg.lr == 0 else (cfg.lr,)
+    text = MarkovText.make(ctx.seed, vocab=cfg.vocab, order=cfg.order, length=cfg.seq_len, device=ctx.device)
     floor = text.floor
     ctx.measured(
         "the true chain's own loss on the held-out set (nats)",
@@ -158,20 +159,22 @@ def train(ctx: RunContext) -> None:
     # validation text from the same chain (seed + 2; held-out text is seed + 1) picks the learning rates
     validation = replace(
         text,
-        held_out=text.chain.sample(512, N, torch.Generator().manual_seed(ctx.seed + 2), device=ctx.device),
+        held_out=text.chain.sample(
+            512, cfg.seq_len, torch.Generator().manual_seed(ctx.seed + 2), device=ctx.device
+        ),
     )
 
     losses: dict[str, float] = {}
     picked: dict[str, float] = {}
-    for serial in (False, True):
-        label = "serial" if serial else "parallel"
+    for label in ("parallel", "serial"):
+        serial = label == "serial" or cfg.block == "serial"  # --set block=serial: both arms serial
         by_lr: dict[float, tuple[float, float]] = {}  # lr → (validation loss, held-out loss)
         for lr in grid:
             torch.manual_seed(ctx.seed)  # the same weights: the serial block's extra layer norm starts at 1
-            model = PaLM(VOCAB, d_model, HEADS, layers=2, serial=serial).to(ctx.device)
+            model = PaLM(cfg.vocab, d_model, HEADS, layers=cfg.layers, serial=serial).to(ctx.device)
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             log = partial(ctx.metric, f"train loss ({label}, lr {lr:g})")
-            text.fit(model, opt, steps, ctx.seed, log=log)  # same batches
+            text.fit(model, opt, steps, ctx.seed, log=log, batch=cfg.batch)  # same batches
             by_lr[lr] = (validation.held_out_loss(model), text.held_out_loss(model))
             ctx.progress(len(losses) * len(grid) + len(by_lr), 2 * len(grid))
         val_loss = {lr: v for lr, (v, _) in by_lr.items()}
@@ -187,15 +190,16 @@ def train(ctx: RunContext) -> None:
         max(losses.values()) - floor,
         0.3 if ctx.quick else 0.15,
         higher_is_better=False,
-        detail=f"a unigram model is ≈ 1.4 above; 2 layers, d_model {d_model}, {HEADS} heads, {steps} steps, "
-        f"lr parallel {picked['parallel']:g}, serial {picked['serial']:g}",
+        detail=f"a unigram model is ≈ 1.4 above; {cfg.layers} layers, d_model {d_model}, {HEADS} heads, "
+        f"{steps} steps, lr parallel {picked['parallel']:g}, serial {picked['serial']:g}",
     )
     ctx.target(
         "parallel − serial held-out loss (nats)",
         losses["parallel"] - losses["serial"],
         0.1 if ctx.quick else 0.05,  # quick: fewer steps on a narrower model, where parallel lags more
         higher_is_better=False,
-        detail="the paper: a small degradation at 8B, none at 62B; parallel is cheaper, not better",
+        detail="the paper: a small degradation at 8B, none at 62B; parallel is cheaper, not better"
+        + ("" if cfg.block == "parallel" else "; block=serial: the 'parallel' model is serial too"),
         asserted=not ctx.quick,
     )
 

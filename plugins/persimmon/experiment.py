@@ -26,9 +26,11 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import MarkovText
 
+from .config import Config
 from .model import Attention, Block, LanguageModel, partial_rotary, squared_relu
 
-VOCAB, N, D_MODEL, HEADS, WARMUP = 16, 32, 32, 4, 20
+VOCAB, N, D_MODEL, HEADS = 16, 32, 32, 4  # D_MODEL is the check's; the train stage's is a knob (config.py)
+LADDER = (1e-2, 3e-2, 1e-1, 3e-1)  # --set sweep=true: the rates of it between lr and high_lr are trained too
 
 
 def check(ctx: RunContext) -> None:
@@ -174,8 +176,10 @@ def _check_logit_bound(ctx: RunContext) -> None:
 
 
 def train(ctx: RunContext) -> None:
-    steps, layers = (120, 1) if ctx.quick else (200, 2)
-    rates = (3e-2, 3e-1) if ctx.quick else (1e-2, 3e-2, 1e-1, 3e-1)
+    cfg = ctx.config(Config)
+    steps, layers = cfg.steps, cfg.layers
+    middle = [lr for lr in LADDER if cfg.lr < lr < cfg.high_lr] if cfg.sweep else []
+    rates = tuple(dict.fromkeys((cfg.lr, *middle, cfg.high_lr)))
     text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
     floor = text.floor
     counts = torch.bincount(text.pool.flatten(), minlength=VOCAB).double()  # symbol frequencies in training
@@ -184,16 +188,17 @@ def train(ctx: RunContext) -> None:
     ctx.measured("held-out loss − the chain's, a unigram model (nats)", unigram, "symbol frequencies only")
     results: dict[tuple[float, bool], tuple[float, float]] = {}
     for lr in rates:
-        for qk_norm in (True, False):
-            label = f"lr {lr:g}, {'with' if qk_norm else 'without'} QK layer norm"
+        for arm in (True, False):  # the arm with QK layer norm (unless --set qk_norm=false) and without
+            label = f"lr {lr:g}, {'with' if arm else 'without'} QK layer norm"
             torch.manual_seed(ctx.seed)  # the same weights where shapes allow (the norms add parameters)
-            model = LanguageModel(VOCAB, D_MODEL, HEADS, layers, qk_norm).to(ctx.device)
+            model = LanguageModel(VOCAB, cfg.d_model, HEADS, layers, arm and cfg.qk_norm).to(ctx.device)
             opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-            warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / WARMUP))
+            warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / cfg.warmup))
             log = partial(ctx.metric, f"train loss ({label})")
-            text.fit(model, opt, steps, ctx.seed, schedule=warmup, log=log)  # the same batches for all
+            # the same batches for all
+            text.fit(model, opt, steps, ctx.seed, schedule=warmup, log=log, batch=cfg.batch)
             above = text.held_out_loss(model) - floor
-            results[lr, qk_norm] = above, model.max_logit()
+            results[lr, arm] = above, model.max_logit()
             ctx.measured(
                 f"held-out loss − the chain's, {label} (nats)",
                 above,
@@ -206,7 +211,7 @@ def train(ctx: RunContext) -> None:
         max(results[low, True][0], results[low, False][0]),
         0.8 if ctx.quick else 0.5,
         higher_is_better=False,
-        detail=f"{layers} layer(s), {steps} AdamW steps, {WARMUP} of warm-up",
+        detail=f"{layers} layer(s), {steps} AdamW steps, {cfg.warmup} of warm-up",
     )
     ctx.measured(  # not a target: on seed 1 of the full run the model with the norms collapses too
         f"at lr {high:g}, held-out loss without QK layer norm − with it (nats)",
@@ -221,7 +226,8 @@ def train(ctx: RunContext) -> None:
         f"at lr {high:g}, log10 of largest |attention logit| without QK layer norm / with it",
         math.log10(results[high, False][1] / results[high, True][1]),
         2.0,
-        detail=f"{results[high, False][1]:.3g} against {results[high, True][1]:.3g}: what the norms stop",
+        detail=f"{results[high, False][1]:.3g} against {results[high, True][1]:.3g}: what the norms stop"
+        + ("" if cfg.qk_norm else "; qk_norm=false: the 'with' model has no norms either"),
         asserted=not ctx.quick,
     )
 

@@ -23,9 +23,10 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
 
+from .config import Config
 from .model import RelativeAttention, TransformerXL, rel_shift
 
-VOCAB, SEGMENT, D_MODEL, HEADS = 16, 8, 32, 2
+VOCAB, SEGMENT, D_MODEL, HEADS = 16, 8, 32, 2  # the check's sizes; the train stage's are knobs, but HEADS
 
 
 def direct_attention(layer: RelativeAttention, h: torch.Tensor, memory: torch.Tensor | None) -> torch.Tensor:
@@ -111,33 +112,38 @@ def check(ctx: RunContext) -> None:
     )
 
 
-def _stream_accuracy(model: TransformerXL, x: torch.Tensor, y: torch.Tensor) -> float:
+def _stream_accuracy(model: TransformerXL, x: torch.Tensor, y: torch.Tensor, segment: int) -> float:
     """Read a stream (B, S·L) segment by segment, carrying memory; accuracy on the scored targets."""
     memories: list[torch.Tensor] | None = None
     logits = []
     with torch.no_grad():
-        for start in range(0, x.shape[1], SEGMENT):
-            out, memories = model(x[:, start : start + SEGMENT], memories)
+        for start in range(0, x.shape[1], segment):
+            out, memories = model(x[:, start : start + segment], memories)
             logits.append(out)
     return accuracy(torch.cat(logits, dim=1), y)
 
 
 def train(ctx: RunContext) -> None:
-    steps, train_segments, eval_segments = (150 if ctx.quick else 400), 4, 16
+    cfg = ctx.config(Config)
+    segment, vocab, train_segments = cfg.segment, cfg.vocab, 4
     result = {}
-    for memory_len in (SEGMENT, 0):
-        label = f"memory of {memory_len}" if memory_len else "no memory"
+    for with_memory in (True, False):  # the arm under test (its memory the knob's) and the one without
+        memory_len = cfg.memory if with_memory else 0
+        label = f"memory of {memory_len}" if with_memory else "no memory"
         torch.manual_seed(ctx.seed)  # the same initial weights for both
-        model = TransformerXL(VOCAB, D_MODEL, HEADS, layers=1, memory_len=memory_len).to(ctx.device)
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        model = TransformerXL(vocab, cfg.d_model, HEADS, layers=cfg.layers, memory_len=memory_len)
+        model = model.to(ctx.device)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         g = torch.Generator().manual_seed(ctx.seed)  # the same streams for both
-        for step in range(steps):
-            x, y = lagged_copy_batch(32, train_segments * SEGMENT, SEGMENT, g, vocab=VOCAB, device=ctx.device)
+        for step in range(cfg.steps):
+            x, y = lagged_copy_batch(
+                cfg.batch, train_segments * segment, segment, g, vocab=vocab, device=ctx.device
+            )
             memories: list[torch.Tensor] | None = None
             loss = x.new_zeros((), dtype=torch.float32)
-            for start in range(0, x.shape[1], SEGMENT):  # truncated backpropagation: one segment at a time
-                out, memories = model(x[:, start : start + SEGMENT], memories)
-                target = y[:, start : start + SEGMENT]
+            for start in range(0, x.shape[1], segment):  # truncated backpropagation: one segment at a time
+                out, memories = model(x[:, start : start + segment], memories)
+                target = y[:, start : start + segment]
                 if (target != IGNORE).any():
                     loss = loss + F.cross_entropy(out.flatten(0, 1), target.flatten(), ignore_index=IGNORE)
             opt.zero_grad()
@@ -148,18 +154,20 @@ def train(ctx: RunContext) -> None:
         model.eval()
         held_out = torch.Generator().manual_seed(ctx.seed + 1)
         x, y = lagged_copy_batch(
-            256, eval_segments * SEGMENT, SEGMENT, held_out, vocab=VOCAB, device=ctx.device
+            256, cfg.eval_segments * segment, segment, held_out, vocab=vocab, device=ctx.device
         )
-        result[memory_len] = _stream_accuracy(model, x, y)
+        result[with_memory] = _stream_accuracy(model, x, y, segment)
         ctx.progress(len(result), 2)
-    detail = f"{steps} steps on streams of {train_segments} segments, evaluated on {eval_segments}"
-    detail += f"; chance is 1/{VOCAB}"
+    detail = f"{cfg.steps} steps on streams of {train_segments} segments, evaluated on {cfg.eval_segments}"
+    detail += f"; chance is 1/{vocab}"
+    if cfg.memory != segment:
+        detail += f"; a memory of {cfg.memory} states for segments of {segment} tokens"
     ctx.target(
-        "with memory: accuracy recalling the token one segment back", result[SEGMENT], 0.95, detail=detail
+        "with memory: accuracy recalling the token one segment back", result[True], 0.95, detail=detail
     )
     ctx.target(
         "without memory: accuracy on the same task",
-        result[0],
+        result[False],
         0.15,
         higher_is_better=False,
         detail="the token lies in the previous segment, which this model never sees",
