@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import gaussian_ring, ring_centres, ring_coverage
 
+from .config import Config
 from .model import GAN, discriminator_loss, generator_loss, optimal_discriminator
 
 
@@ -185,25 +186,28 @@ def _gradient_norm(model: GAN, loss: torch.Tensor) -> float:
 
 
 def train(ctx: RunContext) -> None:
-    steps, batch = (400, 128) if ctx.quick else (2000, 128)
-    seeds = [ctx.seed] if ctx.quick else [ctx.seed, ctx.seed + 1, ctx.seed + 2]
-    _start_gradients(ctx, batch)
+    cfg = ctx.config(Config)
+    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    rates = LR if cfg.lr == 0 else {variant: cfg.lr for variant in LR}
+    _start_gradients(ctx, cfg)
     coverage: dict[str, list[tuple[int, float]]] = {variant: [] for variant in LR}
     for seed in seeds:
-        for variant, lr in LR.items():
+        for variant, lr in rates.items():
+            saturating = (cfg.loss if variant == "non-saturating" else variant) == "saturating"
             torch.manual_seed(seed)
-            model = GAN().to(ctx.device)
+            model = GAN(d_z=cfg.d_z, d_hidden=cfg.width).to(ctx.device)
             opt_g = torch.optim.Adam(model.G.parameters(), lr=lr, betas=(0.5, 0.999))
             opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=(0.5, 0.999))
             g = torch.Generator().manual_seed(seed)  # the same data batches
-            for step in range(steps):
-                x = gaussian_ring(batch, g, device=ctx.device)
-                fake = model.sample(batch)
-                loss_d = discriminator_loss(model.discriminate(x), model.discriminate(fake.detach()))
-                opt_d.zero_grad()
-                loss_d.backward()
-                opt_d.step()
-                loss_g = generator_loss(model.discriminate(fake), saturating=variant == "saturating")
+            for step in range(cfg.steps):
+                for _ in range(cfg.d_steps):  # the paper's k D steps, each on a fresh batch and samples
+                    x = gaussian_ring(cfg.batch, g, modes=cfg.modes, device=ctx.device)
+                    fake = model.sample(cfg.batch)
+                    loss_d = discriminator_loss(model.discriminate(x), model.discriminate(fake.detach()))
+                    opt_d.zero_grad()
+                    loss_d.backward()
+                    opt_d.step()
+                loss_g = generator_loss(model.discriminate(fake), saturating=saturating)
                 opt_g.zero_grad()
                 loss_g.backward()
                 opt_g.step()
@@ -211,12 +215,12 @@ def train(ctx: RunContext) -> None:
                     ctx.metric(f"V(D, G), {variant}", step, -loss_d.item())
             with torch.no_grad():
                 samples = model.sample(2000)
-            modes, quality = ring_coverage(samples)
+            modes, quality = ring_coverage(samples, modes=cfg.modes)
             coverage[variant].append((modes, quality))
             # the looser measure PLUGINS.md's note matches: a mode counts with one sample within 3σ of it
-            any_sample, _ = ring_coverage(samples, min_share=1e-9)
+            any_sample, _ = ring_coverage(samples, modes=cfg.modes, min_share=1e-9)
             # (2000,): each sample's distance to its nearest centre
-            near = torch.cdist(samples.cpu(), ring_centres()).min(dim=1).values
+            near = torch.cdist(samples.cpu(), ring_centres(cfg.modes)).min(dim=1).values
             within = (near <= 0.1).float().mean()
             loose = f"modes with any sample within 3σ {any_sample}, share within 0.1 {within:.2f}"
             ctx.measured(  # the offset in the name, the seed in the detail: seeds line up by name
@@ -225,9 +229,11 @@ def train(ctx: RunContext) -> None:
                 f"seed {seed}; high-quality share {quality:.3f}; {loose}",
             )
             if seed == ctx.seed:
-                ctx.log(f"samples, {variant} ({modes}/8 modes):\n{_ring_art(samples)}")
+                ctx.log(f"samples, {variant} ({modes}/{cfg.modes} modes):\n{_ring_art(samples)}")
             ctx.progress(sum(len(c) for c in coverage.values()), 2 * len(seeds))
-    detail = f"{steps} steps of {batch}, 2000 samples, seeds {seeds[0]}–{seeds[-1]}"
+    detail = f"{cfg.steps} steps of {cfg.batch}, 2000 samples, seeds {seeds[0]}–{seeds[-1]}"
+    if cfg.loss != "non-saturating":
+        detail += f", loss={cfg.loss} in the non-saturating arm"
     for (
         variant,
         runs,
@@ -237,23 +243,27 @@ def train(ctx: RunContext) -> None:
         ctx.measured(f"mean high-quality share, {variant}", sum(q for _, q in runs) / len(runs), detail)
 
 
-def _start_gradients(ctx: RunContext, batch: int) -> None:
+def _start_gradients(ctx: RunContext, cfg: Config) -> None:
     """G's gradient norm under each loss once D has learned to reject G's first samples (100 D steps)."""
     torch.manual_seed(ctx.seed)
-    model = GAN().to(ctx.device)
+    model = GAN(d_z=cfg.d_z, d_hidden=cfg.width).to(ctx.device)
     opt_d = torch.optim.Adam(model.D.parameters(), lr=1e-3, betas=(0.5, 0.999))
     g = torch.Generator().manual_seed(ctx.seed)
     for _ in range(100):
-        x = gaussian_ring(batch, g, device=ctx.device)
-        loss_d = discriminator_loss(model.discriminate(x), model.discriminate(model.sample(batch).detach()))
+        x = gaussian_ring(cfg.batch, g, modes=cfg.modes, device=ctx.device)
+        loss_d = discriminator_loss(
+            model.discriminate(x), model.discriminate(model.sample(cfg.batch).detach())
+        )
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
     fake_logits = model.discriminate(model.sample(1024))
     sat = _gradient_norm(model, generator_loss(fake_logits, saturating=True))
-    ns = _gradient_norm(model, generator_loss(fake_logits))
+    ns = _gradient_norm(model, generator_loss(fake_logits, saturating=cfg.loss == "saturating"))
     d_fake = torch.sigmoid(fake_logits).mean().item()
     detail = f"after 100 D steps against the initial G: mean D(G(z)) = {d_fake:.2g}"
+    if cfg.loss != "non-saturating":  # the same loss twice: the ratio is 1 by construction
+        detail += f"; loss={cfg.loss} in the non-saturating loss's place"
     ctx.measured("G's gradient norm at the start, saturating loss", sat, detail)
     ctx.measured("G's gradient norm at the start, non-saturating loss", ns, detail)
     ctx.target("G's gradient at the start, non-saturating / saturating", ns / sat, 10.0, detail=detail)

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import LBFGS, dense_inverse_hessian, two_loop
 
 Problem = tuple[list[Tensor], Callable[[list[Tensor]], Tensor]]  # (starting parameters, f)
@@ -204,10 +205,18 @@ def _adam_trace(x0: Tensor, f: Callable[[Tensor], Tensor], lr: float, steps: int
     return values
 
 
+def _power_of_ten(x: float) -> str:
+    """κ as the page writes it: 1e4 for a power of ten from 1e3 up, else x as %g."""
+    e = round(math.log10(x))
+    return f"1e{e}" if e >= 3 and 10.0**e == x else f"{x:g}"
+
+
 def train(ctx: RunContext) -> None:
-    steps = 2000
-    rates = (1e-3, 1e-2, 1e-1) if ctx.quick else (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
-    A, b = _quadratic(50, 1e4, ctx.seed, torch.float64, ctx.device)
+    cfg = ctx.config(Config)
+    steps, m = cfg.steps, cfg.m
+    grid = (1e-3, 1e-2, 1e-1) if ctx.quick else (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
+    rates = grid if cfg.lr == 0 else (cfg.lr,)
+    A, b = _quadratic(cfg.n, cfg.kappa, ctx.seed, torch.float64, ctx.device)
     x_star = torch.linalg.solve(A, b)
     f_star = float(-0.5 * b @ x_star)
     # (start, f, f*, tolerance on f − f*, L-BFGS's budget, the least Adam/L-BFGS evaluation ratio asked)
@@ -220,8 +229,8 @@ def train(ctx: RunContext) -> None:
             100,
             10.0,
         ),
-        "quadratic, κ = 1e4, n = 50": (
-            torch.zeros(50, dtype=torch.float64, device=ctx.device),
+        f"quadratic, κ = {_power_of_ten(cfg.kappa)}, n = {cfg.n}": (
+            torch.zeros(cfg.n, dtype=torch.float64, device=ctx.device),
             lambda x: 0.5 * x @ A @ x - b @ x,
             f_star,
             1e-6,
@@ -230,18 +239,18 @@ def train(ctx: RunContext) -> None:
         ),
     }
     for i, (label, (x0, f, floor, tol, budget, ratio)) in enumerate(tasks.items()):
-        lbfgs = [v - floor for v in _lbfgs_trace(x0, f, budget)]
+        lbfgs = [v - floor for v in _lbfgs_trace(x0, f, budget, history=m)]
         for k, v in enumerate(lbfgs):
             ctx.metric(f"f − f*, L-BFGS ({label})", k + 1, max(v, 1e-300))
         n_lbfgs = _evals_to(lbfgs, tol)
-        if label.startswith("quadratic"):  # how far do 10 pairs get against 50, one per dimension?
+        if label.startswith("quadratic"):  # how far do m pairs get against n, one per dimension?
             at = 200
-            wide = [v - floor for v in _lbfgs_trace(x0, f, at, history=50)]
+            wide = [v - floor for v in _lbfgs_trace(x0, f, at, history=cfg.n)]
             ctx.measured(
-                f"L-BFGS m = 50 against m = 10: f − f* after {at} evaluations ({label})",
+                f"L-BFGS m = {cfg.n} against m = {m}: f − f* after {at} evaluations ({label})",
                 wide[min(at, len(wide)) - 1],
-                f"m = 10: {lbfgs[min(at, len(lbfgs)) - 1]:.2g}; 10 pairs are a poor model of 50 spread "
-                "eigenvalues",
+                f"m = {m}: {lbfgs[min(at, len(lbfgs)) - 1]:.2g}"
+                + (f"; {m} pairs are a poor model of {cfg.n} spread eigenvalues" if m < cfg.n else ""),
             )
         best = (math.inf, math.inf, 0.0)  # (evaluations to tol, final gap, lr)
         for lr in rates:
@@ -257,7 +266,7 @@ def train(ctx: RunContext) -> None:
                     ctx.metric(f"f − f*, Adam lr 0.01 ({label})", k + 1, max(adam[k], 1e-300))
         n_adam, gap_adam, lr_adam = best
         ctx.target(
-            f"L-BFGS (m = 10, strong Wolfe): evaluations of f to f − f* < {tol:g} ({label})",
+            f"L-BFGS (m = {m}, strong Wolfe): evaluations of f to f − f* < {tol:g} ({label})",
             n_lbfgs,
             budget,
             higher_is_better=False,

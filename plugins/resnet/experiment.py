@@ -29,9 +29,10 @@ from torch import nn
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import shapes
 
+from .config import Config
 from .model import BasicBlock, DeepMLP, MLPBlock, ResNet, ResNetConfig, Shortcut
 
-D_IN, WIDTH, CLASSES, EXAMPLES, BATCH = 16, 32, 4, 2048, 128
+D_IN, WIDTH, CLASSES, EXAMPLES = 16, 32, 4, 2048  # the train stage's width and classes: config.py
 # Each network gets the best SGD (momentum 0.9) rate of this grid; 0.01 was tried once and never won.
 RATES = (0.03, 0.1, 0.3)
 QUICK_RATES = {"plain-4": 0.03, "plain-32": 0.3, "residual-32": 0.03}  # the full run's winners
@@ -238,26 +239,29 @@ def _check_gradient_at_input(ctx: RunContext) -> None:
 
 
 # -- train ------------------------------------------------------------------------------------------
-def tanh_teacher(n: int, seed: int, device: str, hidden: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+def tanh_teacher(
+    n: int, seed: int, device: str, hidden: int = 64, classes: int = CLASSES
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gaussian inputs (n, 16) labelled by the arg-max of a random two-layer tanh network: a non-linear
-    4-class problem that a width-32 network can fit well, but not perfectly, in 300 steps."""
+    problem (4 classes by default) that a width-32 network can fit well, but not perfectly, in 300 steps."""
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, D_IN, generator=g)  # (n, 16)
     W1 = torch.randn(D_IN, hidden, generator=g) * (2 / D_IN**0.5)
     W2 = torch.randn(hidden, hidden, generator=g) * (2 / hidden**0.5)
-    W3 = torch.randn(hidden, CLASSES, generator=g)
+    W3 = torch.randn(hidden, classes, generator=g)
     y = (torch.tanh(torch.tanh(X @ W1) @ W2) @ W3).argmax(-1)  # (n,)
     return X.to(device), y.to(device)
 
 
-def train_accuracy(ctx: RunContext, depth: int, residual: bool, lr: float, steps: int) -> float:
-    X, y = tanh_teacher(EXAMPLES, 1000 + ctx.seed, ctx.device)
+def train_accuracy(ctx: RunContext, cfg: Config, depth: int, residual: bool, lr: float) -> float:
+    X, y = tanh_teacher(EXAMPLES, 1000 + ctx.seed, ctx.device, classes=cfg.classes)
     torch.manual_seed(ctx.seed)
-    model = DeepMLP(depth, D_IN, WIDTH, CLASSES, residual).to(ctx.device)
+    # shortcut=false (the ablation switch): the residual networks are built plain
+    model = DeepMLP(depth, D_IN, cfg.width, cfg.classes, residual and cfg.shortcut).to(ctx.device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     batches = torch.Generator().manual_seed(ctx.seed)  # the same batches for every variant
-    for _ in range(steps):
-        idx = torch.randint(0, EXAMPLES, (BATCH,), generator=batches).to(ctx.device)
+    for _ in range(cfg.steps):
+        idx = torch.randint(0, EXAMPLES, (cfg.batch,), generator=batches).to(ctx.device)
         loss = F.cross_entropy(model(X[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
@@ -267,15 +271,24 @@ def train_accuracy(ctx: RunContext, depth: int, residual: bool, lr: float, steps
         return (model(X).argmax(-1) == y).float().mean().item()
 
 
+def _quick_rate(depth: int, residual: bool) -> float:
+    """The full run's winning rate for this network; a deep one of any depth takes its 32-layer kind's."""
+    return QUICK_RATES[f"{'residual' if residual else 'plain'}-{4 if depth == 4 else 32}"]
+
+
 def train(ctx: RunContext) -> None:
-    steps = 100 if ctx.quick else 300
-    variants = [("plain-4", 4, False), ("plain-32", 32, False), ("residual-32", 32, True)]
+    cfg = ctx.config(Config)
+    steps, deep = cfg.steps, cfg.depth
+    variants = [("plain-4", 4, False), (f"plain-{deep}", deep, False), (f"residual-{deep}", deep, True)]
     if not ctx.quick:
         variants.insert(1, ("residual-4", 4, True))
     acc: dict[str, float] = {}
     for done, (label, depth, residual) in enumerate(variants):
-        rates = (QUICK_RATES[label],) if ctx.quick else RATES
-        tried = {lr: train_accuracy(ctx, depth, residual, lr, steps) for lr in rates}
+        if cfg.lr != 0:
+            rates: tuple[float, ...] = (cfg.lr,)
+        else:
+            rates = (_quick_rate(depth, residual),) if ctx.quick else RATES
+        tried = {lr: train_accuracy(ctx, cfg, depth, residual, lr) for lr in rates}
         best = max(tried, key=lambda lr: tried[lr])
         acc[label] = tried[best]
         ctx.measured(
@@ -284,17 +297,20 @@ def train(ctx: RunContext) -> None:
             f"best lr {best:g} of {', '.join(f'{r:g}: {a:.3f}' for r, a in tried.items())}",
         )
         ctx.progress(done + 1, len(variants) + (0 if ctx.quick else 1))
+    plain, cured = acc[f"plain-{deep}"], acc[f"residual-{deep}"]
+    chosen = "each at its best lr" if cfg.lr == 0 else f"all at lr {cfg.lr:g}"
     ctx.target(
-        "degradation: plain-4 − plain-32 training accuracy (the deeper plain net trains worse)",
-        acc["plain-4"] - acc["plain-32"],
+        f"degradation: plain-4 − plain-{deep} training accuracy (the deeper plain net trains worse)",
+        acc["plain-4"] - plain,
         0.2,
-        detail=f"{acc['plain-4']:.3f} vs {acc['plain-32']:.3f}, each at its best lr, {steps} steps",
+        detail=f"{acc['plain-4']:.3f} vs {plain:.3f}, {chosen}, {steps} steps",
     )
+    removed = "" if cfg.shortcut else "; shortcut=false: the residual nets are built without their shortcut"
     ctx.target(
-        "the cure: residual-32 − plain-32 training accuracy",
-        acc["residual-32"] - acc["plain-32"],
+        f"the cure: residual-{deep} − plain-{deep} training accuracy",
+        cured - plain,
         0.25 if ctx.quick else 0.3,
-        detail=f"{acc['residual-32']:.3f} vs {acc['plain-32']:.3f}; quick (100 steps) asks 0.25, full 0.3",
+        detail=f"{cured:.3f} vs {plain:.3f}; quick (100 steps) asks 0.25, full 0.3{removed}",
     )
     if not ctx.quick:
         _train_shortcut_options(ctx)

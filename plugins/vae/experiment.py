@@ -27,6 +27,7 @@ import torch
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
 
+from .config import Config
 from .model import VAE, bernoulli_log_likelihood, gaussian_kl, reparameterise
 
 
@@ -168,9 +169,9 @@ def _check_against_quadrature(ctx: RunContext) -> None:
     )
 
 
-def _independent_pixels(n: int, g: torch.Generator, device: str) -> torch.Tensor:
+def _independent_pixels(n: int, g: torch.Generator, device: str, p: float) -> torch.Tensor:
     """The baseline model: each pixel on with its own frequency in n training images (64,)."""
-    return bars(n, g, device=device).flatten(1).mean(dim=0).clamp(1e-4, 1 - 1e-4)
+    return bars(n, g, p=p, device=device).flatten(1).mean(dim=0).clamp(1e-4, 1 - 1e-4)
 
 
 # The Adam learning rate of each variant: its best of GRID by −ELBO on a validation split (2000 bars images
@@ -179,14 +180,15 @@ GRID = (1e-3, 3e-3, 1e-2)
 VARIANTS = ("reparameterised", "score-function")
 
 
-def _fit(ctx: RunContext, variant: str, lr: float, steps: int, batch: int) -> VAE:
+def _fit(ctx: RunContext, variant: str, lr: float, cfg: Config) -> VAE:
+    estimator = cfg.estimator if variant == "reparameterised" else variant  # the ablation switch's arm
     torch.manual_seed(ctx.seed)
-    model = VAE().to(ctx.device)
+    model = VAE(d_z=cfg.d_z, d_hidden=cfg.width).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(ctx.seed)  # the same batches for every variant and lr
-    for step in range(steps):
-        x = bars(batch, g, device=ctx.device).flatten(1)
-        bound = model.elbo(x)[0] if variant == "reparameterised" else model.score_function_elbo(x)[0]
+    for step in range(cfg.steps):
+        x = bars(cfg.batch, g, p=cfg.bar_p, device=ctx.device).flatten(1)
+        bound = model.elbo(x)[0] if estimator == "reparameterised" else model.score_function_elbo(x)[0]
         loss = -bound.mean()
         opt.zero_grad()
         loss.backward()
@@ -197,20 +199,23 @@ def _fit(ctx: RunContext, variant: str, lr: float, steps: int, batch: int) -> VA
 
 
 def train(ctx: RunContext) -> None:
-    steps, batch = (300, 128) if ctx.quick else (2000, 128)
-    test = bars(2000, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device)  # (2000, 1, 8, 8)
-    x_test = test.flatten(1)
-    x_val = bars(2000, torch.Generator().manual_seed(10_000 + ctx.seed), device=ctx.device).flatten(1)
-    floor = -bars_log_likelihood(test).mean().item()
-    y = _independent_pixels(steps * batch, torch.Generator().manual_seed(ctx.seed), ctx.device)
+    cfg = ctx.config(Config)
+    rates = GRID if cfg.lr == 0 else (cfg.lr,)
+    test = bars(2000, torch.Generator().manual_seed(ctx.seed + 1), p=cfg.bar_p, device=ctx.device)
+    x_test = test.flatten(1)  # (2000, 64), of the (2000, 1, 8, 8) images
+    val = torch.Generator().manual_seed(10_000 + ctx.seed)
+    x_val = bars(2000, val, p=cfg.bar_p, device=ctx.device).flatten(1)
+    floor = -bars_log_likelihood(test, cfg.bar_p).mean().item()
+    train_images = torch.Generator().manual_seed(ctx.seed)
+    y = _independent_pixels(cfg.steps * cfg.batch, train_images, ctx.device, cfg.bar_p)
     independent = -bernoulli_log_likelihood(torch.logit(y).expand_as(x_test), x_test).mean().item()
     ctx.measured("exact NLL of the bars images (the floor)", floor, "nats, −log p(x) by bars_log_likelihood")
     ctx.measured("independent-pixel model NLL", independent, "nats, pixel frequencies of the training images")
     result = {}
     for variant in VARIANTS:
         best: tuple[float, float, VAE] | None = None
-        for lr in GRID:
-            model = _fit(ctx, variant, lr, steps, batch)
+        for lr in rates:
+            model = _fit(ctx, variant, lr, cfg)
             with torch.no_grad():
                 on_val = -model.elbo(x_val)[0].mean().item()
             ctx.log(f"{variant}, lr {lr:g}: validation −ELBO {on_val:.2f}")
@@ -223,8 +228,8 @@ def train(ctx: RunContext) -> None:
             neg_elbo, kl = -elbo.mean().item(), kl_each.mean().item()
             nll = -model.importance_weighted_log_likelihood(x_test, 64).mean().item()
         result[variant] = (neg_elbo, kl, nll, model)
-        ctx.measured(f"test −ELBO, {variant} gradient", neg_elbo,
-                     f"nats; KL term {kl:.2f}; lr {lr:g}, the best of {GRID} on validation")  # fmt: skip
+        chosen = f"lr {lr:g}, " + (f"the best of {GRID} on validation" if cfg.lr == 0 else "fixed (lr knob)")
+        ctx.measured(f"test −ELBO, {variant} gradient", neg_elbo, f"nats; KL term {kl:.2f}; {chosen}")
         ctx.measured(f"test NLL (importance-weighted, K = 64), {variant}", nll, f"nats; floor {floor:.2f}")
         ctx.progress(len(result), len(VARIANTS))
     neg_elbo, kl, nll, model = result["reparameterised"]
@@ -254,7 +259,11 @@ def train(ctx: RunContext) -> None:
     for i in range(3):
         ctx.log(f"VAE sample {i} (p(x | z) thresholded at 0.5, z ~ N(0, I)):\n{text_art(samples[i])}")
     ctx.measured("gap to the exact NLL, importance-weighted", nll - floor, "nats above the floor")
-    detail = f"{steps} Adam steps of {batch}, 2000 test images; independent pixels {independent:.1f} nats"
+    detail = f"{cfg.steps} Adam steps of {cfg.batch}, 2000 test images; "
+    detail += f"independent pixels {independent:.1f} nats"
+    swapped = cfg.estimator != "reparameterised"  # the ablation: both arms the score-function estimator
+    arm = "; estimator=score-function in the reparameterised arm" if swapped else ""
+    detail += arm
     ratio = 0.7 if ctx.quick else 0.6  # quick: 300 steps instead of 2000, 0.1 looser
     ctx.target(
         "−ELBO / independent-pixel NLL", neg_elbo / independent, ratio, higher_is_better=False, detail=detail
@@ -264,7 +273,9 @@ def train(ctx: RunContext) -> None:
         "−ELBO, score-function minus reparameterised (nats)",
         result["score-function"][0] - neg_elbo,
         3.0,
-        detail="the same model, seed and batches; each at its best learning rate",
+        detail="the same model, seed and batches; "
+        + ("each at its best learning rate" if cfg.lr == 0 else f"both at lr {cfg.lr:g}")
+        + arm,
     )
 
 
