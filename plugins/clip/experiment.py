@@ -26,9 +26,10 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import shape_masks
 
+from .config import Config
 from .model import CLIP, CLIPConfig, clip_loss
 
-BATCH, EXAMPLES, TEST = 128, 16000, 2000
+TEST = 2000  # about a quarter of 4 × TEST drawn images are unseen combinations: the test and validation sets
 SIZE, SHAPE_TOKENS = 16, 4  # tokens: 0-3 shape, 4-6 radius 3/4/5, 7-8 top/bottom, 9-10 left/right
 # Each variant gets the best Adam rate of this grid.
 RATES = (1e-3, 3e-3)
@@ -159,13 +160,16 @@ def _check_properties(ctx: RunContext, g: torch.Generator) -> None:
 
 
 # -- the task ---------------------------------------------------------------------------------------
-def pairs(n: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``n`` images (n, 1, 16, 16) with one shape each, their captions (n, 4) and shape labels (n,)."""
+def pairs(
+    n: int, g: torch.Generator, device: str, noise: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``n`` images (n, 1, 16, 16) with one shape each (plus N(0, noise²) per pixel), their captions (n, 4)
+    and shape labels (n,)."""
     labels = torch.randint(0, SHAPE_TOKENS, (n,), generator=g)
     r = torch.randint(3, 6, (n,), generator=g)
     cy = r + (torch.rand(n, generator=g) * (SIZE - 2 * r)).long()
     cx = r + (torch.rand(n, generator=g) * (SIZE - 2 * r)).long()
-    images = shape_masks(labels, cy, cx, r, SIZE, SIZE).float() + 0.1 * torch.randn(
+    images = shape_masks(labels, cy, cx, r, SIZE, SIZE).float() + noise * torch.randn(
         n, SIZE, SIZE, generator=g
     )
     captions = torch.stack([labels, 4 + r - 3, 7 + (cy >= SIZE // 2).long(), 9 + (cx >= SIZE // 2).long()], 1)
@@ -182,32 +186,39 @@ def prompts(device: str) -> list[torch.Tensor]:
     return [torch.tensor([[c, *f] for f in fills], device=device) for c in range(SHAPE_TOKENS)]
 
 
-def unseen_images(n: int, g: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+def unseen_images(
+    n: int, g: torch.Generator, device: str, noise: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """About ``n / 4`` images of the combinations training never shows (shape c in quadrant c), labelled."""
-    X, T, y = pairs(n, g, device)
+    X, T, y = pairs(n, g, device, noise)
     unseen = quadrant(T) == T[:, 0]
     return X[unseen], y[unseen]
 
 
-def zero_shot_accuracy(ctx: RunContext, variant: str, lr: float, steps: int) -> tuple[float, float, float]:
+def zero_shot_accuracy(ctx: RunContext, cfg: Config, variant: str, lr: float) -> tuple[float, float, float]:
     """Zero-shot accuracy on a validation set (which picks the learning rate) and on the test set (which
     the claim reports), both of unseen combinations, and the final logit scale."""
     g = torch.Generator().manual_seed(ctx.seed)
-    X, T, _ = pairs(EXAMPLES, g, ctx.device)
+    X, T, _ = pairs(cfg.examples, g, ctx.device, cfg.noise)
     seen = quadrant(T) != T[:, 0]  # shape c is never seen in quadrant c
     X, T = X[seen], T[seen]
-    X_test, y_test = unseen_images(4 * TEST, g, ctx.device)
-    X_val, y_val = unseen_images(4 * TEST, torch.Generator().manual_seed(ctx.seed + 1000), ctx.device)
+    X_test, y_test = unseen_images(4 * TEST, g, ctx.device, cfg.noise)
+    X_val, y_val = unseen_images(
+        4 * TEST, torch.Generator().manual_seed(ctx.seed + 1000), ctx.device, cfg.noise
+    )
+    if cfg.pairing == "shuffled":  # the ablation: each image beside another image's caption
+        T = T[torch.randperm(len(T), generator=torch.Generator().manual_seed(ctx.seed)).to(ctx.device)]
 
     torch.manual_seed(ctx.seed)
-    model = CLIP(CLIPConfig(learn_temperature=variant != "fixed temperature 1/0.07")).to(ctx.device)
+    learned = variant != "fixed temperature 1/0.07"
+    model = CLIP(CLIPConfig(hidden=cfg.hidden, embed=cfg.embed, learn_temperature=learned)).to(ctx.device)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     batches = torch.Generator().manual_seed(ctx.seed)
-    for _ in range(steps):
-        idx = torch.randint(0, len(X), (BATCH,), generator=batches).to(ctx.device)
+    for _ in range(cfg.steps):
+        idx = torch.randint(0, len(X), (cfg.batch,), generator=batches).to(ctx.device)
         if variant == "image→text loss only":
             logits = model.logit_scale() * model.encode_image(X[idx]) @ model.encode_text(T[idx]).T
-            loss = F.cross_entropy(logits, torch.arange(BATCH, device=ctx.device))
+            loss = F.cross_entropy(logits, torch.arange(cfg.batch, device=ctx.device))
         else:
             loss = model(X[idx], T[idx])
         opt.zero_grad()
@@ -221,14 +232,16 @@ def zero_shot_accuracy(ctx: RunContext, variant: str, lr: float, steps: int) -> 
 
 
 def train(ctx: RunContext) -> None:
-    steps = 200 if ctx.quick else 600
+    cfg = ctx.config(Config)
     variants = ["learned temperature", "fixed temperature 1/0.07"]
     if not ctx.quick:
         variants.append("image→text loss only")
     acc = {}
     for done, variant in enumerate(variants):
         rates = (QUICK_RATES[variant],) if ctx.quick else RATES
-        tried = {lr: zero_shot_accuracy(ctx, variant, lr, steps) for lr in rates}
+        if cfg.lr != 0:
+            rates = (cfg.lr,)
+        tried = {lr: zero_shot_accuracy(ctx, cfg, variant, lr) for lr in rates}
         best = max(tried, key=lambda lr: tried[lr][0])  # on the validation set, never the test set
         acc[variant] = tried[best][1]
         ctx.measured(
@@ -243,7 +256,8 @@ def train(ctx: RunContext) -> None:
         "zero-shot accuracy by prompts on unseen combinations (learned temperature)",
         acc["learned temperature"],
         0.5,
-        detail=f"{steps} steps of {BATCH} pairs; chance 0.25; 4 shapes × 12-caption prompt ensembles",
+        detail=f"{cfg.steps} steps of {cfg.batch} pairs; chance 0.25; 4 shapes × 12-caption prompt ensembles"
+        + ("" if cfg.pairing == "matched" else "; captions shuffled over the training images"),
     )
 
 

@@ -30,6 +30,7 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import SHAPES, shapes, text_art
 from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
 
+from .config import Config
 from .model import DreamConfig, dream, jitter, objective, octave_resize
 
 
@@ -146,38 +147,40 @@ def high_frequency_share(images: torch.Tensor) -> torch.Tensor:
     return (power * high).sum(dim=(1, 2)) / power.sum(dim=(1, 2)).clamp_min(1e-30)
 
 
-# Adam's learning rate for dreaming: 0.1 for both variants (planning, seed 0: plain ascent at 0.05 put 3/4
-# dreams nearest their own class mean, at 0.1 4/4; with the tricks 0.1 and λ = 1e-3 gave p ≥ 0.999).
-DREAM = DreamConfig(steps=200, lr=0.1, l2=1e-3, max_jitter=2, octaves=(8, 11, 16))
-PLAIN = DreamConfig(steps=200, lr=0.1, l2=0.0, max_jitter=0, octaves=(16,))
+def dream_configs(cfg: Config) -> dict[str, DreamConfig]:
+    """The two arms: the post's tricks as the knobs set them (octave sides 16/1.4^k, coarse to fine:
+    8 → 11 → 16 for three), and plain gradient ascent, same steps and learning rate.
 
-
-PER_CLASS = 8  # dreams per class, each from its own start: a share out of 32, not a count out of 4
-# Adam steps (lr 3e-3, batches of 64) for the LeNet that is then frozen, in both modes. At 200 a few seeds
-# stopped on the plateau where discs and triangles (both filled) are confused, or just after a loss spike of
-# constant-rate Adam (seed 18 fell from 0.99 at step 150 to 0.89 at 200); on a validation split of seeds 0-19
-# 300 steps gave min 0.986, 400 min 0.996.
-LENET_STEPS = 400
+    Adam's learning rate for dreaming is 0.1 for both (planning, seed 0: plain ascent at 0.05 put 3/4 dreams
+    nearest their own class mean, at 0.1 4/4; with the tricks 0.1 and λ = 1e-3 gave p ≥ 0.999)."""
+    sides = tuple(round(16 / 1.4**k) for k in reversed(range(cfg.octaves)))  # the last is the input, 16
+    return {
+        "jitter + octaves + L2": DreamConfig(cfg.steps, cfg.lr, cfg.l2, cfg.jitter, sides),
+        "plain gradient ascent": DreamConfig(cfg.steps, cfg.lr, 0.0, 0, (16,)),
+    }
 
 
 def train(ctx: RunContext) -> None:
+    cfg = ctx.config(Config)
     g = torch.Generator().manual_seed(ctx.seed)
-    x, y = shapes(4000, g, device=ctx.device)
-    xt, yt = shapes(1000, g, device=ctx.device)
+    x, y = shapes(4000, g, noise=cfg.noise, device=ctx.device)
+    xt, yt = shapes(1000, g, noise=cfg.noise, device=ctx.device)
     net = ShapesLeNet().to(ctx.device)
-    fit_image_classifier(net, x, y, steps=LENET_STEPS, lr=3e-3, seed=ctx.seed)
+    # lenet_steps: at 200 a few seeds stopped on the plateau where discs and triangles (both filled) are
+    # confused, or just after a loss spike of constant-rate Adam (seed 18 fell from 0.99 at step 150 to 0.89
+    # at 200); on a validation split of seeds 0-19 300 steps gave min 0.986, 400 min 0.996.
+    fit_image_classifier(net, x, y, steps=cfg.lenet_steps, lr=3e-3, seed=ctx.seed)
     ctx.target("the frozen LeNet's test accuracy", image_accuracy(net, xt, yt), 0.97,
-               detail=f"{LENET_STEPS} Adam steps")  # fmt: skip
+               detail=f"{cfg.lenet_steps} Adam steps")  # fmt: skip
     means = torch.stack([x[y == k].mean(dim=0) for k in range(4)]).flatten(1)  # (4, 256): class means
     # Every dream starts from the mean training image plus noise 0.01 (Simonyan's zero image of centred data).
     # From noise around 0, a LeNet whose conv1 biases are all negative (seed 10) has every first-layer ReLU
     # off: the gradient is exactly 0 and the dream never moves (p_c stayed 0.04 however many steps).
-    start = x.mean(dim=0, keepdim=True)  # (1, 1, 16, 16)
-    c = torch.arange(4, device=ctx.device).repeat(PER_CLASS)  # (32,): every class PER_CLASS times
-    steps = 100 if ctx.quick else 200
+    start = x.mean(dim=0, keepdim=True) if cfg.start == "mean" else None  # (1, 1, 16, 16)
+    # per_class dreams per class, each from its own start: a share out of 32, not a count out of 4
+    c = torch.arange(4, device=ctx.device).repeat(cfg.per_class)  # (32,): every class per_class times
     results = {}
-    for label, config in (("jitter + octaves + L2", DREAM), ("plain gradient ascent", PLAIN)):
-        config = DreamConfig(steps, config.lr, config.l2, config.max_jitter, config.octaves)
+    for label, config in dream_configs(cfg).items():
         image = octave_resize(dream(net, c, config, torch.Generator().manual_seed(ctx.seed), start=start), 16)
         with torch.no_grad():
             p = F.softmax(net(image), dim=-1)[torch.arange(len(c)), c]  # (32,)
@@ -196,7 +199,9 @@ def train(ctx: RunContext) -> None:
         ctx.progress(len(results), 2)
     p, own_share, hf = results["jitter + octaves + L2"]
     plain = results["plain gradient ascent"]
-    detail = f"{PER_CLASS} dreams per class from their own starts, {steps} Adam steps"
+    detail = f"{cfg.per_class} dreams per class from their own starts, {cfg.steps} Adam steps"
+    if cfg.start != "mean":
+        detail += f", from the {cfg.start} image (not the mean training image)"
     # The mechanism that holds on every seed: climbing log p_c on the image makes the frozen network see the
     # class. What the tricks add is reported with its spread, not asserted (see the page).
     ctx.target("plain gradient ascent: dreamed p_c, smallest of the dreams", plain[0].min().item(), 0.99,

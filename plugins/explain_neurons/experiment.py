@@ -23,6 +23,7 @@ import torch
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import (
     CLASS_SIZE,
     Explanation,
@@ -176,14 +177,14 @@ def check(ctx: RunContext) -> None:
         )
 
 
-def _pipeline(seed: int, device: str | torch.device, n_text: int) -> dict[str, list[tuple[bool, float]]]:
+def _pipeline(seed: int, device: str | torch.device, cfg: Config) -> dict[str, list[tuple[bool, float]]]:
     """One model: per neuron group, (best explanation == planted, its correlation score on held-out text)."""
     g, rng = torch.Generator().manual_seed(seed), random.Random(seed)
-    planted = [_random_explanation(kind, rng) for kind in KINDS for _ in range(4)]
-    n_poly, n_rand = 5, 10
+    planted = [_random_explanation(kind, rng) for kind in KINDS for _ in range(cfg.per_kind)]
+    n_poly, n_rand = cfg.polysemantic, cfg.random
     model = NeuronMLP(len(planted) + n_poly + n_rand).to(device, torch.float64)
     for j, e in enumerate(planted):
-        model.plant(j, e, 0.05, g)
+        model.plant(j, e, cfg.noise, g)
     with torch.no_grad():
         for j in range(len(planted), len(planted) + n_poly):  # two unrelated features OR-ed
             a, b = _random_explanation("token", rng), _random_explanation("prev", rng)
@@ -193,15 +194,20 @@ def _pipeline(seed: int, device: str | torch.device, n_text: int) -> dict[str, l
             device
         )
         model.b[rand] = -0.5
-        explain_text = torch.randint(0, V, (n_text, T), generator=g).to(device)
-        held_out = torch.randint(0, V, (n_text, T), generator=g).to(device)
+        explain_text = torch.randint(0, V, (cfg.texts, T), generator=g).to(device)
+        held_out = torch.randint(0, V, (cfg.texts, T), generator=g).to(device)
         acts, real = model(explain_text), model(held_out)  # (B, T, H)
     language = candidates()
+    shuffle = torch.Generator().manual_seed(seed)  # simulator=shuffled: its own draws, the model's untouched
     groups: dict[str, list[tuple[bool, float]]] = {"planted": [], "polysemantic": [], "random": []}
     for j in range(model.W.shape[0]):
-        proposals = explain(acts[..., j], explain_text, language)
-        sims = torch.stack([simulate(e, held_out).flatten() for e in proposals])  # (5, B·T)
-        scores = correlation_score(sims, real[..., j].flatten()[None])[:, 0]  # (5,)
+        proposals = explain(
+            acts[..., j], explain_text, language, snippets=cfg.snippets, proposals=cfg.proposals
+        )
+        sims = torch.stack([simulate(e, held_out).flatten() for e in proposals])  # (proposals, B·T)
+        if cfg.simulator == "shuffled":  # the ablation: simulations that no longer come from the explanation
+            sims = sims[:, torch.randperm(sims.shape[1], generator=shuffle).to(device)]
+        scores = correlation_score(sims, real[..., j].flatten()[None])[:, 0]  # (proposals,)
         best = int(scores.argmax())
         group = "planted" if j < len(planted) else "polysemantic" if j < len(planted) + n_poly else "random"
         groups[group].append((j < len(planted) and proposals[best] == planted[j], float(scores[best])))
@@ -209,13 +215,14 @@ def _pipeline(seed: int, device: str | torch.device, n_text: int) -> dict[str, l
 
 
 def train(ctx: RunContext) -> None:
-    seeds = range(ctx.seed, ctx.seed + (1 if ctx.quick else 4))
-    n_text = 300 if ctx.quick else 1000
+    cfg = ctx.config(Config)
+    seeds = range(ctx.seed, ctx.seed + cfg.seeds)
     all_groups: dict[str, list[tuple[bool, float]]] = {"planted": [], "polysemantic": [], "random": []}
     for i, seed in enumerate(seeds):
-        for k, v in _pipeline(seed, ctx.device, n_text).items():
+        for k, v in _pipeline(seed, ctx.device, cfg).items():
             all_groups[k] += v
         ctx.progress(i + 1, len(seeds))
+    shuffled = "; simulations shuffled over the held-out tokens" if cfg.simulator == "shuffled" else ""
     recovered = sum(r for r, _ in all_groups["planted"]) / len(all_groups["planted"])
     mean = {k: sum(s for _, s in v) / len(v) for k, v in all_groups.items()}
     for k, v in all_groups.items():
@@ -228,14 +235,15 @@ def train(ctx: RunContext) -> None:
         "planted neurons whose best-scoring explanation is the planted one (fraction)",
         recovered,
         0.8,
-        detail=f"{len(all_groups['planted'])} neurons over {len(seeds)} seed(s), 5 kinds of feature",
+        detail=f"{len(all_groups['planted'])} neurons over {len(seeds)} seed(s), 5 kinds of feature"
+        + shuffled,
     )
     ctx.target(
         "mean score, planted − random neurons",
         mean["planted"] - mean["random"],
         0.3,
         detail=f"planted {mean['planted']:.3f}, polysemantic {mean['polysemantic']:.3f}, "
-        f"random {mean['random']:.3f}",
+        f"random {mean['random']:.3f}" + shuffled,
     )
 
 

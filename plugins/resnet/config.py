@@ -29,7 +29,13 @@ class Config:
         help="SGD's rate for every network; 0: each its best of 0.03, 0.1, 0.3 (quick: the full run's best)",
         paper="0.1",
     )
-    batch: int = knob(128, low=1, high=2048, help="examples per step, drawn from the 2048", paper="128")
+    batch: int = knob(
+        128,
+        low=2,
+        high=2048,
+        help="examples per step, drawn from the 2048 (2 at least: BatchNorm)",
+        paper="128",
+    )
     depth: int = knob(
         32,
         choices=(8, 16, 32, 64, 128),

@@ -27,11 +27,13 @@ bench: episodes sampled and turned into gradient estimates per second at batch s
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import MDP, exact_return, optimal_return, policy, reinforce, rollout, variance_minimising_baseline
 
 
@@ -192,22 +194,27 @@ VALIDATION_SEED = 10_000  # learning rates are chosen on seeds 10 000 + seed …
 
 
 def train(ctx: RunContext) -> None:
-    mdp = MDP.chain(device=ctx.device)
+    cfg = ctx.config(Config)
+    mdp = MDP.chain(cfg.states, cfg.horizon, cfg.slip, device=ctx.device)
     J_star = optimal_return(mdp)
-    ctx.measured("optimal return J* (value iteration)", J_star, "6-state chain, horizon 8, 10% slips")
     ctx.measured(
-        "return of the uniform policy θ = 0",
-        exact_return(torch.zeros(8, 6, 2, dtype=torch.float64, device=ctx.device), mdp).item(),
-        "exact",
+        "optimal return J* (value iteration)",
+        J_star,
+        f"{cfg.states}-state chain, horizon {cfg.horizon}, {cfg.slip:.0%} slips",
     )
-    updates, seeds, lrs = (150, 2, (0.3, 1.0)) if ctx.quick else (300, 4, (0.3, 1.0, 3.0, 10.0))
+    uniform = torch.zeros(cfg.horizon, cfg.states, 2, dtype=torch.float64, device=ctx.device)
+    ctx.measured("return of the uniform policy θ = 0", exact_return(uniform, mdp).item(), "exact")
+    updates, seeds = cfg.steps, cfg.seeds
+    lrs = ((0.3, 1.0) if ctx.quick else (0.3, 1.0, 3.0, 10.0)) if cfg.lr == 0 else (cfg.lr,)
+    dropped = "" if cfg.baseline else "; baseline=false: every baseline dropped from the estimator"
     best: dict[bool, tuple[float, float, list[torch.Tensor], list[torch.Tensor]]] = {}
     for use_baseline in (False, True):
+        subtract = use_baseline and cfg.baseline
         # the rate is chosen on validation seeds (other episodes), the return reported on the run's own
         validation = {
             lr: sum(
                 exact_return(
-                    _learn(ctx, mdp, lr, use_baseline, VALIDATION_SEED + ctx.seed + i, updates)[0], mdp
+                    _learn(ctx, mdp, lr, subtract, VALIDATION_SEED + ctx.seed + i, updates, cfg.batch)[0], mdp
                 ).item()
                 for i in range(seeds)
             )
@@ -221,13 +228,13 @@ def train(ctx: RunContext) -> None:
             f"{arm} baseline, validation seeds: "
             + ", ".join(f"lr {r}: {v:.3f} of J*" for r, v in validation.items())
         )
-        runs = [_learn(ctx, mdp, lr, use_baseline, ctx.seed + i, updates) for i in range(seeds)]
+        runs = [_learn(ctx, mdp, lr, subtract, ctx.seed + i, updates, cfg.batch) for i in range(seeds)]
         frac = sum(exact_return(th, mdp).item() for th, _ in runs) / seeds / J_star
         best[use_baseline] = (lr, frac, [h for _, h in runs], [th for th, _ in runs])
     for use_baseline, (lr, frac, _, _) in best.items():
         ctx.measured(
-            f"return / J* after {updates} updates of 16 episodes, {'with' if use_baseline else 'no'} baseline"
-            "",
+            f"return / J* after {updates} updates of {cfg.batch} episodes, "
+            f"{'with' if use_baseline else 'no'} baseline",
             frac,
             f"lr {lr}, the best of {lrs} on {seeds} validation seeds; mean of {seeds} seeds",
         )
@@ -235,21 +242,21 @@ def train(ctx: RunContext) -> None:
         "REINFORCE with a baseline: exact return of the learnt policy / optimum",
         best[True][1],
         0.9,
-        detail=f"without a baseline (its own best lr): {best[False][1]:.3f}",
+        detail=f"without a baseline (its own best lr): {best[False][1]:.3f}" + dropped,
     )
 
-    n = 5_000 if ctx.quick else 20_000
+    n = cfg.episodes
     gen = torch.Generator(device=ctx.device).manual_seed(ctx.seed + 100)
-    uniform = torch.zeros(8, 6, 2, dtype=torch.float64, device=ctx.device)
     points = (("θ = 0", uniform), ("halfway", best[True][2][0]), ("the learnt policy", best[True][3][0]))
     for where, theta in points:
         J = exact_return(theta, mdp).item()
-        mean_return = torch.full((8, 6), J, dtype=torch.float64, device=ctx.device)
+        mean_return = torch.full((cfg.horizon, cfg.states), J, dtype=torch.float64, device=ctx.device)
         b_star = variance_minimising_baseline(theta, *rollout(theta, mdp, n, gen))  # fitted on other episodes
-        none = _variance(theta, mdp, None, gen, n)
-        ratio_J = _variance(theta, mdp, mean_return, gen, n) / none
-        ratio_star = _variance(theta, mdp, b_star, gen, n) / none
-        detail = f"trace of the per-episode covariance, {n} episodes each; J(θ) = {J:.3f}"
+        # 0 when every episode's estimate is the same (a tiny chain, a deterministic policy): no ratio then
+        none = _variance(theta, mdp, None, gen, n) or math.nan
+        ratio_J = _variance(theta, mdp, mean_return if cfg.baseline else None, gen, n) / none
+        ratio_star = _variance(theta, mdp, b_star if cfg.baseline else None, gen, n) / none
+        detail = f"trace of the per-episode covariance, {n} episodes each; J(θ) = {J:.3f}" + dropped
         ctx.measured(f"gradient variance, b = J(θ) / no baseline, at {where}", ratio_J, detail)
         name = f"gradient variance, b*(t, s) / no baseline, at {where}"
         if where == "θ = 0":  # did not reach 0.5 here: reported, not asserted (see the page)

@@ -1,0 +1,38 @@
+"""The knobs of rf's experiment (``readtrack knobs rf``; ``readtrack run rf --set KEY=VALUE``).
+
+The defaults are the calibrated experiment: turn one and the run reports its targets without asserting
+them. ``baseline`` is the ablation switch: the estimator subtracts its baselines (Williams's reinforcement
+comparison in the "with a baseline" arm; b = J(θ) and the variance-minimising b*(t, s) in the variance
+comparison), or every baseline is dropped, the idea removed: both arms are plain REINFORCE and every
+variance ratio is about 1. ``states``, ``horizon`` and ``slip`` set the chain MDP (the difficulty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readtrack.knobs import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    baseline: bool = knob(
+        True,
+        help="the estimator subtracts its baselines (false: every baseline dropped, as if b = 0)",
+        paper="true: (r − b) with reinforcement comparison",
+    )
+    steps: int = knob(300, quick=150, low=1, high=100_000, help="gradient-ascent updates of each policy")
+    lr: float = knob(
+        0.0,
+        low=0.0,
+        high=1000.0,
+        help="the ascent's rate of both arms; 0: each its best of 0.3, 1, 3, 10 (quick 0.3, 1), validated",
+    )
+    batch: int = knob(16, low=1, high=4096, help="episodes per update")
+    seeds: int = knob(4, quick=2, low=1, high=20, help="policies trained (and validation seeds) per arm")
+    episodes: int = knob(
+        20_000, quick=5_000, low=2, high=200_000, help="episodes per gradient-variance estimate"
+    )
+    states: int = knob(6, low=2, high=50, help="the chain's length: the trap at the left end, 1 at the right")
+    horizon: int = knob(8, low=1, high=100, help="steps per episode")
+    slip: float = knob(0.1, low=0.0, high=0.5, help="chance an action moves the other way (the difficulty)")
