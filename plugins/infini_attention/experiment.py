@@ -29,13 +29,20 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
 
+from .config import Config
 from .model import InfiniAttention, InfiniTransformer, compressive_memory, local_attention, update
 
-SEGMENT, D_MODEL, HEADS = 8, 32, 2
+SEGMENT, HEADS = 8, 2
 FILLER, PASSKEYS = 16, 16  # filler tokens 0–15, passkeys 16–31
 KEY, ASK = FILLER + PASSKEYS, FILLER + PASSKEYS + 1
 VOCAB = FILLER + PASSKEYS + 2
-TRAIN_SEGMENTS, EVAL_SEGMENTS = 4, (4, 16, 32)
+EVAL_TIMES = (1, 4, 8)  # evaluated on streams of the training length's segments and 4×, 8× as many
+#: what ``--set memory=...`` makes of the model under test (the "with memory" lines): the ablation switch
+UNDER_TEST: dict[str, dict[str, bool]] = {
+    "linear": {"use_memory": True},
+    "delta": {"use_memory": True, "delta": True},
+    "none": {"use_memory": False},
+}
 
 
 def explicit_linear_attention(
@@ -220,35 +227,38 @@ def check(ctx: RunContext) -> None:
 
 
 def passkey_batch(
-    batch: int, segments: int, g: torch.Generator, device: str | torch.device = "cpu"
+    batch: int, segments: int, g: torch.Generator, device: str | torch.device = "cpu", segment: int = SEGMENT
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token streams (batch, segments · SEGMENT) of filler with ``KEY k`` at a random place in the first
+    """Token streams (batch, segments · segment) of filler with ``KEY k`` at a random place in the first
     segment and ``ASK`` as the last token, and the passkeys k (batch,) that ``ASK`` must be answered with."""
-    x = torch.randint(0, FILLER, (batch, segments * SEGMENT), generator=g)
+    x = torch.randint(0, FILLER, (batch, segments * segment), generator=g)
     key = FILLER + torch.randint(0, PASSKEYS, (batch,), generator=g)
-    at = torch.randint(0, SEGMENT - 1, (batch,), generator=g)
+    at = torch.randint(0, segment - 1, (batch,), generator=g)
     rows = torch.arange(batch)
     x[rows, at], x[rows, at + 1], x[:, -1] = KEY, key, ASK
     return x.to(device), key.to(device)
 
 
-def _evaluate(model: InfiniTransformer, segments: int, seed: int, device: str) -> tuple[float, float]:
+def _evaluate(
+    model: InfiniTransformer, cfg: Config, segments: int, seed: int, device: str
+) -> tuple[float, float]:
     """Passkey accuracy and loss (nats) on 512 held-out streams, each read in one pass."""
-    x, key = passkey_batch(512, segments, torch.Generator().manual_seed(seed), device)
+    x, key = passkey_batch(512, segments, torch.Generator().manual_seed(seed), device, cfg.segment)
     with torch.no_grad():
         answer = model(x)[0][:, -1]  # (512, vocab): the logits at ASK
     return (answer.argmax(-1) == key).float().mean().item(), F.cross_entropy(answer, key).item()
 
 
 def _train(
-    ctx: RunContext, steps: int, lr: float, label: str, *, use_memory: bool, delta: bool = False
+    ctx: RunContext, cfg: Config, lr: float, label: str, *, use_memory: bool, delta: bool = False
 ) -> InfiniTransformer:
     torch.manual_seed(ctx.seed)  # the same initial weights for every variant
-    model = InfiniTransformer(VOCAB, D_MODEL, HEADS, 1, SEGMENT, delta, use_memory).to(ctx.device)
+    model = InfiniTransformer(VOCAB, cfg.d_model, HEADS, cfg.depth, cfg.segment, delta, use_memory)
+    model = model.to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(ctx.seed)  # the same streams for every variant
-    for step in range(steps):
-        x, key = passkey_batch(32, TRAIN_SEGMENTS, g, ctx.device)
+    for step in range(cfg.steps):
+        x, key = passkey_batch(cfg.batch, cfg.segments, g, ctx.device, cfg.segment)
         loss = F.cross_entropy(model(x)[0][:, -1], key)  # only the answer to ASK is scored
         opt.zero_grad()
         loss.backward()
@@ -259,9 +269,11 @@ def _train(
 
 
 def train(ctx: RunContext) -> None:
-    steps = 120 if ctx.quick else 300
-    grid = (1e-2,) if ctx.quick else (3e-3, 1e-2)
-    variants = {"with memory": {"use_memory": True}, "without memory": {"use_memory": False}}
+    cfg = ctx.config(Config)
+    steps, trained = cfg.steps, cfg.segments
+    evaluated = tuple(times * trained for times in EVAL_TIMES)
+    grid = (cfg.lr,) if cfg.lr else (1e-2,) if ctx.quick else (3e-3, 1e-2)
+    variants = {"with memory": UNDER_TEST[cfg.memory], "without memory": {"use_memory": False}}
     if not ctx.quick:
         variants["delta-rule memory"] = {"use_memory": True, "delta": True}
     runs, done = len(variants) * len(grid), 0
@@ -269,15 +281,15 @@ def train(ctx: RunContext) -> None:
     for label, kwargs in variants.items():
         best: tuple[float, float, InfiniTransformer] | None = None
         for lr in grid:  # each variant's own best rate: the lowest loss on validation streams (seed + 2)
-            model = _train(ctx, steps, lr, f"{label}, lr {lr:g}", **kwargs)
-            _, score = _evaluate(model, TRAIN_SEGMENTS, ctx.seed + 2, ctx.device)
+            model = _train(ctx, cfg, lr, f"{label}, lr {lr:g}", **kwargs)
+            _, score = _evaluate(model, cfg, trained, ctx.seed + 2, ctx.device)
             if best is None or score < best[0]:
                 best = (score, lr, model)
             done += 1
             ctx.progress(done, runs)
         assert best is not None
         _, lr, model = best
-        acc[label] = {S: _evaluate(model, S, ctx.seed + 1, ctx.device)[0] for S in EVAL_SEGMENTS}
+        acc[label] = {S: _evaluate(model, cfg, S, ctx.seed + 1, ctx.device)[0] for S in evaluated}
         for S, value in acc[label].items():
             ctx.measured(f"passkey accuracy {label}, {S} segments", value, f"lr {lr:g}, {steps} steps")
         if kwargs["use_memory"]:
@@ -290,8 +302,9 @@ def train(ctx: RunContext) -> None:
                 f"per head: {[round(g, 3) for g in gates]}",
             )
 
-    trained, longer = TRAIN_SEGMENTS, EVAL_SEGMENTS[1]
-    detail = f"{steps} Adam steps on {trained} segments of {SEGMENT}; chance is 1/{PASSKEYS}"
+    longer = evaluated[1]
+    instead = "" if cfg.memory == "linear" else f"; memory={cfg.memory} in the linear memory's place"
+    detail = f"{steps} Adam steps on {trained} segments of {cfg.segment}; chance is 1/{PASSKEYS}" + instead
     ctx.target(
         f"with memory: passkey accuracy, {trained} segments (as trained)",
         acc["with memory"][trained],
@@ -302,8 +315,8 @@ def train(ctx: RunContext) -> None:
         f"with memory: passkey accuracy, {longer} segments (4× the training length)",
         acc["with memory"][longer],
         0.95,
-        detail=f"{longer - 1} segments of filler between the passkey and ASK; at {EVAL_SEGMENTS[-1]}: "
-        f"{acc['with memory'][EVAL_SEGMENTS[-1]]:.3f}",
+        detail=f"{longer - 1} segments of filler between the passkey and ASK; at {evaluated[-1]}: "
+        f"{acc['with memory'][evaluated[-1]]:.3f}" + instead,
     )
     # Reported, not asserted: without memory the passkey lies in a segment local attention never sees, so
     # the model is at chance (1/16) by construction; a bound on it could not fail.

@@ -34,6 +34,7 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
 
+from .config import Config
 from .model import MaskedConv2d, PixelCNN, PixelConfig, PixelRowLSTM, RowLSTM, nll, sample
 
 SIZE, P_BAR = 8, 0.2
@@ -264,26 +265,48 @@ QUICK_LR = {"PixelCNN": 1e-2, "Row LSTM": 3e-2}
 CLIP = 10.0
 
 
+def first_mask(kind: str, device: torch.device) -> torch.Tensor:
+    """The first layer's 7 × 7 mask that ``--set mask=...`` gives both models: the paper's mask A, mask B
+    (the first layer sees the pixel it predicts) or none (it sees no pixel)."""
+    from .model import causal_mask  # at call time: a practice run puts the reader's in model's place
+
+    return torch.zeros(7, 7, device=device) if kind == "none" else causal_mask(7, 7, kind, device)
+
+
 def train(ctx: RunContext) -> None:
-    steps, batch, n_samples = (150, 32, 64) if ctx.quick else (500, 64, 400)
-    test = bars(1000, torch.Generator().manual_seed(ctx.seed + 1), size=SIZE, p=P_BAR, device=ctx.device)
-    val = bars(1000, torch.Generator().manual_seed(10_000 + ctx.seed), size=SIZE, p=P_BAR, device=ctx.device)
-    floor = -bars_log_likelihood(test, P_BAR).mean().item()
+    cfg = ctx.config(Config)
+    steps, batch, n_samples, size, p_bar = cfg.steps, cfg.batch, cfg.samples, cfg.size, cfg.p_bar
+    test = bars(1000, torch.Generator().manual_seed(ctx.seed + 1), size=size, p=p_bar, device=ctx.device)
+    val = bars(1000, torch.Generator().manual_seed(10_000 + ctx.seed), size=size, p=p_bar, device=ctx.device)
+    floor = -bars_log_likelihood(test, p_bar).mean().item()
     ctx.measured("exact NLL of the held-out bars images (the floor), nats per image", floor)
 
     # Independent pixels: the maximum-likelihood Bernoulli per pixel (add-½) on the batches the models see.
     g = torch.Generator().manual_seed(ctx.seed)
-    seen = torch.stack([bars(batch, g, size=SIZE, p=P_BAR, device=ctx.device) for _ in range(steps)])
+    seen = torch.stack([bars(batch, g, size=size, p=p_bar, device=ctx.device) for _ in range(steps)])
     q = (seen.sum(dim=(0, 1)) + 0.5) / (steps * batch + 1)  # (1, H, W)
     independent = -(test * q.log() + (1 - test) * (1 - q).log()).flatten(1).sum(1).mean().item()
     ctx.measured("held-out NLL, independent pixels (no context), nats per image", independent)
 
+    leak = {
+        "A": "",
+        "B": "; mask=B: the first layer sees the pixel it predicts, so this NLL is no likelihood (it may "
+        "fall below the floor) and a sample reads pixels not yet drawn",
+        "none": "; mask=none: the first layer sees no pixel, so both models are independent pixels",
+    }[cfg.mask]
     result: dict[str, float] = {}
-    for label, make, config in (("PixelCNN", PixelCNN, PixelConfig()), ("Row LSTM", PixelRowLSTM, ROW)):
+    models = (
+        ("PixelCNN", PixelCNN, PixelConfig(hidden=cfg.hidden, layers=cfg.depth)),
+        ("Row LSTM", PixelRowLSTM, PixelConfig(hidden=cfg.hidden, layers=ROW.layers)),
+    )
+    for label, make, config in models:
         best: tuple[float, float, nn.Module] | None = None
-        for lr in (QUICK_LR[label],) if ctx.quick else GRID:
+        rates = (cfg.lr,) if cfg.lr else (QUICK_LR[label],) if ctx.quick else GRID
+        for lr in rates:
             torch.manual_seed(ctx.seed)
             model: nn.Module = make(config).to(ctx.device)
+            if cfg.mask != "A":  # the ablation switch (mask A is the one the model was built with)
+                model.get_submodule("first").mask = first_mask(cfg.mask, torch.device(ctx.device))
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             for step in range(steps):  # the same batches for both models and every lr
                 loss = nll(model, seen[step]).mean()
@@ -303,21 +326,22 @@ def train(ctx: RunContext) -> None:
         _, lr, model = best
         with torch.no_grad():
             result[label] = nll(model, test).mean().item()
-        images = sample(model, n_samples, SIZE, torch.Generator().manual_seed(ctx.seed + 2), ctx.device)
-        valid = torch.isfinite(bars_log_likelihood(images, P_BAR)).double().mean().item()
+        images = sample(model, n_samples, size, torch.Generator().manual_seed(ctx.seed + 2), ctx.device)
+        valid = torch.isfinite(bars_log_likelihood(images, p_bar)).double().mean().item()
         ctx.log(f"{label} samples:\n" + "\n\n".join(text_art(images[i, 0]) for i in range(3)))
         chosen = "the quick run's" if ctx.quick else "this run's"
+        how = "set by the lr knob" if cfg.lr else f"{chosen} best of {GRID} on validation"
         ctx.measured(f"held-out NLL, {label}, nats per image", result[label],
-                     f"floor {floor:.3f}; lr {lr:g}, {chosen} best of {GRID} on validation")  # fmt: skip
+                     f"floor {floor:.3f}; lr {lr:g}, {how}")  # fmt: skip
         ctx.target(
             f"{label}: share of samples that are bars images (finite exact likelihood)",
             valid,
             0.5 if ctx.quick else 0.8,  # quick: 150 steps, 64 samples; full: 500, 400
-            detail=f"{n_samples} images drawn pixel by pixel",
+            detail=f"{n_samples} images drawn pixel by pixel" + leak,
         )
         ctx.progress(len(result), 2)
     detail = f"{steps} Adam steps of {batch}, gradients clipped at {CLIP:g}, 1000 held-out images"
-    detail += f", floor {floor:.2f}, independent {independent:.2f}"
+    detail += f", floor {floor:.2f}, independent {independent:.2f}" + leak
     for label, value in result.items():
         ctx.target(f"NLL / independent-pixel NLL, {label}", value / independent, 0.5, higher_is_better=False,
                    detail=detail)  # fmt: skip

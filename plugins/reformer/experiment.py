@@ -29,6 +29,7 @@ from torch import nn
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import (
     LSHSelfAttention,
     full_attention,
@@ -201,9 +202,12 @@ def clustered(n: int, d: int, clusters: int, g: torch.Generator, device: str) ->
     return (6.0 * x)[None, None].to(device)
 
 
-def attention_recall(ctx: RunContext, rounds: tuple[int, ...]) -> dict[int, tuple[float, float]]:
+def attention_recall(
+    ctx: RunContext, rounds: tuple[int, ...], angular: bool = True
+) -> dict[int, tuple[float, float]]:
     """For each number of rounds: (share of each query's full-attention mass that falls on the pairs LSH
-    attention uses, share of all pairs it uses), averaged over queries; self-pairs excluded from both."""
+    attention uses, share of all pairs it uses), averaged over queries; self-pairs excluded from both.
+    ``angular=False``: every rotation 0 (``--set hashing=off``), so the pairs are chunks of positions."""
     n, d = 1024, 64
     g = torch.Generator().manual_seed(ctx.seed)
     x = clustered(n, d, 32, g, ctx.device)
@@ -213,6 +217,8 @@ def attention_recall(ctx: RunContext, rounds: tuple[int, ...]) -> dict[int, tupl
     found = {}
     for r in rounds:
         rotations = random_rotations(d, 32, r, generator=g, like=x)
+        if not angular:
+            rotations = torch.zeros_like(rotations)
         probe = torch.eye(n, dtype=x.dtype, device=ctx.device)[None, None]  # v = I: the output is the weights
         used = (lsh_attention(x, probe, rotations, chunk=32)[0, 0] > 0) & ~eye
         found[r] = ((mass * used).sum(dim=-1).mean().item(), used.double().mean().item())
@@ -223,18 +229,19 @@ V, W = 16, 15  # symbols 1 … 15, words of 15: sequences 0 w 0 w of 32 tokens
 N = 2 * (W + 1)
 
 
-def duplication_batch(size: int, g: torch.Generator, device: str) -> torch.Tensor:
-    """(size, 32) sequences 0 w 0 w, w uniform over 15 symbols: only copying predicts the second w."""
-    w = torch.randint(1, V, (size, W), generator=g)
+def duplication_batch(size: int, g: torch.Generator, device: str, word: int = W) -> torch.Tensor:
+    """(size, 2·(word + 1)) sequences 0 w 0 w, w of ``word`` symbols uniform over 1 … 15: only copying
+    predicts the second w."""
+    w = torch.randint(1, V, (size, word), generator=g)
     zero = torch.zeros(size, 1, dtype=torch.long)
     return torch.cat((zero, w, zero, w), dim=1).to(device)
 
 
 class Block(nn.Module):
-    def __init__(self, d_model: int, n_heads: int, n_buckets: int, chunk: int) -> None:
+    def __init__(self, d_model: int, n_heads: int, n_buckets: int, chunk: int, angular: bool = True) -> None:
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = LSHSelfAttention(d_model, n_heads, n_buckets, n_rounds=1, chunk=chunk)
+        self.attn = LSHSelfAttention(d_model, n_heads, n_buckets, n_rounds=1, chunk=chunk, angular=angular)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
 
     def forward(self, x: torch.Tensor, n_buckets: int | None, n_rounds: int | None) -> torch.Tensor:
@@ -245,10 +252,18 @@ class Block(nn.Module):
 class LM(nn.Module):
     """A small causal language model with shared-QK attention, full or LSH at each call."""
 
-    def __init__(self, d_model: int = 64, n_heads: int = 2, layers: int = 2, chunk: int = 4) -> None:
+    def __init__(
+        self,
+        d_model: int = 64,
+        n_heads: int = 2,
+        layers: int = 2,
+        chunk: int = 4,
+        length: int = N,
+        angular: bool = True,
+    ) -> None:
         super().__init__()
-        self.embed, self.position = nn.Embedding(V, d_model), nn.Embedding(N, d_model)
-        self.blocks = nn.ModuleList(Block(d_model, n_heads, 1, chunk) for _ in range(layers))
+        self.embed, self.position = nn.Embedding(V, d_model), nn.Embedding(length, d_model)
+        self.blocks = nn.ModuleList(Block(d_model, n_heads, 1, chunk, angular) for _ in range(layers))
         self.norm, self.head = nn.LayerNorm(d_model), nn.Linear(d_model, V)
 
     def forward(
@@ -266,19 +281,23 @@ def copy_accuracy(
     """Accuracy on the second w, the only part that can be predicted, over batches of ``batch`` sequences.
     Each forward draws its own hash rotations, shared by all its sequences: one batch of every sequence
     would score one draw, whose luck (± 0.04 with one round) would outweigh the model's own variation."""
+    word = tokens.shape[1] // 2 - 1  # 0 w 0 w
     with torch.no_grad():
         predicted = torch.cat(
             [
-                model(part[:, :-1], n_buckets, n_rounds)[:, W + 1 :].argmax(dim=-1)
+                model(part[:, :-1], n_buckets, n_rounds)[:, word + 1 :].argmax(dim=-1)
                 for part in tokens.split(batch)
             ]
         )
-    return (predicted == tokens[:, W + 2 :]).double().mean().item()
+    return (predicted == tokens[:, word + 2 :]).double().mean().item()
 
 
 def train(ctx: RunContext) -> None:
+    cfg = ctx.config(Config)
+    angular = cfg.hashing == "angular"
+    instead = "" if angular else "; hashing=off: every rotation 0, LSH's pairs are chunks of positions"
     rounds = (1, 2, 4, 8)
-    found = attention_recall(ctx, rounds)
+    found = attention_recall(ctx, rounds, angular)
     for r, (recall, pairs) in found.items():
         ctx.measured(
             f"attention mass on LSH's pairs, {r} round{'s' * (r > 1)}",
@@ -289,24 +308,25 @@ def train(ctx: RunContext) -> None:
         "attention mass found: 8 rounds minus 1 round",
         found[8][0] - found[1][0],
         0.2,
-        detail="1,024 vectors in 32 clusters, 32 buckets, chunks of 32",
+        detail="1,024 vectors in 32 clusters, 32 buckets, chunks of 32" + instead,
     )
     ctx.target(
         "attention mass per share of pairs, the worst of 1 … 8 rounds (random pairs: 1)",
         min(recall / pairs for recall, pairs in found.values()),
         3.0,
+        detail=instead[2:],
     )
     ctx.progress(1, 3)
 
-    steps = 120 if ctx.quick else 300
+    steps, word = cfg.steps, cfg.word
     torch.manual_seed(ctx.seed)
-    model = LM().to(ctx.device)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model = LM(cfg.d_model, layers=cfg.depth, length=2 * (word + 1), angular=angular).to(ctx.device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     g = torch.Generator().manual_seed(ctx.seed)
     for step in range(steps):
-        tokens = duplication_batch(32, g, ctx.device)
-        logits = model(tokens[:, :-1])[:, W + 1 :]  # full attention while training
-        loss = F.cross_entropy(logits.reshape(-1, V), tokens[:, W + 2 :].reshape(-1))
+        tokens = duplication_batch(cfg.batch, g, ctx.device, word)
+        logits = model(tokens[:, :-1])[:, word + 1 :]  # full attention while training
+        loss = F.cross_entropy(logits.reshape(-1, V), tokens[:, word + 2 :].reshape(-1))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -316,31 +336,32 @@ def train(ctx: RunContext) -> None:
     # The quick run evaluates 512 new sequences with LSH-1 and LSH-8 only (the targets); the full run 2,048
     # with 1, 2, 4 and 8 rounds; both in batches of 16, each with its own hash draw (32 and 128 draws).
     # Evaluating with 8 rounds is the costliest step of the quick run.
-    test = duplication_batch(
-        512 if ctx.quick else 2048, torch.Generator().manual_seed(ctx.seed + 1), ctx.device
-    )
+    test = duplication_batch(cfg.sequences, torch.Generator().manual_seed(ctx.seed + 1), ctx.device, word)
     full = copy_accuracy(model, test)
     ctx.target(
         "copy accuracy, full attention",
         full,
         0.95,
-        detail=f"{steps} Adam steps, 2 layers, {len(test)} new sequences",
+        detail=f"{steps} Adam steps, {cfg.depth} layers, {len(test)} new sequences",
     )
     lsh = {}
     for r in (1, 8) if ctx.quick else rounds:
         torch.manual_seed(ctx.seed + r)  # the hash rotations
-        lsh[r] = copy_accuracy(model, test, n_buckets=8, n_rounds=r)
+        lsh[r] = copy_accuracy(model, test, n_buckets=cfg.buckets, n_rounds=r)
         ctx.measured(
             f"copy accuracy, evaluated with LSH-{r}",
             lsh[r],
-            f"8 buckets, chunks of 4, 31 positions; {len(test) // 16} hash draws of 16 sequences each",
+            f"{cfg.buckets} buckets, chunks of 4, {2 * word + 1} positions; "
+            f"{len(test) // 16} hash draws of 16 sequences each",
         )
-    ctx.target("copy accuracy with LSH-8, within 0.05 of full attention", lsh[8], full - 0.05)
+    ctx.target(
+        "copy accuracy with LSH-8, within 0.05 of full attention", lsh[8], full - 0.05, detail=instead[2:]
+    )
     ctx.target(
         "copy accuracy: LSH-8 minus LSH-1",
         lsh[8] - lsh[1],
         0.05,
-        detail="more rounds, closer to full attention",
+        detail="more rounds, closer to full attention" + instead,
     )
     ctx.progress(3, 3)
 

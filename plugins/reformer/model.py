@@ -136,9 +136,12 @@ def full_attention(qk: torch.Tensor, v: torch.Tensor, causal: bool = False) -> t
 class LSHSelfAttention(nn.Module):
     """Multi-head shared-QK attention, LSH (``n_rounds`` fresh random hashes per call) or full."""
 
-    def __init__(self, d_model: int, n_heads: int, n_buckets: int, n_rounds: int, chunk: int) -> None:
+    def __init__(
+        self, d_model: int, n_heads: int, n_buckets: int, n_rounds: int, chunk: int, angular: bool = True
+    ) -> None:
         super().__init__()
         self.n_heads, self.n_buckets, self.n_rounds, self.chunk = n_heads, n_buckets, n_rounds, chunk
+        self.angular = angular  # False: every rotation 0, every vector in bucket 0 (hashing blind to content)
         self.qk, self.v = nn.Linear(d_model, d_model, bias=False), nn.Linear(d_model, d_model, bias=False)
         self.out = nn.Linear(d_model, d_model, bias=False)
 
@@ -155,6 +158,8 @@ class LSHSelfAttention(nn.Module):
             y = full_attention(qk, v, causal=True)
         else:
             rotations = random_rotations(qk.shape[-1], n_buckets, n_rounds, like=qk)
+            if not self.angular:
+                rotations = torch.zeros_like(rotations)
             y = lsh_attention(qk, v, rotations, self.chunk, causal=True)
         return self.out(y.transpose(1, 2).reshape(B, N, D))
 
