@@ -328,7 +328,8 @@ def train(ctx: RunContext) -> None:
             result[label] = nll(model, test).mean().item()
         images = sample(model, n_samples, size, torch.Generator().manual_seed(ctx.seed + 2), ctx.device)
         valid = torch.isfinite(bars_log_likelihood(images, p_bar)).double().mean().item()
-        ctx.log(f"{label} samples:\n" + "\n\n".join(text_art(images[i, 0]) for i in range(3)))
+        shown = "\n\n".join(text_art(image[0]) for image in images[:3])
+        ctx.log(f"{label} samples:\n" + shown)
         chosen = "the quick run's" if ctx.quick else "this run's"
         how = "set by the lr knob" if cfg.lr else f"{chosen} best of {GRID} on validation"
         ctx.measured(f"held-out NLL, {label}, nats per image", result[label],
