@@ -36,6 +36,7 @@ from torch import nn
 
 from readtrack.context import TOLERANCES, RunContext, dtype_name
 
+from .config import Config
 from .model import (
     ConformerBlock,
     ConvModule,
@@ -277,30 +278,46 @@ def _check_readout(ctx: RunContext) -> None:
 
 # -- train ------------------------------------------------------------------------------------------------
 def frames(
-    n: int, L: int, g: torch.Generator, device: str, speakers: int = SPEAKERS
+    n: int, L: int, g: torch.Generator, device: str, speakers: int = SPEAKERS, noise: float | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(frames (n, L, D_IN), labels (n, L)). Frame t is a one-hot phone c_t plus N(0, NOISE²); one frame at a
-    random place also carries a one-hot speaker s. Label = 2·s + [c_{t−1} = c_{t+1}] (false at the ends).
-    ``speakers = 1`` leaves only the local pattern to learn (s is always 0)."""
+    """(frames (n, L, D_IN), labels (n, L)). Frame t is a one-hot phone c_t plus N(0, σ²), σ = ``noise``
+    (``NOISE`` unless given); one frame at a random place also carries a one-hot speaker s. Label = 2·s +
+    [c_{t−1} = c_{t+1}] (false at the ends). ``speakers = 1`` leaves only the local pattern to learn (s is
+    always 0)."""
     c = torch.randint(0, PHONES, (n, L), generator=g)
     s = torch.randint(0, speakers, (n,), generator=g)
     where = torch.randint(0, L, (n,), generator=g)
     x = torch.zeros(n, L, D_IN)
     x[..., :PHONES] = F.one_hot(c, PHONES).float()
     x[torch.arange(n), where, PHONES + s] = 1.0
-    x = x + NOISE * torch.randn(x.shape, generator=g)
+    sigma = NOISE if noise is None else noise
+    x = x + sigma * torch.randn(x.shape, generator=g)
     padded = F.pad(c, (1, 1), value=-1)  # (n, L + 2): no phone outside the sequence
     agree = (padded[:, :-2] == padded[:, 2:]).long()  # (n, L): c_{t−1} = c_{t+1}
     return x.to(device), (2 * s[:, None] + agree).to(device)
 
 
-def matched_transformer_expansion() -> int:
+def matched_transformer_expansion(d: int = D_MODEL, layers: int = LAYERS, kernel: int = KERNEL) -> int:
     """The Transformer's FFN width (a multiple of d) whose parameter count is closest to the Conformer's."""
-    target = _count(conformer(D_IN, D_MODEL, HEADS, LAYERS, KERNEL, FACTORS))
+    target = _count(conformer(D_IN, d, HEADS, layers, kernel, FACTORS))
     return min(
         range(1, 20),
-        key=lambda e: abs(_count(transformer(D_IN, D_MODEL, HEADS, LAYERS, e, FACTORS)) - target),
+        key=lambda e: abs(_count(transformer(D_IN, d, HEADS, layers, e, FACTORS)) - target),
     )
+
+
+class NoConvolution(nn.Module):
+    """The convolution module taken out of a Conformer block (``--set conv=false``): x'' = x' + 0."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+
+def without_convolution(model: FrameTagger) -> FrameTagger:
+    """``model`` with every block's convolution module taken out, the other modules as initialised."""
+    for block in model.blocks:
+        block.conv = NoConvolution()
+    return model
 
 
 def _count(model: nn.Module) -> int:
@@ -310,26 +327,24 @@ def _count(model: nn.Module) -> int:
 LR_GRID = (1e-3, 3e-3, 1e-2)  # Adam; each variant gets its best, chosen on a validation split
 
 
-def _fit(
-    ctx: RunContext, label: str, build: Callable[[], nn.Module], lr: float, steps: int, speakers: int
-) -> nn.Module:
+def _fit(ctx: RunContext, cfg: Config, label: str, build: Callable[[], nn.Module], lr: float) -> nn.Module:
     """Train one variant at one learning rate: the same seed (initial weights) and batches for every run."""
     torch.manual_seed(ctx.seed)
     model = build().to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(ctx.seed)
-    for step in range(steps):
-        x, y = frames(BATCH, LENGTH, g, ctx.device, speakers)
+    for step in range(cfg.steps):
+        x, y = frames(cfg.batch, LENGTH, g, ctx.device, cfg.speakers, cfg.noise)
         loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % 10 == 0:
             ctx.metric(f"train loss, {label}, lr {lr:g}", step, loss.item())
-    return _estimate_batch_norm(ctx, model, speakers)
+    return _estimate_batch_norm(ctx, cfg, model)
 
 
-def _estimate_batch_norm(ctx: RunContext, model: nn.Module, speakers: int) -> nn.Module:
+def _estimate_batch_norm(ctx: RunContext, cfg: Config, model: nn.Module) -> nn.Module:
     """BatchNorm's inference statistics re-estimated on fresh training batches after training: the running
     averages (momentum 0.1) lag a model that changed in its last steps. In the quick run the Conformer learns
     the local pattern around step 40-50 of 60, and on seed 16 the running averages then gave 0.79 where the
@@ -345,7 +360,7 @@ def _estimate_batch_norm(ctx: RunContext, model: nn.Module, speakers: int) -> nn
     model.train()
     with torch.no_grad():
         for _ in range(BN_BATCHES):
-            model(frames(BATCH, LENGTH, g, ctx.device, speakers)[0])
+            model(frames(cfg.batch, LENGTH, g, ctx.device, cfg.speakers, cfg.noise)[0])
     return model.eval()
 
 
@@ -360,29 +375,37 @@ def _score(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, f
     return right, speaker, local
 
 
-BATCH, LENGTH = 32, 24
-BN_BATCHES = 8  # fresh batches for BatchNorm's inference statistics (256 sequences)
+LENGTH = 24  # frames per sequence
+BN_BATCHES = 8  # fresh batches for BatchNorm's inference statistics (256 sequences at the default batch)
 
 
 def train(ctx: RunContext) -> None:
     # Quick: the local pattern alone (one speaker), what the convolution module adds. Full: the speaker too,
     # which both models find first (by step 50-150); the Conformer then learnt the local pattern by step
     # 150-250 on seeds 1 and 4 at lr 3e-3 and 1e-2 (validation accuracy every 50 steps), hence 400 steps.
-    steps, speakers, grid = (60, 1, (3e-3, 1e-2)) if ctx.quick else (400, SPEAKERS, LR_GRID)
-    expansion = matched_transformer_expansion()
+    cfg = ctx.config(Config)
+    steps, speakers, d, layers = cfg.steps, cfg.speakers, cfg.d_model, cfg.layers
+    grid: tuple[float, ...] = (3e-3, 1e-2) if ctx.quick else LR_GRID
+    if cfg.lr != 0:
+        grid = (cfg.lr,)
+    expansion = matched_transformer_expansion(d, layers, cfg.kernel)
+    # conv=false (the ablation switch): the Conformer without its convolution modules
+    removed = "" if cfg.conv else "; conv=false: the Conformer without its convolution modules"
+    with_conv: Callable[[FrameTagger], FrameTagger] = (lambda m: m) if cfg.conv else without_convolution
     builders: dict[str, Callable[[], nn.Module]] = {
-        "Conformer": lambda: conformer(D_IN, D_MODEL, HEADS, LAYERS, KERNEL, FACTORS),
-        "Transformer": lambda: transformer(D_IN, D_MODEL, HEADS, LAYERS, expansion, FACTORS),
+        "Conformer": lambda: with_conv(conformer(D_IN, d, HEADS, layers, cfg.kernel, FACTORS)),
+        "Transformer": lambda: transformer(D_IN, d, HEADS, layers, expansion, FACTORS),
     }
-    val_x, val_y = frames(1024, LENGTH, torch.Generator().manual_seed(ctx.seed + 2), ctx.device, speakers)
-    test_x, test_y = frames(1024, LENGTH, torch.Generator().manual_seed(ctx.seed + 1), ctx.device, speakers)
+    val_g, test_g = torch.Generator().manual_seed(ctx.seed + 2), torch.Generator().manual_seed(ctx.seed + 1)
+    val_x, val_y = frames(1024, LENGTH, val_g, ctx.device, speakers, cfg.noise)
+    test_x, test_y = frames(1024, LENGTH, test_g, ctx.device, speakers, cfg.noise)
     accuracy: dict[str, float] = {}
     counts: dict[str, int] = {}
     runs = len(builders) * len(grid)
     for label, build in builders.items():
         best: tuple[float, float, nn.Module] | None = None  # (validation accuracy, lr, model)
         for lr in grid:
-            model = _fit(ctx, label, build, lr, steps, speakers)
+            model = _fit(ctx, cfg, label, build, lr)
             val = _score(model, val_x, val_y)[0]
             if best is None or val > best[0]:
                 best = (val, lr, model)
@@ -403,11 +426,13 @@ def train(ctx: RunContext) -> None:
         mismatch,
         0.03,
         higher_is_better=False,
-        detail=f"Conformer {counts['Conformer']}, Transformer {counts['Transformer']} (FFN {expansion}·d)",
+        detail=f"Conformer {counts['Conformer']}, Transformer {counts['Transformer']} (FFN {expansion}·d)"
+        + removed,
     )
-    detail = f"{steps} Adam steps of {BATCH} sequences of {LENGTH} frames, 1,024 held-out sequences, " + (
-        "one speaker: the local pattern alone, majority 0.77" if ctx.quick else f"chance 1/{2 * SPEAKERS}"
+    detail = f"{steps} Adam steps of {cfg.batch} sequences of {LENGTH} frames, 1,024 held-out sequences, " + (
+        "one speaker: the local pattern alone, majority 0.77" if speakers == 1 else f"chance 1/{2 * speakers}"
     )
+    detail += removed
     ctx.target("frame accuracy, Conformer", accuracy["Conformer"], 0.9, detail=detail)
     ctx.target(
         "frame accuracy, Conformer minus Transformer",

@@ -25,6 +25,7 @@ import torch
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import scenes
 
+from .config import Config
 from .model import (
     TinyDetector,
     anchors,
@@ -266,20 +267,24 @@ QUICK_LR = {"RPN": 1e-2, "sliding windows": 3e-3}
 
 
 def train(ctx: RunContext) -> None:
-    pool, steps, batch = (200, 120, 8) if ctx.quick else (1000, 400, 8)
-    tests, validations = (100, 50) if ctx.quick else (200, 100)
+    cfg = ctx.config(Config)
+    pool, steps, batch = cfg.scenes, cfg.steps, cfg.batch
+    tests, validations = cfg.test_scenes, (50 if ctx.quick else 100)  # validation: only to choose a rate
     data, test, validation = (
-        scenes(n, torch.Generator().manual_seed(seed), size=32, objects=(1, 3), device=ctx.device)
+        scenes(n, torch.Generator().manual_seed(seed), size=32, objects=(1, cfg.objects), device=ctx.device)
         for n, seed in ((pool, ctx.seed), (tests, ctx.seed + 1), (validations, ctx.seed + 2))
     )
     arms = {"RPN": "rpn", "sliding windows": "anchors"}  # detector → its proposals at test time
     trained: dict[str, TinyDetector] = {}
     for arm, proposals in arms.items():
-        rates = (QUICK_LR[arm],) if ctx.quick else GRID
+        if cfg.lr != 0:
+            rates: tuple[float, ...] = (cfg.lr,)
+        else:
+            rates = (QUICK_LR[arm],) if ctx.quick else GRID
         runs: dict[float, tuple[float, TinyDetector]] = {}  # lr → (validation AP50, model)
         for lr in rates:
             torch.manual_seed(ctx.seed)  # the same initial weights and batches for every detector and lr
-            model = TinyDetector(CLASSES).to(ctx.device)
+            model = TinyDetector(CLASSES, width=cfg.width).to(ctx.device)
             label = f"{arm}, lr {lr:g}"
 
             def log(step: int, *losses: float, label: str = label) -> None:
@@ -302,12 +307,18 @@ def train(ctx: RunContext) -> None:
         ctx.measured(
             f"learning rate of the {arm} detector (best AP50 on {validations} validation scenes)",
             lr,
-            ", ".join(f"{r:g}: {runs[r][0]:.3f}" for r in rates) if len(rates) > 1 else "quick: fixed",
+            ", ".join(f"{r:g}: {runs[r][0]:.3f}" for r in rates)
+            if len(rates) > 1
+            else ("quick: fixed" if cfg.lr == 0 else "fixed: --set lr"),
         )
     rpn, windows = trained["RPN"], trained["sliding windows"]
     cells = (32 // rpn.stride) ** 2 * len(rpn.sizes)
+    # proposals=random (the ablation switch): the two-stage detector's 16 regions are anchors drawn at random
+    under_test: dict[str, object] = {"proposals": cfg.proposals}
+    if cfg.proposals == "random":
+        under_test["g"] = torch.Generator().manual_seed(ctx.seed)
     variants = {
-        "RPN, 16 proposals": (rpn, {"proposals": "rpn"}),
+        "RPN, 16 proposals": (rpn, under_test),
         "RPN, 16 proposals, no box regression": (rpn, {"proposals": "rpn", "regress": False}),
         f"sliding windows, all {cells} anchors": (windows, {"proposals": "anchors"}),
         "RPN's head on 16 random anchors": (
@@ -321,7 +332,10 @@ def train(ctx: RunContext) -> None:
         ap[name] = average_precision(found, test.boxes, test.labels, CLASSES)
         ctx.measured(f"AP50, {name}", ap[name])
         ctx.measured(f"AP75, {name}", average_precision(found, test.boxes, test.labels, CLASSES, iou=0.75))
+    swapped = "" if cfg.proposals == "rpn" else "; proposals=random: 16 random anchors in the RPN's place"
     detail = f"{steps} Adam steps of {batch} on {pool} scenes, {tests} new scenes, mean over 4 classes"
+    detail += swapped
+    chosen = f"both at lr {cfg.lr:g}" if cfg.lr else "each detector trained at its own best learning rate"
     ctx.target(
         "AP50 with RPN proposals",
         ap["RPN, 16 proposals"],
@@ -333,7 +347,7 @@ def train(ctx: RunContext) -> None:
         f"AP50, RPN's 16 proposals minus all {cells} sliding windows",
         ap["RPN, 16 proposals"] - ap[f"sliding windows, all {cells} anchors"],
         0.0,
-        detail="each detector trained at its own best learning rate; the windows have 8x the boxes",
+        detail=f"{chosen}; the windows have 8x the boxes{swapped}",
     )
 
 
