@@ -29,21 +29,21 @@ from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.transformer import Block, TinyTransformer
 
+from .config import Config
 from .model import accuracy_by_shots, answer_logits, answer_loss, bayes_ceiling, causal_mask, prompts
 
-N_X, N_Y, SHOTS = 8, 8, 8  # 8 query symbols, 8 answers, up to 8 demonstrations
+N_X, N_Y, SHOTS = 8, 8, 8  # check and bench: 8 query symbols, 8 answers, up to 8 demonstrations
 VOCAB = N_X + N_X * N_Y  # query tokens, then one token per (x, y) demonstration
-D_MODEL, HEADS, LAYERS, BATCH = 64, 4, 1, 64
-# Adam steps (quick, full) and learning rates: the full run trains each rate of GRID from the same start on
-# the same batches and keeps the model with the lower answer loss on validation prompts (their own stream,
-# never the test prompts the claim reports). The quick run trains QUICK_LR, the grid's pick on validation at
-# the quick budget on every one of seeds 0-4 (answer loss, 3e-3 against 1e-2: 1.338 / 1.359, 1.311 / 1.334,
+D_MODEL, HEADS, LAYERS = 64, 4, 1  # the bench's model (the train stage's sizes are config.py's)
+# Learning rates (config.py's lr = 0): the full run trains each rate of GRID from the same start on the same
+# batches and keeps the model with the lower answer loss on validation prompts (their own stream, never the
+# test prompts the claim reports). The quick run trains QUICK_LR, the grid's pick on validation at the quick
+# budget on every one of seeds 0-4 (answer loss, 3e-3 against 1e-2: 1.338 / 1.359, 1.311 / 1.334,
 # 1.322 / 1.350, 1.329 / 1.350, 1.324 / 1.363; ``--impl grid --quick`` trains the grid again). At 150 steps
 # and 1e-2, 4 of 20 seeds had not yet learnt to read the prompt.
-QUICK_STEPS, FULL_STEPS = 300, 600
 GRID = (3e-3, 1e-2)
 QUICK_LR = 3e-3
-REPORTED = (0, 1, 2, 4, 8)
+REPORTED = (0, 1, 2, 4, 8)  # the shots reported, those up to config.py's shots, and shots itself
 
 
 # -- check ---------------------------------------------------------------------------------------------
@@ -221,14 +221,15 @@ def brute_force_bayes(k: int, n_x: int, n_y: int) -> Fraction:
 
 # -- train ---------------------------------------------------------------------------------------------
 def _train(
-    ctx: RunContext, steps: int, lr: float, label: str, fixed_map: torch.Tensor | None = None
+    ctx: RunContext, cfg: Config, lr: float, label: str, fixed_map: torch.Tensor | None = None
 ) -> TinyTransformer:
     torch.manual_seed(ctx.seed)  # the same initial weights for every variant
-    model = TinyTransformer(VOCAB, 2 * SHOTS + 2, D_MODEL, HEADS, LAYERS).to(ctx.device)
+    vocab = cfg.n_x + cfg.n_x * cfg.n_y
+    model = TinyTransformer(vocab, 2 * cfg.shots + 2, cfg.d_model, HEADS, cfg.layers).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(ctx.seed)  # the same queries and shots for every variant
-    for step in range(steps):
-        tokens, _ = prompts(BATCH, SHOTS, N_X, N_Y, g, fixed_map=fixed_map, device=ctx.device)
+    for step in range(cfg.steps):
+        tokens, _ = prompts(cfg.batch, cfg.shots, cfg.n_x, cfg.n_y, g, fixed_map=fixed_map, device=ctx.device)
         loss = answer_loss(model, tokens)
         opt.zero_grad()
         loss.backward()
@@ -238,69 +239,85 @@ def _train(
     return model
 
 
+def _fixed_map(ctx: RunContext, cfg: Config) -> torch.Tensor:
+    """The one map of the fixed-map model (and of the model under test with ``--set maps=fixed``)."""
+    return torch.randint(0, cfg.n_y, (cfg.n_x,), generator=torch.Generator().manual_seed(ctx.seed + 2))
+
+
 def train(ctx: RunContext) -> None:
-    steps = QUICK_STEPS if ctx.quick else FULL_STEPS
+    cfg = ctx.config(Config)
+    steps, shots, n_x, n_y = cfg.steps, cfg.shots, cfg.n_x, cfg.n_y
+    reported = (*(k for k in REPORTED if k < shots), shots)
+    ks = ", ".join(str(k) for k in reported)
     test, answers = prompts(
-        4096, SHOTS, N_X, N_Y, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device
+        4096, shots, n_x, n_y, torch.Generator().manual_seed(ctx.seed + 1), device=ctx.device
     )
-    valid, _ = prompts(1024, SHOTS, N_X, N_Y, torch.Generator().manual_seed(ctx.seed + 4), device=ctx.device)
+    valid, _ = prompts(1024, shots, n_x, n_y, torch.Generator().manual_seed(ctx.seed + 4), device=ctx.device)
+    trained_on = _fixed_map(ctx, cfg) if cfg.maps == "fixed" else None
+    what = "fresh map per prompt" if trained_on is None else "one fixed map"
+    under_test = "fresh maps" if trained_on is None else "the same fixed map"
+    turned = "" if trained_on is None else "; maps=fixed: the model under test trained on one fixed map"
     models, validation = {}, {}
-    for lr in rates.rates(ctx, GRID, QUICK_LR):
-        models[lr] = _train(ctx, steps, lr, f"fresh map per prompt, lr {lr:g}")
+    for lr in rates.rates(ctx, GRID, QUICK_LR) if cfg.lr == 0 else (cfg.lr,):
+        models[lr] = _train(ctx, cfg, lr, f"{what}, lr {lr:g}", fixed_map=trained_on)
         with torch.no_grad():
             validation[lr] = answer_loss(models[lr], valid).item()
     lr = rates.best(validation)
     model = models[lr]
     ctx.log(f"{steps} Adam steps, {rates.choice(validation)} (answer loss)")
-    accuracy = accuracy_by_shots(model, test, answers, N_X, N_Y)
-    chance = 1 / N_Y
-    for k in range(SHOTS + 1):
+    accuracy = accuracy_by_shots(model, test, answers, n_x, n_y)
+    chance = 1 / n_y
+    for k in range(shots + 1):
         ctx.metric("accuracy on new maps vs shots k", k, accuracy[k].item())
-        ctx.metric("Bayes ceiling vs shots k", k, bayes_ceiling(k, N_X, N_Y))
-    for k in REPORTED:
+        ctx.metric("Bayes ceiling vs shots k", k, bayes_ceiling(k, n_x, n_y))
+    for k in reported:
         ctx.measured(
             f"accuracy with {k} shot{'s' if k != 1 else ''}",
             accuracy[k].item(),
-            f"Bayes ceiling {bayes_ceiling(k, N_X, N_Y):.3f}",
+            f"Bayes ceiling {bayes_ceiling(k, n_x, n_y):.3f}",
         )
     ctx.progress(1, 2 if ctx.quick else 3)
 
     # Split by whether the query's x was among the shots: the mechanism behind the curve.
-    queries = test[:, 0::2]  # (B, SHOTS + 1)
+    queries = test[:, 0::2]  # (B, shots + 1)
     shown = torch.stack(
-        [(queries[:, :k] == queries[:, k : k + 1]).any(dim=1) for k in range(SHOTS + 1)], dim=1
+        [(queries[:, :k] == queries[:, k : k + 1]).any(dim=1) for k in range(shots + 1)], dim=1
     )
     with torch.no_grad():
-        right = answer_logits(model, test, N_X, N_Y).argmax(-1).eq(answers)
+        right = answer_logits(model, test, n_x, n_y).argmax(-1).eq(answers)
     seen, unseen = right[shown].double().mean().item(), right[~shown].double().mean().item()
 
     # Reported, not asserted: with every map equally likely no model can beat chance with no shots, so a
-    # target on it could not fail (the A/B below can: 8 shots − none).
+    # target on it could not fail (the A/B below can: all the shots − none).
     ctx.measured(
         "0 shots: accuracy (chance 1/|Y|)",
         accuracy[0].item(),
         f"{accuracy[0].item():.3f} against {chance:.3f}: with no demonstration nothing beats chance",
     )
-    gap = max(bayes_ceiling(k, N_X, N_Y) - accuracy[k].item() for k in REPORTED)
+    gap = max(bayes_ceiling(k, n_x, n_y) - accuracy[k].item() for k in reported)
     ctx.target(
-        "largest shortfall from the Bayes ceiling over k = 0, 1, 2, 4, 8",
+        f"largest shortfall from the Bayes ceiling over k = {ks}",
         gap,
         0.05,
         higher_is_better=False,
-        detail=", ".join(f"k={k}: {accuracy[k]:.3f}/{bayes_ceiling(k, N_X, N_Y):.3f}" for k in REPORTED),
+        detail=", ".join(f"k={k}: {accuracy[k]:.3f}/{bayes_ceiling(k, n_x, n_y):.3f}" for k in reported)
+        + turned,
+    )
+    rise = min(
+        bayes_ceiling(b, n_x, n_y) - bayes_ceiling(a, n_x, n_y) for a, b in itertools.pairwise(reported)
     )
     ctx.target(
-        "accuracy grows with shots: smallest rise between k = 0, 1, 2, 4, 8",
-        min(accuracy[b].item() - accuracy[a].item() for a, b in itertools.pairwise(REPORTED)),
+        f"accuracy grows with shots: smallest rise between k = {ks}",
+        min(accuracy[b].item() - accuracy[a].item() for a, b in itertools.pairwise(reported)),
         0.05,
-        detail="the ceiling rises by ≥ 0.09 at each of these steps",
+        detail=f"the ceiling rises by ≥ {math.floor(100 * rise) / 100:.2f} at each of these steps",
     )
     ctx.target(
-        "the A/B: the same model with 8 shots − with none",
-        accuracy[8].item() - accuracy[0].item(),
+        f"the A/B: the same model with {shots} shot{'s' if shots != 1 else ''} − with none",
+        accuracy[shots].item() - accuracy[0].item(),
         0.4,
-        detail=f"{accuracy[8].item():.3f} against {accuracy[0].item():.3f}; ceiling gain "
-        f"{bayes_ceiling(8, N_X, N_Y) - chance:.3f}; {rates.choice(validation)} (answer loss)",
+        detail=f"{accuracy[shots].item():.3f} against {accuracy[0].item():.3f}; ceiling gain "
+        f"{bayes_ceiling(shots, n_x, n_y) - chance:.3f}; {rates.choice(validation)} (answer loss){turned}",
     )
     ctx.target(
         "accuracy when the query's x was among the shots (any k)",
@@ -313,23 +330,24 @@ def train(ctx: RunContext) -> None:
     if ctx.quick:
         return
 
-    fixed = torch.randint(0, N_Y, (N_X,), generator=torch.Generator().manual_seed(ctx.seed + 2))
-    memoriser = _train(ctx, steps, lr, "one fixed map", fixed_map=fixed)
+    fixed = _fixed_map(ctx, cfg)
+    memoriser = _train(ctx, cfg, lr, "one fixed map", fixed_map=fixed)
     g = torch.Generator().manual_seed(ctx.seed + 3)
     own = accuracy_by_shots(
-        memoriser, *prompts(4096, SHOTS, N_X, N_Y, g, fixed_map=fixed, device=ctx.device), N_X, N_Y
+        memoriser, *prompts(4096, shots, n_x, n_y, g, fixed_map=fixed, device=ctx.device), n_x, n_y
     )
-    fresh = accuracy_by_shots(memoriser, test, answers, N_X, N_Y)
+    fresh = accuracy_by_shots(memoriser, test, answers, n_x, n_y)
     ctx.measured(
         "fixed-map model on its own map, 0 shots", own[0].item(), "it has memorised f: no shots needed"
     )
     ctx.target(
-        "fixed-map model on new maps, 8 shots: accuracy − chance",
-        fresh[8].item() - chance,
+        f"fixed-map model on new maps, {shots} shot{'s' if shots != 1 else ''}: accuracy − chance",
+        fresh[shots].item() - chance,
         0.05,
         higher_is_better=False,
-        detail=f"{fresh[8].item():.3f} with 8 shots and {fresh[0].item():.3f} with none, against "
-        f"{accuracy[8].item():.3f} for the model trained on fresh maps: it learnt f, not to read the prompt",
+        detail=f"{fresh[shots].item():.3f} with {shots} shots and {fresh[0].item():.3f} with none, against "
+        f"{accuracy[shots].item():.3f} for the model trained on {under_test}: "
+        "it learnt f, not to read the prompt",
     )
     ctx.progress(3, 3)
 

@@ -31,6 +31,7 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import reversal_batch
 
+from .config import Config
 from .model import (
     DecoderLayer,
     EncoderLayer,
@@ -42,8 +43,6 @@ from .model import (
 from .model import sinusoidal_positions as positions
 
 BOS = 10  # digits are 0..9; the decoder starts from this extra token
-STEPS_QUICK, STEPS_FULL = 170, 400
-WARMUP = 50  # the paper's 4000 warm-up steps (of 100k), scaled to a run of a few hundred
 CHECKPOINTS, CHECKPOINT_EVERY = 5, 10  # section 6.1 averages the last 5 checkpoints (10 minutes apart)
 
 
@@ -324,12 +323,18 @@ def noam_rate(step: int, d_model: int, warmup: int) -> float:
 
 
 def paper_optimizer(
-    params: Iterable[nn.Parameter], d_model: int, warmup: int
+    params: Iterable[nn.Parameter], d_model: int, warmup: int, peak: float = 0.0
 ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.LambdaLR]:
     """Section 5.3: Adam with β1 = 0.9, β2 = 0.98, ε = 1e-9, and the rate of eq. 3. Call ``schedule.step()``
-    after each ``opt.step()``: the n-th update then uses noam_rate(n) (LambdaLR counts from 0)."""
+    after each ``opt.step()``: the n-th update then uses noam_rate(n) (LambdaLR counts from 0). ``peak`` other
+    than 0: eq. 3's shape scaled so that its highest rate, at step ``warmup``, is ``peak``."""
     opt = torch.optim.Adam(params, lr=1.0, betas=(0.9, 0.98), eps=1e-9)
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda done: noam_rate(done + 1, d_model, warmup))
+
+    def rate(done: int) -> float:
+        eq3 = noam_rate(done + 1, d_model, warmup)
+        return eq3 if peak == 0 else peak * eq3 / noam_rate(warmup, d_model, warmup)
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, rate)
     return opt, schedule
 
 
@@ -341,10 +346,20 @@ def average_checkpoints(model: nn.Module, checkpoints: list[list[torch.Tensor]])
 
 
 def train(ctx: RunContext) -> None:
-    steps, batch, length = (STEPS_QUICK if ctx.quick else STEPS_FULL), 64, 10
-    config = TransformerConfig(src_vocab=10, tgt_vocab=11)
+    cfg = ctx.config(Config)
+    steps, batch, length = cfg.steps, cfg.batch, cfg.seq_len
+    config = TransformerConfig(
+        src_vocab=10,
+        tgt_vocab=11,
+        d_model=cfg.d_model,
+        num_heads=cfg.heads,
+        d_ff=4 * cfg.d_model,
+        num_encoder_layers=cfg.layers,
+        num_decoder_layers=cfg.layers,
+        positions=cfg.positions,
+    )
     model = Transformer(config).to(ctx.device)
-    opt, schedule = paper_optimizer(model.parameters(), config.d_model, WARMUP)
+    opt, schedule = paper_optimizer(model.parameters(), config.d_model, cfg.warmup, cfg.lr)
     g = torch.Generator().manual_seed(ctx.seed)
     checkpoints: list[list[torch.Tensor]] = []  # the last CHECKPOINTS, one every CHECKPOINT_EVERY steps
     for step in range(steps):
@@ -369,14 +384,17 @@ def train(ctx: RunContext) -> None:
     token_acc = (pred == tgt).float().mean().item()
     sequence_acc = (pred == tgt).all(dim=-1).float().mean().item()
     ctx.metric("token accuracy (greedy, held out)", steps, token_acc)
+    rate = "eq. 3" if cfg.lr == 0 else f"eq. 3 scaled to a peak of {cfg.lr:g}"
+    setup = f"{steps} steps, Adam (0.9, 0.98, 1e-9) with {rate} and {cfg.warmup} warm-up steps, batch {batch}"
+    if cfg.positions != "sinusoidal":
+        setup += f", positions={cfg.positions} in place of the sinusoidal encodings"
     ctx.target(
-        "token accuracy reversing 10 digits (greedy decoding, 512 new sequences)",
+        f"token accuracy reversing {length} digits (greedy decoding, 512 new sequences)",
         token_acc,
         0.99,
-        detail=f"{steps} steps, Adam (0.9, 0.98, 1e-9) with eq. 3 and {WARMUP} warm-up steps, batch {batch}, "
-        f"average of the last {CHECKPOINTS} checkpoints; chance is 0.10",
+        detail=f"{setup}, average of the last {CHECKPOINTS} checkpoints; chance is 0.10",
     )
-    ctx.measured("exact-sequence accuracy", sequence_acc, "all 10 tokens right")
+    ctx.measured("exact-sequence accuracy", sequence_acc, f"all {length} tokens right")
     ctx.measured(
         "token accuracy of the last weights alone (no checkpoint averaging)",
         last_weights_acc,

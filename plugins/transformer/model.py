@@ -151,6 +151,7 @@ class TransformerConfig:
     num_encoder_layers: int = 2
     num_decoder_layers: int = 2
     max_len: int = 64
+    positions: str = "sinusoidal"  # section 3.5's encodings; "learned" (Table 3, row E) or "none"
 
 
 class Transformer(nn.Module):
@@ -164,7 +165,9 @@ class Transformer(nn.Module):
         d = config.d_model
         self.src_embed = nn.Embedding(config.src_vocab, d)
         self.tgt_embed = nn.Embedding(config.tgt_vocab, d)
-        self.register_buffer("pe", sinusoidal_positions(config.max_len, d).float(), persistent=False)
+        pe = sinusoidal_positions(config.max_len, d).float()  # (max_len, d_model)
+        if config.positions != "learned":  # "none": zeros, and attention alone cannot tell order
+            self.register_buffer("pe", pe if config.positions == "sinusoidal" else 0 * pe, persistent=False)
         self.encoder = nn.ModuleList(
             EncoderLayer(d, config.num_heads, config.d_ff) for _ in range(config.num_encoder_layers)
         )
@@ -176,6 +179,8 @@ class Transformer(nn.Module):
         # positional encodings (values in [−1, 1]) have the same size (as in the authors' tensor2tensor).
         for embedding in (self.src_embed, self.tgt_embed):
             nn.init.normal_(embedding.weight, std=d**-0.5)
+        if config.positions == "learned":  # drawn last: the other weights are those of the sinusoidal model
+            self.pe = nn.Parameter(torch.randn(config.max_len, d))  # std 1, as the embedded tokens
 
     def embed(self, embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tensor:
         """Section 3.4: embedding weights multiplied by √d_model, plus the positional encoding (3.5)."""
