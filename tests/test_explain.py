@@ -22,7 +22,7 @@ def test_explain_prints_the_page_with_the_claim_and_the_equations() -> None:
     assert "arXiv 2104.09864 · plugin rope (built-in)" in out
     assert "Claim. Rotating queries and keys by their position" in out
     assert "⟨R(q, m), R(k, n)⟩ = ⟨q, R(k, n − m)⟩" in out  # an equation block, as written
-    assert "code: model.py, experiment.py (readtrack explain rope --code)" in out
+    assert "code: model.py, experiment.py, config.py (readtrack explain rope --code)" in out
     assert "def apply_rotary" not in out
 
 
@@ -37,7 +37,7 @@ def test_explain_json_gives_the_page_and_with_code_the_sources() -> None:
     plain = json.loads(run_cli("explain", "gqa", "--json").stdout)
     assert (plain["name"], plain["arxiv"], plain["source"]) == ("gqa", "2305.13245", "built-in")
     assert plain["page"].startswith("GQA")
-    assert [Path(f).name for f in plain["files"]] == ["model.py", "experiment.py"]
+    assert [Path(f).name for f in plain["files"]] == ["model.py", "experiment.py", "config.py"]
     assert "code" not in plain
     with_code = json.loads(run_cli("explain", "gqa", "--json", "--code").stdout)
     assert with_code["code"]["model.py"] == (REPO / "plugins" / "gqa" / "model.py").read_text(
