@@ -15,7 +15,7 @@ from fake_plugins import write_plugin
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_driver import region_text, run_app, screen_text, settle, wait_until, words_shown
+from tui_driver import read_the_whole_pane, region_text, run_app, screen_text, settle, wait_until, words_shown
 
 from readtrack import edits, history
 from readtrack.records import RunRecord
@@ -81,20 +81,6 @@ async def open_knobs(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[RunScreen, 
     await wait_until(pilot, lambda: bool(panel.knobs), timeout=30)
     await settle(app, pilot)
     return screen, panel
-
-
-async def read_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: str) -> list[str]:
-    """Every line a reader sees in the pane, scrolled from its top to its end a page at a time."""
-    pane = app.screen.query_one(pane_id)
-    lines: list[str] = []
-    pane.scroll_home(animate=False)
-    await pilot.pause()
-    while True:
-        lines += region_text(app, pane)
-        if pane.scroll_y >= pane.max_scroll_y:
-            return lines
-        pane.scroll_to(y=pane.scroll_y + pane.scrollable_content_region.height, animate=False)
-        await pilot.pause()
 
 
 def plain(renderable: object) -> str:
@@ -170,7 +156,7 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
         await settle(app, pilot)
         await wait_until(pilot, lambda: "Recent runs" in screen_text(app))
         await pilot.press("tab")  # the knobs → the result pane
-        seen["result"] = " ".join(words_shown(await read_pane(app, pilot, "#run-results")))
+        seen["result"] = " ".join(words_shown(await read_the_whole_pane(app, pilot, "#run-results")))
         seen["history"] = plain(screen.query_one("#run-history", Static).content)
         await pilot.press("K", "g", "j", "j", "r")  # the first, down to arm: back to its default
         seen["one_reset"] = panel.settings()

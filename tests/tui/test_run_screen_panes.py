@@ -14,7 +14,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
-from tui_driver import region_text, run_app, screen_text, settle, wait_until
+from tui_driver import read_the_whole_pane, run_app, screen_text, settle, wait_until
 
 from readtrack import edits, history
 from readtrack.records import Comparison, RunInfo, RunRecord, StageResult, Target
@@ -180,20 +180,6 @@ def test_curves_spanning_decades_get_a_log_axis_and_the_legend_sits_outside(cata
     assert "train loss" not in log_plot and "val loss" not in log_plot  # no legend over the curves
     assert "━━ train loss" in log_legend and "━━ val loss" in log_legend  # it is under the plot
     assert "(log y axis)" not in linear_plot and "━━ accuracy" in linear_legend
-
-
-async def read_the_whole_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: str) -> list[str]:
-    """Every line a reader sees in the pane, scrolling it from its top to its end a page at a time."""
-    pane = app.screen.query_one(pane_id)
-    lines: list[str] = []
-    pane.scroll_home(animate=False)
-    await pilot.pause()
-    while True:
-        lines += region_text(app, pane)
-        if pane.scroll_y >= pane.max_scroll_y:
-            return lines
-        pane.scroll_to(y=pane.scroll_y + pane.scrollable_content_region.height, animate=False)
-        await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

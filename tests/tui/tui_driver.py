@@ -76,6 +76,20 @@ def region_text(app: ReadtrackApp, widget: Widget) -> list[str]:
     return [line[region.x : region.right] for line in lines]
 
 
+async def read_the_whole_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: str) -> list[str]:
+    """Every line a reader sees in the pane, scrolling it from its top to its end a page at a time."""
+    pane = app.screen.query_one(pane_id)
+    lines: list[str] = []
+    pane.scroll_home(animate=False)
+    await pilot.pause()
+    while True:
+        lines += region_text(app, pane)
+        if pane.scroll_y >= pane.max_scroll_y:
+            return lines
+        pane.scroll_to(y=pane.scroll_y + pane.scrollable_content_region.height, animate=False)
+        await pilot.pause()
+
+
 def words_shown(lines: list[str]) -> list[str]:
     """The words of ``lines`` as a reader takes them in, box-drawing borders and scrollbars left out."""
     return re.sub(r"[│╭╮╰╯─▊▎▔▁▂▃▄▅▆▇█]", " ", " ".join(lines)).split()
