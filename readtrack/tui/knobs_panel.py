@@ -24,19 +24,11 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from readtrack.errors import PluginError, UsageError, one_line
-from readtrack.knobs import Knob, knobs_of, parse_settings, value_text
+from readtrack.knobs import Knob, knobs_of, parse_settings, plugin_config, value_text
 from readtrack.safe_text import visible
 
 TURNED = "●"  # the mark of a knob the reader turned
 HINT = "space ←→ e: change · r R: reset"
-
-
-def plugin_config(plugin: str) -> type | None:
-    """The ``Config`` of ``plugin`` (None without a ``config.py``), found as ``readtrack run --set`` finds it:
-    a built-in package first, else by discovery. Imports the plugin's declaration and config, never torch."""
-    from readtrack import knobs
-
-    return knobs.plugin_config(plugin)
 
 
 class KnobList(OptionList, inherit_bindings=False):
