@@ -1,10 +1,11 @@
 """Many plugin runs at once: one plugin on several seeds (``readtrack run NAME --seeds 0-4``) and the whole
 shelf (``readtrack run --all``), in parallel worker processes.
 
-Each run is ``python -m readtrack run NAME --json --seed S --threads T --no-record`` in its own process, in
-its own session (so Ctrl-C reaches only us): a plugin that crashes, hangs or changes torch's global state
-cannot touch another, and a run's numbers are exactly those of the same run made alone (the thread policy
-fixes the float sums; ``tests/test_batch.py`` checks it). This process never imports torch: it starts
+Each run is ``readtrack run NAME --json --seed S --threads T --no-record`` in a process of its own (forked
+from a worker that imported torch once, `readtrack.forkserver`, on Linux), in its own session (so Ctrl-C
+reaches only us): a plugin that crashes, hangs or changes torch's global state cannot touch another, and a
+run's numbers are exactly those of the same run made alone (the thread policy fixes the float sums;
+``tests/test_batch.py`` checks it). This process never imports torch: it starts
 workers, reads their JSON-lines events from one thread each, and hands every event to ``on_event`` tagged
 with its job. A plugin's runs are recorded in history together once they have all ended (see
 :func:`readtrack.history.record_group`); when the batch is cancelled, the seeds that had finished are
@@ -108,8 +109,12 @@ class RunSettings:
     settings: tuple[tuple[str, Any], ...] = ()  # knobs turned (``--set``), already checked
 
     def argv(self, job: Job) -> list[str]:
-        """The worker's command line."""
-        argv = [sys.executable, "-m", "readtrack", "run", job.plugin, "--json", "--no-record"]
+        """The worker's command line, when the run is a process of its own."""
+        return [sys.executable, "-m", "readtrack", *self.cli_args(job)]
+
+    def cli_args(self, job: Job) -> list[str]:
+        """The run's arguments after ``readtrack`` (what a fork server is given)."""
+        argv = ["run", job.plugin, "--json", "--no-record"]
         argv += ["--seed", str(job.seed), "--device", self.device, "--threads", str(self.threads)]
         argv += ["--group", job.group_id]
         if self.quick:

@@ -1,6 +1,10 @@
-"""The worker processes of a batch (`readtrack.batch`): at most N ``readtrack run … --json`` at a time, each
-in its own session, their JSON-lines events read by one thread each and handed on tagged with their job;
-Ctrl-C or a cancel event stops them all (SIGTERM, then SIGKILL after a grace period). Torch-free.
+"""The worker processes of a batch (`readtrack.batch`): at most N runs at a time, their JSON-lines events read
+by one thread per worker and handed on tagged with their job; Ctrl-C or a cancel event stops them all
+(SIGTERM, then SIGKILL after a grace period). Torch-free.
+
+On Linux each worker is a `readtrack.forkserver`: it imports torch once and forks a fresh child per run, so
+a sweep of quick runs does not pay two seconds of imports per run. Elsewhere (or for commands that give no
+``cli_args``) each run is a ``readtrack run … --json`` process of its own, as before.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -18,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from readtrack import forkserver
 from readtrack.records import RunRecord
 
 #: How long a worker may take to record its cancellation after SIGTERM before it is killed.
@@ -60,18 +66,34 @@ class Commands(Protocol):
     def argv(self, job: Job) -> list[str]: ...
 
 
+class ForkableCommands(Commands, Protocol):
+    """Commands that are ``readtrack`` commands: ``cli_args(job)`` are the arguments after ``readtrack``, so
+    a fork server can run them (``argv(job)`` is the same command as a process of its own)."""
+
+    def cli_args(self, job: Job) -> list[str]: ...
+
+
 OnEvent = Callable[[Job, dict[str, Any]], None]
 
 
 @dataclass
 class _Worker:
-    job: Job
+    """One worker process: a run of its own, or a fork server that runs job after job (``serves``)."""
+
     process: subprocess.Popen[str]
-    started: float
+    serves: bool
+    job: Job | None = None
+    started: float = 0.0
     record: RunRecord | None = None
     error: str | None = None
+    exit_code: int | None = None  # a fork server's report of its child's exit
     stderr: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     readers: list[threading.Thread] = field(default_factory=list)
+
+    def begin(self, job: Job) -> None:
+        self.job, self.started = job, time.perf_counter()
+        self.record, self.error, self.exit_code = None, None, None
+        self.stderr.clear()
 
 
 def run_jobs(
@@ -92,20 +114,22 @@ def run_jobs(
     :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
     """
     lock = threading.Lock()
-    done: queue.Queue[_Worker] = queue.Queue()
+    done: queue.Queue[tuple[_Worker, Job]] = queue.Queue()
     pending = deque(jobs)
-    running: list[_Worker] = []
+    idle: list[_Worker] = []  # fork servers waiting for their next job
+    busy: list[_Worker] = []
     ended: dict[Job, Outcome] = {}
+    forking = forkserver.available() and hasattr(settings, "cli_args")
 
     def tell(job: Job, event: dict[str, Any]) -> None:
         if on_event is not None:
             with lock:
                 on_event(job, event)
 
-    def start(job: Job) -> None:
+    def spawn(argv: list[str], serves: bool) -> _Worker:
         process = subprocess.Popen(
-            settings.argv(job),
-            stdin=subprocess.DEVNULL,
+            argv,
+            stdin=subprocess.PIPE if serves else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -114,37 +138,62 @@ def run_jobs(
             bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
         )
-        worker = _Worker(job, process, time.perf_counter())
-        out = threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True)
-        err = threading.Thread(target=_read_stderr, args=(worker,), daemon=True)
-        worker.readers = [out, err]
-        running.append(worker)
+        worker = _Worker(process, serves)
+        worker.readers = [
+            threading.Thread(target=_read_stderr, args=(worker,), daemon=True),
+            threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True),
+        ]
+        return worker
+
+    def start(job: Job) -> None:
+        if not forking:
+            worker = spawn(settings.argv(job), serves=False)
+        elif idle:
+            worker = idle.pop()
+        else:
+            worker = spawn([sys.executable, "-m", "readtrack.forkserver"], serves=True)
+        worker.begin(job)
+        busy.append(worker)
         tell(
-            job, {"type": "job", "event": "start", "plugin": job.plugin, "seed": job.seed, "pid": process.pid}
+            job,
+            {
+                "type": "job",
+                "event": "start",
+                "plugin": job.plugin,
+                "seed": job.seed,
+                "pid": worker.process.pid,
+            },
         )
-        err.start()
-        out.start()
+        if worker.serves:
+            assert worker.process.stdin is not None
+            worker.process.stdin.write(json.dumps(settings.cli_args(job)) + "\n")  # type: ignore[attr-defined]
+            worker.process.stdin.flush()
+        for reader in worker.readers:
+            if not reader.is_alive() and reader.ident is None:
+                reader.start()
 
     try:
-        while pending or running:
-            while pending and len(running) < max(1, workers):
+        while pending or busy:
+            while pending and len(busy) < max(1, workers):
                 start(pending.popleft())
             try:
-                worker = done.get(timeout=0.1)
+                worker, job = done.get(timeout=0.1)
             except queue.Empty:
                 if cancel is not None and cancel.is_set():
                     raise KeyboardInterrupt from None
                 continue
-            running.remove(worker)
-            outcome = _finish(worker)
-            ended[worker.job] = outcome
+            busy.remove(worker)
+            outcome = _finish(worker, job)
+            if worker.serves and worker.process.poll() is None:
+                idle.append(worker)
+            ended[job] = outcome
             tell(
-                worker.job,
+                job,
                 {
                     "type": "job",
                     "event": "end",
-                    "plugin": worker.job.plugin,
-                    "seed": worker.job.seed,
+                    "plugin": job.plugin,
+                    "seed": job.seed,
                     "status": outcome.record.status if outcome.record else "error",
                     "error": outcome.error,
                     "wall_s": outcome.wall_s,
@@ -153,15 +202,17 @@ def run_jobs(
             if on_end is not None:
                 on_end(outcome)
     except KeyboardInterrupt:
-        _stop(running)
+        _stop(busy + idle)
         raise JobsCancelled([ended[j] for j in jobs if j in ended]) from None
+    _close(idle)
     return [ended[j] for j in jobs]
 
 
 def _read_events(
-    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[_Worker]
+    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[tuple[_Worker, Job]]
 ) -> None:
-    """Read one worker's JSON lines until it closes stdout, then report it done."""
+    """Read a worker's JSON lines until it closes stdout; report each job done as it ends (a fork server's
+    end line, or the end of a process of its own, or of a server that died mid-job)."""
     assert worker.process.stdout is not None
     try:
         for line in worker.process.stdout:
@@ -169,13 +220,23 @@ def _read_events(
                 event = json.loads(line)
             except json.JSONDecodeError:
                 continue  # not ours (the runner sends a plugin's prints to stderr; be lenient anyway)
+            job = worker.job
+            if job is None or not isinstance(event, dict):
+                continue
+            if worker.serves and event.get("type") == forkserver.END:
+                worker.exit_code = int(event.get("exit", 1))
+                worker.job = None
+                done.put((worker, job))
+                continue
             if event.get("type") == "record":
                 worker.record = RunRecord.from_dict(event["record"])
             elif event.get("type") == "error":
                 worker.error = str(event.get("message"))
-            tell(worker.job, {**event, "plugin": worker.job.plugin, "seed": worker.job.seed})
+            tell(job, {**event, "plugin": job.plugin, "seed": job.seed})
     finally:
-        done.put(worker)
+        if worker.job is not None:
+            job, worker.job = worker.job, None
+            done.put((worker, job))
 
 
 def _read_stderr(worker: _Worker) -> None:
@@ -184,23 +245,37 @@ def _read_stderr(worker: _Worker) -> None:
         worker.stderr.append(line.rstrip("\n"))
 
 
-def _finish(worker: _Worker) -> Outcome:
-    code = worker.process.wait()
-    for reader in worker.readers:
-        reader.join(timeout=5)
+def _finish(worker: _Worker, job: Job) -> Outcome:
+    """The outcome of ``job``, which ``worker`` has just ended (a process of its own has exited)."""
+    code = worker.exit_code
+    if code is None:  # the process is gone: its own exit code (a server that died: its signal)
+        code = worker.process.wait()
+        for reader in worker.readers:
+            reader.join(timeout=5)
     error = worker.error
     if worker.record is None and error is None:
         last = next((line for line in reversed(worker.stderr) if line.strip()), "")
         error = f"the worker exited with code {code} without a record" + (f": {last}" if last else "")
     wall = time.perf_counter() - worker.started
-    return Outcome(worker.job, worker.record, code, None if worker.record else error, wall)
+    return Outcome(job, worker.record, code, None if worker.record else error, wall)
 
 
-def _stop(running: Iterable[_Worker]) -> None:
-    """SIGTERM every worker (the runner records the stage as cancelled), SIGKILL what outlives the grace."""
+def _close(servers: Iterable[_Worker]) -> None:
+    """End idle fork servers: the end of their stdin; SIGTERM what does not leave within the grace."""
+    servers = list(servers)
+    for server in servers:
+        with contextlib.suppress(OSError):
+            server.process.stdin.close()  # type: ignore[union-attr]
+    _stop(servers, signum=None)
+
+
+def _stop(running: Iterable[_Worker], signum: int | None = signal.SIGTERM) -> None:
+    """SIGTERM every worker (the runner records the stage as cancelled), SIGKILL what outlives the grace
+    (``signum=None``: send nothing first, only wait for them to leave)."""
     workers = list(running)
     for worker in workers:
-        _signal(worker.process, signal.SIGTERM)
+        if signum is not None:
+            _signal(worker.process, signum)
     deadline = time.monotonic() + CANCEL_GRACE_S
     for worker in workers:
         try:
