@@ -10,13 +10,14 @@ is read from its groups alone. Torch-free, as all of history.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from readtrack import history
+from readtrack import history, knobs
 from readtrack.comparison import Lineup, RunComparison, line_up
 from readtrack.errors import UsageError
 from readtrack.knobs import settings_label
@@ -39,6 +40,9 @@ class SweepRecord:
     seeds: list[int]
     settings: list[dict[str, Any]]
     groups: list[GroupRecord] = field(default_factory=list)
+    #: the plugin's defaults for the run size, where its config.py can still be read: what a setting that
+    #: leaves a swept knob alone ran with (a setting keeps only its knobs off the defaults)
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def info(self) -> RunInfo:
@@ -51,11 +55,14 @@ class SweepRecord:
 
     @property
     def knobs(self) -> dict[str, list[Any]]:
-        """Each knob the sweep turned and the values it took, in order."""
-        found: dict[str, list[Any]] = {}
+        """Each knob the sweep turned and the values it took, in order: its default among them where a
+        setting left it alone (``"default"`` when the plugin's config.py is gone)."""
+        names = list(dict.fromkeys(key for turned in self.settings for key in turned))
+        found: dict[str, list[Any]] = {key: [] for key in names}
         for turned in self.settings:
-            for key, value in turned.items():
-                if value not in found.setdefault(key, []):
+            for key in names:
+                value = turned[key] if key in turned else self.defaults.get(key, "default")
+                if value not in found[key]:
                     found[key].append(value)
         return found
 
@@ -126,7 +133,20 @@ def _sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord:
     else:
         no_run: list[RunStatus] = ["error"] if len(groups) < len(settings) else []
         status = worst_status([g.status for g in groups] + no_run)
-    return SweepRecord(sweep_id, groups[0].plugin, started, status, duration, seeds, settings, groups)
+    plugin = groups[0].plugin
+    defaults = _defaults(plugin, groups[0].info.quick)
+    return SweepRecord(sweep_id, plugin, started, status, duration, seeds, settings, groups, defaults)
+
+
+@functools.cache
+def _defaults(plugin: str, quick: bool) -> dict[str, Any]:
+    """The plugin's knobs' defaults for the run size; empty when its config.py cannot be read (the plugin
+    is gone or broken: history still lists its sweeps)."""
+    try:
+        config = knobs.plugin_config(plugin)
+    except Exception:  # a plugin that no longer loads: its sweeps stay listed without their defaults
+        return {}
+    return {} if config is None else {k.name: k.default(quick) for k in knobs.knobs_of(config)}
 
 
 #: A sweep's id, or the start of it (`readtrack history` shows 8 hex digits; 4 are enough when unique).

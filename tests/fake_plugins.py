@@ -116,6 +116,25 @@ def train(ctx):
 """
 
 
+# A plugin's knobs (config.py, issue 55) for the tests of knobs, sweeps and the TUI's Knobs panel.
+KNOBBY_CONFIG = """
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readtrack.knobs import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    steps: int = knob(20, quick=10, low=1, high=1000, help="training steps", paper="100k")
+    decay: float = knob(0.8, low=0.0, high=1.0, help="the loss's factor per step")
+    arm: str = knob("fast", choices=("fast", "slow"), help="which arm of the comparison", paper="fast")
+    width: int = knob(16, quick=8, low=2, high=64, help="units per layer")
+    warmup: bool = knob(True, help="warm up first")
+"""
+
+
 def write_plugin(
     root: Path,
     folder: str,

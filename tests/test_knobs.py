@@ -13,27 +13,11 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from fake_plugins import write_plugin
+from fake_plugins import KNOBBY_CONFIG, write_plugin
 
 from readtrack import history, knobs
 from readtrack.errors import UsageError
 from readtrack.knobs import knob
-
-CONFIG = """
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-from readtrack.knobs import knob
-
-
-@dataclass(frozen=True)
-class Config:
-    steps: int = knob(20, quick=10, low=1, high=1000, help="training steps", paper="100k")
-    decay: float = knob(0.8, low=0.0, high=1.0, help="the loss's factor per step")
-    arm: str = knob("fast", choices=("fast", "slow"), help="which arm", paper="fast")
-    warmup: bool = knob(True, help="warm up first")
-"""
 
 EXPERIMENT = """
 from .config import Config
@@ -49,7 +33,7 @@ def train(ctx):
     for step in range(cfg.steps):
         loss *= cfg.decay
         ctx.metric("loss", step, loss)
-    ctx.log(f"steps={cfg.steps} decay={cfg.decay} arm={cfg.arm} warmup={cfg.warmup}")
+    ctx.log(f"steps={cfg.steps} decay={cfg.decay} arm={cfg.arm} width={cfg.width} warmup={cfg.warmup}")
     ctx.target("final loss", loss, 0.05, higher_is_better=False)
 
 
@@ -61,7 +45,7 @@ def bench(ctx):
 @pytest.fixture
 def knobby(user_dir: Path) -> Path:
     folder = write_plugin(user_dir, "knobby", EXPERIMENT)
-    (folder / "config.py").write_text(CONFIG)
+    (folder / "config.py").write_text(KNOBBY_CONFIG)
     return folder
 
 
@@ -108,7 +92,7 @@ def test_knobs_lists_them_without_importing_torch(knobby: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600)
     assert result.stderr.strip().splitlines()[-1] == "False", result.stderr
     listed = json.loads(result.stdout)
-    assert [k["name"] for k in listed] == ["steps", "decay", "arm", "warmup"]
+    assert [k["name"] for k in listed] == ["steps", "decay", "arm", "width", "warmup"]
     want = {"type": "int", "full": 20, "quick": 10, "allowed": "1 to 1000", "paper": "100k", "choices": []}
     assert {key: listed[0][key] for key in want} == want
     table = run_cli("knobs", "knobby", env={"COLUMNS": "80"})

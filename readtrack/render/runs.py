@@ -350,9 +350,13 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
         setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
         setting += " quick" if info is not None and info.quick else ""
         if isinstance(r, SweepRecord):
-            where = Text(
-                visible(setting) + "\n" + visible(f"sweep, {len(r.settings)} settings: {swept_knobs(r)}")
+            # narrow: a knob a line, its values wrapping after a comma, never inside a number
+            swept = (
+                "\n".join(visible(f"{k}={', '.join(map(value_text, v))}") for k, v in r.knobs.items())
+                if narrow
+                else visible(swept_knobs(r))
             )
+            where = Text(visible(setting) + "\n" + f"sweep, {len(r.settings)} settings: {swept}")
             seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
         elif isinstance(r, GroupRecord):
             setting += f" {settings_label(info.settings)}" if info is not None and info.settings else ""

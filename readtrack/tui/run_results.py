@@ -31,7 +31,8 @@ LOG_SPAN = 10**1.5  # a y axis goes logarithmic when the plotted values (all pos
 
 
 def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
-    """The number a plugin's trend follows: its first training target, else its baseline bench median (of a
+    """The number a plugin's trend follows: its first training target (in a run of turned knobs, or of a
+    claim only reported, that target reported against its claim), else its baseline bench median (of a
     multi-seed run: the mean over the seeds that recorded it)."""
     if isinstance(record, GroupRecord):
         found = [n for n in (main_number(r) for r in record.runs) if n is not None]
@@ -42,6 +43,9 @@ def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
     for stage in record.stages:
         if stage.targets:
             return stage.targets[0].name, stage.targets[0].value
+        reported = next((m for m in stage.measured if m.claim is not None), None)
+        if reported is not None:
+            return reported.name, reported.value
     for stage in record.stages:
         for row in stage.bench:
             if row.baseline and row.error is None:

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fake_plugins import write_plugin
+from fake_plugins import KNOBBY_CONFIG, write_plugin
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -22,23 +22,6 @@ from readtrack.records import RunRecord
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.knobs_panel import TURNED, KnobsPanel
 from readtrack.tui.run_screen import RunScreen
-
-CONFIG = """
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-from readtrack.knobs import knob
-
-
-@dataclass(frozen=True)
-class Config:
-    steps: int = knob(20, quick=10, low=1, high=1000, help="training steps", paper="100k")
-    decay: float = knob(0.8, low=0.0, high=1.0, help="the loss's factor per step")
-    arm: str = knob("fast", choices=("fast", "slow"), help="which arm of the comparison", paper="fast")
-    width: int = knob(16, quick=8, low=2, high=64, help="units per layer")
-    warmup: bool = knob(True, help="warm up first")
-"""
 
 # check and train only (no bench: the run takes a second); train reads every knob and says so.
 EXPERIMENT = """
@@ -66,7 +49,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def knobby(user_dir: Path, catalog_file: Path) -> Path:
     """adamw's plugin is ``knobby``: Enter on the list's first row opens its run screen."""
     folder = write_plugin(user_dir, "knobby", EXPERIMENT)
-    (folder / "config.py").write_text(CONFIG)
+    (folder / "config.py").write_text(KNOBBY_CONFIG)
     edits.set_fields(catalog_file, "adamw", {"plugin": "knobby"})
     return folder
 
@@ -199,6 +182,8 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
     assert "not asserted with these settings, not calibrated for them" in result
     head, row = str(seen["history"]).splitlines()[1:3]  # the recent runs: a settings column
     assert head.split()[-1] == "settings" and row.split()[-2:] == ["steps=7", "arm=slow"]
+    assert head.split()[-3:-1] == ["final", "loss"]  # its target, reported: the run's main number, not "–"
+    assert row.split()[-3] == f"{0.8**7:.4g}"
 
     assert seen["one_reset"] == {"steps": 7}
     settings, after, title = seen["all_reset"]
@@ -343,7 +328,7 @@ def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
     """A ``config.py`` whose field is not a knob: one line in the panel naming it, nothing to turn, and the
     screen still answers (Esc goes back to the list)."""
     folder = write_plugin(user_dir, "badknobs", EXPERIMENT)
-    (folder / "config.py").write_text(CONFIG.replace('knob(True, help="warm up first")', "True"))
+    (folder / "config.py").write_text(KNOBBY_CONFIG.replace('knob(True, help="warm up first")', "True"))
     edits.set_fields(catalog_file, "adamw", {"plugin": "badknobs"})
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, bool]:
