@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -137,11 +137,13 @@ def fit_adding(
     stop_when_solved: bool = False,
     clip: float = 1.0,
     keep_best: tuple[torch.Tensor, torch.Tensor] | None = None,
+    length: int = ADDING_LENGTH,
+    batch: int = ADDING_BATCH,
 ) -> int:
-    """Adam with gradient-norm clipping on fresh batches of the adding problem drawn from ``seed`` (so every
-    model sees the same ones); ``log(step, loss)`` every 20 steps. Returns the steps to solve: the first step
-    at which the mean batch MSE of the last 20 is at most ``SOLVED`` (``steps``: not solved); training stops
-    there if ``stop_when_solved``.
+    """Adam with gradient-norm clipping on fresh batches (``batch`` sequences of ``length``) of the adding
+    problem drawn from ``seed`` (so every model sees the same ones); ``log(step, loss)`` every 20 steps.
+    Returns the steps to solve: the first step at which the mean batch MSE of the last 20 is at most
+    ``SOLVED`` (``steps``: not solved); training stops there if ``stop_when_solved``.
 
     With ``keep_best`` (validation sequences), the model ends at its checkpoint with the lowest MSE on them,
     of those every ``CHECKPOINT_EVERY`` steps and the last: early stopping, so a model is scored at the best
@@ -154,7 +156,7 @@ def fit_adding(
     for step in range(steps):
         if step % CHECKPOINT_EVERY == 0:
             best.consider()
-        x, y = adding_batch(ADDING_BATCH, ADDING_LENGTH, g, device)
+        x, y = adding_batch(batch, length, g, device)
         loss = F.mse_loss(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -172,6 +174,16 @@ def fit_adding(
     return solved_at
 
 
+class Scored(NamedTuple):
+    """What `fit_scored` measures of one trained model."""
+
+    validation: float  # MSE on the validation sequences, where rates are chosen
+    test: float  # MSE on the test sequences, what is reported
+    solved_at: int  # the steps to solve (the budget: not solved)
+    far: float  # the weight of the first (far) marked value in the prediction on the test sequences
+    near: float  # and of the second (near) one: `marked_weights`
+
+
 def fit_scored(
     ctx: RunContext,
     model: nn.Module,
@@ -181,13 +193,14 @@ def fit_scored(
     seed: int,
     *,
     stop_when_solved: bool = False,
-) -> tuple[float, float, int]:
+    length: int = ADDING_LENGTH,
+    batch: int = ADDING_BATCH,
+) -> Scored:
     """`fit_adding` on the batches of ``seed``, its loss curve recorded as ``train MSE (label)`` when ``seed``
-    is the run's own, ending at its checkpoint with the lowest MSE on ``seed``'s validation sequences. Returns
-    the MSE on those validation sequences (where rates are chosen), on ``seed``'s test sequences (what is
-    reported), and the steps to solve (``steps``: not solved)."""
+    is the run's own, ending at its checkpoint with the lowest MSE on ``seed``'s validation sequences, then
+    scored on ``seed``'s test sequences."""
     log = partial(ctx.metric, f"train MSE ({label})") if seed == ctx.seed else None
-    validation = adding_validation(seed, ctx.device)
+    validation = adding_validation(seed, ctx.device, length=length)
     solved_at = fit_adding(
         model,
         lr,
@@ -197,8 +210,12 @@ def fit_scored(
         log=log,
         stop_when_solved=stop_when_solved,
         keep_best=validation,
+        length=length,
+        batch=batch,
     )
-    return adding_mse(model, validation), adding_mse(model, adding_test(seed, ctx.device)), solved_at
+    test = adding_test(seed, ctx.device, length=length)
+    far, near = marked_weights(model, test)
+    return Scored(adding_mse(model, validation), adding_mse(model, test), solved_at, far, near)
 
 
 CHECKPOINT_EVERY = 100  # fit_adding's keep_best: the validation MSE is taken every this many steps
@@ -226,21 +243,39 @@ class _Best:
             self.model.load_state_dict(self.state)
 
 
-def adding_test(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def adding_test(
+    seed: int, device: str, size: int = 1000, length: int = ADDING_LENGTH
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``size`` held-out sequences of the adding problem, drawn from ``seed + 1`` (training uses ``seed``)."""
-    return adding_batch(size, ADDING_LENGTH, torch.Generator().manual_seed(seed + 1), device)
+    return adding_batch(size, length, torch.Generator().manual_seed(seed + 1), device)
 
 
-def adding_validation(seed: int, device: str, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def adding_validation(
+    seed: int, device: str, size: int = 1000, length: int = ADDING_LENGTH
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``size`` validation sequences, drawn from ``seed + 2``: learning rates are chosen on these, so the
     test sequences (:func:`adding_test`) report numbers nothing was tuned on."""
-    return adding_batch(size, ADDING_LENGTH, torch.Generator().manual_seed(seed + 2), device)
+    return adding_batch(size, length, torch.Generator().manual_seed(seed + 2), device)
 
 
 def adding_mse(model: nn.Module, test: tuple[torch.Tensor, torch.Tensor]) -> float:
     """The model's mean squared error on held-out sequences (predicting 1 scores 1/6 ≈ 0.167)."""
     with torch.no_grad():
         return F.mse_loss(model(test[0]), test[1]).item()
+
+
+def marked_weights(model: nn.Module, test: tuple[torch.Tensor, torch.Tensor]) -> tuple[float, float]:
+    """How much of each marked value reaches the prediction: the least-squares fit ŷ ≈ a·v_first + b·v_second
+    + c over the test sequences returns (a, b). The answer is a = b = 1. A network that cannot carry a value
+    over a long lag has a ≈ 0 (at T = 30 the first mark lies 15-29 steps before the last), whatever it made
+    of the near one, whose share (b = 1 alone scores MSE 1/12) moves the MSE but says nothing of the lag."""
+    x = test[0]
+    with torch.no_grad():
+        y_hat = model(x).double()  # (N,)
+    marked = x[..., 0][x[..., 1] > 0].view(-1, 2).double()  # (N, 2): the first, then the second marked value
+    design = torch.cat([marked, torch.ones_like(marked[:, :1])], dim=1)  # (N, 3)
+    a, b, _ = torch.linalg.lstsq(design.cpu(), y_hat.cpu()[:, None]).solution.squeeze(1).tolist()
+    return a, b
 
 
 # -- timing --------------------------------------------------------------------------------------------

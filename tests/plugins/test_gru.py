@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import torch
 from plugin_stages import check_catches
-from readtrack_plugins.gru.experiment import cho_gru
+from readtrack_plugins.gru.config import Config
+from readtrack_plugins.gru.experiment import cho_gru, make_model
 from readtrack_plugins.gru.model import GRU
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
@@ -99,3 +100,17 @@ def test_the_check_stage_catches_a_misplaced_reset_or_a_reversed_update(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.gru.experiment.GRU", broken)
     check_catches("gru", *caught_by)
+
+
+@pytest.mark.parametrize(
+    ("unit", "kind", "reset_after"), [("gru", GRU, True), ("paper", GRU, False), ("rnn", nn.RNN, None)]
+)
+def test_the_unit_switch_picks_what_stands_in_the_grus_arm(
+    unit: str, kind: type, reset_after: bool | None
+) -> None:
+    """``--set unit=…``: PyTorch's form (the default), the paper's form, or a tanh unit with neither gate."""
+    model = make_model("GRU", 0, "cpu", Config(unit=unit))
+    assert isinstance(model.rnn, kind)
+    if reset_after is not None:
+        assert model.rnn.reset_after is reset_after
+    assert isinstance(make_model("RNN", 0, "cpu", Config(unit=unit)).rnn, nn.RNN)  # the other arms stay

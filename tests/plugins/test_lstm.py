@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import torch
 from plugin_stages import check_catches
+from readtrack_plugins.lstm.config import Config
+from readtrack_plugins.lstm.experiment import make_model
 from readtrack_plugins.lstm.model import LSTM
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
@@ -86,3 +88,17 @@ def test_the_check_stage_catches_swapped_gates_or_a_missing_forget_gate(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.lstm.experiment.LSTM", broken)
     check_catches("lstm", "output, h_n, c_n vs nn.LSTM", "the carousel")
+
+
+def test_the_cell_switch_puts_a_plain_rnn_in_the_lstms_arm_so_the_two_arms_are_alike() -> None:
+    """``--set cell=rnn``: the ablation of the cell; the default keeps our LSTM and its forget bias."""
+    turned = make_model("LSTM", 3, "cpu", Config(cell="rnn"))
+    plain = make_model("RNN", 3, "cpu", Config())
+    assert isinstance(turned.rnn, nn.RNN)
+    turned_state, plain_state = turned.state_dict(), plain.state_dict()
+    assert turned_state.keys() == plain_state.keys()
+    assert all(torch.equal(turned_state[k], plain_state[k]) for k in plain_state)
+    lstm = make_model("LSTM", 3, "cpu", Config(forget_bias=2.5))
+    assert isinstance(lstm.rnn, LSTM)
+    H = Config().hidden
+    assert torch.all(lstm.rnn.get_parameter("bias_ih_l0")[H : 2 * H] == 2.5)

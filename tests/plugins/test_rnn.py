@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 import torch
 from plugin_stages import check_catches
-from readtrack_plugins.rnn.experiment import xor_stream
+from readtrack_plugins.rnn.experiment import without_context, xor_stream
 from readtrack_plugins.rnn.model import RNN
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
+
+from readtrack.plugin_kit.recurrent import adding_mse, adding_test, marked_weights
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -79,3 +81,39 @@ def test_the_check_stage_catches_a_missing_bias_or_the_wrong_nonlinearity(
 ) -> None:
     monkeypatch.setattr("readtrack_plugins.rnn.experiment.RNN", broken)
     check_catches("rnn", caught_by)
+
+
+class _FromMarks(nn.Module):
+    """Predicts ``far``·(first marked value) + ``near``·(second) + 0.5, read straight off the marks."""
+
+    def __init__(self, far: float, near: float) -> None:
+        super().__init__()
+        self.far, self.near = far, near
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        marked = x[..., 0][x[..., 1] > 0].view(-1, 2)  # (B, 2): first, second
+        return self.far * marked[:, 0] + self.near * marked[:, 1] + 0.5
+
+
+@pytest.mark.parametrize(("far", "near"), [(1.0, 1.0), (0.0, 1.0), (0.3, 0.0)])
+def test_marked_weights_tell_how_much_of_each_marked_value_reaches_the_prediction(
+    far: float, near: float
+) -> None:
+    """The claim's statistic: a network that forgets the far value scores a ≈ 0 whatever it made of the near
+    one, while its MSE (here 1/12 for the near value alone) moves with the near one."""
+    test = adding_test(0, "cpu", size=400)
+    got = marked_weights(_FromMarks(far, near), test)
+    assert got == pytest.approx((far, near), abs=1e-6)  # float32 predictions
+    if (far, near) == (0.0, 1.0):
+        assert adding_mse(_FromMarks(far, near), test) == pytest.approx(1 / 12, rel=0.15)
+
+
+def test_without_context_units_a_step_sees_its_own_input_alone_and_training_keeps_it_so() -> None:
+    """The ablation switch (``--set context=false``): W_hh held at zero, out of the optimiser's reach."""
+    rnn = without_context(RNN(2, 5))
+    x = torch.randn(3, 6, 2)
+    shifted = x.clone()
+    shifted[:, :-1] = torch.randn(3, 5, 2)  # every input but the last changed
+    assert torch.equal(rnn(x)[0][:, -1], rnn(shifted)[0][:, -1])
+    W_hh = rnn.get_parameter("weight_hh_l0")
+    assert not W_hh.requires_grad and not W_hh.any()
