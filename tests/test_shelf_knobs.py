@@ -21,10 +21,9 @@ WITH_KNOBS = [name for name in BUILTIN if (PLUGINS / name / "config.py").exists(
 
 #: Plugins whose experiment has no knobs yet (issue 55): only ever shrinks, empty when the issue is done.
 WITHOUT_KNOBS = {
-    "byt5", "fill_in_the_middle", "flashattention", "fuyu", "galactica", "generating_sequences",
-    "gist_tokens", "gpt", "gpt2", "integer_tokenization", "mamba", "megabyte", "roberta", "rtrbm",
-    "schedule_free", "segmentation", "stable_diffusion", "super_convergence", "t5", "visualizing_cnns", "vit",
-    "whisper",
+    "fill_in_the_middle", "fuyu", "galactica", "gist_tokens", "gpt", "gpt2", "integer_tokenization", "mamba",
+    "megabyte", "roberta", "rtrbm", "schedule_free", "segmentation", "stable_diffusion", "super_convergence",
+    "t5", "visualizing_cnns", "vit", "whisper",
 }  # fmt: skip
 
 #: Plugins whose ablation switch is a number, not a choice: the knob.

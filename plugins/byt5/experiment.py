@@ -35,6 +35,7 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.bpe import BPE
 
+from .config import Config
 from .model import (
     BYTE_VOCAB,
     EOS,
@@ -70,7 +71,7 @@ CLASSES, KEYWORDS, FILLERS = 8, 4, 40
 KEYWORD_SYLLABLES = ["ba", "ko", "ri", "te", "lu", "ma", "si", "no", "pe", "da", "gu", "vi"]
 FILLER_SYLLABLES = ["ze", "fo", "ha", "ju", "wy", "xe", "qo", "cy"]
 MAX_LEN = 160  # learned positions: the longest noisy byte sequence of the test set fits
-D_MODEL, HEADS, SUBWORD_LAYERS, BATCH = 32, 4, 2, 32
+D_MODEL, HEADS, SUBWORD_LAYERS, BATCH = 32, 4, 2, 32  # the check's and the bench's sizes (train: config.py)
 SUBWORD_VOCAB = 256 + 1000  # BPE's size limit; it stops sooner, when every word is one token
 GRID = (1e-3, 3e-3, 1e-2)  # AdamW learning rates tried for each model in the full run
 QUICK_LR = {"bytes": 3e-3, "subwords": 1e-3}
@@ -80,9 +81,10 @@ WARMUP = 0.1  # of the steps, then cosine decay to 0, for both models
 # the page.
 
 
-def lexicon(seed: int) -> tuple[list[list[str]], list[str]]:
-    """8 topics of 4 keywords each and 40 filler words, all distinct made-up words of 2-3 syllables; keywords
-    and fillers are spelt from different syllables (as content words and function words differ)."""
+def lexicon(seed: int, classes: int = CLASSES) -> tuple[list[list[str]], list[str]]:
+    """8 topics (``classes``) of 4 keywords each and 40 filler words, all distinct made-up words of 2-3
+    syllables; keywords and fillers are spelt from different syllables (as content words and function words
+    differ)."""
     rng = random.Random(seed)
 
     def words(syllables: list[str], count: int) -> list[str]:
@@ -93,20 +95,22 @@ def lexicon(seed: int) -> tuple[list[list[str]], list[str]]:
                 out.append(word)
         return out
 
-    keywords = words(KEYWORD_SYLLABLES, CLASSES * KEYWORDS)
-    return [keywords[c * KEYWORDS : (c + 1) * KEYWORDS] for c in range(CLASSES)], words(
+    keywords = words(KEYWORD_SYLLABLES, classes * KEYWORDS)
+    return [keywords[c * KEYWORDS : (c + 1) * KEYWORDS] for c in range(classes)], words(
         FILLER_SYLLABLES, FILLERS
     )
 
 
-def sentences(seed: int, count: int, lexicon_seed: int) -> tuple[list[str], list[int]]:
+def sentences(
+    seed: int, count: int, lexicon_seed: int, classes: int = CLASSES
+) -> tuple[list[str], list[int]]:
     """``count`` sentences of 2-4 words: fillers and one keyword, whose topic is the label; the first word
     capitalised (so both models meet capital letters in training), a full stop at the end."""
-    keywords, fillers = lexicon(lexicon_seed)
+    keywords, fillers = lexicon(lexicon_seed, classes)
     rng = random.Random(seed)
     texts, labels = [], []
     for _ in range(count):
-        label = rng.randrange(CLASSES)
+        label = rng.randrange(classes)
         words = [rng.choice(fillers) for _ in range(rng.randint(1, 3))]
         words.insert(rng.randint(0, len(words)), rng.choice(keywords[label]))
         words[0] = words[0].capitalize()
@@ -128,10 +132,12 @@ def noisy(texts: list[str], noise: str, seed: int) -> list[str]:
     return [NOISES[noise](t, rng) for t in texts]
 
 
-def model_configs(bpe: BPE) -> tuple[EncoderConfig, EncoderConfig]:
-    """The subword classifier (2 layers, d = 64, d_ff = 256, BPE ids + <pad>) and the byte classifier of the
+def model_configs(
+    bpe: BPE, d_model: int = D_MODEL, layers: int = SUBWORD_LAYERS, classes: int = CLASSES
+) -> tuple[EncoderConfig, EncoderConfig]:
+    """The subword classifier (2 layers, d = 32, d_ff = 4d, BPE ids + <pad>) and the byte classifier of the
     same size (``matched_bytes``)."""
-    subword = EncoderConfig(len(bpe.vocab) + 1, MAX_LEN, CLASSES, D_MODEL, HEADS, SUBWORD_LAYERS, 4 * D_MODEL)
+    subword = EncoderConfig(len(bpe.vocab) + 1, MAX_LEN, classes, d_model, HEADS, layers, 4 * d_model)
     return subword, matched_bytes(subword)
 
 
@@ -345,20 +351,21 @@ def fit(
     tokens: Tokens,
     texts: list[str],
     labels: list[int],
-    steps: int,
+    cfg: Config,
     lr: float,
     label: str,
 ) -> Classifier:
-    """AdamW on batches of the training sentences, drawn in the same order for every model (``ctx.seed``),
-    with a linear warm-up over the first ``WARMUP`` of the steps and a cosine decay to 0."""
+    """AdamW on ``cfg.steps`` batches of ``cfg.batch`` training sentences, drawn in the same order for every
+    model (``ctx.seed``), with a linear warm-up over the first ``WARMUP`` of the steps and a cosine decay
+    to 0."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0, foreach=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        opt, partial(rates.warmup_cosine, steps=steps, warmup=WARMUP)
+        opt, partial(rates.warmup_cosine, steps=cfg.steps, warmup=WARMUP)
     )
     x_all, y_all = tokens.batch(texts, ctx.device), torch.tensor(labels, device=ctx.device)
     g = torch.Generator().manual_seed(ctx.seed)
-    for step in range(steps):
-        idx = torch.randint(0, len(texts), (BATCH,), generator=g).to(ctx.device)
+    for step in range(cfg.steps):
+        idx = torch.randint(0, len(texts), (cfg.batch,), generator=g).to(ctx.device)
         x = x_all[idx]
         x = x[:, : int((x != PAD).sum(dim=1).max())]  # the batch's own length
         loss = F.cross_entropy(model(x), y_all[idx])
@@ -378,21 +385,27 @@ def accuracy(model: Classifier, tokens: Tokens, texts: list[str], labels: list[i
 
 
 def train(ctx: RunContext) -> None:
-    texts, labels = sentences(ctx.seed, 3000, ctx.seed)
-    valid, valid_labels = sentences(ctx.seed + 1, 300, ctx.seed)  # picks each model's learning rate
-    test, test_labels = sentences(ctx.seed + 2, 500 if ctx.quick else 1000, ctx.seed)
+    cfg = ctx.config(Config)
+    texts, labels = sentences(ctx.seed, cfg.sentences, ctx.seed, cfg.classes)
+    valid, valid_labels = sentences(ctx.seed + 1, 300, ctx.seed, cfg.classes)  # picks each model's rate
+    test, test_labels = sentences(ctx.seed + 2, cfg.test_sentences, ctx.seed, cfg.classes)
     bpe = BPE.train(texts, SUBWORD_VOCAB)
-    subword, byte = model_configs(bpe)
-    configs, models = {"bytes": byte, "subwords": subword}, {"bytes": Tokens(None), "subwords": Tokens(bpe)}
+    subword, byte = model_configs(bpe, cfg.d_model, cfg.layers, cfg.classes)
+    if cfg.reads == "subwords":  # the idea removed: the arm under test is the subword model again
+        byte = subword
+    reader = Tokens(None) if cfg.reads == "bytes" else Tokens(bpe)
+    configs, models = {"bytes": byte, "subwords": subword}, {"bytes": reader, "subwords": Tokens(bpe)}
     per_text = {n: sum(len(t.ids(s)) for s in test) / len(test) for n, t in models.items()}
     ctx.measured(
         "ids per test sentence, bytes / subwords",
         per_text["bytes"] / per_text["subwords"],
         f"{per_text['bytes']:.1f} vs {per_text['subwords']:.1f}",
     )
-    steps = 600 if ctx.quick else 1000
     use_grid = not ctx.quick or ctx.options.get("impl") == "grid"  # --impl grid: the grid at the quick budget
-    grid = {n: GRID for n in models} if use_grid else {n: (lr,) for n, lr in QUICK_LR.items()}
+    quick_lr = {"bytes": QUICK_LR[cfg.reads], "subwords": QUICK_LR["subwords"]}  # each reads its own rate
+    grid = {n: GRID for n in models} if use_grid else {n: (lr,) for n, lr in quick_lr.items()}
+    if cfg.lr != 0:
+        grid = {n: (cfg.lr,) for n in models}
     sets = {noise: noisy(test, noise, ctx.seed + 3) for noise in NOISES}  # the same noisy text for both
     drop: dict[str, float] = {}
     clean: dict[str, float] = {}
@@ -401,12 +414,12 @@ def train(ctx: RunContext) -> None:
         for lr in grid[name]:
             torch.manual_seed(ctx.seed)
             model = Classifier(configs[name]).to(ctx.device)
-            fit(ctx, model, tokens, texts, labels, steps, lr, f"{name}, lr {lr:g}")
+            fit(ctx, model, tokens, texts, labels, cfg, lr, f"{name}, lr {lr:g}")
             score = accuracy(model, tokens, valid, valid_labels, ctx.device)
             ctx.measured(
                 f"validation accuracy, {name}, lr {lr:g}",
                 score,
-                f"{steps} steps of {BATCH}, {parameters(model)} parameters",
+                f"{cfg.steps} steps of {cfg.batch}, {parameters(model)} parameters",
             )
             if best is None or score > best[0]:
                 best = (score, lr, model)
@@ -428,6 +441,8 @@ def train(ctx: RunContext) -> None:
         f"bytes lose {drop['bytes']:.3f} of {clean['bytes']:.3f}, subwords {drop['subwords']:.3f} of "
         f"{clean['subwords']:.3f}"
     )
+    if cfg.reads == "subwords":
+        detail += "; reads=subwords: the 'bytes' arm reads subwords, the same model as the subword arm"
     if ctx.quick:  # a smoke test at this size: over 20 seeds its margin was under 3 sd (see the page)
         ctx.measured(name, drop["subwords"] - drop["bytes"], detail)
     else:

@@ -33,13 +33,14 @@ from torch.distributions import Bernoulli, Categorical, MixtureSameFamily, Multi
 
 from readtrack.context import RunContext, dtype_name
 
+from .config import Config
 from .model import HandwritingModel, MDNParams, mdn_nll, mdn_params, sample, sample_step
 
 # -- the synthetic pen strokes -------------------------------------------------------------------------
 # Generated here rather than in readtrack.plugin_kit.tasks: this is the only plugin that writes strokes.
 SEGMENT = 3  # unit steps per segment of a stroke
 END_HAZARD = (0.0, 0.5, 0.5, 1.0)  # P(the stroke ends | its j-th segment just ended): 2, 3 or 4 segments
-NOISE = 0.1  # standard deviation of each offset coordinate around its unit step
+NOISE = 0.1  # standard deviation of each offset coordinate around its unit step (train: config.py)
 JUMP, JUMP_NOISE = (2.0, 0.0), 0.5  # the pen-up move to the next stroke's start: mean and deviation
 DIRECTIONS = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))  # k = 0 … 3, counter-clockwise
 _JUMP, _STRAIGHT, _TURN, _START = 0, 1, 2, 3  # what the next offset is
@@ -57,16 +58,19 @@ class Strokes(NamedTuple):
     gaussian_floor: torch.Tensor  # (size, length − 1)
 
 
-def manhattan_strokes(size: int, length: int, g: torch.Generator, device: str = "cpu") -> Strokes:
+def manhattan_strokes(
+    size: int, length: int, g: torch.Generator, device: str = "cpu", noise: float = NOISE
+) -> Strokes:
     """``size`` sequences of ``length`` points x_t = (dx, dy, pen-up), seeded by ``g``.
 
     Each sequence starts with (0, 0, 1), a pen-up, and then writes strokes: a jump to the stroke's start
     (offset (2, 0) + N(0, 0.5²)), then segments of 3 unit steps along the axes (each offset the unit step
-    plus N(0, 0.1²) noise). A stroke's first direction is one of four at random; at each corner the pen
-    turns left or right by 90° at random; after its 2nd and 3rd segments a stroke ends with probability 1/2,
-    after its 4th always, its last point marked pen-up = 1. So the next offset is one Gaussian inside a
-    segment, but two equally likely ones at a corner (k or k + 180°, the turn from k ∓ 90° unknown) and four
-    at a stroke's first step: a multimodal prediction that a single Gaussian can only blur."""
+    plus N(0, 0.1²) noise, ``noise`` its standard deviation). A stroke's first direction is one of four at
+    random; at each corner the pen turns left or right by 90° at random; after its 2nd and 3rd segments a
+    stroke ends with probability 1/2, after its 4th always, its last point marked pen-up = 1. So the next
+    offset is one Gaussian inside a segment, but two equally likely ones at a corner (k or k + 180°, the turn
+    from k ∓ 90° unknown) and four at a stroke's first step: a multimodal prediction that a single Gaussian
+    can only blur."""
     d = torch.tensor(DIRECTIONS)  # (4, 2)
     x = torch.zeros(size, length, 3)
     x[:, 0, 2] = 1.0
@@ -80,24 +84,24 @@ def manhattan_strokes(size: int, length: int, g: torch.Generator, device: str = 
     for t in range(1, length):
         jump = kind == _JUMP
         start_k = torch.randint(0, 4, (size,), generator=g)
-        noise = torch.randn(size, 2, generator=g)  # (size, 2)
+        z = torch.randn(size, 2, generator=g)  # (size, 2)
         ends = torch.rand(size, generator=g)
         turn = torch.randint(0, 2, (size,), generator=g) * 2 - 1  # +1 left, −1 right
-        offset = torch.where(jump[:, None], torch.tensor(JUMP) + JUMP_NOISE * noise, d[k] + NOISE * noise)
+        offset = torch.where(jump[:, None], torch.tensor(JUMP) + JUMP_NOISE * z, d[k] + noise * z)
         x[:, t, :2] = offset
         # the generator's density of the offset: the directions it could have taken, equally likely
         could = torch.zeros(size, 4, dtype=torch.bool)  # (size, 4)
         could[rows, k] = True
         could[rows, (k + 2) % 4] |= kind == _TURN
         could |= (kind == _START)[:, None]
-        log_n = -(offset[:, None] - d).square().sum(-1) / (2 * NOISE**2) - math.log(2 * math.pi * NOISE**2)
+        log_n = -(offset[:, None] - d).square().sum(-1) / (2 * noise**2) - math.log(2 * math.pi * noise**2)
         log_mix = torch.logsumexp(log_n.masked_fill(~could, -math.inf), dim=-1) - could.sum(-1).log()
-        log_jump = -noise.square().sum(-1) / 2 - math.log(2 * math.pi * JUMP_NOISE**2)
+        log_jump = -z.square().sum(-1) / 2 - math.log(2 * math.pi * JUMP_NOISE**2)
         log_p = torch.where(jump, log_jump, log_mix)  # (size,)
         # the best single Gaussian: mean 0 and the candidates' spread, along k's axis and across it
         corner = kind == _TURN
-        var_along = torch.where(corner, 1.0, 0.5) + NOISE**2
-        var_across = torch.where(corner, 0.0, 0.5) + NOISE**2
+        var_along = torch.where(corner, 1.0, 0.5) + noise**2
+        var_across = torch.where(corner, 0.0, 0.5) + noise**2
         along, across = offset.gather(1, (k % 2)[:, None])[:, 0], offset.gather(1, (1 - k % 2)[:, None])[:, 0]
         log_blur = -(along.square() / var_along + across.square() / var_across) / 2 - math.log(2 * math.pi)
         log_blur = log_blur - 0.5 * (var_along * var_across).log()
@@ -344,8 +348,8 @@ def _check_sampler(ctx: RunContext, g: torch.Generator) -> None:
 
 
 # -- train ---------------------------------------------------------------------------------------------
-MIXTURE = 20  # components, as in the paper's handwriting networks
-HIDDEN, BATCH, LENGTH = 64, 32, 40  # one LSTM layer; batches of 32 sequences of 40 points
+MIXTURE = 20  # components, as in the paper's handwriting networks (the bench's; train: config.py)
+HIDDEN = 64  # the bench's LSTM (train: config.py)
 LR_GRID = (1e-2, 3e-2, 1e-1)
 QUICK_LR = {
     MIXTURE: 3e-2,
@@ -353,14 +357,14 @@ QUICK_LR = {
 }  # the full run's choices from LR_GRID on seed 0 (on the validation sequences: 3e-2 for both)
 
 
-def fit(ctx: RunContext, M: int, lr: float, data: torch.Tensor, steps: int, seed: int) -> HandwritingModel:
-    """One LSTM + MDN trained on the batches in ``data`` (steps · 32 sequences) with Adam and gradient
+def fit(ctx: RunContext, cfg: Config, M: int, lr: float, data: torch.Tensor, seed: int) -> HandwritingModel:
+    """One LSTM + MDN trained on the batches in ``data`` (steps · batch sequences) with Adam and gradient
     clipping; the LSTM starts from the same weights for every M (seeded before it is built)."""
     torch.manual_seed(seed)
-    model = HandwritingModel(M, HIDDEN).to(ctx.device)
+    model = HandwritingModel(M, cfg.hidden, cfg.layers).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for step in range(steps):
-        loss = model.nll(data[step * BATCH : (step + 1) * BATCH]).mean()  # nats per point
+    for step in range(cfg.steps):
+        loss = model.nll(data[step * cfg.batch : (step + 1) * cfg.batch]).mean()  # nats per point
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -378,27 +382,37 @@ def evaluate(model: HandwritingModel, x: torch.Tensor) -> tuple[float, float]:
     return mdn_nll(params, x[:, 1:]).mean().item(), pen.item()
 
 
-def strokes(seed: int, steps: int, device: str) -> tuple[torch.Tensor, Strokes]:
-    """Training sequences (steps · 32) from ``seed`` and 1,024 held-out ones from an unrelated stream."""
-    data = manhattan_strokes(steps * BATCH, LENGTH, torch.Generator().manual_seed(seed), device).points
-    return data, manhattan_strokes(1024, LENGTH, torch.Generator().manual_seed(10_000 + seed), device)
+def strokes(cfg: Config, seed: int, device: str) -> tuple[torch.Tensor, Strokes]:
+    """Training sequences (steps · batch) from ``seed`` and 1,024 held-out ones from an unrelated stream."""
+    data = manhattan_strokes(
+        cfg.steps * cfg.batch, cfg.seq_len, torch.Generator().manual_seed(seed), device, cfg.noise
+    ).points
+    g = torch.Generator().manual_seed(10_000 + seed)
+    return data, manhattan_strokes(1024, cfg.seq_len, g, device, cfg.noise)
 
 
 def train(ctx: RunContext) -> None:
-    steps = 150 if ctx.quick else 600
-    data, test = strokes(ctx.seed, steps, ctx.device)
+    cfg = ctx.config(Config)
+    mixture, steps, length = cfg.mixture, cfg.steps, cfg.seq_len
+    data, test = strokes(cfg, ctx.seed, ctx.device)
     floor, gaussian_floor = test.floor.mean().item(), test.gaussian_floor.mean().item()
-    detail = f"1,024 new sequences of {LENGTH} points, {steps} Adam steps of {BATCH}, LSTM {HIDDEN}"
-    nll, pen, lr, models = {}, {}, dict(QUICK_LR), {}
-    if not ctx.quick:  # rates are chosen on validation sequences from a third stream, never on the test ones
+    detail = f"1,024 new sequences of {length} points, {steps} Adam steps of {cfg.batch}, LSTM {cfg.hidden}"
+    if cfg.layers != 1:
+        detail += f" × {cfg.layers} layers"
+    if cfg.noise != NOISE:
+        detail += f", offset noise {cfg.noise:g}"
+    nll, pen, models = {}, {}, {}
+    lr = {mixture: QUICK_LR[MIXTURE], 1: QUICK_LR[1]} if cfg.lr == 0 else {mixture: cfg.lr, 1: cfg.lr}
+    sweep = not ctx.quick and cfg.lr == 0  # the full run: each variant's best rate of the grid
+    if sweep:  # rates are chosen on validation sequences from a third stream, never on the test ones
         validation = manhattan_strokes(
-            1024, LENGTH, torch.Generator().manual_seed(20_000 + ctx.seed), ctx.device
+            1024, length, torch.Generator().manual_seed(20_000 + ctx.seed), ctx.device, cfg.noise
         )
-    for M in (MIXTURE, 1):
+    for M in (mixture, 1):
         fitted = {}
-        for rate in [lr[M]] if ctx.quick else LR_GRID:  # the full run: each variant's best rate of the grid
-            fitted[rate] = fit(ctx, M, rate, data, steps, ctx.seed)
-        if not ctx.quick:
+        for rate in LR_GRID if sweep else [lr[M]]:
+            fitted[rate] = fit(ctx, cfg, M, rate, data, ctx.seed)
+        if sweep:
             on_validation = {rate: evaluate(model, validation.points)[0] for rate, model in fitted.items()}
             for rate, value in on_validation.items():
                 ctx.measured(f"validation NLL per point, M = {M}, lr {rate:g}", value, detail)
@@ -411,53 +425,56 @@ def train(ctx: RunContext) -> None:
             f"lr {lr[M]:g}; {detail}; generator's floor {floor:.3f}, "
             f"best single Gaussian {gaussian_floor:.3f}",
         )
-        ctx.progress(len(nll), 2 if ctx.quick else 3)
+        ctx.progress(len(nll), 2 if cfg.seeds == 1 else 3)
     margin = 0.3 if ctx.quick else 0.4
+    same = "; mixture=1: the model under test is the single Gaussian too" if mixture == 1 else ""
     ctx.target(
-        f"held-out NLL per point, M = 1 minus M = {MIXTURE} (nats)",
-        nll[1] - nll[MIXTURE],
+        f"held-out NLL per point, M = 1 minus M = {mixture} (nats)",
+        nll[1] - nll[mixture],
         margin,
-        detail=f"M = {MIXTURE}: {nll[MIXTURE]:.3f}, M = 1: {nll[1]:.3f}; the generator's floors give "
-        f"{gaussian_floor - floor:.3f} between the best single Gaussian and the true mixture",
+        detail=f"M = {mixture}: {nll[mixture]:.3f}, M = 1: {nll[1]:.3f}; the generator's floors give "
+        f"{gaussian_floor - floor:.3f} between the best single Gaussian and the true mixture{same}",
     )
     pen_base = F.binary_cross_entropy(
         torch.full_like(test.points[:, 1:, 2], test.points[:, 1:, 2].mean().item()), test.points[:, 1:, 2]
     ).item()
-    for M in (MIXTURE, 1):
+    for M in (mixture, 1):
         ctx.measured(
             f"end-of-stroke log-loss per point, M = {M}",
             pen[M],
             f"generator's floor {test.pen_floor.mean().item():.4f}, a constant rate {pen_base:.4f}",
         )
-    _sampled_strokes(ctx, models, test.points)
-    if not ctx.quick:
-        _more_seeds(ctx, lr, steps)
+    _sampled_strokes(ctx, cfg, models, test.points)
+    if cfg.seeds > 1:
+        _more_seeds(ctx, cfg, lr)
 
 
-def _sampled_strokes(ctx: RunContext, models: dict[int, HandwritingModel], test: torch.Tensor) -> None:
+def _sampled_strokes(
+    ctx: RunContext, cfg: Config, models: dict[int, HandwritingModel], test: torch.Tensor
+) -> None:
     """256 sequences of 40 points written by each model (fig. 11): the pen-up rate and the share of clean
     unit steps inside strokes, against the held-out data; for M = 20 also with the bias b = 1 (eq. 61-62)."""
     data_pen, data_clean = stroke_summary(test)
-    for M, b in ((MIXTURE, 0.0), (MIXTURE, 1.0), (1, 0.0)):
-        x = sample(models[M], LENGTH - 1, torch.Generator().manual_seed(ctx.seed), batch=256, bias=b)
+    for M, b in ((cfg.mixture, 0.0), (cfg.mixture, 1.0), (1, 0.0)):
+        x = sample(models[M], cfg.seq_len - 1, torch.Generator().manual_seed(ctx.seed), batch=256, bias=b)
         pen_up, clean = stroke_summary(x)
         name = f"M = {M}" + (f", bias b = {b:g}" if b else "")
         ctx.measured(f"sampled strokes, {name}: share of clean unit steps", clean, f"data {data_clean:.3f}")
         ctx.measured(f"sampled strokes, {name}: pen-up rate", pen_up, f"data {data_pen:.4f}")
 
 
-def _more_seeds(ctx: RunContext, lr: dict[int, float], steps: int) -> None:
-    """The A/B on seeds s + 1 and s + 2 (their own data, initialisation and held-out set), at the rates
+def _more_seeds(ctx: RunContext, cfg: Config, lr: dict[int, float]) -> None:
+    """The A/B on seeds s + 1 … s + seeds − 1 (their own data, initialisation and held-out set), at the rates
     chosen above, reported as measured."""
-    gaps = []
-    for seed in (ctx.seed + 1, ctx.seed + 2):
-        data, test = strokes(seed, steps, ctx.device)
-        nll = {M: evaluate(fit(ctx, M, lr[M], data, steps, seed), test.points)[0] for M in (MIXTURE, 1)}
-        gaps.append(nll[1] - nll[MIXTURE])
+    gaps, mixture = [], cfg.mixture
+    for seed in range(ctx.seed + 1, ctx.seed + cfg.seeds):
+        data, test = strokes(cfg, seed, ctx.device)
+        nll = {M: evaluate(fit(ctx, cfg, M, lr[M], data, seed), test.points)[0] for M in (mixture, 1)}
+        gaps.append(nll[1] - nll[mixture])
         ctx.measured(  # the offset in the name, the seed in the detail: seeds line up by name
-            f"held-out NLL per point, M = 1 minus M = {MIXTURE}, the run's seed + {seed - ctx.seed}",
+            f"held-out NLL per point, M = 1 minus M = {mixture}, the run's seed + {seed - ctx.seed}",
             gaps[-1],
-            f"seed {seed}; M = {MIXTURE}: {nll[MIXTURE]:.3f}, M = 1: {nll[1]:.3f}",
+            f"seed {seed}; M = {mixture}: {nll[mixture]:.3f}, M = 1: {nll[1]:.3f}",
         )
     ctx.progress(3, 3)
 
