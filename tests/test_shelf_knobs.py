@@ -23,7 +23,7 @@ WITH_KNOBS = [name for name in BUILTIN if (PLUGINS / name / "config.py").exists(
 WITHOUT_KNOBS = {
     "fill_in_the_middle", "fuyu", "galactica", "gist_tokens", "gpt", "gpt2", "integer_tokenization", "mamba",
     "megabyte", "roberta", "rtrbm", "schedule_free", "segmentation", "stable_diffusion", "super_convergence",
-    "t5", "visualizing_cnns", "vit", "whisper",
+    "visualizing_cnns", "vit", "whisper",
 }  # fmt: skip
 
 #: Plugins whose ablation switch is a number, not a choice: the knob.
