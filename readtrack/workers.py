@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from readtrack import forkserver
 from readtrack.records import RunRecord
@@ -66,6 +66,7 @@ class Commands(Protocol):
     def argv(self, job: Job) -> list[str]: ...
 
 
+@runtime_checkable
 class ForkableCommands(Commands, Protocol):
     """Commands that are ``readtrack`` commands: ``cli_args(job)`` are the arguments after ``readtrack``, so
     a fork server can run them (``argv(job)`` is the same command as a process of its own)."""
@@ -119,7 +120,7 @@ def run_jobs(
     idle: list[_Worker] = []  # fork servers waiting for their next job
     busy: list[_Worker] = []
     ended: dict[Job, Outcome] = {}
-    forking = forkserver.available() and hasattr(settings, "cli_args")
+    forking = forkserver.available() and isinstance(settings, ForkableCommands)
 
     def tell(job: Job, event: dict[str, Any]) -> None:
         if on_event is not None:
@@ -146,13 +147,13 @@ def run_jobs(
         return worker
 
     def start(job: Job) -> None:
-        if not forking:
-            worker = spawn(settings.argv(job), serves=False)
-        elif idle:
-            worker = idle.pop()
-        else:
-            worker = spawn([sys.executable, "-m", "readtrack.forkserver"], serves=True)
-        worker.begin(job)
+        worker = _hand_over(idle, job, settings) if forking else None
+        if worker is None:
+            serve = [sys.executable, "-m", "readtrack.forkserver"]
+            worker = spawn(serve if forking else settings.argv(job), serves=forking)
+            worker.begin(job)
+            if forking:  # a server that dies at once: its reader ends the job with the server's exit code
+                _send(worker, settings.cli_args(job))  # type: ignore[attr-defined]
         busy.append(worker)
         tell(
             job,
@@ -164,10 +165,6 @@ def run_jobs(
                 "pid": worker.process.pid,
             },
         )
-        if worker.serves:
-            assert worker.process.stdin is not None
-            worker.process.stdin.write(json.dumps(settings.cli_args(job)) + "\n")  # type: ignore[attr-defined]
-            worker.process.stdin.flush()
         for reader in worker.readers:
             if not reader.is_alive() and reader.ident is None:
                 reader.start()
@@ -181,6 +178,8 @@ def run_jobs(
             except queue.Empty:
                 if cancel is not None and cancel.is_set():
                     raise KeyboardInterrupt from None
+                continue
+            if worker not in busy:  # a server that died as it was handed a job, since replaced
                 continue
             busy.remove(worker)
             outcome = _finish(worker, job)
@@ -206,6 +205,30 @@ def run_jobs(
         raise JobsCancelled([ended[j] for j in jobs if j in ended]) from None
     _close(idle)
     return [ended[j] for j in jobs]
+
+
+def _send(server: _Worker, args: list[str]) -> bool:
+    """Give a fork server its next job; False when it is gone (its stdin closed under us)."""
+    try:
+        server.process.stdin.write(json.dumps(args) + "\n")  # type: ignore[union-attr]
+        server.process.stdin.flush()  # type: ignore[union-attr]
+    except (BrokenPipeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _hand_over(idle: list[_Worker], job: Job, settings: Commands) -> _Worker | None:
+    """An idle fork server that took ``job`` (servers that died while idle are dropped), or None."""
+    assert isinstance(settings, ForkableCommands)
+    while idle:
+        server = idle.pop()
+        if server.process.poll() is not None:
+            continue
+        server.begin(job)
+        if _send(server, settings.cli_args(job)):
+            return server
+        server.job = None  # gone between the two: a late end of its reader is ignored (not busy)
+    return None
 
 
 def _read_events(

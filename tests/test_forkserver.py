@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,28 @@ def test_a_run_that_dies_is_an_error_and_the_server_goes_on_with_the_next(user_d
     assert outcomes[1].error is not None and "exited with code 3 without a record" in outcomes[1].error
     assert [numbers(o) for o in (outcomes[0], outcomes[2])] == [[("seed", 0.0)], [("seed", 2.0)]]
     assert len(set(pids)) == 1
+
+
+def test_a_server_that_died_while_idle_is_replaced_and_no_job_is_lost(user_dir: Path) -> None:
+    """The first run's server is killed (as the OOM killer might) while it waits for its next job: the next
+    job goes to a new server, and every job ends with its record."""
+    write_plugin(user_dir, "crashy", CRASHING)
+    pids: list[int] = []
+
+    def on_event(job: Job, event: dict[str, Any]) -> None:
+        if event.get("type") == "job" and event.get("event") == "start":
+            pids.append(event["pid"])
+
+    def kill_the_server(outcome: Outcome) -> None:
+        if outcome.job.seed == 0:
+            os.kill(pids[0], signal.SIGKILL)
+            time.sleep(0.5)
+
+    jobs = [Job("crashy", seed, "g") for seed in (0, 2, 3)]
+    settings = RunSettings(device="cpu", only="train")
+    outcomes = run_jobs(jobs, settings, workers=1, on_event=on_event, on_end=kill_the_server)
+    assert [numbers(o) for o in outcomes] == [[("seed", 0.0)], [("seed", 2.0)], [("seed", 3.0)]]
+    assert pids[0] != pids[1] == pids[2]
 
 
 def test_a_server_reads_jobs_until_its_stdin_ends_and_reports_each_exit(user_dir: Path) -> None:
