@@ -65,7 +65,13 @@ def test_explain_imports_no_torch() -> None:
 
 def test_the_page_lists_the_implementation_and_experiments_first_then_the_other_files() -> None:
     page = read_page("flashattention")
-    assert [f.name for f in page.files] == ["model.py", "experiment.py", "cuda_bench.py", "triton_kernel.py"]
+    assert [f.name for f in page.files] == [
+        "model.py",
+        "experiment.py",
+        "config.py",
+        "cuda_bench.py",
+        "triton_kernel.py",
+    ]
 
 
 def test_indented_equation_blocks_become_text_fences_and_nothing_else_changes() -> None:
