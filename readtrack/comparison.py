@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from readtrack.knobs import knobs_of, settings_label
+from readtrack.knobs import settings_label
 from readtrack.records import GroupRecord, RunRecord, jsonable
 from readtrack.spread import spreads
 
@@ -221,7 +221,7 @@ def knob_defaults(plugin: str, quick: bool) -> dict[str, Any] | None:
 
     try:
         config = knobs.plugin_config(plugin)
-        return {k.name: k.default(quick) for k in knobs_of(config)} if config is not None else {}
+        return knobs.defaults(config, quick) if config is not None else {}
     except Exception:  # any error of a plugin's own declaration or config.py: the defaults are unknown
         return None
 

@@ -219,18 +219,22 @@ def checked(plugin: str, package: str, quick: bool, settings: Mapping[str, Any])
     return off_default(config, quick, {key: values[0] for key, values in parsed.items()})
 
 
+def defaults(config: type, quick: bool) -> dict[str, Any]:
+    """Each knob's default for the run size (quick or full)."""
+    return {k.name: k.default(quick) for k in knobs_of(config)}
+
+
 def resolve(config: type, quick: bool, settings: Mapping[str, Any]) -> Any:
     """The ``Config`` of a run: each knob's default for its size, then ``settings`` (already checked)."""
-    values = {k.name: k.default(quick) for k in knobs_of(config)}
-    return config(**{**values, **settings})
+    return config(**{**defaults(config, quick), **settings})
 
 
 def off_default(config: type | None, quick: bool, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that differ from the run size's defaults (what a run's record keeps)."""
     if config is None:
         return dict(settings)
-    defaults = {k.name: k.default(quick) for k in knobs_of(config)}
-    return {key: value for key, value in settings.items() if defaults.get(key, _SAME) != value}
+    default = defaults(config, quick)
+    return {key: value for key, value in settings.items() if default.get(key, _SAME) != value}
 
 
 def settings_label(settings: Mapping[str, Any]) -> str:

@@ -10,15 +10,14 @@ is read from its groups alone. Torch-free, as all of history.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from readtrack import history, knobs
-from readtrack.comparison import Lineup, RunComparison, line_up
+from readtrack import history
+from readtrack.comparison import Lineup, RunComparison, knob_defaults, line_up
 from readtrack.errors import UsageError
 from readtrack.knobs import settings_label
 from readtrack.records import GroupRecord, RunInfo, RunRecord, RunStatus, float_or_nan, worst_status
@@ -134,19 +133,8 @@ def _sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord:
         no_run: list[RunStatus] = ["error"] if len(groups) < len(settings) else []
         status = worst_status([g.status for g in groups] + no_run)
     plugin = groups[0].plugin
-    defaults = _defaults(plugin, groups[0].info.quick)
+    defaults = knob_defaults(plugin, groups[0].info.quick) or {}  # None: the plugin's config is gone
     return SweepRecord(sweep_id, plugin, started, status, duration, seeds, settings, groups, defaults)
-
-
-@functools.cache
-def _defaults(plugin: str, quick: bool) -> dict[str, Any]:
-    """The plugin's knobs' defaults for the run size; empty when its config.py cannot be read (the plugin
-    is gone or broken: history still lists its sweeps)."""
-    try:
-        config = knobs.plugin_config(plugin)
-    except Exception:  # a plugin that no longer loads: its sweeps stay listed without their defaults
-        return {}
-    return {} if config is None else {k.name: k.default(quick) for k in knobs.knobs_of(config)}
 
 
 #: A sweep's id, or the start of it (`readtrack history` shows 8 hex digits; 4 are enough when unique).

@@ -120,7 +120,7 @@ def run_jobs(
     idle: list[_Worker] = []  # fork servers waiting for their next job
     busy: list[_Worker] = []
     ended: dict[Job, Outcome] = {}
-    forking = forkserver.available() and isinstance(settings, ForkableCommands)
+    forkable = settings if forkserver.available() and isinstance(settings, ForkableCommands) else None
 
     def tell(job: Job, event: dict[str, Any]) -> None:
         if on_event is not None:
@@ -147,13 +147,15 @@ def run_jobs(
         return worker
 
     def start(job: Job) -> None:
-        worker = _hand_over(idle, job, settings) if forking else None
-        if worker is None:
-            serve = [sys.executable, "-m", "readtrack.forkserver"]
-            worker = spawn(serve if forking else settings.argv(job), serves=forking)
+        if forkable is None:
+            worker = spawn(settings.argv(job), serves=False)
             worker.begin(job)
-            if forking:  # a server that dies at once: its reader ends the job with the server's exit code
-                _send(worker, settings.cli_args(job))  # type: ignore[attr-defined]
+        elif (handed := _hand_over(idle, job, forkable)) is not None:
+            worker = handed
+        else:
+            worker = spawn([sys.executable, "-m", "readtrack.forkserver"], serves=True)
+            worker.begin(job)
+            _send(worker, forkable.cli_args(job))  # a server that dies at once: its reader ends the job
         busy.append(worker)
         tell(
             job,
@@ -217,9 +219,8 @@ def _send(server: _Worker, args: list[str]) -> bool:
     return True
 
 
-def _hand_over(idle: list[_Worker], job: Job, settings: Commands) -> _Worker | None:
+def _hand_over(idle: list[_Worker], job: Job, settings: ForkableCommands) -> _Worker | None:
     """An idle fork server that took ``job`` (servers that died while idle are dropped), or None."""
-    assert isinstance(settings, ForkableCommands)
     while idle:
         server = idle.pop()
         if server.process.poll() is not None:

@@ -351,11 +351,7 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
         setting += " quick" if info is not None and info.quick else ""
         if isinstance(r, SweepRecord):
             # narrow: a knob a line, its values wrapping after a comma, never inside a number
-            swept = (
-                "\n".join(visible(f"{k}={', '.join(map(value_text, v))}") for k, v in r.knobs.items())
-                if narrow
-                else visible(swept_knobs(r))
-            )
+            swept = swept_knobs(r, values=", ", knobs="\n") if narrow else swept_knobs(r)
             where = Text(visible(setting) + "\n" + f"sweep, {len(r.settings)} settings: {swept}")
             seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
         elif isinstance(r, GroupRecord):
@@ -395,9 +391,10 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
         )
 
 
-def swept_knobs(sweep: SweepRecord) -> str:
-    """``lr=0.001,0.003 steps=20,40``: each knob a sweep turned, with its values."""
-    return " ".join(f"{k}={','.join(map(value_text, v))}" for k, v in sweep.knobs.items())
+def swept_knobs(sweep: SweepRecord, *, values: str = ",", knobs: str = " ") -> str:
+    """``lr=0.001,0.003 steps=20,40``: each knob a sweep turned, with its values (joined by ``values``, the
+    knobs by ``knobs``), each control character written out."""
+    return knobs.join(visible(f"{k}={values.join(map(value_text, v))}") for k, v in sweep.knobs.items())
 
 
 def sweep_status(sweep: SweepRecord) -> Text:
