@@ -17,6 +17,7 @@ from readtrack_plugins.gpt2 import experiment
 from readtrack_plugins.gpt2.model import GPT, ByteLevelBPE, GPTConfig, pretokenize
 
 from readtrack.plugin_kit.transformer import TinyTransformer
+from readtrack.runner import run_plugin
 
 PLUGIN = "readtrack_plugins.gpt2"
 TEXT = experiment.synthetic_text(0, 300) + experiment.HOSTILE
@@ -170,3 +171,19 @@ def test_without_tokenizers_the_check_still_runs_and_says_so(monkeypatch: pytest
     result = run_stage("gpt2", "check")
     assert result.verdict() == "passed", failures(result)
     assert not any("tokenizers'" in c.name for c in result.comparisons)
+
+
+def test_without_the_scaling_the_stream_grows_with_depth_and_the_flat_claim_fails() -> None:
+    """``--set scaled_init=false`` (the ablation switch of config.py): the arm "with 1/√N scaling" is
+    initialised plainly, its stream variance grows with depth as the other arm's, and the flat-in-depth claim
+    is missed, reported against its threshold, not asserted (a knob is off its calibrated default)."""
+    settings = {"scaled_init": False, "bpe_vocab": 257}  # one merge: the BPE part kept short
+    record = run_plugin("gpt2", device="cpu", quick=True, only="train", settings=settings, keep_history=False)
+    (result,) = record.stages
+    assert not result.targets and not result.error, failures(result)
+    values = {m.name: m.value for m in result.measured}
+    at_48 = [values[f"Var(x_L)/Var(x_0) at init, L = 48, {w} 1/√N scaling"] for w in ("with", "without")]
+    assert at_48[0] == at_48[1]  # the same initialisation twice
+    (flat,) = [m for m in result.measured if m.name.startswith("with 1/√N: Var(x_L)/Var(x_0) at L = 48")]
+    assert flat.claim == (1.2, False) and flat.value > 4, flat
+    assert "scaled_init=false" in flat.detail
