@@ -99,14 +99,15 @@ class RunScreen(Screen[None]):
         Binding("s", "seeds", "Seeds", tooltip="Type seeds to run in parallel: 0-4, 0,3,7, or a count"),
         Binding("K", "knobs", "Knobs", tooltip="Turn the plugin's knobs: the next run uses them (as --set)"),
         Binding("p", "save_plot", "Save plot", tooltip="Save the shown run's plot as PNG (readtrack plot's)"),
-        Binding("tab", "switch_pane", "Scroll log/result", tooltip="Arrows, PgUp/PgDn, j/k scroll the pane"),
-        Binding("escape", "cancel_or_back", "Cancel / back"),
+        Binding("tab", "switch_pane", "Other pane", tooltip="Arrows, PgUp/PgDn, j/k scroll the pane"),
+        Binding("escape", "cancel_or_back", "Cancel/back"),
     ]
     # The result pane has the keys (arrows, PgUp/PgDn, j/k scroll it); Tab gives them to the live log. Not
     # the seeds field: d, f and s are keys here until s focuses it.
     AUTO_FOCUS = "#run-results"
     KEY_BAR_FIRST: ClassVar[tuple[str, ...]] = (
         "start",
+        "cancel_or_back",  # the way out: at 80 columns the bar still has room for all but Tab (in the border)
         "cycle_device",
         "toggle_mode",
         "seeds",

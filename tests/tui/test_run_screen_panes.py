@@ -84,8 +84,21 @@ def test_the_result_pane_scrolls_with_the_keys_the_key_bar_names(catalog_file: P
     scrolled, after_tab, text, log_focused = run_app(catalog_file, steps, size=(100, 30))
     assert scrolled > 2
     assert after_tab == scrolled and log_focused  # Tab gives the keys to the live log
-    assert "tab Scroll log/result" in text.splitlines()[-1]  # the key bar says so
+    assert "tab Other pane" in text.splitlines()[-1]  # the key bar says so
     assert "PgUp PgDn j k scroll" in text  # and the focused pane's border
+
+
+def test_at_80_columns_the_key_bar_still_names_the_way_back(catalog_file: Path) -> None:
+    """Esc (cancel a run, or back to the list) was the first hint dropped at 80 columns: a newcomer saw no
+    way out. Now only Tab's goes, which the focused pane's border names."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+        await open_run_screen(app, pilot)
+        return screen_text(app).splitlines()[-1]
+
+    bar = run_app(catalog_file, steps, size=(80, 24))
+    keys = ("⏎ Run", "esc Cancel/back", "d Device", "f Quick/full", "s Seeds", "K Knobs", "p Save plot")
+    assert all(shown in bar for shown in keys), bar
 
 
 def test_long_log_lines_wrap_at_word_ends_in_the_live_pane(catalog_file: Path) -> None:
