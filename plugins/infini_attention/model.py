@@ -35,7 +35,9 @@ def retrieve(sq: torch.Tensor, M: torch.Tensor, z: torch.Tensor) -> torch.Tensor
     """Eq. 3: σ(Q) M / σ(Q) z for σ(Q) (B, H, N, d_k) → (B, H, N, d_v). An empty memory (z = 0) gives 0."""
     numerator = sq @ M  # (B, H, N, d_v)
     denominator = sq @ z.unsqueeze(-1)  # (B, H, N, 1); > 0 once anything is stored, since σ > 0
-    return numerator / denominator.clamp_min(torch.finfo(denominator.dtype).tiny)
+    # An empty memory's 0/0 is read as 0/1. Dividing by a clamped tiny number gives the same 0 forward, but
+    # a backward of gradient/tiny, which overflows to inf for a gradient above ~4, and then inf · M = NaN.
+    return numerator / torch.where(denominator > 0, denominator, 1.0)
 
 
 def update(sk: torch.Tensor, v: torch.Tensor, memory: Memory, delta: bool) -> Memory:
