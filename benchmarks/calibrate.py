@@ -3,9 +3,9 @@
 ``python benchmarks/calibrate.py [NAME ...] [--seeds 0-19] [--full] [--jobs 2] [--home DIR ...] [--no-run]
 [--write]``
 
-1. Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes`` (``--full``: without
-   ``--quick``; one thread per run) into a data dir of its own (the first ``--home``, else a new temporary
-   one). ``--no-run`` runs nothing and reads what is already in the ``--home`` dirs.
+1. Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes --timeout 0`` (``--full``:
+   without ``--quick``; one thread per run) into a data dir of its own (the first ``--home``, else a new
+   temporary one). ``--no-run`` runs nothing and reads what is already in the ``--home`` dirs.
 2. Reads each plugin's runs of that mode back from every ``--home`` (the newest run of each seed), and prints
    the table of its targets: mean ± sd, min … max, margin in sd, failing seeds.
 3. ``--write`` records them in ``plugins/NAME/calibration.json`` (in place of that mode's calibration on the
@@ -55,6 +55,7 @@ def main() -> None:
         mode = [] if args.full else ["--quick"]
         command = [sys.executable, "-m", "readtrack", "run", *names, *mode, "--only", "train"]
         command += ["--seeds", args.seeds, "--jobs", str(args.jobs), "--yes"]
+        command += ["--timeout", "0"]  # numbers, not times: a loaded machine must not cut a run short
         subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
     print(f"{'full' if args.full else 'quick'} runs, seeds {args.seeds}, history in {', '.join(homes)}\n")
     found: dict[str, list[calibration.Calibration]] = {}

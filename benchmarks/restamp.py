@@ -72,6 +72,13 @@ def main() -> None:
                 before, after = numbers[2 * i], numbers[2 * i + 1]
                 if not same(before, after):  # a wall-time ratio differs run to run: the base again tells
                     again = train_numbers(base, name, quick, seed)
+                    if [m[0] for m in again["measured"]] != [m[0] for m in before["measured"]]:
+                        # a stage that failed once (its status says so), or one that measures what it meets
+                        differ.append(
+                            f"{'quick' if quick else 'full'} seed {seed}: {args.base} itself measured "
+                            f"different things twice ({before['status']}, then {again['status']})"
+                        )
+                        continue
                     noise = {
                         m[0]
                         for m, n in zip(before["measured"], again["measured"], strict=True)
@@ -125,6 +132,7 @@ def train_numbers(tree: Path, name: str, quick: bool, seed: int) -> dict[str, An
     """Every number the train stage of ``name`` records, run from ``tree`` (one thread, nothing recorded)."""
     argv = [sys.executable, "-m", "readtrack", "run", name, "--only", "train", "--seed", str(seed)]
     argv += ["--threads", "1", "--device", "cpu", "--json", "--no-record", *(["--quick"] if quick else [])]
+    argv += ["--timeout", "0"]  # a loaded machine may take longer than a stage's limit: numbers do not care
     out = subprocess.run(argv, env=_env(tree), capture_output=True, text=True, cwd=tempfile.gettempdir())
     records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     record = next((r["record"] for r in reversed(records) if r.get("type") == "record"), None)
