@@ -21,7 +21,7 @@ WITH_KNOBS = [name for name in BUILTIN if (PLUGINS / name / "config.py").exists(
 
 #: Plugins whose experiment has no knobs yet (issue 55): only ever shrinks, empty when the issue is done.
 WITHOUT_KNOBS = {
-    "fill_in_the_middle", "fuyu", "galactica", "gist_tokens", "gpt", "gpt2", "integer_tokenization", "mamba",
+    "fill_in_the_middle", "fuyu", "galactica", "gist_tokens", "gpt", "integer_tokenization", "mamba",
     "megabyte", "rtrbm", "schedule_free", "segmentation", "stable_diffusion", "super_convergence",
     "visualizing_cnns", "vit", "whisper",
 }  # fmt: skip
