@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches, reported_claim, run_stage
+from plugin_stages import check_catches, run_stage
 from readtrack_plugins.rtrbm.model import RBM, RTRBM
 
 
@@ -111,14 +111,30 @@ def test_the_check_stage_catches_a_wrong_free_energy_recurrence_or_chain(
 
 def test_the_train_claim_fails_without_the_temporal_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the idea: the "RTRBM" built with W′ = 0 (no temporal connection), the same model as the RBM arm;
-    the RTRBM / RBM error ratio must miss its claim: the quick run reports it without asserting it (a smoke
-    test: its spread over seeds is too wide for the calibration rule), so the number itself must land on the
-    failing side of the claim."""
+    the asserted RTRBM / RBM error ratio must then fail its target, and the stage with it."""
 
     def no_recurrence(visible: int, hidden: int, temporal: bool = True) -> RTRBM:
         return RTRBM(visible, hidden, False)
 
     monkeypatch.setattr("readtrack_plugins.rtrbm.experiment.RTRBM", no_recurrence)
     result = run_stage("rtrbm", "train")
-    ratio = reported_claim(result, "next-frame error, RTRBM / RBM")
+    assert result.verdict() == "failed"
+    (ratio,) = (t for t in result.targets if t.name == "next-frame error, RTRBM / RBM")
     assert not ratio.passed, ratio
+
+
+def test_the_temporal_knob_removes_the_idea_and_the_arms_become_one_model() -> None:
+    """``--set temporal=false`` (the ablation switch of config.py) makes the RTRBM arm the plain RBM: with
+    the paired design (same initial weights, batches and CD noise) both arms are then the same computation, so
+    the ratio is exactly 1, reported against the claim (≤ 0.95), not asserted (a knob off its default)."""
+    from readtrack_plugins.rtrbm.config import Config
+
+    from readtrack.knobs import knobs_of
+    from readtrack.runner import run_plugin
+
+    assert {k.name for k in knobs_of(Config)} >= {"temporal", "steps", "lr", "hidden", "seeds"}
+    off = run_plugin("rtrbm", device="cpu", quick=True, only="train", settings={"temporal": False})
+    assert off.info.settings == {"temporal": False} and off.status == "passed"  # nothing asserted
+    (stage,) = off.stages
+    ratio = next(m for m in stage.measured if m.name == "next-frame error, RTRBM / RBM")
+    assert ratio.claim == (0.95, False) and ratio.value == 1.0, ratio
