@@ -1,0 +1,41 @@
+"""The knobs of vit's experiment (``readtrack knobs vit``; ``readtrack run vit --set KEY=VALUE``).
+
+The defaults are the calibrated experiment: turn one and the run reports its targets without asserting
+them. ``model`` is the ablation switch: the network in the "ViT" arm, the Vision Transformer (the paper) or
+the CNN itself, which leaves no inductive bias to tell the arms apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readtrack.knobs import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = knob(
+        "vit",
+        choices=("vit", "cnn"),
+        help="the network in the 'ViT' arm: the Vision Transformer, or the LeNet-style CNN it is compared to",
+        paper="vit",
+    )
+    images: int = knob(
+        250, low=4, high=2000, help="training images of the small-data run (the full run adds 4000)",
+        paper="ImageNet's 1.3M up to JFT's 300M",
+    )  # fmt: skip
+    steps: int = knob(300, quick=150, low=1, high=20_000, help="Adam steps per network, the same for both")
+    batch: int = knob(64, low=1, high=1024, help="images per step, the same batches for both arms")
+    lr: float = knob(
+        0.0,
+        low=0.0,
+        high=1.0,
+        help="Adam's rate for every network; 0: each its best of 1e-3, 3e-3 on validation (quick: 3e-3)",
+    )
+    dim: int = knob(
+        32, low=1, high=512, help="the ViT's width D (2 heads, 1 when D is odd); MLP 2D", paper="768 (ViT-B)"
+    )
+    depth: int = knob(2, low=1, high=12, help="the ViT's encoder layers L", paper="12 (ViT-B)")
+    seeds: int = knob(
+        3, quick=1, low=1, high=16, help="initialisations (and batch orders) of the small-data run, averaged"
+    )
