@@ -107,6 +107,7 @@ class MegabyteConfig:
     global_layers: int = 2
     local_layers: int = 1
     heads: int = 4
+    local_bytes: bool = True  # False, the ablation: eq. 4's byte term replaced by the pad at every position
 
 
 class Megabyte(nn.Module):
@@ -139,7 +140,8 @@ class Megabyte(nn.Module):
         h_global_out = self.global_model(h_global_in)  # (B, K, P·D_G)                           eq. 3
         slices = h_global_out.view(B, K, cfg.P, cfg.d_G)  # slice p: (k, p·D_G : (p+1)·D_G)
         byte_embed = _embed(x, self.E_local_embed).view(B, K, cfg.P, cfg.d_L)  # (B, K, P, D_L)
-        h_local_in = self.w_GL(slices) + local_offset(byte_embed, self.E_local_pad)  # (B, K, P, D_L) eq. 4
+        own = local_offset(byte_embed, self.E_local_pad) if cfg.local_bytes else self.E_local_pad
+        h_local_in = self.w_GL(slices) + own  # (B, K, P, D_L)                                    eq. 4
         h_local_out = self.local_model(h_local_in.view(B * K, cfg.P, cfg.d_L))  # patches apart    eq. 5
         logits = h_local_out @ self.E_local_embed.T  # (B·K, P, V)                               eq. 6
         return logits.view(B, K * cfg.P, -1)[:, :T]  # (B, T, V): the padding's logits dropped
