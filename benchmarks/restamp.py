@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="built-in plugins")
     parser.add_argument("--base", required=True, help="the commit whose code the calibration ran")
-    parser.add_argument("--seeds", default="0-1", help="quick runs' seeds")
+    parser.add_argument("--seeds", default="0-1", help="quick runs' seeds ('' for none)")
     parser.add_argument("--full-seeds", default="0-0", help="full runs' seeds ('' for none)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="re-stamp the records when all numbers agree")
@@ -49,7 +49,7 @@ def main() -> None:
     from readtrack import calibration
     from readtrack.batch import parse_seeds
 
-    runs = [(True, s) for s in parse_seeds(args.seeds)]
+    runs = [(True, s) for s in (parse_seeds(args.seeds) if args.seeds else [])]
     runs += [(False, s) for s in (parse_seeds(args.full_seeds) if args.full_seeds else [])]
     failed = False
     with worktree(args.base) as base:

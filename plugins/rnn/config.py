@@ -19,10 +19,12 @@ class Config:
         help="Elman's context units (h_(t−1) fed back); off: W_hh held at 0 in the RNN, XOR and adding alike",
         paper="on",
     )
-    xor_steps: int = knob(600, low=1, high=100_000, help="Adam steps on the temporal XOR", paper="600 passes")
+    xor_steps: int = knob(
+        600, quick=450, low=1, high=100_000, help="Adam steps on the temporal XOR", paper="600 passes"
+    )
     steps: int = knob(
         1000,
-        quick=800,
+        quick=600,
         low=1,
         high=100_000,
         help="adding problem: Adam steps per network (quick: each stops once solved)",

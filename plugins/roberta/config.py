@@ -27,7 +27,7 @@ class Config:
     )
     steps: int = knob(
         300,
-        quick=250,
+        quick=150,
         low=1,
         high=100_000,
         help="epochs over the fixed set, one full-batch Adam step each, per arm and rate",
