@@ -193,7 +193,8 @@ class PaperView(Screen[None]):
         self.app.call_from_thread(self._show, page, abstract, runs, runs_error, exercise, status)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#page-head", Static).update(Text(message, style="red"))
+        for head in self.query("#page-head").results(Static):  # none once the view is being closed
+            head.update(Text(message, style="red"))
 
     def _show(
         self,
@@ -204,8 +205,8 @@ class PaperView(Screen[None]):
         exercise: PracticePlugin | None = None,
         status: Status = "not started",
     ) -> None:
-        if not self.is_attached:
-            return  # closed while the worker read (the app quit): nothing left to show it in
+        if not self.is_attached or not self.query("#page-head"):
+            return  # closed while the worker read (the app quit; its children may go first): nothing to show
         if exercise is not None and self.exercise is None:  # the first load: the tab appears
             self.query_one(TabbedContent).show_tab("practice")
         self.exercise, self.practice_status = exercise, status
@@ -226,7 +227,7 @@ class PaperView(Screen[None]):
 
     def _show_head(self, abstract: str | None, note: str = "") -> None:
         """The paper's title, arXiv id, code links and synced abstract over the page (``note`` under them)."""
-        if not self.is_attached:
+        if not self.is_attached or not self.query("#page-head"):
             return
         head = Text()
         head.append(visible(self.paper.display_title), style="bold")
