@@ -222,11 +222,21 @@ def test_replay_the_run_screen_closing_over_the_paper_view(catalog_file: Path) -
     assert replay(catalog_file, ["p", "enter", "enter", "escape"]) == 0
 
 
-def test_replay_esc_at_once_after_starting_a_run(user_dir: Path, catalog_file: Path) -> None:
+def test_replay_esc_at_once_after_starting_a_run(
+    user_dir: Path, catalog_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Found by a walk that may start runs (of a fake plugin): Enter, then Esc before the run's process has
     started the runner. The SIGINT met Python still importing readtrack: the run screen printed that
     process's KeyboardInterrupt traceback in its log and said the run ended without a record (killed).
-    It is a run cancelled before it started, and says so."""
+    It is a run cancelled before it started, and says so. The run's Python is held at its start for 3 s (a
+    sitecustomize on its PYTHONPATH), so that Esc comes first on a loaded machine too: without it, a CI run
+    once heard the runner before the Esc was handled."""
+    slow_start = tmp_path / "slow_start"
+    slow_start.mkdir()
+    (slow_start / "sitecustomize.py").write_text("import time\n\ntime.sleep(3)\n", encoding="utf-8")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(slow_start), os.environ.get("PYTHONPATH")]))
+    )
     write_plugin(user_dir, "tinyplug")
     edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
 
