@@ -158,9 +158,15 @@ class NotesScreen(ModalScreen[str | None]):
             )
 
     def _text(self) -> str:
+        """The editor's text; the notes it opens with while it is not yet composed (Ctrl+Q or Ctrl+S in the
+        moment after a failed save pushes it again)."""
+        from textual.css.query import NoMatches
         from textual.widgets import TextArea
 
-        return self.query_one(TextArea).text
+        try:
+            return self.query_one(TextArea).text
+        except NoMatches:
+            return self.notes
 
     def changed(self) -> bool:
         """Whether the text differs from the notes in the file."""

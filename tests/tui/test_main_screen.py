@@ -483,3 +483,11 @@ def test_help_lists_the_paper_views_tabs_and_the_practice_tabs_keys(catalog_file
         ]:
             assert any(re.match(rf"\s*{key}\s+{re.escape(words)}", line) for line in lines), (key, text)
     assert any(re.match(r"\s*Space\s+Mark the paper read", line) for line in from_the_list)  # the list's too
+
+
+def test_an_editor_not_yet_composed_answers_with_the_text_it_opens_with() -> None:
+    # a failed save pushes the editor again: Ctrl+Q in the moment before it is composed asks whether the
+    # notes changed, which used to query a TextArea not there yet (NoMatches, ending the app)
+    editor = NotesScreen("a paper", "keep me", saved="")
+    assert editor._text() == "keep me"
+    assert editor.changed()

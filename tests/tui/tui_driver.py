@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -27,12 +28,20 @@ async def settle(app: ReadtrackApp, pilot: Pilot[None]) -> None:
 
 
 async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Pause until ``condition()`` holds (the reload poll runs once a second); fail after ``timeout``."""
+    """Pause until ``condition()`` holds (the reload poll runs once a second); fail after ``timeout``.
+    A query that finds nothing yet (a screen pushed but not composed) counts as not yet."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.1)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except NoMatches:
+        return False
 
 
 def run_app(
