@@ -333,7 +333,9 @@ def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
 #: shows an asserted target that fails a seed or sits under 3 sd (to be strengthened, or reported instead).
 #: Both fail when a plugin's state and its ledger disagree, either way.
 FULL_NOT_CALIBRATED: frozenset[str] = frozenset()
-FULL_BREAKS_RULE: frozenset[str] = frozenset()
+#: galactica: its full run (5 digits, each format its best rate) was 12.5 sd on seeds 0-4 with AVX512 kernels;
+#: on seeds 0-9 here (AVX2) the direct model half-learnt on four seeds: 0.871 ± 0.156, 2.4 sd (issue 54).
+FULL_BREAKS_RULE: frozenset[str] = frozenset({"galactica"})
 
 
 @pytest.mark.parametrize("name", BUILTIN)

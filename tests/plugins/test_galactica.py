@@ -140,16 +140,17 @@ def test_the_check_stage_catches_a_wrong_carry_or_a_misplaced_cache(
     check_catches("galactica", *caught_by)
 
 
-def test_the_quick_margin_is_zero_without_the_scratchpad(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_quick_claim_fails_without_the_scratchpad(monkeypatch: pytest.MonkeyPatch) -> None:
     """The idea removed: the "scratchpad" model is trained and decoded on the direct format too, so both arms
-    are the same model and the scratchpad − direct margin the quick run reports is exactly 0. The quick run
-    is a smoke test (issue 42): it reports the margin and asserts nothing; the full run asserts it."""
+    are the same model, the scratchpad − direct margin is exactly 0 and the quick run's asserted claim
+    (≥ 0.2) fails."""
     for name in ("format_batch", "loss_mask", "sequence_length", "prompt"):  # each takes scratchpad last
         monkeypatch.setattr(experiment, name, partial(_direct, getattr(experiment, name)))
     result = run_stage("galactica", "train")
-    assert not result.targets, failures(result)
-    (margin,) = [m for m in result.measured if "scratchpad − direct" in m.name]
-    assert margin.value == 0.0, margin
+    (margin,) = result.targets
+    assert "scratchpad − direct (4-digit addition)" in margin.name, failures(result)
+    assert margin.value == 0.0 and margin.target == 0.2 and not margin.passed, margin
+    assert result.verdict() == "failed"
 
 
 def _direct(format_function: Callable[..., Any], *args: Any) -> Any:
