@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches, failures, run_stage
+from plugin_stages import check_catches, failures, reported, reported_claim, run_stage
 from readtrack_plugins.integer_tokenization import experiment
 from readtrack_plugins.integer_tokenization.model import (
     AdditionFormat,
@@ -26,6 +26,7 @@ from readtrack_plugins.integer_tokenization.model import (
 from readtrack.plugin_kit.bpe import BPE
 from readtrack.plugin_kit.tasks import IGNORE
 from readtrack.plugin_kit.transformer import TinyTransformer
+from readtrack.runner import run_plugin
 
 PLUGIN = "readtrack_plugins.integer_tokenization"
 CORPUS = number_text(3, 600)
@@ -138,3 +139,23 @@ def test_the_train_targets_fail_when_bpe_splits_digits_too(monkeypatch: pytest.M
     result = run_stage("integer-tokenization", "train")
     failed = {t.name for t in result.targets if not t.passed}
     assert "distinct splittings (token lengths) of 1000-9999, BPE" in failed, failures(result)
+
+
+def test_quick_run_reports_the_unseen_number_gap_and_the_switch_makes_a_null_ab() -> None:
+    """The quick run reports that a sum with a never-trained number is likelier with digit tokens, held to
+    "< 0" (it reported no such claim before, only gaps on trained numbers); ``--set split_digits=false`` gives
+    the digit arm the BPE too, and the paired design (same initialisation, batches and pairs) then makes
+    every digit − BPE gap 0."""
+    result = run_stage("integer-tokenization", "train")
+    gap = reported_claim(result, "held-out −log p(answer), digit tokens − BPE tokens, unseen")
+    assert gap.passed and gap.target == 0.0 and gap.value < 0, failures(result)
+    record = run_plugin(
+        "integer-tokenization", device="cpu", quick=True, only="train", settings={"split_digits": False}
+    )
+    (null,) = record.stages
+    assert not null.targets  # a knob off its default: reported, not asserted
+    for name in (
+        "held-out −log p(answer), digit tokens − BPE tokens, unseen",
+        "held-out exact match, digit tokens − BPE tokens, unseen",
+    ):
+        assert reported(null, name) == 0.0, failures(null)
