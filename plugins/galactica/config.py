@@ -32,7 +32,12 @@ class Config:
         paper="not stated for arithmetic",
     )
     batch: int = knob(32, low=1, high=4096, help="addition pairs per step")
-    d_model: int = knob(64, low=4, high=1024, help="width of the transformer (4 heads: a multiple of 4)")
+    d_model: int = knob(
+        64,
+        choices=(8, 16, 32, 64, 128, 256, 512, 1024),
+        help="width of the transformer (4 heads)",
+        paper="10240 (120B)",
+    )
     layers: int = knob(
         2, low=1, high=24, help="transformer blocks: the fixed depth a direct answer must fit in", paper="96"
     )

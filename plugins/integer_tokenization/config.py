@@ -29,7 +29,9 @@ class Config:
         help="AdamW's rate for both arms; 0: each arm its best of 3e-3, 1e-2 on the validation pairs",
     )
     batch: int = knob(128, low=1, high=4096, help="addition examples per step")
-    d_model: int = knob(32, low=4, high=512, help="the TinyTransformer's width, a multiple of its 4 heads")
+    d_model: int = knob(
+        32, choices=(8, 16, 32, 64, 128, 256, 512), help="the TinyTransformer's width (4 heads)"
+    )
     layers: int = knob(2, low=1, high=12, help="the TinyTransformer's layers")
     unseen: int = knob(
         10,
