@@ -10,7 +10,8 @@ whose fields are made by `knob`::
         lr: float = knob(3e-3, low=1e-6, high=10.0, help="Adam's learning rate", paper="1e-3")
 
 Each knob has a type (the field's: ``int``, ``float``, ``str`` or ``bool``), a full-run default and a quick
-one, an allowed range (``low``/``high``, inclusive) or ``choices``, one line saying what it means, and what
+one, an allowed range (``low``/``high``, inclusive; an int knob may also ask for a ``multiple_of``, as a
+model width its attention heads must divide) or ``choices``, one line saying what it means, and what
 the paper used. The experiment reads its settings with ``cfg = ctx.config(Config)``: the defaults of the
 run's size with the reader's ``--set KEY=VALUE`` applied, so no number that matters stays a bare literal.
 
@@ -51,6 +52,7 @@ class Knob:
     low: float | None = None
     high: float | None = None
     choices: tuple[Any, ...] = ()
+    multiple_of: int | None = None  # int knobs: allowed values are multiples of it (a width its heads divide)
 
     def default(self, quick: bool) -> Any:
         return self.quick if quick else self.full
@@ -61,6 +63,9 @@ class Knob:
             return "one of " + ", ".join(_text(c) for c in self.choices)
         if self.type == "bool":
             return "true or false"
+        if self.multiple_of is not None:
+            plain = dataclasses.replace(self, multiple_of=None).allowed()
+            return f"a multiple of {self.multiple_of}" + ("" if plain.startswith("any") else f", {plain}")
         if self.low is not None and self.high is not None:
             return f"{_text(self.low)} to {_text(self.high)}"
         if self.low is not None:
@@ -95,6 +100,8 @@ class Knob:
         too_high = self.high is not None and value > self.high
         if not self.choices and (too_low or too_high):
             raise UsageError(f"{where}: out of range, {self.name} is {self.allowed()}")
+        if self.multiple_of is not None and value % self.multiple_of:
+            raise UsageError(f"{where}: {self.name} is {self.allowed()}")
         return value
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,11 +117,12 @@ def knob(
     low: float | None = None,
     high: float | None = None,
     choices: Sequence[Any] = (),
+    multiple_of: int | None = None,
 ) -> Any:
     """A field of a plugin's ``Config``: its full-run default, the quick one when it differs, and what it
     means (see the module docstring)."""
     meta = {"quick": full if quick is _SAME else quick, "help": help, "paper": paper}
-    meta |= {"low": low, "high": high, "choices": tuple(choices)}
+    meta |= {"low": low, "high": high, "choices": tuple(choices), "multiple_of": multiple_of}
     return dataclasses.field(default=full, metadata={"readtrack.knob": meta})
 
 
@@ -129,8 +137,10 @@ def knobs_of(config: type) -> list[Knob]:
         kind = next((name for name, t in KNOB_TYPES.items() if hints[f.name] is t), None)
         if kind is None:
             raise TypeError(f"{config.__qualname__}.{f.name}: a knob is int, float, str or bool")
+        if meta["multiple_of"] is not None and (kind != "int" or meta["choices"] or meta["multiple_of"] < 1):
+            raise TypeError(f"{config.__qualname__}.{f.name}: multiple_of= is for int knobs without choices")
         found.append(Knob(f.name, kind, f.default, meta["quick"], meta["help"], meta["paper"],
-                          meta["low"], meta["high"], meta["choices"]))  # fmt: skip
+                          meta["low"], meta["high"], meta["choices"], meta["multiple_of"]))  # fmt: skip
     return found
 
 

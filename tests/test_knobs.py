@@ -55,20 +55,25 @@ class Example:
     lr: float = knob(3e-3, low=1e-6, high=10.0, help="Adam's learning rate")
     norm: str = knob("rms", choices=("rms", "layer", "none"), help="the norm")
     bias: bool = knob(False, help="a bias")
+    width: int = knob(32, low=8, high=256, multiple_of=4, help="a width its 4 heads divide")
 
 
 def test_values_are_parsed_checked_and_named_with_what_is_allowed() -> None:
-    parsed = knobs.parse_settings(Example, ["lr=1e-3,3e-3", "steps=2_000", "norm=none", "bias=yes"], "ex")
-    assert parsed == {"lr": [1e-3, 3e-3], "steps": [2000], "norm": ["none"], "bias": [True]}
+    given = ["lr=1e-3,3e-3", "steps=2_000", "norm=none", "bias=yes", "width=12,48"]
+    parsed = knobs.parse_settings(Example, given, "ex")
+    want = {"lr": [1e-3, 3e-3], "steps": [2000], "norm": ["none"], "bias": [True], "width": [12, 48]}
+    assert parsed == want
     wrong = {
         "lrr=1": "ex has no knob 'lrr'; did you mean lr?",
-        "zzz=1": "ex has no knob 'zzz'; ex's knobs: steps, lr, norm, bias",
+        "zzz=1": "ex has no knob 'zzz'; ex's knobs: steps, lr, norm, bias, width",
         "lr=fast": "--set lr=fast: lr is a number, 1e-06 to 10",
         "lr=100": "--set lr=100: out of range, lr is 1e-06 to 10",
         "lr=nan": "lr is a number, 1e-06 to 10",
         "steps=2.5": "steps is an integer, 1 to 10000",
         "norm=batch": "--set norm=batch: norm is one of rms, layer, none",
         "bias=maybe": "bias is true or false",
+        "width=18": "--set width=18: width is a multiple of 4, 8 to 256",
+        "width=4": "--set width=4: out of range, width is a multiple of 4, 8 to 256",
         "lr": "give KEY=VALUE",
         "lr=1e-3,": "an empty value",
         "lr=1e-3,0.001": "a value is given twice",

@@ -83,6 +83,21 @@ def test_the_knobs_are_whole_and_their_defaults_are_allowed_values(name: str) ->
 
 
 @pytest.mark.parametrize("name", WITH_KNOBS)
+def test_a_width_its_heads_must_divide_takes_only_such_widths(name: str) -> None:
+    """A width knob whose help names its attention heads ("4 heads") allows only widths they divide: a
+    ``--set d_model=18`` for 4 heads is refused at once (exit 2), not a reshape error minutes into a run."""
+    for k in knobs.knobs_of(config_of(name)):
+        heads = re.search(r"\b(\d+) heads\b", k.help)
+        if k.type != "int" or heads is None or "when" in k.help or k.name in ("heads", "groups"):
+            continue  # vit's ViT falls back to one head at an odd width: any width runs
+        n = int(heads.group(1))
+        if k.choices:
+            assert all(c % n == 0 for c in k.choices), f"{name}.{k.name}: a choice {n} heads do not divide"
+        else:
+            assert k.multiple_of and k.multiple_of % n == 0, f"{name}.{k.name}: say multiple_of={n}"
+
+
+@pytest.mark.parametrize("name", WITH_KNOBS)
 def test_every_knob_is_read_by_the_plugins_code(name: str) -> None:
     """Each knob appears as ``cfg.<knob>`` in the plugin's code (``config.py`` aside)."""
     code = "\n".join(p.read_text() for p in (PLUGINS / name).glob("*.py") if p.name != "config.py")

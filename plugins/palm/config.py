@@ -36,7 +36,8 @@ class Config:
         quick=32,
         low=8,
         high=2048,
-        help="the models' width (a multiple of 8: 4 heads of an even size)",
+        multiple_of=8,
+        help="the models' width (4 heads of an even size, for the rotary pairs)",
         paper="4096, 8192, 18432",
     )
     layers: int = knob(2, low=1, high=24, help="blocks per model", paper="32, 64, 118 (8B, 62B, 540B)")

@@ -44,5 +44,5 @@ class Config:
     batch: int = knob(32, low=1, high=4096, help="sequences per step")
     layers: int = knob(2, quick=1, low=1, high=24, help="blocks per model", paper="36 (Persimmon-8B)")
     d_model: int = knob(
-        32, low=16, high=2048, help="the models' width (a multiple of 4, the heads)", paper="4096"
+        32, low=16, high=2048, multiple_of=4, help="the models' width (4 heads)", paper="4096"
     )

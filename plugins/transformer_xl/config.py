@@ -28,7 +28,7 @@ class Config:
     lr: float = knob(3e-3, low=1e-6, high=1.0, help="Adam's learning rate", paper="2.5e-4, cosine decay")
     batch: int = knob(32, low=1, high=4096, help="streams per step", paper="60 (WikiText-103, base)")
     d_model: int = knob(
-        32, low=2, high=1024, help="the model's width (even, a multiple of its 2 heads)", paper="410 (base)"
+        32, low=2, high=1024, multiple_of=2, help="the model's width (2 heads)", paper="410 (base)"
     )
     layers: int = knob(1, low=1, high=24, help="Transformer-XL layers", paper="16 (WikiText-103, base)")
     segment: int = knob(

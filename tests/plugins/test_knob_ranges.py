@@ -24,7 +24,10 @@ def lowest(knob: knobs.Knob) -> Any:
         return knob.choices[0]
     if knob.type == "bool" or knob.low is None:
         return knob.quick
-    return int(knob.low) if knob.type == "int" else float(knob.low)
+    if knob.type == "int":
+        step = knob.multiple_of or 1
+        return -(-int(knob.low) // step) * step  # the smallest multiple ≥ low
+    return float(knob.low)
 
 
 def train(name: str, settings: dict[str, Any]) -> None:
