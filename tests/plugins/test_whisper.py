@@ -129,6 +129,21 @@ def test_the_tone_data_and_the_token_format() -> None:
     assert inputs.tolist() == [[SOT, 5, 0, EOT, EOT, EOT]] and targets.tolist()[0][:3] == [5, 0, EOT]
 
 
+def test_the_noise_knob_scales_only_the_background() -> None:
+    """``noise_scale`` (the ``noise`` knob): 1 gives the calibrated clips bit for bit, 0 leaves the tones
+    alone (silence after the last one: every clip's tones end by 0.43 s), 2 doubles the background exactly."""
+    audio, symbols = tone_sequences(16, torch.Generator().manual_seed(5))
+    same, same_symbols = tone_sequences(16, torch.Generator().manual_seed(5), noise_scale=1.0)
+    assert torch.equal(audio, same) and symbols == same_symbols
+    quiet, quiet_symbols = tone_sequences(16, torch.Generator().manual_seed(5), noise_scale=0.0)
+    loud, _ = tone_sequences(16, torch.Generator().manual_seed(5), noise_scale=2.0)
+    tail = slice(int(0.44 * SAMPLE_RATE), None)  # after every tone
+    assert quiet_symbols == symbols and bool((quiet[:, tail] == 0).all())
+    assert float(audio[:, tail].std()) > 0.04
+    torch.testing.assert_close(loud[:, tail], 2 * audio[:, tail], rtol=0, atol=0)
+    torch.testing.assert_close(loud - audio, audio - quiet)  # the tones the same, only the noise scaled
+
+
 def symmetric_window(x: torch.Tensor, N: int, hop: int) -> torch.Tensor:
     """A broken STFT: the symmetric Hann window (N − 1 in the denominator), not Whisper's periodic one."""
     window = torch.hann_window(N, periodic=False, dtype=x.dtype, device=x.device)
