@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.transformer import TinyTransformer
 
+from .config import Config
 from .model import cache_numbers, decode_with_gist_cache, gist_cache, gist_mask
 
 # The task: SYMBOLS input symbols, TASKS permutations of them, each named by KEYWORDS words; FILLERS words
@@ -38,7 +39,7 @@ FIRST_KEYWORD = SYMBOLS
 FIRST_FILLER = FIRST_KEYWORD + TASKS * KEYWORDS
 GIST = FIRST_FILLER + FILLERS  # one new token, repeated k times
 VOCAB = GIST + 1
-D_MODEL, HEADS, LAYERS, LR, BATCH = 32, 4, 3, 1e-3, 64
+HEADS = 4  # the model's size and training budget: config.py
 
 
 def naive_gist_mask(n_prompt: int, k: int, n_after: int) -> torch.Tensor:
@@ -183,12 +184,17 @@ def _held_out(prompts: torch.Tensor) -> torch.Tensor:
 
 
 def instruction_batch(
-    size: int, g: torch.Generator, permutations: torch.Tensor, held_out: bool, device: str
+    size: int,
+    g: torch.Generator,
+    permutations: torch.Tensor,
+    held_out: bool,
+    device: str,
+    keyword_rate: float = 0.75,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``size`` examples: prompts (size, PROMPT) naming a task, inputs x (size, INPUT), outputs y = σ_task(x).
 
-    A prompt is PROMPT words, each one of its task's keywords (probability 3/4, and at least once) or a
-    filler: many phrasings, little information (3 bits), as natural instructions are."""
+    A prompt is PROMPT words, each one of its task's keywords (probability ``keyword_rate``, and at least
+    once) or a filler: many phrasings, little information (3 bits), as natural instructions are."""
     prompts: list[torch.Tensor] = []
     tasks: list[torch.Tensor] = []
     while sum(len(t) for t in tasks) < size:
@@ -199,7 +205,7 @@ def instruction_batch(
             + torch.randint(0, KEYWORDS, (2 * size, PROMPT), generator=g)
         )
         filler = FIRST_FILLER + torch.randint(0, FILLERS, (2 * size, PROMPT), generator=g)
-        use = torch.rand(2 * size, PROMPT, generator=g) < 0.75
+        use = torch.rand(2 * size, PROMPT, generator=g) < keyword_rate
         use[torch.arange(2 * size), torch.randint(0, PROMPT, (2 * size,), generator=g)] = True
         prompt = torch.where(use, keyword, filler)
         keep = _held_out(prompt) == held_out
@@ -211,8 +217,16 @@ def instruction_batch(
     return prompt.to(device), x.to(device), y.to(device)
 
 
+def sealed_mask(n_prompt: int, k: int, n_after: int, device: str | torch.device = "cpu") -> torch.Tensor:
+    """The idea removed (``--set mask=sealed``): the gist mask with the gist tokens kept from the prompt
+    too, so nothing of the prompt reaches the input."""
+    mask = gist_mask(n_prompt, k, n_after, device)
+    mask[n_prompt:, :n_prompt] = False
+    return mask
+
+
 def _logits(
-    model: TinyTransformer, variant: str, k: int, prompt: torch.Tensor, x: torch.Tensor
+    model: TinyTransformer, variant: str, k: int, prompt: torch.Tensor, x: torch.Tensor, sealed: bool = False
 ) -> torch.Tensor:
     """The model's logits at the input positions (B, INPUT, vocab) for each way of reading the prompt."""
     if variant == "positive control":  # the whole prompt, a causal mask
@@ -220,7 +234,8 @@ def _logits(
     if variant == "negative control":  # no prompt at all
         return model(x)
     gists = torch.full((len(x), k), GIST, device=x.device)
-    return model(torch.cat((prompt, gists, x), dim=1), gist_mask(PROMPT, k, INPUT, x.device))[:, PROMPT + k :]
+    mask = (sealed_mask if sealed else gist_mask)(PROMPT, k, INPUT, x.device)
+    return model(torch.cat((prompt, gists, x), dim=1), mask)[:, PROMPT + k :]
 
 
 def no_prompt_ceiling(permutations: torch.Tensor) -> float:
@@ -234,7 +249,8 @@ def train(ctx: RunContext) -> None:
     # The quick run trains a wider model for fewer steps: at d = 32 the gist model's plateau before it finds
     # the two-hop route (prompt → gist → input) outlasted 500 steps on 2 seeds of 20; at d = 64 it ends by
     # about step 200 on those seeds too, for the same compute.
-    steps, d_model = (300, 64) if ctx.quick else (600, D_MODEL)
+    cfg = ctx.config(Config)
+    steps, d_model, sealed = cfg.steps, cfg.d_model, cfg.mask == "sealed"
     variants = (
         [("gist", 1)]
         if ctx.quick
@@ -243,7 +259,7 @@ def train(ctx: RunContext) -> None:
     g = torch.Generator().manual_seed(ctx.seed + 100)
     permutations = torch.stack([torch.randperm(SYMBOLS, generator=g) for _ in range(TASKS)]).to(ctx.device)
     test = instruction_batch(
-        2048, torch.Generator().manual_seed(ctx.seed + 1), permutations, True, ctx.device
+        2048, torch.Generator().manual_seed(ctx.seed + 1), permutations, True, ctx.device, cfg.keyword_rate
     )
     ceiling = no_prompt_ceiling(permutations.cpu())
     ctx.measured(
@@ -255,12 +271,13 @@ def train(ctx: RunContext) -> None:
     for done, (variant, k) in enumerate(variants):
         label = f"gist, k = {k}" if variant == "gist" else variant
         torch.manual_seed(ctx.seed)  # the same initial weights, as far as shapes allow
-        model = TinyTransformer(VOCAB, PROMPT + 4 + INPUT, d_model, HEADS, LAYERS).to(ctx.device)
-        opt = torch.optim.Adam(model.parameters(), lr=LR)
+        model = TinyTransformer(VOCAB, PROMPT + 4 + INPUT, d_model, HEADS, cfg.layers).to(ctx.device)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         g = torch.Generator().manual_seed(ctx.seed)  # the same batches for every variant
         for step in range(steps):
-            prompt, x, y = instruction_batch(BATCH, g, permutations, False, ctx.device)
-            loss = F.cross_entropy(_logits(model, variant, k, prompt, x).flatten(0, 1), y.flatten())
+            prompt, x, y = instruction_batch(cfg.batch, g, permutations, False, ctx.device, cfg.keyword_rate)
+            logits = _logits(model, variant, k, prompt, x, sealed)
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -268,18 +285,19 @@ def train(ctx: RunContext) -> None:
                 ctx.metric(f"train loss ({label})", step, loss.item())
         prompt, x, y = test
         with torch.no_grad():
-            if variant == "gist":  # through gist caching: the prompt run once, then k cached positions
+            if variant == "gist" and not sealed:  # through gist caching: the prompt once, then k positions
                 gists = torch.full((len(x), k), GIST, device=ctx.device)
                 cache = gist_cache(model, torch.cat((prompt, gists), dim=1), k)
                 logits = decode_with_gist_cache(model, cache, x, PROMPT + k)
             else:
-                logits = _logits(model, variant, k, prompt, x)
+                logits = _logits(model, variant, k, prompt, x, sealed)
         accuracy[label] = (logits.argmax(dim=-1) == y).float().mean().item()
         detail = {"positive control": "the whole prompt visible", "negative control": "no prompt"}.get(
             variant, ""
         )
         if variant == "gist":
             detail = f"through a cache of {k} position(s) instead of {PROMPT}: {PROMPT / k:g}× smaller"
+            detail = "under the sealed mask: the gist tokens cannot read the prompt" if sealed else detail
         ctx.measured(f"held-out accuracy, {label}", accuracy[label], detail)
         ctx.progress(done + 1, len(variants))
 

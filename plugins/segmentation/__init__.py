@@ -42,7 +42,9 @@ version of the full run missed it on a seed, so the target is 0.7, but in the ca
 0-4 now reaches the proposal. In the full run, mean IU at the training size (on training images) is lower than
 at the unseen size on every seed, for both networks, so the larger size costs nothing: the network is fully
 convolutional (in the quick run the two are close, either one ahead by seed). With the skips removed skips
-minus coarse is 0, below its threshold (the plugin's test).
+minus coarse is 0, below its threshold (the plugin's test). The knobs (``readtrack knobs segmentation``: the
+skips, steps, rate, batch, width, training pool, test size) are in ``config.py``; ``--set skips=false`` makes
+the tested arm the coarse network, and a run with any knob turned reports its targets without asserting them.
 
 The check: the transposed convolution equals ``F.interpolate(bilinear, align_corners=False)`` away from the
 border (interpolation clamps there, the convolution pads with zeros) and a naive scatter loop everywhere,

@@ -24,9 +24,10 @@ import torch.nn.functional as F
 from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.images import scenes
 
+from .config import Config
 from .model import FCN, Upsample, confusion, mean_iou
 
-CLASSES, WIDTH = 5, 8  # background + the four shapes; channels 8, 16, 32 in the three stages
+CLASSES = 5  # background + the four shapes
 
 
 def naive_upsample(x: torch.Tensor, factor: int) -> torch.Tensor:
@@ -167,28 +168,28 @@ def boundary(classes: torch.Tensor) -> torch.Tensor:
 
 
 # Adam learning rates. The full run gives each variant the best of RATES on a validation split (64 × 64
-# scenes of their own seed, never the test scenes); quick mode uses what the full run chose there.
+# scenes of their own seed, never the test scenes); quick mode uses what the full run chose there (cfg.lr 0).
 RATES = (1e-3, 3e-3, 1e-2)
-QUICK_LR = {True: 3e-3, False: 1e-2}
+QUICK_LR = {True: 3e-3, False: 1e-2}  # by the network trained: skips or not
 
 
 def _fit(
     ctx: RunContext,
-    skips: bool,
+    cfg: Config,
+    arm: bool,
     lr: float,
     images: torch.Tensor,
     classes: torch.Tensor,
-    steps: int,
-    batch: int,
 ) -> FCN:
-    """``steps`` Adam steps of ``batch`` scenes (with random horizontal flips) from ``images``."""
-    label = "FCN-8s-style skips" if skips else "FCN-32s-style coarse"
+    """``cfg.steps`` Adam steps of ``cfg.batch`` scenes (with random horizontal flips) from ``images``, of the
+    skips arm (``arm``; its network has skips unless ``cfg.skips`` is false) or the coarse one."""
+    label = "FCN-8s-style skips" if arm else "FCN-32s-style coarse"
     torch.manual_seed(ctx.seed)
-    net = FCN(CLASSES, WIDTH, skips=skips).to(ctx.device)
+    net = FCN(CLASSES, cfg.width, skips=arm and cfg.skips).to(ctx.device)
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr)
     g = torch.Generator().manual_seed(ctx.seed)  # the same batches and flips for every variant and rate
-    for step in range(steps):
-        idx = torch.randint(0, len(images), (batch,), generator=g).to(ctx.device)
+    for step in range(cfg.steps):
+        idx = torch.randint(0, len(images), (cfg.batch,), generator=g).to(ctx.device)
         x, y = images[idx], classes[idx]
         if bool(torch.rand(1, generator=g) < 0.5):  # a horizontal flip keeps every shape's class
             x, y = x.flip(-1), y.flip(-1)
@@ -207,19 +208,23 @@ def _predict(net: FCN, images: torch.Tensor) -> torch.Tensor:
 
 
 def train(ctx: RunContext) -> None:
-    pool, steps, batch = (200, 240, 8) if ctx.quick else (1200, 600, 16)
+    cfg = ctx.config(Config)
+    pool, steps, batch, side = cfg.pool, cfg.steps, cfg.batch, cfg.test_size
     images, classes = data(pool, 32, (1, 3), ctx.seed, ctx.device)
-    test_images, test_classes = data(48 if ctx.quick else 200, 64, (2, 6), ctx.seed + 1, ctx.device)
+    test_images, test_classes = data(48 if ctx.quick else 200, side, (2, 6), ctx.seed + 1, ctx.device)
     edges = boundary(test_classes)
-    if not ctx.quick:
-        val_images, val_classes = data(100, 64, (2, 6), ctx.seed + 2, ctx.device)
+    if not ctx.quick and not cfg.lr:
+        val_images, val_classes = data(100, side, (2, 6), ctx.seed + 2, ctx.device)
     miou = {}
-    for skips in (True, False):
+    for skips in (True, False):  # the arm under test, then the coarse one
         label = "FCN-8s-style skips" if skips else "FCN-32s-style coarse"
-        if ctx.quick:
-            lr, net = QUICK_LR[skips], _fit(ctx, skips, QUICK_LR[skips], images, classes, steps, batch)
+        if cfg.lr:
+            lr, net = cfg.lr, _fit(ctx, cfg, skips, cfg.lr, images, classes)
+        elif ctx.quick:
+            lr = QUICK_LR[skips and cfg.skips]  # --set skips=false: both arms the same network and rate
+            net = _fit(ctx, cfg, skips, lr, images, classes)
         else:
-            fitted = {r: _fit(ctx, skips, r, images, classes, steps, batch) for r in RATES}
+            fitted = {r: _fit(ctx, cfg, skips, r, images, classes) for r in RATES}
             val = {r: mean_iou(_predict(n, val_images), val_classes, CLASSES) for r, n in fitted.items()}
             ctx.log(
                 f"{label}: validation mean IU by lr {', '.join(f'{r:g}: {v:.3f}' for r, v in val.items())}"
@@ -229,19 +234,22 @@ def train(ctx: RunContext) -> None:
         pred = _predict(net, test_images)
         miou[skips] = mean_iou(pred, test_classes, CLASSES)
         how = "the full run's validation pick" if ctx.quick else "best of 1e-3/3e-3/1e-2 on validation scenes"
-        ctx.measured(f"mean IU at 64×64 (unseen size), {label}", miou[skips], f"lr {lr:g} ({how})")
+        how = "--set lr" if cfg.lr else how
+        ctx.measured(f"mean IU at {side}×{side} (unseen size), {label}", miou[skips], f"lr {lr:g} ({how})")
         ctx.measured(
             f"mean IU at 32×32 (training size, training images), {label}",
             mean_iou(_predict(net, images[:100]), classes[:100], CLASSES),
         )
         ctx.measured(
-            f"pixel accuracy on object borders at 64×64, {label}",
+            f"pixel accuracy on object borders at {side}×{side}, {label}",
             float((pred == test_classes)[edges].double().mean()),
         )
         ctx.progress(len(miou), 2)
-    detail = f"{steps} Adam steps of {batch} from {pool} 32×32 scenes; tested on 64×64 scenes with 2-6 shapes"
+    detail = f"{steps} Adam steps of {batch} from {pool} 32×32 scenes; "
+    detail += f"tested on {side}×{side} scenes with 2-6 shapes"
+    detail += "" if cfg.skips else "; skips=false: both arms FCN-32s-style"
     if not ctx.quick:  # quick mode's 240 steps leave the absolute level seed-dependent: reported above only
-        ctx.target("mean IU at 64×64, skips", miou[True], 0.7, detail=detail)
+        ctx.target(f"mean IU at {side}×{side}, skips", miou[True], 0.7, detail=detail)
     ctx.target(
         "mean IU, skips minus coarse",
         miou[True] - miou[False],
@@ -252,12 +260,13 @@ def train(ctx: RunContext) -> None:
 
 
 def bench(ctx: RunContext) -> None:
+    cfg = ctx.config(Config)
     sizes = (32, 64) if ctx.quick else (32, 64, 128)
     for size in sizes:
         x = torch.randn(8, 1, size, size, device=ctx.device)
         y = torch.zeros(8, size, size, dtype=torch.long, device=ctx.device)
         for skips in (False, True):
-            net = FCN(CLASSES, WIDTH, skips=skips).to(ctx.device)
+            net = FCN(CLASSES, cfg.width, skips=skips).to(ctx.device)
             params = [p for p in net.parameters() if p.requires_grad]
 
             def step(

@@ -118,3 +118,43 @@ def test_the_gist_gain_vanishes_when_the_gist_cannot_read_the_prompt(monkeypatch
     assert not result.targets, failures(result)
     (gain,) = [m.value for m in result.measured if m.name.startswith("gist k = 1")]
     assert gain < 0.05  # the full run's target is 0.5, the quick run's was 0.3
+
+
+def test_the_mask_knob_removes_the_idea_nothing_of_the_prompt_reaches_the_input() -> None:
+    """``--set mask=sealed`` (the ablation switch of config.py) trains and decodes the gist model under a mask
+    that hides the prompt from the gist tokens too: its outputs are then the same, bit for bit, whatever the
+    prompt, so its gain over the no-prompt ceiling is gone (reported, not asserted: a knob off its default),
+    while the gist mask's outputs follow the prompt. A run with the switch turned trains another model."""
+    from readtrack_plugins.gist_tokens.config import Config
+    from readtrack_plugins.gist_tokens.experiment import INPUT, _logits
+
+    from readtrack.knobs import knobs_of
+    from readtrack.runner import run_plugin
+
+    assert {k.name for k in knobs_of(Config)} >= {"mask", "steps", "lr", "batch", "d_model", "keyword_rate"}
+    torch.manual_seed(0)
+    model = TinyTransformer(VOCAB, PROMPT + 1 + INPUT, 16, 4, 2)
+    x = torch.randint(0, SYMBOLS, (5, INPUT))
+    one, other = (torch.randint(SYMBOLS, GIST, (5, PROMPT)) for _ in range(2))
+    with torch.no_grad():
+        sealed = [_logits(model, "gist", 1, prompt, x, sealed=True) for prompt in (one, other)]
+        gist = [_logits(model, "gist", 1, prompt, x) for prompt in (one, other)]
+    assert torch.equal(*sealed) and not torch.allclose(*gist)
+
+    tiny = {"steps": 11, "batch": 8, "d_model": 8, "layers": 2}  # with one layer the input reads the gist's
+    # embedding alone, which knows nothing of the prompt under either mask
+    curves = {}
+    for mask in ("sealed", "gist"):
+        record = run_plugin(
+            "gist-tokens", device="cpu", quick=True, only="train", settings={**tiny, "mask": mask},
+            keep_history=False,
+        )  # fmt: skip
+        assert record.info.settings.get("mask", "gist") == mask  # the default is not recorded
+        assert record.status == "passed"  # nothing asserted
+        (stage,) = record.stages
+        assert stage.targets == []
+        curves[mask] = stage.curves["train loss (gist, k = 1)"]
+        if mask == "sealed":
+            (gain,) = [m for m in stage.measured if m.name.startswith("gist k = 1")]
+            assert gain.value < 0.05 and gain.claim == (0.3, True), gain
+    assert len(curves["gist"]) == 2 and curves["sealed"] != curves["gist"]

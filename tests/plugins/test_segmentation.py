@@ -117,3 +117,37 @@ def test_the_train_claim_fails_without_the_skips(monkeypatch: pytest.MonkeyPatch
     result = run_stage("segmentation", "train")
     gain = reported_claim(result, "mean IU, skips minus coarse")
     assert not gain.passed, gain
+
+
+def test_the_skips_knob_removes_the_idea_and_the_arms_become_one_model() -> None:
+    """``--set skips=false`` (the ablation switch of config.py) makes the arm under test FCN-32s-style: the
+    same network as the coarse arm, with the same initial weights, batches, flips and rate (each network its
+    recorded best), so both arms train along the same loss curve and skips minus coarse is exactly 0.0,
+    reported, not asserted (a knob off its default). With the switch on, the curves part from the start."""
+    from readtrack_plugins.segmentation.config import Config
+
+    from readtrack.knobs import knobs_of
+    from readtrack.runner import run_plugin
+
+    assert {k.name for k in knobs_of(Config)} >= {"skips", "steps", "lr", "batch", "width", "test_size"}
+    tiny = {"steps": 11, "batch": 4, "pool": 16, "width": 4, "test_size": 16}
+    curves = {}
+    for skips in (False, True):
+        record = run_plugin(
+            "segmentation", device="cpu", quick=True, only="train", settings={**tiny, "skips": skips},
+            keep_history=False,
+        )  # fmt: skip
+        assert record.info.settings.get("skips", True) is skips  # the default is not recorded
+        assert record.status == "passed"  # nothing asserted
+        (stage,) = record.stages
+        assert stage.targets == []
+        skips_arm, coarse_arm = (
+            next(v for k, v in stage.curves.items() if k.startswith(f"train loss, {arm}"))
+            for arm in ("FCN-8s-style skips", "FCN-32s-style coarse")
+        )
+        curves[skips] = (skips_arm, coarse_arm)
+        if not skips:
+            gain = next(m for m in stage.measured if m.name == "mean IU, skips minus coarse")
+            assert gain.value == 0.0 and gain.claim == (0.05, True), gain
+    assert curves[False][0] == curves[False][1] and len(curves[False][0]) == 2
+    assert curves[True][0] != curves[True][1]
