@@ -107,11 +107,15 @@ class MambaBlock(nn.Module):
 class Mamba(nn.Module):
     """Token embedding, residual pre-norm Mamba blocks, a linear read-out at every position."""
 
-    def __init__(self, vocab: int, d_model: int, layers: int, selective: bool = True) -> None:
+    def __init__(
+        self, vocab: int, d_model: int, layers: int, selective: bool = True, d_state: int = 16
+    ) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab, d_model)
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(layers))
-        self.blocks = nn.ModuleList(MambaBlock(d_model, selective=selective) for _ in range(layers))
+        self.blocks = nn.ModuleList(
+            MambaBlock(d_model, d_state=d_state, selective=selective) for _ in range(layers)
+        )
         self.norm, self.head = nn.LayerNorm(d_model), nn.Linear(d_model, vocab)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (batch, L) → (batch, L, vocab)

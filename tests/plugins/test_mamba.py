@@ -5,6 +5,8 @@ arm is selective."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -174,8 +176,9 @@ def test_the_train_stage_fails_without_selection(monkeypatch: pytest.MonkeyPatch
     from readtrack_plugins.mamba import experiment
 
     fit = experiment.fit
-    monkeypatch.setattr(experiment, "fit", lambda selective, *a: fit(False, *a))
-    monkeypatch.setitem(experiment.BUDGET, False, (2, 60, 32))
+    monkeypatch.setattr(
+        experiment, "fit", lambda cfg, selective, *a: fit(replace(cfg, steps=60, batch=32), False, *a)
+    )
     result = run_stage("mamba", "train", quick=False)
     assert result.verdict() == "failed"
     failed = [t.name for t in result.targets if not t.passed]
@@ -188,9 +191,39 @@ def test_the_quick_train_stage_reports_and_asserts_nothing(monkeypatch: pytest.M
     # At quick size the margins over seeds are too small for a target (issue 42): both numbers are measured.
     from readtrack_plugins.mamba import experiment
 
-    monkeypatch.setitem(experiment.BUDGET, True, (1, 20, 8))
+    fit = experiment.fit
+    monkeypatch.setattr(experiment, "fit", lambda cfg, *a: fit(replace(cfg, steps=20, batch=8), *a))
     result = run_stage("mamba", "train")
     assert result.targets == []
     names = {m.name for m in result.measured}
     assert "accuracy, selective minus time-invariant" in names
     assert "held-out token accuracy, selective (Mamba)" in names
+
+
+def test_the_selective_knob_removes_the_idea_and_the_arms_become_one_model() -> None:
+    """``--set selective=false`` (the ablation switch of config.py) makes the arm under test time-invariant:
+    the same model as the other arm, with the same initial weights, batches and rate (each model its
+    recorded best), so both arms are one computation and the lead is exactly 0.0, reported, not asserted (a
+    knob off its default). With the switch on, at the same tiny budget, the arms differ."""
+    from readtrack_plugins.mamba.config import Config
+
+    from readtrack.knobs import knobs_of
+    from readtrack.runner import run_plugin
+
+    assert {k.name for k in knobs_of(Config)} >= {"selective", "steps", "lr", "batch", "layers", "span"}
+    tiny = {"steps": 15, "batch": 8, "span": 8, "d_model": 8}
+    gaps = {}
+    for selective in (False, True):
+        settings = {**tiny, "selective": selective}
+        record = run_plugin(
+            "mamba", device="cpu", quick=True, only="train", settings=settings, keep_history=False
+        )
+        assert record.info.settings.get("selective", True) is selective  # the default is not recorded
+        assert record.status == "passed"  # nothing asserted
+        (stage,) = record.stages
+        assert stage.targets == []
+        gaps[selective] = next(
+            m for m in stage.measured if m.name == "accuracy, selective minus time-invariant"
+        )
+    assert gaps[False].value == 0.0, gaps[False]
+    assert gaps[True].value != 0.0, gaps[True]
