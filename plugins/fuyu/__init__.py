@@ -43,7 +43,17 @@ as the seen ones; at 40×40, a sequence longer than any in training, accuracy dr
 Without row-ends even the seen sizes score lower, since a length fits several widths. The second target, with
 minus without row-ends on the top-right question at unseen sizes (the claim: ≥ 0.15), held on every one of
 seeds 0-4 but within 3 seed standard deviations of its threshold (lowest on seed 4), short of the rule of
-issue 42: the full run reports it rather than asserting it, and asserts only the accuracy with row-ends.
+issue 42: the full run reports it rather than asserting it. The paper's headline comparison the full run
+asserts on the quick run's task, what row-ends are for (the next paragraph), on a longer schedule: 400
+clipped AdamW steps of 32 on the same sixteen sizes, each variant at 1e-3 (the quick run's pick for each on
+validation), 400 questions at each of the five unseen sizes; target: with minus without row-ends ≥ 0.25 right
+(chance is 0.5, so at least half of the way from chance to always right), its lines prefixed "row-end
+question:" in the report. The knobs (``readtrack knobs fuyu``) turn the row-ends of the arm under test off
+(``--set row_ends=false``), the steps of either task, the rate, batch, width, depth and image noise. On
+seeds 0-9 (this page's calibration, AVX2 kernels) the row-end A/B holds with a wide margin, but the first
+stage's accuracy with row-ends at unseen sizes (≥ 0.75), which held on seeds 0-4 (3.6 seed sds, AVX512
+kernels), falls below it on seeds 8 and 9: the full run breaks the calibration rule there (the ledger
+``FULL_BREAKS_RULE`` of ``tests/test_calibration.py`` says so) until that stage is strengthened or reported.
 
 The quick run (``readtrack run fuyu --quick --jobs 1 --device cpu``) asks only what row-ends are for: an image
 of noise with one bright patch, "does it end its row?" ("yes" half the time), trained 200 steps on heights and
@@ -114,52 +124,81 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: accuracy at 40×40 (unseen), without row-ends
       torch 2.14.1, seeds 0-19: 0.5180 ± 0.04677 [0.4050, 0.6150]
       torch 2.13.0, seeds 0-9: 0.5230 ± 0.04632 [0.4450, 0.6150]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX2 kernels), 2026-11-26:
     target ≥ 0.75: accuracy at unseen sizes, with row-ends
-      torch 2.14.1, seeds 0-4: 0.8064 ± 0.01553 [0.7840, 0.8267], margin 3.6 sd
+      torch 2.14.1, seeds 0-9: 0.7828 ± 0.04848 [0.6603, 0.8263], margin 0.7 sd, fails on seeds 8, 9
+    target ≥ 0.25: 'does the bright patch end its row' at unseen sizes, with minus without row-ends
+      torch 2.14.1, seeds 0-9: 0.4250 ± 0.03586 [0.3760, 0.4790], margin 4.9 sd
     measured: validation accuracy (new images at the training sizes), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8470 ± 0.02113 [0.8278, 0.8822]
+      torch 2.14.1, seeds 0-9: 0.8257 ± 0.04337 [0.7178, 0.8672]
     measured: accuracy at 16×16 (seen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8570 ± 0.04488 [0.8033, 0.9150]
+      torch 2.14.1, seeds 0-9: 0.8308 ± 0.06419 [0.6883, 0.9133]
     measured: accuracy at 24×24 (seen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8460 ± 0.03263 [0.8217, 0.9000]
+      torch 2.14.1, seeds 0-9: 0.8335 ± 0.04216 [0.7617, 0.8883]
     measured: accuracy at 32×16 (seen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8550 ± 0.02942 [0.8250, 0.8967]
+      torch 2.14.1, seeds 0-9: 0.8297 ± 0.04391 [0.7350, 0.8733]
     measured: accuracy at 20×20 (unseen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8450 ± 0.02065 [0.8217, 0.8767]
+      torch 2.14.1, seeds 0-9: 0.8235 ± 0.08674 [0.6050, 0.9217]
     measured: accuracy at 28×28 (unseen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8277 ± 0.01579 [0.8100, 0.8433]
+      torch 2.14.1, seeds 0-9: 0.8062 ± 0.04926 [0.7017, 0.8533]
     measured: accuracy at 20×32 (unseen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8180 ± 0.02662 [0.7883, 0.8517]
+      torch 2.14.1, seeds 0-9: 0.7977 ± 0.05157 [0.6717, 0.8483]
     measured: accuracy at 32×28 (unseen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.8290 ± 0.02417 [0.8000, 0.8550]
+      torch 2.14.1, seeds 0-9: 0.8062 ± 0.04778 [0.6950, 0.8550]
     measured: accuracy at 40×40 (unseen), with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.7123 ± 0.04577 [0.6717, 0.7900]
-    measured: top-right questions at unseen sizes, with row-ends (Fuyu)
-      torch 2.14.1, seeds 0-4: 0.7885 ± 0.03207 [0.7568, 0.8232]
+      torch 2.14.1, seeds 0-9: 0.6805 ± 0.03517 [0.6283, 0.7583]
     measured: validation accuracy (new images at the training sizes), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7841 ± 0.01935 [0.7622, 0.8106]
+      torch 2.14.1, seeds 0-9: 0.7812 ± 0.01692 [0.7517, 0.8106]
     measured: accuracy at 16×16 (seen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7913 ± 0.03369 [0.7600, 0.8317]
+      torch 2.14.1, seeds 0-9: 0.7803 ± 0.04845 [0.7000, 0.8317]
     measured: accuracy at 24×24 (seen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.8133 ± 0.03197 [0.7700, 0.8600]
+      torch 2.14.1, seeds 0-9: 0.8117 ± 0.02731 [0.7700, 0.8600]
     measured: accuracy at 32×16 (seen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7917 ± 0.02801 [0.7567, 0.8283]
+      torch 2.14.1, seeds 0-9: 0.7905 ± 0.02577 [0.7500, 0.8283]
     measured: accuracy at 20×20 (unseen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7310 ± 0.03006 [0.7067, 0.7817]
+      torch 2.14.1, seeds 0-9: 0.7220 ± 0.03375 [0.6833, 0.7817]
     measured: accuracy at 28×28 (unseen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7650 ± 0.01612 [0.7433, 0.7833]
+      torch 2.14.1, seeds 0-9: 0.7635 ± 0.02404 [0.7183, 0.7983]
     measured: accuracy at 20×32 (unseen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.6990 ± 0.02181 [0.6650, 0.7217]
+      torch 2.14.1, seeds 0-9: 0.7005 ± 0.02233 [0.6650, 0.7433]
     measured: accuracy at 32×28 (unseen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.7543 ± 0.01652 [0.7383, 0.7817]
+      torch 2.14.1, seeds 0-9: 0.7417 ± 0.02512 [0.6983, 0.7817]
     measured: accuracy at 40×40 (unseen), without row-ends
-      torch 2.14.1, seeds 0-4: 0.6423 ± 0.06062 [0.5833, 0.7300]
+      torch 2.14.1, seeds 0-9: 0.6238 ± 0.04651 [0.5800, 0.7300]
+    measured: top-right questions at unseen sizes, with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 0.7514 ± 0.08486 [0.5654, 0.8314]
     measured: top-right questions at unseen sizes, without row-ends
-      torch 2.14.1, seeds 0-4: 0.5043 ± 0.03724 [0.4625, 0.5629]
+      torch 2.14.1, seeds 0-9: 0.5066 ± 0.03442 [0.4603, 0.5629]
     reported, not asserted at full size (the claim: ≥ 0.15): top-right questions at unseen sizes, with minus
       without row-ends
-      torch 2.14.1, seeds 0-4: 0.2842 ± 0.06215 [0.1939, 0.3607], margin 2.2 sd
+      torch 2.14.1, seeds 0-9: 0.2448 ± 0.09394 [0.04688, 0.3690], margin 1.0 sd, misses it on seeds 8, 9
+    measured: row-end question: validation accuracy (new images at the training sizes), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
+    measured: row-end question: accuracy at 20×20 (unseen), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
+    measured: row-end question: accuracy at 28×28 (unseen), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 0.9910 ± 0.02164 [0.9300, 1.000]
+    measured: row-end question: accuracy at 20×32 (unseen), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
+    measured: row-end question: accuracy at 32×28 (unseen), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 0.9845 ± 0.03059 [0.9025, 1.000]
+    measured: row-end question: accuracy at 40×40 (unseen), with row-ends (Fuyu)
+      torch 2.14.1, seeds 0-9: 0.8512 ± 0.08804 [0.7475, 0.9775]
+    measured: row-end question: validation accuracy (new images at the training sizes), without row-ends
+      torch 2.14.1, seeds 0-9: 0.8064 ± 0.02353 [0.7694, 0.8419]
+    measured: row-end question: accuracy at 20×20 (unseen), without row-ends
+      torch 2.14.1, seeds 0-9: 0.5557 ± 0.06075 [0.4375, 0.6600]
+    measured: row-end question: accuracy at 28×28 (unseen), without row-ends
+      torch 2.14.1, seeds 0-9: 0.4815 ± 0.02363 [0.4425, 0.5150]
+    measured: row-end question: accuracy at 20×32 (unseen), without row-ends
+      torch 2.14.1, seeds 0-9: 0.6035 ± 0.03621 [0.5600, 0.6675]
+    measured: row-end question: accuracy at 32×28 (unseen), without row-ends
+      torch 2.14.1, seeds 0-9: 0.5200 ± 0.03907 [0.4725, 0.6100]
+    measured: row-end question: accuracy at 40×40 (unseen), without row-ends
+      torch 2.14.1, seeds 0-9: 0.5413 ± 0.03955 [0.4875, 0.6075]
+
+    Asserted though it breaks the rule (to be strengthened, or reported instead):
+    - accuracy at unseen sizes, with row-ends (full, torch 2.14.1): fails on seeds 8, 9
 """
 
 from readtrack.paper_plugin import Exercise, declare
