@@ -21,7 +21,7 @@ WITH_KNOBS = [name for name in BUILTIN if (PLUGINS / name / "config.py").exists(
 
 #: Plugins whose experiment has no knobs yet (issue 55): only ever shrinks, empty when the issue is done.
 WITHOUT_KNOBS = {
-    "gpt",
+    ,
 }  # fmt: skip
 
 #: Plugins whose ablation switch is a number, not a choice: the knob.

@@ -33,10 +33,11 @@ from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal, check_close_or_rounding
 from readtrack.plugin_kit.tasks import MarkovChain, MarkovText
 
+from .config import Config
 from .model import GPT, LAMBDA, Block, fine_tuning_loss, lm_loss
 
-VOCAB, N_CTX, D_MODEL, HEADS, LAYERS = 16, 32, 32, 4, 2
-SEQ_LEN, LABELS = 8, 64  # the classification task: 64 labelled sequences of 8 symbols (the quick run: 16)
+VOCAB, N_CTX, HEADS, LAYERS = 16, 32, 4, 2  # LAYERS: the check's; train's width and depth are config.py's
+SEQ_LEN = 8  # the classification task: which chain wrote 8 symbols (how many labelled: config.py's labels)
 LR_GRID = (3e-4, 1e-3, 3e-3)  # fine-tuning; the quick run, 40 steps, leaves out 3e-4 (too slow for either)
 
 
@@ -294,10 +295,11 @@ def _fine_tune(
 
 
 def train(ctx: RunContext) -> None:
-    pretrain_steps, fine_tune_steps = (400, 40) if ctx.quick else (1000, 100)
+    cfg = ctx.config(Config)
+    pretrain_steps, fine_tune_steps = cfg.pretrain_steps, cfg.steps
     # The quick run asks with fewer labels, where pretraining's head start is clearest: at 64 labels and 40
     # steps the gap rode on how separable each seed's two chains are (1.9 sd over seeds 0-19).
-    labels = 16 if ctx.quick else LABELS
+    labels = cfg.labels
     texts = [
         MarkovText.make(ctx.seed + 1000 * c, vocab=VOCAB, order=1, length=N_CTX, device=ctx.device)
         for c in (0, 1)
@@ -321,7 +323,7 @@ def train(ctx: RunContext) -> None:
     )
 
     torch.manual_seed(ctx.seed)
-    pretrained = GPT(VOCAB, N_CTX, D_MODEL, HEADS, LAYERS).to(ctx.device)
+    pretrained = GPT(VOCAB, N_CTX, cfg.d_model, HEADS, cfg.layers).to(ctx.device)
     _pretrain(ctx, pretrained, pool, pretrain_steps, lr=1e-2)
     with torch.no_grad():
         loss = lm_loss(pretrained(held_out), held_out).item()
@@ -332,16 +334,16 @@ def train(ctx: RunContext) -> None:
         higher_is_better=False,
         detail=f"{loss:.3f} against {floor:.3f} after {pretrain_steps} steps; chain-blind {blind:.3f}",
     )
-    draws = 3  # independent draws of the 64 labelled sequences: one draw's luck is not the claim
-    rates = LR_GRID[1:] if ctx.quick else LR_GRID
+    draws = cfg.draws  # independent draws of the labelled sequences: one draw's luck is not the claim
+    rates = (cfg.lr,) if cfg.lr else LR_GRID[1:] if ctx.quick else LR_GRID
     ctx.progress(1, 1 + draws)
 
     state = {k: v.clone() for k, v in pretrained.state_dict().items()}
 
     def make(from_pretrained: bool) -> GPT:
         torch.manual_seed(ctx.seed + 1)  # the same W_y, and the same scratch weights, for every run
-        model = GPT(VOCAB, N_CTX, D_MODEL, HEADS, LAYERS, n_classes=2).to(ctx.device)
-        if from_pretrained:
+        model = GPT(VOCAB, N_CTX, cfg.d_model, HEADS, cfg.layers, n_classes=2).to(ctx.device)
+        if from_pretrained and cfg.pretrain:  # --set pretrain=false: the arm under test starts from scratch
             model.load_state_dict(state, strict=False)  # everything but the new head W_y
         return model
 

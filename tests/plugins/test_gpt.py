@@ -14,6 +14,7 @@ from readtrack_plugins.gpt import experiment
 from readtrack_plugins.gpt.model import GPT, Block, CausalSelfAttention, fine_tuning_loss
 
 from readtrack.plugin_kit.tasks import MarkovChain
+from readtrack.runner import run_plugin
 
 PLUGIN = "readtrack_plugins.gpt"
 
@@ -116,3 +117,21 @@ def test_the_train_claim_fails_without_pretraining(monkeypatch: pytest.MonkeyPat
     result = run_stage("gpt", "train")
     assert result.verdict() == "failed"
     assert all(not t.passed for t in result.targets), failures(result)
+
+
+def test_the_pretrain_knob_makes_the_two_arms_one_model() -> None:
+    """``--set pretrain=false``: the arm under test starts fine-tuning from the scratch arm's weights, so the
+    two arms are one model and the gap is exactly 0 (reported, not asserted: a knob is turned); on, it is
+    not."""
+    gaps = {}
+    for pretrain in (True, False):
+        settings = {"pretrain": pretrain, "pretrain_steps": 30, "steps": 5, "draws": 1}
+        record = run_plugin(
+            "gpt", device="cpu", quick=True, only="train", settings=settings, keep_history=False
+        )
+        (stage,) = record.stages
+        assert stage.status != "error", stage.error
+        assert not stage.targets  # a turned knob asserts nothing
+        (gap,) = [m for m in stage.measured if m.name.startswith("which chain wrote")]
+        gaps[pretrain] = gap.value
+    assert gaps[False] == 0.0 and gaps[True] != 0.0, gaps
