@@ -19,10 +19,8 @@ PLUGINS = REPO / "plugins"
 BUILTIN = sorted(p.parent.name for p in PLUGINS.glob("*/experiment.py"))
 WITH_KNOBS = [name for name in BUILTIN if (PLUGINS / name / "config.py").exists()]
 
-#: Plugins whose experiment has no knobs yet (issue 55): only ever shrinks, empty when the issue is done.
-WITHOUT_KNOBS = {
-    ,
-}  # fmt: skip
+#: Plugins whose experiment has no knobs yet (issue 55): it only shrank, and is empty: every plugin has knobs.
+WITHOUT_KNOBS: frozenset[str] = frozenset()
 
 #: Plugins whose ablation switch is a number, not a choice: the knob.
 NUMBER_SWITCH = {
