@@ -71,9 +71,10 @@ class KnobsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="knobs-head")
-        yield KnobList(id="knobs-list")
+        # the field and the note above the list: a long list fills the panel, cutting off what sits under it
         yield Input(id="knobs-input")
         yield Static(id="knobs-note")
+        yield KnobList(id="knobs-list")
 
     def on_mount(self) -> None:
         self.border_title = "Knobs"

@@ -345,3 +345,46 @@ def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
     text, still_there = run_app(catalog_file, steps, size=(120, 40))
     assert "knobs unavailable: TypeError: Config.warmup is not a knob(...)" in text
     assert not still_there
+
+
+MANY_KNOBS = """
+from dataclasses import dataclass
+
+from readtrack.knobs import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    arm: str = knob("fast", choices=("fast", "slow"), help="which arm of the comparison")
+""" + "".join(
+    f'    k{i:02d}: int = knob({i}, low=0, high=100, help="knob number {i}")\n' for i in range(1, 25)
+)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_a_value_typed_for_the_last_of_many_knobs_is_seen_where_it_is_typed(
+    user_dir: Path, catalog_file: Path, size: tuple[int, int]
+) -> None:
+    """A plugin with more knobs than the panel has rows for (gpt's 8 at 40 lines were enough): e on the last
+    one opens the field where the reader sees it, the typed text shows, and a refused value's message too
+    (the field used to sit under the list, cut off by the panel's height: typing went on out of sight)."""
+    folder = write_plugin(user_dir, "many", EXPERIMENT.replace("cfg.steps", "cfg.k01"))
+    (folder / "config.py").write_text(MANY_KNOBS)
+    edits.set_fields(catalog_file, "adamw", {"plugin": "many"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str, str | None]:
+        screen, panel = await open_knobs(app, pilot)
+        await pilot.press("K", "G", "e")
+        field = panel.query_one("#knobs-input", Input)
+        assert screen.focused is field and field.value == "24"
+        await pilot.press("ctrl+u", *"abc")
+        await settle(app, pilot)
+        typed = " ".join(panel_words(app, panel))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        return typed, " ".join(panel_words(app, panel)), panel.highlighted and panel.highlighted.name
+
+    typed, refused, highlighted = run_app(catalog_file, steps, size=size)
+    assert highlighted == "k24"
+    assert "abc" in typed.split()
+    assert "--set k24=abc: k24 is an integer, 0 to 100" in refused
