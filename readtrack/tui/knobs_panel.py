@@ -159,6 +159,7 @@ class KnobsPanel(Vertical):
         field.display = True
         field.focus()
         field.action_select_all()
+        self.call_after_refresh(self.query_one(KnobList).scroll_to_highlight)  # the field took a row
 
     def action_reset(self) -> None:
         knob = self._changeable()
@@ -268,7 +269,7 @@ class KnobsPanel(Vertical):
         return _Row(widths, (mark, Text(knob.name), value, default, allowed))
 
     def _show_note(self) -> None:
-        """Under the list: the highlighted knob's meaning (and the paper's value), or the refused value's
+        """Over the list: the highlighted knob's meaning (and the paper's value), or the refused value's
         message."""
         knob = self.highlighted
         note = self._problem

@@ -386,5 +386,5 @@ def test_a_value_typed_for_the_last_of_many_knobs_is_seen_where_it_is_typed(
 
     typed, refused, highlighted = run_app(catalog_file, steps, size=size)
     assert highlighted == "k24"
-    assert "abc" in typed.split()
+    assert "abc" in typed.split() and "k24" in typed.split()  # the field, and the knob it is for
     assert "--set k24=abc: k24 is an integer, 0 to 100" in refused
