@@ -103,7 +103,11 @@ def test_a_sweep_is_one_entry_its_id_shows_its_settings_and_compare_lines_them_u
     compared = lines_of(run_cli("compare", "knobby", env={"COLUMNS": "80"}))
     assert max(len(line) for line in compared) <= 80
     settings = compared.index(next(line for line in compared if line.strip() == "settings"))
-    assert compared[settings + 1].split() == ["decay", "0.9", "0.8*", "≠"]  # older: the sweep's last setting
+    # older: the sweep's newest setting. Its settings start in the same second; which one history calls the
+    # newest is the one whose group was written last (two workers: either turned setting may finish last)
+    _, last = history.entries("knobby", limit=2, finished=True)
+    assert last.info.sweep_id == ident and last.info.settings in ({"decay": 0.5}, {"decay": 0.9})
+    assert compared[settings + 1].split() == ["decay", f"{last.info.settings['decay']:g}", "0.8*", "≠"]
     assert any("* the plugin's default" in line for line in compared)
 
 
