@@ -11,5 +11,5 @@ plugin_packages = ["readtrack_plugins"] + [f"readtrack_plugins.{name}" for name 
 setup(
     packages=find_packages(include=["readtrack", "readtrack.*"]) + plugin_packages,
     package_dir={"readtrack_plugins": "plugins"},
-    package_data={"readtrack_plugins": ["*/calibration.json"]},  # each plugin's seeds (readtrack.calibration)
+    package_data={"readtrack_plugins": ["*/calibration.json"]},  # each plugin's seeds (runner.calibration)
 )

@@ -74,7 +74,7 @@ def main() -> None:
 
 def splice_vs_ruamel(rows: list[tuple[str, str, float, str]], tmp: Path) -> None:
     """The mechanism choice: one status edit by splicing vs a ruamel.yaml round trip, in-process."""
-    from readtrack import edits
+    from readtrack.catalog import edits
 
     text = make_catalog(10_000)
     path = tmp / "splice.yaml"

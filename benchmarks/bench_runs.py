@@ -90,7 +90,7 @@ def main() -> None:
 
     plugins = SHELF
     if options.all:
-        from readtrack.plugins import discover
+        from readtrack.plugins.discovery import discover
 
         plugins = [p.name for p in discover() if p.status == "ok"]
     print(f"2. the shelf: {len(plugins)} plugins, quick")

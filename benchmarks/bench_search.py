@@ -8,11 +8,12 @@ first paint on the seed list at most 0.35 s (it never waits for the index: the s
 - The PDFs are made with fpdf2 (tests/pdfgen.py): ``--distinct`` different 20-page papers of ~350 words a
   page, drawn Zipf-like from a 4,000-word vocabulary, copied to the 1,000 papers' cache names; the index
   reads every copy (it does not know they repeat).
-- query: in one process, `readtrack.search.search` (refresh, which finds nothing changed, then the query)
+- query: in one process, `readtrack.search.query.search` (refresh, which finds nothing changed, then the
+query)
   for each query below, ``--runs`` times; median and worst over all.
 - command: wall time of ``readtrack search QUERY`` and ``readtrack list`` in a subprocess, median of runs.
 - update: `edits.mark` one paper, then `search_index.refresh` on the catalog it returns; median of 5.
-- extraction: `readtrack.pdftext.extract` on the distinct PDFs vs ``pdftotext FILE -`` (one process per
+- extraction: `readtrack.arxiv.pdftext.extract` on the distinct PDFs vs ``pdftotext FILE -`` (one process per
   file, as it is used), pages per second.
 - first paint: benchmarks/bench_tui.py's measurement (`readtrack --catalog LIST` on a pseudo-terminal, spawn
   until the first title is on the screen), on the seed list.
@@ -100,10 +101,12 @@ def main() -> None:
     os.environ["READTRACK_CATALOG"] = str(catalog_path)
     env = {**os.environ, "NO_COLOR": "1"}
 
-    from readtrack import edits, search, search_index
-    from readtrack.catalog import load
-    from readtrack.pdfcache import arxiv_file_name, cache_path
-    from readtrack.pdftext import extract
+    from readtrack.arxiv.pdftext import extract
+    from readtrack.catalog import edits
+    from readtrack.catalog.pdfcache import arxiv_file_name, cache_path
+    from readtrack.plugins.links import load
+    from readtrack.search import index as search_index
+    from readtrack.search import query as search
 
     rows: list[tuple[str, str, str, str]] = []
     made = make_pdfs(home, args.distinct, args.pages)

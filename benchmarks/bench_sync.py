@@ -7,7 +7,8 @@ Targets (issue 3):
   ``--jobs 1`` (median of ``--runs``);
 - a 20 MB PDF cut off at 60% completes by fetching only the remaining 40% (bytes the server sent).
 
-Request and byte counts are exact; times depend on the machine. Runs in-process through `readtrack.sync.sync`
+Request and byte counts are exact; times depend on the machine. Runs in-process through
+`readtrack.arxiv.sync.sync`
 with a fresh data dir per scenario.
 
 Run: python benchmarks/bench_sync.py [--runs 3]
@@ -30,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakearxiv import FakeArxiv, FakePaper  # noqa: E402
 
-from readtrack.catalog import load  # noqa: E402
-from readtrack.sync import SyncOptions, SyncReport, sync  # noqa: E402
+from readtrack.arxiv.sync import SyncOptions, SyncReport, sync  # noqa: E402
+from readtrack.plugins.links import load  # noqa: E402
 
 MB = 1_000_000
 

@@ -58,7 +58,7 @@ def first_paint(path: Path | None, env: dict[str, str], runs: int) -> float:
     if path is None:
         argv, painted = [sys.executable, "-c", BARE_TEXTUAL], "painted-bare"
     else:
-        from readtrack.catalog import load
+        from readtrack.plugins.links import load
 
         first = next(load(path).papers())
         argv = [str(Path(sys.executable).with_name("readtrack")), "--catalog", str(path)]
@@ -97,7 +97,7 @@ def filter_keystrokes(path: Path, query: str) -> list[float]:
 
 def filter_work(path: Path, query: str) -> list[float]:
     """Seconds the app's filter takes per key (no screen), typing ``query`` letter by letter after "/"."""
-    from readtrack.catalog import load
+    from readtrack.plugins.links import load
     from readtrack.tui.rows import IncrementalFilter
 
     live = IncrementalFilter(list(load(path).papers()), {})

@@ -11,7 +11,7 @@
 3. ``--write`` records them in ``plugins/NAME/calibration.json`` (in place of that mode's calibration on the
    same torch release, beside the others), rewrites the generated end of each page from the record and the
    table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
-   rule (``readtrack.calibration.problems``), which ``tests/test_calibration.py`` fails on.
+   rule (``readtrack.runner.calibration.problems``), which ``tests/runner/test_calibration.py`` fails on.
 
 Run it on each torch the README promises, e.g. ``--seeds 0-19`` with the torch pip installs today and
 ``--seeds 0-9`` from a second venv with ``pip install torch==2.13.0``.
@@ -42,12 +42,13 @@ def main() -> None:
     args = parser.parse_args()
     homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
     os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
-    from readtrack import calibration, plugins
-    from readtrack.batch import parse_seeds
-    from readtrack.spread import seed_dependent
+    from readtrack.runner import calibration
+    from readtrack.runner.batch import parse_seeds
+    from readtrack.runner.history import plugin_listing
+    from readtrack.runner.spread import seed_dependent
 
     builtin = [
-        row["name"] for row in plugins.listing() if row["status"] == "ok" and row["source"] == "built-in"
+        row["name"] for row in plugin_listing() if row["status"] == "ok" and row["source"] == "built-in"
     ]
     names = args.names or builtin
     seeds = parse_seeds(args.seeds)
@@ -117,8 +118,8 @@ def main() -> None:
 def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict[str, dict]:
     """Torch release → seed → the newest finished run of that seed among ``name``'s multi-seed runs in every
     home: a record is one release's, so runs of two releases are never mixed, whichever is newer."""
-    from readtrack import calibration, history
-    from readtrack.records import GroupRecord
+    from readtrack.runner import calibration, history
+    from readtrack.runner.spread import GroupRecord
 
     best: dict[str, dict] = {}
     for home in homes:
@@ -137,8 +138,8 @@ def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -
 
 
 def plugin_folder(name: str) -> Path:
-    from readtrack.calibration import package_folder
-    from readtrack.plugins import load_plugin
+    from readtrack.plugins.discovery import load_plugin
+    from readtrack.runner.calibration import package_folder
 
     folder = package_folder(load_plugin(name).info.package)
     assert folder is not None, name

@@ -4,7 +4,8 @@
     python benchmarks/emulated_cuda.py gqa rope --tf32     # some plugins, float32 inputs rounded to TF32
     python benchmarks/emulated_cuda.py --only check        # one stage of each
 
-The emulated device (``readtrack.cuda_emulator``) enforces CUDA's device rules while computing on the CPU:
+The emulated device (``readtrack.runner.cuda_emulator``) enforces CUDA's device rules while computing on the
+CPU:
 a tensor left on the CPU, a CPU generator in a device op or ``.numpy()`` of a device tensor fails as on a
 GPU. With ``--tf32`` the float32 inputs of products, convolutions and recurrent layers are rounded to TF32
 where CUDA's flags in force say so (the runner turns TF32 off for check and train). Each plugin runs through
@@ -67,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
-    from readtrack import cuda_emulator, plugins
+    from readtrack.plugins import discovery as plugins
+    from readtrack.runner import cuda_emulator
 
     cuda_emulator.install(tf32=args.tf32)
     if args.keep_tf32:
         import contextlib
 
-        from readtrack import runner
+        from readtrack.runner import run as runner
 
         runner.devices.ieee_float32 = contextlib.nullcontext  # type: ignore[assignment]
     names = args.names or sorted(p.name for p in plugins.discover(include_user=False))

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from plugins.gru.model import GRU
 from plugins.lstm.model import LSTM
 from plugins.rnn.model import RNN
-from readtrack.devices import ieee_float32
 from readtrack.plugin_kit.recurrent import CASES, flatten
+from readtrack.runner.devices import ieee_float32
 
 PAIRS = {"rnn": (RNN, nn.RNN), "lstm": (LSTM, nn.LSTM), "gru": (GRU, nn.GRU)}
 

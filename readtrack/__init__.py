@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from readtrack.base.version import __version__
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from readtrack.plugins import LoadedPlugin
-    from readtrack.records import RunRecord
+    from readtrack.plugins.discovery import LoadedPlugin
+    from readtrack.plugins.records import RunRecord
 
 __all__ = ["__version__", "hookimpl", "load_plugin", "plot", "run"]
 
@@ -24,7 +24,7 @@ def load_plugin(name: str) -> LoadedPlugin:
 
     `load_plugin("flashattention").implementation` is the plugin's implementation module (`model.py`).
     """
-    from readtrack.plugins import load_plugin as _load
+    from readtrack.plugins.discovery import load_plugin as _load
 
     return _load(name)
 
@@ -45,7 +45,10 @@ def run(
     combination, the defaults added); ``seeds`` runs each setting on several seeds. One run happens in this
     process; more in worker processes, ``jobs`` at a time. Values are checked as ``--set`` checks them.
     """
-    from readtrack import batch, knobs, plugins, runner, sweep
+    from readtrack.plugins import discovery as plugins
+    from readtrack.plugins import knobs
+    from readtrack.runner import batch, sweep
+    from readtrack.runner import run as runner
 
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
@@ -73,7 +76,7 @@ def run(
 def plot(name: str | None = None, *, records: Sequence[RunRecord] = (), ids: Sequence[str] = ()) -> Figure:
     """The matplotlib figure ``readtrack plot`` saves: of ``records`` (lines by setting, a band over seeds),
     else of ``name``'s runs ``ids`` (default: its newest run, group or sweep); ``fig.savefig`` keeps it."""
-    from readtrack import pictures
+    from readtrack.runner import pictures
 
     if records:
         return pictures.figure(pictures.by_setting(records))
@@ -85,7 +88,7 @@ def plot(name: str | None = None, *, records: Sequence[RunRecord] = (), ids: Seq
 def __getattr__(name: str) -> Any:
     # `readtrack.hookimpl` is pluggy's marker; resolved lazily so `import readtrack` stays light.
     if name == "hookimpl":
-        from readtrack.hookspecs import hookimpl
+        from readtrack.plugins.markers import hookimpl
 
         return hookimpl
     raise AttributeError(f"module 'readtrack' has no attribute {name!r}")

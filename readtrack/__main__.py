@@ -1,6 +1,6 @@
 """`python -m readtrack` is the `readtrack` command."""
 
-from readtrack.launch import main
+from readtrack.cli.launch import main
 
 if __name__ == "__main__":
     main()

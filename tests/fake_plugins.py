@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 DECLARE = """
-from readtrack.paper_plugin import PaperPlugin, hookimpl
+from readtrack.plugins.declaration import PaperPlugin, hookimpl
 
 
 @hookimpl
@@ -122,7 +122,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from readtrack.knobs import knob
+from readtrack.plugins.knobs import knob
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from cli_runner import run_cli
 
-from readtrack import catalog, history
-from readtrack.records import RunInfo, RunRecord
-from readtrack.writelock import locked
+from readtrack.base.writelock import locked
+from readtrack.plugins import links
+from readtrack.plugins.records import RunInfo, RunRecord
+from readtrack.runner import history
 
 IDS = ["adamw", "lbfgs", "transformer", "attention", "gpt", "bert", "t5", "roberta"]
 
@@ -42,7 +43,7 @@ def _one_line_error(result: subprocess.CompletedProcess[str], code: int, *words:
 # own papers: every change must be on disk at the end, whatever the interleaving.
 WRITER = """
 import pathlib, sys, time
-from readtrack import edits
+from readtrack.catalog import edits
 path, k, ids, go, rounds = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(","), \\
     pathlib.Path(sys.argv[4]), int(sys.argv[5])
 print("ready", flush=True)
@@ -83,7 +84,7 @@ def test_four_concurrent_writers_lose_no_update(catalog_file: Path, tmp_path: Pa
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-    cat = catalog.load(catalog_file)
+    cat = links.load(catalog_file)
     for k in range(writers):
         ids = IDS[k::writers]
         for i in range(rounds):
@@ -102,14 +103,14 @@ def test_cli_edits_wait_for_the_lock_and_name_its_holder(catalog_file: Path) -> 
     assert catalog_file.read_bytes() == before
     # and once it is free, the same command goes through
     assert run_cli("mark", "bert", "read").returncode == 0
-    assert catalog.load(catalog_file).get("bert").status == "read"
+    assert links.load(catalog_file).get("bert").status == "read"
 
 
 def test_concurrent_cli_commands_keep_every_tag(catalog_file: Path) -> None:
     loop = " && ".join(f"{sys.executable} -m readtrack tag {{id}} +c{i} >/dev/null" for i in range(2))
     procs = [subprocess.Popen(["sh", "-c", loop.format(id=paper)]) for paper in IDS[:4]]
     assert [p.wait(timeout=120) for p in procs] == [0] * 4
-    cat = catalog.load(catalog_file)
+    cat = links.load(catalog_file)
     for paper in IDS[:4]:
         assert {"c0", "c1"} <= set(cat.get(paper).tags), paper
 
@@ -118,7 +119,7 @@ def test_concurrent_cli_commands_keep_every_tag(catalog_file: Path) -> None:
 
 KILLED_WRITER = """
 import pathlib, sys
-from readtrack import edits
+from readtrack.catalog import edits
 path = pathlib.Path(sys.argv[1])
 print("ready", flush=True)
 i = 0
@@ -147,7 +148,7 @@ def test_writers_killed_mid_write_leave_a_whole_file_and_no_temp_after_the_next_
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         left = max(left, len(_temps(catalog_file.parent)))
-        catalog.load(catalog_file)  # never half a file
+        links.load(catalog_file)  # never half a file
     assert run_cli("mark", "bert", "read").returncode == 0
     assert _temps(catalog_file.parent) == []
     print(f"kill -9 loop: up to {left} temp files left before the next edit")
@@ -227,7 +228,7 @@ def test_an_edit_through_a_symlink_keeps_the_link(catalog_file: Path, tmp_path: 
     link.symlink_to(catalog_file)
     assert run_cli("--catalog", str(link), "mark", "bert", "read").returncode == 0
     assert link.is_symlink()
-    assert catalog.load(catalog_file).get("bert").status == "read"
+    assert links.load(catalog_file).get("bert").status == "read"
 
 
 # -- 2. full disk, corrupt and read-only databases, unusable data dirs --------------------------------
@@ -281,7 +282,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_list_as_it_was(tmpfs: Path, cata
     _one_line_error(result, 1, "no space left on the device")
     (tmpfs / "filler").unlink()
     assert run_cli("note", "bert", "", env=env).returncode == 0
-    assert catalog.load(listed).get("bert").notes is None
+    assert links.load(listed).get("bert").notes is None
 
 
 # os.fsync reports ENOSPC after the write() calls went through, as on file systems that allocate late
@@ -404,7 +405,7 @@ def test_a_list_on_a_read_only_file_system_is_one_line(tmpfs: Path, catalog_file
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
     result = run_cli("--catalog", str(listed), "mark", "bert", "read")
     _one_line_error(result, 2, "read-only")
-    assert catalog.load(listed).get("bert").status != "read"
+    assert links.load(listed).get("bert").status != "read"
 
 
 def test_a_data_dir_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:

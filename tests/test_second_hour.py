@@ -153,7 +153,7 @@ def test_compare_at_80_columns_shows_what_changed_in_whole_words() -> None:
     ``--all`` for them (issue 53)."""
     from test_history import make_record, store
 
-    from readtrack.records import Comparison
+    from readtrack.plugins.records import Comparison
 
     long_name = "gradients (input, weight) vs nn.RMSNorm, normalized_shape=(7, 32) (float32)"
     for run_id, day, median_s, max_abs in (

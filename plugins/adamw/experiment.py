@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from readtrack.context import RunContext, dtype_name
+from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import AdamW

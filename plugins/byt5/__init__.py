@@ -156,7 +156,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.1490 ± 0.01056 [0.1400, 0.1610]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,5 +1,5 @@
 """Classic mistakes in ByT5's byte vocabulary and its re-allocation, for ``readtrack practice``: its check
-must catch them (tests/test_practice.py)."""
+must catch them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

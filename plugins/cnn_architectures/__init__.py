@@ -158,7 +158,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0.9285 ± 0.01975 [0.9080, 0.9510]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

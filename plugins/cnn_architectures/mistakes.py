@@ -1,5 +1,5 @@
 """Classic mistakes in the CNN case study's building blocks, for ``readtrack practice``: its check must
-catch them (tests/test_practice.py)."""
+catch them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

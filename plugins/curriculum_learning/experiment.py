@@ -26,9 +26,9 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 
-from readtrack.context import RunContext
 from readtrack.plugin_kit.tasks import MarkovText
 from readtrack.plugin_kit.transformer import TinyTransformer
+from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import (
@@ -127,7 +127,7 @@ def _check_parity_and_pacer(ctx: RunContext) -> None:
 
 
 def check(ctx: RunContext) -> None:
-    from readtrack.context import dtype_name
+    from readtrack.runner.context import dtype_name
 
     _check_competence(ctx)
     _check_difficulty_and_sampler(ctx)

@@ -126,7 +126,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: -0.2096 ± 0.03128 [-0.2368, -0.1620], margin 3.5 sd
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

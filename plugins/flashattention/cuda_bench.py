@@ -17,7 +17,8 @@ FLOPs are the paper's count: 4·B·H·N²·d for the forward pass (two N×N×d m
 causal; the backward pass is 2.5× the forward, so forward + backward is 3.5×. TFLOP/s = FLOPs / median
 time. Where the device is known the rate is also given as a fraction of its dense bf16 peak (989 TFLOP/s
 for an H100 SXM or H200 SXM, from NVIDIA's datasheets); a rate above the peak is impossible and is flagged
-as a timing bug. Times come from ``readtrack.bench`` (a warm-up call that also runs Triton's autotuning,
+as a timing bug. Times come from ``readtrack.runner.bench`` (a warm-up call that also runs Triton's
+autotuning,
 then CUDA events around each call; median and interquartile range). Memory is the allocator's peak during
 one call beyond what was allocated before it. Each row's forward output is compared with
 ``sdpa-flash`` (or PyTorch's default SDPA) on the same inputs, and each forward + backward row's dQ, dK, dV
@@ -237,7 +238,7 @@ def run_benchmark(
     ``log`` gets progress lines (such as the long first Triton call of each head dim and mask)."""
     import torch
 
-    from readtrack.bench import BenchHarness
+    from readtrack.runner.bench import BenchHarness
 
     device = options.device
     peak = dense_bf16_peak_tflops(torch.cuda.get_device_name(device)) if device.startswith("cuda") else None
@@ -485,7 +486,9 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
     parser.add_argument(
         "--tiles-block", type=int, default=128, help="tile size for torch-tiles (default 128)"
     )
-    parser.add_argument("--quick", action="store_true", help="shorter timing per row (readtrack.bench quick)")
+    parser.add_argument(
+        "--quick", action="store_true", help="shorter timing per row (readtrack.runner.bench quick)"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN, help=f"default {DEFAULT_MARKDOWN}")
     args = parser.parse_args(argv)
@@ -514,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from readtrack.atomic import atomic_write
+    from readtrack.base.atomic import atomic_write
 
     env = environment()
     print(f"# {env['device']} (sm {env['capability']}), torch {env['torch']}, triton {env['triton']}")

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.context import RunContext, dtype_name
-from readtrack.records import BenchRow
+from readtrack.plugins.records import BenchRow
+from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import flash_attention, standard_attention

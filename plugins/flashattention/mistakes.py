@@ -1,5 +1,5 @@
 """The classic mistake in FlashAttention's tiled forward (Algorithm 1), for ``readtrack practice``: its
-check must catch it (tests/test_practice.py)."""
+check must catch it (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ question:" in the report. The knobs (``readtrack knobs fuyu``) turn the row-ends
 seeds 0-9 (this page's calibration, AVX2 kernels) the row-end A/B holds with a wide margin, but the first
 stage's accuracy with row-ends at unseen sizes (≥ 0.75), which held on seeds 0-4 (3.6 seed sds, AVX512
 kernels), falls below it on seeds 8 and 9: the full run breaks the calibration rule there (the ledger
-``FULL_BREAKS_RULE`` of ``tests/test_calibration.py`` says so) until that stage is strengthened or reported.
+``FULL_BREAKS_RULE`` of ``tests/runner/test_calibration.py`` says so) until that stage is strengthened or
+reported.
 
 The quick run (``readtrack run fuyu --quick --jobs 1 --device cpu``) asks only what row-ends are for: an image
 of noise with one bright patch, "does it end its row?" ("yes" half the time), trained 200 steps on heights and
@@ -201,7 +202,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     - accuracy at unseen sizes, with row-ends (full, torch 2.14.1): fails on seeds 8, 9
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -107,7 +107,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     - held-out exact match, scratchpad − direct (5-digit addition) (full, torch 2.14.1): margin 2.4 sd < 3
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

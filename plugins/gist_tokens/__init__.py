@@ -95,7 +95,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: -0.006885 ± 0.01526 [-0.03418, 0.000122], margin 2.8 sd
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

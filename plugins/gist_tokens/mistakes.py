@@ -1,5 +1,5 @@
 """Classic mistakes in gist masking and gist caching, for ``readtrack practice``: the check must catch them
-(tests/test_practice.py)."""
+(tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

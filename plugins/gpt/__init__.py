@@ -109,7 +109,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-4: 0.09756 ± 0.02439 [0.06315, 0.1217], margin 2.0 sd
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,4 +1,5 @@
-"""Classic mistakes in GPT, for ``readtrack practice``: the check must catch them (tests/test_practice.py)."""
+"""Classic mistakes in GPT, for ``readtrack practice``: the check must catch them
+(tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

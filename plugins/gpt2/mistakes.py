@@ -1,5 +1,5 @@
 """The classic mistake in GPT-2's pre-LN block, for ``readtrack practice``: its check must catch it
-(tests/test_practice.py)."""
+(tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Classic mistakes in Infini-attention's compressive memory, for ``readtrack practice``: the check must
-catch them (tests/test_practice.py)."""
+catch them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -38,10 +38,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.bpe import BPE, DIGITS_SPLIT, PATTERN, pieces
 from readtrack.plugin_kit.tasks import IGNORE
 from readtrack.plugin_kit.transformer import TinyTransformer
+from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import AdditionFormat, answer_nats, exact_match, number_text, splittings, task_tokens

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from readtrack.context import RunContext, dtype_name
+from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import LBFGS, dense_inverse_hessian, two_loop

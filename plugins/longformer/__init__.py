@@ -57,7 +57,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.5566 ± 0.04701 [0.4854, 0.6104]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

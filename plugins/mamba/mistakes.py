@@ -1,5 +1,5 @@
 """Classic mistakes in Mamba's selective scan, for ``readtrack practice``: its check must catch each
-(tests/test_practice.py)."""
+(tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The classic mistakes in PaLM's block, for ``readtrack practice``: its check must catch them
-(tests/test_practice.py)."""
+(tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.5748 ± 0.3746 [-0.01402, 0.9458]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,5 +1,5 @@
 """Classic mistakes in R-CNN's non-maximum suppression, for ``readtrack practice``: its check must catch
-each (tests/test_practice.py)."""
+each (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

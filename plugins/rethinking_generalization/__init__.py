@@ -102,7 +102,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 130.0 ± 7.842 [118.0, 139.7]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,5 +1,5 @@
 """Classic mistakes in the randomisation tests and Theorem 1's construction, for ``readtrack
-practice``: its check must catch them (tests/test_practice.py)."""
+practice``: its check must catch them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

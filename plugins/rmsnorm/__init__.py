@@ -75,7 +75,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 1.245 ± 0.1413 [1.141, 1.468]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -28,7 +28,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.context import RunContext
 from readtrack.plugin_kit.recurrent import (
     CASES,
     LastStep,
@@ -39,6 +38,7 @@ from readtrack.plugin_kit.recurrent import (
     fit_scored,
     set_forget_bias,
 )
+from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import RNN

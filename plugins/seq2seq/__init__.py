@@ -100,7 +100,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-4: 0.04498 ± 0.004048 [0.04145, 0.05145]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,5 +1,5 @@
 """The classic mistake in T5's relative position buckets, for ``readtrack practice``: its check must catch
-it (tests/test_practice.py)."""
+it (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-4: 0.06218 ± 0.001719 [0.06029, 0.06455], margin 51.1 sd
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -1,5 +1,5 @@
 """The classic mistakes in Transformer-XL's relative attention, for ``readtrack practice``: its check must
-catch them (tests/test_practice.py)."""
+catch them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-9: 0.04548 ± 0.01542 [0.02867, 0.07733]
 """
 
-from readtrack.paper_plugin import Exercise, declare
+from readtrack.plugins.declaration import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

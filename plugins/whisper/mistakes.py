@@ -1,5 +1,5 @@
 """The classic mistakes in Whisper's log-Mel front end, for ``readtrack practice``: its check must catch
-them (tests/test_practice.py)."""
+them (tests/practice/test_practice.py)."""
 
 from __future__ import annotations
 

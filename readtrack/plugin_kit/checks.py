@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from readtrack.context import RunContext, dtype_name
+from readtrack.runner.context import RunContext, dtype_name
 
 
 def compare_modules(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from readtrack.context import RunContext
+from readtrack.runner.context import RunContext
 
 
 def rates(ctx: RunContext, grid: Iterable[float], quick_rate: float) -> tuple[float, ...]:

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.context import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import adding_batch
+from readtrack.runner.context import RunContext, dtype_name
 
 # (batch, T, input size, hidden size, layers, batch_first, with an initial state)
 Case = tuple[int, int, int, int, int, bool, bool]

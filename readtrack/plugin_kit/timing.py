@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from readtrack.context import RunContext
+from readtrack.runner.context import RunContext
 
 
 def bench_layers(

@@ -1,7 +1,8 @@
 """Practice: implement the core of a paper yourself, graded by its plugin's check and by the paper's claim.
 
 A plugin declares exercises (``declare(..., exercises=[Exercise(...)])``, see
-:class:`readtrack.paper_plugin.Exercise`): functions or methods of its ``model.py``. ``readtrack practice
+:class:`readtrack.plugins.declaration.Exercise`): functions or methods of its ``model.py``. ``readtrack
+practice
 NAME`` writes the learner's workspace (:mod:`readtrack.practice.workspace`), :func:`check` grades it with the
 plugin's own ``check`` stage (and ``train`` stage: the claim) through the runner
 (:mod:`readtrack.practice.grading`), in a worker process (:mod:`readtrack.practice.isolation`), and records
@@ -20,15 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from readtrack.paper_plugin import Exercise
+from readtrack.plugins.declaration import Exercise
 from readtrack.practice.declared import PracticePlugin, practice_plugin, practice_plugins
+from readtrack.practice.workspace import workspace_file
 
 if TYPE_CHECKING:  # the list of exercises imports none of these: it must be as fast as `readtrack list`
     import threading
 
+    from readtrack.plugins.records import Emit, RunRecord
     from readtrack.practice.result import PracticeResult
     from readtrack.practice.workspace import Workspace
-    from readtrack.records import Emit, RunRecord
 
 __all__ = [
     "PRACTICE_PREFIX",
@@ -45,6 +47,7 @@ __all__ = [
     "practice_plugins",
     "record_attempt",
     "statuses",
+    "workspace_file",
 ]
 
 #: Practice attempts are history runs of the plugin ``practice:NAME``: listed by ``readtrack history``, kept
@@ -99,7 +102,7 @@ def check(
     }
     if isolated:
         if not is_file:
-            from readtrack.errors import UsageError
+            from readtrack.base.errors import UsageError
 
             raise UsageError(
                 "only a file can be graded in a worker process: pass its path, or isolated=False"
@@ -122,8 +125,8 @@ def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False
     from datetime import datetime, timezone
     from uuid import uuid4
 
-    from readtrack import history
-    from readtrack.records import RunInfo, RunRecord, RunStatus, StageResult
+    from readtrack.plugins.records import RunInfo, RunRecord, RunStatus, StageResult
+    from readtrack.runner import history
 
     record = result.record
     if record is None:
@@ -148,7 +151,7 @@ def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False
 
 
 def _attempts_file() -> Path:
-    from readtrack.paths import data_dir
+    from readtrack.base.paths import data_dir
 
     return data_dir() / "practice" / "attempts.json"
 
@@ -168,7 +171,7 @@ def _attempts() -> dict[str, Any]:
 def _remember(plugin: str, status: tuple[Status, str], at: str) -> None:
     import json
 
-    from readtrack.atomic import atomic_write
+    from readtrack.base.atomic import atomic_write
 
     attempts = _attempts()
     attempts[plugin] = {"status": status[0], "detail": status[1], "at": at}
@@ -270,17 +273,10 @@ def open_workspace(plugin: PracticePlugin, folder: Path | None = None, *, reset:
     return workspace.open_workspace(plugin, folder, reset=reset)
 
 
-def workspace_file(plugin: PracticePlugin, folder: Path | None = None) -> Path:
-    """Where the learner's ``model.py`` is (or will be): ``folder`` or ``<data dir>/practice/NAME``."""
-    from readtrack.paths import data_dir
-
-    return (folder or data_dir() / "practice" / plugin.name) / "model.py"
-
-
 def model_namespace(name: str) -> dict[str, object]:
     """The names of plugin ``name``'s ``model.py`` (its imports too: torch, F, its helpers), for a notebook
     whose cells write an exercise as ``model.py`` would (``globals().update(...)``)."""
-    from readtrack import plugins
+    from readtrack.plugins import discovery as plugins
 
     module = plugins.load_plugin(name).implementation
     return {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "annotations"}
@@ -292,7 +288,7 @@ F = TypeVar("F", bound=Callable[..., object])
 def mistake(target: str, *, fails: str) -> Callable[[F], F]:
     """Mark a function of a plugin's ``mistakes.py`` as a wrong solution of ``target``: the plugin's check
     must fail it, and the first failing comparison's name must start with ``fails``
-    (``tests/test_practice.py``)."""
+    (``tests/practice/test_practice.py``)."""
 
     def mark(function: F) -> F:
         function.__practice_mistake__ = (target, fails)  # type: ignore[attr-defined]

@@ -15,8 +15,8 @@ import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from readtrack.errors import UsageError
-from readtrack.paper_plugin import Exercise
+from readtrack.base.errors import UsageError
+from readtrack.plugins.declaration import Exercise
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ def practice_plugins() -> list[PracticePlugin]:
     """Every plugin that declares exercises, in name order (the first plugin of a name wins, as discovery
     picks it: built-in, then the user's folder). Kept in the data dir, keyed by the ``__init__.py`` files'
     sizes and times, so an unchanged set of plugins costs a ``stat`` each."""
-    from readtrack.paths import catalog_path, data_dir
-    from readtrack.plugin_links import plugin_inits, plugin_roots
+    from readtrack.base.paths import catalog_path, data_dir
+    from readtrack.plugins.folders import plugin_inits, plugin_roots
 
     try:
         catalog = catalog_path()
@@ -66,7 +66,7 @@ def practice_plugins() -> list[PracticePlugin]:
             found.setdefault(plugin.name, plugin)
     plugins = sorted(found.values(), key=lambda p: p.name)
     with contextlib.suppress(OSError):  # a read-only data dir only means reading the files again
-        from readtrack.atomic import atomic_write
+        from readtrack.base.atomic import atomic_write
 
         data = [{**asdict(p), "folder": str(p.folder)} for p in plugins]
         atomic_write(cache, json.dumps({"stamp": stamp, "plugins": data}, ensure_ascii=False))

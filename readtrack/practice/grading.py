@@ -2,7 +2,8 @@
 
 The learner's ``model.py`` is loaded as ``<plugin package>.model`` in ``sys.modules`` before the plugin's
 experiments module is imported afresh, so its ``from .model import RMSNorm`` gets the learner's class; then
-the plugin's stages run through :func:`readtrack.runner.run_plugin`, as ``readtrack run`` runs them (seeded,
+the plugin's stages run through :func:`readtrack.runner.run.run_plugin`, as ``readtrack run`` runs them
+(seeded,
 one thread, stage timeouts). Everything is put back afterwards.
 
 While the stages run, each exercise target of the learner's module is wrapped (:class:`_Guard`):
@@ -32,10 +33,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from readtrack.errors import UsageError, one_line
+from readtrack.base.errors import UsageError, one_line
+from readtrack.plugins.records import Emit, RunRecord
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult, trim_traceback
-from readtrack.records import Emit, RunRecord
 
 #: A learner's solution: their ``model.py``, or the function(s) themselves (``{"RMSNorm.forward": fn}``, or
 #: one function for a plugin with one exercise).
@@ -57,8 +58,9 @@ def grade_here(
 ) -> PracticeResult:
     """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
     solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
-    from readtrack import plugins, runner
+    from readtrack.plugins import discovery as plugins
     from readtrack.practice.timing import stage_limits, timeout_advice
+    from readtrack.runner import run as runner
 
     loaded = plugins.load_plugin(plugin.name)
     package = loaded.info.package
@@ -135,7 +137,7 @@ def _joined(records: list[RunRecord]) -> RunRecord:
     first = records[0]
     if len(records) == 1:
         return first
-    from readtrack.records import worst_status
+    from readtrack.plugins.records import worst_status
 
     stages = [s for r in records for s in r.stages]
     first.info.stages = [s.stage for s in stages]

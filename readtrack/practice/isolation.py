@@ -26,10 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from readtrack.plugins.records import Emit
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult
 from readtrack.practice.timing import stage_limits, timeout_advice
-from readtrack.records import Emit
 
 #: Characters of the learner's printed output kept with the result.
 OUTPUT_LIMIT = 4000
@@ -212,10 +212,10 @@ def _worker(argv: list[str]) -> int:
         try:
             import torch  # noqa: F401  (imported here for what it prints)
 
-            from readtrack.errors import ReadtrackError
+            from readtrack.base.errors import ReadtrackError
+            from readtrack.plugins.records import json_lines
             from readtrack.practice.declared import practice_plugin
             from readtrack.practice.grading import grade_here
-            from readtrack.runner import json_lines
         finally:
             os.dup2(learner_stderr, 2)
             os.close(learner_stderr)

@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from readtrack.atomic import atomic_write
+from readtrack.base.atomic import atomic_write
 from readtrack.practice.workspace import Workspace, find_function, stub_source
 
 

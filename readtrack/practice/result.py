@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from readtrack.records import Comparison, RunRecord, StageResult, jsonable
+from readtrack.plugins.records import Comparison, RunRecord, StageResult, jsonable
 
 #: How an attempt ended: every check (and target) passed, one failed, the code raised, ran past its timeout,
 #: or its process died (os._exit, a segfault).
@@ -75,7 +75,7 @@ class PracticeResult:
         passing = sum(c.passed for c in comps)
         targets = " ".join(self.targets)
         if self.status == "passed" and self.settings and self._stages("train"):
-            from readtrack.knobs import settings_label
+            from readtrack.plugins.knobs import settings_label
 
             verdict = (
                 f"checks pass; trained with {settings_label(self.settings)} (targets reported, not asserted)"

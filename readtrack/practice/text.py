@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from readtrack.errors import UsageError
+from readtrack.base.errors import UsageError
+from readtrack.base.safe_text import visible
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
-from readtrack.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from readtrack.plugins.records import Emit
     from readtrack.practice.workspace import Workspace
-    from readtrack.records import Emit
 
 STATUS_STYLE = {"not started": "dim", "failing": "red", "checks pass": "yellow", "claim reproduced": "green"}
 

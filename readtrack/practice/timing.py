@@ -31,7 +31,7 @@ class ModelTime:
 def model_time(plugin: str, stage: str, quick: bool) -> ModelTime | None:
     """The median duration of ``stage`` in the plugin's own passed runs in history (``quick`` or full), or
     None when none is recorded (or the history cannot be read)."""
-    from readtrack import history
+    from readtrack.runner import history
 
     try:
         runs = history.runs(plugin, limit=RECENT)
@@ -62,7 +62,7 @@ def stage_limits(
     if timeout is not None:
         return {"check": timeout, "train": timeout}
     if declared is None:
-        from readtrack.plugins import load_plugin
+        from readtrack.plugins.discovery import load_plugin
 
         declared = load_plugin(plugin).info.stage_timeout
     return {

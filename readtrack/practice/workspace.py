@@ -15,10 +15,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from readtrack.atomic import atomic_write
-from readtrack.errors import UsageError
-from readtrack.paper_plugin import Exercise
-from readtrack.practice import workspace_file
+from readtrack.base.atomic import atomic_write
+from readtrack.base.errors import UsageError
+from readtrack.plugins.declaration import Exercise
 from readtrack.practice.declared import PracticePlugin
 
 #: What the stub raises: the check's feedback starts with it, and a test looks for it.
@@ -33,6 +32,13 @@ class Workspace:
     path: Path
     created: bool
     backup: Path | None = None
+
+
+def workspace_file(plugin: PracticePlugin, folder: Path | None = None) -> Path:
+    """Where the learner's ``model.py`` is (or will be): ``folder`` or ``<data dir>/practice/NAME``."""
+    from readtrack.base.paths import data_dir
+
+    return (folder or data_dir() / "practice" / plugin.name) / "model.py"
 
 
 def open_workspace(plugin: PracticePlugin, folder: Path | None = None, *, reset: bool = False) -> Workspace:

@@ -1,4 +1,4 @@
-"""The CLI's terminal rendering, in one home; the commands in `readtrack.cli` only call it.
+"""The CLI's terminal rendering, in one home; the commands in `readtrack.cli.app` only call it.
 
 - `papers`: the paper table, one paper's panel, progress per section, sync progress, `doctor`'s lines.
 - `runs`: the live progress lines and the tables of ``readtrack run``, ``history``, ``compare`` and
@@ -25,6 +25,6 @@ def new_console() -> Console:
 
 def print_json(data: object) -> None:
     """``data`` as indented JSON on stdout, C1 and bidi controls as ``\\uXXXX`` (same data, safe to show)."""
-    from readtrack.safe_text import json_safe
+    from readtrack.base.safe_text import json_safe
 
     print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))

@@ -1,7 +1,8 @@
 """How many runs at once look in a terminal: the live progress of ``readtrack run --seeds/--all``, a
 multi-seed run's per-seed table and spread, and the shelf's closing table.
 
-Presentation only: the runs come from ``readtrack.batch``, the statistics from ``readtrack.spread``.
+Presentation only: the runs come from ``readtrack.runner.batch``, the statistics from
+``readtrack.runner.spread``.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from readtrack.batch import Job, PluginOutcome, seeds_label
-from readtrack.knobs import value_text
-from readtrack.records import GroupRecord, RunRecord
-from readtrack.render.runs import fmt_number, fmt_seconds, status_text, threads_note
-from readtrack.safe_text import visible
-from readtrack.spread import Spread, seed_dependent, spreads
-from readtrack.words import plural
+from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
+from readtrack.plugins.knobs import value_text
+from readtrack.plugins.records import RunRecord
+from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note
+from readtrack.runner.batch import Job, PluginOutcome, seeds_label
+from readtrack.runner.spread import GroupRecord, Spread, seed_dependent, spreads
 
 DOTS = "·∙•●"
 
 
 class BatchProgress:
     """One overall bar (runs done of all) and one line per running worker: its plugin, seed and stage.
-    Use as a context manager; feed it every event of :func:`readtrack.batch.run_batch`. Each finished run
+    Use as a context manager; feed it every event of :func:`readtrack.runner.batch.run_batch`. Each finished
+    run
     is also printed as one line above the bars, so a log (or a terminal that is not one) keeps them."""
 
     def __init__(self, console: Console, total: int, title: str) -> None:

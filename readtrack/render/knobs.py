@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from readtrack.knobs import Knob, value_text
-from readtrack.safe_text import visible
+from readtrack.base.safe_text import visible
+from readtrack.plugins.knobs import Knob, value_text
 
 
 def render_knobs(plugin: str, found: Sequence[Knob], console: Console) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from readtrack.pages import PluginPage
+    from readtrack.runner.pages import PluginPage
 
 
 def render_page(page: PluginPage, console: Console, *, code: bool = False) -> None:
@@ -16,7 +16,7 @@ def render_page(page: PluginPage, console: Console, *, code: bool = False) -> No
     from rich.syntax import Syntax
     from rich.text import Text
 
-    from readtrack.safe_text import visible
+    from readtrack.base.safe_text import visible
 
     console.print(Markdown(visible(page.markdown(), multiline=True)))
     if not code:

@@ -10,17 +10,31 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from readtrack.catalog import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE, STATUS_GLYPHS, Catalog, Paper
-from readtrack.safe_text import visible
-from readtrack.syncreport import BytesProgress, Notice, PaperFinished, PaperResult, SyncEvent, SyncStarted
-from readtrack.words import plural
+from readtrack.arxiv.syncreport import (
+    BytesProgress,
+    Notice,
+    PaperFinished,
+    PaperResult,
+    SyncEvent,
+    SyncStarted,
+)
+from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
+from readtrack.catalog.model import (
+    LINKED_BY_ARXIV,
+    LINKED_BY_DOI,
+    LINKED_BY_TITLE,
+    STATUS_GLYPHS,
+    Catalog,
+    Paper,
+)
 
 if TYPE_CHECKING:
     from rich.panel import Panel
     from rich.table import Table
 
-    from readtrack.coverage import Coverage
-    from readtrack.pdfcache import CacheReport
+    from readtrack.catalog.pdfcache import CacheReport
+    from readtrack.runner.coverage import Coverage
 
 STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "dim"}
 _LINKED_BY = {LINKED_BY_ARXIV: "arXiv id", LINKED_BY_DOI: "DOI", LINKED_BY_TITLE: "title and first author"}
@@ -134,15 +148,15 @@ _KEY_WIDTH = 9  # the longest key shown, "published"/"pdf_path", and a space
 
 
 def paper_panel(details: dict[str, Any], *, full: bool = False) -> Panel:
-    """The human view of `readtrack show`: text made visible (`readtrack.safe_text`), long notes and
-    abstract cut (`readtrack.details.shown_details`); with ``full`` they are left to `full_blocks`."""
+    """The human view of `readtrack show`: text made visible (`readtrack.base.safe_text`), long notes and
+    abstract cut (`readtrack.render.details.shown_details`); with ``full`` they are left to `full_blocks`."""
     from rich.console import Group
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    from readtrack.details import shown_details
+    from readtrack.render.details import shown_details
 
     details = shown_details(details, full=full)
     rows = Table.grid(padding=(0, 2))
@@ -209,7 +223,7 @@ def full_blocks(details: dict[str, Any]) -> str:
 def panel_width(details: dict[str, Any]) -> int:
     """The width at which `paper_panel` shows each link of ``details`` on one line, and its title whole
     (for a pipe, which gets full lines: a URL folded in two is a URL cut)."""
-    from readtrack.details import shown_details
+    from readtrack.render.details import shown_details
 
     shown = shown_details({k: details.get(k) for k in LINK_KEYS})
     links = [", ".join(v) if isinstance(v, list) else str(v or "") for v in shown.values()]
@@ -218,7 +232,7 @@ def panel_width(details: dict[str, Any]) -> int:
 
 
 def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
-    """Progress per section with bars, its plugin coverage (``readtrack.coverage``), and the total."""
+    """Progress per section with bars, its plugin coverage (``readtrack.runner.coverage``), and the total."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text

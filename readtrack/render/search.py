@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from readtrack.catalog import STATUS_GLYPHS
+from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
+from readtrack.catalog.model import STATUS_GLYPHS
 from readtrack.render.papers import _cells, _painter
-from readtrack.safe_text import visible
-from readtrack.search import Hit
-from readtrack.search_index import IndexReport
-from readtrack.words import plural
+from readtrack.search.index import IndexReport
+from readtrack.search.query import Hit
 
 MARK = "**"
 

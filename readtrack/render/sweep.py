@@ -1,6 +1,7 @@
 """How a sweep looks in a terminal: its end, one table per number with one row per setting
-(`readtrack.sweep`); in history, its settings (``readtrack history SWEEP_ID``); and its settings side by
-side, one column each (``readtrack compare``, `readtrack.comparison.Lineup`)."""
+(`readtrack.runner.sweep`); in history, its settings (``readtrack history SWEEP_ID``); and its settings side
+by
+side, one column each (``readtrack compare``, `readtrack.runner.comparison.Lineup`)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from readtrack.batch import seeds_label
-from readtrack.comparison import LinedNumber, Lineup
-from readtrack.knobs import settings_label
-from readtrack.records import GroupRecord
-from readtrack.render.runs import (
-    fmt_number,
-    fmt_seconds,
-    setting_cell,
-    status_text,
-    sweep_counts,
-    swept_knobs,
-    threads_note,
-    when,
-)
-from readtrack.safe_text import visible
-from readtrack.sweep import NumberTable
-from readtrack.sweeps_history import SweepRecord
-from readtrack.words import plural
+from readtrack.base.safe_text import visible
+from readtrack.base.words import plural, seeds_label
+from readtrack.plugins.knobs import settings_label
+from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
+from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
+from readtrack.runner.comparison import LinedNumber, Lineup
+from readtrack.runner.spread import GroupRecord
+from readtrack.runner.sweep import NumberTable
+from readtrack.runner.sweeps_history import SweepRecord
 
 
 def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) -> None:

@@ -22,7 +22,7 @@ def run_tui(catalog: Path | None = None, debug: bool = False) -> None:
 
     from rich.console import Console
 
-    from readtrack.errors import ReadtrackError, one_line
+    from readtrack.base.errors import ReadtrackError, one_line
     from readtrack.tui.app import ReadtrackApp
 
     app = ReadtrackApp(catalog)
@@ -36,7 +36,7 @@ def run_tui(catalog: Path | None = None, debug: bool = False) -> None:
         sys.exit(1)
     where = "run `readtrack --debug` to see its traceback"
     try:
-        from readtrack.paths import data_dir
+        from readtrack.base.paths import data_dir
 
         log = data_dir() / CRASH_LOG
         log.write_text(traceback.getvalue(), encoding="utf-8")

@@ -1,8 +1,10 @@
 """The TUI application and its main screen: sections, the paper table and the details of one papers.yaml.
 
 The screen holds the layout, the key bindings and thin actions. Widgets only show things; every change goes
-through `readtrack.edits` (the CLI's code), reading goes through `readtrack.catalog`, `readtrack.details` and
-`readtrack.history`. Anything that touches the disk or the network runs in a worker thread and comes back
+through `readtrack.catalog.edits` (the CLI's code), reading goes through `readtrack.catalog.model`,
+`readtrack.render.details` and
+`readtrack.runner.history`. Anything that touches the disk or the network runs in a worker thread and comes
+back
 with `call_from_thread`, so the screen never freezes. Loading, reloading on a change on disk and applying
 edits are `readtrack.tui.catalog_watch`; the actions that edit the list (mark, notes, tags, add, import)
 are `readtrack.tui.list_edits`; syncing is `readtrack.tui.sync_worker`; running a plugin is
@@ -26,10 +28,11 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from readtrack.catalog import Catalog, Paper, load
-from readtrack.coverage import Coverage, coverage
-from readtrack.errors import ReadtrackError
-from readtrack.safe_text import visible
+from readtrack.base.errors import ReadtrackError
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import Catalog, Paper
+from readtrack.plugins.links import load
+from readtrack.runner.coverage import Coverage, coverage
 from readtrack.tui.catalog_watch import CatalogWatcher
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label
 from readtrack.tui.key_bar import KeyBar
@@ -149,7 +152,7 @@ class MainScreen(ListEditsScreen):
         self._sections_width = 0
         self.last_status: dict[str, str] = {}  # plugin -> its newest run's status, any device
         self.newest: dict[str, dict[str, str]] = {}  # plugin -> device kind -> newest status there
-        self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.coverage)
+        self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.runner.coverage)
         self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
 
     def compose(self) -> ComposeResult:
@@ -179,7 +182,7 @@ class MainScreen(ListEditsScreen):
             keep = current.paper.id if current else None
         self.catalog = catalog
         if catalog.sample:  # a newcomer sees it is a sample, and how to start their own
-            from readtrack.catalog import SAMPLE_NOTICE
+            from readtrack.base.paths import SAMPLE_NOTICE
 
             self.title = f"readtrack · {SAMPLE_NOTICE}"
         self._papers = list(catalog.papers())
@@ -196,7 +199,7 @@ class MainScreen(ListEditsScreen):
         extra: dict[str, str] = {}
         newest: dict[str, dict[str, str]] = {}
         try:
-            from readtrack import metadata
+            from readtrack.catalog import metadata
 
             catalog = self.catalog or load(self.path)
             for paper_id, record in metadata.for_papers(catalog).items():
@@ -205,7 +208,7 @@ class MainScreen(ListEditsScreen):
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
         except Exception as err:  # a broken cache must not stop the list from working
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
-        from readtrack.coverage import newest_statuses
+        from readtrack.runner.coverage import newest_statuses
 
         newest, problem = newest_statuses()
         if problem:  # same: badges and coverage are a nicety, the list must still open
@@ -222,7 +225,7 @@ class MainScreen(ListEditsScreen):
     def _install_side_data(
         self, extra: dict[str, str], newest: dict[str, dict[str, str]], marks: dict[str, str] | None = None
     ) -> None:
-        from readtrack.history import newest_status
+        from readtrack.runner.history import newest_status
 
         if marks is not None:
             self.table.set_practice(marks)
@@ -491,7 +494,7 @@ class MainScreen(ListEditsScreen):
 
     @work(thread=True, group="open")
     def _open_pdf(self, catalog: Catalog, paper_id: str) -> None:
-        from readtrack.viewer import open_paper
+        from readtrack.arxiv.viewer import open_paper
 
         try:
             opened = open_paper(catalog, paper_id)
@@ -529,7 +532,7 @@ class ReadtrackApp(App[None]):
     def __init__(self, catalog: Path | None = None) -> None:
         super().__init__()
         if catalog is None:
-            from readtrack.paths import catalog_path
+            from readtrack.base.paths import catalog_path
 
             catalog = catalog_path()
         self.catalog_path = catalog

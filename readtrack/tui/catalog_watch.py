@@ -3,7 +3,8 @@
 `CatalogWatcher` belongs to a screen and hands it each catalog to show through ``install``. The file is
 polled every `POLL_SECONDS`: when it changes on disk (an editor, the CLI), it is reloaded in a worker thread
 and the cursor stays on the same paper; when it becomes invalid, a `CatalogErrorScreen` says where and why
-until the file is fixed. Edits (`readtrack.edits` calls) run in a worker, one at a time, and the poll skips
+until the file is fixed. Edits (`readtrack.catalog.edits` calls) run in a worker, one at a time, and the poll
+skips
 while one is writing.
 """
 
@@ -16,8 +17,9 @@ from pathlib import Path
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from readtrack.catalog import Catalog, load
-from readtrack.errors import CatalogError, ReadtrackError
+from readtrack.base.errors import CatalogError, ReadtrackError
+from readtrack.catalog.model import Catalog
+from readtrack.plugins.links import load
 from readtrack.tui.dialogs import CatalogErrorScreen
 
 POLL_SECONDS = 1.0

@@ -7,10 +7,10 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from readtrack.catalog import STATUS_GLYPHS, Paper
-from readtrack.details import cut_at, size_after
-from readtrack.errors import one_line
-from readtrack.records import RunRecord
+from readtrack.base.errors import one_line
+from readtrack.catalog.model import STATUS_GLYPHS, Paper
+from readtrack.plugins.records import RunRecord
+from readtrack.render.details import cut_at, size_after
 
 RUN_STATUS_STYLES = {"passed": "green", "running": "yellow", "cancelled": "dim"}
 
@@ -44,7 +44,7 @@ def detail_renderable(
     details: dict[str, Any], runs: list[RunRecord] | None, runs_error: str | None = None
 ) -> RenderableType:
     """Title, authors, date, ids, tags, abstract, notes and recent runs of one paper."""
-    from readtrack.details import shown_details
+    from readtrack.render.details import shown_details
 
     details = shown_details(details, full=True)  # control characters written out; cut below, as the pane cuts
     parts: list[RenderableType] = [
@@ -103,7 +103,7 @@ def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None
 
     A broken cache or history shows up as a message in the pane instead of taking the TUI down.
     """
-    from readtrack.details import catalog_details, paper_details
+    from readtrack.render.details import catalog_details, paper_details
 
     try:
         details = paper_details(paper)
@@ -113,7 +113,7 @@ def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None
     error: str | None = None
     if paper.plugins:
         try:
-            from readtrack.history import runs as recorded_runs
+            from readtrack.runner.history import runs as recorded_runs
 
             found = [r for plugin in paper.plugins for r in recorded_runs(plugin, limit=5)]
             runs = sorted(found, key=lambda r: r.info.started_at, reverse=True)[:5]

@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static
 
-from readtrack.safe_text import visible
+from readtrack.base.safe_text import visible
 from readtrack.tui.key_bar import KeyBar
 
 

@@ -23,9 +23,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from readtrack.errors import PluginError, UsageError, one_line
-from readtrack.knobs import Knob, knobs_of, parse_settings, plugin_config, value_text
-from readtrack.safe_text import visible
+from readtrack.base.errors import PluginError, UsageError, one_line
+from readtrack.base.safe_text import visible
+from readtrack.plugins.knobs import Knob, knobs_of, parse_settings, plugin_config, value_text
 
 TURNED = "●"  # the mark of a knob the reader turned
 HINT = "space ←→ e: change · r R: reset"

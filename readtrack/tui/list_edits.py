@@ -1,6 +1,7 @@
 """The main screen's actions that change the list: mark and toggle, notes, tags, add, import a library.
 
-Every change goes through `readtrack.edits` (the CLI's code) in the catalog watcher's edit worker, one at a
+Every change goes through `readtrack.catalog.edits` (the CLI's code) in the catalog watcher's edit worker,
+one at a
 time, after a dialog has asked what it needs. Notes are saved only over the notes the editor opened with: when
 papers.yaml changed meanwhile (a hand edit) nothing is written and the user chooses, and a save that fails
 gives the text back in the editor. `readtrack.tui.app.MainScreen` inherits these actions and binds the keys.
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from readtrack.catalog import Catalog, Paper, load
-from readtrack.errors import ReadtrackError
-from readtrack.safe_text import visible
+from readtrack.base.errors import ReadtrackError
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import Catalog, Paper
+from readtrack.plugins.links import load
 from readtrack.tui.dialogs import ChoiceScreen, NotesScreen, PromptScreen
 from readtrack.tui.paper_table import PaperTable
 from readtrack.tui.sync_panel import SyncPanel
@@ -51,7 +53,7 @@ class ListEditsScreen(Screen[None]):
     def _toggle(self, paper: Paper, status: str) -> None:
         """Mark ``paper`` ``status``, or back to todo when it already is. Decided in the worker on the file as
         it is then: a hand edit the reload poll has not shown yet wins over the table's stale status."""
-        from readtrack import edits
+        from readtrack.catalog import edits
 
         paper.status = "todo" if paper.status == status else status  # shown at once; the worker decides
         self.table.refresh()
@@ -114,7 +116,7 @@ class ListEditsScreen(Screen[None]):
         """In the edit worker: write the notes unless the file's changed since the editor opened (a hand edit
         in papers.yaml); then nothing is written and the user is asked (and the app, asked to quit after
         saving, stays). Saved with ``quit_after``, the app quits."""
-        from readtrack import edits
+        from readtrack.catalog import edits
 
         on_disk = load(self.path)
         now = on_disk.get(paper_id).notes or ""
@@ -169,7 +171,7 @@ class ListEditsScreen(Screen[None]):
             changes = tag_changes(paper.tags, text)
             if not changes:
                 return
-            from readtrack import edits
+            from readtrack.catalog import edits
 
             self.watcher.edit(
                 lambda: edits.tag(self.path, paper.id, changes), done=f"Tags saved for {paper.id}"
@@ -187,7 +189,7 @@ class ListEditsScreen(Screen[None]):
         def save(text: str | None) -> None:
             if not text or not text.strip():
                 return
-            from readtrack import edits
+            from readtrack.catalog import edits
 
             try:
                 entry = edits.parse_entry(text)
@@ -206,7 +208,8 @@ class ListEditsScreen(Screen[None]):
 
     def action_import_library(self) -> None:
         """The palette's "Import library…": a BibTeX, CSL-JSON or markdown file, or a Zotero data directory,
-        imported in a worker (`readtrack.formats.import_path`, as `readtrack import`). The report stays in the
+        imported in a worker (`readtrack.catalog.formats.import_path`, as `readtrack import`). The report
+        stays in the
         panel under the list (a toast vanishes before its problems are read); a toast says so."""
 
         def start(text: str | None) -> None:
@@ -215,7 +218,7 @@ class ListEditsScreen(Screen[None]):
             source = Path(text.strip()).expanduser()
 
             def change() -> Catalog:
-                from readtrack.formats import import_path
+                from readtrack.catalog.formats import import_path
 
                 title = f"Import: {source.name or source}"
                 try:

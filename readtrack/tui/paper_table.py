@@ -21,8 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from readtrack.catalog import STATUS_GLYPHS, Paper
-from readtrack.safe_text import visible
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import STATUS_GLYPHS, Paper
 from readtrack.tui.rows import PaperRow
 
 # The badge shows a plugin's newest run: passed, failed (any other outcome), running, or never run.
@@ -47,7 +47,8 @@ def badge_text(plugin: str | None, last_status: str | None) -> str:
 
 def badges_text(plugins: list[str], last_status: Mapping[str, str]) -> str:
     """A paper's badge. One plugin: ``✓ adamw``. Several: how many passed, ``✗ 1/2 adamw, schedule-free``,
-    with ``✓`` only when every one passed (the rule `readtrack.coverage` counts a paper passing by), ``✗``
+    with ``✓`` only when every one passed (the rule `readtrack.runner.coverage` counts a paper passing by),
+    ``✗``
     when any failed, ``▶`` while one runs, ``·`` when some never ran."""
     if len(plugins) < 2:
         return badge_text(plugins[0] if plugins else None, last_status.get(plugins[0]) if plugins else None)

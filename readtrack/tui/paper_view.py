@@ -12,7 +12,7 @@ behind a warning until ``v``.
 A paper without a plugin opens on its Paper tab, with its title and abstract on the Page tab; the key bar
 offers only what does something for the paper (no Code, Results or Run without a plugin, no Practice
 without an exercise). Everything is read as text and from the history database in a worker thread
-(`readtrack.pages`): opening the view never imports torch.
+(`readtrack.runner.pages`): opening the view never imports torch.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, Markdown, Static, TabbedContent, TabPane
 
-from readtrack.catalog import Paper
-from readtrack.errors import ReadtrackError, one_line
-from readtrack.records import GroupRecord
-from readtrack.safe_text import visible
+from readtrack.base.errors import ReadtrackError, one_line
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import Paper
+from readtrack.runner.spread import GroupRecord
 from readtrack.tui.dialogs import HelpScreen, binding_help
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.pdf_pane import PdfPane
@@ -176,7 +176,7 @@ class PaperView(Screen[None]):
 
     @work(thread=True, exclusive=True, group="paper-view")
     def _load(self) -> None:
-        from readtrack.pages import read_page
+        from readtrack.runner.pages import read_page
 
         if self.plugin is None:
             abstract = _abstract(self.paper)
@@ -326,8 +326,8 @@ class PaperView(Screen[None]):
 
     @work(thread=True, exclusive=True, group="paper-view-pdf")
     def _load_pdf(self) -> None:
-        from readtrack.pdfcache import paper_pdf_path
-        from readtrack.pdftext import extract
+        from readtrack.arxiv.pdftext import extract
+        from readtrack.catalog.pdfcache import paper_pdf_path
 
         path = paper_pdf_path(self.paper)
         if path is None:
@@ -431,7 +431,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
 def _abstract(paper: Paper) -> str | None:
     """The synced abstract, None when not synced."""
     try:
-        from readtrack.metadata import synced_details
+        from readtrack.render.details import synced_details
 
         return synced_details(paper).get("abstract")
     except Exception:  # the abstract is a nicety: the page must open without it
@@ -452,7 +452,7 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
     """The synced abstract (None when not synced) and the plugin's recent runs, or why they are missing."""
     abstract = _abstract(paper)
     try:
-        from readtrack.history import entries
+        from readtrack.runner.history import entries
 
         return abstract, entries(plugin, limit=20), None
     except Exception as err:
@@ -461,7 +461,7 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
 
 def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
     """The newest run per device with its tables, then the recent runs and their trend."""
-    from readtrack.pages import latest_per_device
+    from readtrack.runner.pages import latest_per_device
     from readtrack.tui.run_results import history_renderable, record_renderables
 
     if runs_error:
@@ -471,7 +471,7 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
     parts: list[RenderableType] = []
     group = next((e for e in runs if isinstance(e, GroupRecord) and e.runs), None)
     if group is not None:  # the newest multi-seed run: per seed and the spread over seeds
-        from readtrack.batch import seeds_label
+        from readtrack.base.words import seeds_label
         from readtrack.render.batches import group_renderables
 
         title = Text(f"seeds {seeds_label(group.seeds)}: ", style="bold")

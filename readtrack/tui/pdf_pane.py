@@ -1,6 +1,6 @@
 """The paper view's Paper tab: the cached PDF's text page by page, headings in bold, the search term
 highlighted, ``n``/``N`` stepping through its hits. The text is read in the view's worker
-(`readtrack.pdftext`); this widget only shows it."""
+(`readtrack.arxiv.pdftext`); this widget only shows it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from readtrack.pdftext import is_heading
+from readtrack.arxiv.pdftext import is_heading
 
 _SYNTAX = {"AND", "OR", "NOT", "NEAR"}
 
@@ -20,7 +20,7 @@ _SYNTAX = {"AND", "OR", "NOT", "NEAR"}
 def query_terms(query: str) -> list[str]:
     """The words of a search query to highlight in running text: field prefixes, operators and filters
     dropped, a trailing ``*`` kept as a prefix match."""
-    from readtrack.search import FILTERS
+    from readtrack.search.query import FILTERS
 
     terms = []
     for token in re.findall(r'"[^"]*"|\S+', query):

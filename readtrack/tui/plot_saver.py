@@ -1,4 +1,5 @@
-"""The run screen's p: the picture of the run it shows, as ``readtrack plot`` draws it (`readtrack.pictures`),
+"""The run screen's p: the picture of the run it shows, as ``readtrack plot`` draws it
+(`readtrack.runner.pictures`),
 saved as a PNG in the data dir's ``plots`` folder, and a notice naming the file.
 
 matplotlib is imported here, in a worker, only when the key is pressed: never at the TUI's start.
@@ -12,14 +13,15 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from readtrack.errors import one_line
-from readtrack.records import GroupRecord, RunRecord
+from readtrack.base.errors import one_line
+from readtrack.plugins.records import RunRecord
+from readtrack.runner.spread import GroupRecord
 
 
 def plot_path(entry: RunRecord | GroupRecord) -> Path:
     """Where ``entry``'s picture goes: the data dir's ``plots`` folder, one PNG a run (saving the same run
     again replaces it)."""
-    from readtrack.paths import data_dir
+    from readtrack.base.paths import data_dir
 
     ident = (entry.group_id if isinstance(entry, GroupRecord) else "") or entry.info.run_id
     folder = data_dir() / "plots"
@@ -35,7 +37,7 @@ def save_plot(screen: Screen[None], entry: RunRecord | GroupRecord) -> None:
 
 
 def _save(screen: Screen[None], entry: RunRecord | GroupRecord) -> None:
-    from readtrack.pictures import figure, save
+    from readtrack.runner.pictures import figure, save
 
     try:
         path = save(figure([entry]), plot_path(entry))

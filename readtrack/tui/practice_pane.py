@@ -19,8 +19,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from readtrack.errors import ReadtrackError
-from readtrack.safe_text import visible
+from readtrack.base.errors import ReadtrackError
+from readtrack.base.safe_text import visible
 
 
 class PracticePane(VerticalScroll):
@@ -96,7 +96,7 @@ class PracticePane(VerticalScroll):
 
     def action_edit(self) -> None:
         from readtrack import practice
-        from readtrack.editor import edit_file
+        from readtrack.base.editor import edit_file
 
         workspace = practice.open_workspace(practice.practice_plugin(self.plugin))
         try:

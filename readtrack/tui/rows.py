@@ -1,6 +1,6 @@
 """What the paper table shows: the rows of one section, or of a filter across every section.
 
-Pure functions over the core's `Catalog` (searching is `readtrack.catalog.matches`), so the widget only
+Pure functions over the core's `Catalog` (searching is `readtrack.catalog.model.matches`), so the widget only
 draws rows and the filter's speed can be measured without a screen.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from readtrack.catalog import Paper, Section, matches, search_text
+from readtrack.catalog.model import Paper, Section, matches, search_text
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from readtrack.knobs import settings_label
-from readtrack.records import GroupRecord, RunRecord
-from readtrack.safe_text import visible
+from readtrack.base.safe_text import visible
+from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.records import RunRecord
+from readtrack.runner.spread import GroupRecord
 
 if TYPE_CHECKING:
     from textual.widgets import Static
@@ -56,8 +57,8 @@ def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
 def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType:
     """Recent runs, newest first (a multi-seed run is one line: its seeds and their mean main number), and a
     sparkline of the main number from oldest to newest."""
-    from readtrack.batch import seeds_label
-    from readtrack.render.runs import fmt_number, fmt_seconds, sparkline
+    from readtrack.base.words import seeds_label
+    from readtrack.render.cells import fmt_number, fmt_seconds, sparkline
 
     records = [e for e in entries if isinstance(e, RunRecord) or e.runs]
     if not records:

@@ -32,10 +32,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
-from readtrack.catalog import Paper
-from readtrack.errors import UsageError, one_line
-from readtrack.records import GroupRecord, RunRecord
-from readtrack.safe_text import visible
+from readtrack.base.errors import UsageError, one_line
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import Paper
+from readtrack.plugins.records import RunRecord
+from readtrack.runner.spread import GroupRecord
 from readtrack.tui.key_bar import KeyBar
 from readtrack.tui.knobs_panel import KnobsPanel
 from readtrack.tui.panes import ScrollPane
@@ -74,7 +75,7 @@ def run_command(
 ) -> list[str]:
     """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` and ``--set`` when
     given: the knobs panel's settings reach the run exactly as the CLI's would)."""
-    from readtrack.knobs import value_text
+    from readtrack.plugins.knobs import value_text
 
     argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
     argv += ["--seeds", seeds] if seeds.strip() else []
@@ -263,7 +264,7 @@ class RunScreen(Screen[None]):
         settings = knobs.settings()
         seeds = self.query_one("#run-seeds", Input).value.strip()
         if seeds:
-            from readtrack.batch import parse_seeds
+            from readtrack.runner.batch import parse_seeds
 
             try:
                 count = len(parse_seeds(seeds))
@@ -452,7 +453,7 @@ class RunScreen(Screen[None]):
         self._load_history(show_last=False)
 
     def _show_record(self, record: RunRecord) -> None:
-        from readtrack.render.runs import fmt_seconds
+        from readtrack.render.cells import fmt_seconds
 
         info = record.info
         verdict = Text(f"{record.status}", style=STATUS_STYLES.get(record.status, "bold red"))
@@ -473,7 +474,7 @@ class RunScreen(Screen[None]):
         self.shown = record
 
     def _show_group(self, group: GroupRecord) -> None:
-        from readtrack.batch import seeds_label
+        from readtrack.base.words import seeds_label
         from readtrack.render.batches import group_renderables
 
         verdict = Text(f"{group.status}", style=STATUS_STYLES.get(group.status, "bold red"))
@@ -527,7 +528,7 @@ class RunScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="run-history")
     def _load_history(self, show_last: bool) -> None:
         try:
-            from readtrack.history import entries
+            from readtrack.runner.history import entries
 
             records = entries(self.plugin, limit=8)
         except Exception as err:  # an unreadable history is shown, never fatal

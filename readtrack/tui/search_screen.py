@@ -1,5 +1,6 @@
 """The search screen (``f`` or the palette's "Search"): full-text search as you type, over what
-`readtrack search` searches (`readtrack.search`), snippets highlighted; Enter opens the paper's view on its
+`readtrack search` searches (`readtrack.search.query`), snippets highlighted; Enter opens the paper's view on
+its
 Paper tab with the term highlighted; a hit in a plugin's code opens its Code tab at that line, a hit in the
 plugin's page its Page tab. ↓ goes into the hits and ↑ from the first back to the query; Esc leaves the
 search from either (the list's keys, ``?`` among them, are keys again, not letters of a query).
@@ -25,10 +26,10 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from readtrack.catalog import STATUS_GLYPHS, Catalog
-from readtrack.errors import ReadtrackError, one_line
-from readtrack.safe_text import visible
-from readtrack.search import Hit
+from readtrack.base.errors import ReadtrackError, one_line
+from readtrack.base.safe_text import visible
+from readtrack.catalog.model import STATUS_GLYPHS, Catalog
+from readtrack.search.query import Hit
 from readtrack.tui.key_bar import KeyBar
 
 DEBOUNCE_S = 0.15
@@ -90,7 +91,7 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search-index")
     def _refresh_index(self) -> None:
-        from readtrack import search_index
+        from readtrack.search import index as search_index
 
         try:
             report = search_index.refresh(self.catalog)
@@ -124,8 +125,8 @@ class SearchScreen(Screen[None]):
         if not text:
             self.app.call_from_thread(self._show, text, [], "")
             return
-        from readtrack import search
-        from readtrack.store import opened
+        from readtrack.base.store import opened
+        from readtrack.search import query as search
 
         try:
             query = search.parse(as_you_type(text))

@@ -1,7 +1,7 @@
 """Running every plugin of a section (or of the whole list) from the TUI, in the background.
 
 The run is the CLI's own ``python -m readtrack run --all [--section S] --quick --json`` in a subprocess (its
-parallel workers are readtrack.batch's; a crash in one cannot reach the TUI). A worker thread reads its
+parallel workers are readtrack.runner.batch's; a crash in one cannot reach the TUI). A worker thread reads its
 JSON-lines events: each plugin's result, recorded in history as soon as its run ends, is handed to the
 screen at once (``on_result``), so the table's badges fill in while the rest still runs. ``cancel`` sends
 SIGINT: the batch stops its workers, and plugins that had not finished leave nothing in history. The
@@ -20,7 +20,7 @@ from typing import Any
 
 from textual.screen import Screen
 
-from readtrack.catalog import Catalog, Section
+from readtrack.catalog.model import Catalog, Section
 
 
 def shelf_command(section: str | None, quick: bool = True) -> list[str]:
@@ -50,7 +50,7 @@ class ShelfWorker:
         if self.process is not None:
             self.screen.notify("A shelf run is going on (Esc cancels it)", severity="warning")
             return
-        from readtrack.plugins import discover
+        from readtrack.plugins.discovery import discover
 
         papers = section.walk() if section is not None else catalog.papers()
         working = {p.name for p in discover() if p.status == "ok"}

@@ -1,7 +1,8 @@
-"""The panel under the table: a progress bar and one line per paper while `readtrack.sync` runs, or the
+"""The panel under the table: a progress bar and one line per paper while `readtrack.arxiv.sync` runs, or the
 report of an import (its problems listed one per line, where they stay readable until Esc closes it).
 
-The panel only shows events (`readtrack.syncreport`); the run itself is `readtrack.sync.sync`, called by
+The panel only shows events (`readtrack.arxiv.syncreport`); the run itself is `readtrack.arxiv.sync.sync`,
+called by
 `readtrack.tui.sync_worker` from a worker thread. The table stays usable while it runs.
 """
 
@@ -14,12 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from readtrack.safe_text import visible
+from readtrack.base.safe_text import visible
 
 if TYPE_CHECKING:
     from textual.widgets import ProgressBar, RichLog
 
-    from readtrack.syncreport import SyncEvent, SyncReport
+    from readtrack.arxiv.syncreport import SyncEvent, SyncReport
 
 OUTCOME_STYLES = {
     "synced": ("✓", "green"),
@@ -76,9 +77,10 @@ class SyncPanel(Vertical):
         self.log_view.write(Text(visible(message, multiline=True), style=style))  # ids, a server's words
 
     def show_event(self, event: SyncEvent) -> None:
-        """One event of the run (see `readtrack.sync`): progress, a paper's result, a download, a notice."""
+        """One event of the run (see `readtrack.arxiv.sync`): progress, a paper's result, a download, a
+        notice."""
+        from readtrack.arxiv.syncreport import BytesProgress, Notice, PaperFinished, SyncStarted
         from readtrack.render.papers import human_size
-        from readtrack.syncreport import BytesProgress, Notice, PaperFinished, SyncStarted
 
         bar = self.bar
         if isinstance(event, SyncStarted):
@@ -100,7 +102,7 @@ class SyncPanel(Vertical):
             self.log_line(event.message, "yellow")
 
     def finish(self, report: SyncReport) -> None:
-        from readtrack.syncreport import summary_lines
+        from readtrack.arxiv.syncreport import summary_lines
 
         lines = summary_lines(report)
         bad = bool(report.failed or report.stopped or report.cancelled)

@@ -1,4 +1,4 @@
-"""Running `readtrack.sync.sync` from the TUI: in a worker thread, its events shown by the `SyncPanel`.
+"""Running `readtrack.arxiv.sync.sync` from the TUI: in a worker thread, its events shown by the `SyncPanel`.
 
 One sync at a time; `cancel` asks it to stop (downloads stop at their next chunk). The screen is told when
 a run ends, however it ends, so it can refresh what the sync may have changed (metadata, PDFs).
@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from textual.screen import Screen
 
-from readtrack.catalog import Catalog
-from readtrack.errors import ReadtrackError, one_line
+from readtrack.base.errors import ReadtrackError, one_line
+from readtrack.catalog.model import Catalog
 from readtrack.tui.sync_panel import SyncPanel
 
 
@@ -44,7 +44,8 @@ class SyncWorker:
             self._panel().status("Cancelling… (downloads stop at the next chunk)", "yellow")
 
     def _run(self, catalog: Catalog, paper_ids: list[str], cancel: threading.Event) -> None:
-        from readtrack.sync import sync
+        from readtrack.arxiv.sync import sync
+        from readtrack.search.index import refresh_list
 
         app, panel = self.screen.app, self._panel()
         try:
@@ -53,6 +54,7 @@ class SyncWorker:
                 paper_ids,
                 on_event=lambda event: app.call_from_thread(panel.show_event, event),
                 cancel=cancel,
+                index=refresh_list,
             )
         except ReadtrackError as err:
             app.call_from_thread(panel.fail, str(err))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from readtrack.records import Measured, StageResult, Target
+from readtrack.plugins.records import Measured, StageResult, Target
 from readtrack.runner import run_plugin
 
 

@@ -128,7 +128,7 @@ def test_the_fim_rate_knob_at_0_makes_the_fim_arm_the_left_to_right_one() -> Non
     same and "FIM for free" is exactly 0.0; at the paper's 0.5 on the same tiny setting the arms differ."""
     from readtrack_plugins.fill_in_the_middle.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
 
     assert {k.name for k in knobs_of(Config)} >= {"fim_rate", "steps", "lr", "batch", "d_model", "length"}
     tiny = {"steps": 20, "batch": 16, "d_model": 16, "layers": 1, "length": 4}

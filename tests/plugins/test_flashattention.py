@@ -243,7 +243,7 @@ def test_implementation_choice(
 
     from readtrack_plugins.flashattention import experiment
 
-    from readtrack.context import RunContext
+    from readtrack.runner.context import RunContext
 
     # No GPU here: the choice reads only the device string and whether Triton is importable, the latter
     # faked so that both branches run whatever is installed.

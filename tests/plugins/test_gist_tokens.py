@@ -128,7 +128,7 @@ def test_the_mask_knob_removes_the_idea_nothing_of_the_prompt_reaches_the_input(
     from readtrack_plugins.gist_tokens.config import Config
     from readtrack_plugins.gist_tokens.experiment import INPUT, _logits
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"mask", "steps", "lr", "batch", "d_model", "keyword_rate"}

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from test_shelf_knobs import NUMBER_SWITCH  # the ablation switch when it is a number
 
-from readtrack import knobs
-from readtrack.records import NOT_CALIBRATED
+from readtrack.plugins import knobs
+from readtrack.plugins.records import NOT_CALIBRATED
 from readtrack.runner import run_plugin
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"

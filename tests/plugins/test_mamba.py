@@ -207,7 +207,7 @@ def test_the_selective_knob_removes_the_idea_and_the_arms_become_one_model() -> 
     knob off its default). With the switch on, at the same tiny budget, the arms differ."""
     from readtrack_plugins.mamba.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"selective", "steps", "lr", "batch", "layers", "span"}

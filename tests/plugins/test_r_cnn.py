@@ -1,6 +1,7 @@
 """The r-cnn plugin: IoU, NMS, the box parameterisation and RoI pooling against the check stage's brute-force
 references on more cases, and checks that fail for NMS that keeps the overlapping box or RoI pooling that
-drops the window's last cell. The detector itself is tested in ``tests/test_plugin_kit_detection.py``."""
+drops the window's last cell. The detector itself is tested in
+``tests/plugin_kit/test_plugin_kit_detection.py``."""
 
 from __future__ import annotations
 

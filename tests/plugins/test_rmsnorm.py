@@ -105,7 +105,7 @@ def test_the_norm_knob_removes_the_idea_and_the_claim_goes_with_it() -> None:
     asserted: the knob is off its calibrated default), and ``norm=layer`` reaches parity by construction."""
     from readtrack_plugins.rmsnorm.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"norm", "steps", "lr", "width"}

@@ -129,7 +129,7 @@ def test_the_temporal_knob_removes_the_idea_and_the_arms_become_one_model() -> N
     the ratio is exactly 1, reported against the claim (≤ 0.95), not asserted (a knob off its default)."""
     from readtrack_plugins.rtrbm.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"temporal", "steps", "lr", "hidden", "seeds"}

@@ -137,7 +137,7 @@ def test_the_optimizer_knob_puts_cosine_in_schedule_frees_place_and_the_effect_g
     (reported, not asserted: the knob is off its calibrated default); at the default they are not 1."""
     from readtrack_plugins.schedule_free.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"optimizer", "beta", "steps", "lr", "batch", "seeds"}

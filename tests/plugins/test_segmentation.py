@@ -126,7 +126,7 @@ def test_the_skips_knob_removes_the_idea_and_the_arms_become_one_model() -> None
     reported, not asserted (a knob off its default). With the switch on, the curves part from the start."""
     from readtrack_plugins.segmentation.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"skips", "steps", "lr", "batch", "width", "test_size"}

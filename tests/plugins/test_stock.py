@@ -1,5 +1,5 @@
 """What every built-in paper plugin must be, checked once for all of them (a plugin's own test file holds
-only what is specific to it; its stages run once, in tests/test_plugins_contract.py).
+only what is specific to it; its stages run once, in tests/plugins/test_plugins_contract.py).
 
 - its declaration is light: importing every plugin's ``__init__`` imports no torch;
 - it names a paper of the shipped list, and its title and arXiv id agree with the shipped papers.yaml,
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from readtrack import catalog, plugins
+from readtrack.plugins import discovery as plugins
+from readtrack.plugins import links
 
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN = [p for p in plugins.discover(include_user=False) if p.source == plugins.BUILTIN]
@@ -48,7 +49,7 @@ def test_declarations_import_no_torch() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_the_declaration_agrees_with_the_reading_list(name: str, path: Path) -> None:
     info = plugins.load_plugin(name).info
-    paper = catalog.load(path, cache=False).get(info.paper_id)
+    paper = links.load(path, cache=False).get(info.paper_id)
     if info.arxiv is not None and info.arxiv in paper.related:
         # An item that bundles papers (the seed's first: AdamW with Adam and Schedule-Free) lists the others
         # under related:; a plugin implementing one of them declares that paper, not the item's first.
@@ -92,8 +93,11 @@ def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> No
                 for statement in node.body[:2]:
                     if ast.unparse(statement) == "torch.manual_seed(ctx.seed)":
                         problems.append(f"{source.name}:{statement.lineno}: the runner seeds every stage")
-        if "readtrack.experiment" in source.read_text():
-            problems.append(f"{source.name}: import from readtrack.context, not the old readtrack.experiment")
+        if "readtrack.runner.experiment" in source.read_text():
+            problems.append(
+                f"{source.name}: import from readtrack.runner.context, "
+                "not the old readtrack.runner.experiment"
+            )
     assert not problems, "\n".join(problems)
 
 

@@ -92,7 +92,7 @@ def test_the_schedule_knob_removes_the_cycle_and_its_gain() -> None:
     and misses the claim (reported, not asserted: a knob is off its default)."""
     from readtrack_plugins.super_convergence.config import Config
 
-    from readtrack.knobs import knobs_of
+    from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
     assert {k.name for k in knobs_of(Config)} >= {"schedule", "lr", "steps", "batch", "width", "seeds"}

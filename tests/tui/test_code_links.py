@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from tui_driver import run_app, settle
 
-from readtrack import edits
+from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.paper_view import PaperView
 

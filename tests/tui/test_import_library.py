@@ -9,7 +9,7 @@ from textual.widgets import RichLog, Static
 from tui_driver import run_app, screen_text, settle, wait_until
 from zotero_db import ZoteroLibrary, tiny_pdf
 
-from readtrack.catalog import load
+from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.dialogs import PromptScreen
 from readtrack.tui.sync_panel import SyncPanel

@@ -22,8 +22,9 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TabbedContent
 from tui_driver import screen_text, settle, wait_until
 
-from readtrack import edits, history
-from readtrack.catalog import load
+from readtrack.catalog import edits
+from readtrack.plugins.links import load
+from readtrack.runner import history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, PromptScreen
 from readtrack.tui.paper_view import PaperView
@@ -265,7 +266,7 @@ def broken_help(self):
 
 MainScreen.action_help = broken_help
 sys.argv = ["readtrack", "--catalog", *sys.argv[1:]]
-from readtrack.launch import main
+from readtrack.cli.launch import main
 main()
 """
 

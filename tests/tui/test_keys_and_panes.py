@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from tui_driver import main_screen, run_app, screen_text, settle, table, wait_until
 
-from readtrack import edits
+from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.dialogs import HelpScreen, NotesScreen
 from readtrack.tui.sync_panel import SyncPanel

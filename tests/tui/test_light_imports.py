@@ -35,7 +35,8 @@ def test_opening_the_tui_imports_no_torch(catalog_file: Path) -> None:
 
 def test_help_does_not_import_textual() -> None:
     probe = (
-        "import sys; sys.argv = ['readtrack', '--help']\nfrom readtrack import cli\ntry:\n    cli.main()\n"
+        "import sys; sys.argv = ['readtrack', '--help']\nfrom readtrack.cli import app as cli\n"
+        "try:\n    cli.main()\n"
         "except SystemExit:\n    pass\nprint('textual' in sys.modules, 'torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

@@ -26,11 +26,11 @@ from tui_driver import (
     words_shown,
 )
 
-from readtrack import edits
-from readtrack.catalog import load
+from readtrack.base.writelock import locked
+from readtrack.catalog import edits
+from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.dialogs import CatalogErrorScreen, ChoiceScreen, HelpScreen, NotesScreen
-from readtrack.writelock import locked
 
 
 def changed_lines(before: str, after: str) -> list[str]:

@@ -7,9 +7,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 from tui_driver import main_screen, run_app, screen_text, settle
 
-from readtrack import edits, history
-from readtrack.catalog import STATUS_GLYPHS
-from readtrack.records import RunInfo, RunRecord, StageResult
+from readtrack.catalog import edits
+from readtrack.catalog.model import STATUS_GLYPHS
+from readtrack.plugins.records import RunInfo, RunRecord, StageResult
+from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
 
 

@@ -15,7 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, Static, TabbedContent
 from tui_driver import run_app, screen_text, settle
 
-from readtrack import edits, history
+from readtrack.catalog import edits
+from readtrack.runner import history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.paper_view import PaperView
 

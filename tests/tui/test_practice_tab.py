@@ -12,7 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 from tui_driver import run_app, screen_text, settle, wait_until
 
-from readtrack import edits, practice
+from readtrack import practice
+from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.paper_view import PaperView
 from readtrack.tui.practice_pane import PracticePane

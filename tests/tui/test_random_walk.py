@@ -30,7 +30,8 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from tui_driver import SIZE, run_app, screen_text, settle, wait_until
 
-from readtrack import edits, history
+from readtrack.catalog import edits
+from readtrack.runner import history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
 from readtrack.tui.paper_view import PaperView

@@ -1,4 +1,5 @@
-"""The TUI edits through the same lock and error mapping as the CLI (readtrack.edits.apply_edit): another
+"""The TUI edits through the same lock and error mapping as the CLI (readtrack.catalog.edits.apply_edit):
+another
 writer holding the list, or a full disk, is a "Not saved" notification, and the file stays as it was."""
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 from tui_driver import screen_text, settle, table, wait_until
 
-from readtrack.catalog import load
+from readtrack.base.writelock import locked
+from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
-from readtrack.writelock import locked
 
 
 def _mark_lbfgs_read(path: Path) -> str:

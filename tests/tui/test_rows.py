@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readtrack.catalog import load
+from readtrack.plugins.links import load
 from readtrack.tui.rows import IncrementalFilter, filter_rows
 
 

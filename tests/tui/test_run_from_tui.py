@@ -11,8 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog
 from tui_driver import run_app, screen_text, settle, wait_until
 
-from readtrack import edits, history
-from readtrack.records import GroupRecord
+from readtrack.catalog import edits
+from readtrack.runner import history
+from readtrack.runner.spread import GroupRecord
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.run_screen import RunScreen
 

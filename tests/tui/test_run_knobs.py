@@ -17,8 +17,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from tui_driver import read_the_whole_pane, region_text, run_app, screen_text, settle, wait_until, words_shown
 
-from readtrack import edits, history
-from readtrack.records import RunRecord
+from readtrack.catalog import edits
+from readtrack.plugins.records import RunRecord
+from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.knobs_panel import TURNED, KnobsPanel
 from readtrack.tui.run_screen import RunScreen
@@ -350,7 +351,7 @@ def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
 MANY_KNOBS = """
 from dataclasses import dataclass
 
-from readtrack.knobs import knob
+from readtrack.plugins.knobs import knob
 
 
 @dataclass(frozen=True)

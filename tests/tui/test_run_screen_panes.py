@@ -16,8 +16,9 @@ from textual.widgets import ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 from tui_driver import read_the_whole_pane, run_app, screen_text, settle, wait_until
 
-from readtrack import edits, history
-from readtrack.records import Comparison, RunInfo, RunRecord, StageResult, Target
+from readtrack.catalog import edits
+from readtrack.plugins.records import Comparison, RunInfo, RunRecord, StageResult, Target
+from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.run_screen import RunScreen
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from tui_driver import run_app, screen_text, settle, wait_until
 
-from readtrack import edits
+from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
 
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

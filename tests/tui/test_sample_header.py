@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from tui_driver import main_screen, run_app
 
-from readtrack.catalog import SAMPLE_HEADER, SAMPLE_NOTICE
+from readtrack.base.paths import SAMPLE_HEADER, SAMPLE_NOTICE
 from readtrack.tui.app import ReadtrackApp
 
 

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TabbedContent
 from tui_driver import run_app, screen_text, settle, wait_until
 
-from readtrack import edits
-from readtrack.pdfcache import arxiv_pdf_path
+from readtrack.catalog import edits
+from readtrack.catalog.pdfcache import arxiv_pdf_path
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.dialogs import HelpScreen
 from readtrack.tui.paper_view import PaperView

@@ -11,8 +11,8 @@ from fakearxiv import FakeArxiv, point_urls_at, serving
 from textual.pilot import Pilot
 from tui_driver import main_screen, run_app, screen_text, settle, table, wait_until
 
-from readtrack import metadata, pdfcache
-from readtrack.catalog import load
+from readtrack.catalog import metadata, pdfcache
+from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.sync_panel import SyncPanel
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from terminal import Terminal
 
-from readtrack.launch import tui_only
+from readtrack.cli.launch import tui_only
 
 PROBE = """
 import atexit, sys
@@ -18,7 +18,7 @@ def report():
         out.write(" ".join(sorted({m.split(".")[0] for m in sys.modules} & {"typer", "click", "torch"})))
 atexit.register(report)
 sys.argv = ["readtrack", "--catalog", sys.argv[2]]
-from readtrack.launch import main
+from readtrack.cli.launch import main
 main()
 """
 

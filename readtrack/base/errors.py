@@ -1,0 +1,82 @@
+"""The one exception hierarchy of readtrack.
+
+Every error a user can cause or act on is a `ReadtrackError`; the CLI maps it to one line and an exit code
+in exactly one place (`readtrack.cli.exits.run_mapped`), the TUI shows its message. Anything else is a bug
+and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class ReadtrackError(Exception):
+    """Base class: `str(err)` is the whole message a user sees; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UsageError(ReadtrackError):
+    """Bad input from the user: an unknown id, a bad status, a malformed argument."""
+
+    exit_code = 2
+
+
+class CatalogError(ReadtrackError):
+    """papers.yaml is missing, malformed or invalid. The message starts with `file:line:col:` when known."""
+
+    exit_code = 2
+
+
+class AlreadyListed(ReadtrackError):
+    """A paper to add, or an arXiv id to write, is one the list already has (import's identity rule:
+    `readtrack.catalog.identity.already_listed`). Nothing was written; ``existing_id`` is the paper that has
+    it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+class SyncError(ReadtrackError):
+    """Talking to arXiv or another host failed in a way that stops the work."""
+
+    exit_code = 1
+
+
+class PluginError(ReadtrackError):
+    """A paper plugin is unknown, broken, or failed while running."""
+
+    exit_code = 1
+
+
+class DeviceError(ReadtrackError):
+    """The requested device (cuda, cuda:N, mps) is not available here."""
+
+    exit_code = 2
+
+
+class StorageError(ReadtrackError):
+    """The setup cannot be used: a corrupt or read-only database, a data dir or folder that cannot be
+    created or written. Fixing it is the user's move (`readtrack doctor --repair`, permissions)."""
+
+    exit_code = 2
+
+
+class DiskFullError(StorageError):
+    """A write failed for want of space: nothing was changed, and the same command works given room."""
+
+    exit_code = 1
+
+
+class LockedError(ReadtrackError):
+    """Another readtrack held the file being edited for longer than we wait."""
+
+    exit_code = 1
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as the one line a user sees: ``ValueError: shapes do not match``."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__

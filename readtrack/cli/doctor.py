@@ -1,0 +1,80 @@
+"""``readtrack doctor``'s checks of the setup itself: the database, and temp files of writes that never
+finished. (The PDF cache has its own, `readtrack.catalog.pdfcache.doctor`.)"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from readtrack.base import store
+from readtrack.base.atomic import StaleTemp, stale_temps
+from readtrack.base.paths import data_dir, database_path
+
+
+@dataclass
+class SetupReport:
+    """What is wrong with the database and the folders readtrack writes, and what ``--repair`` did."""
+
+    database: Path
+    database_problem: str | None = None  # left as it is (no --repair)
+    repaired: store.Repair | None = None
+    stale: list[StaleTemp] = field(default_factory=list)  # left as they are (no --repair)
+    removed: list[StaleTemp] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_problem is None and not self.stale
+
+    @property
+    def database_usable(self) -> bool:
+        return self.database_problem is None
+
+    def lines(self) -> list[str]:
+        lines = []
+        if self.repaired is not None:
+            lines += self.repaired.lines()
+        elif self.database_problem is not None:
+            lines.append(
+                f"database {self.database}: {self.database_problem}; `readtrack doctor --repair` moves it "
+                "aside, keeps what can still be read and rebuilds the search index"
+            )
+        lines += [
+            f"  left-over  {t.path}: {t.describe()}; `readtrack doctor --repair` removes it"
+            for t in self.stale
+        ]
+        lines += [f"  removed    {t.path}: {t.describe()}" for t in self.removed]
+        return lines
+
+
+def check_setup(catalog_file: Path, *, repair: bool = False) -> SetupReport:
+    """Check (and with ``repair``, fix) the database and the temp files beside papers.yaml and in the data
+    dir. A repaired database's search index is empty: the caller rebuilds it (`search_index.rebuild`)."""
+    report = SetupReport(database_path())
+    if repair:
+        report.repaired = store.repair_database()
+    else:
+        report.database_problem = store.check_database()
+    home = data_dir()
+    found = stale_temps(catalog_file.parent, catalog_file.name)
+    for folder in (home, home / "cache"):
+        if folder != catalog_file.parent:
+            found += stale_temps(folder)
+    for temp in found:
+        if repair:
+            with contextlib.suppress(FileNotFoundError):
+                temp.path.unlink()
+            report.removed.append(temp)
+        else:
+            report.stale.append(temp)
+    return report
+
+
+def plugin_problems() -> list[str]:
+    """One line per plugin that is found but cannot run: broken (an import error, a bad declaration) or
+    shadowed (a second plugin of a name: only the first runs). A copy of a built-in plugin is not one."""
+    from readtrack.plugins import discovery as plugins
+
+    return [
+        f"plugin {p.name} ({p.source}, {p.origin}): {p.error}" for p in plugins.discover() if p.status != "ok"
+    ]

@@ -1,0 +1,567 @@
+"""The paper plugin commands of the `readtrack` CLI: run, history, compare, practice, plugins, explain and
+new-plugin; `readtrack.cli.app` adds them to its app, after the reading list's commands.
+
+Thin as the rest of the CLI: each parses its arguments, calls one core function (`readtrack.runner.run`,
+`batch`, `history`, `practice`, `pages`, `scaffold`) and renders the result. torch is imported only by the
+core calls that run a plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from readtrack.base.words import plural
+from readtrack.render import new_console, print_json
+
+commands = typer.Typer()
+
+
+@commands.command()
+def run(
+    names: list[str] = typer.Argument(
+        None, metavar="[NAME]...", help="The plugin(s) (see `readtrack plugins`); none with --all."
+    ),
+    device: str = typer.Option(
+        "auto", "--device", "-d", help="auto | cpu | cuda | cuda:N | mps | emu (CUDA emulated on the CPU)"
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps: seconds, not minutes."),
+    seed: int = typer.Option(
+        None, "--seed", help="Seed of every random generator (default 0; CPU runs repeat exactly)."
+    ),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Run on several seeds in parallel: 0-4, 0,3,7, or a count (5 = 0-4)."
+    ),
+    run_all: bool = typer.Option(False, "--all", help="Run every plugin (the shelf), in parallel workers."),
+    only_tag: str = typer.Option(
+        None, "--only-tag", help="With --all: only plugins of papers with this tag."
+    ),
+    section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Start more seeds than --max without asking."),
+    max_seeds: int = typer.Option(
+        50, "--max", metavar="N", help="Ask (or, in a pipe, refuse without --yes) above N seeds per plugin."
+    ),
+    threads: int = typer.Option(
+        None, "--threads", help="torch CPU threads per run (default 1, or READTRACK_THREADS)."
+    ),
+    only: str = typer.Option(None, "--only", help="Run one stage: check | train | bench."),
+    timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
+    impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
+    knob_values: list[str] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="Turn a knob (`readtrack knobs NAME`); repeat for more."
+    ),
+    plot_to: Path = typer.Option(
+        None, "--plot", metavar="FILE", help="Then save its curves and bench as FILE.svg or FILE.png."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
+    no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
+    group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
+) -> None:
+    """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it.
+
+    Several seeds (--seeds), several plugins or the whole shelf (--all) run in parallel worker processes.
+    """
+    names = list(names or [])
+    if seed is not None and seeds is not None:
+        from readtrack.base.errors import UsageError
+
+        raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
+    values = _knob_values(names, run_all, knob_values or [])  # checked before anything heavy is imported
+    if plot_to is not None:
+        _check_plot(plot_to, names, run_all)
+    from readtrack.runner import run as runner
+
+    if any(len(v) > 1 for v in values.values()):
+        one = seed or 0
+        sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
+        sweep_args["threads"] = runner.resolve_threads(threads)
+        _run_sweep(
+            names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json, plot_to
+        )
+        return
+    settings = {key: v[0] for key, v in values.items()}
+    if run_all or seeds is not None or len(names) != 1 or only_tag or section:
+        _run_batch(
+            names,
+            run_all=run_all,
+            only_tag=only_tag,
+            section=section,
+            seeds=seeds,
+            seed=seed or 0,
+            jobs=jobs,
+            confirmed=yes,
+            max_seeds=max_seeds,
+            settings_args={
+                "device": device,
+                "quick": quick,
+                "only": only,
+                "timeout": timeout,
+                "impl": impl,
+                "threads": runner.resolve_threads(threads),
+                "settings": tuple(settings.items()),
+            },
+            as_json=as_json,
+            plot_to=plot_to,
+        )
+        return
+    options = {"impl": impl} if impl else {}
+
+    def start(emit: runner.Emit) -> runner.RunRecord:
+        return runner.run_plugin(
+            names[0],
+            device=device,
+            quick=quick,
+            seed=seed or 0,
+            only=only,
+            timeout=timeout,
+            options=options,
+            threads=threads,
+            emit=emit,
+            keep_history=not no_record,
+            group_id=group,
+            settings=settings,
+        )
+
+    try:
+        if as_json:
+            record = runner.run_streaming_json(sys.stdout, start)
+        else:
+            from readtrack.render.runs import live_printer, render_record
+
+            console = new_console()
+            record = start(live_printer(console))
+            render_record(record, console)
+    except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
+        print("readtrack: cancelled", file=sys.stderr)
+        raise typer.Exit(runner.EXIT_CANCELLED) from None
+    _save_plot(plot_to, [record])
+    raise typer.Exit(runner.exit_code(record))
+
+
+def _check_plot(path: Path, names: list[str], run_all: bool) -> None:
+    """``--plot FILE``: one plugin, an SVG or PNG file (checked before anything runs)."""
+    from readtrack.base.errors import UsageError
+    from readtrack.runner.pictures import checked_path
+
+    if run_all or len(names) != 1:
+        raise UsageError("--plot draws the runs of one plugin: give one NAME")
+    checked_path(path)
+
+
+def _save_newest_plot(path: Path | None, plugin: str) -> None:
+    """``--plot`` after a JSON batch: the newest runs of ``plugin`` in history (the sweep's, the group)."""
+    if path is not None:
+        from readtrack.runner.pictures import chosen
+
+        _save_plot(path, list(chosen(plugin, [])))
+
+
+def _save_plot(path: Path | None, entries: list[object]) -> None:
+    if path is None or not entries:
+        return
+    from readtrack.runner.pictures import figure, save
+
+    print(f"saved {save(figure(entries), path)}", file=sys.stderr)  # type: ignore[arg-type]
+
+
+def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, list[object]]:
+    """``--set`` values (several make a sweep) checked against the plugin's knobs, before torch is imported
+    (exit 2 otherwise)."""
+    if not pairs:
+        return {}
+    from readtrack.base.errors import UsageError
+    from readtrack.plugins import knobs
+
+    if run_all or len(names) != 1:
+        raise UsageError("--set turns the knobs of one plugin: give one NAME")
+    return knobs.parse_settings(knobs.plugin_config(names[0]), pairs, names[0])
+
+
+def _run_sweep(
+    name: str,
+    values: dict[str, list[object]],
+    seeds: str,
+    jobs: int | None,
+    confirmed: bool,
+    max_runs: int,
+    settings_args: dict[str, object],
+    as_json: bool,
+    plot_to: Path | None,
+) -> None:
+    """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (`runner.sweep`)."""
+    from readtrack.plugins import discovery as plugins
+    from readtrack.plugins import knobs
+    from readtrack.runner import batch, sweep
+
+    plugin = plugins.load_plugin(name)
+    config = knobs.config_class(plugin.info.package)
+    arms = sweep.plan(plugin.name, config, bool(settings_args["quick"]), values)
+    seed_list = batch.parse_seeds(seeds)
+    runs = len(arms) * len(seed_list)
+    if runs > max_runs and not confirmed:
+        question = (
+            f"a sweep of {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')} is {runs} runs"
+        )
+        _confirm_or_refuse(
+            question, f"{question}, more than {max_runs}: pass --yes to start them (or --max N)"
+        )
+    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    workers = jobs or batch.default_jobs()
+    sweep_id = batch.new_group_id()
+    if as_json:
+        code = batch.run_batch_json(sys.stdout, [], seed_list, settings, workers=workers, arms=arms,
+                                    sweep_id=sweep_id, tables=sweep.tables)  # fmt: skip
+        _save_newest_plot(plot_to, plugin.name)
+        raise typer.Exit(code)
+    from readtrack.render.batches import BatchProgress
+    from readtrack.render.sweep import render_sweep
+
+    console = new_console()
+    title = f"{plugin.name}: {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')}"
+    try:
+        with BatchProgress(console, runs, title) as progress:
+            outcomes = batch.run_batch([], seed_list, settings, workers=workers, on_event=progress, arms=arms,
+                                       sweep_id=sweep_id)  # fmt: skip
+    except batch.BatchCancelled as stop:
+        print(f"readtrack: {stop.summary()}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    render_sweep(plugin.name, sweep.tables(outcomes), console)
+    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
+    raise typer.Exit(batch.exit_code(outcomes))
+
+
+def _confirm_or_refuse(question: str, refusal: str) -> None:
+    """Many runs start only when the user says so: asked on a terminal, refused in a pipe (``refusal``,
+    exit 2), "nothing started" and exit 1 when the answer is no."""
+    from readtrack.base.errors import UsageError
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(refusal)
+    if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
+        print("readtrack: nothing started", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _run_batch(
+    names: list[str],
+    *,
+    run_all: bool,
+    only_tag: str | None,
+    section: str | None,
+    seeds: str | None,
+    seed: int,
+    jobs: int | None,
+    confirmed: bool,
+    max_seeds: int,
+    settings_args: dict[str, object],
+    as_json: bool,
+    plot_to: Path | None = None,
+) -> None:
+    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.runner.batch)."""
+    from readtrack.base.errors import UsageError
+    from readtrack.runner import batch
+
+    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
+    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    question = batch.size_question(plugins, seed_list, max_seeds)
+    if question and not confirmed:
+        _confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
+    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    if settings.device.strip().lower() not in ("auto", "cpu"):
+        from readtrack.runner.devices import resolve_device
+
+        resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
+    workers = jobs or batch.default_jobs()
+    if as_json:
+        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
+        _save_newest_plot(plot_to, plugins[0])
+        raise typer.Exit(code)
+    from readtrack.render.batches import BatchProgress, render_group, render_shelf
+
+    console = new_console()
+    title = f"{plural(len(plugins), 'plugin')} × {plural(len(seed_list), 'seed')}"
+    shelf = len(plugins) > 1
+    started = time.perf_counter()
+    try:
+        with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
+            outcomes = batch.run_batch(plugins, seed_list, settings, workers=workers, on_event=progress)
+    except batch.BatchCancelled as stop:
+        print(f"readtrack: {stop.summary()}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
+        render_group(outcomes[0].entry, console)
+    elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):
+        from readtrack.render.runs import render_record
+
+        render_record(outcomes[0].entry, console)
+    else:
+        render_shelf(outcomes, console, time.perf_counter() - started)
+    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
+    raise typer.Exit(batch.exit_code(outcomes))
+
+
+@commands.command("history")
+def run_history(
+    name: str = typer.Argument(
+        None, metavar="[NAME]", help="Only this plugin's runs; or a sweep's id: its settings."
+    ),
+    limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole run records as JSON."),
+) -> None:
+    """Past plugin runs, newest first; a multi-seed run or a sweep is one entry (`readtrack history
+    SWEEP_ID` shows a sweep's settings)."""
+    from readtrack.plugins.records import jsonable
+    from readtrack.runner import sweeps_history
+
+    found = sweeps_history.named(name, limit=limit)
+    if isinstance(found, sweeps_history.SweepRecord):
+        if as_json:
+            print_json(jsonable(found.to_dict()))
+            return
+        from readtrack.render.sweep import render_sweep_record
+
+        render_sweep_record(found, new_console())
+        return
+    if as_json:
+        print_json([jsonable(r.to_dict()) for r in found])
+        return
+    from readtrack.render.runs import render_history
+
+    render_history(found, new_console(), name)
+
+
+@commands.command()
+def compare(
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="A plugin, or a sweep's id (see `readtrack history`)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON (every number)."),
+    every_row: bool = typer.Option(False, "--all", help="Show the numbers that did not change too."),
+) -> None:
+    """Compare a plugin's last two runs: check errors, targets, measured values, bench medians (what
+    changed; --all for every number), their knobs first when they differ. After a sweep, or given a
+    sweep's id: its settings side by side, each the mean over its seeds."""
+    from readtrack.runner import sweeps_history
+
+    comparison = sweeps_history.compare(name)
+    if as_json:
+        print_json(comparison.to_dict())
+        return
+    from readtrack.runner.comparison import Lineup
+
+    if isinstance(comparison, Lineup):
+        from readtrack.render.sweep import render_lineup
+
+        render_lineup(comparison, new_console(), every_row=every_row)
+        return
+    from readtrack.render.runs import render_comparison
+
+    render_comparison(comparison, new_console(), every_row=every_row)
+
+
+@commands.command()
+def practice(
+    name: str = typer.Argument(None, metavar="[NAME]", help="A plugin with exercises; none lists them all."),
+    folder: Path = typer.Option(None, "--dir", help="Workspace folder (default <data dir>/practice/NAME)."),
+    reset: bool = typer.Option(False, "--reset", help="Start again (yours is kept as model.py.N)."),
+    edit: bool = typer.Option(False, "--edit", help="Open the workspace in $VISUAL or $EDITOR."),
+    hint: int = typer.Option(0, "--hint", metavar="N", help="Show the first N hints."),
+    exercise: str = typer.Option(None, "--exercise", metavar="TARGET", help="Show this exercise only."),
+    check: bool = typer.Option(False, "--check", help="Grade your code with the plugin's check stage."),
+    train: bool = typer.Option(False, "--train", help="Then train with your code: is the claim reproduced?"),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes and fewer steps, the check's too."),
+    full: bool = typer.Option(False, "--full", help="Train at full size (practice trains at quick sizes)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random generator."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Per-stage timeout in seconds (default: 3x the model solution's time here)."
+    ),
+    notebook: bool = typer.Option(False, "--notebook", help="Write the exercise as a Jupyter notebook."),
+    knob_values: list[str] = typer.Option(
+        None, "--set", metavar="KEY=VALUE", help="With --train: turn a knob of the training (repeatable)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Implement a paper's core yourself: graded by its plugin's check, and by its claim with --train."""
+    from readtrack import practice as core
+    from readtrack.practice import text
+
+    if name is None:
+        statuses = core.statuses()
+        if as_json:
+            print_json([s.to_dict() for s in statuses])
+        else:
+            import shutil
+
+            width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+            print("\n".join(text.status_lines(statuses, width)))
+        return
+    plugin = core.practice_plugin(name)
+    settings = _practice_settings(name, train, knob_values or [])
+    if check or train:
+        path = core.workspace_file(plugin, folder)
+        if not path.exists():
+            from readtrack.base.errors import UsageError
+
+            raise UsageError(f"no workspace at {path}: `readtrack practice {name}` creates it")
+        if edit:
+            from readtrack.base.editor import edit_file
+
+            edit_file(path)
+        emit = None if as_json else text.progress_printer(new_console())
+        result = core.check(
+            name,
+            path,
+            train=train,
+            quick=quick,
+            train_quick=quick or not full,
+            seed=seed,
+            timeout=timeout,
+            emit=emit,
+            settings=settings,
+        )
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            from readtrack.base.safe_text import visible
+
+            for line in result.lines():
+                print(visible(line, multiline=True))
+        raise typer.Exit(result.exit_code)
+    workspace = core.open_workspace(plugin, folder, reset=reset)
+    if notebook:
+        from readtrack.practice.notebook import write_notebook
+
+        written = write_notebook(workspace, reset=reset)
+        print(f"notebook: {written}", file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        print_json(text.exercises_json(workspace))
+    else:
+        print("\n".join(text.workspace_lines(workspace, hints=hint, exercise=exercise)))
+    if edit:
+        from readtrack.base.editor import edit_file
+
+        edit_file(workspace.path)
+
+
+def _practice_settings(name: str, train: bool, pairs: list[str]) -> dict[str, object]:
+    """``practice --train --set``: one value a knob, checked before anything runs."""
+    if not pairs:
+        return {}
+    from readtrack.base.errors import UsageError
+
+    if not train:
+        raise UsageError("--set turns the knobs of the training: add --train")
+    values = _knob_values([name], False, pairs)
+    several = [key for key, v in values.items() if len(v) > 1]
+    if several:
+        raise UsageError(f"--set {several[0]}: one value a knob in practice (`readtrack run` sweeps)")
+    return {key: v[0] for key, v in values.items()}
+
+
+@commands.command("plot")
+def plot(
+    name: str = typer.Argument(..., metavar="NAME"),
+    ids: list[str] = typer.Argument(
+        None, metavar="[RUN_ID]...", help="Runs or groups (default: the newest)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="FILE.svg or FILE.png"),
+) -> None:
+    """Save a picture of runs: training curves (one line per setting, a band over seeds) and bench medians;
+    the newest run, multi-seed run or sweep of NAME by default."""
+    from readtrack.plugins import discovery as plugins
+    from readtrack.runner import pictures
+
+    plugin = plugins.get(name)
+    pictures.checked_path(output)
+    entries = pictures.chosen(plugin.name, ids or [])
+    print(f"saved {pictures.save(pictures.figure(entries), output)}")
+
+
+@commands.command("knobs")
+def list_knobs(
+    name: str = typer.Argument(..., metavar="NAME"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+) -> None:
+    """A plugin's knobs: what each means, its quick and full defaults, what it may be, what the paper used
+    (turn one with `readtrack run NAME --set KEY=VALUE`)."""
+    from readtrack.plugins import discovery as plugins
+    from readtrack.plugins import knobs
+
+    plugin = plugins.load_plugin(name)
+    config = knobs.config_class(plugin.info.package)
+    if config is None:
+        print(f"readtrack: {plugin.name} declares no knobs yet (no config.py)", file=sys.stderr)
+        raise typer.Exit(1)
+    found = knobs.knobs_of(config)
+    if as_json:
+        print_json([k.to_dict() for k in found])
+        return
+    from readtrack.render.knobs import render_knobs
+
+    render_knobs(plugin.name, found, new_console())
+
+
+@commands.command("plugins")
+def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+    """Paper plugins found (built-in, installed, user folder), broken ones with their error."""
+    from readtrack.runner.history import plugin_listing as listing
+
+    rows = listing()
+    if as_json:
+        print_json(rows)
+        return
+    from readtrack.render.runs import render_plugins
+
+    render_plugins(rows, new_console())
+
+
+@commands.command("explain")
+def explain(
+    name: str = typer.Argument(..., help="The plugin (see `readtrack plugins`)."),
+    code: bool = typer.Option(False, "--code", help="Also print the implementation, highlighted."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object (with --code: the sources too)."),
+) -> None:
+    """A plugin's page beside the paper (claim, equations, the tiny experiment) and, with --code, its code.
+
+    Paged like git when the output is a terminal ($PAGER, or less with LESS=FRX)."""
+    from readtrack.runner.pages import read_page
+
+    page = read_page(name)
+    if as_json:
+        print_json(page.to_dict(code=code))
+        return
+    from readtrack.render.pages import render_page
+
+    console = new_console()
+    if not console.is_terminal:
+        render_page(page, console, code=code)
+        return
+    os.environ.setdefault("LESS", "FRX")  # as git: quit when it fits, keep colours, leave the screen
+    with console.pager(styles=True):
+        render_page(page, console, code=code)
+
+
+@commands.command("new-plugin")
+def new_plugin(
+    name: str = typer.Argument(..., help="The plugin's name: a slug, by convention the paper's id."),
+    paper: str = typer.Option(None, "--paper", help="The paper it implements (default: the one named NAME)"),
+) -> None:
+    """Scaffold a plugin in your plugin folder whose check, train and bench already run; link the paper."""
+    from readtrack.base.paths import catalog_path
+    from readtrack.plugins.scaffold import new_plugin as scaffold
+
+    made = scaffold(name, catalog_path(), paper_id=paper)
+    print(f"created {made.folder}: {', '.join(f.name for f in made.files)}")
+    if made.paper_id is None:
+        print(f"no paper called {name} in the list: add `plugin: {name}` to a paper's entry to link it")
+    else:
+        plugins = ", ".join([*made.others, name])
+        print(f"linked: {made.paper_id} now runs {name} (plugin: {plugins})")
+    print(f"next: readtrack run {name} --quick, then fill in the TODOs (readtrack explain {name} --code)")

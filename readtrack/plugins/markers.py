@@ -1,0 +1,12 @@
+"""pluggy's markers for the project ``readtrack``: ``hookspec`` marks the contract's hooks, ``hookimpl`` an
+implementation (``readtrack.hookimpl`` is this one). A module of its own so that the declarations, the specs
+and the run hooks can all name them without naming each other."""
+
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "readtrack"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -1,0 +1,201 @@
+"""The readtrack CLI through a real subprocess: output, exit codes, one-line errors, light imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+
+
+def test_list_shows_sections_glyphs_and_titles(catalog_file: Path) -> None:
+    result = run_cli("list", "--section", "Normalization and Regularization")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Normalization and Regularization  0/2" in lines[1]
+    assert lines[2].startswith("☐  rmsnorm") and "Root Mean Square Layer Normalization" in lines[2]
+    assert "1910.07467" in lines[2]
+
+
+def test_list_json_has_every_paper_flattened(catalog_file: Path) -> None:
+    result = run_cli("list", "--json")
+    papers = json.loads(result.stdout)
+    assert len(papers) == 63
+    keys = {"id", "title", "section", "status", "arxiv", "url", "year", "tags", "plugins"}
+    assert all(keys <= set(p) for p in papers)
+    deepdream = next(p for p in papers if p["id"] == "deepdream")
+    assert deepdream["parent"] == "visualizing-cnns" and deepdream["section"] == "Vision"
+
+
+def test_list_filters(catalog_file: Path) -> None:
+    ids = [
+        p["id"]
+        for p in json.loads(run_cli("list", "--json", "--status", "read", "--tag", "attention").stdout)
+    ]
+    assert ids == ["transformer", "attention"]
+    ids = [p["id"] for p in json.loads(run_cli("list", "--json", "--search", "layer norm").stdout)]
+    assert ids == ["rmsnorm", "layernorm"]
+
+
+def test_show_json(catalog_file: Path) -> None:
+    paper = json.loads(run_cli("show", "flashattention", "--json").stdout)
+    assert paper["arxiv"] == "2205.14135"
+    assert paper["related"] == ["2307.08691", "2407.08608"]
+    assert paper["plugins"] == ["flashattention"]
+    assert paper["pdf_path"] is None
+
+
+def test_mark_note_tag_add_persist(catalog_file: Path) -> None:
+    assert run_cli("mark", "transformer-xl", "read").returncode == 0
+    assert run_cli("note", "transformer-xl", "segment recurrence + relative positions").returncode == 0
+    assert run_cli("tag", "transformer-xl", "+memory", "-long-context").returncode == 0
+    result = run_cli("add", "2103.14030", "--section", "Vision")
+    assert result.returncode == 0 and "added arxiv-2103-14030" in result.stdout
+    paper = json.loads(run_cli("show", "transformer-xl", "--json").stdout)
+    assert (paper["status"], paper["notes"], paper["tags"]) == (
+        "read",
+        "segment recurrence + relative positions",
+        ["memory"],
+    )
+    assert json.loads(run_cli("show", "arxiv-2103-14030", "--json").stdout)["section"] == "Vision"
+    duplicate = run_cli("add", "https://arxiv.org/abs/2103.14030")
+    assert duplicate.returncode == 1 and "already in the list as 'arxiv-2103-14030'" in duplicate.stderr
+
+
+def test_add_refuses_a_paper_already_in_the_list_and_leaves_the_file(catalog_file: Path) -> None:
+    before = catalog_file.read_bytes()
+    result = run_cli("add", "arXiv:1711.05101v3", "--section", "Vision")
+    assert result.returncode == 1
+    assert result.stderr == "readtrack: arXiv 1711.05101v3 is already in the list as 'adamw'\n"
+    assert catalog_file.read_bytes() == before
+
+
+def test_note_without_text_opens_the_editor(catalog_file: Path, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'written in the editor\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    result = run_cli("note", "bert", env={"EDITOR": str(editor), "VISUAL": ""})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(run_cli("show", "bert", "--json").stdout)["notes"] == "written in the editor"
+
+
+def test_stats(catalog_file: Path) -> None:
+    result = run_cli("stats")
+    assert result.returncode == 0
+    assert "Optimization algorithm" in result.stdout and "4/63" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "zzz"), "readtrack: no paper with id 'zzz' in papers.yaml (see `readtrack list`)"),
+        (
+            ("mark", "bert", "done"),
+            "readtrack: unknown status 'done' (use one of todo, reading, read, skipped)",
+        ),
+        (("list", "--section", "Poetry"), "readtrack: no section 'Poetry' in papers.yaml (sections: "),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(catalog_file: Path, args: tuple[str, ...], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_yaml_names_file_line_and_column_and_loses_nothing(catalog_file: Path) -> None:
+    text = catalog_file.read_text().replace("status: todo", "status: [todo", 1)
+    catalog_file.write_text(text)
+    result = run_cli("mark", "bert", "read", cwd=catalog_file.parent)  # shown relative to the cwd
+    assert result.returncode == 2
+    assert result.stderr.startswith("readtrack: papers.yaml:")
+    line, col = result.stderr.split(":")[2:4]
+    assert line.isdigit() and col.isdigit()
+    assert catalog_file.read_text() == text
+
+
+def test_debug_shows_the_traceback(catalog_file: Path) -> None:
+    result = run_cli("--debug", "show", "nope")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_catalog_option_and_default_locations(tmp_path: Path, catalog_file: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        "version: 1\nsections:\n  - name: Mine\n    papers:\n      - id: only\n        title: Only\n"
+    )
+    assert [p["id"] for p in json.loads(run_cli("--catalog", str(other), "list", "--json").stdout)] == [
+        "only"
+    ]
+    # without --catalog or READTRACK_CATALOG: ./papers.yaml when present ...
+    env = {k: v for k, v in os.environ.items() if k != "READTRACK_CATALOG"}
+    cwd = tmp_path / "project"
+    cwd.mkdir()
+    (cwd / "papers.yaml").write_text(other.read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "readtrack", "list", "--json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert [p["id"] for p in json.loads(result.stdout)] == ["only"]
+    # ... else the user's copy in the data dir, created from the bundled list
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    home = tmp_path / "home2"
+    result = subprocess.run(
+        [sys.executable, "-m", "readtrack", "list", "--json"],
+        cwd=empty,
+        env={**env, "READTRACK_HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
+    assert len(json.loads(result.stdout)) == 63
+    assert (home / "papers.yaml").exists()
+
+
+LIGHT_COMMANDS = [
+    ("--help",),
+    ("list",),
+    ("list", "--json"),
+    ("show", "bert"),
+    ("mark", "bert", "reading"),
+    ("note", "bert", "x"),
+    ("tag", "bert", "+x"),
+    ("add", "Some title"),
+    ("stats",),
+    ("search", "attention"),  # the index is built on this first search: the plugin pages too, torch-free
+    ("search", "status:read", "--json"),
+]
+
+
+@pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=lambda a: " ".join(a))
+def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tuple[str, ...]) -> None:
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['readtrack', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('readtrack', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = sorted(m for m in ('torch', 'textual', 'arxiv', 'requests') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
+    assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_a_paper_with_several_plugins_in_list_and_show(catalog_file: Path) -> None:
+    from readtrack.catalog import edits
+
+    edits.set_fields(catalog_file, "lbfgs", {"plugin": ["adamw", "rope"]})
+    assert "        plugin: [adamw, rope]\n" in catalog_file.read_text(encoding="utf-8")
+    listed = run_cli("list", "--section", "Optimization algorithm").stdout
+    assert "▶" in next(line for line in listed.splitlines() if "lbfgs" in line)
+    shown = json.loads(run_cli("show", "lbfgs", "--json").stdout)
+    assert shown["plugins"] == ["adamw", "rope"]
+    assert "│ plugins  adamw, rope " in run_cli("show", "lbfgs").stdout

@@ -1,0 +1,47 @@
+"""The contract every discovered paper plugin keeps: on the CPU in quick mode, its check passes, its
+claim's targets are reached, and its benchmark yields numbers.
+
+Parametrized over ``discover()`` (built-in and installed plugins), so a new plugin is covered the moment it
+exists; a broken one fails here with its error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from readtrack.plugins import discovery as plugins
+from readtrack.runner import history, run_plugin
+
+FOUND = plugins.discover(include_user=False)
+#: Plugins whose quick train only reports its numbers: over seeds 0-19 the claim's margin at quick size is
+#: under 3 seed sds and no stronger quick run fits 15 s (issue 42); their full runs assert the claim.
+SMOKE_TESTS = frozenset({"gist-tokens", "mamba", "segmentation", "vit"})
+
+
+@pytest.mark.parametrize("plugin", FOUND, ids=[p.name for p in FOUND])
+def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin) -> None:
+    assert isinstance(plugin, plugins.LoadedPlugin), f"{plugin.name} is broken: {plugin.error}"
+    # The runner's default thread policy (one thread) applies: numbers as a reader gets them, and no
+    # spin-waiting second thread (it made a quick run 5-10x slower beside any other torch process).
+    record = run_plugin(plugin.name, device="cpu", quick=True, seed=0)
+    assert record.info.threads == 1
+    stages = {s.stage: s for s in record.stages}
+    problems = [f"{s.stage}: {s.status} {s.error or ''}" for s in record.stages if s.status != "passed"]
+    problems += [
+        f"check {c.name}: {c.max_abs} {c.detail}" for c in stages["check"].comparisons if not c.passed
+    ]
+    problems += [f"target {t.name}: {t.value} vs {t.target}" for t in stages["train"].targets if not t.passed]
+    assert not problems, "\n".join(problems)
+
+    assert stages["check"].comparisons, "the check stage compared nothing"
+    if plugin.name in SMOKE_TESTS:  # reported, not asserted (issue 42): the page says why
+        assert not stages["train"].targets and stages["train"].measured, "a smoke test: reports, asserts none"
+    else:
+        assert stages["train"].targets, "the train stage declared no target"
+    rows = stages["bench"].bench
+    assert rows and all(r.error is None and r.median_s > 0 and math.isfinite(r.median_s) for r in rows)
+    assert any(r.baseline for r in rows), "no benchmark row is marked as the baseline"
+    assert record.status == "passed"
+    assert history.last_run(plugin.name).status == "passed"  # type: ignore[union-attr]
