@@ -1,0 +1,104 @@
+"""`readtrack list` start-up against the floor of any Typer CLI, paired: issue 56's target is
+`list` on a 1,000-paper list at most 1.5x ``python -c "import typer, rich"``.
+
+Each pair runs the two commands back to back, in alternating order, on the same warm caches (the list's model
+cache is filled by one run first, as every second `list` finds it), so a busy moment of the machine slows
+both sides of a pair; the table gives the medians, the median of the per-pair ratios and its spread. With
+``--imports`` it also prints what `list` imports beyond typer and rich, by cumulative import time
+(``python -X importtime``), the place to look when the ratio grows.
+
+Run: python benchmarks/bench_startup.py [--pairs 30] [--papers 1000] [--imports]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_catalog import make_catalog
+
+BASELINE = [sys.executable, "-c", "import typer, rich"]
+LIST = [sys.executable, "-m", "readtrack", "list"]
+
+
+def once(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def paired(env: dict[str, str], pairs: int) -> tuple[list[float], list[float]]:
+    base, listed = [], []
+    for i in range(pairs):
+        if i % 2:
+            listed.append(once(LIST, env))
+            base.append(once(BASELINE, env))
+        else:
+            base.append(once(BASELINE, env))
+            listed.append(once(LIST, env))
+    return base, listed
+
+
+def imports_beyond_baseline(env: dict[str, str], top: int = 15) -> list[tuple[str, float]]:
+    """The modules `list` imports that ``import typer, rich`` does not, by cumulative microseconds."""
+
+    def cumulative(cmd: list[str]) -> dict[str, float]:
+        err = subprocess.run(
+            [cmd[0], "-X", "importtime", *cmd[1:]], env=env, capture_output=True, text=True, check=True
+        ).stderr
+        found = {}
+        for line in err.splitlines():
+            m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+            if m:
+                found[m[3]] = float(m[1])
+        return found
+
+    base, listed = cumulative(BASELINE), cumulative(LIST)
+    extra = {name: us for name, us in listed.items() if name not in base and "." not in name}
+    extra |= {
+        name: us for name, us in listed.items() if name.startswith("readtrack") and name.count(".") <= 1
+    }
+    return sorted(extra.items(), key=lambda kv: -kv[1])[:top]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pairs", type=int, default=30)
+    parser.add_argument("--papers", type=int, default=1_000)
+    parser.add_argument("--imports", action="store_true", help="what list imports beyond typer and rich")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        catalog = Path(tmp) / "papers.yaml"
+        catalog.write_text(make_catalog(args.papers))
+        env = {**os.environ, "READTRACK_HOME": tmp, "READTRACK_CATALOG": str(catalog), "COLUMNS": "100"}
+        once(LIST, env)  # the model cache, as any second `list` finds it
+        base, listed = paired(env, args.pairs)
+        ratios = [b and lst / b for b, lst in zip(base, listed, strict=True)]
+        print(f"{args.pairs} pairs, {args.papers} papers, {sys.version.split()[0]}, {os.cpu_count()} cores")
+        rows = [('python -c "import typer, rich"', base), ("readtrack list", listed)]
+        print(f"{'command':<38} {'median':>9} {'min':>9}")
+        for label, times in rows:
+            print(f"{label:<38} {statistics.median(times) * 1e3:>7.1f}ms {min(times) * 1e3:>7.1f}ms")
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        print(
+            f"list / baseline: {statistics.median(listed) / statistics.median(base):.2f}x (medians); "
+            f"per pair median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f} (target <= 1.5x)"
+        )
+        if args.imports:
+            print("\nimported by `list` beyond typer and rich (cumulative):")
+            for name, us in imports_beyond_baseline(env):
+                print(f"  {us / 1e3:7.1f} ms  {name}")
+
+
+if __name__ == "__main__":
+    main()
