@@ -8,7 +8,6 @@ the data dir, created on first use from the bundled list.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 from readtrack.base.atomic import atomic_write
@@ -70,6 +69,8 @@ SAMPLE_HEADER = (
 
 def bundled_catalog_text() -> str:
     """The seed reading list shipped with readtrack."""
+    from importlib import resources  # only for a first run: not on every command's path
+
     return resources.files("readtrack").joinpath("data/papers.yaml").read_text(encoding="utf-8")
 
 

@@ -10,14 +10,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from readtrack.arxiv.syncreport import (
-    BytesProgress,
-    Notice,
-    PaperFinished,
-    PaperResult,
-    SyncEvent,
-    SyncStarted,
-)
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
 from readtrack.catalog.model import (
@@ -33,6 +25,7 @@ if TYPE_CHECKING:
     from rich.panel import Panel
     from rich.table import Table
 
+    from readtrack.arxiv.syncreport import BytesProgress, PaperResult, SyncEvent, SyncStarted
     from readtrack.catalog.pdfcache import CacheReport
     from readtrack.runner.coverage import Coverage
 
@@ -290,6 +283,9 @@ class TerminalProgress:
             self._progress.stop()
 
     def __call__(self, event: SyncEvent) -> None:
+        # imported here: `list` draws with this module and never syncs (the event classes cost 13 ms)
+        from readtrack.arxiv.syncreport import BytesProgress, Notice, PaperFinished, SyncStarted
+
         if isinstance(event, SyncStarted):
             self._start(event)
         elif isinstance(event, BytesProgress):
