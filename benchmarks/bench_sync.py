@@ -8,8 +8,7 @@ Targets (issue 3):
 - a 20 MB PDF cut off at 60% completes by fetching only the remaining 40% (bytes the server sent).
 
 Request and byte counts are exact; times depend on the machine. Runs in-process through
-`readtrack.arxiv.sync.sync`
-with a fresh data dir per scenario.
+`readtrack.arxiv.sync.sync` with a fresh data dir per scenario.
 
 Run: python benchmarks/bench_sync.py [--runs 3]
 """

@@ -5,16 +5,14 @@
     python benchmarks/emulated_cuda.py --only check        # one stage of each
 
 The emulated device (``readtrack.runner.cuda_emulator``) enforces CUDA's device rules while computing on the
-CPU:
-a tensor left on the CPU, a CPU generator in a device op or ``.numpy()`` of a device tensor fails as on a
+CPU: a tensor left on the CPU, a CPU generator in a device op or ``.numpy()`` of a device tensor fails as on a
 GPU. With ``--tf32`` the float32 inputs of products, convolutions and recurrent layers are rounded to TF32
 where CUDA's flags in force say so (the runner turns TF32 off for check and train). Each plugin runs through
-the real runner in this process, one thread, one plugin at a time; ``--cpu`` also runs it on the CPU, for
-the emulator's slow-down. Prints a markdown table (status per stage, seconds per stage, the first error)
-and writes it with the records' JSON under ``benchmarks/results/`` (``emulated_cuda.{md,json}``, the
-options in the name: ``emulated_cuda-only-check-tf32-keep-tf32.md``). ``--keep-tf32`` leaves CUDA's TF32 flags
-in force in check and train too: which float32 checks TF32 would break.
-"""
+the real runner in this process, one thread, one plugin at a time; ``--cpu`` also runs it on the CPU, for the
+emulator's slow-down. Prints a markdown table (status per stage, seconds per stage, the first error) and
+writes it with the records' JSON under ``benchmarks/results/`` (``emulated_cuda.{md,json}``, the options in
+the name: ``emulated_cuda-only-check-tf32-keep-tf32.md``). ``--keep-tf32`` leaves CUDA's TF32 flags in force
+in check and train too: which float32 checks TF32 would break."""
 
 from __future__ import annotations
 

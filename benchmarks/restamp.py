@@ -4,14 +4,12 @@
 [--write]``
 
 A calibration holds for the code it ran (``readtrack.runner.calibration.fingerprint``). Moving a plugin's
-literals
-into its ``config.py`` changes that code but, done right, not one number it computes. This script proves it
-the only way that counts, by running both: the plugin as it was at ``REV`` (a git worktree of it, the
-readtrack of that commit too) and as it is now, on the same seeds, quick and full, one thread a run, on this
-machine; every number the calibration records (the train stage's targets and measured values, with their
-details) must be equal bit for bit (curves are not calibrated: a refactor may add one),
-but for a measured value that differs between two runs of the base itself (a wall-time ratio), left out and
-named.
+literals into its ``config.py`` changes that code but, done right, not one number it computes. This script
+proves it the only way that counts, by running both: the plugin as it was at ``REV`` (a git worktree of it,
+the readtrack of that commit too) and as it is now, on the same seeds, quick and full, one thread a run, on
+this machine; every number the calibration records (the train stage's targets and measured values, with their
+details) must be equal bit for bit (curves are not calibrated: a refactor may add one), but for a measured
+value that differs between two runs of the base itself (a wall-time ratio), left out and named.
 
 Only then, with ``--write``, each of the plugin's calibration records whose code is ``REV``'s fingerprint
 gets today's fingerprint instead; its numbers stay as they were measured. A record of other code than

@@ -18,9 +18,8 @@ causal; the backward pass is 2.5× the forward, so forward + backward is 3.5×. 
 time. Where the device is known the rate is also given as a fraction of its dense bf16 peak (989 TFLOP/s
 for an H100 SXM or H200 SXM, from NVIDIA's datasheets); a rate above the peak is impossible and is flagged
 as a timing bug. Times come from ``readtrack.runner.bench`` (a warm-up call that also runs Triton's
-autotuning,
-then CUDA events around each call; median and interquartile range). Memory is the allocator's peak during
-one call beyond what was allocated before it. Each row's forward output is compared with
+autotuning, then CUDA events around each call; median and interquartile range). Memory is the allocator's peak
+during one call beyond what was allocated before it. Each row's forward output is compared with
 ``sdpa-flash`` (or PyTorch's default SDPA) on the same inputs, and each forward + backward row's dQ, dK, dV
 (of the same call, at the timed shape) with naive attention differentiated in float64 (column ``grad
 err``: the worst of the three relative errors, max|grad − ref| / max|ref|). So a fast wrong kernel shows

@@ -1,9 +1,8 @@
 """The arXiv API client: metadata by id and title searches, answered as `ArxivRecord`s.
 
 Requests go through the run's `readtrack.arxiv.http.PoliteSession` (timeouts, readtrack's User-Agent, the
-arXiv rate
-limit, retries); the ``arxiv`` package builds the query URLs and parses the Atom replies. This module judges
-each reply (arXiv's error feed, malformed XML, HTTP errors) and maps entries to stored records.
+arXiv rate limit, retries); the ``arxiv`` package builds the query URLs and parses the Atom replies. This
+module judges each reply (arXiv's error feed, malformed XML, HTTP errors) and maps entries to stored records.
 
 The package is imported only when a request is made, so importing this module stays cheap.
 """

@@ -2,8 +2,7 @@
 
 One call, `sync(catalog, ids, options, on_event=..., cancel=...)`, does a whole run and returns a
 `readtrack.arxiv.syncreport.SyncReport`; the CLI renders its events as a progress bar or plain lines, the TUI
-calls
-it from a worker thread and stops it with the cancel event. A run:
+calls it from a worker thread and stops it with the cancel event. A run:
 
 1. with ``resolve``, searches arXiv by title for papers without an id and writes a confident match back to
    papers.yaml (`readtrack.catalog.edits.set_arxiv`: one line);
@@ -15,8 +14,7 @@ from
 
 Whatever is already stored and valid is not asked for again (a second run makes no request at all) unless
 ``force``. All requests go through one `readtrack.arxiv.http.PoliteSession` (rate limits, retries, timeouts).
-A 403
-from arXiv or an unreachable arXiv stops the arXiv part of the run; other hosts go on.
+A 403 from arXiv or an unreachable arXiv stops the arXiv part of the run; other hosts go on.
 
 This module imports ``arxiv`` only when a run talks to the API, and never rich, torch or textual.
 """

@@ -1,9 +1,8 @@
 """What a sync run reports: its events as it goes, its report at the end, and that report in words.
 
 `readtrack.arxiv.sync` emits the events and returns the `SyncReport`; the faces render them (the CLI's
-progress in
-`readtrack.render`, the TUI's sync panel) without importing the run itself. ``summary_lines`` is the plain
-text both faces print when a run ends.
+progress in `readtrack.render`, the TUI's sync panel) without importing the run itself. ``summary_lines`` is
+the plain text both faces print when a run ends.
 """
 
 from __future__ import annotations

@@ -74,8 +74,7 @@ class Paper:
 
     This class is the one definition of a paper's fields: the file's keys (`PAPER_KEYS`), the JSON of
     ``list --json``, the parse cache and the lines `readtrack.catalog.edits` writes for a new paper all come
-    from
-    `dataclasses.fields`. A paper to add is a `Paper` too, whose id may be left empty (one is derived).
+    from `dataclasses.fields`. A paper to add is a `Paper` too, whose id may be left empty (one is derived).
     """
 
     id: str = ""

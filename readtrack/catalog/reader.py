@@ -5,9 +5,8 @@ composed with PyYAML's C composer (safe: no tag ever constructs an object), the 
 the node tree, so every paper knows the line it sits on and every error names ``file:line:col``: a YAML
 syntax error where the user must look, an alias refused (an alias bomb), and every independent problem of
 the file collected into one `CatalogError`. Scalars are read as the text the user wrote: ``arxiv:
-1711.05101`` is the id, not a float.
-The id and tag rules live here too: `readtrack.catalog.edits` and the markdown reader apply the same ones.
-"""
+1711.05101`` is the id, not a float. The id and tag rules live here too: `readtrack.catalog.edits` and the
+markdown reader apply the same ones."""
 
 from __future__ import annotations
 

@@ -1,12 +1,10 @@
 """A worker that imports torch once and forks a fresh child for each run it is given (Linux only).
 
 A batch or sweep (`readtrack.runner.workers`) used to start one ``python -m readtrack run … --json`` per run,
-and
-each spent about two seconds importing torch, the CLI and the plugin before its first step: a quick run's
+and each spent about two seconds importing torch, the CLI and the plugin before its first step: a quick run's
 sweep paid that on every one of its runs. This server pays it once per worker. Started as
 ``python -m readtrack.cli.forkserver``, it imports torch and the run machinery (never touching CUDA, so a
-child
-may still use it), then reads one job per line on stdin, a JSON list of ``readtrack`` arguments
+child may still use it), then reads one job per line on stdin, a JSON list of ``readtrack`` arguments
 (``["run", "rmsnorm", "--json", "--seed", "3", ...]``), and for each:
 
 1. imports the plugin named by the job (once per plugin: later children inherit it);

@@ -11,12 +11,10 @@ listed as broken, "shadowed by ..."):
    work and it cannot collide with an installed package.
 
 Every module is registered with one pluggy ``PluginManager`` (hookspecs in ``readtrack.plugins.hookspecs``),
-next to
-readtrack's own history recorder, and asked for its declarations through ``readtrack_paper_plugins``. A
-module that fails to import, raises in that hook or declares something invalid becomes a
+next to readtrack's own history recorder, and asked for its declarations through ``readtrack_paper_plugins``.
+A module that fails to import, raises in that hook or declares something invalid becomes a
 :class:`BrokenPlugin` carrying the error: listing never crashes. Only the light ``__init__`` modules are
-imported here; a plugin's implementation and experiments are imported when they are asked for.
-"""
+imported here; a plugin's implementation and experiments are imported when they are asked for."""
 
 from __future__ import annotations
 

@@ -9,11 +9,10 @@ Read on every ``readtrack list``, so it never imports a plugin (nor pluggy, nor 
 plugins' ``__init__.py`` files are read as text, where each declares itself with ``declare(__name__,
 title="...", arxiv="1711.05101", doi=..., ...)`` under its page. A plugin declared otherwise, or any plugin
 installed from a distribution (an entry point), is found by the real discovery
-(`readtrack.plugins.discovery`), which
-imports only those light ``__init__`` modules. The answer is kept in the data dir, keyed by the plugin
-files' sizes and times and the install folders' times, so an unchanged set of plugins costs a few ``stat``
-calls; only a paper whose title is a plugin's asks the database for its authors.
-"""
+(`readtrack.plugins.discovery`), which imports only those light ``__init__`` modules. The answer is kept in
+the data dir, keyed by the plugin files' sizes and times and the install folders' times, so an unchanged set
+of plugins costs a few ``stat`` calls; only a paper whose title is a plugin's asks the database for its
+authors."""
 
 from __future__ import annotations
 

@@ -2,9 +2,8 @@
 
 A plugin declares exercises (``declare(..., exercises=[Exercise(...)])``, see
 :class:`readtrack.plugins.declaration.Exercise`): functions or methods of its ``model.py``. ``readtrack
-practice
-NAME`` writes the learner's workspace (:mod:`readtrack.practice.workspace`), :func:`check` grades it with the
-plugin's own ``check`` stage (and ``train`` stage: the claim) through the runner
+practice NAME`` writes the learner's workspace (:mod:`readtrack.practice.workspace`), :func:`check` grades it
+with the plugin's own ``check`` stage (and ``train`` stage: the claim) through the runner
 (:mod:`readtrack.practice.grading`), in a worker process (:mod:`readtrack.practice.isolation`), and records
 the attempt in the run history as ``practice:NAME``. For a notebook::
 

@@ -3,8 +3,7 @@
 The learner's ``model.py`` is loaded as ``<plugin package>.model`` in ``sys.modules`` before the plugin's
 experiments module is imported afresh, so its ``from .model import RMSNorm`` gets the learner's class; then
 the plugin's stages run through :func:`readtrack.runner.run.run_plugin`, as ``readtrack run`` runs them
-(seeded,
-one thread, stage timeouts). Everything is put back afterwards.
+(seeded, one thread, stage timeouts). Everything is put back afterwards.
 
 While the stages run, each exercise target of the learner's module is wrapped (:class:`_Guard`):
 

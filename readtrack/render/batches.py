@@ -2,8 +2,7 @@
 multi-seed run's per-seed table and spread, and the shelf's closing table.
 
 Presentation only: the runs come from ``readtrack.runner.batch``, the statistics from
-``readtrack.runner.spread``.
-"""
+``readtrack.runner.spread``."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ DOTS = "·∙•●"
 class BatchProgress:
     """One overall bar (runs done of all) and one line per running worker: its plugin, seed and stage.
     Use as a context manager; feed it every event of :func:`readtrack.runner.batch.run_batch`. Each finished
-    run
-    is also printed as one line above the bars, so a log (or a terminal that is not one) keeps them."""
+    run is also printed as one line above the bars, so a log (or a terminal that is not one) keeps them."""
 
     def __init__(self, console: Console, total: int, title: str) -> None:
         self.console = console

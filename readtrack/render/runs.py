@@ -3,8 +3,7 @@
 
 Only presentation lives here; the numbers come from ``readtrack.runner.run``, ``readtrack.runner.history`` and
 ``readtrack.plugins.discovery``. Importing this module is light (rich only), so the listing commands stay
-fast.
-"""
+fast."""
 
 from __future__ import annotations
 

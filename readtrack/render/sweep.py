@@ -1,7 +1,6 @@
 """How a sweep looks in a terminal: its end, one table per number with one row per setting
 (`readtrack.runner.sweep`); in history, its settings (``readtrack history SWEEP_ID``); and its settings side
-by
-side, one column each (``readtrack compare``, `readtrack.runner.comparison.Lineup`)."""
+by side, one column each (``readtrack compare``, `readtrack.runner.comparison.Lineup`)."""
 
 from __future__ import annotations
 

@@ -236,8 +236,7 @@ def run_batch(
     leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
 
     ``arms`` (a sweep: the plugin once per setting, `readtrack.runner.sweep`) replaces ``plugins``: one
-    outcome per
-    arm, each recorded as a group, its runs marked with ``sweep_id``."""
+    outcome per arm, each recorded as a group, its runs marked with ``sweep_id``."""
     from readtrack.runner import history
 
     arms = list(arms) or [(plugin, ()) for plugin in plugins]

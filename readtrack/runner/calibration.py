@@ -15,9 +15,8 @@ measured value's number on each seed, with the code's fingerprint. From that rec
 - **the table** in ``benchmarks/RESULTS.md`` between ``TABLE_BEGIN`` and ``TABLE_END`` (``results_table``).
 
 Statistics are ``readtrack.runner.spread``'s (mean, sample sd, min, max). Torch-free: the code's fingerprint
-is a
-hash of the plugin's code files parsed by ``ast``, docstrings left out (a page edit needs no new calibration;
-a code edit does, and the tests say so).
+is a hash of the plugin's code files parsed by ``ast``, docstrings left out (a page edit needs no new
+calibration; a code edit does, and the tests say so).
 """
 
 from __future__ import annotations

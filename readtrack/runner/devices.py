@@ -3,9 +3,8 @@
 ``--device`` takes ``auto``, ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``emu``/``emu:N``. ``auto`` picks CUDA,
 then MPS, then the CPU, among the kinds the plugin supports. ``emu`` is CUDA's device rules emulated on the
 CPU (:mod:`readtrack.runner.cuda_emulator`): a plugin that supports CUDA runs there, and a tensor left on the
-wrong
-device fails as it would on a GPU. A device that is not there (no CUDA build, no such GPU index, not a Mac)
-or that the plugin does not support is one :class:`~readtrack.base.errors.DeviceError` line (exit 2).
+wrong device fails as it would on a GPU. A device that is not there (no CUDA build, no such GPU index, not a
+Mac) or that the plugin does not support is one :class:`~readtrack.base.errors.DeviceError` line (exit 2).
 
 Float32 on CUDA: cuBLAS and cuDNN may compute float32 products and convolutions in TF32 (10 mantissa bits),
 by torch's flags (convolutions and recurrent layers by default, matrix products when asked).

@@ -83,8 +83,7 @@ ADDED_COLUMNS = {
 }
 
 #: The name the recorder is registered under with pluggy (``readtrack.plugins.discovery``); a run kept out of
-# history
-#: (``run_plugin(keep_history=False)``) skips the observer of this name.
+# history : (``run_plugin(keep_history=False)``) skips the observer of this name.
 RECORDER_NAME = "readtrack.runner.history"
 
 #: A ``running`` row whose process is gone (killed, power cut) is reported with this status.

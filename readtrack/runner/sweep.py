@@ -2,8 +2,7 @@
 
 ``readtrack run rmsnorm --set lr=1e-3,3e-3,1e-2 --set steps=200,400 --seeds 0-2`` is six settings × three
 seeds: each setting is an *arm*, run on every seed in the batch's worker processes (`readtrack.runner.batch`)
-and
-recorded as a group of its own, every run marked with the sweep's id. The defaults are an arm too, added
+and recorded as a group of its own, every run marked with the sweep's id. The defaults are an arm too, added
 when no combination is them, so that every setting is compared with what the plugin was calibrated on.
 
 The end is one table per number the train stage reports: each setting's mean ± sd and 95% interval over

@@ -3,11 +3,9 @@
 
 A sweep (``readtrack run NAME --set lr=A,B --seeds 0-2``) is recorded as a multi-seed group per setting, each
 run marked with the sweep's id, and what it set out to run (`readtrack.runner.history.SweepPlan`). Read back,
-it
-is a :class:`SweepRecord`: when it started, what it swept, how many of its runs passed, failed or are
-missing (cut short by Ctrl-C, or still to come), and its groups. A sweep recorded before its plan was kept
-is read from its groups alone. Torch-free, as all of history.
-"""
+it is a :class:`SweepRecord`: when it started, what it swept, how many of its runs passed, failed or are
+missing (cut short by Ctrl-C, or still to come), and its groups. A sweep recorded before its plan was kept is
+read from its groups alone. Torch-free, as all of history."""
 
 from __future__ import annotations
 
@@ -105,8 +103,7 @@ Listed = RunRecord | GroupRecord | SweepRecord
 
 def listing(plugin: str | None = None, limit: int | None = None) -> list[Listed]:
     """History newest first as `readtrack.runner.history.entries` reads it, but a sweep is one entry, dated
-    when
-    it started, its settings' groups inside; only ``plugin``'s when given, at most ``limit``."""
+    when it started, its settings' groups inside; only ``plugin``'s when given, at most ``limit``."""
     with history.connection() as conn:
         found = history.listed(conn, plugin, limit, sweeps=True)
         return [_sweep(conn, item) if isinstance(item, str) else item for item in found]

@@ -1,11 +1,9 @@
 """The worker processes of a batch (`readtrack.runner.batch`): at most N runs at a time, their JSON-lines
-events read
-by one thread per worker and handed on tagged with their job; Ctrl-C or a cancel event stops them all
-(SIGTERM, then SIGKILL after a grace period). Torch-free.
+events read by one thread per worker and handed on tagged with their job; Ctrl-C or a cancel event stops them
+all (SIGTERM, then SIGKILL after a grace period). Torch-free.
 
 On Linux each worker is a `readtrack.cli.forkserver`: it imports torch once and forks a fresh child per run,
-so
-a sweep of quick runs does not pay two seconds of imports per run. Elsewhere (or for commands that give no
+so a sweep of quick runs does not pay two seconds of imports per run. Elsewhere (or for commands that give no
 ``cli_args``) each run is a ``readtrack run … --json`` process of its own, as before.
 """
 

@@ -4,8 +4,7 @@
 polled every `POLL_SECONDS`: when it changes on disk (an editor, the CLI), it is reloaded in a worker thread
 and the cursor stays on the same paper; when it becomes invalid, a `CatalogErrorScreen` says where and why
 until the file is fixed. Edits (`readtrack.catalog.edits` calls) run in a worker, one at a time, and the poll
-skips
-while one is writing.
+skips while one is writing.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """The main screen's actions that change the list: mark and toggle, notes, tags, add, import a library.
 
 Every change goes through `readtrack.catalog.edits` (the CLI's code) in the catalog watcher's edit worker,
-one at a
-time, after a dialog has asked what it needs. Notes are saved only over the notes the editor opened with: when
-papers.yaml changed meanwhile (a hand edit) nothing is written and the user chooses, and a save that fails
-gives the text back in the editor. `readtrack.tui.app.MainScreen` inherits these actions and binds the keys.
-"""
+one at a time, after a dialog has asked what it needs. Notes are saved only over the notes the editor opened
+with: when papers.yaml changed meanwhile (a hand edit) nothing is written and the user chooses, and a save
+that fails gives the text back in the editor. `readtrack.tui.app.MainScreen` inherits these actions and binds
+the keys."""
 
 from __future__ import annotations
 
@@ -209,8 +208,7 @@ class ListEditsScreen(Screen[None]):
     def action_import_library(self) -> None:
         """The palette's "Import library…": a BibTeX, CSL-JSON or markdown file, or a Zotero data directory,
         imported in a worker (`readtrack.catalog.formats.import_path`, as `readtrack import`). The report
-        stays in the
-        panel under the list (a toast vanishes before its problems are read); a toast says so."""
+        stays in the panel under the list (a toast vanishes before its problems are read); a toast says so."""
 
         def start(text: str | None) -> None:
             if not text or not text.strip():

@@ -48,8 +48,7 @@ def badge_text(plugin: str | None, last_status: str | None) -> str:
 def badges_text(plugins: list[str], last_status: Mapping[str, str]) -> str:
     """A paper's badge. One plugin: ``✓ adamw``. Several: how many passed, ``✗ 1/2 adamw, schedule-free``,
     with ``✓`` only when every one passed (the rule `readtrack.runner.coverage` counts a paper passing by),
-    ``✗``
-    when any failed, ``▶`` while one runs, ``·`` when some never ran."""
+    ``✗`` when any failed, ``▶`` while one runs, ``·`` when some never ran."""
     if len(plugins) < 2:
         return badge_text(plugins[0] if plugins else None, last_status.get(plugins[0]) if plugins else None)
     statuses = [last_status.get(p) for p in plugins]

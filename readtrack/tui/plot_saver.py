@@ -1,6 +1,6 @@
 """The run screen's p: the picture of the run it shows, as ``readtrack plot`` draws it
-(`readtrack.runner.pictures`),
-saved as a PNG in the data dir's ``plots`` folder, and a notice naming the file.
+(`readtrack.runner.pictures`), saved as a PNG in the data dir's ``plots`` folder, and a notice naming the
+file.
 
 matplotlib is imported here, in a worker, only when the key is pressed: never at the TUI's start.
 """

@@ -1,8 +1,7 @@
 """The search screen (``f`` or the palette's "Search"): full-text search as you type, over what
 `readtrack search` searches (`readtrack.search.query`), snippets highlighted; Enter opens the paper's view on
-its
-Paper tab with the term highlighted; a hit in a plugin's code opens its Code tab at that line, a hit in the
-plugin's page its Page tab. ↓ goes into the hits and ↑ from the first back to the query; Esc leaves the
+its Paper tab with the term highlighted; a hit in a plugin's code opens its Code tab at that line, a hit in
+the plugin's page its Page tab. ↓ goes into the hits and ↑ from the first back to the query; Esc leaves the
 search from either (the list's keys, ``?`` among them, are keys again, not letters of a query).
 
 The index is refreshed in a worker when the screen opens (a first build reads every plugin and PDF); each

@@ -2,9 +2,7 @@
 report of an import (its problems listed one per line, where they stay readable until Esc closes it).
 
 The panel only shows events (`readtrack.arxiv.syncreport`); the run itself is `readtrack.arxiv.sync.sync`,
-called by
-`readtrack.tui.sync_worker` from a worker thread. The table stays usable while it runs.
-"""
+called by `readtrack.tui.sync_worker` from a worker thread. The table stays usable while it runs."""
 
 from __future__ import annotations
 

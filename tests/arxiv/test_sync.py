@@ -1,6 +1,6 @@
 """`readtrack.arxiv.sync` against the fake arXiv on 127.0.0.1: batching, the second run that asks nothing,
-every
-fault the issue lists, --resolve, non-arXiv urls, events and cancel. Real HTTP, real SQLite, real files."""
+every fault the issue lists, --resolve, non-arXiv urls, events and cancel. Real HTTP, real SQLite, real files.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """BibTeX import (`readtrack.catalog.formats.bibtex`) on files written the way Better BibTeX, JabRef and
-Mendeley
-write them (tests/data/library), through `readtrack import` as a user runs it."""
+Mendeley write them (tests/data/library), through `readtrack import` as a user runs it."""
 
 from __future__ import annotations
 

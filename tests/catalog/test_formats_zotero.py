@@ -1,6 +1,5 @@
 """Zotero import (`readtrack.catalog.formats.zotero`) from a data directory whose ``zotero.sqlite`` is built
-from
-Zotero's published schema (tests/zotero_db.py), for the userdata schemas of Zotero 7/8 (123) and of its
+from Zotero's published schema (tests/zotero_db.py), for the userdata schemas of Zotero 7/8 (123) and of its
 development line (129)."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """The emulated CUDA device (readtrack.runner.cuda_emulator): CUDA's device rules caught on a CPU-only
-machine,
-the numbers the CPU's, TF32 rounding where CUDA's flags say so, and the device index honoured.
+machine, the numbers the CPU's, TF32 rounding where CUDA's flags say so, and the device index honoured.
 
 The emulator stands in for what cannot exist here (a GPU); everything else is real: torch's dispatcher,
 autograd, optimizers, the runner, plugins written to disk.

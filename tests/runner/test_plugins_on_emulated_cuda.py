@@ -1,13 +1,11 @@
 """Every built-in plugin on the emulated CUDA device (readtrack.runner.cuda_emulator): a tensor left on the
-CPU, a
-CPU generator in a device op or ``.numpy()`` of a device tensor fails here as it would on a GPU, and TF32 is
-rounded in as CUDA's default flags would (the runner's IEEE float32 for check and train must hold).
+CPU, a CPU generator in a device op or ``.numpy()`` of a device tensor fails here as it would on a GPU, and
+TF32 is rounded in as CUDA's default flags would (the runner's IEEE float32 for check and train must hold).
 
 The check stage of every plugin runs in the suite, the quick run (check, train, bench) of those whose
 emulated run is short; the whole shelf's quick runs are marked ``shelf`` (about an hour on 2 cores:
 ``pytest -m shelf tests/runner/test_plugins_on_emulated_cuda.py``, or ``python benchmarks/emulated_cuda.py``
-for
-the table in benchmarks/RESULTS.md).
+for the table in benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

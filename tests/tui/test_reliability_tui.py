@@ -1,6 +1,6 @@
 """The TUI edits through the same lock and error mapping as the CLI (readtrack.catalog.edits.apply_edit):
-another
-writer holding the list, or a full disk, is a "Not saved" notification, and the file stays as it was."""
+another writer holding the list, or a full disk, is a "Not saved" notification, and the file stays as it was.
+"""
 
 from __future__ import annotations
 

@@ -2,12 +2,10 @@
 rest of its bibliographic fields (volume, pages, publisher ...).
 
 papers.yaml has no keys for these, so `readtrack.catalog.formats.library` stores them for the papers an
-import adds,
-in the ``library_metadata`` table of readtrack's database, keyed by the paper's arXiv id (without version)
-where it has one, else by its paper id. `details` reads them back for `readtrack show` and the TUI (which
-prefer what sync stored from arXiv), and `for_papers` for ``readtrack export -f bibtex``, which writes them
-back out. Light on purpose: showing a paper imports only this module.
-"""
+import adds, in the ``library_metadata`` table of readtrack's database, keyed by the paper's arXiv id (without
+version) where it has one, else by its paper id. `details` reads them back for `readtrack show` and the TUI
+(which prefer what sync stored from arXiv), and `for_papers` for ``readtrack export -f bibtex``, which writes
+them back out. Light on purpose: showing a paper imports only this module."""
 
 from __future__ import annotations
 
