@@ -9,8 +9,7 @@ calls it from a worker thread and stops it with the cancel event. A run:
 2. fetches metadata for every arXiv id (primary and related) not stored yet: at most 100 ids per API request
    (`readtrack.arxiv.api`); ids missing from a reply are asked once more, then reported;
 3. downloads PDFs into the cache (`readtrack.catalog.pdfcache`): arXiv PDFs one at a time in this thread, PDFs
-from
-   other sites on up to ``jobs`` threads at once; web pages are kept as links.
+   from other sites on up to ``jobs`` threads at once; web pages are kept as links.
 
 Whatever is already stored and valid is not asked for again (a second run makes no request at all) unless
 ``force``. All requests go through one `readtrack.arxiv.http.PoliteSession` (rate limits, retries, timeouts).

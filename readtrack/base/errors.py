@@ -2,8 +2,7 @@
 
 Every error a user can cause or act on is a `ReadtrackError`; the CLI maps it to one line and an exit code
 in exactly one place (`readtrack.cli.exits.run_mapped`), the TUI shows its message. Anything else is a bug
-and
-keeps its traceback.
+and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -14,16 +14,15 @@ id. Keys are unique in list order, compared without case as BibTeX compares them
 Fields, from papers.yaml, the arXiv metadata sync stored and what a library import stored
 (`readtrack.catalog.formats.stored`; arXiv's comes first for title, authors, year, DOI and abstract, as
 ``show`` shows them): ``title``, ``author``, the venue as ``booktitle`` (in a book or proceedings) or
-``journal``,
-``year``, the import's other bibliographic fields (``volume``, ``pages``, ``publisher`` ..., `KEPT_FIELDS`),
-arXiv's (``eprint``, ``archivePrefix = {arXiv}``, ``primaryClass`` when known), ``doi``, ``note`` (arXiv's
-journal reference, then code links: ``Code: \\url{...}``), ``url`` (the library's own link, else the arXiv
-abstract page, else the paper's url unless it only repeats the DOI), ``howpublished = {\\url{...}}`` for a
-``@misc`` web page, then what only readtrack reads back: tags as ``keywords``, a status as JabRef's
-``readstatus`` (read; skimmed for reading; skipped), notes as ``annote`` (not printed by bibliography
-styles), and the abstract. `readtrack.catalog.formats.bibtex` reads every one of them back, so import, export
-and import again give the same papers.yaml, and exporting that gives the same text (tested on Google
-Scholar's, arXiv's, Better BibTeX's, JabRef's and Mendeley's exports).
+``journal``, ``year``, the import's other bibliographic fields (``volume``, ``pages``, ``publisher`` ...,
+`KEPT_FIELDS`), arXiv's (``eprint``, ``archivePrefix = {arXiv}``, ``primaryClass`` when known), ``doi``,
+``note`` (arXiv's journal reference, then code links: ``Code: \\url{...}``), ``url`` (the library's own link,
+else the arXiv abstract page, else the paper's url unless it only repeats the DOI), ``howpublished =
+{\\url{...}}`` for a ``@misc`` web page, then what only readtrack reads back: tags as ``keywords``, a status
+as JabRef's ``readstatus`` (read; skimmed for reading; skipped), notes as ``annote`` (not printed by
+bibliography styles), and the abstract. `readtrack.catalog.formats.bibtex` reads every one of them back, so
+import, export and import again give the same papers.yaml, and exporting that gives the same text (tested on
+Google Scholar's, arXiv's, Better BibTeX's, JabRef's and Mendeley's exports).
 
 Text fields escape what BibTeX and LaTeX treat specially (``{ } & % $ # _ ~ ^ \\``), and title words with
 capitals are wrapped in braces so that bibliography styles do not lowercase them (``{BERT}``,

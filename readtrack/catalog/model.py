@@ -151,8 +151,8 @@ PAPER_KEYS = tuple(paper_key(f) for f in FILE_FIELDS)
 @dataclass
 class NewPaper:
     """A paper to add: the keys of a `Paper` (tests/catalog/test_edits.py holds the two to the same fields),
-    but
-    ``id`` may be None, to be derived from the title or arXiv id, and where it goes is the caller's choice."""
+    but ``id`` may be None, to be derived from the title or arXiv id, and where it goes is the caller's
+    choice."""
 
     title: str
     id: str | None = None

@@ -1,8 +1,7 @@
 """The plugin API's former home, kept so that plugins written against it keep working.
 
 New code imports :class:`~readtrack.runner.context.RunContext` from ``readtrack.runner.context`` and the
-records from
-``readtrack.plugins.records``; this module only re-exports them.
+records from ``readtrack.plugins.records``; this module only re-exports them.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 One function, :func:`run_plugin`, serves the CLI (``readtrack run``) and the TUI. It resolves the device,
 tells lifecycle hooks the run started (history inserts a row), runs each stage of the plugin's experiments
-module with a fresh :class:`~readtrack.runner.context.RunContext` seeding, streams every event to ``emit``
-and to
-``readtrack_run_progress`` hooks, and ends with ``readtrack_run_finished`` and a ``record`` event holding the
-whole :class:`~readtrack.plugins.records.RunRecord`. Nothing a plugin does crashes the caller:
+module with a fresh :class:`~readtrack.runner.context.RunContext` seeding, streams every event to ``emit`` and
+to ``readtrack_run_progress`` hooks, and ends with ``readtrack_run_finished`` and a ``record`` event holding
+the whole :class:`~readtrack.plugins.records.RunRecord`. Nothing a plugin does crashes the caller:
 
 - an exception in a stage records ``error`` (its one-line message; the traceback in ``traceback``);
 - a stage longer than its timeout is stopped and recorded as ``timeout``, and later stages are skipped. In

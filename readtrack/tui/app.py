@@ -4,8 +4,7 @@ The screen holds the layout, the key bindings and thin actions. Widgets only sho
 through `readtrack.catalog.edits` (the CLI's code), reading goes through `readtrack.catalog.model`,
 `readtrack.render.details` and
 `readtrack.runner.history`. Anything that touches the disk or the network runs in a worker thread and comes
-back
-with `call_from_thread`, so the screen never freezes. Loading, reloading on a change on disk and applying
+back with `call_from_thread`, so the screen never freezes. Loading, reloading on a change on disk and applying
 edits are `readtrack.tui.catalog_watch`; the actions that edit the list (mark, notes, tags, add, import)
 are `readtrack.tui.list_edits`; syncing is `readtrack.tui.sync_worker`; running a plugin is
 `readtrack.tui.run_screen`.

@@ -1,8 +1,7 @@
 """Reading lists in and out of papers.yaml, one module per format.
 
 - `readtrack.catalog.formats.bibtex`: BibTeX and BibLaTeX files (Zotero, Better BibTeX, JabRef, Mendeley) in,
-and
-  out through `readtrack.catalog.bibtex.render` (``readtrack export -f bibtex``), which it names as
+  and out through `readtrack.catalog.bibtex.render` (``readtrack export -f bibtex``), which it names as
   `bibtex.render`;
 - `readtrack.catalog.formats.csljson`: CSL-JSON (Zotero, Better BibTeX, pandoc);
 - `readtrack.catalog.formats.zotero`: a Zotero data directory (``zotero.sqlite`` and ``storage/``);

@@ -10,8 +10,7 @@ when no arXiv id or DOI tells two apart), so importing a library twice adds noth
 papers.yaml is never duplicated. Then, for the papers it added only:
 
 - their extras go to the database (`readtrack.catalog.formats.stored`: keyed by the arXiv id where there is
-one,
-  else the paper id) rather than papers.yaml, which has no key for them; `readtrack show` shows them;
+  one, else the paper id) rather than papers.yaml, which has no key for them; `readtrack show` shows them;
 - their first PDF that verifies as sync verifies a download (`pdfcache.pdf_problem`) is copied into the
   PDF cache under the name sync would give it (``2205.14135.pdf``, ``web/<id>.pdf``) and recorded, so sync
   finds it cached and downloads nothing.
