@@ -1,13 +1,15 @@
 """The tables of a lent GPU session, generated from what it brought back.
 
-    python benchmarks/cuda_results.py collect DIR... --out benchmarks/results/cuda_h200_runs.json
+    python benchmarks/cuda_results.py collect DIR... --session DATE [--append]   # into cuda_h200_runs.json
     python benchmarks/cuda_results.py tables                  # markdown for benchmarks/RESULTS.md
 
 ``collect`` reads the JSON-lines files of ``readtrack run ... --json`` that ``benchmarks/gpu_session.sh`` (and
 any later call) left in the device tool's folders, and keeps every run's record (its curves left out: the
-numbers and verdicts stay) with the set it came from, into one JSON file that is committed. ``tables`` prints,
-from that file and ``benchmarks/results/flashattention_cuda.json``: the FlashAttention-2 ratios against
-PyTorch's SDPA kernels, and every plugin's quick and full verdict on CUDA with what failed.
+numbers and verdicts stay) with the set it came from, into one JSON file that is committed (``--append``
+adds a later session's runs to it, each named by its ``--session``). ``tables`` prints, from that file and
+``benchmarks/results/flashattention_cuda.json``: the FlashAttention-2 ratios against PyTorch's SDPA kernels,
+the named command's own bench stage in bfloat16, and every plugin's quick and full verdict on CUDA with what
+failed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ SETS = {
     "shelf_full.jsonl": "full",
     "shelf_full2.jsonl": "full",
     "recheck.jsonl": "quick, check only",
+    "seed1_full.jsonl": "full, seed 1",
 }
 
 
@@ -37,8 +40,9 @@ def _strip(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "stages": stages}
 
 
-def collect(folders: list[Path], out: Path) -> int:
-    runs = []
+def collect(folders: list[Path], out: Path, session: str | None = None, append: bool = False) -> int:
+    runs = json.loads(out.read_text(encoding="utf-8"))["runs"] if append and out.exists() else []
+    kept = len(runs)
     for folder in folders:
         for path in sorted(folder.glob("*.jsonl")):
             kind = SETS.get(path.name)
@@ -52,9 +56,10 @@ def collect(folders: list[Path], out: Path) -> int:
                     record = event.get("record", event)
                 else:
                     continue
-                runs.append({"file": f"{folder.name}/{path.name}", "kind": kind, "record": _strip(record)})
+                name = f"{session}/{folder.name}/{path.name}" if session else f"{folder.name}/{path.name}"
+                runs.append({"file": name, "kind": kind, "record": _strip(record)})
     out.write_text(json.dumps({"runs": runs}, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{len(runs)} run records → {out}", file=sys.stderr)
+    print(f"{len(runs) - kept} run records added, {len(runs)} in all → {out}", file=sys.stderr)
     return 0
 
 
@@ -90,7 +95,10 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
         cell = f"{record['status']} ({record['duration_s']:.0f} s)"
         if failed:
             cell += ": " + "; ".join(failed)
-        column = "full" if kind == "full" else ("recheck" if "check only" in kind else "quick")
+        if kind.startswith("full, seed"):
+            column = kind.removeprefix("full, ")
+        else:
+            column = "full" if kind == "full" else ("recheck" if "check only" in kind else "quick")
         rows.setdefault(name, {})[column] = cell
     lines = ["| plugin | quick | full |", "|---|---|---|"]
     for name in sorted(rows):
@@ -98,7 +106,9 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
         quick = cells.get("quick", "")
         if "recheck" in cells:
             quick += f"; its check again, in a second call: {cells['recheck']}"
-        lines.append(f"| {name} | {quick} | {cells.get('full', 'not run')} |")
+        full = cells.get("full", "not run")
+        full += "".join(f"; {k}: {v}" for k, v in cells.items() if k.startswith("seed"))
+        lines.append(f"| {name} | {quick} | {full} |")
     passed = {
         k: sum(1 for c in rows.values() if c.get(k, "").startswith("passed")) for k in ("quick", "full")
     }
@@ -108,6 +118,29 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
         f"full runs: {passed['full']} of {ran['full']} passed ({len(rows) - ran['full']} not run)"
     )
     return summary + "\n\n" + "\n".join(lines) + "\n"
+
+
+def bench_bfloat16_table(runs: list[dict[str, Any]]) -> str:
+    """The named command's bench stage (batch 1, 8 heads, d = 64) in bfloat16, from its latest full run."""
+    full = [run["record"] for run in runs if run["kind"] == "full"]
+    named = [r for r in full if r["info"]["plugin"] == "flashattention"]
+    rows = [row for stage in named[-1]["stages"] for row in stage.get("bench") or []] if named else []
+    by_n: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.get("dtype") == "bfloat16":
+            by_n.setdefault(row["params"]["N"], {})[row["params"]["variant"]] = row
+    lines = [
+        "| N | SDPA ms | triton ms | triton / SDPA (time) | triton TFLOP/s |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for n, pair in sorted(by_n.items()):
+        sdpa, ours = pair.get("SDPA"), pair.get("flash (triton)")
+        if sdpa and ours:
+            lines.append(
+                f"| {n} | {sdpa['median_s'] * 1e3:.3f} | {ours['median_s'] * 1e3:.3f} "
+                f"| {ours['median_s'] / sdpa['median_s']:.2f} | {ours['tflops']:.0f} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def flash_table(data: dict[str, Any]) -> str:
@@ -149,14 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("collect")
     c.add_argument("folders", nargs="+", type=Path)
     c.add_argument("--out", type=Path, default=RUNS)
+    c.add_argument("--session", help="names the runs' files, e.g. the session's date")
+    c.add_argument("--append", action="store_true", help="add to --out's runs instead of replacing them")
     sub.add_parser("tables")
     args = parser.parse_args(argv)
     if args.command == "collect":
-        return collect(args.folders, args.out)
+        return collect(args.folders, args.out, args.session, args.append)
     print("### FlashAttention-2 (Triton) against PyTorch's SDPA kernels\n")
     print(flash_table(json.loads(FLASH.read_text(encoding="utf-8"))))
+    runs = json.loads(RUNS.read_text(encoding="utf-8"))["runs"]
+    print("### The named command's bench stage in bfloat16\n")
+    print(bench_bfloat16_table(runs))
     print("### Every plugin on CUDA\n")
-    print(shelf_table(json.loads(RUNS.read_text(encoding="utf-8"))["runs"]))
+    print(shelf_table(runs))
     return 0
 
 
