@@ -9,7 +9,8 @@ check: forward and gradients equal ``torch.nn.functional.scaled_dot_product_atte
 train: a one-layer attention model learns to reverse a sequence of 37 digits with flash attention (the
        implementation chosen by ``--impl``: the PyTorch tiles, or the Triton kernel); at every step the loss
        and gradients with naive attention on the same weights coincide with flash's.
-bench: time and peak memory of flash, naive and SDPA attention for growing N (batch 1, 8 heads, d = 64).
+bench: time and peak memory of flash, naive and SDPA attention for growing N (batch 1, 8 heads, d = 64); with
+       the Triton kernel on a GPU, also the kernel and SDPA in bfloat16, where its tensor cores run.
 """
 
 from __future__ import annotations
@@ -389,9 +390,39 @@ def bench(ctx: RunContext) -> None:
         flash, naive, sdpa = rows["flash (torch tiles)"], rows["naive"], rows["SDPA"]
         if flash.error is None and sdpa.error is None:
             ctx.measured(f"time flash / SDPA at N={n}", flash.median_s / sdpa.median_s)
+        if backend == "triton" and ctx.device.startswith("cuda"):
+            _bench_bfloat16(ctx, backend, q, k, v)
         if n == reference_n:
             _requirement(ctx, q, k, v, flash, naive)
         ctx.progress(done + 1, len(lengths), f"N={n}")
+
+
+def _bench_bfloat16(ctx: RunContext, backend: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+    """On a GPU the fused kernel's speed is bfloat16's (tensor cores; float32 runs IEEE dots): time it there
+    too, against SDPA on the same bfloat16 inputs."""
+    batch, heads, n, d = q.shape
+    q, k, v = (t.to(torch.bfloat16) for t in (q, k, v))
+    rows = {}
+    calls = {
+        "SDPA": partial(F.scaled_dot_product_attention, q, k, v),
+        f"flash ({backend})": partial(flash_attention, q, k, v, backend=backend),
+    }
+    for label, call in calls.items():
+        rows[label] = ctx.bench.measure(
+            f"{label} N={n} bfloat16",
+            call,
+            baseline=label == "SDPA",
+            group=("bfloat16", n),
+            flops=4 * batch * heads * n * n * d,
+            flop_formula="4·B·H·N²·d (QKᵀ and PV)",
+            tokens=batch * n,
+            shape=(batch, heads, n, d),
+            dtype=q.dtype,
+            params={"N": n, "variant": label, "dtype": "bfloat16"},
+        )
+    fused, sdpa = rows[f"flash ({backend})"], rows["SDPA"]
+    if fused.error is None and sdpa.error is None:
+        ctx.measured(f"time flash ({backend}) / SDPA at N={n}, bfloat16", fused.median_s / sdpa.median_s)
 
 
 def _requirement(
