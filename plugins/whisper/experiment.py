@@ -9,7 +9,8 @@ check: the framed-DFT STFT (reflect padding, periodic Hann window, DFT as matmul
        the formula written out; the sinusoidal positions against a loop; an encoder block against
        ``nn.TransformerEncoderLayer(norm_first=True)`` and a decoder block against
        ``nn.TransformerDecoderLayer(norm_first=True)`` with a causal mask, weights copied (the key bias,
-       which Whisper omits, set to 0), forward and every gradient; the conv stem halves the frames; the
+       which Whisper omits, set to 0), forward and every gradient (gradients normwise: the absolute
+       tolerance at least the relative one times the largest gradient); the conv stem halves the frames; the
        decoder is causal (Jacobian).
 train: 0.48 s of audio at 8 kHz: 2 to 4 tones (6 symbols, each its own frequency), random durations, gaps,
        loudness and noise. One model, each batch mixing the tasks: after <|sot|> <|transcribe|> it must
@@ -34,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from readtrack.plugin_kit.checks import check_causal
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.runner.context import TOLERANCES, RunContext, dtype_name
 
 from .config import Config
 from .model import (
@@ -216,19 +217,13 @@ def check(ctx: RunContext) -> None:
             ours, grads = ctx.value_and_grads(partial(stft_power, N=N_FFT, hop=HOP), x)
             ref, ref_grads = ctx.value_and_grads(torch_stft_power, x)
             ctx.check_close(f"framed-DFT power spectrum vs torch.stft, {samples} samples ({name})", ours, ref)
-            if dtype == ctx.exact_dtype:
-                ctx.check_close(f"its gradient vs torch.stft's, {samples} samples ({name})", grads, ref_grads)
-            else:  # each gradient sums over overlapping frames: judge both float32 ones against float64
-                _, exact = ctx.value_and_grads(torch_stft_power, x.to(ctx.exact_dtype))
-                error, ref_error = (
-                    (t.to(exact.dtype) - exact).abs().max().item() for t in (grads, ref_grads)
-                )
-                ctx.check_property(
-                    f"its gradient within 3× torch.stft's error, {samples} samples ({name})",
-                    error <= 3 * ref_error + 1e-5,  # measured 1.5-2.2× on seeds 0-4 (the worst element)
-                    f"largest error against float64: ours {error:.2e}, torch.stft {ref_error:.2e}",
-                    value=error / ref_error,
-                )
+            # each gradient sums over overlapping frames, the DFT's terms in another order than the FFT's
+            ctx.check_close(
+                f"its gradient vs torch.stft's, {samples} samples ({name})",
+                grads,
+                ref_grads,
+                atol=_normwise_atol(ref_grads),
+            )
         ctx.check_close(
             f"periodic Hann window vs torch.hann_window ({name})",
             hann_window(N_FFT, dtype=dtype, device=ctx.device),
@@ -297,56 +292,71 @@ def _check_blocks(ctx: RunContext, g: torch.Generator) -> None:
         for cross, n in ((False, 1), (False, 9), (True, 1), (True, 6)):
             block = ResidualAttentionBlock(12, 3, cross_attention=cross).to(ctx.device, dtype)
             _randomise(block)
-            ref = reference_block(block)
-            x = torch.randn(2, n, 12, generator=g, dtype=dtype).to(ctx.device).requires_grad_()
-            xa = torch.randn(2, 7, 12, generator=g, dtype=dtype).to(ctx.device).requires_grad_()
-            future = torch.ones(n, n, dtype=torch.bool, device=ctx.device).triu(1)
-            if cross:
-                ours = block(x, xa, causal=True)
-                theirs = ref(x, xa, tgt_mask=future, tgt_is_causal=True)
-            else:
-                ours, theirs = block(x), ref(x)
-            weights = torch.linspace(-1, 1, ours.numel(), dtype=dtype, device=ctx.device).view_as(ours)
-            our_params = _block_grads(block)
-            ref_named = dict(ref.named_parameters())
-            ours_g = torch.autograd.grad(
-                (ours * weights).sum(), [x, xa, *our_params], allow_unused=True, materialize_grads=True
-            )
-            ref_g = torch.autograd.grad(
-                (theirs * weights).sum(),
-                [x, xa, *ref_named.values()],
-                allow_unused=True,
-                materialize_grads=True,
-            )
-            grads = dict(zip(ref_named, ref_g[2:], strict=True))
-            arranged = [
-                grads["norm1.weight"],
-                grads["norm1.bias"],
-                *_reference_attention_grads(grads, "self_attn"),
-            ]
-            if cross:
-                arranged += [
-                    grads["norm2.weight"],
-                    grads["norm2.bias"],
-                    *_reference_attention_grads(grads, "multihead_attn"),
-                ]
-            last = "norm3" if cross else "norm2"
-            arranged += [grads[f"{last}.weight"], grads[f"{last}.bias"]]
-            arranged += [
-                grads["linear1.weight"],
-                grads["linear1.bias"],
-                grads["linear2.weight"],
-                grads["linear2.bias"],
-            ]
+            x = torch.randn(2, n, 12, generator=g, dtype=dtype).to(ctx.device)
+            xa = torch.randn(2, 7, 12, generator=g, dtype=dtype).to(ctx.device)
+            ours, theirs, grads, ref_grads = _block_and_reference(block, x, xa)
             kind = (
                 "decoder block vs nn.TransformerDecoderLayer (causal)"
                 if cross
                 else "encoder block vs nn.TransformerEncoderLayer"
             )
             ctx.check_close(f"{kind}, N={n} ({name})", ours, theirs)
-            flat = torch.cat([t.flatten() for t in ours_g])
-            ref_flat = torch.cat([t.flatten() for t in (*ref_g[:2], *arranged)])
-            ctx.check_close(f"{kind} gradients (inputs, every weight), N={n} ({name})", flat, ref_flat)
+            ctx.check_close(
+                f"{kind} gradients (inputs, every weight), N={n} ({name})",
+                grads,
+                ref_grads,
+                atol=_normwise_atol(ref_grads),
+            )
+
+
+def _normwise_atol(reference: torch.Tensor) -> float:
+    """The absolute tolerance of a comparison in the reference's dtype, and at least its relative one times
+    the reference's largest element: rounding in a sum scales with its terms, not with its result, so an
+    element near 0 may be off by more than float32's absolute 1e-5. A gradient that is exactly 0 in
+    arithmetic (at N = 1 the causal softmax is constant: none reaches the query and key weights) came out
+    2.4e-5 from nn.TransformerDecoderLayer on an H200 (benchmarks/RESULTS.md)."""
+    atol, rtol = TOLERANCES[dtype_name(reference.dtype)]
+    return max(atol, rtol * float(reference.abs().max()))
+
+
+def _block_and_reference(
+    block: ResidualAttentionBlock, x: torch.Tensor, xa: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The block's output on x (B, N, D) (cross-attending to xa (B, 7, D) if it has cross-attention, causal)
+    and that of ``reference_block``, then the gradients of a fixed weighting of each output with respect to
+    x, xa and every weight, flattened in one order: (ours, theirs, our gradients, their gradients)."""
+    cross = block.cross_attn is not None
+    ref = reference_block(block)
+    x, xa = x.detach().requires_grad_(), xa.detach().requires_grad_()
+    n = x.shape[1]
+    if cross:
+        future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+        ours = block(x, xa, causal=True)
+        theirs = ref(x, xa, tgt_mask=future, tgt_is_causal=True)
+    else:
+        ours, theirs = block(x), ref(x)
+    weights = torch.linspace(-1, 1, ours.numel(), dtype=x.dtype, device=x.device).view_as(ours)
+    ref_named = dict(ref.named_parameters())
+    ours_g = torch.autograd.grad(
+        (ours * weights).sum(), [x, xa, *_block_grads(block)], allow_unused=True, materialize_grads=True
+    )
+    ref_g = torch.autograd.grad(
+        (theirs * weights).sum(), [x, xa, *ref_named.values()], allow_unused=True, materialize_grads=True
+    )
+    grads = dict(zip(ref_named, ref_g[2:], strict=True))
+    arranged = [grads["norm1.weight"], grads["norm1.bias"], *_reference_attention_grads(grads, "self_attn")]
+    if cross:
+        arranged += [
+            grads["norm2.weight"],
+            grads["norm2.bias"],
+            *_reference_attention_grads(grads, "multihead_attn"),
+        ]
+    last = "norm3" if cross else "norm2"
+    arranged += [grads[f"{last}.weight"], grads[f"{last}.bias"]]
+    arranged += [grads[f"linear{i}.{part}"] for i in (1, 2) for part in ("weight", "bias")]
+    flat = torch.cat([t.flatten() for t in ours_g])
+    ref_flat = torch.cat([t.flatten() for t in (*ref_g[:2], *arranged)])
+    return ours, theirs, flat, ref_flat
 
 
 def _check_model(ctx: RunContext) -> None:
