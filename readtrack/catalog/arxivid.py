@@ -14,12 +14,11 @@ _NEW = r"\d{4}\.\d{4,5}"
 _OLD = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
 _ID = rf"(?P<id>{_NEW}|{_OLD})(?P<version>v\d+)?"
 
-_BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
-_IN_URL = re.compile(
-    rf"arxiv\.org/(?:abs|pdf|html|format)/{_ID}(?:\.pdf)?(?=$|[/?#\s)\]>\"'])",
-    re.IGNORECASE,
-)
-_IN_TEXT = re.compile(rf"(?<![\w./])(?:arxiv:\s*)?{_NEW}(?:v\d+)?(?![\w.])", re.IGNORECASE)
+# Compiled on first use (`re`'s own cache), not at import: every `readtrack list` imports this module, and
+# most never match an id. All three ignore case.
+_BARE = rf"^(?:arxiv:\s*)?{_ID}$"
+_IN_URL = rf"arxiv\.org/(?:abs|pdf|html|format)/{_ID}(?:\.pdf)?(?=$|[/?#\s)\]>\"'])"
+_IN_TEXT = rf"(?<![\w./])(?:arxiv:\s*)?{_NEW}(?:v\d+)?(?![\w.])"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _fix_case(ident: str) -> str:
 def parse(text: str) -> ArxivId | None:
     """Parse an id given on its own (``2205.14135v2``, ``arXiv:hep-th/9901001``) or as an arxiv.org URL."""
     value = text.strip()
-    match = _BARE.match(value) or _IN_URL.search(value)
+    match = re.match(_BARE, value, re.IGNORECASE) or re.search(_IN_URL, value, re.IGNORECASE)
     if not match:
         return None
     return ArxivId(_fix_case(match.group("id")), (match.group("version") or "").lower())
@@ -76,7 +75,8 @@ def implausible(ident: ArxivId) -> str | None:
 
 def is_valid(text: str) -> bool:
     """True when ``text`` is exactly an arXiv id (with or without version), no URL, no prefix."""
-    return _BARE.match(text.strip()) is not None and not text.strip().lower().startswith("arxiv:")
+    value = text.strip()
+    return re.match(_BARE, value, re.IGNORECASE) is not None and not value.lower().startswith("arxiv:")
 
 
 def base_id(text: str) -> str:
@@ -88,9 +88,9 @@ def base_id(text: str) -> str:
 def find_in_text(text: str) -> list[ArxivId]:
     """Every arXiv id in free text: arxiv.org links first, then bare new-style ids, in order, deduplicated."""
     found: list[ArxivId] = []
-    for match in _IN_URL.finditer(text):
+    for match in re.finditer(_IN_URL, text, re.IGNORECASE):
         found.append(ArxivId(_fix_case(match.group("id")), (match.group("version") or "").lower()))
-    for match in _IN_TEXT.finditer(text):
+    for match in re.finditer(_IN_TEXT, text, re.IGNORECASE):
         parsed = parse(match.group(0))
         if parsed:
             found.append(parsed)

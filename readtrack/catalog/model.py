@@ -202,6 +202,8 @@ class Catalog:
     title: str | None = None
     notes: str | None = None
     sample: bool = False  # the bundled sample list a first run wrote (`SAMPLE_MARK`), not the user's own
+    # the digest of the bytes it was read from (`reader.content_key`), what caches of its answers are keyed by
+    content_key: str | None = field(default=None, compare=False, repr=False)
     _index: dict[str, Paper] = field(default_factory=dict, repr=False)
 
     def papers(self) -> Iterator[Paper]:

@@ -9,10 +9,11 @@ Read on every ``readtrack list``, so it never imports a plugin (nor pluggy, nor 
 plugins' ``__init__.py`` files are read as text, where each declares itself with ``declare(__name__,
 title="...", arxiv="1711.05101", doi=..., ...)`` under its page. A plugin declared otherwise, or any plugin
 installed from a distribution (an entry point), is found by the real discovery
-(`readtrack.plugins.discovery`), which imports only those light ``__init__`` modules. The answer is kept in
-the data dir, keyed by the plugin files' sizes and times and the install folders' times, so an unchanged set
-of plugins costs a few ``stat`` calls; only a paper whose title is a plugin's asks the database for its
-authors."""
+(`readtrack.plugins.discovery`), which imports only those light ``__init__`` modules. What the plugins declare
+is kept in the data dir, keyed by the plugin files' sizes and times and the install folders' times, so an
+unchanged set of plugins costs a few ``stat`` calls; which papers their ids link is kept there too, keyed by
+that and the list's bytes, so an unchanged list compares no keys at all. Only a paper whose title is a
+plugin's asks the database for its authors, every time (a sync may have stored them since)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from readtrack.catalog import arxivid
 from readtrack.catalog.keys import author_key, doi_of, title_key
-from readtrack.catalog.model import Catalog
+from readtrack.catalog.model import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE, Catalog
 from readtrack.catalog.reader import load as load_list
 from readtrack.plugins.folders import plugin_inits, plugin_roots
 
@@ -99,36 +100,96 @@ def link_plugins(catalog: Catalog) -> Catalog:
     """Give each paper without a ``plugin:`` key the plugins declared with one of its arXiv ids, else its
     DOI, else its title and first author (in place).
 
-    ``plugin: []`` in the file opts a paper out; a written ``plugin:`` always wins."""
-    from readtrack.catalog.model import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE
-
+    ``plugin: []`` in the file opts a paper out; a written ``plugin:`` always wins. What the ids and titles
+    gave is kept in the data dir, keyed by the list's content and the plugins' stamp: an unchanged list
+    (every second ``readtrack list``) reads it back instead of comparing every paper's keys again."""
     papers = [p for p in catalog.papers() if p.plugin_link is None]
     if not papers:
         return catalog
-    keys = plugin_keys(catalog.path)
-    by_title: list[Paper] = []
+    keys, stamp = _plugin_keys(catalog.path)
+    memo = _LinkMemo(catalog, stamp)
+    found = memo.read()
+    if found is None:
+        found = _by_ids(keys, papers)
+        memo.write(found)
+    links, by_title = found
+    for paper in papers:
+        if paper.id in links:
+            paper.plugins, paper.plugin_link = list(links[paper.id][0]), links[paper.id][1]
+    candidates = [p for p in papers if p.id in by_title]
+    if candidates:  # a title shared with a plugin is rare: only then is the database asked for authors
+        from readtrack.catalog.metadata import first_authors
+
+        authors = first_authors(candidates)
+        for paper in candidates:
+            named = keys.by_title(paper, authors.get(paper.id))
+            if named:
+                paper.plugins, paper.plugin_link = list(dict.fromkeys(named)), LINKED_BY_TITLE
+    return catalog
+
+
+#: Paper id -> (plugins, how linked) for the papers an arXiv id or DOI links, and the ids of the papers whose
+#: title is a plugin's (their first author, from the database, decides).
+Found = tuple[dict[str, tuple[list[str], str]], set[str]]
+
+
+def _by_ids(keys: PluginKeys, papers: list[Paper]) -> Found:
+    links: dict[str, tuple[list[str], str]] = {}
+    by_title: set[str] = set()
     for paper in papers:
         found = [name for ident in paper.arxiv_ids() for name in keys.arxiv.get(arxivid.base_id(ident), [])]
         how = LINKED_BY_ARXIV
         if not found and (doi := doi_of(paper.url)):
             found, how = keys.doi.get(doi, []), LINKED_BY_DOI
         if found:
-            paper.plugins, paper.plugin_link = list(dict.fromkeys(found)), how
+            links[paper.id] = (list(dict.fromkeys(found)), how)
         elif keys.title and title_key(paper.title) in keys.title:
-            by_title.append(paper)
-    if by_title:  # a title shared with a plugin is rare: only then is the database asked for authors
-        from readtrack.catalog.metadata import first_authors
+            by_title.add(paper.id)
+    return links, by_title
 
-        authors = first_authors(by_title)
-        for paper in by_title:
-            found = keys.by_title(paper, authors.get(paper.id))
-            if found:
-                paper.plugins, paper.plugin_link = list(dict.fromkeys(found)), LINKED_BY_TITLE
-    return catalog
+
+class _LinkMemo:
+    """`_by_ids`'s answer for one list, in the data dir next to the list's model cache: valid while the
+    list's bytes (``catalog.content_key``) and the plugins (their stamp) are the same."""
+
+    def __init__(self, catalog: Catalog, stamp: str) -> None:
+        self.key = f"{_FORMAT}:{catalog.content_key}:{stamp}" if catalog.content_key else None
+        self.path = catalog.path
+
+    def _file(self) -> Path:
+        from readtrack.base.paths import data_dir
+
+        name = hashlib.blake2b(str(self.path.resolve()).encode(), digest_size=8).hexdigest()
+        return data_dir() / "cache" / f"links-{name}.json"
+
+    def read(self) -> Found | None:
+        if self.key is None:
+            return None
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            raw = json.loads(self._file().read_bytes())
+            if raw["key"] == self.key:
+                links = {ident: (list(plugins), str(how)) for ident, (plugins, how) in raw["links"].items()}
+                return links, set(raw["by_title"])
+        return None  # a missing or stale memo is only slower
+
+    def write(self, found: Found) -> None:
+        if self.key is None:
+            return
+        from readtrack.base.atomic import atomic_write
+
+        links, by_title = found
+        payload = {"key": self.key, "links": links, "by_title": sorted(by_title)}
+        with contextlib.suppress(OSError):  # a read-only data dir only means linking every time
+            atomic_write(self._file(), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
 def plugin_keys(catalog_path: Path) -> PluginKeys:
     """What every plugin declares (`PluginKeys`), read from their files or the cache in the data dir."""
+    return _plugin_keys(catalog_path)[0]
+
+
+def _plugin_keys(catalog_path: Path) -> tuple[PluginKeys, str]:
+    """`plugin_keys` and the stamp of the plugin files it was read from (`_stamp`)."""
     folders = plugin_roots(catalog_path)
     stamp = _stamp(folders)
     try:
@@ -139,7 +200,7 @@ def plugin_keys(catalog_path: Path) -> PluginKeys:
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
             cached = json.loads(cache.read_bytes())
             if cached.get("stamp") == stamp:
-                return PluginKeys.from_json(cached["links"])
+                return PluginKeys.from_json(cached["links"]), stamp
     links = _declared(folders)
     if links is None:
         links = _discovered()
@@ -149,7 +210,7 @@ def plugin_keys(catalog_path: Path) -> PluginKeys:
 
             payload = {"stamp": stamp, "links": links.to_json()}
             atomic_write(cache, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
-    return links
+    return links, stamp
 
 
 def _stamp(folders: list[Path]) -> str:

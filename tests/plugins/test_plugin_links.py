@@ -125,6 +125,29 @@ def test_a_user_plugin_links_and_relinks_when_it_changes(tmp_path: Path, user_di
     assert papers["latent-diffusion"]["plugins"] == ["stable-diffusion", "my-adamw"]
 
 
+def test_what_the_ids_link_is_kept_for_an_unchanged_list_and_redone_when_the_list_changes(
+    tmp_path: Path,
+) -> None:
+    """The answer is read back while the list's bytes and the plugins are the same (a memo planted with
+    another answer under the same key is what `list` then shows), and found again when the list changes."""
+    from readtrack.base.paths import data_dir
+
+    path = write_list(tmp_path)
+    first = listed(path)
+    (memo,) = (data_dir() / "cache").glob("links-*.json")
+    assert listed(path) == first
+    kept = json.loads(memo.read_text())
+    assert kept["links"]["decoupled"] == [["adamw"], "arxiv id"] and "no-arxiv" not in kept["links"]
+    kept["links"]["no-arxiv"] = [["gpt"], "arxiv id"]
+    memo.write_text(json.dumps(kept))
+    assert listed(path)["no-arxiv"]["plugins"] == ["gpt"]  # read back, not worked out again
+
+    path.write_text(MY_LIST.replace("1711.05101v3", "2005.14165"))  # decoupled now names GPT-3's id
+    papers = listed(path)
+    assert (papers["decoupled"]["plugins"], papers["no-arxiv"]["plugins"]) == (["gpt3"], [])
+    assert json.loads(memo.read_text())["links"]["decoupled"] == [["gpt3"], "arxiv id"]
+
+
 def test_a_plugin_declared_by_hand_is_found_by_importing_its_init(tmp_path: Path, user_dir: Path) -> None:
     path = write_list(tmp_path)
     declare_plugin(user_dir, "handmade", "1711.05101", style="hookimpl")
