@@ -1,7 +1,8 @@
 """Rich renderables for the CLI: the paper table, one paper's panel, progress per section, sync progress.
 
 Kept apart from the commands so that `cli.py` stays a thin layer and the same views can be reused (the TUI's
-sync panel shows sizes with `human_size`). rich is imported inside the functions that draw.
+sync panel shows sizes with `human_size`). Of rich, only its cell widths are imported with the module (every
+face loads rich anyway; `list` measures every row with them); the rest inside the functions that draw.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len, set_cell_size
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
@@ -52,15 +55,18 @@ def paper_table(
     (control characters written out).
     """
     paint = _painter(color)
-    id_width = max((_cells(visible(p.id)) for p in papers), default=2)
+    ids = [visible(p.id) for p in papers]
+    titles = [_indented(p, nested) for p in papers]
+    badges = [_badge(p) for p in papers]
+    id_width = max(map(_cells, ids), default=2)
     arxiv_width = max((len(p.arxiv or "") for p in papers), default=5)
     title_width = max(width - (1 + id_width + 4 + arxiv_width + 4 * 2), 20)
     if not cut:
-        title_width = max([title_width, *(_cells(_indented(p, nested)) + len(_badge(p)) for p in papers)])
+        title_width = max([title_width, *(_cells(t) + len(b) for t, b in zip(titles, badges, strict=True))])
     lines = [paint(f"{'':1}  {'id':<{id_width}}  {'title':<{title_width}}  year  arXiv", "bold")]
     progress = {s.name: s.progress() for s in catalog.sections}
     section = None
-    for paper in papers:
+    for paper, ident, title, badge in zip(papers, ids, titles, badges, strict=True):
         if paper.section != section:
             section = paper.section
             done, total = progress[section]
@@ -69,18 +75,17 @@ def paper_table(
                 + paint(_fit(f"{visible(section)}  {done}/{total}", title_width), "bold magenta")
             )
         style = STATUS_STYLES[paper.status]
-        badge = _badge(paper)
-        title = _fit(_indented(paper, nested), title_width - len(badge))
+        title = _fit(title, title_width - len(badge))
         pad = " " * (title_width - _cells(title) - len(badge))
         lines.append(
             paint(STATUS_GLYPHS[paper.status], style)
             + "  "
-            + paint(_pad(visible(paper.id), id_width), "cyan")
+            + paint(ident + " " * (id_width - _cells(ident)), "cyan")
             + "  "
             + paint(title, style)
             + paint(badge, "bold blue")
             + f"{pad}  {paper.year or '':>4}  "
-            + paint(visible(paper.arxiv or ""), "dim")
+            + paint(visible(paper.arxiv) if paper.arxiv else "", "dim")
         )
     if not papers:
         lines.append(paint("no papers match", "dim"))
@@ -116,22 +121,13 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 
 def _cells(text: str) -> int:
-    from rich.cells import cell_len
-
     return len(text) if text.isascii() else cell_len(text)
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal cells."""
-    return text + " " * max(width - _cells(text), 0)
 
 
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells, ending in an ellipsis when cut."""
     if _cells(text) <= width:
         return text
-    from rich.cells import set_cell_size
-
     return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
