@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from readtrack.base.atomic import atomic_write
 from readtrack.base.errors import StorageError
 
 APP_NAME = "readtrack"
@@ -84,6 +83,8 @@ def catalog_path() -> Path:
         return local
     user_copy = own_catalog_path()
     if not user_copy.exists():  # a first run: the sample list, marked as such (`readtrack init` replaces it)
+        from readtrack.base.atomic import atomic_write  # once per machine: not on every start
+
         atomic_write(user_copy, SAMPLE_HEADER + bundled_catalog_text())
     return user_copy
 

@@ -11,7 +11,6 @@ markdown reader apply the same ones."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from dataclasses import Field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from readtrack.base.digest import digest
 from readtrack.base.errors import CatalogError
 from readtrack.base.paths import SAMPLE_MARK
 from readtrack.catalog import arxivid
@@ -486,16 +486,15 @@ def _linked(catalog: Catalog, link: Linker | None) -> Catalog:
 
 
 def content_key(data: bytes) -> str:
-    """A digest that tells one version of a file from another: SHA-1, the fastest of hashlib's digests here
-    (a 2.4 MB list in 1.5 ms, where BLAKE2b takes 5). It detects changes; it guards nothing."""
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    """A digest that tells one version of a file from another (`readtrack.base.digest`: 0.8 ms for a 2.4 MB
+    list). It detects changes; it guards nothing."""
+    return digest(data)
 
 
 def _cache_file(path: Path) -> Path:
     from readtrack.base.paths import data_dir
 
-    name = hashlib.blake2b(str(path.resolve()).encode(), digest_size=8).hexdigest()
-    return data_dir() / "cache" / f"catalog-{name}.json"
+    return data_dir() / "cache" / f"catalog-{digest(str(path.resolve()))}.json"
 
 
 def _read_cache(path: Path, key: str) -> Catalog | None:

@@ -18,7 +18,6 @@ plugin's asks the database for its authors, every time (a sync may have stored t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from readtrack.base.digest import digest
 from readtrack.catalog import arxivid
 from readtrack.catalog.keys import author_key, doi_of, title_key
 from readtrack.catalog.model import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE, Catalog
@@ -159,8 +159,7 @@ class _LinkMemo:
     def _file(self) -> Path:
         from readtrack.base.paths import data_dir
 
-        name = hashlib.blake2b(str(self.path.resolve()).encode(), digest_size=8).hexdigest()
-        return data_dir() / "cache" / f"links-{name}.json"
+        return data_dir() / "cache" / f"links-{digest(str(self.path.resolve()))}.json"
 
     def read(self) -> Found | None:
         if self.key is None:
@@ -225,7 +224,7 @@ def _stamp(folders: list[Path]) -> str:
     for entry in sys.path:
         with contextlib.suppress(OSError):
             parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
+    return digest("\n".join(parts))
 
 
 def _cache_file() -> Path:

@@ -1,17 +1,17 @@
 """Rich renderables for the CLI: the paper table, one paper's panel, progress per section, sync progress.
 
 Kept apart from the commands so that `cli.py` stays a thin layer and the same views can be reused (the TUI's
-sync panel shows sizes with `human_size`). Of rich, only its cell widths are imported with the module (every
-face loads rich anyway; `list` measures every row with them); the rest inside the functions that draw.
+sync panel shows sizes with `human_size`). rich is imported inside the functions that draw, its cell widths
+once, when a text is not ASCII (`list` measures every row).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
-
-from rich.cells import cell_len, set_cell_size
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
@@ -121,14 +121,23 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 
 def _cells(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
+    return len(text) if text.isascii() else _rich_cells().cell_len(text)
+
+
+@functools.cache
+def _rich_cells() -> ModuleType:
+    """rich's cell widths, imported once the first text that is not ASCII needs them (its Unicode tables
+    take a few ms to load; an ASCII list never does)."""
+    import rich.cells
+
+    return rich.cells
 
 
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells, ending in an ellipsis when cut."""
     if _cells(text) <= width:
         return text
-    return set_cell_size(text, max(width - 1, 0)) + "…"
+    return _rich_cells().set_cell_size(text, max(width - 1, 0)) + "…"
 
 
 # Values a user copies whole: folded onto the next line when they do not fit, never cut with an ellipsis.

@@ -112,6 +112,7 @@ def test_listing_a_linked_list_imports_neither_torch_nor_the_plugins(tmp_path: P
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
     assert "readtrack.plugins.links" in imported
     assert not imported & {"torch", "readtrack_plugins.adamw", "readtrack.plugins.discovery", "pluggy"}
+    assert "hashlib" not in imported  # the caches' digests are the interpreter's own: no OpenSSL to load
 
 
 def test_a_user_plugin_links_and_relinks_when_it_changes(tmp_path: Path, user_dir: Path) -> None:
