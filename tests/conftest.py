@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,23 @@ def readtrack_home(
     monkeypatch.delenv("READTRACK_PLUGINS_DIR", raising=False)
     shutil.copy(SEED_CATALOG, home / "papers.yaml")
     yield home
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread per test process (torch's own default is one per core). The suite runs a process
+    per core (``-n auto``), and the tiny models here are dominated by per-op overhead: a second OpenMP thread
+    waiting at every op barrier beside the other process slowed a kit test 2.4x (9 s to 22 s), and speeds
+    nothing up. Runs through the runner set their own threads (one, or ``--threads``); tests that never
+    import torch do not import it for this."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
