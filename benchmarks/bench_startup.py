@@ -9,7 +9,10 @@ is set (an installed readtrack has its .pyc files; compiling 60 modules on every
 waits for). With ``--imports`` it also prints what `list` imports beyond typer and rich, by cumulative
 import time (``python -X importtime``), the place to look when the ratio grows.
 
-Run: python benchmarks/bench_startup.py [--pairs 30] [--papers 1000] [--imports]
+With ``--phases`` it also times, in one fresh process, each phase of what `list` does after Python's start
+(best of 8): typer and rich, readtrack's imports, Typer's command, loading and linking the list, the table.
+
+Run: python benchmarks/bench_startup.py [--pairs 30] [--papers 1000] [--imports] [--phases]
 """
 
 from __future__ import annotations
@@ -71,6 +74,45 @@ def imports_beyond_baseline(env: dict[str, str], top: int = 15) -> list[tuple[st
     return sorted(extra.items(), key=lambda kv: -kv[1])[:top]
 
 
+# `list`'s work, phase by phase, in a fresh process (what `readtrack.cli.app.list_papers` calls, in order)
+PHASES = """
+import sys, time
+marks = [time.perf_counter()]
+def mark(): marks.append(time.perf_counter())
+import typer, rich; mark()
+from readtrack.cli import app; mark()
+app.only_the_invoked_command(["list"]); typer.main.get_command(app.app); mark()
+from readtrack.catalog.reader import load
+from readtrack.plugins import links; mark()
+catalog = load(app._catalog_path()); mark()
+links.link_plugins(catalog); mark()
+from readtrack.render.papers import paper_table
+text = paper_table(catalog, catalog.filter(), width=100, nested=True, color=False, cut=True); mark()
+print(" ".join(f"{b - a:.6f}" for a, b in zip(marks, marks[1:])))
+"""
+PHASE_NAMES = (
+    "import typer, rich",
+    "import readtrack.cli.app",
+    "Typer's command (list only)",
+    "import the reader and the linker",
+    "load the list (cached model)",
+    "link its papers to plugins",
+    "draw the table",
+)
+
+
+def phases(env: dict[str, str], runs: int = 8) -> list[tuple[str, float]]:
+    """The best time of each phase over ``runs`` fresh processes, from the same folder as the paired runs (the
+    linker's stamp covers the folder ``-c`` puts on sys.path: nothing may be written there meanwhile)."""
+    best = [float("inf")] * len(PHASE_NAMES)
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", PHASES], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        best = [min(b, float(t)) for b, t in zip(best, out.split(), strict=True)]
+    return list(zip(PHASE_NAMES, best, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -78,6 +120,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=30)
     parser.add_argument("--papers", type=int, default=1_000)
     parser.add_argument("--imports", action="store_true", help="what list imports beyond typer and rich")
+    parser.add_argument("--phases", action="store_true", help="each phase of list's work, best of 8")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "papers.yaml"
@@ -99,6 +142,10 @@ def main() -> None:
             f"list / baseline: {statistics.median(listed) / statistics.median(base):.2f}x (medians); "
             f"per pair median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f} (target <= 1.5x)"
         )
+        if args.phases:
+            print("\neach phase of `list`, one fresh process, best of 8:")
+            for name, seconds in phases(env):
+                print(f"  {seconds * 1e3:7.1f} ms  {name}")
         if args.imports:
             print("\nimported by `list` beyond typer and rich (cumulative):")
             for name, us in imports_beyond_baseline(env):
