@@ -335,9 +335,9 @@ def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
 FULL_NOT_CALIBRATED: frozenset[str] = frozenset()
 #: galactica: its full run (5 digits, each format its best rate) was 12.5 sd on seeds 0-4 with AVX512 kernels;
 #: on seeds 0-9 here (AVX2) the direct model half-learnt on four seeds: 0.871 ± 0.156, 2.4 sd (issue 54).
-#: fuyu: its first stage's accuracy with row-ends at unseen sizes (≥ 0.75) was 3.6 sd on seeds 0-4
-#: (AVX512); on seeds 0-9 here it fails seeds 8 and 9 (0.783 ± 0.048); the row-end A/B it now asserts: 4.9 sd.
-FULL_BREAKS_RULE: frozenset[str] = frozenset({"fuyu", "galactica"})
+#: fuyu left it: its first stage's accuracy with row-ends at unseen sizes (≥ 0.75, a level, not the paper's
+#: comparison) failed seeds 8 and 9 (0.781 ± 0.048) and is reported; the row-end A/B it asserts: 4.9 sd.
+FULL_BREAKS_RULE: frozenset[str] = frozenset({"galactica"})
 
 
 @pytest.mark.parametrize("name", BUILTIN)
