@@ -10,9 +10,11 @@ check: ``Upsample`` (a transposed convolution initialised bilinear) against ``F.
 train: per-pixel classes (background + 4 shapes) of procedural scenes: trained on 32 × 32 scenes with 1-3
        shapes, tested on unseen 64 × 64 scenes with 2-6 shapes (the same weights, a bigger image: fully
        convolutional). FCN-8s-style skips against FCN-32s-style coarse scores upsampled ×8 in one step, same
-       seed, images and batches, each at its best Adam learning rate (chosen on validation scenes in the
-       full run; the quick run uses those rates); mean IU and boundary accuracy. Quick mode asserts only the
-       skips' gain: its absolute mean IU is too seed-dependent at 240 steps and is reported.
+       seed, initial backbone weights, images and batches (a paired design: the gain is a difference per
+       seed), each at its best Adam learning rate (chosen on validation scenes in the full run; the quick
+       run uses the best of the same rates in quick runs on seeds 100-107, never the calibration seeds);
+       mean IU and boundary accuracy. Both modes assert the skips' gain in mean IU (quick ≥ 0.05, full
+       ≥ 0.2); the full run also asserts the skips' mean IU (≥ 0.7), which the quick run reports.
 bench: forward + backward of both variants at 32², 64², 128² (cost grows with the pixels).
 """
 
@@ -168,9 +170,12 @@ def boundary(classes: torch.Tensor) -> torch.Tensor:
 
 
 # Adam learning rates. The full run gives each variant the best of RATES on a validation split (64 × 64
-# scenes of their own seed, never the test scenes); quick mode uses what the full run chose there (cfg.lr 0).
+# scenes of their own seed, never the test scenes). Quick mode (cfg.lr 0) gives each network the rate of
+# RATES with the best mean IU of its own in quick runs on seeds 100-107, outside the calibration's seeds
+# (``readtrack run segmentation --quick --only train --seeds 100-107 --set lr=R``, the page quotes them):
+# 1e-2 for both.
 RATES = (1e-3, 3e-3, 1e-2)
-QUICK_LR = {True: 3e-3, False: 1e-2}  # by the network trained: skips or not
+QUICK_LR = {True: 1e-2, False: 1e-2}  # by the network trained: skips or not
 
 
 def _fit(
@@ -233,7 +238,11 @@ def train(ctx: RunContext) -> None:
             net = fitted[lr]
         pred = _predict(net, test_images)
         miou[skips] = mean_iou(pred, test_classes, CLASSES)
-        how = "the full run's validation pick" if ctx.quick else "best of 1e-3/3e-3/1e-2 on validation scenes"
+        how = (
+            "best of 1e-3/3e-3/1e-2 in quick runs, seeds 100-107"
+            if ctx.quick
+            else "best of 1e-3/3e-3/1e-2 on validation scenes"
+        )
         how = "--set lr" if cfg.lr else how
         ctx.measured(f"mean IU at {side}×{side} (unseen size), {label}", miou[skips], f"lr {lr:g} ({how})")
         ctx.measured(
@@ -248,14 +257,11 @@ def train(ctx: RunContext) -> None:
     detail = f"{steps} Adam steps of {batch} from {pool} 32×32 scenes; "
     detail += f"tested on {side}×{side} scenes with 2-6 shapes"
     detail += "" if cfg.skips else "; skips=false: both arms FCN-32s-style"
-    if not ctx.quick:  # quick mode's 240 steps leave the absolute level seed-dependent: reported above only
+    if not ctx.quick:  # the quick run's 240 steps reach less (its mean IU with skips is reported above)
         ctx.target(f"mean IU at {side}×{side}, skips", miou[True], 0.7, detail=detail)
+    # The paper's claim, per seed on the same data and initial weights: the skips raise mean IU.
     ctx.target(
-        "mean IU, skips minus coarse",
-        miou[True] - miou[False],
-        0.05 if ctx.quick else 0.2,
-        detail=detail,
-        asserted=not ctx.quick,
+        "mean IU, skips minus coarse", miou[True] - miou[False], 0.05 if ctx.quick else 0.2, detail=detail
     )
 
 

@@ -52,7 +52,11 @@ def conv_block(c_in: int, c_out: int) -> nn.Sequential:
 
 class FCN(nn.Module):
     """Three pooling stages (strides 2, 4, 8), a convolutionised "fully connected" layer, class scores at
-    stride 8. ``skips=False`` is FCN-32s at this scale: the coarsest scores upsampled ×8 in one step.
+    stride 8. The ReLU convolutions start from He's initialisation (normal, variance 2 / fan-in, zero
+    biases) rather than PyTorch's default (a sixth of that variance): the paper starts from VGG's trained
+    weights; from scratch, seven ReLU layers deep, He's scale lets the short quick run learn the shapes.
+    Both variants draw the same backbone weights from the same seed (the skips' layers come after).
+    ``skips=False`` is FCN-32s at this scale: the coarsest scores upsampled ×8 in one step.
     ``skips=True`` is FCN-8s at this scale: ×2, add the stride-4 scores, ×2, add the stride-2 scores, ×2."""
 
     def __init__(self, classes: int = 5, width: int = 16, skips: bool = True) -> None:
@@ -63,6 +67,10 @@ class FCN(nn.Module):
         self.pool3 = conv_block(2 * width, 4 * width)  # stride 8
         self.fc = nn.Sequential(nn.Conv2d(4 * width, 4 * width, 3, padding=1), nn.ReLU())  # "fc6" as a conv
         self.score_fr = nn.Conv2d(4 * width, classes, 1)
+        for layer in self.modules():  # He's initialisation for the ReLU convolutions
+            if isinstance(layer, nn.Conv2d) and layer is not self.score_fr:
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)  # type: ignore[arg-type]
         if skips:
             self.score_pool2 = nn.Conv2d(2 * width, classes, 1)
             self.score_pool1 = nn.Conv2d(width, classes, 1)
