@@ -18,6 +18,8 @@ from readtrack_plugins.vit.model import (
 )
 from torch import nn
 
+from readtrack.plugins.records import StageResult, Target
+
 
 @pytest.mark.parametrize(("C", "P", "H", "W"), [(1, 1, 3, 2), (3, 4, 8, 12), (2, 3, 3, 9), (4, 2, 2, 2)])
 def test_patch_embedding_equals_a_strided_convolution(C: int, P: int, H: int, W: int) -> None:
@@ -98,23 +100,35 @@ def test_the_check_catches_attention_without_its_scale(monkeypatch: pytest.Monke
     check_catches("vit", "attention vs nn.MultiheadAttention", "pre-norm encoder layer")
 
 
+def _gap(result: StageResult) -> Target:
+    (gap,) = [t for t in result.targets if t.name.startswith("without the inductive bias: CNN")]
+    return gap
+
+
+def test_the_quick_run_asserts_the_cnn_s_lead() -> None:
+    """The quick run asserts the paper's small-data claim: CNN(250) − ViT(250) ≥ 0.01, the mean of three
+    paired replicates (each its own 250 small-shapes images and initialisation)."""
+    result = run_stage("vit", "train")
+    gap = _gap(result)
+    assert gap.passed and gap.value > 0.05, failures(result)
+
+
 def test_the_train_claim_fails_when_the_vit_arm_has_the_cnn_s_bias(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove what the claim is about (a model without convolution's inductive bias): the "ViT" arm is the
-    LeNet-style CNN itself, so the CNN − ViT gap is 0 and misses its claim: the quick run reports it without
-    asserting it (a smoke test: its spread over seeds is too wide for the calibration rule), so the number
-    itself must land on the failing side of the claim."""
+    LeNet-style CNN itself, trained at the ViT's rate on the same replicates, so the asserted CNN − ViT gap
+    falls below 0.01 and the quick run fails."""
     from readtrack.plugin_kit.vision import ShapesLeNet
 
     monkeypatch.setattr("readtrack_plugins.vit.experiment.ViT", lambda cfg: ShapesLeNet())
     result = run_stage("vit", "train")
-    gap = reported_claim(result, "without the inductive bias: CNN")
-    assert not gap.passed, gap
+    gap = _gap(result)
+    assert not gap.passed and result.verdict() == "failed", gap
 
 
 def test_the_ablation_switch_puts_the_cnn_in_the_vit_arm_and_the_gap_closes() -> None:
-    """``--set model=cnn``: the "ViT" arm is the CNN itself (the same network, rate, initialisations and
-    batches), so the CNN − ViT gap is exactly 0 and misses its claim; the run reports it against its
-    threshold without asserting it (a knob is off its calibrated default)."""
+    """``--set model=cnn``: the "ViT" arm is the CNN itself (the same network, initialisations, images and
+    batches, at the ViT's rate), so the CNN − ViT gap closes and misses its claim; the run reports it
+    against its threshold without asserting it (a knob is off its calibrated default)."""
     from readtrack.runner import run_plugin
 
     record = run_plugin(
@@ -124,4 +138,4 @@ def test_the_ablation_switch_puts_the_cnn_in_the_vit_arm_and_the_gap_closes() ->
     (result,) = record.stages
     assert not result.targets and not result.error, failures(result)
     gap = reported_claim(result, "without the inductive bias: CNN")
-    assert gap.value == 0.0 and not gap.passed, gap
+    assert abs(gap.value) < 0.01 and not gap.passed, gap
