@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, reported_claim, run_stage
+from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.mamba.experiment import (
     DATA,
     MARKER,
@@ -168,36 +168,41 @@ def test_the_check_stage_catches_a_wrong_discretisation_a_look_ahead_or_a_missin
     check_catches("mamba", *caught_by)
 
 
-def test_the_train_stage_fails_without_selection(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Both arms time-invariant (Δ, B, C learned constants): the selective arm's accuracy fails and the gap
-    # misses its claim. The full run asserts the accuracy and reports the gap (the quick run reports both),
-    # here on a smaller budget: cheap, since neither arm runs the scan, and a time-invariant model gets
-    # nowhere near 0.9 in any budget.
+@pytest.mark.parametrize("quick", [True, False])
+def test_the_train_stage_fails_without_selection(monkeypatch: pytest.MonkeyPatch, quick: bool) -> None:
+    # Both arms time-invariant (Δ, B, C learned constants), each still at its arm's rate: the asserted lead
+    # is near 0 and fails its claim (≥ 0.2 quick, ≥ 0.15 full), and in the full run the selective arm's
+    # accuracy (≥ 0.9) fails too. A smaller budget keeps it cheap: neither arm runs the scan, and a
+    # time-invariant model is nowhere near 0.9 in any budget.
     from readtrack_plugins.mamba import experiment
 
     fit = experiment.fit
     monkeypatch.setattr(
-        experiment, "fit", lambda cfg, selective, *a: fit(replace(cfg, steps=60, batch=32), False, *a)
+        experiment, "fit", lambda cfg, selective, *a: fit(replace(cfg, steps=60, batch=8), False, *a)
     )
-    result = run_stage("mamba", "train", quick=False)
+    result = run_stage("mamba", "train", quick=quick)
     assert result.verdict() == "failed"
-    failed = [t.name for t in result.targets if not t.passed]
-    assert "accuracy, selective" in failed, failures(result)
-    gap = reported_claim(result, "accuracy, selective minus time-invariant")
-    assert not gap.passed, gap
+    failed = {t.name: t for t in result.targets if not t.passed}
+    assert "accuracy, selective minus time-invariant" in failed, failures(result)
+    assert abs(failed["accuracy, selective minus time-invariant"].value) < 0.1  # two rates, one model
+    assert ("accuracy, selective" in failed) is not quick, failures(result)
 
 
-def test_the_quick_train_stage_reports_and_asserts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # At quick size the margins over seeds are too small for a target (issue 42): both numbers are measured.
+def test_the_quick_train_stage_asserts_the_lead(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The quick run asserts the paper's comparison, the selective arm's lead ≥ 0.2 (calibrated over seeds on
+    # both torches, the page's calibration block); the accuracies themselves are measured. A tiny budget
+    # here: the test is about what the stage asserts, not whether 20 steps learn the task.
     from readtrack_plugins.mamba import experiment
 
     fit = experiment.fit
-    monkeypatch.setattr(experiment, "fit", lambda cfg, *a: fit(replace(cfg, steps=20, batch=8), *a))
+    monkeypatch.setattr(experiment, "fit", lambda cfg, *a: fit(replace(cfg, steps=20), *a))
     result = run_stage("mamba", "train")
-    assert result.targets == []
+    (lead,) = result.targets
+    assert lead.name == "accuracy, selective minus time-invariant"
+    assert lead.target == 0.2 and lead.higher_is_better
     names = {m.name for m in result.measured}
-    assert "accuracy, selective minus time-invariant" in names
     assert "held-out token accuracy, selective (Mamba)" in names
+    assert "held-out token accuracy, time-invariant (Δ, B, C constant)" in names
 
 
 def test_the_selective_knob_removes_the_idea_and_the_arms_become_one_model() -> None:
