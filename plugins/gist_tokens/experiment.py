@@ -14,7 +14,9 @@ train: instructions that name one of 8 tasks (a fixed permutation of 8 symbols e
        against the exact best a model without the prompt can expect. The full run adds, with the same seed,
        batches and steps, the positive control (the whole prompt visible, causal), gist models with k = 2
        and 4, and the negative control (no prompt); the quick run trains the gist model with k = 1 alone,
-       wider (d = 64) for fewer steps, and reports its gain without asserting it (a smoke test).
+       wider (d = 64) for fewer steps, and asserts its gain over the no-prompt ceiling (≥ 0.3). Every model
+       starts from GPT-2's initialisation scaled by 3 (``scale_initialisation``): at GPT-2's own scale the
+       gist model's plateau outlasted the quick run on some seeds.
 bench: decoding an input after a long prompt: the causal forward over prompt + input against decoding
        the input against a k-token gist cache, for two prompt lengths.
 """
@@ -245,10 +247,23 @@ def no_prompt_ceiling(permutations: torch.Tensor) -> float:
     return (agree.max(dim=1).values.float() / len(permutations)).mean().item()
 
 
+def scale_initialisation(model: TinyTransformer, scale: float) -> None:
+    """Multiply every weight matrix (the embeddings included) by ``scale``: GPT-2's N(0, 0.02) times scale.
+
+    Under the gist mask the prompt reaches the input only by two hops (prompt → gist at one layer, gist →
+    input at a later one), so at initialisation the gradient towards that route is a product of two small
+    attention paths: a saddle whose length varies from seed to seed. Three times GPT-2's scale shortens it
+    to about 100-150 steps on every seed we tried (see the page); the model and the mask are unchanged."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.mul_(scale)
+
+
 def train(ctx: RunContext) -> None:
-    # The quick run trains a wider model for fewer steps: at d = 32 the gist model's plateau before it finds
-    # the two-hop route (prompt → gist → input) outlasted 500 steps on 2 seeds of 20; at d = 64 it ends by
-    # about step 200 on those seeds too, for the same compute.
+    # The quick run trains the gist model alone, wider (d = 64) and for fewer steps. Its plateau before it
+    # finds the two-hop route (prompt → gist → input) ends by about step 150 on seeds 100-119 with the
+    # initialisation scaled by 3 (it outlasted 300 steps on seed 2 at GPT-2's scale): 250 steps leave room.
     cfg = ctx.config(Config)
     steps, d_model, sealed = cfg.steps, cfg.d_model, cfg.mask == "sealed"
     variants = (
@@ -272,6 +287,7 @@ def train(ctx: RunContext) -> None:
         label = f"gist, k = {k}" if variant == "gist" else variant
         torch.manual_seed(ctx.seed)  # the same initial weights, as far as shapes allow
         model = TinyTransformer(VOCAB, PROMPT + 4 + INPUT, d_model, HEADS, cfg.layers).to(ctx.device)
+        scale_initialisation(model, cfg.init_scale)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         g = torch.Generator().manual_seed(ctx.seed)  # the same batches for every variant
         for step in range(steps):
@@ -307,8 +323,9 @@ def train(ctx: RunContext) -> None:
         f"{gist1:.3f} against {ceiling:.3f}: the task reached the input through one gist token; "
         f"{steps} Adam steps, d = {d_model}"
     )
-    # quick: a smoke test: one seed of 20 (seed 2) is still on the plateau at 300 steps; see the page
-    ctx.target(name, gist1 - ceiling, 0.3 if ctx.quick else 0.5, detail=detail, asserted=not ctx.quick)
+    # The quick run's threshold 0.3 is the no-prompt level plus the bulk of the 0.6-0.7 a model that reads
+    # the task can add; the full run, longer, asks 0.5.
+    ctx.target(name, gist1 - ceiling, 0.3 if ctx.quick else 0.5, detail=detail)
     if ctx.quick:
         return
     positive, negative = accuracy["positive control"], accuracy["negative control"]
@@ -323,8 +340,7 @@ def train(ctx: RunContext) -> None:
         gist1 - positive,
         -0.05,
         detail=f"{gist1:.3f} against {positive:.3f}, with a cache of 1 position instead of {PROMPT}",
-        asserted=False,  # held on full-run seeds 0-4, 2.8 seed sds above −0.05: reported (the page)
-    )
+    )  # only reported at GPT-2's initial scale (2.8 seed sds above −0.05 on seeds 0-4): asserted at 3×
 
 
 def bench(ctx: RunContext) -> None:
