@@ -334,23 +334,34 @@ class PaperView(Screen[None]):
             message = Text(f"No PDF of {self.paper.id} yet. ", style="dim")
             message.append("Fetch it: o (open, fetching it first) or s (sync) on the paper in the list, ")
             message.append(f"or `readtrack sync {self.paper.id}`.")
-            self.app.call_from_thread(self.query_one(PdfPane).show_message, message)
+            self.app.call_from_thread(self._show_pdf_message, message)
             return
         text = extract(path)
         if text.problem:
             message = Text(f"The PDF {path.name} has no text: {text.problem}", style="yellow")
-            self.app.call_from_thread(self.query_one(PdfPane).show_message, message)
+            self.app.call_from_thread(self._show_pdf_message, message)
             return
         self.app.call_from_thread(self._show_pdf, text.pages)
 
+    # The worker's results land on the app's thread, where the view may already be closing (escape while
+    # the PDF was read): its pane is then gone, and there is nothing left to show them in.
+    def _show_pdf_message(self, message: Text) -> None:
+        for pane in self.query(PdfPane):
+            pane.show_message(message)
+
     def _show_pdf(self, pages: list[str]) -> None:
-        pane = self.query_one(PdfPane)
+        pane = next(iter(self.query(PdfPane)), None)
+        if pane is None:
+            return
         pane.show_pages(pages, self.search_term)
         if pane.hits and self.query_one(TabbedContent).active == "pdf":
             self.call_after_refresh(self._step_pdf, True)
 
     def _step_pdf(self, forward: bool) -> None:
-        where = self.query_one(PdfPane).step(forward)
+        pane = next(iter(self.query(PdfPane)), None)
+        if pane is None:  # the view closed before this ran
+            return
+        where = pane.step(forward)
         if where is None:
             self.notify("No hit of the search term in the PDF", severity="warning")
         else:

@@ -250,3 +250,25 @@ def test_a_page_read_arriving_while_the_view_is_being_closed_is_dropped(catalog_
         return paper_view.is_attached
 
     assert run_app(catalog_file, steps)
+
+
+def test_the_pdf_worker_s_results_after_the_view_closed_are_dropped(catalog_file: Path) -> None:
+    """The Paper tab's text is read in a thread when the view opens; Enter then Escape at once closed the view
+    before it answered, and its answer looked for a pane that was gone (NoMatches: the random walk found
+    it, seed 1, on a fast machine). What arrives after the view closed is dropped."""
+    from rich.text import Text
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("p")
+        await settle(app, pilot)
+        closed = view(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen) and not closed.query("PdfPane")
+        closed._show_pdf_message(Text("No PDF of adamw yet."))
+        closed._show_pdf(["page one", "page two"])
+        closed._step_pdf(True)
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
