@@ -343,14 +343,17 @@ class PaperView(Screen[None]):
             return
         self.app.call_from_thread(self._show_pdf, text.pages)
 
-    # The worker's results land on the app's thread, where the view may already be closing (escape while
-    # the PDF was read): its pane is then gone, and there is nothing left to show them in.
+    def _pdf_pane(self) -> PdfPane | None:
+        """The Paper tab's pane, or None once the view is closing: the worker's answers land on the app's
+        thread after it (Escape while the PDF was read), with nothing left to show them in."""
+        return next(iter(self.query(PdfPane)), None)
+
     def _show_pdf_message(self, message: Text) -> None:
-        for pane in self.query(PdfPane):
+        if pane := self._pdf_pane():
             pane.show_message(message)
 
     def _show_pdf(self, pages: list[str]) -> None:
-        pane = next(iter(self.query(PdfPane)), None)
+        pane = self._pdf_pane()
         if pane is None:
             return
         pane.show_pages(pages, self.search_term)
@@ -358,8 +361,8 @@ class PaperView(Screen[None]):
             self.call_after_refresh(self._step_pdf, True)
 
     def _step_pdf(self, forward: bool) -> None:
-        pane = next(iter(self.query(PdfPane)), None)
-        if pane is None:  # the view closed before this ran
+        pane = self._pdf_pane()
+        if pane is None:
             return
         where = pane.step(forward)
         if where is None:
