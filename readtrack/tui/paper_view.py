@@ -110,35 +110,31 @@ class PaperView(Screen[None]):
         self.exercise: PracticePlugin | None = None  # the plugin's practice exercises (once loaded)
         self.practice_status: Status = "not started"  # the learner's status on them (readtrack.practice)
         self.solution_shown = False  # v: model.py shown though the exercise is unsolved
+        self.practice_tab = False  # the Practice tab was added (the exercises read)
 
     def compose(self) -> ComposeResult:
         yield Header()
         initial = "pdf" if self.search_term or self.plugin is None else "page"
         initial = "code" if self.at and self.plugin else initial
+        # Only the tabs the paper has: no Code or Results without a plugin, and Practice is added once the
+        # plugin's exercises are read (`_show`). Never hidden and shown: Textual's Tabs.hide/show queue an
+        # underline move that a view closed meanwhile leaves to run on its removed tabs (NoMatches).
         with TabbedContent(initial=initial, id="paper-tabs"):
             with TabPane("Page", id="page"), VerticalScroll(id="page-scroll"):
                 yield Static(Text("Loading…", style="dim"), id="page-head")
                 yield Markdown(id="page-body")
-            with TabPane("Code", id="code"):
-                yield Input(placeholder="search the code: Enter finds the next match", id="code-search")
-                yield VerticalScroll(id="code-scroll")
-            with TabPane("Results", id="results"), VerticalScroll(id="results-scroll"):
-                yield Static(id="results-body")
+            if self.plugin is not None:
+                with TabPane("Code", id="code"):
+                    yield Input(placeholder="search the code: Enter finds the next match", id="code-search")
+                    yield VerticalScroll(id="code-scroll")
+                with TabPane("Results", id="results"), VerticalScroll(id="results-scroll"):
+                    yield Static(id="results-body")
             with TabPane("Paper", id="pdf"):
                 yield PdfPane(id="pdf-scroll")
-            if self.plugin is not None:
-                with TabPane("Practice", id="practice"):
-                    yield PracticePane(self.plugin, id="practice-pane")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = visible(f"{self.plugin or self.paper.id} · {self.paper.display_title}")
-        tabs = self.query_one(TabbedContent)
-        if self.plugin is None:
-            tabs.hide_tab("code")
-            tabs.hide_tab("results")
-        else:
-            tabs.hide_tab("practice")  # shown once the plugin's exercises are read, if it has any
         self._load()
         self._load_pdf()
         self.call_after_refresh(self._focus_tab)
@@ -205,10 +201,12 @@ class PaperView(Screen[None]):
         exercise: PracticePlugin | None = None,
         status: Status = "not started",
     ) -> None:
-        if not self.is_attached or not self.query("#page-head"):
-            return  # closed while the worker read (the app quit; its children may go first): nothing to show
-        if exercise is not None and self.exercise is None:  # the first load: the tab appears
-            self.query_one(TabbedContent).show_tab("practice")
+        if self._gone:
+            return  # closed while the worker read: nothing to show
+        if exercise is not None and self.plugin is not None and not self.practice_tab:
+            self.practice_tab = True  # now: a second load may come before the pane is mounted
+            pane = TabPane("Practice", PracticePane(self.plugin, id="practice-pane"), id="practice")
+            self.query_one(TabbedContent).add_pane(pane)  # the first load: the tab appears
         self.exercise, self.practice_status = exercise, status
         self.refresh_bindings()
         self._show_head(abstract)
@@ -225,9 +223,15 @@ class PaperView(Screen[None]):
             elif index is not None:
                 self._show_line_once_laid_out(index, line)
 
+    @property
+    def _gone(self) -> bool:
+        """The view is closed or being closed (Escape, or the app quitting, which may remove its children
+        first): a worker's answer arriving now has nothing to land in."""
+        return not self.is_attached or self not in self.app.screen_stack or not self.query("#page-head")
+
     def _show_head(self, abstract: str | None, note: str = "") -> None:
         """The paper's title, arXiv id, code links and synced abstract over the page (``note`` under them)."""
-        if not self.is_attached or not self.query("#page-head"):
+        if self._gone:
             return
         head = Text()
         head.append(visible(self.paper.display_title), style="bold")
@@ -282,8 +286,8 @@ class PaperView(Screen[None]):
     # -- actions -----------------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
-        if not self.check_action("tab", (tab,)):
-            return
+        if not self.check_action("tab", (tab,)) or not self.query(f"TabPane#{tab}"):
+            return  # not this paper's, or Practice read but its pane not yet mounted
         self.query_one(TabbedContent).active = tab
         self._focus_tab()  # the Practice tab's keys (h, e, c, t) are its pane's
 
@@ -379,7 +383,7 @@ class PaperView(Screen[None]):
             self._step_pdf(True)
             return
         if not self.matches:
-            if self.query_one("#code-search", Input).value:
+            if any(search.value for search in self.query("#code-search").results(Input)):  # none: no plugin
                 self.notify("No match in the code", severity="warning")
             return
         previous = self.matches[self.match_index] if self.match_index >= 0 else None
@@ -426,11 +430,11 @@ class PaperView(Screen[None]):
         self.app.push_screen(HelpScreen([], help_sections()))
 
     def action_back(self) -> None:
-        search = self.query_one("#code-search", Input)
-        if search.has_focus or search.has_class("-shown"):
-            search.remove_class("-shown")
-            self.query_one("#code-scroll").focus()
-            return
+        for search in self.query("#code-search").results(Input):  # none without a plugin
+            if search.has_focus or search.has_class("-shown"):
+                search.remove_class("-shown")
+                self.query_one("#code-scroll").focus()
+                return
         self.dismiss()
 
 

@@ -47,16 +47,14 @@ class PracticePane(VerticalScroll):
         self.cancel = threading.Event()  # set when the pane goes: the grading process is killed
 
     def compose(self) -> Any:
-        yield Static(id="practice-body")
-
-    def on_mount(self) -> None:
-        self.refresh_body()
+        yield Static(self._render_body(), id="practice-body")
 
     def on_unmount(self) -> None:
         self.cancel.set()
 
     def refresh_body(self) -> None:
-        self.query_one("#practice-body", Static).update(self._render_body())
+        for body in self.query("#practice-body").results(Static):  # none once the view is being closed
+            body.update(self._render_body())
 
     def _render_body(self) -> Text:
         from readtrack import practice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
@@ -17,7 +18,10 @@ from tui_driver import run_app, screen_text, settle
 
 from readtrack.catalog import edits
 from readtrack.runner import history
+from readtrack.runner.pages import read_page
+from readtrack.tui import paper_view
 from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.paper_table import PaperTable
 from readtrack.tui.paper_view import PaperView
 
 
@@ -270,5 +274,47 @@ def test_the_pdf_worker_s_results_after_the_view_closed_are_dropped(catalog_file
         closed._step_pdf(True)
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
+
+    run_app(catalog_file, steps)
+
+
+class FirstLoadHeld(PaperView):
+    """A paper view whose page worker never answers: the test delivers its answer."""
+
+    def _load(self) -> None:
+        pass
+
+
+def test_the_first_load_answering_as_the_view_closes_is_shown_or_dropped(catalog_file: Path) -> None:
+    """The random walk in CI, once in three runs (p, Enter on a plugin, Escape at once): the page worker's
+    first answer met the view being closed. Answered after the Escape, it showed the Practice tab and
+    Textual's queued underline move ran on the removed tabs (NoMatches 'Underline' on ContentTabs); answered
+    just before, the Practice pane it added mounted into the closing view (NoMatches '#practice-body').
+    Here the answer comes 0 to 6 turns of the event loop before and after the Escape, on a fresh view."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        paper = main_screen_of(app).query_one("PaperTable", PaperTable).rows[0].paper
+        page, answer = read_page("adamw"), paper_view._abstract_and_runs(paper, "adamw")
+        exercise, status = paper_view._practice_of("adamw")
+        assert exercise is not None  # its Practice tab is added by the first load
+        for turns in range(7):
+            for answer_first in (True, False):
+                await app.push_screen(FirstLoadHeld(paper, "adamw"))
+                await settle(app, pilot)
+                closing = view(app)
+                if answer_first:
+                    closing._show(page, *answer, exercise, status)
+                else:
+                    closing.dismiss()
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                if answer_first:
+                    closing.dismiss()
+                else:
+                    closing._show(page, *answer, exercise, status)
+                await settle(app, pilot)
+                await pilot.press("pageup", "down")
+                await settle(app, pilot)
+                assert isinstance(app.screen, MainScreen) and app._exception is None, (turns, answer_first)
 
     run_app(catalog_file, steps)
