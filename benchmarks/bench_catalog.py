@@ -68,8 +68,8 @@ def main() -> None:
             rows.append(("readtrack mark", f"{n:,}", t_mark, target))
         splice_vs_ruamel(rows, Path(tmp))
     print(f"{'what':36} {'papers':>7} {'median s':>9}  note")
-    for what, n, secs, note in rows:
-        print(f"{what:36} {n:>7} {secs:9.3f}  {note}")
+    for what, papers, secs, note in rows:
+        print(f"{what:36} {papers:>7} {secs:9.3f}  {note}")
 
 
 def splice_vs_ruamel(rows: list[tuple[str, str, float, str]], tmp: Path) -> None:

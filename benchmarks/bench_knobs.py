@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from bench_runs import readtrack  # type: ignore[import-not-found]
+from bench_runs import readtrack
 
 
 def wall(argv: list[str], home: str) -> float:

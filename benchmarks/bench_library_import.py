@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from zotero_db import ZoteroLibrary, tiny_pdf  # noqa: E402
 
 ACCENTED = ['Sch{\\"o}n', "G{\\'e}rard", "Erd{\\H{o}}s", "Stra{\\ss}e", "{\\L}ukasz", 'Na{\\"i}ve']
-WORDS = ("sparse", "dense", "graph", "kernel", "vision", "language", "policy")
+WORDS: tuple[str, ...] = ("sparse", "dense", "graph", "kernel", "vision", "language", "policy")
 WORDS += ("reward", "token", "memory", "scaling", "robust", "causal", "latent")
 
 

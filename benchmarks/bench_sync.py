@@ -114,7 +114,7 @@ def bench_resume() -> list[tuple[str, str, str]]:
         server.fail("/pdf/", "disconnect", fraction=0.6)
         run_sync(catalog)
         served = [server.bytes_served[path] for path in server.bytes_served if path.startswith("/pdf/")]
-        ranges = [e["headers"].get("Range") for e in server.log]  # type: ignore[union-attr]
+        ranges = [e["headers"].get("Range") for e in server.log]
     first = int(size * 0.6)
     resumed = sum(served) - first
     return [

@@ -125,21 +125,21 @@ def main() -> None:
         for n in (1_000, 10_000):
             lists[n] = Path(tmp) / f"papers-{n}.yaml"
             lists[n].write_text(make_catalog(n))
-        for n, path in lists.items():
-            label = f"{n:,}" if isinstance(n, int) else "63"
+        for size, path in lists.items():
+            label = f"{size:,}" if isinstance(size, int) else "63"
             paint = first_paint(path, env, args.runs)
-            rows.append(("first paint", label, paint, f"target {TARGETS[n]} s"))
-        for n in ("shipped", 10_000):
-            times = filter_keystrokes(lists[n], QUERY)
-            label = f"{n:,}" if isinstance(n, int) else "63"
+            rows.append(("first paint", label, paint, f"target {TARGETS[size]} s"))
+        for size in ("shipped", 10_000):
+            times = filter_keystrokes(lists[size], QUERY)
+            label = f"{size:,}" if isinstance(size, int) else "63"
             rows.append(("filter keystroke, Pilot (median)", label, statistics.median(times), "target 0.1 s"))
             rows.append(("filter keystroke, Pilot (worst)", label, max(times), ""))
-            work = filter_work(lists[n], QUERY)
+            work = filter_work(lists[size], QUERY)
             rows.append(("filter work per key (median)", label, statistics.median(work), ""))
             rows.append(("filter work per key (worst)", label, max(work), ""))
     print(f"{'what':32} {'papers':>7} {'seconds':>8}  note")
-    for what, n, secs, note in rows:
-        print(f"{what:32} {n:>7} {secs:8.3f}  {note}")
+    for what, papers, secs, note in rows:
+        print(f"{what:32} {papers:>7} {secs:8.3f}  {note}")
 
 
 if __name__ == "__main__":

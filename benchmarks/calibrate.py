@@ -82,9 +82,9 @@ def main() -> None:
             date = max(r.info.started_at for r in runs)[:10]
             made = calibration.from_runs(runs, code=code, date=date)
             for number in seed_dependent(made.numbers, runs):
-                missing = ", ".join(map(str, number.unrecorded_seeds()))
+                unrecorded = ", ".join(map(str, number.unrecorded_seeds()))
                 print(
-                    f"{name}: '{number.name}' is not recorded on seed(s) {missing}: a name that changes "
+                    f"{name}: '{number.name}' is not recorded on seed(s) {unrecorded}: a name that changes "
                     "with the seed (put what varies in the detail)",
                     file=sys.stderr,
                 )
