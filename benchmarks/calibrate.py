@@ -1,7 +1,7 @@
 """Calibrate plugins' numbers on many seeds (issue 42): run the train stage, record it beside each plugin.
 
 ``python benchmarks/calibrate.py [NAME ...] [--seeds 0-19] [--full] [--jobs 2] [--home DIR ...] [--no-run]
-[--write]``
+[--extend] [--write]``
 
 1. Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes --timeout 0`` (``--full``:
    without ``--quick``; one thread per run) into a data dir of its own (the first ``--home``, else a new
@@ -12,6 +12,9 @@
    same torch release, beside the others), rewrites the generated end of each page from the record and the
    table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
    rule (``readtrack.runner.calibration.problems``), which ``tests/runner/test_calibration.py`` fails on.
+4. ``--extend`` adds the seeds run to the record of that mode and torch instead of replacing it (``--full
+   --seeds 5-9 --extend`` beside a record of seeds 0-4): only a record of the same torch build, CPU kernels
+   and code fingerprint is extended (``calibration.extended``), else the plugin is left out, saying why.
 
 Run it on each torch the README promises, e.g. ``--seeds 0-19`` with the torch pip installs today and
 ``--seeds 0-9`` from a second venv with ``pip install torch==2.13.0``.
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--home", action="append", default=[], help="data dir(s) of the runs (repeatable)")
     parser.add_argument("--no-run", action="store_true", help="read the runs in --home, run nothing")
+    parser.add_argument("--extend", action="store_true", help="add these seeds to the recorded ones")
     parser.add_argument("--write", action="store_true", help="record beside each plugin, rewrite pages")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file with the table")
     args = parser.parse_args()
@@ -88,6 +92,15 @@ def main() -> None:
                     "with the seed (put what varies in the detail)",
                     file=sys.stderr,
                 )
+            if args.extend:
+                recorded = [c for c in calibration.load(folder) if c.key == made.key]
+                try:
+                    if not recorded:
+                        raise ValueError(f"no {made.mode} record on torch {release} to extend")
+                    made = calibration.extended(recorded[0], made)
+                except ValueError as err:
+                    print(f"{name}, torch {release}: not extended: {err}; left out", file=sys.stderr)
+                    continue
             found.setdefault(name, []).append(made)
     print(calibration.results_table(found))
     if not args.write:

@@ -225,6 +225,35 @@ def merged(old: Sequence[Calibration], new: Sequence[Calibration]) -> list[Calib
     return [c for c in old if c.key not in keys] + list(new)
 
 
+def extended(old: Calibration, new: Calibration) -> Calibration:
+    """``old``'s seeds and ``new``'s in one record (``calibrate.py --extend``: seeds 5-9 run beside a record
+    of 0-4, not 0-4 again). Only the same experiment on the same arithmetic may be joined: the same mode, torch
+    build, CPU kernels and code fingerprint, other seeds, the same numbers; else ValueError saying what
+    differs."""
+    for what in ("mode", "torch", "cpu_kernels", "code"):
+        if getattr(old, what) != getattr(new, what):
+            raise ValueError(f"{what} differs: recorded {getattr(old, what)}, now {getattr(new, what)}")
+    if shared := sorted(set(old.seeds) & set(new.seeds)):
+        raise ValueError(f"seed(s) {_seeds(shared)} are recorded already")
+    described = [(n.name, n.kind, n.target, n.higher_is_better) for n in old.numbers]
+    if described != [(n.name, n.kind, n.target, n.higher_is_better) for n in new.numbers]:
+        raise ValueError("the numbers differ (names, kinds or targets)")
+    order = sorted(range(len(old.seeds) + len(new.seeds)), key=(old.seeds + new.seeds).__getitem__)
+    numbers = [
+        Spread(
+            a.name,
+            a.kind,
+            [(a.seeds + b.seeds)[i] for i in order],
+            [(a.values + b.values)[i] for i in order],
+            [(a.passed + b.passed)[i] for i in order] if a.passed else [],  # a measured number has none
+            a.target,
+            a.higher_is_better,
+        )
+        for a, b in zip(old.numbers, new.numbers, strict=True)
+    ]
+    return Calibration(old.mode, old.torch, old.cpu_kernels, max(old.date, new.date), old.code, numbers)
+
+
 def _release_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in torch_release(version).split("."))
 
