@@ -22,15 +22,28 @@ class Config:
     digits: int = knob(
         5, quick=4, low=2, high=9, help="digits of each addend: the carry chain's length (the difficulty)"
     )
-    steps: int = knob(800, quick=400, low=1, high=100_000, help="AdamW steps per model, one fresh batch each")
+    steps: int = knob(500, quick=400, low=1, high=100_000, help="AdamW steps per model, one fresh batch each")
     lr: float = knob(
         0.0,
         quick=3e-3,
         low=0.0,
         high=1.0,
-        help="AdamW's rate for both formats; 0: each format its best of 1e-3, 3e-3 on 500 validation pairs",
+        help="AdamW's peak rate, both formats; 0: each format its best of 1e-3, 3e-3 on 500 validation pairs",
         paper="not stated for arithmetic",
     )
+    schedule: str = knob(
+        "wsd",
+        choices=("wsd", "constant"),
+        help="the rate: wsd warms up over the first 10% of the steps, holds, decays to 0 over the last 25%",
+    )
+    beta2: float = knob(
+        0.98,
+        low=0.5,
+        high=0.9999,
+        help="AdamW's β2 (at its default 0.999 the scratchpad model stalls on some seeds)",
+        paper="not stated for arithmetic",
+    )
+    clip: float = knob(1.0, low=0.0, high=100.0, help="gradients clipped to this norm (0: not clipped)")
     batch: int = knob(32, low=1, high=4096, help="addition pairs per step")
     d_model: int = knob(
         64,

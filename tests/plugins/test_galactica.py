@@ -1,11 +1,13 @@
 """The Galactica plugin: the two addition formats and their parser on any numbers (hypothesis), the trace
-checker, decoding with a key/value cache on more model shapes; and checks that fail for a formatter whose
-carry is wrong, either per example or vectorised, and for a cache that reads the wrong position."""
+checker, decoding with a key/value cache on more model shapes, the optimiser's warmup-hold-decay rate; checks
+that fail for a formatter whose carry is wrong, either per example or vectorised, and for a cache that reads
+the wrong position; and the quick run's asserted claim failing with the idea removed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -95,6 +97,14 @@ def test_the_loss_mask_starts_after_the_prompt() -> None:
     assert loss_mask(3, scratchpad=False).tolist() == [False] * 7 + [True] * 4
     assert loss_mask(3, scratchpad=True).sum() == 4 * 3 + 1 + 4  # work, </work>, answer
     assert len(prompt(0, 0, 3, scratchpad=True)) == 9
+
+
+def test_the_wsd_rate_warms_up_holds_and_decays_to_zero() -> None:
+    rates = [experiment.rate(step, 400, 3e-3, "wsd") for step in range(400)]
+    assert rates[0] == pytest.approx(3e-3 / 40) and rates[39] == rates[300] == 3e-3  # 10% warmup, then held
+    assert rates[399] == pytest.approx(3e-5)  # the last 25% fall linearly towards 0
+    assert all(later < earlier for earlier, later in pairwise(rates[300:]))
+    assert {experiment.rate(step, 400, 3e-3, "constant") for step in range(400)} == {3e-3}
 
 
 def wrong_carry(a: int, b: int, D: int, scratchpad: bool) -> list[int]:
