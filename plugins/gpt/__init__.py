@@ -29,44 +29,60 @@ from the context (its value on each seed is in the calibration; a predictor blin
 run's output gives beside it, scores about half a nat more on seed 0), so a model near the floor has learnt,
 unasked, the feature the later task needs. The task: which chain wrote 8 symbols, from 64 labels.
 
-Measured with ``readtrack run gpt --only train --seeds 0-4``, whose numbers over seeds 0-4 are in the
-calibration at the end of this page: pretraining (1,000 steps, 2 layers of 32) ends within the target of 0.1
-nats of the floor on every seed. Fine-tuned for 100 full-batch steps, the pretrained GPT classifies more of
-2,048 new sequences right than the same model from scratch on every seed (mean of three draws of the 64
-labels, each side with its best learning rate of 3e-4, 1e-3, 3e-3 on a validation set; the claim: a
-gap ≥ 0.05). The full run asserts the pretraining target. The gap held on each of seeds 0-4, but within 3
-seed standard deviations of its threshold, short of the rule of issue 42, so the full run reports it rather
-than asserting it: it prints the gap beside its threshold, and the gap cannot fail the run.
-Scratch is not merely short of steps: with 500 steps it scores lower than with 100 on four of the five seeds,
-and still far below the pretrained model on every seed. The auxiliary LM objective (eq. 5) brings no gain on
-average (lower than L_2 alone on seeds 0, 3 and 4, slightly higher on seeds 1 and 2), as the paper found on
-its small datasets (section 5: "larger datasets benefit from the auxiliary objective but smaller datasets do
-not"). The chains' likelihood ratio classifies all but at most one of the test sequences right. The quick run
-(``readtrack run gpt --quick``) pretrains 400 steps, then asks the same question with 16 labels, where
-pretraining's head start is clearest: 40 fine-tuning steps at 1e-3 or 3e-3 (each side's best on validation),
-averaged over three draws of the labels; the auxiliary objective and scratch's longer run are left to the full
-run. It asserts ≤ 0.15 nats above the floor and a gap ≥ 0.03; its numbers over seeds are in the calibration at
-the end of this page. (With 64 labels and one draw at quick size, the gap held on every seed but by only 1.9
-seed standard deviations: it rode on how separable each seed's two chains are from 64 labels alone.) Skip the
-pretraining and both targets fail (the can-fail test). A fair echo at toy scale: the paper's gains (+8.9% on
-commonsense reasoning; 14.8% on average lost without pretraining, section 5) are on real language with a
-12-layer model 768 wide; this shows their mechanism, pretraining supplying the feature that 64 labels cannot
-teach. The knobs (``readtrack knobs gpt``: pretraining on or off, its steps, fine-tuning's steps and rate, the
-labels, the draws, width and depth) are in ``config.py``; ``--set pretrain=false`` starts the arm under test
-from the scratch arm's weights (the gap is then exactly 0), and a run with any knob turned reports its targets
-without asserting them.
+The full run (``readtrack run gpt --only train``; its numbers over seeds 0-9 are in the calibration at the
+end of this page) does this on three pairs of chains, each its own corpus, its own pretraining (1,000 steps,
+2 layers of 32) and its own draw of the 64 labels. Pretraining ends within the target of 0.1 nats of the
+floor (mean over the pairs). Each pair's pretrained GPT, fine-tuned for 100 full-batch steps, and the same
+model from scratch (each side at its best learning rate of 3e-4, 1e-3, 3e-3 on a validation set) classify
+2,048 new sequences; the Bayes classifier (the two chains' likelihood ratio) classifies at least 99.8% of
+them right (seeds 100-109). The full run asserts the share of scratch's gap to that best possible
+classifier which pretraining closes,
+
+    closed = (acc_pretrained − acc_scratch) / max(acc_Bayes − acc_scratch, 0.01)
+
+on each pair's test set, averaged over the three pairs, ≥ 0.5: pretraining closes at least half of the gap
+from scratch to the best possible classifier (the threshold and the floor of 0.01 on the gap, for a test set
+that scratch already classifies within 0.01 of Bayes, were fixed before any calibration). It measures the
+raw difference pretrained − scratch beside it. Why the share and three pairs: reported as the raw difference
+≥ 0.05 from one pair with three draws of the labels, the claim held on each of seeds 0-4 but only 2.0 seed
+standard deviations above 0.05 (the previous calibration), and on seeds 100-109 by 1.2 (0.102 ± 0.044, min
+0.066; ``readtrack run gpt --only train --seeds 100-109`` on that design): the spread is each seed's pair of
+chains, how much room its separability leaves above scratch, not the draw of the labels. With that one pair,
+the share was 0.814 ± 0.111 [min 0.625] over seeds 100-109, 2.8 sd above 0.5; with three pairs of one draw
+each (the design now, ``readtrack run gpt --only train --seeds 100-109``) 0.808 ± 0.052 [min 0.712], 5.9 sd,
+the difference 0.120 ± 0.023 [min 0.095]. Seeds 0-19 were kept for the calibration. Scratch is not merely
+short of steps: with 500 steps it scores about as with 100 (0.853 against 0.855 over seeds 100-109), far
+below the pretrained model. The auxiliary LM objective (eq. 5) brings no gain (0.951 against 0.974 for L_2
+alone over seeds 100-109), as the paper found on its small datasets (section 5: "larger datasets benefit
+from the auxiliary objective but smaller datasets do not").
+
+The quick run (``readtrack run gpt --quick``) pretrains one pair 400 steps, then asks the same question with
+16 labels, where pretraining's head start is clearest: 40 fine-tuning steps at 1e-3 or 3e-3 (each side's best
+on validation), averaged over three draws of the labels; the auxiliary objective, scratch's longer run and
+the other pairs are left to the full run. It asserts ≤ 0.15 nats above the floor and a difference in test
+accuracy ≥ 0.03, and reports the share closed; its numbers over seeds are in the calibration at the end of
+this page. (With 64 labels and one draw at quick size, the difference held on every seed but by only 1.9
+seed standard deviations: it rode on how separable each seed's two chains are from 64 labels alone.) Skip
+the pretraining and both quick targets fail (the can-fail test); ``--set pretrain=false`` on the full run
+makes the share exactly 0 (its test). A fair echo at toy scale: the paper's gains (+8.9% on commonsense
+reasoning; 14.8% on average lost without pretraining, section 5) are on real language with a 12-layer model
+768 wide; this shows their mechanism, pretraining supplying the feature that 64 labels cannot teach. The
+knobs (``readtrack knobs gpt``: pretraining on or off, its steps, fine-tuning's steps and rate, the labels,
+the chain pairs, the draws, width and depth) are in ``config.py``; ``--set pretrain=false`` starts the arm
+under test from the scratch arm's weights (the difference and the share are then exactly 0), and a run with
+any knob turned reports its targets without asserting them.
 
 Calibration (generated by ``python benchmarks/calibrate.py gpt --write`` from ``calibration.json``; mean ±
 sd [min, max] over seeds, one thread each; a target is asserted only when every seed passes and its margin,
 (mean − threshold) / sd, is at least 3 on every torch):
 
-    quick runs, CPU (AVX512 kernels), 2026-11-25:
+    quick runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.15: pretrained GPT's held-out loss − the exact floor (nats)
-      torch 2.14.1, seeds 0-19: 0.07760 ± 0.01832 [0.05703, 0.1346], margin 4.0 sd
-      torch 2.13.0, seeds 0-9: 0.07256 ± 0.01095 [0.05703, 0.08918], margin 7.1 sd
+      torch 2.14.1, seeds 0-19: 0.07753 ± 0.01822 [0.05703, 0.1346], margin 4.0 sd
+      torch 2.13.0, seeds 0-9: 0.07257 ± 0.01095 [0.05703, 0.08918], margin 7.1 sd
     target ≥ 0.03: which chain wrote 8 symbols, 16 labels: pretrained − scratch test accuracy
-      torch 2.14.1, seeds 0-19: 0.1887 ± 0.03244 [0.1188, 0.2363], margin 4.9 sd
-      torch 2.13.0, seeds 0-9: 0.1810 ± 0.03618 [0.1188, 0.2363], margin 4.2 sd
+      torch 2.14.1, seeds 0-19: 0.1887 ± 0.03242 [0.1188, 0.2363], margin 4.9 sd
+      torch 2.13.0, seeds 0-9: 0.1811 ± 0.03616 [0.1188, 0.2363], margin 4.2 sd
     measured: entropy rate H of chain A (nats per symbol)
       torch 2.14.1, seeds 0-19: 1.139 ± 0.1354 [0.7381, 1.326]
       torch 2.13.0, seeds 0-9: 1.178 ± 0.06337 [1.047, 1.272]
@@ -77,36 +93,42 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-19: 1.165 ± 0.06854 [1.068, 1.325]
       torch 2.13.0, seeds 0-9: 1.174 ± 0.05679 [1.104, 1.291]
     measured: Bayes-optimal test accuracy (the two chains' likelihood ratio)
-      torch 2.14.1, seeds 0-19: 0.9994 ± 0.002726 [0.9878, 1.000]
-      torch 2.13.0, seeds 0-9: 1.000 ± 0.000154 [0.9995, 1.000]
+      torch 2.14.1, seeds 0-19: 0.9994 ± 0.002435 [0.9891, 1.000]
+      torch 2.13.0, seeds 0-9: 1.000 ± 6.86e-05 [0.9998, 1.000]
     measured: test accuracy, pretrained, fine-tuned on L_2
-      torch 2.14.1, seeds 0-19: 0.9204 ± 0.02940 [0.8267, 0.9616]
-      torch 2.13.0, seeds 0-9: 0.9169 ± 0.03736 [0.8267, 0.9614]
+      torch 2.14.1, seeds 0-19: 0.9205 ± 0.02934 [0.8270, 0.9616]
+      torch 2.13.0, seeds 0-9: 0.9170 ± 0.03731 [0.8270, 0.9616]
     measured: test accuracy, from scratch on L_2
       torch 2.14.1, seeds 0-19: 0.7318 ± 0.03921 [0.6657, 0.8079]
       torch 2.13.0, seeds 0-9: 0.7359 ± 0.04430 [0.6657, 0.7969]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    measured: which chain wrote 8 symbols, 16 labels: share of scratch's gap to the Bayes classifier that
+      pretraining closes
+      torch 2.14.1, seeds 0-19: 0.6990 ± 0.08879 [0.4542, 0.8457]
+      torch 2.13.0, seeds 0-9: 0.6795 ± 0.1086 [0.4542, 0.8457]
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.1: pretrained GPT's held-out loss − the exact floor (nats)
-      torch 2.14.1, seeds 0-4: 0.03541 ± 0.001837 [0.03308, 0.03795], margin 35.2 sd
+      torch 2.14.1, seeds 0-9: 0.03931 ± 0.003871 [0.03354, 0.04568], margin 15.7 sd
+    target ≥ 0.5: which chain wrote 8 symbols, 64 labels: share of scratch's gap to the Bayes classifier
+      that pretraining closes
+      torch 2.14.1, seeds 0-9: 0.8034 ± 0.05077 [0.7399, 0.9181], margin 6.0 sd
     measured: entropy rate H of chain A (nats per symbol)
-      torch 2.14.1, seeds 0-4: 1.151 ± 0.08010 [1.047, 1.272]
+      torch 2.14.1, seeds 0-9: 1.188 ± 0.06030 [1.052, 1.242]
     measured: entropy rate H of chain B (nats per symbol)
-      torch 2.14.1, seeds 0-4: 1.119 ± 0.1432 [0.8793, 1.262]
+      torch 2.14.1, seeds 0-9: 1.158 ± 0.09451 [1.048, 1.318]
     measured: exact floor: the Bayes predictor of the two-chain mixture on the held-out text (nats)
-      torch 2.14.1, seeds 0-4: 1.155 ± 0.04316 [1.110, 1.223]
+      torch 2.14.1, seeds 0-9: 1.194 ± 0.05999 [1.110, 1.296]
     measured: Bayes-optimal test accuracy (the two chains' likelihood ratio)
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.000218 [0.9995, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9999 ± 0.000158 [0.9995, 1.000]
     measured: test accuracy, pretrained, fine-tuned on L_2
-      torch 2.14.1, seeds 0-4: 0.9808 ± 0.002760 [0.9787, 0.9854]
+      torch 2.14.1, seeds 0-9: 0.9709 ± 0.01076 [0.9513, 0.9888]
     measured: test accuracy, from scratch on L_2
-      torch 2.14.1, seeds 0-4: 0.8832 ± 0.02258 [0.8636, 0.9155]
+      torch 2.14.1, seeds 0-9: 0.8486 ± 0.02918 [0.8128, 0.8900]
     measured: test accuracy, pretrained, fine-tuned on L_3 = L_2 + 0.5·L_1
-      torch 2.14.1, seeds 0-4: 0.9744 ± 0.01321 [0.9541, 0.9880]
+      torch 2.14.1, seeds 0-9: 0.9517 ± 0.02223 [0.9092, 0.9795]
     measured: test accuracy, from scratch on L_2, 500 steps
-      torch 2.14.1, seeds 0-4: 0.8762 ± 0.01873 [0.8504, 0.8955]
-    reported, not asserted at full size (the claim: ≥ 0.05): which chain wrote 8 symbols, 64 labels:
-      pretrained − scratch test accuracy
-      torch 2.14.1, seeds 0-4: 0.09756 ± 0.02439 [0.06315, 0.1217], margin 2.0 sd
+      torch 2.14.1, seeds 0-9: 0.8490 ± 0.02516 [0.8182, 0.8810]
+    measured: which chain wrote 8 symbols, 64 labels: pretrained − scratch test accuracy
+      torch 2.14.1, seeds 0-9: 0.1222 ± 0.02616 [0.08512, 0.1611]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -2,11 +2,12 @@
 
 The defaults are the calibrated experiment: a 2-layer GPT of width 32 (4 heads) pretrained on unlabelled text
 from two Markov chains (1000 Adam steps, quick 400), then fine-tuned, full batch, to tell which chain wrote 8
-symbols from 64 labelled sequences (quick 16), 100 steps (quick 40), each arm at its best rate on validation,
-averaged over 3 draws of the labels: turn one and the run reports its targets without asserting them.
-``pretrain`` is the ablation switch: the arm under test fine-tunes the pretrained weights (the paper), or
-starts from the same random weights as the scratch arm, which makes the two arms one model.
-"""
+symbols from 64 labelled sequences (quick 16), 100 steps (quick 40), each arm at its best rate on validation.
+The full run repeats this on 3 chain pairs with one draw of the labels each (the spread over seeds is the
+pair's, not the draw's); the quick run on 1 pair with 3 draws. Turn a knob and the run reports its targets
+without asserting them. ``pretrain`` is the ablation switch: the arm under test fine-tunes the pretrained
+weights (the paper), or starts from the same random weights as the scratch arm, which makes the two arms one
+model."""
 
 from __future__ import annotations
 
@@ -42,7 +43,16 @@ class Config:
         multiple_of=2,
         help="labelled sequences to fine-tune on, half from each chain (the difficulty)",
     )
-    draws: int = knob(3, low=1, high=20, help="draws of the labelled set, averaged inside one run")
+    pairs: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=20,
+        help="pairs of Markov chains (each its own corpus, pretraining and label draws), averaged in one run",
+    )
+    draws: int = knob(
+        1, quick=3, low=1, high=20, help="draws of the labelled set per chain pair, averaged inside one run"
+    )
     d_model: int = knob(
         32, choices=(8, 16, 32, 64, 128), help="the GPT's width (4 heads)", paper="768 (12 heads)"
     )
