@@ -113,47 +113,50 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: accuracy lost to noise (mean of the four): subwords − bytes
       torch 2.14.1, seeds 0-19: 0.2877 ± 0.07227 [0.1665, 0.4200]
       torch 2.13.0, seeds 0-9: 0.2777 ± 0.06272 [0.2300, 0.4200]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.95: clean test accuracy, bytes
-      torch 2.14.1, seeds 0-4: 0.9984 ± 0.001342 [0.9970, 1.000], margin 36.1 sd
+      torch 2.14.1, seeds 0-9: 0.9969 ± 0.003071 [0.9900, 1.000], margin 15.3 sd
     target ≥ 0.95: clean test accuracy, subwords
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.2: accuracy lost to noise (mean of the four): subwords − bytes
-      torch 2.14.1, seeds 0-4: 0.3527 ± 0.04470 [0.3075, 0.4017], margin 3.4 sd
+      torch 2.14.1, seeds 0-9: 0.3444 ± 0.07165 [0.2140, 0.4355], margin 2.0 sd
     measured: ids per test sentence, bytes / subwords
-      torch 2.14.1, seeds 0-4: 4.785 ± 0.05366 [4.745, 4.874]
+      torch 2.14.1, seeds 0-9: 4.773 ± 0.08472 [4.568, 4.874]
     measured: validation accuracy, bytes, lr 0.001
-      torch 2.14.1, seeds 0-4: 0.9887 ± 0.01193 [0.9733, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9930 ± 0.009356 [0.9733, 1.000]
     measured: validation accuracy, bytes, lr 0.003
-      torch 2.14.1, seeds 0-4: 0.9980 ± 0.002981 [0.9933, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9977 ± 0.003531 [0.9900, 1.000]
     measured: validation accuracy, bytes, lr 0.01
-      torch 2.14.1, seeds 0-4: 0.9767 ± 0.03046 [0.9233, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9867 ± 0.02304 [0.9233, 1.000]
     measured: clean test accuracy, bytes
-      torch 2.14.1, seeds 0-4: 0.9984 ± 0.001342 [0.9970, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9969 ± 0.003071 [0.9900, 1.000]
     measured: test accuracy under add/drop/mutate 0.1, bytes
-      torch 2.14.1, seeds 0-4: 0.7162 ± 0.03000 [0.6800, 0.7460]
+      torch 2.14.1, seeds 0-9: 0.7082 ± 0.02351 [0.6800, 0.7460]
     measured: test accuracy under repetitions 0.2, bytes
-      torch 2.14.1, seeds 0-4: 0.7594 ± 0.07138 [0.7020, 0.8750]
+      torch 2.14.1, seeds 0-9: 0.7610 ± 0.08794 [0.6390, 0.8750]
     measured: test accuracy under uppercase, bytes
-      torch 2.14.1, seeds 0-4: 0.3632 ± 0.07168 [0.2790, 0.4620]
+      torch 2.14.1, seeds 0-9: 0.3591 ± 0.1022 [0.2030, 0.5000]
     measured: test accuracy under random case, bytes
-      torch 2.14.1, seeds 0-4: 0.6296 ± 0.06370 [0.5530, 0.7080]
+      torch 2.14.1, seeds 0-9: 0.6136 ± 0.08824 [0.4630, 0.7260]
     measured: validation accuracy, subwords, lr 0.001
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: validation accuracy, subwords, lr 0.003
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: validation accuracy, subwords, lr 0.01
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: clean test accuracy, subwords
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: test accuracy under add/drop/mutate 0.1, subwords
-      torch 2.14.1, seeds 0-4: 0.5210 ± 0.03070 [0.4820, 0.5510]
+      torch 2.14.1, seeds 0-9: 0.5220 ± 0.03811 [0.4430, 0.5630]
     measured: test accuracy under repetitions 0.2, subwords
-      torch 2.14.1, seeds 0-4: 0.2754 ± 0.01295 [0.2640, 0.2960]
+      torch 2.14.1, seeds 0-9: 0.2833 ± 0.02346 [0.2450, 0.3290]
     measured: test accuracy under uppercase, subwords
-      torch 2.14.1, seeds 0-4: 0.1186 ± 0.02395 [0.09300, 0.1540]
+      torch 2.14.1, seeds 0-9: 0.1224 ± 0.01993 [0.09300, 0.1540]
     measured: test accuracy under random case, subwords
-      torch 2.14.1, seeds 0-4: 0.1490 ± 0.01056 [0.1400, 0.1610]
+      torch 2.14.1, seeds 0-9: 0.1489 ± 0.01434 [0.1230, 0.1690]
+
+    Asserted though it breaks the rule (to be strengthened, or reported instead):
+    - accuracy lost to noise (mean of the four): subwords − bytes (full, torch 2.14.1): margin 2.0 sd < 3
 """
 
 from readtrack.plugins.declaration import Exercise, declare

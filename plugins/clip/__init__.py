@@ -58,15 +58,15 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: fixed temperature 1/0.07: zero-shot accuracy on unseen shape × quadrant combinations
       torch 2.14.1, seeds 0-19: 0.7506 ± 0.07731 [0.5489, 0.8935]
       torch 2.13.0, seeds 0-9: 0.7464 ± 0.1004 [0.5489, 0.8935]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.5: zero-shot accuracy by prompts on unseen combinations (learned temperature)
-      torch 2.14.1, seeds 0-4: 0.7998 ± 0.09623 [0.6620, 0.9312], margin 3.1 sd
+      torch 2.14.1, seeds 0-9: 0.7862 ± 0.06931 [0.6620, 0.9312], margin 4.1 sd
     measured: learned temperature: zero-shot accuracy on unseen shape × quadrant combinations
-      torch 2.14.1, seeds 0-4: 0.7998 ± 0.09623 [0.6620, 0.9312]
+      torch 2.14.1, seeds 0-9: 0.7862 ± 0.06931 [0.6620, 0.9312]
     measured: fixed temperature 1/0.07: zero-shot accuracy on unseen shape × quadrant combinations
-      torch 2.14.1, seeds 0-4: 0.7811 ± 0.1240 [0.6286, 0.9452]
+      torch 2.14.1, seeds 0-9: 0.7553 ± 0.1015 [0.6286, 0.9452]
     measured: image→text loss only: zero-shot accuracy on unseen shape × quadrant combinations
-      torch 2.14.1, seeds 0-4: 0.8191 ± 0.09842 [0.6744, 0.9176]
+      torch 2.14.1, seeds 0-9: 0.8016 ± 0.08696 [0.6744, 0.9176]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
