@@ -88,33 +88,33 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: accuracy when the query's x was not among the shots
       torch 2.14.1, seeds 0-19: 0.1253 ± 0.002132 [0.1209, 0.1301]
       torch 2.13.0, seeds 0-9: 0.1256 ± 0.002319 [0.1225, 0.1301]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.05: largest shortfall from the Bayes ceiling over k = 0, 1, 2, 4, 8
-      torch 2.14.1, seeds 0-4: 0.005964 ± 0.002410 [0.002321, 0.008087], margin 18.3 sd
+      torch 2.14.1, seeds 0-9: 0.005622 ± 0.001934 [0.002321, 0.008087], margin 22.9 sd
     target ≥ 0.05: accuracy grows with shots: smallest rise between k = 0, 1, 2, 4, 8
-      torch 2.14.1, seeds 0-4: 0.08989 ± 0.01000 [0.07690, 0.1006], margin 4.0 sd
+      torch 2.14.1, seeds 0-9: 0.09216 ± 0.01063 [0.07666, 0.1060], margin 4.0 sd
     target ≥ 0.4: the A/B: the same model with 8 shots − with none
-      torch 2.14.1, seeds 0-4: 0.5726 ± 0.008302 [0.5659, 0.5862], margin 20.8 sd
+      torch 2.14.1, seeds 0-9: 0.5740 ± 0.009272 [0.5630, 0.5869], margin 18.8 sd
     target ≥ 0.95: accuracy when the query's x was among the shots (any k)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≤ 0.05: fixed-map model on new maps, 8 shots: accuracy − chance
-      torch 2.14.1, seeds 0-4: -0.002295 ± 0.003644 [-0.007324, 0.002930], margin 14.4 sd
+      torch 2.14.1, seeds 0-9: -4.88e-05 ± 0.007632 [-0.01245, 0.01392], margin 6.6 sd
     measured: accuracy with 0 shots
-      torch 2.14.1, seeds 0-4: 0.1264 ± 0.003939 [0.1223, 0.1321]
+      torch 2.14.1, seeds 0-9: 0.1257 ± 0.003897 [0.1208, 0.1321]
     measured: accuracy with 1 shot
-      torch 2.14.1, seeds 0-4: 0.2406 ± 0.005411 [0.2324, 0.2454]
+      torch 2.14.1, seeds 0-9: 0.2393 ± 0.005954 [0.2312, 0.2493]
     measured: accuracy with 2 shots
-      torch 2.14.1, seeds 0-4: 0.3305 ± 0.009486 [0.3220, 0.3459]
+      torch 2.14.1, seeds 0-9: 0.3315 ± 0.008442 [0.3220, 0.3459]
     measured: accuracy with 4 shots
-      torch 2.14.1, seeds 0-4: 0.4849 ± 0.003823 [0.4790, 0.4895]
+      torch 2.14.1, seeds 0-9: 0.4872 ± 0.004917 [0.4790, 0.4949]
     measured: accuracy with 8 shots
-      torch 2.14.1, seeds 0-4: 0.6990 ± 0.006978 [0.6914, 0.7085]
+      torch 2.14.1, seeds 0-9: 0.6997 ± 0.006607 [0.6914, 0.7085]
     measured: 0 shots: accuracy (chance 1/|Y|)
-      torch 2.14.1, seeds 0-4: 0.1264 ± 0.003939 [0.1223, 0.1321]
+      torch 2.14.1, seeds 0-9: 0.1257 ± 0.003897 [0.1208, 0.1321]
     measured: accuracy when the query's x was not among the shots
-      torch 2.14.1, seeds 0-4: 0.1263 ± 0.001953 [0.1235, 0.1283]
+      torch 2.14.1, seeds 0-9: 0.1266 ± 0.002967 [0.1231, 0.1328]
     measured: fixed-map model on its own map, 0 shots
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
 """
 
 from readtrack.plugins.declaration import Exercise, declare

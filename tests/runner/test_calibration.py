@@ -417,11 +417,10 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset({"byt5", "curriculum_learning"})
 #: ledger once its seeds 5-9 are run and added (EXTEND_FULL; a record made on other CPU kernels, as
 #: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2, is run again on 0-9: REFRESH_FULL).
 _FIVE_SEEDS = """
-    adamw bert cnn_architectures coco conformer deepdream explain_neurons
-    fill_in_the_middle flashattention gan generating_sequences gpt2 gpt3 gqa infini_attention lbfgs
-    longformer mixtral palm persimmon pixelrnn r_cnn reformer resnet rethinking_generalization rf
-    rmsnorm roberta rope schedule_free seq2seq sliding_window_attention transformer transformer_xl vae
-    weak_to_strong
+    adamw bert cnn_architectures coco conformer deepdream explain_neurons fill_in_the_middle
+    flashattention gan generating_sequences gpt2 gqa infini_attention lbfgs longformer mixtral palm
+    persimmon pixelrnn r_cnn reformer resnet rethinking_generalization rf rmsnorm roberta rope
+    schedule_free seq2seq sliding_window_attention transformer transformer_xl vae weak_to_strong
 """
 FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset(_FIVE_SEEDS.split())
 
