@@ -68,17 +68,17 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     reported, not asserted at quick size (the claim: ≤ 0.1): parallel − serial held-out loss (nats)
       torch 2.14.1, seeds 0-19: 0.02274 ± 0.03066 [-0.04278, 0.06513], margin 2.5 sd
       torch 2.13.0, seeds 0-9: 0.02019 ± 0.03380 [-0.04278, 0.06513], margin 2.4 sd
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.15: both models learnt the chain: worse held-out loss − the chain's own (nats)
-      torch 2.14.1, seeds 0-4: 0.09323 ± 0.004635 [0.08747, 0.09915], margin 12.2 sd
+      torch 2.14.1, seeds 0-9: 0.09352 ± 0.006710 [0.08448, 0.1068], margin 8.4 sd
     target ≤ 0.05: parallel − serial held-out loss (nats)
-      torch 2.14.1, seeds 0-4: 0.01427 ± 0.007309 [0.002999, 0.02020], margin 4.9 sd
+      torch 2.14.1, seeds 0-9: 0.01474 ± 0.008237 [0.000119, 0.02583], margin 4.3 sd
     measured: the true chain's own loss on the held-out set (nats)
-      torch 2.14.1, seeds 0-4: 1.171 ± 0.04759 [1.089, 1.211]
+      torch 2.14.1, seeds 0-9: 1.176 ± 0.04044 [1.089, 1.226]
     measured: held-out loss, parallel blocks (nats)
-      torch 2.14.1, seeds 0-4: 1.265 ± 0.05021 [1.179, 1.311]
+      torch 2.14.1, seeds 0-9: 1.269 ± 0.04312 [1.179, 1.315]
     measured: held-out loss, serial blocks (nats)
-      torch 2.14.1, seeds 0-4: 1.250 ± 0.05311 [1.159, 1.292]
+      torch 2.14.1, seeds 0-9: 1.255 ± 0.04676 [1.159, 1.315]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

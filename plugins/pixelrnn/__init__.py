@@ -91,27 +91,27 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: NLL, Row LSTM − PixelCNN (nats per image)
       torch 2.14.1, seeds 0-19: 0.3233 ± 0.2164 [-0.03601, 0.6777]
       torch 2.13.0, seeds 0-9: 0.2615 ± 0.1818 [-0.03601, 0.6132]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.8: PixelCNN: share of samples that are bars images (finite exact likelihood)
-      torch 2.14.1, seeds 0-4: 0.9800 ± 0.008478 [0.9700, 0.9900], margin 21.2 sd
+      torch 2.14.1, seeds 0-9: 0.9745 ± 0.01619 [0.9375, 0.9925], margin 10.8 sd
     target ≥ 0.8: Row LSTM: share of samples that are bars images (finite exact likelihood)
-      torch 2.14.1, seeds 0-4: 0.9370 ± 0.03144 [0.9050, 0.9775], margin 4.4 sd
+      torch 2.14.1, seeds 0-9: 0.9345 ± 0.02821 [0.9050, 0.9775], margin 4.8 sd
     target ≤ 0.5: NLL / independent-pixel NLL, PixelCNN
-      torch 2.14.1, seeds 0-4: 0.1948 ± 0.000905 [0.1935, 0.1958], margin 337.2 sd
+      torch 2.14.1, seeds 0-9: 0.1944 ± 0.001021 [0.1927, 0.1958], margin 299.3 sd
     target ≤ 0.5: NLL / independent-pixel NLL, Row LSTM
-      torch 2.14.1, seeds 0-4: 0.2011 ± 0.001586 [0.1992, 0.2032], margin 188.5 sd
+      torch 2.14.1, seeds 0-9: 0.2004 ± 0.001360 [0.1990, 0.2032], margin 220.3 sd
     target ≤ 1: NLL − exact floor, PixelCNN
-      torch 2.14.1, seeds 0-4: 0.1121 ± 0.03482 [0.08549, 0.1712], margin 25.5 sd
+      torch 2.14.1, seeds 0-9: 0.1080 ± 0.03727 [0.06429, 0.1712], margin 23.9 sd
     measured: exact NLL of the held-out bars images (the floor), nats per image
-      torch 2.14.1, seeds 0-4: 8.062 ± 0.06586 [8.016, 8.177]
+      torch 2.14.1, seeds 0-9: 8.034 ± 0.06313 [7.943, 8.177]
     measured: held-out NLL, independent pixels (no context), nats per image
-      torch 2.14.1, seeds 0-4: 41.96 ± 0.1732 [41.84, 42.26]
+      torch 2.14.1, seeds 0-9: 41.89 ± 0.1573 [41.68, 42.26]
     measured: held-out NLL, PixelCNN, nats per image
-      torch 2.14.1, seeds 0-4: 8.174 ± 0.05998 [8.102, 8.264]
+      torch 2.14.1, seeds 0-9: 8.142 ± 0.06224 [8.057, 8.264]
     measured: held-out NLL, Row LSTM, nats per image
-      torch 2.14.1, seeds 0-4: 8.436 ± 0.09775 [8.339, 8.588]
+      torch 2.14.1, seeds 0-9: 8.394 ± 0.08488 [8.292, 8.588]
     measured: NLL, Row LSTM − PixelCNN (nats per image)
-      torch 2.14.1, seeds 0-4: 0.2621 ± 0.06097 [0.1679, 0.3232]
+      torch 2.14.1, seeds 0-9: 0.2524 ± 0.04953 [0.1679, 0.3232]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -60,19 +60,19 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: training time RMSNorm / nn.LayerNorm
       torch 2.14.1, seeds 0-19: 1.150 ± 0.1333 [0.9344, 1.394]
       torch 2.13.0, seeds 0-9: 1.289 ± 0.1096 [1.163, 1.507]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.1: test loss RMSNorm − nn.LayerNorm (parity), each at its best lr
-      torch 2.14.1, seeds 0-4: 0.01525 ± 0.01420 [-0.004846, 0.02965], margin 6.0 sd
+      torch 2.14.1, seeds 0-9: 0.007245 ± 0.01519 [-0.01941, 0.02965], margin 6.1 sd
     target ≥ 2: test loss without normalisation / with RMSNorm, each at its best lr
-      torch 2.14.1, seeds 0-4: 4.604 ± 0.5669 [3.858, 5.143], margin 4.6 sd
+      torch 2.14.1, seeds 0-9: 4.563 ± 0.5001 [3.858, 5.143], margin 5.1 sd
     measured: RMSNorm: test loss (mean of 3 seed(s))
-      torch 2.14.1, seeds 0-4: 0.2324 ± 0.009344 [0.2237, 0.2472]
+      torch 2.14.1, seeds 0-9: 0.2321 ± 0.01350 [0.2129, 0.2605]
     measured: nn.LayerNorm: test loss (mean of 3 seed(s))
-      torch 2.14.1, seeds 0-4: 0.2172 ± 0.009561 [0.2038, 0.2285]
+      torch 2.14.1, seeds 0-9: 0.2249 ± 0.01294 [0.2038, 0.2490]
     measured: no normalisation: test loss (mean of 3 seed(s))
-      torch 2.14.1, seeds 0-4: 1.066 ± 0.09359 [0.9537, 1.159]
+      torch 2.14.1, seeds 0-9: 1.054 ± 0.07687 [0.9519, 1.159]
     measured: training time RMSNorm / nn.LayerNorm
-      torch 2.14.1, seeds 0-4: 1.245 ± 0.1413 [1.141, 1.468]
+      torch 2.14.1, seeds 0-9: 1.230 ± 0.1764 [0.9694, 1.518]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

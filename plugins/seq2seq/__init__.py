@@ -75,29 +75,29 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: mean log p of the decoded sequence, beam (width 4) minus greedy
       torch 2.14.1, seeds 0-19: 0.2079 ± 0.01881 [0.1784, 0.2311]
       torch 2.13.0, seeds 0-9: 0.2077 ± 0.01887 [0.1810, 0.2306]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.08: token accuracy, reversed minus in order, mean of 3 inits
-      torch 2.14.1, seeds 0-4: 0.4265 ± 0.02579 [0.3930, 0.4533], margin 13.4 sd
+      torch 2.14.1, seeds 0-9: 0.4178 ± 0.05678 [0.2912, 0.4844], margin 5.9 sd
     target ≥ 0.05: share of sequences where the beam (width 4) finds a more probable output than greedy
-      torch 2.14.1, seeds 0-4: 0.1422 ± 0.01979 [0.1113, 0.1650], margin 4.7 sd
+      torch 2.14.1, seeds 0-9: 0.1367 ± 0.02155 [0.1035, 0.1650], margin 4.0 sd
     measured: token accuracy, source in order
-      torch 2.14.1, seeds 0-4: 0.4713 ± 0.1171 [0.3040, 0.5962]
+      torch 2.14.1, seeds 0-9: 0.4558 ± 0.1044 [0.3040, 0.5962]
     measured: token accuracy, source reversed
-      torch 2.14.1, seeds 0-4: 0.8701 ± 0.01604 [0.8451, 0.8898]
+      torch 2.14.1, seeds 0-9: 0.8701 ± 0.01741 [0.8451, 0.8954]
     measured: token accuracy, source in order, init 1000
-      torch 2.14.1, seeds 0-4: 0.4328 ± 0.06867 [0.3389, 0.4950]
+      torch 2.14.1, seeds 0-9: 0.4553 ± 0.07517 [0.3389, 0.5894]
     measured: token accuracy, source reversed, init 1000
-      torch 2.14.1, seeds 0-4: 0.8651 ± 0.01179 [0.8487, 0.8787]
+      torch 2.14.1, seeds 0-9: 0.8660 ± 0.01480 [0.8455, 0.8845]
     measured: token accuracy, source in order, init 2000
-      torch 2.14.1, seeds 0-4: 0.4223 ± 0.1231 [0.3104, 0.6264]
+      torch 2.14.1, seeds 0-9: 0.4390 ± 0.1067 [0.3104, 0.6264]
     measured: token accuracy, source reversed, init 2000
-      torch 2.14.1, seeds 0-4: 0.8707 ± 0.01545 [0.8472, 0.8826]
+      torch 2.14.1, seeds 0-9: 0.8676 ± 0.01659 [0.8454, 0.8875]
     measured: whole sequences right, greedy (reversed model)
-      torch 2.14.1, seeds 0-4: 0.4902 ± 0.05085 [0.4238, 0.5664]
+      torch 2.14.1, seeds 0-9: 0.4892 ± 0.05274 [0.4219, 0.5664]
     measured: whole sequences right, beam search of width 4 (reversed model)
-      torch 2.14.1, seeds 0-4: 0.5229 ± 0.05212 [0.4629, 0.6035]
+      torch 2.14.1, seeds 0-9: 0.5211 ± 0.05121 [0.4629, 0.6035]
     measured: mean log p of the decoded sequence, beam (width 4) minus greedy
-      torch 2.14.1, seeds 0-4: 0.04498 ± 0.004048 [0.04145, 0.05145]
+      torch 2.14.1, seeds 0-9: 0.04310 ± 0.006112 [0.03083, 0.05145]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -418,9 +418,9 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset({"byt5", "curriculum_learning"})
 #: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2, is run again on 0-9: REFRESH_FULL).
 _FIVE_SEEDS = """
     adamw bert cnn_architectures coco conformer deepdream explain_neurons fill_in_the_middle
-    flashattention gan generating_sequences gpt2 gqa infini_attention lbfgs longformer mixtral palm
-    persimmon pixelrnn r_cnn reformer resnet rethinking_generalization rf rmsnorm roberta rope
-    schedule_free seq2seq sliding_window_attention transformer transformer_xl vae weak_to_strong
+    flashattention gan generating_sequences gpt2 gqa infini_attention lbfgs longformer mixtral
+    persimmon r_cnn reformer resnet rethinking_generalization rf roberta rope schedule_free
+    sliding_window_attention transformer transformer_xl vae weak_to_strong
 """
 FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset(_FIVE_SEEDS.split())
 
