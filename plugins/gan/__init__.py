@@ -89,39 +89,39 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: mean high-quality share, saturating
       torch 2.14.1, seeds 0-19: 0.02565 ± 0.01381 [0.007000, 0.06800]
       torch 2.13.0, seeds 0-9: 0.02665 ± 0.009196 [0.01850, 0.04450]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 10: G's gradient at the start, non-saturating / saturating
-      torch 2.14.1, seeds 0-4: 79.91 ± 11.19 [63.70, 93.47], margin 6.2 sd
+      torch 2.14.1, seeds 0-9: 78.56 ± 8.388 [63.70, 93.47], margin 8.2 sd
     target ≤ 0.05: mean D(G(z)) after D's head start: D rejects G's samples
-      torch 2.14.1, seeds 0-4: 0.01060 ± 0.001024 [0.009452, 0.01209], margin 38.5 sd
+      torch 2.14.1, seeds 0-9: 0.01068 ± 0.001131 [0.008689, 0.01222], margin 34.8 sd
     measured: G's gradient norm at the start, saturating loss
-      torch 2.14.1, seeds 0-4: 0.03241 ± 0.01022 [0.01867, 0.04525]
+      torch 2.14.1, seeds 0-9: 0.03266 ± 0.01182 [0.01826, 0.05583]
     measured: G's gradient norm at the start, non-saturating loss
-      torch 2.14.1, seeds 0-4: 2.531 ± 0.7013 [1.745, 3.610]
+      torch 2.14.1, seeds 0-9: 2.536 ± 0.9078 [1.450, 4.449]
     measured: modes covered, non-saturating, the run's seed + 0
-      torch 2.14.1, seeds 0-4: 6.800 ± 1.095 [5.000, 8.000]
+      torch 2.14.1, seeds 0-9: 5.800 ± 1.619 [3.000, 8.000]
     measured: modes covered, saturating, the run's seed + 0
-      torch 2.14.1, seeds 0-4: 6.400 ± 1.817 [4.000, 8.000]
+      torch 2.14.1, seeds 0-9: 7.000 ± 1.491 [4.000, 8.000]
     measured: modes covered, non-saturating, the run's seed + 1
-      torch 2.14.1, seeds 0-4: 6.200 ± 1.643 [4.000, 8.000]
+      torch 2.14.1, seeds 0-9: 5.400 ± 1.713 [3.000, 8.000]
     measured: modes covered, saturating, the run's seed + 1
-      torch 2.14.1, seeds 0-4: 7.000 ± 1.225 [5.000, 8.000]
+      torch 2.14.1, seeds 0-9: 7.200 ± 1.229 [5.000, 8.000]
     measured: modes covered, non-saturating, the run's seed + 2
-      torch 2.14.1, seeds 0-4: 5.800 ± 1.643 [4.000, 8.000]
+      torch 2.14.1, seeds 0-9: 5.200 ± 1.619 [3.000, 8.000]
     measured: modes covered, saturating, the run's seed + 2
-      torch 2.14.1, seeds 0-4: 6.200 ± 1.643 [4.000, 8.000]
+      torch 2.14.1, seeds 0-9: 6.700 ± 1.494 [4.000, 8.000]
     measured: fewest modes covered, non-saturating
-      torch 2.14.1, seeds 0-4: 5.000 ± 1.225 [4.000, 7.000]
+      torch 2.14.1, seeds 0-9: 4.200 ± 1.229 [3.000, 7.000]
     measured: mean modes covered, non-saturating
-      torch 2.14.1, seeds 0-4: 6.267 ± 0.8944 [5.333, 7.333]
+      torch 2.14.1, seeds 0-9: 5.467 ± 1.124 [4.000, 7.333]
     measured: mean high-quality share, non-saturating
-      torch 2.14.1, seeds 0-4: 0.3838 ± 0.04534 [0.3078, 0.4260]
+      torch 2.14.1, seeds 0-9: 0.3960 ± 0.05680 [0.3063, 0.4885]
     measured: fewest modes covered, saturating
-      torch 2.14.1, seeds 0-4: 4.600 ± 0.5477 [4.000, 5.000]
+      torch 2.14.1, seeds 0-9: 5.500 ± 1.434 [4.000, 8.000]
     measured: mean modes covered, saturating
-      torch 2.14.1, seeds 0-4: 6.533 ± 0.3801 [6.000, 7.000]
+      torch 2.14.1, seeds 0-9: 6.967 ± 0.6564 [6.000, 8.000]
     measured: mean high-quality share, saturating
-      torch 2.14.1, seeds 0-4: 0.3468 ± 0.01137 [0.3345, 0.3600]
+      torch 2.14.1, seeds 0-9: 0.3696 ± 0.05108 [0.2892, 0.4578]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

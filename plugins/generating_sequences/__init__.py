@@ -98,45 +98,45 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: sampled strokes, M = 1: pen-up rate
       torch 2.14.1, seeds 0-19: 0.1010 ± 0.005533 [0.09498, 0.1150]
       torch 2.13.0, seeds 0-9: 0.1018 ± 0.006313 [0.09519, 0.1150]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.4: held-out NLL per point, M = 1 minus M = 20 (nats)
-      torch 2.14.1, seeds 0-4: 0.5904 ± 0.01323 [0.5679, 0.5998], margin 14.4 sd
+      torch 2.14.1, seeds 0-9: 0.5931 ± 0.01103 [0.5679, 0.6102], margin 17.5 sd
     measured: validation NLL per point, M = 20, lr 0.01
-      torch 2.14.1, seeds 0-4: -0.9159 ± 0.01350 [-0.9282, -0.8981]
+      torch 2.14.1, seeds 0-9: -0.9162 ± 0.01387 [-0.9283, -0.8905]
     measured: validation NLL per point, M = 20, lr 0.03
-      torch 2.14.1, seeds 0-4: -0.9133 ± 0.01228 [-0.9274, -0.8997]
+      torch 2.14.1, seeds 0-9: -0.9158 ± 0.01032 [-0.9274, -0.8997]
     measured: validation NLL per point, M = 20, lr 0.1
-      torch 2.14.1, seeds 0-4: -0.9000 ± 0.01365 [-0.9173, -0.8841]; n/a on seed 4
+      torch 2.14.1, seeds 0-9: -0.9027 ± 0.01291 [-0.9247, -0.8841]; n/a on seeds 4, 7
     measured: held-out NLL per point, M = 20
-      torch 2.14.1, seeds 0-4: -0.9196 ± 0.01170 [-0.9267, -0.8988]
+      torch 2.14.1, seeds 0-9: -0.9205 ± 0.009942 [-0.9342, -0.8988]
     measured: validation NLL per point, M = 1, lr 0.01
-      torch 2.14.1, seeds 0-4: -0.3266 ± 0.01627 [-0.3472, -0.3027]
+      torch 2.14.1, seeds 0-9: -0.3228 ± 0.01418 [-0.3472, -0.3027]
     measured: validation NLL per point, M = 1, lr 0.03
-      torch 2.14.1, seeds 0-4: -0.3264 ± 0.01836 [-0.3432, -0.2951]
+      torch 2.14.1, seeds 0-9: -0.3256 ± 0.01460 [-0.3432, -0.2951]
     measured: validation NLL per point, M = 1, lr 0.1
-      torch 2.14.1, seeds 0-4: -0.2788 ± 0.03389 [-0.3087, -0.2403]
+      torch 2.14.1, seeds 0-9: -0.2855 ± 0.02912 [-0.3286, -0.2403]
     measured: held-out NLL per point, M = 1
-      torch 2.14.1, seeds 0-4: -0.3291 ± 0.005151 [-0.3359, -0.3226]
+      torch 2.14.1, seeds 0-9: -0.3273 ± 0.007696 [-0.3412, -0.3167]
     measured: end-of-stroke log-loss per point, M = 20
-      torch 2.14.1, seeds 0-4: 0.1147 ± 0.001578 [0.1130, 0.1163]
+      torch 2.14.1, seeds 0-9: 0.1142 ± 0.002650 [0.1080, 0.1169]
     measured: end-of-stroke log-loss per point, M = 1
-      torch 2.14.1, seeds 0-4: 0.1139 ± 0.001463 [0.1118, 0.1156]
+      torch 2.14.1, seeds 0-9: 0.1126 ± 0.002594 [0.1074, 0.1156]
     measured: sampled strokes, M = 20: share of clean unit steps
-      torch 2.14.1, seeds 0-4: 0.9796 ± 0.002694 [0.9769, 0.9840]
+      torch 2.14.1, seeds 0-9: 0.9808 ± 0.004023 [0.9769, 0.9903]
     measured: sampled strokes, M = 20: pen-up rate
-      torch 2.14.1, seeds 0-4: 0.09998 ± 0.002797 [0.09642, 0.1037]
+      torch 2.14.1, seeds 0-9: 0.09801 ± 0.004205 [0.09097, 0.1037]
     measured: sampled strokes, M = 20, bias b = 1: share of clean unit steps
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: sampled strokes, M = 20, bias b = 1: pen-up rate
-      torch 2.14.1, seeds 0-4: 0.1009 ± 0.002429 [0.09786, 0.1046]
+      torch 2.14.1, seeds 0-9: 0.09915 ± 0.004315 [0.09139, 0.1046]
     measured: sampled strokes, M = 1: share of clean unit steps
-      torch 2.14.1, seeds 0-4: 0.5123 ± 0.04604 [0.4680, 0.5716]
+      torch 2.14.1, seeds 0-9: 0.5224 ± 0.04171 [0.4680, 0.5723]
     measured: sampled strokes, M = 1: pen-up rate
-      torch 2.14.1, seeds 0-4: 0.1005 ± 0.002772 [0.09755, 0.1051]
+      torch 2.14.1, seeds 0-9: 0.1009 ± 0.004229 [0.09437, 0.1100]
     measured: held-out NLL per point, M = 1 minus M = 20, the run's seed + 1
-      torch 2.14.1, seeds 0-4: 0.6030 ± 0.01180 [0.5894, 0.6211]
+      torch 2.14.1, seeds 0-9: 0.5989 ± 0.01282 [0.5827, 0.6211]
     measured: held-out NLL per point, M = 1 minus M = 20, the run's seed + 2
-      torch 2.14.1, seeds 0-4: 0.5989 ± 0.01253 [0.5910, 0.6211]
+      torch 2.14.1, seeds 0-9: 0.6015 ± 0.01147 [0.5862, 0.6211]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -84,33 +84,33 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: copy accuracy, evaluated with LSH-8
       torch 2.14.1, seeds 0-19: 0.9999 ± 0.000281 [0.9988, 1.000]
       torch 2.13.0, seeds 0-9: 0.9998 ± 0.000364 [0.9988, 1.000]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.2: attention mass found: 8 rounds minus 1 round
-      torch 2.14.1, seeds 0-4: 0.4956 ± 0.02309 [0.4675, 0.5299], margin 12.8 sd
+      torch 2.14.1, seeds 0-9: 0.4911 ± 0.02046 [0.4675, 0.5299], margin 14.2 sd
     target ≥ 3: attention mass per share of pairs, the worst of 1 … 8 rounds (random pairs: 1)
-      torch 2.14.1, seeds 0-4: 3.915 ± 0.1483 [3.684, 4.043], margin 6.2 sd
+      torch 2.14.1, seeds 0-9: 3.953 ± 0.1247 [3.684, 4.128], margin 7.6 sd
     target ≥ 0.95: copy accuracy, full attention
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.95: copy accuracy with LSH-8, within 0.05 of full attention
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.000141 [0.9997, 1.000], margin 353.7 sd
+      torch 2.14.1, seeds 0-9: 1.000 ± 0.000103 [0.9997, 1.000], margin 483.9 sd
     target ≥ 0.05: copy accuracy: LSH-8 minus LSH-1
-      torch 2.14.1, seeds 0-4: 0.1841 ± 0.01692 [0.1665, 0.2042], margin 7.9 sd
+      torch 2.14.1, seeds 0-9: 0.1788 ± 0.01462 [0.1551, 0.2042], margin 8.8 sd
     measured: attention mass on LSH's pairs, 1 round
-      torch 2.14.1, seeds 0-4: 0.2363 ± 0.02174 [0.2179, 0.2728]
+      torch 2.14.1, seeds 0-9: 0.2437 ± 0.02147 [0.2179, 0.2728]
     measured: attention mass on LSH's pairs, 2 rounds
-      torch 2.14.1, seeds 0-4: 0.4027 ± 0.02039 [0.3809, 0.4249]
+      torch 2.14.1, seeds 0-9: 0.4059 ± 0.01449 [0.3809, 0.4249]
     measured: attention mass on LSH's pairs, 4 rounds
-      torch 2.14.1, seeds 0-4: 0.5974 ± 0.01491 [0.5750, 0.6134]
+      torch 2.14.1, seeds 0-9: 0.5999 ± 0.01324 [0.5750, 0.6241]
     measured: attention mass on LSH's pairs, 8 rounds
-      torch 2.14.1, seeds 0-4: 0.7319 ± 0.01341 [0.7147, 0.7477]
+      torch 2.14.1, seeds 0-9: 0.7349 ± 0.01217 [0.7147, 0.7570]
     measured: copy accuracy, evaluated with LSH-1
-      torch 2.14.1, seeds 0-4: 0.8158 ± 0.01704 [0.7954, 0.8335]
+      torch 2.14.1, seeds 0-9: 0.8212 ± 0.01470 [0.7954, 0.8449]
     measured: copy accuracy, evaluated with LSH-2
-      torch 2.14.1, seeds 0-4: 0.9703 ± 0.005677 [0.9636, 0.9771]
+      torch 2.14.1, seeds 0-9: 0.9728 ± 0.005366 [0.9636, 0.9818]
     measured: copy accuracy, evaluated with LSH-4
-      torch 2.14.1, seeds 0-4: 0.9983 ± 0.001148 [0.9967, 0.9993]
+      torch 2.14.1, seeds 0-9: 0.9987 ± 0.000886 [0.9967, 0.9996]
     measured: copy accuracy, evaluated with LSH-8
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.000141 [0.9997, 1.000]
+      torch 2.14.1, seeds 0-9: 1.000 ± 0.000103 [0.9997, 1.000]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

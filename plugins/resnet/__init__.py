@@ -68,25 +68,25 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: residual-32: training accuracy after 100 SGD steps
       torch 2.14.1, seeds 0-19: 0.7198 ± 0.03280 [0.6641, 0.7876]
       torch 2.13.0, seeds 0-9: 0.7197 ± 0.03342 [0.6772, 0.7642]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.2: degradation: plain-4 − plain-32 training accuracy (the deeper plain net trains worse)
-      torch 2.14.1, seeds 0-4: 0.4765 ± 0.03155 [0.4370, 0.5117], margin 8.8 sd
+      torch 2.14.1, seeds 0-9: 0.4838 ± 0.02780 [0.4370, 0.5151], margin 10.2 sd
     target ≥ 0.3: the cure: residual-32 − plain-32 training accuracy
-      torch 2.14.1, seeds 0-4: 0.4627 ± 0.03226 [0.4199, 0.4995], margin 5.0 sd
+      torch 2.14.1, seeds 0-9: 0.4733 ± 0.03164 [0.4199, 0.5239], margin 5.5 sd
     measured: plain-4: training accuracy after 300 SGD steps
-      torch 2.14.1, seeds 0-4: 0.8602 ± 0.01131 [0.8428, 0.8706]
+      torch 2.14.1, seeds 0-9: 0.8596 ± 0.01447 [0.8296, 0.8760]
     measured: residual-4: training accuracy after 300 SGD steps
-      torch 2.14.1, seeds 0-4: 0.8504 ± 0.01369 [0.8354, 0.8657]
+      torch 2.14.1, seeds 0-9: 0.8572 ± 0.01665 [0.8354, 0.8818]
     measured: plain-32: training accuracy after 300 SGD steps
-      torch 2.14.1, seeds 0-4: 0.3837 ± 0.02281 [0.3589, 0.4058]
+      torch 2.14.1, seeds 0-9: 0.3758 ± 0.02224 [0.3506, 0.4058]
     measured: residual-32: training accuracy after 300 SGD steps
-      torch 2.14.1, seeds 0-4: 0.8464 ± 0.01567 [0.8257, 0.8633]
+      torch 2.14.1, seeds 0-9: 0.8492 ± 0.02011 [0.8184, 0.8818]
     measured: shapes, ResNet-8 option A: test accuracy
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.000224 [0.9995, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9997 ± 0.000669 [0.9980, 1.000]
     measured: shapes, ResNet-8 option B: test accuracy
-      torch 2.14.1, seeds 0-4: 0.9960 ± 0.008667 [0.9805, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9980 ± 0.006151 [0.9805, 1.000]
     measured: shapes, ResNet-8 option C: test accuracy
-      torch 2.14.1, seeds 0-4: 0.9995 ± 0.001118 [0.9975, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9744 ± 0.07975 [0.7475, 1.000]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
