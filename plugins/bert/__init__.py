@@ -80,21 +80,21 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: causal: held-out masked accuracy at odd positions
       torch 2.14.1, seeds 0-19: 0.1552 ± 0.008044 [0.1430, 0.1708]
       torch 2.13.0, seeds 0-9: 0.1568 ± 0.007875 [0.1434, 0.1691]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.8: bidirectional: held-out masked accuracy at odd positions (partner on the right)
-      torch 2.14.1, seeds 0-4: 0.8787 ± 0.007929 [0.8656, 0.8853], margin 9.9 sd
+      torch 2.14.1, seeds 0-9: 0.8768 ± 0.007357 [0.8656, 0.8853], margin 10.4 sd
     target ≥ 0.8: causal learns what it can see: held-out masked accuracy at even positions
-      torch 2.14.1, seeds 0-4: 0.8859 ± 0.006645 [0.8744, 0.8913], margin 12.9 sd
+      torch 2.14.1, seeds 0-9: 0.8843 ± 0.007872 [0.8735, 0.8943], margin 10.7 sd
     measured: exact ceiling at a masked odd position, seeing its right neighbour
-      torch 2.14.1, seeds 0-4: 0.8847 on every seed
+      torch 2.14.1, seeds 0-9: 0.8847 on every seed
     measured: exact ceiling at a masked odd position, seeing only itself (causal)
-      torch 2.14.1, seeds 0-4: 0.1562 on every seed
+      torch 2.14.1, seeds 0-9: 0.1562 on every seed
     measured: held-out masked accuracy at even positions (partner on the left), bidirectional
-      torch 2.14.1, seeds 0-4: 0.8778 ± 0.005895 [0.8696, 0.8825]
+      torch 2.14.1, seeds 0-9: 0.8773 ± 0.005770 [0.8678, 0.8827]
     measured: held-out masked accuracy at even positions (partner on the left), causal
-      torch 2.14.1, seeds 0-4: 0.8859 ± 0.006645 [0.8744, 0.8913]
+      torch 2.14.1, seeds 0-9: 0.8843 ± 0.007872 [0.8735, 0.8943]
     measured: causal: held-out masked accuracy at odd positions
-      torch 2.14.1, seeds 0-4: 0.1524 ± 0.008106 [0.1429, 0.1635]
+      torch 2.14.1, seeds 0-9: 0.1557 ± 0.006802 [0.1429, 0.1635]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
