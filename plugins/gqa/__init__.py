@@ -62,29 +62,29 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     reported, not asserted at quick size (the claim: ≤ 0.05): GQA-2 held-out loss − multi-head's (nats)
       torch 2.14.1, seeds 0-19: 0.02186 ± 0.03066 [-0.006238, 0.1423], margin 0.9 sd, misses it on seed 16
       torch 2.13.0, seeds 0-9: 0.01179 ± 0.01212 [-0.006238, 0.02646], margin 3.2 sd
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.15: multi-head model learnt the chain: held-out loss − the chain's own (nats)
-      torch 2.14.1, seeds 0-4: 0.09623 ± 0.003927 [0.09125, 0.1007], margin 13.7 sd
+      torch 2.14.1, seeds 0-9: 0.09648 ± 0.003829 [0.09055, 0.1008], margin 14.0 sd
     target ≤ 0.05: GQA-2 held-out loss − multi-head's (nats)
-      torch 2.14.1, seeds 0-4: 0.004481 ± 0.005029 [-0.004297, 0.007681], margin 9.1 sd
+      torch 2.14.1, seeds 0-9: 0.004767 ± 0.005293 [-0.004297, 0.01119], margin 8.5 sd
     target ≥ 0.9: uptraining 5% recovers what mean-pooling lost: (before − after) / (before − multi-head's)
-      torch 2.14.1, seeds 0-4: 0.9737 ± 0.007340 [0.9636, 0.9809], margin 10.0 sd
+      torch 2.14.1, seeds 0-9: 0.9756 ± 0.007631 [0.9636, 0.9892], margin 9.9 sd
     measured: entropy rate H of the chain (nats per symbol)
-      torch 2.14.1, seeds 0-4: 1.175 ± 0.04935 [1.089, 1.210]
+      torch 2.14.1, seeds 0-9: 1.180 ± 0.04009 [1.089, 1.228]
     measured: the true chain's own loss on the held-out set
-      torch 2.14.1, seeds 0-4: 1.171 ± 0.04759 [1.089, 1.211]
+      torch 2.14.1, seeds 0-9: 1.176 ± 0.04044 [1.089, 1.226]
     measured: held-out loss, 8 query heads over 8 KV heads (nats)
-      torch 2.14.1, seeds 0-4: 1.268 ± 0.04649 [1.188, 1.308]
+      torch 2.14.1, seeds 0-9: 1.272 ± 0.03880 [1.188, 1.316]
     measured: held-out loss, 8 query heads over 2 KV heads (nats)
-      torch 2.14.1, seeds 0-4: 1.272 ± 0.05133 [1.184, 1.315]
+      torch 2.14.1, seeds 0-9: 1.277 ± 0.04345 [1.184, 1.327]
     measured: held-out loss, 8 query heads over 1 KV heads (nats)
-      torch 2.14.1, seeds 0-4: 1.271 ± 0.04836 [1.187, 1.309]
+      torch 2.14.1, seeds 0-9: 1.277 ± 0.04116 [1.187, 1.324]
     measured: MQA held-out loss − multi-head's (nats)
-      torch 2.14.1, seeds 0-4: 0.002959 ± 0.005084 [-0.002087, 0.009772]
+      torch 2.14.1, seeds 0-9: 0.004265 ± 0.004336 [-0.002087, 0.009883]
     measured: MHA mean-pooled to GQA-2, before uptraining (nats)
-      torch 2.14.1, seeds 0-4: 3.098 ± 0.05718 [3.023, 3.174]
+      torch 2.14.1, seeds 0-9: 3.152 ± 0.1150 [3.023, 3.421]
     measured: MHA mean-pooled to GQA-2 and uptrained 5%: held-out loss − multi-head's (nats)
-      torch 2.14.1, seeds 0-4: 0.04806 ± 0.01339 [0.03509, 0.06553]
+      torch 2.14.1, seeds 0-9: 0.04619 ± 0.01525 [0.01979, 0.06800]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

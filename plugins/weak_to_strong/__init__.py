@@ -74,27 +74,27 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: confidence loss minus plain CE, mean PGR gain
       torch 2.14.1, seeds 0-19: 0.2599 ± 0.1527 [-0.07657, 0.5049]
       torch 2.13.0, seeds 0-9: 0.2284 ± 0.1905 [-0.07657, 0.5049]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.2: weak-to-strong: mean PGR with plain CE (eq. 1)
-      torch 2.14.1, seeds 0-4: 0.6087 ± 0.04205 [0.5442, 0.6482], margin 9.7 sd
+      torch 2.14.1, seeds 0-9: 0.5675 ± 0.05450 [0.4983, 0.6482], margin 6.7 sd
     target ≥ 0.5: mean PGR with the auxiliary confidence loss (α_max = 0.75)
-      torch 2.14.1, seeds 0-4: 0.7757 ± 0.008834 [0.7629, 0.7849], margin 31.2 sd
+      torch 2.14.1, seeds 0-9: 0.7877 ± 0.01590 [0.7629, 0.8157], margin 18.1 sd
     target ≥ 0.6: the confidence loss recovers the gap on every seed: smallest per-seed PGR
-      torch 2.14.1, seeds 0-4: 0.7350 ± 0.004797 [0.7298, 0.7385], margin 28.1 sd
+      torch 2.14.1, seeds 0-9: 0.7385 ± 0.01884 [0.7298, 0.7908], margin 7.4 sd
     measured: the run's seed + 0: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.5575 ± 0.2684 [0.3324, 0.8581]
+      torch 2.14.1, seeds 0-9: 0.5798 ± 0.2279 [0.3118, 0.8581]
     measured: the run's seed + 1: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.5549 ± 0.2649 [0.3324, 0.8581]
+      torch 2.14.1, seeds 0-9: 0.5297 ± 0.2188 [0.3118, 0.8581]
     measured: the run's seed + 2: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.5716 ± 0.2557 [0.3324, 0.8581]
+      torch 2.14.1, seeds 0-9: 0.5357 ± 0.2159 [0.3118, 0.8581]
     measured: the run's seed + 3: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.6549 ± 0.2314 [0.3324, 0.8581]
+      torch 2.14.1, seeds 0-9: 0.5764 ± 0.2150 [0.3118, 0.8581]
     measured: the run's seed + 4: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.7113 ± 0.1549 [0.4910, 0.8581]
+      torch 2.14.1, seeds 0-9: 0.5955 ± 0.1988 [0.3118, 0.8581]
     measured: the run's seed + 5: PGR plain CE / with confidence loss
-      torch 2.14.1, seeds 0-4: 0.6020 ± 0.2088 [0.3118, 0.8282]
+      torch 2.14.1, seeds 0-9: 0.5880 ± 0.1889 [0.3118, 0.8282]
     measured: confidence loss minus plain CE, mean PGR gain
-      torch 2.14.1, seeds 0-4: 0.1670 ± 0.04918 [0.1147, 0.2386]
+      torch 2.14.1, seeds 0-9: 0.2202 ± 0.06831 [0.1147, 0.3033]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
