@@ -2,7 +2,9 @@
 
 The defaults are the calibrated experiment (language models of width 32, 1 layer quick and 2 full, trained
 with AdamW on batches of 32 for 120 steps quick and 200 full after 20 steps of warm-up; quick at lr 0.03 and
-0.3, full at 0.01, 0.03, 0.1 and 0.3): turn one and the run reports its targets without asserting them.
+0.3, full at 0.01, 0.03, 0.1 and 0.3, with ``repeats`` pairs at 0.3: one quick, three full, each pair from its
+own initialisation, the logit target the mean of their log10 ratios): turn one and the run reports its
+targets without asserting them.
 ``qk_norm`` is the ablation switch: the model the claim is about has layer norm on its queries and keys (the
 release's choice) or, turned off, none, like the other arm. ``high_lr`` is the difficulty: the rate at which
 attention logits grow without the norms.
@@ -36,6 +38,14 @@ class Config:
         True,
         quick=False,
         help="also train the rates of 1e-2, 3e-2, 1e-1, 3e-1 between lr and high_lr (reported)",
+    )
+    repeats: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=100,
+        help="pairs (with, without) trained at high_lr, each from its own initialisation and batches; the "
+        "logit target averages their log10 ratios",
     )
     steps: int = knob(200, quick=120, low=1, high=100_000, help="AdamW steps per model, one fresh batch each")
     warmup: int = knob(

@@ -12,6 +12,8 @@ from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.persimmon import experiment
 from readtrack_plugins.persimmon.model import Attention, LanguageModel, partial_rotary
 
+from readtrack.runner import run_plugin
+
 PLUGIN = "readtrack_plugins.persimmon"
 
 
@@ -112,3 +114,18 @@ def test_the_logit_claim_fails_with_the_qk_norm_replaced_by_the_identity(
     claim = reported_claim(result, "at lr 0.3, log10 of largest |attention logit|")
     assert abs(claim.value) < 0.1 and not claim.passed, claim  # one model twice: a ratio of 1
     assert all(t.passed for t in result.targets), failures(result)  # the lr-0.03 target does not need them
+
+
+def test_the_full_runs_averaged_logit_claim_fails_with_the_qk_norm_replaced_by_the_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The full run's design (``repeats`` pairs at lr 0.3, the log ratios averaged), cut down to 2 pairs of
+    1-layer models for 30 steps without the sweep (knobs off their defaults: reported, not asserted): with
+    the norms gone every pair is one model twice and the averaged claim misses."""
+    monkeypatch.setattr(f"{PLUGIN}.model.Attention", IdentityNormAttention)
+    settings = {"repeats": 2, "steps": 30, "sweep": False, "layers": 1}
+    record = run_plugin("persimmon", device="cpu", quick=False, only="train", settings=settings)
+    (result,) = record.stages
+    claim = reported_claim(result, "at lr 0.3, log10 of largest |attention logit|")
+    assert "mean of 2 paired initialisations" in claim.name and "pairs: 0.00, 0.00" in claim.detail, claim
+    assert abs(claim.value) < 0.1 and not claim.passed, claim
