@@ -48,17 +48,17 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: load-balancing loss on the test set (1 = even)
       torch 2.14.1, seeds 0-19: 1.130 ± 0.09885 [1.007, 1.419]
       torch 2.13.0, seeds 0-9: 1.114 ± 0.07223 [1.010, 1.240]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.5: test MSE of the MoE / of the dense block with equal active parameters
-      torch 2.14.1, seeds 0-4: 0.1423 ± 0.01336 [0.1278, 0.1548], margin 26.8 sd
+      torch 2.14.1, seeds 0-9: 0.1492 ± 0.01629 [0.1278, 0.1752], margin 21.5 sd
     measured: test MSE, MoE, 8 experts of 32, top-2
-      torch 2.14.1, seeds 0-4: 0.02029 ± 0.004062 [0.01651, 0.02654]
+      torch 2.14.1, seeds 0-9: 0.02031 ± 0.003016 [0.01651, 0.02654]
     measured: test MSE, dense SwiGLU of 64 (same active parameters)
-      torch 2.14.1, seeds 0-4: 0.1419 ± 0.01852 [0.1249, 0.1715]
+      torch 2.14.1, seeds 0-9: 0.1363 ± 0.01519 [0.1164, 0.1715]
     measured: expert load: largest share of routing slots (1/8 = 0.125 is even)
-      torch 2.14.1, seeds 0-4: 0.2046 ± 0.02244 [0.1890, 0.2437]
+      torch 2.14.1, seeds 0-9: 0.1946 ± 0.02926 [0.1523, 0.2437]
     measured: load-balancing loss on the test set (1 = even)
-      torch 2.14.1, seeds 0-4: 1.058 ± 0.03873 [1.017, 1.101]
+      torch 2.14.1, seeds 0-9: 1.050 ± 0.04172 [0.9790, 1.104]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -79,31 +79,31 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: gap to the exact NLL, importance-weighted
       torch 2.14.1, seeds 0-19: 11.66 ± 0.6202 [10.49, 12.39]
       torch 2.13.0, seeds 0-9: 11.81 ± 0.5953 [10.65, 12.39]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.6: −ELBO / independent-pixel NLL
-      torch 2.14.1, seeds 0-4: 0.3552 ± 0.007535 [0.3503, 0.3682], margin 32.5 sd
+      torch 2.14.1, seeds 0-9: 0.3588 ± 0.009233 [0.3457, 0.3703], margin 26.1 sd
     target ≥ 1: KL term (nats): no posterior collapse
-      torch 2.14.1, seeds 0-4: 11.56 ± 0.6804 [10.62, 12.20], margin 15.5 sd
+      torch 2.14.1, seeds 0-9: 11.55 ± 0.4961 [10.62, 12.20], margin 21.3 sd
     target ≥ 3: −ELBO, score-function minus reparameterised (nats)
-      torch 2.14.1, seeds 0-4: 9.836 ± 0.8179 [9.044, 10.95], margin 8.4 sd
+      torch 2.14.1, seeds 0-9: 9.870 ± 0.7555 [9.044, 11.13], margin 9.1 sd
     measured: exact NLL of the bars images (the floor)
-      torch 2.14.1, seeds 0-4: 8.029 ± 0.02812 [7.993, 8.063]
+      torch 2.14.1, seeds 0-9: 8.022 ± 0.02984 [7.980, 8.069]
     measured: independent-pixel model NLL
-      torch 2.14.1, seeds 0-4: 41.88 ± 0.08362 [41.77, 41.97]
+      torch 2.14.1, seeds 0-9: 41.86 ± 0.08338 [41.74, 41.98]
     measured: test −ELBO, reparameterised gradient
-      torch 2.14.1, seeds 0-4: 14.88 ± 0.2983 [14.67, 15.38]
+      torch 2.14.1, seeds 0-9: 15.02 ± 0.3844 [14.43, 15.48]
     measured: test NLL (importance-weighted, K = 64), reparameterised
-      torch 2.14.1, seeds 0-4: 12.57 ± 0.4369 [12.14, 13.06]
+      torch 2.14.1, seeds 0-9: 12.63 ± 0.4476 [12.14, 13.33]
     measured: test −ELBO, score-function gradient
-      torch 2.14.1, seeds 0-4: 24.71 ± 0.9315 [23.85, 25.78]
+      torch 2.14.1, seeds 0-9: 24.89 ± 0.7141 [23.85, 25.78]
     measured: test NLL (importance-weighted, K = 64), score-function
-      torch 2.14.1, seeds 0-4: 21.02 ± 1.795 [19.15, 22.97]
+      torch 2.14.1, seeds 0-9: 20.96 ± 1.326 [19.15, 22.97]
     measured: trained VAE: variance of eq. 6's sampled KL term per image (eq. 10's is exact)
-      torch 2.14.1, seeds 0-4: 4.095 ± 0.08746 [4.015, 4.225]
+      torch 2.14.1, seeds 0-9: 4.114 ± 0.09019 [4.015, 4.301]
     measured: share of VAE samples that are bars images
-      torch 2.14.1, seeds 0-4: 0.1670 ± 0.02601 [0.1360, 0.2030]
+      torch 2.14.1, seeds 0-9: 0.1573 ± 0.02873 [0.1050, 0.2030]
     measured: gap to the exact NLL, importance-weighted
-      torch 2.14.1, seeds 0-4: 4.536 ± 0.4400 [4.113, 5.063]
+      torch 2.14.1, seeds 0-9: 4.605 ± 0.4506 [4.113, 5.330]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
