@@ -124,50 +124,50 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: AP50, both regressions minus the RPN's alone
       torch 2.14.1, seeds 0-19: 0.08206 ± 0.01751 [0.05102, 0.1131]
       torch 2.13.0, seeds 0-9: 0.08989 ± 0.01139 [0.07502, 0.1131]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.45: AP@[.5:.95] with box regression
-      torch 2.14.1, seeds 0-4: 0.5953 ± 0.02050 [0.5598, 0.6122], margin 7.1 sd
+      torch 2.14.1, seeds 0-9: 0.5839 ± 0.02068 [0.5495, 0.6122], margin 6.5 sd
     target ≥ 0.01: AP@[.5:.95] with minus without box regression
-      torch 2.14.1, seeds 0-4: 0.4443 ± 0.02073 [0.4158, 0.4708], margin 21.0 sd
+      torch 2.14.1, seeds 0-9: 0.4319 ± 0.02593 [0.3751, 0.4708], margin 16.3 sd
     target ≥ 0.05: box regression's relative gain, AP@[.5:.95] minus AP50 (the averaged metric sees
       localisation)
-      torch 2.14.1, seeds 0-4: 1.718 ± 0.1959 [1.485, 2.026], margin 8.5 sd
+      torch 2.14.1, seeds 0-9: 1.646 ± 0.2429 [1.155, 2.026], margin 6.6 sd
     target ≤ 0.8: the averaged metric sees imprecise boxes: AP@[.5:.95] / AP50 with box regression
-      torch 2.14.1, seeds 0-4: 0.6276 ± 0.01355 [0.6048, 0.6370], margin 12.7 sd
+      torch 2.14.1, seeds 0-9: 0.6203 ± 0.01440 [0.5979, 0.6370], margin 12.5 sd
     measured: AP, with box regression
-      torch 2.14.1, seeds 0-4: 0.5953 ± 0.02050 [0.5598, 0.6122]
+      torch 2.14.1, seeds 0-9: 0.5839 ± 0.02068 [0.5495, 0.6122]
     measured: AP50, with box regression
-      torch 2.14.1, seeds 0-4: 0.9483 ± 0.01527 [0.9256, 0.9631]
+      torch 2.14.1, seeds 0-9: 0.9412 ± 0.02045 [0.9113, 0.9656]
     measured: AP75, with box regression
-      torch 2.14.1, seeds 0-4: 0.6615 ± 0.04358 [0.5866, 0.6984]
+      torch 2.14.1, seeds 0-9: 0.6499 ± 0.03618 [0.5866, 0.6984]
     measured: AP small, with box regression
-      torch 2.14.1, seeds 0-4: 0.5953 ± 0.02050 [0.5598, 0.6122]
+      torch 2.14.1, seeds 0-9: 0.5839 ± 0.02068 [0.5495, 0.6122]
     measured: AR@100, with box regression
-      torch 2.14.1, seeds 0-4: 0.6898 ± 0.007046 [0.6787, 0.6974]
+      torch 2.14.1, seeds 0-9: 0.6850 ± 0.01141 [0.6575, 0.6974]
     measured: AP, RPN regression only
-      torch 2.14.1, seeds 0-4: 0.5671 ± 0.03573 [0.5052, 0.5961]
+      torch 2.14.1, seeds 0-9: 0.5560 ± 0.02775 [0.5052, 0.5961]
     measured: AP50, RPN regression only
-      torch 2.14.1, seeds 0-4: 0.8913 ± 0.01909 [0.8573, 0.9014]
+      torch 2.14.1, seeds 0-9: 0.8806 ± 0.02339 [0.8339, 0.9014]
     measured: AP75, RPN regression only
-      torch 2.14.1, seeds 0-4: 0.5710 ± 0.06493 [0.4576, 0.6134]
+      torch 2.14.1, seeds 0-9: 0.5648 ± 0.04500 [0.4576, 0.6134]
     measured: AP small, RPN regression only
-      torch 2.14.1, seeds 0-4: 0.5671 ± 0.03573 [0.5052, 0.5961]
+      torch 2.14.1, seeds 0-9: 0.5560 ± 0.02775 [0.5052, 0.5961]
     measured: AR@100, RPN regression only
-      torch 2.14.1, seeds 0-4: 0.7160 ± 0.01822 [0.6998, 0.7434]
+      torch 2.14.1, seeds 0-9: 0.7132 ± 0.01544 [0.6958, 0.7434]
     measured: AP, no box regression
-      torch 2.14.1, seeds 0-4: 0.1510 ± 0.009176 [0.1414, 0.1648]
+      torch 2.14.1, seeds 0-9: 0.1520 ± 0.01175 [0.1373, 0.1744]
     measured: AP50, no box regression
-      torch 2.14.1, seeds 0-4: 0.4247 ± 0.01155 [0.4136, 0.4393]
+      torch 2.14.1, seeds 0-9: 0.4257 ± 0.01941 [0.3883, 0.4606]
     measured: AP75, no box regression
-      torch 2.14.1, seeds 0-4: 0.07344 ± 0.009927 [0.06409, 0.09016]
+      torch 2.14.1, seeds 0-9: 0.07665 ± 0.01460 [0.05274, 0.09928]
     measured: AP small, no box regression
-      torch 2.14.1, seeds 0-4: 0.1510 ± 0.009176 [0.1414, 0.1648]
+      torch 2.14.1, seeds 0-9: 0.1520 ± 0.01175 [0.1373, 0.1744]
     measured: AR@100, no box regression
-      torch 2.14.1, seeds 0-4: 0.4212 ± 0.006336 [0.4124, 0.4298]
+      torch 2.14.1, seeds 0-9: 0.4165 ± 0.01246 [0.3962, 0.4385]
     measured: AP@[.5:.95], both regressions minus the RPN's alone
-      torch 2.14.1, seeds 0-4: 0.02819 ± 0.01964 [0.002149, 0.05462]
+      torch 2.14.1, seeds 0-9: 0.02787 ± 0.01926 [-0.006081, 0.05462]
     measured: AP50, both regressions minus the RPN's alone
-      torch 2.14.1, seeds 0-4: 0.05701 ± 0.01051 [0.04128, 0.06822]
+      torch 2.14.1, seeds 0-9: 0.06063 ± 0.01419 [0.03540, 0.07812]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -101,31 +101,31 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     reported, not asserted at quick size (the claim: ≥ 0.5): AP50 with RPN proposals
       torch 2.14.1, seeds 0-19: 0.6919 ± 0.06264 [0.5551, 0.8065], margin 3.1 sd
       torch 2.13.0, seeds 0-9: 0.6839 ± 0.06713 [0.5551, 0.7803], margin 2.7 sd
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.7: AP50 with RPN proposals
-      torch 2.14.1, seeds 0-4: 0.9619 ± 0.01008 [0.9445, 0.9702], margin 26.0 sd
+      torch 2.14.1, seeds 0-9: 0.9546 ± 0.01901 [0.9058, 0.9702], margin 13.4 sd
     target ≥ 0: AP50, RPN's 16 proposals minus all 128 sliding windows
-      torch 2.14.1, seeds 0-4: 0.4543 ± 0.01012 [0.4376, 0.4639], margin 44.9 sd
+      torch 2.14.1, seeds 0-9: 0.4468 ± 0.02076 [0.3941, 0.4665], margin 21.5 sd
     measured: learning rate of the RPN detector (best AP50 on 100 validation scenes)
-      torch 2.14.1, seeds 0-4: 0.007200 ± 0.003834 [0.003000, 0.01000]
+      torch 2.14.1, seeds 0-9: 0.008600 ± 0.002951 [0.003000, 0.01000]
     measured: learning rate of the sliding windows detector (best AP50 on 100 validation scenes)
-      torch 2.14.1, seeds 0-4: 0.003000 on every seed
+      torch 2.14.1, seeds 0-9: 0.003700 ± 0.002214 [0.003000, 0.01000]
     measured: AP50, RPN, 16 proposals
-      torch 2.14.1, seeds 0-4: 0.9619 ± 0.01008 [0.9445, 0.9702]
+      torch 2.14.1, seeds 0-9: 0.9546 ± 0.01901 [0.9058, 0.9702]
     measured: AP75, RPN, 16 proposals
-      torch 2.14.1, seeds 0-4: 0.6671 ± 0.02637 [0.6332, 0.6956]
+      torch 2.14.1, seeds 0-9: 0.6492 ± 0.03722 [0.5644, 0.6956]
     measured: AP50, RPN, 16 proposals, no box regression
-      torch 2.14.1, seeds 0-4: 0.9060 ± 0.007002 [0.8984, 0.9147]
+      torch 2.14.1, seeds 0-9: 0.9015 ± 0.01984 [0.8490, 0.9223]
     measured: AP75, RPN, 16 proposals, no box regression
-      torch 2.14.1, seeds 0-4: 0.5873 ± 0.04137 [0.5224, 0.6296]
+      torch 2.14.1, seeds 0-9: 0.5964 ± 0.03374 [0.5224, 0.6347]
     measured: AP50, sliding windows, all 128 anchors
-      torch 2.14.1, seeds 0-4: 0.5076 ± 0.004917 [0.5001, 0.5134]
+      torch 2.14.1, seeds 0-9: 0.5078 ± 0.004100 [0.5001, 0.5134]
     measured: AP75, sliding windows, all 128 anchors
-      torch 2.14.1, seeds 0-4: 0.2680 ± 0.02368 [0.2423, 0.2913]
+      torch 2.14.1, seeds 0-9: 0.2652 ± 0.02840 [0.2140, 0.3084]
     measured: AP50, RPN's head on 16 random anchors
-      torch 2.14.1, seeds 0-4: 0.3009 ± 0.03291 [0.2605, 0.3448]
+      torch 2.14.1, seeds 0-9: 0.3198 ± 0.02976 [0.2605, 0.3448]
     measured: AP75, RPN's head on 16 random anchors
-      torch 2.14.1, seeds 0-4: 0.02045 ± 0.005856 [0.01396, 0.02979]
+      torch 2.14.1, seeds 0-9: 0.01607 ± 0.006581 [0.008601, 0.02979]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
