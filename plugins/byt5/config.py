@@ -2,12 +2,12 @@
 
 The defaults are the calibrated experiment: sentences of 2-4 made-up words naming one of 8 topics, 3000 to
 train on, 1000 to test (quick: 500); a subword classifier of 2 layers at d = 32 against the byte classifier of
-its size, 1000 AdamW steps of 32 sentences (quick: 600) at each model's best of 1e-3, 3e-3, 1e-2 on validation
-(quick: the rates that grid picked, 3e-3 bytes and 1e-3 subwords); turn one and the run reports its targets
-without asserting them. ``reads`` is the ablation switch: the arm under test (the "bytes" one) reads UTF-8
-bytes at the subword model's parameter count (ByT5), or the same BPE subwords with the subword model's
-configuration, which makes it the subword model again.
-"""
+its size, 1000 AdamW steps of 32 sentences (quick: 600), each model at its rate (``experiment.LR``: 3e-3
+bytes, 1e-3 subwords, the grid's pick on validation sentences); the full run averages 5 replicates of the
+paired A/B (quick: 1), each with its own lexicon, sentences, noise, batches and initialisation. Turn one and
+the run reports its targets without asserting them. ``reads`` is the ablation switch: the arm under test (the
+"bytes" one) reads UTF-8 bytes at the subword model's parameter count (ByT5), or the same BPE subwords with
+the subword model's configuration, which makes it the subword model again."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="AdamW's peak rate for both models; 0: each its best of 1e-3, 3e-3, 1e-2 (quick: the grid's)",
+        help="AdamW's peak rate for both models; 0: each its own (experiment.LR, the grid's pick)",
         paper="Adafactor, T5's inverse square-root schedule",
     )
     batch: int = knob(32, low=1, high=4096, help="training sentences per step", paper="2^20 tokens")
@@ -48,6 +48,13 @@ class Config:
     classes: int = knob(8, low=2, high=64, help="topics, 4 keywords each (the difficulty)")
     sentences: int = knob(
         3000, low=1, high=100_000, help="clean training sentences", paper="mC4 (pre-training)"
+    )
+    replicates: int = knob(
+        5,
+        quick=1,
+        low=1,
+        high=100,
+        help="paired A/Bs averaged, each with its own lexicon, sentences, noise, batches and initialisation",
     )
     test_sentences: int = knob(
         1000, quick=500, low=1, high=100_000, help="test sentences, clean and under each of the four noises"

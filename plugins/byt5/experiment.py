@@ -10,13 +10,15 @@ check: decode(encode(x)) == x for hostile strings (non-ASCII, emoji with ZWJ, NU
        repetitions).
 train: seeded sentences of 2-4 made-up words, one of which is a keyword naming one of 8 topics; a BPE (the
        shared ``plugin_kit.bpe``) trained on the clean training text makes every word a token. Both
-       classifiers (parameters matched within 1%) see the same sentences in the same batches for 1000
-       AdamW steps (quick: 600; 10% linear warm-up, cosine decay to 0), each at its best learning rate of
-       the grid {1e-3, 3e-3, 1e-2} on a validation set (full run; quick uses the rates ``QUICK_LR`` the
-       validation set picks at 600 steps, and half the test sentences); test accuracy on clean sentences
-       and on the same sentences under add/drop/mutate (p = 0.1), repetitions, uppercase and random case.
-       Targets: both learn the clean task, and the byte model loses less accuracy than the subword model,
-       averaged over the four noises (quick: that difference measured only, a smoke test; see the page).
+       classifiers (parameters matched within 1%) see the same sentences in the same batches from the same
+       seed for 1000 AdamW steps (quick: 600; 10% linear warm-up, cosine decay to 0), each at its rate
+       ``LR`` (the grid {1e-3, 3e-3, 1e-2}'s pick on validation sentences; ``--impl grid`` runs the grid);
+       test accuracy on clean sentences and on the same sentences under add/drop/mutate (p = 0.1),
+       repetitions, uppercase and random case. The full run repeats this paired A/B on 5 replicates, each
+       with its own lexicon, sentences, noise, batches and initialisation, and averages them (quick: one
+       replicate, half the test sentences). Targets: both learn the clean task, and the byte model loses
+       less accuracy than the subword model, averaged over the four noises (quick: that difference measured
+       only, a smoke test; see the page).
 bench: a training step of each model on the same sentences (the byte sequences are ~5× longer), at two
        sentence lengths (quick: one); the subword model is the baseline.
 """
@@ -73,12 +75,13 @@ FILLER_SYLLABLES = ["ze", "fo", "ha", "ju", "wy", "xe", "qo", "cy"]
 MAX_LEN = 160  # learned positions: the longest noisy byte sequence of the test set fits
 D_MODEL, HEADS, SUBWORD_LAYERS, BATCH = 32, 4, 2, 32  # the check's and the bench's sizes (train: config.py)
 SUBWORD_VOCAB = 256 + 1000  # BPE's size limit; it stops sooner, when every word is one token
-GRID = (1e-3, 3e-3, 1e-2)  # AdamW learning rates tried for each model in the full run
-QUICK_LR = {"bytes": 3e-3, "subwords": 1e-3}
+GRID = (1e-3, 3e-3, 1e-2)  # AdamW learning rates the validation sentences chose from (``--impl grid``)
+LR = {"bytes": 3e-3, "subwords": 1e-3}
 WARMUP = 0.1  # of the steps, then cosine decay to 0, for both models
-# Quick uses these: each model's best of GRID on the validation sentences (600 steps), the best mean over
-# seeds 0-4 (ties to the smaller rate; ``--quick --impl grid`` runs the grid); the per-seed numbers are on
-# the page.
+REPLICATE_STRIDE = 1000  # replicate r of seed s draws everything from seed s + 1000·r
+# Both runs train at LR: each model's best of GRID on the validation sentences by the best mean over seeds,
+# at 600 steps (quick, seeds 0-4) and at 1000 (full, seeds 0-9: bytes 3e-3 0.998, 1e-3 0.993, 1e-2 0.987;
+# subwords 1.000 at every rate, the tie to the smallest); ``--impl grid`` runs the grid in every replicate.
 
 
 def lexicon(seed: int, classes: int = CLASSES) -> tuple[list[list[str]], list[str]]:
@@ -354,16 +357,16 @@ def fit(
     cfg: Config,
     lr: float,
     label: str,
+    seed: int,
 ) -> Classifier:
     """AdamW on ``cfg.steps`` batches of ``cfg.batch`` training sentences, drawn in the same order for every
-    model (``ctx.seed``), with a linear warm-up over the first ``WARMUP`` of the steps and a cosine decay
-    to 0."""
+    model (``seed``), with a linear warm-up over the first ``WARMUP`` of the steps and a cosine decay to 0."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0, foreach=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         opt, partial(rates.warmup_cosine, steps=cfg.steps, warmup=WARMUP)
     )
     x_all, y_all = tokens.batch(texts, ctx.device), torch.tensor(labels, device=ctx.device)
-    g = torch.Generator().manual_seed(ctx.seed)
+    g = torch.Generator().manual_seed(seed)
     for step in range(cfg.steps):
         idx = torch.randint(0, len(texts), (cfg.batch,), generator=g).to(ctx.device)
         x = x_all[idx]
@@ -384,11 +387,19 @@ def accuracy(model: Classifier, tokens: Tokens, texts: list[str], labels: list[i
     return (logits.argmax(-1).cpu() == torch.tensor(labels)).float().mean().item()
 
 
-def train(ctx: RunContext) -> None:
-    cfg = ctx.config(Config)
-    texts, labels = sentences(ctx.seed, cfg.sentences, ctx.seed, cfg.classes)
-    valid, valid_labels = sentences(ctx.seed + 1, 300, ctx.seed, cfg.classes)  # picks each model's rate
-    test, test_labels = sentences(ctx.seed + 2, cfg.test_sentences, ctx.seed, cfg.classes)
+def replicate_seed(seed: int, r: int) -> int:
+    """Replicate r of a run's seed: its own lexicon, sentences, noise, batches and initialisation. Replicate 0
+    is the seed itself (so the quick run, one replicate, is unchanged); the others lie 1000 apart."""
+    return seed + REPLICATE_STRIDE * r
+
+
+def replicate(ctx: RunContext, cfg: Config, seed: int, tag: str) -> dict[str, float]:
+    """One paired A/B: a lexicon and its sentences (``seed``), both models trained on the same batches from
+    the same seed, each at its rate (or its best of ``GRID`` on validation with ``--impl grid``), tested clean
+    and under each noise on the same noisy text. Returns every number the run reports, by name."""
+    texts, labels = sentences(seed, cfg.sentences, seed, cfg.classes)
+    valid, valid_labels = sentences(seed + 1, 300, seed, cfg.classes)  # picks each rate with --impl grid
+    test, test_labels = sentences(seed + 2, cfg.test_sentences, seed, cfg.classes)
     bpe = BPE.train(texts, SUBWORD_VOCAB)
     subword, byte = model_configs(bpe, cfg.d_model, cfg.layers, cfg.classes)
     if cfg.reads == "subwords":  # the idea removed: the arm under test is the subword model again
@@ -396,57 +407,72 @@ def train(ctx: RunContext) -> None:
     reader = Tokens(None) if cfg.reads == "bytes" else Tokens(bpe)
     configs, models = {"bytes": byte, "subwords": subword}, {"bytes": reader, "subwords": Tokens(bpe)}
     per_text = {n: sum(len(t.ids(s)) for s in test) / len(test) for n, t in models.items()}
-    ctx.measured(
-        "ids per test sentence, bytes / subwords",
-        per_text["bytes"] / per_text["subwords"],
-        f"{per_text['bytes']:.1f} vs {per_text['subwords']:.1f}",
+    out = {"ids per test sentence, bytes / subwords": per_text["bytes"] / per_text["subwords"]}
+    own_lr = {"bytes": LR[cfg.reads], "subwords": LR["subwords"]}  # each reads its own rate
+    grid = (
+        {n: GRID for n in models}
+        if ctx.options.get("impl") == "grid"
+        else {n: (r,) for n, r in own_lr.items()}
     )
-    use_grid = not ctx.quick or ctx.options.get("impl") == "grid"  # --impl grid: the grid at the quick budget
-    quick_lr = {"bytes": QUICK_LR[cfg.reads], "subwords": QUICK_LR["subwords"]}  # each reads its own rate
-    grid = {n: GRID for n in models} if use_grid else {n: (lr,) for n, lr in quick_lr.items()}
     if cfg.lr != 0:
         grid = {n: (cfg.lr,) for n in models}
-    sets = {noise: noisy(test, noise, ctx.seed + 3) for noise in NOISES}  # the same noisy text for both
-    drop: dict[str, float] = {}
-    clean: dict[str, float] = {}
+    sets = {noise: noisy(test, noise, seed + 3) for noise in NOISES}  # the same noisy text for both
     for name, tokens in models.items():
-        best: tuple[float, float, Classifier] | None = None
+        best: tuple[float, Classifier] | None = None
         for lr in grid[name]:
-            torch.manual_seed(ctx.seed)
+            torch.manual_seed(seed)
             model = Classifier(configs[name]).to(ctx.device)
-            fit(ctx, model, tokens, texts, labels, cfg, lr, f"{name}, lr {lr:g}")
+            fit(ctx, model, tokens, texts, labels, cfg, lr, f"{name}, lr {lr:g}{tag}", seed)
+            if len(grid[name]) == 1:
+                best = (0.0, model)
+                break
             score = accuracy(model, tokens, valid, valid_labels, ctx.device)
-            ctx.measured(
-                f"validation accuracy, {name}, lr {lr:g}",
-                score,
-                f"{cfg.steps} steps of {cfg.batch}, {parameters(model)} parameters",
-            )
+            out[f"validation accuracy, {name}, lr {lr:g}"] = score
             if best is None or score > best[0]:
-                best = (score, lr, model)
+                best = (score, model)
         assert best is not None
-        _, lr, model = best
-        clean[name] = accuracy(model, tokens, test, test_labels, ctx.device)
-        ctx.measured(f"clean test accuracy, {name}", clean[name], f"lr {lr:g}, the best on validation")
+        model = best[1]
+        clean = out[f"clean test accuracy, {name}"] = accuracy(model, tokens, test, test_labels, ctx.device)
         losses = []
         for noise in NOISES:
-            acc = accuracy(model, tokens, sets[noise], test_labels, ctx.device)
-            losses.append(clean[name] - acc)
-            ctx.measured(f"test accuracy under {noise}, {name}", acc, f"clean {clean[name]:.3f}")
-        drop[name] = sum(losses) / len(losses)
-        ctx.progress(len(drop), 2)
-    for name in models:  # a drop means something only for a model that learnt the clean task
-        ctx.target(f"clean test accuracy, {name}", clean[name], 0.85 if ctx.quick else 0.95)
+            acc = out[f"test accuracy under {noise}, {name}"] = accuracy(
+                model, tokens, sets[noise], test_labels, ctx.device
+            )
+            losses.append(clean - acc)
+        out[f"accuracy lost to noise (mean of the four), {name}"] = sum(losses) / len(losses)
+    return out
+
+
+def train(ctx: RunContext) -> None:
+    cfg = ctx.config(Config)
+    runs = []
+    for r in range(cfg.replicates):
+        tag = f", replicate {r}" if cfg.replicates > 1 else ""
+        runs.append(replicate(ctx, cfg, replicate_seed(ctx.seed, r), tag))
+        ctx.progress(r + 1, cfg.replicates)
+    mean = {k: sum(run[k] for run in runs) / len(runs) for k in runs[0]}  # over the replicates
+    of = f"the mean of {cfg.replicates} replicates" if cfg.replicates > 1 else "one replicate"
+    drops = {n: mean.pop(f"accuracy lost to noise (mean of the four), {n}") for n in ("bytes", "subwords")}
+    for key, value in mean.items():
+        ctx.measured(key, value, f"{cfg.steps} steps of {cfg.batch}; {of}")
+    for name in ("bytes", "subwords"):  # a drop means something only for a model that learnt the clean task
+        ctx.target(
+            f"clean test accuracy, {name}", mean[f"clean test accuracy, {name}"], 0.85 if ctx.quick else 0.95
+        )
     name = "accuracy lost to noise (mean of the four): subwords − bytes"
+    lost = "accuracy lost to noise (mean of the four), "
+    per = [f"{run[lost + 'subwords'] - run[lost + 'bytes']:.3f}" for run in runs]
     detail = (
-        f"bytes lose {drop['bytes']:.3f} of {clean['bytes']:.3f}, subwords {drop['subwords']:.3f} of "
-        f"{clean['subwords']:.3f}"
+        f"bytes lose {drops['bytes']:.3f} of {mean['clean test accuracy, bytes']:.3f}, subwords "
+        f"{drops['subwords']:.3f} of {mean['clean test accuracy, subwords']:.3f} ({of}; per replicate "
+        f"{', '.join(per)})"
     )
     if cfg.reads == "subwords":
         detail += "; reads=subwords: the 'bytes' arm reads subwords, the same model as the subword arm"
     if ctx.quick:  # a smoke test at this size: over 20 seeds its margin was under 3 sd (see the page)
-        ctx.measured(name, drop["subwords"] - drop["bytes"], detail)
+        ctx.measured(name, drops["subwords"] - drops["bytes"], detail)
     else:
-        ctx.target(name, drop["subwords"] - drop["bytes"], 0.2, detail=detail)
+        ctx.target(name, drops["subwords"] - drops["bytes"], 0.2, detail=detail)
 
 
 def bench(ctx: RunContext) -> None:
