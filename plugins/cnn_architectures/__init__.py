@@ -121,41 +121,41 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: test accuracy, GoogLeNet
       torch 2.14.1, seeds 0-19: 0.4699 ± 0.07543 [0.3245, 0.6410]
       torch 2.13.0, seeds 0-9: 0.4780 ± 0.08626 [0.3245, 0.6410]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.97: LeNet-5 (ReLU) test accuracy on shapes
-      torch 2.14.1, seeds 0-4: 0.9996 ± 0.000894 [0.9980, 1.000], margin 33.1 sd
+      torch 2.14.1, seeds 0-9: 0.9998 ± 0.000635 [0.9980, 1.000], margin 46.9 sd
     target ≤ 0.75: weights ×8 at init: tanh's mean derivative φ' falls to ≤ 0.75 × its value at ×1
       (saturation)
-      torch 2.14.1, seeds 0-4: 0.5476 ± 0.006145 [0.5391, 0.5532], margin 32.9 sd
+      torch 2.14.1, seeds 0-9: 0.5491 ± 0.008476 [0.5391, 0.5657], margin 23.7 sd
     measured: LeNet-5 relu: steps to 0.97 test accuracy
-      torch 2.14.1, seeds 0-4: 90.00 ± 22.36 [75.00, 125.0]
+      torch 2.14.1, seeds 0-9: 90.00 ± 33.75 [50.00, 150.0]
     measured: LeNet-5 tanh: steps to 0.97 test accuracy
-      torch 2.14.1, seeds 0-4: 95.00 ± 48.09 [50.00, 175.0]
+      torch 2.14.1, seeds 0-9: 90.00 ± 33.75 [50.00, 175.0]
     measured: ReLU speed-up over tanh (steps to 0.97, tanh / ReLU; AlexNet fig. 1: 6× to 25% error,
       CIFAR-10)
-      torch 2.14.1, seeds 0-4: 1.013 ± 0.2599 [0.6667, 1.400]
+      torch 2.14.1, seeds 0-9: 1.067 ± 0.3510 [0.6000, 1.500]
     measured: trained tanh LeNet: share of hidden units saturated (|x| > 3) on test images
-      torch 2.14.1, seeds 0-4: 0.03204 ± 0.01358 [0.01521, 0.05274]
+      torch 2.14.1, seeds 0-9: 0.03117 ± 0.01700 [0.007339, 0.05355]
     measured: trained tanh LeNet: mean tanh' of its saturated units
-      torch 2.14.1, seeds 0-4: 0.001754 ± 0.000436 [0.001307, 0.002406]
+      torch 2.14.1, seeds 0-9: 0.001974 ± 0.000642 [0.001307, 0.003256]
     measured: relu: mean φ' over hidden units, weights ×1 and ×8 at init
-      torch 2.14.1, seeds 0-4: 0.4855 ± 0.04164 [0.4370, 0.5410]
+      torch 2.14.1, seeds 0-9: 0.4928 ± 0.04244 [0.4370, 0.5711]
     measured: tanh: mean φ' over hidden units, weights ×1 and ×8 at init
-      torch 2.14.1, seeds 0-4: 0.5245 ± 0.008882 [0.5129, 0.5344]
+      torch 2.14.1, seeds 0-9: 0.5269 ± 0.01023 [0.5129, 0.5467]
     measured: weights ×8 at init: share of tanh units saturated
-      torch 2.14.1, seeds 0-4: 0.1587 ± 0.01061 [0.1438, 0.1684]
+      torch 2.14.1, seeds 0-9: 0.1601 ± 0.01215 [0.1393, 0.1765]
     measured: weights ×8 at init: ReLU's mean derivative φ' (share of active units), ×8 / ×1
-      torch 2.14.1, seeds 0-4: 1.174 ± 0.1685 [0.8957, 1.317]
+      torch 2.14.1, seeds 0-9: 1.097 ± 0.1547 [0.8781, 1.317]
     measured: test accuracy, LeNet-5
-      torch 2.14.1, seeds 0-4: 0.9996 ± 0.000894 [0.9980, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9998 ± 0.000635 [0.9980, 1.000]
     measured: test accuracy, AlexNet
-      torch 2.14.1, seeds 0-4: 0.8277 ± 0.06969 [0.7570, 0.9435]
+      torch 2.14.1, seeds 0-9: 0.8077 ± 0.1083 [0.5950, 0.9435]
     measured: test accuracy, ZF Net
-      torch 2.14.1, seeds 0-4: 0.8326 ± 0.1395 [0.6730, 0.9875]
+      torch 2.14.1, seeds 0-9: 0.8139 ± 0.1160 [0.6730, 0.9875]
     measured: test accuracy, VGG
-      torch 2.14.1, seeds 0-4: 0.8854 ± 0.1294 [0.7430, 0.9950]
+      torch 2.14.1, seeds 0-9: 0.9107 ± 0.1181 [0.7360, 1.000]
     measured: test accuracy, GoogLeNet
-      torch 2.14.1, seeds 0-4: 0.9285 ± 0.01975 [0.9080, 0.9510]
+      torch 2.14.1, seeds 0-9: 0.9361 ± 0.03472 [0.8895, 0.9845]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -61,17 +61,17 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: best explanation's correlation score, random neurons (mean)
       torch 2.14.1, seeds 0-19: 0.3338 ± 0.02014 [0.2897, 0.3606]
       torch 2.13.0, seeds 0-9: 0.3375 ± 0.02095 [0.2946, 0.3606]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.8: planted neurons whose best-scoring explanation is the planted one (fraction)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.3: mean score, planted − random neurons
-      torch 2.14.1, seeds 0-4: 0.6187 ± 0.006534 [0.6130, 0.6295], margin 48.8 sd
+      torch 2.14.1, seeds 0-9: 0.6266 ± 0.01176 [0.6130, 0.6494], margin 27.8 sd
     measured: best explanation's correlation score, planted neurons (mean)
-      torch 2.14.1, seeds 0-4: 0.9595 ± 0.000975 [0.9585, 0.9611]
+      torch 2.14.1, seeds 0-9: 0.9590 ± 0.001348 [0.9568, 0.9611]
     measured: best explanation's correlation score, polysemantic neurons (mean)
-      torch 2.14.1, seeds 0-4: 0.7184 ± 0.000618 [0.7174, 0.7190]
+      torch 2.14.1, seeds 0-9: 0.7195 ± 0.001305 [0.7174, 0.7212]
     measured: best explanation's correlation score, random neurons (mean)
-      torch 2.14.1, seeds 0-4: 0.3408 ± 0.007024 [0.3289, 0.3462]
+      torch 2.14.1, seeds 0-9: 0.3325 ± 0.01187 [0.3113, 0.3462]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

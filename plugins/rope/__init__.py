@@ -52,19 +52,19 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: learned absolute positions: accuracy at 0…31
       torch 2.14.1, seeds 0-19: 1.000 on every seed
       torch 2.13.0, seeds 0-9: 1.000 on every seed
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.95: RoPE: accuracy at the training positions 0…31
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.95: RoPE: accuracy with the sequence shifted to positions 100…131
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.5: learned absolute positions: accuracy lost when shifted to 100…
-      torch 2.14.1, seeds 0-4: 0.8873 ± 0.01981 [0.8550, 0.9064], margin 19.5 sd
+      torch 2.14.1, seeds 0-9: 0.8911 ± 0.01655 [0.8550, 0.9119], margin 23.6 sd
     measured: learning rate, rope
-      torch 2.14.1, seeds 0-4: 0.03000 on every seed
+      torch 2.14.1, seeds 0-9: 0.03000 on every seed
     measured: learning rate, learned
-      torch 2.14.1, seeds 0-4: 0.02600 ± 0.008944 [0.01000, 0.03000]
+      torch 2.14.1, seeds 0-9: 0.02600 ± 0.008433 [0.01000, 0.03000]
     measured: learned absolute positions: accuracy at 0…31
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
 """
 
 from readtrack.plugins.declaration import Exercise, declare
