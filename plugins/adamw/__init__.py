@@ -68,30 +68,30 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: Adam + L2: mean w/w0 with gradient noise of scale 100
       torch 2.14.1, seeds 0-19: 0.9992 ± 0.003299 [0.9934, 1.008]
       torch 2.13.0, seeds 0-9: 1.000 ± 0.003754 [0.9951, 1.008]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 1e-06: AdamW: |w/w0 − (1 − lr·λ)^100| from w0=1
-      torch 2.14.1, seeds 0-4: 6.66e-16 on every seed
+      torch 2.14.1, seeds 0-9: 6.66e-16 on every seed
     target ≤ 1e-06: AdamW: |w/w0 − (1 − lr·λ)^100| from w0=10
-      torch 2.14.1, seeds 0-4: 2.22e-16 on every seed
+      torch 2.14.1, seeds 0-9: 2.22e-16 on every seed
     target ≥ 0.3: Adam + L2: w/w0 from w0=10 minus from w0=1 (the decay depends on the weight's size)
-      torch 2.14.1, seeds 0-4: 0.6773 on every seed
+      torch 2.14.1, seeds 0-9: 0.6773 on every seed
     target ≤ 0.05: AdamW: the decay is the same whatever the gradient scale (spread of mean w/w0)
-      torch 2.14.1, seeds 0-4: 0.003702 ± 0.001220 [0.002232, 0.005179], margin 38.0 sd
+      torch 2.14.1, seeds 0-9: 0.004917 ± 0.002209 [0.002232, 0.008964], margin 20.4 sd
     target ≥ 0.5: Adam + L2: weights with large gradients are regularised less (w/w0 at scale 100 minus at
       0.01)
-      torch 2.14.1, seeds 0-4: 0.7716 ± 0.001579 [0.7692, 0.7734], margin 172.0 sd
+      torch 2.14.1, seeds 0-9: 0.7719 ± 0.003864 [0.7665, 0.7799], margin 70.4 sd
     measured: AdamW: mean w/w0 with gradient noise of scale 0.01
-      torch 2.14.1, seeds 0-4: 0.9037 ± 0.002341 [0.9018, 0.9077]
+      torch 2.14.1, seeds 0-9: 0.9039 ± 0.003754 [0.9002, 0.9126]
     measured: AdamW: mean w/w0 with gradient noise of scale 1
-      torch 2.14.1, seeds 0-4: 0.9054 ± 0.002342 [0.9014, 0.9073]
+      torch 2.14.1, seeds 0-9: 0.9049 ± 0.002387 [0.9000, 0.9073]
     measured: AdamW: mean w/w0 with gradient noise of scale 100
-      torch 2.14.1, seeds 0-4: 0.9057 ± 0.001359 [0.9038, 0.9075]
+      torch 2.14.1, seeds 0-9: 0.9060 ± 0.003548 [0.9010, 0.9133]
     measured: Adam + L2: mean w/w0 with gradient noise of scale 0.01
-      torch 2.14.1, seeds 0-4: 0.2284 ± 0.000302 [0.2280, 0.2288]
+      torch 2.14.1, seeds 0-9: 0.2284 ± 0.000257 [0.2280, 0.2288]
     measured: Adam + L2: mean w/w0 with gradient noise of scale 1
-      torch 2.14.1, seeds 0-4: 0.9061 ± 0.002628 [0.9015, 0.9080]
+      torch 2.14.1, seeds 0-9: 0.9057 ± 0.002536 [0.9009, 0.9081]
     measured: Adam + L2: mean w/w0 with gradient noise of scale 100
-      torch 2.14.1, seeds 0-4: 1.000 ± 0.001429 [0.9980, 1.002]
+      torch 2.14.1, seeds 0-9: 1.000 ± 0.003754 [0.9951, 1.008]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

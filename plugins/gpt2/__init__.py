@@ -103,65 +103,65 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: Var(x_L)/Var(x_0) at init, L = 48, without 1/√N scaling
       torch 2.14.1, seeds 0-19: 59.19 ± 4.706 [51.05, 68.01]
       torch 2.13.0, seeds 0-9: 58.00 ± 5.345 [51.05, 68.01]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 2: held-out bytes per token after 100 merges (vocabulary 356)
-      torch 2.14.1, seeds 0-4: 2.387 ± 0.02228 [2.355, 2.412], margin 17.4 sd
+      torch 2.14.1, seeds 0-9: 2.391 ± 0.02062 [2.355, 2.423], margin 19.0 sd
     target ≥ 1: held-out text decodes to itself exactly, 100 merges (vocabulary 356) (share of lines)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 1: held-out text decodes to itself exactly, 744 merges (vocabulary 1000) (share of lines)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 1: held-out text decodes to itself exactly, 1744 merges (vocabulary 2000) (share of lines)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≤ 1.2: with 1/√N: Var(x_L)/Var(x_0) at L = 96 over the same at L = 6 (flat in depth)
-      torch 2.14.1, seeds 0-4: 0.9961 ± 0.03204 [0.9534, 1.043], margin 6.4 sd
+      torch 2.14.1, seeds 0-9: 1.004 ± 0.03065 [0.9534, 1.044], margin 6.4 sd
     target ≥ 0.7: without it: growth of Var(x_L)/Var(x_0) − 1, L = 6 → 96, over 96/6
-      torch 2.14.1, seeds 0-4: 1.297 ± 0.05970 [1.226, 1.376], margin 10.0 sd
+      torch 2.14.1, seeds 0-9: 1.298 ± 0.09116 [1.113, 1.413], margin 6.6 sd
     measured: training text (bytes)
-      torch 2.14.1, seeds 0-4: 1.12e+05 ± 1090 [1.11e+05, 1.13e+05]
+      torch 2.14.1, seeds 0-9: 1.12e+05 ± 991.1 [1.11e+05, 1.14e+05]
     measured: tokenizers' byte-level BPE, vocabulary 356: held-out bytes per token
-      torch 2.14.1, seeds 0-4: 2.387 ± 0.02228 [2.355, 2.412]
+      torch 2.14.1, seeds 0-9: 2.391 ± 0.02062 [2.355, 2.423]
     measured: merges shared with tokenizers' merge list, 100 merges (vocabulary 356)
-      torch 2.14.1, seeds 0-4: 100.0 on every seed
+      torch 2.14.1, seeds 0-9: 100.0 on every seed
     measured: held-out bytes per token after 744 merges (vocabulary 1000)
-      torch 2.14.1, seeds 0-4: 3.814 ± 0.04216 [3.777, 3.876]
+      torch 2.14.1, seeds 0-9: 3.824 ± 0.04514 [3.777, 3.894]
     measured: tokenizers' byte-level BPE, vocabulary 1000: held-out bytes per token
-      torch 2.14.1, seeds 0-4: 3.814 ± 0.04216 [3.777, 3.876]
+      torch 2.14.1, seeds 0-9: 3.824 ± 0.04514 [3.777, 3.894]
     measured: merges shared with tokenizers' merge list, 744 merges (vocabulary 1000)
-      torch 2.14.1, seeds 0-4: 744.0 on every seed
+      torch 2.14.1, seeds 0-9: 744.0 on every seed
     measured: held-out bytes per token after 1744 merges (vocabulary 2000)
-      torch 2.14.1, seeds 0-4: 4.444 ± 0.06557 [4.370, 4.524]
+      torch 2.14.1, seeds 0-9: 4.448 ± 0.05245 [4.370, 4.524]
     measured: tokenizers' byte-level BPE, vocabulary 2000: held-out bytes per token
-      torch 2.14.1, seeds 0-4: 4.444 ± 0.06614 [4.370, 4.526]
+      torch 2.14.1, seeds 0-9: 4.448 ± 0.05277 [4.370, 4.526]
     measured: merges shared with tokenizers' merge list, 1744 merges (vocabulary 2000)
-      torch 2.14.1, seeds 0-4: 1739 ± 2.236 [1736, 1742]
+      torch 2.14.1, seeds 0-9: 1740 ± 2.121 [1736, 1742]
     measured: Var(x_L)/Var(x_0) at init, L = 6, with 1/√N scaling
-      torch 2.14.1, seeds 0-4: 1.481 ± 0.04144 [1.431, 1.545]
+      torch 2.14.1, seeds 0-9: 1.459 ± 0.04132 [1.412, 1.545]
     measured: Var(x_L)/Var(x_0) at init, L = 6, without 1/√N scaling
-      torch 2.14.1, seeds 0-4: 7.215 ± 0.4474 [6.893, 8.004]
+      torch 2.14.1, seeds 0-9: 7.053 ± 0.3656 [6.661, 8.004]
     measured: Var(x_L)/Var(x_0) at init, L = 24, with 1/√N scaling
-      torch 2.14.1, seeds 0-4: 1.456 ± 0.04645 [1.374, 1.488]
+      torch 2.14.1, seeds 0-9: 1.462 ± 0.03972 [1.374, 1.526]
     measured: Var(x_L)/Var(x_0) at init, L = 24, without 1/√N scaling
-      torch 2.14.1, seeds 0-4: 28.46 ± 0.3163 [27.99, 28.87]
+      torch 2.14.1, seeds 0-9: 28.25 ± 1.079 [26.21, 30.48]
     measured: Var(x_L)/Var(x_0) at init, L = 96, with 1/√N scaling
-      torch 2.14.1, seeds 0-4: 1.474 ± 0.01495 [1.452, 1.493]
+      torch 2.14.1, seeds 0-9: 1.464 ± 0.02517 [1.412, 1.493]
     measured: Var(x_L)/Var(x_0) at init, L = 96, without 1/√N scaling
-      torch 2.14.1, seeds 0-4: 129.8 ± 6.785 [121.5, 138.4]
+      torch 2.14.1, seeds 0-9: 126.6 ± 8.641 [110.5, 138.4]
     measured: the true chain's own held-out loss (nats)
-      torch 2.14.1, seeds 0-4: 1.171 ± 0.04759 [1.089, 1.211]
+      torch 2.14.1, seeds 0-9: 1.176 ± 0.04044 [1.089, 1.226]
     measured: held-out loss − the chain's, GPT-2 pre-LN + 1/√N, lr 0.003 (nats)
-      torch 2.14.1, seeds 0-4: 1.090 ± 0.07284 [1.008, 1.159]
+      torch 2.14.1, seeds 0-9: 1.087 ± 0.07962 [0.9447, 1.195]
     measured: held-out loss − the chain's, GPT-1 post-LN, lr 0.003 (nats)
-      torch 2.14.1, seeds 0-4: 0.8881 ± 0.1140 [0.7344, 1.012]
+      torch 2.14.1, seeds 0-9: 0.8926 ± 0.1038 [0.7344, 1.012]
     measured: held-out loss − the chain's, GPT-2 pre-LN + 1/√N, lr 0.01 (nats)
-      torch 2.14.1, seeds 0-4: 0.8630 ± 0.2334 [0.5023, 1.081]
+      torch 2.14.1, seeds 0-9: 1.004 ± 0.3010 [0.5023, 1.390]
     measured: held-out loss − the chain's, GPT-1 post-LN, lr 0.01 (nats)
-      torch 2.14.1, seeds 0-4: 0.6200 ± 0.1537 [0.4397, 0.8017]
+      torch 2.14.1, seeds 0-9: 0.6446 ± 0.1543 [0.4397, 0.9209]
     measured: held-out loss − the chain's, GPT-2 pre-LN + 1/√N, lr 0.03 (nats)
-      torch 2.14.1, seeds 0-4: 1.502 ± 0.05426 [1.460, 1.596]
+      torch 2.14.1, seeds 0-9: 1.506 ± 0.04058 [1.460, 1.596]
     measured: held-out loss − the chain's, GPT-1 post-LN, lr 0.03 (nats)
-      torch 2.14.1, seeds 0-4: 1.585 ± 0.04558 [1.541, 1.663]
+      torch 2.14.1, seeds 0-9: 1.582 ± 0.03917 [1.535, 1.663]
     measured: best of the grid: GPT-2's block − GPT-1's (nats; negative: GPT-2's is better)
-      torch 2.14.1, seeds 0-4: 0.2430 ± 0.1983 [-0.05232, 0.4807]
+      torch 2.14.1, seeds 0-9: 0.2853 ± 0.1748 [-0.05232, 0.5251]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -79,35 +79,35 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: without memory: passkey accuracy, 4 segments
       torch 2.14.1, seeds 0-19: 0.06289 ± 0.01251 [0.03906, 0.08984]
       torch 2.13.0, seeds 0-9: 0.05898 ± 0.009290 [0.04102, 0.07031]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.95: with memory: passkey accuracy, 4 segments (as trained)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≥ 0.95: with memory: passkey accuracy, 16 segments (4× the training length)
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: passkey accuracy with memory, 4 segments
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: passkey accuracy with memory, 16 segments
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     measured: passkey accuracy with memory, 32 segments
-      torch 2.14.1, seeds 0-4: 0.9891 ± 0.02446 [0.9453, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9945 ± 0.01729 [0.9453, 1.000]
     measured: mean memory gate sigmoid(β) with memory
-      torch 2.14.1, seeds 0-4: 0.7048 ± 0.02288 [0.6754, 0.7278]
+      torch 2.14.1, seeds 0-9: 0.7001 ± 0.01667 [0.6754, 0.7278]
     measured: passkey accuracy without memory, 4 segments
-      torch 2.14.1, seeds 0-4: 0.05781 ± 0.01584 [0.04492, 0.08398]
+      torch 2.14.1, seeds 0-9: 0.05781 ± 0.01474 [0.03516, 0.08398]
     measured: passkey accuracy without memory, 16 segments
-      torch 2.14.1, seeds 0-4: 0.05664 ± 0.01487 [0.03906, 0.07812]
+      torch 2.14.1, seeds 0-9: 0.05996 ± 0.01400 [0.03906, 0.07812]
     measured: passkey accuracy without memory, 32 segments
-      torch 2.14.1, seeds 0-4: 0.06094 ± 0.009901 [0.04688, 0.07031]
+      torch 2.14.1, seeds 0-9: 0.06367 ± 0.009709 [0.04688, 0.08203]
     measured: passkey accuracy delta-rule memory, 4 segments
-      torch 2.14.1, seeds 0-4: 0.9984 ± 0.002547 [0.9941, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9904 ± 0.02020 [0.9375, 1.000]
     measured: passkey accuracy delta-rule memory, 16 segments
-      torch 2.14.1, seeds 0-4: 0.9961 ± 0.007689 [0.9824, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9850 ± 0.02153 [0.9453, 1.000]
     measured: passkey accuracy delta-rule memory, 32 segments
-      torch 2.14.1, seeds 0-4: 0.8883 ± 0.1535 [0.6309, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9172 ± 0.1088 [0.6309, 1.000]
     measured: mean memory gate sigmoid(β) delta-rule memory
-      torch 2.14.1, seeds 0-4: 0.7774 ± 0.03983 [0.7104, 0.8033]
+      torch 2.14.1, seeds 0-9: 0.7627 ± 0.03421 [0.7104, 0.8033]
     measured: without memory: passkey accuracy, 4 segments
-      torch 2.14.1, seeds 0-4: 0.05781 ± 0.01584 [0.04492, 0.08398]
+      torch 2.14.1, seeds 0-9: 0.05781 ± 0.01474 [0.03516, 0.08398]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -71,35 +71,35 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       (random labels take longer)
       torch 2.14.1, seeds 0-19: 5.899 ± 1.587 [2.918, 8.412], margin 1.8 sd, misses it on seed 16
       torch 2.13.0, seeds 0-9: 6.181 ± 1.576 [4.276, 8.412], margin 2.0 sd
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 1: the same MLP fits every training label: worse training accuracy of true / permuted labels
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≤ 0.2: test accuracy after fitting permuted labels (chance is 0.1)
-      torch 2.14.1, seeds 0-4: 0.1070 ± 0.02522 [0.08167, 0.1467], margin 3.7 sd
+      torch 2.14.1, seeds 0-9: 0.1002 ± 0.01932 [0.08167, 0.1467], margin 5.2 sd
     target ≥ 0.95: test accuracy after fitting true labels
-      torch 2.14.1, seeds 0-4: 0.9955 ± 0.002116 [0.9937, 0.9980], margin 21.5 sd
+      torch 2.14.1, seeds 0-9: 0.9944 ± 0.001944 [0.9923, 0.9980], margin 22.9 sd
     target ≥ 3: steps to fit permuted labels / true labels (random labels take longer)
-      torch 2.14.1, seeds 0-4: 6.214 ± 0.9331 [5.434, 7.611], margin 3.4 sd
+      torch 2.14.1, seeds 0-9: 6.180 ± 0.9691 [4.721, 7.692], margin 3.3 sd
     target ≥ 1: every corruption level is fitted: worst training accuracy, p = 0 … 1
-      torch 2.14.1, seeds 0-4: 1.000 on every seed
+      torch 2.14.1, seeds 0-9: 1.000 on every seed
     target ≤ 0.02: test accuracy falls as p grows: largest rise from one level to the next
-      torch 2.14.1, seeds 0-4: -0.05907 ± 0.01916 [-0.08300, -0.03700], margin 4.1 sd
+      torch 2.14.1, seeds 0-9: -0.05730 ± 0.01379 [-0.08300, -0.03700], margin 5.6 sd
     target ≥ 3: any corruption costs time: fewest steps to fit with p ≥ 0.2 / steps with true labels
-      torch 2.14.1, seeds 0-4: 5.073 ± 0.4994 [4.461, 5.759], margin 4.1 sd
+      torch 2.14.1, seeds 0-9: 5.002 ± 0.5803 [3.814, 5.759], margin 3.5 sd
     measured: true labels: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 21.80 ± 2.765 [18.00, 25.33]
+      torch 2.14.1, seeds 0-9: 21.90 ± 3.319 [17.33, 28.67]
     measured: permuted labels: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 133.5 ± 5.872 [126.3, 138.7]
+      torch 2.14.1, seeds 0-9: 132.6 ± 5.462 [125.0, 138.7]
     measured: p = 0.2 corrupted: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 109.5 ± 5.221 [103.7, 115.7]
+      torch 2.14.1, seeds 0-9: 107.9 ± 5.778 [98.33, 115.7]
     measured: p = 0.4 corrupted: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 125.1 ± 5.590 [118.3, 133.0]
+      torch 2.14.1, seeds 0-9: 124.2 ± 5.437 [118.0, 133.0]
     measured: p = 0.6 corrupted: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 131.9 ± 8.474 [125.7, 146.0]
+      torch 2.14.1, seeds 0-9: 131.5 ± 7.924 [123.0, 146.0]
     measured: p = 0.8 corrupted: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 133.3 ± 6.287 [127.3, 141.7]
+      torch 2.14.1, seeds 0-9: 134.4 ± 4.757 [127.3, 141.7]
     measured: p = 1.0 corrupted: Adam steps to fit every training label
-      torch 2.14.1, seeds 0-4: 130.0 ± 7.842 [118.0, 139.7]
+      torch 2.14.1, seeds 0-9: 131.1 ± 6.769 [118.0, 139.7]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

@@ -421,8 +421,7 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset({"curriculum_learning", "rf"})
 #: ledger once its seeds 5-9 are run and added (EXTEND_FULL; a record made on other CPU kernels, as
 #: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2, is run again on 0-9: REFRESH_FULL).
 _FIVE_SEEDS = """
-    adamw conformer fill_in_the_middle flashattention gpt2 infini_attention lbfgs longformer
-    rethinking_generalization roberta sliding_window_attention transformer transformer_xl
+    conformer fill_in_the_middle flashattention lbfgs roberta
 """
 FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset(_FIVE_SEEDS.split())
 
