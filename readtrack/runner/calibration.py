@@ -227,9 +227,9 @@ def merged(old: Sequence[Calibration], new: Sequence[Calibration]) -> list[Calib
 
 def extended(old: Calibration, new: Calibration) -> Calibration:
     """``old``'s seeds and ``new``'s in one record (``calibrate.py --extend``: seeds 5-9 run beside a record
-    of 0-4, not 0-4 again). Only the same experiment on the same arithmetic may be joined: the same mode, torch
-    build, CPU kernels and code fingerprint, other seeds, the same numbers; else ValueError saying what
-    differs."""
+    of 0-4, not 0-4 again). Only the same experiment on the same arithmetic may be joined: the same mode,
+    torch build, CPU kernels and code fingerprint, other seeds, the same numbers; else ValueError saying
+    what differs."""
     for what in ("mode", "torch", "cpu_kernels", "code"):
         if getattr(old, what) != getattr(new, what):
             raise ValueError(f"{what} differs: recorded {getattr(old, what)}, now {getattr(new, what)}")
