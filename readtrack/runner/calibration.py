@@ -30,7 +30,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from readtrack.base.words import seeds_label
 from readtrack.plugins.records import RunRecord
@@ -38,6 +38,8 @@ from readtrack.runner.pages import (
     NOT_CODE,  # a plugin's files that are not its code: the page, the wrong solutions
 )
 from readtrack.runner.spread import Spread, spreads
+
+_T = TypeVar("_T")
 
 #: A target's mean must sit this many seed standard deviations on the passing side of its threshold.
 RULE_SD = 3.0
@@ -238,14 +240,19 @@ def extended(old: Calibration, new: Calibration) -> Calibration:
     described = [(n.name, n.kind, n.target, n.higher_is_better) for n in old.numbers]
     if described != [(n.name, n.kind, n.target, n.higher_is_better) for n in new.numbers]:
         raise ValueError("the numbers differ (names, kinds or targets)")
-    order = sorted(range(len(old.seeds) + len(new.seeds)), key=(old.seeds + new.seeds).__getitem__)
+    seeds = old.seeds + new.seeds
+    order = sorted(range(len(seeds)), key=seeds.__getitem__)
+
+    def in_seed_order(column: list[_T]) -> list[_T]:
+        return [column[i] for i in order] if column else []  # a measured number has no `passed`
+
     numbers = [
         Spread(
             a.name,
             a.kind,
-            [(a.seeds + b.seeds)[i] for i in order],
-            [(a.values + b.values)[i] for i in order],
-            [(a.passed + b.passed)[i] for i in order] if a.passed else [],  # a measured number has none
+            in_seed_order(a.seeds + b.seeds),
+            in_seed_order(a.values + b.values),
+            in_seed_order(a.passed + b.passed),
             a.target,
             a.higher_is_better,
         )

@@ -189,8 +189,8 @@ class PaperView(Screen[None]):
         self.app.call_from_thread(self._show, page, abstract, runs, runs_error, exercise, status)
 
     def _show_error(self, message: str) -> None:
-        for head in self.query("#page-head").results(Static):  # none once the view is being closed
-            head.update(Text(message, style="red"))
+        if not self._gone:
+            self.query_one("#page-head", Static).update(Text(message, style="red"))
 
     def _show(
         self,
