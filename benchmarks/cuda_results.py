@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from readtrack.runner import calibration
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
 RUNS = RESULTS / "cuda_h200_runs.json"
 FLASH = RESULTS / "flashattention_cuda.json"
 # which call brought a file back, and what it ran (the device tool names its folders by call)
@@ -32,6 +37,8 @@ SETS = {
     "shelf_full2.jsonl": "full",
     "recheck.jsonl": "quick, check only",
     "seed1_full.jsonl": "full, seed 1",
+    "changed_full.jsonl": "full",  # gpu_seeds.sh: the plugins changed since the last lent session
+    "shelf_quick_seeds.jsonl": "quick, seeds",  # gpu_seeds.sh: the shelf's quick runs on several seeds
 }
 
 
@@ -48,14 +55,18 @@ def collect(folders: list[Path], out: Path, session: str | None = None, append: 
             kind = SETS.get(path.name)
             if kind is None:
                 continue
+            seen: set[str] = set()  # several plugins: each record comes twice (seed_record, plugin_done)
             for line in path.read_text(encoding="utf-8").splitlines():
                 event = json.loads(line)
-                if event.get("type") == "plugin_done":
-                    record = event["record"]
+                if event.get("type") in ("plugin_done", "seed_record") and event.get("record"):
+                    record = event["record"]  # a plugin_done of several seeds has none: its seed_records do
                 elif event.get("type") == "record":
                     record = event.get("record", event)
                 else:
                     continue
+                if record["info"]["run_id"] in seen:
+                    continue
+                seen.add(record["info"]["run_id"])
                 name = f"{session}/{folder.name}/{path.name}" if session else f"{folder.name}/{path.name}"
                 runs.append({"file": name, "kind": kind, "record": _strip(record)})
     out.write_text(json.dumps({"runs": runs}, separators=(",", ":")) + "\n", encoding="utf-8")
@@ -90,6 +101,8 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
     rows: dict[str, dict[str, str]] = {}
     for run in runs:
         record, kind = run["record"], run["kind"]
+        if kind == "quick, seeds":
+            continue  # claims_table's
         name = record["info"]["plugin"]
         failed = _failures(record)
         cell = f"{record['status']} ({record['duration_s']:.0f} s)"
@@ -118,6 +131,75 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
         f"full runs: {passed['full']} of {ran['full']} passed ({len(rows) - ran['full']} not run)"
     )
     return summary + "\n\n" + "\n".join(lines) + "\n"
+
+
+def claims_table(runs: list[dict[str, Any]]) -> str:
+    """Each asserted quick target on CUDA over seeds, against its CPU calibration (torch's newest release).
+
+    A row per plugin: its asserted targets, how many (target, seed) pairs passed on CUDA, the smallest CUDA
+    margin (sign·(value − threshold) / the CPU's seed sd, the worst seed; the CPU's own worst seed beside it)
+    and the largest shift of the CUDA mean from the CPU mean in the CPU's seed sd (a target exact on every CPU
+    seed, sd 0, counts by whether it moved)."""
+    values: dict[str, dict[str, list[float]]] = {}
+    goals: dict[tuple[str, str], tuple[float, bool]] = {}
+    seeds: dict[str, set[int]] = {}
+    for run in runs:
+        if run["kind"] != "quick, seeds":
+            continue
+        record = run["record"]
+        plugin = record["info"]["plugin"]
+        seeds.setdefault(plugin, set()).add(record["info"]["seed"])
+        for stage in record["stages"]:
+            for t in stage.get("targets") or []:
+                values.setdefault(plugin, {}).setdefault(t["name"], []).append(t["value"])
+                goals[plugin, t["name"]] = (t["target"], t.get("higher_is_better", True))
+    lines = [
+        "| plugin | seeds | asserted targets | passed on CUDA | smallest CUDA margin (CPU sd) "
+        "| largest shift of the CUDA mean (CPU sd) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for plugin in sorted(values):
+        folder = ROOT / "plugins" / plugin.replace("-", "_")
+        quick = [c for c in calibration.load(folder) if c.mode == "quick"]
+        cpu = max(quick, key=lambda c: calibration._release_key(c.torch), default=None)
+        spreads = {s.name: s for s in cpu.numbers} if cpu else {}
+        passed = total = 0
+        worst: tuple[float, str, float] = (math.inf, "", math.inf)
+        shift: tuple[float, str] = (0.0, "")
+        for name, vals in values[plugin].items():
+            goal, higher = goals[plugin, name]
+            sign = 1 if higher else -1
+            total += len(vals)
+            passed += sum(1 for v in vals if sign * (v - goal) >= 0)
+            spread = spreads.get(name)
+            if spread is None or math.isnan(spread.mean):
+                continue
+            sd = spread.std if spread.std and not math.isnan(spread.std) else 0.0
+            low = min(sign * (v - goal) for v in vals)
+            margin = low / sd if sd else (math.inf if low >= 0 else -math.inf)
+            moved = abs(statistics.fmean(vals) - spread.mean)
+            z = moved / sd if sd else (0.0 if moved <= 1e-9 * max(1.0, abs(spread.mean)) else math.inf)
+            cpu_low = min(sign * (v - goal) for v in spread.values) / sd if sd else math.inf
+            worst = min(worst, (margin, name, cpu_low))
+            shift = max(shift, (z, name))
+        margin_cell = (
+            "exact on every CPU seed"
+            if worst[0] == math.inf
+            else f"{worst[0]:.1f} ({worst[1]}; the CPU's worst seed: {worst[2]:.1f})"
+        )
+        shift_cell = f"{shift[0]:.1f} ({shift[1]})" if shift[1] else "0"
+        lines.append(
+            f"| {plugin} | {_seed_list(seeds[plugin])} | {len(values[plugin])} | {passed} of {total} "
+            f"| {margin_cell} | {shift_cell} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _seed_list(seeds: set[int]) -> str:
+    ordered = sorted(seeds)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{ordered[0]}-{ordered[-1]}"
+    return ", ".join(map(str, ordered))
 
 
 def bench_bfloat16_table(runs: list[dict[str, Any]]) -> str:
@@ -195,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     print(bench_bfloat16_table(runs))
     print("### Every plugin on CUDA\n")
     print(shelf_table(runs))
+    print("### The quick runs' claims on CUDA, over seeds, against the CPU's calibration\n")
+    print(claims_table(runs))
     return 0
 
 
