@@ -143,11 +143,12 @@ def claims_table(runs: list[dict[str, Any]]) -> str:
     values: dict[str, dict[str, list[float]]] = {}
     goals: dict[tuple[str, str], tuple[float, bool]] = {}
     seeds: dict[str, set[int]] = {}
-    for run in runs:
-        if run["kind"] != "quick, seeds":
-            continue
-        record = run["record"]
-        plugin = record["info"]["plugin"]
+    latest = {  # a (plugin, seed) run again in a later call: the later one
+        (run["record"]["info"]["plugin"], run["record"]["info"]["seed"]): run["record"]
+        for run in runs
+        if run["kind"] == "quick, seeds"
+    }
+    for (plugin, _), record in latest.items():
         seeds.setdefault(plugin, set()).add(record["info"]["seed"])
         for stage in record["stages"]:
             for t in stage.get("targets") or []:

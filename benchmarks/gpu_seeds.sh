@@ -8,7 +8,8 @@
 #
 # NAMES (longest first) go to changed_full.jsonl, their full runs on seed 0, FULL_JOBS at a time; beside them the
 # whole shelf's quick runs on SEEDS go to shelf_quick_seeds.jsonl, QUICK_JOBS at a time; both stop 25 s before
-# the budget. session.log and home.tgz as in gpu_session.sh.
+# the budget (QUICK_NAMES="a b ...": those plugins' quick runs instead of the whole shelf's; no NAMES: no full
+# runs). session.log and home.tgz as in gpu_session.sh.
 set -u
 BUDGET=${1:-540}
 shift
@@ -16,14 +17,18 @@ NAMES="$*"
 SEEDS=${SEEDS:-0-2}
 FULL_JOBS=${FULL_JOBS:-4}
 QUICK_JOBS=${QUICK_JOBS:-6}
+QUICK_NAMES=${QUICK_NAMES:---all}
 . "$(dirname "$0")/gpu_common.sh"
 
 cd /tmp/wd
-setsid bash -c "readtrack run $NAMES --device $DEV --jobs $FULL_JOBS --json >$OUT/changed_full.jsonl 2>$LOGS/changed_full.err" &
-FULL=$!
-setsid bash -c "readtrack run --all --device $DEV --quick --seeds $SEEDS --jobs $QUICK_JOBS --json >$OUT/shelf_quick_seeds.jsonl 2>$LOGS/shelf_quick_seeds.err" &
+FULL=
+if [ -n "$NAMES" ]; then
+    setsid bash -c "readtrack run $NAMES --device $DEV --jobs $FULL_JOBS --json >$OUT/changed_full.jsonl 2>$LOGS/changed_full.err" &
+    FULL=$!
+fi
+setsid bash -c "readtrack run $QUICK_NAMES --device $DEV --quick --seeds $SEEDS --jobs $QUICK_JOBS --json >$OUT/shelf_quick_seeds.jsonl 2>$LOGS/shelf_quick_seeds.err" &
 QUICK=$!
-say "started: full runs of $(echo "$NAMES" | wc -w) plugins; quick runs of the shelf on seeds $SEEDS"
+say "started: full runs of $(echo "$NAMES" | wc -w) plugins; quick runs ($QUICK_NAMES) on seeds $SEEDS"
 
 while [ "$(left)" -gt 25 ] && { kill -0 $FULL 2>/dev/null || kill -0 $QUICK 2>/dev/null; }; do sleep 2; done
 for p in $FULL $QUICK; do kill -TERM -- -$p 2>/dev/null; done
