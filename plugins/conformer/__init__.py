@@ -83,17 +83,17 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: held-out frame accuracy, Transformer
       torch 2.14.1, seeds 0-19: 0.7704 ± 0.002057 [0.7670, 0.7758]
       torch 2.13.0, seeds 0-9: 0.7706 ± 0.002147 [0.7686, 0.7758]
-    full runs, CPU (AVX512 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.03: parameter counts agree: |Transformer / Conformer − 1|
-      torch 2.14.1, seeds 0-4: 0.01285 on every seed
+      torch 2.14.1, seeds 0-9: 0.01285 on every seed
     target ≥ 0.9: frame accuracy, Conformer
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.00012 [0.9997, 1.000], margin 832.5 sd
+      torch 2.14.1, seeds 0-9: 0.9999 ± 9.01e-05 [0.9997, 1.000], margin 1109.6 sd
     target ≥ 0.1: frame accuracy, Conformer minus Transformer
-      torch 2.14.1, seeds 0-4: 0.2303 ± 0.001079 [0.2289, 0.2314], margin 120.8 sd
+      torch 2.14.1, seeds 0-9: 0.2294 ± 0.002122 [0.2242, 0.2314], margin 61.0 sd
     measured: held-out frame accuracy, Conformer
-      torch 2.14.1, seeds 0-4: 0.9999 ± 0.00012 [0.9997, 1.000]
+      torch 2.14.1, seeds 0-9: 0.9999 ± 9.01e-05 [0.9997, 1.000]
     measured: held-out frame accuracy, Transformer
-      torch 2.14.1, seeds 0-4: 0.7696 ± 0.001125 [0.7686, 0.7711]
+      torch 2.14.1, seeds 0-9: 0.7706 ± 0.002146 [0.7686, 0.7758]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

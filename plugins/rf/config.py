@@ -4,7 +4,9 @@ The defaults are the calibrated experiment: turn one and the run reports its tar
 them. ``baseline`` is the ablation switch: the estimator subtracts its baselines (Williams's reinforcement
 comparison in the "with a baseline" arm; b = J(θ) and the variance-minimising b*(t, s) in the variance
 comparison), or every baseline is dropped, the idea removed: both arms are plain REINFORCE and every
-variance ratio is about 1. ``states``, ``horizon`` and ``slip`` set the chain MDP (the difficulty).
+variance ratio is 1. ``states``, ``horizon`` and ``slip`` set the chain MDP (the difficulty). The gradient
+variances are exact, over every trajectory the chain can produce (at most 2^(2·horizon − 1): 32,768 at
+horizon 8), so there is no knob for their sample size.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ class Config:
     )
     batch: int = knob(16, low=1, high=4096, help="episodes per update")
     seeds: int = knob(4, quick=2, low=1, high=20, help="policies trained (and validation seeds) per arm")
-    episodes: int = knob(
-        20_000, quick=5_000, low=2, high=200_000, help="episodes per gradient-variance estimate"
-    )
     states: int = knob(6, low=2, high=50, help="the chain's length: the trap at the left end, 1 at the right")
-    horizon: int = knob(8, low=1, high=100, help="steps per episode")
+    horizon: int = knob(
+        8, low=1, high=10, help="steps per episode (≤ 10: the variances enumerate every trajectory)"
+    )
     slip: float = knob(0.1, low=0.0, high=0.5, help="chance an action moves the other way (the difficulty)")

@@ -120,9 +120,11 @@ def variance_minimising_baseline(
     baseline of least variance for g (each (t, s) block of g sees only its own b). From episodes (weights
     None: a sample mean; fit it on episodes other than those it is used with) or from all trajectories with
     their probabilities as weights; (H, S), zero where no episode visits (t, s)."""
-    B = states.shape[0]
+    (B, H), (S, A) = states.shape, theta.shape[1:]
     w = torch.ones(B, dtype=theta.dtype, device=theta.device) if weights is None else weights
-    score_sq = reinforce(theta, states, actions, torch.ones_like(R)).pow(2).sum(-1)  # (B, H, S)
-    num = torch.einsum("b,bhs->hs", w * R, score_sq)
-    den = torch.einsum("b,bhs->hs", w, score_sq)
+    t = torch.arange(H, device=theta.device).expand(B, H)
+    score = torch.nn.functional.one_hot(actions, A).to(theta.dtype) - policy(theta.detach())[t, states]
+    score_sq = score.pow(2).sum(-1)  # (B, H): |∇log π(a_t | t, s_t)|², the only block of g at step t
+    num = theta.new_zeros(H, S).index_put_((t, states), (w * R)[:, None] * score_sq, accumulate=True)
+    den = theta.new_zeros(H, S).index_put_((t, states), w[:, None] * score_sq, accumulate=True)
     return torch.where(den > 0, num / den.clamp_min(1e-300), torch.zeros_like(den))
