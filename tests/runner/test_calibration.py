@@ -423,7 +423,7 @@ FULL_BREAKS_RULE: frozenset[str] = frozenset({"curriculum_learning"})
 #: ledger once its seeds 5-9 are run and added (EXTEND_FULL; a record made on other CPU kernels, as
 #: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2, is run again on 0-9: REFRESH_FULL).
 _FIVE_SEEDS = """
-    fill_in_the_middle flashattention lbfgs roberta
+    fill_in_the_middle flashattention lbfgs
 """
 FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset(_FIVE_SEEDS.split())
 
