@@ -93,37 +93,37 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: FIM model's middle loss − Bayes given the prefix alone (nats)
       torch 2.14.1, seeds 0-19: 0.09591 ± 0.01900 [0.06373, 0.1333]
       torch 2.13.0, seeds 0-9: 0.09673 ± 0.01907 [0.07152, 0.1333]
-    full runs, CPU (AVX2 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.05: FIM for free: left-to-right loss with FIM at rate 0.5 − without (nats)
-      torch 2.14.1, seeds 0-4: 0.002192 ± 0.004587 [-0.002963, 0.006406], margin 10.4 sd
+      torch 2.14.1, seeds 0-9: 0.002816 ± 0.004519 [-0.004129, 0.01011], margin 10.4 sd
     target ≤ 0.1: the FIM model infills from the SPM prompt: its middle loss − the left-to-right model's
       from the prefix (nats)
-      torch 2.14.1, seeds 0-4: -0.2327 ± 0.03030 [-0.2668, -0.1934], margin 11.0 sd
+      torch 2.14.1, seeds 0-9: -0.2267 ± 0.03092 [-0.2666, -0.1870], margin 10.6 sd
     measured: the chain's own left-to-right loss on the held-out documents (nats)
-      torch 2.14.1, seeds 0-4: 1.158 ± 0.08663 [1.055, 1.293]
+      torch 2.14.1, seeds 0-9: 1.180 ± 0.06553 [1.055, 1.293]
     measured: Bayes infilling loss given prefix and suffix (nats per middle symbol)
-      torch 2.14.1, seeds 0-4: 0.7393 ± 0.1080 [0.6451, 0.9210]
+      torch 2.14.1, seeds 0-9: 0.7571 ± 0.07592 [0.6451, 0.9210]
     measured: Bayes loss of the same middles given the prefix alone (nats)
-      torch 2.14.1, seeds 0-4: 1.152 ± 0.09117 [1.051, 1.298]
+      torch 2.14.1, seeds 0-9: 1.178 ± 0.07062 [1.051, 1.298]
     measured: held-out left-to-right loss − the chain's, left-to-right only (nats)
-      torch 2.14.1, seeds 0-4: 0.02223 ± 0.004348 [0.01531, 0.02684]
+      torch 2.14.1, seeds 0-9: 0.02282 ± 0.004902 [0.01590, 0.03079]
     measured: middle loss, left-to-right only, PSM prompt (nats)
-      torch 2.14.1, seeds 0-4: 4.144 ± 0.1459 [3.925, 4.287]
+      torch 2.14.1, seeds 0-9: 4.067 ± 0.1585 [3.742, 4.295]
     measured: middle loss, left-to-right only, SPM prompt (nats)
-      torch 2.14.1, seeds 0-4: 2.907 ± 0.1258 [2.728, 3.043]
+      torch 2.14.1, seeds 0-9: 2.884 ± 0.08368 [2.740, 3.010]
     measured: middle loss, left-to-right only, prefix only (nats)
-      torch 2.14.1, seeds 0-4: 1.175 ± 0.09734 [1.069, 1.330]
+      torch 2.14.1, seeds 0-9: 1.200 ± 0.07354 [1.069, 1.328]
     measured: held-out left-to-right loss − the chain's, FIM rate 0.5 (nats)
-      torch 2.14.1, seeds 0-4: 0.02442 ± 0.003215 [0.02073, 0.02833]
+      torch 2.14.1, seeds 0-9: 0.02563 ± 0.005174 [0.01729, 0.03250]
     measured: middle loss, FIM rate 0.5, PSM prompt (nats)
-      torch 2.14.1, seeds 0-4: 1.401 ± 0.2025 [1.101, 1.583]
+      torch 2.14.1, seeds 0-9: 1.423 ± 0.1678 [1.089, 1.648]
     measured: middle loss, FIM rate 0.5, SPM prompt (nats)
-      torch 2.14.1, seeds 0-4: 0.9427 ± 0.1111 [0.8549, 1.136]
+      torch 2.14.1, seeds 0-9: 0.9731 ± 0.08213 [0.8575, 1.128]
     measured: middle loss, FIM rate 0.5, prefix only (nats)
-      torch 2.14.1, seeds 0-4: 1.176 ± 0.09332 [1.075, 1.325]
+      torch 2.14.1, seeds 0-9: 1.203 ± 0.07013 [1.081, 1.321]
     reported, not asserted at full size (the claim: ≤ -0.1): the FIM model uses the suffix: its middle loss
       − Bayes given the prefix alone (nats)
-      torch 2.14.1, seeds 0-4: -0.2096 ± 0.03128 [-0.2368, -0.1620], margin 3.5 sd
+      torch 2.14.1, seeds 0-9: -0.2045 ± 0.03341 [-0.2499, -0.1704], margin 3.1 sd
 """
 
 from readtrack.plugins.declaration import Exercise, declare

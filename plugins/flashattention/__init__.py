@@ -46,15 +46,15 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: largest gradient difference along training, relative to the largest gradient
       torch 2.14.1, seeds 0-19: 1.58e-05 ± 9.2e-06 [4.45e-06, 3.76e-05]
       torch 2.13.0, seeds 0-9: 1.63e-05 ± 9.8e-06 [4.45e-06, 3.08e-05]
-    full runs, CPU (AVX2 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 1e-05: largest |loss(flash) − loss(naive)| along training
-      torch 2.14.1, seeds 0-4: 3.34e-07 ± 1.31e-07 [2.38e-07, 4.77e-07], margin 74.0 sd
+      torch 2.14.1, seeds 0-9: 3.1e-07 ± 1.15e-07 [2.38e-07, 4.77e-07], margin 84.1 sd
     target ≤ 0.1: mean loss over the last 10 steps
-      torch 2.14.1, seeds 0-4: 0.001842 ± 0.004106 [3.45e-06, 0.009186], margin 23.9 sd
+      torch 2.14.1, seeds 0-9: 0.000737 ± 0.002075 [4.08e-06, 0.006622], margin 47.8 sd
     target ≥ 0.99: token accuracy reversing 37 digits (512 new sequences)
-      torch 2.14.1, seeds 0-4: 0.9998 ± 0.000401 [0.9991, 1.000], margin 24.5 sd
+      torch 2.14.1, seeds 0-9: 0.9999 ± 0.000299 [0.9990, 1.000], margin 33.1 sd
     measured: largest gradient difference along training, relative to the largest gradient
-      torch 2.14.1, seeds 0-4: 0.000117 ± 7.32e-05 [2.13e-05, 0.000214]
+      torch 2.14.1, seeds 0-9: 8.82e-05 ± 4.9e-05 [3.18e-05, 0.000175]
 """
 
 from readtrack.plugins.declaration import Exercise, declare

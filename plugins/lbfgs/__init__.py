@@ -82,43 +82,43 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: Adam lr 0.1: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
       torch 2.14.1, seeds 0-19: 1846 ± 91.16 [1749, 1969]; n/a on seeds 0-4, 7-15, 18, 19
       torch 2.13.0, seeds 0-9: 1900 ± 96.87 [1832, 1969]; n/a on seeds 0-4, 7-9
-    full runs, CPU (AVX2 kernels), 2026-11-25:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 100: L-BFGS (m = 10, strong Wolfe): evaluations of f to f − f* < 1e-10 (Rosenbrock from (−1.5,
       2))
-      torch 2.14.1, seeds 0-4: 51.00 on every seed
+      torch 2.14.1, seeds 0-9: 51.00 on every seed
     target ≥ 10: Adam at its best lr / L-BFGS: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: 24.86 on every seed
+      torch 2.14.1, seeds 0-9: 24.86 on every seed
     target ≤ 500: L-BFGS (m = 10, strong Wolfe): evaluations of f to f − f* < 1e-06 (quadratic, κ = 1e4, n =
       50)
-      torch 2.14.1, seeds 0-4: 378.0 ± 8.602 [369.0, 391.0], margin 14.2 sd
+      torch 2.14.1, seeds 0-9: 367.6 ± 17.65 [334.0, 391.0], margin 7.5 sd
     target ≥ 3: Adam at its best lr / L-BFGS: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: 4.834 ± 0.3144 [4.480, 5.249], margin 5.8 sd
+      torch 2.14.1, seeds 0-9: 4.654 ± 0.3626 [4.106, 5.249], margin 4.6 sd
     measured: Adam lr 0.001: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: n/a on every seed
     measured: Adam lr 0.003: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: n/a on every seed
     measured: Adam lr 0.01: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: n/a on every seed
     measured: Adam lr 0.03: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: n/a on every seed
     measured: Adam lr 0.1: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: 1323 on every seed
+      torch 2.14.1, seeds 0-9: 1323 on every seed
     measured: Adam lr 0.3: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))
-      torch 2.14.1, seeds 0-4: 1268 on every seed
+      torch 2.14.1, seeds 0-9: 1268 on every seed
     measured: L-BFGS m = 50 against m = 10: f − f* after 200 evaluations (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: 1.05e-05 ± 4.64e-06 [5.7e-06, 1.57e-05]
+      torch 2.14.1, seeds 0-9: 6.8e-06 ± 5.51e-06 [1.23e-06, 1.57e-05]
     measured: Adam lr 0.001: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: 1721 ± 185.0 [1575, 1929]; n/a on seeds 0-5, 8
     measured: Adam lr 0.003: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: 1870 ± 87.57 [1807, 1970]; n/a on seeds 3, 4
+      torch 2.14.1, seeds 0-9: 1764 ± 186.2 [1472, 1971]; n/a on seeds 3-5
     measured: Adam lr 0.01: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: 1784 ± 93.99 [1689, 1866]; n/a on seed 4
+      torch 2.14.1, seeds 0-9: 1707 ± 148.7 [1400, 1866]; n/a on seeds 4, 7
     measured: Adam lr 0.03: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: 1850 ± 105.4 [1775, 1924]; n/a on seeds 1, 3, 4
+      torch 2.14.1, seeds 0-9: 1822 ± 153.6 [1627, 1964]; n/a on seeds 1, 3-5, 8, 9
     measured: Adam lr 0.1: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: 1900 ± 96.87 [1832, 1969]; n/a on seeds 0-4, 7-9
     measured: Adam lr 0.3: evaluations to f − f* < 1e-06 (quadratic, κ = 1e4, n = 50)
-      torch 2.14.1, seeds 0-4: n/a on every seed
+      torch 2.14.1, seeds 0-9: n/a on every seed
 """
 
 from readtrack.plugins.declaration import Exercise, declare

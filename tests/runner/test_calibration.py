@@ -421,11 +421,9 @@ FULL_NOT_CALIBRATED: frozenset[str] = frozenset()
 FULL_BREAKS_RULE: frozenset[str] = frozenset({"curriculum_learning"})
 #: Full records still on seeds 0-4 (issue 54 asks 0-9, as the quick ones on the older torch): each leaves this
 #: ledger once its seeds 5-9 are run and added (EXTEND_FULL; a record made on other CPU kernels, as
-#: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2, is run again on 0-9: REFRESH_FULL).
-_FIVE_SEEDS = """
-    fill_in_the_middle flashattention lbfgs
-"""
-FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset(_FIVE_SEEDS.split())
+#: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2 were, is run again on 0-9:
+#: REFRESH_FULL). Empty since 2026-11-27: every full record holds seeds 0-9.
+FULL_ON_FIVE_SEEDS: frozenset[str] = frozenset()
 
 
 @pytest.mark.parametrize("name", BUILTIN)
