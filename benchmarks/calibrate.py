@@ -12,7 +12,9 @@
    same torch release, beside the others), rewrites the generated end of each page from the record and the
    table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
    rule (``readtrack.runner.calibration.problems``), which ``tests/runner/test_calibration.py`` fails on.
-4. ``--extend`` adds the seeds run to the record of that mode and torch instead of replacing it (``--full
+4. ``--summary`` runs nothing and prints, from the records, a row per plugin: the quick target with the
+   smallest margin, and each record's smallest margin over its asserted targets (how many, on how many seeds).
+5. ``--extend`` adds the seeds run to the record of that mode and torch instead of replacing it (``--full
    --seeds 5-9 --extend`` beside a record of seeds 0-4): only a record of the same torch build, CPU kernels
    and code fingerprint is extended (``calibration.extended``), else the plugin is left out, saying why.
 
@@ -23,11 +25,13 @@ Run it on each torch the README promises, e.g. ``--seeds 0-19`` with the torch p
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -43,6 +47,7 @@ def main() -> None:
     parser.add_argument("--extend", action="store_true", help="add these seeds to the recorded ones")
     parser.add_argument("--write", action="store_true", help="record beside each plugin, rewrite pages")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file with the table")
+    parser.add_argument("--summary", action="store_true", help="each plugin's smallest margins; run nothing")
     args = parser.parse_args()
     homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
     os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
@@ -55,6 +60,9 @@ def main() -> None:
         row["name"] for row in plugin_listing() if row["status"] == "ok" and row["source"] == "built-in"
     ]
     names = args.names or builtin
+    if args.summary:
+        print(summary({name: calibration.load(plugin_folder(name)) for name in names}))
+        return
     seeds = parse_seeds(args.seeds)
     if not args.no_run:
         mode = [] if args.full else ["--quick"]
@@ -126,6 +134,42 @@ def main() -> None:
     print(f"\nrecorded {len(found)} plugin(s); {len(broken)} target(s) break the rule", file=sys.stderr)
     for line in broken:
         print("  " + line, file=sys.stderr)
+
+
+def summary(records: dict[str, list[Any]]) -> str:
+    """A Markdown row per plugin: its quick target (newest torch) with the smallest margin, and for each
+    record (quick on each torch, newest first, then full) the smallest margin over its asserted targets."""
+    from readtrack.runner import calibration
+
+    def smallest(c: Any) -> tuple[float, str, int]:
+        targets = [s for s in c.numbers if s.kind == "target"]
+        if not targets:
+            return math.nan, "none asserted", 0
+        worst = min(targets, key=calibration.margin_sd)
+        return calibration.margin_sd(worst), worst.name, len(targets)
+
+    def cell(c: Any) -> str:
+        margin, _, n = smallest(c)
+        text = "exact" if margin == math.inf else f"{margin:.1f}"
+        return f"{text} ({n}; {calibration.torch_release(c.torch)}, {len(c.seeds)} seeds, {c.cpu_kernels})"
+
+    lines = [
+        "| plugin | quick target with the smallest margin | quick, newest torch: margin in sd (targets; "
+        "torch, seeds, CPU) | quick, older torch | full |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, record in records.items():
+        newest = sorted(
+            (c for c in record if c.mode == "quick"),
+            key=lambda c: calibration._release_key(c.torch),
+            reverse=True,
+        )
+        full = [c for c in record if c.mode == "full"]
+        cells = (
+            [cell(c) for c in newest[:2]] + ["–"] * (2 - len(newest[:2])) + [cell(full[0]) if full else "–"]
+        )
+        lines.append(f"| {name} | {smallest(newest[0])[1] if newest else '–'} | {' | '.join(cells)} |")
+    return "\n".join(lines)
 
 
 def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict[str, dict]:

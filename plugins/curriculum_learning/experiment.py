@@ -7,11 +7,13 @@ check: the competence c(t) against the closed form min(1, √(t(1 − c0²)/T + 
        d̃(s) ≤ c(t); parity labels equal the XOR of the bits (L = 1, 2, 7, 20); the mastery pacer advances
        exactly when the EMA of accuracy first exceeds 0.97 (at 1.0 accuracy every ⌈ln 0.03 / ln 0.9⌉ steps),
        never at 0.96, and stops at the last length.
-train: (1) a TinyTransformer on Markov-chain text, competence-based sampling by unigram rarity (c0 = 0.01,
-       T = half the steps) against uniform sampling, the same initialisation and generator per seed: the
-       held-out loss difference and its spread over seeds (2 quick, 5 full). (2) parity of 20 bits (quick:
-       12) with a GRU(32): lengths 2 → 20 paced by mastery against training on 20 bits from the start,
-       the same steps and seed: accuracy on fresh 20-bit strings.
+train: (1) a TinyTransformer on Markov-chain text, 1500 Adam steps from 1e-2 with a cosine decay (quick: 200
+       at a constant rate), competence-based sampling by unigram rarity (c0 = 0.01, T = half the steps)
+       against uniform sampling, the same initialisation and generator per paired seed (5; quick 2): both
+       orders within 0.3 nats of the chain, and the gain's upper confidence bound (mean + 2 standard errors)
+       under a gain worth having, 0.02 nats (2 % perplexity); asserted in the full run. (2) parity of 20 bits
+       (quick: 12) with a GRU(32): lengths 2 → 20 paced by mastery against training on 20 bits from the
+       start, the same steps and seed: accuracy on fresh 20-bit strings.
 bench: the sampler's draw against uniform indices, and one parity step at length 2 and at full length.
 """
 
@@ -42,6 +44,10 @@ from .model import (
 )
 
 VOCAB, N, C0, THRESHOLD, BETA = 16, 32, 0.01, 0.97, 0.9
+#: A gain worth having, nats per token: 0.02, a 2 % lower perplexity (e^0.02 − 1), under 2 % of the chains'
+#: entropy (1.09-1.23 nats on seeds 0-9). Chosen before calibrating and kept; "no reliable gain" is the
+#: gain's upper confidence bound below it.
+NO_GAIN = 0.02
 
 
 def _check_competence(ctx: RunContext) -> None:
@@ -143,6 +149,22 @@ def check(ctx: RunContext) -> None:
     _check_parity_and_pacer(ctx)
 
 
+def cosine_rate(lr: float, t: int, steps: int) -> float:
+    """The LM's rate at step t: lr · ½(1 + cos(π t / steps)), from lr down to 0 at the last step, the same
+    for both orders. Decayed, both orders end near where their data lets them, not where the rate's noise
+    leaves them (at a constant 1e-2 for 400 steps the worse ended 0.19-0.29 nats above the chain on seeds
+    0-9; decayed over 1500 steps, 0.039-0.052)."""
+    return lr * 0.5 * (1 + math.cos(math.pi * t / steps))
+
+
+def gain_upper_bound(gain: list[float]) -> float:
+    """The upper end of the curriculum's gain's confidence interval, mean + 2 standard errors over the paired
+    inner seeds (random − curriculum held-out loss; > 0: the curriculum helps). "No reliable gain" is this
+    bound below a gain worth having (``NO_GAIN``): the data rule out any gain that large, not merely fail
+    to show one. Unlike mean / standard error, its spread over runs does not grow with the inner seeds."""
+    return statistics.mean(gain) + 2 * statistics.stdev(gain) / math.sqrt(len(gain))
+
+
 def _lm(
     ctx: RunContext, cfg: Config, text: MarkovText, rarity: torch.Tensor, seed: int, curriculum: bool
 ) -> float:
@@ -154,6 +176,8 @@ def _lm(
     label = f"train loss, seed {seed} ({'competence curriculum' if curriculum else 'random order'})"
     sampled = curriculum and cfg.curriculum  # the ablation switch: off, the curriculum arm is random order
     for t in range(cfg.steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_rate(cfg.lr, t, cfg.steps) if cfg.decay else cfg.lr
         idx = sampler.indices(t, 32, g) if sampled else torch.randint(0, len(text.pool), (32,), generator=g)
         x = text.pool[idx.to(ctx.device)]  # (32, N)
         loss = F.cross_entropy(model(x)[:, :-1].flatten(0, 1), x[:, 1:].flatten())
@@ -220,13 +244,22 @@ def train(ctx: RunContext) -> None:
     )
     removed = "" if cfg.curriculum else "; curriculum=false: the curriculum arms train as the baselines"
     learnt = "LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)"
-    learnt_detail = f"TinyTransformer 1 layer, {cfg.steps} Adam steps; a unigram model is ≈ 1.4 above"
+    learnt_detail = (
+        f"TinyTransformer 1 layer, {cfg.steps} Adam steps{', cosine decay' if cfg.decay else ''}; "
+        "a unigram model is ≈ 1.4 above"
+    )
     learnt_detail += removed
+    bound = gain_upper_bound(gain)
+    no_gain = "LM: no reliable gain from the curriculum (Campos 2021): mean gain + 2 standard errors (nats)"
+    no_gain_detail = (
+        f"gain {mean:+.4f} ± {spread / math.sqrt(len(seeds)):.4f} nats (standard error, {len(seeds)} paired "
+        f"seeds); a gain worth having: {NO_GAIN} nats, 2 % perplexity{removed}"
+    )
     if ctx.quick:
-        # A smoke test at this size: over seeds 0-19 the curriculum's arm ended 0.43-1.36 nats above the
-        # chain (mean of 2 inner seeds; random order 0.35-0.82), above 0.8 on 4 of 20 seeds; at 400 steps
-        # it still ended 1.15 above on seed 16's chain. The full run carries the claim.
+        # A smoke test at this size (200 steps, 2 inner seeds): the page quotes its spread over seeds from the
+        # calibration. The full run carries the LM's claims.
         ctx.measured(learnt, max(statistics.mean(v) for v in gaps.values()), learnt_detail)
+        ctx.measured(no_gain, bound, no_gain_detail)
     else:
         ctx.target(
             learnt,
@@ -235,13 +268,12 @@ def train(ctx: RunContext) -> None:
             higher_is_better=False,
             detail=learnt_detail,
         )
+        ctx.target(no_gain, bound, NO_GAIN, higher_is_better=False, detail=no_gain_detail)
         se = spread / math.sqrt(len(seeds))
-        ctx.target(
-            "LM: no reliable gain from the curriculum (Campos 2021): mean gain / its standard error",
+        ctx.measured(  # the statistic this target had before: its spread over runs grows with the inner seeds
+            "LM: the curriculum's mean gain / its standard error (the earlier statistic, ≤ 2)",
             mean / se if se > 0 else 0.0,  # se = 0: the same arm twice (curriculum=false), no gain at all
-            2.0,
-            higher_is_better=False,
-            detail=f"gain {mean:+.4f} ± {se:.4f} nats (standard error, {len(seeds)} seeds){removed}",
+            f"{len(seeds)} paired seeds",
         )
 
     bits, p_steps, p_seeds = cfg.bits, cfg.parity_steps, range(cfg.parity_seeds)

@@ -119,30 +119,30 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
     measured: saliency of the untrained network: mass share / area share, object box
       torch 2.14.1, seeds 0-19: 1.399 ± 0.1108 [1.175, 1.552]
       torch 2.13.0, seeds 0-9: 1.406 ± 0.1091 [1.232, 1.547]
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.95: test accuracy with a distractor in every image
-      torch 2.14.1, seeds 0-9: 0.9921 ± 0.007094 [0.9790, 1.000], margin 5.9 sd
+      torch 2.14.1, seeds 0-9: 0.9932 ± 0.006680 [0.9790, 1.000], margin 6.5 sd
     target ≥ 2: occlusion (drop of p_c, ≥ 0): the object's box holds ≥ 2× its area share of the map
-      torch 2.14.1, seeds 0-9: 7.920 ± 0.5635 [7.194, 9.052], margin 10.5 sd
+      torch 2.14.1, seeds 0-9: 7.962 ± 0.6250 [7.195, 9.168], margin 9.5 sd
     target ≥ 0.666667: occlusion: object's share of the mass per unit area in the two boxes (2/3: twice the
       distractor's)
-      torch 2.14.1, seeds 0-9: 0.9123 ± 0.05194 [0.8145, 0.9829], margin 4.7 sd
+      torch 2.14.1, seeds 0-9: 0.9176 ± 0.05164 [0.8145, 0.9836], margin 4.9 sd
     target ≥ 2: saliency |∂S_c/∂x|: the object's box holds ≥ 2× its area share of the map's top 5% pixels
-      torch 2.14.1, seeds 0-9: 5.695 ± 0.5176 [4.330, 6.267], margin 7.1 sd
+      torch 2.14.1, seeds 0-9: 5.660 ± 0.6021 [4.612, 6.424], margin 6.1 sd
     target ≥ 0.5: saliency, trained vs untrained: S_tr / (S_tr + S_untr), S = object box mass share / area
       share
-      torch 2.14.1, seeds 0-9: 0.6908 ± 0.03203 [0.6271, 0.7442], margin 6.0 sd
+      torch 2.14.1, seeds 0-9: 0.6881 ± 0.03406 [0.6301, 0.7447], margin 5.5 sd
     target ≥ 0.5: saliency vs brightness: R_sal / (R_sal + R_bright), R = object / distractor per unit area,
       top 5%
-      torch 2.14.1, seeds 0-9: 0.8185 ± 0.04995 [0.7273, 0.8833], margin 6.4 sd
+      torch 2.14.1, seeds 0-9: 0.8053 ± 0.06492 [0.6510, 0.8672], margin 4.7 sd
     measured: image brightness (baseline): mass share / area share, object box
       torch 2.14.1, seeds 0-9: 4.569 ± 0.03375 [4.522, 4.608]
     measured: saliency |∂S_c/∂x|: mass share / area share, object box
-      torch 2.14.1, seeds 0-9: 3.163 ± 0.3390 [2.317, 3.583]
+      torch 2.14.1, seeds 0-9: 3.131 ± 0.3925 [2.347, 3.619]
     measured: deconvnet (rectified): mass share / area share, object box
-      torch 2.14.1, seeds 0-9: 2.240 ± 0.1816 [1.920, 2.431]
+      torch 2.14.1, seeds 0-9: 2.247 ± 0.1911 [1.990, 2.472]
     measured: occlusion (drop of p_c, ≥ 0): mass share / area share, object box
-      torch 2.14.1, seeds 0-9: 7.920 ± 0.5635 [7.194, 9.052]
+      torch 2.14.1, seeds 0-9: 7.962 ± 0.6250 [7.195, 9.168]
     measured: saliency of the untrained network: mass share / area share, object box
       torch 2.14.1, seeds 0-9: 1.406 ± 0.1091 [1.232, 1.547]
 """
