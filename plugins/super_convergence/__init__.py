@@ -71,7 +71,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       (each at its best rate)
       torch 2.14.1, seeds 0-19: 0.01652 ± 0.006331 [0.009000, 0.03325], margin 1.8 sd
       torch 2.13.0, seeds 0-9: 0.02003 ± 0.006190 [0.01350, 0.03325], margin 2.4 sd
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.005: one-cycle@B − best constant@B, test accuracy (each at its best rate)
       torch 2.14.1, seeds 0-9: 0.01995 ± 0.001698 [0.01672, 0.02223], margin 8.8 sd
     target ≥ -0.005: one-cycle@B − best constant@4B, test accuracy, at least −0.005 (the weak claim)

@@ -97,31 +97,31 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: exact-sequence accuracy, translate, with task tokens
       torch 2.14.1, seeds 0-19: 0.9344 ± 0.01395 [0.9023, 0.9609]
       torch 2.13.0, seeds 0-9: 0.9359 ± 0.01862 [0.9023, 0.9609]
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 0.9: exact-sequence accuracy, transcribe
-      torch 2.14.1, seeds 0-9: 0.9588 ± 0.006600 [0.9487, 0.9678], margin 8.9 sd
+      torch 2.14.1, seeds 0-9: 0.9610 ± 0.004629 [0.9526, 0.9678], margin 13.2 sd
     target ≥ 0.9: exact-sequence accuracy, translate
-      torch 2.14.1, seeds 0-9: 0.9587 ± 0.002904 [0.9541, 0.9634], margin 20.2 sd
+      torch 2.14.1, seeds 0-9: 0.9599 ± 0.001890 [0.9565, 0.9634], margin 31.7 sd
     target ≥ 0.5: the A/B: mean exact accuracy with − without the task token
-      torch 2.14.1, seeds 0-9: 0.7884 ± 0.01844 [0.7559, 0.8198], margin 15.6 sd
+      torch 2.14.1, seeds 0-9: 0.7894 ± 0.02000 [0.7639, 0.8176], margin 14.5 sd
     measured: validation mean exact accuracy, with task tokens, lr 0.001
       torch 2.14.1, seeds 0-9: 0.9595 ± 0.007369 [0.9492, 0.9717]
     measured: validation mean exact accuracy, with task tokens, lr 0.003
-      torch 2.14.1, seeds 0-9: 0.9548 ± 0.008880 [0.9443, 0.9697]
+      torch 2.14.1, seeds 0-9: 0.9519 ± 0.01009 [0.9336, 0.9668]
     measured: exact-sequence accuracy, transcribe, with task tokens
-      torch 2.14.1, seeds 0-9: 0.9588 ± 0.006600 [0.9487, 0.9678]
+      torch 2.14.1, seeds 0-9: 0.9610 ± 0.004629 [0.9526, 0.9678]
     measured: exact-sequence accuracy, translate, with task tokens
-      torch 2.14.1, seeds 0-9: 0.9587 ± 0.002904 [0.9541, 0.9634]
+      torch 2.14.1, seeds 0-9: 0.9599 ± 0.001890 [0.9565, 0.9634]
     measured: validation mean exact accuracy, task token removed, lr 0.001
-      torch 2.14.1, seeds 0-9: 0.1635 ± 0.01647 [0.1436, 0.2012]
+      torch 2.14.1, seeds 0-9: 0.1632 ± 0.01631 [0.1445, 0.2012]
     measured: validation mean exact accuracy, task token removed, lr 0.003
-      torch 2.14.1, seeds 0-9: 0.1623 ± 0.01395 [0.1436, 0.1855]
+      torch 2.14.1, seeds 0-9: 0.1599 ± 0.01997 [0.1396, 0.2012]
     measured: exact-sequence accuracy, transcribe, task token removed
-      torch 2.14.1, seeds 0-9: 0.1386 ± 0.09436 [0.04590, 0.3325]
+      torch 2.14.1, seeds 0-9: 0.1353 ± 0.08955 [0.04736, 0.3325]
     measured: exact-sequence accuracy, translate, task token removed
-      torch 2.14.1, seeds 0-9: 0.2021 ± 0.09800 [0.06299, 0.3462]
+      torch 2.14.1, seeds 0-9: 0.2069 ± 0.09527 [0.06299, 0.3428]
     measured: mean exact accuracy without the task token
-      torch 2.14.1, seeds 0-9: 0.1704 ± 0.01858 [0.1384, 0.1978]
+      torch 2.14.1, seeds 0-9: 0.1711 ± 0.02124 [0.1406, 0.1978]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
