@@ -95,11 +95,11 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: nn.RNN: test MSE, same batches
       torch 2.14.1, seeds 0-19: 0.1566 ± 0.01889 [0.08818, 0.1760]
       torch 2.13.0, seeds 0-9: 0.1585 ± 0.01125 [0.1370, 0.1738]
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.05: GRU: test MSE on the adding problem, mean of 3 seeds
       torch 2.14.1, seeds 0-9: 0.004513 ± 0.000434 [0.003927, 0.005401], margin 104.8 sd
     target ≤ 0.05: nn.LSTM (forget bias 1): test MSE, same batches, mean of 3 seeds
-      torch 2.14.1, seeds 0-9: 0.008047 ± 0.003301 [0.005840, 0.01724], margin 12.7 sd
+      torch 2.14.1, seeds 0-9: 0.008012 ± 0.003309 [0.005840, 0.01724], margin 12.7 sd
     target ≥ 0.5: GRU: weight of the far (first) marked value in its prediction, mean of 3 seeds
       torch 2.14.1, seeds 0-9: 0.9856 ± 0.01686 [0.9700, 1.021], margin 28.8 sd
     target ≥ 0: GRU − nn.RNN: the far value's weight, same initialisations and batches, mean of 3 seeds
@@ -113,11 +113,11 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: GRU, lr 0.03: mean validation MSE (3 seeds)
       torch 2.14.1, seeds 0-9: 0.004477 ± 0.000431 [0.003861, 0.005211]
     measured: LSTM, lr 0.003: mean validation MSE (3 seeds)
-      torch 2.14.1, seeds 0-9: 0.1349 ± 0.01131 [0.1096, 0.1474]
+      torch 2.14.1, seeds 0-9: 0.1256 ± 0.007276 [0.1148, 0.1379]
     measured: LSTM, lr 0.01: mean validation MSE (3 seeds)
-      torch 2.14.1, seeds 0-9: 0.05460 ± 0.03963 [0.007031, 0.1156]
+      torch 2.14.1, seeds 0-9: 0.05481 ± 0.03936 [0.006922, 0.1147]
     measured: LSTM, lr 0.03: mean validation MSE (3 seeds)
-      torch 2.14.1, seeds 0-9: 0.008815 ± 0.004099 [0.005705, 0.01659]
+      torch 2.14.1, seeds 0-9: 0.008819 ± 0.004096 [0.005705, 0.01658]
     measured: RNN, lr 0.003: mean validation MSE (3 seeds)
       torch 2.14.1, seeds 0-9: 0.1670 ± 0.002880 [0.1624, 0.1706]
     measured: RNN, lr 0.01: mean validation MSE (3 seeds)
@@ -127,7 +127,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: GRU: steps to solve, mean of 3 seeds
       torch 2.14.1, seeds 0-9: 102.7 ± 4.145 [96.33, 110.7]
     measured: LSTM: steps to solve, mean of 3 seeds
-      torch 2.14.1, seeds 0-9: 345.6 ± 31.43 [307.7, 391.3]
+      torch 2.14.1, seeds 0-9: 345.9 ± 31.36 [307.7, 391.3]
     measured: RNN: steps to solve, mean of 3 seeds
       torch 2.14.1, seeds 0-9: 450.0 on every seed
     measured: nn.RNN: test MSE, same batches, mean of 3 seeds
