@@ -83,7 +83,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: RNN: steps to solve
       torch 2.14.1, seeds 0-19: 800.0 on every seed
       torch 2.13.0, seeds 0-9: 800.0 on every seed
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.01: LSTM (forget bias 1): test MSE on the adding problem
       torch 2.14.1, seeds 0-9: 0.000549 ± 0.000227 [0.000295, 0.000959], margin 41.6 sd
     target ≥ 0.5: LSTM: weight of the far (first) marked value in its prediction
