@@ -95,15 +95,15 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
     measured: held-out nats above the entropy floor, MEGABYTE
       torch 2.14.1, seeds 0-19: 0.5126 ± 0.04285 [0.4437, 0.6445]
       torch 2.13.0, seeds 0-9: 0.5166 ± 0.02343 [0.4849, 0.5558]
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.1: MEGABYTE nats above the floor minus the flat model's, at equal training compute
-      torch 2.14.1, seeds 0-9: 0.02428 ± 0.01365 [0.01164, 0.05711], margin 5.5 sd
+      torch 2.14.1, seeds 0-9: 0.02543 ± 0.01278 [0.01425, 0.05725], margin 5.8 sd
     measured: MEGABYTE's FLOPs per sequence / the flat model's, T = 32
       torch 2.14.1, seeds 0-9: 0.3595 on every seed
     measured: held-out nats above the entropy floor, flat
-      torch 2.14.1, seeds 0-9: 0.04639 ± 0.003256 [0.04231, 0.05121]
+      torch 2.14.1, seeds 0-9: 0.04599 ± 0.002658 [0.04197, 0.05007]
     measured: held-out nats above the entropy floor, MEGABYTE
-      torch 2.14.1, seeds 0-9: 0.07067 ± 0.01425 [0.05858, 0.1070]
+      torch 2.14.1, seeds 0-9: 0.07142 ± 0.01416 [0.05869, 0.1070]
 """
 
 from readtrack.plugins.declaration import Exercise, declare
