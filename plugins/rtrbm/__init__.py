@@ -74,7 +74,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
     measured: next-frame error, RBM (no temporal connection)
       torch 2.14.1, seeds 0-19: 4.229 ± 0.04211 [4.138, 4.318]
       torch 2.13.0, seeds 0-9: 4.239 ± 0.02740 [4.185, 4.274]
-    full runs, CPU (AVX2 kernels), 2026-11-26:
+    full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≤ 0.8: next-frame error, RTRBM / RBM
       torch 2.14.1, seeds 0-9: 0.5671 ± 0.004848 [0.5585, 0.5735], margin 48.0 sd
     measured: next-frame error of copying the last frame
