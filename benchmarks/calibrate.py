@@ -159,16 +159,10 @@ def summary(records: dict[str, list[Any]]) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for name, record in records.items():
-        newest = sorted(
-            (c for c in record if c.mode == "quick"),
-            key=lambda c: calibration._release_key(c.torch),
-            reverse=True,
-        )
-        full = [c for c in record if c.mode == "full"]
-        cells = (
-            [cell(c) for c in newest[:2]] + ["–"] * (2 - len(newest[:2])) + [cell(full[0]) if full else "–"]
-        )
-        lines.append(f"| {name} | {smallest(newest[0])[1] if newest else '–'} | {' | '.join(cells)} |")
+        quick = calibration.newest_first(record, "quick")[:2]
+        full = calibration.newest_first(record, "full")[:1]
+        cells = [cell(c) for c in quick] + ["–"] * (2 - len(quick)) + ([cell(c) for c in full] or ["–"])
+        lines.append(f"| {name} | {smallest(quick[0])[1] if quick else '–'} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

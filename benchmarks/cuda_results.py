@@ -161,8 +161,7 @@ def claims_table(runs: list[dict[str, Any]]) -> str:
     ]
     for plugin in sorted(values):
         folder = ROOT / "plugins" / plugin.replace("-", "_")
-        quick = [c for c in calibration.load(folder) if c.mode == "quick"]
-        cpu = max(quick, key=lambda c: calibration._release_key(c.torch), default=None)
+        cpu = next(iter(calibration.newest_first(calibration.load(folder), "quick")), None)
         spreads = {s.name: s for s in cpu.numbers} if cpu else {}
         passed = total = 0
         worst: tuple[float, str, float] = (math.inf, "", math.inf)

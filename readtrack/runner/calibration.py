@@ -265,6 +265,13 @@ def _release_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in torch_release(version).split("."))
 
 
+def newest_first(calibrations: Sequence[Calibration], mode: str) -> list[Calibration]:
+    """The records of ``mode`` (quick | full), the newest torch release first."""
+    return sorted(
+        (c for c in calibrations if c.mode == mode), key=lambda c: _release_key(c.torch), reverse=True
+    )
+
+
 # -- the rule ---------------------------------------------------------------------------------------------
 def margin_sd(spread: Spread) -> float:
     """(mean − threshold) / sd on the target's passing side; +inf when every seed gave one passing value."""
@@ -370,9 +377,7 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
     )
     lines = [*textwrap.wrap(head, width), ""]
     for mode in MODES:
-        runs = sorted(
-            (c for c in calibrations if c.mode == mode), key=lambda c: _release_key(c.torch), reverse=True
-        )
+        runs = newest_first(calibrations, mode)
         if not runs:
             continue
         dates = sorted({c.date for c in runs})
