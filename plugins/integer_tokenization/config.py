@@ -20,7 +20,7 @@ class Config:
         help="the 'digit tokens' arm splits numbers into single digits; off: it keeps digit runs, as BPE",
         paper="split (the post's proposal)",
     )
-    steps: int = knob(800, quick=200, low=1, high=20_000, help="AdamW steps per model, one batch each")
+    steps: int = knob(1500, quick=200, low=1, high=20_000, help="AdamW steps per model, one batch each")
     lr: float = knob(
         0.0,
         quick=1e-2,

@@ -6,6 +6,7 @@ the other way, an answer read back in the wrong order and a loss that scores the
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 import torch
@@ -27,6 +28,7 @@ from readtrack.plugin_kit.bpe import BPE
 from readtrack.plugin_kit.tasks import IGNORE
 from readtrack.plugin_kit.transformer import TinyTransformer
 from readtrack.runner import run_plugin
+from readtrack.runner.context import RunContext
 
 PLUGIN = "readtrack_plugins.integer_tokenization"
 CORPUS = number_text(3, 600)
@@ -159,3 +161,108 @@ def test_quick_run_reports_the_unseen_number_gap_and_the_switch_makes_a_null_ab(
         "held-out exact match, digit tokens − BPE tokens, unseen",
     ):
         assert reported(null, name) == 0.0, failures(null)
+
+
+class Oracle(torch.nn.Module):
+    """A stand-in for a trained model that adds every given pair: after ``a+b=`` and any answer tokens so far,
+    its logits put 1.0 on the next token of the answer as the tokenizer spells it (its parameter, 0, only
+    carries the device and dtype). ``digit_by_digit``: it spells the answer one digit token at a time instead,
+    the same sum in other tokens wherever the tokenizer has merged digits."""
+
+    def __init__(
+        self, fmt: AdditionFormat, pairs: list[tuple[int, int]], digit_by_digit: bool = False
+    ) -> None:
+        super().__init__()
+        self.fmt, self.pairs, self.digit_by_digit = fmt, pairs, digit_by_digit
+        self.zero = torch.nn.Parameter(torch.zeros(()))
+
+    def next_token(self, prompt: list[int], answer: list[int], written: list[int]) -> int:
+        if not self.digit_by_digit:
+            return answer[len(written)] if len(written) < len(answer) else self.fmt.eos
+        text = self.fmt.bpe.decode([self.fmt.tokens[t] for t in answer[:-1]])
+        done = len(self.fmt.bpe.decode([self.fmt.tokens[t] for t in written if t < len(self.fmt.tokens)]))
+        return self.fmt.encode(text[done])[0] if done < len(text) else self.fmt.eos
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.zero + torch.zeros(*x.shape, self.fmt.vocab, dtype=self.zero.dtype)
+        for row, tokens in enumerate(x.tolist()):
+            prompt, answer = next(
+                self.fmt.example(a, b)
+                for a, b in self.pairs
+                if tokens[: len(self.fmt.example(a, b)[0])] == self.fmt.example(a, b)[0]
+            )
+            for t in range(len(prompt) - 1, len(tokens)):
+                written = tokens[len(prompt) : t + 1]
+                if self.fmt.eos in written or self.fmt.pad in written:
+                    break
+                logits[row, t, self.next_token(prompt, answer, written)] = 1.0
+        return logits
+
+
+def greedy_reading_the_first_position(
+    model: torch.nn.Module, fmt: AdditionFormat, pairs: list[tuple[int, int]], most: int
+) -> list[list[int]]:
+    """Greedy decoding that takes the next token from the logits at position 0, not the last position."""
+    answers = []
+    for a, b in pairs:
+        prompt = fmt.example(a, b)[0]
+        sequence = list(prompt)
+        for _ in range(most):
+            sequence.append(int(model(torch.tensor([sequence]))[0, 0].argmax()))
+            if sequence[-1] == fmt.eos:
+                break
+        answers.append(sequence[len(prompt) :])
+    return answers
+
+
+def greedy_target(
+    fmt: AdditionFormat, model: torch.nn.Module, pairs: list[tuple[int, int]]
+) -> tuple[Any, Any]:
+    """The train stage's greedy target and the measured count of right sums in other tokens, for ``model``."""
+    ctx = RunContext(device="cpu", quick=True, seed=0)
+    stage = ctx.begin_stage("train")
+    experiment._greedy_is_teacher_forced(ctx, model, fmt, pairs, "tokens")
+    (target,) = stage.targets
+    (other,) = stage.measured
+    return target, other
+
+
+PAIRS = [(a, b) for a in (0, 7, 42, 99) for b in (3, 58, 99)]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_greedy_decoding_equals_teacher_forcing_and_the_target_catches_a_decoder_off_by_its_position(
+    monkeypatch: pytest.MonkeyPatch, split: bool
+) -> None:
+    """The train stage's "greedy's tokens exact − teacher-forced exact match" target on a model that adds
+    every pair: both count every pair (the comparison runs on a float64 copy of the model); a greedy decoder
+    reading the wrong position's logits writes other tokens and the target fails."""
+    fmt = AdditionFormat(TOKENIZERS[split], VOCAB, width=2)
+    oracle = Oracle(fmt, PAIRS)
+    answers = experiment.greedy_answers(oracle, fmt, PAIRS, 8)
+    assert answers == [fmt.example(a, b)[1] for a, b in PAIRS]
+    target, other = greedy_target(fmt, oracle, PAIRS)
+    assert (target.passed, target.detail) == (
+        True,
+        f"{len(PAIRS)} vs {len(PAIRS)} of {len(PAIRS)} right (float64)",
+    )
+    assert other.value == 0
+    monkeypatch.setattr(experiment, "greedy_answers", greedy_reading_the_first_position)
+    target, _ = greedy_target(fmt, oracle, PAIRS)
+    assert not target.passed, target
+
+
+def test_a_right_sum_in_other_tokens_is_reported_not_counted_as_teacher_forcing_s_miss() -> None:
+    """A model that writes every sum digit by digit where BPE merged digits (9|8|0 for 98|0): greedy decoding
+    gets the sums right in other tokens, teacher forcing counts those answers wrong, and the target compares
+    like with like (tokens), so it holds; the measured count is how many sums were spelt otherwise. With digit
+    tokens there is one spelling, and it is 0."""
+    fmt = AdditionFormat(TOKENIZERS[False], VOCAB, width=2)
+    merged = [(a, b) for a, b in PAIRS if len(fmt.example(a, b)[1]) < 4]  # 3 digits and <eos> in < 4 tokens
+    assert merged  # the tokenizer merged some answer's digits
+    target, other = greedy_target(fmt, Oracle(fmt, PAIRS, digit_by_digit=True), PAIRS)
+    assert target.passed, target
+    assert other.value == len(merged), other
+    digits = AdditionFormat(TOKENIZERS[True], VOCAB, width=2)
+    target, other = greedy_target(digits, Oracle(digits, PAIRS, digit_by_digit=True), PAIRS)
+    assert target.passed and other.value == 0, (target, other)
