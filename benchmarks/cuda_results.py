@@ -39,6 +39,7 @@ SETS = {
     "seed1_full.jsonl": "full, seed 1",
     "changed_full.jsonl": "full",  # gpu_seeds.sh: the plugins changed since the last lent session
     "shelf_quick_seeds.jsonl": "quick, seeds",  # gpu_seeds.sh: the shelf's quick runs on several seeds
+    "full_seeds.jsonl": "full, seeds",  # `readtrack run NAME... --seeds 0-9`: full runs on several seeds
 }
 
 
@@ -101,8 +102,8 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
     rows: dict[str, dict[str, str]] = {}
     for run in runs:
         record, kind = run["record"], run["kind"]
-        if kind == "quick, seeds":
-            continue  # claims_table's
+        if kind in ("quick, seeds", "full, seeds"):
+            continue  # claims_table's and full_seeds_table's
         name = record["info"]["plugin"]
         failed = _failures(record)
         cell = f"{record['status']} ({record['duration_s']:.0f} s)"
@@ -195,6 +196,25 @@ def claims_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def full_seeds_table(runs: list[dict[str, Any]]) -> str:
+    """A row per plugin whose full run went on several seeds in one call: how many passed, and what failed
+    on which seed."""
+    by_plugin: dict[str, dict[int, dict[str, Any]]] = {}
+    for run in runs:
+        if run["kind"] == "full, seeds":
+            info = run["record"]["info"]
+            by_plugin.setdefault(info["plugin"], {})[info["seed"]] = run["record"]
+    lines = ["| plugin | seeds | passed | what failed |", "|---|---|---:|---|"]
+    for plugin, records in sorted(by_plugin.items()):
+        failed = [
+            f"seed {seed}: {'; '.join(_failures(r))}" for seed, r in sorted(records.items()) if _failures(r)
+        ]
+        passed = sum(1 for r in records.values() if r["status"] == "passed")
+        what = " · ".join(failed) or "–"
+        lines.append(f"| {plugin} | {_seed_list(set(records))} | {passed} of {len(records)} | {what} |")
+    return "\n".join(lines) + "\n"
+
+
 def _seed_list(seeds: set[int]) -> str:
     ordered = sorted(seeds)
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
@@ -279,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     print(shelf_table(runs))
     print("### The quick runs' claims on CUDA, over seeds, against the CPU's calibration\n")
     print(claims_table(runs))
+    print("### Full runs on several seeds\n")
+    print(full_seeds_table(runs))
     return 0
 
 
