@@ -134,6 +134,16 @@ def shelf_table(runs: list[dict[str, Any]]) -> str:
     return summary + "\n\n" + "\n".join(lines) + "\n"
 
 
+def _latest(runs: list[dict[str, Any]], kind: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """(plugin, seed) → the record of its last run of ``kind``: a seed run again in a later call counts
+    once, the later run."""
+    return {
+        (run["record"]["info"]["plugin"], run["record"]["info"]["seed"]): run["record"]
+        for run in runs
+        if run["kind"] == kind
+    }
+
+
 def claims_table(runs: list[dict[str, Any]]) -> str:
     """Each asserted quick target on CUDA over seeds, against its CPU calibration (torch's newest release).
 
@@ -144,12 +154,7 @@ def claims_table(runs: list[dict[str, Any]]) -> str:
     values: dict[str, dict[str, list[float]]] = {}
     goals: dict[tuple[str, str], tuple[float, bool]] = {}
     seeds: dict[str, set[int]] = {}
-    latest = {  # a (plugin, seed) run again in a later call: the later one
-        (run["record"]["info"]["plugin"], run["record"]["info"]["seed"]): run["record"]
-        for run in runs
-        if run["kind"] == "quick, seeds"
-    }
-    for (plugin, _), record in latest.items():
+    for (plugin, _), record in _latest(runs, "quick, seeds").items():
         seeds.setdefault(plugin, set()).add(record["info"]["seed"])
         for stage in record["stages"]:
             for t in stage.get("targets") or []:
@@ -200,10 +205,8 @@ def full_seeds_table(runs: list[dict[str, Any]]) -> str:
     """A row per plugin whose full run went on several seeds in one call: how many passed, and what failed
     on which seed."""
     by_plugin: dict[str, dict[int, dict[str, Any]]] = {}
-    for run in runs:
-        if run["kind"] == "full, seeds":
-            info = run["record"]["info"]
-            by_plugin.setdefault(info["plugin"], {})[info["seed"]] = run["record"]
+    for (plugin, seed), record in _latest(runs, "full, seeds").items():
+        by_plugin.setdefault(plugin, {})[seed] = record
     lines = ["| plugin | seeds | passed | what failed |", "|---|---|---:|---|"]
     for plugin, records in sorted(by_plugin.items()):
         failed = [
