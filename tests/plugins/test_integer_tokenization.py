@@ -173,10 +173,11 @@ class Oracle(torch.nn.Module):
         self, fmt: AdditionFormat, pairs: list[tuple[int, int]], digit_by_digit: bool = False
     ) -> None:
         super().__init__()
-        self.fmt, self.pairs, self.digit_by_digit = fmt, pairs, digit_by_digit
+        self.fmt, self.digit_by_digit = fmt, digit_by_digit
+        self.examples = [fmt.example(a, b) for a, b in pairs]  # (prompt, answer) tokens
         self.zero = torch.nn.Parameter(torch.zeros(()))
 
-    def next_token(self, prompt: list[int], answer: list[int], written: list[int]) -> int:
+    def next_token(self, answer: list[int], written: list[int]) -> int:
         if not self.digit_by_digit:
             return answer[len(written)] if len(written) < len(answer) else self.fmt.eos
         text = self.fmt.bpe.decode([self.fmt.tokens[t] for t in answer[:-1]])
@@ -186,16 +187,12 @@ class Oracle(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.zero + torch.zeros(*x.shape, self.fmt.vocab, dtype=self.zero.dtype)
         for row, tokens in enumerate(x.tolist()):
-            prompt, answer = next(
-                self.fmt.example(a, b)
-                for a, b in self.pairs
-                if tokens[: len(self.fmt.example(a, b)[0])] == self.fmt.example(a, b)[0]
-            )
+            prompt, answer = next((p, a) for p, a in self.examples if tokens[: len(p)] == p)
             for t in range(len(prompt) - 1, len(tokens)):
                 written = tokens[len(prompt) : t + 1]
                 if self.fmt.eos in written or self.fmt.pad in written:
                     break
-                logits[row, t, self.next_token(prompt, answer, written)] = 1.0
+                logits[row, t, self.next_token(answer, written)] = 1.0
         return logits
 
 
