@@ -50,7 +50,6 @@ TABLE_END = "<!-- end of the calibration table -->"
 #: The run modes a record holds, in the order a page lists them.
 MODES = ("quick", "full")
 KIT = "readtrack.plugin_kit"
-KIT_DIR = Path(__file__).resolve().parent / "plugin_kit"
 
 
 @dataclass
@@ -191,18 +190,40 @@ def package_fingerprint(package: str) -> str | None:
 
 
 def _kit_modules(tree: ast.Module) -> set[Path]:
-    """The files of the ``readtrack.plugin_kit`` modules ``tree`` imports."""
+    """The files of the ``readtrack.plugin_kit`` modules ``tree`` imports, found by the import system (the
+    kit installed beside whatever readtrack is imported, never a path guessed from this module's place).
+    ``from readtrack.plugin_kit import name`` counts the module ``name`` when there is one, else the kit's
+    ``__init__``. A kit module that cannot be found is a ValueError: a fingerprint that silently left it out
+    would let an edit to it mark no record stale."""
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == KIT:
-                names |= {f"{KIT}.{a.name}" for a in node.names}
+                names |= {f"{KIT}.{a.name}" if _kit_file(f"{KIT}.{a.name}") else KIT for a in node.names}
             elif node.module.startswith(KIT + "."):
                 names.add(node.module)
         elif isinstance(node, ast.Import):
             names |= {a.name for a in node.names if a.name.startswith(KIT + ".")}
-    paths = {KIT_DIR / (name.split(".")[2] + ".py") for name in names}
-    return {p for p in paths if p.exists()}
+    files = set()
+    for name in names:
+        path = _kit_file(name)
+        if path is None:
+            raise ValueError(f"{name} is imported but cannot be found: no fingerprint without it")
+        files.add(path)
+    return files
+
+
+def _kit_file(module: str) -> Path | None:
+    """The source file of the kit module ``module`` (its ``__init__.py`` for the package), or None."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin).resolve()
 
 
 def load(folder: Path) -> list[Calibration]:

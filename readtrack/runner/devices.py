@@ -93,11 +93,10 @@ def resolve_device(
     import torch
 
     count = torch.cuda.device_count()
-    index = int(index_match.group(1)) if index_match else 0
+    index = int(index_match.group(2)) if index_match else 0
     if index >= count:
-        plural = "device" if count == 1 else "devices"
         raise DeviceError(
-            f"{request} is out of range: {count} CUDA {plural} here (cuda:0 to cuda:{count - 1})"
+            f"{request} is out of range: {plural(count, 'CUDA device')} here (cuda:0 to cuda:{count - 1})"
         )
     return f"cuda:{index}"
 

@@ -205,6 +205,75 @@ def test_the_fingerprint_ignores_docstrings_but_not_code_or_the_kit_it_imports(t
     assert with_kit != code and calibration.fingerprint(folder) != code
 
 
+FINGERPRINTS = """
+import json, sys
+from pathlib import Path
+from readtrack.runner import calibration
+import readtrack
+assert Path(readtrack.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), readtrack.__file__
+print(json.dumps({p.name: calibration.fingerprint(p) for p in sorted(Path(sys.argv[2]).glob("*/experiment.py"))
+                  for p in [p.parent]}))
+"""
+
+
+def _fingerprints_with(root: Path) -> dict[str, str]:
+    """Every built-in plugin's fingerprint in a process that imports readtrack from ``root`` (a copy)."""
+    code = f"import sys; sys.path[:1] = [{str(root)!r}]\n" + FINGERPRINTS
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root), str(PLUGINS)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def _kit_users(module: str) -> set[str]:
+    """The plugins whose code imports ``readtrack.plugin_kit.<module>``, directly or through another kit
+    module, found by reading their text (independently of the fingerprint's ast walk)."""
+    kit = REPO / "readtrack" / "plugin_kit"
+
+    def imports(text: str) -> set[str]:
+        text = "\n".join(line for line in text.splitlines() if re.match(r"\s*(from|import) ", line))
+        named = set(re.findall(r"readtrack\.plugin_kit\.(\w+)", text))
+        for names in re.findall(r"from readtrack\.plugin_kit import ([\w, ]+)", text):
+            named |= {n.strip() for n in names.split(",")}
+        return {n for n in named if (kit / f"{n}.py").exists()}
+
+    reaches = {module}
+    while True:
+        more = {p.stem for p in kit.glob("*.py") if imports(p.read_text()) & reaches} - reaches
+        if not more:
+            break
+        reaches |= more
+    return {
+        folder.name
+        for folder in PLUGINS.iterdir()
+        if (folder / "experiment.py").exists()
+        and any(imports(f.read_text()) & reaches for f in folder.glob("*.py") if f.name != "__init__.py")
+    }
+
+
+@pytest.mark.slow
+def test_an_edit_to_a_kit_module_changes_the_fingerprint_of_every_plugin_that_imports_it(
+    tmp_path: Path,
+) -> None:
+    """The kit is found by the import system, wherever readtrack is installed: here a copy of the package,
+    whose ``plugin_kit/tasks.py`` gains a line of code (and, first, only a docstring edit)."""
+    import shutil
+
+    root = tmp_path / "site"
+    shutil.copytree(REPO / "readtrack", root / "readtrack", ignore=shutil.ignore_patterns("__pycache__"))
+    before = _fingerprints_with(root)
+    tasks = root / "readtrack" / "plugin_kit" / "tasks.py"
+    text = tasks.read_text()
+    tasks.write_text(text.replace('"""', '"""An edited docstring. ', 1))
+    assert _fingerprints_with(root) == before, "a docstring is not code"
+    tasks.write_text(text + "\nEDITED = 1\n")
+    after = _fingerprints_with(root)
+    changed = {name for name in before if after[name] != before[name]}
+    assert changed == _kit_users("tasks")
+    assert 0 < len(changed) < len(before), changed
+
+
 def test_the_fingerprint_leaves_out_the_check_stage_not_what_it_calls(tmp_path: Path) -> None:
     """Every stage is seeded afresh, so a stricter check cannot move a calibrated number: no recalibration.
     A helper the check calls, outside ``def check``, may be shared with train, so it still counts."""

@@ -224,6 +224,23 @@ def test_emu_is_a_device_of_the_cli_for_plugins_that_support_cuda() -> None:
         devices.resolve_device("emu", ("cpu",), plugin="cpu-only")
 
 
+def test_a_cuda_index_is_the_requests_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--device cuda:1`` on a machine with two GPUs. A second GPU is what a test here cannot have, so
+    torch's two CUDA queries are faked (only they: the index is read and checked by our code)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert devices.resolve_device("cuda:1", ("cpu", "cuda")) == "cuda:1"
+    assert devices.resolve_device("CUDA:0", ("cpu", "cuda")) == "cuda:0"
+    assert devices.resolve_device("cuda", ("cpu", "cuda")) == "cuda:0"
+    with pytest.raises(DeviceError, match=r"cuda:2 is out of range: 2 CUDA devices here \(cuda:0 to cuda:1\)"):
+        devices.resolve_device("cuda:2", ("cpu", "cuda"))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(DeviceError, match=r"1 CUDA device here \(cuda:0 to cuda:0\)"):
+        devices.resolve_device("cuda:1", ("cpu", "cuda"))
+
+
 ON_THE_CURRENT_DEVICE = """
 import torch
 
