@@ -7,7 +7,9 @@ lines on a pipe of its own; whatever the learner's code prints (Python or C) goe
 - keeps the first :data:`OUTPUT_LIMIT` characters of that output and says how much more there was;
 - kills the worker when a stage runs past its timeout plus a grace (the worker's own timer stops any
   Python loop first; a loop that swallows the timer, or a long native call, meets the kill);
-- turns a worker that dies without a result (``os._exit``, a segfault, a kill) into a failed attempt.
+- turns a worker that dies without a result (``os._exit``, a segfault, a kill) into a failed attempt, and
+  one that dies before it said it was ready (``{"type": "ready"}``, once readtrack's own modules and the
+  plugin are imported, before the learner's code is) into readtrack's error, never the learner's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from readtrack.base.processes import python_module
 from readtrack.plugins.records import Emit
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult
@@ -56,7 +59,7 @@ def grade_isolated(
     """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
     train_quick = quick if train_quick is None else train_quick
     limits = stage_limits(plugin.name, quick=quick, train_quick=train_quick, timeout=timeout)
-    command = [sys.executable, "-m", "readtrack.practice.isolation", plugin.name, str(path)]
+    command = python_module("readtrack.practice.isolation", plugin.name, str(path))
     command += ["--seed", str(seed), "--device", device]
     command += ["--timeout", str(timeout)] if timeout is not None else []
     command += ["--train"] if train else []
@@ -85,7 +88,7 @@ def grade_isolated(
     for reader in readers:
         reader.start()
     result: PracticeResult | None = None
-    stage, killed = None, None
+    stage, killed, ready = None, None, False
     deadline = time.monotonic() + STARTUP_S
     try:
         while True:
@@ -113,6 +116,9 @@ def grade_isolated(
             if event.get("type") == "practice":
                 result = PracticeResult.from_dict(event["result"])
                 continue
+            if event.get("type") == "ready":
+                ready = True
+                continue
             if event.get("type") == "stage" and event.get("event") == "start":
                 stage = str(event.get("stage"))
                 limit = limits.get(stage, 0.0)
@@ -129,6 +135,10 @@ def grade_isolated(
             process.wait()
         for reader in readers:
             reader.join(timeout=5)
+    if result is None and not ready and killed is None:
+        last = next((line for line in reversed(output.text().splitlines()) if line.strip()), "")
+        error = f"readtrack's grading process failed to start (exit code {process.returncode}): {last}"
+        return PracticeResult(plugin.name, plugin.targets, str(path.resolve()), "error", error=error)
     if result is None:
         result = _died(plugin, path, process.returncode, stage, killed)
     result.output = output.text()
@@ -216,13 +226,14 @@ def _worker(argv: list[str]) -> int:
             from readtrack.plugins.records import json_lines
             from readtrack.practice.declared import practice_plugin
             from readtrack.practice.grading import grade_here
-        finally:
+        finally:  # a failure here is readtrack's: its traceback on stderr, and no "ready" (the parent tells)
             os.dup2(learner_stderr, 2)
             os.close(learner_stderr)
     os.dup2(2, 1)  # the learner's prints, Python's or C's, go where the parent caps them
 
     write: Callable[[dict[str, Any]], None] = json_lines(events)
     plugin = practice_plugin(args.name)
+    write({"type": "ready"})  # readtrack's part is loaded: what fails from here on is the attempt's
     try:
         result = grade_here(
             plugin,

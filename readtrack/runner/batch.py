@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from typing import Any, Protocol, TextIO
 from uuid import uuid4
 
 from readtrack.base.errors import UsageError
+from readtrack.base.processes import python_module
 from readtrack.base.words import plural, seeds_label
 from readtrack.plugins.knobs import value_text
 from readtrack.plugins.records import RunRecord, RunStatus, json_lines, worst_status
@@ -95,7 +95,7 @@ class RunSettings:
 
     def argv(self, job: Job) -> list[str]:
         """The worker's command line, when the run is a process of its own."""
-        return [sys.executable, "-m", "readtrack", *self.cli_args(job)]
+        return python_module("readtrack", *self.cli_args(job))
 
     def cli_args(self, job: Job) -> list[str]:
         """The run's arguments after ``readtrack`` (what a fork server is given)."""

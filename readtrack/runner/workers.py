@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from readtrack.base.processes import python_module
 from readtrack.plugins.records import RunRecord
 
 #: The line that ends a job on stdout; ``exit`` is the child's exit code (negative: killed by that signal).
@@ -162,7 +163,7 @@ def run_jobs(
         elif (handed := _hand_over(idle, job, forkable)) is not None:
             worker = handed
         else:
-            worker = spawn([sys.executable, "-m", "readtrack.cli.forkserver"], serves=True)
+            worker = spawn(python_module("readtrack.cli.forkserver"), serves=True)
             worker.begin(job)
             _send(worker, forkable.cli_args(job))  # a server that dies at once: its reader ends the job
         busy.append(worker)

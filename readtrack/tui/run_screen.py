@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -75,9 +74,10 @@ def run_command(
 ) -> list[str]:
     """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` and ``--set`` when
     given: the knobs panel's settings reach the run exactly as the CLI's would)."""
+    from readtrack.base.processes import python_module
     from readtrack.plugins.knobs import value_text
 
-    argv = [sys.executable, "-m", "readtrack", "run", plugin, "--json", "--device", device]
+    argv = python_module("readtrack", "run", plugin, "--json", "--device", device)
     argv += ["--seeds", seeds] if seeds.strip() else []
     for key, value in (settings or {}).items():
         argv += ["--set", f"{key}={value_text(value)}"]

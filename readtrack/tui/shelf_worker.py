@@ -13,19 +13,19 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
 
+from readtrack.base.processes import python_module
 from readtrack.catalog.model import Catalog, Section
 
 
 def shelf_command(section: str | None, quick: bool = True) -> list[str]:
     """The subprocess: the shelf runner of ``readtrack run --all`` (one section's plugins when given)."""
-    argv = [sys.executable, "-m", "readtrack", "run", "--all", "--json", "--device", "auto"]
+    argv = python_module("readtrack", "run", "--all", "--json", "--device", "auto")
     argv += ["--section", section] if section else []
     return [*argv, "--quick"] if quick else argv
 

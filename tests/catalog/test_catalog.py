@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from readtrack.base import paths
 from readtrack.base.errors import CatalogError, UsageError
 from readtrack.catalog import arxivid
 from readtrack.catalog import model as catalog
@@ -199,11 +200,13 @@ def test_arxiv_ids(text: str, expected: str | None) -> None:
     assert (str(parsed) if parsed else None) == expected
 
 
-def test_the_repository_root_holds_no_papers_yaml_a_newcomer_would_edit() -> None:
-    """The seed list ships as readtrack/data/papers.yaml only: a ./papers.yaml at the clone's root would be
-    the list in use there, and a newcomer's first marks would edit the project's tracked file (issue 53)."""
-    assert not (REPO / "papers.yaml").exists()
-    assert (REPO / "readtrack" / "data" / "papers.yaml").is_file()
+def test_the_seed_list_is_the_repositorys_top_level_papers_yaml_and_only_there() -> None:
+    """The design card's top level: readtrack, plugins, papers.yaml, tests, pyproject.toml, README.md.
+    The list at the root is the reader's, kept in git; a wheel's copy is made from it at build time
+    (tests/test_wheel_install.py), so the tree holds no second copy to drift (issue 71)."""
+    assert (REPO / "papers.yaml").is_file()
+    assert not list((REPO / "readtrack").rglob("*.yaml")), "a second copy of the list inside the package"
+    assert paths.bundled_catalog_text() == (REPO / "papers.yaml").read_text(encoding="utf-8")
 
 
 def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:

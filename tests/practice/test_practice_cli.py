@@ -672,3 +672,20 @@ def test_practice_timeouts_come_from_the_model_solutions_time_and_say_it(
         "practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--train", "--full"
     )
     assert "✓ claim: twice two: 4 (≥ 3.5 needed)" in full.stdout
+
+
+def test_readtracks_own_failure_to_start_is_never_the_learners(tiny: object, tmp_path: Path) -> None:
+    """A torch that cannot be imported in the grading process (a broken install, here a package on
+    PYTHONPATH that raises) fails readtrack's part, before the learner's code is touched: the attempt is
+    readtrack's error, with the cause, and never "your code's process"."""
+    broken = tmp_path / "broken" / "torch"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise ImportError("a broken torch install")\n', encoding="utf-8")
+    learner(tmp_path, "return x + x\n")
+    env = {"PYTHONPATH": str(broken.parent)}
+    done = run_cli("practice", "tinypractice", "--dir", str(tmp_path / "mine"), "--check", "--json", env=env)
+    result = json.loads(done.stdout)
+    assert result["status"] == "error", result
+    started = "readtrack's grading process failed to start (exit code 1): ImportError"
+    assert result["error"].startswith(started)
+    assert "a broken torch install" in result["error"] and "your code" not in result["error"]

@@ -211,8 +211,8 @@ from pathlib import Path
 from readtrack.runner import calibration
 import readtrack
 assert Path(readtrack.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), readtrack.__file__
-print(json.dumps({p.name: calibration.fingerprint(p) for p in sorted(Path(sys.argv[2]).glob("*/experiment.py"))
-                  for p in [p.parent]}))
+folders = sorted(p.parent for p in Path(sys.argv[2]).glob("*/experiment.py"))
+print(json.dumps({folder.name: calibration.fingerprint(folder) for folder in folders}))
 """
 
 
