@@ -11,7 +11,7 @@ import pytest
 from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_CATALOG = REPO / "readtrack" / "data" / "papers.yaml"
+SEED_CATALOG = REPO / "papers.yaml"
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,7 @@ def test_wheel_installs_the_builtin_plugins_as_readtrack_plugins(tmp_path: Path)
     source.mkdir()
     for name in ("readtrack", "plugins"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in", "papers.yaml"):
         shutil.copy(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     # Offline with the setuptools at hand when it understands `license = "MIT"` (PEP 639, setuptools 77);
@@ -67,6 +67,8 @@ def test_wheel_installs_the_builtin_plugins_as_readtrack_plugins(tmp_path: Path)
     run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel)
 
     assert (site / "readtrack_plugins" / "__init__.py").is_file()
+    # the seed list: the repository's top-level papers.yaml, copied in at build time (setup.py)
+    assert (site / "readtrack" / "data" / "papers.yaml").read_bytes() == (REPO / "papers.yaml").read_bytes()
     assert not (site / "plugins").exists(), "a top-level `plugins` package was installed"
     home = tmp_path / "home"
     env = {

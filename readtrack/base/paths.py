@@ -67,10 +67,20 @@ SAMPLE_HEADER = (
 
 
 def bundled_catalog_text() -> str:
-    """The seed reading list shipped with readtrack."""
+    """The seed reading list shipped with readtrack: the repository's top-level papers.yaml, which a wheel
+    carries as ``readtrack/data/papers.yaml`` (``setup.py`` copies it at build time). An editable install
+    runs the clone's own sources, so it reads the clone's papers.yaml, as edited there."""
     from importlib import resources  # only for a first run: not on every command's path
 
-    return resources.files("readtrack").joinpath("data/papers.yaml").read_text(encoding="utf-8")
+    packaged = resources.files("readtrack").joinpath("data/papers.yaml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    clone = Path(__file__).resolve().parents[2] / "papers.yaml"
+    try:
+        return clone.read_text(encoding="utf-8")
+    except OSError as err:
+        missing = f"readtrack's seed list is missing ({clone}: {err.strerror}): reinstall readtrack"
+        raise StorageError(missing) from None
 
 
 def catalog_path() -> Path:

@@ -15,7 +15,7 @@ from readtrack.catalog import bibtex
 from readtrack.catalog.model import Catalog, Paper, Section
 from readtrack.plugins import links
 
-SEED = Path(__file__).resolve().parents[2] / "readtrack" / "data" / "papers.yaml"
+SEED = Path(__file__).resolve().parents[2] / "papers.yaml"
 ENTRY = re.compile(r"@(?P<type>\w+)\{(?P<key>[^,\s]+),\n(?P<body>.*?)\n\}", re.DOTALL)
 
 

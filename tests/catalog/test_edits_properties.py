@@ -23,7 +23,7 @@ from readtrack.catalog import identity as paper_identity
 from readtrack.catalog.model import STATUSES, NewPaper
 from readtrack.plugins import links
 
-SEED = Path(__file__).resolve().parents[2] / "readtrack" / "data" / "papers.yaml"
+SEED = Path(__file__).resolve().parents[2] / "papers.yaml"
 SEED_CATALOG = links.load(SEED, cache=False)
 PAPER_IDS = [p.id for p in SEED_CATALOG.papers()]
 SECTIONS = [s.name for s in SEED_CATALOG.sections]

@@ -133,13 +133,21 @@ def test_init_copies_the_papers_yaml_of_the_working_folder_and_says_which_file_i
     assert (fresh_home / "papers.yaml").read_text() == here.read_text()
 
 
-def test_a_newcomer_in_the_clone_edits_the_data_dir_copy_not_a_tracked_file(fresh_home: Path) -> None:
-    """The README's first line leaves a person inside the clone: their first ``mark`` must not edit a file
-    of the project (the clone's root has no papers.yaml; the seed list ships inside the package)."""
+def test_in_the_clone_readtrack_uses_the_top_level_papers_yaml(fresh_home: Path, tmp_path: Path) -> None:
+    """The clone is the reader's lab kept in git: run there, readtrack works on the root papers.yaml (one
+    changed line for a ``mark``), creates no copy in the data dir, and ``init`` starts the data dir's list
+    from the list as edited (a copy of the clone's root, so the test leaves the real one alone)."""
     repo = Path(__file__).resolve().parents[2]
-    tracked = {p: p.read_bytes() for p in (repo / "readtrack" / "data").glob("*.yaml")}
-    result = run_cli("mark", "gpt", "read", cwd=repo)
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    before = (repo / "papers.yaml").read_text(encoding="utf-8")
+    (clone / "papers.yaml").write_text(before, encoding="utf-8")
+    result = run_cli("mark", "gpt", "read", cwd=clone)
     assert result.returncode == 0, result.stderr
-    assert not (repo / "papers.yaml").exists()
-    assert {p.id: p.status for p in load(fresh_home / "papers.yaml").papers()}["gpt"] == "read"
-    assert {p: p.read_bytes() for p in tracked} == tracked
+    after = (clone / "papers.yaml").read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][1].strip() == "status: read", changed
+    assert not (fresh_home / "papers.yaml").exists()
+    result = run_cli("init", cwd=clone)
+    assert result.returncode == 0, result.stderr
+    assert (fresh_home / "papers.yaml").read_text(encoding="utf-8") == after

@@ -18,7 +18,7 @@ from readtrack.catalog.model import Catalog, NewPaper, Paper, Section
 from readtrack.plugins import links
 
 LISTS = Path(__file__).resolve().parents[1] / "data" / "lists"
-SEED = Path(__file__).resolve().parents[2] / "readtrack" / "data" / "papers.yaml"
+SEED = Path(__file__).resolve().parents[2] / "papers.yaml"
 
 
 def read_list(name: str) -> markdown.ImportedList:

@@ -26,7 +26,7 @@ from readtrack.plugins import links
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN = [p for p in plugins.discover(include_user=False) if p.source == plugins.BUILTIN]
 NAMES = [p.name for p in BUILTIN]
-CATALOGS = [REPO / "readtrack" / "data" / "papers.yaml"]
+CATALOGS = [REPO / "papers.yaml"]
 
 
 def test_every_builtin_plugin_loads() -> None:
