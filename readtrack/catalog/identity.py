@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from readtrack.catalog import arxivid
-from readtrack.catalog.keys import author_key, doi_of, title_key
-from readtrack.catalog.markdown.items import short_name
+from readtrack.catalog.keys import author_key, doi_of, short_name, title_key
 from readtrack.catalog.model import Catalog, Paper, untitled
 
 if TYPE_CHECKING:

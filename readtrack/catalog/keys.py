@@ -30,6 +30,8 @@ _WORD, _ASCII_WORD = r"[^\W_]+", r"[a-z0-9]+"  # letters (of any script) and dig
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}  # "John Smith Jr." is a Smith
 _DOI_LINK = r"(?:doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?)(10\.\d{4,9}/[^\s?#]+)"  # in lowercase text
 _DOI = r"(?:doi:\s*)?(10\.\d{4,9}/\S+)"
+#: The short name in brackets that starts an item's text: ``GCN`` in ``[GCN] Large Kernel Matters``.
+SHORT_NAME = re.compile(r"^\s*\[(?![xX ]\])(?P<name>[^\[\]\n]{1,30})\]\s+(?=\S)")
 
 
 def ascii_letters(text: str) -> str:
@@ -82,3 +84,9 @@ def doi_of(text: str | None) -> str | None:
         return None
     found = re.search(_DOI_LINK, text) or re.fullmatch(_DOI, text)
     return found.group(1).rstrip("/.") if found else None
+
+
+def short_name(text: str) -> str | None:
+    """The short name in brackets that starts an item's text (``GCN`` in ``[GCN] Large Kernel Matters``)."""
+    found = SHORT_NAME.match(text)
+    return found.group("name").strip() if found else None

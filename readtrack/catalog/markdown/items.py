@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readtrack.catalog import arxivid
+from readtrack.catalog.keys import SHORT_NAME
 from readtrack.catalog.markdown.lists import slug
 from readtrack.catalog.reader import valid_id
 
@@ -47,7 +48,6 @@ _LEADS_INTO_LINK = frozenset(
 )
 _NOTE_SEPARATOR = re.compile(r"\s*--\s*|\s+#\s+")
 # "[GCN] Large Kernel Matters": a short name in brackets before the title (the label keeps it)
-_SHORT_NAME = re.compile(r"^\s*\[(?![xX ]\])(?P<name>[^\[\]\n]{1,30})\]\s+(?=\S)")
 _STRAY_CHECKBOX = re.compile(r"(?<!\S)\[[xX]\](?=\s|$)")  # "Title -- [x] Subtitle": a checkbox typed twice
 # a repository on a code host: github.com/OWNER/REPO (a profile page alone is not code)
 _REPO_URL = re.compile(
@@ -472,12 +472,6 @@ def _note_separator(head: str, slots: list[_Slot]) -> re.Match[str] | None:
     return None
 
 
-def short_name(text: str) -> str | None:
-    """The short name in brackets that starts an item's text (``GCN`` in ``[GCN] Large Kernel Matters``)."""
-    found = _SHORT_NAME.match(text)
-    return found.group("name").strip() if found else None
-
-
 def continuation_links(children: list[Token]) -> tuple[list[str], list[str]]:
     """(arXiv ids, code links) of the links in inline tokens (an item's continuation lines), in order."""
     text, slots, _ = protect(children)
@@ -553,8 +547,8 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
     wording = _BARE_ARXIV.sub("", _STRAY_CHECKBOX.sub(" ", flatten(head, slots, keep_urls=True)))
     wording = dates.take(_EMPTY_BRACKETS.sub("", wording))
     flat = dates.take(flat, citations=True)
-    if leading_link is None and (short_name := _SHORT_NAME.match(flat)):
-        flat = flat[short_name.end() :]  # the label keeps it
+    if leading_link is None and (short := SHORT_NAME.match(flat)):
+        flat = flat[short.end() :]  # the label keeps it
     if dates.year is None and (mentioned := _ANY_YEAR.search(flat)):
         dates.year = int(mentioned.group(1))
     # tidy before restoring: an escaped "\:" or "\(" at the edge is the user's, not a separator to trim
