@@ -28,7 +28,7 @@ CHILD = """
 import asyncio, sys, time
 from pathlib import Path
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui import paper_view
+from readtrack.tui.screens import paper_view
 
 marks = {}
 action = MainScreen.action_paper_view

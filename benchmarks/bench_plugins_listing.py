@@ -43,7 +43,7 @@ def make_user_plugins(folder: Path, count: int) -> None:
 def fill_history(env: dict[str, str], runs: int) -> None:
     code = f"""
 from readtrack.plugins.records import RunInfo, RunRecord, StageResult
-from readtrack.runner import history
+from readtrack.history import runs as history
 for i in range({runs}):
     when = f"2026-01-01T00:{{i // 60:02d}}:{{i % 60:02d}}+00:00"
     info = RunInfo(run_id=f"run{{i}}", plugin=f"userplugin{{i % 20}}", paper_id="p", device="cpu",

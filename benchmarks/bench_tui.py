@@ -98,7 +98,7 @@ def filter_keystrokes(path: Path, query: str) -> list[float]:
 def filter_work(path: Path, query: str) -> list[float]:
     """Seconds the app's filter takes per key (no screen), typing ``query`` letter by letter after "/"."""
     from readtrack.plugins.links import load
-    from readtrack.tui.rows import IncrementalFilter
+    from readtrack.tui.widgets.rows import IncrementalFilter
 
     live = IncrementalFilter(list(load(path).papers()), {})
     live.prepare()  # the app does this when "/" is pressed

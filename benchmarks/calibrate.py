@@ -11,7 +11,7 @@
 3. ``--write`` records them in ``plugins/NAME/calibration.json`` (in place of that mode's calibration on the
    same torch release, beside the others), rewrites the generated end of each page from the record and the
    table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
-   rule (``readtrack.runner.calibration.problems``), which ``tests/runner/test_calibration.py`` fails on.
+   rule (``readtrack.history.calibration.problems``), which ``tests/history/test_calibration.py`` fails on.
 4. ``--summary`` runs nothing and prints, from the records, a row per plugin: the quick target with the
    smallest margin, and each record's smallest margin over its asserted targets (how many, on how many seeds).
 5. ``--extend`` adds the seeds run to the record of that mode and torch instead of replacing it (``--full
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,10 +50,10 @@ def main() -> None:
     args = parser.parse_args()
     homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
     os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
-    from readtrack.runner import calibration
-    from readtrack.runner.batch import parse_seeds
-    from readtrack.runner.history import plugin_listing
-    from readtrack.runner.spread import seed_dependent
+    from readtrack.batch.groups import parse_seeds
+    from readtrack.history import calibration
+    from readtrack.history.runs import plugin_listing
+    from readtrack.history.spread import seed_dependent
 
     builtin = [
         row["name"] for row in plugin_listing() if row["status"] == "ok" and row["source"] == "built-in"
@@ -65,11 +64,16 @@ def main() -> None:
         return
     seeds = parse_seeds(args.seeds)
     if not args.no_run:
-        mode = [] if args.full else ["--quick"]
-        command = [sys.executable, "-m", "readtrack", "run", *names, *mode, "--only", "train"]
-        command += ["--seeds", args.seeds, "--jobs", str(args.jobs), "--yes"]
-        command += ["--timeout", "0"]  # numbers, not times: a loaded machine must not cut a run short
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
+        from readtrack.batch.groups import BatchCancelled, RunSettings, run_batch
+        from readtrack.runner.run import resolve_threads
+
+        # numbers, not times: a loaded machine must not cut a run short (timeout 0)
+        settings = RunSettings(quick=not args.full, only="train", timeout=0, threads=resolve_threads())
+        try:
+            run_batch(names, seeds, settings, workers=args.jobs)  # on this machine's executor, recorded
+        except BatchCancelled as stop:
+            print(stop.summary(), file=sys.stderr)
+            raise SystemExit(130) from None
     print(f"{'full' if args.full else 'quick'} runs, seeds {args.seeds}, history in {', '.join(homes)}\n")
     found: dict[str, list[calibration.Calibration]] = {}
     for name in names:
@@ -139,7 +143,7 @@ def main() -> None:
 def summary(records: dict[str, list[Any]]) -> str:
     """A Markdown row per plugin: its quick target (newest torch) with the smallest margin, and for each
     record (quick on each torch, newest first, then full) the smallest margin over its asserted targets."""
-    from readtrack.runner import calibration
+    from readtrack.history import calibration
 
     def smallest(c: Any) -> tuple[float, str, int]:
         targets = [s for s in c.numbers if s.kind == "target"]
@@ -169,8 +173,9 @@ def summary(records: dict[str, list[Any]]) -> str:
 def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict[str, dict]:
     """Torch release → seed → the newest finished run of that seed among ``name``'s multi-seed runs in every
     home: a record is one release's, so runs of two releases are never mixed, whichever is newer."""
-    from readtrack.runner import calibration, history
-    from readtrack.runner.spread import GroupRecord
+    from readtrack.history import calibration
+    from readtrack.history import runs as history
+    from readtrack.history.spread import GroupRecord
 
     best: dict[str, dict] = {}
     for home in homes:
@@ -189,8 +194,8 @@ def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -
 
 
 def plugin_folder(name: str) -> Path:
+    from readtrack.history.calibration import package_folder
     from readtrack.plugins.discovery import load_plugin
-    from readtrack.runner.calibration import package_folder
 
     folder = package_folder(load_plugin(name).info.package)
     assert folder is not None, name

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from readtrack.runner import calibration
+from readtrack.history import calibration
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"

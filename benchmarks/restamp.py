@@ -3,7 +3,7 @@
 ``python benchmarks/restamp.py NAME [NAME ...] --base REV [--seeds 0-1] [--full-seeds 0-0] [--jobs 2]
 [--write]``
 
-A calibration holds for the code it ran (``readtrack.runner.calibration.fingerprint``). Moving a plugin's
+A calibration holds for the code it ran (``readtrack.history.calibration.fingerprint``). Moving a plugin's
 literals into its ``config.py`` changes that code but, done right, not one number it computes. This script
 proves it the only way that counts, by running both: the plugin as it was at ``REV`` (a git worktree of it,
 the readtrack of that commit too) and as it is now, on the same seeds, quick and full, one thread a run, on
@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="re-stamp the records when all numbers agree")
     args = parser.parse_args()
     os.environ.setdefault("READTRACK_HOME", tempfile.mkdtemp(prefix="restamp-"))
-    from readtrack.runner import calibration
-    from readtrack.runner.batch import parse_seeds
+    from readtrack.batch.groups import parse_seeds
+    from readtrack.history import calibration
 
     runs = [(True, s) for s in (parse_seeds(args.seeds) if args.seeds else [])]
     runs += [(False, s) for s in (parse_seeds(args.full_seeds) if args.full_seeds else [])]

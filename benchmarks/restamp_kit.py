@@ -45,7 +45,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 #: The module that defines ``fingerprint``, imported from the temporary root. Update it if the module moves.
-CALIBRATION = "readtrack.runner.calibration"
+CALIBRATION = "readtrack.history.calibration"
 KIT = "readtrack/plugin_kit"
 FILE = "calibration.json"
 CODE = re.compile(r'"code":\s*"([0-9a-f]+)"')

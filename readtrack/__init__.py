@@ -45,9 +45,10 @@ def run(
     combination, the defaults added); ``seeds`` runs each setting on several seeds. One run happens in this
     process; more in worker processes, ``jobs`` at a time. Values are checked as ``--set`` checks them.
     """
+    from readtrack.batch import groups as batch
+    from readtrack.batch import sweep
     from readtrack.plugins import discovery as plugins
     from readtrack.plugins import knobs
-    from readtrack.runner import batch, sweep
     from readtrack.runner import run as runner
 
     plugin = plugins.load_plugin(name)
@@ -76,7 +77,7 @@ def run(
 def plot(name: str | None = None, *, records: Sequence[RunRecord] = (), ids: Sequence[str] = ()) -> Figure:
     """The matplotlib figure ``readtrack plot`` saves: of ``records`` (lines by setting, a band over seeds),
     else of ``name``'s runs ``ids`` (default: its newest run, group or sweep); ``fig.savefig`` keeps it."""
-    from readtrack.runner import pictures
+    from readtrack.render import pictures
 
     if records:
         return pictures.figure(pictures.by_setting(records))

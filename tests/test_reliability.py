@@ -19,9 +19,9 @@ import pytest
 from cli_runner import run_cli
 
 from readtrack.base.writelock import locked
+from readtrack.history import runs as history
 from readtrack.plugins import links
 from readtrack.plugins.records import RunInfo, RunRecord
-from readtrack.runner import history
 
 IDS = ["adamw", "lbfgs", "transformer", "attention", "gpt", "bert", "t5", "roberta"]
 

@@ -2,7 +2,7 @@
 
 Each module owns its tables and creates them with ``CREATE TABLE IF NOT EXISTS`` through
 :func:`ensure_schema` (synced metadata: ``readtrack.catalog.metadata``; run history:
-``readtrack.runner.history``). WAL mode lets the TUI read while a sync or a run writes from another process.
+``readtrack.history.runs``). WAL mode lets the TUI read while a sync or a run writes from another process.
 
 `check_database` and `repair_database` are ``readtrack doctor``'s and ``doctor --repair``'s: a database
 SQLite cannot read (garbage bytes, a cut-off file) is moved aside, what can still be read of it is copied

@@ -14,7 +14,7 @@ short name before the title (``[GCN]``): such pairs only look similar.
 
 `Identity` is what identifies one listing, `IdentityIndex` finds the listing a new one is the same paper
 as; `already_listed` applies the rule to papers about to be added (`readtrack.catalog.edits.add_many`), and
-`readtrack.catalog.importer` to a whole imported list.
+`readtrack.formats.importer` to a whole imported list.
 """
 
 from __future__ import annotations

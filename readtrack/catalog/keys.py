@@ -44,7 +44,7 @@ def title_key(text: str) -> str:
     """A title for comparing: its words in lowercase ASCII, without LaTeX braces and escapes, punctuation,
     a bracketed year or a trailing "arXiv preprint arXiv:1512.03385" (what a citation appends)."""
     if "\\" in text or "{" in text:
-        from readtrack.catalog.formats.latex import to_text  # light, and a title seldom needs it
+        from readtrack.catalog.latex import to_text  # light, and a title seldom needs it
 
         text = to_text(text)
     text = (text if text.isascii() else ascii_letters(text)).lower()
@@ -64,7 +64,7 @@ def author_key(name: str | None) -> str | None:
     if not name:
         return None
     if "\\" in name or "{" in name:
-        from readtrack.catalog.formats.latex import to_text
+        from readtrack.catalog.latex import to_text
 
         name = to_text(name)
     # "Last, First", "Last, Jr, First" and "First Last, Jr": the last name ends the first part

@@ -181,7 +181,7 @@ def first_authors(papers: list[Paper]) -> dict[str, str]:
     if not stored:
         return {}
     from readtrack.base.store import connect
-    from readtrack.catalog.formats.stored import details as imported
+    from readtrack.catalog.stored import details as imported
 
     found: dict[str, str] = {}
     try:

@@ -93,7 +93,8 @@ class Paper:
     # the paper plugins that run this paper: ``plugin: adamw`` or ``plugin: [adamw, schedule-free]``
     plugins: list[str] = field(default_factory=list, metadata={"key": "plugin"})
     # the BibTeX entry's type and cite key, as its first line: ``"@inproceedings{vaswani2017attention}"``
-    # (written by a BibTeX import, kept by the export: `readtrack.catalog.bibtex`); the rule: `catalog_reader`
+    # (written by a BibTeX import, kept by the export: `readtrack.formats.bibtex.writer`);
+    # the rule: `catalog_reader`
     bibtex: str | None = None
     # "file" when papers.yaml says ``plugin:`` (``plugin: []`` opts out of linking), "arxiv id", "doi" or
     # "title and first author" when the plugins were found so (`readtrack.plugins.links`), None when none

@@ -212,7 +212,7 @@ def init(
     overwrites a list of yours; a sample list in the way is kept as sample-papers.yaml."""
     from readtrack.base.paths import catalog_path, own_catalog_path
     from readtrack.base.safe_text import visible
-    from readtrack.catalog.own_list import init_catalog
+    from readtrack.formats.own_list import init_catalog
 
     own = own_catalog_path()
     here = Path.cwd() / "papers.yaml"
@@ -230,8 +230,8 @@ def init(
 @app.command()
 def stats() -> None:
     """Reading progress per section, and plugin coverage: papers with a plugin, run, passing per device."""
+    from readtrack.history.coverage import coverage, newest_statuses
     from readtrack.render.papers import stats_table
-    from readtrack.runner.coverage import coverage, newest_statuses
 
     catalog = _load()
     newest, problem = newest_statuses()
@@ -264,8 +264,8 @@ def import_list(
     ),
 ) -> None:
     """Merge a reading list or library into papers.yaml, skipping papers already there."""
+    from readtrack import formats
     from readtrack.base.errors import ReadtrackError, UsageError
-    from readtrack.catalog import formats
 
     if not zotero and not file:
         raise UsageError("give a file to import (FILE.md, FILE.bib or FILE.json), or --zotero [DIR]")
@@ -289,7 +289,7 @@ def export(
     output: str = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
 ) -> None:
     """Write the whole list as a markdown checklist, BibTeX or JSON."""
-    from readtrack.catalog.importer import export_catalog
+    from readtrack.formats.importer import export_catalog
 
     result = export_catalog(_catalog_path(), fmt, Path(output) if output else None)
     if result.written_to is None:

@@ -146,7 +146,7 @@ def run(
 def _check_plot(path: Path, names: list[str], run_all: bool) -> None:
     """``--plot FILE``: one plugin, an SVG or PNG file (checked before anything runs)."""
     from readtrack.base.errors import UsageError
-    from readtrack.runner.pictures import checked_path
+    from readtrack.render.pictures import checked_path
 
     if run_all or len(names) != 1:
         raise UsageError("--plot draws the runs of one plugin: give one NAME")
@@ -156,7 +156,7 @@ def _check_plot(path: Path, names: list[str], run_all: bool) -> None:
 def _save_newest_plot(path: Path | None, plugin: str) -> None:
     """``--plot`` after a JSON batch: the newest runs of ``plugin`` in history (the sweep's, the group)."""
     if path is not None:
-        from readtrack.runner.pictures import chosen
+        from readtrack.render.pictures import chosen
 
         _save_plot(path, list(chosen(plugin, [])))
 
@@ -164,7 +164,7 @@ def _save_newest_plot(path: Path | None, plugin: str) -> None:
 def _save_plot(path: Path | None, entries: list[object]) -> None:
     if path is None or not entries:
         return
-    from readtrack.runner.pictures import figure, save
+    from readtrack.render.pictures import figure, save
 
     print(f"saved {save(figure(entries), path)}", file=sys.stderr)  # type: ignore[arg-type]
 
@@ -194,9 +194,10 @@ def _run_sweep(
     plot_to: Path | None,
 ) -> None:
     """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (`runner.sweep`)."""
+    from readtrack.batch import groups as batch
+    from readtrack.batch import sweep
     from readtrack.plugins import discovery as plugins
     from readtrack.plugins import knobs
-    from readtrack.runner import batch, sweep
 
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
@@ -262,9 +263,9 @@ def _run_batch(
     as_json: bool,
     plot_to: Path | None = None,
 ) -> None:
-    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.runner.batch)."""
+    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups)."""
     from readtrack.base.errors import UsageError
-    from readtrack.runner import batch
+    from readtrack.batch import groups as batch
 
     plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
     seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
@@ -317,8 +318,8 @@ def run_history(
 ) -> None:
     """Past plugin runs, newest first; a multi-seed run or a sweep is one entry (`readtrack history
     SWEEP_ID` shows a sweep's settings)."""
+    from readtrack.history import sweeps as sweeps_history
     from readtrack.plugins.records import jsonable
-    from readtrack.runner import sweeps_history
 
     found = sweeps_history.named(name, limit=limit)
     if isinstance(found, sweeps_history.SweepRecord):
@@ -348,13 +349,13 @@ def compare(
     """Compare a plugin's last two runs: check errors, targets, measured values, bench medians (what
     changed; --all for every number), their knobs first when they differ. After a sweep, or given a
     sweep's id: its settings side by side, each the mean over its seeds."""
-    from readtrack.runner import sweeps_history
+    from readtrack.history import sweeps as sweeps_history
 
     comparison = sweeps_history.compare(name)
     if as_json:
         print_json(comparison.to_dict())
         return
-    from readtrack.runner.comparison import Lineup
+    from readtrack.history.comparison import Lineup
 
     if isinstance(comparison, Lineup):
         from readtrack.render.sweep import render_lineup
@@ -476,7 +477,7 @@ def plot(
     """Save a picture of runs: training curves (one line per setting, a band over seeds) and bench medians;
     the newest run, multi-seed run or sweep of NAME by default."""
     from readtrack.plugins import discovery as plugins
-    from readtrack.runner import pictures
+    from readtrack.render import pictures
 
     plugin = plugins.get(name)
     pictures.checked_path(output)
@@ -511,7 +512,7 @@ def list_knobs(
 @commands.command("plugins")
 def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
     """Paper plugins found (built-in, installed, user folder), broken ones with their error."""
-    from readtrack.runner.history import plugin_listing as listing
+    from readtrack.history.runs import plugin_listing as listing
 
     rows = listing()
     if as_json:
@@ -531,7 +532,7 @@ def explain(
     """A plugin's page beside the paper (claim, equations, the tiny experiment) and, with --code, its code.
 
     Paged like git when the output is a terminal ($PAGER, or less with LESS=FRX)."""
-    from readtrack.runner.pages import read_page
+    from readtrack.plugins.pages import read_page
 
     page = read_page(name)
     if as_json:

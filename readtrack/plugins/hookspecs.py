@@ -5,7 +5,7 @@ readtrack uses pluggy with the project name ``readtrack``. A *paper plugin* is a
 in the user's plugin directory) whose light ``__init__.py`` implements :func:`readtrack_paper_plugins`.
 *Lifecycle* hooks (:func:`readtrack_run_started`, :func:`readtrack_run_progress`,
 :func:`readtrack_run_finished`) let any plugin observe runs: readtrack's own run history is recorded by a
-plugin of exactly this kind (``readtrack.runner.history``), so users can add exporters the same way. They
+plugin of exactly this kind (``readtrack.history.runs``), so users can add exporters the same way. They
 speak the run's record (`readtrack.plugins.records`), which is part of this contract.
 
 Hook implementations are marked with ``readtrack.hookimpl`` (`readtrack.plugins.markers`, re-exported from

@@ -178,7 +178,7 @@ class RunInfo:
     #: the knobs turned off their defaults (``--set``, `readtrack.plugins.knobs`); empty for a run of the
     # defaults
     settings: dict[str, Any] = field(default_factory=dict)
-    #: the sweep this run is part of (``--set lr=A,B``: one group per setting, `readtrack.runner.sweep`),
+    #: the sweep this run is part of (``--set lr=A,B``: one group per setting, `readtrack.batch.sweep`),
     # else None
     sweep_id: str | None = None
 

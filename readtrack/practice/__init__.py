@@ -124,8 +124,8 @@ def record_attempt(result: PracticeResult, *, seed: int = 0, quick: bool = False
     from datetime import datetime, timezone
     from uuid import uuid4
 
+    from readtrack.history import runs as history
     from readtrack.plugins.records import RunInfo, RunRecord, RunStatus, StageResult
-    from readtrack.runner import history
 
     record = result.record
     if record is None:

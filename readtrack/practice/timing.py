@@ -31,7 +31,7 @@ class ModelTime:
 def model_time(plugin: str, stage: str, quick: bool) -> ModelTime | None:
     """The median duration of ``stage`` in the plugin's own passed runs in history (``quick`` or full), or
     None when none is recorded (or the history cannot be read)."""
-    from readtrack.runner import history
+    from readtrack.history import runs as history
 
     try:
         runs = history.runs(plugin, limit=RECENT)

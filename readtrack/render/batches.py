@@ -1,8 +1,8 @@
 """How many runs at once look in a terminal: the live progress of ``readtrack run --seeds/--all``, a
 multi-seed run's per-seed table and spread, and the shelf's closing table.
 
-Presentation only: the runs come from ``readtrack.runner.batch``, the statistics from
-``readtrack.runner.spread``."""
+Presentation only: the runs come from ``readtrack.batch.groups``, the statistics from
+``readtrack.history.spread``."""
 
 from __future__ import annotations
 
@@ -18,18 +18,18 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
+from readtrack.batch.groups import Job, PluginOutcome, seeds_label
+from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spreads
 from readtrack.plugins.knobs import value_text
 from readtrack.plugins.records import RunRecord
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note
-from readtrack.runner.batch import Job, PluginOutcome, seeds_label
-from readtrack.runner.spread import GroupRecord, Spread, seed_dependent, spreads
 
 DOTS = "·∙•●"
 
 
 class BatchProgress:
     """One overall bar (runs done of all) and one line per running worker: its plugin, seed and stage.
-    Use as a context manager; feed it every event of :func:`readtrack.runner.batch.run_batch`. Each finished
+    Use as a context manager; feed it every event of :func:`readtrack.batch.groups.run_batch`. Each finished
     run is also printed as one line above the bars, so a log (or a terminal that is not one) keeps them."""
 
     def __init__(self, console: Console, total: int, title: str) -> None:

@@ -36,8 +36,8 @@ SHOWN_LINES = 60
 def paper_details(paper: Paper) -> dict[str, Any]:
     """``paper.to_dict()`` plus the synced metadata keys (null when not synced), the nested ids and each
     plugin's newest run (``last_runs``: plugin -> status, device, threads, seeds, quick, started)."""
-    from readtrack.catalog.formats.stored import SHOWN  # what `readtrack import` stored
-    from readtrack.catalog.formats.stored import details as imported
+    from readtrack.catalog.stored import SHOWN  # what `readtrack import` stored
+    from readtrack.catalog.stored import details as imported
 
     details = catalog_details(paper)
     details.update(synced_details(paper))
@@ -51,8 +51,8 @@ def paper_details(paper: Paper) -> dict[str, Any]:
 
 def last_runs(plugins: list[str]) -> dict[str, dict[str, Any]]:
     """The newest run (or multi-seed run) of each plugin that has one, from history."""
-    from readtrack.runner.history import entries
-    from readtrack.runner.spread import GroupRecord
+    from readtrack.history.runs import entries
+    from readtrack.history.spread import GroupRecord
 
     found: dict[str, dict[str, Any]] = {}
     for plugin in plugins:

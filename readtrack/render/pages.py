@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from readtrack.runner.pages import PluginPage
+    from readtrack.plugins.pages import PluginPage
 
 
 def render_page(page: PluginPage, console: Console, *, code: bool = False) -> None:

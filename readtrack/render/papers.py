@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from readtrack.arxiv.syncreport import BytesProgress, PaperResult, SyncEvent, SyncStarted
     from readtrack.catalog.pdfcache import CacheReport
-    from readtrack.runner.coverage import Coverage
+    from readtrack.history.coverage import Coverage
 
 STATUS_STYLES = {"todo": "", "reading": "yellow", "read": "green", "skipped": "dim"}
 _LINKED_BY = {LINKED_BY_ARXIV: "arXiv id", LINKED_BY_DOI: "DOI", LINKED_BY_TITLE: "title and first author"}
@@ -230,7 +230,7 @@ def panel_width(details: dict[str, Any]) -> int:
 
 
 def stats_table(catalog: Catalog, covered: list[Coverage]) -> Table:
-    """Progress per section with bars, its plugin coverage (``readtrack.runner.coverage``), and the total."""
+    """Progress per section with bars, its plugin coverage (``readtrack.history.coverage``), and the total."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text

@@ -1,7 +1,7 @@
 """How runs look in a terminal: the live progress lines and the rich tables of ``readtrack run``,
 ``history``, ``compare`` and ``plugins``.
 
-Only presentation lives here; the numbers come from ``readtrack.runner.run``, ``readtrack.runner.history`` and
+Only presentation lives here; the numbers come from ``readtrack.runner.run``, ``readtrack.history.runs`` and
 ``readtrack.plugins.discovery``. Importing this module is light (rich only), so the listing commands stay
 fast."""
 
@@ -19,6 +19,9 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import seeds_label
+from readtrack.history.comparison import Delta, RunComparison
+from readtrack.history.spread import GroupRecord
+from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins.knobs import settings_label, value_text
 from readtrack.plugins.records import NOISE_LIMIT, Emit, RunRecord, StageResult
 from readtrack.render.cells import (
@@ -33,10 +36,7 @@ from readtrack.render.cells import (
     threads_note,
     when,
 )
-from readtrack.runner.comparison import Delta, RunComparison
 from readtrack.runner.devices import environment_line
-from readtrack.runner.spread import GroupRecord
-from readtrack.runner.sweeps_history import Listed, SweepRecord
 
 
 def _mark(passed: bool | None) -> Text:
@@ -418,8 +418,8 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
         console.print(Text(note, style="yellow"))
     for which, entry in (("older", old), ("newer", new)):
         if isinstance(entry, GroupRecord) and entry.runs:
+            from readtrack.history.spread import spreads
             from readtrack.render.batches import spread_table
-            from readtrack.runner.spread import spreads
 
             console.print(Text(f"{which}: seeds {seeds_label(entry.seeds)}", style="bold"))
             console.print(spread_table(spreads(entry.runs), console.width))

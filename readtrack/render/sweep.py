@@ -1,6 +1,6 @@
 """How a sweep looks in a terminal: its end, one table per number with one row per setting
-(`readtrack.runner.sweep`); in history, its settings (``readtrack history SWEEP_ID``); and its settings side
-by side, one column each (``readtrack compare``, `readtrack.runner.comparison.Lineup`)."""
+(`readtrack.batch.sweep`); in history, its settings (``readtrack history SWEEP_ID``); and its settings side
+by side, one column each (``readtrack compare``, `readtrack.history.comparison.Lineup`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural, seeds_label
+from readtrack.batch.sweep import NumberTable
+from readtrack.history.comparison import LinedNumber, Lineup
+from readtrack.history.spread import GroupRecord
+from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import settings_label
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
 from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
-from readtrack.runner.comparison import LinedNumber, Lineup
-from readtrack.runner.spread import GroupRecord
-from readtrack.runner.sweep import NumberTable
-from readtrack.runner.sweeps_history import SweepRecord
 
 
 def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) -> None:

@@ -1,10 +1,8 @@
-"""Runs: a plugin's check, train and bench under a seed on a device, recorded, repeated and compared.
+"""One run in this process: a plugin's check, train and bench under a seed on a device.
 
 `run` (`run_plugin`: one run, stages, timeouts, cancellation), `context` (what a stage gets: `RunContext`),
-`devices` and `cuda_emulator`, `bench` (timing), `batch`, `workers` and `forkserver` (many runs in worker
-processes), `sweep` (knob settings to arms), `records` and `spread` (a run's record, numbers over seeds),
-`history` and `sweeps_history` (the runs database), `comparison`, `calibration` (a plugin's seeds record),
-`coverage`, `mismatch`, `experiment` and `pictures` (figures of runs).
+`devices`, `precision` and `cuda_emulator`, `bench` (timing), `mismatch` (what a failed comparison's numbers
+suggest). Many runs are `readtrack.batch`'s; what runs gave is kept by `readtrack.history`.
 
 ``readtrack.runner.run_plugin`` is the public name of `run.run_plugin`, imported when first asked for, so
 that reading a record or the history does not load the runner.

@@ -218,7 +218,7 @@ class RunContext:
     ) -> Target | Measured:
         """The claim at toy scale: pass when ``value`` reaches ``target``. With ``asserted=False`` (typically
         ``not ctx.quick``: a quick run whose seed-to-seed spread is too wide for the calibration rule, see
-        ``readtrack.runner.calibration``) the number is reported with the threshold it is held to elsewhere,
+        ``readtrack.history.calibration``) the number is reported with the threshold it is held to elsewhere,
         and asserts nothing."""
         if not asserted or self.settings:
             claim = claim_note(target, higher_is_better, calibrated=not self.settings)

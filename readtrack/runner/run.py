@@ -111,10 +111,10 @@ def run_plugin(
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
+    from readtrack.history.calibration import package_fingerprint
     from readtrack.plugins import discovery as plugins
     from readtrack.plugins import knobs
     from readtrack.runner.bench import BenchHarness
-    from readtrack.runner.calibration import package_fingerprint
 
     plugin = plugins.load_plugin(name)
     info = plugin.info
@@ -142,7 +142,7 @@ def run_plugin(
         settings=turned,
     )
     hooks = plugins.discovery().hooks
-    from readtrack.runner.history import RECORDER_NAME, HistoryRecorder
+    from readtrack.history.runs import RECORDER_NAME, HistoryRecorder
 
     if not hooks.has_plugin(RECORDER_NAME):  # history records runs as any observer would: through the hooks
         hooks.register(HistoryRecorder(), name=RECORDER_NAME)

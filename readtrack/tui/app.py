@@ -2,12 +2,11 @@
 
 The screen holds the layout, the key bindings and thin actions. Widgets only show things; every change goes
 through `readtrack.catalog.edits` (the CLI's code), reading goes through `readtrack.catalog.model`,
-`readtrack.render.details` and
-`readtrack.runner.history`. Anything that touches the disk or the network runs in a worker thread and comes
-back with `call_from_thread`, so the screen never freezes. Loading, reloading on a change on disk and applying
-edits are `readtrack.tui.catalog_watch`; the actions that edit the list (mark, notes, tags, add, import)
-are `readtrack.tui.list_edits`; syncing is `readtrack.tui.sync_worker`; running a plugin is
-`readtrack.tui.run_screen`.
+`readtrack.render.details` and `readtrack.history.runs`. Anything that touches the disk or the network runs in
+a worker thread and comes back with `call_from_thread`, so the screen never freezes. Loading, reloading on a
+change on disk and applying edits are `readtrack.tui.workers.catalog_watch`; the actions that edit the list
+(mark, notes, tags, add, import) are `readtrack.tui.screens.list_edits`; syncing is
+`readtrack.tui.workers.sync_worker`; running a plugin is `readtrack.tui.screens.run_screen`.
 """
 
 from __future__ import annotations
@@ -30,18 +29,18 @@ from textual.worker import get_current_worker
 from readtrack.base.errors import ReadtrackError
 from readtrack.base.safe_text import visible
 from readtrack.catalog.model import Catalog, Paper
+from readtrack.history.coverage import Coverage, coverage
 from readtrack.plugins.links import load
-from readtrack.runner.coverage import Coverage, coverage
-from readtrack.tui.catalog_watch import CatalogWatcher
-from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label
-from readtrack.tui.key_bar import KeyBar
-from readtrack.tui.list_edits import ListEditsScreen
-from readtrack.tui.panes import ScrollPane
-from readtrack.tui.paper_table import PaperTable, fit
-from readtrack.tui.rows import IncrementalFilter, section_rows
-from readtrack.tui.shelf_worker import ShelfWorker
-from readtrack.tui.sync_panel import SyncPanel
-from readtrack.tui.sync_worker import SyncWorker
+from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label
+from readtrack.tui.screens.list_edits import ListEditsScreen
+from readtrack.tui.widgets.key_bar import KeyBar
+from readtrack.tui.widgets.panes import ScrollPane
+from readtrack.tui.widgets.paper_table import PaperTable, fit
+from readtrack.tui.widgets.rows import IncrementalFilter, section_rows
+from readtrack.tui.widgets.sync_panel import SyncPanel
+from readtrack.tui.workers.catalog_watch import CatalogWatcher
+from readtrack.tui.workers.shelf_worker import ShelfWorker
+from readtrack.tui.workers.sync_worker import SyncWorker
 
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
 
@@ -151,7 +150,7 @@ class MainScreen(ListEditsScreen):
         self._sections_width = 0
         self.last_status: dict[str, str] = {}  # plugin -> its newest run's status, any device
         self.newest: dict[str, dict[str, str]] = {}  # plugin -> device kind -> newest status there
-        self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.runner.coverage)
+        self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.history.coverage)
         self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
 
     def compose(self) -> ComposeResult:
@@ -207,7 +206,7 @@ class MainScreen(ListEditsScreen):
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
         except Exception as err:  # a broken cache must not stop the list from working
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
-        from readtrack.runner.coverage import newest_statuses
+        from readtrack.history.coverage import newest_statuses
 
         newest, problem = newest_statuses()
         if problem:  # same: badges and coverage are a nicety, the list must still open
@@ -224,7 +223,7 @@ class MainScreen(ListEditsScreen):
     def _install_side_data(
         self, extra: dict[str, str], newest: dict[str, dict[str, str]], marks: dict[str, str] | None = None
     ) -> None:
-        from readtrack.runner.history import newest_status
+        from readtrack.history.runs import newest_status
 
         if marks is not None:
             self.table.set_practice(marks)
@@ -315,7 +314,7 @@ class MainScreen(ListEditsScreen):
     @work(thread=True, exclusive=True, group="details")
     def _fetch_details(self, paper: Paper) -> None:
         """Read and build the pane's content off the UI thread (long notes are cut there, see detail_view)."""
-        from readtrack.tui.detail_view import detail_renderable, paper_and_runs
+        from readtrack.tui.widgets.detail_view import detail_renderable, paper_and_runs
 
         details, runs, runs_error = paper_and_runs(paper)
         shown = detail_renderable(details, runs, runs_error)
@@ -422,7 +421,7 @@ class MainScreen(ListEditsScreen):
         self._with_plugin("run", self._run_plugin)
 
     def _run_plugin(self, paper: Paper, plugin: str) -> None:
-        from readtrack.tui.run_screen import RunScreen
+        from readtrack.tui.screens.run_screen import RunScreen
 
         def back(_: None) -> None:  # the run may have added to the history: new badge, new recent runs
             self._load_side_data()
@@ -431,7 +430,7 @@ class MainScreen(ListEditsScreen):
         self.app.push_screen(RunScreen(plugin, paper), back)
 
     def action_search(self) -> None:
-        from readtrack.tui.search_screen import SearchScreen
+        from readtrack.tui.screens.search_screen import SearchScreen
 
         if self.catalog is not None:
             self.app.push_screen(SearchScreen(self.catalog, self.query_text))
@@ -445,7 +444,7 @@ class MainScreen(ListEditsScreen):
             self._with_plugin("read", self._paper_view)
 
     def _paper_view(self, paper: Paper, plugin: str | None) -> None:
-        from readtrack.tui.paper_view import PaperView
+        from readtrack.tui.screens.paper_view import PaperView
 
         def back(_: None) -> None:  # a run from the view may have added to the history
             self._load_side_data()
@@ -512,7 +511,7 @@ class MainScreen(ListEditsScreen):
 
     def action_help(self) -> None:
         """The list's keys, then the paper view's (its tabs) and its Practice tab's."""
-        from readtrack.tui.paper_view import help_sections
+        from readtrack.tui.screens.paper_view import help_sections
 
         self.app.push_screen(HelpScreen(self.key_help(), help_sections()))
 
@@ -540,7 +539,7 @@ class ReadtrackApp(App[None]):
     async def action_quit(self) -> None:
         """Ctrl+Q: with changed notes in the editor, it asks first, as Esc does (save and quit, quit
         without them, keep editing); a question already open stays. Otherwise quit."""
-        from readtrack.tui.dialogs import NotesScreen
+        from readtrack.tui.screens.dialogs import NotesScreen
 
         editor = next((s for s in reversed(self.screen_stack) if isinstance(s, NotesScreen)), None)
         if editor is None or not editor.changed():

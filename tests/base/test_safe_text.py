@@ -14,7 +14,7 @@ from cli_runner import run_cli
 from fakearxiv import serving
 
 from readtrack.base.safe_text import json_safe, visible
-from readtrack.catalog.bibtex import verbatim
+from readtrack.formats.bibtex.writer import verbatim
 from readtrack.render.details import SHOWN_CHARS, cut_long, shown_details
 
 # What a terminal would act on: C0 controls but \t and \n, DEL, C1 (\x9b is CSI), bidi controls.

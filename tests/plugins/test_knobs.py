@@ -16,9 +16,9 @@ from cli_runner import run_cli
 from fake_plugins import KNOBBY_CONFIG, write_plugin
 
 from readtrack.base.errors import UsageError
+from readtrack.history import runs as history
 from readtrack.plugins import knobs
 from readtrack.plugins.knobs import knob
-from readtrack.runner import history
 
 EXPERIMENT = """
 from .config import Config

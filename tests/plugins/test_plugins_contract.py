@@ -11,8 +11,9 @@ import math
 
 import pytest
 
+from readtrack.history import runs as history
 from readtrack.plugins import discovery as plugins
-from readtrack.runner import history, run_plugin
+from readtrack.runner import run_plugin
 
 FOUND = plugins.discover(include_user=False)
 

@@ -634,8 +634,8 @@ def _model_run(plugin: str, train_s: float, *, quick: bool) -> None:
     """A run of the model solution in history (real SQLite), as `readtrack run` records one."""
     from uuid import uuid4
 
+    from readtrack.history import runs as history
     from readtrack.plugins.records import RunInfo, RunRecord, StageResult
-    from readtrack.runner import history
 
     info = RunInfo(
         uuid4().hex, plugin, plugin, "cpu", ["check", "train"], quick, 0, "2026-11-26T00:00:00+00:00"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cli_runner import run_cli
 
-from readtrack.runner.pages import _fence_indented, read_page
+from readtrack.plugins.pages import _fence_indented, read_page
 
 REPO = Path(__file__).resolve().parents[2]
 

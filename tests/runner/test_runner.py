@@ -20,8 +20,9 @@ from cli_runner import interruptible, run_cli
 from fake_plugins import FAILING, HANGING, RAISING_STAGE, write_plugin
 
 from readtrack.base.errors import DeviceError, PluginError, UsageError
+from readtrack.history import runs as history
 from readtrack.plugins import discovery as plugins
-from readtrack.runner import devices, history
+from readtrack.runner import devices
 from readtrack.runner.run import exit_code, run_plugin, set_deterministic
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without CUDA")

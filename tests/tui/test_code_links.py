@@ -12,7 +12,7 @@ from tui_driver import run_app, settle
 
 from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.paper_view import PaperView
+from readtrack.tui.screens.paper_view import PaperView
 
 CODE = "https://github.com/loshchil/AdamW-and-SGDW"
 

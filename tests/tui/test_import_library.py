@@ -11,8 +11,8 @@ from zotero_db import ZoteroLibrary, tiny_pdf
 
 from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.dialogs import PromptScreen
-from readtrack.tui.sync_panel import SyncPanel
+from readtrack.tui.screens.dialogs import PromptScreen
+from readtrack.tui.widgets.sync_panel import SyncPanel
 
 
 def panel_text(app: ReadtrackApp) -> str:

@@ -23,13 +23,13 @@ from textual.widgets import OptionList, Static, TabbedContent
 from tui_driver import screen_text, settle, wait_until
 
 from readtrack.catalog import edits
+from readtrack.history import runs as history
 from readtrack.plugins.links import load
-from readtrack.runner import history
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, PromptScreen
-from readtrack.tui.paper_view import PaperView
-from readtrack.tui.run_screen import RunScreen
-from readtrack.tui.search_screen import SearchScreen
+from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, PromptScreen
+from readtrack.tui.screens.paper_view import PaperView
+from readtrack.tui.screens.run_screen import RunScreen
+from readtrack.tui.screens.search_screen import SearchScreen
 
 SIZE = (120, 40)
 T = TypeVar("T")

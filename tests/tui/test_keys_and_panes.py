@@ -14,8 +14,8 @@ from tui_driver import main_screen, run_app, screen_text, settle, table, wait_un
 
 from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.dialogs import HelpScreen, NotesScreen
-from readtrack.tui.sync_panel import SyncPanel
+from readtrack.tui.screens.dialogs import HelpScreen, NotesScreen
+from readtrack.tui.widgets.sync_panel import SyncPanel
 
 
 def detail_text(app: ReadtrackApp) -> str:

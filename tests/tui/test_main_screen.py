@@ -30,7 +30,7 @@ from readtrack.base.writelock import locked
 from readtrack.catalog import edits
 from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.dialogs import CatalogErrorScreen, ChoiceScreen, HelpScreen, NotesScreen
+from readtrack.tui.screens.dialogs import CatalogErrorScreen, ChoiceScreen, HelpScreen, NotesScreen
 
 
 def changed_lines(before: str, after: str) -> list[str]:

@@ -9,8 +9,8 @@ from tui_driver import main_screen, run_app, screen_text, settle
 
 from readtrack.catalog import edits
 from readtrack.catalog.model import STATUS_GLYPHS
+from readtrack.history import runs as history
 from readtrack.plugins.records import RunInfo, RunRecord, StageResult
-from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
 
 

@@ -17,12 +17,12 @@ from textual.widgets import Markdown, Static, TabbedContent
 from tui_driver import run_app, screen_text, settle
 
 from readtrack.catalog import edits
-from readtrack.runner import history
-from readtrack.runner.pages import read_page
-from readtrack.tui import paper_view
+from readtrack.history import runs as history
+from readtrack.plugins.pages import read_page
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.paper_table import PaperTable
-from readtrack.tui.paper_view import PaperView
+from readtrack.tui.screens import paper_view
+from readtrack.tui.screens.paper_view import PaperView
+from readtrack.tui.widgets.paper_table import PaperTable
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +155,7 @@ OPEN_VIEW = """
 import asyncio, sys, time
 from pathlib import Path
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.paper_view import PaperView
+from readtrack.tui.screens.paper_view import PaperView
 
 async def main():
     app = ReadtrackApp(Path(sys.argv[1]))
@@ -185,8 +185,8 @@ def test_opening_the_paper_view_imports_no_torch(catalog_file: Path) -> None:
 
 
 def test_a_paper_with_two_plugins_asks_which_one(catalog_file: Path) -> None:
-    from readtrack.tui.dialogs import ChoiceScreen
-    from readtrack.tui.paper_table import PaperTable
+    from readtrack.tui.screens.dialogs import ChoiceScreen
+    from readtrack.tui.widgets.paper_table import PaperTable
 
     edits.set_fields(catalog_file, "adamw", {"plugin": ["adamw", "rope"]})
 

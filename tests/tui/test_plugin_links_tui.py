@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from tui_driver import run_app, screen_text, settle, table
 
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.run_screen import RunScreen
+from readtrack.tui.screens.run_screen import RunScreen
 
 SCHOLAR = Path(__file__).parents[1] / "data" / "library" / "same-paper-scholar.bib"
 

@@ -15,8 +15,8 @@ from tui_driver import run_app, screen_text, settle, wait_until
 from readtrack import practice
 from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.paper_view import PaperView
-from readtrack.tui.practice_pane import PracticePane
+from readtrack.tui.screens.paper_view import PaperView
+from readtrack.tui.widgets.practice_pane import PracticePane
 
 
 @pytest.fixture(autouse=True)

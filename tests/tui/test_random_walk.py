@@ -31,12 +31,12 @@ from textual.widgets import Input, TextArea
 from tui_driver import SIZE, run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
-from readtrack.runner import history
+from readtrack.history import runs as history
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
-from readtrack.tui.paper_view import PaperView
-from readtrack.tui.run_screen import RunScreen
-from readtrack.tui.search_screen import SearchScreen
+from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
+from readtrack.tui.screens.paper_view import PaperView
+from readtrack.tui.screens.run_screen import RunScreen
+from readtrack.tui.screens.search_screen import SearchScreen
 
 SEEDS = range(int(os.environ.get("READTRACK_WALK_SEEDS", "3")))
 LENGTH = int(os.environ.get("READTRACK_WALK_KEYS", "150"))

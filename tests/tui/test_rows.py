@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from readtrack.plugins.links import load
-from readtrack.tui.rows import IncrementalFilter, filter_rows
+from readtrack.tui.widgets.rows import IncrementalFilter, filter_rows
 
 
 def test_incremental_filter_agrees_with_catalog_matches_while_typing_and_deleting(catalog_file: Path) -> None:

@@ -12,10 +12,10 @@ from textual.widgets import ProgressBar, RichLog
 from tui_driver import run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
-from readtrack.runner import history
-from readtrack.runner.spread import GroupRecord
+from readtrack.history import runs as history
+from readtrack.history.spread import GroupRecord
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.run_screen import RunScreen
+from readtrack.tui.screens.run_screen import RunScreen
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from textual.widgets import Input, Static
 from tui_driver import read_the_whole_pane, region_text, run_app, screen_text, settle, wait_until, words_shown
 
 from readtrack.catalog import edits
+from readtrack.history import runs as history
 from readtrack.plugins.records import RunRecord
-from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.knobs_panel import TURNED, KnobsPanel
-from readtrack.tui.run_screen import RunScreen
+from readtrack.tui.screens.run_screen import RunScreen
+from readtrack.tui.widgets.knobs_panel import TURNED, KnobsPanel
 
 # check and train only (no bench: the run takes a second); train reads every knob and says so.
 EXPERIMENT = """
@@ -256,7 +256,7 @@ OPEN_RUN_SCREEN = """
 import asyncio, sys
 from pathlib import Path
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.knobs_panel import TURNED, KnobsPanel
+from readtrack.tui.widgets.knobs_panel import TURNED, KnobsPanel
 
 async def main():
     app = ReadtrackApp(Path(sys.argv[1]))

@@ -17,10 +17,10 @@ from textual_plotext import PlotextPlot
 from tui_driver import read_the_whole_pane, run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
+from readtrack.history import runs as history
 from readtrack.plugins.records import Comparison, RunInfo, RunRecord, StageResult, Target
-from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.run_screen import RunScreen
+from readtrack.tui.screens.run_screen import RunScreen
 
 
 def recorded_run(run_id: str, started: str, final_loss: float) -> RunRecord:

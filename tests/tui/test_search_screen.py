@@ -15,10 +15,10 @@ from tui_driver import run_app, screen_text, settle, wait_until
 from readtrack.catalog import edits
 from readtrack.catalog.pdfcache import arxiv_pdf_path
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.dialogs import HelpScreen
-from readtrack.tui.paper_view import PaperView
-from readtrack.tui.pdf_pane import PdfPane
-from readtrack.tui.search_screen import SearchScreen
+from readtrack.tui.screens.dialogs import HelpScreen
+from readtrack.tui.screens.paper_view import PaperView
+from readtrack.tui.screens.search_screen import SearchScreen
+from readtrack.tui.widgets.pdf_pane import PdfPane
 
 PAGES = [
     "# 1 Introduction\nNothing to see on the first page.",

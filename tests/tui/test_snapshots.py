@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from readtrack.history import runs as history
 from readtrack.plugins.records import BenchRow, Comparison, RunInfo, RunRecord, StageResult, Target
-from readtrack.runner import history
 from readtrack.tui.app import ReadtrackApp
 
 SIZE = (100, 30)

@@ -14,7 +14,7 @@ from tui_driver import main_screen, run_app, screen_text, settle, table, wait_un
 from readtrack.catalog import metadata, pdfcache
 from readtrack.plugins.links import load
 from readtrack.tui.app import ReadtrackApp
-from readtrack.tui.sync_panel import SyncPanel
+from readtrack.tui.widgets.sync_panel import SyncPanel
 
 
 @pytest.fixture

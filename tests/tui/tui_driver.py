@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from readtrack.tui.app import MainScreen, ReadtrackApp
-from readtrack.tui.paper_table import PaperTable
+from readtrack.tui.widgets.paper_table import PaperTable
 
 T = TypeVar("T")
 SIZE = (100, 30)

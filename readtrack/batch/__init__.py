@@ -1,0 +1,3 @@
+"""Many runs in worker processes: the run request (`request`), the executor seam (`executor`), this
+machine's fork-server pool (`pool`, its worker process `forkserver`), batches of plugins × seeds (`groups`)
+and sweeps (`sweep`)."""

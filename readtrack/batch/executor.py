@@ -1,0 +1,59 @@
+"""The executor seam: where runs run.
+
+An :class:`Executor` is given `RunRequest`\\ s, runs them (in processes of its own, so a run that crashes,
+hangs or changes torch's global state touches no other, and gives the numbers it gives alone), streams each
+run's events as they happen, stops everything when cancelled, and hands back one `Outcome` per request. The
+driver (`readtrack.batch.groups`) alone writes the history, from the outcomes. Today's implementation is the
+fork-server pool on this machine (`readtrack.batch.pool.ForkServerPool`); another machine, or a cluster, is
+another implementation of the same protocol. Torch-free.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from readtrack.batch.request import RunRequest
+from readtrack.plugins.records import RunRecord
+
+#: ``on_event(request, event)``: each event of each run, tagged with its ``plugin`` and ``seed``.
+OnEvent = Callable[[RunRequest, dict[str, Any]], None]
+
+
+@dataclass
+class Outcome:
+    """How a request ended: its record, or (when the run gave none) why not."""
+
+    job: RunRequest
+    record: RunRecord | None
+    exit_code: int
+    error: str | None = None
+    wall_s: float = 0.0
+
+
+class JobsCancelled(KeyboardInterrupt):
+    """Raised by an executor when cancelled; ``outcomes`` holds the requests that had ended by then."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("cancelled")
+        self.outcomes = outcomes
+
+
+class Executor(Protocol):
+    """Runs requests and reports them (see the module docstring)."""
+
+    def run(
+        self,
+        requests: Sequence[RunRequest],
+        *,
+        on_event: OnEvent | None = None,
+        on_end: Callable[[Outcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Outcome]:
+        """Run ``requests`` and return their outcomes in the requests' order. ``on_event`` hears every event
+        (from any thread, one at a time), ``on_end(outcome)`` each request's end in the calling thread.
+        Ctrl-C (KeyboardInterrupt in the calling thread) or setting ``cancel`` stops every run, each recording
+        itself as cancelled within the grace, and raises :class:`JobsCancelled`."""
+        ...

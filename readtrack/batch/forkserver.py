@@ -1,0 +1,122 @@
+"""The worker process of the fork-server pool: it runs `RunRequest`\\ s by calling
+:func:`readtrack.runner.run_plugin` itself, each in a fresh forked child (Linux), never through the CLI.
+
+Started as ``python -m readtrack.batch.forkserver`` (through `readtrack.base.processes.python_module`, so it
+imports the readtrack its parent imported), it imports torch and the runner once (never touching CUDA, so a
+child may still use it), then reads one request per line on stdin (`RunRequest.to_json`) and for each:
+
+1. imports the request's plugin (once per plugin: later children inherit it);
+2. forks; the child runs the request (:func:`run_request`) in a copy of a process that has run nothing yet:
+   its events as JSON lines on stdout, ending with the ``record`` (or one ``error`` event), anything the
+   plugin prints on stderr, stdin closed; it exits with the run's exit code;
+3. waits for the child and writes ``{"type": "forkserver", "exit": CODE}`` on stdout: the request's end.
+
+So every run starts from a pristine process (a crash, a hang or a change to torch's global state dies with
+its child) and gives the numbers it gives alone (``tests/batch/test_forkserver.py``). The server exits at the
+end of stdin. SIGTERM to its process group stops the server and the child; the child records its run as
+cancelled, as a run stopped by SIGTERM does. ``--one REQUEST`` runs one request in this process instead (where
+forking is not safe: macOS, Windows) and exits with its code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from readtrack.batch.request import RunRequest
+from readtrack.plugins import events
+
+
+def preload(request: RunRequest) -> None:
+    """Import the request's plugin, so the children forked for it start with it imported. A plugin that
+    fails to load is left to its child, which reports it as the run would."""
+    from readtrack.plugins import discovery as plugins
+
+    try:
+        plugins.load_plugin(request.plugin)
+    except Exception:  # the child meets the same error and reports it in its own words
+        return
+
+
+def run_request(request: RunRequest) -> int:
+    """Run ``request`` in this process, its events as JSON lines on stdout (see the module docstring), and
+    return its exit code: the run's (0 passed, 1 failed, 130 cancelled), or a refused request's (2)."""
+    from readtrack.base.errors import ReadtrackError
+    from readtrack.runner import run as runner
+
+    try:
+        record = runner.run_streaming_json(
+            sys.stdout, lambda emit: runner.run_plugin(request.plugin, emit=emit, **request.run_kwargs())
+        )
+    except ReadtrackError as err:  # said as an error event by run_streaming_json; its line on stderr too
+        print(f"readtrack: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:  # stopped before the run began (while loading): nothing to record
+        return runner.EXIT_CANCELLED
+    return runner.exit_code(record)
+
+
+def _in_child(request: RunRequest) -> int:
+    """In the forked child: stdin closed, the request run, every stream flushed."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    code = 1
+    try:
+        code = run_request(request)
+    except BaseException:  # what the run did not handle: as an uncaught error in a process of its own
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return code
+
+
+def serve() -> None:
+    """Read requests from stdin until it ends; fork, wait and report each (the module docstring)."""
+    import json
+
+    import torch  # noqa: F401  (the point of the server: imported once, inherited by every child)
+
+    import readtrack.history.calibration
+    import readtrack.history.runs
+    import readtrack.runner.run  # noqa: F401  (what every run imports on its way to its first stage)
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = RunRequest.from_json(line)
+        except (ValueError, TypeError, KeyError) as err:
+            print(f"readtrack: a request the worker cannot read: {err}", file=sys.stderr)
+            print(json.dumps(events.ended(2)), flush=True)
+            continue
+        preload(request)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _in_child(request)
+            finally:
+                os._exit(code & 0xFF if code >= 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        print(json.dumps(events.ended(code)), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one"] and len(argv) == 2:
+        return run_request(RunRequest.from_json(argv[1]))
+    if argv:
+        print("usage: python -m readtrack.batch.forkserver [--one REQUEST]", file=sys.stderr)
+        return 2
+    serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,471 @@
+"""Many plugin runs at once: one plugin on several seeds (``readtrack run NAME --seeds 0-4``) and the whole
+shelf (``readtrack run --all``), in parallel worker processes.
+
+Each run is a `RunRequest` handed to an executor (`readtrack.batch.executor`; by default the fork-server pool
+of this machine, `readtrack.batch.pool`): a process of its own per run, so a plugin that crashes, hangs or
+changes torch's global state cannot touch another, and a run's numbers are exactly those of the same run made
+alone (the thread policy fixes the float sums; ``tests/batch/test_batch.py`` checks it). This process never
+imports torch: it hands every event to ``on_event`` tagged with its request. A plugin's runs are recorded
+in history together once they have all ended (see
+:func:`readtrack.history.runs.record_group`); when the batch is cancelled, the seeds that had finished are
+recorded as a ``cancelled`` group that names the seeds that did not, and nothing half-run is kept. A sweep
+keeps what it set out to run with its first setting recorded, so history shows what a Ctrl-C left out.
+More than `SEEDS_WITHOUT_ASKING` seeds per plugin start only when the user says so (``--yes``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol, TextIO
+from uuid import uuid4
+
+from readtrack.base.errors import UsageError
+from readtrack.base.words import plural, seeds_label
+from readtrack.batch.executor import Executor, JobsCancelled, OnEvent, Outcome
+from readtrack.batch.pool import CANCEL_GRACE_S, ForkServerPool, Job, run_jobs
+from readtrack.batch.request import RunRequest
+from readtrack.history.spread import GroupRecord
+from readtrack.plugins import events
+from readtrack.plugins.knobs import value_text
+from readtrack.plugins.records import RunRecord, RunStatus, json_lines, worst_status
+
+__all__ = ["CANCEL_GRACE_S", "Job", "OnEvent", "Outcome", "RunRequest", "run_jobs"]  # the seam, re-exported
+
+#: More seeds per plugin than this (``--seeds 0-1000`` for ``0-10``) start only when confirmed (``--yes``).
+SEEDS_WITHOUT_ASKING = 50
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0-4`` → 0..4, ``0,3,7`` → those, ``5`` → five seeds 0..4 (a single number is a count: one seed
+    is ``--seed``'s job). Ranges and lists mix (``0-2,10``); repeats are dropped, order is kept."""
+    spec = text.strip()
+    if re.fullmatch(r"\d+", spec):
+        count = int(spec)
+        if count < 1:
+            raise UsageError(f"--seeds {text}: at least one seed")
+        return list(range(count))
+    seeds: list[int] = []
+    for part in spec.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match:
+            raise UsageError(f"--seeds {text!r}: use a count (5), a range (0-4) or a list (0,3,7)")
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) is not None else first
+        if last < first:
+            raise UsageError(f"--seeds {text!r}: the range {first}-{last} runs backwards")
+        seeds.extend(range(first, last + 1))
+    return list(dict.fromkeys(seeds))
+
+
+def size_question(
+    plugins: Sequence[str], seeds: Sequence[int], limit: int = SEEDS_WITHOUT_ASKING
+) -> str | None:
+    """What to ask before starting more than ``limit`` seeds per plugin; None within the limit."""
+    if len(seeds) <= limit:
+        return None
+    named = ", ".join(plugins) if len(plugins) <= 3 else plural(len(plugins), "plugin")
+    runs = plural(len(plugins) * len(seeds), "run")
+    return f"{runs}: {named} on {plural(len(seeds), 'seed')} ({seeds_label(seeds)}), more than {limit}"
+
+
+def default_jobs() -> int:
+    """How many workers by default: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every run of a batch shares (the options of ``readtrack run``)."""
+
+    device: str = "auto"
+    quick: bool = False
+    only: str | None = None
+    timeout: float | None = None
+    impl: str | None = None
+    threads: int = 1
+    settings: tuple[tuple[str, Any], ...] = ()  # knobs turned (``--set``), already checked
+
+    def request(
+        self, plugin: str, seed: int, group_id: str = "", turned: tuple[tuple[str, Any], ...] = ()
+    ) -> RunRequest:
+        """The request of one run of the batch: ``plugin`` at ``seed`` with these settings and ``turned``
+        (a sweep's setting) on top."""
+        return RunRequest(
+            plugin, seed, group_id, (*self.settings, *turned), self.device, self.quick, self.only,
+            self.timeout, self.impl, self.threads,
+        )  # fmt: skip
+
+
+class BatchCancelled(JobsCancelled):
+    """Raised by :func:`run_batch` when cancelled: ``outcomes`` holds the jobs that had ended by then,
+    ``recorded`` each plugin (or sweep setting) whose runs went into history (all of its seeds, or, cut
+    short, those that finished) and ``unfinished`` the seeds of each that did not finish."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__(outcomes)
+        self.recorded: list[PluginOutcome] = []
+        self.unfinished: dict[str, list[int]] = {}
+        self.sweep_id: str | None = None  # a sweep's: where history keeps what was recorded
+
+    def summary(self) -> str:
+        """One line: what was recorded, what did not finish (and is not in history)."""
+        runs = sum(len(o.runs) for o in self.recorded)
+        kept = "; ".join(
+            f"{o.arm_label(self.sweep_id is not None)} seeds {seeds_label([r.info.seed for r in o.runs])}"
+            for o in self.recorded
+        )
+        line = f"cancelled: recorded {plural(runs, 'finished run')}" + (f" ({kept})" if kept else "")
+        if self.unfinished:
+            lost = "; ".join(f"{p} seeds {seeds_label(s)}" for p, s in self.unfinished.items())
+            line += f"; not finished, not recorded: {lost}"
+        if self.sweep_id and runs:
+            line += f"; `readtrack history {self.sweep_id[:8]}` shows the sweep"
+        return line
+
+
+# -- groups ----------------------------------------------------------------------------------------
+def new_group_id() -> str:
+    return uuid4().hex
+
+
+#: A plugin and the knobs its runs turn (``(("lr", 0.01),)``; none for its defaults): a sweep's setting.
+Arm = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def plan(arms: Sequence[Arm], seeds: Sequence[int], settings: RunSettings | None = None) -> list[RunRequest]:
+    """One request per arm (a plugin with its settings) and seed, arms in order, one group id per arm."""
+    settings = settings or RunSettings()
+    jobs: list[RunRequest] = []
+    for plugin, turned in arms:
+        group_id = new_group_id()
+        jobs.extend(settings.request(plugin, seed, group_id, turned) for seed in seeds)
+    return jobs
+
+
+def group_of(outcomes: Sequence[Outcome], started_at: str, duration_s: float) -> GroupRecord:
+    """The group record of one plugin's outcomes (in seed order); a seed without a record is ``missing``
+    and makes the group an error."""
+    job = outcomes[0].job
+    runs = [o.record for o in outcomes if o.record is not None]
+    missing = {o.job.seed: o.error or "no record" for o in outcomes if o.record is None}
+    statuses: list[RunStatus] = [r.status for r in runs] + (["error"] if missing else [])
+    return GroupRecord(
+        group_id=job.group_id,
+        plugin=job.plugin,
+        seeds=[o.job.seed for o in outcomes],
+        started_at=started_at,
+        status=worst_status(statuses),
+        duration_s=duration_s,
+        runs=runs,
+        missing=missing,
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- a batch: plugins × seeds, recorded plugin by plugin --------------------------------------------
+@dataclass
+class PluginOutcome:
+    """One plugin (a sweep: one setting of it) of a batch once all its seeds ended: a run (one seed) or a
+    group (several, or any number in a sweep)."""
+
+    plugin: str
+    seeds: list[int]
+    entry: RunRecord | GroupRecord | None
+    error: str | None
+    wall_s: float
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``rmsnorm`` or, in a sweep, ``rmsnorm lr=0.01``."""
+        return " ".join([self.plugin, *(f"{k}={value_text(v)}" for k, v in self.settings)])
+
+    def arm_label(self, swept: bool) -> str:
+        """`label`, and in a sweep ``rmsnorm defaults`` for its setting of the defaults."""
+        return f"{self.plugin} defaults" if swept and not self.settings else self.label
+
+    @property
+    def status(self) -> RunStatus:
+        return self.entry.status if self.entry is not None else "error"
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        if isinstance(self.entry, GroupRecord):
+            return self.entry.runs
+        return [self.entry] if self.entry is not None else []
+
+
+def run_batch(
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    settings: RunSettings,
+    *,
+    workers: int,
+    on_event: OnEvent | None = None,
+    on_done: Callable[[PluginOutcome], None] | None = None,
+    cancel: threading.Event | None = None,
+    keep_history: bool = True,
+    arms: Sequence[Arm] = (),
+    sweep_id: str | None = None,
+    executor: Executor | None = None,
+) -> list[PluginOutcome]:
+    """Run every plugin on every seed on ``executor`` (by default this machine's fork-server pool of
+    ``workers``) and return one outcome per plugin, in order.
+
+    As soon as a plugin's last seed ends, its runs go into history (one run alone, several as a group, in
+    one transaction) and ``on_done`` hears of it; a plugin still running when the batch is cancelled
+    leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
+
+    ``arms`` (a sweep: the plugin once per setting, `readtrack.batch.sweep`) replaces ``plugins``: one
+    outcome per arm, each recorded as a group, its runs marked with ``sweep_id``."""
+    from readtrack.history import runs as history
+
+    arms = list(arms) or [(plugin, ()) for plugin in plugins]
+    jobs = plan(arms, seeds, settings)
+    # each group's setting of the sweep (the knobs its arm turns, on top of those every run shares)
+    turned = dict(zip(dict.fromkeys(j.group_id for j in jobs), (t for _, t in arms), strict=True))
+    executor = executor or ForkServerPool(workers)
+    began = time.perf_counter()
+    swept = None  # what a sweep sets out to run, kept with its first setting recorded
+    if sweep_id is not None:
+        swept = history.SweepPlan(sweep_id, arms[0][0], [dict(t) for _, t in arms], list(seeds), now_iso())
+    by_group: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_group.setdefault(job.group_id, []).append(job)
+    started: dict[str, tuple[str, float]] = {}
+    ended: dict[Job, Outcome] = {}
+    results: dict[str, PluginOutcome] = {}  # by group id
+
+    def group(members: Sequence[Outcome], when: str, wall: float) -> GroupRecord:
+        entry = group_of(members, when, wall)
+        for run in entry.runs:
+            run.info.sweep_id = sweep_id
+        return entry
+
+    def conclude_cut_short(group_id: str) -> None:
+        """Cancelled: the seeds that finished, recorded as a ``cancelled`` group naming the rest."""
+        jobs = by_group[group_id]
+        members = [ended[j] for j in jobs if j in ended]
+        if not members:
+            return
+        when, t0 = started[group_id]
+        wall = time.perf_counter() - t0
+        cut = group(members, when, wall)
+        if not cut.runs:
+            return
+        cut.seeds = [j.seed for j in jobs]
+        cut.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
+        cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
+        if keep_history:
+            history.record_group(cut, swept)
+        outcome = PluginOutcome(jobs[0].plugin, cut.seeds, cut, None, wall, turned[group_id])
+        results[group_id] = outcome
+        if on_done is not None:
+            on_done(outcome)
+
+    def conclude(group_id: str) -> None:
+        members = [ended[j] for j in by_group[group_id]]
+        when, t0 = started[group_id]
+        wall = time.perf_counter() - t0
+        first = members[0].job
+        if len(members) == 1 and sweep_id is None:
+            (one,) = members
+            if one.record is not None:
+                one.record.info.group_id = None
+            entry: RunRecord | GroupRecord | None = one.record
+            error = one.error
+            if keep_history and one.record is not None:
+                history.record_finished(one.record)
+        else:
+            entry = group(members, when, wall)
+            error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
+            if not entry.runs:
+                entry = None
+            elif keep_history:
+                history.record_group(entry, swept)
+        outcome = PluginOutcome(
+            first.plugin, [m.job.seed for m in members], entry, error, wall, turned[group_id]
+        )
+        results[group_id] = outcome
+        if on_done is not None:
+            on_done(outcome)
+
+    def track(job: Job, event: dict[str, Any]) -> None:
+        if events.is_job(event, "start"):
+            started.setdefault(job.group_id, (now_iso(), time.perf_counter()))
+        if on_event is not None:
+            on_event(job, event)
+
+    def on_job_end(outcome: Outcome) -> None:
+        ended[outcome.job] = outcome
+        if all(j in ended for j in by_group[outcome.job.group_id]):
+            conclude(outcome.job.group_id)
+
+    groups = list(by_group)  # in the arms' order
+    try:
+        executor.run(jobs, on_event=track, on_end=on_job_end, cancel=cancel)
+    except JobsCancelled as cut:
+        stop = BatchCancelled(cut.outcomes)
+        for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
+            ended.setdefault(outcome.job, outcome)
+        for group_id, members in by_group.items():
+            if group_id in results:
+                continue
+            if all(j in ended for j in members):
+                conclude(group_id)
+            elif len(members) > 1 or sweep_id is not None:
+                conclude_cut_short(group_id)
+        stop.recorded = [results[g] for g in groups if g in results]
+        stop.sweep_id = sweep_id
+        for job in jobs:
+            if job not in ended:
+                arm = PluginOutcome(job.plugin, [], None, None, 0.0, turned[job.group_id])
+                stop.unfinished.setdefault(arm.arm_label(sweep_id is not None), []).append(job.seed)
+        if swept is not None and keep_history:
+            history.sweep_ended(swept.sweep_id, "cancelled", time.perf_counter() - began)
+        raise stop from None
+    if swept is not None and keep_history:
+        history.sweep_ended(swept.sweep_id, "finished", time.perf_counter() - began)
+    return [results[g] for g in groups]
+
+
+def exit_code(outcomes: Sequence[PluginOutcome]) -> int:
+    """0 when every plugin passed on every seed, else 1."""
+    return 0 if outcomes and all(o.status == "passed" for o in outcomes) else 1
+
+
+def select_plugins(
+    names: Sequence[str], *, run_all: bool = False, tag: str | None = None, section: str | None = None
+) -> list[str]:
+    """The plugins a batch runs: ``names`` (each checked), or with ``run_all`` every working plugin; either
+    narrowed to the plugins of papers with ``tag`` or in ``section`` of the catalog (nested papers count
+    for their top section). A UsageError names what is wrong."""
+    from readtrack.plugins import discovery as registry
+
+    if names and run_all:
+        raise UsageError("name plugins or use --all, not both")
+    if not names and not run_all:
+        raise UsageError("name a plugin to run (see `readtrack plugins`), or use --all for every plugin")
+    if names:
+        chosen = [registry.load_plugin(name).name for name in dict.fromkeys(names)]
+    else:
+        chosen = [p.name for p in registry.discover() if p.status == "ok"]
+    if tag or section:
+        from readtrack.base.paths import catalog_path
+        from readtrack.plugins.links import load
+
+        catalog = load(catalog_path())
+        papers = catalog.section(section).walk() if section else catalog.papers()
+        wanted = {name for paper in papers if not tag or tag in paper.tags for name in paper.plugins}
+        chosen = [name for name in chosen if name in wanted]
+        if not chosen:
+            where = [f"tagged {tag!r}"] if tag else []
+            where += [f"in section {section!r}"] if section else []
+            raise UsageError(f"no plugin runs a paper {' and '.join(where)}")
+    return chosen
+
+
+class Tabled(Protocol):
+    """A table of a sweep's numbers as the closing JSON line holds it (`readtrack.batch.sweep`'s)."""
+
+    def to_dict(self) -> dict[str, object]: ...
+
+
+def run_batch_json(
+    stream: TextIO,
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    settings: RunSettings,
+    *,
+    workers: int,
+    arms: Sequence[Arm] = (),
+    sweep_id: str | None = None,
+    tables: Callable[[Sequence[PluginOutcome]], Sequence[Tabled]] = lambda outcomes: (),
+) -> int:
+    """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
+    ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
+    group once a plugin's seeds have all ended, and a closing ``batch`` line (a sweep's with its ``tables``,
+    `readtrack.batch.sweep.tables` as the CLI passes it). Returns the exit code."""
+    emit = json_lines(stream)
+
+    def on_event(job: Job, event: dict[str, Any]) -> None:
+        if event.get("type") == events.RECORD:
+            event = {"type": "seed_record", "plugin": job.plugin, "seed": job.seed, "record": event["record"]}
+        emit(event)
+
+    def on_done(outcome: PluginOutcome) -> None:
+        entry = outcome.entry
+        emit(
+            {
+                "type": "plugin_done",
+                "plugin": outcome.plugin,
+                **({"settings": dict(outcome.settings)} if outcome.settings else {}),
+                "seeds": outcome.seeds,
+                "status": outcome.status,
+                "error": outcome.error,
+                "wall_s": outcome.wall_s,
+                "group": entry.to_dict() if isinstance(entry, GroupRecord) else None,
+                "record": entry.to_dict() if isinstance(entry, RunRecord) else None,
+            }
+        )
+
+    try:
+        outcomes = run_batch(
+            plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
+            sweep_id=sweep_id,
+        )  # fmt: skip
+    except BatchCancelled as stop:
+        recorded = [
+            {
+                "plugin": o.plugin,
+                **({"settings": dict(o.settings)} if o.settings else {}),
+                "seeds": [r.info.seed for r in o.runs],
+            }
+            for o in stop.recorded
+        ]
+        emit(
+            {
+                "type": "batch",
+                "status": "cancelled",
+                "exit_code": 130,
+                **({"sweep": sweep_id} if sweep_id else {}),
+                "recorded": recorded,
+                "unfinished": stop.unfinished,
+                "message": stop.summary(),
+            }
+        )
+        return 130
+    code = exit_code(outcomes)
+    emit(
+        {
+            "type": "batch",
+            "status": "passed" if code == 0 else "failed",
+            "exit_code": code,
+            "plugins": [
+                {
+                    "plugin": o.plugin,
+                    **({"settings": dict(o.settings)} if o.settings else {}),
+                    "status": o.status,
+                }
+                for o in outcomes
+            ],
+            **(
+                {"sweep": sweep_id, "tables": [table.to_dict() for table in tables(outcomes)]}
+                if sweep_id
+                else {}
+            ),
+        }
+    )
+    return code

@@ -1,0 +1,303 @@
+"""The fork-server pool: the executor that runs requests on this machine, at most N at a time.
+
+Each worker is a `readtrack.batch.forkserver` on Linux: it imports torch once and forks a fresh child per
+request, so a sweep of quick runs does not pay two seconds of imports per run. Elsewhere (or with
+``fork=False``) each request is a process of its own (``readtrack.batch.forkserver --one REQUEST``). Their
+JSON-lines events are read by one thread per worker and handed on tagged with their request; Ctrl-C or a
+cancel event stops them all (SIGTERM, then SIGKILL after :data:`CANCEL_GRACE_S`). Torch-free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from readtrack.base.processes import python_module
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome
+from readtrack.batch.request import RunRequest
+from readtrack.plugins import events
+from readtrack.plugins.records import RunRecord
+
+Job = RunRequest  # what the pool calls a request it runs
+
+
+def forkserver_available() -> bool:
+    """Whether runs can be forked from a server here: Linux (fork after importing torch is the pattern
+    torch's own DataLoader relies on there; on macOS it is unsafe, Windows has no fork)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+#: How long a worker may take to record its cancellation after SIGTERM before it is killed: the one grace
+#: every face waits (the CLI's Ctrl-C, the TUI's Esc, a cancelled shelf run).
+CANCEL_GRACE_S = 10.0
+#: The module every worker process runs.
+SERVER = "readtrack.batch.forkserver"
+
+
+@dataclass
+class _Worker:
+    """One worker process: a run of its own, or a fork server that runs job after job (``serves``)."""
+
+    process: subprocess.Popen[str]
+    serves: bool
+    job: Job | None = None
+    started: float = 0.0
+    record: RunRecord | None = None
+    error: str | None = None
+    exit_code: int | None = None  # a fork server's report of its child's exit
+    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    readers: list[threading.Thread] = field(default_factory=list)
+
+    def begin(self, job: Job) -> None:
+        self.job, self.started = job, time.perf_counter()
+        self.record, self.error, self.exit_code = None, None, None
+        self.stderr.clear()
+
+
+@dataclass(frozen=True)
+class ForkServerPool:
+    """The executor of this machine (`readtrack.batch.executor.Executor`): ``workers`` processes at a time,
+    fork servers where forking is safe (``fork=False``: a process of its own per request)."""
+
+    workers: int = 1
+    fork: bool = True
+
+    def run(
+        self,
+        requests: Sequence[RunRequest],
+        *,
+        on_event: OnEvent | None = None,
+        on_end: Callable[[Outcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Outcome]:
+        return run_jobs(
+            requests, workers=self.workers, on_event=on_event, on_end=on_end, cancel=cancel, fork=self.fork
+        )
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    workers: int,
+    on_event: OnEvent | None = None,
+    on_end: Callable[[Outcome], None] | None = None,
+    cancel: threading.Event | None = None,
+    fork: bool = True,
+) -> list[Outcome]:
+    """Run ``jobs`` at most ``workers`` at a time and return their outcomes in the jobs' order.
+
+    ``on_event(job, event)`` receives every JSON event of every worker (from reader threads, one at a time),
+    plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
+    this thread as each job ends. Ctrl-C (KeyboardInterrupt in this
+    thread) or setting ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
+    :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
+    """
+    lock = threading.Lock()
+    done: queue.Queue[tuple[_Worker, Job]] = queue.Queue()
+    pending = deque(jobs)
+    idle: list[_Worker] = []  # fork servers waiting for their next job
+    busy: list[_Worker] = []
+    ended: dict[Job, Outcome] = {}
+    forking = fork and forkserver_available()
+
+    def tell(job: Job, event: dict[str, Any]) -> None:
+        if on_event is not None:
+            with lock:
+                on_event(job, event)
+
+    def spawn(argv: list[str], serves: bool) -> _Worker:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if serves else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
+        )
+        worker = _Worker(process, serves)
+        worker.readers = [
+            threading.Thread(target=_read_stderr, args=(worker,), daemon=True),
+            threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True),
+        ]
+        return worker
+
+    def start(job: Job) -> None:
+        if not forking:
+            worker = spawn(python_module(SERVER, "--one", job.to_json()), serves=False)
+            worker.begin(job)
+        elif (handed := _hand_over(idle, job)) is not None:
+            worker = handed
+        else:
+            worker = spawn(python_module(SERVER), serves=True)
+            worker.begin(job)
+            _send(worker, job)  # a server that dies at once: its reader ends the job
+        busy.append(worker)
+        tell(
+            job,
+            {
+                "type": events.JOB,
+                "event": "start",
+                "plugin": job.plugin,
+                "seed": job.seed,
+                "pid": worker.process.pid,
+            },
+        )
+        for reader in worker.readers:
+            if not reader.is_alive() and reader.ident is None:
+                reader.start()
+
+    try:
+        while pending or busy:
+            while pending and len(busy) < max(1, workers):
+                start(pending.popleft())
+            try:
+                worker, job = done.get(timeout=0.1)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt from None
+                continue
+            if worker not in busy:  # a server that died as it was handed a job, since replaced
+                continue
+            busy.remove(worker)
+            outcome = _finish(worker, job)
+            if worker.serves and worker.process.poll() is None:
+                idle.append(worker)
+            ended[job] = outcome
+            tell(
+                job,
+                {
+                    "type": events.JOB,
+                    "event": "end",
+                    "plugin": job.plugin,
+                    "seed": job.seed,
+                    "status": outcome.record.status if outcome.record else "error",
+                    "error": outcome.error,
+                    "wall_s": outcome.wall_s,
+                },
+            )
+            if on_end is not None:
+                on_end(outcome)
+    except KeyboardInterrupt:
+        _stop(busy + idle)
+        raise JobsCancelled([ended[j] for j in jobs if j in ended]) from None
+    _close(idle)
+    return [ended[j] for j in jobs]
+
+
+def _send(server: _Worker, job: Job) -> bool:
+    """Give a fork server its next request; False when it is gone (its stdin closed under us)."""
+    try:
+        server.process.stdin.write(job.to_json() + "\n")  # type: ignore[union-attr]
+        server.process.stdin.flush()  # type: ignore[union-attr]
+    except (BrokenPipeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _hand_over(idle: list[_Worker], job: Job) -> _Worker | None:
+    """An idle fork server that took ``job`` (servers that died while idle are dropped), or None."""
+    while idle:
+        server = idle.pop()
+        if server.process.poll() is not None:
+            continue
+        server.begin(job)
+        if _send(server, job):
+            return server
+        server.job = None  # gone between the two: a late end of its reader is ignored (not busy)
+    return None
+
+
+def _read_events(
+    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[tuple[_Worker, Job]]
+) -> None:
+    """Read a worker's JSON lines until it closes stdout; report each job done as it ends (a fork server's
+    end line, or the end of a process of its own, or of a server that died mid-job)."""
+    assert worker.process.stdout is not None
+    try:
+        for line in worker.process.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # not ours (the runner sends a plugin's prints to stderr; be lenient anyway)
+            job = worker.job
+            if job is None or not isinstance(event, dict):
+                continue
+            if worker.serves and event.get("type") == events.ENDED:
+                worker.exit_code = int(event.get("exit", 1))
+                worker.job = None
+                done.put((worker, job))
+                continue
+            if event.get("type") == events.RECORD:
+                worker.record = RunRecord.from_dict(event["record"])
+            elif event.get("type") == events.ERROR:
+                worker.error = str(event.get("message"))
+            tell(job, {**event, "plugin": job.plugin, "seed": job.seed})
+    finally:
+        if worker.job is not None:
+            job, worker.job = worker.job, None
+            done.put((worker, job))
+
+
+def _read_stderr(worker: _Worker) -> None:
+    assert worker.process.stderr is not None
+    for line in worker.process.stderr:
+        worker.stderr.append(line.rstrip("\n"))
+
+
+def _finish(worker: _Worker, job: Job) -> Outcome:
+    """The outcome of ``job``, which ``worker`` has just ended (a process of its own has exited)."""
+    code = worker.exit_code
+    if code is None:  # the process is gone: its own exit code (a server that died: its signal)
+        code = worker.process.wait()
+        for reader in worker.readers:
+            reader.join(timeout=5)
+    error = worker.error
+    if worker.record is None and error is None:
+        last = next((line for line in reversed(worker.stderr) if line.strip()), "")
+        error = f"the worker exited with code {code} without a record" + (f": {last}" if last else "")
+    wall = time.perf_counter() - worker.started
+    return Outcome(job, worker.record, code, None if worker.record else error, wall)
+
+
+def _close(servers: Iterable[_Worker]) -> None:
+    """End idle fork servers: the end of their stdin; SIGTERM what does not leave within the grace."""
+    servers = list(servers)
+    for server in servers:
+        with contextlib.suppress(OSError):
+            server.process.stdin.close()  # type: ignore[union-attr]
+    _stop(servers, signum=None)
+
+
+def _stop(running: Iterable[_Worker], signum: int | None = signal.SIGTERM) -> None:
+    """SIGTERM every worker (the runner records the stage as cancelled), SIGKILL what outlives the grace
+    (``signum=None``: send nothing first, only wait for them to leave)."""
+    workers = list(running)
+    for worker in workers:
+        if signum is not None:
+            _signal(worker.process, signum)
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    for worker in workers:
+        try:
+            worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal(worker.process, signal.SIGKILL)
+            worker.process.wait()
+
+
+def _signal(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)  # the worker's session: its own children too

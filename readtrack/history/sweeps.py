@@ -1,0 +1,185 @@
+"""A sweep in history (issue 55): one entry of ``readtrack history``, its settings inside, and what
+``readtrack compare`` lines up.
+
+A sweep (``readtrack run NAME --set lr=A,B --seeds 0-2``) is recorded as a multi-seed group per setting, each
+run marked with the sweep's id, and what it set out to run (`readtrack.history.runs.SweepPlan`). Read back,
+it is a :class:`SweepRecord`: when it started, what it swept, how many of its runs passed, failed or are
+missing (cut short by Ctrl-C, or still to come), and its groups. A sweep recorded before its plan was kept is
+read from its groups alone. Torch-free, as all of history."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from readtrack.base.errors import UsageError
+from readtrack.history import runs as history
+from readtrack.history.comparison import Lineup, RunComparison, knob_defaults, line_up
+from readtrack.history.spread import GroupRecord
+from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.records import RunInfo, RunRecord, RunStatus, float_or_nan, worst_status
+
+
+@dataclass
+class SweepRecord:
+    """A sweep: a multi-seed group per setting, one entry in ``readtrack history``. ``settings`` is what it
+    set out to run (each setting's turned knobs in order, ``{}`` the defaults) on ``seeds``; ``groups`` the
+    settings that have runs, in that order. ``status`` is ``running`` while it runs (``interrupted`` when
+    its process is gone), ``cancelled`` when cut short, else the worst of its settings' (an error when a
+    setting has no run at all)."""
+
+    sweep_id: str
+    plugin: str
+    started_at: str
+    status: RunStatus
+    duration_s: float
+    seeds: list[int]
+    settings: list[dict[str, Any]]
+    groups: list[GroupRecord] = field(default_factory=list)
+    #: the plugin's defaults for the run size, where its config.py can still be read: what a setting that
+    #: leaves a swept knob alone ran with (a setting keeps only its knobs off the defaults)
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def info(self) -> RunInfo:
+        """The first setting's first run's info (device, quick, threads are shared by every run)."""
+        return self.groups[0].info
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        return [r for g in self.groups for r in g.runs]
+
+    @property
+    def knobs(self) -> dict[str, list[Any]]:
+        """Each knob the sweep turned and the values it took, in order: its default among them where a
+        setting left it alone (``"default"`` when the plugin's config.py is gone)."""
+        names = list(dict.fromkeys(key for turned in self.settings for key in turned))
+        found: dict[str, list[Any]] = {key: [] for key in names}
+        for turned in self.settings:
+            for key in names:
+                value = turned[key] if key in turned else self.defaults.get(key, "default")
+                if value not in found[key]:
+                    found[key].append(value)
+        return found
+
+    def not_run(self) -> list[dict[str, Any]]:
+        """The settings with no run recorded (cut short, still to come, or no worker gave a record)."""
+        have = {settings_label(g.info.settings) for g in self.groups}
+        return [s for s in self.settings if settings_label(s) not in have]
+
+    def counts(self) -> dict[str, int]:
+        """Runs planned (settings × seeds), and of them passed, failed (any other end) and missing."""
+        planned, runs = len(self.settings) * len(self.seeds), self.runs
+        passed = sum(r.status == "passed" for r in runs)
+        return {
+            "runs": planned,
+            "passed": passed,
+            "failed": len(runs) - passed,
+            "missing": planned - len(runs),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sweep_id": self.sweep_id,
+            "plugin": self.plugin,
+            "started_at": self.started_at,
+            "status": self.status,
+            "duration_s": self.duration_s,
+            "seeds": self.seeds,
+            "settings": self.settings,
+            "knobs": self.knobs,
+            "counts": self.counts(),
+            "not_run": self.not_run(),
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+
+#: What ``readtrack history`` lists: runs made alone, multi-seed runs and sweeps, each one entry.
+Listed = RunRecord | GroupRecord | SweepRecord
+
+
+def listing(plugin: str | None = None, limit: int | None = None) -> list[Listed]:
+    """History newest first as `readtrack.history.runs.entries` reads it, but a sweep is one entry, dated
+    when it started, its settings' groups inside; only ``plugin``'s when given, at most ``limit``."""
+    with history.connection() as conn:
+        found = history.listed(conn, plugin, limit, sweeps=True)
+        return [_sweep(conn, item) if isinstance(item, str) else item for item in found]
+
+
+def _sweep(conn: sqlite3.Connection, sweep_id: str) -> SweepRecord:
+    rows = conn.execute("SELECT * FROM run_groups WHERE sweep_id = ? ORDER BY started_at, rowid", (sweep_id,))
+    groups = [history.group_of(conn, row) for row in rows]
+    plan = conn.execute("SELECT * FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+    if plan is None:  # recorded before sweeps kept what they set out to run: what its groups ran
+        settings = [g.info.settings for g in groups]
+        seeds = list(dict.fromkeys(seed for g in groups for seed in g.seeds))
+        started, state, duration = min(g.started_at for g in groups), "finished", float("nan")
+    else:
+        settings, seeds = json.loads(plan["settings"]), [int(x) for x in json.loads(plan["seeds"])]
+        started, state, duration = plan["started_at"], plan["status"], float_or_nan(plan["duration_s"])
+    order = [settings_label(s) for s in settings]
+    groups.sort(
+        key=lambda g: order.index(label) if (label := settings_label(g.info.settings)) in order else 0
+    )
+    status: RunStatus
+    if state == "running":
+        status = "running" if plan is not None and history.pid_alive(plan["pid"]) else history.INTERRUPTED
+    elif state == "cancelled":
+        status = "cancelled"
+    else:
+        no_run: list[RunStatus] = ["error"] if len(groups) < len(settings) else []
+        status = worst_status([g.status for g in groups] + no_run)
+    plugin = groups[0].plugin
+    defaults = knob_defaults(plugin, groups[0].info.quick) or {}  # None: the plugin's config is gone
+    return SweepRecord(sweep_id, plugin, started, status, duration, seeds, settings, groups, defaults)
+
+
+#: A sweep's id, or the start of it (`readtrack history` shows 8 hex digits; 4 are enough when unique).
+_SWEEP_ID = re.compile(r"[0-9a-f]{4,32}")
+
+
+def sweep(ident: str) -> SweepRecord | None:
+    """The sweep whose id starts with ``ident``; None when none does, a UsageError when several do."""
+    if not _SWEEP_ID.fullmatch(ident.lower()):
+        return None
+    with history.connection() as conn:
+        found = conn.execute(
+            "SELECT DISTINCT sweep_id FROM run_groups WHERE sweep_id LIKE ? LIMIT 2", (ident.lower() + "%",)
+        ).fetchall()
+        if len(found) > 1:
+            raise UsageError(f"{ident}: several sweeps have an id that starts so; give more of it")
+        return _sweep(conn, found[0]["sweep_id"]) if found else None
+
+
+def named(name: str | None, limit: int | None = None) -> list[Listed] | SweepRecord:
+    """``readtrack history [NAME]``: the newest entries (of plugin NAME), a sweep as one; or, when NAME is
+    no plugin's with runs but a sweep's id, that sweep. A name that is neither in history nor a plugin is
+    a UsageError naming the closest plugins."""
+    found = listing(name, limit)
+    if name and not found:
+        swept = sweep(name)
+        if swept is not None:
+            return swept
+        history.plugin_entries(name, limit=1)  # raises for an unknown name
+    return found
+
+
+def compare(name: str) -> RunComparison | Lineup:
+    """``readtrack compare NAME``: the two newest finished runs of plugin NAME and how their numbers moved;
+    when the newest is a sweep's, or NAME is a sweep's id, that sweep's settings side by side (each the
+    mean over its seeds). A UsageError when there is nothing to compare."""
+    found = history.entries(name, limit=1, finished=True)
+    newest = (
+        found[0].runs[0].info.sweep_id
+        if found and isinstance(found[0], GroupRecord) and found[0].runs
+        else None
+    )
+    swept = sweep(newest) if newest else (None if found else sweep(name))
+    if swept is None:
+        return history.compare(name)
+    lineup = line_up(swept.groups)
+    lineup.sweep_id, lineup.started_at, lineup.status = swept.sweep_id, swept.started_at, swept.status
+    return lineup

@@ -1,0 +1,83 @@
+"""The events of a run, spelled once: what :func:`readtrack.runner.run_plugin` emits, what a batch adds
+around each run, and what a worker says when a run's process ends. Torch-free.
+
+Every event is a JSON object with a ``type`` (one of the names below). A run's own events (``start``,
+``stage``, ``progress``, ``log``, ``metric``, ``result``, ``record``, ``error``) are those the hook
+``readtrack_run_event`` and ``readtrack run --json`` see (`readtrack.plugins.hookspecs`). A batch tags each of
+them with the run's ``plugin`` and ``seed`` and adds ``job`` events (``event``: ``start`` with the worker's
+``pid``, ``end`` with the run's ``status``, ``error`` and ``wall_s``). A fork server ends each of its runs
+with ``ended`` (the run's process ``exit`` code). The TypedDicts below are the shapes; readers compare an
+event's ``type`` with these constants, never with a string of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+START: Literal["start"] = "start"
+STAGE: Literal["stage"] = "stage"
+PROGRESS: Literal["progress"] = "progress"
+LOG: Literal["log"] = "log"
+METRIC: Literal["metric"] = "metric"
+RESULT: Literal["result"] = "result"
+RECORD: Literal["record"] = "record"
+ERROR: Literal["error"] = "error"
+JOB: Literal["job"] = "job"
+#: A fork server's line after each run's process ended (``exit``: its exit code, negative for a signal).
+ENDED: Literal["forkserver"] = "forkserver"
+
+Event = dict[str, Any]
+
+
+class StageEvent(TypedDict, total=False):
+    type: Literal["stage"]
+    stage: str
+    event: Literal["start", "end"]
+    status: str
+
+
+class RecordEvent(TypedDict):
+    type: Literal["record"]
+    stage: None
+    record: dict[str, Any]
+
+
+class ErrorEvent(TypedDict):
+    type: Literal["error"]
+    stage: None
+    message: str
+    exit_code: int
+
+
+class JobEvent(TypedDict, total=False):
+    type: Literal["job"]
+    event: Literal["start", "end"]
+    plugin: str
+    seed: int
+    pid: int
+    status: str
+    error: str | None
+    wall_s: float
+
+
+class EndedEvent(TypedDict):
+    type: Literal["forkserver"]
+    exit: int
+
+
+def is_stage(event: Event, which: str | None = None) -> bool:
+    """A stage's start or end (``which``: ``"start"``/``"end"``; None for either)."""
+    return event.get("type") == STAGE and (which is None or event.get("event") == which)
+
+
+def is_job(event: Event, which: str | None = None) -> bool:
+    """A batch's start or end of one run (``which``: ``"start"``/``"end"``; None for either)."""
+    return event.get("type") == JOB and (which is None or event.get("event") == which)
+
+
+def error(message: str, exit_code: int) -> ErrorEvent:
+    return {"type": ERROR, "stage": None, "message": message, "exit_code": exit_code}
+
+
+def ended(exit_code: int) -> EndedEvent:
+    return {"type": ENDED, "exit": exit_code}
