@@ -34,11 +34,14 @@ class Outcome:
 
 
 class JobsCancelled(KeyboardInterrupt):
-    """Raised by an executor when cancelled; ``outcomes`` holds the requests that had ended by then."""
+    """Raised by an executor when cancelled; ``outcomes`` holds the requests that had ended by then, and
+    ``cut_short`` those that were running and recorded themselves as cancelled within the grace (a run
+    stopped mid-stage: its record says what it had done)."""
 
-    def __init__(self, outcomes: list[Outcome]) -> None:
+    def __init__(self, outcomes: list[Outcome], cut_short: list[Outcome] | None = None) -> None:
         super().__init__("cancelled")
         self.outcomes = outcomes
+        self.cut_short = cut_short or []
 
 
 class Executor(Protocol):

@@ -226,7 +226,8 @@ def run_batch(
 
     As soon as a plugin's last seed ends, its runs go into history (one run alone, several as a group, in
     one transaction) and ``on_done`` hears of it; a plugin still running when the batch is cancelled
-    leaves no trace. Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
+    leaves no trace, but for a batch of one run, which records itself as cancelled (as ``readtrack run NAME``
+    does). Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
 
     ``arms`` (a sweep: the plugin once per setting, `readtrack.batch.sweep`) replaces ``plugins``: one
     outcome per arm, each recorded as a group, its runs marked with ``sweep_id``."""
@@ -320,6 +321,9 @@ def run_batch(
         stop = BatchCancelled(cut.outcomes)
         for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
             ended.setdefault(outcome.job, outcome)
+        if len(jobs) == 1 and sweep_id is None:  # one run, stopped mid-stage: recorded as cancelled, as
+            for outcome in cut.cut_short:  # `readtrack run NAME` records a run stopped by Ctrl-C
+                ended.setdefault(outcome.job, outcome)
         for group_id, members in by_group.items():
             if group_id in results:
                 continue
@@ -402,14 +406,19 @@ def run_batch_json(
 
     def on_event(job: Job, event: dict[str, Any]) -> None:
         if event.get("type") == events.RECORD:
-            event = {"type": "seed_record", "plugin": job.plugin, "seed": job.seed, "record": event["record"]}
+            event = {
+                "type": events.SEED_RECORD,
+                "plugin": job.plugin,
+                "seed": job.seed,
+                "record": event["record"],
+            }
         emit(event)
 
     def on_done(outcome: PluginOutcome) -> None:
         entry = outcome.entry
         emit(
             {
-                "type": "plugin_done",
+                "type": events.PLUGIN_DONE,
                 "plugin": outcome.plugin,
                 **({"settings": dict(outcome.settings)} if outcome.settings else {}),
                 "seeds": outcome.seeds,
@@ -437,7 +446,7 @@ def run_batch_json(
         ]
         emit(
             {
-                "type": "batch",
+                "type": events.BATCH,
                 "status": "cancelled",
                 "exit_code": 130,
                 **({"sweep": sweep_id} if sweep_id else {}),
@@ -450,7 +459,7 @@ def run_batch_json(
     code = exit_code(outcomes)
     emit(
         {
-            "type": "batch",
+            "type": events.BATCH,
             "status": "passed" if code == 0 else "failed",
             "exit_code": code,
             "plugins": [

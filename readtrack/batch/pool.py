@@ -193,9 +193,25 @@ def run_jobs(
                 on_end(outcome)
     except KeyboardInterrupt:
         _stop(busy + idle)
-        raise JobsCancelled([ended[j] for j in jobs if j in ended]) from None
+        raise JobsCancelled([ended[j] for j in jobs if j in ended], _cut_short(busy, done)) from None
     _close(idle)
     return [ended[j] for j in jobs]
+
+
+def _cut_short(stopped: list[_Worker], done: queue.Queue[tuple[_Worker, Job]]) -> list[Outcome]:
+    """The runs that were running when cancelled and recorded themselves as cancelled before their process
+    was gone (every process is gone by now: its reader ends its job)."""
+    outcomes = []
+    while True:
+        try:
+            worker, job = done.get(timeout=1.0)
+        except queue.Empty:
+            break
+        if worker in stopped:
+            outcome = _finish(worker, job)
+            if outcome.record is not None:
+                outcomes.append(outcome)
+    return outcomes
 
 
 def _send(server: _Worker, job: Job) -> bool:

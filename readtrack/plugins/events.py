@@ -6,8 +6,9 @@ Every event is a JSON object with a ``type`` (one of the names below). A run's o
 ``readtrack_run_event`` and ``readtrack run --json`` see (`readtrack.plugins.hookspecs`). A batch tags each of
 them with the run's ``plugin`` and ``seed`` and adds ``job`` events (``event``: ``start`` with the worker's
 ``pid``, ``end`` with the run's ``status``, ``error`` and ``wall_s``). A fork server ends each of its runs
-with ``ended`` (the run's process ``exit`` code). The TypedDicts below are the shapes; readers compare an
-event's ``type`` with these constants, never with a string of their own.
+with ``ended`` (the run's process ``exit`` code). ``readtrack run --seeds/--all --json`` adds ``seed_record``,
+``plugin_done`` and ``batch``; practice's grading worker ``ready`` and ``practice``. The TypedDicts below are
+the shapes; readers compare an event's ``type`` with these constants, never with a string of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ ERROR: Literal["error"] = "error"
 JOB: Literal["job"] = "job"
 #: A fork server's line after each run's process ended (``exit``: its exit code, negative for a signal).
 ENDED: Literal["forkserver"] = "forkserver"
+# ``readtrack run --seeds/--all --json``: a seed's record, a plugin's (or a sweep arm's) end, the batch's end
+SEED_RECORD: Literal["seed_record"] = "seed_record"
+PLUGIN_DONE: Literal["plugin_done"] = "plugin_done"
+BATCH: Literal["batch"] = "batch"
+# practice's grading worker: ready once readtrack's own part is loaded, then the attempt's result
+READY: Literal["ready"] = "ready"
+PRACTICE: Literal["practice"] = "practice"
 
 Event = dict[str, Any]
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from readtrack.base.errors import UsageError, one_line
+from readtrack.plugins import events
 from readtrack.plugins.records import Emit, RunRecord
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult, trim_traceback
@@ -84,7 +85,7 @@ def grade_here(
             loaded._experiments = None
 
             def send(event: dict[str, Any]) -> None:
-                if event.get("type") == "stage" and event.get("event") == "start":
+                if event.get("type") == events.STAGE and event.get("event") == "start":
                     guard.compare_shapes = event.get("stage") == "check"
                 if emit is not None:
                     emit(event)

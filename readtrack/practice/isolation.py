@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from readtrack.base.processes import python_module
+from readtrack.plugins import events as run_events
 from readtrack.plugins.records import Emit
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult
@@ -113,17 +114,17 @@ def grade_isolated(
                 continue
             if event is None:  # the worker closed its pipe: it ended
                 break
-            if event.get("type") == "practice":
+            if event.get("type") == run_events.PRACTICE:
                 result = PracticeResult.from_dict(event["result"])
                 continue
-            if event.get("type") == "ready":
+            if event.get("type") == run_events.READY:
                 ready = True
                 continue
-            if event.get("type") == "stage" and event.get("event") == "start":
+            if event.get("type") == run_events.STAGE and event.get("event") == "start":
                 stage = str(event.get("stage"))
                 limit = limits.get(stage, 0.0)
                 deadline = time.monotonic() + (limit if limit > 0 else 1e9) + GRACE_S
-            elif event.get("type") == "stage" and event.get("event") == "end":
+            elif event.get("type") == run_events.STAGE and event.get("event") == "end":
                 deadline = time.monotonic() + STARTUP_S
             if emit is not None:
                 emit(event)
@@ -233,7 +234,7 @@ def _worker(argv: list[str]) -> int:
 
     write: Callable[[dict[str, Any]], None] = json_lines(events)
     plugin = practice_plugin(args.name)
-    write({"type": "ready"})  # readtrack's part is loaded: what fails from here on is the attempt's
+    write({"type": run_events.READY})  # readtrack's part is loaded: what fails from here on is the attempt's
     try:
         result = grade_here(
             plugin,
@@ -250,7 +251,7 @@ def _worker(argv: list[str]) -> int:
     except ReadtrackError as err:  # the learner renamed the class, no device: one line, not a crash
         solution = str(args.path.resolve())
         result = PracticeResult(plugin.name, plugin.targets, solution, "error", error=str(err))
-    write({"type": "practice", "result": result.to_dict()})
+    write({"type": run_events.PRACTICE, "result": result.to_dict()})
     events.close()
     return 0
 

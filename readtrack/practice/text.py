@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.base.errors import UsageError
 from readtrack.base.safe_text import visible
+from readtrack.plugins import events
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
 
@@ -134,13 +135,13 @@ def progress_printer(console: Console) -> Emit:
 
     def show(event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == "stage" and event.get("event") == "start":
+        if kind == events.STAGE and event.get("event") == "start":
             console.print(f"▶ {event['stage']} with your code", highlight=False)
-        elif kind == "stage" and event.get("event") == "end" and event.get("status") != "skipped":
+        elif kind == events.STAGE and event.get("event") == "end" and event.get("status") != "skipped":
             console.print(
                 f"  {event['stage']}: {event.get('status')} in {event.get('duration_s') or 0:.1f} s"
             )
-        elif kind == "log" and event.get("stage") == "train":
+        elif kind == events.LOG and event.get("stage") == "train":
             console.print(Text(f"  {visible(str(event.get('message', '')))}", style="dim"))
 
     return show

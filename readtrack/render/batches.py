@@ -20,6 +20,7 @@ from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
 from readtrack.batch.groups import Job, PluginOutcome, seeds_label
 from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spreads
+from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
 from readtrack.plugins.records import RunRecord
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note
@@ -54,9 +55,9 @@ class BatchProgress:
 
     def __call__(self, job: Job, event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == "job" and event.get("event") == "start":
+        if kind == events.JOB and event.get("event") == "start":
             self.rows[job] = self.progress.add_task(f"  {_who(job)} seed {job.seed}", total=None)
-        elif kind == "job" and event.get("event") == "end":
+        elif kind == events.JOB and event.get("event") == "end":
             row = self.rows.pop(job, None)
             if row is not None:
                 self.progress.remove_task(row)
@@ -67,11 +68,11 @@ class BatchProgress:
             if event.get("error"):
                 line.append(f": {visible(str(event['error']), multiline=True)}", style="red")
             self.progress.console.print(line)
-        elif kind == "stage" and event.get("event") == "start" and job in self.rows:
+        elif kind == events.STAGE and event.get("event") == "start" and job in self.rows:
             self.progress.update(
                 self.rows[job], description=f"  {_who(job)} seed {job.seed} {event['stage']}", total=None
             )
-        elif kind == "progress" and job in self.rows and event.get("total"):
+        elif kind == events.PROGRESS and job in self.rows and event.get("total"):
             self.progress.update(self.rows[job], completed=event.get("done", 0), total=event["total"])
 
 

@@ -22,6 +22,7 @@ from readtrack.base.words import seeds_label
 from readtrack.history.comparison import Delta, RunComparison
 from readtrack.history.spread import GroupRecord
 from readtrack.history.sweeps import Listed, SweepRecord
+from readtrack.plugins import events
 from readtrack.plugins.knobs import settings_label, value_text
 from readtrack.plugins.records import NOISE_LIMIT, Emit, RunRecord, StageResult
 from readtrack.render.cells import (
@@ -51,9 +52,9 @@ def live_printer(console: Console) -> Emit:
 
     def show(event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == "stage" and event.get("event") == "start":
+        if kind == events.STAGE and event.get("event") == "start":
             console.print(f"[bold]▶ {event['stage']}[/bold]", highlight=False)
-        elif kind == "stage" and event.get("event") == "end":
+        elif kind == events.STAGE and event.get("event") == "end":
             status = event.get("status", "?")
             line = Text(f"  {event['stage']} ")
             line.append_text(status_text(status))
@@ -62,7 +63,7 @@ def live_printer(console: Console) -> Emit:
             if event.get("error"):
                 line.append(f": {visible(str(event['error']), multiline=True)}")
             console.print(line)
-        elif kind == "log":
+        elif kind == events.LOG:
             console.print(Text(f"  {visible(str(event.get('message', '')), multiline=True)}", style="dim"))
 
     return show

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from readtrack.base.errors import one_line
+from readtrack.plugins import events as run_events
 from readtrack.plugins.records import NOISE_LIMIT, BenchRow, Emit, StageResult
 from readtrack.runner.devices import synchronize
 
@@ -107,7 +108,9 @@ class BenchHarness:
             row.peak_mem_bytes = self._peak_memory(fn)
         except Exception as err:
             row.error = one_line(err)
-            self._emit({"type": "log", "stage": "bench", "message": f"{label}: {traceback.format_exc()}"})
+            self._emit(
+                {"type": run_events.LOG, "stage": "bench", "message": f"{label}: {traceback.format_exc()}"}
+            )
         else:
             row.runs = len(times)
             row.median_s = statistics.median(times)
@@ -122,7 +125,7 @@ class BenchHarness:
         if group is not None:
             self._groups[id(row)] = group
         self._update_ratios()
-        self._emit({"type": "result", "stage": "bench", "kind": "bench", "data": asdict(row)})
+        self._emit({"type": run_events.RESULT, "stage": "bench", "kind": "bench", "data": asdict(row)})
         return row
 
     # -- timing ---------------------------------------------------------------------------------

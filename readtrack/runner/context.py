@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from readtrack.plugins import events
 from readtrack.plugins.records import Comparison, Emit, Measured, StageResult, Target, claim_note
 
 C = TypeVar("C")
@@ -121,11 +122,11 @@ class RunContext:
     # -- reporting ------------------------------------------------------------------------------
     def log(self, message: str) -> None:
         """A line for the live log (TUI, ``--json`` stream)."""
-        self._event("log", message=message)
+        self._event(events.LOG, message=message)
 
     def progress(self, done: float, total: float | None = None, message: str = "") -> None:
         """Progress within the stage: ``done`` of ``total`` units (steps, shapes ...)."""
-        self._event("progress", done=done, total=total, message=message)
+        self._event(events.PROGRESS, done=done, total=total, message=message)
 
     # -- check ----------------------------------------------------------------------------------
     def check_close(
@@ -197,14 +198,14 @@ class RunContext:
 
     def _record(self, comp: Comparison) -> Comparison:
         self.result.comparisons.append(comp)
-        self._event("result", kind="comparison", data=asdict(comp))
+        self._event(events.RESULT, kind="comparison", data=asdict(comp))
         return comp
 
     # -- train ----------------------------------------------------------------------------------
     def metric(self, name: str, step: int, value: float) -> None:
         """One point of a metric's curve (loss, accuracy ...)."""
         self.result.curves.setdefault(name, []).append((int(step), float(value)))
-        self._event("metric", name=name, step=int(step), value=float(value))
+        self._event(events.METRIC, name=name, step=int(step), value=float(value))
 
     def target(
         self,
@@ -225,12 +226,12 @@ class RunContext:
             return self.measured(name, value, f"{detail}; {claim}" if detail else claim)
         t = Target(name, float(value), float(target), higher_is_better, detail)
         self.result.targets.append(t)
-        self._event("result", kind="target", data={**asdict(t), "passed": t.passed})
+        self._event(events.RESULT, kind="target", data={**asdict(t), "passed": t.passed})
         return t
 
     def measured(self, name: str, value: float, detail: str = "") -> Measured:
         """Report a number without asserting it."""
         m = Measured(name, float(value), detail)
         self.result.measured.append(m)
-        self._event("result", kind="measured", data=asdict(m))
+        self._event(events.RESULT, kind="measured", data=asdict(m))
         return m

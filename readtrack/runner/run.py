@@ -53,6 +53,7 @@ import pluggy
 from pluggy import HookCaller
 
 from readtrack.base.errors import ReadtrackError, UsageError, one_line
+from readtrack.plugins import events
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, json_lines
 from readtrack.runner import devices
@@ -171,7 +172,7 @@ def run_plugin(
     started = time.perf_counter()
     try:
         notify(hooks, hooks.hook.readtrack_run_started, skip, run=run)
-        send({"type": "start", "stage": None, "run": asdict(run)})
+        send({"type": events.START, "stage": None, "run": asdict(run)})
         with _cancel_on_sigterm(), _reproducible(seed):
             _run_stages(plugin, ctx, stages, limit, cancel, send, results)
     except KeyboardInterrupt:
@@ -180,7 +181,7 @@ def run_plugin(
     with _ignore_sigint():  # a second Ctrl-C must not lose the record
         record = RunRecord(run, _overall(results), time.perf_counter() - started, results)
         notify(hooks, hooks.hook.readtrack_run_finished, skip, run=run, record=record)
-        send({"type": "record", "stage": None, "record": record.to_dict()})
+        send({"type": events.RECORD, "stage": None, "record": record.to_dict()})
     return record
 
 
@@ -226,7 +227,7 @@ def _run_stage(
     send: Emit,
 ) -> StageResult:
     result = ctx.begin_stage(stage)
-    send({"type": "stage", "stage": stage, "event": "start"})
+    send({"type": events.STAGE, "stage": stage, "event": "start"})
     if stage == "bench" and ctx.device.startswith("emu"):
         ctx.log(
             "the emulated device times the emulator on the CPU, not a GPU: read its bench for errors only"
@@ -262,10 +263,10 @@ def _run_stage(
 
 def _announce(send: Emit, result: StageResult, *, started: bool = False) -> None:
     if not started:
-        send({"type": "stage", "stage": result.stage, "event": "start"})
+        send({"type": events.STAGE, "stage": result.stage, "event": "start"})
     send(
         {
-            "type": "stage",
+            "type": events.STAGE,
             "stage": result.stage,
             "event": "end",
             "status": result.status,
@@ -312,7 +313,7 @@ def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> Ru
         with contextlib.redirect_stdout(sys.stderr):
             return start(emit)
     except ReadtrackError as err:
-        emit({"type": "error", "stage": None, "message": str(err), "exit_code": err.exit_code})
+        emit({"type": events.ERROR, "stage": None, "message": str(err), "exit_code": err.exit_code})
         raise
 
 

@@ -244,7 +244,7 @@ def test_running_from_the_paper_view_shows_the_run_on_its_results_tab(
         await pilot.press("enter", "enter")  # the run screen, and run (quick)
         assert isinstance(app.screen, RunScreen)
         screen = app.screen
-        await wait_until(pilot, lambda: screen.process is None and screen.record is not None, timeout=90)
+        await wait_until(pilot, lambda: not screen.running and screen.record is not None, timeout=90)
         await settle(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)

@@ -249,7 +249,7 @@ def test_replay_esc_at_once_after_starting_a_run(
         assert isinstance(screen, RunScreen)
         await press(app, pilot, "enter")  # start, and at once
         await press(app, pilot, "escape")  # cancel
-        await wait_until(pilot, lambda: screen.process is None and screen._cancelling, timeout=60)
+        await wait_until(pilot, lambda: not screen.running and screen._cancelling, timeout=60)
         await idle(app, pilot)
         return screen_text(app)
 

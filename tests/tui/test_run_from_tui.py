@@ -1,4 +1,4 @@
-"""Running a plugin from the TUI: a real `readtrack run --json` subprocess on tiny fake plugins in a tmp
+"""Running a plugin from the TUI: real runs on the fork-server pool on tiny fake plugins in a tmp
 READTRACK_PLUGINS_DIR (fast, and a plugin that hangs is easy to write), its record in the real history."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def run_screen(app: ReadtrackApp) -> RunScreen:
 
 def finished(app: ReadtrackApp) -> bool:
     screen = app.screen
-    return isinstance(screen, RunScreen) and screen.process is None and screen.stage_status != {}
+    return isinstance(screen, RunScreen) and not screen.running and screen.stage_status != {}
 
 
 def log_text(app: ReadtrackApp) -> str:
@@ -98,7 +98,7 @@ def test_an_unavailable_device_is_shown_not_run(plugins_dir: Path, catalog_file:
         assert run_screen(app).device == "cuda"
         await pilot.press("enter")
         await wait_until(pilot, lambda: finished(app) or run_screen(app)._refused is not None, timeout=90)
-        await wait_until(pilot, lambda: run_screen(app).process is None, timeout=30)
+        await wait_until(pilot, lambda: not run_screen(app).running, timeout=30)
         await settle(app, pilot)
         assert run_screen(app).query_one(ProgressBar).percentage == 0  # nothing ran: not 100%
         return screen_text(app)
@@ -117,7 +117,7 @@ def test_a_broken_plugin_is_shown_not_run(plugins_dir: Path, catalog_file: Path)
         await settle(app, pilot)
         await pilot.press("enter")
         await wait_until(pilot, lambda: run_screen(app)._refused is not None, timeout=90)
-        await wait_until(pilot, lambda: run_screen(app).process is None, timeout=30)
+        await wait_until(pilot, lambda: not run_screen(app).running, timeout=30)
         return run_screen(app)._refused or ""
 
     refused = run_app(catalog_file, steps, size=(120, 40))
@@ -134,7 +134,7 @@ def test_the_seeds_field_runs_several_seeds_and_shows_each_and_the_spread(
         await pilot.press("enter")  # the run screen
         await settle(app, pilot)
         await pilot.press("s", *"0-2", "enter")  # s focuses the seeds field; Enter there starts the run
-        done = lambda: run_screen(app).process is None and run_screen(app).group is not None  # noqa: E731
+        done = lambda: not run_screen(app).running and run_screen(app).group is not None  # noqa: E731
         await wait_until(pilot, done, timeout=120)
         await settle(app, pilot)
         return screen_text(app)
@@ -157,7 +157,7 @@ def test_a_malformed_seeds_field_is_refused_before_anything_runs(
         await settle(app, pilot)
         await pilot.press("s", *"4-1", "enter")
         await settle(app, pilot)
-        assert run_screen(app).process is None
+        assert not run_screen(app).running
         return screen_text(app)
 
     assert "runs backwards" in run_app(catalog_file, steps, size=(140, 50))

@@ -136,7 +136,7 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
         assert screen.running
         await pilot.press("space")  # arm, while the run goes: refused, unchanged
         seen["while_running"] = (panel.settings(), " ".join(panel_words(app, panel)))
-        await wait_until(pilot, lambda: screen.process is None and screen.record is not None, timeout=120)
+        await wait_until(pilot, lambda: not screen.running and screen.record is not None, timeout=120)
         await settle(app, pilot)
         await wait_until(pilot, lambda: "Recent runs" in screen_text(app))
         await pilot.press("tab")  # the knobs → the result pane

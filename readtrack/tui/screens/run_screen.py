@@ -1,22 +1,19 @@
-"""Running a paper's plugin from the TUI: choose device and mode, watch it live, read the recorded result.
+r"""Running a paper's plugin from the TUI: choose device and mode, watch it live, read the recorded result.
 
-The run is ``python -m readtrack run NAME --json`` in a subprocess (a crash, a hang or a CUDA abort in the
-plugin cannot take the TUI down); this screen reads its JSON-lines events from a worker thread. With seeds
-in the seeds field (``0-4``, ``0,3,7``, ``5``) it is ``run NAME --seeds ... --json``: the seeds run in
-parallel workers, each seed's stages show live, and the result is the per-seed table and the spread over
-seeds. Escape sends SIGINT (the runner records the run as cancelled) and kills the process if it has not
-ended after a grace period. The runner records every run in the history; the screen shows the record's
-check, training curve and benchmark tables, and the plugin's recent runs with the trend of its main number.
+The run is a batch of `RunRequest`\ s (`readtrack.batch.groups.run_batch`, what ``readtrack run --seeds``
+uses) on this machine's executor, in a worker thread: each run is a process of the fork-server pool (a
+crash, a hang or a CUDA abort in the plugin cannot take the TUI down), and its events come back to this
+screen as they happen. One seed by default; with seeds in the seeds field (``0-4``, ``0,3,7``, ``5``) the
+seeds run in parallel workers, each seed's stages show live, and the result is the per-seed table and the
+spread over seeds. Escape cancels: the pool stops the runs (SIGTERM, then SIGKILL after its one grace,
+`readtrack.batch.pool.CANCEL_GRACE_S`) and a single run records itself as cancelled. The batch records every
+run in the history; the screen shows the record's check, training curve and benchmark tables, and the
+plugin's recent runs with the trend of its main number.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import threading
-from collections import deque
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -35,6 +32,7 @@ from readtrack.base.errors import UsageError, one_line
 from readtrack.base.safe_text import visible
 from readtrack.catalog.model import Paper
 from readtrack.history.spread import GroupRecord
+from readtrack.plugins import events
 from readtrack.plugins.records import RunRecord
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.knobs_panel import KnobsPanel
@@ -60,28 +58,12 @@ STAGE_GLYPHS = {
     "cancelled": "⊘",
     "skipped": "·",
 }
-CANCEL_GRACE_S = 5.0  # after SIGINT, how long the run may take to record itself before it is killed
 RAN = ("passed", "failed", "error", "timeout")  # a stage that ended so ran; skipped and cancelled did not
 
 
 def _when(started_at: str) -> str:
     """``2026-01-02 03:04 UTC`` from a record's ISO start time."""
     return f"{started_at.replace('T', ' ')[:16]} UTC"
-
-
-def run_command(
-    plugin: str, device: str, quick: bool, seeds: str = "", settings: Mapping[str, Any] | None = None
-) -> list[str]:
-    """The subprocess that runs the plugin: the CLI's own ``run --json`` (``--seeds`` and ``--set`` when
-    given: the knobs panel's settings reach the run exactly as the CLI's would)."""
-    from readtrack.base.processes import python_module
-    from readtrack.plugins.knobs import value_text
-
-    argv = python_module("readtrack", "run", plugin, "--json", "--device", device)
-    argv += ["--seeds", seeds] if seeds.strip() else []
-    for key, value in (settings or {}).items():
-        argv += ["--set", f"{key}={value_text(value)}"]
-    return [*argv, "--quick"] if quick else argv
 
 
 class ScrollLog(RichLog):
@@ -125,7 +107,7 @@ class RunScreen(Screen[None]):
         self.paper = paper
         self.device = "auto"
         self.quick = True
-        self.process: subprocess.Popen[str] | None = None
+        self.cancel: threading.Event | None = None  # the running batch's: set by Esc
         self.stage_status: dict[str, str] = {}
         self.curves: dict[str, list[tuple[int, float]]] = {}
         self.record: RunRecord | None = None
@@ -253,7 +235,7 @@ class RunScreen(Screen[None]):
 
     @property
     def running(self) -> bool:
-        return self.process is not None
+        return self.cancel is not None
 
     def action_start(self) -> None:
         if self.running:
@@ -263,14 +245,14 @@ class RunScreen(Screen[None]):
         knobs.end_typing()  # a value typed but not entered is not the run's
         settings = knobs.settings()
         seeds = self.query_one("#run-seeds", Input).value.strip()
-        if seeds:
-            from readtrack.batch.groups import parse_seeds
+        from readtrack.batch.groups import parse_seeds
 
-            try:
-                count = len(parse_seeds(seeds))
-            except UsageError as err:
-                self._verdict(Text(str(err), style="bold red"))
-                return
+        try:
+            seed_list = parse_seeds(seeds) if seeds else [0]
+        except UsageError as err:
+            self._verdict(Text(str(err), style="bold red"))
+            return
+        count = len(seed_list)
         self.stage_status = {}
         self.seed_status = {}
         self.jobs = (0, count) if seeds else (0, 0)
@@ -297,40 +279,32 @@ class RunScreen(Screen[None]):
             settings,
         )
         self._show_stages()
-        argv = run_command(self.plugin, self.device, self.quick, seeds, settings)
-        try:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                env=dict(os.environ),
-                start_new_session=True,  # our Ctrl-C is not the run's
-            )
-        except OSError as err:
-            self._verdict(Text(f"cannot start the run: {err}", style="bold red"))
-            return
-        self._read_events(self.process)
+        self.cancel = threading.Event()
+        self._run_batch(seed_list, tuple((settings or {}).items()), self.cancel)
 
     @work(thread=True, group="run")
-    def _read_events(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None and process.stderr is not None
-        stderr_tail: deque[str] = deque(maxlen=40)
-        stderr = process.stderr
-        reader = threading.Thread(target=lambda: stderr_tail.extend(stderr), daemon=True)
-        reader.start()
-        for line in process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"type": "log", "message": line.rstrip()}
-            if isinstance(event, dict):
-                self.app.call_from_thread(self._on_event, event)
-        code = process.wait()
-        reader.join(timeout=2)
-        self.app.call_from_thread(self._finished, code, [line.rstrip() for line in stderr_tail])
+    def _run_batch(
+        self, seeds: list[int], settings: tuple[tuple[str, Any], ...], cancel: threading.Event
+    ) -> None:
+        """The batch, in a worker thread: its events and its end handed to the UI thread."""
+        from readtrack.base.errors import ReadtrackError
+        from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
+        from readtrack.runner.run import resolve_threads
+
+        app = self.app
+        request = RunSettings(self.device, self.quick, threads=resolve_threads(), settings=settings)
+        outcomes: list[Any] = []
+        try:
+            outcomes = run_batch(
+                [self.plugin], seeds, request, workers=min(default_jobs(), len(seeds)),
+                on_event=lambda _, event: app.call_from_thread(self._on_event, event),
+                cancel=cancel,
+            )  # fmt: skip
+        except BatchCancelled as stop:
+            outcomes = stop.recorded
+        except ReadtrackError as err:  # refused before any run started (a bad setting, no such plugin)
+            app.call_from_thread(self._on_event, {"type": events.ERROR, "message": str(err)})
+        app.call_from_thread(self._finished, outcomes)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self._heard = True
@@ -340,16 +314,16 @@ class RunScreen(Screen[None]):
         kind = event.get("type")
         log = self.query_one(RichLog)
         stage = event.get("stage")
-        if kind == "plugin_done" and event.get("group"):
+        if kind == events.PLUGIN_DONE and event.get("group"):
             self.group = GroupRecord.from_dict(event["group"])
-        elif kind == "plugin_done" and event.get("record"):
+        elif kind == events.PLUGIN_DONE and event.get("record"):
             self.record = RunRecord.from_dict(event["record"])
-        elif kind == "start":
+        elif kind == events.START:
             run = event.get("run") or {}
             self.stages = [str(s) for s in run.get("stages") or STAGES]
             self._show_progress()
             log.write(Text(f"started on {run.get('device', self.device)}", style="dim"))
-        elif kind == "stage" and stage:
+        elif kind == events.STAGE and stage:
             if event.get("event") == "start":
                 self.stage_status[stage] = "running"
                 self.stage_part = 0.0
@@ -369,25 +343,25 @@ class RunScreen(Screen[None]):
                     line.append(f": {event['error']}", style="red")
                 log.write(line)
             self._show_stages()
-        elif kind == "progress":
+        elif kind == events.PROGRESS:
             total, done = event.get("total"), float(event.get("done") or 0)
             if total:  # without a total the stage's share stays where it was: no made-up fraction
                 self.stage_part = min(max(done / float(total), 0.0), 1.0)
                 self._show_progress()
             if event.get("message"):
                 log.write(Text(str(event["message"]), style="dim"))
-        elif kind == "log":
+        elif kind == events.LOG:
             log.write(Text(str(event.get("message", ""))))
-        elif kind == "metric":
+        elif kind == events.METRIC:
             name = str(event.get("name"))
             self.curves.setdefault(name, []).append(
                 (int(event.get("step") or 0), float(event.get("value") or 0))
             )
             if len(self.curves[name]) % 10 == 1:  # redraw the plot now and then, not on every point
                 self._plot(self.curves)
-        elif kind == "record":
+        elif kind == events.RECORD:
             self.record = RunRecord.from_dict(event["record"])
-        elif kind == "error":
+        elif kind == events.ERROR:
             message = str(event.get("message"))
             self._refused = message
             log.write(Text(message, style="bold red"))
@@ -397,29 +371,29 @@ class RunScreen(Screen[None]):
         """An event of one seed's worker in a multi-seed run."""
         kind, seed, stage = event.get("type"), int(event["seed"]), event.get("stage")
         log = self.query_one(RichLog)
-        if kind == "job" and event.get("event") == "end":
+        if kind == events.JOB and event.get("event") == "end":
             self.jobs = (self.jobs[0] + 1, self.jobs[1])
             self.query_one(ProgressBar).update(total=self.jobs[1], progress=self.jobs[0])
             status = str(event.get("status"))
             line = Text(f"seed {seed} {status}", style=STATUS_STYLES.get(status, "bold red"))
             line.append(f" in {float(event.get('wall_s') or 0):.1f} s", style="dim")
             log.write(line)
-        elif kind == "stage" and stage:
+        elif kind == events.STAGE and stage:
             status = "running" if event.get("event") == "start" else str(event.get("status"))
             self.seed_status.setdefault(seed, {})[str(stage)] = status
             if event.get("error"):
                 log.write(Text(f"seed {seed} {stage}: {event['error']}", style="red"))
             self._show_stages()
-        elif kind == "log":
+        elif kind == events.LOG:
             log.write(Text(f"seed {seed}: {event.get('message', '')}"))
-        elif kind == "metric":
+        elif kind == events.METRIC:
             name = f"{event.get('name')} (seed {seed})"
             self.curves.setdefault(name, []).append(
                 (int(event.get("step") or 0), float(event.get("value") or 0))
             )
             if len(self.curves[name]) % 10 == 1:
                 self._plot(self.curves)
-        elif kind == "error":
+        elif kind == events.ERROR:
             log.write(Text(f"seed {seed}: {event.get('message')}", style="bold red"))
 
     def _show_progress(self) -> None:
@@ -430,8 +404,16 @@ class RunScreen(Screen[None]):
         part = self.stage_part if running else 0.0
         self.query_one(ProgressBar).update(total=len(self.stages) or 1, progress=ran + part)
 
-    def _finished(self, code: int, stderr: list[str]) -> None:
-        self.process = None
+    def _finished(self, outcomes: list[Any]) -> None:
+        """The batch ended (``outcomes``: its `PluginOutcome`, none when refused or cancelled early)."""
+        self.cancel = None
+        error = None
+        for outcome in outcomes:
+            if isinstance(outcome.entry, GroupRecord):
+                self.group = outcome.entry
+            elif outcome.entry is not None:
+                self.record = outcome.entry
+            error = outcome.error
         if not self.jobs[1]:
             self._show_progress()  # what ran; never 100% for stages that did not
         log = self.query_one(RichLog)
@@ -445,11 +427,13 @@ class RunScreen(Screen[None]):
             log.write(Text("cancelled before the run started: nothing was recorded", style="bold yellow"))
             self._verdict(Text("Cancelled before the run started: nothing was recorded", style="bold yellow"))
         elif self._refused is None:
-            log.write(Text(f"the run ended without a record (exit status {code})", style="bold red"))
-            for line in stderr[-15:]:
-                log.write(Text(line, style="red"))
-            reason = "killed" if code < 0 else f"exit status {code}"
-            self._verdict(Text(f"The run ended without a record ({reason}); see the log", style="bold red"))
+            reason = error or (
+                "cancelled before it finished: nothing was recorded" if self._cancelling else ""
+            )
+            log.write(
+                Text(f"the run ended without a record: {reason or 'no reason given'}", style="bold red")
+            )
+            self._verdict(Text("The run ended without a record; see the log", style="bold red"))
         self._load_history(show_last=False)
 
     def _show_record(self, record: RunRecord) -> None:
@@ -558,7 +542,7 @@ class RunScreen(Screen[None]):
     # -- cancelling ----------------------------------------------------------------------------------
 
     def action_cancel_or_back(self) -> None:
-        process = self.process
+        cancel = self.cancel
         if self.focused is self.query_one("#run-seeds", Input):
             self.set_focus(self.query_one("#run-results"))  # Esc leaves the seeds field, not the screen
             return
@@ -567,24 +551,15 @@ class RunScreen(Screen[None]):
             if not knobs.end_typing():  # Esc leaves the value field, then the knobs, then the screen
                 self.set_focus(self.query_one("#run-results"))
             return
-        if process is None:
+        if cancel is None:
             self.dismiss()
             return
         if self._cancelling:
             return
         self._cancelling = True
-        self.query_one(RichLog).write(Text("cancelling (SIGINT)…", style="bold yellow"))
-        try:
-            process.send_signal(signal.SIGINT)
-        except ProcessLookupError:
-            return
-        self.set_timer(CANCEL_GRACE_S, lambda: self._kill(process))
-
-    def _kill(self, process: subprocess.Popen[str]) -> None:
-        if process.poll() is None:
-            self.query_one(RichLog).write(Text("no answer to SIGINT: killed", style="bold red"))
-            process.kill()
+        self.query_one(RichLog).write(Text("cancelling…", style="bold yellow"))
+        cancel.set()  # the pool stops the runs: SIGTERM, SIGKILL after its grace
 
     def on_unmount(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        if self.cancel is not None:
+            self.cancel.set()

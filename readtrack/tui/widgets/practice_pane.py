@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from readtrack.base.errors import ReadtrackError
 from readtrack.base.safe_text import visible
+from readtrack.plugins import events
 
 
 class PracticePane(VerticalScroll):
@@ -130,11 +131,11 @@ class PracticePane(VerticalScroll):
         from readtrack import practice
 
         def emit(event: dict[str, Any]) -> None:
-            if event.get("type") == "stage" and event.get("event") == "start":
+            if event.get("type") == events.STAGE and event.get("event") == "start":
                 line = f"▶ {event.get('stage')} with your code"
-            elif event.get("type") == "stage" and event.get("event") == "end":
+            elif event.get("type") == events.STAGE and event.get("event") == "end":
                 line = f"  {event.get('stage')}: {event.get('status')}"
-            elif event.get("type") == "progress" and event.get("total"):
+            elif event.get("type") == events.PROGRESS and event.get("total"):
                 line = f"  {event.get('stage')}: {event.get('done')} of {event.get('total')}"
             else:
                 return

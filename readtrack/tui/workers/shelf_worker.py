@@ -1,33 +1,22 @@
 """Running every plugin of a section (or of the whole list) from the TUI, in the background.
 
-The run is the CLI's own ``python -m readtrack run --all [--section S] --quick --json`` in a subprocess (its
-parallel workers are readtrack.batch.groups's; a crash in one cannot reach the TUI). A worker thread reads its
-JSON-lines events: each plugin's result, recorded in history as soon as its run ends, is handed to the
-screen at once (``on_result``), so the table's badges fill in while the rest still runs. ``cancel`` sends
-SIGINT: the batch stops its workers, and plugins that had not finished leave nothing in history. The
-main screen's ``R`` runs the section's plugins, ``ctrl+r`` every plugin of the list.
+The run is a batch (`readtrack.batch.groups.run_batch`, what ``readtrack run --all`` uses) of the section's
+working plugins, quick, one seed each, on this machine's executor: each plugin runs in a process of the
+fork-server pool (a crash in one cannot reach the TUI), and each result, recorded in history as soon as its
+run ends, is handed to the screen at once (``on_result``), so the table's badges fill in while the rest still
+runs. ``cancel`` stops the batch (the pool's SIGTERM and grace): plugins that had not finished leave nothing
+in history. The main screen's ``R`` runs the section's plugins, ``ctrl+r`` every plugin of the list.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
 
-from readtrack.base.processes import python_module
 from readtrack.catalog.model import Catalog, Section
-
-
-def shelf_command(section: str | None, quick: bool = True) -> list[str]:
-    """The subprocess: the shelf runner of ``readtrack run --all`` (one section's plugins when given)."""
-    argv = python_module("readtrack", "run", "--all", "--json", "--device", "auto")
-    argv += ["--section", section] if section else []
-    return [*argv, "--quick"] if quick else argv
 
 
 class ShelfWorker:
@@ -39,15 +28,15 @@ class ShelfWorker:
         self, screen: Screen[None], on_result: Callable[[str, str], None], on_end: Callable[[], object]
     ) -> None:
         self.screen, self.on_result, self.on_end = screen, on_result, on_end
-        self.process: subprocess.Popen[str] | None = None
+        self.cancel_event: threading.Event | None = None
 
     @property
     def running(self) -> bool:
-        return self.process is not None
+        return self.cancel_event is not None
 
     def run(self, catalog: Catalog, section: Section | None) -> None:
         """Run the working plugins of ``section``'s papers (of every paper when None), telling the user."""
-        if self.process is not None:
+        if self.cancel_event is not None:
             self.screen.notify("A shelf run is going on (Esc cancels it)", severity="warning")
             return
         from readtrack.plugins.discovery import discover
@@ -59,55 +48,43 @@ class ShelfWorker:
         if not names:
             self.screen.notify(f"No plugin runs a paper of {where}", severity="warning")
             return
-        try:
-            self.process = subprocess.Popen(
-                shelf_command(section.name if section is not None else None),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                start_new_session=True,  # the TUI's Ctrl-C is not the shelf's
-            )
-        except OSError as err:
-            self.screen.notify(f"cannot start the shelf run: {err}", severity="error")
-            return
+        self.cancel_event = cancel = threading.Event()
         self.screen.notify(
             f"Running the {len(names)} plugins of {where} (quick) in the background; Esc cancels"
         )
-        process = self.process
-        self.screen.run_worker(lambda: self._read(process, len(names)), thread=True, group="shelf")
+        self.screen.run_worker(lambda: self._run(names, cancel), thread=True, group="shelf")
 
     def cancel(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+        if self.cancel_event is not None and not self.cancel_event.is_set():
+            self.cancel_event.set()
             self.screen.notify("Cancelling the shelf run: plugins that had not finished are not recorded")
 
-    def _read(self, process: subprocess.Popen[str], total: int) -> None:
-        assert process.stdout is not None and process.stderr is not None
+    def _run(self, names: list[str], cancel: threading.Event) -> None:
+        """In a worker thread: the batch, each plugin's end and the summary handed to the UI thread."""
+        from readtrack.base.errors import ReadtrackError
+        from readtrack.batch.groups import BatchCancelled, PluginOutcome, RunSettings, default_jobs, run_batch
+        from readtrack.runner.run import resolve_threads
+
         app = self.screen.app
-        errors: list[str] = []
-        stderr = process.stderr
-        reader = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)
-        reader.start()
-        done, summary = 0, None
-        for line in process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            kind = event.get("type")
-            if kind == "plugin_done":
-                done += 1
-                app.call_from_thread(self._progress, done, total)
-                app.call_from_thread(self.on_result, str(event["plugin"]), str(event["status"]))
-            elif kind == "batch":
-                summary = event
-        code = process.wait()
-        reader.join(timeout=2)
-        if summary is None:
-            last = next((e.strip() for e in reversed(errors) if e.strip()), "")
-            summary = {"status": "error", "message": last or f"the shelf run ended with exit status {code}"}
+        done = 0
+
+        def on_done(outcome: PluginOutcome) -> None:
+            nonlocal done
+            done += 1
+            app.call_from_thread(self._progress, done, len(names))
+            app.call_from_thread(self.on_result, outcome.plugin, outcome.status)
+
+        summary: dict[str, Any]
+        try:
+            settings = RunSettings(quick=True, threads=resolve_threads())
+            outcomes = run_batch(names, [0], settings, workers=default_jobs(), on_done=on_done, cancel=cancel)
+            passed = all(o.status == "passed" for o in outcomes)
+            plugins = [{"plugin": o.plugin, "status": o.status} for o in outcomes]
+            summary = {"status": "passed" if passed else "failed", "plugins": plugins}
+        except BatchCancelled as stop:
+            summary = {"status": "cancelled", "message": stop.summary()}
+        except ReadtrackError as err:
+            summary = {"status": "error", "message": str(err)}
         app.call_from_thread(self._done, summary)
 
     def _progress(self, done: int, total: int) -> None:
@@ -115,7 +92,7 @@ class ShelfWorker:
         pane.border_subtitle = f"shelf run: {done}/{total} plugins done · Esc cancels"
 
     def _done(self, summary: dict[str, Any]) -> None:
-        self.process = None
+        self.cancel_event = None
         status = summary.get("status")
         plugins = summary.get("plugins") or []
         if status == "error":
