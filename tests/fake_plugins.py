@@ -163,3 +163,27 @@ def write_plugin(
     (package / "model.py").write_text(MODEL)
     (package / "experiment.py").write_text(experiment)
     return package
+
+
+# The experiment of a plugin with KNOBBY_CONFIG: its train stage reports what its knobs resolved to.
+KNOBBY_EXPERIMENT = """
+from .config import Config
+
+
+def check(ctx):
+    ctx.check_property("always", True)
+
+
+def train(ctx):
+    cfg = ctx.config(Config)
+    loss = 1.0
+    for step in range(cfg.steps):
+        loss *= cfg.decay
+        ctx.metric("loss", step, loss)
+    ctx.log(f"steps={cfg.steps} decay={cfg.decay} arm={cfg.arm} width={cfg.width} warmup={cfg.warmup}")
+    ctx.target("final loss", loss, 0.05, higher_is_better=False)
+
+
+def bench(ctx):
+    ctx.bench.measure("nothing", lambda: None, baseline=True)
+"""

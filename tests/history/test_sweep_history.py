@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import interruptible, run_cli
-from fake_plugins import KNOBBY_CONFIG, write_plugin
-from test_knobs import EXPERIMENT
+from fake_plugins import KNOBBY_CONFIG, KNOBBY_EXPERIMENT, write_plugin
 
 from readtrack.base.paths import database_path
 from readtrack.history import runs as history
@@ -27,7 +26,7 @@ from readtrack.plugins.records import RunInfo, RunRecord, StageResult, Target
 
 @pytest.fixture
 def knobby(user_dir: Path) -> Path:
-    folder = write_plugin(user_dir, "knobby", EXPERIMENT)
+    folder = write_plugin(user_dir, "knobby", KNOBBY_EXPERIMENT)
     (folder / "config.py").write_text(KNOBBY_CONFIG)
     return folder
 

@@ -13,39 +13,17 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from fake_plugins import KNOBBY_CONFIG, write_plugin
+from fake_plugins import KNOBBY_CONFIG, KNOBBY_EXPERIMENT, write_plugin
 
 from readtrack.base.errors import UsageError
 from readtrack.history import runs as history
 from readtrack.plugins import knobs
 from readtrack.plugins.knobs import knob
 
-EXPERIMENT = """
-from .config import Config
-
-
-def check(ctx):
-    ctx.check_property("always", True)
-
-
-def train(ctx):
-    cfg = ctx.config(Config)
-    loss = 1.0
-    for step in range(cfg.steps):
-        loss *= cfg.decay
-        ctx.metric("loss", step, loss)
-    ctx.log(f"steps={cfg.steps} decay={cfg.decay} arm={cfg.arm} width={cfg.width} warmup={cfg.warmup}")
-    ctx.target("final loss", loss, 0.05, higher_is_better=False)
-
-
-def bench(ctx):
-    ctx.bench.measure("nothing", lambda: None, baseline=True)
-"""
-
 
 @pytest.fixture
 def knobby(user_dir: Path) -> Path:
-    folder = write_plugin(user_dir, "knobby", EXPERIMENT)
+    folder = write_plugin(user_dir, "knobby", KNOBBY_EXPERIMENT)
     (folder / "config.py").write_text(KNOBBY_CONFIG)
     return folder
 

@@ -128,10 +128,3 @@ def test_the_context_names_the_exact_dtype_per_device() -> None:
     assert mps.exact_dtype == torch.float32 and mps.check_dtypes == [torch.float32]
     assert RunContext(device="cpu", quick=True, seed=0).check_dtypes == [torch.float64, torch.float32]
     assert dtype_name(torch.bfloat16) == "bfloat16"
-
-
-def test_the_old_module_still_serves_plugins_written_against_it() -> None:
-    from readtrack.plugins import records
-    from readtrack.runner import context, experiment
-
-    assert experiment.RunContext is context.RunContext and experiment.BenchRow is records.BenchRow
