@@ -1,0 +1,73 @@
+"""The executor seam (issue 71): a batch is `RunRequest`s handed to an `Executor`, whatever runs them; the
+driver alone writes the history. A request travels as JSON and comes back the same."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from fake_plugins import write_plugin
+
+from readtrack.batch.executor import OnEvent, Outcome
+from readtrack.batch.groups import RunSettings, run_batch
+from readtrack.batch.pool import ForkServerPool
+from readtrack.batch.request import RunRequest
+from readtrack.history import runs as history
+from readtrack.history.spread import GroupRecord
+from readtrack.plugins import events
+
+
+def test_a_request_travels_as_json_and_comes_back_the_same() -> None:
+    request = RunRequest("rmsnorm", 3, "g1", (("lr", 0.01), ("norm", "layer"), ("on", True)), "emu:1",
+                         True, "train", 0.0, "triton", 2)  # fmt: skip
+    assert RunRequest.from_json(request.to_json()) == request
+    assert request.label == "rmsnorm lr=0.01 norm=layer on=true seed 3"
+    with pytest.raises(ValueError, match="unknown run request field"):
+        RunRequest.from_json('{"plugin": "rmsnorm", "colour": "red"}')
+
+
+class Watching:
+    """An executor of the test's own: it hands the requests to this machine's pool (a process per request)
+    and keeps what it was given and every event it streamed."""
+
+    def __init__(self) -> None:
+        self.requests: list[RunRequest] = []
+        self.events: list[tuple[RunRequest, dict[str, object]]] = []
+
+    def run(
+        self,
+        requests: Sequence[RunRequest],
+        *,
+        on_event: OnEvent | None = None,
+        on_end: Callable[[Outcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Outcome]:
+        self.requests += requests
+
+        def seen(request: RunRequest, event: dict[str, object]) -> None:
+            self.events.append((request, event))
+            if on_event is not None:
+                on_event(request, event)
+
+        return ForkServerPool(1, fork=False).run(requests, on_event=seen, on_end=on_end, cancel=cancel)
+
+
+def test_a_batch_runs_on_the_executor_it_is_given_and_the_driver_records_it(user_dir: Path) -> None:
+    write_plugin(user_dir, "good")
+    watching = Watching()
+    settings = RunSettings(device="cpu", quick=True, only="train", threads=1)
+    (outcome,) = run_batch(["good"], [0, 1], settings, workers=1, executor=watching)
+    assert [(r.plugin, r.seed, r.device, r.quick, r.only, r.threads) for r in watching.requests] == [
+        ("good", 0, "cpu", True, "train", 1),
+        ("good", 1, "cpu", True, "train", 1),
+    ]
+    assert len({r.group_id for r in watching.requests}) == 1 and watching.requests[0].group_id
+    kinds = [event["type"] for _, event in watching.events]
+    assert kinds.count(events.JOB) == 4 and kinds.count(events.RECORD) == 2
+    assert all(event["seed"] == request.seed for request, event in watching.events)
+    assert isinstance(outcome.entry, GroupRecord) and outcome.status == "passed"
+    (recorded,) = history.entries()
+    assert isinstance(recorded, GroupRecord) and recorded.group_id == watching.requests[0].group_id
+    assert [r.info.seed for r in recorded.runs] == [0, 1]
