@@ -150,7 +150,7 @@ def test_progress_counts_the_stages_that_ran_never_100_percent_for_one_that_did_
         seen.append(bar.percentage)
         screen.stage_status = {}  # a run refused before it began: "Not run: CUDA is not available"
         screen._on_event({"type": "error", "stage": None, "message": "CUDA is not available", "exit_code": 2})
-        screen._finished(2, [])
+        screen._finished([])
         seen.append(bar.percentage)
         return seen
 

@@ -307,7 +307,8 @@ class RunScreen(Screen[None]):
         app.call_from_thread(self._finished, outcomes)
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        self._heard = True
+        if event.get("type") != events.JOB:  # the pool started a worker: the run itself has said nothing yet
+            self._heard = True
         if "seed" in event and self.jobs[1]:
             self._on_seed_event(event)
             return
