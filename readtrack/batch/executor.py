@@ -24,13 +24,20 @@ OnEvent = Callable[[RunRequest, dict[str, Any]], None]
 
 @dataclass
 class Outcome:
-    """How a request ended: its record, or (when the run gave none) why not."""
+    """How a request ended: its record, or (when the run gave none) why not. ``result`` is what a worker
+    that is no run reported at its end (practice's grading: its ``practice`` event); ``output`` the first
+    characters its process printed on stderr (what the plugin or the learner's code printed); ``stopped``
+    says why the executor stopped its process, if it did (``"timeout"``: a stage past its timeout and the
+    grace, ``"startup"``: no first stage in time)."""
 
     job: RunRequest
     record: RunRecord | None
     exit_code: int
     error: str | None = None
     wall_s: float = 0.0
+    result: dict[str, Any] | None = None
+    output: str = ""
+    stopped: str | None = None
 
 
 class JobsCancelled(KeyboardInterrupt):

@@ -7,8 +7,10 @@ child may still use it), then reads one request per line on stdin (`RunRequest.t
 
 1. imports the request's plugin (once per plugin: later children inherit it);
 2. forks; the child runs the request (:func:`run_request`) in a copy of a process that has run nothing yet:
-   its events as JSON lines on stdout, ending with the ``record`` (or one ``error`` event), anything the
-   plugin prints on stderr, stdin closed; it exits with the run's exit code;
+   its events as JSON lines on stdout, ending with the ``record`` (or one ``error`` event), stdin closed; it
+   exits with the run's exit code. Anything the plugin prints goes to stderr, Python's and C's alike: the
+   child keeps stdout's pipe on a descriptor of its own for the events and points descriptor 1 at stderr
+   (:func:`events_stream`), so no print can break the event stream;
 3. waits for the child and writes ``{"type": "forkserver", "exit": CODE}`` on stdout: the request's end.
 
 So every run starts from a pristine process (a crash, a hang or a change to torch's global state dies with
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO
 
 from readtrack.batch.request import RunRequest
 from readtrack.plugins import events
@@ -38,15 +41,25 @@ def preload(request: RunRequest) -> None:
         return
 
 
-def run_request(request: RunRequest) -> int:
-    """Run ``request`` in this process, its events as JSON lines on stdout (see the module docstring), and
-    return its exit code: the run's (0 passed, 1 failed, 130 cancelled), or a refused request's (2)."""
+def events_stream() -> TextIO:
+    """The stream a worker's child writes its events to: stdout's pipe, on a descriptor of its own, while
+    descriptor 1 (and ``sys.stdout``) becomes stderr, where whatever the run prints belongs."""
+    sys.stdout.flush()
+    stream = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return stream
+
+
+def run_request(request: RunRequest, stream: TextIO) -> int:
+    """Run ``request`` in this process, its events as JSON lines on ``stream`` (see the module docstring),
+    and return its exit code: the run's (0 passed, 1 failed, 130 cancelled), or a refused request's (2)."""
     from readtrack.base.errors import ReadtrackError
     from readtrack.runner import run as runner
 
     try:
         record = runner.run_streaming_json(
-            sys.stdout, lambda emit: runner.run_plugin(request.plugin, emit=emit, **request.run_kwargs())
+            stream, lambda emit: runner.run_plugin(request.plugin, emit=emit, **request.run_kwargs())
         )
     except ReadtrackError as err:  # said as an error event by run_streaming_json; its line on stderr too
         print(f"readtrack: {err}", file=sys.stderr)
@@ -62,14 +75,15 @@ def _in_child(request: RunRequest) -> int:
     os.dup2(devnull, 0)
     os.close(devnull)
     code = 1
+    stream = events_stream()
     try:
-        code = run_request(request)
+        code = run_request(request, stream)
     except BaseException:  # what the run did not handle: as an uncaught error in a process of its own
         import traceback
 
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
+        stream.flush()
         sys.stderr.flush()
     return code
 
@@ -110,7 +124,8 @@ def serve() -> None:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"] and len(argv) == 2:
-        return run_request(RunRequest.from_json(argv[1]))
+        request = RunRequest.from_json(argv[1])
+        return run_request(request, events_stream())
     if argv:
         print("usage: python -m readtrack.batch.forkserver [--one REQUEST]", file=sys.stderr)
         return 2

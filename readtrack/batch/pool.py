@@ -2,14 +2,19 @@
 
 Each worker is a `readtrack.batch.forkserver` on Linux: it imports torch once and forks a fresh child per
 request, so a sweep of quick runs does not pay two seconds of imports per run. Elsewhere (or with
-``fork=False``) each request is a process of its own (``readtrack.batch.forkserver --one REQUEST``). Their
-JSON-lines events are read by one thread per worker and handed on tagged with their request; Ctrl-C or a
-cancel event stops them all (SIGTERM, then SIGKILL after :data:`CANCEL_GRACE_S`). Torch-free.
+``fork=False``) each request is a process of its own (``python -m SERVER --one REQUEST``; practice's grading
+worker is such a server too). Their JSON-lines events are read by one thread per worker and handed on tagged
+with their request; what a worker prints on stderr is kept (its first :data:`OUTPUT_LIMIT` characters, and
+its last lines for errors). A stage that runs past the timeout its start event names, by more than
+:data:`STAGE_GRACE_S` (a loop that swallows the runner's own timer, a long native call), has its process
+killed. Ctrl-C or a cancel event stops them all (SIGTERM, then SIGKILL after :data:`CANCEL_GRACE_S`).
+Torch-free.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -41,28 +46,76 @@ def forkserver_available() -> bool:
 #: How long a worker may take to record its cancellation after SIGTERM before it is killed: the one grace
 #: every face waits (the CLI's Ctrl-C, the TUI's Esc, a cancelled shelf run).
 CANCEL_GRACE_S = 10.0
-#: The module every worker process runs.
+#: The module every worker process runs (unless the pool is given another that speaks the same protocol).
 SERVER = "readtrack.batch.forkserver"
+#: Seconds a stage may run past its timeout before its process is killed.
+STAGE_GRACE_S = 3.0
+#: Characters of a worker's stderr kept with its outcome (the rest is read and dropped, and counted).
+OUTPUT_LIMIT = 4000
 
 
 @dataclass
 class _Worker:
     """One worker process: a run of its own, or a fork server that runs job after job (``serves``)."""
 
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     serves: bool
     job: Job | None = None
     started: float = 0.0
     record: RunRecord | None = None
+    result: dict[str, Any] | None = None
     error: str | None = None
     exit_code: int | None = None  # a fork server's report of its child's exit
-    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    stderr: _Output = field(default_factory=lambda: _Output(OUTPUT_LIMIT))
     readers: list[threading.Thread] = field(default_factory=list)
+    deadline: float | None = None  # when the running stage (or the start) is past its time: killed then
+    running: str | None = None  # the stage running now, from its start event
+    stopped: str | None = None  # why the pool killed it: "timeout" or "startup"
+    stop_message: str | None = None
 
-    def begin(self, job: Job) -> None:
+    def begin(self, job: Job, startup_s: float | None = None) -> None:
         self.job, self.started = job, time.perf_counter()
-        self.record, self.error, self.exit_code = None, None, None
+        self.record, self.result, self.error, self.exit_code = None, None, None, None
+        self.running, self.stopped, self.stop_message = None, None, None
+        self.deadline = time.monotonic() + startup_s if startup_s else None
         self.stderr.clear()
+
+
+class _Output:
+    """The first ``limit`` characters a stream carried, how many more bytes there were, and its last lines
+    (a flood of prints never fills memory nor blocks the worker: the rest is read and dropped)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.head = bytearray()
+        self.dropped = 0
+        self.tail: deque[bytes] = deque(maxlen=20)
+        self._partial = b""
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.head, self.dropped, self._partial = bytearray(), 0, b""
+            self.tail.clear()
+
+    def add(self, chunk: bytes) -> None:
+        with self._lock:
+            room = max(self.limit - len(self.head), 0)
+            self.head += chunk[:room]
+            self.dropped += max(len(chunk) - room, 0)
+            lines = (self._partial + chunk).split(b"\n")
+            self._partial = lines.pop()[-4096:]
+            self.tail.extend(line[-4096:] for line in lines)
+
+    def text(self) -> str:
+        with self._lock:
+            text = self.head.decode("utf-8", "replace").rstrip("\n")
+            return text + (f"\n… [{self.dropped:,} more bytes not shown]" if self.dropped else "")
+
+    def last_line(self) -> str:
+        with self._lock:
+            lines = [*self.tail, self._partial]
+        return next((d for line in reversed(lines) if (d := line.decode("utf-8", "replace").strip())), "")
 
 
 @dataclass(frozen=True)
@@ -72,6 +125,8 @@ class ForkServerPool:
 
     workers: int = 1
     fork: bool = True
+    server: str = SERVER
+    startup_s: float | None = None  # a worker with no stage started after this long is killed (None: never)
 
     def run(
         self,
@@ -82,8 +137,9 @@ class ForkServerPool:
         cancel: threading.Event | None = None,
     ) -> list[Outcome]:
         return run_jobs(
-            requests, workers=self.workers, on_event=on_event, on_end=on_end, cancel=cancel, fork=self.fork
-        )
+            requests, workers=self.workers, on_event=on_event, on_end=on_end, cancel=cancel, fork=self.fork,
+            server=self.server, startup_s=self.startup_s,
+        )  # fmt: skip
 
 
 def run_jobs(
@@ -94,6 +150,8 @@ def run_jobs(
     on_end: Callable[[Outcome], None] | None = None,
     cancel: threading.Event | None = None,
     fork: bool = True,
+    server: str = SERVER,
+    startup_s: float | None = None,
 ) -> list[Outcome]:
     """Run ``jobs`` at most ``workers`` at a time and return their outcomes in the jobs' order.
 
@@ -122,10 +180,6 @@ def run_jobs(
             stdin=subprocess.PIPE if serves else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
         )
         worker = _Worker(process, serves)
@@ -137,13 +191,13 @@ def run_jobs(
 
     def start(job: Job) -> None:
         if not forking:
-            worker = spawn(python_module(SERVER, "--one", job.to_json()), serves=False)
-            worker.begin(job)
-        elif (handed := _hand_over(idle, job)) is not None:
+            worker = spawn(python_module(server, "--one", job.to_json()), serves=False)
+            worker.begin(job, startup_s)
+        elif (handed := _hand_over(idle, job, startup_s)) is not None:
             worker = handed
         else:
-            worker = spawn(python_module(SERVER), serves=True)
-            worker.begin(job)
+            worker = spawn(python_module(server), serves=True)
+            worker.begin(job, startup_s)
             _send(worker, job)  # a server that dies at once: its reader ends the job
         busy.append(worker)
         tell(
@@ -169,6 +223,7 @@ def run_jobs(
             except queue.Empty:
                 if cancel is not None and cancel.is_set():
                     raise KeyboardInterrupt from None
+                _watch(busy)
                 continue
             if worker not in busy:  # a server that died as it was handed a job, since replaced
                 continue
@@ -198,6 +253,15 @@ def run_jobs(
     return [ended[j] for j in jobs]
 
 
+def _watch(busy: list[_Worker]) -> None:
+    """Kill each worker whose stage (or start) is past its deadline: its reader then ends its job."""
+    now = time.monotonic()
+    for worker in busy:
+        if worker.deadline is not None and now > worker.deadline and worker.stopped is None:
+            worker.stopped = "timeout" if worker.running else "startup"
+            _signal(worker.process, signal.SIGKILL)
+
+
 def _cut_short(stopped: list[_Worker], done: queue.Queue[tuple[_Worker, Job]]) -> list[Outcome]:
     """The runs that were running when cancelled and recorded themselves as cancelled before their process
     was gone (every process is gone by now: its reader ends its job)."""
@@ -217,20 +281,20 @@ def _cut_short(stopped: list[_Worker], done: queue.Queue[tuple[_Worker, Job]]) -
 def _send(server: _Worker, job: Job) -> bool:
     """Give a fork server its next request; False when it is gone (its stdin closed under us)."""
     try:
-        server.process.stdin.write(job.to_json() + "\n")  # type: ignore[union-attr]
+        server.process.stdin.write((job.to_json() + "\n").encode())  # type: ignore[union-attr]
         server.process.stdin.flush()  # type: ignore[union-attr]
     except (BrokenPipeError, OSError, ValueError):
         return False
     return True
 
 
-def _hand_over(idle: list[_Worker], job: Job) -> _Worker | None:
+def _hand_over(idle: list[_Worker], job: Job, startup_s: float | None) -> _Worker | None:
     """An idle fork server that took ``job`` (servers that died while idle are dropped), or None."""
     while idle:
         server = idle.pop()
         if server.process.poll() is not None:
             continue
-        server.begin(job)
+        server.begin(job, startup_s)
         if _send(server, job):
             return server
         server.job = None  # gone between the two: a late end of its reader is ignored (not busy)
@@ -244,7 +308,7 @@ def _read_events(
     end line, or the end of a process of its own, or of a server that died mid-job)."""
     assert worker.process.stdout is not None
     try:
-        for line in worker.process.stdout:
+        for line in io.TextIOWrapper(worker.process.stdout, encoding="utf-8", errors="replace"):
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
@@ -257,6 +321,15 @@ def _read_events(
                 worker.job = None
                 done.put((worker, job))
                 continue
+            if events.is_stage(event, "start"):
+                worker.running = str(event.get("stage"))
+                limit = float(event.get("timeout_s") or 0)
+                worker.deadline = time.monotonic() + limit + STAGE_GRACE_S if limit > 0 else None
+                worker.stop_message = f"{worker.running} ran past its {limit:g} s timeout"
+            elif events.is_stage(event, "end"):
+                worker.running, worker.deadline = None, None
+            elif event.get("type") == events.PRACTICE:
+                worker.result = dict(event["result"])
             if event.get("type") == events.RECORD:
                 worker.record = RunRecord.from_dict(event["record"])
             elif event.get("type") == events.ERROR:
@@ -269,9 +342,10 @@ def _read_events(
 
 
 def _read_stderr(worker: _Worker) -> None:
-    assert worker.process.stderr is not None
-    for line in worker.process.stderr:
-        worker.stderr.append(line.rstrip("\n"))
+    stream = worker.process.stderr
+    assert stream is not None
+    while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+        worker.stderr.add(chunk)
 
 
 def _finish(worker: _Worker, job: Job) -> Outcome:
@@ -282,11 +356,19 @@ def _finish(worker: _Worker, job: Job) -> Outcome:
         for reader in worker.readers:
             reader.join(timeout=5)
     error = worker.error
-    if worker.record is None and error is None:
-        last = next((line for line in reversed(worker.stderr) if line.strip()), "")
+    if worker.stopped == "timeout":
+        error = f"{worker.stop_message} and its process was stopped"
+    elif worker.stopped == "startup":
+        error = "the worker did not start its first stage in time and was stopped"
+    elif worker.record is None and worker.result is None and error is None:
+        last = worker.stderr.last_line()
         error = f"the worker exited with code {code} without a record" + (f": {last}" if last else "")
     wall = time.perf_counter() - worker.started
-    return Outcome(job, worker.record, code, None if worker.record else error, wall)
+    kept = worker.record is not None and worker.stopped is None
+    return Outcome(
+        job, worker.record, code, None if kept else error, wall, worker.result, worker.stderr.text(),
+        worker.stopped,
+    )  # fmt: skip
 
 
 def _close(servers: Iterable[_Worker]) -> None:
@@ -314,6 +396,6 @@ def _stop(running: Iterable[_Worker], signum: int | None = signal.SIGTERM) -> No
             worker.process.wait()
 
 
-def _signal(process: subprocess.Popen[str], signum: int) -> None:
+def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)  # the worker's session: its own children too

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, TypeVar
+
+_R = TypeVar("_R", bound="RunRequest")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RunRequest:
         return json.dumps({**asdict(self), "settings": [list(pair) for pair in self.settings]})
 
     @classmethod
-    def from_json(cls, text: str) -> RunRequest:
+    def from_json(cls: type[_R], text: str) -> _R:
         data = json.loads(text)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)

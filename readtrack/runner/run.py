@@ -227,7 +227,7 @@ def _run_stage(
     send: Emit,
 ) -> StageResult:
     result = ctx.begin_stage(stage)
-    send({"type": events.STAGE, "stage": stage, "event": "start"})
+    send({"type": events.STAGE, "stage": stage, "event": "start", "timeout_s": limit})
     if stage == "bench" and ctx.device.startswith("emu"):
         ctx.log(
             "the emulated device times the emulator on the CPU, not a GPU: read its bench for errors only"

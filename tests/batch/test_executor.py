@@ -71,3 +71,35 @@ def test_a_batch_runs_on_the_executor_it_is_given_and_the_driver_records_it(user
     (recorded,) = history.entries()
     assert isinstance(recorded, GroupRecord) and recorded.group_id == watching.requests[0].group_id
     assert [r.info.seed for r in recorded.runs] == [0, 1]
+
+
+STUBBORN = """
+import os
+
+
+def check(ctx):
+    ctx.check_property("fine", True)
+
+
+def train(ctx):
+    os.write(1, b"printed by C, no newline")  # on descriptor 1: must not break the event stream
+    if ctx.seed == 1:
+        while True:  # a loop that swallows the runner's own timer: only a kill stops it
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+    ctx.target("reached", 1.0, 0.5)
+"""
+
+
+def test_a_stage_past_its_timeout_is_killed_and_a_print_on_stdout_breaks_nothing(user_dir: Path) -> None:
+    write_plugin(user_dir, "stubborn", STUBBORN)
+    settings = RunSettings(device="cpu", only="train", timeout=1)
+    requests = [settings.request("stubborn", seed, "g") for seed in (0, 1)]
+    outcomes = ForkServerPool(1).run(requests)
+    assert outcomes[0].record is not None and outcomes[0].record.status == "passed", outcomes[0].error
+    assert "printed by C, no newline" in outcomes[0].output
+    assert outcomes[1].record is None and outcomes[1].stopped == "timeout"
+    assert outcomes[1].error == "train ran past its 1 s timeout and its process was stopped"

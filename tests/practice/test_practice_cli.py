@@ -689,3 +689,14 @@ def test_readtracks_own_failure_to_start_is_never_the_learners(tiny: object, tmp
     started = "readtrack's grading process failed to start (exit code 1): ImportError"
     assert result["error"].startswith(started)
     assert "a broken torch install" in result["error"] and "your code" not in result["error"]
+
+
+def test_an_attempt_is_a_run_request_with_the_learners_file() -> None:
+    """Practice grades on the executor seam: its request is a run request, and travels as one."""
+    from readtrack.batch.request import RunRequest
+    from readtrack.practice.isolation import GradeRequest
+
+    attempt = GradeRequest("rmsnorm", 2, "", (("lr", 0.1),), "cpu", True, None, 5.0, solution="/w/model.py",
+                           train=True, train_quick=True)  # fmt: skip
+    assert isinstance(attempt, RunRequest)
+    assert GradeRequest.from_json(attempt.to_json()) == attempt
