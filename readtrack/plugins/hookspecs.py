@@ -63,10 +63,12 @@ def readtrack_run_progress(run: RunInfo, event: dict[str, Any]) -> None:
 
     ``event`` is a JSON-serialisable dict with at least ``type`` (``"stage"``, ``"progress"``, ``"log"``,
     ``"metric"``, ``"result"``) and ``stage``; the same events stream as JSON lines from
-    ``readtrack run --json``. Called on the runner's thread: keep implementations fast. The shapes:
+    ``readtrack run --json``. Called on the runner's thread: keep implementations fast. The shapes (their
+    type names are `readtrack.plugins.events`' constants):
 
-    - ``{"type": "stage", "event": "start"}``, then ``{"type": "stage", "event": "end", "status": ...,
-      "duration_s": ..., "error": ...}`` (status: passed, failed, error, timeout, cancelled, skipped);
+    - ``{"type": "stage", "event": "start", "timeout_s": ...}`` (the stage's timeout, 0 for none), then
+      ``{"type": "stage", "event": "end", "status": ..., "duration_s": ..., "error": ...}`` (status: passed,
+      failed, error, timeout, cancelled, skipped);
     - ``{"type": "progress", "done": ..., "total": ..., "message": ...}``;
     - ``{"type": "log", "message": ...}``;
     - ``{"type": "metric", "name": ..., "step": ..., "value": ...}``;
