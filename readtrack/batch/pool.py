@@ -265,10 +265,14 @@ def _watch(busy: list[_Worker]) -> None:
 def _cut_short(stopped: list[_Worker], done: queue.Queue[tuple[_Worker, Job]]) -> list[Outcome]:
     """The runs that were running when cancelled and recorded themselves as cancelled before their process
     was gone (every process is gone by now: its reader ends its job)."""
+    for worker in stopped:  # each reader ends once its process is gone, handing over the job it held
+        for reader in worker.readers:
+            if reader.ident is not None:
+                reader.join(timeout=5)
     outcomes = []
     while True:
         try:
-            worker, job = done.get(timeout=1.0)
+            worker, job = done.get_nowait()
         except queue.Empty:
             break
         if worker in stopped:
