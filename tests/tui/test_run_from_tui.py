@@ -184,3 +184,32 @@ def test_run_section_runs_every_plugin_of_the_section_and_fills_the_badges(
     assert "✓ tinyplug" in text and "✗ badplug" in text  # the badges, filled as the results came in
     statuses = {r.info.plugin: r.status for r in history.runs()}
     assert statuses == {"tinyplug": "passed", "badplug": "failed"}
+
+
+def test_a_runs_late_events_after_the_screen_is_gone_are_dropped(
+    plugins_dir: Path, catalog_file: Path
+) -> None:
+    """A cancelled batch still reports while its runs record themselves: after Esc or Ctrl+Q took the run
+    screen away, those events must not reach its widgets (it ended the app with NoMatches: 'RichLog')."""
+    import asyncio
+
+    from readtrack.tui.workers.handoff import hand_to
+
+    write_plugin(plugins_dir, "tinyplug")
+    edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> list[int]:
+        await pilot.press("enter")  # the run screen
+        await settle(app, pilot)
+        gone = run_screen(app)
+        await pilot.press("escape")  # back to the list
+        await settle(app, pilot)
+        called: list[int] = []
+        late = {"type": "log", "stage": "train", "message": "late", "seed": 0}
+        await asyncio.to_thread(hand_to, gone, gone._on_event, late)
+        await asyncio.to_thread(hand_to, gone, called.append, 1)
+        await asyncio.to_thread(hand_to, app.screen, called.append, 2)  # the screen shown gets its calls
+        await settle(app, pilot)
+        return called
+
+    assert run_app(catalog_file, steps, size=(120, 40)) == [2]

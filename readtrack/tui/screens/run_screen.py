@@ -45,6 +45,7 @@ from readtrack.tui.widgets.run_results import (
     record_renderables,
     settings_line,
 )
+from readtrack.tui.workers.handoff import hand_to
 from readtrack.tui.workers.plot_saver import save_plot
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -291,20 +292,19 @@ class RunScreen(Screen[None]):
         from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
         from readtrack.runner.run import resolve_threads
 
-        app = self.app
         request = RunSettings(self.device, self.quick, threads=resolve_threads(), settings=settings)
         outcomes: list[Any] = []
         try:
             outcomes = run_batch(
                 [self.plugin], seeds, request, workers=min(default_jobs(), len(seeds)),
-                on_event=lambda _, event: app.call_from_thread(self._on_event, event),
+                on_event=lambda _, event: hand_to(self, self._on_event, event),
                 cancel=cancel,
             )  # fmt: skip
         except BatchCancelled as stop:
             outcomes = stop.recorded
         except ReadtrackError as err:  # refused before any run started (a bad setting, no such plugin)
-            app.call_from_thread(self._on_event, {"type": events.ERROR, "message": str(err)})
-        app.call_from_thread(self._finished, outcomes)
+            hand_to(self, self._on_event, {"type": events.ERROR, "message": str(err)})
+        hand_to(self, self._finished, outcomes)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") != events.JOB:  # the pool started a worker: the run itself has said nothing yet

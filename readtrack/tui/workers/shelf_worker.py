@@ -17,6 +17,7 @@ from typing import Any
 from textual.screen import Screen
 
 from readtrack.catalog.model import Catalog, Section
+from readtrack.tui.workers.handoff import hand_to
 
 
 class ShelfWorker:
@@ -65,14 +66,13 @@ class ShelfWorker:
         from readtrack.batch.groups import BatchCancelled, PluginOutcome, RunSettings, default_jobs, run_batch
         from readtrack.runner.run import resolve_threads
 
-        app = self.screen.app
         done = 0
 
         def on_done(outcome: PluginOutcome) -> None:
             nonlocal done
             done += 1
-            app.call_from_thread(self._progress, done, len(names))
-            app.call_from_thread(self.on_result, outcome.plugin, outcome.status)
+            hand_to(self.screen, self._progress, done, len(names))
+            hand_to(self.screen, self.on_result, outcome.plugin, outcome.status)
 
         summary: dict[str, Any]
         try:
@@ -85,7 +85,7 @@ class ShelfWorker:
             summary = {"status": "cancelled", "message": stop.summary()}
         except ReadtrackError as err:
             summary = {"status": "error", "message": str(err)}
-        app.call_from_thread(self._done, summary)
+        hand_to(self.screen, self._done, summary)
 
     def _progress(self, done: int, total: int) -> None:
         pane = self.screen.query_one("#papers-pane")
