@@ -195,18 +195,18 @@ def _kit_modules(tree: ast.Module) -> set[Path]:
     ``from readtrack.plugin_kit import name`` counts the module ``name`` when there is one, else the kit's
     ``__init__``. A kit module that cannot be found is a ValueError: a fingerprint that silently left it out
     would let an edit to it mark no record stale."""
-    names = set()
+    imported: dict[str, str | None] = {}  # a module imported, and what stands in when it is no module
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == KIT:
-                names |= {f"{KIT}.{a.name}" if _kit_file(f"{KIT}.{a.name}") else KIT for a in node.names}
+                imported |= {f"{KIT}.{a.name}": KIT for a in node.names}
             elif node.module.startswith(KIT + "."):
-                names.add(node.module)
+                imported[node.module] = None
         elif isinstance(node, ast.Import):
-            names |= {a.name for a in node.names if a.name.startswith(KIT + ".")}
+            imported |= {a.name: None for a in node.names if a.name.startswith(KIT + ".")}
     files = set()
-    for name in names:
-        path = _kit_file(name)
+    for name, instead in imported.items():
+        path = _kit_file(name) or (_kit_file(instead) if instead else None)
         if path is None:
             raise ValueError(f"{name} is imported but cannot be found: no fingerprint without it")
         files.add(path)
