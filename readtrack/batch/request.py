@@ -9,7 +9,7 @@ one JSON object (``to_json``/``from_json``). Torch-free.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
 _R = TypeVar("_R", bound="RunRequest")
@@ -44,9 +44,6 @@ class RunRequest:
             raise ValueError(f"unknown run request field(s): {', '.join(unknown)}")
         data["settings"] = tuple((str(k), v) for k, v in data.get("settings", ()))
         return cls(**data)
-
-    def with_seed(self, seed: int) -> RunRequest:
-        return replace(self, seed=seed)
 
     @property
     def label(self) -> str:

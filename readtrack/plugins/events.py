@@ -7,13 +7,14 @@ Every event is a JSON object with a ``type`` (one of the names below). A run's o
 them with the run's ``plugin`` and ``seed`` and adds ``job`` events (``event``: ``start`` with the worker's
 ``pid``, ``end`` with the run's ``status``, ``error`` and ``wall_s``). A fork server ends each of its runs
 with ``ended`` (the run's process ``exit`` code). ``readtrack run --seeds/--all --json`` adds ``seed_record``,
-``plugin_done`` and ``batch``; practice's grading worker ``ready`` and ``practice``. The TypedDicts below are
-the shapes; readers compare an event's ``type`` with these constants, never with a string of their own.
+``plugin_done`` and ``batch``; practice's grading worker ``ready`` and ``practice``. Their fields are
+described in `readtrack.plugins.hookspecs`; readers compare an event's ``type`` with these constants, never
+with a string of their own.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 START: Literal["start"] = "start"
 STAGE: Literal["stage"] = "stage"
@@ -37,42 +38,6 @@ PRACTICE: Literal["practice"] = "practice"
 Event = dict[str, Any]
 
 
-class StageEvent(TypedDict, total=False):
-    type: Literal["stage"]
-    stage: str
-    event: Literal["start", "end"]
-    status: str
-
-
-class RecordEvent(TypedDict):
-    type: Literal["record"]
-    stage: None
-    record: dict[str, Any]
-
-
-class ErrorEvent(TypedDict):
-    type: Literal["error"]
-    stage: None
-    message: str
-    exit_code: int
-
-
-class JobEvent(TypedDict, total=False):
-    type: Literal["job"]
-    event: Literal["start", "end"]
-    plugin: str
-    seed: int
-    pid: int
-    status: str
-    error: str | None
-    wall_s: float
-
-
-class EndedEvent(TypedDict):
-    type: Literal["forkserver"]
-    exit: int
-
-
 def is_stage(event: Event, which: str | None = None) -> bool:
     """A stage's start or end (``which``: ``"start"``/``"end"``; None for either)."""
     return event.get("type") == STAGE and (which is None or event.get("event") == which)
@@ -83,9 +48,11 @@ def is_job(event: Event, which: str | None = None) -> bool:
     return event.get("type") == JOB and (which is None or event.get("event") == which)
 
 
-def error(message: str, exit_code: int) -> ErrorEvent:
+def error(message: str, exit_code: int) -> Event:
+    """A run refused before it began (no such plugin, no such device): the one event it sends."""
     return {"type": ERROR, "stage": None, "message": message, "exit_code": exit_code}
 
 
-def ended(exit_code: int) -> EndedEvent:
+def ended(exit_code: int) -> Event:
+    """A fork server's line after a run's process ended."""
     return {"type": ENDED, "exit": exit_code}

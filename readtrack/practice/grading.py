@@ -85,7 +85,7 @@ def grade_here(
             loaded._experiments = None
 
             def send(event: dict[str, Any]) -> None:
-                if event.get("type") == events.STAGE and event.get("event") == "start":
+                if events.is_stage(event, "start"):
                     guard.compare_shapes = event.get("stage") == "check"
                 if emit is not None:
                     emit(event)

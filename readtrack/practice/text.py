@@ -135,9 +135,9 @@ def progress_printer(console: Console) -> Emit:
 
     def show(event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == events.STAGE and event.get("event") == "start":
+        if events.is_stage(event, "start"):
             console.print(f"▶ {event['stage']} with your code", highlight=False)
-        elif kind == events.STAGE and event.get("event") == "end" and event.get("status") != "skipped":
+        elif events.is_stage(event, "end") and event.get("status") != "skipped":
             console.print(
                 f"  {event['stage']}: {event.get('status')} in {event.get('duration_s') or 0:.1f} s"
             )

@@ -55,9 +55,9 @@ class BatchProgress:
 
     def __call__(self, job: Job, event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == events.JOB and event.get("event") == "start":
+        if events.is_job(event, "start"):
             self.rows[job] = self.progress.add_task(f"  {_who(job)} seed {job.seed}", total=None)
-        elif kind == events.JOB and event.get("event") == "end":
+        elif events.is_job(event, "end"):
             row = self.rows.pop(job, None)
             if row is not None:
                 self.progress.remove_task(row)
@@ -68,7 +68,7 @@ class BatchProgress:
             if event.get("error"):
                 line.append(f": {visible(str(event['error']), multiline=True)}", style="red")
             self.progress.console.print(line)
-        elif kind == events.STAGE and event.get("event") == "start" and job in self.rows:
+        elif events.is_stage(event, "start") and job in self.rows:
             self.progress.update(
                 self.rows[job], description=f"  {_who(job)} seed {job.seed} {event['stage']}", total=None
             )

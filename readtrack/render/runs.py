@@ -52,9 +52,9 @@ def live_printer(console: Console) -> Emit:
 
     def show(event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == events.STAGE and event.get("event") == "start":
+        if events.is_stage(event, "start"):
             console.print(f"[bold]▶ {event['stage']}[/bold]", highlight=False)
-        elif kind == events.STAGE and event.get("event") == "end":
+        elif events.is_stage(event, "end"):
             status = event.get("status", "?")
             line = Text(f"  {event['stage']} ")
             line.append_text(status_text(status))

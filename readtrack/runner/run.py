@@ -313,7 +313,7 @@ def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> Ru
         with contextlib.redirect_stdout(sys.stderr):
             return start(emit)
     except ReadtrackError as err:
-        emit({"type": events.ERROR, "stage": None, "message": str(err), "exit_code": err.exit_code})
+        emit(events.error(str(err), err.exit_code))
         raise
 
 

@@ -303,7 +303,7 @@ class RunScreen(Screen[None]):
         except BatchCancelled as stop:
             outcomes = stop.recorded
         except ReadtrackError as err:  # refused before any run started (a bad setting, no such plugin)
-            hand_to(self, self._on_event, {"type": events.ERROR, "message": str(err)})
+            hand_to(self, self._on_event, events.error(str(err), err.exit_code))
         hand_to(self, self._finished, outcomes)
 
     def _on_event(self, event: dict[str, Any]) -> None:
@@ -372,7 +372,7 @@ class RunScreen(Screen[None]):
         """An event of one seed's worker in a multi-seed run."""
         kind, seed, stage = event.get("type"), int(event["seed"]), event.get("stage")
         log = self.query_one(RichLog)
-        if kind == events.JOB and event.get("event") == "end":
+        if events.is_job(event, "end"):
             self.jobs = (self.jobs[0] + 1, self.jobs[1])
             self.query_one(ProgressBar).update(total=self.jobs[1], progress=self.jobs[0])
             status = str(event.get("status"))

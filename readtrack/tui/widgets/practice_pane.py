@@ -131,9 +131,9 @@ class PracticePane(VerticalScroll):
         from readtrack import practice
 
         def emit(event: dict[str, Any]) -> None:
-            if event.get("type") == events.STAGE and event.get("event") == "start":
+            if events.is_stage(event, "start"):
                 line = f"▶ {event.get('stage')} with your code"
-            elif event.get("type") == events.STAGE and event.get("event") == "end":
+            elif events.is_stage(event, "end"):
                 line = f"  {event.get('stage')}: {event.get('status')}"
             elif event.get("type") == events.PROGRESS and event.get("total"):
                 line = f"  {event.get('stage')}: {event.get('done')} of {event.get('total')}"
