@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol, TextIO
 from uuid import uuid4
@@ -98,11 +98,9 @@ class RunSettings:
         self, plugin: str, seed: int, group_id: str = "", turned: tuple[tuple[str, Any], ...] = ()
     ) -> RunRequest:
         """The request of one run of the batch: ``plugin`` at ``seed`` with these settings and ``turned``
-        (a sweep's setting) on top."""
-        return RunRequest(
-            plugin, seed, group_id, (*self.settings, *turned), self.device, self.quick, self.only,
-            self.timeout, self.impl, self.threads,
-        )  # fmt: skip
+        (a sweep's setting) on top (every field of these settings is a field of the request, by name)."""
+        shared = {**asdict(self), "settings": (*self.settings, *turned)}
+        return RunRequest(plugin=plugin, seed=seed, group_id=group_id, **shared)
 
 
 class BatchCancelled(JobsCancelled):

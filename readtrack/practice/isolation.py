@@ -76,8 +76,9 @@ def grade_isolated(
 ) -> PracticeResult:
     """Grade ``path`` for ``plugin`` in a worker process (see the module docstring); not recorded."""
     request = GradeRequest(
-        plugin.name, seed, "", tuple((settings or {}).items()), device, quick, None, timeout,
-        solution=str(path), train=train, train_quick=quick if train_quick is None else train_quick,
+        plugin=plugin.name, seed=seed, settings=tuple((settings or {}).items()), device=device, quick=quick,
+        timeout=timeout, solution=str(path), train=train,
+        train_quick=quick if train_quick is None else train_quick,
     )  # fmt: skip
     said = _Heard()
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
 from readtrack.catalog.model import Catalog, Section
 from readtrack.tui.workers.handoff import hand_to
+
+if TYPE_CHECKING:
+    from readtrack.batch.groups import PluginOutcome
 
 
 class ShelfWorker:
@@ -63,7 +66,7 @@ class ShelfWorker:
     def _run(self, names: list[str], cancel: threading.Event) -> None:
         """In a worker thread: the batch, each plugin's end and the summary handed to the UI thread."""
         from readtrack.base.errors import ReadtrackError
-        from readtrack.batch.groups import BatchCancelled, PluginOutcome, RunSettings, default_jobs, run_batch
+        from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
         from readtrack.runner.run import resolve_threads
 
         done = 0
@@ -74,32 +77,30 @@ class ShelfWorker:
             hand_to(self.screen, self._progress, done, len(names))
             hand_to(self.screen, self.on_result, outcome.plugin, outcome.status)
 
-        summary: dict[str, Any]
+        outcomes: list[PluginOutcome] = []
+        error = None
         try:
             settings = RunSettings(quick=True, threads=resolve_threads())
             outcomes = run_batch(names, [0], settings, workers=default_jobs(), on_done=on_done, cancel=cancel)
-            passed = all(o.status == "passed" for o in outcomes)
-            plugins = [{"plugin": o.plugin, "status": o.status} for o in outcomes]
-            summary = {"status": "passed" if passed else "failed", "plugins": plugins}
-        except BatchCancelled as stop:
-            summary = {"status": "cancelled", "message": stop.summary()}
+        except BatchCancelled:
+            pass  # the batch recorded what had finished; the badges show it
         except ReadtrackError as err:
-            summary = {"status": "error", "message": str(err)}
-        hand_to(self.screen, self._done, summary)
+            error = str(err)
+        hand_to(self.screen, self._done, outcomes, error)
 
     def _progress(self, done: int, total: int) -> None:
         pane = self.screen.query_one("#papers-pane")
         pane.border_subtitle = f"shelf run: {done}/{total} plugins done · Esc cancels"
 
-    def _done(self, summary: dict[str, Any]) -> None:
+    def _done(self, outcomes: list[PluginOutcome], error: str | None) -> None:
+        """The end, in the UI thread: every plugin's outcome (none when cancelled), or why none ran."""
         self.cancel_event = None
-        status = summary.get("status")
-        plugins = summary.get("plugins") or []
-        if status == "error":
-            self.screen.notify(f"Shelf run: {summary.get('message')}", severity="error")
-        elif plugins:
-            passed = sum(p.get("status") == "passed" for p in plugins)
-            note = f"Shelf run {status}: {passed} of {len(plugins)} plugins passed"
+        if error is not None:
+            self.screen.notify(f"Shelf run: {error}", severity="error")
+        elif outcomes:
+            passed = sum(o.status == "passed" for o in outcomes)
+            status = "passed" if passed == len(outcomes) else "failed"
+            note = f"Shelf run {status}: {passed} of {len(outcomes)} plugins passed"
             self.screen.notify(note, severity="information" if status == "passed" else "warning")
         else:
             self.screen.notify("Shelf run cancelled", severity="warning")
