@@ -30,7 +30,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -88,6 +88,8 @@ class HttpSettings:
     max_wait: float = 60.0
     api_url: str = DEFAULT_ARXIV_API
     contact: str | None = None
+    # other hosts that get one request at a time, this many seconds apart (Semantic Scholar's: host -> s)
+    paced: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpSettings:
@@ -206,6 +208,9 @@ class PoliteSession(requests.Session):
         self._limiters: dict[str, HostLimiter] = {}
         self._limiters_lock = threading.Lock()
         self._down: dict[str, str] = {}  # host -> why it cannot be reached (refused, unknown): no more tries
+        # told of every wait a server asked for (429, 5xx): (url, "HTTP 429", seconds, attempt, attempts)
+        self.on_wait: Callable[[str, str, float, int, int], None] | None = None
+        self.waited = 0.0  # seconds spent waiting out 429s and 5xx, for summaries
 
     def is_arxiv(self, url: str) -> bool:
         return host_of(url) in self._arxiv_hosts
@@ -215,8 +220,11 @@ class PoliteSession(requests.Session):
         key = "arxiv" if self.is_arxiv(url) else host_of(url)
         with self._limiters_lock:
             if key not in self._limiters:
+                paced = dict(self.settings.paced)
                 if key == "arxiv":
                     self._limiters[key] = HostLimiter(self.settings.arxiv_delay, 1)
+                elif key in paced:
+                    self._limiters[key] = HostLimiter(paced[key], 1)
                 else:
                     self._limiters[key] = HostLimiter(0.0, self.jobs)
             return self._limiters[key]
@@ -331,7 +339,11 @@ class PoliteSession(requests.Session):
                         f"(more than {self.settings.max_wait:.0f} s); try again later",
                         status,
                     )
-                self._wait(asked if asked is not None else self._backoff(attempt), interval)
+                pause = max(asked if asked is not None else self._backoff(attempt), interval)
+                if self.on_wait is not None:
+                    self.on_wait(url, f"HTTP {status}", pause, attempt, attempts)
+                self.waited += pause
+                self._wait(pause, interval)
                 continue
             return response
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

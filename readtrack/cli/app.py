@@ -17,6 +17,7 @@ import typer
 from readtrack.base.words import plural
 from readtrack.catalog.model import STATUS_GLYPHS
 from readtrack.cli.plugins import commands as plugin_commands
+from readtrack.cli.related import commands as related_commands
 from readtrack.render import new_console, print_json
 
 if TYPE_CHECKING:
@@ -190,14 +191,28 @@ def tag(
 @app.command()
 def add(
     what: str = typer.Argument(..., metavar="ARXIV_ID|URL|TITLE"),
-    section: str = typer.Option("Inbox", "--section", "-s", help="Section to add to (created when missing)."),
+    section: str = typer.Option(
+        None,
+        "--section",
+        "-s",
+        help="Section to add to (created when missing; default Inbox, or To read for a paper `next` "
+        "suggested).",
+    ),
 ) -> None:
-    """Add a paper offline; `readtrack sync` fills its metadata later."""
+    """Add a paper offline; `readtrack sync` fills its metadata later. A paper `readtrack next` suggested
+    comes with its title, year and the reason it was suggested, in its notes."""
     from readtrack.catalog import edits
+    from readtrack.related.suggested import suggested_entry
 
     entry = edits.parse_entry(what)
+    suggested = suggested_entry(entry)
+    if suggested is not None:
+        entry = suggested
+        section = section or "To read"
+    section = section or "Inbox"
     edits.add_papers(_catalog_path(), section, [entry])  # refuses a paper already in the list
-    print(f"added {entry.id} to {section}")
+    why = " (suggested by `readtrack next`: why in its notes)" if suggested else ""
+    print(f"added {entry.id} to {section}{why}")
 
 
 @app.command()
@@ -302,6 +317,10 @@ def export(
 
 app.registered_commands += plugin_commands.registered_commands
 
+# -- the citation graph: refs, cites, next (readtrack.cli.related) --------------------------------------
+
+app.registered_commands += related_commands.registered_commands
+
 
 # -- arXiv sync and the PDF cache ---------------------------------------------------------------------
 
@@ -362,7 +381,7 @@ def doctor(
     """Check offline: the database, temp files of unfinished writes, plugins that cannot run (broken or
     shadowed), and the PDF cache (missing, corrupt and orphaned files, stale partial downloads)."""
     from readtrack.catalog import pdfcache
-    from readtrack.cli.doctor import check_setup, plugin_problems
+    from readtrack.cli.doctor import check_setup, plugin_problems, semantic_scholar_line
     from readtrack.render.papers import doctor_lines
 
     catalog = _load()
@@ -372,6 +391,7 @@ def doctor(
     broken_plugins = plugin_problems()
     for line in broken_plugins:
         print(line)
+    print(semantic_scholar_line())
     if not setup.database_usable:
         print("PDF cache not checked: its records are in the database")
         raise typer.Exit(1)
@@ -438,7 +458,7 @@ def main() -> None:
 def only_the_invoked_command(args: list[str]) -> None:
     """Keep in `app` only the command ``args`` invoke, when they name one.
 
-    On every start Typer builds a Click command for each of the 23 commands (their signatures read, their
+    On every start Typer builds a Click command for each of the 26 commands (their signatures read, their
     types resolved: 8 ms, as long as `list` takes to draw 1,000 papers), and Click then runs one. A named
     command's usage, help and errors name only itself, so they are the same from a one-command app. With no
     command, ``--help``, or a name that is no command (which Click answers by listing or suggesting the

@@ -78,3 +78,15 @@ def plugin_problems() -> list[str]:
     return [
         f"plugin {p.name} ({p.source}, {p.origin}): {p.error}" for p in plugins.discover() if p.status != "ok"
     ]
+
+
+def semantic_scholar_line() -> str:
+    """Where ``refs``, ``cites`` and ``next`` ask, and whether a key is set (never any of its characters)."""
+    from readtrack.related.s2 import DEFAULT_RECS_URL, KEY_VARIABLE, S2Settings
+
+    settings = S2Settings.from_env()
+    recs = f" and {settings.recs_url}" if settings.recs_url != DEFAULT_RECS_URL else ""
+    return (
+        f"Semantic Scholar: {settings.graph_url}{recs} ({KEY_VARIABLE} {settings.key_said}; "
+        f"{settings.delay:g} s between requests)"
+    )

@@ -65,4 +65,4 @@ def test_only_a_named_command_is_kept(
     cli.only_the_invoked_command(args)
     names = [cli._command_name(c) for c in cli.app.registered_commands]
     assert names == (kept or [cli._command_name(c) for c in every])
-    assert len(every) == 23
+    assert len(every) == 26

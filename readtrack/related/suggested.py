@@ -1,0 +1,100 @@
+"""Suggestions a reader adds: ``next --add N`` and ``add ID`` for a paper ``next`` suggested.
+
+``next`` remembers the rows it showed (their ids and why each was suggested, with the date) in the cache,
+so that ``readtrack add 2401.01234`` of a suggested paper lands where ``next --add`` puts it (the "To read"
+section unless named) with the same reason in its notes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from readtrack.catalog import arxivid, edits
+from readtrack.catalog.model import NewPaper, Paper
+from readtrack.related.cache import Cache
+
+if TYPE_CHECKING:
+    from readtrack.related.graph import Row
+
+LAST = "next:last"  # the cache key of the rows `next` showed last
+
+
+def reason(row: Row, date: str) -> str:
+    return f"Suggested by `readtrack next` on {date}: {row.why}."
+
+
+def remember(cache: Cache, rows: list[Row]) -> None:
+    """Keep each row's ids and reason for a later ``add`` (rows in the list are not kept)."""
+    date = edits.today()
+    kept: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.listed is not None or not row.why:
+            continue
+        entry = {"reason": reason(row, date), "paper": row.paper.to_json()}
+        for key in _keys(row.paper.arxiv, row.paper.doi):
+            kept.setdefault(key, entry)
+    cache.put(LAST, kept)
+
+
+def find(cache: Cache, ident: str) -> tuple[str, dict[str, Any]] | None:
+    """The reason and paper ``next`` suggested under this arXiv id or DOI, if it did."""
+    hit = cache.get(LAST)
+    if hit is None or not isinstance(hit[0], dict):
+        return None
+    parsed = arxivid.parse(ident)
+    key = f"arxiv:{parsed.base}" if parsed else f"doi:{ident.lower().removeprefix('doi:')}"
+    entry = hit[0].get(key)
+    return (str(entry["reason"]), dict(entry["paper"])) if isinstance(entry, dict) else None
+
+
+def _keys(arxiv: str | None, doi: str | None) -> list[str]:
+    return ([f"arxiv:{arxiv}"] if arxiv else []) + ([f"doi:{doi.lower()}"] if doi else [])
+
+
+def new_paper(row: Row, note: str) -> NewPaper:
+    """The list entry of a suggested paper: title, year, arXiv id (else its DOI's link), the reason."""
+    p = row.paper
+    return NewPaper(
+        title=p.title or p.ident,
+        arxiv=p.arxiv,
+        url=None if p.arxiv or not p.doi else f"https://doi.org/{p.doi}",
+        year=p.year,
+        added=edits.today(),
+        notes=note,
+    )
+
+
+def add_rows(path: Path, rows: list[Row], section: str) -> list[Paper]:
+    """Add the rows' papers to ``section`` in one write (nothing is written when one is already listed)."""
+    date = edits.today()
+    entries = [new_paper(row, reason(row, date)) for row in rows]
+    catalog = edits.add_papers(path, section, entries)
+    return [catalog.get(entry.id) for entry in entries if entry.id]
+
+
+def suggested_entry(entry: NewPaper) -> NewPaper | None:
+    """``readtrack add ID`` of a paper the last ``next`` suggested: its entry with the title, year and the
+    reason; None for any other paper (and without touching the data dir when it has no database yet)."""
+    from readtrack.base.paths import database_path
+
+    ident = entry.arxiv or (entry.url or "")
+    if not ident or not database_path().exists():
+        return None
+    with Cache() as cache:
+        found = find(cache, ident)
+    if found is None:
+        return None
+    from readtrack.related.s2 import S2Paper  # requests comes with it: only for a suggested paper
+
+    note, paper = found
+    p = S2Paper.from_json(paper, "cache")
+    return NewPaper(
+        title=p.title or entry.title,
+        id=entry.id,
+        arxiv=entry.arxiv,
+        url=entry.url,
+        year=p.year,
+        added=entry.added,
+        notes=note,
+    )
