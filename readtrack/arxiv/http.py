@@ -6,10 +6,12 @@ Every request readtrack makes (the arXiv API, arXiv PDFs, PDFs from other sites)
 - a User-Agent naming readtrack, its version and, when ``READTRACK_CONTACT`` is set, a mail address;
 - connect and read timeouts on every request (``READTRACK_TIMEOUT``: ``10`` or ``10,30`` seconds);
 - one rate limiter per host shared by the whole run: arXiv hosts (export.arxiv.org, arxiv.org and the host
-  of ``READTRACK_ARXIV_API``) get one request at a time, ``READTRACK_ARXIV_DELAY`` seconds apart; other
-  hosts run in parallel up to the run's number of jobs;
+  of ``READTRACK_ARXIV_API``) get one request at a time, ``READTRACK_ARXIV_DELAY`` seconds apart; the hosts
+  a command paces (`HttpSettings.paced`: Semantic Scholar's) likewise at their own interval; other hosts run
+  in parallel up to the run's number of jobs;
 - retries with exponential backoff and jitter on 429, 5xx, timeouts and dropped connections, honouring
-  Retry-After up to a cap (``READTRACK_RETRIES`` attempts, ``READTRACK_BACKOFF`` seconds for the first wait);
+  Retry-After up to a cap (``READTRACK_RETRIES`` attempts, ``READTRACK_BACKOFF`` seconds for the first wait),
+  each wait a server asked for told to `PoliteSession.on_wait` when set;
 - no patience where none helps: a refused connection or a failed DNS lookup is tried once more after
   `QUICK_RETRY` seconds, then fails, and the host counts as down for the rest of the run (a network that is
   down says so in a second, not after a minute of backoff);
