@@ -241,3 +241,32 @@ def test_the_key_is_sent_but_never_lands_anywhere_a_reader_shares(
     for path in [catalog_file, *readtrack_home.rglob("*")]:
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_paper_without_an_arxiv_id_or_doi_is_matched_by_title_and_said(cli: Cli, server: FakeS2) -> None:
+    refs = cli("refs", "gpt", "-n", "3")
+    assert refs.returncode == 0, refs.stderr
+    assert (
+        "readtrack: gpt has no arXiv id or DOI: matched by title to “Improving Language Understanding by "
+        "Generative Pre-Training” (2018)" in refs.stderr
+    )
+    assert server.count("/graph/v1/paper/search/match") == 1 and server.count("/graph/v1/paper/batch") == 0
+
+
+def test_at_80_columns_titles_give_way_and_reasons_wrap_at_words(cli: Cli, server: FakeS2) -> None:
+    mark_read(cli, *READ)
+    rows = json.loads(cli("next", "--json", "-n", "8").stdout)
+    table = cli("next", "-n", "8", env={"COLUMNS": "80"})
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for number, row in enumerate(rows, 1):
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"{number}  "))
+        assert lines[start].endswith(row["arxiv"] or row["doi"] or "-")  # the id is never cut
+        under = []
+        for line in lines[start + 1 :]:
+            if not line.startswith("   "):
+                break
+            under.append(line.strip())
+        assert " ".join(under).endswith(row["why"])  # whole, wrapped at spaces
+    piped = cli("next", "-n", "8", env={"COLUMNS": ""})
+    assert all(row["why"] in piped.stdout and row["title"] in piped.stdout for row in rows)
