@@ -208,7 +208,9 @@ def add(
     suggested = suggested_entry(entry)
     if suggested is not None:
         entry = suggested
-        section = section or "To read"
+        from readtrack.related.suggested import SECTION
+
+        section = section or SECTION
     section = section or "Inbox"
     edits.add_papers(_catalog_path(), section, [entry])  # refuses a paper already in the list
     why = " (suggested by `readtrack next`: why in its notes)" if suggested else ""

@@ -19,6 +19,7 @@ import typer
 
 from readtrack.base.errors import UsageError
 from readtrack.base.words import plural
+from readtrack.related.suggested import SECTION
 from readtrack.render import print_json
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ commands = typer.Typer()
 COUNT_HELP = "Show at most this many rows."
 FETCH_HELP = "How many references or citations to fetch per paper: a number, or all (default 1000)."
 REFRESH_HELP = "Ask Semantic Scholar again instead of using its cached answers."
-NEXT_SECTION = "To read"
 PAPER_HELP = "A paper of your list, an arXiv id, DOI:... or a Semantic Scholar paperId."
 
 
@@ -197,7 +197,7 @@ def next_papers(
     add: list[int] = typer.Option(
         None, "--add", metavar="N", help="Add row N (as numbered) to your list; repeat for more."
     ),
-    section: str = typer.Option(NEXT_SECTION, "--section", "-s", help="The section --add puts papers in."),
+    section: str = typer.Option(SECTION, "--section", "-s", help="The section --add puts papers in."),
     fetch: str = typer.Option(None, "--fetch", metavar="N|all", help=FETCH_HELP),
     recommendations: bool = typer.Option(
         True, "--recommendations/--no-recommendations", help="Also ask Semantic Scholar's recommendations."
@@ -213,7 +213,7 @@ def next_papers(
         from readtrack.related import suggested
 
         suggested.remember(related.client.cache, found.rows)
-        _notes(found.notes)
+        _notes(found.notes + (["--fetch all fetches every citation"] if found.capped else []))
         rows = found.rows
         if add:
             _add_rows(rows, add, section)

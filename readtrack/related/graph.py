@@ -106,6 +106,7 @@ class Suggestions:
     negatives: list[Resolved]
     notes: list[str] = field(default_factory=list)
     ranked_by: int = 0  # the distinct papers on Semantic Scholar whose graph ranked the rows
+    capped: bool = False  # some paper's citations were fetched in part (`DEFAULT_FETCH`)
 
 
 class ListIndex:
@@ -260,8 +261,8 @@ class Related:
         seeds_wanted = [p for p in papers if p.status in SEEDS]
         if not seeds_wanted:
             raise ReadtrackError(
-                "nothing read yet: `readtrack next` ranks papers by the ones you have read or are reading "
-                "(readtrack mark ID read)"
+                "nothing read yet: what to read next is ranked by the papers you have read or are reading; "
+                "mark one read first"
             )
         negatives_wanted = [p for p in papers if p.status == NEGATIVE]
         resolved = self.resolve(seeds_wanted + negatives_wanted)
@@ -274,6 +275,7 @@ class Related:
             raise NotOnSemanticScholar(
                 f"none of the {plural(len(seeds), 'paper')} you read or are reading is on Semantic Scholar"
             )
+        capped = False  # a seed's citations were fetched in part
         cited_by: dict[str, list[str]] = {}  # candidate -> seeds that cite it
         citing: dict[str, list[str]] = {}  # candidate -> seeds it cites
         papers_by_id: dict[str, S2Paper] = {}
@@ -289,9 +291,10 @@ class Related:
                 papers_by_id.setdefault(found.s2_id, found)
                 _add_once(citing, found.s2_id, seed.paper.id)
             if not cites.complete and seed.s2.citations:
+                capped = True
                 notes.append(
-                    f"{seed.paper.id}: used the first {len(cites.papers):,} of its {seed.s2.citations:,} "
-                    "citations (--fetch all for every one)"
+                    f"{seed.paper.id}: ranked by the first {len(cites.papers):,} of its "
+                    f"{seed.s2.citations:,} citations"
                 )
         recommended: dict[str, int] = {}
         if recommendations:
@@ -302,7 +305,7 @@ class Related:
                 papers_by_id.setdefault(found.s2_id, found)
                 recommended.setdefault(found.s2_id, place)
         rows = rank(self.index, papers_by_id, cited_by, citing, recommended, include_listed=include_listed)
-        return Suggestions(rows, seeds, negatives, notes, len(usable))
+        return Suggestions(rows, seeds, negatives, notes, len(usable), capped)
 
 
 @contextmanager

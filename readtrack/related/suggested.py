@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from readtrack.related.graph import Row
 
 LAST = "next:last"  # the cache key of the rows `next` showed last
+SECTION = "To read"  # where a suggestion goes unless the reader names a section
 
 
 def reason(row: Row, date: str) -> str:
@@ -65,10 +66,11 @@ def new_paper(row: Row, note: str) -> NewPaper:
     )
 
 
-def add_rows(path: Path, rows: list[Row], section: str) -> list[Paper]:
-    """Add the rows' papers to ``section`` in one write (nothing is written when one is already listed)."""
+def add_rows(path: Path, rows: list[Row], section: str = SECTION, *, note: str | None = None) -> list[Paper]:
+    """Add the rows' papers to ``section`` in one write (nothing is written when one is already listed), each
+    with ``note`` in its notes, else why ``next`` suggested it."""
     date = edits.today()
-    entries = [new_paper(row, reason(row, date)) for row in rows]
+    entries = [new_paper(row, note if note is not None else reason(row, date)) for row in rows]
     catalog = edits.add_papers(path, section, entries)
     return [catalog.get(entry.id) for entry in entries if entry.id]
 

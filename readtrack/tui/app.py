@@ -43,6 +43,7 @@ from readtrack.tui.workers.shelf_worker import ShelfWorker
 from readtrack.tui.workers.sync_worker import SyncWorker
 
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
+NEXT_TOOLTIP = "What to read next: papers your read ones cite and are cited by, ranked"
 
 
 def short_path(path: Path) -> str:
@@ -102,6 +103,7 @@ class MainScreen(ListEditsScreen):
             tooltip="Run every plugin of the list (quick) in the background; Esc cancels",
         ),
         Binding("f", "search", "Search", tooltip="Full-text search: papers, notes, abstracts, PDFs, plugins"),
+        Binding("N", "next_papers", "Next", show=False, tooltip=NEXT_TOOLTIP),
         Binding(
             "escape",
             "escape",
@@ -202,9 +204,7 @@ class MainScreen(ListEditsScreen):
             catalog = self.catalog or load(self.path)
             for paper_id, record in metadata.for_papers(catalog).items():
                 extra[paper_id] = " ".join([*record.authors, record.abstract or ""])
-        except (ReadtrackError, OSError, ImportError, RuntimeError) as err:
-            self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
-        except Exception as err:  # a broken cache must not stop the list from working
+        except Exception as err:  # a broken cache (any error reading it) must not stop the list from working
             self.app.call_from_thread(self.notify, f"synced metadata unavailable: {err}", severity="warning")
         from readtrack.history.coverage import newest_statuses
 
@@ -434,6 +434,11 @@ class MainScreen(ListEditsScreen):
 
         if self.catalog is not None:
             self.app.push_screen(SearchScreen(self.catalog, self.query_text))
+
+    def action_next_papers(self) -> None:
+        from readtrack.tui.screens.next_screen import NextScreen  # Semantic Scholar's client only on N
+
+        self.app.push_screen(NextScreen())
 
     def action_paper_view(self) -> None:
         """The paper view of any paper: without a plugin it still has the paper's PDF text and abstract."""

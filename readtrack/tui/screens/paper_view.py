@@ -7,6 +7,8 @@ the newest run per device with its check, target and bench tables, and the recen
 the main number. *Paper*: the cached PDF's text page by page, headings in bold, the search term the view
 was opened with (from the search screen) highlighted, ``n``/``N`` through its hits. *Practice*: the plugin's
 exercise to implement yourself, checked and trained with your code (`readtrack.tui.widgets.practice_pane`).
+*Related*: the paper's references and citations on Semantic Scholar, those of your list with their status
+(`readtrack.tui.widgets.related_pane`); fetched when the tab is first shown, never when the view opens.
 Enter runs the plugin. While that exercise is unsolved, the Code tab keeps ``model.py`` (the model solution)
 hidden behind a warning until ``v``.
 A paper without a plugin opens on its Paper tab, with its title and abstract on the Page tab; the key bar
@@ -24,7 +26,7 @@ from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -34,15 +36,16 @@ from readtrack.base.errors import ReadtrackError, one_line
 from readtrack.base.safe_text import visible
 from readtrack.catalog.model import Paper
 from readtrack.history.spread import GroupRecord
-from readtrack.tui.screens.dialogs import HelpScreen, binding_help
+from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.pdf_pane import PdfPane
 from readtrack.tui.widgets.practice_pane import PracticePane
+from readtrack.tui.widgets.related_pane import ROW_KEYS, RelatedList, RelatedPane
 
 if TYPE_CHECKING:
     from readtrack.practice import PracticePlugin, Status
 
-TABS = ("page", "code", "results", "pdf", "practice")
+TABS = ("page", "code", "results", "pdf", "practice", "related")
 PLUGIN_TABS = ("code", "results", "practice")  # what a paper without a plugin has nothing to show in
 SOLVED: tuple[Status, ...] = ("checks pass", "claim reproduced")  # the learner's code passes the check
 
@@ -80,6 +83,12 @@ class PaperView(Screen[None]):
             "tab('practice')",
             "Practice",
             tooltip="Practice tab: implement the plugin's exercise yourself",
+        ),
+        Binding(
+            "6",
+            "tab('related')",
+            "Related",
+            tooltip="Related tab: the paper's references and citations (Semantic Scholar), yours marked",
         ),
         Binding("slash", "search", "Search code", tooltip="Find text in the code (Enter: next match)"),
         Binding("n", "next_match", "Next match", show=False, tooltip="Next match of the code or PDF search"),
@@ -131,6 +140,8 @@ class PaperView(Screen[None]):
                     yield Static(id="results-body")
             with TabPane("Paper", id="pdf"):
                 yield PdfPane(id="pdf-scroll")
+            with TabPane("Related", id="related"):
+                yield RelatedPane(self.paper.id, id="related-pane")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -146,6 +157,7 @@ class PaperView(Screen[None]):
         "results": "#results-scroll",
         "pdf": "#pdf-scroll",
         "practice": "#practice-pane",
+        "related": "#related-list",
     }
 
     def _focus_tab(self) -> None:
@@ -169,6 +181,14 @@ class PaperView(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         self.refresh_bindings()  # v is a key on the Code tab only
+
+    @on(TabbedContent.TabActivated, pane="#related")
+    def _related_shown(self) -> None:
+        self.query_one(RelatedPane).load()  # the first showing asks Semantic Scholar; no request before
+
+    @on(RelatedList.Open)
+    def _open_related(self, event: RelatedList.Open) -> None:
+        open_paper(self.app, event.paper)
 
     @work(thread=True, exclusive=True, group="paper-view")
     def _load(self) -> None:
@@ -206,7 +226,7 @@ class PaperView(Screen[None]):
         if exercise is not None and self.plugin is not None and not self.practice_tab:
             self.practice_tab = True  # now: a second load may come before the pane is mounted
             pane = TabPane("Practice", PracticePane(self.plugin, id="practice-pane"), id="practice")
-            self.query_one(TabbedContent).add_pane(pane)  # the first load: the tab appears
+            self.query_one(TabbedContent).add_pane(pane, before="related")  # the first load: the tab appears
         self.exercise, self.practice_status = exercise, status
         self.refresh_bindings()
         self._show_head(abstract)
@@ -443,7 +463,25 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
         ("The paper view (p, or Enter on a search hit): tabs and keys", binding_help(PaperView.BINDINGS)),
         ("Its Practice tab (5): the paper's exercise, done yourself", binding_help(PracticePane.BINDINGS)),
+        (
+            "Its Related tab (6): references and citations from Semantic Scholar",
+            binding_help([*ROW_KEYS, *RelatedPane.BINDINGS]),
+        ),
     ]
+
+
+def open_paper(app: App[Any], paper: Paper) -> None:
+    """The view of a paper of the list, of its plugin; with several, asking which (as ``p`` on the list)."""
+    if len(paper.plugins) < 2:
+        app.push_screen(PaperView(paper, paper.plugins[0] if paper.plugins else None))
+        return
+
+    def chosen(plugin: str | None) -> None:
+        if plugin is not None:
+            app.push_screen(PaperView(paper, plugin))
+
+    question = f"{paper.id} has {len(paper.plugins)} plugins: which one to read?"
+    app.push_screen(ChoiceScreen(question, paper.plugins), chosen)
 
 
 def _abstract(paper: Paper) -> str | None:
