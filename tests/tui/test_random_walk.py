@@ -3,9 +3,10 @@ traceback, and at the end it quits cleanly (exit code 0) by Esc and q.
 
 The keys lean toward moving and opening screens (the list, the details, the filter, the paper view and its
 tabs, the run screen with its knobs (rmsnorm's) and its plot key, the search screen, the help, the notes
-editor and the prompts), with a few that type or edit the test's own papers.yaml. Left out: what would start
-torch work or reach the network (Enter on the run screen, s/S sync, o open, R and Ctrl+R run the shelf), the
-command palette (it reaches all of those), and q on the list until the end. The walk does not wait for
+editor and the prompts, the Related tab and what to read next, fetched from a local Semantic Scholar), with a
+few that type or edit the test's own papers.yaml. Left out: what would start torch work or reach the network
+beyond 127.0.0.1 (Enter on the run screen, s/S sync, o open, R and Ctrl+R run the shelf), the command palette
+(it reaches all of those), and q on the list until the end. The walk does not wait for
 workers between keys, so it meets the races a quick typist meets.
 
 Three seeds run in the normal suite; ``READTRACK_WALK_SEEDS=N`` runs N (``READTRACK_WALK_KEYS`` sets the
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 from fake_plugins import FAILING, PASSING, RAISING_STAGE, write_plugin
+from fakes2 import FakeS2
 from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -34,6 +36,7 @@ from readtrack.catalog import edits
 from readtrack.history import runs as history
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, NotesScreen, PromptScreen
+from readtrack.tui.screens.next_screen import NextScreen
 from readtrack.tui.screens.paper_view import PaperView
 from readtrack.tui.screens.run_screen import RunScreen
 from readtrack.tui.screens.search_screen import SearchScreen
@@ -57,10 +60,12 @@ SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
     MainScreen: [
         *[(k, 4) for k in ("p", "enter")],
         *[(k, 2) for k in ("f", "question_mark", "slash", "n", "t")],
-        *[(k, 1) for k in ("a", "space", "r", "minus", "g", "G", RESIZE)],  # a resize lays out every screen
+        *[
+            (k, 1) for k in ("a", "space", "r", "minus", "g", "G", "N", RESIZE)
+        ],  # a resize lays out every screen
     ],
     PaperView: [
-        *[(k, 2) for k in ("1", "2", "3", "4", "5", "slash", "n")],
+        *[(k, 2) for k in ("1", "2", "3", "4", "5", "6", "slash", "n")],
         *[(k, 1) for k in ("N", "v", "question_mark")],
         ("enter", 4),
     ],
@@ -68,6 +73,7 @@ SCREEN_KEYS: dict[type[Screen[Any]], list[tuple[str, int]]] = {
         *[(k, 2) for k in ("d", "f", "s", "enter", "K")],
         *[(k, 1) for k in ("p", "space", "left", "right", "e", "r", "R")],  # p: a plot; the rest: knobs
     ],
+    NextScreen: [("enter", 2), ("a", 1), ("r", 1), ("question_mark", 1)],
     SearchScreen: [("enter", 3)],
     ChoiceScreen: [("enter", 4)],
     PromptScreen: [("enter", 2)],
@@ -202,7 +208,7 @@ def replay(path: Path, keys: list[str], size: tuple[int, int] = SIZE) -> int | N
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(
-    user_dir: Path, catalog_file: Path, seed: int
+    user_dir: Path, catalog_file: Path, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if RUNS:
         for name, experiment in FAKE_PLUGINS.items():
@@ -211,7 +217,11 @@ def test_a_random_walk_of_keys_keeps_the_app_alive_and_quits_cleanly(
         edits.set_fields(catalog_file, "lbfgs", {"plugin": "raiseplug"})
     else:  # a plugin with knobs near the top: the walk turns them on its run screen
         edits.set_fields(catalog_file, "lbfgs", {"plugin": ["lbfgs", "rmsnorm"]})
-    pressed, code = walk(catalog_file, seed)
+    with FakeS2.sample(catalog_file) as s2:  # the Related tab and N fetch from a local Semantic Scholar
+        monkeypatch.setenv("READTRACK_S2_URL", s2.url)
+        monkeypatch.setenv("READTRACK_S2_RECS_URL", s2.recs_url)
+        monkeypatch.setenv("READTRACK_S2_DELAY", "0")
+        pressed, code = walk(catalog_file, seed)
     assert len(pressed) == LENGTH
     assert code == 0, f"seed {seed}: exit code {code} after {pressed}"
 
