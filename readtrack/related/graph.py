@@ -40,6 +40,8 @@ NEGATIVE = "skipped"
 DEFAULT_FETCH = 1000  # references or citations fetched per paper unless asked for more
 RECOMMENDATIONS = 100
 SHOWN_NAMES = 3  # list paper ids named in a row's "why" before "+N"
+TITLE_MATCH = "title match"  # how a list paper without an arXiv id or DOI is found
+TITLE_MATCH_UNKNOWN_ID = "title match, its id unknown"  # ... and one whose id Semantic Scholar does not know
 
 Progress = Callable[[str], None]
 
@@ -187,7 +189,8 @@ class Related:
                 resolved.append(Resolved(paper, None, "arXiv id" if ident else "no arXiv id, DOI or title"))
                 continue
             self.say(f"matching {paper.id} by its title")
-            resolved.append(Resolved(paper, self.client.match(paper.title), "title match"))
+            how = TITLE_MATCH if ident is None else TITLE_MATCH_UNKNOWN_ID
+            resolved.append(Resolved(paper, self.client.match(paper.title), how))
         for item in resolved:
             if item.s2 is not None:
                 self.index.by_s2.setdefault(item.s2.s2_id, item.paper)
@@ -211,9 +214,10 @@ class Related:
             if resolved.s2 is None:
                 raise NotOnSemanticScholar(_unknown(paper, resolved.how))
             notes = []
-            if resolved.how == "title match":
+            if resolved.how in (TITLE_MATCH, TITLE_MATCH_UNKNOWN_ID):
+                why = "has no arXiv id or DOI" if resolved.how == TITLE_MATCH else "is unknown by its id"
                 notes.append(
-                    f"{paper.id} has no arXiv id or DOI: matched by title to “{resolved.s2.title}” "
+                    f"{paper.id} {why}: matched by title to “{resolved.s2.title}” "
                     f"({resolved.s2.year or 'year unknown'})"
                 )
             return resolved.s2, notes
@@ -398,7 +402,9 @@ def _list_ident(paper: Paper) -> str | None:
 
 
 def _unknown(paper: Paper, how: str) -> str:
-    if how == "title match":
+    if how == TITLE_MATCH_UNKNOWN_ID:
+        return f"Semantic Scholar knows neither {paper.id}'s id nor its title “{paper.title}”"
+    if how == TITLE_MATCH:
         return f"Semantic Scholar knows no paper titled “{paper.title}” ({paper.id} has no arXiv id or DOI)"
     if how == "arXiv id" and paper.arxiv:
         return f"Semantic Scholar does not know {paper.id}'s arXiv id {paper.arxiv}"
@@ -409,11 +415,11 @@ def _unknown(paper: Paper, how: str) -> str:
 
 def _resolution_notes(resolved: list[Resolved]) -> list[str]:
     notes = []
-    matched = [r for r in resolved if r.s2 is not None and r.how == "title match"]
+    for how, said in ((TITLE_MATCH, "no arXiv id or DOI"), (TITLE_MATCH_UNKNOWN_ID, "their ids unknown")):
+        matched = [r.paper.id for r in resolved if r.s2 is not None and r.how == how]
+        if matched:
+            notes.append(f"matched by title ({said}): {', '.join(matched)}")
     missing = [r for r in resolved if r.s2 is None]
-    if matched:
-        ids = ", ".join(r.paper.id for r in matched)
-        notes.append(f"matched by title (no arXiv id or DOI): {ids}")
     if missing:
         ids = ", ".join(r.paper.id for r in missing)
         notes.append(f"not found on Semantic Scholar, left out: {ids}")

@@ -4,6 +4,7 @@ real HTTP server on 127.0.0.1 speaking Semantic Scholar's shapes (tests/fakes2.p
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 from fake_plugins import DECLARE, write_plugin
 from fakes2 import FakeS2
 
+from readtrack.catalog import edits
 from readtrack.catalog.reader import load
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -29,16 +31,17 @@ def server(catalog_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
         yield fake
 
 
-def mark_read(cli: Cli, *ids: str) -> None:
+def mark_read(*ids: str) -> None:
+    """The reader's marks, made in this process (`mark` has its own tests; a subprocess each cost 0.3 s)."""
     for paper in ids:
-        assert cli("mark", paper, "read").returncode == 0
+        edits.mark(Path(os.environ["READTRACK_CATALOG"]), paper, "read")
 
 
 def test_next_ranks_by_what_was_read_explains_each_row_and_asks_nothing_twice(
     cli: Cli, server: FakeS2, catalog_file: Path
 ) -> None:
-    mark_read(cli, *READ)
-    assert cli("mark", "palm", "skipped").returncode == 0
+    mark_read(*READ)
+    edits.mark(catalog_file, "palm", "skipped")
     before = catalog_file.read_bytes()
     first = cli("next", "--json", "-n", "15")
     assert first.returncode == 0, first.stderr
@@ -77,7 +80,7 @@ def test_next_ranks_by_what_was_read_explains_each_row_and_asks_nothing_twice(
 def test_next_add_puts_the_row_in_to_read_with_its_reason_and_nothing_else_changes(
     cli: Cli, server: FakeS2, catalog_file: Path
 ) -> None:
-    mark_read(cli, *READ)
+    mark_read(*READ)
     shown = cli("next", "-n", "5")
     assert shown.returncode == 0, shown.stderr
     rows = json.loads(cli("next", "--json", "-n", "5").stdout)
@@ -103,7 +106,7 @@ def test_next_add_puts_the_row_in_to_read_with_its_reason_and_nothing_else_chang
 
 
 def test_add_of_a_suggested_id_carries_the_reason(cli: Cli, server: FakeS2, catalog_file: Path) -> None:
-    mark_read(cli, *READ)
+    mark_read(*READ)
     rows = json.loads(cli("next", "--json", "-n", "10").stdout)
     row = next(r for r in rows if r["arxiv"])
     added = cli("add", row["arxiv"])
@@ -118,7 +121,7 @@ def test_add_of_a_suggested_id_carries_the_reason(cli: Cli, server: FakeS2, cata
 def test_a_plugin_that_runs_a_suggestion_raises_it(
     cli: Cli, server: FakeS2, user_dir: Path, catalog_file: Path
 ) -> None:
-    mark_read(cli, *READ)
+    mark_read(*READ)
     rows = json.loads(cli("next", "--json", "-n", "40").stdout)
     target = next(r for r in rows[5:] if r["arxiv"])
     init = DECLARE.replace("arxiv=None", f"arxiv={target['arxiv']!r}").format(
@@ -135,7 +138,7 @@ def test_a_plugin_that_runs_a_suggestion_raises_it(
 
 
 def test_refs_and_cites_show_each_rows_place_in_the_list(cli: Cli, server: FakeS2) -> None:
-    mark_read(cli, "resnet")
+    mark_read("resnet")
     refs = cli("refs", "bert", "--json")
     assert refs.returncode == 0, refs.stderr
     rows = json.loads(refs.stdout)
@@ -192,7 +195,7 @@ def test_a_network_that_is_down_is_one_line_within_three_seconds_and_writes_noth
         port = sock.getsockname()[1]
     monkeypatch.setenv("READTRACK_S2_URL", f"http://127.0.0.1:{port}/graph/v1")
     monkeypatch.setenv("READTRACK_S2_RECS_URL", f"http://127.0.0.1:{port}/recommendations/v1")
-    mark_read(cli, "bert")
+    mark_read("bert")
     before = catalog_file.read_bytes()
     started = time.monotonic()
     down = cli("next", "--add", "1")
@@ -228,7 +231,7 @@ def test_the_key_is_sent_but_never_lands_anywhere_a_reader_shares(
 ) -> None:
     secret = "Zq8s2-KEY-never-shown-71"
     env = {"S2_API_KEY": secret}
-    mark_read(cli, *READ)
+    mark_read(*READ)
     outputs = [cli("next", "-n", "3", env=env), cli("next", "--add", "1", env=env)]
     outputs.append(cli("refs", "bert", env=env))
     server.fail("/graph/v1/paper/", "503", times=None)
@@ -254,7 +257,7 @@ def test_a_paper_without_an_arxiv_id_or_doi_is_matched_by_title_and_said(cli: Cl
 
 
 def test_at_80_columns_titles_give_way_and_reasons_wrap_at_words(cli: Cli, server: FakeS2) -> None:
-    mark_read(cli, *READ)
+    mark_read(*READ)
     rows = json.loads(cli("next", "--json", "-n", "8").stdout)
     table = cli("next", "-n", "8", env={"COLUMNS": "80"})
     lines = table.stdout.splitlines()

@@ -136,10 +136,17 @@ class Fetch:
         owner = self.owner
         screen = owner if isinstance(owner, Screen) else owner.screen
         path = list_path(owner.app)
+
+        def finish(answer: T, source: str) -> None:
+            # leaving the view removes the list before its owner, and the screen goes last: a fetch ending
+            # then has nowhere to go (its callback would raise NoMatches into the worker)
+            if owner.is_attached and owner.query(RelatedList):
+                done(answer, source)
+
         owner.run_worker(
             lambda: fetch_related(
                 screen, path, ask, refresh=refresh, cancel=cancel,
-                progress=self.progress, done=done, failed=self.failed,
+                progress=self.progress, done=finish, failed=self.failed,
             ),
             thread=True, exclusive=True, group=group,
         )  # fmt: skip
