@@ -29,17 +29,19 @@ if TYPE_CHECKING:
 commands = typer.Typer()
 
 COUNT_HELP = "Show at most this many rows."
-FETCH_HELP = "How many references or citations to fetch per paper: a number, or all (default 1000)."
+FETCH_HELP = (
+    "How many references or citations to fetch per paper: a number, or all (default 1000, or -n if more)."
+)
 REFRESH_HELP = "Ask Semantic Scholar again instead of using its cached answers."
 PAPER_HELP = "A paper of your list, an arXiv id, DOI:... or a Semantic Scholar paperId."
 
 
-def _fetch_cap(text: str | None) -> int | None:
-    """``--fetch``: None for all."""
+def _fetch_cap(text: str | None, shown: int = 0) -> int | None:
+    """``--fetch``: None for all; unset, the default or the rows asked for (``-n``), whichever is more."""
     if text is None:
         from readtrack.related.graph import DEFAULT_FETCH
 
-        return DEFAULT_FETCH
+        return max(DEFAULT_FETCH, shown)
     if text.strip().lower() == "all":
         return None
     try:
@@ -140,7 +142,7 @@ def refs(
     refresh: bool = typer.Option(False, "--refresh", help=REFRESH_HELP),
 ) -> None:
     """What a paper cites (Semantic Scholar's order), each row's place in your list and its plugins."""
-    cap = _fetch_cap(fetch)
+    cap = _fetch_cap(fetch, count)
     with _related(refresh) as (related, progress):
         listing = related.refs(paper, fetch=cap)
         progress.clear()
@@ -161,7 +163,7 @@ def cites(
     """Who cites a paper, most cited (or newest) first among the citations fetched."""
     if sort not in ("cited", "newest"):
         raise UsageError(f"--sort takes cited or newest, got {sort!r}")
-    cap = _fetch_cap(fetch)
+    cap = _fetch_cap(fetch, count)
     with _related(refresh) as (related, progress):
         listing = related.cites(paper, fetch=cap, sort=sort)
         progress.clear()

@@ -291,6 +291,11 @@ def run_interpreter_cases() -> dict[str, Any]:
 # -- the tests -------------------------------------------------------------------------------------
 
 
+# One worker runs this file's tests (pytest --dist loadgroup, in pyproject.toml): the module's fixture below
+# is 23 s of interpreted kernels, and spread over two workers it ran twice.
+pytestmark = pytest.mark.xdist_group("triton-interpreter")
+
+
 @pytest.fixture(scope="module")
 def interpreter_results() -> dict[str, Any]:
     """Run this file as a script with TRITON_INTERPRET=1 and read back the errors it measured."""

@@ -168,6 +168,8 @@ def test_a_huge_citation_list_is_capped_and_said_and_fetch_all_gets_every_one(
     assert f"fetched the first 1,000 of {total:,} citations" in capped.stderr
     assert len([line for line in capped.stdout.splitlines() if line[:1].isdigit()]) == 3
     assert server.count("/graph/v1/paper/" + server.get("list:1706.03762").paper_id + "/citations") == 1
+    more = cli("cites", "attention", "--json", "-n", "1500")  # -n past the default cap raises it
+    assert len(json.loads(more.stdout)) == 1500 and "fetched the first 1,500 of" in more.stderr
     every = cli("cites", "attention", "--fetch", "all", "--json", "-n", "5000")
     assert len(json.loads(every.stdout)) == total and "fetched the first" not in every.stderr
     small = cli("cites", "attention", "--fetch", "10", "--json", "--refresh")
