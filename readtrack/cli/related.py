@@ -63,8 +63,10 @@ class _Progress:
 
     def __call__(self, text: str) -> None:
         if self.live:
+            from readtrack.base.safe_text import visible
+
             width = shutil.get_terminal_size((80, 24)).columns
-            sys.stderr.write("\r\x1b[K" + text[: width - 1])
+            sys.stderr.write("\r\x1b[K" + visible(text)[: width - 1])  # a title is a server's text
             sys.stderr.flush()
             self.shown = True
 
