@@ -32,6 +32,7 @@ COUNT_HELP = "Show at most this many rows."
 FETCH_HELP = (
     "How many references or citations to fetch per paper: a number, or all (default 1000, or -n if more)."
 )
+REFS_SORT_HELP = "Semantic Scholar's order, the most cited first, or the newest first."
 REFRESH_HELP = "Ask Semantic Scholar again instead of using its cached answers."
 PAPER_HELP = "A paper of your list, an arXiv id, DOI:... or a Semantic Scholar paperId."
 
@@ -133,22 +134,30 @@ def _notes(notes: list[str]) -> None:
         print(f"readtrack: {visible(note)}", file=sys.stderr)
 
 
+def _check_sort(sort: str, orders: tuple[str, ...]) -> None:
+    if sort not in orders:
+        raise UsageError(f"--sort takes {', '.join(orders[:-1])} or {orders[-1]}, got {sort!r}")
+
+
 @commands.command()
 def refs(
     paper: str = typer.Argument(
         ..., metavar="ID", help="A paper of your list, an arXiv id, DOI:... or a paperId."
     ),
     count: int = typer.Option(20, "-n", "--count", min=1, help=COUNT_HELP),
+    sort: str = typer.Option("order", "--sort", metavar="order|cited|newest", help=REFS_SORT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as a JSON array."),
     fetch: str = typer.Option(None, "--fetch", metavar="N|all", help=FETCH_HELP),
     refresh: bool = typer.Option(False, "--refresh", help=REFRESH_HELP),
 ) -> None:
-    """What a paper cites (Semantic Scholar's order), each row's place in your list and its plugins."""
+    """What a paper cites (Semantic Scholar's order, or --sort), each row's place in your list and its
+    plugins."""
+    _check_sort(sort, ("order", "cited", "newest"))
     cap = _fetch_cap(fetch, count)
     with _related(refresh) as (related, progress):
-        listing = related.refs(paper, fetch=cap)
+        listing = related.refs(paper, fetch=cap, sort=sort)
         progress.clear()
-        _listing_out(listing, "references", count, as_json)
+        _listing_out(listing, "references", count, as_json, sort)
 
 
 @commands.command()
@@ -163,8 +172,7 @@ def cites(
     refresh: bool = typer.Option(False, "--refresh", help=REFRESH_HELP),
 ) -> None:
     """Who cites a paper, most cited (or newest) first among the citations fetched."""
-    if sort not in ("cited", "newest"):
-        raise UsageError(f"--sort takes cited or newest, got {sort!r}")
+    _check_sort(sort, ("cited", "newest"))
     cap = _fetch_cap(fetch, count)
     with _related(refresh) as (related, progress):
         listing = related.cites(paper, fetch=cap, sort=sort)
@@ -172,7 +180,7 @@ def cites(
         _listing_out(listing, "citations", count, as_json, sort)
 
 
-def _listing_out(listing: Listing, kind: str, count: int, as_json: bool, sort: str = "") -> None:
+def _listing_out(listing: Listing, kind: str, count: int, as_json: bool, sort: str) -> None:
     _notes(listing.notes)
     target = listing.target
     total = target.citations if kind == "citations" else None
@@ -185,7 +193,8 @@ def _listing_out(listing: Listing, kind: str, count: int, as_json: bool, sort: s
 
         title = f"“{visible(target.title)}” ({target.year or 'year unknown'})"
         if kind == "references":
-            print(f"{title}: {len(rows)} of its {plural(listing.fetched, 'reference')}")
+            order = {"cited": ", the most cited first", "newest": ", the newest first"}.get(sort, "")
+            print(f"{title}: {len(rows)} of its {plural(listing.fetched, 'reference')}{order}")
         else:
             order = "most cited" if sort == "cited" else "newest"
             fetched = f"{listing.fetched:,}" + ("" if listing.complete else " fetched")

@@ -231,12 +231,12 @@ class Related:
 
     # -- refs and cites ----------------------------------------------------------------------------------
 
-    def refs(self, text: str, *, fetch: int | None = DEFAULT_FETCH) -> Listing:
-        """What the paper cites, in Semantic Scholar's order."""
+    def refs(self, text: str, *, fetch: int | None = DEFAULT_FETCH, sort: str = "order") -> Listing:
+        """What the paper cites: in Semantic Scholar's order (``sort="order"``) or as `cites` sorts."""
         target, notes = self.target(text)
         self.say(f"fetching the references of “{target.title}”")
         listing = self.client.references(target.s2_id, fetch, on_page=self._pages("references"))
-        rows = [self.index.row(p) for p in listing.papers]
+        rows = _sorted([self.index.row(p) for p in listing.papers], sort)
         return Listing(target, rows, len(listing.papers), listing.complete, notes)
 
     def cites(self, text: str, *, fetch: int | None = DEFAULT_FETCH, sort: str = "cited") -> Listing:
@@ -245,11 +245,7 @@ class Related:
         target, notes = self.target(text)
         self.say(f"fetching the citations of “{target.title}”")
         listing = self.client.citations(target.s2_id, fetch, on_page=self._pages("citations"))
-        rows = [self.index.row(p) for p in listing.papers]
-        if sort == "newest":
-            rows.sort(key=lambda r: (r.paper.date or str(r.paper.year or ""), r.paper.s2_id), reverse=True)
-        else:
-            rows.sort(key=lambda r: (-(r.paper.citations or 0), -(r.paper.year or 0), r.paper.s2_id))
+        rows = _sorted([self.index.row(p) for p in listing.papers], sort)
         return Listing(target, rows, len(listing.papers), listing.complete, notes)
 
     def _pages(self, kind: str) -> Callable[[int], None]:
@@ -377,6 +373,15 @@ def rank(
             r.paper.s2_id,
         )
     )
+    return rows
+
+
+def _sorted(rows: list[Row], sort: str) -> list[Row]:
+    """``cited``: most cited first; ``newest``: newest first; ``order``: as Semantic Scholar listed them."""
+    if sort == "newest":
+        return sorted(rows, key=lambda r: (r.paper.date or str(r.paper.year or ""), r.paper.s2_id))[::-1]
+    if sort == "cited":
+        return sorted(rows, key=lambda r: (-(r.paper.citations or 0), -(r.paper.year or 0), r.paper.s2_id))
     return rows
 
 

@@ -154,6 +154,11 @@ def test_refs_and_cites_show_each_rows_place_in_the_list(cli: Cli, server: FakeS
     cited = json.loads(cli("cites", "bert", "--json", "-n", "5").stdout)
     counts = [r["citations"] for r in cited]
     assert counts == sorted(counts, reverse=True) and len(cited) <= 5
+    by_citations = json.loads(cli("refs", "bert", "--json", "--sort", "cited").stdout)
+    assert sorted(r["s2_id"] for r in by_citations) == sorted(r["s2_id"] for r in rows)
+    assert [r["citations"] for r in by_citations] == sorted((r["citations"] for r in rows), reverse=True)
+    bad = cli("refs", "bert", "--sort", "best")
+    assert bad.returncode == 2 and "--sort takes order, cited or newest, got 'best'" in bad.stderr
     table = cli("refs", "bert", "-n", "3")
     assert table.stdout.splitlines()[0].startswith("“BERT: Pre-training")
     assert "3 of its" in table.stdout.splitlines()[0]

@@ -404,7 +404,7 @@ class RelatedPane(Vertical):
         paper_id = self.paper_id
 
         def ask(related: Related) -> tuple[Listing, Listing]:
-            return related.refs(paper_id), related.cites(paper_id, sort="cited")
+            return related.refs(paper_id, sort="cited"), related.cites(paper_id, sort="cited")
 
         self.fetch.start(ask, refresh=refresh, done=self._show, group="related")
 
@@ -418,10 +418,9 @@ class RelatedPane(Vertical):
         for note in dict.fromkeys(refs.notes + cites.notes):
             status.append(f"\n{visible(note)}", style="yellow")
         self.fetch.status(status)
-        # Semantic Scholar lists references in its own order: the most cited first, as the citations.
-        referenced = sorted(refs.rows, key=lambda row: -(row.paper.citations or 0))
+        # both most cited first (Semantic Scholar lists references in its own order)
         self.query_one(RelatedList).show(
-            [self._part("References", refs, referenced), self._part("Citations", cites, cites.rows)]
+            [self._part("References", refs, refs.rows), self._part("Citations", cites, cites.rows)]
         )
 
     def _part(self, kind: str, listing: Listing, rows: list[Row]) -> Part:
