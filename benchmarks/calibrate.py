@@ -65,7 +65,7 @@ def main() -> None:
     seeds = parse_seeds(args.seeds)
     if not args.no_run:
         from readtrack.batch.groups import BatchCancelled, RunSettings, run_batch
-        from readtrack.runner.run import resolve_threads
+        from readtrack.runner.threads import resolve_threads
 
         # numbers, not times: a loaded machine must not cut a run short (timeout 0)
         settings = RunSettings(quick=not args.full, only="train", timeout=0, threads=resolve_threads())

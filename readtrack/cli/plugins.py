@@ -74,12 +74,15 @@ def run(
     values = _knob_values(names, run_all, knob_values or [])  # checked before anything heavy is imported
     if plot_to is not None:
         _check_plot(plot_to, names, run_all)
+    from readtrack.runner.threads import resolve_threads
+
+    n_threads = resolve_threads(threads)  # a bad count is answered before torch loads
     from readtrack.runner import run as runner
 
     if any(len(v) > 1 for v in values.values()):
         one = seed or 0
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
-        sweep_args["threads"] = runner.resolve_threads(threads)
+        sweep_args["threads"] = n_threads
         _run_sweep(
             names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json, plot_to
         )
@@ -102,7 +105,7 @@ def run(
                 "only": only,
                 "timeout": timeout,
                 "impl": impl,
-                "threads": runner.resolve_threads(threads),
+                "threads": n_threads,
                 "settings": tuple(settings.items()),
             },
             as_json=as_json,

@@ -58,11 +58,9 @@ from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, json_lines
 from readtrack.runner import devices
 from readtrack.runner.context import RunContext
+from readtrack.runner.threads import resolve_threads
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
-
-#: Environment variable naming the CPU thread count of runs (``--threads`` wins over it); default 1.
-THREADS_ENV = "READTRACK_THREADS"
 
 
 class StageTimeout(BaseException):
@@ -339,22 +337,6 @@ def notify(
 
 
 # -- threads ---------------------------------------------------------------------------------------
-def resolve_threads(threads: int | None = None) -> int:
-    """The CPU thread count a run uses: ``threads`` when given, else ``READTRACK_THREADS``, else 1.
-    A count below 1 or a value that is not a whole number is a UsageError."""
-    source = "--threads"
-    value: Any = threads
-    if value is None:
-        value, source = os.environ.get(THREADS_ENV) or "1", THREADS_ENV
-    try:
-        count = int(value)
-    except ValueError:
-        raise UsageError(f"{source} must be a whole number of threads, not {value!r}") from None
-    if count < 1:
-        raise UsageError(f"{source} must be at least 1, not {count}")
-    return count
-
-
 def apply_thread_policy(threads: int) -> int:
     """Make torch compute with ``threads`` intra-op and inter-op threads from now on; returns the count.
 

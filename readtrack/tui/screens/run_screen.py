@@ -290,7 +290,7 @@ class RunScreen(Screen[None]):
         """The batch, in a worker thread: its events and its end handed to the UI thread."""
         from readtrack.base.errors import ReadtrackError
         from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
-        from readtrack.runner.run import resolve_threads
+        from readtrack.runner.threads import resolve_threads
 
         request = RunSettings(self.device, self.quick, threads=resolve_threads(), settings=settings)
         outcomes: list[Any] = []

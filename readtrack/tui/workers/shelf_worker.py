@@ -67,7 +67,7 @@ class ShelfWorker:
         """In a worker thread: the batch, each plugin's end and the summary handed to the UI thread."""
         from readtrack.base.errors import ReadtrackError
         from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
-        from readtrack.runner.run import resolve_threads
+        from readtrack.runner.threads import resolve_threads
 
         done = 0
 
