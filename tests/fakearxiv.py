@@ -38,10 +38,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+from loopback import LoopbackServer
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
@@ -181,7 +183,7 @@ def make_pdf(seed: str, size: int) -> bytes:
     return pdf
 
 
-class FakeArxiv:
+class FakeArxiv(LoopbackServer):
     """The fake server. With ``auto``, every well-formed id the API is asked for exists (made up)."""
 
     def __init__(
@@ -201,26 +203,13 @@ class FakeArxiv:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._pdfs: dict[tuple[str, int], bytes] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ----------------------------------------------------------------------------------
+    # -- lifecycle (start, stop, with, base_url: `LoopbackServer`) -------------------------------------
 
-    def start(self) -> FakeArxiv:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-arxiv", daemon=True
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-arxiv"
 
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @classmethod
     @contextlib.contextmanager
@@ -230,11 +219,6 @@ class FakeArxiv:
             yield server
         finally:
             server.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:

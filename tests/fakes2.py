@@ -50,11 +50,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from loopback import LoopbackServer
 
 #: The paper fields the fake knows, in the order a reply lists them.
 PAPER_FIELDS = (
@@ -179,7 +180,7 @@ class ApiError(Exception):
         self.message = message
 
 
-class FakeS2:
+class FakeS2(LoopbackServer):
     """The fake server and its graph. Build the graph before or while it runs; `start` or ``with`` serves it.
 
     ``latency`` delays every reply; ``slow_s`` is how late a "slow" fault answers unless `fail` says.
@@ -198,34 +199,13 @@ class FakeS2:
         self._by_corpus: dict[int, str] = {}
         self._citations: dict[str, list[str]] = {}  # cache of each paper's citations in reply order
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ----------------------------------------------------------------------------------
+    # -- lifecycle (start, stop, with, base_url: `LoopbackServer`) -------------------------------------
 
-    def start(self) -> FakeS2:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-s2", daemon=True
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-s2"
 
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeS2:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @classmethod
     @contextlib.contextmanager
@@ -237,11 +217,6 @@ class FakeS2:
         server.latency, server.slow_s = latency, slow_s
         with server:
             yield server
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def url(self) -> str:

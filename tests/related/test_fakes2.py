@@ -11,6 +11,8 @@ import pytest
 import requests
 from fakes2 import FakeS2, paper_id_of
 
+from readtrack.related.s2 import FIELDS
+
 SEED_CATALOG = Path(__file__).resolve().parents[2] / "papers.yaml"
 
 
@@ -221,20 +223,7 @@ def test_fields_filtering(http: requests.Session) -> None:
         assert isinstance(reply["authors"][0]["authorId"], str)
         every = http.get(
             url,
-            params={
-                "fields": ",".join(
-                    [
-                        "paperId",
-                        "externalIds",
-                        "title",
-                        "year",
-                        "venue",
-                        "citationCount",
-                        "publicationDate",
-                        "authors",
-                    ]
-                )
-            },
+            params={"fields": FIELDS},  # every field readtrack's client asks for
         ).json()
         assert every["externalIds"] == {"ArXiv": "1706.03762", "CorpusId": server.get("t").corpus_id}
         assert every["citationCount"] == 0 and every["venue"] == "NeurIPS"
