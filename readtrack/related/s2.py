@@ -167,7 +167,7 @@ def _brief(data: object) -> str:
 
 
 @dataclass
-class Listing:
+class Fetched:
     """A paper's references or citations as far as they were fetched: ``complete`` when every one is here."""
 
     papers: list[S2Paper]
@@ -342,19 +342,19 @@ class SemanticScholar:
 
     def references(
         self, s2_id: str, cap: int | None, *, on_page: Callable[[int], None] | None = None
-    ) -> Listing:
+    ) -> Fetched:
         """What the paper cites, at most ``cap`` (None: all), in Semantic Scholar's order."""
         return self._listing("references", "citedPaper", s2_id, cap, on_page)
 
     def citations(
         self, s2_id: str, cap: int | None, *, on_page: Callable[[int], None] | None = None
-    ) -> Listing:
+    ) -> Fetched:
         """Who cites the paper, at most ``cap`` (None: all), in Semantic Scholar's order."""
         return self._listing("citations", "citingPaper", s2_id, cap, on_page)
 
     def _listing(
         self, kind: str, nested: str, s2_id: str, cap: int | None, on_page: Callable[[int], None] | None
-    ) -> Listing:
+    ) -> Fetched:
         key = f"{kind}:{s2_id}"
         cached = self._cached(key)
         papers: list[S2Paper] = []
@@ -384,7 +384,7 @@ class SemanticScholar:
             if on_page is not None:
                 on_page(len(papers))
         shown = papers if cap is None else papers[:cap]
-        return Listing(shown, complete and len(shown) == len(papers))
+        return Fetched(shown, complete and len(shown) == len(papers))
 
     # -- recommendations ---------------------------------------------------------------------------------
 

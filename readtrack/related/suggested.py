@@ -7,6 +7,7 @@ section unless named) with the same reason in its notes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,12 +92,4 @@ def suggested_entry(entry: NewPaper) -> NewPaper | None:
 
     note, paper = found
     p = S2Paper.from_json(paper, "cache")
-    return NewPaper(
-        title=p.title or entry.title,
-        id=entry.id,
-        arxiv=entry.arxiv,
-        url=entry.url,
-        year=p.year,
-        added=entry.added,
-        notes=note,
-    )
+    return replace(entry, title=p.title or entry.title, year=p.year, notes=note)
