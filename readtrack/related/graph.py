@@ -164,6 +164,7 @@ class Related:
         self.client = client
         self.index = ListIndex(catalog, keys)
         self.say: Progress = on_progress or (lambda _text: None)
+        self._targets: dict[str, tuple[S2Paper, list[str]]] = {}  # `target`'s answers: refs and cites share
 
     # -- finding papers ----------------------------------------------------------------------------------
 
@@ -198,6 +199,11 @@ class Related:
 
     def target(self, text: str) -> tuple[S2Paper, list[str]]:
         """The paper a reader named: a list paper's id, else an id Semantic Scholar takes; with notes."""
+        if text not in self._targets:
+            self._targets[text] = self._find_target(text)
+        return self._targets[text]
+
+    def _find_target(self, text: str) -> tuple[S2Paper, list[str]]:
         try:
             paper: Paper | None = self.catalog.get(text)
         except UsageError as not_listed:
