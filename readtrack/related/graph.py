@@ -101,11 +101,9 @@ class Listing:
 
 @dataclass
 class Suggestions:
-    """What ``next`` found: the ranked rows, the papers it ranked from, and what could not be used."""
+    """What ``next`` found: the ranked rows, how many papers ranked them, and what could not be used."""
 
     rows: list[Row]
-    seeds: list[Resolved]
-    negatives: list[Resolved]
     notes: list[str] = field(default_factory=list)
     ranked_by: int = 0  # the distinct papers on Semantic Scholar whose graph ranked the rows
     capped: bool = False  # some paper's citations were fetched in part (`DEFAULT_FETCH`)
@@ -311,7 +309,7 @@ class Related:
                 papers_by_id.setdefault(found.s2_id, found)
                 recommended.setdefault(found.s2_id, place)
         rows = rank(self.index, papers_by_id, cited_by, citing, recommended, include_listed=include_listed)
-        return Suggestions(rows, seeds, negatives, notes, len(usable), capped)
+        return Suggestions(rows, notes, len(usable), capped)
 
 
 @contextmanager
