@@ -50,6 +50,24 @@ def test_an_upward_import_breaks_the_layers_contract(tmp_path: Path) -> None:
     assert "readtrack.base.words -> readtrack.cli.app" in result.stdout
 
 
+def test_a_plugin_importing_readtrack_beyond_its_api_breaks_the_plugins_contract(tmp_path: Path) -> None:
+    """The built-in plugins import readtrack.api and readtrack.plugin_kit only: the same shelf with one
+    plugin importing the runner's module directly is refused, naming the import."""
+    shutil.copytree(REPO / "readtrack", tmp_path / "readtrack", ignore=shutil.ignore_patterns("__pycache__"))
+    shelf = tmp_path / "readtrack_plugins"
+    shutil.copytree(REPO / "plugins", shelf, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    model = shelf / "rope" / "model.py"
+    model.write_text(model.read_text() + "\nfrom readtrack.runner.context import RunContext  # noqa: E402\n")
+    result = subprocess.run(
+        [LINT_IMPORTS], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "readtrack_plugins.rope.model -> readtrack.runner.context" in result.stdout
+    assert "public API only" in result.stdout and "1 broken" in result.stdout
+
+
 def test_no_import_circle() -> None:
     """No module reaches itself through imports: at the top, inside functions, under TYPE_CHECKING."""
     graph = grimp.build_graph("readtrack", include_external_packages=False)

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import AdamW

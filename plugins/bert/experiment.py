@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.mlm import IGNORE, ceiling, mask_tokens, masked_accuracy, mlm_loss, right_copy_batch
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Bert, Layer, causal_mask

@@ -33,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.bpe import BPE
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import (

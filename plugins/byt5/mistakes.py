@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 from .model import BYTE_VOCAB, EOS, OFFSET, Block, EncoderConfig, parameters
 

@@ -23,8 +23,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import shape_masks
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import CLIP, CLIPConfig, clip_loss

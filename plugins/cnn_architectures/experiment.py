@@ -28,9 +28,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import shapes
 from readtrack.plugin_kit.vision import fit_image_classifier, image_accuracy
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Inception, LeNet5, analytic_cost, architectures, conv2d_im2col, local_response_norm

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("conv2d_im2col", fails="convolution (im2col) vs F.conv2d in float64, B 2")

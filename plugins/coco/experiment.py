@@ -25,9 +25,9 @@ from typing import Any
 
 import torch
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.detection import Detections, TinyDetector, detect, train_detector
 from readtrack.plugin_kit.images import scenes
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import IOU_THRESHOLDS, RECALL_POINTS, STAT_NAMES, coco_evaluate

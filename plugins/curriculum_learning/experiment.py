@@ -28,9 +28,9 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.tasks import MarkovText
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import (
@@ -133,7 +133,7 @@ def _check_parity_and_pacer(ctx: RunContext) -> None:
 
 
 def check(ctx: RunContext) -> None:
-    from readtrack.runner.context import dtype_name
+    from readtrack.api import dtype_name
 
     _check_competence(ctx)
     _check_difficulty_and_sampler(ctx)

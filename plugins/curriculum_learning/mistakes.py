@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("competence", fails="sqrt competence vs min(1, √(t(1 − c0²)/T + c0²)), T = 100")

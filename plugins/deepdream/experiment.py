@@ -26,9 +26,9 @@ import itertools
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import SHAPES, shapes, text_art
 from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import DreamConfig, dream, jitter, objective, octave_resize

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("jitter", fails="jitter (torch.roll) vs a naive loop, (1, 1, 1, 1)")

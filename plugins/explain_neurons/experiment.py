@@ -21,7 +21,7 @@ from functools import partial
 
 import torch
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import (

@@ -29,9 +29,9 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import IGNORE, MarkovChain, MarkovText
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import SENTINELS, fim_batch, fim_inverse, fim_transform, sentinels, split_points

@@ -237,7 +237,7 @@ def run_benchmark(
     ``log`` gets progress lines (such as the long first Triton call of each head dim and mask)."""
     import torch
 
-    from readtrack.runner.bench import BenchHarness
+    from readtrack.api import BenchHarness
 
     device = options.device
     peak = dense_bf16_peak_tflops(torch.cuda.get_device_name(device)) if device.startswith("cuda") else None
@@ -516,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from readtrack.base.atomic import atomic_write
+    from readtrack.api import atomic_write
 
     env = environment()
     print(f"# {env['device']} (sm {env['capability']}), torch {env['torch']}, triton {env['triton']}")

@@ -24,8 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.plugins.records import BenchRow
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import BenchRow, RunContext, dtype_name
 
 from .config import Config
 from .model import flash_attention, standard_attention

@@ -55,7 +55,7 @@ def flash_attention(
         try:
             from .triton_kernel import flash_attention_triton
         except ImportError as exc:
-            from readtrack.base.errors import PluginError
+            from readtrack.api import PluginError
 
             raise PluginError(
                 "flashattention: backend 'triton' needs plugins/flashattention/triton_kernel.py and the "

@@ -36,10 +36,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.images import SHAPES, shape_masks
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Block, Fuyu, patchify

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 from .model import digits
 

@@ -25,8 +25,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import gaussian_ring, ring_centres, ring_coverage
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import GAN, discriminator_loss, generator_loss, optimal_discriminator

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("generator_loss", fails="losses (−V, saturating, non-saturating) vs BCE with logits")

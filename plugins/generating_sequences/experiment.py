@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Categorical, MixtureSameFamily, MultivariateNormal
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import HandwritingModel, MDNParams, mdn_nll, mdn_params, sample, sample_step

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("log_bivariate_normal", fails="MDN NLL (eq. 23-26) vs torch.distributions, M = 1")

@@ -91,7 +91,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-9: 0.3298 ± 0.03225 [0.2931, 0.3861]
 """
 
-from readtrack.plugins.declaration import Exercise, declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

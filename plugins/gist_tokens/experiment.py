@@ -28,8 +28,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import cache_numbers, decode_with_gist_cache, gist_cache, gist_mask

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from readtrack.api import mistake
 from readtrack.plugin_kit.transformer import KV, TinyTransformer
-from readtrack.practice import mistake
 
 
 @mistake("gist_mask", fails="gist mask = the definition entry by entry, prompt 1, 1 gist, 1 after")

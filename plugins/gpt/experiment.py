@@ -32,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal, check_close_or_rounding
 from readtrack.plugin_kit.tasks import MarkovChain, MarkovText
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import GPT, LAMBDA, Block, fine_tuning_loss, lm_loss

@@ -164,7 +164,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-9: 0.2853 ± 0.1748 [-0.05232, 0.5251]
 """
 
-from readtrack.plugins.declaration import Exercise, declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

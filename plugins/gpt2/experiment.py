@@ -31,10 +31,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_close_or_rounding
 from readtrack.plugin_kit.tasks import MarkovText
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import GPT, Block, ByteLevelBPE, GPTConfig, pretokenize

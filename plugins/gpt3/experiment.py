@@ -24,10 +24,10 @@ from functools import partial
 
 import torch
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.transformer import Block, TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import accuracy_by_shots, answer_logits, answer_loss, bayes_ceiling, causal_mask, prompts

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from readtrack.api import mistake
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.practice import mistake
 
 from .model import causal_mask, pair_token
 

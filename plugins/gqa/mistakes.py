@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("grouped_query_attention", fails="GQA vs SDPA enable_gqa")

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.recurrent import (
     SOLVED,
     LastStep,
@@ -40,7 +41,6 @@ from readtrack.plugin_kit.recurrent import (
     flatten,
     set_forget_bias,
 )
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import GRU

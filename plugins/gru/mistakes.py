@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("gru_cell", fails="output and h_n vs nn.GRU")

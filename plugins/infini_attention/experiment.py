@@ -26,8 +26,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import InfiniAttention, InfiniTransformer, compressive_memory, local_attention, update

@@ -39,11 +39,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.bpe import BPE, DIGITS_SPLIT, PATTERN, pieces
 from readtrack.plugin_kit.rates import warmup_cosine
 from readtrack.plugin_kit.tasks import IGNORE
 from readtrack.plugin_kit.transformer import TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import AdditionFormat, answer_nats, exact_match, number_text, splittings, task_tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("answer_nats", fails="answer nats, padded batch vs one example at a time, a < 10^1")

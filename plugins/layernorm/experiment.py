@@ -28,11 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.tasks import teacher_classes
 from readtrack.plugin_kit.timing import bench_layers
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import LayerNorm
@@ -58,7 +58,7 @@ def check(ctx: RunContext) -> None:
         )
     _check_low_precision(ctx)
     # The statistics in float32, the output in a's own dtype, as nn.LayerNorm returns it.
-    from readtrack.runner.context import dtype_name
+    from readtrack.api import dtype_name
 
     for low in (torch.bfloat16, torch.float16):
         with torch.no_grad():

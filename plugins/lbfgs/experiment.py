@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import LBFGS, dense_inverse_hessian, two_loop

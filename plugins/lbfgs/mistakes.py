@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("two_loop", fails="two-loop recursion vs −H g, H built densely by the BFGS update (2.6), m = 3")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("chunk_window_mask", fails="Longformer vs SDPA with the dense mask, window only, N = 37")

@@ -27,6 +27,7 @@ from functools import partial
 import torch
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.recurrent import (
     SOLVED,
     LastStep,
@@ -36,7 +37,6 @@ from readtrack.plugin_kit.recurrent import (
     fit_scored,
     set_forget_bias,
 )
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import LSTM

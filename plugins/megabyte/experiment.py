@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import MarkovText
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Block, Flat, Megabyte, MegabyteConfig, Transformer, global_input, local_offset

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("global_input", fails="eq. 2 global input (one-patch offset, pad) vs a loop")

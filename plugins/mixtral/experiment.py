@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import SparseMoE, SwiGLU

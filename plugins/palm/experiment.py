@@ -21,10 +21,10 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import MarkovText
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import PaLM, PaLMBlock, multi_query_attention, rotary, swiglu

@@ -24,8 +24,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import MarkovText
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Attention, Block, LanguageModel, partial_rotary, squared_relu

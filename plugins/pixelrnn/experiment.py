@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import MaskedConv2d, PixelCNN, PixelConfig, PixelRowLSTM, RowLSTM, nll, sample

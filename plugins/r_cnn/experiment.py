@@ -22,8 +22,8 @@ import math
 
 import torch
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import scenes
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import (

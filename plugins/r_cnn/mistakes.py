@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from readtrack.api import mistake
 from readtrack.plugin_kit.detection import box_iou
-from readtrack.practice import mistake
 
 
 @mistake("nms", fails="NMS keeps what the brute-force loop keeps, 12 boxes")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from readtrack.plugins.knobs import knob
+from readtrack.api import knob
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import math
 
 import torch
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import MDP, exact_return, optimal_return, policy, reinforce, rollout, variance_minimising_baseline

@@ -22,11 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.tasks import teacher_classes
 from readtrack.plugin_kit.timing import bench_layers
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import RMSNorm
@@ -81,7 +81,7 @@ def check(ctx: RunContext) -> None:
 
     # Low precision: the output keeps a's dtype, and the statistics are taken in float32: with |a| ~ 1000
     # the squares overflow float16 (max 65504), so statistics in float16 give inf and an output of zeros.
-    from readtrack.runner.context import dtype_name
+    from readtrack.api import dtype_name
 
     for low in (torch.bfloat16, torch.float16):
         mine = RMSNorm((7, 32)).to(ctx.device, low)

@@ -130,7 +130,7 @@ sd [min, max] over seeds, one thread each; a target is asserted only when every 
       torch 2.14.1, seeds 0-9: 1.762 ± 4.902 [1.52e-08, 15.68]
 """
 
-from readtrack.plugins.declaration import Exercise, declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

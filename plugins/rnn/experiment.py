@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.recurrent import (
     CASES,
     LastStep,
@@ -38,7 +39,6 @@ from readtrack.plugin_kit.recurrent import (
     fit_scored,
     set_forget_bias,
 )
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import RNN

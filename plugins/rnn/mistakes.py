@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("elman_layer", fails="output and h_n vs nn.RNN")

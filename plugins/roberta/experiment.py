@@ -28,9 +28,9 @@ from functools import partial
 
 import torch
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.mlm import IGNORE, ceiling, mask_tokens, masked_accuracy, mlm_loss, right_copy_batch
 from readtrack.plugin_kit.transformer import Block, TinyTransformer
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import DynamicMasks, StaticMasks

@@ -23,9 +23,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import TinyLM, apply_rotary

@@ -28,8 +28,8 @@ import statistics
 
 import torch
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import bouncing_balls
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import RBM, RTRBM

@@ -97,7 +97,7 @@ seed passes and its margin, (mean − threshold) / sd, is at least 3 on every to
       torch 2.14.1, seeds 0-9: 0.9948 ± 0.001285 [0.9924, 0.9960]
 """
 
-from readtrack.plugins.declaration import Exercise, declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

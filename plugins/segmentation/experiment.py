@@ -23,8 +23,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import scenes
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import FCN, Upsample, confusion, mean_iou

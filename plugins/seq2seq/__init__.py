@@ -100,7 +100,7 @@ margin, (mean − threshold) / sd, is at least 3 on every torch):
       torch 2.14.1, seeds 0-9: 0.04310 ± 0.006112 [0.03083, 0.05145]
 """
 
-from readtrack.plugins.declaration import Exercise, declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,

@@ -20,7 +20,7 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
 from .config import Config
 from .model import BOS, Seq2Seq, beam_search, greedy_decode, sequence_logprob

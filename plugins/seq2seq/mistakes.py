@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 from .model import BOS, Seq2Seq
 

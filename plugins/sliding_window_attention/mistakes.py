@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("sliding_window_attention", fails="windowed attention vs SDPA with a band mask")

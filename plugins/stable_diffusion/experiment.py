@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import (

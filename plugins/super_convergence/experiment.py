@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from readtrack.api import RunContext
 from readtrack.plugin_kit.tasks import teacher_classes
-from readtrack.runner.context import RunContext
 
 from .config import Config
 from .model import MLP, lr_range_test, one_cycle_lr

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("relative_position_bucket", fails="relative_position_bucket vs integer-exact reference")

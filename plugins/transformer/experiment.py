@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
 from readtrack.plugin_kit.tasks import reversal_batch
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import (

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("scaled_dot_product_attention", fails="eq. 1 attention vs torch SDPA, no mask")

@@ -20,8 +20,8 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.tasks import IGNORE, accuracy, lagged_copy_batch
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import RelativeAttention, TransformerXL, rel_shift

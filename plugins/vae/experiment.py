@@ -24,8 +24,8 @@ import math
 
 import torch
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import bars, bars_log_likelihood, text_art
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import VAE, bernoulli_log_likelihood, gaussian_kl, reparameterise

@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.images import shape_masks
 from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import RULES, occlusion, project, saliency

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 
 @mistake("_through_relu", fails="deconvnet projection vs autograd with ReLU backward = max(g, 0)")

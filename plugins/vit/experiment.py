@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import RunContext, dtype_name
 from readtrack.plugin_kit.images import shapes
 from readtrack.plugin_kit.vision import ShapesLeNet, fit_image_classifier, image_accuracy
-from readtrack.runner.context import RunContext, dtype_name
 
 from .config import Config
 from .model import Attention, Block, ViT, ViTConfig, interpolate_positions, patches

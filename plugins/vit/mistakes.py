@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 from .model import Attention
 

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from readtrack.api import TOLERANCES, RunContext, dtype_name
 from readtrack.plugin_kit.checks import check_causal
-from readtrack.runner.context import TOLERANCES, RunContext, dtype_name
 
 from .config import Config
 from .model import (

@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from readtrack.practice import mistake
+from readtrack.api import mistake
 
 from .model import stft_power
 
