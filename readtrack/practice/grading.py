@@ -69,6 +69,10 @@ def grade_here(
     solution_module = importlib.import_module(model_name)  # the plugin's own: the shapes to expect
     label, files = _label(solution)
     saved = {name: sys.modules.get(name) for name in (model_name, experiment_name)}
+    # an import binds the module on its package too (``package.experiment``): what a test's
+    # monkeypatch.setattr("package.experiment.X", ...) reaches, so that is put back as well
+    parent = sys.modules.get(package)
+    saved_attributes = {name: getattr(parent, name.rpartition(".")[2], None) for name in saved}
     saved_experiments = loaded._experiments
     guard = _Guard(plugin, solution_module)
     try:
@@ -128,6 +132,11 @@ def grade_here(
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+            attribute = name.rpartition(".")[2]
+            if parent is not None and saved_attributes[name] is not None:
+                setattr(parent, attribute, saved_attributes[name])
+            elif parent is not None and hasattr(parent, attribute):
+                delattr(parent, attribute)
         loaded._experiments = saved_experiments
     return result_of(plugin, label, files, _joined(records), guard.notes())
 

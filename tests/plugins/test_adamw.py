@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import torch
-from plugin_stages import failures, run_stage
 from readtrack_plugins.adamw.model import AdamW
 from torch import nn
+
+from readtrack.testing import failures, run_stage
 
 
 def _pair(dtype: torch.dtype = torch.float64) -> tuple[nn.Module, nn.Module]:

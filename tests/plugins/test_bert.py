@@ -10,11 +10,11 @@ import pytest
 import readtrack_plugins.bert.experiment as experiment
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.bert.experiment import padding, randomised, reference_bert, reference_layer
 from readtrack_plugins.bert.model import Bert, Layer, causal_mask
 
 from readtrack.plugin_kit.mlm import mask_tokens
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("H", "A", "n"), [(16, 2, 2), (24, 8, 5), (32, 1, 64)])

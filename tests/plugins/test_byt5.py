@@ -12,7 +12,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches, failures
 from readtrack_plugins.byt5 import experiment
 from readtrack_plugins.byt5.model import (
     BYTE_VOCAB,
@@ -33,6 +32,7 @@ from readtrack_plugins.byt5.model import (
 
 from readtrack.plugin_kit.bpe import BPE
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures
 
 PLUGIN = "readtrack_plugins.byt5"
 

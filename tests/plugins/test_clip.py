@@ -9,9 +9,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.clip.experiment import loop_loss, pairs, prompts, quadrant
 from readtrack_plugins.clip.model import CLIP, CLIPConfig, clip_loss
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("n", "d", "scale"), [(1, 1, 1.0), (2, 3, 100.0), (5, 7, 0.01), (12, 4, 14.3)])

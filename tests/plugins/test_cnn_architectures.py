@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.cnn_architectures.experiment import conv2d_loop, receptive_field
 from readtrack_plugins.cnn_architectures.model import (
     GoogLeNet,
@@ -21,6 +20,7 @@ from torch import nn
 
 from readtrack.plugin_kit.vision import ShapesLeNet
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

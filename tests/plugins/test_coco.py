@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.coco import model
 from readtrack_plugins.coco.experiment import naive_ap, official, random_case
 from readtrack_plugins.coco.model import IOU_THRESHOLDS, RECALL_POINTS, coco_evaluate
 
 from readtrack.plugin_kit.detection import Detections
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 pytest.importorskip("pycocotools")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.conformer import experiment
 from readtrack_plugins.conformer.experiment import (
     D_IN,
@@ -32,6 +31,8 @@ from readtrack_plugins.conformer.model import (
     rel_shift,
     transformer,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("B", "L", "D", "k"), [(2, 1, 4, 3), (1, 2, 6, 7), (3, 5, 8, 15), (2, 33, 5, 7)])

@@ -10,7 +10,6 @@ import statistics
 
 import pytest
 import torch
-from plugin_stages import check_catches
 from readtrack_plugins.curriculum_learning.experiment import NO_GAIN, cosine_rate, gain_upper_bound
 from readtrack_plugins.curriculum_learning.model import (
     CompetenceSampler,
@@ -23,6 +22,7 @@ from readtrack_plugins.curriculum_learning.model import (
 )
 
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches
 
 
 @pytest.mark.parametrize(("T", "c0"), [(1, 0.01), (50, 0.2), (1000, 0.001)])

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.deepdream.experiment import bilinear_formula, high_frequency_share, jitter_loop
 from readtrack_plugins.deepdream.model import DreamConfig, dream, jitter, objective, octave_resize
 
 from readtrack.plugin_kit.vision import ShapesLeNet
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import random
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.explain_neurons.experiment import _random_explanation, _reference_correlation
 from readtrack_plugins.explain_neurons.model import (
     Explanation,
@@ -21,6 +20,8 @@ from readtrack_plugins.explain_neurons.model import (
     explain,
     simulate,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("c", "h", "n"), [(1, 1, 3), (2, 5, 17), (6, 1, 250)])

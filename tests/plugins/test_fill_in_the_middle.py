@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, reported_claim
 from readtrack_plugins.fill_in_the_middle.experiment import infill_posterior, naive_fim
 from readtrack_plugins.fill_in_the_middle.model import (
     fim_batch,
@@ -17,6 +16,7 @@ from readtrack_plugins.fill_in_the_middle.model import (
 
 from readtrack.plugin_kit.tasks import IGNORE, MarkovChain
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, reported_claim
 
 V = 16
 PRE, SUF, MID, EOT = sentinels(V)

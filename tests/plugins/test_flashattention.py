@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
 from readtrack_plugins.flashattention.model import _causal_mask, flash_attention, standard_attention
+
+from readtrack.testing import failures, run_stage
 
 
 def _qkv(

@@ -262,7 +262,7 @@ def double_backward_error() -> str:
 
 def check_stage_with_triton() -> dict[str, Any]:
     """The plugin's check stage as ``readtrack run flashattention --impl triton`` runs it (quick)."""
-    from plugin_stages import failures, run_stage
+    from readtrack.testing import failures, run_stage
 
     result = run_stage("flashattention", "check", options={"impl": "triton"})
     names = [c.name for c in result.comparisons]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.fuyu.experiment import (
     FIRST_SHAPE,
     NO,
@@ -32,6 +31,7 @@ from readtrack_plugins.fuyu.model import CausalSelfAttention, Fuyu, patchify, ro
 from torch import nn
 
 from readtrack.plugin_kit.images import SHAPES
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("C", "p", "H", "W"), [(1, 1, 3, 5), (2, 3, 9, 6), (3, 4, 4, 28), (1, 8, 16, 8)])

@@ -14,7 +14,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.galactica import experiment
 from readtrack_plugins.galactica.model import (
     END_WORK,
@@ -32,6 +31,7 @@ from readtrack_plugins.galactica.model import (
 )
 
 from readtrack.plugin_kit.transformer import TinyTransformer
+from readtrack.testing import check_catches, failures, run_stage
 
 PLUGIN = "readtrack_plugins.galactica"
 

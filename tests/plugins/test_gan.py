@@ -9,8 +9,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gan.model import GAN, discriminator_loss, generator_loss, optimal_discriminator, value
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize("n", [1, 3, 257])

@@ -11,7 +11,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
 from readtrack_plugins.generating_sequences.experiment import (
     DIRECTIONS,
     NOISE,
@@ -28,6 +27,7 @@ from readtrack_plugins.generating_sequences.model import (
 )
 
 from readtrack.runner import run_plugin
+from readtrack.testing import failures, run_stage
 
 EXPERIMENT = "readtrack_plugins.generating_sequences.experiment"
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gist_tokens.config import Config
 from readtrack_plugins.gist_tokens.experiment import (
     GIST,
@@ -24,6 +23,7 @@ from readtrack_plugins.gist_tokens.model import cache_numbers, decode_with_gist_
 
 from readtrack.plugin_kit.transformer import TinyTransformer
 from readtrack.plugins.knobs import knob
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("n_prompt", "k", "n_after"), [(2, 1, 2), (7, 3, 1), (1, 5, 6), (16, 2, 9)])

@@ -9,12 +9,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, reported, reported_claim, run_stage
 from readtrack_plugins.gpt import experiment
 from readtrack_plugins.gpt.model import GPT, Block, CausalSelfAttention, fine_tuning_loss
 
 from readtrack.plugin_kit.tasks import MarkovChain
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, reported, reported_claim, run_stage
 
 PLUGIN = "readtrack_plugins.gpt"
 

@@ -12,12 +12,12 @@ import tokenizers
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gpt2 import experiment
 from readtrack_plugins.gpt2.model import GPT, ByteLevelBPE, GPTConfig, pretokenize
 
 from readtrack.plugin_kit.transformer import TinyTransformer
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, run_stage
 
 PLUGIN = "readtrack_plugins.gpt2"
 TEXT = experiment.synthetic_text(0, 300) + experiment.HOSTILE

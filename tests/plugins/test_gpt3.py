@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.gpt3 import experiment
 from readtrack_plugins.gpt3.model import accuracy_by_shots, bayes_ceiling, causal_mask, prompts
+
+from readtrack.testing import check_catches, failures, run_stage
 
 PLUGIN = "readtrack_plugins.gpt3"
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.gqa.model import (
     GroupedQueryAttention,
     KVCache,
     grouped_query_attention,
     mean_pool_kv_heads,
 )
+
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 
 @pytest.mark.parametrize(("heads", "kv_heads", "n"), [(4, 4, 5), (6, 3, 9), (12, 4, 1), (5, 1, 17)])

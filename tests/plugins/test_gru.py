@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 import torch
-from plugin_stages import check_catches
 from readtrack_plugins.gru.config import Config
 from readtrack_plugins.gru.experiment import cho_gru, make_model
 from readtrack_plugins.gru.model import GRU
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
+
+from readtrack.testing import check_catches
 
 
 @pytest.mark.parametrize("shape", SHAPES)

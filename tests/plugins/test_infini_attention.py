@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.infini_attention import experiment, model
 from readtrack_plugins.infini_attention.experiment import (
     ASK,
@@ -30,6 +29,8 @@ from readtrack_plugins.infini_attention.model import (
     sigma,
     update,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 SHAPES = [(1, 1), (1, 4), (3, 4), (4, 4), (9, 4), (17, 5), (12, 1), (7, 16)]  # (T, N), incl. T < N
 

@@ -12,7 +12,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_stages import check_catches, failures, reported, reported_claim, run_stage
 from readtrack_plugins.integer_tokenization import experiment
 from readtrack_plugins.integer_tokenization.model import (
     AdditionFormat,
@@ -29,6 +28,7 @@ from readtrack.plugin_kit.tasks import IGNORE
 from readtrack.plugin_kit.transformer import TinyTransformer
 from readtrack.runner import run_plugin
 from readtrack.runner.context import RunContext
+from readtrack.testing import check_catches, failures, reported, reported_claim, run_stage
 
 PLUGIN = "readtrack_plugins.integer_tokenization"
 CORPUS = number_text(3, 600)

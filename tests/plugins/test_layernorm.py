@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import failures, run_stage
 from readtrack_plugins.layernorm.model import LayerNorm
 from torch import nn
+
+from readtrack.testing import failures, run_stage
 
 
 @pytest.mark.parametrize("shape", [1, 5, 64, (3, 8)])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.lbfgs import experiment
 from readtrack_plugins.lbfgs.experiment import _problems, _run
 from readtrack_plugins.lbfgs.model import LBFGS, dense_inverse_hessian, two_loop
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize("line_search", [None, "strong_wolfe"])

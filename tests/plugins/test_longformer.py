@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.longformer.experiment import CLS, TARGET, contains_batch, dense_reference
 from readtrack_plugins.longformer.model import Classifier, LongformerSelfAttention, longformer_attention
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 def qkv(b: int, n: int, d: int = 5) -> list[torch.Tensor]:

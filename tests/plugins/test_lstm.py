@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 import torch
-from plugin_stages import check_catches
 from readtrack_plugins.lstm.config import Config
 from readtrack_plugins.lstm.experiment import make_model
 from readtrack_plugins.lstm.model import LSTM
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
+
+from readtrack.testing import check_catches
 
 State = tuple[torch.Tensor, torch.Tensor]
 

@@ -10,7 +10,6 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.mamba.experiment import (
     DATA,
     MARKER,
@@ -22,6 +21,8 @@ from readtrack_plugins.mamba.experiment import (
     selective_copying,
 )
 from readtrack_plugins.mamba.model import Mamba, MambaBlock, selective_scan
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 def step_by_step(u, delta, A, B, C, D):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, reported_claim
 from readtrack_plugins.megabyte.experiment import (
     ReferenceStack,
     counted_flops,
@@ -20,6 +19,7 @@ from readtrack_plugins.megabyte.experiment import (
 from readtrack_plugins.megabyte.model import Flat, Megabyte, MegabyteConfig, global_input, local_offset
 
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, reported_claim
 
 
 def _model(P: int, seed: int = 0) -> Megabyte:

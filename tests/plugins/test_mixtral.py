@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
 from readtrack_plugins.mixtral.experiment import dense_reference
 from readtrack_plugins.mixtral.model import SparseMoE
+
+from readtrack.testing import failures, run_stage
 
 
 @pytest.mark.parametrize(("experts", "k", "tokens"), [(4, 1, 5), (8, 2, 33), (6, 3, 16), (2, 2, 3)])

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.palm import experiment
 from readtrack_plugins.palm.model import PaLM, PaLMBlock, multi_query_attention, rotary
+
+from readtrack.testing import failures, reported_claim, run_stage
 
 PLUGIN = "readtrack_plugins.palm"
 

@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.persimmon import experiment
 from readtrack_plugins.persimmon.model import Attention, LanguageModel, partial_rotary
 
 from readtrack.runner import run_plugin
+from readtrack.testing import failures, reported_claim, run_stage
 
 PLUGIN = "readtrack_plugins.persimmon"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.pixelrnn.experiment import (
     ReferenceMaskedConv,
     allowed_offsets,
@@ -26,6 +25,7 @@ from readtrack_plugins.pixelrnn.model import (
 )
 
 from readtrack.plugin_kit.images import bars, bars_log_likelihood
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

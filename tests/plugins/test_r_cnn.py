@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.r_cnn.experiment import (
     brute_force_nms,
     naive_roi_pool,
@@ -16,6 +15,8 @@ from readtrack_plugins.r_cnn.experiment import (
     scalar_encode,
 )
 from readtrack_plugins.r_cnn.model import TinyDetector, box_iou, decode, encode, nms, roi_pool
+
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 
 def test_iou_equals_counting_pixels_on_random_integer_boxes() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.reformer.experiment import _layers, dense_reference, duplication_batch
 from readtrack_plugins.reformer.model import (
     LSHSelfAttention,
@@ -17,6 +16,8 @@ from readtrack_plugins.reformer.model import (
     residual,
     reversible,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 def inputs(n: int, d: int = 6, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

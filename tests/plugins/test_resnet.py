@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.resnet.experiment import _randomise, grad_at_input, reference_block, tanh_teacher
 from readtrack_plugins.resnet.model import BasicBlock, DeepMLP, PadShortcut, ResNet, ResNetConfig
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

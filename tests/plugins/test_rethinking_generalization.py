@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.rethinking_generalization.model import (
     MLP,
     TwoLayerInterpolator,
@@ -15,6 +14,8 @@ from readtrack_plugins.rethinking_generalization.model import (
     gaussian_clusters,
     shuffle_labels,
 )
+
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 
 @pytest.mark.parametrize(("n", "d"), [(1, 4), (2, 1), (13, 2), (64, 64), (300, 10)])

@@ -8,7 +8,6 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.rf.experiment import enumerate_trajectories, exact_moments, variance_ratios
 from readtrack_plugins.rf.model import (
     MDP,
@@ -19,6 +18,8 @@ from readtrack_plugins.rf.model import (
     rollout,
     variance_minimising_baseline,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("S", "A", "H"), [(1, 2, 1), (2, 3, 2), (4, 2, 2), (2, 2, 4)])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import failures, reported_claim, run_stage
 from readtrack_plugins.rmsnorm import experiment
 from readtrack_plugins.rmsnorm.model import RMSNorm
 from torch import nn
+
+from readtrack.testing import failures, reported_claim, run_stage
 
 
 @pytest.mark.parametrize("shape", [1, 5, 64, (3, 8)])

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 import torch
-from plugin_stages import check_catches
 from readtrack_plugins.rnn.experiment import without_context, xor_stream
 from readtrack_plugins.rnn.model import RNN
 from recurrent_testing import SHAPES, assert_same_as_reference, replaced
 from torch import nn
 
 from readtrack.plugin_kit.recurrent import adding_mse, adding_test, marked_weights
+from readtrack.testing import check_catches
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.roberta.experiment import naive_encoder
 from readtrack_plugins.roberta.model import DynamicMasks, StaticMasks
 
 from readtrack.plugin_kit.mlm import IGNORE, mask_tokens, right_copy_batch
 from readtrack.plugin_kit.transformer import TinyTransformer
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, reported_claim, run_stage
 
 
 @pytest.mark.parametrize(("d", "heads", "layers", "n"), [(8, 1, 1, 2), (24, 6, 3, 9), (16, 2, 2, 30)])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.rope.experiment import rotary_complex
 from readtrack_plugins.rope.model import CausalSelfAttention, apply_rotary, rotary_angles
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize("base", [10000.0, 500.0])

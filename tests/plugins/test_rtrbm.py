@@ -8,8 +8,9 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches, run_stage
 from readtrack_plugins.rtrbm.model import RBM, RTRBM
+
+from readtrack.testing import check_catches, run_stage
 
 
 @torch.no_grad()

@@ -9,8 +9,9 @@ import sys
 import pytest
 import schedulefree
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.schedule_free.model import AdamWScheduleFree
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize("foreach", [False, True])

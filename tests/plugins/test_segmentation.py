@@ -10,13 +10,13 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.segmentation import experiment
 from readtrack_plugins.segmentation.config import Config
 from readtrack_plugins.segmentation.experiment import CLASSES, boundary, naive_mean_iou, naive_upsample
 from readtrack_plugins.segmentation.model import FCN, Upsample, bilinear_kernel, confusion, mean_iou
 
 from readtrack.runner.context import RunContext
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import itertools
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.seq2seq.experiment import copy_batch, stepwise_logprob
 from readtrack_plugins.seq2seq.model import Seq2Seq, beam_search, greedy_decode, sequence_logprob
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 def small_model(vocab: int = 5, seed: int = 0) -> Seq2Seq:

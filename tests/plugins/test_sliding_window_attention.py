@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches
 from readtrack_plugins.sliding_window_attention.experiment import band_sdpa
 from readtrack_plugins.sliding_window_attention.model import RollingKVCache, sliding_window_attention
+
+from readtrack.testing import check_catches
 
 
 @pytest.mark.parametrize(("n", "window"), [(2, 1), (5, 2), (17, 3), (64, 16), (100, 7), (9, 9), (9, 10)])

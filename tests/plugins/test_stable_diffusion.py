@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.stable_diffusion.experiment import CLASSES, D_Z, _judge, labelled_bars
 from readtrack_plugins.stable_diffusion.model import (
     Denoiser,
@@ -20,6 +19,7 @@ from readtrack_plugins.stable_diffusion.model import (
 
 from readtrack.plugin_kit.images import bars_log_likelihood
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 
 @pytest.mark.parametrize("T", [20, 50, 100, 1000])

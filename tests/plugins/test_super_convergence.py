@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, reported_claim, run_stage
 from readtrack_plugins.super_convergence import experiment
 from readtrack_plugins.super_convergence.experiment import _batches, _torch_schedule
 from readtrack_plugins.super_convergence.model import MLP, cos_anneal, lr_range_test, one_cycle_lr
+
+from readtrack.testing import check_catches, reported_claim, run_stage
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import math
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.t5.model import (
     T5,
     RelativePositionBias,
@@ -21,6 +20,7 @@ from readtrack_plugins.t5.model import (
 )
 
 from readtrack.runner import run_plugin
+from readtrack.testing import check_catches, failures, run_stage
 
 model_module = "readtrack_plugins.t5.model"
 experiment_module = "readtrack_plugins.t5.experiment"

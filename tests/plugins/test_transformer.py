@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import failures, run_stage
 from readtrack_plugins.transformer.experiment import average_checkpoints, noam_rate, paper_optimizer
 from readtrack_plugins.transformer.model import (
     FeedForward,
@@ -20,6 +19,8 @@ from readtrack_plugins.transformer.model import (
     sinusoidal_positions,
 )
 from torch import nn
+
+from readtrack.testing import failures, run_stage
 
 
 @pytest.mark.parametrize(("L", "S"), [(1, 1), (7, 7), (5, 12), (12, 5)])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.transformer_xl.experiment import direct_attention
 from readtrack_plugins.transformer_xl.model import RelativeAttention, TransformerXL, rel_shift
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("L", "M"), [(1, 1), (3, 0), (6, 2), (2, 9)])

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.vae.model import VAE, bernoulli_log_likelihood, gaussian_kl, reparameterise
 
 from readtrack.plugin_kit.images import bars
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize("shape", [(1,), (4, 1), (2, 3, 17), (64, 8)])

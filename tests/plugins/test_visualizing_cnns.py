@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.visualizing_cnns import model
 from readtrack_plugins.visualizing_cnns.experiment import (
     PATCH,
@@ -20,6 +19,7 @@ from readtrack_plugins.visualizing_cnns.experiment import (
 from readtrack_plugins.visualizing_cnns.model import RULES, occlusion, project, unpool
 
 from readtrack.plugin_kit.vision import ShapesLeNet
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(("batch", "size"), [(1, 12), (3, 20), (2, 32)])

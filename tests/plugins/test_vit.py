@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, reported_claim, run_stage
 from readtrack_plugins.vit.model import (
     Attention,
     ViT,
@@ -19,6 +18,7 @@ from readtrack_plugins.vit.model import (
 from torch import nn
 
 from readtrack.plugins.records import StageResult, Target
+from readtrack.testing import check_catches, failures, reported_claim, run_stage
 
 
 @pytest.mark.parametrize(("C", "P", "H", "W"), [(1, 1, 3, 2), (3, 4, 8, 12), (2, 3, 3, 9), (4, 2, 2, 2)])

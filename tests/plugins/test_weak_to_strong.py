@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.weak_to_strong.experiment import _reference_confidence_loss
 from readtrack_plugins.weak_to_strong.model import (
     alpha_schedule,
@@ -16,6 +15,8 @@ from readtrack_plugins.weak_to_strong.model import (
     make_splits,
     performance_gap_recovered,
 )
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

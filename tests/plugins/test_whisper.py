@@ -8,7 +8,6 @@ import math
 
 import pytest
 import torch
-from plugin_stages import check_catches, failures, run_stage
 from readtrack_plugins.whisper import experiment
 from readtrack_plugins.whisper.experiment import (
     EOT,
@@ -39,6 +38,8 @@ from readtrack_plugins.whisper.model import (
     stft_power,
 )
 from torch import nn
+
+from readtrack.testing import check_catches, failures, run_stage
 
 
 @pytest.mark.parametrize(

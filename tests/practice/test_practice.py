@@ -1,38 +1,36 @@
 """Practice exercises of every plugin that declares them, graded in this process (fast): the model solution
 passes, the fresh stub fails with the "not implemented" message, and each wrong solution of the plugin's
-``mistakes.py`` fails with a message naming the failing comparison first.
+``mistakes.py`` fails with a message naming the failing comparison first (``readtrack.testing``).
 
 A plugin gets these tests by declaring ``exercises=[...]`` and writing ``mistakes.py``; nothing here changes.
+A plugin outside the repository gets them too: an installed package's (its entry point) always, a folder's
+when ``READTRACK_PLUGINS_DIR`` names its plugin folder as pytest starts (``READTRACK_PLUGINS_DIR=~/plugins
+pytest tests/practice/test_practice.py -k NAME``): each test keeps that folder.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
+import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from readtrack import practice
 from readtrack.practice.declared import cleaned
 from readtrack.practice.workspace import NOT_IMPLEMENTED, open_workspace
+from readtrack.testing import assert_mistakes_caught
 
+OUTSIDE = os.environ.get("READTRACK_PLUGINS_DIR")  # the user's plugin folder, as the tests were started
 PLUGINS = practice.practice_plugins()
 NAMES = [p.name for p in PLUGINS]
 
 
-def _mistakes(plugin: practice.PracticePlugin) -> list[tuple[str, Callable[..., Any], str]]:
-    """(target, wrong function, the comparison name its failure must start with) from ``mistakes.py``."""
-    from readtrack.plugins import discovery as plugins
-
-    package = plugins.load_plugin(plugin.name).info.package
-    module = importlib.import_module(f"{package}.mistakes")
-    marked = [
-        f for _, f in inspect.getmembers(module, inspect.isfunction) if hasattr(f, "__practice_mistake__")
-    ]
-    return [(f.__practice_mistake__[0], f, f.__practice_mistake__[1]) for f in marked]
+@pytest.fixture(autouse=True)
+def outside_plugins(readtrack_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's plugin folder the exercises were collected from, kept for each test (each test's own data
+    dir and list would otherwise hide it)."""
+    if OUTSIDE:
+        monkeypatch.setenv("READTRACK_PLUGINS_DIR", OUTSIDE)
 
 
 def test_the_six_exercises_of_issue_40_are_declared() -> None:
@@ -60,21 +58,7 @@ def test_the_declaration_read_as_text_is_the_imported_one(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_mistake_fails_naming_its_comparison_and_the_model_solution_passes(name: str) -> None:
-    plugin = practice.practice_plugin(name)
-    mistakes = _mistakes(plugin)
-    assert mistakes, f"{plugin.folder}/mistakes.py has no @mistake(...) function"
-    assert {target for target, _, _ in mistakes} >= set(plugin.targets)
-
-    solved = practice.check(name, plugin.model_file, isolated=False, record=False)
-    assert solved.passed, str(solved)
-    assert not solved.notes, solved.notes  # the model solution neither calls the reference nor mis-shapes
-
-    for target, wrong, fails in mistakes:
-        result = practice.check(name, {target: wrong}, record=False)
-        assert result.status == "failed", str(result)
-        first_failing = next(line for line in result.lines() if line.startswith("✗"))
-        assert first_failing.startswith(f"✗ {fails}"), f"{wrong.__doc__}\n{result}"
-        assert "max error" in first_failing or ":" in first_failing
+    assert_mistakes_caught(name)  # what a plugin author's test calls (readtrack.testing)
 
 
 @pytest.mark.parametrize("name", NAMES)
