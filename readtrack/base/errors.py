@@ -7,6 +7,8 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import os
+
 
 class ReadtrackError(Exception):
     """Base class: `str(err)` is the whole message a user sees; `exit_code` is what the CLI returns."""
@@ -79,3 +81,27 @@ def one_line(err: BaseException) -> str:
     """An exception as the one line a user sees: ``ValueError: shapes do not match``."""
     lines = str(err).strip().splitlines()
     return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def located(err: BaseException, within: str | os.PathLike[str] | None = None) -> str | None:
+    """An error in someone's code as the one line a user sees, naming the file and line:
+    ``/home/me/swish/config.py:12: NameError: name 'knb' is not defined``; None when it cannot be placed.
+
+    A SyntaxError is placed where Python found it. Any other error at the innermost line of its traceback
+    that lies in ``within`` (a plugin's folder, or a single module's file), so that an error raised deep in
+    a library is placed at the plugin's line that called it. An error with no such line (or no ``within``)
+    is None: the caller says in words where it happened.
+    """
+    if isinstance(err, SyntaxError) and err.filename and err.lineno and not err.filename.startswith("<"):
+        return f"{err.filename}:{err.lineno}: {type(err).__name__}: {err.msg}"
+    if within is None:
+        return None
+    root = os.path.abspath(within)
+    place = None
+    tb = err.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename == root or filename.startswith(root + os.sep):
+            place = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return f"{place}: {one_line(err)}" if place else None

@@ -218,9 +218,10 @@ def knob_defaults(plugin: str, quick: bool) -> dict[str, Any] | None:
     """``plugin``'s knobs and their defaults for a quick or a full run, in its order; None when they cannot
     be read (a plugin gone or broken since it ran: the comparison stands, its defaults unknown)."""
     from readtrack.plugins import knobs
+    from readtrack.plugins.discovery import plugin_config
 
     try:
-        config = knobs.plugin_config(plugin)
+        config = plugin_config(plugin)
         return knobs.defaults(config, quick) if config is not None else {}
     except Exception:  # any error of a plugin's own declaration or config.py: the defaults are unknown
         return None

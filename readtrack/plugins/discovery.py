@@ -14,7 +14,25 @@ Every module is registered with one pluggy ``PluginManager`` (hookspecs in ``rea
 next to readtrack's own history recorder, and asked for its declarations through ``readtrack_paper_plugins``.
 A module that fails to import, raises in that hook or declares something invalid becomes a
 :class:`BrokenPlugin` carrying the error: listing never crashes. Only the light ``__init__`` modules are
-imported here; a plugin's implementation and experiments are imported when they are asked for."""
+imported here; a plugin's implementation and experiments are imported when they are asked for.
+
+An installed plugin's name is its entry point's: when the module an entry point names declares exactly one
+plugin and calls it otherwise (``swish-pkg = "swish_readtrack"`` beside ``declare(name="swish")``, or no
+``name=``, which is the folder's, ``swish-readtrack``), that plugin is broken, listed under its declared name
+and found by the entry point's too, with one line naming both: ``entry point 'swish-pkg' (distribution
+swish-readtrack 0.1) declares plugin 'swish': name them alike (entry point name = declare(name=...))``. An
+entry point whose module declares several plugins (or only lifecycle hooks) is a label: each plugin keeps its
+declared name. Silently adopting one name or the other would leave the other one answering "unknown plugin"
+(practice, links and the search read the declared name from the page's text).
+
+Errors are one line naming the file and line (`readtrack.base.errors.located`), at the plugin's own line even
+when a library it calls raised: a page that does not import is ``/home/me/swish/__init__.py:8: NameError:
+...``. Installed and user-folder plugins are checked further before they are listed fine, without importing
+torch (`code_problem`): their ``config.py`` is imported and its ``Config`` must be a frozen dataclass of valid
+knobs (`readtrack.plugins.knobs.config_class`), and their implementation and experiments modules must compile
+(compiled, not run). The built-in plugins are held to the same by the tests, and skipped here: listing stays
+as fast as before. An experiments module that raises as it is imported shows when the plugin runs
+(`readtrack.runner.run`), as the same kind of line."""
 
 from __future__ import annotations
 
@@ -37,7 +55,7 @@ from typing import Any
 
 import pluggy
 
-from readtrack.base.errors import PluginError, UsageError, one_line
+from readtrack.base.errors import PluginError, UsageError, located, one_line
 from readtrack.plugins import hookspecs
 from readtrack.plugins.declaration import PaperPlugin
 from readtrack.plugins.folders import (
@@ -86,7 +104,8 @@ class LoadedPlugin:
 
 @dataclass
 class BrokenPlugin:
-    """A plugin that could not be loaded: ``error`` is the one line shown, ``detail`` the traceback."""
+    """A plugin that could not be loaded: ``error`` is the one line shown, ``detail`` the traceback;
+    ``aliases`` other names it is found by (the entry point's, when that differs from the declared one)."""
 
     name: str
     source: str
@@ -95,6 +114,7 @@ class BrokenPlugin:
     detail: str = ""
     info: PaperPlugin | None = None
     status: str = field(default="broken", init=False)
+    aliases: tuple[str, ...] = ()
 
 
 Plugin = LoadedPlugin | BrokenPlugin
@@ -110,10 +130,12 @@ class Discovery:
 
 @dataclass
 class _Candidate:
-    name: str  # the name to list it under if it breaks before declaring itself
+    name: str  # the name to list it under if it breaks before declaring itself; an entry point's name
     source: str
     origin: str
     load: Callable[[], Any]
+    home: Callable[[], Path | None]  # its folder (or single module's file): where its errors are placed
+    entry_point: str = ""  # "entry point 'swish' (distribution swish-readtrack 0.1)"
 
 
 # -- the three sources ----------------------------------------------------------------------------
@@ -134,14 +156,30 @@ def _builtin_candidates() -> Iterator[_Candidate]:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.ispkg and not info.name.startswith("_"):
             module_name = f"{BUILTIN_PACKAGE}.{info.name}"
-            yield _Candidate(info.name, BUILTIN, module_name, partial(importlib.import_module, module_name))
+            load = partial(importlib.import_module, module_name)
+            yield _Candidate(info.name, BUILTIN, module_name, load, partial(_module_home, module_name))
 
 
 def _entry_point_candidates() -> Iterator[_Candidate]:
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = getattr(ep, "dist", None)
         origin = f"{ep.value} ({dist.name} {dist.version})" if dist is not None else ep.value
-        yield _Candidate(ep.name, INSTALLED, origin, ep.load)
+        label = f"entry point {ep.name!r}" + (f" (distribution {dist.name} {dist.version})" if dist else "")
+        home = partial(_module_home, ep.module)
+        yield _Candidate(ep.name, INSTALLED, origin, ep.load, home, entry_point=label)
+
+
+def _module_home(module_name: str) -> Path | None:
+    """The folder of the package ``module_name`` (the file of a single module), found without running it."""
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except Exception:  # its parent package does not import: nowhere to point at
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin) if spec.origin and spec.has_location else None
 
 
 def _user_candidates(folder: Path | None) -> Iterator[_Candidate]:
@@ -155,7 +193,8 @@ def _user_candidates(folder: Path | None) -> Iterator[_Candidate]:
             if any(_same_code(sub, builtin / sub.name) for builtin in builtin_dirs):
                 continue  # a copy of a built-in plugin (a clone's plugins/ beside an installed readtrack)
             module_name = _private_name(sub)
-            yield _Candidate(sub.name, USER, str(sub), partial(_import_folder, module_name, sub))
+            load = partial(_import_folder, module_name, sub)
+            yield _Candidate(sub.name, USER, str(sub), load, partial(Path, sub))
 
 
 def _same_code(a: Path, b: Path) -> bool:
@@ -269,19 +308,30 @@ def _discover(user_dir: Path | None) -> Discovery:
             try:
                 module = candidate.load()
             except (Exception, SystemExit) as err:
-                broken(
-                    candidate, f"cannot import {candidate.origin}: {one_line(err)}", traceback.format_exc()
-                )
+                place = located(err, candidate.home())
+                error = place or f"cannot import {candidate.origin}: {one_line(err)}"
+                broken(candidate, error, traceback.format_exc())
                 continue
             try:
                 declared = _declare(manager, candidate, module)
             except (Exception, SystemExit) as err:
                 if manager.is_registered(module):
                     manager.unregister(module)
-                broken(candidate, f"readtrack_paper_plugins() raised {one_line(err)}", traceback.format_exc())
+                raised = f"readtrack_paper_plugins() raised {one_line(err)}"
+                place = located(err, candidate.home())
+                error = f"{place.partition(': ')[0]}: {raised}" if place else raised
+                broken(candidate, error, traceback.format_exc())
                 continue
             if isinstance(declared, str):
                 broken(candidate, declared)
+                continue
+            misnamed = _misnamed(candidate, declared)
+            if misnamed:
+                manager.unregister(module)
+                (info,) = declared
+                aliases = (candidate.name,)
+                found.append(BrokenPlugin(info.name, candidate.source, candidate.origin, misnamed,
+                                          info=info, aliases=aliases))  # fmt: skip
                 continue
             for info in declared:
                 if info.name in first:
@@ -291,10 +341,70 @@ def _discover(user_dir: Path | None) -> Discovery:
                         BrokenPlugin(info.name, candidate.source, candidate.origin, error, info=info)
                     )
                     continue
+                problem = None if candidate.source == BUILTIN else code_problem(info)
+                if problem:
+                    found.append(
+                        BrokenPlugin(info.name, candidate.source, candidate.origin, problem, info=info)
+                    )
+                    continue
                 loaded = LoadedPlugin(info, candidate.source, candidate.origin)
                 first[info.name] = loaded
                 found.append(loaded)
     return Discovery(found, manager)
+
+
+def _misnamed(candidate: _Candidate, declared: list[PaperPlugin]) -> str | None:
+    """Why an entry point whose name is not the name of the one plugin its module declares is broken (None
+    when they agree, or the module declares several plugins or none: then the entry point's name is only a
+    label)."""
+    if candidate.source != INSTALLED or len(declared) != 1 or declared[0].name == candidate.name:
+        return None
+    return (
+        f"{candidate.entry_point} declares plugin {declared[0].name!r}: name them alike "
+        "(entry point name = declare(name=...))"
+    )
+
+
+def code_problem(info: PaperPlugin) -> str | None:
+    """What keeps a declared plugin from running that can be found without running it (no torch): its
+    ``config.py`` does not import or its ``Config`` is not a frozen dataclass of valid knobs, or its
+    implementation or experiments module has a syntax error (compiled, not run). One line naming the file
+    and line; None when there is nothing to say. Discovery asks this of installed and user-folder plugins."""
+    from readtrack.plugins.knobs import config_class
+
+    try:
+        config_class(info.package)
+    except PluginError as err:
+        return str(err)
+    for part in (info.implementation, info.experiments):
+        try:
+            spec = importlib.util.find_spec(f"{info.package}.{part}")
+            get_code = getattr(spec.loader, "get_code", None) if spec is not None else None
+            if get_code is not None:
+                get_code(spec.name)  # type: ignore[union-attr]  # a cached .pyc when there is a fresh one
+        except SyntaxError as err:
+            return located(err) or f"{info.package}.{part}: {one_line(err)}"
+        except Exception:  # unreadable: importing it says why, when the plugin runs
+            continue
+    return None
+
+
+def plugin_config(name: str) -> type | None:
+    """The ``Config`` of the plugin ``name`` (None without a ``config.py``; see `readtrack.plugins.knobs`),
+    found as ``run`` finds the plugin: a built-in wins its name, found without discovering the others; else
+    by discovery. Imports the plugin's declaration and config, never torch. A broken plugin or ``config.py``
+    is a `PluginError` of one line naming the file and line."""
+    from readtrack.plugins.knobs import builtin_package, config_class
+
+    package = builtin_package(name)
+    return config_class(package if package is not None else load_plugin(name).info.package)
+
+
+def plugin_folder(info: PaperPlugin) -> Path | None:
+    """The folder of the plugin's package (its errors are placed in it), None when it is not imported."""
+    module = sys.modules.get(info.package)
+    path = getattr(module, "__path__", None)
+    return Path(next(iter(path))) if path else None
 
 
 _lock = threading.Lock()
@@ -327,6 +437,9 @@ def get(name: str) -> Plugin:
         if plugin.name == name and not (
             isinstance(plugin, BrokenPlugin) and plugin.error.startswith("shadowed")
         ):
+            return plugin
+    for plugin in plugins:  # a misnamed entry point's plugin, by the entry point's name
+        if isinstance(plugin, BrokenPlugin) and name in plugin.aliases:
             return plugin
     names = sorted({p.name for p in plugins if p.status == "ok"})
     close = closest_names(name, names)

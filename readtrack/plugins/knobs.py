@@ -17,6 +17,11 @@ run's size with the reader's ``--set KEY=VALUE`` applied, so no number that matt
 
 ``config.py`` imports neither torch nor the plugin's other modules: ``readtrack knobs NAME`` and the
 validation of ``--set`` run before torch is imported (an invalid knob is answered at once, exit 2).
+
+A ``config.py`` that does not import, a ``Config`` that is not a frozen dataclass of knobs, or a knob whose
+default ``--set`` would refuse (`knobs_of` checks both defaults as `Knob.parse` checks a value) is a
+`PluginError` of one line naming the file and line (`config_class`), for ``readtrack knobs``, ``run --set``,
+the listing of outside plugins (`readtrack.plugins.discovery.code_problem`) and the TUI's Knobs panel.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ import math
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from readtrack.base.errors import UsageError
+from readtrack.base.errors import PluginError, UsageError, located, one_line
 
 #: The types a knob may have; ``--set`` parses its text as one of them.
 KNOB_TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
@@ -126,36 +132,107 @@ def knob(
     return dataclasses.field(default=full, metadata={"readtrack.knob": meta})
 
 
+class KnobError(TypeError):
+    """A field of a ``Config`` that is not a valid knob; ``field`` is its name."""
+
+    def __init__(self, config: type, field: str, message: str) -> None:
+        super().__init__(f"{config.__qualname__}.{field}{message}")
+        self.field = field
+
+
 def knobs_of(config: type) -> list[Knob]:
-    """The knobs of a ``Config`` dataclass, in declaration order."""
+    """The knobs of a ``Config`` dataclass, in declaration order; a TypeError naming the field when one is not
+    a knob of a knob's type, or its default is not a value ``--set`` would accept."""
     hints = typing.get_type_hints(config)
     found = []
     for f in dataclasses.fields(config):
         meta = f.metadata.get("readtrack.knob")
         if meta is None:
-            raise TypeError(f"{config.__qualname__}.{f.name} is not a knob(...)")
+            raise KnobError(config, f.name, " is not a knob(...)")
         kind = next((name for name, t in KNOB_TYPES.items() if hints[f.name] is t), None)
         if kind is None:
-            raise TypeError(f"{config.__qualname__}.{f.name}: a knob is int, float, str or bool")
+            raise KnobError(config, f.name, ": a knob is int, float, str or bool")
         if meta["multiple_of"] is not None and (kind != "int" or meta["choices"] or meta["multiple_of"] < 1):
-            raise TypeError(f"{config.__qualname__}.{f.name}: multiple_of= is for int knobs without choices")
+            raise KnobError(config, f.name, ": multiple_of= is for int knobs without choices")
         found.append(Knob(f.name, kind, f.default, meta["quick"], meta["help"], meta["paper"],
                           meta["low"], meta["high"], meta["choices"], meta["multiple_of"]))  # fmt: skip
+        for size in ("full", "quick"):
+            problem = _invalid(found[-1], getattr(found[-1], size))
+            if problem:
+                raise KnobError(config, f.name, f": its {size} default {problem}")
     return found
+
+
+def _of_type(value: object, kind: str) -> bool:
+    """Whether ``value`` is of the knob type ``kind`` (an int is a float too; a bool is no number)."""
+    wanted = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}[kind]
+    return isinstance(value, wanted) and (kind == "bool" or not isinstance(value, bool))
+
+
+def _invalid(knob: Knob, value: Any) -> str | None:
+    """Why ``value`` cannot be ``knob``'s (a default, say), None when it can, judged as `Knob.parse` does."""
+    if not _of_type(value, knob.type):
+        return f"{value!r} is not {_a(knob.type) if knob.type != 'bool' else 'true or false'}"
+    if knob.type == "float" and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    if knob.choices and value not in knob.choices:
+        return f"{_text(value)} is not {knob.allowed()}"
+    too_low = knob.low is not None and value < knob.low
+    too_high = knob.high is not None and value > knob.high
+    if not knob.choices and (too_low or too_high):
+        return f"{_text(value)} is out of range ({knob.allowed()})"
+    if knob.multiple_of is not None and value % knob.multiple_of:
+        return f"{_text(value)} is not {knob.allowed()}"
+    return None
 
 
 def config_class(package: str) -> type | None:
     """The ``Config`` dataclass of the plugin package ``package`` (its ``config.py``), None without one.
-    Imports only that module (torch-free by rule, checked by the tests)."""
+    Imports only that module (torch-free by rule, checked by the tests). A ``config.py`` that does not import,
+    or whose ``Config`` is not a frozen dataclass of valid knobs, is a `PluginError` of one line naming the
+    file and line: ``/home/me/swish/config.py:12: NameError: name 'knb' is not defined``."""
     try:
         found = importlib.util.find_spec(f"{package}.config")
     except (ImportError, ValueError):
         return None
     if found is None:
         return None
-    module = importlib.import_module(f"{package}.config")
+    path = found.origin or f"{package}/config.py"
+    try:
+        module = importlib.import_module(f"{package}.config")
+    except (Exception, SystemExit) as err:  # the plugin's folder: an error in a module config.py imports too
+        raise PluginError(located(err, Path(path).parent) or f"{path}: {one_line(err)}") from None
     config = getattr(module, "Config", None)
-    return config if isinstance(config, type) and dataclasses.is_dataclass(config) else None
+    if not isinstance(config, type):
+        raise PluginError(f"{path}:1: no class Config (a frozen dataclass of knob(...) fields)")
+    line = _line(path, "Config")
+    params = getattr(config, "__dataclass_params__", None)
+    if not dataclasses.is_dataclass(config) or params is None or not params.frozen:
+        raise PluginError(f"{path}:{line}: Config is not a frozen dataclass: write @dataclass(frozen=True)")
+    try:
+        knobs_of(config)
+    except (Exception, SystemExit) as err:
+        line = _line(path, "Config", getattr(err, "field", None))
+        raise PluginError(f"{path}:{line}: {err if isinstance(err, KnobError) else one_line(err)}") from None
+    return config
+
+
+def _line(path: str, cls: str, field: str | None = None) -> int:
+    """The line of class ``cls`` (or of its ``field``) in the file ``path``; 1 when it cannot be found."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return 1
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            for item in node.body if field else ():
+                target = getattr(item, "target", None)
+                if isinstance(item, ast.AnnAssign) and isinstance(target, ast.Name) and target.id == field:
+                    return item.lineno
+            return node.lineno
+    return 1
 
 
 def builtin_package(name: str) -> str | None:
@@ -169,18 +246,6 @@ def builtin_package(name: str) -> str | None:
     except (ImportError, ValueError):
         return None
     return package if found is not None else None
-
-
-def plugin_config(name: str) -> type | None:
-    """The ``Config`` of the plugin ``name`` (None without a ``config.py``), found as ``run`` finds the
-    plugin: a built-in wins its name, found without discovering the others; else by discovery. Imports the
-    plugin's declaration and config, never torch."""
-    package = builtin_package(name)
-    if package is None:
-        from readtrack.plugins.discovery import load_plugin
-
-        package = load_plugin(name).info.package
-    return config_class(package)
 
 
 def parse_settings(config: type | None, pairs: Sequence[str], plugin: str) -> dict[str, list[Any]]:

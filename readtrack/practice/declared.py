@@ -1,5 +1,8 @@
 """Which plugins have practice exercises: read from their ``__init__.py`` as text, never imported.
 
+Every plugin discovery finds is read: built-in, an installed package's (its entry point's folder) and a
+folder of the user's plugin folder.
+
 ``readtrack practice`` lists every exercise as fast as ``readtrack list`` lists papers, so the declarations
 (``declare(..., exercises=[Exercise(target=..., statement=..., hints=[...], lines=6)])``) are read from the
 syntax tree, as literals; a file without ``Exercise(`` in it is not even parsed. Grading imports the plugin
@@ -11,9 +14,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import os
+import sys
 import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from readtrack.base.errors import UsageError
 from readtrack.plugins.declaration import Exercise
@@ -39,24 +45,33 @@ class PracticePlugin:
 
 def practice_plugins() -> list[PracticePlugin]:
     """Every plugin that declares exercises, in name order (the first plugin of a name wins, as discovery
-    picks it: built-in, then the user's folder). Kept in the data dir, keyed by the ``__init__.py`` files'
-    sizes and times, so an unchanged set of plugins costs a ``stat`` each."""
+    picks it: built-in, then installed packages' entry points, then the user's folder). Kept in the data dir,
+    keyed by the ``__init__.py`` files' sizes and times, so an unchanged set of plugins costs a ``stat`` each;
+    the installed plugins' folders are kept there too, keyed by the times of the folders on ``sys.path``
+    (an install or uninstall changes them), so that the list need not read every distribution's metadata."""
     from readtrack.base.paths import catalog_path, data_dir
-    from readtrack.plugins.folders import plugin_inits, plugin_roots
+    from readtrack.plugins.folders import builtin_roots, plugin_inits, plugin_roots
 
     try:
         catalog = catalog_path()
     except Exception:  # no catalog: the built-in plugins are still there
         catalog = Path.cwd() / "papers.yaml"
-    inits = [init for folder in plugin_roots(catalog) for init in plugin_inits(folder)]
-    stamp = [_CACHE_FORMAT]
+    cache = data_dir() / "cache" / "practice-exercises.json"
+    cached: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(cache.read_bytes())
+        cached = loaded if isinstance(loaded, dict) else {}
+    installed, paths = _installed_inits(cached)
+    roots = plugin_roots(catalog)
+    builtin = len(builtin_roots())
+    inits = [init for folder in roots[:builtin] for init in plugin_inits(folder)]
+    inits += installed + [init for folder in roots[builtin:] for init in plugin_inits(folder)]
+    stamp = [_CACHE_FORMAT, *paths]
     for init in inits:
         with contextlib.suppress(OSError):
             info = init.stat()
             stamp.append(f"{init}:{info.st_size}:{info.st_mtime_ns}")
-    cache = data_dir() / "cache" / "practice-exercises.json"
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        cached = json.loads(cache.read_bytes())
         if cached["stamp"] == stamp:
             return [_from_json(p) for p in cached["plugins"]]
     found: dict[str, PracticePlugin] = {}
@@ -69,11 +84,29 @@ def practice_plugins() -> list[PracticePlugin]:
         from readtrack.base.atomic import atomic_write
 
         data = [{**asdict(p), "folder": str(p.folder)} for p in plugins]
-        atomic_write(cache, json.dumps({"stamp": stamp, "plugins": data}, ensure_ascii=False))
+        kept = {"stamp": stamp, "plugins": data, "paths": paths, "installed": [str(i) for i in installed]}
+        atomic_write(cache, json.dumps(kept, ensure_ascii=False))
     return plugins
 
 
-_CACHE_FORMAT = "2"  # 2: Exercise.module
+def _installed_inits(cached: dict[str, Any]) -> tuple[list[Path], list[str]]:
+    """The ``__init__.py`` of each installed plugin package (an entry point of the group ``readtrack``), and
+    the stamp of ``sys.path`` they were found under; from ``cached`` while that stamp holds (reading the
+    entry points takes tens of ms the list does not spend every time). ``sys.path[0]``, the command's own
+    folder or the working directory, is left out: it is not where packages are installed, and the working
+    directory changes with every file written in it."""
+    paths = []
+    for entry in sys.path[1:]:
+        with contextlib.suppress(OSError):
+            paths.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+    if cached.get("paths") == paths and isinstance(cached.get("installed"), list):
+        return [Path(str(init)) for init in cached["installed"]], paths
+    from readtrack.plugins.folders import entry_point_folders
+
+    return [folder / "__init__.py" for folder in entry_point_folders()], paths
+
+
+_CACHE_FORMAT = "3"  # 2: Exercise.module; 3: installed plugins
 
 
 def _from_json(data: dict[str, object]) -> PracticePlugin:

@@ -7,6 +7,8 @@ to ``readtrack_run_progress`` hooks, and ends with ``readtrack_run_finished`` an
 the whole :class:`~readtrack.plugins.records.RunRecord`. Nothing a plugin does crashes the caller:
 
 - an exception in a stage records ``error`` (its one-line message; the traceback in ``traceback``);
+- an experiments module that does not import records ``error`` on the first stage as one line naming the
+  plugin's file and line (``/home/me/swish/experiment.py:7: NameError: ...``), and skips the rest;
 - a stage longer than its timeout is stopped and recorded as ``timeout``, and later stages are skipped. In
   the main thread the stop is a ``SIGALRM`` timer whose handler raises :class:`StageTimeout` into the stage;
   elsewhere a watchdog thread raises it asynchronously. Either lands between Python bytecodes, so a single
@@ -52,7 +54,7 @@ from uuid import uuid4
 import pluggy
 from pluggy import HookCaller
 
-from readtrack.base.errors import ReadtrackError, UsageError, one_line
+from readtrack.base.errors import ReadtrackError, UsageError, located, one_line
 from readtrack.plugins import events
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, json_lines
@@ -194,10 +196,15 @@ def _run_stages(
 ) -> None:
     try:
         experiments = plugin.experiments
-    except (Exception, SystemExit) as err:
+    except (Exception, SystemExit) as err:  # one line naming the plugin's file and line, when it is its own
+        from readtrack.plugins.discovery import plugin_folder
+
         module = f"{plugin.info.package}.{plugin.info.experiments}"
-        error = f"cannot import {module}: {one_line(err)}"
-        failed = StageResult(stages[0], "error", error=error, traceback=traceback.format_exc())
+        place = located(err, plugin_folder(plugin.info))
+        error = place or f"cannot import {module}: {one_line(err)}"
+        failed = StageResult(
+            stages[0], "error", error=error, traceback=None if place else traceback.format_exc()
+        )
         _announce(send, failed)
         results.append(failed)
         _skip_rest(results, stages, send)

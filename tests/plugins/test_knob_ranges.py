@@ -12,6 +12,7 @@ import pytest
 from test_shelf_knobs import NUMBER_SWITCH  # the ablation switch when it is a number
 
 from readtrack.plugins import knobs
+from readtrack.plugins.discovery import plugin_config
 from readtrack.plugins.records import NOT_CALIBRATED
 from readtrack.runner import run_plugin
 
@@ -42,13 +43,13 @@ def train(name: str, settings: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", WITH_KNOBS)
 def test_the_smallest_experiment_the_ranges_allow_runs(name: str) -> None:
-    found = knobs.knobs_of(knobs.plugin_config(name.replace("_", "-")) or type)
+    found = knobs.knobs_of(plugin_config(name.replace("_", "-")) or type)
     train(name, {k.name: lowest(k) for k in found})
 
 
 @pytest.mark.parametrize("name", WITH_KNOBS)
 def test_the_ablation_switch_runs_at_every_value(name: str) -> None:
-    found = {k.name: k for k in knobs.knobs_of(knobs.plugin_config(name.replace("_", "-")) or type)}
+    found = {k.name: k for k in knobs.knobs_of(plugin_config(name.replace("_", "-")) or type)}
     budget = {"steps": lowest(found["steps"])} if "steps" in found else {}
     switch = (
         found[NUMBER_SWITCH[name]]

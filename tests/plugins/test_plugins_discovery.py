@@ -69,8 +69,17 @@ def test_catalog_at_the_repo_root_does_not_load_builtins_twice(monkeypatch: pyte
 
 HOOK = "from readtrack.plugins.declaration import PaperPlugin, hookimpl\n\n@hookimpl\n"
 BROKEN_CASES = {
-    "syntaxerror": ("def readtrack_paper_plugins(:\n", "cannot import", "SyntaxError"),
-    "importerror": ("import readtrack_no_such_module\n", "cannot import", "readtrack_no_such_module"),
+    # a page that does not import: one line naming its file and line
+    "syntaxerror": (
+        "def readtrack_paper_plugins(:\n",
+        "syntaxerror/__init__.py:1: ",
+        "SyntaxError: invalid syntax",
+    ),
+    "importerror": (
+        "import readtrack_no_such_module\n",
+        "importerror/__init__.py:1: ",
+        "ModuleNotFoundError: No module named 'readtrack_no_such_module'",
+    ),
     "hookraises": (
         HOOK + "def readtrack_paper_plugins():\n    raise RuntimeError('boom in the hook')\n",
         "readtrack_paper_plugins() raised",
@@ -118,7 +127,9 @@ def test_broken_plugins_are_listed_with_their_error_and_the_rest_still_load(user
         assert "\n" not in plugin.error
     (missing,) = named["noexperiments"]
     assert missing.status == "broken" and "experiment, which does not exist" in str(missing.error)
-    with pytest.raises(PluginError, match="plugin hookraises is broken: readtrack_paper_plugins"):
+    with pytest.raises(
+        PluginError, match=r"plugin hookraises is broken: \S+/__init__.py:5: readtrack_paper_plugins"
+    ):
         plugins.load_plugin("hookraises")
 
 
@@ -213,10 +224,7 @@ def test_broken_entry_point_is_listed_and_the_command_still_succeeds(tmp_path: P
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["fancy"]["status"] == "broken"
-    assert (
-        rows["fancy"]["error"]
-        == "cannot import fancy_readtrack_plugin (fancy-plugin 1.2): ImportError: needs libfancy.so"
-    )
+    assert rows["fancy"]["error"] == f"{site / 'fancy_readtrack_plugin.py'}:1: ImportError: needs libfancy.so"
     assert rows["stillhere"]["status"] == "ok"
 
 

@@ -326,8 +326,8 @@ def test_the_run_screen_and_its_knobs_import_neither_torch_nor_matplotlib_until_
 def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
     user_dir: Path, catalog_file: Path
 ) -> None:
-    """A ``config.py`` whose field is not a knob: one line in the panel naming it, nothing to turn, and the
-    screen still answers (Esc goes back to the list)."""
+    """A ``config.py`` whose field is not a knob: one line in the panel naming it and its file and line,
+    nothing to turn, and the screen still answers (Esc goes back to the list)."""
     folder = write_plugin(user_dir, "badknobs", EXPERIMENT)
     (folder / "config.py").write_text(KNOBBY_CONFIG.replace('knob(True, help="warm up first")', "True"))
     edits.set_fields(catalog_file, "adamw", {"plugin": "badknobs"})
@@ -344,7 +344,11 @@ def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
         return text, isinstance(app.screen, RunScreen)
 
     text, still_there = run_app(catalog_file, steps, size=(120, 40))
-    assert "knobs unavailable: TypeError: Config.warmup is not a knob(...)" in text
+    line = next(n for n, t in enumerate((folder / "config.py").read_text().splitlines(), 1) if "warmup" in t)
+    where = f"{folder / 'config.py'}:{line}:"  # the file and line, whole (wrapped in the narrow panel)
+    assert f"knobsunavailable:pluginbadknobsisbroken:{where}Config.warmupisnotaknob(...)" in text.replace(
+        " ", ""
+    )
     assert not still_there
 
 

@@ -6,7 +6,9 @@ Space and → step a knob to its next choice (← to the one before; a switch fl
 the CLI's own check (`knobs.parse_settings`, which calls `Knob.parse`): a wrong one is answered with the
 CLI's message and changes nothing. r puts the highlighted knob back to its default, R every knob. A knob the
 reader turned keeps its value when the size (quick/full) changes and is marked ●; the others follow the
-size's defaults. The knobs are read without importing torch (``config.py`` is torch-free by rule).
+size's defaults. The knobs are read without importing torch (``config.py`` is torch-free by rule). A plugin
+that is broken, or whose ``config.py`` does not load, is one line in the panel naming the file and line
+(`readtrack.plugins.knobs.config_class`), the line ``readtrack knobs NAME`` prints.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from textual.widgets.option_list import Option
 
 from readtrack.base.errors import PluginError, UsageError, one_line
 from readtrack.base.safe_text import visible
-from readtrack.plugins.knobs import Knob, knobs_of, parse_settings, plugin_config, value_text
+from readtrack.plugins.knobs import Knob, knobs_of, parse_settings, value_text
 
 TURNED = "●"  # the mark of a knob the reader turned
 HINT = "space ←→ e: change · r R: reset"
@@ -84,12 +86,17 @@ class KnobsPanel(Vertical):
     @work(thread=True, exclusive=True, group="knobs")
     def _load(self) -> None:
         """The plugin's knobs, read in a worker (finding a user's plugin imports the declarations)."""
+        from readtrack.plugins.discovery import plugin_config  # pluggy: not before the first paint
+
         try:
             config = plugin_config(self.plugin)
             found = knobs_of(config) if config is not None else []
-        except (PluginError, UsageError):
-            return  # a broken or unknown plugin: Enter says why it does not run
-        except Exception as err:  # a config.py that does not load: said in the panel, never fatal
+        except UsageError:
+            return  # an unknown plugin: Enter says why it does not run
+        except PluginError as err:  # a broken plugin or config.py: its one line (file:line), never fatal
+            self.app.call_from_thread(self._unavailable, f"knobs unavailable: {err}")
+            return
+        except Exception as err:  # anything else config.py does wrong: said in the panel too
             self.app.call_from_thread(self._unavailable, f"knobs unavailable: {one_line(err)}")
             return
         if config is not None and found:
@@ -97,6 +104,7 @@ class KnobsPanel(Vertical):
 
     def _unavailable(self, message: str) -> None:
         self.display = True
+        self.add_class("-unavailable")  # the note may take the panel: a long path and its line, whole
         self.query_one(KnobList).display = False
         self._problem = Text(visible(message), style="red")
         self._show_note()
