@@ -1,17 +1,22 @@
-"""Calibrate plugins' numbers on many seeds (issue 42): run the train stage, record it beside each plugin.
+"""Calibrate the shelf's numbers on many seeds (issue 42): ``readtrack calibrate`` over every built-in plugin,
+and the table of every record in ``benchmarks/RESULTS.md``.
 
 ``python benchmarks/calibrate.py [NAME ...] [--seeds 0-19] [--full] [--jobs 2] [--home DIR ...] [--no-run]
 [--extend] [--write]``
 
-1. Runs ``readtrack run NAME... --quick --only train --seeds S --jobs J --yes --timeout 0`` (``--full``:
-   without ``--quick``; one thread per run) into a data dir of its own (the first ``--home``, else a new
-   temporary one). ``--no-run`` runs nothing and reads what is already in the ``--home`` dirs.
+A face of `readtrack.batch.calibrate`, as ``readtrack calibrate NAME`` is:
+
+1. Runs ``readtrack run NAME... --device cpu --quick --only train --seeds S --jobs J --yes --timeout 0``
+   (``--full``: without ``--quick``; one thread per run) into a data dir of its own (the first ``--home``,
+   else a new temporary one, kept), never the reader's history. ``--no-run`` runs nothing and reads what is
+   already in the ``--home`` dirs.
 2. Reads each plugin's runs of that mode back from every ``--home`` (the newest run of each seed), and prints
    the table of its targets: mean ± sd, min … max, margin in sd, failing seeds.
 3. ``--write`` records them in ``plugins/NAME/calibration.json`` (in place of that mode's calibration on the
-   same torch release, beside the others), rewrites the generated end of each page from the record and the
-   table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists the targets that break the
-   rule (``readtrack.history.calibration.problems``), which ``tests/history/test_calibration.py`` fails on.
+   same torch release, beside the others), rewrites the generated end of each page from the record and, what
+   only this script does, the table in ``benchmarks/RESULTS.md`` from every plugin's record. Then it lists
+   the targets that break the rule (``readtrack.history.calibration.problems``), which
+   ``tests/history/test_calibration.py`` fails on.
 4. ``--summary`` runs nothing and prints, from the records, a row per plugin: the quick target with the
    smallest margin, and each record's smallest margin over its asserted targets (how many, on how many seeds).
 5. ``--extend`` adds the seeds run to the record of that mode and torch instead of replacing it (``--full
@@ -26,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -49,84 +53,32 @@ def main() -> None:
     parser.add_argument("--summary", action="store_true", help="each plugin's smallest margins; run nothing")
     args = parser.parse_args()
     homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
-    os.environ["READTRACK_HOME"] = homes[0]  # before readtrack reads it
-    from readtrack.batch.groups import parse_seeds
+    from readtrack.batch import calibrate as core
+    from readtrack.batch.groups import BatchCancelled, parse_seeds
     from readtrack.history import calibration
-    from readtrack.history.runs import plugin_listing
-    from readtrack.history.spread import seed_dependent
+    from readtrack.plugins.discovery import discover
 
-    builtin = [
-        row["name"] for row in plugin_listing() if row["status"] == "ok" and row["source"] == "built-in"
-    ]
+    builtin = [p.name for p in discover() if p.status == "ok" and p.source == "built-in"]
     names = args.names or builtin
     if args.summary:
-        print(summary({name: calibration.load(plugin_folder(name)) for name in names}))
+        print(summary({name: calibration.load(core.plugin_folder(name)) for name in names}))
         return
     seeds = parse_seeds(args.seeds)
     if not args.no_run:
-        from readtrack.batch.groups import BatchCancelled, RunSettings, run_batch
-        from readtrack.runner.threads import resolve_threads
-
-        # numbers, not times: a loaded machine must not cut a run short (timeout 0)
-        settings = RunSettings(quick=not args.full, only="train", timeout=0, threads=resolve_threads())
         try:
-            run_batch(names, seeds, settings, workers=args.jobs)  # on this machine's executor, recorded
+            core.run_seeds(names, seeds, full=args.full, jobs=args.jobs, home=homes[0])
         except BatchCancelled as stop:
             print(stop.summary(), file=sys.stderr)
             raise SystemExit(130) from None
     print(f"{'full' if args.full else 'quick'} runs, seeds {args.seeds}, history in {', '.join(homes)}\n")
-    found: dict[str, list[calibration.Calibration]] = {}
-    for name in names:
-        folder = plugin_folder(name)
-        by_release = newest_runs(name, homes, seeds, quick=not args.full)
-        if not by_release:
-            print(f"{name}: no run recorded: left out", file=sys.stderr)
-        for release, by_seed in by_release.items():
-            runs = list(by_seed.values())
-            missing = [s for s in seeds if s not in by_seed]
-            if missing:
-                print(f"{name}, torch {release}: no run for seed(s) {missing}: left out", file=sys.stderr)
-                continue
-            code = calibration.fingerprint(folder)
-            ran = {r.info.environment.get("code") for r in runs} - {None}  # None: recorded before
-            if ran - {code}:
-                print(
-                    f"{name}, torch {release}: runs of other code than the plugin's now: run again; left out",
-                    file=sys.stderr,
-                )
-                continue
-            date = max(r.info.started_at for r in runs)[:10]
-            made = calibration.from_runs(runs, code=code, date=date)
-            for number in seed_dependent(made.numbers, runs):
-                unrecorded = ", ".join(map(str, number.unrecorded_seeds()))
-                print(
-                    f"{name}: '{number.name}' is not recorded on seed(s) {unrecorded}: a name that changes "
-                    "with the seed (put what varies in the detail)",
-                    file=sys.stderr,
-                )
-            if args.extend:
-                recorded = [c for c in calibration.load(folder) if c.key == made.key]
-                try:
-                    if not recorded:
-                        raise ValueError(f"no {made.mode} record on torch {release} to extend")
-                    made = calibration.extended(recorded[0], made)
-                except ValueError as err:
-                    print(f"{name}, torch {release}: not extended: {err}; left out", file=sys.stderr)
-                    continue
-            found.setdefault(name, []).append(made)
-    print(calibration.results_table(found))
+    made = core.calibrate(names, homes, seeds, full=args.full, extend=args.extend)
+    for line in made.said:
+        print(line, file=sys.stderr)
+    print(calibration.results_table(made.found))
     if not args.write:
         return
-    for name, new in found.items():
-        folder = plugin_folder(name)
-        record = calibration.merged(calibration.load(folder), new)
-        calibration.save(folder, name, record)
-        page = folder / "__init__.py"
-        source = page.read_text(encoding="utf-8")
-        page.write_text(
-            calibration.page_with_block(source, calibration.page_block(name, record)), encoding="utf-8"
-        )
-    everything = {name: calibration.load(plugin_folder(name)) for name in dict.fromkeys(builtin + names)}
+    core.write(made.found)
+    everything = {n: calibration.load(core.plugin_folder(n)) for n in dict.fromkeys(builtin + names)}
     args.results.write_text(
         calibration.with_table(
             args.results.read_text(encoding="utf-8"),
@@ -135,7 +87,7 @@ def main() -> None:
         encoding="utf-8",
     )
     broken = [f"{n}: {p}" for n, c in everything.items() for p in calibration.all_problems(c)]
-    print(f"\nrecorded {len(found)} plugin(s); {len(broken)} target(s) break the rule", file=sys.stderr)
+    print(f"\nrecorded {len(made.found)} plugin(s); {len(broken)} target(s) break the rule", file=sys.stderr)
     for line in broken:
         print("  " + line, file=sys.stderr)
 
@@ -168,38 +120,6 @@ def summary(records: dict[str, list[Any]]) -> str:
         cells = [cell(c) for c in quick] + ["–"] * (2 - len(quick)) + ([cell(c) for c in full] or ["–"])
         lines.append(f"| {name} | {smallest(quick[0])[1] if quick else '–'} | {' | '.join(cells)} |")
     return "\n".join(lines)
-
-
-def newest_runs(name: str, homes: list[str], seeds: list[int], *, quick: bool) -> dict[str, dict]:
-    """Torch release → seed → the newest finished run of that seed among ``name``'s multi-seed runs in every
-    home: a record is one release's, so runs of two releases are never mixed, whichever is newer."""
-    from readtrack.history import calibration
-    from readtrack.history import runs as history
-    from readtrack.history.spread import GroupRecord
-
-    best: dict[str, dict] = {}
-    for home in homes:
-        os.environ["READTRACK_HOME"] = home
-        for group in history.entries(name):
-            if not isinstance(group, GroupRecord):
-                continue
-            for run in group.runs:
-                seed = run.info.seed
-                if run.info.quick != quick or seed not in seeds:
-                    continue
-                runs = best.setdefault(calibration.torch_release(run.info.environment.get("torch", "?")), {})
-                if seed not in runs or run.info.started_at > runs[seed].info.started_at:
-                    runs[seed] = run
-    return best
-
-
-def plugin_folder(name: str) -> Path:
-    from readtrack.history.calibration import package_folder
-    from readtrack.plugins.discovery import load_plugin
-
-    folder = package_folder(load_plugin(name).info.package)
-    assert folder is not None, name
-    return folder
 
 
 if __name__ == "__main__":

@@ -14,9 +14,25 @@ REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "papers.yaml"
 
 
+@pytest.fixture(scope="session")
+def fingerprints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in plugins' code fingerprints, computed once per test process into a data dir's cache
+    (``readtrack.history.calibration_state``; 1.5 s of parsing): every test's home starts with a copy, which
+    the cache checks against the files' sizes and times as it does for a reader, so it stays correct."""
+    from readtrack.history.calibration_state import CACHE, plugin_states
+
+    home = tmp_path_factory.mktemp("fingerprints")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("READTRACK_HOME", str(home))
+        env.setenv("READTRACK_CATALOG", str(SEED_CATALOG))
+        env.delenv("READTRACK_PLUGINS_DIR", raising=False)
+        plugin_states()
+    return home / "cache" / CACHE
+
+
 @pytest.fixture(autouse=True)
 def readtrack_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, fingerprints: Path
 ) -> Iterator[Path]:
     """A fresh READTRACK_HOME per test; READTRACK_CATALOG points into it (a copy of the seed list)."""
     home = tmp_path_factory.mktemp("home")
@@ -24,6 +40,9 @@ def readtrack_home(
     monkeypatch.setenv("READTRACK_CATALOG", str(home / "papers.yaml"))
     monkeypatch.delenv("READTRACK_PLUGINS_DIR", raising=False)
     shutil.copy(SEED_CATALOG, home / "papers.yaml")
+    if fingerprints.exists():
+        (home / "cache").mkdir()
+        shutil.copy(fingerprints, home / "cache" / fingerprints.name)
     yield home
 
 

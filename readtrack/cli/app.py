@@ -16,6 +16,7 @@ import typer
 
 from readtrack.base.words import plural
 from readtrack.catalog.model import STATUS_GLYPHS
+from readtrack.cli.authoring import commands as authoring_commands
 from readtrack.cli.plugins import commands as plugin_commands
 from readtrack.cli.related import commands as related_commands
 from readtrack.render import new_console, print_json
@@ -319,6 +320,10 @@ def export(
 
 app.registered_commands += plugin_commands.registered_commands
 
+# -- writing a plugin: calibrate (readtrack.cli.authoring) ---------------------------------------------
+
+app.registered_commands += authoring_commands.registered_commands
+
 # -- the citation graph: refs, cites, next (readtrack.cli.related) --------------------------------------
 
 app.registered_commands += related_commands.registered_commands
@@ -381,9 +386,10 @@ def doctor(
     ),
 ) -> None:
     """Check offline: the database, temp files of unfinished writes, plugins that cannot run (broken or
-    shadowed), and the PDF cache (missing, corrupt and orphaned files, stale partial downloads)."""
+    shadowed), and the PDF cache (missing, corrupt and orphaned files, stale partial downloads); say which
+    plugins' calibration is stale, incomplete or missing."""
     from readtrack.catalog import pdfcache
-    from readtrack.cli.doctor import check_setup, plugin_problems, semantic_scholar_line
+    from readtrack.cli.doctor import calibration_line, check_setup, plugin_problems, semantic_scholar_line
     from readtrack.render.papers import doctor_lines
 
     catalog = _load()
@@ -393,6 +399,7 @@ def doctor(
     broken_plugins = plugin_problems()
     for line in broken_plugins:
         print(line)
+    print(calibration_line())  # said, not a problem of the setup: it leaves the exit status as it is
     print(semantic_scholar_line())
     if not setup.database_usable:
         print("PDF cache not checked: its records are in the database")
@@ -460,7 +467,7 @@ def main() -> None:
 def only_the_invoked_command(args: list[str]) -> None:
     """Keep in `app` only the command ``args`` invoke, when they name one.
 
-    On every start Typer builds a Click command for each of the 26 commands (their signatures read, their
+    On every start Typer builds a Click command for each of the 27 commands (their signatures read, their
     types resolved: 8 ms, as long as `list` takes to draw 1,000 papers), and Click then runs one. A named
     command's usage, help and errors name only itself, so they are the same from a one-command app. With no
     command, ``--help``, or a name that is no command (which Click answers by listing or suggesting the

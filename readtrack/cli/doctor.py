@@ -1,5 +1,6 @@
 """``readtrack doctor``'s checks of the setup itself: the database, and temp files of writes that never
-finished. (The PDF cache has its own, `readtrack.catalog.pdfcache.doctor`.)"""
+finished; and its lines on the plugins (broken or shadowed ones, calibrations that are not fresh). (The PDF
+cache has its own, `readtrack.catalog.pdfcache.doctor`.)"""
 
 from __future__ import annotations
 
@@ -78,6 +79,14 @@ def plugin_problems() -> list[str]:
     return [
         f"plugin {p.name} ({p.source}, {p.origin}): {p.error}" for p in plugins.discover() if p.status != "ok"
     ]
+
+
+def calibration_line() -> str:
+    """How many working plugins are calibrated on their code as it is, and which are not, by why (stale,
+    incomplete, not calibrated): `readtrack.history.calibration_state`."""
+    from readtrack.history.calibration_state import plugin_states, summary_line
+
+    return summary_line(plugin_states())
 
 
 def semantic_scholar_line() -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from readtrack.base.words import plural
+from readtrack.cli.authoring import say_calibration
 from readtrack.render import new_console, print_json
 
 commands = typer.Typer()
@@ -143,6 +144,7 @@ def run(
         print("readtrack: cancelled", file=sys.stderr)
         raise typer.Exit(runner.EXIT_CANCELLED) from None
     _save_plot(plot_to, [record])
+    say_calibration(names)
     raise typer.Exit(runner.exit_code(record))
 
 
@@ -179,10 +181,11 @@ def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str,
         return {}
     from readtrack.base.errors import UsageError
     from readtrack.plugins import knobs
+    from readtrack.plugins.discovery import plugin_config
 
     if run_all or len(names) != 1:
         raise UsageError("--set turns the knobs of one plugin: give one NAME")
-    return knobs.parse_settings(knobs.plugin_config(names[0]), pairs, names[0])
+    return knobs.parse_settings(plugin_config(names[0]), pairs, names[0])
 
 
 def _run_sweep(
@@ -286,6 +289,7 @@ def _run_batch(
     if as_json:
         code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
         _save_newest_plot(plot_to, plugins[0])
+        say_calibration(names)
         raise typer.Exit(code)
     from readtrack.render.batches import BatchProgress, render_group, render_shelf
 
@@ -308,6 +312,7 @@ def _run_batch(
     else:
         render_shelf(outcomes, console, time.perf_counter() - started)
     _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
+    say_calibration(names)  # the plugins named (none with --all: the shelf's are `doctor`'s to say)
     raise typer.Exit(batch.exit_code(outcomes))
 
 
@@ -514,10 +519,15 @@ def list_knobs(
 
 @commands.command("plugins")
 def list_plugins(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
-    """Paper plugins found (built-in, installed, user folder), broken ones with their error."""
+    """Paper plugins found (built-in, installed, user folder), broken ones with their error, and those whose
+    calibration is not fresh (missing, stale, incomplete) with what to do."""
+    from readtrack.history.calibration_state import plugin_states
     from readtrack.history.runs import plugin_listing as listing
 
-    rows = listing()
+    rows, calibrated = listing(), plugin_states()
+    for row in rows:  # a working plugin with a folder: where its record is, and whether it is fresh
+        found = calibrated.get(row["name"]) if row["status"] == "ok" else None
+        row["calibration"] = found.to_dict() if found is not None else None
     if as_json:
         print_json(rows)
         return

@@ -451,7 +451,8 @@ def _unchanged(d: Delta) -> bool:
 
 
 def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
-    """The plugin table; a broken plugin's error is printed in full below it."""
+    """The plugin table; a broken plugin's error is printed in full below it, then the line of each plugin
+    whose calibration is not fresh (``row["calibration"]``, `readtrack.history.calibration_state`)."""
     if not rows:
         console.print("no paper plugins found")
         return
@@ -478,6 +479,10 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
     console.print(table)
     for error in errors:
         console.print(error)
+    for row in rows:  # a calibration that is not fresh: one line each, however narrow the terminal
+        said = row.get("calibration")
+        if said and said["state"] != "fresh":
+            console.print(Text(visible(said["line"]), style="yellow"), soft_wrap=True)
 
 
 def _plugin_table(title_width: int | None) -> Table:

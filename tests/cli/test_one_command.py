@@ -31,6 +31,7 @@ WHOLE_APP = (
         ["--help"],
         ["new-plugin", "--help"],
         ["run", "--help"],
+        ["calibrate", "--help"],
     ],
 )
 def test_a_command_says_what_the_whole_app_says(args: list[str]) -> None:
@@ -65,4 +66,4 @@ def test_only_a_named_command_is_kept(
     cli.only_the_invoked_command(args)
     names = [cli._command_name(c) for c in cli.app.registered_commands]
     assert names == (kept or [cli._command_name(c) for c in every])
-    assert len(every) == 26
+    assert len(every) == 27

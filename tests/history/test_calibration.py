@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fake_plugins import DECLARE, write_plugin
 
-from readtrack.history import calibration
+from readtrack.history import calibration, calibration_state
 from readtrack.history.calibration import Calibration
 from readtrack.history.spread import Spread
 from readtrack.plugins.records import Measured, RunInfo, RunRecord, StageResult, Target, claim_note
@@ -409,15 +409,10 @@ def test_the_script_never_mixes_two_torch_releases_whichever_ran_last(
 ) -> None:
     """Homes hold runs of several torch releases (``--home`` repeated): each release gives its own record,
     the newest run per seed within it; a newer run on another torch never takes an older one's place."""
-    import importlib.util
-
+    from readtrack.batch.calibrate import newest_runs
     from readtrack.history import runs as history
     from readtrack.history.spread import GroupRecord
 
-    spec = importlib.util.spec_from_file_location("calibrate_script", SCRIPT)
-    assert spec and spec.loader
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     homes = []
     for home, torch, value, day in (("a", "2.14.1+cu130", 0.9, "24"), ("b", "2.13.0+cpu", 0.6, "25")):
         monkeypatch.setenv("READTRACK_HOME", str(tmp_path / home))
@@ -427,7 +422,7 @@ def test_the_script_never_mixes_two_torch_releases_whichever_ran_last(
             run.info.started_at = f"2026-11-{day}T10:00:00"
         history.record_group(GroupRecord(home, "p", [0, 1], runs[0].info.started_at, "passed", 2.0, runs))
         homes.append(str(tmp_path / home))
-    found = script.newest_runs("p", homes, [0, 1], quick=True)
+    found = newest_runs("p", homes, [0, 1], quick=True)
     assert sorted(found) == ["2.13.0", "2.14.1"]
     assert {r.stages[0].targets[0].value for r in found["2.14.1"].values()} == {0.9}
     assert {r.stages[0].targets[0].value for r in found["2.13.0"].values()} == {0.6}
@@ -446,19 +441,17 @@ BREAKS_RULE: frozenset[str] = frozenset()
 
 
 def calibrated(folder: Path) -> bool:
-    record = [c for c in calibration.load(folder) if c.mode == "quick"]
-    releases = {calibration.torch_release(c.torch): len(c.seeds) for c in record}
-    return len(releases) >= 2 and max(releases.values()) >= 20 and min(releases.values()) >= 10
+    """The rule's torch releases and seeds (``calibration.RULE_SEEDS``), as ``readtrack calibrate``, ``run``,
+    ``plugins`` and ``doctor`` judge them: one definition, `calibration_state`."""
+    return calibration_state.state(folder.name, folder).complete
 
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_every_plugin_is_calibrated_on_two_torch_releases_on_its_code_as_it_is(name: str) -> None:
     folder = PLUGINS / name
     record = calibration.load(folder)
-    stale = [calibration.torch_release(c.torch) for c in record if c.code != calibration.fingerprint(folder)]
-    assert not stale, (
-        f"{name}: the code changed since its calibration on torch {stale}: {REFRESH.format(name=name)}"
-    )
+    stale = calibration_state.state(name, folder).stale
+    assert not stale, f"{name}: the code changed since its calibration ({stale}): {REFRESH.format(name=name)}"
     if name in NOT_CALIBRATED:
         assert not calibrated(folder), f"{name} is calibrated now: take it out of NOT_CALIBRATED"
     else:
