@@ -4,7 +4,8 @@
   command's ``--help`` as the CLI prints them, run in subprocesses (``python -m readtrack``, never imported),
   so the page is the CLI's own words, never out of date. A command whose help fails stops the build.
 - Files of the repository that pages link to (``../plugins/README.md``) become pages of the site, and the
-  links point at them there: the same link works on GitHub and in the site.
+  links point at them there: the same link works on GitHub and in the site; their own links into the
+  manual (``../docs/writing-a-plugin.md``) lead to its pages.
 - A pipe in a code span of a table cell is written ``\\|``, as GitHub's tables need; Python-Markdown's tables
   leave code spans alone and would show the backslash, so it goes.
 """
@@ -45,6 +46,11 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     for source, uri in INCLUDED.items():
         link = posixpath.relpath(source, posixpath.join(docs, folder))  # as written in the page
         markdown = markdown.replace(f"]({link})", f"]({posixpath.relpath(uri, folder or '.')})")
+    origin = {uri: source for source, uri in INCLUDED.items()}.get(page.file.src_uri)
+    if origin is not None:  # an included file's links into the manual (../docs/x.md) lead to its pages
+        into_docs = posixpath.relpath(docs, posixpath.dirname(origin))
+        here = posixpath.relpath(".", folder or ".")
+        markdown = markdown.replace(f"]({into_docs}/", "](" + ("" if here == "." else here + "/"))
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, command_reference())
     return "\n".join(pipes_in_code(line) if line.startswith("|") else line for line in markdown.split("\n"))

@@ -1,11 +1,13 @@
 """`readtrack new-plugin`: a new paper plugin in the user's plugin folder that runs from the first minute.
 
-The folder gets the three files of the plugin standard (``plugins/README.md``) and a test file:
-``__init__.py`` with the page's sections to fill in and a declaration filled from the paper's entry (its
-synced arXiv title when there is one), ``model.py`` with a placeholder idea, ``experiment.py`` whose check,
-train and bench already pass, and ``test_<name>.py`` that runs them and proves the check can fail. Every
-``TODO`` marks where the paper's idea goes. The paper's ``plugin:`` field then names it (a one-line edit; a
-paper that has a plugin already gets a list of both).
+The folder gets the files of the plugin standard (``plugins/README.md``) and a test file: ``__init__.py``
+with the page's sections to fill in and a declaration filled from the paper's entry (its synced arXiv
+title when there is one) and one practice exercise, ``model.py`` with a placeholder idea, ``experiment.py``
+whose check, train and bench already pass, ``config.py`` with the train stage's knobs, ``mistakes.py`` with
+a wrong solution the check catches, and ``test_<name>.py`` that runs the stages and proves the check can
+fail, through ``readtrack.testing``. Everything imports readtrack through ``readtrack.api`` only, as the
+built-in plugins do. Every ``TODO`` marks where the paper's idea goes. The paper's ``plugin:`` field then
+names it (a one-line edit; a paper that has a plugin already gets a list of both).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ claim as an A/B with the idea switched off, same seed, same batches) and why it 
 If the claim does not reproduce at toy scale, say so here and report what was measured.
 """
 
-from readtrack.plugins.declaration import declare
+from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -105,6 +107,19 @@ readtrack_paper_plugins = declare(
     arxiv={arxiv!r},
     claim="TODO: the claim in one sentence.",
     paper_id={paper_id!r},
+    exercises=[
+        Exercise(
+            target="Idea.forward",
+            statement="""TODO: the paper's equation, its symbols mapped to the arguments.
+            As scaffolded: y = x + W₂ φ(W₁ x) with φ the exact GELU, W₁ = self.w1 and W₂ = self.w2
+            (nn.Linear layers, biases included). x: (batch, d) → y: (batch, d).""",
+            hints=[
+                "The residual: add x to what the two layers make of it.",
+                "x + self.w2(F.gelu(self.w1(x)))",
+            ],
+            lines=1,
+        )
+    ],
 )
 '''
 
@@ -132,6 +147,49 @@ class Idea(nn.Module):
         return x + self.w2(F.gelu(self.w1(x)))  # (batch, d)
 '''
 
+_CONFIG = '''"""The knobs of {name}'s experiment (``readtrack knobs {name}``, ``run {name} --set K=V``).
+
+The defaults are the experiment as calibrated: turn one and the run reports its targets without asserting
+them. TODO: the knobs a reader would turn to see the claim move (the ablation switch first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readtrack.api import knob
+
+
+@dataclass(frozen=True)
+class Config:
+    steps: int = knob(600, quick=150, low=1, high=100_000, help="Adam steps, one fresh batch each")
+    batch: int = knob(64, low=1, high=4096, help="examples per step")
+    hidden: int = knob(32, low=1, high=1024, help="hidden units of the teacher and the student")
+    lr: float = knob(3e-3, low=1e-5, high=1.0, help="Adam's learning rate")
+'''
+
+_MISTAKES = '''"""Wrong solutions of {name}'s exercise, for ``readtrack practice``: its check must catch
+each, its first failing comparison named as ``fails`` says (``readtrack check-plugin {name}``).
+
+TODO: the mistakes a reader really makes with the paper's idea (a missing scale, a mask off by one).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from readtrack.api import mistake
+
+from .model import Idea
+
+
+@mistake("Idea.forward", fails="Idea vs the reference")
+def forward_without_the_residual(self: Idea, x: torch.Tensor) -> torch.Tensor:
+    """Forgets the residual connection: y = W₂ φ(W₁ x)."""
+    return self.w2(F.gelu(self.w1(x)))
+'''
+
 _EXPERIMENT = '''"""The {name} plugin's stages.
 
 check: ``Idea`` against a reference written separately from it (float64, then float32), forward and
@@ -148,11 +206,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from readtrack.runner.context import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name
 
+from .config import Config
 from .model import Idea
 
-D, HIDDEN = 16, 32
+D, HIDDEN = 16, 32  # the check's and the bench's sizes; train reads its own from config.py
 
 
 def reference(model: Idea, x: torch.Tensor) -> torch.Tensor:
@@ -176,13 +235,13 @@ def check(ctx: RunContext) -> None:
 
 
 def train(ctx: RunContext) -> None:
-    steps = 150 if ctx.quick else 600
-    teacher, student = Idea(D, HIDDEN).to(ctx.device), Idea(D, HIDDEN).to(ctx.device)
-    opt = torch.optim.Adam(student.parameters(), lr=3e-3)
+    cfg = ctx.config(Config)
+    teacher, student = Idea(D, cfg.hidden).to(ctx.device), Idea(D, cfg.hidden).to(ctx.device)
+    opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
     g = torch.Generator(device=ctx.device).manual_seed(ctx.seed)
     first = last = float("nan")
-    for step in range(steps):
-        x = torch.randn(64, D, device=ctx.device, generator=g)
+    for step in range(cfg.steps):
+        x = torch.randn(cfg.batch, D, device=ctx.device, generator=g)
         with torch.no_grad():
             y = teacher(x)
         loss = F.mse_loss(student(x), y)
@@ -193,7 +252,7 @@ def train(ctx: RunContext) -> None:
         last = loss.item()
         ctx.metric("loss", step, last)
         if step % 25 == 0:
-            ctx.progress(step, steps)
+            ctx.progress(step, cfg.steps)
     ctx.target("final loss / first loss", last / first, 0.1, higher_is_better=False, detail="TODO: the claim")
 
 
@@ -209,8 +268,9 @@ def bench(ctx: RunContext) -> None:
             ctx.bench.measure(f"Idea, batch {{batch}}", lambda: model(x), **size)
 '''
 
-_TEST = '''"""Tests of the {name} plugin (``pytest {module}`` in the plugin folder). The stages run through
-readtrack's runner exactly as ``readtrack run {name}`` does."""
+_TEST = '''"""Tests of the {name} plugin: ``pytest {module}`` beside its folder (``readtrack check-plugin
+{name}`` checks the standard). The stages run through readtrack's runner exactly as ``readtrack run {name}``
+does, and no run made here is recorded in history (``readtrack.testing``)."""
 
 from __future__ import annotations
 
@@ -219,31 +279,32 @@ from pathlib import Path
 
 import pytest
 
+# a plugin folder: readtrack finds it in its parent (a pip package is found by its entry point: drop this)
 os.environ.setdefault("READTRACK_PLUGINS_DIR", str(Path(__file__).resolve().parents[1]))
 
-from readtrack.plugins.discovery import load_plugin  # noqa: E402
-from readtrack.runner import run_plugin  # noqa: E402
+from readtrack import load_plugin  # noqa: E402
+from readtrack.testing import (  # noqa: E402
+    assert_mistakes_caught,
+    check_catches,
+    emulated_cuda,
+    failures,
+    run,
+)
 
-try:  # before this process's first backward pass, which fixes the devices torch's autograd knows
-    from readtrack.runner import cuda_emulator
-
-    cuda_emulator.install()
-    NO_EMULATOR = ""
-except RuntimeError as err:  # a torch without Python devices (older than 2.8)
-    NO_EMULATOR = str(err)
+NO_EMULATOR = emulated_cuda()  # before this process's first backward pass
 
 
 def test_check_train_and_bench_pass() -> None:
-    record = run_plugin("{name}", device="cpu", quick=True)
-    assert record.status == "passed", [(s.stage, s.status, s.error) for s in record.stages]
+    record = run("{name}")
+    assert record.status == "passed", [line for stage in record.stages for line in failures(stage)]
 
 
 @pytest.mark.skipif(bool(NO_EMULATOR), reason=NO_EMULATOR)
 def test_it_keeps_cudas_device_rules() -> None:
     """On the emulated CUDA device (CUDA's rules, the CPU's numbers): a tensor left on the CPU, or a CPU
     generator in a device op, fails here as it would on a GPU."""
-    record = run_plugin("{name}", device="emu", quick=True)
-    assert record.status == "passed", [(s.stage, s.status, s.error) for s in record.stages]
+    record = run("{name}", device="emu")
+    assert record.status == "passed", [line for stage in record.stages for line in failures(stage)]
 
 
 def test_the_check_catches_a_broken_idea(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,17 +312,22 @@ def test_the_check_catches_a_broken_idea(monkeypatch: pytest.MonkeyPatch) -> Non
     experiments = load_plugin("{name}").experiments
 
     class Broken(experiments.Idea):
-        def forward(self, x):  # the residual connection forgotten
-            return super().forward(x) - x
+        def forward(self, x):  # a residual connection counted twice
+            return super().forward(x) + x
 
     monkeypatch.setattr(experiments, "Idea", Broken)
-    record = run_plugin("{name}", device="cpu", quick=True, only="check")
-    assert record.status == "failed"
+    check_catches("{name}", "Idea vs the reference")
+
+
+def test_the_check_catches_every_mistake_and_passes_the_model_solution() -> None:
+    assert_mistakes_caught("{name}")
 '''
 
 _TEMPLATES = {
     "__init__.py": _INIT,
     "model.py": _MODEL,
     "experiment.py": _EXPERIMENT,
+    "config.py": _CONFIG,
+    "mistakes.py": _MISTAKES,
     "test_{module}.py": _TEST,
 }

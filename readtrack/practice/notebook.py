@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from readtrack.base.atomic import atomic_write
+from readtrack.base.words import plural
 from readtrack.practice.workspace import Workspace, find_function, stub_source
 
 
@@ -87,7 +88,7 @@ def _statement(workspace: Workspace) -> str:
     plugin = workspace.plugin
     parts = [f"# Practice: {plugin.title}", f"Implement the core of `{plugin.name}` yourself."]
     for exercise in plugin.exercises:
-        size = f" (roughly {exercise.lines} lines)" if exercise.lines else ""
+        size = f" (roughly {plural(exercise.lines, 'line')})" if exercise.lines else ""
         parts += [f"## `{exercise.target}`{size}", _as_markdown(exercise.statement)]
         for n, hint in enumerate(exercise.hints, 1):
             parts.append(f"<details><summary>Hint {n}</summary>\n\n{html.escape(hint)}\n\n</details>")

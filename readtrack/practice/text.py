@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.base.errors import UsageError
 from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
 from readtrack.plugins import events
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
@@ -40,7 +41,7 @@ def workspace_lines(workspace: Workspace, hints: int = 0, exercise: str | None =
     for n, each in enumerate(plugin.exercises, 1):
         if exercise is not None and each.target != exercise:
             continue
-        size = f", roughly {each.lines} lines" if each.lines else ""
+        size = f", roughly {plural(each.lines, 'line')}" if each.lines else ""
         lines += ["", f"exercise {n} of {len(plugin.exercises)}: {each.target}{size}"]
         statement = visible(each.statement, multiline=True).splitlines()
         lines += ["  " + line if line else "" for line in statement]

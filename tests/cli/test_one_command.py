@@ -32,6 +32,7 @@ WHOLE_APP = (
         ["new-plugin", "--help"],
         ["run", "--help"],
         ["calibrate", "--help"],
+        ["check-plugin", "--help"],
     ],
 )
 def test_a_command_says_what_the_whole_app_says(args: list[str]) -> None:
@@ -66,4 +67,4 @@ def test_only_a_named_command_is_kept(
     cli.only_the_invoked_command(args)
     names = [cli._command_name(c) for c in cli.app.registered_commands]
     assert names == (kept or [cli._command_name(c) for c in every])
-    assert len(every) == 27
+    assert len(every) == 28

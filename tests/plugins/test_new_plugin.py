@@ -27,10 +27,15 @@ def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalo
     folder = catalog_file.parent / "plugins" / "coqui_tts"  # the default: plugins/ beside papers.yaml
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".py") == [
         "__init__.py",
+        "config.py",
         "experiment.py",
+        "mistakes.py",
         "model.py",
         "test_coqui_tts.py",
     ]
+    imported = {line.split()[1] for f in folder.glob("*.py") for line in f.read_text().splitlines()
+                if line.startswith(("from readtrack", "import readtrack"))}  # fmt: skip
+    assert imported == {"readtrack", "readtrack.api", "readtrack.testing"}  # the public API, nothing inside
     assert "linked: coqui-tts now runs coqui-tts" in made.stdout
     assert changed_lines(before, catalog_file.read_text(encoding="utf-8")) == ["+        plugin: coqui-tts"]
     page = (folder / "__init__.py").read_text(encoding="utf-8")
@@ -58,7 +63,9 @@ def test_new_plugin_runs_at_once_passes_its_own_tests_and_links_the_paper(catalo
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "3 passed" in tests.stdout
+    assert "4 passed" in tests.stdout  # stages, emulated CUDA, a broken idea caught, every mistake caught
+    after = json.loads(run_cli("history", "coqui-tts", "--json").stdout)
+    assert after == [record]  # the tests' runs, the broken one too, left no trace
 
     again = run_cli("new-plugin", "coqui-tts")
     assert again.returncode == 2

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from readtrack.base.errors import ReadtrackError
 from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
 from readtrack.plugins import events
 
 
@@ -73,7 +74,7 @@ class PracticePane(VerticalScroll):
             where = str(path) if path.exists() else "not created yet (e or c creates it)"
             text.append(f"\nworkspace: {where}\n", style="dim")
         for exercise in plugin.exercises:
-            size = f", roughly {exercise.lines} lines" if exercise.lines else ""
+            size = f", roughly {plural(exercise.lines, 'line')}" if exercise.lines else ""
             text.append(f"\n{exercise.target}{size}\n", style="bold")
             text.append(visible(exercise.statement, multiline=True) + "\n")
             for n, hint in enumerate(exercise.hints[: self.hints], 1):

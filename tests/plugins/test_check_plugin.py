@@ -1,0 +1,92 @@
+"""`readtrack check-plugin`: the plugin standard as a check, each rule able to fail, and the same rules as
+plugins/README.md's. The subject is `new-plugin`'s scaffold with every mistake the issue found made at once:
+no bench stage, a train stage that asserts nothing, torch imported by the page, no config.py (settings
+written into the stage), a "mistake" the check cannot catch (the right answer), no calibration. A config.py
+that does not load breaks the plugin itself, one line naming the file (tests/plugins/test_outside_plugins.py).
+The whole journey, the CLI included, is tests/plugins/test_writing_a_plugin.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from readtrack.plugins import discovery
+from readtrack.plugins.scaffold import new_plugin
+from readtrack.standard import RULES, check_plugin
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_every_rule_fails_on_the_mistake_it_is_about(user_dir: Path, catalog_file: Path) -> None:
+    new_plugin("sloppy", catalog_file)
+    folder = user_dir / "sloppy"
+    experiment = (folder / "experiment.py").read_text(encoding="utf-8")
+    (folder / "experiment.py").write_text(experiment[: experiment.index("def bench(")], encoding="utf-8")
+    _edit(folder / "experiment.py", "ctx.target(", "ctx.measured(")  # same arguments: reported, not asserted
+    _edit(folder / "experiment.py", '0.1, higher_is_better=False, detail="TODO: the claim"', 'detail="TODO"')
+    _edit(
+        folder / "__init__.py",
+        "from readtrack.api import",
+        "import torch  # noqa: F401\nfrom readtrack.api import",
+    )
+    (folder / "config.py").unlink()  # its settings written into the stage instead: nothing to turn
+    _edit(folder / "experiment.py", "from .config import Config\n", "")
+    _edit(
+        folder / "experiment.py",
+        "cfg = ctx.config(Config)",
+        "cfg = SimpleNamespace(steps=150, batch=64, hidden=32, lr=3e-3)",
+    )
+    _edit(folder / "experiment.py", "import torch\n", "from types import SimpleNamespace\n\nimport torch\n")
+    (folder / "mistakes.py").write_text(
+        (folder / "mistakes.py").read_text(encoding="utf-8")
+        + '\n\n@mistake("Idea.forward", fails="Idea vs the reference")\n'
+        + "def forward_that_is_right(self: Idea, x: torch.Tensor) -> torch.Tensor:\n"
+        + '    """The model solution itself: no check can catch it."""\n'
+        + "    return x + self.w2(F.gelu(self.w1(x)))\n",
+        encoding="utf-8",
+    )
+    discovery.discover(refresh=True)
+
+    found = {f.rule: f for f in check_plugin("sloppy")}
+    assert list(found) == list(RULES)  # every rule judged, in the documented order
+    verdicts = {rule: f.ok for rule, f in found.items()}
+    assert verdicts == {
+        "stages": False,
+        "target": False,
+        "baseline": False,
+        "quick": True,
+        "page": False,
+        "knobs": False,
+        "mistakes": False,
+        "calibration": False,
+    }, [f.line() for f in found.values()]
+    assert found["stages"].detail.startswith("bench not defined in experiment.py")
+    assert (
+        found["target"].detail
+        == "no target (1 number reported, none asserted): ctx.target(name, value, threshold)"
+    )
+    assert found["baseline"].detail == "no bench stage"
+    assert re.match(
+        r"finding the plugin imports (numpy and )?torch: import torch in model.py", found["page"].detail
+    )
+    assert found["knobs"].detail == "no config.py: declare the experiment's knobs (readtrack.api.knob)"
+    assert (
+        found["mistakes"].detail == "mistake forward_that_is_right was not caught: the check passed with it"
+    )
+    assert found["calibration"].detail.startswith("not calibrated (no calibration.json)")
+    for finding in found.values():
+        assert "\n" not in finding.line()
+
+
+def test_plugins_readme_lists_the_rules_check_plugin_checks() -> None:
+    """plugins/README.md's list under "What `readtrack check-plugin` checks" is RULES, word for word."""
+    readme = (REPO / "plugins" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What `readtrack check-plugin` checks", 1)[1].split("\n## ", 1)[0]
+    listed = dict(re.findall(r"^- \*\*(\w+)\*\*: (.+?)\.?$", section, flags=re.MULTILINE))
+    assert listed == RULES
