@@ -472,7 +472,7 @@ def _missing(s: Spread) -> list[int]:
 def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108) -> str:
     """The generated end of a plugin's page: each recorded number, per torch, over its seeds."""
     head = (
-        f"{MARKER} ``python benchmarks/calibrate.py {name} --write`` from ``{FILE}``; mean ± sd "
+        f"{MARKER} ``readtrack calibrate {name} --write`` from ``{FILE}``; mean ± sd "
         f"[min, max] over seeds, one thread each; a target is asserted only when every seed passes and its "
         f"margin, (mean − threshold) / sd, is at least {RULE_SD:g} on every torch):"
     )

@@ -103,6 +103,7 @@ from readtrack.api import Exercise, declare
 
 readtrack_paper_plugins = declare(
     __name__,
+    name={name!r},  # what `readtrack run` takes, and the entry point's name once it is a pip package
     title={title!r},
     arxiv={arxiv!r},
     claim="TODO: the claim in one sentence.",
