@@ -2,7 +2,7 @@
 
 A plugin's ``__init__.py`` is its page (the docstring) and one declaration::
 
-    from readtrack.plugins.declaration import declare
+    from readtrack.api import declare  # the public name of this module's declare
 
     readtrack_paper_plugins = declare(
         __name__,
