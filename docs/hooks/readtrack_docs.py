@@ -45,7 +45,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     folder = posixpath.dirname(page.file.src_uri)
     for source, uri in INCLUDED.items():
         link = posixpath.relpath(source, posixpath.join(docs, folder))  # as written in the page
-        markdown = markdown.replace(f"]({link})", f"]({posixpath.relpath(uri, folder or '.')})")
+        target = posixpath.relpath(uri, folder or ".")
+        markdown = markdown.replace(f"]({link})", f"]({target})").replace(f"]({link}#", f"]({target}#")
     origin = {uri: source for source, uri in INCLUDED.items()}.get(page.file.src_uri)
     if origin is not None:  # an included file's links into the manual (../docs/x.md) lead to its pages
         into_docs = posixpath.relpath(docs, posixpath.dirname(origin))

@@ -287,7 +287,7 @@ F = TypeVar("F", bound=Callable[..., object])
 def mistake(target: str, *, fails: str) -> Callable[[F], F]:
     """Mark a function of a plugin's ``mistakes.py`` as a wrong solution of ``target``: the plugin's check
     must fail it, and the first failing comparison's name must start with ``fails``
-    (``tests/practice/test_practice.py``)."""
+    (``readtrack.testing.assert_mistakes_caught``, ``readtrack check-plugin``)."""
 
     def mark(function: F) -> F:
         function.__practice_mistake__ = (target, fails)  # type: ignore[attr-defined]
