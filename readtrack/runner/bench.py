@@ -55,11 +55,16 @@ MIN_CALLS, MAX_CALLS = 5, 1000
 class BenchHarness:
     """Times callables on one device and records the rows into the current stage (see module docstring)."""
 
-    def __init__(self, device: str = "cpu", *, quick: bool = False) -> None:
+    def __init__(self, device: str = "cpu", *, quick: bool = False, seconds: float | None = None) -> None:
+        """``seconds``: the most a row spends timing (None: the mode's, ``QUICK_MAX_RUN_TIME`` or
+        ``MAX_RUN_TIME``), its minimum shrunk to fit: a smoke run that needs numbers, not precise ones."""
         self.device = device
         self.quick = quick
         self.min_run_time = QUICK_MIN_RUN_TIME if quick else MIN_RUN_TIME
         self.max_run_time = QUICK_MAX_RUN_TIME if quick else MAX_RUN_TIME
+        if seconds is not None:
+            self.max_run_time = seconds
+            self.min_run_time = min(self.min_run_time, seconds)
         self.rows: list[BenchRow] = []
         self._groups: dict[int, Hashable] = {}  # id(row) -> the group= it was measured with
         self._emit: Emit = lambda event: None

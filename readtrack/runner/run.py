@@ -98,6 +98,7 @@ def run_plugin(
     keep_history: bool = True,
     group_id: str | None = None,
     settings: dict[str, Any] | None = None,
+    bench_seconds: float | None = None,
 ) -> RunRecord:
     """Run plugin ``name`` and return its record (see the module docstring).
 
@@ -108,7 +109,8 @@ def run_plugin(
     ``options`` reach the plugin as ``ctx.options`` (``{"impl": "triton"}``); ``settings`` are knob values
     (``{"lr": 0.01}``, checked against the plugin's ``config.py``; the record keeps those off the defaults,
     and with any, targets are reported, not asserted); ``emit`` receives every event
-    dict as it happens; setting ``cancel`` from another thread stops the run as cancelled.
+    dict as it happens; setting ``cancel`` from another thread stops the run as cancelled;
+    ``bench_seconds`` caps the time each bench row spends timing (`BenchHarness`; None: the mode's).
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
@@ -158,7 +160,7 @@ def run_plugin(
         if emit is not None:
             emit(event)
 
-    harness = BenchHarness(resolved, quick=quick)
+    harness = BenchHarness(resolved, quick=quick, seconds=bench_seconds)
     ctx = RunContext(
         device=resolved,
         quick=quick,
