@@ -12,12 +12,11 @@ from outside_plugins import plugin_files, write_folder_plugin
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import RichLog, Static
-from tui_driver import region_text, run_app, screen_text, settle, wait_until
+from tui_driver import open_run_screen, region_text, run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
 from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.screens.run_screen import RunScreen
-from readtrack.tui.widgets.knobs_panel import KnobsPanel
 
 FILES = plugin_files()
 
@@ -52,13 +51,7 @@ def test_a_config_that_does_not_import_is_its_file_and_line_in_the_panel_and_on_
     said = f"{path}:{line_of(path, 'knb(')}: NameError: name 'knb' is not defined"
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> dict[str, object]:
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
-        assert isinstance(screen, RunScreen)
-        panel = screen.query_one(KnobsPanel)
-        await wait_until(pilot, lambda: bool(panel.display), timeout=30)
-        await settle(app, pilot)
+        screen, panel = await open_run_screen(app, pilot, lambda panel: bool(panel.display))
         seen: dict[str, object] = {"panel": "".join(region_text(app, panel))}
         await pilot.press("enter")  # run: refused at once, with the same line
         await wait_until(
@@ -92,12 +85,7 @@ def test_an_experiment_that_fails_as_it_imports_is_its_file_and_line_in_the_resu
     said = f"{path}:{line_of(path, 'scale_of')}: NameError: name 'scale_of' is not defined"
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> dict[str, str]:
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
-        screen = app.screen
-        assert isinstance(screen, RunScreen)
-        panel = screen.query_one(KnobsPanel)
-        await wait_until(pilot, lambda: bool(panel.knobs), timeout=30)  # config.py is fine: its knobs
+        screen, _ = await open_run_screen(app, pilot)  # config.py is fine: its knobs
         await pilot.press("enter")
         await wait_until(pilot, lambda: not screen.running and screen.record is not None, timeout=120)
         await settle(app, pilot)

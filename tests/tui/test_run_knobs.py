@@ -15,7 +15,16 @@ from fake_plugins import KNOBBY_CONFIG, write_plugin
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_driver import read_the_whole_pane, region_text, run_app, screen_text, settle, wait_until, words_shown
+from tui_driver import (
+    open_run_screen,
+    read_the_whole_pane,
+    region_text,
+    run_app,
+    screen_text,
+    settle,
+    wait_until,
+    words_shown,
+)
 
 from readtrack.catalog import edits
 from readtrack.history import runs as history
@@ -55,18 +64,6 @@ def knobby(user_dir: Path, catalog_file: Path) -> Path:
     return folder
 
 
-async def open_knobs(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[RunScreen, KnobsPanel]:
-    """Enter: the run screen, once its knobs are read (a worker)."""
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
-    screen = app.screen
-    assert isinstance(screen, RunScreen)
-    panel = screen.query_one(KnobsPanel)
-    await wait_until(pilot, lambda: bool(panel.knobs), timeout=30)
-    await settle(app, pilot)
-    return screen, panel
-
-
 def plain(renderable: object) -> str:
     console = Console(width=100, record=True, file=io.StringIO())
     console.print(renderable)
@@ -104,7 +101,7 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
     p saves the shown run's plot as a PNG in the data dir's plots folder and the notice names the file."""
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> dict[str, object]:
-        screen, panel = await open_knobs(app, pilot)
+        screen, panel = await open_run_screen(app, pilot)
         seen: dict[str, object] = {"start": rows(app, panel)}
         await pilot.press("K")  # the knobs: the first, steps, highlighted
         assert screen.focused is panel.query_one("#knobs-list")
@@ -208,7 +205,7 @@ def test_every_knob_shows_its_value_default_allowed_and_meaning_at_both_sizes(
     name, value, default and what it allows, whole; moving through them shows each one's meaning whole."""
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[dict[str, list[str]], list[str], str]:
-        _, panel = await open_knobs(app, pilot)
+        _, panel = await open_run_screen(app, pilot)
         await pilot.press("K")
         await settle(app, pilot)
         shown = rows(app, panel)
@@ -333,11 +330,7 @@ def test_a_config_that_does_not_load_is_said_in_the_panel_and_the_screen_works(
     edits.set_fields(catalog_file, "adamw", {"plugin": "badknobs"})
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, bool]:
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
-        panel = app.screen.query_one(KnobsPanel)
-        await wait_until(pilot, lambda: bool(panel.display), timeout=30)
-        await settle(app, pilot)
+        _, panel = await open_run_screen(app, pilot, lambda panel: bool(panel.display))
         text = " ".join(panel_words(app, panel))
         await pilot.press("K", "space", "escape")
         await settle(app, pilot)
@@ -378,7 +371,7 @@ def test_a_value_typed_for_the_last_of_many_knobs_is_seen_where_it_is_typed(
     edits.set_fields(catalog_file, "adamw", {"plugin": "many"})
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str, str | None]:
-        screen, panel = await open_knobs(app, pilot)
+        screen, panel = await open_run_screen(app, pilot)
         await pilot.press("K", "G", "e")
         field = panel.query_one("#knobs-input", Input)
         assert screen.focused is field and field.value == "24"

@@ -14,6 +14,8 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from readtrack.tui.app import MainScreen, ReadtrackApp
+from readtrack.tui.screens.run_screen import RunScreen
+from readtrack.tui.widgets.knobs_panel import KnobsPanel
 from readtrack.tui.widgets.paper_table import PaperTable
 
 T = TypeVar("T")
@@ -42,6 +44,24 @@ def _holds(condition: Callable[[], bool]) -> bool:
         return condition()
     except NoMatches:
         return False
+
+
+async def open_run_screen(
+    app: ReadtrackApp,
+    pilot: Pilot[None],
+    ready: Callable[[KnobsPanel], bool] = lambda panel: bool(panel.knobs),
+) -> tuple[RunScreen, KnobsPanel]:
+    """Enter on the list's row: the run screen and its knobs panel, once ``ready(panel)`` holds (a worker
+    reads the knobs; a plugin whose config.py is broken shows its error instead: ``panel.display``),
+    settled."""
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    panel = screen.query_one(KnobsPanel)
+    await wait_until(pilot, lambda: ready(panel), timeout=30)
+    await settle(app, pilot)
+    return screen, panel
 
 
 def run_app(
