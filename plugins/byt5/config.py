@@ -31,7 +31,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="AdamW's peak rate for both models; 0: each its own (experiment.LR, the grid's pick)",
+        help="AdamW's peak rate for both models",
+        means={0.0: "each its own, the grid's pick: bytes 3e-3, subwords 1e-3"},
         paper="Adafactor, T5's inverse square-root schedule",
     )
     batch: int = knob(32, low=1, high=4096, help="training sentences per step", paper="2^20 tokens")

@@ -26,7 +26,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of every variant; 0: each its best of 1e-3, 3e-3 on validation (quick: 3e-3)",
+        help="Adam's rate of every variant",
+        means={0.0: "each its best of 1e-3, 3e-3 on validation (quick: 3e-3)"},
         paper="5e-4 for the ResNets (Adam, decoupled weight decay)",
     )
     batch: int = knob(

@@ -31,7 +31,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of both LeNets; 0: each its best of 1e-3, 3e-3, 1e-2 (quick: seed 0's choice)",
+        help="Adam's rate of both LeNets",
+        means={0.0: "each its best of 1e-3, 3e-3, 1e-2 (quick: seed 0's choice)"},
         paper="not stated for Adam (AlexNet: SGD at 0.01, chosen per network)",
     )
     batch: int = knob(64, low=1, high=1024, help="images per LeNet-5 step", paper="128 (AlexNet)")

@@ -28,7 +28,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of both models; 0: each its best of 1e-3, 3e-3, 1e-2 (quick: 3e-3, 1e-2)",
+        help="Adam's rate of both models",
+        means={0.0: "each its best of 1e-3, 3e-3, 1e-2 (quick: 3e-3, 1e-2)"},
         paper="peak 0.05/√d with warm-up (Transformer schedule)",
     )
     batch: int = knob(32, low=1, high=1024, help="sequences of 24 frames per step (and per BatchNorm batch)")

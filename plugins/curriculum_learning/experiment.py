@@ -330,6 +330,8 @@ def bench(ctx: RunContext) -> None:
         ctx.bench.measure(
             f"parity GRU(32) forward + backward, 64 strings of {length} bits",
             step,
+            baseline=length == 2,  # the longer strings' training step against the shorter's
+            group="training",
             tokens=64 * length,
             unit="bits/s",
             shape=(64, length),

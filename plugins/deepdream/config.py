@@ -21,7 +21,8 @@ class Config:
         2,
         low=0,
         high=8,
-        help="the tricks' random shift: |dy|, |dx| ≤ jitter pixels each step (0: no jitter)",
+        help="the tricks' random shift: |dy|, |dx| ≤ jitter pixels each step",
+        means={0: "no jitter"},
         paper="32 pixels on 224×224 images (the notebook)",
     )
     octaves: int = knob(
@@ -32,7 +33,12 @@ class Config:
         paper="4 octaves, ×1.4 (the notebook)",
     )
     l2: float = knob(
-        1e-3, low=0.0, high=1.0, help="λ, the tricks' L2 prior on the image (0: none)", paper="not stated"
+        1e-3,
+        low=0.0,
+        high=1.0,
+        help="λ, the tricks' L2 prior on the image",
+        means={0.0: "none"},
+        paper="not stated",
     )
     start: str = knob(
         "mean",

@@ -21,7 +21,8 @@ class Config:
         0.5,
         low=0.0,
         high=1.0,
-        help="share of the FIM arm's documents rearranged (0: a left-to-right model, like the other arm)",
+        help="share of the FIM arm's documents rearranged",
+        means={0.0: "a left-to-right model, like the other arm"},
         paper="0.5 (FIM for free; 0.9 too)",
     )
     spm_rate: float = knob(

@@ -27,7 +27,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="AdamW's rate for every model; 0: each arm its best of 3e-4, 1e-3 on validation (quick: 1e-3)",
+        help="AdamW's rate for every model",
+        means={0.0: "each arm its best of 3e-4, 1e-3 on validation (quick: 1e-3)"},
     )
     batch: int = knob(32, low=1, high=1024, help="images per step", paper="not stated at this scale")
     d_model: int = knob(

@@ -28,7 +28,8 @@ class Config:
         quick=3e-3,
         low=0.0,
         high=1.0,
-        help="AdamW's peak rate, both formats; 0: each format its best of 1e-3, 3e-3 on 500 validation pairs",
+        help="AdamW's peak rate, both formats",
+        means={0.0: "each format its best of 1e-3, 3e-3 on 500 validation pairs"},
         paper="not stated for arithmetic",
     )
     schedule: str = knob(
@@ -43,7 +44,9 @@ class Config:
         help="AdamW's β2 (at its default 0.999 the scratchpad model stalls on some seeds)",
         paper="not stated for arithmetic",
     )
-    clip: float = knob(1.0, low=0.0, high=100.0, help="gradients clipped to this norm (0: not clipped)")
+    clip: float = knob(
+        1.0, low=0.0, high=100.0, help="gradients clipped to this norm", means={0.0: "not clipped"}
+    )
     batch: int = knob(32, low=1, high=4096, help="addition pairs per step")
     d_model: int = knob(
         64,

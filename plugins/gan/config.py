@@ -28,8 +28,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate (β1 0.5) of G and D in both arms; 0: each loss its best of the grid, "
-        "1e-3 non-saturating, 5e-4 saturating",
+        help="Adam's rate (β1 0.5) of G and D in both arms",
+        means={0.0: "each loss its best of the grid, 1e-3 non-saturating, 5e-4 saturating"},
         paper="not stated (momentum SGD)",
     )
     batch: int = knob(128, low=1, high=8192, help="data points and G samples per step", paper="not stated")

@@ -29,7 +29,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both models; 0: each its best of 1e-2, 3e-2, 1e-1 (quick: 3e-2, the grid's)",
+        help="Adam's rate for both models",
+        means={0.0: "each its best of 1e-2, 3e-2, 1e-1 (quick: 3e-2, the grid's)"},
         paper="1e-4 (RMSProp, momentum 0.9)",
     )
     batch: int = knob(32, low=1, high=1024, help="sequences per step, each step a fresh batch")

@@ -31,8 +31,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="fine-tuning's Adam rate for every arm; 0: each its best of 3e-4, 1e-3, 3e-3 on validation "
-        "(quick: 1e-3, 3e-3)",
+        help="fine-tuning's Adam rate for every arm",
+        means={0.0: "each its best of 3e-4, 1e-3, 3e-3 on validation (quick: 1e-3, 3e-3)"},
         paper="6.25e-5",
     )
     labels: int = knob(

@@ -35,13 +35,19 @@ class Config:
         paper="50,257",
     )
     steps: int = knob(
-        250, quick=0, low=0, high=100_000, help="Adam steps per A/B model and rate; 0: no A/B (the quick run)"
+        250,
+        quick=0,
+        low=0,
+        high=100_000,
+        help="Adam steps per A/B model and rate",
+        means={0: "no A/B (the quick run)"},
     )
     lr: float = knob(
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate in the A/B; 0: each block its best of 3e-3, 1e-2, 3e-2",
+        help="Adam's rate in the A/B",
+        means={0.0: "each block its best of 3e-3, 1e-2, 3e-2"},
         paper="tuned per model size",
     )
     batch: int = knob(32, low=1, high=4096, help="sequences per A/B step", paper="512")

@@ -519,6 +519,8 @@ def bench(ctx: RunContext) -> None:
         ctx.bench.measure(
             f"12-layer model forward + backward, {'pre-LN (GPT-2)' if pre_ln else 'post-LN (GPT-1)'}",
             step,
+            baseline=not pre_ln,  # GPT-1's post-LN block: the pre-LN one's ratio is against it, not the BPE
+            group="model",
             tokens=batch * n,
             shape=(batch, n, 64),
             dtype=torch.float32,

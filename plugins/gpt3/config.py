@@ -28,7 +28,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate; 0: the better of 3e-3, 1e-2 on validation prompts (quick: 3e-3, that grid's pick)",
+        help="Adam's rate",
+        means={0.0: "the better of 3e-3, 1e-2 on validation prompts (quick: 3e-3, that grid's pick)"},
         paper="6e-4 to 0.6e-4 by size, cosine decay",
     )
     batch: int = knob(64, low=1, high=4096, help="prompts per step", paper="0.5M to 3.2M tokens")

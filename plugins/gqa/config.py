@@ -34,7 +34,11 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for every model; 0: each its best of 3e-3, 1e-2, 3e-2 (quick: its QUICK_LR)",
+        help="Adam's rate for every model",
+        means={
+            0.0: "each its best of 3e-3, 1e-2, 3e-2 (quick: multi-head 1e-2, GQA-2 3e-2, another group "
+            "count the grid's best)"
+        },
         paper="T5's recipe (Adafactor); uptraining with the same",
     )
     batch: int = knob(32, low=1, high=4096, help="sequences per Adam step", paper="T5's recipe")

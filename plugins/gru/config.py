@@ -27,7 +27,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of every unit; 0: each its own (quick: GRU 3e-2, LSTM 2e-2, RNN 1e-2), else best",
+        help="Adam's rate of every unit",
+        means={0.0: "each its own (quick: GRU 3e-2, LSTM 2e-2, RNN 1e-2), else best"},
     )
     batch: int = knob(64, low=1, high=4096, help="sequences of the adding problem per step")
     hidden: int = knob(32, low=1, high=1024, help="hidden units of each network")

@@ -30,7 +30,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for every model; 0: each its best of 3e-3, 1e-2 (quick: 1e-2)",
+        help="Adam's rate for every model",
+        means={0.0: "each its best of 3e-3, 1e-2 (quick: 1e-2)"},
         paper="not stated for the passkey fine-tuning",
     )
     batch: int = knob(32, low=1, high=1024, help="passkey streams per Adam step")

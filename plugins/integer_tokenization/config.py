@@ -26,7 +26,8 @@ class Config:
         quick=1e-2,
         low=0.0,
         high=1.0,
-        help="AdamW's rate for both arms; 0: each arm its best of 3e-3, 1e-2 on the validation pairs",
+        help="AdamW's rate for both arms",
+        means={0.0: "each arm its best of 3e-3, 1e-2 on the validation pairs"},
     )
     batch: int = knob(128, low=1, high=4096, help="addition examples per step")
     d_model: int = knob(

@@ -31,7 +31,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for every network; 0: each its best of the grid on the validation split",
+        help="Adam's rate for every network",
+        means={0.0: "each its best of the grid on the validation split"},
     )
     seeds: int = knob(
         8, quick=3, low=1, high=32, help="initialisations (each its own task draw) averaged in one run"

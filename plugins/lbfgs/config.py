@@ -22,7 +22,8 @@ class Config:
         0.0,
         low=0.0,
         high=10.0,
-        help="Adam's rate; 0: its best on each problem of 1e-3, 1e-2, 0.1 (full: and 3e-3, 3e-2, 0.3)",
+        help="Adam's rate",
+        means={0.0: "its best on each problem of 1e-3, 1e-2, 0.1 (full: and 3e-3, 3e-2, 0.3)"},
         paper="first-order methods (no Adam then)",
     )
     n: int = knob(50, low=2, high=2000, help="the quadratic's dimension (L-BFGS with m = n is measured too)")

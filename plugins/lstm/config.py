@@ -25,7 +25,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of both; 0: LSTM 2e-2 and RNN 1e-2 (quick), or each its grid's best (full)",
+        help="Adam's rate of both",
+        means={0.0: "LSTM 2e-2 and RNN 1e-2 (quick), or each its grid's best (full)"},
     )
     batch: int = knob(64, low=1, high=4096, help="sequences of the adding problem per step")
     hidden: int = knob(32, low=1, high=1024, help="hidden units of each network")

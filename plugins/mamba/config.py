@@ -32,8 +32,11 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both arms; 0: each model its recorded best of 3e-3, 1e-2, 3e-2 (--impl grid: "
-        "picked in the run on validation sequences)",
+        help="Adam's rate for both arms",
+        means={
+            0.0: "each model its recorded best of 3e-3, 1e-2, 3e-2 (--impl grid: picked in the run on "
+            "validation sequences)"
+        },
         paper="not stated for this task",
     )
     batch: int = knob(16, quick=8, low=1, high=4096, help="sequences per step")

@@ -41,7 +41,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's peak rate for both; 0: each its best of 3e-3, 1e-2, 3e-2 (quick: 3e-3 and 1e-2)",
+        help="Adam's peak rate for both",
+        means={0.0: "each its best of 3e-3, 1e-2, 3e-2 (quick: 3e-3 and 1e-2)"},
         paper="tuned per model",
     )
     batch: int = knob(32, low=1, high=4096, help="sequences per update")

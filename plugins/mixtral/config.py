@@ -26,7 +26,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both models; 0: each its best of 1e-3, 3e-3, 1e-2 (quick: 1e-2)",
+        help="Adam's rate for both models",
+        means={0.0: "each its best of 1e-3, 3e-3, 1e-2 (quick: 1e-2)"},
         paper="not stated",
     )
     batch: int = knob(256, low=1, high=8192, help="examples per Adam step", paper="not stated")

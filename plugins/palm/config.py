@@ -27,7 +27,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both; 0: each its best of 3e-3, 1e-2, 3e-2 (quick: the grid's pick, 1e-2)",
+        help="Adam's rate for both",
+        means={0.0: "each its best of 3e-3, 1e-2, 3e-2 (quick: the grid's pick, 1e-2)"},
         paper="Adafactor, 1e-2 for 10k steps, then 1/√k",
     )
     batch: int = knob(32, low=1, high=4096, help="sequences per step", paper="512 → 2048 sequences")

@@ -29,7 +29,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both models; 0: each its best of 3e-3, 1e-2, 3e-2 (quick: its QUICK_LR)",
+        help="Adam's rate for both models",
+        means={0.0: "each its best of 3e-3, 1e-2, 3e-2 (quick: the PixelCNN 1e-2, the Row LSTM 3e-2)"},
         paper="RMSProp, rate not stated",
     )
     batch: int = knob(64, quick=32, low=1, high=512, help="bars images per step", paper="16 (CIFAR-10)")

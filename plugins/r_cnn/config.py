@@ -29,7 +29,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both detectors; 0: each its better of 3e-3, 1e-2 (quick: seed 0's choice)",
+        help="Adam's rate for both detectors",
+        means={0.0: "each its better of 3e-3, 1e-2 (quick: seed 0's choice)"},
         paper="not stated for Adam (the papers: SGD at 1e-3)",
     )
     batch: int = knob(

@@ -382,6 +382,7 @@ def bench(ctx: RunContext) -> None:
     ctx.bench.measure(
         f"training step (forward + backward), 2 × {sizes[-1]}²",
         step,
+        group="training",  # no training-step baseline here: no ratio against a forward pass
         tokens=2,
         unit="images/s",
         shape=(2, 1, sizes[-1], sizes[-1]),

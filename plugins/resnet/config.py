@@ -26,7 +26,8 @@ class Config:
         0.0,
         low=0.0,
         high=10.0,
-        help="SGD's rate for every network; 0: each its best of 0.03, 0.1, 0.3 (quick: the full run's best)",
+        help="SGD's rate for every network",
+        means={0.0: "each its best of 0.03, 0.1, 0.3 (quick: the full run's best)"},
         paper="0.1",
     )
     batch: int = knob(

@@ -28,7 +28,8 @@ class Config:
         0.0,
         low=0.0,
         high=1000.0,
-        help="the ascent's rate of both arms; 0: each its best of 0.3, 1, 3, 10 (quick 0.3, 1), validated",
+        help="the ascent's rate of both arms",
+        means={0.0: "each its best of 0.3, 1, 3, 10 (quick 0.3, 1), validated"},
     )
     batch: int = knob(16, low=1, high=4096, help="episodes per update")
     seeds: int = knob(4, quick=2, low=1, high=20, help="policies trained (and validation seeds) per arm")

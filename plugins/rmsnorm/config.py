@@ -31,6 +31,7 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for every network; 0: each its best of 3e-3, 1e-2, 3e-2 on the validation split",
+        help="Adam's rate for every network",
+        means={0.0: "each its best of 3e-3, 1e-2, 3e-2 on the validation split"},
     )
     seeds: int = knob(3, quick=1, low=1, high=20, help="initialisations averaged inside one run")

@@ -33,7 +33,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="adding problem: Adam's rate of both; 0: nn.LSTM 2e-2, the RNN 1e-2 (quick) or its grid's best",
+        help="adding problem: Adam's rate of both",
+        means={0.0: "nn.LSTM 2e-2, the RNN 1e-2 (quick) or its grid's best"},
     )
     batch: int = knob(64, low=1, high=4096, help="adding problem: sequences per step")
     hidden: int = knob(32, low=1, high=1024, help="adding problem: hidden units of each network")

@@ -44,7 +44,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both arms; 0: each its best of 3e-3, 1e-2 by validation loss (quick: 1e-2)",
+        help="Adam's rate for both arms",
+        means={0.0: "each its best of 3e-3, 1e-2 by validation loss (quick: 1e-2)"},
         paper="1e-4 with warm-up and linear decay (BERT-base's, table 1)",
     )
     seeds: int = knob(

@@ -354,6 +354,8 @@ def bench(ctx: RunContext) -> None:
         ctx.bench.measure(
             f"model forward + backward (one training step), {size} sequences",
             step,
+            baseline=i == 0,  # the smaller epoch's step: a training step against a training step
+            group="training",
             tokens=size * N,
             shape=(size, N),
             dtype=torch.float32,

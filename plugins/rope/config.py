@@ -29,7 +29,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both models; 0: each its best of 3e-3, 1e-2, 3e-2 (quick: its QUICK_LR)",
+        help="Adam's rate for both models",
+        means={0.0: "each its best of 3e-3, 1e-2, 3e-2 (quick: RoPE 3e-2, learned positions 1e-2)"},
         paper="AdamW (BERT-style pre-training)",
     )
     batch: int = knob(64, low=1, high=4096, help="sequences per Adam step")

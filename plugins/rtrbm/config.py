@@ -27,7 +27,8 @@ class Config:
         quick=2e-2,
         low=0.0,
         high=1.0,
-        help="Adam's peak rate for both arms; 0: each arm its best of 5e-3, 1e-2, 2e-2 on validation videos",
+        help="Adam's peak rate for both arms",
+        means={0.0: "each arm its best of 5e-3, 1e-2, 2e-2 on validation videos"},
         paper="not Adam: plain gradient steps",
     )
     batch: int = knob(32, low=1, high=1024, help="videos per step")

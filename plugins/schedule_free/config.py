@@ -34,13 +34,19 @@ class Config:
         3000, quick=400, low=1, high=100_000, help="the horizon T: steps of every optimiser, one batch each"
     )
     short_steps: int = knob(
-        500, quick=0, low=0, high=100_000, help="a shorter horizon also run, first; 0: none (the quick run)"
+        500,
+        quick=0,
+        low=0,
+        high=100_000,
+        help="a shorter horizon also run, first",
+        means={0: "none (the quick run)"},
     )
     lr: float = knob(
         0.0,
         low=0.0,
         high=1.0,
-        help="every optimiser's peak lr; 0: each its best of 0.005, 0.01, 0.02, 0.05, 0.1 on validation",
+        help="every optimiser's peak lr",
+        means={0.0: "each its best of 0.005, 0.01, 0.02, 0.05, 0.1 on validation"},
         paper="tuned per method",
     )
     batch: int = knob(16, low=1, high=4096, help="fresh examples per step (a stream: none repeats)")

@@ -28,8 +28,11 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both arms; 0: each network its best of 1e-3, 3e-3, 1e-2 on validation scenes "
-        "(quick: its best in quick runs on seeds 100-107, 1e-2 for both)",
+        help="Adam's rate for both arms",
+        means={
+            0.0: "each network its best of 1e-3, 3e-3, 1e-2 on validation scenes (quick: its best in quick "
+            "runs on seeds 100-107, 1e-2 for both)"
+        },
         paper="SGD, 1e-4 (FCN-32s) and 1e-5 (FCN-16s, 8s), momentum 0.99",
     )
     batch: int = knob(

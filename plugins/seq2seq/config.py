@@ -29,7 +29,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both orders; 0: each order its best of 3e-3, 1e-2 on validation pairs",
+        help="Adam's rate for both orders",
+        means={0.0: "each order its best of 3e-3, 1e-2 on validation pairs"},
         paper="SGD at 0.7, halved every half epoch after 5 epochs",
     )
     batch: int = knob(64, low=1, high=4096, help="source sequences per step", paper="128")

@@ -27,7 +27,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate of both denoisers; 0: each its tuned rate (latent 1e-2, pixel 3e-3)",
+        help="Adam's rate of both denoisers",
+        means={0.0: "each its tuned rate (latent 1e-2, pixel 3e-3)"},
     )
     batch: int = knob(256, low=1, high=8192, help="examples per denoiser and autoencoder step")
     width: int = knob(128, low=2, high=2048, help="hidden units of the denoiser's three layers")

@@ -25,7 +25,8 @@ class Config:
         0.0,
         low=0.0,
         high=10.0,
-        help="every arm's rate (one-cycle's peak); 0: each arm its best of the grid on the validation split",
+        help="every arm's rate (one-cycle's peak)",
+        means={0.0: "each arm its best of the grid on the validation split"},
         paper="η_max from the LR range test (1-3 for ResNets on CIFAR-10)",
     )
     steps: int = knob(

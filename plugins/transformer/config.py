@@ -30,7 +30,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="eq. 3's peak rate; 0: its own, d_model^−0.5·warmup^−0.5 (0.018 here), else eq. 3 scaled to it",
+        help="eq. 3's peak rate",
+        means={0.0: "its own, d_model^−0.5·warmup^−0.5 (0.018 here), else eq. 3 scaled to it"},
         paper="eq. 3 (peak 7e-4 for the base model)",
     )
     warmup: int = knob(50, low=1, high=100_000, help="warm-up steps of eq. 3's rate", paper="4000")

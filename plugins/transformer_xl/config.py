@@ -21,7 +21,8 @@ class Config:
         8,
         low=0,
         high=1024,
-        help="states the 'with memory' model caches from the previous segment (0: none; < segment: part)",
+        help="states the 'with memory' model caches from the previous segment",
+        means={0: "none; < segment: part"},
         paper="150 in training on WikiText-103 (the segment's length), 1,600 at evaluation",
     )
     steps: int = knob(400, quick=150, low=1, high=100_000, help="Adam steps, one fresh batch of streams each")

@@ -28,7 +28,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for both arms; 0: each its best of 1e-3, 3e-3, 1e-2 on the validation split",
+        help="Adam's rate for both arms",
+        means={0.0: "each its best of 1e-3, 3e-3, 1e-2 on the validation split"},
         paper="Adagrad, 0.01-0.1",
     )
     batch: int = knob(128, low=1, high=8192, help="images per step", paper="M = 100")

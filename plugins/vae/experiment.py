@@ -302,4 +302,10 @@ def bench(ctx: RunContext) -> None:
             with torch.no_grad():
                 model.importance_weighted_log_likelihood(x, 8)
 
-        ctx.bench.measure(f"importance-weighted log p(x), K = 8, batch {batch}", iw, shape=(batch, 64))
+        ctx.bench.measure(
+            f"importance-weighted log p(x), K = 8, batch {batch}",
+            iw,
+            baseline=batch == sizes[0],  # an evaluation (no backward) against an evaluation
+            group="log p(x)",
+            shape=(batch, 64),
+        )

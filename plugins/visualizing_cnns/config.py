@@ -26,7 +26,8 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate; 0: one network at each of 3e-3 and 6e-3, the one more accurate on validation kept",
+        help="Adam's rate",
+        means={0.0: "one network at each of 3e-3 and 6e-3, the one more accurate on validation kept"},
     )
     batch: int = knob(64, low=1, high=4096, help="training images per step")
     width: int = knob(

@@ -40,8 +40,11 @@ class Config:
         0.0,
         low=0.0,
         high=1.0,
-        help="Adam's rate for every network; 0: each its best of 1e-3, 3e-3, 6e-3 on validation (quick: "
-        "one rate each, the ViT 2e-3, the CNN 6e-3)",
+        help="Adam's rate for every network",
+        means={
+            0.0: "each its best of 1e-3, 3e-3, 6e-3 on validation (quick: one rate each, the ViT 2e-3, the "
+            "CNN 6e-3)"
+        },
     )
     dim: int = knob(
         32, low=1, high=512, help="the ViT's width D (2 heads, 1 when D is odd); MLP 2D", paper="768 (ViT-B)"

@@ -39,7 +39,8 @@ class Config:
         0.0,
         low=0.0,
         high=10.0,
-        help="the students' SGD rate; 0: each its best of 0.03, 0.1, 0.3 on the validation half",
+        help="the students' SGD rate",
+        means={0.0: "each its best of 0.03, 0.1, 0.3 on the validation half"},
     )
     batch: int = knob(256, low=1, high=65_536, help="examples per SGD step, drawn with replacement")
     examples: int = knob(4000, low=10, high=200_000, help="examples per split (weak's train, held-out, test)")

@@ -26,7 +26,8 @@ class Config:
         quick=1e-3,
         low=0.0,
         high=1.0,
-        help="Adam's peak rate for every model; 0: each arm its best of 1e-3 and 3e-3 on validation clips",
+        help="Adam's peak rate for every model",
+        means={0.0: "each arm its best of 1e-3 and 3e-3 on validation clips"},
         paper="1.5e-3 (tiny) to 1.75e-4 (large), AdamW",
     )
     decay: bool = knob(

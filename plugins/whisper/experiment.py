@@ -643,6 +643,8 @@ def bench(ctx: RunContext) -> None:
         ctx.bench.measure(
             f"Whisper forward+backward, {seconds:g} s of audio",
             step,
+            baseline=seconds == (0.25 if ctx.quick else 1.0),  # a training step against a training step
+            group="training",
             tokens=audio.numel(),
             unit="samples/s",
             shape=tuple(mel.shape),

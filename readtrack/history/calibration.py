@@ -159,14 +159,19 @@ FORMER_HOMES = {
 }
 
 
+#: The stages whose own code `fingerprint` leaves out: seeded afresh and never run by a calibration.
+SEPARATE_STAGES = ("check", "bench")
+
+
 def fingerprint(folder: Path) -> str:
     """A hash of the plugin's code (every ``*.py`` that `is_code`) and of the ``readtrack.plugin_kit``
-    modules it imports (transitively), each parsed, docstrings left out.
+    modules it imports (transitively), each parsed, docstrings and a knob's words (`KNOB_WORDS`) left out.
 
-    The ``check`` stage itself (``experiment.py``'s top-level ``def check``) is left out too: the runner seeds
-    every stage afresh (``runner.seed_everything``), so a check cannot move a number the train or bench stage
-    measures, and a check made stricter (a rule ``readtrack practice`` must enforce) needs no recalibration.
-    What the check calls from elsewhere (a helper in ``model.py``, the kit) still counts."""
+    The ``check`` and ``bench`` stages themselves (``experiment.py``'s top-level ``def check`` and ``def
+    bench``) are left out too: the runner seeds every stage afresh (``runner.seed_everything``) and a
+    calibration runs the train stage alone, so neither can move a calibrated number; a check made stricter (a
+    rule ``readtrack practice`` must enforce) or a bench row added or regrouped needs no recalibration. What
+    they call from elsewhere (a helper in ``model.py``, the kit) still counts."""
     digest = hashlib.sha256()
     files = [p for p in sorted(folder.glob("*.py")) if is_code(p)]
     seen: set[Path] = set()
@@ -178,9 +183,12 @@ def fingerprint(folder: Path) -> str:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         files += sorted(_kit_modules(tree) - seen)
         _as_former_imports(tree)
+        _without_knob_words(tree)
         if path.name == "experiment.py":
             tree.body = [
-                node for node in tree.body if not (isinstance(node, ast.FunctionDef) and node.name == "check")
+                node
+                for node in tree.body
+                if not (isinstance(node, ast.FunctionDef) and node.name in SEPARATE_STAGES)
             ]
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
@@ -194,6 +202,28 @@ def fingerprint(folder: Path) -> str:
                 body[0] = ast.Pass()
         digest.update(path.name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+#: The words of a ``knob(...)`` (``config.py``) that say what it means and move no number: its help, what
+#: the paper used, and what its special values mean. `fingerprint` leaves them out, so a help made clearer
+#: needs no recalibration; a default, a range or a choice still moves the fingerprint.
+KNOB_WORDS = frozenset({"help", "paper", "means"})
+
+
+def _without_knob_words(tree: ast.Module) -> None:
+    """Drop `KNOB_WORDS` keywords from every call of ``knob`` (by that name, or ``api.knob``) in ``tree``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            if name == "knob":
+                node.keywords = [k for k in node.keywords if k.arg not in KNOB_WORDS]
 
 
 def is_code(path: Path) -> bool:

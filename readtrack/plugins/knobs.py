@@ -59,6 +59,15 @@ class Knob:
     high: float | None = None
     choices: tuple[Any, ...] = ()
     multiple_of: int | None = None  # int knobs: allowed values are multiples of it (a width its heads divide)
+    #: what special values mean, as (value, words) pairs: ``((0.0, "each arm its best rate"),)``
+    means: tuple[tuple[Any, str], ...] = ()
+
+    def shown(self, value: Any) -> str:
+        """``value`` as a reader reads it: ``--set``'s text, with what it means when the knob says (``0.0
+        (each its best of 3e-3, 1e-2)``)."""
+        same = [w for v, w in self.means if v == value and isinstance(v, bool) == isinstance(value, bool)]
+        words = same[0] if same else None
+        return value_text(value) + (f" ({words})" if words else "")
 
     def default(self, quick: bool) -> Any:
         return self.quick if quick else self.full
@@ -111,7 +120,8 @@ class Knob:
         return value
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "choices": list(self.choices), "allowed": self.allowed()}
+        found = {**dataclasses.asdict(self), "choices": list(self.choices), "allowed": self.allowed()}
+        return found | {"means": [{"value": v, "means": w} for v, w in self.means]}
 
 
 def knob(
@@ -124,11 +134,14 @@ def knob(
     high: float | None = None,
     choices: Sequence[Any] = (),
     multiple_of: int | None = None,
+    means: Mapping[Any, str] | None = None,
 ) -> Any:
     """A field of a plugin's ``Config``: its full-run default, the quick one when it differs, and what it
-    means (see the module docstring)."""
+    means (see the module docstring); ``means`` says what special values stand for (``{0.0: "each its best
+    of 3e-3, 1e-2"}``), shown beside the value wherever readtrack shows one."""
     meta = {"quick": full if quick is _SAME else quick, "help": help, "paper": paper}
     meta |= {"low": low, "high": high, "choices": tuple(choices), "multiple_of": multiple_of}
+    meta |= {"means": tuple((means or {}).items())}
     return dataclasses.field(default=full, metadata={"readtrack.knob": meta})
 
 
@@ -155,11 +168,16 @@ def knobs_of(config: type) -> list[Knob]:
         if meta["multiple_of"] is not None and (kind != "int" or meta["choices"] or meta["multiple_of"] < 1):
             raise KnobError(config, f.name, ": multiple_of= is for int knobs without choices")
         found.append(Knob(f.name, kind, f.default, meta["quick"], meta["help"], meta["paper"],
-                          meta["low"], meta["high"], meta["choices"], meta["multiple_of"]))  # fmt: skip
+                          meta["low"], meta["high"], meta["choices"], meta["multiple_of"],
+                          meta.get("means", ())))  # fmt: skip
         for size in ("full", "quick"):
             problem = _invalid(found[-1], getattr(found[-1], size))
             if problem:
                 raise KnobError(config, f.name, f": its {size} default {problem}")
+        for value, _ in found[-1].means:
+            problem = _invalid(found[-1], value)
+            if problem:
+                raise KnobError(config, f.name, f": means= {problem}")
     return found
 
 

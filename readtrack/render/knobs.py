@@ -15,19 +15,32 @@ from readtrack.plugins.knobs import Knob, value_text
 
 def render_knobs(plugin: str, found: Sequence[Knob], console: Console) -> None:
     """One row a knob: its name, quick and full defaults, what it may be, and what it means (with what the
-    paper used); then how to turn one."""
+    paper used); then how to turn one. Below 100 columns a knob's defaults, range and meaning stack in one
+    cell beside its name, each wrapping at words (a column of its own would cut "reparameterised")."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
     table.add_column("knob", no_wrap=True, style="bold")
-    table.add_column("quick", justify="right", no_wrap=True)
-    table.add_column("full", justify="right", no_wrap=True)
-    table.add_column("allowed", overflow="fold")
-    table.add_column("what it is", ratio=1)
+    narrow = console.width < 100
+    if narrow:
+        table.add_column("defaults, what it may be, what it is", ratio=1)
+    else:
+        table.add_column("quick", justify="right", no_wrap=True)
+        table.add_column("full", justify="right", no_wrap=True)
+        table.add_column("allowed", overflow="fold")
+        table.add_column("what it is", ratio=1)
     for k in found:
         meaning = Text(visible(k.help))
         if k.paper:
             meaning.append(f" (paper: {visible(k.paper)})", style="dim")
+        for value, words in k.means:  # what a special value stands for: "0.0: each its best of 3e-3, 1e-2"
+            meaning.append("\n")
+            meaning.append(visible(f"{value_text(value)}: {words}"))
         quick, full = value_text(k.quick), value_text(k.full)
-        table.add_row(k.name, quick, full, k.allowed(), meaning)
+        if narrow:
+            cell = Text(f"quick {quick} · full {full}" if quick != full else f"quick and full {quick}")
+            cell.append(f" · {k.allowed()}\n", style="dim")
+            table.add_row(k.name, cell.append_text(meaning))
+        else:
+            table.add_row(k.name, quick, full, k.allowed(), meaning)
     console.print(Text(f"{plugin}: {len(found)} knobs", style="bold"))
     console.print(table)
     first = found[0] if found else None

@@ -13,6 +13,7 @@ import pytest
 
 from readtrack.history import runs as history
 from readtrack.plugins import discovery as plugins
+from readtrack.plugins.records import BenchRow
 from readtrack.runner import run_plugin
 from readtrack.standard import run_findings
 
@@ -42,5 +43,23 @@ def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin
     assert stages["check"].comparisons, "the check stage compared nothing"
     rows = stages["bench"].bench
     assert rows and all(r.error is None and r.median_s > 0 and math.isfinite(r.median_s) for r in rows)
+    assert not wrong_baselines(rows)
     assert record.status == "passed"
     assert history.last_run(plugin.name).status == "passed"  # type: ignore[union-attr]
+
+
+def wrong_baselines(rows: list[BenchRow]) -> list[str]:
+    """The rows whose ratio divides a training step (forward and backward) by a forward pass's time, or the
+    other way round (issue 73: transformer's ``forward+backward`` row was "3.1×" its forward baseline)."""
+    wrong = []
+    for row in rows:
+        if row.ratio is None:
+            continue
+        base = next(
+            (b for b in rows if b.baseline and b.median_s * row.ratio == pytest.approx(row.median_s)), None
+        )
+        if base is None:
+            wrong.append(f"{row.label}: a ratio of no baseline row")
+        elif ("backward" in row.label) != ("backward" in base.label):
+            wrong.append(f"{row.label} against {base.label}")
+    return wrong
