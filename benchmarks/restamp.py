@@ -119,7 +119,7 @@ def worktree(rev: str) -> Iterator[Path]:
 def fingerprint_at(tree: Path, folder: str) -> str:
     """The plugin's fingerprint as the code of ``tree`` computes it (its own readtrack)."""
     path = str(tree / "plugins" / folder)
-    probe = "from pathlib import Path\nfrom readtrack.runner import calibration\n"
+    probe = "from pathlib import Path\nfrom readtrack.history import calibration\n"
     probe += f"print(calibration.fingerprint(Path({path!r})))"
     out = subprocess.run(
         [sys.executable, "-c", probe], env=_env(tree), capture_output=True, text=True, check=True
@@ -128,9 +128,10 @@ def fingerprint_at(tree: Path, folder: str) -> str:
 
 
 def train_numbers(tree: Path, name: str, quick: bool, seed: int) -> dict[str, Any]:
-    """Every number the train stage of ``name`` records, run from ``tree`` (one thread, nothing recorded)."""
+    """Every number the train stage of ``name`` records, run from ``tree`` (one thread; recorded in the
+    script's temporary READTRACK_HOME, never the reader's)."""
     argv = [sys.executable, "-m", "readtrack", "run", name, "--only", "train", "--seed", str(seed)]
-    argv += ["--threads", "1", "--device", "cpu", "--json", "--no-record", *(["--quick"] if quick else [])]
+    argv += ["--threads", "1", "--device", "cpu", "--json", *(["--quick"] if quick else [])]
     argv += ["--timeout", "0"]  # a loaded machine may take longer than a stage's limit: numbers do not care
     out = subprocess.run(argv, env=_env(tree), capture_output=True, text=True, cwd=tempfile.gettempdir())
     records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]

@@ -140,18 +140,21 @@ def train(ctx: RunContext) -> None:
     seconds: dict[str, float] = {}
     for done, label in enumerate(NORMS):
         tried = {lr: [_losses(ctx, cfg, seed, label, lr) for seed in seeds] for lr in rates}
+        # the network under test by what normalises it: norm=layer's arm is no RMSNorm, whatever its column
+        arm = f"norm={cfg.norm} in RMSNorm's place" if label == "RMSNorm" and cfg.norm != "rms" else label
         for lr, runs in tried.items():
-            ctx.log(f"{label}, lr {lr:g}: validation losses {[round(r[0], 3) for r in runs]}")
+            ctx.log(f"{arm}, lr {lr:g}: validation losses {[round(r[0], 3) for r in runs]}")
         best = min(tried, key=lambda lr: statistics.mean(r[0] for r in tried[lr]))  # on validation
         test[label] = [r[1] for r in tried[best]]
         seconds[label] = statistics.mean(r[2] for r in tried[best])
         for step, values in enumerate(zip(*(r[3] for r in tried[best]), strict=True)):
             ctx.metric(f"training loss: {label} (its best lr)", step, statistics.mean(values))
+        picked = f"lr {best:g}, the best of {', '.join(f'{r:g}' for r in rates)} on the validation split"
+        per_seed = f"per seed {', '.join(f'{v:.3f}' for v in test[label])}"
         ctx.measured(
             f"{label}: test loss (mean of {len(seeds)} seed(s))",
             statistics.mean(test[label]),
-            f"lr {best:g}, the best of {', '.join(f'{r:g}' for r in rates)} on the validation split; "
-            f"per seed {', '.join(f'{v:.3f}' for v in test[label])}",
+            f"{'' if arm == label else arm + '; '}{picked}; {per_seed}",
         )
         ctx.progress(done + 1, len(NORMS))
     rms, ln, plain = (statistics.mean(test[k]) for k in NORMS)

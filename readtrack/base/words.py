@@ -6,6 +6,7 @@ how an age is said.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -40,3 +41,14 @@ def seeds_label(seeds: Sequence[int], *, sep: str = ",", shortest_range: int = 2
                 parts.extend(str(s) for s in seeds[start:i])
             start = i
     return sep.join(parts)
+
+
+def fmt_seconds(value: float | None) -> str:
+    """A duration as every face of readtrack writes it, three significant digits in the unit that fits:
+    ``6.27 s``, ``7.32 ms``, ``41 µs`` (``–`` for none): one precision for a stage wherever it shows."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"

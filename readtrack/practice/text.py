@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.base.errors import UsageError
 from readtrack.base.safe_text import visible
-from readtrack.base.words import plural
+from readtrack.base.words import fmt_seconds, plural
 from readtrack.plugins import events
 from readtrack.practice import ExerciseStatus
 from readtrack.practice.declared import PracticePlugin
@@ -140,7 +140,7 @@ def progress_printer(console: Console) -> Emit:
             console.print(f"▶ {event['stage']} with your code", highlight=False)
         elif events.is_stage(event, "end") and event.get("status") != "skipped":
             console.print(
-                f"  {event['stage']}: {event.get('status')} in {event.get('duration_s') or 0:.1f} s"
+                f"  {event['stage']}: {event.get('status')} in {fmt_seconds(event.get('duration_s') or 0.0)}"
             )
         elif kind == events.LOG and event.get("stage") == "train":
             console.print(Text(f"  {visible(str(event.get('message', '')))}", style="dim"))

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from readtrack.base.words import fmt_seconds as fmt_seconds  # one duration format (practice uses it too)
+
 STATUS_STYLE = {
     "passed": "green",
     "ok": "green",
@@ -26,15 +28,6 @@ STAGE_GLYPHS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱"
 
 
 # -- numbers ---------------------------------------------------------------------------------------
-def fmt_seconds(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
-
-
 def fmt_bytes(value: float | None) -> str:
     if value is None:
         return "–"
