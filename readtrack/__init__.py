@@ -66,10 +66,12 @@ def run(
             runner.run_plugin(name, device=device, quick=quick, seed=seed_list[0], only=only, settings=single)
         ]
     arms = sweep.plan(plugin.name, config, quick, values)
-    settings = batch.RunSettings(device=device, quick=quick, only=only)
+    readers = sweep.plugin_knob_readers(plugin.info.package, plugin.info.experiments)
+    planned = sweep.sweep_of(plugin.name, arms, seed_list, only, readers)  # knob-blind stages: defaults only
+    settings = batch.RunSettings(device=device, quick=quick, only=only, knob_blind=planned.blind)
     outcomes = batch.run_batch(
-        [], seed_list, settings, workers=jobs or batch.default_jobs(), arms=arms,
-        sweep_id=batch.new_group_id() if swept else None,
+        [], seed_list, settings, workers=jobs or batch.default_jobs(), arms=planned.arms,
+        sweep_id=batch.new_group_id() if swept and planned.swept else None, arm_stages=planned.stages,
     )  # fmt: skip
     return [r for o in outcomes for r in o.runs]
 

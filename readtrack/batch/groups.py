@@ -93,13 +93,23 @@ class RunSettings:
     impl: str | None = None
     threads: int = 1
     settings: tuple[tuple[str, Any], ...] = ()  # knobs turned (``--set``), already checked
+    #: a sweep's: the stages asked for that read no knob, run at the defaults only (`readtrack.batch.sweep`)
+    knob_blind: tuple[str, ...] = ()
 
     def request(
-        self, plugin: str, seed: int, group_id: str = "", turned: tuple[tuple[str, Any], ...] = ()
+        self,
+        plugin: str,
+        seed: int,
+        group_id: str = "",
+        turned: tuple[tuple[str, Any], ...] = (),
+        stages: tuple[str, ...] | None = None,
     ) -> RunRequest:
         """The request of one run of the batch: ``plugin`` at ``seed`` with these settings and ``turned``
-        (a sweep's setting) on top (every field of these settings is a field of the request, by name)."""
+        (a sweep's setting) on top, ``stages`` instead of ``only`` when given (a sweep's setting runs the
+        stages that read knobs); every field of these settings is a field of the request, by name."""
         shared = {**asdict(self), "settings": (*self.settings, *turned)}
+        if stages is not None:
+            shared["only"] = stages
         return RunRequest(plugin=plugin, seed=seed, group_id=group_id, **shared)
 
 
@@ -139,13 +149,20 @@ def new_group_id() -> str:
 Arm = tuple[str, tuple[tuple[str, Any], ...]]
 
 
-def plan(arms: Sequence[Arm], seeds: Sequence[int], settings: RunSettings | None = None) -> list[RunRequest]:
-    """One request per arm (a plugin with its settings) and seed, arms in order, one group id per arm."""
+def plan(
+    arms: Sequence[Arm],
+    seeds: Sequence[int],
+    settings: RunSettings | None = None,
+    stages: Sequence[tuple[str, ...] | None] = (),
+) -> list[RunRequest]:
+    """One request per arm (a plugin with its settings) and seed, arms in order, one group id per arm;
+    ``stages[i]``, when given, the stages arm i runs (else the settings' ``only``)."""
     settings = settings or RunSettings()
     jobs: list[RunRequest] = []
-    for plugin, turned in arms:
+    for i, (plugin, turned) in enumerate(arms):
         group_id = new_group_id()
-        jobs.extend(settings.request(plugin, seed, group_id, turned) for seed in seeds)
+        mine = stages[i] if i < len(stages) else None
+        jobs.extend(settings.request(plugin, seed, group_id, turned, mine) for seed in seeds)
     return jobs
 
 
@@ -218,6 +235,7 @@ def run_batch(
     arms: Sequence[Arm] = (),
     sweep_id: str | None = None,
     executor: Executor | None = None,
+    arm_stages: Sequence[tuple[str, ...] | None] = (),
 ) -> list[PluginOutcome]:
     """Run every plugin on every seed on ``executor`` (by default this machine's fork-server pool of
     ``workers``) and return one outcome per plugin, in order.
@@ -228,11 +246,12 @@ def run_batch(
     does). Raises :class:`BatchCancelled` (its ``outcomes`` are the jobs that ended).
 
     ``arms`` (a sweep: the plugin once per setting, `readtrack.batch.sweep`) replaces ``plugins``: one
-    outcome per arm, each recorded as a group, its runs marked with ``sweep_id``."""
+    outcome per arm, each recorded as a group, its runs marked with ``sweep_id``; ``arm_stages[i]``, when
+    given, the stages arm i runs (a sweep's `readtrack.batch.sweep.Sweep.stages`)."""
     from readtrack.history import runs as history
 
     arms = list(arms) or [(plugin, ()) for plugin in plugins]
-    jobs = plan(arms, seeds, settings)
+    jobs = plan(arms, seeds, settings, arm_stages)
     # each group's setting of the sweep (the knobs its arm turns, on top of those every run shares)
     turned = dict(zip(dict.fromkeys(j.group_id for j in jobs), (t for _, t in arms), strict=True))
     executor = executor or ForkServerPool(workers)
@@ -395,14 +414,19 @@ def run_batch_json(
     arms: Sequence[Arm] = (),
     sweep_id: str | None = None,
     tables: Callable[[Sequence[PluginOutcome]], Sequence[Tabled]] = lambda outcomes: (),
+    arm_stages: Sequence[tuple[str, ...] | None] = (),
+    watch: OnEvent | None = None,
 ) -> int:
     """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
     group once a plugin's seeds have all ended, and a closing ``batch`` line (a sweep's with its ``tables``,
-    `readtrack.batch.sweep.tables` as the CLI passes it). Returns the exit code."""
+    `readtrack.batch.sweep.tables` as the CLI passes it). ``watch`` hears every event too (the CLI's
+    warnings on stderr). Returns the exit code."""
     emit = json_lines(stream)
 
     def on_event(job: Job, event: dict[str, Any]) -> None:
+        if watch is not None:
+            watch(job, event)
         if event.get("type") == events.RECORD:
             event = {
                 "type": events.SEED_RECORD,
@@ -431,7 +455,7 @@ def run_batch_json(
     try:
         outcomes = run_batch(
             plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
-            sweep_id=sweep_id,
+            sweep_id=sweep_id, arm_stages=arm_stages,
         )  # fmt: skip
     except BatchCancelled as stop:
         recorded = [

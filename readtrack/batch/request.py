@@ -18,8 +18,9 @@ _R = TypeVar("_R", bound="RunRequest")
 @dataclass(frozen=True)
 class RunRequest:
     """One run: a plugin at a seed, in the group that collects its seeds, with the knobs it turns
-    (``settings``, already checked: one value each) and how it runs (device, quick, one stage, a stage
-    timeout, an implementation, torch's CPU threads)."""
+    (``settings``, already checked: one value each) and how it runs (device, quick, one stage or a few, a
+    stage timeout, an implementation, torch's CPU threads, and in a sweep the stages its plan judged to read
+    no knob, ``knob_blind``: `readtrack.batch.sweep`)."""
 
     plugin: str
     seed: int = 0
@@ -27,10 +28,11 @@ class RunRequest:
     settings: tuple[tuple[str, Any], ...] = ()
     device: str = "auto"
     quick: bool = False
-    only: str | None = None
+    only: str | tuple[str, ...] | None = None
     timeout: float | None = None
     impl: str | None = None
     threads: int = 1
+    knob_blind: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "settings": [list(pair) for pair in self.settings]})
@@ -43,6 +45,9 @@ class RunRequest:
         if unknown:
             raise ValueError(f"unknown run request field(s): {', '.join(unknown)}")
         data["settings"] = tuple((str(k), v) for k, v in data.get("settings", ()))
+        if isinstance(data.get("only"), list):  # a few stages: a tuple again, so that the request hashes
+            data["only"] = tuple(data["only"])
+        data["knob_blind"] = tuple(data.get("knob_blind", ()))
         return cls(**data)
 
     @property
@@ -67,4 +72,5 @@ class RunRequest:
             "keep_history": False,
             "group_id": self.group_id or None,
             "settings": dict(self.settings),
+            "knob_blind": self.knob_blind,
         }

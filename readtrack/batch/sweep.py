@@ -5,22 +5,36 @@ seeds: each setting is an *arm*, run on every seed in the batch's worker process
 and recorded as a group of its own, every run marked with the sweep's id. The defaults are an arm too, added
 when no combination is them, so that every setting is compared with what the plugin was calibrated on.
 
+A stage that reads no knob is not swept: it runs at the defaults only. The rule (`knob_readers`): a
+stage sees knobs only through ``ctx.config(Config)``, so a stage function of ``experiment.py`` *reads knobs*
+when its body, or a function of the same module it calls by plain name (transitively), holds an attribute
+``.config``; read with `ast`, nothing imported. The runner double-checks: a stage judged knob-blind that
+calls ``ctx.config`` all the same says so (`readtrack.runner.context.RunContext.config`), and the sweep
+prints that warning.
+
+Before it starts, a sweep is a `Sweep`: settings × seeds = runs, and the time its runs took before
+(`readtrack.history.sweeps.stage_times`), said in one line (`Sweep.summary`).
+
 The end is one table per number the train stage reports: each setting's mean ± sd and 95% interval over
-seeds (Student's t, `readtrack.history.spread`), the defaults' row marked, and which settings differ from the
-defaults beyond their intervals (the two intervals do not overlap: a rough, conservative test; with one
-seed there is no interval and nothing is claimed). Torch-free.
+seeds (Student's t, `readtrack.history.spread`; a ratio's on the log scale), the defaults' row marked, and
+which settings differ from the defaults beyond their intervals (the two intervals do not overlap: a rough,
+conservative test). Below `readtrack.history.spread.MIN_RUNS` runs on either side nothing is claimed: the
+row says it has too few runs. Torch-free.
 """
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from readtrack.base.words import plural
 from readtrack.batch.groups import Arm, PluginOutcome
-from readtrack.history.spread import Spread, spreads
+from readtrack.history.spread import MIN_RUNS, Spread, spreads
+from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.knobs import off_default, settings_label
 
 
@@ -49,29 +63,264 @@ def arms(plugin: str, config: type, quick: bool, values: Mapping[str, Sequence[A
     return found
 
 
+# -- which stages read knobs -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KnobReaders:
+    """What `knob_readers` found in a plugin's experiments module: the stages it defines and, of them,
+    those that read knobs."""
+
+    defined: tuple[str, ...]
+    reading: tuple[str, ...]
+
+    def blind(self, asked: Sequence[str]) -> tuple[str, ...]:
+        """The stages of ``asked`` that the module defines and that read no knob."""
+        return tuple(s for s in asked if s in self.defined and s not in self.reading)
+
+
+#: When the module cannot be read (no source, a syntax error, a stage that is not a plain function):
+#: every stage reads knobs, and the sweep runs each at every setting, as it would without this rule.
+EVERY_STAGE = KnobReaders(STAGES, STAGES)
+
+
+def knob_readers(source: str) -> KnobReaders:
+    """The stages of the experiments module ``source`` that read knobs: a stage function whose body, or a
+    module-level function it calls by plain name (transitively), holds an attribute access ``.config``
+    (``ctx.config(Config)``, the one way a stage sees knobs). A stage bound otherwise (imported, assigned)
+    cannot be read, so it counts as reading them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return EVERY_STAGE
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    bound = {name for node in tree.body for name in _bound_names(node)}
+
+    def reads(name: str, seen: set[str]) -> bool:
+        if name in seen or name not in functions:
+            return False
+        seen.add(name)
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Attribute) and node.attr == "config":
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and reads(node.func.id, seen):
+                return True
+        return False
+
+    defined = tuple(s for s in STAGES if s in bound)
+    reading = tuple(s for s in defined if s not in functions or reads(s, set()))
+    return KnobReaders(defined, reading)
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The names a module-level statement binds (a def, an import, an assignment)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
+def plugin_knob_readers(package: str, experiments: str) -> KnobReaders:
+    """`knob_readers` of a plugin's experiments module (``package.experiments``), read from its source
+    without importing it (its package's ``__init__``, the plugin's declaration, is imported to find it)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(f"{package}.{experiments}")
+        get_source = getattr(spec.loader, "get_source", None) if spec is not None else None
+        source = get_source(spec.name) if get_source is not None else None  # type: ignore[union-attr]
+    except Exception:  # a module that cannot be found or read: the runner will say why when it runs
+        return EVERY_STAGE
+    return knob_readers(source) if source else EVERY_STAGE
+
+
+# -- a sweep before it starts ------------------------------------------------------------------------
+#: A sweep of more runs than this asks before it starts, on a terminal (``--yes`` skips the question).
+RUNS_WITHOUT_ASKING = 20
+
+
+def asks(runs: int, confirmed: bool, on_terminal: bool) -> bool:
+    """Whether a sweep of ``runs`` asks before it starts: above `RUNS_WITHOUT_ASKING` on a terminal, unless
+    ``confirmed`` (``--yes``). In a pipe it runs without asking (its plan line printed all the same)."""
+    return runs > RUNS_WITHOUT_ASKING and not confirmed and on_terminal
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a sweep will run: its arms (settings) on its seeds, each arm's stages (the defaults run every
+    stage asked for; another setting only those that read knobs), and the stages asked for that read
+    none (``blind``: run at the defaults only)."""
+
+    plugin: str
+    arms: list[Arm]
+    seeds: list[int]
+    stages: list[tuple[str, ...]]  # per arm, in its order
+    blind: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> int:
+        return len(self.arms) * len(self.seeds)
+
+    @property
+    def swept(self) -> bool:
+        """More than the defaults' setting is left to run (a stage that reads knobs was asked for)."""
+        return len(self.arms) > 1
+
+    def only(self, index: int, asked: str | None) -> str | tuple[str, ...] | None:
+        """The ``only`` of the requests of arm ``index``: what was asked (``--only``, or None for every
+        stage) when the arm runs all of it, else the stages it runs."""
+        every = (asked,) if asked else STAGES
+        return asked if self.stages[index] == tuple(every) else self.stages[index]
+
+    def blind_note(self) -> str:
+        """``check and bench read no knob: run once at the defaults`` (empty when every stage reads one)."""
+        if not self.blind:
+            return ""
+        named = " and ".join(self.blind)
+        verb = "reads" if len(self.blind) == 1 else "read"
+        where = "run once at the defaults" if len(self.seeds) == 1 else "run at the defaults only"
+        return f"{named} {verb} no knob: {where}"
+
+    def summary(self, times: Mapping[str, float], workers: int) -> str:
+        """The plan in one line: settings × seeds = runs, which stages run at the defaults only, and the
+        time expected from ``times`` (each stage's median seconds a run,
+        `readtrack.history.sweeps.stage_times`) on ``workers``."""
+        size = f"{plural(len(self.arms), 'setting')} × {plural(len(self.seeds), 'seed')} = "
+        note = self.blind_note()
+        runs = [(self.plugin, stages) for stages in self.stages for _ in self.seeds]
+        return (
+            f"{self.plugin} sweep: {size}{plural(self.runs, 'run')}"
+            + (f" ({note})" if note else "")
+            + f"; {expected(runs, {self.plugin: times}, workers)}"
+        )
+
+    def lines(self) -> list[str]:
+        """Each setting and the stages it runs, for ``--dry-run``."""
+        labels = [settings_label(dict(turned)) or "defaults" for _, turned in self.arms]
+        width = max(len(label) for label in labels)
+        return [
+            f"  {label:<{width}}  {', '.join(stages)}"
+            for label, stages in zip(labels, self.stages, strict=True)
+        ]
+
+
+def batch_summary(
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    asked: str | None,
+    times: Mapping[str, Mapping[str, float]],
+    workers: int,
+) -> str:
+    """The plan of a batch in one line, as `Sweep.summary` says a sweep's: plugins × seeds = runs and the
+    time expected."""
+    stages = (asked,) if asked else STAGES
+    runs = [(plugin, stages) for plugin in plugins for _ in seeds]
+    size = f"{plural(len(seeds), 'seed')} = {plural(len(runs), 'run')}"
+    size = f"{plugins[0]}: {size}" if len(plugins) == 1 else f"{plural(len(plugins), 'plugin')} × {size}"
+    return f"{size}; {expected(runs, times, workers)}"
+
+
+def expected(
+    runs: Sequence[tuple[str, tuple[str, ...]]], times: Mapping[str, Mapping[str, float]], workers: int
+) -> str:
+    """``about 40 s on 2 workers (...)``: the time ``runs`` (each a plugin and the stages it runs) are
+    expected to take, from ``times`` (plugin -> stage -> median seconds a run) spread over ``workers``; the
+    stages history has no run of are named, not counted."""
+    known = [times.get(plugin, {}).get(stage) for plugin, stages in runs for stage in stages]
+    if all(t is None for t in known):
+        return "time: no recorded run of these stages to go by"
+    lanes = max(1, min(workers, len(runs)))
+    text = f"about {_duration(sum(t for t in known if t is not None) / lanes)} on {plural(lanes, 'worker')}"
+    text += " (from the median time of each stage's recorded runs"
+    missing = list(dict.fromkeys((p, s) for p, stages in runs for s in stages if s not in times.get(p, {})))
+    if missing:
+        plugins = {p for p, _ in missing}
+        many = f"{plural(len(missing), 'stage')} of {plural(len(plugins), 'plugin')}"
+        what = " and ".join(s for _, s in missing) if len(plugins) == 1 else many
+        text += f"; {what} not counted: no recorded run"
+    return text + ")"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def sweep_of(
+    plugin: str, arms_: Sequence[Arm], seeds: Sequence[int], asked: str | None, readers: KnobReaders
+) -> Sweep:
+    """The `Sweep` of ``arms_`` on ``seeds``, the stages ``asked`` (``--only``; None for all) divided by
+    ``readers``: a setting other than the defaults runs only the stages that read knobs, and one left
+    with none is dropped."""
+    every = (asked,) if asked else STAGES
+    blind = readers.blind(every)
+    swept = tuple(s for s in every if s not in blind)
+    kept: list[Arm] = []
+    stages: list[tuple[str, ...]] = []
+    for arm in arms_:
+        mine = tuple(every) if not arm[1] else swept
+        if mine:
+            kept.append(arm)
+            stages.append(mine)
+    return Sweep(plugin, kept, list(seeds), stages, blind)
+
+
+# -- the end: a table per number ----------------------------------------------------------------------
+#: What a row says beside the defaults: ``differs`` (the 95% intervals do not overlap), ``within`` (they
+#: overlap), ``too few runs`` (fewer than `MIN_RUNS` on either side: no verdict), ``no interval`` (a
+#: number missing or not finite on either side) or ``defaults`` (the defaults' row itself).
+Verdict = Literal["differs", "within", "too few runs", "no interval", "defaults"]
+
+#: What a row says of the claim (a target's threshold): ``asserted`` (the run judged it), ``not asserted
+#: with these settings`` (knobs turned: the threshold was calibrated on the defaults), ``not asserted at
+#: this size`` (a quick run of the defaults that only reports it); None for a number that is no claim.
+ClaimState = Literal["asserted", "not asserted with these settings", "not asserted at this size"]
+
+
 @dataclass
 class Row:
-    """One setting's spread of one number over seeds."""
+    """One setting's spread of one number over seeds, and how it stands beside the defaults'."""
 
     settings: str  # "lr=0.01 steps=200", "" for the defaults
     spread: Spread
-    #: the interval lies apart from the defaults' (True), overlaps it (False), or cannot tell (None)
-    differs: bool | None
+    verdict: Verdict
+    #: the fewest runs of this row and the defaults' (what ``too few runs`` counts)
+    fewest: int = 0
+    claim: ClaimState | None = None
 
     @property
     def defaults(self) -> bool:
         return not self.settings
+
+    @property
+    def runs(self) -> int:
+        """How many runs (one per seed) recorded this number."""
+        return len(self.spread.finite)
+
+    @property
+    def differs(self) -> bool | None:
+        """The interval lies apart from the defaults' (True), overlaps it (False), or no verdict (None)."""
+        return {"differs": True, "within": False}.get(self.verdict)
 
     def to_dict(self) -> dict[str, object]:
         low, high = self.spread.ci95
         return {
             "settings": self.settings,
             "defaults": self.defaults,
-            "n": len(self.spread.finite),
+            "runs": self.runs,
             "mean": _number(self.spread.mean),
             "sd": _number(self.spread.std),
             "ci95": [_number(low), _number(high)],
+            "ci95_scale": "log" if self.spread.log_scale else "linear",
+            "verdict": self.verdict,
             "differs_from_defaults": self.differs,
+            "claim": self.claim,
+            **({"passed": self.spread.n_passed} if self.claim == "asserted" else {}),
         }
 
 
@@ -82,7 +331,7 @@ class NumberTable:
     name: str
     target: float | None
     higher_is_better: bool
-    rows: list[Row]
+    rows: list[Row] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,12 +354,33 @@ def tables(outcomes: Sequence[PluginOutcome]) -> list[NumberTable]:
             if name not in found:
                 continue
             spread = found[name]
-            base = defaults.get(name)
-            differs = None if label == "" or base is None else _apart(spread.ci95, base.ci95)
-            rows.append(Row(label, spread, differs))
+            verdict, fewest = (
+                compared(spread, defaults.get(name)) if label else ("defaults", len(spread.finite))
+            )
+            rows.append(Row(label, spread, verdict, fewest, _claim(spread, label)))
         first = next(found[name] for _, found in per_arm if name in found)
         made.append(NumberTable(name, first.target, first.higher_is_better, rows))
     return made
+
+
+def compared(spread: Spread, base: Spread | None) -> tuple[Verdict, int]:
+    """How ``spread`` stands beside the defaults' ``base``, and the fewest runs of the two: no verdict
+    below `MIN_RUNS` runs on either side (two seeds' t interval is ±12.7 standard errors wide)."""
+    if base is None:
+        return "no interval", len(spread.finite)
+    fewest = min(len(spread.finite), len(base.finite))
+    if fewest < MIN_RUNS:
+        return ("too few runs" if fewest > 0 else "no interval"), fewest
+    apart = _apart(spread.ci95, base.ci95)
+    return ("no interval" if apart is None else "differs" if apart else "within"), fewest
+
+
+def _claim(spread: Spread, label: str) -> ClaimState | None:
+    if spread.target is None:
+        return None
+    if spread.kind == "target":
+        return "asserted"
+    return "not asserted with these settings" if label else "not asserted at this size"
 
 
 def _apart(a: tuple[float, float], b: tuple[float, float]) -> bool | None:

@@ -12,12 +12,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from readtrack.base.words import plural
 from readtrack.cli.authoring import say_calibration
 from readtrack.render import new_console, print_json
+
+if TYPE_CHECKING:
+    from readtrack.batch.groups import Job, OnEvent
+    from readtrack.batch.sweep import Sweep
 
 commands = typer.Typer()
 
@@ -43,7 +48,12 @@ def run(
     ),
     section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Start more seeds than --max without asking."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Start without asking: a sweep of over 20 runs, more seeds than --max."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the plan (settings × seeds = runs, the time expected) and stop."
+    ),
     max_seeds: int = typer.Option(
         50, "--max", metavar="N", help="Ask (or, in a pipe, refuse without --yes) above N seeds per plugin."
     ),
@@ -54,7 +64,11 @@ def run(
     timeout: float = typer.Option(None, "--timeout", help="Per-stage timeout in seconds (0: none)."),
     impl: str = typer.Option(None, "--impl", help="Implementation variant, passed as ctx.options['impl']."),
     knob_values: list[str] = typer.Option(
-        None, "--set", metavar="KEY=VALUE", help="Turn a knob (`readtrack knobs NAME`); repeat for more."
+        None,
+        "--set",
+        metavar="KEY=VALUE",
+        help="Turn a knob (`readtrack knobs NAME`); repeat for more. Comma-separated values make a sweep "
+        "(--set lr=1e-3,1e-2): every combination, the defaults added, on every seed.",
     ),
     plot_to: Path = typer.Option(
         None, "--plot", metavar="FILE", help="Then save its curves and bench as FILE.svg or FILE.png."
@@ -66,6 +80,11 @@ def run(
     """Run a paper plugin: check it against a reference, train the tiny claim, benchmark it.
 
     Several seeds (--seeds), several plugins or the whole shelf (--all) run in parallel worker processes.
+
+    Comma-separated --set values make a sweep (--set norm=rms,layer,none --seeds 0-2): every combination
+    of the values, the defaults added, each on every seed, ending in one table per number. A sweep says its
+    size first (settings × seeds = runs, the time expected), asks above 20 runs on a terminal (--yes
+    skips), and runs a stage that reads no knob at the defaults only; --dry-run prints the plan and stops.
     """
     names = list(names or [])
     if seed is not None and seeds is not None:
@@ -80,15 +99,20 @@ def run(
     n_threads = resolve_threads(threads)  # a bad count is answered before torch loads
     from readtrack.runner import run as runner
 
+    blind: tuple[str, ...] = ()  # the stages a sweep judged to read no knob, when it came to the defaults
     if any(len(v) > 1 for v in values.values()):
         one = seed or 0
+        planned = _sweep_plan(names[0], values, seeds or f"{one}-{one}", only, quick, jobs)
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
         sweep_args["threads"] = n_threads
-        _run_sweep(
-            names[0], values, seeds or f"{one}-{one}", jobs, yes, max_seeds, sweep_args, as_json, plot_to
-        )
-        return
+        if planned.swept or dry_run:
+            _run_sweep(planned, jobs, yes, max_seeds, sweep_args, as_json, plot_to, dry_run)
+            return
+        print(f"readtrack: {planned.blind_note()}", file=sys.stderr)  # no stage asked for reads a knob
+        values, blind = {}, planned.blind
     settings = {key: v[0] for key, v in values.items()}
+    if dry_run:
+        _dry_run(names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
         _run_batch(
             names,
@@ -108,6 +132,7 @@ def run(
                 "impl": impl,
                 "threads": n_threads,
                 "settings": tuple(settings.items()),
+                "knob_blind": blind,
             },
             as_json=as_json,
             plot_to=plot_to,
@@ -129,6 +154,7 @@ def run(
             keep_history=not no_record,
             group_id=group,
             settings=settings,
+            knob_blind=blind,
         )
 
     try:
@@ -188,58 +214,150 @@ def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str,
     return knobs.parse_settings(plugin_config(names[0]), pairs, names[0])
 
 
-def _run_sweep(
-    name: str,
-    values: dict[str, list[object]],
-    seeds: str,
-    jobs: int | None,
-    confirmed: bool,
-    max_runs: int,
-    settings_args: dict[str, object],
-    as_json: bool,
-    plot_to: Path | None,
-) -> None:
-    """``readtrack run NAME --set KEY=A,B ...``: every combination on every seed (`runner.sweep`)."""
+def _sweep_plan(
+    name: str, values: dict[str, list[object]], seeds: str, only: str | None, quick: bool, jobs: int | None
+) -> Sweep:
+    """What ``readtrack run NAME --set KEY=A,B ...`` will run (`readtrack.batch.sweep.Sweep`): every
+    combination on every seed, a stage that reads no knob at the defaults only."""
+    from readtrack.base.errors import UsageError
     from readtrack.batch import groups as batch
     from readtrack.batch import sweep
     from readtrack.plugins import discovery as plugins
     from readtrack.plugins import knobs
 
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
-    arms = sweep.plan(plugin.name, config, bool(settings_args["quick"]), values)
-    seed_list = batch.parse_seeds(seeds)
-    runs = len(arms) * len(seed_list)
-    if runs > max_runs and not confirmed:
-        question = (
-            f"a sweep of {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')} is {runs} runs"
-        )
-        _confirm_or_refuse(
-            question, f"{question}, more than {max_runs}: pass --yes to start them (or --max N)"
-        )
-    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
+    arms = sweep.plan(plugin.name, config, quick, values)
+    readers = sweep.plugin_knob_readers(plugin.info.package, plugin.info.experiments)
+    return sweep.sweep_of(plugin.name, arms, batch.parse_seeds(seeds), only, readers)
+
+
+def _run_sweep(
+    planned: Sweep,
+    jobs: int | None,
+    confirmed: bool,
+    max_seeds: int,
+    settings_args: dict[str, object],
+    as_json: bool,
+    plot_to: Path | None,
+    dry_run: bool,
+) -> None:
+    """``readtrack run NAME --set KEY=A,B ...``: the plan said first (on stderr; with ``dry_run`` on stdout,
+    and nothing run), asked above `RUNS_WITHOUT_ASKING` runs on a terminal, then every setting on every
+    seed in worker processes, one table per number at the end."""
+    from readtrack.batch import groups as batch
+    from readtrack.batch import sweep
+    from readtrack.history.sweeps import stage_times
+
+    quick = bool(settings_args["quick"])
     workers = jobs or batch.default_jobs()
+    line = planned.summary(stage_times(planned.plugin, quick), workers)
+    if dry_run:
+        print("\n".join([line, *planned.lines(), "nothing run (--dry-run)"]))
+        raise typer.Exit(0)
+    print(f"readtrack: {line}", file=sys.stderr)
+    question = batch.size_question([planned.plugin], planned.seeds, max_seeds)
+    if question and not confirmed:
+        _confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
+    elif sweep.asks(planned.runs, confirmed, sys.stdin.isatty()) and not typer.confirm(
+        f"readtrack: {plural(planned.runs, 'run')}. Start them?", err=True
+    ):
+        print("readtrack: nothing started", file=sys.stderr)
+        raise typer.Exit(1)
+    blind = {"knob_blind": planned.blind}
+    settings = batch.RunSettings(**settings_args, **blind)  # type: ignore[arg-type]
     sweep_id = batch.new_group_id()
+    watch = _knobs_missed_warning()
     if as_json:
-        code = batch.run_batch_json(sys.stdout, [], seed_list, settings, workers=workers, arms=arms,
-                                    sweep_id=sweep_id, tables=sweep.tables)  # fmt: skip
-        _save_newest_plot(plot_to, plugin.name)
+        code = batch.run_batch_json(
+            sys.stdout,
+            [],
+            planned.seeds,
+            settings,
+            workers=workers,
+            arms=planned.arms,
+            sweep_id=sweep_id,
+            tables=sweep.tables,
+            arm_stages=planned.stages,
+            watch=watch,
+        )
+        _save_newest_plot(plot_to, planned.plugin)
         raise typer.Exit(code)
     from readtrack.render.batches import BatchProgress
     from readtrack.render.sweep import render_sweep
 
     console = new_console()
-    title = f"{plugin.name}: {plural(len(arms), 'setting')} × {plural(len(seed_list), 'seed')}"
+    title = f"{planned.plugin}: {plural(len(planned.arms), 'setting')} × {plural(len(planned.seeds), 'seed')}"
     try:
-        with BatchProgress(console, runs, title) as progress:
-            outcomes = batch.run_batch([], seed_list, settings, workers=workers, on_event=progress, arms=arms,
-                                       sweep_id=sweep_id)  # fmt: skip
+        with BatchProgress(console, planned.runs, title) as progress:
+            outcomes = batch.run_batch(
+                [],
+                planned.seeds,
+                settings,
+                workers=workers,
+                on_event=_also(progress, watch),
+                arms=planned.arms,
+                sweep_id=sweep_id,
+                arm_stages=planned.stages,
+            )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(130) from None
-    render_sweep(plugin.name, sweep.tables(outcomes), console)
+    render_sweep(planned.plugin, sweep.tables(outcomes), console)
     _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     raise typer.Exit(batch.exit_code(outcomes))
+
+
+def _also(first: OnEvent, then: OnEvent) -> OnEvent:
+    """An event watcher that hands each event to ``first``, then to ``then``."""
+
+    def both(job: Job, event: dict[str, Any]) -> None:
+        first(job, event)
+        then(job, event)
+
+    return both
+
+
+def _knobs_missed_warning() -> OnEvent:
+    """An event watcher that prints, once per stage on stderr, that a stage judged knob-blind called
+    ``ctx.config`` after all (`readtrack.runner.context.knobs_missed`)."""
+    said: set[object] = set()
+
+    def watch(job: Job, event: dict[str, Any]) -> None:
+        stage = event.get("knobs_missed")
+        if stage and stage not in said:
+            said.add(stage)
+            print(f"readtrack: {event.get('message')}", file=sys.stderr)
+
+    return watch
+
+
+def _dry_run(
+    names: list[str],
+    run_all: bool,
+    only_tag: str | None,
+    section: str | None,
+    seeds: str | None,
+    seed: int | None,
+    only: str | None,
+    quick: bool,
+    jobs: int | None,
+) -> None:
+    """``readtrack run ... --dry-run`` of one run or a batch: plugins × seeds = runs and the time expected,
+    on stdout; nothing runs (exit 0)."""
+    from readtrack.batch import groups as batch
+    from readtrack.batch.sweep import batch_summary
+    from readtrack.history.sweeps import stage_times
+
+    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
+    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed or 0]
+    workers = 1 if len(plugins) * len(seed_list) == 1 else jobs or batch.default_jobs()
+    times = {plugin: stage_times(plugin, quick) for plugin in plugins}
+    print(batch_summary(plugins, seed_list, only, times, workers))
+    print("nothing run (--dry-run)")
+    raise typer.Exit(0)
 
 
 def _confirm_or_refuse(question: str, refusal: str) -> None:
@@ -287,7 +405,8 @@ def _run_batch(
         resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
     workers = jobs or batch.default_jobs()
     if as_json:
-        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers)
+        watch = _knobs_missed_warning()
+        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch)
         _save_newest_plot(plot_to, plugins[0])
         say_calibration(names)
         raise typer.Exit(code)
@@ -299,7 +418,13 @@ def _run_batch(
     started = time.perf_counter()
     try:
         with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
-            outcomes = batch.run_batch(plugins, seed_list, settings, workers=workers, on_event=progress)
+            outcomes = batch.run_batch(
+                plugins,
+                seed_list,
+                settings,
+                workers=workers,
+                on_event=_also(progress, _knobs_missed_warning()),
+            )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(130) from None
@@ -349,17 +474,21 @@ def run_history(
 @commands.command()
 def compare(
     name: str = typer.Argument(
-        ..., metavar="NAME", help="A plugin, or a sweep's id (see `readtrack history`)."
+        ..., metavar="NAME", help="A plugin, or an id `readtrack history` prints (a run's, a sweep's ...)."
+    ),
+    ids: list[str] = typer.Argument(
+        None, metavar="[ID]...", help="Runs, multi-seed runs or sweeps to compare (ids or their start)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON (every number)."),
     every_row: bool = typer.Option(False, "--all", help="Show the numbers that did not change too."),
 ) -> None:
     """Compare a plugin's last two runs: check errors, targets, measured values, bench medians (what
     changed; --all for every number), their knobs first when they differ. After a sweep, or given a
-    sweep's id: its settings side by side, each the mean over its seeds."""
+    sweep's id: its settings side by side, each the mean over its seeds. Given ids (`readtrack compare
+    NAME ID ID...`, any id `readtrack history` prints): two compared, or more side by side."""
     from readtrack.history import sweeps as sweeps_history
 
-    comparison = sweeps_history.compare(name)
+    comparison = sweeps_history.compare(name, ids or [])
     if as_json:
         print_json(comparison.to_dict())
         return
@@ -478,7 +607,9 @@ def _practice_settings(name: str, train: bool, pairs: list[str]) -> dict[str, ob
 def plot(
     name: str = typer.Argument(..., metavar="NAME"),
     ids: list[str] = typer.Argument(
-        None, metavar="[RUN_ID]...", help="Runs or groups (default: the newest)."
+        None,
+        metavar="[ID]...",
+        help="Any id `readtrack history` prints: runs, multi-seed runs, sweeps (default: the newest).",
     ),
     output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="FILE.svg or FILE.png"),
 ) -> None:

@@ -22,6 +22,12 @@ from readtrack.plugins.records import RunRecord, jsonable
 #: A column: a run made alone, or the runs of one multi-seed run together.
 Entry = RunRecord | GroupRecord
 
+#: What a † beside a claim's number says, wherever runs are compared: a column with knobs turned reported it.
+NOT_ASSERTED = (
+    "not asserted with these settings: the claim's threshold is calibrated on the defaults, so a run with "
+    "knobs turned reports the number without asserting it"
+)
+
 
 @dataclass
 class Delta:
@@ -83,6 +89,8 @@ class RunComparison:
     newer: Entry
     deltas: list[Delta] = field(default_factory=list)
     settings: list[SettingRow] = field(default_factory=list)
+    #: the ids ``readtrack compare`` was given (none: the plugin's two newest runs)
+    ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         turned = {"settings": [s.to_dict() for s in self.settings]} if self.settings else {}
@@ -227,6 +235,30 @@ def knob_defaults(plugin: str, quick: bool) -> dict[str, Any] | None:
         return None
 
 
+def value_meanings(plugin: str, rows: Sequence[SettingRow]) -> list[str]:
+    """What a special value among ``rows`` stands for, as its knob says (``knob(..., means=...)``): ``lr 0.0:
+    each its best of 3e-3, 1e-2``, once each; none when the plugin's knobs cannot be read any more."""
+    from readtrack.plugins import knobs
+    from readtrack.plugins.discovery import plugin_config
+
+    try:
+        config = plugin_config(plugin)
+        declared = {k.name: k for k in knobs.knobs_of(config)} if config is not None else {}
+    except Exception:  # a plugin gone or broken since it ran: the values stand as they are
+        return []
+    found = []
+    for row in rows:
+        knob = declared.get(row.knob)
+        if knob is None:
+            continue
+        for value in row.values:
+            meaning = next((words for v, words in knob.means if v == value and value is not None), None)
+            line = f"{row.knob} {knobs.value_text(value)}: {meaning}" if meaning else ""
+            if line and line not in found:
+                found.append(line)
+    return found
+
+
 # -- several side by side: a sweep -----------------------------------------------------------------
 @dataclass
 class LinedNumber:
@@ -263,11 +295,18 @@ class Lineup:
     sweep_id: str | None = None
     started_at: str = ""
     status: str = ""
+    #: the ids ``readtrack compare`` was given (none: a sweep, the plugin's newest or named by its id alone)
+    ids: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
         """Each column's settings in one line (``defaults`` for a run of the defaults)."""
         return [settings_label(c.info.settings) or "defaults" for c in self.columns]
+
+    @property
+    def idents(self) -> list[str]:
+        """Each column's id as ``readtrack history`` prints it (8 characters of a group's or a run's)."""
+        return [(c.group_id if isinstance(c, GroupRecord) else c.info.run_id)[:8] for c in self.columns]
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(

@@ -4,6 +4,11 @@ A multi-seed run (``readtrack run NAME --seeds 0-4``) reports each target and me
 this way; a target *holds* only when it passed on every seed. Pure Python (``math`` and ``statistics``): the
 CLI and the TUI read it without torch or scipy.
 
+A ratio (a number whose name holds " / " or the word "ratio", every value positive: `Spread.log_scale`) has
+its interval computed on the log scale, the t interval of the logs exponentiated: the interval of its
+geometric mean, never negative (a ratio's seeds spread by factors, and its linear interval at two seeds
+reached -2.9 for values all above 1). Below `MIN_RUNS` values a comparison gives no verdict.
+
 The t quantile comes from inverting Student's t CDF, written with the regularised incomplete beta function
 (Numerical Recipes' continued fraction, §6.4) and bisection; ``tests/test_spread.py`` checks it against the
 published table.
@@ -12,6 +17,7 @@ published table.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,6 +87,25 @@ def t_quantile(p: float, df: float) -> float:
     return 0.5 * (low + high)
 
 
+#: Fewer runs than this of a number give no verdict when two settings are compared: with two, a 95% t
+#: interval spans ±12.7 standard errors (one degree of freedom), so "the intervals overlap" says nothing.
+MIN_RUNS = 3
+
+#: How a number's name says it is a ratio (``"time flash / SDPA"``, ``"loss ratio"``): nothing in a record
+#: marks one, so the name is the signal, as the plugins write them (`is_ratio`).
+_RATIO_NAME = re.compile(r" / |\bratios?\b", re.IGNORECASE)
+
+
+def is_ratio(name: str) -> bool:
+    """Whether ``name`` names a ratio: it holds " / " (``a / b``) or the word "ratio"."""
+    return _RATIO_NAME.search(name) is not None
+
+
+def _exp(x: float) -> float:
+    """e**x, infinite past a float's range (a ratio's interval at two wildly apart seeds)."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
 @dataclass
 class Spread:
     """One number of a plugin over several seeds (a target when ``target`` is set, else a measured value).
@@ -113,13 +138,24 @@ class Spread:
         return statistics.stdev(self.finite) if len(self.finite) > 1 else math.nan
 
     @property
+    def log_scale(self) -> bool:
+        """Whether the interval is computed on the log scale: a ratio (`is_ratio`) whose every value is
+        positive."""
+        return is_ratio(self.name) and bool(self.finite) and all(v > 0 for v in self.finite)
+
+    @property
     def ci95(self) -> tuple[float, float]:
-        """The 95% confidence interval of the mean, mean ± t(0.975, n - 1)·s/√n (NaN below two values)."""
+        """The 95% confidence interval of the mean, mean ± t(0.975, n - 1)·s/√n (NaN below two values); of a
+        ratio (`log_scale`), that interval of the logs, exponentiated (of the geometric mean: positive)."""
         n = len(self.finite)
         if n < 2:
             return math.nan, math.nan
-        half = t_quantile(0.975, n - 1) * self.std / math.sqrt(n)
-        return self.mean - half, self.mean + half
+        values = [math.log(v) for v in self.finite] if self.log_scale else self.finite
+        centre = statistics.fmean(values)
+        half = t_quantile(0.975, n - 1) * statistics.stdev(values) / math.sqrt(n)
+        if self.log_scale:
+            return _exp(centre - half), _exp(centre + half)
+        return centre - half, centre + half
 
     @property
     def low(self) -> float:
@@ -161,6 +197,7 @@ class Spread:
             "mean": self.mean,
             "std": self.std,
             "ci95": [low, high],
+            "ci95_scale": "log" if self.log_scale else "linear",
             "min": self.low,
             "max": self.high,
             "n_passed": self.n_passed if self.kind == "target" else None,
@@ -227,6 +264,7 @@ class GroupRecord:
         return {
             "group_id": self.group_id,
             "plugin": self.plugin,
+            "settings": self.runs[0].info.settings if self.runs else {},  # what the numbers belong to
             "seeds": self.seeds,
             "started_at": self.started_at,
             "status": self.status,

@@ -12,12 +12,21 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from readtrack.base.errors import UsageError
 from readtrack.history import runs as history
-from readtrack.history.comparison import Lineup, RunComparison, knob_defaults, line_up
+from readtrack.history.comparison import (
+    Entry,
+    Lineup,
+    RunComparison,
+    compare_records,
+    knob_defaults,
+    line_up,
+)
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.knobs import settings_label
 from readtrack.plugins.records import RunInfo, RunRecord, RunStatus, float_or_nan, worst_status
@@ -167,10 +176,75 @@ def named(name: str | None, limit: int | None = None) -> list[Listed] | SweepRec
     return found
 
 
-def compare(name: str) -> RunComparison | Lineup:
-    """``readtrack compare NAME``: the two newest finished runs of plugin NAME and how their numbers moved;
-    when the newest is a sweep's, or NAME is a sweep's id, that sweep's settings side by side (each the
-    mean over its seeds). A UsageError when there is nothing to compare."""
+#: What ``readtrack history`` lists as an id (a run's, a multi-seed run's, a sweep's), or the start of it.
+_ID = re.compile(r"[0-9a-z][0-9a-z-]{3,63}")
+
+
+def by_id(ident: str, plugin: str | None = None) -> list[Entry] | SweepRecord | None:
+    """The entry of history whose id starts with ``ident`` (4 characters or more, as `readtrack history`
+    prints them): a sweep, a multi-seed run, or a run (made alone, or one seed of a multi-seed run); only
+    ``plugin``'s when given. None when no id starts so; a UsageError when several do."""
+    start = ident.strip().lower()
+    if not _ID.fullmatch(start):
+        return None
+    mine = " AND plugin = ?" if plugin else ""
+    args = [len(start), start, *([plugin] if plugin else [])]
+    with history.connection() as conn:
+        sweeps = conn.execute(
+            f"SELECT DISTINCT sweep_id FROM run_groups WHERE substr(sweep_id, 1, ?) = ?{mine} LIMIT 2", args
+        ).fetchall()
+        groups = conn.execute(
+            f"SELECT * FROM run_groups WHERE substr(group_id, 1, ?) = ?{mine} LIMIT 2", args
+        )
+        found: list[Any] = [("sweep", row["sweep_id"]) for row in sweeps]
+        found += [("group", row) for row in groups]
+        runs = conn.execute(
+            f"SELECT record, status, pid FROM runs WHERE substr(run_id, 1, ?) = ?{mine} LIMIT 2", args
+        )
+        found += [("run", row) for row in runs]
+        if len(found) > 1:
+            raise UsageError(f"{ident}: several runs have an id that starts so; give more of it")
+        if not found:
+            return None
+        ((kind, item),) = found
+        if kind == "sweep":
+            return _sweep(conn, item)
+        return [history.group_of(conn, item) if kind == "group" else history._record(item)]
+
+
+def columns(plugin: str | None, idents: Sequence[str]) -> tuple[list[Entry], SweepRecord | None]:
+    """The runs and multi-seed runs ``idents`` name (a sweep's id: each of its settings), each once, in
+    order; and the sweep when ``idents`` is one sweep's id. Only ``plugin``'s when given; a UsageError
+    names an id that is no one's, or runs of two plugins."""
+    found: list[Entry] = []
+    swept = None
+    for ident in idents:
+        named = by_id(ident, plugin)
+        if named is None:
+            whose = f" of {plugin}" if plugin else ""
+            listed = f"`readtrack history {plugin}`" if plugin else "`readtrack history`"
+            raise UsageError(f"{ident}: no run{whose} with such an id ({listed} lists them)")
+        if isinstance(named, SweepRecord):
+            swept = named if len(idents) == 1 else None
+            named = list(named.groups)
+        found += [e for e in named if all(_ident(e) != _ident(f) for f in found)]
+    plugins = list(dict.fromkeys(e.info.plugin for e in found))
+    if len(plugins) > 1:
+        raise UsageError(f"{', '.join(idents)}: runs of {' and '.join(plugins)}; compare runs of one plugin")
+    return found, swept
+
+
+def _ident(entry: Entry) -> str:
+    return entry.group_id if isinstance(entry, GroupRecord) else entry.info.run_id
+
+
+def compare(name: str, ids: Sequence[str] = ()) -> RunComparison | Lineup:
+    """``readtrack compare NAME [ID]...``: with no id, the two newest finished runs of plugin NAME and how
+    their numbers moved, or when the newest is a sweep's, or NAME is a sweep's id, that sweep's settings
+    side by side (each the mean over its seeds). With ids (NAME a plugin, or itself the first id): two runs
+    compared, or three and more lined up. A UsageError when there is nothing to compare."""
+    if ids:
+        return compare_ids(name, ids)
     found = history.entries(name, limit=1, finished=True)
     newest = (
         found[0].runs[0].info.sweep_id
@@ -183,3 +257,50 @@ def compare(name: str) -> RunComparison | Lineup:
     lineup = line_up(swept.groups)
     lineup.sweep_id, lineup.started_at, lineup.status = swept.sweep_id, swept.started_at, swept.status
     return lineup
+
+
+def compare_ids(name: str, ids: Sequence[str]) -> RunComparison | Lineup:
+    """``readtrack compare NAME ID...`` (or ``compare ID ID...``): the entries the ids name (a sweep's id:
+    every setting of it), two compared, older first, or more lined up as a sweep's settings are."""
+    plugin: str | None = name
+    idents = list(ids)
+    if not history.entries(name, limit=1) and by_id(name) is not None:  # no plugin's runs: an id
+        plugin, idents = None, [name, *idents]
+    elif plugin:
+        history.plugin_entries(plugin, limit=1)  # an unknown plugin, named with the closest ones
+    found, swept = columns(plugin, idents)
+    if len(found) < 2:
+        raise UsageError(
+            f"{' '.join(idents)}: one run; compare two or more (`readtrack compare {name} ID ID`), or a "
+            "sweep's id"
+        )
+    if len(found) == 2 and swept is None:
+        older, newer = sorted(found, key=lambda e: (e.started_at if isinstance(e, GroupRecord) else
+                                                    e.info.started_at))  # fmt: skip
+        comparison = compare_records(older, newer)
+        comparison.ids = idents
+        return comparison
+    lineup = line_up(found)
+    lineup.ids = idents
+    if swept is not None:
+        lineup.sweep_id, lineup.started_at, lineup.status = swept.sweep_id, swept.started_at, swept.status
+    return lineup
+
+
+def stage_times(plugin: str, quick: bool, limit: int = 30) -> dict[str, float]:
+    """Each stage's median seconds in ``plugin``'s newest ``limit`` finished runs of this size (quick or
+    full), passed or failed (an error or a timeout ends early): what a sweep's plan expects of a run;
+    a stage never recorded is left out."""
+    with history.connection() as conn:
+        rows = conn.execute(
+            "SELECT record FROM runs WHERE plugin = ? AND quick = ? AND status IN ('passed', 'failed')"
+            " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (plugin, int(quick), limit),
+        ).fetchall()
+    durations: dict[str, list[float]] = {}
+    for row in rows:
+        for stage in json.loads(row["record"]).get("stages", []):
+            seconds = stage.get("duration_s")
+            if stage.get("status") in ("passed", "failed") and isinstance(seconds, (int, float)):
+                durations.setdefault(stage["stage"], []).append(float(seconds))
+    return {stage: statistics.median(found) for stage, found in durations.items()}

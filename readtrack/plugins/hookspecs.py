@@ -70,7 +70,8 @@ def readtrack_run_progress(run: RunInfo, event: dict[str, Any]) -> None:
       ``{"type": "stage", "event": "end", "status": ..., "duration_s": ..., "error": ...}`` (status: passed,
       failed, error, timeout, cancelled, skipped);
     - ``{"type": "progress", "done": ..., "total": ..., "message": ...}``;
-    - ``{"type": "log", "message": ...}``;
+    - ``{"type": "log", "message": ...}`` (with ``"knobs_missed": STAGE`` when a stage a sweep judged to
+      read no knob called ``ctx.config`` all the same: `readtrack.batch.sweep`);
     - ``{"type": "metric", "name": ..., "step": ..., "value": ...}``;
     - ``{"type": "result", "kind": "comparison" | "target" | "measured" | "bench", "data": {...}}``.
 

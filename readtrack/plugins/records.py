@@ -193,7 +193,10 @@ class RunRecord:
     stages: list[StageResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as JSON, its setting first (the knobs turned off the defaults, ``{}`` for the
+        defaults; the same as ``info.settings``), so that a reader of ``--json`` sees what the numbers
+        belong to before the numbers."""
+        return {"settings": self.info.settings, **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:

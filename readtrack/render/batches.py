@@ -23,7 +23,8 @@ from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spread
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
 from readtrack.plugins.records import RunRecord
-from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note
+from readtrack.render.cells import fmt_number, fmt_seconds, status_text
+from readtrack.render.headline import claim_verdict, run_headline
 
 DOTS = "·∙•●"
 
@@ -193,18 +194,15 @@ def group_renderables(group: GroupRecord, width: int = 120) -> list[RenderableTy
 
 def render_group(group: GroupRecord, console: Console) -> None:
     info = group.runs[0].info if group.runs else None
-    head = Text(visible(group.plugin), style="bold")
-    if info is not None:
-        head.append(visible(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)}"))
-        head.append(f" · seeds {seeds_label(group.seeds)}" + (" · quick" if info.quick else ""))
     console.print()
-    console.print(head)
+    console.print(run_headline(group.plugin, info, group.seeds))
     for part in group_renderables(group, console.width):
         console.print(part)
     verdict = Text("result: ")
     verdict.append_text(status_text(group.status))
-    held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
-    verdict.append(f" in {fmt_seconds(group.duration_s)} · the claim {held}")
+    verdict.append(f" in {fmt_seconds(group.duration_s)}")
+    claim = claim_verdict(group.runs)
+    verdict.append(f" · {claim}" if claim else "")
     console.print(verdict)
 
 

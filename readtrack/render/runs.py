@@ -19,7 +19,7 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import seeds_label
-from readtrack.history.comparison import Delta, RunComparison
+from readtrack.history.comparison import Delta, RunComparison, value_meanings
 from readtrack.history.spread import GroupRecord
 from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins import events
@@ -34,9 +34,9 @@ from readtrack.render.cells import (
     fmt_si,
     sparkline,
     status_text,
-    threads_note,
     when,
 )
+from readtrack.render.headline import claim_verdict, run_headline
 from readtrack.runner.devices import environment_line
 
 
@@ -70,20 +70,10 @@ def live_printer(console: Console) -> Emit:
 
 
 def render_record(record: RunRecord, console: Console) -> None:
-    """The report after a run: check table, training summary, bench table, environment, verdict."""
+    """The report after a run: its setting, check table, training summary, bench, environment, verdict."""
     info = record.info
     console.print()
-    head = Text(visible(info.plugin), style="bold")
-    head.append(
-        visible(f"  paper {info.paper_id} · {info.device}{threads_note(info.threads)} · seed {info.seed}")
-    )
-    head.append(" · quick" if info.quick else "")
-    console.print(head)
-    if info.settings:
-        turned = Text("settings: ", style="bold")
-        turned.append(visible(settings_label(info.settings)))
-        turned.append(" (off the defaults: targets reported, not asserted)", style="dim")
-        console.print(turned)
+    console.print(run_headline(info.plugin, info))
     for stage in record.stages:
         results, bench = stage_tables(stage)
         for renderable in (*results, *bench):
@@ -100,6 +90,8 @@ def render_record(record: RunRecord, console: Console) -> None:
     verdict.append_text(status_text(record.status))
     verdict.append(f" in {fmt_seconds(record.duration_s)} · ")
     verdict.append(" ".join(f"{s.stage} {s.status}" for s in record.stages))
+    claim = claim_verdict([record])
+    verdict.append(f" · {claim}" if claim else "")
     console.print(verdict)
 
 
@@ -257,8 +249,10 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     if not entries:
         console.print("no runs recorded yet (`readtrack plugins` lists what can run)")
         return
-    # The plugin and the run id are never cut. Below 100 columns the stages are left out (the status sums
-    # them up), the columns sit closer and a cell may wrap at a space ("2026-01-02" over "10:00").
+    # The setting comes first after the plugin (what the numbers belong to); the date, the plugin and the run
+    # id are never cut. Below 100 columns the stages are left out (the status sums them up), the device sits
+    # under the setting, the time under the status, and the columns sit closer; a setting wraps at a space
+    # or after a comma.
     narrow = console.width < 100
     table = Table(
         title="run history, newest first",
@@ -267,48 +261,66 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
         pad_edge=False,
         padding=(0, 1, 0, 0) if narrow else (0, 1),
     )
-    columns = ["started (UTC)", "plugin", "device", "seed", "status", "duration", "stages", "run id"]
+    columns = [
+        "started (UTC)",
+        "plugin",
+        "setting",
+        "seeds",
+        "status",
+        "duration",
+        "stages",
+        "device",
+        "run id",
+    ]
     if narrow:
-        columns.remove("stages")
-        columns[columns.index("duration")] = "time"
+        columns = [c for c in columns if c not in ("duration", "stages", "device")]
     for column in columns:
         table.add_column(
             column,
-            no_wrap=column in ("plugin", "run id"),
+            no_wrap=column in ("started (UTC)", "plugin", "run id", "duration"),
             overflow="fold",
-            min_width=10 if column == "started (UTC)" else None,  # the date stays whole
+            min_width=(8 if narrow else 18) if column == "setting" else None,
         )
     for r in entries:
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
-        setting = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
-        setting += " quick" if info is not None and info.quick else ""
+        device = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
+        device += "" if info is None else " quick" if info.quick else " full"
         if isinstance(r, SweepRecord):
             # narrow: a knob a line, its values wrapping after a comma, never inside a number
-            swept = swept_knobs(r, values=", ", knobs="\n") if narrow else swept_knobs(r)
-            where = Text(visible(setting) + "\n" + f"sweep, {len(r.settings)} settings: {swept}")
+            swept = swept_knobs(r, values=", ", knobs="\n" if narrow else " ")
+            setting = f"a sweep of {len(r.settings)} settings: {swept}"
             seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
         elif isinstance(r, GroupRecord):
-            setting += f" {settings_label(info.settings)}" if info is not None and info.settings else ""
+            setting = (settings_label(info.settings) if info is not None else "") or "defaults"
             passed = sum(run.status == "passed" for run in r.runs)
             seed, ident = seeds_label(r.seeds), r.group_id[:8]
             stages = f"{passed}/{len(r.seeds)} seeds passed"
         else:
-            setting += f" {settings_label(r.info.settings)}" if r.info.settings else ""
+            setting = settings_label(r.info.settings) or "defaults"
             seed = str(r.info.seed)
             stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
             ident = r.info.run_id[:8]
+        where = Text(visible(setting), style="" if setting == "defaults" else "bold")
+        if narrow and device:
+            where.append("\n")
+            where.append(visible(device), style="dim")
+        took = fmt_seconds(r.duration_s) if r.status != "running" else ""
+        status = status_text(r.status) if not (narrow and isinstance(r, SweepRecord)) else sweep_status(r)
+        if narrow and took:
+            status.append(f"\n{took}", style="dim")
         cells: list[str | Text] = [
             when(r.info.started_at if isinstance(r, RunRecord) else r.started_at),
             r.info.plugin if isinstance(r, RunRecord) else r.plugin,
-            where if isinstance(r, SweepRecord) else setting,
+            where,
             seed,
-            status_text(r.status) if not (narrow and isinstance(r, SweepRecord)) else sweep_status(r),
-            fmt_seconds(r.duration_s) if r.status != "running" else "",
+            status,
+            took,
             stages,
+            device,
             ident,
         ]
         if narrow:
-            del cells[6]
+            del cells[5:8]
         table.add_row(*(Text(visible(c)) if isinstance(c, str) else c for c in cells))
     console.print(table)
     legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
@@ -347,17 +359,22 @@ def sweep_counts(sweep: SweepRecord) -> str:
 
 
 def render_comparison(comparison: RunComparison, console: Console, *, every_row: bool = False) -> None:
-    """The two runs, then one row per number under its stage's heading; numbers that did not move (same value,
-    same verdict) are counted, not shown, unless ``every_row``."""
+    """The two runs, each named by its setting first when either turned knobs, then one row per number under
+    its stage's heading; numbers that did not move (same value, same verdict) are counted, not shown, unless
+    ``every_row``; a claim's number a run with knobs turned reported without asserting it is marked †."""
+    from readtrack.history.comparison import NOT_ASSERTED
+
     old, new = comparison.older, comparison.newer
+    turned_any = bool(old.info.settings or new.info.settings)
 
     def label(record: RunRecord | GroupRecord) -> str:
         info = record.info
-        turned = f", {settings_label(info.settings)}" if info.settings else ""
+        setting = f"{settings_label(info.settings) or 'defaults'}: " if turned_any else ""
         if isinstance(record, GroupRecord):
-            seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}{turned}"
-            return f"multi-seed run {record.group_id[:8]} ({record.started_at}, {seeds}, {record.status})"
-        return f"run {info.run_id[:8]} ({info.started_at}, {info.device}{turned}, {record.status})"
+            seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}"
+            ident = f"multi-seed run {record.group_id[:8]}"
+            return f"{setting}{ident} ({record.started_at}, {seeds}, {record.status})"
+        return f"{setting}run {info.run_id[:8]} ({info.started_at}, {info.device}, {record.status})"
 
     head = Text(visible(comparison.plugin), style="bold")
     head.append(visible(f": {label(old)} → {label(new)}"))
@@ -376,7 +393,7 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
             ratio=1 if column == "name" else None,
             min_width=min(longest, 32) if column == "name" else None,
         )
-    section = None
+    section, noted = None, False
     if comparison.settings:  # the knobs first, when the two were run with other settings
         section = "settings"
         table.add_row(Text(section, style="bold"))
@@ -395,22 +412,32 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
         ratio: str | Text = f"{d.ratio:.2f}×" if d.ratio is not None else "–"
         if d.noisy:
             ratio = Text(f"{ratio} ?", style="yellow")
+        marks = [
+            Text("†") if ok is None and d.section == "target" and entry.info.settings else _mark(ok)
+            for ok, entry in ((d.old_passed, old), (d.new_passed, new))
+        ]
         passed = Text("")
-        passed.append_text(_mark(d.old_passed))
-        passed.append(" → " if d.old_passed is not None or d.new_passed is not None else "")
-        passed.append_text(_mark(d.new_passed))
+        passed.append_text(marks[0])
+        passed.append(" → " if marks[0].plain or marks[1].plain else "")
+        passed.append_text(marks[1])
+        noted = noted or "†" in passed.plain
         table.add_row(Text(visible(d.name)), fmt(d.old), fmt(d.new), change_text, ratio, passed)
     if shown or comparison.settings:
         console.print(table)
     if comparison.settings:
         console.print(Text(SETTINGS_LEGEND, style="dim"))
+        for line in value_meanings(comparison.plugin, comparison.settings):
+            console.print(Text(visible(line), style="dim"))
+    if noted:
+        console.print(Text(f"† {NOT_ASSERTED}", style="dim"))
     hidden = len(comparison.deltas) - len(shown)
     if hidden:
         what = "number" if hidden == 1 else "numbers"
+        asked = " ".join([comparison.plugin, *comparison.ids])
         console.print(
             Text(
                 f"{hidden} {what} unchanged (same value, same verdict) not shown: "
-                f"`readtrack compare {visible(comparison.plugin)} --all` shows every number",
+                f"`readtrack compare {visible(asked)} --all` shows every number",
                 style="dim",
             )
         )

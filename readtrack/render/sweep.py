@@ -14,9 +14,9 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural, seeds_label
-from readtrack.batch.sweep import NumberTable
-from readtrack.history.comparison import LinedNumber, Lineup
-from readtrack.history.spread import GroupRecord
+from readtrack.batch.sweep import NumberTable, Row
+from readtrack.history.comparison import NOT_ASSERTED, LinedNumber, Lineup, value_meanings
+from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import settings_label
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
@@ -24,41 +24,89 @@ from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
 
 
 def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) -> None:
-    """Each number's table: settings, seeds, mean ± sd, 95% interval and whether it differs from the
-    defaults beyond both intervals; the defaults' row first and marked."""
+    """Each number's table: one row per setting (named first, the defaults' row first), how many runs
+    recorded it, mean ± sd, 95% interval, how it stands beside the defaults and, for a claim, whether it was
+    asserted; a legend that says what each word means."""
     if not found:
         console.print(f"{plugin}: the sweep's runs reported no number")
         return
     for number in found:
-        title = Text(visible(number.name), style="bold")
-        if number.target is not None:
-            sign = "≥" if number.higher_is_better else "≤"
-            title.append(f"  (the claim: {sign} {number.target:g})", style="dim")
-        console.print(title)
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("settings", ratio=1)
-        for column in ("n", "mean ± sd", "95% interval", "vs defaults"):
-            table.add_column(column, justify="right" if column != "vs defaults" else "left", no_wrap=True)
+        console.print(_title(number))
+        claims = number.target is not None
+        longest = max(len(visible(row.settings)) for row in number.rows)
+        narrow = console.width < 100  # the columns one space apart
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0) if narrow else (0, 1))
+        table.add_column("setting", ratio=1, overflow="fold", min_width=min(max(longest, 8), 14))
+        for column in ("runs", "mean ± sd", "95% interval", "vs defaults", *(["claim"] if claims else [])):
+            left = column in ("vs defaults", "claim")
+            table.add_column(column, justify="left" if left else "right", no_wrap=column != "claim")
+        logs = {row.spread.log_scale for row in number.rows}
         for row in number.rows:
             s = row.spread
             low, high = s.ci95
             spread = fmt_number(s.mean) + ("" if math.isnan(s.std) else f" ± {fmt_number(s.std)}")
             interval = "–" if math.isnan(low) else f"{fmt_number(low)} … {fmt_number(high)}"
-            verdict = {
-                True: Text("differs", style="bold"),
-                False: Text("within"),
-                None: Text("–", style="dim"),
-            }
+            if len(logs) > 1 and not math.isnan(low):  # a ratio with a value ≤ 0 in some row: say which
+                interval += " log" if s.log_scale else " lin"
             label = Text("defaults", style="bold") if row.defaults else Text(visible(row.settings))
-            table.add_row(label, str(len(s.finite)), spread, interval, verdict[row.differs])
+            cells: list[str | Text] = [label, str(row.runs), spread, interval, _verdict(row)]
+            table.add_row(*cells, *([_claim(row)] if claims else []))
         console.print(table)
-    console.print(
-        Text(
-            "differs: the 95% intervals of the setting and the defaults do not overlap; – : no interval "
-            "(one seed) or the defaults' row itself",
-            style="dim",
+    console.print(Text(SWEEP_LEGEND, style="dim"))
+    if any(row.claim == "not asserted with these settings" for number in found for row in number.rows):
+        console.print(Text(CLAIM_LEGEND, style="dim"))
+
+
+#: Under a sweep's tables: what its columns and words mean.
+SWEEP_LEGEND = (
+    "runs: how many runs (one per seed) recorded the number; 95% interval: Student's t over them (a "
+    'ratio\'s, a name with " / " or "ratio", on the log scale: never negative); vs defaults: differs '
+    "when the setting's and the defaults' intervals do not overlap, within when they do; too few (N): "
+    f"only N runs on a side, below {MIN_RUNS}: no verdict (more seeds: --seeds 0-4)"
+)
+#: Under a sweep's tables when a setting reported a claim's number: why it was not asserted.
+CLAIM_LEGEND = (
+    "claim: not asserted with these settings: a claim's threshold is calibrated on the defaults, so a "
+    "setting with knobs turned reports the number without asserting it"
+)
+
+
+def _title(number: NumberTable) -> Text:
+    """The number's name, its claim (``the claim: ≥ 2``) and, for a ratio, that its interval is on the log
+    scale."""
+    title = Text(visible(number.name), style="bold")
+    notes = []
+    if number.target is not None:
+        notes.append(f"the claim: {'≥' if number.higher_is_better else '≤'} {number.target:g}")
+    if all(row.spread.log_scale for row in number.rows):
+        notes.append("a ratio: intervals on the log scale")
+    if notes:
+        title.append(f"  ({'; '.join(notes)})", style="dim")
+    return title
+
+
+def _verdict(row: Row) -> Text:
+    if row.verdict == "defaults":
+        return Text("–", style="dim")
+    if row.verdict == "too few runs":
+        return Text(f"too few ({row.fewest})", style="yellow")
+    if row.verdict == "no interval":
+        return Text("no interval", style="dim")
+    return Text(row.verdict, style="bold" if row.verdict == "differs" else "")
+
+
+def _claim(row: Row) -> Text:
+    """The claim's cell: ``held 3/3`` or ``missed 1/3`` where asserted, else that it was not."""
+    if row.claim == "asserted":
+        passed, runs = row.spread.n_passed, len(row.spread.seeds)
+        return (
+            Text(f"held {passed}/{runs}", style="green")
+            if passed == runs
+            else Text(f"missed {runs - passed}/{runs}", style="red")
         )
-    )
+    if row.claim == "not asserted at this size":
+        return Text("reported (quick)", style="dim")
+    return Text("not asserted" if row.claim else "", style="dim")
 
 
 # -- a sweep in history: its settings (`readtrack history SWEEP_ID`), lined up (`readtrack compare`) ----
@@ -114,26 +162,24 @@ def render_sweep_record(sweep: SweepRecord, console: Console) -> None:
 
 
 def render_lineup(lineup: Lineup, console: Console, *, every_row: bool = False) -> None:
-    """Settings side by side (``readtrack compare SWEEP_ID``): their knobs, then each number that is not
-    the same in every column (``every_row``: every number), one column per setting (the mean over its
-    seeds, ✓/✗ its verdict); as many tables as the width needs, each with the names."""
-    first = lineup.columns[0]
-    seeds = first.seeds if isinstance(first, GroupRecord) else [first.info.seed]
-    what = f"sweep {lineup.sweep_id[:8]}" if lineup.sweep_id else "runs"
+    """Settings or runs side by side (``readtrack compare SWEEP_ID``, ``compare NAME ID ID ID``): their
+    knobs, then each number that is not the same in every column (``every_row``: every number), one column
+    each (a multi-seed run's mean over its seeds, ✓/✗ its verdict, † a claim not asserted with that
+    setting); each column headed by its setting (a sweep's) or its id, as many tables as the width needs."""
     head = Text(visible(lineup.plugin), style="bold")
-    about = [f"{when(lineup.started_at)} UTC"] if lineup.started_at else []
-    about += [first.info.device, *(["quick"] if first.info.quick else []), f"seeds {seeds_label(seeds)}"]
-    about += [lineup.status] if lineup.status else []
-    head.append(visible(f": {what} of {plural(len(lineup.columns), 'setting')} ({', '.join(about)})"))
-    head.append("; each column the mean over its seeds")
+    head.append(visible(f": {_lineup_about(lineup)}"))
     console.print(head)
-    headers = ["defaults" if not c.info.settings else f"#{i}" for i, c in enumerate(lineup.columns, start=1)]
+    headers = _headers(lineup)
+    for header, label, column in zip(headers, lineup.labels, _column_notes(lineup), strict=True):
+        if header != label:  # what a header that is not the setting itself stands for
+            console.print(Text(visible(f"  {header}: {label}{column}"), style="dim"))
     shown = [n for n in lineup.numbers if every_row or not n.same]
     rows: list[tuple[str, str, list[str]]] = [
         ("settings", s.knob, [setting_cell(v, d) for v, d in zip(s.values, s.defaults, strict=True)])
         for s in lineup.settings
     ]
-    rows += [(n.section, n.name, [_lined(n, i) for i in range(len(headers))]) for n in shown]
+    turned = [bool(c.info.settings) for c in lineup.columns]
+    rows += [(n.section, n.name, [_lined(n, i, turned[i]) for i in range(len(headers))]) for n in shown]
     longest = max((len(w) for _, name, _ in rows for w in visible(name).split()), default=4)
     name_width = min(max(longest, 8), 28)
     widths = [max([len(h), *(len(cells[i]) for _, _, cells in rows)]) for i, h in enumerate(headers)]
@@ -141,7 +187,7 @@ def render_lineup(lineup: Lineup, console: Console, *, every_row: bool = False) 
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("name", ratio=1, overflow="fold", min_width=name_width)
         for i in chunk:
-            table.add_column(headers[i], justify="right", no_wrap=True)
+            table.add_column(visible(headers[i]), justify="right", no_wrap=True)
         section = None
         for where, name, cells in rows:
             if where != section:
@@ -153,21 +199,72 @@ def render_lineup(lineup: Lineup, console: Console, *, every_row: bool = False) 
         console.print(table)
     hidden = len(lineup.numbers) - len(shown)
     if hidden:
-        ident = lineup.sweep_id[:8] if lineup.sweep_id else lineup.plugin
+        asked = lineup.sweep_id[:8] if lineup.sweep_id else " ".join([lineup.plugin, *lineup.ids])
         console.print(
             Text(
-                f"{hidden} {'number' if hidden == 1 else 'numbers'} the same in every setting not shown: "
-                f"`readtrack compare {visible(ident)} --all` shows every number",
+                f"{hidden} {'number' if hidden == 1 else 'numbers'} the same in every column not shown: "
+                f"`readtrack compare {visible(asked)} --all` shows every number",
                 style="dim",
             )
         )
-    console.print(Text("settings: * the plugin's default (the setting did not turn the knob)", style="dim"))
+    console.print(Text("settings: * the plugin's default (the column did not turn the knob)", style="dim"))
+    for line in value_meanings(lineup.plugin, lineup.settings):
+        console.print(Text(visible(line), style="dim"))
+    if any("†" in cell for _, _, cells in rows for cell in cells):
+        console.print(Text(f"† {NOT_ASSERTED}", style="dim"))
 
 
-def _lined(number: LinedNumber, i: int) -> str:
-    """One column's value of a number (a bench median in seconds), ✓/✗ when it has a verdict."""
+#: A setting this long or longer is a header ``#N``, explained above the table.
+_LONGEST_HEADER = 16
+
+
+def _headers(lineup: Lineup) -> list[str]:
+    """Each column's header: a sweep's setting (``#N`` when long), else the run's id, which tells two runs
+    of one setting apart."""
+    if lineup.sweep_id is None:
+        return lineup.idents
+    return [label if len(label) < _LONGEST_HEADER else f"#{i}" for i, label in enumerate(lineup.labels, 1)]
+
+
+def _column_notes(lineup: Lineup) -> list[str]:
+    """What a header line says of each column beyond its setting: its seeds and when it ran."""
+    if lineup.sweep_id is not None:
+        return [""] * len(lineup.columns)
+    seeds = [c.seeds if isinstance(c, GroupRecord) else [c.info.seed] for c in lineup.columns]
+    notes = []
+    for column, mine in zip(lineup.columns, seeds, strict=True):
+        started = column.started_at if isinstance(column, GroupRecord) else column.info.started_at
+        which = f", seeds {seeds_label(mine)}" if any(s != seeds[0] for s in seeds) else ""
+        notes.append(f"{which}, {when(started)} UTC, {column.status}")
+    return notes
+
+
+def _lineup_about(lineup: Lineup) -> str:
+    """``sweep 1a2b3c4d of 3 settings (date, cpu, quick, seeds 0-1, passed); each column the mean over its
+    seeds``, or of runs lined up, ``3 runs side by side (cpu, quick)``."""
+    seeds = {tuple(c.seeds) if isinstance(c, GroupRecord) else (c.info.seed,) for c in lineup.columns}
+    about = [f"{when(lineup.started_at)} UTC"] if lineup.started_at else []
+    about += list(dict.fromkeys(c.info.device for c in lineup.columns))
+    about += ["quick"] if all(c.info.quick for c in lineup.columns) else []
+    about += [f"seeds {seeds_label(list(seeds.pop()))}"] if len(seeds) == 1 else []
+    about += [lineup.status] if lineup.status else []
+    what = (
+        f"sweep {lineup.sweep_id[:8]} of {plural(len(lineup.columns), 'setting')}"
+        if lineup.sweep_id
+        else f"{plural(len(lineup.columns), 'run')} side by side"
+    )
+    groups = any(isinstance(c, GroupRecord) for c in lineup.columns)
+    mean = "; a multi-seed column the mean over its seeds" if groups else ""
+    return f"{what} ({', '.join(about)}){mean}"
+
+
+def _lined(number: LinedNumber, i: int, turned: bool) -> str:
+    """One column's value of a number (a bench median in seconds), ✓/✗ when it has a verdict, † for a
+    claim's number a column with knobs turned reported without asserting it."""
     value, passed = number.values[i], number.passed[i]
     text = (fmt_seconds if number.section == "bench" else fmt_number)(value)
+    if passed is None and number.section == "target" and turned and value is not None:
+        return text + " †"
     return text + ("" if passed is None else " ✓" if passed else " ✗")
 
 

@@ -52,6 +52,14 @@ def dtype_name(dtype: Any) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+def knobs_missed(stage: str) -> str:
+    """The warning of a stage that called ``ctx.config`` though a sweep's plan judged it knob-blind."""
+    return (
+        f"warning: {stage} called ctx.config, but readtrack's reading of experiment.py missed it and judged "
+        f"{stage} to read no knob: this sweep ran {stage} at the defaults only"
+    )
+
+
 class RunContext:
     """The object a plugin's ``check``/``train``/``bench`` receives. See the module docstring."""
 
@@ -65,6 +73,7 @@ class RunContext:
         bench: BenchHarness | None = None,
         options: dict[str, Any] | None = None,
         settings: dict[str, Any] | None = None,
+        knob_blind: Sequence[str] = (),
     ) -> None:
         self.device = device
         self.quick = quick
@@ -74,6 +83,10 @@ class RunContext:
         #: the knobs the reader turned (``--set``; `readtrack.plugins.knobs`): while any is set, targets are
         #: reported against their thresholds but assert nothing (they were calibrated on the defaults).
         self.settings: dict[str, Any] = dict(settings or {})
+        #: the stages a sweep's plan judged to read no knob (`readtrack.batch.sweep.knob_readers`), run at
+        #: the defaults only: one that calls `config` all the same says so (`knobs_missed`)
+        self.knob_blind = tuple(knob_blind)
+        self._missed: set[str] = set()
         self._bench = bench
         self._emit = emit or (lambda event: None)
         self.result = StageResult(stage="", status="running")
@@ -83,6 +96,10 @@ class RunContext:
         run's size (``quick``), with the reader's ``--set`` values applied."""
         from readtrack.plugins.knobs import resolve
 
+        stage = self.result.stage
+        if stage in self.knob_blind and stage not in self._missed:  # the plan's reading of it was wrong
+            self._missed.add(stage)
+            self._event(events.LOG, message=knobs_missed(stage), knobs_missed=stage)
         return resolve(config, self.quick, self.settings)
 
     @property

@@ -44,7 +44,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from types import FrameType
@@ -89,7 +89,7 @@ def run_plugin(
     device: str = "auto",
     quick: bool = False,
     seed: int = 0,
-    only: str | None = None,
+    only: str | Sequence[str] | None = None,
     timeout: float | None = None,
     options: dict[str, Any] | None = None,
     threads: int | None = None,
@@ -99,10 +99,12 @@ def run_plugin(
     group_id: str | None = None,
     settings: dict[str, Any] | None = None,
     bench_seconds: float | None = None,
+    knob_blind: Sequence[str] = (),
 ) -> RunRecord:
     """Run plugin ``name`` and return its record (see the module docstring).
 
-    ``only`` runs one stage; ``timeout`` overrides the plugin's per-stage timeout (seconds, 0 = none);
+    ``only`` runs one stage (or those named, in their usual order: a sweep's setting runs the stages that read
+    knobs); ``timeout`` overrides the plugin's per-stage timeout (seconds, 0 = none);
     ``threads`` is torch's CPU thread count (None: ``READTRACK_THREADS``, else 1); ``keep_history=False``
     keeps the run out of history (a multi-seed or shelf run records its runs itself, together, at its end),
     ``group_id`` names the group such a run belongs to;
@@ -110,7 +112,8 @@ def run_plugin(
     (``{"lr": 0.01}``, checked against the plugin's ``config.py``; the record keeps those off the defaults,
     and with any, targets are reported, not asserted); ``emit`` receives every event
     dict as it happens; setting ``cancel`` from another thread stops the run as cancelled;
-    ``bench_seconds`` caps the time each bench row spends timing (`BenchHarness`; None: the mode's).
+    ``bench_seconds`` caps the time each bench row spends timing (`BenchHarness`; None: the mode's);
+    ``knob_blind`` names the stages a sweep judged to read no knob (`RunContext.config` warns if one does).
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
@@ -121,9 +124,11 @@ def run_plugin(
 
     plugin = plugins.load_plugin(name)
     info = plugin.info
-    if only is not None and only not in STAGES:
-        raise UsageError(f"unknown stage {only!r}: use one of {', '.join(STAGES)}")
-    stages = [only] if only else list(STAGES)
+    asked = [only] if isinstance(only, str) else list(only or ())
+    for stage in asked:
+        if stage not in STAGES:
+            raise UsageError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    stages = [s for s in STAGES if s in asked] if asked else list(STAGES)
     resolved = devices.resolve_device(device, info.devices, plugin=name)
     limit = info.stage_timeout if timeout is None else timeout
     turned = knobs.checked(info.name, info.package, quick, settings or {})
@@ -169,6 +174,7 @@ def run_plugin(
         bench=harness,
         options=run.options,
         settings=turned,
+        knob_blind=knob_blind,
     )
     results: list[StageResult] = []
     started = time.perf_counter()

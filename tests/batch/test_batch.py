@@ -114,7 +114,7 @@ def test_a_target_failing_on_one_seed_fails_the_multi_seed_run_and_names_the_see
     assert result.returncode == 1, result.stdout + result.stderr
     assert "draw above the bar failed on seed 3" in result.stdout
     assert "4/5" in result.stdout  # seeds passed, in the spread table
-    assert "does not hold on every seed" in result.stdout
+    assert "the claim does not hold on seed 3" in result.stdout
 
     (entry,) = history.entries("lucky")
     assert isinstance(entry, GroupRecord)
@@ -287,7 +287,7 @@ def test_run_show_and_history_display_the_thread_count(user_dir: Path, catalog_f
 
     edits.set_fields(catalog_file, "adamw", {"plugin": "good"})
     result = run_cli("run", "good", "--device", "cpu", "--threads", "2", "--only", "train")
-    assert "cpu · 2 threads · seed 0" in result.stdout
+    assert "seed 0 · cpu · 2 threads" in result.stdout
     assert "cpu×2" in run_cli("history").stdout
     assert "good: passed · cpu×2 · seed 0" in run_cli("show", "adamw").stdout
     shown = json.loads(run_cli("show", "adamw", "--json").stdout)

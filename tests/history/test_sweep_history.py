@@ -59,11 +59,9 @@ def test_a_sweep_is_one_entry_its_id_shows_its_settings_and_compare_lines_them_u
         listed = lines_of(run_cli("history", "knobby", env={"COLUMNS": str(width)}))
         text = "\n".join(listed)
         assert ident[:8] in text
-        if width == 120:
-            assert "decay=0.8,0.5,0.9" in text
-        else:  # a knob a line, wrapping after a comma, never inside a number
-            assert {"decay=0.8,", "0.5,", "0.9"} <= set(text.split())
-        assert {"sweep,", "3", "settings:"} <= set(text.split())  # a cell may wrap between words
+        # the setting column: a knob a line, wrapping after a comma, never inside a number
+        assert {"decay=0.8,", "0.5,", "0.9"} <= set(text.split())
+        assert {"a", "sweep", "of", "3", "settings:"} <= set(text.split())  # a cell may wrap between words
         assert sum(ident[:8] in line for line in listed) == 1  # one entry, not one per setting
         assert max(len(line) for line in listed) <= width
     assert "4/6 passed" in run_cli("history", env={"COLUMNS": "80"}).stdout
@@ -80,11 +78,13 @@ def test_a_sweep_is_one_entry_its_id_shows_its_settings_and_compare_lines_them_u
     for target in ("knobby", ident[:8]):  # the newest of knobby is the sweep: its settings side by side
         lined = lines_of(run_cli("compare", target, env={"COLUMNS": "80"}))
         assert max(len(line) for line in lined) <= 80
-        assert next(line for line in lined if "#2" in line).split() == ["name", "defaults", "#2", "#3"]
+        header = next(line for line in lined if line.split()[:1] == ["name"]).split()
+        assert header == ["name", "defaults", "decay=0.5", "decay=0.9"]  # each column headed by its setting
         decay = next(line for line in lined if line.split()[:1] == ["decay"]).split()
         assert decay == ["decay", "0.8*", "0.5", "0.9"]  # the default's value, marked
         loss = next(line for line in lined if line.split()[:2] == ["final", "loss"]).split()
-        assert loss == ["final", "loss", "0.1074", "✗", "9.766e-04", "0.3487"]  # asserted or reported
+        assert loss == ["final", "loss", "0.1074", "✗", "9.766e-04", "†", "0.3487", "†"]  # asserted or not
+        assert any(line.startswith("† not asserted with these settings") for line in lined)
     probe = (  # the knobs' defaults come from config.py alone: neither listing nor comparing imports torch
         f"import sys; sys.argv = ['readtrack', 'compare', {ident[:8]!r}]\n"
         "from readtrack.cli import app as cli\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
@@ -160,7 +160,8 @@ def test_ctrl_c_in_a_sweep_keeps_the_finished_runs_says_so_and_history_shows_wha
     out, err = process.communicate(timeout=300)
     assert process.returncode == 130, "".join(seen) + out + err
     assert "Traceback" not in err and "Traceback" not in out, err
-    (message,) = [line for line in err.splitlines() if line.strip()]
+    plan, message = [line for line in err.splitlines() if line.strip()]  # the sweep's plan said first
+    assert plan.startswith("readtrack: paused sweep: 3 settings × 2 seeds = 6 runs; ")
     assert message.startswith(
         "readtrack: cancelled: recorded 3 finished runs (paused defaults seeds 0-1; paused decay=0.5 seeds "
         "0); not finished, not recorded: paused decay=0.5 seeds 1; paused decay=0.9 seeds 0-1;"

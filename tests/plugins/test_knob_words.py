@@ -96,3 +96,21 @@ def test_a_knobs_words_are_not_code_for_the_fingerprint(tmp_path: Path) -> None:
     assert calibration.fingerprint(folder) == first
     (folder / "config.py").write_text(config.format(default=0.001, help="the rate", means="each its best"))
     assert calibration.fingerprint(folder) != first
+
+
+def test_compare_says_what_a_special_value_in_its_settings_means(user_dir: Path) -> None:
+    """A sweep over ``decay=0,0.5`` lined up by ``compare``: "0.0" is what the knob's ``means`` says."""
+    from fake_plugins import KNOBBY_CONFIG, KNOBBY_EXPERIMENT, write_plugin
+
+    folder = write_plugin(user_dir, "knobby", KNOBBY_EXPERIMENT)
+    old = 'help="the loss\'s factor per step"'
+    assert old in KNOBBY_CONFIG
+    (folder / "config.py").write_text(
+        KNOBBY_CONFIG.replace(old, old + ', means={0.0: "no loss after step 0"}')
+    )
+    swept = run_cli("run", "knobby", "--quick", "--only", "train", "--set", "decay=0,0.5")
+    assert swept.returncode == 1, swept.stdout + swept.stderr  # the defaults miss their target
+    lined = run_cli("compare", "knobby", env={"COLUMNS": "80"})
+    assert lined.returncode == 0, lined.stderr
+    assert "decay 0.0: no loss after step 0" in lined.stdout.splitlines()
+    assert "0.5: " not in lined.stdout  # a value that means only itself says nothing more

@@ -105,10 +105,8 @@ def test_a_turned_knob_reaches_the_experiment_and_the_record_and_asserts_no_targ
     slow = run_cli("run", "knobby", "--quick", "--only", "train", "--set", "decay=0.9", "--set", "steps=10")
     # 0.9¹⁰ = 0.35 misses the 0.05 target: reported against it, not asserted, so the run passes
     assert slow.returncode == 0, slow.stdout + slow.stderr
-    assert (
-        "settings: decay=0.9" in slow.stdout
-        and "steps=" not in slow.stdout.split("settings:")[1].split("\n")[0]
-    )
+    head = next(line for line in slow.stdout.splitlines() if line.startswith("knobby · "))
+    assert head.startswith("knobby · decay=0.9 (off the defaults") and "steps=" not in head
     assert "not asserted with these settings" in slow.stdout
     (record,) = history.entries("knobby")
     assert record.info.settings == {"decay": 0.9}  # steps=10 is the quick default: not kept
@@ -136,21 +134,24 @@ def test_a_sweep_runs_every_setting_on_every_seed_and_tables_each_number(knobby:
     """``--set decay=0.5,0.9`` is a sweep: the defaults (added for comparison) and both values, each on
     seeds 0-1, recorded as one group per setting under one sweep id; the end is a table per number."""
     argv = ["run", "knobby", "--quick", "--only", "train", "--set", "decay=0.5,0.9", "--seeds", "0-1"]
-    too_many = run_cli(*argv, "--max", "5")
-    assert (
-        too_many.returncode == 2
-        and "a sweep of 3 settings × 2 seeds is 6 runs, more than 5" in too_many.stderr
-    )
+    too_many = run_cli(*argv, "--max", "1")  # more seeds per plugin than --max: refused in a pipe
+    assert too_many.returncode == 2 and "knobby on 2 seeds (0-1), more than 1" in too_many.stderr
     assert history.entries("knobby") == []
     swept = run_cli(*argv, "--json")
     assert swept.returncode == 1, swept.stderr  # the defaults miss their target (0.8¹⁰ > 0.05)
+    assert swept.stderr.startswith("readtrack: knobby sweep: 3 settings × 2 seeds = 6 runs; ")
     end = json.loads(swept.stdout.splitlines()[-1])
     assert [p.get("settings", {}) for p in end["plugins"]] == [{}, {"decay": 0.5}, {"decay": 0.9}]
     (final,) = [t for t in end["tables"] if t["name"] == "final loss"]
     rows = {r["settings"]: r for r in final["rows"]}
     assert rows[""]["defaults"] and rows[""]["mean"] == pytest.approx(0.8**10)
-    assert rows["decay=0.5"]["mean"] == pytest.approx(0.5**10) and rows["decay=0.5"]["n"] == 2
-    assert rows["decay=0.5"]["differs_from_defaults"] is True  # the same on both seeds: intervals of width 0
+    assert rows[""]["claim"] == "asserted" and rows[""]["passed"] == 0  # missed on both seeds
+    assert rows["decay=0.5"]["mean"] == pytest.approx(0.5**10) and rows["decay=0.5"]["runs"] == 2
+    # the same on both seeds (intervals of width 0), yet two runs a side are too few for a verdict
+    assert (
+        rows["decay=0.5"]["verdict"] == "too few runs" and rows["decay=0.5"]["differs_from_defaults"] is None
+    )
+    assert rows["decay=0.5"]["claim"] == "not asserted with these settings"
     groups = history.entries("knobby")
     assert len(groups) == 3 and len({r.info.sweep_id for g in groups for r in g.runs}) == 1
     assert sorted(tuple(r.info.settings.items()) for g in groups for r in g.runs) == sorted(
@@ -179,7 +180,8 @@ def test_plot_saves_a_sweep_as_svg_and_png_one_curve_per_setting(knobby: Path, t
     ids = [g.get("id") or "" for g in root.iter("{http://www.w3.org/2000/svg}g")]
     assert sorted(i for i in ids if i.startswith("curve-")) == ["curve-0-0", "curve-0-1", "curve-0-2"]
     texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    assert "knobby · a sweep · cpu · quick" in texts and "decay=0.7 (seed 0)" in texts and "defaults" in texts
+    assert "knobby · a sweep of decay over 3 settings × 1 seed · cpu · quick" in texts
+    assert "decay=0.7 (seed 0)" in texts and "defaults" in texts
 
     saved = run_cli("plot", "knobby", "-o", str(png))  # the newest: the same sweep, all three settings
     assert saved.returncode == 0 and saved.stdout == f"saved {png}\n", saved.stderr
@@ -210,8 +212,10 @@ def test_python_runs_a_setting_and_a_sweep_and_plots_them(knobby: Path) -> None:
     settings = [(), (("decay", 0.5),), (("decay", 0.9),)]
     assert turned == sorted((s, seed) for s in settings for seed in (0, 1))
     fig = readtrack.plot(records=records)
-    (axes,) = fig.axes
-    assert len([line for line in axes.get_lines() if (line.get_gid() or "").startswith("curve-")]) == 3
+    curves = [
+        line for axes in fig.axes for line in axes.get_lines() if (line.get_gid() or "").startswith("curve-")
+    ]
+    assert len(curves) == 3  # one panel: the loss, a line per setting (after the claim's panel)
     assert readtrack.plot("knobby").axes  # the newest: that sweep, from history
     with pytest.raises(UsageError, match="knobby has no knob 'decy'; did you mean decay"):
         readtrack.run("knobby", set={"decy": 1})
