@@ -31,7 +31,7 @@ from readtrack.base.safe_text import visible
 from readtrack.catalog.model import Catalog, Paper
 from readtrack.history.coverage import Coverage, coverage
 from readtrack.plugins.links import load
-from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label
+from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label, screen_help
 from readtrack.tui.screens.list_edits import ListEditsScreen
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.panes import ScrollPane
@@ -44,6 +44,22 @@ from readtrack.tui.workers.sync_worker import SyncWorker
 
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
 NEXT_TOOLTIP = "What to read next: papers your read ones cite and are cited by, ranked"
+
+
+#: The sample list's title, short enough to leave the progress and coverage room at 120 columns.
+SAMPLE_TITLE = "the sample list: `readtrack init` starts your own"
+HEADER_SIDES = 4  # the header's icon and right margin, in columns (narrowed in app.tcss)
+
+
+def fitted(parts: list[str], room: int) -> str:
+    """``parts`` joined by `` · ``, leaving out from the end those that would take the line past ``room``
+    columns (the first always stays)."""
+    kept = parts[:1]
+    for part in parts[1:]:
+        if Text(" · ".join([*kept, part])).cell_len > room:
+            break
+        kept.append(part)
+    return " · ".join(kept)
 
 
 def short_path(path: Path) -> str:
@@ -154,6 +170,7 @@ class MainScreen(ListEditsScreen):
         self.newest: dict[str, dict[str, str]] = {}  # plugin -> device kind -> newest status there
         self._coverage: list[Coverage] = []  # per section, then "all" (readtrack.history.coverage)
         self._details_of: Paper | None = None  # the paper the detail pane shows (a reload makes new ones)
+        self._header_parts: list[str] = []  # the sub-title's parts, the first the last dropped
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -181,10 +198,6 @@ class MainScreen(ListEditsScreen):
             current = self.table.current
             keep = current.paper.id if current else None
         self.catalog = catalog
-        if catalog.sample:  # a newcomer sees it is a sample, and how to start their own
-            from readtrack.base.paths import SAMPLE_NOTICE
-
-            self.title = f"readtrack · {SAMPLE_NOTICE}"
         self._papers = list(catalog.papers())
         self._progress = [section.progress() for section in catalog.sections]
         self._filter = IncrementalFilter(self._papers, self.search_extra)
@@ -285,12 +298,23 @@ class MainScreen(ListEditsScreen):
         total = sum(t for _, t in self._progress)
         self._coverage = coverage(self.catalog, self.newest)
         plugins = self._coverage[-1]
-        self.sub_title = (  # the progress first: a long path is what the header's width cuts
-            f"{done}/{total} read  ·  ▶ {plugins.with_plugin} with a plugin, "
-            f"{plugins.passing['cpu']} passing on cpu  ·  {short_path(self.path)}"
-        )
+        self._header_parts = [
+            f"{done}/{total} read",
+            f"▶ {plugins.with_plugin} with a plugin, {plugins.passing['cpu']} passing on cpu",
+            short_path(self.path),
+        ]
+        self._show_header()
         if self.catalog.sections and not self.query_text:
             self.query_one("#papers-pane").border_subtitle = self._coverage_text(self.section_index)
+
+    def _show_header(self) -> None:
+        """Title and sub-title, whole at the terminal's width: the sample list says so (and how to start
+        one's own) in the title; the sub-title's parts (progress, plugin coverage, the file) drop from the
+        end where the header has no room for them, never cut mid-word."""
+        sample = self.catalog is not None and self.catalog.sample
+        self.title = f"readtrack · {SAMPLE_TITLE}" if sample else "readtrack"
+        room = (self.size.width or self.app.size.width) - HEADER_SIDES - len(self.title) - len(" — ")
+        self.sub_title = fitted(self._header_parts, room)
 
     def _coverage_text(self, index: int) -> str:
         """``▶ 2 with a plugin · 1 run · ✓ 1 cpu``: the section's plugin coverage, empty when none."""
@@ -334,6 +358,7 @@ class MainScreen(ListEditsScreen):
         # The section list's width follows the breakpoints: cut the names again once laid out.
         if self.catalog is not None:
             self.call_after_refresh(self._resize_sections)
+            self._show_header()
 
     def _resize_sections(self) -> None:
         if self.query_one("#sections").scrollable_content_region.width != self._sections_width:
@@ -518,7 +543,8 @@ class MainScreen(ListEditsScreen):
         """The list's keys, then the paper view's (its tabs) and its Practice tab's."""
         from readtrack.tui.screens.paper_view import help_sections
 
-        self.app.push_screen(HelpScreen(self.key_help(), help_sections()))
+        hint = "All of these are also in the command palette (Ctrl+P). Esc closes."
+        self.app.push_screen(HelpScreen(self.key_help(), help_sections(), hint=hint))
 
     def action_quit(self) -> None:
         self.app.exit()
@@ -529,6 +555,9 @@ class ReadtrackApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "readtrack"
+    # `?` on a screen that does not bind it (the search, the dialogs): that screen's keys. A focused text
+    # field takes the `?` as a letter first, so it is help only where nothing is being typed.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("question_mark", "keys_help", "Help", show=False)]
     # Under 120 columns the details go under the table; from 120 they get a column (see app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - textual reads it as declared
 
@@ -576,6 +605,11 @@ class ReadtrackApp(App[None]):
         del markup
         message, title = visible(message, multiline=True), visible(title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def action_keys_help(self) -> None:
+        """The focused screen's keys, from its bindings (`screen_help`)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen([], screen_help(self.screen), title="Keys of this screen"))
 
     def action_help_quit(self) -> None:
         """Ctrl+C: how to quit, in plain words. Textual's own message is markup (``Press [b]q[/b] ...``),

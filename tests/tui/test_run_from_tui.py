@@ -9,7 +9,7 @@ import pytest
 from fake_plugins import FAILING, HANGING, write_plugin
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog
-from tui_driver import run_app, screen_text, settle, wait_until
+from tui_driver import read_the_whole_pane, run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
 from readtrack.history import runs as history
@@ -51,7 +51,8 @@ def test_enter_runs_the_plugin_and_shows_the_recorded_result(plugins_dir: Path, 
         await pilot.press("enter")  # start
         await wait_until(pilot, lambda: finished(app) and run_screen(app).record is not None, timeout=90)
         await settle(app, pilot)
-        text = screen_text(app)
+        text = screen_text(app)  # and the recent runs, under the run's own result (issue 73)
+        text += "\n".join(await read_the_whole_pane(app, pilot, "#run-results"))
         await pilot.press("escape")  # back to the list: the badge now shows the passed run
         await settle(app, pilot)
         return text + "\n" + screen_text(app)
@@ -140,7 +141,7 @@ def test_the_seeds_field_runs_several_seeds_and_shows_each_and_the_spread(
         return screen_text(app)
 
     text = run_app(catalog_file, steps, size=(140, 50))
-    assert "seeds 0-2 · the claim holds on every seed" in text
+    assert "defaults · seeds 0-2: passed" in text and "the claim holds on every seed" in text  # setting first
     assert "seed 0" in text and "seed 2" in text and "over seeds" in text
     (group,) = history.entries("tinyplug")
     assert isinstance(group, GroupRecord) and group.seeds == [0, 1, 2] and group.status == "passed"

@@ -135,7 +135,8 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
         seen["while_running"] = (panel.settings(), " ".join(panel_words(app, panel)))
         await wait_until(pilot, lambda: not screen.running and screen.record is not None, timeout=120)
         await settle(app, pilot)
-        await wait_until(pilot, lambda: "Recent runs" in screen_text(app))
+        history_pane = screen.query_one("#run-history", Static)
+        await wait_until(pilot, lambda: "Recent runs" in plain(history_pane.content))
         await pilot.press("tab")  # the knobs → the result pane
         seen["result"] = " ".join(words_shown(await read_the_whole_pane(app, pilot, "#run-results")))
         seen["history"] = plain(screen.query_one("#run-history", Static).content)
@@ -156,8 +157,10 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
     assert start["width"][:3] == ["width", "8", "8"]
     assert " ".join(start["arm"]).endswith("one of fast, slow")
     assert " ".join(start["steps"]).endswith("1 to 1000")
-    assert "--set steps=abc: steps is an integer, 1 to 1000" in str(seen["refused"])
-    assert "--set steps=5000: out of range, steps is 1 to 1000" in str(seen["too_high"])
+    # in the panel's words, not the CLI's "--set steps=abc: …" (issue 73)
+    assert "steps: 'abc' is not a whole number (1 to 1000)" in str(seen["refused"])
+    assert "steps: 5000 is out of range (1 to 1000)" in str(seen["too_high"])
+    assert "--set" not in str(seen["refused"]) + str(seen["too_high"])
     turned = seen["turned"]
     assert turned["steps"][:4] == ["●", "steps", "7", "10"]
     assert turned["arm"][:4] == ["●", "arm", "slow", "fast"]
@@ -176,12 +179,13 @@ def test_turn_knobs_run_with_them_see_the_settings_reset_and_save_the_plot(
     train = record.stages[1]
     assert not train.targets and train.measured[0].value == pytest.approx(0.8**7)  # 7 steps ran
     result = str(seen["result"])
-    assert "settings: steps=7 arm=slow (off the defaults: targets reported, not asserted)" in result
+    assert result.startswith("Result steps=7 arm=slow · passed")  # the setting first (issue 73)
+    assert "the claim is not asserted with steps=7 arm=slow" in result
     assert "not asserted with these settings, not calibrated for them" in result
-    head, row = str(seen["history"]).splitlines()[1:3]  # the recent runs: a settings column
-    assert head.split()[-1] == "settings" and row.split()[-2:] == ["steps=7", "arm=slow"]
-    assert head.split()[-3:-1] == ["final", "loss"]  # its target, reported: the run's main number, not "–"
-    assert row.split()[-3] == f"{0.8**7:.4g}"
+    title, head, row = str(seen["history"]).splitlines()[:3]  # the recent runs: the setting first
+    assert head.split()[0] == "setting" and row.split()[:2] == ["steps=7", "arm=slow"]
+    assert title == "Recent runs · number: final loss"  # its target, reported: the run's main number
+    assert f" {0.8**7:.4g} " in row
 
     assert seen["one_reset"] == {"steps": 7}
     settings, after, title = seen["all_reset"]
@@ -226,7 +230,7 @@ def test_every_knob_shows_its_value_default_allowed_and_meaning_at_both_sizes(
         assert f"{name}:" in meaning, meaning
     assert "steps: training steps (paper: 100k)" in meanings[0]
     assert "arm: which arm of the comparison (paper: fast)" in meanings[2]
-    assert "⏎ Run" in key_bar and "p Save plot" in key_bar  # and the knobs' own keys in the border
+    assert "⏎ Run" in key_bar and "? Help" in key_bar  # and the knobs' own keys in the border
 
 
 def test_a_plugin_without_knobs_shows_no_panel_and_p_says_there_is_no_run_yet(
@@ -385,4 +389,4 @@ def test_a_value_typed_for_the_last_of_many_knobs_is_seen_where_it_is_typed(
     typed, refused, highlighted = run_app(catalog_file, steps, size=size)
     assert highlighted == "k24"
     assert "abc" in typed.split() and "k24" in typed.split()  # the field, and the knob it is for
-    assert "--set k24=abc: k24 is an integer, 0 to 100" in refused
+    assert "k24: 'abc' is not a whole number (0 to 100)" in refused

@@ -85,20 +85,21 @@ def test_the_result_pane_scrolls_with_the_keys_the_key_bar_names(catalog_file: P
     scrolled, after_tab, text, log_focused = run_app(catalog_file, steps, size=(100, 30))
     assert scrolled > 2
     assert after_tab == scrolled and log_focused  # Tab gives the keys to the live log
-    assert "tab Other pane" in text.splitlines()[-1]  # the key bar says so
-    assert "PgUp PgDn j k scroll" in text  # and the focused pane's border
+    assert "? Help" in text.splitlines()[-1]  # the key bar names help (Tab among the keys it lists)
+    assert "PgUp PgDn j k scroll · Tab: the other pane" in text  # and the focused pane's border names Tab
 
 
 def test_at_80_columns_the_key_bar_still_names_the_way_back(catalog_file: Path) -> None:
     """Esc (cancel a run, or back to the list) was the first hint dropped at 80 columns: a newcomer saw no
-    way out. Now only Tab's goes, which the focused pane's border names."""
+    way out. Now Tab's goes, which the focused pane's border names, and p's, which ? lists (issue 73: ?
+    answers on the run screen too, and the bar says so)."""
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
         await open_run_screen(app, pilot)
         return screen_text(app).splitlines()[-1]
 
     bar = run_app(catalog_file, steps, size=(80, 24))
-    keys = ("⏎ Run", "esc Cancel/back", "d Device", "f Quick/full", "s Seeds", "K Knobs", "p Save plot")
+    keys = ("⏎ Run", "esc Cancel/back", "d Device", "f Quick/full", "s Seeds", "K Knobs", "? Help")
     assert all(shown in bar for shown in keys), bar
 
 
@@ -123,8 +124,9 @@ def test_the_history_names_its_main_number(catalog_file: Path) -> None:
         return text_of(screen.query_one("#run-history", Static).content)
 
     shown = run_app(catalog_file, steps)
+    assert "Recent runs · number: final loss" in shown  # the plugin's first target, not "main number"
     header = next(line for line in shown.splitlines() if "started (UTC)" in line)
-    assert header.split()[-2:] == ["final", "loss"]  # the plugin's first target, not "main number"
+    assert header.split()[0] == "setting" and "number" in header.split()  # the setting first (issue 73)
     assert "main number" not in shown
 
 

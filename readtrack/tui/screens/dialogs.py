@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +29,14 @@ def key_label(key: str) -> str:
         "ctrl+p": "Ctrl+P",
         "ctrl+s": "Ctrl+S",
         "tab": "Tab",
+        "left": "←",
+        "right": "→",
+        "up": "↑",
+        "down": "↓",
+        "pageup": "PgUp",
+        "pagedown": "PgDn",
+        "home": "Home",
+        "end": "End",
     }
     return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
@@ -42,6 +50,21 @@ def binding_help(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
+#: A help section: its title and its (keys, what they do) rows.
+HelpSection = tuple[str, list[tuple[str, str]]]
+
+
+def screen_help(screen: Screen[Any]) -> list[HelpSection]:
+    """The keys of ``screen`` for the help screen: its ``help_sections()`` when it has them (the run screen
+    adds its knobs panel's, the paper view its tabs'), else its own BINDINGS under its ``HELP_TITLE``. Built
+    from the bindings, so help cannot drift from what the keys do."""
+    sections = getattr(screen, "help_sections", None)
+    if callable(sections):
+        return list(sections())
+    title = getattr(screen, "HELP_TITLE", "This screen")
+    return [(title, [*binding_help(type(screen).BINDINGS), *getattr(screen, "MOVE_KEYS", [])])]
+
+
 def _key_table(rows: Iterable[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -52,29 +75,35 @@ def _key_table(rows: Iterable[tuple[str, str]]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the main screen with what it does, then ``sections`` (a title and its keys: the paper
-    view's tabs, its Practice tab), built from the bindings, so it cannot drift."""
+    """The keys of the screen under it: ``keys`` (the main screen's), then ``sections`` (a title and its
+    keys: the paper view's tabs, the run screen's knobs panel), built from the bindings (`screen_help`), so
+    it cannot drift."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
 
     def __init__(
-        self, keys: Iterable[tuple[str, str]], sections: Iterable[tuple[str, Iterable[tuple[str, str]]]] = ()
+        self,
+        keys: Iterable[tuple[str, str]],
+        sections: Iterable[tuple[str, Iterable[tuple[str, str]]]] = (),
+        title: str = "readtrack keys",
+        hint: str = "Esc closes.",
     ) -> None:
         super().__init__()
         self.keys = list(keys)
-        self.sections = [(title, list(rows)) for title, rows in sections]
+        self.sections = [(name, list(rows)) for name, rows in sections]
+        self.title_text, self.hint = title, hint
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(Text("readtrack keys", style="bold"), id="help-title")
+            yield Static(Text(self.title_text, style="bold"), id="help-title")
             if self.keys:
                 yield Static(_key_table(self.keys))
             for title, rows in self.sections:
                 yield Static(Text(title, style="bold"), classes="help-section")
                 yield Static(_key_table(rows))
-            yield Static("All of these are also in the command palette (Ctrl+P). Esc closes.", classes="hint")
+            yield Static(self.hint, classes="hint")
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -82,6 +111,7 @@ class PromptScreen(ModalScreen[str | None]):
     says how to fill it; the question and the hint wrap, so a narrow terminal shows every word."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    HELP_TITLE = "A question (Enter confirms what you typed)"
 
     def __init__(self, question: str, value: str = "", placeholder: str = "", hint: str = "") -> None:
         super().__init__()
@@ -107,7 +137,13 @@ class PromptScreen(ModalScreen[str | None]):
 class ChoiceScreen(ModalScreen[str | None]):
     """Pick one of a few options (a paper's plugins); dismisses with it on Enter, None on Escape."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        # a modal screen stops the app's own `?` (Textual), so it has the key itself
+        Binding("question_mark", "app.keys_help", "Help", show=False, tooltip="These keys"),
+    ]
+    HELP_TITLE = "A choice"
+    MOVE_KEYS: ClassVar[list[tuple[str, str]]] = [("↑ ↓", "Move to an answer"), ("Enter", "Choose it")]
 
     def __init__(self, question: str, options: list[str]) -> None:
         super().__init__()
@@ -135,6 +171,7 @@ class NotesScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "leave", "Close"),
     ]
+    HELP_TITLE = "The notes editor"
     SAVE, DISCARD, KEEP = "Save them", "Discard the changes", "Keep editing"
     SAVE_QUIT, DISCARD_QUIT = "Save them and quit", "Quit without saving them"
 
@@ -202,6 +239,7 @@ class CatalogErrorScreen(Screen[None]):
     """papers.yaml is missing or invalid: where, what, and what to do. Closes itself once the file loads."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit")]
+    HELP_TITLE = "The reading list cannot be opened"
 
     def __init__(self, message: str, path: str) -> None:
         super().__init__()

@@ -516,9 +516,16 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
 
 
 def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
-    """The newest run per device with its tables, then the recent runs and their trend."""
+    """The newest multi-seed run and the newest run per device, each headed by its setting first
+    (``norm=none · seeds 0-1: passed …``) with what it says of the claim, then their tables; then the recent
+    runs and their trend."""
     from readtrack.plugins.pages import latest_per_device
-    from readtrack.tui.widgets.run_results import history_renderable, record_renderables
+    from readtrack.tui.widgets.run_results import (
+        claim_text,
+        history_renderable,
+        record_renderables,
+        setting_text,
+    )
 
     if runs_error:
         return Text(f"run history unavailable: {runs_error}", style="red")
@@ -530,13 +537,22 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
         from readtrack.base.words import seeds_label
         from readtrack.render.batches import group_renderables
 
-        title = Text(f"seeds {seeds_label(group.seeds)}: ", style="bold")
+        title = setting_text(group.info.settings)
+        title.append(f" · seeds {seeds_label(group.seeds)}: ", style="bold")
         title.append(group.status, style="bold green" if group.status == "passed" else "bold red")
-        title.append(f"  {group.started_at.replace('T', ' ')[:16]} UTC · {group.info.device}", style="dim")
-        parts += [Rule(style="dim"), title, *group_renderables(group, width=100)]
+        quick = " quick" if group.info.quick else ""
+        title.append(
+            f"  {group.started_at.replace('T', ' ')[:16]} UTC · {group.info.device}{quick}", style="dim"
+        )
+        parts += [
+            Rule(style="dim"),
+            *_headed(title, claim_text(group.runs)),
+            *group_renderables(group, width=100),
+        ]
     alone = [r for e in runs for r in (e.runs if isinstance(e, GroupRecord) else [e])]
     for kind, record in latest_per_device(alone).items():
-        title = Text(f"{kind}: ", style="bold")
+        title = setting_text(record.info.settings)
+        title.append(f" · {kind}: ", style="bold")
         title.append(record.status, style="bold green" if record.status == "passed" else "bold red")
         title.append(
             f"  {record.info.started_at.replace('T', ' ')[:16]} UTC"
@@ -544,6 +560,11 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
             style="dim",
         )
         checks, bench = record_renderables(record)
-        parts += [Rule(style="dim"), title, checks, bench]
+        parts += [Rule(style="dim"), *_headed(title, claim_text([record])), checks, bench]
     parts += [Rule(style="dim"), history_renderable(runs)]
     return Group(*parts)
+
+
+def _headed(title: Text, claim: Text | None) -> list[RenderableType]:
+    """A run's heading, and under it what it says of the claim (when it says anything)."""
+    return [title] if claim is None else [title, claim]

@@ -34,16 +34,18 @@ from readtrack.catalog.model import Paper
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins import events
 from readtrack.plugins.records import RunRecord
+from readtrack.tui.screens.dialogs import HelpScreen, HelpSection, binding_help
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.knobs_panel import KnobsPanel
 from readtrack.tui.widgets.panes import ScrollPane
 from readtrack.tui.widgets.run_results import (
     STATUS_STYLES,
+    claim_text,
     curves_of,
     draw_curves,
     history_renderable,
     record_renderables,
-    settings_line,
+    setting_text,
 )
 from readtrack.tui.workers.handoff import hand_to
 from readtrack.tui.workers.plot_saver import save_plot
@@ -77,14 +79,15 @@ class RunScreen(Screen[None]):
     """One plugin: options, live progress and log, then the recorded result and history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "start", "Run"),
-        Binding("d", "cycle_device", "Device"),
-        Binding("f", "toggle_mode", "Quick/full"),
+        Binding("enter", "start", "Run", tooltip="Run the plugin with the options, seeds and knobs shown"),
+        Binding("d", "cycle_device", "Device", tooltip="The next device: auto, cpu, cuda, mps"),
+        Binding("f", "toggle_mode", "Quick/full", tooltip="A quick run or the full one"),
         Binding("s", "seeds", "Seeds", tooltip="Type seeds to run in parallel: 0-4, 0,3,7, or a count"),
         Binding("K", "knobs", "Knobs", tooltip="Turn the plugin's knobs: the next run uses them (as --set)"),
         Binding("p", "save_plot", "Save plot", tooltip="Save the shown run's plot as PNG (readtrack plot's)"),
-        Binding("tab", "switch_pane", "Other pane", tooltip="Arrows, PgUp/PgDn, j/k scroll the pane"),
-        Binding("escape", "cancel_or_back", "Cancel/back"),
+        Binding("tab", "switch_pane", "Other pane", tooltip="The next pane: result, live log, knobs"),
+        Binding("escape", "cancel_or_back", "Cancel/back", tooltip="Cancel the run, else back to the list"),
+        Binding("question_mark", "help", "Help", tooltip="These keys"),
     ]
     # The result pane has the keys (arrows, PgUp/PgDn, j/k scroll it); Tab gives them to the live log. Not
     # the seeds field: d, f and s are keys here until s focuses it.
@@ -126,7 +129,7 @@ class RunScreen(Screen[None]):
         yield Header()
         with Horizontal(id="run-options-row"):
             yield Static(id="run-options")
-            yield Input(placeholder="seeds: 0-4 · 0,3,7 · 5", id="run-seeds")
+            yield Input(placeholder="s: seeds 0-4 · 0,3,7 · 5", id="run-seeds")
         with Horizontal(id="run-body"):
             with Vertical(id="run-side"):  # the knobs over the live pane (beside it in a narrow terminal)
                 yield KnobsPanel(self.plugin, id="run-knobs")
@@ -135,13 +138,15 @@ class RunScreen(Screen[None]):
                     yield ProgressBar(id="run-progress", show_eta=False)
                     # min_width: the default (78) clipped lines mid-word in a narrower pane, not wrapping
                     yield ScrollLog(id="run-log", wrap=True, markup=False, max_lines=5000, min_width=10)
+            # The run's own result first (its setting, tables and curve), then the plugin's recent runs: a
+            # short terminal shows the result without scrolling.
             with ScrollPane(id="run-results"):
                 yield Static(id="run-verdict")
-                yield Static(id="run-history")
+                yield Static(id="run-check")
                 yield PlotextPlot(id="run-curve")
                 yield Static(id="run-legend")
-                yield Static(id="run-check")
                 yield Static(id="run-bench")
+                yield Static(id="run-history")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -171,6 +176,20 @@ class RunScreen(Screen[None]):
         else:
             now = next((i for i, pane in enumerate(panes) if focused is pane), 0)
         panes[(now + 1) % len(panes)].focus()
+
+    def help_sections(self) -> list[HelpSection]:
+        """The screen's keys, its knobs panel's when the plugin has knobs, and the panes' scrolling keys,
+        from their bindings (`readtrack.tui.screens.dialogs.screen_help`)."""
+        sections: list[HelpSection] = [("The run screen (Enter on a paper)", binding_help(self.BINDINGS))]
+        if self.query(KnobsPanel) and self.query_one(KnobsPanel).knobs:
+            knob_keys = [*binding_help(KnobsPanel.BINDINGS), *KnobsPanel.FIELD_KEYS]
+            sections.append(("The knobs panel (K; Esc leaves it)", knob_keys))
+        scroll = [("↑ ↓ PgUp PgDn", "Scroll"), *binding_help(ScrollPane.BINDINGS)]
+        sections.append(("The result pane and the live log (Tab moves between them)", scroll))
+        return sections
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen([], self.help_sections(), title="The run screen's keys"))
 
     def action_knobs(self) -> None:
         knobs = self.query_one(KnobsPanel)
@@ -204,10 +223,9 @@ class RunScreen(Screen[None]):
         line = Text("device ")
         for device in DEVICES:
             line.append(f" {device} ", style="reverse bold" if device == self.device else "dim")
-        line.append("   mode ")
+        line.append("  mode ")
         for quick, label in ((True, "quick"), (False, "full")):
             line.append(f" {label} ", style="reverse bold" if quick == self.quick else "dim")
-        line.append("   d · f · s seeds →", style="dim")
         self.query_one("#run-options", Static).update(line)
 
     def action_cycle_device(self) -> None:
@@ -447,12 +465,12 @@ class RunScreen(Screen[None]):
         verdict.append(f"  {_when(info.started_at)} · ", style="dim")
         verdict.append(f"{info.device}{' quick' if info.quick else ''} · {fmt_seconds(record.duration_s)} · ")
         verdict.append(" ".join(f"{s.stage} {STAGE_GLYPHS.get(s.status, '?')}" for s in record.stages))
-        self._verdict(verdict, info.settings)
+        self._verdict(verdict, info.settings, claim_text([record]))
         self.stage_status = {s.stage: s.status for s in record.stages}
         self.stages = [s.stage for s in record.stages] or list(STAGES)
         self._show_stages()
         self._show_progress()
-        checks, bench = record_renderables(record, settings=False)  # the verdict names them
+        checks, bench = record_renderables(record)  # under the verdict, which names the setting
         self.query_one("#run-check", Static).update(checks)
         self.query_one("#run-bench", Static).update(bench)
         self._plot(curves_of(record))
@@ -462,11 +480,15 @@ class RunScreen(Screen[None]):
         from readtrack.base.words import seeds_label
         from readtrack.render.batches import group_renderables
 
-        verdict = Text(f"{group.status}", style=STATUS_STYLES.get(group.status, "bold red"))
-        verdict.append(f"  {_when(group.started_at)} · ", style="dim")
-        held = "holds on every seed" if group.status == "passed" else "does not hold on every seed"
-        verdict.append(f"seeds {seeds_label(group.seeds)} · the claim {held}")
-        self._verdict(verdict, group.info.settings if group.runs else None)
+        verdict = Text(f"seeds {seeds_label(group.seeds)}: ")
+        verdict.append(group.status, style=STATUS_STYLES.get(group.status, "bold red"))
+        verdict.append(f"  {_when(group.started_at)}", style="dim")
+        if group.runs:
+            info = group.info
+            verdict.append(f" · {info.device}{' quick' if info.quick else ''}", style="dim")
+            self._verdict(verdict, info.settings, claim_text(group.runs))
+        else:
+            self._verdict(verdict)
         ended = sum(run.status != "cancelled" for run in group.runs)
         self.query_one(ProgressBar).update(total=len(group.seeds) or 1, progress=ended)
         # The tables drop the columns the pane has no room for (a fixed 100 cut "min … max" in a narrow one).
@@ -485,10 +507,13 @@ class RunScreen(Screen[None]):
     def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
         draw_curves(self.query_one(PlotextPlot), self.query_one("#run-legend", Static), curves)
 
-    def _verdict(self, text: Text, settings: Mapping[str, Any] | None = None) -> None:
-        """The result pane's first line, and under it the run's settings when knobs were turned."""
-        turned = settings_line(settings or {})
-        self.query_one("#run-verdict", Static).update(Text("\n").join([text, turned]) if turned else text)
+    def _verdict(
+        self, text: Text, settings: Mapping[str, Any] | None = None, claim: Text | None = None
+    ) -> None:
+        """The result pane's first line, the run's setting first (``norm=none · seeds 0-1: passed …``, or
+        ``defaults · …``; none for a run that never started), and under it what the run says of the claim."""
+        line = text if settings is None else Text.assemble(setting_text(settings), " · ", text)
+        self.query_one("#run-verdict", Static).update(Text("\n").join([line, claim]) if claim else line)
 
     def _show_stages(self) -> None:
         rows = [(None, self.stage_status)] if not self.seed_status else sorted(self.seed_status.items())

@@ -54,8 +54,14 @@ class SearchScreen(Screen[None]):
     SearchScreen #search-status { height: 1; padding: 0 2; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "results", "Results", show=False),
+        Binding("down", "results", "Results", show=False, tooltip="Into the hits"),
         Binding("escape", "back", "Back", tooltip="Back to the list, from the query or the hits"),
+    ]
+    HELP_TITLE = "The search (f on the list)"
+    MOVE_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("↑ ↓", "Move through the hits; ↑ on the first goes back to the query"),
+        ("Enter", "Open the paper's view at the hit (its Paper, Code or Page tab)"),
+        ("?", "These keys (in the hits: in the query it is a letter)"),
     ]
 
     def __init__(self, catalog: Catalog, query: str = "") -> None:

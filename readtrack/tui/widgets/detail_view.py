@@ -1,14 +1,19 @@
-"""The detail pane's content: one paper's `paper_details` and its plugin's recent runs, as Rich text."""
+"""The detail pane's content: one paper's `paper_details` and its plugin's recent runs (each named by its
+setting first, a multi-seed run as one), as Rich text."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from readtrack.base.errors import one_line
+from readtrack.base.safe_text import visible
 from readtrack.catalog.model import STATUS_GLYPHS, Paper
+from readtrack.history.spread import GroupRecord
+from readtrack.plugins.knobs import settings_label
 from readtrack.plugins.records import RunRecord
 from readtrack.render.details import cut_at, size_after
 
@@ -27,21 +32,25 @@ def clipped(text: str, rest_hint: str) -> Text:
     return shown
 
 
-def run_line(record: RunRecord, *, plugin: bool = False) -> Text:
-    """``2024-05-01 12:03  passed  cpu quick  3.2 s``: one recorded run (``plugin``: its plugin first)."""
-    info = record.info
-    when = info.started_at.replace("T", " ")[:16]
-    mode = "quick" if info.quick else "full"
-    style = RUN_STATUS_STYLES.get(record.status, "red")
-    line = Text(f"{info.plugin}  " if plugin else "")
-    line.append(f"{when}  ")
-    line.append(f"{record.status:<9}", style=style)
-    line.append(f" {info.device} {mode}  {record.duration_s:.1f} s", style="dim")
-    return line
+def run_line(entry: RunRecord | GroupRecord, *, plugin: bool = False) -> RenderableType:
+    """One recorded run (a multi-seed run is one), its setting first: ``norm=none: passed`` over ``seeds 0-1
+    · 2026-11-28 02:22 · cpu quick``, indented, wrapped under its indent in a narrow pane (``plugin``: the
+    plugin's name first)."""
+    from readtrack.base.words import seeds_label
+
+    info = entry.info
+    line = Text(f"{info.plugin} · " if plugin else "")
+    line.append(visible(settings_label(info.settings)) or "defaults", style="bold" if info.settings else "")
+    line.append(": ")
+    line.append(entry.status, style=RUN_STATUS_STYLES.get(entry.status, "red"))
+    seeds = f"seeds {seeds_label(entry.seeds)}" if isinstance(entry, GroupRecord) else f"seed {info.seed}"
+    started = (entry.started_at if isinstance(entry, GroupRecord) else info.started_at).replace("T", " ")[:16]
+    how = Text(f"{seeds} · {started} · {info.device} {'quick' if info.quick else 'full'}", style="dim")
+    return Group(line, Padding(how, (0, 0, 0, 2)))
 
 
 def detail_renderable(
-    details: dict[str, Any], runs: list[RunRecord] | None, runs_error: str | None = None
+    details: dict[str, Any], runs: list[RunRecord | GroupRecord] | None, runs_error: str | None = None
 ) -> RenderableType:
     """Title, authors, date, ids, tags, abstract, notes and recent runs of one paper."""
     from readtrack.render.details import shown_details
@@ -98,7 +107,13 @@ def _heading(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None, str | None]:
+def _started(entry: RunRecord | GroupRecord) -> str:
+    return entry.started_at if isinstance(entry, GroupRecord) else entry.info.started_at
+
+
+def paper_and_runs(
+    paper: Paper,
+) -> tuple[dict[str, Any], list[RunRecord | GroupRecord] | None, str | None]:
     """What the detail pane needs, read from the core (call it off the UI thread: it opens SQLite).
 
     A broken cache or history shows up as a message in the pane instead of taking the TUI down.
@@ -109,14 +124,15 @@ def paper_and_runs(paper: Paper) -> tuple[dict[str, Any], list[RunRecord] | None
         details = paper_details(paper)
     except Exception:  # the catalog fields still show when the sync cache is unreadable
         details = catalog_details(paper)
-    runs: list[RunRecord] | None = None
+    runs: list[RunRecord | GroupRecord] | None = None
     error: str | None = None
     if paper.plugins:
         try:
-            from readtrack.history.runs import runs as recorded_runs
+            from readtrack.history.runs import entries
 
-            found = [r for plugin in paper.plugins for r in recorded_runs(plugin, limit=5)]
-            runs = sorted(found, key=lambda r: r.info.started_at, reverse=True)[:5]
+            found = [e for plugin in paper.plugins for e in entries(plugin, limit=5)]
+            found = [e for e in found if isinstance(e, RunRecord) or e.runs]  # a group with a record
+            runs = sorted(found, key=_started, reverse=True)[:5]
         except Exception as err:  # same: show the problem, keep the pane
             error = one_line(err)
     return details, runs, error

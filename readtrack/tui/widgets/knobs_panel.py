@@ -3,12 +3,13 @@ run's size, what it may be and what it means. The reader turns them here, and En
 ``readtrack run NAME --set KEY=VALUE`` would (the run screen passes them as ``--set``).
 
 Space and → step a knob to its next choice (← to the one before; a switch flips), e types a value, checked by
-the CLI's own check (`knobs.parse_settings`, which calls `Knob.parse`): a wrong one is answered with the
-CLI's message and changes nothing. r puts the highlighted knob back to its default, R every knob. A knob the
-reader turned keeps its value when the size (quick/full) changes and is marked ●; the others follow the
-size's defaults. The knobs are read without importing torch (``config.py`` is torch-free by rule). A plugin
-that is broken, or whose ``config.py`` does not load, is one line in the panel naming the file and line
-(`readtrack.plugins.knobs.config_class`), the line ``readtrack knobs NAME`` prints.
+the CLI's own check (`Knob.parse`): a wrong one is answered in the panel's words (``depth: 100 is out of
+range (1 to 64)``, not the CLI's ``--set depth=100: …``) and changes nothing. r puts the highlighted knob
+back to its default, R every knob. A knob the reader turned keeps its value when the size (quick/full)
+changes and is marked ●; the others follow the size's defaults. The knobs are read without importing torch
+(``config.py`` is torch-free by rule). A plugin that is broken, or whose ``config.py`` does not load, is one
+line in the panel naming the file and line (`readtrack.plugins.knobs.config_class`), the line
+``readtrack knobs NAME`` prints.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from textual.widgets.option_list import Option
 
 from readtrack.base.errors import PluginError, UsageError, one_line
 from readtrack.base.safe_text import visible
-from readtrack.plugins.knobs import Knob, knobs_of, parse_settings, value_text
+from readtrack.plugins.knobs import Knob, knobs_of, value_text
 
 TURNED = "●"  # the mark of a knob the reader turned
 HINT = "space ←→ e: change · r R: reset"
@@ -58,6 +59,11 @@ class KnobsPanel(Vertical):
         Binding("e", "type_value", "Type value", tooltip="Type the knob's value (checked as --set is)"),
         Binding("r", "reset", "Reset knob", tooltip="The highlighted knob back to its default"),
         Binding("R", "reset_all", "Reset all", tooltip="Every knob back to its default"),
+    ]
+    # The value field's keys (an Input's own), listed in help under the bindings above.
+    FIELD_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "In the value field (e): set the typed value; a wrong one is refused, saying why"),
+        ("↑ ↓ j k", "Move through the knobs"),
     ]
 
     def __init__(self, plugin: str, *, id: str | None = None) -> None:
@@ -181,24 +187,18 @@ class KnobsPanel(Vertical):
             self._redraw()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """A typed value: the CLI's check (`parse_settings`: the same message as ``--set``); a wrong one
-        changes nothing and the field stays open to correct it."""
+        """A typed value: the CLI's check (`Knob.parse`, what ``--set`` runs); a wrong one is answered in
+        the panel's words (`refusal`) and changes nothing, the field staying open to correct it."""
         event.stop()  # Enter here sets the knob; it does not start the run
         knob = self.highlighted
         if knob is None or self.config is None:
             return
-        try:
-            values = parse_settings(self.config, [f"{knob.name}={event.value}"], self.plugin)[knob.name]
-            if len(values) > 1:
-                raise UsageError(
-                    f"--set {knob.name}={event.value}: one value here (several are a sweep: "
-                    f"readtrack run {self.plugin} --set {knob.name}=A,B)"
-                )
-        except UsageError as err:
-            self._refuse(str(err))
+        problem = refusal(knob, event.value, self.plugin)
+        if problem is not None:
+            self._refuse(problem)
             return
         self.end_typing()
-        self._set(knob, values[0])
+        self._set(knob, knob.parse(event.value))
 
     def end_typing(self) -> bool:
         """Close the value field, back to the list; whether it was open (Esc closes it first)."""
@@ -287,6 +287,45 @@ class KnobsPanel(Vertical):
             if knob.paper:
                 note.append(f" (paper: {visible(knob.paper)})", style="dim")
         self.query_one("#knobs-note", Static).update(note or "")
+
+
+def refusal(knob: Knob, text: str, plugin: str) -> str | None:
+    """Why the panel refuses ``text`` as ``knob``'s value, in the panel's words (``depth: 100 is out of
+    range (1 to 64)``: the knob's name and its "allowed" column, not the ``--set depth=100`` the CLI
+    quotes), or None for a value it takes. The check is the CLI's own (`Knob.parse`); only the words are
+    the panel's."""
+    value = text.strip()
+    if not value:
+        return f"{knob.name}: type a value ({knob.allowed()})"
+    if "," in value and not any("," in str(c) for c in knob.choices):
+        return (
+            f"{knob.name}: one value here (several are a sweep: readtrack run {plugin} --set {knob.name}=A,B)"
+        )
+    try:
+        knob.parse(text)
+    except UsageError:
+        return f"{knob.name}: {_why(knob, value)}"
+    return None
+
+
+def _why(knob: Knob, value: str) -> str:
+    """What is wrong with ``value`` (one `Knob.parse` refused) for ``knob``: not a number, not a choice, out
+    of its range, not a multiple."""
+    if knob.choices:
+        return f"{value!r} is not {knob.allowed()}"
+    if knob.type == "bool":
+        return f"{value!r} is not true or false (yes, no, on, off, 1, 0 too)"
+    if knob.type in ("int", "float"):
+        try:
+            number = float(value.replace("_", "")) if knob.type == "float" else int(value.replace("_", ""))
+        except ValueError:
+            kind = "a whole number" if knob.type == "int" else "a number"
+            return f"{value!r} is not {kind} ({knob.allowed()})"
+        if (knob.low is not None and number < knob.low) or (knob.high is not None and number > knob.high):
+            return f"{value} is out of range ({knob.allowed()})"
+        if knob.multiple_of is not None and number % knob.multiple_of:
+            return f"{value} is not a multiple of {knob.multiple_of}"
+    return f"{value!r} is not allowed ({knob.allowed()})"
 
 
 class _Row:

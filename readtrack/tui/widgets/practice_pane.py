@@ -9,6 +9,7 @@ stage events appear here as they happen; the TUI never imports torch.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, ClassVar
 
@@ -23,6 +24,23 @@ from readtrack.base.errors import ReadtrackError
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
 from readtrack.plugins import events
+
+ITEM = re.compile(r"([-*•]|\d+[.)]) ")  # a list item starts a line of its own
+
+
+def unwrapped(statement: str) -> str:
+    """A docstring hard-wrapped at ~110 columns as paragraphs for the pane to wrap once: the lines of a
+    paragraph joined with spaces; blank lines kept, and indented lines (equations, code) kept as written,
+    each on its own line, as is a list item (``- …``, ``1. …``). Wrapped twice, a narrower pane broke every
+    source line short ("… the trailing" / "len(self.normalized_shape) …" as half lines)."""
+    lines: list[str] = []
+    for line in statement.strip("\n").splitlines():
+        joins = lines and lines[-1].strip() and not lines[-1][:1].isspace()
+        if joins and line.strip() and not line[:1].isspace() and not ITEM.match(line):
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 class PracticePane(VerticalScroll):
@@ -76,7 +94,7 @@ class PracticePane(VerticalScroll):
         for exercise in plugin.exercises:
             size = f", roughly {plural(exercise.lines, 'line')}" if exercise.lines else ""
             text.append(f"\n{exercise.target}{size}\n", style="bold")
-            text.append(visible(exercise.statement, multiline=True) + "\n")
+            text.append(visible(unwrapped(exercise.statement), multiline=True) + "\n")
             for n, hint in enumerate(exercise.hints[: self.hints], 1):
                 text.append(f"hint {n} of {len(exercise.hints)}: {visible(hint)}\n", style="cyan")
             if len(exercise.hints) > self.hints:

@@ -3,13 +3,14 @@
 The run screen shows these for the run it started or the plugin's last one, the paper view for a paper's
 runs. Tables come from the same code as ``readtrack run`` (`readtrack.render.runs`); the trend follows a
 plugin's main number (`main_number`); `draw_curves` draws the curves into the run screen's plot and legend.
-A run of turned knobs names its settings (`settings_line`, and a column of the recent runs).
+Every run is named by its setting first (`setting_text`, the first column of the recent runs), and what it
+says of the claim follows (`claim_text`: not asserted off the defaults).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -28,100 +29,149 @@ if TYPE_CHECKING:
 STATUS_STYLES = {"passed": "bold green", "cancelled": "bold yellow", "running": "bold yellow"}
 # The curves' colours, as 256-colour numbers both plotext and Rich draw alike (the legend is Rich text).
 CURVE_COLORS = (14, 214, 10, 13, 12, 9, 11)
+SETTING_WIDTH = 24  # the recent runs' setting column keeps a knob whole up to this width, then ends it in "…"
 LOG_SPAN = 10**1.5  # a y axis goes logarithmic when the plotted values (all positive) span more than this
 
 
-def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
-    """The number a plugin's trend follows: its first training target (in a run of turned knobs, or of a
-    claim only reported, that target reported against its claim), else its baseline bench median (of a
-    multi-seed run: the mean over the seeds that recorded it)."""
+def claim_numbers(record: RunRecord | GroupRecord) -> dict[str, float]:
+    """The numbers of a plugin's claim a run recorded, by name, in the plugin's order: its training targets
+    (asserted, in a run of the defaults) or the same numbers reported against the claim (a run of turned
+    knobs); a multi-seed run's are the means over the seeds that recorded them."""
     if isinstance(record, GroupRecord):
-        found = [n for n in (main_number(r) for r in record.runs) if n is not None]
-        if not found:
-            return None
-        values = [value for name, value in found if name == found[0][0]]
-        return found[0][0], sum(values) / len(values)
+        found: dict[str, list[float]] = {}
+        for run in record.runs:
+            for name, value in claim_numbers(run).items():
+                found.setdefault(name, []).append(value)
+        return {name: sum(values) / len(values) for name, values in found.items()}
+    numbers: dict[str, float] = {}
     for stage in record.stages:
-        if stage.targets:
-            return stage.targets[0].name, stage.targets[0].value
-        reported = next((m for m in stage.measured if m.claim is not None), None)
-        if reported is not None:
-            return reported.name, reported.value
-    for stage in record.stages:
-        for row in stage.bench:
-            if row.baseline and row.error is None:
-                return f"{row.label} (s)", row.median_s
-    return None
+        numbers |= {t.name: t.value for t in stage.targets}
+        numbers |= {m.name: m.value for m in stage.measured if m.claim is not None}
+    return numbers
+
+
+def main_number(record: RunRecord | GroupRecord) -> tuple[str, float] | None:
+    """The number a plugin's trend follows: its claim's first number (`claim_numbers`), else its baseline
+    bench median (of a multi-seed run: the mean over the seeds that recorded it)."""
+    numbers = claim_numbers(record)
+    if numbers:
+        return next(iter(numbers.items()))
+    runs = record.runs if isinstance(record, GroupRecord) else [record]
+    medians = [
+        (f"{row.label} (s)", row.median_s)
+        for run in runs
+        for stage in run.stages
+        for row in stage.bench
+        if row.baseline and row.error is None
+    ]
+    if not medians:
+        return None
+    values = [value for name, value in medians if name == medians[0][0]]
+    return medians[0][0], sum(values) / len(values)
+
+
+def headed_number(records: Sequence[RunRecord | GroupRecord]) -> str | None:
+    """The name of the number the recent runs' number column shows: the claim's first number as a run of the
+    defaults asserts it (a run of turned knobs lists the same numbers in another order), else the newest
+    run's main number."""
+    for record in records:
+        runs = record.runs if isinstance(record, GroupRecord) else [record]
+        asserted = [t.name for run in runs for stage in run.stages for t in stage.targets]
+        if asserted:
+            return asserted[0]
+    return next((n[0] for n in map(main_number, records) if n is not None), None)
+
+
+def number_of(record: RunRecord | GroupRecord, name: str | None) -> tuple[str, float] | None:
+    """``record``'s value of the number ``name``, else its own main number (a row then says which)."""
+    numbers = claim_numbers(record)
+    if name is not None and name in numbers:
+        return name, numbers[name]
+    return main_number(record)
 
 
 def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType:
-    """Recent runs, newest first (a multi-seed run is one line: its seeds and their mean main number), and a
-    sparkline of the main number from oldest to newest."""
+    """Recent runs, newest first, each named by its setting first (a multi-seed run is one line: its seeds
+    and their mean), then its start, seeds, status, time, the plugin's main number (named in the heading:
+    `headed_number`) and device; a trend of that number over the runs of the newest run's setting."""
     from readtrack.base.words import seeds_label
     from readtrack.render.cells import fmt_number, fmt_seconds, sparkline
 
     records = [e for e in entries if isinstance(e, RunRecord) or e.runs]
     if not records:
         return Text("No recorded runs yet.", style="dim")
-    table = Table(title="Recent runs", title_justify="left", box=None, padding=(0, 1), show_header=True)
-    # The last column is the plugin's main number (its first training target, else its baseline bench
-    # median), headed by its name; a run whose main number is another one says which.
-    numbers_of = {id(r): main_number(r) for r in records}
-    headed = next((n[0] for n in numbers_of.values() if n is not None), "main number")
-    for column in ("started (UTC)", "device", "seed", "status", "time"):
+    headed = headed_number(records)
+    # The number's name heads the table, above it (a long one wraps there at words, at the pane's width, not
+    # folded in a column's header); the setting comes first, wrapped at its spaces and never inside a knob
+    # (one too long for the pane ends in "…"); the dates stay whole.
+    title = Text("Recent runs", style="bold")
+    if headed:
+        title.append(f" · number: {visible(headed)}")
+    table = Table(box=None, padding=(0, 1), pad_edge=False)
+    labels = [setting_label(r) for r in records]
+    knob_width = max(len(word) for label in labels for word in label.split())
+    table.add_column("setting", overflow="ellipsis", min_width=min(knob_width, SETTING_WIDTH))
+    for column in ("started (UTC)", "seeds", "status", "time"):
         table.add_column(column, no_wrap=True, style="dim" if column == "started (UTC)" else "")
-    # The main number wraps (a name folds): in a narrow pane it gives up room first, and the dates stay whole.
-    table.add_column(headed, overflow="fold")
-    turned = any(r.info.settings for r in records)  # knobs turned: a column names them (runs of the
-    if turned:  # defaults say "defaults"), as `readtrack history` does
-        table.add_column("settings", overflow="fold")
-    for record in records:
-        number = numbers_of[id(record)]
-        value = fmt_number(number[1]) + ("" if number[0] == headed else f" ({number[0]})") if number else "–"
+    table.add_column("number", min_width=6)  # a row of another number says which, wrapped
+    table.add_column("device", style="dim")
+    for record, label in zip(records, labels, strict=True):
+        number = number_of(record, headed)
+        value = "–" if number is None else fmt_number(number[1])
+        value += "" if number is None or number[0] == headed else f" ({visible(number[0])})"
         seed = seeds_label(record.seeds) if isinstance(record, GroupRecord) else str(record.info.seed)
         started = record.started_at if isinstance(record, GroupRecord) else record.info.started_at
-        setting = Text(visible(settings_label(record.info.settings)) or "defaults", style="" if
-                       record.info.settings else "dim")  # fmt: skip
         table.add_row(
+            Text(visible(label), style="bold" if record.info.settings else "dim"),
             started.replace("T", " ")[:16],
-            record.info.device + (" quick" if record.info.quick else ""),
             seed,
             Text(record.status, style=STATUS_STYLES.get(record.status, "bold red")),
             fmt_seconds(record.duration_s) if record.status != "running" else "",
             value,
-            *([setting] if turned else []),
+            record.info.device + (" quick" if record.info.quick else ""),
         )
-    parts: list[RenderableType] = [table]
-    numbers = [main_number(r) for r in reversed(records)]
-    named = [n for n in numbers if n is not None]
-    if len(named) >= 2:
-        name = named[-1][0]
-        values = [value for label, value in named if label == name]
-        trend = Text(f"trend of {name}, oldest → newest: ")
+    parts: list[RenderableType] = [title, table]
+    alike = [r for r in reversed(records) if r.info.settings == records[0].info.settings]
+    values = [n[1] for n in (number_of(r, headed) for r in alike) if n is not None and n[0] == headed]
+    if len(values) >= 2:  # a trend within one setting: across settings the number changes by design
+        trend = Text(f"trend of {headed} ({setting_label(records[0])}), oldest → newest: ")
         trend.append(sparkline(values), style="cyan")
         trend.append(f"  {fmt_number(values[0])} → {fmt_number(values[-1])}", style="dim")
         parts.append(trend)
     return Group(*parts)
 
 
-def settings_line(settings: Mapping[str, Any]) -> Text | None:
-    """``settings: lr=0.01 (off the defaults: targets reported, not asserted)`` for a run of turned knobs,
-    as ``readtrack run`` prints it; None for a run of the defaults."""
-    if not settings:
+def setting_label(record: RunRecord | GroupRecord) -> str:
+    """``norm=none depth=4``, the knobs a run turned, or ``defaults``."""
+    return settings_label(record.info.settings) or "defaults"
+
+
+def setting_text(settings: Mapping[str, Any]) -> Text:
+    """A run's setting as the first words of its heading: the knobs it turned (bold), or ``defaults``."""
+    return Text(visible(settings_label(settings)), style="bold yellow") if settings else Text("defaults")
+
+
+def claim_text(records: Sequence[RunRecord]) -> Text | None:
+    """What a run (or a multi-seed run's runs) says of the plugin's claim, under its heading: held or not
+    where it was asserted, "not asserted" with a setting off the defaults (`claim_verdict`, as the CLI)."""
+    from readtrack.render.headline import claim_verdict
+
+    verdict = claim_verdict(records)
+    if not verdict:
         return None
-    line = Text("settings: ", style="bold")
-    line.append(visible(settings_label(settings)), style="bold yellow")
-    line.append(" (off the defaults: targets reported, not asserted)", style="dim")
-    return line
+    turned = any(r.info.settings for r in records) and "not asserted" in verdict
+    if turned:
+        verdict += ": its numbers below are reported against it, not held to it"
+    held = verdict.startswith("the claim holds")
+    return Text(verdict, style="yellow" if turned else "green" if held else "bold red")
 
 
-def record_renderables(record: RunRecord, *, settings: bool = True) -> tuple[RenderableType, RenderableType]:
-    """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run``, under
-    the run's settings when knobs were turned (unless ``settings`` is false: the caller shows them)."""
+def record_renderables(record: RunRecord) -> tuple[RenderableType, RenderableType]:
+    """(check and train tables, bench tables) of a record, drawn by the same code as ``readtrack run`` (the
+    caller's heading names the run's setting)."""
     from readtrack.render.runs import stage_tables
 
-    turned = settings_line(record.info.settings) if settings else None
-    checks: list[RenderableType] = [turned] if turned is not None else []
+    checks: list[RenderableType] = []
     bench: list[RenderableType] = []
     for stage in record.stages:
         results, tables = stage_tables(stage, curves=False)  # the TUI plots curves itself
