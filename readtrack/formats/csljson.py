@@ -5,8 +5,10 @@ A CSL-JSON file is a list of items (an object with an ``items`` list is read too
 or ``literal``) as the year; ``container-title`` as the venue; ``DOI``; ``URL``; ``abstract``; ``keyword``
 (comma-separated) as tags; ``note`` as notes. Zotero writes an item's Extra field into ``note``: its
 ``arXiv:`` line is the arXiv id (as are an arXiv DOI, an arXiv ``URL`` and ``number: arXiv:...``), and a
-Zotero Reading List ``Read_Status:`` line the status; both leave the notes. CSL-JSON names no files, so
-no PDFs come with it. Each item's line in the file is found as it is decoded, for the report.
+Zotero Reading List ``Read_Status:`` line the status; both leave the notes. CSL's ``note`` is BibTeX's
+``note`` (styles print both; Zotero writes Extra into each), so the BibTeX export writes it back as
+``note``, not ``annote`` (`readtrack.formats.bibtex.writer.split_notes`). CSL-JSON names no files, so no
+PDFs come with it. Each item's line in the file is found as it is decoded, for the report.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def _paper(item: dict[str, Any], where: str) -> tuple[NewPaper, lib.Extras]:
         doi=doi,
         venue=venue,
         url=source_url,
+        fields={"note": notes} if notes else {},  # BibTeX's `note`: the export prints it there again
     )
     return paper, extras
 

@@ -13,10 +13,11 @@ nothing). A paper listed twice in the imported file is imported once, where it f
 later listing adds its context there: the slug of its section and its own tags (a paper under "Surveys"
 and again under "Vision" gets the tag ``vision``), the children nested under it, notes, code links, and a
 year, url or arXiv id the first listing lacks (so does a listing the catalog has: a url, year or arXiv id
-its paper lacks). The report names, for every skip and merge, both listings with their lines and the key
-that made them one, and every value the two disagree on with the one kept (the first listing's, the
-catalog's): "list.bib:9 says year 2023; kept 2017 (list.bib:2)". List and section notes are filled in
-where the catalog has none; notes the user already wrote are kept.
+its paper lacks, and a BibTeX entry's type and cite key, ``bibtex:``, so the export gives the key the
+reader's ``\\cite{}``s use; not a key another paper holds). The report names, for every skip and merge,
+both listings with their lines and the key that made them one, and every value the two disagree on with
+the one kept (the first listing's, the catalog's): "list.bib:9 says year 2023; kept 2017 (list.bib:2)".
+List and section notes are filled in where the catalog has none; notes the user already wrote are kept.
 
 Export renders the whole catalog as a markdown checklist, BibTeX (`readtrack.formats.bibtex.writer`:
 what sync and a library import stored included) or the JSON of ``readtrack list --json``.
@@ -42,7 +43,7 @@ from readtrack.catalog.identity import (
 )
 from readtrack.catalog.keys import doi_of
 from readtrack.catalog.model import NEW_CATALOG, Catalog, NewPaper, Paper
-from readtrack.catalog.reader import load
+from readtrack.catalog.reader import BIBTEX_HEAD, load
 from readtrack.formats import markdown
 
 EXPORT_FORMATS = ("md", "bibtex", "json")
@@ -355,6 +356,11 @@ class _Papers:
         self.imported, self.source, self.report, self.authors = imported, source, report, authors
         self.known = IdentityIndex(ids_apart=False)
         self.listed = {p.id: p for p in catalog.papers()}
+        self.where = catalog.path.name
+        # the cite keys papers.yaml holds, as BibTeX compares them (without case): a key is one paper's
+        self.cite_keys = {
+            key.lower(): (p.id, key) for p in self.listed.values() if (key := _cite_key(p.bibtex))
+        }
         self.updates: dict[str, dict[str, object]] = {}  # what imported listings add to listed papers
         self.added: dict[str, Enrichment] = {}
         new = [p for s in imported.sections for p in walk_papers(s.papers) if authors.get(id(p))]
@@ -436,6 +442,8 @@ class _Papers:
         notes = str(update.get("notes", paper.notes or ""))
         if item.notes and _words(item.notes) and " ".join(_words(item.notes)) not in " ".join(_words(notes)):
             update["notes"], added.notes = (f"{notes}\n\n{item.notes}" if notes else item.notes), True
+        if item.bibtex and not paper.bibtex and "bibtex" not in update:
+            self.keep_cite_key(paper, item.bibtex, update, added, listing)
         if update:
             self.updates[paper.id] = update
         if id(item) in self.imported.stated and item.status != paper.status:
@@ -443,8 +451,29 @@ class _Papers:
                 StatusDiffers(listing, paper.id, listed.where, item.status, paper.status)
             )
 
+    def keep_cite_key(
+        self, paper: Paper, head: str, update: dict[str, object], added: Enrichment, listing: Listing
+    ) -> None:
+        """Give ``paper`` the BibTeX entry's type and cite key (``@article{dao2023flashattention2}``), so
+        the export writes the key the reader's ``\\cite{}``s use; unless another paper holds that key."""
+        key = _cite_key(head) or ""
+        holder, held = self.cite_keys.get(key.lower(), (paper.id, key))
+        if holder == paper.id:
+            update["bibtex"] = head
+            self.cite_keys[key.lower()] = (paper.id, key)
+            added.filled.append(f"bibtex {head}")
+            return
+        where = f"{self.where}:{self.listed[holder].line}"
+        self.report.kept.append(Kept(listing, "bibtex", head, f"none: {holder} has cite key {held}", where))
+
     def enrichments(self) -> list[Enrichment]:
         return [e for e in self.added.values() if e.tags or e.code or e.notes or e.filled]
+
+
+def _cite_key(head: str | None) -> str | None:
+    """The cite key of a ``bibtex:`` value (``@article{dao2023flashattention2}``), or None."""
+    found = BIBTEX_HEAD.fullmatch(head or "")
+    return found.group("key") if found else None
 
 
 def _strings(value: object) -> list[str]:
@@ -452,14 +481,17 @@ def _strings(value: object) -> list[str]:
 
 
 def _differences(kept: Paper | NewPaper, item: NewPaper, listing: Listing, where: str) -> list[Kept]:
-    """The year and url ``item`` and the paper it merges into (the one kept) both give, differently (a title
-    is a paper's name: "ViT" and "An Image is Worth 16x16 Words" name one paper, and the report says both)."""
+    """The year, url and ``bibtex:`` head ``item`` and the paper it merges into (the one kept) both give,
+    differently (a title is a paper's name: "ViT" and "An Image is Worth 16x16 Words" name one paper, and
+    the report says both)."""
     found: list[Kept] = []
     if item.year and kept.year and item.year != kept.year:
         found.append(Kept(listing, "year", str(item.year), str(kept.year), where))
     same_doi = doi_of(item.url) is not None and doi_of(item.url) == doi_of(kept.url)
     if item.url and kept.url and page_key(item.url) != page_key(kept.url) and not same_doi:
         found.append(Kept(listing, "url", item.url, kept.url, where))
+    if item.bibtex and kept.bibtex and item.bibtex != kept.bibtex:
+        found.append(Kept(listing, "bibtex", item.bibtex, kept.bibtex, where))
     return found
 
 
@@ -471,6 +503,7 @@ def _merge_into(earlier: NewPaper, item: NewPaper, section: str, first_section: 
     context = [*([section_tag] if elsewhere else []), *item.tags]
     earlier.tags = list(dict.fromkeys([*earlier.tags, *context]))
     earlier.year, earlier.url = earlier.year or item.year, earlier.url or item.url
+    earlier.bibtex = earlier.bibtex or item.bibtex
     earlier.code = list(dict.fromkeys([*earlier.code, *item.code]))
     if not earlier.arxiv and item.arxiv:
         earlier.arxiv, earlier.related = item.arxiv, [*item.related, *earlier.related]

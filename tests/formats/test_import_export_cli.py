@@ -166,7 +166,9 @@ def test_export_json_is_what_list_json_prints() -> None:
 def test_export_md_to_stdout_and_file_agree(tmp_path: Path) -> None:
     stdout = ok("export")
     assert stdout.splitlines()[2:4] == ["# Self notes for some research papers list", ""]
-    assert "- [x] Decoupled Weight Decay Regularization (2017) [arXiv:1711.05101]" in stdout
+    # the item's own wording (its label) is the text; the title, which it does not give, in the id comment
+    assert "- [x] SGD - AdamW / AdamScheduleFree (cs231n) (2017) [arXiv:1711.05101]" in stdout
+    assert "<!-- id: adamw tags: optimization title: Decoupled Weight Decay Regularization -->" in stdout
     ok("export", "-o", str(tmp_path / "list.md"))
     assert (tmp_path / "list.md").read_text(encoding="utf-8") == stdout
 

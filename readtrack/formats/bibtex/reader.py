@@ -17,7 +17,9 @@ taken raw and this module resolves them, because the general LaTeX decoding midd
   (``groups``, ``mendeley-groups``) as tags; Mendeley's ``arxivId`` as the arXiv id; ``note``, ``annote``,
   ``annotation`` and JabRef's ``comment`` as notes, but for the code links readtrack's export writes at
   the end of a ``note`` (``Code: \\url{...}``); a reading status from JabRef's ``readstatus`` (and
-  readtrack's ``skipped``) or a Zotero Reading List ``Read_Status:`` line;
+  readtrack's ``skipped``) or a Zotero Reading List ``Read_Status:`` line. ``note`` is part of the
+  reference (bibliography styles print it: "Oral presentation", "To appear"), so its text is also kept
+  with the bibliographic fields, and the export writes it back as ``note`` while it is still in the notes;
 - the other bibliographic fields the export writes back as they were
   (`readtrack.formats.bibtex.writer.KEPT_FIELDS`: ``volume``, ``pages``, ``publisher`` ...) and
   ``primaryClass`` (or ``eprintclass``);
@@ -147,9 +149,10 @@ def _paper(
         for name in ("title", "journal", "journaltitle", "booktitle")
         if name in fields
     }
-    notes_raw = [fields[n] for n in fields if n in _NOTE_FIELDS or n.startswith("comment-")]
-    code = [link for links in map(_code_links, notes_raw) for link in links]
-    notes_raw = [_CODE_NOTE.sub("", n.strip()) if _code_links(n) else n for n in notes_raw]
+    named = [(n, fields[n]) for n in fields if n in _NOTE_FIELDS or n.startswith("comment-")]
+    code = [link for _, raw in named for link in _code_links(raw)]
+    named = [(n, _CODE_NOTE.sub("", raw.strip()) if _code_links(raw) else raw) for n, raw in named]
+    notes_raw = [raw for _, raw in named]
     doi = lib.clean_doi(_verbatim(fields.get("doi")))
     url = _verbatim(fields.get("url")) or None
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
@@ -169,6 +172,7 @@ def _paper(
     status = next(filter(None, (lib.read_status(n) for n in notes_text)), None)
     status = status or _JABREF_STATUS.get(fields.get("readstatus", "").strip().lower())
     notes = [_ARXIV_NOTE.sub("", lib.without_status_line(n) or "").strip() for n in notes_text]
+    printed = next((text for (name, _), text in zip(named, notes, strict=True) if name == "note"), "")
     # keywords, and the groups JabRef and Mendeley file an entry under (their collections), are tags
     words = ("keywords", "mendeley-tags", "groups", "mendeley-groups")
     keywords = re.split(r"[,;]", ",".join(to_text(fields.get(name, "")) for name in words))
@@ -177,6 +181,8 @@ def _paper(
     category = fields.get("primaryclass") or fields.get("eprintclass")
     if category and category.strip():
         kept["primaryclass"] = to_text(category)
+    if printed:  # the notes hold it too; the export writes it back as `note`, the rest as `annote`
+        kept["note"] = printed
     head = f"@{kind.lower()}{{{key}}}"
     paper = NewPaper(
         title=text.get("title") or key,

@@ -16,13 +16,14 @@ Fields, from papers.yaml, the arXiv metadata sync stored and what a library impo
 ``show`` shows them): ``title``, ``author``, the venue as ``booktitle`` (in a book or proceedings) or
 ``journal``, ``year``, the import's other bibliographic fields (``volume``, ``pages``, ``publisher`` ...,
 `KEPT_FIELDS`), arXiv's (``eprint``, ``archivePrefix = {arXiv}``, ``primaryClass`` when known), ``doi``,
-``note`` (arXiv's journal reference, then code links: ``Code: \\url{...}``), ``url`` (the library's own link,
-else the arXiv abstract page, else the paper's url unless it only repeats the DOI), ``howpublished =
-{\\url{...}}`` for a ``@misc`` web page, then what only readtrack reads back: tags as ``keywords``, a status
-as JabRef's ``readstatus`` (read; skimmed for reading; skipped), notes as ``annote`` (not printed by
-bibliography styles), and the abstract. `readtrack.formats.bibtex.reader` reads every one of them back, so
-import, export and import again give the same papers.yaml, and exporting that gives the same text (tested on
-Google Scholar's, arXiv's, Better BibTeX's, JabRef's and Mendeley's exports).
+``note`` (an imported entry's own ``note`` while the notes still hold it, arXiv's journal reference, then
+code links: ``Code: \\url{...}``), ``url`` (the library's own link, else the arXiv abstract page, else the
+paper's url unless it only repeats the DOI), ``howpublished = {\\url{...}}`` for a ``@misc`` web page, then
+what only readtrack reads back: tags as ``keywords``, a status as JabRef's ``readstatus`` (read; skimmed
+for reading; skipped), the rest of the notes as ``annote`` (not printed by bibliography styles), and the
+abstract. `readtrack.formats.bibtex.reader` reads every one of them back, so import, export and import
+again give the same papers.yaml, and exporting that gives the same text (tested on Google Scholar's,
+arXiv's, Better BibTeX's, JabRef's and Mendeley's exports).
 
 Text fields escape what BibTeX and LaTeX treat specially (``{ } & % $ # _ ~ ^ \\``), and title words with
 capitals are wrapped in braces so that bibliography styles do not lowercase them (``{BERT}``,
@@ -105,6 +106,7 @@ class Facts:
     category: str = ""
     abstract: str = ""
     url: str = ""  # the library's own link, where papers.yaml's url is the DOI's
+    note: str = ""  # the imported entry's own ``note`` (its text is in the paper's notes too)
     fields: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -116,7 +118,8 @@ class Facts:
         published = _text(_get(record, "published"))
         year = published[:4] if re.match(r"\d{4}", published) else (str(paper.year) if paper.year else "")
         kept = stored.get("fields")
-        fields = {str(k): _text(v) for k, v in kept.items()} if isinstance(kept, Mapping) else {}
+        kept = kept if isinstance(kept, Mapping) else {}
+        fields = {str(k): _text(v) for k, v in kept.items() if k != "note"}
         old_style = _OLD_STYLE.match(paper.arxiv or "")
         return cls(
             title=title,
@@ -130,6 +133,7 @@ class Facts:
             or (old_style.group("archive") if old_style else ""),
             abstract=_text(_get(record, "abstract")) or _text(stored.get("abstract")),
             url=_text(stored.get("url")),
+            note=str(kept.get("note") or "").strip(),  # its line breaks kept, as the notes keep them
             fields=fields,
         )
 
@@ -239,8 +243,10 @@ def entry(
             fields.append(("primaryClass", escape(known.category)))
     if known.doi:
         fields.append(("doi", verbatim(known.doi)))
+    printed, notes = split_notes(paper.notes, known.note)
     code = ", ".join(f"\\url{{{verbatim(link)}}}" for link in paper.code)
-    note = [escape(known.journal_ref)] if known.journal_ref else []
+    note = [_lines(printed)] if printed else []
+    note += [escape(known.journal_ref)] if known.journal_ref else []
     note += [f"Code: {code}"] if code else []
     if note:
         fields.append(("note", ". ".join(note)))
@@ -253,12 +259,28 @@ def entry(
         fields.append(("keywords", escape(", ".join(visible(t) for t in paper.tags))))
     if paper.status in READ_STATUS:
         fields.append(("readstatus", READ_STATUS[paper.status]))
-    if paper.notes and paper.notes.strip():
-        fields.append(("annote", _lines(paper.notes)))
+    if notes:
+        fields.append(("annote", _lines(notes)))
     if known.abstract:
         fields.append(("abstract", escape(known.abstract)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{kind}{{{key},\n{body}\n}}"
+
+
+def split_notes(notes: str | None, note: str) -> tuple[str, str]:
+    """(the entry's ``note``, the rest of the notes for ``annote``): ``note``, the imported entry's own, is
+    printed again while the notes still hold it as a paragraph (or whole); once the reader rewrote it, all
+    the notes are theirs, and go to ``annote``."""
+    text = (notes or "").strip()
+    if not note or not text:
+        return "", text
+    start = text.find(note)
+    while start >= 0:
+        before, after = text[:start], text[start + len(note) :]
+        if (not before or before.endswith("\n\n")) and (not after or after.startswith("\n\n")):
+            return note, (before + after).strip()
+        start = text.find(note, start + 1)
+    return "", text
 
 
 def _url(paper: Paper, known: Facts) -> str:

@@ -31,9 +31,12 @@ GitHub renders it; what an item's text means is read from its tokens, forgivingl
   extra as ``url``. Links labelled only so (``[[Paper](..)] [[Code](..)] Title``) may also come before the
   title: links, not title words.
 - Years and venues: ``(2018)`` and ``(2017.03)`` are the year; ``[OSDI'22]``, ``(NeurIPS 2020)``,
-  ``[arxiv'23]`` and a trailing ``, ICML 2019`` give the year and the venue as a tag (``osdi``,
-  ``neurips``; arXiv and CoRR are preprint servers, not venues: no tag), and leave the title. ``'22`` is
-  2022 up to next year, else 19xx.
+  ``[arxiv'23]``, a trailing ``, ICML 2019`` and a link labelled so, ``[CVPR 2016](https://doi.org/...)``,
+  give the year and the venue as a tag (``osdi``, ``neurips``, ``cvpr``; arXiv and CoRR are preprint
+  servers, not venues: no tag), and leave the title (the link is still the url). ``'22`` is 2022 up to
+  next year, else 19xx.
+- Hashtags that end an item's text (before its notes), ``Mamba #ssm #long-context``, are its tags
+  (lowercase), not title words; a ``#`` elsewhere (``C#``, ``the #1 trick``) is text.
   A citation, ``(Vaswani et al., 2017)`` or ``(Ilya, 2014)``, gives the year and leaves the title (the
   label keeps it). Any other parenthesis holding a year gives the year.
 - Bold, italic, strikethrough, code and HTML markup are stripped; backslash escapes keep a character
@@ -42,15 +45,20 @@ GitHub renders it; what an item's text means is read from its tokens, forgivingl
   ``#anchors``, badge images. Windows line endings, a UTF-8 or UTF-16 byte-order mark are fine.
 - A paper's label is the original wording when it differs from the title (besides an extracted year or
   venue). An HTML comment ``<!-- id: transformer -->`` in the item gives its id, and
-  ``<!-- id: vit tags: vision, iclr -->`` its id and tags.
+  ``<!-- id: vit tags: vision, iclr -->`` its id and tags; ``title: ...`` or ``label: ...`` at its end
+  gives the title (the item's text then being the label) or the label.
 
 Writing (`render`) produces a checklist of the same shape that reads back to the same ids, titles,
-statuses, sections, nesting, years, arXiv ids, urls, code links, tags and notes: ``# title``, list notes,
-one ``## section`` per section with its notes, then ``- [x] Title (2017) [arXiv:1706.03762](https://
+labels, statuses, sections, nesting, years, arXiv ids, urls, code links, tags and notes: ``# title``, list
+notes, one ``## section`` per section with its notes, then ``- [x] Title (2017) [arXiv:1706.03762](https://
 arxiv.org/abs/1706.03762) [host](url) [code](link) <!-- id: transformer tags: attention -->`` items
-nested by two spaces, paper notes indented under their item. Markdown characters in titles are
-backslash-escaped only as far as needed to read back unchanged. Tags with spaces or markup are left out
-(a comment cannot carry them).
+nested by two spaces, paper notes indented under their item. A paper with a label is written in the
+reader's words: the label is the item's text where it reads back as it is (``Long Short-Term Memory
+(Hochreiter and Schmidhuber, 1997)``), with ``title: ...`` in the comment where it does not give the
+title (``Transformer (Attention is all you need) ... <!-- id: transformer title: Attention Is All You
+Need -->``); else the title is the text and ``label: ...`` ends the comment. Markdown characters in
+titles are backslash-escaped only as far as needed to read back unchanged. Tags with spaces or markup are
+left out (a comment cannot carry them).
 
 markdown-it-py is imported on the first `parse`, never at import time: listing and marking never load it.
 

@@ -24,9 +24,17 @@ if TYPE_CHECKING:
 
     from readtrack.catalog.model import NewPaper
 
-# what `render` writes after each item: <!-- id: transformer --> or <!-- id: vit tags: vision, iclr -->
-_ID_COMMENT = re.compile(r"^<!--\s*id:\s*(?P<id>\S+?)(?:\s+tags:\s*(?P<tags>[^<>]*?))?\s*-->$")
+# what `render` writes after each item: <!-- id: transformer -->, <!-- id: vit tags: vision, iclr -->, and
+# the title or label the item's text does not give: <!-- id: transformer title: Attention Is All You Need -->
+_ID_COMMENT = re.compile(
+    r"^<!--\s*id:\s*(?P<id>\S+?)(?:\s+tags:\s*(?P<tags>[^<>]*?))?"
+    r"(?:\s+(?P<key>title|label):\s*(?P<text>.*?))?\s*-->$",
+    re.DOTALL,
+)
 TAG_WORD = re.compile(r"^[\w.+-]+$")  # tags a comment can carry
+# Hashtags that end an item's text, Obsidian's and GitHub's tags: "Mamba #ssm #long-context" (one letter at
+# least: "#1" is a number; "C#" no tag, since a hashtag follows a space)
+_LAST_HASHTAG = re.compile(r"(?<!\S)#(?P<tag>[\w-]*[^\W\d_][\w-]*)\s*$")
 _SLOT_BASE = 0xF0000
 _SLOT_CHAR = re.compile("[\U000f0000-\U000ffffd]")
 _ANCHOR_OPEN = re.compile(r"<a\s[^>]*?href\s*=\s*[\"'](?P<url>[^\"']+)[\"']", re.IGNORECASE)
@@ -83,6 +91,11 @@ _BRACKETED_YEAR = re.compile(
     r"|(?P<name>[^\[\]()\d\s\U000f0000-\U000ffffd]"
     r"[^\[\]()\U000f0000-\U000ffffd]*?)(?P<comma>\s*,)?\s*(?:['’](?P<yy>\d{2})|(?<=[\s,])(?P<year>(?:19|20)\d{2})))"
     r"\s*(?P<close>[\])])"
+)
+# A link labelled with a venue and year, "[CVPR 2016](https://doi.org/...)" or "[OSDI'22](...)"
+_VENUE_LINK = re.compile(
+    r"^\s*(?P<name>[A-Za-z][\w&.+-]*(?:\s+[A-Za-z][\w&.+-]*){0,2})"
+    r"(?:\s*['’](?P<yy>\d{2})|\s+(?P<year>(?:19|20)\d{2}))\s*$"
 )
 _TRAILING_VENUE = re.compile(
     r",\s*(?P<name>[A-Za-z][\w&.+-]*(?:\s+[A-Za-z][\w&.+-]*){0,2})\s+(?P<year>(?:19|20)\d{2})"
@@ -400,11 +413,41 @@ class _Dates:
             return match.group(0)
         return self.found(int(match.group("year")), slug(name))
 
+    def take_link(self, label: str) -> bool:
+        """Take the year and venue of a link labelled with them (``[CVPR 2016](doi link)``); True if so."""
+        match = _VENUE_LINK.match(label)
+        if match is None or match.group("name").split()[0].lower() not in _VENUES:
+            return False
+        yy = match.group("yy")
+        self.found(_full_year(int(yy)) if yy else int(match.group("year")), slug(match.group("name")))
+        return True
+
 
 def _full_year(two_digits: int) -> int:
     """'22 is 2022; a two-digit year after next year is last century's ('98 is 1998)."""
     year = 2000 + two_digits
     return year if year <= dt.date.today().year + 1 else year - 100
+
+
+def _take_hashtags(text: str, slots: list[_Slot]) -> tuple[str, list[str]]:
+    """(``text`` without the hashtags that end it, their tags in order, lowercase): ``Mamba #ssm
+    #long-context`` gives ``ssm`` and ``long-context``. Markup between them (an HTML comment) goes with
+    them; hashtags that would leave no title are the title."""
+    tags: list[str] = []
+    rest = text
+    while found := _LAST_HASHTAG.search(_without_trailing_drops(rest, slots)):
+        tags.insert(0, found.group("tag").lower())
+        rest = found.string[: found.start()]
+    if not tags or not tidy(flatten(rest, slots, keep_urls=True)):
+        return text, []
+    return rest, list(dict.fromkeys(tags))
+
+
+def _without_trailing_drops(text: str, slots: list[_Slot]) -> str:
+    end = len(text)
+    while end and (text[end - 1].isspace() or getattr(slot_of(text[end - 1], slots), "kind", "") == "drop"):
+        end -= 1
+    return text[:end]
 
 
 def _split_leading_labels(body: str, slots: list[_Slot]) -> tuple[str, str]:
@@ -517,13 +560,18 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         if separator:
             head, description = head[: separator.start()], head[separator.end() :]
     dates = _Dates()
+    head, hashtags = _take_hashtags(head, slots)
     head, tail = _split_trailing_links(dates.take(head), slots, floor)
+    if not hashtags:  # "Title #ssm [code](url)": the hashtags end the title
+        head, hashtags = _take_hashtags(head, slots)
 
     ids: list[str] = []
     url: str | None = None
     code: list[str] = []
     extras: list[_Slot] = []
     for link in _links_in(lead, slots) + _links_in(head, slots) + _links_in(tail, slots):
+        if link.kind == "link" and link is not leading_link:
+            dates.take_link(restore(flatten(link.text, slots, keep_urls=False), slots))
         parsed = arxivid.parse(link.url)
         role = _link_role(link, slots, titled=link is leading_link) if _WEB_URL.match(link.url) else ""
         if parsed is not None:
@@ -571,6 +619,9 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         url = web.url  # nothing but extras: the first one is what the item is about
         extras.remove(web)
     arxiv_ids = distinct_ids(ids)
+    given = id_comment.group("key") if id_comment else None  # what the comment gives: "title" or "label"
+    if id_comment and given == "title" and id_comment.group("text").strip():
+        title = id_comment.group("text").strip()
     paper = NewPaper(
         title=title,
         id=id_comment.group("id") if id_comment else None,
@@ -580,8 +631,10 @@ def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
         url=url,
         code=list(dict.fromkeys(code)),
         year=dates.year,
-        tags=dates.tags,
+        tags=list(dict.fromkeys([*dates.tags, *hashtags])),
     )
+    if id_comment and given == "label":
+        paper.label = id_comment.group("text").strip() or None
     if id_comment and id_comment.group("tags"):
         written = [t.strip() for t in id_comment.group("tags").split(",")]
         paper.tags = list(dict.fromkeys([*paper.tags, *(t for t in written if TAG_WORD.match(t))]))

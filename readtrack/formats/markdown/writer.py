@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from readtrack.base.safe_text import visible
@@ -47,34 +48,7 @@ def render(catalog: Catalog) -> str:
 
 def _paper_lines(paper: Paper, depth: int) -> list[str]:
     pad = "  " * depth
-    links = [f"({paper.year})"] if paper.year else []
-    links += [f"[arXiv:{ident}]({arxivid.abs_url(ident)})" for ident in paper.arxiv_ids()]
-    url_link = f"[{_link_text(paper.url)}]({_link_destination(paper.url)})" if paper.url else ""
-    code_links = [f"[code]({_link_destination(link)})" for link in paper.code]
-    tags = [t for t in paper.tags if TAG_WORD.match(t)]  # a tag with spaces or markup cannot be carried
-    comment = f"<!-- id: {paper.id} tags: {', '.join(tags)} -->" if tags else f"<!-- id: {paper.id} -->"
-    title = paper.title or paper.label or paper.id
-    box = STATUS_CHECKBOX[paper.status]
-    line = ""
-    # The url as a link after the title, or, where that would read as part of the title ("A [host](url)"
-    # reads like "see [this](url)"), as the title's own link; each with titles escaped only as needed.
-    forms: list[tuple[Callable[[str], str], str]] = [
-        (lambda escaped: escaped, " ".join(filter(None, [*links, url_link, *code_links, comment])))
-    ]
-    if paper.url:
-        destination = _link_destination(paper.url)
-        forms.append(
-            (lambda escaped: f"[{escaped}]({destination})", " ".join([*links, *code_links, comment]))
-        )
-    for form, suffix in forms:
-        for escapes in _ESCAPE_LEVELS:
-            line = f"{pad}- [{box}] {form(_escape(title, escapes))} {suffix}"
-            if _reads_back(line.strip(), paper, title):
-                break
-        else:
-            continue
-        break
-    lines = [line]
+    lines = [f"{pad}- [{STATUS_CHECKBOX[paper.status]}] {_item_text(paper)}"]
     if paper.notes:
         if _WEB_LINK.search(paper.notes):
             # a paragraph of its own: a link on the item's continuation lines would read back as its
@@ -86,14 +60,90 @@ def _paper_lines(paper: Paper, depth: int) -> list[str]:
     return lines
 
 
-def _reads_back(line: str, paper: Paper, title: str) -> bool:
-    """True when ``line`` alone parses to this title, id, year and arXiv ids (none taken from the title)."""
-    parsed = parse(line)
+@dataclass(frozen=True)
+class _Form:
+    """One way to write an item: its ``text`` (the title or the label), escaped as one of ``escapes`` and
+    passed to ``shown``, then ``suffix`` (year, links, the id comment); ``keeps_label`` when it reads back
+    to the paper's label."""
+
+    text: str
+    suffix: str
+    keeps_label: bool
+    shown: Callable[[str], str] = str
+    escapes: tuple[str, ...] = _ESCAPE_LEVELS
+
+
+def _item_text(paper: Paper) -> str:
+    """The item's text after its checkbox: the first of `_forms` that reads back to the paper, with its
+    text escaped only as far as needed."""
+    line = ""
+    for form in _forms(paper):
+        for escapes in form.escapes:
+            line = f"{form.shown(_escape(form.text, escapes))} {form.suffix}"
+            if _reads_back(line, paper, with_label=form.keeps_label):
+                return line
+    return line  # none reads back (a title of markup alone): the last, most escaped one
+
+
+def _forms(paper: Paper) -> list[_Form]:
+    """How the item may be written, in order of preference.
+
+    The reader's own wording, the label (``Long Short-Term Memory (Hochreiter and Schmidhuber, 1997)``,
+    ``Transformer (Attention is all you need)``), is the item's text where it reads back as it is, with the
+    title in the id comment where the label does not give it (``<!-- id: transformer title: Attention Is
+    All You Need -->``); else (a label that needs escapes, or holds a year the reader would take out of it:
+    ``BERT (2018)``) the title is the text and the label goes into the comment; else (a label that a
+    comment cannot hold, ``-->``) the label escaped. Last the title alone: what a label and title that
+    neither reads back as come to.
+    """
+    title = paper.title or paper.label or paper.id
+    year = [f"({paper.year})"] if paper.year else []
+    links = [f"[arXiv:{ident}]({arxivid.abs_url(ident)})" for ident in paper.arxiv_ids()]
+    url_link = f"[{_link_text(paper.url)}]({_link_destination(paper.url)})" if paper.url else ""
+    code = [f"[code]({_link_destination(link)})" for link in paper.code]
+    tags = [t for t in paper.tags if TAG_WORD.match(t)]  # a tag with spaces or markup cannot be carried
+    comment = f"<!-- id: {paper.id} tags: {', '.join(tags)}" if tags else f"<!-- id: {paper.id}"
+    after = " ".join(filter(None, [*links, url_link, *code]))
+    forms: list[_Form] = []
+    if paper.label and paper.label != title:
+        label = paper.label
+        # the forms that may read back (each try parses the item): the label gives the title only when it
+        # holds it, its year only when it holds it ("(Ilya, 2014)"), a comment holds no "-->"
+        known = [""] if title in label else []
+        known += [f" title: {title}"] if "-->" not in title else []
+        dates = [""] if not paper.year or str(paper.year) in label else []
+        suffixes = [
+            " ".join(filter(None, [when, after, f"{comment}{given} -->"]))
+            for given in known
+            for when in [*dates, *year]
+        ]
+        forms += [_Form(label, suffix, keeps_label=True, escapes=("",)) for suffix in suffixes]
+        if "-->" not in label:
+            suffix = " ".join(filter(None, [*year, after, f"{comment} label: {label} -->"]))
+            forms.append(_Form(title, suffix, keeps_label=True))
+        # a label a comment cannot hold, escaped as the text
+        escaped = _ESCAPE_LEVELS[1:]
+        forms += [_Form(label, suffix, keeps_label=True, escapes=escaped) for suffix in suffixes]
+    # The url as a link after the title, or, where that would read as part of the title ("A [host](url)"
+    # reads like "see [this](url)"), as the title's own link.
+    forms.append(_Form(title, " ".join(filter(None, [*year, after, f"{comment} -->"])), keeps_label=False))
+    if paper.url:
+        destination = _link_destination(paper.url)
+        suffix = " ".join([*year, *links, *code, f"{comment} -->"])
+        forms.append(_Form(title, suffix, keeps_label=False, shown=lambda text: f"[{text}]({destination})"))
+    return forms
+
+
+def _reads_back(text: str, paper: Paper, *, with_label: bool) -> bool:
+    """True when the item ``text`` alone parses to this title, id, year, arXiv ids, url, code and tags (none
+    taken from the title), and, ``with_label``, this label."""
+    parsed = parse(f"- [ ] {text}")
     if len(parsed.sections) != 1 or len(parsed.sections[0].papers) != 1:
         return False
     got = parsed.sections[0].papers[0]
     return (
-        got.title == title
+        got.title == (paper.title or paper.label or paper.id)
+        and (got.label == paper.label or not with_label)
         and got.id == paper.id
         and got.url == paper.url
         and got.code == paper.code
