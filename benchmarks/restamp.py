@@ -121,8 +121,10 @@ def fingerprint_at(tree: Path, folder: str) -> str:
     path = str(tree / "plugins" / folder)
     probe = "from pathlib import Path\nfrom readtrack.history import calibration\n"
     probe += f"print(calibration.fingerprint(Path({path!r})))"
+    # run in ``tree``: ``python -c`` puts the working directory first on sys.path, and this repository's own
+    # readtrack (its kit) would fingerprint the base's plugin with today's kit modules
     out = subprocess.run(
-        [sys.executable, "-c", probe], env=_env(tree), capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], env=_env(tree), capture_output=True, text=True, check=True, cwd=tree
     )
     return out.stdout.strip()
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
-from readtrack.base.words import plural
 from readtrack.cli.authoring import say_calibration
+from readtrack.cli.batches import (
+    check_plot,
+    dry_run_plan,
+    knob_values_of,
+    run_batch,
+    run_sweep,
+    save_plot,
+    sweep_plan,
+)
 from readtrack.render import new_console, print_json
-
-if TYPE_CHECKING:
-    from readtrack.batch.groups import Job, OnEvent
-    from readtrack.batch.sweep import Sweep
 
 commands = typer.Typer()
 
@@ -91,9 +93,9 @@ def run(
         from readtrack.base.errors import UsageError
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
-    values = _knob_values(names, run_all, knob_values or [])  # checked before anything heavy is imported
+    values = knob_values_of(names, run_all, knob_values or [])  # checked before anything heavy is imported
     if plot_to is not None:
-        _check_plot(plot_to, names, run_all)
+        check_plot(plot_to, names, run_all)
     from readtrack.runner.threads import resolve_threads
 
     n_threads = resolve_threads(threads)  # a bad count is answered before torch loads
@@ -102,19 +104,19 @@ def run(
     blind: tuple[str, ...] = ()  # the stages a sweep judged to read no knob, when it came to the defaults
     if any(len(v) > 1 for v in values.values()):
         one = seed or 0
-        planned = _sweep_plan(names[0], values, seeds or f"{one}-{one}", only, quick, jobs)
+        planned = sweep_plan(names[0], values, seeds or f"{one}-{one}", only, quick, jobs)
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
         sweep_args["threads"] = n_threads
         if planned.swept or dry_run:
-            _run_sweep(planned, jobs, yes, max_seeds, sweep_args, as_json, plot_to, dry_run)
+            run_sweep(planned, jobs, yes, max_seeds, sweep_args, as_json, plot_to, dry_run)
             return
         print(f"readtrack: {planned.blind_note()}", file=sys.stderr)  # no stage asked for reads a knob
         values, blind = {}, planned.blind
     settings = {key: v[0] for key, v in values.items()}
     if dry_run:
-        _dry_run(names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
+        dry_run_plan(names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
     if run_all or seeds is not None or len(names) != 1 or only_tag or section:
-        _run_batch(
+        run_batch(
             names,
             run_all=run_all,
             only_tag=only_tag,
@@ -169,276 +171,9 @@ def run(
     except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
         print("readtrack: cancelled", file=sys.stderr)
         raise typer.Exit(runner.EXIT_CANCELLED) from None
-    _save_plot(plot_to, [record])
+    save_plot(plot_to, [record])
     say_calibration(names)
     raise typer.Exit(runner.exit_code(record))
-
-
-def _check_plot(path: Path, names: list[str], run_all: bool) -> None:
-    """``--plot FILE``: one plugin, an SVG or PNG file (checked before anything runs)."""
-    from readtrack.base.errors import UsageError
-    from readtrack.render.pictures import checked_path
-
-    if run_all or len(names) != 1:
-        raise UsageError("--plot draws the runs of one plugin: give one NAME")
-    checked_path(path)
-
-
-def _save_newest_plot(path: Path | None, plugin: str) -> None:
-    """``--plot`` after a JSON batch: the newest runs of ``plugin`` in history (the sweep's, the group)."""
-    if path is not None:
-        from readtrack.render.pictures import chosen
-
-        _save_plot(path, list(chosen(plugin, [])))
-
-
-def _save_plot(path: Path | None, entries: list[object]) -> None:
-    if path is None or not entries:
-        return
-    from readtrack.render.pictures import figure, save
-
-    print(f"saved {save(figure(entries), path)}", file=sys.stderr)  # type: ignore[arg-type]
-
-
-def _knob_values(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, list[object]]:
-    """``--set`` values (several make a sweep) checked against the plugin's knobs, before torch is imported
-    (exit 2 otherwise)."""
-    if not pairs:
-        return {}
-    from readtrack.base.errors import UsageError
-    from readtrack.plugins import knobs
-    from readtrack.plugins.discovery import plugin_config
-
-    if run_all or len(names) != 1:
-        raise UsageError("--set turns the knobs of one plugin: give one NAME")
-    return knobs.parse_settings(plugin_config(names[0]), pairs, names[0])
-
-
-def _sweep_plan(
-    name: str, values: dict[str, list[object]], seeds: str, only: str | None, quick: bool, jobs: int | None
-) -> Sweep:
-    """What ``readtrack run NAME --set KEY=A,B ...`` will run (`readtrack.batch.sweep.Sweep`): every
-    combination on every seed, a stage that reads no knob at the defaults only."""
-    from readtrack.base.errors import UsageError
-    from readtrack.batch import groups as batch
-    from readtrack.batch import sweep
-    from readtrack.plugins import discovery as plugins
-    from readtrack.plugins import knobs
-
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
-    plugin = plugins.load_plugin(name)
-    config = knobs.config_class(plugin.info.package)
-    arms = sweep.plan(plugin.name, config, quick, values)
-    readers = sweep.plugin_knob_readers(plugin.info.package, plugin.info.experiments)
-    return sweep.sweep_of(plugin.name, arms, batch.parse_seeds(seeds), only, readers)
-
-
-def _run_sweep(
-    planned: Sweep,
-    jobs: int | None,
-    confirmed: bool,
-    max_seeds: int,
-    settings_args: dict[str, object],
-    as_json: bool,
-    plot_to: Path | None,
-    dry_run: bool,
-) -> None:
-    """``readtrack run NAME --set KEY=A,B ...``: the plan said first (on stderr; with ``dry_run`` on stdout,
-    and nothing run), asked above `RUNS_WITHOUT_ASKING` runs on a terminal, then every setting on every
-    seed in worker processes, one table per number at the end."""
-    from readtrack.batch import groups as batch
-    from readtrack.batch import sweep
-    from readtrack.history.sweeps import stage_times
-
-    quick = bool(settings_args["quick"])
-    workers = jobs or batch.default_jobs()
-    line = planned.summary(stage_times(planned.plugin, quick), workers)
-    if dry_run:
-        print("\n".join([line, *planned.lines(), "nothing run (--dry-run)"]))
-        raise typer.Exit(0)
-    print(f"readtrack: {line}", file=sys.stderr)
-    question = batch.size_question([planned.plugin], planned.seeds, max_seeds)
-    if question and not confirmed:
-        _confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
-    elif sweep.asks(planned.runs, confirmed, sys.stdin.isatty()) and not typer.confirm(
-        f"readtrack: {plural(planned.runs, 'run')}. Start them?", err=True
-    ):
-        print("readtrack: nothing started", file=sys.stderr)
-        raise typer.Exit(1)
-    blind = {"knob_blind": planned.blind}
-    settings = batch.RunSettings(**settings_args, **blind)  # type: ignore[arg-type]
-    sweep_id = batch.new_group_id()
-    watch = _knobs_missed_warning()
-    if as_json:
-        code = batch.run_batch_json(
-            sys.stdout,
-            [],
-            planned.seeds,
-            settings,
-            workers=workers,
-            arms=planned.arms,
-            sweep_id=sweep_id,
-            tables=sweep.tables,
-            arm_stages=planned.stages,
-            watch=watch,
-        )
-        _save_newest_plot(plot_to, planned.plugin)
-        raise typer.Exit(code)
-    from readtrack.render.batches import BatchProgress
-    from readtrack.render.sweep import render_sweep
-
-    console = new_console()
-    title = f"{planned.plugin}: {plural(len(planned.arms), 'setting')} × {plural(len(planned.seeds), 'seed')}"
-    try:
-        with BatchProgress(console, planned.runs, title) as progress:
-            outcomes = batch.run_batch(
-                [],
-                planned.seeds,
-                settings,
-                workers=workers,
-                on_event=_also(progress, watch),
-                arms=planned.arms,
-                sweep_id=sweep_id,
-                arm_stages=planned.stages,
-            )
-    except batch.BatchCancelled as stop:
-        print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
-    render_sweep(planned.plugin, sweep.tables(outcomes), console)
-    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
-    raise typer.Exit(batch.exit_code(outcomes))
-
-
-def _also(first: OnEvent, then: OnEvent) -> OnEvent:
-    """An event watcher that hands each event to ``first``, then to ``then``."""
-
-    def both(job: Job, event: dict[str, Any]) -> None:
-        first(job, event)
-        then(job, event)
-
-    return both
-
-
-def _knobs_missed_warning() -> OnEvent:
-    """An event watcher that prints, once per stage on stderr, that a stage judged knob-blind called
-    ``ctx.config`` after all (`readtrack.runner.context.knobs_missed`)."""
-    said: set[object] = set()
-
-    def watch(job: Job, event: dict[str, Any]) -> None:
-        stage = event.get("knobs_missed")
-        if stage and stage not in said:
-            said.add(stage)
-            print(f"readtrack: {event.get('message')}", file=sys.stderr)
-
-    return watch
-
-
-def _dry_run(
-    names: list[str],
-    run_all: bool,
-    only_tag: str | None,
-    section: str | None,
-    seeds: str | None,
-    seed: int | None,
-    only: str | None,
-    quick: bool,
-    jobs: int | None,
-) -> None:
-    """``readtrack run ... --dry-run`` of one run or a batch: plugins × seeds = runs and the time expected,
-    on stdout; nothing runs (exit 0)."""
-    from readtrack.batch import groups as batch
-    from readtrack.batch.sweep import batch_summary
-    from readtrack.history.sweeps import stage_times
-
-    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
-    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed or 0]
-    workers = 1 if len(plugins) * len(seed_list) == 1 else jobs or batch.default_jobs()
-    times = {plugin: stage_times(plugin, quick) for plugin in plugins}
-    print(batch_summary(plugins, seed_list, only, times, workers))
-    print("nothing run (--dry-run)")
-    raise typer.Exit(0)
-
-
-def _confirm_or_refuse(question: str, refusal: str) -> None:
-    """Many runs start only when the user says so: asked on a terminal, refused in a pipe (``refusal``,
-    exit 2), "nothing started" and exit 1 when the answer is no."""
-    from readtrack.base.errors import UsageError
-
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise UsageError(refusal)
-    if not typer.confirm(f"readtrack: {question}. Start them?", err=True):
-        print("readtrack: nothing started", file=sys.stderr)
-        raise typer.Exit(1)
-
-
-def _run_batch(
-    names: list[str],
-    *,
-    run_all: bool,
-    only_tag: str | None,
-    section: str | None,
-    seeds: str | None,
-    seed: int,
-    jobs: int | None,
-    confirmed: bool,
-    max_seeds: int,
-    settings_args: dict[str, object],
-    as_json: bool,
-    plot_to: Path | None = None,
-) -> None:
-    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups)."""
-    from readtrack.base.errors import UsageError
-    from readtrack.batch import groups as batch
-
-    plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
-    seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
-    question = batch.size_question(plugins, seed_list, max_seeds)
-    if question and not confirmed:
-        _confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
-    settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
-    if settings.device.strip().lower() not in ("auto", "cpu"):
-        from readtrack.runner.devices import resolve_device
-
-        resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
-    workers = jobs or batch.default_jobs()
-    if as_json:
-        watch = _knobs_missed_warning()
-        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch)
-        _save_newest_plot(plot_to, plugins[0])
-        say_calibration(names)
-        raise typer.Exit(code)
-    from readtrack.render.batches import BatchProgress, render_group, render_shelf
-
-    console = new_console()
-    title = f"{plural(len(plugins), 'plugin')} × {plural(len(seed_list), 'seed')}"
-    shelf = len(plugins) > 1
-    started = time.perf_counter()
-    try:
-        with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
-            outcomes = batch.run_batch(
-                plugins,
-                seed_list,
-                settings,
-                workers=workers,
-                on_event=_also(progress, _knobs_missed_warning()),
-            )
-    except batch.BatchCancelled as stop:
-        print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
-    if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
-        render_group(outcomes[0].entry, console)
-    elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):
-        from readtrack.render.runs import render_record
-
-        render_record(outcomes[0].entry, console)
-    else:
-        render_shelf(outcomes, console, time.perf_counter() - started)
-    _save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
-    say_calibration(names)  # the plugins named (none with --all: the shelf's are `doctor`'s to say)
-    raise typer.Exit(batch.exit_code(outcomes))
 
 
 @commands.command("history")
@@ -596,7 +331,7 @@ def _practice_settings(name: str, train: bool, pairs: list[str]) -> dict[str, ob
 
     if not train:
         raise UsageError("--set turns the knobs of the training: add --train")
-    values = _knob_values([name], False, pairs)
+    values = knob_values_of([name], False, pairs)
     several = [key for key, v in values.items() if len(v) > 1]
     if several:
         raise UsageError(f"--set {several[0]}: one value a knob in practice (`readtrack run` sweeps)")

@@ -185,11 +185,8 @@ def fingerprint(folder: Path) -> str:
         _as_former_imports(tree)
         _without_knob_words(tree)
         if path.name == "experiment.py":
-            tree.body = [
-                node
-                for node in tree.body
-                if not (isinstance(node, ast.FunctionDef) and node.name in SEPARATE_STAGES)
-            ]
+            separate = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in SEPARATE_STAGES]
+            tree.body = [node for node in tree.body if node not in separate]
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
             if (
@@ -213,17 +210,11 @@ KNOB_WORDS = frozenset({"help", "paper", "means"})
 def _without_knob_words(tree: ast.Module) -> None:
     """Drop `KNOB_WORDS` keywords from every call of ``knob`` (by that name, or ``api.knob``) in ``tree``."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = (
-                func.id
-                if isinstance(func, ast.Name)
-                else func.attr
-                if isinstance(func, ast.Attribute)
-                else ""
-            )
-            if name == "knob":
-                node.keywords = [k for k in node.keywords if k.arg not in KNOB_WORDS]
+        if isinstance(node, ast.Call) and "knob" in (
+            getattr(node.func, "id", ""),
+            getattr(node.func, "attr", ""),
+        ):
+            node.keywords = [k for k in node.keywords if k.arg not in KNOB_WORDS]
 
 
 def is_code(path: Path) -> bool:

@@ -13,7 +13,8 @@ def bench_layers(
 ) -> None:
     """For each (label, module): its forward pass without autograd, and a training step's work: forward,
     then the gradients of the output with respect to the input and the parameters (``torch.autograd.grad``,
-    so nothing accumulates in ``.grad`` from one timed call to the next). The first variant is the baseline;
+    so nothing accumulates in ``.grad`` from one timed call to the next). The first variant is the baseline
+    of each (a training step's ratio is against the first variant's training step, never a forward pass);
     ``x`` is (rows, features) and throughput counts rows."""
     x = x.detach().requires_grad_()
     for i, (label, module) in enumerate(variants):
@@ -35,7 +36,8 @@ def bench_layers(
             ctx.bench.measure(
                 f"{label} {step}",
                 fn,
-                baseline=i == 0 and step == "forward",
+                baseline=i == 0,
+                group=step,
                 tokens=x.shape[0],
                 unit=unit,
                 shape=tuple(x.shape),

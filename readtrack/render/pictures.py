@@ -36,9 +36,7 @@ directly. Drawn elements carry SVG ids (``curve-P-N``, ``band-P-N``, ``headline-
 from __future__ import annotations
 
 import math
-import re
 import statistics
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +46,7 @@ from readtrack.base.errors import UsageError
 from readtrack.history.spread import GroupRecord, Spread, spreads
 from readtrack.plugins.knobs import settings_label
 from readtrack.plugins.records import NOISE_LIMIT, RunRecord
+from readtrack.render.picture_words import quantity_of, seed_range, tick_label, wrapped
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,7 +59,6 @@ FORMATS = (".svg", ".png")
 #: The share of a curve's steps treated as warm-up when a linear axis's range is chosen (see the docstring).
 WARMUP_SHARE = 0.05
 #: Units a curve's name may give in parentheses ("pretraining loss (nats)"): kept in the axis label.
-UNITS = ("nats", "bits", "s", "ms", "µs", "%", "dB")
 _HEIGHTS = {"headline": 2.3, "curve": 2.7}
 _NOISY = "#b0400b"
 
@@ -88,7 +86,7 @@ def figure(entries: Sequence[Entry]) -> Figure:
     curve_axes = [axes.pop(0) for _ in curve_names]
     scales = _curve_scales(curve_names, drawn)
     for panel, (ax, name) in enumerate(zip(curve_axes, curve_names, strict=True)):
-        _draw_curve(ax, name, drawn, panel, scales[_quantity(name)[0]])
+        _draw_curve(ax, name, drawn, panel, scales[quantity_of(name)[0]])
     if benched:
         _draw_bench(axes.pop(0), drawn, benched)
     fig.suptitle(_title(entries, drawn), fontsize=10)
@@ -237,46 +235,9 @@ def _what(entries: Sequence[Entry], drawn: _Drawn) -> str:
         setting = settings_label(runs[0].info.settings) or "defaults"
         if len(runs) == 1:
             return f"one run ({setting}, seed {runs[0].info.seed})"
-        return f"one setting ({setting}) on {_seed_range([r.info.seed for r in runs])}"
+        return f"one setting ({setting}) on {seed_range([r.info.seed for r in runs])}"
     total = sum(len(_runs(e)) for e in entries)
     return f"{total} runs" if total == len(entries) else f"{len(entries)} entries, {total} runs"
-
-
-def _seed_range(seeds: list[int]) -> str:
-    ordered = sorted(seeds)
-    if ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{len(ordered)} seeds ({ordered[0]}-{ordered[-1]})"
-    return f"{len(ordered)} seeds ({', '.join(map(str, ordered))})"
-
-
-def _quantity(name: str) -> tuple[str, str]:
-    """(y label, x label) of a curve or a number named ``name``: the words before its first comma, colon or
-    parenthesis at the top level, a unit it gives in parentheses kept; "A vs B" (or "against") is A over B."""
-    x = "step"
-    for word in (" vs ", " against "):
-        if word in name:
-            name, x = name.split(word, 1)
-            break
-    depth, cut = 0, len(name)
-    for i, char in enumerate(name):
-        opens = char == "(" and i > 0 and name[i - 1] == " "
-        if depth == 0 and (opens or char in ",:"):
-            cut = i
-            break
-        depth += {"(": 1, ")": -1}.get(char, 0)
-    quantity = name[:cut].strip() or name
-    unit = next((u for u in UNITS if re.search(rf"\({re.escape(u)}\)", name)), None)
-    return (f"{quantity} ({unit})" if unit and unit not in quantity else quantity), x
-
-
-def _wrapped(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
-
-
-def _tick(label: str) -> str:
-    """An entry's label under its tick: the setting wrapped, its seeds ("(2 seeds)") a line of their own."""
-    setting, _, seeds = label.rpartition(" (")
-    return f"{_wrapped(setting, 24)}\n({seeds}" if setting else _wrapped(label, 24)
 
 
 # -- the scale policy ------------------------------------------------------------------------------------
@@ -314,7 +275,7 @@ def _curve_scales(names: Sequence[str], drawn: _Drawn) -> dict[str, Scale]:
     """The scale of each quantity's curve panels, decided on all of them together."""
     values: dict[str, list[float]] = {}
     for name in names:
-        found = values.setdefault(_quantity(name)[0], [])
+        found = values.setdefault(quantity_of(name)[0], [])
         found.extend(v for e in drawn.entries for r in _runs(e) for _, v in _curves(r).get(name, []))
     return {quantity: _scale_of(vs) for quantity, vs in values.items()}
 
@@ -357,10 +318,10 @@ def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int) -> None:
     for i, found in enumerate(drawn.spreads):
         spread = next((s for s in found if s.name == name), None)
         if spread is None:
-            ticks.append(f"{_tick(drawn.labels[i])}\n(not recorded)")
+            ticks.append(f"{tick_label(drawn.labels[i])}\n(not recorded)")
             continue
         asserted = spread.kind == "target"
-        tick = _tick(drawn.labels[i])
+        tick = tick_label(drawn.labels[i])
         ticks.append(tick if asserted else f"{tick}\n(not asserted)")
         values += _headline_point(ax, spread, i, drawn.colours[i], f"{panel}-{i}", shown)
         if spread.target is not None:
@@ -374,8 +335,8 @@ def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int) -> None:
     ax.set_xticks(range(len(ticks)), ticks, fontsize=7)
     ax.set_xlim(-0.6, len(ticks) - 0.4)
     ax.set_xlabel(drawn.per)
-    ax.set_ylabel(_wrapped(_quantity(name)[0], 30), fontsize=8)
-    ax.set_title(_wrapped(f"the claim: {name}{drawn.each}", 100), fontsize=9, loc="left")
+    ax.set_ylabel(wrapped(quantity_of(name)[0], 30), fontsize=8)
+    ax.set_title(wrapped(f"the claim: {name}{drawn.each}", 100), fontsize=9, loc="left")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=7)
 
@@ -478,10 +439,10 @@ def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) ->
         )
     else:
         what = ""
-    ax.set_title(_wrapped(f"{name}{' — ' + what if what else ''}", 100), fontsize=9, loc="left")
-    quantity, x = _quantity(name)
+    ax.set_title(wrapped(f"{name}{' — ' + what if what else ''}", 100), fontsize=9, loc="left")
+    quantity, x = quantity_of(name)
     ax.set_xlabel(x)
-    ax.set_ylabel(_wrapped(quantity, 30), fontsize=8)
+    ax.set_ylabel(wrapped(quantity, 30), fontsize=8)
     ax.grid(True, alpha=0.3)
 
 
@@ -542,7 +503,7 @@ def _draw_bench(ax: Axes, drawn: _Drawn, benched: Sequence[int]) -> None:
         ax.set_xlim(low, right * 10 ** (decades / 2.2))  # room for the notes beside the bars
     else:
         ax.set_xlim(0.0, right * 1.8)
-    ax.set_yticks(range(len(variants)), [_wrapped(v, 28) for v in variants], fontsize=7)
+    ax.set_yticks(range(len(variants)), [wrapped(v, 28) for v in variants], fontsize=7)
     ax.invert_yaxis()
     settings = [(drawn.labels[i], drawn.colours[i]) for i in benched] if len(benched) > 1 else []
     several = any(len(_runs(drawn.entries[i])) > 1 for i in benched)

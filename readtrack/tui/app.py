@@ -5,9 +5,8 @@ through `readtrack.catalog.edits` (the CLI's code), reading goes through `readtr
 `readtrack.render.details` and `readtrack.history.runs`. Anything that touches the disk or the network runs in
 a worker thread and comes back with `call_from_thread`, so the screen never freezes. Loading, reloading on a
 change on disk and applying edits are `readtrack.tui.workers.catalog_watch`; the actions that edit the list
-(mark, notes, tags, add, import) are `readtrack.tui.screens.list_edits`; syncing is
-`readtrack.tui.workers.sync_worker`; running a plugin is `readtrack.tui.screens.run_screen`.
-"""
+(mark, notes, tags, add, import) `readtrack.tui.screens.list_edits`; syncing `tui.workers.sync_worker`;
+running a plugin `readtrack.tui.screens.run_screen`; the header's words `readtrack.tui.widgets.header`."""
 
 from __future__ import annotations
 
@@ -33,10 +32,12 @@ from readtrack.history.coverage import Coverage, coverage
 from readtrack.plugins.links import load
 from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label, screen_help
 from readtrack.tui.screens.list_edits import ListEditsScreen
+from readtrack.tui.widgets.header import HEADER_SIDES, SAMPLE_TITLE, coverage_line, fitted, short_path
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.panes import ScrollPane
 from readtrack.tui.widgets.paper_table import PaperTable, fit
 from readtrack.tui.widgets.rows import IncrementalFilter, section_rows
+from readtrack.tui.widgets.section_list import SectionList
 from readtrack.tui.widgets.sync_panel import SyncPanel
 from readtrack.tui.workers.catalog_watch import CatalogWatcher
 from readtrack.tui.workers.shelf_worker import ShelfWorker
@@ -44,39 +45,6 @@ from readtrack.tui.workers.sync_worker import SyncWorker
 
 SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout (see app.tcss)
 NEXT_TOOLTIP = "What to read next: papers your read ones cite and are cited by, ranked"
-
-
-#: The sample list's title, short enough to leave the progress and coverage room at 120 columns.
-SAMPLE_TITLE = "the sample list: `readtrack init` starts your own"
-HEADER_SIDES = 4  # the header's icon and right margin, in columns (narrowed in app.tcss)
-
-
-def fitted(parts: list[str], room: int) -> str:
-    """``parts`` joined by `` · ``, leaving out from the end those that would take the line past ``room``
-    columns (the first always stays)."""
-    kept = parts[:1]
-    for part in parts[1:]:
-        if Text(" · ".join([*kept, part])).cell_len > room:
-            break
-        kept.append(part)
-    return " · ".join(kept)
-
-
-def short_path(path: Path) -> str:
-    """``~/notes/papers.yaml`` rather than the full home path, for the header."""
-    try:
-        return "~/" + str(path.resolve().relative_to(Path.home()))
-    except ValueError:
-        return str(path)
-
-
-class SectionList(OptionList):
-    """The sections with their progress; j/k move like the arrow keys, as in the table."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
 
 
 class MainScreen(ListEditsScreen):
@@ -320,9 +288,7 @@ class MainScreen(ListEditsScreen):
         """``▶ 2 with a plugin · 1 run · ✓ 1 cpu``: the section's plugin coverage, empty when none."""
         if index >= len(self._coverage) - 1 or not self._coverage[index].with_plugin:
             return ""
-        row = self._coverage[index]
-        passing = " ".join(f"{n} {device}" for device, n in row.passing.items() if n)
-        return f"▶ {row.with_plugin} with a plugin · {row.run} run" + (f" · ✓ {passing}" if passing else "")
+        return coverage_line(self._coverage[index])
 
     @on(PaperTable.Highlighted)
     def _show_details(self, event: PaperTable.Highlighted) -> None:

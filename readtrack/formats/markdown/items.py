@@ -18,6 +18,7 @@ from readtrack.catalog import arxivid
 from readtrack.catalog.keys import SHORT_NAME
 from readtrack.catalog.reader import valid_id
 from readtrack.formats.markdown.lists import slug
+from readtrack.formats.markdown.venues import PREPRINTS, VENUE_ALIASES, VENUES
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -104,87 +105,6 @@ _TRAILING_VENUE = re.compile(
 _ANY_YEAR = re.compile(r"\([^()]*?(?<!\d)((?:19|20)\d{2})(?!\d)[^()]*\)")
 _CITATION = re.compile(r"\bet\.?\s*al\b|&|\band\b", re.IGNORECASE)
 _AUTHOR = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?")
-_VENUES = frozenset(
-    [
-        "neurips",
-        "nips",
-        "icml",
-        "iclr",
-        "cvpr",
-        "iccv",
-        "eccv",
-        "wacv",
-        "bmvc",
-        "acl",
-        "emnlp",
-        "naacl",
-        "eacl",
-        "coling",
-        "tacl",
-        "aaai",
-        "ijcai",
-        "uai",
-        "aistats",
-        "colt",
-        "kdd",
-        "wsdm",
-        "sigir",
-        "recsys",
-        "cikm",
-        "sigmod",
-        "vldb",
-        "icde",
-        "osdi",
-        "sosp",
-        "nsdi",
-        "eurosys",
-        "usenix",
-        "mlsys",
-        "asplos",
-        "isca",
-        "hpca",
-        "ppopp",
-        "pldi",
-        "popl",
-        "oopsla",
-        "cgo",
-        "sc",
-        "micro",
-        "atc",
-        "socc",
-        "sigcomm",
-        "spaa",
-        "podc",
-        "dac",
-        "iccad",
-        "fpga",
-        "icse",
-        "fse",
-        "www",
-        "chi",
-        "uist",
-        "ijcv",
-        "tog",
-        "tnnls",
-        "pnas",
-        "lics",
-        "interspeech",
-        "icassp",
-        "icra",
-        "iros",
-        "corl",
-        "siggraph",
-        "tmlr",
-        "jmlr",
-        "tpami",
-        "nature",
-        "science",
-        "arxiv",
-        "corr",
-    ]
-)
-_PREPRINTS = frozenset(["arxiv", "corr"])  # where preprints live, not venues: no tag
-_VENUE_ALIASES = {"nips": "neurips"}
 
 
 @dataclass
@@ -387,8 +307,8 @@ class _Dates:
 
     def found(self, year: int, venue: str | None = None) -> str:
         self.year = self.year or year
-        venue = _VENUE_ALIASES.get(venue or "", venue)
-        if venue and venue.split("-")[0] not in _PREPRINTS and venue not in self.tags:
+        venue = VENUE_ALIASES.get(venue or "", venue)
+        if venue and venue.split("-")[0] not in PREPRINTS and venue not in self.tags:
             self.tags.append(venue)
         return " "
 
@@ -403,20 +323,20 @@ class _Dates:
             if citations:
                 return self.found(year)
             return match.group(0)
-        if name.split()[0].lower() in _VENUES or (match.group("open") == "[" and match.group("yy")):
+        if name.split()[0].lower() in VENUES or (match.group("open") == "[" and match.group("yy")):
             return self.found(year, slug(name))
         return match.group(0)
 
     def _trailing(self, match: re.Match[str]) -> str:
         name = match.group("name")
-        if name.split()[0].lower() not in _VENUES:
+        if name.split()[0].lower() not in VENUES:
             return match.group(0)
         return self.found(int(match.group("year")), slug(name))
 
     def take_link(self, label: str) -> bool:
         """Take the year and venue of a link labelled with them (``[CVPR 2016](doi link)``); True if so."""
         match = _VENUE_LINK.match(label)
-        if match is None or match.group("name").split()[0].lower() not in _VENUES:
+        if match is None or match.group("name").split()[0].lower() not in VENUES:
             return False
         yy = match.group("yy")
         self.found(_full_year(int(yy)) if yy else int(match.group("year")), slug(match.group("name")))
