@@ -107,6 +107,11 @@ def test_a_turned_knob_reaches_the_experiment_and_the_record_and_asserts_no_targ
     assert slow.returncode == 0, slow.stdout + slow.stderr
     head = next(line for line in slow.stdout.splitlines() if line.startswith("knobby · "))
     assert head.startswith("knobby · decay=0.9 (off the defaults") and "steps=" not in head
+    assert (
+        slow.stdout.strip()
+        .splitlines()[-1]
+        .endswith("train passed · the claim is not asserted with decay=0.9")
+    )
     assert "not asserted with these settings" in slow.stdout
     (record,) = history.entries("knobby")
     assert record.info.settings == {"decay": 0.9}  # steps=10 is the quick default: not kept
