@@ -59,7 +59,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def knobby(user_dir: Path, catalog_file: Path) -> Path:
     """adamw's plugin is ``knobby``: Enter on the list's first row opens its run screen."""
     folder = write_plugin(user_dir, "knobby", EXPERIMENT)
-    (folder / "config.py").write_text(KNOBBY_CONFIG)
+    decay = 'help="the loss\'s factor per step"'  # and what its special value means (knob(means=...))
+    (folder / "config.py").write_text(
+        KNOBBY_CONFIG.replace(decay, decay + ', means={0.0: "no loss after step 0"}')
+    )
     edits.set_fields(catalog_file, "adamw", {"plugin": "knobby"})
     return folder
 
@@ -230,6 +233,7 @@ def test_every_knob_shows_its_value_default_allowed_and_meaning_at_both_sizes(
         assert f"{name}:" in meaning, meaning
     assert "steps: training steps (paper: 100k)" in meanings[0]
     assert "arm: which arm of the comparison (paper: fast)" in meanings[2]
+    assert "decay: the loss's factor per step; 0.0: no loss after step 0" in meanings[1]
     assert "⏎ Run" in key_bar and "? Help" in key_bar  # and the knobs' own keys in the border
 
 

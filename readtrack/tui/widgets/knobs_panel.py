@@ -286,6 +286,8 @@ class KnobsPanel(Vertical):
             note.append(visible(knob.help))
             if knob.paper:
                 note.append(f" (paper: {visible(knob.paper)})", style="dim")
+            for value, words in knob.means:  # what a special value stands for: "0.0: each its best of ..."
+                note.append(visible(f"; {value_text(value)}: {words}"))
         self.query_one("#knobs-note", Static).update(note or "")
 
 
