@@ -515,6 +515,8 @@ def bench(ctx: RunContext) -> None:
             ctx.bench.measure(
                 f"training step, {digits}-digit addition, {name} ({x.shape[1]} tokens per padded example)",
                 step,
+                baseline=not split,  # digit tokens' step against BPE's, on the same sums: not against encode
+                group=f"training step, {digits} digits",
                 tokens=int((x != fmt.pad).sum()),
                 shape=tuple(x.shape),
                 dtype=torch.float32,

@@ -50,8 +50,9 @@ def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin
 
 
 def wrong_baselines(rows: list[BenchRow]) -> list[str]:
-    """The rows whose ratio divides a training step (forward and backward) by another kind of work's time, or
-    the other way round (issue 73: transformer's ``forward+backward`` row was "3.1×" its forward baseline)."""
+    """The rows whose ratio divides a training step (forward and backward) by another kind of work's time
+    (issue 73: transformer's ``forward+backward`` row was "3.1×" its forward baseline). A part of a step
+    against the step is a share, and allowed: fill_in_the_middle's "fim_batch alone" is 4 % of its step."""
     wrong = []
     for row in rows:
         if row.ratio is None:
@@ -61,7 +62,7 @@ def wrong_baselines(rows: list[BenchRow]) -> list[str]:
         )
         if base is None:
             wrong.append(f"{row.label}: a ratio of no baseline row")
-        elif training_step(row.label) != training_step(base.label):
+        elif training_step(row.label) and not training_step(base.label):
             wrong.append(f"{row.label} against {base.label}")
     return wrong
 
