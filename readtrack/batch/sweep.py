@@ -35,7 +35,7 @@ from readtrack.base.words import plural
 from readtrack.batch.groups import Arm, PluginOutcome
 from readtrack.history.spread import MIN_RUNS, Spread, spreads
 from readtrack.plugins.declaration import STAGES
-from readtrack.plugins.knobs import off_default, settings_label
+from readtrack.plugins.knobs import off_default, setting_name, settings_label
 
 
 def plan(plugin: str, config: type | None, quick: bool, values: Mapping[str, Sequence[Any]]) -> list[Arm]:
@@ -198,7 +198,7 @@ class Sweep:
 
     def lines(self) -> list[str]:
         """Each setting and the stages it runs, for ``--dry-run``."""
-        labels = [settings_label(dict(turned)) or "defaults" for _, turned in self.arms]
+        labels = [setting_name(dict(turned)) for _, turned in self.arms]
         width = max(len(label) for label in labels)
         return [
             f"  {label:<{width}}  {', '.join(stages)}"

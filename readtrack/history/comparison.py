@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from readtrack.history.spread import GroupRecord, spreads
-from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.knobs import Knob, setting_name
 from readtrack.plugins.records import RunRecord, jsonable
 
 #: A column: a run made alone, or the runs of one multi-seed run together.
@@ -225,38 +225,40 @@ def setting_rows(columns: Sequence[Entry]) -> list[SettingRow]:
 def knob_defaults(plugin: str, quick: bool) -> dict[str, Any] | None:
     """``plugin``'s knobs and their defaults for a quick or a full run, in its order; None when they cannot
     be read (a plugin gone or broken since it ran: the comparison stands, its defaults unknown)."""
-    from readtrack.plugins import knobs
-    from readtrack.plugins.discovery import plugin_config
-
-    try:
-        config = plugin_config(plugin)
-        return knobs.defaults(config, quick) if config is not None else {}
-    except Exception:  # any error of a plugin's own declaration or config.py: the defaults are unknown
-        return None
+    declared = _declared_knobs(plugin)
+    return None if declared is None else {k.name: k.default(quick) for k in declared}
 
 
 def value_meanings(plugin: str, rows: Sequence[SettingRow]) -> list[str]:
     """What a special value among ``rows`` stands for, as its knob says (``knob(..., means=...)``): ``lr 0.0:
     each its best of 3e-3, 1e-2``, once each; none when the plugin's knobs cannot be read any more."""
-    from readtrack.plugins import knobs
-    from readtrack.plugins.discovery import plugin_config
+    from readtrack.plugins.knobs import value_text
 
-    try:
-        config = plugin_config(plugin)
-        declared = {k.name: k for k in knobs.knobs_of(config)} if config is not None else {}
-    except Exception:  # a plugin gone or broken since it ran: the values stand as they are
-        return []
+    declared = {k.name: k for k in _declared_knobs(plugin) or []}
     found = []
     for row in rows:
         knob = declared.get(row.knob)
         if knob is None:
             continue
         for value in row.values:
-            meaning = next((words for v, words in knob.means if v == value and value is not None), None)
-            line = f"{row.knob} {knobs.value_text(value)}: {meaning}" if meaning else ""
+            meaning = knob.meaning(value) if value is not None else None
+            line = f"{row.knob} {value_text(value)}: {meaning}" if meaning else ""
             if line and line not in found:
                 found.append(line)
     return found
+
+
+def _declared_knobs(plugin: str) -> list[Knob] | None:
+    """``plugin``'s knobs as its ``config.py`` declares them now (none without one); None when they cannot be
+    read: any error of a plugin's own declaration or config.py, or a plugin gone since it ran."""
+    from readtrack.plugins import knobs
+    from readtrack.plugins.discovery import plugin_config
+
+    try:
+        config = plugin_config(plugin)
+        return knobs.knobs_of(config) if config is not None else []
+    except Exception:  # a plugin's own code may raise anything: what it declared is unknown
+        return None
 
 
 # -- several side by side: a sweep -----------------------------------------------------------------
@@ -301,7 +303,7 @@ class Lineup:
     @property
     def labels(self) -> list[str]:
         """Each column's settings in one line (``defaults`` for a run of the defaults)."""
-        return [settings_label(c.info.settings) or "defaults" for c in self.columns]
+        return [setting_name(c.info.settings) for c in self.columns]
 
     @property
     def idents(self) -> list[str]:

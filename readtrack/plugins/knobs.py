@@ -62,11 +62,15 @@ class Knob:
     #: what special values mean, as (value, words) pairs: ``((0.0, "each arm its best rate"),)``
     means: tuple[tuple[Any, str], ...] = ()
 
+    def meaning(self, value: Any) -> str | None:
+        """What ``value`` stands for, as ``means=`` says (a bool is no number); None for a plain value."""
+        same = (w for v, w in self.means if v == value and isinstance(v, bool) == isinstance(value, bool))
+        return next(same, None)
+
     def shown(self, value: Any) -> str:
         """``value`` as a reader reads it: ``--set``'s text, with what it means when the knob says (``0.0
         (each its best of 3e-3, 1e-2)``)."""
-        same = [w for v, w in self.means if v == value and isinstance(v, bool) == isinstance(value, bool)]
-        words = same[0] if same else None
+        words = self.meaning(value)
         return value_text(value) + (f" ({words})" if words else "")
 
     def default(self, quick: bool) -> Any:
@@ -333,6 +337,11 @@ def off_default(config: type | None, quick: bool, settings: Mapping[str, Any]) -
 def settings_label(settings: Mapping[str, Any]) -> str:
     """``lr=0.01 steps=200``: a run's settings in one line (empty for the defaults)."""
     return " ".join(f"{key}={value_text(value)}" for key, value in settings.items())
+
+
+def setting_name(settings: Mapping[str, Any]) -> str:
+    """A run's setting as every face names it: `settings_label`, or ``defaults`` when no knob was turned."""
+    return settings_label(settings) or "defaults"
 
 
 def value_text(value: Any) -> str:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 
 from readtrack.base.errors import UsageError
 from readtrack.history.spread import GroupRecord, Spread, spreads
-from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.plugins.records import NOISE_LIMIT, RunRecord
 from readtrack.render.picture_words import quantity_of, seed_range, tick_label, wrapped
 
@@ -207,9 +207,9 @@ class _Drawn:
 
 def _label(entry: Entry) -> str:
     runs = _runs(entry)
-    turned = settings_label(runs[0].info.settings) if runs else ""
+    setting = setting_name(runs[0].info.settings) if runs else "defaults"
     seeds = f"{len(runs)} seeds" if len(runs) > 1 else f"seed {runs[0].info.seed}" if runs else ""
-    return f"{turned or 'defaults'} ({seeds})"
+    return f"{setting} ({seeds})"
 
 
 def _title(entries: Sequence[Entry], drawn: _Drawn) -> str:
@@ -232,7 +232,7 @@ def _what(entries: Sequence[Entry], drawn: _Drawn) -> str:
         return f"a sweep of {knobs} over {len(entries)} settings × {seeds}"
     if len(entries) == 1:
         runs = _runs(entries[0])
-        setting = settings_label(runs[0].info.settings) or "defaults"
+        setting = setting_name(runs[0].info.settings)
         if len(runs) == 1:
             return f"one run ({setting}, seed {runs[0].info.seed})"
         return f"one setting ({setting}) on {seed_range([r.info.seed for r in runs])}"

@@ -23,7 +23,7 @@ from readtrack.history.comparison import Delta, RunComparison, value_meanings
 from readtrack.history.spread import GroupRecord
 from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins import events
-from readtrack.plugins.knobs import settings_label, value_text
+from readtrack.plugins.knobs import setting_name, value_text
 from readtrack.plugins.records import NOISE_LIMIT, Emit, RunRecord, StageResult
 from readtrack.render.cells import (
     STAGE_GLYPHS,
@@ -291,12 +291,12 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
             setting = f"a sweep of {len(r.settings)} settings: {swept}"
             seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
         elif isinstance(r, GroupRecord):
-            setting = (settings_label(info.settings) if info is not None else "") or "defaults"
+            setting = setting_name(info.settings) if info is not None else "defaults"
             passed = sum(run.status == "passed" for run in r.runs)
             seed, ident = seeds_label(r.seeds), r.group_id[:8]
             stages = f"{passed}/{len(r.seeds)} seeds passed"
         else:
-            setting = settings_label(r.info.settings) or "defaults"
+            setting = setting_name(r.info.settings)
             seed = str(r.info.seed)
             stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
             ident = r.info.run_id[:8]
@@ -369,7 +369,7 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
 
     def label(record: RunRecord | GroupRecord) -> str:
         info = record.info
-        setting = f"{settings_label(info.settings) or 'defaults'}: " if turned_any else ""
+        setting = f"{setting_name(info.settings)}: " if turned_any else ""
         if isinstance(record, GroupRecord):
             seeds = f"seeds {seeds_label(record.seeds)}, mean of {len(record.runs)}"
             ident = f"multi-seed run {record.group_id[:8]}"

@@ -18,7 +18,7 @@ from readtrack.batch.sweep import NumberTable, Row
 from readtrack.history.comparison import NOT_ASSERTED, LinedNumber, Lineup, value_meanings
 from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
-from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
 from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
 
@@ -144,7 +144,7 @@ def render_sweep_record(sweep: SweepRecord, console: Console) -> None:
         )  # fmt: skip
     console.print(table)
     for group in sweep.groups:
-        label = settings_label(group.info.settings) or "defaults"
+        label = setting_name(group.info.settings)
         for seed, why in group.missing.items():
             console.print(Text(visible(f"! {label} seed {seed}: {why}"), style="yellow"))
     verdict = Text("result: ")

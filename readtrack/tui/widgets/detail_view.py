@@ -13,7 +13,7 @@ from readtrack.base.errors import one_line
 from readtrack.base.safe_text import visible
 from readtrack.catalog.model import STATUS_GLYPHS, Paper
 from readtrack.history.spread import GroupRecord
-from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.knobs import setting_name
 from readtrack.plugins.records import RunRecord
 from readtrack.render.details import cut_at, size_after
 
@@ -40,7 +40,7 @@ def run_line(entry: RunRecord | GroupRecord, *, plugin: bool = False) -> Rendera
 
     info = entry.info
     line = Text(f"{info.plugin} · " if plugin else "")
-    line.append(visible(settings_label(info.settings)) or "defaults", style="bold" if info.settings else "")
+    line.append(visible(setting_name(info.settings)), style="bold" if info.settings else "")
     line.append(": ")
     line.append(entry.status, style=RUN_STATUS_STYLES.get(entry.status, "red"))
     seeds = f"seeds {seeds_label(entry.seeds)}" if isinstance(entry, GroupRecord) else f"seed {info.seed}"

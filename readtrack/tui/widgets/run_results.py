@@ -19,7 +19,7 @@ from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.history.spread import GroupRecord
-from readtrack.plugins.knobs import settings_label
+from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.plugins.records import RunRecord
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
 
 def setting_label(record: RunRecord | GroupRecord) -> str:
     """``norm=none depth=4``, the knobs a run turned, or ``defaults``."""
-    return settings_label(record.info.settings) or "defaults"
+    return setting_name(record.info.settings)
 
 
 def setting_text(settings: Mapping[str, Any]) -> Text:
