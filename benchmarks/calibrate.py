@@ -45,6 +45,10 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-19")
     parser.add_argument("--full", action="store_true", help="full runs instead of --quick")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--executor", choices=["local", "ray"], default=None, help="default: READTRACK_EXECUTOR"
+    )
+    parser.add_argument("--address", help="with --executor ray: the cluster's head (default: RAY_ADDRESS)")
     parser.add_argument("--home", action="append", default=[], help="data dir(s) of the runs (repeatable)")
     parser.add_argument("--no-run", action="store_true", help="read the runs in --home, run nothing")
     parser.add_argument("--extend", action="store_true", help="add these seeds to the recorded ones")
@@ -54,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     homes = args.home or [tempfile.mkdtemp(prefix="calibrate-")]
     from readtrack.batch import calibrate as core
-    from readtrack.batch.groups import BatchCancelled, parse_seeds
+    from readtrack.batch.groups import BatchCancelled, executor_for, parse_seeds
     from readtrack.history import calibration
     from readtrack.plugins.discovery import discover
 
@@ -66,7 +70,8 @@ def main() -> None:
     seeds = parse_seeds(args.seeds)
     if not args.no_run:
         try:
-            core.run_seeds(names, seeds, full=args.full, jobs=args.jobs, home=homes[0])
+            executor = executor_for(args.executor, args.jobs, args.address)
+            core.run_seeds(names, seeds, full=args.full, jobs=args.jobs, home=homes[0], executor=executor)
         except BatchCancelled as stop:
             print(stop.summary(), file=sys.stderr)
             raise SystemExit(130) from None

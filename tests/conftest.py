@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,13 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+
+from readtrack.batch.ray_executor import LOOPBACK
+
+# Every Ray process of the tests listens on 127.0.0.1 alone, and Ray leaves 127.0.0.1 as it is (else it
+# rewrites it to this machine's address): set before any test imports Ray, which reads it as it loads, and
+# inherited by every process a test starts (tests/ray_lab.py's cluster, the CLI's drivers).
+os.environ.update(LOOPBACK)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "papers.yaml"
@@ -82,3 +90,17 @@ def catalog_file(readtrack_home: Path) -> Path:
 def cli() -> object:
     """`cli("list", "--json")` runs the real CLI in a subprocess and returns the CompletedProcess."""
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def ray_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Ray cluster of two nodes on 127.0.0.1 (`tests/ray_lab.py`), one per test process, shared by
+    the tests of the ``ray`` xdist group; Ray is imported only by the tests that ask for it."""
+    import ray
+    from ray_lab import start
+
+    lab = start(tmp_path_factory.mktemp("ray-lab"))
+    yield lab
+    if ray.is_initialized():  # a test drove the cluster from this process (the TUI's shelf)
+        ray.shutdown()
+    lab.cluster.shutdown()

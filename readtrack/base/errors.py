@@ -105,3 +105,10 @@ def located(err: BaseException, within: str | os.PathLike[str] | None = None) ->
             place = f"{filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return f"{place}: {one_line(err)}" if place else None
+
+
+class ClusterError(ReadtrackError):
+    """The cluster runs were sent to (``--executor ray``) cannot be reached, or refuses them: a worker whose
+    readtrack or plugin code differs from the driver's."""
+
+    exit_code = 2

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from readtrack.base.errors import UsageError
 from readtrack.base.words import plural, seeds_label
-from readtrack.batch.executor import OnEvent
+from readtrack.batch.executor import Executor, OnEvent
 from readtrack.history import calibration
 from readtrack.history.calibration import Calibration
 from readtrack.history.calibration_state import missing
@@ -82,16 +82,18 @@ def run_seeds(
     jobs: int,
     home: str | os.PathLike[str],
     on_event: OnEvent | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """Run the train stage of each plugin on each seed, on the CPU, one thread each (numbers, not times: no
-    timeout, so a loaded machine cuts no run short), recorded in ``home``'s history only. Raises
-    `readtrack.batch.groups.BatchCancelled` when cancelled."""
+    timeout, so a loaded machine cuts no run short), recorded in ``home``'s history only, on ``executor``
+    (default: this machine's pool of ``jobs``; a Ray cluster's, `readtrack.batch.ray_executor`, spreads
+    the seeds over its nodes). Raises `readtrack.batch.groups.BatchCancelled` when cancelled."""
     from readtrack.batch.groups import RunSettings, run_batch
     from readtrack.runner.threads import resolve_threads
 
     settings = RunSettings(device="cpu", quick=not full, only="train", timeout=0, threads=resolve_threads())
     with runs_in(home):
-        run_batch(list(names), list(seeds), settings, workers=jobs, on_event=on_event)
+        run_batch(list(names), list(seeds), settings, workers=jobs, on_event=on_event, executor=executor)
 
 
 def newest_runs(

@@ -74,6 +74,28 @@ def size_question(
     return f"{runs}: {named} on {plural(len(seeds), 'seed')} ({seeds_label(seeds)}), more than {limit}"
 
 
+#: The executors a batch runs on (``--executor``; ``READTRACK_EXECUTOR`` when none is named, the TUI's too).
+EXECUTORS = ("local", "ray")
+
+
+def executor_for(name: str | None, workers: int, address: str | None = None) -> Executor:
+    """The executor called ``name`` (else ``READTRACK_EXECUTOR``, else ``local``): this machine's fork-server
+    pool of ``workers``, or a Ray cluster (`readtrack.batch.ray_executor`: the one at ``address``, else at
+    ``RAY_ADDRESS``, else a Ray of ``workers`` CPUs started for the command). Ray is imported only by the
+    latter, when it runs."""
+    chosen = (name or os.environ.get("READTRACK_EXECUTOR") or "local").strip().lower()
+    if chosen == "ray":
+        from readtrack.batch.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, cpus=workers)
+    if chosen != "local":
+        where = "--executor" if name else "READTRACK_EXECUTOR"
+        raise UsageError(f"{where} {chosen!r}: use one of {', '.join(EXECUTORS)}")
+    if address:
+        raise UsageError("--address names a Ray cluster: use it with --executor ray")
+    return ForkServerPool(workers)
+
+
 def default_jobs() -> int:
     """How many workers by default: the cores this process may use."""
     try:
@@ -416,6 +438,7 @@ def run_batch_json(
     tables: Callable[[Sequence[PluginOutcome]], Sequence[Tabled]] = lambda outcomes: (),
     arm_stages: Sequence[tuple[str, ...] | None] = (),
     watch: OnEvent | None = None,
+    executor: Executor | None = None,
 ) -> int:
     """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
@@ -455,7 +478,7 @@ def run_batch_json(
     try:
         outcomes = run_batch(
             plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
-            sweep_id=sweep_id, arm_stages=arm_stages,
+            sweep_id=sweep_id, arm_stages=arm_stages, executor=executor,
         )  # fmt: skip
     except BatchCancelled as stop:
         recorded = [

@@ -72,6 +72,9 @@ class _Worker:
     running: str | None = None  # the stage running now, from its start event
     stopped: str | None = None  # why the pool killed it: "timeout" or "startup"
     stop_message: str | None = None
+    #: where its reader hands events and the jobs it ends: those of the `run_jobs` call that runs it now
+    tell: Callable[[Job, dict[str, Any]], None] = lambda job, event: None
+    done: queue.Queue[tuple[_Worker, Job]] = field(default_factory=queue.Queue)
 
     def begin(self, job: Job, startup_s: float | None = None) -> None:
         self.job, self.started = job, time.perf_counter()
@@ -152,6 +155,7 @@ def run_jobs(
     fork: bool = True,
     server: str = SERVER,
     startup_s: float | None = None,
+    keep: list[_Worker] | None = None,
 ) -> list[Outcome]:
     """Run ``jobs`` at most ``workers`` at a time and return their outcomes in the jobs' order.
 
@@ -160,19 +164,20 @@ def run_jobs(
     this thread as each job ends. Ctrl-C (KeyboardInterrupt in this
     thread) or setting ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
     :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
+
+    ``keep``: fork servers kept between calls (a Ray worker's, `readtrack.batch.ray_worker`), taken from it
+    first and left in it at the end, idle, instead of being closed (a cancelled call stops them all).
     """
     lock = threading.Lock()
     done: queue.Queue[tuple[_Worker, Job]] = queue.Queue()
     pending = deque(jobs)
-    idle: list[_Worker] = []  # fork servers waiting for their next job
+    idle: list[_Worker] = keep if keep is not None else []  # fork servers waiting for their next job
+    tell = tell_of(lock, on_event)
+    for kept in idle:  # kept from an earlier call: their readers now report to this one
+        kept.tell, kept.done = tell, done
     busy: list[_Worker] = []
     ended: dict[Job, Outcome] = {}
     forking = fork and forkserver_available()
-
-    def tell(job: Job, event: dict[str, Any]) -> None:
-        if on_event is not None:
-            with lock:
-                on_event(job, event)
 
     def spawn(argv: list[str], serves: bool) -> _Worker:
         process = subprocess.Popen(
@@ -182,10 +187,10 @@ def run_jobs(
             stderr=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
         )
-        worker = _Worker(process, serves)
+        worker = _Worker(process, serves, tell=tell, done=done)
         worker.readers = [
             threading.Thread(target=_read_stderr, args=(worker,), daemon=True),
-            threading.Thread(target=_read_events, args=(worker, tell, done), daemon=True),
+            threading.Thread(target=_read_events, args=(worker,), daemon=True),
         ]
         return worker
 
@@ -247,10 +252,24 @@ def run_jobs(
             if on_end is not None:
                 on_end(outcome)
     except KeyboardInterrupt:
-        _stop(busy + idle)
+        stopped = busy + idle
+        idle.clear()
+        _stop(stopped)
         raise JobsCancelled([ended[j] for j in jobs if j in ended], _cut_short(busy, done)) from None
-    _close(idle)
+    if keep is None:
+        _close(idle)
     return [ended[j] for j in jobs]
+
+
+def tell_of(lock: threading.Lock, on_event: OnEvent | None) -> Callable[[Job, dict[str, Any]], None]:
+    """``on_event`` called under ``lock`` (one event at a time, whichever reader thread has it)."""
+
+    def tell(job: Job, event: dict[str, Any]) -> None:
+        if on_event is not None:
+            with lock:
+                on_event(job, event)
+
+    return tell
 
 
 def _watch(busy: list[_Worker]) -> None:
@@ -305,11 +324,10 @@ def _hand_over(idle: list[_Worker], job: Job, startup_s: float | None) -> _Worke
     return None
 
 
-def _read_events(
-    worker: _Worker, tell: Callable[[Job, dict[str, Any]], None], done: queue.Queue[tuple[_Worker, Job]]
-) -> None:
+def _read_events(worker: _Worker) -> None:
     """Read a worker's JSON lines until it closes stdout; report each job done as it ends (a fork server's
-    end line, or the end of a process of its own, or of a server that died mid-job)."""
+    end line, or the end of a process of its own, or of a server that died mid-job) to the worker's
+    ``tell`` and ``done``, those of the call that runs it now."""
     assert worker.process.stdout is not None
     try:
         for line in io.TextIOWrapper(worker.process.stdout, encoding="utf-8", errors="replace"):
@@ -323,7 +341,7 @@ def _read_events(
             if worker.serves and event.get("type") == events.ENDED:
                 worker.exit_code = int(event.get("exit", 1))
                 worker.job = None
-                done.put((worker, job))
+                worker.done.put((worker, job))
                 continue
             if events.is_stage(event, "start"):
                 worker.running = str(event.get("stage"))
@@ -338,11 +356,11 @@ def _read_events(
                 worker.record = RunRecord.from_dict(event["record"])
             elif event.get("type") == events.ERROR:
                 worker.error = str(event.get("message"))
-            tell(job, {**event, "plugin": job.plugin, "seed": job.seed})
+            worker.tell(job, {**event, "plugin": job.plugin, "seed": job.seed})
     finally:
         if worker.job is not None:
             job, worker.job = worker.job, None
-            done.put((worker, job))
+            worker.done.put((worker, job))
 
 
 def _read_stderr(worker: _Worker) -> None:

@@ -384,12 +384,22 @@ def doctor(
         help="Move a corrupt database aside (keeping what can be read), rebuild the search index, remove "
         "temp files of writes that never finished.",
     ),
+    address: str = typer.Option(
+        None, "--address", metavar="HOST:PORT", help="The Ray cluster to show (default: RAY_ADDRESS)."
+    ),
 ) -> None:
     """Check offline: the database, temp files of unfinished writes, plugins that cannot run (broken or
     shadowed), and the PDF cache (missing, corrupt and orphaned files, stale partial downloads); say which
-    plugins' calibration is stale, incomplete or missing."""
+    plugins' calibration is stale, incomplete or missing, and the cluster `--executor ray` would use (asked
+    for its nodes when RAY_ADDRESS or --address names one)."""
     from readtrack.catalog import pdfcache
-    from readtrack.cli.doctor import calibration_line, check_setup, plugin_problems, semantic_scholar_line
+    from readtrack.cli.doctor import (
+        calibration_line,
+        check_setup,
+        cluster_line,
+        plugin_problems,
+        semantic_scholar_line,
+    )
     from readtrack.render.papers import doctor_lines
 
     catalog = _load()
@@ -401,6 +411,8 @@ def doctor(
         print(line)
     print(calibration_line())  # said, not a problem of the setup: it leaves the exit status as it is
     print(semantic_scholar_line())
+    cluster, cluster_usable = cluster_line(address)
+    print(cluster)
     if not setup.database_usable:
         print("PDF cache not checked: its records are in the database")
         raise typer.Exit(1)
@@ -413,7 +425,7 @@ def doctor(
 
         for line in index_lines(search_index.rebuild(catalog), search_index.problems()):
             print(line)
-    raise typer.Exit(0 if report.healthy and setup.healthy and not broken_plugins else 1)
+    raise typer.Exit(0 if report.healthy and setup.healthy and not broken_plugins and cluster_usable else 1)
 
 
 # -- full-text search ---------------------------------------------------------------------------------

@@ -33,6 +33,12 @@ def calibrate(
     seeds: str = typer.Option("0-19", "--seeds", help="The seeds: 0-19, 0,3,7, or a count (20 = 0-19)."),
     full: bool = typer.Option(False, "--full", help="Full runs instead of quick ones."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
+    executor: str = typer.Option(
+        None, "--executor", metavar="local|ray", envvar="READTRACK_EXECUTOR", help="Where the runs run."
+    ),
+    address: str = typer.Option(
+        None, "--address", metavar="HOST:PORT", help="With --executor ray: the cluster's head."
+    ),
     extend: bool = typer.Option(
         False,
         "--extend",
@@ -72,6 +78,7 @@ def calibrate(
         raise UsageError(f"--home {home} is your own data dir: give the runs a folder of their own")
     mode = "full" if full else "quick"
     workers = jobs or batch.default_jobs()
+    pool = batch.executor_for(executor, workers, address)
     console = new_console()
     with contextlib.ExitStack() as stack:
         where = (
@@ -87,7 +94,9 @@ def calibrate(
         title = f"{plural(len(plugins), 'plugin')} × {plural(len(seed_list), 'seed')}"
         try:
             with BatchProgress(console, len(plugins) * len(seed_list), title) as progress:
-                core.run_seeds(plugins, seed_list, full=full, jobs=workers, home=where, on_event=progress)
+                core.run_seeds(
+                    plugins, seed_list, full=full, jobs=workers, home=where, on_event=progress, executor=pool
+                )
         except batch.BatchCancelled as stop:
             print(f"readtrack: {stop.summary()}", file=sys.stderr)
             raise typer.Exit(130) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from readtrack.cli.authoring import say_calibration
 from readtrack.render import new_console
 
 if TYPE_CHECKING:
+    from readtrack.batch.executor import Executor
     from readtrack.batch.groups import Job, OnEvent
     from readtrack.batch.sweep import Sweep
 
@@ -80,6 +82,24 @@ def sweep_plan(
     return sweep.sweep_of(plugin.name, arms, batch.parse_seeds(seeds), only, readers)
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a batch's runs run (``--executor``, ``--address``): `readtrack.batch.groups.executor_for`."""
+
+    executor: str | None = None
+    address: str | None = None
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether runs leave this process's pool: a single run then goes as a batch of one."""
+        return (self.executor or "local").strip().lower() != "local" or bool(self.address)
+
+    def of(self, workers: int) -> Executor:
+        from readtrack.batch import groups as batch
+
+        return batch.executor_for(self.executor, workers, self.address)
+
+
 def run_sweep(
     planned: Sweep,
     jobs: int | None,
@@ -89,6 +109,7 @@ def run_sweep(
     as_json: bool,
     plot_to: Path | None,
     dry_run: bool,
+    where: Where | None = None,
 ) -> None:
     """``readtrack run NAME --set KEY=A,B ...``: the plan said first (on stderr; with ``dry_run`` on stdout,
     and nothing run), asked above `RUNS_WITHOUT_ASKING` runs on a terminal, then every setting on every
@@ -114,6 +135,7 @@ def run_sweep(
         raise typer.Exit(1)
     blind = {"knob_blind": planned.blind}
     settings = batch.RunSettings(**settings_args, **blind)  # type: ignore[arg-type]
+    executor = (where or Where()).of(workers)
     sweep_id = batch.new_group_id()
     watch = _knobs_missed_warning()
     if as_json:
@@ -128,6 +150,7 @@ def run_sweep(
             tables=sweep.tables,
             arm_stages=planned.stages,
             watch=watch,
+            executor=executor,
         )
         save_newest_plot(plot_to, planned.plugin)
         raise typer.Exit(code)
@@ -147,6 +170,7 @@ def run_sweep(
                 arms=planned.arms,
                 sweep_id=sweep_id,
                 arm_stages=planned.stages,
+                executor=executor,
             )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
@@ -232,8 +256,10 @@ def run_batch(
     settings_args: dict[str, object],
     as_json: bool,
     plot_to: Path | None = None,
+    where: Where | None = None,
 ) -> None:
-    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups)."""
+    """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups), here
+    or on a Ray cluster (``where``)."""
     from readtrack.base.errors import UsageError
     from readtrack.batch import groups as batch
 
@@ -250,9 +276,12 @@ def run_batch(
 
         resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
     workers = jobs or batch.default_jobs()
+    executor = (where or Where()).of(workers)
     if as_json:
         watch = _knobs_missed_warning()
-        code = batch.run_batch_json(sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch)
+        code = batch.run_batch_json(
+            sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch, executor=executor
+        )
         save_newest_plot(plot_to, plugins[0])
         say_calibration(names)
         raise typer.Exit(code)
@@ -270,6 +299,7 @@ def run_batch(
                 settings,
                 workers=workers,
                 on_event=_also(progress, _knobs_missed_warning()),
+                executor=executor,
             )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)

@@ -99,3 +99,29 @@ def semantic_scholar_line() -> str:
         f"Semantic Scholar: {settings.graph_url}{recs} ({KEY_VARIABLE} {settings.key_said}; "
         f"{settings.delay:g} s between requests)"
     )
+
+
+def cluster_line(address: str | None = None) -> tuple[str, bool]:
+    """The cluster ``--executor ray`` would use, and whether it is usable: the one at ``address`` or
+    ``RAY_ADDRESS`` asked for its nodes, CPUs and GPUs (a few seconds at most), else the Ray a command
+    would start here. Ray is imported only when a cluster is named."""
+    import importlib.metadata
+    import importlib.util
+
+    from readtrack.base.errors import ReadtrackError
+    from readtrack.batch.groups import default_jobs
+    from readtrack.batch.ray_executor import INSTALL, cluster_address, cluster_summary
+
+    if importlib.util.find_spec("ray") is None:
+        return f"cluster: Ray is not installed (`--executor ray` needs it: {INSTALL})", True
+    version = importlib.metadata.version("ray")
+    if cluster_address(address) is None:
+        return (
+            f"cluster: Ray {version}; no RAY_ADDRESS, so `--executor ray` starts a Ray on this machine "
+            f"({default_jobs()} CPUs, 127.0.0.1 only, no dashboard)",
+            True,
+        )
+    try:
+        return f"cluster: Ray {version}; {cluster_summary(address)}", True
+    except ReadtrackError as err:
+        return f"cluster: {err}", False

@@ -16,6 +16,7 @@ import typer
 
 from readtrack.cli.authoring import say_calibration
 from readtrack.cli.batches import (
+    Where,
     check_plot,
     dry_run_plan,
     knob_values_of,
@@ -50,6 +51,19 @@ def run(
     ),
     section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: the number of cores)."),
+    executor: str = typer.Option(
+        None,
+        "--executor",
+        metavar="local|ray",
+        envvar="READTRACK_EXECUTOR",
+        help="Where runs run: this machine's workers (local), or a Ray cluster (ray; `readtrack[ray]`).",
+    ),
+    address: str = typer.Option(
+        None,
+        "--address",
+        metavar="HOST:PORT",
+        help="With --executor ray: the cluster's head (default: RAY_ADDRESS, else a Ray started here).",
+    ),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Start without asking: a sweep of over 20 runs, more seeds than --max."
     ),
@@ -108,14 +122,16 @@ def run(
         sweep_args = {"device": device, "quick": quick, "only": only, "timeout": timeout, "impl": impl}
         sweep_args["threads"] = n_threads
         if planned.swept or dry_run:
-            run_sweep(planned, jobs, yes, max_seeds, sweep_args, as_json, plot_to, dry_run)
+            where = Where(executor, address)
+            run_sweep(planned, jobs, yes, max_seeds, sweep_args, as_json, plot_to, dry_run, where)
             return
         print(f"readtrack: {planned.blind_note()}", file=sys.stderr)  # no stage asked for reads a knob
         values, blind = {}, planned.blind
     settings = {key: v[0] for key, v in values.items()}
     if dry_run:
         dry_run_plan(names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
-    if run_all or seeds is not None or len(names) != 1 or only_tag or section:
+    where = Where(executor, address)
+    if run_all or seeds is not None or len(names) != 1 or only_tag or section or where.elsewhere:
         run_batch(
             names,
             run_all=run_all,
@@ -138,6 +154,7 @@ def run(
             },
             as_json=as_json,
             plot_to=plot_to,
+            where=where,
         )
         return
     options = {"impl": impl} if impl else {}

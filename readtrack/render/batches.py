@@ -62,7 +62,8 @@ class BatchProgress:
             row = self.rows.pop(job, None)
             if row is not None:
                 self.progress.remove_task(row)
-            self.progress.advance(self.overall)
+            if not event.get("retry"):  # a run whose Ray node died ends twice: once lost, once done
+                self.progress.advance(self.overall)
             line = Text(f"{_who(job)} seed {job.seed}: ")
             line.append_text(status_text(str(event.get("status"))))
             line.append(f" in {fmt_seconds(event.get('wall_s'))}")
@@ -110,7 +111,17 @@ def seed_table(group: GroupRecord) -> Table:
         fmt_seconds(group.runs[by_seed[seed]].duration_s) if seed in by_seed else "–" for seed in group.seeds
     ]
     table.add_row(Text("time", style="dim"), *times)
+    if any(run.info.environment.get("node") for run in group.runs):  # a cluster's: which machine ran each
+        table.add_row(Text("ran on", style="dim"), *(_ran_on(group, by_seed, seed) for seed in group.seeds))
     return table
+
+
+def _ran_on(group: GroupRecord, by_seed: dict[int, int], seed: int) -> str:
+    """``vm 1a2b3c4d``: the host and Ray node that ran ``seed`` (``–`` for none)."""
+    if seed not in by_seed:
+        return "–"
+    env = group.runs[by_seed[seed]].info.environment
+    return f"{env.get('host') or '?'} {str(env.get('node') or '')[:8]}".strip()
 
 
 def dot_plot(spread: Spread, width: int = 13) -> Text:

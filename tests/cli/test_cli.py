@@ -182,7 +182,7 @@ def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tup
         f"sys.argv = ['readtrack', *{list(args)!r}]\n"
         "try:\n    runpy.run_module('readtrack', run_name='__main__')\n"
         "except SystemExit as e:\n    assert not e.code, e.code\n"
-        "heavy = sorted(m for m in ('torch', 'textual', 'arxiv', 'requests') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'textual', 'arxiv', 'requests', 'ray') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)

@@ -1,8 +1,9 @@
 """Running every plugin of a section (or of the whole list) from the TUI, in the background.
 
 The run is a batch (`readtrack.batch.groups.run_batch`, what ``readtrack run --all`` uses) of the section's
-working plugins, quick, one seed each, on this machine's executor: each plugin runs in a process of the
-fork-server pool (a crash in one cannot reach the TUI), and each result, recorded in history as soon as its
+working plugins, quick, one seed each, on the executor ``READTRACK_EXECUTOR`` names (this machine's
+fork-server pool by default, ``ray`` a Ray cluster): each plugin runs in a process of its own (a crash in
+one cannot reach the TUI), and each result, recorded in history as soon as its
 run ends, is handed to the screen at once (``on_result``), so the table's badges fill in while the rest still
 runs. ``cancel`` stops the batch (the pool's SIGTERM and grace): plugins that had not finished leave nothing
 in history. The main screen's ``R`` runs the section's plugins, ``ctrl+r`` every plugin of the list.
@@ -66,7 +67,7 @@ class ShelfWorker:
     def _run(self, names: list[str], cancel: threading.Event) -> None:
         """In a worker thread: the batch, each plugin's end and the summary handed to the UI thread."""
         from readtrack.base.errors import ReadtrackError
-        from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, run_batch
+        from readtrack.batch.groups import BatchCancelled, RunSettings, default_jobs, executor_for, run_batch
         from readtrack.runner.threads import resolve_threads
 
         done = 0
@@ -81,7 +82,13 @@ class ShelfWorker:
         error = None
         try:
             settings = RunSettings(quick=True, threads=resolve_threads())
-            outcomes = run_batch(names, [0], settings, workers=default_jobs(), on_done=on_done, cancel=cancel)
+            workers = default_jobs()
+            executor = executor_for(
+                None, workers
+            )  # READTRACK_EXECUTOR: this machine's pool, or a Ray cluster
+            outcomes = run_batch(
+                names, [0], settings, workers=workers, on_done=on_done, cancel=cancel, executor=executor
+            )
         except BatchCancelled:
             pass  # the batch recorded what had finished; the badges show it
         except ReadtrackError as err:

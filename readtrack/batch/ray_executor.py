@@ -1,0 +1,311 @@
+"""The executor of a Ray cluster: ``readtrack run ... --executor ray [--address HOST:PORT]``.
+
+`RayExecutor` sends each `RunRequest` to the cluster as one Ray task (`readtrack.batch.ray_worker`) that
+asks for ``num_cpus`` = the run's threads and, for ``--device cuda``, one GPU; Ray places it. The cluster is
+the one at ``--address``, else at Ray's own ``RAY_ADDRESS``, else a Ray started for the command on this
+machine with the CPUs of ``--jobs``, listening on loopback only and without a dashboard (Ray's dashboard
+and job API run whatever is sent to them, unauthenticated: `LOOPBACK`). A cluster that cannot be reached is
+one line and exit 2 (`ClusterError`) within `CONNECT_S`.
+
+While runs go on, their events come back through an inbox actor on the driver's node, so progress looks as
+it does locally; the driver alone writes the history (`readtrack.batch.groups`), and each record names the
+Ray node and the host that ran it (``environment.node``, ``environment.host``). A task whose worker or node
+dies is run again by Ray, `RETRIES` times at most, and its outcome is taken once, from the attempt that
+finished. A worker whose readtrack or plugin code differs from the driver's refuses the run, and the batch
+stops with one line naming both (`readtrack.batch.identity`). Ctrl+C cancels every task (each run records
+itself as cancelled within the grace, as locally) and raises `JobsCancelled` with what had finished.
+
+The user's plugin folder (``READTRACK_PLUGINS_DIR``, or ``plugins/`` beside papers.yaml) travels with the
+job as its ``runtime_env`` working directory; built-in plugins run where readtrack is installed. Ray is
+imported only here, and this module only when ``--executor ray`` is asked for. Torch-free.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from readtrack.base.errors import ClusterError, UsageError
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome
+from readtrack.batch.identity import code_identity
+from readtrack.batch.pool import CANCEL_GRACE_S
+from readtrack.batch.request import RunRequest
+from readtrack.plugins import events
+from readtrack.plugins.records import RunRecord
+
+#: What a Ray started by readtrack is told, so that its head, its workers and the driver all listen on
+#: 127.0.0.1 and nowhere else (Ray otherwise binds every interface, whatever node address it is given;
+#: Ray reads this as it is imported), and send no usage statistics anywhere.
+LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+#: Seconds to reach a cluster's head before saying it cannot be reached.
+CONNECT_S = 3.0
+#: How many times a task whose worker or node died is run again.
+RETRIES = 2
+INSTALL = "pip install 'readtrack[ray]'"
+
+
+def import_ray() -> Any:
+    """Ray, or a UsageError that says how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f"--executor ray needs Ray: {INSTALL}") from None
+    return ray
+
+
+def cluster_address(address: str | None) -> str | None:
+    """The cluster asked for: ``address``, else ``RAY_ADDRESS``; None for a Ray of this command's own."""
+    return (address or os.environ.get("RAY_ADDRESS") or "").strip() or None
+
+
+def check_reachable(address: str) -> None:
+    """A ClusterError unless something listens at ``address`` (``HOST:PORT``; ``auto``, the cluster that
+    ``ray start`` left on this machine, is Ray's to find)."""
+    if address == "auto":
+        return
+    match = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address)
+    if match is None:
+        raise ClusterError(
+            f"Ray address {address!r}: give HOST:PORT, the head's (`ray start --head` prints it)"
+        )
+    try:
+        socket.create_connection((match.group(1), int(match.group(2))), timeout=CONNECT_S).close()
+    except OSError as err:
+        why = err.strerror or str(err) or type(err).__name__
+        raise ClusterError(
+            f"no Ray cluster at {address}: {why.lower()} (start one with `ray start --head`, or leave "
+            "--address and RAY_ADDRESS out for a Ray of this command's own)"
+        ) from None
+
+
+def runtime_env() -> dict[str, Any]:
+    """The job's ``runtime_env``: the user's plugin folder as its working directory, when it has plugins."""
+    from readtrack.batch.ray_worker import SHIPPED_PLUGINS
+    from readtrack.plugins.folders import plugin_inits, user_plugins_dir
+
+    folder = user_plugins_dir()
+    if folder is None or not plugin_inits(folder):
+        return {}
+    excludes = ["__pycache__/", "*.pyc", ".git/", ".venv/"]  # (".*" would leave out everything: Ray's rule)
+    return {"working_dir": os.fspath(folder), "excludes": excludes, "env_vars": {SHIPPED_PLUGINS: "1"}}
+
+
+def connect(address: str | None, cpus: int | None) -> Any:
+    """Ray, connected to the cluster at ``address`` (`cluster_address`), or to a Ray started here with
+    ``cpus`` CPUs on loopback only (`LOOPBACK`); once per process."""
+    target = cluster_address(address)
+    if target is None:  # before Ray is imported: it reads this once, as it loads
+        os.environ.update(LOOPBACK)
+    ray = import_ray()
+    if ray.is_initialized():
+        return ray
+    # Ray's own lines (the token authentication it turns on, the instance it started) are not the user's
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+    try:
+        if target is not None:
+            check_reachable(target)
+            ray.init(address=target, runtime_env=runtime_env(), **quiet)
+        else:
+            ray.init(  # "local": a new Ray, never the one `ray start` left on this machine
+                address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
+                runtime_env=runtime_env(), **quiet,
+            )  # fmt: skip
+    except ClusterError:
+        raise
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
+        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ClusterError(f"cannot use the Ray cluster at {target or 'this machine'}: {line}") from None
+    return ray
+
+
+def resources(request: RunRequest) -> dict[str, Any]:
+    """What a run's task asks Ray for: a CPU per torch thread, a GPU for a CUDA run."""
+    gpu = request.device.strip().lower().startswith("cuda")
+    return {"num_cpus": max(1, request.threads), "num_gpus": 1 if gpu else 0}
+
+
+def cluster_summary(address: str | None) -> str:
+    """``2 nodes, 2 CPUs, 0 GPUs at 127.0.0.1:6379`` (``readtrack doctor``); connects to the cluster."""
+    ray = connect(address, None)
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    total = ray.cluster_resources()
+    cpus, gpus = int(total.get("CPU", 0)), int(total.get("GPU", 0))
+    where = cluster_address(address) or "this machine (a Ray of its own, loopback only)"
+    plural = "" if len(nodes) == 1 else "s"
+    return f"{len(nodes)} node{plural}, {cpus} CPUs, {gpus} GPUs at {where}"
+
+
+@dataclass(frozen=True)
+class RayExecutor:
+    """The executor of a Ray cluster (`readtrack.batch.executor.Executor`; the module docstring)."""
+
+    address: str | None = None
+    cpus: int | None = None  # a Ray started here: its CPUs (None: this machine's)
+    retries: int = RETRIES
+
+    def run(
+        self,
+        requests: Sequence[RunRequest],
+        *,
+        on_event: OnEvent | None = None,
+        on_end: Callable[[Outcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Outcome]:
+        for request in requests:
+            if re.fullmatch(r"cuda:\d+", request.device.strip().lower()):
+                raise UsageError(
+                    f"--device {request.device} with --executor ray: use --device cuda (Ray gives each run "
+                    "its GPU)"
+                )
+        ray = connect(self.address, self.cpus)
+        return _Batch(ray, list(requests), self.retries, on_event, on_end).run(cancel)
+
+
+class _Batch:
+    """One `RayExecutor.run`: the tasks in flight, the inbox, what has ended."""
+
+    def __init__(
+        self,
+        ray: Any,
+        requests: list[RunRequest],
+        retries: int,
+        on_event: OnEvent | None,
+        on_end: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.ray, self.requests, self.retries = ray, requests, retries
+        self.on_event, self.on_end = on_event, on_end
+        self.ended: dict[int, Outcome] = {}
+        self.records: dict[int, dict[str, Any]] = {}  # the last record each run streamed (a cancelled one's)
+        self.started: dict[int, float] = {}
+        self.where: dict[int, tuple[str, str]] = {}
+
+    def run(self, cancel: threading.Event | None) -> list[Outcome]:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        from readtrack.batch import ray_worker
+
+        ray = self.ray
+        here = ray.get_runtime_context().get_node_id()
+        mailbox = ray.remote(num_cpus=0)(ray_worker.Inbox)
+        self.inbox = mailbox.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)
+        ).remote()
+        task = ray.remote(ray_worker.run_on_node)
+        identities = {plugin: code_identity(plugin) for plugin in {r.plugin for r in self.requests}}
+        pending: dict[Any, int] = {}
+        for i, request in enumerate(self.requests):
+            options = {**resources(request), "max_retries": self.retries, "retry_exceptions": False}
+            ref = task.options(name=request.label, **options).remote(
+                request.to_json(), i, identities[request.plugin], self.inbox
+            )
+            pending[ref] = i
+            self.started[i] = time.perf_counter()
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.1)
+                self.drain()
+                for ref in ready:
+                    self.end(pending.pop(ref), ref)
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            cut = self.stop(pending)
+            raise JobsCancelled([self.ended[i] for i in sorted(self.ended)], cut) from None
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+        finally:
+            ray.kill(self.inbox)
+        return [self.ended[i] for i in range(len(self.requests))]
+
+    def drain(self) -> None:
+        """Hand on every event the inbox holds, in order."""
+        for i, event in self.ray.get(self.inbox.take.remote()):
+            request = self.requests[i]
+            if events.is_job(event, "start"):
+                if i in self.where:  # a second attempt: the first one's node or worker died
+                    self.tell(request, self._retried(i))
+                self.where[i] = (str(event.get("node")), str(event.get("host")))
+                self.started[i] = time.perf_counter()
+            elif event.get("type") == events.RECORD:
+                self.records[i] = event["record"]
+            self.tell(request, event)
+
+    def tell(self, request: RunRequest, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(request, event)
+
+    def _retried(self, i: int) -> dict[str, Any]:
+        node, host = self.where[i]
+        request = self.requests[i]
+        return {
+            "type": events.JOB, "event": "end", "plugin": request.plugin, "seed": request.seed,
+            "status": "retried", "error": f"its Ray worker on {host} (node {node[:8]}) was lost; run again",
+            "wall_s": time.perf_counter() - self.started[i], "retry": True,
+        }  # fmt: skip
+
+    def end(self, i: int, ref: Any) -> None:
+        """Take request ``i``'s outcome from its finished task (refusals stop the batch)."""
+        ray, request = self.ray, self.requests[i]
+        exceptions = ray.exceptions
+        wall = time.perf_counter() - self.started[i]
+        try:
+            answer = ray.get(ref)
+        except exceptions.RayTaskError as err:  # the task itself raised: readtrack's own bug on the worker
+            outcome = Outcome(request, None, 1, f"the Ray task failed: {err.cause!r}", wall, output=str(err))
+        except exceptions.RayError as err:  # its worker or node died, more often than retried
+            line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            tries = self.retries + 1
+            outcome = Outcome(request, None, 1, f"its Ray worker was lost {tries} times: {line}", wall)
+        else:
+            if answer.refused is not None:
+                raise ClusterError(answer.refused)
+            outcome = answer.outcome
+            if outcome.record is not None:
+                outcome.record.info.environment.update({"node": answer.node, "host": answer.host})
+        if outcome.record is None:
+            if i not in self.where:  # it never started: said as a start and an end, as the pool says it
+                self.tell(request, {"type": events.JOB, "event": "start", "plugin": request.plugin,
+                                    "seed": request.seed})  # fmt: skip
+            self.tell(request, self._failed_end(request, outcome))
+        self.ended[i] = outcome
+        if self.on_end is not None:
+            self.on_end(outcome)
+
+    def _failed_end(self, request: RunRequest, outcome: Outcome) -> dict[str, Any]:
+        return {
+            "type": events.JOB, "event": "end", "plugin": request.plugin, "seed": request.seed,
+            "status": "error", "error": outcome.error, "wall_s": outcome.wall_s,
+        }  # fmt: skip
+
+    def stop(self, pending: dict[Any, int]) -> list[Outcome]:
+        """Cancel every task still pending; wait the grace for the running ones to record themselves as
+        cancelled (their records come through the inbox); return those as cut short."""
+        ray = self.ray
+        for ref in pending:
+            ray.cancel(ref)  # KeyboardInterrupt in the task: its pool stops the run, which records itself
+        left = list(pending)
+        deadline = time.monotonic() + CANCEL_GRACE_S + 2
+        while left and time.monotonic() < deadline:
+            _, left = ray.wait(left, num_returns=len(left), timeout=0.2)
+            self.drain()
+        for ref in left:
+            ray.cancel(ref, force=True)
+        self.drain()
+        cut = []
+        for i in sorted(pending.values()):
+            if i in self.records and i not in self.ended:
+                record = RunRecord.from_dict(self.records[i])
+                if i in self.where:
+                    record.info.environment.update(dict(zip(("node", "host"), self.where[i], strict=True)))
+                wall = time.perf_counter() - self.started[i]
+                cut.append(Outcome(self.requests[i], record, 130, None, wall))
+        return cut

@@ -1,0 +1,135 @@
+"""What runs inside a Ray worker for `readtrack.batch.ray_executor.RayExecutor`: one request per Ray task.
+
+:func:`run_on_node` is the task. It first compares the code it would run with the driver's
+(`readtrack.batch.identity`) and refuses, naming both, when they differ. Then it runs the request exactly as
+this machine's pool does (`readtrack.batch.pool.run_jobs`): in a fresh child forked from a fork server
+that imported torch once, so the run gives the numbers it gives alone. The fork servers are kept by the
+Ray worker process between its tasks (`_SERVERS`): a sweep of quick runs pays torch's import once per Ray
+worker, not once per run. Events go to the driver's :class:`Inbox` (an actor on the driver's node) in
+batches, every `FLUSH_S` and at each stage's start and end, the last batch delivered before the task
+returns, so the driver has every event of a run before its outcome.
+
+Ray cancels a task (the driver's Ctrl+C) by raising KeyboardInterrupt in it: the pool then stops the run,
+which records itself as cancelled within the grace, and that record reaches the inbox before the task ends.
+Torch-free (the fork server imports torch, in its own process); imported only in Ray's worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from readtrack.batch.executor import JobsCancelled, Outcome
+from readtrack.batch.identity import code_identity, identity_text
+from readtrack.batch.pool import _Worker, run_jobs
+from readtrack.batch.request import RunRequest
+from readtrack.plugins import events
+
+#: Seconds between two batches of events sent to the driver while a run goes on.
+FLUSH_S = 0.2
+#: Set in a job's ``runtime_env`` when the driver ships the user's plugin folder: the task's working
+#: directory is then that folder, unpacked by Ray on this node.
+SHIPPED_PLUGINS = "READTRACK_SHIPPED_PLUGINS"
+
+_SERVERS: list[_Worker] = []  # this Ray worker's fork servers, idle between tasks
+
+
+class Inbox:
+    """The driver's mailbox (a Ray actor on the driver's node): tasks add ``(index, event)`` pairs, the
+    driver takes them all, in order, at each look."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, items: list[tuple[int, dict[str, Any]]]) -> None:
+        self.items.extend(items)
+
+    def take(self) -> list[tuple[int, dict[str, Any]]]:
+        items, self.items = self.items, []
+        return items
+
+
+@dataclass
+class NodeOutcome:
+    """A task's answer: the run's `Outcome` (None when refused), where it ran, and a refusal's line."""
+
+    outcome: Outcome | None
+    node: str
+    host: str
+    refused: str | None = None
+
+
+class _Sender:
+    """Buffers a run's events and sends them to the inbox in batches (see the module docstring)."""
+
+    def __init__(self, inbox: Any, index: int, node: str, host: str) -> None:
+        self.inbox, self.index, self.node, self.host = inbox, index, node, host
+        self.buffer: list[tuple[int, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._every, daemon=True)
+        self.thread.start()
+
+    def add(self, event: dict[str, Any]) -> None:
+        if event.get("type") == events.JOB:  # where it runs, with its start and its end
+            event = {**event, "node": self.node, "host": self.host}
+        with self.lock:
+            self.buffer.append((self.index, event))
+        if event.get("type") in (events.STAGE, events.RECORD, events.ERROR, events.JOB):
+            self.flush()
+
+    def flush(self, wait: bool = False) -> None:
+        with self.lock:
+            batch, self.buffer = self.buffer, []
+        if batch or wait:
+            sent = self.inbox.add.remote(batch)
+            if wait:
+                import ray
+
+                ray.get(sent)
+
+    def _every(self) -> None:
+        while not self.stop.wait(FLUSH_S):
+            self.flush()
+
+    def close(self) -> None:
+        """Stop the timer and deliver what is left, waiting until the inbox has it."""
+        self.stop.set()
+        self.thread.join()
+        self.flush(wait=True)
+
+
+def where() -> tuple[str, str]:
+    """This Ray node's id and this machine's host name."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id(), socket.gethostname()
+
+
+def run_on_node(request_json: str, index: int, driver: dict[str, str], inbox: Any) -> NodeOutcome:
+    """The Ray task: run one request here, its events to ``inbox`` under ``index`` (see the module
+    docstring). ``driver`` is the driver's `code_identity` of the request's plugin."""
+    node, host = where()
+    if os.environ.get(SHIPPED_PLUGINS):
+        os.environ["READTRACK_PLUGINS_DIR"] = os.getcwd()
+    request = RunRequest.from_json(request_json)
+    mine = code_identity(request.plugin)
+    if mine != driver:
+        line = (
+            f"node {node[:8]} ({host}) runs {identity_text(request.plugin, mine)}, the driver "
+            f"{identity_text(request.plugin, driver)}: install the same code on every node"
+        )
+        return NodeOutcome(None, node, host, refused=line)
+    sender = _Sender(inbox, index, node, host)
+    try:
+        (outcome,) = run_jobs(
+            [request], workers=1, on_event=lambda job, event: sender.add(event), keep=_SERVERS
+        )
+    except JobsCancelled:
+        sender.close()  # the cancelled run's own record, for the driver to keep
+        raise
+    sender.close()
+    return NodeOutcome(outcome, node, host)
