@@ -54,6 +54,9 @@ def test_a_batch_spreads_over_both_nodes_and_its_numbers_are_those_of_runs_made_
     nodes = {r.info.environment["node"] for r in group.runs}
     assert nodes == ray_lab.node_ids()  # both nodes ran some (each a CPU, four runs at once asked for)
     assert {r.info.environment["host"] for r in group.runs} == {socket.gethostname()}
+    # a run is a child forked from a fork server its Ray worker keeps: torch imported less than once a run
+    servers = {e["pid"] for e in events_of(result.stdout) if e.get("type") == "job" and e["event"] == "start"}
+    assert len(servers) < 4, servers
     shipped = {r.info.seed: r.stages[0].measured[-1] for r in group.runs}
     assert all(m.name == "shipped" and m.value == 1.0 for m in shipped.values())  # Ray's copy of the folder
     assert not (ray_lab.worker_home / "history.sqlite").exists() and not list(
@@ -336,3 +339,15 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_run_asks_for_a_cpu_per_thread_and_a_gpu_for_cuda_and_cuda_n_is_left_to_ray() -> None:
+    """What each task asks Ray for (no GPU here: the request is what can be checked, not the placement)."""
+    from readtrack.base.errors import UsageError
+    from readtrack.batch.ray_executor import RayExecutor, resources
+    from readtrack.batch.request import RunRequest
+
+    assert resources(RunRequest("rmsnorm", threads=3)) == {"num_cpus": 3, "num_gpus": 0}
+    assert resources(RunRequest("rmsnorm", device="cuda")) == {"num_cpus": 1, "num_gpus": 1}
+    with pytest.raises(UsageError, match=r"--device cuda:1 with --executor ray: use --device cuda"):
+        RayExecutor().run([RunRequest("rmsnorm", device="cuda:1")])

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 import ray
 from ray_lab import Lab
-from textual.pilot import Pilot
-from tui_driver import run_app, screen_text, settle, wait_until
+from tui_driver import run_app, run_first_section
 
 from readtrack.batch.ray_executor import LOOPBACK
 from readtrack.catalog import edits
 from readtrack.history import runs as history
-from readtrack.tui.app import ReadtrackApp
 
 pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.slow]
 
@@ -28,15 +26,7 @@ def test_the_tuis_shelf_runs_a_section_on_the_cluster_and_fills_the_badges(
     edits.set_fields(catalog_file, "adamw", {"plugin": "toy"})
     edits.set_fields(catalog_file, "lbfgs", {"plugin": "fails"})
 
-    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
-        await pilot.press("R")  # the first section: adamw and lbfgs
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.shelf.running, timeout=10)  # type: ignore[attr-defined]
-        await wait_until(pilot, lambda: not screen.shelf.running, timeout=180)  # type: ignore[attr-defined]
-        await settle(app, pilot)
-        return screen_text(app)
-
-    text = run_app(catalog_file, steps, size=(140, 40))
+    text = run_app(catalog_file, run_first_section, size=(140, 40))
     assert "✓ toy" in text and "✗ fails" in text  # the badges, filled as the results came in
     runs = {r.info.plugin: r for r in history.runs()}
     assert {p: r.status for p, r in runs.items()} == {"toy": "passed", "fails": "failed"}

@@ -9,7 +9,7 @@ import pytest
 from fake_plugins import FAILING, HANGING, write_plugin
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog
-from tui_driver import read_the_whole_pane, run_app, screen_text, settle, wait_until
+from tui_driver import read_the_whole_pane, run_app, run_first_section, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
 from readtrack.history import runs as history
@@ -173,15 +173,7 @@ def test_run_section_runs_every_plugin_of_the_section_and_fills_the_badges(
     edits.set_fields(catalog_file, "adamw", {"plugin": "tinyplug"})
     edits.set_fields(catalog_file, "lbfgs", {"plugin": "badplug"})
 
-    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> str:
-        await pilot.press("R")  # the first section: adamw and lbfgs
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.shelf.running, timeout=10)  # type: ignore[attr-defined]
-        await wait_until(pilot, lambda: not screen.shelf.running, timeout=180)  # type: ignore[attr-defined]
-        await settle(app, pilot)
-        return screen_text(app)
-
-    text = run_app(catalog_file, steps, size=(140, 40))
+    text = run_app(catalog_file, run_first_section, size=(140, 40))
     assert "✓ tinyplug" in text and "✗ badplug" in text  # the badges, filled as the results came in
     statuses = {r.info.plugin: r.status for r in history.runs()}
     assert statuses == {"tinyplug": "passed", "badplug": "failed"}

@@ -122,3 +122,13 @@ async def read_the_whole_pane(app: ReadtrackApp, pilot: Pilot[None], pane_id: st
 def words_shown(lines: list[str]) -> list[str]:
     """The words of ``lines`` as a reader takes them in, box-drawing borders and scrollbars left out."""
     return re.sub(r"[│╭╮╰╯─▊▎▔▁▂▃▄▅▆▇█]", " ", " ".join(lines)).split()
+
+
+async def run_first_section(app: ReadtrackApp, pilot: Pilot[None]) -> str:
+    """``R`` on the first section (adamw and lbfgs): its shelf run, waited for; the screen afterwards."""
+    await pilot.press("R")
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.shelf.running, timeout=10)  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: not screen.shelf.running, timeout=180)  # type: ignore[attr-defined]
+    await settle(app, pilot)
+    return screen_text(app)
