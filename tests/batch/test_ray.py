@@ -101,7 +101,18 @@ def test_a_failing_plugin_a_raising_one_and_a_timeout_are_recorded_as_locally(ra
         raised.stages[0].traceback
     )
     timed = run_cli(
-        "run", "toy", "--only", "train", "--set", "pause=0.2", "--timeout", "1", *base, env=ray_lab.env()
+        "run",
+        "toy",
+        "--only",
+        "train",
+        "--set",
+        "pause=0.2",
+        "--seed",
+        "1",
+        "--timeout",
+        "1",
+        *base,
+        env=ray_lab.env(),
     )
     assert timed.returncode == 1, timed.stderr
     (toy,) = history.runs("toy")
