@@ -131,6 +131,25 @@ def resources(request: RunRequest) -> dict[str, Any]:
     return {"num_cpus": max(1, request.threads), "num_gpus": 1 if gpu else 0}
 
 
+def check_feasible(ray: Any, requests: Sequence[RunRequest]) -> None:
+    """A ClusterError when no node of the cluster has what a request asks for (a task Ray would keep
+    waiting for, silently): more CPUs than a node has, or a GPU where none has one."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    most = {key: max((n.get(key, 0) for n in nodes), default=0) for key in ("CPU", "GPU")}
+    for request in requests:
+        asked = resources(request)
+        if asked["num_cpus"] > most["CPU"] or asked["num_gpus"] > most["GPU"]:
+            what = (
+                f"{asked['num_gpus']} GPU for --device {request.device}"
+                if asked["num_gpus"] > most["GPU"]
+                else f"{asked['num_cpus']} CPUs for --threads {request.threads}"
+            )
+            raise ClusterError(
+                f"no node of the Ray cluster has {what} (its largest node: {most['CPU']:g} CPUs, "
+                f"{most['GPU']:g} GPUs; {len(nodes)} node{'' if len(nodes) == 1 else 's'})"
+            )
+
+
 def cluster_summary(address: str | None) -> str:
     """``2 nodes, 2 CPUs, 0 GPUs at 127.0.0.1:6379`` (``readtrack doctor``); connects to the cluster."""
     ray = connect(address, None)
@@ -165,6 +184,7 @@ class RayExecutor:
                     "its GPU)"
                 )
         ray = connect(self.address, self.cpus)
+        check_feasible(ray, requests)
         return _Batch(ray, list(requests), self.retries, on_event, on_end).run(cancel)
 
 

@@ -271,12 +271,15 @@ def run_batch(
     if question and not confirmed:
         confirm_or_refuse(question, f"{question}: pass --yes to start them (or --max N to allow N seeds)")
     settings = batch.RunSettings(**settings_args)  # type: ignore[arg-type]
-    if settings.device.strip().lower() not in ("auto", "cpu"):
+    where = where or Where()
+    if (
+        settings.device.strip().lower() not in ("auto", "cpu") and not where.elsewhere
+    ):  # a cluster's are its own
         from readtrack.runner.devices import resolve_device
 
         resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
     workers = jobs or batch.default_jobs()
-    executor = (where or Where()).of(workers)
+    executor = where.of(workers)
     if as_json:
         watch = _knobs_missed_warning()
         code = batch.run_batch_json(

@@ -262,9 +262,22 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2_within_seconds() -> None:
     assert wrong.returncode == 2 and "use one of local, ray" in wrong.stderr
 
 
-def test_doctor_shows_the_cluster_it_would_use(ray_lab: Lab) -> None:
+def test_doctor_shows_the_cluster_and_a_run_no_node_can_take_is_refused_not_left_waiting(
+    ray_lab: Lab,
+) -> None:
     result = run_cli("doctor", env={"RAY_ADDRESS": ray_lab.address, **LOOPBACK})
     assert f"cluster: Ray {ray.__version__}; 2 nodes, 2 CPUs, 0 GPUs at {ray_lab.address}" in result.stdout
+    where = ("--executor", "ray", "--address", ray_lab.address)
+    for asked, said in (
+        (("--threads", "2"), "no node of the Ray cluster has 2 CPUs for --threads 2"),
+        (("--device", "cuda"), "no node of the Ray cluster has 1 GPU for --device cuda"),
+    ):
+        refused = run_cli("run", "toy", "--quick", *asked, *where, env=ray_lab.env())
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip() == (f"readtrack: {said} (its largest node: 1 CPUs, 0 GPUs; 2 nodes)"), (
+            refused.stderr
+        )
+    assert history.runs() == []
 
 
 def listening(pids: set[int]) -> list[str]:
