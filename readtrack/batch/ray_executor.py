@@ -46,6 +46,9 @@ from readtrack.plugins.records import RunRecord
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 #: Seconds to reach a cluster's head before saying it cannot be reached.
 CONNECT_S = 3.0
+#: What a driver joining a cluster is told (unless its environment says otherwise): something that answers
+#: at the address but is no Ray head is given up after 3 tries of a second (Ray's default: 20).
+IMPATIENT = {"RAY_NUM_REDIS_GET_RETRIES": "3"}
 #: How many times a task whose worker or node died is run again.
 RETRIES = 2
 INSTALL = "pip install 'readtrack[ray]'"
@@ -101,8 +104,8 @@ def connect(address: str | None, cpus: int | None) -> Any:
     """Ray, connected to the cluster at ``address`` (`cluster_address`), or to a Ray started here with
     ``cpus`` CPUs on loopback only (`LOOPBACK`); once per process."""
     target = cluster_address(address)
-    if target is None:  # before Ray is imported: it reads this once, as it loads
-        os.environ.update(LOOPBACK)
+    # before Ray is imported: it reads these once, as it loads
+    os.environ.update(LOOPBACK if target is None else {k: os.environ.get(k, v) for k, v in IMPATIENT.items()})
     ray = import_ray()
     if ray.is_initialized():
         return ray
