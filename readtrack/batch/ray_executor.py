@@ -78,14 +78,35 @@ def check_reachable(address: str) -> None:
         raise ClusterError(
             f"Ray address {address!r}: give HOST:PORT, the head's (`ray start --head` prints it)"
         )
+    host, port = match.group(1), int(match.group(2))
     try:
-        socket.create_connection((match.group(1), int(match.group(2))), timeout=CONNECT_S).close()
+        socket.create_connection((host, port), timeout=CONNECT_S).close()
     except OSError as err:
         why = err.strerror or str(err) or type(err).__name__
         raise ClusterError(
             f"no Ray cluster at {address}: {why.lower()} (start one with `ray start --head`, or leave "
             "--address and RAY_ADDRESS out for a Ray of this command's own)"
         ) from None
+    if not os.environ.get("RAY_USE_TLS") and not speaks_grpc(host, port):
+        raise ClusterError(
+            f"{address} answers, but not as a Ray head (no gRPC within {CONNECT_S:g} s): give the port of "
+            "the head's GCS, the one `ray start --head --port` names"
+        )
+
+
+def speaks_grpc(host: str, port: int) -> bool:
+    """Whether ``host:port`` takes a gRPC (HTTP/2) connection within `CONNECT_S`, as a Ray head's GCS does
+    (Ray itself would try for minutes something that accepts and hangs up)."""
+    import grpc  # Ray's own dependency
+
+    channel = grpc.insecure_channel(f"{host}:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=CONNECT_S)
+    except grpc.FutureTimeoutError:
+        return False
+    finally:
+        channel.close()
+    return True
 
 
 def runtime_env() -> dict[str, Any]:

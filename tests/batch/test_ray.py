@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,6 +258,19 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2_within_seconds() -> None:
     assert result.stderr.strip() == (
         f"readtrack: no Ray cluster at 127.0.0.1:{port}: connection refused (start one with `ray start "
         "--head`, or leave --address and RAY_ADDRESS out for a Ray of this command's own)"
+    )
+    # something that answers but is no Ray head (it takes the connection and hangs up): given up in seconds
+    with socket.create_server(("127.0.0.1", 0)) as impostor:
+        threading.Thread(
+            target=lambda: [impostor.accept()[0].close() for _ in iter(int, 1)], daemon=True
+        ).start()
+        address = f"127.0.0.1:{impostor.getsockname()[1]}"
+        began = time.monotonic()
+        result = run_cli("run", "rmsnorm", "--executor", "ray", "--address", address)
+        assert time.monotonic() - began < 10 and result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"readtrack: {address} answers, but not as a Ray head (no gRPC within 3 s): give the port of the "
+        "head's GCS, the one `ray start --head --port` names"
     )
     wrong = run_cli("run", "rmsnorm", "--executor", "slurm")
     assert wrong.returncode == 2 and "use one of local, ray" in wrong.stderr
