@@ -59,8 +59,10 @@ def test_wheel_installs_the_builtin_plugins_as_readtrack_plugins(tmp_path: Path)
 
     # A fresh venv; torch and the other dependencies come from the running environment through a .pth
     # line (this venv was itself made from a base interpreter without them), so nothing is downloaded.
+    # pip too: the wheel is installed into the venv by this environment's pip, found through that line
+    # (ensurepip's copy of pip into every new venv took 4 s of CPU).
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
     site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     (site / "outer-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")

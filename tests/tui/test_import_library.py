@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import RichLog, Static
+from textual.widgets import Input, RichLog, Static
 from tui_driver import run_app, screen_text, settle, wait_until
 from zotero_db import ZoteroLibrary, tiny_pdf
 
@@ -28,7 +29,12 @@ async def import_from_the_palette(app: ReadtrackApp, pilot: Pilot[None], source:
     await pilot.press("enter")
     await settle(app, pilot)
     assert isinstance(app.screen, PromptScreen)
-    await pilot.press(*str(source), "enter")
+    # pasted, as a reader gives a path (bracketed paste: one Paste event); typed key by key, this tmp path
+    # was some 80 presses of about 65 ms each, 5 s of each test spent waiting
+    app.post_message(events.Paste(str(source)))
+    await pilot.pause()
+    assert app.screen.query_one("#prompt-input", Input).value == str(source)
+    await pilot.press("enter")
 
 
 def test_import_library_from_the_palette(catalog_file: Path, tmp_path: Path) -> None:
