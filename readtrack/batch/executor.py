@@ -10,8 +10,10 @@ another implementation of the same protocol. Torch-free.
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,3 +69,21 @@ class Executor(Protocol):
         Ctrl-C (KeyboardInterrupt in the calling thread) or setting ``cancel`` stops every run, each recording
         itself as cancelled within the grace, and raises :class:`JobsCancelled`."""
         ...
+
+
+@contextmanager
+def ctrl_c_sets(event: threading.Event) -> Iterator[None]:
+    """Within: Ctrl+C sets ``event`` instead of raising KeyboardInterrupt wherever the main thread happens
+    to be, so an executor stops between two steps of its loop, never between taking a finished run's
+    outcome and handing it on (a run that had finished is then recorded as finished). A second Ctrl+C,
+    once the executor is stopping (outside this block), interrupts as usual. Off the main thread (the
+    TUI's worker) nothing changes: the ``cancel`` event says when to stop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: event.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readtrack.base.processes import python_module
-from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, ctrl_c_sets
 from readtrack.batch.request import RunRequest
 from readtrack.plugins import events
 from readtrack.plugins.records import RunRecord
@@ -161,8 +161,8 @@ def run_jobs(
 
     ``on_event(job, event)`` receives every JSON event of every worker (from reader threads, one at a time),
     plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
-    this thread as each job ends. Ctrl-C (KeyboardInterrupt in this
-    thread) or setting ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
+    this thread as each job ends. Ctrl-C (taken between two steps of the loop: `ctrl_c_sets`) or setting
+    ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
     :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
 
     ``keep``: fork servers kept between calls (a Ray worker's, `readtrack.batch.ray_worker`), taken from it
@@ -219,38 +219,40 @@ def run_jobs(
             if not reader.is_alive() and reader.ident is None:
                 reader.start()
 
+    interrupted = threading.Event()
     try:
-        while pending or busy:
-            while pending and len(busy) < max(1, workers):
-                start(pending.popleft())
-            try:
-                worker, job = done.get(timeout=0.1)
-            except queue.Empty:
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt from None
-                _watch(busy)
-                continue
-            if worker not in busy:  # a server that died as it was handed a job, since replaced
-                continue
-            busy.remove(worker)
-            outcome = _finish(worker, job)
-            if worker.serves and worker.process.poll() is None:
-                idle.append(worker)
-            ended[job] = outcome
-            tell(
-                job,
-                {
-                    "type": events.JOB,
-                    "event": "end",
-                    "plugin": job.plugin,
-                    "seed": job.seed,
-                    "status": outcome.record.status if outcome.record else "error",
-                    "error": outcome.error,
-                    "wall_s": outcome.wall_s,
-                },
-            )
-            if on_end is not None:
-                on_end(outcome)
+        with ctrl_c_sets(interrupted):
+            while pending or busy:
+                if interrupted.is_set() or (cancel is not None and cancel.is_set()):
+                    raise KeyboardInterrupt
+                while pending and len(busy) < max(1, workers):
+                    start(pending.popleft())
+                try:
+                    worker, job = done.get(timeout=0.1)
+                except queue.Empty:
+                    _watch(busy)
+                    continue
+                if worker not in busy:  # a server that died as it was handed a job, since replaced
+                    continue
+                busy.remove(worker)
+                outcome = _finish(worker, job)
+                if worker.serves and worker.process.poll() is None:
+                    idle.append(worker)
+                ended[job] = outcome
+                tell(
+                    job,
+                    {
+                        "type": events.JOB,
+                        "event": "end",
+                        "plugin": job.plugin,
+                        "seed": job.seed,
+                        "status": outcome.record.status if outcome.record else "error",
+                        "error": outcome.error,
+                        "wall_s": outcome.wall_s,
+                    },
+                )
+                if on_end is not None:
+                    on_end(outcome)
     except KeyboardInterrupt:
         stopped = busy + idle
         idle.clear()

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from readtrack.base.errors import ClusterError, UsageError
-from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, ctrl_c_sets
 from readtrack.batch.identity import code_identity
 from readtrack.batch.pool import CANCEL_GRACE_S
 from readtrack.batch.request import RunRequest
@@ -229,6 +229,7 @@ class _Batch:
         self.records: dict[int, dict[str, Any]] = {}  # the last record each run streamed (a cancelled one's)
         self.started: dict[int, float] = {}
         self.where: dict[int, tuple[str, str]] = {}
+        self.over: set[int] = set()  # runs whose end came through the inbox (their task is returning)
 
     def run(self, cancel: threading.Event | None) -> list[Outcome]:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -251,15 +252,17 @@ class _Batch:
             )
             pending[ref] = i
             self.started[i] = time.perf_counter()
+        interrupted = threading.Event()
         try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.1)
-                self.drain()
-                for ref in ready:
-                    self.end(pending.pop(ref), ref)
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt
-        except KeyboardInterrupt:
+            with ctrl_c_sets(interrupted):
+                while pending:
+                    ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.1)
+                    self.drain()
+                    for ref in ready:
+                        self.end(pending.pop(ref), ref)
+                    if interrupted.is_set() or (cancel is not None and cancel.is_set()):
+                        raise KeyboardInterrupt
+        except KeyboardInterrupt:  # a second Ctrl+C while the tasks stop interrupts as usual
             cut = self.stop(pending)
             raise JobsCancelled([self.ended[i] for i in sorted(self.ended)], cut) from None
         except BaseException:
@@ -279,6 +282,8 @@ class _Batch:
                     self.tell(request, self._retried(i))
                 self.where[i] = (str(event.get("node")), str(event.get("host")))
                 self.started[i] = time.perf_counter()
+            elif events.is_job(event, "end"):
+                self.over.add(i)
             elif event.get("type") == events.RECORD:
                 self.records[i] = event["record"]
             self.tell(request, event)
@@ -324,6 +329,14 @@ class _Batch:
         if self.on_end is not None:
             self.on_end(outcome)
 
+    def returned(self, ref: Any) -> bool:
+        """Whether the ready task ``ref`` returned a run's outcome (rather than being cancelled)."""
+        try:
+            answer = self.ray.get(ref)
+        except self.ray.exceptions.RayError:
+            return False
+        return answer.refused is None
+
     def _failed_end(self, request: RunRequest, outcome: Outcome) -> dict[str, Any]:
         return {
             "type": events.JOB, "event": "end", "plugin": request.plugin, "seed": request.seed,
@@ -331,16 +344,21 @@ class _Batch:
         }  # fmt: skip
 
     def stop(self, pending: dict[Any, int]) -> list[Outcome]:
-        """Cancel every task still pending; wait the grace for the running ones to record themselves as
-        cancelled (their records come through the inbox); return those as cut short."""
+        """Cancel every task still running; wait the grace for them to record themselves as cancelled
+        (their records come through the inbox); return those as cut short. A run whose end has come
+        through the inbox is not cancelled: its task is returning, and its outcome is kept as finished."""
         ray = self.ray
-        for ref in pending:
-            ray.cancel(ref)  # KeyboardInterrupt in the task: its pool stops the run, which records itself
+        for ref, i in pending.items():
+            if i not in self.over:
+                ray.cancel(ref)  # KeyboardInterrupt in the task: its pool stops the run, which records itself
         left = list(pending)
         deadline = time.monotonic() + CANCEL_GRACE_S + 2
         while left and time.monotonic() < deadline:
-            _, left = ray.wait(left, num_returns=len(left), timeout=0.2)
+            ready, left = ray.wait(left, num_returns=len(left), timeout=0.2)
             self.drain()
+            for ref in ready:
+                if self.returned(ref):
+                    self.end(pending[ref], ref)
         for ref in left:
             ray.cancel(ref, force=True)
         self.drain()

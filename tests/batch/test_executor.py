@@ -3,14 +3,17 @@ driver alone writes the history. A request travels as JSON and comes back the sa
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from fake_plugins import write_plugin
 
-from readtrack.batch.executor import OnEvent, Outcome
+from readtrack.batch.executor import OnEvent, Outcome, ctrl_c_sets
 from readtrack.batch.groups import RunSettings, run_batch
 from readtrack.batch.pool import ForkServerPool
 from readtrack.batch.request import RunRequest
@@ -103,3 +106,26 @@ def test_a_stage_past_its_timeout_is_killed_and_a_print_on_stdout_breaks_nothing
     assert "printed by C, no newline" in outcomes[0].output
     assert outcomes[1].record is None and outcomes[1].stopped == "timeout"
     assert outcomes[1].error == "train ran past its 1 s timeout and its process was stopped"
+
+
+def test_ctrl_c_inside_an_executors_loop_is_taken_between_two_steps_and_the_handler_comes_back() -> None:
+    """Ctrl+C used to raise wherever the driver was: between taking a finished Ray task's outcome and
+    keeping it, a run that had finished (its end already printed) was recorded as not finished."""
+    interrupted = threading.Event()
+    with ctrl_c_sets(interrupted):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # a handler runs between two bytecodes: no KeyboardInterrupt in here
+        assert interrupted.is_set()
+    with pytest.raises(KeyboardInterrupt):  # outside: Ctrl+C interrupts again (a second one, while stopping)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+    seen: list[bool] = []
+
+    def elsewhere() -> None:  # off the main thread (the TUI's worker): no handler can be set, none is
+        with ctrl_c_sets(threading.Event()):
+            seen.append(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert seen == [True]
