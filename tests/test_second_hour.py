@@ -151,7 +151,7 @@ def test_compare_at_80_columns_shows_what_changed_in_whole_words() -> None:
     """``compare rmsnorm`` at 80 columns split names mid-word ("normalized_sha/pe=32") over 5-7 lines and
     showed every unchanged number; now names wrap between words and unchanged numbers are counted, with
     ``--all`` for them (issue 53)."""
-    from test_history import make_record, store
+    from made_records import make_record, store
 
     from readtrack.plugins.records import Comparison
 

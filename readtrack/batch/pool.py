@@ -205,16 +205,7 @@ def run_jobs(
             worker.begin(job, startup_s)
             _send(worker, job)  # a server that dies at once: its reader ends the job
         busy.append(worker)
-        tell(
-            job,
-            {
-                "type": events.JOB,
-                "event": "start",
-                "plugin": job.plugin,
-                "seed": job.seed,
-                "pid": worker.process.pid,
-            },
-        )
+        tell(job, events.job_start(job.plugin, job.seed, pid=worker.process.pid))
         for reader in worker.readers:
             if not reader.is_alive() and reader.ident is None:
                 reader.start()
@@ -239,18 +230,8 @@ def run_jobs(
                 if worker.serves and worker.process.poll() is None:
                     idle.append(worker)
                 ended[job] = outcome
-                tell(
-                    job,
-                    {
-                        "type": events.JOB,
-                        "event": "end",
-                        "plugin": job.plugin,
-                        "seed": job.seed,
-                        "status": outcome.record.status if outcome.record else "error",
-                        "error": outcome.error,
-                        "wall_s": outcome.wall_s,
-                    },
-                )
+                status = outcome.record.status if outcome.record else "error"
+                tell(job, events.job_end(job.plugin, job.seed, status, outcome.error, outcome.wall_s))
                 if on_end is not None:
                     on_end(outcome)
     except KeyboardInterrupt:

@@ -295,11 +295,9 @@ class _Batch:
     def _retried(self, i: int) -> dict[str, Any]:
         node, host = self.where[i]
         request = self.requests[i]
-        return {
-            "type": events.JOB, "event": "end", "plugin": request.plugin, "seed": request.seed,
-            "status": "retried", "error": f"its Ray worker on {host} (node {node[:8]}) was lost; run again",
-            "wall_s": time.perf_counter() - self.started[i], "retry": True,
-        }  # fmt: skip
+        lost = f"its Ray worker on {host} (node {node[:8]}) was lost; run again"
+        wall = time.perf_counter() - self.started[i]
+        return events.job_end(request.plugin, request.seed, "retried", lost, wall, retry=True)
 
     def end(self, i: int, ref: Any) -> None:
         """Take request ``i``'s outcome from its finished task (refusals stop the batch)."""
@@ -322,9 +320,9 @@ class _Batch:
                 outcome.record.info.environment.update({"node": answer.node, "host": answer.host})
         if outcome.record is None:
             if i not in self.where:  # it never started: said as a start and an end, as the pool says it
-                self.tell(request, {"type": events.JOB, "event": "start", "plugin": request.plugin,
-                                    "seed": request.seed})  # fmt: skip
-            self.tell(request, self._failed_end(request, outcome))
+                self.tell(request, events.job_start(request.plugin, request.seed))
+            end = events.job_end(request.plugin, request.seed, "error", outcome.error, outcome.wall_s)
+            self.tell(request, end)
         self.ended[i] = outcome
         if self.on_end is not None:
             self.on_end(outcome)
@@ -336,12 +334,6 @@ class _Batch:
         except self.ray.exceptions.RayError:
             return False
         return answer.refused is None
-
-    def _failed_end(self, request: RunRequest, outcome: Outcome) -> dict[str, Any]:
-        return {
-            "type": events.JOB, "event": "end", "plugin": request.plugin, "seed": request.seed,
-            "status": "error", "error": outcome.error, "wall_s": outcome.wall_s,
-        }  # fmt: skip
 
     def stop(self, pending: dict[Any, int]) -> list[Outcome]:
         """Cancel every task still running; wait the grace for them to record themselves as cancelled

@@ -48,6 +48,20 @@ def is_job(event: Event, which: str | None = None) -> bool:
     return event.get("type") == JOB and (which is None or event.get("event") == which)
 
 
+def job_start(plugin: str, seed: int, **more: Any) -> Event:
+    """A batch's start of one run (``more``: the worker's ``pid``; on a cluster its ``node``, ``host``)."""
+    return {"type": JOB, "event": "start", "plugin": plugin, "seed": seed, **more}
+
+
+def job_end(plugin: str, seed: int, status: str, error: str | None, wall_s: float, **more: Any) -> Event:
+    """A batch's end of one run: the run's ``status`` (``error`` when it gave no record; ``retried`` for an
+    attempt a cluster lost and runs again, with ``retry``: true), why, and its wall time."""
+    return {
+        "type": JOB, "event": "end", "plugin": plugin, "seed": seed, "status": status, "error": error,
+        "wall_s": wall_s, **more,
+    }  # fmt: skip
+
+
 def error(message: str, exit_code: int) -> Event:
     """A run refused before it began (no such plugin, no such device): the one event it sends."""
     return {"type": ERROR, "stage": None, "message": message, "exit_code": exit_code}

@@ -209,7 +209,7 @@ def test_sync_lines_write_out_control_characters_of_a_url(
 
 
 def test_history_compare_and_plugins_at_80_columns_cut_no_name_and_no_number() -> None:
-    from test_history import make_record, store
+    from made_records import make_record, store
 
     from readtrack.plugins.records import Target
 
@@ -273,8 +273,8 @@ def test_control_characters_in_a_note_do_not_move_the_highlight(catalog_file: Pa
 def test_a_run_report_writes_out_control_characters_of_its_record() -> None:
     import io
 
+    from made_records import make_record
     from rich.console import Console
-    from test_history import make_record
 
     from readtrack.render.runs import render_record
 
