@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import run_cli
@@ -104,15 +105,41 @@ def cli() -> object:
     return run_cli
 
 
-@pytest.fixture(scope="session")
-def ray_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A real Ray cluster of two nodes on 127.0.0.1 (`tests/ray_lab.py`), one per test process, shared by
-    the tests of the ``ray`` xdist group; Ray is imported only by the tests that ask for it."""
-    import ray
-    from ray_lab import start
+_RAY_LAB: list[Any] = []  # the test process's Ray cluster while it runs (`ray_lab`)
 
-    lab = start(tmp_path_factory.mktemp("ray-lab"))
-    yield lab
+
+@pytest.fixture
+def ray_lab(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A real Ray cluster of two nodes on 127.0.0.1 (`tests/ray_lab.py`), one per test process, shared by
+    the tests of the ``ray`` xdist group; Ray is imported only by the tests that ask for it. Shut down as
+    soon as the next test of this process is not of the group (`pytest_runtest_teardown`): an idle cluster
+    of two nodes keeps ~5 % of a core busy, which the rest of the suite would pay for."""
+    if not _RAY_LAB:
+        from ray_lab import start
+
+        _RAY_LAB.append(start(tmp_path_factory.mktemp("ray-lab")))
+    return _RAY_LAB[0]
+
+
+def _stop_ray_lab() -> None:
+    if not _RAY_LAB:
+        return
+    import ray
+
     if ray.is_initialized():  # a test drove the cluster from this process (the TUI's shelf)
         ray.shutdown()
-    lab.cluster.shutdown()
+    _RAY_LAB.pop().cluster.shutdown()
+
+
+def in_ray_group(item: pytest.Item | None) -> bool:
+    marker = item.get_closest_marker("xdist_group") if item is not None else None
+    return marker is not None and marker.args[:1] == ("ray",)
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if in_ray_group(item) and not in_ray_group(nextitem):  # the group's tests run one after another
+        _stop_ray_lab()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _stop_ray_lab()
