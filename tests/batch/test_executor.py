@@ -111,21 +111,28 @@ def test_a_stage_past_its_timeout_is_killed_and_a_print_on_stdout_breaks_nothing
 def test_ctrl_c_inside_an_executors_loop_is_taken_between_two_steps_and_the_handler_comes_back() -> None:
     """Ctrl+C used to raise wherever the driver was: between taking a finished Ray task's outcome and
     keeping it, a run that had finished (its end already printed) was recorded as not finished."""
-    interrupted = threading.Event()
-    with ctrl_c_sets(interrupted):
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # a handler runs between two bytecodes: no KeyboardInterrupt in here
-        assert interrupted.is_set()
-    with pytest.raises(KeyboardInterrupt):  # outside: Ctrl+C interrupts again (a second one, while stopping)
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(1)
-    seen: list[bool] = []
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever ran before
+    try:
+        interrupted = threading.Event()
+        with ctrl_c_sets(interrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # a handler runs between two bytecodes: no KeyboardInterrupt in here
+            assert interrupted.is_set()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with pytest.raises(
+            KeyboardInterrupt
+        ):  # after it, Ctrl+C interrupts again (a second one, while stopping)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        seen: list[bool] = []
 
-    def elsewhere() -> None:  # off the main thread (the TUI's worker): no handler can be set, none is
-        with ctrl_c_sets(threading.Event()):
-            seen.append(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        def elsewhere() -> None:  # off the main thread (the TUI's worker): no handler can be set, none is
+            with ctrl_c_sets(threading.Event()):
+                seen.append(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
-    thread = threading.Thread(target=elsewhere)
-    thread.start()
-    thread.join()
-    assert seen == [True]
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert seen == [True]
+    finally:
+        signal.signal(signal.SIGINT, before)
