@@ -50,19 +50,33 @@ SWEEP = [
 SWEEP += ["--jobs", "2", "--yes"]
 
 
-def sweep_walls(repeat: int, running: str) -> dict[str, list[float]]:
-    """Part 1: the sweep's wall on each executor; ``running`` is the address of a Ray already running here
-    with 2 CPUs (as a cluster is, before the command: no start-up nor shutdown in the wall)."""
+def sweep_walls(repeat: int) -> dict[str, list[float]]:
+    """Part 1: the sweep's wall on each executor, in turn. For "already running", a Ray of 2 CPUs is started
+    here before the command and stopped after it (as a cluster is running before the command: neither its
+    start-up nor its shutdown is in the wall), and only then: a second Ray idle beside the others' runs made
+    a Ray of the command's own start 4-5 s slower (8.6-10.3 s to the first run instead of 4.8) and the pool
+    pay for its idle processes."""
+    from ray.cluster_utils import Cluster
+
     kinds = {
         "local pool": [],
         "Ray, its own (2 CPUs, started and stopped by the command)": ["--executor", "ray"],
-        "Ray, already running (2 CPUs, `--address`)": ["--executor", "ray", "--address", running],
+        "Ray, already running (2 CPUs, `--address`)": ["--executor", "ray", "--address"],
     }
     walls: dict[str, list[float]] = {label: [] for label in kinds}
     for _ in range(repeat):
         for label, extra in kinds.items():
             home = tempfile.mkdtemp(prefix="bench-executors-")
-            took, events = readtrack(*SWEEP, *extra, home=home)
+            running = None
+            if extra[-1:] == ["--address"]:
+                alone = {"num_cpus": 2, "include_dashboard": False, "node_ip_address": "127.0.0.1"}
+                running = Cluster(initialize_head=True, head_node_args=alone)
+                extra = [*extra, running.address]
+            try:
+                took, events = readtrack(*SWEEP, *extra, home=home)
+            finally:
+                if running is not None:
+                    running.shutdown()
             runs = [e for e in events if e.get("type") == "seed_record"]
             if len(runs) != 18:
                 raise SystemExit(f"{label}: {len(runs)} runs recorded, not 18")
@@ -239,12 +253,7 @@ def main() -> None:
 
     print(f"Ray {ray.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     if not args.skip_sweep:
-        alone = {"num_cpus": 2, "include_dashboard": False, "node_ip_address": "127.0.0.1"}
-        running = Cluster(initialize_head=True, head_node_args=alone)
-        try:
-            walls = sweep_walls(args.repeat, running.address)
-        finally:
-            running.shutdown()
+        walls = sweep_walls(args.repeat)
         print(f"1. the 18-run sweep (`readtrack {' '.join(SWEEP)}`), {args.repeat} times each, in turn\n")
         print("| executor | median wall (s) | walls (s) | / local pool |\n| --- | ---: | --- | ---: |")
         local = statistics.median(walls["local pool"])
