@@ -262,7 +262,7 @@ class _Batch:
                         self.end(pending.pop(ref), ref)
                     if interrupted.is_set() or (cancel is not None and cancel.is_set()):
                         raise KeyboardInterrupt
-        except KeyboardInterrupt:  # a second Ctrl+C while the tasks stop interrupts as usual
+        except KeyboardInterrupt:  # Ctrl+C taken above, or cancel: stop the tasks (a 2nd Ctrl+C now raises)
             cut = self.stop(pending)
             raise JobsCancelled([self.ended[i] for i in sorted(self.ended)], cut) from None
         except BaseException:
@@ -280,6 +280,7 @@ class _Batch:
             if events.is_job(event, "start"):
                 if i in self.where:  # a second attempt: the first one's node or worker died
                     self.tell(request, self._retried(i))
+                    self.over.discard(i)  # the first attempt may have ended before its node died
                 self.where[i] = (str(event.get("node")), str(event.get("host")))
                 self.started[i] = time.perf_counter()
             elif events.is_job(event, "end"):
