@@ -119,9 +119,8 @@ def test_ctrl_c_inside_an_executors_loop_is_taken_between_two_steps_and_the_hand
             time.sleep(0.05)  # a handler runs between two bytecodes: no KeyboardInterrupt in here
             assert interrupted.is_set()
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        with pytest.raises(
-            KeyboardInterrupt
-        ):  # after it, Ctrl+C interrupts again (a second one, while stopping)
+        # after it, Ctrl+C interrupts again (a second one, while the runs stop)
+        with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)
         seen: list[bool] = []
