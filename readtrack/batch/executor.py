@@ -72,18 +72,23 @@ class Executor(Protocol):
 
 
 @contextmanager
-def ctrl_c_sets(event: threading.Event) -> Iterator[None]:
-    """Within: Ctrl+C sets ``event`` instead of raising KeyboardInterrupt wherever the main thread happens
-    to be, so an executor stops between two steps of its loop, never between taking a finished run's
-    outcome and handing it on (a run that had finished is then recorded as finished). A second Ctrl+C,
-    once the executor is stopping (outside this block), interrupts as usual. Off the main thread (the
-    TUI's worker) nothing changes: the ``cancel`` event says when to stop."""
+def stop_asked(cancel: threading.Event | None = None) -> Iterator[Callable[[], bool]]:
+    """Within: Ctrl+C is noted instead of raising KeyboardInterrupt wherever the main thread happens to be;
+    yields ``asked()``, true once Ctrl+C came or ``cancel`` is set, for an executor's loop to check between
+    two steps: it never stops between taking a finished run's outcome and handing it on (a run that had
+    finished is then recorded as finished). A second Ctrl+C, once the executor is stopping (outside this
+    block), interrupts as usual. Off the main thread (the TUI's worker) no handler is set: ``cancel`` says."""
+    interrupted = threading.Event()
+
+    def asked() -> bool:
+        return interrupted.is_set() or (cancel is not None and cancel.is_set())
+
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield asked
         return
     previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: event.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
     try:
-        yield
+        yield asked
     finally:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readtrack.base.processes import python_module
-from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, ctrl_c_sets
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, stop_asked
 from readtrack.batch.request import RunRequest
 from readtrack.plugins import events
 from readtrack.plugins.records import RunRecord
@@ -161,7 +161,7 @@ def run_jobs(
 
     ``on_event(job, event)`` receives every JSON event of every worker (from reader threads, one at a time),
     plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
-    this thread as each job ends. Ctrl-C (taken between two steps of the loop: `ctrl_c_sets`) or setting
+    this thread as each job ends. Ctrl-C (taken between two steps of the loop: `stop_asked`) or setting
     ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
     :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
 
@@ -210,11 +210,10 @@ def run_jobs(
             if not reader.is_alive() and reader.ident is None:
                 reader.start()
 
-    interrupted = threading.Event()
     try:
-        with ctrl_c_sets(interrupted):
+        with stop_asked(cancel) as asked:
             while pending or busy:
-                if interrupted.is_set() or (cancel is not None and cancel.is_set()):
+                if asked():
                     raise KeyboardInterrupt
                 while pending and len(busy) < max(1, workers):
                     start(pending.popleft())

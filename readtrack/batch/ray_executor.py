@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from readtrack.base.errors import ClusterError, UsageError
-from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, ctrl_c_sets
+from readtrack.batch.executor import JobsCancelled, OnEvent, Outcome, stop_asked
 from readtrack.batch.identity import code_identity
 from readtrack.batch.pool import CANCEL_GRACE_S
 from readtrack.batch.request import RunRequest
@@ -252,15 +252,14 @@ class _Batch:
             )
             pending[ref] = i
             self.started[i] = time.perf_counter()
-        interrupted = threading.Event()
         try:
-            with ctrl_c_sets(interrupted):
+            with stop_asked(cancel) as asked:
                 while pending:
                     ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.1)
                     self.drain()
                     for ref in ready:
                         self.end(pending.pop(ref), ref)
-                    if interrupted.is_set() or (cancel is not None and cancel.is_set()):
+                    if asked():
                         raise KeyboardInterrupt
         except KeyboardInterrupt:  # Ctrl+C taken above, or cancel: stop the tasks (a 2nd Ctrl+C now raises)
             cut = self.stop(pending)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_plugins import write_plugin
 
-from readtrack.batch.executor import OnEvent, Outcome, ctrl_c_sets
+from readtrack.batch.executor import OnEvent, Outcome, stop_asked
 from readtrack.batch.groups import RunSettings, run_batch
 from readtrack.batch.pool import ForkServerPool
 from readtrack.batch.request import RunRequest
@@ -113,25 +113,28 @@ def test_ctrl_c_inside_an_executors_loop_is_taken_between_two_steps_and_the_hand
     keeping it, a run that had finished (its end already printed) was recorded as not finished."""
     before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever ran before
     try:
-        interrupted = threading.Event()
-        with ctrl_c_sets(interrupted):
+        with stop_asked() as asked:
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)  # a handler runs between two bytecodes: no KeyboardInterrupt in here
-            assert interrupted.is_set()
+            assert asked()
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
         # after it, Ctrl+C interrupts again (a second one, while the runs stop)
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)
+        cancel = threading.Event()
         seen: list[bool] = []
 
         def elsewhere() -> None:  # off the main thread (the TUI's worker): no handler can be set, none is
-            with ctrl_c_sets(threading.Event()):
+            with stop_asked(cancel) as asked:
                 seen.append(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+                seen.append(asked())
+                cancel.set()
+                seen.append(asked())
 
         thread = threading.Thread(target=elsewhere)
         thread.start()
         thread.join()
-        assert seen == [True]
+        assert seen == [True, False, True]
     finally:
         signal.signal(signal.SIGINT, before)
