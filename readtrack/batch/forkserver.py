@@ -11,7 +11,10 @@ child may still use it), then reads one request per line on stdin (`RunRequest.t
    exits with the run's exit code. Anything the plugin prints goes to stderr, Python's and C's alike: the
    child keeps stdout's pipe on a descriptor of its own for the events and points descriptor 1 at stderr
    (:func:`events_stream`), so no print can break the event stream;
-3. waits for the child and writes ``{"type": "forkserver", "exit": CODE}`` on stdout: the request's end.
+3. waits for the child, writes the end of its output on stderr (:func:`output_ended`: the mark of
+   `events.output_mark` with the token the pool gave it in ``READTRACK_FORKSERVER_MARK``, so the pool hands
+   a run the whole of its stderr and none of the next run's), then ``{"type": "forkserver", "exit": CODE}``
+   on stdout: the request's end.
 
 So every run starts from a pristine process (a crash, a hang or a change to torch's global state dies with
 its child) and gives the numbers it gives alone (``tests/batch/test_forkserver.py``). The server exits at the
@@ -29,6 +32,20 @@ from typing import TextIO
 
 from readtrack.batch.request import RunRequest
 from readtrack.plugins import events
+
+
+def output_ended(token: str) -> None:
+    """Say on stderr that the request's output is all there (everything its child wrote came before)."""
+    sys.stderr.flush()
+    os.write(2, events.output_mark(token))
+
+
+def request_ended(token: str, code: int) -> None:
+    """The end of a request: its output's mark on stderr, then its exit code on stdout."""
+    import json
+
+    output_ended(token)
+    print(json.dumps(events.ended(code)), flush=True)
 
 
 def preload(request: RunRequest) -> None:
@@ -91,14 +108,13 @@ def _in_child(request: RunRequest) -> int:
 
 def serve() -> None:
     """Read requests from stdin until it ends; fork, wait and report each (the module docstring)."""
-    import json
-
     import torch  # noqa: F401  (the point of the server: imported once, inherited by every child)
 
     import readtrack.history.calibration
     import readtrack.history.runs
     import readtrack.runner.run  # noqa: F401  (what every run imports on its way to its first stage)
 
+    token = os.environ.pop(events.OUTPUT_MARK_VARIABLE, "")  # the pool's, for this server only: not the runs'
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -106,7 +122,7 @@ def serve() -> None:
             request = RunRequest.from_json(line)
         except (ValueError, TypeError, KeyError) as err:
             print(f"readtrack: a request the worker cannot read: {err}", file=sys.stderr)
-            print(json.dumps(events.ended(2)), flush=True)
+            request_ended(token, 2)
             continue
         preload(request)
         sys.stdout.flush()
@@ -120,8 +136,7 @@ def serve() -> None:
             finally:
                 os._exit(code & 0xFF if code >= 0 else 1)
         _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        print(json.dumps(events.ended(code)), flush=True)
+        request_ended(token, os.waitstatus_to_exitcode(status))
 
 
 def main(argv: list[str]) -> int:

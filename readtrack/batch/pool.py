@@ -18,6 +18,7 @@ import io
 import json
 import os
 import queue
+import secrets
 import signal
 import subprocess
 import sys
@@ -52,6 +53,9 @@ SERVER = "readtrack.batch.forkserver"
 STAGE_GRACE_S = 3.0
 #: Characters of a worker's stderr kept with its outcome (the rest is read and dropped, and counted).
 OUTPUT_LIMIT = 4000
+#: Seconds an ended request waits for its fork server's stderr to have been read up to the request's end
+#: (already in the pipe when the end is said: only a reader thread starved of time waits at all).
+OUTPUT_WAIT_S = 10.0
 
 
 @dataclass
@@ -75,6 +79,12 @@ class _Worker:
     #: where its reader hands events and the jobs it ends: those of the `run_jobs` call that runs it now
     tell: Callable[[Job, dict[str, Any]], None] = lambda job, event: None
     done: queue.Queue[tuple[_Worker, Job]] = field(default_factory=queue.Queue)
+    #: a fork server's: the mark it writes on stderr after each request's output (`forkserver.output_ended`)
+    mark: bytes = b""
+    sent: int = 0  # requests handed to the server
+    said: int = 0  # marks its stderr reader has read: the requests whose output is all in `stderr`
+    heard: threading.Condition = field(default_factory=threading.Condition)
+    stderr_closed: bool = False
 
     def begin(self, job: Job, startup_s: float | None = None) -> None:
         self.job, self.started = job, time.perf_counter()
@@ -163,7 +173,8 @@ def run_jobs(
     plus ``{"type": "job", "event": "start" | "end", ...}`` around each; ``on_end(outcome)`` is called in
     this thread as each job ends. Ctrl-C (taken between two steps of the loop: `stop_asked`) or setting
     ``cancel`` stops every worker (SIGTERM, then SIGKILL after a grace period) and raises
-    :class:`JobsCancelled` with the outcomes of the jobs that had already ended.
+    :class:`JobsCancelled` with the outcomes of the jobs that had already ended. Any other exception (an
+    ``on_end`` that raises) stops every worker the same way, ``keep``'s included, before it goes on.
 
     ``keep``: fork servers kept between calls (a Ray worker's, `readtrack.batch.ray_worker`), taken from it
     first and left in it at the end, idle, instead of being closed (a cancelled call stops them all).
@@ -180,14 +191,18 @@ def run_jobs(
     forking = fork and forkserver_available()
 
     def spawn(argv: list[str], serves: bool) -> _Worker:
+        token = secrets.token_hex(8) if serves else ""
         process = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE if serves else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the workers ourselves
+            env={**os.environ, events.OUTPUT_MARK_VARIABLE: token} if serves else None,
         )
-        worker = _Worker(process, serves, tell=tell, done=done)
+        worker = _Worker(
+            process, serves, tell=tell, done=done, mark=events.output_mark(token) if serves else b""
+        )
         worker.readers = [
             threading.Thread(target=_read_stderr, args=(worker,), daemon=True),
             threading.Thread(target=_read_events, args=(worker,), daemon=True),
@@ -238,6 +253,11 @@ def run_jobs(
         idle.clear()
         _stop(stopped)
         raise JobsCancelled([ended[j] for j in jobs if j in ended], _cut_short(busy, done)) from None
+    except BaseException:  # on_end's history write hit a full disk, a worker could not start: none is left
+        stopped = busy + idle
+        idle.clear()
+        _stop(stopped)
+        raise
     if keep is None:
         _close(idle)
     return [ended[j] for j in jobs]
@@ -290,6 +310,7 @@ def _send(server: _Worker, job: Job) -> bool:
         server.process.stdin.flush()  # type: ignore[union-attr]
     except (BrokenPipeError, OSError, ValueError):
         return False
+    server.sent += 1
     return True
 
 
@@ -346,10 +367,40 @@ def _read_events(worker: _Worker) -> None:
 
 
 def _read_stderr(worker: _Worker) -> None:
+    """Keep a worker's stderr in its `_Output`; a fork server's marks (the end of a request's output) are
+    counted in ``said``, not kept, so `_finish` knows when a request's output is all read."""
     stream = worker.process.stderr
     assert stream is not None
-    while chunk := stream.read1(65536):  # type: ignore[attr-defined]
-        worker.stderr.add(chunk)
+    mark, pending = worker.mark, b""
+    try:
+        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+            if not mark:
+                worker.stderr.add(chunk)
+                continue
+            data = pending + chunk
+            while (at := data.find(mark)) >= 0:
+                worker.stderr.add(data[:at])
+                data = data[at + len(mark) :]
+                with worker.heard:
+                    worker.said += 1
+                    worker.heard.notify_all()
+            held = next(
+                (k for k in range(min(len(mark) - 1, len(data)), 0, -1) if data.endswith(mark[:k])), 0
+            )
+            worker.stderr.add(data[: len(data) - held])  # a mark's start waits for the next chunk
+            pending = data[len(data) - held :]
+        worker.stderr.add(pending)
+    finally:
+        with worker.heard:
+            worker.stderr_closed = True
+            worker.heard.notify_all()
+
+
+def _all_said(worker: _Worker) -> None:
+    """Wait until a fork server's stderr has been read up to the end of every request it was sent (or has
+    closed): the outcome then holds the whole of its run's output, and none of it reaches the next run's."""
+    with worker.heard:
+        worker.heard.wait_for(lambda: worker.said >= worker.sent or worker.stderr_closed, OUTPUT_WAIT_S)
 
 
 def _finish(worker: _Worker, job: Job) -> Outcome:
@@ -359,6 +410,8 @@ def _finish(worker: _Worker, job: Job) -> Outcome:
         code = worker.process.wait()
         for reader in worker.readers:
             reader.join(timeout=5)
+    else:  # a fork server said the run's end: its stderr read up to there, before the next run begins
+        _all_said(worker)
     error = worker.error
     if worker.stopped == "timeout":
         error = f"{worker.stop_message} and its process was stopped"

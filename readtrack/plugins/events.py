@@ -6,10 +6,10 @@ Every event is a JSON object with a ``type`` (one of the names below). A run's o
 ``readtrack_run_event`` and ``readtrack run --json`` see (`readtrack.plugins.hookspecs`). A batch tags each of
 them with the run's ``plugin`` and ``seed`` and adds ``job`` events (``event``: ``start`` with the worker's
 ``pid``, ``end`` with the run's ``status``, ``error`` and ``wall_s``). A fork server ends each of its runs
-with ``ended`` (the run's process ``exit`` code). ``readtrack run --seeds/--all --json`` adds ``seed_record``,
-``plugin_done`` and ``batch``; practice's grading worker ``ready`` and ``practice``. Their fields are
-described in `readtrack.plugins.hookspecs`; readers compare an event's ``type`` with these constants, never
-with a string of their own.
+with `output_mark` on stderr, then ``ended`` (the run's process ``exit`` code). ``readtrack run
+--seeds/--all --json`` adds ``seed_record``, ``plugin_done`` and ``batch``; practice's grading worker
+``ready`` and ``practice``. Their fields are described in `readtrack.plugins.hookspecs`; readers compare an
+event's ``type`` with these constants, never with a string of their own.
 """
 
 from __future__ import annotations
@@ -70,3 +70,14 @@ def error(message: str, exit_code: int) -> Event:
 def ended(exit_code: int) -> Event:
     """A fork server's line after a run's process ended."""
     return {"type": ENDED, "exit": exit_code}
+
+
+#: The environment variable that hands a fork server the mark it writes on stderr after each run's output,
+#: before its `ended` line: the pool then knows it has read the whole of that run's output.
+OUTPUT_MARK_VARIABLE = "READTRACK_FORKSERVER_MARK"
+
+
+def output_mark(token: str) -> bytes:
+    """The mark a fork server writes on stderr after a run's output (``token``: the pool's, per server), a
+    line no print makes by chance."""
+    return b"\0readtrack-forkserver:" + token.encode() + b"\0\n"

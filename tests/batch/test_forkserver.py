@@ -166,3 +166,77 @@ def test_the_imports_are_paid_once_per_worker_not_once_per_run(user_dir: Path) -
 
     alone, forked = timed(fork=False), timed(fork=True)
     assert forked < 0.6 * alone, f"forked {forked:.2f} s, one process per run {alone:.2f} s"
+
+
+def _left_in(groups: set[int]) -> list[str]:
+    """Every process still in one of ``groups`` (a worker's session: the server and the children it forked),
+    from /proc, as ``pid state``; waits a little for the ones being reaped."""
+    deadline = time.monotonic() + 5
+    while True:
+        left = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+            except (OSError, ValueError):
+                continue  # not a process, or gone meanwhile
+            fields = stat.rsplit(")", 1)[-1].split()  # after the command's name: state, ppid, pgrp, ...
+            if entry.name.isdigit() and int(fields[2]) in groups:
+                left.append(f"{entry.name} {fields[0]}")
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def test_an_error_in_on_end_stops_every_worker_it_started(user_dir: Path) -> None:
+    """The history write failing (a full disk) as the first job ends, a second still running: the error
+    goes on to the caller, and neither fork server nor any child of theirs is left behind."""
+    write_plugin(user_dir, "crashy", CRASHING)
+    settings = RunSettings(device="cpu", only="train")
+    jobs = [settings.request("crashy", seed, "g") for seed in (0, 2, 3, 4)]
+    pids: set[int] = set()
+
+    def on_event(job: RunRequest, event: dict[str, Any]) -> None:
+        if events.is_job(event, "start"):
+            pids.add(event["pid"])
+
+    def disk_full(outcome: Outcome) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        run_jobs(jobs, workers=2, on_event=on_event, on_end=disk_full)
+    assert len(pids) == 2
+    assert _left_in(pids) == []
+
+
+# A stub fork server: it says each request's end first, and only then what the run printed, late.
+LATE_TALKER = """
+import json, os, sys, time
+
+from readtrack.batch.forkserver import output_ended
+from readtrack.plugins.events import OUTPUT_MARK_VARIABLE
+
+token = os.environ.pop(OUTPUT_MARK_VARIABLE, "")
+for line in sys.stdin:
+    seed = json.loads(line)["seed"]
+    print(json.dumps({"type": "forkserver", "exit": 1}), flush=True)
+    time.sleep(0.3)
+    sys.stderr.write(f"seed {seed}: out of memory\\n")
+    output_ended(token)
+"""
+
+
+def test_a_runs_output_is_all_of_its_own_stderr_and_none_of_the_next_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outcome used to be built as soon as the end was said, its stderr not read yet: a failed run got
+    no last line, and the next run (its buffer cleared first) got the late line of the one before."""
+    (tmp_path / "late_talker.py").write_text(LATE_TALKER)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    )
+    jobs = [RunRequest("stub", seed, "g") for seed in range(3)]
+    outcomes = run_jobs(jobs, workers=1, server="late_talker")
+    assert [o.output for o in outcomes] == [f"seed {s}: out of memory" for s in range(3)]
+    assert [o.error for o in outcomes] == [
+        f"the worker exited with code 1 without a record: seed {s}: out of memory" for s in range(3)
+    ]
