@@ -34,6 +34,22 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    """``--version``: ``readtrack X.Y.Z``, the installed package's (its metadata), then exit 0."""
+    if not asked:
+        return
+    import importlib.metadata
+
+    from readtrack.base.version import __version__
+
+    try:
+        version = importlib.metadata.version("readtrack")
+    except importlib.metadata.PackageNotFoundError:  # run from a clone that was never installed
+        version = __version__
+    print(f"readtrack {version}")
+    raise typer.Exit(0)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
@@ -44,6 +60,9 @@ def _root(
         help="papers.yaml to use (default: ./papers.yaml, else the data dir's).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print readtrack's version and exit."
+    ),
 ) -> None:
     # --debug is also read from sys.argv by readtrack.cli.exits.run_mapped, which sees errors raised here
     if catalog:

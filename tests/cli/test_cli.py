@@ -172,6 +172,7 @@ LIGHT_COMMANDS = [
     ("stats",),
     ("search", "attention"),  # the index is built on this first search: the plugin pages too, torch-free
     ("search", "status:read", "--json"),
+    ("--version",),
 ]
 
 
@@ -187,6 +188,15 @@ def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tup
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_version_prints_the_installed_packages_version() -> None:
+    import importlib.metadata
+
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"readtrack {importlib.metadata.version('readtrack')}\n"
+    assert result.stderr == ""
 
 
 def test_a_paper_with_several_plugins_in_list_and_show(catalog_file: Path) -> None:
