@@ -436,7 +436,8 @@ def doctor(
         print("PDF cache not checked: its records are in the database")
         raise typer.Exit(1)
     report = pdfcache.doctor(catalog)
-    for line in doctor_lines(report):
+    elsewhere = len(setup.stale) + len(broken_plugins) + (not cluster_usable)  # the summary counts them all
+    for line in doctor_lines(report, elsewhere):
         print(line)
     if reindex or setup.repaired is not None:
         from readtrack.render.search import index_lines

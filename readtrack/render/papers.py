@@ -361,12 +361,14 @@ class TerminalProgress:
             print(message, flush=True)
 
 
-def doctor_lines(report: CacheReport) -> list[str]:
-    """`readtrack doctor`'s report: the cache's counts, then one line per problem."""
+def doctor_lines(report: CacheReport, elsewhere: int = 0) -> list[str]:
+    """`readtrack doctor`'s report: the cache's counts, one line per problem, and the count of every problem
+    (``elsewhere``: those doctor said before the cache's, of the setup, the plugins and the cluster)."""
     lines = [
         f"PDF cache {report.folder}: {report.ok} of {plural(report.checked, 'recorded file')} fine, "
         f"{plural(report.not_downloaded, 'arXiv PDF')} not downloaded yet"
     ]
     lines += [f"  {p.kind:<10} {visible(p.name)}: {visible(p.detail)}" for p in report.problems]
-    lines.append(plural(len(report.problems), "problem") if report.problems else "no problems")
+    found = len(report.problems) + elsewhere
+    lines.append(plural(found, "problem") if found else "no problems")
     return lines

@@ -209,3 +209,17 @@ def test_a_paper_with_several_plugins_in_list_and_show(catalog_file: Path) -> No
     shown = json.loads(run_cli("show", "lbfgs", "--json").stdout)
     assert shown["plugins"] == ["adamw", "rope"]
     assert "│ plugins  adamw, rope " in run_cli("show", "lbfgs").stdout
+
+
+def test_doctor_counts_a_cluster_it_cannot_use_in_its_summary(catalog_file: Path) -> None:
+    """It used to say "cannot use the Ray cluster ..." (exit 1), then "no problems"."""
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("doctor", "--address", f"127.0.0.1:{port}")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("cluster: ") and f"127.0.0.1:{port}" in line for line in lines), lines
+    assert lines[-1] == "1 problem"
