@@ -42,8 +42,9 @@ def run(
     """Run a plugin from Python (a notebook) and return its records, recorded in history as the CLI does.
 
     ``set`` turns knobs (``{"norm": "layer"}``); a list of values is a sweep (``{"lr": [1e-3, 1e-2]}``: every
-    combination, the defaults added); ``seeds`` runs each setting on several seeds. One run happens in this
-    process; more in worker processes, ``jobs`` at a time. Values are checked as ``--set`` checks them.
+    combination, the defaults added); ``seeds`` runs each setting on several seeds (default ``[0]``; each seed
+    at most once: an empty list, or a seed given twice, is a ValueError). One run happens in this process;
+    more in worker processes, ``jobs`` at a time. Values are checked as ``--set`` checks them.
     """
     from readtrack.batch import groups as batch
     from readtrack.batch import sweep
@@ -51,6 +52,13 @@ def run(
     from readtrack.plugins import knobs
     from readtrack.runner import run as runner
 
+    seed_list = list(seeds) if seeds is not None else [0]
+    if not seed_list:
+        raise ValueError("readtrack.run: seeds is empty: give at least one seed (the default is [0])")
+    twice = sorted({seed for seed in seed_list if seed_list.count(seed) > 1})
+    if twice:
+        said = ", ".join(map(str, twice))
+        raise ValueError(f"readtrack.run: seeds gives {said} more than once: each seed runs once")
     plugin = plugins.load_plugin(name)
     config = knobs.config_class(plugin.info.package)
     listed = {
@@ -58,7 +66,6 @@ def run(
     }
     pairs = [f"{key}={','.join(knobs.value_text(v) for v in value)}" for key, value in listed.items()]
     values = knobs.parse_settings(config, pairs, plugin.name)
-    seed_list = list(seeds) if seeds is not None else [0]
     swept = any(len(v) > 1 for v in values.values())
     if not swept and len(seed_list) == 1:
         single = {key: v[0] for key, v in values.items()}

@@ -226,6 +226,20 @@ def test_python_runs_a_setting_and_a_sweep_and_plots_them(knobby: Path) -> None:
         readtrack.run("knobby", set={"decy": 1})
 
 
+def test_python_refuses_an_empty_seed_list_and_a_seed_given_twice(knobby: Path) -> None:
+    """``seeds=[]`` used to fail inside zip(), and ``seeds=[0, 0]`` to record a group of seeds [0, 0]."""
+    import readtrack
+    from readtrack.history import runs as history
+
+    with pytest.raises(ValueError, match=r"^readtrack.run: seeds is empty: give at least one seed"):
+        readtrack.run("knobby", seeds=[], only="train")
+    with pytest.raises(
+        ValueError, match=r"^readtrack.run: seeds gives 0 more than once: each seed runs once$"
+    ):
+        readtrack.run("knobby", seeds=iter([0, 1, 0]), only="train")
+    assert history.entries() == []
+
+
 def test_practice_trains_the_learners_code_with_a_knob_turned(tmp_path: Path) -> None:
     """``practice rmsnorm --check --train --set norm=none``: the learner's code (here the model solution)
     graded at the defaults, then trained with the knob turned: a what-if, reported, not the claim."""
