@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from readtrack.base.errors import ReadtrackError, one_line
+from readtrack.base.processes import python_module
 from readtrack.base.words import plural
 from readtrack.plugins.declaration import STAGES
 
@@ -127,20 +127,10 @@ def run_findings(
     return [stages, target, baseline]
 
 
-_PROBE = """
-import json, sys
-from readtrack.plugins import discovery, knobs
-plugin = discovery.load_plugin(sys.argv[1])
-try:
-    knobs.config_class(plugin.info.package)
-except Exception:
-    pass  # the knobs rule says what is wrong with it
-print(json.dumps(sorted(m for m in ("torch", "numpy") if m in sys.modules)))
-"""
-
-
 def _torch_free(name: str) -> Finding:
-    probe = subprocess.run([sys.executable, "-c", _PROBE, name], capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(  # a fresh process, importing this process's readtrack whatever the cwd holds
+        python_module("readtrack.plugins.page_probe", name), capture_output=True, text=True, timeout=120
+    )
     if probe.returncode != 0:
         return Finding("page", False, first_line(probe.stderr.strip().splitlines()[-1:] or ["it failed"]))
     heavy = json.loads(probe.stdout.strip().splitlines()[-1])

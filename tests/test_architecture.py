@@ -89,3 +89,15 @@ def test_the_circle_finder_finds_a_circle(tmp_path: Path) -> None:
         sys.path.remove(str(tmp_path))
     circle = a_circle(graph)
     assert circle is not None and set(circle) == {"circled.a", "circled.b"}, circle
+
+
+def test_every_child_process_starts_through_base_processes() -> None:
+    """A readtrack child started as ``sys.executable -c``/``-m`` has the working directory first on its path:
+    a folder named ``readtrack`` there replaces the package (`readtrack.base.processes`). Only that module
+    names the interpreter; everything else asks it for the command line."""
+    naming = sorted(
+        str(path.relative_to(REPO))
+        for path in (REPO / "readtrack").rglob("*.py")
+        if "sys.executable" in path.read_text(encoding="utf-8")
+    )
+    assert naming == ["readtrack/base/processes.py"]

@@ -51,3 +51,15 @@ def test_practice_grades_beside_a_folder_named_readtrack(home_with_a_clone: Path
     assert result["status"] == "failed" or result["status"] == "error", result
     assert "NotImplementedError" in (result.get("error") or ""), result  # the stub's own words: it ran
     assert "ModuleNotFoundError" not in json.dumps(result)
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the readtrack script is not installed beside this Python")
+def test_check_plugins_page_rule_works_beside_a_folder_named_readtrack(home_with_a_clone: Path) -> None:
+    """Its probe (a fresh process finding the plugin) was started with ``sys.executable -c``, the working
+    directory first on its path: "cannot import name 'discovery' from 'readtrack.plugins'"."""
+    done = run(home_with_a_clone, "check-plugin", "rmsnorm", "--json")
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]  # a loaded machine: slow
+    found = {finding["rule"]: finding for finding in json.loads(done.stdout)}
+    assert found["page"] == {
+        "rule": "page", "ok": True, "detail": "finding the plugin and its knobs imports no torch"
+    }, found["page"]  # fmt: skip
