@@ -25,9 +25,16 @@ paperId, externalIds, title, year, venue, citationCount, publicationDate, author
 none are); an unknown field is a 400, an unknown paper a 404, each ``{"error": ...}`` as the real API words
 it. ``citationCount`` is the number of citing papers in the graph plus the paper's ``extra_citations``.
 
+A paper's references or citations can also be a listing recorded from the real API (`FakeS2.record`:
+its items verbatim, unresolved ones with ``"paperId": null`` included; `recorded` reads tests/data/s2), and
+``page_max`` is the most items one reply holds (1000, the API's limit for ``limit``; a test lowers it to
+replay pages as they were recorded): a reply then holds ``limit`` items or fewer, and ``next`` (only while
+items remain) is where the next page starts, counting every item, resolved or not, as the real API does.
+
 Faults are injected per path prefix for a number of requests: 429 (with Retry-After, in the real API's
 words), 503, a 200 whose JSON is cut off, a 200 of valid JSON in the wrong shape, a connection reset, a
-reply ``slow_s`` seconds late. ``latency`` delays every reply. It logs every request (method, path, query,
+reply ``slow_s`` seconds late, a listing page whose ``next`` is the offset asked ("stuck"), a redirect
+(`FakeS2.redirect`). ``latency`` delays every reply. It logs every request (method, path, query,
 headers, JSON body, time) and the most requests it ever had in flight, for tests to assert on.
 
     with FakeS2.sample("papers.yaml") as server:   # or FakeS2.running(), then add_paper() and cite()
@@ -71,7 +78,8 @@ PAPER_FIELDS = (
 DEFAULT_FIELDS = ("paperId", "title")
 #: Fields of a references/citations item itself (not of the nested paper).
 EDGE_FIELDS = ("contexts", "intents", "isInfluential")
-FAULT_KINDS = ("429", "503", "malformed", "wrong-shape", "reset", "slow")
+FAULT_KINDS = ("429", "503", "malformed", "wrong-shape", "reset", "slow", "stuck", "redirect")
+DATA = Path(__file__).resolve().parent / "data" / "s2"  # real replies of the API (tests/data/s2/README.md)
 MAX_BATCH = 500
 MAX_EDGE_LIMIT = 1000
 MAX_RECS_LIMIT = 500
@@ -157,6 +165,8 @@ class Fault:
     times: int | None  # None: every matching request
     retry_after: str | None = None
     slow_s: float = 3.0
+    location: str = ""  # where a "redirect" sends the client
+    status: int = 307  # a redirect's status
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,8 @@ class FakeS2(LoopbackServer):
         self.latency = latency
         self.slow_s = slow_s
         self.papers: dict[str, S2Paper] = {}
+        self.page_max = MAX_EDGE_LIMIT  # the most items one page of references or citations holds
+        self.recorded: dict[tuple[str, str], list[Any]] = {}  # (paperId, item name) -> a recorded listing
         self.faults: list[Fault] = []
         self.requests_log: list[LoggedRequest] = []
         self.in_flight = 0
@@ -374,7 +386,22 @@ class FakeS2(LoopbackServer):
         _build_sample(fake, listed, followups)
         return fake
 
+    def record(self, key_or_id: str, kind: str, items: Sequence[Any]) -> None:
+        """Serve ``items`` (the API's item objects as recorded, ``{"citedPaper": {...}}`` or
+        ``{"citingPaper": {...}}``, unresolved ones included) as the paper's ``kind``: "references" or
+        "citations", in place of the graph's. The items are sent as they are, whatever ``fields`` asks."""
+        item = {"references": "citedPaper", "citations": "citingPaper"}[kind]
+        with self._lock:
+            self.recorded[(self.get(key_or_id).paper_id, item)] = list(items)
+
     # -- faults and the log ---------------------------------------------------------------------------
+
+    def redirect(self, path_prefix: str, location: str, *, status: int = 307, times: int | None = 1) -> None:
+        """Answer the next ``times`` requests whose path starts with ``path_prefix`` with a redirect to
+        ``location`` (its query appended as it came: a 307 keeps the method and body)."""
+        fault = Fault("redirect", path_prefix, times, location=location, status=status)
+        with self._lock:
+            self.faults.append(fault)
 
     def fail(
         self,
@@ -389,8 +416,11 @@ class FakeS2(LoopbackServer):
 
         Kinds: "429" (with ``Retry-After: retry_after`` when given), "503", "malformed" (a 200 whose JSON
         is cut off), "wrong-shape" (a 200 of valid JSON in the wrong shape), "reset" (the connection closed
-        without a reply), "slow" (a normal reply after ``slow_s`` seconds, default the server's ``slow_s``).
+        without a reply), "slow" (a normal reply after ``slow_s`` seconds, default the server's ``slow_s``),
+        "stuck" (a listing page whose ``next`` is the offset asked: the same page again).
         """
+        if kind == "redirect":
+            raise ValueError("use redirect() for a redirect: it needs a location")
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}: one of {', '.join(FAULT_KINDS)}")
         after = None
@@ -478,6 +508,15 @@ class FakeS2(LoopbackServer):
         offset = _int_param(query, "offset", 0, 0, None)
         limit = _int_param(query, "limit", 100, 1, MAX_EDGE_LIMIT)
         ids = paper.references if item == "citedPaper" else self.citations_of(paper)
+        recorded = self.recorded.get((paper.paper_id, item))
+        total = len(recorded) if recorded is not None else len(ids)
+        limit = min(limit, self.page_max)
+        reply: dict[str, Any] = {"offset": offset}
+        if offset + limit < total:
+            reply["next"] = offset + limit
+        if recorded is not None:
+            reply["data"] = [json.loads(json.dumps(entry)) for entry in recorded[offset : offset + limit]]
+            return reply
         data = []
         for pid in ids[offset : offset + limit]:
             entry: dict[str, Any] = {}
@@ -489,9 +528,6 @@ class FakeS2(LoopbackServer):
                 entry["isInfluential"] = False
             entry[item] = self.papers[pid].to_json(names)
             data.append(entry)
-        reply: dict[str, Any] = {"offset": offset}
-        if offset + limit < len(ids):
-            reply["next"] = offset + limit
         reply["data"] = data
         return reply
 
@@ -533,6 +569,13 @@ class FakeS2(LoopbackServer):
             raise ApiError(400, "Must provide at least one paper id in positivePaperIds")
         ranked = self.recommend(lists[0], lists[1], limit)
         return {"recommendedPapers": [self.papers[pid].to_json(fields) for pid in ranked]}
+
+
+def recorded(name: str) -> dict[str, Any]:
+    """A real reply of the API kept in tests/data/s2 (``rec__test_get_paper_references__00.json``): its
+    ``method``, ``uri``, ``status`` and ``body`` (decoded: the JSON the API sent)."""
+    found = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return {**found, "body": json.loads(found["body"])}
 
 
 def _method(method: str, wanted: str) -> None:
@@ -763,6 +806,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and self._fault(fault, path):
                 return
             status, reply = fake.answer(self.command, url.path, query, body)
+            if fault and fault.kind == "stuck" and status == 200 and isinstance(reply, dict):
+                reply["next"] = reply.get("offset", 0)  # "the next page is this one", forever
             self._send(status, json.dumps(reply).encode())
         finally:
             with fake._lock:
@@ -781,13 +826,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "wrong-shape":
             edges = path.endswith(("/references", "/citations"))
             self._send(200, b'{"data": "oops"}' if edges else b'{"unexpected": true}')
+        elif kind == "redirect":
+            query = urlsplit(self.path).query
+            target = fault.location + ("?" + query if query else "")
+            self._send(fault.status, b"", {"Location": target})
         elif kind == "reset":
             # SO_LINGER 0 makes close() send a RST: the client sees "connection reset by peer"
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
-        else:  # "slow": answer normally, too late for a client with a shorter timeout
+        elif kind == "slow":  # answer normally, too late for a client with a shorter timeout
             time.sleep(fault.slow_s)
+            return False
+        else:  # "stuck": answered normally, its next changed by `_handle`
             return False
         return True
 

@@ -188,18 +188,36 @@ def _listing_out(listing: Listing, kind: str, count: int, as_json: bool, sort: s
         of = f" of {total:,}" if total else ""
         _notes([f"fetched the first {listing.fetched:,}{of} {kind} (--fetch N or --fetch all for more)"])
     rows = listing.rows[:count]
-    if not as_json:
-        from readtrack.base.safe_text import visible
+    unresolved = f" ({listing.unresolved:,} unresolved)" if listing.unresolved else ""
+    if as_json:
+        if listing.unresolved:  # the table's heading says it; JSON has no heading
+            said = f"{listing.fetched:,} {kind} fetched{unresolved}"
+            _notes([f"{said}: Semantic Scholar has no paper for the unresolved ones"])
+        _print_rows(rows, as_json)
+        return
+    from readtrack.base.safe_text import visible
 
-        title = f"“{visible(target.title)}” ({target.year or 'year unknown'})"
-        if kind == "references":
-            order = {"cited": ", the most cited first", "newest": ", the newest first"}.get(sort, "")
-            print(f"{title}: {len(rows)} of its {plural(listing.fetched, 'reference')}{order}")
-        else:
-            order = "most cited" if sort == "cited" else "newest"
-            fetched = f"{listing.fetched:,}" + ("" if listing.complete else " fetched")
-            print(f"{title} is cited by {fetched}: the {len(rows)} {order} first")
+    title = f"“{visible(target.title)}” ({target.year or 'year unknown'})"
+    if kind == "references":
+        order = {"cited": ", the most cited first", "newest": ", the newest first"}.get(sort, "")
+        heading = f"{title}: {len(rows)} of its {plural(listing.fetched, 'reference')}{unresolved}{order}"
+    else:
+        order = "most cited" if sort == "cited" else "newest"
+        fetched = f"{listing.fetched:,}" + ("" if listing.complete else " fetched")
+        heading = f"{title} is cited by {fetched}{unresolved}: the {len(rows)} {order} first"
+    for line in _heading_lines(heading):
+        print(line)
     _print_rows(rows, as_json)
+
+
+def _heading_lines(text: str) -> list[str]:
+    """A heading wrapped at words to the terminal's width (or ``COLUMNS``); whole in a pipe, as the rows."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return [text]
+    import textwrap
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    return textwrap.wrap(text, max(width, 20), break_long_words=False, break_on_hyphens=False) or [text]
 
 
 @commands.command("next")

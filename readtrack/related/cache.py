@@ -1,10 +1,12 @@
 """Semantic Scholar's answers, kept in the data dir's database with the date they came.
 
 One table, ``s2_cache``: a key per question (``paper:ARXIV:1706.03762``, ``references:<paperId>``,
-``match:<title>``, ``recommend:<digest>``), the answer as JSON, and when it was fetched (UTC, ISO 8601). Each
-answer is written whole in one statement, so a command cut short leaves every answer it stored readable.
-``--refresh`` asks again; nothing expires on its own (the graph of old papers changes slowly, and a reader
-sees the date of what they are shown).
+``match:<title>``, ``recommend:<digest>``), the answer as JSON, and when it was fetched (UTC, ISO 8601). A
+listing of references or citations keeps its raw position in Semantic Scholar's listing (the last reply's
+``next``, which counts unresolved items too) and each paper's, so that it is continued where the last reply
+said and cut at any number of items. Each answer is written whole in one statement, so a command cut short
+leaves every answer it stored readable. ``--refresh`` asks again; nothing expires on its own (the graph of
+old papers changes slowly, and a reader sees the date of what they are shown).
 """
 
 from __future__ import annotations

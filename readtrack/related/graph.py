@@ -94,9 +94,10 @@ class Listing:
 
     target: S2Paper
     rows: list[Row]
-    fetched: int  # how many references or citations were fetched
+    fetched: int  # how many references or citations were fetched, resolved or not
     complete: bool  # every one was
     notes: list[str] = field(default_factory=list)
+    unresolved: int = 0  # of those fetched, how many Semantic Scholar has no paper for (not in ``rows``)
 
 
 @dataclass
@@ -241,7 +242,7 @@ class Related:
         self.say(f"fetching the references of “{target.title}”")
         listing = self.client.references(target.s2_id, fetch, on_page=self._pages("references"))
         rows = _sorted([self.index.row(p) for p in listing.papers], sort)
-        return Listing(target, rows, len(listing.papers), listing.complete, notes)
+        return Listing(target, rows, listing.items, listing.complete, notes, listing.unresolved)
 
     def cites(self, text: str, *, fetch: int | None = DEFAULT_FETCH, sort: str = "cited") -> Listing:
         """Who cites the paper, most cited (``sort="cited"``) or newest (``"newest"``) first, among those
@@ -250,7 +251,7 @@ class Related:
         self.say(f"fetching the citations of “{target.title}”")
         listing = self.client.citations(target.s2_id, fetch, on_page=self._pages("citations"))
         rows = _sorted([self.index.row(p) for p in listing.papers], sort)
-        return Listing(target, rows, len(listing.papers), listing.complete, notes)
+        return Listing(target, rows, listing.items, listing.complete, notes, listing.unresolved)
 
     def _pages(self, kind: str) -> Callable[[int], None]:
         return lambda count: self.say(f"  {count:,} {kind} so far")
@@ -297,7 +298,7 @@ class Related:
             if not cites.complete and seed.s2.citations:
                 capped = True
                 notes.append(
-                    f"{seed.paper.id}: ranked by the first {len(cites.papers):,} of its "
+                    f"{seed.paper.id}: ranked by the first {cites.items:,} of its "
                     f"{seed.s2.citations:,} citations"
                 )
         recommended: dict[str, int] = {}

@@ -8,6 +8,10 @@ What is asked (https://api.semanticscholar.org/api-docs/graph):
 - ``GET {graph}/paper/search/match?query=TITLE``: the one best title match (404 when none).
 - ``GET {graph}/paper/{id}/references`` and ``.../citations`` with ``offset`` and ``limit`` (at most 1000
   a page): ``{"offset": 0, "next": 1000, "data": [{"citedPaper": {...}}]}``; no ``next`` on the last page.
+  ``offset`` and ``next`` count every item, those Semantic Scholar could not resolve to a paper too
+  (``"citedPaper": {"paperId": null, "title": ...}``): the next page is asked where the reply says (its
+  ``next``), never at the number of papers kept, and a reply whose ``next`` does not move forward is
+  `MalformedReply`, so no page is asked twice and the paging ends whatever the server sends.
 - ``POST {recs}/papers/?fields=...&limit=N`` with ``{"positivePaperIds": [...], "negativePaperIds": [...]}``:
   ``{"recommendedPapers": [...]}``.
 
@@ -15,7 +19,9 @@ Requests go through the command's `readtrack.arxiv.http.PoliteSession`: one at a
 ``READTRACK_S2_DELAY`` seconds apart (default 1, the public API's shared limit and a key's first one),
 429 and 5xx retried with back-off and ``Retry-After`` honoured, a network that is down said in a second.
 The key (``S2_API_KEY``) goes in the ``x-api-key`` header of Semantic Scholar's requests only, and into no
-message.
+message. A redirect to another host (scheme, host and port: `origin`) than the configured Graph and
+Recommendations APIs' is refused while a key is set, in one line (requests would carry the header along);
+without a key it is followed.
 
 Every reply is judged here: a shape that is not the documented one is `MalformedReply`, naming the endpoint.
 Replies are cached (`readtrack.related.cache`) per paper, per listing and per recommendation query, with the
@@ -29,13 +35,16 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from readtrack.arxiv.http import HttpSettings, PoliteSession, RequestFailed, host_of, open_session
 from readtrack.base.errors import SyncError, UsageError
 from readtrack.catalog import arxivid
 from readtrack.related.cache import Cache
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_GRAPH_URL = "https://api.semanticscholar.org/graph/v1"
 DEFAULT_RECS_URL = "https://api.semanticscholar.org/recommendations/v1"
@@ -85,6 +94,11 @@ class S2Settings:
     def key_said(self) -> str:
         """The key as ``doctor`` shows it: whether it is set, never any of its characters."""
         return f"set ({len(self.key)} characters, not shown)" if self.key else "not set"
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The hosts (`origin`) the key is sent to: the Graph API's and the Recommendations API's."""
+        return frozenset({origin(self.graph_url), origin(self.recs_url)})
 
     def session_settings(self, base: HttpSettings | None = None) -> HttpSettings:
         """The HTTP settings of a session that paces Semantic Scholar's hosts."""
@@ -154,6 +168,19 @@ class S2Paper:
         return f"DOI:{self.doi}" if self.doi else f"S2:{self.s2_id}"
 
 
+def origin(url: str) -> str:
+    """A URL's host as the key's rule counts it: ``scheme://host:port``, lowercased, the port always said
+    (``https://api.semanticscholar.org:443``): another port or scheme is another host."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: no host of ours
+        return url
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port or default}"
+
+
 def _arxiv(value: object) -> str | None:
     if not value:
         return None
@@ -168,10 +195,35 @@ def _brief(data: object) -> str:
 
 @dataclass
 class Fetched:
-    """A paper's references or citations as far as they were fetched: ``complete`` when every one is here."""
+    """A paper's references or citations as far as they were fetched: ``complete`` when every one is here.
+
+    ``items`` counts what the listing held up to there, resolved or not: the papers Semantic Scholar could not
+    resolve (an item whose paper has no ``paperId``) are counted there and left out of ``papers``."""
 
     papers: list[S2Paper]
     complete: bool
+    items: int = 0
+
+    @property
+    def unresolved(self) -> int:
+        return self.items - len(self.papers)
+
+
+def _listing_entry(value: Any) -> bool:
+    """A cached listing this version reads: one stored before it paged by position (no ``position``, no
+    ``at``) may hold a paper twice and is fetched again."""
+    return isinstance(value, dict) and {"papers", "at", "position", "complete"} <= value.keys()
+
+
+def _page_position(reply: dict[str, Any], asked: int, endpoint: str) -> tuple[int, int | None]:
+    """Where a page of a listing starts (its ``offset``, else where it was asked) and where the next one
+    does (its ``next``; None on the last page)."""
+    start, following = reply.get("offset", asked), reply.get("next")
+    for name, value in (("offset", start), ("next", following)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise MalformedReply(f"Semantic Scholar's {endpoint} sent {name} {_brief(value)}, not a position")
+    assert isinstance(start, int)
+    return start, following
 
 
 def s2_ident(value: str) -> str:
@@ -226,11 +278,11 @@ class SemanticScholar:
 
     # -- the cache --------------------------------------------------------------------------------------
 
-    def _cached(self, key: str) -> Any:
+    def _cached(self, key: str, valid: Callable[[Any], bool] | None = None) -> Any:
         if self.refresh and key not in self._fresh:
             return None
         hit = self.cache.get(key)
-        if hit is None:
+        if hit is None or (valid is not None and not valid(hit[0])):
             return None
         value, fetched = hit
         if key not in self._fresh:
@@ -256,8 +308,11 @@ class SemanticScholar:
     ) -> Any:
         """One request: the decoded JSON, or None for a 404 when ``missing_ok``."""
         headers = {"x-api-key": self.settings.key} if self.settings.key else {}
+        hooks = {"response": [self._keep_key_home]} if self.settings.key else {}
         try:
-            response = self.session.request(method, url, params=params, json=body, headers=headers)
+            response = self.session.request(
+                method, url, params=params, json=body, headers=headers, hooks=hooks
+            )
         except RequestFailed as err:
             raise S2Error(self._failure(err, endpoint)) from None
         if response.status_code == 404 and missing_ok:
@@ -272,6 +327,24 @@ class SemanticScholar:
             raise MalformedReply(
                 f"Semantic Scholar's {endpoint} sent a reply that is not JSON: {response.text[:80]!r}"
             ) from None
+
+    def _keep_key_home(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Refuse a redirect away from Semantic Scholar's configured hosts while a key is set: the
+        ``x-api-key`` header would go along (requests drops only ``Authorization`` on the way). A host is
+        scheme, host and port (`origin`); a redirect between the configured ones is followed."""
+        location = response.headers.get("Location") if response.is_redirect else None
+        if not location:
+            return
+        target = urljoin(response.url, location)
+        if origin(target) in self.settings.origins:
+            return
+        response.close()
+        raise RequestFailed(
+            response.url,
+            f"refused a redirect (HTTP {response.status_code}) to {origin(target)}, not a Semantic Scholar "
+            f"host of this configuration: {KEY_VARIABLE} is sent to those only",
+            response.status_code,
+        )
 
     def _failure(self, err: RequestFailed, endpoint: str) -> str:
         if err.status == 429:
@@ -355,36 +428,56 @@ class SemanticScholar:
     def _listing(
         self, kind: str, nested: str, s2_id: str, cap: int | None, on_page: Callable[[int], None] | None
     ) -> Fetched:
+        """Pages of the listing from where the cache ends, each asked at the position the last reply gave.
+
+        ``cap`` counts items (references or citations, resolved or not), as the API's ``offset`` does."""
         key = f"{kind}:{s2_id}"
-        cached = self._cached(key)
+        cached = self._cached(key, valid=_listing_entry)
         papers: list[S2Paper] = []
+        places: list[int] = []  # each paper's position in the listing
+        position = 0  # the next item's position: the last reply's ``next`` (or offset + items received)
         complete = False
         if cached is not None:
             papers = [S2Paper.from_json(p, "cache") for p in cached["papers"]]
+            places = [int(n) for n in cached["at"]]
+            position = int(cached["position"])
             complete = bool(cached["complete"])
         endpoint = f"{kind} of {s2_id}"
-        while not complete and (cap is None or len(papers) < cap):
-            want = PAGE_MAX if cap is None else min(PAGE_MAX, cap - len(papers))
+        while not complete and (cap is None or position < cap):
+            want = PAGE_MAX if cap is None else min(PAGE_MAX, cap - position)
             reply = self._call(
                 "GET", f"{self.settings.graph_url}/paper/{quote(s2_id, safe=':')}/{kind}", endpoint,
-                params={"fields": FIELDS, "offset": len(papers), "limit": want},
+                params={"fields": FIELDS, "offset": position, "limit": want},
             )  # fmt: skip
             data = reply.get("data") if isinstance(reply, dict) else None
             if not isinstance(data, list):
                 raise MalformedReply(f"Semantic Scholar's {endpoint} sent {_brief(reply)}")
-            for item in data:
+            start, following = _page_position(reply, position, endpoint)
+            for place, item in enumerate(data, start):
+                if following is not None and place >= following:
+                    break  # the next page starts there: it is asked for then, not kept twice
                 inner = item.get(nested) if isinstance(item, dict) else None
                 if not isinstance(inner, dict):
                     raise MalformedReply(f"Semantic Scholar's {endpoint} sent an item without {nested}")
-                if inner.get("paperId"):  # a reference Semantic Scholar could not resolve has none: left out
+                # a reference Semantic Scholar could not resolve has no paperId: counted, not shown
+                if place >= position and inner.get("paperId"):
                     papers.append(S2Paper.from_json(inner, endpoint))
-            following = reply.get("next")
+                    places.append(place)
+            reached = following if following is not None else start + len(data)
             complete = following is None or not data
-            self._store(key, {"papers": [p.to_json() for p in papers], "complete": complete})
+            if not complete and reached <= position:
+                raise MalformedReply(
+                    f"Semantic Scholar's {endpoint} sent the page at offset {position} with next "
+                    f"{following}: no further page to ask for"
+                )
+            position = max(position, reached)
+            kept = {"papers": [p.to_json() for p in papers], "at": places, "position": position}
+            self._store(key, {**kept, "complete": complete})
             if on_page is not None:
-                on_page(len(papers))
-        shown = papers if cap is None else papers[:cap]
-        return Fetched(shown, complete and len(shown) == len(papers))
+                on_page(position)
+        items = position if cap is None else min(position, cap)
+        shown = [p for p, place in zip(papers, places, strict=True) if place < items]
+        return Fetched(shown, complete and items == position, items)
 
     # -- recommendations ---------------------------------------------------------------------------------
 
