@@ -541,7 +541,8 @@ def _new_sections(
 
 
 def parse_entry(text: str) -> NewPaper:
-    """What ``readtrack add`` takes: an arXiv id or URL, another URL, or a title.
+    """What ``readtrack add`` takes: an arXiv id or URL, a DOI (``DOI:10.1109/CVPR.2016.90``, as ``next``
+    shows one, or bare: the same as its ``https://doi.org/`` link), another URL, or a title.
 
     Works offline: `readtrack sync` fills the metadata later.
     """
@@ -557,6 +558,8 @@ def parse_entry(text: str) -> NewPaper:
         slug = "arxiv-" + re.sub(r"[^a-z0-9]+", "-", ident.base.lower())
         # the id is the title until `readtrack sync` stores the real one (it replaces a title equal to the id)
         return NewPaper(title=str(ident), id=slug, arxiv=str(ident), added=today())
+    if doi := re.fullmatch(r"(?:doi:\s*)?(10\.\d{4,9}/\S+)", value, flags=re.IGNORECASE):
+        value = f"https://doi.org/{doi.group(1)}"
     if re.match(r"^https?://\S+$", value):
         tail = value.rstrip("/").rsplit("/", 1)[-1]
         title = re.sub(r"\.(pdf|html?)$", "", tail, flags=re.IGNORECASE).replace("-", " ").replace("_", " ")

@@ -210,7 +210,7 @@ def tag(
 
 @app.command()
 def add(
-    what: str = typer.Argument(..., metavar="ARXIV_ID|URL|TITLE"),
+    what: str = typer.Argument(..., metavar="ARXIV_ID|DOI|URL|TITLE"),
     section: str = typer.Option(
         None,
         "--section",

@@ -1,8 +1,9 @@
 """Suggestions a reader adds: ``next --add N`` and ``add ID`` for a paper ``next`` suggested.
 
 ``next`` remembers the rows it showed (their ids and why each was suggested, with the date) in the cache,
-so that ``readtrack add 2401.01234`` of a suggested paper lands where ``next --add`` puts it (the "To read"
-section unless named) with the same reason in its notes.
+so that ``readtrack add 2401.01234`` of a suggested paper, or ``readtrack add DOI:10.1000/xyz`` (or its
+``https://doi.org/`` link) of one without an arXiv id, as ``next`` shows it, lands where ``next --add`` puts
+it (the "To read" section unless named) with the same entry and reason in its notes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from readtrack.catalog import arxivid, edits
+from readtrack.catalog.keys import doi_of
 from readtrack.catalog.model import NewPaper, Paper
 from readtrack.related.cache import Cache
 
@@ -40,13 +42,15 @@ def remember(cache: Cache, rows: list[Row]) -> None:
 
 
 def find(cache: Cache, ident: str) -> tuple[str, dict[str, Any]] | None:
-    """The reason and paper ``next`` suggested under this arXiv id or DOI, if it did."""
+    """The reason and paper ``next`` suggested under this arXiv id or DOI (bare, ``DOI:...`` or a link to
+    it), if it did."""
     hit = cache.get(LAST)
     if hit is None or not isinstance(hit[0], dict):
         return None
     parsed = arxivid.parse(ident)
-    key = f"arxiv:{parsed.base}" if parsed else f"doi:{ident.lower().removeprefix('doi:')}"
-    entry = hit[0].get(key)
+    doi = None if parsed else doi_of(ident)
+    key = f"arxiv:{parsed.base}" if parsed else f"doi:{doi}" if doi else None
+    entry = hit[0].get(key) if key else None
     return (str(entry["reason"]), dict(entry["paper"])) if isinstance(entry, dict) else None
 
 
@@ -81,7 +85,7 @@ def suggested_entry(entry: NewPaper) -> NewPaper | None:
     reason; None for any other paper (and without touching the data dir when it has no database yet)."""
     from readtrack.base.paths import database_path
 
-    ident = entry.arxiv or (entry.url or "")
+    ident = entry.arxiv or doi_of(entry.url) or ""
     if not ident or not database_path().exists():
         return None
     with Cache() as cache:
@@ -92,4 +96,7 @@ def suggested_entry(entry: NewPaper) -> NewPaper | None:
 
     note, paper = found
     p = S2Paper.from_json(paper, "cache")
-    return replace(entry, title=p.title or entry.title, year=p.year, notes=note)
+    if entry.arxiv or not p.arxiv:
+        return replace(entry, title=p.title or entry.title, year=p.year, notes=note)
+    # asked by the DOI of a paper with an arXiv id too: the entry `next --add` writes, by its arXiv id
+    return replace(entry, title=p.title or entry.title, year=p.year, notes=note, arxiv=p.arxiv, url=None)

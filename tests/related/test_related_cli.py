@@ -280,3 +280,108 @@ def test_at_80_columns_titles_give_way_and_reasons_wrap_at_words(cli: Cli, serve
         assert " ".join(under).endswith(row["why"])  # whole, wrapped at spaces
     piped = cli("next", "-n", "8", env={"COLUMNS": ""})
     assert all(row["why"] in piped.stdout and row["title"] in piped.stdout for row in rows)
+
+
+def test_add_of_a_suggestion_by_its_doi_as_next_shows_it_or_its_link_carries_the_reason(
+    cli: Cli, server: FakeS2, catalog_file: Path
+) -> None:
+    mark_read(*READ)
+    table = cli("next", "-n", "60").stdout.splitlines()
+    rows = json.loads(cli("next", "--json", "-n", "60").stdout)
+    by_doi = [r for r in rows if r["doi"] and not r["arxiv"]]
+    assert len(by_doi) >= 2
+    shown = [line.rsplit(" ", 1)[-1] for line in table if line.endswith(f"DOI:{by_doi[0]['doi']}")]
+    assert shown == [f"DOI:{by_doi[0]['doi']}"]  # what a reader copies from the table
+    for typed, row in ((shown[0], by_doi[0]), (f"https://doi.org/{by_doi[1]['doi']}", by_doi[1])):
+        added = cli("add", typed)
+        assert added.returncode == 0, added.stderr
+        assert "to To read (suggested by `readtrack next`" in added.stdout
+        paper = next(p for p in load(catalog_file).papers() if p.title == row["title"])
+        assert paper.section == "To read" and paper.year == row["year"]
+        assert paper.url == f"https://doi.org/{row['doi']}" and paper.notes and row["why"] in paper.notes
+    again = cli("add", shown[0].lower())
+    assert again.returncode == 1 and "already" in again.stderr
+    plain = cli("add", "DOI:10.9999/Not.Suggested")  # not suggested: the offline add of its doi.org link
+    assert plain.returncode == 0 and "to Inbox" in plain.stdout
+    assert any(p.url == "https://doi.org/10.9999/Not.Suggested" for p in load(catalog_file).papers())
+
+
+def record_references(server: FakeS2) -> str:
+    """A paper whose references are the real recorded ones (tests/data/s2), served in pages of 50 as they
+    were recorded: 67 items, 23 unresolved, the 37th among them. Its paperId."""
+    from fakes2 import recorded
+
+    items = [
+        item
+        for name in ("00", "01")
+        for item in recorded(f"rec__test_get_paper_references__{name}.json")["body"]["data"]
+    ]
+    paper = server.add_paper(
+        "ssrn", "Microfinance and the Recorded Paper", year=2013, doi="10.2139/ssrn.2250500"
+    )
+    server.record("ssrn", "references", items)
+    server.page_max = 50
+    return paper
+
+
+def test_refs_of_real_replies_page_by_next_ask_no_page_twice_and_say_what_is_unresolved(
+    cli: Cli, server: FakeS2
+) -> None:
+    path = f"/graph/v1/paper/{record_references(server)}/references"
+    shown = cli("refs", "DOI:10.2139/ssrn.2250500", "-n", "100", timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "“Microfinance and the Recorded Paper” (2013): 44 of its 67 references (23 unresolved)"
+    assert shown.stdout.count("The Economics of Microfinance, Second Edition") == 1
+    assert [(r.query["offset"], r.query["limit"]) for r in server.requests_log if r.path == path] == [
+        ("0", "1000"),
+        ("50", "950"),  # where the first reply's `next` said, up to the default 1,000 items
+    ]
+    as_json = cli("refs", "DOI:10.2139/ssrn.2250500", "-n", "100", "--json", timeout=120)
+    rows = json.loads(as_json.stdout)
+    assert len(rows) == 44 == len({r["s2_id"] for r in rows})
+    assert "readtrack: 67 references fetched (23 unresolved)" in as_json.stderr
+    server.clear_log()
+    capped = cli(
+        "refs", "DOI:10.2139/ssrn.2250500", "--fetch", "37", "--refresh", "--sort", "cited", timeout=120
+    )
+    assert capped.returncode == 0, capped.stderr
+    assert [(r.query["offset"], r.query["limit"]) for r in server.requests_log if r.path == path] == [
+        ("0", "37")
+    ]
+    assert "fetched the first 37 references (--fetch N or --fetch all for more)" in capped.stderr
+    narrow = cli(
+        "refs", "DOI:10.2139/ssrn.2250500", "--fetch", "37", "--sort", "cited", env={"COLUMNS": "80"}
+    )
+    lines = narrow.stdout.splitlines()
+    heading = lines[: next(i for i, line in enumerate(lines) if line.lstrip().startswith("#  in list"))]
+    assert all(len(line) <= 80 for line in narrow.stdout.splitlines())
+    assert " ".join(heading) == (
+        "“Microfinance and the Recorded Paper” (2013): 20 of its 37 references (1 unresolved), the most "
+        "cited first"
+    )
+
+
+def test_cites_fetch_all_over_an_unresolved_citation_asks_each_page_once_and_keeps_each_paper_once(
+    cli: Cli, server: FakeS2
+) -> None:
+    from fakes2 import PAPER_FIELDS
+
+    attention = server.get("list:1706.03762")
+    items: list[object] = [
+        {"citingPaper": server.papers[p].to_json(PAPER_FIELDS)} for p in server.citations_of(attention)
+    ]
+    items.insert(
+        500, {"citingPaper": {"paperId": None, "title": "A citation Semantic Scholar could not resolve"}}
+    )
+    server.record("list:1706.03762", "citations", items)
+    path = f"/graph/v1/paper/{attention.paper_id}/citations"
+    every = cli("cites", "attention", "--fetch", "all", "--json", "-n", "5000", timeout=120)
+    assert every.returncode == 0, every.stderr
+    rows = json.loads(every.stdout)
+    assert len(rows) == len(items) - 1 == len({r["s2_id"] for r in rows})
+    assert [r.query["offset"] for r in server.requests_log if r.path == path] == ["0", "1000", "2000"]
+    assert f"{len(items):,} citations fetched (1 unresolved)" in every.stderr
+    cached = cli("cites", "attention", "--fetch", "all", "-n", "3", timeout=120)  # from the cache, as stored
+    assert f"is cited by {len(items):,} (1 unresolved): the 3 most cited first" in cached.stdout
+    assert "readtrack: 0 requests to Semantic Scholar" in cached.stderr
