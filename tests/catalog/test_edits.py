@@ -177,6 +177,9 @@ def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
             "https://example.org/papers/deep-learning.pdf",
         ),
         ("Deep Residual Learning", "title", "Deep Residual Learning"),
+        ("DOI:10.1109/CVPR.2016.90", "url", "https://doi.org/10.1109/CVPR.2016.90"),  # as `next` shows one
+        ("doi: 10.1109/CVPR.2016.90", "url", "https://doi.org/10.1109/CVPR.2016.90"),
+        ("10.1109/CVPR.2016.90", "url", "https://doi.org/10.1109/CVPR.2016.90"),
     ],
 )
 def test_parse_entry(entry: str, field: str, value: str) -> None:
