@@ -463,7 +463,8 @@ class SemanticScholar:
                 if place >= position and inner.get("paperId"):
                     papers.append(S2Paper.from_json(inner, endpoint))
                     places.append(place)
-            reached = following if following is not None else start + len(data)
+            # an empty page ends the listing where its items end, whatever its `next` says
+            reached = following if following is not None and data else start + len(data)
             complete = following is None or not data
             if not complete and reached <= position:
                 raise MalformedReply(
