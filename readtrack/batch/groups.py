@@ -444,8 +444,11 @@ def run_batch_json(
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
     group once a plugin's seeds have all ended, and a closing ``batch`` line (a sweep's with its ``tables``,
     `readtrack.batch.sweep.tables` as the CLI passes it). ``watch`` hears every event too (the CLI's
-    warnings on stderr). Returns the exit code."""
-    emit = json_lines(stream)
+    warnings on stderr). Returns the exit code.
+
+    A reader that goes away (``| head -1``) ends the output quietly: the batch runs on to its end, every run
+    recorded as it would have been, and the exit code is `EXIT_PIPE_CLOSED`."""
+    emit = _UntilClosed(stream)
 
     def on_event(job: Job, event: dict[str, Any]) -> None:
         if watch is not None:
@@ -500,7 +503,7 @@ def run_batch_json(
                 "message": stop.summary(),
             }
         )
-        return 130
+        return EXIT_PIPE_CLOSED if emit.closed else 130
     code = exit_code(outcomes)
     emit(
         {
@@ -522,4 +525,33 @@ def run_batch_json(
             ),
         }
     )
-    return code
+    return EXIT_PIPE_CLOSED if emit.closed else code
+
+
+#: The exit code of ``run --json`` whose reader went away: a process that SIGPIPE ended says 128 + 13.
+EXIT_PIPE_CLOSED = 141
+
+
+class _UntilClosed:
+    """`json_lines` on ``stream`` until its reader goes away (a broken pipe): from then on nothing is
+    written, and ``closed`` says so; the stream's descriptor then points at /dev/null, so that no flush
+    (Python's own at exit) meets the broken pipe again. Called from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.write = json_lines(stream)
+        self.stream = stream
+        self.closed = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.write(event)
+        except BrokenPipeError:
+            self.closed = True
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):  # no descriptor of its own (a StringIO): nothing flushes it at exit
+                pass

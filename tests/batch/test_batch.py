@@ -464,3 +464,29 @@ def test_an_unavailable_device_stops_the_shelf_before_any_worker_starts() -> Non
     assert result.returncode == 2
     assert result.stderr.startswith("readtrack: CUDA is not available here")
     assert history.entries() == []
+
+
+def test_a_reader_that_goes_away_ends_the_json_quietly_and_every_run_is_still_recorded(
+    user_dir: Path,
+) -> None:
+    """``readtrack run NAME --seeds 0-1 --json | head -1``: the pipe closes after the first line (the first
+    job's start, written before its worker has imported torch). It used to end in a BrokenPipeError with
+    nothing recorded; now the output ends, the runs go on and are recorded, and it exits 141 (SIGPIPE)."""
+    write_plugin(user_dir, "good")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readtrack", "run", "good", "--seeds", "0-1", "--json", "--only", "check",
+         "--device", "cpu", "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # as `head -1` does
+    assert (first["type"], first["event"], first["seed"]) == ("job", "start", 0)
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    (group,) = history.entries("good")
+    assert isinstance(group, GroupRecord) and group.status == "passed"
+    assert [r.info.seed for r in group.runs] == [0, 1]
