@@ -200,24 +200,35 @@ def _listing_out(listing: Listing, kind: str, count: int, as_json: bool, sort: s
     title = f"“{visible(target.title)}” ({target.year or 'year unknown'})"
     if kind == "references":
         order = {"cited": ", the most cited first", "newest": ", the newest first"}.get(sort, "")
-        heading = f"{title}: {len(rows)} of its {plural(listing.fetched, 'reference')}{unresolved}{order}"
+        heading = (
+            f"{title}:",
+            f"{len(rows)} of its {plural(listing.fetched, 'reference')}{unresolved}{order}",
+        )
     else:
         order = "most cited" if sort == "cited" else "newest"
         fetched = f"{listing.fetched:,}" + ("" if listing.complete else " fetched")
-        heading = f"{title} is cited by {fetched}{unresolved}: the {len(rows)} {order} first"
-    for line in _heading_lines(heading):
+        heading = (title, f"is cited by {fetched}{unresolved}: the {len(rows)} {order} first")
+    for line in _heading_lines(*heading):
         print(line)
     _print_rows(rows, as_json)
 
 
-def _heading_lines(text: str) -> list[str]:
-    """A heading wrapped at words to the terminal's width (or ``COLUMNS``); whole in a pipe, as the rows."""
+def _heading_lines(title: str, counts: str) -> list[str]:
+    """The title and what is shown of its listing: one line in a pipe (as the rows) or when it fits the
+    terminal's width (or ``COLUMNS``); else the counts on a line of their own, each part wrapped at words."""
+    text = f"{title} {counts}"
     if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return [text]
+    width = max(shutil.get_terminal_size((100, 24)).columns, 20)
+    if len(text) <= width:
         return [text]
     import textwrap
 
-    width = shutil.get_terminal_size((100, 24)).columns
-    return textwrap.wrap(text, max(width, 20), break_long_words=False, break_on_hyphens=False) or [text]
+    return [
+        line
+        for part in (title, counts)
+        for line in textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [part]
+    ]
 
 
 @commands.command("next")
