@@ -22,14 +22,20 @@ imported only here, and this module only when ``--executor ray`` is asked for. T
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import re
+import shutil
 import socket
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from readtrack.base.errors import ClusterError, UsageError
@@ -52,6 +58,10 @@ IMPATIENT = {"RAY_NUM_REDIS_GET_RETRIES": "3"}
 #: How many times a task whose worker or node died is run again.
 RETRIES = 2
 INSTALL = "pip install 'readtrack[ray]'"
+#: The file in the data dir that keeps what Ray says while readtrack connects (`ray_log`).
+RAY_LOG = "ray.log"
+#: What Ray says when the cluster asks for a token this driver lacks (token authentication).
+TOKEN_REFUSED = ("InvalidAuthToken", "AuthenticationError", "Authentication token is missing")
 
 
 def import_ray() -> Any:
@@ -111,42 +121,148 @@ def speaks_grpc(host: str, port: int) -> bool:
 
 def runtime_env() -> dict[str, Any]:
     """The job's ``runtime_env``: the user's plugin folder as its working directory, when it has plugins."""
-    from readtrack.batch.ray_worker import SHIPPED_PLUGINS
     from readtrack.plugins.folders import plugin_inits, user_plugins_dir
 
     folder = user_plugins_dir()
     if folder is None or not plugin_inits(folder):
         return {}
     excludes = ["__pycache__/", "*.pyc", ".git/", ".venv/"]  # (".*" would leave out everything: Ray's rule)
-    return {"working_dir": os.fspath(folder), "excludes": excludes, "env_vars": {SHIPPED_PLUGINS: "1"}}
+    hook = "readtrack.batch.ray_worker.use_shipped_plugins"  # the worker's plugin folder: Ray's copy
+    return {"working_dir": os.fspath(folder), "excludes": excludes, "worker_process_setup_hook": hook}
 
 
 def connect(address: str | None, cpus: int | None) -> Any:
     """Ray, connected to the cluster at ``address`` (`cluster_address`), or to a Ray started here with
-    ``cpus`` CPUs on loopback only (`LOOPBACK`); once per process."""
+    ``cpus`` CPUs on loopback only (`LOOPBACK`); once per process: another cluster than the one this process
+    uses is refused in one line. Nothing of the process is left changed: Ray's settings (`LOOPBACK`,
+    `IMPATIENT`) are in its environment only while it loads and starts (the processes of a Ray started here
+    inherit them), and what Ray says meanwhile goes to `ray_log`, named by the error it explains. A Ray
+    started here keeps its session folder in a temporary folder of its own, stopped and removed as the
+    process ends (`shutdown`)."""
     target = cluster_address(address)
-    # before Ray is imported: it reads these once, as it loads
-    os.environ.update(LOOPBACK if target is None else {k: os.environ.get(k, v) for k, v in IMPATIENT.items()})
-    ray = import_ray()
-    if ray.is_initialized():
-        return ray
-    # Ray's own lines (the token authentication it turns on, the instance it started) are not the user's
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
-    try:
+    settings = LOOPBACK if target is None else {k: os.environ.get(k, v) for k, v in IMPATIENT.items()}
+    with _environment(settings):  # before Ray is imported: it reads some of these once, as it loads
+        ray = import_ray()
+        if ray.is_initialized():
+            return _the_same(ray, target)
         if target is not None:
             check_reachable(target)
-            ray.init(address=target, runtime_env=runtime_env(), **quiet)
-        else:
-            ray.init(  # "local": a new Ray, never the one `ray start` left on this machine
-                address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
-                runtime_env=runtime_env(), **quiet,
-            )  # fmt: skip
-    except ClusterError:
-        raise
-    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
-        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ClusterError(f"cannot use the Ray cluster at {target or 'this machine'}: {line}") from None
+        log = ray_log()
+        temp = None if target is not None else _temp_dir()
+        # Ray's own lines (the token authentication it turns on, the instance it started) are not the user's
+        quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+        try:
+            with _stderr_to(log):  # its C++ client's lines (retries, refusals) are written on descriptor 2
+                if temp is None:
+                    ray.init(address=target, runtime_env=runtime_env(), **quiet)
+                else:
+                    ray.init(  # "local": a new Ray, never the one `ray start` left on this machine
+                        address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
+                        runtime_env=runtime_env(), _temp_dir=os.fspath(temp), **quiet,
+                    )  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+            raise ClusterError(_why_not(err, target, log)) from None
+    _CONNECTED.update(target=target, temp=temp)
+    if temp is not None:
+        atexit.register(shutdown)  # after Ray's own: run before it
     return ray
+
+
+#: What this process's `connect` connected to: ``target`` (None: a Ray of its own) and ``temp``, the
+#: temporary folder of a Ray of its own.
+_CONNECTED: dict[str, Any] = {}
+
+
+def ray_log() -> Path:
+    """Where Ray's own lines go while readtrack connects (``ray.log`` in the data dir, the last connect's)."""
+    from readtrack.base.paths import data_dir
+
+    return data_dir() / RAY_LOG
+
+
+def shutdown() -> None:
+    """Leave the Ray this process connected to; a Ray of its own is stopped and its folder removed."""
+    ray = import_ray()
+    temp = _CONNECTED.pop("temp", None)
+    _CONNECTED.clear()
+    if ray.is_initialized():
+        with contextlib.suppress(OSError), _stderr_to(ray_log(), append=True):
+            ray.shutdown()
+    if temp is not None:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _the_same(ray: Any, target: str | None) -> Any:
+    """``ray``, already initialised in this process, when it is the cluster ``target`` names; else a
+    ClusterError (Ray joins one cluster per process)."""
+    if "target" in _CONNECTED:
+        now = _CONNECTED["target"]
+        if now == target:
+            return ray
+    else:  # initialised by the process itself (a test, a notebook): whatever it is, unless another is named
+        now = ray.get_runtime_context().gcs_address
+        if target in (None, "auto", now) or (target or "").removeprefix("ray://") == now:
+            return ray
+    here = f"the Ray cluster at {now}" if now else "a Ray of its own"
+    asked = f"the one at {target}" if target else "a Ray of its own"
+    raise ClusterError(f"this process already uses {here}; {asked} needs a readtrack process of its own")
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment inside, and the environment as it was afterwards (what Ray
+    itself sets as it starts, ``PYTHONBREAKPOINT`` for its debugger, included)."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key in [key for key in os.environ if key not in saved]:
+            del os.environ[key]
+        os.environ.update({key: value for key, value in saved.items() if os.environ.get(key) != value})
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path, append: bool = False) -> Iterator[None]:
+    """Descriptor 2 (where Ray's C++ code writes) into ``path`` inside, the terminal's again afterwards."""
+    sys.stderr.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab" if append else "wb") as log:
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _temp_dir() -> Path:
+    """A folder of its own for a Ray started here (its sockets' paths must stay short: /tmp when the
+    system's temporary folder has a long name)."""
+    base = tempfile.gettempdir()
+    return Path(tempfile.mkdtemp(prefix="readtrack-ray-", dir=base if len(base) <= 40 else "/tmp"))
+
+
+def _why_not(err: BaseException, target: str | None, log: Path) -> str:
+    """The one line of a failed connect: token authentication named when Ray's lines say it refused us."""
+    said = str(err).strip()
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        lines = ""
+    where = target or "this machine"
+    if any(word in text for text in (said, lines) for word in TOKEN_REFUSED):
+        return (
+            f"the Ray cluster at {where} uses token authentication and refused this driver "
+            "(InvalidAuthToken): set RAY_AUTH_MODE=token, with the cluster's token in ~/.ray/auth_token "
+            f"or RAY_AUTH_TOKEN (Ray's own lines: {log})"
+        )
+    line = said.splitlines()[0] if said else type(err).__name__
+    return f"cannot use the Ray cluster at {where}: {line} (Ray's own lines: {log})"
 
 
 def resources(request: RunRequest) -> dict[str, Any]:
@@ -230,6 +346,8 @@ class _Batch:
         self.started: dict[int, float] = {}
         self.where: dict[int, tuple[str, str]] = {}
         self.over: set[int] = set()  # runs whose end came through the inbox (their task is returning)
+        self.held: dict[int, dict[str, Any]] = {}  # that end, told with the run's outcome (`end`)
+        self.attempts: dict[int, int] = {}  # how many times each run has started
 
     def run(self, cancel: threading.Event | None) -> list[Outcome]:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -273,17 +391,23 @@ class _Batch:
         return [self.ended[i] for i in range(len(self.requests))]
 
     def drain(self) -> None:
-        """Hand on every event the inbox holds, in order."""
+        """Hand on every event the inbox holds, in order; an attempt's own ``job end`` is held back and told
+        with its outcome (`end`), so that each attempt ends once, and its outcome after all its events."""
         for i, event in self.ray.get(self.inbox.take.remote()):
             request = self.requests[i]
             if events.is_job(event, "start"):
+                self.attempts[i] = self.attempts.get(i, 0) + 1
                 if i in self.where:  # a second attempt: the first one's node or worker died
-                    self.tell(request, self._retried(i))
+                    self.tell(request, self._retried(i))  # the lost attempt's one end
                     self.over.discard(i)  # the first attempt may have ended before its node died
+                    self.held.pop(i, None)
+                    event = {**event, "attempt": self.attempts[i]}
                 self.where[i] = (str(event.get("node")), str(event.get("host")))
                 self.started[i] = time.perf_counter()
             elif events.is_job(event, "end"):
                 self.over.add(i)
+                self.held[i] = event
+                continue
             elif event.get("type") == events.RECORD:
                 self.records[i] = event["record"]
             self.tell(request, event)
@@ -300,29 +424,34 @@ class _Batch:
         return events.job_end(request.plugin, request.seed, "retried", lost, wall, retry=True)
 
     def end(self, i: int, ref: Any) -> None:
-        """Take request ``i``'s outcome from its finished task (refusals stop the batch)."""
+        """Take request ``i``'s outcome from its finished task (refusals stop the batch); tell its attempt's
+        end (the node's, held by `drain`, or one said here when the task gave none), then the outcome."""
         ray, request = self.ray, self.requests[i]
         exceptions = ray.exceptions
         wall = time.perf_counter() - self.started[i]
+        held = self.held.pop(i, None)
         try:
             answer = ray.get(ref)
         except exceptions.RayTaskError as err:  # the task itself raised: readtrack's own bug on the worker
             outcome = Outcome(request, None, 1, f"the Ray task failed: {err.cause!r}", wall, output=str(err))
+            held = None
         except exceptions.RayError as err:  # its worker or node died, more often than retried
             line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             tries = self.retries + 1
             outcome = Outcome(request, None, 1, f"its Ray worker was lost {tries} times: {line}", wall)
+            held = None
         else:
             if answer.refused is not None:
                 raise ClusterError(answer.refused)
             outcome = answer.outcome
             if outcome.record is not None:
                 outcome.record.info.environment.update({"node": answer.node, "host": answer.host})
-        if outcome.record is None:
-            if i not in self.where:  # it never started: said as a start and an end, as the pool says it
-                self.tell(request, events.job_start(request.plugin, request.seed))
-            end = events.job_end(request.plugin, request.seed, "error", outcome.error, outcome.wall_s)
-            self.tell(request, end)
+        if i not in self.where:  # it never started: said as a start and an end, as the pool says it
+            self.tell(request, events.job_start(request.plugin, request.seed))
+        if held is None:
+            status = outcome.record.status if outcome.record is not None else "error"
+            held = events.job_end(request.plugin, request.seed, status, outcome.error, outcome.wall_s)
+        self.tell(request, held)
         self.ended[i] = outcome
         if self.on_end is not None:
             self.on_end(outcome)

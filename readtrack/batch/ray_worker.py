@@ -5,7 +5,10 @@
 this machine's pool does (`readtrack.batch.pool.run_jobs`): in a fresh child forked from a fork server
 that imported torch once, so the run gives the numbers it gives alone. The fork servers are kept by the
 Ray worker process between its tasks (`_SERVERS`): a sweep of quick runs pays torch's import once per Ray
-worker, not once per run. Events go to the driver's :class:`Inbox` (an actor on the driver's node) in
+worker, not once per run. They are kept by the GPUs they see: Ray sets ``CUDA_VISIBLE_DEVICES`` in its worker
+for each GPU task, to the GPUs it gave that task, and a fork server (and every child it forks) keeps the
+value it started with; so a task runs on servers started with its own GPUs (`servers`), never on those of
+an earlier task that had others. Events go to the driver's :class:`Inbox` (an actor on the driver's node) in
 batches, every `FLUSH_S` and at each stage's start and end, the last batch delivered before the task
 returns, so the driver has every event of a run before its outcome.
 
@@ -30,11 +33,24 @@ from readtrack.plugins import events
 
 #: Seconds between two batches of events sent to the driver while a run goes on.
 FLUSH_S = 0.2
-#: Set in a job's ``runtime_env`` when the driver ships the user's plugin folder: the task's working
-#: directory is then that folder, unpacked by Ray on this node.
-SHIPPED_PLUGINS = "READTRACK_SHIPPED_PLUGINS"
+#: The variable by which Ray gives a task its GPUs (and a fork server keeps those it started with).
+VISIBLE = "CUDA_VISIBLE_DEVICES"
 
-_SERVERS: list[_Worker] = []  # this Ray worker's fork servers, idle between tasks
+_SERVERS: dict[str | None, list[_Worker]] = {}  # this Ray worker's idle fork servers, by their `VISIBLE`
+
+
+def use_shipped_plugins() -> None:
+    """The job's ``worker_process_setup_hook`` when the driver ships the user's plugin folder: Ray runs it in
+    each of the job's worker processes as it starts them, before any task, in the folder's copy on this node
+    (its working directory), which becomes the worker's plugin folder (``READTRACK_PLUGINS_DIR``), as the
+    job's ``env_vars`` would, had Ray said where the copy lies; the fork servers inherit it."""
+    os.environ["READTRACK_PLUGINS_DIR"] = os.getcwd()
+
+
+def servers() -> list[_Worker]:
+    """The idle fork servers for this task: those started with the GPUs Ray gave it (`VISIBLE` as Ray set it
+    for this task; a CPU task's, whatever it is, is the key of the servers it starts too)."""
+    return _SERVERS.setdefault(os.environ.get(VISIBLE), [])
 
 
 class Inbox:
@@ -65,8 +81,9 @@ class NodeOutcome:
 class _Sender:
     """Buffers a run's events and sends them to the inbox in batches (see the module docstring)."""
 
-    def __init__(self, inbox: Any, index: int, node: str, host: str) -> None:
+    def __init__(self, inbox: Any, index: int, node: str, host: str, gpus: list[str]) -> None:
         self.inbox, self.index, self.node, self.host = inbox, index, node, host
+        self.where: dict[str, Any] = {"node": node, "host": host, **({"gpus": gpus} if gpus else {})}
         self.buffer: list[tuple[int, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -74,8 +91,8 @@ class _Sender:
         self.thread.start()
 
     def add(self, event: dict[str, Any]) -> None:
-        if event.get("type") == events.JOB:  # where it runs, with its start and its end
-            event = {**event, "node": self.node, "host": self.host}
+        if event.get("type") == events.JOB:  # where it runs (its GPUs too), with its start and its end
+            event = {**event, **self.where}
         with self.lock:
             self.buffer.append((self.index, event))
         if event.get("type") in (events.STAGE, events.RECORD, events.ERROR, events.JOB):
@@ -112,9 +129,9 @@ def where() -> tuple[str, str]:
 def run_on_node(request_json: str, index: int, driver: dict[str, str], inbox: Any) -> NodeOutcome:
     """The Ray task: run one request here, its events to ``inbox`` under ``index`` (see the module
     docstring). ``driver`` is the driver's `code_identity` of the request's plugin."""
+    import ray
+
     node, host = where()
-    if os.environ.get(SHIPPED_PLUGINS):
-        os.environ["READTRACK_PLUGINS_DIR"] = os.getcwd()
     request = RunRequest.from_json(request_json)
     mine = code_identity(request.plugin)
     if mine != driver:
@@ -123,10 +140,10 @@ def run_on_node(request_json: str, index: int, driver: dict[str, str], inbox: An
             f"{identity_text(request.plugin, driver)}: install the same code on every node"
         )
         return NodeOutcome(None, node, host, refused=line)
-    sender = _Sender(inbox, index, node, host)
+    sender = _Sender(inbox, index, node, host, [str(gpu) for gpu in ray.get_gpu_ids()])
     try:
         (outcome,) = run_jobs(
-            [request], workers=1, on_event=lambda job, event: sender.add(event), keep=_SERVERS
+            [request], workers=1, on_event=lambda job, event: sender.add(event), keep=servers()
         )
     except JobsCancelled:
         sender.close()  # the cancelled run's own record, for the driver to keep
