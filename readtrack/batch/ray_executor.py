@@ -4,19 +4,25 @@
 asks for ``num_cpus`` = the run's threads and, for ``--device cuda``, one GPU; Ray places it. The cluster is
 the one at ``--address``, else at Ray's own ``RAY_ADDRESS``, else a Ray started for the command on this
 machine with the CPUs of ``--jobs``, listening on loopback only and without a dashboard (Ray's dashboard
-and job API run whatever is sent to them, unauthenticated: `LOOPBACK`). A cluster that cannot be reached is
-one line and exit 2 (`ClusterError`) within `CONNECT_S`.
+and job API run whatever is sent to them, unauthenticated: `LOOPBACK`), its session folder a temporary one,
+removed as the process ends (`shutdown`). A cluster that cannot be reached is one line and exit 2
+(`ClusterError`) within `CONNECT_S`; one that refuses this driver for want of its token says so, with the fix;
+what Ray itself says meanwhile goes to the data dir's ``ray.log`` (`ray_log`), not to the terminal. A process
+joins one cluster (`connect`), and its environment is left as it was.
 
 While runs go on, their events come back through an inbox actor on the driver's node, so progress looks as
 it does locally; the driver alone writes the history (`readtrack.batch.groups`), and each record names the
-Ray node and the host that ran it (``environment.node``, ``environment.host``). A task whose worker or node
-dies is run again by Ray, `RETRIES` times at most, and its outcome is taken once, from the attempt that
+Ray node and the host that ran it (``environment.node``, ``environment.host``). Each attempt has one ``job``
+start and one ``job`` end: the node's end is held until the run's outcome is taken, and told just before it.
+A task whose worker or node dies is run again by Ray, `RETRIES` times at most (the lost attempt ends
+``retried``, the next starts with its ``attempt``), and its outcome is taken once, from the attempt that
 finished. A worker whose readtrack or plugin code differs from the driver's refuses the run, and the batch
 stops with one line naming both (`readtrack.batch.identity`). Ctrl+C cancels every task (each run records
 itself as cancelled within the grace, as locally) and raises `JobsCancelled` with what had finished.
 
 The user's plugin folder (``READTRACK_PLUGINS_DIR``, or ``plugins/`` beside papers.yaml) travels with the
-job as its ``runtime_env`` working directory; built-in plugins run where readtrack is installed. Ray is
+job as its ``runtime_env`` working directory, made each worker's plugin folder by the job's setup hook
+(`readtrack.batch.ray_worker.use_shipped_plugins`); built-in plugins run where readtrack is installed. Ray is
 imported only here, and this module only when ``--executor ray`` is asked for. Torch-free.
 """
 
