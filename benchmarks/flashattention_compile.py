@@ -49,10 +49,100 @@ class Build:
     registers: int | None
     spill_bytes: int | None
     error: str | None = None
+    features: str = ""  # ladder builds: which Hopper instructions the build uses (see hopper_features)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.shared <= SHARED_LIMIT[self.arch]
+
+
+def hopper_features(asm: dict[str, Any]) -> str:
+    """What a build asks Hopper for, read off its IR and PTX: ``wgmma`` (the warpgroup MMA), ``tma`` (bulk
+    tensor copies), ``ws`` (warp-specialized partitions in the TTGIR), ``setmaxnreg`` (register re-allocation
+    between them), ``fp8`` (e4m3 MMA operands)."""
+    ptx, ttgir = asm.get("ptx", ""), str(asm.get("ttgir", ""))
+    found = [
+        ("wgmma", "wgmma.mma_async" in ptx),
+        ("tma", "cp.async.bulk.tensor" in ptx),
+        ("ws", "ttg.warp_specialize" in ttgir),
+        ("setmaxnreg", "setmaxnreg" in ptx),
+        ("fp8", ".e4m3" in ptx),
+    ]
+    return ", ".join(name for name, present in found if present)
+
+
+def ladder_module() -> Any:
+    try:
+        import readtrack_plugins.flashattention.hopper_kernels as module
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import plugins.flashattention.hopper_kernels as module
+    return module
+
+
+def compile_rung(
+    rung_name: str, arch: int, dtype: str, head_dim: int, causal: bool, config: tuple[int, int, int, int]
+) -> Build:
+    """One build of the ladder's kernel (plugins/flashattention/hopper_kernels.py) for ``rung_name``."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    hk = ladder_module()
+    rung = hk.RUNGS[rung_name]
+    fn = hk._ladder_fwd_kernel.fn
+    block_m, block_n, warps, stages = config
+    block_d = max(16, triton.next_power_of_2(head_dim))
+    element = "fp8e4nv" if rung.fp8 else DTYPES[dtype][0][1:]
+    constexprs: dict[str, Any] = {
+        "HEAD_DIM": block_d if rung.fp8 else head_dim,
+        "BLOCK_D": block_d,
+        "CAUSAL": causal,
+        "DEEP": rung.deep_pipeline,
+        "OVERLAP": rung.overlap,
+        "PERSISTENT": rung.persistent,
+        "WARP_SPECIALIZE": rung.warp_specialize,
+        "FP8": rung.fp8,
+        "QUANT_BLOCK": hk.QUANT_BLOCK,
+        "PRECISION": "ieee" if dtype == "fp32" else "tf32",
+        "UPCAST": False,
+        "BLOCK_M": block_m,
+        "BLOCK_N": block_n,
+    }
+    v_block = f"{block_d},{block_n}" if rung.fp8 else f"{block_n},{block_d}"
+    signature: dict[str, str] = {
+        "desc_q": f"tensordesc<{element}[{block_m},{block_d}]>",
+        "desc_k": f"tensordesc<{element}[{block_n},{block_d}]>",
+        "desc_v": f"tensordesc<{element}[{v_block}]>",
+        "desc_o": f"tensordesc<{DTYPES[dtype][0][1:]}[{block_m},{block_d}]>",
+        "O": DTYPES[dtype][0],
+        "qk_scale": "fp32",
+    }
+    for name in fn.arg_names:
+        if name in constexprs:
+            signature[name] = "constexpr"
+        elif name in ("LSE", "Q_SCALE", "K_SCALE", "V_SCALE"):
+            signature[name] = "*fp32"
+        signature.setdefault(name, "i32")
+    signature = {name: signature[name] for name in fn.arg_names}
+    source = ASTSource(fn, signature, constexprs={(fn.arg_names.index(k),): v for k, v in constexprs.items()})
+    start = time.perf_counter()
+    label = f"ladder:{rung_name}"
+    try:
+        built = triton.compile(
+            source, target=GPUTarget("cuda", arch, 32), options={"num_warps": warps, "num_stages": stages}
+        )
+    except Exception as err:  # a compile error is the finding
+        line = str(err).strip().splitlines()
+        return Build(
+            arch, label, dtype, head_dim, causal, config, 0.0, 0, None, None, line[0] if line else "?"
+        )
+    seconds = time.perf_counter() - start
+    registers, spills = ptxas_usage(built.asm["ptx"], arch)
+    return Build(
+        arch, label, dtype, head_dim, causal, config, seconds, built.metadata.shared, registers, spills,
+        features=hopper_features(built.asm),
+    )  # fmt: skip
 
 
 def kernel_module() -> Any:
@@ -184,9 +274,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--first-run", action="store_true", help="what a first quick CUDA run compiles (sm_90)"
     )
+    parser.add_argument(
+        "--ladder",
+        nargs="*",
+        metavar="RUNG",
+        help="the FlashAttention-3 ladder's rungs (hopper_kernels.RUNGS; none named: every rung above fa2), "
+        "every candidate, for --arch 90, --dtype and --head-dim, causal and not",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
 
+    if args.ladder is not None:
+        return _compile_ladder(args)
     if args.first_run:
         variants = [(90, kernel, dtype, d, causal) for kernel, dtype, d, causal in FIRST_RUN]
     else:
@@ -237,6 +336,52 @@ def main(argv: list[str] | None = None) -> int:
             "builds": [asdict(b) for b in builds],
         }
         (RESULTS / name).write_text(json.dumps(data, indent=1) + "\n")
+    return 1 if failed else 0
+
+
+def _compile_ladder(args: argparse.Namespace) -> int:
+    hk = ladder_module()
+    rungs = args.ladder or [name for name in hk.RUNGS if name != "fa2"]
+    dtypes = [d for d in args.dtype if d != "fp32"] or ["bf16"]
+    builds: list[Build] = []
+    print(
+        "| rung | dtype | d | causal | BLOCK_M×BLOCK_N, warps, stages | compile (s) | shared (KiB) "
+        "| registers | spilled bytes | uses | ok |"
+    )
+    print("|---|---|---:|---|---|---:|---:|---:|---:|---|---|")
+    for rung_name in rungs:
+        rung = hk.RUNGS[rung_name]
+        for dtype in dtypes:
+            for d in args.head_dim:
+                block_d = max(16, 1 << (d - 1).bit_length())
+                for causal in (False, True):
+                    for config in hk.candidates(rung, 8 if rung.fp8 else 16, block_d):
+                        build = compile_rung(rung_name, 90, dtype, d, causal, config)
+                        builds.append(build)
+                        m, n, w, s = config
+                        verdict = "✓" if build.ok else f"✗ {build.error or 'shared memory over the limit'}"
+                        print(
+                            f"| {rung_name} | {dtype} | {d} | {causal} | {m}×{n}, {w}, {s} "
+                            f"| {build.seconds:.1f} "
+                            f"| {build.shared / 1024:.0f} | {build.registers} | {build.spill_bytes} "
+                            f"| {build.features} | {verdict} |",
+                            flush=True,
+                        )
+    failed = [b for b in builds if not b.ok]
+    total = sum(b.seconds for b in builds)
+    summary = f"{len(builds)} ladder compiles in {total:.0f} s; {len(failed)} failed"
+    print(f"\n{summary}")
+    if not args.no_write:
+        import triton
+
+        RESULTS.mkdir(exist_ok=True)
+        data = {
+            "command": "python benchmarks/flashattention_compile.py --ladder " + " ".join(rungs),
+            "triton": triton.__version__,
+            "summary": summary,
+            "builds": [asdict(b) for b in builds],
+        }
+        (RESULTS / "flashattention_ladder_compile.json").write_text(json.dumps(data, indent=1) + "\n")
     return 1 if failed else 0
 
 

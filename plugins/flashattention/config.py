@@ -7,7 +7,10 @@ flash attention in tiles of 32 × 32 driving the steps and naive attention on th
 turn one and the run reports its targets without asserting them. ``block`` is the ablation switch: the tile
 size B_r = B_c of the PyTorch tiles, 32 leaving a short last tile of 5; a block of 64 (≥ N) is one tile, the
 online softmax never rescales and the tiling is gone, while small blocks rescale at every one of many tiles.
-The Triton kernel (``--impl triton``) picks its own tiles and ignores it.
+The Triton kernel (``--impl triton``) picks its own tiles and ignores it; ``kernel`` chooses its forward
+pass, a rung of the FlashAttention-3 ladder (hopper_kernels.py): ``fa2`` the FlashAttention-2 kernel, then
+TMA loads, deeper pipelining, GEMM-softmax overlap, a persistent grid, warp specialization, FP8
+(forward-only: the train stage refuses it).
 """
 
 from __future__ import annotations
@@ -33,3 +36,9 @@ class Config:
         37, low=1, high=1024, help="digits to reverse (the difficulty; N)", paper="N up to 64K"
     )
     vocab: int = knob(10, low=2, high=1000, help="symbols a position can hold (chance is 1/vocab)")
+    kernel: str = knob(
+        "fa2",
+        choices=("fa2", "tma", "stages", "overlap", "persistent", "ws", "fp8"),  # hopper_kernels.RUNGS
+        help="the Triton forward (--impl triton): a rung of the FlashAttention-3 ladder; fp8 is forward-only",
+        paper="FlashAttention-3 (arXiv 2407.08608) §3.1-3.3",
+    )

@@ -63,6 +63,11 @@ WRONG_OUTPUT = 2e-2  # max|out − reference| / max|reference| above which a row
 # see up to 1.0e-2 at N ≤ 100: bf16 keeps 8 bits, and P and dS are rounded to bf16 before their products);
 # the bugs this is for (NaN, a lost D_i or τ, a shifted mask, gradients of the wrong head) are off by O(1).
 WRONG_GRADIENTS = 5e-2
+# FP8 rows (ladder:fp8): e4m3 keeps 3 mantissa bits, so a correct kernel's output is off by several per cent
+# of
+# the largest output (the interpreter's tests see up to 0.09 at N ≤ 130); the bugs this is for are off by
+# O(1).
+WRONG_OUTPUT_FP8 = 0.25
 # The gradients compared: the last batch element's last two heads, whose offsets into the tensors are the
 # largest (a head's gradients depend on that head alone, so the slice is exact).
 _CHECKED = (slice(-1, None), slice(-2, None))
@@ -126,13 +131,58 @@ def _naive_attention(q: Any, k: Any, v: Any, causal: bool) -> Any:
     return torch.softmax(s, dim=-1) @ v
 
 
+LADDER = "ladder:"  # an implementation named ladder:RUNG is that rung of hopper_kernels.RUNGS
+
+
+def _ladder_attend(name: str) -> Attend | str:
+    """The forward of rung ``name`` (``ladder:fp8``: the kernel alone, on operands quantized once per input;
+    ``ladder:fp8+quant``: quantization included in each call). The bf16 rungs are differentiable through
+    FlashAttention-2's backward."""
+    try:
+        from . import hopper_kernels as hk
+    except ImportError as exc:
+        return f"not importable: {exc}"
+    rung = name[len(LADDER) :]
+    if rung == "fp8+quant":
+
+        def quantizing(q: Any, k: Any, v: Any, causal: bool) -> Any:
+            return hk.fp8_forward(q, k, v, causal)[0]
+
+        return quantizing
+    if rung == "fp8":
+        cache: dict[tuple[int, ...], Any] = {}
+
+        def fp8_kernel(q: Any, k: Any, v: Any, causal: bool) -> Any:
+            key = (q.data_ptr(), k.data_ptr(), v.data_ptr(), *q.shape, k.shape[2])
+            if key not in cache:
+                cache.clear()
+                cache[key] = hk.quantize_fp8(q, k, v)
+            (q8, k8, vt8), scales, width = cache[key]
+            batch, heads, n_q, d = q.shape
+            shape = (batch, heads, n_q, k.shape[2], width)
+            return hk.fp8_attention(
+                q8, k8, vt8, scales, shape, d, causal, 1.0 / math.sqrt(d), q.dtype, hk.QUANT_BLOCK
+            )[0]
+
+        return fp8_kernel
+    if rung not in hk.RUNGS:
+        return f"no rung {rung!r} (hopper_kernels.RUNGS: {', '.join(hk.RUNGS)})"
+
+    def attend(q: Any, k: Any, v: Any, causal: bool, _rung: str = rung) -> Any:
+        return hk.flash_attention_rung(q, k, v, causal, kernel=_rung)
+
+    return attend
+
+
 def implementations(names: list[str], tiles_block: int) -> dict[str, Attend | str]:
     """Each requested implementation as a callable, or as the reason it cannot run here."""
     import torch.nn.functional as F
 
     found: dict[str, Attend | str] = {}
     for name in names:
-        if name == "triton":
+        if name.startswith(LADDER):
+            found[name] = _ladder_attend(name)
+        elif name == "triton":
             try:
                 from .triton_kernel import flash_attention_triton
             except ImportError as exc:
@@ -218,6 +268,7 @@ class Options:
     tokens: int = TOKENS
     hidden: int = HIDDEN
     device: str = "cuda:0"
+    bwd_kernels: list[str] | None = None  # the ladder's rungs timed forward + backward too (None: every one)
 
 
 def _free_memory() -> None:
@@ -277,9 +328,15 @@ def run_benchmark(
                         continue
                     if name == "triton" and n == options.seq_lens[0]:
                         log(f"triton, d={head_dim}, causal={causal}: compiling and autotuning (minutes)")
+                    rung = name.removeprefix(LADDER)
+                    if name.startswith(LADDER) and (
+                        rung.startswith("fp8")  # forward-only, as FlashAttention-3's FP8
+                        or (options.bwd_kernels is not None and rung not in options.bwd_kernels)
+                    ):
+                        case_rows = [row for row in case_rows if row.mode == "fwd"]
                     max_err = _check_output(attend, q, k, v, causal, reference)
                     grad_err, unchecked = None, ""
-                    if "fwd+bwd" in options.modes:
+                    if any(row.mode == "fwd+bwd" for row in case_rows):
                         grad_err, unchecked = _check_gradients(attend, q, k, v, do, causal, reference_grads)
                     for row in case_rows:
                         row.max_err = max_err
@@ -393,13 +450,29 @@ def _measure(
         row.peak_fraction = row.tflops / peak
         if row.tflops > peak:
             notes.append(f"TIMING BUG: {row.tflops:.0f} TFLOP/s is above the device's peak {peak:.0f}")
-    if row.max_err is not None and not row.max_err <= WRONG_OUTPUT:
+    limit = WRONG_OUTPUT_FP8 if row.impl.startswith(LADDER + "fp8") else WRONG_OUTPUT
+    if row.max_err is not None and not row.max_err <= limit:
         notes.append(f"WRONG OUTPUT: max error {row.max_err:.1e} against the reference")
     if row.mode == "fwd+bwd" and row.grad_err is not None and not row.grad_err <= WRONG_GRADIENTS:
         notes.append(f"WRONG GRADIENTS: dQ/dK/dV error {row.grad_err:.1e} against float64 attention")
     if row.impl == "triton":
         notes.append(_triton_configs())
+    elif row.impl.startswith(LADDER) and row.impl != LADDER + "fa2":
+        notes.append(_ladder_config())
     row.note = "; ".join(note for note in notes if note)
+
+
+def _ladder_config() -> str:
+    """The config the autotuner chose for the ladder's kernel in the last call, e.g. 'fwd 128×64 w8 s4'."""
+    try:
+        from . import hopper_kernels as hk
+    except ImportError:
+        return ""
+    config = getattr(hk._ladder_fwd_kernel, "best_config", None)
+    if config is None:
+        return ""
+    kw = config.kwargs
+    return f"fwd {kw['BLOCK_M']}×{kw['BLOCK_N']} w{config.num_warps} s{config.num_stages}"
 
 
 def _triton_configs() -> str:
@@ -478,7 +551,15 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
     parser.add_argument("--head-dims", type=int, nargs="+", default=list(HEAD_DIMS), metavar="D")
     parser.add_argument("--causal", choices=("both", "yes", "no"), default="both")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--impls", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS))
+    parser.add_argument("--impls", nargs="+", choices=IMPLEMENTATIONS, default=None)
+    parser.add_argument(
+        "--kernels",
+        nargs="*",
+        metavar="RUNG",
+        help="the FlashAttention-3 ladder (hopper_kernels.RUNGS; none named: every rung): rows ladder:RUNG, "
+        "and ladder:fp8+quant with the quantization timed too; then the ladder's table and its errors "
+        "against float64. Without --impls, only sdpa-flash and sdpa-cudnn beside it",
+    )
     parser.add_argument(
         "--tiles-max-n", type=int, default=4096, help="largest N for torch-tiles (default 4096)"
     )
@@ -487,6 +568,14 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
     )
     parser.add_argument(
         "--quick", action="store_true", help="shorter timing per row (readtrack.runner.bench quick)"
+    )
+    parser.add_argument(
+        "--bwd-kernels",
+        nargs="+",
+        metavar="RUNG",
+        default=None,
+        help="with --kernels: the rungs also timed forward + backward (default: every differentiable one; "
+        "their backward is FlashAttention-2's, so the rows differ by their forward alone)",
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN, help=f"default {DEFAULT_MARKDOWN}")
@@ -497,7 +586,8 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
         head_dims=args.head_dims,
         causal=causal,
         modes=args.modes,
-        impls=args.impls,
+        impls=_impls(args.impls, args.kernels),
+        bwd_kernels=args.bwd_kernels,
         tiles_max_n=args.tiles_max_n,
         tiles_block=args.tiles_block,
         quick=args.quick,
@@ -505,8 +595,170 @@ def _parse(argv: list[str] | None) -> tuple[Options, Path, Path]:
     return options, args.json, args.markdown
 
 
+def _impls(impls: list[str] | None, kernels: list[str] | None) -> list[str]:
+    if kernels is None:
+        return impls or list(IMPLEMENTATIONS)
+    if not kernels:
+        from . import hopper_kernels as hk
+
+        kernels = list(hk.RUNGS)
+    ladder = [LADDER + k for k in kernels] + ([LADDER + "fp8+quant"] if "fp8" in kernels else [])
+    return ladder + (impls if impls is not None else ["sdpa-flash", "sdpa-cudnn"])
+
+
+def ladder_table(rows: list[Row]) -> str:
+    """The ladder as the FlashAttention-3 paper's ablation: per head dim, mask and mode, each rung's TFLOP/s
+    and
+    the factor it adds over the rung it stands on (``Rung.over``), beside SDPA's flash and cuDNN backends."""
+    from . import hopper_kernels as hk
+
+    rates = {(r.impl, r.mode, r.seq_len, r.head_dim, r.causal): r.tflops for r in rows}
+    impls = list(dict.fromkeys(r.impl for r in rows))
+    order = [LADDER + name for name in hk.RUNGS] + [LADDER + "fp8+quant"]
+    rungs = sorted(
+        (i for i in impls if i.startswith(LADDER)), key=lambda i: order.index(i) if i in order else 99
+    )
+    others = [i for i in impls if i in ("sdpa-flash", "sdpa-cudnn", "triton")]
+    lines: list[str] = []
+    for d, causal, mode in dict.fromkeys((r.head_dim, r.causal, r.mode) for r in rows):
+        ns = sorted({r.seq_len for r in rows if (r.head_dim, r.causal, r.mode) == (d, causal, mode)})
+        cols = [i for i in rungs + others if any(rates.get((i, mode, n, d, causal)) for n in ns)]
+        if not cols:
+            continue
+        lines += [
+            f"\n{mode}, d = {d}, {'causal' if causal else 'not causal'}: "
+            "TFLOP/s (× over the rung below it)\n",
+            "| N | " + " | ".join(c.removeprefix(LADDER) for c in cols) + " | best rung / cudnn |",
+            "|---:|" + "---:|" * (len(cols) + 1),
+        ]
+        for n in ns:
+            cells = []
+            for c in cols:
+                rate = rates.get((c, mode, n, d, causal))
+                rung = hk.RUNGS.get(c.removeprefix(LADDER))
+                base = rates.get((LADDER + rung.over, mode, n, d, causal)) if rung and rung.over else None
+                text = "" if rate is None else f"{rate:.0f}"
+                if rate and base:
+                    text += f" ({rate / base:.2f}×)"
+                cells.append(text)
+            top = max((rates.get((c, mode, n, d, causal)) or 0.0 for c in rungs if "+" not in c), default=0.0)
+            cudnn = rates.get(("sdpa-cudnn", mode, n, d, causal))
+            best = f"{top / cudnn:.2f}" if top and cudnn else ""
+            lines.append(f"| {n} | " + " | ".join(cells) + f" | {best} |")
+    return "\n".join(lines) + "\n"
+
+
+def ladder_accuracy(
+    kernels: list[str], head_dims: list[int], device: str = "cuda:0", n: int = 2048, heads: int = 8
+) -> list[dict[str, Any]]:
+    """Each rung's error against float64 attention on one shape per head dim and mask (batch 1, 8 heads,
+    N = 2048): max|out − ref| / max|ref| and ‖out − ref‖/‖ref‖ of the output, and the worst relative max
+    error of
+    dQ, dK, dV for the differentiable rungs. Inputs: standard normal with 0.1 % of the entries drawn from
+    N(0, 10²) instead, outliers as in the FlashAttention-3 paper's error test (§4.3); fp8 with and without
+    the Hadamard rotation."""
+    import torch
+
+    from . import hopper_kernels as hk
+
+    gen = torch.Generator(device=device).manual_seed(1)
+    results: list[dict[str, Any]] = []
+    for d in head_dims:
+        for causal in (False, True):
+            shape = (1, heads, n, d)
+
+            def draw(shape: tuple[int, ...] = shape) -> Any:
+                x = torch.randn(shape, device=device, generator=gen)
+                outliers = torch.rand(shape, device=device, generator=gen) < 1e-3
+                return torch.where(outliers, 10 * torch.randn(shape, device=device, generator=gen), x)
+
+            q, k, v, do = (draw().to(torch.bfloat16) for _ in range(4))
+            q64, k64, v64 = (t.double().requires_grad_() for t in (q, k, v))
+            ref64 = _naive_attention(q64, k64, v64, causal)
+            ref_grads = torch.autograd.grad(ref64, (q64, k64, v64), do.double())
+            ref = ref64.detach()
+            variants = [(k_, False) for k_ in kernels] + ([("fp8", True)] if "fp8" in kernels else [])
+            for name, rotate in variants:
+                entry: dict[str, Any] = {"rung": name + ("+hadamard" if rotate else ""), "head_dim": d}
+                entry["causal"] = causal
+                try:
+                    if name == "fp8":
+                        with torch.no_grad():
+                            out = hk.fp8_forward(q, k, v, causal, rotate=rotate)[0]
+                        grads = None
+                    else:
+                        qg, kg, vg = (t.detach().clone().requires_grad_() for t in (q, k, v))
+                        out = hk.flash_attention_rung(qg, kg, vg, causal, kernel=name)
+                        grads = torch.autograd.grad(out, (qg, kg, vg), do)
+                except Exception as exc:  # a rung that fails here is a finding, not the end of the run
+                    entry["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                    results.append(entry)
+                    continue
+                diff = out.detach().double() - ref
+                entry["max_err"] = float(diff.abs().max() / ref.abs().max())
+                entry["rel_l2"] = float(diff.norm() / ref.norm())
+                if grads is not None:
+                    entry["grad_err"] = max(
+                        float((g.double() - r).abs().max() / r.abs().max())
+                        for g, r in zip(grads, ref_grads, strict=True)
+                    )
+                results.append(entry)
+            del q64, k64, v64, ref64, ref, ref_grads
+            _free_memory()
+    return results
+
+
+def accuracy_table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| rung | d | causal | out max err | out ‖err‖/‖ref‖ | grads max err |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for e in results:
+        if "error" in e:
+            lines.append(f"| {e['rung']} | {e['head_dim']} | {e['causal']} | {e['error']} | | |")
+            continue
+        grad = f"{e['grad_err']:.1e}" if "grad_err" in e else "forward-only"
+        lines.append(
+            f"| {e['rung']} | {e['head_dim']} | {'yes' if e['causal'] else 'no'} | {e['max_err']:.1e} "
+            f"| {e['rel_l2']:.1e} | {grad} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_results(
+    env: dict[str, Any], rows: list[Row], accuracy: list[dict[str, Any]], json_path: Path, markdown_path: Path
+) -> None:
+    """The JSON (every row, the errors against float64) and the markdown made from it."""
+    from readtrack.api import atomic_write
+
+    data = {"environment": env, "rows": [asdict(r) for r in rows], "accuracy": accuracy}
+    atomic_write(json_path, json.dumps(data, indent=2) + "\n")
+    atomic_write(markdown_path, markdown_report(data))
+
+
+def markdown_report(data: dict[str, Any]) -> str:
+    """The markdown of a results JSON: its table, and where the ladder ran, its ablation and its errors."""
+    env, rows = data["environment"], [Row(**r) for r in data["rows"]]
+    title = f"FlashAttention CUDA benchmark: {env['device']}, {env['date']}"
+    peak = env["dense_bf16_peak_tflops"]
+    peak_line = f"dense bf16 peak {peak} TFLOP/s" if peak else "peak unknown for this device: no % of peak"
+    text = f"# {title}\n\ntorch {env['torch']} (CUDA {env['cuda']}), triton {env['triton']}; {peak_line}.\n\n"
+    text += markdown_table(rows)
+    if any(r.impl.startswith(LADDER) for r in rows):
+        text += f"\n## The ladder\n{ladder_table(rows)}"
+    if data.get("accuracy"):
+        text += f"\n## Errors against float64\n\n{accuracy_table(data['accuracy'])}"
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options, measure, print the table, write JSON and markdown. 2 when there is no CUDA."""
+    """Parse the options, measure, print the table, write JSON and markdown. 2 when there is no CUDA.
+    ``--tables-from FILE``: print the markdown of a results JSON written before (no GPU needed)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--tables-from"] and len(argv) == 2:
+        print(markdown_report(json.loads(Path(argv[1]).read_text(encoding="utf-8"))), end="")
+        return 0
     options, json_path, markdown_path = _parse(argv)
     import torch
 
@@ -516,26 +768,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from readtrack.api import atomic_write
 
     env = environment()
     print(f"# {env['device']} (sm {env['capability']}), torch {env['torch']}, triton {env['triton']}")
     print(markdown_table([]).rstrip())
-    rows = run_benchmark(
-        options,
-        report=lambda row: print(markdown_table([row]).splitlines()[-1], flush=True),
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
-    atomic_write(
-        json_path, json.dumps({"environment": env, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"
-    )
-    title = f"FlashAttention CUDA benchmark: {env['device']}, {env['date']}"
-    peak = env["dense_bf16_peak_tflops"]
-    peak_line = f"dense bf16 peak {peak} TFLOP/s" if peak else "peak unknown for this device: no % of peak"
-    atomic_write(
-        markdown_path,
-        f"# {title}\n\ntorch {env['torch']} (CUDA {env['cuda']}), triton {env['triton']}; {peak_line}.\n\n"
-        + markdown_table(rows),
-    )
+    done: list[Row] = []
+
+    def report(row: Row) -> None:  # each row printed, and the files rewritten: a run cut short keeps its rows
+        print(markdown_table([row]).splitlines()[-1], flush=True)
+        done.append(row)
+        write_results(env, done, [], json_path, markdown_path)
+
+    rows = run_benchmark(options, report=report, log=lambda line: print(line, file=sys.stderr, flush=True))
+    kernels = [i.removeprefix(LADDER) for i in options.impls if i.startswith(LADDER) and "+" not in i]
+    accuracy: list[dict[str, Any]] = []
+    if kernels:
+        print(ladder_table(rows))
+        accuracy = ladder_accuracy(kernels, options.head_dims, options.device)
+        print(accuracy_table(accuracy))
+    write_results(env, rows, accuracy, json_path, markdown_path)
     print(f"wrote {json_path} and {markdown_path}", file=sys.stderr)
     return 0

@@ -42,6 +42,7 @@ def flash_attention(
     *,
     block_r: int = 128,
     block_c: int = 128,
+    kernel: str = "fa2",
 ) -> torch.Tensor:
     """Exact attention softmax(τ·QKᵀ)V without materialising the N×N matrix.
 
@@ -49,7 +50,9 @@ def flash_attention(
     ``torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=scale)``,
     including its top-left alignment of the causal mask when N_q != N_k. ``block_r`` and ``block_c`` are
     the tile sizes B_r (rows of Q) and B_c (rows of K and V); any N works, the last tile may be short.
-    ``backend="triton"`` runs the fused GPU kernel from ``triton_kernel.py`` instead of the PyTorch tiles.
+    ``backend="triton"`` runs the fused GPU kernel from ``triton_kernel.py`` instead of the PyTorch tiles;
+    ``kernel`` then names its forward pass, a rung of the FlashAttention-3 ladder of ``hopper_kernels.py``
+    (``fa2``: the FlashAttention-2 kernel itself).
     """
     if backend == "triton":
         try:
@@ -61,6 +64,10 @@ def flash_attention(
                 "flashattention: backend 'triton' needs plugins/flashattention/triton_kernel.py and the "
                 f"triton package (pip install 'readtrack[triton]') on a GPU: {exc}"
             ) from exc
+        if kernel != "fa2":
+            from .hopper_kernels import flash_attention_rung
+
+            return flash_attention_rung(q, k, v, causal, scale, kernel=kernel)
         return flash_attention_triton(q, k, v, causal, scale)
     if backend != "torch":
         raise ValueError(f"flash_attention: unknown backend {backend!r}; use 'torch' or 'triton'")
