@@ -15,11 +15,13 @@ from tui_driver import main_screen, run_app, screen_text, settle, wait_until
 
 from readtrack.catalog import edits
 from readtrack.catalog.reader import load
+from readtrack.related.graph import Listing
+from readtrack.related.s2 import S2Paper
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.screens.dialogs import HelpScreen
 from readtrack.tui.screens.next_screen import NextScreen
 from readtrack.tui.screens.paper_view import PaperView
-from readtrack.tui.widgets.related_pane import RelatedList, RelatedPane
+from readtrack.tui.widgets.related_pane import RelatedList, RelatedPane, listing_heading
 
 LIST = """\
 version: 1
@@ -209,3 +211,50 @@ def test_n_ranks_what_to_read_next_once_a_paper_is_read_and_a_adds_one(small_lis
         await wait_until(pilot, lambda: "To read" in names(main), timeout=5)  # the list reloaded
 
     run_app(small_list, steps, size=NARROW)
+
+
+def test_the_related_headings_count_the_papers_listed_and_say_how_many_were_unresolved(
+    small_list: Path, s2: FakeS2
+) -> None:
+    """adamw's references are the real recorded ones (67 items, 23 of them with no paper on Semantic Scholar):
+    the heading counts the 44 that can be listed and says the 23 apart, at 80 columns (was "44 of 67")."""
+    from fakes2 import recorded
+
+    items = [
+        item
+        for name in ("00", "01")
+        for item in recorded(f"rec__test_get_paper_references__{name}.json")["body"]["data"]
+    ]
+    assert len(items) == 67 and sum(1 for item in items if not item["citedPaper"]["paperId"]) == 23
+    s2.record("adamw", "references", items)
+    s2.page_max = 50
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await pilot.press("p", "6")
+        await wait_until(pilot, lambda: len(rows_shown(app)) == 44 + 2, timeout=10)
+        assert "References: 44 (23 unresolved), most cited first" in screen_text(app)  # on screen, whole
+        headings = [str(part.heading) for part in app.screen.query_one(RelatedList).parts]
+        assert headings == [
+            "References: 44 (23 unresolved), most cited first",
+            "Citations: 2, most cited first",
+        ]
+
+    run_app(small_list, steps, size=NARROW)
+
+
+def test_a_heading_says_of_how_many_papers_and_the_unresolved_apart() -> None:
+    target = S2Paper("x", "T", citations=2507)
+
+    def heading(kind: str, fetched: int, unresolved: int, shown: int, complete: bool = True) -> str:
+        return str(listing_heading(kind, Listing(target, [], fetched, complete, [], unresolved), shown))
+
+    assert heading("References", 67, 23, 20) == "References: 20 of 44 (23 unresolved), most cited first"
+    assert heading("References", 44, 0, 20) == "References: 20 of 44, most cited first"
+    assert (
+        heading("References", 3, 3, 0)
+        == "References: none it has a paper for (3 unresolved) on Semantic Scholar"
+    )
+    assert heading("References", 0, 0, 0) == "References: none on Semantic Scholar"
+    assert heading("Citations", 1000, 3, 50, complete=False) == (
+        "Citations: 50 of 2,507, most cited first (among the first 1,000 fetched, 3 unresolved)"
+    )

@@ -252,16 +252,22 @@ def row_text(row: Row, columns: Columns, number: int | None = None) -> Text:
 
 
 def listing_heading(kind: str, listing: Listing, shown: int) -> Text:
-    """``Citations: 50 of 2,507, most cited first (among the first 1,000 fetched)``."""
-    total = listing.fetched
-    if kind == "Citations" and listing.target.citations:
-        total = max(total, listing.target.citations)
+    """``References: 20 of 44 (23 unresolved), most cited first`` or ``Citations: 50 of 2,507, most cited
+    first (among the first 1,000 fetched, 3 unresolved)``: the count is of the papers that can be listed, the
+    items Semantic Scholar has no paper for (``Listing.unresolved``) said apart."""
+    unresolved = f"{listing.unresolved:,} unresolved" if listing.unresolved else ""
+    total = max(listing.fetched - listing.unresolved, 0)
+    if kind == "Citations" and listing.target.citations and not listing.complete:
+        total = max(total, listing.target.citations)  # more than were fetched: Semantic Scholar's count
     if not total:
-        return Text(f"{kind}: none on Semantic Scholar", style="bold")
+        none = f"none it has a paper for ({unresolved})" if unresolved else "none"
+        return Text(f"{kind}: {none} on Semantic Scholar", style="bold")
     count = f"{shown} of {total:,}" if shown < total else f"{shown}"
     order = ", most cited first" if shown > 1 else ""
-    more = "" if listing.complete else f" (among the first {listing.fetched:,} fetched)"
-    return Text(f"{kind}: {count}{order}{more}", style="bold")
+    if listing.complete:
+        return Text(f"{kind}: {count}{f' ({unresolved})' if unresolved else ''}{order}", style="bold")
+    among = f"among the first {listing.fetched:,} fetched" + (f", {unresolved}" if unresolved else "")
+    return Text(f"{kind}: {count}{order} ({among})", style="bold")
 
 
 class RelatedList(OptionList):
