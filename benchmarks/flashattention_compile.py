@@ -31,7 +31,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Shared memory one program (thread block) may use: sm_80 163 KiB, sm_90 227 KiB (CUDA programming guide).
-SHARED_LIMIT = {80: 163 * 1024, 90: 227 * 1024}
+SHARED_LIMIT = {80: 163 * 1024, 90: 227 * 1024, 100: 227 * 1024}  # sm_100 (B200): for --ladder's comparison
 DTYPES = {"bf16": ("*bf16", 2), "fp16": ("*fp16", 2), "fp32": ("*fp32", 4)}
 KERNELS = ("fwd", "dkdv", "dq", "preprocess")
 
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--arch", type=int, nargs="+", choices=sorted(SHARED_LIMIT), default=[80, 90])
+    parser.add_argument("--arch", type=int, nargs="+", choices=sorted(SHARED_LIMIT), default=None)
     parser.add_argument("--dtype", nargs="+", choices=sorted(DTYPES), default=["bf16", "fp16", "fp32"])
     parser.add_argument("--head-dim", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--kernel", nargs="+", choices=KERNELS, default=list(KERNELS))
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         causals = {"yes": [True], "no": [False], "both": [False, True]}[args.causal]
         variants = [
             (arch, kernel, dtype, d, causal)
-            for arch in args.arch
+            for arch in args.arch or [80, 90]
             for dtype in args.dtype
             for d in args.head_dim
             for causal in causals
@@ -343,25 +343,26 @@ def _compile_ladder(args: argparse.Namespace) -> int:
     hk = ladder_module()
     rungs = args.ladder or [name for name in hk.RUNGS if name != "fa2"]
     dtypes = [d for d in args.dtype if d != "fp32"] or ["bf16"]
+    arches = args.arch or [90]  # TMA and wgmma: Hopper (90) and later; 100 shows what Blackwell builds
     builds: list[Build] = []
     print(
-        "| rung | dtype | d | causal | BLOCK_M×BLOCK_N, warps, stages | compile (s) | shared (KiB) "
+        "| sm | rung | dtype | d | causal | BLOCK_M×BLOCK_N, warps, stages | compile (s) | shared (KiB) "
         "| registers | spilled bytes | uses | ok |"
     )
-    print("|---|---|---:|---|---|---:|---:|---:|---:|---|---|")
-    for rung_name in rungs:
+    print("|---|---|---|---:|---|---|---:|---:|---:|---:|---|---|")
+    for arch, rung_name in ((arch, rung) for arch in arches for rung in rungs):
         rung = hk.RUNGS[rung_name]
         for dtype in dtypes:
             for d in args.head_dim:
                 block_d = max(16, 1 << (d - 1).bit_length())
                 for causal in (False, True):
                     for config in hk.candidates(rung, 8 if rung.fp8 else 16, block_d):
-                        build = compile_rung(rung_name, 90, dtype, d, causal, config)
+                        build = compile_rung(rung_name, arch, dtype, d, causal, config)
                         builds.append(build)
                         m, n, w, s = config
                         verdict = "✓" if build.ok else f"✗ {build.error or 'shared memory over the limit'}"
                         print(
-                            f"| {rung_name} | {dtype} | {d} | {causal} | {m}×{n}, {w}, {s} "
+                            f"| {arch} | {rung_name} | {dtype} | {d} | {causal} | {m}×{n}, {w}, {s} "
                             f"| {build.seconds:.1f} "
                             f"| {build.shared / 1024:.0f} | {build.registers} | {build.spill_bytes} "
                             f"| {build.features} | {verdict} |",
@@ -376,7 +377,10 @@ def _compile_ladder(args: argparse.Namespace) -> int:
 
         RESULTS.mkdir(exist_ok=True)
         data = {
-            "command": "python benchmarks/flashattention_compile.py --ladder " + " ".join(rungs),
+            "command": "python benchmarks/flashattention_compile.py --ladder "
+            + " ".join(rungs)
+            + f" --arch {' '.join(map(str, arches))} --dtype {' '.join(dtypes)}"
+            + f" --head-dim {' '.join(map(str, args.head_dim))}",
             "triton": triton.__version__,
             "summary": summary,
             "builds": [asdict(b) for b in builds],
