@@ -14,7 +14,11 @@ Equations (τ = 1/√d, per query row i and key block j):
 
 ``model.py`` implements the forward (Algorithm 1, causal mask as in Algorithm 2) and the tiled backward
 (Algorithm 4) as a ``torch.autograd.Function``, in plain PyTorch for any device; ``triton_kernel.py`` is a
-fused GPU kernel of the same algorithm (``--impl triton``).
+fused GPU kernel of the same algorithm (``--impl triton``). ``hopper_kernels.py`` climbs from it towards
+FlashAttention-3 (arXiv 2407.08608), one technique per rung of the ``kernel`` knob: TMA loads, a deeper
+pipeline, the GEMM-softmax overlap of §3.2, a persistent grid, warp specialization, FP8 with block scales
+(§3.3); what each buys on a GPU is ``python benchmarks/flashattention_cuda.py --kernels``'s table (not yet
+measured: benchmarks/RESULTS.md).
 
 The tiny experiment: the check stage matches PyTorch's ``scaled_dot_product_attention`` in float64 (forward
 and gradients, odd lengths, causal or not), in bfloat16 and float16 has a mean error against float64 (O,
