@@ -13,7 +13,8 @@ folder, an installed package, the built-ins).
    ran the plugin's code as it is now; with ``extend``, added to the record of that mode and release
    (`calibration.extended`). What is left out is said, with why (`Calibrations.said`).
 3. `write`: the new calibrations merged into ``calibration.json`` in the plugin's own folder and the
-   generated end of its page (``__init__.py``) made from them; nothing else is written.
+   generated end of its page (``__init__.py``) made from them; nothing else is written. `rewrite_pages`
+   makes that end again from the record as it stands, running nothing (``--pages``).
 4. `verdict`: the line a face ends with: the torch releases the record holds for the mode, what the rule
    (``calibration.RULE_SEEDS``, ``RULE_SD``) still asks, and how many targets break it.
 
@@ -192,17 +193,41 @@ def write(found: dict[str, list[Calibration]]) -> dict[str, Path]:
     for name, new in found.items():
         folder = plugin_folder(name)
         record = calibration.merged(calibration.load(folder), new)
-        page = folder / "__init__.py"
-        try:
-            text = calibration.page_with_block(
-                page.read_text(encoding="utf-8"), calibration.page_block(name, record)
-            )
-        except (ValueError, SyntaxError) as err:
-            raise UsageError(f"{name}: its page {page} cannot take the calibration: {err}") from None
+        text = _page_with(name, folder, record)
         calibration.save(folder, name, record)
-        atomic_write(page, text)
+        atomic_write(folder / "__init__.py", text)
         written[name] = folder
     return written
+
+
+def rewrite_pages(names: Sequence[str]) -> dict[str, Path]:
+    """The generated end of each plugin's page made again from its ``calibration.json`` as it stands, nothing
+    run and the record untouched (``readtrack calibrate NAME --pages``: after the page's format changed).
+    Returns the folders of the pages rewritten; a plugin without a record is left out (nothing to quote)."""
+    from readtrack.base.atomic import atomic_write
+
+    texts = {}
+    for name in names:
+        folder = plugin_folder(name)
+        record = calibration.load(folder)
+        if record:
+            texts[folder] = _page_with(name, folder, record)  # every page checked before one is written
+    for folder, text in texts.items():
+        if (folder / "__init__.py").read_text(encoding="utf-8") != text:
+            atomic_write(folder / "__init__.py", text)
+    return {name: plugin_folder(name) for name in names if plugin_folder(name) in texts}
+
+
+def _page_with(name: str, folder: Path, record: Sequence[Calibration]) -> str:
+    """The text of ``folder``'s page with its generated end made from ``record``; a page whose docstring
+    cannot take it (no docstring, closing quotes on a line with text) is a UsageError."""
+    page = folder / "__init__.py"
+    try:
+        return calibration.page_with_block(
+            page.read_text(encoding="utf-8"), calibration.page_block(name, record)
+        )
+    except (ValueError, SyntaxError) as err:
+        raise UsageError(f"{name}: its page {page} cannot take the calibration: {err}") from None
 
 
 def verdict(name: str, record: Sequence[Calibration], mode: str, code: str | None) -> str:
@@ -228,6 +253,5 @@ def verdict(name: str, record: Sequence[Calibration], mode: str, code: str | Non
         line += f"; {plural(len(broken), 'target')} {'break' if len(broken) > 1 else 'breaks'} the rule"
         line += "" if not lacking else " on what is recorded"
     elif not lacking:
-        rule = f"every seed passes, margin ≥ {calibration.RULE_SD:g} sd"
-        line += f"; complete: 0 targets break the rule ({rule})"
+        line += f"; complete: 0 targets break the rule ({calibration.RULE})"
     return line

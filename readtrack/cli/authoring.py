@@ -54,10 +54,17 @@ def calibrate(
         metavar="DIR",
         help="Keep the runs' history in DIR (default: a temporary folder, removed afterwards), not yours.",
     ),
+    pages: bool = typer.Option(
+        False,
+        "--pages",
+        help="Run nothing: make the end of each plugin's page again from its calibration.json as it stands.",
+    ),
 ) -> None:
     """Run plugins' train stage on many seeds and record each number's spread beside the plugin: a target is
-    asserted only when every seed passes with a margin of 3 sd, on two torch releases (one on 20 seeds, the
-    other on 10). Your own run history is left as it is; exit 1 when a plugin got no calibration."""
+    asserted only when every seed passes and the mean lies at least 3 seed standard deviations past the
+    threshold: (mean − threshold) / sd ≥ 3 on the passing side, a single seed may lie closer; on two torch
+    releases (one on 20 seeds, the other on 10). Your own run history is left as it is; exit 1 when a plugin
+    got no calibration."""
     import contextlib
     import tempfile
 
@@ -74,6 +81,12 @@ def calibrate(
     plugins = list(dict.fromkeys(names))
     for name in plugins:
         core.plugin_folder(name)  # an unknown name says the names it may have meant, before anything runs
+    if pages:
+        rewritten = core.rewrite_pages(plugins)
+        for name in plugins:
+            done = "its page's end made from calibration.json" if name in rewritten else None
+            print(f"{name}: {done or 'no calibration.json: its page left as it is'}")
+        raise typer.Exit(0 if len(rewritten) == len(plugins) else 1)
     if home is not None and home.expanduser().resolve() == data_dir().resolve():
         raise UsageError(f"--home {home} is your own data dir: give the runs a folder of their own")
     mode = "full" if full else "quick"

@@ -7,10 +7,12 @@ promises), and what each seed gave is kept in ``plugins/<name>/calibration.json`
 full) and torch version, every target's and measured value's number on each seed, with the code's
 fingerprint. From that record, and nothing typed:
 
-- **the rule**: a target is asserted only when it passed on every seed of every recorded torch version and
-  its margin, (mean − threshold) / sd in the direction of the target, is at least ``RULE_SD`` seed standard
-  deviations on each (``problems``; ``tests/history/test_calibration.py`` holds every built-in plugin to it),
-  recorded on the torch releases and seeds of ``RULE_SEEDS`` (``readtrack.history.calibration_state``);
+- **the rule** (``RULE``, its one statement in words): a target is asserted only when it passed on every
+  seed of every recorded torch version and its margin, (mean − threshold) / sd in the direction of the
+  target, is at least ``RULE_SD`` seed standard deviations on each: the mean's margin, so a single seed may
+  lie closer (``worst_seed_sd``, shown beside it) (``problems``; ``tests/history/test_calibration.py`` holds
+  every built-in plugin to it), recorded on the torch releases and seeds of ``RULE_SEEDS``
+  (``readtrack.history.calibration_state``);
 - **the page's numbers**: the last part of each plugin's page (its ``__init__.py`` docstring), from the line
   starting with ``MARKER`` to the end, is ``page_block`` of the record, rewritten by the script and compared
   by the tests, so a page cannot drift from what its command gives;
@@ -45,6 +47,13 @@ _T = TypeVar("_T")
 
 #: A target's mean must sit this many seed standard deviations on the passing side of its threshold.
 RULE_SD = 3.0
+#: The rule in words, as `problems` computes it: the one statement of it that the pages (`page_block`), the
+#: ``calibrate`` verdict (`readtrack.batch.calibrate.verdict`) and the guides quote (a test keeps them equal).
+#: The margin is the mean's; a seed may lie closer to the threshold (`worst_seed_sd`, shown beside it).
+RULE = (
+    f"every seed passes and the mean lies at least {RULE_SD:g} seed standard deviations past the threshold: "
+    f"(mean − threshold) / sd ≥ {RULE_SD:g} on the passing side, a single seed may lie closer"
+)
 #: The torch releases and seeds a complete record holds, per mode: one release on as many seeds as each entry,
 #: the most first, every release on the last (quick: 20 on one, 10 on another). `calibration_state.missing`.
 RULE_SEEDS = {"quick": (20, 10), "full": (10,)}
@@ -408,6 +417,21 @@ def margin_sd(spread: Spread) -> float:
     return distance / sd
 
 
+def worst_seed_sd(spread: Spread) -> float:
+    """(worst seed's value − threshold) / sd on the target's passing side: how close the seed nearest the
+    threshold (or furthest past it on the failing side) came, in the same seed standard deviations as
+    `margin_sd`; ±inf when there is no spread, NaN when no seed gave a value."""
+    assert spread.target is not None
+    if not spread.finite:
+        return math.nan
+    sign = 1 if spread.higher_is_better else -1
+    distance = min((v - spread.target) * sign for v in spread.finite)
+    sd = spread.std
+    if not sd or math.isnan(sd):
+        return math.inf if distance >= 0 else -math.inf
+    return distance / sd
+
+
 def problems(calibrations: Sequence[Calibration], *, mode: str = "quick") -> list[str]:
     """Why the recorded targets of ``mode`` may not be asserted: a seed that fails, or a margin under
     ``RULE_SD`` sd; one line each (empty when every target meets the rule)."""
@@ -466,8 +490,8 @@ def summary(s: Spread) -> str:
         text = f"{number(s.mean)} on {where}"
     else:
         text = f"{number(s.mean)} ± {number(s.std)} [{number(s.low)}, {number(s.high)}]"
-    if s.target is not None:
-        text += f", margin {margin_sd(s):.1f} sd" if math.isfinite(margin_sd(s)) else ""
+    if s.target is not None and math.isfinite(margin_sd(s)):
+        text += f", margin {margin_sd(s):.1f} sd (worst seed {worst_seed_sd(s):.1f} sd)"
     failing = _missing(s)
     if failing:
         text += f", {'fails' if s.kind == 'target' else 'misses it'} on {_on_seeds(failing)}"
@@ -494,8 +518,8 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
     """The generated end of a plugin's page: each recorded number, per torch, over its seeds."""
     head = (
         f"{MARKER} ``readtrack calibrate {name} --write`` from ``{FILE}``; mean ± sd "
-        f"[min, max] over seeds, one thread each; a target is asserted only when every seed passes and its "
-        f"margin, (mean − threshold) / sd, is at least {RULE_SD:g} on every torch):"
+        f"[min, max] over seeds, one thread each; margin: (mean − threshold) / sd, and the worst seed's "
+        f"(value − threshold) / sd beside it; a target is asserted only when, on every torch, {RULE}):"
     )
     lines = [*textwrap.wrap(head, width), ""]
     for mode in MODES:

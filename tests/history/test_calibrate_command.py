@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ def test_calibrate_writes_only_beside_the_plugin_and_run_plugins_doctor_say_when
     assert f"the record holds torch {release} (seeds 0, 1)" in verdict
     assert "18 more seeds on torch" in verdict and "a second torch release (10 seeds)" in verdict
     assert "0 targets break the rule" not in done.stdout
+    assert re.search(r"margin -?\d+\.\d sd \(worst seed -?\d+\.\d sd\)", done.stdout)  # both distances
     assert f"recorded in {folder / calibration.FILE}" in done.stdout
 
     def listed() -> dict[str, object]:
@@ -99,6 +101,38 @@ def test_a_calibrated_built_in_plugin_has_nothing_to_say() -> None:
     assert calibration_notes(["rope", "adamw"]) == []
     (state,) = calibration_state.plugin_states(["rope"]).values()
     assert state.kind == "fresh" and state.line().startswith("rope: calibrated on its code as it is: quick")
+
+
+def test_pages_makes_the_pages_end_again_from_the_record_and_runs_nothing(
+    user_dir: Path, readtrack_home: Path
+) -> None:
+    """``calibrate NAME --pages``: after the page's format changed, its generated end is made again from
+    ``calibration.json`` as it stands (the record's bytes untouched, nothing run, no history); a plugin with
+    no record is left as it is, said, exit 1."""
+    assert run_cli("new-plugin", "mine").returncode == 0
+    assert run_cli("new-plugin", "other").returncode == 0
+    folder = user_dir / "mine"
+    calibration.save(folder, "mine", [quick("2.14.1+cpu", 5, code=calibration.fingerprint(folder))])
+    page = folder / "__init__.py"
+    old = f"{calibration.MARKER} an older format): margin 9.9 sd"
+    page.write_text(calibration.page_with_block(page.read_text(encoding="utf-8"), old), encoding="utf-8")
+    record, other_page = (
+        (folder / calibration.FILE).read_bytes(),
+        (user_dir / "other" / "__init__.py").read_bytes(),
+    )
+
+    done = run_cli("calibrate", "mine", "other", "--pages")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [
+        "mine: its page's end made from calibration.json",
+        "other: no calibration.json: its page left as it is",
+    ]
+    text = page.read_text(encoding="utf-8")
+    assert calibration.page_block_in(text) == calibration.page_block("mine", calibration.load(folder))
+    assert "(worst seed " in text and "9.9" not in text
+    assert (folder / calibration.FILE).read_bytes() == record
+    assert (user_dir / "other" / "__init__.py").read_bytes() == other_page
+    assert not (readtrack_home / "readtrack.db").exists()
 
 
 @pytest.mark.parametrize(
@@ -169,6 +203,6 @@ def test_zero_targets_break_the_rule_is_said_only_of_a_complete_record() -> None
         == "p, quick: the record holds torch 2.14.1 (seeds 0-19); missing a second torch release (10 seeds)"
     )
     both = core.verdict("p", [quick("2.14.1+cpu", 20), quick("2.13.0", 10)], "quick", "abc")
-    assert both.endswith("; complete: 0 targets break the rule (every seed passes, margin ≥ 3 sd)")
+    assert both.endswith(f"; complete: 0 targets break the rule ({calibration.RULE})")
     other = core.verdict("p", [quick("2.14.1+cpu", 20), quick("2.13.0", 10, code="old")], "quick", "abc")
     assert "made on other code, to run again: torch 2.13.0; missing a second torch release" in other

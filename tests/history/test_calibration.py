@@ -56,6 +56,56 @@ def test_the_margin_follows_the_direction_of_the_target() -> None:
     assert calibration.problems([Calibration("quick", "2.13.0", "AVX2", "d", "x", [same])]) == []
 
 
+def test_the_margin_is_the_means_and_the_worst_seeds_distance_is_shown_beside_it() -> None:
+    """The rule's margin is (mean − threshold) / sd: a target whose one low seed sits 1.1 sd above its
+    threshold meets it at 5.4 sd; the page says both numbers, and the rule in the words the code computes."""
+    one_low = target(
+        [0.6] + [1.0] * 19, 0.5
+    )  # mean 0.98, sd 0.0894: (0.98 − 0.5) / sd 5.4, (0.6 − 0.5) / sd 1.1
+    assert calibration.margin_sd(one_low) == pytest.approx(0.48 / one_low.std)
+    assert calibration.worst_seed_sd(one_low) == pytest.approx(0.1 / one_low.std)
+    record = [Calibration("quick", "2.14.1", "AVX512", "2026-11-25", "x", [one_low])]
+    assert calibration.problems(record) == []  # the rule is the mean's: the worst seed may lie closer
+    assert (
+        calibration.summary(one_low) == "0.9800 ± 0.08944 [0.6000, 1.000], margin 5.4 sd (worst seed 1.1 sd)"
+    )
+    lower = target([0.1, 0.2, 0.3, 0.4, 0.8], 0.5, higher=False)  # seed 4 fails: its distance is negative
+    assert calibration.summary(lower).endswith("margin 0.5 sd (worst seed -1.1 sd), fails on seed 4")
+    assert calibration.worst_seed_sd(target([1.0, 1.0], 0.5)) == math.inf  # no spread: no sd to count in
+    block = calibration.page_block("p", record)
+    assert "margin 5.4 sd (worst seed 1.1 sd)" in block
+    assert " ".join(calibration.RULE.split()) in " ".join(block.split()[:80])  # the head states the rule
+
+
+#: Where the rule is stated in words besides the code's own (`calibration.RULE`): each must quote it.
+RULE_STATED = ["docs/commands.md", "docs/plugins.md", "docs/writing-a-plugin.md", "plugins/README.md"]
+#: How the rule was misstated: as though each seed had to pass by 3 sd (the margin is the mean's).
+MISSTATED = re.compile(
+    r"(every seed passes|pass(es)? on every seed( of seeds [\d-]+)?|every seed of [\d-]+,) with a margin of"
+    r"( at least)? 3|margin of 3 sd, on"
+)
+
+
+def test_the_rule_is_stated_in_the_codes_words_wherever_it_is_stated() -> None:
+    """docs/, plugins/README.md and ``calibrate``'s help quote `calibration.RULE`, and no guide, plugin page
+    or module of readtrack says instead that every seed must pass with a margin of 3 sd."""
+    from readtrack.cli.authoring import calibrate
+
+    rule = " ".join(calibration.RULE.split())
+    assert "(mean − threshold) / sd ≥ 3" in rule and "a single seed may lie closer" in rule
+    for where in RULE_STATED:
+        assert rule in " ".join((REPO / where).read_text(encoding="utf-8").split()), where
+    assert rule in " ".join((calibrate.__doc__ or "").split())
+    pages = [*(REPO / "docs").glob("*.md"), REPO / "plugins" / "README.md", *PLUGINS.glob("*/__init__.py")]
+    code = list((REPO / "readtrack").rglob("*.py"))
+    wrong = [
+        str(path.relative_to(REPO))
+        for path in [*pages, *code]
+        if MISSTATED.search(" ".join(path.read_text(encoding="utf-8").split()))
+    ]
+    assert wrong == []
+
+
 def run_record(seed: int, value: float, quick: bool = True) -> RunRecord:
     info = RunInfo(
         "id", "p", "p", "cpu", ["train"], quick, seed, "2026-11-25T10:00:00",
@@ -101,7 +151,7 @@ def test_a_target_reported_not_asserted_keeps_its_claim_margin_and_misses(tmp_pa
     assert calibration.problems([back]) == []  # reported: the rule does not apply
     block = calibration.page_block("p", [back])
     assert "    reported, not asserted at quick size (the claim: ≥ 0.05): lead\n" in block
-    assert "margin 1.1 sd, misses it on seed 2" in block
+    assert "margin 1.1 sd (worst seed -0.3 sd), misses it on seed 2" in " ".join(block.split())
     table = calibration.results_table({"p": [back]})
     assert "| p | quick, reported | lead ≥ 0.05 | 2.13.0 | 0-3 |" in table and table.endswith("| 1.1 | 2 |")
 
