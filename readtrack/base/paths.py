@@ -46,7 +46,12 @@ class DataDirError(StorageError, OSError):
 
 def database_path() -> Path:
     """The SQLite database: synced metadata and run history."""
-    return data_dir() / "readtrack.db"
+    return database_in(data_dir())
+
+
+def database_in(folder: str | os.PathLike[str]) -> Path:
+    """The database a data dir ``folder`` holds (another than the reader's: a calibration's runs)."""
+    return Path(folder).expanduser() / "readtrack.db"
 
 
 def pdf_cache_dir() -> Path:

@@ -6,8 +6,8 @@ folder, an installed package, the built-ins).
 
 1. `run_seeds`: ``readtrack run NAME... --device cpu --quick --only train --seeds S --jobs J --timeout 0``
    (``full``: without ``--quick``; one thread per run) recorded in a data dir of their own, never the
-   reader's history: ``READTRACK_HOME`` is that dir while they run and what it was afterwards (`runs_in`),
-   and the user's plugin folder stays the one found before (it may be beside the reader's own list).
+   reader's history: its database is named to the batch (``run_batch(history_db=...)``), and nothing of this
+   process's environment changes, so the runs find the plugins the reader's own runs find.
 2. `calibrate`: each plugin's runs of that mode read back from every such dir (`newest_runs`: the newest run
    of each seed, one torch release at a time), one `Calibration` per release, only when every seed ran and
    ran the plugin's code as it is now; with ``extend``, added to the record of that mode and release
@@ -57,7 +57,9 @@ def plugin_folder(name: str) -> Path:
 def runs_in(home: str | os.PathLike[str]) -> Iterator[None]:
     """``READTRACK_HOME`` is ``home`` inside, and what it was (or unset) afterwards, whatever happens;
     ``READTRACK_PLUGINS_DIR`` is the user's plugin folder found before (``plugins/`` beside the reader's
-    list, which may be in the reader's data dir), so the same plugins run."""
+    list, which may be in the reader's data dir), so the same plugins run. For a script's whole process
+    (``benchmarks/bench_executors.py``): `run_seeds` and `newest_runs` name the database instead and change
+    no environment (another thread, the TUI's, may read it meanwhile)."""
     from readtrack.plugins.folders import user_plugins_dir
 
     saved = {key: os.environ.get(key) for key in (HOME, PLUGINS_DIR)}
@@ -89,12 +91,20 @@ def run_seeds(
     timeout, so a loaded machine cuts no run short), recorded in ``home``'s history only, on ``executor``
     (default: this machine's pool of ``jobs``; a Ray cluster's, `readtrack.batch.ray_executor`, spreads
     the seeds over its nodes). Raises `readtrack.batch.groups.BatchCancelled` when cancelled."""
+    from readtrack.base.paths import database_in
     from readtrack.batch.groups import RunSettings, run_batch
     from readtrack.runner.threads import resolve_threads
 
     settings = RunSettings(device="cpu", quick=not full, only="train", timeout=0, threads=resolve_threads())
-    with runs_in(home):
-        run_batch(list(names), list(seeds), settings, workers=jobs, on_event=on_event, executor=executor)
+    run_batch(
+        list(names),
+        list(seeds),
+        settings,
+        workers=jobs,
+        on_event=on_event,
+        executor=executor,
+        history_db=database_in(home),
+    )
 
 
 def newest_runs(
@@ -102,14 +112,13 @@ def newest_runs(
 ) -> dict[str, dict[int, RunRecord]]:
     """Torch release → seed → the newest finished run of that seed among ``name``'s multi-seed runs in every
     home: a record is one release's, so runs of two releases are never mixed, whichever is newer."""
+    from readtrack.base.paths import database_in
     from readtrack.history import runs as history
     from readtrack.history.spread import GroupRecord
 
     best: dict[str, dict[int, RunRecord]] = {}
     for home in homes:
-        with runs_in(home):
-            entries = history.entries(name)
-        for group in entries:
+        for group in history.entries(name, db=database_in(home)):
             if not isinstance(group, GroupRecord):
                 continue
             for run in group.runs:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 from uuid import uuid4
 
@@ -258,6 +259,7 @@ def run_batch(
     sweep_id: str | None = None,
     executor: Executor | None = None,
     arm_stages: Sequence[tuple[str, ...] | None] = (),
+    history_db: Path | None = None,
 ) -> list[PluginOutcome]:
     """Run every plugin on every seed on ``executor`` (by default this machine's fork-server pool of
     ``workers``) and return one outcome per plugin, in order.
@@ -269,7 +271,9 @@ def run_batch(
 
     ``arms`` (a sweep: the plugin once per setting, `readtrack.batch.sweep`) replaces ``plugins``: one
     outcome per arm, each recorded as a group, its runs marked with ``sweep_id``; ``arm_stages[i]``, when
-    given, the stages arm i runs (a sweep's `readtrack.batch.sweep.Sweep.stages`)."""
+    given, the stages arm i runs (a sweep's `readtrack.batch.sweep.Sweep.stages`). ``history_db``: the
+    database the runs are recorded in when not the data dir's (a calibration's, `readtrack.batch.calibrate`);
+    this process's environment is not changed for it."""
     from readtrack.history import runs as history
 
     arms = list(arms) or [(plugin, ()) for plugin in plugins]
@@ -309,7 +313,7 @@ def run_batch(
         cut.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
         cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
         if keep_history:
-            history.record_group(cut, swept)
+            history.record_group(cut, swept, db=history_db)
         outcome = PluginOutcome(jobs[0].plugin, cut.seeds, cut, None, wall, turned[group_id])
         results[group_id] = outcome
         if on_done is not None:
@@ -327,14 +331,14 @@ def run_batch(
             entry: RunRecord | GroupRecord | None = one.record
             error = one.error
             if keep_history and one.record is not None:
-                history.record_finished(one.record)
+                history.record_finished(one.record, db=history_db)
         else:
             entry = group(members, when, wall)
             error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
             if not entry.runs:
                 entry = None
             elif keep_history:
-                history.record_group(entry, swept)
+                history.record_group(entry, swept, db=history_db)
         outcome = PluginOutcome(
             first.plugin, [m.job.seed for m in members], entry, error, wall, turned[group_id]
         )
@@ -377,10 +381,10 @@ def run_batch(
                 arm = PluginOutcome(job.plugin, [], None, None, 0.0, turned[job.group_id])
                 stop.unfinished.setdefault(arm.arm_label(sweep_id is not None), []).append(job.seed)
         if swept is not None and keep_history:
-            history.sweep_ended(swept.sweep_id, "cancelled", time.perf_counter() - began)
+            history.sweep_ended(swept.sweep_id, "cancelled", time.perf_counter() - began, db=history_db)
         raise stop from None
     if swept is not None and keep_history:
-        history.sweep_ended(swept.sweep_id, "finished", time.perf_counter() - began)
+        history.sweep_ended(swept.sweep_id, "finished", time.perf_counter() - began, db=history_db)
     return [results[g] for g in groups]
 
 

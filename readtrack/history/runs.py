@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, cast
 
 from readtrack.base.errors import UsageError, one_line
@@ -91,9 +92,10 @@ INTERRUPTED: RunStatus = "interrupted"
 
 
 @contextmanager
-def connection() -> Iterator[sqlite3.Connection]:
-    """A connection to history, its tables ensured (older files brought up to date)."""
-    conn = connect()
+def connection(db: Path | None = None) -> Iterator[sqlite3.Connection]:
+    """A connection to history (the data dir's database, or ``db``: a calibration's runs go into a database
+    of their own, `readtrack.batch.calibrate`), its tables ensured (older files brought up to date)."""
+    conn = connect(db)
     try:
         ensure_schema(conn, SCHEMA)
         have = {
@@ -121,10 +123,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(jsonable(value))
 
 
-def record_started(info: RunInfo) -> None:
+def record_started(info: RunInfo, *, db: Path | None = None) -> None:
     """Insert the ``running`` row for a run that is starting."""
     placeholder = RunRecord(info=info, status="running", duration_s=0.0)
-    with connection() as conn:
+    with connection(db) as conn:
         _insert(conn, placeholder, os.getpid())
 
 
@@ -167,12 +169,12 @@ class SweepPlan:
     started_at: str
 
 
-def record_group(group: GroupRecord, sweep: SweepPlan | None = None) -> None:
+def record_group(group: GroupRecord, sweep: SweepPlan | None = None, *, db: Path | None = None) -> None:
     """Store a multi-seed run: every seed's finished run and the group row, in one transaction (a reader
     never sees part of a group); a sweep's setting with what the sweep set out to run (kept once)."""
     finished = _now()
     sweep_id = next((r.info.sweep_id for r in group.runs if r.info.sweep_id), None)
-    with connection() as conn:
+    with connection(db) as conn:  # db: another database than the data dir's (`connection`)
         conn.execute("BEGIN IMMEDIATE")
         try:
             for record in group.runs:
@@ -205,20 +207,20 @@ def record_group(group: GroupRecord, sweep: SweepPlan | None = None) -> None:
         conn.execute("COMMIT")
 
 
-def sweep_ended(sweep_id: str, status: str, duration_s: float) -> None:
+def sweep_ended(sweep_id: str, status: str, duration_s: float, *, db: Path | None = None) -> None:
     """A sweep ran to its end (``finished``) or was cut short (``cancelled``); nothing when none of its
     settings was recorded."""
-    with connection() as conn:
+    with connection(db) as conn:
         conn.execute(
             "UPDATE sweeps SET status = ?, duration_s = ?, pid = NULL WHERE sweep_id = ?",
             (status, duration_s, sweep_id),
         )
 
 
-def record_finished(record: RunRecord) -> None:
+def record_finished(record: RunRecord, *, db: Path | None = None) -> None:
     """Store a finished run (inserting it when its start was never recorded)."""
     info = record.info
-    with connection() as conn:
+    with connection(db) as conn:
         updated = conn.execute(
             "UPDATE runs SET status = ?, finished_at = ?, duration_s = ?, record = ?, environment = ?"
             " WHERE run_id = ?",
@@ -232,8 +234,8 @@ def record_finished(record: RunRecord) -> None:
             ),
         ).rowcount
     if not updated:
-        record_started(info)
-        record_finished(record)
+        record_started(info, db=db)
+        record_finished(record, db=db)
 
 
 class HistoryRecorder:
@@ -303,11 +305,13 @@ def last_run(plugin: str) -> RunRecord | None:
 Entry = RunRecord | GroupRecord
 
 
-def entries(plugin: str | None = None, limit: int | None = None, *, finished: bool = False) -> list[Entry]:
+def entries(
+    plugin: str | None = None, limit: int | None = None, *, finished: bool = False, db: Path | None = None
+) -> list[Entry]:
     """History as a reader sees it, newest first: runs made alone and multi-seed groups (each one entry,
     its seeds' runs inside; a sweep's settings each one); only ``plugin``'s when given, at most ``limit``,
-    only finished ones with ``finished``."""
-    with connection() as conn:
+    only finished ones with ``finished``; ``db``: another database than the data dir's."""
+    with connection(db) as conn:
         return cast(list[Entry], listed(conn, plugin, limit, finished=finished))
 
 

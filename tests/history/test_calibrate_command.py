@@ -17,7 +17,7 @@ from readtrack.batch import calibrate as core
 from readtrack.history import calibration, calibration_state
 from readtrack.history.calibration import Calibration
 from readtrack.history.calibration_state import missing
-from readtrack.history.spread import Spread
+from readtrack.history.spread import GroupRecord, Spread
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
@@ -206,3 +206,30 @@ def test_zero_targets_break_the_rule_is_said_only_of_a_complete_record() -> None
     assert both.endswith(f"; complete: 0 targets break the rule ({calibration.RULE})")
     other = core.verdict("p", [quick("2.14.1+cpu", 20), quick("2.13.0", 10, code="old")], "quick", "abc")
     assert "made on other code, to run again: torch 2.13.0; missing a second torch release" in other
+
+
+def test_a_calibration_batch_leaves_the_environment_as_it_is_during_and_after(
+    user_dir: Path, readtrack_home: Path, tmp_path: Path
+) -> None:
+    """``run_seeds`` names its own database to the batch: the process's environment (``READTRACK_HOME``,
+    ``READTRACK_PLUGINS_DIR``, the rest) is the same at every event of the batch and after it, the runs are
+    in the calibration's home, and the reader's data dir has no history (was: both swapped for the batch)."""
+    from fake_plugins import write_plugin
+
+    from readtrack.base.paths import database_in
+    from readtrack.history import runs as history
+
+    write_plugin(user_dir, "mine")
+    before = dict(os.environ)
+    seen: list[dict[str, str]] = []
+    home = tmp_path / "calibration-home"
+    core.run_seeds(
+        ["mine"], [0, 1], full=False, jobs=2, home=home, on_event=lambda job, e: seen.append(dict(os.environ))
+    )
+    assert seen and all(env == before for env in seen)
+    assert dict(os.environ) == before
+    (group,) = history.entries("mine", db=database_in(home))
+    assert isinstance(group, GroupRecord)
+    assert group.status == "passed" and [r.info.seed for r in group.runs] == [0, 1]
+    assert not (readtrack_home / "readtrack.db").exists()
+    assert set(core.newest_runs("mine", [str(home)], [0, 1], quick=True).popitem()[1]) == {0, 1}
