@@ -19,6 +19,7 @@ from rich.text import Text
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
 from readtrack.batch.groups import Job, PluginOutcome, seeds_label
+from readtrack.history.machines import ran_on_line
 from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spreads
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
@@ -182,9 +183,13 @@ def spread_table(found: Sequence[Spread], width: int = 120) -> Table:
 
 
 def group_renderables(group: GroupRecord, width: int = 120) -> list[RenderableType]:
-    """A multi-seed run: the per-seed table, the spread, and which targets failed on which seeds."""
+    """A multi-seed run: the per-seed table (and, under it, the machines when its seeds ran on more than
+    one), the spread, and which targets failed on which seeds."""
     found = spreads(group.runs)
     parts: list[RenderableType] = [seed_table(group)]
+    where = ran_on_line(group.runs)
+    if where:
+        parts.append(Text(visible(where), style="yellow"))
     if found:
         parts.append(spread_table(found, width))
     for s in found:

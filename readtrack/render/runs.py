@@ -20,6 +20,7 @@ from rich.text import Text
 from readtrack.base.safe_text import visible
 from readtrack.base.words import seeds_label
 from readtrack.history.comparison import Delta, RunComparison, value_meanings
+from readtrack.history.machines import ran_on_line, runs_of
 from readtrack.history.spread import GroupRecord
 from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins import events
@@ -379,6 +380,9 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
     head = Text(visible(comparison.plugin), style="bold")
     head.append(visible(f": {label(old)} → {label(new)}"))
     console.print(head)
+    where = ran_on_line(runs_of([old, new]))
+    if where:  # numbers of two machines need not agree to the bit
+        console.print(Text(visible(where), style="yellow"))
     shown = [d for d in comparison.deltas if every_row or not _unchanged(d)]
     # A name wraps between words; a word is folded only when it alone is wider than what the numbers leave.
     names = [w for d in shown for w in visible(d.name).split()] + [s.knob for s in comparison.settings]

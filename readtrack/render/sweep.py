@@ -16,6 +16,7 @@ from readtrack.base.safe_text import visible
 from readtrack.base.words import plural, seeds_label
 from readtrack.batch.sweep import NumberTable, Row
 from readtrack.history.comparison import NOT_ASSERTED, LinedNumber, Lineup, value_meanings
+from readtrack.history.machines import ran_on_line, runs_of
 from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import setting_name, settings_label
@@ -169,6 +170,9 @@ def render_lineup(lineup: Lineup, console: Console, *, every_row: bool = False) 
     head = Text(visible(lineup.plugin), style="bold")
     head.append(visible(f": {_lineup_about(lineup)}"))
     console.print(head)
+    where = ran_on_line(runs_of(lineup.columns))
+    if where:  # numbers of two machines need not agree to the bit
+        console.print(Text(visible(where), style="yellow"))
     headers = _headers(lineup)
     for header, label, column in zip(headers, lineup.labels, _column_notes(lineup), strict=True):
         if header != label:  # what a header that is not the setting itself stands for
