@@ -12,7 +12,7 @@ from pathlib import Path
 
 from readtrack.plugins import discovery
 from readtrack.plugins.scaffold import new_plugin
-from readtrack.standard import RULES, check_plugin
+from readtrack.standard import RULES, Finding, check_plugin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,3 +90,43 @@ def test_plugins_readme_lists_the_rules_check_plugin_checks() -> None:
     section = readme.split("## What `readtrack check-plugin` checks", 1)[1].split("\n## ", 1)[0]
     listed = dict(re.findall(r"^- \*\*(\w+)\*\*: (.+?)\.?$", section, flags=re.MULTILINE))
     assert listed == RULES
+
+
+#: A quick train stage that waits (wall time, next to no CPU) or computes (CPU time) for ``SECONDS``.
+SLEEPS = "    time.sleep(SECONDS)\n"
+BURNS = (
+    "    t0 = time.process_time()\n    while time.process_time() - t0 < SECONDS:\n        sum(range(1000))\n"
+)
+
+
+def _quick_of(user_dir: Path, folder: str, stage_body: str, seconds: float, budget: float) -> Finding:
+    from outside_plugins import plugin_files, write_folder_plugin
+
+    experiment = plugin_files(folder)["experiment.py"]
+    experiment = experiment.replace("def train(ctx: RunContext) -> None:\n", "def train(ctx):\n" + stage_body)
+    experiment = experiment.replace(
+        "import torch\n", f"import time\n\nimport torch\n\nSECONDS = {seconds}\n", 1
+    )
+    write_folder_plugin(user_dir, folder, files={"experiment.py": experiment})
+    discovery.discover(refresh=True)
+    import torch  # noqa: F401  (imported first: the small budget then measures the stages, not the import)
+
+    (quick,) = [f for f in check_plugin(folder, quick_budget_s=budget) if f.rule == "quick"]
+    return quick
+
+
+def test_the_quick_rule_counts_cpu_time_and_says_the_wall_time_beside_it(user_dir: Path) -> None:
+    """A quick run that waits 3 s keeps a 2 s budget (its CPU time is small; a loaded machine stretches the
+    wall time alone), saying its wall time; one that computes for 3 s breaks it."""
+    waits = _quick_of(user_dir, "waits", SLEEPS, 3.0, budget=2.0)
+    assert waits.ok is True, waits.line()
+    said = re.fullmatch(r"(\d+\.\d) s of CPU here \(wall (\d+\.\d) s\)", waits.detail)
+    assert said, waits.detail
+    cpu, wall = map(float, said.groups())
+    assert cpu < 2.0 <= 3.0 <= wall
+    burns = _quick_of(user_dir, "burns", BURNS, 3.0, budget=2.0)
+    assert burns.ok is False, burns.line()
+    assert re.fullmatch(
+        r"(\d+\.\d) s of CPU here \(wall \d+\.\d s\), over 2 s: make the quick run smaller", burns.detail
+    )
+    assert float(burns.detail.split(" s of CPU")[0]) >= 3.0
