@@ -20,10 +20,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from uuid import uuid4
 
 from readtrack.base.errors import UsageError
@@ -31,10 +31,13 @@ from readtrack.base.words import plural, seeds_label
 from readtrack.batch.executor import Executor, JobsCancelled, OnEvent, Outcome
 from readtrack.batch.pool import CANCEL_GRACE_S, ForkServerPool, Job, run_jobs
 from readtrack.batch.request import RunRequest
-from readtrack.history.spread import GroupRecord
+from readtrack.history.spread import CANCELLED_BEFORE_END, GroupRecord
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
-from readtrack.plugins.records import RunRecord, RunStatus, json_lines, worst_status
+from readtrack.plugins.records import RunRecord, RunStatus, float_or_nan, json_lines, worst_status
+
+if TYPE_CHECKING:
+    from readtrack.history.runs import SweepPlan
 
 __all__ = ["CANCEL_GRACE_S", "Job", "OnEvent", "Outcome", "RunRequest", "run_jobs"]  # the seam, re-exported
 
@@ -146,18 +149,26 @@ class BatchCancelled(JobsCancelled):
         self.recorded: list[PluginOutcome] = []
         self.unfinished: dict[str, list[int]] = {}
         self.sweep_id: str | None = None  # a sweep's: where history keeps what was recorded
+        #: the groups (or the sweep) recorded cut short, by id: what ``readtrack run --resume ID`` finishes
+        self.resumable: list[str] = []
 
     def summary(self) -> str:
         """One line: what was recorded, what did not finish (and is not in history)."""
-        runs = sum(len(o.runs) for o in self.recorded)
+        runs = sum(len(o.new_runs) for o in self.recorded)
         kept = "; ".join(
-            f"{o.arm_label(self.sweep_id is not None)} seeds {seeds_label([r.info.seed for r in o.runs])}"
+            f"{o.arm_label(self.sweep_id is not None)} seeds {seeds_label([r.info.seed for r in o.new_runs])}"
             for o in self.recorded
+            if o.new_runs
         )
         line = f"cancelled: recorded {plural(runs, 'finished run')}" + (f" ({kept})" if kept else "")
         if self.unfinished:
             lost = "; ".join(f"{p} seeds {seeds_label(s)}" for p, s in self.unfinished.items())
             line += f"; not finished, not recorded: {lost}"
+        if len(self.resumable) == 1:
+            line += f"; resume with `readtrack run --resume {self.resumable[0][:8]}`"
+        elif self.resumable:
+            ids = ", ".join(ident[:8] for ident in self.resumable)
+            line += f"; resume each with `readtrack run --resume ID` ({ids})"
         if self.sweep_id and runs:
             line += f"; `readtrack history {self.sweep_id[:8]}` shows the sweep"
         return line
@@ -224,6 +235,8 @@ class PluginOutcome:
     error: str | None
     wall_s: float
     settings: tuple[tuple[str, Any], ...] = ()
+    #: a resumed group's: the ids of the runs this batch added to it (None: every run is this batch's)
+    fresh: frozenset[str] | None = None
 
     @property
     def label(self) -> str:
@@ -244,6 +257,58 @@ class PluginOutcome:
             return self.entry.runs
         return [self.entry] if self.entry is not None else []
 
+    @property
+    def new_runs(self) -> list[RunRecord]:
+        """The runs this batch recorded: `runs`, less a resumed group's runs recorded before."""
+        return [r for r in self.runs if self.fresh is None or r.info.run_id in self.fresh]
+
+
+def template(job: RunRequest) -> str:
+    """What a group's runs were asked to be, as history keeps it with the group: ``job``'s request as JSON,
+    its seed and group left out (a resume gives each run its own)."""
+    return replace(job, seed=0, group_id="").to_json()
+
+
+@dataclass
+class Resumed:
+    """What ``readtrack run --resume ID`` runs (`readtrack.batch.resume`): the requests left of a group or a
+    sweep, each with the id of the group it was cut from (a sweep's setting that has no group yet: a new
+    one); ``turned``, each group's setting of the sweep (its arm's knobs; none for a group); ``prior``,
+    each group as history holds it; ``sweep``, the sweep's plan, and how long it has run so far."""
+
+    jobs: list[RunRequest]
+    turned: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
+    prior: dict[str, GroupRecord] = field(default_factory=dict)
+    sweep: SweepPlan | None = None
+    sweep_duration_s: float = 0.0
+
+
+def merged(old: GroupRecord, new: GroupRecord) -> GroupRecord:
+    """A resumed group as it now stands: ``old`` (as history held it) with ``new`` (what the resume ran)
+    in its seeds' places. A new run takes its seed's place (of no run, a cancelled run or, retried, a
+    failed one), and so does a seed's new reason for having none; a seed cut short again keeps what it
+    had. Its status is the worst of its runs', ``cancelled`` while a seed is left so, an error while one
+    has no run for another reason; its duration, both parts'."""
+    runs = {r.info.seed: r for r in old.runs}
+    missing = dict(old.missing)
+    for seed, why in new.missing.items():
+        if seed not in runs or why != CANCELLED_BEFORE_END:
+            runs.pop(seed, None)
+            missing[seed] = why
+    for run in new.runs:
+        runs[run.info.seed] = run
+        missing.pop(run.info.seed, None)
+    order = {seed: i for i, seed in enumerate(old.seeds)}
+    members = sorted(runs.values(), key=lambda r: order.get(r.info.seed, len(order)))
+    statuses: list[RunStatus] = [r.status for r in members]
+    statuses += ["error"] if any(why != CANCELLED_BEFORE_END for why in missing.values()) else []
+    statuses += ["cancelled"] if CANCELLED_BEFORE_END in missing.values() else []
+    took = sum(t for t in (float_or_nan(old.duration_s), new.duration_s) if t == t)  # NaN: not known
+    return GroupRecord(
+        old.group_id, old.plugin, list(old.seeds), old.started_at, worst_status(statuses), took, members,
+        {seed: missing[seed] for seed in old.seeds if seed in missing},
+    )  # fmt: skip
+
 
 def run_batch(
     plugins: Sequence[str],
@@ -260,6 +325,7 @@ def run_batch(
     executor: Executor | None = None,
     arm_stages: Sequence[tuple[str, ...] | None] = (),
     history_db: Path | None = None,
+    resume: Resumed | None = None,
 ) -> list[PluginOutcome]:
     """Run every plugin on every seed on ``executor`` (by default this machine's fork-server pool of
     ``workers``) and return one outcome per plugin, in order.
@@ -273,21 +339,36 @@ def run_batch(
     outcome per arm, each recorded as a group, its runs marked with ``sweep_id``; ``arm_stages[i]``, when
     given, the stages arm i runs (a sweep's `readtrack.batch.sweep.Sweep.stages`). ``history_db``: the
     database the runs are recorded in when not the data dir's (a calibration's, `readtrack.batch.calibrate`);
-    this process's environment is not changed for it."""
+    this process's environment is not changed for it.
+
+    ``resume`` (``readtrack run --resume``, `readtrack.batch.resume`) replaces all of that: its requests
+    run, each into the group it was cut from, and each group is recorded as it now stands (its runs kept,
+    the new ones in their seeds' places, `merged`)."""
     from readtrack.history import runs as history
 
-    arms = list(arms) or [(plugin, ()) for plugin in plugins]
-    jobs = plan(arms, seeds, settings, arm_stages)
-    # each group's setting of the sweep (the knobs its arm turns, on top of those every run shares)
-    turned = dict(zip(dict.fromkeys(j.group_id for j in jobs), (t for _, t in arms), strict=True))
+    prior: dict[str, GroupRecord] = {}  # a resume's: each group as history held it, by id
+    swept: SweepPlan | None = None  # what a sweep sets out to run, kept with its first setting recorded
+    if resume is not None:
+        jobs, turned, prior, swept = list(resume.jobs), dict(resume.turned), resume.prior, resume.sweep
+        sweep_id = swept.sweep_id if swept is not None else None
+    else:
+        arms = list(arms) or [(plugin, ()) for plugin in plugins]
+        jobs = plan(arms, seeds, settings, arm_stages)
+        # each group's setting of the sweep (the knobs its arm turns, on top of those every run shares)
+        turned = dict(zip(dict.fromkeys(j.group_id for j in jobs), (t for _, t in arms), strict=True))
     executor = executor or ForkServerPool(workers)
     began = time.perf_counter()
-    swept = None  # what a sweep sets out to run, kept with its first setting recorded
-    if sweep_id is not None:
-        swept = history.SweepPlan(sweep_id, arms[0][0], [dict(t) for _, t in arms], list(seeds), now_iso())
     by_group: dict[str, list[Job]] = {}
     for job in jobs:
         by_group.setdefault(job.group_id, []).append(job)
+    # what each group's runs were asked to be, kept with it (what a later `--resume` runs)
+    requests = {group_id: template(members[0]) for group_id, members in by_group.items()}
+    if sweep_id is not None and resume is None:
+        swept = history.SweepPlan(
+            sweep_id, arms[0][0], [dict(t) for _, t in arms], list(seeds), now_iso(), list(requests.values())
+        )
+    if swept is not None and resume is not None and keep_history:
+        history.sweep_resumed(swept.sweep_id)
     started: dict[str, tuple[str, float]] = {}
     ended: dict[Job, Outcome] = {}
     results: dict[str, PluginOutcome] = {}  # by group id
@@ -296,6 +377,17 @@ def run_batch(
         entry = group_of(members, when, wall)
         for run in entry.runs:
             run.info.sweep_id = sweep_id
+        return entry
+
+    def keep(entry: GroupRecord) -> GroupRecord:
+        """``entry`` into history (a resumed group: as it now stands, `merged`), and what it is now."""
+        old = prior.get(entry.group_id)
+        if old is not None:
+            entry = merged(old, entry)
+        if keep_history:
+            history.record_group(
+                entry, swept, request=requests[entry.group_id], replacing=old is not None, db=history_db
+            )
         return entry
 
     def conclude_cut_short(group_id: str) -> None:
@@ -310,11 +402,12 @@ def run_batch(
         if not cut.runs:
             return
         cut.seeds = [j.seed for j in jobs]
-        cut.missing.update({j.seed: "cancelled before it finished" for j in jobs if j not in ended})
+        cut.missing.update({j.seed: CANCELLED_BEFORE_END for j in jobs if j not in ended})
         cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
-        if keep_history:
-            history.record_group(cut, swept, db=history_db)
-        outcome = PluginOutcome(jobs[0].plugin, cut.seeds, cut, None, wall, turned[group_id])
+        fresh = frozenset(r.info.run_id for r in cut.runs) if group_id in prior else None
+        seeds = list(cut.seeds)
+        cut = keep(cut)
+        outcome = PluginOutcome(jobs[0].plugin, seeds, cut, None, wall, turned[group_id], fresh)
         results[group_id] = outcome
         if on_done is not None:
             on_done(outcome)
@@ -324,7 +417,8 @@ def run_batch(
         when, t0 = started[group_id]
         wall = time.perf_counter() - t0
         first = members[0].job
-        if len(members) == 1 and sweep_id is None:
+        fresh = None
+        if len(members) == 1 and sweep_id is None and group_id not in prior:
             (one,) = members
             if one.record is not None:
                 one.record.info.group_id = None
@@ -335,12 +429,11 @@ def run_batch(
         else:
             entry = group(members, when, wall)
             error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
-            if not entry.runs:
-                entry = None
-            elif keep_history:
-                history.record_group(entry, swept, db=history_db)
+            fresh = frozenset(r.info.run_id for r in entry.runs) if group_id in prior else None
+            # a resumed group is recorded as it now stands, whatever ran
+            entry = keep(entry) if entry.runs or group_id in prior else None
         outcome = PluginOutcome(
-            first.plugin, [m.job.seed for m in members], entry, error, wall, turned[group_id]
+            first.plugin, [m.job.seed for m in members], entry, error, wall, turned[group_id], fresh
         )
         results[group_id] = outcome
         if on_done is not None:
@@ -364,27 +457,36 @@ def run_batch(
         stop = BatchCancelled(cut.outcomes)
         for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
             ended.setdefault(outcome.job, outcome)
-        if len(jobs) == 1 and sweep_id is None:  # one run, stopped mid-stage: recorded as cancelled, as
-            for outcome in cut.cut_short:  # `readtrack run NAME` records a run stopped by Ctrl-C
+        if len(jobs) == 1 and sweep_id is None and not prior:  # one run, stopped mid-stage: recorded as
+            for outcome in cut.cut_short:  # cancelled, as `readtrack run NAME` records one stopped by Ctrl-C
                 ended.setdefault(outcome.job, outcome)
         for group_id, members in by_group.items():
             if group_id in results:
                 continue
             if all(j in ended for j in members):
                 conclude(group_id)
-            elif len(members) > 1 or sweep_id is not None:
+            elif len(members) > 1 or sweep_id is not None or group_id in prior:
                 conclude_cut_short(group_id)
         stop.recorded = [results[g] for g in groups if g in results]
         stop.sweep_id = sweep_id
+        if keep_history and history_db is None:  # what `readtrack run --resume` can finish
+            kept = [o.entry for o in stop.recorded if isinstance(o.entry, GroupRecord)]
+            if sweep_id is not None:
+                stop.resumable = [sweep_id] if kept or prior else []
+            else:
+                cut_short = [g.group_id for g in kept if g.status == "cancelled"]
+                stop.resumable = list(dict.fromkeys([*cut_short, *(g for g in prior if g not in results)]))
         for job in jobs:
             if job not in ended:
                 arm = PluginOutcome(job.plugin, [], None, None, 0.0, turned[job.group_id])
                 stop.unfinished.setdefault(arm.arm_label(sweep_id is not None), []).append(job.seed)
         if swept is not None and keep_history:
-            history.sweep_ended(swept.sweep_id, "cancelled", time.perf_counter() - began, db=history_db)
+            took = time.perf_counter() - began + (resume.sweep_duration_s if resume is not None else 0.0)
+            history.sweep_ended(swept.sweep_id, "cancelled", took, db=history_db)
         raise stop from None
     if swept is not None and keep_history:
-        history.sweep_ended(swept.sweep_id, "finished", time.perf_counter() - began, db=history_db)
+        took = time.perf_counter() - began + (resume.sweep_duration_s if resume is not None else 0.0)
+        history.sweep_ended(swept.sweep_id, "finished", took, db=history_db)
     return [results[g] for g in groups]
 
 
@@ -443,12 +545,13 @@ def run_batch_json(
     arm_stages: Sequence[tuple[str, ...] | None] = (),
     watch: OnEvent | None = None,
     executor: Executor | None = None,
+    resume: Resumed | None = None,
 ) -> int:
     """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
     group once a plugin's seeds have all ended, and a closing ``batch`` line (a sweep's with its ``tables``,
     `readtrack.batch.sweep.tables` as the CLI passes it). ``watch`` hears every event too (the CLI's
-    warnings on stderr). Returns the exit code.
+    warnings on stderr). ``resume``: ``--resume``'s, as `run_batch` takes it. Returns the exit code.
 
     A reader that goes away (``| head -1``) ends the output quietly: the batch runs on to its end, every run
     recorded as it would have been, and the exit code is `EXIT_PIPE_CLOSED`."""
@@ -485,14 +588,14 @@ def run_batch_json(
     try:
         outcomes = run_batch(
             plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
-            sweep_id=sweep_id, arm_stages=arm_stages, executor=executor,
+            sweep_id=sweep_id, arm_stages=arm_stages, executor=executor, resume=resume,
         )  # fmt: skip
     except BatchCancelled as stop:
         recorded = [
             {
                 "plugin": o.plugin,
                 **({"settings": dict(o.settings)} if o.settings else {}),
-                "seeds": [r.info.seed for r in o.runs],
+                "seeds": [r.info.seed for r in o.new_runs],
             }
             for o in stop.recorded
         ]

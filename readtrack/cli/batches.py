@@ -180,6 +180,86 @@ def run_sweep(
     raise typer.Exit(batch.exit_code(outcomes))
 
 
+def run_resume(
+    ident: str | None,
+    retry_failed: bool,
+    given: dict[str, object],
+    jobs: int | None,
+    as_json: bool,
+    plot_to: Path | None,
+    dry_run: bool,
+    where: Where,
+) -> None:
+    """``readtrack run --resume ID``: what the group or sweep left (its plan said first, on stderr; with
+    ``dry_run`` on stdout, and nothing run), run into it on ``where``'s executor, then the whole group (or
+    the sweep's tables) shown. Nothing left: said, exit 0."""
+    from readtrack.base.errors import UsageError
+    from readtrack.batch import groups as batch
+    from readtrack.batch import resume
+
+    if ident is None:
+        raise UsageError("--retry-failed goes with --resume ID (a group's or a sweep's id)")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    planned = resume.plan(ident, retry_failed=retry_failed)
+    resume.contradictions(planned, given)
+    if plot_to is not None:
+        check_plot(plot_to, [planned.found.plugin], False)
+    if not planned.resumed.jobs:
+        print(f"readtrack: {resume.nothing_left(planned, retry_failed)}", file=sys.stderr)
+        raise typer.Exit(0)
+    line = planned.summary()
+    if dry_run:
+        print("\n".join([line, "nothing run (--dry-run)"]))
+        raise typer.Exit(0)
+    print(f"readtrack: {line}", file=sys.stderr)
+    device = planned.resumed.jobs[0].device
+    if device.strip().lower() not in ("auto", "cpu") and not where.elsewhere:  # a cluster's are its own
+        from readtrack.runner.devices import resolve_device
+
+        resolve_device(device)  # one line and exit 2 here, not one failed worker per seed
+    workers = jobs or batch.default_jobs()
+    executor = where.of(workers)
+    plugin, sweep_id = planned.found.plugin, planned.sweep_id
+    watch = _knobs_missed_warning()
+
+    def whole_sweep(outcomes: object) -> list[Any]:
+        from readtrack.batch.sweep import tables
+
+        return tables(resume.sweep_outcomes(sweep_id)) if sweep_id else []
+
+    if as_json:
+        code = batch.run_batch_json(
+            sys.stdout, [], [], batch.RunSettings(), workers=workers, sweep_id=sweep_id, tables=whole_sweep,
+            watch=watch, executor=executor, resume=planned.resumed,
+        )  # fmt: skip
+        save_newest_plot(plot_to, plugin)
+        raise typer.Exit(code)
+    from readtrack.render.batches import BatchProgress, render_group
+
+    console = new_console()
+    title = f"{plugin}: resuming {plural(len(planned.resumed.jobs), 'run')}"
+    try:
+        with BatchProgress(console, len(planned.resumed.jobs), title) as progress:
+            outcomes = batch.run_batch(
+                [], [], batch.RunSettings(), workers=workers, on_event=_also(progress, watch),
+                executor=executor, resume=planned.resumed,
+            )  # fmt: skip
+    except batch.BatchCancelled as stop:
+        print(f"readtrack: {stop.summary()}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    if sweep_id:
+        from readtrack.batch.sweep import tables
+        from readtrack.render.sweep import render_sweep
+
+        outcomes = resume.sweep_outcomes(sweep_id)
+        render_sweep(plugin, tables(outcomes), console)
+    elif isinstance(outcomes[0].entry, batch.GroupRecord):
+        render_group(outcomes[0].entry, console)
+    save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
+    raise typer.Exit(batch.exit_code(outcomes))
+
+
 def _also(first: OnEvent, then: OnEvent) -> OnEvent:
     """An event watcher that hands each event to ``first``, then to ``then``."""
 

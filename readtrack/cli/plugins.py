@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,11 +23,17 @@ from readtrack.cli.batches import (
     dry_run_plan,
     knob_values_of,
     run_batch,
+    run_resume,
     run_sweep,
     save_plot,
     sweep_plan,
 )
 from readtrack.render import new_console, print_json
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from readtrack.history.sweeps import Listed
 
 commands = typer.Typer()
 
@@ -90,6 +98,16 @@ def run(
         None, "--plot", metavar="FILE", help="Then save its curves and bench as FILE.svg or FILE.png."
     ),
     as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
+    resume: str = typer.Option(
+        None,
+        "--resume",
+        metavar="ID",
+        help="Run what a cancelled multi-seed run or sweep (its id in `readtrack history`) left: its seeds "
+        "that did not finish, with its own settings, into it.",
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="With --resume: run its seeds that failed (or erred, timed out) too."
+    ),
     no_record: bool = typer.Option(False, "--no-record", hidden=True, help="Keep the run out of history."),
     group: str = typer.Option(None, "--group", hidden=True, help="The multi-seed run this run belongs to."),
 ) -> None:
@@ -101,8 +119,21 @@ def run(
     of the values, the defaults added, each on every seed, ending in one table per number. A sweep says its
     size first (settings × seeds = runs, the time expected), asks above 20 runs on a terminal (--yes
     skips), and runs a stage that reads no knob at the defaults only; --dry-run prints the plan and stops.
+
+    --resume ID runs what a cancelled multi-seed run or sweep left (seeds cancelled before they finished;
+    --retry-failed: failed ones too) into the same group, as it first ran, on any --executor.
     """
     names = list(names or [])
+    if resume is not None or retry_failed:
+        given = {
+            "NAME": names, "--all": run_all, "--only-tag": only_tag, "--section": section,
+            "--set": knob_values, "--no-record": no_record, "--group": group, "--seeds": seeds,
+            "--seed": seed, "--quick": quick, "--device": device, "--only": only, "--timeout": timeout,
+            "--impl": impl, "--threads": threads,
+        }  # fmt: skip
+        where = Where(executor, address)
+        run_resume(resume, retry_failed, given, jobs, as_json, plot_to, dry_run, where)
+        return
     if seed is not None and seeds is not None:
         from readtrack.base.errors import UsageError
 
@@ -213,14 +244,29 @@ def run_history(
             return
         from readtrack.render.sweep import render_sweep_record
 
-        render_sweep_record(found, new_console())
+        console = new_console()
+        render_sweep_record(found, console)
+        _resume_notes([found], console)
         return
     if as_json:
         print_json([jsonable(r.to_dict()) for r in found])
         return
     from readtrack.render.runs import render_history
 
-    render_history(found, new_console(), name)
+    console = new_console()
+    render_history(found, console, name)
+    _resume_notes(found, console)
+
+
+def _resume_notes(entries: Sequence[Listed], console: Console) -> None:
+    """Under `history`: how to finish each group or sweep listed that was cut short (`--resume`)."""
+    from rich.text import Text
+
+    from readtrack.base.safe_text import visible
+    from readtrack.history.resume import notes
+
+    for note in notes(entries):
+        console.print(Text(visible(note)))
 
 
 @commands.command()

@@ -21,7 +21,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -81,6 +81,11 @@ ADDED_COLUMNS = {
         "UPDATE run_groups SET sweep_id = (SELECT json_extract(record, '$.info.sweep_id') FROM runs"
         " WHERE runs.group_id = run_groups.group_id LIMIT 1)",
     ),
+    # what a group's runs were asked to be (a run request as JSON, its seed aside): what `--resume` runs
+    # again; NULL for a group recorded before readtrack kept it (such a group is not resumed)
+    ("run_groups", "request"): ("ALTER TABLE run_groups ADD COLUMN request TEXT", None),
+    # a sweep's: each setting's run request (JSON list, in run order), for `--resume`; NULL before
+    ("sweeps", "requests"): ("ALTER TABLE sweeps ADD COLUMN requests TEXT", None),
 }
 
 #: The name the recorder is registered under with pluggy (``readtrack.plugins.discovery``); a run kept out of
@@ -167,22 +172,45 @@ class SweepPlan:
     settings: list[dict[str, Any]]
     seeds: list[int]
     started_at: str
+    #: each setting's run request as JSON (`readtrack.batch.request.RunRequest`), in the order of
+    #: ``settings``: what ``readtrack run --resume`` runs again
+    requests: list[str] = field(default_factory=list)
 
 
-def record_group(group: GroupRecord, sweep: SweepPlan | None = None, *, db: Path | None = None) -> None:
+def record_group(
+    group: GroupRecord,
+    sweep: SweepPlan | None = None,
+    *,
+    request: str | None = None,
+    replacing: bool = False,
+    db: Path | None = None,
+) -> None:
     """Store a multi-seed run: every seed's finished run and the group row, in one transaction (a reader
-    never sees part of a group); a sweep's setting with what the sweep set out to run (kept once)."""
+    never sees part of a group); a sweep's setting with what the sweep set out to run (kept once);
+    ``request``, what its runs were asked to be (a run request as JSON), with the group.
+
+    ``replacing`` (``readtrack run --resume``): the group is already stored, and ``group`` is what it is
+    now: its runs already stored stay as they are, its new runs are added, and a stored run of the group
+    that ``group`` no longer holds (a cancelled or, retried, a failed seed's run, run again) is deleted."""
     finished = _now()
     sweep_id = next((r.info.sweep_id for r in group.runs if r.info.sweep_id), None)
     with connection(db) as conn:  # db: another database than the data dir's (`connection`)
         conn.execute("BEGIN IMMEDIATE")
         try:
+            stored: set[str] = set()
+            if replacing:
+                rows = conn.execute("SELECT run_id FROM runs WHERE group_id = ?", (group.group_id,))
+                stored = {row["run_id"] for row in rows}
+                kept = {record.info.run_id for record in group.runs}
+                conn.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in sorted(stored - kept)])
             for record in group.runs:
+                if record.info.run_id in stored:
+                    continue
                 record.info.group_id = group.group_id
                 _insert(conn, record, None, finished)
             conn.execute(
                 "INSERT OR REPLACE INTO run_groups (group_id, plugin, status, seeds, started_at, duration_s,"
-                " missing, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " missing, sweep_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     group.group_id,
                     group.plugin,
@@ -192,14 +220,16 @@ def record_group(group: GroupRecord, sweep: SweepPlan | None = None, *, db: Path
                     group.duration_s,
                     json.dumps({str(k): v for k, v in group.missing.items()}),
                     sweep.sweep_id if sweep else sweep_id,
+                    request,
                 ),
             )
             if sweep is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO sweeps (sweep_id, plugin, started_at, seeds, settings, status,"
-                    " pid) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                    " pid, requests) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
                     (sweep.sweep_id, sweep.plugin, sweep.started_at, json.dumps(sweep.seeds),
-                     _dumps(sweep.settings), os.getpid()),
+                     _dumps(sweep.settings), os.getpid(),
+                     json.dumps(sweep.requests) if sweep.requests else None),
                 )  # fmt: skip
         except BaseException:
             conn.execute("ROLLBACK")
@@ -215,6 +245,26 @@ def sweep_ended(sweep_id: str, status: str, duration_s: float, *, db: Path | Non
             "UPDATE sweeps SET status = ?, duration_s = ?, pid = NULL WHERE sweep_id = ?",
             (status, duration_s, sweep_id),
         )
+
+
+def sweep_resumed(sweep_id: str) -> None:
+    """A sweep runs again (``readtrack run --resume``): ``running`` in this process until `sweep_ended`."""
+    with connection() as conn:
+        conn.execute(
+            "UPDATE sweeps SET status = 'running', pid = ? WHERE sweep_id = ?", (os.getpid(), sweep_id)
+        )
+
+
+def stored_requests(group_id: str | None = None, sweep_id: str | None = None) -> list[str] | None:
+    """What was kept of what a group's runs (``group_id``: one request) or a sweep's settings (``sweep_id``:
+    one a setting, in run order) were asked to be, as JSON; None when nothing was (recorded before
+    readtrack kept it)."""
+    with connection() as conn:
+        if group_id is not None:
+            row = conn.execute("SELECT request FROM run_groups WHERE group_id = ?", (group_id,)).fetchone()
+            return [row["request"]] if row is not None and row["request"] else None
+        row = conn.execute("SELECT requests FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()
+        return [str(r) for r in json.loads(row["requests"])] if row is not None and row["requests"] else None
 
 
 def record_finished(record: RunRecord, *, db: Path | None = None) -> None:

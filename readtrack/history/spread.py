@@ -239,6 +239,11 @@ def spreads(records: Sequence[RunRecord]) -> list[Spread]:
 
 
 # -- a group: one plugin on several seeds, recorded together with its spread ----------------------------
+#: Why a seed of a group has no run when the batch was cancelled before it finished (`GroupRecord.missing`):
+#: such a seed is what ``readtrack run --resume`` runs (`readtrack.history.resume`).
+CANCELLED_BEFORE_END = "cancelled before it finished"
+
+
 @dataclass
 class GroupRecord:
     """One plugin run on several seeds at once (``readtrack run NAME --seeds 0-4``): its runs, one per seed in
