@@ -298,3 +298,27 @@ def test_a_group_recorded_before_requests_were_kept_is_refused_with_how_to_run_i
         "(`readtrack run toy --seeds 0-1`, with its options)"
     )
     assert "resume with" not in run_cli("history").stdout
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # the one test process that holds the Ray cluster (`ray_lab`)
+def test_a_resume_runs_on_a_ray_cluster_with_the_executor_options_passed_through(
+    ray_lab: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group cut here (toy's seeds 1-2 pause 1 s, seed 0 none) resumed with ``--executor ray --address``:
+    seeds 1-2 run on the cluster's nodes with the group's knobs, into the group, seed 0's run kept."""
+    monkeypatch.setenv("READTRACK_PLUGINS_DIR", str(ray_lab.plugins))
+    settings = RunSettings(device="cpu", quick=True, only="train", settings=(("pause", 0.05),))
+    cut = cut_in_process("toy", [0, 1, 2], settings)
+    assert [r.info.seed for r in cut.runs] == [0]
+    where = ("--executor", "ray", "--address", ray_lab.address)
+    result = run_cli("run", "--resume", cut.group_id[:8], "--json", *where, env=ray_lab.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    (group,) = history.entries("toy")
+    assert isinstance(group, GroupRecord) and group.group_id == cut.group_id and group.status == "passed"
+    assert [r.info.seed for r in group.runs] == [0, 1, 2] and group.runs[0].info.run_id == cut.runs[
+        0
+    ].info.run_id
+    resumed = group.runs[1:]
+    assert {r.info.environment.get("node") for r in resumed} <= ray_lab.node_ids()
+    assert all(r.info.settings == {"pause": 0.05} and r.info.stages == ["train"] for r in resumed)
