@@ -410,11 +410,11 @@ def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(use
     assert (last["status"], last["recorded"]) == ("cancelled", [{"plugin": "partly", "seeds": [0]}])
     assert last["unfinished"] == {"partly": [1, 2, 3]}
     (group,) = history.entries("partly")
+    assert isinstance(group, GroupRecord) and group.status == "cancelled"
     assert last["message"] == (
         "cancelled: recorded 1 finished run (partly seeds 0); not finished, not recorded: partly seeds 1-3; "
         f"resume with `readtrack run --resume {group.group_id[:8]}`"
     )
-    assert isinstance(group, GroupRecord) and group.status == "cancelled"
     assert [r.info.seed for r in group.runs] == [0] and group.runs[0].status == "passed"
     assert group.seeds == [0, 1, 2, 3] and sorted(group.missing) == [1, 2, 3]
 
