@@ -45,9 +45,11 @@ def mistakes(plugin: str) -> list[Mistake]:
 
 def judged(plugin: str) -> tuple[list[Mistake], list[str]]:
     """``plugin``'s wrong solutions, and what is wrong with them, one line each (none when all is well): no
-    exercise declared, an exercise without a mistake, a model solution that fails its own check or draws the
-    grader's notes, a mistake the check passes or fails on another comparison than its ``fails=``."""
+    exercise declared, an exercise without a mistake, a model solution that fails its own check (first the
+    function that changed an argument in place, when one did: exercises get copies) or draws the grader's
+    notes, a mistake the check passes or fails on another comparison than its ``fails=``."""
     from readtrack import practice
+    from readtrack.practice.grading import EXERCISE_NOTE
 
     declared = practice.practice_plugin(plugin)
     if not declared.exercises:
@@ -59,7 +61,9 @@ def judged(plugin: str) -> tuple[list[Mistake], list[str]]:
     problems = []
     solved = practice.check(plugin, declared.model_file, isolated=False, record=False)
     if not solved.passed:
-        problems.append(f"the model solution fails its own check: {solved.summary()}")
+        fails = f"the model solution fails its own check: {solved.summary()}"
+        causes = [note for note in solved.notes if note.startswith(EXERCISE_NOTE)]  # an edit in place
+        problems.append(f"{'; '.join(causes)} ({fails})" if causes else fails)
     elif solved.notes:  # it calls the library function the check compares with, or mis-shapes
         problems.append(f"the model solution draws the grader's notes: {'; '.join(solved.notes)}")
     for m in wrong:
