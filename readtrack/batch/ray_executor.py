@@ -7,8 +7,10 @@ machine with the CPUs of ``--jobs``, listening on loopback only and without a da
 and job API run whatever is sent to them, unauthenticated: `LOOPBACK`), its session folder a temporary one,
 removed as the process ends (`shutdown`). A cluster that cannot be reached is one line and exit 2
 (`ClusterError`) within `CONNECT_S`; one that refuses this driver for want of its token says so, with the fix;
-what Ray itself says meanwhile goes to the data dir's ``ray.log`` (`ray_log`), not to the terminal. A process
-joins one cluster (`connect`), and its environment is left as it was.
+what Ray itself says meanwhile goes to the data dir's ``ray.log`` (`ray_log`), not to the terminal, and so do
+the lines the cluster sends the driver while connected (`_lines_to`: a lost node's errors and
+``[state-dump]``, the workers' output). A process joins one cluster (`connect`), and its environment is left
+as it was.
 
 While runs go on, their events come back through an inbox actor on the driver's node, so progress looks as
 it does locally; the driver alone writes the history (`readtrack.batch.groups`), and each record names the
@@ -155,8 +157,9 @@ def connect(address: str | None, cpus: int | None) -> Any:
             check_reachable(target)
         log = ray_log()
         temp = None if target is not None else _temp_dir()
-        # Ray's own lines (the token authentication it turns on, the instance it started) are not the user's
-        quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+        # Ray's own lines (the token authentication it turns on, the instance it started) are not the user's;
+        # what the cluster forwards (log_to_driver) goes to the log with Ray's other lines (`_lines_to`)
+        quiet: dict[str, Any] = {"log_to_driver": True, "logging_level": logging.ERROR}
         try:
             with _stderr_to(log):  # its C++ client's lines (retries, refusals) are written on descriptor 2
                 if temp is None:
@@ -170,6 +173,7 @@ def connect(address: str | None, cpus: int | None) -> Any:
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)
             raise ClusterError(_why_not(err, target, log)) from None
+    _lines_to(log)
     _CONNECTED.update(target=target, temp=temp)
     if temp is not None:
         atexit.register(shutdown)  # after Ray's own: run before it
@@ -196,6 +200,7 @@ def shutdown() -> None:
     if ray.is_initialized():
         with contextlib.suppress(OSError), _stderr_to(ray_log(), append=True):
             ray.shutdown()
+    _lines_to(None)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -214,6 +219,41 @@ def _the_same(ray: Any, target: str | None) -> Any:
     here = f"the Ray cluster at {now}" if now else "a Ray of its own"
     asked = f"the one at {target}" if target else "a Ray of its own"
     raise ClusterError(f"this process already uses {here}; {asked} needs a readtrack process of its own")
+
+
+#: What Ray's driver printed the cluster's lines with, while `_lines_to` has them written to a file instead.
+_PRINTERS: dict[str, Any] = {}
+_WRITING = threading.Lock()
+
+
+def _lines_to(path: Path | None) -> None:
+    """The lines the cluster sends this driver, written to ``path`` (``ray.log``) instead of the terminal
+    while connected (None: printed again, as Ray does). They are of two kinds, both printed by Ray's driver
+    from threads of its own whatever readtrack prints meanwhile: what ``log_to_driver`` forwards (the
+    workers' output, the raylets' and GCS's ``.err`` files: a node that dies leaves its ``[state-dump]``
+    there, sent once per node of a host), and the errors the raylets publish (``(raylet) Task run_on_node
+    failed ... will be retried``, on stdout, where ``--json`` writes its events), which Ray prints even
+    without ``log_to_driver``. Ray's driver has no setting for either: its dispatcher's handler and its
+    module's printer are replaced."""
+    from ray._private import worker as driver
+    from ray._private.ray_logging import global_worker_stdstream_dispatcher as dispatcher
+
+    if path is None:
+        if "printer" in _PRINTERS:
+            driver.print_to_stdstream = _PRINTERS.pop("printer")
+        dispatcher.remove_handler("readtrack")
+        return
+
+    def write(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+        who = ", ".join(str(data[key]) for key in ("pid", "ip") if data.get(key))
+        with _WRITING, contextlib.suppress(OSError), path.open("a", encoding="utf-8") as log:
+            log.writelines(f"({who}) {line}\n" for line in data.get("lines") or [])
+
+    _PRINTERS.setdefault("printer", driver.print_to_stdstream)
+    driver.print_to_stdstream = write
+    dispatcher.remove_handler("ray_print_logs")
+    dispatcher.remove_handler("readtrack")
+    dispatcher.add_handler("readtrack", write)
 
 
 @contextlib.contextmanager
@@ -354,6 +394,7 @@ class _Batch:
         self.over: set[int] = set()  # runs whose end came through the inbox (their task is returning)
         self.held: dict[int, dict[str, Any]] = {}  # that end, told with the run's outcome (`end`)
         self.attempts: dict[int, int] = {}  # how many times each run has started
+        self.lost: dict[int, list[dict[str, Any]]] = {}  # each run's lost attempts, as its record keeps them
 
     def run(self, cancel: threading.Event | None) -> list[Outcome]:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -404,7 +445,13 @@ class _Batch:
             if events.is_job(event, "start"):
                 self.attempts[i] = self.attempts.get(i, 0) + 1
                 if i in self.where:  # a second attempt: the first one's node or worker died
-                    self.tell(request, self._retried(i))  # the lost attempt's one end
+                    retried = self._retried(i)
+                    self.tell(request, retried)  # the lost attempt's one end
+                    node, host = self.where[i]
+                    self.lost.setdefault(i, []).append(
+                        {"attempt": self.attempts[i] - 1, "node": node, "host": host, "status": "retried",
+                         "error": retried["error"], "wall_s": retried["wall_s"]}
+                    )  # fmt: skip
                     self.over.discard(i)  # the first attempt may have ended before its node died
                     self.held.pop(i, None)
                     event = {**event, "attempt": self.attempts[i]}
@@ -452,6 +499,7 @@ class _Batch:
             outcome = answer.outcome
             if outcome.record is not None:
                 outcome.record.info.environment.update({"node": answer.node, "host": answer.host})
+                self.keep_attempts(i, outcome.record)
         if i not in self.where:  # it never started: said as a start and an end, as the pool says it
             self.tell(request, events.job_start(request.plugin, request.seed))
         if held is None:
@@ -461,6 +509,16 @@ class _Batch:
         self.ended[i] = outcome
         if self.on_end is not None:
             self.on_end(outcome)
+
+    def keep_attempts(self, i: int, record: RunRecord) -> None:
+        """Run ``i``'s record keeps every attempt (`RunInfo.attempts`) when one or more were lost: theirs,
+        then the one that made the record."""
+        if i not in self.lost:
+            return
+        env = record.info.environment
+        last = {"attempt": len(self.lost[i]) + 1, "node": env.get("node"), "host": env.get("host")}
+        last.update(status=record.status, error=None, wall_s=record.duration_s)
+        record.info.attempts = [*self.lost[i], last]
 
     def returned(self, ref: Any) -> bool:
         """Whether the ready task ``ref`` returned a run's outcome (rather than being cancelled)."""
@@ -495,6 +553,7 @@ class _Batch:
                 record = RunRecord.from_dict(self.records[i])
                 if i in self.where:
                     record.info.environment.update(dict(zip(("node", "host"), self.where[i], strict=True)))
+                self.keep_attempts(i, record)
                 wall = time.perf_counter() - self.started[i]
                 cut.append(Outcome(self.requests[i], record, 130, None, wall))
         return cut

@@ -63,3 +63,18 @@ def ran_on_line(runs: Iterable[RunRecord]) -> str | None:
     if len(found) < 2:
         return None
     return f"ran on {len(found)} {noun}: " + ", ".join(f"{label} ({plural(n, 'run')})" for label, n in found)
+
+
+def attempts_line(run: RunRecord) -> str | None:
+    """``2 attempts: 1 on vm node 1a2b3c4d retried (its worker or node lost), 2 on vm node 5e6f7a8b
+    passed`` for a run that took more than one (`RunInfo.attempts`); None for a run made once."""
+    tried = run.info.attempts
+    if len(tried) < 2:
+        return None
+    said = []
+    for n, attempt in enumerate(tried, 1):
+        where = f"{attempt.get('host') or '?'} node {str(attempt.get('node') or '?')[:8]}"
+        status = str(attempt.get("status") or "?")
+        lost = " (its worker or node lost)" if status == "retried" else ""
+        said.append(f"{attempt.get('attempt', n)} on {where} {status}{lost}")
+    return f"{len(tried)} attempts: " + ", ".join(said)

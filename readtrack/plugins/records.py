@@ -181,6 +181,11 @@ class RunInfo:
     #: the sweep this run is part of (``--set lr=A,B``: one group per setting, `readtrack.batch.sweep`),
     # else None
     sweep_id: str | None = None
+    #: each attempt at the run, in order, when it took more than one (a Ray node lost mid-run, the run
+    # started again elsewhere: `readtrack.batch.ray_executor`): ``{"attempt", "node", "host", "status",
+    # "error", "wall_s"}``, the lost ones ``retried``, the last the one recorded; empty for a run made once
+    # (and in records made before readtrack kept them)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from rich.text import Text
 from readtrack.base.safe_text import visible
 from readtrack.base.words import plural
 from readtrack.batch.groups import Job, PluginOutcome, seeds_label
-from readtrack.history.machines import ran_on_line
+from readtrack.history.machines import attempts_line, ran_on_line
 from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spreads
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
@@ -190,6 +190,10 @@ def group_renderables(group: GroupRecord, width: int = 120) -> list[RenderableTy
     where = ran_on_line(group.runs)
     if where:
         parts.append(Text(visible(where), style="yellow"))
+    for run in group.runs:  # a seed a cluster ran again: every attempt, where and how it ended
+        tried = attempts_line(run)
+        if tried:
+            parts.append(Text(visible(f"seed {run.info.seed}: {tried}"), style="yellow"))
     if found:
         parts.append(spread_table(found, width))
     for s in found:

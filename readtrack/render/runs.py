@@ -20,7 +20,7 @@ from rich.text import Text
 from readtrack.base.safe_text import visible
 from readtrack.base.words import seeds_label
 from readtrack.history.comparison import Delta, RunComparison, value_meanings
-from readtrack.history.machines import ran_on_line, runs_of
+from readtrack.history.machines import attempts_line, ran_on_line, runs_of
 from readtrack.history.spread import GroupRecord
 from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins import events
@@ -87,6 +87,9 @@ def render_record(record: RunRecord, console: Console) -> None:
             if stage.traceback:
                 console.print(Text(visible(stage.traceback.rstrip(), multiline=True), style="dim"))
     console.print(Text(visible(environment_line(info.environment)), style="dim"))
+    tried = attempts_line(record)
+    if tried:  # a cluster ran it again: every attempt, where and how it ended
+        console.print(Text(visible(tried), style="yellow"))
     verdict = Text("result: ")
     verdict.append_text(status_text(record.status))
     verdict.append(f" in {fmt_seconds(record.duration_s)} · ")

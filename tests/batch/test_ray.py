@@ -28,10 +28,11 @@ from cli_runner import interruptible, run_cli
 from ray_lab import Lab
 from rich.console import Console
 
-from readtrack.batch.ray_executor import LOOPBACK
+from readtrack.batch.ray_executor import LOOPBACK, ray_log
 from readtrack.history import runs as history
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.records import RunRecord
+from readtrack.render.batches import group_renderables
 
 pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.slow]
 
@@ -151,6 +152,25 @@ def test_a_node_removed_mid_batch_its_runs_finish_on_the_other_each_recorded_onc
         assert len(history.runs("toy")) == 4 and group.status == "passed" and group.missing == {}
         again = {e["seed"] for e in retried}
         assert {r.info.environment["node"] for r in group.runs if r.info.seed in again} == {head}
+        # every attempt is in the record: the lost one on the removed node, then the one that finished
+        for run in group.runs:
+            tried = [(a["node"], a["status"]) for a in run.info.attempts]
+            assert tried == ([(other.node_id, "retried"), (head, "passed")] if run.info.seed in again else [])
+        (run,) = [r for r in group.runs if r.info.seed in again][:1]
+        assert f"its Ray worker on {socket.gethostname()} (node {other.node_id[:8]}) was lost" in str(
+            run.info.attempts[0]["error"]
+        )
+        console = Console(width=200, record=True)
+        for part in group_renderables(group):
+            console.print(part)
+        host, text = socket.gethostname(), console.export_text()
+        assert f"seed {run.info.seed}: 2 attempts: 1 on {host} node {other.node_id[:8]} retried" in text
+        assert f"retried (its worker or node lost), 2 on {host} node {head[:8]} passed" in text
+        # Ray's lines (the raylets' errors, a dead node's [state-dump], what log_to_driver forwards) went to
+        # ray.log, not to the terminal: stdout is readtrack's events alone, stderr readtrack's own lines
+        assert [line for line in out.splitlines() if not line.startswith("{")] == []
+        assert not [line for line in err.splitlines() if not line.startswith("readtrack: ")], err
+        assert "(raylet) Task run_on_node failed" in ray_log().read_text(encoding="utf-8")
     finally:
         ray_lab.add_node()
 

@@ -76,3 +76,40 @@ def test_compare_says_when_the_runs_compared_ran_on_two_machines_and_not_when_on
     three = run_cli("compare", "toy", "aaaa1111", "bbbb2222", "cccc3333")  # side by side
     assert three.returncode == 0, three.stderr
     assert "ran on 2 machines: gpu-a (1 run), gpu-b (2 runs)" in three.stdout
+
+
+def test_every_attempt_of_a_run_is_kept_and_said_and_an_older_record_without_them_reads_as_one() -> None:
+    """A run a cluster ran twice (its first node lost) keeps both attempts in its record, through history;
+    its report and a multi-seed run's say them; a record written before readtrack kept attempts (no
+    ``attempts`` key: the history's JSON column as an older readtrack wrote it) reads as a run made once."""
+    import json
+    import sqlite3
+
+    from readtrack.base.paths import database_path
+    from readtrack.history import runs as history
+    from readtrack.render.runs import render_record
+
+    lost = "its Ray worker on vm (node 1a2b3c4d) was lost; run again"
+    record = ran_on("twice001", 1, "vm", "5e6f7a8b9")
+    record.info.attempts = [
+        {"attempt": 1, "node": "1a2b3c4d5", "host": "vm", "status": "retried", "error": lost, "wall_s": 1.5},
+        {"attempt": 2, "node": "5e6f7a8b9", "host": "vm", "status": "passed", "error": None, "wall_s": 3.5},
+    ]
+    store(record)
+    store(ran_on("older001", 0, "vm"))
+    with sqlite3.connect(database_path()) as conn:  # as a readtrack before attempts wrote it
+        (text,) = conn.execute("SELECT record FROM runs WHERE run_id = 'older001'").fetchone()
+        data = json.loads(text)
+        del data["info"]["attempts"]
+        conn.execute("UPDATE runs SET record = ? WHERE run_id = 'older001'", (json.dumps(data),))
+    found = {r.info.run_id: r for r in history.runs("toy")}
+    assert found["twice001"].info.attempts == record.info.attempts and found["older001"].info.attempts == []
+    said = "2 attempts: 1 on vm node 1a2b3c4d retried (its worker or node lost), 2 on vm node 5e6f7a8b passed"
+    console = Console(width=200, record=True)
+    render_record(found["twice001"], console)
+    render_record(found["older001"], console)
+    assert console.export_text().count(said) == 1 and "attempts" not in console.export_text().replace(
+        said, ""
+    )
+    text = group_text([found["older001"], found["twice001"]])
+    assert f"seed 1: {said}" in text and "seed 0: " not in text
