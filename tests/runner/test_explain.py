@@ -70,6 +70,7 @@ def test_the_page_lists_the_implementation_and_experiments_first_then_the_other_
         "experiment.py",
         "config.py",
         "cuda_bench.py",
+        "hopper_kernels.py",
         "triton_kernel.py",
     ]
 
