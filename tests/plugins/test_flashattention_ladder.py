@@ -1,11 +1,12 @@
 """The FlashAttention-3 ladder (plugins/flashattention/hopper_kernels.py) against attention in float64.
 
 As in test_flashattention_triton.py, the interpreter cases run in one subprocess with ``TRITON_INTERPRET=1``
-(this file as a script): every rung's forward and backward (FlashAttention-2's backward from the rung's O and
-L) on shapes that end in partial blocks, cross the causal diagonal and need a padded head dim; the fp8 rung's
-forward with and without the Hadamard rotation on inputs with outliers. The interpreter runs tensor
-descriptors, fp8 conversions and fp8 dots; ``num_stages`` and ``warp_specialize`` are scheduling hints it
-ignores, so those rungs are checked for their arithmetic here and for their speed on a GPU only.
+(this file as a script): the forward and backward (FlashAttention-2's backward from the rung's O and L) of
+every rung that computes differently there, on shapes that end in partial blocks, cross the causal diagonal
+and need a padded head dim; the fp8 rung's forward with and without the Hadamard rotation on inputs with
+outliers. The interpreter runs tensor descriptors, fp8 conversions and fp8 dots; ``num_stages`` and
+``warp_specialize`` are scheduling hints it ignores, so ``stages`` and ``ws`` compute there exactly as
+``tma`` and ``persistent``, and are checked on a GPU only (with every other rung).
 
 Metric: max|actual − exact| / max|exact| (exact: float64 from the same rounded inputs). Bounds as the
 FlashAttention-2 tests: fp32 1e-5, fp16 2e-3, bf16 2e-2; fp8 0.25 (e4m3 keeps 3 mantissa bits, 2⁻⁴ ≈ 6 % per
@@ -35,6 +36,9 @@ TOLERANCE = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2}
 GPU_TOLERANCE = {**TOLERANCE, "float32": 1e-4}
 FP8_TOLERANCE = 0.25
 RUNGS = ["tma", "stages", "overlap", "persistent", "ws"]  # fa2: test_flashattention_triton.py
+# The interpreter ignores num_stages and warp_specialize, so there `stages` computes exactly as `tma` and `ws`
+# as `persistent`: checking them again would add time, not coverage. The GPU tests take every rung.
+INTERPRETED = ["tma", "overlap", "persistent"]
 
 
 @dataclass(frozen=True)
@@ -157,8 +161,8 @@ def run_interpreter_cases() -> dict[str, Any]:
 
     hk = importlib.import_module(MODULE)
     results: dict[str, Any] = {
-        "check_stage": {kernel: check_stage(kernel) for kernel in ("persistent", "fp8")},
-        "rungs": {rung: {case.id: measure(rung, case) for case in CASES} for rung in RUNGS},
+        "check_stage": {kernel: check_stage(kernel) for kernel in ("overlap", "fp8")},
+        "rungs": {rung: {case.id: measure(rung, case) for case in CASES} for rung in INTERPRETED},
         "fp8": {case.id: measure_fp8(case) for case in FP8_CASES},
         "fp8_rotated": {case.id: measure_fp8(case, rotate=True) for case in FP8_CASES},
         "fp8_broken": measure_fp8(FP8_CASES[0], broken=True),
@@ -191,7 +195,7 @@ def interpreter_results() -> dict[str, Any]:
     return results
 
 
-@pytest.mark.parametrize("rung", RUNGS)
+@pytest.mark.parametrize("rung", INTERPRETED)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_every_rung_matches_float64_attention_under_the_interpreter(
     interpreter_results: dict[str, Any], rung: str, case: Case
@@ -224,7 +228,7 @@ def test_fp8_refuses_gradients_and_an_unknown_rung_is_named(interpreter_results:
     )
 
 
-@pytest.mark.parametrize("kernel", ["persistent", "fp8"])
+@pytest.mark.parametrize("kernel", ["overlap", "fp8"])
 def test_the_check_stage_checks_the_chosen_kernel(interpreter_results: dict[str, Any], kernel: str) -> None:
     """``--impl triton --set kernel=K``: the plugin's own check runs that rung (fp8: its forward alone)."""
     stage = interpreter_results["check_stage"][kernel]
