@@ -68,13 +68,17 @@ def test_a_copy_of_a_built_in_plugin_is_one_plugin_and_a_real_shadowing_is_one_l
 
 def test_the_plugins_table_has_no_column_blank_on_all_but_one_row() -> None:
     """The `paper` column was blank on every row but schedule-free's (its paper is adamw's): that one says
-    so under its name, and the column is gone."""
+    so under its name beside its claim, and the column is gone; where the title and claim are left out (80
+    columns), under the table, not on a line of the table alone (issue 84: it read as a stray row)."""
     shown = run_cli("plugins", env={"COLUMNS": "80"}).stdout.splitlines()
     header = next(line for line in shown if line.split()[:1] == ["name"])
     assert header.split() == ["name", "devices", "source", "status", "last", "run"]
-    at = next(i for i, line in enumerate(shown) if line.split()[:1] == ["schedule-free"])
-    assert shown[at + 1].split() == ["paper", "adamw"]
+    assert "schedule-free: paper adamw" in shown
+    assert not any(line.split() == ["paper", "adamw"] for line in shown)
     assert all(len(line) <= 80 for line in shown)
+    wide = run_cli("plugins", env={"COLUMNS": "200"}).stdout.splitlines()
+    at = next(i for i, line in enumerate(wide) if line.split()[:1] == ["schedule-free"])
+    assert wide[at + 1].split()[:2] == ["paper", "adamw"] and len(wide[at + 1].split()) > 2  # a claim beside
 
 
 def test_show_gives_the_venue_an_import_or_arxiv_knows(catalog_file: Path, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from readtrack.base.words import plural
 from readtrack.batch.groups import Arm, PluginOutcome
-from readtrack.history.spread import MIN_RUNS, Spread, spreads
+from readtrack.history.spread import MIN_RUNS, Spread, same_printed, spreads
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.knobs import off_default, setting_name, settings_label
 
@@ -271,10 +271,12 @@ def sweep_of(
 
 
 # -- the end: a table per number ----------------------------------------------------------------------
-#: What a row says beside the defaults: ``differs`` (the 95% intervals do not overlap), ``within`` (they
-#: overlap), ``too few runs`` (fewer than `MIN_RUNS` on either side: no verdict), ``no interval`` (a
-#: number missing or not finite on either side) or ``defaults`` (the defaults' row itself).
-Verdict = Literal["differs", "within", "too few runs", "no interval", "defaults"]
+#: What a row says beside the defaults: ``same`` (the means print the same: equal to the 4 significant digits
+#: a table shows, or both at round-off, `readtrack.history.spread.same_printed`), ``differs`` (else, the 95%
+#: intervals do not overlap), ``within`` (they overlap), ``too few runs`` (fewer than `MIN_RUNS` on either
+#: side: no verdict), ``no interval`` (a number missing or not finite on either side) or ``defaults`` (the
+#: defaults' row itself).
+Verdict = Literal["same", "differs", "within", "too few runs", "no interval", "defaults"]
 
 #: What a row says of the claim (a target's threshold): ``asserted`` (the run judged it), ``not asserted
 #: with these settings`` (knobs turned: the threshold was calibrated on the defaults), ``not asserted at
@@ -304,8 +306,9 @@ class Row:
 
     @property
     def differs(self) -> bool | None:
-        """The interval lies apart from the defaults' (True), overlaps it (False), or no verdict (None)."""
-        return {"differs": True, "within": False}.get(self.verdict)
+        """The interval lies apart from the defaults' (True), overlaps it or has the same mean as printed
+        (False), or no verdict (None)."""
+        return {"differs": True, "within": False, "same": False}.get(self.verdict)
 
     def to_dict(self) -> dict[str, object]:
         low, high = self.spread.ci95
@@ -371,6 +374,8 @@ def compared(spread: Spread, base: Spread | None) -> tuple[Verdict, int]:
     fewest = min(len(spread.finite), len(base.finite))
     if fewest < MIN_RUNS:
         return ("too few runs" if fewest > 0 else "no interval"), fewest
+    if same_printed(spread.mean, base.mean):  # 0.6773 beside 0.6773 (a last bit apart): not "differs"
+        return "same", fewest
     apart = _apart(spread.ci95, base.ci95)
     return ("no interval" if apart is None else "differs" if apart else "within"), fewest
 

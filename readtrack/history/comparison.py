@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from readtrack.history.spread import GroupRecord, spreads
+from readtrack.history.spread import GroupRecord, same_printed, spreads
 from readtrack.plugins.knobs import Knob, setting_name
 from readtrack.plugins.records import RunRecord, jsonable
 
@@ -54,6 +54,14 @@ class Delta:
         if self.change is None or self.old is None or self.new is None or self.old == 0:
             return None
         return self.new / self.old
+
+    @property
+    def same(self) -> bool:
+        """Both values print the same: equal to the 4 significant digits a table shows, or both at
+        round-off (`readtrack.history.spread.same_printed`); both missing or NaN count as the same."""
+        if self.old is None or self.new is None:
+            return self.old is None and self.new is None
+        return same_printed(self.old, self.new)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "change": self.change, "ratio": self.ratio}
@@ -275,10 +283,14 @@ class LinedNumber:
 
     @property
     def same(self) -> bool:
-        """The same value and verdict in every column (NaN and missing alike count as the same)."""
-        pairs = zip(self.values, self.passed, strict=True)
-        keys = {(None if v is None or math.isnan(v) else v, p) for v, p in pairs}
-        return len(keys) == 1 and not self.noisy
+        """The same value and verdict in every column (NaN and missing alike count as the same; values that
+        print the same, or both at round-off, as the same: `same_printed`)."""
+        values = [None if v is None or math.isnan(v) else v for v in self.values]
+        first = values[0] if values else None
+        alike = all(
+            v is first or (v is not None and first is not None and same_printed(v, first)) for v in values
+        )
+        return alike and len(set(self.passed)) <= 1 and not self.noisy
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

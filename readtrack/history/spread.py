@@ -101,6 +101,30 @@ def is_ratio(name: str) -> bool:
     return _RATIO_NAME.search(name) is not None
 
 
+#: A number this near zero is round-off, not a value: float64's is 2.2e-16 of the numbers summed, times how
+#: many were (a reference's max abs error of 6.661e-16 beside 5.551e-17 says two things are equal, no more).
+ROUND_OFF = 1e-12
+#: Two numbers nearer than this share of the larger print the same to the 4 significant digits every table
+#: shows (`readtrack.render.cells.fmt_number`): under half a unit of their last printed digit.
+PRINTED = 5e-5
+
+
+def at_round_off(value: float) -> bool:
+    """Whether ``value`` is zero up to round-off (`ROUND_OFF`), 0 itself included."""
+    return math.isfinite(value) and abs(value) <= ROUND_OFF
+
+
+def same_printed(a: float, b: float) -> bool:
+    """Whether ``a`` and ``b`` differ by less than what a table prints of them: relatively, below their 4th
+    significant digit (`PRINTED`), or near zero, both at round-off (`at_round_off`). Numbers that print the
+    same are not said to differ."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if at_round_off(a) and at_round_off(b):
+        return True
+    return abs(a - b) <= PRINTED * max(abs(a), abs(b))
+
+
 def _exp(x: float) -> float:
     """e**x, infinite past a float's range (a ratio's interval at two wildly apart seeds)."""
     return math.exp(x) if x < 709.0 else math.inf

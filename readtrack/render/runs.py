@@ -11,21 +11,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
-from rich.table import Table
 from rich.text import Text
 
 from readtrack.base.safe_text import visible
 from readtrack.base.words import seeds_label
 from readtrack.history.comparison import Delta, RunComparison, value_meanings
 from readtrack.history.machines import attempts_line, ran_on_line, runs_of
-from readtrack.history.spread import GroupRecord
+from readtrack.history.spread import GroupRecord, at_round_off
 from readtrack.history.sweeps import Listed, SweepRecord
 from readtrack.plugins import events
 from readtrack.plugins.knobs import setting_name, value_text
 from readtrack.plugins.records import NOISE_LIMIT, Emit, RunRecord, StageResult
+from readtrack.render import tables
 from readtrack.render.cells import (
     STAGE_GLYPHS,
     STATUS_STYLE,
@@ -38,6 +37,7 @@ from readtrack.render.cells import (
     when,
 )
 from readtrack.render.headline import claim_verdict, run_headline
+from readtrack.render.tables import Fitted
 from readtrack.runner.devices import environment_line
 
 
@@ -132,13 +132,13 @@ def _named(name: str, detail: str | None) -> Text:
     return cell
 
 
-def _check_table(stage: StageResult) -> Table:
+def _check_table(stage: StageResult) -> Fitted:
     title = "check: implementation vs reference" if stage.stage == "check" else f"{stage.stage}: checks"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("check", min_width=16, overflow="fold")  # a word wider than the column folds, not cut
+    table = tables.table(title)
+    table.add_column("check")  # text: a word wider than what the numbers leave folds, not cut
     for column in ("max abs", "worst err/tol", "atol / rtol"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("ok", no_wrap=True)
+        table.add_column(column, kind="number", justify="right")
+    table.add_column("ok", kind="verdict")
     for c in stage.comparisons:
         if c.kind == "close":
             tolerance = f"{c.atol:g} / {c.rtol:g}" if c.atol is not None and c.rtol is not None else ""
@@ -153,39 +153,38 @@ def _check_table(stage: StageResult) -> Table:
 CHECK_LEGEND = "worst err/tol: the largest |ours − reference| / (atol + rtol·|reference|); ✓ when ≤ 1"
 
 
-def _train_tables(stage: StageResult) -> list[Table]:
-    tables = []
+def _train_tables(stage: StageResult) -> list[Fitted]:
+    made = []
     if stage.targets:
         title = "train: the claim at toy scale" if stage.stage == "train" else f"{stage.stage}: targets"
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("target", min_width=16, overflow="fold")
-        for column in ("measured", "needed", "ok"):
-            table.add_column(column, no_wrap=True, justify="left" if column == "ok" else "right")
+        table = tables.table(title)
+        table.add_column("target")
+        for column in ("measured", "needed"):
+            table.add_column(column, kind="number", justify="right")
+        table.add_column("ok", kind="verdict")
         for t in stage.targets:
             needed = f"{'≥' if t.higher_is_better else '≤'} {fmt_number(t.target)}"
             table.add_row(_named(t.name, t.detail), fmt_number(t.value), needed, _mark(t.passed))
-        tables.append(table)
+        made.append(table)
     if stage.measured:
-        table = Table(
-            title="measured (not asserted)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
-        )
-        table.add_column("name", min_width=16, overflow="fold")
-        table.add_column("value", justify="right", no_wrap=True)
+        table = tables.table("measured (not asserted)")
+        table.add_column("name")
+        table.add_column("value", kind="number", justify="right")
         for m in stage.measured:
             table.add_row(_named(m.name, m.detail), fmt_number(m.value))
-        tables.append(table)
+        made.append(table)
     if stage.curves:
-        table = Table(title="curves", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("metric", min_width=12, overflow="fold")
+        table = tables.table("curves")
+        table.add_column("metric")
         for column in ("curve", "first", "last", "points"):
-            table.add_column(column, no_wrap=True)
+            table.add_column(column, kind="number")
         for name, points in stage.curves.items():
             values = [v for _, v in points]
             first = fmt_number(values[0]) if values else "–"
             last = fmt_number(values[-1]) if values else "–"
             table.add_row(name, sparkline(values), first, last, str(len(values)))
-        tables.append(table)
-    return tables
+        made.append(table)
+    return made
 
 
 def _relative(spread: float, median: float) -> str:
@@ -195,7 +194,7 @@ def _relative(spread: float, median: float) -> str:
     return f"±{spread / median * 100:.2g}%" if spread / median < 0.1 else f"±{spread / median * 100:.0f}%"
 
 
-def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
+def _bench_table(stage: StageResult) -> tuple[Fitted, list[Text]]:
     """The bench table (columns nobody filled are left out) and its footnotes (FLOP formulas, errors)."""
     rows = stage.bench
     columns = ["median", "IQR", "ratio", "peak mem"]
@@ -205,12 +204,10 @@ def _bench_table(stage: StageResult) -> tuple[Table, list[Text]]:
         columns.append("TFLOP/s")
     title = "bench (ratio = median / baseline median, < 1 is faster; IQR relative to the median)"
     base = next((r for r in rows if r.baseline and r.error is None), None)
-    table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
-    )
-    table.add_column("variant", min_width=10, overflow="fold")
+    table = tables.table(title, collapse_padding=True)
+    table.add_column("variant")  # text: wraps between words, "torch.optim.AdamW" whole where it fits
     for column in columns:
-        table.add_column(column, justify="right", no_wrap=True)
+        table.add_column(column, kind="number", justify="right")
     notes: list[Text] = []
     for r in rows:
         variant = _named(r.label, " ".join(x for x in (r.shape, r.dtype) if x))
@@ -253,58 +250,68 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     if not entries:
         console.print("no runs recorded yet (`readtrack plugins` lists what can run)")
         return
-    # The setting comes first after the plugin (what the numbers belong to); the date, the plugin and the run
-    # id are never cut. Below 100 columns the stages are left out (the status sums them up), the device sits
-    # under the setting, the time under the status, and the columns sit closer; a setting wraps at a space
-    # or after a comma.
-    narrow = console.width < 100
-    table = Table(
-        title="run history, newest first",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        padding=(0, 1, 0, 0) if narrow else (0, 1),
-    )
-    columns = [
-        "started (UTC)",
-        "plugin",
-        "setting",
-        "seeds",
-        "status",
-        "duration",
-        "stages",
-        "device",
-        "run id",
-    ]
+    # The setting comes first after the plugin (what the numbers belong to); the date, the plugin, the status
+    # and the run id are never cut (`readtrack.render.tables`). Where every column does not fit without
+    # folding a word, the stages are left out (the status sums them up), the device sits under the setting,
+    # the time under the status, and the columns sit closer; a setting wraps at a space or after a comma.
+    table = _history_table(entries, narrow=False)
+    narrow = not table.fits(console)
     if narrow:
-        columns = [c for c in columns if c not in ("duration", "stages", "device")]
-    for column in columns:
-        table.add_column(
-            column,
-            no_wrap=column in ("started (UTC)", "plugin", "run id", "duration"),
-            overflow="fold",
-            min_width=(8 if narrow else 18) if column == "setting" else None,
+        table = _history_table(entries, narrow=True)
+    console.print(table)
+    legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
+    stages_legend = "" if narrow else f"c/t/b: check/train/bench · {legend} · "
+    console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
+    if any(isinstance(r, SweepRecord) for r in entries):
+        console.print(
+            Text(
+                "a sweep's id: `readtrack history ID` shows its settings, `readtrack compare ID` lines "
+                "them up",
+                style="dim",
+            )
         )
+
+
+def _history_table(entries: Sequence[Listed], *, narrow: bool) -> Fitted:
+    """History's table: every column, or ``narrow`` (no duration, stages or device columns: the device
+    under the setting, the time under the status, the columns one space apart)."""
+    table = tables.table("run history, newest first", tight=narrow)
+    kinds: dict[str, tables.Kind] = {
+        "started (UTC)": "id",
+        "plugin": "id",
+        "setting": "text",
+        "seeds": "number",
+        "status": "verdict",
+        "duration": "number",
+        "stages": "words",
+        "device": "text",
+        "run id": "id",
+    }
+    columns = [c for c in kinds if not (narrow and c in ("duration", "stages", "device"))]
+    for column in columns:
+        table.add_column(column, kind=kinds[column])
     for r in entries:
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
         device = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
         device += "" if info is None else " quick" if info.quick else " full"
         if isinstance(r, SweepRecord):
-            # narrow: a knob a line, its values wrapping after a comma, never inside a number
+            # narrow: a knob a line, its values wrapping after a comma, never inside a number (each knob
+            # already made visible: a line break between them is one)
             swept = swept_knobs(r, values=", ", knobs="\n" if narrow else " ")
-            setting = f"a sweep of {len(r.settings)} settings: {swept}"
+            where = Text(f"a sweep of {len(r.settings)} settings: {swept}", style="bold")
             seed, stages, ident = seeds_label(r.seeds), sweep_counts(r), r.sweep_id[:8]
         elif isinstance(r, GroupRecord):
             setting = setting_name(info.settings) if info is not None else "defaults"
+            where = Text(visible(setting), style="" if setting == "defaults" else "bold")
             passed = sum(run.status == "passed" for run in r.runs)
             seed, ident = seeds_label(r.seeds), r.group_id[:8]
             stages = f"{passed}/{len(r.seeds)} seeds passed"
         else:
             setting = setting_name(r.info.settings)
+            where = Text(visible(setting), style="" if setting == "defaults" else "bold")
             seed = str(r.info.seed)
             stages = " ".join(f"{s.stage[0]}{STAGE_GLYPHS.get(s.status, '?')}" for s in r.stages)
             ident = r.info.run_id[:8]
-        where = Text(visible(setting), style="" if setting == "defaults" else "bold")
         if narrow and device:
             where.append("\n")
             where.append(visible(device), style="dim")
@@ -326,18 +333,7 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
         if narrow:
             del cells[5:8]
         table.add_row(*(Text(visible(c)) if isinstance(c, str) else c for c in cells))
-    console.print(table)
-    legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
-    stages_legend = "" if narrow else f"c/t/b: check/train/bench · {legend} · "
-    console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
-    if any(isinstance(r, SweepRecord) for r in entries):
-        console.print(
-            Text(
-                "a sweep's id: `readtrack history ID` shows its settings, `readtrack compare ID` lines "
-                "them up",
-                style="dim",
-            )
-        )
+    return table
 
 
 def swept_knobs(sweep: SweepRecord, *, values: str = ",", knobs: str = " ") -> str:
@@ -387,19 +383,12 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
     if where:  # numbers of two machines need not agree to the bit
         console.print(Text(visible(where), style="yellow"))
     shown = [d for d in comparison.deltas if every_row or not _unchanged(d)]
-    # A name wraps between words; a word is folded only when it alone is wider than what the numbers leave.
-    names = [w for d in shown for w in visible(d.name).split()] + [s.knob for s in comparison.settings]
-    longest = max((len(w) for w in names), default=4)
-    table = Table(title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # The name takes the squeeze, wrapping between words; the numbers and the verdicts stay whole
+    # (`readtrack.render.tables`).
+    table = tables.table()
     for column in ("name", "older", "newer", "change", "ratio", "pass"):
-        table.add_column(
-            column,
-            justify="right" if column in ("older", "newer", "change", "ratio") else "left",
-            no_wrap=column != "name",  # numbers are never cut
-            overflow="fold",
-            ratio=1 if column == "name" else None,
-            min_width=min(longest, 32) if column == "name" else None,
-        )
+        kind: tables.Kind = "text" if column == "name" else "verdict" if column == "pass" else "number"
+        table.add_column(column, kind=kind, justify="left" if kind != "number" else "right")
     section, noted = None, False
     if comparison.settings:  # the knobs first, when the two were run with other settings
         section = "settings"
@@ -416,7 +405,9 @@ def render_comparison(comparison: RunComparison, console: Console, *, every_row:
         fmt = fmt_seconds if d.section == "bench" else fmt_number
         change = d.change
         change_text = "–" if change is None else (("+" if change > 0 else "") + fmt(change))
-        ratio: str | Text = f"{d.ratio:.2f}×" if d.ratio is not None else "–"
+        if change and d.same:  # a difference below what the table prints of either number
+            change_text = "≈ 0"
+        ratio: str | Text = ratio_text(d.old, d.new, d.ratio)
         if d.noisy:
             ratio = Text(f"{ratio} ?", style="yellow")
         marks = [
@@ -477,11 +468,26 @@ def setting_cell(value: Any, default: bool) -> str:
 
 
 def _unchanged(d: Delta) -> bool:
-    """The same number with the same verdict in both runs (a value both runs lack counts as the same)."""
-    same = d.old == d.new or (
-        d.old is not None and d.new is not None and math.isnan(d.old) and math.isnan(d.new)
-    )
-    return same and d.old_passed == d.new_passed and not d.noisy
+    """The same number with the same verdict in both runs (a value both runs lack counts as the same, and
+    two that print the same, or both at round-off: `Delta.same`)."""
+    return d.same and d.old_passed == d.new_passed and not d.noisy
+
+
+def ratio_text(old: float | None, new: float | None, ratio: float | None) -> str:
+    """``0.68×`` (new / old); of numbers at round-off what they are (``both ≈ 0``, ``from ≈ 0``, ``to ≈ 0``),
+    not a ratio of two round-off errors (``1027962962962963.00×``); ``–`` for none."""
+    if old is None or new is None or not (math.isfinite(old) and math.isfinite(new)):
+        return "–"
+    near = at_round_off(old), at_round_off(new)
+    if all(near):
+        return "both ≈ 0"
+    if near[0]:
+        return "from ≈ 0"
+    if near[1]:
+        return "to ≈ 0"
+    if ratio is None:
+        return "–"
+    return f"{ratio:.2f}×" if abs(ratio) < 1000 else f"{ratio:.3g}×"
 
 
 def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
@@ -498,42 +504,50 @@ def render_plugins(rows: Sequence[dict[str, Any]], console: Console) -> None:
         without.add_row(*plain)
     natural = Measurement.get(console, console.options, without).maximum
     title_width = console.width - natural - 3  # its padding and the gap to the next column
-    table = _plugin_table(title_width if title_width >= 16 else None)
-    errors = []
+    titled = title_width >= 16
+    table = _plugin_table(title_width if titled else None)
+    errors, papers = [], []
     for row, (name, *rest) in built:
         cells: list[str | Text] = [name]
-        if title_width >= 16:
+        other_paper = row["paper_id"] not in (None, row["name"])
+        if titled:  # its paper's id under the name, beside the claim
             claim = row.get("claim")
             cells.append(_named(visible(row["title"] or ""), visible(claim) if claim else None))
+            if other_paper:
+                name.append(f"\npaper {visible(row['paper_id'])}", style="dim")
+        elif other_paper:  # under the table: alone on a line of its own, it read as a row
+            papers.append(Text(visible(f"{row['name']}: paper {row['paper_id']}"), style="dim"))
         cells += rest
         table.add_row(*cells)
         if row["error"]:
-            line = visible(f"✗ {row['name']} ({row['origin']}): {row['error']}", multiline=True)
-            errors.append(Text(line, style="red"))
+            message = visible(f"✗ {row['name']} ({row['origin']}): {row['error']}", multiline=True)
+            errors.append(Text(message, style="red"))
     console.print(table)
-    for error in errors:
-        console.print(error)
+    for note in (*papers, *errors):
+        console.print(note)
     for row in rows:  # a calibration that is not fresh: one line each, however narrow the terminal
         said = row.get("calibration")
         if said and said["state"] != "fresh":
             console.print(Text(visible(said["line"]), style="yellow"), soft_wrap=True)
 
 
-def _plugin_table(title_width: int | None) -> Table:
-    """The plugin table's columns: the title's only with a width for it."""
-    table = Table(title="paper plugins", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", no_wrap=True)
+def _plugin_table(title_width: int | None) -> Fitted:
+    """The plugin table's columns: the title's only with a width for it. The name, the status and the last
+    run's words (its verdict) are never cut; the devices and the source wrap between words."""
+    table = tables.table("paper plugins")
+    table.add_column("name", kind="id")
     if title_width is not None:
         table.add_column("title and claim", no_wrap=True, overflow="ellipsis", max_width=title_width)
-    for column in ("devices", "source", "status", "last run"):
-        table.add_column(column, overflow="fold")
+    for column in ("devices", "source"):
+        table.add_column(column)
+    table.add_column("status", kind="verdict")
+    table.add_column("last run", kind="words")
     return table
 
 
 def _plugin_cells(row: dict[str, Any]) -> list[Text]:
-    """A plugin's cells but its title: name (with its paper's id below when that is another: a column of
-    it was blank on every row but one), devices, source, status and last run (a glyph per device, then when
-    the newest ran)."""
+    """A plugin's cells but its title: name, devices, source, status and last run (a glyph per device, then
+    when the newest ran). `render_plugins` says the plugin's paper when that is another."""
     last, by_device = row["last_run"], row.get("last_run_by_device") or {}
     last_text = Text("never", style="dim")
     if len(by_device) > 1:  # a glyph per device (cpu ✓ cuda ✗), then when the newest ran
@@ -549,7 +563,5 @@ def _plugin_cells(row: dict[str, Any]) -> list[Text]:
         last_text = status_text(last["status"])
         last_text.append(f" {when(last['started_at'])}" + (f" {kind}" if kind != "cpu" else ""))
     name = Text(visible(row["name"]))
-    if row["paper_id"] not in (None, row["name"]):
-        name.append(f"\npaper {visible(row['paper_id'])}", style="dim")
     devices = Text(visible(" ".join(row["devices"])))
     return [name, devices, Text(visible(row["source"])), status_text(row["status"]), last_text]

@@ -7,9 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from readtrack.base.safe_text import visible
@@ -20,6 +18,7 @@ from readtrack.history.machines import ran_on_line, runs_of
 from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import setting_name, settings_label
+from readtrack.render import tables
 from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
 from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
 
@@ -34,13 +33,14 @@ def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) ->
     for number in found:
         console.print(_title(number))
         claims = number.target is not None
-        longest = max(len(visible(row.settings)) for row in number.rows)
-        narrow = console.width < 100  # the columns one space apart
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0) if narrow else (0, 1))
-        table.add_column("setting", ratio=1, overflow="fold", min_width=min(max(longest, 8), 14))
-        for column in ("runs", "mean ± sd", "95% interval", "vs defaults", *(["claim"] if claims else [])):
-            left = column in ("vs defaults", "claim")
-            table.add_column(column, justify="left" if left else "right", no_wrap=column != "claim")
+        # the setting takes the squeeze; the numbers, the verdict and the claim stay whole, one space apart
+        # below 100 columns (`readtrack.render.tables`)
+        table = tables.table(tight=console.width < 100)
+        table.add_column("setting")
+        for column in ("runs", "mean ± sd", "95% interval"):
+            table.add_column(column, kind="number", justify="right")
+        for column in ("vs defaults", *(["claim"] if claims else [])):
+            table.add_column(column, kind="verdict")
         logs = {row.spread.log_scale for row in number.rows}
         for row in number.rows:
             s = row.spread
@@ -61,8 +61,9 @@ def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) ->
 #: Under a sweep's tables: what its columns and words mean.
 SWEEP_LEGEND = (
     "runs: how many runs (one per seed) recorded the number; 95% interval: Student's t over them (a "
-    'ratio\'s, a name with " / " or "ratio", on the log scale: never negative); vs defaults: differs '
-    "when the setting's and the defaults' intervals do not overlap, within when they do; too few (N): "
+    'ratio\'s, a name with " / " or "ratio", on the log scale: never negative); vs defaults: same when '
+    "the two means print the same (or are both ≈ 0, at round-off), else differs when the setting's and "
+    "the defaults' intervals do not overlap, within when they do; too few (N): "
     f"only N runs on a side, below {MIN_RUNS}: no verdict (more seeds: --seeds 0-4)"
 )
 #: Under a sweep's tables when a setting reported a claim's number: why it was not asserted.
@@ -124,12 +125,12 @@ def render_sweep_record(sweep: SweepRecord, console: Console) -> None:
     console.print(head)
     size = f"{plural(len(sweep.settings), 'setting')} × {plural(len(sweep.seeds), 'seed')}"
     console.print(Text(visible(f"swept {swept_knobs(sweep)}: {size}")))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("setting", ratio=1, overflow="fold")
-    for column in ("status", "seeds passed", "time", "group id"):
-        table.add_column(
-            column, no_wrap=True, justify="right" if column in ("seeds passed", "time") else "left"
-        )
+    table = tables.table()
+    table.add_column("setting")
+    table.add_column("status", kind="verdict")
+    for column in ("seeds passed", "time"):
+        table.add_column(column, kind="number", justify="right")
+    table.add_column("group id", kind="id")
     by_label = {settings_label(g.info.settings): g for g in sweep.groups}
     for turned in sweep.settings:
         label = settings_label(turned)
@@ -188,10 +189,10 @@ def render_lineup(lineup: Lineup, console: Console, *, every_row: bool = False) 
     name_width = min(max(longest, 8), 28)
     widths = [max([len(h), *(len(cells[i]) for _, _, cells in rows)]) for i, h in enumerate(headers)]
     for chunk in _chunks(widths, console.width - name_width - 1):
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("name", ratio=1, overflow="fold", min_width=name_width)
-        for i in chunk:
-            table.add_column(visible(headers[i]), justify="right", no_wrap=True)
+        table = tables.table()
+        table.add_column("name", min_width=name_width)
+        for i in chunk:  # a value with its verdict (✓, ✗, †): whole
+            table.add_column(visible(headers[i]), kind="verdict", justify="right")
         section = None
         for where, name, cells in rows:
             if where != section:
