@@ -314,7 +314,8 @@ def train(ctx: RunContext) -> None:
     if backend == "triton" and cfg.kernel == "fp8":
         raise ValueError(
             "flashattention: kernel=fp8 is forward-only and training needs gradients: train with a bf16 rung "
-            "(--set kernel=overlap), or run the fp8 kernel's check and bench (--only check bench)"
+            "(--set kernel=overlap), or run the fp8 kernel's check or bench alone (--only check, "
+            "--only bench)"
         )
     flash = (
         partial(flash_attention, block_r=cfg.block, block_c=cfg.block)
