@@ -44,10 +44,10 @@ class Build:
     head_dim: int
     causal: bool
     config: tuple[int, int, int, int]  # BLOCK_M, BLOCK_N, num_warps, num_stages
-    seconds: float
-    shared: int
-    registers: int | None
-    spill_bytes: int | None
+    seconds: float = 0.0
+    shared: int = 0
+    registers: int | None = None
+    spill_bytes: int | None = None
     error: str | None = None
     features: str = ""  # ladder builds: which Hopper instructions the build uses (see hopper_features)
 
@@ -85,13 +85,11 @@ def compile_rung(
 ) -> Build:
     """One build of the ladder's kernel (plugins/flashattention/hopper_kernels.py) for ``rung_name``."""
     import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
 
     hk = ladder_module()
     rung = hk.RUNGS[rung_name]
     fn = hk._ladder_fwd_kernel.fn
-    block_m, block_n, warps, stages = config
+    block_m, block_n = config[:2]
     block_d = max(16, triton.next_power_of_2(head_dim))
     element = "fp8e4nv" if rung.fp8 else DTYPES[dtype][0][1:]
     constexprs: dict[str, Any] = {
@@ -125,24 +123,10 @@ def compile_rung(
             signature[name] = "*fp32"
         signature.setdefault(name, "i32")
     signature = {name: signature[name] for name in fn.arg_names}
-    source = ASTSource(fn, signature, constexprs={(fn.arg_names.index(k),): v for k, v in constexprs.items()})
-    start = time.perf_counter()
-    label = f"ladder:{rung_name}"
-    try:
-        built = triton.compile(
-            source, target=GPUTarget("cuda", arch, 32), options={"num_warps": warps, "num_stages": stages}
-        )
-    except Exception as err:  # a compile error is the finding
-        line = str(err).strip().splitlines()
-        return Build(
-            arch, label, dtype, head_dim, causal, config, 0.0, 0, None, None, line[0] if line else "?"
-        )
-    seconds = time.perf_counter() - start
-    registers, spills = ptxas_usage(built.asm["ptx"], arch)
-    return Build(
-        arch, label, dtype, head_dim, causal, config, seconds, built.metadata.shared, registers, spills,
-        features=hopper_features(built.asm),
-    )  # fmt: skip
+    build = _build(
+        fn, signature, constexprs, Build(arch, f"ladder:{rung_name}", dtype, head_dim, causal, config)
+    )
+    return build
 
 
 def kernel_module() -> Any:
@@ -158,14 +142,12 @@ def compile_one(
     kernel: str, arch: int, dtype: str, head_dim: int, causal: bool, config: tuple[int, int, int, int]
 ) -> Build:
     import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
 
     tk = kernel_module()
     fn = {"fwd": tk._fwd_kernel, "dkdv": tk._bwd_dkdv_kernel, "dq": tk._bwd_dq_kernel}.get(kernel)
     fn = fn.fn if fn is not None else tk._bwd_preprocess_kernel  # the jit function under the autotuner
     pointer, _ = DTYPES[dtype]
-    block_m, block_n, warps, stages = config
+    block_m, block_n = config[:2]
     constexprs: dict[str, Any] = {
         "HEAD_DIM": head_dim,
         "BLOCK_D": max(16, triton.next_power_of_2(head_dim)),
@@ -188,22 +170,34 @@ def compile_one(
             signature[name] = "fp32"
         else:
             signature[name] = "i32"
+    return _build(fn, signature, constexprs, Build(arch, kernel, dtype, head_dim, causal, config))
+
+
+def _build(fn: Any, signature: dict[str, str], constexprs: dict[str, Any], build: Build) -> Build:
+    """Compile ``fn`` for ``build``'s GPU and config and fill in what the build reports (a compile error is
+    the finding: its first line in ``build.error``)."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
     source = ASTSource(fn, signature, constexprs={(fn.arg_names.index(k),): v for k, v in constexprs.items()})
+    _, _, warps, stages = build.config
     start = time.perf_counter()
     try:
         built = triton.compile(
-            source, target=GPUTarget("cuda", arch, 32), options={"num_warps": warps, "num_stages": stages}
+            source,
+            target=GPUTarget("cuda", build.arch, 32),
+            options={"num_warps": warps, "num_stages": stages},
         )
-    except Exception as err:  # a compile error is the finding
+    except Exception as err:
         line = str(err).strip().splitlines()
-        return Build(
-            arch, kernel, dtype, head_dim, causal, config, 0.0, 0, None, None, line[0] if line else "?"
-        )
-    seconds = time.perf_counter() - start
-    registers, spills = ptxas_usage(built.asm["ptx"], arch)
-    return Build(
-        arch, kernel, dtype, head_dim, causal, config, seconds, built.metadata.shared, registers, spills
-    )
+        build.error = line[0] if line else "?"
+        return build
+    build.seconds = time.perf_counter() - start
+    build.shared = built.metadata.shared
+    build.registers, build.spill_bytes = ptxas_usage(built.asm["ptx"], build.arch)
+    build.features = hopper_features(built.asm) if build.kernel.startswith("ladder:") else ""
+    return build
 
 
 def ptxas_usage(ptx: str, arch: int) -> tuple[int | None, int | None]:

@@ -18,13 +18,12 @@ checked against full attention, and fp8 operands read with another block's scale
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import interpreted
 import pytest
 
 pytest.importorskip("triton", reason="triton is not installed (pip install 'readtrack[triton]')")
@@ -186,13 +185,8 @@ pytestmark = pytest.mark.xdist_group("triton-interpreter")
 
 @pytest.fixture(scope="module")
 def interpreter_results() -> dict[str, Any]:
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    proc = subprocess.run(
-        [sys.executable, __file__], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode == 0, f"interpreter run failed:\n{proc.stderr[-4000:]}"
-    results: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return results
+    """This file run as a script with TRITON_INTERPRET=1: the errors it measured."""
+    return interpreted.interpreter_results(__file__, timeout=300)
 
 
 @pytest.mark.parametrize("rung", INTERPRETED)

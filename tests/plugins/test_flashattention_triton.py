@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import interpreted
 import pytest
 
 pytest.importorskip("triton", reason="triton is not installed (pip install 'readtrack[triton]')")
@@ -299,13 +299,7 @@ pytestmark = pytest.mark.xdist_group("triton-interpreter")
 @pytest.fixture(scope="module")
 def interpreter_results() -> dict[str, Any]:
     """Run this file as a script with TRITON_INTERPRET=1 and read back the errors it measured."""
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    proc = subprocess.run(
-        [sys.executable, __file__], env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-    assert proc.returncode == 0, f"interpreter run failed:\n{proc.stderr[-4000:]}"
-    results: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return results
+    return interpreted.interpreter_results(__file__, timeout=240)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
