@@ -168,8 +168,7 @@ RUNGS: dict[str, Rung] = {
 # FP8: one scale per block of QUANT_BLOCK rows of Q and of K (per head), one per head for V; e4m3's largest
 # finite value is 448. P ∈ [0, 1] is multiplied by P_SCALE before its conversion, so that small probabilities
 # land on e4m3's normal range (2⁻⁶ and up) rather than flushing to zero; P_SCALE = 2⁸ is a power of two, so
-# the
-# scaling is exact, and the output divides it out once.
+# the scaling is exact, and the output divides it out once.
 E4M3_MAX = 448.0
 QUANT_BLOCK = 128
 P_SCALE = 256.0
@@ -177,12 +176,10 @@ P_SCALE = 256.0
 # -- candidates ------------------------------------------------------------------------------------
 # Fixed offline (each is compiled on a first run, 5-40 s each; benchmarks/flashattention_compile.py --ladder
 # builds every one for sm_90 on the CPU and reports shared memory, registers and spills): two per rung,
-# operand
-# width and padded head dim, (BLOCK_M, BLOCK_N, num_warps, num_stages). BLOCK_M = 128 rows with 8 warps gives
-# each of the two warpgroups 64 rows, the tile shape of the paper's hdim-128 kernel (128 × 128 per program).
-# `stages` and the rungs above it ask for deeper pipelines within sm_90's 227 KiB of shared memory per
-# program:
-# a stage of K and V holds 2·BLOCK_N·d·2 bytes (64 KiB at BLOCK_N = 128, d = 128, bf16).
+# operand width and padded head dim, (BLOCK_M, BLOCK_N, num_warps, num_stages). BLOCK_M = 128 rows with 8
+# warps gives each of the two warpgroups 64 rows, the tile shape of the paper's hdim-128 kernel (128 × 128 per
+# program). `stages` and the rungs above it ask for deeper pipelines within sm_90's 227 KiB of shared memory
+# per program: a stage of K and V holds 2·BLOCK_N·d·2 bytes (64 KiB at BLOCK_N = 128, d = 128, bf16).
 _Candidates = dict[tuple[int, int], list[tuple[int, int, int, int]]]
 _SHALLOW: _Candidates = {
     (8, 64): [(128, 128, 8, 2), (128, 64, 4, 2)],
@@ -241,8 +238,8 @@ def _block_scale(SCALES, start, QUANT_BLOCK: tl.constexpr, FP8: tl.constexpr):
 def _scores(q, desc_k, row, k_scale, qk_scale, PRECISION: tl.constexpr, UPCAST: tl.constexpr,
             BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """S_i^(j) = τ·Q_i K_jᵀ in log₂ units (τ·log₂e = qk_scale), for the key block whose first row in the
-    (batch·heads·N_k, d) view is ``row``; ``k_scale`` is 1, or K_j's FP8 scale times Q_i's. (B_r, B_c),
-    fp32."""
+    (batch·heads·N_k, d) view is ``row``; ``k_scale`` is 1, or K_j's FP8 scale times Q_i's.
+    (B_r, B_c), fp32."""
     k = desc_k.load([row, 0])  # K_j, (B_c, D): one TMA copy on Hopper
     s = _mma(q, tl.trans(k), tl.zeros([BLOCK_M, BLOCK_N], tl.float32), PRECISION, UPCAST)
     return s * (qk_scale * k_scale)
@@ -286,8 +283,8 @@ def _key_blocks(acc, l_i, m_i, q, desc_k, desc_v, K_SCALE, kv_row, v_row, offs_m
     if OVERLAP:
         # S of the first block before the loop; each iteration then issues the next block's GEMM before this
         # block's softmax. The last iteration's "next" block lies past hi and is computed for nothing (one
-        # GEMM
-        # in hi - lo / B_c, its rows zero or another head's, discarded): the loop needs no epilogue or branch.
+        # GEMM in (hi - lo) / B_c, its rows zero or another head's, discarded): the loop needs no epilogue or
+        # branch.
         s = _scores(q, desc_k, kv_row + lo, _block_scale(K_SCALE, lo, QUANT_BLOCK, FP8), qk_scale,
                     PRECISION, UPCAST, BLOCK_M, BLOCK_N)
         for start_n in tl.range(lo, hi, BLOCK_N, warp_specialize=WARP_SPECIALIZE):
@@ -377,15 +374,15 @@ def _configs() -> list[Any]:
 
 def _prune(configs: list[Any], named_args: dict[str, Any], **kwargs: Any) -> list[Any]:
     """The rung's own candidates for this operand width and head dim (the kernel's other configs belong to
-    other
-    rungs); under the interpreter, its one config."""
+    other rungs); under the interpreter, its one config."""
     if _INTERPRET:
         return configs
     rung = Rung("", None, deep_pipeline=bool(kwargs["DEEP"]), overlap=bool(kwargs["OVERLAP"]))
     bits = 8 if kwargs["FP8"] else 8 * named_args["O"].element_size()
     wanted = set(candidates(rung, bits, kwargs["BLOCK_D"]))
-    mine = [c for c in configs if (c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"], c.num_warps, c.num_stages) in
-    wanted]
+    mine = [
+        c for c in configs if (c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"], c.num_warps, c.num_stages) in wanted
+    ]
     return mine or configs[:1]
 
 
@@ -694,9 +691,8 @@ def flash_attention_rung(
     kernel: str = "tma",
 ) -> torch.Tensor:
     """softmax(scale·QKᵀ)V with the forward kernel of the ladder's rung ``kernel`` (``RUNGS``), differentiable
-    through FlashAttention-2's backward for every rung but ``fp8`` (forward-only: asking it for gradients is
-    an
-    error). Shapes and conventions as ``triton_kernel.flash_attention_triton``."""
+    through FlashAttention-2's backward for every rung but ``fp8`` (forward-only: asking it for gradients
+    is an error). Shapes and conventions as ``triton_kernel.flash_attention_triton``."""
     rung = _rung(kernel)
     if rung.fp8:
         if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v)):

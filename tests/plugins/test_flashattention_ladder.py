@@ -265,8 +265,7 @@ def test_each_rung_adds_one_technique_to_the_rung_it_stands_on() -> None:
 @pytest.mark.slow
 def test_the_ladder_builds_for_hopper_on_the_cpu() -> None:
     """Triton's compiler with an sm_90 target needs no GPU: the overlap and fp8 rungs build within shared
-    memory,
-    with the warpgroup MMA and TMA copies (fp8: e4m3 operands). Every rung and candidate: ``python
+    memory, with the warpgroup MMA and TMA copies (fp8: e4m3 operands). Every rung and candidate: ``python
     benchmarks/flashattention_compile.py --ladder`` (benchmarks/RESULTS.md)."""
     import importlib.util
 
