@@ -3,8 +3,9 @@
 A real ``http.server.ThreadingHTTPServer`` in a thread, so readtrack's sync talks real HTTP to it (never the
 live site). It serves:
 
-- ``/api/query`` with ``id_list``, ``search_query`` (``ti:"..."``, ``all:...``, terms joined by ``AND``),
-  ``start`` and ``max_results``, answering in exactly the shape of the replies saved in
+- ``/api/query`` with ``id_list``, ``search_query`` (``ti:"..."``, ``all:...``, terms joined by ``AND``;
+  or ``cat:A OR cat:B``, the papers of any of those categories), ``sortBy=submittedDate`` with
+  ``sortOrder``, ``start`` and ``max_results``, answering in exactly the shape of the replies saved in
   /work/shared/arxiv-samples (or, with ``shape="old"``, the older one: namespaces declared on each element,
   hard-wrapped summaries); entries' pdf links point back at this server;
 - ``/pdf/<id>``: a small valid PDF (``%PDF-1.4 ... %%EOF``), deterministic per id and size, with Range
@@ -683,6 +684,13 @@ class _Handler(BaseHTTPRequestHandler):
                     versions[paper.arxiv_id] = int(version.group(1))
                 found.append(paper)
         search = (query.get("search_query") or [""])[0]
+        if search.startswith("cat:"):  # the newest of some categories (feed): cat:cs.LG OR cat:cs.CL
+            wanted = {term.strip()[len("cat:") :] for term in search.split(" OR ")}
+            found = [p for p in fake.papers.values() if wanted & set(p.categories)]
+            search = ""
+        if (query.get("sortBy") or [""])[0] == "submittedDate":
+            descending = (query.get("sortOrder") or [""])[0] == "descending"
+            found.sort(key=lambda p: p.published, reverse=descending)
         if search:  # ti:"a phrase", or terms joined by AND (ti:deep AND ti:residual): each must match
             phrases = []
             for term in search.split(" AND "):

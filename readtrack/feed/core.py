@@ -1,0 +1,370 @@
+"""The day's arXiv for one reader: the window, what the list already holds, the ranking, the rows.
+
+`feed` is the listing (it writes the data dir's feed state only once the window is fetched and ranked, so a
+failure changes nothing); `add` and `dismiss` act on the rows of the last listing by their numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from readtrack.base.errors import SyncError, UsageError
+from readtrack.base.words import plural
+from readtrack.catalog import arxivid, edits, metadata
+from readtrack.catalog.keys import doi_of, title_key
+from readtrack.catalog.metadata import ArxivRecord
+from readtrack.catalog.model import Catalog, NewPaper, Paper
+from readtrack.feed import categories as known_categories
+from readtrack.feed import state as stored
+from readtrack.feed.rank import Doc, Ranked
+
+POSITIVE = ("read", "reading")
+NEGATIVE = ("skipped",)
+MAX_DAYS = 7.0
+FIRST_DAYS = 1.0
+MIN_DAYS = 1.0  # arXiv announces once a day: a shorter default window would miss the day's announcement
+CACHE_FOR = timedelta(hours=1)
+MAX_DEFAULT_CATEGORIES = 6  # the reader's most read categories, when --category is not given
+SECTION = "Inbox"
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+Waiting = Callable[[str, str, float, int, int], None]
+
+
+@dataclass
+class FeedOptions:
+    categories: list[str] = field(default_factory=list)  # as asked; empty: the reader's
+    days: float | None = None  # None: since the last feed
+    count: int = 20
+    show_all: bool = False
+    refresh: bool = False
+
+
+@dataclass
+class Row:
+    number: int
+    arxiv_id: str
+    version: str
+    title: str
+    date: str  # YYYY-MM-DD, the submission's
+    categories: list[str]
+    score: float
+    why: str
+    abstract: str = ""
+    doi: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "arxiv_id": self.arxiv_id,
+            "version": self.version,
+            "title": self.title,
+            "date": self.date,
+            "categories": self.categories,
+            "score": round(self.score, 4),
+            "why": self.why,
+            "abstract": self.abstract,
+            "doi": self.doi,
+        }
+
+
+@dataclass
+class FeedResult:
+    rows: list[Row]
+    categories: list[str]
+    since: datetime
+    window: int  # submissions in the window
+    held: int  # of them, in the list already
+    hidden: int  # of them, dismissed or shown before
+    pages: int  # API requests made (0: the cached window)
+    recency: bool  # nothing read: newest first
+    notes: list[str] = field(default_factory=list)  # what the reader should know, for stderr
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(ISO)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, ISO).replace(tzinfo=timezone.utc)
+
+
+def window_start(days: float | None, last_run: str | None, now: datetime) -> datetime:
+    """``--days N`` back from now; else since the last feed, at least a day and at most `MAX_DAYS`; a first
+    feed, `FIRST_DAYS`."""
+    if days is not None:
+        if not (0 < days <= 365):
+            raise UsageError(f"--days takes a number of days from 0 to 365, got {days:g}")
+        return now - timedelta(days=days)
+    if last_run is None:
+        return now - timedelta(days=FIRST_DAYS)
+    try:
+        last = _parse(last_run)
+    except ValueError:
+        return now - timedelta(days=FIRST_DAYS)
+    span = min(max((now - last).total_seconds() / 86400, MIN_DAYS), MAX_DAYS)
+    return now - timedelta(days=span)
+
+
+def reader_categories(catalog: Catalog, records: dict[str, ArxivRecord]) -> tuple[list[str], str]:
+    """The primary categories of the papers read or being read (their synced metadata), the most read first,
+    at most `MAX_DEFAULT_CATEGORIES`, and the line that says so."""
+    counts: Counter[str] = Counter()
+    papers = [p for p in catalog.papers() if p.status in POSITIVE]
+    for paper in papers:
+        record = records.get(paper.id)
+        if record is None:
+            continue
+        primary = record.primary_category or (record.categories[0] if record.categories else None)
+        if primary and known_categories.known(primary):
+            counts[primary] += 1
+    if not counts:
+        why = "nothing read or being read yet" if not papers else "none of the papers you read is synced"
+        raise UsageError(
+            f"no categories to follow: {why} (`readtrack sync` stores their categories); give one with "
+            "--category, e.g. --category cs.LG"
+        )
+    chosen = [name for name, _ in counts.most_common(MAX_DEFAULT_CATEGORIES)]
+    listed = ", ".join(f"{name} ({counts[name]})" for name in chosen)
+    more = f"; {plural(len(counts) - len(chosen), 'rarer one')} left out" if len(counts) > len(chosen) else ""
+    synced = sum(counts.values())
+    return chosen, (
+        f"categories of the {plural(synced, 'paper')} you read or are reading: {listed}{more} "
+        "(--category to choose)"
+    )
+
+
+class ListKeys:
+    """What the list holds, by arXiv id (any version), DOI and title: never suggested."""
+
+    def __init__(self, catalog: Catalog, records: dict[str, ArxivRecord]) -> None:
+        self.ids: set[str] = set()
+        self.dois: set[str] = set()
+        self.titles: set[str] = set()
+        for paper in catalog.papers():
+            self.ids.update(arxivid.base_id(i) for i in paper.arxiv_ids())
+            if doi := doi_of(paper.url):
+                self.dois.add(doi)
+            if key := title_key(paper.title):
+                self.titles.add(key)
+            record = records.get(paper.id)
+            if record is not None:
+                if record.doi:
+                    self.dois.add(record.doi.lower())
+                if key := title_key(record.title):
+                    self.titles.add(key)
+
+    def holds(self, record: ArxivRecord) -> bool:
+        return (
+            arxivid.base_id(record.arxiv_id) in self.ids
+            or (record.doi is not None and record.doi.lower() in self.dois)
+            or title_key(record.title) in self.titles
+        )
+
+
+def _text(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _fetch(
+    categories: list[str], since: datetime, now: datetime, refresh: bool, on_wait: Waiting | None
+) -> tuple[list[ArxivRecord], int]:
+    """The window's records, newest first, and the API requests it took (0 from the cache)."""
+    cached = None if refresh else stored.load_window()
+    if (
+        cached is not None
+        and sorted(cached.categories) == sorted(categories)
+        and cached.since <= _iso(since)
+        and _iso(now - CACHE_FOR) <= cached.fetched_at <= _iso(now)
+    ):
+        return [r for r in cached.records if (r.published or "") >= _iso(since)], 0
+    from readtrack.arxiv.http import HttpSettings, RequestFailed, open_session
+    from readtrack.arxiv.newest import newest
+
+    settings = HttpSettings.from_env()
+    session = open_session(settings, jobs=1)
+    session.on_wait = on_wait
+    try:
+        window = newest(session, settings.api_url, categories, since)
+    except RequestFailed as err:
+        raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}; nothing changed") from None
+    except SyncError as err:
+        raise SyncError(f"cannot fetch the feed from arXiv: {err}; nothing changed") from None
+    finally:
+        session.close()
+    stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records))
+    return window.records, window.pages
+
+
+def feed(
+    catalog: Catalog, options: FeedOptions, *, now: datetime | None = None, on_wait: Waiting | None = None
+) -> FeedResult:
+    """The listing: fetched (or cached), filtered, ranked, numbered and remembered."""
+    now = now or datetime.now(timezone.utc)
+    if options.count < 1:
+        raise UsageError(f"-n takes a number of rows (1 or more), got {options.count}")
+    state = stored.load_state()
+    records = metadata.for_papers(catalog)
+    notes: list[str] = []
+    if options.categories:
+        chosen = known_categories.checked(options.categories)
+    else:
+        chosen, said = reader_categories(catalog, records)
+        notes.append(said)
+    since = window_start(options.days, state.last_run, now)
+    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait)
+    keys = ListKeys(catalog, records)
+    unique: dict[str, ArxivRecord] = {}
+    for record in fetched:
+        unique.setdefault(arxivid.base_id(record.arxiv_id), record)
+    held = [r for r in unique.values() if keys.holds(r)]
+    window = [r for r in unique.values() if not keys.holds(r)]
+    hidden_ids = set(state.dismissed) | (set() if options.show_all else set(state.shown))
+    candidates = [r for r in window if r.arxiv_id not in hidden_ids and r.arxiv_id not in state.dismissed]
+    ranked = _ranked(catalog, records, state, window, candidates)
+    recency = ranked is None
+    if recency:
+        notes.append("nothing read or being read in the list yet: newest first (mark papers read to rank)")
+    by_id = {r.arxiv_id: r for r in candidates}
+    order = ranked or [Ranked(r.arxiv_id, 0.0) for r in candidates]
+    rows: list[Row] = []
+    for number, item in enumerate(order[: options.count], start=1):
+        record = by_id[item.key]
+        rows.append(
+            Row(
+                number=number,
+                arxiv_id=record.arxiv_id,
+                version=record.version,
+                title=record.title,
+                date=(record.published or "")[:10],
+                categories=list(record.categories),
+                score=item.score,
+                why=_why(item) if not recency else "newest first",
+                abstract=record.abstract,
+                doi=record.doi,
+            )
+        )
+    today = now.date().isoformat()
+    for row in rows:
+        state.shown.setdefault(row.arxiv_id, today)
+    state.last = [row.to_json() for row in rows]
+    state.last_date = today
+    state.last_run = _iso(now)
+    stored.save_state(state)
+    return FeedResult(
+        rows=rows,
+        categories=chosen,
+        since=since,
+        window=len(unique),
+        held=len(held),
+        hidden=len(window) - len(candidates),
+        pages=pages,
+        recency=recency,
+        notes=notes,
+    )
+
+
+def _ranked(
+    catalog: Catalog,
+    records: dict[str, ArxivRecord],
+    state: stored.State,
+    window: list[ArxivRecord],
+    candidates: list[ArxivRecord],
+) -> list[Ranked] | None:
+    """The candidates ranked by the reader's model; None when nothing is read (newest first then)."""
+
+    def doc(paper: Paper) -> Doc:
+        record = records.get(paper.id)
+        return Doc(paper.id, _text(paper.title, record.abstract if record else None, paper.notes))
+
+    papers = list(catalog.papers())
+    positives = [doc(p) for p in papers if p.status in POSITIVE]
+    if not positives or not candidates:
+        return None if not positives else []
+    negatives = [doc(p) for p in papers if p.status in NEGATIVE]
+    negatives += [
+        Doc(ident, _text(d.get("title"), d.get("abstract"))) for ident, d in state.dismissed.items()
+    ]
+    docs = [Doc(r.arxiv_id, _text(r.title, r.abstract)) for r in window]
+    from readtrack.feed.rank import rank
+
+    return rank(positives, negatives, docs, [r.arxiv_id for r in candidates])
+
+
+def _why(item: Ranked) -> str:
+    if item.nearest:
+        parts = ["near " + ", ".join(f"{key} ({similarity:.2f})" for key, similarity in item.nearest)]
+    else:
+        parts = ["near nothing you read"]
+    if item.words:
+        parts.append("words: " + ", ".join(item.words))
+    return "; ".join(parts)
+
+
+# -- acting on the last listing ----------------------------------------------------------------------
+
+
+def _picked(state: stored.State, numbers: Iterable[int], what: str) -> list[dict[str, Any]]:
+    numbers = list(numbers)
+    if not numbers:
+        raise UsageError(f"--{what} takes the numbers of rows the last `readtrack feed` showed")
+    if not state.last:
+        raise UsageError(f"no feed shown yet to {what} from: run `readtrack feed` first")
+    rows = {int(row["number"]): row for row in state.last}
+    missing = [n for n in numbers if n not in rows]
+    if missing:
+        raise UsageError(
+            f"no row {', '.join(map(str, missing))} in the last feed ({plural(len(rows), 'row')}, "
+            f"on {state.last_date}); nothing changed"
+        )
+    return [rows[n] for n in dict.fromkeys(numbers)]
+
+
+def new_paper(row: dict[str, Any], date: str) -> NewPaper:
+    """A row as a list entry: title, arXiv id, year, the submission date and why, in its notes."""
+    submitted = str(row.get("date") or "")
+    return NewPaper(
+        title=str(row["title"]),
+        arxiv=str(row["arxiv_id"]),
+        year=int(submitted[:4]) if submitted[:4].isdigit() else None,
+        added=edits.today(),
+        notes=f"Submitted to arXiv on {submitted}. Suggested by `readtrack feed` on {date}: {row['why']}.",
+    )
+
+
+def add(path: Path, numbers: Iterable[int], section: str | None = None) -> tuple[str, list[Paper]]:
+    """Add rows of the last listing to ``section`` (Inbox) in one write: all or, when one is listed, none."""
+    state = stored.load_state()
+    rows = _picked(state, numbers, "add")
+    entries = [new_paper(row, edits.today()) for row in rows]
+    section = section or SECTION
+    catalog = edits.add_papers(path, section, entries)
+    added = [p for p in catalog.papers() if p.arxiv in {e.arxiv for e in entries}]
+    return section, added
+
+
+def dismiss(numbers: Iterable[int]) -> list[dict[str, Any]]:
+    """Rows of the last listing never shown again, and negatives of the ranking from now on."""
+    state = stored.load_state()
+    rows = _picked(state, numbers, "dismiss")
+    today = edits.today()
+    for row in rows:
+        state.dismissed[str(row["arxiv_id"])] = {
+            "title": str(row.get("title") or ""),
+            "abstract": str(row.get("abstract") or ""),
+            "date": today,
+        }
+    stored.save_state(state)
+    return rows
+
+
+def age(since: datetime, now: datetime | None = None) -> str:
+    """The window's length for a line: ``1 day``, ``2.5 days``."""
+    days = ((now or datetime.now(timezone.utc)) - since).total_seconds() / 86400
+    return plural(round(days), "day") if math.isclose(days, round(days), abs_tol=0.05) else f"{days:.1f} days"
