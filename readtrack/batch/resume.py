@@ -187,13 +187,8 @@ def nothing_left(resumption: Resumption, retry_failed: bool) -> str:
 def sweep_outcomes(sweep_id: str) -> list[PluginOutcome]:
     """Every setting of the sweep as history now holds it, as a batch's outcomes (what its tables are
     made of once a resume has run)."""
+    from readtrack.batch.sweep import recorded
     from readtrack.history.sweeps import sweep
 
     found = sweep(sweep_id)
-    if found is None:
-        return []
-    return [
-        PluginOutcome(g.plugin, g.seeds, g, None, float_or_nan(g.duration_s), tuple(g.info.settings.items()))
-        for g in found.groups
-        if g.runs
-    ]
+    return [] if found is None else recorded(found)

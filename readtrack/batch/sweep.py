@@ -29,13 +29,17 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from readtrack.base.words import plural
 from readtrack.batch.groups import Arm, PluginOutcome
 from readtrack.history.spread import MIN_RUNS, Spread, same_printed, spreads
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.knobs import off_default, setting_name, settings_label
+from readtrack.plugins.records import float_or_nan
+
+if TYPE_CHECKING:
+    from readtrack.history.sweeps import SweepRecord
 
 
 def plan(plugin: str, config: type | None, quick: bool, values: Mapping[str, Sequence[Any]]) -> list[Arm]:
@@ -364,6 +368,17 @@ def tables(outcomes: Sequence[PluginOutcome]) -> list[NumberTable]:
         first = next(found[name] for _, found in per_arm if name in found)
         made.append(NumberTable(name, first.target, first.higher_is_better, rows))
     return made
+
+
+def recorded(found: SweepRecord) -> list[PluginOutcome]:
+    """A sweep as history holds it as the outcomes of its batch: each setting with runs, in the sweep's
+    order. `tables` of them are the tables the run printed at its end (``readtrack history SWEEP_ID``,
+    ``compare SWEEP_ID`` and ``run --resume`` print them again)."""
+    return [
+        PluginOutcome(g.plugin, g.seeds, g, None, float_or_nan(g.duration_s), tuple(g.info.settings.items()))
+        for g in found.groups
+        if g.runs
+    ]
 
 
 def compared(spread: Spread, base: Spread | None) -> tuple[Verdict, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,30 +23,34 @@ if TYPE_CHECKING:
     from readtrack.batch.sweep import Sweep
 
 
-def check_plot(path: Path, names: list[str], run_all: bool) -> None:
-    """``--plot FILE``: one plugin, an SVG or PNG file (checked before anything runs)."""
+def check_plot(paths: Sequence[Path], names: list[str], run_all: bool) -> None:
+    """``--plot FILE`` (repeated: each file): one plugin, SVG or PNG files (checked before anything runs)."""
     from readtrack.base.errors import UsageError
     from readtrack.render.pictures import checked_path
 
     if run_all or len(names) != 1:
         raise UsageError("--plot draws the runs of one plugin: give one NAME")
-    checked_path(path)
+    for path in paths:
+        checked_path(path)
 
 
-def save_newest_plot(path: Path | None, plugin: str) -> None:
+def save_newest_plot(paths: Sequence[Path], plugin: str) -> None:
     """``--plot`` after a JSON batch: the newest runs of ``plugin`` in history (the sweep's, the group)."""
-    if path is not None:
+    if paths:
         from readtrack.render.pictures import chosen
 
-        save_plot(path, list(chosen(plugin, [])))
+        save_plot(paths, list(chosen(plugin, [])))
 
 
-def save_plot(path: Path | None, entries: list[object]) -> None:
-    if path is None or not entries:
+def save_plot(paths: Sequence[Path], entries: list[object]) -> None:
+    """The picture of ``entries`` drawn once and saved as each of ``paths`` (its format by its suffix)."""
+    if not paths or not entries:
         return
     from readtrack.render.pictures import figure, save
 
-    print(f"saved {save(figure(entries), path)}", file=sys.stderr)  # type: ignore[arg-type]
+    drawn = figure(entries)  # type: ignore[arg-type]
+    for path in paths:
+        print(f"saved {save(drawn, path)}", file=sys.stderr)
 
 
 def knob_values_of(names: list[str], run_all: bool, pairs: list[str]) -> dict[str, list[object]]:
@@ -107,7 +112,7 @@ def run_sweep(
     max_seeds: int,
     settings_args: dict[str, object],
     as_json: bool,
-    plot_to: Path | None,
+    plot_to: Sequence[Path],
     dry_run: bool,
     where: Where | None = None,
 ) -> None:
@@ -186,7 +191,7 @@ def run_resume(
     given: dict[str, object],
     jobs: int | None,
     as_json: bool,
-    plot_to: Path | None,
+    plot_to: Sequence[Path],
     dry_run: bool,
     where: Where,
 ) -> None:
@@ -203,7 +208,7 @@ def run_resume(
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     planned = resume.plan(ident, retry_failed=retry_failed)
     resume.contradictions(planned, given)
-    if plot_to is not None:
+    if plot_to:
         check_plot(plot_to, [planned.found.plugin], False)
     if not planned.resumed.jobs:
         print(f"readtrack: {resume.nothing_left(planned, retry_failed)}", file=sys.stderr)
@@ -335,7 +340,7 @@ def run_batch(
     max_seeds: int,
     settings_args: dict[str, object],
     as_json: bool,
-    plot_to: Path | None = None,
+    plot_to: Sequence[Path] = (),
     where: Where | None = None,
 ) -> None:
     """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups), here

@@ -33,7 +33,7 @@ from readtrack.render import new_console, print_json
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from readtrack.history.sweeps import Listed
+    from readtrack.history.sweeps import Listed, SweepRecord
 
 commands = typer.Typer()
 
@@ -94,8 +94,11 @@ def run(
         help="Turn a knob (`readtrack knobs NAME`); repeat for more. Comma-separated values make a sweep "
         "(--set lr=1e-3,1e-2): every combination, the defaults added, on every seed.",
     ),
-    plot_to: Path = typer.Option(
-        None, "--plot", metavar="FILE", help="Then save its curves and bench as FILE.svg or FILE.png."
+    plot_to: list[Path] = typer.Option(
+        None,
+        "--plot",
+        metavar="FILE",
+        help="Then save its curves and bench as FILE.svg or FILE.png; repeat for more files.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Stream JSON-lines events, the record last."),
     resume: str = typer.Option(
@@ -123,7 +126,7 @@ def run(
     --resume ID runs what a cancelled multi-seed run or sweep left (seeds cancelled before they finished;
     --retry-failed: failed ones too) into the same group, as it first ran, on any --executor.
     """
-    names = list(names or [])
+    names, plot_to = list(names or []), list(plot_to or [])
     if resume is not None or retry_failed:
         given = {
             "NAME": names, "--all": run_all, "--only-tag": only_tag, "--section": section,
@@ -139,7 +142,7 @@ def run(
 
         raise UsageError("--seed and --seeds: give one (--seeds 3 means seeds 0-2; --seeds 3-3 is seed 3)")
     values = knob_values_of(names, run_all, knob_values or [])  # checked before anything heavy is imported
-    if plot_to is not None:
+    if plot_to:
         check_plot(plot_to, names, run_all)
     from readtrack.runner.threads import resolve_threads
 
@@ -246,6 +249,7 @@ def run_history(
 
         console = new_console()
         render_sweep_record(found, console)
+        _sweep_tables(found, console)
         _resume_notes([found], console)
         return
     if as_json:
@@ -256,6 +260,16 @@ def run_history(
     console = new_console()
     render_history(found, console, name)
     _resume_notes(found, console)
+
+
+def _sweep_tables(found: SweepRecord, console: Console) -> None:
+    """A sweep's tables (each number's mean ± sd, 95% interval and verdict per setting) drawn from its
+    recorded runs by what drew them at the end of its run: the same tables, seen again."""
+    from readtrack.batch.sweep import recorded, tables
+    from readtrack.render.sweep import render_sweep
+
+    console.print()
+    render_sweep(found.plugin, tables(recorded(found)), console)
 
 
 def _resume_notes(entries: Sequence[Listed], console: Console) -> None:
@@ -295,7 +309,11 @@ def compare(
     if isinstance(comparison, Lineup):
         from readtrack.render.sweep import render_lineup
 
-        render_lineup(comparison, new_console(), every_row=every_row)
+        console = new_console()
+        render_lineup(comparison, console, every_row=every_row)
+        swept = sweeps_history.sweep(comparison.sweep_id) if comparison.sweep_id else None
+        if swept is not None:  # its settings beside the defaults, as the sweep's run ended
+            _sweep_tables(swept, console)
         return
     from readtrack.render.runs import render_comparison
 
@@ -403,23 +421,32 @@ def _practice_settings(name: str, train: bool, pairs: list[str]) -> dict[str, ob
 
 @commands.command("plot")
 def plot(
-    name: str = typer.Argument(..., metavar="NAME"),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="A plugin, or an id `readtrack history` prints (a run's, a sweep's ...)."
+    ),
     ids: list[str] = typer.Argument(
         None,
         metavar="[ID]...",
         help="Any id `readtrack history` prints: runs, multi-seed runs, sweeps (default: the newest).",
     ),
-    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="FILE.svg or FILE.png"),
+    output: list[Path] = typer.Option(
+        ..., "--output", "-o", metavar="FILE", help="FILE.svg or FILE.png; repeat for more files."
+    ),
 ) -> None:
     """Save a picture of runs: training curves (one line per setting, a band over seeds) and bench medians;
-    the newest run, multi-seed run or sweep of NAME by default."""
+    the newest run, multi-seed run or sweep of NAME by default, or what the ids name (`readtrack plot ID`
+    takes the ids `compare` takes). Each -o FILE is written, its format by its suffix."""
+    from readtrack.history import sweeps as sweeps_history
     from readtrack.plugins import discovery as plugins
     from readtrack.render import pictures
 
-    plugin = plugins.get(name)
-    pictures.checked_path(output)
-    entries = pictures.chosen(plugin.name, ids or [])
-    print(f"saved {pictures.save(pictures.figure(entries), output)}")
+    plugin, idents = sweeps_history.plugin_or_ids(name, ids or [])
+    for path in output:
+        pictures.checked_path(path)
+    entries = pictures.chosen(plugins.get(plugin).name if plugin else None, idents)
+    drawn = pictures.figure(entries)
+    for path in output:
+        print(f"saved {pictures.save(drawn, path)}")
 
 
 @commands.command("knobs")

@@ -259,15 +259,20 @@ def compare(name: str, ids: Sequence[str] = ()) -> RunComparison | Lineup:
     return lineup
 
 
+def plugin_or_ids(name: str, ids: Sequence[str]) -> tuple[str | None, list[str]]:
+    """``NAME [ID]...`` as ``readtrack compare`` and ``plot`` read it: NAME a plugin (None when it is no
+    plugin's with runs but an id `by_id` finds: itself the first id) and the ids. A name that is neither is
+    a UsageError naming the closest plugins."""
+    if not history.entries(name, limit=1) and by_id(name) is not None:  # no plugin's runs: an id
+        return None, [name, *ids]
+    history.plugin_entries(name, limit=1)  # an unknown plugin, named with the closest ones
+    return name, list(ids)
+
+
 def compare_ids(name: str, ids: Sequence[str]) -> RunComparison | Lineup:
     """``readtrack compare NAME ID...`` (or ``compare ID ID...``): the entries the ids name (a sweep's id:
     every setting of it), two compared, older first, or more lined up as a sweep's settings are."""
-    plugin: str | None = name
-    idents = list(ids)
-    if not history.entries(name, limit=1) and by_id(name) is not None:  # no plugin's runs: an id
-        plugin, idents = None, [name, *idents]
-    elif plugin:
-        history.plugin_entries(plugin, limit=1)  # an unknown plugin, named with the closest ones
+    plugin, idents = plugin_or_ids(name, ids)
     found, swept = columns(plugin, idents)
     if len(found) < 2:
         raise UsageError(

@@ -116,15 +116,15 @@ def save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def chosen(plugin: str, ids: Sequence[str]) -> list[Entry]:
+def chosen(plugin: str | None, ids: Sequence[str]) -> list[Entry]:
     """What ``readtrack plot`` draws: the entries ``ids`` name, any id ``readtrack history`` prints (a run's,
-    a multi-seed run's, a sweep's: every setting of it; its start, 4 characters or more), else the newest
-    entry of ``plugin`` (with every setting of its sweep when it was one); a UsageError naming what is
-    missing."""
+    a multi-seed run's, a sweep's: every setting of it; its start, 4 characters or more; ``plugin``'s only,
+    when given), else the newest entry of ``plugin`` (with every setting of its sweep when it was one); a
+    UsageError naming what is missing."""
     from readtrack.history import runs as history
     from readtrack.history.sweeps import columns
 
-    if ids:
+    if ids or plugin is None:
         return columns(plugin, ids)[0]
     found = history.entries(plugin, finished=True)
     if not found:
