@@ -16,17 +16,37 @@ import typer
 
 from readtrack.base.words import plural
 from readtrack.catalog.model import STATUS_GLYPHS
-from readtrack.cli.authoring import commands as authoring_commands
-from readtrack.cli.plugins import commands as plugin_commands
-from readtrack.cli.related import commands as related_commands
+from readtrack.cli.registry import ELSEWHERE
 from readtrack.render import new_console, print_json
 
 if TYPE_CHECKING:
+    from typer._click.core import Command, Context  # Typer 0.28's own Click
+
     from readtrack.catalog.model import Catalog
+
+
+class _Elsewhere(typer.core.TyperCommand):
+    """A command of another module (`ELSEWHERE`) as `--help` lists it: its name and its one-line help."""
+
+
+class _Commands(typer.core.TyperGroup):
+    """The app's Click group: a command of another module, invoked, is imported and built here."""
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, _Elsewhere) and name is not None:
+            command = typer.main.get_command_from_info(
+                _command_elsewhere(name),
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+        return name, command, rest
+
 
 app = typer.Typer(
     name="readtrack",
     help="Read machine-learning papers by running them. With no command, opens the TUI.",
+    cls=_Commands,
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -335,17 +355,35 @@ def export(
         print(f"exported {plural(result.papers, 'paper')} as {fmt} to {result.written_to}")
 
 
-# -- paper plugins: run, history, compare, practice, plugins, explain, new-plugin (readtrack.cli.plugins) --
+# -- commands of other modules (`readtrack.cli.registry`), each imported only when one of them runs ----
 
-app.registered_commands += plugin_commands.registered_commands
 
-# -- writing a plugin: calibrate (readtrack.cli.authoring) ---------------------------------------------
+def _placeholder() -> None:
+    """Never run: `_Commands.resolve_command` builds the real command of a name in `ELSEWHERE`."""
+    raise AssertionError("a command of ELSEWHERE was run without its module")
 
-app.registered_commands += authoring_commands.registered_commands
 
-# -- the citation graph: refs, cites, next (readtrack.cli.related) --------------------------------------
+app.registered_commands += [
+    typer.models.CommandInfo(name=name, help=line, cls=_Elsewhere, callback=_placeholder)
+    for name, (_, line) in ELSEWHERE.items()
+]
 
-app.registered_commands += related_commands.registered_commands
+
+def _command_elsewhere(name: str) -> typer.models.CommandInfo:
+    """The real command ``name`` of `ELSEWHERE`, its module imported (its `commands` Typer holds it)."""
+    import importlib
+
+    module = importlib.import_module(ELSEWHERE[name][0])
+    commands: typer.Typer = module.commands
+    return next(c for c in commands.registered_commands if _command_name(c) == name)
+
+
+def every_command() -> list[typer.models.CommandInfo]:
+    """Every command of the app, in `--help`'s order, those of `ELSEWHERE` imported (what the app held before
+    issue 87; for tests)."""
+    return [
+        _command_elsewhere(_command_name(c)) if c.cls is _Elsewhere else c for c in app.registered_commands
+    ]
 
 
 # -- arXiv sync and the PDF cache ---------------------------------------------------------------------
@@ -515,8 +553,10 @@ def only_the_invoked_command(args: list[str]) -> None:
             return
         else:
             invoked = [c for c in app.registered_commands if _command_name(c) == arg]
-            if invoked:
-                app.registered_commands = invoked
+            if invoked:  # a command of another module: that module imported, and only that one
+                app.registered_commands = [
+                    _command_elsewhere(arg) if c.cls is _Elsewhere else c for c in invoked
+                ]
             return
 
 
