@@ -51,6 +51,8 @@ def paper_details(paper: Paper) -> dict[str, Any]:
 
 def last_runs(plugins: list[str]) -> dict[str, dict[str, Any]]:
     """The newest run (or multi-seed run) of each plugin that has one, from history."""
+    if not plugins:  # a paper without a plugin: history is not opened, nor imported
+        return {}
     from readtrack.history.runs import entries
     from readtrack.history.spread import GroupRecord
 

@@ -160,24 +160,69 @@ def test_catalog_option_and_default_locations(tmp_path: Path, catalog_file: Path
     assert (home / "papers.yaml").exists()
 
 
-LIGHT_COMMANDS = [
-    ("--help",),
-    ("list",),
-    ("list", "--json"),
-    ("show", "bert"),
-    ("mark", "bert", "reading"),
-    ("note", "bert", "x"),
-    ("tag", "bert", "+x"),
-    ("add", "Some title"),
-    ("stats",),
-    ("search", "attention"),  # the index is built on this first search: the plugin pages too, torch-free
-    ("search", "status:read", "--json"),
-    ("--version",),
-]
+# The readtrack modules each light command may import (issue 87: `readtrack list` had come to import the
+# citation graph, the batch runner's faces and yaml before it drew a line). A module beyond its list fails
+# the test below: import it inside the command that uses it, or add it here when the command needs it.
 
 
-@pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=lambda a: " ".join(a))
-def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tuple[str, ...]) -> None:
+def _modules(names: str) -> set[str]:
+    """``"base.paths cli"`` -> ``{"readtrack.base.paths", "readtrack.cli"}``."""
+    return {f"readtrack.{name}" for name in names.split()}
+
+
+# any command: the entry point, the app and its error mapping
+START = {"readtrack"} | _modules(
+    "base base.errors base.paths base.safe_text base.system_errors base.version base.words catalog "
+    "catalog.arxivid catalog.model cli cli.app cli.exits cli.launch cli.registry render"
+)
+# the list read (its cached model) and linked to the plugins
+READ = START | _modules(
+    "base.atomic base.digest catalog.keys catalog.reader plugins plugins.folders plugins.links render.papers"
+)
+# one edit of papers.yaml, in place
+EDIT = START | _modules(
+    "base.atomic base.digest base.writelock catalog.edits catalog.keys catalog.reader catalog.yamlsplice"
+)
+# a paper's stored metadata and PDF, beside the list
+SHOW = READ | _modules("base.store catalog.metadata catalog.pdfcache catalog.stored render.details")
+# the newest runs of a paper's plugins
+RUNS = _modules(
+    "base.store history history.comparison history.runs history.spread plugins.knobs plugins.markers "
+    "plugins.records"
+)
+SEARCH = READ | _modules(
+    "arxiv arxiv.pdftext base.store catalog.metadata catalog.pdfcache render.search search search.edits "
+    "search.index search.query"
+)
+LIGHT_COMMANDS: dict[tuple[str, ...], set[str]] = {
+    ("--help",): START,
+    ("--version",): START,
+    ("list",): READ,
+    ("list", "--json"): READ,
+    ("show", "coqui-tts"): SHOW,  # no plugin: no run history
+    ("show", "bert"): SHOW | RUNS,
+    ("mark", "bert", "reading"): EDIT,
+    ("note", "bert", "x"): EDIT,
+    ("tag", "bert", "+x"): EDIT,
+    # was it a paper `readtrack next` suggested?
+    ("add", "Some title"): EDIT
+    | _modules("base.store catalog.identity related related.cache related.suggested"),
+    ("stats",): READ
+    | RUNS
+    | _modules(
+        "history.coverage plugins.declaration plugins.events practice practice.declared practice.text "
+        "practice.workspace"
+    ),
+    # the index is built on this first search: the plugin pages too, torch-free
+    ("search", "attention"): SEARCH,
+    ("search", "status:read", "--json"): SEARCH,
+}
+
+
+@pytest.mark.parametrize("args", list(LIGHT_COMMANDS), ids=lambda a: " ".join(a))
+def test_light_commands_import_only_what_they_use(catalog_file: Path, args: tuple[str, ...]) -> None:
+    """No torch, Textual, arxiv, requests or Ray; and of readtrack, only the modules of the command's
+    allow-list (`LIGHT_COMMANDS`), read from sys.modules once the command has run."""
     probe = (
         "import sys, runpy\n"
         f"sys.argv = ['readtrack', *{list(args)!r}]\n"
@@ -185,9 +230,15 @@ def test_light_commands_never_import_heavy_modules(catalog_file: Path, args: tup
         "except SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = sorted(m for m in ('torch', 'textual', 'arxiv', 'requests', 'ray') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
+        "ours = sorted(m for m in sys.modules if m.split('.')[0] == 'readtrack')\n"
+        "print('READTRACK', *ours, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
     assert "HEAVY []" in result.stderr, result.stderr
+    imported = next(line for line in result.stderr.splitlines() if line.startswith("READTRACK ")).split()[1:]
+    assert "readtrack.cli.app" in imported  # the probe saw the command run
+    beyond = sorted(set(imported) - LIGHT_COMMANDS[args])
+    assert beyond == [], f"readtrack {' '.join(args)} imports modules beyond its allow-list: {beyond}"
 
 
 def test_version_prints_the_installed_packages_version() -> None:
