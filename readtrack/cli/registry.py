@@ -37,7 +37,9 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     "plot": (
         "readtrack.cli.plugins",
         "Save a picture of runs: training curves (one line per setting, a band over seeds) and bench "
-        "medians; the newest run, multi-seed run or sweep of NAME by default.",
+        "medians; the newest run, multi-seed run or sweep of NAME by default, or what the ids name "
+        "(`readtrack plot ID` takes the ids `compare` takes). Each -o FILE is written, its format by its "
+        "suffix.",
     ),
     "knobs": (
         "readtrack.cli.plugins",
@@ -88,5 +90,11 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "readtrack.cli.related",
         "What to read next: papers cited by or citing the ones you read or are reading, and Semantic "
         "Scholar's recommendations, ranked (see the manual's \"What to read next\").",
+    ),
+    # the day's arXiv (readtrack.cli.feed)
+    "feed": (
+        "readtrack.cli.feed",
+        "The newest arXiv submissions in your categories, ranked by what you read, each with why (see the "
+        "manual's \"The day's arXiv\").",
     ),
 }
