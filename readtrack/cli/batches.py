@@ -120,7 +120,7 @@ def run_sweep(
     and nothing run), asked above `RUNS_WITHOUT_ASKING` runs on a terminal, then every setting on every
     seed in worker processes, one table per number at the end."""
     from readtrack.batch import groups as batch
-    from readtrack.batch import sweep
+    from readtrack.batch import json_lines, sweep
     from readtrack.history.sweeps import stage_times
 
     quick = bool(settings_args["quick"])
@@ -144,7 +144,7 @@ def run_sweep(
     sweep_id = batch.new_group_id()
     watch = _knobs_missed_warning()
     if as_json:
-        code = batch.run_batch_json(
+        code = json_lines.run_batch_json(
             sys.stdout,
             [],
             planned.seeds,
@@ -200,7 +200,7 @@ def run_resume(
     the sweep's tables) shown. Nothing left: said, exit 0."""
     from readtrack.base.errors import UsageError
     from readtrack.batch import groups as batch
-    from readtrack.batch import resume
+    from readtrack.batch import json_lines, resume
 
     if ident is None:
         raise UsageError("--retry-failed goes with --resume ID (a group's or a sweep's id)")
@@ -234,7 +234,7 @@ def run_resume(
         return tables(resume.sweep_outcomes(sweep_id)) if sweep_id else []
 
     if as_json:
-        code = batch.run_batch_json(
+        code = json_lines.run_batch_json(
             sys.stdout, [], [], batch.RunSettings(), workers=workers, sweep_id=sweep_id, tables=whole_sweep,
             watch=watch, executor=executor, resume=planned.resumed,
         )  # fmt: skip
@@ -347,6 +347,7 @@ def run_batch(
     or on a Ray cluster (``where``)."""
     from readtrack.base.errors import UsageError
     from readtrack.batch import groups as batch
+    from readtrack.batch import json_lines
 
     plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
     seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed]
@@ -367,7 +368,7 @@ def run_batch(
     executor = where.of(workers)
     if as_json:
         watch = _knobs_missed_warning()
-        code = batch.run_batch_json(
+        code = json_lines.run_batch_json(
             sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch, executor=executor
         )
         save_newest_plot(plot_to, plugins[0])
