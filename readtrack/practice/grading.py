@@ -11,7 +11,7 @@ While the stages run, each exercise target of the learner's module is wrapped (:
   the reference is computed from afterwards; a list or dict argument the code fills (``cache[:] = new``)
   is filled for the caller too. An edit in place of a tensor argument that is not returned
   (``param.sub_(...)``, returning nothing) never reaches the caller, so when the attempt fails, the function
-  that made one (the model solution run beside it included) is named with the argument (`in_place_note`,
+  that made one (the model solution run beside it included) is named with the argument (`in_place.note`,
   from the copies' ``_version`` counters): an exercise must return its new value;
 - during the check stage the model solution runs on the same arguments and a deep copy of ``self`` (its
   random numbers forked, explicit ``torch.Generator`` states put back, no gradient), and an output of
@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-import inspect
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +38,7 @@ from typing import Any
 from readtrack.base.errors import UsageError, one_line
 from readtrack.plugins import events
 from readtrack.plugins.records import Emit, RunRecord
+from readtrack.practice import in_place
 from readtrack.practice.declared import PracticePlugin
 from readtrack.practice.result import AttemptStatus, PracticeResult, trim_traceback
 
@@ -275,7 +275,7 @@ class _Guard:
         self.compare_shapes = True
         self.used: dict[str, str] = {}  # reference -> the target that called it
         self.shapes: list[str] = []
-        self.in_place: list[str] = []  # `in_place_note`s: a function that changed an argument's copy
+        self.in_place: list[str] = []  # `in_place.note`s: a function that changed an argument's copy
         self._running: list[str] = []
         self._swapped: list[tuple[Any, str, Any]] = []  # (module or class, name, the original)
 
@@ -336,7 +336,9 @@ class _Guard:
             # bound to the class: the wrapper is put back with the same decorator
             mine, decorator = _unwrapped(vars(owner).get(attr, getattr(owner, attr)))
             is_method = isinstance(owner, type) and decorator is None
-            model = _same_code(mine, solution)  # the plugin's own model.py graded: the exercise's code
+            model = in_place.same_code(
+                mine, solution
+            )  # the plugin's own model.py graded: the exercise's code
             guarded = self._guarded(exercise.target, mine, solution, is_method=is_method, model=model)
             wrapped = guarded if decorator is None else decorator(guarded)
             if exercise.module:  # where the plugin's other code (detect() ...) looks the name up
@@ -361,7 +363,7 @@ class _Guard:
         model: bool = False,
     ) -> Callable[..., Any]:
         """``mine`` wrapped (see the module docstring); ``model``: it is the model solution's code."""
-        signature = _signature(mine)
+        signature = in_place.signature_of(mine)
 
         @functools.wraps(mine)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -373,7 +375,7 @@ class _Guard:
             args, kwargs = _cloned(args, origin), _cloned(kwargs, origin)
             if is_method:
                 args = (given_args[0], *args[1:])  # the learner's own self, not a copy
-            versions = _versions(signature, args, kwargs, is_method=is_method)
+            versions = in_place.versions(signature, args, kwargs, is_method=is_method)
             self.depth += 1
             self._running.append(target)
             out = None
@@ -425,7 +427,9 @@ class _Guard:
         generators = _generators((args, kwargs, held))
         states = [g.get_state() for g in generators]
         shadow_kwargs = _cloned(kwargs)
-        versions = _versions(_signature(solution), shadow_args, shadow_kwargs, is_method=is_method)
+        versions = in_place.versions(
+            in_place.signature_of(solution), shadow_args, shadow_kwargs, is_method=is_method
+        )
         out = None
         try:
             with torch.no_grad(), torch.random.fork_rng():
@@ -442,15 +446,9 @@ class _Guard:
         self, target: str, versions: list[tuple[str, Any, int]], out: Any, *, model: bool
     ) -> None:
         """Note each argument whose copy the call changed in place and did not return: a change lost."""
-        returned = {id(t) for t in _tensors(out)}
-        changed = [
-            name
-            for name, tensor, version in versions
-            if _version(tensor) != version and id(tensor) not in returned
-        ]
-        changed = list(dict.fromkeys(changed))
+        changed = in_place.changed(versions, out)
         if changed:
-            note = in_place_note(target, changed, model=model)
+            note = in_place.note(target, changed, model=model)
             if note not in self.in_place:
                 self.in_place.append(note)
 
@@ -460,86 +458,6 @@ class _Guard:
             note = f"{target} returned {have}; the model solution returns {want}"
             if note not in self.shapes:
                 self.shapes.append(note)
-
-
-#: How a note on the model solution's own in-place edit starts: the plugin's exercise is at fault, not the
-#: learner (``readtrack check-plugin``'s mistakes rule says it).
-EXERCISE_NOTE = "EXERCISE: "
-
-
-def in_place_note(target: str, arguments: list[str], *, model: bool) -> str:
-    """The note on ``target`` changing ``arguments`` (their names) in place: the model solution's, the
-    exercise's fault (``EXERCISE:``), or the learner's code's."""
-    names = " and ".join(", ".join(arguments).rsplit(", ", 1))
-    what = f"argument{'s' if len(arguments) > 1 else ''} {names}"
-    note = (
-        f"{target} changes its {what} in place; exercises get copies of their arguments (the caller never "
-        "sees such a change), so return the new value instead"
-    )
-    return EXERCISE_NOTE + note if model else note
-
-
-def _same_code(mine: Callable[..., Any], solution: Callable[..., Any]) -> bool:
-    """Whether ``mine`` is the model solution: the same function, or the same code of the same file executed
-    again (the plugin's own ``model.py`` graded as a learner's)."""
-    if mine is solution:
-        return True
-    a, b = getattr(mine, "__code__", None), getattr(solution, "__code__", None)
-    return (
-        a is not None
-        and b is not None
-        and (a.co_filename, a.co_firstlineno, a.co_code) == (b.co_filename, b.co_firstlineno, b.co_code)
-    )
-
-
-def _signature(function: Callable[..., Any]) -> inspect.Signature | None:
-    try:
-        return inspect.signature(function)
-    except (TypeError, ValueError):  # a builtin without one
-        return None
-
-
-def _versions(
-    signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any], *, is_method: bool
-) -> list[tuple[str, Any, int]]:
-    """(the argument's name, a tensor in it, the tensor's version counter now) for each tensor among the
-    arguments of a call (``self`` left out: it is the caller's own, never a copy). An argument is named as
-    the function's ``signature`` names it, else by its position."""
-    bound: dict[str, Any] | None = None
-    if signature is not None:
-        with contextlib.suppress(TypeError):  # arguments it cannot take: the call itself will say so
-            bound = dict(signature.bind_partial(*args, **kwargs).arguments)
-    if bound is None:
-        bound = {f"{i + 1}": a for i, a in enumerate(args)} | dict(kwargs)
-    found = []
-    for at, (name, value) in enumerate(bound.items()):
-        if is_method and at == 0:
-            continue
-        label = name if not name.isdigit() else f"number {name}"
-        found += [(label, t, _version(t)) for t in _tensors(value)]
-    return found
-
-
-def _tensors(value: Any) -> list[Any]:
-    """The tensors in ``value`` (an argument, or the tuples, lists and dicts `_cloned` rebuilds)."""
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
-
-
-def _version(tensor: Any) -> int:
-    """A tensor's version counter (each in-place edit adds one); -1 where it keeps none (an inference
-    tensor)."""
-    try:
-        return int(tensor._version)
-    except (RuntimeError, AttributeError):
-        return -1
 
 
 def _describe(value: Any) -> str:

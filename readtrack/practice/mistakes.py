@@ -49,7 +49,7 @@ def judged(plugin: str) -> tuple[list[Mistake], list[str]]:
     function that changed an argument in place, when one did: exercises get copies) or draws the grader's
     notes, a mistake the check passes or fails on another comparison than its ``fails=``."""
     from readtrack import practice
-    from readtrack.practice.grading import EXERCISE_NOTE
+    from readtrack.practice.in_place import EXERCISE_NOTE
 
     declared = practice.practice_plugin(plugin)
     if not declared.exercises:
