@@ -162,10 +162,13 @@ def _narrow(widths: list[int], which: list[bool], floors: list[int], excess: int
 
 def table(title: str | None = None, *, tight: bool = False, **kwargs: Any) -> Fitted:
     """A table in the house style (a rule under the header, no padding at its edges, the title on the
-    left); ``tight``: its columns one space apart, not two (a narrow terminal)."""
+    left, on one line where the terminal is wide enough); ``tight``: its columns one space apart, not two
+    (a narrow terminal)."""
     kwargs.setdefault("box", box.SIMPLE_HEAD)
     kwargs.setdefault("pad_edge", False)
     kwargs.setdefault("title_justify", "left")
+    if title:  # as wide as its title where there is room: a title wrapped over a narrow table reads badly
+        kwargs.setdefault("min_width", len(title))
     if tight:
         kwargs.setdefault("padding", (0, 1, 0, 0))
     return Fitted(title=title, **kwargs)
