@@ -394,6 +394,9 @@ def test_a_read_only_database_is_one_line(tmpfs: Path, catalog_file: Path) -> No
     env = {"READTRACK_HOME": str(tmpfs), "READTRACK_CATALOG": str(catalog_file)}
     assert run_cli("search", "attention", env=env).returncode == 0  # makes the database
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    # A search that has nothing to index reads the database alone (and works); one whose list changed must
+    # write its index there: that is the one line.
+    catalog_file.write_text(catalog_file.read_text(encoding="utf-8") + "\n# a comment: the list changed\n")
     result = run_cli("search", "transformer", env=env)
     _one_line_error(result, 2, str(tmpfs / "readtrack.db"), "writable")
     assert run_cli("list", env=env).returncode == 0  # what needs no database still works
