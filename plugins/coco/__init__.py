@@ -37,14 +37,13 @@ gain in AP@[.5:.95] exceeds its gain in AP50 on every seed (a metric at IoU 0.5 
 difference): the averaged metric sees the localisation that AP50 sees only in part; and with box regression
 AP@[.5:.95] stays well below AP50. Every target holds on every seed of the full run with a margin of at least
 3 seed standard deviations; its numbers over seeds 0-4, with AP, AP50, AP75, AP small and AR@100 of all three
-ways of scoring, are in the calibration at the end of this page. The quick run
-(``readtrack run coco --quick``; 200 steps on 500 scenes, 100 new scenes) asserts the other targets, with
-AP@[.5:.95] ≥ 0.2 where the full run asks 0.45, and reports box regression's relative gain without asserting
-it: at quick size that number's seed-to-seed spread is too wide for the calibration rule (stated in the
-calibration at the end of this page), so the quick run is a smoke test for it and the full run (several
-seeds, above) carries the
-claim. Before issue 42's calibration the quick run trained 120 steps on 200 scenes, where the relative gain
-was within noise of 0 (the boxes not yet precise enough for the stricter thresholds to tell); it now trains
+ways of scoring, are in the calibration at the end of this page. The quick run (``readtrack run coco
+--quick``; 200 steps on 500 scenes, 100 new scenes) asserts the other targets, with AP@[.5:.95] ≥ 0.2 where
+the full run asks 0.45, and reports box regression's relative gain without asserting it: at quick size that
+number's seed-to-seed spread is too wide for the calibration rule (stated in the calibration at the end of
+this page), so the quick run is a smoke test for it and the full run (several seeds, above) carries the claim.
+Before issue 42's calibration the quick run trained 120 steps on 200 scenes, where the relative gain was
+within noise of 0 (the boxes not yet precise enough for the stricter thresholds to tell); it now trains
 longer, as the full run does, yet the gain's spread over seeds stays too wide for the rule.
 
 What is reported, not asserted: Fast R-CNN's second regression on top of the RPN's. In the full run it raises

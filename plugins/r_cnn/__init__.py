@@ -47,14 +47,14 @@ sliding windows, and reports AP50 and AP75 of both detectors, of the RPN detecto
 and of its head on 16 random anchors. AP50 with the RPN's 16 proposals is held to ≥ 0.5 there but not
 asserted: at quick size its seed-to-seed spread is too wide for the calibration rule (stated in the
 calibration at the end of this page), so the quick run is a smoke test for that level and the full run
-(several seeds, below) carries
-it. The full run (400 steps on 1,000 scenes, both rates tried for each detector, 200 test scenes; ``readtrack
-run r-cnn --only train --seeds 0-4``; its numbers over seeds 0-4, the learning rates chosen included, are in
-the calibration at the end of this page): on every seed a learned handful of proposals beats 8 times as many
-fixed windows by a wide margin, and both targets (AP50 ≥ 0.7 with the RPN, the RPN at least level with the
-windows) pass on every one of seeds 0-4; without box regression the RPN detector's AP50 and AP75 are lower on
-every seed, and its head on random anchors falls far behind both detectors. The paper's claims about ImageNet
-pre-training and fine-tuning (R-CNN section 3) are not reproduced here.
+(several seeds, below) carries it. The full run (400 steps on 1,000 scenes, both rates tried for each
+detector, 200 test scenes; ``readtrack run r-cnn --only train --seeds 0-4``; its numbers over seeds 0-4, the
+learning rates chosen included, are in the calibration at the end of this page): on every seed a learned
+handful of proposals beats 8 times as many fixed windows by a wide margin, and both targets (AP50 ≥ 0.7 with
+the RPN, the RPN at least level with the windows) pass on every one of seeds 0-4; without box regression the
+RPN detector's AP50 and AP75 are lower on every seed, and its head on random anchors falls far behind both
+detectors. The paper's claims about ImageNet pre-training and fine-tuning (R-CNN section 3) are not reproduced
+here.
 
 The check compares IoU with counting pixels of rasterised boxes, NMS with a brute-force loop, the box
 parameterisation with R-CNN's scalar formulas and RoI pooling with a loop over RoIs and bins (forward and
