@@ -266,13 +266,16 @@ def end_of(told: Told, run: tuple[str, int]) -> dict[str, Any]:
 
 
 def check_started_through_base_processes(setup: Setup) -> None:
-    """Every fork server a run's start names runs the command line `python_module` gives (pid alive only)."""
+    """Every fork server a run's start names runs the command line `python_module` gives (pid alive only: a
+    server stopped a moment ago may be gone, or a zombie whose command line reads empty)."""
     expected = python_module(local_pool.SERVER)
     for pid in setup.fork_servers:
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
         except OSError:
             continue  # gone already: its command line cannot be read, and it is freed
+        if argv == [b""]:
+            continue  # exited, not yet reaped (a zombie has no command line): freed as well
         assert [a.decode() for a in argv] == expected, (pid, argv)
 
 
