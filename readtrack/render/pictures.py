@@ -40,31 +40,48 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from readtrack.base.errors import UsageError
 from readtrack.history.spread import GroupRecord, Spread, spreads
 from readtrack.plugins.knobs import setting_name, settings_label
-from readtrack.plugins.records import NOISE_LIMIT, RunRecord
-from readtrack.render.picture_words import quantity_of, seed_range, tick_label, wrapped
+from readtrack.plugins.records import RunRecord
+from readtrack.render.picture_bench import bench_bars, benched_once, draw_bench
+from readtrack.render.picture_words import (
+    Scale,
+    arm_of,
+    arms_in,
+    fit_titles,
+    log_axis,
+    outside_legend,
+    quantity_of,
+    scale_of,
+    seed_range,
+    tick_label,
+    wrapped,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 Entry = RunRecord | GroupRecord
 Series = list[tuple[int, float]]
-Scale = Literal["log", "linear"]
 FORMATS = (".svg", ".png")
 #: The share of a curve's steps treated as warm-up when a linear axis's range is chosen (see the docstring).
 WARMUP_SHARE = 0.05
 #: Units a curve's name may give in parentheses ("pretraining loss (nats)"): kept in the axis label.
 _HEIGHTS = {"headline": 2.3, "curve": 2.7}
+#: Inches: a panel about 6.5 wide, its legend beside it
+FIGURE_WIDTH = 9.5
 _NOISY = "#b0400b"
+_HELD = "#1a6b2f"
 
 
 def figure(entries: Sequence[Entry]) -> Figure:
     """The figure of ``entries`` (one plugin's runs or groups; a sweep's groups), as described above."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     if not entries:
@@ -72,24 +89,26 @@ def figure(entries: Sequence[Entry]) -> Figure:
     drawn = _Drawn.of(entries)
     claims = list(dict.fromkeys(s.name for found in drawn.spreads for s in found if s.target is not None))
     curve_names = list(dict.fromkeys(name for e in entries for r in _runs(e) for name in _curves(r)))
-    benched = [i for i, e in enumerate(entries) if _bench_bars(e)]
+    benched = [i for i, e in enumerate(entries) if bench_bars(e)]
+    shown = benched_once(entries, benched, drawn.knobs)
     heights = [_HEIGHTS["headline"]] * len(claims) + [_HEIGHTS["curve"]] * len(curve_names)
-    if benched:
-        bars = sum(len(_bench_bars(entries[i])) for i in benched)
-        heights.append(1.8 + 0.24 * bars)  # the legend goes under it
+    if shown:
+        heights.append(1.2 + 0.24 * sum(len(bench_bars(entries[i])) for i in shown))
     if not heights:
         raise UsageError("nothing to plot: the runs recorded no target, no training curve and no benchmark")
-    fig = Figure(figsize=(7.5, sum(heights) + 0.7), layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH, sum(heights) + 0.7), layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer to measure the titles with (`fit_titles`)
     axes = list(fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0])
-    for panel, name in enumerate(claims):
-        _draw_headline(axes.pop(0), name, drawn, panel)
+    arms = arms_in(curve_names)
+    titles = [_draw_headline(axes.pop(0), name, drawn, panel, arms) for panel, name in enumerate(claims)]
     curve_axes = [axes.pop(0) for _ in curve_names]
     scales = _curve_scales(curve_names, drawn)
     for panel, (ax, name) in enumerate(zip(curve_axes, curve_names, strict=True)):
-        _draw_curve(ax, name, drawn, panel, scales[quantity_of(name)[0]])
-    if benched:
-        _draw_bench(axes.pop(0), drawn, benched)
-    fig.suptitle(_title(entries, drawn), fontsize=10)
+        titles.append(_draw_curve(ax, name, drawn, panel, scales[quantity_of(name)[0]]))
+    if shown:
+        titles.append(draw_bench(axes.pop(0), drawn, shown, once=len(shown) < len(benched)))
+    words = _title(entries, drawn)
+    fit_titles(fig, [*((t, t.get_text()) for t in titles), (fig.suptitle(words, fontsize=10), words)])
     return fig
 
 
@@ -241,43 +260,13 @@ def _what(entries: Sequence[Entry], drawn: _Drawn) -> str:
 
 
 # -- the scale policy ------------------------------------------------------------------------------------
-def _scale_of(values: Sequence[float]) -> Scale:
-    """Log when every value is positive and they span more than one decade, else linear (module docstring)."""
-    finite = [v for v in values if math.isfinite(v)]
-    if finite and min(finite) > 0 and max(finite) / min(finite) > 10:
-        return "log"
-    return "linear"
-
-
-def _log_axis(ax: Axes, which: Literal["x", "y"] = "y") -> None:
-    """Make ``ax``'s x or y axis logarithmic, its ticks plain numbers (0.2, 1, 10); the minor ticks 2, 3 and
-    5 labelled too when the axis spans less than a decade and a half (else such an axis has one label)."""
-    from matplotlib import ticker
-
-    if which == "x":
-        ax.set_xscale("log")
-    else:
-        ax.set_yscale("log")
-    axis = ax.xaxis if which == "x" else ax.yaxis
-
-    def minor(value: float, _: object) -> str:
-        low, high = sorted(axis.get_view_interval())
-        if low <= 0 or high / low > 30 or value <= 0:
-            return ""
-        lead = round(value / 10 ** math.floor(math.log10(value)), 6)
-        return f"{value:g}" if lead in (2, 3, 5) else ""
-
-    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
-    axis.set_minor_formatter(ticker.FuncFormatter(minor))
-
-
 def _curve_scales(names: Sequence[str], drawn: _Drawn) -> dict[str, Scale]:
     """The scale of each quantity's curve panels, decided on all of them together."""
     values: dict[str, list[float]] = {}
     for name in names:
         found = values.setdefault(quantity_of(name)[0], [])
         found.extend(v for e in drawn.entries for r in _runs(e) for _, v in _curves(r).get(name, []))
-    return {quantity: _scale_of(vs) for quantity, vs in values.items()}
+    return {quantity: scale_of(vs) for quantity, vs in values.items()}
 
 
 def _clip_warmup(ax: Axes, lines: Sequence[tuple[list[int], list[float], list[float]]]) -> None:
@@ -308,62 +297,113 @@ def _clip_warmup(ax: Axes, lines: Sequence[tuple[list[int], list[float], list[fl
 
 
 # -- the panels -----------------------------------------------------------------------------------------
-def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int) -> None:
+def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str]) -> Text:
     """A target's value per setting (or run): each seed a dot, the mean with its 95% interval (from
-    ``Spread.ci95``) an error bar, hollow when not asserted, and the claim's threshold a dashed line."""
+    ``Spread.ci95``) an error bar, hollow when not asserted, the claim's threshold a dashed line and, on it,
+    whether each setting's seeds held it ("held 3/3"); the legend says what a filled and a hollow mean is."""
+    from matplotlib.lines import Line2D
+
     ticks: list[str] = []
     values: list[float] = []
     thresholds: dict[float, str] = {}
-    shown: set[str] = set()
+    kinds: set[str] = set()
     for i, found in enumerate(drawn.spreads):
         spread = next((s for s in found if s.name == name), None)
         if spread is None:
             ticks.append(f"{tick_label(drawn.labels[i])}\n(not recorded)")
             continue
-        asserted = spread.kind == "target"
+        kinds.add(spread.kind)
         tick = tick_label(drawn.labels[i])
-        ticks.append(tick if asserted else f"{tick}\n(not asserted)")
-        values += _headline_point(ax, spread, i, drawn.colours[i], f"{panel}-{i}", shown)
+        ticks.append(tick if spread.kind == "target" else f"{tick}\n(not asserted)")
+        values += _headline_point(ax, spread, i, drawn.colours[i], f"{panel}-{i}")
         if spread.target is not None:
             thresholds[spread.target] = "≥" if spread.higher_is_better else "≤"
+            _held(ax, spread, i, f"{panel}-{i}")
+    if scale_of(values) == "log":
+        log_axis(ax)
+    _held_below_a_high_line(ax)
+    arm, _ = arm_of(name, arms)
+    mean = f"{arm}: mean" if arm else "mean"
+    several = any(len(s.finite) > 1 for found in drawn.spreads for s in found if s.name == name)
+    interval = ", 95% interval of the seeds" if several else ""
+    handles: list[Line2D] = []
+    labels: list[str] = []
+    if several:
+        handles.append(Line2D([], [], linestyle="none", marker=".", color="0.4"))
+        labels.append("each seed")
+    for kind, face, words in (
+        ("target", "0.4", f"{mean}{interval} (filled: asserted)"),
+        (
+            "measured",
+            "white",
+            f"{mean} (hollow: not asserted, knobs turned or a quick run; held says its side of the line)",
+        ),
+    ):
+        if kind in kinds:
+            handles.append(Line2D([], [], linestyle="none", marker="o", color="0.4", markerfacecolor=face))
+            labels.append(words)
     for n, (target, sign) in enumerate(thresholds.items()):
-        ax.axhline(target, linestyle="--", color="0.2", linewidth=1.2, gid=f"threshold-{panel}-{n}",
-                   label=f"the claim: {sign} {target:g}")  # fmt: skip
-        values.append(target)
-    if _scale_of(values) == "log":
-        _log_axis(ax)
+        line = ax.axhline(target, linestyle="--", color="0.2", linewidth=1.2, gid=f"threshold-{panel}-{n}")
+        handles.append(line)
+        labels.append(f"the claim: {sign} {target:g}; on it, held by how many seeds")
     ax.set_xticks(range(len(ticks)), ticks, fontsize=7)
     ax.set_xlim(-0.6, len(ticks) - 0.4)
     ax.set_xlabel(drawn.per)
-    ax.set_ylabel(wrapped(quantity_of(name)[0], 30), fontsize=8)
-    ax.set_title(wrapped(f"the claim: {name}{drawn.each}", 100), fontsize=9, loc="left")
+    ax.set_ylabel(wrapped(quantity_of(name, arms)[0], 30), fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=7)
+    outside_legend(ax, handles, labels)
+    return ax.set_title(f"the claim: {name}{drawn.each}", fontsize=9, loc="left")
 
 
-def _headline_point(ax: Axes, spread: Spread, x: int, colour: str, gid: str, shown: set[str]) -> list[float]:
+def _held(ax: Axes, spread: Spread, x: int, gid: str) -> None:
+    """How many seeds held the claim ("held 3/3", "not held 1/3"), just above the threshold line at ``x``; of
+    a number reported without being asserted (a hollow point), which side of the line its seeds are on."""
+    assert spread.target is not None
+    if spread.kind == "target" and spread.passed:
+        reached = sum(spread.passed)
+    else:
+        sign = 1 if spread.higher_is_better else -1
+        reached = sum(1 for v in spread.values if math.isfinite(v) and sign * (v - spread.target) >= 0)
+    total = len(spread.values)
+    ax.annotate(f"{'held' if reached == total else 'not held'} {reached}/{total}", (x, spread.target),
+                xytext=(0, 5), textcoords="offset points", ha="center", va="bottom", fontsize=6,
+                color=_HELD if reached == total else _NOISY, bbox={"facecolor": "white", "alpha": 0.7,
+                "edgecolor": "none", "pad": 0.5}, gid=f"held-{gid}")  # fmt: skip
+
+
+def _held_below_a_high_line(ax: Axes) -> None:
+    """The "held" words under their threshold line where it runs near the panel's top (above it, they
+    would run into the title)."""
+    from matplotlib.text import Annotation
+
+    low, high = ax.get_ylim()  # the limits autoscaled to what is drawn
+    where = math.log10 if ax.get_yscale() == "log" else float
+    for text in ax.texts:
+        if (text.get_gid() or "").startswith("held-") and isinstance(text, Annotation):
+            height = (where(text.xy[1]) - where(low)) / ((where(high) - where(low)) or 1.0)
+            if height > 0.8:
+                text.set_position((0, -5))
+                text.set_verticalalignment("top")
+
+
+def _headline_point(ax: Axes, spread: Spread, x: int, colour: str, gid: str) -> list[float]:
     """One setting's number at ``x``: its seeds as dots beside the mean, whose error bar is ``Spread.ci95``
     (the tables' interval; none below two seeds). Returns the values drawn, for the scale."""
-
-    def once(label: str) -> str | None:
-        new = label not in shown
-        shown.add(label)
-        return label if new else None
-
     if len(spread.finite) > 1:
         ax.plot([x + 0.12] * len(spread.finite), spread.finite, linestyle="none", marker=".",
-                color=colour, alpha=0.6, label=once("each seed"))  # fmt: skip
+                color=colour, alpha=0.6)  # fmt: skip
     (low, high), mean = spread.ci95, spread.mean
     error, drawn = None, list(spread.finite)
     if math.isfinite(low) and math.isfinite(high) and math.isfinite(mean):
         error, drawn = [[max(mean - low, 0.0)], [max(high - mean, 0.0)]], [*drawn, low, high]
     asserted = spread.kind == "target"
     bars = ax.errorbar([x], [mean], yerr=error, fmt="o", color=colour, capsize=5, markersize=7,
-                       markerfacecolor=colour if asserted else "white", markeredgewidth=1.5,
-                       label=once("mean, 95% interval of the seeds") if error else None)  # fmt: skip
+                       markerfacecolor=colour if asserted else "white", markeredgewidth=1.5)  # fmt: skip
     bars.lines[0].set_gid(f"headline-{gid}")
     for collection in bars.lines[2]:
         collection.set_gid(f"headline-interval-{gid}")
+    if spread.target is not None:
+        drawn.append(spread.target)
     return drawn
 
 
@@ -381,54 +421,91 @@ def _mean_and_band(series: list[Series]) -> tuple[list[int], list[float], list[f
     )
 
 
+#: Significant digits at which two recorded curves count as equal: the tables' print precision (``:.4g``)
+PRINTED_DIGITS = 4
+#: Lines whose means differ everywhere by less than this share of the panel's span draw over each other:
+#: the later is dashed, so that both show
+_OVERLAP = 0.015
+
+
+def _printed(value: float) -> float:
+    return float(f"{value:.{PRINTED_DIGITS}g}")
+
+
 def _alike(name: str, drawn: _Drawn) -> list[list[int]]:
-    """The entries that recorded curve ``name``, grouped where their recorded values are equal (a setting
-    the knob does not reach records the same numbers), in the order first seen."""
+    """The entries that recorded curve ``name``, grouped where their recorded values print the same (a
+    setting the knob does not reach records the same numbers, up to round-off), in the order first seen."""
     groups: dict[tuple[tuple[tuple[int, float], ...], ...], list[int]] = {}
     for i, entry in enumerate(drawn.entries):
-        series = [tuple(_curves(r).get(name, [])) for r in _runs(entry)]
+        series = [tuple((st, _printed(v)) for st, v in _curves(r).get(name, [])) for r in _runs(entry)]
         series = [s for s in series if s]
         if series:
             groups.setdefault(tuple(series), []).append(i)
     return list(groups.values())
 
 
-def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) -> None:
-    """One line per group of equal entries (its mean over seeds) in a band (lowest to highest seed); each
-    line's SVG id is ``curve-PANEL-N``, its band's ``band-PANEL-N``."""
+def _dashes(means: list[tuple[list[int], list[float]]]) -> list[tuple[float, float] | None]:
+    """Per line: None (solid) unless it lies on an earlier line (within `_OVERLAP` of the panel's span at
+    every step), then a dash pattern of its own (longer gaps for each line under it)."""
+    values = [v for _, ys in means for v in ys if math.isfinite(v)]
+    span = (max(values) - min(values)) if values else 0.0
+    found: list[tuple[float, float] | None] = []
+    for n, (xs, ys) in enumerate(means):
+        under = sum(
+            1
+            for xs_, ys_ in means[:n]
+            if xs_ == xs and all(abs(a - b) <= _OVERLAP * span for a, b in zip(ys, ys_, strict=True))
+        )
+        found.append((4.0, 2.0 + 2.0 * under) if under else None)
+    return found
+
+
+def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) -> Text:
+    """One line per group of entries that print the same (its mean over seeds, labelled "A = B") in a band
+    (lowest to highest seed), a line lying on an earlier one dashed; each line's SVG id is
+    ``curve-PANEL-N``, its band's ``band-PANEL-N``."""
     groups = _alike(name, drawn)
     unchanged = len(drawn.entries) > 1 and len(groups) == 1
     banded: set[int] = set()
-    lines = []
-    for n, members in enumerate(groups):
+    drawn_lines = []
+    for members in groups:
         first = drawn.entries[members[0]]
         series = [s for s in (_curves(r).get(name, []) for r in _runs(first)) if s]
-        xs, mean, low, high = _mean_and_band(series)
         seeds = f"{len(series)} seeds" if len(series) > 1 else f"seed {_runs(first)[0].info.seed}"
+        drawn_lines.append((members, series, seeds, _mean_and_band(series)))
+    dashes = _dashes([(xs, mean) for *_, (xs, mean, _, _) in drawn_lines])
+    lines = []
+    for n, (members, series, seeds, (xs, mean, low, high)) in enumerate(drawn_lines):
         if unchanged:
             label = f"unchanged in every {drawn.per} ({seeds})"
         else:
             label = " = ".join(drawn.labels[i] for i in members)
         colour = "0.25" if unchanged else drawn.colours[members[0]]
-        ax.plot(xs, mean, label=label, linewidth=1.4, color=colour, gid=f"curve-{panel}-{n}")
+        line = ax.plot(xs, mean, label=label, linewidth=1.4, color=colour, gid=f"curve-{panel}-{n}")[0]
+        dash = dashes[n]
+        if dash:
+            line.set_dashes(dash)
         if len(series) > 1:
             ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, gid=f"band-{panel}-{n}")
             banded.add(len(series))
         lines.append((xs, low, high))
     if scale == "log":
-        _log_axis(ax)
+        log_axis(ax)
     else:
         _clip_warmup(ax, lines)
+    handles, labels = ax.get_legend_handles_labels()
     if banded:
         from matplotlib.patches import Patch
 
         seeds = f"{banded.pop()} seeds" if len(banded) == 1 else "the seeds of each line"
-        handles, labels = ax.get_legend_handles_labels()
         handles.append(Patch(color="0.5", alpha=0.3, linewidth=0))
         labels.append(f"band: lowest–highest of {seeds}")
-        ax.legend(handles, labels, fontsize=7)
-    else:
-        ax.legend(fontsize=7)
+    if any(dashes):
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="0.4", dashes=(4.0, 4.0)))
+        labels.append("dashed: a line lying on one above it")
+    outside_legend(ax, handles, labels)
     if unchanged:
         what = f"the same in every {drawn.per}" + (
             f": {', '.join(drawn.knobs)} does not change it" if drawn.knobs else ""
@@ -439,133 +516,8 @@ def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) ->
         )
     else:
         what = ""
-    ax.set_title(wrapped(f"{name}{' — ' + what if what else ''}", 100), fontsize=9, loc="left")
     quantity, x = quantity_of(name)
     ax.set_xlabel(x)
     ax.set_ylabel(wrapped(quantity, 30), fontsize=8)
     ax.grid(True, alpha=0.3)
-
-
-@dataclass(frozen=True)
-class _Bar:
-    """One bench variant of one entry: the median of its seeds' medians, the widest interquartile range of
-    the timed calls among them, and whether any seed's row was noisy (seconds)."""
-
-    label: str
-    baseline: bool
-    median_s: float
-    iqr_s: float
-    noisy: bool
-
-
-def _bench_bars(entry: Entry) -> list[_Bar]:
-    found: dict[str, list[tuple[float, float, bool, bool]]] = {}
-    for run in _runs(entry):
-        for stage in run.stages:
-            for row in stage.bench if stage.stage == "bench" else []:
-                if math.isfinite(row.median_s) and row.error is None:
-                    found.setdefault(row.label, []).append((row.median_s, row.iqr_s, row.noisy, row.baseline))
-    return [
-        _Bar(
-            label,
-            any(r[3] for r in rows),
-            statistics.median(r[0] for r in rows),
-            max((r[1] for r in rows if math.isfinite(r[1])), default=math.nan),
-            any(r[2] for r in rows),
-        )
-        for label, rows in found.items()
-    ]
-
-
-def _time_unit(seconds: float) -> tuple[str, float]:
-    if seconds < 1e-3:
-        return "µs", 1e6
-    return ("ms", 1e3) if seconds < 1 else ("s", 1.0)
-
-
-def _draw_bench(ax: Axes, drawn: _Drawn, benched: Sequence[int]) -> None:
-    """A bar per variant and entry (the entries of a variant side by side in their colours), whiskers the
-    interquartile range, the baseline hatched, noisy rows named; every entry's bench, each bar's id
-    ``bench-ENTRY-ROW`` and each entry's whiskers ``bench-spread-ENTRY``."""
-    bars = {i: _bench_bars(drawn.entries[i]) for i in benched}
-    variants = list(dict.fromkeys(b.label for found in bars.values() for b in found))
-    medians = [b.median_s for found in bars.values() for b in found]
-    unit, factor = _time_unit(max(medians))
-    ends = [
-        _bench_entry(ax, bars[i], i, drawn, variants, (k, len(benched)), (unit, factor))
-        for k, i in enumerate(benched)
-    ]
-    right = max(end for found in ends for end in found)
-    if _scale_of(medians) == "log":
-        _log_axis(ax, "x")
-        low = min(m * factor for m in medians) / 2
-        decades = math.log10(right / low)
-        ax.set_xlim(low, right * 10 ** (decades / 2.2))  # room for the notes beside the bars
-    else:
-        ax.set_xlim(0.0, right * 1.8)
-    ax.set_yticks(range(len(variants)), [wrapped(v, 28) for v in variants], fontsize=7)
-    ax.invert_yaxis()
-    settings = [(drawn.labels[i], drawn.colours[i]) for i in benched] if len(benched) > 1 else []
-    several = any(len(_runs(drawn.entries[i])) > 1 for i in benched)
-    _bench_legend(ax, settings, any(b.noisy for found in bars.values() for b in found), several)
-    ax.set_xlabel(f"median time per call ({unit})")
-    ax.set_ylabel("variant")
-    what = "the median of the seeds' medians" if several else "median time"
-    per = f", a bar per {drawn.per}" if len(benched) > 1 else f", {drawn.labels[benched[0]]}"
-    ax.set_title(f"bench: {what}{per}", fontsize=9, loc="left")
-    ax.grid(True, axis="x", alpha=0.3)
-
-
-def _bench_entry(
-    ax: Axes,
-    rows: list[_Bar],
-    i: int,
-    drawn: _Drawn,
-    variants: list[str],
-    slot: tuple[int, int],
-    unit: tuple[str, float],
-) -> list[float]:
-    """Entry ``i``'s bars in its ``slot`` (k of n) of each variant's row, with whiskers and the time (and
-    the noise) written beside each; returns where the whiskers end."""
-    k, n = slot
-    height = 0.8 / n
-    ys = [variants.index(b.label) + (k - (n - 1) / 2) * height for b in rows]
-    times = [b.median_s * unit[1] for b in rows]
-    whiskers = [b.iqr_s * unit[1] / 2 if math.isfinite(b.iqr_s) else 0.0 for b in rows]
-    drawn_bars = ax.barh(ys, times, height=height * 0.9, color=drawn.colours[i], alpha=0.85)
-    for m, (bar, row) in enumerate(zip(drawn_bars, rows, strict=True)):
-        bar.set_gid(f"bench-{i}-{m}")
-        if row.baseline:
-            bar.set_hatch("//")
-    spread = ax.errorbar(times, ys, xerr=whiskers, fmt="none", ecolor="0.15", capsize=2, linewidth=1)
-    for collection in spread.lines[2]:
-        collection.set_gid(f"bench-spread-{i}")
-    for y, t, w, row in zip(ys, times, whiskers, rows, strict=True):
-        note = f"{t:.3g} {unit[0]}"
-        if row.noisy:
-            note += f", noisy: IQR {row.iqr_s / row.median_s:.0%}"
-        ax.text(t + w, y, f" {note}", va="center", fontsize=6, color=_NOISY if row.noisy else "0.2")
-    return [t + w for t, w in zip(times, whiskers, strict=True)]
-
-
-def _bench_legend(ax: Axes, settings: list[tuple[str, str]], noisy: bool, several: bool) -> None:
-    """The bench panel's legend, below it: the settings' colours, what a whisker, a hatch and red mean."""
-    from matplotlib.artist import Artist
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles: list[Artist] = [Patch(color=colour, alpha=0.85) for _, colour in settings]
-    labels = [label for label, _ in settings]
-    handles += [
-        Line2D([], [], color="0.15", linewidth=1, marker="|"),
-        Patch(facecolor="white", edgecolor="0.3", hatch="//"),
-    ]
-    labels += [
-        "whisker: interquartile range of the timed calls" + (" (the widest seed's)" if several else ""),
-        "hatched: the baseline",
-    ]
-    if noisy:
-        handles.append(Patch(color=_NOISY))
-        labels.append(f"noisy: an IQR over {NOISE_LIMIT:.0%} of the median, not reliable")
-    # under the x axis's label (``borderaxespad`` counts font sizes), so that no bar is hidden
-    ax.legend(handles, labels, fontsize=6, loc="upper left", bbox_to_anchor=(0.0, 0.0), borderaxespad=5.5)
+    return ax.set_title(f"{name}{' — ' + what if what else ''}", fontsize=9, loc="left")
