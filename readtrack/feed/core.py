@@ -1,12 +1,14 @@
 """The day's arXiv for one reader: the window, what the list already holds, the ranking, the rows.
 
 `feed` is the listing (it writes the data dir's feed state only once the window is fetched and ranked, so a
-failure changes nothing); `add` and `dismiss` act on the rows of the last listing by their numbers.
+failure changes nothing); `add` and `dismiss` act on the rows of the last listing by their numbers, `add_rows`
+and `dismiss_rows` on rows themselves (the TUI's, whose rows do not move when a CLI listing comes between).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +37,18 @@ SECTION = "Inbox"
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 Waiting = Callable[[str, str, float, int, int], None]
+Paged = Callable[[int], None]  # told the number of pages arXiv has answered so far, after each one
+
+
+class NoCategories(UsageError):
+    """Nothing read (or nothing read is synced): no categories to follow unless some are given."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            f"no categories to follow: {why} (`readtrack sync` stores their categories); give one with "
+            "--category, e.g. --category cs.LG"
+        )
+        self.why = why
 
 
 @dataclass
@@ -44,6 +58,7 @@ class FeedOptions:
     count: int = 20
     show_all: bool = False
     refresh: bool = False
+    showing: frozenset[str] = frozenset()  # arXiv ids on the reader's screen: listed again though shown
 
 
 @dataclass
@@ -125,10 +140,8 @@ def reader_categories(catalog: Catalog, records: dict[str, ArxivRecord]) -> tupl
         if primary and known_categories.known(primary):
             counts[primary] += 1
     if not counts:
-        why = "nothing read or being read yet" if not papers else "none of the papers you read is synced"
-        raise UsageError(
-            f"no categories to follow: {why} (`readtrack sync` stores their categories); give one with "
-            "--category, e.g. --category cs.LG"
+        raise NoCategories(
+            "nothing read or being read yet" if not papers else "none of the papers you read is synced"
         )
     chosen = [name for name, _ in counts.most_common(MAX_DEFAULT_CATEGORIES)]
     listed = ", ".join(f"{name} ({counts[name]})" for name in chosen)
@@ -173,7 +186,13 @@ def _text(*parts: str | None) -> str:
 
 
 def _fetch(
-    categories: list[str], since: datetime, now: datetime, refresh: bool, on_wait: Waiting | None
+    categories: list[str],
+    since: datetime,
+    now: datetime,
+    refresh: bool,
+    on_wait: Waiting | None,
+    on_page: Paged | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[list[ArxivRecord], int]:
     """The window's records, newest first, and the API requests it took (0 from the cache)."""
     cached = None if refresh else stored.load_window()
@@ -184,14 +203,28 @@ def _fetch(
         and _iso(now - CACHE_FOR) <= cached.fetched_at <= _iso(now)
     ):
         return [r for r in cached.records if (r.published or "") >= _iso(since)], 0
-    from readtrack.arxiv.http import HttpSettings, RequestFailed, open_session
+    from readtrack.arxiv.http import Cancelled, HttpSettings, RequestFailed, Unreachable, open_session
     from readtrack.arxiv.newest import newest
 
     settings = HttpSettings.from_env()
-    session = open_session(settings, jobs=1)
+    session = open_session(settings, jobs=1, cancel=cancel)
     session.on_wait = on_wait
+    if on_page is not None:
+        answered = [0]
+
+        def page_answered(response: Any, *args: Any, **kwargs: Any) -> None:
+            if response.status_code == 200:
+                answered[0] += 1
+                on_page(answered[0])
+
+        session.hooks["response"].append(page_answered)
     try:
         window = newest(session, settings.api_url, categories, since)
+    except Cancelled:
+        raise
+    except Unreachable as err:  # the hint sync gives when arXiv cannot be reached at all
+        hint = "" if "network up" in err.reason else " (is the network up?)"
+        raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}{hint}; nothing changed") from None
     except RequestFailed as err:
         raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}; nothing changed") from None
     except SyncError as err:
@@ -203,9 +236,16 @@ def _fetch(
 
 
 def feed(
-    catalog: Catalog, options: FeedOptions, *, now: datetime | None = None, on_wait: Waiting | None = None
+    catalog: Catalog,
+    options: FeedOptions,
+    *,
+    now: datetime | None = None,
+    on_wait: Waiting | None = None,
+    on_page: Paged | None = None,
+    cancel: threading.Event | None = None,
 ) -> FeedResult:
-    """The listing: fetched (or cached), filtered, ranked, numbered and remembered."""
+    """The listing: fetched (or cached), filtered, ranked, numbered and remembered. ``cancel`` set (the TUI
+    left) stops it with `Cancelled` before anything is remembered."""
     now = now or datetime.now(timezone.utc)
     if options.count < 1:
         raise UsageError(f"-n takes a number of rows (1 or more), got {options.count}")
@@ -218,14 +258,14 @@ def feed(
         chosen, said = reader_categories(catalog, records)
         notes.append(said)
     since = window_start(options.days, state.last_run, now)
-    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait)
+    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait, on_page, cancel)
     keys = ListKeys(catalog, records)
     unique: dict[str, ArxivRecord] = {}
     for record in fetched:
         unique.setdefault(arxivid.base_id(record.arxiv_id), record)
     held = [r for r in unique.values() if keys.holds(r)]
     window = [r for r in unique.values() if not keys.holds(r)]
-    hidden_ids = set(state.dismissed) | (set() if options.show_all else set(state.shown))
+    hidden_ids = set(state.dismissed) | (set() if options.show_all else set(state.shown) - options.showing)
     candidates = [r for r in window if r.arxiv_id not in hidden_ids and r.arxiv_id not in state.dismissed]
     ranked = _ranked(catalog, records, state, window, candidates)
     recency = ranked is None
@@ -250,6 +290,10 @@ def feed(
                 doi=record.doi,
             )
         )
+    if cancel is not None and cancel.is_set():  # nobody will see these rows: not shown, not remembered
+        from readtrack.arxiv.http import Cancelled
+
+        raise Cancelled()
     today = now.date().isoformat()
     for row in rows:
         state.shown.setdefault(row.arxiv_id, today)
@@ -340,8 +384,11 @@ def new_paper(row: dict[str, Any], date: str) -> NewPaper:
 
 def add(path: Path, numbers: Iterable[int], section: str | None = None) -> tuple[str, list[Paper]]:
     """Add rows of the last listing to ``section`` (Inbox) in one write: all or, when one is listed, none."""
-    state = stored.load_state()
-    rows = _picked(state, numbers, "add")
+    return add_rows(path, _picked(stored.load_state(), numbers, "add"), section)
+
+
+def add_rows(path: Path, rows: list[dict[str, Any]], section: str | None = None) -> tuple[str, list[Paper]]:
+    """Add feed rows (`Row.to_json`) to ``section`` (Inbox) in one write: all or, when one is listed, none."""
     entries = [new_paper(row, edits.today()) for row in rows]
     section = section or SECTION
     catalog = edits.add_papers(path, section, entries)
@@ -351,8 +398,12 @@ def add(path: Path, numbers: Iterable[int], section: str | None = None) -> tuple
 
 def dismiss(numbers: Iterable[int]) -> list[dict[str, Any]]:
     """Rows of the last listing never shown again, and negatives of the ranking from now on."""
+    return dismiss_rows(_picked(stored.load_state(), numbers, "dismiss"))
+
+
+def dismiss_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Feed rows (`Row.to_json`) never shown again, and negatives of the ranking from now on."""
     state = stored.load_state()
-    rows = _picked(state, numbers, "dismiss")
     today = edits.today()
     for row in rows:
         state.dismissed[str(row["arxiv_id"])] = {

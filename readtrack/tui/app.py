@@ -31,6 +31,7 @@ from readtrack.catalog.model import Catalog, Paper
 from readtrack.history.coverage import Coverage, coverage
 from readtrack.plugins.links import load
 from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label, screen_help
+from readtrack.tui.screens.feed_screen import FeedKey
 from readtrack.tui.screens.list_edits import ListEditsScreen
 from readtrack.tui.widgets.header import HEADER_SIDES, SAMPLE_TITLE, coverage_line, fitted, short_path
 from readtrack.tui.widgets.key_bar import KeyBar
@@ -47,7 +48,7 @@ SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout
 NEXT_TOOLTIP = "What to read next: papers your read ones cite and are cited by, ranked"
 
 
-class MainScreen(ListEditsScreen):
+class MainScreen(ListEditsScreen, FeedKey):
     """Sections on the left, the selected section's papers (or a filter's) in the middle, details aside."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -88,6 +89,7 @@ class MainScreen(ListEditsScreen):
         ),
         Binding("f", "search", "Search", tooltip="Full-text search: papers, notes, abstracts, PDFs, plugins"),
         Binding("N", "next_papers", "Next", show=False, tooltip=NEXT_TOOLTIP),
+        Binding("F", "feed", "New on arXiv", show=False, tooltip="The day's arXiv, ranked by what you read"),
         Binding(
             "escape",
             "escape",
