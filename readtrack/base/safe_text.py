@@ -9,13 +9,24 @@ hidden and nothing reaches the terminal raw.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # C0 controls but \t and \n, DEL, C1, the bidi marks, embeddings, overrides and isolates, and the Unicode
 # line and paragraph separators (a line break a table does not expect).
 _UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_UNSAFE_LINE = re.compile(f"[\t\n{_UNSAFE}]")
-_UNSAFE_BLOCK = re.compile(f"[{_UNSAFE}]")
+
+
+@functools.cache
+def _unsafe(multiline: bool) -> re.Pattern[str]:
+    """The characters `visible` writes out; compiled on first use, as most text never needs it: `list`
+    shows every title, and a printable ASCII one is known safe without it (`_plain`)."""
+    return re.compile(f"[{_UNSAFE}]" if multiline else f"[\t\n{_UNSAFE}]")
+
+
+def _plain(text: str) -> bool:
+    """True for printable ASCII (no C0 control, no DEL): nothing of `_UNSAFE`, tab or newline in it."""
+    return text.isascii() and text.isprintable()
 
 
 def escape_char(char: str) -> str:
@@ -34,7 +45,9 @@ def visible(text: str, *, multiline: bool = False) -> str:
     ``multiline`` keeps line breaks and tabs, for a field shown as a block (notes, an abstract, code);
     otherwise they are written out too, so a one-line field stays on its line.
     """
-    pattern = _UNSAFE_BLOCK if multiline else _UNSAFE_LINE
+    if _plain(text):
+        return text
+    pattern = _unsafe(multiline)
     if not pattern.search(text):
         return text
     return pattern.sub(lambda m: escape_char(m.group(0)), text)
@@ -42,11 +55,11 @@ def visible(text: str, *, multiline: bool = False) -> str:
 
 def is_safe(text: str, *, multiline: bool = False) -> bool:
     """True when ``text`` has nothing `visible` would write out."""
-    return not (_UNSAFE_BLOCK if multiline else _UNSAFE_LINE).search(text)
+    return _plain(text) or not _unsafe(multiline).search(text)
 
 
 def json_safe(dumped: str) -> str:
     """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters JSON leaves raw (DEL, C1,
     bidi controls, line separators) written as ``\\uXXXX``: the same data once parsed, safe in a terminal.
     Outside strings JSON holds only ASCII punctuation, so only string contents change."""
-    return _UNSAFE_BLOCK.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
+    return _unsafe(True).sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)

@@ -33,10 +33,10 @@ from readtrack.catalog.model import (
     STATUSES,
     TOP_KEYS,
     Catalog,
-    NewPaper,
     Paper,
     paper_key,
 )
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.catalog.reader import CONTROL_CHARS, compose, from_root, gc_paused, tag_problem
 from readtrack.catalog.yamlsplice import Document, Splice, format_scalar, format_value
 

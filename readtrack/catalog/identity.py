@@ -29,7 +29,7 @@ from readtrack.catalog.keys import author_key, doi_of, short_name, title_key
 from readtrack.catalog.model import Catalog, Paper, untitled
 
 if TYPE_CHECKING:
-    from readtrack.catalog.model import NewPaper
+    from readtrack.catalog.new_paper import NewPaper
 
 
 @dataclass

@@ -150,30 +150,6 @@ PAPER_KEYS = tuple(paper_key(f) for f in FILE_FIELDS)
 
 
 @dataclass
-class NewPaper:
-    """A paper to add: the keys of a `Paper` (tests/catalog/test_edits.py holds the two to the same fields),
-    but ``id`` may be None, to be derived from the title or arXiv id, and where it goes is the caller's
-    choice."""
-
-    title: str
-    id: str | None = None
-    arxiv: str | None = None
-    related: list[str] = field(default_factory=list)
-    label: str | None = None
-    url: str | None = None
-    code: list[str] = field(default_factory=list)
-    year: int | None = None
-    status: str = "todo"
-    tags: list[str] = field(default_factory=list)
-    notes: str | None = None
-    added: str | None = None
-    plugins: list[str] = field(default_factory=list)
-    read: str | None = None
-    bibtex: str | None = None
-    children: list[NewPaper] = field(default_factory=list)
-
-
-@dataclass
 class Section:
     name: str
     notes: str | None = None

@@ -11,13 +11,13 @@ markdown reader apply the same ones."""
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import Field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from readtrack.base import quickcache
 from readtrack.base.digest import digest
 from readtrack.base.errors import CatalogError
 from readtrack.base.paths import SAMPLE_MARK
@@ -494,25 +494,23 @@ def content_key(data: bytes) -> str:
 def _cache_file(path: Path) -> Path:
     from readtrack.base.paths import data_dir
 
-    return data_dir() / "cache" / f"catalog-{digest(str(path.resolve()))}.json"
+    return data_dir() / "cache" / f"catalog-{digest(str(path.resolve()))}.marshal"
 
 
 def _read_cache(path: Path, key: str) -> Catalog | None:
     try:
-        raw = json.loads(_cache_file(path).read_bytes())
-        if raw.get("key") != key or raw.get("format") != _CACHE_FORMAT:
+        raw = quickcache.read(_cache_file(path))
+        if raw is None or raw.get("key") != key or raw.get("format") != _CACHE_FORMAT:
             return None
-        return _catalog_from_json(path, raw["catalog"])
+        return _catalog_from_plain(path, raw["catalog"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a missing or stale cache is only slower
 
 
 def _write_cache(path: Path, key: str, catalog: Catalog) -> None:
-    from readtrack.base.atomic import atomic_write
-
-    payload = {"key": key, "format": _CACHE_FORMAT, "catalog": _catalog_to_json(catalog)}
+    payload = {"key": key, "format": _CACHE_FORMAT, "catalog": _catalog_to_plain(catalog)}
     with contextlib.suppress(OSError):  # a read-only data dir only means working uncached
-        atomic_write(_cache_file(path), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+        quickcache.write(_cache_file(path), payload)
 
 
 # 2: fields in the order of `Paper`'s declaration; 3: plugins, a list; 4: code; 5: plugin_link; 6: bibtex
@@ -520,7 +518,7 @@ _CACHE_FORMAT = 6
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper) if f.name != "children")
 
 
-def _catalog_to_json(catalog: Catalog) -> dict[str, Any]:
+def _catalog_to_plain(catalog: Catalog) -> dict[str, Any]:
     def paper(p: Paper) -> list[Any]:
         return [getattr(p, f) for f in _PAPER_FIELDS] + [[paper(c) for c in p.children]]
 
@@ -532,11 +530,11 @@ def _catalog_to_json(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _catalog_from_json(path: Path, raw: dict[str, Any]) -> Catalog:
+def _catalog_from_plain(path: Path, raw: dict[str, Any]) -> Catalog:
     n = len(_PAPER_FIELDS)
 
     def paper(row: list[Any]) -> Paper:
-        # every field is in the row, as `_catalog_to_json` wrote it: set them as unpickling does, without
+        # every field is in the row, as `_catalog_to_plain` wrote it: set them as unpickling does, without
         # the dataclass's __init__ and its defaults (a third of a cached `list`'s load, at 1,000 papers)
         p = object.__new__(Paper)
         p.__dict__.update(zip(_PAPER_FIELDS, row[:n], strict=True))

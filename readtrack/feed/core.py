@@ -21,7 +21,8 @@ from readtrack.base.words import plural
 from readtrack.catalog import arxivid, edits, metadata
 from readtrack.catalog.keys import doi_of, title_key
 from readtrack.catalog.metadata import ArxivRecord
-from readtrack.catalog.model import Catalog, NewPaper, Paper
+from readtrack.catalog.model import Catalog, Paper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.feed import categories as known_categories
 from readtrack.feed import state as stored
 from readtrack.feed.rank import Doc, Ranked

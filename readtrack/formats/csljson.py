@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from readtrack.base.errors import UsageError
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.formats import library as lib
 from readtrack.formats import markdown
 from readtrack.formats.importer import read_source

@@ -42,7 +42,8 @@ from readtrack.catalog.identity import (
     walk_papers,
 )
 from readtrack.catalog.keys import doi_of
-from readtrack.catalog.model import NEW_CATALOG, Catalog, NewPaper, Paper
+from readtrack.catalog.model import NEW_CATALOG, Catalog, Paper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.catalog.reader import BIBTEX_HEAD, load
 from readtrack.formats import markdown
 

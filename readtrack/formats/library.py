@@ -33,7 +33,7 @@ from pathlib import Path
 from readtrack.base.errors import UsageError
 from readtrack.catalog import arxivid, stored
 from readtrack.catalog.keys import author_key
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.formats import markdown
 from readtrack.formats.importer import NEW_CATALOG, ImportReport, Kept, merge
 

@@ -43,7 +43,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from readtrack.base.errors import UsageError
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.formats import library as lib
 from readtrack.formats import markdown
 

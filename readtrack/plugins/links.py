@@ -18,20 +18,20 @@ plugin's asks the database for its authors, every time (a sync may have stored t
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from readtrack.base import quickcache
 from readtrack.base.digest import digest
 from readtrack.catalog import arxivid
 from readtrack.catalog.keys import author_key, doi_of, title_key
 from readtrack.catalog.model import LINKED_BY_ARXIV, LINKED_BY_DOI, LINKED_BY_TITLE, Catalog
 from readtrack.catalog.reader import load as load_list
-from readtrack.plugins.folders import plugin_inits, plugin_roots
+from readtrack.plugins.folders import plugin_init_stats, plugin_inits, plugin_roots
 
 if TYPE_CHECKING:
     from readtrack.catalog.model import Paper
@@ -81,11 +81,13 @@ class PluginKeys:
             and not (doi and plugin.doi and plugin.doi != doi)
         ]
 
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+    def to_plain(self) -> dict[str, object]:
+        """Plain values (each `Declared` a tuple), as `quickcache` keeps them."""
+        titles = {key: [tuple(plugin) for plugin in found] for key, found in self.title.items()}
+        return {"arxiv": self.arxiv, "doi": self.doi, "title": titles}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PluginKeys:
+    def from_plain(cls, data: dict[str, Any]) -> PluginKeys:
         titles = {key: [Declared(*plugin) for plugin in found] for key, found in data["title"].items()}
         return cls(dict(data["arxiv"]), dict(data["doi"]), titles)
 
@@ -159,14 +161,14 @@ class _LinkMemo:
     def _file(self) -> Path:
         from readtrack.base.paths import data_dir
 
-        return data_dir() / "cache" / f"links-{digest(str(self.path.resolve()))}.json"
+        return data_dir() / "cache" / f"links-{digest(str(self.path.resolve()))}.marshal"
 
     def read(self) -> Found | None:
         if self.key is None:
             return None
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            raw = json.loads(self._file().read_bytes())
-            if raw["key"] == self.key:
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
+            raw = quickcache.read(self._file())
+            if raw is not None and raw["key"] == self.key:
                 links = {ident: (list(plugins), str(how)) for ident, (plugins, how) in raw["links"].items()}
                 return links, set(raw["by_title"])
         return None  # a missing or stale memo is only slower
@@ -174,12 +176,10 @@ class _LinkMemo:
     def write(self, found: Found) -> None:
         if self.key is None:
             return
-        from readtrack.base.atomic import atomic_write
-
         links, by_title = found
         payload = {"key": self.key, "links": links, "by_title": sorted(by_title)}
         with contextlib.suppress(OSError):  # a read-only data dir only means linking every time
-            atomic_write(self._file(), json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+            quickcache.write(self._file(), payload)
 
 
 def plugin_keys(catalog_path: Path) -> PluginKeys:
@@ -197,18 +197,15 @@ def _plugin_keys(catalog_path: Path) -> tuple[PluginKeys, str]:
         cache = None
     if cache is not None:
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
-            cached = json.loads(cache.read_bytes())
-            if cached.get("stamp") == stamp:
-                return PluginKeys.from_json(cached["links"]), stamp
+            cached = quickcache.read(cache)
+            if cached is not None and cached.get("stamp") == stamp:
+                return PluginKeys.from_plain(cached["links"]), stamp
     links = _declared(folders)
     if links is None:
         links = _discovered()
     if cache is not None:
         with contextlib.suppress(OSError):  # a read-only data dir only means reading the plugins again
-            from readtrack.base.atomic import atomic_write
-
-            payload = {"stamp": stamp, "links": links.to_json()}
-            atomic_write(cache, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+            quickcache.write(cache, {"stamp": stamp, "links": links.to_plain()})
     return links, stamp
 
 
@@ -217,10 +214,8 @@ def _stamp(folders: list[Path]) -> str:
     into (installing or removing a distribution, which may bring an entry point, changes their times)."""
     parts = [str(_FORMAT), sys.prefix]
     for folder in folders:
-        for init in plugin_inits(folder):
-            with contextlib.suppress(OSError):
-                info = init.stat()
-                parts.append(f"{init}:{info.st_size}:{info.st_mtime_ns}")
+        for init in plugin_init_stats(folder):
+            parts.append(f"{init.path}:{init.size}:{init.mtime_ns}")
     for entry in sys.path:
         with contextlib.suppress(OSError):
             parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
@@ -230,7 +225,7 @@ def _stamp(folders: list[Path]) -> str:
 def _cache_file() -> Path:
     from readtrack.base.paths import data_dir
 
-    return data_dir() / "cache" / "plugin-links.json"
+    return data_dir() / "cache" / "plugin-links.marshal"
 
 
 def _declared(folders: list[Path]) -> PluginKeys | None:

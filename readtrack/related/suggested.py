@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from readtrack.catalog import arxivid, edits
 from readtrack.catalog.keys import doi_of
-from readtrack.catalog.model import NewPaper, Paper
+from readtrack.catalog.model import Paper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.related.cache import Cache
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ rich is imported inside the functions that draw, so importing these modules keep
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +24,8 @@ def new_console() -> Console:
 
 def print_json(data: object) -> None:
     """``data`` as indented JSON on stdout, C1 and bidi controls as ``\\uXXXX`` (same data, safe to show)."""
+    import json  # here: `readtrack list` imports this package and never prints JSON unasked
+
     from readtrack.base.safe_text import json_safe
 
     print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))

@@ -14,7 +14,7 @@ from fakearxiv import FakeArxiv, FakePaper, serving
 from readtrack.arxiv.sync import SyncOptions, sync
 from readtrack.base.errors import AlreadyListed
 from readtrack.catalog import edits, metadata
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.plugins.links import load
 
 LORA = "LoRA: Low-Rank Adaptation of Large Language Models"

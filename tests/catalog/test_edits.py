@@ -14,7 +14,7 @@ from readtrack.base.errors import AlreadyListed, CatalogError, UsageError
 from readtrack.catalog import edits
 from readtrack.catalog import model as catalog
 from readtrack.catalog import reader as catalog_reader
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.plugins import links
 
 

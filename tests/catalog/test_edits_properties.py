@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from readtrack.base.errors import AlreadyListed
 from readtrack.catalog import edits
 from readtrack.catalog import identity as paper_identity
-from readtrack.catalog.model import STATUSES, NewPaper
+from readtrack.catalog.model import STATUSES
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.plugins import links
 
 SEED = Path(__file__).resolve().parents[2] / "papers.yaml"

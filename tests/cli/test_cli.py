@@ -177,11 +177,13 @@ START = {"readtrack"} | _modules(
 )
 # the list read (its cached model) and linked to the plugins
 READ = START | _modules(
-    "base.atomic base.digest catalog.keys catalog.reader plugins plugins.folders plugins.links render.papers"
+    "base.atomic base.digest base.quickcache catalog.keys catalog.reader plugins plugins.folders "
+    "plugins.links render.papers"
 )
 # one edit of papers.yaml, in place
 EDIT = START | _modules(
-    "base.atomic base.digest base.writelock catalog.edits catalog.keys catalog.reader catalog.yamlsplice"
+    "base.atomic base.digest base.quickcache base.writelock catalog.edits catalog.keys catalog.reader "
+    "catalog.new_paper catalog.yamlsplice"
 )
 # a paper's stored metadata and PDF, beside the list
 SHOW = READ | _modules("base.store catalog.metadata catalog.pdfcache catalog.stored render.details")
@@ -239,6 +241,29 @@ def test_light_commands_import_only_what_they_use(catalog_file: Path, args: tupl
     assert "readtrack.cli.app" in imported  # the probe saw the command run
     beyond = sorted(set(imported) - LIGHT_COMMANDS[args])
     assert beyond == [], f"readtrack {' '.join(args)} imports modules beyond its allow-list: {beyond}"
+
+
+def test_a_warm_list_imports_no_json_and_defines_no_dataclass_it_does_not_draw(catalog_file: Path) -> None:
+    """The second `list` of an unchanged list reads its caches with `marshal` (built in): ``json``, which
+    costs about a millisecond to import, stays out, and so do the dataclasses of adding a paper and of
+    stale temp files (issue 87: each a fraction of a millisecond on every start)."""
+    probe = (
+        "import sys, runpy, dataclasses\n"
+        "made = []\n"
+        "real = dataclasses._process_class\n"
+        "def spy(cls, *a, **k):\n    made.append(cls.__qualname__)\n    return real(cls, *a, **k)\n"
+        "dataclasses._process_class = spy\n"
+        "sys.argv = ['readtrack', 'list']\n"
+        "try:\n    runpy.run_module('readtrack', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('JSON', 'json' in sys.modules, file=sys.stderr)\n"
+        "print('DATACLASSES', *sorted(made), file=sys.stderr)\n"
+    )
+    for _ in range(2):  # the first fills the caches (for this sys.path: the plugins' stamp reads it)
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ)
+    assert "JSON False" in result.stderr, result.stderr
+    made = next(line for line in result.stderr.splitlines() if line.startswith("DATACLASSES")).split()[1:]
+    assert made == ["Catalog", "Paper", "PluginKeys", "Section"], made
 
 
 def test_version_prints_the_installed_packages_version() -> None:

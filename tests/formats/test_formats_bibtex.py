@@ -12,7 +12,7 @@ from zotero_db import tiny_pdf
 
 from readtrack.catalog import pdfcache
 from readtrack.catalog.latex import to_text
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.formats import import_file, library
 from readtrack.formats.bibtex import reader as bibtex
 from readtrack.plugins.links import load

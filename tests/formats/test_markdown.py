@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readtrack.catalog import model as catalog_module
-from readtrack.catalog.model import Catalog, NewPaper, Paper, Section
+from readtrack.catalog.model import Catalog, Paper, Section
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.formats import markdown
 from readtrack.formats.importer import NEW_CATALOG, import_markdown
 from readtrack.plugins import links

@@ -5,6 +5,7 @@ first author (issue 53, item 6). Through the real CLI, real plugin folders and r
 from __future__ import annotations
 
 import json
+import marshal
 import subprocess
 import sys
 import textwrap
@@ -135,18 +136,18 @@ def test_what_the_ids_link_is_kept_for_an_unchanged_list_and_redone_when_the_lis
 
     path = write_list(tmp_path)
     first = listed(path)
-    (memo,) = (data_dir() / "cache").glob("links-*.json")
+    (memo,) = (data_dir() / "cache").glob("links-*.marshal")
     assert listed(path) == first
-    kept = json.loads(memo.read_text())
-    assert kept["links"]["decoupled"] == [["adamw"], "arxiv id"] and "no-arxiv" not in kept["links"]
-    kept["links"]["no-arxiv"] = [["gpt"], "arxiv id"]
-    memo.write_text(json.dumps(kept))
+    kept = marshal.loads(memo.read_bytes())
+    assert kept["links"]["decoupled"] == (["adamw"], "arxiv id") and "no-arxiv" not in kept["links"]
+    kept["links"]["no-arxiv"] = (["gpt"], "arxiv id")
+    memo.write_bytes(marshal.dumps(kept))
     assert listed(path)["no-arxiv"]["plugins"] == ["gpt"]  # read back, not worked out again
 
     path.write_text(MY_LIST.replace("1711.05101v3", "2005.14165"))  # decoupled now names GPT-3's id
     papers = listed(path)
     assert (papers["decoupled"]["plugins"], papers["no-arxiv"]["plugins"]) == (["gpt3"], [])
-    assert json.loads(memo.read_text())["links"]["decoupled"] == [["gpt3"], "arxiv id"]
+    assert marshal.loads(memo.read_bytes())["links"]["decoupled"] == (["gpt3"], "arxiv id")
 
 
 def test_a_plugin_declared_by_hand_is_found_by_importing_its_init(tmp_path: Path, user_dir: Path) -> None:

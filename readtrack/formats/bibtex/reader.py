@@ -42,7 +42,7 @@ from typing import Any
 
 from readtrack.base.errors import UsageError
 from readtrack.catalog.latex import to_text
-from readtrack.catalog.model import NewPaper
+from readtrack.catalog.new_paper import NewPaper
 from readtrack.catalog.reader import BIBTEX_HEAD, WEB_LINK
 from readtrack.formats import library as lib
 from readtrack.formats import markdown

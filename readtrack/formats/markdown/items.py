@@ -23,7 +23,7 @@ from readtrack.formats.markdown.venues import PREPRINTS, VENUE_ALIASES, VENUES
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-    from readtrack.catalog.model import NewPaper
+    from readtrack.catalog.new_paper import NewPaper
 
 # what `render` writes after each item: <!-- id: transformer -->, <!-- id: vit tags: vision, iclr -->, and
 # the title or label the item's text does not give: <!-- id: transformer title: Attention Is All You Need -->
@@ -451,7 +451,7 @@ def continuation_links(children: list[Token]) -> tuple[list[str], list[str]]:
 
 def parse_item(children: list[Token]) -> tuple[NewPaper, str | None] | None:
     """A paper from an item's inline tokens, and its description (notes); None for items that are no paper."""
-    from readtrack.catalog.model import NewPaper
+    from readtrack.catalog.new_paper import NewPaper
 
     body, slots, id_comment = protect(children)
     lead, body = _split_leading_labels(body, slots)

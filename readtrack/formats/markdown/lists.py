@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from readtrack.catalog.model import NewPaper
+    from readtrack.catalog.new_paper import NewPaper
 
 DEFAULT_SECTION = "Imported"
 ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-    from readtrack.catalog.model import NewPaper
+    from readtrack.catalog.new_paper import NewPaper
 
 
 _CHECKBOX = re.compile(r"^\[(?P<mark>[ xX/~-])\](?:[ \t]+(?P<text>.*)|$)", re.MULTILINE)
