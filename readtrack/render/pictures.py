@@ -444,16 +444,19 @@ def _alike(name: str, drawn: _Drawn) -> list[list[int]]:
     return list(groups.values())
 
 
-def _dashes(means: list[tuple[list[int], list[float]]]) -> list[tuple[float, float] | None]:
+def _dashes(means: list[tuple[list[int], list[float]]], scale: Scale) -> list[tuple[float, float] | None]:
     """Per line: None (solid) unless it lies on an earlier line (within `_OVERLAP` of the panel's span at
-    every step), then a dash pattern of its own (longer gaps for each line under it)."""
-    values = [v for _, ys in means for v in ys if math.isfinite(v)]
+    every step, measured on the axis's scale), then a dash pattern of its own (longer gaps for each line
+    under it)."""
+    log = scale == "log"
+    where = [(xs, [math.log10(v) if log and v > 0 else v for v in ys]) for xs, ys in means]
+    values = [v for _, ys in where for v in ys if math.isfinite(v)]
     span = (max(values) - min(values)) if values else 0.0
     found: list[tuple[float, float] | None] = []
-    for n, (xs, ys) in enumerate(means):
+    for n, (xs, ys) in enumerate(where):
         under = sum(
             1
-            for xs_, ys_ in means[:n]
+            for xs_, ys_ in where[:n]
             if xs_ == xs and all(abs(a - b) <= _OVERLAP * span for a, b in zip(ys, ys_, strict=True))
         )
         found.append((4.0, 2.0 + 2.0 * under) if under else None)
@@ -473,7 +476,7 @@ def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) ->
         series = [s for s in (_curves(r).get(name, []) for r in _runs(first)) if s]
         seeds = f"{len(series)} seeds" if len(series) > 1 else f"seed {_runs(first)[0].info.seed}"
         drawn_lines.append((members, series, seeds, _mean_and_band(series)))
-    dashes = _dashes([(xs, mean) for *_, (xs, mean, _, _) in drawn_lines])
+    dashes = _dashes([(xs, mean) for *_, (xs, mean, _, _) in drawn_lines], scale)
     lines = []
     for n, (members, series, seeds, (xs, mean, low, high)) in enumerate(drawn_lines):
         if unchanged:

@@ -25,6 +25,7 @@ from readtrack.plugins.records import (
     claim_note,
 )
 from readtrack.render import pictures
+from readtrack.render.picture_words import arms_in, quantity_of
 
 SWEPT: list[dict[str, Any]] = [{}, {"weight_decay": 1.0}, {"decay": "l2", "weight_decay": 1.0}]
 #: adamw's own names: a claim is "ARM: quantity ..." and a curve "quantity, ... (ARM)"
@@ -116,10 +117,11 @@ def legend_texts(ax: Axes) -> list[str]:
 
 
 def test_the_claims_y_axes_name_the_quantity_and_the_legend_the_arm(tmp_path: Path) -> None:
-    """"AdamW: |w/w0 − ...| from w0=1" is a distance, not AdamW: the y axis says the quantity (a claim written
-    as a sentence: the number in its parenthesis), and the arm is named in the legend."""
+    """A claim named "AdamW: |w/w0 − ...| from w0=1" measures a distance, not AdamW: the y axis says the
+    quantity (a claim written as a sentence: the number in its parenthesis); the legend names the arm."""
     fig = drawn(adamw_sweep(), tmp_path, "arms")
-    claims = {one_line(ax.get_title(loc="left")): ax for ax in panels(fig) if "the claim" in ax.get_title("left")}
+    titles = {one_line(ax.get_title(loc="left")): ax for ax in panels(fig)}
+    claims = {title: ax for title, ax in titles.items() if title.startswith("the claim")}
     assert len(claims) == 4
     ylabels = {title: one_line(ax.get_ylabel()) for title, ax in claims.items()}
     assert ylabels[f"the claim: {DISTANCE}, per setting"] == "|w/w0 − (1 − lr·λ)^100| from w0=1"
@@ -127,8 +129,9 @@ def test_the_claims_y_axes_name_the_quantity_and_the_legend_the_arm(tmp_path: Pa
     assert ylabels[f"the claim: {SIZE}, per setting"] == "w/w0 from w0=10 minus from w0=1"
     assert ylabels[f"the claim: {LONG}, per setting"] == "w/w0 at scale 100 minus at 0.01"
     assert not {"AdamW", "Adam + L2"} & set(ylabels.values())
-    assert any(t.startswith("AdamW: mean") for t in legend_texts(claims[f"the claim: {SPREAD}, per setting"]))
-    assert any(t.startswith("Adam + L2: mean") for t in legend_texts(claims[f"the claim: {SIZE}, per setting"]))
+    for arm, claim in (("AdamW", SPREAD), ("Adam + L2", SIZE)):
+        legend = legend_texts(claims[f"the claim: {claim}, per setting"])
+        assert any(t.startswith(f"{arm}: mean") for t in legend)
 
 
 def test_every_word_lies_within_the_figure_and_long_titles_wrap(tmp_path: Path) -> None:
@@ -230,3 +233,24 @@ def test_the_claim_panel_says_held_or_not_held_and_the_legend_explains_the_hollo
     assert set(faces) == {"filled", "hollow"}
     assert faces["hollow"] in ("white", (1.0, 1.0, 1.0, 1.0)) and faces["filled"] != faces["hollow"]
     assert any("hollow: not asserted" in label for label in markers)
+
+
+@pytest.mark.parametrize(
+    ("name", "quantity"),
+    [
+        (DISTANCE, "|w/w0 − (1 − lr·λ)^100| from w0=1"),  # an arm of the figure's curves before the colon
+        (
+            "inputs ×100: test loss without / with LayerNorm, each at its best lr",
+            "test loss without / with LayerNorm",
+        ),
+        ("ViT trained on 4000 images: test accuracy", "test accuracy"),
+        ("training loss: under test", "training loss"),  # the quantity first, the arm after
+        ("KL term (nats): no posterior collapse", "KL term (nats)"),
+        ("w/w0, zero gradient, w0=1 (AdamW)", "w/w0"),
+    ],
+)
+def test_an_axis_names_the_quantity_whichever_side_of_the_colon_it_is(name: str, quantity: str) -> None:
+    """Shelf names put the arm or the condition before the colon ("AdamW: ...", "inputs ×100: ...") as often
+    as the quantity ("training loss: ..."): the y label is the side that names a quantity."""
+    arms = arms_in(["w/w0, zero gradient, w0=1 (AdamW)", "w/w0, zero gradient, w0=1 (Adam + L2)"])
+    assert quantity_of(name, arms)[0] == quantity
