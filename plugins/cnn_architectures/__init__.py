@@ -19,22 +19,26 @@ Equations the code implements:
 
 ``model.py`` holds the five networks for 16×16×1 images (strides shrink with the image: AlexNet's 11×11/4
 becomes 5×5/2, ZF's 7×7/2 becomes 3×3/1), ``conv2d_im2col``, ``local_response_norm``, the inception module
-with and without reductions, and ``analytic_cost`` (parameters and FLOPs from the shapes).
+with and without reductions, and ``analytic_cost`` (parameters and FLOPs from the shapes, compared with
+PyTorch's count by the check: ``AlexNet: forward FLOPs counted from the shapes vs FlopCounterMode (batch 3)``
+and its like for the other four networks).
 
 What is checked (``readtrack run cnn-architectures --only check``, one thread): im2col equals ``F.conv2d`` and
 a naive loop (largest error float64 1.4e-14, gradients 3.6e-14; float32 against the float64 references on the
 same inputs: 2.9e-6, gradients 2.3e-5, within float32's tolerance at one thread and at two; two float32
 results compared with each other failed at two threads, where a bias gradient whose exact value is 0 came out
 of ``F.conv2d``'s backward as 6.1e-5); LRN equals ``nn.LocalResponseNorm`` once its α is the paper's α·n
-(8.9e-16); the counted FLOPs equal ``FlopCounterMode`` exactly and the counted parameters equal ``numel`` for
-all five networks (per 16×16 image, forward: LeNet-5 20,876 parameters and 0.19 MFLOPs; AlexNet 87,108 and
-1.81 M; ZF Net 183,972 and 4.45 M, 2.5× AlexNet, almost all of it (2.58 M of the 2.64 M more) from its wider
-third to fifth convolutions (64, 96, 64 channels against 48, 48, 32), only 23 k from the denser first layer;
-VGG 105,204 and 4.86 M; GoogLeNet 5,348 and 0.70 M, the fewest parameters, as in the papers); the receptive
-field of 1, 2, 3 stacked 3×3 convolutions, read off the support of ∂ output / ∂ input, is 3×3, 5×5, 7×7, and
-two 3×3 layers see what one 5×5 sees with 1152 vs 1600 weights at C = 8 (0.72); inception (3a) of the paper's
-table 1 (192 channels in at 28×28) has 163,328 weights and 128M multiply-adds with its 1×1 reductions, as the
-table says, against 387,072 weights and 303M (2.4×), and 416 instead of 256 output channels, without them.
+(8.9e-16); the counted FLOPs equal ``FlopCounterMode`` exactly
+(``LeNet-5: forward FLOPs counted from the shapes vs FlopCounterMode (batch 3)`` and the same row for each
+network) and the counted parameters equal ``numel`` for all five networks (per 16×16 image, forward: LeNet-5
+20,876 parameters and 0.19 MFLOPs; AlexNet 87,108 and 1.81 M; ZF Net 183,972 and 4.45 M, 2.5× AlexNet, almost
+all of it (2.58 M of the 2.64 M more) from its wider third to fifth convolutions (64, 96, 64 channels against
+48, 48, 32), only 23 k from the denser first layer; VGG 105,204 and 4.86 M; GoogLeNet 5,348 and 0.70 M, the
+fewest parameters, as in the papers); the receptive field of 1, 2, 3 stacked 3×3 convolutions, read off the
+support of ∂ output / ∂ input, is 3×3, 5×5, 7×7, and two 3×3 layers see what one 5×5 sees with 1152 vs 1600
+weights at C = 8 (0.72); inception (3a) of the paper's table 1 (192 channels in at 28×28) has 163,328 weights
+and 128M multiply-adds with its 1×1 reductions, as the table says, against 387,072 weights and 303M (2.4×),
+and 416 instead of 256 output channels, without them.
 
 The tiny experiment, on the shapes (four classes, 4000 training and 2000 test images): LeNet-5 trained for 400
 Adam steps of 64 (target ≥ 0.97 test accuracy; at 150-300 steps a few seeds were still on the plateau where
@@ -44,22 +48,22 @@ and run. The full run's numbers (``readtrack run cnn-architectures --only train 
 and every measured number over seeds 0-4, are in the calibration at the end of this page; both targets pass on
 every seed.
 
-Did not reproduce: AlexNet's figure 1 (a four-layer CNN with ReLU reaches 25 % training error on CIFAR-10 six
-times faster than with tanh). The same A/B on LeNet-5, each activation at its best Adam learning rate of 1e-3
-/ 3e-3 / 1e-2 chosen by steps to 0.97 accuracy on a validation split, over the full run's seeds 0-4 (steps to
-0.97 test accuracy and their ratio, tanh / ReLU, are in the calibration): tanh was faster on seed 0, ReLU on
-seed 1, and they tied on seeds 2-4, far from the paper's 6×. At this scale the pre-activations stay small (a
-few per cent of the trained tanh network's units beyond |x| = 3, a row of the calibration) and tanh is nearly
-linear where it works. The mechanism holds and is the target, measured at initialisation with every weight
-scaled ×8 (the share of tanh units then beyond |x| = 3 is reported too): the mean derivative over the hidden
-units, the factor by which backprop through a layer of units scales the gradient on average, falls for tanh on
-every seed, well within the target (≤ 0.75 × its ×1 value), while ReLU's, the share of active units, cannot
-saturate: it rose on four of seeds 0-4 (the unscaled biases matter less) and fell on seed 3 (reported). With a
-non-saturating unit in tanh's place the target fails (the test file shows it). What the ×8 networks' gradient
-norms do is not the point and is not asserted: both grow with the weights (ReLU's far faster).
-tanh'(x) = 1 − tanh²(x) < 0.01 for |x| ≥ 3 is checked, and the trained tanh network's few saturated units pass
-a mean tanh' far below 0.0099 on every seed (reported: below 0.0099 by arithmetic). Dropout was within noise
-in planning (PLUGINS.md) and is not ablated.
+Did not reproduce: the paper's figure 1 (AlexNet: a four-layer CNN with ReLU reaches 25 % training error on
+CIFAR-10 six times faster than with tanh). The same A/B on LeNet-5, each activation at its best Adam learning
+rate of 1e-3 / 3e-3 / 1e-2 chosen by steps to 0.97 accuracy on a validation split, over the full run's seeds
+0-4 (steps to 0.97 test accuracy and their ratio, tanh / ReLU, are in the calibration): tanh was faster on
+seed 0, ReLU on seed 1, and they tied on seeds 2-4, far from the paper's 6×. At this scale the pre-activations
+stay small (a few per cent of the trained tanh network's units beyond |x| = 3, a row of the calibration) and
+tanh is nearly linear where it works. The mechanism holds and is the target, measured at initialisation with
+every weight scaled ×8 (the share of tanh units then beyond |x| = 3 is reported too): the mean derivative over
+the hidden units, the factor by which backprop through a layer of units scales the gradient on average, falls
+for tanh on every seed, well within the target (≤ 0.75 × its ×1 value), while ReLU's, the share of active
+units, cannot saturate: it rose on four of seeds 0-4 (the unscaled biases matter less) and fell on seed 3
+(reported). With a non-saturating unit in tanh's place the target fails (the test file shows it). What the ×8
+networks' gradient norms do is not the point and is not asserted: both grow with the weights (ReLU's far
+faster). tanh'(x) = 1 − tanh²(x) < 0.01 for |x| ≥ 3 is checked, and the trained tanh network's few saturated
+units pass a mean tanh' far below 0.0099 on every seed (reported: below 0.0099 by arithmetic). Dropout was
+within noise in planning (PLUGINS.md) and is not ablated.
 
 Quick mode (``readtrack run cnn-architectures --quick``) trains LeNet-5 for the same 400 steps at the
 learning rates the full run chose on seed 0 (ReLU 3e-3, tanh 1e-2), watches 500 validation and 500 test

@@ -54,8 +54,7 @@ warmup steps 0.690 ± 0.296, min 0.016 (the rate falls before the sums are learn
 0.005 ± 0.006, max 0.020; the same at 300 steps (``--set steps=300``) 0.891 ± 0.147, min 0.460; at 5e-3 with
 β2 0.95 (``--set lr=5e-3 --set beta2=0.95``) 0.999 ± 0.004. The sum digits s_i are what the scratchpad model
 learns last (on a stalled seed with the old optimiser, 8% of them wrong with teacher forcing, every copied
-digit and carry right). The quick run takes about 11 s, 10 s of it training (``readtrack run galactica
---quick --jobs 1``, with another run on the second of 2 cores).
+digit and carry right). The quick run keeps to the 15 s budget of ``readtrack check-plugin galactica``.
 
 The full run was 800 steps, and there the direct model is not incapable, only slower, and how far it gets
 varies by seed: with the old optimiser it reached 0.22 to 0.42 held-out exact match on four of seeds 0-9
@@ -70,9 +69,12 @@ at a fixed budget: the same model, steps and pairs learn addition with the writt
 it; not that a 2-layer transformer could never learn 5-digit sums directly.
 
 Not tested: a digit count longer than trained; learned absolute positions of a fixed-length format have no
-embedding for it. The bench: the scratchpad generates 27 tokens per 5-digit answer against 6 (4.5×), and
-decoding it costs several times the direct format's time with the key/value cache and a larger multiple
-without it (``readtrack run galactica --only bench`` times both, batch 256; timings vary by machine).
+embedding for it. The bench (``readtrack run galactica --only bench``, batch 256): the scratchpad generates 27
+tokens per 5-digit answer against 6 (4.5×), and decoding it costs more than the direct format with the
+key/value cache (``greedy answers, scratchpad <work>, key/value cache`` against
+``greedy answers, direct, key/value cache``: 1.27× in one run on a shared 2-core CPU, both rows flagged noisy)
+and a larger multiple without it (``greedy answers, scratchpad <work>, whole prefix re-run per token``: 6.7×
+the direct format's); timings vary by machine.
 
 A fair small-scale echo: the same model, steps and pairs, with only the data format changed, as in the
 paper where ``<work>`` is a format of the training data rather than a change to the network.

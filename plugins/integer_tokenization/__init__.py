@@ -74,9 +74,13 @@ wrote 46 + 43 = 089 reversed as 9|80 where the tokenizer spells 98|0, a right su
 wrong (the target then compared sums with tokens and failed on seeds 2 and 4). That is the post's point from
 the model's side, a number with many spellings in BPE tokens and one in digit tokens, and it is reported:
 "greedy: right sums in other tokens than the tokenizer's". The full run's digit model on seen numbers needed
-the longer run: at 800 constant-rate steps it ended at 0.904 on seed 3. The bench: BPE encodes the 9000
-numbers slower than digit splitting (cold cache); a training step costs the same at 2 digits and more with
-digit tokens at 4 digits (the digit sequences are longer).
+the longer run: at 800 constant-rate steps it ended at 0.904 on seed 3. The bench
+(``readtrack run integer-tokenization --only bench``, one run on a shared 2-core CPU) shows BPE encoding the
+9000 numbers slower than digit splitting (``encode 1000-9999, BPE tokens (cold cache)`` 95 ms against 33 ms
+for ``encode 1000-9999, digit tokens (cold cache)``); it also times a training step with each tokenizer at 2
+and 4 digits (``training step, 4-digit addition, digit tokens (16 tokens per padded example)`` and its like),
+where the digit sequences are the longer at 4 digits (16 tokens against 13 or 14), but those rows' spreads
+(26-63% of the median) were too wide there to order the steps' times.
 
 What did not reproduce, or only partly: (1) "BPE cannot learn addition" is not what this shows: on pairs of
 trained numbers BPE tokens do learn it on some seeds (above); what holds is that its learning does not carry

@@ -28,15 +28,17 @@ loops and PyTorch's ``nn.TransformerEncoderLayer`` with copied weights, forward 
 (``readtrack run megabyte --only check``: float64 ≤ 1.2e-15 logits and 8.1e-15 gradients; float32 ≤ 3.6e-7 and
 1.4e-6), T = 1, 3, 8, 13 with P = 4; padding changes no real prediction; the Jacobian shows the prediction of
 byte t+1 depends on every byte ≤ t and on no later one; the analytic matmul FLOPs of both models equal
-``FlopCounterMode``'s count exactly (attention is written out: the counter sees no FLOPs in SDPA on the CPU).
-train: an order-2 Markov chain over 16 byte values (sequences of 32, ``plugin_kit.tasks.MarkovText``, whose
-exact entropy floor is 1.192 nats on seed 0); in the full run MEGABYTE with P = 4, the global model 64 wide
-(D_G = 16) with 2 layers, the local model 32 wide with 1 layer, against the flat decoder 64 wide with 2 layers
-(the global model's width). MEGABYTE costs 0.36 of the flat model's forward FLOPs per sequence
-(2.47 M vs 6.88 M), so at equal training compute, the paper's comparison (table 2), it takes 1/0.36 = 2.78
-times the updates: 1,669 against the flat model's 600, the same batches first. Both take Adam with a
-linear warm-up over 5 % of the updates and a cosine decay to 0, each at its own best rate of 3e-3, 1e-2,
-3e-2, picked on validation text (seed + 2), never on the held-out text the numbers below come from.
+``FlopCounterMode``'s count exactly (``MEGABYTE FLOPs: formula vs FlopCounterMode, P=4, B=1, T=32`` and
+``flat FLOPs: formula vs FlopCounterMode, d=64, B=1, T=32``, with T = 13 and 70 too) (attention is written
+out: the counter sees no FLOPs in SDPA on the CPU). train: an order-2 Markov chain over 16 byte values
+(sequences of 32, ``plugin_kit.tasks.MarkovText``, whose exact entropy floor is 1.192 nats on seed 0); in the
+full run MEGABYTE with P = 4, the global model 64 wide (D_G = 16) with 2 layers, the local model 32 wide with
+1 layer, against the flat decoder 64 wide with 2 layers (the global model's width). MEGABYTE costs 0.36 of the
+flat model's forward FLOPs per sequence (``MEGABYTE's FLOPs per sequence / the flat model's, T = 32``) (2.47 M
+vs 6.88 M), so at equal training compute, the paper's comparison (table 2), it takes 1/0.36 = 2.78 times the
+updates: 1,669 against the flat model's 600, the same batches first. Both take Adam with a linear warm-up over
+5 % of the updates and a cosine decay to 0, each at its own best rate of 3e-3, 1e-2, 3e-2, picked on
+validation text (seed + 2), never on the held-out text the numbers below come from.
 
 Measured with ``readtrack run megabyte --only train --seeds 0-9`` (one thread per run; another CPU's kernels
 move these numbers, see the README's "Same kernels, same numbers"): the numbers over seeds 0-9 are in the
@@ -52,8 +54,9 @@ plateau.
 
 The quick run asserts the paper's claim itself, in the compute-limited regime, with the patch size of the
 paper's text models, P = 8 (the ``patch`` knob's quick default; the full run keeps P = 4, its calibrated
-design): MEGABYTE then costs 0.24 of the flat model's FLOPs per sequence (1.66 M vs 6.88 M), so it takes 4.14
-times the updates, 331 against the flat model's 80, early in training, where those extra updates put it ahead.
+design): MEGABYTE then costs 0.24 of the flat model's FLOPs per sequence (the same row,
+``MEGABYTE's FLOPs per sequence / the flat model's, T = 32``) (1.66 M vs 6.88 M), so it takes 4.14 times the
+updates, 331 against the flat model's 80, early in training, where those extra updates put it ahead.
 ``readtrack run megabyte --quick`` holds MEGABYTE − flat, in nats above the floor, to at most −0.1 (MEGABYTE
 ahead by at least a tenth of a nat). Each model trains at its own rate from the grid, the one with the lowest
 validation loss summed over seeds 100-104 at the quick budget (``readtrack run megabyte --quick --impl grid
@@ -70,13 +73,16 @@ near its start: −0.76 to −0.87 on development seeds 110-117 (``readtrack run
 position fed the pad, a byte predicted from earlier patches alone) the lead turns into a loss (+0.26 nats on
 seed 100; the can-fail test in ``tests/plugins/test_megabyte.py``). ``readtrack knobs megabyte`` lists the
 other knobs (the budget, the rates, the widths, the sequence length); a run with one turned reports the claim
-without asserting it. The FLOP ratio is reported, not asserted (a ratio of two configurations is arithmetic;
-the check asserts both counts). The bench (forward + backward, 4 sequences; T = 256 and 512 in ``readtrack run
-megabyte --only bench``, 1024 timed once with the same code) shows the growth: the flat model's time grows far
-faster with T than MEGABYTE's (its T² attention), and MEGABYTE was the faster at both 256 and 1024; timings
-vary by machine. A fair echo at toy scale of the paper's mechanism, not of its results on million-byte
-sequences: at T = 32 the saving comes from the global model running once per patch, the attention term being
-small.
+without asserting it. The FLOP ratio (``MEGABYTE's FLOPs per sequence / the flat model's, T = 32``) is
+reported, not asserted (a ratio of two configurations is arithmetic; the check asserts both counts). The bench
+(``readtrack run megabyte --only bench``: forward + backward, 4 sequences, ``flat forward+backward, T = 512``
+against ``MEGABYTE forward+backward, T = 512``, and the same at T = 256) shows the growth: the flat model's
+time grows far faster with T than MEGABYTE's (its T² attention: 87 to 608 ms from T = 256 to 512, against 55
+to 61 ms, in one run on a shared 2-core CPU, some rows flagged noisy), and MEGABYTE was the faster at both
+lengths; timings vary by machine. A fair echo at toy scale of the paper's mechanism, not of its results on
+million-byte sequences: at T = 32 the FLOPs saved
+(``MEGABYTE's FLOPs per sequence / the flat model's, T = 32``) come from the global model running once per
+patch, the attention term being small.
 
 Calibration (generated by ``readtrack calibrate megabyte --write`` from ``calibration.json``; mean ± sd
 [min, max] over seeds, one thread each; margin: (mean − threshold) / sd, and the worst seed's (value −

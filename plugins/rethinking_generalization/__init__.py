@@ -39,7 +39,7 @@ falls with every step of p on every seed, and every level is still fitted. One t
 figure 1b: there the time to fit grows smoothly with p; here the least corruption already costs most of the
 slow-down (p = 0.2 takes most of the steps that permuted labels take, far more than true labels, and the
 higher levels add a few more): memorising the points whose label disagrees with their cluster is what takes
-the time, and for 1000 points 200 of them take most of the time that all of them take. The full run asserts
+the steps, and for 1000 points 200 of them take most of the steps that all of them take. The full run asserts
 that every corrupted level (p ≥ 0.2) too takes at least 3 times the steps of true labels. The check builds
 Theorem 1's network explicitly and shows it interpolates random labels of random points (to 1e-7 in float64:
 the triangular solve is ill-conditioned where projections nearly coincide). A fair echo: the paper's point is

@@ -41,30 +41,30 @@ when it had 800 steps (torch 2.14 and 2.13) and on the full run's seed 4 at lr 3
 100-111, before calibrating, ``nn.RNN`` at 1e-2 for 800 steps (the RNN arm of ``readtrack run lstm --quick
 --only train --seeds 100-111``) kept its far weight within ±0.02 while its near weight ranged from 0.02 to
 0.31 and its MSE from 0.142 to 0.171. A longer sequence would make the MSE fail more surely too (T = 50,
-``--set length=50``: 0.162-0.167 on seeds 100-102), but an 800-step RNN run there took 23-31 s on a loaded
-two-core host, past the quick run's budget. On the full run's calibration seeds the RNN's far weight stays
-within ±0.06 on most and reaches 0.37 on seed 4 and 0.26 on seed 5: the plain RNN there carries up to about a
-third of the far value, less than half on every seed, with a margin of 3.2 sd over seeds 0-9. The quick run
-(600 steps since it had to fit in 15 s; 800 before) stops before the RNN starts on the far value: its weight
-stays within ±0.012 on seeds 0-19, where 800 steps had reached 0.37 on seed 4 and 0.28 on seed 16. The
-shorter budget makes the RNN's failure cleaner, not the claim stronger: the full run, 1,000 steps at the
-RNN's best rate, is the one that shows how little of the far value a plain RNN carries. The same unit in
-torch's fused form, nn.RNN in the lstm and gru plugins, reached 0.52 on the quick run's seed 15, where the
-rounding of this Python loop took another path: those plugins assert the comparison at quick size and the
-RNN's failure on a mean of three initialisations in their full runs. The report also gives, before and after
-training, the gradient reaching the first half of the sequence against that at the last step. The RNN's
-gradient ratio after training is reported, not a target: it stays below 0.01 on some seeds and not on others,
-so a target that it vanish would fail there. On the adding problem every model ends at its checkpoint (every
-100 steps, and the last) with the lowest MSE on the validation sequences: early stopping, so that a late spike
-of the loss is not what a run reports; it favours both models alike, the plain RNN included, whose failure is
-so measured at the best it reached, and the weights and gradient ratios are taken at that checkpoint. The
-quick run (``readtrack run rnn --quick``: the RNN at 1e-2, ``nn.LSTM`` at 2e-2, the validation pick of 1e-2 /
-2e-2 / 3e-2 at 400 steps; at most 600 adding-problem steps, each run stopped once solved, as how long the
-LSTM sits on the constant prediction's plateau depends on the seed: it solved seeds 8, 16 and 19 at steps 483,
-485 and 447) asserts the same targets. Both runs' numbers
-over seeds are in the calibration at the end of this page. Knobs (``readtrack knobs rnn``): ``context``
-switches Elman's context units off (the recurrent matrix held at zero: the XOR bits and the far value cannot
-be predicted), with the budgets, the rate, the batch, the width and the length T.
+``--set length=50``: 0.162-0.167 on seeds 100-102), but an 800-step RNN run there does not fit in the quick
+run's budget. On the full run's calibration seeds the RNN's far weight stays within ±0.06 on most and reaches
+0.37 on seed 4 and 0.26 on seed 5: the plain RNN there carries up to about a third of the far value, less than
+half on every seed, with a margin of 3.2 sd over seeds 0-9. The quick run (600 steps, to fit in its 15 s
+budget; 800 before) stops before the RNN starts on the far value: its weight stays within ±0.012 on seeds
+0-19, where 800 steps had reached 0.37 on seed 4 and 0.28 on seed 16. The shorter budget makes the RNN's
+failure cleaner, not the claim stronger: the full run, 1,000 steps at the RNN's best rate, is the one that
+shows how little of the far value a plain RNN carries. The same unit in torch's fused form, nn.RNN in the lstm
+and gru plugins, reached 0.52 on the quick run's seed 15, where the rounding of this Python loop took another
+path: those plugins assert the comparison at quick size and the RNN's failure on a mean of three
+initialisations in their full runs. The report also gives, before and after training, the gradient reaching
+the first half of the sequence against that at the last step. The RNN's gradient ratio after training is
+reported, not a target: it stays below 0.01 on some seeds and not on others, so a target that it vanish would
+fail there. On the adding problem every model ends at its checkpoint (every 100 steps, and the last) with the
+lowest MSE on the validation sequences: early stopping, so that a late spike of the loss is not what a run
+reports; it favours both models alike, the plain RNN included, whose failure is so measured at the best it
+reached, and the weights and gradient ratios are taken at that checkpoint. The quick run
+(``readtrack run rnn --quick``: the RNN at 1e-2, ``nn.LSTM`` at 2e-2, the validation pick of 1e-2 / 2e-2 /
+3e-2 at 400 steps; at most 600 adding-problem steps, each run stopped once solved, as how long the LSTM sits
+on the constant prediction's plateau depends on the seed: it solved seeds 8, 16 and 19 at steps 483, 485
+and 447) asserts the same targets. Both runs' numbers over seeds are in the calibration at the end of this
+page. Knobs (``readtrack knobs rnn``): ``context`` switches Elman's context units off (the recurrent matrix
+held at zero: the XOR bits and the far value cannot be predicted), with the budgets, the rate, the batch, the
+width and the length T.
 
 Calibration (generated by ``readtrack calibrate rnn --write`` from ``calibration.json``; mean ± sd [min,
 max] over seeds, one thread each; margin: (mean − threshold) / sd, and the worst seed's (value − threshold)

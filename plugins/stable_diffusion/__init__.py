@@ -29,26 +29,26 @@ left the raw weights (the full run's gains with it, over seeds 0-9, are in the c
 page).
 
 The full run, ``readtrack run stable-diffusion --only train --seeds 0-9`` (400 autoencoder steps, 3000
-denoiser steps, 1000 samples per class and guidance weight, sampled with the moving average; under a minute a
-seed on one thread, 40 s alone), has its numbers over seeds 0-9 in the calibration at the end of this page.
-The autoencoder reconstructs nearly every image exactly; on every seed most latent diffusion samples decode
-into exact bars images, against a few percent for a Gaussian fitted to the same latents (same decoder), a
-target passed with a wide margin. Guidance's claim, that the samples follow the condition more faithfully, is
-asserted as a paired comparison: the same model samples both weights (w = 0 and w = 2) from the same noise
-(z_T and every σ_t ε'), and the statistic is the count of samples that are bars images but not of the class
-asked for. The target is the share of those that guidance removes, 1 − k_2 / k_0, > 0 (guided samples miss the
-asked class less often); as k counts samples, > 0 is written as ≥ 1 / n, n = 2000 samples, no more than the
-least positive value it can take, 1 / k_0 (with guidance removed, the paired design gives exactly 0). A ratio
-divides out how good the unguided model already is, which is what moved the old statistic, guided minus
-unguided share of the requested class among all samples: it is positive on every seed but misses its 5 points
-on seeds 3 and 9 of the calibration below (seed 3 of the earlier, unpaired, design too: its unguided samples
-already had the requested class most often), so it stays reported, not asserted. The paper's comparison, the
-same denoiser, steps, sampler and budget in pixel space (64-d, pixels as ±1): its samples are bars images less
-often than the latent model's on every seed (target ≥ 0: quality kept, passed with a margin of more than 3
-seed standard deviations). The cost does not carry over at this size: the paper's saving is spatial (a
-convolutional U-Net on a 64×64×4 latent instead of 512×512×3 pixels); here the denoiser is an MLP whose hidden
-layers dominate, so 8 instead of 64 inputs cuts its forward FLOPs only by a quarter (22.0 against 29.4 MFLOP
-per batch of 256; the ratio is in the calibration), before counting the autoencoder.
+denoiser steps, 1000 samples per class and guidance weight, sampled with the moving average), has its numbers
+over seeds 0-9 in the calibration at the end of this page. The autoencoder reconstructs nearly every image
+exactly; on every seed most latent diffusion samples decode into exact bars images, against a few percent for
+a Gaussian fitted to the same latents (same decoder), a target passed with a wide margin. Guidance's claim,
+that the samples follow the condition more faithfully, is asserted as a paired comparison: the same model
+samples both weights (w = 0 and w = 2) from the same noise (z_T and every σ_t ε'), and the statistic is the
+count of samples that are bars images but not of the class asked for. The target is the share of those that
+guidance removes, 1 − k_2 / k_0, > 0 (guided samples miss the asked class less often); as k counts samples, >
+0 is written as ≥ 1 / n, n = 2000 samples, no more than the least positive value it can take, 1 / k_0 (with
+guidance removed, the paired design gives exactly 0). A ratio divides out how good the unguided model already
+is, which is what moved the old statistic, guided minus unguided share of the requested class among all
+samples: it is positive on every seed but misses its 5 points on seeds 3 and 9 of the calibration below (seed
+3 of the earlier, unpaired, design too: its unguided samples already had the requested class most often), so
+it stays reported, not asserted. The paper's comparison, the same denoiser, steps, sampler and budget in pixel
+space (64-d, pixels as ±1): its samples are bars images less often than the latent model's on every seed
+(target ≥ 0: quality kept, passed with a margin of more than 3 seed standard deviations). The cost does not
+carry over at this size: the paper's saving is spatial (a convolutional U-Net on a 64×64×4 latent instead of
+512×512×3 pixels); here the denoiser is an MLP whose hidden layers dominate, so 8 instead of 64 inputs cuts
+its forward FLOPs only by a quarter (22.0 against 29.4 MFLOP per batch of 256; the ratio,
+``denoiser forward FLOPs, latent / pixel space``, is in the calibration), before counting the autoencoder.
 
 The quick run (``readtrack run stable-diffusion --quick``; 250 autoencoder / 1000 denoiser steps, 2000 samples
 per guidance weight, no pixel-space arm) asserts diffusion minus the Gaussian ≥ 0.1 (looser than the full

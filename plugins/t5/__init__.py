@@ -46,9 +46,9 @@ could not fail. Both models train at Adam's rate 1e-2 decayed linearly to 0: for
 the best of 3e-3, 1e-2 and 2e-2 on seeds 100-104, outside the calibration's (the blind model's copy and
 reverse cannot pass the ceiling at any rate). The quick run was 300 steps with a looser 0.85, which copy met
 on torch 2.13's seeds 0-9 by only 3.0 sd (lowest seed 0.855); on seeds 100-104 at 300 steps copy ranged 0.92
-to 1.0, at 400 steps with the update fused into one kernel (about the same time) 1.0 on every seed, the
-lowest task 0.986. Warm-up, rates 3e-3 and 2e-2, and 200 steps of 256 strings were each worse than 300 steps
-of 128 at 1e-2. The numbers over seeds, the guessing ceilings among them, are in the calibration below.
+to 1.0, at 400 steps with the update fused into one kernel 1.0 on every seed, the lowest task 0.986. Warm-up,
+rates 3e-3 and 2e-2, and 200 steps of 256 strings were each worse than 300 steps of 128 at 1e-2. The numbers
+over seeds, the guessing ceilings among them, are in the calibration below.
 
 A fair echo in kind, not in scale: T5's text-to-text interface and relative positions at the smallest size
 where they matter (one layer each side, d_model 32, Adam instead of Adafactor, no dropout). The paper's other

@@ -49,7 +49,7 @@ in the calibration at the end of this page. Both targets can fail: a model witho
 which output is asked, so its mean over the two tasks is at most 0.5, and the can-fail test (the token removed
 in training and decoding) fails both. The quick run was 300 steps until issue 42: every seed crosses a loss
 plateau, some late, and at 300 steps a few were still on their way up (over seeds 0-19 both targets' margins
-were under 3 seed standard deviations, with some seeds below 0.8); 400 steps give them the time to cross it
+were under 3 seed standard deviations, with some seeds below 0.8); 400 steps are enough for them to cross it
 (the same model, task and target). 1e-3 is the pick of the grid 1e-3 / 3e-3 / 1e-2 on validation clips at 300
 steps, by the mean validation accuracy over seeds 0-4: well ahead of 3e-3, where a seed was still on the
 plateau, while 1e-2 got almost no clip right on seeds 0 and 1; it was not chosen again at 400 steps
