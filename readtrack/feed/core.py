@@ -30,6 +30,7 @@ from readtrack.feed.rank import Doc, Ranked
 POSITIVE = ("read", "reading")
 NEGATIVE = ("skipped",)
 MAX_DAYS = 7.0
+LONGEST_DAYS = 365.0  # --days at most; so a paper shown is remembered that long (no window reaches further)
 FIRST_DAYS = 1.0
 MIN_DAYS = 1.0  # arXiv announces once a day: a shorter default window would miss the day's announcement
 CACHE_FOR = timedelta(hours=1)
@@ -115,7 +116,7 @@ def window_start(days: float | None, last_run: str | None, now: datetime) -> dat
     """``--days N`` back from now; else since the last feed, at least a day and at most `MAX_DAYS`; a first
     feed, `FIRST_DAYS`."""
     if days is not None:
-        if not (0 < days <= 365):
+        if not (0 < days <= LONGEST_DAYS):
             raise UsageError(f"--days takes a number of days from 0 to 365, got {days:g}")
         return now - timedelta(days=days)
     if last_run is None:
@@ -194,15 +195,24 @@ def _fetch(
     on_wait: Waiting | None,
     on_page: Paged | None = None,
     cancel: threading.Event | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[ArxivRecord], int]:
-    """The window's records, newest first, and the API requests it took (0 from the cache)."""
-    cached = None if refresh else stored.load_window()
+    """The window's records, newest first, and the API requests it took (0 from the cache); what the reader
+    should know of them (a damaged cache, a capped window) appended to ``notes``."""
+    notes = [] if notes is None else notes
+    try:
+        cached = None if refresh else stored.load_window()
+    except stored.DamagedWindow as err:
+        notes.append(f"{err}: only a cache, the window is fetched again")
+        cached = None
     if (
         cached is not None
         and sorted(cached.categories) == sorted(categories)
         and cached.since <= _iso(since)
         and _iso(now - CACHE_FOR) <= cached.fetched_at <= _iso(now)
     ):
+        if cached.capped:
+            notes.append(_capped(cached.records, since))
         return [r for r in cached.records if (r.published or "") >= _iso(since)], 0
     from readtrack.arxiv.http import Cancelled, HttpSettings, RequestFailed, Unreachable, open_session
     from readtrack.arxiv.newest import newest
@@ -232,8 +242,18 @@ def _fetch(
         raise SyncError(f"cannot fetch the feed from arXiv: {err}; nothing changed") from None
     finally:
         session.close()
-    stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records))
+    stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records, window.capped))
+    if window.capped:
+        notes.append(_capped(window.records, since))
     return window.records, window.pages
+
+
+def _capped(records: list[ArxivRecord], since: datetime) -> str:
+    oldest = (records[-1].published or "?").replace("T", " ").rstrip("Z") if records else "?"
+    return (
+        f"the window since {_iso(since)[:10]} reached the cap of {len(records):,} submissions: only the "
+        f"newest (back to {oldest} UTC) are ranked; a shorter --days or fewer categories covers it all"
+    )
 
 
 def feed(
@@ -259,7 +279,7 @@ def feed(
         chosen, said = reader_categories(catalog, records)
         notes.append(said)
     since = window_start(options.days, state.last_run, now)
-    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait, on_page, cancel)
+    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait, on_page, cancel, notes)
     keys = ListKeys(catalog, records)
     unique: dict[str, ArxivRecord] = {}
     for record in fetched:
@@ -296,12 +316,13 @@ def feed(
 
         raise Cancelled()
     today = now.date().isoformat()
-    for row in rows:
-        state.shown.setdefault(row.arxiv_id, today)
-    state.last = [row.to_json() for row in rows]
-    state.last_date = today
-    state.last_run = _iso(now)
-    stored.save_state(state)
+    with stored.updating() as fresh:  # read again under its lock: what was dismissed meanwhile stays
+        for row in rows:
+            fresh.shown.setdefault(row.arxiv_id, today)
+        fresh.forget_shown_before((now - timedelta(days=LONGEST_DAYS)).date().isoformat())
+        fresh.last = [row.to_json() for row in rows]
+        fresh.last_date = today
+        fresh.last_run = _iso(now)
     return FeedResult(
         rows=rows,
         categories=chosen,
@@ -403,16 +424,25 @@ def dismiss(numbers: Iterable[int]) -> list[dict[str, Any]]:
 
 
 def dismiss_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Feed rows (`Row.to_json`) never shown again, and negatives of the ranking from now on."""
-    state = stored.load_state()
+    """Feed rows (`Row.to_json`) never shown again, and negatives of the ranking from now on; all of them
+    or, when one was dismissed already, none."""
     today = edits.today()
-    for row in rows:
-        state.dismissed[str(row["arxiv_id"])] = {
-            "title": str(row.get("title") or ""),
-            "abstract": str(row.get("abstract") or ""),
-            "date": today,
-        }
-    stored.save_state(state)
+    with stored.updating() as state:
+        if again := [row for row in rows if str(row["arxiv_id"]) in state.dismissed]:
+            raise UsageError(
+                "; ".join(
+                    f"{row['arxiv_id']} ({row['title']}) was dismissed on "
+                    f"{state.dismissed[str(row['arxiv_id'])].get('date', '?')}"
+                    for row in again
+                )
+                + ": nothing changed"
+            )
+        for row in rows:
+            state.dismissed[str(row["arxiv_id"])] = {
+                "title": str(row.get("title") or ""),
+                "abstract": str(row.get("abstract") or ""),
+                "date": today,
+            }
     return rows
 
 
