@@ -1,5 +1,5 @@
 """Pictures a researcher keeps: a run's, a group's or a sweep's claim, training curves and bench times,
-saved as SVG or PNG (issues 55 and 73). ``readtrack plot NAME [RUN_ID ...] -o FILE.svg``, ``readtrack run
+saved as SVG or PNG (issues 55, 73 and 84). ``readtrack plot NAME [RUN_ID ...] -o FILE.svg``, ``readtrack run
 NAME --plot FILE.png``.
 
 Panels, top to bottom, every one titled by what it draws and with both axes labelled:
@@ -8,18 +8,25 @@ Panels, top to bottom, every one titled by what it draws and with both axes labe
   setting's (or run's) value, the mean over seeds with its 95% interval as an error bar (``Spread.ci95``, the
   interval the tables print), each seed a dot, the claim's threshold a dashed line ("the claim: ≥ 2"); a
   setting whose run reported the number without asserting it (knobs turned, or a quick run) is drawn hollow
-  and its tick says "not asserted".
+  and its tick says "not asserted"; above the line, how many seeds held it ("held 3/3", "not held 0/3");
+  the legend says what a filled and a hollow point are, and names the arm ("AdamW: mean"). The y axis is
+  the quantity (`quantity_of`: "AdamW: |w/w0 − ...|" measures a distance, not AdamW).
 - **A panel per training curve** (``ctx.metric``): a line per setting (a run alone, a group of seeds, each
   setting of a sweep), its mean over seeds in a band from the lowest to the highest seed, the band's meaning
-  in the legend. Settings whose recorded values are equal are one line labelled with all of them, and a curve
+  in the legend. Settings whose recorded values print the same are one line labelled with all of them
+  ("A = B"), a line lying on another at the panel's scale is dashed, and a curve
   the sweep did not change at all is drawn once, "unchanged in every setting": never lines hiding each
   other. The y axis is the curve's quantity, from its name (the words before its first comma, colon or
   parenthesis; a name "A vs B" draws A against B), with no unit the plugin did not give.
 - **Bench times**: a bar per variant and setting, the median of the seeds' medians, the whisker the
   interquartile range of the timed calls (its width, centred on the median; the widest of the seeds), the
-  baseline hatched, a noisy row (an IQR over ``NOISE_LIMIT`` of its median) named noisy beside its bar.
+  baseline hatched, a noisy row (an IQR over ``NOISE_LIMIT`` of its median) named noisy beside its bar;
+  drawn once, at the defaults, when the bench stage reads no knob (`readtrack.render.picture_bench`).
 
-One scale policy for every panel (:func:`_scale_of`): a y axis (the bench's x axis) is logarithmic when all
+Every legend lies beside its panel, never over the data; every title is wrapped to the width it is drawn
+in, measured (`fit_titles`), never clipped at the figure's edge.
+
+One scale policy for every panel (`scale_of`): a y axis (the bench's x axis) is logarithmic when all
 its values are positive and span more than one decade, so that a warm-up spike (70× the rest, at step 0)
 takes a decade or two and the rest keeps its shape; training-curve panels of one quantity share that
 choice. Otherwise the axis is linear, and where the first ``WARMUP_SHARE`` of the steps lie far outside the
@@ -30,7 +37,7 @@ The suptitle says what was drawn ("a sweep of norm over 3 settings × 2 seeds", 
 0)", "3 runs"), the plugin, the device, the run size and the date. On matplotlib (the field's library for
 saved figures), imported only here, with no GUI backend: a `matplotlib.figure.Figure` drawn and saved
 directly. Drawn elements carry SVG ids (``curve-P-N``, ``band-P-N``, ``headline-P-N``, ``threshold-P``,
-``bench-N-R``, ``bench-spread-N``) so that a saved picture can be checked element by element.
+``held-P-N``, ``bench-N-R``, ``bench-spread-N``) so that a saved picture can be checked element by element.
 """
 
 from __future__ import annotations
