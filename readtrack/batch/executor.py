@@ -30,7 +30,9 @@ class Outcome:
     that is no run reported at its end (practice's grading: its ``practice`` event); ``output`` the first
     characters its process printed on stderr (what the plugin or the learner's code printed); ``stopped``
     says why the executor stopped its process, if it did (``"timeout"``: a stage past its timeout and the
-    grace, ``"startup"``: no first stage in time)."""
+    grace, ``"startup"``: no first stage in time). ``wall_s`` runs from handing the request to a worker to
+    its end (a process's start and imports included); ``worker_run`` says which request of its worker
+    process it was (1: the first, which paid the worker's start; 0: not known)."""
 
     job: RunRequest
     record: RunRecord | None
@@ -40,6 +42,7 @@ class Outcome:
     result: dict[str, Any] | None = None
     output: str = ""
     stopped: str | None = None
+    worker_run: int = 0
 
 
 class JobsCancelled(KeyboardInterrupt):

@@ -31,6 +31,7 @@ from readtrack.base.words import plural, seeds_label
 from readtrack.batch.executor import Executor, JobsCancelled, OnEvent, Outcome
 from readtrack.batch.pool import CANCEL_GRACE_S, ForkServerPool, Job, run_jobs
 from readtrack.batch.request import RunRequest
+from readtrack.history.run_times import RunTime
 from readtrack.history.spread import CANCELLED_BEFORE_END, GroupRecord
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
@@ -357,6 +358,7 @@ def run_batch(
         # each group's setting of the sweep (the knobs its arm turns, on top of those every run shares)
         turned = dict(zip(dict.fromkeys(j.group_id for j in jobs), (t for _, t in arms), strict=True))
     executor = executor or ForkServerPool(workers)
+    kind = executor_kind(executor)
     began = time.perf_counter()
     by_group: dict[str, list[Job]] = {}
     for job in jobs:
@@ -379,15 +381,20 @@ def run_batch(
             run.info.sweep_id = sweep_id
         return entry
 
-    def keep(entry: GroupRecord) -> GroupRecord:
+    def times(members: Sequence[Outcome]) -> dict[str, RunTime]:
+        """What each run of ``members`` took, as this batch saw it (by run id)."""
+        return {o.record.info.run_id: run_time(o, kind, workers) for o in members if o.record is not None}
+
+    def keep(entry: GroupRecord, members: Sequence[Outcome]) -> GroupRecord:
         """``entry`` into history (a resumed group: as it now stands, `merged`), and what it is now."""
         old = prior.get(entry.group_id)
         if old is not None:
             entry = merged(old, entry)
         if keep_history:
             history.record_group(
-                entry, swept, request=requests[entry.group_id], replacing=old is not None, db=history_db
-            )
+                entry, swept, request=requests[entry.group_id], replacing=old is not None, db=history_db,
+                times=times(members),
+            )  # fmt: skip
         return entry
 
     def conclude_cut_short(group_id: str) -> None:
@@ -406,7 +413,7 @@ def run_batch(
         cut.status = worst_status([*(r.status for r in cut.runs), "cancelled"])
         fresh = frozenset(r.info.run_id for r in cut.runs) if group_id in prior else None
         seeds = list(cut.seeds)
-        cut = keep(cut)
+        cut = keep(cut, members)
         outcome = PluginOutcome(jobs[0].plugin, seeds, cut, None, wall, turned[group_id], fresh)
         results[group_id] = outcome
         if on_done is not None:
@@ -425,13 +432,13 @@ def run_batch(
             entry: RunRecord | GroupRecord | None = one.record
             error = one.error
             if keep_history and one.record is not None:
-                history.record_finished(one.record, db=history_db)
+                history.record_finished(one.record, db=history_db, time=run_time(one, kind, workers))
         else:
             entry = group(members, when, wall)
             error = None if entry.runs else "; ".join(f"seed {s}: {w}" for s, w in entry.missing.items())
             fresh = frozenset(r.info.run_id for r in entry.runs) if group_id in prior else None
             # a resumed group is recorded as it now stands, whatever ran
-            entry = keep(entry) if entry.runs or group_id in prior else None
+            entry = keep(entry, members) if entry.runs or group_id in prior else None
         outcome = PluginOutcome(
             first.plugin, [m.job.seed for m in members], entry, error, wall, turned[group_id], fresh
         )
@@ -488,6 +495,19 @@ def run_batch(
         took = time.perf_counter() - began + (resume.sweep_duration_s if resume is not None else 0.0)
         history.sweep_ended(swept.sweep_id, "finished", took, db=history_db)
     return [results[g] for g in groups]
+
+
+def executor_kind(executor: Executor) -> str:
+    """What a run pays to start on ``executor``: the pool's ``fork server`` or ``process``, else the
+    executor's own name (``RayExecutor``: ``ray``)."""
+    if isinstance(executor, ForkServerPool):
+        return executor.kind
+    return type(executor).__name__.removesuffix("Executor").lower() or "other"
+
+
+def run_time(outcome: Outcome, kind: str, workers: int) -> RunTime:
+    """What ``outcome``'s run took as the batch saw it, on an executor of ``kind`` with ``workers``."""
+    return RunTime(outcome.wall_s, kind, outcome.worker_run, outcome.job.device, workers)
 
 
 def exit_code(outcomes: Sequence[PluginOutcome]) -> int:

@@ -6,9 +6,11 @@ output quietly while the runs go on and are recorded (exit `EXIT_PIPE_CLOSED`). 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
 
+from readtrack.batch.estimate import Estimate
 from readtrack.batch.executor import Executor, OnEvent
 from readtrack.batch.groups import (
     Arm,
@@ -45,12 +47,14 @@ def run_batch_json(
     watch: OnEvent | None = None,
     executor: Executor | None = None,
     resume: Resumed | None = None,
+    announced: Estimate | None = None,
 ) -> int:
     """``readtrack run --seeds/--all --json``: every worker's events as JSON lines tagged with ``plugin`` and
     ``seed`` (a worker's own record arrives as ``seed_record``), a ``plugin_done`` line with the run or the
     group once a plugin's seeds have all ended, and a closing ``batch`` line (a sweep's with its ``tables``,
     `readtrack.batch.sweep.tables` as the CLI passes it). ``watch`` hears every event too (the CLI's
-    warnings on stderr). ``resume``: ``--resume``'s, as `run_batch` takes it. Returns the exit code.
+    warnings on stderr). ``resume``: ``--resume``'s, as `run_batch` takes it. ``announced``: the time said
+    before it started, carried by the closing line beside the time taken. Returns the exit code.
 
     A reader that goes away (``| head -1``) ends the output quietly: the batch runs on to its end, every run
     recorded as it would have been, and the exit code is `EXIT_PIPE_CLOSED`."""
@@ -84,6 +88,11 @@ def run_batch_json(
             }
         )
 
+    began = time.perf_counter()
+
+    def times() -> dict[str, float | None]:
+        return announced.to_dict(time.perf_counter() - began) if announced is not None else {}
+
     try:
         outcomes = run_batch(
             plugins, seeds, settings, workers=workers, on_event=on_event, on_done=on_done, arms=arms,
@@ -107,6 +116,7 @@ def run_batch_json(
                 "recorded": recorded,
                 "unfinished": stop.unfinished,
                 "message": stop.summary(),
+                **times(),
             }
         )
         return EXIT_PIPE_CLOSED if emit.closed else 130
@@ -129,6 +139,7 @@ def run_batch_json(
                 if sweep_id
                 else {}
             ),
+            **times(),
         }
     )
     return EXIT_PIPE_CLOSED if emit.closed else code

@@ -141,6 +141,12 @@ class ForkServerPool:
     server: str = SERVER
     startup_s: float | None = None  # a worker with no stage started after this long is killed (None: never)
 
+    @property
+    def kind(self) -> str:
+        """``fork server`` (a worker forks each run from a process that imported torch once) or ``process``
+        (each run a process of its own): what a run pays to start (`readtrack.batch.estimate`)."""
+        return "fork server" if self.fork and forkserver_available() else "process"
+
     def run(
         self,
         requests: Sequence[RunRequest],
@@ -424,7 +430,7 @@ def _finish(worker: _Worker, job: Job) -> Outcome:
     kept = worker.record is not None and worker.stopped is None
     return Outcome(
         job, worker.record, code, None if kept else error, wall, worker.result, worker.stderr.text(),
-        worker.stopped,
+        worker.stopped, worker.sent if worker.serves else 1,
     )  # fmt: skip
 
 

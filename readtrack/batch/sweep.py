@@ -12,8 +12,8 @@ when its body, or a function of the same module it calls by plain name (transiti
 calls ``ctx.config`` all the same says so (`readtrack.runner.context.RunContext.config`), and the sweep
 prints that warning.
 
-Before it starts, a sweep is a `Sweep`: settings × seeds = runs, and the time its runs took before
-(`readtrack.history.sweeps.stage_times`), said in one line (`Sweep.summary`).
+Before it starts, a sweep is a `Sweep`: settings × seeds = runs, and the time like runs took before, end
+to end (`readtrack.batch.estimate`), said in one line (`Sweep.summary`).
 
 The end is one table per number the train stage reports: each setting's mean ± sd and 95% interval over
 seeds (Student's t, `readtrack.history.spread`; a ratio's on the log scale), the defaults' row marked, and
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from readtrack.base.words import plural
+from readtrack.batch.estimate import Estimate, Shape
 from readtrack.batch.groups import Arm, PluginOutcome
 from readtrack.history.spread import MIN_RUNS, Spread, same_printed, spreads
 from readtrack.plugins.declaration import STAGES
@@ -187,18 +188,23 @@ class Sweep:
         where = "run once at the defaults" if len(self.seeds) == 1 else "run at the defaults only"
         return f"{named} {verb} no knob: {where}"
 
-    def summary(self, times: Mapping[str, float], workers: int) -> str:
+    def summary(self, expected: Estimate) -> str:
         """The plan in one line: settings × seeds = runs, which stages run at the defaults only, and the
-        time expected from ``times`` (each stage's median seconds a run,
-        `readtrack.history.sweeps.stage_times`) on ``workers``."""
+        time ``expected`` (`readtrack.batch.estimate.announce` of `shapes`)."""
         size = f"{plural(len(self.arms), 'setting')} × {plural(len(self.seeds), 'seed')} = "
         note = self.blind_note()
-        runs = [(self.plugin, stages) for stages in self.stages for _ in self.seeds]
         return (
             f"{self.plugin} sweep: {size}{plural(self.runs, 'run')}"
             + (f" ({note})" if note else "")
-            + f"; {expected(runs, {self.plugin: times}, workers)}"
+            + f"; {expected.text}"
         )
+
+    def shapes(self, quick: bool, device: str, threads: int) -> list[Shape]:
+        """Each run, in the order the batch starts them (setting by setting, seed by seed), as its time
+        is looked up."""
+        return [
+            Shape(self.plugin, stages, quick, device, threads) for stages in self.stages for _ in self.seeds
+        ]
 
     def lines(self) -> list[str]:
         """Each setting and the stages it runs, for ``--dry-run``."""
@@ -210,49 +216,22 @@ class Sweep:
         ]
 
 
-def batch_summary(
-    plugins: Sequence[str],
-    seeds: Sequence[int],
-    asked: str | None,
-    times: Mapping[str, Mapping[str, float]],
-    workers: int,
-) -> str:
-    """The plan of a batch in one line, as `Sweep.summary` says a sweep's: plugins × seeds = runs and the
-    time expected."""
+def batch_shapes(
+    plugins: Sequence[str], seeds: Sequence[int], asked: str | None, quick: bool, device: str, threads: int
+) -> list[Shape]:
+    """Each run of a batch of ``plugins`` × ``seeds`` (the stages ``asked``; None for all), in the order it
+    starts them (plugin by plugin, seed by seed)."""
     stages = (asked,) if asked else STAGES
-    runs = [(plugin, stages) for plugin in plugins for _ in seeds]
-    size = f"{plural(len(seeds), 'seed')} = {plural(len(runs), 'run')}"
+    return [Shape(plugin, stages, quick, device, threads) for plugin in plugins for _ in seeds]
+
+
+def batch_summary(plugins: Sequence[str], seeds: Sequence[int], expected: Estimate) -> str:
+    """The plan of a batch in one line, as `Sweep.summary` says a sweep's: plugins × seeds = runs and the
+    time ``expected``."""
+    runs = len(plugins) * len(seeds)
+    size = f"{plural(len(seeds), 'seed')} = {plural(runs, 'run')}"
     size = f"{plugins[0]}: {size}" if len(plugins) == 1 else f"{plural(len(plugins), 'plugin')} × {size}"
-    return f"{size}; {expected(runs, times, workers)}"
-
-
-def expected(
-    runs: Sequence[tuple[str, tuple[str, ...]]], times: Mapping[str, Mapping[str, float]], workers: int
-) -> str:
-    """``about 40 s on 2 workers (...)``: the time ``runs`` (each a plugin and the stages it runs) are
-    expected to take, from ``times`` (plugin -> stage -> median seconds a run) spread over ``workers``; the
-    stages history has no run of are named, not counted."""
-    known = [times.get(plugin, {}).get(stage) for plugin, stages in runs for stage in stages]
-    if all(t is None for t in known):
-        return "time: no recorded run of these stages to go by"
-    lanes = max(1, min(workers, len(runs)))
-    text = f"about {_duration(sum(t for t in known if t is not None) / lanes)} on {plural(lanes, 'worker')}"
-    text += " (from the median time of each stage's recorded runs"
-    missing = list(dict.fromkeys((p, s) for p, stages in runs for s in stages if s not in times.get(p, {})))
-    if missing:
-        plugins = {p for p, _ in missing}
-        many = f"{plural(len(missing), 'stage')} of {plural(len(plugins), 'plugin')}"
-        what = " and ".join(s for _, s in missing) if len(plugins) == 1 else many
-        text += f"; {what} not counted: no recorded run"
-    return text + ")"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{size}; {expected.text}"
 
 
 def sweep_of(

@@ -18,6 +18,7 @@ from readtrack.cli.authoring import say_calibration
 from readtrack.render import new_console
 
 if TYPE_CHECKING:
+    from readtrack.batch.estimate import Estimate
     from readtrack.batch.executor import Executor
     from readtrack.batch.groups import Job, OnEvent
     from readtrack.batch.sweep import Sweep
@@ -121,11 +122,14 @@ def run_sweep(
     seed in worker processes, one table per number at the end."""
     from readtrack.batch import groups as batch
     from readtrack.batch import json_lines, sweep
-    from readtrack.history.sweeps import stage_times
+    from readtrack.batch.estimate import announce
 
-    quick = bool(settings_args["quick"])
     workers = jobs or batch.default_jobs()
-    line = planned.summary(stage_times(planned.plugin, quick), workers)
+    executor = (where or Where()).of(workers)
+    settings = batch.RunSettings(**settings_args, knob_blind=planned.blind)  # type: ignore[arg-type]
+    shapes = planned.shapes(settings.quick, settings.device, settings.threads)
+    expected = announce(shapes, workers, batch.executor_kind(executor))
+    line = planned.summary(expected)
     if dry_run:
         print("\n".join([line, *planned.lines(), "nothing run (--dry-run)"]))
         raise typer.Exit(0)
@@ -138,9 +142,6 @@ def run_sweep(
     ):
         print("readtrack: nothing started", file=sys.stderr)
         raise typer.Exit(1)
-    blind = {"knob_blind": planned.blind}
-    settings = batch.RunSettings(**settings_args, **blind)  # type: ignore[arg-type]
-    executor = (where or Where()).of(workers)
     sweep_id = batch.new_group_id()
     watch = _knobs_missed_warning()
     if as_json:
@@ -156,6 +157,7 @@ def run_sweep(
             arm_stages=planned.stages,
             watch=watch,
             executor=executor,
+            announced=expected,
         )
         save_newest_plot(plot_to, planned.plugin)
         raise typer.Exit(code)
@@ -164,6 +166,7 @@ def run_sweep(
 
     console = new_console()
     title = f"{planned.plugin}: {plural(len(planned.arms), 'setting')} × {plural(len(planned.seeds), 'seed')}"
+    began = time.perf_counter()
     try:
         with BatchProgress(console, planned.runs, title) as progress:
             outcomes = batch.run_batch(
@@ -181,6 +184,7 @@ def run_sweep(
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(130) from None
     render_sweep(planned.plugin, sweep.tables(outcomes), console)
+    print(f"readtrack: {expected.took(time.perf_counter() - began)}", file=sys.stderr)
     save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     raise typer.Exit(batch.exit_code(outcomes))
 
@@ -299,20 +303,42 @@ def dry_run_plan(
     only: str | None,
     quick: bool,
     jobs: int | None,
+    device: str = "auto",
+    threads: int = 1,
+    where: Where | None = None,
 ) -> None:
-    """``readtrack run ... --dry-run`` of one run or a batch: plugins × seeds = runs and the time expected,
-    on stdout; nothing runs (exit 0)."""
+    """``readtrack run ... --dry-run`` of one run or a batch: plugins × seeds = runs and the time expected
+    (`batch_plan`), on stdout; nothing runs (exit 0)."""
     from readtrack.batch import groups as batch
-    from readtrack.batch.sweep import batch_summary
-    from readtrack.history.sweeps import stage_times
 
     plugins = batch.select_plugins(names, run_all=run_all, tag=only_tag, section=section)
     seed_list = batch.parse_seeds(seeds) if seeds is not None else [seed or 0]
-    workers = 1 if len(plugins) * len(seed_list) == 1 else jobs or batch.default_jobs()
-    times = {plugin: stage_times(plugin, quick) for plugin in plugins}
-    print(batch_summary(plugins, seed_list, only, times, workers))
+    alone = len(plugins) * len(seed_list) == 1 and not (where and where.elsewhere)
+    workers = 1 if alone else jobs or batch.default_jobs()
+    # a run alone runs in the command's own process: it pays its start as a process of its own does
+    kind = "process" if alone else batch.executor_kind((where or Where()).of(workers))
+    print(batch_plan(plugins, seed_list, only, quick, device, threads, workers, kind)[0])
     print("nothing run (--dry-run)")
     raise typer.Exit(0)
+
+
+def batch_plan(
+    plugins: Sequence[str],
+    seeds: Sequence[int],
+    only: str | None,
+    quick: bool,
+    device: str,
+    threads: int,
+    workers: int,
+    kind: str,
+) -> tuple[str, Estimate]:
+    """The plan of a batch in one line (plugins × seeds = runs, the time expected from like runs,
+    `readtrack.batch.estimate`) and the estimate, to set beside the time taken at the end."""
+    from readtrack.batch.estimate import announce
+    from readtrack.batch.sweep import batch_shapes, batch_summary
+
+    expected = announce(batch_shapes(plugins, seeds, only, quick, device, threads), workers, kind)
+    return batch_summary(plugins, seeds, expected), expected
 
 
 def confirm_or_refuse(question: str, refusal: str) -> None:
@@ -366,11 +392,20 @@ def run_batch(
         resolve_device(settings.device)  # one line and exit 2 here, not one failed worker per plugin
     workers = jobs or batch.default_jobs()
     executor = where.of(workers)
+    alone = len(plugins) * len(seed_list) == 1  # a run alone (on a cluster) says no plan, as a run does
+    expected: Estimate | None = None
+    if not alone:
+        line, expected = batch_plan(
+            plugins, seed_list, settings.only, settings.quick, settings.device, settings.threads, workers,
+            batch.executor_kind(executor),
+        )  # fmt: skip
+        print(f"readtrack: {line}", file=sys.stderr)
     if as_json:
         watch = _knobs_missed_warning()
         code = json_lines.run_batch_json(
-            sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch, executor=executor
-        )
+            sys.stdout, plugins, seed_list, settings, workers=workers, watch=watch, executor=executor,
+            announced=expected,
+        )  # fmt: skip
         save_newest_plot(plot_to, plugins[0])
         say_calibration(names)
         raise typer.Exit(code)
@@ -401,6 +436,8 @@ def run_batch(
         render_record(outcomes[0].entry, console)
     else:
         render_shelf(outcomes, console, time.perf_counter() - started)
+    if expected is not None:
+        print(f"readtrack: {expected.took(time.perf_counter() - started)}", file=sys.stderr)
     save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
     say_calibration(names)  # the plugins named (none with --all: the shelf's are `doctor`'s to say)
     raise typer.Exit(batch.exit_code(outcomes))

@@ -162,9 +162,10 @@ def run(
         print(f"readtrack: {planned.blind_note()}", file=sys.stderr)  # no stage asked for reads a knob
         values, blind = {}, planned.blind
     settings = {key: v[0] for key, v in values.items()}
-    if dry_run:
-        dry_run_plan(names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
     where = Where(executor, address)
+    if dry_run:
+        asked = (names, run_all, only_tag, section, seeds, seed, only, quick, jobs)
+        dry_run_plan(*asked, device=device, threads=n_threads, where=where)
     if run_all or seeds is not None or len(names) != 1 or only_tag or section or where.elsewhere:
         run_batch(
             names,

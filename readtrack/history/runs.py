@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from readtrack.base.errors import UsageError, one_line
 from readtrack.base.store import connect, ensure_schema
+from readtrack.history import run_times
 from readtrack.history.comparison import RunComparison, compare_records
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.markers import hookimpl
@@ -86,6 +87,8 @@ ADDED_COLUMNS = {
     ("run_groups", "request"): ("ALTER TABLE run_groups ADD COLUMN request TEXT", None),
     # a sweep's: each setting's run request (JSON list, in run order), for `--resume`; NULL before
     ("sweeps", "requests"): ("ALTER TABLE sweeps ADD COLUMN requests TEXT", None),
+    # what a batch's run took end to end, and on what (`readtrack.history.run_times`); NULL before
+    ("runs", run_times.COLUMN): (run_times.ADD_COLUMN, None),
 }
 
 #: The name the recorder is registered under with pluggy (``readtrack.plugins.discovery``); a run kept out of
@@ -184,10 +187,12 @@ def record_group(
     request: str | None = None,
     replacing: bool = False,
     db: Path | None = None,
+    times: Mapping[str, run_times.RunTime] | None = None,
 ) -> None:
     """Store a multi-seed run: every seed's finished run and the group row, in one transaction (a reader
     never sees part of a group); a sweep's setting with what the sweep set out to run (kept once);
-    ``request``, what its runs were asked to be (a run request as JSON), with the group.
+    ``request``, what its runs were asked to be (a run request as JSON), with the group; ``times``, what
+    each new run took as the batch saw it (by run id).
 
     ``replacing`` (``readtrack run --resume``): the group is already stored, and ``group`` is what it is
     now: its runs already stored stay as they are, its new runs are added, and a stored run of the group
@@ -208,6 +213,7 @@ def record_group(
                     continue
                 record.info.group_id = group.group_id
                 _insert(conn, record, None, finished)
+            run_times.store(conn, {r: t for r, t in (times or {}).items() if r not in stored})
             conn.execute(
                 "INSERT OR REPLACE INTO run_groups (group_id, plugin, status, seeds, started_at, duration_s,"
                 " missing, sweep_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -267,8 +273,11 @@ def stored_requests(group_id: str | None = None, sweep_id: str | None = None) ->
         return [str(r) for r in json.loads(row["requests"])] if row is not None and row["requests"] else None
 
 
-def record_finished(record: RunRecord, *, db: Path | None = None) -> None:
-    """Store a finished run (inserting it when its start was never recorded)."""
+def record_finished(
+    record: RunRecord, *, db: Path | None = None, time: run_times.RunTime | None = None
+) -> None:
+    """Store a finished run (inserting it when its start was never recorded); ``time``, what it took as the
+    batch that ran it saw it."""
     info = record.info
     with connection(db) as conn:
         updated = conn.execute(
@@ -283,9 +292,11 @@ def record_finished(record: RunRecord, *, db: Path | None = None) -> None:
                 info.run_id,
             ),
         ).rowcount
+        if updated and time is not None:
+            run_times.store(conn, {info.run_id: time})
     if not updated:
         record_started(info, db=db)
-        record_finished(record, db=db)
+        record_finished(record, db=db, time=time)
 
 
 class HistoryRecorder:
