@@ -33,6 +33,7 @@ from readtrack.plugins.links import load
 from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label, screen_help
 from readtrack.tui.screens.feed_screen import FeedKey
 from readtrack.tui.screens.list_edits import ListEditsScreen
+from readtrack.tui.widgets import header
 from readtrack.tui.widgets.header import HEADER_SIDES, SAMPLE_TITLE, coverage_line, fitted, short_path
 from readtrack.tui.widgets.key_bar import KeyBar
 from readtrack.tui.widgets.panes import ScrollPane
@@ -267,12 +268,8 @@ class MainScreen(ListEditsScreen, FeedKey):
         done = sum(d for d, _ in self._progress)
         total = sum(t for _, t in self._progress)
         self._coverage = coverage(self.catalog, self.newest)
-        plugins = self._coverage[-1]
-        self._header_parts = [
-            f"{done}/{total} read",
-            f"▶ {plugins.with_plugin} with a plugin, {plugins.passing['cpu']} passing on cpu",
-            short_path(self.path),
-        ]
+        passing = header.plugins_passing(self.catalog, self.newest)  # plugins, not papers or runs
+        self._header_parts = [f"{done}/{total} read", passing, short_path(self.path)]
         self._show_header()
         if self.catalog.sections and not self.query_text:
             self.query_one("#papers-pane").border_subtitle = self._coverage_text(self.section_index)
