@@ -516,9 +516,9 @@ def _abstract_and_runs(paper: Paper, plugin: str) -> tuple[str | None, list[Any]
 
 
 def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
-    """The newest multi-seed run and the newest run per device, each headed by its setting first
-    (``norm=none · seeds 0-1: passed …``) with what it says of the claim, then their tables; then the recent
-    runs and their trend."""
+    """The newest multi-seed run and the newest run per device, newest first, each headed by its setting
+    first (``norm=none · seeds 0-1: passed …``) with what it says of the claim, then their tables; then the
+    recent runs and their trend."""
     from readtrack.plugins.pages import latest_per_device
     from readtrack.tui.widgets.run_results import (
         claim_text,
@@ -531,7 +531,7 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
         return Text(f"run history unavailable: {runs_error}", style="red")
     if not runs:
         return Text("No recorded runs yet: Enter runs the plugin (check, train, bench).", style="dim")
-    parts: list[RenderableType] = []
+    shown: list[tuple[str, list[RenderableType]]] = []  # (when it started, its heading and tables)
     group = next((e for e in runs if isinstance(e, GroupRecord) and e.runs), None)
     if group is not None:  # the newest multi-seed run: per seed and the spread over seeds
         from readtrack.base.words import seeds_label
@@ -544,11 +544,8 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
         title.append(
             f"  {group.started_at.replace('T', ' ')[:16]} UTC · {group.info.device}{quick}", style="dim"
         )
-        parts += [
-            Rule(style="dim"),
-            *_headed(title, claim_text(group.runs)),
-            *group_renderables(group, width=100),
-        ]
+        heading = [Rule(style="dim"), *_headed(title, claim_text(group.runs))]
+        shown.append((group.started_at, [*heading, *group_renderables(group, width=100)]))
     alone = [r for e in runs for r in (e.runs if isinstance(e, GroupRecord) else [e])]
     for kind, record in latest_per_device(alone).items():
         title = setting_text(record.info.settings)
@@ -560,9 +557,13 @@ def _results(runs: list[Any], runs_error: str | None) -> RenderableType:
             style="dim",
         )
         checks, bench = record_renderables(record)
-        parts += [Rule(style="dim"), *_headed(title, claim_text([record])), checks, bench]
-    parts += [Rule(style="dim"), history_renderable(runs)]
-    return Group(*parts)
+        # a seed of the multi-seed run shown goes under it (a seed starts a moment after its group)
+        mine = group is not None and any(record is run for run in group.runs)
+        when = group.started_at if mine and group is not None else record.info.started_at
+        shown.append((when, [Rule(style="dim"), *_headed(title, claim_text([record])), checks, bench]))
+    shown.sort(key=lambda section: section[0], reverse=True)  # newest first; stable: a group over its seed
+    parts = [part for _, section in shown for part in section]
+    return Group(*parts, Rule(style="dim"), history_renderable(runs))
 
 
 def _headed(title: Text, claim: Text | None) -> list[RenderableType]:

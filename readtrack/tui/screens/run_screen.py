@@ -474,7 +474,7 @@ class RunScreen(Screen[None]):
         self.query_one("#run-check", Static).update(checks)
         self.query_one("#run-bench", Static).update(bench)
         self._plot(curves_of(record))
-        self.shown = record
+        self._shown_run(record)
 
     def _show_group(self, group: GroupRecord) -> None:
         from readtrack.base.words import seeds_label
@@ -502,7 +502,15 @@ class RunScreen(Screen[None]):
             if first is not None and first in curves_of(run)
         }
         self._plot(per_seed)
-        self.shown = group
+        self._shown_run(group)
+
+    def _shown_run(self, shown: RunRecord | GroupRecord, take: bool = False) -> None:
+        """The result pane shows ``shown``; ``take``: the knobs and mode become its (KnobsPanel.run_shown)."""
+        self.shown = shown
+        info = shown.info if not isinstance(shown, GroupRecord) or shown.runs else None
+        if info is not None and self.query_one(KnobsPanel).run_shown(info.settings, info.quick, take=take):
+            self.quick = info.quick
+            self._show_options()
 
     def _plot(self, curves: dict[str, list[tuple[int, float]]]) -> None:
         draw_curves(self.query_one(PlotextPlot), self.query_one("#run-legend", Static), curves)
@@ -559,11 +567,12 @@ class RunScreen(Screen[None]):
         pane.update(history_renderable(records))
         if show_last and records and not self.running and self.record is None and self.group is None:
             last = records[0]
-            if isinstance(last, GroupRecord):
-                if last.runs:
-                    self._show_group(last)
-            else:
+            if isinstance(last, GroupRecord) and last.runs:
+                self._show_group(last)
+            elif isinstance(last, RunRecord):
                 self._show_record(last)
+            if self.shown is last:  # re-entered: the knobs of the run shown, not the defaults beside it
+                self._shown_run(last, take=True)
 
     # -- cancelling ----------------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ Space and → step a knob to its next choice (← to the one before; a switch fl
 the CLI's own check (`Knob.parse`): a wrong one is answered in the panel's words (``depth: 100 is out of
 range (1 to 64)``, not the CLI's ``--set depth=100: …``) and changes nothing. r puts the highlighted knob
 back to its default, R every knob. A knob the reader turned keeps its value when the size (quick/full)
-changes and is marked ●; the others follow the size's defaults. The knobs are read without importing torch
+changes and is marked ●; the others follow the size's defaults. The screen opens on the plugin's last run with
+that run's knobs and size (`KnobsPanel.run_shown`), and the border says "as the run shown" while the knobs
+are those of the run the result pane shows (issue 84). The knobs are read without importing torch
 (``config.py`` is torch-free by rule). A plugin that is broken, or whose ``config.py`` does not load, is one
 line in the panel naming the file and line (`readtrack.plugins.knobs.config_class`), the line
 ``readtrack knobs NAME`` prints.
@@ -75,6 +77,7 @@ class KnobsPanel(Vertical):
         self.turned: dict[str, Any] = {}  # the values the reader gave: they do not follow the size
         self.locked: Callable[[], bool] = lambda: False  # the run screen's: a run is going
         self._problem: Text | None = None  # the last refused value's message, until the next move
+        self.shown_settings: dict[str, Any] | None = None  # the knobs the run in the result pane turned
         self.display = False
 
     def compose(self) -> ComposeResult:
@@ -120,6 +123,8 @@ class KnobsPanel(Vertical):
     def show_knobs(self, config: type, found: list[Knob]) -> None:
         """Show ``config``'s knobs (``found``) and give the screen its K."""
         self.config, self.knobs = config, found
+        names = {knob.name for knob in found}  # a run's knob the plugin no longer has is not turned here
+        self.turned = {name: value for name, value in self.turned.items() if name in names}
         self.display = True
         self._redraw()
         self.screen.refresh_bindings()
@@ -131,6 +136,18 @@ class KnobsPanel(Vertical):
         """The knobs the reader turned, as ``--set`` takes them (those equal to the size's default included:
         the runner leaves them out of the record, as it does for ``--set``)."""
         return {k.name: self.turned[k.name] for k in self.knobs if k.name in self.turned}
+
+    def run_shown(self, settings: dict[str, Any], quick: bool, *, take: bool = False) -> bool:
+        """The result pane shows a run that turned ``settings`` at size ``quick``: the border says when the
+        knobs are that run's. With ``take`` (the screen opened on the plugin's last run), the knobs become
+        that run's, unless the reader turned one already; whether they did."""
+        self.shown_settings = dict(settings)
+        taken = take and not self.turned and not self.locked()
+        if taken:
+            self.quick, self.turned = quick, dict(settings)
+            self.query_one(KnobList).highlighted = None  # the first knob the run turned, in sight
+        self._redraw()
+        return taken
 
     def set_quick(self, quick: bool) -> None:
         """The run's size changed: the knobs not turned show (and take) that size's defaults."""
@@ -257,9 +274,12 @@ class KnobsPanel(Vertical):
         rows = self.query_one(KnobList)
         highlighted = rows.highlighted
         rows.set_options(Option(self._prompt(k, widths), id=k.name) for k in self.knobs)
-        rows.highlighted = highlighted if highlighted is not None else 0
+        first = next((i for i, k in enumerate(self.knobs) if k.name in self.turned), 0)  # in sight
+        rows.highlighted = highlighted if highlighted is not None else first
         turned = [k for k in self.knobs if k.name in self.turned]
         self.border_title = f"Knobs · {len(turned)} turned" if turned else "Knobs"
+        if turned and self.settings() == self.shown_settings:  # the result pane shows a run of these
+            self.border_title += ", as the run shown"
         self._show_note()
 
     def _widths(self) -> tuple[int, int, int]:

@@ -10,7 +10,8 @@ view: a widget opens no screen), ``a`` adds the highlighted paper to "To read" i
 `RelatedPane` is the Related tab. Nothing is asked until the tab is first shown (`RelatedPane.load`), so
 opening a paper's view makes no request; then the references and citations are fetched in a worker thread
 (`fetch_related`, which the next screen uses too) with progress, and leaving the view sets the fetch's cancel
-event. A failure (offline, a paper Semantic Scholar does not know) is the error's one line, in the tab.
+event. A failure (offline, a paper Semantic Scholar does not know) is the error's one line, in the tab, with
+no empty list under it; offline, it asks what ``readtrack sync`` asks (`NETWORK_HINT`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ T = TypeVar("T")
 SHOWN = 50  # references, citations or suggestions shown (the most cited, the best ranked)
 PLACE_WIDTH = 16  # the widest "☐ paper-id" column: the title needs the room more
 FETCHING = "Fetching references and citations from Semantic Scholar…"
+NETWORK_HINT = "is the network up?"  # what `readtrack sync` asks when it reaches no host at all
 # What the rows answer to, as help lists them (j and k move too, as everywhere).
 ROW_KEYS: list[BindingType] = [
     Binding("enter", "select", "Open", tooltip="Open the paper's view, when it is in your list"),
@@ -104,7 +106,7 @@ def fetch_related(
     except Cancelled:
         return
     except ReadtrackError as err:
-        message = str(err)
+        message = failure_line(err)
     except Exception as err:  # a bug in the graph's code must not take the view down with it
         message = f"unexpected {one_line(err)} (please report it)"
     else:
@@ -113,6 +115,18 @@ def fetch_related(
         return
     if not cancel.is_set():
         hand_to(screen, failed, message)
+
+
+def failure_line(err: ReadtrackError) -> str:
+    """The error's one line; when no connection was made at all (`readtrack.arxiv.http.Unreachable`, the
+    cause of the Semantic Scholar error that names what was asked), with sync's question after it."""
+    from readtrack.arxiv.http import Unreachable
+
+    message = str(err)
+    cause = err if isinstance(err, Unreachable) else err.__cause__ or err.__context__
+    if isinstance(cause, Unreachable) and NETWORK_HINT not in message:
+        message += f"; {NETWORK_HINT}"
+    return message
 
 
 class Fetch:
@@ -132,7 +146,9 @@ class Fetch:
         self.cancel.set()
         self.cancel = cancel = threading.Event()
         self.status(Text(self.fetching))
-        self.owner.query_one(RelatedList).show([])
+        rows = self.owner.query_one(RelatedList)
+        rows.show([])
+        rows.display = True  # hidden by a failure: an empty box under its one line said nothing more
         owner = self.owner
         screen = owner if isinstance(owner, Screen) else owner.screen
         path = list_path(owner.app)
@@ -161,7 +177,10 @@ class Fetch:
         self.status(text)
 
     def failed(self, message: str) -> None:
+        """The failure's one line, and no empty list under it."""
         self.status(Text(visible(message), style="red"))
+        for rows in self.owner.query(RelatedList).results(RelatedList):
+            rows.display = False
 
 
 def answers_from(client: SemanticScholar) -> str:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from readtrack.base.safe_text import visible
+from readtrack.base.words import plural
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.plugins.records import RunRecord
@@ -93,7 +94,8 @@ def number_of(record: RunRecord | GroupRecord, name: str | None) -> tuple[str, f
 def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType:
     """Recent runs, newest first, each named by its setting first (a multi-seed run is one line: its seeds
     and their mean), then its start, seeds, status, time, the plugin's main number (named in the heading:
-    `headed_number`) and device; a trend of that number over the runs of the newest run's setting."""
+    `headed_number`) and device; a trend of that number over the runs alike the newest (`series_kind`): its
+    setting, alone or the same number of seeds, its size."""
     from readtrack.base.words import seeds_label
     from readtrack.render.cells import fmt_number, fmt_seconds, sparkline
 
@@ -131,14 +133,31 @@ def history_renderable(entries: list[RunRecord | GroupRecord]) -> RenderableType
             record.info.device + (" quick" if record.info.quick else ""),
         )
     parts: list[RenderableType] = [title, table]
-    alike = [r for r in reversed(records) if r.info.settings == records[0].info.settings]
+    # A trend within one series (`series_kind`): across settings the number changes by design, and a run
+    # alone beside a mean over seeds, or a quick run beside a full one, is not the same measurement.
+    alike = [r for r in reversed(records) if series_kind(r) == series_kind(records[0])]
     values = [n[1] for n in (number_of(r, headed) for r in alike) if n is not None and n[0] == headed]
-    if len(values) >= 2:  # a trend within one setting: across settings the number changes by design
-        trend = Text(f"trend of {headed} ({setting_label(records[0])}), oldest → newest: ")
+    if len(values) >= 2:
+        trend = Text(f"trend of {headed} · {series_name(records[0], len(values))} · oldest → newest: ")
         trend.append(sparkline(values), style="cyan")
         trend.append(f"  {fmt_number(values[0])} → {fmt_number(values[-1])}", style="dim")
         parts.append(trend)
     return Group(*parts)
+
+
+def series_kind(record: RunRecord | GroupRecord) -> tuple[dict[str, Any], int, bool]:
+    """What a run's number can be lined up with in a trend: its setting, how many seeds its number is the
+    mean of (1: a run alone), and its size (quick or full)."""
+    seeds = len(record.runs) if isinstance(record, GroupRecord) else 1
+    return dict(record.info.settings), seeds, record.info.quick
+
+
+def series_name(record: RunRecord | GroupRecord, count: int) -> str:
+    """``2 single runs of weight_decay=1.0, quick`` or ``3 3-seed means of defaults, full``: the series a
+    trend follows (`series_kind`)."""
+    _, seeds, quick = series_kind(record)
+    runs = plural(count, "single run") if seeds == 1 else plural(count, f"{seeds}-seed mean")
+    return f"{runs} of {setting_label(record)}, {'quick' if quick else 'full'}"
 
 
 def setting_label(record: RunRecord | GroupRecord) -> str:
