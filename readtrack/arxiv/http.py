@@ -377,7 +377,8 @@ def retry_after(value: str | None) -> float | None:
 
 REFUSED = "connection refused"
 UNKNOWN_HOST = "unknown host (DNS lookup failed)"
-NO_NETWORK = "no route to the host (is the network up?)"
+NETWORK_HINT = "is the network up?"  # what a failure that reached no host at all asks (sync, refs, next)
+NO_NETWORK = f"no route to the host ({NETWORK_HINT})"
 NO_ROUTE_REASONS = frozenset({REFUSED, UNKNOWN_HOST, NO_NETWORK})
 
 

@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from readtrack.arxiv import download
 from readtrack.arxiv.api import API_BATCH, ArxivApi
-from readtrack.arxiv.http import ArxivStopped, Cancelled, HttpSettings, Unreachable, open_session
+from readtrack.arxiv.http import (
+    NETWORK_HINT,
+    ArxivStopped,
+    Cancelled,
+    HttpSettings,
+    Unreachable,
+    open_session,
+)
 from readtrack.arxiv.syncreport import (
     BytesProgress,
     EventCallback,
@@ -359,7 +366,7 @@ class _Run:
         if isinstance(err, Unreachable) and not self.arxiv_down:
             if not self._synced_any:
                 # the network is down (or arXiv is): one clear line beats a failure per paper
-                raise SyncError(f"{err.reason}; is the network up? Nothing was changed")
+                raise SyncError(f"{err.reason}; {NETWORK_HINT} Nothing was changed")
             self.arxiv_down = f"stopped arXiv requests: {err.reason}"
             self.emit(Notice(self.arxiv_down))
         return _reason(err)

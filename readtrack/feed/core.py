@@ -214,7 +214,14 @@ def _fetch(
         if cached.capped:
             notes.append(_capped(cached.records, since))
         return [r for r in cached.records if (r.published or "") >= _iso(since)], 0
-    from readtrack.arxiv.http import Cancelled, HttpSettings, RequestFailed, Unreachable, open_session
+    from readtrack.arxiv.http import (
+        NETWORK_HINT,
+        Cancelled,
+        HttpSettings,
+        RequestFailed,
+        Unreachable,
+        open_session,
+    )
     from readtrack.arxiv.newest import newest
 
     settings = HttpSettings.from_env()
@@ -234,7 +241,7 @@ def _fetch(
     except Cancelled:
         raise
     except Unreachable as err:  # the hint sync gives when arXiv cannot be reached at all
-        hint = "" if "network up" in err.reason else " (is the network up?)"
+        hint = "" if NETWORK_HINT in err.reason else f" ({NETWORK_HINT})"
         raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}{hint}; nothing changed") from None
     except RequestFailed as err:
         raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}; nothing changed") from None

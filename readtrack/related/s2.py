@@ -38,7 +38,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from readtrack.arxiv.http import HttpSettings, PoliteSession, RequestFailed, host_of, open_session
+from readtrack.arxiv.http import (
+    NETWORK_HINT,
+    HttpSettings,
+    PoliteSession,
+    RequestFailed,
+    Unreachable,
+    host_of,
+    open_session,
+)
 from readtrack.base.errors import SyncError, UsageError
 from readtrack.catalog import arxivid
 from readtrack.related.cache import Cache
@@ -353,7 +361,8 @@ class SemanticScholar:
                 f"{self.session.waited:.0f} s waited in all). Try again in a few minutes"
                 + ("" if self.settings.key else f", or set {KEY_VARIABLE} for a rate limit of your own")
             )
-        return f"Semantic Scholar's {endpoint}: {err.reason}"
+        hint = "" if not isinstance(err, Unreachable) or NETWORK_HINT in err.reason else f"; {NETWORK_HINT}"
+        return f"Semantic Scholar's {endpoint}: {err.reason}{hint}"
 
     @property
     def requests(self) -> int:

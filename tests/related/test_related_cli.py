@@ -210,6 +210,7 @@ def test_a_network_that_is_down_is_one_line_within_three_seconds_and_writes_noth
     assert down.returncode == 1
     (line,) = down.stderr.splitlines()
     assert line.startswith("readtrack: Semantic Scholar's paper batch: cannot reach 127.0.0.1")
+    assert line.endswith("; is the network up?")  # what `sync` asks when no host answers
     assert catalog_file.read_bytes() == before
 
 

@@ -32,6 +32,7 @@ from tui_driver import (
     wait_until,
 )
 
+from readtrack.arxiv.http import NETWORK_HINT
 from readtrack.catalog import edits
 from readtrack.catalog.reader import load
 from readtrack.history import runs as history
@@ -42,7 +43,7 @@ from readtrack.tui.app import ReadtrackApp
 from readtrack.tui.screens.next_screen import NextScreen
 from readtrack.tui.screens.paper_view import PaperView
 from readtrack.tui.widgets.knobs_panel import TURNED, KnobsPanel
-from readtrack.tui.widgets.related_pane import NETWORK_HINT, RelatedList
+from readtrack.tui.widgets.related_pane import RelatedList
 
 EXPERIMENT = """
 from .config import Config

@@ -11,7 +11,7 @@ view: a widget opens no screen), ``a`` adds the highlighted paper to "To read" i
 opening a paper's view makes no request; then the references and citations are fetched in a worker thread
 (`fetch_related`, which the next screen uses too) with progress, and leaving the view sets the fetch's cancel
 event. A failure (offline, a paper Semantic Scholar does not know) is the error's one line, in the tab, with
-no empty list under it; offline, it asks what ``readtrack sync`` asks (`NETWORK_HINT`).
+no empty list under it; offline, it asks what ``readtrack sync`` asks (`readtrack.arxiv.http.NETWORK_HINT`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ T = TypeVar("T")
 SHOWN = 50  # references, citations or suggestions shown (the most cited, the best ranked)
 PLACE_WIDTH = 16  # the widest "☐ paper-id" column: the title needs the room more
 FETCHING = "Fetching references and citations from Semantic Scholar…"
-NETWORK_HINT = "is the network up?"  # what `readtrack sync` asks when it reaches no host at all
 # What the rows answer to, as help lists them (j and k move too, as everywhere).
 ROW_KEYS: list[BindingType] = [
     Binding("enter", "select", "Open", tooltip="Open the paper's view, when it is in your list"),
@@ -120,7 +119,7 @@ def fetch_related(
 def failure_line(err: ReadtrackError) -> str:
     """The error's one line; when no connection was made at all (`readtrack.arxiv.http.Unreachable`, the
     cause of the Semantic Scholar error that names what was asked), with sync's question after it."""
-    from readtrack.arxiv.http import Unreachable
+    from readtrack.arxiv.http import NETWORK_HINT, Unreachable
 
     message = str(err)
     cause = err if isinstance(err, Unreachable) else err.__cause__ or err.__context__
