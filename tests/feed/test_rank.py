@@ -1,0 +1,41 @@
+"""readtrack/feed/rank.py's own terms are scikit-learn's: its faster analyzer gives, on real arXiv abstracts,
+exactly the words and pairs of words scikit-learn's TF-IDF analyzer gives with the same stop words."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from readtrack.feed.rank import FILLER, TOKEN, Doc, _terms, rank
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "feed" / "reader-topics.jsonl.gz"
+
+
+def test_terms_are_scikit_learns_words_and_pairs() -> None:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    stop = frozenset(ENGLISH_STOP_WORDS | FILLER)
+    analyzer = TfidfVectorizer(
+        stop_words=sorted(stop), ngram_range=(1, 2), token_pattern=TOKEN
+    ).build_analyzer()
+    with gzip.open(DATA, "rt", encoding="utf-8") as lines:
+        texts = [f"{r['title']}\n{r['abstract']}" for r in map(json.loads, lines)][:300]
+    texts.append("The GPU's KV-cache: 2x faster; ÉLAN and naïve x86-64 code.")
+    assert _terms("long-context memory", stop) == _terms("long context memory", stop)
+    for text in texts:
+        assert _terms(text, stop) == analyzer(text), text[:80]
+
+
+def test_rank_says_near_what_and_why_for_every_candidate() -> None:
+    read = Doc("flash", "Tiled attention kernels in GPU shared memory for long sequences")
+    window = [
+        Doc("a", "Attention kernels tiled in shared memory: long sequences on the GPU"),
+        Doc("b", "Protein folding with equivariant graph networks"),
+    ]
+    clock: dict[str, float] = {}
+    ranked = rank([read], [], window, ["b", "a", "missing"], clock)
+    assert [r.key for r in ranked] == ["a", "b"]
+    assert ranked[0].nearest and ranked[0].nearest[0][0] == "flash"
+    assert ranked[0].words and not ranked[1].nearest
+    assert set(clock) == {"vectorize", "fit", "score"}
