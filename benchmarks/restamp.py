@@ -1,7 +1,7 @@
 """Carry a plugin's calibration over a refactor that must not change its numbers (knobs, issue 55).
 
 ``python benchmarks/restamp.py NAME [NAME ...] --base REV [--seeds 0-1] [--full-seeds 0-0] [--jobs 2]
-[--write]``
+[--rename PATTERN REPLACEMENT ...] [--write]``
 
 A calibration holds for the code it ran (``readtrack.history.calibration.fingerprint``). Moving a plugin's
 literals into its ``config.py`` changes that code but, done right, not one number it computes. This script
@@ -15,6 +15,13 @@ Only then, with ``--write``, each of the plugin's calibration records whose code
 gets today's fingerprint instead; its numbers stay as they were measured. A record of other code than
 ``REV``'s, or any number that differs, and nothing is written (exit 1). The closing note of the change names
 the command, the seeds and the result.
+
+A refactor that renames numbers (``(mean of 3 seed(s))`` → ``(mean of 3 inits)``, issue 84) gives the map
+as ``--rename PATTERN REPLACEMENT`` (a Python regular expression and its replacement, ``re.sub``; repeatable,
+applied in order): the base's names and details are renamed before they are compared with today's, so the
+same numbers must come out under the new names, and ``--write`` renames the records' numbers too. A name the
+map changes in a record must be one today's code recorded in that mode on these seeds, else nothing is
+written: the map renames only what the runs proved.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,8 +50,20 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-1", help="quick runs' seeds ('' for none)")
     parser.add_argument("--full-seeds", default="0-0", help="full runs' seeds ('' for none)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--rename",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("PATTERN", "REPLACEMENT"),
+        help="rename the base's numbers (re.sub, in order) before comparing, and the records' with --write",
+    )
     parser.add_argument("--write", action="store_true", help="re-stamp the records when all numbers agree")
     args = parser.parse_args()
+    try:
+        rules = [(re.compile(pattern), replacement) for pattern, replacement in args.rename]
+    except re.error as error:
+        parser.error(f"--rename: {error}")
     os.environ.setdefault("READTRACK_HOME", tempfile.mkdtemp(prefix="restamp-"))
     from readtrack.batch.groups import parse_seeds
     from readtrack.history import calibration
@@ -67,10 +87,12 @@ def main() -> None:
             with ThreadPoolExecutor(args.jobs) as pool:
                 numbers = list(pool.map(lambda job: train_numbers(*job), jobs))
             differ = []
+            produced: dict[str, set[str]] = {}  # mode -> the names today's code recorded
             for i, (quick, seed) in enumerate(runs):
-                before, after = numbers[2 * i], numbers[2 * i + 1]
+                before, after = renamed(numbers[2 * i], rules), numbers[2 * i + 1]
+                produced.setdefault("quick" if quick else "full", set()).update(names_of(after))
                 if not same(before, after):  # a wall-time ratio differs run to run: the base again tells
-                    again = train_numbers(base, name, quick, seed)
+                    again = renamed(train_numbers(base, name, quick, seed), rules)
                     if [m[0] for m in again["measured"]] != [m[0] for m in before["measured"]]:
                         # a stage that failed once (its status says so), or one that measures what it meets
                         differ.append(
@@ -94,10 +116,67 @@ def main() -> None:
                 failed = True
                 continue
             print(f"{name}: the same numbers as {args.base} ({what}); code {old_code} → {new_code}")
-            if args.write and old_code != new_code:
+            if args.write and (old_code != new_code or rules):
                 path = folder / calibration.FILE
-                path.write_text(path.read_text().replace(f'"{old_code}"', f'"{new_code}"'))
+                try:
+                    text = restamped(path.read_text(encoding="utf-8"), old_code, new_code, rules, produced)
+                except ValueError as error:
+                    print(f"{name}: nothing written: {error}")
+                    failed = True
+                    continue
+                path.write_text(text, encoding="utf-8")
     raise SystemExit(1 if failed else 0)
+
+
+Rules = list[tuple[re.Pattern[str], str]]
+
+
+def rename(text: str, rules: Rules) -> str:
+    """``text`` with each rule applied in turn (``re.sub``)."""
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def renamed(numbers: dict[str, Any], rules: Rules) -> dict[str, Any]:
+    """A run's numbers with their names (and the measured values' details) renamed by ``rules``."""
+    return {
+        **numbers,
+        "targets": [(rename(n, rules), *rest) for n, *rest in numbers["targets"]],
+        "measured": [(rename(n, rules), v, rename(d, rules)) for n, v, d in numbers["measured"]],
+    }
+
+
+def names_of(numbers: dict[str, Any]) -> set[str]:
+    return {t[0] for t in numbers["targets"]} | {m[0] for m in numbers["measured"]}
+
+
+def restamped(text: str, old_code: str, new_code: str, rules: Rules, produced: dict[str, set[str]]) -> str:
+    """A calibration.json's ``text`` with each record of ``old_code`` stamped ``new_code`` and its numbers
+    renamed by ``rules``. A ValueError, and nothing changed, when a name the rules change is not one of
+    ``produced`` (the names today's code recorded, by mode), or when the file is not as readtrack writes
+    it."""
+    data = json.loads(text)
+    if _dumped(data) != text:
+        raise ValueError("the file is not as readtrack writes it (json, indent 1): re-save it first")
+    for record in data["calibrations"]:
+        if record["code"] != old_code:
+            continue
+        record["code"] = new_code
+        for number in record["numbers"]:
+            new = rename(number["name"], rules)
+            if new != number["name"] and new not in produced.get(record["mode"], set()):
+                raise ValueError(
+                    f"{number['name']!r} would be renamed {new!r}, a name today's code did not record "
+                    f"in a {record['mode']} run here"
+                )
+            number["name"] = new
+    return _dumped(data)
+
+
+def _dumped(data: Any) -> str:
+    """JSON as ``readtrack.history.calibration.save`` writes it."""
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 @contextmanager

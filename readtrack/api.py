@@ -18,6 +18,8 @@ The stages (``experiment.py``): ``check(ctx)``, ``train(ctx)`` and ``bench(ctx)`
 
 The knobs (``config.py``): a frozen dataclass ``Config`` whose fields are :func:`knob` s.
 
+Words: :func:`plural` counts in words: ``plural(1, "init")`` is ``1 init``, ``plural(3, "init")`` ``3 inits``.
+
 The mistakes (``mistakes.py``): wrong solutions of an exercise, each marked with :func:`mistake`, which the
 plugin's check must catch (``readtrack check-plugin NAME`` and ``readtrack.testing`` prove it).
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from readtrack.base.atomic import atomic_write
 from readtrack.base.errors import PluginError
+from readtrack.base.words import plural
 from readtrack.plugins.declaration import STAGES, Exercise, PaperPlugin, declare, hookimpl
 from readtrack.plugins.knobs import knob
 from readtrack.plugins.records import BenchRow
@@ -51,4 +54,5 @@ __all__ = [
     "hookimpl",
     "knob",
     "mistake",
+    "plural",
 ]

@@ -270,6 +270,12 @@ def builtin_package(name: str) -> str | None:
     return package if found is not None else None
 
 
+#: Knobs renamed, former name → today's. ``seeds`` once also named, in 18 plugins, the initialisations
+#: averaged inside one run, beside the run's own seeds (``--seeds``); that knob is ``inits`` now (issue 84).
+#: ``--set seeds=3`` on such a plugin says so instead of guessing at a close name.
+RENAMED = {"seeds": "inits", "parity_seeds": "parity_inits"}
+
+
 def parse_settings(config: type | None, pairs: Sequence[str], plugin: str) -> dict[str, list[Any]]:
     """``--set KEY=VALUE[,VALUE...]`` texts as {knob: [values]}, each value checked (exit 2 naming the
     allowed range, or the closest knob names for an unknown one). A knob set twice is an error."""
@@ -282,6 +288,12 @@ def parse_settings(config: type | None, pairs: Sequence[str], plugin: str) -> di
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--set {pair}: give KEY=VALUE (`readtrack knobs {plugin}` lists the knobs)")
+        if key not in knobs and RENAMED.get(key) in knobs:
+            new = RENAMED[key]
+            raise UsageError(
+                f"--set {pair}: {plugin}'s knob {key!r} is now {new!r} ({knobs[new].help}; a run's own seeds "
+                f"are --seeds); did you mean --set {new}={text}?"
+            )
         if key not in knobs:
             close = difflib.get_close_matches(key, list(knobs), n=3, cutoff=0.5)
             hint = f"did you mean {' or '.join(close)}?" if close else f"{plugin}'s knobs: {', '.join(knobs)}"
