@@ -39,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from readtrack.base.words import plural  # noqa: E402
 from readtrack.catalog.keys import title_key  # noqa: E402
 from readtrack.catalog.reader import load  # noqa: E402
 from readtrack.feed.rank import Doc, rank  # noqa: E402
@@ -294,7 +295,9 @@ SCORERS: dict[str, Scorer] = {
 
 def print_table(title: str, tallies: dict[str, Tally], cases: int) -> None:
     first = next(iter(tallies.values()))
-    print(f"\n{title}: {cases} cases, {first.positives} later reads among {first.others} other papers")
+    print(
+        f"\n{title}: {plural(cases, 'case')}, {first.positives} later reads among {first.others} other papers"
+    )
     print(f"| {'ranker':<32} | {'ROC AUC':>13} | {'precision@10':>13} |")
     print(f"|{'-' * 34}|{'-' * 14}:|{'-' * 14}:|")
     for name, tally in tallies.items():
