@@ -190,12 +190,15 @@ def test_seeds_that_all_pass_exit_0_and_json_reports_the_spread(seed_dependent: 
     assert target["n_passed"] == 3 and target["holds"] is True
     low, high = target["ci95"]
     assert low < target["mean"] < high
+    timed = {"announced_s": None, "taken_s": events[-1].get("taken_s")}  # nothing recorded to announce from
     assert events[-1] == {
         "type": "batch",
         "status": "passed",
         "exit_code": 0,
         "plugins": [{"plugin": "lucky", "status": "passed"}],
+        **timed,
     }
+    assert isinstance(timed["taken_s"], float) and timed["taken_s"] > 0
     listed = json.loads(run_cli("history", "lucky", "--json").stdout)
     assert len(listed) == 1 and listed[0]["seeds"] == [0, 1, 4] and len(listed[0]["runs"]) == 3
 
