@@ -9,7 +9,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.records import NOISE_LIMIT, RunRecord
@@ -19,9 +19,24 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.text import Text
 
-    from readtrack.render.pictures import _Drawn
-
 Entry = RunRecord | GroupRecord
+
+
+class Drawn(Protocol):
+    """What the bench panel reads of the picture's entries (`readtrack.render.pictures._Drawn`)."""
+
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def colours(self) -> list[str]: ...
+    @property
+    def knobs(self) -> list[str]: ...
+    @property
+    def per(self) -> str: ...
+
+
 _NOISY = "#b0400b"
 
 
@@ -91,7 +106,7 @@ def _time_unit(seconds: float) -> tuple[str, float]:
     return ("ms", 1e3) if seconds < 1 else ("s", 1.0)
 
 
-def draw_bench(ax: Axes, drawn: _Drawn, benched: Sequence[int], once: bool = False) -> Text:
+def draw_bench(ax: Axes, drawn: Drawn, benched: Sequence[int], once: bool = False) -> Text:
     """A bar per variant and entry (the entries of a variant side by side in their colours), whiskers the
     interquartile range, the baseline hatched, noisy rows named; every entry's bench, each bar's id
     ``bench-ENTRY-ROW`` and each entry's whiskers ``bench-spread-ENTRY``."""
@@ -130,7 +145,7 @@ def _bench_entry(
     ax: Axes,
     rows: list[_Bar],
     i: int,
-    drawn: _Drawn,
+    drawn: Drawn,
     variants: list[str],
     slot: tuple[int, int],
     unit: tuple[str, float],

@@ -189,8 +189,8 @@ EDIT = START | _modules(
 SHOW = READ | _modules("base.store catalog.metadata catalog.pdfcache catalog.stored render.details")
 # the newest runs of a paper's plugins
 RUNS = _modules(
-    "base.store history history.comparison history.runs history.spread plugins.knobs plugins.markers "
-    "plugins.records"
+    "base.store history history.comparison history.run_times history.runs history.spread plugins.knobs "
+    "plugins.markers plugins.records"
 )
 SEARCH = READ | _modules(
     "arxiv arxiv.pdftext base.store catalog.metadata catalog.pdfcache render.search search search.edits "
