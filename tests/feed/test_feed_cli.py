@@ -10,15 +10,12 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from cli_runner import run_cli
-from fakearxiv import FakeArxiv, FakePaper, serving
+from fakearxiv import FakeArxiv, FakePaper
 
-from readtrack.catalog import metadata
 from readtrack.catalog.metadata import ArxivRecord
 from readtrack.feed.core import window_start
 
@@ -193,20 +190,6 @@ HAND = [
     ),
 ]
 HELD = {"2604.00003", "2604.00004", "2604.00005"}
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxiv]:
-    with serving(monkeypatch, auto=False) as fake:
-        fake.add(*HAND, *real_entries())
-        yield fake
-
-
-@pytest.fixture
-def reader(catalog_file: Path) -> Path:
-    catalog_file.write_text(LIST, encoding="utf-8")
-    metadata.save(SYNCED)
-    return catalog_file
 
 
 def feed(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -13,31 +13,14 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
 from fakearxiv import FakeArxiv, FakePaper, serving
-from test_feed_cli import HAND, LIST, NOTHING_READ, SYNCED, feed, real_entries, rows_of, stamp
+from test_feed_cli import HAND, NOTHING_READ, feed, real_entries, rows_of, stamp
 from test_reliability import tmpfs  # noqa: F401 (a fixture: a file system of its own, to make read-only)
-
-from readtrack.catalog import metadata
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxiv]:
-    with serving(monkeypatch, auto=False) as fake:
-        fake.add(*HAND, *real_entries())
-        yield fake
-
-
-@pytest.fixture
-def reader(catalog_file: Path) -> Path:
-    catalog_file.write_text(LIST, encoding="utf-8")
-    metadata.save(SYNCED)
-    return catalog_file
 
 
 def one_line(result: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
