@@ -2,12 +2,12 @@
 curriculum-learning --set KEY=VALUE``).
 
 The defaults are the calibrated experiment: (1) a one-layer transformer on Markov-chain text, 1500 Adam steps
-from 1e-2 with cosine decay to 0 (quick: 200 at a constant 1e-2), on 5 paired inner seeds (2 quick),
-competence-based sampling by unigram rarity from c0 = 0.01 against random order; (2) parity of 20 bits (12
-quick) with a GRU(32), 1000 steps (500 quick) on 2 seeds (1 quick), lengths paced by mastery against the full
-length from the start. Turn one and the run reports its targets without asserting them. ``curriculum`` is the
-ablation switch: false trains the curriculum arms as their baselines (random order; parity at full length
-from the start), the idea removed.
+from 1e-2 with cosine decay to 0 (quick: 200 at a constant 1e-2), from 5 paired initialisations (``inits``;
+2 quick), competence-based sampling by unigram rarity from c0 = 0.01 against random order; (2) parity of 20
+bits (12 quick) with a GRU(32), 1000 steps (500 quick) from 2 initialisations (``parity_inits``; 1 quick),
+lengths paced by mastery against the full length from the start. Turn one and the run reports its targets
+without asserting them. ``curriculum`` is the ablation switch: false trains the curriculum arms as their
+baselines (random order; parity at full length from the start), the idea removed.
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ class Config:
         quick=False,
         help="the LM's rate decays from lr to 0 by a cosine; false (quick): constant, 200 steps are too few",
     )
-    seeds: int = knob(
-        5, quick=2, low=2, high=50, help="LM initialisations per order inside one run (the gain's spread)"
+    inits: int = knob(
+        5,
+        quick=2,
+        low=2,
+        high=50,
+        help="initialisations averaged inside one run: LM initialisations per order (the gain's spread)",
     )
     c0: float = knob(
         0.01,
@@ -49,5 +53,7 @@ class Config:
     )
     bits: int = knob(20, quick=12, low=2, high=64, help="parity's string length: the task's difficulty")
     parity_steps: int = knob(1000, quick=500, low=1, high=100_000, help="parity's Adam steps of 64 strings")
-    parity_seeds: int = knob(2, quick=1, low=1, high=20, help="parity's seeds inside one run, each both arms")
+    parity_inits: int = knob(
+        2, quick=1, low=1, high=20, help="parity's initialisations inside one run, each both arms"
+    )
     hidden: int = knob(32, low=1, high=1024, help="the parity GRU's hidden units")

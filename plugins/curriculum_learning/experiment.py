@@ -28,7 +28,7 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 
-from readtrack.api import RunContext
+from readtrack.api import RunContext, plural
 from readtrack.plugin_kit.tasks import MarkovText
 from readtrack.plugin_kit.transformer import TinyTransformer
 
@@ -159,9 +159,9 @@ def cosine_rate(lr: float, t: int, steps: int) -> float:
 
 def gain_upper_bound(gain: list[float]) -> float:
     """The upper end of the curriculum's gain's confidence interval, mean + 2 standard errors over the paired
-    inner seeds (random − curriculum held-out loss; > 0: the curriculum helps). "No reliable gain" is this
+    inits (random − curriculum held-out loss; > 0: the curriculum helps). "No reliable gain" is this
     bound below a gain worth having (``NO_GAIN``): the data rule out any gain that large, not merely fail
-    to show one. Unlike mean / standard error, its spread over runs does not grow with the inner seeds."""
+    to show one. Unlike mean / standard error, its spread over runs does not grow with the inits."""
     return statistics.mean(gain) + 2 * statistics.stdev(gain) / math.sqrt(len(gain))
 
 
@@ -220,26 +220,26 @@ def _parity(ctx: RunContext, cfg: Config, seed: int, curriculum: bool) -> tuple[
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = range(cfg.seeds)
+    inits = range(cfg.inits)
     text = MarkovText.make(ctx.seed, vocab=VOCAB, length=N, device=ctx.device)
     rarity = unigram_rarity(text.pool, VOCAB)
     gaps = {}
     for curriculum in (True, False):
-        gaps[curriculum] = [_lm(ctx, cfg, text, rarity, ctx.seed + s, curriculum) for s in seeds]
+        gaps[curriculum] = [_lm(ctx, cfg, text, rarity, ctx.seed + s, curriculum) for s in inits]
         ctx.progress(1 + int(not curriculum), 4)
     gain = [r - c for c, r in zip(gaps[True], gaps[False], strict=True)]  # random − curriculum: > 0 helps
     mean, spread = statistics.mean(gain), statistics.stdev(gain)
     for curriculum in (True, False):
         name = "competence curriculum" if curriculum else "random order"
         ctx.measured(
-            f"LM held-out loss − the chain's, {name} (nats, mean of {len(seeds)} seeds)",
+            f"LM held-out loss − the chain's, {name} (nats, mean of {plural(len(inits), 'init')})",
             statistics.mean(gaps[curriculum]),
-            "per seed " + ", ".join(f"{v:.3f}" for v in gaps[curriculum]),
+            "per init " + ", ".join(f"{v:.3f}" for v in gaps[curriculum]),
         )
     ctx.measured(
-        "LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)",
+        "LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over inits)",
         mean,
-        f"standard deviation over {len(seeds)} seeds {spread:.3f}; per seed "
+        f"standard deviation over {plural(len(inits), 'init')} {spread:.3f}; per init "
         + ", ".join(f"{v:+.3f}" for v in gain),
     )
     removed = "" if cfg.curriculum else "; curriculum=false: the curriculum arms train as the baselines"
@@ -252,11 +252,11 @@ def train(ctx: RunContext) -> None:
     bound = gain_upper_bound(gain)
     no_gain = "LM: no reliable gain from the curriculum (Campos 2021): mean gain + 2 standard errors (nats)"
     no_gain_detail = (
-        f"gain {mean:+.4f} ± {spread / math.sqrt(len(seeds)):.4f} nats (standard error, {len(seeds)} paired "
-        f"seeds); a gain worth having: {NO_GAIN} nats, 2 % perplexity{removed}"
+        f"gain {mean:+.4f} ± {spread / math.sqrt(len(inits)):.4f} nats (standard error, {len(inits)} paired "
+        f"inits); a gain worth having: {NO_GAIN} nats, 2 % perplexity{removed}"
     )
     if ctx.quick:
-        # A smoke test at this size (200 steps, 2 inner seeds): the page quotes its spread over seeds from the
+        # A smoke test at this size (200 steps, 2 inits): the page quotes its spread over inits from the
         # calibration. The full run carries the LM's claims.
         ctx.measured(learnt, max(statistics.mean(v) for v in gaps.values()), learnt_detail)
         ctx.measured(no_gain, bound, no_gain_detail)
@@ -269,16 +269,16 @@ def train(ctx: RunContext) -> None:
             detail=learnt_detail,
         )
         ctx.target(no_gain, bound, NO_GAIN, higher_is_better=False, detail=no_gain_detail)
-        se = spread / math.sqrt(len(seeds))
-        ctx.measured(  # the statistic this target had before: its spread over runs grows with the inner seeds
+        se = spread / math.sqrt(len(inits))
+        ctx.measured(  # the statistic this target had before: its spread over runs grows with the inits
             "LM: the curriculum's mean gain / its standard error (the earlier statistic, ≤ 2)",
             mean / se if se > 0 else 0.0,  # se = 0: the same arm twice (curriculum=false), no gain at all
-            f"{len(seeds)} paired seeds",
+            f"{len(inits)} paired inits",
         )
 
-    bits, p_steps, p_seeds = cfg.bits, cfg.parity_steps, range(cfg.parity_seeds)
+    bits, p_steps, p_inits = cfg.bits, cfg.parity_steps, range(cfg.parity_inits)
     acc: dict[bool, list[float]] = {True: [], False: []}
-    for offset in p_seeds:
+    for offset in p_inits:
         seed = ctx.seed + offset  # the seed the run really used (the label once said the offset)
         for curriculum in (True, False):
             a, reached = _parity(ctx, cfg, seed, curriculum)
@@ -290,16 +290,16 @@ def train(ctx: RunContext) -> None:
                 a,
                 f"seed {seed}{reached_at}",
             )
-        ctx.progress(2 + len(acc[True]) / len(p_seeds) * 2, 4)
+        ctx.progress(2 + len(acc[True]) / len(p_inits) * 2, 4)
     ctx.target(
-        f"parity of {bits} bits with lengths 2 → {bits} paced by mastery: worst accuracy over seeds",
+        f"parity of {bits} bits with lengths 2 → {bits} paced by mastery: worst accuracy over inits",
         min(acc[True]),
         0.95,
         detail=f"GRU({cfg.hidden}), {p_steps} Adam steps of 64 strings; fresh {bits}-bit strings, chance 0.5"
         + removed,
     )
     ctx.target(
-        f"parity of {bits} bits trained on {bits} bits from the start: best accuracy over seeds",
+        f"parity of {bits} bits trained on {bits} bits from the start: best accuracy over inits",
         max(acc[False]),
         0.6,
         higher_is_better=False,

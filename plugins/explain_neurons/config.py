@@ -21,7 +21,13 @@ class Config:
         help="what is scored: the explanation's simulation, or the same shuffled over the held-out tokens",
         paper="explanation",
     )
-    seeds: int = knob(4, quick=1, low=1, high=20, help="models planted per run, each from its own seed")
+    inits: int = knob(
+        4,
+        quick=1,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run: models planted, each from its own seed",
+    )
     texts: int = knob(
         1000,
         quick=300,

@@ -21,7 +21,7 @@ from functools import partial
 
 import torch
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 
 from .config import Config
 from .model import (
@@ -216,12 +216,12 @@ def _pipeline(seed: int, device: str | torch.device, cfg: Config) -> dict[str, l
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = range(ctx.seed, ctx.seed + cfg.seeds)
+    init_seeds = range(ctx.seed, ctx.seed + cfg.inits)
     all_groups: dict[str, list[tuple[bool, float]]] = {"planted": [], "polysemantic": [], "random": []}
-    for i, seed in enumerate(seeds):
+    for i, seed in enumerate(init_seeds):
         for k, v in _pipeline(seed, ctx.device, cfg).items():
             all_groups[k] += v
-        ctx.progress(i + 1, len(seeds))
+        ctx.progress(i + 1, len(init_seeds))
     shuffled = "; simulations shuffled over the held-out tokens" if cfg.simulator == "shuffled" else ""
     recovered = sum(r for r, _ in all_groups["planted"]) / len(all_groups["planted"])
     mean = {k: sum(s for _, s in v) / len(v) for k, v in all_groups.items()}
@@ -235,8 +235,8 @@ def train(ctx: RunContext) -> None:
         "planted neurons whose best-scoring explanation is the planted one (fraction)",
         recovered,
         0.8,
-        detail=f"{len(all_groups['planted'])} neurons over {len(seeds)} seed(s), 5 kinds of feature"
-        + shuffled,
+        detail=f"{len(all_groups['planted'])} neurons over {plural(len(init_seeds), 'init')}, "
+        f"5 kinds of feature{shuffled}",
     )
     ctx.target(
         "mean score, planted − random neurons",

@@ -38,4 +38,10 @@ class Config:
     modes: int = knob(
         8, low=1, high=64, help="Gaussians on the ring of radius 2 (σ 0.02): the modes G must cover"
     )
-    seeds: int = knob(3, quick=1, low=1, high=20, help="training seeds inside one run (both arms on each)")
+    inits: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run: trainings, both arms on each",
+    )

@@ -187,11 +187,11 @@ def _gradient_norm(model: GAN, loss: torch.Tensor) -> float:
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    init_seeds = [ctx.seed + i for i in range(cfg.inits)]
     rates = LR if cfg.lr == 0 else {variant: cfg.lr for variant in LR}
     _start_gradients(ctx, cfg)
     coverage: dict[str, list[tuple[int, float]]] = {variant: [] for variant in LR}
-    for seed in seeds:
+    for seed in init_seeds:
         for variant, lr in rates.items():
             saturating = (cfg.loss if variant == "non-saturating" else variant) == "saturating"
             torch.manual_seed(seed)
@@ -230,8 +230,8 @@ def train(ctx: RunContext) -> None:
             )
             if seed == ctx.seed:
                 ctx.log(f"samples, {variant} ({modes}/{cfg.modes} modes):\n{_ring_art(samples)}")
-            ctx.progress(sum(len(c) for c in coverage.values()), 2 * len(seeds))
-    detail = f"{cfg.steps} steps of {cfg.batch}, 2000 samples, seeds {seeds[0]}–{seeds[-1]}"
+            ctx.progress(sum(len(c) for c in coverage.values()), 2 * len(init_seeds))
+    detail = f"{cfg.steps} steps of {cfg.batch}, 2000 samples, seeds {init_seeds[0]}–{init_seeds[-1]}"
     if cfg.loss != "non-saturating":
         detail += f", loss={cfg.loss} in the non-saturating arm"
     for (

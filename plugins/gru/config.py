@@ -38,6 +38,6 @@ class Config:
         high=1000,
         help="sequence length T of the adding problem, the lag to bridge (the difficulty)",
     )
-    seeds: int = knob(
-        3, quick=1, low=1, high=20, help="initialisations (and batch streams) averaged inside one run"
+    inits: int = knob(
+        3, quick=1, low=1, high=20, help="initialisations averaged inside one run (and batch streams)"
     )

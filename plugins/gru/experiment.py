@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 from readtrack.plugin_kit.recurrent import (
     SOLVED,
     LastStep,
@@ -161,7 +161,7 @@ def train(ctx: RunContext) -> None:
     kinds = ("GRU", "LSTM", "RNN")
     # The quick run: one seed at QUICK_LR. The full run: every rate of the grid on seeds s, s + 1, s + 2,
     # each model at the rate with the lowest mean MSE on validation sequences (never the test ones).
-    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    init_seeds = [ctx.seed + i for i in range(cfg.inits)]
     scored: dict[str, list[Scored]] = {}
     lr = {kind: cfg.lr for kind in QUICK_LR} if cfg.lr else dict(QUICK_LR)
     for kind in kinds:
@@ -169,11 +169,12 @@ def train(ctx: RunContext) -> None:
         for rate in [lr[kind]] if ctx.quick or cfg.lr else LR_GRID:
             label = f"{kind}, lr {rate:g}"
             runs[rate] = [
-                fit(model=make_model(kind, s, ctx.device, cfg), lr=rate, label=label, seed=s) for s in seeds
+                fit(model=make_model(kind, s, ctx.device, cfg), lr=rate, label=label, seed=s)
+                for s in init_seeds
             ]
             if not (ctx.quick or cfg.lr):
                 ctx.measured(
-                    f"{kind}, lr {rate:g}: mean validation MSE ({len(seeds)} seeds)",
+                    f"{kind}, lr {rate:g}: mean validation MSE ({plural(len(init_seeds), 'init')})",
                     mean(runs[rate], "validation"),
                     "steps "
                     + ", ".join(str(r.solved_at) for r in runs[rate])
@@ -184,7 +185,7 @@ def train(ctx: RunContext) -> None:
         scored[kind] = runs[lr[kind]]
         ctx.progress(len(scored), len(kinds))
     # s, s + 1, …: a name alike on every seed
-    of = "" if len(seeds) == 1 else f", mean of {len(seeds)} seeds"
+    of = "" if len(init_seeds) == 1 else f", mean of {plural(len(init_seeds), 'init')}"
     for kind in kinds:
         ctx.measured(
             f"{kind}: steps to solve{of}",  # names are the same on every seed: the picked rates in details
@@ -229,7 +230,7 @@ def train(ctx: RunContext) -> None:
         CARRIED,
         higher_is_better=False,
         detail=f"lr {lr['RNN']:g}; near value b = {mean(scored['RNN'], 'near'):.2f}: the tanh unit drops it",
-        asserted=len(seeds) > 1,
+        asserted=len(init_seeds) > 1,
     )
     ctx.measured(
         f"nn.RNN: test MSE, same batches{of}",

@@ -34,6 +34,6 @@ class Config:
         help="Adam's rate for every network",
         means={0.0: "each its best of the grid on the validation split"},
     )
-    seeds: int = knob(
-        8, quick=3, low=1, high=32, help="initialisations (each its own task draw) averaged in one run"
+    inits: int = knob(
+        8, quick=3, low=1, high=32, help="initialisations averaged inside one run (each its own task draw)"
     )

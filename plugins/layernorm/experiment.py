@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.api import RunContext
+from readtrack.api import RunContext, plural
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.tasks import teacher_classes
@@ -150,19 +150,21 @@ def _train_one(ctx: RunContext, cfg: Config, seed: int, normalise: bool, lr: flo
 
 
 def _arm(
-    ctx: RunContext, cfg: Config, seeds: list[int], normalise: bool, scale: float
+    ctx: RunContext, cfg: Config, init_seeds: list[int], normalise: bool, scale: float
 ) -> tuple[float, list[_Run]]:
-    """One network trained from each of ``seeds`` at its best rate of the grid, chosen on the validation
+    """One network trained from each of ``init_seeds`` at its best rate of the grid, chosen on the validation
     loss of the first seed (the others train at that rate only, which keeps the quick run quick)."""
     label = "LayerNorm" if normalise else "no normalisation"
     rates = (QUICK_RATES if ctx.quick else RATES) if cfg.lr == 0 else (cfg.lr,)
-    first = {lr: _train_one(ctx, cfg, seeds[0], normalise, lr, scale) for lr in rates}
+    first = {lr: _train_one(ctx, cfg, init_seeds[0], normalise, lr, scale) for lr in rates}
     best = min(first, key=lambda lr: first[lr].validation)
     ctx.log(
-        f"inputs ×{scale:g}, {label}: validation losses of seed {seeds[0]} "
+        f"inputs ×{scale:g}, {label}: validation losses of seed {init_seeds[0]} "
         + ", ".join(f"lr {lr:g} {r.validation:.3f}" for lr, r in first.items())
     )
-    return best, [first[best]] + [_train_one(ctx, cfg, seed, normalise, best, scale) for seed in seeds[1:]]
+    return best, [first[best]] + [
+        _train_one(ctx, cfg, seed, normalise, best, scale) for seed in init_seeds[1:]
+    ]
 
 
 def _steps_to(losses: list[list[float]], level: float) -> float:
@@ -175,35 +177,36 @@ def _steps_to(losses: list[list[float]], level: float) -> float:
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = [SEED_STRIDE * ctx.seed + i for i in range(cfg.seeds)]  # disjoint between runs
+    init_seeds = [SEED_STRIDE * ctx.seed + i for i in range(cfg.inits)]  # disjoint between runs
+    inits = plural(len(init_seeds), "init")
     scales = (cfg.input_scale,) if ctx.quick or cfg.input_scale == 1 else (cfg.input_scale, 1.0)
     rates = (QUICK_RATES if ctx.quick else RATES) if cfg.lr == 0 else (cfg.lr,)
     grid = ", ".join(f"{r:g}" for r in rates)
     test: dict[tuple[str, float], float] = {}
     for done, (scale, normalise) in enumerate(itertools.product(scales, (True, False))):
         label = "LayerNorm" if normalise else "no normalisation"
-        lr, runs = _arm(ctx, cfg, seeds, normalise, scale)
+        lr, runs = _arm(ctx, cfg, init_seeds, normalise, scale)
         test[label, scale] = statistics.mean(r.test for r in runs)
         for step, values in enumerate(zip(*(r.losses for r in runs), strict=True)):
             name = f"training loss, inputs ×{scale:g}: {label} (lr {lr:g})"
             ctx.metric(name, step, statistics.mean(values))
         ctx.measured(
-            f"inputs ×{scale:g}, {label}: test loss (mean of {len(seeds)} seed(s))",
+            f"inputs ×{scale:g}, {label}: test loss (mean of {inits})",
             test[label, scale],
-            f"lr {lr:g}, the best of {grid} on seed {seeds[0]}'s validation split; "
-            f"per seed {', '.join(f'{r.test:.3f}' for r in runs)}",
+            f"lr {lr:g}, the best of {grid} on seed {init_seeds[0]}'s validation split; "
+            f"per init {', '.join(f'{r.test:.3f}' for r in runs)}",
         )
         if scale == 1.0:
             ctx.measured(
                 f"inputs ×1, {label}: steps to a training loss of 0.5",
                 _steps_to([r.losses for r in runs], 0.5),
-                f"mean over {len(seeds)} seeds of each step's fresh-batch loss, over the last 10 steps",
+                f"mean over {inits} of each step's fresh-batch loss, over the last 10 steps",
             )
         ctx.progress(done + 1, 2 * len(scales))
 
     bad = cfg.input_scale
     plain, normed = test["no normalisation", bad], test["LayerNorm", bad]
-    setup = f"{len(seeds)} seed(s), {cfg.steps} Adam steps, {cfg.depth} He-initialised layers of {cfg.width}"
+    setup = f"{inits}, {cfg.steps} Adam steps, {cfg.depth} He-initialised layers of {cfg.width}"
     setup += "" if cfg.norm == "layer" else f", norm={cfg.norm} in LayerNorm's place"
     ctx.target(
         f"inputs ×{bad:g}: test loss without / with LayerNorm, each at its best lr",

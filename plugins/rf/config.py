@@ -32,7 +32,13 @@ class Config:
         means={0.0: "each its best of 0.3, 1, 3, 10 (quick 0.3, 1), validated"},
     )
     batch: int = knob(16, low=1, high=4096, help="episodes per update")
-    seeds: int = knob(4, quick=2, low=1, high=20, help="policies trained (and validation seeds) per arm")
+    inits: int = knob(
+        4,
+        quick=2,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run: policies trained (and validation seeds) per arm",
+    )
     states: int = knob(6, low=2, high=50, help="the chain's length: the trap at the left end, 1 at the right")
     horizon: int = knob(
         8, low=1, high=10, help="steps per episode (≤ 10: the variances enumerate every trajectory)"

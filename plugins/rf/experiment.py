@@ -31,7 +31,7 @@ import math
 
 import torch
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 
 from .config import Config
 from .model import MDP, exact_return, optimal_return, policy, reinforce, rollout, variance_minimising_baseline
@@ -233,7 +233,7 @@ def train(ctx: RunContext) -> None:
     )
     uniform = torch.zeros(cfg.horizon, cfg.states, 2, dtype=torch.float64, device=ctx.device)
     ctx.measured("return of the uniform policy θ = 0", exact_return(uniform, mdp).item(), "exact")
-    updates, seeds = cfg.steps, cfg.seeds
+    updates, inits = cfg.steps, cfg.inits
     lrs = ((0.3, 1.0) if ctx.quick else (0.3, 1.0, 3.0, 10.0)) if cfg.lr == 0 else (cfg.lr,)
     dropped = "" if cfg.baseline else "; baseline=false: every baseline dropped from the estimator"
     best: dict[bool, tuple[float, float, list[torch.Tensor], list[torch.Tensor]]] = {}
@@ -245,9 +245,9 @@ def train(ctx: RunContext) -> None:
                 exact_return(
                     _learn(ctx, mdp, lr, subtract, VALIDATION_SEED + ctx.seed + i, updates, cfg.batch)[0], mdp
                 ).item()
-                for i in range(seeds)
+                for i in range(inits)
             )
-            / seeds
+            / inits
             / J_star
             for lr in lrs
         }
@@ -257,15 +257,16 @@ def train(ctx: RunContext) -> None:
             f"{arm} baseline, validation seeds: "
             + ", ".join(f"lr {r}: {v:.3f} of J*" for r, v in validation.items())
         )
-        runs = [_learn(ctx, mdp, lr, subtract, ctx.seed + i, updates, cfg.batch) for i in range(seeds)]
-        frac = sum(exact_return(th, mdp).item() for th, _ in runs) / seeds / J_star
+        runs = [_learn(ctx, mdp, lr, subtract, ctx.seed + i, updates, cfg.batch) for i in range(inits)]
+        frac = sum(exact_return(th, mdp).item() for th, _ in runs) / inits / J_star
         best[use_baseline] = (lr, frac, [h for _, h in runs], [th for th, _ in runs])
     for use_baseline, (lr, frac, _, _) in best.items():
         ctx.measured(
             f"return / J* after {updates} updates of {cfg.batch} episodes, "
             f"{'with' if use_baseline else 'no'} baseline",
             frac,
-            f"lr {lr}, the best of {lrs} on {seeds} validation seeds; mean of {seeds} seeds",
+            f"lr {lr}, the best of {lrs} on {plural(inits, 'validation seed')}; "
+            f"mean of {plural(inits, 'init')}",
         )
     ctx.target(
         "REINFORCE with a baseline: exact return of the learnt policy / optimum",

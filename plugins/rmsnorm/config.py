@@ -34,4 +34,4 @@ class Config:
         help="Adam's rate for every network",
         means={0.0: "each its best of 3e-3, 1e-2, 3e-2 on the validation split"},
     )
-    seeds: int = knob(3, quick=1, low=1, high=20, help="initialisations averaged inside one run")
+    inits: int = knob(3, quick=1, low=1, high=20, help="initialisations averaged inside one run")

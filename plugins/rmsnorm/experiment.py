@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.api import RunContext
+from readtrack.api import RunContext, plural
 from readtrack.plugin_kit.checks import compare_modules
 from readtrack.plugin_kit.models import deep_mlp
 from readtrack.plugin_kit.tasks import teacher_classes
@@ -134,12 +134,13 @@ def _losses(
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    init_seeds = [ctx.seed + i for i in range(cfg.inits)]
+    inits = plural(len(init_seeds), "init")
     rates = RATES if cfg.lr == 0 else (cfg.lr,)
     test: dict[str, list[float]] = {}
     seconds: dict[str, float] = {}
     for done, label in enumerate(NORMS):
-        tried = {lr: [_losses(ctx, cfg, seed, label, lr) for seed in seeds] for lr in rates}
+        tried = {lr: [_losses(ctx, cfg, seed, label, lr) for seed in init_seeds] for lr in rates}
         # the network under test by what normalises it: norm=layer's arm is no RMSNorm, whatever its column
         arm = f"norm={cfg.norm} in RMSNorm's place" if label == "RMSNorm" and cfg.norm != "rms" else label
         for lr, runs in tried.items():
@@ -150,15 +151,15 @@ def train(ctx: RunContext) -> None:
         for step, values in enumerate(zip(*(r[3] for r in tried[best]), strict=True)):
             ctx.metric(f"training loss: {label} (its best lr)", step, statistics.mean(values))
         picked = f"lr {best:g}, the best of {', '.join(f'{r:g}' for r in rates)} on the validation split"
-        per_seed = f"per seed {', '.join(f'{v:.3f}' for v in test[label])}"
+        per_init = f"per init {', '.join(f'{v:.3f}' for v in test[label])}"
         ctx.measured(
-            f"{label}: test loss (mean of {len(seeds)} seed(s))",
+            f"{label}: test loss (mean of {inits})",
             statistics.mean(test[label]),
-            f"{'' if arm == label else arm + '; '}{picked}; {per_seed}",
+            f"{'' if arm == label else arm + '; '}{picked}; {per_init}",
         )
         ctx.progress(done + 1, len(NORMS))
     rms, ln, plain = (statistics.mean(test[k]) for k in NORMS)
-    setup = f"{len(seeds)} seed(s), {cfg.steps} Adam steps, {cfg.depth} He-initialised layers of {cfg.width}"
+    setup = f"{inits}, {cfg.steps} Adam steps, {cfg.depth} He-initialised layers of {cfg.width}"
     setup += f", inputs ×{cfg.input_scale:g}" + (
         "" if cfg.norm == "rms" else f", norm={cfg.norm} in RMSNorm's place"
     )

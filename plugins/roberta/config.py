@@ -48,8 +48,8 @@ class Config:
         means={0.0: "each its best of 3e-3, 1e-2 by validation loss (quick: 1e-2)"},
         paper="1e-4 with warm-up and linear decay (BERT-base's, table 1)",
     )
-    seeds: int = knob(
-        5, quick=1, low=1, high=20, help="initialisations (each with its own data) averaged inside one run"
+    inits: int = knob(
+        5, quick=1, low=1, high=20, help="initialisations averaged inside one run (each with its own data)"
     )
     hidden: int = knob(
         32,

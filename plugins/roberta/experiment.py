@@ -28,7 +28,7 @@ from functools import partial
 
 import torch
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 from readtrack.plugin_kit.mlm import IGNORE, ceiling, mask_tokens, masked_accuracy, mlm_loss, right_copy_batch
 from readtrack.plugin_kit.transformer import Block, TinyTransformer
 
@@ -235,7 +235,7 @@ def _train_one(
 
 
 def _compare(
-    ctx: RunContext, cfg: Config, size: int, seeds: list[int], grid: tuple[float, ...], held_out: HeldOut
+    ctx: RunContext, cfg: Config, size: int, init_seeds: list[int], grid: tuple[float, ...], held_out: HeldOut
 ) -> dict[str, tuple[float, list[Run]]]:
     """Static and dynamic on a fixed set of ``size`` sequences per seed (the same data and initial weights for
     both); for each schedule, the learning rate of the grid with the lowest mean validation loss, and its
@@ -244,7 +244,7 @@ def _compare(
     for kind in ("static", "dynamic"):
         runs: dict[float, list[Run]] = {}
         for lr in grid:
-            for seed in seeds:
+            for seed in init_seeds:
                 data = right_copy_batch(
                     size, N, torch.Generator().manual_seed(seed), vocab=VOCAB, device=ctx.device
                 )
@@ -260,7 +260,7 @@ def _mean(values: list[float]) -> float:
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    init_seeds = [ctx.seed + i for i in range(cfg.inits)]
     grid = (QUICK_LR,) if ctx.quick else LR_GRID
     grid = grid if cfg.lr == 0 else (cfg.lr,)
     held_out = {}
@@ -274,9 +274,9 @@ def train(ctx: RunContext) -> None:
         ceiling(VOCAB, sees_partner=True),
         f"position 0 has no partner: {ceiling(VOCAB, sees_partner=False):.4f} there",
     )
-    best = _compare(ctx, cfg, cfg.train_set, seeds, grid, held_out)
+    best = _compare(ctx, cfg, cfg.train_set, init_seeds, grid, held_out)
     ctx.progress(1, 1 if ctx.quick else 2)
-    setup = f"{cfg.train_set} sequences, {cfg.steps} epochs, {len(seeds)} seed(s)"
+    setup = f"{cfg.train_set} sequences, {cfg.steps} epochs, {plural(len(init_seeds), 'init')}"
     setup += "" if cfg.masking == "dynamic" else ", masking=static in dynamic's place"
     for kind, (lr, runs) in best.items():
         ctx.measured(
@@ -288,30 +288,30 @@ def train(ctx: RunContext) -> None:
     static, dynamic = best["static"][1], best["dynamic"][1]
     loss_gaps = [s["test loss"] - d["test loss"] for s, d in zip(static, dynamic, strict=True)]
     accuracy_gaps = [d["test"] - s["test"] for s, d in zip(static, dynamic, strict=True)]
-    per_seed = "per seed: " + ", ".join(f"{gap:+.3f}" for gap in loss_gaps)
+    per_init = "per init: " + ", ".join(f"{gap:+.3f}" for gap in loss_gaps)
     # 0.01 nats: dynamic's held-out perplexity at least 1% below static's; two identical arms give exactly 0
     ctx.target(
-        f"static − dynamic held-out masked-LM loss (nats), mean over {len(seeds)} seed(s)",
+        f"static − dynamic held-out masked-LM loss (nats), mean of {plural(len(init_seeds), 'init')}",
         _mean(loss_gaps),
         LOSS_GAIN,
-        detail=per_seed,
+        detail=per_init,
     )
     ctx.target(
-        f"dynamic − static held-out masked accuracy, mean over {len(seeds)} seed(s)",
+        f"dynamic − static held-out masked accuracy, mean of {plural(len(init_seeds), 'init')}",
         _mean(accuracy_gaps),
         ACCURACY_GAIN,
-        detail="per seed: " + ", ".join(f"{gap:+.3f}" for gap in accuracy_gaps),
+        detail="per init: " + ", ".join(f"{gap:+.3f}" for gap in accuracy_gaps),
         asserted=False,  # a static arm at its best rate is close in accuracy: too wide a spread (the page)
     )
     if ctx.quick:
         return
-    ctx.target("dynamic ahead in held-out loss on every seed (smallest gap, nats)", min(loss_gaps), LOSS_GAIN)
+    ctx.target("dynamic ahead in held-out loss on every init (smallest gap, nats)", min(loss_gaps), LOSS_GAIN)
     rate = grid[-1]
-    larger = _compare(ctx, cfg, 4 * cfg.train_set, seeds[:1], (rate,), held_out)
+    larger = _compare(ctx, cfg, 4 * cfg.train_set, init_seeds[:1], (rate,), held_out)
     ctx.progress(2, 2)
     (s_run,), (d_run,) = larger["static"][1], larger["dynamic"][1]
     ctx.measured(
-        f"static − dynamic held-out loss with {4 * cfg.train_set} training sequences (one seed, lr {rate:g})",
+        f"static − dynamic held-out loss with {4 * cfg.train_set} training sequences (one init, lr {rate:g})",
         s_run["test loss"] - d_run["test loss"],
         f"static {s_run['test loss']:.3f}, dynamic {d_run['test loss']:.3f} nats; held-out masked accuracy "
         f"static {s_run['test']:.3f}, dynamic {d_run['test']:.3f}: more data, less to gain",

@@ -39,4 +39,4 @@ class Config:
     speed: float = knob(
         1.0, low=0.0, high=4.0, help="the ball's pixels per frame on the 8 × 8 screen (the task's difficulty)"
     )
-    seeds: int = knob(2, quick=1, low=1, high=20, help="initialisations averaged inside one run (paired A/B)")
+    inits: int = knob(2, quick=1, low=1, high=20, help="initialisations averaged inside one run (paired A/B)")

@@ -12,7 +12,7 @@ check: on a 6-visible × 4-hidden RBM (all 2^10 joint states enumerated, exact p
        model, backpropagated through the r's) equal to the gradient of the exact sequence log-likelihood.
 train: binary bouncing-ball videos (8 × 8, 10 frames, one ball of radius 1.5 at 1 pixel a frame): an RTRBM
        (128 hidden) against the same RBM with W′ = 0 (no temporal connection), paired: the same initial
-       weights, batches and CD-1 noise, repeated from ``seeds`` initialisations and averaged, each arm at its
+       weights, batches and CD-1 noise, repeated from ``inits`` initialisations and averaged, each arm at its
        best learning rate on validation videos (``lr`` = 0) or at ``lr``; error of the predicted next frame
        (mean-field in the conditional RBM, started from the last frame) on held-out test videos. The knobs are
        config.py's.
@@ -325,7 +325,7 @@ def train(ctx: RunContext) -> None:
     copy_last = ((test[:, 2:] - test[:, 1:-1]) ** 2).sum(-1).mean().item()
     ctx.measured("next-frame error of copying the last frame", copy_last)
     rates = RATES if cfg.lr == 0 else (cfg.lr,)
-    inits = [1000 * ctx.seed + 2 + i for i in range(cfg.seeds)]
+    inits = [1000 * ctx.seed + 2 + i for i in range(cfg.inits)]
     data = {init: _videos(cfg, cfg.steps * cfg.batch, init, ctx.device) for init in inits}
     error, chosen = {}, {}
     arms = {"RTRBM": cfg.temporal, "RBM (no temporal connection)": False}

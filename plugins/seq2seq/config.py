@@ -41,6 +41,10 @@ class Config:
     symbols: int = knob(
         9, low=2, high=10_000, help="symbols a token is drawn from", paper="160k source, 80k target words"
     )
-    seeds: int = knob(
-        3, quick=1, low=1, high=20, help="initialisations (each its own batches) whose gaps are averaged"
+    inits: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run (each its own batches): their gaps averaged",
     )

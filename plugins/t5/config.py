@@ -40,4 +40,4 @@ class Config:
     d_model: int = knob(
         32, choices=(8, 16, 32, 64, 128), help="model width (4 heads, d_ff = 4 d_model)", paper="768 (Base)"
     )
-    seeds: int = knob(1, low=1, high=20, help="initialisations averaged inside one run (each A/B paired)")
+    inits: int = knob(1, low=1, high=20, help="initialisations averaged inside one run (each A/B paired)")

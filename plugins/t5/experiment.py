@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 from readtrack.plugin_kit.checks import compare_modules
 
 from .config import Config
@@ -360,25 +360,27 @@ def _train_model(ctx: RunContext, cfg: Config, seed: int, relative_bias: bool) -
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
     length = cfg.digits
-    seeds = [ctx.seed + 10_000 * i for i in range(cfg.seeds)]  # the first is the run's own seed
+    init_seeds = [ctx.seed + 10_000 * i for i in range(cfg.inits)]  # the first is the run's own seed
     source, target, task = task_batch(1500, length, torch.Generator().manual_seed(ctx.seed + 1), ctx.device)
     ceiling = order_guessing_ceiling(source[:, 1:])
     arms = {"relative bias": cfg.position == "relative", "no position information": False}
     # exact[arm, task]: the fraction of test strings decoded exactly right, averaged over the initialisations
     exact: dict[tuple[str, str], float] = dict.fromkeys(itertools.product(arms, PREFIXES), 0.0)
-    for i, seed in enumerate(seeds):
+    for i, seed in enumerate(init_seeds):
         for j, (label, relative_bias) in enumerate(arms.items()):
             model = _train_model(ctx, cfg, seed, relative_bias)
             right = (greedy_decode(model, source, length, START) == target).all(dim=1)
             for name, k in PREFIXES.items():
-                exact[label, name] += right[task == k - PREFIXES["copy:"]].double().mean().item() / len(seeds)
-            ctx.progress(1 + 2 * i + j, 1 + 2 * len(seeds))
+                exact[label, name] += right[task == k - PREFIXES["copy:"]].double().mean().item() / len(
+                    init_seeds
+                )
+            ctx.progress(1 + 2 * i + j, 1 + 2 * len(init_seeds))
     for label in arms:
         for name in PREFIXES:
             ctx.measured(f"exact match, {name} ({label})", exact[label, name])
     setup = (
         f"strings of {length} digits, 1 + 1 layers, d_model {cfg.d_model}, {cfg.steps} Adam steps of "
-        f"{cfg.batch} at {cfg.lr:g}, one model for 3 tasks, {len(seeds)} initialisation(s)"
+        f"{cfg.batch} at {cfg.lr:g}, one model for 3 tasks, {plural(len(init_seeds), 'init')}"
         + ("" if cfg.position == "relative" else ", position=none: no bias in the model under test")
     )
     for name in PREFIXES:

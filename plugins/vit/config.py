@@ -50,10 +50,10 @@ class Config:
         32, low=1, high=512, help="the ViT's width D (2 heads, 1 when D is odd); MLP 2D", paper="768 (ViT-B)"
     )
     depth: int = knob(2, low=1, high=12, help="the ViT's encoder layers L", paper="12 (ViT-B)")
-    seeds: int = knob(
+    inits: int = knob(
         3,
         low=1,
         high=16,
-        help="replicates of the small-data A/B, averaged: each its own initialisation, batch order and "
-        "training images (the k-th takes images k·n … (k+1)·n − 1 of the pool)",
+        help="initialisations averaged inside one run: replicates of the small-data A/B, each its own "
+        "initialisation, batch order and training images (the k-th: images k·n … (k+1)·n − 1 of the pool)",
     )

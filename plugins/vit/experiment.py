@@ -229,14 +229,14 @@ def _fit(
 def _replicates(
     ctx: RunContext, cfg: Config, kind: str, X: torch.Tensor, y: torch.Tensor, data: Data
 ) -> list[tuple[float, float]]:
-    """The small-data arm, ``cfg.seeds`` times: replicate k trains on its own ``cfg.images`` images of the
+    """The small-data arm, ``cfg.inits`` times: replicate k trains on its own ``cfg.images`` images of the
     pool (k·n … (k+1)·n − 1) from its own initialisation and batch order (seed + 1000·k). Both arms get the
     same replicates (a paired design); averaging k of them divides the spread that one draw of 250 images
     and one initialisation leave in the gap."""
     n = cfg.images
     return [
         _fit(ctx, cfg, kind, (X[k * n : (k + 1) * n], y[k * n : (k + 1) * n]), data, ctx.seed + 1000 * k)
-        for k in range(cfg.seeds)
+        for k in range(cfg.inits)
     ]
 
 
@@ -244,7 +244,7 @@ def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
     g = torch.Generator().manual_seed(ctx.seed)
     few, radius = cfg.images, (cfg.radius - 2, cfg.radius)
-    X, y = shapes(max(4000, few * cfg.seeds), g, radius=radius, device=ctx.device)
+    X, y = shapes(max(4000, few * cfg.inits), g, radius=radius, device=ctx.device)
     X_test, y_test = shapes(2000, g, radius=radius, device=ctx.device)
     val = torch.Generator().manual_seed(ctx.seed + 1000)
     X_val, y_val = shapes(1000, val, radius=radius, device=ctx.device)
@@ -273,7 +273,7 @@ def train(ctx: RunContext) -> None:
         f"without the inductive bias: CNN({few}) − ViT({few}) test accuracy",
         acc["CNN", few] - acc["ViT", few],
         0.01,
-        detail=f"CNN {acc['CNN', few]:.3f} vs ViT {acc['ViT', few]:.3f}, mean of {cfg.seeds} paired "
+        detail=f"CNN {acc['CNN', few]:.3f} vs ViT {acc['ViT', few]:.3f}, mean of {cfg.inits} paired "
         f"replicates of {few} images, {steps} steps",
     )
     if ctx.quick:

@@ -133,7 +133,7 @@ def test_the_train_claim_fails_without_the_curriculum() -> None:
     (result,) = record.stages
     assert not result.targets and not result.error
     by_name = {m.name: m for m in result.measured}
-    mastery = by_name["parity of 12 bits with lengths 2 → 12 paced by mastery: worst accuracy over seeds"]
+    mastery = by_name["parity of 12 bits with lengths 2 → 12 paced by mastery: worst accuracy over inits"]
     assert mastery.claim == (0.95, True) and mastery.value < 0.6, mastery
     gain = next(m for m in result.measured if m.name.startswith("LM: the curriculum's gain"))
     bound = next(m for m in result.measured if m.name.startswith("LM: no reliable gain"))

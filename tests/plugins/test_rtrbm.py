@@ -133,7 +133,7 @@ def test_the_temporal_knob_removes_the_idea_and_the_arms_become_one_model() -> N
     from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
-    assert {k.name for k in knobs_of(Config)} >= {"temporal", "steps", "lr", "hidden", "seeds"}
+    assert {k.name for k in knobs_of(Config)} >= {"temporal", "steps", "lr", "hidden", "inits"}
     off = run_plugin("rtrbm", device="cpu", quick=True, only="train", settings={"temporal": False})
     assert off.info.settings == {"temporal": False} and off.status == "passed"  # nothing asserted
     (stage,) = off.stages

@@ -235,7 +235,7 @@ def test_the_two_arms_share_initialisation_and_data() -> None:
     trained from the same initial weights on the same batches it decodes every test string as the blind one
     does, task by task; such a run asserts nothing (its targets were calibrated on the defaults)."""
     record = run_plugin("t5", device="cpu", quick=True, seed=3, only="train", keep_history=False,
-                        settings={"position": "none", "steps": 40, "seeds": 2})  # fmt: skip
+                        settings={"position": "none", "steps": 40, "inits": 2})  # fmt: skip
     (result,) = record.stages
     assert result.status != "error", result.error
     assert not result.targets
