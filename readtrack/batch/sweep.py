@@ -5,12 +5,12 @@ seeds: each setting is an *arm*, run on every seed in the batch's worker process
 and recorded as a group of its own, every run marked with the sweep's id. The defaults are an arm too, added
 when no combination is them, so that every setting is compared with what the plugin was calibrated on.
 
-A stage that reads no knob is not swept: it runs at the defaults only. The rule (`knob_readers`): a
-stage sees knobs only through ``ctx.config(Config)``, so a stage function of ``experiment.py`` *reads knobs*
-when its body, or a function of the same module it calls by plain name (transitively), holds an attribute
-``.config``; read with `ast`, nothing imported. The runner double-checks: a stage judged knob-blind that
-calls ``ctx.config`` all the same says so (`readtrack.runner.context.RunContext.config`), and the sweep
-prints that warning.
+A stage that reads none of the knobs a sweep turns is not swept: it runs at the defaults only (a sweep
+of ``lr`` runs a bench that reads ``seq_len`` alone once). Which knobs each stage may read is read from
+``experiment.py`` with `ast`, nothing imported, following ``ctx.config(Config)`` through the module
+(`readtrack.batch.knob_readers`; every knob when it escapes). The runner double-checks the stages judged
+to read no knob at all (``blind``): one that calls ``ctx.config`` all the same says so
+(`readtrack.runner.context.RunContext.config`), and the sweep prints that warning.
 
 Before it starts, a sweep is a `Sweep`: settings × seeds = runs, and the time like runs took before, end
 to end (`readtrack.batch.estimate`), said in one line (`Sweep.summary`).
@@ -24,7 +24,6 @@ row says it has too few runs. Torch-free.
 
 from __future__ import annotations
 
-import ast
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from readtrack.base.words import plural
 from readtrack.batch.estimate import Estimate, Shape
 from readtrack.batch.groups import Arm, PluginOutcome
+from readtrack.batch.knob_readers import EVERY_STAGE as EVERY_STAGE  # the knobs each stage reads, here too
+from readtrack.batch.knob_readers import KnobReaders as KnobReaders
+from readtrack.batch.knob_readers import knob_readers as knob_readers
+from readtrack.batch.knob_readers import plugin_knob_readers as plugin_knob_readers
 from readtrack.history.spread import MIN_RUNS, Spread, same_printed, spreads
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.knobs import off_default, setting_name, settings_label
@@ -68,79 +71,6 @@ def arms(plugin: str, config: type, quick: bool, values: Mapping[str, Sequence[A
     return found
 
 
-# -- which stages read knobs -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class KnobReaders:
-    """What `knob_readers` found in a plugin's experiments module: the stages it defines and, of them,
-    those that read knobs."""
-
-    defined: tuple[str, ...]
-    reading: tuple[str, ...]
-
-    def blind(self, asked: Sequence[str]) -> tuple[str, ...]:
-        """The stages of ``asked`` that the module defines and that read no knob."""
-        return tuple(s for s in asked if s in self.defined and s not in self.reading)
-
-
-#: When the module cannot be read (no source, a syntax error, a stage that is not a plain function):
-#: every stage reads knobs, and the sweep runs each at every setting, as it would without this rule.
-EVERY_STAGE = KnobReaders(STAGES, STAGES)
-
-
-def knob_readers(source: str) -> KnobReaders:
-    """The stages of the experiments module ``source`` that read knobs: a stage function whose body, or a
-    module-level function it calls by plain name (transitively), holds an attribute access ``.config``
-    (``ctx.config(Config)``, the one way a stage sees knobs). A stage bound otherwise (imported, assigned)
-    cannot be read, so it counts as reading them."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return EVERY_STAGE
-    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    bound = {name for node in tree.body for name in _bound_names(node)}
-
-    def reads(name: str, seen: set[str]) -> bool:
-        if name in seen or name not in functions:
-            return False
-        seen.add(name)
-        for node in ast.walk(functions[name]):
-            if isinstance(node, ast.Attribute) and node.attr == "config":
-                return True
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and reads(node.func.id, seen):
-                return True
-        return False
-
-    defined = tuple(s for s in STAGES if s in bound)
-    reading = tuple(s for s in defined if s not in functions or reads(s, set()))
-    return KnobReaders(defined, reading)
-
-
-def _bound_names(node: ast.stmt) -> list[str]:
-    """The names a module-level statement binds (a def, an import, an assignment)."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    return []
-
-
-def plugin_knob_readers(package: str, experiments: str) -> KnobReaders:
-    """`knob_readers` of a plugin's experiments module (``package.experiments``), read from its source
-    without importing it (its package's ``__init__``, the plugin's declaration, is imported to find it)."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(f"{package}.{experiments}")
-        get_source = getattr(spec.loader, "get_source", None) if spec is not None else None
-        source = get_source(spec.name) if get_source is not None else None  # type: ignore[union-attr]
-    except Exception:  # a module that cannot be found or read: the runner will say why when it runs
-        return EVERY_STAGE
-    return knob_readers(source) if source else EVERY_STAGE
-
-
 # -- a sweep before it starts ------------------------------------------------------------------------
 #: A sweep of more runs than this asks before it starts, on a terminal (``--yes`` skips the question).
 RUNS_WITHOUT_ASKING = 20
@@ -155,14 +85,17 @@ def asks(runs: int, confirmed: bool, on_terminal: bool) -> bool:
 @dataclass(frozen=True)
 class Sweep:
     """What a sweep will run: its arms (settings) on its seeds, each arm's stages (the defaults run every
-    stage asked for; another setting only those that read knobs), and the stages asked for that read
-    none (``blind``: run at the defaults only)."""
+    stage asked for; another setting only those that read a knob turned), the knobs it turns, the stages
+    asked for that read none of them (``unswept``: run at the defaults only) and, of those, the ones that
+    read no knob at all (``blind``: the runner warns if one calls ``ctx.config``)."""
 
     plugin: str
     arms: list[Arm]
     seeds: list[int]
     stages: list[tuple[str, ...]]  # per arm, in its order
     blind: tuple[str, ...] = ()
+    unswept: tuple[str, ...] = ()
+    turned: tuple[str, ...] = ()
 
     @property
     def runs(self) -> int:
@@ -180,13 +113,20 @@ class Sweep:
         return asked if self.stages[index] == tuple(every) else self.stages[index]
 
     def blind_note(self) -> str:
-        """``check and bench read no knob: run once at the defaults`` (empty when every stage reads one)."""
-        if not self.blind:
+        """``check and bench read no knob: run once at the defaults``, or ``bench does not read lr: ...``
+        when a stage left at the defaults reads other knobs (empty when every stage reads a knob turned)."""
+        unswept = self.unswept or self.blind
+        if not unswept:
             return ""
-        named = " and ".join(self.blind)
-        verb = "reads" if len(self.blind) == 1 else "read"
+        named = " and ".join(unswept)
+        one = len(unswept) == 1
+        if all(s in self.blind for s in unswept) or not self.turned:
+            what = f"{'reads' if one else 'read'} no knob"
+        else:
+            knobs = ", ".join(self.turned[:-1]) + (" or " if len(self.turned) > 1 else "") + self.turned[-1]
+            what = f"{'does' if one else 'do'} not read {knobs}"
         where = "run once at the defaults" if len(self.seeds) == 1 else "run at the defaults only"
-        return f"{named} {verb} no knob: {where}"
+        return f"{named} {what}: {where}"
 
     def summary(self, expected: Estimate) -> str:
         """The plan in one line: settings × seeds = runs, which stages run at the defaults only, and the
@@ -238,11 +178,13 @@ def sweep_of(
     plugin: str, arms_: Sequence[Arm], seeds: Sequence[int], asked: str | None, readers: KnobReaders
 ) -> Sweep:
     """The `Sweep` of ``arms_`` on ``seeds``, the stages ``asked`` (``--only``; None for all) divided by
-    ``readers``: a setting other than the defaults runs only the stages that read knobs, and one left
-    with none is dropped."""
+    ``readers``: a setting other than the defaults runs only the stages that read a knob the arms turn,
+    and one left with none is dropped."""
     every = (asked,) if asked else STAGES
+    turned = tuple(dict.fromkeys(key for _, settings in arms_ for key, _ in settings))
     blind = readers.blind(every)
-    swept = tuple(s for s in every if s not in blind)
+    unswept = tuple(s for s in every if s in blind or (turned and not readers.reads(s, turned)))
+    swept = tuple(s for s in every if s not in unswept)
     kept: list[Arm] = []
     stages: list[tuple[str, ...]] = []
     for arm in arms_:
@@ -250,7 +192,7 @@ def sweep_of(
         if mine:
             kept.append(arm)
             stages.append(mine)
-    return Sweep(plugin, kept, list(seeds), stages, blind)
+    return Sweep(plugin, kept, list(seeds), stages, blind, unswept, turned)
 
 
 # -- the end: a table per number ----------------------------------------------------------------------

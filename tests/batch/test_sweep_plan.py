@@ -17,6 +17,7 @@ from terminal import Terminal
 from readtrack.batch import sweep
 from readtrack.batch.request import RunRequest
 from readtrack.history import runs as history
+from readtrack.history.spread import GroupRecord
 from readtrack.plugins.discovery import discover
 from readtrack.plugins.knobs import builtin_package
 
@@ -68,26 +69,23 @@ def test_the_rule_reads_config_in_a_stage_and_the_module_functions_it_calls() ->
     assert sweep.knob_readers("def check(ctx:\n") == sweep.EVERY_STAGE  # a syntax error: sweep every stage
 
 
-# Plugins with a knob that chooses the implementation the check verifies: their check must read it (checking
-# another implementation than the one that trains and is timed would check nothing), so a sweep of theirs runs
-# the check once per setting. flashattention's `kernel` picks the rung of the FlashAttention-3 ladder.
-CHECK_READS_A_KNOB = {"flashattention": "kernel: the Triton forward the check verifies"}
-
-
-def test_no_built_in_check_reads_a_knob_and_every_plugin_with_knobs_sweeps_a_stage() -> None:
-    """The rule on the real shelf: a check never reads a knob (a sweep runs it once), but for a knob choosing
-    the implementation under test (CHECK_READS_A_KNOB), and every plugin that declares knobs has a stage the
-    rule sees reading them (else its knobs could never be swept)."""
+def test_a_built_in_check_reads_no_knob_but_one_the_bench_times_and_every_plugin_sweeps_train() -> None:
+    """The rule on the real shelf, per knob: a check reads no knob (a sweep runs it once) but one that
+    chooses the implementation under test, which the bench times as well (flashattention's `kernel`: the
+    Triton forward the check verifies and the bench times), so a sweep of a training knob never repeats a
+    check; and every plugin that declares knobs has a train stage the rule sees reading them (else its
+    knobs could never be swept)."""
     plugins = [p for p in discover() if p.status == "ok" and builtin_package(p.name) is not None]
     assert len(plugins) > 50
     for plugin in plugins:
+        assert plugin.info is not None
         readers = sweep.plugin_knob_readers(plugin.info.package, plugin.info.experiments)
         assert "train" in readers.reading, (plugin.name, readers)
-        if plugin.name in CHECK_READS_A_KNOB:
-            assert "check" in readers.reading, plugin.name  # the exemption is still needed
-            continue
         assert readers != sweep.EVERY_STAGE, plugin.name
-        assert "check" not in readers.reading, (plugin.name, readers)
+        check, bench = readers.knobs_of("check"), readers.knobs_of("bench")
+        assert check is not None and bench is not None, (plugin.name, readers)
+        assert check <= bench, (plugin.name, check - bench)
+        assert not readers.reads("check", ["lr", "steps"]), plugin.name
 
 
 def test_a_settings_stages_travel_with_its_request_to_the_worker() -> None:
@@ -174,3 +172,48 @@ def test_above_20_runs_a_terminal_is_asked_first_and_no_starts_nothing(knobby: P
     text = terminal.output.decode(errors="replace")
     assert "knobby sweep: 8 settings × 3 seeds = 24 runs" in text and "24 runs. Start them?" in text
     assert code == 1 and history.entries("knobby") == []
+
+
+# bench reads one knob (width, through a helper of the module), train the others
+WIDE_BENCH = KNOBBY_EXPERIMENT.replace(
+    """def bench(ctx):
+    ctx.bench.measure("nothing", lambda: None, baseline=True)""",
+    """def bench(ctx):
+    layer = build(ctx.config(Config))
+    ctx.bench.measure(f"a layer of {len(layer)}", lambda: sum(layer), baseline=True)
+
+
+def build(cfg):
+    return [1.0] * cfg.width""",
+)
+
+
+def test_a_sweep_of_a_knob_the_bench_does_not_read_times_the_bench_once(user_dir: Path) -> None:
+    """bench reads width alone: a sweep of decay times it once, at the defaults, and says so, where it
+    timed the same bench at every decay (the machine's noise drawn as an effect); no warning, though bench
+    calls ctx.config; a sweep of width times it at every setting."""
+    folder = write_plugin(user_dir, "widebench", WIDE_BENCH)
+    (folder / "config.py").write_text(KNOBBY_CONFIG)
+    assert "def bench" in WIDE_BENCH and "cfg.width" in WIDE_BENCH
+    swept = run_cli("run", "widebench", "--quick", "--set", "decay=0.1,0.2", "--jobs", "2")
+    assert swept.returncode == 1, swept.stderr  # the defaults miss their target: 0.8¹⁰ > 0.05
+    said = swept.stderr.splitlines()
+    assert said[0].startswith(
+        "readtrack: widebench sweep: 3 settings × 1 seed = 3 runs (check and bench do not read decay: run "
+        "once at the defaults)"
+    )
+    assert not [line for line in said if "ctx.config" in line]
+    groups = [g for g in history.entries("widebench") if isinstance(g, GroupRecord)]
+    stages = {tuple(g.info.settings.items()): g.runs[0].info.stages for g in groups}
+    assert stages == {
+        (): ["check", "train", "bench"],
+        (("decay", 0.1),): ["train"],
+        (("decay", 0.2),): ["train"],
+    }
+    planned = run_cli("run", "widebench", "--quick", "--set", "width=4,16", "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert [line.split() for line in planned.stdout.splitlines()[1:4]] == [
+        ["defaults", "check,", "train,", "bench"],
+        ["width=4", "train,", "bench"],
+        ["width=16", "train,", "bench"],
+    ]
