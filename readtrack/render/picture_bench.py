@@ -1,7 +1,8 @@
 """The bench panel of a saved picture (`readtrack.render.pictures`): a bar per variant and entry, the median
 of the seeds' medians, whiskers the interquartile range, the baseline hatched, noisy rows named. A sweep's
-bench is drawn once (at the defaults) when the bench stage reads no knob (`bench_reads_knobs`): its bars at
-other settings differ only by the machine's noise, which a bar per setting would show as an effect."""
+bench is drawn once (at the defaults) when the bench stage reads none of the knobs its settings turn
+(`bench_reads_knobs`): its bars at other settings differ only by the machine's noise, which a bar per
+setting would show as an effect."""
 
 from __future__ import annotations
 
@@ -44,10 +45,11 @@ def _runs(entry: Entry) -> list[RunRecord]:
     return entry.runs if isinstance(entry, GroupRecord) else [entry]
 
 
-def bench_reads_knobs(plugin: str) -> bool:
-    """Whether ``plugin``'s bench stage reads a knob (`readtrack.batch.sweep.knob_readers`, from its source);
-    True when that cannot be told (an unknown or broken plugin), as a sweep's plan assumes."""
-    from readtrack.batch.sweep import plugin_knob_readers
+def bench_reads_knobs(plugin: str, knobs: Sequence[str] | None = None) -> bool:
+    """Whether ``plugin``'s bench stage reads any of ``knobs`` (None: any knob at all;
+    `readtrack.batch.knob_readers`, from its source); True when that cannot be told (an unknown or broken
+    plugin), as a sweep's plan assumes."""
+    from readtrack.batch.knob_readers import plugin_knob_readers
     from readtrack.plugins import discovery
 
     try:
@@ -57,13 +59,15 @@ def bench_reads_knobs(plugin: str) -> bool:
     if info is None:  # a broken plugin
         return True
     readers = plugin_knob_readers(info.package, info.experiments)
-    return "bench" in readers.reading or "bench" not in readers.defined
+    if knobs is None:
+        return "bench" in readers.reading or "bench" not in readers.defined
+    return readers.reads("bench", knobs)
 
 
 def benched_once(entries: Sequence[Entry], benched: list[int], knobs: Sequence[str]) -> list[int]:
     """The entries whose bench is drawn: one (the defaults', else the first) when the settings differ only in
-    knobs (``knobs``) and the bench reads none, else ``benched``."""
-    if len(benched) < 2 or not knobs or bench_reads_knobs(_runs(entries[benched[0]])[0].info.plugin):
+    knobs (``knobs``) and the bench reads none of them, else ``benched``."""
+    if len(benched) < 2 or not knobs or bench_reads_knobs(_runs(entries[benched[0]])[0].info.plugin, knobs):
         return benched
     defaults = [i for i in benched if not _runs(entries[i])[0].info.settings]
     return (defaults or benched)[:1]
