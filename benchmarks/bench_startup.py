@@ -140,7 +140,8 @@ def main() -> None:
         q1, _, q3 = statistics.quantiles(ratios, n=4)
         print(
             f"list / baseline: {statistics.median(listed) / statistics.median(base):.2f}x (medians); "
-            f"per pair median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f} (target <= 1.35x, issue 87)"
+            f"per pair median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f} "
+            "(target <= 1.35x, issue 87)"
         )
         if args.phases:
             print("\neach phase of `list`, one fresh process, best of 8:")

@@ -140,7 +140,7 @@ def draw_bench(ax: Axes, drawn: Drawn, benched: Sequence[int], once: bool = Fals
     what = "the median of the seeds' medians" if several else "median time"
     per = f", a bar per {drawn.per}" if len(benched) > 1 else f", {drawn.labels[benched[0]]}"
     if once:  # the other settings' bars would differ by the machine's noise only
-        per += f" (drawn once: the bench reads no knob, not {', '.join(drawn.knobs)})"
+        per += f" (drawn once: the bench does not read {', '.join(drawn.knobs)})"
     ax.grid(True, axis="x", alpha=0.3)
     return ax.set_title(f"bench: {what}{per}", fontsize=9, loc="left")
 

@@ -188,25 +188,31 @@ def bench_bars(ax: Axes) -> list[str]:
     return sorted(p.get_gid() or "" for p in ax.patches if (p.get_gid() or "").startswith("bench-"))
 
 
-@pytest.mark.parametrize(("plugin", "once"), [("adamw", True), ("seq2seq", False)])
+@pytest.mark.parametrize(
+    ("plugin", "swept", "once"),
+    [
+        ("adamw", SWEPT, "decay, weight_decay"),
+        ("seq2seq", [{}, {"lr": 0.003}, {"lr": 0.03}], "lr"),
+        ("seq2seq", [{}, {"hidden": 32}, {"hidden": 128}], None),
+    ],
+    ids=["adamw-reads-no-knob", "seq2seq-lr-not-read", "seq2seq-hidden-read"],
+)
 def test_the_bench_is_drawn_once_when_the_bench_reads_no_swept_knob(
-    tmp_path: Path, plugin: str, once: bool
+    tmp_path: Path, plugin: str, swept: list[dict[str, Any]], once: str | None
 ) -> None:
     """adamw's bench stage reads no knob (`KnobReaders`): its 13.4 ms and 33.2 ms at two settings are the
     machine's noise, so the bench is drawn once, at the defaults, and the title says why. seq2seq's bench
-    reads knobs: a bar per setting."""
+    reads its sizes (``hidden``) but not ``lr``: once across learning rates, a bar per size."""
     records = [
         record(seed, settings, plugin=plugin, bench_ms=(13.4, 33.2, 20.0)[n])
-        for n, settings in enumerate(SWEPT)
+        for n, settings in enumerate(swept)
         for seed in (0, 1)
     ]
     fig = drawn(records, tmp_path, f"bench-{plugin}")
     (bench,) = panels(fig)
     if once:
         assert bench_bars(bench) == ["bench-0-0"]
-        assert "drawn once: the bench reads no knob, not decay, weight_decay" in one_line(
-            bench.get_title(loc="left")
-        )
+        assert f"drawn once: the bench does not read {once}" in one_line(bench.get_title(loc="left"))
         assert ", defaults (2 seeds)" in one_line(bench.get_title(loc="left"))
     else:
         assert bench_bars(bench) == ["bench-0-0", "bench-1-0", "bench-2-0"]
