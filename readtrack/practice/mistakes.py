@@ -51,9 +51,12 @@ def judged(plugin: str) -> tuple[list[Mistake], list[str]]:
     from readtrack import practice
     from readtrack.practice.in_place import EXERCISE_NOTE
 
+    none = ["no exercise declared: declare(..., exercises=[Exercise(target=...)])"]
+    if plugin not in {p.name for p in practice.practice_plugins()}:  # `readtrack check-plugin` goes on
+        return [], none
     declared = practice.practice_plugin(plugin)
     if not declared.exercises:
-        return [], ["no exercise declared: declare(..., exercises=[Exercise(target=...)])"]
+        return [], none
     wrong = mistakes(plugin)
     uncovered = sorted(set(declared.targets) - {m.target for m in wrong})
     if uncovered:

@@ -130,3 +130,24 @@ def test_the_quick_rule_counts_cpu_time_and_says_the_wall_time_beside_it(user_di
         r"(\d+\.\d) s of CPU here \(wall \d+\.\d s\), over 2 s: make the quick run smaller", burns.detail
     )
     assert float(burns.detail.split(" s of CPU")[0]) >= 3.0
+
+
+def test_a_plugin_without_exercises_breaks_the_mistakes_rule_and_every_rule_is_still_judged(
+    user_dir: Path, catalog_file: Path
+) -> None:
+    """A plugin that declares no exercise stopped check-plugin with practice's "no practice exercise" error,
+    before any rule was said; it breaks the mistakes rule alone."""
+    new_plugin("bare", catalog_file)
+    init = user_dir / "bare" / "__init__.py"
+    text = init.read_text(encoding="utf-8")
+    start = text.index("    exercises=[")
+    end = text.index("\n    ],", start) + len("\n    ],\n")
+    init.write_text(text[:start] + text[end:], encoding="utf-8")
+    discovery.discover(refresh=True)
+
+    found = {f.rule: f for f in check_plugin("bare")}
+    assert list(found) == list(RULES)
+    assert found["mistakes"] == Finding(
+        "mistakes", False, "no exercise declared: declare(..., exercises=[Exercise(target=...)])"
+    )
+    assert found["stages"].ok and found["knobs"].ok, [f.line() for f in found.values()]
