@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 
+#: The exit of a command whose reader went away (``readtrack list | head``, ``run --json | head``): what a
+#: process that SIGPIPE ended exits with, 128 + 13.
+EXIT_PIPE_CLOSED = 141
+
 
 class ReadtrackError(Exception):
     """Base class: `str(err)` is the whole message a user sees; `exit_code` is what the CLI returns."""

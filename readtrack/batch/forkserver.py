@@ -86,11 +86,13 @@ def run_request(request: RunRequest, stream: TextIO) -> int:
     """Run ``request`` in this process, its events as JSON lines on ``stream`` (see the module docstring),
     and return its exit code: the run's (0 passed, 1 failed, 130 cancelled), or a refused request's (2)."""
     from readtrack.base.errors import ReadtrackError
+    from readtrack.plugins.records import json_lines
     from readtrack.runner import run as runner
 
     try:
         record = runner.run_streaming_json(
-            stream, lambda emit: runner.run_plugin(request.plugin, emit=emit, **request.run_kwargs())
+            json_lines(stream),
+            lambda emit: runner.run_plugin(request.plugin, emit=emit, **request.run_kwargs()),
         )
     except ReadtrackError as err:  # said as an error event by run_streaming_json; its line on stderr too
         print(f"readtrack: {err}", file=sys.stderr)

@@ -5,11 +5,11 @@ output quietly while the runs go on and are recorded (exit `EXIT_PIPE_CLOSED`). 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
 
+from readtrack.base.errors import EXIT_PIPE_CLOSED
 from readtrack.batch.estimate import Estimate
 from readtrack.batch.executor import Executor, OnEvent
 from readtrack.batch.groups import (
@@ -24,7 +24,7 @@ from readtrack.batch.groups import (
 from readtrack.batch.pool import Job
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins import events
-from readtrack.plugins.records import RunRecord, json_lines
+from readtrack.plugins.records import RunRecord, UntilClosed
 
 
 class Tabled(Protocol):
@@ -58,7 +58,7 @@ def run_batch_json(
 
     A reader that goes away (``| head -1``) ends the output quietly: the batch runs on to its end, every run
     recorded as it would have been, and the exit code is `EXIT_PIPE_CLOSED`."""
-    emit = _UntilClosed(stream)
+    emit = UntilClosed(stream)
 
     def on_event(job: Job, event: dict[str, Any]) -> None:
         if watch is not None:
@@ -143,32 +143,3 @@ def run_batch_json(
         }
     )
     return EXIT_PIPE_CLOSED if emit.closed else code
-
-
-#: The exit code of ``run --json`` whose reader went away: a process that SIGPIPE ended says 128 + 13.
-EXIT_PIPE_CLOSED = 141
-
-
-class _UntilClosed:
-    """`json_lines` on ``stream`` until its reader goes away (a broken pipe): from then on nothing is
-    written, and ``closed`` says so; the stream's descriptor then points at /dev/null, so that no flush
-    (Python's own at exit) meets the broken pipe again. Called from any thread."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.write = json_lines(stream)
-        self.stream = stream
-        self.closed = False
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        try:
-            self.write(event)
-        except BrokenPipeError:
-            self.closed = True
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self.stream.fileno())
-                os.close(devnull)
-            except (OSError, ValueError):  # no descriptor of its own (a StringIO): nothing flushes it at exit
-                pass

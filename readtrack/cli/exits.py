@@ -13,7 +13,7 @@ def run_mapped(command: Callable[[], object], debug: bool) -> None:
     interrupt before a command installed its own handling into exit 130. Errors of the machine (a full
     disk, a read-only folder, a corrupt database: `readtrack.base.system_errors.from_system`) are one line
     too."""
-    from readtrack.base.errors import ReadtrackError
+    from readtrack.base.errors import EXIT_PIPE_CLOSED, ReadtrackError
     from readtrack.base.safe_text import visible  # a message may quote a url or a server's words: never raw
     from readtrack.base.system_errors import from_system
 
@@ -33,3 +33,13 @@ def run_mapped(command: Callable[[], object], debug: bool) -> None:
     except KeyboardInterrupt:
         print("readtrack: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as done:
+        if done.code == 1 and _reader_went_away():
+            sys.exit(EXIT_PIPE_CLOSED)  # as a tool that SIGPIPE ended, and as `run --json` of a batch
+        raise
+
+
+def _reader_went_away() -> bool:
+    """Whether Click ended the command on a broken pipe: it then exits 1, its output streams wrapped so that
+    the flush at exit says nothing (``PacifyFlushWrapper``)."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"

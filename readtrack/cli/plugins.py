@@ -147,6 +147,8 @@ def run(
     from readtrack.runner.threads import resolve_threads
 
     n_threads = resolve_threads(threads)  # a bad count is answered before torch loads
+    from readtrack.base.errors import EXIT_PIPE_CLOSED
+    from readtrack.plugins.records import UntilClosed
     from readtrack.runner import run as runner
 
     blind: tuple[str, ...] = ()  # the stages a sweep judged to read no knob, when it came to the defaults
@@ -211,9 +213,10 @@ def run(
             knob_blind=blind,
         )
 
+    streamed = UntilClosed(sys.stdout)  # `run --json | head`: the run goes on, recorded, and exits 141
     try:
         if as_json:
-            record = runner.run_streaming_json(sys.stdout, start)
+            record = runner.run_streaming_json(streamed, start)
         else:
             from readtrack.render.runs import live_printer, render_record
 
@@ -225,7 +228,7 @@ def run(
         raise typer.Exit(runner.EXIT_CANCELLED) from None
     save_plot(plot_to, [record])
     say_calibration(names)
-    raise typer.Exit(runner.exit_code(record))
+    raise typer.Exit(EXIT_PIPE_CLOSED if streamed.closed else runner.exit_code(record))
 
 
 @commands.command("history")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -276,3 +277,28 @@ def json_lines(stream: TextIO) -> Emit:
         stream.flush()
 
     return write
+
+
+class UntilClosed:
+    """`json_lines` on ``stream`` until its reader goes away (a broken pipe): from then on nothing is
+    written, and ``closed`` says so; the stream's descriptor then points at /dev/null, so that no flush
+    (Python's own at exit) meets the broken pipe again. Called from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.write = json_lines(stream)
+        self.stream = stream
+        self.closed = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.write(event)
+        except BrokenPipeError:
+            self.closed = True
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):  # no descriptor of its own (a StringIO): nothing flushes it at exit
+                pass

@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any
 from uuid import uuid4
 
 import pluggy
@@ -57,7 +57,7 @@ from pluggy import HookCaller
 from readtrack.base.errors import ReadtrackError, UsageError, located, one_line
 from readtrack.plugins import events
 from readtrack.plugins.declaration import STAGES
-from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult, json_lines
+from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult
 from readtrack.runner import devices
 from readtrack.runner.context import RunContext
 from readtrack.runner.threads import resolve_threads
@@ -317,11 +317,11 @@ def _overall(results: list[StageResult]) -> RunStatus:
     return "passed" if "passed" in statuses else "failed"
 
 
-def run_streaming_json(stream: TextIO, start: Callable[[Emit], RunRecord]) -> RunRecord:
-    """``start(emit)`` (a call of :func:`run_plugin`) for ``readtrack run --json``: events go to ``stream``
-    as JSON lines, anything the plugin prints goes to stderr (it would break the stream), and an error that
-    stops the run before it starts becomes an ``error`` event before it propagates."""
-    emit = json_lines(stream)
+def run_streaming_json(emit: Emit, start: Callable[[Emit], RunRecord]) -> RunRecord:
+    """``start(emit)`` (a call of :func:`run_plugin`) for ``readtrack run --json``: events go to ``emit``
+    (JSON lines: `json_lines`, or `UntilClosed` when the reader may go away and the run must go on),
+    anything the plugin prints goes to stderr (it would break the stream), and an error that stops the run
+    before it starts becomes an ``error`` event before it propagates."""
     try:
         with contextlib.redirect_stdout(sys.stderr):
             return start(emit)

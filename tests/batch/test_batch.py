@@ -494,3 +494,24 @@ def test_a_reader_that_goes_away_ends_the_json_quietly_and_every_run_is_still_re
     (group,) = history.entries("good")
     assert isinstance(group, GroupRecord) and group.status == "passed"
     assert [r.info.seed for r in group.runs] == [0, 1]
+
+
+def test_a_single_run_whose_reader_goes_away_runs_on_is_recorded_and_exits_141(user_dir: Path) -> None:
+    """``readtrack run NAME --json | head -1`` of one run: it ended in Click's exit 1 on the broken pipe, the
+    run stopped and recorded "interrupted"; now it goes on as a batch's runs do."""
+    write_plugin(user_dir, "good")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readtrack", "run", "good", "--json", "--device", "cpu"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # as `head -1` does
+    assert first["type"] == "start"
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    (run,) = history.entries("good")
+    assert isinstance(run, RunRecord) and run.status == "passed"

@@ -299,3 +299,23 @@ def test_doctor_counts_a_cluster_it_cannot_use_in_its_summary(catalog_file: Path
     lines = result.stdout.splitlines()
     assert any(line.startswith("cluster: ") and f"127.0.0.1:{port}" in line for line in lines), lines
     assert lines[-1] == "1 problem"
+
+
+def test_list_into_a_reader_that_goes_away_exits_141_and_says_nothing(catalog_file: Path) -> None:
+    """``readtrack list | head -1`` on a list longer than a pipe holds: Click ended it with exit 1 (an error
+    to ``set -o pipefail``, and unlike `run --json`); now 141, as a tool that SIGPIPE ended."""
+    lines = ["version: 1", "sections:", "  - name: Long", "    papers:"]
+    lines += [
+        f"      - id: p{i}\n        title: A paper with a title long enough to fill a row {i}"
+        for i in range(3000)
+    ]
+    catalog_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readtrack", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert "title" in process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141, err
+    assert err == ""
