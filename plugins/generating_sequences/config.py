@@ -46,6 +46,10 @@ class Config:
         help="standard deviation of each offset around its unit step (the difficulty: the modes' overlap)",
         paper="real pens (IAM-OnDB)",
     )
-    seeds: int = knob(
-        3, quick=1, low=1, high=10, help="seeds the A/B runs on: the run's, then the next ones (reported)"
+    inits: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=10,
+        help="initialisations inside one run: the A/B from the run's seed, then the next",
     )

@@ -425,7 +425,7 @@ def train(ctx: RunContext) -> None:
             f"lr {lr[M]:g}; {detail}; generator's floor {floor:.3f}, "
             f"best single Gaussian {gaussian_floor:.3f}",
         )
-        ctx.progress(len(nll), 2 if cfg.seeds == 1 else 3)
+        ctx.progress(len(nll), 2 if cfg.inits == 1 else 3)
     margin = 0.3 if ctx.quick else 0.4
     same = "; mixture=1: the model under test is the single Gaussian too" if mixture == 1 else ""
     ctx.target(
@@ -445,8 +445,8 @@ def train(ctx: RunContext) -> None:
             f"generator's floor {test.pen_floor.mean().item():.4f}, a constant rate {pen_base:.4f}",
         )
     _sampled_strokes(ctx, cfg, models, test.points)
-    if cfg.seeds > 1:
-        _more_seeds(ctx, cfg, lr)
+    if cfg.inits > 1:
+        _more_inits(ctx, cfg, lr)
 
 
 def _sampled_strokes(
@@ -463,11 +463,11 @@ def _sampled_strokes(
         ctx.measured(f"sampled strokes, {name}: pen-up rate", pen_up, f"data {data_pen:.4f}")
 
 
-def _more_seeds(ctx: RunContext, cfg: Config, lr: dict[int, float]) -> None:
-    """The A/B on seeds s + 1 … s + seeds − 1 (their own data, initialisation and held-out set), at the rates
+def _more_inits(ctx: RunContext, cfg: Config, lr: dict[int, float]) -> None:
+    """The A/B on seeds s + 1 … s + inits − 1 (their own data, initialisation and held-out set), at the rates
     chosen above, reported as measured."""
     gaps, mixture = [], cfg.mixture
-    for seed in range(ctx.seed + 1, ctx.seed + cfg.seeds):
+    for seed in range(ctx.seed + 1, ctx.seed + cfg.inits):
         data, test = strokes(cfg, seed, ctx.device)
         nll = {M: evaluate(fit(ctx, cfg, M, lr[M], data, seed), test.points)[0] for M in (mixture, 1)}
         gaps.append(nll[1] - nll[mixture])

@@ -40,4 +40,4 @@ class Config:
         high=40,
         help="numbers 0-99 never trained on as an operand (and as many others for validation)",
     )
-    seeds: int = knob(1, low=1, high=20, help="initialisations (and batch orders) averaged inside one run")
+    inits: int = knob(1, low=1, high=20, help="initialisations averaged inside one run (and batch orders)")

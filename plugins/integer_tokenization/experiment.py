@@ -39,7 +39,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 from readtrack.plugin_kit.bpe import BPE, DIGITS_SPLIT, PATTERN, pieces
 from readtrack.plugin_kit.rates import warmup_cosine
 from readtrack.plugin_kit.tasks import IGNORE
@@ -370,21 +370,21 @@ def _tokenizer_statistics(ctx: RunContext, tokenizers: dict[bool, BPE]) -> None:
 
 def _addition(ctx: RunContext, cfg: Config, formats: dict[bool, AdditionFormat]) -> None:
     split = split_pairs(ctx.seed + 1, cfg.unseen)
-    seeds = [ctx.seed + i for i in range(cfg.seeds)]
+    init_seeds = [ctx.seed + i for i in range(cfg.inits)]
     rates = GRID if cfg.lr == 0 else (cfg.lr,)
     ctx.log(
         f"numbers never trained on (held out): {split.test_numbers}; {len(split.train)} training pairs, "
         f"{len(split.held_out)} held-out seen-number pairs, {len(split.unseen)} unseen-number pairs"
     )
     result: dict[bool, dict[str, float]] = {}  # arm → its numbers at the rate its validation pairs pick
-    runs, done = len(formats) * len(rates) * len(seeds), 0
+    runs, done = len(formats) * len(rates) * len(init_seeds), 0
     for arm, fmt in formats.items():
         name = "digit tokens" if arm else "BPE tokens"
         picked: tuple[float, dict[str, float], TinyTransformer] | None = None
         for lr in rates:
             scores: list[dict[str, float]] = []
             first: TinyTransformer | None = None
-            for seed in seeds:
+            for seed in init_seeds:
                 model = fit_addition(ctx, cfg, fmt, split.train, lr, seed, f"{name}, lr {lr:g}, seed {seed}")
                 scores.append(
                     {
@@ -414,9 +414,8 @@ def _addition(ctx: RunContext, cfg: Config, formats: dict[bool, AdditionFormat])
         result[arm]["lr"] = lr
         _greedy_is_teacher_forced(ctx, best, fmt, split.held_out[: 20 if ctx.quick else 50], name)
     bpe, dig = result[False], result[True]
-    setup = (
-        f"{cfg.steps} steps, {len(seeds)} initialisation(s); lr {dig['lr']:g} (digits), {bpe['lr']:g} (BPE)"
-    )
+    inits = plural(len(init_seeds), "init")
+    setup = f"{cfg.steps} steps, {inits}; lr {dig['lr']:g} (digits), {bpe['lr']:g} (BPE)"
     ctx.measured(
         "held-out exact match, digit tokens − BPE tokens, seen numbers",
         dig["seen"] - bpe["seen"],

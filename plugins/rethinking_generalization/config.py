@@ -44,4 +44,10 @@ class Config:
         help="the clusters' spread around their centres (unit-normal centres): how far apart classes lie",
         paper="not stated (images)",
     )
-    seeds: int = knob(3, quick=1, low=1, high=10, help="initialisations per labelling, their steps averaged")
+    inits: int = knob(
+        3,
+        quick=1,
+        low=1,
+        high=10,
+        help="initialisations averaged inside one run: per labelling, their steps averaged",
+    )

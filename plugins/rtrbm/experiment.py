@@ -28,7 +28,7 @@ import statistics
 
 import torch
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 from readtrack.plugin_kit.images import bouncing_balls
 
 from .config import Config
@@ -343,12 +343,12 @@ def train(ctx: RunContext) -> None:
         ctx.measured(
             f"next-frame error, {label}",
             error[label],
-            f"squared error summed over 64 pixels, mean of {len(inits)} initialisation(s) "
+            f"squared error summed over 64 pixels, mean of {plural(len(inits), 'init')} "
             f"({', '.join(f'{e:.3f}' for e in per_init)}); lr {chosen[label]:g}",
         )
         ctx.progress(done + 1, len(arms))
     rtrbm, rbm = error.values()
-    detail = f"{len(inits)} initialisation(s) × {cfg.steps} Adam steps of {cfg.batch} videos, CD-1, "
+    detail = f"{plural(len(inits), 'init')} × {cfg.steps} Adam steps of {cfg.batch} videos, CD-1, "
     detail += f"hidden {cfg.hidden}, rates {' / '.join(f'{lr:g}' for lr in chosen.values())}"
     detail += f"; {rtrbm:.3f} vs {rbm:.3f}, copying the last frame: {copy_last:.2f}"
     # the claim: the temporal connection predicts the next frame better; 0.95 (quick) / 0.8 (full) set before

@@ -56,4 +56,10 @@ class Config:
     noise: float = knob(
         0.1, low=0.0, high=1.0, help="the fraction of labels replaced by random ones (the task's difficulty)"
     )
-    seeds: int = knob(3, quick=2, low=1, high=20, help="initialisations and teachers batched inside one run")
+    inits: int = knob(
+        3,
+        quick=2,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run: initialisations and teachers, batched",
+    )

@@ -29,7 +29,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from readtrack.api import RunContext, dtype_name
+from readtrack.api import RunContext, dtype_name, plural
 
 from .config import Config
 from .model import AdamWScheduleFree
@@ -189,18 +189,18 @@ def check(ctx: RunContext) -> None:
 def _batch(
     teacher: torch.Tensor, n: int, gen: torch.Generator, noise: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """n fresh examples per seed of the teacher (seeds, features, classes), a fraction ``noise`` of the
+    """n fresh examples per seed of the teacher (inits, features, classes), a fraction ``noise`` of the
     labels replaced by random ones."""
-    seeds, features, classes = teacher.shape
-    x = torch.randn(seeds, n, features, generator=gen, device=teacher.device)
+    inits, features, classes = teacher.shape
+    x = torch.randn(inits, n, features, generator=gen, device=teacher.device)
     y = (x @ teacher).argmax(-1)
-    flip = torch.rand(seeds, n, generator=gen, device=teacher.device) < noise
-    y = torch.where(flip, torch.randint(0, classes, (seeds, n), generator=gen, device=teacher.device), y)
+    flip = torch.rand(inits, n, generator=gen, device=teacher.device) < noise
+    y = torch.where(flip, torch.randint(0, classes, (inits, n), generator=gen, device=teacher.device), y)
     return x, y
 
 
 def _xent(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    logits = x @ W + b[:, None]  # (seeds, n, 5)
+    logits = x @ W + b[:, None]  # (inits, n, 5)
     return F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
 
 
@@ -214,13 +214,13 @@ BETA2 = 0.999  # Schedule-Free's (and AdamW's) second-moment decay, the package'
 def _fit(
     ctx: RunContext, cfg: Config, kind: str, T: int, teacher: torch.Tensor, seed: int
 ) -> dict[float, torch.Tensor]:
-    """Held-out losses (3, seeds) after T steps of ``kind``, for each lr of the grid (one parameter group
+    """Held-out losses (3, inits) after T steps of ``kind``, for each lr of the grid (one parameter group
     each, trained side by side; every kind sees the same batches): on the validation set, on the test set,
     and on the test set at the base iterate z (Schedule-Free; the other kinds have only the one iterate)."""
     rates = RATES if cfg.lr == 0 else (cfg.lr,)
-    seeds, _, classes = teacher.shape
+    inits, _, classes = teacher.shape
     weights = {lr: torch.zeros(teacher.shape, device=ctx.device, requires_grad=True) for lr in rates}
-    biases = {lr: torch.zeros(seeds, classes, device=ctx.device, requires_grad=True) for lr in rates}
+    biases = {lr: torch.zeros(inits, classes, device=ctx.device, requires_grad=True) for lr in rates}
     groups = [{"params": [weights[lr], biases[lr]], "lr": lr} for lr in rates]
     opt: torch.optim.Optimizer
     if kind == "schedule-free":
@@ -240,7 +240,7 @@ def _fit(
     for _ in range(T):
         x, y = _batch(teacher, cfg.batch, gen, cfg.noise)
         opt.zero_grad()
-        # the sum over seeds and rates: each (seed, rate) pair's gradient is its own
+        # the sum over inits and rates: each (seed, rate) pair's gradient is its own
         sum(_xent(weights[lr], biases[lr], x, y).sum() for lr in rates).backward()  # type: ignore[union-attr]
         opt.step()
         if sched is not None:
@@ -276,9 +276,9 @@ NAMES = {
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
     horizons = sorted({cfg.short_steps, cfg.steps} - {0})  # full: T = 500, then 3000; quick: 400
-    seeds, rates = cfg.seeds, (RATES if cfg.lr == 0 else (cfg.lr,))
+    inits, rates = cfg.inits, (RATES if cfg.lr == 0 else (cfg.lr,))
     teacher = torch.randn(
-        seeds,
+        inits,
         cfg.features,
         CLASSES,
         generator=torch.Generator(device=ctx.device).manual_seed(ctx.seed),
@@ -299,8 +299,8 @@ def train(ctx: RunContext) -> None:
             ctx.measured(
                 f"T={T}: held-out cross-entropy, {NAMES[kind]}",
                 loss[kind],
-                f"mean of {seeds} seeds; lr {lr:g}, the best of {', '.join(f'{r:g}' for r in rates)} on a "
-                "validation set",
+                f"mean of {plural(inits, 'init')}; lr {lr:g}, the best of "
+                f"{', '.join(f'{r:g}' for r in rates)} on a validation set",
             )
         ctx.target(
             f"T={T}: Schedule-Free / cosine-to-T held-out loss, each at its best lr",

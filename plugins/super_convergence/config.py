@@ -37,4 +37,6 @@ class Config:
     test: int = knob(20_000, quick=4_000, low=1, high=1_000_000, help="test examples the accuracies are on")
     width: int = knob(128, low=1, high=4096, help="units per hidden layer of the MLP with batch norm")
     depth: int = knob(2, low=1, high=32, help="hidden layers (Linear → BatchNorm → ReLU)", paper="ResNet-56")
-    seeds: int = knob(3, quick=1, low=1, high=20, help="initialisations (and batch orders) averaged")
+    inits: int = knob(
+        3, quick=1, low=1, high=20, help="initialisations averaged inside one run (and batch orders)"
+    )

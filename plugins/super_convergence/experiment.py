@@ -9,7 +9,7 @@ train: a random linear teacher's classes (plugin_kit.tasks.teacher_classes), an 
        constant rate at B and at 4B, same epochs, same initial weights and batches, each arm at its own best
        rate of one grid (one-cycle's peak too) chosen on a validation split. Targets: one-cycle beats the
        constant rate at B (it fails with the cycle removed), and is within a fraction of a point of the
-       constant at 4B. The full run takes a short budget (T steps), repeats the whole A/B from ``cfg.seeds``
+       constant at 4B. The full run takes a short budget (T steps), repeats the whole A/B from ``cfg.inits``
        initialisations and averages it, and adds the paper's headline: one-cycle in T steps against the best
        constant rate given 4T. The numbers are ``config.py``'s knobs (``cfg = ctx.config(Config)``).
 bench: a training step with the one-cycle schedule set each step against a constant rate.
@@ -192,9 +192,9 @@ def train(ctx: RunContext) -> None:
         suggested,
         f"η rising linearly from 1e-3 to 3 over 100 steps at B = {B}",
     )
-    # the A/B repeated from cfg.seeds initialisations (each with its own batch order), every arm on each
+    # the A/B repeated from cfg.inits initialisations (each with its own batch order), every arm on each
     inits = [(model, ctx.seed)]
-    for i in range(1, cfg.seeds):
+    for i in range(1, cfg.inits):
         torch.manual_seed(ctx.seed + 1000 * i)
         inits.append((MLP(D_IN, cfg.width, CLASSES, cfg.depth).to(ctx.device), ctx.seed + 1000 * i))
     total = steps  # T, the short budget
@@ -229,7 +229,7 @@ def train(ctx: RunContext) -> None:
         ctx.measured(f"{arm}: test accuracy", runs[lr][1], f"{what} {lr:g}, the best of {grid} on validation")
         ctx.progress(i + 1, len(arms))
     (gain_arm, lr_c), (acc_b, lr_b), (acc_4b, lr_4b) = (best[a] for a in list(arms)[:3])
-    inits_text = "" if cfg.seeds == 1 else f"; the mean of {cfg.seeds} initialisations and batch orders"
+    inits_text = "" if cfg.inits == 1 else f"; the mean of {cfg.inits} initialisations and batch orders"
     ctx.target(
         "one-cycle@B − best constant@B, test accuracy (each at its best rate)",
         gain_arm - acc_b,

@@ -45,4 +45,10 @@ class Config:
     batch: int = knob(256, low=1, high=65_536, help="examples per SGD step, drawn with replacement")
     examples: int = knob(4000, low=10, high=200_000, help="examples per split (weak's train, held-out, test)")
     dim: int = knob(32, low=1, high=1024, help="the latent z's dimension, seen (noisily) by the weak model")
-    seeds: int = knob(6, quick=2, low=1, high=20, help="tasks (each with its own seed) averaged in one run")
+    inits: int = knob(
+        6,
+        quick=2,
+        low=1,
+        high=20,
+        help="initialisations averaged inside one run: tasks, each with its own seed",
+    )

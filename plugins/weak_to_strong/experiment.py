@@ -177,10 +177,10 @@ def _student(
 
 def train(ctx: RunContext) -> None:
     cfg = ctx.config(Config)
-    seeds = range(ctx.seed, ctx.seed + cfg.seeds)
+    init_seeds = range(ctx.seed, ctx.seed + cfg.inits)
     alpha = ALPHA if cfg.loss == "confidence" else 0.0  # plain: the "confidence loss" student is plain CE
     plain, conf = [], []
-    for i, seed in enumerate(seeds):
+    for i, seed in enumerate(init_seeds):
         train_split, held_out, test = make_splits(
             seed, cfg.examples, cfg.dim, cfg.dim, cfg.salience, weak_noise=cfg.weak_noise, device=ctx.device
         )
@@ -203,7 +203,7 @@ def train(ctx: RunContext) -> None:
             f"w2s {w2s:.3f} (lr {lr_plain:g}), w2s+conf {w2s_conf:.3f} (lr {lr_conf:g}), "
             f"ceiling {ceiling:.3f}",
         )
-        ctx.progress(i + 1, len(seeds))
+        ctx.progress(i + 1, len(init_seeds))
     mean_plain, mean_conf = sum(plain) / len(plain), sum(conf) / len(conf)
     gains = [c - p for c, p in zip(conf, plain, strict=True)]
     ctx.target(

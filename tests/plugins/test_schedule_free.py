@@ -141,8 +141,8 @@ def test_the_optimizer_knob_puts_cosine_in_schedule_frees_place_and_the_effect_g
     from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
-    assert {k.name for k in knobs_of(Config)} >= {"optimizer", "beta", "steps", "lr", "batch", "seeds"}
-    tiny = {"steps": 60, "lr": 0.05, "seeds": 1, "batch": 8}
+    assert {k.name for k in knobs_of(Config)} >= {"optimizer", "beta", "steps", "lr", "batch", "inits"}
+    tiny = {"steps": 60, "lr": 0.05, "inits": 1, "batch": 8}
 
     def ratios(optimizer: str) -> tuple[float, float]:
         settings = {**tiny, "optimizer": optimizer}

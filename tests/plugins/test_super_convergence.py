@@ -96,7 +96,7 @@ def test_the_schedule_knob_removes_the_cycle_and_its_gain() -> None:
     from readtrack.plugins.knobs import knobs_of
     from readtrack.runner import run_plugin
 
-    assert {k.name for k in knobs_of(Config)} >= {"schedule", "lr", "steps", "batch", "width", "seeds"}
+    assert {k.name for k in knobs_of(Config)} >= {"schedule", "lr", "steps", "batch", "width", "inits"}
     ablated = {"schedule": "constant", "steps": 40}
     run = run_plugin("super-convergence", device="cpu", quick=True, only="train", settings=ablated)
     assert run.status == "passed"  # nothing asserted off the defaults
@@ -107,11 +107,11 @@ def test_the_schedule_knob_removes_the_cycle_and_its_gain() -> None:
 
 def test_the_full_run_holds_one_cycle_to_a_constant_rate_trained_four_times_longer() -> None:
     """The full run's headline (it had no training target before): one-cycle after T steps against the best
-    constant rate after 4T, threshold 0, the A/B averaged over ``seeds`` initialisations; here at a tiny size
+    constant rate after 4T, threshold 0, the A/B averaged over ``inits`` initialisations; here at a tiny size
     (knobs turned, so reported, not asserted) to show the arm and the target are there and wired."""
     from readtrack.runner import run_plugin
 
-    small = {"steps": 4, "examples": 1200, "test": 400, "width": 16, "seeds": 2}
+    small = {"steps": 4, "examples": 1200, "test": 400, "width": 16, "inits": 2}
     run = run_plugin("super-convergence", device="cpu", quick=False, only="train", settings=small)
     (stage,) = run.stages
     names = [m.name for m in stage.measured]
