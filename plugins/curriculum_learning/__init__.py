@@ -67,19 +67,19 @@ the mean lies at least 3 seed standard deviations past the threshold: (mean − 
 passing side, a single seed may lie closer):
 
     quick runs, CPU (AVX512 kernels), 2026-11-27:
-    target ≥ 0.95: parity of 12 bits with lengths 2 → 12 paced by mastery: worst accuracy over seeds
+    target ≥ 0.95: parity of 12 bits with lengths 2 → 12 paced by mastery: worst accuracy over inits
       torch 2.14.1, seeds 0-19: 1.000 on every seed
       torch 2.13.0, seeds 0-9: 1.000 on every seed
-    target ≤ 0.6: parity of 12 bits trained on 12 bits from the start: best accuracy over seeds
+    target ≤ 0.6: parity of 12 bits trained on 12 bits from the start: best accuracy over inits
       torch 2.14.1, seeds 0-19: 0.5034 ± 0.01338 [0.4785, 0.5350], margin 7.2 sd (worst seed 4.9 sd)
       torch 2.13.0, seeds 0-9: 0.5011 ± 0.01378 [0.4785, 0.5220], margin 7.2 sd (worst seed 5.7 sd)
-    measured: LM held-out loss − the chain's, competence curriculum (nats, mean of 2 seeds)
+    measured: LM held-out loss − the chain's, competence curriculum (nats, mean of 2 inits)
       torch 2.14.1, seeds 0-19: 0.6713 ± 0.2840 [0.4341, 1.361]
       torch 2.13.0, seeds 0-9: 0.6565 ± 0.2397 [0.4341, 1.125]
-    measured: LM held-out loss − the chain's, random order (nats, mean of 2 seeds)
+    measured: LM held-out loss − the chain's, random order (nats, mean of 2 inits)
       torch 2.14.1, seeds 0-19: 0.4611 ± 0.1017 [0.3478, 0.8146]
       torch 2.13.0, seeds 0-9: 0.4615 ± 0.04630 [0.3808, 0.5250]
-    measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)
+    measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over inits)
       torch 2.14.1, seeds 0-19: -0.2102 ± 0.2467 [-0.8216, 0.03917]
       torch 2.13.0, seeds 0-9: -0.1950 ± 0.2504 [-0.6819, 0.03917]
     measured: LM: both orders learnt the chain: worse mean held-out loss − the chain's (nats)
@@ -100,15 +100,15 @@ passing side, a single seed may lie closer):
     target ≤ 0.02: LM: no reliable gain from the curriculum (Campos 2021): mean gain + 2 standard errors
       (nats)
       torch 2.14.1, seeds 0-9: -0.000665 ± 0.005096 [-0.01248, 0.007301], margin 4.1 sd (worst seed 2.5 sd)
-    target ≥ 0.95: parity of 20 bits with lengths 2 → 20 paced by mastery: worst accuracy over seeds
+    target ≥ 0.95: parity of 20 bits with lengths 2 → 20 paced by mastery: worst accuracy over inits
       torch 2.14.1, seeds 0-9: 1.000 on every seed
-    target ≤ 0.6: parity of 20 bits trained on 20 bits from the start: best accuracy over seeds
+    target ≤ 0.6: parity of 20 bits trained on 20 bits from the start: best accuracy over inits
       torch 2.14.1, seeds 0-9: 0.5084 ± 0.008239 [0.4955, 0.5170], margin 11.1 sd (worst seed 10.1 sd)
-    measured: LM held-out loss − the chain's, competence curriculum (nats, mean of 5 seeds)
+    measured: LM held-out loss − the chain's, competence curriculum (nats, mean of 5 inits)
       torch 2.14.1, seeds 0-9: 0.04431 ± 0.003841 [0.03880, 0.05203]
-    measured: LM held-out loss − the chain's, random order (nats, mean of 5 seeds)
+    measured: LM held-out loss − the chain's, random order (nats, mean of 5 inits)
       torch 2.14.1, seeds 0-9: 0.03909 ± 0.002592 [0.03566, 0.04333]
-    measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over seeds)
+    measured: LM: the curriculum's gain, random − curriculum held-out loss (nats, mean over inits)
       torch 2.14.1, seeds 0-9: -0.005215 ± 0.004091 [-0.01449, -0.000346]
     measured: LM: the curriculum's mean gain / its standard error (the earlier statistic, ≤ 2)
       torch 2.14.1, seeds 0-9: -3.301 ± 4.086 [-14.47, -0.3113]

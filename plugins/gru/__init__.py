@@ -101,43 +101,43 @@ seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1566 ± 0.01889 [0.08818, 0.1760]
       torch 2.13.0, seeds 0-9: 0.1585 ± 0.01125 [0.1370, 0.1738]
     full runs, CPU (AVX512 kernels), 2026-11-27:
-    target ≤ 0.05: GRU: test MSE on the adding problem, mean of 3 seeds
+    target ≤ 0.05: GRU: test MSE on the adding problem, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.004513 ± 0.000434 [0.003927, 0.005401], margin 104.8 sd (worst seed 102.7
         sd)
-    target ≤ 0.05: nn.LSTM (forget bias 1): test MSE, same batches, mean of 3 seeds
+    target ≤ 0.05: nn.LSTM (forget bias 1): test MSE, same batches, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.008012 ± 0.003309 [0.005840, 0.01724], margin 12.7 sd (worst seed 9.9 sd)
-    target ≥ 0.5: GRU: weight of the far (first) marked value in its prediction, mean of 3 seeds
+    target ≥ 0.5: GRU: weight of the far (first) marked value in its prediction, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.9856 ± 0.01686 [0.9700, 1.021], margin 28.8 sd (worst seed 27.9 sd)
-    target ≥ 0: GRU − nn.RNN: the far value's weight, same initialisations and batches, mean of 3 seeds
+    target ≥ 0: GRU − nn.RNN: the far value's weight, same initialisations and batches, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.9852 ± 0.01735 [0.9686, 1.020], margin 56.8 sd (worst seed 55.8 sd)
-    target ≤ 0.5: nn.RNN: the same weight, same batches, mean of 3 seeds
+    target ≤ 0.5: nn.RNN: the same weight, same batches, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.000385 ± 0.001591 [-0.001950, 0.002675], margin 314.0 sd (worst seed 312.5
         sd)
-    measured: GRU, lr 0.003: mean validation MSE (3 seeds)
+    measured: GRU, lr 0.003: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.008112 ± 0.000325 [0.007799, 0.008822]
-    measured: GRU, lr 0.01: mean validation MSE (3 seeds)
+    measured: GRU, lr 0.01: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.006901 ± 0.001506 [0.005276, 0.009864]
-    measured: GRU, lr 0.03: mean validation MSE (3 seeds)
+    measured: GRU, lr 0.03: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.004477 ± 0.000431 [0.003861, 0.005211]
-    measured: LSTM, lr 0.003: mean validation MSE (3 seeds)
+    measured: LSTM, lr 0.003: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.1256 ± 0.007276 [0.1148, 0.1379]
-    measured: LSTM, lr 0.01: mean validation MSE (3 seeds)
+    measured: LSTM, lr 0.01: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.05481 ± 0.03936 [0.006922, 0.1147]
-    measured: LSTM, lr 0.03: mean validation MSE (3 seeds)
+    measured: LSTM, lr 0.03: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.008819 ± 0.004096 [0.005705, 0.01658]
-    measured: RNN, lr 0.003: mean validation MSE (3 seeds)
+    measured: RNN, lr 0.003: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.1670 ± 0.002880 [0.1624, 0.1706]
-    measured: RNN, lr 0.01: mean validation MSE (3 seeds)
+    measured: RNN, lr 0.01: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.1649 ± 0.003467 [0.1602, 0.1703]
-    measured: RNN, lr 0.03: mean validation MSE (3 seeds)
+    measured: RNN, lr 0.03: mean validation MSE (3 inits)
       torch 2.14.1, seeds 0-9: 0.1690 ± 0.003216 [0.1649, 0.1740]
-    measured: GRU: steps to solve, mean of 3 seeds
+    measured: GRU: steps to solve, mean of 3 inits
       torch 2.14.1, seeds 0-9: 102.7 ± 4.145 [96.33, 110.7]
-    measured: LSTM: steps to solve, mean of 3 seeds
+    measured: LSTM: steps to solve, mean of 3 inits
       torch 2.14.1, seeds 0-9: 345.9 ± 31.36 [307.7, 391.3]
-    measured: RNN: steps to solve, mean of 3 seeds
+    measured: RNN: steps to solve, mean of 3 inits
       torch 2.14.1, seeds 0-9: 450.0 on every seed
-    measured: nn.RNN: test MSE, same batches, mean of 3 seeds
+    measured: nn.RNN: test MSE, same batches, mean of 3 inits
       torch 2.14.1, seeds 0-9: 0.1645 ± 0.004439 [0.1579, 0.1716]
     measured: GRU, paper's form (reset_after=False): steps to solve, at the GRU's rate
       torch 2.14.1, seeds 0-9: 108.3 ± 9.081 [92.00, 123.0]

@@ -66,24 +66,24 @@ side, a single seed may lie closer):
     target ≥ 1.5: inputs ×100: test loss without / with LayerNorm, each at its best lr
       torch 2.14.1, seeds 0-19: 4.592 ± 0.6541 [2.938, 5.657], margin 4.7 sd (worst seed 2.2 sd)
       torch 2.13.0, seeds 0-9: 4.399 ± 0.7319 [2.938, 5.224], margin 4.0 sd (worst seed 2.0 sd)
-    measured: inputs ×100, LayerNorm: test loss (mean of 3 seed(s))
+    measured: inputs ×100, LayerNorm: test loss (mean of 3 inits)
       torch 2.14.1, seeds 0-19: 0.2433 ± 0.04498 [0.1955, 0.3910]
       torch 2.13.0, seeds 0-9: 0.2553 ± 0.05755 [0.2090, 0.3910]
-    measured: inputs ×100, no normalisation: test loss (mean of 3 seed(s))
+    measured: inputs ×100, no normalisation: test loss (mean of 3 inits)
       torch 2.14.1, seeds 0-19: 1.093 ± 0.07826 [0.9090, 1.231]
       torch 2.13.0, seeds 0-9: 1.087 ± 0.05380 [1.013, 1.162]
     full runs, CPU (AVX512 kernels), 2026-11-27:
     target ≥ 1.5: inputs ×100: test loss without / with LayerNorm, each at its best lr
       torch 2.14.1, seeds 0-9: 4.001 ± 0.8240 [3.225, 5.944], margin 3.0 sd (worst seed 2.1 sd)
-    measured: inputs ×100, LayerNorm: test loss (mean of 8 seed(s))
+    measured: inputs ×100, LayerNorm: test loss (mean of 8 inits)
       torch 2.14.1, seeds 0-9: 0.1634 ± 0.02842 [0.1447, 0.2406]
-    measured: inputs ×100, no normalisation: test loss (mean of 8 seed(s))
+    measured: inputs ×100, no normalisation: test loss (mean of 8 inits)
       torch 2.14.1, seeds 0-9: 0.6462 ± 0.1335 [0.5262, 0.9647]
-    measured: inputs ×1, LayerNorm: test loss (mean of 8 seed(s))
+    measured: inputs ×1, LayerNorm: test loss (mean of 8 inits)
       torch 2.14.1, seeds 0-9: 0.1587 ± 0.01717 [0.1409, 0.1926]
     measured: inputs ×1, LayerNorm: steps to a training loss of 0.5
       torch 2.14.1, seeds 0-9: 51.50 ± 3.240 [48.00, 59.00]
-    measured: inputs ×1, no normalisation: test loss (mean of 8 seed(s))
+    measured: inputs ×1, no normalisation: test loss (mean of 8 inits)
       torch 2.14.1, seeds 0-9: 0.1620 ± 0.02735 [0.1413, 0.2334]
     measured: inputs ×1, no normalisation: steps to a training loss of 0.5
       torch 2.14.1, seeds 0-9: 51.90 ± 14.33 [41.00, 92.00]

@@ -57,13 +57,13 @@ seed may lie closer):
     target ≥ 2: test loss without normalisation / with RMSNorm, each at its best lr
       torch 2.14.1, seeds 0-19: 4.614 ± 0.8710 [3.115, 6.526], margin 3.0 sd (worst seed 1.3 sd)
       torch 2.13.0, seeds 0-9: 4.572 ± 0.8120 [3.115, 5.493], margin 3.2 sd (worst seed 1.4 sd)
-    measured: RMSNorm: test loss (mean of 1 seed(s))
+    measured: RMSNorm: test loss (mean of 1 init)
       torch 2.14.1, seeds 0-19: 0.2278 ± 0.03007 [0.1886, 0.3150]
       torch 2.13.0, seeds 0-9: 0.2264 ± 0.02444 [0.1958, 0.2640]
-    measured: nn.LayerNorm: test loss (mean of 1 seed(s))
+    measured: nn.LayerNorm: test loss (mean of 1 init)
       torch 2.14.1, seeds 0-19: 0.2270 ± 0.02132 [0.1800, 0.2612]
       torch 2.13.0, seeds 0-9: 0.2201 ± 0.02109 [0.1800, 0.2500]
-    measured: no normalisation: test loss (mean of 1 seed(s))
+    measured: no normalisation: test loss (mean of 1 init)
       torch 2.14.1, seeds 0-19: 1.034 ± 0.1334 [0.6970, 1.259]
       torch 2.13.0, seeds 0-9: 1.022 ± 0.1225 [0.6970, 1.131]
     reported, not asserted at quick size (the claim: ≤ 0.1): test loss RMSNorm − nn.LayerNorm (parity), each
@@ -78,11 +78,11 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.007245 ± 0.01519 [-0.01941, 0.02965], margin 6.1 sd (worst seed 4.6 sd)
     target ≥ 2: test loss without normalisation / with RMSNorm, each at its best lr
       torch 2.14.1, seeds 0-9: 4.563 ± 0.5001 [3.858, 5.143], margin 5.1 sd (worst seed 3.7 sd)
-    measured: RMSNorm: test loss (mean of 3 seed(s))
+    measured: RMSNorm: test loss (mean of 3 inits)
       torch 2.14.1, seeds 0-9: 0.2321 ± 0.01350 [0.2129, 0.2605]
-    measured: nn.LayerNorm: test loss (mean of 3 seed(s))
+    measured: nn.LayerNorm: test loss (mean of 3 inits)
       torch 2.14.1, seeds 0-9: 0.2249 ± 0.01294 [0.2038, 0.2490]
-    measured: no normalisation: test loss (mean of 3 seed(s))
+    measured: no normalisation: test loss (mean of 3 inits)
       torch 2.14.1, seeds 0-9: 1.054 ± 0.07687 [0.9519, 1.159]
     measured: training time RMSNorm / nn.LayerNorm
       torch 2.14.1, seeds 0-9: 1.230 ± 0.1764 [0.9694, 1.518]

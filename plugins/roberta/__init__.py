@@ -60,37 +60,37 @@ max] over seeds, one thread each; margin: (mean − threshold) / sd, and the wor
 seed may lie closer):
 
     quick runs, CPU (AVX512 kernels), 2026-11-27:
-    target ≥ 0.01: static − dynamic held-out masked-LM loss (nats), mean over 1 seed(s)
+    target ≥ 0.01: static − dynamic held-out masked-LM loss (nats), mean of 1 init
       torch 2.14.1, seeds 0-19: 0.4699 ± 0.09320 [0.2762, 0.5817], margin 4.9 sd (worst seed 2.9 sd)
       torch 2.13.0, seeds 0-9: 0.4769 ± 0.1069 [0.2762, 0.5699], margin 4.4 sd (worst seed 2.5 sd)
     measured: exact ceiling of held-out masked accuracy (odd and paired even positions)
       torch 2.14.1, seeds 0-19: 0.8847 on every seed
       torch 2.13.0, seeds 0-9: 0.8847 on every seed
-    measured: static: held-out masked-LM loss (64 sequences, 150 epochs, 1 seed(s))
+    measured: static: held-out masked-LM loss (64 sequences, 150 epochs, 1 init)
       torch 2.14.1, seeds 0-19: 1.199 ± 0.1004 [0.9649, 1.387]
       torch 2.13.0, seeds 0-9: 1.224 ± 0.1136 [0.9649, 1.387]
-    measured: dynamic: held-out masked-LM loss (64 sequences, 150 epochs, 1 seed(s))
+    measured: dynamic: held-out masked-LM loss (64 sequences, 150 epochs, 1 init)
       torch 2.14.1, seeds 0-19: 0.7296 ± 0.06712 [0.6513, 0.8985]
       torch 2.13.0, seeds 0-9: 0.7474 ± 0.08360 [0.6658, 0.8985]
     reported, not asserted at quick size (the claim: ≥ 0.005): dynamic − static held-out masked accuracy,
-      mean over 1 seed(s)
+      mean of 1 init
       torch 2.14.1, seeds 0-19: 0.03885 ± 0.01063 [0.01771, 0.06396], margin 3.2 sd (worst seed 1.2 sd)
       torch 2.13.0, seeds 0-9: 0.03810 ± 0.01379 [0.01771, 0.06396], margin 2.4 sd (worst seed 0.9 sd)
     full runs, CPU (AVX512 kernels), 2026-11-27:
-    target ≥ 0.01: static − dynamic held-out masked-LM loss (nats), mean over 5 seed(s)
+    target ≥ 0.01: static − dynamic held-out masked-LM loss (nats), mean of 5 inits
       torch 2.14.1, seeds 0-9: 0.8730 ± 0.03329 [0.8312, 0.9237], margin 25.9 sd (worst seed 24.7 sd)
-    target ≥ 0.01: dynamic ahead in held-out loss on every seed (smallest gap, nats)
+    target ≥ 0.01: dynamic ahead in held-out loss on every init (smallest gap, nats)
       torch 2.14.1, seeds 0-9: 0.7774 ± 0.04641 [0.7303, 0.8588], margin 16.5 sd (worst seed 15.5 sd)
     measured: exact ceiling of held-out masked accuracy (odd and paired even positions)
       torch 2.14.1, seeds 0-9: 0.8847 on every seed
-    measured: static: held-out masked-LM loss (64 sequences, 300 epochs, 5 seed(s))
+    measured: static: held-out masked-LM loss (64 sequences, 300 epochs, 5 inits)
       torch 2.14.1, seeds 0-9: 1.593 ± 0.05889 [1.518, 1.694]
-    measured: dynamic: held-out masked-LM loss (64 sequences, 300 epochs, 5 seed(s))
+    measured: dynamic: held-out masked-LM loss (64 sequences, 300 epochs, 5 inits)
       torch 2.14.1, seeds 0-9: 0.7201 ± 0.02996 [0.6724, 0.7707]
     reported, not asserted at full size (the claim: ≥ 0.005): dynamic − static held-out masked accuracy,
-      mean over 5 seed(s)
+      mean of 5 inits
       torch 2.14.1, seeds 0-9: 0.05046 ± 0.004477 [0.04630, 0.05772], margin 10.2 sd (worst seed 9.2 sd)
-    measured: static − dynamic held-out loss with 256 training sequences (one seed, lr 0.01)
+    measured: static − dynamic held-out loss with 256 training sequences (one init, lr 0.01)
       torch 2.14.1, seeds 0-9: 0.3569 ± 0.09362 [0.2391, 0.5751]
 """
 
