@@ -180,7 +180,7 @@ def train(ctx: RunContext) -> None:
     ctx.measured(
         "training time RMSNorm / nn.LayerNorm",
         seconds["RMSNorm"] / seconds["nn.LayerNorm"],
-        "wall time, noisy on a shared machine; the per-layer saving shows in the bench stage",
+        "wall time, noisy on a shared machine; each layer alone is timed by the bench stage",
     )
 
 
