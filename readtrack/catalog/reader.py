@@ -499,10 +499,11 @@ def _cache_file(path: Path) -> Path:
 
 def _read_cache(path: Path, key: str) -> Catalog | None:
     try:
-        raw = quickcache.read(_cache_file(path))
-        if raw is None or raw.get("key") != key or raw.get("format") != _CACHE_FORMAT:
-            return None
-        return _catalog_from_plain(path, raw["catalog"])
+        with gc_paused():  # thousands of containers that all stay alive: a fifth of the read, collected
+            raw = quickcache.read(_cache_file(path))
+            if raw is None or raw.get("key") != key or raw.get("format") != _CACHE_FORMAT:
+                return None
+            return _catalog_from_plain(path, raw["catalog"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a missing or stale cache is only slower
 
