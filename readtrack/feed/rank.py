@@ -3,9 +3,9 @@
 Positives are the papers read or being read (title, abstract from sync, and the reader's notes). Negatives
 are the papers skipped and the papers dismissed from a feed, counted in full, and the rest of the window,
 weighted lightly (`WINDOW_WEIGHT`: most of a day's arXiv is simply not for this reader, but some of it is,
-so it counts as weak evidence only). A paper's score is the model's probability that it belongs with the positives. Each row
-says why: the read papers nearest to it (cosine similarity of their TF-IDF vectors) and the words that
-weighed most in its favour (its TF-IDF value times the word's coefficient).
+so it counts as weak evidence only). A paper's score is the model's probability that it belongs with the
+positives. Each row says why: the read papers nearest to it (cosine similarity of their TF-IDF vectors) and
+the words that weighed most in its favour (its TF-IDF value times the word's coefficient).
 
 scikit-learn (and numpy with it) is imported inside `rank` only: `readtrack feed --add` and every other
 command stay free of it.
