@@ -18,6 +18,9 @@ from readtrack.batch.ray_executor import LOOPBACK
 # rewrites it to this machine's address): set before any test imports Ray, which reads it as it loads, and
 # inherited by every process a test starts (tests/ray_lab.py's cluster, the CLI's drivers).
 os.environ.update(LOOPBACK)
+# The fork servers the tests start run toy plugins that build no optimizer: importing torch._dynamo for
+# them (~1 s a server, a quarter of test_batch's time) is left out; test_times_announced.py turns it on.
+os.environ["READTRACK_FORKSERVER_DYNAMO"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "papers.yaml"

@@ -60,12 +60,20 @@ def preload(request: RunRequest) -> None:
         return
 
 
+#: ``0`` leaves `preload_dynamo` out: for plugins that build no optimizer (the test suite's toy plugins,
+#: whose many fork servers would each pay ~1 s for nothing); a run imports ``torch._dynamo`` if it must.
+PRELOAD_DYNAMO_VARIABLE = "READTRACK_FORKSERVER_DYNAMO"
+
+
 def preload_dynamo() -> None:
     """Import ``torch._dynamo`` in the server, so its children inherit it: the first optimizer a process
     builds imports it (``torch.optim`` wraps its methods with it), and a forked child otherwise pays that
     import in its first stage, every run (measured on 2 cores: ~1 s a run quiet, 3-5 s at a load of 5-10; it
     spawns no thread and touches no CUDA, so forking after it is as safe as after ``import torch``). An
-    import that fails is left to the child that needs it, which reports it as the run would."""
+    import that fails is left to the child that needs it, which reports it as the run would. Not with
+    ``READTRACK_FORKSERVER_DYNAMO=0`` (`PRELOAD_DYNAMO_VARIABLE`)."""
+    if os.environ.get(PRELOAD_DYNAMO_VARIABLE) == "0":
+        return
     try:
         import torch._dynamo  # noqa: F401
     except Exception:

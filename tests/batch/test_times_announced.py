@@ -174,10 +174,12 @@ def check(ctx):
 
 @pytest.mark.skipif(not workers.forkserver_available(), reason="fork servers are Linux-only")
 def test_forked_runs_inherit_torch_dynamo_from_their_server_and_know_which_run_of_it_they_are(
-    user_dir: Path,
+    user_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first optimizer a process builds imports ``torch._dynamo`` (~1 s, more under load): the server
-    imports it once, before it forks, so no run pays it; each outcome says which run of its worker it was."""
+    imports it once, before it forks, so no run pays it; each outcome says which run of its worker it was.
+    (The other tests' servers leave it out: tests/conftest.py.)"""
+    monkeypatch.setenv("READTRACK_FORKSERVER_DYNAMO", "1")
     write_plugin(user_dir, "probing", PROBING)
     settings = RunSettings(quick=True, only="check")
     jobs = [settings.request("probing", seed) for seed in range(3)]
