@@ -48,16 +48,12 @@ def plugin_roots(catalog_path: Path) -> list[Path]:
 
 def plugin_inits(folder: Path) -> list[Path]:
     """The ``__init__.py`` of each plugin package in ``folder``, as discovery picks them."""
-    try:
-        subs = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return []
-    packages = [sub for sub in subs if sub.is_dir() and not sub.name.startswith((".", "_"))]
-    inits = [Path(sub.path, "__init__.py") for sub in packages]
-    return [init for init in inits if init.is_file()]
+    return [Path(found.path) for found in plugin_init_stats(folder)]
 
 
 class InitStat(NamedTuple):
+    """A plugin's ``__init__.py``, its size and its time: what tells that a plugin changed."""
+
     path: str
     size: int
     mtime_ns: int
