@@ -11,7 +11,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -77,18 +77,7 @@ class Row:
     doi: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "arxiv_id": self.arxiv_id,
-            "version": self.version,
-            "title": self.title,
-            "date": self.date,
-            "categories": self.categories,
-            "score": round(self.score, 4),
-            "why": self.why,
-            "abstract": self.abstract,
-            "doi": self.doi,
-        }
+        return {**asdict(self), "score": round(self.score, 4)}
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +39,7 @@ class State:
     dismissed: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> title, abstract, date
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "last_run": self.last_run,
-            "shown": self.shown,
-            "last": self.last,
-            "last_date": self.last_date,
-            "dismissed": self.dismissed,
-        }
+        return asdict(self)
 
     def forget_shown_before(self, date: str) -> None:
         """Forget the papers first shown before ``date`` (YYYY-MM-DD), so the memory stays bounded; the
