@@ -12,10 +12,14 @@ from __future__ import annotations
 import ast
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readtrack.plugins.pages import (
     NOT_CODE,  # a plugin's files that are not its code: the page, the wrong solutions
 )
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 KIT = "readtrack.plugin_kit"
 
@@ -151,14 +155,19 @@ def _sorted_runs(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def package_folder(package: str) -> Path | None:
-    """The folder of the plugin package ``package`` (None when it has none)."""
+def _found(module: str) -> ModuleSpec | None:
+    """The import system's spec of ``module``; None when it cannot be found (or its parent not imported)."""
     import importlib.util
 
     try:
-        spec = importlib.util.find_spec(package)
+        return importlib.util.find_spec(module)
     except (ImportError, ValueError):
         return None
+
+
+def package_folder(package: str) -> Path | None:
+    """The folder of the plugin package ``package`` (None when it has none)."""
+    spec = _found(package)
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
@@ -197,12 +206,7 @@ def _kit_modules(tree: ast.Module) -> set[Path]:
 
 def _kit_file(module: str) -> Path | None:
     """The source file of the kit module ``module`` (its ``__init__.py`` for the package), or None."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
+    spec = _found(module)
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         return None
     return Path(spec.origin).resolve()
