@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ def run_cli(
     ``timeout`` only guards against a hang: it is generous, since a loaded 2-core machine makes a command
     that takes 2 s alone take many times that; a command past it fails the test saying so."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+    start = time.perf_counter()
     try:
         return subprocess.run(
             [sys.executable, "-m", "readtrack", *args],
@@ -36,6 +39,18 @@ def run_cli(
         pytest.fail(
             f"`readtrack {' '.join(args)}` was still running after {timeout:g} s (a hang?): {err.stderr!r}"
         )
+    finally:
+        _logged(args, time.perf_counter() - start)
+
+
+def _logged(args: tuple[str, ...], seconds: float) -> None:
+    """One line per CLI subprocess into the suite's profile, while `benchmarks/bench_suite.py` runs it."""
+    folder = os.environ.get("READTRACK_SUITE_TIMELINE")
+    if folder:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        command = next((a for a in args if not a.startswith("-")), "")
+        with open(Path(folder) / f"cli-{worker}.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps({"command": command, "seconds": seconds}) + "\n")
 
 
 def interruptible(*args: str, sigint_ignored: bool = False) -> list[str]:
