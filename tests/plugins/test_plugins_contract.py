@@ -1,47 +1,97 @@
-"""The contract every discovered paper plugin keeps: on the CPU in quick mode, its check passes, its
-claim's targets are reached, and its benchmark yields numbers (``readtrack check-plugin``'s rules of a run).
+"""The contract every discovered paper plugin keeps, on the CPU, at the smallest experiment its knobs allow
+(every number at its lowest, every choice at its first: `smallest`): its check passes, its train stage goes
+through the claim path (``ctx.target``, reported as not calibrated since knobs are turned), its benchmark
+yields numbers with a baseline, and the run is recorded as passed (``readtrack check-plugin``'s rules of a
+run, the target rule read from the record below).
+
+The claim itself, a quick run's targets at their calibrated defaults, is proven where it is calibrated, on 20
+seeds and two torch releases, not on one seed again here: ``tests/history/test_calibration.py`` holds each
+built-in plugin to its ``calibration.json`` (made on the code as it is now, every asserted target meeting the
+3-sd rule), and each plugin's own tests prove its train stage fails when its idea is broken.
 
 Parametrized over ``discover()`` (built-in and installed plugins), so a new plugin is covered the moment it
-exists; a broken one fails here with its error.
+exists; a broken one fails here with its error. This run also proves knobs' promise at one end of their
+ranges (issue 55: every value ``--set`` accepts runs; ``test_knob_ranges.py`` turns the ablation switches).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from readtrack.history import calibration
 from readtrack.history import runs as history
 from readtrack.plugins import discovery as plugins
-from readtrack.plugins.records import BenchRow
+from readtrack.plugins import knobs
+from readtrack.plugins.records import NOT_CALIBRATED, BenchRow
 from readtrack.runner import run_plugin
 from readtrack.standard import run_findings
 
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 FOUND = plugins.discover(include_user=False)
 BENCH_SECONDS = 0.05
 
 
+def lowest(knob: knobs.Knob) -> Any:
+    """A knob's smallest allowed value: its first choice, its lowest number (an int's smallest multiple of
+    ``multiple_of`` at or above it), or its quick default when it has no range (a switch)."""
+    if knob.choices:
+        return knob.choices[0]
+    if knob.type == "bool" or knob.low is None:
+        return knob.quick
+    if knob.type == "int":
+        step = knob.multiple_of or 1
+        return -(-int(knob.low) // step) * step
+    return float(knob.low)
+
+
+def smallest(name: str) -> dict[str, Any]:
+    """The settings of the smallest experiment plugin ``name``'s knobs allow."""
+    return {k.name: lowest(k) for k in knobs.knobs_of(plugins.plugin_config(name) or type)}
+
+
 @pytest.mark.parametrize("plugin", FOUND, ids=[p.name for p in FOUND])
-def test_plugin_checks_reaches_its_targets_and_benchmarks(plugin: plugins.Plugin) -> None:
+def test_plugin_checks_claims_benchmarks_and_is_recorded_at_its_smallest_experiment(
+    plugin: plugins.Plugin,
+) -> None:
     assert isinstance(plugin, plugins.LoadedPlugin), f"{plugin.name} is broken: {plugin.error}"
-    # The runner's default thread policy (one thread) applies: numbers as a reader gets them, and no
-    # spin-waiting second thread (it made a quick run 5-10x slower beside any other torch process).
-    # The bench must yield numbers here, not precise ones: 0.05 s a row instead of up to 0.6 (the shelf's
-    # benches were 2.2 s a plugin, about 40% of this test).
-    record = run_plugin(plugin.name, device="cpu", quick=True, seed=0, bench_seconds=BENCH_SECONDS)
-    assert record.info.threads == 1
+    settings = smallest(plugin.name)
+    assert settings, f"{plugin.name} has no knobs: its train stage cannot be made small"
+    # The runner's default thread policy (one thread) applies; the bench must yield numbers here, not
+    # precise ones: 0.05 s a row.
+    record = run_plugin(
+        plugin.name,
+        device="cpu",
+        quick=True,
+        seed=0,
+        bench_seconds=BENCH_SECONDS,
+        settings=settings,
+        timeout=120,
+    )
+    assert record.info.threads == 1 and record.info.settings.items() <= settings.items()
     stages = {s.stage: s for s in record.stages}
     problems = [
         f"check {c.name}: {c.max_abs} {c.detail}" for c in stages["check"].comparisons if not c.passed
     ]
-    problems += [f"target {t.name}: {t.value} vs {t.target}" for t in stages["train"].targets if not t.passed]
-    # the rules `readtrack check-plugin` says from a quick run: every stage passes, a target asserted (issue
-    # 54: every quick run asserts its paper's claim), a baseline row in the bench
-    problems += [finding.line() for finding in run_findings(record) if not finding.ok]
+    # `readtrack check-plugin`'s rules of a run: every stage passes and the bench has a baseline row (the
+    # target rule is for a run at the calibrated defaults: below, from the record)
+    problems += [f.line() for f in run_findings(record) if f.rule != "target" and not f.ok]
     assert not problems, "\n".join(problems)
-
     assert stages["check"].comparisons, "the check stage compared nothing"
+
+    train = stages["train"]
+    assert not train.targets, "a run with knobs turned asserted a target"
+    claims = [m for m in train.measured if NOT_CALIBRATED in m.detail and m.claim is not None]
+    assert claims, "the train stage reported no claim (ctx.target) at its smallest experiment"
+    if plugin.source == "built-in":  # its quick claim is calibrated: asserted by a run at the defaults
+        folder = PLUGINS / plugin.info.package.rsplit(".", 1)[-1]
+        quick = [c for c in calibration.load(folder) if c.mode == "quick"]
+        assert any(n.kind == "target" for c in quick for n in c.numbers), "no quick target calibrated"
+
     rows = stages["bench"].bench
     assert rows and all(r.error is None and r.median_s > 0 and math.isfinite(r.median_s) for r in rows)
     assert not wrong_baselines(rows)
