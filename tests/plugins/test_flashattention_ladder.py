@@ -313,5 +313,6 @@ def test_the_fp8_rung_matches_float64_attention_on_the_gpu(case: Case) -> None:
 
 
 if __name__ == "__main__":
+    interpreted.find_builtins_once()
     torch.manual_seed(0)
     print(json.dumps(run_interpreter_cases()))

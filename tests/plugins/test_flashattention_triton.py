@@ -702,6 +702,7 @@ def test_compiled_kernels_match_float64_attention_on_random_shapes(case: Case) -
 
 if __name__ == "__main__":
     # The interpreter subprocess (see interpreter_results): TRITON_INTERPRET=1 is already in the environment.
+    interpreted.find_builtins_once()
     torch.manual_seed(0)
     print(json.dumps({**run_interpreter_cases(), "cases_run": [asdict(case) for case in CASES]}))
 
