@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -24,6 +25,39 @@ os.environ["READTRACK_FORKSERVER_DYNAMO"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "papers.yaml"
+
+
+#: The seconds of the suite's long items, from its profile (`benchmarks/bench_suite.py --write-durations`):
+#: each test over a second, and each xdist group's whole chain. Only the order of the tests reads it.
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: a worker per core and one more (issue 91). The ``ray`` group's worker spends most of its
+    chain waiting: on its cluster's sockets, on CLI drivers connecting, on runs paused on purpose (17 % of a
+    core over its 254 s, `benchmarks/bench_suite.py`), and Pilot's TUI tests wait on screens at about 45 %;
+    with a worker per core the core such a worker holds sat idle. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
+    says how many, as xdist documents."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) + 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest items first, so that the workers finish together (issue 91: longest processing time
+    first): an xdist group's chain is one unit of work, placed by its whole length, and each other test by
+    its own, as `DURATIONS` recorded them; the rest keep their order, after them. Sorting is stable, and the
+    same on every worker, as xdist requires."""
+    seconds = json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.exists() else {}
+    groups, tests = seconds.get("groups", {}), seconds.get("tests", {})
+
+    def cost(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is not None and marker.args:
+            return float(groups.get(marker.args[0], 0.0))
+        return float(tests.get(item.nodeid, 0.0))
+
+    items.sort(key=lambda item: -cost(item))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
