@@ -22,7 +22,7 @@ from readtrack.catalog import metadata
 from readtrack.tui.app import MainScreen, ReadtrackApp
 from readtrack.tui.screens.dialogs import HelpScreen, PromptScreen
 from readtrack.tui.screens.feed_screen import FeedList, FeedScreen
-from tests.feed.test_feed_cli import HAND, HELD, LIST, SYNCED, real_entries, stamp
+from tests.feed.test_feed_cli import HAND, HELD, LIST, SYNCED, real_entries, stamp, submitted
 
 WIDE, NARROW = (120, 40), (80, 24)
 
@@ -96,7 +96,7 @@ def test_f_ranks_the_days_arxiv_with_why_readable_and_enter_shows_the_abstract(
     assert set(shown[:2]) == {"2604.00001", "2604.00002"} and not HELD & set(shown)
     assert len(shown) == 13 and "2604.00007" not in shown
     assert "13 new · 16 submissions in cs.LG cs.CL" in text
-    assert "  1  " + stamp(1)[:10] in text  # number, submission date, then score, categories, title
+    assert "  1  " + submitted(shown[0]) in text  # number, submission date, then score, categories, title
     # the whole why of the top row, on screen at this width: every word of it, none cut
     assert "why: near " in text and "words:" in why
     on_screen = " ".join(line.strip(" │▊▎") for line in text.splitlines()).split()
