@@ -1,15 +1,37 @@
-"""Running the real readtrack CLI in a subprocess, as a user would (imported by tests and conftest)."""
+"""Running the real readtrack CLI as a user would (imported by tests and conftest): `run_cli`.
+
+A command that only reads and writes the reader's files (`IN_PROCESS`: listing, marking, notes, import and
+export, sync, the citation graph, the feed, search, history) runs in this process, through the same
+``readtrack.cli.app.main`` as the script, with its own argv, environment, working directory, standard streams
+(not terminals, as in a pipe) and signal handlers, all put back after (issue 91: a subprocess cost each
+of them a Python start and readtrack's imports). Every other command, the ones that run plugin code or
+start workers, runs in a subprocess as before, and so does any command given ``process=True``, where the
+process boundary is what a test is about (exit on a signal or a closed pipe, what a start imports), or an
+``env`` that sets a ``PYTHON*`` variable, which only a fresh interpreter reads.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pytest
+
+#: The commands that run in the test's process: none of them imports torch or a plugin's modules (``knobs``
+#: and ``plugins`` import their declarations and configs, which a subprocess reads afresh after a test edits
+#: them), runs plugin code or starts a worker.
+IN_PROCESS = frozenset(
+    {
+        "list", "show", "mark", "note", "tag", "add", "init", "import", "export", "sync", "stats", "search",
+        "history", "compare", "refs", "cites", "next", "feed",
+    }
+)  # fmt: skip
 
 
 def run_cli(
@@ -18,13 +40,21 @@ def run_cli(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 600,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m readtrack ARGS` in a real subprocess with the test's environment.
+    """Run `readtrack ARGS` with the test's environment: in this process when its command is one of
+    `IN_PROCESS` (and ``process`` is false), else as `python -m readtrack ARGS` in a real subprocess.
 
-    ``timeout`` only guards against a hang: it is generous, since a loaded 2-core machine makes a command
-    that takes 2 s alone take many times that; a command past it fails the test saying so."""
+    ``timeout`` only guards a subprocess against a hang: it is generous, since a loaded 2-core machine makes a
+    command that takes 2 s alone take many times that; a command past it fails the test saying so."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     start = time.perf_counter()
+    fresh_interpreter = any(key.startswith("PYTHON") for key in env or {})  # -X importtime, a path, ...
+    if not process and not fresh_interpreter and _command(args) in IN_PROCESS:
+        try:
+            return in_process(args, input, full_env, cwd)
+        finally:
+            _logged(args, time.perf_counter() - start, in_process=True)
     try:
         return subprocess.run(
             [sys.executable, "-m", "readtrack", *args],
@@ -40,17 +70,83 @@ def run_cli(
             f"`readtrack {' '.join(args)}` was still running after {timeout:g} s (a hang?): {err.stderr!r}"
         )
     finally:
-        _logged(args, time.perf_counter() - start)
+        _logged(args, time.perf_counter() - start, in_process=False)
 
 
-def _logged(args: tuple[str, ...], seconds: float) -> None:
-    """One line per CLI subprocess into the suite's profile, while `benchmarks/bench_suite.py` runs it."""
+def _command(args: tuple[str, ...]) -> str:
+    """The command ``args`` name (after ``--catalog PATH`` and ``--debug``), or ""."""
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--catalog":
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg
+    return ""
+
+
+class _Stream(io.StringIO):
+    """A standard stream as a pipe shows it: text, no terminal, and the encoding a subprocess's pipe has."""
+
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+
+def in_process(
+    args: tuple[str, ...], input: str | None, env: dict[str, str], cwd: Path | None
+) -> subprocess.CompletedProcess[str]:
+    """`readtrack.cli.app.main` run here as the script runs it, everything it could change put back."""
+    import signal
+
+    from readtrack.cli import app as cli
+
+    saved_env, saved_argv, saved_cwd = dict(os.environ), sys.argv, os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_commands = list(cli.app.registered_commands)  # `only_the_invoked_command` keeps one
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM, signal.SIGPIPE)
+    saved_handlers = {sig: signal.getsignal(sig) for sig in handled}
+    out, err = _Stream(), _Stream()
+    code: int = 0
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = ["readtrack", *args]
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin, sys.stdout, sys.stderr = _Stream(input or ""), out, err
+        try:
+            cli.main()
+        except SystemExit as done:
+            if isinstance(done.code, str):
+                print(done.code, file=err)
+                code = 1
+            else:
+                code = done.code or 0
+        except Exception:  # what the interpreter does with an uncaught one: its traceback, exit 1
+            traceback.print_exc(file=err)
+            code = 1
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+        cli.app.registered_commands = saved_commands
+        for sig, handler in saved_handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+    return subprocess.CompletedProcess(["readtrack", *args], code, out.getvalue(), err.getvalue())
+
+
+def _logged(args: tuple[str, ...], seconds: float, *, in_process: bool) -> None:
+    """One line per CLI command into the suite's profile, while `benchmarks/bench_suite.py` runs it."""
     folder = os.environ.get("READTRACK_SUITE_TIMELINE")
     if folder:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        command = next((a for a in args if not a.startswith("-")), "")
+        row = {"command": _command(args), "seconds": seconds, "in_process": in_process}
         with open(Path(folder) / f"cli-{worker}.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps({"command": command, "seconds": seconds}) + "\n")
+            log.write(json.dumps(row) + "\n")
 
 
 def interruptible(*args: str, sigint_ignored: bool = False) -> list[str]:

@@ -43,7 +43,7 @@ WHOLE_APP = (
     ],
 )
 def test_a_command_says_what_the_whole_app_says(args: list[str]) -> None:
-    alone = run_cli(*args)
+    alone = run_cli(*args, process=True)  # the process a command starts holds only that command
     whole = subprocess.run(
         [sys.executable, "-c", WHOLE_APP, *args],
         capture_output=True,
