@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from readtrack import practice
 from readtrack.history import calibration
 from readtrack.history import runs as history
 from readtrack.plugins import discovery as plugins
@@ -63,8 +64,14 @@ def test_plugin_checks_claims_benchmarks_and_is_recorded_at_its_smallest_experim
     assert settings, f"{plugin.name} has no knobs: its train stage cannot be made small"
     # The runner's default thread policy (one thread) applies; the bench must yield numbers here, not
     # precise ones: 0.05 s a row.
+    # A plugin with exercises has its check stage run on the CPU, through `run_plugin` as here, by practice's
+    # grading of its model solution (tests/practice/test_practice.py) and on the emulated CUDA device by
+    # tests/runner/test_plugins_on_emulated_cuda.py: here its train and bench stages (issue 91)
+    practiced = {p.name for p in practice.practice_plugins()}
+    stages_run = ("train", "bench") if plugin.name in practiced else None
     record = run_plugin(
         plugin.name,
+        only=stages_run,
         device="cpu",
         quick=True,
         seed=0,
@@ -75,13 +82,15 @@ def test_plugin_checks_claims_benchmarks_and_is_recorded_at_its_smallest_experim
     assert record.info.threads == 1 and record.info.settings.items() <= settings.items()
     stages = {s.stage: s for s in record.stages}
     problems = [
-        f"check {c.name}: {c.max_abs} {c.detail}" for c in stages["check"].comparisons if not c.passed
+        f"check {c.name}: {c.max_abs} {c.detail}"
+        for c in (stages["check"].comparisons if "check" in stages else [])
+        if not c.passed
     ]
     # `readtrack check-plugin`'s rules of a run: every stage passes and the bench has a baseline row (the
     # target rule is for a run at the calibrated defaults: below, from the record)
     problems += [f.line() for f in run_findings(record) if f.rule != "target" and not f.ok]
     assert not problems, "\n".join(problems)
-    assert stages["check"].comparisons, "the check stage compared nothing"
+    assert stages_run or stages["check"].comparisons, "the check stage compared nothing"
 
     train = stages["train"]
     assert not train.targets, "a run with knobs turned asserted a target"
