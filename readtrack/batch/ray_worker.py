@@ -99,14 +99,16 @@ class _Sender:
             self.flush()
 
     def flush(self, wait: bool = False) -> None:
+        """Send what the buffer holds. The batch is taken and sent under one lock: Ray runs an actor's
+        calls in the order they are sent, and two flushes (the timer's and a stage's) that took their
+        batches in one order could otherwise send them in the other, a run's record before its start."""
         with self.lock:
             batch, self.buffer = self.buffer, []
-        if batch or wait:
-            sent = self.inbox.add.remote(batch)
-            if wait:
-                import ray
+            sent = self.inbox.add.remote(batch) if batch or wait else None
+        if wait and sent is not None:
+            import ray
 
-                ray.get(sent)
+            ray.get(sent)
 
     def _every(self) -> None:
         while not self.stop.wait(FLUSH_S):
