@@ -1,4 +1,6 @@
-"""Shared fixtures: every test gets its own data dir and catalog; the CLI runs as a real subprocess."""
+"""Shared fixtures: every test gets its own data dir and catalog; the CLI runs as the script runs it
+(`tests/cli_runner.py`: in this process for the commands that only read and write files, else a subprocess);
+the suite's workers and order (issue 91)."""
 
 from __future__ import annotations
 
@@ -138,7 +140,7 @@ def catalog_file(readtrack_home: Path) -> Path:
 
 @pytest.fixture
 def cli() -> object:
-    """`cli("list", "--json")` runs the real CLI in a subprocess and returns the CompletedProcess."""
+    """`cli("list", "--json")` runs the real CLI (`cli_runner.run_cli`) and returns the CompletedProcess."""
     return run_cli
 
 

@@ -32,7 +32,7 @@ def fresh_home(readtrack_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def cli(*args: str, code: int = 0) -> str:
     """Run ``readtrack ARGS`` in the current folder; its stdout, once the exit code is ``code``."""
-    result = run_cli(*args, cwd=Path.cwd())
+    result = run_cli(*args, cwd=Path.cwd(), process=True)  # a newcomer's hour: every command its own process
     assert result.returncode == code, f"readtrack {' '.join(args)}: {result.returncode}\n{result.stderr}"
     return result.stdout if code == 0 else result.stderr
 
