@@ -216,17 +216,24 @@ def run_jobs(
         return worker
 
     def start(job: Job) -> None:
+        told: list[int] = []
+
+        def announce(worker: _Worker) -> None:  # the job's start, once, before its worker can answer it
+            if not told:
+                told.append(worker.process.pid)
+                tell(job, events.job_start(job.plugin, job.seed, pid=worker.process.pid))
+
         if not forking:
             worker = spawn(python_module(server, "--one", job.to_json()), serves=False)
             worker.begin(job, startup_s)
-        elif (handed := _hand_over(idle, job, startup_s)) is not None:
+        elif (handed := _hand_over(idle, job, startup_s, announce)) is not None:
             worker = handed
         else:
             worker = spawn(python_module(server), serves=True)
             worker.begin(job, startup_s)
             _send(worker, job)  # a server that dies at once: its reader ends the job
         busy.append(worker)
-        tell(job, events.job_start(job.plugin, job.seed, pid=worker.process.pid))
+        announce(worker)  # a new worker's readers start below, after it
         for reader in worker.readers:
             if not reader.is_alive() and reader.ident is None:
                 reader.start()
@@ -320,13 +327,18 @@ def _send(server: _Worker, job: Job) -> bool:
     return True
 
 
-def _hand_over(idle: list[_Worker], job: Job, startup_s: float | None) -> _Worker | None:
-    """An idle fork server that took ``job`` (servers that died while idle are dropped), or None."""
+def _hand_over(
+    idle: list[_Worker], job: Job, startup_s: float | None, announce: Callable[[_Worker], None]
+) -> _Worker | None:
+    """An idle fork server that took ``job`` (servers that died while idle are dropped), or None. Its reader
+    threads already run, so the job's start is told (``announce``) before the server has the job: the run
+    it forks could otherwise be heard first (a Ray worker's kept servers, issue 91's runs)."""
     while idle:
         server = idle.pop()
         if server.process.poll() is not None:
             continue
         server.begin(job, startup_s)
+        announce(server)
         if _send(server, job):
             return server
         server.job = None  # gone between the two: a late end of its reader is ignored (not busy)
