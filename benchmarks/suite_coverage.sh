@@ -17,6 +17,7 @@ cat > "$out/coveragerc" <<RC
 [run]
 branch = True
 parallel = True
+sigterm = True
 patch = subprocess, fork, _exit
 source =
     $root/readtrack
@@ -24,8 +25,15 @@ source =
 data_file = $out/.coverage
 RC
 [ "$#" -gt 0 ] || set -- -n auto
+# Under coverage's tracer a run stopped in a worker thread is never stopped (issue 91's run: the two tests
+# below spun for 20 minutes, and their thread kept the worker from ever exiting), and the terminal test waited
+# as long for its screen: they are left out, before and after a change alike; --timeout bounds the rest.
 set +e
-"$python" -m coverage run --rcfile="$out/coveragerc" -m pytest -p no:cacheprovider "$@"
+"$python" -m coverage run --rcfile="$out/coveragerc" -m pytest -p no:cacheprovider --timeout 900 \
+    --deselect tests/runner/test_runner.py::test_declared_stage_timeout_applies_and_a_run_in_a_worker_thread_is_stopped_too \
+    --deselect tests/runner/test_runner.py::test_cancel_event_stops_a_run_in_a_worker_thread \
+    --deselect tests/tui/test_terminal_start.py::test_readtrack_opens_the_list_in_a_terminal_and_quits_on_q \
+    "$@"
 status=$?
 set -e
 "$python" -m coverage combine --rcfile="$out/coveragerc" -q
