@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -133,9 +134,10 @@ def in_process(
         os.environ.clear()
         os.environ.update(saved_env)
         cli.app.registered_commands = saved_commands
-        for sig, handler in saved_handlers.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        if threading.current_thread() is threading.main_thread():  # only it may set them (and a command)
+            for sig, handler in saved_handlers.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
     return subprocess.CompletedProcess(["readtrack", *args], code, out.getvalue(), err.getvalue())
 
 
