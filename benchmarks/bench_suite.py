@@ -67,7 +67,6 @@ class Worker:
     name: str
     started: float = 0.0
     collected: float = 0.0
-    finished: float = 0.0
     tests: list[Test] = field(default_factory=list)
 
     @property
@@ -108,8 +107,6 @@ def read(folder: Path) -> Timeline:
                 worker.started = row["time"]
             elif event == "collected":
                 worker.collected = row["time"]
-            elif event == "finish":
-                worker.finished = row["time"]
             elif event == "test":
                 worker.tests.append(
                     Test(
