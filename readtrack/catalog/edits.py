@@ -10,7 +10,6 @@ these functions.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,7 +35,7 @@ from readtrack.catalog.model import (
     Paper,
     paper_key,
 )
-from readtrack.catalog.new_paper import NewPaper
+from readtrack.catalog.new_paper import NewPaper, today
 from readtrack.catalog.reader import CONTROL_CHARS, compose, from_root, gc_paused, tag_problem
 from readtrack.catalog.yamlsplice import Document, Splice, format_scalar, format_value
 
@@ -218,10 +217,6 @@ def _normal(value: object) -> object:
     if value is None or value == "":
         return None
     return str(value).strip("\n") if isinstance(value, str) else str(value)
-
-
-def today() -> str:
-    return dt.date.today().isoformat()
 
 
 def mark(path: Path, paper_id: str, status: str, *, record_date: bool = False) -> Catalog:

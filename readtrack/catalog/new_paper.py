@@ -7,7 +7,13 @@ dataclass costs a fraction of a millisecond to make, on every start).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+
+
+def today() -> str:
+    """Today's date as papers.yaml writes it (``added:``, ``read:``): 2026-11-29."""
+    return dt.date.today().isoformat()
 
 
 @dataclass

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from readtrack.base.errors import ReadtrackError, UsageError
 from readtrack.base.words import plural
@@ -34,6 +34,9 @@ from readtrack.catalog.model import Catalog, Paper
 from readtrack.plugins.links import PluginKeys, plugin_keys
 from readtrack.related.cache import Cache
 from readtrack.related.s2 import S2Paper, S2Settings, SemanticScholar, s2_ident
+
+if TYPE_CHECKING:
+    from readtrack.arxiv.http import PoliteSession
 
 SEEDS = ("read", "reading")  # the statuses whose papers' graph ranks the suggestions
 NEGATIVE = "skipped"
@@ -324,17 +327,22 @@ def opened(
 ) -> Iterator[Related]:
     """`Related` for the list, its client on the data dir's cache (closed after) and a session of its own
     (``cancel`` stops it between and during requests: `readtrack.arxiv.http.Cancelled`)."""
-    from readtrack.arxiv.http import open_session
-
     settings = S2Settings.from_env()
-    with Cache() as cache:
+
+    def open_one() -> PoliteSession:  # on the first request: a warm cache opens none (issue 96)
+        from readtrack.arxiv.http import open_session
+
         session = open_session(settings.session_settings(), jobs=1, cancel=cancel)
         session.on_wait = on_wait
-        client = SemanticScholar(settings, cache, session=session, refresh=refresh)
+        return session
+
+    with Cache() as cache:
+        client = SemanticScholar(settings, cache, refresh=refresh, opener=open_one)
         try:
             yield Related(catalog, client, plugin_keys(catalog.path), on_progress=on_progress)
         finally:
-            session.close()
+            if client.opened:
+                client.session.close()
 
 
 def rank(

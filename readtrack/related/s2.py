@@ -38,21 +38,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from readtrack.arxiv.http import (
-    NETWORK_HINT,
-    HttpSettings,
-    PoliteSession,
-    RequestFailed,
-    Unreachable,
-    host_of,
-    open_session,
-)
 from readtrack.base.errors import SyncError, UsageError
 from readtrack.catalog import arxivid
 from readtrack.related.cache import Cache
 
 if TYPE_CHECKING:
     import requests
+
+    from readtrack.arxiv.http import HttpSettings, PoliteSession, RequestFailed
 
 DEFAULT_GRAPH_URL = "https://api.semanticscholar.org/graph/v1"
 DEFAULT_RECS_URL = "https://api.semanticscholar.org/recommendations/v1"
@@ -110,6 +103,8 @@ class S2Settings:
 
     def session_settings(self, base: HttpSettings | None = None) -> HttpSettings:
         """The HTTP settings of a session that paces Semantic Scholar's hosts."""
+        from readtrack.arxiv.http import HttpSettings, host_of  # requests: only when a session opens
+
         http = base or HttpSettings.from_env()
         hosts = {host_of(self.graph_url), host_of(self.recs_url)}
         return replace(http, paced=tuple((host, self.delay) for host in sorted(hosts)))
@@ -275,14 +270,34 @@ class SemanticScholar:
         *,
         session: PoliteSession | None = None,
         refresh: bool = False,
+        opener: Callable[[], PoliteSession] | None = None,
     ) -> None:
         self.settings = settings
         self.cache = cache
         self.refresh = refresh
-        self.session = session or open_session(settings.session_settings(), jobs=1)
+        self._session = session
+        self._opener = opener  # how the session opens, on the first request (none: the default one)
         self.from_cache = 0  # answers the cache gave, for summaries
         self.oldest: str | None = None  # the oldest cached answer used (its UTC date)
         self._fresh: set[str] = set()  # cache keys fetched by this command
+
+    @property
+    def session(self) -> PoliteSession:
+        """The polite session, opened on the first request: an answer from the cache imports no HTTP
+        library (issue 96: `refs`, `cites` and `next` on a warm cache)."""
+        if self._session is None:
+            if self._opener is not None:
+                self._session = self._opener()
+            else:
+                from readtrack.arxiv.http import open_session
+
+                self._session = open_session(self.settings.session_settings(), jobs=1)
+        return self._session
+
+    @property
+    def opened(self) -> bool:
+        """Whether a request was made or a session given (a session to close)."""
+        return self._session is not None
 
     # -- the cache --------------------------------------------------------------------------------------
 
@@ -317,6 +332,8 @@ class SemanticScholar:
         """One request: the decoded JSON, or None for a 404 when ``missing_ok``."""
         headers = {"x-api-key": self.settings.key} if self.settings.key else {}
         hooks = {"response": [self._keep_key_home]} if self.settings.key else {}
+        from readtrack.arxiv.http import RequestFailed
+
         try:
             response = self.session.request(
                 method, url, params=params, json=body, headers=headers, hooks=hooks
@@ -346,6 +363,8 @@ class SemanticScholar:
         target = urljoin(response.url, location)
         if origin(target) in self.settings.origins:
             return
+        from readtrack.arxiv.http import RequestFailed
+
         response.close()
         raise RequestFailed(
             response.url,
@@ -355,6 +374,8 @@ class SemanticScholar:
         )
 
     def _failure(self, err: RequestFailed, endpoint: str) -> str:
+        from readtrack.arxiv.http import NETWORK_HINT, Unreachable
+
         if err.status == 429:
             return (
                 f"Semantic Scholar kept refusing {endpoint} as too many requests ({err.reason}; "
@@ -366,7 +387,7 @@ class SemanticScholar:
 
     @property
     def requests(self) -> int:
-        return self.session.log.requests
+        return self._session.log.requests if self._session is not None else 0
 
     # -- papers ------------------------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from readtrack.catalog import arxivid, edits
+from readtrack.catalog import arxivid
 from readtrack.catalog.keys import doi_of
 from readtrack.catalog.model import Paper
-from readtrack.catalog.new_paper import NewPaper
+from readtrack.catalog.new_paper import NewPaper, today
 from readtrack.related.cache import Cache
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def reason(row: Row, date: str) -> str:
 
 def remember(cache: Cache, rows: list[Row]) -> None:
     """Keep each row's ids and reason for a later ``add`` (rows in the list are not kept)."""
-    date = edits.today()
+    date = today()
     kept: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row.listed is not None or not row.why:
@@ -39,7 +39,9 @@ def remember(cache: Cache, rows: list[Row]) -> None:
         entry = {"reason": reason(row, date), "paper": row.paper.to_json()}
         for key in _keys(row.paper.arxiv, row.paper.doi):
             kept.setdefault(key, entry)
-    cache.put(LAST, kept)
+    before = cache.get(LAST)
+    if before is None or before[0] != kept:  # the same rows the same day: nothing written, so that `next`
+        cache.put(LAST, kept)  # run again on an unchanged cache is replayed (`readtrack.cli.replay`)
 
 
 def find(cache: Cache, ident: str) -> tuple[str, dict[str, Any]] | None:
@@ -67,7 +69,7 @@ def new_paper(row: Row, note: str) -> NewPaper:
         arxiv=p.arxiv,
         url=None if p.arxiv or not p.doi else f"https://doi.org/{p.doi}",
         year=p.year,
-        added=edits.today(),
+        added=today(),
         notes=note,
     )
 
@@ -75,7 +77,9 @@ def new_paper(row: Row, note: str) -> NewPaper:
 def add_rows(path: Path, rows: list[Row], section: str = SECTION, *, note: str | None = None) -> list[Paper]:
     """Add the rows' papers to ``section`` in one write (nothing is written when one is already listed), each
     with ``note`` in its notes, else why ``next`` suggested it."""
-    date = edits.today()
+    from readtrack.catalog import edits  # yaml: only when a paper is added
+
+    date = today()
     entries = [new_paper(row, note if note is not None else reason(row, date)) for row in rows]
     catalog = edits.add_papers(path, section, entries)
     return [catalog.get(entry.id) for entry in entries if entry.id]
