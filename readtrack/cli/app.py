@@ -526,12 +526,29 @@ def main() -> None:
     TUI).
 
     Typer (standalone mode) already reports usage errors with exit 2; `readtrack.cli.exits.run_mapped` maps
-    `ReadtrackError` to ``readtrack: message`` and its exit code.
+    `ReadtrackError` to ``readtrack: message`` and its exit code. A command that only reads, run again on
+    unchanged inputs, prints what it printed then (`readtrack.cli.replay`).
     """
+    from readtrack.cli import replay
     from readtrack.cli.exits import run_mapped
 
-    only_the_invoked_command(sys.argv[1:])
-    run_mapped(app, "--debug" in sys.argv)
+    args = sys.argv[1:]
+    if replay.replay(args):  # the same command on unchanged inputs: what it printed then (issue 96)
+        return
+    only_the_invoked_command(args)
+    kept = replay.recording(args)
+    code: object = 0
+    try:
+        run_mapped(app, "--debug" in sys.argv)
+    except SystemExit as done:
+        code = done.code
+        raise
+    except BaseException:
+        code = 1
+        raise
+    finally:
+        if kept is not None:
+            kept.finish(code)
 
 
 def only_the_invoked_command(args: list[str]) -> None:
