@@ -12,7 +12,14 @@ import time (``python -X importtime``), the place to look when the ratio grows.
 With ``--phases`` it also times, in one fresh process, each phase of what `list` does after Python's start
 (best of 8): typer and rich, readtrack's imports, Typer's command, loading and linking the list, the table.
 
+With ``--commands`` it times, the same way, every torch-free command a reader types as often as `list`
+(issue 96's target: each at most 1.3x the floor), on the repository's papers.yaml in a fresh data folder
+that holds two recorded runs of rmsnorm, the search index and the citation graph of a local Semantic
+Scholar (tests/fakes2.py on 127.0.0.1, so `refs`, `cites` and `next` answer from their cache), each warm:
+run once first. ``--imports`` then prints, for each command, what it imports beyond typer and rich.
+
 Run: python benchmarks/bench_startup.py [--pairs 30] [--papers 1000] [--imports] [--phases]
+     python benchmarks/bench_startup.py --commands [--pairs 15] [--imports] [--only show,plugins]
 """
 
 from __future__ import annotations
@@ -27,33 +34,53 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_catalog import make_catalog
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_catalog import make_catalog  # noqa: E402
 
 BASELINE = [sys.executable, "-c", "import typer, rich"]
 LIST = [sys.executable, "-m", "readtrack", "list"]
 
 
-def once(cmd: list[str], env: dict[str, str]) -> float:
+#: issue 96's commands, as a reader types them (`--commands`): the same run history, index and cache for all
+COMMANDS: dict[str, list[str]] = {
+    "list": ["list"],
+    "show rmsnorm": ["show", "rmsnorm"],
+    "knobs rmsnorm": ["knobs", "rmsnorm"],
+    "plugins": ["plugins"],
+    "history": ["history"],
+    "compare rmsnorm": ["compare", "rmsnorm"],
+    "search attention": ["search", "attention"],
+    "feed --help": ["feed", "--help"],
+    "refs attention": ["refs", "attention"],
+    "cites attention": ["cites", "attention"],
+    "next": ["next"],
+    "doctor": ["doctor"],
+}
+
+
+def once(cmd: list[str], env: dict[str, str], check: bool = True) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
-def paired(env: dict[str, str], pairs: int) -> tuple[list[float], list[float]]:
-    base, listed = [], []
+def paired(env: dict[str, str], pairs: int, command: list[str] = LIST) -> tuple[list[float], list[float]]:
+    base, timed = [], []
     for i in range(pairs):
         if i % 2:
-            listed.append(once(LIST, env))
+            timed.append(once(command, env))
             base.append(once(BASELINE, env))
         else:
             base.append(once(BASELINE, env))
-            listed.append(once(LIST, env))
-    return base, listed
+            timed.append(once(command, env))
+    return base, timed
 
 
-def imports_beyond_baseline(env: dict[str, str], top: int = 15) -> list[tuple[str, float]]:
-    """The modules `list` imports that ``import typer, rich`` does not, by cumulative microseconds."""
+def imports_beyond_baseline(
+    env: dict[str, str], top: int = 15, command: list[str] = LIST
+) -> list[tuple[str, float]]:
+    """The modules ``command`` imports that ``import typer, rich`` does not, by cumulative microseconds."""
 
     def cumulative(cmd: list[str]) -> dict[str, float]:
         err = subprocess.run(
@@ -66,7 +93,7 @@ def imports_beyond_baseline(env: dict[str, str], top: int = 15) -> list[tuple[st
                 found[m[3]] = float(m[1])
         return found
 
-    base, listed = cumulative(BASELINE), cumulative(LIST)
+    base, listed = cumulative(BASELINE), cumulative(command)
     extra = {name: us for name, us in listed.items() if name not in base and "." not in name}
     extra |= {
         name: us for name, us in listed.items() if name.startswith("readtrack") and name.count(".") <= 1
@@ -113,6 +140,53 @@ def phases(env: dict[str, str], runs: int = 8) -> list[tuple[str, float]]:
     return list(zip(PHASE_NAMES, best, strict=True))
 
 
+def commands_table(pairs: int, only: list[str], imports: bool) -> None:
+    """`--commands`: each command against the floor, paired, warm, in one prepared data folder."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes2 import FakeS2
+    from made_records import make_record, store
+
+    chosen = {label: args for label, args in COMMANDS.items() if not only or label.split()[0] in only}
+    with tempfile.TemporaryDirectory() as tmp, FakeS2.sample(REPO / "papers.yaml") as server:
+        home = Path(tmp)
+        catalog = home / "papers.yaml"
+        catalog.write_bytes((REPO / "papers.yaml").read_bytes())
+        env = {
+            **os.environ,
+            "READTRACK_HOME": tmp,
+            "READTRACK_CATALOG": str(catalog),
+            "READTRACK_S2_URL": server.url,
+            "READTRACK_S2_RECS_URL": server.recs_url,
+            "READTRACK_S2_DELAY": "0",
+            "COLUMNS": "100",
+            "NO_COLOR": "1",
+            "PYTHONPYCACHEPREFIX": str(home / "pycache"),
+        }
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["READTRACK_HOME"] = tmp  # `store` writes into the folder's history
+        for run_id, started in (("r1", "2026-01-01T10:00:00+00:00"), ("r2", "2026-01-02T10:00:00+00:00")):
+            store(make_record("rmsnorm", run_id=run_id, started_at=started))
+        for paper in ("attention", "rmsnorm", "bert"):
+            once([sys.executable, "-m", "readtrack", "mark", paper, "read"], env)
+        once(BASELINE, env)
+        print(f"{pairs} pairs per command, the repository's papers.yaml, {sys.version.split()[0]}, "
+              f"{os.cpu_count()} cores; floor: python -c \"import typer, rich\"")  # fmt: skip
+        print(f"{'command':<20} {'median':>9} {'floor':>9} {'ratio':>6} {'quartiles':>11}")
+        for label, args in chosen.items():
+            command = [sys.executable, "-m", "readtrack", *args]
+            once(command, env, check=False)  # warm: its caches, as the second run of a day finds them
+            once(command, env, check=False)
+            base, timed = paired(env, pairs, command)
+            ratios = [t / b for b, t in zip(base, timed, strict=True)]
+            q1, _, q3 = statistics.quantiles(ratios * 2 if len(ratios) == 1 else ratios, n=4)
+            took, floor = statistics.median(timed) * 1e3, statistics.median(base) * 1e3
+            ratio = statistics.median(ratios)
+            print(f"{label:<20} {took:>7.1f}ms {floor:>7.1f}ms {ratio:>5.2f}x {q1:>5.2f}-{q3:<5.2f}")
+            if imports:
+                for name, us in imports_beyond_baseline(env, 8, command):
+                    print(f"{'':<22}{us / 1e3:7.1f} ms  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,7 +195,13 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=1_000)
     parser.add_argument("--imports", action="store_true", help="what list imports beyond typer and rich")
     parser.add_argument("--phases", action="store_true", help="each phase of list's work, best of 8")
+    parser.add_argument("--commands", action="store_true", help="every light command (issue 96), paired")
+    parser.add_argument("--only", default="", help="with --commands: these commands only (show,plugins)")
     args = parser.parse_args()
+    if args.commands:
+        only = args.only.split(",") if args.only else []
+        commands_table(args.pairs if args.pairs != 30 else 15, only, args.imports)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         catalog = Path(tmp) / "papers.yaml"
         catalog.write_text(make_catalog(args.papers))

@@ -173,8 +173,10 @@ def _modules(names: str) -> set[str]:
 # any command: the entry point, the app and its error mapping
 START = {"readtrack"} | _modules(
     "base base.errors base.paths base.safe_text base.system_errors base.version base.words catalog "
-    "catalog.arxivid catalog.model cli cli.app cli.exits cli.launch cli.registry render"
+    "catalog.arxivid catalog.model cli cli.app cli.exits cli.launch cli.registry cli.replay render"
 )
+# a command that only reads, kept for a replay (`readtrack.cli.replay`): its inputs' stamps and the entry
+KEPT = _modules("base.atomic base.digest base.quickcache plugins.folders")
 # the list read (its cached model) and linked to the plugins
 READ = START | _modules(
     "base.atomic base.digest base.quickcache catalog.keys catalog.reader plugins plugins.folders "
@@ -192,6 +194,36 @@ RUNS = _modules(
     "base.store history history.comparison history.run_times history.runs history.spread plugins.knobs "
     "plugins.markers plugins.records"
 )
+# `readtrack.cli.plugins`' commands: the module, and the batch and calibration faces it imports at the top
+PLUGIN_COMMANDS = START | KEPT | _modules("cli.authoring cli.batches cli.plugins")
+# the run history's entries, multi-seed runs and sweeps, as tables
+HISTORY = (
+    PLUGIN_COMMANDS
+    | RUNS
+    | _modules(
+        "history.machines history.sweeps plugins plugins.events render.cells render.headline render.runs "
+        "render.tables runner runner.devices runner.precision"
+    )
+)
+# one plugin imported, its declaration (`readtrack.api`, which a plugin's __init__ imports) and its Config
+DECLARED = _modules(
+    "api plugins plugins.declaration plugins.discovery plugins.events plugins.hookspecs plugins.knobs "
+    "plugins.markers plugins.records practice practice.declared practice.workspace runner runner.bench "
+    "runner.context runner.devices runner.precision"
+)
+# every plugin, its calibration's state (fingerprints of its code) and its page's first line
+PLUGINS = (
+    HISTORY
+    | DECLARED
+    | _modules("history.calibration history.calibration_state history.fingerprint plugin_kit plugins.pages")
+)
+# the citation graph from its cache: no HTTP library until a request is made
+RELATED = (
+    READ
+    | KEPT
+    | _modules("base.store catalog.arxivid cli.related related related.cache related.graph related.s2 "
+               "related.suggested catalog.new_paper render.related")
+)  # fmt: skip
 SEARCH = READ | _modules(
     "arxiv arxiv.pdftext base.store catalog.metadata catalog.pdfcache render.search search search.edits "
     "search.index search.query"
@@ -218,13 +250,25 @@ LIGHT_COMMANDS: dict[tuple[str, ...], set[str]] = {
     # the index is built on this first search: the plugin pages too, torch-free
     ("search", "attention"): SEARCH,
     ("search", "status:read", "--json"): SEARCH,
+    ("history",): HISTORY | _modules("history.resume"),
+    ("compare", "rmsnorm"): HISTORY,
+    ("knobs", "rmsnorm"): PLUGIN_COMMANDS | DECLARED | _modules("render.knobs render.tables"),
+    ("plugins",): PLUGINS,
+    ("feed", "--help"): START | _modules("cli.feed"),
+    ("doctor",): PLUGINS
+    | _modules(
+        "base.processes batch batch.executor batch.groups batch.identity batch.pool batch.ray_executor "
+        "batch.request catalog.keys catalog.pdfcache catalog.reader cli.doctor plugins.links related "
+        "related.cache related.s2 render.papers"
+    ),
 }
+#: the commands of `readtrack.cli.related`, each on a cache that answers all it asks
+RELATED_COMMANDS = [("refs", "bert"), ("cites", "bert"), ("next",)]
 
 
-@pytest.mark.parametrize("args", list(LIGHT_COMMANDS), ids=lambda a: " ".join(a))
-def test_light_commands_import_only_what_they_use(catalog_file: Path, args: tuple[str, ...]) -> None:
-    """No torch, Textual, arxiv, requests or Ray; and of readtrack, only the modules of the command's
-    allow-list (`LIGHT_COMMANDS`), read from sys.modules once the command has run."""
+def imported_by(args: tuple[str, ...]) -> list[str]:
+    """The readtrack modules `readtrack ARGS` imported, in a fresh interpreter (it must exit 0 and import no
+    torch, Textual, arxiv, requests or Ray)."""
     probe = (
         "import sys, runpy\n"
         f"sys.argv = ['readtrack', *{list(args)!r}]\n"
@@ -239,8 +283,55 @@ def test_light_commands_import_only_what_they_use(catalog_file: Path, args: tupl
     assert "HEAVY []" in result.stderr, result.stderr
     imported = next(line for line in result.stderr.splitlines() if line.startswith("READTRACK ")).split()[1:]
     assert "readtrack.cli.app" in imported  # the probe saw the command run
-    beyond = sorted(set(imported) - LIGHT_COMMANDS[args])
+    return imported
+
+
+def beyond_allowed(args: tuple[str, ...], allowed: set[str]) -> list[str]:
+    """What `readtrack ARGS` imported beyond ``allowed`` (and, for a command kept for a replay, `KEPT`)."""
+    from readtrack.cli import replay
+
+    kept = KEPT if replay.command_of(list(args)) else set()
+    return sorted(set(imported_by(args)) - allowed - kept)
+
+
+@pytest.mark.parametrize("args", list(LIGHT_COMMANDS), ids=lambda a: " ".join(a))
+def test_light_commands_import_only_what_they_use(catalog_file: Path, args: tuple[str, ...]) -> None:
+    """No torch, Textual, arxiv, requests or Ray; and of readtrack, only the modules of the command's
+    allow-list (`LIGHT_COMMANDS`), read from sys.modules once the command has run, on its first run (a
+    second one on the same inputs is replayed: `readtrack.cli.replay`, tests/cli/test_replay.py)."""
+    if args[0] in ("history", "compare"):  # two runs of rmsnorm to show and compare
+        from made_records import make_record, store
+
+        store(make_record("rmsnorm", run_id="r1"))
+        store(make_record("rmsnorm", run_id="r2", started_at="2026-01-02T10:00:00+00:00"))
+    beyond = beyond_allowed(args, LIGHT_COMMANDS[args])
     assert beyond == [], f"readtrack {' '.join(args)} imports modules beyond its allow-list: {beyond}"
+
+
+@pytest.mark.parametrize("args", RELATED_COMMANDS, ids=lambda a: " ".join(a))
+def test_the_citation_graph_from_its_cache_imports_no_http_library(
+    catalog_file: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`refs`, `cites` and `next` answered by the cache a first run filled (from a local Semantic Scholar,
+    tests/fakes2.py): no request, so neither requests nor the session is imported; and none of `add`'s
+    writing (yaml)."""
+    from fakes2 import FakeS2
+
+    from readtrack.catalog import edits
+
+    for paper in ("bert", "t5"):
+        edits.mark(catalog_file, paper, "read")
+    with FakeS2.sample(catalog_file) as server:
+        monkeypatch.setenv("READTRACK_S2_URL", server.url)
+        monkeypatch.setenv("READTRACK_S2_RECS_URL", server.recs_url)
+        monkeypatch.setenv("READTRACK_S2_DELAY", "0")
+        assert run_cli(*args).returncode == 0  # fills the cache
+        asked = len(server.requests_log)
+        monkeypatch.setenv("READTRACK_S2_PROBE", "a new situation: not a replay")
+        beyond = beyond_allowed(args, RELATED)
+        assert len(server.requests_log) == asked  # all from the cache
+    assert beyond == [], f"readtrack {' '.join(args)} imports modules beyond its allow-list: {beyond}"
+    assert "readtrack.catalog.edits" not in imported_by(args)
 
 
 def test_a_warm_list_imports_no_json_and_defines_no_dataclass_it_does_not_draw(catalog_file: Path) -> None:
