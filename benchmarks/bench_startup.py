@@ -16,10 +16,12 @@ With ``--commands`` it times, the same way, every torch-free command a reader ty
 (issue 96's target: each at most 1.3x the floor), on the repository's papers.yaml in a fresh data folder
 that holds two recorded runs of rmsnorm, the search index and the citation graph of a local Semantic
 Scholar (tests/fakes2.py on 127.0.0.1, so `refs`, `cites` and `next` answer from their cache), each warm:
-run once first. ``--imports`` then prints, for each command, what it imports beyond typer and rich.
+run once first, so that a command that only reads is replayed (`readtrack.cli.replay`); with ``--first``
+each run finds no replay entry, as the first run after its inputs changed does. ``--imports`` then prints,
+for each command, what it imports beyond typer and rich.
 
 Run: python benchmarks/bench_startup.py [--pairs 30] [--papers 1000] [--imports] [--phases]
-     python benchmarks/bench_startup.py --commands [--pairs 15] [--imports] [--only show,plugins]
+     python benchmarks/bench_startup.py --commands [--first] [--pairs 15] [--imports] [--only show,plugins]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,6 +42,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_catalog import make_catalog  # noqa: E402
 
 BASELINE = [sys.executable, "-c", "import typer, rich"]
+FORGET = False  # --first: each timed run finds no replay entry (the first run after its inputs changed)
 LIST = [sys.executable, "-m", "readtrack", "list"]
 
 
@@ -60,6 +64,8 @@ COMMANDS: dict[str, list[str]] = {
 
 
 def once(cmd: list[str], env: dict[str, str], check: bool = True) -> float:
+    if FORGET and cmd is not BASELINE:
+        shutil.rmtree(Path(env["READTRACK_HOME"]) / "cache" / "replay", ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -197,8 +203,13 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true", help="each phase of list's work, best of 8")
     parser.add_argument("--commands", action="store_true", help="every light command (issue 96), paired")
     parser.add_argument("--only", default="", help="with --commands: these commands only (show,plugins)")
+    parser.add_argument(
+        "--first", action="store_true", help="with --commands: no replay (each run the first after a change)"
+    )
     args = parser.parse_args()
     if args.commands:
+        global FORGET
+        FORGET = args.first
         only = args.only.split(",") if args.only else []
         commands_table(args.pairs if args.pairs != 30 else 15, only, args.imports)
         return
