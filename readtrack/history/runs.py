@@ -24,15 +24,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from readtrack.base.errors import UsageError, one_line
 from readtrack.base.store import connect, ensure_schema
 from readtrack.history import run_times
-from readtrack.history.comparison import RunComparison, compare_records
 from readtrack.history.spread import GroupRecord
 from readtrack.plugins.markers import hookimpl
 from readtrack.plugins.records import RUN_STATUSES, RunInfo, RunRecord, RunStatus, float_or_nan, jsonable
+
+if TYPE_CHECKING:
+    from readtrack.history.comparison import RunComparison
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -510,6 +512,8 @@ def plugin_entries(plugin: str | None, limit: int | None = None) -> list[Entry]:
 def compare(plugin: str) -> RunComparison:
     """Compare the two newest finished runs (or multi-seed runs) of ``plugin``; a UsageError says so when
     there are fewer."""
+    from readtrack.history.comparison import compare_records  # only to compare: not to list or show
+
     found = entries(plugin, limit=2, finished=True)
     if len(found) < 2:
         if not plugin_entries(plugin, limit=1):

@@ -191,7 +191,7 @@ EDIT = START | _modules(
 SHOW = READ | _modules("base.store catalog.metadata catalog.pdfcache catalog.stored render.details")
 # the newest runs of a paper's plugins
 RUNS = _modules(
-    "base.store history history.comparison history.run_times history.runs history.spread plugins.knobs "
+    "base.store history history.run_times history.runs history.spread plugins.knobs "
     "plugins.markers plugins.records"
 )
 # `readtrack.cli.plugins`' commands: the module, and the batch and calibration faces it imports at the top
@@ -201,7 +201,8 @@ HISTORY = (
     PLUGIN_COMMANDS
     | RUNS
     | _modules(
-        "history.machines history.sweeps plugins plugins.events render.cells render.headline render.runs "
+        "history.comparison history.machines history.sweeps plugins plugins.events render.cells "
+        "render.headline render.runs "
         "render.tables runner runner.devices runner.precision"
     )
 )
