@@ -139,11 +139,33 @@ def updating(folder: Path | None = None) -> Iterator[State]:
         save_state(state, folder)
 
 
+#: The JSON type of each field of an `ArxivRecord` as `save_window` writes it (lists hold text).
+_RECORD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "arxiv_id": str,
+    "version": str,
+    "title": str,
+    "authors": list,
+    "abstract": str,
+    "published": (str, type(None)),
+    "updated": (str, type(None)),
+    "categories": list,
+    "primary_category": (str, type(None)),
+    "doi": (str, type(None)),
+    "journal_ref": (str, type(None)),
+    "comment": (str, type(None)),
+    "pdf_url": (str, type(None)),
+    "fetched_at": str,
+}
+
+
 def _window_of(raw: Any) -> CachedWindow:
     _expect(raw, dict, "the whole file")
     for key in ("since", "fetched_at"):
         _expect(raw.get(key), str, repr(key))
     _expect(raw.get("categories"), list, "'categories'")
+    if not all(isinstance(c, str) for c in raw["categories"]):
+        raise StorageError("'categories' holds other values than text")
+    _expect(raw.get("capped", False), bool, "'capped'")
     _expect(raw.get("records"), list, "'records'")
     records = []
     names = {f.name for f in fields(ArxivRecord)}
@@ -151,9 +173,11 @@ def _window_of(raw: Any) -> CachedWindow:
         _expect(item, dict, f"record {n}")
         if not names >= set(item) or not {"arxiv_id", "version", "title"} <= set(item):
             raise StorageError(f"record {n} has other fields than an arXiv record's")
-        for key in ("arxiv_id", "version", "title"):
-            _expect(item[key], str, f"{key!r} of record {n}")
-        _expect(item.get("published"), (str, type(None)), f"'published' of record {n}")
+        for key, value in item.items():  # each field of the type an arXiv record's has (issue 94)
+            kind = _RECORD_TYPES[key]
+            _expect(value, kind, f"{key!r} of record {n}")
+            if kind is list and not all(isinstance(each, str) for each in value):
+                raise StorageError(f"{key!r} of record {n} holds other values than text")
         records.append(ArxivRecord(**item))
     return CachedWindow(
         categories=[str(c) for c in raw["categories"]],

@@ -124,6 +124,47 @@ def test_a_damaged_cached_window_is_fetched_again_and_said(
         assert json.loads(window.read_text(encoding="utf-8"))["records"]  # the cache made whole again
 
 
+WRONG_TYPES = (
+    ("record", "abstract", 5),
+    ("record", "categories", None),
+    ("record", "doi", 7),
+    ("record", "authors", [1, 2]),
+    ("record", "fetched_at", None),
+    ("window", "capped", "yes"),
+    ("window", "categories", [1]),
+)
+
+
+@pytest.mark.parametrize("where, key, value", WRONG_TYPES, ids=[f"{w}-{k}" for w, k, _ in WRONG_TYPES])
+def test_a_cached_window_with_a_field_of_the_wrong_type_is_fetched_again(
+    server: FakeArxiv, catalog_file: Path, readtrack_home: Path, where: str, key: str, value: object
+) -> None:
+    """Well-formed JSON with one field of another type than a record's (issue 94: a traceback on every `feed`
+    for an hour): a damaged cache, fetched again and said."""
+    catalog_file.write_text(NOTHING_READ, encoding="utf-8")
+    first = ids_of(feed("--category", "cs.LG", "--json"))
+    window = readtrack_home / "feed-window.json"
+    cached = json.loads(window.read_text(encoding="utf-8"))
+    (cached["records"][3] if where == "record" else cached)[key] = value
+    window.write_text(json.dumps(cached), encoding="utf-8")
+    server.reset_counters()
+    again = feed("--category", "cs.LG", "--all", "--json")
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert ids_of(again) == first and server.total_requests == 1
+    assert (
+        f"readtrack: {window}" in again.stderr and "only a cache, the window is fetched again" in again.stderr
+    )
+
+
+def test_the_window_checks_every_field_of_an_arxiv_record() -> None:
+    from dataclasses import fields
+
+    from readtrack.catalog.metadata import ArxivRecord
+    from readtrack.feed import state
+
+    assert set(state._RECORD_TYPES) == {f.name for f in fields(ArxivRecord)}
+
+
 # -- 3. a memory that stays bounded -------------------------------------------------------------------
 
 
