@@ -14,7 +14,8 @@ live site). It serves:
 
 Faults are injected per path prefix, for a number of requests: 503 or 429 (with Retry-After), 403, a
 connection reset, a redirect (to any ``location``, file:// included), a reply slower than the client's
-timeout, a truncated PDF, HTML instead of a PDF, malformed XML, the error feed, the empty feed, an id the API
+timeout, a truncated PDF, HTML instead of a PDF, malformed XML, the error feed, the empty feed, an empty page
+of a listing at a ``start`` whose total still counts its entries (arXiv's flaky page), an id the API
 silently drops, a disconnect mid-download, a server that ignores Range. ``latency`` delays every reply. It
 counts requests and bytes served per path, logs every request (path, query, headers, time) and the most
 requests it ever had in flight, for tests to assert on.
@@ -123,6 +124,7 @@ class Fault:
     content_type: str = "text/html; charset=utf-8"
     ids: frozenset[str] = frozenset()
     location: str = ""  # where a "redirect" sends the client
+    start: int | None = None  # an "empty-page" at this ``start`` of a listing only
 
 
 FAULT_KINDS = {
@@ -137,6 +139,7 @@ FAULT_KINDS = {
     "malformed",
     "error-feed",
     "empty-feed",
+    "empty-page",
     "drop",
     "disconnect",
     "ignore-range",
@@ -286,12 +289,16 @@ class FakeArxiv(LoopbackServer):
         """The API silently leaves these ids out of its next ``times`` replies that were asked for them."""
         self.fail("/api/query", "drop", times=times, ids=frozenset(arxiv_ids))
 
-    def take_fault(self, path: str, query_ids: set[str] | None = None) -> Fault | None:
+    def take_fault(
+        self, path: str, query_ids: set[str] | None = None, start: int | None = None
+    ) -> Fault | None:
         with self._lock:
             for fault in self.faults:
                 if not path.startswith(fault.path) or fault.times == 0:
                     continue
                 if fault.kind == "drop" and not (query_ids and fault.ids & query_ids):
+                    continue
+                if fault.kind == "empty-page" and fault.start != start:
                     continue
                 if fault.times is not None:
                     fault.times -= 1
@@ -586,10 +593,11 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing ------------------------------------------------------------------------------------
 
     def _route(self, path: str, query: dict[str, list[str]], head: bool) -> None:
-        ids = None
+        ids = start = None
         if path == "/api/query":
             ids = {re.sub(r"v\d+$", "", i) for i in ",".join(query.get("id_list", [""])).split(",") if i}
-        fault = self.fake.take_fault(path, ids)
+            start = int((query.get("start") or ["0"])[0] or 0)
+        fault = self.fake.take_fault(path, ids, start)
         if fault and self._general_fault(fault, path):
             return
         if path == "/api/query":
@@ -703,6 +711,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "empty-feed":
             found = []
         page = found[start : start + per_page]
+        if fault and fault.kind == "empty-page":  # arXiv's flaky page: no entries, the total still counted
+            page = []
         body = fake.feed(page, versions, raw_query, len(found), start, per_page)
         self._send("/api/query", 200, "application/atom+xml; charset=utf-8", body)
 

@@ -22,6 +22,7 @@ from readtrack.catalog.metadata import ArxivRecord
 API_BATCH = 100  # ids per API request; arXiv's manual asks for modest pages
 STOP_WORDS = frozenset({"the", "and", "for", "with", "from", "into", "via", "are", "its", "our", "this"})
 MAX_TITLE_WORDS = 8  # a title search by words uses at most this many (arXiv ANDs them all)
+EMPTY_PAGE_TRIES = 3  # a later page of a listing that comes back empty is asked for this many times
 
 
 class ArxivApiError(SyncError):
@@ -89,20 +90,39 @@ def polite_client(session: PoliteSession, api_url: str) -> Any:
     class PoliteArxivClient(arxiv.Client):
         # defined here so that importing readtrack.arxiv.api does not import arxiv
         def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> Any:
-            response = session.get(url)
-            problem, api_error = inspect_feed(response.content)
-            if api_error:
-                raise ArxivApiError(f"the arXiv API refused the request: {api_error}")
-            if response.status_code != 200:
-                raise ArxivApiError(f"the arXiv API answered HTTP {response.status_code} {response.reason}")
-            if problem:
-                raise ArxivApiError(f"malformed reply from the arXiv API ({problem})")
-            return _feed.parse(response.content)
+            for _ in range(EMPTY_PAGE_TRIES):
+                response = session.get(url)
+                problem, api_error = inspect_feed(response.content)
+                if api_error:
+                    raise ArxivApiError(f"the arXiv API refused the request: {api_error}")
+                if response.status_code != 200:
+                    raise ArxivApiError(
+                        f"the arXiv API answered HTTP {response.status_code} {response.reason}"
+                    )
+                if problem:
+                    raise ArxivApiError(f"malformed reply from the arXiv API ({problem})")
+                feed = _feed.parse(response.content)
+                # arXiv's known flaky reply: a later page with no entries, though the listing's total says
+                # there are more (the package only asks for a page below that total). Asked again.
+                if first_page or feed.results:
+                    return feed
+            raise ArxivApiError(
+                f"arXiv sent an empty page at {_start_of(url)} of a listing of "
+                f"{feed.header.total_results:,} results, {EMPTY_PAGE_TRIES} times; try again later"
+            )
 
     client = PoliteArxivClient(page_size=API_BATCH, delay_seconds=0, num_retries=0)
     joiner = "&" if "?" in api_url else "?"
     client.query_url_format = api_url.replace("{", "{{").replace("}", "}}") + joiner + "{}"
     return client
+
+
+def _start_of(url: str) -> str:
+    """``start=N`` of a page's URL, as a reader reads it: "start=100"."""
+    from urllib.parse import parse_qs, urlsplit
+
+    start = parse_qs(urlsplit(url).query).get("start", ["?"])[0]
+    return f"start={start}"
 
 
 def inspect_feed(body: bytes) -> tuple[str | None, str | None]:

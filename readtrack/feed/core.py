@@ -88,7 +88,7 @@ class FeedResult:
     window: int  # submissions in the window
     held: int  # of them, in the list already
     hidden: int  # of them, dismissed or shown before
-    pages: int  # API requests made (0: the cached window)
+    pages: int  # API requests made, a page asked again included (0: the cached window)
     recency: bool  # nothing read: newest first
     notes: list[str] = field(default_factory=list)  # what the reader should know, for stderr
 
@@ -241,7 +241,7 @@ def _fetch(
     stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records, window.capped))
     if window.capped:
         notes.append(_capped(window.records, since))
-    return window.records, window.pages
+    return window.records, session.log.requests  # every request made: a page asked again included
 
 
 def _capped(records: list[ArxivRecord], since: datetime) -> str:

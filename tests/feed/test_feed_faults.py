@@ -256,10 +256,10 @@ def test_two_adds_at_once_both_land(server: FakeArxiv, reader: Path) -> None:
 # -- 5. a window of 10,000 entries --------------------------------------------------------------------
 
 
-def crowded_window(count: int) -> list[FakePaper]:
-    """``count`` submissions in cs.LG over the last 40 hours, each a real entry's text under a new id."""
+def crowded_window(count: int, hours: float = 40) -> list[FakePaper]:
+    """``count`` submissions in cs.LG over the last ``hours``, each a real entry's text under a new id."""
     real = real_entries()
-    step = 40 * 3600 / count
+    step = hours * 3600 / count
     return [
         dataclasses.replace(
             real[n % len(real)],
@@ -312,6 +312,42 @@ def test_fetching_a_10000_entry_window_holds_a_page_at_a_time(monkeypatch: pytes
     assert len(window.records) == MAX_ENTRIES == 2000 and window.capped and window.pages == 20
     assert [r.arxiv_id for r in window.records[:2]] == ["2605.00000", "2605.00001"]  # newest first
     assert peak < 12e6, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_an_empty_page_in_the_middle_is_asked_again_and_every_request_counted(
+    monkeypatch: pytest.MonkeyPatch, catalog_file: Path
+) -> None:
+    """arXiv's flaky reply (issue 94): a page of a listing that comes back empty, its total still counting
+    the rest. 250 submissions in the day, start=100 empty once: asked again, all 250 listed, 4 requests."""
+    catalog_file.write_text(NOTHING_READ, encoding="utf-8")
+    with serving(monkeypatch, auto=False) as server:
+        server.add(*crowded_window(250, hours=20))
+        server.fail("/api/query", "empty-page", times=1, start=100)
+        result = feed("--category", "cs.LG", "--json", "-n", "300")
+        rows = rows_of(result)
+        assert len(rows) == 250 and "4 requests" in result.stderr, result.stderr
+        assert [q.get("start") for q in server.api_calls()] == [["0"], ["100"], ["100"], ["200"]]
+
+
+def test_a_page_that_stays_empty_fails_in_one_line_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, catalog_file: Path, readtrack_home: Path
+) -> None:
+    """Before: `feed` exited 0 with the first 100 of 250, cached them as the whole window for an hour and
+    moved its last run on, so the 150 others were never shown."""
+    catalog_file.write_text(NOTHING_READ, encoding="utf-8")
+    with serving(monkeypatch, auto=False) as server:
+        server.add(*crowded_window(250, hours=20))
+        server.fail("/api/query", "empty-page", times=None, start=100)
+        one_line(
+            feed("--category", "cs.LG", "--json", "-n", "300"),
+            1,
+            "arXiv sent an empty page at start=100 of a listing of 250 results, 3 times",
+            "nothing changed",
+        )
+        assert not (readtrack_home / "feed.json").exists()
+        assert not (readtrack_home / "feed-window.json").exists()
+        server.faults.clear()
+        assert len(rows_of(feed("--category", "cs.LG", "--json", "-n", "300"))) == 250
 
 
 # -- 6. bad row numbers and a read-only list ----------------------------------------------------------

@@ -218,7 +218,7 @@ def test_a_wait_arxiv_asks_for_is_said_while_it_lasts(server: FakeArxiv, reader:
         screen = app.screen
         assert isinstance(screen, FeedScreen)
         await wait_until(pilot, lambda: not screen.fetching, 30)
-        assert len(rows(app)) == 13 and "1 page fetched now" in status(app)
+        assert len(rows(app)) == 13 and "2 requests to arXiv now" in status(app)  # the refused one counts
 
     run_app(reader, steps, size=WIDE)
 

@@ -63,7 +63,7 @@ def fetching(delay: float) -> str:
 def source_of(result: FeedResult) -> str:
     if result.pages == 0:
         return "the window fetched in the last hour (r asks arXiv again)"
-    return f"{plural(result.pages, 'page')} fetched now"
+    return f"{plural(result.pages, 'request')} to arXiv now"
 
 
 def summary(result: FeedResult, shown: int) -> Text:
