@@ -101,7 +101,9 @@ def polite_client(session: PoliteSession, api_url: str) -> Any:
                     )
                 if problem:
                     raise ArxivApiError(f"malformed reply from the arXiv API ({problem})")
-                feed = _feed.parse(response.content)
+                body, skipped = without_undated(response.content)
+                self.skipped += skipped
+                feed = _feed.parse(body)
                 # arXiv's known flaky reply: a later page with no entries, though the listing's total says
                 # there are more (the package only asks for a page below that total). Asked again.
                 if first_page or feed.results:
@@ -112,9 +114,44 @@ def polite_client(session: PoliteSession, api_url: str) -> Any:
             )
 
     client = PoliteArxivClient(page_size=API_BATCH, delay_seconds=0, num_retries=0)
+    client.skipped = 0  # entries left out: a date that is not one (`without_undated`)
     joiner = "&" if "?" in api_url else "?"
     client.query_url_format = api_url.replace("{", "{{").replace("}", "}}") + joiner + "{}"
     return client
+
+
+def without_undated(body: bytes) -> tuple[bytes, int]:
+    """``body`` without the entries whose ``<published>`` or ``<updated>`` is missing or not a date
+    (``<updated>None</updated>`` was seen), and how many those were: the arxiv package skips a missing date
+    but raises ValueError for the whole page on a malformed one. ``body`` itself when all are dated."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return body, 0  # `inspect_feed` has judged it
+    if root is None:
+        return body, 0
+    ns = {"atom": "http://www.w3.org/2005/Atom"}
+    undated = [
+        entry
+        for entry in root.iterfind("atom:entry", ns)
+        if not all(_is_date(entry.findtext(f"atom:{key}", namespaces=ns)) for key in ("published", "updated"))
+    ]
+    for entry in undated:
+        root.remove(entry)
+    return (etree.tostring(root, xml_declaration=True, encoding="utf-8") if undated else body), len(undated)
+
+
+def _is_date(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _start_of(url: str) -> str:

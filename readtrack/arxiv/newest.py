@@ -26,6 +26,7 @@ class Window:
     records: list[ArxivRecord] = field(default_factory=list)
     pages: int = 0
     capped: bool = False
+    skipped: int = 0  # entries arXiv sent without a date that is one (`readtrack.arxiv.api.without_undated`)
 
 
 def query_of(categories: Sequence[str]) -> str:
@@ -64,7 +65,9 @@ def newest(
         if record is None:
             continue
         if record.published is not None and record.published < cutoff:
+            window.skipped = client.skipped
             return window  # sorted by submission: everything after this is older still
         window.records.append(record)
     window.capped = seen >= limit
+    window.skipped = client.skipped
     return window

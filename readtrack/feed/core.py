@@ -241,6 +241,10 @@ def _fetch(
     stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records, window.capped))
     if window.capped:
         notes.append(_capped(window.records, since))
+    if window.skipped:
+        notes.append(
+            f"{plural(window.skipped, 'entry', 'entries')} arXiv sent left out: a date that is not one"
+        )
     return window.records, session.log.requests  # every request made: a page asked again included
 
 

@@ -350,6 +350,24 @@ def test_a_page_that_stays_empty_fails_in_one_line_and_changes_nothing(
         assert len(rows_of(feed("--category", "cs.LG", "--json", "-n", "300"))) == 250
 
 
+def test_an_entry_whose_date_is_not_one_is_left_out_and_counted(
+    monkeypatch: pytest.MonkeyPatch, catalog_file: Path
+) -> None:
+    """``<updated>None</updated>`` in one entry: the arxiv package's ValueError took the whole feed down with
+    a traceback (issue 94). Now that entry is left out, the page's others listed, and stderr counts it."""
+    catalog_file.write_text(NOTHING_READ, encoding="utf-8")
+    papers = crowded_window(30, hours=20)
+    papers[4] = dataclasses.replace(papers[4], updated="None")
+    papers[9] = dataclasses.replace(papers[9], published="yesterday")
+    with serving(monkeypatch, auto=False) as server:
+        server.add(*papers)
+        result = feed("--category", "cs.LG", "--json", "-n", "50")
+    listed = set(ids_of(result))
+    assert listed == {p.arxiv_id for p in papers} - {papers[4].arxiv_id, papers[9].arxiv_id}
+    assert "2 entries arXiv sent left out: a date that is not one" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # -- 6. bad row numbers and a read-only list ----------------------------------------------------------
 
 
