@@ -81,3 +81,22 @@ def _holder(fd: int) -> str:
     except OSError:
         text = ""
     return f"pid {text}" if text.isdigit() else "pid unknown"
+
+
+@contextlib.contextmanager
+def held_now(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``path`` (its sidecar) for the block, or raise `LockedError` at once, its
+    message the holder (``pid 1234``): for work that must not run twice at once, where waiting is wrong
+    (``run --resume ID``)."""
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(_holder(fd)) from None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

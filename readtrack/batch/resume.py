@@ -12,6 +12,8 @@ that would change any of that are refused (`contradictions`). Torch-free.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -103,6 +105,29 @@ def plan(ident: str, *, retry_failed: bool = False) -> Resumption:
         duration = float_or_nan(sweep.duration_s)
         duration = 0.0 if duration != duration else duration
     return Resumption(found, requests, Resumed(jobs, turned, prior, swept, duration))
+
+
+@contextmanager
+def holding(resumption: Resumption) -> Iterator[None]:
+    """Hold the group's (or sweep's) resume lock for the block: a second ``run --resume`` of it meanwhile is
+    refused at once, naming the holder, so that two never both run what was left (the later replacing the
+    earlier's runs). The kernel drops the lock when its process ends, however it ends."""
+    from readtrack.base.errors import LockedError
+    from readtrack.base.paths import data_dir
+    from readtrack.base.writelock import held_now
+
+    found = resumption.found
+    folder = data_dir() / "locks"
+    folder.mkdir(exist_ok=True)
+    kind = "sweep" if found.sweep is not None else "group"
+    try:
+        with held_now(folder / f"resume-{found.ident}"):
+            yield
+    except LockedError as holder:
+        raise UsageError(
+            f"--resume {found.ident[:8]}: the {kind} {found.ident[:8]} of {found.plugin} is being resumed by "
+            f"another readtrack ({holder}); `readtrack history {found.plugin}` shows it when that ends"
+        ) from None
 
 
 def _request(text: str, ident: str) -> RunRequest:

@@ -201,10 +201,10 @@ def run_resume(
 ) -> None:
     """``readtrack run --resume ID``: what the group or sweep left (its plan said first, on stderr; with
     ``dry_run`` on stdout, and nothing run), run into it on ``where``'s executor, then the whole group (or
-    the sweep's tables) shown. Nothing left: said, exit 0."""
+    the sweep's tables) shown. Nothing left: said, exit 0. The group is held while it runs: a second resume
+    of it is refused in one line (`readtrack.batch.resume.holding`)."""
     from readtrack.base.errors import UsageError
-    from readtrack.batch import groups as batch
-    from readtrack.batch import json_lines, resume
+    from readtrack.batch import resume
 
     if ident is None:
         raise UsageError("--retry-failed goes with --resume ID (a group's or a sweep's id)")
@@ -214,6 +214,18 @@ def run_resume(
     resume.contradictions(planned, given)
     if plot_to:
         check_plot(plot_to, [planned.found.plugin], False)
+    if dry_run:
+        _say_resume(planned, retry_failed, dry_run=True)
+    with resume.holding(planned):  # a second resume of it meanwhile is refused in one line (issue 94)
+        planned = resume.plan(ident, retry_failed=retry_failed)  # what is left now, under the hold
+        _say_resume(planned, retry_failed, dry_run=False)
+        _run_resumed(planned, jobs, as_json, plot_to, where)
+
+
+def _say_resume(planned: Any, retry_failed: bool, *, dry_run: bool) -> None:
+    """Nothing left: said, exit 0; ``dry_run``: the plan on stdout, exit 0; else the plan on stderr."""
+    from readtrack.batch import resume
+
     if not planned.resumed.jobs:
         print(f"readtrack: {resume.nothing_left(planned, retry_failed)}", file=sys.stderr)
         raise typer.Exit(0)
@@ -222,6 +234,14 @@ def run_resume(
         print("\n".join([line, "nothing run (--dry-run)"]))
         raise typer.Exit(0)
     print(f"readtrack: {line}", file=sys.stderr)
+
+
+def _run_resumed(
+    planned: Any, jobs: int | None, as_json: bool, plot_to: Sequence[Path], where: Where
+) -> None:
+    from readtrack.batch import groups as batch
+    from readtrack.batch import json_lines, resume
+
     device = planned.resumed.jobs[0].device
     if device.strip().lower() not in ("auto", "cpu") and not where.elsewhere:  # a cluster's are its own
         from readtrack.runner.devices import resolve_device

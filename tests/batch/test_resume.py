@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,42 @@ def test_ctrl_c_in_a_sweep_then_resume_runs_what_it_left_into_the_same_sweep(
     swept = sweeps_history.sweep(sweep_id)
     assert swept is not None and {r.info.sweep_id for r in swept.runs} == {sweep_id}
     assert {tuple(r.info.stages) for r in swept.runs} == {("train",)}
+
+
+def test_a_second_resume_of_a_group_being_resumed_is_refused_in_one_line(
+    user_dir: Path, tmp_path: Path
+) -> None:
+    """Two ``run --resume ID`` at once (issue 94): both ran every seed left, and the later replaced the
+    earlier's runs. Now the first holds the group while it runs; the second is refused, naming it, and runs
+    nothing; once the first has ended, a third finds nothing left."""
+    hold = held(user_dir, tmp_path)
+    group = cut_in_process("partly", [0, 1, 2], RunSettings(device="cpu", only="check"))
+    ident = group.group_id[:8]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "readtrack", "run", "--resume", ident, "--json", "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        for line in first.stdout:  # seed 1 is running, held by the file
+            if json.loads(line).get("type") == "log":
+                break
+        line = one_line_error(run_cli("run", "--resume", ident, "--json"))
+        assert line == (
+            f"readtrack: --resume {ident}: the group {ident} of partly is being resumed by another readtrack "
+            f"(pid {first.pid}); `readtrack history partly` shows it when that ends"
+        )
+    finally:
+        hold.unlink()
+        _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    (whole,) = history.entries("partly")
+    assert isinstance(whole, GroupRecord) and [r.info.seed for r in whole.runs] == [0, 1, 2]
+    assert whole.runs[0].info.run_id == group.runs[0].info.run_id
+    again = run_cli("run", "--resume", ident)
+    assert again.returncode == 0 and "nothing left" in again.stderr.lower(), again.stderr
 
 
 def test_options_that_contradict_the_group_are_refused_in_one_line(user_dir: Path, tmp_path: Path) -> None:
