@@ -155,10 +155,12 @@ def interruptible(*args: str, sigint_ignored: bool = False) -> list[str]:
     """The command line of `readtrack ARGS` for a test that sends it SIGINT: Python's own handler
     (KeyboardInterrupt) installed whatever this process's disposition, since pytest started as a background
     job of a non-interactive shell runs with SIGINT ignored and its children would inherit that; or, with
-    ``sigint_ignored``, started the way such a job starts."""
+    ``sigint_ignored``, started the way such a job starts. SIGTERM and SIGHUP as a terminal's shell leaves
+    them (not ignored, as under ``nohup``)."""
     handler = "signal.SIG_IGN" if sigint_ignored else "signal.default_int_handler"
     code = (
         f"import runpy, signal, sys; signal.signal(signal.SIGINT, {handler}); "
+        "signal.signal(signal.SIGTERM, signal.SIG_DFL); signal.signal(signal.SIGHUP, signal.SIG_DFL); "
         f"sys.argv = ['readtrack', *{list(args)!r}]; runpy.run_module('readtrack', run_name='__main__')"
     )
     return [sys.executable, "-c", code]

@@ -48,12 +48,57 @@ class Outcome:
 class JobsCancelled(KeyboardInterrupt):
     """Raised by an executor when cancelled; ``outcomes`` holds the requests that had ended by then, and
     ``cut_short`` those that were running and recorded themselves as cancelled within the grace (a run
-    stopped mid-stage: its record says what it had done)."""
+    stopped mid-stage: its record says what it had done). ``signum``: the signal that stopped it (SIGINT
+    for Ctrl+C and for a ``cancel`` event); a command that ends so exits 128 + ``signum``."""
 
     def __init__(self, outcomes: list[Outcome], cut_short: list[Outcome] | None = None) -> None:
         super().__init__("cancelled")
         self.outcomes = outcomes
         self.cut_short = cut_short or []
+        self.signum = _noted[0] if _noted else int(signal.SIGINT)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+#: The signals that stop runs as Ctrl+C does: closing the terminal (SIGHUP), `kill`, `timeout` or a
+#: scheduler (SIGTERM). Each is taken only where it is not ignored (``nohup`` keeps a run going).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_noted: list[int] = []  # the stop signal the last `stop_asked` took, for `JobsCancelled.signum`
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where it lands as SIGINT raises KeyboardInterrupt (`stop_like_ctrl_c`):
+    whatever catches Ctrl+C stops on it the same way."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def stop_like_ctrl_c() -> list[int]:
+    """From now on, in this process's main thread, SIGTERM and SIGHUP raise `Stopped` where they land (unless
+    ignored), as SIGINT raises KeyboardInterrupt: a command that runs plugins then stops them on either as on
+    Ctrl+C (issue 94: closing the terminal, `kill` or `timeout` left the runs going, unrecorded). Returns
+    the list the signals taken are appended to. Off the main thread, nothing changes."""
+    taken: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        return taken
+
+    def stop(signum: int, frame: object) -> None:
+        taken.append(signum)
+        raise Stopped(signum)
+
+    for sig in STOP_SIGNALS[1:]:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, stop)
+    return taken
+
+
+def exit_code_of(interrupt: BaseException) -> int:
+    """The exit status of a command ended by ``interrupt``: 128 + its signal (130 for Ctrl+C)."""
+    return 128 + int(getattr(interrupt, "signum", signal.SIGINT))
 
 
 class Executor(Protocol):
@@ -76,12 +121,14 @@ class Executor(Protocol):
 
 @contextmanager
 def stop_asked(cancel: threading.Event | None = None) -> Iterator[Callable[[], bool]]:
-    """Within: Ctrl+C is noted instead of raising KeyboardInterrupt wherever the main thread happens to be;
-    yields ``asked()``, true once Ctrl+C came or ``cancel`` is set, for an executor's loop to check between
+    """Within: Ctrl+C (and SIGTERM or SIGHUP: `STOP_SIGNALS`) is noted instead of raising KeyboardInterrupt
+    wherever the main thread happens to be; yields ``asked()``, true once Ctrl+C came or ``cancel`` is set,
+    for an executor's loop to check between
     two steps: it never stops between taking a finished run's outcome and handing it on (a run that had
     finished is then recorded as finished). A second Ctrl+C, once the executor is stopping (outside this
     block), interrupts as usual. Off the main thread (the TUI's worker) no handler is set: ``cancel`` says."""
     interrupted = threading.Event()
+    _noted.clear()
 
     def asked() -> bool:
         return interrupted.is_set() or (cancel is not None and cancel.is_set())
@@ -89,9 +136,18 @@ def stop_asked(cancel: threading.Event | None = None) -> Iterator[Callable[[], b
     if threading.current_thread() is not threading.main_thread():
         yield asked
         return
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+
+    def note(signum: int, frame: object) -> None:
+        if not _noted:
+            _noted.append(signum)
+        interrupted.set()
+
+    taken = [signal.SIGINT]  # SIGTERM and SIGHUP as well, unless ignored (``nohup``)
+    taken += [sig for sig in STOP_SIGNALS[1:] if signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, note) for sig in taken}
     try:
         yield asked
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        for sig, handler in previous.items():
+            default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, handler if handler is not None else default)

@@ -462,6 +462,7 @@ def run_batch(
         executor.run(jobs, on_event=track, on_end=on_job_end, cancel=cancel)
     except JobsCancelled as cut:
         stop = BatchCancelled(cut.outcomes)
+        stop.signum = cut.signum  # Ctrl+C, SIGTERM or SIGHUP: the exit status says which
         for outcome in stop.outcomes:  # ended, though Ctrl-C came before this thread was told (on_end)
             ended.setdefault(outcome.job, outcome)
         if len(jobs) == 1 and sweep_id is None and not prior:  # one run, stopped mid-stage: recorded as

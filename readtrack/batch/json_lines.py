@@ -111,7 +111,7 @@ def run_batch_json(
             {
                 "type": events.BATCH,
                 "status": "cancelled",
-                "exit_code": 130,
+                "exit_code": stop.exit_code,
                 **({"sweep": sweep_id} if sweep_id else {}),
                 "recorded": recorded,
                 "unfinished": stop.unfinished,
@@ -119,7 +119,7 @@ def run_batch_json(
                 **times(),
             }
         )
-        return EXIT_PIPE_CLOSED if emit.closed else 130
+        return EXIT_PIPE_CLOSED if emit.closed else stop.exit_code
     code = exit_code(outcomes)
     emit(
         {

@@ -182,7 +182,7 @@ def run_sweep(
             )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise typer.Exit(stop.exit_code) from None  # 130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP
     render_sweep(planned.plugin, sweep.tables(outcomes), console)
     print(f"readtrack: {expected.took(time.perf_counter() - began)}", file=sys.stderr)
     save_plot(plot_to, [o.entry for o in outcomes if o.entry is not None])
@@ -276,7 +276,7 @@ def _run_resumed(
             )  # fmt: skip
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise typer.Exit(stop.exit_code) from None  # 130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP
     if sweep_id:
         from readtrack.batch.sweep import tables
         from readtrack.render.sweep import render_sweep
@@ -447,7 +447,7 @@ def run_batch(
             )
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise typer.Exit(stop.exit_code) from None  # 130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP
     if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
         render_group(outcomes[0].entry, console)
     elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):

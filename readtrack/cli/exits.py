@@ -30,9 +30,9 @@ def run_mapped(command: Callable[[], object], debug: bool) -> None:
             raise
         print(f"readtrack: {visible(str(mapped), multiline=True)}", file=sys.stderr)
         sys.exit(mapped.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # or SIGTERM, SIGHUP where a command takes them so (`run`): 128 + it
         print("readtrack: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(128 + int(getattr(err, "signum", 2)))
     except SystemExit as done:
         if done.code == 1 and _reader_went_away():
             sys.exit(EXIT_PIPE_CLOSED)  # as a tool that SIGPIPE ended, and as `run --json` of a batch

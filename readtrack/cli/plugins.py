@@ -126,6 +126,9 @@ def run(
     --resume ID runs what a cancelled multi-seed run or sweep left (seeds cancelled before they finished;
     --retry-failed: failed ones too) into the same group, as it first ran, on any --executor.
     """
+    from readtrack.batch.executor import stop_like_ctrl_c
+
+    signalled = stop_like_ctrl_c()  # SIGTERM and SIGHUP stop the runs as Ctrl+C does (exit 143, 129)
     names, plot_to = list(names or []), list(plot_to or [])
     if resume is not None or retry_failed:
         given = {
@@ -223,12 +226,17 @@ def run(
             console = new_console()
             record = start(live_printer(console))
             render_record(record, console)
-    except KeyboardInterrupt:  # Ctrl-C before the run began (while torch loads): nothing to record
+    except KeyboardInterrupt as stop:  # Ctrl-C before the run began (while torch loads): nothing to record
+        from readtrack.batch.executor import exit_code_of
+
         print("readtrack: cancelled", file=sys.stderr)
-        raise typer.Exit(runner.EXIT_CANCELLED) from None
+        raise typer.Exit(exit_code_of(stop)) from None
     save_plot(plot_to, [record])
     say_calibration(names)
-    raise typer.Exit(EXIT_PIPE_CLOSED if streamed.closed else runner.exit_code(record))
+    code = runner.exit_code(record)
+    if record.status == "cancelled" and signalled:  # stopped by SIGTERM or SIGHUP, not Ctrl+C
+        code = 128 + signalled[0]
+    raise typer.Exit(EXIT_PIPE_CLOSED if streamed.closed else code)
 
 
 @commands.command("history")

@@ -13,7 +13,8 @@ the whole :class:`~readtrack.plugins.records.RunRecord`. Nothing a plugin does c
   the main thread the stop is a ``SIGALRM`` timer whose handler raises :class:`StageTimeout` into the stage;
   elsewhere a watchdog thread raises it asynchronously. Either lands between Python bytecodes, so a single
   long native call (one huge matmul) finishes first, but any Python-level loop or ``time.sleep`` is cut;
-- Ctrl-C (SIGINT), SIGTERM or the ``cancel`` event stop the run as ``cancelled`` (exit code 130).
+- Ctrl-C (SIGINT), SIGTERM or the ``cancel`` event stop the run as ``cancelled`` (`readtrack run` exits 130
+  for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
 
 Seeds: before every stage Python's, torch's (all devices) and numpy's generators are seeded with the run's
 seed and torch is asked for deterministic algorithms (except while benchmarking, which times the kernels a
@@ -545,14 +546,18 @@ def _cancel_on_sigterm() -> Iterator[None]:
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise RunCancelled()
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = signal.getsignal(signal.SIGTERM)
+    taken = previous in (signal.SIG_DFL, signal.SIG_IGN, None)  # else the command's own (`readtrack run`'s
+    if taken:  # raises KeyboardInterrupt too, and says which signal came)
+        signal.signal(signal.SIGTERM, on_term)
     previous_int = signal.getsignal(signal.SIGINT)
     if previous_int == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if taken:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         if previous_int == signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 

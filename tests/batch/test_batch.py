@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cli_runner import interruptible, run_cli
 from fake_plugins import FAILING, HANGING, write_plugin
+from test_executor_contract import processes_in
 
 from readtrack.base.errors import UsageError
 from readtrack.batch.groups import BatchCancelled, Job, RunSettings, parse_seeds, run_batch, seeds_label
@@ -390,7 +391,13 @@ def train(ctx):
 """
 
 
-def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(user_dir: Path) -> None:
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(
+    user_dir: Path, sig: str
+) -> None:
+    """Ctrl+C, and SIGTERM (`kill`, `timeout`, a scheduler) or SIGHUP (the terminal closed) the same way
+    (issue 94: those left the fork servers and the running seeds going, reparented, and recorded nothing):
+    the workers stop, the finished seeds are recorded, the others said, exit 128 + the signal."""
     write_plugin(user_dir, "partly", FIRST_SEED_ONLY)
     process = subprocess.Popen(
         interruptible("run", "partly", "--seeds", "0-3", "--jobs", "2", "--json", "--device", "cpu"),
@@ -400,16 +407,21 @@ def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(use
     )
     assert process.stdout is not None
     seed0_ended = hanging = False
+    workers = set()
     for line in process.stdout:  # wait for seed 0 to end and a later seed to hang
         event = json.loads(line)
+        if event["type"] == "job" and event["event"] == "start":
+            workers.add(int(event["pid"]))
         seed0_ended |= event["type"] == "job" and event["event"] == "end" and event["seed"] == 0
         hanging |= event["type"] == "log" and event["seed"] > 0
         if seed0_ended and hanging:
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.Signals[sig])
     out, err = process.communicate(timeout=300)
-    assert process.returncode == 130, err
+    assert process.returncode == 128 + signal.Signals[sig], err
+    assert workers and processes_in(workers) == {}  # no fork server, no run left in their sessions
     last = json.loads(out.splitlines()[-1])
+    assert last["exit_code"] == process.returncode
     assert (last["status"], last["recorded"]) == ("cancelled", [{"plugin": "partly", "seeds": [0]}])
     assert last["unfinished"] == {"partly": [1, 2, 3]}
     (group,) = history.entries("partly")

@@ -406,12 +406,14 @@ def test_an_on_end_that_raises_reaches_the_caller_and_every_process_is_freed(set
     assert took < local_pool.CANCEL_GRACE_S + 20, took
 
 
-@pytest.mark.parametrize("how", ["cancel-event", "ctrl-c"])
+@pytest.mark.parametrize("how", ["cancel-event", "SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_cancel_keeps_the_finished_runs_as_finished_and_the_running_ones_as_cancelled(
     setup: Setup, how: str
 ) -> None:
     """Cancelled once ``quick`` has ended and both ``slow`` runs are inside their stage: by setting the
-    ``cancel`` event, or by Ctrl+C (SIGINT to this process, taken by the executor's loop)."""
+    ``cancel`` event, or by a signal to this process, taken by the executor's loop: Ctrl+C (SIGINT), or
+    SIGTERM (`kill`, `timeout`, a scheduler) or SIGHUP (the terminal closed), which stop the runs the same
+    way (issue 94: they used to leave them running, unrecorded)."""
     requests = [request("quick", 0), request("slow", 1), request("slow", 2)]
     cancel = threading.Event()
     asked: list[float] = []
@@ -421,8 +423,8 @@ def test_a_cancel_keeps_the_finished_runs_as_finished_and_the_running_ones_as_ca
         if asked or not ready:
             return
         asked.append(time.monotonic())
-        if how == "ctrl-c":
-            os.kill(os.getpid(), signal.SIGINT)
+        if how.startswith("SIG"):
+            os.kill(os.getpid(), signal.Signals[how])
         else:
             cancel.set()
 
@@ -430,6 +432,7 @@ def test_a_cancel_keeps_the_finished_runs_as_finished_and_the_running_ones_as_ca
     with pytest.raises(JobsCancelled) as cancelled:
         run_batch(setup, requests, told, cancel=cancel)
     assert asked and time.monotonic() - asked[0] < local_pool.CANCEL_GRACE_S + 5
+    assert cancelled.value.signum == (signal.Signals[how] if how.startswith("SIG") else signal.SIGINT)
     finished = cancelled.value.outcomes
     assert [(o.job.plugin, o.job.seed, o.record.status if o.record else o.error) for o in finished] == [
         ("quick", 0, "passed")
@@ -509,4 +512,4 @@ def test_every_case_on_a_ray_of_its_own(tmp_path: Path) -> None:
     result = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     summary = result.stdout.strip().splitlines()[-1]
-    assert re.match(r"7 passed, 1 deselected in ", summary), result.stdout[-3000:]
+    assert re.match(r"9 passed, 1 deselected in ", summary), result.stdout[-3000:]

@@ -291,12 +291,17 @@ def test_cli_human_report_and_exit_codes(user_dir: Path, tmp_path: Path) -> None
     assert unknown.returncode == 2 and unknown.stderr.startswith("readtrack: unknown plugin 'nosuchplugin'")
 
 
-@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["default", "sigint-ignored"])
+@pytest.mark.parametrize(
+    "sig, sigint_ignored",
+    [("SIGINT", False), ("SIGINT", True), ("SIGTERM", False), ("SIGHUP", False)],
+    ids=["default", "sigint-ignored", "sigterm", "sighup"],
+)
 def test_cli_sigint_cancels_the_run_exits_130_and_records_cancelled(
-    user_dir: Path, tmp_path: Path, sigint_ignored: bool
+    user_dir: Path, tmp_path: Path, sig: str, sigint_ignored: bool
 ) -> None:
     """Also when the process starts with SIGINT ignored (a background job of a non-interactive shell, and
-    so the TUI's run when readtrack was started that way): Ctrl-C is how the TUI cancels a run."""
+    so the TUI's run when readtrack was started that way): Ctrl-C is how the TUI cancels a run. SIGTERM and
+    SIGHUP (issue 94) cancel it the same way, exit 143 and 129."""
     write_plugin(user_dir, "hang", HANGING)
     process = subprocess.Popen(
         interruptible("run", "hang", "--device", "cpu", "--json", sigint_ignored=sigint_ignored),
@@ -313,11 +318,11 @@ def test_cli_sigint_cancels_the_run_exits_130_and_records_cancelled(
         for line in process.stdout:  # wait until the stage is really running
             if json.loads(line)["type"] == "log":
                 break
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.Signals[sig])
         rest, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130, stderr
+    assert process.returncode == 128 + signal.Signals[sig], stderr
     last = json.loads(rest.splitlines()[-1])
     assert last["type"] == "record" and last["record"]["status"] == "cancelled"
     (stored,) = history.runs("hang")
