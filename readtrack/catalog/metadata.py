@@ -75,8 +75,13 @@ NOT_DETAILS = ("arxiv_id", "version", "title", "pdf_url", "fetched_at")
 
 
 def normalise_text(text: str | None) -> str:
-    """Whitespace collapsed to single spaces (titles, comments, author names)."""
-    return re.sub(r"\s+", " ", text or "").strip()
+    """Whitespace collapsed to single spaces, other control characters (C0, DEL, C1: U+009B was seen in
+    an arXiv title) left out: titles, comments, author names as listed and as papers.yaml, which cannot
+    hold them, takes them."""
+    return _CONTROL.sub("", re.sub(r"\s+", " ", text or "")).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_abstract(text: str | None) -> str:

@@ -11,7 +11,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -282,8 +282,17 @@ def feed(
     fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait, on_page, cancel, notes)
     keys = ListKeys(catalog, records)
     unique: dict[str, ArxivRecord] = {}
+    untitled = 0
     for record in fetched:
+        title = metadata.normalise_text(record.title)  # as listed, so as added (a control character out)
+        if not title:  # nothing to list nor to add it by
+            untitled += 1
+            continue
+        if title != record.title:
+            record = replace(record, title=title)
         unique.setdefault(arxivid.base_id(record.arxiv_id), record)
+    if untitled:
+        notes.append(f"{plural(untitled, 'entry', 'entries')} arXiv sent without a title left out")
     held = [r for r in unique.values() if keys.holds(r)]
     window = [r for r in unique.values() if not keys.holds(r)]
     hidden_ids = set(state.dismissed) | (set() if options.show_all else set(state.shown) - options.showing)
@@ -396,7 +405,7 @@ def new_paper(row: dict[str, Any], date: str) -> NewPaper:
     """A row as a list entry: title, arXiv id, year, the submission date and why, in its notes."""
     submitted = str(row.get("date") or "")
     return NewPaper(
-        title=str(row["title"]),
+        title=metadata.normalise_text(str(row["title"])),
         arxiv=str(row["arxiv_id"]),
         year=int(submitted[:4]) if submitted[:4].isdigit() else None,
         added=edits.today(),

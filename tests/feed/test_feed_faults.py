@@ -368,6 +368,31 @@ def test_an_entry_whose_date_is_not_one_is_left_out_and_counted(
     assert "Traceback" not in result.stderr
 
 
+def test_a_title_with_a_control_character_lists_and_adds_alike_and_an_untitled_entry_is_not_offered(
+    monkeypatch: pytest.MonkeyPatch, catalog_file: Path
+) -> None:
+    """Issue 94: a title holding U+009B was listed, then `feed --add` refused the whole batch ("unacceptable
+    character #x009b"), and an entry without a title was added as ``title: ""``. Now a title is normalised
+    once, as listed so added, and an untitled entry is left out and counted."""
+    catalog_file.write_text(NOTHING_READ, encoding="utf-8")
+    papers = crowded_window(6, hours=10)
+    papers[0] = dataclasses.replace(papers[0], title="Attention\x9b over\x7f bells")
+    papers[1] = dataclasses.replace(papers[1], title="   ")
+    with serving(monkeypatch, auto=False) as server:
+        server.add(*papers)
+        listed = feed("--category", "cs.LG", "--json")
+        rows = rows_of(listed)
+        assert papers[1].arxiv_id not in ids_of(listed) and len(rows) == 5
+        assert "1 entry arXiv sent without a title left out" in listed.stderr
+        (first,) = [r for r in rows if r["arxiv_id"] == papers[0].arxiv_id]
+        assert first["title"] == "Attention over bells"
+        number = rows.index(first) + 1
+        added = feed("--add", str(number), "1" if number != 1 else "2")
+    assert added.returncode == 0, added.stderr
+    inbox = json.loads(run_cli("list", "--section", "Inbox", "--json").stdout)
+    assert "Attention over bells" in [p["title"] for p in inbox] and all(p["title"] for p in inbox)
+
+
 # -- 6. bad row numbers and a read-only list ----------------------------------------------------------
 
 
