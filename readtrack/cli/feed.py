@@ -96,6 +96,12 @@ def feed(
         from readtrack.render import print_json
 
         print_json([row.to_json() for row in result.rows])
+        if result.rows and not show_all:  # a script's read uses up the rows as a reader's does: said
+            print(
+                f"readtrack: these {plural(len(result.rows), 'row')} now count as shown: the next `feed` "
+                "leaves them out (`feed --all` shows everything again and uses nothing up)",
+                file=sys.stderr,
+            )
         return
     if not result.rows:
         hint = "" if show_all else " (--all shows again what was shown before)"

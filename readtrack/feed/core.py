@@ -326,12 +326,13 @@ def feed(
         raise Cancelled()
     today = now.date().isoformat()
     with stored.updating() as fresh:  # read again under its lock: what was dismissed meanwhile stays
-        for row in rows:
-            fresh.shown.setdefault(row.arxiv_id, today)
+        if not options.show_all:  # `--all` is a look back at the window: nothing it shows is used up, and
+            for row in rows:  # the next feed's window still starts where the last plain one ended
+                fresh.shown.setdefault(row.arxiv_id, today)
+            fresh.last_run = _iso(now)
         fresh.forget_shown_before((now - timedelta(days=LONGEST_DAYS)).date().isoformat())
-        fresh.last = [row.to_json() for row in rows]
+        fresh.last = [row.to_json() for row in rows]  # numbered for --add and --dismiss, --all's too
         fresh.last_date = today
-        fresh.last_run = _iso(now)
     return FeedResult(
         rows=rows,
         categories=chosen,

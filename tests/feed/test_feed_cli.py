@@ -307,6 +307,26 @@ def test_add_appends_to_the_inbox_with_why_and_dismiss_hides_for_good(
     assert again.returncode == 0 and "  - name: Later" in reader.read_text(encoding="utf-8")
 
 
+def test_a_peek_with_all_uses_nothing_up_and_a_json_read_says_what_it_used(
+    server: FakeArxiv, reader: Path, readtrack_home: Path
+) -> None:
+    """Issue 94: `feed --all --json -n 200` marked every row as shown and moved the next window's start, so
+    the next plain `feed` was empty. `--all` is a look back now: nothing marked, the start kept; its rows are
+    numbered for --add. A plain `--json` read marks its rows as the table does, and says so on stderr."""
+    peek = feed("--all", "--json", "-n", "200")
+    peeked = [str(r["arxiv_id"]) for r in rows_of(peek)]
+    assert peeked and "count as shown" not in peek.stderr
+    assert not json.loads((readtrack_home / "feed.json").read_text(encoding="utf-8"))["shown"]
+    day = feed("--json", "-n", "200")
+    assert [str(r["arxiv_id"]) for r in rows_of(day)] == peeked  # the day's rows, all still new
+    assert f"these {len(peeked)} rows now count as shown: the next `feed` leaves them out" in day.stderr
+    assert rows_of(feed("--json")) == []
+    added = feed("--all", "--json")  # numbered: --add takes the peek's rows
+    assert feed("--add", "1").returncode == 0
+    listed = json.loads(run_cli("list", "--section", "Inbox", "--json").stdout)
+    assert [p["title"] for p in listed] == [rows_of(added)[0]["title"]]
+
+
 def test_bad_input_is_one_line_and_changes_nothing(
     server: FakeArxiv, reader: Path, readtrack_home: Path
 ) -> None:

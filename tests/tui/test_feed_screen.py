@@ -158,6 +158,25 @@ def test_r_asks_arxiv_again_and_keeps_the_rows_still_on_screen(server: FakeArxiv
     run_app(reader, steps, size=WIDE)
 
 
+def test_capital_a_shows_again_what_was_shown_using_nothing_up(server: FakeArxiv, reader: Path) -> None:
+    """Issue 94: with every row shown before, the screen only suggested other categories, and nothing like
+    `feed --all` existed here. ``A`` shows the whole window again and uses nothing up; ``A`` again: the
+    new only."""
+    first = [str(row["arxiv_id"]) for row in cli_feed()]  # the day's rows, used up by the CLI
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        screen = await open_feed(app, pilot)
+        assert rows(app) == [] and "A shows again what was shown before" in status(app)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: not screen.fetching and bool(rows(app)), 30)
+        assert set(first) <= set(rows(app)) and "shown before or not (A: only the new)" in status(app)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: not screen.fetching and rows(app) == [], 30)
+
+    run_app(reader, steps, size=WIDE)
+    assert server.total_requests == 1  # the hour's window each time
+
+
 def test_offline_the_screen_is_one_line_with_the_network_hint(
     reader: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,8 @@ read, ranked by what you read, each row with why; the rows shown are remembered 
 pages arXiv has answered, a wait arXiv asked for); the feed's code, and scikit-learn with its ranking, are
 imported there, never at the TUI's start. ``a`` adds the highlighted row to the Inbox through
 `readtrack.feed.core.add_rows` (``feed --add``'s code), ``x`` dismisses it (``feed --dismiss``'s), ``r``
-asks arXiv again (``--refresh``; the rows still on screen stay), ``c`` picks the categories, Enter shows the
+asks arXiv again (``--refresh``; the rows still on screen stay), ``c`` picks the categories, ``A`` shows the
+whole window again, what earlier feeds showed included, using nothing up (``--all``), Enter shows the
 abstract and why in full, Esc closes it and then leaves (cancelling a fetch still going). Leaving after an add
 hands the list as written back to the main screen, which shows the last paper added. Offline, or with nothing
 read, the screen is the error's one line.
@@ -66,14 +67,18 @@ def source_of(result: FeedResult) -> str:
     return f"{plural(result.pages, 'request')} to arXiv now"
 
 
-def summary(result: FeedResult, shown: int) -> Text:
+def summary(result: FeedResult, shown: int, show_all: bool = False) -> Text:
     """The status line over the rows: what was listed, from what, and what the reader should know."""
     from readtrack.feed.core import age
 
     new = result.window - result.held - result.hidden
     listed = f"{shown} of {new} new" if shown < new else f"{shown} new"
-    if not shown:  # said first, then what the window held
+    if not shown and result.hidden:  # said first, then what the window held
+        listed = "Nothing new to show (A shows again what was shown before; c picks other categories)"
+    elif not shown:
         listed = "Nothing new to show (c picks other categories)"
+    elif show_all:
+        listed = f"{shown} of the window, shown before or not (A: only the new)"
     text = Text(f"{listed} · {plural(result.window, 'submission')} in {' '.join(result.categories)} over ")
     text.append(f"{age(result.since)}, {result.held} in your list, {result.hidden} dismissed or shown before")
     text.append(f" · {source_of(result)}", style="dim")
@@ -220,6 +225,12 @@ class FeedScreen(Screen[Added | None]):
         Binding(
             "c", "categories", "Categories", tooltip="Choose the arXiv categories (empty: those you read)"
         ),
+        Binding(
+            "A",
+            "show_all",
+            "All",
+            tooltip="Show again what earlier feeds showed, using nothing up (feed --all); again: back",
+        ),
         Binding("question_mark", "help", "Help", tooltip="These keys"),
         Binding(
             "escape", "back", "Back", tooltip="Close the abstract, else back to the list (cancels a fetch)"
@@ -231,6 +242,7 @@ class FeedScreen(Screen[Added | None]):
         super().__init__()
         self.path = path
         self.categories: list[str] = []  # chosen with c; empty: the reader's
+        self.show_all = False  # A: what earlier feeds showed too (feed --all), nothing used up
         self.cancel = threading.Event()  # the running fetch's: set on leaving or by a newer fetch
         self.fetching = False
         self.pending: set[str] = set()  # rows being added or dismissed (a second key on them waits)
@@ -269,7 +281,9 @@ class FeedScreen(Screen[Added | None]):
         self.cancel = cancel = threading.Event()
         self.fetching = True
         showing = frozenset(row.arxiv_id for row in self.rows) if refresh else frozenset()
-        options = FeedOptions(categories=list(self.categories), refresh=refresh, showing=showing)
+        options = FeedOptions(
+            categories=list(self.categories), refresh=refresh, showing=showing, show_all=self.show_all
+        )
         self.progress_lines = {}
         self._status(Text("Ranking the newest submissions on arXiv by what you read…"))
         self.run_worker(lambda: self._fetch(options, cancel), thread=True, exclusive=True, group="feed")
@@ -322,7 +336,7 @@ class FeedScreen(Screen[Added | None]):
 
     def _show(self, result: FeedResult) -> None:
         self.fetching = False
-        self._status(summary(result, len(result.rows)))
+        self._status(summary(result, len(result.rows), self.show_all))
         self._show_rows(result.rows)
 
     def _failed(self, message: str) -> None:
@@ -418,6 +432,12 @@ class FeedScreen(Screen[Added | None]):
 
     def action_refresh(self) -> None:
         self._start(refresh=True)
+
+    def action_show_all(self) -> None:
+        """A: the whole window again, what earlier feeds showed included, nothing used up; A again: the new
+        only (the hour's window: arXiv is not asked again)."""
+        self.show_all = not self.show_all
+        self._start(refresh=False)
 
     def action_categories(self) -> None:
         def chosen(text: str | None) -> None:
