@@ -7,13 +7,13 @@ What a command prints depends on its command line and on the world it reads. Bot
 - the situation, digested into the entry's file name: the arguments, the working folder, the environment
   (every variable but a shell's own bookkeeping), the terminal's width and which streams are terminals, the
   interpreter and the day;
-- the inputs, each with its size and time: the source file of every module the command imported (readtrack,
+- the inputs, each with its size and times: the source file of every module the command imported (readtrack,
   a plugin, a library), every file under each plugin folder and each folder of readtrack's own (a plugin's
   code is read as text for its fingerprint and page), the folders on ``sys.path`` (an install or an
   uninstall changes their times), the list, and the data dir's own files (the database and its
   write-ahead log, the PDF folder).
 
-A later run with the same situation whose every input still has its size and time is answered from the
+A later run with the same situation whose every input still has its size and times is answered from the
 entry; any difference, a missing or damaged entry (any error reading it, a wrong shape, an input of the
 wrong type), and the command runs as always. Only a run that ended with exit 0, printed at most
 `MAX_BYTES`, and left the data dir's files as it found them is kept (a `refs` that fetched wrote the
@@ -21,9 +21,8 @@ database: the next one runs, then is kept). Options that write or fetch (``--add
 ``--refresh``) and help are never replayed. The entries live in ``<data dir>/cache/replay``, at most
 `MAX_ENTRIES`, the oldest removed first.
 
-A size and a time tell a change as ``make`` and the list's own caches do: an edit that keeps both (a copy
-with ``cp -p`` of a file of the same size) is not seen; ``readtrack doctor`` or any change of the list runs
-the command again.
+A size and two times tell a change: the modification time, and the change time, which a copy that keeps the
+first (``cp -p``) still moves.
 """
 
 from __future__ import annotations
@@ -43,10 +42,11 @@ MAX_BYTES = 1 << 20  # a bigger output is printed, never kept
 MAX_ENTRIES = 256
 #: Environment variables a shell changes on its own, which no command reads.
 _VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "PYTEST_CURRENT_TEST"})
-_FORMAT = 1
+_FORMAT = 2  # 2: change times
 
-#: (path, size, mtime_ns) of one input; (path, -1, -1) for one that did not exist.
-Stat = tuple[str, int, int]
+#: (path, size, mtime_ns, ctime_ns) of one input; (path, -1, -1, -1) for one that did not exist. The change
+#: time tells a copy that kept the modification time (``cp -p``) of a file of the same size.
+Stat = tuple[str, int, int, int]
 
 
 def command_of(args: list[str]) -> str | None:
@@ -182,15 +182,15 @@ def _stat(path: str) -> Stat:
     try:
         found = os.stat(path)
     except OSError:
-        return (path, -1, -1)
-    return (path, found.st_size, found.st_mtime_ns)
+        return (path, -1, -1, -1)
+    return (path, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def _unchanged(inputs: list[Any]) -> bool:
     for item in inputs:
-        if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str)):
+        if not (isinstance(item, tuple) and len(item) == 4 and isinstance(item[0], str)):
             return False
-        if not (isinstance(item[1], int) and isinstance(item[2], int)):
+        if not all(isinstance(number, int) for number in item[1:]):
             return False
         if _stat(item[0]) != item:
             return False
@@ -211,7 +211,7 @@ def _data_files() -> list[Stat]:
 
 
 def _inputs() -> list[Stat]:
-    """Every input of the command that just ran (see the module's docstring), each with its size and time."""
+    """Every input of the command that just ran (see the module's docstring), each with its size and times."""
     from readtrack.base.paths import catalog_path
     from readtrack.plugins.folders import plugin_roots
 

@@ -52,11 +52,13 @@ def plugin_inits(folder: Path) -> list[Path]:
 
 
 class InitStat(NamedTuple):
-    """A plugin's ``__init__.py``, its size and its time: what tells that a plugin changed."""
+    """A plugin's ``__init__.py``, its size and its times: what tells that a plugin changed. The change time
+    too: a copy that keeps the modification time (``cp -p``) of a file of the same size changes it."""
 
     path: str
     size: int
     mtime_ns: int
+    ctime_ns: int
 
 
 def plugin_init_stats(folder: Path) -> list[InitStat]:
@@ -76,7 +78,7 @@ def plugin_init_stats(folder: Path) -> list[InitStat]:
         except OSError:
             continue
         if stat.S_ISREG(info.st_mode):
-            found.append(InitStat(init, info.st_size, info.st_mtime_ns))
+            found.append(InitStat(init, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     return found
 
 

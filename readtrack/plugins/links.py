@@ -36,7 +36,7 @@ from readtrack.plugins.folders import plugin_init_stats, plugin_inits, plugin_ro
 if TYPE_CHECKING:
     from readtrack.catalog.model import Paper
 
-_FORMAT = 2  # 2: DOIs and titles
+_FORMAT = 3  # 2: DOIs and titles; 3: change times in the stamp
 
 
 class Declared(NamedTuple):
@@ -215,7 +215,7 @@ def _stamp(folders: list[Path]) -> str:
     parts = [str(_FORMAT), sys.prefix]
     for folder in folders:
         for init in plugin_init_stats(folder):
-            parts.append(f"{init.path}:{init.size}:{init.mtime_ns}")
+            parts.append(f"{init.path}:{init.size}:{init.mtime_ns}:{init.ctime_ns}")
     for entry in sys.path:
         with contextlib.suppress(OSError):
             parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")

@@ -98,6 +98,20 @@ def test_each_input_that_changes_runs_the_command_again(
     assert len(entries(readtrack_home)) >= 4
 
 
+def test_a_copy_that_keeps_the_size_and_the_modification_time_is_seen(
+    readtrack_home: Path, knobby: Path
+) -> None:
+    """``cp -p`` of a file of the same size: only the change time tells (issue 94 saw the plugin-links stamp
+    miss it)."""
+    config = knobby / "config.py"
+    assert "training steps" in run_cli("knobs", "knobby").stdout
+    before = config.stat()
+    config.write_text(KNOBBY_CONFIG.replace("training steps", "trainings step"))  # the same size
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same time, as cp -p leaves it
+    assert config.stat().st_size == before.st_size and config.stat().st_mtime_ns == before.st_mtime_ns
+    assert "trainings step" in run_cli("knobs", "knobby").stdout
+
+
 def test_a_new_plugin_file_is_seen(readtrack_home: Path, knobby: Path) -> None:
     first = run_cli("knobs", "knobby").stdout
     (knobby / "notes.md").write_text("a file added beside the plugin")  # a folder's time changed
@@ -111,11 +125,11 @@ def test_a_new_plugin_file_is_seen(readtrack_home: Path, knobby: Path) -> None:
         b"",
         b"not marshal at all",
         b"(\xff\xff\xff\x7f",  # marshal's "a tuple of 2**31 items": 16 GB asked for, were it read
-        {"format": 1, "inputs": [], "out": 5, "err": ""},  # well-formed files of the wrong types
-        {"format": 1, "inputs": [["x", 1]], "out": "forged\n", "err": ""},
-        {"format": 1, "inputs": [("x", "1", 2)], "out": "forged\n", "err": ""},
-        {"format": 1, "inputs": "all", "out": "forged\n", "err": ""},
-        {"format": 1, "out": "forged\n"},
+        {"format": 2, "inputs": [], "out": 5, "err": ""},  # well-formed files of the wrong types
+        {"format": 2, "inputs": [["x", 1]], "out": "forged\n", "err": ""},
+        {"format": 2, "inputs": [("x", "1", 2, 3)], "out": "forged\n", "err": ""},
+        {"format": 2, "inputs": "all", "out": "forged\n", "err": ""},
+        {"format": 2, "out": "forged\n"},
     ],
     ids=[
         "empty",

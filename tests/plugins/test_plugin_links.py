@@ -5,7 +5,7 @@ first author (issue 53, item 6). Through the real CLI, real plugin folders and r
 from __future__ import annotations
 
 import json
-import marshal
+import os
 import subprocess
 import sys
 import textwrap
@@ -125,6 +125,13 @@ def test_a_user_plugin_links_and_relinks_when_it_changes(tmp_path: Path, user_di
     papers = listed(path)
     assert papers["decoupled"]["plugins"] == ["adamw"]
     assert papers["latent-diffusion"]["plugins"] == ["stable-diffusion", "my-adamw"]
+    # a copy that keeps the size and the modification time (``cp -p``, issue 94): the change time tells
+    init = user_dir / "my_adamw" / "__init__.py"
+    before = init.stat()
+    declare_plugin(user_dir, "my_adamw", "1711.05101")  # an id of the same length
+    os.utime(init, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (init.stat().st_size, init.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert listed(path)["decoupled"]["plugins"] == ["adamw", "my-adamw"]
 
 
 def test_what_the_ids_link_is_kept_for_an_unchanged_list_and_redone_when_the_list_changes(
@@ -132,22 +139,24 @@ def test_what_the_ids_link_is_kept_for_an_unchanged_list_and_redone_when_the_lis
 ) -> None:
     """The answer is read back while the list's bytes and the plugins are the same (a memo planted with
     another answer under the same key is what `list` then shows), and found again when the list changes."""
+    from readtrack.base import quickcache
     from readtrack.base.paths import data_dir
 
     path = write_list(tmp_path)
     first = listed(path)
     (memo,) = (data_dir() / "cache").glob("links-*.marshal")
     assert listed(path) == first
-    kept = marshal.loads(memo.read_bytes())
-    assert kept["links"]["decoupled"] == (["adamw"], "arxiv id") and "no-arxiv" not in kept["links"]
+    kept = quickcache.read(memo)
+    assert kept is not None and kept["links"]["decoupled"] == (["adamw"], "arxiv id")
+    assert "no-arxiv" not in kept["links"]
     kept["links"]["no-arxiv"] = (["gpt"], "arxiv id")
-    memo.write_bytes(marshal.dumps(kept))
+    quickcache.write(memo, kept)
     assert listed(path)["no-arxiv"]["plugins"] == ["gpt"]  # read back, not worked out again
 
     path.write_text(MY_LIST.replace("1711.05101v3", "2005.14165"))  # decoupled now names GPT-3's id
     papers = listed(path)
     assert (papers["decoupled"]["plugins"], papers["no-arxiv"]["plugins"]) == (["gpt3"], [])
-    assert marshal.loads(memo.read_bytes())["links"]["decoupled"] == (["gpt3"], "arxiv id")
+    assert (quickcache.read(memo) or {})["links"]["decoupled"] == (["gpt3"], "arxiv id")
 
 
 def test_a_plugin_declared_by_hand_is_found_by_importing_its_init(tmp_path: Path, user_dir: Path) -> None:
