@@ -401,3 +401,16 @@ def test_the_default_window_is_since_the_last_feed_between_one_and_seven_days() 
     assert window_start(None, "2026-04-20T11:00:00Z", now) == now - timedelta(days=1)
     assert window_start(None, "2026-03-01T00:00:00Z", now) == now - timedelta(days=7)
     assert window_start(3, "2026-04-20T11:00:00Z", now) == now - timedelta(days=3)
+
+
+def test_the_manual_lists_every_category_feed_takes_and_no_other() -> None:
+    """An unknown category's refusal says "docs/feed.md lists them": the list there is the one checked."""
+    import re
+
+    from readtrack.feed.categories import KNOWN
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "feed.md").read_text(encoding="utf-8")
+    section = text.split("\n## Categories\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- [a-z ]+: (.*?)(?=^- |\Z)", section, flags=re.MULTILINE | re.DOTALL)
+    named = [name for block in listed for name in re.findall(r"`([^`]+)`", block)]
+    assert named == list(KNOWN)
