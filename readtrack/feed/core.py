@@ -425,7 +425,21 @@ def add_rows(path: Path, rows: list[dict[str, Any]], section: str | None = None)
     section = section or SECTION
     catalog = edits.add_papers(path, section, entries)
     added = [p for p in catalog.papers() if p.arxiv in {e.arxiv for e in entries}]
+    _keep_metadata({str(row["arxiv_id"]) for row in rows})
     return section, added
+
+
+def _keep_metadata(idents: set[str]) -> None:
+    """The added papers' arXiv records, as the feed's window holds them (abstract, authors, dates): stored as
+    a sync stores them, so that `show` and the TUI have the abstract the feed showed (issue 94: "Not synced
+    yet"). A paper the window no longer holds (older than its hour, or fetched elsewhere) waits for sync."""
+    try:
+        window = stored.load_window()
+    except stored.DamagedWindow:
+        return
+    held = [r for r in (window.records if window else []) if r.arxiv_id in idents]
+    if held:
+        metadata.save(held)
 
 
 def dismiss(numbers: Iterable[int]) -> list[dict[str, Any]]:

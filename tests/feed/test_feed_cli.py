@@ -414,3 +414,16 @@ def test_the_manual_lists_every_category_feed_takes_and_no_other() -> None:
     listed = re.findall(r"^- [a-z ]+: (.*?)(?=^- |\Z)", section, flags=re.MULTILINE | re.DOTALL)
     named = [name for block in listed for name in re.findall(r"`([^`]+)`", block)]
     assert named == list(KNOWN)
+
+
+def test_a_paper_added_from_the_feed_keeps_the_abstract_the_feed_showed(
+    server: FakeArxiv, reader: Path
+) -> None:
+    """Issue 94: an added paper said "Not synced yet" in `show` and the TUI, though the feed had shown its
+    abstract: its record, as the feed's window holds it, is stored as a sync stores it."""
+    (row, *_) = rows_of(feed("--json"))
+    assert feed("--add", "1").returncode == 0
+    listed = json.loads(run_cli("list", "--section", "Inbox", "--json").stdout)
+    shown = json.loads(run_cli("show", listed[0]["id"], "--json").stdout)
+    assert shown["abstract"] == row["abstract"] and shown["published"]
+    assert server.total_requests == 1  # nothing fetched for it: the window's own record

@@ -114,12 +114,15 @@ def test_a_adds_to_the_inbox_shown_on_return_and_x_dismisses_for_good(
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[str, str]:
         screen = await open_feed(app, pilot)
         added, dismissed = rows(app)[0], rows(app)[1]
+        assert "13 new" in status(app) and "3 in your list, 0 dismissed" in status(app)
         await pilot.press("a")
         await wait_until(pilot, lambda: added not in rows(app))
         assert rows(app)[0] == dismissed  # the cursor moved on to the next row
         await pilot.press("x")
         await wait_until(pilot, lambda: dismissed not in rows(app))
         assert len(rows(app)) == 11
+        # the status line counts them as they go (issue 94: "0 dismissed" after x)
+        assert "11 new" in status(app) and "4 in your list, 1 dismissed" in status(app)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen) and screen.added is not None
         await settle(app, pilot)

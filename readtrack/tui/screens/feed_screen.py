@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import textwrap
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -243,6 +243,7 @@ class FeedScreen(Screen[Added | None]):
         self.path = path
         self.categories: list[str] = []  # chosen with c; empty: the reader's
         self.show_all = False  # A: what earlier feeds showed too (feed --all), nothing used up
+        self.result: FeedResult | None = None  # the last listing, its counts kept true as rows go
         self.cancel = threading.Event()  # the running fetch's: set on leaving or by a newer fetch
         self.fetching = False
         self.pending: set[str] = set()  # rows being added or dismissed (a second key on them waits)
@@ -336,6 +337,7 @@ class FeedScreen(Screen[Added | None]):
 
     def _show(self, result: FeedResult) -> None:
         self.fetching = False
+        self.result = result
         self._status(summary(result, len(result.rows), self.show_all))
         self._show_rows(result.rows)
 
@@ -401,7 +403,7 @@ class FeedScreen(Screen[Added | None]):
         else:
             paper = papers[0]
             self.added = Added(catalog, paper.id)
-            hand_to(self, self._done, row, f"Added {paper.id} to {section}: {paper.display_title}")
+            hand_to(self, self._done, row, f"Added {paper.id} to {section}: {paper.display_title}", "held")
 
     def action_dismiss_row(self) -> None:
         row = self._acting_on()
@@ -417,11 +419,18 @@ class FeedScreen(Screen[Added | None]):
         except ReadtrackError as err:
             hand_to(self, self._not_done, row, f"Not dismissed: {err}", "error")
         else:
-            hand_to(self, self._done, row, f"Dismissed {row.arxiv_id}: {row.title} (not shown again)")
+            message = f"Dismissed {row.arxiv_id}: {row.title} (not shown again)"
+            hand_to(self, self._done, row, message, "hidden")
 
-    def _done(self, row: Row, message: str) -> None:
+    def _done(self, row: Row, message: str, counted: str) -> None:
+        """The row gone from the rows, and counted where the status line counts it (``held``: in your list
+        now; ``hidden``: dismissed), so that the line says what the screen shows."""
         self.pending.discard(row.arxiv_id)
         self._show_rows([r for r in self.rows if r.arxiv_id != row.arxiv_id])
+        if self.result is not None:
+            more = {counted: getattr(self.result, counted) + 1}
+            self.result = replace(self.result, **more)
+            self._status(summary(self.result, len(self.rows), self.show_all))
         self.notify(message)
 
     def _not_done(self, row: Row, message: str, severity: Any) -> None:
