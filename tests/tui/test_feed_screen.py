@@ -101,6 +101,9 @@ def test_f_ranks_the_days_arxiv_with_why_readable_and_enter_shows_the_abstract(
     assert "why: near " in text and "words:" in why
     on_screen = " ".join(line.strip(" │▊▎") for line in text.splitlines()).split()
     assert " ".join(why.split()) in " ".join(on_screen), text
+    # and every title whole, wrapped, not cut (issue 94: about 35 characters at 80 columns)
+    titles = [str(p.title) for p in [*HAND, *real_entries()] if p.arxiv_id in shown[:3]]
+    assert titles and all(" ".join(t.split()) in " ".join(on_screen) for t in titles), text
     assert f"{shown[0]}v1 · submitted" in pane
     # shown once, as the CLI's feed: the rows shown here are not listed again
     assert not {r["arxiv_id"] for r in cli_feed()} & set(shown)

@@ -98,8 +98,9 @@ def heading(categories: int, width: int) -> Text:
 
 
 def row_text(row: Row, categories: int, width: int) -> Text:
-    """Number, date, score, categories and title on the first line (the title cut to ``width``), then why,
-    wrapped under it at ``width``: every word of it readable at 80 columns."""
+    """Number, date, score, categories and the title's start on the first line, the rest of the title under
+    it, then why, each wrapped at ``width``: every word of both readable at 80 columns (issue 94: titles were
+    cut to about 35 characters there)."""
     text = Text()
     text.append(f"{row.number:>3}  {row.date:<10}  ")
     text.append(f"{row.score:5.2f}", style="bold")
@@ -107,7 +108,9 @@ def row_text(row: Row, categories: int, width: int) -> Text:
     text.append(fit(" ".join(row.categories), categories), style="cyan")
     text.append("  ")
     lead = 3 + 2 + 10 + 2 + 5 + 2 + categories + 2
-    text.append(fit(visible(row.title), max(width - lead, 8)).rstrip())
+    title = title_lines(visible(row.title), max(width - lead, 8), max(width - WHY_INDENT, 20))
+    for n, line in enumerate(title):
+        text.append(line if n == 0 else "\n" + " " * WHY_INDENT + line)
     why = textwrap.wrap(
         f"why: {visible(row.why)}",
         width=max(width - WHY_INDENT, 20),
@@ -117,6 +120,13 @@ def row_text(row: Row, categories: int, width: int) -> Text:
     for line in why:
         text.append("\n" + " " * WHY_INDENT + line, style="dim")
     return text
+
+
+def title_lines(title: str, first: int, rest: int) -> list[str]:
+    """``title`` wrapped: ``first`` columns on its first line, ``rest`` on the others."""
+    head = textwrap.wrap(title, width=first, break_on_hyphens=False) or [""]
+    tail = title[len(head[0]) :].strip()
+    return [head[0], *textwrap.wrap(tail, width=rest, break_on_hyphens=False)]
 
 
 def abstract_text(row: Row) -> Text:
