@@ -292,7 +292,13 @@ def _resume_notes(entries: Sequence[Listed], console: Console) -> None:
     from readtrack.history.resume import notes
 
     for note in notes(entries):
-        console.print(Text(visible(note)))
+        text = visible(note)
+        head, said, command = text.partition("; resume with ")
+        if not said or len(text) <= console.width:
+            console.print(Text(text))
+            continue
+        console.print(Text(f"{head}; resume with"))  # the command on a line of its own, whole: never cut
+        console.print(Text(f"  {command.strip('`')}"), no_wrap=True, crop=False)  # in the middle (issue 94)
 
 
 @commands.command()

@@ -241,6 +241,11 @@ def _bench_table(stage: StageResult) -> tuple[Fitted, list[Text]]:
 
 
 # -- history, compare, plugins ---------------------------------------------------------------------
+#: History is a few lines an entry (`_history_lines`) when its narrow table, the columns that never wrap
+#: whole, leaves its setting fewer columns than this: the ids would go.
+STACKED_BELOW = 4
+
+
 def render_history(entries: Sequence[Listed], console: Console, plugin: str | None = None) -> None:
     """Runs made alone, multi-seed runs (how many seeds passed) and sweeps (what they swept, how many runs
     passed), one entry each, newest first."""
@@ -254,14 +259,26 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     # and the run id are never cut (`readtrack.render.tables`). Where every column does not fit without
     # folding a word, the stages are left out (the status sums them up), the device sits under the setting,
     # the time under the status, and the columns sit closer; a setting wraps at a space or after a comma.
+    # Narrower still (a phone's terminal, a split pane), no table fits: each entry is a few lines, its id
+    # first (issue 94: at 30 columns the id column went, and the setting stood one letter a line).
     table = _history_table(entries, narrow=False)
     narrow = not table.fits(console)
     if narrow:
         table = _history_table(entries, narrow=True)
-    console.print(table)
-    legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items())
-    stages_legend = "" if narrow else f"c/t/b: check/train/bench · {legend} · "
-    console.print(Text(f"{stages_legend}cpu×N: N CPU threads", style="dim"))
+    if narrow and table.text_room(console) < STACKED_BELOW:
+        for line in _history_lines(entries):
+            console.print(line)
+    else:
+        console.print(table)
+    # the footer explains only what the lines show: the stages' glyphs of the runs made alone, when the
+    # stages column is there, and the thread count, when a device shows one
+    shown = {s.status for r in entries if isinstance(r, RunRecord) for s in r.stages}
+    legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items() if status in shown)
+    parts = [] if narrow or not legend else [f"c/t/b: check/train/bench · {legend}"]
+    if any(getattr(_info_of(r), "threads", None) for r in entries):
+        parts.append("cpu×N: N CPU threads")
+    if parts:
+        console.print(Text(" · ".join(parts), style="dim"))
     if any(isinstance(r, SweepRecord) for r in entries):
         console.print(
             Text(
@@ -270,6 +287,45 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
                 style="dim",
             )
         )
+
+
+def _info_of(r: Listed) -> Any:
+    """The run's info, or a group's first run's; None for a group or sweep without a run."""
+    if isinstance(r, RunRecord):
+        return r.info
+    return r.info if r.runs else None
+
+
+def _history_lines(entries: Sequence[Listed]) -> list[Text]:
+    """History as a few lines an entry, for a terminal no table fits: the id, status and plugin, then when,
+    then the setting and the seeds, then the device and the time."""
+    lines: list[Text] = []
+    for r in entries:
+        info = _info_of(r)
+        plugin = r.info.plugin if isinstance(r, RunRecord) else r.plugin
+        if isinstance(r, SweepRecord):
+            ident, setting, seeds = r.sweep_id[:8], f"a sweep: {swept_knobs(r)}", seeds_label(r.seeds)
+            status = sweep_status(r)
+        else:
+            ident = r.info.run_id[:8] if isinstance(r, RunRecord) else r.group_id[:8]
+            setting = setting_name(info.settings) if info is not None else "defaults"
+            seeds = str(r.info.seed) if isinstance(r, RunRecord) else seeds_label(r.seeds)
+            status = status_text(r.status)
+        head = Text(ident, style="bold")
+        head.append("  ")
+        head.append(status)
+        head.append(f"  {visible(plugin)}")
+        started = r.info.started_at if isinstance(r, RunRecord) else r.started_at
+        lines.append(head)
+        lines.append(Text(f"  {when(started)}"))
+        lines.append(Text(visible(f"  {setting} · seeds {seeds}")))
+        device = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
+        device += "" if info is None else " quick" if info.quick else " full"
+        took = fmt_seconds(r.duration_s) if r.status != "running" else ""
+        rest = " · ".join(part for part in (visible(device.strip()), took) if part)
+        if rest:
+            lines.append(Text(f"  {rest}", style="dim"))
+    return lines
 
 
 def _history_table(entries: Sequence[Listed], *, narrow: bool) -> Fitted:

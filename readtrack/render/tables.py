@@ -83,6 +83,14 @@ class Fitted(Table):
             <= room
         )
 
+    def text_room(self, console: Console, width: int | None = None) -> int:
+        """What is left of ``width`` (the console's) for the text columns once every column that never wraps
+        has its widest line: under a few columns, a table is no longer the way to show its rows."""
+        widths, _ = self._natural(console)
+        kinds = [a.kind for a in self._asked]
+        fixed = sum(w for k, w in zip(kinds, widths, strict=True) if k not in ("text", "words"))
+        return self._room(width if width is not None else console.width) - fixed
+
     def _room(self, width: int) -> int:
         """What the cells may take of ``width``: less the borders and each column's padding."""
         padding = sum(self._get_padding_width(i) for i in range(len(self.columns)))

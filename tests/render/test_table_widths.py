@@ -155,6 +155,36 @@ def test_history_keeps_every_id_status_and_word_whole(width: str) -> None:
     assert not any("\\n" in line for line in lines), "\n".join(lines)
 
 
+@pytest.mark.parametrize("width", ["30", "44", "60"])
+def test_history_narrower_than_any_table_is_a_few_lines_an_entry_each_id_whole(width: str) -> None:
+    """Issue 94: at 30 columns the id column went and each setting stood one letter a line. Ids never go."""
+    make_history()
+    lines = shown("history", width=width)
+    text = "\n".join(lines)
+    for ident in ["0badc0de", "3f40ec7a", "9b12cd34", "g1f00d2e", SWEEP[:8], "rethinking-generalization"]:
+        assert any(ident in line for line in lines), f"{ident} not whole:\n{text}"
+    assert not [line for line in lines if len(line.strip()) == 1], text  # no word a letter a line
+
+
+def test_the_footer_of_history_explains_only_what_its_table_shows() -> None:
+    """Issue 94: the footer listed every glyph (⏱ timeout, ⊘ cancelled ...) whatever the table showed."""
+    make_history()
+    lines = shown("history", width="200")
+    table = "\n".join(line for line in lines if line.startswith(" "))
+    (footer,) = [line for line in lines if line.startswith("c/t/b:")]
+    for glyph, status in (
+        ("✓", "passed"),
+        ("✗", "failed"),
+        ("!", "error"),
+        ("⏱", "timeout"),
+        ("⊘", "cancelled"),
+    ):
+        assert (f"{glyph} {status}" in footer) == (f" {glyph}" in table or f"{glyph} " in table), (
+            glyph,
+            footer,
+        )
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_compare_keeps_its_pass_column_and_footnotes_only_what_it_shows(width: str) -> None:
     """`compare` at 80 columns dropped its pass column yet kept the † footnote; a ratio of two round-off
