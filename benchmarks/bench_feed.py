@@ -20,7 +20,11 @@ Recency ties (a day's papers) are broken at random, ``--seeds`` times. The time 
 ``--repeat`` runs after a warm-up, a window of ``--window`` entries drawn with replacement from the 840
 abstracts (there are fewer real ones than 5,000), 30 reads and 10 dismissed papers.
 
+``--windows N`` keeps each topic reader's first N windows (the smallest run of the whole script:
+``--seeds 1 --repeat 1 --window 50 --windows 1``).
+
 Run: OMP_NUM_THREADS=1 python benchmarks/bench_feed.py [--seeds 5] [--repeat 5] [--window 5000] [--time-only]
+     [--windows 7]
 """
 
 from __future__ import annotations
@@ -199,12 +203,12 @@ def evaluate(cases: Sequence[Case], scorers: dict[str, Scorer], seeds: int) -> d
 # -- the sets ------------------------------------------------------------------------------------------
 
 
-def topic_cases(papers: Sequence[Paper], dismissed: bool) -> list[Case]:
+def topic_cases(papers: Sequence[Paper], dismissed: bool, windows_kept: int | None = None) -> list[Case]:
     """Each topic a reader; its papers of the first `TRAIN_DAYS` days their reads, windows of `WINDOW_DAYS`
-    days after."""
+    days after (the first ``windows_kept`` of them; None: all)."""
     days = sorted({p.day for p in papers})
     train, test = set(days[:TRAIN_DAYS]), days[TRAIN_DAYS:]
-    windows = [set(test[i : i + WINDOW_DAYS]) for i in range(0, len(test), WINDOW_DAYS)]
+    windows = [set(test[i : i + WINDOW_DAYS]) for i in range(0, len(test), WINDOW_DAYS)][:windows_kept]
     cases = []
     for topic in sorted({p.topic for p in papers}):
         reads = [p for p in papers if p.day in train and p.topic == topic]
@@ -333,18 +337,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs after a warm-up")
     parser.add_argument("--window", type=int, default=5000, help="entries in the timed window")
     parser.add_argument("--time-only", action="store_true", help="the time alone, not the rankings")
+    parser.add_argument("--windows", type=int, default=None, help="each topic reader's first N windows (all)")
     args = parser.parse_args()
     papers = load_papers()
     if not args.time_only:
-        print_rankings(papers, args.seeds)
+        print_rankings(papers, args.seeds, args.windows)
     print_time(papers, args.window, args.repeat)
 
 
-def print_rankings(papers: Sequence[Paper], seeds: int) -> None:
+def print_rankings(papers: Sequence[Paper], seeds: int, windows: int | None = None) -> None:
     days = sorted({p.day for p in papers})
     print(f"{len(papers)} arXiv papers of {len(days)} days ({days[0]} to {days[-1]}), {DATA.name}")
     for dismissed in (False, True):
-        cases = topic_cases(papers, dismissed)
+        cases = topic_cases(papers, dismissed, windows)
         history = "+ dismissed (earlier papers of other topics)" if dismissed else "reads only"
         print_table(f"Topic readers, {history}", evaluate(cases, SCORERS, seeds), len(cases))
         if not dismissed:
@@ -353,10 +358,10 @@ def print_rankings(papers: Sequence[Paper], seeds: int) -> None:
     pool = [Paper(p.key, p.title, day=p.day) for p in papers]
     cases = own_list_cases(listed, pool, seeds)
     no_recency = {name: s for name, s in SCORERS.items() if s is not recency_scores}
-    for which in (cases[:1], cases[1:]):
+    halves = plural(len(cases) - 1, "random half", "random halves")
+    for name, which in (("by year", cases[:1]), (halves, cases[1:])):
         tallies = evaluate(which, no_recency, 1)
         tallies["recency (newest first)"] = Tally(positives=0)
-        name = "by year" if len(which) == 1 else f"{len(which)} random halves"
         print_table(f"Own list (papers.yaml, {len(listed)} papers, titles), {name}", tallies, len(which))
     print(
         "recency: n/a (the list's papers are years older than any arXiv window: newest first ranks them last)"

@@ -8,7 +8,11 @@
    workers on two cores can do no better), and against the same 18 runs made one command at a time (python
    start and torch import included, as a reader runs them), halved. Goal: ≤ 1.2×.
 
-Run it on a quiet machine: ``python benchmarks/bench_knobs.py [--repeat 7] [--skip-sweep]``.
+``--seeds`` and ``--steps`` make the sweep smaller: ``--repeat 1 --seeds 1 --steps 5`` (3 settings × seed 0)
+is the smallest run of the whole script.
+
+Run it on a quiet machine: ``python benchmarks/bench_knobs.py [--repeat 7] [--skip-sweep] [--seeds 0-2]
+[--steps 50,100]``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--seeds", default="0-2", help="the sweep's seeds: 0-2, 0,3 or a count (default 0-2)")
+    parser.add_argument("--steps", default="50,100", help="the sweep's values of steps (default 50,100)")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-knobs-")
     cli = [sys.executable, "-m", "readtrack"]
@@ -51,13 +57,13 @@ def main() -> None:
         print(f"| `{label}` | {statistics.median(times):.3f} | {min(times):.3f} |")
     if args.skip_sweep:
         return
-    sweep = ["run", "rmsnorm", "--quick", "--set", "norm=rms,layer,none", "--set", "steps=50,100"]
-    took, events = readtrack(*sweep, "--seeds", "0-2", "--jobs", "2", "--yes", home=home)
+    sweep = ["run", "rmsnorm", "--quick", "--set", "norm=rms,layer,none", "--set", f"steps={args.steps}"]
+    took, events = readtrack(*sweep, "--seeds", args.seeds, "--jobs", "2", "--yes", home=home)
     runs = [e["record"] for e in events if e.get("type") == "seed_record"]
     summed = sum(r["duration_s"] for r in runs)
     print(f"\nsweep: {len(runs)} runs, wall {took:.1f} s, the runs' own durations summed {summed:.1f} s")
     print(f"wall / (summed / 2) = {took / (summed / 2):.2f} (goal ≤ 1.2)")
-    alone = 0.0  # the same 18 runs, each its own command one after another, as a reader runs them
+    alone = 0.0  # the same runs (18 by default), each its own command one after another, as a reader does
     for run in runs:
         info = run["info"]
         turned = [f"--set={key}={value}" for key, value in (info.get("settings") or {}).items()]

@@ -140,7 +140,7 @@ def main() -> None:
                 home = root / f"home-{name}-{run}"
                 home.mkdir()
                 catalog = home / "papers.yaml"
-                shutil.copy(REPO / "readtrack" / "data" / "papers.yaml", catalog)
+                shutil.copy(REPO / "papers.yaml", catalog)
                 env = {**os.environ, "READTRACK_HOME": str(home), "READTRACK_CATALOG": str(catalog)}
                 seconds, cpu, line = timed(["import", *source], env)
                 first.append(seconds)

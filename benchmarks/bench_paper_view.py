@@ -2,7 +2,9 @@
 its page, code and results.
 
 Target (issue 18): under 0.3 s. Each run is a fresh process with a fresh READTRACK_HOME holding the shipped
-papers.yaml and no history, the app headless at 100x30 (as under Pilot). Two clocks:
+papers.yaml and no history, the app headless at 100x30 (as under Pilot). adamw, the list's first paper, also
+names schedule-free's plugin, and ``p`` on a paper with two plugins asks which one first: the copy names
+adamw's alone, so that ``p`` opens its view at once, as it did when the target was set. Two clocks:
 
 - in-app: from ``MainScreen.action_paper_view`` to the first refresh after the view has shown what its worker
   read: what a user waits for. The first open in a process and the later ones (opened again after Esc).
@@ -23,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SEED = Path(__file__).resolve().parents[1] / "readtrack" / "data" / "papers.yaml"
+SEED = Path(__file__).resolve().parents[1] / "papers.yaml"
 CHILD = """
 import asyncio, sys, time
 from pathlib import Path
@@ -54,6 +56,8 @@ async def main():
             start = time.perf_counter()
             await pilot.press("p")  # the first paper, adamw
             while "painted" not in marks:
+                if time.perf_counter() - start > 30:
+                    raise SystemExit(f"no paper view painted 30 s after p; the screen: {app.screen!r}")
                 await pilot.pause(0.001)
             pilot_times.append(time.perf_counter() - start)
             in_app.append(marks["painted"] - marks["start"])
@@ -71,18 +75,27 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    from readtrack.catalog.edits import set_fields
+
     first, later, pilot, torch_seen = [], [], [], set()
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as home:
             catalog = Path(home) / "papers.yaml"
             shutil.copy(SEED, catalog)
-            out = subprocess.run(
+            set_fields(catalog, "adamw", {"plugin": "adamw"})  # one plugin: p opens the view, no question
+            done = subprocess.run(
                 [sys.executable, "-c", CHILD, str(catalog)],
                 env={**os.environ, "READTRACK_HOME": home},
                 capture_output=True,
                 text=True,
-                check=True,
-            ).stdout.split()
+                check=False,
+                timeout=300,
+            )
+            if done.returncode != 0:
+                raise SystemExit(
+                    f"the paper view's process failed ({done.returncode}):\n{done.stderr[-2000:]}"
+                )
+            out = done.stdout.split()
         first.append(float(out[0]))
         later += [float(out[1]), float(out[2])]
         pilot.append(float(out[3]))

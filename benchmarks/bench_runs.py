@@ -8,6 +8,9 @@
 
 Run it on a quiet machine (nothing else busy): ``python benchmarks/bench_runs.py [--repeat 3] [--all]``.
 Wall times of whole commands (python start and torch import included), medians of ``--repeat`` runs.
+``--plugin NAME`` times another plugin than rope in 1 and 3, ``--shelf A,B`` another shelf in 2 (two plugins
+at least: one plugin's run is no batch, and 2 compares batches). With two tiny plugins (tests/fake_plugins.py
+in ``READTRACK_PLUGINS_DIR``), ``--repeat 1 --plugin P --shelf P,Q`` is the smallest run of the whole script.
 """
 
 from __future__ import annotations
@@ -75,20 +78,23 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
     parser.add_argument("--all", action="store_true", help="the shelf ratio over every plugin, not six")
+    parser.add_argument("--plugin", default="rope", help="the plugin of 1 and 3 (default rope)")
+    parser.add_argument("--shelf", default=",".join(SHELF), help="2's plugins, comma-separated")
     options = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-runs-")
-    rope = ("run", "rope", "--quick", "--only", "train", "--device", "cpu")
+    name = options.plugin
+    train = ("run", name, "--quick", "--only", "train", "--device", "cpu")
 
-    print("1. rope quick train (s): idle, beside two busy processes, ratio")
+    print(f"1. {name} quick train (s): idle, beside two busy processes, ratio")
     rows = []
     for label, extra in (("default (1 thread)", ()), ("--threads 2", ("--threads", "2"))):
-        idle = median_wall(options.repeat, *rope, *extra, home=home)
+        idle = median_wall(options.repeat, *train, *extra, home=home)
         with busy(2):
-            loaded = median_wall(options.repeat, *rope, *extra, home=home)
+            loaded = median_wall(options.repeat, *train, *extra, home=home)
         rows.append((label, idle, loaded))
         print(f"   {label:<20} idle {idle:6.1f}  loaded {loaded:6.1f}  ratio {loaded / idle:4.2f}x")
 
-    plugins = SHELF
+    plugins = options.shelf.split(",")
     if options.all:
         from readtrack.plugins.discovery import discover
 
@@ -105,12 +111,12 @@ def main() -> None:
     print(f"   sequential sum {sequential:6.1f}  --jobs 2 {wall:6.1f}  ratio {wall / sequential:4.2f}x")
     print(f"   every metric identical to its sequential run: {same}")
 
-    print("3. rope quick, seeds 0-4 with --jobs 2 against seed 0 alone")
-    one = median_wall(options.repeat, "run", "rope", "--quick", "--device", "cpu", home=home)
+    print(f"3. {name} quick, seeds 0-4 with --jobs 2 against seed 0 alone")
+    one = median_wall(options.repeat, "run", name, "--quick", "--device", "cpu", home=home)
     five = median_wall(
         options.repeat,
         "run",
-        "rope",
+        name,
         "--quick",
         "--device",
         "cpu",
@@ -125,8 +131,8 @@ def main() -> None:
     print()
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| rope quick train loaded/idle, default policy | {rows[0][2] / rows[0][1]:.2f}x | ≤ 2x |")
-    print(f"| rope quick train loaded/idle, --threads 2 | {rows[1][2] / rows[1][1]:.2f}x | (reference) |")
+    print(f"| {name} quick train loaded/idle, default policy | {rows[0][2] / rows[0][1]:.2f}x | ≤ 2x |")
+    print(f"| {name} quick train loaded/idle, --threads 2 | {rows[1][2] / rows[1][1]:.2f}x | (reference) |")
     print(f"| shelf of {len(plugins)} with --jobs 2 / sequential sum | {wall / sequential:.2f}x | ≤ 0.6x |")
     print(f"| shelf metrics identical to sequential | {same} | True |")
     print(f"| --seeds 0-4 --jobs 2 / one seed | {five / one:.2f}x | ≤ 3x |")

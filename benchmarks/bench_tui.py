@@ -33,7 +33,7 @@ from bench_catalog import make_catalog  # noqa: E402
 from terminal import Terminal  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "readtrack" / "data" / "papers.yaml"
+SEED = REPO / "papers.yaml"
 TARGETS = {"shipped": 0.6, 1_000: 1.0, 10_000: 2.5}
 QUERY = "topic 99 conse"  # "topic" is in every generated title: the first keys scan all 10,000 papers
 
