@@ -152,7 +152,8 @@ def _situation(args: list[str]) -> str:
     size = shutil.get_terminal_size((100, 24))
     ttys = [_isatty(sys.stdout), _isatty(sys.stderr)]
     day = time.strftime("%Y-%m-%d")  # what a command dates (`next` its suggestions) is dated again daily
-    return repr((_FORMAT, args, os.getcwd(), env, tuple(size), ttys, sys.executable, sys.version, day))
+    python = (sys.prefix, sys.base_prefix, sys.version)  # which environment runs it
+    return repr((_FORMAT, args, os.getcwd(), env, tuple(size), ttys, python, day))
 
 
 def _isatty(stream: Any) -> bool:

@@ -241,8 +241,8 @@ def _bench_table(stage: StageResult) -> tuple[Fitted, list[Text]]:
 
 
 # -- history, compare, plugins ---------------------------------------------------------------------
-#: History is a few lines an entry (`_history_lines`) when its narrow table, the columns that never wrap
-#: whole, leaves its setting fewer columns than this: the ids would go.
+#: History is a few lines an entry (`readtrack.render.stacked`) when its narrow table, the columns that never
+#: wrap whole, leaves its setting fewer columns than this: the ids would go.
 STACKED_BELOW = 4
 
 
@@ -266,7 +266,9 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     if narrow:
         table = _history_table(entries, narrow=True)
     if narrow and table.text_room(console) < STACKED_BELOW:
-        for line in _history_lines(entries):
+        from readtrack.render.stacked import history_lines
+
+        for line in history_lines(entries):
             console.print(line)
     else:
         console.print(table)
@@ -275,7 +277,7 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     shown = {s.status for r in entries if isinstance(r, RunRecord) for s in r.stages}
     legend = " ".join(f"{glyph} {status}" for status, glyph in STAGE_GLYPHS.items() if status in shown)
     parts = [] if narrow or not legend else [f"c/t/b: check/train/bench · {legend}"]
-    if any(getattr(_info_of(r), "threads", None) for r in entries):
+    if any(getattr(r.info if isinstance(r, RunRecord) or r.runs else None, "threads", None) for r in entries):
         parts.append("cpu×N: N CPU threads")
     if parts:
         console.print(Text(" · ".join(parts), style="dim"))
@@ -287,45 +289,6 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
                 style="dim",
             )
         )
-
-
-def _info_of(r: Listed) -> Any:
-    """The run's info, or a group's first run's; None for a group or sweep without a run."""
-    if isinstance(r, RunRecord):
-        return r.info
-    return r.info if r.runs else None
-
-
-def _history_lines(entries: Sequence[Listed]) -> list[Text]:
-    """History as a few lines an entry, for a terminal no table fits: the id, status and plugin, then when,
-    then the setting and the seeds, then the device and the time."""
-    lines: list[Text] = []
-    for r in entries:
-        info = _info_of(r)
-        plugin = r.info.plugin if isinstance(r, RunRecord) else r.plugin
-        if isinstance(r, SweepRecord):
-            ident, setting, seeds = r.sweep_id[:8], f"a sweep: {swept_knobs(r)}", seeds_label(r.seeds)
-            status = sweep_status(r)
-        else:
-            ident = r.info.run_id[:8] if isinstance(r, RunRecord) else r.group_id[:8]
-            setting = setting_name(info.settings) if info is not None else "defaults"
-            seeds = str(r.info.seed) if isinstance(r, RunRecord) else seeds_label(r.seeds)
-            status = status_text(r.status)
-        head = Text(ident, style="bold")
-        head.append("  ")
-        head.append(status)
-        head.append(f"  {visible(plugin)}")
-        started = r.info.started_at if isinstance(r, RunRecord) else r.started_at
-        lines.append(head)
-        lines.append(Text(f"  {when(started)}"))
-        lines.append(Text(visible(f"  {setting} · seeds {seeds}")))
-        device = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")
-        device += "" if info is None else " quick" if info.quick else " full"
-        took = fmt_seconds(r.duration_s) if r.status != "running" else ""
-        rest = " · ".join(part for part in (visible(device.strip()), took) if part)
-        if rest:
-            lines.append(Text(f"  {rest}", style="dim"))
-    return lines
 
 
 def _history_table(entries: Sequence[Listed], *, narrow: bool) -> Fitted:
