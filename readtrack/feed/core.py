@@ -18,11 +18,11 @@ from typing import Any
 
 from readtrack.base.errors import SyncError, UsageError
 from readtrack.base.words import plural
-from readtrack.catalog import arxivid, edits, metadata
+from readtrack.catalog import arxivid, metadata
 from readtrack.catalog.keys import doi_of, title_key
 from readtrack.catalog.metadata import ArxivRecord
 from readtrack.catalog.model import Catalog, Paper
-from readtrack.catalog.new_paper import NewPaper
+from readtrack.catalog.new_paper import NewPaper, today
 from readtrack.feed import categories as known_categories
 from readtrack.feed import state as stored
 from readtrack.feed.rank import Doc, Ranked
@@ -324,15 +324,15 @@ def feed(
         from readtrack.arxiv.http import Cancelled
 
         raise Cancelled()
-    today = now.date().isoformat()
+    shown_on = now.date().isoformat()
     with stored.updating() as fresh:  # read again under its lock: what was dismissed meanwhile stays
         if not options.show_all:  # `--all` is a look back at the window: nothing it shows is used up, and
             for row in rows:  # the next feed's window still starts where the last plain one ended
-                fresh.shown.setdefault(row.arxiv_id, today)
+                fresh.shown.setdefault(row.arxiv_id, shown_on)
             fresh.last_run = _iso(now)
         fresh.forget_shown_before((now - timedelta(days=LONGEST_DAYS)).date().isoformat())
         fresh.last = [row.to_json() for row in rows]  # numbered for --add and --dismiss, --all's too
-        fresh.last_date = today
+        fresh.last_date = shown_on
     return FeedResult(
         rows=rows,
         categories=chosen,
@@ -409,7 +409,7 @@ def new_paper(row: dict[str, Any], date: str) -> NewPaper:
         title=metadata.normalise_text(str(row["title"])),
         arxiv=str(row["arxiv_id"]),
         year=int(submitted[:4]) if submitted[:4].isdigit() else None,
-        added=edits.today(),
+        added=today(),
         notes=f"Submitted to arXiv on {submitted}. Suggested by `readtrack feed` on {date}: {row['why']}.",
     )
 
@@ -421,7 +421,9 @@ def add(path: Path, numbers: Iterable[int], section: str | None = None) -> tuple
 
 def add_rows(path: Path, rows: list[dict[str, Any]], section: str | None = None) -> tuple[str, list[Paper]]:
     """Add feed rows (`Row.to_json`) to ``section`` (Inbox) in one write: all or, when one is listed, none."""
-    entries = [new_paper(row, edits.today()) for row in rows]
+    from readtrack.catalog import edits  # yaml: only when a paper is added, not for every listing
+
+    entries = [new_paper(row, today()) for row in rows]
     section = section or SECTION
     catalog = edits.add_papers(path, section, entries)
     added = [p for p in catalog.papers() if p.arxiv in {e.arxiv for e in entries}]
@@ -450,7 +452,7 @@ def dismiss(numbers: Iterable[int]) -> list[dict[str, Any]]:
 def dismiss_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Feed rows (`Row.to_json`) never shown again, and negatives of the ranking from now on; all of them
     or, when one was dismissed already, none."""
-    today = edits.today()
+    day = today()
     with stored.updating() as state:
         if again := [row for row in rows if str(row["arxiv_id"]) in state.dismissed]:
             raise UsageError(
@@ -465,7 +467,7 @@ def dismiss_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             state.dismissed[str(row["arxiv_id"])] = {
                 "title": str(row.get("title") or ""),
                 "abstract": str(row.get("abstract") or ""),
-                "date": today,
+                "date": day,
             }
     return rows
 

@@ -335,6 +335,31 @@ def test_the_citation_graph_from_its_cache_imports_no_http_library(
     assert "readtrack.catalog.edits" not in imported_by(args)
 
 
+def test_feed_on_its_cached_window_imports_no_http_library_and_no_yaml(
+    catalog_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`feed` within the hour of its window: ranked from the cache (its ranking's library, scikit-learn, is
+    what it uses), no arxiv, requests or yaml (`add`'s writing is imported when a paper is added)."""
+    from fakearxiv import serving
+
+    from readtrack.catalog import metadata
+    from tests.feed.test_feed_cli import HAND, LIST, SYNCED, real_entries
+
+    catalog_file.write_text(LIST, encoding="utf-8")
+    metadata.save(SYNCED)
+    with serving(monkeypatch, auto=False) as server:
+        server.add(*HAND, *real_entries())
+        assert run_cli("feed", "--json").returncode == 0  # fetches the window
+        asked = server.total_requests
+        imported = imported_by(("feed", "--all", "--json"))
+        assert server.total_requests == asked  # the cached window
+    feed = READ | _modules(
+        "base.store base.writelock catalog.metadata catalog.new_paper cli.feed feed feed.categories "
+        "feed.core feed.rank feed.state"
+    )
+    assert sorted(set(imported) - feed) == []
+
+
 def test_a_warm_list_imports_no_json_and_defines_no_dataclass_it_does_not_draw(catalog_file: Path) -> None:
     """The second `list` of an unchanged list reads its caches with `marshal` (built in): ``json``, which
     costs about a millisecond to import, stays out, and so do the dataclasses of adding a paper and of
