@@ -77,9 +77,16 @@ def replay(args: list[str]) -> bool:
             return False
     except Exception:  # a damaged entry, an unreadable data dir: the command runs
         return False
-    sys.stdout.write(out)
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `readtrack history | head -1`: as a tool that SIGPIPE ended, quietly
+        from readtrack.base.errors import EXIT_PIPE_CLOSED
+
+        with contextlib.suppress(OSError, ValueError):  # nothing left for the interpreter's flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_PIPE_CLOSED)
     sys.stderr.write(err)
-    sys.stdout.flush()
     return True
 
 
@@ -136,10 +143,11 @@ class _Tee:
     def write(self, text: str) -> int:
         self.parts.append(text)
         try:
-            return int(self.stream.write(text))
+            written = self.stream.write(text)
         except (BrokenPipeError, OSError):
             self.broken = True
             raise
+        return len(text) if written is None else int(written)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)

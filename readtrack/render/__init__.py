@@ -16,10 +16,23 @@ if TYPE_CHECKING:
 
 
 def new_console() -> Console:
-    """The console every command draws on (no guessing of numbers and paths to highlight)."""
+    """The console every command draws on (no guessing of numbers and paths to highlight). A reader that
+    goes away (`readtrack history | head -1`) ends the command with 141, as SIGPIPE ends a tool and as
+    `list` ends; rich's own answer is exit 1, an error to ``set -o pipefail``."""
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    from readtrack.base.errors import EXIT_PIPE_CLOSED
+
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(EXIT_PIPE_CLOSED)
+
+    return PipedConsole(highlight=False)
 
 
 def print_json(data: object) -> None:

@@ -190,3 +190,30 @@ def test_an_entry_is_kept_beside_any_module_imported_before(readtrack_home: Path
     printed = run_cli("history").stdout
     assert len(entries(readtrack_home)) == 1
     assert run_cli("history").stdout == printed
+
+
+def test_a_reader_that_goes_away_ends_a_command_and_its_replay_with_141_and_nothing_said(
+    readtrack_home: Path,
+) -> None:
+    """``readtrack history | head -1``, run then replayed: 141 and nothing on stderr both times, as `list`
+    (rich's own answer to a closed pipe was exit 1, an error to ``set -o pipefail``)."""
+    for n in range(40):
+        store(make_record("rmsnorm", run_id=f"r{n:02d}", started_at=f"2026-01-01T10:{n:02d}:00+00:00"))
+    assert run_cli("history", process=True).returncode == 0
+    assert len(entries(readtrack_home)) == 1
+    store(make_record("rmsnorm", run_id="r99", started_at="2026-01-02T10:00:00+00:00"))  # not a replay
+    for how in ("run", "replayed"):
+        if how == "replayed":
+            assert run_cli("history", process=True).returncode == 0  # kept again, for the next to replay
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readtrack", "history"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},  # as run_cli's
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # gone before a line is read
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 141, err
+        assert err == b""
+    assert len(entries(readtrack_home)) == 1
