@@ -325,6 +325,11 @@ class MainScreen(ListEditsScreen, FeedKey):
             self.call_after_refresh(self._resize_sections)
             self._show_header()
 
+    def on_screen_resume(self) -> None:
+        # The terminal may have been resized while another screen was on top (the feed, a paper's page),
+        # which this one does not hear of: lay the sections out again for the width it has now.
+        self.on_resize()
+
     def _resize_sections(self) -> None:
         if self.query_one("#sections").scrollable_content_region.width != self._sections_width:
             self._show_sections()

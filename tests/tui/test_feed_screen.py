@@ -15,7 +15,7 @@ import pytest
 from cli_runner import run_cli
 from fakearxiv import FakeArxiv, FakePaper, serving
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 from tui_driver import main_screen, run_app, screen_text, settle, table, wait_until
 
 from readtrack.catalog import metadata
@@ -181,6 +181,28 @@ def test_capital_a_shows_again_what_was_shown_using_nothing_up(server: FakeArxiv
 
     run_app(reader, steps, size=WIDE)
     assert server.total_requests == 1  # the hour's window each time
+
+
+def test_a_terminal_resized_on_the_feed_lays_the_sections_out_again_on_return(
+    server: FakeArxiv, reader: Path
+) -> None:
+    """Issue 94: resized from 120 to 80 columns on the feed screen, then Esc: the Sections pane kept the names
+    cut for 120 columns, wrapped over two lines each."""
+
+    async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> None:
+        await open_feed(app, pilot)
+        await pilot.resize_terminal(*NARROW)
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        main = main_screen(app)
+        sections = main.query_one("#sections", OptionList)
+        width = sections.scrollable_content_region.width
+        assert main._sections_width == width
+        prompts = [str(sections.get_option_at_index(i).prompt) for i in range(sections.option_count)]
+        assert prompts and all(len(prompt) <= width for prompt in prompts), (width, prompts)  # one line each
+
+    run_app(reader, steps, size=WIDE)
 
 
 def test_offline_the_screen_is_one_line_with_the_network_hint(
