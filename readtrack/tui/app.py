@@ -103,18 +103,9 @@ class MainScreen(ListEditsScreen, FeedKey):
     ]
     # The key bar's order: what a narrow terminal (100 columns) must still show comes first (see KeyBar).
     KEY_BAR_FIRST: ClassVar[tuple[str, ...]] = (
-        "run_plugin",
-        "paper_view",
-        "search",
-        "toggle_read",
-        "notes",
-        "filter",
-        "sync",
-        "mark('reading')",
-        "tags",
-        "add",
-        "mark('skipped')",
-    )
+        "run_plugin", "paper_view", "search", "toggle_read", "notes", "filter", "sync", "mark('reading')",
+        "tags", "add", "mark('skipped')",
+    )  # fmt: skip
     # Keys handled by the table and the section list, listed in help next to the ones above.
     MOVE_KEYS: ClassVar[list[tuple[str, str]]] = [
         ("↑ / k, ↓ / j", "Move the cursor (PgUp, PgDn, Home, End too)"),
@@ -320,15 +311,13 @@ class MainScreen(ListEditsScreen, FeedKey):
             self.table.cursor = 0
 
     def on_resize(self) -> None:
-        # The section list's width follows the breakpoints: cut the names again once laid out.
+        # The section list's width follows the breakpoints: cut the names again once laid out; and on coming
+        # back, as a resize while another screen was on top (the feed, a page) was not heard here.
         if self.catalog is not None:
             self.call_after_refresh(self._resize_sections)
             self._show_header()
 
-    def on_screen_resume(self) -> None:
-        # The terminal may have been resized while another screen was on top (the feed, a paper's page),
-        # which this one does not hear of: lay the sections out again for the width it has now.
-        self.on_resize()
+    on_screen_resume = on_resize
 
     def _resize_sections(self) -> None:
         if self.query_one("#sections").scrollable_content_region.width != self._sections_width:
