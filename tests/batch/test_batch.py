@@ -419,6 +419,9 @@ def test_ctrl_c_records_the_seeds_that_finished_and_names_those_that_did_not(
     process.send_signal(signal.Signals[sig])
     out, err = process.communicate(timeout=300)
     assert process.returncode == 128 + signal.Signals[sig], err
+    deadline = time.monotonic() + 15  # a run stopped at the exit may take a moment more to be gone
+    while processes_in(workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert workers and processes_in(workers) == {}  # no fork server, no run left in their sessions
     last = json.loads(out.splitlines()[-1])
     assert last["exit_code"] == process.returncode
