@@ -4,8 +4,10 @@ A command that only reads and writes the reader's files (`IN_PROCESS`: listing, 
 export, sync, the citation graph, the feed, search, history) runs in this process, through the same
 ``readtrack.cli.app.main`` as the script, with its own argv, environment, working directory, standard streams
 (not terminals, as in a pipe) and signal handlers, all put back after (issue 91: a subprocess cost each
-of them a Python start and readtrack's imports). Every other command, the ones that run plugin code or
-start workers, runs in a subprocess as before, and so does any command given ``process=True``, where the
+of them a Python start and readtrack's imports). So does one `readtrack run` of one plugin on one seed
+(`_one_run`: it runs in the command's own process, as here; a subprocess cost it torch's import too). Every
+other command, the ones that start workers (batches, sweeps, practice's grader) or plugin code of their
+own, runs in a subprocess as before, and so does any command given ``process=True``, where the
 process boundary is what a test is about (exit on a signal or a closed pipe, what a start imports), or an
 ``env`` that sets a ``PYTHON*`` variable, which only a fresh interpreter reads.
 """
@@ -24,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-#: The commands that run in the test's process: none of them imports torch or a plugin's modules (``knobs``
-#: and ``plugins`` import their declarations and configs, which a subprocess reads afresh after a test edits
-#: them), runs plugin code or starts a worker.
+#: The commands that run in the test's process (besides `_one_run`): none of them imports torch or a plugin's
+#: modules (``knobs`` and ``plugins`` import their declarations and configs, which a subprocess reads afresh
+#: after a test edits them), runs plugin code or starts a worker.
 IN_PROCESS = frozenset(
     {
         "list", "show", "mark", "note", "tag", "add", "init", "import", "export", "sync", "stats", "search",
@@ -51,7 +53,7 @@ def run_cli(
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     start = time.perf_counter()
     fresh_interpreter = any(key.startswith("PYTHON") for key in env or {})  # -X importtime, a path, ...
-    if not process and not fresh_interpreter and _command(args) in IN_PROCESS:
+    if not process and not fresh_interpreter and (_command(args) in IN_PROCESS or _one_run(args, env)):
         try:
             return in_process(args, input, full_env, cwd)
         finally:
@@ -72,6 +74,42 @@ def run_cli(
         )
     finally:
         _logged(args, time.perf_counter() - start, in_process=False)
+
+
+#: ``readtrack run``'s options that take a value, and those that make a batch (worker processes, a cluster)
+_RUN_VALUES = frozenset(
+    {
+        "-d", "--device", "--seed", "--seeds", "--only-tag", "-s", "--section", "-j", "--jobs", "--executor",
+        "--address", "--max", "--threads", "--only", "--timeout", "--impl", "--set", "--plot", "--resume",
+        "--catalog",
+    }
+)  # fmt: skip
+_RUN_BATCH = frozenset(
+    {"--seeds", "--all", "-j", "--jobs", "--executor", "--address", "--resume", "--retry-failed"}
+)
+
+
+def _one_run(args: tuple[str, ...], env: dict[str, str] | None) -> bool:
+    """Whether ``args`` are one `readtrack run` of one plugin on one seed, which runs in the command's own
+    process (no batch, no sweep) and so may run in this one (issue 91: a subprocess cost each a Python start
+    and torch's import, ~1.5 CPU-s). Not when ``env`` sets anything but readtrack's own variables: torch
+    reads ``OMP_NUM_THREADS`` and its kin only as it is imported, which a fresh process alone does."""
+    if _command(args) != "run" or any(
+        k not in ("NO_COLOR", "COLUMNS") and not k.startswith("READTRACK_") for k in env or {}
+    ):
+        return False
+    names, rest = [], iter(args[args.index("run") + 1 :])
+    for arg in rest:
+        if arg in _RUN_BATCH or arg.split("=", 1)[0] in _RUN_BATCH:
+            return False
+        if arg == "--set":
+            if "," in next(rest, ""):
+                return False  # a sweep
+        elif arg in _RUN_VALUES:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            names.append(arg)
+    return len(names) == 1
 
 
 def _command(args: tuple[str, ...]) -> str:
@@ -112,6 +150,10 @@ def in_process(
     try:
         os.environ.clear()
         os.environ.update(env)
+        if _command(args) == "run":  # a fresh process imports the plugins afresh: edits between runs show
+            from readtrack.plugins import discovery
+
+            discovery.discovery(refresh=True)
         sys.argv = ["readtrack", *args]
         if cwd is not None:
             os.chdir(cwd)
@@ -146,7 +188,7 @@ def _logged(args: tuple[str, ...], seconds: float, *, in_process: bool) -> None:
     folder = os.environ.get("READTRACK_SUITE_TIMELINE")
     if folder:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        row = {"command": _command(args), "seconds": seconds, "in_process": in_process}
+        row = {"command": _command(args), "seconds": seconds, "in_process": in_process, "args": list(args)}
         with open(Path(folder) / f"cli-{worker}.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(row) + "\n")
 

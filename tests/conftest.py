@@ -24,6 +24,10 @@ os.environ.update(LOOPBACK)
 # The fork servers the tests start run toy plugins that build no optimizer: importing torch._dynamo for
 # them (~1 s a server, a quarter of test_batch's time) is left out; test_times_announced.py turns it on.
 os.environ["READTRACK_FORKSERVER_DYNAMO"] = "0"
+# A batch that names no --jobs runs one worker (issue 91): each worker is a fork server that imports torch
+# (~1.4 CPU-s), and the suite's own workers already keep both cores busy, so a second one per batch was paid
+# for nothing. A test about running in parallel says --jobs 2 (test_batch, the executor contract, Ray).
+os.environ["READTRACK_JOBS"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CATALOG = REPO / "papers.yaml"

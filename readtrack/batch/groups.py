@@ -101,8 +101,21 @@ def executor_for(name: str | None, workers: int, address: str | None = None) -> 
     return ForkServerPool(workers)
 
 
+#: How many runs at once when ``--jobs`` is not given (and the CPUs of a Ray started for a command): a whole
+#: number, 1 or more. Unset: the cores this process may use.
+JOBS_VARIABLE = "READTRACK_JOBS"
+
+
 def default_jobs() -> int:
-    """How many workers by default: the cores this process may use."""
+    """How many workers by default: ``READTRACK_JOBS``, else the cores this process may use. A value that is
+    not a whole number of at least 1 is a UsageError naming the variable."""
+    text = os.environ.get(JOBS_VARIABLE, "").strip()
+    if text:
+        if not text.isdecimal() or int(text) < 1:
+            raise UsageError(
+                f"{JOBS_VARIABLE}={text!r}: give how many runs at once, a whole number of 1 or more"
+            )
+        return int(text)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

@@ -344,6 +344,29 @@ def test_seed_and_seeds_together_are_refused_and_seed_reaches_a_batch(user_dir: 
     assert {entry.info.seed for name in ("good", "other") for entry in history.entries(name)} == {3}
 
 
+def test_readtrack_jobs_is_the_default_number_of_workers_and_a_bad_value_is_refused(user_dir: Path) -> None:
+    """``READTRACK_JOBS`` (the suite sets it to 1, tests/conftest.py) stands in for ``--jobs``; ``--jobs`` wins."""
+    write_plugin(user_dir, "good")
+    one = run_cli("run", "good", "--seeds", "0-2", "--device", "cpu", "--json", env={"READTRACK_JOBS": "1"})
+    assert one.returncode == 0, one.stdout + one.stderr
+    starts = [
+        e
+        for e in map(json.loads, one.stdout.splitlines())
+        if e.get("type") == "job" and e["event"] == "start"
+    ]
+    assert len(starts) == 3 and len({e["pid"] for e in starts}) == 1  # one worker ran the three seeds
+    for bad in ("0", "two", "-1"):
+        refused = run_cli("run", "good", "--seeds", "0-2", "--device", "cpu", env={"READTRACK_JOBS": bad})
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.strip() == (
+            f"readtrack: READTRACK_JOBS={bad!r}: give how many runs at once, a whole number of 1 or more"
+        )
+    given = run_cli(
+        "run", "good", "--seeds", "0-1", "--jobs", "1", "--device", "cpu", env={"READTRACK_JOBS": "x"}
+    )
+    assert given.returncode == 0, given.stdout + given.stderr
+
+
 def test_ctrl_c_stops_every_worker_and_records_nothing(user_dir: Path) -> None:
     write_plugin(user_dir, "hang", HANGING)
     process = subprocess.Popen(
