@@ -24,7 +24,7 @@ from readtrack.history.spread import GroupRecord, Spread, seed_dependent, spread
 from readtrack.plugins import events
 from readtrack.plugins.knobs import value_text
 from readtrack.plugins.records import RunRecord
-from readtrack.render.cells import fmt_number, fmt_seconds, status_text
+from readtrack.render.cells import fmt_number, fmt_seconds, mean_sd, status_text
 from readtrack.render.headline import claim_verdict, run_headline
 
 DOTS = "·∙•●"
@@ -163,6 +163,7 @@ def spread_table(found: Sequence[Spread], width: int = 120) -> Table:
     for column in shown:
         table.add_column(column, justify="left" if column == "values" else "right", no_wrap=True)
     for s in found:
+        spread = mean_sd(s.mean, s.std if len(s.finite) > 1 else math.nan)
         low, high = s.ci95
         needed = "" if s.target is None else f"{'≥' if s.higher_is_better else '≤'} {_g(s.target)}"
         if s.kind == "target":
@@ -172,7 +173,7 @@ def spread_table(found: Sequence[Spread], width: int = 120) -> Table:
         name = s.name if s.kind == "target" else Text(f"{s.name} (measured)", style="dim")
         cells: dict[str, str | Text] = {
             "needed": needed,
-            "mean ± std": f"{_g(s.mean)} ± {_g(s.std)}" if len(s.finite) > 1 else _g(s.mean),
+            "mean ± std": spread,
             "95% CI": f"{_g(low)} … {_g(high)}" if math.isfinite(low) else "–",
             "min … max": f"{_g(s.low)} … {_g(s.high)}",
             "passed": passed,
@@ -247,7 +248,7 @@ def _targets_cell(outcome: PluginOutcome) -> Text:
         if i:
             cell.append("\n")
         ok = s.holds
-        value = fmt_number(s.values[0]) if len(s.seeds) == 1 else f"{fmt_number(s.mean)} ±{fmt_number(s.std)}"
+        value = fmt_number(s.values[0]) if len(s.seeds) == 1 else mean_sd(s.mean, s.std)
         cell.append(f"{s.name} {value}")
         mark = " ✓" if ok else (f" ✗ {s.n_passed}/{len(s.seeds)}" if len(s.seeds) > 1 else " ✗")
         cell.append(mark, style="green" if ok else "bold red")

@@ -46,6 +46,22 @@ def fmt_number(value: float | None) -> str:
     return f"{value:.3e}"
 
 
+def mean_sd(mean: float, sd: float) -> str:
+    """``mean ± sd`` with one number of decimals for both: the mean's 4 significant digits (as `fmt_number`
+    shows it, and as the sweep's "same" verdict reads it), so ``4.282 ± 0.285`` beside ``4.855 ± 0.293``,
+    never ``± 0.2925``, and ``12.00 ± 0.50``. An sd that would round to 0 there keeps its own digits
+    (``1.000 ± 2.000e-05``, not ``± 0.000``); without a spread (NaN: one value) the mean alone; a mean of 0 or
+    in e-notation, each as `fmt_number` has it."""
+    if math.isnan(sd):
+        return fmt_number(mean)
+    if mean == 0 or not (1e-3 <= abs(mean) < 1e5) or not math.isfinite(sd):
+        return f"{fmt_number(mean)} ± {fmt_number(sd)}"
+    decimals = max(0, 3 - math.floor(math.log10(abs(mean))))
+    if sd > 0 and round(sd, decimals) == 0:
+        return f"{mean:.{decimals}f} ± {fmt_number(sd)}"
+    return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+
 def fmt_si(value: float | None) -> str:
     """``17600`` as ``17.6k``: throughputs at a glance."""
     if value is None or not math.isfinite(value):

@@ -343,7 +343,8 @@ def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str
         (
             "measured",
             "white",
-            f"{mean} (hollow: not asserted, knobs turned or a quick run; held says its side of the line)",
+            f"{mean} (hollow: reported, not asserted: knobs turned, or no claim at this size;"
+            " held: its side)",
         ),
     ):
         if kind in kinds:
@@ -372,8 +373,9 @@ def _held(ax: Axes, spread: Spread, x: int, gid: str) -> None:
         sign = 1 if spread.higher_is_better else -1
         reached = sum(1 for v in spread.values if math.isfinite(v) and sign * (v - spread.target) >= 0)
     total = len(spread.values)
+    # beside the error bar, left of its caps (5 points either side of x), never over it
     ax.annotate(f"{'held' if reached == total else 'not held'} {reached}/{total}", (x, spread.target),
-                xytext=(0, 5), textcoords="offset points", ha="center", va="bottom", fontsize=6,
+                xytext=(-8, 3), textcoords="offset points", ha="right", va="bottom", fontsize=6,
                 color=_HELD if reached == total else _NOISY, bbox={"facecolor": "white", "alpha": 0.7,
                 "edgecolor": "none", "pad": 0.5}, gid=f"held-{gid}")  # fmt: skip
 
@@ -389,7 +391,7 @@ def _held_below_a_high_line(ax: Axes) -> None:
         if (text.get_gid() or "").startswith("held-") and isinstance(text, Annotation):
             height = (where(text.xy[1]) - where(low)) / ((where(high) - where(low)) or 1.0)
             if height > 0.8:
-                text.set_position((0, -5))
+                text.set_position((-8, -3))
                 text.set_verticalalignment("top")
 
 

@@ -19,7 +19,7 @@ from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.render import tables
-from readtrack.render.cells import fmt_number, fmt_seconds, status_text, threads_note, when
+from readtrack.render.cells import fmt_number, fmt_seconds, mean_sd, status_text, threads_note, when
 from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
 
 
@@ -45,7 +45,7 @@ def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) ->
         for row in number.rows:
             s = row.spread
             low, high = s.ci95
-            spread = fmt_number(s.mean) + ("" if math.isnan(s.std) else f" ± {fmt_number(s.std)}")
+            spread = mean_sd(s.mean, s.std)
             interval = "–" if math.isnan(low) else f"{fmt_number(low)} … {fmt_number(high)}"
             if len(logs) > 1 and not math.isnan(low):  # a ratio with a value ≤ 0 in some row: say which
                 interval += " log" if s.log_scale else " lin"

@@ -238,7 +238,26 @@ def test_the_claim_panel_says_held_or_not_held_and_the_legend_explains_the_hollo
     faces = {label.split("(")[1].split(":")[0]: h.get_markerfacecolor() for label, h in markers.items()}
     assert set(faces) == {"filled", "hollow"}
     assert faces["hollow"] in ("white", (1.0, 1.0, 1.0, 1.0)) and faces["filled"] != faces["hollow"]
-    assert any("hollow: not asserted" in label for label in markers)
+    # what a hollow mean is, and not "a quick run": a quick run at the defaults asserts its claim, filled
+    assert any("hollow: reported, not asserted: knobs turned" in label for label in markers)
+    assert not any("quick" in label for label in markers)
+
+
+def test_the_held_words_sit_beside_each_error_bar_never_over_it(tmp_path: Path) -> None:
+    """Issue 94, item 14: "held 2/2" was drawn centred on the mean's x, over its error bar and caps. Each
+    held/not held label now ends left of its bar's caps, in the saved picture's own pixels."""
+    fig = drawn(adamw_sweep(), tmp_path, "held")
+    distance = next(ax for ax in panels(fig) if DISTANCE in one_line(ax.get_title(loc="left")))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    caps = 5 * fig.dpi / 72  # the error bars' capsize, 5 points either side
+    labels = [t for t in distance.texts if (t.get_gid() or "").startswith("held-")]
+    assert len(labels) == 3
+    for text in labels:
+        x = int(text.get_gid().rsplit("-", 1)[1])
+        bar_x = distance.transData.transform((x, 0))[0]
+        box = text.get_window_extent(renderer)
+        assert box.x1 <= bar_x - caps, (text.get_text(), box.x1, bar_x)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ functions on a console of that width, the sweep's tables made from its stored ru
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -266,3 +267,29 @@ def test_a_runs_bench_keeps_its_names_whole(width: str) -> None:
     ]
     lines = drawn(width, lambda console: render_record(record, console))
     assert_whole(lines, ["torch.optim.AdamW", "baseline ?", "0.82× ?", "✓"])
+
+
+def test_mean_and_sd_print_with_the_same_decimals() -> None:
+    """Issue 94, item 14: a sweep's column printed "4.282 ± 0.285" beside "4.855 ± 0.2925" (each number at its
+    own 4 significant digits). The sd now takes the mean's decimals, which the "same" verdict reads."""
+    from readtrack.render.cells import mean_sd
+
+    assert mean_sd(4.282, 0.285) == "4.282 ± 0.285"
+    assert mean_sd(4.855, 0.2925) in ("4.855 ± 0.292", "4.855 ± 0.293")
+    assert mean_sd(12.0, 0.5) == "12.00 ± 0.50"
+    assert mean_sd(1.0, 2e-5) == "1.000 ± 2.000e-05"  # an sd below the last decimal keeps its digits
+    assert mean_sd(0.6773, float("nan")) == "0.6773"  # one value: no spread
+    assert mean_sd(2.5e5, 1e3) == "2.500e+05 ± 1000"
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_a_sweeps_mean_and_sd_share_their_decimals_in_every_row(width: str) -> None:
+    make_history()
+    found = tables(sweep_outcomes(SWEEP))
+    lines = drawn(width, lambda console: render_sweep("adamw", found, console))
+    cells = [
+        m.groups() for line in lines for m in re.finditer(r"(-?\d+(?:\.(\d+))?) ± (\d+(?:\.(\d+))?)\b", line)
+    ]
+    assert cells, lines
+    for mean, mean_decimals, sd, sd_decimals in cells:
+        assert len(mean_decimals or "") == len(sd_decimals or ""), (mean, sd)
