@@ -49,6 +49,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return len(os.sched_getaffinity(0)) + 1
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Once, in the process that starts the workers: readtrack's and the built-in plugins' bytecode written
+    beside them (``__pycache__``, as any first import writes it unless ``PYTHONDONTWRITEBYTECODE`` is set,
+    which CI's environment sets). Without it every process the suite starts (about 500 CLI commands, fork
+    servers, grading workers) compiled the modules it imported again: 0.07 CPU-s a `run`'s imports, half of
+    them (issue 91). Python checks each file against its source's size and time, so an edit is never stale."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import compileall
+
+    for folder in ("readtrack", "plugins"):
+        compileall.compile_dir(REPO / folder, quiet=1)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest items first, so that the workers finish together (issue 91: longest processing time
     first): an xdist group's chain is one unit of work, placed by its whole length, and each other test by
