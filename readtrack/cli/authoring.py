@@ -32,7 +32,9 @@ def calibrate(
     ),
     seeds: str = typer.Option("0-19", "--seeds", help="The seeds: 0-19, 0,3,7, or a count (20 = 0-19)."),
     full: bool = typer.Option(False, "--full", help="Full runs instead of quick ones."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: READTRACK_JOBS, else the number of cores)."),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", help="Parallel workers (default: READTRACK_JOBS, else the number of cores)."
+    ),
     executor: str = typer.Option(
         None, "--executor", metavar="local|ray", envvar="READTRACK_EXECUTOR", help="Where the runs run."
     ),

@@ -58,7 +58,9 @@ def run(
         None, "--only-tag", help="With --all: only plugins of papers with this tag."
     ),
     section: str = typer.Option(None, "--section", "-s", help="With --all: only plugins of this section."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel workers (default: READTRACK_JOBS, else the number of cores)."),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", help="Parallel workers (default: READTRACK_JOBS, else the number of cores)."
+    ),
     executor: str = typer.Option(
         None,
         "--executor",

@@ -345,7 +345,7 @@ def test_seed_and_seeds_together_are_refused_and_seed_reaches_a_batch(user_dir: 
 
 
 def test_readtrack_jobs_is_the_default_number_of_workers_and_a_bad_value_is_refused(user_dir: Path) -> None:
-    """``READTRACK_JOBS`` (the suite sets it to 1, tests/conftest.py) stands in for ``--jobs``; ``--jobs`` wins."""
+    """``READTRACK_JOBS`` (the suite sets 1, tests/conftest.py) stands in for ``--jobs``; ``--jobs`` wins."""
     write_plugin(user_dir, "good")
     one = run_cli("run", "good", "--seeds", "0-2", "--device", "cpu", "--json", env={"READTRACK_JOBS": "1"})
     assert one.returncode == 0, one.stdout + one.stderr
