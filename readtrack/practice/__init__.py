@@ -72,6 +72,7 @@ def check(
     emit: Emit | None = None,
     cancel: threading.Event | None = None,
     settings: dict[str, Any] | None = None,
+    first_failure: bool = False,
 ) -> PracticeResult:
     """Grade a solution of plugin ``name``'s exercises and record the attempt in history.
 
@@ -82,7 +83,9 @@ def check(
     ``timeout`` bounds each stage (seconds; None: from the model solution's recorded time, see
     ``readtrack.practice.timing``). ``settings`` turn the train stage's knobs (``{"lr": 0.01}``, checked as
     ``--set`` checks them; the check stage grades at the defaults). The result renders in Jupyter and as text
-    (``print(result)``); setting ``cancel`` stops a worker process."""
+    (``print(result)``); setting ``cancel`` stops a worker process. ``first_failure`` ends the check at its
+    first failing comparison, the rest not run (judging a known-wrong solution, `readtrack.practice.mistakes`;
+    in this process only)."""
     plugin = practice_plugin(name)
     if solution is None:
         solution = workspace_file(plugin)
@@ -106,13 +109,17 @@ def check(
             raise UsageError(
                 "only a file can be graded in a worker process: pass its path, or isolated=False"
             )
+        if first_failure:
+            from readtrack.base.errors import UsageError
+
+            raise UsageError("first_failure grades in this process: pass isolated=False")
         from readtrack.practice.isolation import grade_isolated
 
         result = grade_isolated(plugin, Path(str(solution)), cancel=cancel, **options)  # type: ignore[arg-type]
     else:
         from readtrack.practice.grading import grade_here
 
-        result = grade_here(plugin, solution, **options)  # type: ignore[arg-type]
+        result = grade_here(plugin, solution, first_failure=first_failure, **options)  # type: ignore[arg-type]
     if record:
         record_attempt(result, seed=seed, quick=quick)
     return result

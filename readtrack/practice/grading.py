@@ -59,6 +59,7 @@ def grade_here(
     device: str = "auto",
     emit: Emit | None = None,
     settings: dict[str, Any] | None = None,
+    first_failure: bool = False,
 ) -> PracticeResult:
     """Run ``plugin``'s check stage (and train with ``train``) with ``solution`` standing in for the model
     solution, in this process; the attempt is not recorded (see ``readtrack.practice.check``)."""
@@ -122,6 +123,7 @@ def grade_here(
                     emit=send,
                     keep_history=False,
                     settings=(settings or {}) if stage == "train" else {},
+                    first_failure=first_failure,
                 )
                 for ran in record.stages:
                     if ran.status == "timeout":

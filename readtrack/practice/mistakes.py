@@ -70,7 +70,8 @@ def judged(plugin: str) -> tuple[list[Mistake], list[str]]:
     elif solved.notes:  # it calls the library function the check compares with, or mis-shapes
         problems.append(f"the model solution draws the grader's notes: {'; '.join(solved.notes)}")
     for m in wrong:
-        result = practice.check(plugin, {m.target: m.function}, record=False)
+        # only its first failing comparison is read: the rest of the check is not run (issue 91)
+        result = practice.check(plugin, {m.target: m.function}, record=False, first_failure=True)
         if result.status != "failed":
             problems.append(f"mistake {m.name} was not caught: the check {result.status} with it")
             continue

@@ -60,6 +60,12 @@ def knobs_missed(stage: str) -> str:
     )
 
 
+class FirstFailure(BaseException):
+    """Raised out of a check stage at its first failing comparison when the run asked for it
+    (``first_failure``): the stage ends failed, its comparisons those made so far. A BaseException, so that
+    ``except Exception`` in a plugin's check cannot eat it."""
+
+
 class RunContext:
     """The object a plugin's ``check``/``train``/``bench`` receives. See the module docstring."""
 
@@ -74,6 +80,7 @@ class RunContext:
         options: dict[str, Any] | None = None,
         settings: dict[str, Any] | None = None,
         knob_blind: Sequence[str] = (),
+        first_failure: bool = False,
     ) -> None:
         self.device = device
         self.quick = quick
@@ -87,6 +94,9 @@ class RunContext:
         #: the defaults only: one that calls `config` all the same says so (`knobs_missed`)
         self.knob_blind = tuple(knob_blind)
         self._missed: set[str] = set()
+        #: end the check stage at its first failing comparison (`FirstFailure`): judging a wrong solution
+        #: reads that one only (`readtrack.practice.mistakes.judged`)
+        self.first_failure = first_failure
         self._bench = bench
         self._emit = emit or (lambda event: None)
         self.result = StageResult(stage="", status="running")
@@ -216,6 +226,8 @@ class RunContext:
     def _record(self, comp: Comparison) -> Comparison:
         self.result.comparisons.append(comp)
         self._event(events.RESULT, kind="comparison", data=asdict(comp))
+        if self.first_failure and not comp.passed and self.result.stage == "check":
+            raise FirstFailure(comp.name)
         return comp
 
     # -- train ----------------------------------------------------------------------------------

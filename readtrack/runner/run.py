@@ -60,7 +60,7 @@ from readtrack.plugins import events
 from readtrack.plugins.declaration import STAGES
 from readtrack.plugins.records import Emit, RunInfo, RunRecord, RunStatus, StageResult
 from readtrack.runner import devices
-from readtrack.runner.context import RunContext
+from readtrack.runner.context import FirstFailure, RunContext
 from readtrack.runner.threads import resolve_threads
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
@@ -101,6 +101,7 @@ def run_plugin(
     settings: dict[str, Any] | None = None,
     bench_seconds: float | None = None,
     knob_blind: Sequence[str] = (),
+    first_failure: bool = False,
 ) -> RunRecord:
     """Run plugin ``name`` and return its record (see the module docstring).
 
@@ -114,7 +115,8 @@ def run_plugin(
     and with any, targets are reported, not asserted); ``emit`` receives every event
     dict as it happens; setting ``cancel`` from another thread stops the run as cancelled;
     ``bench_seconds`` caps the time each bench row spends timing (`BenchHarness`; None: the mode's);
-    ``knob_blind`` names the stages a sweep judged to read no knob (`RunContext.config` warns if one does).
+    ``knob_blind`` names the stages a sweep judged to read no knob (`RunContext.config` warns if one does);
+    ``first_failure`` ends the check stage at its first failing comparison (`FirstFailure`).
     Raises UsageError (unknown plugin, bad stage), PluginError (broken plugin) or DeviceError before
     anything runs; everything after that ends up in the returned record.
     """
@@ -176,6 +178,7 @@ def run_plugin(
         options=run.options,
         settings=turned,
         knob_blind=knob_blind,
+        first_failure=first_failure,
     )
     results: list[StageResult] = []
     started = time.perf_counter()
@@ -256,6 +259,8 @@ def _run_stage(
             _as_users_run_it() if stage == "bench" else devices.ieee_float32(),
         ):
             fn(ctx)
+    except FirstFailure:  # what was asked: the rest of the check is not run
+        result.status = "failed"
     except StageTimeout:
         result.status = "timeout"
         result.error = f"stage {stage} ran past its {limit:g} s timeout and was stopped"

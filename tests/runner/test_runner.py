@@ -379,3 +379,39 @@ def test_a_run_does_not_import_torch_inductor(user_dir: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["passed", "False"], out.stderr
+
+
+THREE_COMPARISONS = """
+def check(ctx):
+    ctx.check_property("first holds", True)
+    ctx.check_property("second fails", False, "on purpose")
+    try:
+        ctx.check_property("third fails too", False)
+    except Exception:  # a plugin's own broad except cannot keep the stage going past the first failure
+        pass
+    ctx.check_property("fourth holds", True)
+
+
+def train(ctx):
+    ctx.target("unused", 1.0, 0.5)
+"""
+
+
+def test_first_failure_ends_the_check_at_its_first_failing_comparison(user_dir: Path) -> None:
+    """What judging a known-wrong solution reads (readtrack.practice.mistakes.judged, issue 91): the check
+    stops at its first failing comparison, failed, with the comparisons made so far; else the whole check."""
+    write_plugin(user_dir, "three", THREE_COMPARISONS)
+    whole = run_plugin("three", only="check", keep_history=False)
+    cut = run_plugin("three", only="check", keep_history=False, first_failure=True)
+    assert [c.name for c in whole.stages[0].comparisons] == [
+        "first holds", "second fails", "third fails too", "fourth holds",
+    ]  # fmt: skip
+    assert [c.name for c in cut.stages[0].comparisons] == ["first holds", "second fails"]
+    assert whole.stages[0].status == cut.stages[0].status == "failed" and cut.stages[0].error is None
+
+
+def test_first_failure_grades_in_this_process_only(tmp_path: Path) -> None:
+    from readtrack import practice
+
+    with pytest.raises(UsageError, match="first_failure grades in this process"):
+        practice.check("rmsnorm", tmp_path / "model.py", isolated=True, first_failure=True)
