@@ -8,8 +8,8 @@
    workers on two cores can do no better), and against the same 18 runs made one command at a time (python
    start and torch import included, as a reader runs them), halved. Goal: ≤ 1.2×.
 
-``--seeds`` and ``--steps`` make the sweep smaller: ``--repeat 1 --seeds 1 --steps 5`` (3 settings × seed 0)
-is the smallest run of the whole script.
+``--seeds`` and ``--steps`` make the sweep smaller, ``--only STAGE`` its runs: ``--repeat 1 --seeds 1
+--steps 5 --only train`` (3 settings and the defaults × seed 0, train only) is the script's smallest run.
 
 Run it on a quiet machine: ``python benchmarks/bench_knobs.py [--repeat 7] [--skip-sweep] [--seeds 0-2]
 [--steps 50,100]``.
@@ -41,6 +41,11 @@ def main() -> None:
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--seeds", default="0-2", help="the sweep's seeds: 0-2, 0,3 or a count (default 0-2)")
     parser.add_argument("--steps", default="50,100", help="the sweep's values of steps (default 50,100)")
+    parser.add_argument(
+        "--only",
+        choices=("check", "train", "bench"),
+        help="the one stage every run of the sweep runs (default: all)",
+    )
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-knobs-")
     cli = [sys.executable, "-m", "readtrack"]
@@ -57,7 +62,17 @@ def main() -> None:
         print(f"| `{label}` | {statistics.median(times):.3f} | {min(times):.3f} |")
     if args.skip_sweep:
         return
-    sweep = ["run", "rmsnorm", "--quick", "--set", "norm=rms,layer,none", "--set", f"steps={args.steps}"]
+    only = ["--only", args.only] if args.only else []
+    sweep = [
+        "run",
+        "rmsnorm",
+        "--quick",
+        *only,
+        "--set",
+        "norm=rms,layer,none",
+        "--set",
+        f"steps={args.steps}",
+    ]
     took, events = readtrack(*sweep, "--seeds", args.seeds, "--jobs", "2", "--yes", home=home)
     runs = [e["record"] for e in events if e.get("type") == "seed_record"]
     summed = sum(r["duration_s"] for r in runs)
@@ -67,7 +82,9 @@ def main() -> None:
     for run in runs:
         info = run["info"]
         turned = [f"--set={key}={value}" for key, value in (info.get("settings") or {}).items()]
-        alone += readtrack("run", "rmsnorm", "--quick", "--seed", str(info["seed"]), *turned, home=home)[0]
+        alone += readtrack(
+            "run", "rmsnorm", "--quick", *only, "--seed", str(info["seed"]), *turned, home=home
+        )[0]
     print(f"the same runs one command at a time: {alone:.1f} s; wall / (that / 2) = {took / (alone / 2):.2f}")
 
 

@@ -9,7 +9,7 @@ talks to is a fake of tests/ on 127.0.0.1, and arXiv and Semantic Scholar point 
 127.0.0.1 for any benchmark that would not set them itself.
 
 `CASES` is the table: each script's smallest case and the line it always prints. Their wall times on the
-2-core VM (``-n0``): knobs 28.5 s and runs 17.6 s (both slow: torch runs, whole commands), sync 8.4 s (slow:
+2-core VM (``-n0``): knobs 15.9 s and runs 17.6 s (both slow: torch runs, whole commands), sync 8.4 s (slow:
 100 downloads with 50 ms of latency), startup --commands 7.5 s, tui 6.4 s, catalog 3.4 s, plugins_listing
 3.1 s, feed 2.4 s, practice 2.2 s, paper_view 2.0 s, startup 1.3 s, search 1.0 s, library_import 0.7 s,
 next 0.6 s, import 0.2 s. `SKIPPED` says why bench_executors.py (Ray) and bench_suite.py (the whole suite)
@@ -56,7 +56,16 @@ CASES = [
     Case("bench_import.py", ("--runs", "1", "--papers", "20"), "readtrack import (new papers.yaml)"),
     Case(
         "bench_knobs.py",
-        ("--repeat", "1", "--seeds", "1", "--steps", "5"),  # a sweep of 4 runs of rmsnorm, then each alone
+        (
+            "--repeat",
+            "1",
+            "--seeds",
+            "1",
+            "--steps",
+            "5",
+            "--only",
+            "train",
+        ),  # a sweep of 4 runs, then each alone
         "the same runs one command at a time",
         slow=True,
     ),
