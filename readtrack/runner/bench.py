@@ -68,6 +68,7 @@ class BenchHarness:
         self.rows: list[BenchRow] = []
         self._groups: dict[int, Hashable] = {}  # id(row) -> the group= it was measured with
         self._emit: Emit = lambda event: None
+        self._collected = False  # whether a full garbage collection ran before a memory measurement
 
     def attach(self, result: StageResult, emit: Emit) -> None:
         """Record into ``result`` and report through ``emit`` (called by ``RunContext.begin_stage``)."""
@@ -217,7 +218,11 @@ class BenchHarness:
             synchronize(self.device)
             return max(0, int(torch.cuda.max_memory_allocated(self.device)) - before)
         if self.device == "cpu":
-            return cpu_peak_growth(fn)
+            # the first row collects every generation; later rows the young ones, which hold what the rows
+            # before left (a full collection rescanned every object of torch's and the plugin's, ~0.1 s a
+            # row: half of a quick bench stage's time on the CPU, issue 91)
+            full, self._collected = not self._collected, True
+            return cpu_peak_growth(fn, full=full)
         return None  # MPS exposes no peak statistic
 
     def _update_ratios(self) -> None:
@@ -252,14 +257,14 @@ def _status_kib(field: str) -> int | None:
     return None
 
 
-def cpu_peak_growth(fn: Callable[[], Any]) -> int | None:
+def cpu_peak_growth(fn: Callable[[], Any], *, full: bool = True) -> int | None:
     """Bytes the process's resident set grew to during ``fn()`` above where it started.
 
     Writing ``5`` to /proc/self/clear_refs resets the high-water mark (VmHWM) to the current RSS; VmHWM
     after the call minus VmRSS before it is the call's peak growth. ``None`` where /proc cannot do that
-    (not Linux, or a read-only /proc).
+    (not Linux, or a read-only /proc). ``full=False`` collects only the young generations of garbage first.
     """
-    _return_free_memory()
+    _return_free_memory(full)
     try:
         _CLEAR_REFS.write_text("5")
     except OSError:
@@ -272,10 +277,10 @@ def cpu_peak_growth(fn: Callable[[], Any]) -> int | None:
     return max(0, peak - before) * 1024
 
 
-def _return_free_memory() -> None:
+def _return_free_memory(full: bool = True) -> None:
     # glibc keeps freed blocks resident, which would hide the growth of a call that reuses them: collect
     # Python garbage and hand free heap memory back to the OS first, so VmRSS is a fair starting point.
-    gc.collect()
+    gc.collect(2 if full else 1)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
