@@ -21,6 +21,8 @@ class Config:
         choices=("decoupled", "l2", "none"),
         help="how the arm under test (the 'AdamW' arm) applies λ: decoupled (AdamW), as L2, or not at all",
         paper="decoupled (Algorithm 2, line 12)",
+        arm="AdamW",
+        means={"decoupled": "AdamW", "l2": "Adam + L2", "none": "Adam without decay"},
     )
     lr: float = knob(
         0.01,

@@ -19,6 +19,8 @@ class Config:
         choices=("layer", "none"),
         help="what normalises the network under test (the 'LayerNorm' arm): LayerNorm or nothing",
         paper="layer",
+        arm="LayerNorm",
+        means={"layer": "LayerNorm", "none": "no normalisation"},
     )
     steps: int = knob(200, quick=100, low=1, high=10_000, help="Adam steps per network, one fresh batch each")
     batch: int = knob(128, low=1, high=4096, help="examples per step")

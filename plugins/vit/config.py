@@ -21,6 +21,8 @@ class Config:
         choices=("vit", "cnn"),
         help="the network in the 'ViT' arm: the Vision Transformer, or the LeNet-style CNN it is compared to",
         paper="vit",
+        arm="ViT",
+        means={"vit": "ViT", "cnn": "the CNN"},
     )
     images: int = knob(
         250, low=4, high=2000, help="training images of the small-data run (the full run adds 4000)",

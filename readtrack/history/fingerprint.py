@@ -89,7 +89,7 @@ def fingerprint(folder: Path) -> str:
 #: The words of a ``knob(...)`` (``config.py``) that say what it means and move no number: its help, what
 #: the paper used, and what its special values mean. `fingerprint` leaves them out, so a help made clearer
 #: needs no recalibration; a default, a range or a choice still moves the fingerprint.
-KNOB_WORDS = frozenset({"help", "paper", "means"})
+KNOB_WORDS = frozenset({"help", "paper", "means", "arm"})
 
 
 def _without_knob_words(tree: ast.Module) -> None:

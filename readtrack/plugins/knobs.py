@@ -61,6 +61,10 @@ class Knob:
     multiple_of: int | None = None  # int knobs: allowed values are multiples of it (a width its heads divide)
     #: what special values mean, as (value, words) pairs: ``((0.0, "each arm its best rate"),)``
     means: tuple[tuple[Any, str], ...] = ()
+    #: the arm whose method this switch swaps (rmsnorm's ``norm``: "RMSNorm"), as the plugin's numbers name
+    #: it: a value off the default runs ``means``' method in its place, which tables and pictures then name
+    #: (`readtrack.render.what_ran`)
+    arm: str = ""
 
     def meaning(self, value: Any) -> str | None:
         """What ``value`` stands for, as ``means=`` says (a bool is no number); None for a plain value."""
@@ -139,13 +143,16 @@ def knob(
     choices: Sequence[Any] = (),
     multiple_of: int | None = None,
     means: Mapping[Any, str] | None = None,
+    arm: str = "",
 ) -> Any:
     """A field of a plugin's ``Config``: its full-run default, the quick one when it differs, and what it
     means (see the module docstring); ``means`` says what special values stand for (``{0.0: "each its best
-    of 3e-3, 1e-2"}``), shown beside the value wherever readtrack shows one."""
+    of 3e-3, 1e-2"}``), shown beside the value wherever readtrack shows one. An ablation switch names the
+    ``arm`` whose method its values swap (``arm="RMSNorm"``, ``means={"layer": "LayerNorm"}``): a run with
+    another value is named by what ran in that arm's place."""
     meta = {"quick": full if quick is _SAME else quick, "help": help, "paper": paper}
     meta |= {"low": low, "high": high, "choices": tuple(choices), "multiple_of": multiple_of}
-    meta |= {"means": tuple((means or {}).items())}
+    meta |= {"means": tuple((means or {}).items()), "arm": arm}
     return dataclasses.field(default=full, metadata={"readtrack.knob": meta})
 
 
@@ -173,7 +180,7 @@ def knobs_of(config: type) -> list[Knob]:
             raise KnobError(config, f.name, ": multiple_of= is for int knobs without choices")
         found.append(Knob(f.name, kind, f.default, meta["quick"], meta["help"], meta["paper"],
                           meta["low"], meta["high"], meta["choices"], meta["multiple_of"],
-                          meta.get("means", ())))  # fmt: skip
+                          meta.get("means", ()), meta.get("arm", "")))  # fmt: skip
         for size in ("full", "quick"):
             problem = _invalid(found[-1], getattr(found[-1], size))
             if problem:

@@ -53,6 +53,7 @@ from readtrack.base.errors import UsageError
 from readtrack.history.spread import GroupRecord, Spread, spreads
 from readtrack.plugins.knobs import setting_name, settings_label
 from readtrack.plugins.records import RunRecord
+from readtrack.render import what_ran
 from readtrack.render.picture_bench import bench_bars, benched_once, draw_bench
 from readtrack.render.picture_words import (
     Scale,
@@ -107,16 +108,30 @@ def figure(entries: Sequence[Entry]) -> Figure:
     FigureCanvasAgg(fig)  # a renderer to measure the titles with (`fit_titles`)
     axes = list(fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0])
     arms = arms_in(curve_names)
-    titles = [_draw_headline(axes.pop(0), name, drawn, panel, arms) for panel, name in enumerate(claims)]
+    names, roles = _what_ran(entries)  # an arm a switch swapped: named by what ran (issue 94, item 12)
+    titles = [
+        _draw_headline(axes.pop(0), name, drawn, panel, arms, names) for panel, name in enumerate(claims)
+    ]
     curve_axes = [axes.pop(0) for _ in curve_names]
     scales = _curve_scales(curve_names, drawn)
     for panel, (ax, name) in enumerate(zip(curve_axes, curve_names, strict=True)):
-        titles.append(_draw_curve(ax, name, drawn, panel, scales[quantity_of(name)[0]]))
+        titles.append(_draw_curve(ax, name, drawn, panel, scales[quantity_of(name)[0]], names))
     if shown:
         titles.append(draw_bench(axes.pop(0), drawn, shown, once=len(shown) < len(benched)))
-    words = _title(entries, drawn)
+    words = "\n".join([_title(entries, drawn), *roles])
     fit_titles(fig, [*((t, t.get_text()) for t in titles), (fig.suptitle(words, fontsize=10), words)])
     return fig
+
+
+def _what_ran(entries: Sequence[Entry]) -> tuple[dict[str, str], list[str]]:
+    """The arms a switch swapped in these runs, with the name each is drawn by: what ran, when every entry
+    ran the same ("LayerNorm (norm=layer)"), else the switch ("the norm arm", and lines saying what it ran
+    where: `readtrack.render.what_ran`)."""
+    settings = [_runs(e)[0].info.settings for e in entries]
+    knobs = what_ran.switches(_runs(entries[0])[0].info.plugin) if any(settings) else []
+    if all(s == settings[0] for s in settings):
+        return what_ran.swapped(knobs, settings[0]), []
+    return what_ran.roles(knobs, settings)
 
 
 def checked_path(path: Path) -> Path:
@@ -304,7 +319,9 @@ def _clip_warmup(ax: Axes, lines: Sequence[tuple[list[int], list[float], list[fl
 
 
 # -- the panels -----------------------------------------------------------------------------------------
-def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str]) -> Text:
+def _draw_headline(
+    ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str], names: dict[str, str]
+) -> Text:
     """A target's value per setting (or run): each seed a dot, the mean with its 95% interval (from
     ``Spread.ci95``) an error bar, hollow when not asserted, the claim's threshold a dashed line and, on it,
     whether each setting's seeds held it ("held 3/3"); the legend says what a filled and a hollow mean is."""
@@ -330,7 +347,7 @@ def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str
         log_axis(ax)
     _held_below_a_high_line(ax)
     arm, _ = arm_of(name, arms)
-    mean = f"{arm}: mean" if arm else "mean"
+    mean = f"{names.get(arm, arm)}: mean" if arm else "mean"
     several = any(len(s.finite) > 1 for found in drawn.spreads for s in found if s.name == name)
     interval = ", 95% interval of the seeds" if several else ""
     handles: list[Line2D] = []
@@ -357,10 +374,10 @@ def _draw_headline(ax: Axes, name: str, drawn: _Drawn, panel: int, arms: set[str
     ax.set_xticks(range(len(ticks)), ticks, fontsize=7)
     ax.set_xlim(-0.6, len(ticks) - 0.4)
     ax.set_xlabel(drawn.per)
-    ax.set_ylabel(wrapped(quantity_of(name, arms)[0], 30), fontsize=8)
+    ax.set_ylabel(wrapped(what_ran.renamed(quantity_of(name, arms)[0], names), 30), fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
     outside_legend(ax, handles, labels)
-    return ax.set_title(f"the claim: {name}{drawn.each}", fontsize=9, loc="left")
+    return ax.set_title(f"the claim: {what_ran.renamed(name, names)}{drawn.each}", fontsize=9, loc="left")
 
 
 def _held(ax: Axes, spread: Spread, x: int, gid: str) -> None:
@@ -472,7 +489,7 @@ def _dashes(means: list[tuple[list[int], list[float]]], scale: Scale) -> list[tu
     return found
 
 
-def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) -> Text:
+def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale, names: dict[str, str]) -> Text:
     """One line per group of entries that print the same (its mean over seeds, labelled "A = B") in a band
     (lowest to highest seed), a line lying on an earlier one dashed; each line's SVG id is
     ``curve-PANEL-N``, its band's ``band-PANEL-N``."""
@@ -532,4 +549,5 @@ def _draw_curve(ax: Axes, name: str, drawn: _Drawn, panel: int, scale: Scale) ->
     ax.set_xlabel(x)
     ax.set_ylabel(wrapped(quantity, 30), fontsize=8)
     ax.grid(True, alpha=0.3)
-    return ax.set_title(f"{name}{' — ' + what if what else ''}", fontsize=9, loc="left")
+    said = what_ran.renamed(name, names)
+    return ax.set_title(f"{said}{' — ' + what if what else ''}", fontsize=9, loc="left")

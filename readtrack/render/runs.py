@@ -72,11 +72,14 @@ def live_printer(console: Console) -> Emit:
 
 def render_record(record: RunRecord, console: Console) -> None:
     """The report after a run: its setting, check table, training summary, bench, environment, verdict."""
+    from readtrack.render import what_ran
+
     info = record.info
     console.print()
     console.print(run_headline(info.plugin, info))
+    ran = what_ran.swapped(what_ran.switches(info.plugin), info.settings) if info.settings else {}
     for stage in record.stages:
-        results, bench = stage_tables(stage)
+        results, bench = stage_tables(what_ran.renamed_stage(stage, ran))  # "LayerNorm (norm=layer): ..."
         for renderable in (*results, *bench):
             console.print(renderable)
         if stage.status in ("error", "timeout", "cancelled") and stage.error:

@@ -18,7 +18,7 @@ from readtrack.history.machines import ran_on_line, runs_of
 from readtrack.history.spread import MIN_RUNS, GroupRecord
 from readtrack.history.sweeps import SweepRecord
 from readtrack.plugins.knobs import setting_name, settings_label
-from readtrack.render import tables
+from readtrack.render import tables, what_ran
 from readtrack.render.cells import fmt_number, fmt_seconds, mean_sd, status_text, threads_note, when
 from readtrack.render.runs import setting_cell, sweep_counts, swept_knobs
 
@@ -30,8 +30,15 @@ def render_sweep(plugin: str, found: Sequence[NumberTable], console: Console) ->
     if not found:
         console.print(f"{plugin}: the sweep's runs reported no number")
         return
+    # a switch that swaps an arm's method (rmsnorm's norm): its arm named by the switch, "the norm arm", and
+    # what it ran where said once (`readtrack.render.what_ran`)
+    knobs = what_ran.switches(plugin)
+    labels = list(dict.fromkeys(row.settings for n in found for row in n.rows))
+    names, lines = what_ran.roles(knobs, [what_ran.settings_of(label, knobs) for label in labels], labels)
+    for line in lines:
+        console.print(Text(visible(line), style="dim"))
     for number in found:
-        console.print(_title(number))
+        console.print(_title(number, what_ran.renamed(number.name, names)))
         claims = number.target is not None
         # the setting takes the squeeze; the numbers, the verdict and the claim stay whole, one space apart
         # below 100 columns (`readtrack.render.tables`)
@@ -73,10 +80,10 @@ CLAIM_LEGEND = (
 )
 
 
-def _title(number: NumberTable) -> Text:
-    """The number's name, its claim (``the claim: ≥ 2``) and, for a ratio, that its interval is on the log
-    scale."""
-    title = Text(visible(number.name), style="bold")
+def _title(number: NumberTable, name: str) -> Text:
+    """The number's ``name``, its claim (``the claim: ≥ 2``) and, for a ratio, that its interval is on the
+    log scale."""
+    title = Text(visible(name), style="bold")
     notes = []
     if number.target is not None:
         notes.append(f"the claim: {'≥' if number.higher_is_better else '≤'} {number.target:g}")

@@ -31,6 +31,14 @@ SWEPT: list[dict[str, Any]] = [{}, {"weight_decay": 1.0}, {"decay": "l2", "weigh
 #: adamw's own names: a claim is "ARM: quantity ..." and a curve "quantity, ... (ARM)"
 DISTANCE = "AdamW: |w/w0 − (1 − lr·λ)^100| from w0=1"
 SPREAD = "AdamW: the decay is the same whatever the gradient scale (spread of mean w/w0)"
+
+
+def shown(name: str) -> str:
+    """``name`` as a picture of the sweep draws it: its ``decay`` settings swap the AdamW arm's method
+    (``arm="AdamW"`` in adamw's config), so the arm is named by its switch (`readtrack.render.what_ran`)."""
+    return name.replace("AdamW", "the decay arm")
+
+
 SIZE = "Adam + L2: w/w0 from w0=10 minus from w0=1 (the decay depends on the weight's size)"
 #: wider than the figure at its size, as a claim's title
 LONG = (
@@ -124,13 +132,13 @@ def test_the_claims_y_axes_name_the_quantity_and_the_legend_the_arm(tmp_path: Pa
     claims = {title: ax for title, ax in titles.items() if title.startswith("the claim")}
     assert len(claims) == 4
     ylabels = {title: one_line(ax.get_ylabel()) for title, ax in claims.items()}
-    assert ylabels[f"the claim: {DISTANCE}, per setting"] == "|w/w0 − (1 − lr·λ)^100| from w0=1"
-    assert ylabels[f"the claim: {SPREAD}, per setting"] == "spread of mean w/w0"
+    assert ylabels[f"the claim: {shown(DISTANCE)}, per setting"] == "|w/w0 − (1 − lr·λ)^100| from w0=1"
+    assert ylabels[f"the claim: {shown(SPREAD)}, per setting"] == "spread of mean w/w0"
     assert ylabels[f"the claim: {SIZE}, per setting"] == "w/w0 from w0=10 minus from w0=1"
     assert ylabels[f"the claim: {LONG}, per setting"] == "w/w0 at scale 100 minus at 0.01"
     assert not {"AdamW", "Adam + L2"} & set(ylabels.values())
-    for arm, claim in (("AdamW", SPREAD), ("Adam + L2", SIZE)):
-        legend = legend_texts(claims[f"the claim: {claim}, per setting"])
+    for arm, claim in (("the decay arm", SPREAD), ("Adam + L2", SIZE)):
+        legend = legend_texts(claims[f"the claim: {shown(claim)}, per setting"])
         assert any(t.startswith(f"{arm}: mean") for t in legend)
 
 
@@ -176,7 +184,7 @@ def test_lines_that_print_the_same_are_one_and_lines_that_touch_both_show(tmp_pa
     l2 = by_title["w/w0, zero gradient, w0=1 (Adam + L2)"]
     assert len(curve_lines(l2)) == 2
     assert "defaults (2 seeds) = weight_decay=1.0 (2 seeds)" in legend_texts(l2)
-    adamw = by_title["w/w0, zero gradient, w0=1 (AdamW)"]
+    adamw = by_title["w/w0, zero gradient, w0=1 (the decay arm)"]
     lines = curve_lines(adamw)
     assert len(lines) == 3
     styles = [line.get_linestyle() for line in lines]
@@ -225,7 +233,7 @@ def test_the_claim_panel_says_held_or_not_held_and_the_legend_explains_the_hollo
     """On the threshold line, each setting's seeds that held it ("held 2/2", "not held 0/2"); the legend
     has a filled marker for an asserted mean and a hollow one for a mean reported without being asserted."""
     fig = drawn(adamw_sweep(), tmp_path, "held")
-    distance = next(ax for ax in panels(fig) if DISTANCE in one_line(ax.get_title(loc="left")))
+    distance = next(ax for ax in panels(fig) if shown(DISTANCE) in one_line(ax.get_title(loc="left")))
     held = {t.get_gid(): t.get_text() for t in distance.texts if (t.get_gid() or "").startswith("held-")}
     assert held == {"held-0-0": "held 2/2", "held-0-1": "held 2/2", "held-0-2": "not held 0/2"}
     legend = distance.get_legend()
@@ -247,7 +255,7 @@ def test_the_held_words_sit_beside_each_error_bar_never_over_it(tmp_path: Path) 
     """Issue 94, item 14: "held 2/2" was drawn centred on the mean's x, over its error bar and caps. Each
     held/not held label now ends left of its bar's caps, in the saved picture's own pixels."""
     fig = drawn(adamw_sweep(), tmp_path, "held")
-    distance = next(ax for ax in panels(fig) if DISTANCE in one_line(ax.get_title(loc="left")))
+    distance = next(ax for ax in panels(fig) if shown(DISTANCE) in one_line(ax.get_title(loc="left")))
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     caps = 5 * fig.dpi / 72  # the error bars' capsize, 5 points either side
