@@ -27,7 +27,7 @@ from typing import Any
 
 from readtrack.batch.executor import JobsCancelled, Outcome
 from readtrack.batch.identity import code_identity, identity_text
-from readtrack.batch.pool import _Worker, run_jobs
+from readtrack.batch.pool import _close, _Worker, run_jobs
 from readtrack.batch.request import RunRequest
 from readtrack.plugins import events
 
@@ -37,6 +37,9 @@ FLUSH_S = 0.2
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 
 _SERVERS: dict[str | None, list[_Worker]] = {}  # this Ray worker's idle fork servers, by their `VISIBLE`
+#: How many GPU sets' idle fork servers a Ray worker keeps: a task on another set closes those of the set used
+#: longest ago (each server holds torch, a few hundred MB; a worker that met many GPU sets kept them all).
+KEPT_SETS = 2
 
 
 def use_shipped_plugins() -> None:
@@ -49,8 +52,14 @@ def use_shipped_plugins() -> None:
 
 def servers() -> list[_Worker]:
     """The idle fork servers for this task: those started with the GPUs Ray gave it (`VISIBLE` as Ray set it
-    for this task; a CPU task's, whatever it is, is the key of the servers it starts too)."""
-    return _SERVERS.setdefault(os.environ.get(VISIBLE), [])
+    for this task; a CPU task's, whatever it is, is the key of the servers it starts too). The servers of
+    the sets beyond the `KEPT_SETS` used last are closed."""
+    key = os.environ.get(VISIBLE)
+    kept = _SERVERS.pop(key, [])
+    _SERVERS[key] = kept  # the set used last, last
+    while len(_SERVERS) > KEPT_SETS:
+        _close(_SERVERS.pop(next(iter(_SERVERS))))
+    return kept
 
 
 class Inbox:

@@ -138,3 +138,34 @@ def test_ctrl_c_inside_an_executors_loop_is_taken_between_two_steps_and_the_hand
         assert seen == [True, False, True]
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_ray_worker_keeps_the_idle_fork_servers_of_its_last_two_gpu_sets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 94, item 15: a Ray worker kept an idle fork server for every GPU set a task of its ever had (each
+    holds torch). It keeps those of the `KEPT_SETS` sets used last; a task on a new set closes the servers
+    of the set used longest ago (the end of its stdin, as the pool closes an idle server)."""
+    import subprocess
+    import sys
+
+    from readtrack.batch import ray_worker
+
+    class Idle:  # a process waiting on its stdin, as an idle fork server does
+        def __init__(self) -> None:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+            )
+
+    monkeypatch.setattr(ray_worker, "_SERVERS", {})
+    made: dict[str, Idle] = {}
+    for gpus in ("0", "1", "0", "2"):
+        monkeypatch.setenv(ray_worker.VISIBLE, gpus)
+        kept = ray_worker.servers()
+        if not kept:
+            made[gpus] = Idle()
+            kept.append(made[gpus])  # type: ignore[arg-type]
+    assert ray_worker.KEPT_SETS == 2 and list(ray_worker._SERVERS) == ["0", "2"]  # "1": used longest ago
+    assert made["1"].process.wait(timeout=30) == 0
+    assert made["0"].process.poll() is None and made["2"].process.poll() is None
+    ray_worker._close([made["0"], made["2"]])  # type: ignore[list-item]
