@@ -247,6 +247,8 @@ def _bench_table(stage: StageResult) -> tuple[Fitted, list[Text]]:
 #: History is a few lines an entry (`readtrack.render.stacked`) when its narrow table, the columns that never
 #: wrap whole, leaves its setting fewer columns than this: the ids would go.
 STACKED_BELOW = 4
+#: The setting's width the full table must leave it (or its widest line), else the narrow one is drawn
+SETTING_ROOM = 24
 
 
 def render_history(entries: Sequence[Listed], console: Console, plugin: str | None = None) -> None:
@@ -265,7 +267,7 @@ def render_history(entries: Sequence[Listed], console: Console, plugin: str | No
     # Narrower still (a phone's terminal, a split pane), no table fits: each entry is a few lines, its id
     # first (issue 94: at 30 columns the id column went, and the setting stood one letter a line).
     table = _history_table(entries, narrow=False)
-    narrow = not table.fits(console)
+    narrow = not table.fits(console)  # a sweep's setting was 6 lines at 100: it asks `SETTING_ROOM`
     if narrow:
         table = _history_table(entries, narrow=True)
     if narrow and table.text_room(console) < STACKED_BELOW:
@@ -311,7 +313,7 @@ def _history_table(entries: Sequence[Listed], *, narrow: bool) -> Fitted:
     }
     columns = [c for c in kinds if not (narrow and c in ("duration", "stages", "device"))]
     for column in columns:
-        table.add_column(column, kind=kinds[column])
+        table.add_column(column, kind=kinds[column], at_least=SETTING_ROOM if column == "setting" else 0)
     for r in entries:
         info = r.info if not isinstance(r, GroupRecord) or r.runs else None
         device = "" if info is None else info.device + (f"×{info.threads}" if info.threads else "")

@@ -48,6 +48,7 @@ class _Asked:
     width: int | None
     min_width: int | None
     max_width: int | None
+    at_least: int = 0  # a text column's floor above its longest word (never above its widest line)
 
 
 class Fitted(Table):
@@ -57,9 +58,13 @@ class Fitted(Table):
         super().__init__(*args, **kwargs)
         self._asked: list[_Asked] = []
 
-    def add_column(self, header: Any = "", *args: Any, kind: Kind = "text", **kwargs: Any) -> None:
+    def add_column(
+        self, header: Any = "", *args: Any, kind: Kind = "text", at_least: int = 0, **kwargs: Any
+    ) -> None:
         """A column of ``kind``; ``id``, ``verdict`` and ``number`` columns never wrap, a ``text`` column
-        folds a word only when it must (the other options as rich's)."""
+        folds a word only when it must; ``at_least``: a text column kept that wide (or its widest line)
+        before the table counts as fitting, a sweep's setting not a word a line (the other options as
+        rich's)."""
         if kind in ("text", "words"):
             kwargs.setdefault("overflow", "fold")
         else:
@@ -68,7 +73,15 @@ class Fitted(Table):
         super().add_column(header, *args, **kwargs)
         column = self.columns[-1]
         self._asked.append(
-            _Asked(kind, column.no_wrap, column.overflow, column.width, column.min_width, column.max_width)
+            _Asked(
+                kind,
+                column.no_wrap,
+                column.overflow,
+                column.width,
+                column.min_width,
+                column.max_width,
+                at_least,
+            )
         )
 
     # -- the fit ------------------------------------------------------------------------------------
@@ -114,7 +127,7 @@ class Fitted(Table):
             if asked.max_width is not None:
                 line = min(line, asked.max_width)
             widest.append(line)
-            words.append(min(word, line))
+            words.append(min(max(word, asked.at_least), line))
         return widest, words
 
     def _fit(self, console: Console, width: int) -> None:

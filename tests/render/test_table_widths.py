@@ -293,3 +293,23 @@ def test_a_sweeps_mean_and_sd_share_their_decimals_in_every_row(width: str) -> N
     assert cells, lines
     for mean, mean_decimals, sd, sd_decimals in cells:
         assert len(mean_decimals or "") == len(sd_decimals or ""), (mean, sd)
+
+
+@pytest.mark.parametrize("width", ["100", "110", "120"])
+def test_a_sweeps_setting_in_history_takes_a_few_lines_not_a_word_a_line(width: str) -> None:
+    """Issue 94, item 13: at 100 columns the full table left the setting 12 columns, and a sweep's setting
+    wrapped over 6 lines (a word a line) beside a device column with room to spare. The setting now asks
+    `SETTING_ROOM` columns (or its widest line) of the full table, else the narrow one is drawn."""
+    from readtrack.render.runs import SETTING_ROOM
+
+    make_history()
+    lines = shown("history", "adamw", width=width)
+    header = next(line for line in lines if " setting" in line)
+    setting, seeds = header.index("setting"), header.index("seeds")
+    assert seeds - setting >= SETTING_ROOM, "\n".join(lines)
+    start = next(i for i, line in enumerate(lines) if SWEEP[:8] in line)
+    rest = lines[start + 1 :]
+    more = next(
+        (n for n, line in enumerate(rest) if line[: setting - 1].strip() or not line.strip()), len(rest)
+    )
+    assert 1 + more <= 4, "\n".join(lines)  # the sweep's entry: its row and the lines it wraps onto
