@@ -89,7 +89,7 @@ def settings_of(label: str, knobs: Sequence[Knob]) -> dict[str, Any]:
 def renamed(name: str, names: Mapping[str, str]) -> str:
     """``name`` with each arm named in ``names`` replaced (a whole word: ``nn.RMSNorm`` is not the arm)."""
     for arm, said in names.items():
-        name = re.sub(rf"(?<![\w.]){re.escape(arm)}(?!\w)", lambda _, said=said: said, name)
+        name = re.sub(rf"(?<![\w.]){re.escape(arm)}(?!\w)", said.replace("\\", "\\\\"), name)
     return name
 
 
