@@ -10,7 +10,8 @@ Run it on a quiet machine (nothing else busy): ``python benchmarks/bench_runs.py
 Wall times of whole commands (python start and torch import included), medians of ``--repeat`` runs.
 ``--plugin NAME`` times another plugin than rope in 1 and 3, ``--shelf A,B`` another shelf in 2 (two plugins
 at least: one plugin's run is no batch, and 2 compares batches). With two tiny plugins (tests/fake_plugins.py
-in ``READTRACK_PLUGINS_DIR``), ``--repeat 1 --plugin P --shelf P,Q`` is the smallest run of the whole script.
+in ``READTRACK_PLUGINS_DIR``), ``--repeat 1 --plugin P --shelf P,Q --busy 1`` is the smallest run of the whole
+script (``--busy N``: 1's busy processes, two by default).
 """
 
 from __future__ import annotations
@@ -80,16 +81,19 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="the shelf ratio over every plugin, not six")
     parser.add_argument("--plugin", default="rope", help="the plugin of 1 and 3 (default rope)")
     parser.add_argument("--shelf", default=",".join(SHELF), help="2's plugins, comma-separated")
+    parser.add_argument(
+        "--busy", type=int, default=2, help="1's CPU-bound processes beside the run (default 2)"
+    )
     options = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-runs-")
     name = options.plugin
     train = ("run", name, "--quick", "--only", "train", "--device", "cpu")
 
-    print(f"1. {name} quick train (s): idle, beside two busy processes, ratio")
+    print(f"1. {name} quick train (s): idle, beside {options.busy} busy processes, ratio")
     rows = []
     for label, extra in (("default (1 thread)", ()), ("--threads 2", ("--threads", "2"))):
         idle = median_wall(options.repeat, *train, *extra, home=home)
-        with busy(2):
+        with busy(options.busy):
             loaded = median_wall(options.repeat, *train, *extra, home=home)
         rows.append((label, idle, loaded))
         print(f"   {label:<20} idle {idle:6.1f}  loaded {loaded:6.1f}  ratio {loaded / idle:4.2f}x")

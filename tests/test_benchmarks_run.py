@@ -76,7 +76,16 @@ CASES = [
     Case("bench_practice.py", ("--repeat", "1", "rmsnorm"), "| `readtrack practice` |"),
     Case(
         "bench_runs.py",
-        ("--repeat", "1", "--plugin", "tiny", "--shelf", "tiny,tiny2"),  # one plugin's shelf is no batch
+        (
+            "--repeat",
+            "1",
+            "--plugin",
+            "tiny",
+            "--shelf",
+            "tiny,tiny2",
+            "--busy",
+            "1",
+        ),  # a shelf of one is no batch
         "| shelf metrics identical to sequential |",
         plugins=("tiny", "tiny2"),
         slow=True,

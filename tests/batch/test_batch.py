@@ -490,9 +490,7 @@ def test_more_than_50_seeds_are_refused_in_a_pipe_without_yes(user_dir: Path) ->
     assert history.entries() == []
     few = run_cli("run", "good", "--seeds", "0-1", "--max", "1", "--device", "cpu", "--json")
     assert few.returncode == 2 and "2 runs: good on 2 seeds (0-1), more than 1" in few.stderr
-    confirmed = run_cli(
-        "run", "good", "--seeds", "0-1", "--max", "1", "--yes", "--device", "cpu", "--jobs", "2"
-    )
+    confirmed = run_cli("run", "good", "--seeds", "0-1", "--max", "1", "--yes", "--device", "cpu")
     assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
     (group,) = history.entries("good")
     assert isinstance(group, GroupRecord) and group.seeds == [0, 1]

@@ -84,13 +84,13 @@ def numbers(outcome: Outcome) -> list[tuple[str, float]]:
 def test_forked_runs_give_the_numbers_of_runs_made_alone_and_share_no_state(user_dir: Path) -> None:
     write_plugin(user_dir, "trainy", TRAINING)
     settings = RunSettings(device="cpu", only="train")
-    forked, forked_pids = run("trainy", range(3), settings)
-    alone, alone_pids = run("trainy", range(3), settings, fork=False)
-    assert len(set(forked_pids)) == 1, "one worker: one fork server ran the three runs"
-    assert len(set(alone_pids)) == 3
+    forked, forked_pids = run("trainy", range(2), settings)
+    alone, alone_pids = run("trainy", range(2), settings, fork=False)
+    assert len(set(forked_pids)) == 1, "one worker: one fork server ran the two runs"
+    assert len(set(alone_pids)) == 2
     assert [numbers(o) for o in forked] == [numbers(o) for o in alone]  # bit for bit
-    assert [dict(numbers(o))["default dtype was float32"] for o in forked] == [1.0, 1.0, 1.0]
-    assert len({dict(numbers(o))["loss"] for o in forked}) == 3  # the seeds differ, so the test can fail
+    assert [dict(numbers(o))["default dtype was float32"] for o in forked] == [1.0, 1.0]
+    assert len({dict(numbers(o))["loss"] for o in forked}) == 2  # the seeds differ, so the test can fail
 
 
 def test_a_run_that_dies_is_an_error_and_the_server_goes_on_with_the_next(user_dir: Path) -> None:

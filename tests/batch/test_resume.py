@@ -136,7 +136,7 @@ def test_ctrl_c_then_resume_runs_only_the_missing_seeds_into_the_same_group(
     )
 
     hold.unlink()
-    resumed = run_cli("run", "--resume", ident, "--json", "--jobs", "2")
+    resumed = run_cli("run", "--resume", ident, "--json")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     ran = sorted(e["seed"] for e in events_of(resumed.stdout) if e["type"] == "job" and e["event"] == "start")
     assert ran == [1, 2, 3]

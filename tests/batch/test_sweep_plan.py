@@ -127,7 +127,7 @@ def test_a_sweep_says_its_plan_first_and_runs_a_knob_blind_stage_at_the_defaults
     its knob where the rule cannot see it, makes the sweep warn once."""
     folder = write_plugin(user_dir, "evasive", EVASIVE)
     (folder / "config.py").write_text(KNOBBY_CONFIG)
-    swept = run_cli("run", "evasive", "--quick", "--set", "decay=0.5,0.9", "--json", "--jobs", "2")
+    swept = run_cli("run", "evasive", "--quick", "--set", "decay=0.5,0.9", "--json")
     assert swept.returncode == 1, swept.stderr  # the defaults miss their target: 0.8¹⁰ > 0.05
     for line in swept.stdout.splitlines():
         json.loads(line)
@@ -195,7 +195,7 @@ def test_a_sweep_of_a_knob_the_bench_does_not_read_times_the_bench_once(user_dir
     folder = write_plugin(user_dir, "widebench", WIDE_BENCH)
     (folder / "config.py").write_text(KNOBBY_CONFIG)
     assert "def bench" in WIDE_BENCH and "cfg.width" in WIDE_BENCH
-    swept = run_cli("run", "widebench", "--quick", "--set", "decay=0.1,0.2", "--jobs", "2")
+    swept = run_cli("run", "widebench", "--quick", "--set", "decay=0.1,0.2")
     assert swept.returncode == 1, swept.stderr  # the defaults miss their target: 0.8¹⁰ > 0.05
     said = swept.stderr.splitlines()
     assert said[0].startswith(

@@ -45,7 +45,7 @@ def test_calibrate_writes_only_beside_the_plugin_and_run_plugins_doctor_say_when
     before, results = files(folder), RESULTS.read_bytes()
     assert not (readtrack_home / "readtrack.db").exists()
 
-    done = run_cli("calibrate", "mine", "--seeds", "0-1", "--jobs", "2", "--write")
+    done = run_cli("calibrate", "mine", "--seeds", "0-1", "--write")
     assert done.returncode == 0, done.stderr
     after = files(folder)
     assert sorted(set(after) - set(before)) == [calibration.FILE]

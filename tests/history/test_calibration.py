@@ -426,7 +426,7 @@ def test_the_script_extends_a_record_with_more_seeds(user_dir: Path, tmp_path: P
             "--seeds",
             seeds,
             "--jobs",
-            "2",
+            "1",
             "--results",
             str(results),
         ]

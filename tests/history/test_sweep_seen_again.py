@@ -54,7 +54,7 @@ def _within(block: list[str], lines: list[str]) -> bool:
 def test_history_and_compare_of_a_sweep_print_its_tables_as_its_run_ended(seeded: Path) -> None:
     wide = {"COLUMNS": "100"}
     sweep = ["run", "seeded", "--quick", "--only", "train", "--set", "decay=0.5,0.9", "--seeds", "0-2"]
-    ran = run_cli(*sweep, "--jobs", "2", env=wide)
+    ran = run_cli(*sweep, env=wide)
     assert ran.returncode == 1, ran.stdout + ran.stderr  # the defaults miss their target: 0.8¹⁰ > 0.05
     ended = _tables(ran.stdout)
     shown = "\n".join(ended)
