@@ -1,7 +1,7 @@
 """Running the real readtrack CLI as a user would (imported by tests and conftest): `run_cli`.
 
 A command that only reads and writes the reader's files (`IN_PROCESS`: listing, marking, notes, import and
-export, sync, the citation graph, the feed, search, history) runs in this process, through the same
+export, sync, the citation graph, the feed, search, history, pictures) runs in this process, through the same
 ``readtrack.cli.app.main`` as the script, with its own argv, environment, working directory, standard streams
 (not terminals, as in a pipe) and signal handlers, all put back after (issue 91: a subprocess cost each
 of them a Python start and readtrack's imports). So does one `readtrack run` of one plugin on one seed
@@ -32,7 +32,7 @@ import pytest
 IN_PROCESS = frozenset(
     {
         "list", "show", "mark", "note", "tag", "add", "init", "import", "export", "sync", "stats", "search",
-        "history", "compare", "refs", "cites", "next", "feed",
+        "history", "compare", "refs", "cites", "next", "feed", "plot",
     }
 )  # fmt: skip
 
