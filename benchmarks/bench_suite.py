@@ -13,6 +13,8 @@ then prints:
 
 A measurement, not a test: nothing is asserted. ``--read DIR`` prints the profile of a run made earlier
 (its timeline folder), ``--compare BEFORE`` adds the per-file seconds of an earlier run beside each file.
+A fixed workload (`PROBE`) runs before and after the suite: a shared VM's speed moves, so two runs' times
+compare only beside their probes.
 
 ``--write-durations tests/durations.json`` keeps the seconds of the long tests and groups, the order
 `tests/conftest.py` starts them in (longest first). The CLI's subprocesses (`tests/cli_runner.py`) are
@@ -88,6 +90,7 @@ class Timeline:
     wall: float | None = None  # the whole pytest command, as the driver timed it
     cpu: float | None = None  # its CPU seconds and its children's
     cli: list[tuple[str, float]] = field(default_factory=list)  # (command, seconds) of each CLI subprocess
+    speed: tuple[float, float] | None = None  # `probe`'s CPU seconds before the run and after it
 
     @property
     def tests(self) -> list[Test]:
@@ -131,7 +134,32 @@ def read(folder: Path) -> Timeline:
     if summary.exists():
         whole = json.loads(summary.read_text(encoding="utf-8"))
         timeline.wall, timeline.cpu = whole["wall"], whole["cpu"]
+        if "probe" in whole:
+            timeline.speed = tuple(whole["probe"])  # type: ignore[assignment]
     return timeline
+
+
+#: A fixed CPU workload, torch's and Python's, one thread: its CPU seconds say how fast this machine is at the
+#: time. A shared VM's speed moves by 10-20 % over an hour (issue 91: the same pure-compute tests took 18 %
+#: more CPU in one run than in another), so two runs' times compare only beside their probes.
+PROBE = """
+import time, torch
+torch.set_num_threads(1)
+start = time.process_time()
+a = torch.randn(256, 256)
+for _ in range(3200):
+    a = torch.tanh(a @ a.T / 256)
+x = 0
+for i in range(24_000_000):
+    x += i % 7
+print(time.process_time() - start)
+"""
+
+
+def probe() -> float:
+    """`PROBE`'s CPU seconds, in a fresh process (about 2 s on the developers' VM)."""
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def run(folder: Path, pytest_args: list[str]) -> Timeline:
@@ -147,11 +175,13 @@ def run(folder: Path, pytest_args: list[str]) -> Timeline:
     args = pytest_args or ["-n", "auto"]
     command = [sys.executable, "-m", "pytest", "-p", "suite_timeline", *args]
     print("$ " + " ".join(command[2:]), file=sys.stderr)
+    first = probe()
     start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
     wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    (folder / "run.json").write_text(json.dumps({"wall": wall, "cpu": cpu, "exit": code}), encoding="utf-8")
+    whole = {"wall": wall, "cpu": cpu, "exit": code, "probe": [first, probe()]}
+    (folder / "run.json").write_text(json.dumps(whole), encoding="utf-8")
     print(f"pytest exited {code}", file=sys.stderr)
     return read(folder)
 
@@ -191,6 +221,11 @@ def whole(timeline: Timeline) -> str:
             f"the pytest command: {minutes(timeline.wall)} ({timeline.wall:.1f} s) wall,"
             f" {timeline.cpu:.1f} CPU-s: {timeline.cpu / timeline.wall:.0%} of one core,"
             f" {timeline.cpu / (timeline.wall * cores):.0%} of this machine's {cores} cores"
+        )
+    if timeline.speed is not None:
+        lines.append(
+            f"the machine's speed: a fixed workload (PROBE) took {timeline.speed[0]:.2f} CPU-s before the run"
+            f" and {timeline.speed[1]:.2f} after; compare two runs' times beside these"
         )
     return "\n".join(lines)
 
