@@ -135,7 +135,7 @@ def read(folder: Path) -> Timeline:
         whole = json.loads(summary.read_text(encoding="utf-8"))
         timeline.wall, timeline.cpu = whole["wall"], whole["cpu"]
         if "probe" in whole:
-            timeline.speed = tuple(whole["probe"])  # type: ignore[assignment]
+            timeline.speed = tuple(whole["probe"])
     return timeline
 
 
