@@ -103,15 +103,13 @@ def check(
         "settings": dict(settings or {}),
     }
     if isolated:
-        if not is_file:
-            from readtrack.base.errors import UsageError
+        from readtrack.base.errors import UsageError
 
+        if not is_file:
             raise UsageError(
                 "only a file can be graded in a worker process: pass its path, or isolated=False"
             )
         if first_failure:
-            from readtrack.base.errors import UsageError
-
             raise UsageError("first_failure grades in this process: pass isolated=False")
         from readtrack.practice.isolation import grade_isolated
 

@@ -19,14 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from readtrack.plugins.knobs import Knob, settings_label, value_text
+from readtrack.plugins.knobs import Knob, knobs_of, settings_label, value_text
 from readtrack.plugins.records import StageResult
 
 
 def switches(plugin: str) -> list[Knob]:
     """The plugin's knobs that swap an arm's method (declared with ``arm=``); none when it has no config."""
     from readtrack.plugins import discovery
-    from readtrack.plugins.knobs import knobs_of
 
     try:
         config = discovery.plugin_config(plugin)
@@ -65,7 +64,7 @@ def roles(
         for n, one in enumerate(settings):
             value = one.get(k.name, k.full)
             said = k.meaning(value) or (k.arm if value == k.full else value_text(value))
-            label = labels[n] if labels else settings_label(dict(one))
+            label = labels[n] if labels else settings_label(one)
             where.setdefault(said, []).append(label or "the defaults")
         ran = ", ".join(f"{said} ({', '.join(dict.fromkeys(at))})" for said, at in where.items())
         lines.append(f"the {k.name} arm: {ran}")
