@@ -61,6 +61,35 @@ def pytest_configure(config: pytest.Config) -> None:
 
     for folder in ("readtrack", "plugins"):
         compileall.compile_dir(REPO / folder, quiet=1)
+    if config.getoption("numprocesses", None):
+        _rewrite_tests_once(config)
+
+
+def _rewrite_tests_once(config: pytest.Config) -> None:
+    """The test modules' assertions rewritten once, here, into pytest's own cache beside them, which every
+    worker then reads: with ``PYTHONDONTWRITEBYTECODE`` (CI's) pytest writes none, and each worker rewrote
+    all ~210 modules as it collected them, 4.4 CPU-s a worker (issue 91). pytest checks each against its
+    source's size and time, as Python does. Uses pytest's own rewriting and cache format (private names): a
+    pytest without them leaves each worker to rewrite, as before."""
+    try:
+        from _pytest.assertion.rewrite import PYC_TAIL, _rewrite_test, _write_pyc_fp, get_cache_dir
+    except ImportError:
+        return
+    patterns = config.getini("python_files") or ["test_*.py"]
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        if path.name != "conftest.py" and not any(path.match(pattern) for pattern in patterns):
+            continue
+        cache = get_cache_dir(path)
+        pyc = cache / (path.name[:-3] + PYC_TAIL)
+        try:
+            stat, code = _rewrite_test(path, config)
+            cache.mkdir(exist_ok=True)
+            partial = pyc.with_name(f"{pyc.name}.{os.getpid()}")
+            with open(partial, "wb") as out:
+                _write_pyc_fp(out, stat, code)
+            os.replace(partial, pyc)
+        except (OSError, SyntaxError):
+            continue  # the worker rewrites it, and reports a syntax error as it collects
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -50,12 +50,14 @@ def request_ended(token: str, code: int) -> None:
 
 
 def preload(request: RunRequest) -> None:
-    """Import the request's plugin, so the children forked for it start with it imported. A plugin that
-    fails to load is left to its child, which reports it as the run would."""
+    """Import the request's plugin and fingerprint its code, so the children forked for it start with both
+    done (each run records the fingerprint: the child only checks the files' bytes are unchanged). A plugin
+    that fails to load is left to its child, which reports it as the run would."""
+    from readtrack.history.calibration import package_fingerprint
     from readtrack.plugins import discovery as plugins
 
     try:
-        plugins.load_plugin(request.plugin)
+        package_fingerprint(plugins.load_plugin(request.plugin).info.package)
     except Exception:  # the child meets the same error and reports it in its own words
         return
 

@@ -48,6 +48,11 @@ FORMER_HOMES = {
 SEPARATE_STAGES = ("check", "bench")
 
 
+#: What this process fingerprinted, by folder: the bytes' hash of every file it read (the folder's code and
+#: the kit modules found), in order, and the fingerprint (`fingerprint`).
+_REMEMBERED: dict[Path, tuple[tuple[tuple[Path, bytes], ...], str]] = {}
+
+
 def fingerprint(folder: Path) -> str:
     """A hash of the plugin's code (every ``*.py`` that `is_code`) and of the ``readtrack.plugin_kit``
     modules it imports (transitively), each parsed, docstrings and a knob's words (`KNOB_WORDS`) left out.
@@ -56,16 +61,26 @@ def fingerprint(folder: Path) -> str:
     bench``) are left out too: the runner seeds every stage afresh (``runner.seed_everything``) and a
     calibration runs the train stage alone, so neither can move a calibrated number; a check made stricter (a
     rule ``readtrack practice`` must enforce) or a bench row added or regrouped needs no recalibration. What
-    they call from elsewhere (a helper in ``model.py``, the kit) still counts."""
+    they call from elsewhere (a helper in ``model.py``, the kit) still counts.
+
+    Parsing is what costs (~25 ms a plugin, which every run paid to record its code): a process that already
+    fingerprinted ``folder`` reads its files' bytes again and parses nothing when every file it read then,
+    and the folder's list of code files, are as they were (a fork server's runs inherit its answer)."""
+    remembered = _REMEMBERED.get(folder)
+    if remembered is not None and _unchanged(folder, remembered[0]):
+        return remembered[1]
     digest = hashlib.sha256()
-    files = [p for p in sorted(folder.glob("*.py")) if is_code(p)]
+    files = _code_files(folder)
     seen: set[Path] = set()
+    read: list[tuple[Path, bytes]] = []
     while files:
         path = files.pop(0)
         if path in seen:
             continue
         seen.add(path)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        source = path.read_bytes()
+        read.append((path, hashlib.sha256(source).digest()))
+        tree = ast.parse(source.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text
         files += sorted(_kit_modules(tree) - seen)
         _as_former_imports(tree)
         _without_knob_words(tree)
@@ -83,7 +98,24 @@ def fingerprint(folder: Path) -> str:
             ):
                 body[0] = ast.Pass()
         digest.update(path.name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
-    return digest.hexdigest()[:16]
+    code = digest.hexdigest()[:16]
+    _REMEMBERED[folder] = (tuple(read), code)
+    return code
+
+
+def _code_files(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.glob("*.py")) if is_code(p)]
+
+
+def _unchanged(folder: Path, read: tuple[tuple[Path, bytes], ...]) -> bool:
+    """Whether the files ``read`` hold the same bytes, and ``folder`` the same code files, as then."""
+    paths = {path for path, _ in read}
+    if any(path not in paths for path in _code_files(folder)):
+        return False  # a code file added (one removed fails to read below)
+    try:
+        return all(hashlib.sha256(path.read_bytes()).digest() == seen for path, seen in read)
+    except OSError:
+        return False
 
 
 #: The words of a ``knob(...)`` (``config.py``) that say what it means and move no number: its help, what

@@ -240,3 +240,24 @@ def test_a_runs_output_is_all_of_its_own_stderr_and_none_of_the_next_runs(
     assert [o.error for o in outcomes] == [
         f"the worker exited with code 1 without a record: seed {s}: out of memory" for s in range(3)
     ]
+
+
+def test_the_server_fingerprints_the_plugin_before_it_forks_so_a_run_parses_nothing(
+    user_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run records its plugin's fingerprint; the server's `preload` computes it once, and every child
+    forked after inherits it (a run then only reads the files' bytes to see they are unchanged)."""
+    import ast
+
+    from readtrack.batch.forkserver import preload
+    from readtrack.history.calibration import package_fingerprint
+    from readtrack.plugins import discovery
+
+    write_plugin(user_dir, "crashy", CRASHING)
+    discovery.discovery(refresh=True)
+    preload(RunRequest("crashy", 0, "g-crashy"))
+    parsed: list[str] = []
+    parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+    assert package_fingerprint(discovery.load_plugin("crashy").info.package) is not None
+    assert not parsed

@@ -362,24 +362,37 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def test_a_ray_started_for_the_command_listens_on_loopback_only_without_a_dashboard(ray_lab: Lab) -> None:
+def test_a_ray_started_for_the_command_listens_on_loopback_only_without_a_dashboard_and_leaves_nothing(
+    ray_lab: Lab, tmp_path: Path
+) -> None:
+    """A Ray of the command's own (no address): every socket of its processes on 127.0.0.1 without our
+    LOOPBACK variables set, no dashboard, and nothing of it left in the temporary folder once it is done
+    (one Ray started for both, issue 91)."""
+    import tempfile
+
     args = ("run", "toy", "--quick", "--only", "train", "--set", "pause=0.05", "--set", "steps=100")
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", *LOOPBACK)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "readtrack", *args, "--device", "cpu", "--json", "--executor", "ray",
-         "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**env, "READTRACK_PLUGINS_DIR": str(ray_lab.plugins)},
-    )  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:  # the run is inside its train stage: every Ray process is up
-        if json.loads(line).get("type") == "progress":
-            break
-    family = descendants(process.pid)
-    commands = {pid: _cmdline(pid) for pid in family}
-    sockets = listening(family)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
+    temp = Path(tempfile.mkdtemp(prefix="rt-tmp-", dir="/tmp"))  # short: Ray's socket paths live under it
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readtrack", *args, "--device", "cpu", "--json", "--executor", "ray",
+             "--jobs", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**env, "READTRACK_PLUGINS_DIR": str(ray_lab.plugins), "TMPDIR": str(temp)},
+        )  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:  # the run is inside its train stage: every Ray process is up
+            if json.loads(line).get("type") == "progress":
+                break
+        family = descendants(process.pid)
+        commands = {pid: _cmdline(pid) for pid in family}
+        sockets = listening(family)
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert not [p.name for p in temp.iterdir() if "ray" in p.name], list(temp.rglob("*"))[:5]
+        assert any(str(temp) in c for c in commands.values()), "Ray's session was not under TMPDIR"
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     assert any("gcs_server" in c for c in commands.values()) and any("raylet" in c for c in commands.values())
     assert len(sockets) >= 4, sockets  # the GCS, the raylet, the object manager, the worker
     assert all(s.startswith(("127.0.0.1:", "::ffff:127.0.0.1:")) for s in sockets), sockets

@@ -220,17 +220,3 @@ def left_under(temp: Path) -> list[int]:
         except OSError:
             continue
     return found
-
-
-def test_a_ray_of_the_commands_own_leaves_nothing_in_the_temporary_folder(ray_lab: Lab) -> None:
-    temp = Path(tempfile.mkdtemp(prefix="rt-tmp-", dir="/tmp"))  # short: Ray's socket paths live under it
-    try:
-        env = {"READTRACK_PLUGINS_DIR": str(ray_lab.plugins), "TMPDIR": str(temp)}
-        args = ("run", "toy", "--seed", "0", "--quick", "--only", "train", "--device", "cpu")
-        result = run_cli(*args, "--executor", "ray", "--jobs", "1", env=env)
-        assert result.returncode == 0, result.stderr
-        assert not [p.name for p in temp.iterdir() if "ray" in p.name], list(temp.rglob("*"))[:5]
-    finally:
-        import shutil
-
-        shutil.rmtree(temp, ignore_errors=True)

@@ -343,6 +343,44 @@ def test_the_fingerprint_leaves_out_the_check_stage_not_what_it_calls(tmp_path: 
     assert calibration.fingerprint(folder) != with_model
 
 
+def test_a_process_parses_a_plugin_once_and_again_when_any_byte_it_read_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run records its plugin's fingerprint, and parsing is what costs: a process remembers what it
+    read. The same bytes parse nothing; other bytes of the same size and time, a code file added or removed
+    give the fingerprint those files give (a test file added is no code: nothing to parse)."""
+    import ast
+    import os
+
+    from readtrack.history import fingerprint as fingerprints
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    experiment = folder / "experiment.py"
+    experiment.write_text("from readtrack.plugin_kit import tasks\n\ndef train(ctx):\n    return 1\n")
+    first = calibration.fingerprint(folder)
+    parsed: list[str] = []
+    parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+    assert calibration.fingerprint(folder) == first and not parsed
+    (folder / "test_p.py").write_text("def test_it():\n    pass\n")
+    assert calibration.fingerprint(folder) == first and not parsed
+
+    stat = experiment.stat()
+    experiment.write_text("from readtrack.plugin_kit import tasks\n\ndef train(ctx):\n    return 2\n")
+    os.utime(experiment, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # only the bytes tell the edit
+    second = calibration.fingerprint(folder)
+    assert second != first and len(parsed) == 2  # the plugin's file and the kit module it imports
+    (folder / "model.py").write_text("SCALE = 3\n")
+    with_model = calibration.fingerprint(folder)
+    assert with_model != second
+    (folder / "model.py").unlink()
+    assert calibration.fingerprint(folder) == second
+    monkeypatch.undo()
+    fingerprints._REMEMBERED.clear()  # what a fresh process computes: the same
+    assert calibration.fingerprint(folder) == second
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [

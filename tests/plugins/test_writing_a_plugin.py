@@ -121,6 +121,7 @@ def test_the_guide_runs_from_an_empty_folder_to_a_pip_package(tmp_path: Path) ->
         PIP_NO_BUILD_ISOLATION="0",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PYTHONDONTWRITEBYTECODE="1",
+        READTRACK_JOBS="1",  # calibrate on one fork server: a second imported torch again (2.5 CPU-s)
     )
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)], cwd=work, env=env, capture_output=True, text=True, timeout=560
