@@ -10,8 +10,8 @@ Run it on a quiet machine (nothing else busy): ``python benchmarks/bench_runs.py
 Wall times of whole commands (python start and torch import included), medians of ``--repeat`` runs.
 ``--plugin NAME`` times another plugin than rope in 1 and 3, ``--shelf A,B`` another shelf in 2 (two plugins
 at least: one plugin's run is no batch, and 2 compares batches). With two tiny plugins (tests/fake_plugins.py
-in ``READTRACK_PLUGINS_DIR``), ``--repeat 1 --plugin P --shelf P,Q --busy 1`` is the smallest run of the whole
-script (``--busy N``: 1's busy processes, two by default).
+in ``READTRACK_PLUGINS_DIR``), ``--repeat 1 --plugin P --shelf P,Q --busy 0`` is the smallest run of the whole
+script (``--busy N``: 1's busy processes, two by default; none makes its ratio about 1, every step still run).
 """
 
 from __future__ import annotations
