@@ -17,6 +17,7 @@ what must be gone is every run and every server that was running one, not an idl
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -429,7 +430,7 @@ def test_a_cancel_keeps_the_finished_runs_as_finished_and_the_running_ones_as_ca
             cancel.set()
 
     told = Told(when=when)
-    with pytest.raises(JobsCancelled) as cancelled:
+    with pytest.raises(JobsCancelled) as cancelled, heard(how):
         run_batch(setup, requests, told, cancel=cancel)
     assert asked and time.monotonic() - asked[0] < local_pool.CANCEL_GRACE_S + 5
     assert cancelled.value.signum == (signal.Signals[how] if how.startswith("SIG") else signal.SIGINT)
@@ -448,6 +449,22 @@ def test_a_cancel_keeps_the_finished_runs_as_finished_and_the_running_ones_as_ca
     check_started_through_base_processes(setup)
     running = {int(s["pid"]) for s in told.starts() if s["plugin"] == "slow"}
     check_nothing_left_running(setup, servers_gone=running)
+
+
+@contextlib.contextmanager
+def heard(how: str) -> Iterator[None]:
+    """The signal ``how`` names as a terminal's shell leaves it: the executor takes only a signal that is not
+    ignored (as ``nohup`` asks of SIGHUP, and a background job's shell of SIGINT), and a suite started that
+    way ignores it in this process too."""
+    sig = signal.Signals[how] if how.startswith("SIG") else None
+    if sig is None or signal.getsignal(sig) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 @pytest.fixture
