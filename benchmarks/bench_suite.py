@@ -235,20 +235,18 @@ def whole(timeline: Timeline) -> str:
         f"tests' wall seconds, all workers: {busy:.1f} s; their CPU seconds (own and waited-for children):"
         f" {cpu:.1f} s ({cpu / busy:.0%} of their wall)",
     ]
+    cores = len(os.sched_getaffinity(0))
     if timeline.wall is not None and timeline.cpu is not None:
-        cores = len(os.sched_getaffinity(0))
         lines.append(
             f"the pytest command: {minutes(timeline.wall)} ({timeline.wall:.1f} s) wall,"
             f" {timeline.cpu:.1f} CPU-s: {timeline.cpu / timeline.wall:.0%} of one core,"
             f" {timeline.cpu / (timeline.wall * cores):.0%} of this machine's {cores} cores"
         )
-    if timeline.wall is not None and timeline.machine is not None:
-        cores = len(os.sched_getaffinity(0))
-        lines.append(
-            f"the whole machine meanwhile (/proc/stat: Ray's processes too, and anything else running):"
-            f" {timeline.machine:.1f} CPU-s,"
-            f" {timeline.machine / (timeline.wall * cores):.0%} of its {cores} cores"
-        )
+        if timeline.machine is not None:
+            lines.append(
+                "the whole machine meanwhile (/proc/stat: Ray's processes too, and anything else running):"
+                f" {timeline.machine:.1f} CPU-s, {timeline.machine / (timeline.wall * cores):.0%} of it"
+            )
     if timeline.speed is not None:
         lines.append(
             f"the machine's speed: a fixed workload (PROBE) took {timeline.speed[0]:.2f} CPU-s before the run"
