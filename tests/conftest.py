@@ -41,8 +41,9 @@ DURATIONS = Path(__file__).with_name("durations.json")
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: a worker per core and one more (issue 91). The ``ray`` group's worker spends most of its
     chain waiting: on its cluster's sockets, on CLI drivers connecting, on runs paused on purpose (17 % of a
-    core over its 254 s, `benchmarks/bench_suite.py`), and Pilot's TUI tests wait on screens at about 45 %;
-    with a worker per core the core such a worker holds sat idle. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
+    core over its 254 s, `benchmarks/bench_suite.py`; Ray's own processes meanwhile use most of a core, which
+    only the whole machine's count shows), and Pilot's TUI tests wait on screens at about 45 %; with a worker
+    per core the core such a worker holds sat idle, and a fourth worker gained nothing (docs/development.md). ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
     says how many, as xdist documents."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
