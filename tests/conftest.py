@@ -43,8 +43,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     chain waiting: on its cluster's sockets, on CLI drivers connecting, on runs paused on purpose (17 % of a
     core over its 254 s, `benchmarks/bench_suite.py`; Ray's own processes meanwhile use most of a core, which
     only the whole machine's count shows), and Pilot's TUI tests wait on screens at about 45 %; with a worker
-    per core the core such a worker holds sat idle, and a fourth worker gained nothing (docs/development.md). ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still
-    says how many, as xdist documents."""
+    per core the core such a worker holds sat idle, and a fourth worker gained nothing (docs/development.md).
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still says how many, as xdist documents."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
     return len(os.sched_getaffinity(0)) + 1
