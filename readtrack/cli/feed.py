@@ -113,8 +113,7 @@ def feed(
         pad = " " * (width + 2)
         print(
             visible(
-                f"{pad}{row.date}  {' '.join(row.categories)}  {row.arxiv_id}{row.version}  "
-                f"score {row.score:.2f}"
+                f"{pad}{row.date}  {' '.join(row.categories)}  {row.arxiv_id}{row.version}  {row.standing}"
             )
         )
         print(visible(f"{pad}why: {row.why}"))

@@ -25,11 +25,13 @@ from readtrack.catalog.model import Catalog, Paper
 from readtrack.catalog.new_paper import NewPaper, today
 from readtrack.feed import categories as known_categories
 from readtrack.feed import state as stored
-from readtrack.feed.rank import Doc, Ranked
+from readtrack.feed.rank import Doc, Ranked, document
+from readtrack.feed.reads import Link, fetch_missing
 
 POSITIVE = ("read", "reading")
 NEGATIVE = ("skipped",)
 MAX_DAYS = 7.0
+FEW_READS = 10  # fewer reads than this: the feed says its ranking is rough (bench_feed's few-read readers)
 LONGEST_DAYS = 365.0  # --days at most; so a paper shown is remembered that long (no window reaches further)
 FIRST_DAYS = 1.0
 MIN_DAYS = 1.0  # arXiv announces once a day: a shorter default window would miss the day's announcement
@@ -71,13 +73,24 @@ class Row:
     title: str
     date: str  # YYYY-MM-DD, the submission's
     categories: list[str]
-    score: float
+    score: float  # the model's probability, for scripts: `standing` is what a person reads
     why: str
     abstract: str = ""
     doi: str | None = None
+    of: int = 0  # the papers ranked in this listing's window (0: newest first, no ranking)
+
+    @property
+    def top_percent(self) -> int:
+        """The share of the window ranked at or above this row, in whole percent, rounded up (1 to 100)."""
+        return math.ceil(100 * self.number / self.of) if self.of else 0
+
+    @property
+    def standing(self) -> str:
+        """``top 2% of 250``: where the row stands in the window, which a probability cannot say."""
+        return f"top {self.top_percent}% of {self.of:,}" if self.of else "newest first"
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "score": round(self.score, 4)}
+        return {**asdict(self), "score": round(self.score, 4), "top_percent": self.top_percent}
 
 
 @dataclass
@@ -172,22 +185,16 @@ class ListKeys:
         )
 
 
-def _text(*parts: str | None) -> str:
-    return "\n".join(p for p in parts if p)
-
-
 def _fetch(
     categories: list[str],
     since: datetime,
     now: datetime,
     refresh: bool,
-    on_wait: Waiting | None,
-    on_page: Paged | None = None,
-    cancel: threading.Event | None = None,
+    link: Link,
     notes: list[str] | None = None,
-) -> tuple[list[ArxivRecord], int]:
-    """The window's records, newest first, and the API requests it took (0 from the cache); what the reader
-    should know of them (a damaged cache, a capped window) appended to ``notes``."""
+) -> list[ArxivRecord]:
+    """The window's records, newest first, from the cache or through ``link`` (which counts the requests);
+    what the reader should know of them (a damaged cache, a capped window) appended to ``notes``."""
     notes = [] if notes is None else notes
     try:
         cached = None if refresh else stored.load_window()
@@ -202,31 +209,14 @@ def _fetch(
     ):
         if cached.capped:
             notes.append(_capped(cached.records, since))
-        return [r for r in cached.records if (r.published or "") >= _iso(since)], 0
-    from readtrack.arxiv.http import (
-        NETWORK_HINT,
-        Cancelled,
-        HttpSettings,
-        RequestFailed,
-        Unreachable,
-        open_session,
-    )
+        return [r for r in cached.records if (r.published or "") >= _iso(since)]
+    from readtrack.arxiv.http import NETWORK_HINT, Cancelled, RequestFailed, Unreachable
     from readtrack.arxiv.newest import newest
 
-    settings = HttpSettings.from_env()
-    session = open_session(settings, jobs=1, cancel=cancel)
-    session.on_wait = on_wait
-    if on_page is not None:
-        answered = [0]
-
-        def page_answered(response: Any, *args: Any, **kwargs: Any) -> None:
-            if response.status_code == 200:
-                answered[0] += 1
-                on_page(answered[0])
-
-        session.hooks["response"].append(page_answered)
     try:
-        window = newest(session, settings.api_url, categories, since)
+        if link.unreachable is not None:  # the reads' abstracts could not reach arXiv a moment ago
+            raise link.unreachable
+        window = newest(link.session, link.api_url, categories, since)
     except Cancelled:
         raise
     except Unreachable as err:  # the hint sync gives when arXiv cannot be reached at all
@@ -236,8 +226,6 @@ def _fetch(
         raise SyncError(f"cannot fetch the feed from arXiv: {err.reason}; nothing changed") from None
     except SyncError as err:
         raise SyncError(f"cannot fetch the feed from arXiv: {err}; nothing changed") from None
-    finally:
-        session.close()
     stored.save_window(stored.CachedWindow(categories, _iso(since), _iso(now), window.records, window.capped))
     if window.capped:
         notes.append(_capped(window.records, since))
@@ -245,7 +233,7 @@ def _fetch(
         notes.append(
             f"{plural(window.skipped, 'entry', 'entries')} arXiv sent left out: a date that is not one"
         )
-    return window.records, session.log.requests  # every request made: a page asked again included
+    return window.records
 
 
 def _capped(records: list[ArxivRecord], since: datetime) -> str:
@@ -271,15 +259,19 @@ def feed(
     if options.count < 1:
         raise UsageError(f"-n takes a number of rows (1 or more), got {options.count}")
     state = stored.load_state()
-    records = metadata.for_papers(catalog)
     notes: list[str] = []
-    if options.categories:
-        chosen = known_categories.checked(options.categories)
-    else:
-        chosen, said = reader_categories(catalog, records)
-        notes.append(said)
+    chosen = known_categories.checked(options.categories) if options.categories else []
     since = window_start(options.days, state.last_run, now)
-    fetched, pages = _fetch(chosen, since, now, options.refresh, on_wait, on_page, cancel, notes)
+    link = Link(on_wait, on_page, cancel)
+    try:
+        records = fetch_missing(catalog, metadata.for_papers(catalog), link, notes)
+        if not chosen:
+            chosen, said = reader_categories(catalog, records)
+            notes.insert(0, said)
+        fetched = _fetch(chosen, since, now, options.refresh, link, notes)
+    finally:
+        link.close()
+    pages = link.requests  # every request made: a page asked again, the reads' abstracts included
     keys = ListKeys(catalog, records)
     unique: dict[str, ArxivRecord] = {}
     untitled = 0
@@ -301,6 +293,10 @@ def feed(
     recency = ranked is None
     if recency:
         notes.append("nothing read or being read in the list yet: newest first (mark papers read to rank)")
+    elif (reads := sum(p.status in POSITIVE for p in catalog.papers())) < FEW_READS:
+        notes.append(
+            f"ranked by {plural(reads, 'paper')} you read or are reading: rough until about {FEW_READS} are"
+        )
     by_id = {r.arxiv_id: r for r in candidates}
     order = ranked or [Ranked(r.arxiv_id, 0.0) for r in candidates]
     rows: list[Row] = []
@@ -318,6 +314,7 @@ def feed(
                 why=_why(item) if not recency else "newest first",
                 abstract=record.abstract,
                 doi=record.doi,
+                of=0 if recency else len(order),
             )
         )
     if cancel is not None and cancel.is_set():  # nobody will see these rows: not shown, not remembered
@@ -357,7 +354,7 @@ def _ranked(
 
     def doc(paper: Paper) -> Doc:
         record = records.get(paper.id)
-        return Doc(paper.id, _text(paper.title, record.abstract if record else None, paper.notes))
+        return Doc(paper.id, document(paper.title, record.abstract if record else None, paper.notes))
 
     papers = list(catalog.papers())
     positives = [doc(p) for p in papers if p.status in POSITIVE]
@@ -365,9 +362,9 @@ def _ranked(
         return None if not positives else []
     negatives = [doc(p) for p in papers if p.status in NEGATIVE]
     negatives += [
-        Doc(ident, _text(d.get("title"), d.get("abstract"))) for ident, d in state.dismissed.items()
+        Doc(ident, document(d.get("title"), d.get("abstract"))) for ident, d in state.dismissed.items()
     ]
-    docs = [Doc(r.arxiv_id, _text(r.title, r.abstract)) for r in window]
+    docs = [Doc(r.arxiv_id, document(r.title, r.abstract)) for r in window]
     from readtrack.feed.rank import rank
 
     return rank(positives, negatives, docs, [r.arxiv_id for r in candidates])

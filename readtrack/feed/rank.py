@@ -3,9 +3,13 @@
 Positives are the papers read or being read (title, abstract from sync, and the reader's notes). Negatives
 are the papers skipped and the papers dismissed from a feed, counted in full, and the rest of the window,
 weighted lightly (`WINDOW_WEIGHT`: most of a day's arXiv is simply not for this reader, but some of it is,
-so it counts as weak evidence only). A paper's score is the model's probability that it belongs with the
-positives. Each row says why: the read papers nearest to it (cosine similarity of their TF-IDF vectors) and
-the words that weighed most in its favour (its TF-IDF value times the word's coefficient).
+so it counts as weak evidence only). Every text is a `document`: its title counts twice (`TITLE_TIMES`), the
+words a reader chose a paper by. A paper's score is the model's probability that it belongs with the
+positives; the feed shows its rank in the window instead, which a person can read. Each row says why: the
+read papers nearest to it (cosine similarity of their TF-IDF vectors) and the words that weighed most in its
+favour (its TF-IDF value times the word's coefficient) among the words the reader's reads carry
+(`telling`): in at least `MIN_READS` of them, and `MIN_LIFT` times as often as in the window. No stop list
+decides them: "models" or "significantly" is in the reads no more often than in any day's arXiv.
 
 scikit-learn (and numpy with it) is imported inside `rank` only: `readtrack feed --add` and every other
 command stay free of it.
@@ -22,6 +26,9 @@ from itertools import pairwise
 from typing import Any
 
 WINDOW_WEIGHT = 0.2  # the weight of each unlabelled paper of the window, as a negative
+TITLE_TIMES = 2  # a title counts twice (benchmarks/bench_feed.py: AUC +0.0 to +0.009 a set, none lower)
+MIN_READS = 2  # a why-word is in at least this many read papers (or in all of them, when fewer)
+MIN_LIFT = 2.0  # ... and in this many times the share of the reads as of the window's papers
 NEAREST = 2  # read papers named in a row's why
 WORDS = 3  # words named in a row's why
 MIN_SIMILARITY = 0.05  # a read paper less similar than this is not named as near
@@ -43,7 +50,13 @@ _TOKEN = re.compile(TOKEN)
 @dataclass
 class Doc:
     key: str  # a paper id of the list, or an arXiv id
-    text: str
+    text: str  # a `document`
+
+
+def document(title: str | None, *rest: str | None) -> str:
+    """The text the model reads for a paper: its title `TITLE_TIMES` times, then the rest (abstract, notes),
+    each part on a line of its own, the empty ones left out."""
+    return "\n".join(p for p in [*([title] * TITLE_TIMES), *rest] if p)
 
 
 @dataclass
@@ -133,7 +146,8 @@ def _score(
         weighted = None
     else:
         scores = model.predict_proba(rows)[:, 1]
-        weighted = rows.multiply(model.coef_).tocsr()  # each term's TF-IDF value times its weight
+        # each term's TF-IDF value times its weight, where the term is one the reads carry (`telling`)
+        weighted = rows.multiply(model.coef_).multiply(telling(matrix, n_pos, len(window))).tocsr()
     names = _names(vectorizer.vocabulary_)
     ranked: list[Ranked] = []
     for i, key in enumerate(keys):
@@ -150,6 +164,20 @@ def _score(
         ranked.append(Ranked(key, float(scores[i]), nearest, words))
     ranked.sort(key=lambda r: -r.score)
     return ranked
+
+
+def telling(matrix: Any, n_pos: int, n_window: int) -> Any:
+    """A row of 1 and 0 over the terms: 1 for a term in at least `MIN_READS` of the ``n_pos`` read papers
+    (the matrix's first rows; all of them when fewer) and `MIN_LIFT` times as common among them as among
+    the window's papers (its last ``n_window`` rows; a term in none of them counts as in half of one)."""
+    import numpy as np
+
+    present = matrix > 0
+    in_reads = np.asarray(present[:n_pos].sum(axis=0)).ravel()
+    in_window = np.asarray(present[matrix.shape[0] - n_window :].sum(axis=0)).ravel()
+    read_share = in_reads / n_pos
+    window_share = np.maximum(in_window, 0.5) / max(n_window, 1)
+    return ((in_reads >= min(MIN_READS, n_pos)) & (read_share >= MIN_LIFT * window_share)).astype(float)
 
 
 def _names(vocabulary: dict[str, int]) -> Any:

@@ -355,7 +355,7 @@ def test_feed_on_its_cached_window_imports_no_http_library_and_no_yaml(
         assert server.total_requests == asked  # the cached window
     feed = READ | _modules(
         "base.store base.writelock catalog.metadata catalog.new_paper cli.feed feed feed.categories "
-        "feed.core feed.rank feed.state"
+        "feed.core feed.rank feed.reads feed.state"
     )
     assert sorted(set(imported) - feed) == []
 

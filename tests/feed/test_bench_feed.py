@@ -134,3 +134,24 @@ def test_the_timed_window_is_drawn_from_the_real_abstracts_and_rank_says_each_ph
     assert set(clock) == {"vectorize", "fit", "score", "total"}
     assert all(seconds > 0 for seconds in clock.values())
     assert clock["total"] >= clock["vectorize"] + clock["fit"] + clock["score"] - 1e-3
+
+
+def test_few_read_readers_draw_from_their_own_reads_and_title_sets_drop_the_abstracts(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 94's sets: a new user's few reads, lists of titles, a list never synced."""
+    papers = bench.load_papers()
+    cases = bench.topic_cases(papers, dismissed=False, windows_kept=1)
+    drawn = bench.few_reads(cases, 5, draws=2)
+    assert len(drawn) == 2 * len(cases)
+    for case, (first, second) in zip(cases, zip(drawn[::2], drawn[1::2], strict=True), strict=True):
+        assert len(first.reads) == 5 and {p.key for p in first.reads} <= {p.key for p in case.reads}
+        assert first.reads != second.reads and first.window == case.window and first.later == case.later
+    assert [c.reads for c in bench.few_reads(cases, 5, draws=2)] == [c.reads for c in drawn]  # seeded
+    titles = bench.titles_only(cases)[0]
+    assert titles.titles_only and all(p.text(True) == p.title for p in titles.window)
+    bare = bench.reads_as_titles(cases)[0]
+    assert all(not p.abstract for p in bare.reads) and all(p.abstract for p in bare.window)
+    summary = [("a set", bench.evaluate([known_case(bench)], bench.SCORERS, seeds=1))]
+    bench.print_summary(summary)
+    assert "| a set | 1.000 / 0.33 | 1.000 / 0.33 | both |" in capsys.readouterr().out  # 3 of the 9 papers

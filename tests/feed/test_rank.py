@@ -7,7 +7,7 @@ import gzip
 import json
 from pathlib import Path
 
-from readtrack.feed.rank import FILLER, TOKEN, Doc, _terms, rank
+from readtrack.feed.rank import FILLER, TOKEN, Doc, _terms, document, rank
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "feed" / "reader-topics.jsonl.gz"
 
@@ -39,3 +39,29 @@ def test_rank_says_near_what_and_why_for_every_candidate() -> None:
     assert ranked[0].nearest and ranked[0].nearest[0][0] == "flash"
     assert ranked[0].words and not ranked[1].nearest
     assert set(clock) == {"vectorize", "fit", "score"}
+
+
+def test_why_words_are_words_the_reads_carry_not_words_every_abstract_uses() -> None:
+    """Issue 94: rows named "models", "significantly", "simple" as why. A why-word is in at least two reads
+    and twice as common among them as in the window, whatever its weight: no stop list decides it."""
+    reads = [
+        Doc(f"r{i}", f"Significantly faster tiled attention kernels for {topic} models")
+        for i, topic in enumerate(["language", "vision", "speech", "protein"])
+    ]
+    window = [
+        Doc("hit", "Significantly better attention for long context models"),
+        *(Doc(f"m{w}", f"Diffusion models significantly improve {w} generation") for w in "abcdef"),
+        *(Doc(f"o{i}", f"Graph networks for {w} chemistry") for i, w in enumerate("ghij")),
+        Doc("sig", "Significantly cheaper bridges"),
+    ]
+    ranked = {r.key: r for r in rank(reads, [], window, [d.key for d in window])}
+    words = ranked["hit"].words
+    assert "attention" in words, words
+    assert not {"models", "significantly"} & {w for term in words for w in term.split()}, words
+
+
+def test_a_title_counts_twice_in_the_document_the_model_reads() -> None:
+    assert document("Tiled attention", "An abstract.", None, "notes") == (
+        "Tiled attention\nTiled attention\nAn abstract.\nnotes"
+    )
+    assert document("Only a title") == "Only a title\nOnly a title"

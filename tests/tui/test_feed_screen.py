@@ -96,15 +96,17 @@ def test_f_ranks_the_days_arxiv_with_why_readable_and_enter_shows_the_abstract(
     assert set(shown[:2]) == {"2604.00001", "2604.00002"} and not HELD & set(shown)
     assert len(shown) == 13 and "2604.00007" not in shown
     assert "13 new · 16 submissions in cs.LG cs.CL" in text
-    assert "  1  " + submitted(shown[0]) in text  # number, submission date, then score, categories, title
+    assert "  1  " + submitted(shown[0]) + "     8%" in text  # number, date, standing (1 of 13), ...
+    assert "ranked by 2 papers you read or are reading: rough until about 10 are" in text
     # the whole why of the top row, on screen at this width: every word of it, none cut
     assert "why: near " in text and "words:" in why
-    on_screen = " ".join(line.strip(" │▊▎") for line in text.splitlines()).split()
+    frame = " │▊▎▁▂▃▄▅▆▇█"  # the frame's glyphs, and the scrollbar's thumb
+    on_screen = " ".join(line.strip(frame) for line in text.splitlines()).split()
     assert " ".join(why.split()) in " ".join(on_screen), text
     # and every title whole, wrapped, not cut (issue 94: about 35 characters at 80 columns)
-    titles = [str(p.title) for p in [*HAND, *real_entries()] if p.arxiv_id in shown[:3]]
+    titles = [str(p.title) for p in [*HAND, *real_entries()] if p.arxiv_id in shown[:2]]
     assert titles and all(" ".join(t.split()) in " ".join(on_screen) for t in titles), text
-    assert f"{shown[0]}v1 · submitted" in pane
+    assert f"{shown[0]}v1 · submitted" in pane and "top 8% of 13" in pane
     # shown once, as the CLI's feed: the rows shown here are not listed again
     assert not {r["arxiv_id"] for r in cli_feed()} & set(shown)
 

@@ -93,17 +93,17 @@ def columns_of(rows: list[Row]) -> int:
 
 
 def heading(categories: int, width: int) -> Text:
-    text = f"{'#':>3}  {'submitted':<10}  score  {'categories':<{categories}}  title"
+    text = f"{'#':>3}  {'submitted':<10}  {'top':>5}  {'categories':<{categories}}  title"
     return Text(fit(text, width).rstrip(), style="dim")
 
 
 def row_text(row: Row, categories: int, width: int) -> Text:
-    """Number, date, score, categories and the title's start on the first line, the rest of the title under
-    it, then why, each wrapped at ``width``: every word of both readable at 80 columns (issue 94: titles were
-    cut to about 35 characters there)."""
+    """Number, date, standing (the top share of the window the row is in), categories and the title's start
+    on the first line, the rest of the title under it, then why, each wrapped at ``width``: every word of
+    both readable at 80 columns (issue 94: titles were cut to about 35 characters there)."""
     text = Text()
     text.append(f"{row.number:>3}  {row.date:<10}  ")
-    text.append(f"{row.score:5.2f}", style="bold")
+    text.append(f"{row.top_percent:>4}%" if row.of else f"{'-':>5}", style="bold")
     text.append("  ")
     text.append(fit(" ".join(row.categories), categories), style="cyan")
     text.append("  ")
@@ -133,7 +133,7 @@ def abstract_text(row: Row) -> Text:
     """Enter's pane: the title, the row's facts, why in full, the abstract."""
     text = Text(visible(row.title), style="bold")
     facts = [f"{row.arxiv_id}{row.version}", f"submitted {row.date}", " ".join(row.categories)]
-    facts.append(f"score {row.score:.2f}")
+    facts.append(row.standing)
     if row.doi:
         facts.append(f"DOI {row.doi}")
     text.append("\n" + visible(" · ".join(facts)), style="cyan")
