@@ -50,7 +50,7 @@ CASES = [
     Case("bench_catalog.py", ("--runs", "1"), "splice edit (in-process)"),  # 1,000 and 10,000 papers: fixed
     Case(
         "bench_feed.py",
-        ("--seeds", "1", "--repeat", "1", "--window", "50", "--windows", "1"),
+        ("--seeds", "1", "--repeat", "1", "--window", "50", "--windows", "1", "--draws", "1"),
         "| readtrack total |",
     ),
     Case("bench_import.py", ("--runs", "1", "--papers", "20"), "readtrack import (new papers.yaml)"),
