@@ -57,7 +57,7 @@ def test_a_running_row_whose_process_died_reads_as_interrupted() -> None:
     conn.close()
     assert history.last_run("toy").status == history.INTERRUPTED  # type: ignore[union-attr]
     history.record_started(make_record(run_id="live", started_at="2026-02-01T00:00:00+00:00").info)
-    assert history.last_run("toy").status == "running"  # type: ignore[union-attr] (this process is alive)
+    assert history.last_run("toy").status == "running"  # type: ignore[union-attr]  # this process is alive
 
 
 def test_compare_lines_up_the_numbers_of_the_last_two_finished_runs() -> None:
