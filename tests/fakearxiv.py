@@ -37,11 +37,12 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -282,7 +283,7 @@ class FakeArxiv(LoopbackServer):
         """Make the next ``times`` requests under ``path`` fail with ``kind`` (None: all of them)."""
         assert kind in FAULT_KINDS, kind
         if "ids" in params:
-            params["ids"] = frozenset(params["ids"])  # type: ignore[arg-type]
+            params["ids"] = frozenset(cast("Iterable[str]", params["ids"]))
         self.faults.append(Fault(kind=kind, path=path, times=times, **params))  # type: ignore[arg-type]
 
     def drop(self, *arxiv_ids: str, times: int | None = 1) -> None:

@@ -12,6 +12,7 @@ from readtrack.plugins.records import (
     Measured,
     RunInfo,
     RunRecord,
+    RunStatus,
     StageResult,
     Target,
 )
@@ -25,7 +26,7 @@ def make_record(
     max_abs: float = 1e-7,
     accuracy: float = 0.95,
     median_s: float = 0.010,
-    status: str = "passed",
+    status: RunStatus = "passed",
 ) -> RunRecord:
     info = RunInfo(
         run_id=run_id,

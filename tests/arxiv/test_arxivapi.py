@@ -57,7 +57,7 @@ def test_every_page_goes_through_the_polite_session_and_parses(server: FakeArxiv
     # One request, sent by readtrack's session (its User-Agent, its counter), not by arxiv's own.
     assert api.session.log.requests == 1
     assert [entry["path"] for entry in server.log] == ["/api/query"]
-    agent = server.log[0]["headers"]["User-Agent"]  # type: ignore[index]
+    agent = server.log[0]["headers"]["User-Agent"]
     assert agent.startswith(f"readtrack/{__version__}"), agent
     assert server.api_calls()[0]["max_results"] == ["2"]
 

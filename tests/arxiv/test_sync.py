@@ -302,7 +302,7 @@ def test_an_interrupted_download_resumes_on_the_next_sync(server: FakeArxiv, cat
     server.reset_counters()
     report = run(catalog)
     assert outcomes(report) == {"a": "synced"}
-    assert server.log[-1]["headers"]["Range"] == f"bytes={held}-"  # type: ignore[index]
+    assert server.log[-1]["headers"]["Range"] == f"bytes={held}-"
     assert sum(server.bytes_served.values()) - server.bytes_served["/api/query"] == 1_000_000 - held
     assert pdfcache.arxiv_pdf_path("2205.14135").read_bytes() == server.pdf_of("2205.14135")
 

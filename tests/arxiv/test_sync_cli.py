@@ -182,7 +182,7 @@ def test_ctrl_c_leaves_only_part_files_and_the_next_sync_resumes(
     server.reset_counters()
     result = run_cli("sync", "transformer")
     assert result.returncode == 0, result.stdout + result.stderr
-    ranges = [e["headers"].get("Range") for e in server.log if str(e["path"]).startswith("/pdf/")]  # type: ignore[union-attr]
+    ranges = [e["headers"].get("Range") for e in server.log if str(e["path"]).startswith("/pdf/")]
     assert ranges == [f"bytes={held}-"]
     assert pdfcache.arxiv_pdf_path("1706.03762").read_bytes() == server.pdf_of("1706.03762")
 

@@ -270,7 +270,10 @@ def test_the_default_thread_policy_makes_a_train_repeat_bit_for_bit_whatever_the
         out, err = process.communicate(timeout=300)
         assert process.returncode in (0, 1), err
         records.append(RunRecord.from_dict(events_of(out)[-1]["record"]))
-    numbers = [[(n.name, n.value) for n in [*r.stages[0].targets, *r.stages[0].measured]] for r in records]
+    numbers = [
+        [(t.name, t.value) for t in r.stages[0].targets] + [(m.name, m.value) for m in r.stages[0].measured]
+        for r in records
+    ]
     assert numbers[0] == numbers[1] == numbers[2]
     assert [r.info.threads for r in records] == [1, 1, 1, 2]
     assert records[3].info.environment["cpu_threads"] == 2

@@ -258,6 +258,11 @@ def test_the_server_fingerprints_the_plugin_before_it_forks_so_a_run_parses_noth
     preload(RunRequest("crashy", 0, "g-crashy"))
     parsed: list[str] = []
     parse = ast.parse
-    monkeypatch.setattr(ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+
+    def counting_parse(source: str, *a: Any, **k: Any) -> Any:
+        parsed.append(source)
+        return parse(source, *a, **k)
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
     assert package_fingerprint(discovery.load_plugin("crashy").info.package) is not None
     assert not parsed

@@ -281,9 +281,12 @@ def test_an_unreachable_cluster_is_one_line_and_exit_2_within_seconds() -> None:
     )
     # something that answers but is no Ray head (it takes the connection and hangs up): given up in seconds
     with socket.create_server(("127.0.0.1", 0)) as impostor:
-        threading.Thread(
-            target=lambda: [impostor.accept()[0].close() for _ in iter(int, 1)], daemon=True
-        ).start()
+
+        def hang_up_on_everyone() -> None:
+            while True:
+                impostor.accept()[0].close()
+
+        threading.Thread(target=hang_up_on_everyone, daemon=True).start()
         address = f"127.0.0.1:{impostor.getsockname()[1]}"
         began = time.monotonic()
         result = run_cli("run", "rmsnorm", "--executor", "ray", "--address", address)

@@ -138,7 +138,10 @@ def test_a_sweep_says_its_plan_first_and_runs_a_knob_blind_stage_at_the_defaults
     )
     warned = [line for line in said if "check called ctx.config" in line]
     assert len(warned) == 1 and "readtrack's reading of experiment.py missed it" in warned[0]
-    stages = {tuple(g.info.settings.items()): g.runs[0].info.stages for g in history.entries("evasive")}
+    entries = history.entries("evasive")
+    groups = [g for g in entries if isinstance(g, GroupRecord)]
+    assert len(groups) == len(entries), entries  # a sweep's entries are groups
+    stages = {tuple(g.info.settings.items()): g.runs[0].info.stages for g in groups}
     assert stages == {
         (): ["check", "train", "bench"],
         (("decay", 0.5),): ["train"],
@@ -153,7 +156,7 @@ def test_a_sweep_of_a_stage_that_reads_no_knob_runs_it_once(knobby: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "readtrack: check reads no knob: run once at the defaults" in result.stderr.splitlines()
     (run,) = history.entries("knobby")
-    assert run.info.settings == {} and run.info.stages == ["check"]  # type: ignore[union-attr]
+    assert run.info.settings == {} and run.info.stages == ["check"]
     assert "reported no number" not in result.stdout
 
 

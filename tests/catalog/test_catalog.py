@@ -36,7 +36,8 @@ def test_seed_list_is_complete_and_matches_the_reference(catalog_file: Path) -> 
     ]
     assert all(p.status == "todo" for p in papers if p.status != "read")
     assert cat.notes == "protip, use  perplexity.ai as a resource scrapper"
-    assert cat.section("Normalization and Regularization").notes.startswith("(TODO: add more recently used")
+    notes = cat.section("Normalization and Regularization").notes
+    assert notes is not None and notes.startswith("(TODO: add more recently used")
     # nesting kept: 20 sub-items under the Transformer, one each under two Vision topics
     assert [c.id for c in cat.get("transformer").children][:3] == ["attention", "gpt", "bert"]
     assert len(cat.get("transformer").children) == 20
@@ -210,6 +211,7 @@ def test_the_seed_list_is_the_repositorys_top_level_papers_yaml_and_only_there()
 
 
 def test_the_file_keys_come_from_the_paper_dataclass(tmp_path: Path) -> None:
+    keys: tuple[str, ...]  # it grows by two below
     keys = ("id", "title", "label", "status", "arxiv", "related", "url", "code", "year", "tags", "plugin")
     keys = (*keys, "bibtex", "added")
     expected = (*keys, "read", "notes", "papers")  # free text and nesting after the one-line keys

@@ -103,7 +103,9 @@ def test_an_edit_changes_only_its_own_lines(steps: list[tuple]) -> None:
             if kind == "add":
                 owner = catalog.section(target) if target in SECTIONS else catalog.get(target)
                 allowed = span(lines, owner.line - 1)
-                section, parent = (target, None) if target in SECTIONS else (owner.section, target)
+                section, parent = (
+                    (target, None) if target in SECTIONS else (catalog.get(target).section, target)
+                )
                 new = NewPaper(title=value)
                 twin = paper_identity.already_listed(catalog, [new])
                 if twin is not None:  # the list has it (same title): refused, nothing written

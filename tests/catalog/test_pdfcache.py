@@ -35,10 +35,16 @@ def session(server: FakeArxiv) -> PoliteSession:
     return PoliteSession(settings)
 
 
-def fetch(session: PoliteSession, url: str, dest: Path, **options: object) -> download.Fetched:
-    return download.fetch_pdf(
-        session, url, dest, max_bytes=int(options.pop("max_bytes", 100 * MB)), **options
-    )  # type: ignore[arg-type]
+def fetch(
+    session: PoliteSession,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int = 100 * MB,
+    pages_ok: bool = False,
+    on_bytes: download.ProgressCallback | None = None,
+) -> download.Fetched:
+    return download.fetch_pdf(session, url, dest, max_bytes=max_bytes, pages_ok=pages_ok, on_bytes=on_bytes)
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -118,7 +124,7 @@ def test_a_disconnect_mid_download_resumes_with_a_range_request(
     assert dest.read_bytes() == server.pdf_for("2205.14135v1", 200_000)
     assert fetched.resumed_from == 120_000
     assert server.requests[path] == 2
-    assert server.log[-1]["headers"]["Range"] == "bytes=120000-"  # type: ignore[index]
+    assert server.log[-1]["headers"]["Range"] == "bytes=120000-"
     assert server.bytes_served[path] == 200_000  # nothing fetched twice
 
 

@@ -223,7 +223,7 @@ def test_ranking_puts_what_is_near_the_read_papers_first_and_never_what_the_list
     top = rows[0]
     assert "flashattention" in str(top["why"]) and "words:" in str(top["why"])
     assert set(top) >= {"number", "title", "date", "categories", "arxiv_id", "score", "why"}
-    assert str(top["date"]) == submitted(top["arxiv_id"])  # the top paper's own, in UTC
+    assert str(top["date"]) == submitted(str(top["arxiv_id"]))  # the top paper's own, in UTC
     assert "categories of the 2 papers you read or are reading: cs.LG (1), cs.CL (1)" in result.stderr
     assert "ranked by 2 papers you read or are reading: rough until about 10 are" in result.stderr
     query = server.api_calls()[0]

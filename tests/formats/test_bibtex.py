@@ -174,7 +174,7 @@ def test_a_stored_key_and_type_are_kept_and_other_keys_are_generated_unique_and_
         Paper(id="p5", title="No authors known", section="S", year=2020),
         Paper(id="p6", title="Mine", section="S", bibtex="@Article{Smith:2020/x}"),
     ]
-    imported = {
+    imported: dict[str, dict[str, object]] = {
         "p2": {"authors": ["Ashish Vaswani"], "venue": "Advances in Neural Information Processing Systems"},
         "p3": {"authors": ["Ashish Vaswani, Jr"], "venue": "Nature"},
         "p4": {"authors": ["Erwin Schrödinger"]},

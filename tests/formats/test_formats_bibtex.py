@@ -69,6 +69,7 @@ def test_better_bibtex_export_keeps_ids_titles_tags_notes_pdfs_and_metadata(
     before = catalog_file.read_text(encoding="utf-8")
 
     report = import_file(catalog_file, bib)
+    assert isinstance(report, library.LibraryReport)
 
     catalog = load(catalog_file)
     # the Transformer is in the seed list already (same arXiv id): skipped, named with both places
@@ -97,7 +98,8 @@ def test_better_bibtex_export_keeps_ids_titles_tags_notes_pdfs_and_metadata(
     assert details["authors"] == ["Y. Lecun", "L. Bottou", "Y. Bengio", "P. Haffner"]
     assert details["venue"] == "Proceedings of the IEEE"
     assert details["url"] == "https://ieeexplore.ieee.org/document/726791"
-    assert library.details(ddpm.id, ddpm.arxiv)["abstract"].startswith("We present high quality image")
+    abstract = library.details(ddpm.id, ddpm.arxiv)["abstract"]
+    assert isinstance(abstract, str) and abstract.startswith("We present high quality image")
 
 
 def test_jabref_file_strings_crossref_groups_status_and_a_malformed_entry(
@@ -150,6 +152,7 @@ def test_mendeley_export_paths_without_their_leading_slash(tmp_path: Path, catal
     lora_pdf = pdf_at(downloaded / "Hu et al. - 2021 - LoRA Low-Rank Adaptation of Large Language Models.pdf")
 
     report = import_file(catalog_file, bib)
+    assert isinstance(report, library.LibraryReport)
 
     assert not report.problems, report.summary()
     lora = next(p for p in load(catalog_file).papers() if p.arxiv == "2106.09685")
@@ -263,6 +266,7 @@ def test_latex_in_fields_is_decoded(latex: str, text: str) -> None:
 def test_copy_of_a_sample_with_a_missing_pdf_reports_it(tmp_path: Path, catalog_file: Path) -> None:
     bib = place(tmp_path, "better-bibtex.bib", home="/home/ada/Zotero")
     report = import_file(catalog_file, bib)
+    assert isinstance(report, library.LibraryReport)
     assert any("no usable PDF" in p and "Ho et al. - 2020" in p for p in report.problems)
     assert any(p.arxiv == "2006.11239" for p in load(catalog_file).papers())  # imported without its PDF
 
@@ -288,6 +292,7 @@ def test_export_then_import_gives_back_the_same_papers(tmp_path: Path, catalog_f
     fresh = tmp_path / "fresh.yaml"
 
     report = import_file(fresh, exported)
+    assert isinstance(report, library.LibraryReport)
 
     def key(p: object) -> tuple[object, ...]:
         return (p.title or p.label, p.arxiv, p.year, None if p.arxiv else p.url)  # type: ignore[attr-defined]

@@ -36,17 +36,20 @@ def test_zotero_csl_json_keeps_ids_status_tags_notes_and_metadata(catalog_file: 
     assert lenet.tags == ["character-recognition", "feature-extraction", "neural-networks"]
     assert papers["Dropout: A Simple Way to Prevent Neural Networks from Overfitting"].status == "skipped"
     assert library.details(lenet.id, None)["authors"] == ["Y. Lecun", "AT&T Labs"]
-    assert library.details(ddpm.id, ddpm.arxiv)["abstract"].startswith("We present high quality")
+    abstract = library.details(ddpm.id, ddpm.arxiv)["abstract"]
+    assert isinstance(abstract, str) and abstract.startswith("We present high quality")
 
 
 def test_reimport_adds_nothing(catalog_file: Path) -> None:
     import_file(catalog_file, SAMPLE)
     written = catalog_file.read_bytes()
     again = import_file(catalog_file, SAMPLE)
+    assert isinstance(again, library.LibraryReport)
     assert again.merged.added == [] and catalog_file.read_bytes() == written
     # the BibTeX of the same library adds nothing either: one identity rule for every format
     bib = Path(__file__).resolve().parents[1] / "data" / "library" / "better-bibtex.bib"
     from_bib = import_file(catalog_file, bib)
+    assert isinstance(from_bib, library.LibraryReport)
     assert from_bib.merged.added == [
         p.id for p in load(catalog_file).papers() if p.title.startswith("An Undulatory Theory")
     ]

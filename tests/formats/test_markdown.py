@@ -41,7 +41,7 @@ def by_title(imported: markdown.ImportedList) -> dict[str, NewPaper]:
 
 def shape(papers: list[NewPaper] | list[Paper]) -> list[tuple[str, list]]:
     """Statuses and nesting, without titles: what the user's checkboxes and indentation said."""
-    return [(p.status, shape(p.children)) for p in papers]  # type: ignore[arg-type]
+    return [(p.status, shape(p.children)) for p in papers]
 
 
 # -- the user's own list ------------------------------------------------------------------------------

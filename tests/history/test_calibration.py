@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_plugins import DECLARE, write_plugin
@@ -361,7 +362,12 @@ def test_a_process_parses_a_plugin_once_and_again_when_any_byte_it_read_changes(
     first = calibration.fingerprint(folder)
     parsed: list[str] = []
     parse = ast.parse
-    monkeypatch.setattr(ast, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+
+    def counting_parse(source: str, *a: Any, **k: Any) -> Any:
+        parsed.append(source)
+        return parse(source, *a, **k)
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
     assert calibration.fingerprint(folder) == first and not parsed
     (folder / "test_p.py").write_text("def test_it():\n    pass\n")
     assert calibration.fingerprint(folder) == first and not parsed

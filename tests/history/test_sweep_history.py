@@ -166,10 +166,13 @@ def test_ctrl_c_in_a_sweep_keeps_the_finished_runs_says_so_and_history_shows_wha
         "readtrack: cancelled: recorded 3 finished runs (paused defaults seeds 0-1; paused decay=0.5 seeds "
         "0); not finished, not recorded: paused decay=0.5 seeds 1; paused decay=0.9 seeds 0-1;"
     ), message
-    groups = history.entries("paused")
-    ident = {r.info.sweep_id for g in groups if isinstance(g, GroupRecord) for r in g.runs}
+    entries = history.entries("paused")
+    groups = [g for g in entries if isinstance(g, GroupRecord)]
+    assert len(groups) == len(entries), entries  # a sweep's entries are groups
+    ident = {r.info.sweep_id for g in groups for r in g.runs}
     assert len(ident) == 1 and None not in ident
     (sweep_id,) = ident
+    assert sweep_id is not None
     assert message.endswith(f"`readtrack history {sweep_id[:8]}` shows the sweep")
     kept = sorted((tuple(r.info.settings.items()), r.info.seed, r.status) for g in groups for r in g.runs)
     assert kept == [((), 0, "failed"), ((), 1, "failed"), ((("decay", 0.5),), 0, "passed")]

@@ -243,7 +243,7 @@ def test_compare_recurrent_passes_equal_modules_with_either_state_and_catches_a_
     )
 
     class OnlyHIsWrong(nn.LSTM):
-        def forward(self, x: torch.Tensor, state: Any = None) -> Any:
+        def forward(self, x: Any, state: Any = None) -> Any:
             out, (h, c) = super().forward(x, state)
             return out, (h * 1.001, c)  # the final h_n off by 0.1 %, the output and c_n right
 
@@ -270,7 +270,7 @@ def test_compare_recurrent_runs_the_reference_without_cudnn_and_ours_as_configur
             super().__init__(*args, **kwargs)
             self.role = role
 
-        def forward(self, x: torch.Tensor, state: Any = None) -> Any:
+        def forward(self, x: Any, state: Any = None) -> Any:
             seen[self.role].append(torch.backends.cudnn.enabled)
             return super().forward(x, state)
 
@@ -395,8 +395,10 @@ def test_tiny_transformer_decodes_with_a_cache_as_its_full_forward_does() -> Non
 def test_tiny_transformer_uses_gpt2_init_and_learns_markov_text() -> None:
     torch.manual_seed(0)
     model = TinyTransformer(vocab=16, max_len=32, d_model=64, n_heads=4, layers=2)
-    assert model.blocks[0].fc.weight.std().item() == pytest.approx(0.02, rel=0.1)
-    assert model.blocks[1].proj.weight.std().item() == pytest.approx(0.02 / 2, rel=0.1)  # 1/√(2·2 layers)
+    fc, proj = model.blocks[0].fc, model.blocks[1].proj
+    assert isinstance(fc, nn.Linear) and isinstance(proj, nn.Linear)
+    assert fc.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    assert proj.weight.std().item() == pytest.approx(0.02 / 2, rel=0.1)  # 1/√(2·2 layers)
     text = MarkovText.make(0, pool=1024, held_out=128)
     before = text.held_out_loss(model)
     text.fit(model, torch.optim.AdamW(model.parameters(), lr=3e-3), steps=300, seed=0)

@@ -50,7 +50,7 @@ class Oracle:
 def test_an_oracle_reading_the_prompt_scores_the_ceiling_through_the_evaluator() -> None:
     n_x, n_y = experiment.N_X, experiment.N_Y
     tokens, answers = prompts(3000, 8, n_x, n_y, torch.Generator().manual_seed(0))
-    accuracy = accuracy_by_shots(Oracle(), tokens, answers, n_x, n_y)  # type: ignore[arg-type]
+    accuracy = accuracy_by_shots(Oracle(), tokens, answers, n_x, n_y)
     ceiling = torch.tensor([bayes_ceiling(k, n_x, n_y) for k in range(9)], dtype=torch.float64)
     assert (accuracy - ceiling).abs().max() < 0.03  # 3000 prompts: a standard error below 0.01
 

@@ -113,5 +113,5 @@ def test_the_unit_switch_picks_what_stands_in_the_grus_arm(
     model = make_model("GRU", 0, "cpu", Config(unit=unit))
     assert isinstance(model.rnn, kind)
     if reset_after is not None:
-        assert model.rnn.reset_after is reset_after
+        assert isinstance(model.rnn, GRU) and model.rnn.reset_after is reset_after
     assert isinstance(make_model("RNN", 0, "cpu", Config(unit=unit)).rnn, nn.RNN)  # the other arms stay

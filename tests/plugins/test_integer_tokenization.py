@@ -92,7 +92,7 @@ def test_padded_scoring_equals_one_example_at_a_time(split: bool, digits: int) -
 
 class TiesToTheLargestPair(BPE):
     @classmethod
-    def train(cls, texts: list[str], vocab_size: int, split_digits: bool = False) -> BPE:
+    def train(cls, texts: list[str], vocab_size: int, split_digits: bool = False) -> TiesToTheLargestPair:
         """Ties broken towards the largest pair: a different tokenizer from the naive loop's."""
         ours = BPE.train(texts, vocab_size, split_digits)
         merges = list(ours.merges)

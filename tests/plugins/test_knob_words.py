@@ -13,14 +13,14 @@ import pytest
 from cli_runner import run_cli
 
 from readtrack.history import calibration
-from readtrack.plugins.knobs import KnobError, knob, knobs_of
+from readtrack.plugins.knobs import Knob, KnobError, knob, knobs_of
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "plugins").glob("*/config.py"))
 
 
-def shelf_knobs() -> list[tuple[str, object]]:
-    found = []
+def shelf_knobs() -> list[tuple[str, Knob]]:
+    found: list[tuple[str, Knob]] = []
     for path in CONFIGS:
         module = importlib.import_module(f"plugins.{path.parent.name}.config")
         found += [(path.parent.name, k) for k in knobs_of(module.Config)]

@@ -17,8 +17,10 @@ from fake_plugins import KNOBBY_CONFIG, KNOBBY_EXPERIMENT, write_plugin
 
 from readtrack.base.errors import UsageError
 from readtrack.history import runs as history
+from readtrack.history.spread import GroupRecord
 from readtrack.plugins import knobs
 from readtrack.plugins.knobs import knob
+from readtrack.plugins.records import RunRecord
 
 
 @pytest.fixture
@@ -114,6 +116,7 @@ def test_a_turned_knob_reaches_the_experiment_and_the_record_and_asserts_no_targ
     )
     assert "not asserted with these settings" in slow.stdout
     (record,) = history.entries("knobby")
+    assert isinstance(record, RunRecord)
     assert record.info.settings == {"decay": 0.9}  # steps=10 is the quick default: not kept
     (train,) = record.stages
     assert not train.targets and train.measured[0].claim == (0.05, False)
@@ -132,6 +135,7 @@ def test_seeds_with_a_turned_knob_run_it_in_every_worker(knobby: Path) -> None:
     result = run_cli("run", "knobby", "--quick", "--only", "train", "--seeds", "0-1", "--set", "arm=slow")
     assert result.returncode == 0, result.stdout + result.stderr
     (group,) = history.entries("knobby")
+    assert isinstance(group, GroupRecord)
     assert [r.info.settings for r in group.runs] == [{"arm": "slow"}, {"arm": "slow"}]
 
 
@@ -157,8 +161,9 @@ def test_a_sweep_runs_every_setting_on_every_seed_and_tables_each_number(knobby:
         rows["decay=0.5"]["verdict"] == "too few runs" and rows["decay=0.5"]["differs_from_defaults"] is None
     )
     assert rows["decay=0.5"]["claim"] == "not asserted with these settings"
-    groups = history.entries("knobby")
-    assert len(groups) == 3 and len({r.info.sweep_id for g in groups for r in g.runs}) == 1
+    entries = history.entries("knobby")
+    groups = [g for g in entries if isinstance(g, GroupRecord)]
+    assert len(groups) == len(entries) == 3 and len({r.info.sweep_id for g in groups for r in g.runs}) == 1
     assert sorted(tuple(r.info.settings.items()) for g in groups for r in g.runs) == sorted(
         [(), (), (("decay", 0.5),), (("decay", 0.5),), (("decay", 0.9),), (("decay", 0.9),)]
     )

@@ -34,8 +34,8 @@ def test_window_plus_global_equals_the_dense_mask_with_separate_global_projectio
     global_mask[0] = False  # a row with no global position at all
     global_mask[1, 0] = True
     global_mask[2] = True  # a row where every position is global
-    ours = longformer_attention(q, k, v, window, global_mask, global_qkv)  # type: ignore[arg-type]
-    ref = dense_reference(q, k, v, window, global_mask, global_qkv)  # type: ignore[arg-type]
+    ours = longformer_attention(q, k, v, window, global_mask, global_qkv)
+    ref = dense_reference(q, k, v, window, global_mask, global_qkv)
     torch.testing.assert_close(ours, ref)
 
 
@@ -85,7 +85,7 @@ def test_the_cls_task_data_says_whether_the_target_occurs() -> None:
 
 def off_by_one(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int, *rest: object) -> torch.Tensor:
     """A broken window: |i − j| ≤ w + 1."""
-    return longformer_attention(q, k, v, window + 1, *rest)  # type: ignore[arg-type]
+    return longformer_attention(q, k, v, window + 1, *rest)
 
 
 def globals_unseen(
@@ -100,7 +100,7 @@ def globals_unseen(
     out = longformer_attention(q, k, v, window)
     if global_mask is None:
         return out
-    full = longformer_attention(q, k, v, window, global_mask, *rest)  # type: ignore[arg-type]
+    full = longformer_attention(q, k, v, window, global_mask, *rest)
     return torch.where(global_mask[:, None, :, None], full, out)
 
 

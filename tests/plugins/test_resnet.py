@@ -28,7 +28,7 @@ def test_block_equals_the_functional_composition(
     c_in: int, c_out: int, stride: int, residual: bool, shortcut: str, shape: tuple[int, ...]
 ) -> None:
     torch.manual_seed(0)
-    block = BasicBlock(c_in, c_out, stride, residual, shortcut).double()  # type: ignore[arg-type]
+    block = BasicBlock(c_in, c_out, stride, residual, shortcut).double()
     _randomise(block)
     params = dict(block.named_parameters())
     x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
@@ -64,7 +64,7 @@ def test_a_zeroed_residual_branch_leaves_a_relu_of_the_input() -> None:
 
 @pytest.mark.parametrize("shortcut", ["A", "B", "C"])
 def test_resnet_shapes_and_depth(shortcut: str) -> None:
-    model = ResNet(ResNetConfig(n=2, width=4, shortcut=shortcut))  # type: ignore[arg-type]
+    model = ResNet(ResNetConfig(n=2, width=4, shortcut=shortcut))
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(convs) + 1 == 6 * 2 + 2  # 3×3 convs plus the read-out: depth 6n + 2
     assert model(torch.randn(3, 1, 16, 16)).shape == (3, 4)

@@ -4,6 +4,9 @@ one that redraws the wrong number of labels, or a Theorem 1 construction with a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import torch
 import torch.nn as nn
@@ -101,7 +104,7 @@ def sign_error_fit(X: torch.Tensor, y: torch.Tensor, g: torch.Generator) -> TwoL
     ],
 )
 def test_the_check_stage_catches_a_broken_corruption_or_construction(
-    monkeypatch: pytest.MonkeyPatch, target: str, broken: object, caught_by: str
+    monkeypatch: pytest.MonkeyPatch, target: str, broken: Callable[..., Any], caught_by: str
 ) -> None:
     if target == "corrupt_labels":
         monkeypatch.setattr("readtrack_plugins.rethinking_generalization.experiment.corrupt_labels", broken)

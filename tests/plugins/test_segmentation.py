@@ -117,7 +117,7 @@ def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     fit = experiment._fit
 
     def short_fit(ctx: RunContext, cfg: Config, *args: object) -> FCN:
-        return fit(ctx, replace(cfg, steps=12, batch=4), *args)  # type: ignore[arg-type]
+        return fit(ctx, replace(cfg, steps=12, batch=4), *args)
 
     monkeypatch.setattr(experiment, "_fit", short_fit)
 

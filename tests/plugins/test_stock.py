@@ -77,10 +77,9 @@ def test_the_plugin_stands_alone_and_leaves_setup_to_the_runner(name: str) -> No
     for source in sorted((REPO / "plugins" / name.replace("-", "_")).glob("*.py")):
         tree = ast.parse(source.read_text())
         for node in ast.walk(tree):
-            sibling = isinstance(node, ast.ImportFrom) and (
+            if isinstance(node, ast.ImportFrom) and (
                 node.level > 1 or "readtrack_plugins" in (node.module or "")
-            )
-            if sibling:
+            ):
                 problems.append(f"{source.name}:{node.lineno} imports another plugin ({ast.unparse(node)})")
             if isinstance(node, ast.Call):
                 call = ast.unparse(node.func)

@@ -57,7 +57,7 @@ def test_a_monkeypatch_by_name_reaches_the_run_after_practice_grading(
     experiments = discovery.load_plugin(idea).experiments  # imported before, as a test module's import does
     assert_mistakes_caught(idea)  # grading imports the plugin's modules afresh, then puts them back
 
-    class Broken(experiments.Idea):  # type: ignore[name-defined,misc]
+    class Broken(experiments.Idea):  # type: ignore[name-defined]
         def forward(self, x):  # type: ignore[no-untyped-def]
             return 2 * super().forward(x)
 

@@ -38,7 +38,7 @@ def test_unpooling_equals_torchs_max_unpool() -> None:
     z = torch.randn(2, 3, 8, 6, dtype=torch.float64)
     pooled, switches = F.max_pool2d(z, 2, return_indices=True)
     r = torch.randn_like(pooled)
-    torch.testing.assert_close(unpool(r, switches), F.max_unpool2d(r, switches, 2, output_size=(8, 6)))
+    torch.testing.assert_close(unpool(r, switches), F.max_unpool2d(r, switches, (2, 2), output_size=(8, 6)))
 
 
 def test_occlusion_equals_the_loop_with_a_larger_square() -> None:

@@ -26,6 +26,7 @@ def test_patch_embedding_equals_a_strided_convolution(C: int, P: int, H: int, W:
     torch.manual_seed(0)
     embed = nn.Linear(C * P * P, 5).double()
     conv = nn.Conv2d(C, 5, P, stride=P).double()
+    assert conv.bias is not None
     with torch.no_grad():
         conv.weight.copy_(embed.weight.view(5, C, P, P)), conv.bias.copy_(embed.bias)
     x = torch.randn(2, C, H, W, dtype=torch.float64)

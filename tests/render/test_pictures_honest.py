@@ -262,7 +262,9 @@ def test_the_held_words_sit_beside_each_error_bar_never_over_it(tmp_path: Path) 
     labels = [t for t in distance.texts if (t.get_gid() or "").startswith("held-")]
     assert len(labels) == 3
     for text in labels:
-        x = int(text.get_gid().rsplit("-", 1)[1])
+        gid = text.get_gid()
+        assert gid is not None
+        x = int(gid.rsplit("-", 1)[1])
         bar_x = distance.transData.transform((x, 0))[0]
         box = text.get_window_extent(renderer)
         assert box.x1 <= bar_x - caps, (text.get_text(), box.x1, bar_x)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+from typing import cast
 
 import pytest
 import torch
 
-from readtrack.plugins.records import RunInfo, RunRecord, StageResult, Target, jsonable
+from readtrack.plugins.records import RunInfo, RunRecord, RunStatus, StageResult, Target, jsonable
 from readtrack.runner.context import RunContext, dtype_name
 
 
@@ -55,7 +56,7 @@ def test_check_close_with_zero_tolerance_asks_for_equality(ctx: RunContext) -> N
     x = torch.tensor([0.0, 1.5, -2.0], dtype=torch.float64)
     assert ctx.check_close("bit for bit", x, x.clone(), atol=0, rtol=0).passed
     off = ctx.check_close("one ulp off", x, x + torch.tensor([0.0, 2.0**-52, 0.0]), atol=0, rtol=0)
-    assert not off.passed and off.worst > 1
+    assert not off.passed and off.worst is not None and off.worst > 1
     nan = torch.tensor([float("nan")])
     assert not ctx.check_close("NaN", nan, torch.tensor([0.0]), atol=0, rtol=0).passed
 
@@ -103,7 +104,7 @@ def test_an_infinite_target_value_fails_here_and_after_a_trip_through_json() -> 
     stage = StageResult("train", "passed", targets=[speedup])
     stage.status = stage.verdict()
     info = RunInfo("r", "p", "p", "cpu", ["train"], True, 0, "2026-11-23T00:00:00+00:00")
-    record = RunRecord(info, stage.status, 1.0, [stage])
+    record = RunRecord(info, cast(RunStatus, stage.status), 1.0, [stage])  # the verdict: passed | failed
     back = RunRecord.from_dict(json.loads(json.dumps(jsonable(record.to_dict()))))
     assert stage.status == "failed"
     assert [t.passed for t in back.stages[0].targets] == [False] and back.stages[0].verdict() == "failed"

@@ -7,14 +7,17 @@ autograd, optimizers, the runner, plugins written to disk.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from fake_plugins import write_plugin  # noqa: E402
+import torch
+from fake_plugins import write_plugin
 
-from readtrack.base.errors import DeviceError  # noqa: E402
-from readtrack.runner import (  # noqa: E402
+from readtrack.base.errors import DeviceError
+from readtrack.runner import (
     cuda_emulator,
     devices,
     run_plugin,
@@ -272,7 +275,7 @@ def bench(ctx):
 
 
 def test_a_run_on_index_1_puts_nothing_on_index_0(tmp_path: object, user_dir: object) -> None:
-    write_plugin(user_dir, "current_device", ON_THE_CURRENT_DEVICE)  # type: ignore[arg-type]
+    write_plugin(user_dir, "current_device", ON_THE_CURRENT_DEVICE)
     before = cuda_emulator.created.copy()
     logs: list[str] = []
 
@@ -313,7 +316,7 @@ def test_set_up_after_a_backward_pass_it_says_so_in_words() -> None:
 
 
 def test_ieee_float32_keeps_torchs_own_cudnn_flags_working_and_a_users_settings() -> None:
-    backends = torch.backends
+    backends: Any = torch.backends  # cudnn.conv and cudnn.rnn: set at runtime, by newer torch only
     assert devices.float32_precision() == {"matmul": "ieee", "conv": "tf32", "rnn": "tf32"}  # CUDA's defaults
     with devices.ieee_float32():
         assert devices.float32_precision() == {"matmul": "ieee", "conv": "ieee", "rnn": "ieee"}
@@ -342,6 +345,6 @@ def test_torchs_random_state_helpers_work_with_the_device_installed() -> None:
     after_fork = torch.randn(3)
     torch.manual_seed(5)
     assert torch.equal(after_fork, torch.randn(3))
-    torch.emu.manual_seed(7)  # type: ignore[attr-defined]
+    torch.emu.manual_seed(7)  # type: ignore[attr-defined]  # registered by cuda_emulator.install()
     drawn = torch.randn(2, device="emu").cpu()
     assert torch.equal(drawn, torch.randn(2, generator=torch.Generator().manual_seed(7)))

@@ -87,7 +87,7 @@ def check(ctx):
 
 
 def test_a_plugin_authors_placement_bug_fails_on_a_cpu_only_machine(user_dir: object) -> None:
-    write_plugin(user_dir, "misplaced", MISPLACED)  # type: ignore[arg-type]
+    write_plugin(user_dir, "misplaced", MISPLACED)
     on_cpu = run_plugin("misplaced", device="cpu", only="check", keep_history=False)
     assert on_cpu.status == "passed"
     emulated = run_plugin("misplaced", device="emu:0", only="check", keep_history=False)

@@ -63,12 +63,12 @@ def synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxi
         # flashattention's related PDFs come from the same fake server: sync succeeds as a whole
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Traceback" not in result.stderr
-        server.sync_output = result.stdout  # type: ignore[attr-defined]
+        server.sync_output = result.stdout
         yield server
 
 
 def test_sync_indexes_the_pdfs_and_search_finds_text_on_its_page(synced: FakeArxiv) -> None:
-    assert "indexed 4 PDF pages for `readtrack search`" in synced.sync_output  # type: ignore[attr-defined]
+    assert "indexed 4 PDF pages for `readtrack search`" in synced.sync_output
     found = hits("glimmertron")
     pages = [(h["paper_id"], h["where"]) for h in found]
     assert ("flashattention", "p. 2") in pages
@@ -103,7 +103,7 @@ def test_a_two_column_page_reads_column_by_column(synced: FakeArxiv) -> None:
 
 
 def test_broken_encrypted_and_image_only_pdfs_are_no_text_with_a_reason(synced: FakeArxiv) -> None:
-    out = synced.sync_output  # type: ignore[attr-defined]
+    out = synced.sync_output
     assert "no text in the PDF of bert: encrypted (needs a password)" in out
     assert "no text in the PDF of transformer-xl: unreadable PDF" in out
     assert "no text in the PDF of resnet: no text layer on its only page" in out

@@ -146,7 +146,7 @@ def test_a_plugin_papers_journey_through_every_tab_the_run_screen_search_and_hel
 
         await pilot.press("slash", *"def check", "enter")  # the code search after the resume
         await settle(app, pilot)
-        assert view(app).sub_title.startswith("match 1 of 1: experiment.py:")
+        assert (view(app).sub_title or "").startswith("match 1 of 1: experiment.py:")
         await shows(app, pilot, "def check(ctx")
         await pilot.press("escape", "escape")  # closes the search box, then the view
         assert isinstance(app.screen, MainScreen)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 from tui_driver import main_screen, run_app, screen_text, settle, table, wait_until
 
@@ -29,7 +30,7 @@ def test_tab_focuses_the_details_and_j_k_scroll_them(catalog_file: Path) -> None
     edits.note(catalog_file, "adamw", "\n".join(f"note line {i}" for i in range(80)))
 
     async def steps(app: ReadtrackApp, pilot: Pilot[None]) -> tuple[float, float, float, str]:
-        details = main_screen(app).query_one("#details")
+        details: Widget = main_screen(app).query_one("#details")
         await wait_until(pilot, lambda: "note line 79" in detail_text(app))
         await pilot.press("tab")  # from the table to the details
         assert app.focused is details

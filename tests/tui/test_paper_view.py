@@ -71,7 +71,7 @@ def test_p_opens_the_page_code_and_results_of_the_papers_plugin(catalog_file: Pa
 
         await pilot.press("slash", *"def bench", "enter")  # search: jump to the match, highlighted
         await settle(app, pilot)
-        assert view(app).sub_title.startswith("match 1 of 1: experiment.py:")
+        assert (view(app).sub_title or "").startswith("match 1 of 1: experiment.py:")
         await pilot.press("escape")  # closes the search, not the view
         assert isinstance(app.screen, PaperView)
 
@@ -281,7 +281,7 @@ def test_the_pdf_worker_s_results_after_the_view_closed_are_dropped(catalog_file
 class FirstLoadHeld(PaperView):
     """A paper view whose page worker never answers: the test delivers its answer."""
 
-    def _load(self) -> None:
+    def _load(self) -> None:  # type: ignore[override]  # a plain no-op in place of the @work worker
         pass
 
 

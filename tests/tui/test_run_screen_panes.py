@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
@@ -181,8 +182,9 @@ def test_curves_spanning_decades_get_a_log_axis_and_the_legend_sits_outside(cata
         for curves in (decaying, flat, diverged):
             screen._plot(curves)
             await pilot.pause()
-            plot = screen.query_one(PlotextPlot)
-            drawn.append((plot.render().plain, text_of(screen.query_one("#run-legend", Static).content)))
+            plot = screen.query_one(PlotextPlot).render()
+            assert isinstance(plot, Text)
+            drawn.append((plot.plain, text_of(screen.query_one("#run-legend", Static).content)))
         return drawn
 
     (log_plot, log_legend), (linear_plot, linear_legend), (diverged_plot, _) = run_app(

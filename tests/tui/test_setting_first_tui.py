@@ -30,7 +30,7 @@ from readtrack.tui.screens.run_screen import RunScreen
 RATIO = "test loss without normalisation / with RMSNorm, each at its best lr"
 PARITY = "test loss RMSNorm − nn.LayerNorm (parity), each at its best lr"
 # (settings, its ratio, its parity, started): the defaults first, the newest last, as a sweep records them
-SWEEP = [
+SWEEP: list[tuple[dict[str, object], float, float, str]] = [
     ({}, 4.5, 0.03, "2026-03-01T10:00:00+00:00"),
     ({"decay": 0.25, "warmup": False}, 5.25, 0.01, "2026-03-01T10:01:00+00:00"),
     ({"arm": "slow", "width": 16}, 1.0, 0.84, "2026-03-01T10:02:00+00:00"),

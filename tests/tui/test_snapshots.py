@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from readtrack.history import runs as history
 from readtrack.plugins.records import BenchRow, Comparison, RunInfo, RunRecord, StageResult, Target
@@ -134,7 +135,7 @@ def test_the_run_screen_marks_a_noisy_bench_row(catalog_file: Path) -> None:
             await pilot.press("enter")  # adamw's plugin: the newest recorded run
             await settled(pilot)
             console = Console(width=100, record=True)
-            console.print(app.screen.query_one("#run-bench").content)
+            console.print(app.screen.query_one("#run-bench", Static).content)
             return console.export_text()
 
     text = asyncio.run(run())
