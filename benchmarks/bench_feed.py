@@ -108,14 +108,15 @@ def load_papers(path: Path = DATA) -> list[Paper]:
 def readtrack_scores(case: Case, seed: int = 0) -> dict[str, float]:
     """readtrack's own ranker, as `readtrack feed` calls it: reads positive, dismissed negative, the window
     weighted lightly."""
-    text = case.titles_only
-
-    def docs(papers: Sequence[Paper]) -> list[Doc]:
-        return [Doc(p.key, document(p.title, None if text else p.abstract)) for p in papers]
-
-    window = docs(case.window)
-    ranked = rank(docs(case.reads), docs(case.dismissed), window, [d.key for d in window])
+    window = feed_docs(case.window, case.titles_only)
+    reads, dismissed = feed_docs(case.reads, case.titles_only), feed_docs(case.dismissed, case.titles_only)
+    ranked = rank(reads, dismissed, window, [d.key for d in window])
     return {r.key: r.score for r in ranked}
+
+
+def feed_docs(papers: Sequence[Paper], titles_only: bool) -> list[Doc]:
+    """The papers as `feed` gives them to its model (`document`: the title twice, then the abstract)."""
+    return [Doc(p.key, document(p.title, None if titles_only else p.abstract)) for p in papers]
 
 
 def anchor_scores(case: Case, seed: int = 0) -> dict[str, float]:
@@ -400,6 +401,7 @@ def print_rankings(
     reads = topic_cases(papers, False, windows)
     table("Topic readers, reads only", reads)
     print_topics(reads, SCORERS)
+    print_why(reads)
     table("Topic readers, + dismissed (earlier papers of other topics)", topic_cases(papers, True, windows))
     for k in FEW:
         table(f"Topic readers with {k} reads ({draws} draws each)", few_reads(reads, k, draws))
@@ -417,6 +419,31 @@ def print_rankings(
         "recency: n/a (the list's papers are years older than any arXiv window: newest first ranks them last)"
     )
     print_summary(summary)
+
+
+def print_why(cases: Sequence[Case], top: int = 20) -> None:
+    """What the rows' why says, over ``cases`` (readtrack's ranker as the feed calls it): the share of the
+    first ``top`` rows, of every row and of the later reads that name a read paper as near, and that name
+    words."""
+    firsts = rows = later = near_first = near_rows = near_later = worded = 0
+    for case in cases:
+        window, titles = feed_docs(case.window, case.titles_only), case.titles_only
+        ranked = rank(
+            feed_docs(case.reads, titles), feed_docs(case.dismissed, titles), window, [d.key for d in window]
+        )
+        firsts += min(top, len(ranked))
+        near_first += sum(bool(r.nearest) for r in ranked[:top])
+        worded += sum(bool(r.words) for r in ranked[:top])
+        rows += len(ranked)
+        near_rows += sum(bool(r.nearest) for r in ranked)
+        later += sum(r.key in case.later for r in ranked)
+        near_later += sum(bool(r.nearest) for r in ranked if r.key in case.later)
+    print(
+        f"\nWhy (readtrack, {plural(len(cases), 'case')}): a read paper named as near in "
+        f"{near_first / firsts:.0%} of the first {top} rows, {near_rows / rows:.0%} of all rows and "
+        f"{near_later / later:.0%} of the later reads' rows; words named in {worded / firsts:.0%} of the "
+        f"first {top} rows"
+    )
 
 
 def print_summary(summary: Sequence[tuple[str, dict[str, Tally]]]) -> None:

@@ -6,10 +6,11 @@ weighted lightly (`WINDOW_WEIGHT`: most of a day's arXiv is simply not for this 
 so it counts as weak evidence only). Every text is a `document`: its title counts twice (`TITLE_TIMES`), the
 words a reader chose a paper by. A paper's score is the model's probability that it belongs with the
 positives; the feed shows its rank in the window instead, which a person can read. Each row says why: the
-read papers nearest to it (cosine similarity of their TF-IDF vectors) and the words that weighed most in its
-favour (its TF-IDF value times the word's coefficient) among the words the reader's reads carry
-(`telling`): in at least `MIN_READS` of them, and `MIN_LIFT` times as often as in the window. No stop list
-decides them: "models" or "significantly" is in the reads no more often than in any day's arXiv.
+read papers nearest to it (cosine similarity of their TF-IDF vectors, named when the pair stands out among
+the window's: `near_threshold`) and the words that weighed most in its favour (its TF-IDF value times the
+word's coefficient) among the words the reader's reads carry (`telling`): in at least `MIN_READS` of them,
+and `MIN_LIFT` times as often as in the window. No stop list decides them: "models" or "significantly" is in
+the reads no more often than in any day's arXiv.
 
 scikit-learn (and numpy with it) is imported inside `rank` only: `readtrack feed --add` and every other
 command stay free of it.
@@ -31,7 +32,8 @@ MIN_READS = 2  # a why-word is in at least this many read papers (or in all of t
 MIN_LIFT = 2.0  # ... and in this many times the share of the reads as of the window's papers
 NEAREST = 2  # read papers named in a row's why
 WORDS = 3  # words named in a row's why
-MIN_SIMILARITY = 0.05  # a read paper less similar than this is not named as near
+NEAR_PERCENTILE = 95.0  # a read paper is named as near when the pair is this similar among the window's pairs
+MIN_SIMILARITY = 0.01  # ... and at least this similar (cosine): a window of near-empty texts names nothing
 
 
 # words every abstract uses: never a reason to read a paper (scikit-learn's English stop words come on top)
@@ -141,6 +143,7 @@ def _score(
         return []
     rows = matrix[[window_rows[key] for key in keys]]
     similarity = (rows @ matrix[:n_pos].T).toarray()  # (candidates, positives); rows are L2-normed: cosine
+    near = near_threshold(similarity)
     if model is None:
         scores = similarity.max(axis=1)
         weighted = None
@@ -152,9 +155,7 @@ def _score(
     ranked: list[Ranked] = []
     for i, key in enumerate(keys):
         order = similarity[i].argsort()[::-1][:NEAREST]
-        nearest = [
-            (positives[j].key, float(similarity[i, j])) for j in order if similarity[i, j] >= MIN_SIMILARITY
-        ]
+        nearest = [(positives[j].key, float(similarity[i, j])) for j in order if similarity[i, j] >= near]
         words: list[str] = []
         if weighted is not None:
             start, end = weighted.indptr[i], weighted.indptr[i + 1]
@@ -164,6 +165,17 @@ def _score(
         ranked.append(Ranked(key, float(scores[i]), nearest, words))
     ranked.sort(key=lambda r: -r.score)
     return ranked
+
+
+def near_threshold(similarity: Any) -> float:
+    """How similar a candidate and a read paper must be for the read paper to be named as near: more than
+    `NEAR_PERCENTILE` % of all the (candidate, read paper) pairs of this window, and `MIN_SIMILARITY`. A fixed
+    cosine said "near nothing you read" for most rows (issue 94: 85 of 102; TF-IDF vectors of words and
+    pairs meet little even between related abstracts), where what a reader wants to know is which read paper
+    this one stands out as close to."""
+    import numpy as np
+
+    return max(float(np.percentile(similarity, NEAR_PERCENTILE)), MIN_SIMILARITY)
 
 
 def telling(matrix: Any, n_pos: int, n_window: int) -> Any:
