@@ -95,6 +95,7 @@ def fetch_missing(
 
     idents = list(wanted)
     found: list[ArxivRecord] = []
+    failed = False
     try:
         api = ArxivApi(link.session, link.api_url)
         for start in range(0, len(idents), API_BATCH):
@@ -102,6 +103,7 @@ def fetch_missing(
     except Cancelled:
         raise
     except SyncError as err:
+        failed = True
         if isinstance(err, Unreachable):
             link.unreachable = err
         reason = getattr(err, "reason", None) or str(err)
@@ -111,9 +113,11 @@ def fetch_missing(
             "the ranking knows them by their titles"
         )
     metadata.save(found)
-    records = metadata.for_papers(catalog)
+    records = dict(records)  # the caller's, with each fetched record under the papers that asked for it
+    for record in found:
+        records.update(dict.fromkeys(wanted.get(arxivid.base_id(record.arxiv_id), []), record))
     unknown = [ident for ident in idents if not any(p in records for p in wanted[ident])]
-    if unknown and not any("could not be fetched" in note for note in notes):
+    if unknown and not failed:
         shown = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
         notes.append(
             f"arXiv has no entry for {plural(len(unknown), 'id')} your read or skipped papers give "
