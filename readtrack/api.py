@@ -34,6 +34,7 @@ from readtrack.base.errors import PluginError
 from readtrack.base.words import plural
 from readtrack.plugins.declaration import STAGES, Exercise, PaperPlugin, declare, hookimpl
 from readtrack.plugins.knobs import knob
+from readtrack.plugins.lineages import Lineage, Member, lineage_members
 from readtrack.plugins.records import BenchRow
 from readtrack.practice import mistake
 from readtrack.runner.bench import BenchHarness
@@ -45,6 +46,8 @@ __all__ = [
     "BenchHarness",
     "BenchRow",
     "Exercise",
+    "Lineage",
+    "Member",
     "PaperPlugin",
     "PluginError",
     "RunContext",
@@ -53,6 +56,7 @@ __all__ = [
     "dtype_name",
     "hookimpl",
     "knob",
+    "lineage_members",
     "mistake",
     "plural",
 ]

@@ -53,7 +53,8 @@ def run_cli(
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     start = time.perf_counter()
     fresh_interpreter = any(key.startswith("PYTHON") for key in env or {})  # -X importtime, a path, ...
-    if not process and not fresh_interpreter and (_command(args) in IN_PROCESS or _one_run(args, env)):
+    here = _command(args) in IN_PROCESS or _one_run(args, env) or _lineage_shown(args)
+    if not process and not fresh_interpreter and here:
         try:
             return in_process(args, input, full_env, cwd)
         finally:
@@ -87,6 +88,11 @@ _RUN_VALUES = frozenset(
 _RUN_BATCH = frozenset(
     {"--seeds", "--all", "-j", "--jobs", "--executor", "--address", "--resume", "--retry-failed"}
 )
+
+
+def _lineage_shown(args: tuple[str, ...]) -> bool:
+    """Whether ``args`` are `readtrack lineage` showing (no ``--run``: that one starts a batch's workers)."""
+    return _command(args) == "lineage" and "--run" not in args
 
 
 def _one_run(args: tuple[str, ...], env: dict[str, str] | None) -> bool:

@@ -96,7 +96,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 1.000 ± 0.003754 [0.9951, 1.008]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -133,4 +133,24 @@ readtrack_paper_plugins = declare(
             references=["torch.optim.adamw.adamw", "torch.optim.adam.adam"],
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "optimizers",
+        "adamw",
+        arm="adam",
+        title="Adam: A Method for Stochastic Optimization",
+        arxiv="1412.6980",
+        improves=(),
+        what="a step normalised per weight by its gradients' second moment (the first member here: SGD with "
+        "momentum, its predecessor, waits for the family bench)",
+    ),
+    Member(
+        "optimizers",
+        "adamw",
+        what="weight decay that acts whatever a weight's gradients: Adam + L2 decays a weight with large "
+        "gradients far less",
+        number="AdamW: the decay is the same whatever the gradient scale (spread of mean w/w0)",
+    ),
 )

@@ -159,7 +159,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.1528 ± 0.006004 [0.1454, 0.1648]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -228,4 +228,23 @@ readtrack_paper_plugins = declare(
             lines=6,
         ),
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "tokenization",
+        "byt5",
+        arm="bpe",
+        title="Neural Machine Translation of Rare Words with Subword Units",
+        arxiv="1508.07909",
+        improves=(),
+        what="subwords merged by frequency (ByT5's subword arm): a vocabulary between words and characters",
+        number="clean test accuracy, subwords",
+    ),
+    Member(
+        "tokenization",
+        "byt5",
+        what="no vocabulary at all: bytes, as accurate on clean text (the noise's cost is measured beside)",
+        number="clean test accuracy, bytes",
+    ),
 )

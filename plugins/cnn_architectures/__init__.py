@@ -164,7 +164,7 @@ side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.9361 ± 0.03472 [0.8895, 0.9845]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -221,4 +221,52 @@ readtrack_paper_plugins = declare(
             references=["torch.nn.functional.local_response_norm"],
         ),
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "cnn",
+        "cnn-architectures",
+        arm="lenet",
+        title="Gradient-Based Learning Applied to Document Recognition",
+        year=1998,
+        what="convolutions and pooling trained end to end by backpropagation",
+        number="LeNet-5 (ReLU) test accuracy on shapes",
+    ),
+    Member(
+        "cnn",
+        "cnn-architectures",
+        arm="alexnet",
+        title="ImageNet Classification with Deep Convolutional Neural Networks",
+        year=2012,
+        what="ReLU for tanh, which saturates: tanh's mean derivative falls when the weights grow (AlexNet's "
+        "figure 1, ReLU six times faster, did not reproduce here: see the plugin's page)",
+        number="weights ×8 at init: tanh's mean derivative φ' falls to ≤ 0.75 × its value at ×1 (saturation)",
+    ),
+    Member(
+        "cnn",
+        "cnn-architectures",
+        arm="zfnet",
+        what="a smaller, denser first layer, found by looking at what the first layers learnt (measured by "
+        "the family bench, to come)",
+    ),
+    Member(
+        "cnn",
+        "cnn-architectures",
+        arm="vgg",
+        title="Very Deep Convolutional Networks for Large-Scale Image Recognition",
+        arxiv="1409.1556",
+        what="only 3×3 convolutions: two see what one 5×5 sees with 18C² weights for 25C² (the family bench "
+        "will measure what that buys)",
+    ),
+    Member(
+        "cnn",
+        "cnn-architectures",
+        arm="googlenet",
+        title="Going Deeper with Convolutions",
+        arxiv="1409.4842",
+        improves=("cnn-architectures:zfnet",),
+        what="1×1 reductions make a wide inception module cheap: the fewest parameters of the five (the "
+        "family bench will measure what that buys)",
+    ),
 )

@@ -90,7 +90,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.04619 ± 0.01525 [0.01979, 0.06800]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -121,4 +121,13 @@ readtrack_paper_plugins = declare(
             references=["torch.nn.functional.scaled_dot_product_attention"],
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "attention",
+        "gqa",
+        what="a quarter of the key-value heads (8 query heads over 2) at about the held-out loss of all 8",
+        number="GQA-2 held-out loss − multi-head's (nats)",
+    ),
 )

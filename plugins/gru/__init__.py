@@ -143,7 +143,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 108.3 ± 9.081 [92.00, 123.0]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -179,4 +179,13 @@ readtrack_paper_plugins = declare(
             lines=11,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "recurrent",
+        "gru",
+        what="the LSTM's long memory with two gates instead of three: the adding problem solved",
+        number="GRU: test MSE on the adding problem",
+    ),
 )

@@ -183,7 +183,7 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: -14.65 ± 4.721 [-19.60, -8.584], margin 3.1 sd (worst seed 1.8 sd)
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -216,4 +216,16 @@ readtrack_paper_plugins = declare(
             lines=3,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "tokenization",
+        "integer-tokenization",
+        year=2023,
+        improves=("byt5:bpe",),
+        what="a finding, not a method: BPE splits the numbers 1000-9999 in many ways, digits split them "
+        "one way",
+        number="distinct splittings (token lengths) of 1000-9999, BPE",
+    ),
 )

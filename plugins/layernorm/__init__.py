@@ -93,7 +93,7 @@ side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 4.045 ± 0.9246 [3.259, 6.384]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -125,4 +125,13 @@ readtrack_paper_plugins = declare(
             references=["torch.nn.functional.layer_norm", "torch.layer_norm"],
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "normalization",
+        "layernorm",
+        what="statistics over the features of each example, not over the batch: a net fed inputs ×100 trains",
+        number="inputs ×100: test loss without / with LayerNorm, each at its best lr",
+    ),
 )

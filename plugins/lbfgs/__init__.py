@@ -127,7 +127,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: n/a on every seed
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -166,4 +166,16 @@ readtrack_paper_plugins = declare(
             lines=10,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "optimizers",
+        "lbfgs",
+        year=1989,
+        improves=(),
+        what="beside the first-order line: curvature from the last m steps, far fewer evaluations on a "
+        "smooth deterministic problem than Adam at its best rate",
+        number="Adam at its best lr / L-BFGS: evaluations to f − f* < 1e-10 (Rosenbrock from (−1.5, 2))",
+    ),
 )

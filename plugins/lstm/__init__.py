@@ -122,7 +122,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 432.4 ± 47.25 [363.7, 486.0]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -155,4 +155,14 @@ readtrack_paper_plugins = declare(
             lines=4,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "recurrent",
+        "lstm",
+        year=1997,
+        what="memory across long lags: the far value's weight in the adding problem, where an RNN forgets it",
+        number="LSTM − nn.RNN: the far value's weight, same initialisation and batches",
+    ),
 )

@@ -91,7 +91,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.4602 ± 0.01741 [0.4258, 0.4829]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -127,4 +127,25 @@ readtrack_paper_plugins = declare(
             lines=12,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "recurrent",
+        "mamba",
+        arm="s4",
+        title="Efficiently Modeling Long Sequences with Structured State Spaces",
+        arxiv="2111.00396",
+        improves=(),
+        what="a linear state space, time-invariant (Mamba's baseline arm): long memory at a recurrence's "
+        "cost",
+    ),
+    Member(
+        "recurrent",
+        "mamba",
+        improves=("mamba:s4",),
+        what="a state space whose Δ, B and C depend on the input: it selects what to keep, which a "
+        "time-invariant one cannot",
+        number="accuracy, selective minus time-invariant",
+    ),
 )

@@ -114,7 +114,7 @@ side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.07142 ± 0.01416 [0.05869, 0.1070]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -160,4 +160,15 @@ readtrack_paper_plugins = declare(
             lines=2,
         ),
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "tokenization",
+        "megabyte",
+        improves=("byt5",),
+        what="bytes in patches, a global model over patches and a local one within: lower loss than a flat "
+        "byte model at equal compute",
+        number="MEGABYTE nats above the floor minus the flat model's, at equal training compute",
+    ),
 )

@@ -130,7 +130,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.01607 ± 0.006581 [0.008601, 0.02979]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -162,4 +162,30 @@ readtrack_paper_plugins = declare(
             lines=8,
         ),
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "detection",
+        "r-cnn",
+        what="CNN features for region proposals, boxes refined by regression (R-CNN and Fast R-CNN's "
+        "steps will be measured by the family bench, to come)",
+    ),
+    Member(
+        "detection",
+        "r-cnn",
+        arm="fast",
+        title="Fast R-CNN",
+        arxiv="1504.08083",
+        what="features computed once per image, each region pooled from them (RoI pooling)",
+    ),
+    Member(
+        "detection",
+        "r-cnn",
+        arm="faster",
+        title="Faster R-CNN: Towards Real-Time Object Detection with Region Proposal Networks",
+        arxiv="1506.01497",
+        what="proposals learnt by the network: 16 of them against all 128 sliding windows, at AP50",
+        number="AP50, RPN's 16 proposals minus all 128 sliding windows",
+    ),
 )

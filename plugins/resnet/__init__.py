@@ -91,7 +91,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.9744 ± 0.07975 [0.7475, 1.000]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -125,4 +125,15 @@ readtrack_paper_plugins = declare(
             lines=5,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "cnn",
+        "resnet",
+        improves=("cnn-architectures:vgg",),
+        what="identity shortcuts: a 32-layer plain net trains worse than a 4-layer one, its residual twin "
+        "does not",
+        number="the cure: residual-32 − plain-32 training accuracy",
+    ),
 )

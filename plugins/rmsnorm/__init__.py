@@ -88,7 +88,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 1.230 ± 0.1764 [0.9694, 1.518]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -116,4 +116,13 @@ readtrack_paper_plugins = declare(
             references=["torch.nn.functional.rms_norm", "torch.rms_norm"],
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "normalization",
+        "rmsnorm",
+        what="LayerNorm without the mean: the same test loss at less cost per step",
+        number="test loss RMSNorm − nn.LayerNorm (parity), each at its best lr",
+    ),
 )

@@ -136,7 +136,7 @@ seed may lie closer):
       torch 2.14.1, seeds 0-9: 1.762 ± 4.902 [1.52e-08, 15.68]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -170,4 +170,14 @@ readtrack_paper_plugins = declare(
             lines=7,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "recurrent",
+        "rnn",
+        year=1990,
+        what="a hidden state carried through time: the next bit of a sequence of XORs",
+        number="RMS error predicting a XOR bit",
+    ),
 )

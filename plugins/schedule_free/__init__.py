@@ -99,7 +99,7 @@ side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.9948 ± 0.001285 [0.9924, 0.9960]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -137,4 +137,15 @@ readtrack_paper_plugins = declare(
             lines=7,
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "optimizers",
+        "schedule-free",
+        what="no schedule to fix in advance: the held-out loss of a cosine schedule tuned to the run's "
+        "length, "
+        "without knowing the length",
+        number="T=400: Schedule-Free / cosine-to-T held-out loss, each at its best lr",
+    ),
 )

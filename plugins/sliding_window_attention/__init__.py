@@ -50,7 +50,7 @@ sd ≥ 3 on the passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.06310 ± 0.003482 [0.05544, 0.06791], margin 39.3 sd (worst seed 37.9 sd)
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -79,4 +79,14 @@ readtrack_paper_plugins = declare(
             references=["torch.nn.functional.scaled_dot_product_attention"],
         )
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "attention",
+        "sliding-window-attention",
+        improves=("transformer",),
+        what="a window of w keys per layer, k layers seeing k·w back: two layers copy what one cannot reach",
+        number="two layers (they see 6 back): accuracy copying the token 6 back",
+    ),
 )

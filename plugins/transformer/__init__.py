@@ -65,7 +65,7 @@ side, a single seed may lie closer):
       torch 2.14.1, seeds 0-9: 0.9981 ± 0.002785 [0.9908, 1.000]
 """
 
-from readtrack.api import Exercise, declare
+from readtrack.api import Exercise, Member, declare, lineage_members
 
 readtrack_paper_plugins = declare(
     __name__,
@@ -115,4 +115,13 @@ readtrack_paper_plugins = declare(
             lines=7,
         ),
     ],
+)
+
+readtrack_lineages = lineage_members(
+    Member(
+        "attention",
+        "transformer",
+        what="multi-head attention, nothing recurrent: reversing a sequence of digits",
+        number="token accuracy reversing 10 digits (greedy decoding, 512 new sequences)",
+    ),
 )

@@ -388,9 +388,11 @@ def run_batch(
     as_json: bool,
     plot_to: Sequence[Path] = (),
     where: Where | None = None,
+    tables: bool = True,
 ) -> None:
     """``readtrack run`` on several seeds, several plugins or the shelf (see readtrack.batch.groups), here
-    or on a Ray cluster (``where``)."""
+    or on a Ray cluster (``where``); ``tables=False`` draws the progress only, not the results (a command
+    that shows them its own way after: ``readtrack lineage --run``)."""
     from readtrack.base.errors import UsageError
     from readtrack.batch import groups as batch
     from readtrack.batch import json_lines
@@ -448,7 +450,9 @@ def run_batch(
     except batch.BatchCancelled as stop:
         print(f"readtrack: {stop.summary()}", file=sys.stderr)
         raise typer.Exit(stop.exit_code) from None  # 130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP
-    if not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
+    if not tables:
+        pass
+    elif not shelf and isinstance(outcomes[0].entry, batch.GroupRecord):
         render_group(outcomes[0].entry, console)
     elif not shelf and isinstance(outcomes[0].entry, batch.RunRecord):
         from readtrack.render.runs import render_record

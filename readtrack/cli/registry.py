@@ -97,4 +97,11 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
         "The newest arXiv submissions in your categories, ranked by what you read, each with why (see the "
         "manual's \"The day's arXiv\").",
     ),
+    # the families of the list (readtrack.cli.lineage)
+    "lineage": (
+        "readtrack.cli.lineage",
+        "The families of the list, each a chain of papers in time: what each improved over which earlier "
+        "one, with that step's number and verdict from the newest run recorded (see the manual's "
+        '"Lineages").',
+    ),
 }

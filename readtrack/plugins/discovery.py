@@ -153,6 +153,9 @@ def _builtin_candidates() -> Iterator[_Candidate]:
     package = _builtin_package()
     if package is None:
         return
+    if hasattr(package, "readtrack_lineages"):  # the built-in families (`readtrack.plugins.lineages`)
+        home = partial(_module_home, BUILTIN_PACKAGE)
+        yield _Candidate(BUILTIN_PACKAGE, BUILTIN, BUILTIN_PACKAGE, lambda: package, home)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.ispkg and not info.name.startswith("_"):
             module_name = f"{BUILTIN_PACKAGE}.{info.name}"

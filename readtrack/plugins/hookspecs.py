@@ -20,12 +20,14 @@ from readtrack.plugins.markers import PROJECT, hookimpl, hookspec
 
 if TYPE_CHECKING:
     from readtrack.plugins.declaration import PaperPlugin
+    from readtrack.plugins.lineages import Lineage, Member
     from readtrack.plugins.records import RunInfo, RunRecord
 
 __all__ = [
     "PROJECT",
     "hookimpl",
     "hookspec",
+    "readtrack_lineages",
     "readtrack_paper_plugins",
     "readtrack_run_finished",
     "readtrack_run_progress",
@@ -89,3 +91,17 @@ def readtrack_run_finished(run: RunInfo, record: RunRecord) -> None:
     ``record`` holds every stage's result, the metric curves, the benchmark rows, timings and the
     environment. readtrack's history recorder stores it in SQLite from this hook.
     """
+
+
+@hookspec
+def readtrack_lineages() -> list[Lineage | Member]:
+    """Declare lineages (families of papers in time) and members of them (`readtrack.plugins.lineages`).
+
+    Return :class:`readtrack.plugins.lineages.Lineage` s (a family: its name, title, question, section and
+    family bench) and :class:`readtrack.plugins.lineages.Member` s (a plugin, or an arm of one, joining a
+    family declared here or anywhere else: what it improved over which earlier member, and the number that
+    says so). ``readtrack_lineages = lineage_members(...)`` in a plugin's ``__init__.py`` is the usual way.
+    Called when ``readtrack lineage`` (or the TUI's lineage view) asks, never while listing plugins; light,
+    as ``readtrack_paper_plugins``. An implementation that raises is said in one line and left out.
+    """
+    raise NotImplementedError
