@@ -58,7 +58,7 @@ def test_each_member_is_a_point_in_time_each_step_an_arrow_coloured_by_its_verdi
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["rnn", "lstm", "gru", "s4", "mamba"]  # oldest at the top
     members = [line for line in fig.axes[0].get_lines() if (line.get_gid() or "").startswith("member")]
-    xs = [float(line.get_xydata()[0][0]) for line in members]  # type: ignore[index]
+    xs = [float(line.get_xydata()[0][0]) for line in members]  # type: ignore[index, arg-type]
     assert xs == sorted(xs)  # placed by date
 
 
