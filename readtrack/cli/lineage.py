@@ -20,7 +20,6 @@ from readtrack.base.errors import UsageError
 
 if TYPE_CHECKING:
     from readtrack.plugins.lineages import DeclaredLineage
-    from readtrack.plugins.records import RunRecord
 
 commands = typer.Typer()
 
@@ -77,23 +76,14 @@ def lineage(
     from readtrack.base.paths import catalog_path
     from readtrack.base.safe_text import visible
     from readtrack.history import lineages as view
-    from readtrack.history.runs import runs
-    from readtrack.plugins import discovery
-    from readtrack.plugins.lineages import declared
     from readtrack.plugins.links import load
     from readtrack.render import print_json
     from readtrack.render.lineages import chain, listing
 
-    found = discovery.discovery()
-    plugins = {p.name: p.info for p in found.plugins if isinstance(p, discovery.LoadedPlugin)}
-    families = declared(found.hooks)
+    families, plugins = view.discovered()
     for problem in families.problems if name is None else families.problems_of(name):
         print(f"readtrack: {visible(problem)}", file=sys.stderr)
     catalog = load(catalog_path())
-
-    def records(plugin: str) -> list[RunRecord]:
-        return runs(plugin, limit=view.SEARCHED_RUNS)
-
     width = shutil.get_terminal_size((100, 24)).columns
     if name is None:
         views = [view.view(family, plugins, catalog, lambda _: []) for family in families.lineages.values()]
@@ -115,7 +105,7 @@ def lineage(
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise UsageError(f"no lineage {name!r}: {hint}`readtrack lineage` lists all {len(names)}")
     code = _run(family, quick, seeds, jobs, executor, address, device, yes, as_json) if run else 0
-    shown = view.view(family, plugins, catalog, records)
+    shown = view.view(family, plugins, catalog, view.records_of)
     for problem in shown.problems:
         print(f"readtrack: {visible(problem)}", file=sys.stderr)
     if as_json and run:  # the batch's JSON lines, then the lineage as one more line

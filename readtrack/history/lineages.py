@@ -19,7 +19,7 @@ from typing import Any
 
 from readtrack.catalog.model import Catalog, Paper
 from readtrack.plugins.declaration import PaperPlugin
-from readtrack.plugins.lineages import DeclaredLineage, Lineage, Member, arxiv_date, order
+from readtrack.plugins.lineages import Declared, DeclaredLineage, Lineage, Member, arxiv_date, order
 from readtrack.plugins.records import RunRecord
 
 HELD, NOT_HELD, NOT_RUN = "held", "not held", "not run"
@@ -271,3 +271,20 @@ def run_counts(plugins: Iterable[str]) -> dict[str, int]:
             f"SELECT plugin, COUNT(*) FROM runs WHERE plugin IN ({marks}) GROUP BY plugin", names
         ).fetchall()
     return {plugin: count for plugin, count in rows}
+
+
+def discovered() -> tuple[Declared, dict[str, PaperPlugin]]:
+    """The lineages the discovered plugins declare (the user's folder included), and the working plugins."""
+    from readtrack.plugins import discovery
+    from readtrack.plugins.lineages import declared
+
+    found = discovery.discovery()
+    plugins = {p.name: p.info for p in found.plugins if isinstance(p, discovery.LoadedPlugin)}
+    return declared(found.hooks), plugins
+
+
+def records_of(plugin: str) -> list[RunRecord]:
+    """The runs a step's number is looked for in: ``plugin``'s newest `SEARCHED_RUNS`, newest first."""
+    from readtrack.history.runs import runs
+
+    return runs(plugin, limit=SEARCHED_RUNS)

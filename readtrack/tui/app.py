@@ -32,6 +32,8 @@ from readtrack.history.coverage import Coverage, coverage
 from readtrack.plugins.links import load
 from readtrack.tui.screens.dialogs import ChoiceScreen, HelpScreen, binding_help, key_label, screen_help
 from readtrack.tui.screens.feed_screen import FeedKey
+from readtrack.tui.screens.lineage_screen import HELP as LINEAGE_HELP
+from readtrack.tui.screens.lineage_screen import LineageKey
 from readtrack.tui.screens.list_edits import ListEditsScreen
 from readtrack.tui.widgets import header
 from readtrack.tui.widgets.header import HEADER_SIDES, SAMPLE_TITLE, coverage_line, fitted, short_path
@@ -49,7 +51,7 @@ SECTION_LIST_WIDTH = 20  # the section list's text width before the first layout
 NEXT_TOOLTIP = "What to read next: papers your read ones cite and are cited by, ranked"
 
 
-class MainScreen(ListEditsScreen, FeedKey):
+class MainScreen(ListEditsScreen, FeedKey, LineageKey):
     """Sections on the left, the selected section's papers (or a filter's) in the middle, details aside."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,6 +93,7 @@ class MainScreen(ListEditsScreen, FeedKey):
         Binding("f", "search", "Search", tooltip="Full-text search: papers, notes, abstracts, PDFs, plugins"),
         Binding("N", "next_papers", "Next", show=False, tooltip=NEXT_TOOLTIP),
         Binding("F", "feed", "New on arXiv", show=False, tooltip="The day's arXiv, ranked by what you read"),
+        Binding("L", "lineage", "Lineage", show=False, tooltip=LINEAGE_HELP),
         Binding(
             "escape",
             "escape",

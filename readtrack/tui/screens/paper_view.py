@@ -100,6 +100,7 @@ class PaperView(Screen[None]):
             "Show solution",
             tooltip="Show model.py, the model solution of the practice exercise you have not solved yet",
         ),
+        Binding("L", "lineage", "Lineage", show=False, tooltip="The lineage this paper belongs to, in time"),
         Binding("question_mark", "help", "Help", tooltip="These keys"),
         Binding("escape", "back", "Back", tooltip="Close the code search, else back to where you were"),
     ]
@@ -445,6 +446,14 @@ class PaperView(Screen[None]):
             self._load()
 
         self.app.push_screen(RunScreen(plugin, self.paper), back)
+
+    def action_lineage(self) -> None:
+        from readtrack.base.paths import catalog_path
+        from readtrack.tui.screens.lineage_screen import LineageScreen
+
+        path = getattr(self.app, "catalog_path", None) or catalog_path()
+        plugins = (self.plugin,) if self.plugin else tuple(self.paper.plugins)
+        self.app.push_screen(LineageScreen(path, self.paper.id, plugins, self.paper.section))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen([], help_sections()))
