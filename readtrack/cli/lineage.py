@@ -140,16 +140,16 @@ def _run(
     yes: bool,
     as_json: bool,
 ) -> int:
-    """The members' plugins (each once, the bench's last) as one batch of `readtrack run`, train stage only;
+    """Every member's plugin (each once) and the family bench as one batch of `readtrack run`, train only;
     its exit code (0 passed, 1 failed); a cancelled batch ends the command as `run`'s does."""
     from readtrack.cli.batches import Where, run_batch
     from readtrack.runner.threads import resolve_threads
 
-    names = list(dict.fromkeys(m.plugin for m in family.members if m.number and m.source == "plugin"))
-    if family.lineage.bench and any(m.number and m.source == "bench" for m in family.members):
+    names = list(dict.fromkeys(m.plugin for m in family.members))  # every member's claim, then the bench
+    if family.lineage.bench and family.lineage.bench not in names:
         names.append(family.lineage.bench)
     if not names:
-        raise UsageError(f"lineage {family.name}: no member has a number to run yet")
+        raise UsageError(f"lineage {family.name} has no member to run")
     settings = {
         "device": device, "quick": quick, "only": "train", "timeout": None, "impl": None,
         "threads": resolve_threads(None), "settings": (), "knob_blind": (),

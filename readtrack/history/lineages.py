@@ -19,6 +19,7 @@ from typing import Any
 
 from readtrack.catalog.model import Catalog, Paper
 from readtrack.plugins.declaration import PaperPlugin
+from readtrack.plugins.knobs import setting_name
 from readtrack.plugins.lineages import Declared, DeclaredLineage, Lineage, Member, arxiv_date, order
 from readtrack.plugins.records import RunRecord
 
@@ -117,6 +118,7 @@ class LineageView:
     lineage: Lineage
     rows: list[Row]
     problems: list[str] = field(default_factory=list)
+    bench: list[BenchRow] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -129,9 +131,47 @@ class LineageView:
             "question": self.lineage.question,
             "section": self.lineage.section or None,
             "members": [row.to_json() for row in self.rows],
-            "bench": [],  # the family bench's rows, once the lineage has a bench that has run
+            "bench": [row.to_json() for row in self.bench],
             "problems": list(self.problems),
         }
+
+
+@dataclass
+class BenchRow:
+    """One member's numbers on the family bench: the quantities its newest record reported for the member
+    (a number named ``"KEY: quantity"``, KEY the member's key), each with its value."""
+
+    member: Member
+    setting: str
+    values: dict[str, float]
+    run_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        finite = {q: (v if math.isfinite(v) else None) for q, v in self.values.items()}
+        return {"plugin": self.member.plugin, "arm": self.member.arm, "key": self.member.key,
+                "setting": self.setting, "run_id": self.run_id, **finite}  # fmt: skip
+
+
+def bench_rows(members: Sequence[Member], records: Sequence[RunRecord]) -> list[BenchRow]:
+    """The family bench's table from the newest of its ``records`` (newest first) that reports any member:
+    every target or measured value named ``"KEY: quantity"`` for a member's KEY, as that member's row, in
+    ``members``' order (their dates')."""
+    keys = {m.key: m for m in members}
+    for record in records:
+        found: dict[str, dict[str, float]] = {}
+        for stage in record.stages:
+            numbers = [
+                *((t.name, t.value) for t in stage.targets),
+                *((m.name, m.value) for m in stage.measured),
+            ]
+            for name, value in numbers:
+                key, colon, quantity = name.partition(": ")
+                if colon and key in keys:
+                    found.setdefault(key, {}).setdefault(quantity, value)
+        if found:
+            setting = setting_name(record.info.settings)
+            return [BenchRow(keys[k], setting, found[k], record.info.run_id) for k in keys if k in found]
+    return []
 
 
 def paper_of(member: Member, plugin: PaperPlugin | None, catalog: Catalog) -> Paper | None:
@@ -217,7 +257,11 @@ def view(
                 number = find_number(member.number, cache[source])
                 note = _newest_without(member.number, cache[source])
         rows.append(Row(member, title, arxiv, year, month, paper, improves, number, note))
-    return LineageView(family.lineage, rows, problems)
+    bench = family.lineage.bench
+    table = (
+        bench_rows([row.member for row in rows], cache.get(bench) or list(records(bench))) if bench else []
+    )
+    return LineageView(family.lineage, rows, problems, table)
 
 
 def _newest_without(name: str, records: Sequence[RunRecord]) -> str:

@@ -21,6 +21,7 @@ from readtrack.history.lineages import HELD, NOT_HELD, NOT_RUN, LineageView, Row
 from readtrack.render.picture_words import fit_titles
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -29,6 +30,8 @@ COLOURS = {HELD: "#1a6b2f", NOT_HELD: "#b0400b", NOT_RUN: "#8a8a8a", None: "#b8b
 WIDTH, LINE = 9.5, 0.135
 #: characters per line in the words' column (font size 7 at its width)
 COLUMN = 74
+#: inches: a panel of the family bench's (one per quantity it measures)
+BENCH_HEIGHT = 1.6
 
 
 def when(row: Row) -> float:
@@ -62,10 +65,14 @@ def figure(lineage: LineageView) -> Figure:
         raise UsageError(f"lineage {lineage.lineage.name} has no dated member to draw")
     said = [words(row) for row in rows]
     row_height = LINE * max(text.count("\n") + 1 for text in said) + 0.2  # no two rows' words touch
-    fig = Figure(figsize=(WIDTH, 1.6 + row_height * len(rows)), layout="constrained")
+    quantities = list(dict.fromkeys(q for bench in lineage.bench for q in bench.values))
+    chain_height = row_height * len(rows)
+    heights = [chain_height, *([BENCH_HEIGHT] * len(quantities))]
+    fig = Figure(figsize=(WIDTH, 1.6 + sum(heights) + 0.6 * len(quantities)), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 2, sharey=True, width_ratios=[1.0, 1.7])
-    timeline, column = axes[0], axes[1]
+    grid = fig.add_gridspec(len(heights), 2, width_ratios=[1.0, 1.7], height_ratios=heights)
+    timeline = fig.add_subplot(grid[0, 0])
+    column = fig.add_subplot(grid[0, 1], sharey=timeline)
     places = {row.member.key: (when(row), index) for index, row in enumerate(rows)}
     for index, row in enumerate(rows):
         x = when(row)
@@ -113,6 +120,11 @@ def figure(lineage: LineageView) -> Figure:
         handles=_legend(), loc="upper center", bbox_to_anchor=(0.5, -0.55 / (row_height * len(rows))), ncol=2,
         fontsize=6.5, frameon=False,
     )  # fmt: skip
+    for panel, quantity in enumerate(quantities):
+        ax = fig.add_subplot(grid[panel + 1, :])
+        _bench_panel(ax, lineage, rows, quantity, panel)
+        ax.set_xlim(timeline.get_xlim())  # the same time axis as the chain's
+        ax.set_xticks(timeline.get_xticks())
     counts = {v: sum(1 for r in rows if r.verdict == v) for v in (HELD, NOT_HELD, NOT_RUN)}
     title = (
         f"{lineage.lineage.title}\n{counts[HELD]} held, {counts[NOT_HELD]} not held, {counts[NOT_RUN]} not "
@@ -120,6 +132,25 @@ def figure(lineage: LineageView) -> Figure:
     )
     fit_titles(fig, [(fig.suptitle(title, fontsize=9), title)])
     return fig
+
+
+def _bench_panel(ax: Axes, lineage: LineageView, rows: list[Row], quantity: str, panel: int) -> None:
+    """The family bench's ``quantity`` for each member that has it, at the member's date, joined in time."""
+    dated = {row.member.key: when(row) for row in rows}
+    points = [(dated[b.member.key], b.values[quantity], b.member.key) for b in lineage.bench
+              if quantity in b.values and b.member.key in dated]  # fmt: skip
+    points.sort()
+    ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color="#34558b", gid=f"bench-{panel}")
+    for x, y, key in points:
+        ax.annotate(key, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6.5)
+    first = lineage.bench[0]
+    ax.set_title(
+        f"the family bench ({lineage.lineage.bench}, {first.setting}): {quantity}", loc="left", fontsize=8
+    )
+    ax.set_ylabel(quantity if len(quantity) <= 28 else quantity[:27] + "…", fontsize=7)
+    ax.set_xlabel("the paper's date (year)", fontsize=7)
+    ax.grid(color="#e4e4e4", linewidth=0.6)
+    ax.margins(y=0.25)  # room for the keys above the points
 
 
 def _legend() -> list[Line2D]:

@@ -36,6 +36,19 @@ def chain(lineage: LineageView, width: int) -> list[str]:
     for row in lineage.rows:
         lines.append("")
         lines += _member(row, width)
+    if lineage.bench:
+        first = lineage.bench[0]
+        lines += ["", f"The family bench ({lineage.lineage.bench}, {first.setting}, run {first.run_id[:8]}):"]
+        quantities = list(dict.fromkeys(q for row in lineage.bench for q in row.values))
+        for quantity in quantities:
+            said = [
+                f"{row.member.key} {row.values[quantity]:.4g}"
+                for row in lineage.bench
+                if quantity in row.values
+            ]
+            lines += _wrapped(f"{quantity}: {' · '.join(said)}", width, "  ", "    ")
+    elif lineage.lineage.bench:
+        lines += ["", f"The family bench ({lineage.lineage.bench}): not run"]
     return lines
 
 

@@ -149,3 +149,55 @@ def test_listing_the_lineages_imports_no_torch() -> None:
 
     imported = imported_by(("lineage",))
     assert "readtrack.cli.lineage" in imported and not any(m.startswith("readtrack.batch") for m in imported)
+
+
+#: A family of two tiny plugins and a bench that trains both "on the same ground": it reports each member's
+#: loss and time per step, and asserts the later member's loss (the step's number, from the bench).
+BENCHED_FAMILY = """
+from readtrack.api import Lineage, Member, lineage_members
+
+readtrack_lineages = lineage_members(
+    Lineage("benched", "A benched family", bench="tiny-bench"),
+    Member("benched", "tiny-a", year=2001, what="the first", number="final loss"),
+    Member("benched", "tiny-b", year=2005, what="less loss on the bench", source="bench",
+           number="tiny-b: loss after 20 steps"),
+)
+"""
+BENCH_EXPERIMENT = """
+def check(ctx):
+    ctx.check_property("two members", True, "tiny-a and tiny-b")
+
+
+def train(ctx):
+    losses = {"tiny-a": 0.5, "tiny-b": 0.25}
+    for key, loss in losses.items():
+        ctx.measured(f"{key}: time per step (ms)", 1.0)
+    ctx.measured("tiny-a: loss after 20 steps", losses["tiny-a"])
+    ctx.target("tiny-b: loss after 20 steps", losses["tiny-b"], 0.4, higher_is_better=False)
+"""
+
+
+def test_a_family_bench_runs_with_the_members_and_gives_each_its_row_and_a_step_its_verdict(
+    user_dir: Path, tmp_path: Path
+) -> None:
+    write_plugin(user_dir, "tiny_a", name="tiny-a", extra_init=BENCHED_FAMILY)
+    write_plugin(user_dir, "tiny_b", name="tiny-b")
+    write_plugin(user_dir, "tiny_bench", BENCH_EXPERIMENT, name="tiny-bench")
+    before = run_cli("lineage", "benched", env={"COLUMNS": "80"})
+    assert "The family bench (tiny-bench): not run" in before.stdout
+    done = run_cli("lineage", "benched", "--run", "--quick", "--jobs", "1", "--plot", str(tmp_path / "b.svg"))
+    assert done.returncode == 0, done.stderr
+    assert "3 plugins" in done.stderr  # the members' plugins and the bench, one batch
+    text = " ".join(done.stdout.split())
+    assert "tiny-b: loss after 20 steps: 0.25 (≤ 0.4), held" in text
+    assert "The family bench (tiny-bench, defaults, run" in text
+    assert "loss after 20 steps: tiny-a 0.5 · tiny-b 0.25" in text
+    assert "time per step (ms): tiny-a 1 · tiny-b 1" in text
+    shown = json.loads(run_cli("lineage", "benched", "--json").stdout)
+    assert [(row["key"], row["loss after 20 steps"]) for row in shown["bench"]] == [
+        ("tiny-a", 0.5),
+        ("tiny-b", 0.25),
+    ]
+    assert shown["bench"][0]["plugin"] == "tiny-a" and shown["bench"][0]["setting"] == "defaults"
+    svg = (tmp_path / "b.svg").read_text(encoding="utf-8")
+    assert 'id="bench-0"' in svg and 'id="bench-1"' in svg  # a panel per quantity of the bench
