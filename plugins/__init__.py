@@ -38,7 +38,7 @@ readtrack_lineages = lineage_members(
     ),
     Lineage(
         "attention",
-        "Attention: multi-head, multi-query, grouped-query; sliding window",
+        "Attention: multi-head, grouped-query; sliding window",
         "What the key-value heads cost and what sharing them loses; how far a layer of local attention sees.",
         section="Development of language models",
     ),
