@@ -107,26 +107,24 @@ def test_a_third_party_plugin_joins_a_built_in_family_in_the_order_of_its_date(u
     assert echo["status"] is None  # not in the reader's list
 
 
-def test_a_tiny_family_runs_as_one_batch_is_recorded_and_shows_its_verdicts(user_dir: Path) -> None:
+def test_a_tiny_family_runs_as_one_batch_is_recorded_and_streams_its_verdicts_last(user_dir: Path) -> None:
     tiny_family(user_dir)
     before = json.loads(run_cli("lineage", "tiny-family", "--json").stdout)
     assert [m["verdict"] for m in before["members"]] == ["not run", "not run"]
-    done = run_cli("lineage", "tiny-family", "--run", "--quick", "--jobs", "1", env={"COLUMNS": "80"})
-    assert done.returncode == 0, done.stderr
-    assert "2 plugins × 1 seed" in done.stdout or "2 runs" in done.stderr
-    text = " ".join(done.stdout.split())
-    assert "2001 tiny-a Fake paper tiny-a [not in the list]" in text
-    assert "over tiny-a: a tiny step" in text and text.count(", held (quick run, seed 0,") == 2
-    after = json.loads(run_cli("lineage", "tiny-family", "--json").stdout)
-    assert [m["verdict"] for m in after["members"]] == ["held", "held"]
-    assert all(m["run"]["quick"] for m in after["members"])
-    from readtrack.history.runs import runs
-
-    assert {"tiny-a", "tiny-b"} <= {record.info.plugin for record in runs()}
     streamed = run_cli("lineage", "tiny-family", "--run", "--quick", "--json", "--jobs", "1")
     assert streamed.returncode == 0, streamed.stderr
-    last = json.loads(streamed.stdout.splitlines()[-1])  # the batch's JSON lines, then the lineage
+    lines = [json.loads(line) for line in streamed.stdout.splitlines()]  # every line is JSON
+    done = {line["plugin"]: line["status"] for line in lines if line["type"] == "plugin_done"}
+    assert done == {"tiny-a": "passed", "tiny-b": "passed"}
+    last = lines[-1]  # the batch's JSON lines, then the lineage
     assert last["type"] == "lineage" and [m["verdict"] for m in last["lineage"]["members"]] == ["held"] * 2
+    assert all(m["run"]["quick"] for m in last["lineage"]["members"])
+    from readtrack.history.runs import runs
+
+    assert {"tiny-a", "tiny-b"} <= {record.info.plugin for record in runs()}  # recorded
+    text = " ".join(run_cli("lineage", "tiny-family", env={"COLUMNS": "80"}).stdout.split())
+    assert "2001 tiny-a Fake paper tiny-a [not in the list]" in text
+    assert "over tiny-a: a tiny step" in text and text.count(", held (quick run, seed 0,") == 2
 
 
 def test_bad_input_is_one_line_and_exit_2(user_dir: Path) -> None:
