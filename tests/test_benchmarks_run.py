@@ -108,6 +108,10 @@ SKIPPED = {
         "sweep has no smaller size; even `--skip-sweep --short 2 --repeat 1` takes about 42 s on 2 cores, "
         "8 of them Ray's start. tests/batch/test_ray.py covers the Ray executor"
     ),
+    "bench_lineages.py": (
+        "runs every member's quick claim of each family (a minute or more a family on 2 cores), and has no "
+        "smaller case than a family; tests/cli/test_lineage.py runs `lineage --run` on a tiny family"
+    ),
     "bench_suite.py": "runs the whole test suite (`pytest -n auto`): no smaller case, and not from inside it",
 }
 
