@@ -32,7 +32,7 @@ import pytest
 IN_PROCESS = frozenset(
     {
         "list", "show", "mark", "note", "tag", "add", "init", "import", "export", "sync", "stats", "search",
-        "history", "compare", "refs", "cites", "next", "feed", "plot",
+        "history", "compare", "refs", "cites", "next", "feed", "plot", "move",
     }
 )  # fmt: skip
 

@@ -13,6 +13,12 @@ from __future__ import annotations
 
 # name: (module whose `commands` Typer holds it, its one-line help)
 ELSEWHERE: dict[str, tuple[str, str]] = {
+    # editing the list (readtrack.cli.move)
+    "move": (
+        "readtrack.cli.move",
+        "Move a paper before or after another, or to the end of a section: only its own lines move (with the "
+        "comment lines right above it), every other line of papers.yaml stays as it was.",
+    ),
     # paper plugins (readtrack.cli.plugins)
     "run": (
         "readtrack.cli.plugins",
