@@ -209,7 +209,7 @@ def declared(manager: Any) -> Declared:
         try:
             results.append(impl.function())
         except Exception as err:
-            why = f"{impl.plugin_name}: readtrack_lineages() raised {type(err).__name__}: {one_line(err)}"
+            why = f"{impl.plugin_name}: readtrack_lineages() raised {one_line(err)}"
             problems.append((None, why))
     found = collect(results)
     found.concerns[:0] = problems

@@ -206,3 +206,25 @@ def test_a_step_whose_newest_run_broke_says_so_instead_of_looking_never_run() ->
     assert alone.rows[0].verdict == view.NOT_RUN and alone.rows[0].note.startswith(
         "its newest run, broken-r,"
     )
+
+
+def test_an_implementation_that_raises_is_one_problem_and_the_others_are_still_read() -> None:
+    from types import SimpleNamespace
+
+    from readtrack.plugins.discovery import new_plugin_manager
+    from readtrack.plugins.markers import hookimpl
+
+    @hookimpl
+    def raising() -> list[object]:
+        raise RuntimeError("boom")
+
+    @hookimpl
+    def sound() -> list[object]:
+        return [Lineage("fam", "A family"), Member("fam", "a", year=2001)]
+
+    manager = new_plugin_manager()
+    manager.register(SimpleNamespace(readtrack_lineages=sound), name="sound")
+    manager.register(SimpleNamespace(readtrack_lineages=raising), name="raising")
+    found = declared(manager)
+    assert found.problems == ["raising: readtrack_lineages() raised RuntimeError: boom"]
+    assert [m.key for m in found.lineages["fam"].members] == ["a"]
