@@ -209,7 +209,8 @@ HISTORY = (
 # one plugin imported, its declaration (`readtrack.api`, which a plugin's __init__ imports) and its Config
 DECLARED = _modules(
     "api plugins plugins.declaration plugins.discovery plugins.events plugins.hookspecs plugins.knobs "
-    "plugins.markers plugins.records practice practice.declared practice.workspace runner runner.bench "
+    "plugins.lineages plugins.markers plugins.records practice practice.declared practice.workspace runner "
+    "runner.bench "
     "runner.context runner.devices runner.precision"
 )
 # every plugin, its calibration's state (fingerprints of its code) and its page's first line
