@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from readtrack.base.errors import UsageError
 from readtrack.catalog.model import Catalog, Paper
 from readtrack.plugins.declaration import PaperPlugin
 from readtrack.plugins.knobs import setting_name
@@ -185,7 +186,7 @@ def paper_of(member: Member, plugin: PaperPlugin | None, catalog: Catalog) -> Pa
         if ident:
             try:
                 return catalog.get(ident)
-            except Exception:  # a UsageError: not in this list
+            except UsageError:  # not in this list
                 continue
     return None
 
@@ -237,6 +238,12 @@ def view(
             return paper.year, 0
         return (member.year, 0) if member.year else None
 
+    if family.lineage.bench is None:
+        problems += [
+            f"member {m.key} takes its number from the family bench, which lineage {family.name} has not"
+            for m in family.members
+            if m.source == "bench"
+        ]
     dated, undated = order(family.members, date_of)
     for member in undated:
         problems.append(f"member {member.key} has no date: no arXiv id, no year in the list, none declared")

@@ -60,6 +60,10 @@ def _member(row: Row, width: int) -> list[str]:
     if row.member.what or over:
         lines += _wrapped(over + row.member.what, width, pad, pad + "  ")
     verdict = row.verdict
+    if verdict is None and row.number is not None:  # a value with no claim to judge it by
+        return lines + _wrapped(
+            f"{row.member.number}: {row.number.claim()} (measured, no claim)", width, pad, pad + "  "
+        )
     if verdict is None:
         return lines
     if verdict == NOT_RUN or row.number is None:

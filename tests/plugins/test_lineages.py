@@ -228,3 +228,23 @@ def test_an_implementation_that_raises_is_one_problem_and_the_others_are_still_r
     found = declared(manager)
     assert found.problems == ["raising: readtrack_lineages() raised RuntimeError: boom"]
     assert [m.key for m in found.lineages["fam"].members] == ["a"]
+
+
+def test_a_number_with_no_claim_is_shown_as_measured_and_a_bench_number_without_a_bench_is_said() -> None:
+    from readtrack.plugins.lineages import DeclaredLineage
+    from readtrack.render.lineages import chain
+
+    family = DeclaredLineage(
+        Lineage("fam", "A family"),
+        [
+            Member("fam", "gru", what="raw", number="raw speed"),
+            Member("fam", "lstm", year=1997, what="benched", number="lstm: loss", source="bench"),
+        ],
+    )
+    _, plugins = builtin()
+    raw = record_with("gru", "g", "t", measured=[Measured("raw speed", 2.5)])
+    shown = view.view(family, plugins, load(SEED_LIST), lambda p: [raw] if p == "gru" else [])
+    assert shown.problems == ["member lstm takes its number from the family bench, which lineage fam has not"]
+    text = " ".join(" ".join(chain(shown, 100)).split())
+    assert "raw speed: 2.5 (measured, no claim)" in text
+    assert shown.rows[1].to_json()["verdict"] is None  # a plain value: nothing to judge
