@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from readtrack.base.errors import UsageError
+from readtrack.cli.options import address_option, executor_option
 
 if TYPE_CHECKING:
     from readtrack.plugins.lineages import DeclaredLineage
@@ -36,16 +37,8 @@ def lineage(
     quick: bool = typer.Option(False, "--quick", help="With --run: the quick claims (seconds each)."),
     seeds: str = typer.Option(None, "--seeds", help="With --run: seeds, as `readtrack run --seeds` takes."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="With --run: parallel workers."),
-    executor: str = typer.Option(
-        None,
-        "--executor",
-        metavar="local|ray",
-        envvar="READTRACK_EXECUTOR",
-        help="With --run: where runs run.",
-    ),
-    address: str = typer.Option(
-        None, "--address", metavar="HOST:PORT", help="With --executor ray: the cluster's head."
-    ),
+    executor: str = executor_option("With --run: where runs run (this machine's workers, or a Ray cluster)."),
+    address: str = address_option("With --executor ray: the cluster's head."),
     device: str = typer.Option(
         "auto", "--device", "-d", help="With --run: the device, as `readtrack run`'s."
     ),

@@ -28,6 +28,7 @@ from readtrack.cli.batches import (
     save_plot,
     sweep_plan,
 )
+from readtrack.cli.options import address_option, executor_option
 from readtrack.render import new_console, print_json
 
 if TYPE_CHECKING:
@@ -61,18 +62,11 @@ def run(
     jobs: int = typer.Option(
         None, "--jobs", "-j", help="Parallel workers (default: READTRACK_JOBS, else the number of cores)."
     ),
-    executor: str = typer.Option(
-        None,
-        "--executor",
-        metavar="local|ray",
-        envvar="READTRACK_EXECUTOR",
-        help="Where runs run: this machine's workers (local), or a Ray cluster (ray; `readtrack[ray]`).",
+    executor: str = executor_option(
+        "Where runs run: this machine's workers (local), or a Ray cluster (ray; `readtrack[ray]`)."
     ),
-    address: str = typer.Option(
-        None,
-        "--address",
-        metavar="HOST:PORT",
-        help="With --executor ray: the cluster's head (default: RAY_ADDRESS, else a Ray started here).",
+    address: str = address_option(
+        "With --executor ray: the cluster's head (default: RAY_ADDRESS, else a Ray started here)."
     ),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Start without asking: a sweep of over 20 runs, more seeds than --max."
