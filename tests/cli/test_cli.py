@@ -195,7 +195,7 @@ RUNS = _modules(
     "plugins.markers plugins.records"
 )
 # `readtrack.cli.plugins`' commands: the module, and the batch and calibration faces it imports at the top
-PLUGIN_COMMANDS = START | KEPT | _modules("cli.authoring cli.batches cli.plugins")
+PLUGIN_COMMANDS = START | KEPT | _modules("cli.authoring cli.batches cli.options cli.plugins")
 # the run history's entries, multi-seed runs and sweeps, as tables
 HISTORY = (
     PLUGIN_COMMANDS
