@@ -67,8 +67,12 @@ def _member(row: Row, width: int) -> list[str]:
     if verdict is None:
         return lines
     if verdict == NOT_RUN or row.number is None:
-        source = row.member.plugin if row.member.source == "plugin" else "the family bench"
-        text = f"{row.member.number}: not run (readtrack run {source} --quick)"
+        how = (
+            f"readtrack run {row.member.plugin} --quick"
+            if row.member.source == "plugin"
+            else "the family bench"
+        )
+        text = f"{row.member.number}: not run ({how})"
         if row.note:
             text = f"{row.member.number}: not run: {row.note}"
     else:
