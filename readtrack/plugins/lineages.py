@@ -220,6 +220,6 @@ def order(
     members: Sequence[Member], date_of: Callable[[Member], tuple[int, int] | None]
 ) -> tuple[list[tuple[Member, tuple[int, int]]], list[Member]]:
     """``members`` sorted by ``date_of`` (ties in declaration order), and those with no date at all."""
-    dated = [(m, d) for m in members if (d := date_of(m)) is not None]
-    undated = [m for m in members if date_of(m) is None]
-    return sorted(dated, key=lambda pair: pair[1]), undated
+    dates = [(m, date_of(m)) for m in members]  # each member dated once
+    dated = [(m, d) for m, d in dates if d is not None]
+    return sorted(dated, key=lambda pair: pair[1]), [m for m, d in dates if d is None]

@@ -65,8 +65,10 @@ class LineageKey(Screen[None]):
 
     def action_lineage(self) -> None:
         paper = self._selected()
-        section = self.catalog.sections[self.section_index].name if self.catalog is not None else None
-        section = paper.section if paper is not None else section  # a filter's row: its own section
+        if paper is not None:  # a filter's row too: its own section
+            section: str | None = paper.section
+        else:
+            section = self.catalog.sections[self.section_index].name if self.catalog is not None else None
         plugins = tuple(paper.plugins) if paper is not None else ()
         self.app.push_screen(LineageScreen(self.path, paper.id if paper else None, plugins, section))
 
