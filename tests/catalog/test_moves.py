@@ -134,9 +134,11 @@ def test_a_move_that_cannot_be_made_is_refused_and_writes_nothing(
     assert listing.read_text(encoding="utf-8") == LIST
 
 
-def test_the_cli_moves_the_shipped_lists_layernorm_before_rmsnorm_and_only_its_lines(
-    catalog_file: Path,
-) -> None:
+def test_the_cli_moves_the_seed_lists_layernorm_before_rmsnorm_and_only_its_lines(catalog_file: Path) -> None:
+    """The move the shipped list went through (issue 93), on the seed as the reader wrote it (RMSNorm, 2019,
+    before LayerNorm, 2016: the frozen copy the TUI's snapshots read)."""
+    frozen = Path(__file__).resolve().parents[1] / "data" / "papers-frozen.yaml"
+    catalog_file.write_text(frozen.read_text(encoding="utf-8"), encoding="utf-8")
     before = catalog_file.read_text(encoding="utf-8").splitlines()
     done = run_cli("move", "layernorm", "--before", "rmsnorm")
     assert (

@@ -16,15 +16,18 @@ def test_list_shows_sections_glyphs_and_titles(catalog_file: Path) -> None:
     result = run_cli("list", "--section", "Normalization and Regularization")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "Normalization and Regularization  0/2" in lines[1]
-    assert lines[2].startswith("☐  rmsnorm") and "Root Mean Square Layer Normalization" in lines[2]
-    assert "1910.07467" in lines[2]
+    assert "Normalization and Regularization  0/8" in lines[1]
+    assert (
+        lines[2].startswith("☐  batchnorm") and "Batch Normalization" in lines[2] and "1502.03167" in lines[2]
+    )
+    rms = next(line for line in lines if line.startswith("☐  rmsnorm"))
+    assert "Root Mean Square Layer Normalization" in rms and "1910.07467" in rms
 
 
 def test_list_json_has_every_paper_flattened(catalog_file: Path) -> None:
     result = run_cli("list", "--json")
     papers = json.loads(result.stdout)
-    assert len(papers) == 63
+    assert len(papers) == 69
     keys = {"id", "title", "section", "status", "arxiv", "url", "year", "tags", "plugins"}
     assert all(keys <= set(p) for p in papers)
     deepdream = next(p for p in papers if p["id"] == "deepdream")
@@ -37,8 +40,8 @@ def test_list_filters(catalog_file: Path) -> None:
         for p in json.loads(run_cli("list", "--json", "--status", "read", "--tag", "attention").stdout)
     ]
     assert ids == ["transformer", "attention"]
-    ids = [p["id"] for p in json.loads(run_cli("list", "--json", "--search", "layer norm").stdout)]
-    assert ids == ["rmsnorm", "layernorm"]
+    ids = [p["id"] for p in json.loads(run_cli("list", "--json", "--search", "root mean square").stdout)]
+    assert ids == ["rmsnorm"]
 
 
 def test_show_json(catalog_file: Path) -> None:
@@ -86,7 +89,7 @@ def test_note_without_text_opens_the_editor(catalog_file: Path, tmp_path: Path) 
 def test_stats(catalog_file: Path) -> None:
     result = run_cli("stats")
     assert result.returncode == 0
-    assert "Optimization algorithm" in result.stdout and "4/63" in result.stdout
+    assert "Optimization algorithm" in result.stdout and "4/69" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -156,7 +159,7 @@ def test_catalog_option_and_default_locations(tmp_path: Path, catalog_file: Path
         capture_output=True,
         text=True,
     )
-    assert len(json.loads(result.stdout)) == 63
+    assert len(json.loads(result.stdout)) == 69
     assert (home / "papers.yaml").exists()
 
 

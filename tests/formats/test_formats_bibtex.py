@@ -48,8 +48,11 @@ def pdf_at(path: Path, text: str = "a paper") -> Path:
 
 
 @pytest.fixture
-def jabref(tmp_path: Path) -> Path:
-    """JabRef's library with the PDFs its ``file`` fields name beside it (one of Ioffe's two missing)."""
+def jabref(tmp_path: Path, catalog_file: Path) -> Path:
+    """JabRef's library with the PDFs its ``file`` fields name beside it (one of Ioffe's two missing), to
+    import into the seed list as the reader wrote it (the frozen copy: the shipped list has BatchNorm now)."""
+    frozen = Path(__file__).resolve().parents[1] / "data" / "papers-frozen.yaml"
+    catalog_file.write_text(frozen.read_text(encoding="utf-8"), encoding="utf-8")
     bib = place(tmp_path, "jabref.bib")
     pdf_at(tmp_path / "papers" / "kingma2015adam.pdf", "adam")
     pdf_at(tmp_path / "papers" / "ioffe15.pdf", "batch norm")

@@ -55,7 +55,9 @@ def test_the_seed_list_reads_into_the_shape_of_the_shipped_catalog() -> None:
     assert imported.notes == shipped.notes
     assert [s.name for s in imported.sections] == [s.name for s in shipped.sections]
     for got, want in zip(imported.sections, shipped.sections, strict=True):
-        assert shape(got.papers) == shape(want.papers), got.name
+        # the reader's items; those added to carry out the Normalization section's TODO are not in the seed
+        mine = [p for p in want.papers if not (p.notes or "").startswith("added to carry out this section's")]
+        assert shape(got.papers) == shape(mine), got.name
         assert got.notes == want.notes, got.name
     papers = by_title(imported)
     assert papers["RMSNormLayer"].notes == "most used, I think nowadays"
