@@ -50,9 +50,10 @@ readtrack_lineages = lineage_members(
     ),
     Lineage(
         "normalization",
-        "Normalization layers in order: LayerNorm, RMSNorm",
+        "Normalization layers in time: BatchNorm to Dynamic Tanh",
         "How each normalization layer improved the one before it (the list's own TODO in its "
-        "Normalization section).",
+        "Normalization section): statistics over the batch, then over each example, then none at all.",
         section="Normalization and Regularization",
+        bench="normalization-bench",
     ),
 )

@@ -131,6 +131,7 @@ readtrack_lineages = lineage_members(
     Member(
         "normalization",
         "layernorm",
+        improves=("batchnorm",),
         what="statistics over the features of each example, not over the batch: a net fed inputs ×100 trains",
         number="inputs ×100: test loss without / with LayerNorm, each at its best lr",
     ),

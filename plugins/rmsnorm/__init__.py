@@ -122,6 +122,7 @@ readtrack_lineages = lineage_members(
     Member(
         "normalization",
         "rmsnorm",
+        improves=("layernorm",),
         what="LayerNorm without the mean: the same test loss at less cost per step",
         number="test loss RMSNorm − nn.LayerNorm (parity), each at its best lr",
     ),

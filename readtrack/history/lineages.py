@@ -21,7 +21,15 @@ from readtrack.base.errors import UsageError
 from readtrack.catalog.model import Catalog, Paper
 from readtrack.plugins.declaration import PaperPlugin
 from readtrack.plugins.knobs import setting_name
-from readtrack.plugins.lineages import Declared, DeclaredLineage, Lineage, Member, arxiv_date, order
+from readtrack.plugins.lineages import (
+    Declared,
+    DeclaredLineage,
+    Lineage,
+    Member,
+    arxiv_date,
+    arxiv_serial,
+    order,
+)
 from readtrack.plugins.records import RunRecord
 
 HELD, NOT_HELD, NOT_RUN = "held", "not held", "not run"
@@ -244,7 +252,7 @@ def view(
             for m in family.members
             if m.source == "bench"
         ]
-    dated, undated = order(family.members, date_of)
+    dated, undated = order(family.members, date_of, lambda member: arxiv_serial(facts[member.key][1]))
     for member in undated:
         problems.append(f"member {member.key} has no date: no arXiv id, no year in the list, none declared")
     cache: dict[str, list[RunRecord]] = {}

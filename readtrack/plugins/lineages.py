@@ -129,6 +129,15 @@ def arxiv_date(ident: str | None) -> tuple[int, int] | None:
     return (1900 + yy if yy >= 91 else 2000 + yy), month
 
 
+def arxiv_serial(ident: str | None) -> int | None:
+    """The number of an arXiv id within its month: ``1607.06450`` → 6450, ``cs/9901001`` → 1; None if none."""
+    parsed = arxivid.parse(ident) if ident else None
+    if parsed is None:
+        return None
+    base = parsed.base.rpartition("/")[2]
+    return int(base.partition(".")[2] if "." in base else base[4:])
+
+
 # -- what the plugins declared --------------------------------------------------------------------------
 @dataclass
 class DeclaredLineage:
@@ -217,9 +226,14 @@ def declared(manager: Any) -> Declared:
 
 
 def order(
-    members: Sequence[Member], date_of: Callable[[Member], tuple[int, int] | None]
+    members: Sequence[Member],
+    date_of: Callable[[Member], tuple[int, int] | None],
+    serial_of: Callable[[Member], int | None] = lambda member: None,
 ) -> tuple[list[tuple[Member, tuple[int, int]]], list[Member]]:
-    """``members`` sorted by ``date_of`` (ties in declaration order), and those with no date at all."""
-    dates = [(m, date_of(m)) for m in members]  # each member dated once
-    dated = [(m, d) for m, d in dates if d is not None]
-    return sorted(dated, key=lambda pair: pair[1]), [m for m, d in dates if d is None]
+    """``members`` sorted by ``date_of``, and those with no date at all. Ties (one month) by ``serial_of``,
+    the arXiv number, which grows with submission inside a month (LayerNorm's 1607.06450 before InstanceNorm's
+    1607.08022), then in declaration order."""
+    dates = [(m, date_of(m), serial_of(m)) for m in members]  # each member dated once
+    dated = [(m, d, s) for m, d, s in dates if d is not None]
+    dated.sort(key=lambda row: (row[1], row[2] is None, row[2] or 0))
+    return [(m, d) for m, d, _ in dated], [m for m, d, _ in dates if d is None]

@@ -16,7 +16,7 @@ from readtrack.catalog.reader import load
 from readtrack.history import lineages as view
 from readtrack.plugins import discovery
 from readtrack.plugins.declaration import PaperPlugin
-from readtrack.plugins.lineages import Lineage, Member, arxiv_date, collect, declared, order
+from readtrack.plugins.lineages import Lineage, Member, arxiv_date, arxiv_serial, collect, declared, order
 from readtrack.plugins.records import Measured, RunRecord, StageResult, Target, claim_note
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
@@ -37,7 +37,9 @@ CHAINS = {
     "detection": ["r-cnn", "r-cnn:fast", "r-cnn:faster"],
     "attention": ["transformer", "gqa", "sliding-window-attention"],
     "tokenization": ["byt5:bpe", "byt5", "integer-tokenization", "megabyte"],
-    "normalization": ["layernorm", "rmsnorm"],
+    "normalization": [
+        *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm", "rmsnorm", "deepnorm", "dyt")
+    ],
 }
 
 
@@ -131,6 +133,17 @@ def test_members_without_a_date_are_set_apart_not_guessed() -> None:
     members = [Member("f", "b", year=2010), Member("f", "a", year=2001), Member("f", "c")]
     dated, undated = order(members, lambda m: (m.year, 0) if m.year else None)
     assert [m.key for m, _ in dated] == ["a", "b"] and [m.key for m in undated] == ["c"]
+
+
+def test_papers_of_one_month_are_in_the_order_arxiv_numbered_them() -> None:
+    """LayerNorm (1607.06450) and InstanceNorm (1607.08022) are both July 2016: arXiv's number breaks the tie,
+    whatever order the plugins declared them in (discovery's is alphabetical: instancenorm first)."""
+    members = [Member("f", "instancenorm", arxiv="1607.08022"), Member("f", "layernorm", arxiv="1607.06450")]
+    dated, _ = order(members, lambda m: arxiv_date(m.arxiv), lambda m: arxiv_serial(m.arxiv))
+    assert [m.key for m, _ in dated] == ["layernorm", "instancenorm"]
+    assert (
+        arxiv_serial("1607.06450") == 6450 and arxiv_serial("cs/9901001") == 1 and arxiv_serial(None) is None
+    )
 
 
 def record_with(plugin: str, run_id: str, started: str, **stage: Any) -> RunRecord:
