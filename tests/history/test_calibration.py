@@ -569,7 +569,8 @@ def test_every_asserted_quick_target_meets_the_rule(name: str) -> None:
 #: FULL_NOT_CALIBRATED: plugins whose full run is not recorded yet; FULL_BREAKS_RULE: those whose full record
 #: shows an asserted target that fails a seed or sits under 3 sd (to be strengthened, or reported instead).
 #: Both fail when a plugin's state and its ledger disagree, either way.
-FULL_NOT_CALIBRATED: frozenset[str] = frozenset()
+#: normalization_bench (issue 93, 2026-11-29): its quick record only, so far (a full run: about 75 CPU-s).
+FULL_NOT_CALIBRATED: frozenset[str] = frozenset({"normalization_bench"})
 #: Left it: fuyu (its first stage's accuracy at unseen sizes, a level, not the paper's comparison, failed
 #: seeds 8 and 9 and is reported; the row-end A/B it asserts: 4.9 sd); galactica (AdamW with β2 0.98,
 #: clipping and a warmup-hold-decay rate for both formats, 500 steps: 135 sd on 0-9). Entered it when seeds
@@ -589,7 +590,11 @@ FULL_NOT_CALIBRATED: frozenset[str] = frozenset()
 #: forcing's right tokens, and the BPE model wrote a sum in other tokens, 9|80 for 98|0; compared by tokens:
 #: 0 on every seed. Digit tokens' exact match on seen numbers ≥ 0.95: 0.904 on seed 3, 1.3 sd; 1500 steps
 #: with a cosine decay: 0.9999 ± 0.0003, 157.8 sd). Empty since.
-FULL_BREAKS_RULE: frozenset[str] = frozenset()
+#: Entered it with its first full record (issue 93, 2026-11-29): weightnorm (inputs ×100, test loss without /
+#: with WeightNorm ≥ 1.5: 4.09 ± 1.08 over seeds 0-9, every seed passing but seed 5's 6.77 widening the spread
+#: to a margin of 2.4 sd; the quick run, 3 inits, holds 5.1 and 6.3 sd: to be strengthened with more inits
+#: in the full run, as layernorm's 8, or reported there).
+FULL_BREAKS_RULE: frozenset[str] = frozenset({"weightnorm"})
 #: Full records still on seeds 0-4 (issue 54 asks 0-9, as the quick ones on the older torch): each leaves this
 #: ledger once its seeds 5-9 are run and added (EXTEND_FULL; a record made on other CPU kernels, as
 #: fill_in_the_middle's, flashattention's, lbfgs's and roberta's on AVX2 were, is run again on 0-9:

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import pytest
 
+from readtrack.history import calibration
 from readtrack.history.calibration import MARKER
 from readtrack.plugins import discovery
 from readtrack.plugins.pages import read_page
@@ -59,6 +60,13 @@ from readtrack.plugins.pages import read_page
 REPO = Path(__file__).resolve().parents[2]
 RECORD = REPO / "benchmarks" / "results" / "cuda_h200_runs.json"
 PLUGINS = sorted(p.name for p in discovery.discover(include_user=False) if p.source == "built-in")
+#: Plugins written in a session no GPU was lent to (issue 93's normalization layers and their family bench):
+#: not in the lent sessions' record yet. Until a GPU session records them (``benchmarks/gpu_session.sh``,
+#: then ``cuda_results.py collect``), a sentence of their pages may name only a number of their own
+#: calibration record (``plugins/<name>/calibration.json``, made by a named command), never a bench row.
+NOT_ON_A_GPU_YET = frozenset(
+    {"batchnorm", "weightnorm", "instancenorm", "groupnorm", "deepnorm", "dyt", "normalization-bench"}
+)
 
 #: Sentences about the *paper's* speed or memory results, which no bench here reproduces: (plugin, a
 #: fragment of the sentence) → why it stays. Each must say so ("the paper", "the paper's").
@@ -66,6 +74,9 @@ PAPER_CLAIMS: dict[tuple[str, str], str] = {
     ("cnn-architectures", "Did not reproduce: the paper's figure 1"): (
         "AlexNet's six times faster training with ReLU, in epochs on CIFAR-10: the page reports that the A/B "
         "here (steps to 0.97, in the calibration) does not reproduce it"
+    ),
+    ("dyt", "the paper reports DyT layers taking less time than"): (
+        "the paper's GPU efficiency table (LLaMA 7B, BF16), which the CPU bench here does not test"
     ),
     ("layernorm", "not the paper's speed-up"): (
         "what is not asserted: the paper's faster training, which the sentence before measures in steps and "
@@ -145,6 +156,9 @@ def recorded_rows() -> dict[str, frozenset[str]]:
             names.update(row["label"] for row in stage.get("bench") or [])
             for kind in ("comparisons", "targets", "measured"):
                 names.update(row["name"] for row in stage.get(kind) or [])
+    for name in NOT_ON_A_GPU_YET:
+        record = calibration.load(REPO / "plugins" / name.replace("-", "_"))
+        rows[name] = {number.name for entry in record for number in entry.numbers}
     return {name: frozenset(found) for name, found in rows.items()}
 
 
@@ -168,6 +182,10 @@ def problems(name: str, page: str) -> list[str]:
 def test_the_record_holds_every_plugins_bench() -> None:
     rows = recorded_rows()
     assert set(PLUGINS) <= set(rows), sorted(set(PLUGINS) - set(rows))
+    on_a_gpu = {
+        run["record"]["info"]["plugin"] for run in json.loads(RECORD.read_text(encoding="utf-8"))["runs"]
+    }
+    assert not NOT_ON_A_GPU_YET & on_a_gpu, f"recorded on a GPU now: {sorted(NOT_ON_A_GPU_YET & on_a_gpu)}"
     assert "RMSNorm forward+backward" in rows["rmsnorm"]
 
 

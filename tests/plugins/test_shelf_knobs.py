@@ -29,12 +29,21 @@ NUMBER_SWITCH = {
     "transformer_xl": "memory",
     "lbfgs": "m",
     "stable_diffusion": "guidance",
+    "normalization_bench": "contrast",  # 0: every image at one contrast, what batch statistics of 2 cope with
 }
 
 #: The training budget every experiment exposes, by these names.
 BUDGET = ("steps", "lr")
 #: Plugins whose experiment trains nothing, with why.
 NO_TRAINING = {"explain_neurons": "the explainer, simulator and scorer are programs: nothing learns"}
+#: Plugins whose budget is not steps and one rate, with their budget's knobs and why.
+OTHER_BUDGET = {
+    "normalization_bench": (
+        ("images", "sequences"),
+        "a family bench: the same examples at every batch size (steps: examples / batch), and each layer at "
+        "each batch size its own best rate of one grid (one rate for all would favour some layers)",
+    )
+}
 
 
 def config_of(name: str) -> type:
@@ -64,7 +73,8 @@ def test_no_config_imports_torch() -> None:
 def test_the_knobs_are_whole_and_their_defaults_are_allowed_values(name: str) -> None:
     found = knobs.knobs_of(config_of(name))
     names = [k.name for k in found]
-    missing = [b for b in BUDGET if b not in names and name not in NO_TRAINING]
+    budget = OTHER_BUDGET[name][0] if name in OTHER_BUDGET else BUDGET
+    missing = [b for b in budget if b not in names and name not in NO_TRAINING]
     assert not missing, f"{name}: no {', '.join(missing)} knob (the training budget)"
     if name in NUMBER_SWITCH:
         assert NUMBER_SWITCH[name] in names, f"{name}: no {NUMBER_SWITCH[name]} knob (its ablation switch)"

@@ -22,11 +22,16 @@ import pytest
 
 from readtrack.plugins import discovery as plugins
 from readtrack.plugins import links
+from readtrack.plugins.lineages import declared
 
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN = [p for p in plugins.discover(include_user=False) if p.source == plugins.BUILTIN]
 NAMES = [p.name for p in BUILTIN]
 CATALOGS = [REPO / "papers.yaml"]
+#: The plugins that are a lineage's family bench (``Lineage(bench=...)``), not a paper of the list.
+FAMILY_BENCHES = {
+    family.lineage.bench for family in declared(plugins.discovery(include_user=False).hooks).lineages.values()
+} - {None}
 
 
 def test_every_builtin_plugin_loads() -> None:
@@ -49,6 +54,9 @@ def test_declarations_import_no_torch() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_the_declaration_agrees_with_the_reading_list(name: str, path: Path) -> None:
     info = plugins.load_plugin(name).info
+    if name in FAMILY_BENCHES:  # a family's bench runs its members' papers together: it is no paper itself
+        assert info.arxiv is None and links.load(path, cache=False).find_arxiv(name) is None
+        return
     paper = links.load(path, cache=False).get(info.paper_id)
     if info.arxiv is not None and info.arxiv in paper.related:
         # An item that bundles papers (the seed's first: AdamW with Adam and Schedule-Free) lists the others
