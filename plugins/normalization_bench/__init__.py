@@ -56,14 +56,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.036 ± 0.07072 [0.9352, 1.177]
       torch 2.13.0, seeds 0-9: 1.037 ± 0.08256 [0.9358, 1.177]
     measured: batchnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 2.908 ± 0.4051 [2.077, 3.755]
-      torch 2.13.0, seeds 0-9: 2.166 ± 0.3583 [1.798, 2.934]
+      torch 2.14.1, seeds 0-19: 3.090 ± 0.8730 [2.374, 5.156]
+      torch 2.13.0, seeds 0-9: 3.482 ± 0.5605 [2.505, 4.264]
     measured: batchnorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 1.006 ± 0.1354 [0.8141, 1.331]
       torch 2.13.0, seeds 0-9: 1.012 ± 0.1599 [0.8383, 1.331]
     measured: batchnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 3.991 ± 0.8931 [2.908, 5.907]
-      torch 2.13.0, seeds 0-9: 3.383 ± 0.6015 [2.694, 4.491]
+      torch 2.14.1, seeds 0-19: 4.792 ± 1.853 [3.520, 9.781]
+      torch 2.13.0, seeds 0-9: 4.777 ± 1.118 [3.547, 6.772]
     measured: batchnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2223 on every seed
       torch 2.13.0, seeds 0-9: 2223 on every seed
@@ -71,8 +71,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.9255 ± 0.1529 [0.6993, 1.390]
       torch 2.13.0, seeds 0-9: 0.8493 ± 0.1153 [0.6993, 1.085]
     measured: weightnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 2.672 ± 0.2635 [2.169, 3.276]
-      torch 2.13.0, seeds 0-9: 2.046 ± 0.4507 [1.680, 2.939]
+      torch 2.14.1, seeds 0-19: 2.949 ± 0.8824 [2.247, 5.155]
+      torch 2.13.0, seeds 0-9: 3.219 ± 0.4253 [2.527, 3.781]
     measured: weightnorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
@@ -80,8 +80,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.216 ± 0.1015 [1.035, 1.374]
       torch 2.13.0, seeds 0-9: 1.219 ± 0.09213 [1.035, 1.358]
     measured: weightnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 3.659 ± 0.9135 [2.582, 6.117]
-      torch 2.13.0, seeds 0-9: 2.869 ± 0.5929 [2.441, 4.361]
+      torch 2.14.1, seeds 0-19: 4.245 ± 1.713 [2.155, 7.572]
+      torch 2.13.0, seeds 0-9: 4.928 ± 1.248 [3.303, 7.294]
     measured: weightnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2002 on every seed
       torch 2.13.0, seeds 0-9: 2002 on every seed
@@ -89,8 +89,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.7841 ± 0.08257 [0.6494, 1.003]
       torch 2.13.0, seeds 0-9: 0.7526 ± 0.06200 [0.6494, 0.8586]
     measured: instancenorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.209 ± 0.3261 [2.476, 3.946]
-      torch 2.13.0, seeds 0-9: 2.377 ± 0.4769 [1.939, 3.360]
+      torch 2.14.1, seeds 0-19: 3.392 ± 0.9295 [2.561, 5.664]
+      torch 2.13.0, seeds 0-9: 3.892 ± 0.3019 [3.380, 4.443]
     measured: instancenorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
@@ -98,8 +98,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.372 ± 0.01200 [1.355, 1.396]
       torch 2.13.0, seeds 0-9: 1.378 ± 0.008870 [1.367, 1.394]
     measured: instancenorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.671 ± 1.083 [3.335, 7.073]
-      torch 2.13.0, seeds 0-9: 3.378 ± 0.5502 [2.782, 4.164]
+      torch 2.14.1, seeds 0-19: 4.874 ± 1.312 [3.768, 8.062]
+      torch 2.13.0, seeds 0-9: 5.777 ± 1.407 [4.430, 8.671]
     measured: instancenorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2238 on every seed
       torch 2.13.0, seeds 0-9: 2238 on every seed
@@ -107,8 +107,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.5151 ± 0.08486 [0.3959, 0.6771]
       torch 2.13.0, seeds 0-9: 0.4752 ± 0.07004 [0.3959, 0.5704]
     measured: groupnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 2.836 ± 0.3291 [2.294, 3.528]
-      torch 2.13.0, seeds 0-9: 2.028 ± 0.4860 [1.641, 3.021]
+      torch 2.14.1, seeds 0-19: 3.109 ± 0.8326 [2.493, 5.055]
+      torch 2.13.0, seeds 0-9: 3.317 ± 0.6420 [2.396, 4.309]
     measured: groupnorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
@@ -116,8 +116,8 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.002 ± 0.2175 [0.7031, 1.339]
       torch 2.13.0, seeds 0-9: 1.025 ± 0.1914 [0.7894, 1.339]
     measured: groupnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.027 ± 0.8867 [2.890, 6.274]
-      torch 2.13.0, seeds 0-9: 2.944 ± 0.4566 [2.377, 3.957]
+      torch 2.14.1, seeds 0-19: 4.166 ± 1.032 [3.332, 7.570]
+      torch 2.13.0, seeds 0-9: 5.031 ± 1.396 [3.474, 7.030]
     measured: groupnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2226 on every seed
       torch 2.13.0, seeds 0-9: 2226 on every seed
@@ -125,14 +125,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1284 ± 0.03075 [0.07997, 0.1835]
       torch 2.13.0, seeds 0-9: 0.1168 ± 0.02701 [0.07997, 0.1602]
     measured: layernorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.871 ± 0.6699 [2.824, 5.396]
-      torch 2.13.0, seeds 0-9: 2.806 ± 0.5370 [2.297, 3.974]
+      torch 2.14.1, seeds 0-19: 4.592 ± 1.448 [3.383, 7.903]
+      torch 2.13.0, seeds 0-9: 5.478 ± 0.4607 [4.849, 6.381]
     measured: layernorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1818 ± 0.02904 [0.1482, 0.2610]
       torch 2.13.0, seeds 0-9: 0.1780 ± 0.03364 [0.1491, 0.2610]
     measured: layernorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 7.258 ± 1.947 [5.302, 11.90]
-      torch 2.13.0, seeds 0-9: 5.608 ± 1.379 [4.332, 8.355]
+      torch 2.14.1, seeds 0-19: 8.321 ± 3.006 [6.310, 16.40]
+      torch 2.13.0, seeds 0-9: 9.884 ± 3.140 [5.860, 15.10]
     measured: layernorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2242 on every seed
       torch 2.13.0, seeds 0-9: 2242 on every seed
@@ -140,14 +140,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1274 ± 0.03008 [0.07319, 0.1828]
       torch 2.13.0, seeds 0-9: 0.1176 ± 0.02569 [0.08176, 0.1600]
     measured: rmsnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.176 ± 0.6334 [3.195, 5.506]
-      torch 2.13.0, seeds 0-9: 3.024 ± 0.5162 [2.433, 4.038]
+      torch 2.14.1, seeds 0-19: 4.988 ± 1.657 [3.655, 9.240]
+      torch 2.13.0, seeds 0-9: 5.842 ± 0.6426 [5.022, 7.011]
     measured: rmsnorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1774 ± 0.03119 [0.1404, 0.2680]
       torch 2.13.0, seeds 0-9: 0.1757 ± 0.03542 [0.1404, 0.2680]
     measured: rmsnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 7.323 ± 1.295 [5.596, 10.31]
-      torch 2.13.0, seeds 0-9: 5.378 ± 0.6300 [4.669, 6.717]
+      torch 2.14.1, seeds 0-19: 9.022 ± 3.276 [6.347, 16.30]
+      torch 2.13.0, seeds 0-9: 10.82 ± 2.871 [7.903, 17.41]
     measured: rmsnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2552 on every seed
       torch 2.13.0, seeds 0-9: 2552 on every seed
@@ -155,14 +155,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1322 ± 0.02695 [0.08647, 0.1829]
       torch 2.13.0, seeds 0-9: 0.1211 ± 0.01797 [0.09352, 0.1560]
     measured: deepnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.776 ± 0.5399 [2.992, 5.203]
-      torch 2.13.0, seeds 0-9: 2.722 ± 0.5208 [2.292, 3.737]
+      torch 2.14.1, seeds 0-19: 4.385 ± 1.320 [2.792, 7.354]
+      torch 2.13.0, seeds 0-9: 5.488 ± 0.5201 [4.765, 6.703]
     measured: deepnorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1832 ± 0.03115 [0.1282, 0.2527]
       torch 2.13.0, seeds 0-9: 0.1681 ± 0.02537 [0.1282, 0.2155]
     measured: deepnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 6.820 ± 1.779 [4.835, 11.51]
-      torch 2.13.0, seeds 0-9: 5.333 ± 1.969 [3.926, 10.84]
+      torch 2.14.1, seeds 0-19: 7.535 ± 2.223 [5.981, 15.38]
+      torch 2.13.0, seeds 0-9: 11.50 ± 3.801 [6.158, 15.79]
     measured: deepnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2174 on every seed
       torch 2.13.0, seeds 0-9: 2174 on every seed
@@ -170,14 +170,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.09188 ± 0.01934 [0.06168, 0.1323]
       torch 2.13.0, seeds 0-9: 0.08675 ± 0.01551 [0.06168, 0.1108]
     measured: dyt: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.178 ± 0.5430 [2.822, 5.220]
-      torch 2.13.0, seeds 0-9: 3.069 ± 0.8298 [2.384, 4.951]
+      torch 2.14.1, seeds 0-19: 4.605 ± 0.9072 [3.651, 6.585]
+      torch 2.13.0, seeds 0-9: 5.862 ± 0.7877 [4.886, 7.575]
     measured: dyt: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1481 ± 0.02625 [0.1090, 0.2178]
       torch 2.13.0, seeds 0-9: 0.1348 ± 0.01755 [0.1090, 0.1661]
     measured: dyt: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 7.687 ± 2.225 [5.264, 12.88]
-      torch 2.13.0, seeds 0-9: 6.385 ± 2.924 [4.781, 12.32]
+      torch 2.14.1, seeds 0-19: 7.680 ± 2.010 [6.366, 15.64]
+      torch 2.13.0, seeds 0-9: 10.74 ± 4.359 [6.569, 19.07]
     measured: dyt: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2542 on every seed
       torch 2.13.0, seeds 0-9: 2542 on every seed

@@ -231,10 +231,17 @@ def train(ctx: RunContext) -> None:
         *(TOKEN_LAYERS if cfg.networks != "convnet" else ()),
     ]
     for done, layer in enumerate(layers):
-        fit = _train_conv if layer in CONV_LAYERS else _train_lm
         for batch in batches:
             grid = rates.rates(ctx, GRID, QUICK_RATE.get((layer, batch), 1e-2))
-            tried = {lr: [fit(ctx, cfg, layer, batch, lr, i) for i in inits] for lr in grid}
+            tried = {
+                lr: [
+                    _train_conv(ctx, cfg, layer, batch, lr, i)
+                    if layer in CONV_LAYERS
+                    else _train_lm(ctx, cfg, layer, batch, lr, i)
+                    for i in inits
+                ]
+                for lr in grid
+            }
             validation = {lr: statistics.mean(r[0] for r in runs) for lr, runs in tried.items()}
             best = min(grid, key=lambda lr: (validation[lr] != validation[lr], validation[lr]))
             runs = tried[best]

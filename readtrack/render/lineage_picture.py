@@ -135,14 +135,18 @@ def figure(lineage: LineageView) -> Figure:
 
 
 def _bench_panel(ax: Axes, lineage: LineageView, rows: list[Row], quantity: str, panel: int) -> None:
-    """The family bench's ``quantity`` for each member that has it, at the member's date, joined in time."""
+    """The family bench's ``quantity`` for each member that has it, a point at the member's date. Points, not
+    a line: a bench may train its members on more than one network (the normalization bench's convnet and
+    transformer), whose numbers a line through time would join as if they were one series."""
     dated = {row.member.key: when(row) for row in rows}
     points = [(dated[b.member.key], b.values[quantity], b.member.key) for b in lineage.bench
               if quantity in b.values and b.member.key in dated]  # fmt: skip
     points.sort()
-    ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color="#34558b", gid=f"bench-{panel}")
-    for x, y, key in points:
-        ax.annotate(key, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6.5)
+    ax.plot([p[0] for p in points], [p[1] for p in points], "o", color="#34558b", gid=f"bench-{panel}")
+    for index, (x, y, key) in enumerate(points):  # keys above and below in turn: neighbours in time apart
+        ax.annotate(
+            key, (x, y), textcoords="offset points", xytext=(4, 4 if index % 2 == 0 else -11), fontsize=6.5
+        )
     first = lineage.bench[0]
     ax.set_title(
         f"the family bench ({lineage.lineage.bench}, {first.setting}): {quantity}", loc="left", fontsize=8
