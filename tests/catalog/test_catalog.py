@@ -22,7 +22,7 @@ LINEAGE_TSV = SEED_TSV.with_name("normalization-lineage.tsv")
 def test_seed_list_is_complete_and_matches_the_reference(catalog_file: Path) -> None:
     cat = links.load(catalog_file)
     papers = list(cat.papers())
-    assert len(papers) == 63 + 6  # the seed's 63 items, and the 6 layers its Normalization TODO asks for
+    assert len(papers) == 63 + 7  # the seed's 63 items, the 6 layers its Normalization TODO asks for, Pre-LN
     assert len(cat.sections) == 11
     assert [s.name for s in cat.sections][:3] == [
         "Optimization algorithm",
@@ -207,7 +207,8 @@ def test_filter_by_section_status_tag_and_search(catalog_file: Path) -> None:
         "rethinking-generalization",
     }
     assert [p.id for p in cat.filter(tag="normalization")] == [
-        *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm", "rmsnorm", "deepnorm", "dyt")
+        *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm"),
+        *("rmsnorm", "pre-ln", "deepnorm", "dyt"),
     ]
     assert [p.id for p in cat.filter(search="memory efficient attention")] == ["flashattention"]
     with pytest.raises(UsageError):

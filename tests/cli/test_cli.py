@@ -16,7 +16,7 @@ def test_list_shows_sections_glyphs_and_titles(catalog_file: Path) -> None:
     result = run_cli("list", "--section", "Normalization and Regularization")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "Normalization and Regularization  0/8" in lines[1]
+    assert "Normalization and Regularization  0/9" in lines[1]
     assert (
         lines[2].startswith("☐  batchnorm") and "Batch Normalization" in lines[2] and "1502.03167" in lines[2]
     )
@@ -27,7 +27,7 @@ def test_list_shows_sections_glyphs_and_titles(catalog_file: Path) -> None:
 def test_list_json_has_every_paper_flattened(catalog_file: Path) -> None:
     result = run_cli("list", "--json")
     papers = json.loads(result.stdout)
-    assert len(papers) == 69
+    assert len(papers) == 70
     keys = {"id", "title", "section", "status", "arxiv", "url", "year", "tags", "plugins"}
     assert all(keys <= set(p) for p in papers)
     deepdream = next(p for p in papers if p["id"] == "deepdream")
@@ -89,7 +89,7 @@ def test_note_without_text_opens_the_editor(catalog_file: Path, tmp_path: Path) 
 def test_stats(catalog_file: Path) -> None:
     result = run_cli("stats")
     assert result.returncode == 0
-    assert "Optimization algorithm" in result.stdout and "4/69" in result.stdout
+    assert "Optimization algorithm" in result.stdout and "4/70" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_catalog_option_and_default_locations(tmp_path: Path, catalog_file: Path
         capture_output=True,
         text=True,
     )
-    assert len(json.loads(result.stdout)) == 69
+    assert len(json.loads(result.stdout)) == 70
     assert (home / "papers.yaml").exists()
 
 

@@ -113,7 +113,7 @@ def test_exported_markdown_imports_into_a_new_list_as_the_same_list(tmp_path: Pa
     exported.write_text(ok("export", "--format", "md"), encoding="utf-8")
     fresh = tmp_path / "fresh.yaml"
     out = ok("--catalog", str(fresh), "import", str(exported))
-    assert out.startswith("added 69 papers to fresh.yaml")
+    assert out.startswith("added 70 papers to fresh.yaml")
 
     def outline(listing: str) -> list[tuple]:
         return [
@@ -127,9 +127,9 @@ def test_exported_markdown_imports_into_a_new_list_as_the_same_list(tmp_path: Pa
 def test_export_bibtex_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "refs.bib"
     out = ok("export", "-f", "bibtex", "-o", str(target))
-    assert out.strip() == f"exported 69 papers as bibtex to {target}"
+    assert out.strip() == f"exported 70 papers as bibtex to {target}"
     text = target.read_text(encoding="utf-8")
-    assert text.count("@misc{") == 69
+    assert text.count("@misc{") == 70
     assert "@misc{transformer,\n  title = {Attention {Is} {All} {You} {Need}}," in text
     assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]  # no temp file left behind
 
@@ -160,7 +160,7 @@ def test_export_bibtex_uses_synced_metadata() -> None:
 def test_export_json_is_what_list_json_prints() -> None:
     exported = ok("export", "--format", "json")
     assert exported == ok("list", "--json")
-    assert len(json.loads(exported)) == 69
+    assert len(json.loads(exported)) == 70
 
 
 def test_export_md_to_stdout_and_file_agree(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_init_makes_the_sample_you_have_been_editing_your_own(fresh_home: Path) 
     code, out, err = cli("init")
     assert code == 0, err
     assert out == (
-        f"made {fresh_home / 'papers.yaml'} your own list: 70 papers (3 you marked, noted or added), "
+        f"made {fresh_home / 'papers.yaml'} your own list: 71 papers (3 you marked, noted or added), "
         "no longer the sample\n"
     )
     assert (fresh_home / "papers.yaml").read_text() == before[len(SAMPLE_HEADER) :]  # only the header went

@@ -38,7 +38,8 @@ CHAINS = {
     "attention": ["transformer", "gqa", "sliding-window-attention"],
     "tokenization": ["byt5:bpe", "byt5", "integer-tokenization", "megabyte"],
     "normalization": [
-        *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm", "rmsnorm", "deepnorm", "dyt")
+        *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm"),
+        *("rmsnorm", "pre-ln", "deepnorm", "dyt"),
     ],
 }
 

@@ -17,7 +17,8 @@ from readtrack.testing import check_catches, failures, run_stage
 def test_every_member_of_the_normalization_lineage_has_a_layer_on_the_bench() -> None:
     family = declared(discovery.discovery(include_user=False).hooks).lineages["normalization"]
     assert family.lineage.bench == "normalization-bench"
-    assert {m.key for m in family.members} == {*model.CONV_LAYERS, *model.TOKEN_LAYERS}
+    # Pre-LN is a position, not a layer: the bench's LayerNorm, RMSNorm and DyT sit where Pre-LN put them
+    assert {m.key for m in family.members} == {*model.CONV_LAYERS, *model.TOKEN_LAYERS, "pre-ln"}
 
 
 @pytest.mark.parametrize("layer", [*model.CONV_LAYERS, "none"])

@@ -65,7 +65,8 @@ PLUGINS = sorted(p.name for p in discovery.discover(include_user=False) if p.sou
 #: then ``cuda_results.py collect``), a sentence of their pages may name only a number of their own
 #: calibration record (``plugins/<name>/calibration.json``, made by a named command), never a bench row.
 NOT_ON_A_GPU_YET = frozenset(
-    {"batchnorm", "weightnorm", "instancenorm", "groupnorm", "deepnorm", "dyt", "normalization-bench"}
+    {"batchnorm", "weightnorm", "instancenorm", "groupnorm", "pre-ln", "deepnorm", "dyt"}
+    | {"normalization-bench"}
 )
 
 #: Sentences about the *paper's* speed or memory results, which no bench here reproduces: (plugin, a

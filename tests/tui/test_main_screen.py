@@ -47,7 +47,7 @@ def test_opens_on_first_section_with_progress(catalog_file: Path) -> None:
     assert "Optimization algorithm 1/2" in text  # the table's title: section and its progress
     assert "Decoupled Weight Decay" in text
     assert "Vision" in text and "0/16" in text  # another section with its progress in the list
-    assert "/69 read" in text  # overall progress in the header
+    assert "/70 read" in text  # overall progress in the header
 
 
 def test_space_marks_read_with_todays_date_and_changes_only_those_lines(catalog_file: Path) -> None:
