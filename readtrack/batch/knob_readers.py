@@ -26,6 +26,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from readtrack.base import pyast
 from readtrack.plugins.declaration import STAGES
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef
@@ -67,7 +68,7 @@ def knob_readers(source: str) -> KnobReaders:
     """The knobs each stage of the experiments module ``source`` may read (the module's docstring says
     how they are told)."""
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return EVERY_STAGE
     bound = {name: node for node in tree.body for name in _bound_names(node)}

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from readtrack.base import pyast
 from readtrack.base.words import seeds_label
 from readtrack.history.fingerprint import (  # the code's hash, named here too for its callers
     FORMER_HOMES as FORMER_HOMES,
@@ -386,7 +387,7 @@ def page_block(name: str, calibrations: Sequence[Calibration], width: int = 108)
 
 def docstring_span(source: str) -> tuple[int, int]:
     """The 0-based lines of a module docstring's text: its first line and the line of its closing quotes."""
-    node = ast.parse(source).body[0]
+    node = pyast.parse(source).body[0]
     if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
         raise ValueError("no module docstring")
     assert node.end_lineno is not None

@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from readtrack.base import pyast
 from readtrack.plugins.pages import (
     NOT_CODE,  # a plugin's files that are not its code: the page, the wrong solutions
 )
@@ -80,7 +81,7 @@ def fingerprint(folder: Path) -> str:
         seen.add(path)
         source = path.read_bytes()
         read.append((path, hashlib.sha256(source).digest()))
-        tree = ast.parse(source.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text
+        tree = pyast.parse(source.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text
         files += sorted(_kit_modules(tree) - seen)
         _as_former_imports(tree)
         _without_knob_words(tree)

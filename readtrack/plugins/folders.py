@@ -16,6 +16,8 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from readtrack.base import pyast
+
 if TYPE_CHECKING:
     from importlib import metadata
 
@@ -142,7 +144,7 @@ def declared_names(folder: Path) -> list[str]:
     """
     default = folder.name.replace("_", "-")
     try:
-        tree = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
+        tree = pyast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return [default]
     names: list[str] = []

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from readtrack.base import pyast
 from readtrack.base.errors import PluginError, UsageError, located, one_line
 
 #: The types a knob may have; ``--set`` parses its text as one of them.
@@ -251,7 +252,7 @@ def _line(path: str, cls: str, field: str | None = None) -> int:
     import ast
 
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+        tree = pyast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return 1
     for node in tree.body:

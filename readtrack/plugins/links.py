@@ -252,8 +252,10 @@ def _declaration(init: Path) -> Declared | None:
     first author its docstring names; None when it cannot be read from the text."""
     import ast
 
+    from readtrack.base import pyast
+
     try:
-        tree = ast.parse(init.read_bytes(), str(init))
+        tree = pyast.parse(init.read_bytes(), str(init))
     except (OSError, SyntaxError, ValueError):
         return None
     for node in tree.body:

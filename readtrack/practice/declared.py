@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from readtrack.base import pyast
 from readtrack.base.errors import UsageError
 from readtrack.plugins.declaration import Exercise
 
@@ -132,7 +133,7 @@ def _read(init: Path) -> PracticePlugin | None:
     if "Exercise(" not in text:
         return None
     try:
-        tree = ast.parse(text, str(init))
+        tree = pyast.parse(text, str(init))
     except SyntaxError:
         return None
     for node in ast.walk(tree):

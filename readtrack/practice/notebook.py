@@ -10,7 +10,6 @@ Written as nbformat 4 JSON with the standard library: the format is a small, sta
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
@@ -18,6 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from readtrack.base import pyast
 from readtrack.base.atomic import atomic_write
 from readtrack.base.words import plural
 from readtrack.practice.workspace import Workspace, find_function, stub_source
@@ -54,7 +54,7 @@ def notebook(workspace: Workspace) -> dict[str, Any]:
         )
     )
     stubbed = stub_source(plugin)
-    tree = ast.parse(stubbed)
+    tree = pyast.parse(stubbed)
     lines = stubbed.splitlines()
     for exercise in plugin.exercises:
         node = find_function(tree, exercise.target)

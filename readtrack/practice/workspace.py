@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from readtrack.base import pyast
 from readtrack.base.atomic import atomic_write
 from readtrack.base.errors import UsageError
 from readtrack.plugins.declaration import Exercise
@@ -75,7 +76,7 @@ def stubbed(
     source: str, plugin_name: str, exercises: tuple[Exercise, ...], filename: str = "model.py"
 ) -> str:
     lines = source.splitlines(keepends=True)
-    tree = ast.parse(source, filename)
+    tree = pyast.parse(source, filename)
     foreign = [e for e in exercises if e.module]
     # Bottom-up, so that earlier line numbers stay valid while later bodies are replaced.
     found = [(find_function(tree, e.target, filename), e) for e in exercises if not e.module]
@@ -103,7 +104,7 @@ def _foreign_stub(plugin_name: str, exercise: Exercise, model: ast.Module) -> st
     if spec is None or spec.origin is None or exercise.target.count("."):
         raise UsageError(f"exercise {exercise.target}: no function of that name in module {exercise.module}")
     source = Path(spec.origin).read_text(encoding="utf-8")
-    tree = ast.parse(source, spec.origin)
+    tree = pyast.parse(source, spec.origin)
     node = find_function(tree, exercise.target, spec.origin)
     start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     text = "".join(source.splitlines(keepends=True)[start - 1 : node.end_lineno])

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from readtrack.base import pyast
 from readtrack.base.store import opened
 from readtrack.catalog.reader import content_key
 
@@ -483,7 +484,7 @@ def _plugin_docs(folder: Path, names: list[str]) -> tuple[list[_Doc], str | None
 def _docstring(source: str) -> tuple[int, str] | None:
     """(the line its text starts on, the text) of a module's docstring, lines kept as written."""
     try:
-        module = ast.parse(source)
+        module = pyast.parse(source)
     except SyntaxError:
         return None
     first = module.body[0] if module.body else None

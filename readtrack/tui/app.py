@@ -299,10 +299,14 @@ class MainScreen(ListEditsScreen, FeedKey, LineageKey):
         """Read and build the pane's content off the UI thread (long notes are cut there, see detail_view)."""
         from readtrack.tui.widgets.detail_view import detail_renderable, paper_and_runs
 
-        details, runs, runs_error = paper_and_runs(paper)
-        shown = detail_renderable(details, runs, runs_error)
+        shown = detail_renderable(*paper_and_runs(paper))
+
+        def show() -> None:  # the pane looked up on the UI thread: a reload may have rebuilt it meanwhile
+            for pane in self.query("#detail-body").results(Static):
+                pane.update(shown)
+
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one("#detail-body", Static).update, shown)
+            self.app.call_from_thread(show)
 
     @on(OptionList.OptionHighlighted, "#sections")
     def _section_highlighted(self, event: OptionList.OptionHighlighted) -> None:

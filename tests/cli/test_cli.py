@@ -175,8 +175,8 @@ def _modules(names: str) -> set[str]:
 
 # any command: the entry point, the app and its error mapping
 START = {"readtrack"} | _modules(
-    "base base.errors base.paths base.safe_text base.system_errors base.version base.words catalog "
-    "catalog.arxivid catalog.model cli cli.app cli.exits cli.launch cli.registry cli.replay render"
+    "base base.errors base.paths base.pyast base.safe_text base.system_errors base.version base.words "
+    "catalog catalog.arxivid catalog.model cli cli.app cli.exits cli.launch cli.registry cli.replay render"
 )
 # a command that only reads, kept for a replay (`readtrack.cli.replay`): its inputs' stamps and the entry
 KEPT = _modules("base.atomic base.digest base.quickcache plugins.folders")
