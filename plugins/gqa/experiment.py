@@ -235,8 +235,12 @@ def train(ctx: RunContext) -> None:
     )
     if ctx.quick:
         return
-    ctx.measured(
-        "MQA held-out loss − multi-head's (nats)", losses[1] - mha, f"the KV cache is {HEADS}× smaller"
+    ctx.target(
+        "MQA held-out loss − multi-head's (nats)",
+        losses[1] - mha,
+        0.05,
+        higher_is_better=False,
+        detail=f"one KV head for {HEADS} query heads: the KV cache is {HEADS}× smaller",
     )
     if g_test == HEADS:
         ctx.log(f"groups={HEADS}: nothing to mean-pool, no uptraining")

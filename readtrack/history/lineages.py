@@ -269,8 +269,12 @@ def view(
             if source is not None:
                 if source not in cache:
                     cache[source] = list(records(source))
-                number = find_number(member.number, cache[source])
-                note = _newest_without(member.number, cache[source])
+                # a full run's number: a quick run never gives it, so only the full runs can come up short
+                mine = [r for r in cache[source] if not r.info.quick] if member.full_run else cache[source]
+                number = find_number(member.number, mine)
+                note = _newest_without(member.number, mine)
+                if member.full_run and not mine:
+                    note = f"a full run's number: readtrack run {member.plugin}"
         rows.append(Row(member, title, arxiv, year, month, paper, improves, number, note))
     bench = family.lineage.bench
     table = (

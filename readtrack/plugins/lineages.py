@@ -68,7 +68,8 @@ class Member:
     ``what``: what it improved, in words ("remembers across long lags"). ``number``: the name of the
     target (or the claim reported unasserted) that measures it, in the newest record of ``plugin``
     (``source="plugin"``) or of the lineage's bench (``source="bench"``); empty when nothing measures it
-    yet."""
+    yet. ``full_run``: that number is given by the plugin's full run only (``readtrack run PLUGIN``), not
+    by its quick one (GQA's multi-query arm, trained only at full size)."""
 
     lineage: str
     plugin: str
@@ -81,6 +82,7 @@ class Member:
     what: str = ""
     number: str = ""
     source: str = "plugin"
+    full_run: bool = False
 
     def __post_init__(self) -> None:
         if self.arm is not None and not _SLUG.match(self.arm):

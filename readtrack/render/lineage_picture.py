@@ -14,6 +14,7 @@ did not, or have not run, and the date the numbers were read. Elements carry SVG
 from __future__ import annotations
 
 import datetime
+import math
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -139,17 +140,23 @@ def _bench_panel(ax: Axes, lineage: LineageView, rows: list[Row], quantity: str,
     a line: a bench may train its members on more than one network (the normalization bench's convnet and
     transformer), whose numbers a line through time would join as if they were one series."""
     dated = {row.member.key: when(row) for row in rows}
-    points = [(dated[b.member.key], b.values[quantity], b.member.key) for b in lineage.bench
-              if quantity in b.values and b.member.key in dated]  # fmt: skip
-    points.sort()
+    found = [(dated[b.member.key], b.values[quantity], b.member.key) for b in lineage.bench
+             if quantity in b.values and b.member.key in dated]  # fmt: skip
+    points = sorted(p for p in found if math.isfinite(p[1]))
+    # no value (a loss never reached in the budget, a run that diverged: a record keeps either as null) has
+    # no place on the axis: named
+    off = [key for _, value, key in found if not math.isfinite(value)]
     ax.plot([p[0] for p in points], [p[1] for p in points], "o", color="#34558b", gid=f"bench-{panel}")
     for index, (x, y, key) in enumerate(points):  # keys above and below in turn: neighbours in time apart
         ax.annotate(
             key, (x, y), textcoords="offset points", xytext=(4, 4 if index % 2 == 0 else -11), fontsize=6.5
         )
     first = lineage.bench[0]
+    off_axis = f" (off the axis: {', '.join(off)})" if off else ""
     ax.set_title(
-        f"the family bench ({lineage.lineage.bench}, {first.setting}): {quantity}", loc="left", fontsize=8
+        f"the family bench ({lineage.lineage.bench}, {first.setting}): {quantity}{off_axis}",
+        loc="left",
+        fontsize=8,
     )
     ax.set_ylabel(quantity if len(quantity) <= 28 else quantity[:27] + "…", fontsize=7)
     ax.set_xlabel("the paper's date (year)", fontsize=7)

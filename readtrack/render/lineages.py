@@ -8,6 +8,7 @@ terminal's width under the block's indent; nothing is cut.
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 from readtrack.history.lineages import NOT_RUN, LineageView, Row, Summary
@@ -41,11 +42,12 @@ def chain(lineage: LineageView, width: int) -> list[str]:
         lines += ["", f"The family bench ({lineage.lineage.bench}, {first.setting}, run {first.run_id[:8]}):"]
         quantities = list(dict.fromkeys(q for row in lineage.bench for q in row.values))
         for quantity in quantities:
-            said = [
-                f"{row.member.key} {row.values[quantity]:.4g}"
+            said = [  # no value (a loss never reached, a run that diverged: stored as null): a dash
+                f"{row.member.key} {row.values[quantity]:.4g}" if math.isfinite(row.values[quantity])
+                else f"{row.member.key} —"
                 for row in lineage.bench
                 if quantity in row.values
-            ]
+            ]  # fmt: skip
             lines += _wrapped(f"{quantity}: {' · '.join(said)}", width, "  ", "    ")
     elif lineage.lineage.bench:
         lines += ["", f"The family bench ({lineage.lineage.bench}): not run"]
@@ -67,11 +69,9 @@ def _member(row: Row, width: int) -> list[str]:
     if verdict is None:
         return lines
     if verdict == NOT_RUN or row.number is None:
-        how = (
-            f"readtrack run {row.member.plugin} --quick"
-            if row.member.source == "plugin"
-            else "the family bench"
-        )
+        how = "the family bench"
+        if row.member.source == "plugin":
+            how = f"readtrack run {row.member.plugin}" + ("" if row.member.full_run else " --quick")
         text = f"{row.member.number}: not run ({how})"
         if row.note:
             text = f"{row.member.number}: not run: {row.note}"

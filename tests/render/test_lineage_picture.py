@@ -3,6 +3,7 @@ built-in recurrent family, drawn, saved as SVG and PNG as the CLI saves them, an
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from readtrack.catalog.reader import load
 from readtrack.history import lineages as view
 from readtrack.plugins import discovery
 from readtrack.plugins.lineages import declared
-from readtrack.plugins.records import RunRecord, StageResult, Target
-from readtrack.render import lineage_picture, pictures
+from readtrack.plugins.records import Measured, RunRecord, StageResult, Target
+from readtrack.render import lineage_picture, lineages, pictures
 
 SEED_LIST = Path(__file__).resolve().parents[2] / "papers.yaml"
 GRU = "GRU: test MSE on the adding problem"
@@ -98,3 +99,38 @@ def test_the_cli_saves_each_file_it_is_given_and_refuses_a_wrong_suffix_before_a
     alone = run_cli("lineage", "--plot", str(tmp_path / "b.svg"))
     assert alone.returncode == 2 and "--plot takes one lineage" in alone.stderr
     assert not (tmp_path / "b.svg").exists()
+
+
+def test_a_bench_value_off_the_axis_is_named_not_dropped(tmp_path: Path) -> None:
+    """A member that never reached the bench's loss in its budget (inf), or diverged (NaN), has no place on
+    the panel's axis: the panel's title names it, the others are points."""
+    found = discovery.discovery(include_user=False)
+    plugins = {p.name: p.info for p in found.plugins if isinstance(p, discovery.LoadedPlugin)}
+    steps = "steps to 1.2 nats above the chain's entropy rate"
+    bench = make_record("optimizers-bench", run_id="bench-1")
+    bench.stages = [
+        StageResult(
+            "train",
+            "passed",
+            1.0,
+            measured=[
+                Measured(f"optimizers-bench:sgd-momentum: {steps}", math.inf),
+                Measured(f"adamw:adam: {steps}", 120.0),
+                Measured(f"adamw: {steps}", 110.0),
+                Measured(f"schedule-free: {steps}", math.nan),
+            ],
+        )
+    ]
+    family = declared(found.hooks).lineages["optimizers"]
+    records = {"optimizers-bench": [bench]}
+    lineage = view.view(family, plugins, load(SEED_LIST), lambda p: records.get(p, []))
+    fig = lineage_picture.figure(lineage)
+    pictures.save(fig, tmp_path / "optimizers.svg")
+    (panel,) = [ax for ax in fig.axes if steps in ax.get_title(loc="left")]
+    title = " ".join(panel.get_title(loc="left").split())
+    assert "(off the axis: optimizers-bench:sgd-momentum, schedule-free)" in title
+    (points,) = [line for line in panel.get_lines() if (line.get_gid() or "").startswith("bench-")]
+    ys = [float(y) for y in points.get_ydata()]  # type: ignore[union-attr, arg-type]
+    assert sorted(ys) == [110.0, 120.0]
+    text = " ".join(" ".join(lineages.chain(lineage, 200)).split())  # as `readtrack lineage` prints it
+    assert f"{steps}: optimizers-bench:sgd-momentum — · adamw:adam 120 · adamw 110 · schedule-free —" in text
