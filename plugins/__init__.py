@@ -12,10 +12,12 @@ from readtrack.api import Lineage, lineage_members
 readtrack_lineages = lineage_members(
     Lineage(
         "optimizers",
-        "Optimizers: from Adam to Schedule-Free, L-BFGS beside them",
-        "What each optimizer fixed in the one before: a decay that Adam's normalisation undid, a schedule "
-        "that needed the run's length in advance; and where a second-order method wins outright.",
+        "Optimizers: from SGD with momentum to Schedule-Free, L-BFGS beside them",
+        "What each optimizer fixed in the one before: one rate for weights whose gradients differ in "
+        "scale, a decay that Adam's normalisation undid, a schedule that needed the run's length in "
+        "advance; and where a second-order method wins outright.",
         section="Optimization algorithm",
+        bench="optimizers-bench",
     ),
     Lineage(
         "recurrent",
@@ -38,7 +40,7 @@ readtrack_lineages = lineage_members(
     ),
     Lineage(
         "attention",
-        "Attention: multi-head, grouped-query; sliding window",
+        "Attention: multi-head, multi-query, grouped-query; sliding window",
         "What the key-value heads cost and what sharing them loses; how far a layer of local attention sees.",
         section="Development of language models",
     ),

@@ -24,7 +24,7 @@ SEED_LIST = Path(__file__).resolve().parents[2] / "papers.yaml"
 
 #: The families issue 92 names, each in the order of its papers' dates.
 CHAINS = {
-    "optimizers": ["lbfgs", "adamw:adam", "adamw", "schedule-free"],
+    "optimizers": ["lbfgs", "optimizers-bench:sgd-momentum", "adamw:adam", "adamw", "schedule-free"],
     "recurrent": ["rnn", "lstm", "gru", "mamba:s4", "mamba"],
     "cnn": [
         "cnn-architectures:lenet",
@@ -35,7 +35,7 @@ CHAINS = {
         "resnet",
     ],
     "detection": ["r-cnn", "r-cnn:fast", "r-cnn:faster"],
-    "attention": ["transformer", "gqa", "sliding-window-attention"],
+    "attention": ["transformer", "gqa:mqa", "gqa", "sliding-window-attention"],
     "tokenization": ["byt5:bpe", "byt5", "integer-tokenization", "megabyte"],
     "normalization": [
         *("batchnorm", "weightnorm", "layernorm", "instancenorm", "groupnorm"),
@@ -74,28 +74,44 @@ def test_the_built_in_families_are_the_issues_in_the_order_of_their_papers_dates
     assert (recurrent["gru"].year, recurrent["gru"].month) == (2014, 6)  # 1406.1078
     assert recurrent["lstm"].improves == ["rnn"] and recurrent["mamba"].improves == ["mamba:s4"]
     assert recurrent["mamba:s4"].improves == []  # a new branch, not an improvement on the GRU
+    attention = {row.member.key: row for row in shown["attention"].rows}
+    assert (attention["gqa:mqa"].arxiv, attention["gqa:mqa"].year) == ("1911.02150", 2019)  # MQA's own paper
+    assert attention["gqa:mqa"].improves == attention["gqa"].improves == ["transformer"]
     cnn = {row.member.key: row for row in shown["cnn"].rows}
     assert cnn["cnn-architectures:alexnet"].title.startswith("ImageNet Classification")  # the arm's paper
     assert cnn["cnn-architectures:zfnet"].arxiv == "1311.2901"  # ZF Net: the plugin's own paper
     assert cnn["cnn-architectures:alexnet"].arxiv is None  # never the plugin's id for another paper
-    assert shown["optimizers"].rows[2].status == "read"  # AdamW: the seed list's adamw item
+    optimizers = {row.member.key: row for row in shown["optimizers"].rows}
+    assert optimizers["adamw"].status == "read"  # AdamW: the seed list's adamw item
+    sgd = optimizers["optimizers-bench:sgd-momentum"]  # the "SGD" of that item: its status, its own year
+    assert (sgd.status, sgd.year, sgd.arxiv, sgd.improves) == ("read", 2013, None, [])
+    assert optimizers["adamw:adam"].improves == ["optimizers-bench:sgd-momentum"]
 
 
 def test_every_built_in_step_names_a_claim_its_plugin_calibrates() -> None:
-    """A step's number is a target of its plugin's quick run, or a claim the run reports unasserted: never
-    a plain measured value, which no verdict can be given for; and every plugin named exists."""
+    """A step's number is a target of its plugin's (or its family bench's) quick run, or a claim the run
+    reports unasserted: never a plain measured value, which no verdict can be given for; and every plugin
+    named exists. A member that says its number is a full run's (``full_run``) names one the full
+    calibration has and the quick one has not, so the flag cannot outlive the truth."""
     lineages, plugins = builtin()
     for family in lineages.values():
         for member in family.members:
             assert member.plugin in plugins, member.key
             if not member.number:
                 continue
-            folder = PLUGINS / member.plugin.replace("-", "_")
+            source = member.plugin if member.source == "plugin" else family.lineage.bench
+            assert source is not None, f"{member.key}: a bench number in a family without a bench"
+            folder = PLUGINS / source.replace("-", "_")
             record = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
-            quick = next(c for c in record["calibrations"] if c["mode"] == "quick")
-            named = [n for n in quick["numbers"] if n["name"] == member.number]
+            names = {
+                mode: [n for c in record["calibrations"] if c["mode"] == mode for n in c["numbers"]
+                       if n["name"] == member.number]
+                for mode in ("quick", "full")
+            }  # fmt: skip
+            named = names["full" if member.full_run else "quick"]
             assert named, f"{member.key}: {member.number!r} is not in its calibration"
             assert any("target" in n for n in named), f"{member.key}: {member.number!r} has no threshold"
+            assert not (member.full_run and names["quick"]), f"{member.key}: a quick run gives it"
 
 
 def test_collect_keeps_what_is_sound_and_says_each_problem_in_one_line() -> None:
@@ -220,6 +236,32 @@ def test_a_step_whose_newest_run_broke_says_so_instead_of_looking_never_run() ->
     assert alone.rows[0].verdict == view.NOT_RUN and alone.rows[0].note.startswith(
         "its newest run, broken-r,"
     )
+
+
+def test_a_full_runs_number_says_which_run_gives_it_until_one_has() -> None:
+    lineages, plugins = builtin()
+    mqa = "MQA held-out loss − multi-head's (nats)"
+    quick = record_with("gqa", "quick-run", "2026-02-01T00:00:00+00:00", measured=[Measured("other", 1.0)])
+    records: dict[str, list[RunRecord]] = {"gqa": [quick]}
+
+    def row() -> view.Row:
+        shown = view.view(lineages["attention"], plugins, load(SEED_LIST), lambda p: records.get(p, []))
+        return next(r for r in shown.rows if r.member.key == "gqa:mqa")
+
+    assert row().verdict == view.NOT_RUN and row().note == "a full run's number: readtrack run gqa"
+    full = record_with(
+        "gqa", "full-run", "2026-01-01T00:00:00+00:00", targets=[Target(mqa, 0.004, 0.05, False)]
+    )
+    full.info.quick = False
+    records["gqa"] = [quick, full]  # a later quick run does not hide the full run's number
+    shown = row()
+    assert shown.verdict == view.HELD and shown.number is not None and shown.number.run_id == "full-run"
+    assert row().note == ""
+    broken = make_record("gqa", run_id="broken-full", started_at="2026-03-01T00:00:00+00:00")
+    broken.info.quick, broken.status = False, "error"
+    broken.stages = [StageResult("train", "error", 0.1, error="RuntimeError: out of memory")]
+    records["gqa"] = [broken, quick, full]  # the newest full run broke: said, the older number still shown
+    assert row().verdict == view.HELD and row().note.startswith("its newest run, broken-f, ended error")
 
 
 def test_an_implementation_that_raises_is_one_problem_and_the_others_are_still_read() -> None:

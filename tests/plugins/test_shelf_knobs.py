@@ -30,6 +30,7 @@ NUMBER_SWITCH = {
     "lbfgs": "m",
     "stable_diffusion": "guidance",
     "normalization_bench": "contrast",  # 0: every image at one contrast, what batch statistics of 2 cope with
+    "optimizers_bench": "momentum",  # 0: SGD without momentum, the family's member before the heavy ball
 }
 
 #: The training budget every experiment exposes, by these names.
