@@ -183,14 +183,14 @@ def train(ctx: RunContext) -> None:
         ctx.measured(f"{member}: optimizer state (KB)", state / 1024, "momenta, moments and iterates kept")
         ctx.progress(done + 1, len(MEMBERS))
     adaptive = [m for m in MEMBERS if m != SGD]
-    best = min(adaptive, key=lambda m: (test[m] != test[m], test[m]))  # a diverged one (NaN) last
+    leader = min(adaptive, key=lambda m: (test[m] != test[m], test[m]))  # a diverged one (NaN) last
     ctx.target(
         "held-out loss, SGD with momentum's − the best per-weight optimizer's (Adam, AdamW, Schedule-Free), "
         "each at its best lr (nats)",
-        test[SGD] - test[best],
+        test[SGD] - test[leader],
         0.0,
-        detail=f"{cfg.steps} steps of {cfg.batch} sequences; the best: {NAMES[best]}, {test[best]:.3f} vs "
-        f"{test[SGD]:.3f} above the chain's own loss",
+        detail=f"{cfg.steps} steps of {cfg.batch} sequences; the best: {NAMES[leader]}, "
+        f"{test[leader]:.3f} vs {test[SGD]:.3f} above the chain's own loss",
     )
     ctx.target(
         f"{ADAM}: held-out loss, SGD with momentum's − Adam's, each at its best lr (nats)",
