@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 import torch
-from readtrack_plugins.optimizers_bench import model
+from readtrack_plugins.optimizers_bench import experiment, model
 from readtrack_plugins.optimizers_bench.config import Config
-from readtrack_plugins.optimizers_bench.experiment import QUICK_RATE
 
 from readtrack.plugins import discovery
 from readtrack.plugins.lineages import declared
@@ -37,7 +36,9 @@ def test_the_state_each_optimizer_keeps() -> None:
     for member in model.MEMBERS:
         p = torch.zeros(1000, requires_grad=True)
         p.grad = torch.ones(1000)
-        opt, _ = model.optimizer(member, [p], 1e-3, cfg)
+        opt, _ = model.optimizer(
+            member, [p], 1e-3, steps=cfg.steps, warmup=cfg.warmup, momentum=cfg.momentum, decay=cfg.decay
+        )
         opt.step()
         kept[member] = model.state_bytes(opt)
     assert kept[model.SGD] == 4000  # the momentum buffer
@@ -48,12 +49,12 @@ def test_the_state_each_optimizer_keeps() -> None:
 def _swapped(
     monkeypatch: pytest.MonkeyPatch, member: str, make: Callable[[list[torch.Tensor], float], Any]
 ) -> None:
-    real = model.optimizer
+    real = experiment._optimizer
 
     def optimizer(name: str, params: list[torch.Tensor], lr: float, cfg: Config) -> Any:
         return (make(params, lr), None) if name == member else real(name, params, lr, cfg)
 
-    monkeypatch.setattr(f"{EXPERIMENT}.optimizer", optimizer)
+    monkeypatch.setattr(f"{EXPERIMENT}._optimizer", optimizer)
 
 
 @pytest.mark.parametrize(
@@ -93,14 +94,14 @@ def test_the_check_catches_schedule_free_judged_at_its_gradient_point(
 def test_the_claim_fails_when_adams_arm_is_plain_sgd(monkeypatch: pytest.MonkeyPatch) -> None:
     # "Adam" trained as SGD without momentum, at SGD's rate and schedule: no per-weight step size, not even
     # the heavy ball, so it ends above SGD with momentum and the claim (Adam below it) must fail
-    real = model.optimizer
+    real = experiment._optimizer
 
     def optimizer(name: str, params: list[torch.Tensor], lr: float, cfg: Config) -> Any:
         if name == model.ADAM:
-            return real(model.SGD, params, QUICK_RATE[model.SGD], replace(cfg, momentum=0.0))
+            return real(model.SGD, params, experiment.QUICK_RATE[model.SGD], replace(cfg, momentum=0.0))
         return real(name, params, lr, cfg)
 
-    monkeypatch.setattr(f"{EXPERIMENT}.optimizer", optimizer)
+    monkeypatch.setattr(f"{EXPERIMENT}._optimizer", optimizer)
     monkeypatch.setattr(f"{EXPERIMENT}.MEMBERS", (model.SGD, model.ADAM))  # the claim's two rows only
     result = run_stage("optimizers-bench", "train")
     claim = reported_claim(result, f"{model.ADAM}: held-out loss, SGD with momentum's − Adam's")
