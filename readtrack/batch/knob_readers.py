@@ -143,14 +143,15 @@ class _Reading:
 
     def _parameter(self, call: ast.Call, expr: ast.expr) -> tuple[str, str] | None:
         """The module function ``call`` calls and its parameter that receives ``expr``; None when it is no
-        function of the module, or the argument cannot be matched to a parameter."""
+        function of the module, or the argument cannot be matched to a parameter (it comes after a starred
+        argument, or beyond the parameters)."""
         if not isinstance(call.func, ast.Name) or call.func.id not in self.functions:
-            return None
-        if any(isinstance(a, ast.Starred) for a in call.args):
             return None
         args = self.functions[call.func.id].args
         positional = [*args.posonlyargs, *args.args]
         for index, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                break  # ``f(a, *rest, b)``: a is the first parameter, b's place depends on rest's length
             if arg is expr:
                 return (call.func.id, positional[index].arg) if index < len(positional) else None
         named = {a.arg for a in (*args.args, *args.kwonlyargs)}

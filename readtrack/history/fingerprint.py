@@ -1,7 +1,8 @@
 """A plugin's code as one hash (`fingerprint`): what a calibration record holds it was measured on.
 
-Every ``*.py`` of the plugin's folder that `is_code` (its page and wrong solutions are not) and every
-``readtrack.plugin_kit`` module it imports, transitively, parsed by ``ast``: docstrings and a knob's words
+Every ``*.py`` of the plugin's folder that `is_code` (its page and wrong solutions are not), every
+``readtrack.plugin_kit`` module it imports and the code of every plugin it imports (a family bench's
+members), transitively, parsed by ``ast``: docstrings and a knob's words
 (`KNOB_WORDS`) left out, the check and bench stages (`SEPARATE_STAGES`) too, and imports through
 ``readtrack.api`` hashed as from their former homes (`FORMER_HOMES`), so a page edit, a reworded knob or a
 moved import needs no new calibration, and a code edit does.
@@ -82,7 +83,7 @@ def fingerprint(folder: Path) -> str:
         source = path.read_bytes()
         read.append((path, hashlib.sha256(source).digest()))
         tree = pyast.parse(source.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text
-        files += sorted(_kit_modules(tree) - seen)
+        files += sorted((_kit_modules(tree) | _member_files(tree)) - seen)
         _as_former_imports(tree)
         _without_knob_words(tree)
         if path.name == "experiment.py":
@@ -234,6 +235,33 @@ def _kit_modules(tree: ast.Module) -> set[Path]:
         if path is None:
             raise ValueError(f"{name} is imported but cannot be found: no fingerprint without it")
         files.add(path)
+    return files
+
+
+#: The package of the built-in plugins: a family bench imports its members' code from it.
+SHELF = "readtrack_plugins"
+
+
+def _member_files(tree: ast.Module) -> set[Path]:
+    """The code files of every plugin whose modules ``tree`` imports from ``readtrack_plugins`` (a family
+    bench runs its members' own implementations, ``tests/plugins/test_stock.py``'s ``BENCHED``): an edit to a
+    member's code marks the bench's records stale, as an edit to the kit does. A plugin that cannot be found
+    is a ValueError, as for the kit."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith(SHELF + "."):
+                names.add(node.module.split(".")[1])
+            elif node.module == SHELF:
+                names |= {a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith(SHELF + ".")}
+    files: set[Path] = set()
+    for name in names:
+        folder = package_folder(f"{SHELF}.{name}")
+        if folder is None:
+            raise ValueError(f"{SHELF}.{name} is imported but cannot be found: no fingerprint without it")
+        files |= {path.resolve() for path in _code_files(folder)}
     return files
 
 

@@ -274,7 +274,7 @@ def view(
                 number = find_number(member.number, mine)
                 note = _newest_without(member.number, mine)
                 if member.full_run and not mine:
-                    note = f"a full run's number: readtrack run {member.plugin}"
+                    note = f"a full run's number: readtrack run {source}"
         rows.append(Row(member, title, arxiv, year, month, paper, improves, number, note))
     bench = family.lineage.bench
     table = (

@@ -49,6 +49,11 @@ def fit(ctx, steps, settings):
     assert knobs(helper) == {"steps", "lr"}
     positional = "def train(ctx):\n    fit(ctx.config(Config))\n\ndef fit(c, /):\n    return c.width\n"
     assert knobs(positional) == {"width"}
+    # before a starred argument the places are fixed: cnn-bench's _costs(ctx, cfg, member, *data["train"])
+    starred = "def train(ctx):\n    fit(ctx, ctx.config(Config), *rest)\n\ndef fit(ctx, c, x, y):\n    c.lr\n"
+    assert knobs(starred) == {"lr"}
+    after = "def train(ctx):\n    fit(ctx, *rest, ctx.config(Config))\n\ndef fit(ctx, x, c):\n    c.lr\n"
+    assert knobs(after) is None  # after it, the place depends on rest's length: every knob
 
 
 def test_a_helper_of_a_helper_and_a_recursive_one_are_followed() -> None:

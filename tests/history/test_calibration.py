@@ -325,6 +325,44 @@ def test_an_edit_to_a_kit_module_changes_the_fingerprint_of_every_plugin_that_im
     assert 0 < len(changed) < len(before), changed
 
 
+def test_an_edit_to_a_members_plugin_changes_the_fingerprint_of_the_bench_that_imports_it(
+    tmp_path: Path,
+) -> None:
+    """A family bench runs its members' own code (``from readtrack_plugins.rnn.model import ...``): that code
+    is part of the bench's fingerprint, found by the import system (here a copy of the shelf), so an edit to
+    a member marks the bench's calibration stale; a docstring edit does not."""
+    import shutil
+
+    root = tmp_path / "site"
+    shutil.copytree(PLUGINS, root / "readtrack_plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "experiment.py").write_text("from readtrack_plugins.rnn.model import RNN\n\nMEMBER = RNN\n")
+    probe = (
+        f"import sys; sys.path[:1] = [{str(root)!r}]\n"
+        "import readtrack_plugins\n"
+        f"assert readtrack_plugins.__file__.startswith({str(root)!r}), readtrack_plugins.__file__\n"
+        "from pathlib import Path\nfrom readtrack.history import calibration\n"
+        f"print(calibration.fingerprint(Path({str(bench)!r})))\n"
+    )
+
+    def printed() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    before = printed()
+    member = root / "readtrack_plugins" / "rnn" / "model.py"
+    text = member.read_text()
+    member.write_text(text.replace('"""', '"""An edited docstring. ', 1))
+    assert printed() == before, "a docstring is not code"
+    member.write_text(text + "\nEDITED = 1\n")
+    assert printed() != before
+    (bench / "experiment.py").write_text("from readtrack_plugins.nothing_here import X\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert "readtrack_plugins.nothing_here is imported but cannot be found" in done.stderr
+
+
 def test_the_fingerprint_leaves_out_the_check_stage_not_what_it_calls(tmp_path: Path) -> None:
     """Every stage is seeded afresh, so a stricter check cannot move a calibrated number: no recalibration.
     A helper the check calls, outside ``def check``, may be shared with train, so it still counts."""

@@ -262,6 +262,10 @@ def test_a_full_runs_number_says_which_run_gives_it_until_one_has() -> None:
     broken.stages = [StageResult("train", "error", 0.1, error="RuntimeError: out of memory")]
     records["gqa"] = [broken, quick, full]  # the newest full run broke: said, the older number still shown
     assert row().verdict == view.HELD and row().note.startswith("its newest run, broken-f, ended error")
+    # a bench's full-run number names the bench's run, not the member's plugin (R-CNN's: detection-bench)
+    detection = view.view(lineages["detection"], plugins, load(SEED_LIST), lambda p: [])
+    rcnn = next(r for r in detection.rows if r.member.key == "r-cnn")
+    assert rcnn.verdict == view.NOT_RUN and rcnn.note == "a full run's number: readtrack run detection-bench"
 
 
 def test_an_implementation_that_raises_is_one_problem_and_the_others_are_still_read() -> None:
