@@ -28,10 +28,11 @@ from torch import nn
 from readtrack.api import RunContext, plural
 from readtrack.plugin_kit import rates
 from readtrack.plugin_kit.images import shapes
+from readtrack.plugin_kit.memory import backward_memory
 from readtrack.plugin_kit.tasks import MarkovText
 
 from .config import Config
-from .model import CONV_LAYERS, TOKEN_LAYERS, ConvNet, DyT, TinyLM, backward_memory, deepnorm_constants
+from .model import CONV_LAYERS, TOKEN_LAYERS, ConvNet, DyT, TinyLM, deepnorm_constants
 
 GRID = (3e-3, 1e-2, 3e-2)  # Adam; each layer at each batch size its own best, on a validation split
 #: The rate the grid picks most often at the quick budget, by (layer, batch), on seeds 0-4

@@ -16,8 +16,6 @@ imports another).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -141,21 +139,3 @@ class TinyLM(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.head(self.final(x))  # (B, T, vocab)
-
-
-def backward_memory(model: nn.Module, step: Callable[[], object]) -> int:
-    """Bytes autograd keeps for the backward pass while ``step()`` runs one training step of ``model``: every
-    distinct storage the forward saves (activations, and the statistics a layer keeps), counted once, the
-    model's own parameters left out (every arm has them, whatever its normalization)."""
-    own = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen: dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in own:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        step()
-    return sum(seen.values())

@@ -19,8 +19,8 @@ plugins use, written and tested once (``tests/test_plugin_kit*.py``) instead of 
   parameters, the adding problem's model and training loop, and the timing against torch's fused module;
 - :mod:`readtrack.plugin_kit.vision`: a LeNet-5-style classifier for the procedural images and its training
   loop (the CNN plugins train one and then study it);
-- :mod:`readtrack.plugin_kit.cnns`: the CNN case study's networks at toy scale (AlexNet, ZF Net, VGG, GoogLeNet
-  and its inception module), trained by cnn-architectures and by the CNN family's bench;
+- :mod:`readtrack.plugin_kit.cnns`: the CNN case study's networks at toy scale (AlexNet, ZF Net, VGG,
+  GoogLeNet and its inception module), trained by cnn-architectures and by the CNN family's bench;
 - :mod:`readtrack.plugin_kit.memory`: the bytes a training step keeps for its backward pass, counted exactly
   (the family benches' memory column);
 - :mod:`readtrack.plugin_kit.detection`: box operations, NMS, RoI pooling, anchors and a tiny two-stage

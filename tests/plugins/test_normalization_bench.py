@@ -43,15 +43,6 @@ def test_deepnorm_is_post_norm_with_the_residual_up_weighted() -> None:
     assert isinstance(lm.final, nn.Identity)  # a post-norm stack ends normalised already
 
 
-def test_backward_memory_counts_what_a_layer_keeps_and_not_the_parameters() -> None:
-    x = torch.randn(8, 64)
-    linear = nn.Linear(64, 64)
-    kept = model.backward_memory(linear, lambda: linear(x).sum().backward())
-    assert kept == x.numel() * 4  # the input, saved for the weight's gradient; the weight is a parameter
-    tanh = model.DyT(64)
-    assert model.backward_memory(tanh, lambda: tanh(x).sum().backward()) >= 2 * x.numel() * 4
-
-
 def test_the_check_catches_a_layer_that_reads_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     # GroupNorm swapped for BatchNorm: its images' outputs depend on their batch again
     real = model._conv_norm
