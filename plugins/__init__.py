@@ -25,18 +25,21 @@ readtrack_lineages = lineage_members(
         "How far back a recurrent model can remember: gates that keep a gradient alive over long lags, fewer "
         "gates for the same memory, then state spaces whose dynamics depend on the input.",
         section="Models",
+        bench="recurrent-bench",
     ),
     Lineage(
         "cnn",
         "The CNN case study: LeNet, AlexNet, ZF Net, VGG, GoogLeNet, ResNet",
         "What each ImageNet generation changed in the convolutional network, and what it bought.",
         section="Vision",
+        bench="cnn-bench",
     ),
     Lineage(
         "detection",
         "Detection: R-CNN, Fast R-CNN, Faster R-CNN",
         "From hand-made region proposals classified one by one to proposals the network learns itself.",
         section="Vision",
+        bench="detection-bench",
     ),
     Lineage(
         "attention",

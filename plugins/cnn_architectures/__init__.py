@@ -247,8 +247,10 @@ readtrack_lineages = lineage_members(
         "cnn",
         "cnn-architectures",
         arm="zfnet",
-        what="a smaller, denser first layer, found by looking at what the first layers learnt (measured by "
-        "the family bench, to come)",
+        what="a smaller, denser first layer, found by looking at what the first layers learnt: test accuracy "
+        "on the family bench",
+        number="cnn-architectures:zfnet: test accuracy, ZF Net's − AlexNet's",
+        source="bench",
     ),
     Member(
         "cnn",
@@ -256,8 +258,10 @@ readtrack_lineages = lineage_members(
         arm="vgg",
         title="Very Deep Convolutional Networks for Large-Scale Image Recognition",
         arxiv="1409.1556",
-        what="only 3×3 convolutions: two see what one 5×5 sees with 18C² weights for 25C² (the family bench "
-        "will measure what that buys)",
+        what="only 3×3 convolutions: two see what one 5×5 sees with 18C² weights for 25C²: test accuracy on "
+        "the family bench",
+        number="cnn-architectures:vgg: test accuracy, VGG's − ZF Net's",
+        source="bench",
     ),
     Member(
         "cnn",
@@ -265,8 +269,10 @@ readtrack_lineages = lineage_members(
         arm="googlenet",
         title="Going Deeper with Convolutions",
         arxiv="1409.4842",
-        improves=("cnn-architectures:zfnet",),
-        what="1×1 reductions make a wide inception module cheap: the fewest parameters of the five (the "
-        "family bench will measure what that buys)",
+        improves=("cnn-architectures:alexnet",),
+        what="1×1 reductions and average pooling make a wide network cheap: 12 times fewer parameters than "
+        "AlexNet, the paper says (the family bench counts them and measures the accuracy beside)",
+        number="cnn-architectures:googlenet: parameters, AlexNet's / GoogLeNet's",
+        source="bench",
     ),
 )

@@ -61,13 +61,13 @@ REPO = Path(__file__).resolve().parents[2]
 RECORD = REPO / "benchmarks" / "results" / "cuda_h200_runs.json"
 PLUGINS = sorted(p.name for p in discovery.discover(include_user=False) if p.source == "built-in")
 #: Plugins written in a session no GPU was lent to (issue 93's normalization layers and their family bench,
-#: issue 92's optimizer family bench):
-#: not in the lent sessions' record yet. Until a GPU session records them (``benchmarks/gpu_session.sh``,
-#: then ``cuda_results.py collect``), a sentence of their pages may name only a number of their own
-#: calibration record (``plugins/<name>/calibration.json``, made by a named command), never a bench row.
+#: issue 92's family benches): not in the lent sessions' record yet. Until a GPU session records them
+#: (``benchmarks/gpu_session.sh``, then ``cuda_results.py collect``), a sentence of their pages may name only
+#: a number of their own calibration record (``plugins/<name>/calibration.json``, made by a named command),
+#: never a bench row.
 NOT_ON_A_GPU_YET = frozenset(
     {"batchnorm", "weightnorm", "instancenorm", "groupnorm", "pre-ln", "deepnorm", "dyt"}
-    | {"normalization-bench", "optimizers-bench"}
+    | {"normalization-bench", "optimizers-bench", "recurrent-bench", "detection-bench", "cnn-bench"}
 )
 
 #: Sentences about the *paper's* speed or memory results, which no bench here reproduces: (plugin, a
