@@ -83,7 +83,8 @@ def fingerprint(folder: Path) -> str:
         source = path.read_bytes()
         read.append((path, hashlib.sha256(source).digest()))
         tree = pyast.parse(source.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text
-        files += sorted((_kit_modules(tree) | _member_files(tree)) - seen)
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+        files += sorted((_kit_modules(imports) | _member_files(imports)) - seen)
         _as_former_imports(tree)
         _without_knob_words(tree)
         if path.name == "experiment.py":
@@ -214,14 +215,15 @@ def package_fingerprint(package: str) -> str | None:
     return None if folder is None else fingerprint(folder)
 
 
-def _kit_modules(tree: ast.Module) -> set[Path]:
-    """The files of the ``readtrack.plugin_kit`` modules ``tree`` imports, found by the import system (the
-    kit installed beside whatever readtrack is imported, never a path guessed from this module's place).
+def _kit_modules(imports: list[ast.Import | ast.ImportFrom]) -> set[Path]:
+    """The files of the ``readtrack.plugin_kit`` modules that a module's ``imports`` name, found by the import
+    system (the kit installed beside whatever readtrack is imported, never a path guessed from this module's
+    place).
     ``from readtrack.plugin_kit import name`` counts the module ``name`` when there is one, else the kit's
     ``__init__``. A kit module that cannot be found is a ValueError: a fingerprint that silently left it out
     would let an edit to it mark no record stale."""
     imported: dict[str, str | None] = {}  # a module imported, and what stands in when it is no module
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == KIT:
                 imported |= {f"{KIT}.{a.name}": KIT for a in node.names}
@@ -242,13 +244,13 @@ def _kit_modules(tree: ast.Module) -> set[Path]:
 SHELF = "readtrack_plugins"
 
 
-def _member_files(tree: ast.Module) -> set[Path]:
-    """The code files of every plugin whose modules ``tree`` imports from ``readtrack_plugins`` (a family
+def _member_files(imports: list[ast.Import | ast.ImportFrom]) -> set[Path]:
+    """The code files of every plugin that a module's ``imports`` take from ``readtrack_plugins`` (a family
     bench runs its members' own implementations, ``tests/plugins/test_stock.py``'s ``BENCHED``): an edit to a
     member's code marks the bench's records stale, as an edit to the kit does. A plugin that cannot be found
     is a ValueError, as for the kit."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.startswith(SHELF + "."):
                 names.add(node.module.split(".")[1])
