@@ -48,31 +48,31 @@ mean ± sd [min, max] over seeds, one thread each; margin: (mean − threshold) 
 the mean lies at least 3 seed standard deviations past the threshold: (mean − threshold) / sd ≥ 3 on the
 passing side, a single seed may lie closer):
 
-    quick runs, CPU (AVX512 kernels), 2026-11-29:
+    quick runs, CPU (AVX2 kernels), 2026-11-30:
     target ≥ 0.1: batchnorm: predictions changed when deployed, batch 2
-      torch 2.14.1, seeds 0-19: 0.4000 ± 0.04640 [0.2861, 0.4932], margin 6.5 sd (worst seed 4.0 sd)
-      torch 2.13.0, seeds 0-9: 0.3868 ± 0.04226 [0.2861, 0.4434], margin 6.8 sd (worst seed 4.4 sd)
+      torch 2.14.1, seeds 0-19: 0.4024 ± 0.05968 [0.3057, 0.4922], margin 5.1 sd (worst seed 3.4 sd)
+      torch 2.13.0, seeds 0-9: 0.3982 ± 0.05643 [0.3057, 0.4746], margin 5.3 sd (worst seed 3.6 sd)
     measured: batchnorm: test loss, batch 2
-      torch 2.14.1, seeds 0-19: 1.036 ± 0.07072 [0.9352, 1.177]
-      torch 2.13.0, seeds 0-9: 1.037 ± 0.08256 [0.9358, 1.177]
+      torch 2.14.1, seeds 0-19: 1.043 ± 0.06861 [0.9353, 1.186]
+      torch 2.13.0, seeds 0-9: 1.058 ± 0.08236 [0.9353, 1.186]
     measured: batchnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.090 ± 0.8730 [2.374, 5.156]
-      torch 2.13.0, seeds 0-9: 3.482 ± 0.5605 [2.505, 4.264]
+      torch 2.14.1, seeds 0-19: 3.848 ± 0.9667 [2.771, 6.563]
+      torch 2.13.0, seeds 0-9: 5.510 ± 1.636 [3.117, 7.539]
     measured: batchnorm: test loss, batch 32
-      torch 2.14.1, seeds 0-19: 1.006 ± 0.1354 [0.8141, 1.331]
-      torch 2.13.0, seeds 0-9: 1.012 ± 0.1599 [0.8383, 1.331]
+      torch 2.14.1, seeds 0-19: 1.010 ± 0.1324 [0.8252, 1.325]
+      torch 2.13.0, seeds 0-9: 1.013 ± 0.1559 [0.8530, 1.325]
     measured: batchnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.792 ± 1.853 [3.520, 9.781]
-      torch 2.13.0, seeds 0-9: 4.777 ± 1.118 [3.547, 6.772]
+      torch 2.14.1, seeds 0-19: 6.082 ± 1.648 [4.085, 9.458]
+      torch 2.13.0, seeds 0-9: 8.060 ± 2.795 [4.437, 13.15]
     measured: batchnorm: backward memory, batch 32 (KB)
-      torch 2.14.1, seeds 0-19: 2223 on every seed
-      torch 2.13.0, seeds 0-9: 2223 on every seed
+      torch 2.14.1, seeds 0-19: 513.1 on every seed
+      torch 2.13.0, seeds 0-9: 513.1 on every seed
     measured: weightnorm: test loss, batch 2
-      torch 2.14.1, seeds 0-19: 0.9255 ± 0.1529 [0.6993, 1.390]
-      torch 2.13.0, seeds 0-9: 0.8493 ± 0.1153 [0.6993, 1.085]
+      torch 2.14.1, seeds 0-19: 0.9211 ± 0.1562 [0.6993, 1.390]
+      torch 2.13.0, seeds 0-9: 0.8418 ± 0.1196 [0.6993, 1.085]
     measured: weightnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 2.949 ± 0.8824 [2.247, 5.155]
-      torch 2.13.0, seeds 0-9: 3.219 ± 0.4253 [2.527, 3.781]
+      torch 2.14.1, seeds 0-19: 3.757 ± 1.007 [2.599, 5.708]
+      torch 2.13.0, seeds 0-9: 4.894 ± 1.629 [3.216, 8.488]
     measured: weightnorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
@@ -80,35 +80,35 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.216 ± 0.1015 [1.035, 1.374]
       torch 2.13.0, seeds 0-9: 1.219 ± 0.09213 [1.035, 1.358]
     measured: weightnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.245 ± 1.713 [2.155, 7.572]
-      torch 2.13.0, seeds 0-9: 4.928 ± 1.248 [3.303, 7.294]
+      torch 2.14.1, seeds 0-19: 4.885 ± 0.9113 [3.761, 6.342]
+      torch 2.13.0, seeds 0-9: 6.829 ± 2.697 [3.906, 11.52]
     measured: weightnorm: backward memory, batch 32 (KB)
-      torch 2.14.1, seeds 0-19: 2002 on every seed
-      torch 2.13.0, seeds 0-9: 2002 on every seed
+      torch 2.14.1, seeds 0-19: 292.4 on every seed
+      torch 2.13.0, seeds 0-9: 292.4 on every seed
     measured: instancenorm: test loss, batch 2
-      torch 2.14.1, seeds 0-19: 0.7841 ± 0.08257 [0.6494, 1.003]
-      torch 2.13.0, seeds 0-9: 0.7526 ± 0.06200 [0.6494, 0.8586]
+      torch 2.14.1, seeds 0-19: 0.7902 ± 0.1155 [0.5706, 1.076]
+      torch 2.13.0, seeds 0-9: 0.7897 ± 0.09911 [0.5706, 0.8979]
     measured: instancenorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.392 ± 0.9295 [2.561, 5.664]
-      torch 2.13.0, seeds 0-9: 3.892 ± 0.3019 [3.380, 4.443]
+      torch 2.14.1, seeds 0-19: 4.269 ± 0.8666 [3.194, 5.703]
+      torch 2.13.0, seeds 0-9: 6.038 ± 1.773 [4.270, 10.48]
     measured: instancenorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
     measured: instancenorm: test loss, batch 32
-      torch 2.14.1, seeds 0-19: 1.372 ± 0.01200 [1.355, 1.396]
-      torch 2.13.0, seeds 0-9: 1.378 ± 0.008870 [1.367, 1.394]
+      torch 2.14.1, seeds 0-19: 1.372 ± 0.01188 [1.355, 1.396]
+      torch 2.13.0, seeds 0-9: 1.378 ± 0.008777 [1.366, 1.394]
     measured: instancenorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.874 ± 1.312 [3.768, 8.062]
-      torch 2.13.0, seeds 0-9: 5.777 ± 1.407 [4.430, 8.671]
+      torch 2.14.1, seeds 0-19: 6.173 ± 1.623 [4.746, 9.725]
+      torch 2.13.0, seeds 0-9: 9.366 ± 4.644 [5.080, 21.09]
     measured: instancenorm: backward memory, batch 32 (KB)
-      torch 2.14.1, seeds 0-19: 2238 on every seed
-      torch 2.13.0, seeds 0-9: 2238 on every seed
+      torch 2.14.1, seeds 0-19: 527.5 on every seed
+      torch 2.13.0, seeds 0-9: 527.5 on every seed
     measured: groupnorm: test loss, batch 2
-      torch 2.14.1, seeds 0-19: 0.5151 ± 0.08486 [0.3959, 0.6771]
-      torch 2.13.0, seeds 0-9: 0.4752 ± 0.07004 [0.3959, 0.5704]
+      torch 2.14.1, seeds 0-19: 0.5282 ± 0.1025 [0.3770, 0.7743]
+      torch 2.13.0, seeds 0-9: 0.4771 ± 0.07143 [0.3770, 0.5626]
     measured: groupnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 3.109 ± 0.8326 [2.493, 5.055]
-      torch 2.13.0, seeds 0-9: 3.317 ± 0.6420 [2.396, 4.309]
+      torch 2.14.1, seeds 0-19: 3.610 ± 0.8091 [2.688, 5.319]
+      torch 2.13.0, seeds 0-9: 5.198 ± 2.017 [2.896, 10.26]
     measured: groupnorm: predictions changed when deployed, batch 2
       torch 2.14.1, seeds 0-19: 0 on every seed
       torch 2.13.0, seeds 0-9: 0 on every seed
@@ -116,23 +116,23 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 1.002 ± 0.2175 [0.7031, 1.339]
       torch 2.13.0, seeds 0-9: 1.025 ± 0.1914 [0.7894, 1.339]
     measured: groupnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 4.166 ± 1.032 [3.332, 7.570]
-      torch 2.13.0, seeds 0-9: 5.031 ± 1.396 [3.474, 7.030]
+      torch 2.14.1, seeds 0-19: 4.774 ± 1.029 [3.822, 7.317]
+      torch 2.13.0, seeds 0-9: 7.617 ± 3.061 [3.914, 12.38]
     measured: groupnorm: backward memory, batch 32 (KB)
-      torch 2.14.1, seeds 0-19: 2226 on every seed
-      torch 2.13.0, seeds 0-9: 2226 on every seed
+      torch 2.14.1, seeds 0-19: 515.5 on every seed
+      torch 2.13.0, seeds 0-9: 515.5 on every seed
     measured: layernorm: test loss, batch 2
       torch 2.14.1, seeds 0-19: 0.1284 ± 0.03075 [0.07997, 0.1835]
       torch 2.13.0, seeds 0-9: 0.1168 ± 0.02701 [0.07997, 0.1602]
     measured: layernorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.592 ± 1.448 [3.383, 7.903]
-      torch 2.13.0, seeds 0-9: 5.478 ± 0.4607 [4.849, 6.381]
+      torch 2.14.1, seeds 0-19: 5.534 ± 1.437 [3.920, 8.175]
+      torch 2.13.0, seeds 0-9: 8.510 ± 2.911 [4.340, 13.08]
     measured: layernorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1818 ± 0.02904 [0.1482, 0.2610]
       torch 2.13.0, seeds 0-9: 0.1780 ± 0.03364 [0.1491, 0.2610]
     measured: layernorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 8.321 ± 3.006 [6.310, 16.40]
-      torch 2.13.0, seeds 0-9: 9.884 ± 3.140 [5.860, 15.10]
+      torch 2.14.1, seeds 0-19: 10.16 ± 2.622 [7.325, 14.54]
+      torch 2.13.0, seeds 0-9: 13.84 ± 5.324 [7.378, 23.63]
     measured: layernorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2242 on every seed
       torch 2.13.0, seeds 0-9: 2242 on every seed
@@ -140,14 +140,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1274 ± 0.03008 [0.07319, 0.1828]
       torch 2.13.0, seeds 0-9: 0.1176 ± 0.02569 [0.08176, 0.1600]
     measured: rmsnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.988 ± 1.657 [3.655, 9.240]
-      torch 2.13.0, seeds 0-9: 5.842 ± 0.6426 [5.022, 7.011]
+      torch 2.14.1, seeds 0-19: 6.614 ± 1.907 [4.494, 11.68]
+      torch 2.13.0, seeds 0-9: 8.557 ± 2.933 [4.865, 13.71]
     measured: rmsnorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1774 ± 0.03119 [0.1404, 0.2680]
       torch 2.13.0, seeds 0-9: 0.1757 ± 0.03542 [0.1404, 0.2680]
     measured: rmsnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 9.022 ± 3.276 [6.347, 16.30]
-      torch 2.13.0, seeds 0-9: 10.82 ± 2.871 [7.903, 17.41]
+      torch 2.14.1, seeds 0-19: 11.59 ± 5.704 [7.686, 34.00]
+      torch 2.13.0, seeds 0-9: 17.59 ± 8.410 [8.515, 33.45]
     measured: rmsnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2552 on every seed
       torch 2.13.0, seeds 0-9: 2552 on every seed
@@ -155,14 +155,14 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.1322 ± 0.02695 [0.08647, 0.1829]
       torch 2.13.0, seeds 0-9: 0.1211 ± 0.01797 [0.09352, 0.1560]
     measured: deepnorm: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.385 ± 1.320 [2.792, 7.354]
-      torch 2.13.0, seeds 0-9: 5.488 ± 0.5201 [4.765, 6.703]
+      torch 2.14.1, seeds 0-19: 6.298 ± 2.340 [4.091, 14.38]
+      torch 2.13.0, seeds 0-9: 8.372 ± 2.337 [4.837, 12.25]
     measured: deepnorm: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1832 ± 0.03115 [0.1282, 0.2527]
       torch 2.13.0, seeds 0-9: 0.1681 ± 0.02537 [0.1282, 0.2155]
     measured: deepnorm: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 7.535 ± 2.223 [5.981, 15.38]
-      torch 2.13.0, seeds 0-9: 11.50 ± 3.801 [6.158, 15.79]
+      torch 2.14.1, seeds 0-19: 11.46 ± 4.084 [7.567, 25.41]
+      torch 2.13.0, seeds 0-9: 15.72 ± 4.524 [8.391, 21.89]
     measured: deepnorm: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2174 on every seed
       torch 2.13.0, seeds 0-9: 2174 on every seed
@@ -170,22 +170,22 @@ passing side, a single seed may lie closer):
       torch 2.14.1, seeds 0-19: 0.09188 ± 0.01934 [0.06168, 0.1323]
       torch 2.13.0, seeds 0-9: 0.08675 ± 0.01551 [0.06168, 0.1108]
     measured: dyt: ms per step, batch 2
-      torch 2.14.1, seeds 0-19: 4.605 ± 0.9072 [3.651, 6.585]
-      torch 2.13.0, seeds 0-9: 5.862 ± 0.7877 [4.886, 7.575]
+      torch 2.14.1, seeds 0-19: 6.405 ± 1.454 [4.440, 8.890]
+      torch 2.13.0, seeds 0-9: 9.595 ± 3.338 [5.290, 16.93]
     measured: dyt: test loss, batch 32
       torch 2.14.1, seeds 0-19: 0.1481 ± 0.02625 [0.1090, 0.2178]
       torch 2.13.0, seeds 0-9: 0.1348 ± 0.01755 [0.1090, 0.1661]
     measured: dyt: ms per step, batch 32
-      torch 2.14.1, seeds 0-19: 7.680 ± 2.010 [6.366, 15.64]
-      torch 2.13.0, seeds 0-9: 10.74 ± 4.359 [6.569, 19.07]
+      torch 2.14.1, seeds 0-19: 11.65 ± 3.273 [8.367, 21.05]
+      torch 2.13.0, seeds 0-9: 15.83 ± 7.451 [9.404, 33.59]
     measured: dyt: backward memory, batch 32 (KB)
       torch 2.14.1, seeds 0-19: 2542 on every seed
       torch 2.13.0, seeds 0-9: 2542 on every seed
     reported, not asserted at quick size (the claim: ≥ 1.5): batch 2: BatchNorm's test loss / the best of
       GroupNorm's, InstanceNorm's, WeightNorm's
-      torch 2.14.1, seeds 0-19: 2.065 ± 0.3726 [1.498, 2.782], margin 1.5 sd (worst seed -0.0 sd), misses it
-        on seed 18
-      torch 2.13.0, seeds 0-9: 2.222 ± 0.3477 [1.788, 2.782], margin 2.1 sd (worst seed 0.8 sd)
+      torch 2.14.1, seeds 0-19: 2.053 ± 0.4295 [1.393, 2.823], margin 1.3 sd (worst seed -0.2 sd), misses it
+        on seed 19
+      torch 2.13.0, seeds 0-9: 2.267 ± 0.4000 [1.780, 2.823], margin 1.9 sd (worst seed 0.7 sd)
 """
 
 from readtrack.api import declare
