@@ -46,12 +46,14 @@ readtrack_lineages = lineage_members(
         "Attention: multi-head, multi-query, grouped-query; sliding window",
         "What the key-value heads cost and what sharing them loses; how far a layer of local attention sees.",
         section="Development of language models",
+        bench="attention-bench",
     ),
     Lineage(
         "tokenization",
         "Tokenization: BPE, bytes, MEGABYTE",
         "What subword vocabularies do to numbers and noise, and what reading bytes costs and buys back.",
         section="Tokenization",
+        bench="tokenization-bench",
     ),
     Lineage(
         "normalization",

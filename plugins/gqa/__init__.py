@@ -134,8 +134,8 @@ readtrack_lineages = lineage_members(
         improves=("transformer",),
         what="one key-value head for all 8 query heads: an 8× smaller KV cache at about multi-head's "
         "held-out loss",
-        number="MQA held-out loss − multi-head's (nats)",
-        full_run=True,
+        number="gqa:mqa: held-out loss − multi-head's (nats)",
+        source="bench",
     ),
     Member(
         "attention",

@@ -239,33 +239,29 @@ def test_a_step_whose_newest_run_broke_says_so_instead_of_looking_never_run() ->
 
 
 def test_a_full_runs_number_says_which_run_gives_it_until_one_has() -> None:
+    # R-CNN's step: a full run's number of its family bench, so it names the bench's run, not the member's
     lineages, plugins = builtin()
-    mqa = "MQA held-out loss − multi-head's (nats)"
-    quick = record_with("gqa", "quick-run", "2026-02-01T00:00:00+00:00", measured=[Measured("other", 1.0)])
-    records: dict[str, list[RunRecord]] = {"gqa": [quick]}
+    ap50 = "r-cnn: AP50 on the test scenes, the hand-made proposals"
+    bench = "detection-bench"
+    quick = record_with(bench, "quick-run", "2026-02-01T00:00:00+00:00", measured=[Measured("other", 1.0)])
+    records: dict[str, list[RunRecord]] = {bench: [quick]}
 
     def row() -> view.Row:
-        shown = view.view(lineages["attention"], plugins, load(SEED_LIST), lambda p: records.get(p, []))
-        return next(r for r in shown.rows if r.member.key == "gqa:mqa")
+        shown = view.view(lineages["detection"], plugins, load(SEED_LIST), lambda p: records.get(p, []))
+        return next(r for r in shown.rows if r.member.key == "r-cnn")
 
-    assert row().verdict == view.NOT_RUN and row().note == "a full run's number: readtrack run gqa"
-    full = record_with(
-        "gqa", "full-run", "2026-01-01T00:00:00+00:00", targets=[Target(mqa, 0.004, 0.05, False)]
-    )
+    assert row().verdict == view.NOT_RUN and row().note == f"a full run's number: readtrack run {bench}"
+    full = record_with(bench, "full-run", "2026-01-01T00:00:00+00:00", targets=[Target(ap50, 1.0, 0.5)])
     full.info.quick = False
-    records["gqa"] = [quick, full]  # a later quick run does not hide the full run's number
+    records[bench] = [quick, full]  # a later quick run does not hide the full run's number
     shown = row()
     assert shown.verdict == view.HELD and shown.number is not None and shown.number.run_id == "full-run"
     assert row().note == ""
-    broken = make_record("gqa", run_id="broken-full", started_at="2026-03-01T00:00:00+00:00")
+    broken = make_record(bench, run_id="broken-full", started_at="2026-03-01T00:00:00+00:00")
     broken.info.quick, broken.status = False, "error"
     broken.stages = [StageResult("train", "error", 0.1, error="RuntimeError: out of memory")]
-    records["gqa"] = [broken, quick, full]  # the newest full run broke: said, the older number still shown
+    records[bench] = [broken, quick, full]  # the newest full run broke: said, the older number still shown
     assert row().verdict == view.HELD and row().note.startswith("its newest run, broken-f, ended error")
-    # a bench's full-run number names the bench's run, not the member's plugin (R-CNN's: detection-bench)
-    detection = view.view(lineages["detection"], plugins, load(SEED_LIST), lambda p: [])
-    rcnn = next(r for r in detection.rows if r.member.key == "r-cnn")
-    assert rcnn.verdict == view.NOT_RUN and rcnn.note == "a full run's number: readtrack run detection-bench"
 
 
 def test_an_implementation_that_raises_is_one_problem_and_the_others_are_still_read() -> None:

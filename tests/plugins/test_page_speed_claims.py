@@ -68,6 +68,8 @@ PLUGINS = sorted(p.name for p in discovery.discover(include_user=False) if p.sou
 NOT_ON_A_GPU_YET = frozenset(
     {"batchnorm", "weightnorm", "instancenorm", "groupnorm", "pre-ln", "deepnorm", "dyt"}
     | {"normalization-bench", "optimizers-bench", "recurrent-bench", "detection-bench", "cnn-bench"}
+    | {"tokenization-bench"}
+    | {"attention-bench"}
 )
 
 #: Sentences about the *paper's* speed or memory results, which no bench here reproduces: (plugin, a

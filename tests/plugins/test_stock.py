@@ -34,7 +34,15 @@ FAMILY_BENCHES = {
 } - {None}
 #: The member plugins a family bench may import (their model code is the member; ``recurrent-bench`` runs
 #: the mamba plugin's S4 and selective layers and checks torch's RNN, LSTM, GRU against their plugins').
-BENCHED = {"recurrent-bench": ("rnn", "lstm", "gru", "mamba")}
+BENCHED = {
+    "recurrent-bench": ("rnn", "lstm", "gru", "mamba"),
+    # BPE's merges checked by integer tokenization's naive loop, its corpus and splittings, ByT5's byte ids
+    # and noise, MEGABYTE's model, reference and FLOP formulas
+    "tokenization-bench": ("byt5", "integer_tokenization", "megabyte"),
+    # multi-head, multi-query and grouped-query attention are the gqa plugin's layer (G = 8, 1, 2), the
+    # window the sliding window plugin's attention and rolling cache
+    "attention-bench": ("gqa", "sliding_window_attention"),
+}
 
 
 def test_every_builtin_plugin_loads() -> None:
